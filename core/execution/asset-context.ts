@@ -1,0 +1,68 @@
+/**
+ * What an asset's `materialize(ctx)` receives: its identity, the run, a DuckDB session that
+ * writes inside the step's transaction, the landing zone and a logger.
+ */
+
+/** A value DuckDB accepts as a bound query parameter. */
+export type SqlParam = string | number | boolean | null | bigint | Date;
+
+/** A row returned by {@link WarehouseSession.all}, with BIGINTs converted to numbers when safe. */
+export type Row = Record<string, unknown>;
+
+/**
+ * A DuckDB session bound to one step. The first use opens a transaction that the executor
+ * commits when the step succeeds and rolls back when it fails or is canceled.
+ */
+export interface WarehouseSession {
+  /** Runs a statement (parameters bind `$1`, `$2`, ...). */
+  run(sql: string, params?: readonly SqlParam[]): Promise<void>;
+  /** Runs a query and returns its rows. */
+  all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /**
+   * Replaces this asset's table with the result of `select` (creating the schema if needed)
+   * and returns the new row count.
+   */
+  replaceTable(select: string, params?: readonly SqlParam[]): Promise<number>;
+  /** The quoted, qualified table name of an asset key, e.g. `"staging"."orders"`. */
+  tableOf(key: string): string;
+}
+
+/** The landing zone: a folder of files dropped by upstream systems. */
+export interface LandingZone {
+  /** Absolute path of the landing folder. */
+  readonly dir: string;
+  /** Absolute paths of files whose names match `pattern` (a glob on the file name), sorted. */
+  list(pattern: string): Promise<string[]>;
+  /** Absolute path of a file in the landing zone. */
+  path(name: string): string;
+}
+
+/** A logger whose lines are appended to the run's event log. */
+export interface StepLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** The context handed to `materialize(ctx)`. */
+export interface AssetContext {
+  readonly key: string;
+  readonly runId: string;
+  /** Quoted, qualified DuckDB table of this asset. */
+  readonly table: string;
+  /** Direct upstream asset keys. */
+  readonly deps: readonly string[];
+  /** DuckDB, inside this step's transaction (opened on first use). */
+  readonly warehouse: WarehouseSession;
+  readonly landing: LandingZone;
+  readonly log: StepLogger;
+  /** Aborted when the run is canceled (Ctrl-C). */
+  readonly signal: AbortSignal;
+}
+
+/** What `materialize` may return. */
+export interface MaterializeResult {
+  rowCount?: number;
+  metadata?: Record<string, unknown>;
+  /** A user-chosen data version; derived from code and input versions when absent. */
+  dataVersion?: string;
+}

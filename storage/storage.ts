@@ -1,0 +1,163 @@
+/**
+ * The storage contract: runs, the append-only event log, materializations, check results
+ * and lineage. SQLite ({@link ./sqlite-storage.ts}) is the default implementation and an
+ * in-memory one serves tests; both pass the same contract suite in tests/integration.
+ *
+ * All timestamps are epoch milliseconds. `partition` is `null` for unpartitioned assets.
+ */
+
+/** Lifecycle of a run. */
+export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'canceled';
+
+/** What started a run. */
+export type RunTrigger = 'manual' | 'schedule' | 'automation' | 'backfill';
+
+/** One execution of a plan. */
+export interface RunRecord {
+  readonly id: string;
+  readonly status: RunStatus;
+  readonly trigger: RunTrigger;
+  /** The selection string as the user wrote it. */
+  readonly selection: string;
+  /** Asset keys the plan covers, in execution order. */
+  readonly assetKeys: readonly string[];
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+  /** The error that failed the run, if any. */
+  readonly error: string | null;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Fields of a run that change over its life. */
+export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'error'>>;
+
+/** Kinds of event in the log. */
+export type EventType =
+  | 'run_start'
+  | 'run_success'
+  | 'run_failure'
+  | 'run_canceled'
+  | 'step_start'
+  | 'step_success'
+  | 'step_failure'
+  | 'step_skipped'
+  | 'materialization'
+  | 'check_result'
+  | 'log';
+
+/** Severity of an event. */
+export type EventLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One entry of the append-only event log. `id` is assigned by storage, increasing. */
+export interface EventRecord {
+  readonly id?: number;
+  readonly runId: string;
+  readonly timestamp: number;
+  readonly type: EventType;
+  readonly level: EventLevel;
+  readonly assetKey: string | null;
+  readonly partition: string | null;
+  readonly message: string;
+  readonly data: Readonly<Record<string, unknown>> | null;
+}
+
+/** One successful write of one asset partition. */
+export interface MaterializationRecord {
+  readonly id?: number;
+  readonly assetKey: string;
+  readonly partition: string | null;
+  readonly runId: string;
+  readonly timestamp: number;
+  readonly codeVersion: string;
+  readonly dataVersion: string;
+  /** Data version of every input read, by upstream asset key (and partition, `key@partition`). */
+  readonly inputDataVersions: Readonly<Record<string, string>>;
+  readonly rowCount: number | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Outcome of one data-quality check on one asset partition. */
+export interface CheckResultRecord {
+  readonly id?: number;
+  readonly runId: string | null;
+  readonly assetKey: string;
+  readonly partition: string | null;
+  readonly checkName: string;
+  readonly passed: boolean;
+  readonly severity: 'warn' | 'error';
+  readonly violations: number;
+  readonly sample: readonly Readonly<Record<string, unknown>>[];
+  readonly sql: string;
+  readonly durationMs: number;
+  readonly timestamp: number;
+}
+
+/** A dependency edge of one definition version of the graph. */
+export interface LineageEdge {
+  readonly upstream: string;
+  readonly downstream: string;
+}
+
+/** Paging for list queries, newest first. */
+export interface Page {
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** Runs: create, update, read. */
+export interface RunStore {
+  createRun(run: RunRecord): Promise<void>;
+  updateRun(id: string, update: RunUpdate): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Runs whose id starts with `prefix` (for short ids typed by users), newest first, at most 10. */
+  findRunsByPrefix(prefix: string): Promise<RunRecord[]>;
+  /** Newest first. */
+  listRuns(options?: Page & { readonly status?: RunStatus }): Promise<RunRecord[]>;
+}
+
+/** The append-only event log. */
+export interface EventLog {
+  appendEvents(events: readonly EventRecord[]): Promise<void>;
+  /** Events of a run in append order; `afterId` returns only later events (for live tailing). */
+  listEvents(runId: string, options?: { readonly afterId?: number }): Promise<EventRecord[]>;
+}
+
+/** Materializations, with the latest per asset + partition kept indexed. */
+export interface MaterializationStore {
+  /** The latest materialization of every asset partition, optionally only for `keys`. */
+  latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]>;
+  /** Materializations of one asset, newest first. */
+  materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]>;
+}
+
+/** Check results. */
+export interface CheckResultStore {
+  /** The latest result of every check, optionally only for `keys`. */
+  latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]>;
+  /** Results of one asset's checks, newest first. */
+  checkHistory(key: string, options?: Page): Promise<CheckResultRecord[]>;
+}
+
+/** Lineage edges per definition version. */
+export interface LineageStore {
+  /** Records the edges of a definition version; a version already recorded is left as is. */
+  recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void>;
+  lineage(definitionVersion: string): Promise<LineageEdge[]>;
+  /** The most recently recorded definition version, if any. */
+  latestDefinitionVersion(): Promise<string | undefined>;
+}
+
+/** What one finished step writes, atomically. */
+export interface StepCommit {
+  readonly events: readonly EventRecord[];
+  readonly materializations?: readonly MaterializationRecord[];
+  readonly checkResults?: readonly CheckResultRecord[];
+}
+
+/** The whole storage contract. */
+export interface Storage extends RunStore, EventLog, MaterializationStore, CheckResultStore, LineageStore {
+  /** Appends events and records materializations and check results in one transaction. */
+  commitStep(commit: StepCommit): Promise<void>;
+  close(): Promise<void>;
+}
