@@ -3,8 +3,8 @@
  * writes inside the step's transaction, the landing zone and a logger.
  */
 
-/** A value DuckDB accepts as a bound query parameter. */
-export type SqlParam = string | number | boolean | null | bigint | Date;
+/** A value DuckDB accepts as a bound query parameter (a string array binds as a `VARCHAR[]` list). */
+export type SqlParam = string | number | boolean | null | bigint | Date | readonly string[];
 
 /** A row returned by {@link WarehouseSession.all}, with BIGINTs converted to numbers when safe. */
 export type Row = Record<string, unknown>;

@@ -1,0 +1,93 @@
+import { NotFoundError, UsageError } from '../../errors.ts';
+import { closestKeys, type AssetGraph } from '../../graph/asset-graph.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import type { Command } from '../command.ts';
+import type { Output } from '../output.ts';
+import { Workspace } from '../workspace.ts';
+
+/** `assets lineage KEY`: where an asset's data comes from and where it goes. */
+export const lineageCommand: Command = {
+  name: 'lineage',
+  summary: 'show the upstream and downstream lineage of an asset as a tree',
+  help: `Usage: assets lineage KEY [--upstream | --downstream] [--depth N] [--json]
+
+Prints the assets KEY reads from (upstream) and the assets that read it (downstream).
+
+Options:
+  --upstream     only upstream
+  --downstream   only downstream
+  --depth N      at most N levels (default: all)
+  --json         print JSON: { key, upstream: [{key, depth}], downstream: [...], edges }`,
+
+  async run(argv, out) {
+    const { values, positionals } = parseCommandArgs(
+      'lineage',
+      argv,
+      { upstream: { type: 'boolean' }, downstream: { type: 'boolean' }, depth: { type: 'string' } },
+      true,
+    );
+    if (positionals.length !== 1) throw new UsageError('assets lineage needs exactly one asset key, e.g. assets lineage marts/fct_sales', 'KEY');
+    const key = positionals[0] as string;
+    const depth = positiveInt(values.depth, '--depth', Infinity);
+    const workspace = await Workspace.load(values.project);
+    const { graph } = workspace.project;
+    if (!graph.has(key)) {
+      const hint = closestKeys(key, graph.keys);
+      throw new NotFoundError(`unknown asset "${key}"${hint.length ? ` (did you mean ${hint.map((h) => `"${h}"`).join(', ')}?)` : ''}`, { assetKey: key });
+    }
+    const both = !values.upstream && !values.downstream;
+    const showUp = both || values.upstream === true;
+    const showDown = both || values.downstream === true;
+    if (values.json) {
+      const up = showUp ? levels(graph, key, depth, 'up') : [];
+      const down = showDown ? levels(graph, key, depth, 'down') : [];
+      const members = new Set([key, ...up.map((u) => u.key), ...down.map((d) => d.key)]);
+      const edges = [...members].flatMap((k) => graph.parents(k).filter((p) => members.has(p)).map((p) => ({ upstream: p, downstream: k })));
+      out.json({ key, upstream: up, downstream: down, edges });
+      return 0;
+    }
+    if (showUp) printTree(out, graph, key, depth, 'up');
+    if (showUp && showDown) out.line();
+    if (showDown) printTree(out, graph, key, depth, 'down');
+    return 0;
+  },
+};
+
+/** Every asset within `depth` levels, with the shortest distance to `key`. */
+function levels(graph: AssetGraph, key: string, depth: number, direction: 'up' | 'down'): { key: string; depth: number }[] {
+  const found: { key: string; depth: number }[] = [];
+  const seen = new Set([key]);
+  let frontier = [key];
+  for (let level = 1; level <= depth && frontier.length > 0; level++) {
+    const next: string[] = [];
+    for (const k of frontier) {
+      for (const n of direction === 'up' ? graph.parents(k) : graph.children(k)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        next.push(n);
+        found.push({ key: n, depth: level });
+      }
+    }
+    frontier = next;
+  }
+  return found;
+}
+
+function printTree(out: Output, graph: AssetGraph, key: string, depth: number, direction: 'up' | 'down'): void {
+  out.line(out.paint('bold', `${direction === 'up' ? 'upstream of' : 'downstream of'} ${key}`));
+  out.line(key);
+  const printed = new Set<string>();
+  const walk = (node: string, prefix: string, level: number) => {
+    if (level > depth) return;
+    const next = direction === 'up' ? graph.parents(node) : graph.children(node);
+    next.forEach((child, i) => {
+      const last = i === next.length - 1;
+      const repeated = printed.has(child) && (direction === 'up' ? graph.parents(child) : graph.children(child)).length > 0;
+      out.line(`${prefix}${last ? '└── ' : '├── '}${child}${repeated ? out.paint('gray', ' (see above)') : ''}`);
+      if (repeated) return;
+      printed.add(child);
+      walk(child, `${prefix}${last ? '    ' : '│   '}`, level + 1);
+    });
+  };
+  walk(key, '', 1);
+}

@@ -1,0 +1,47 @@
+import { parseCommandArgs } from '../args.ts';
+import type { Command } from '../command.ts';
+import { Workspace } from '../workspace.ts';
+import { selectAssets } from '../../selection/index.ts';
+
+/** `assets list`: the assets of the project, in topological order. */
+export const listCommand: Command = {
+  name: 'list',
+  summary: 'list assets (optionally a selection) with kind, group and upstream',
+  help: `Usage: assets list [--select SELECTION] [--json] [--project DIR]
+
+Lists the project's assets in dependency order.
+
+Options:
+  --select SELECTION   only these assets (e.g. 'marts/*', '+marts/fct_sales', 'group:staging')
+  --json               print JSON
+  --project DIR        project folder (default: current folder if it has strata.json, else the bundled example)`,
+
+  async run(argv, out) {
+    const { values } = parseCommandArgs('list', argv, { select: { type: 'string' } });
+    const workspace = await Workspace.load(values.project);
+    const { graph, definitions, codeVersions } = workspace.project;
+    const keys = values.select === undefined ? [...graph.keys] : selectAssets(graph, values.select).keys;
+    if (values.json) {
+      out.json(
+        keys.map((key) => {
+          const spec = graph.spec(key);
+          return { ...spec, file: definitions.get(key)?.file ?? null, codeVersion: codeVersions.get(key), upstream: graph.parents(key) };
+        }),
+      );
+      return 0;
+    }
+    out.table(
+      ['ASSET', 'KIND', 'GROUP', 'UPSTREAM', 'DESCRIPTION'],
+      keys.map((key) => {
+        const spec = graph.spec(key);
+        return [key, spec.kind, spec.group, graph.parents(key).join(', ') || '-', truncate(spec.description ?? '', 60)];
+      }),
+    );
+    out.line(out.paint('gray', `${keys.length} of ${graph.size} assets`));
+    return 0;
+  },
+};
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

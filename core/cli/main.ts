@@ -1,0 +1,72 @@
+import { StrataError, DefinitionErrors } from '../errors.ts';
+import type { Command } from './command.ts';
+import { lineageCommand } from './commands/lineage-command.ts';
+import { listCommand } from './commands/list-command.ts';
+import { materializeCommand } from './commands/materialize-command.ts';
+import { runsCommand } from './commands/runs-command.ts';
+import { statusCommand } from './commands/status-command.ts';
+import { Output } from './output.ts';
+
+const COMMANDS: readonly Command[] = [listCommand, materializeCommand, statusCommand, runsCommand, lineageCommand];
+
+const USAGE = `Usage: assets <command> [options]
+
+Strata materializes software-defined assets (DuckDB tables, views, files) in dependency
+order and records every run, event and materialization in SQLite.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`).join('\n')}
+
+Every command takes --project DIR (default: the current folder if it has strata.json,
+else the bundled example) and --help. Exit codes: 0 ok, 1 run failed, 2 bad input.`;
+
+/**
+ * Runs the `assets` CLI and returns the exit code. User errors (bad arguments, bad
+ * definitions, unknown keys) print one clear message and return 2; nothing else prints a
+ * stack trace unless STRATA_DEBUG is set.
+ */
+export async function main(argv: readonly string[], out = new Output(process.stdout), err = new Output(process.stderr)): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    out.line(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    out.line('0.1.0');
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    err.line(`${err.paint('red', 'error:')} unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.line(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest, out, err);
+  } catch (error) {
+    return reportError(error, err);
+  }
+}
+
+/** Prints an error for a person and returns its exit code. */
+export function reportError(error: unknown, err: Output): number {
+  if (process.env.STRATA_DEBUG && error instanceof Error) err.line(error.stack ?? error.message);
+  if (error instanceof DefinitionErrors) {
+    err.line(`${err.paint('red', 'error:')} ${error.message}`);
+    return 2;
+  }
+  if (error instanceof StrataError) {
+    const where = [error.context.assetKey, error.context.file].filter(Boolean).join(' in ');
+    err.line(`${err.paint('red', 'error:')} ${where && !error.message.includes(where) ? `${where}: ` : ''}${error.message}`);
+    return error.userError ? 2 : 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  err.line(`${err.paint('red', 'error:')} ${message}`);
+  return 1;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,89 @@
+/**
+ * Terminal output: aligned tables, durations and colours (only when writing to a TTY and
+ * NO_COLOR is unset).
+ */
+
+const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
+
+/** A colour or style name. */
+export type Colour = keyof typeof CODES;
+
+/** Writes lines to a stream, colouring only on a TTY. */
+export class Output {
+  readonly #stream: NodeJS.WriteStream;
+  readonly colours: boolean;
+
+  constructor(stream: NodeJS.WriteStream = process.stdout) {
+    this.#stream = stream;
+    this.colours = stream.isTTY === true && !process.env.NO_COLOR;
+  }
+
+  /** Wraps `text` in a colour when colours are on. */
+  paint(colour: Colour, text: string): string {
+    return this.colours ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;
+  }
+
+  line(text = ''): void {
+    this.#stream.write(`${text}\n`);
+  }
+
+  /** Prints a value as pretty JSON. */
+  json(value: unknown): void {
+    this.#stream.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Prints rows as a table with a header; `colour` may colour whole cells after alignment. */
+  table(header: readonly string[], rows: readonly (readonly string[])[], colour?: (row: number, column: number, cell: string) => Colour | undefined): void {
+    for (const line of formatTable(header, rows, (r, c, text) => {
+      const chosen = r >= 0 && colour ? colour(r, c, text.trim()) : undefined;
+      return chosen ? this.paint(chosen, text) : r < 0 ? this.paint('bold', text) : text;
+    })) {
+      this.line(line);
+    }
+  }
+}
+
+/** Aligns cells into columns two spaces apart; `style` decorates each padded cell (row -1 is the header). */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  style: (row: number, column: number, text: string) => string = (_r, _c, t) => t,
+): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const render = (cells: readonly string[], row: number) =>
+    cells
+      .map((cell, c) => style(row, c, c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [render(header, -1), ...rows.map((r, i) => render(r, i))];
+}
+
+/** `1234` ms → `1.2s`; below a second in ms; above a minute as `2m05s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+}
+
+/** Epoch ms → `2026-11-23 16:52:35` in local time. */
+export function formatTime(ms: number | null): string {
+  if (ms === null) return '-';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** Thousands separators for row counts. */
+export function formatCount(n: number | null | undefined): string {
+  return n === null || n === undefined ? '-' : n.toLocaleString('en-US');
+}
+
+/** The colour of a run or step status. */
+export function statusColour(status: string): Colour | undefined {
+  if (status === 'success' || status === 'fresh' || status === 'materialized') return 'green';
+  if (status === 'failed' || status === 'run_failure') return 'red';
+  if (status === 'canceled' || status === 'skipped' || status === 'missing' || status === 'never') return 'yellow';
+  if (status === 'running' || status === 'queued') return 'cyan';
+  return undefined;
+}

@@ -1,0 +1,43 @@
+import { loadProject, type Project } from '../project/project-loader.ts';
+import { resolveProjectDir } from '../project/project-config.ts';
+import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import { FileLandingZone } from '../../resources/landing-zone.ts';
+import { openStorage, type Storage } from '../../storage/index.ts';
+
+/**
+ * A loaded project plus the storage and warehouse it uses, opened on first need so that
+ * read-only commands never touch DuckDB.
+ */
+export class Workspace {
+  readonly project: Project;
+  #storage: Promise<Storage> | undefined;
+  #warehouse: Promise<DuckDBWarehouse> | undefined;
+
+  private constructor(project: Project) {
+    this.project = project;
+  }
+
+  /** Loads the project chosen by `--project`, `STRATA_PROJECT`, the current folder or the bundled example. */
+  static async load(projectOption: string | undefined): Promise<Workspace> {
+    return new Workspace(await loadProject(resolveProjectDir(projectOption)));
+  }
+
+  storage(): Promise<Storage> {
+    this.#storage ??= openStorage({ kind: 'sqlite', file: this.project.config.storageFile });
+    return this.#storage;
+  }
+
+  warehouse(): Promise<DuckDBWarehouse> {
+    this.#warehouse ??= DuckDBWarehouse.open(this.project.config.warehouseFile);
+    return this.#warehouse;
+  }
+
+  landing(): FileLandingZone {
+    return new FileLandingZone(this.project.config.landingDir);
+  }
+
+  async close(): Promise<void> {
+    if (this.#warehouse) (await this.#warehouse.catch(() => undefined))?.close();
+    if (this.#storage) await (await this.#storage.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * SQL assets are `.sql` files holding one SELECT query. The file's path under the asset folder
+ * is the asset key; an optional leading block of `-- name: value` comments configures it:
+ *
+ * ```sql
+ * -- Orders cleaned up for reporting.          (prose: ignored)
+ * -- description: One row per order.
+ * -- tags: domain=sales, pii
+ * -- owners: ana@example.com, team:data
+ * -- materialization: view
+ * select * from raw.orders
+ * ```
+ *
+ * Parsing is pure; dependency inference with DuckDB's parser lives in `sql-dependencies.ts`.
+ */
+import type { z } from 'zod';
+import { DefinitionError } from '../errors.ts';
+import type { ErrorContext } from '../errors.ts';
+import { editDistance } from '../graph/asset-graph.ts';
+import { keyProblem } from './asset-key.ts';
+import { buildSpec, makeDefinition, specFieldsSchema } from './asset-spec.ts';
+import type { AssetDefinition, SqlMaterialization } from './asset-spec.ts';
+
+/** The configuration a SQL file's leading comment block gives, validated and with defaults. */
+export interface SqlHeader {
+  readonly deps: readonly string[];
+  readonly group?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly owners: readonly string[];
+  readonly description?: string;
+  readonly kind?: string;
+  readonly codeVersion?: string;
+  readonly materialization: SqlMaterialization;
+}
+
+/** A SQL asset file that parsed: its key, header and query. */
+export interface ParsedSqlAssetFile {
+  readonly ok: true;
+  readonly key: string;
+  readonly header: SqlHeader;
+  /** The query: header comments kept; trailing `;` and anything after the last token removed. */
+  readonly body: string;
+}
+
+/** The result of {@link parseSqlAssetFile}: the parsed file or every problem found in it. */
+export type SqlAssetFileResult = ParsedSqlAssetFile | { readonly ok: false; readonly errors: DefinitionError[] };
+
+/** The names a header line may configure, as written in the file. */
+export const SQL_HEADER_FIELDS = [
+  'description',
+  'group',
+  'tags',
+  'owners',
+  'materialization',
+  'deps',
+  'kind',
+  'code_version',
+] as const;
+
+type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
+
+/** Fields that may appear on several lines; their values accumulate. */
+const REPEATABLE: ReadonlySet<HeaderField> = new Set(['description', 'tags', 'owners', 'deps']);
+
+/** First words a SELECT-like query may start with (DuckDB accepts FROM-first and `TABLE t`). */
+const QUERY_STARTS: ReadonlySet<string> = new Set(['select', 'with', 'from', 'values', 'table']);
+
+const HEADER_LINE = /^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*:(.*)$/;
+
+/**
+ * Parses one SQL asset file, collecting every problem instead of stopping at the first.
+ *
+ * @param relativePath path under the asset folder, e.g. `staging/orders.sql` (key `staging/orders`)
+ * @param displayFile the file as errors should name it, e.g. `defs/staging/orders.sql`
+ *
+ * @example
+ * const parsed = parseSqlAssetFile('staging/orders.sql', text, 'defs/staging/orders.sql');
+ * if (!parsed.ok) errors.push(...parsed.errors);
+ */
+export function parseSqlAssetFile(relativePath: string, text: string, displayFile: string = relativePath): SqlAssetFileResult {
+  const key = sqlPathToKey(relativePath);
+  const context: ErrorContext = { assetKey: key, file: displayFile };
+  const errors: DefinitionError[] = [];
+
+  const problem = keyProblem(key);
+  if (problem) errors.push(new DefinitionError('sql_key_invalid', `${problem} (the key comes from the file path)`, context));
+
+  const header = parseHeader(text, (code, message) => errors.push(new DefinitionError(code, message, context)));
+  const body = extractQuery(text, (code, message) => errors.push(new DefinitionError(code, message, context)));
+
+  if (errors.length > 0 || header === undefined || body === undefined) return { ok: false, errors };
+  return { ok: true, key, header, body };
+}
+
+/**
+ * Turns a parsed SQL file into an asset definition; `deps` (usually inferred from the query)
+ * are merged with the header's.
+ *
+ * @example
+ * sqlAssetDefinition(parsed, ['raw/orders'], 'defs/staging/orders.sql');
+ */
+export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly string[], displayFile?: string): AssetDefinition {
+  const { header } = parsed;
+  const fields: z.infer<typeof specFieldsSchema> = {
+    deps: [...header.deps, ...deps],
+    tags: { ...header.tags },
+    owners: [...header.owners],
+    ...(header.group === undefined ? {} : { group: header.group }),
+    ...(header.description === undefined ? {} : { description: header.description }),
+    ...(header.kind === undefined ? {} : { kind: header.kind }),
+    ...(header.codeVersion === undefined ? {} : { codeVersion: header.codeVersion }),
+  };
+  return makeDefinition(
+    buildSpec(parsed.key, fields, 'sql'),
+    { type: 'sql', sql: parsed.body, materialization: header.materialization },
+    displayFile,
+  );
+}
+
+/** `staging/orders.sql` → `staging/orders` (also accepts `\` separators and a leading `./`). */
+export function sqlPathToKey(relativePath: string): string {
+  return relativePath.replaceAll('\\', '/').replace(/^(\.\/)+/, '').replace(/\.sql$/i, '');
+}
+
+type Report = (code: string, message: string) => void;
+
+/** Reads the leading comment block; returns `undefined` when it has errors (already reported). */
+function parseHeader(text: string, report: Report): SqlHeader | undefined {
+  const values = new Map<HeaderField, string[]>();
+  let failed = false;
+  const fail: Report = (code, message) => {
+    failed = true;
+    report(code, message);
+  };
+
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    if (!trimmed.startsWith('--')) break;
+    const match = HEADER_LINE.exec(trimmed.slice(2));
+    if (!match) continue;
+    const name = (match[1] ?? '').toLowerCase();
+    const value = (match[2] ?? '').trim();
+    const field = SQL_HEADER_FIELDS.find((f) => f === name);
+    if (field === undefined) {
+      const suggestion = closestField(name);
+      if (suggestion) fail('sql_header_unknown_field', `unknown header field "${match[1]}" (did you mean "${suggestion}"?)`);
+      continue;
+    }
+    const previous = values.get(field);
+    if (previous && !REPEATABLE.has(field)) {
+      fail('sql_header_invalid', `header field "${field}" is given more than once`);
+      continue;
+    }
+    values.set(field, [...(previous ?? []), value]);
+  }
+
+  const materialization = parseMaterialization(values.get('materialization'), fail);
+  const tags = parseTags(values.get('tags') ?? [], fail);
+  const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
+  const raw: Record<string, unknown> = { deps: listValues(values.get('deps')), owners: listValues(values.get('owners')), tags };
+  if (description !== '') raw.description = description;
+  for (const [field, property] of [['group', 'group'], ['kind', 'kind'], ['code_version', 'codeVersion']] as const) {
+    const value = values.get(field)?.[0];
+    if (value !== undefined) raw[property] = value;
+  }
+  const parsed = specFieldsSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) fail('sql_header_invalid', describeIssue(issue));
+  }
+  if (failed || !parsed.success) return undefined;
+  const { deps, owners, ...rest } = parsed.data;
+  return Object.freeze({
+    ...rest,
+    deps: Object.freeze(deps),
+    owners: Object.freeze(owners),
+    tags: Object.freeze(parsed.data.tags),
+    materialization,
+  });
+}
+
+/** The known field a near-miss name was probably meant to be (short names allow one edit, others two). */
+function closestField(name: string): HeaderField | undefined {
+  let best: { field: HeaderField; distance: number } | undefined;
+  for (const field of SQL_HEADER_FIELDS) {
+    const distance = editDistance(name, field);
+    const limit = field.length <= 4 ? 1 : 2;
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { field, distance };
+  }
+  return best?.field;
+}
+
+/** `a, b ,, c` over any number of lines → `['a', 'b', 'c']`. */
+function listValues(lines: readonly string[] | undefined): string[] {
+  return (lines ?? []).flatMap((line) => line.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+}
+
+/** `domain=sales, pii` → `{ domain: 'sales', pii: '' }`. */
+function parseTags(lines: readonly string[], fail: Report): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const item of listValues(lines)) {
+    const eq = item.indexOf('=');
+    const name = (eq === -1 ? item : item.slice(0, eq)).trim();
+    const value = eq === -1 ? '' : item.slice(eq + 1).trim();
+    if (Object.hasOwn(tags, name) && tags[name] !== value) {
+      fail('sql_header_invalid', `tag "${name}" is given twice with different values`);
+    }
+    tags[name] = value;
+  }
+  return tags;
+}
+
+function parseMaterialization(lines: readonly string[] | undefined, fail: Report): SqlMaterialization {
+  const value = lines?.[0];
+  if (value === undefined || value === 'table' || value === 'view') return value ?? 'table';
+  fail('sql_header_invalid', `materialization must be "table" or "view", not "${value}"`);
+  return 'table';
+}
+
+/** One zod issue as a line naming the header field as written in the file. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const [field, detail] = issue.path;
+  const name = field === 'codeVersion' ? 'code_version' : String(field);
+  const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+  const where = name === 'tags' && detail !== undefined ? `tag "${String(detail)}"` : `header field "${name}"`;
+  return `${where}: ${nested ?? issue.message}`;
+}
+
+/**
+ * Cuts the query out of the file: keeps everything up to its last token, drops a trailing `;`
+ * (and comments after it, so callers may wrap the query in parentheses), and rejects files that
+ * are empty, hold several statements, or do not start like a SELECT. DuckDB's parser has the
+ * final word; this check only gives a clear message early.
+ */
+function extractQuery(text: string, report: Report): string | undefined {
+  const statements = scanStatements(text).filter((s) => s.first !== -1);
+  if (statements.length === 0) {
+    report('sql_body_empty', 'the SQL file has no query');
+    return undefined;
+  }
+  if (statements.length > 1) {
+    report('sql_not_select', `a SQL asset must be a single SELECT query, but the file has ${statements.length} statements`);
+    return undefined;
+  }
+  const statement = statements[0]!;
+  const word = /^[A-Za-z_]+/.exec(text.slice(statement.first))?.[0]?.toLowerCase();
+  if (text[statement.first] !== '(' && (word === undefined || !QUERY_STARTS.has(word))) {
+    const start = text.slice(statement.first, statement.first + 40).split(/\r?\n/)[0];
+    report('sql_not_select', `a SQL asset must be a single SELECT query, but the file starts with "${start}"`);
+    return undefined;
+  }
+  return text.slice(statement.start, statement.end);
+}
+
+/** A `;`-separated statement: where it starts, and its first and last significant characters. */
+interface StatementSpan {
+  start: number;
+  /** Index of the first character that is not whitespace or comment; -1 when there is none. */
+  first: number;
+  /** Index just past the last significant character. */
+  end: number;
+}
+
+/**
+ * Splits SQL at top-level semicolons, skipping `--` and (nested) `/* *\/` comments, '' strings
+ * (with E'' backslash escapes), "" identifiers and $tag$ dollar-quoted strings.
+ */
+function scanStatements(text: string): StatementSpan[] {
+  const spans: StatementSpan[] = [];
+  let current: StatementSpan = { start: 0, first: -1, end: 0 };
+  const mark = (from: number, to: number) => {
+    if (current.first === -1) current.first = from;
+    current.end = to;
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    const next = text[i + 1];
+    if (c === '-' && next === '-') {
+      const newline = text.indexOf('\n', i);
+      i = newline === -1 ? text.length : newline + 1;
+    } else if (c === '/' && next === '*') {
+      i = skipBlockComment(text, i);
+    } else if (c === "'" || c === '"') {
+      const escapes = c === "'" && /[eE]/.test(text[i - 1] ?? '') && !/[A-Za-z0-9_]/.test(text[i - 2] ?? '');
+      const end = skipQuoted(text, i, c, escapes);
+      mark(i, end);
+      i = end;
+    } else if (c === '$' && !/[A-Za-z0-9_]/.test(text[i - 1] ?? '')) {
+      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i, i + 64))?.[0];
+      const close = tag === undefined ? -1 : text.indexOf(tag, i + tag.length);
+      const end = tag === undefined ? i + 1 : close === -1 ? text.length : close + tag.length;
+      mark(i, end);
+      i = end;
+    } else if (c === ';') {
+      spans.push(current);
+      current = { start: i + 1, first: -1, end: i + 1 };
+      i++;
+    } else {
+      if (!/\s/.test(c)) mark(i, i + 1);
+      i++;
+    }
+  }
+  spans.push(current);
+  return spans;
+}
+
+function skipBlockComment(text: string, start: number): number {
+  let depth = 0;
+  let i = start;
+  while (i < text.length) {
+    if (text.startsWith('/*', i)) {
+      depth++;
+      i += 2;
+    } else if (text.startsWith('*/', i)) {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else {
+      i++;
+    }
+  }
+  return text.length;
+}
+
+/** Index just past the closing quote (doubled quotes, and backslashes in E'' strings, escape). */
+function skipQuoted(text: string, start: number, quote: string, backslashEscapes: boolean): number {
+  let i = start + 1;
+  while (i < text.length) {
+    const c = text[i];
+    if (backslashEscapes && c === '\\') {
+      i += 2;
+    } else if (c === quote) {
+      if (text[i + 1] !== quote) return i + 1;
+      i += 2;
+    } else {
+      i++;
+    }
+  }
+  return text.length;
+}

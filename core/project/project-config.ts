@@ -1,0 +1,78 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { formatZodIssues } from '../definitions/asset-spec.ts';
+
+/** Name of the project configuration file. */
+export const CONFIG_FILE = 'strata.json';
+
+const configSchema = z
+  .object({
+    name: z.string().min(1).default('strata-project'),
+    assets: z.string().min(1).default('defs'),
+    landing: z.string().min(1).default('landing'),
+    storage: z.string().min(1).default('.strata/strata.db'),
+    warehouse: z.string().min(1).default('.strata/warehouse.duckdb'),
+    concurrency: z.number().int().min(1).max(64).default(4),
+  })
+  .strict();
+
+/** A loaded project configuration with every path made absolute. */
+export interface ProjectConfig {
+  readonly name: string;
+  /** The project folder (where strata.json lives). */
+  readonly dir: string;
+  readonly assetsDir: string;
+  readonly landingDir: string;
+  /** SQLite file of runs, events and lineage. */
+  readonly storageFile: string;
+  /** DuckDB warehouse file (or `:memory:`). */
+  readonly warehouseFile: string;
+  /** Default number of steps run at once. */
+  readonly concurrency: number;
+}
+
+/** Where the bundled example project lives. */
+export const EXAMPLE_PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../assets');
+
+/**
+ * Finds the project to use: `explicit` (from `--project`), else `STRATA_PROJECT`, else the
+ * current folder when it has a strata.json, else the bundled example.
+ */
+export function resolveProjectDir(explicit: string | undefined, cwd = process.cwd()): string {
+  const chosen = explicit ?? process.env.STRATA_PROJECT;
+  if (chosen) return resolve(cwd, chosen);
+  if (existsSync(join(cwd, CONFIG_FILE))) return cwd;
+  return EXAMPLE_PROJECT_DIR;
+}
+
+/**
+ * Reads and validates `strata.json` in `dir`. `STRATA_STORAGE` and `STRATA_WAREHOUSE`
+ * override the storage and warehouse paths.
+ */
+export function loadProjectConfig(dir: string): ProjectConfig {
+  const file = join(dir, CONFIG_FILE);
+  if (!existsSync(file)) throw new ConfigError(`no ${CONFIG_FILE} in ${dir} (pass --project DIR or run inside a project)`, file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, file);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${file}: ${formatZodIssues(parsed.error)}`, file);
+  const config = parsed.data;
+  const storage = process.env.STRATA_STORAGE ?? config.storage;
+  const warehouse = process.env.STRATA_WAREHOUSE ?? config.warehouse;
+  return Object.freeze({
+    name: config.name,
+    dir,
+    assetsDir: resolve(dir, config.assets),
+    landingDir: resolve(dir, config.landing),
+    storageFile: resolve(dir, storage),
+    warehouseFile: warehouse === ':memory:' ? warehouse : resolve(dir, warehouse),
+    concurrency: config.concurrency,
+  });
+}

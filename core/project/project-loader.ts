@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DefinitionError, DefinitionErrors, StrataError } from '../errors.ts';
+import { isAssetDefinition, makeDefinition, type AssetDefinition } from '../definitions/asset-spec.ts';
+import { parseSqlAssetFile, sqlAssetDefinition } from '../definitions/sql-asset-file.ts';
+import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../definitions/sql-dependencies.ts';
+import { AssetGraph, closestKeys, compareKeys, graphProblems } from '../graph/asset-graph.ts';
+import { codeVersionOf } from './code-version.ts';
+import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
+
+/** A loaded, validated project: its configuration, definitions and graph. */
+export interface Project {
+  readonly config: ProjectConfig;
+  readonly definitions: ReadonlyMap<string, AssetDefinition>;
+  readonly graph: AssetGraph;
+  /** Code version of every asset (explicit, or derived from its source). */
+  readonly codeVersions: ReadonlyMap<string, string>;
+  /** Hash of every asset's key and deps: identifies this shape of the graph in lineage storage. */
+  readonly definitionVersion: string;
+}
+
+/** The definition of one asset; throws for unknown keys. */
+export function definitionOf(project: Project, key: string): AssetDefinition {
+  const definition = project.definitions.get(key);
+  if (!definition) throw new StrataError('unknown_asset', `unknown asset "${key}"`, { assetKey: key });
+  return definition;
+}
+
+interface SqlSource {
+  readonly key: string;
+  readonly file: string;
+  readonly body: string;
+  readonly build: (deps: readonly string[]) => AssetDefinition;
+}
+
+/**
+ * Loads every asset of the project in `dir`: TypeScript modules and `.sql` files under the
+ * assets folder. All definition problems are collected and thrown together as
+ * {@link DefinitionErrors}, each naming its asset and file.
+ */
+export async function loadProject(dir: string): Promise<Project> {
+  const config = loadProjectConfig(dir);
+  const errors: DefinitionError[] = [];
+  const files = listSourceFiles(config.assetsDir, errors, config.dir);
+  const found: AssetDefinition[] = [];
+  const sqlSources: SqlSource[] = [];
+
+  for (const file of files) {
+    const display = relative(config.dir, file).split(sep).join('/');
+    if (file.endsWith('.sql')) {
+      const keyPath = relative(config.assetsDir, file).split(sep).join('/');
+      const parsed = parseSqlAssetFile(keyPath, readFileSync(file, 'utf8'), display);
+      if (!parsed.ok) errors.push(...parsed.errors);
+      else sqlSources.push({ key: parsed.key, file: display, body: parsed.body, build: (deps) => sqlAssetDefinition(parsed, deps, display) });
+    } else {
+      found.push(...(await importDefinitions(file, display, errors)));
+    }
+  }
+
+  const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key)]);
+  found.push(...(await buildSqlDefinitions(sqlSources, knownKeys, config, errors)));
+
+  const definitions = new Map<string, AssetDefinition>();
+  for (const definition of found) {
+    const previous = definitions.get(definition.spec.key);
+    if (previous) {
+      errors.push(
+        new DefinitionError('duplicate_key', `asset key is defined twice (also in ${previous.file ?? 'an earlier module'})`, {
+          assetKey: definition.spec.key,
+          ...(definition.file === undefined ? {} : { file: definition.file }),
+        }),
+      );
+    } else {
+      definitions.set(definition.spec.key, definition);
+    }
+  }
+
+  const specs = [...definitions.values()].map((d) => d.spec);
+  const fileOf = (key: string) => definitions.get(key)?.file;
+  errors.push(...graphProblems(specs, fileOf));
+  if (errors.length > 0) throw new DefinitionErrors(sortErrors(errors));
+
+  return buildProject(config, [...definitions.values()]);
+}
+
+/**
+ * Assembles a project from definitions already validated (by {@link loadProject}, or built in
+ * code by tests and benchmarks). Throws {@link DefinitionErrors} for unknown deps and cycles.
+ */
+export function buildProject(config: ProjectConfig, list: readonly AssetDefinition[]): Project {
+  const definitions = new Map(list.map((d) => [d.spec.key, d]));
+  const graph = AssetGraph.build(
+    list.map((d) => d.spec),
+    (key) => definitions.get(key)?.file,
+  );
+  const codeVersions = new Map(graph.keys.map((key) => [key, codeVersionOf(definitions.get(key) as AssetDefinition)]));
+  const shape = graph.keys.map((key) => `${key}<-${graph.parents(key).join(',')}`).join('\n');
+  const definitionVersion = createHash('sha256').update(shape).digest('hex').slice(0, 16);
+  return { config, definitions, graph, codeVersions, definitionVersion };
+}
+
+function listSourceFiles(root: string, errors: DefinitionError[], projectDir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(root, { recursive: true, withFileTypes: true });
+  } catch {
+    errors.push(new DefinitionError('assets_dir_missing', `the assets folder does not exist`, { file: relative(projectDir, root) || root }));
+    return [];
+  }
+  return entries
+    .filter((e) => e.isFile() && isSourceFile(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .filter((path) => !relative(root, path).split(sep).some((part) => part.startsWith('.') || part === 'node_modules'))
+    .sort(compareKeys);
+}
+
+function isSourceFile(name: string): boolean {
+  if (name.endsWith('.sql')) return true;
+  return /\.(ts|mts)$/.test(name) && !/\.(d|test|spec)\.m?ts$/.test(name);
+}
+
+async function importDefinitions(file: string, display: string, errors: DefinitionError[]): Promise<AssetDefinition[]> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof DefinitionError) {
+      errors.push(new DefinitionError(error.code, error.message, { ...error.context, file: display }));
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      errors.push(new DefinitionError('module_failed', `cannot load module: ${message.split('\n')[0]}`, { file: display }));
+    }
+    return [];
+  }
+  const definitions: AssetDefinition[] = [];
+  for (const value of Object.values(module)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (isAssetDefinition(item)) definitions.push(makeDefinition(item.spec, item.compute, display));
+    }
+  }
+  return definitions;
+}
+
+/** Infers each SQL asset's dependencies (DuckDB's parser, cached by SQL hash) and builds its definition. */
+async function buildSqlDefinitions(
+  sources: readonly SqlSource[],
+  knownKeys: ReadonlySet<string>,
+  config: ProjectConfig,
+  errors: DefinitionError[],
+): Promise<AssetDefinition[]> {
+  if (sources.length === 0) return [];
+  const cache = new SqlDependencyCache(join(dirname(config.storageFile), 'sql-dependencies.json'));
+  const parser = new LazyParser();
+  const definitions: AssetDefinition[] = [];
+  try {
+    for (const source of sources) {
+      let tables = cache.get(source.body);
+      if (!tables) {
+        const inferred = await inferSqlDependencies(await parser.connection(), source.body);
+        if (!inferred.ok) {
+          errors.push(new DefinitionError('sql_invalid', `SQL does not parse: ${inferred.message}`, { assetKey: source.key, file: source.file }));
+          continue;
+        }
+        tables = inferred.tables;
+        cache.set(source.body, tables);
+      }
+      const { deps, unknown } = dependenciesToKeys(tables, knownKeys);
+      for (const name of unknown) errors.push(unknownTableError(name, source, knownKeys));
+      definitions.push(source.build(deps));
+    }
+    cache.save();
+  } finally {
+    parser.close();
+  }
+  return definitions;
+}
+
+function unknownTableError(name: string, source: SqlSource, knownKeys: ReadonlySet<string>): DefinitionError {
+  const asKey = name.replace('.', '/');
+  const hint = closestKeys(asKey, knownKeys).map((k) => `"${k.replace('/', '.')}"`);
+  return new DefinitionError(
+    'unknown_table',
+    `reads table "${name}", which is not an asset of this project${hint.length ? ` (did you mean ${hint.join(', ')}?)` : ''}`,
+    { assetKey: source.key, file: source.file },
+  );
+}
+
+/** Opens an in-memory DuckDB only when a SQL file is not in the dependency cache. */
+class LazyParser {
+  #instance: import('@duckdb/node-api').DuckDBInstance | undefined;
+  #connection: import('@duckdb/node-api').DuckDBConnection | undefined;
+
+  async connection(): Promise<import('@duckdb/node-api').DuckDBConnection> {
+    if (!this.#connection) {
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      this.#instance = await DuckDBInstance.create(':memory:');
+      this.#connection = await this.#instance.connect();
+    }
+    return this.#connection;
+  }
+
+  close(): void {
+    this.#connection?.closeSync();
+    this.#instance?.closeSync();
+  }
+}
+
+function sortErrors(errors: DefinitionError[]): DefinitionError[] {
+  const rank = (e: DefinitionError) => `${e.context.file ?? ''}\u0000${e.context.assetKey ?? ''}`;
+  return [...errors].sort((a, b) => compareKeys(rank(a), rank(b)));
+}

@@ -1,0 +1,221 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
+import { StrataError } from '../core/errors.ts';
+import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
+
+/**
+ * The DuckDB warehouse resource: one DuckDB database (a file, or `:memory:`) shared by all
+ * steps of a process, with a small pool of connections. Each step writes through a
+ * {@link StepSession}, which runs everything it does in one transaction.
+ *
+ * @example
+ * const warehouse = await DuckDBWarehouse.open('.strata/warehouse.duckdb');
+ * const session = warehouse.session('staging/orders');
+ * await session.replaceTable('select 1 as id');
+ * await session.commit();
+ */
+export class DuckDBWarehouse {
+  readonly path: string;
+  readonly #instance: DuckDBInstance;
+  readonly #idle: DuckDBConnection[] = [];
+
+  private constructor(path: string, instance: DuckDBInstance) {
+    this.path = path;
+    this.#instance = instance;
+  }
+
+  /** Opens (creating if needed) the warehouse file; a file locked by another process is a clear error. */
+  static async open(path: string): Promise<DuckDBWarehouse> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      return new DuckDBWarehouse(path, await DuckDBInstance.create(path));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/lock/i.test(message)) {
+        throw new StrataError('warehouse_locked', `the DuckDB warehouse ${path} is in use by another process (${firstLine(message)})`, { file: path });
+      }
+      throw new StrataError('warehouse_open_failed', `cannot open the DuckDB warehouse ${path}: ${firstLine(message)}`, { file: path });
+    }
+  }
+
+  /** Borrows a connection from the pool. Return it with {@link release}. */
+  async acquire(): Promise<DuckDBConnection> {
+    return this.#idle.pop() ?? (await this.#instance.connect());
+  }
+
+  /** Returns a connection to the pool. */
+  release(connection: DuckDBConnection): void {
+    this.#idle.push(connection);
+  }
+
+  /** Runs `fn` with a pooled connection. */
+  async withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.acquire();
+    try {
+      return await fn(connection);
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  /** Reads rows outside any step (status queries, tests). */
+  async query<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return this.withConnection((connection) => readRows<T>(connection, sql, params));
+  }
+
+  /**
+   * Creates schemas up front, outside step transactions: two concurrent transactions that
+   * both create the same schema would conflict.
+   */
+  async ensureSchemas(schemas: Iterable<string>): Promise<void> {
+    const unique = [...new Set(schemas)].sort();
+    if (unique.length === 0) return;
+    await this.withConnection((connection) =>
+      connection.run(unique.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(s)};`).join('\n')),
+    );
+  }
+
+  /** A session for one step of `key`; nothing touches DuckDB until the session is used. */
+  session(key: string): StepSession {
+    return new StepSession(this, key);
+  }
+
+  close(): void {
+    for (const connection of this.#idle.splice(0)) connection.closeSync();
+    this.#instance.closeSync();
+  }
+}
+
+/**
+ * One step's view of the warehouse. The first statement borrows a connection and opens a
+ * transaction; {@link commit} or {@link rollback} ends it and returns the connection.
+ */
+export class StepSession implements WarehouseSession {
+  readonly #warehouse: DuckDBWarehouse;
+  readonly #key: string;
+  #connection: DuckDBConnection | undefined;
+  #opening: Promise<DuckDBConnection> | undefined;
+  #ended = false;
+  /** Row count of the last {@link replaceTable}, if any. */
+  rowsWritten: number | undefined;
+
+  constructor(warehouse: DuckDBWarehouse, key: string) {
+    this.#warehouse = warehouse;
+    this.#key = key;
+  }
+
+  /** True once the step has issued a statement. */
+  get used(): boolean {
+    return this.#opening !== undefined;
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    const connection = await this.#open();
+    await connection.run(sql, toDuckValues(params));
+  }
+
+  async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return readRows<T>(await this.#open(), sql, params);
+  }
+
+  async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
+    const table = qualifiedTableName(this.#key);
+    await this.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, params);
+    this.rowsWritten = await this.rowCount(this.#key);
+    return this.rowsWritten;
+  }
+
+  /** Replaces this asset's view with `select`. */
+  async replaceView(select: string): Promise<void> {
+    await this.run(`CREATE OR REPLACE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
+  }
+
+  /** Row count of an asset's table as this transaction sees it. */
+  async rowCount(key: string): Promise<number> {
+    const rows = await this.all<{ n: number }>(`SELECT count(*) AS n FROM ${qualifiedTableName(key)}`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  tableOf(key: string): string {
+    return qualifiedTableName(key);
+  }
+
+  /** The schema of this step's asset. */
+  get schema(): string {
+    return keyToTable(this.#key).schema;
+  }
+
+  /** Commits the transaction, if one was opened. */
+  async commit(): Promise<void> {
+    await this.#end('COMMIT');
+  }
+
+  /** Rolls the transaction back, if one was opened; never throws. */
+  async rollback(): Promise<void> {
+    try {
+      await this.#end('ROLLBACK');
+    } catch {
+      // The connection may already have aborted the transaction; nothing was committed.
+    }
+  }
+
+  /** Interrupts the statement in flight (Ctrl-C); the step then fails and rolls back. */
+  interrupt(): void {
+    this.#connection?.interrupt();
+  }
+
+  async #open(): Promise<DuckDBConnection> {
+    if (this.#ended) throw new Error(`the warehouse session of ${this.#key} has ended`);
+    this.#opening ??= (async () => {
+      const connection = await this.#warehouse.acquire();
+      this.#connection = connection;
+      await connection.run('BEGIN TRANSACTION');
+      return connection;
+    })();
+    return this.#opening;
+  }
+
+  async #end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.#opening) return;
+    const connection = await this.#opening;
+    try {
+      await connection.run(statement);
+    } finally {
+      this.#warehouse.release(connection);
+    }
+  }
+}
+
+/** Runs a query and returns plain row objects (safe BIGINTs become numbers). */
+export async function readRows<T extends Row>(connection: DuckDBConnection, sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+  const reader = await connection.runAndReadAll(sql, toDuckValues(params));
+  return reader.getRowObjectsJS().map((row) => {
+    const out: Row = {};
+    for (const [name, value] of Object.entries(row)) out[name] = plainValue(value);
+    return out as T;
+  });
+}
+
+function plainValue(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  return value;
+}
+
+function toDuckValues(params: readonly SqlParam[]): DuckDBValue[] | undefined {
+  if (params.length === 0) return undefined;
+  return params.map((p): DuckDBValue => {
+    if (p instanceof Date) return timestampValue(BigInt(p.getTime()) * 1000n);
+    if (Array.isArray(p)) return listValue(p as string[]);
+    return p as DuckDBValue;
+  });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,227 @@
+/**
+ * Storage in plain Maps and arrays, for tests. It keeps the same rows as the SQLite tables
+ * (through ./row-mappers.ts), so values, ids, ordering, `latest` semantics and errors are
+ * the same as SQLite's; the shared contract suite holds both to that.
+ */
+
+import { NotFoundError } from '../core/errors.ts';
+import { partitionToColumn } from './column-codecs.ts';
+import { normalizePage, slicePage } from './page.ts';
+import {
+  checkResultFromRow,
+  checkResultToRow,
+  eventFromRow,
+  eventToRow,
+  latestCheckResultFromRow,
+  latestMaterializationFromRow,
+  materializationFromRow,
+  materializationToRow,
+  runFromRow,
+  runToRow,
+} from './row-mappers.ts';
+import type {
+  CheckResultRow,
+  EventRow,
+  LatestCheckResultRow,
+  LatestMaterializationRow,
+  MaterializationRow,
+  RunRow,
+} from './row-mappers.ts';
+import { runExistsError, unknownRunError } from './storage-error.ts';
+import type {
+  CheckResultRecord,
+  EventRecord,
+  LineageEdge,
+  MaterializationRecord,
+  Page,
+  RunRecord,
+  RunStatus,
+  RunUpdate,
+  StepCommit,
+  Storage,
+} from './storage.ts';
+
+/** One recorded definition version. */
+interface DefinitionVersion {
+  ordinal: number;
+  readonly edges: readonly LineageEdge[];
+}
+
+/**
+ * Storage that lives and dies with the process.
+ *
+ * @example
+ * const storage = new InMemoryStorage();
+ * await storage.createRun(run);
+ */
+export class InMemoryStorage implements Storage {
+  readonly #runs = new Map<string, RunRow>();
+  readonly #events: EventRow[] = [];
+  readonly #eventsByRun = new Map<string, EventRow[]>();
+  readonly #materializations: MaterializationRow[] = [];
+  /** asset key → partition column → latest row. */
+  readonly #latestMaterializations = new Map<string, Map<string, LatestMaterializationRow>>();
+  readonly #checkResults: CheckResultRow[] = [];
+  /** `asset key \0 check name \0 partition column` → latest row. */
+  readonly #latestCheckResults = new Map<string, LatestCheckResultRow>();
+  readonly #definitionVersions = new Map<string, DefinitionVersion>();
+  #lastOrdinal = 0;
+
+  async createRun(run: RunRecord): Promise<void> {
+    if (this.#runs.has(run.id)) throw runExistsError(run.id);
+    this.#runs.set(run.id, runToRow(run));
+  }
+
+  async updateRun(id: string, update: RunUpdate): Promise<void> {
+    const row = this.#runs.get(id);
+    if (row === undefined) throw new NotFoundError(`run ${id} does not exist`);
+    if (update.status !== undefined) row.status = update.status;
+    if (update.startedAt !== undefined) row.started_at = update.startedAt;
+    if (update.endedAt !== undefined) row.ended_at = update.endedAt;
+    if (update.error !== undefined) row.error = update.error;
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = this.#runs.get(id);
+    return row === undefined ? undefined : runFromRow(row);
+  }
+
+  async findRunsByPrefix(prefix: string): Promise<RunRecord[]> {
+    return this.#runsNewestFirst()
+      .filter((r) => r.id.startsWith(prefix))
+      .slice(0, 10)
+      .map(runFromRow);
+  }
+
+  async listRuns(options: Page & { readonly status?: RunStatus } = {}): Promise<RunRecord[]> {
+    const page = normalizePage(options);
+    const runs = this.#runsNewestFirst().filter((r) => options.status === undefined || r.status === options.status);
+    return slicePage(runs, page).map(runFromRow);
+  }
+
+  async appendEvents(events: readonly EventRecord[]): Promise<void> {
+    this.#requireRuns(events.map((e) => e.runId));
+    this.#insertEvents(events);
+  }
+
+  async listEvents(runId: string, options: { readonly afterId?: number } = {}): Promise<EventRecord[]> {
+    const rows = this.#eventsByRun.get(runId) ?? [];
+    const { afterId } = options;
+    return (afterId === undefined ? rows : rows.filter((r) => r.id > afterId)).map(eventFromRow);
+  }
+
+  async commitStep(commit: StepCommit): Promise<void> {
+    const materializations = commit.materializations ?? [];
+    const checkResults = commit.checkResults ?? [];
+    // Validate everything first so a refused commit writes nothing, as a transaction would.
+    this.#requireRuns([
+      ...commit.events.map((e) => e.runId),
+      ...materializations.map((m) => m.runId),
+      ...checkResults.flatMap((c) => (c.runId === null ? [] : [c.runId])),
+    ]);
+    this.#insertEvents(commit.events);
+    for (const m of materializations) {
+      const row = { ...materializationToRow(m), id: this.#materializations.length + 1 };
+      this.#materializations.push(row);
+      let partitions = this.#latestMaterializations.get(row.asset_key);
+      if (partitions === undefined) this.#latestMaterializations.set(row.asset_key, (partitions = new Map()));
+      const { id, ...columns } = row;
+      partitions.set(row.partition_key, { ...columns, materialization_id: id });
+    }
+    for (const c of checkResults) {
+      const row = { ...checkResultToRow(c), id: this.#checkResults.length + 1 };
+      this.#checkResults.push(row);
+      const { id, ...columns } = row;
+      this.#latestCheckResults.set(checkKey(row), { ...columns, check_result_id: id });
+    }
+  }
+
+  async latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]> {
+    const assetKeys = [...(keys === undefined ? this.#latestMaterializations.keys() : new Set(keys))].sort(compare);
+    return assetKeys.flatMap((key) => {
+      const partitions = this.#latestMaterializations.get(key);
+      if (partitions === undefined) return [];
+      return [...partitions.keys()].sort(compare).map((p) => latestMaterializationFromRow(partitions.get(p)!));
+    });
+  }
+
+  async materializationHistory(
+    key: string,
+    options: Page & { readonly partition?: string | null } = {},
+  ): Promise<MaterializationRecord[]> {
+    const page = normalizePage(options);
+    const partition = options.partition === undefined ? undefined : partitionToColumn(options.partition);
+    const rows = this.#materializations.filter(
+      (r) => r.asset_key === key && (partition === undefined || r.partition_key === partition),
+    );
+    return slicePage(rows.reverse(), page).map(materializationFromRow);
+  }
+
+  async latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
+    const wanted = keys === undefined ? undefined : new Set(keys);
+    return [...this.#latestCheckResults.entries()]
+      .filter(([, row]) => wanted === undefined || wanted.has(row.asset_key))
+      .sort(([a], [b]) => compare(a, b))
+      .map(([, row]) => latestCheckResultFromRow(row));
+  }
+
+  async checkHistory(key: string, options: Page = {}): Promise<CheckResultRecord[]> {
+    const page = normalizePage(options);
+    const rows = this.#checkResults.filter((r) => r.asset_key === key);
+    return slicePage(rows.reverse(), page).map(checkResultFromRow);
+  }
+
+  async recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
+    const ordinal = ++this.#lastOrdinal;
+    const existing = this.#definitionVersions.get(definitionVersion);
+    if (existing !== undefined) {
+      existing.ordinal = ordinal;
+      return;
+    }
+    const unique = new Map(edges.map((e) => [`${e.upstream}\0${e.downstream}`, { upstream: e.upstream, downstream: e.downstream }]));
+    this.#definitionVersions.set(definitionVersion, { ordinal, edges: [...unique.values()] });
+  }
+
+  async lineage(definitionVersion: string): Promise<LineageEdge[]> {
+    return (this.#definitionVersions.get(definitionVersion)?.edges ?? []).map((e) => ({ ...e }));
+  }
+
+  async latestDefinitionVersion(): Promise<string | undefined> {
+    let latest: [string, number] | undefined;
+    for (const [version, { ordinal }] of this.#definitionVersions) {
+      if (latest === undefined || ordinal > latest[1]) latest = [version, ordinal];
+    }
+    return latest?.[0];
+  }
+
+  async close(): Promise<void> {}
+
+  #insertEvents(events: readonly EventRecord[]): void {
+    for (const event of events) {
+      const row = { ...eventToRow(event), id: this.#events.length + 1 };
+      this.#events.push(row);
+      let ofRun = this.#eventsByRun.get(row.run_id);
+      if (ofRun === undefined) this.#eventsByRun.set(row.run_id, (ofRun = []));
+      ofRun.push(row);
+    }
+  }
+
+  #requireRuns(runIds: readonly string[]): void {
+    const missing = runIds.find((id) => !this.#runs.has(id));
+    if (missing !== undefined) throw unknownRunError(missing);
+  }
+
+  #runsNewestFirst(): RunRow[] {
+    return [...this.#runs.values()].sort((a, b) => b.created_at - a.created_at || compare(b.id, a.id));
+  }
+}
+
+/** The identity of a check's latest result; sorts like SQLite's (asset, check, partition) key. */
+function checkKey(row: { asset_key: string; check_name: string; partition_key: string }): string {
+  return `${row.asset_key}\0${row.check_name}\0${row.partition_key}`;
+}
+
+/** Orders strings by UTF-16 code unit, as SQLite's BINARY collation does for ASCII keys. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

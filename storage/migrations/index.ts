@@ -1,0 +1,23 @@
+/**
+ * Every migration by name, in the order kysely's Migrator applies them (names sort
+ * alphabetically). Listed here instead of scanned from disk so bundles and tests need no
+ * filesystem access. Never rename or edit an applied migration; add a new one.
+ */
+
+import type { Migration, MigrationProvider } from 'kysely';
+import { initialMigration } from './0001-initial.ts';
+
+/** All migrations, keyed by their stable name. */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-initial': initialMigration,
+});
+
+/**
+ * A provider for kysely's `Migrator` that serves {@link migrations}.
+ *
+ * @example
+ * new Migrator({ db, provider: migrationProvider }).migrateToLatest()
+ */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+};

@@ -1,0 +1,204 @@
+/**
+ * Conversion between API records and table rows (see ./schema.ts). Shared by the SQLite and
+ * in-memory implementations so both store and return exactly the same values.
+ */
+
+import type { Selectable } from 'kysely';
+import {
+  parseJsonArray,
+  parseJsonObject,
+  parseNullableJsonObject,
+  partitionFromColumn,
+  partitionToColumn,
+  toJsonText,
+  toNullableJsonText,
+} from './column-codecs.ts';
+import type {
+  CheckResultsTable,
+  EventsTable,
+  LatestCheckResultsTable,
+  LatestMaterializationsTable,
+  MaterializationsTable,
+  RunsTable,
+} from './schema.ts';
+import type {
+  CheckResultRecord,
+  EventLevel,
+  EventRecord,
+  EventType,
+  MaterializationRecord,
+  RunRecord,
+  RunStatus,
+  RunTrigger,
+} from './storage.ts';
+
+/** A `runs` row. */
+export type RunRow = Selectable<RunsTable>;
+/** An `events` row as read. */
+export type EventRow = Selectable<EventsTable>;
+/** An `events` row to insert (the id is assigned by storage). */
+export type NewEventRow = Omit<EventRow, 'id'>;
+/** A `materializations` row as read. */
+export type MaterializationRow = Selectable<MaterializationsTable>;
+/** A `materializations` row to insert. */
+export type NewMaterializationRow = Omit<MaterializationRow, 'id'>;
+/** A `latest_materializations` row. */
+export type LatestMaterializationRow = Selectable<LatestMaterializationsTable>;
+/** A `check_results` row as read. */
+export type CheckResultRow = Selectable<CheckResultsTable>;
+/** A `check_results` row to insert. */
+export type NewCheckResultRow = Omit<CheckResultRow, 'id'>;
+/** A `latest_check_results` row. */
+export type LatestCheckResultRow = Selectable<LatestCheckResultsTable>;
+
+/** The row of a new run. */
+export function runToRow(run: RunRecord): RunRow {
+  return {
+    id: run.id,
+    status: run.status,
+    trigger: run.trigger,
+    selection: run.selection,
+    asset_keys: toJsonText(run.assetKeys),
+    created_at: run.createdAt,
+    started_at: run.startedAt,
+    ended_at: run.endedAt,
+    error: run.error,
+    tags: toJsonText(run.tags),
+  };
+}
+
+/** The run a row holds. */
+export function runFromRow(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    status: row.status as RunStatus,
+    trigger: row.trigger as RunTrigger,
+    selection: row.selection,
+    assetKeys: parseJsonArray<string>(row.asset_keys),
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    error: row.error,
+    tags: parseJsonObject<Record<string, string>>(row.tags),
+  };
+}
+
+/** The row of a new event; its id is ignored (storage assigns one). */
+export function eventToRow(event: EventRecord): NewEventRow {
+  return {
+    run_id: event.runId,
+    timestamp: event.timestamp,
+    type: event.type,
+    level: event.level,
+    asset_key: event.assetKey,
+    partition_key: event.partition,
+    message: event.message,
+    data: toNullableJsonText(event.data),
+  };
+}
+
+/** The event a row holds. */
+export function eventFromRow(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    timestamp: row.timestamp,
+    type: row.type as EventType,
+    level: row.level as EventLevel,
+    assetKey: row.asset_key,
+    partition: row.partition_key,
+    message: row.message,
+    data: parseNullableJsonObject(row.data),
+  };
+}
+
+/** The row of a new materialization; its id is ignored (storage assigns one). */
+export function materializationToRow(m: MaterializationRecord): NewMaterializationRow {
+  return {
+    asset_key: m.assetKey,
+    partition_key: partitionToColumn(m.partition),
+    run_id: m.runId,
+    timestamp: m.timestamp,
+    code_version: m.codeVersion,
+    data_version: m.dataVersion,
+    input_data_versions: toJsonText(m.inputDataVersions),
+    row_count: m.rowCount,
+    metadata: toJsonText(m.metadata),
+  };
+}
+
+/** The materialization a `materializations` row holds. */
+export function materializationFromRow(row: MaterializationRow): MaterializationRecord {
+  return {
+    id: row.id,
+    assetKey: row.asset_key,
+    partition: partitionFromColumn(row.partition_key),
+    runId: row.run_id,
+    timestamp: row.timestamp,
+    codeVersion: row.code_version,
+    dataVersion: row.data_version,
+    inputDataVersions: parseJsonObject<Record<string, string>>(row.input_data_versions),
+    rowCount: row.row_count,
+    metadata: parseJsonObject(row.metadata),
+  };
+}
+
+/** The materialization a `latest_materializations` row copies. */
+export function latestMaterializationFromRow(row: LatestMaterializationRow): MaterializationRecord {
+  return {
+    id: row.materialization_id,
+    assetKey: row.asset_key,
+    partition: partitionFromColumn(row.partition_key),
+    runId: row.run_id,
+    timestamp: row.timestamp,
+    codeVersion: row.code_version,
+    dataVersion: row.data_version,
+    inputDataVersions: parseJsonObject<Record<string, string>>(row.input_data_versions),
+    rowCount: row.row_count,
+    metadata: parseJsonObject(row.metadata),
+  };
+}
+
+/** The row of a new check result; its id is ignored (storage assigns one). */
+export function checkResultToRow(c: CheckResultRecord): NewCheckResultRow {
+  return {
+    run_id: c.runId,
+    asset_key: c.assetKey,
+    partition_key: partitionToColumn(c.partition),
+    check_name: c.checkName,
+    passed: c.passed ? 1 : 0,
+    severity: c.severity,
+    violations: c.violations,
+    sample: toJsonText(c.sample),
+    sql: c.sql,
+    duration_ms: c.durationMs,
+    timestamp: c.timestamp,
+  };
+}
+
+/** The check result a `check_results` row holds. */
+export function checkResultFromRow(row: CheckResultRow): CheckResultRecord {
+  return checkResult(row.id, row);
+}
+
+/** The check result a `latest_check_results` row copies. */
+export function latestCheckResultFromRow(row: LatestCheckResultRow): CheckResultRecord {
+  return checkResult(row.check_result_id, row);
+}
+
+function checkResult(id: number, row: NewCheckResultRow): CheckResultRecord {
+  return {
+    id,
+    runId: row.run_id,
+    assetKey: row.asset_key,
+    partition: partitionFromColumn(row.partition_key),
+    checkName: row.check_name,
+    passed: row.passed === 1,
+    severity: row.severity as CheckResultRecord['severity'],
+    violations: row.violations,
+    sample: parseJsonArray<Record<string, unknown>>(row.sample),
+    sql: row.sql,
+    durationMs: row.duration_ms,
+    timestamp: row.timestamp,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Row types of the SQL tables, as kysely sees them. JSON columns hold text and are parsed
+ * on read; `partition_key` is `''` for unpartitioned assets (the API maps it to `null`);
+ * booleans are stored as 0/1 integers. Migrations in ./migrations create these tables.
+ */
+
+import type { Generated } from 'kysely';
+
+/** `runs`: one row per run. */
+export interface RunsTable {
+  id: string;
+  status: string;
+  trigger: string;
+  selection: string;
+  /** JSON array of asset keys. */
+  asset_keys: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  error: string | null;
+  /** JSON object of string tags. */
+  tags: string;
+}
+
+/** `events`: the append-only event log; `id` is assigned on insert and only grows. */
+export interface EventsTable {
+  id: Generated<number>;
+  run_id: string;
+  timestamp: number;
+  type: string;
+  level: string;
+  asset_key: string | null;
+  partition_key: string | null;
+  message: string;
+  /** JSON object, or null. */
+  data: string | null;
+}
+
+/** Columns shared by `materializations` and its latest-per-partition copy. */
+interface MaterializationColumns {
+  asset_key: string;
+  /** `''` means unpartitioned. */
+  partition_key: Generated<string>;
+  run_id: string;
+  timestamp: number;
+  code_version: string;
+  data_version: string;
+  /** JSON object: upstream key (or `key@partition`) → data version. */
+  input_data_versions: string;
+  row_count: number | null;
+  /** JSON object. */
+  metadata: string;
+}
+
+/** `materializations`: one row per successful write of one asset partition. */
+export interface MaterializationsTable extends MaterializationColumns {
+  id: Generated<number>;
+}
+
+/**
+ * `latest_materializations`: a copy of the newest materialization of every asset partition,
+ * keyed by (asset_key, partition_key), so staleness reads it in bulk without joins.
+ */
+export interface LatestMaterializationsTable extends MaterializationColumns {
+  /** Id of the copied `materializations` row. */
+  materialization_id: number;
+}
+
+/** Columns shared by `check_results` and its latest copy. */
+interface CheckResultColumns {
+  run_id: string | null;
+  asset_key: string;
+  partition_key: Generated<string>;
+  check_name: string;
+  /** 1 when passed, 0 when not. */
+  passed: number;
+  severity: string;
+  violations: number;
+  /** JSON array of sample rows. */
+  sample: string;
+  sql: string;
+  duration_ms: number;
+  timestamp: number;
+}
+
+/** `check_results`: every check outcome. */
+export interface CheckResultsTable extends CheckResultColumns {
+  id: Generated<number>;
+}
+
+/** `latest_check_results`: the newest outcome per (asset_key, check_name, partition_key). */
+export interface LatestCheckResultsTable extends CheckResultColumns {
+  check_result_id: number;
+}
+
+/** `definition_versions`: every recorded definition version; highest `ordinal` is latest. */
+export interface DefinitionVersionsTable {
+  version: string;
+  recorded_at: number;
+  ordinal: number;
+}
+
+/** `asset_lineage`: dependency edges per definition version. */
+export interface AssetLineageTable {
+  id: Generated<number>;
+  definition_version: string;
+  upstream: string;
+  downstream: string;
+  recorded_at: number;
+}
+
+/** `backfills`: one row per backfill, with the state of every partition as JSON. */
+export interface BackfillsTable {
+  id: string;
+  selection: string;
+  range_from: string;
+  range_to: string;
+  status: string;
+  /** JSON: partition key → state. */
+  partition_state: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** `schedule_ticks`: one row per evaluation of a schedule. */
+export interface ScheduleTicksTable {
+  id: Generated<number>;
+  schedule_name: string;
+  tick_timestamp: number;
+  status: string;
+  /** JSON array of run ids started by the tick. */
+  run_ids: string;
+  error: string | null;
+  created_at: number;
+}
+
+/** `leases`: a run's lock on one asset partition until `expires_at`. */
+export interface LeasesTable {
+  asset_key: string;
+  partition_key: Generated<string>;
+  run_id: string;
+  acquired_at: number;
+  expires_at: number;
+}
+
+/** Every table, for `Kysely<Database>`. */
+export interface Database {
+  runs: RunsTable;
+  events: EventsTable;
+  materializations: MaterializationsTable;
+  latest_materializations: LatestMaterializationsTable;
+  check_results: CheckResultsTable;
+  latest_check_results: LatestCheckResultsTable;
+  definition_versions: DefinitionVersionsTable;
+  asset_lineage: AssetLineageTable;
+  backfills: BackfillsTable;
+  schedule_ticks: ScheduleTicksTable;
+  leases: LeasesTable;
+}

@@ -1,0 +1,294 @@
+/**
+ * The default storage: one SQLite file in WAL mode, queried through kysely. The executor's
+ * hot path (appending events, committing steps, reading latest materializations) runs
+ * statements compiled once with kysely through cached better-sqlite3 prepared statements
+ * (see ./sqlite-hot-statements.ts); every other query is plain kysely.
+ */
+
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Compilable } from 'kysely';
+import { NotFoundError } from '../core/errors.ts';
+import { partitionToColumn } from './column-codecs.ts';
+import { normalizePage } from './page.ts';
+import {
+  checkResultFromRow,
+  eventFromRow,
+  latestCheckResultFromRow,
+  materializationFromRow,
+  runFromRow,
+  runToRow,
+} from './row-mappers.ts';
+import type { Database } from './schema.ts';
+import { readLatestMaterializations, SqliteHotStatements } from './sqlite-hot-statements.ts';
+import { migrateToLatest } from './sqlite-migration-runner.ts';
+import { runExistsError, unknownRunError } from './storage-error.ts';
+import type {
+  CheckResultRecord,
+  EventRecord,
+  LineageEdge,
+  MaterializationRecord,
+  Page,
+  RunRecord,
+  RunStatus,
+  RunUpdate,
+  StepCommit,
+  Storage,
+} from './storage.ts';
+
+/**
+ * Storage in one SQLite file.
+ *
+ * @example
+ * const storage = await SqliteStorage.open('.strata/strata.db');
+ * await storage.createRun(run);
+ * await storage.close();
+ */
+export class SqliteStorage implements Storage {
+  readonly #sqlite: BetterSqlite3.Database;
+  readonly #db: Kysely<Database>;
+  readonly #hot: SqliteHotStatements;
+  readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
+  #closed = false;
+
+  private constructor(sqlite: BetterSqlite3.Database, db: Kysely<Database>) {
+    this.#sqlite = sqlite;
+    this.#db = db;
+    this.#hot = new SqliteHotStatements(db, sqlite);
+  }
+
+  /**
+   * Opens (creating if needed) the database at `file`, creating its folder and applying
+   * pending migrations.
+   */
+  static async open(file: string): Promise<SqliteStorage> {
+    const resolved = file === ':memory:' ? file : path.resolve(file);
+    if (resolved !== ':memory:') fs.mkdirSync(path.dirname(resolved), { recursive: true });
+    const sqlite = new BetterSqlite3(file);
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+      sqlite.pragma('busy_timeout = 5000');
+      sqlite.pragma('foreign_keys = ON');
+      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      await migrateToLatest(sqlite, db, resolved);
+      return new SqliteStorage(sqlite, db);
+    } catch (error) {
+      sqlite.close();
+      throw error;
+    }
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('runs').values(runToRow(run)).execute();
+    } catch (error) {
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(run.id);
+      throw error;
+    }
+  }
+
+  async updateRun(id: string, update: RunUpdate): Promise<void> {
+    const set = definedOnly({
+      status: update.status,
+      started_at: update.startedAt,
+      ended_at: update.endedAt,
+      error: update.error,
+    });
+    const found =
+      Object.keys(set).length === 0
+        ? (await this.getRun(id)) !== undefined
+        : (await this.#db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
+    if (!found) throw new NotFoundError(`run ${id} does not exist`);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : runFromRow(row);
+  }
+
+  async findRunsByPrefix(prefix: string): Promise<RunRecord[]> {
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.#db
+      .selectFrom('runs')
+      .selectAll()
+      // LIKE finds candidates; substr makes the match case-sensitive like the in-memory one.
+      .where(sql<boolean>`id like ${pattern} escape '\\' and substr(id, 1, length(${prefix})) = ${prefix}`)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(10)
+      .execute();
+    return rows.map(runFromRow);
+  }
+
+  async listRuns(options: Page & { readonly status?: RunStatus } = {}): Promise<RunRecord[]> {
+    const page = normalizePage(options);
+    let query = this.#db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (options.status !== undefined) query = query.where('status', '=', options.status);
+    const rows = await query.limit(page.limit ?? -1).offset(page.offset).execute();
+    return rows.map(runFromRow);
+  }
+
+  async appendEvents(events: readonly EventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    this.#write(
+      () => this.#hot.appendEvents(events),
+      () => events.map((e) => e.runId),
+    );
+  }
+
+  async listEvents(runId: string, options: { readonly afterId?: number } = {}): Promise<EventRecord[]> {
+    let query = this.#db.selectFrom('events').selectAll().where('run_id', '=', runId).orderBy('id');
+    if (options.afterId !== undefined) query = query.where('id', '>', options.afterId);
+    return (await query.execute()).map(eventFromRow);
+  }
+
+  async commitStep(commit: StepCommit): Promise<void> {
+    this.#write(
+      () => this.#hot.commitStep(commit),
+      () => [
+        ...commit.events.map((e) => e.runId),
+        ...(commit.materializations ?? []).map((m) => m.runId),
+        ...(commit.checkResults ?? []).flatMap((c) => (c.runId === null ? [] : [c.runId])),
+      ],
+    );
+  }
+
+  async latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]> {
+    if (keys !== undefined && keys.length === 0) return [];
+    return keys === undefined
+      ? readLatestMaterializations(this.#hot.selectAllLatestMaterializations)
+      : readLatestMaterializations(this.#hot.selectLatestMaterializationsOf, { keys: JSON.stringify(keys) });
+  }
+
+  async materializationHistory(
+    key: string,
+    options: Page & { readonly partition?: string | null } = {},
+  ): Promise<MaterializationRecord[]> {
+    const page = normalizePage(options);
+    let query = this.#db.selectFrom('materializations').selectAll().where('asset_key', '=', key);
+    if (options.partition !== undefined) query = query.where('partition_key', '=', partitionToColumn(options.partition));
+    const rows = await query.orderBy('id', 'desc').limit(page.limit ?? -1).offset(page.offset).execute();
+    return rows.map(materializationFromRow);
+  }
+
+  async latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
+    if (keys !== undefined && keys.length === 0) return [];
+    let query = this.#db
+      .selectFrom('latest_check_results')
+      .selectAll()
+      .orderBy('asset_key')
+      .orderBy('check_name')
+      .orderBy('partition_key');
+    if (keys !== undefined) {
+      query = query.where(sql<boolean>`asset_key in (select value from json_each(${JSON.stringify(keys)}))`);
+    }
+    return (await query.execute()).map(latestCheckResultFromRow);
+  }
+
+  async checkHistory(key: string, options: Page = {}): Promise<CheckResultRecord[]> {
+    const page = normalizePage(options);
+    const rows = await this.#db
+      .selectFrom('check_results')
+      .selectAll()
+      .where('asset_key', '=', key)
+      .orderBy('id', 'desc')
+      .limit(page.limit ?? -1)
+      .offset(page.offset)
+      .execute();
+    return rows.map(checkResultFromRow);
+  }
+
+  async recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
+    const db = this.#db;
+    const recordedAt = Date.now();
+    const nextOrdinal = sql<number>`(select coalesce(max(ordinal), 0) + 1 from definition_versions)`;
+    const bump = db.updateTable('definition_versions').set({ ordinal: nextOrdinal }).where('version', '=', definitionVersion);
+    const insertVersion = db
+      .insertInto('definition_versions')
+      .values({ version: definitionVersion, recorded_at: recordedAt, ordinal: nextOrdinal });
+    const insertEdge = (edge: LineageEdge) =>
+      db
+        .insertInto('asset_lineage')
+        .values({ definition_version: definitionVersion, upstream: edge.upstream, downstream: edge.downstream, recorded_at: recordedAt })
+        .onConflict((oc) => oc.doNothing());
+    this.#sqlite
+      .transaction(() => {
+        // A version recorded before keeps its edges but becomes the latest again.
+        if (this.#run(bump).changes > 0) return;
+        this.#run(insertVersion);
+        for (const edge of edges) this.#run(insertEdge(edge));
+      })
+      .immediate();
+  }
+
+  async lineage(definitionVersion: string): Promise<LineageEdge[]> {
+    return this.#db
+      .selectFrom('asset_lineage')
+      .select(['upstream', 'downstream'])
+      .where('definition_version', '=', definitionVersion)
+      .orderBy('id')
+      .execute();
+  }
+
+  async latestDefinitionVersion(): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('definition_versions')
+      .select('version')
+      .orderBy('ordinal', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.version;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#db.destroy();
+    if (this.#sqlite.open) this.#sqlite.close();
+  }
+
+  /** Runs a write transaction, reporting a write for an unknown run as such. */
+  #write(transaction: () => void, runIds: () => readonly string[]): void {
+    try {
+      transaction();
+    } catch (error) {
+      if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_FOREIGNKEY') throw error;
+      const missing = runIds().find((id) => this.#get(this.#db.selectFrom('runs').select('id').where('id', '=', id)) === undefined);
+      throw missing === undefined ? error : unknownRunError(missing);
+    }
+  }
+
+  /** Runs a kysely write synchronously through a cached prepared statement. */
+  #run(query: Compilable): BetterSqlite3.RunResult {
+    const compiled = query.compile();
+    return this.#prepare(compiled.sql).run(compiled.parameters);
+  }
+
+  /** Reads the first row of a kysely query synchronously through a cached prepared statement. */
+  #get(query: Compilable): unknown {
+    const compiled = query.compile();
+    return this.#prepare(compiled.sql).get(compiled.parameters);
+  }
+
+  #prepare(text: string): BetterSqlite3.Statement<unknown[]> {
+    let statement = this.#statements.get(text);
+    if (statement === undefined) {
+      statement = this.#sqlite.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+}
+
+/** The better-sqlite3 error code of `error`, if it is an SQLite error. */
+function sqliteCode(error: unknown): string | undefined {
+  return error instanceof BetterSqlite3.SqliteError ? error.code : undefined;
+}
+
+/** `object` without its `undefined` properties. */
+function definedOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,37 @@
+/**
+ * Errors storage raises when a write would break its integrity rules. These are programming
+ * errors (the engine asked for something impossible), not user errors.
+ */
+
+import { StrataError } from '../core/errors.ts';
+
+/** Stable codes of {@link StorageError}. */
+export type StorageErrorCode =
+  /** `createRun` with an id that is already taken. */
+  | 'run_exists'
+  /** An event, materialization or check result names a run that was never created. */
+  | 'unknown_run';
+
+/**
+ * A write that storage refused; nothing of the refused call was written.
+ *
+ * @example
+ * try { await storage.createRun(run) } catch (e) { if (e instanceof StorageError && e.code === 'run_exists') retry() }
+ */
+export class StorageError extends StrataError {
+  declare readonly code: StorageErrorCode;
+
+  constructor(code: StorageErrorCode, message: string, readonly runId?: string) {
+    super(code, message, {}, false);
+  }
+}
+
+/** The error for a run id that is already taken. */
+export function runExistsError(runId: string): StorageError {
+  return new StorageError('run_exists', `run ${runId} already exists`, runId);
+}
+
+/** The error for a write that names a run that was never created. */
+export function unknownRunError(runId: string): StorageError {
+  return new StorageError('unknown_run', `run ${runId} does not exist; create it before writing its events or results`, runId);
+}
