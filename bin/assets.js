@@ -4,5 +4,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../core/cli/main.ts');
+const { main, exitQuietlyOnClosedPipe } = await import('../core/cli/main.ts');
+exitQuietlyOnClosedPipe();
 process.exitCode = await main(process.argv.slice(2));

@@ -10,8 +10,9 @@ import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonObject, partitionFromColumn } from './column-codecs.ts';
-import type { Database } from './schema.ts';
 import { checkResultToRow, eventToRow, materializationToRow } from './row-mappers.ts';
+import type { Database } from './schema.ts';
+import { param, params } from './sqlite-named-parameters.ts';
 import type { EventRecord, MaterializationRecord, StepCommit } from './storage.ts';
 import type {
   LatestCheckResultRow,
@@ -20,16 +21,6 @@ import type {
   NewEventRow,
   NewMaterializationRow,
 } from './row-mappers.ts';
-
-/** A named statement parameter, bound from the property of the same name. */
-function param<T>(name: string): RawBuilder<T> {
-  return sql.raw<T>(`@${name}`);
-}
-
-/** Named parameters for every key of a row type, e.g. `{ run_id: @run_id, ... }`. */
-function params<Row extends object>(columns: readonly (keyof Row & string)[]): { [K in keyof Row]: RawBuilder<Row[K]> } {
-  return Object.fromEntries(columns.map((c) => [c, param(c)])) as { [K in keyof Row]: RawBuilder<Row[K]> };
-}
 
 const EVENT_COLUMNS = ['run_id', 'timestamp', 'type', 'level', 'asset_key', 'partition_key', 'message', 'data'] as const;
 const MATERIALIZATION_COLUMNS = [

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import type { Compilable } from 'kysely';
+import type { Compilable, Insertable } from 'kysely';
 import { NotFoundError } from '../core/errors.ts';
 import { partitionToColumn } from './column-codecs.ts';
 import { normalizePage } from './page.ts';
@@ -21,9 +21,10 @@ import {
   runFromRow,
   runToRow,
 } from './row-mappers.ts';
-import type { Database } from './schema.ts';
+import type { AssetLineageTable, Database } from './schema.ts';
 import { readLatestMaterializations, SqliteHotStatements } from './sqlite-hot-statements.ts';
 import { migrateToLatest } from './sqlite-migration-runner.ts';
+import { params } from './sqlite-named-parameters.ts';
 import { runExistsError, unknownRunError } from './storage-error.ts';
 import type {
   CheckResultRecord,
@@ -209,17 +210,22 @@ export class SqliteStorage implements Storage {
     const insertVersion = db
       .insertInto('definition_versions')
       .values({ version: definitionVersion, recorded_at: recordedAt, ordinal: nextOrdinal });
-    const insertEdge = (edge: LineageEdge) =>
+    // Prepared once and bound per edge: a 10,000-asset graph has tens of thousands of edges.
+    const insertEdge = this.#prepare(
       db
         .insertInto('asset_lineage')
-        .values({ definition_version: definitionVersion, upstream: edge.upstream, downstream: edge.downstream, recorded_at: recordedAt })
-        .onConflict((oc) => oc.doNothing());
+        .values(params<Insertable<AssetLineageTable>>(['definition_version', 'upstream', 'downstream', 'recorded_at']))
+        .onConflict((oc) => oc.doNothing())
+        .compile().sql,
+    );
     this.#sqlite
       .transaction(() => {
         // A version recorded before keeps its edges but becomes the latest again.
         if (this.#run(bump).changes > 0) return;
         this.#run(insertVersion);
-        for (const edge of edges) this.#run(insertEdge(edge));
+        for (const { upstream, downstream } of edges) {
+          insertEdge.run({ definition_version: definitionVersion, upstream, downstream, recorded_at: recordedAt });
+        }
       })
       .immediate();
   }
@@ -273,6 +279,7 @@ export class SqliteStorage implements Storage {
     return this.#prepare(compiled.sql).get(compiled.parameters);
   }
 
+  /** The prepared statement of `text`, prepared on first use. */
   #prepare(text: string): BetterSqlite3.Statement<unknown[]> {
     let statement = this.#statements.get(text);
     if (statement === undefined) {

@@ -99,7 +99,7 @@ export interface LineageEdge {
   readonly downstream: string;
 }
 
-/** Paging for list queries, newest first. */
+/** Paging for list queries, newest first. Both must be non-negative integers (else `UsageError`). */
 export interface Page {
   readonly limit?: number;
   readonly offset?: number;
@@ -107,17 +107,23 @@ export interface Page {
 
 /** Runs: create, update, read. */
 export interface RunStore {
+  /** Throws `StorageError` `run_exists` if the id is taken. */
   createRun(run: RunRecord): Promise<void>;
+  /** Sets the fields given (not `undefined`); throws `NotFoundError` for an unknown run. */
   updateRun(id: string, update: RunUpdate): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   /** Runs whose id starts with `prefix` (for short ids typed by users), newest first, at most 10. */
   findRunsByPrefix(prefix: string): Promise<RunRecord[]>;
-  /** Newest first. */
+  /** Newest first (by `createdAt`, then id). */
   listRuns(options?: Page & { readonly status?: RunStatus }): Promise<RunRecord[]>;
 }
 
 /** The append-only event log. */
 export interface EventLog {
+  /**
+   * Appends events atomically. Every event's run must exist (else `StorageError`
+   * `unknown_run`, and none of the events is written).
+   */
   appendEvents(events: readonly EventRecord[]): Promise<void>;
   /** Events of a run in append order; `afterId` returns only later events (for live tailing). */
   listEvents(runId: string, options?: { readonly afterId?: number }): Promise<EventRecord[]>;
@@ -125,15 +131,25 @@ export interface EventLog {
 
 /** Materializations, with the latest per asset + partition kept indexed. */
 export interface MaterializationStore {
-  /** The latest materialization of every asset partition, optionally only for `keys`. */
+  /**
+   * The latest (most recently recorded) materialization of every asset partition, optionally
+   * only for `keys`, ordered by asset key then partition (unpartitioned first). For very large
+   * graphs read it in batches of keys.
+   */
   latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]>;
-  /** Materializations of one asset, newest first. */
+  /**
+   * Materializations of one asset, newest first: all partitions when `partition` is
+   * `undefined`, only unpartitioned ones when it is `null`.
+   */
   materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]>;
 }
 
 /** Check results. */
 export interface CheckResultStore {
-  /** The latest result of every check, optionally only for `keys`. */
+  /**
+   * The latest result of every check per asset, check name and partition, optionally only for
+   * `keys`, ordered by asset key, check name, partition.
+   */
   latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]>;
   /** Results of one asset's checks, newest first. */
   checkHistory(key: string, options?: Page): Promise<CheckResultRecord[]>;
@@ -141,7 +157,10 @@ export interface CheckResultStore {
 
 /** Lineage edges per definition version. */
 export interface LineageStore {
-  /** Records the edges of a definition version; a version already recorded is left as is. */
+  /**
+   * Records the edges of a definition version; a version already recorded keeps its edges
+   * (but becomes the latest again). Duplicate edges are recorded once.
+   */
   recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void>;
   lineage(definitionVersion: string): Promise<LineageEdge[]>;
   /** The most recently recorded definition version, if any. */
@@ -157,7 +176,11 @@ export interface StepCommit {
 
 /** The whole storage contract. */
 export interface Storage extends RunStore, EventLog, MaterializationStore, CheckResultStore, LineageStore {
-  /** Appends events and records materializations and check results in one transaction. */
+  /**
+   * Appends events and records materializations and check results in one transaction, and
+   * makes each materialization / check result the latest of its asset partition / check.
+   * If anything fails (e.g. `StorageError` `unknown_run`), nothing of the commit is written.
+   */
   commitStep(commit: StepCommit): Promise<void>;
   close(): Promise<void>;
 }

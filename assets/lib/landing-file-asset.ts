@@ -3,11 +3,11 @@
  * match its pattern into one all-text DuckDB table, with the name of the file each row came
  * from. Cleaning and typing happen in the staging layer.
  */
-import { asset } from '../../core/definitions/asset-spec.ts';
+import { asset } from 'strata';
 import { ensureLanding } from '../generator/generate-landing.ts';
 import { DATA_ENG } from './owners.ts';
-import type { AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import type { AssetContext, MaterializeResult } from '../../core/execution/asset-context.ts';
+import type { AssetDefinition } from 'strata';
+import type { AssetContext, MaterializeResult } from 'strata';
 
 /** Field separator of a landing file format. */
 export type LandingDelimiter = ',' | '\t';

@@ -68,5 +68,18 @@ export function reportError(error: unknown, err: Output): number {
   return 1;
 }
 
+/** A closed pipe (`assets runs | head`) ends output quietly instead of crashing. */
+export function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}
+
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
-if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));
+if (invokedDirectly) {
+  exitQuietlyOnClosedPipe();
+  process.exitCode = await main(process.argv.slice(2));
+}

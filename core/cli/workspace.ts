@@ -1,8 +1,8 @@
 import { loadProject, type Project } from '../project/project-loader.ts';
 import { resolveProjectDir } from '../project/project-config.ts';
-import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
-import { openStorage, type Storage } from '../../storage/index.ts';
+import type { Storage } from '../../storage/storage.ts';
 
 /**
  * A loaded project plus the storage and warehouse it uses, opened on first need so that
@@ -23,12 +23,13 @@ export class Workspace {
   }
 
   storage(): Promise<Storage> {
-    this.#storage ??= openStorage({ kind: 'sqlite', file: this.project.config.storageFile });
+    // Imported on first use: `assets list` needs neither SQLite nor DuckDB, and loading them costs ~150 ms each.
+    this.#storage ??= import('../../storage/index.ts').then(({ openStorage }) => openStorage({ kind: 'sqlite', file: this.project.config.storageFile }));
     return this.#storage;
   }
 
   warehouse(): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= DuckDBWarehouse.open(this.project.config.warehouseFile);
+    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) => DuckDBWarehouse.open(this.project.config.warehouseFile));
     return this.#warehouse;
   }
 

@@ -1,4 +1,4 @@
-import { asset } from '../../../core/definitions/asset-spec.ts';
+import { asset } from 'strata';
 import { ANALYTICS } from '../../lib/owners.ts';
 
 /** Trailing window of the rolling features, in days. */
