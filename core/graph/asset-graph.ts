@@ -137,8 +137,15 @@ export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Unknown dependencies and cycles among `specs`, each naming the asset (and file when known). */
-export function graphProblems(specs: readonly AssetSpec[], fileOf: (key: string) => string | undefined): DefinitionError[] {
+/**
+ * Unknown dependencies and cycles among `specs`, each naming the asset (and file when known).
+ * `unchecked` keys exist but failed to load: deps on them are already reported elsewhere.
+ */
+export function graphProblems(
+  specs: readonly AssetSpec[],
+  fileOf: (key: string) => string | undefined,
+  unchecked: ReadonlySet<string> = new Set(),
+): DefinitionError[] {
   const known = new Set(specs.map((s) => s.key));
   const problems: DefinitionError[] = [];
   const context = (key: string) => {
@@ -147,7 +154,7 @@ export function graphProblems(specs: readonly AssetSpec[], fileOf: (key: string)
   };
   for (const spec of specs) {
     for (const dep of spec.deps) {
-      if (!known.has(dep)) {
+      if (!known.has(dep) && !unchecked.has(dep)) {
         const hint = closestKeys(dep, known);
         problems.push(
           new DefinitionError('unknown_dep', `depends on unknown asset "${dep}"${hint.length ? ` (did you mean ${hint.map((k) => `"${k}"`).join(', ')}?)` : ''}`, context(spec.key)),
@@ -162,7 +169,8 @@ export function graphProblems(specs: readonly AssetSpec[], fileOf: (key: string)
   if (hasCycle(graph)) {
     for (const cycle of findCycles(graph)) {
       const first = cycle[0] ?? '';
-      problems.push(new DefinitionError('cycle', `dependency cycle: ${[...cycle, first].join(' -> ')}`, context(first)));
+      const named = cycle.map((key) => (fileOf(key) === undefined ? key : `${key} (${fileOf(key)})`));
+      problems.push(new DefinitionError('cycle', `dependency cycle: ${[...named, first].join(' -> ')}`, context(first)));
     }
   }
   return problems;

@@ -9,7 +9,9 @@ import type { AssetDefinition } from '../definitions/asset-spec.ts';
 export function codeVersionOf(definition: AssetDefinition): string {
   if (definition.spec.codeVersion) return definition.spec.codeVersion;
   const { compute } = definition;
-  const source = compute.type === 'sql' ? `${compute.materialization}:${normalizeSql(compute.sql)}` : compute.materialize.toString();
+  // A TypeScript function's text alone can be shared by assets built from one factory, so the key counts too.
+  const source =
+    compute.type === 'sql' ? `${compute.materialization}:${normalizeSql(compute.sql)}` : `${definition.spec.key}:${compute.materialize.toString()}`;
   return createHash('sha256').update(`${compute.type}\n${source}`).digest('hex').slice(0, 12);
 }
 

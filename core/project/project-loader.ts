@@ -4,7 +4,8 @@ import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DefinitionError, DefinitionErrors, StrataError } from '../errors.ts';
 import { isAssetDefinition, makeDefinition, type AssetDefinition } from '../definitions/asset-spec.ts';
-import { parseSqlAssetFile, sqlAssetDefinition } from '../definitions/sql-asset-file.ts';
+import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../definitions/sql-asset-file.ts';
+import { keyProblem } from '../definitions/asset-key.ts';
 import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../definitions/sql-dependencies.ts';
 import { AssetGraph, closestKeys, compareKeys, graphProblems } from '../graph/asset-graph.ts';
 import { codeVersionOf } from './code-version.ts';
@@ -46,21 +47,26 @@ export async function loadProject(dir: string): Promise<Project> {
   const files = listSourceFiles(config.assetsDir, errors, config.dir);
   const found: AssetDefinition[] = [];
   const sqlSources: SqlSource[] = [];
+  // Keys of files that failed to parse still exist: readers of them must not also be reported.
+  const brokenKeys = new Set<string>();
 
   for (const file of files) {
     const display = relative(config.dir, file).split(sep).join('/');
     if (file.endsWith('.sql')) {
       const keyPath = relative(config.assetsDir, file).split(sep).join('/');
       const parsed = parseSqlAssetFile(keyPath, readFileSync(file, 'utf8'), display);
-      if (!parsed.ok) errors.push(...parsed.errors);
-      else sqlSources.push({ key: parsed.key, file: display, body: parsed.body, build: (deps) => sqlAssetDefinition(parsed, deps, display) });
+      if (!parsed.ok) {
+        errors.push(...parsed.errors);
+        if (keyProblem(sqlPathToKey(keyPath)) === undefined) brokenKeys.add(sqlPathToKey(keyPath));
+      } else sqlSources.push({ key: parsed.key, file: display, body: parsed.body, build: (deps) => sqlAssetDefinition(parsed, deps, display) });
     } else {
       found.push(...(await importDefinitions(file, display, errors)));
     }
   }
 
-  const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key)]);
-  found.push(...(await buildSqlDefinitions(sqlSources, knownKeys, config, errors)));
+  const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
+  const sql = await buildSqlDefinitions(sqlSources, knownKeys, config, errors);
+  found.push(...sql.definitions);
 
   const definitions = new Map<string, AssetDefinition>();
   for (const definition of found) {
@@ -79,9 +85,9 @@ export async function loadProject(dir: string): Promise<Project> {
 
   const specs = [...definitions.values()].map((d) => d.spec);
   const fileOf = (key: string) => definitions.get(key)?.file;
-  errors.push(...graphProblems(specs, fileOf));
+  errors.push(...graphProblems(specs, fileOf, brokenKeys));
   if (errors.length > 0) throw new DefinitionErrors(sortErrors(errors));
-
+  sql.cache?.save();
   return buildProject(config, [...definitions.values()]);
 }
 
@@ -149,8 +155,8 @@ async function buildSqlDefinitions(
   knownKeys: ReadonlySet<string>,
   config: ProjectConfig,
   errors: DefinitionError[],
-): Promise<AssetDefinition[]> {
-  if (sources.length === 0) return [];
+): Promise<{ definitions: AssetDefinition[]; cache?: SqlDependencyCache }> {
+  if (sources.length === 0) return { definitions: [] };
   const cache = new SqlDependencyCache(join(dirname(config.storageFile), 'sql-dependencies.json'));
   const parser = new LazyParser();
   const definitions: AssetDefinition[] = [];
@@ -170,11 +176,10 @@ async function buildSqlDefinitions(
       for (const name of unknown) errors.push(unknownTableError(name, source, knownKeys));
       definitions.push(source.build(deps));
     }
-    cache.save();
   } finally {
     parser.close();
   }
-  return definitions;
+  return { definitions, cache };
 }
 
 function unknownTableError(name: string, source: SqlSource, knownKeys: ReadonlySet<string>): DefinitionError {
