@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// Entry point of the `assets` CLI: registers tsx so the TypeScript sources (the engine and the
-// project's asset modules) load directly, then runs the CLI.
+// Entry point of the `assets` CLI: registers tsx so TypeScript (the engine and the project's
+// asset modules) loads directly, maps the `strata` import to this checkout, then runs the CLI.
+import { register as registerHooks } from 'node:module';
 import { register } from 'tsx/esm/api';
 
+// Registered before tsx so that tsx's resolve runs first and treats the mapped file as TypeScript.
+registerHooks('./strata-resolve-hook.js', import.meta.url, {
+  data: { target: new URL('../core/index.ts', import.meta.url).href },
+});
 register();
 const { main, exitQuietlyOnClosedPipe } = await import('../core/cli/main.ts');
 exitQuietlyOnClosedPipe();

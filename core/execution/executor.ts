@@ -130,7 +130,8 @@ class RunExecution {
     const release = (key: string, ok: boolean) => {
       for (const child of this.#dependents.get(key) ?? []) {
         if (!ok) {
-          this.#skip(child, `upstream ${key} did not succeed`);
+          if (this.#o.signal?.aborted) this.#skip(child, 'run canceled', 'canceled');
+          else this.#skip(child, `upstream ${key} did not succeed`);
           continue;
         }
         const left = (waiting.get(child) ?? 1) - 1;
@@ -207,10 +208,10 @@ class RunExecution {
     } catch (error) {
       await session.rollback();
       const canceled = error instanceof CanceledError || this.#o.signal?.aborted === true;
-      const message = canceled ? 'canceled; rolled back' : messageOf(error);
+      const message = canceled ? 'canceled, rolled back' : messageOf(error);
       const durationMs = performance.now() - started;
       this.#outcomes.set(key, { key, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
-      await this.#commit([...logs, this.#events.step('step_failure', key, `${key} ${canceled ? 'canceled' : 'failed'}: ${message}`, 'error', { error: message, canceled, durationMs })]);
+      await this.#commit([...logs, this.#events.step('step_failure', key, canceled ? `${key} ${message}` : `${key} failed: ${message}`, 'error', { error: message, canceled, durationMs })]);
       return false;
     } finally {
       this.#sessions.delete(session);
