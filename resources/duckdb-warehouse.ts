@@ -98,6 +98,7 @@ export class StepSession implements WarehouseSession {
   #connection: DuckDBConnection | undefined;
   #opening: Promise<DuckDBConnection> | undefined;
   #ended = false;
+  #interrupted = false;
   /** Row count of the last {@link replaceTable}, if any. */
   rowsWritten: number | undefined;
 
@@ -161,12 +162,17 @@ export class StepSession implements WarehouseSession {
     }
   }
 
-  /** Interrupts the statement in flight (Ctrl-C); the step then fails and rolls back. */
+  /**
+   * Interrupts the statement in flight (Ctrl-C) and refuses every later one; the step then
+   * fails and rolls back.
+   */
   interrupt(): void {
+    this.#interrupted = true;
     this.#connection?.interrupt();
   }
 
   async #open(): Promise<DuckDBConnection> {
+    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false);
     if (this.#ended) throw new Error(`the warehouse session of ${this.#key} has ended`);
     this.#opening ??= (async () => {
       const connection = await this.#warehouse.acquire();

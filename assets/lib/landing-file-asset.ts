@@ -4,10 +4,8 @@
  * from. Cleaning and typing happen in the staging layer.
  */
 import { asset } from 'strata';
-import { ensureLanding } from '../generator/generate-landing.ts';
+import type { AssetContext, AssetDefinition, MaterializeResult } from 'strata';
 import { DATA_ENG } from './owners.ts';
-import type { AssetDefinition } from 'strata';
-import type { AssetContext, MaterializeResult } from 'strata';
 
 /** Field separator of a landing file format. */
 export type LandingDelimiter = ',' | '\t';
@@ -52,6 +50,8 @@ export function landingFileAsset(options: LandingFileAssetOptions): AssetDefinit
  * landing zone first if it is empty) and reports how many rows and files it read.
  */
 export async function loadLandingFiles(ctx: AssetContext, pattern: string, delimiter: LandingDelimiter): Promise<MaterializeResult> {
+  // Imported here rather than at the top: listing assets should not load the generator.
+  const { ensureLanding } = await import('../generator/generate-landing.ts');
   const { generated } = await ensureLanding(ctx.landing.dir);
   if (generated) ctx.log.info(`generated the example landing zone in ${ctx.landing.dir}`);
   ctx.signal.throwIfAborted();

@@ -13,6 +13,7 @@
  *
  * Parsing is pure; dependency inference with DuckDB's parser lives in `sql-dependencies.ts`.
  */
+import { sqlTokens } from './sql-lexer.ts';
 import type { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
 import type { ErrorContext } from '../errors.ts';
@@ -261,81 +262,20 @@ interface StatementSpan {
   end: number;
 }
 
-/**
- * Splits SQL at top-level semicolons, skipping `--` and (nested) `/* *\/` comments, '' strings
- * (with E'' backslash escapes), "" identifiers and $tag$ dollar-quoted strings.
- */
+/** Splits SQL at top-level semicolons, ignoring comments and quoted text. */
 function scanStatements(text: string): StatementSpan[] {
   const spans: StatementSpan[] = [];
   let current: StatementSpan = { start: 0, first: -1, end: 0 };
-  const mark = (from: number, to: number) => {
-    if (current.first === -1) current.first = from;
-    current.end = to;
-  };
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    const next = text[i + 1];
-    if (c === '-' && next === '-') {
-      const newline = text.indexOf('\n', i);
-      i = newline === -1 ? text.length : newline + 1;
-    } else if (c === '/' && next === '*') {
-      i = skipBlockComment(text, i);
-    } else if (c === "'" || c === '"') {
-      const escapes = c === "'" && /[eE]/.test(text[i - 1] ?? '') && !/[A-Za-z0-9_]/.test(text[i - 2] ?? '');
-      const end = skipQuoted(text, i, c, escapes);
-      mark(i, end);
-      i = end;
-    } else if (c === '$' && !/[A-Za-z0-9_]/.test(text[i - 1] ?? '')) {
-      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i, i + 64))?.[0];
-      const close = tag === undefined ? -1 : text.indexOf(tag, i + tag.length);
-      const end = tag === undefined ? i + 1 : close === -1 ? text.length : close + tag.length;
-      mark(i, end);
-      i = end;
-    } else if (c === ';') {
+  for (const token of sqlTokens(text)) {
+    if (token.kind === 'comment' || token.kind === 'space') continue;
+    if (token.kind === 'semicolon') {
       spans.push(current);
-      current = { start: i + 1, first: -1, end: i + 1 };
-      i++;
+      current = { start: token.end, first: -1, end: token.end };
     } else {
-      if (!/\s/.test(c)) mark(i, i + 1);
-      i++;
+      if (current.first === -1) current.first = token.start;
+      current.end = token.end;
     }
   }
   spans.push(current);
   return spans;
-}
-
-function skipBlockComment(text: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < text.length) {
-    if (text.startsWith('/*', i)) {
-      depth++;
-      i += 2;
-    } else if (text.startsWith('*/', i)) {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
-    } else {
-      i++;
-    }
-  }
-  return text.length;
-}
-
-/** Index just past the closing quote (doubled quotes, and backslashes in E'' strings, escape). */
-function skipQuoted(text: string, start: number, quote: string, backslashEscapes: boolean): number {
-  let i = start + 1;
-  while (i < text.length) {
-    const c = text[i];
-    if (backslashEscapes && c === '\\') {
-      i += 2;
-    } else if (c === quote) {
-      if (text[i + 1] !== quote) return i + 1;
-      i += 2;
-    } else {
-      i++;
-    }
-  }
-  return text.length;
 }

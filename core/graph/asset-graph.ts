@@ -148,6 +148,11 @@ export function graphProblems(
 ): DefinitionError[] {
   const known = new Set(specs.map((s) => s.key));
   const problems: DefinitionError[] = [];
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    if (seen.has(spec.key)) problems.push(new DefinitionError('duplicate_key', 'asset key is defined twice', { assetKey: spec.key }));
+    seen.add(spec.key);
+  }
   const context = (key: string) => {
     const file = fileOf(key);
     return file === undefined ? { assetKey: key } : { assetKey: key, file };
@@ -178,54 +183,81 @@ export function graphProblems(
 
 /** One cycle per strongly connected component that has one, each starting at its smallest key. */
 function findCycles(graph: DirectedGraph): string[][] {
-  const cycles: string[][] = [];
-  const done = new Set<string>();
-  for (const start of graph.nodes().sort(compareKeys)) {
-    if (done.has(start)) continue;
-    const path = findPathBack(graph, start);
-    if (path) {
-      cycles.push(path);
-      for (const key of graph.nodes()) if (path.includes(key) || (reaches(graph, start, key) && reaches(graph, key, start))) done.add(key);
-    }
-    done.add(start);
-  }
-  return cycles;
+  return stronglyConnectedComponents(graph)
+    .filter((members) => members.length > 1 || graph.hasDirectedEdge(members[0] as string, members[0] as string))
+    .map((members) => {
+      const inside = new Set(members);
+      const start = [...members].sort(compareKeys)[0] as string;
+      return shortestPathBack(graph, start, inside);
+    })
+    .sort((a, b) => compareKeys(a[0] as string, b[0] as string));
 }
 
-/** A path start -> ... -> start following dependency edges, if one exists. */
-function findPathBack(graph: DirectedGraph, start: string): string[] | undefined {
+/** Tarjan's algorithm, iterative so that 10,000-asset chains do not overflow the stack. */
+function stronglyConnectedComponents(graph: DirectedGraph): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
+  for (const root of graph.nodes()) {
+    if (index.has(root)) continue;
+    const work: { node: string; children: string[]; next: number }[] = [];
+    const visit = (node: string) => {
+      index.set(node, counter);
+      low.set(node, counter);
+      counter++;
+      stack.push(node);
+      onStack.add(node);
+      work.push({ node, children: graph.outNeighbors(node), next: 0 });
+    };
+    visit(root);
+    while (work.length > 0) {
+      const frame = work[work.length - 1] as { node: string; children: string[]; next: number };
+      if (frame.next < frame.children.length) {
+        const child = frame.children[frame.next++] as string;
+        if (!index.has(child)) visit(child);
+        else if (onStack.has(child)) low.set(frame.node, Math.min(low.get(frame.node) as number, index.get(child) as number));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.node, Math.min(low.get(parent.node) as number, low.get(frame.node) as number));
+      if (low.get(frame.node) === index.get(frame.node)) {
+        const component: string[] = [];
+        let member: string;
+        do {
+          member = stack.pop() as string;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.node);
+        components.push(component);
+      }
+    }
+  }
+  return components;
+}
+
+/** The shortest path start -> ... -> (back to start) inside one strongly connected component. */
+function shortestPathBack(graph: DirectedGraph, start: string, inside: ReadonlySet<string>): string[] {
   const previous = new Map<string, string>();
   const queue = [start];
-  while (queue.length > 0) {
-    const key = queue.shift() as string;
+  for (let head = 0; head < queue.length; head++) {
+    const key = queue[head] as string;
     for (const child of graph.outNeighbors(key).sort(compareKeys)) {
       if (child === start) {
         const path = [key];
         while (path[0] !== start) path.unshift(previous.get(path[0] as string) as string);
         return path;
       }
-      if (!previous.has(child)) {
+      if (inside.has(child) && !previous.has(child)) {
         previous.set(child, key);
         queue.push(child);
       }
     }
   }
-  return undefined;
-}
-
-function reaches(graph: DirectedGraph, from: string, to: string): boolean {
-  const seen = new Set([from]);
-  const stack = [from];
-  while (stack.length) {
-    for (const next of graph.outNeighbors(stack.pop() as string)) {
-      if (next === to) return true;
-      if (!seen.has(next)) {
-        seen.add(next);
-        stack.push(next);
-      }
-    }
-  }
-  return false;
+  return [start];
 }
 
 /** Up to three known keys closest to `key` by edit distance (for "did you mean"). */

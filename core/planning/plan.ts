@@ -21,19 +21,19 @@ export interface Plan {
  */
 export function buildPlan(graph: AssetGraph, selected: Iterable<string>): Plan {
   const planned = new Set(selected);
+  // Walk the whole graph once in topological order: each asset's nearest planned ancestors
+  // follow from its parents' (no recursion, so long unplanned chains are fine).
   const nearest = new Map<string, readonly string[]>();
-  const nearestPlanned = (key: string): readonly string[] => {
-    const known = nearest.get(key);
-    if (known) return known;
+  const steps: PlanStep[] = [];
+  for (const key of graph.keys) {
     const found = new Set<string>();
     for (const parent of graph.parents(key)) {
       if (planned.has(parent)) found.add(parent);
-      else for (const ancestor of nearestPlanned(parent)) found.add(ancestor);
+      else for (const ancestor of nearest.get(parent) ?? []) found.add(ancestor);
     }
-    const result = graph.sortTopologically(found);
-    nearest.set(key, result);
-    return result;
-  };
-  const steps = graph.sortTopologically(planned).map((key) => Object.freeze({ key, waitsFor: nearestPlanned(key) }));
+    const waitsFor = graph.sortTopologically(found);
+    nearest.set(key, waitsFor);
+    if (planned.has(key)) steps.push(Object.freeze({ key, waitsFor }));
+  }
   return Object.freeze({ steps: Object.freeze(steps) });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AssetDefinition } from '../definitions/asset-spec.ts';
+import { sqlTokens, type SqlTokenKind } from '../definitions/sql-lexer.ts';
 
 /**
  * The code version of an asset: its explicit `codeVersion`, else a hash of its normalized
@@ -15,48 +16,23 @@ export function codeVersionOf(definition: AssetDefinition): string {
   return createHash('sha256').update(`${compute.type}\n${source}`).digest('hex').slice(0, 12);
 }
 
-/** Removes comments and collapses whitespace outside string literals and quoted identifiers. */
+/**
+ * Removes comments and whitespace outside quoted text. A space is kept only where dropping it
+ * would join two words (`select a`) or two operator characters (`- -`, `> =`).
+ */
 export function normalizeSql(sql: string): string {
-  const parts: string[] = [];
-  let pendingSpace = false;
-  const emit = (text: string) => {
-    const last = parts.at(-1) ?? '';
-    if (pendingSpace && parts.length > 0 && !/[(),;]$/.test(last) && !/^[(),;]/.test(text)) parts.push(' ');
-    pendingSpace = false;
-    parts.push(text);
-  };
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i] as string;
-    if (ch === "'" || ch === '"') {
-      const end = closingQuote(sql, i, ch);
-      emit(sql.slice(i, end));
-      i = end;
-    } else if (ch === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-      pendingSpace = true;
-    } else if (ch === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end === -1 ? sql.length : end + 2;
-      pendingSpace = true;
-    } else if (/\s/.test(ch)) {
-      i++;
-      pendingSpace = true;
-    } else {
-      emit(ch);
-      i++;
+  let out = '';
+  let previous: SqlTokenKind | undefined;
+  let spaced = false;
+  for (const token of sqlTokens(sql)) {
+    if (token.kind === 'comment' || token.kind === 'space') {
+      spaced = true;
+      continue;
     }
+    if (spaced && previous !== undefined && previous === token.kind && (token.kind === 'word' || token.kind === 'symbol')) out += ' ';
+    out += sql.slice(token.start, token.end);
+    previous = token.kind;
+    spaced = false;
   }
-  return parts.join('').replace(/;$/, '');
-}
-
-function closingQuote(sql: string, start: number, quote: string): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    if (sql[i] === quote) {
-      if (sql[i + 1] === quote) i += 2;
-      else return i + 1;
-    } else i++;
-  }
-  return sql.length;
+  return out.replace(/;$/, '');
 }

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { DefinitionError, DefinitionErrors, StrataError } from '../errors.ts';
 import { isAssetDefinition, makeDefinition, type AssetDefinition } from '../definitions/asset-spec.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../definitions/sql-asset-file.ts';
-import { keyProblem } from '../definitions/asset-key.ts';
+import { keyProblem, keyToTable, tableToKey } from '../definitions/asset-key.ts';
 import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../definitions/sql-dependencies.ts';
 import { AssetGraph, closestKeys, compareKeys, graphProblems } from '../graph/asset-graph.ts';
 import { codeVersionOf } from './code-version.ts';
@@ -65,7 +65,7 @@ export async function loadProject(dir: string): Promise<Project> {
   }
 
   const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
-  const sql = await buildSqlDefinitions(sqlSources, knownKeys, config, errors);
+  const sql = await buildSqlDefinitions(sqlSources, knownKeys, brokenKeys, config, errors);
   found.push(...sql.definitions);
 
   const definitions = new Map<string, AssetDefinition>();
@@ -136,23 +136,28 @@ async function importDefinitions(file: string, display: string, errors: Definiti
       errors.push(new DefinitionError(error.code, error.message, { ...error.context, file: display }));
     } else {
       const message = error instanceof Error ? error.message : String(error);
-      errors.push(new DefinitionError('module_failed', `cannot load module: ${message.split('\n')[0]}`, { file: display }));
+      const hint = /require\(\) ES Module|Cannot use import statement/.test(message)
+        ? ' (the project folder needs a package.json with "type": "module")'
+        : '';
+      errors.push(new DefinitionError('module_failed', `cannot load module: ${message.split('\n')[0]}${hint}`, { file: display }));
     }
     return [];
   }
-  const definitions: AssetDefinition[] = [];
+  // One asset may be exported under several names (`export default orders`): count it once.
+  const seen = new Set<AssetDefinition>();
   for (const value of Object.values(module)) {
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (isAssetDefinition(item)) definitions.push(makeDefinition(item.spec, item.compute, display));
+      if (isAssetDefinition(item)) seen.add(item);
     }
   }
-  return definitions;
+  return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));
 }
 
 /** Infers each SQL asset's dependencies (DuckDB's parser, cached by SQL hash) and builds its definition. */
 async function buildSqlDefinitions(
   sources: readonly SqlSource[],
   knownKeys: ReadonlySet<string>,
+  brokenKeys: Set<string>,
   config: ProjectConfig,
   errors: DefinitionError[],
 ): Promise<{ definitions: AssetDefinition[]; cache?: SqlDependencyCache }> {
@@ -167,6 +172,7 @@ async function buildSqlDefinitions(
         const inferred = await inferSqlDependencies(await parser.connection(), source.body);
         if (!inferred.ok) {
           errors.push(new DefinitionError('sql_invalid', `SQL does not parse: ${inferred.message}`, { assetKey: source.key, file: source.file }));
+          brokenKeys.add(source.key);
           continue;
         }
         tables = inferred.tables;
@@ -183,8 +189,12 @@ async function buildSqlDefinitions(
 }
 
 function unknownTableError(name: string, source: SqlSource, knownKeys: ReadonlySet<string>): DefinitionError {
-  const asKey = name.replace('.', '/');
-  const hint = closestKeys(asKey, knownKeys).map((k) => `"${k.replace('/', '.')}"`);
+  const [schema, table] = name.includes('.') ? name.split('.').slice(-2) : ['', name];
+  const others = [...knownKeys].filter((k) => k !== source.key);
+  const hint = closestKeys(schema ? tableToKey(schema, table as string) : (table as string), others).map((k) => {
+    const target = keyToTable(k);
+    return `"${target.schema}.${target.table}"`;
+  });
   return new DefinitionError(
     'unknown_table',
     `reads table "${name}", which is not an asset of this project${hint.length ? ` (did you mean ${hint.join(', ')}?)` : ''}`,

@@ -1,0 +1,221 @@
+/**
+ * The `assets` CLI on bad input and on a failing asset: bad input exits 2 with one clear
+ * message and writes no warehouse or storage; a run that fails exits 1, reports what was
+ * skipped, and `runs show` holds the error. No user error prints a stack trace.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { editFile, parseJson, querySqlite, queryDuckDb, runCli, Sandbox, stackFrames, startCli, stateFiles, waitForFile, type CliResult } from './cli-harness.ts';
+
+let sandbox: Sandbox;
+/** An untouched copy of the example that is never materialized. */
+let example: string;
+
+beforeAll(async () => {
+  sandbox = Sandbox.create();
+  await sandbox.generateLanding(2);
+  example = sandbox.copyExample('example');
+});
+
+afterAll(() => sandbox?.cleanup());
+
+/** A bad-input invocation: exit 2, nothing on stdout, one message on stderr, no stack, no state written. */
+function expectUserError(result: CliResult, project: string): void {
+  expect(result.status, result.stderr).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^error: /);
+  expect(stackFrames(result.stdout + result.stderr)).toEqual([]);
+  expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+  expect(fs.existsSync(stateFiles(project).storage)).toBe(false);
+}
+
+describe('bad input exits 2 and writes nothing', () => {
+  it('SQL assets that read each other: names the cycle and its files', () => {
+    const project = sandbox.writeProject('cycle', {
+      'strata.json': '{ "name": "cycle" }',
+      'defs/loop/a.sql': 'select * from loop.b\n',
+      'defs/loop/b.sql': 'select * from loop.a\n',
+      'defs/loop/c.sql': 'select 1 as fine\n',
+    });
+    const result = runCli(['materialize', '--select', '*', '--project', project]);
+    expectUserError(result, project);
+    expect(result.stderr).toContain('1 definition error');
+    const cycle = result.stderr.split('\n').find((line) => line.includes('dependency cycle')) ?? '';
+    expect(cycle).toMatch(/loop\/a\b.* -> loop\/b\b.* -> loop\/a\b/);
+    expect(cycle).toContain('defs/loop/a.sql');
+    expect(cycle).toContain('defs/loop/b.sql');
+    expect(cycle).not.toContain('loop/c');
+  });
+
+  it('an unknown key in --select: suggests the closest key', () => {
+    const result = runCli(['materialize', '--select', '+marts/fct_sale', '--project', example]);
+    expectUserError(result, example);
+    expect(result.stderr).toContain('unknown asset "marts/fct_sale"');
+    expect(result.stderr).toContain('did you mean "marts/fct_sales"');
+  });
+
+  it('an unknown flag', () => {
+    const result = runCli(['materialize', '--select', 'marts/*', '--frobnicate', '--project', example]);
+    expectUserError(result, example);
+    expect(result.stderr).toContain("Unknown option '--frobnicate'");
+    expect(result.stderr).toContain('assets materialize --help');
+  });
+
+  it('materialize without --select', () => {
+    const result = runCli(['materialize', '--project', example]);
+    expectUserError(result, example);
+    expect(result.stderr).toContain('needs --select');
+  });
+
+  it('an unknown command and an unknown run id', () => {
+    const command = runCli(['materialise', '--project', example]);
+    expect(command.status).toBe(2);
+    expect(command.stderr).toContain('unknown command "materialise"');
+    expect(stackFrames(command.stderr)).toEqual([]);
+
+    const project = sandbox.copyExample('no-runs');
+    const run = runCli(['runs', 'show', 'deadbeef', '--project', project]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('no run with id "deadbeef"');
+    expect(stackFrames(run.stderr)).toEqual([]);
+    expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+  });
+
+  it('a SQL file that does not parse: names the file', () => {
+    const project = sandbox.copyExample('unparsable', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'select', 'selec t frm ('));
+    const result = runCli(['materialize', '--select', '+marts/*', '--project', project]);
+    expectUserError(result, project);
+    expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: SQL does not parse: Parser Error/);
+  });
+
+  it('a SQL file that does not parse is the only error: assets reading it are not reported as reading an unknown asset', () => {
+    const project = sandbox.copyExample('unparsable-read', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'select', 'selec t frm ('));
+    const result = runCli(['list', '--project', project]);
+    expect(result.status).toBe(2);
+    // staging/payments exists (it is just broken): marts/payment_mix_daily depends on it.
+    expect(result.stderr).not.toContain('unknown asset "staging/payments"');
+    expect(result.stderr).toContain('1 definition error:');
+  });
+});
+
+describe('a failing asset', () => {
+  let project: string;
+  let result: CliResult;
+
+  beforeAll(() => {
+    // staging/orders now fails at run time: order ids like L001-20260101-0001 are not integers.
+    project = sandbox.copyExample('failing', (dir) =>
+      editFile(path.join(dir, 'defs/staging/orders.sql'), 'upper(trim(order_id)) as order_id,', 'upper(trim(order_id)) as order_id, cast(order_id as integer) / 2 as broken,'),
+    );
+    result = runCli(['materialize', '--select', '+marts/*', '--project', project]);
+  });
+
+  it('exits 1, shows the error and reports everything downstream as skipped', () => {
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toBe('');
+    const line = (key: string) => result.stdout.split('\n').find((l) => l.includes(` ${key} `)) ?? '';
+    expect(line('staging/orders')).toMatch(/✗ staging\/orders\s+Conversion Error/);
+    for (const key of ['marts/fct_sales', 'marts/daily_revenue_by_location', 'marts/payment_mix_daily']) {
+      expect(line(key), key).toMatch(new RegExp(`- ${key}\\s+skipped: upstream staging/orders did not succeed`));
+    }
+    // Siblings that do not read staging/orders still ran.
+    for (const key of ['staging/order_items', 'staging/payments', 'marts/dim_menu_items', 'marts/labor_cost_by_location_daily']) {
+      expect(line(key), key).toMatch(new RegExp(`✓ ${key}\\s`));
+    }
+    expect(result.stdout).toMatch(/Run [0-9a-f]{8} failed: 14 materialized, [\d,]+ rows, 1 failed, 3 skipped in /);
+    expect(result.stdout).toMatch(/details: assets runs show [0-9a-f]{8}/);
+    expect(stackFrames(result.stdout)).toEqual([]);
+  });
+
+  it('runs show holds the error', () => {
+    const prefix = /details: assets runs show ([0-9a-f]{8})/.exec(result.stdout)?.[1] ?? 'missing';
+    const human = runCli(['runs', 'show', prefix, '--project', project]);
+    expect(human.status).toBe(0);
+    expect(human.stdout).toMatch(/Run [0-9a-f-]{36}\s+failed/);
+    expect(human.stdout).toContain('1 step failed: staging/orders');
+    expect(human.stdout).toMatch(/step_failure\s+staging\/orders\s+staging\/orders failed: Conversion Error/);
+    expect(human.stdout.match(/step_skipped/g)).toHaveLength(3);
+    expect(stackFrames(human.stdout + human.stderr)).toEqual([]);
+
+    const json = parseJson<{ run: { status: string; error: string }; events: { type: string; assetKey: string | null; data: Record<string, unknown> | null }[] }>(
+      runCli(['runs', 'show', prefix, '--json', '--project', project]),
+    );
+    expect(json.run).toMatchObject({ status: 'failed', error: '1 step failed: staging/orders' });
+    const failure = json.events.find((e) => e.type === 'step_failure');
+    expect(failure?.assetKey).toBe('staging/orders');
+    expect(String(failure?.data?.error)).toMatch(/Conversion Error: Could not convert string 'L\d{3}-/);
+    expect(json.events.filter((e) => e.type === 'step_skipped').map((e) => e.assetKey).sort()).toEqual([
+      'marts/daily_revenue_by_location',
+      'marts/fct_sales',
+      'marts/payment_mix_daily',
+    ]);
+    expect(json.events.at(-1)?.type).toBe('run_failure');
+  });
+
+  it('leaves no table for the failed asset or anything downstream of it', async () => {
+    const rows = await queryDuckDb(stateFiles(project).warehouse, `select table_schema || '.' || table_name as name from information_schema.tables`);
+    const names = rows.map((r) => r.name);
+    expect(names).toContain('staging.order_items');
+    for (const missing of ['staging.orders', 'marts.fct_sales', 'marts.daily_revenue_by_location', 'marts.payment_mix_daily']) expect(names).not.toContain(missing);
+  });
+});
+
+describe('Ctrl-C during a run', () => {
+  it('cancels: the running step rolls back, the rest is skipped, the run is recorded as canceled, exit 1', async () => {
+    const project = sandbox.writeProject('interrupted', {
+      'strata.json': '{ "name": "interrupted", "concurrency": 1 }',
+      'package.json': '{ "type": "module" }',
+      // Writes its table, tells the test it is running, then waits (like a long poll) until canceled.
+      'defs/raw/slow.ts': `import { writeFileSync } from 'node:fs';
+import { asset } from 'strata';
+export const slow = asset({
+  key: 'raw/slow',
+  async materialize(ctx) {
+    await ctx.warehouse.replaceTable("select 'half-done' as state");
+    writeFileSync(new URL('../../started.marker', import.meta.url), 'started');
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, 60_000);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new Error('interrupted'));
+      }, { once: true });
+    });
+  },
+});
+`,
+      'defs/staging/after_slow.sql': 'select * from raw.slow\n',
+    });
+    const { child, done } = startCli(['materialize', '--select', '*', '--project', project]);
+    const exitedEarly = done.then((r) => Promise.reject(new Error(`the CLI exited before the step started: ${JSON.stringify(r)}`)));
+    try {
+      await Promise.race([waitForFile(path.join(project, 'started.marker')), exitedEarly]);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    exitedEarly.catch(() => undefined);
+    child.kill('SIGINT');
+    const result = await done;
+
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toContain('canceling: rolling back running steps');
+    expect(result.stdout).toMatch(/Run [0-9a-f]{8} canceled: 0 materialized/);
+    expect(stackFrames(result.stdout + result.stderr)).toEqual([]);
+
+    const runs = querySqlite<{ status: string; error: string | null }>(stateFiles(project).storage, 'select status, error from runs');
+    expect(runs).toEqual([{ status: 'canceled', error: 'run canceled' }]);
+    const steps = querySqlite<{ type: string; asset_key: string | null }>(
+      stateFiles(project).storage,
+      `select type, asset_key from events where type in ('step_failure', 'step_skipped', 'run_canceled') order by id`,
+    );
+    expect(steps).toEqual([
+      { type: 'step_failure', asset_key: 'raw/slow' },
+      { type: 'step_skipped', asset_key: 'staging/after_slow' },
+      { type: 'run_canceled', asset_key: null },
+    ]);
+    expect(querySqlite(stateFiles(project).storage, 'select * from materializations')).toEqual([]);
+    const tables = await queryDuckDb(stateFiles(project).warehouse, 'select table_name from information_schema.tables');
+    expect(tables).toEqual([]);
+  });
+});
