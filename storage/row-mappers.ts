@@ -145,18 +145,8 @@ export function materializationFromRow(row: MaterializationRow): Materialization
 
 /** The materialization a `latest_materializations` row copies. */
 export function latestMaterializationFromRow(row: LatestMaterializationRow): MaterializationRecord {
-  return {
-    id: row.materialization_id,
-    assetKey: row.asset_key,
-    partition: partitionFromColumn(row.partition_key),
-    runId: row.run_id,
-    timestamp: row.timestamp,
-    codeVersion: row.code_version,
-    dataVersion: row.data_version,
-    inputDataVersions: parseJsonObject<Record<string, string>>(row.input_data_versions),
-    rowCount: row.row_count,
-    metadata: parseJsonObject(row.metadata),
-  };
+  const { materialization_id: id, ...columns } = row;
+  return materializationFromRow({ id, ...columns });
 }
 
 /** The row of a new check result; its id is ignored (storage assigns one). */

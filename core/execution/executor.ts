@@ -184,7 +184,7 @@ class RunExecution {
     this.#sessions.add(session);
     const logs: EventRecord[] = [];
     try {
-      const result = (await this.#compute(definition, session, logs)) ?? {};
+      const result = (await untilAborted(this.#compute(definition, session, logs), this.#o.signal)) ?? {};
       if (this.#o.signal?.aborted) throw new CanceledError();
       await session.commit();
       const rowCount = result.rowCount ?? session.rowsWritten ?? null;
@@ -300,6 +300,20 @@ class RunExecution {
 }
 
 class CanceledError extends Error {}
+
+/** Settles with `work`, or rejects with {@link CanceledError} as soon as `signal` aborts (a step that ignores it cannot hold the run). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new CanceledError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CanceledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 function insertSorted(list: string[], key: string, order: ReadonlyMap<string, number>): void {
   const position = order.get(key) ?? 0;

@@ -58,8 +58,15 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         err.line(err.paint('yellow', 'canceling: rolling back running steps (Ctrl-C again to quit at once)'));
         controller.abort();
       };
+      // The event loop emptying while the run is unfinished means a step's promise can never
+      // settle (it waits on nothing): cancel instead of exiting with the run left "running".
+      const onStall = () => {
+        err.line(err.paint('yellow', 'a step never finished (its promise waits on nothing): canceling the run'));
+        controller.abort();
+      };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      process.once('beforeExit', onStall);
       const started = performance.now();
       if (!values.json) out.line(out.paint('bold', `Materializing ${plan.steps.length} asset${plan.steps.length === 1 ? '' : 's'} (${values.select})`));
       let result: RunResult;
@@ -78,6 +85,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('beforeExit', onStall);
       }
       if (values.json) out.json(result);
       else printSummary(out, result, performance.now() - started);
