@@ -34,13 +34,20 @@ Options:
       ['ASSET', 'KIND', 'GROUP', 'UPSTREAM', 'DESCRIPTION'],
       keys.map((key) => {
         const spec = graph.spec(key);
-        return [key, spec.kind, spec.group, graph.parents(key).join(', ') || '-', truncate(spec.description ?? '', 60)];
+        return [key, spec.kind, spec.group, upstreamSummary(graph.parents(key)), truncate(spec.description ?? '', 60)];
       }),
     );
     out.line(out.paint('gray', `${keys.length} of ${graph.size} assets`));
     return 0;
   },
 };
+
+/** Up to two upstream keys, then a count of the rest (the full list is in --json and `assets lineage`). */
+function upstreamSummary(parents: readonly string[]): string {
+  if (parents.length === 0) return '-';
+  const shown = parents.slice(0, 2).join(', ');
+  return parents.length > 2 ? `${shown} +${parents.length - 2}` : shown;
+}
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -102,7 +102,7 @@ function printProgress(out: Output, event: EventRecord): void {
   const key = (event.assetKey ?? '').padEnd(WIDTH);
   if (event.type === 'step_success') {
     const ms = Number(event.data?.durationMs ?? 0);
-    const rows = typeof event.data?.rowCount === 'number' ? `${formatCount(event.data.rowCount)} rows` : '';
+    const rows = typeof event.data?.rowCount === 'number' ? plural(event.data.rowCount, 'row') : '';
     out.line(`  ${out.paint('green', '✓')} ${key} ${rows.padStart(14)} ${out.paint('gray', formatDuration(ms).padStart(7))}`);
   } else if (event.type === 'step_failure') {
     out.line(`  ${out.paint('red', '✗')} ${key} ${out.paint('red', firstLines(String(event.data?.error ?? event.message)))}`);
@@ -116,7 +116,7 @@ function printProgress(out: Output, event: EventRecord): void {
 function printSummary(out: Output, result: RunResult, elapsedMs: number): void {
   const count = (status: string) => result.steps.filter((s) => s.status === status).length;
   const rows = result.steps.reduce((sum, s) => sum + (s.rowCount ?? 0), 0);
-  const parts = [`${count('success')} materialized`, `${formatCount(rows)} rows`];
+  const parts = [`${count('success')} materialized`, plural(rows, 'row')];
   if (count('failed')) parts.push(`${count('failed')} failed`);
   if (count('skipped')) parts.push(`${count('skipped')} skipped`);
   if (count('canceled')) parts.push(`${count('canceled')} canceled`);
@@ -125,6 +125,10 @@ function printSummary(out: Output, result: RunResult, elapsedMs: number): void {
     `${out.paint(colour, `Run ${result.runId.slice(0, 8)} ${result.status === 'success' ? 'succeeded' : result.status}`)}: ${parts.join(', ')} in ${formatDuration(elapsedMs)}`,
   );
   if (result.status !== 'success') out.line(out.paint('gray', `details: assets runs show ${result.runId.slice(0, 8)}`));
+}
+
+function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function firstLines(text: string): string {
