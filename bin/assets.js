@@ -4,6 +4,10 @@
 import { register as registerHooks } from 'node:module';
 import { register } from 'tsx/esm/api';
 
+// Plain-JavaScript dependencies load before the TypeScript hooks are installed: through the
+// hooks every one of zod's internal modules would cost a round trip (about 60 ms in all).
+await Promise.all([import('zod'), import('graphology'), import('graphology-dag')]);
+
 // Registered before tsx so that tsx's resolve runs first and treats the mapped file as TypeScript.
 registerHooks('./strata-resolve-hook.js', import.meta.url, {
   data: { target: new URL('../core/index.ts', import.meta.url).href },
