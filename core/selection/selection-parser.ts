@@ -14,7 +14,7 @@
  * Keywords and attribute names are case-insensitive; whitespace is insignificant.
  */
 import { closestKeys } from '../graph/asset-graph.ts';
-import type { SelectionError } from '../errors.ts';
+import { SelectionError } from '../errors.ts';
 import { AndNode, AttributeNode, FunctionNode, KeyNode, NotNode, OrNode, TagNode, TraversalNode } from './selection-node.ts';
 import type { AttributeName, FunctionName, SelectionNode, Span } from './selection-node.ts';
 import { selectionError } from './selection-error.ts';
@@ -45,6 +45,7 @@ const DIGITS = /^\d+$/;
  * parseSelection('+marts/fct_sales and not group:raw').toString(); // same text back
  */
 export function parseSelection(text: string): SelectionNode {
+  if (text.trim() === '') throw new SelectionError('the selection is empty (use "*" for every asset)', text, 0);
   return new SelectionParser(text).parse();
 }
 

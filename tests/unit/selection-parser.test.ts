@@ -152,7 +152,7 @@ describe('syntax errors', () => {
     ['a b', 'unexpected "b" at column 3', 2],
     ['and a', 'unexpected "and" at column 1', 0],
     ['a or or b', 'unexpected "or" at column 6', 5],
-    ['', 'unexpected end of selection at column 1', 0],
+    ['', 'the selection is empty (use "*" for every asset)', 0],
     ['group:', 'expected a value but found end of selection at column 7', 6],
     ['group:x=y', 'unexpected "=" at column 8', 7],
     ['(a, b)', 'expected ")" but found "," at column 3', 2],
