@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
+import { quoteLiteral } from '../core/execution/sql-template.ts';
 import { StrataError } from '../core/errors.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
 
@@ -78,8 +79,8 @@ export class DuckDBWarehouse {
   }
 
   /** A session for one step of `key`; nothing touches DuckDB until the session is used. */
-  session(key: string): StepSession {
-    return new StepSession(this, key);
+  session(key: string, scope?: PartitionScope): StepSession {
+    return new StepSession(this, key, scope);
   }
 
   close(): void {
@@ -102,9 +103,14 @@ export class StepSession implements WarehouseSession {
   /** Row count of the last {@link replaceTable}, if any. */
   rowsWritten: number | undefined;
 
-  constructor(warehouse: DuckDBWarehouse, key: string) {
+  readonly #scope: PartitionScope | undefined;
+  /** Rows written per partition by {@link replacePartitions}, if it ran. */
+  partitionRows: ReadonlyMap<string, number> | undefined;
+
+  constructor(warehouse: DuckDBWarehouse, key: string, scope?: PartitionScope) {
     this.#warehouse = warehouse;
     this.#key = key;
+    this.#scope = scope;
   }
 
   /** True once the step has issued a statement. */
@@ -126,6 +132,40 @@ export class StepSession implements WarehouseSession {
     await this.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, params);
     this.rowsWritten = await this.rowCount(this.#key);
     return this.rowsWritten;
+  }
+
+  /**
+   * Replaces this step's partitions of the asset's table with the rows of `select`, in the
+   * step's transaction: creates the table if needed, deletes the rows of the step's window (or
+   * static keys) by the partition column, inserts the new rows by column name. Returns the
+   * number of rows inserted; per-partition counts land in {@link partitionRows}.
+   */
+  async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
+    const scope = this.#scope;
+    if (!scope) throw new StrataError('not_partitioned', `${this.#key} is not partitioned: use replaceTable`, { assetKey: this.#key });
+    const table = qualifiedTableName(this.#key);
+    const column = quoteIdentifier(scope.column);
+    await this.run(`CREATE TABLE IF NOT EXISTS ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
+    await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column)}`);
+    const connection = await this.#open();
+    const inserted = await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params));
+    this.partitionRows = await this.#countPartitions(scope, table, column);
+    this.rowsWritten = inserted.rowsChanged;
+    return inserted.rowsChanged;
+  }
+
+  /** Rows per partition of the step, counted in one query (a range join against the windows). */
+  async #countPartitions(scope: PartitionScope, table: string, column: string): Promise<Map<string, number>> {
+    const counts = new Map(scope.partitions.map((p) => [p.key, 0]));
+    const rows = scope.partitions[0]?.start === undefined
+      ? await this.all<{ k: string; n: number }>(`SELECT ${column}::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${scopeFilter(scope, column)} GROUP BY 1`)
+      : await this.all<{ k: string; n: number }>(
+          `SELECT w.k, count(t.${column}) AS n FROM (VALUES ${scope.partitions
+            .map((p) => `(${quoteLiteral(p.key)}, TIMESTAMP '${p.start}', TIMESTAMP '${p.end}')`)
+            .join(', ')}) AS w(k, s, e) LEFT JOIN ${table} AS t ON t.${column} >= w.s AND t.${column} < w.e GROUP BY w.k`,
+        );
+    for (const row of rows) if (counts.has(row.k)) counts.set(row.k, Number(row.n));
+    return counts;
   }
 
   /** Replaces this asset's view with `select`. */
@@ -194,6 +234,23 @@ export class StepSession implements WarehouseSession {
       this.#warehouse.release(connection);
     }
   }
+}
+
+/**
+ * The partitions one step writes: the DuckDB column that holds the partition and, per
+ * partition, its key and (time windows) local wall-clock bounds `YYYY-MM-DD HH:mm:ss`.
+ */
+export interface PartitionScope {
+  readonly column: string;
+  readonly partitions: readonly { readonly key: string; readonly start?: string; readonly end?: string }[];
+}
+
+/** The WHERE condition selecting a scope's rows: one time range (steps hold consecutive windows) or the static keys. */
+function scopeFilter(scope: PartitionScope, column: string): string {
+  const first = scope.partitions[0];
+  const last = scope.partitions.at(-1);
+  if (first?.start !== undefined && last?.end !== undefined) return `${column} >= TIMESTAMP '${first.start}' AND ${column} < TIMESTAMP '${last.end}'`;
+  return `${column}::VARCHAR IN (${scope.partitions.map((p) => quoteLiteral(p.key)).join(', ')})`;
 }
 
 /** Runs a query and returns plain row objects (safe BIGINTs become numbers). */

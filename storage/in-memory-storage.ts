@@ -8,6 +8,9 @@ import { NotFoundError } from '../core/errors.ts';
 import { partitionToColumn } from './column-codecs.ts';
 import { normalizePage, slicePage } from './page.ts';
 import {
+  backfillFromRow,
+  backfillToRow,
+  backfillUpdateToRow,
   checkResultFromRow,
   checkResultToRow,
   eventFromRow,
@@ -18,17 +21,22 @@ import {
   materializationToRow,
   runFromRow,
   runToRow,
+  stepFailureFromRow,
 } from './row-mappers.ts';
 import type {
+  BackfillRow,
   CheckResultRow,
   EventRow,
   LatestCheckResultRow,
   LatestMaterializationRow,
   MaterializationRow,
   RunRow,
+  StepFailureRow,
 } from './row-mappers.ts';
-import { runExistsError, unknownRunError } from './storage-error.ts';
+import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
 import type {
+  BackfillRecord,
+  BackfillUpdate,
   CheckResultRecord,
   EventRecord,
   LineageEdge,
@@ -38,6 +46,7 @@ import type {
   RunStatus,
   RunUpdate,
   StepCommit,
+  StepFailureRecord,
   Storage,
 } from './storage.ts';
 
@@ -65,6 +74,7 @@ export class InMemoryStorage implements Storage {
   /** `asset key \0 check name \0 partition column` → latest row. */
   readonly #latestCheckResults = new Map<string, LatestCheckResultRow>();
   readonly #definitionVersions = new Map<string, DefinitionVersion>();
+  readonly #backfills = new Map<string, BackfillRow>();
   #lastOrdinal = 0;
 
   async createRun(run: RunRecord): Promise<void> {
@@ -171,6 +181,48 @@ export class InMemoryStorage implements Storage {
     return slicePage(rows.reverse(), page).map(checkResultFromRow);
   }
 
+  async latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
+    const wanted = keys === undefined ? undefined : new Set(keys);
+    // Events are in id order, so the last failure seen per asset partition is its latest.
+    const latest = new Map<string, StepFailureRow>();
+    for (const row of this.#events) {
+      const key = row.asset_key;
+      if (row.type !== 'step_failure' || key === null || (wanted !== undefined && !wanted.has(key))) continue;
+      // Grouped by the stored partition, as SQL's GROUP BY (a null and an '' partition stay apart).
+      latest.set(JSON.stringify([key, row.partition_key]), { ...row, asset_key: key });
+    }
+    return [...latest.values()]
+      .sort((a, b) => compare(a.asset_key, b.asset_key) || comparePartitions(a.partition_key, b.partition_key))
+      .map(stepFailureFromRow);
+  }
+
+  async createBackfill(backfill: BackfillRecord): Promise<void> {
+    if (this.#backfills.has(backfill.id)) throw backfillExistsError(backfill.id);
+    this.#backfills.set(backfill.id, backfillToRow(backfill));
+  }
+
+  async updateBackfill(id: string, update: BackfillUpdate): Promise<void> {
+    const row = this.#backfills.get(id);
+    if (row === undefined) throw new NotFoundError(`backfill ${id} does not exist`);
+    Object.assign(row, backfillUpdateToRow(update));
+  }
+
+  async getBackfill(id: string): Promise<BackfillRecord | undefined> {
+    const row = this.#backfills.get(id);
+    return row === undefined ? undefined : backfillFromRow(row);
+  }
+
+  async findBackfillsByPrefix(prefix: string): Promise<BackfillRecord[]> {
+    return newestFirst(this.#backfills.values())
+      .filter((b) => b.id.startsWith(prefix))
+      .slice(0, 10)
+      .map(backfillFromRow);
+  }
+
+  async listBackfills(options: Page = {}): Promise<BackfillRecord[]> {
+    return slicePage(newestFirst(this.#backfills.values()), normalizePage(options)).map(backfillFromRow);
+  }
+
   async recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
     const ordinal = ++this.#lastOrdinal;
     const existing = this.#definitionVersions.get(definitionVersion);
@@ -212,8 +264,13 @@ export class InMemoryStorage implements Storage {
   }
 
   #runsNewestFirst(): RunRow[] {
-    return [...this.#runs.values()].sort((a, b) => b.created_at - a.created_at || compare(b.id, a.id));
+    return newestFirst(this.#runs.values());
   }
+}
+
+/** Rows newest first: by `created_at`, then id, as the SQL listings order them. */
+function newestFirst<Row extends { readonly id: string; readonly created_at: number }>(rows: Iterable<Row>): Row[] {
+  return [...rows].sort((a, b) => b.created_at - a.created_at || compare(b.id, a.id));
 }
 
 /** The identity of a check's latest result; sorts like SQLite's (asset, check, partition) key. */
@@ -224,4 +281,9 @@ function checkKey(row: { asset_key: string; check_name: string; partition_key: s
 /** Orders strings by UTF-16 code unit, as SQLite's BINARY collation does for ASCII keys. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders stored partitions as SQLite does: null first, then strings by {@link compare}. */
+function comparePartitions(a: string | null, b: string | null): number {
+  return a === b ? 0 : a === null ? -1 : b === null ? 1 : compare(a, b);
 }

@@ -8,12 +8,17 @@ import { SqliteStorage } from './sqlite-storage.ts';
 import type { Storage } from './storage.ts';
 
 export type {
+  BackfillRecord,
+  BackfillStatus,
+  BackfillStore,
+  BackfillUpdate,
   CheckResultRecord,
   CheckResultStore,
   EventLevel,
   EventLog,
   EventRecord,
   EventType,
+  FailureStore,
   LineageEdge,
   LineageStore,
   MaterializationRecord,
@@ -25,6 +30,7 @@ export type {
   RunTrigger,
   RunUpdate,
   StepCommit,
+  StepFailureRecord,
   Storage,
 } from './storage.ts';
 export { InMemoryStorage } from './in-memory-storage.ts';

@@ -14,6 +14,7 @@ import {
   toNullableJsonText,
 } from './column-codecs.ts';
 import type {
+  BackfillsTable,
   CheckResultsTable,
   EventsTable,
   LatestCheckResultsTable,
@@ -22,6 +23,9 @@ import type {
   RunsTable,
 } from './schema.ts';
 import type {
+  BackfillRecord,
+  BackfillStatus,
+  BackfillUpdate,
   CheckResultRecord,
   EventLevel,
   EventRecord,
@@ -30,6 +34,7 @@ import type {
   RunRecord,
   RunStatus,
   RunTrigger,
+  StepFailureRecord,
 } from './storage.ts';
 
 /** A `runs` row. */
@@ -50,6 +55,9 @@ export type CheckResultRow = Selectable<CheckResultsTable>;
 export type NewCheckResultRow = Omit<CheckResultRow, 'id'>;
 /** A `latest_check_results` row. */
 export type LatestCheckResultRow = Selectable<LatestCheckResultsTable>;
+
+/** A `backfills` row, without the reserved `partition_state` column. */
+export type BackfillRow = Omit<Selectable<BackfillsTable>, 'partition_state'>;
 
 /** The row of a new run. */
 export function runToRow(run: RunRecord): RunRow {
@@ -109,6 +117,21 @@ export function eventFromRow(row: EventRow): EventRecord {
     partition: row.partition_key,
     message: row.message,
     data: parseNullableJsonObject(row.data),
+  };
+}
+
+/** The columns of a `step_failure` event that its {@link StepFailureRecord} holds. */
+export type StepFailureRow = Pick<EventRow, 'id' | 'run_id' | 'timestamp' | 'partition_key' | 'message'> & { asset_key: string };
+
+/** The failure a `step_failure` event row (with its asset key set) records. */
+export function stepFailureFromRow(row: StepFailureRow): StepFailureRecord {
+  return {
+    assetKey: row.asset_key,
+    partition: partitionFromColumn(row.partition_key),
+    runId: row.run_id,
+    timestamp: row.timestamp,
+    eventId: row.id,
+    message: row.message,
   };
 }
 
@@ -191,4 +214,57 @@ function checkResult(id: number, row: NewCheckResultRow): CheckResultRecord {
     durationMs: row.duration_ms,
     timestamp: row.timestamp,
   };
+}
+
+/** The row of a new backfill. */
+export function backfillToRow(b: BackfillRecord): BackfillRow {
+  return {
+    id: b.id,
+    selection: b.selection,
+    range_from: b.from,
+    range_to: b.to,
+    status: b.status,
+    created_at: b.createdAt,
+    updated_at: b.updatedAt,
+    mode: b.mode,
+    grouping: b.grouping,
+    run_ids: toJsonText(b.runIds),
+    total: b.total,
+    done: b.done,
+    failed: b.failed,
+    error: b.error,
+  };
+}
+
+/** The backfill a row holds. */
+export function backfillFromRow(row: BackfillRow): BackfillRecord {
+  return {
+    id: row.id,
+    selection: row.selection,
+    from: row.range_from,
+    to: row.range_to,
+    status: row.status as BackfillStatus,
+    mode: row.mode as BackfillRecord['mode'],
+    grouping: row.grouping as BackfillRecord['grouping'],
+    runIds: parseJsonArray<string>(row.run_ids),
+    total: row.total,
+    done: row.done,
+    failed: row.failed,
+    error: row.error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The columns a backfill update sets: only the fields given (not `undefined`). */
+export function backfillUpdateToRow(update: BackfillUpdate): Partial<BackfillRow> {
+  const set: Partial<BackfillRow> = {};
+  if (update.status !== undefined) set.status = update.status;
+  if (update.runIds !== undefined) set.run_ids = toJsonText(update.runIds);
+  if (update.total !== undefined) set.total = update.total;
+  if (update.done !== undefined) set.done = update.done;
+  if (update.failed !== undefined) set.failed = update.failed;
+  if (update.error !== undefined) set.error = update.error;
+  if (update.updatedAt !== undefined) set.updated_at = update.updatedAt;
+  return set;
 }

@@ -109,17 +109,29 @@ export interface AssetLineageTable {
   recorded_at: number;
 }
 
-/** `backfills`: one row per backfill, with the state of every partition as JSON. */
+/**
+ * `backfills`: one row per backfill: the request (selection, range, mode, grouping) and its
+ * progress (the runs that worked on it, partition counts, error). Columns after
+ * `updated_at` were added by migration 0002.
+ */
 export interface BackfillsTable {
   id: string;
   selection: string;
   range_from: string;
   range_to: string;
   status: string;
-  /** JSON: partition key → state. */
-  partition_state: string;
+  /** JSON: partition key → state. Reserved; backfill records do not use it yet. */
+  partition_state: Generated<string>;
   created_at: number;
   updated_at: number;
+  mode: string;
+  grouping: string;
+  /** JSON array of run ids, oldest first. */
+  run_ids: string;
+  total: number;
+  done: number;
+  failed: number;
+  error: string | null;
 }
 
 /** `schedule_ticks`: one row per evaluation of a schedule. */

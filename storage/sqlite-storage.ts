@@ -9,24 +9,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import type { Compilable, Insertable } from 'kysely';
+import type { Compilable, Insertable, RawBuilder } from 'kysely';
 import { NotFoundError } from '../core/errors.ts';
 import { partitionToColumn } from './column-codecs.ts';
 import { normalizePage } from './page.ts';
 import {
+  backfillFromRow,
+  backfillToRow,
+  backfillUpdateToRow,
   checkResultFromRow,
   eventFromRow,
   latestCheckResultFromRow,
   materializationFromRow,
   runFromRow,
   runToRow,
+  stepFailureFromRow,
 } from './row-mappers.ts';
 import type { AssetLineageTable, Database } from './schema.ts';
 import { readLatestMaterializations, SqliteHotStatements } from './sqlite-hot-statements.ts';
 import { migrateToLatest } from './sqlite-migration-runner.ts';
 import { params } from './sqlite-named-parameters.ts';
-import { runExistsError, unknownRunError } from './storage-error.ts';
+import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
 import type {
+  BackfillRecord,
+  BackfillUpdate,
   CheckResultRecord,
   EventRecord,
   LineageEdge,
@@ -36,6 +42,7 @@ import type {
   RunStatus,
   RunUpdate,
   StepCommit,
+  StepFailureRecord,
   Storage,
 } from './storage.ts';
 
@@ -111,12 +118,10 @@ export class SqliteStorage implements Storage {
   }
 
   async findRunsByPrefix(prefix: string): Promise<RunRecord[]> {
-    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const rows = await this.#db
       .selectFrom('runs')
       .selectAll()
-      // LIKE finds candidates; substr makes the match case-sensitive like the in-memory one.
-      .where(sql<boolean>`id like ${pattern} escape '\\' and substr(id, 1, length(${prefix})) = ${prefix}`)
+      .where(idStartsWith(prefix))
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(10)
@@ -200,6 +205,78 @@ export class SqliteStorage implements Storage {
       .offset(page.offset)
       .execute();
     return rows.map(checkResultFromRow);
+  }
+
+  async latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
+    if (keys !== undefined && keys.length === 0) return [];
+    // The id of every asset partition's latest failure, read from the partial index
+    // events_step_failure_idx alone; the type is a literal so SQLite can prove the index applies.
+    let latest = this.#db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('type', '=', sql.lit('step_failure'))
+      .where('asset_key', 'is not', null)
+      .groupBy(['asset_key', 'partition_key']);
+    if (keys !== undefined) {
+      latest = latest.where(sql<boolean>`asset_key in (select value from json_each(${JSON.stringify(keys)}))`);
+    }
+    const rows = await this.#db
+      .selectFrom(latest.as('latest'))
+      .innerJoin('events', 'events.id', 'latest.id')
+      .select(['events.id', 'events.run_id', 'events.timestamp', 'events.asset_key', 'events.partition_key', 'events.message'])
+      .$narrowType<{ asset_key: string }>()
+      .orderBy('events.asset_key')
+      .orderBy('events.partition_key')
+      .execute();
+    return rows.map(stepFailureFromRow);
+  }
+
+  async createBackfill(backfill: BackfillRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('backfills').values(backfillToRow(backfill)).execute();
+    } catch (error) {
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw backfillExistsError(backfill.id);
+      throw error;
+    }
+  }
+
+  async updateBackfill(id: string, update: BackfillUpdate): Promise<void> {
+    const set = backfillUpdateToRow(update);
+    const found =
+      Object.keys(set).length === 0
+        ? (await this.getBackfill(id)) !== undefined
+        : (await this.#db.updateTable('backfills').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
+    if (!found) throw new NotFoundError(`backfill ${id} does not exist`);
+  }
+
+  async getBackfill(id: string): Promise<BackfillRecord | undefined> {
+    const row = await this.#db.selectFrom('backfills').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : backfillFromRow(row);
+  }
+
+  async findBackfillsByPrefix(prefix: string): Promise<BackfillRecord[]> {
+    const rows = await this.#db
+      .selectFrom('backfills')
+      .selectAll()
+      .where(idStartsWith(prefix))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(10)
+      .execute();
+    return rows.map(backfillFromRow);
+  }
+
+  async listBackfills(options: Page = {}): Promise<BackfillRecord[]> {
+    const page = normalizePage(options);
+    const rows = await this.#db
+      .selectFrom('backfills')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit ?? -1)
+      .offset(page.offset)
+      .execute();
+    return rows.map(backfillFromRow);
   }
 
   async recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
@@ -293,6 +370,16 @@ export class SqliteStorage implements Storage {
 /** The better-sqlite3 error code of `error`, if it is an SQLite error. */
 function sqliteCode(error: unknown): string | undefined {
   return error instanceof BetterSqlite3.SqliteError ? error.code : undefined;
+}
+
+/**
+ * Whether the `id` column starts with `prefix`, case-sensitively: LIKE (with the prefix's
+ * wildcards escaped) finds candidates, substr makes the match case-sensitive like the
+ * in-memory storage's `startsWith`.
+ */
+function idStartsWith(prefix: string): RawBuilder<boolean> {
+  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<boolean>`id like ${pattern} escape '\\' and substr(id, 1, length(${prefix})) = ${prefix}`;
 }
 
 /** `object` without its `undefined` properties. */

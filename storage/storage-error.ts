@@ -9,6 +9,8 @@ import { StrataError } from '../core/errors.ts';
 export type StorageErrorCode =
   /** `createRun` with an id that is already taken. */
   | 'run_exists'
+  /** `createBackfill` with an id that is already taken. */
+  | 'backfill_exists'
   /** An event, materialization or check result names a run that was never created. */
   | 'unknown_run';
 
@@ -21,7 +23,12 @@ export type StorageErrorCode =
 export class StorageError extends StrataError {
   declare readonly code: StorageErrorCode;
 
-  constructor(code: StorageErrorCode, message: string, readonly runId?: string) {
+  constructor(
+    code: StorageErrorCode,
+    message: string,
+    readonly runId?: string,
+    readonly backfillId?: string,
+  ) {
     super(code, message, {}, false);
   }
 }
@@ -34,4 +41,9 @@ export function runExistsError(runId: string): StorageError {
 /** The error for a write that names a run that was never created. */
 export function unknownRunError(runId: string): StorageError {
   return new StorageError('unknown_run', `run ${runId} does not exist; create it before writing its events or results`, runId);
+}
+
+/** The error for a backfill id that is already taken. */
+export function backfillExistsError(backfillId: string): StorageError {
+  return new StorageError('backfill_exists', `backfill ${backfillId} already exists`, undefined, backfillId);
 }

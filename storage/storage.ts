@@ -167,6 +167,70 @@ export interface LineageStore {
   latestDefinitionVersion(): Promise<string | undefined>;
 }
 
+/** Lifecycle of a backfill. */
+export type BackfillStatus = 'running' | 'success' | 'failed' | 'canceled';
+
+/** A stored backfill: what was asked, which runs worked on it, and its progress. */
+export interface BackfillRecord {
+  readonly id: string;
+  readonly selection: string;
+  /** The requested range, inclusive. */
+  readonly from: string;
+  readonly to: string;
+  readonly status: BackfillStatus;
+  /** `all`, `missing_only` or `stale_only`. */
+  readonly mode: 'all' | 'missing_only' | 'stale_only';
+  /** `policy` (each asset's backfill policy) or `per_partition`. */
+  readonly grouping: 'policy' | 'per_partition';
+  /** Runs that worked on this backfill, oldest first (a resume adds one). */
+  readonly runIds: readonly string[];
+  /** Asset partitions planned, done and failed so far. */
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly error: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Fields of a backfill that change over its life. */
+export type BackfillUpdate = Partial<Pick<BackfillRecord, 'status' | 'runIds' | 'total' | 'done' | 'failed' | 'error' | 'updatedAt'>>;
+
+/** Backfills: create, update, read. */
+export interface BackfillStore {
+  /** Throws `StorageError` `backfill_exists` if the id is taken. */
+  createBackfill(backfill: BackfillRecord): Promise<void>;
+  /** Sets the fields given (not `undefined`); throws `NotFoundError` for an unknown backfill. */
+  updateBackfill(id: string, update: BackfillUpdate): Promise<void>;
+  getBackfill(id: string): Promise<BackfillRecord | undefined>;
+  /** Backfills whose id starts with `prefix` (case-sensitively), newest first, at most 10. */
+  findBackfillsByPrefix(prefix: string): Promise<BackfillRecord[]>;
+  /** Newest first (by `createdAt`, then id). */
+  listBackfills(options?: Page): Promise<BackfillRecord[]>;
+}
+
+/** The latest failed attempt of one asset partition. */
+export interface StepFailureRecord {
+  readonly assetKey: string;
+  readonly partition: string | null;
+  readonly runId: string;
+  readonly timestamp: number;
+  /** Id of the `step_failure` event. */
+  readonly eventId: number;
+  readonly message: string;
+}
+
+/** Failed attempts, read from the event log. */
+export interface FailureStore {
+  /**
+   * The latest (most recently recorded) `step_failure` event of every asset partition
+   * (optionally only `keys`), in one query, ordered by asset key then partition (unpartitioned
+   * first). Failure events without an asset key are left out. Callers compare its time with
+   * the latest materialization to know if the last attempt failed.
+   */
+  latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]>;
+}
+
 /** What one finished step writes, atomically. */
 export interface StepCommit {
   readonly events: readonly EventRecord[];
@@ -175,7 +239,7 @@ export interface StepCommit {
 }
 
 /** The whole storage contract. */
-export interface Storage extends RunStore, EventLog, MaterializationStore, CheckResultStore, LineageStore {
+export interface Storage extends RunStore, EventLog, MaterializationStore, CheckResultStore, LineageStore, BackfillStore, FailureStore {
   /**
    * Appends events and records materializations and check results in one transaction, and
    * makes each materialization / check result the latest of its asset partition / check.

@@ -1,5 +1,7 @@
 import { StrataError, DefinitionErrors } from '../errors.ts';
 import type { Command } from './command.ts';
+import { backfillCommand } from './commands/backfill-command.ts';
+import { backfillsCommand } from './commands/backfills-command.ts';
 import { lineageCommand } from './commands/lineage-command.ts';
 import { listCommand } from './commands/list-command.ts';
 import { materializeCommand } from './commands/materialize-command.ts';
@@ -7,7 +9,7 @@ import { runsCommand } from './commands/runs-command.ts';
 import { statusCommand } from './commands/status-command.ts';
 import { Output } from './output.ts';
 
-const COMMANDS: readonly Command[] = [listCommand, materializeCommand, statusCommand, runsCommand, lineageCommand];
+const COMMANDS: readonly Command[] = [listCommand, materializeCommand, backfillCommand, backfillsCommand, statusCommand, runsCommand, lineageCommand];
 
 const USAGE = `Usage: assets <command> [options]
 

@@ -2,9 +2,20 @@ import { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
 import { keyProblem } from './asset-key.ts';
 import type { AssetContext, MaterializeResult } from '../execution/asset-context.ts';
+import type { PartitionMapping } from '../partitions/partition-mapping.ts';
+import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 
 /** How a SQL asset is written to DuckDB. */
 export type SqlMaterialization = 'table' | 'view';
+
+/**
+ * How a backfill runs a partitioned asset: one step per partition, or one step over a whole
+ * range of partitions (optionally at most `maxPartitionsPerRun` at a time).
+ */
+export type BackfillPolicy = { readonly type: 'multi_run' } | { readonly type: 'single_run'; readonly maxPartitionsPerRun?: number };
+
+/** One partition per step. */
+export const MULTI_RUN: BackfillPolicy = Object.freeze({ type: 'multi_run' });
 
 /**
  * Frozen, validated description of an asset: everything about it except how it is computed.
@@ -19,6 +30,13 @@ export interface AssetSpec {
   readonly kind: string;
   /** Explicit code version; when absent the engine derives one from the source. */
   readonly codeVersion?: string;
+  /** The asset's partitions; absent for an unpartitioned asset. */
+  readonly partitions?: PartitionsDefinition;
+  /** Partition mapping per dependency; a dependency without one uses the default mapping. */
+  readonly partitionMappings: Readonly<Record<string, PartitionMapping>>;
+  readonly backfillPolicy: BackfillPolicy;
+  /** The DuckDB column holding the partition (partitioned tables): a partition's rows are those in its window. */
+  readonly partitionColumn?: string;
 }
 
 /** The function a TypeScript asset runs to write itself. */
@@ -44,6 +62,19 @@ const keySchema = z.string().superRefine((key, ctx) => {
 
 const tagValue = z.string().max(256);
 
+const partitionsSchema = z.custom<PartitionsDefinition>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as PartitionsDefinition).keys === 'function' && typeof (v as PartitionsDefinition).validateKey === 'function',
+  'partitions must be a partitions definition, e.g. daily({ start: "2025-01-01" })',
+);
+const mappingSchema = z.custom<PartitionMapping>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as PartitionMapping).upstreamKeys === 'function',
+  'a partition mapping must come from identity(), timeWindow(), allPartitions() or staticMapping()',
+);
+const backfillPolicySchema = z.union([
+  z.object({ type: z.literal('multi_run') }).strict(),
+  z.object({ type: z.literal('single_run'), maxPartitionsPerRun: z.number().int().positive().optional() }).strict(),
+]);
+
 /** The zod schema of the metadata fields shared by TypeScript and SQL assets. */
 export const specFieldsSchema = z
   .object({
@@ -54,18 +85,49 @@ export const specFieldsSchema = z
     description: z.string().optional(),
     kind: z.string().regex(/^[a-z0-9_-]+$/, 'kind must be lowercase letters, digits, _ and -').optional(),
     codeVersion: z.string().min(1).optional(),
+    partitions: partitionsSchema.optional(),
+    partitionMappings: z.record(keySchema, mappingSchema).default({}),
+    backfillPolicy: backfillPolicySchema.optional(),
+    partitionColumn: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'partition column must be a plain column name').optional(),
   })
   .strict();
 
-const assetOptionsSchema = specFieldsSchema.extend({
-  key: keySchema,
-  materialize: z.custom<MaterializeFn>((v) => typeof v === 'function', 'materialize must be a function'),
-});
+/** Partition mappings that name something other than a dependency. */
+export function strayMappings(spec: Pick<AssetSpec, 'deps' | 'partitionMappings'>): string[] {
+  return Object.keys(spec.partitionMappings)
+    .filter((key) => !spec.deps.includes(key))
+    .map((key) => `a partition mapping names "${key}", which is not a dependency`);
+}
+
+/** Validated spec fields; mappings may be left out. */
+export type SpecFields = Omit<z.infer<typeof specFieldsSchema>, 'partitionMappings'> & {
+  readonly partitionMappings?: Readonly<Record<string, PartitionMapping>>;
+};
+
+/** A dependency with the partition mapping it is read through. */
+export interface DependencyOption {
+  readonly key: string;
+  readonly mapping?: PartitionMapping;
+}
+
+const assetOptionsSchema = z
+  .object({
+    key: keySchema,
+    materialize: z.custom<MaterializeFn>((v) => typeof v === 'function', 'materialize must be a function'),
+  })
+  .passthrough();
 
 /** What `asset()` accepts. */
 export interface AssetOptions {
   key: string;
-  deps?: readonly string[];
+  /** Upstream keys, or `{ key, mapping }` to read a dependency through a partition mapping. */
+  deps?: readonly (string | DependencyOption)[];
+  /** Partitions, e.g. `daily({ start: '2025-01-01' })`. */
+  partitions?: PartitionsDefinition;
+  /** Default: one step per partition. */
+  backfillPolicy?: BackfillPolicy;
+  /** The DuckDB column that holds the partition, for `ctx.warehouse.replacePartition`. */
+  partitionColumn?: string;
   group?: string;
   tags?: Readonly<Record<string, string>>;
   owners?: readonly string[];
@@ -91,17 +153,35 @@ export const ASSET_DEFINITION = Symbol.for('strata.assetDefinition');
  * });
  */
 export function asset(options: AssetOptions): AssetDefinition {
+  const key = typeof options?.key === 'string' ? options.key : undefined;
+  const fail = (error: z.ZodError) => new DefinitionError('asset_invalid', formatZodIssues(error), key ? { assetKey: key } : {});
   const parsed = assetOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const key = typeof options?.key === 'string' ? options.key : undefined;
-    throw new DefinitionError('asset_invalid', formatZodIssues(parsed.error), key ? { assetKey: key } : {});
-  }
-  const { key, materialize, ...fields } = parsed.data;
-  return makeDefinition(buildSpec(key, fields, 'typescript'), { type: 'typescript', materialize });
+  if (!parsed.success) throw fail(parsed.error);
+  const { key: validKey, materialize, deps = [], ...rest } = parsed.data as typeof parsed.data & { deps?: unknown };
+  const { keys, mappings } = splitDependencies(deps);
+  const fields = specFieldsSchema.safeParse({ ...rest, deps: keys, partitionMappings: mappings });
+  if (!fields.success) throw fail(fields.error);
+  const spec = buildSpec(validKey, fields.data, 'typescript');
+  const stray = strayMappings(spec);
+  if (stray.length > 0) throw new DefinitionError('asset_invalid', stray.join('; '), { assetKey: validKey });
+  return makeDefinition(spec, { type: 'typescript', materialize });
+}
+
+/** `['a', { key: 'b', mapping }]` → keys `['a', 'b']` and mappings `{ b: mapping }`; anything else is left for zod to reject. */
+function splitDependencies(deps: unknown): { keys: unknown; mappings: Record<string, unknown> } {
+  if (!Array.isArray(deps)) return { keys: deps, mappings: {} };
+  const mappings: Record<string, unknown> = {};
+  const keys = deps.map((dep: unknown) => {
+    if (typeof dep !== 'object' || dep === null || !('key' in dep)) return dep;
+    const { key, mapping } = dep as { key: unknown; mapping?: unknown };
+    if (typeof key === 'string' && mapping !== undefined) mappings[key] = mapping;
+    return key;
+  });
+  return { keys, mappings };
 }
 
 /** Builds a frozen spec from validated fields, filling defaults (group = layer). */
-export function buildSpec(key: string, fields: z.infer<typeof specFieldsSchema>, defaultKind: string): AssetSpec {
+export function buildSpec(key: string, fields: SpecFields, defaultKind: string): AssetSpec {
   const spec: AssetSpec = {
     key,
     deps: Object.freeze([...new Set(fields.deps)].sort()),
@@ -109,8 +189,12 @@ export function buildSpec(key: string, fields: z.infer<typeof specFieldsSchema>,
     tags: Object.freeze({ ...fields.tags }),
     owners: Object.freeze([...fields.owners]),
     kind: fields.kind ?? defaultKind,
+    partitionMappings: Object.freeze({ ...(fields.partitionMappings ?? {}) }),
+    backfillPolicy: Object.freeze(fields.backfillPolicy ?? MULTI_RUN),
     ...(fields.description === undefined ? {} : { description: fields.description }),
     ...(fields.codeVersion === undefined ? {} : { codeVersion: fields.codeVersion }),
+    ...(fields.partitions === undefined ? {} : { partitions: fields.partitions }),
+    ...(fields.partitionColumn === undefined ? {} : { partitionColumn: fields.partitionColumn }),
   };
   return Object.freeze(spec);
 }

@@ -19,7 +19,10 @@ import { DefinitionError } from '../errors.ts';
 import type { ErrorContext } from '../errors.ts';
 import { editDistance } from '../graph/asset-graph.ts';
 import { keyProblem } from './asset-key.ts';
-import { buildSpec, makeDefinition, specFieldsSchema } from './asset-spec.ts';
+import { buildSpec, makeDefinition, specFieldsSchema, type BackfillPolicy, type SpecFields } from './asset-spec.ts';
+import { parseBackfillPolicy, parseMappingLine, parsePartitionsText } from './partition-header.ts';
+import type { PartitionMapping } from '../partitions/partition-mapping.ts';
+import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import type { AssetDefinition, SqlMaterialization } from './asset-spec.ts';
 
 /** The configuration a SQL file's leading comment block gives, validated and with defaults. */
@@ -32,6 +35,10 @@ export interface SqlHeader {
   readonly kind?: string;
   readonly codeVersion?: string;
   readonly materialization: SqlMaterialization;
+  readonly partitions?: PartitionsDefinition;
+  readonly partitionColumn?: string;
+  readonly partitionMappings: Readonly<Record<string, PartitionMapping>>;
+  readonly backfillPolicy?: BackfillPolicy;
 }
 
 /** A SQL asset file that parsed: its key, header and query. */
@@ -56,12 +63,16 @@ export const SQL_HEADER_FIELDS = [
   'deps',
   'kind',
   'code_version',
+  'partitioned_by',
+  'partition_column',
+  'partition_mapping',
+  'backfill_policy',
 ] as const;
 
 type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
 
 /** Fields that may appear on several lines; their values accumulate. */
-const REPEATABLE: ReadonlySet<HeaderField> = new Set(['description', 'tags', 'owners', 'deps']);
+const REPEATABLE: ReadonlySet<HeaderField> = new Set(['description', 'tags', 'owners', 'deps', 'partition_mapping']);
 
 /** First words a SELECT-like query may start with (DuckDB accepts FROM-first and `TABLE t`). */
 const QUERY_STARTS: ReadonlySet<string> = new Set(['select', 'with', 'from', 'values', 'table']);
@@ -102,7 +113,7 @@ export function parseSqlAssetFile(relativePath: string, text: string, displayFil
  */
 export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly string[], displayFile?: string): AssetDefinition {
   const { header } = parsed;
-  const fields: z.infer<typeof specFieldsSchema> = {
+  const fields: SpecFields = {
     deps: [...header.deps, ...deps],
     tags: { ...header.tags },
     owners: [...header.owners],
@@ -110,6 +121,10 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
     ...(header.description === undefined ? {} : { description: header.description }),
     ...(header.kind === undefined ? {} : { kind: header.kind }),
     ...(header.codeVersion === undefined ? {} : { codeVersion: header.codeVersion }),
+    ...(header.partitions === undefined ? {} : { partitions: header.partitions }),
+    ...(header.partitionColumn === undefined ? {} : { partitionColumn: header.partitionColumn }),
+    ...(header.backfillPolicy === undefined ? {} : { backfillPolicy: header.backfillPolicy }),
+    partitionMappings: header.partitionMappings,
   };
   return makeDefinition(
     buildSpec(parsed.key, fields, 'sql'),
@@ -157,9 +172,10 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
   }
 
   const materialization = parseMaterialization(values.get('materialization'), fail);
+  const partitioning = parsePartitioning(values, fail);
   const tags = parseTags(values.get('tags') ?? [], fail);
   const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
-  const raw: Record<string, unknown> = { deps: listValues(values.get('deps')), owners: listValues(values.get('owners')), tags };
+  const raw: Record<string, unknown> = { deps: listValues(values.get('deps')), owners: listValues(values.get('owners')), tags, ...partitioning };
   if (description !== '') raw.description = description;
   for (const [field, property] of [['group', 'group'], ['kind', 'kind'], ['code_version', 'codeVersion']] as const) {
     const value = values.get(field)?.[0];
@@ -209,6 +225,39 @@ function parseTags(lines: readonly string[], fail: Report): Record<string, strin
     tags[name] = value;
   }
   return tags;
+}
+
+/** The partition settings of a header, as spec fields (errors reported through `fail`). */
+function parsePartitioning(values: ReadonlyMap<HeaderField, string[]>, fail: Report): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const attempt = (read: () => void) => {
+    try {
+      read();
+    } catch (error) {
+      fail('sql_header_invalid', (error as Error).message);
+    }
+  };
+  const partitionedBy = values.get('partitioned_by')?.[0];
+  if (partitionedBy !== undefined) attempt(() => (out.partitions = parsePartitionsText(partitionedBy)));
+  const column = values.get('partition_column')?.[0];
+  if (column !== undefined) out.partitionColumn = column;
+  const policy = values.get('backfill_policy')?.[0];
+  if (policy !== undefined) attempt(() => (out.backfillPolicy = parseBackfillPolicy(policy)));
+  const mappings: Record<string, PartitionMapping> = {};
+  for (const line of values.get('partition_mapping') ?? []) {
+    attempt(() => {
+      const { key, mapping } = parseMappingLine(line);
+      mappings[key] = mapping;
+    });
+  }
+  if (Object.keys(mappings).length > 0) out.partitionMappings = mappings;
+  if (partitionedBy === undefined && (column !== undefined || policy !== undefined)) {
+    fail('sql_header_invalid', 'partition_column and backfill_policy need partitioned_by');
+  }
+  if (partitionedBy !== undefined && column === undefined) {
+    fail('sql_header_invalid', 'a partitioned SQL asset needs partition_column: the column whose value places a row in its partition');
+  }
+  return out;
 }
 
 function parseMaterialization(lines: readonly string[] | undefined, fail: Report): SqlMaterialization {

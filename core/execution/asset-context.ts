@@ -23,6 +23,11 @@ export interface WarehouseSession {
    * and returns the new row count.
    */
   replaceTable(select: string, params?: readonly SqlParam[]): Promise<number>;
+  /**
+   * Partitioned assets: replaces this step's partitions (the rows of its window, by the asset's
+   * `partitionColumn`) with the rows of `select`, in the step's transaction. Returns rows inserted.
+   */
+  replacePartitions(select: string, params?: readonly SqlParam[]): Promise<number>;
   /** The quoted, qualified table name of an asset key, e.g. `"staging"."orders"`. */
   tableOf(key: string): string;
 }
@@ -57,6 +62,18 @@ export interface AssetContext {
   readonly log: StepLogger;
   /** Aborted when the run is canceled (Ctrl-C). */
   readonly signal: AbortSignal;
+  /** The partitions this step writes; absent for an unpartitioned asset. */
+  readonly partition?: StepPartitions;
+}
+
+/** The partitions of one step: one key, or a range of consecutive keys (single-run backfills). */
+export interface StepPartitions {
+  /** The key, or `first..last` for a range. */
+  readonly key: string;
+  readonly keys: readonly string[];
+  /** Local wall-clock bounds of the whole step, `YYYY-MM-DD HH:mm:ss` (time-window partitions). */
+  readonly start?: string;
+  readonly end?: string;
 }
 
 /** What `materialize` may return. */

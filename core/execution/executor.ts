@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { keyToTable } from '../definitions/asset-key.ts';
 import type { AssetDefinition } from '../definitions/asset-spec.ts';
-import type { Plan, PlanStep } from '../planning/plan.ts';
+import { mappingOf, partitionId, upstreamPartitions, type Plan, type PlanStep } from '../planning/plan.ts';
 import { definitionOf, type Project } from '../project/project-loader.ts';
 import type { DuckDBWarehouse, StepSession } from '../../resources/duckdb-warehouse.ts';
 import type { EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../storage/storage.ts';
-import type { AssetContext, LandingZone, MaterializeResult } from './asset-context.ts';
+import type { LandingZone, MaterializeResult } from './asset-context.ts';
 import { RunEvents } from './run-events.ts';
+import { computeStep, stepPartitions } from './step-compute.ts';
 
 /** Everything one run needs. */
 export interface ExecuteRunOptions {
@@ -24,8 +25,12 @@ export interface ExecuteRunOptions {
   readonly signal?: AbortSignal;
   /** Called for every event as it is recorded (progress output, live UI). */
   readonly onEvent?: (event: EventRecord) => void;
+  /** Called when a step ends, with its outcome (progress bars). */
+  readonly onStepEnd?: (outcome: StepOutcome) => void;
   readonly runId?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** The clock for partition mappings (default: now). */
+  readonly now?: Date;
 }
 
 /** How one step ended. */
@@ -33,7 +38,9 @@ export type StepStatus = 'success' | 'failed' | 'skipped' | 'canceled';
 
 /** The outcome of one step. */
 export interface StepOutcome {
+  readonly id: string;
   readonly key: string;
+  readonly partitions: readonly string[] | null;
   readonly status: StepStatus;
   readonly error?: string;
   readonly rowCount?: number | null;
@@ -49,10 +56,10 @@ export interface RunResult {
 }
 
 /**
- * Executes a plan: steps run in topological order with bounded concurrency; each step
- * writes inside one DuckDB transaction, then records its materialization and events in one
- * storage transaction. A failed step skips everything downstream of it; an aborted signal
- * rolls back running steps and records the run as canceled.
+ * Executes a plan: steps run in dependency order with bounded concurrency; each step writes
+ * inside one DuckDB transaction, then records its materializations (one per partition) and
+ * events in one storage transaction. A failed step skips everything that waits on it; an
+ * aborted signal rolls back running steps and records the run as canceled.
  */
 export async function executeRun(options: ExecuteRunOptions): Promise<RunResult> {
   return new RunExecution(options).execute();
@@ -61,29 +68,35 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunResult>
 class RunExecution {
   readonly #o: ExecuteRunOptions;
   readonly #runId: string;
+  readonly #now: Date;
   readonly #events: RunEvents;
   readonly #outcomes = new Map<string, StepOutcome>();
   readonly #sessions = new Set<StepSession>();
+  /** Data version of every asset partition known to this run, by `key@partition`. */
   readonly #dataVersions = new Map<string, string>();
   /** Planned steps waiting on each step. */
   readonly #dependents = new Map<string, string[]>();
+  readonly #steps: ReadonlyMap<string, PlanStep>;
+  #pendingSkips: EventRecord[] = [];
 
   constructor(options: ExecuteRunOptions) {
     this.#o = options;
+    this.#runId = options.runId ?? randomUUID();
+    this.#now = options.now ?? new Date();
+    this.#events = new RunEvents(this.#runId);
+    this.#steps = new Map(options.plan.steps.map((s) => [s.id, s]));
     for (const step of options.plan.steps) {
       for (const up of step.waitsFor) {
         const list = this.#dependents.get(up);
-        if (list) list.push(step.key);
-        else this.#dependents.set(up, [step.key]);
+        if (list) list.push(step.id);
+        else this.#dependents.set(up, [step.id]);
       }
     }
-    this.#runId = options.runId ?? randomUUID();
-    this.#events = new RunEvents(this.#runId);
   }
 
   async execute(): Promise<RunResult> {
     const { storage, plan, project } = this.#o;
-    const keys = plan.steps.map((s) => s.key);
+    const keys = [...new Set(plan.steps.map((s) => s.key))];
     const startedAt = Date.now();
     await storage.createRun({
       id: this.#runId,
@@ -98,7 +111,8 @@ class RunExecution {
       tags: this.#o.tags ?? {},
     });
     await storage.recordLineage(project.definitionVersion, project.graph.keys.flatMap((k) => project.graph.parents(k).map((p) => ({ upstream: p, downstream: k }))));
-    await this.#append([this.#events.run('run_start', `run started: ${keys.length} step${keys.length === 1 ? '' : 's'} (${this.#o.selection})`, 'info', { steps: keys.length })]);
+    const count = plan.steps.length;
+    await this.#append([this.#events.run('run_start', `run started: ${count} step${count === 1 ? '' : 's'} (${this.#o.selection})`, 'info', { steps: count })]);
 
     const onAbort = () => {
       for (const session of this.#sessions) session.interrupt();
@@ -115,23 +129,26 @@ class RunExecution {
     }
     if (this.#o.signal?.aborted) return this.#finish('canceled', 'run canceled');
     const failed = [...this.#outcomes.values()].filter((o) => o.status === 'failed');
-    if (failed.length > 0) return this.#finish('failed', `${failed.length} step${failed.length === 1 ? '' : 's'} failed: ${failed.map((f) => f.key).join(', ')}`);
+    if (failed.length > 0) {
+      const names = failed.slice(0, 5).map((f) => f.id).join(', ');
+      return this.#finish('failed', `${failed.length} step${failed.length === 1 ? '' : 's'} failed: ${names}${failed.length > 5 ? ', …' : ''}`);
+    }
     return this.#finish('success');
   }
 
-  /** Runs ready steps, at most `concurrency` at once, in topological order. */
+  /** Runs ready steps, at most `concurrency` at once, in plan order. */
   async #schedule(steps: readonly PlanStep[]): Promise<void> {
     const concurrency = Math.max(1, this.#o.concurrency ?? this.#o.project.config.concurrency);
-    const waiting = new Map(steps.map((s) => [s.key, s.waitsFor.length]));
-    const order = new Map(steps.map((s, i) => [s.key, i]));
-    const ready = steps.filter((s) => s.waitsFor.length === 0).map((s) => s.key);
+    const waiting = new Map(steps.map((s) => [s.id, s.waitsFor.length]));
+    const order = new Map(steps.map((s, i) => [s.id, i]));
+    const ready = steps.filter((s) => s.waitsFor.length === 0).map((s) => s.id);
     const running = new Map<string, Promise<void>>();
 
-    const release = (key: string, ok: boolean) => {
-      for (const child of this.#dependents.get(key) ?? []) {
+    const release = (id: string, ok: boolean) => {
+      for (const child of this.#dependents.get(id) ?? []) {
         if (!ok) {
           if (this.#o.signal?.aborted) this.#skip(child, 'run canceled', 'canceled');
-          else this.#skip(child, `upstream ${key} did not succeed`);
+          else this.#skip(child, `upstream ${id} did not succeed`);
           continue;
         }
         const left = (waiting.get(child) ?? 1) - 1;
@@ -140,33 +157,43 @@ class RunExecution {
       }
     };
 
+    // One step per asset at a time: partitions of one table written by concurrent DuckDB
+    // transactions would conflict (creating the table, deleting rows).
+    const busy = new Set<string>();
+    const nextStartable = () => {
+      const index = ready.findIndex((id) => !busy.has((this.#steps.get(id) as PlanStep).key));
+      return index === -1 ? undefined : (ready.splice(index, 1)[0] as string);
+    };
     while (ready.length > 0 || running.size > 0) {
-      while (ready.length > 0 && running.size < concurrency && !this.#o.signal?.aborted) {
-        const key = ready.shift() as string;
-        if (this.#outcomes.has(key)) continue;
+      while (running.size < concurrency && !this.#o.signal?.aborted) {
+        const id = nextStartable();
+        if (id === undefined) break;
+        if (this.#outcomes.has(id)) continue;
+        const step = this.#steps.get(id) as PlanStep;
+        busy.add(step.key);
         running.set(
-          key,
-          this.#runStep(key).then((ok) => {
-            running.delete(key);
-            release(key, ok);
+          id,
+          this.#runStep(step).then((ok) => {
+            running.delete(id);
+            busy.delete(step.key);
+            release(id, ok);
           }),
         );
       }
       if (running.size === 0) break;
       await Promise.race(running.values());
     }
-    for (const step of steps) if (!this.#outcomes.has(step.key)) this.#skip(step.key, 'run canceled', 'canceled');
+    for (const step of steps) if (!this.#outcomes.has(step.id)) this.#skip(step.id, 'run canceled', 'canceled');
     await this.#flushSkips();
   }
 
-  #pendingSkips: EventRecord[] = [];
-
-  #skip(key: string, reason: string, status: StepStatus = 'skipped'): void {
-    if (this.#outcomes.has(key)) return;
-    this.#outcomes.set(key, { key, status, error: reason, durationMs: 0 });
-    this.#pendingSkips.push(this.#events.step('step_skipped', key, `skipped: ${reason}`, 'warn', { reason }));
-    // Everything downstream of a skipped step is skipped too.
-    for (const child of this.#dependents.get(key) ?? []) this.#skip(child, reason, status);
+  #skip(id: string, reason: string, status: StepStatus = 'skipped'): void {
+    if (this.#outcomes.has(id)) return;
+    const step = this.#steps.get(id) as PlanStep;
+    this.#record({ id, key: step.key, partitions: step.partitions, status, error: reason, durationMs: 0 });
+    this.#pendingSkips.push(this.#events.step('step_skipped', step.key, single(step), `skipped ${id}: ${reason}`, 'warn', { reason, ...rangeData(step) }));
+    // Everything waiting on a skipped step is skipped too.
+    for (const child of this.#dependents.get(id) ?? []) this.#skip(child, reason, status);
   }
 
   async #flushSkips(): Promise<void> {
@@ -174,99 +201,108 @@ class RunExecution {
     if (events.length > 0) await this.#append(events);
   }
 
+  #record(outcome: StepOutcome): void {
+    this.#outcomes.set(outcome.id, outcome);
+    this.#o.onStepEnd?.(outcome);
+  }
+
   /** Runs one step; resolves to whether it succeeded. Never rejects. */
-  async #runStep(key: string): Promise<boolean> {
+  async #runStep(step: PlanStep): Promise<boolean> {
     await this.#flushSkips();
+    const { key } = step;
     const definition = definitionOf(this.#o.project, key);
+    const partition = single(step);
     const started = performance.now();
-    await this.#append([this.#events.step('step_start', key, `started ${key}`)]);
-    const session = this.#o.warehouse.session(key);
+    await this.#append([this.#events.step('step_start', key, partition, `started ${step.id}`, 'info', rangeData(step))]);
+    const partitions = stepPartitions(definition.spec, step);
+    const scope = partitions && definition.spec.partitionColumn ? { column: definition.spec.partitionColumn, partitions: partitions.list } : undefined;
+    const session = this.#o.warehouse.session(key, scope);
     this.#sessions.add(session);
     const logs: EventRecord[] = [];
+    const log = (level: 'info' | 'warn') => (message: string) => {
+      const event = this.#events.step('log', key, partition, message, level);
+      logs.push(event);
+      this.#o.onEvent?.(event);
+    };
     try {
-      const result = (await untilAborted(this.#compute(definition, session, logs), this.#o.signal)) ?? {};
+      const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') } };
+      const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
       if (this.#o.signal?.aborted) throw new CanceledError();
       await session.commit();
-      const rowCount = result.rowCount ?? session.rowsWritten ?? null;
-      const materialization = this.#materialization(definition, result, rowCount);
-      this.#dataVersions.set(key, materialization.dataVersion);
+      const materializations = this.#materializations(definition, step, result, session);
+      const rowCount = sumRows(materializations) ?? result.rowCount ?? session.rowsWritten ?? null;
       const durationMs = performance.now() - started;
       await this.#commit(
         [
           ...logs,
-          this.#events.step('materialization', key, `materialized ${key}${rowCount === null ? '' : ` (${rowCount} rows)`}`, 'info', {
+          this.#events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}`, 'info', {
             rowCount,
-            dataVersion: materialization.dataVersion,
-            codeVersion: materialization.codeVersion,
+            dataVersion: materializations[0]?.dataVersion,
+            codeVersion: materializations[0]?.codeVersion,
+            ...rangeData(step),
           }),
-          this.#events.step('step_success', key, `finished ${key} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount }),
+          this.#events.step('step_success', key, partition, `finished ${step.id} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount, ...rangeData(step) }),
         ],
-        materialization,
+        materializations,
       );
-      this.#outcomes.set(key, { key, status: 'success', rowCount, durationMs });
+      this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
       return true;
     } catch (error) {
       await session.rollback();
       const canceled = error instanceof CanceledError || this.#o.signal?.aborted === true;
       const message = canceled ? 'canceled, rolled back' : messageOf(error);
       const durationMs = performance.now() - started;
-      this.#outcomes.set(key, { key, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
-      await this.#commit([...logs, this.#events.step('step_failure', key, canceled ? `${key} ${message}` : `${key} failed: ${message}`, 'error', { error: message, canceled, durationMs })]);
+      // One failure event per partition, so each partition's last attempt is known.
+      const failures = (step.partitions ?? [null]).map((p) =>
+        this.#events.step('step_failure', key, p, canceled ? `${step.id} ${message}` : `${step.id} failed: ${message}`, 'error', {
+          error: message,
+          canceled,
+          durationMs,
+          ...rangeData(step),
+        }),
+      );
+      await this.#commit([...logs, ...failures]);
+      this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
       return false;
     } finally {
       this.#sessions.delete(session);
     }
   }
 
-  async #compute(definition: AssetDefinition, session: StepSession, logs: EventRecord[]): Promise<MaterializeResult | void> {
-    const { compute, spec } = definition;
-    if (compute.type === 'sql') {
-      if (compute.materialization === 'view') {
-        await session.replaceView(compute.sql);
-        return {};
+  /** One materialization per partition written (one for an unpartitioned asset). */
+  #materializations(definition: AssetDefinition, step: PlanStep, result: MaterializeResult, session: StepSession): MaterializationRecord[] {
+    const { spec } = definition;
+    const codeVersion = this.#o.project.codeVersions.get(spec.key) ?? 'unknown';
+    const graph = this.#o.project.graph;
+    const timestamp = Date.now();
+    return (step.partitions ?? [null]).map((partition) => {
+      const inputs: Record<string, string> = {};
+      for (const parent of graph.parents(spec.key)) {
+        const parentSpec = graph.spec(parent);
+        for (const upstream of upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, this.#now)) {
+          const id = partitionId(parent, upstream);
+          const version = this.#dataVersions.get(id);
+          if (version !== undefined) inputs[id] = version;
+        }
       }
-      return { rowCount: await session.replaceTable(compute.sql) };
-    }
-    const log = (level: 'info' | 'warn') => (message: string) => {
-      const event = this.#events.step('log', spec.key, message, level);
-      logs.push(event);
-      this.#o.onEvent?.(event);
-    };
-    const ctx: AssetContext = {
-      key: spec.key,
-      runId: this.#runId,
-      table: session.tableOf(spec.key),
-      deps: spec.deps,
-      warehouse: session,
-      landing: this.#o.landing,
-      log: { info: log('info'), warn: log('warn') },
-      signal: this.#o.signal ?? new AbortController().signal,
-    };
-    return compute.materialize(ctx);
-  }
-
-  #materialization(definition: AssetDefinition, result: MaterializeResult, rowCount: number | null): MaterializationRecord {
-    const key = definition.spec.key;
-    const codeVersion = this.#o.project.codeVersions.get(key) ?? 'unknown';
-    const inputs: Record<string, string> = {};
-    for (const parent of this.#o.project.graph.parents(key)) {
-      const version = this.#dataVersions.get(parent);
-      if (version !== undefined) inputs[parent] = version;
-    }
-    // Without inputs or a user-given version, every write is new data: the run id makes it unique.
-    const basis = `${codeVersion}\n${JSON.stringify(inputs)}\n${Object.keys(inputs).length === 0 ? this.#runId : ''}`;
-    const dataVersion = result.dataVersion ?? createHash('sha256').update(basis).digest('hex').slice(0, 16);
-    return {
-      assetKey: key,
-      partition: null,
-      runId: this.#runId,
-      timestamp: Date.now(),
-      codeVersion,
-      dataVersion,
-      inputDataVersions: inputs,
-      rowCount,
-      metadata: result.metadata ?? {},
-    };
+      // Without inputs or a user-given version, every write is new data: the run id makes it unique.
+      const basis = `${codeVersion}\n${partition ?? ''}\n${JSON.stringify(inputs)}\n${Object.keys(inputs).length === 0 ? this.#runId : ''}`;
+      const dataVersion = result.dataVersion ?? createHash('sha256').update(basis).digest('hex').slice(0, 16);
+      this.#dataVersions.set(partitionId(spec.key, partition), dataVersion);
+      const rows = partition === null ? undefined : session.partitionRows?.get(partition);
+      const single = step.partitions === null || step.partitions.length === 1;
+      return {
+        assetKey: spec.key,
+        partition,
+        runId: this.#runId,
+        timestamp,
+        codeVersion,
+        dataVersion,
+        inputDataVersions: inputs,
+        rowCount: rows ?? (single ? (result.rowCount ?? session.rowsWritten ?? null) : null),
+        metadata: result.metadata ?? {},
+      };
+    });
   }
 
   async #loadInputVersions(keys: readonly string[]): Promise<void> {
@@ -274,7 +310,7 @@ class RunExecution {
     const parents = new Set(keys.flatMap((k) => graph.parents(k)));
     if (parents.size === 0) return;
     for (const m of await this.#o.storage.latestMaterializations([...parents])) {
-      if (m.partition === null) this.#dataVersions.set(m.assetKey, m.dataVersion);
+      this.#dataVersions.set(partitionId(m.assetKey, m.partition), m.dataVersion);
     }
   }
 
@@ -283,8 +319,8 @@ class RunExecution {
     for (const event of events) this.#o.onEvent?.(event);
   }
 
-  async #commit(events: EventRecord[], materialization?: MaterializationRecord): Promise<void> {
-    await this.#o.storage.commitStep({ events, ...(materialization ? { materializations: [materialization] } : {}) });
+  async #commit(events: EventRecord[], materializations?: MaterializationRecord[]): Promise<void> {
+    await this.#o.storage.commitStep({ events, ...(materializations ? { materializations } : {}) });
     for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
   }
 
@@ -294,7 +330,9 @@ class RunExecution {
     const message = status === 'success' ? 'run succeeded' : (error ?? status);
     await this.#append([this.#events.run(type, message, status === 'success' ? 'info' : 'error')]);
     await this.#o.storage.updateRun(this.#runId, { status, endedAt: Date.now(), error: error ?? null });
-    const steps = this.#o.plan.steps.map((s) => this.#outcomes.get(s.key) ?? { key: s.key, status: 'skipped' as const, durationMs: 0 });
+    const steps = this.#o.plan.steps.map(
+      (s) => this.#outcomes.get(s.id) ?? { id: s.id, key: s.key, partitions: s.partitions, status: 'skipped' as const, durationMs: 0 },
+    );
     return { runId: this.#runId, status, steps, ...(error === undefined ? {} : { error }) };
   }
 }
@@ -315,11 +353,27 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-function insertSorted(list: string[], key: string, order: ReadonlyMap<string, number>): void {
-  const position = order.get(key) ?? 0;
+/** The partition of a step that writes exactly one, else `null`. */
+function single(step: PlanStep): string | null {
+  return step.partitions?.length === 1 ? (step.partitions[0] as string) : null;
+}
+
+/** Event data naming a step's partition range, when it has several. */
+function rangeData(step: PlanStep): Record<string, unknown> {
+  const p = step.partitions;
+  return p && p.length > 1 ? { partitions: { from: p[0], to: p.at(-1), count: p.length } } : {};
+}
+
+function sumRows(materializations: readonly MaterializationRecord[]): number | undefined {
+  if (materializations.length < 2 || materializations.some((m) => m.rowCount === null)) return undefined;
+  return materializations.reduce((sum, m) => sum + (m.rowCount ?? 0), 0);
+}
+
+function insertSorted(list: string[], id: string, order: ReadonlyMap<string, number>): void {
+  const position = order.get(id) ?? 0;
   let i = list.length;
   while (i > 0 && (order.get(list[i - 1] as string) ?? 0) > position) i--;
-  list.splice(i, 0, key);
+  list.splice(i, 0, id);
 }
 
 function messageOf(error: unknown): string {

@@ -12,15 +12,22 @@ export class RunEvents {
 
   /** A run-level event. */
   run(type: EventType, message: string, level: EventLevel = 'info', data: Record<string, unknown> | null = null): EventRecord {
-    return this.make(type, null, message, level, data);
+    return this.make(type, null, null, message, level, data);
   }
 
-  /** An event about one asset (partition). */
-  step(type: EventType, key: string, message: string, level: EventLevel = 'info', data: Record<string, unknown> | null = null): EventRecord {
-    return this.make(type, key, message, level, data);
+  /** An event about one step: an asset, and its partition when the step writes exactly one. */
+  step(
+    type: EventType,
+    key: string,
+    partition: string | null,
+    message: string,
+    level: EventLevel = 'info',
+    data: Record<string, unknown> | null = null,
+  ): EventRecord {
+    return this.make(type, key, partition, message, level, data);
   }
 
-  make(type: EventType, key: string | null, message: string, level: EventLevel, data: Record<string, unknown> | null): EventRecord {
-    return { runId: this.#runId, timestamp: this.#now(), type, level, assetKey: key, partition: null, message, data };
+  make(type: EventType, key: string | null, partition: string | null, message: string, level: EventLevel, data: Record<string, unknown> | null): EventRecord {
+    return { runId: this.#runId, timestamp: this.#now(), type, level, assetKey: key, partition, message, data };
   }
 }

@@ -1,39 +1,158 @@
+import type { AssetSpec } from '../definitions/asset-spec.ts';
 import type { AssetGraph } from '../graph/asset-graph.ts';
+import { defaultMapping } from '../partitions/index.ts';
+import type { PartitionMapping } from '../partitions/partition-mapping.ts';
+import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
+import { partitionsInRange, type PartitionRequest } from './partition-request.ts';
 
-/** One asset to materialize, and the steps of the same plan it must wait for. */
+/** One step: an asset, the partitions it writes (`null` when unpartitioned), and the steps it waits for. */
 export interface PlanStep {
+  /** `key`, `key@partition` or `key@first..last`. */
+  readonly id: string;
   readonly key: string;
-  /** Nearest planned ancestors: direct parents in the plan, or the planned ancestors of unplanned parents. */
+  /** Partition keys written by this step, in order; `null` for an unpartitioned asset. */
+  readonly partitions: readonly string[] | null;
+  /** Ids of the steps of this plan that must succeed first. */
   readonly waitsFor: readonly string[];
 }
 
-/** An ordered set of steps: a pure function of the graph and the selection. */
+/** An ordered set of steps: a pure function of the graph, the selection and the options. */
 export interface Plan {
-  /** Steps in topological order (stable: layer, then key). */
+  /** Steps in topological order of their assets (stable: layer, then key, then partition). */
   readonly steps: readonly PlanStep[];
 }
 
+/** What to plan besides the selection. */
+export interface PlanOptions {
+  /** The clock: which time-window partitions exist. */
+  readonly now?: Date;
+  /** Partitions of partitioned assets: all that exist (default), one key, or a range. */
+  readonly partitions?: PartitionRequest;
+  /** Leaves out asset partitions already done (missing-only, stale-only, resumed backfills). */
+  readonly skip?: (key: string, partition: string | null) => boolean;
+  /** `policy` (default) follows each asset's backfill policy; `per_partition` forces one step per partition. */
+  readonly grouping?: 'policy' | 'per_partition';
+}
+
 /**
- * Builds the plan for `selected` assets. Pure: no I/O.
+ * Builds the plan for `selected` assets. Pure: no I/O, the clock comes in `options.now`.
+ * A step waits for the steps of planned upstream assets whose partitions it reads through its
+ * partition mappings; through an unplanned upstream asset it waits for every step of the
+ * nearest planned ancestors.
  *
  * @example
- * buildPlan(graph, ['staging/orders', 'marts/fct_sales']).steps.map((s) => s.key)
+ * buildPlan(graph, ['staging/orders'], { now, partitions: { from: '2025-01-01', to: '2025-01-31' } })
  */
-export function buildPlan(graph: AssetGraph, selected: Iterable<string>): Plan {
+export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options: PlanOptions = {}): Plan {
+  const now = options.now ?? new Date();
   const planned = new Set(selected);
-  // Walk the whole graph once in topological order: each asset's nearest planned ancestors
-  // follow from its parents' (no recursion, so long unplanned chains are fine).
+  const stepsOf = new Map<string, PlanStep[]>();
+  const stepByPartition = new Map<string, string>();
   const nearest = new Map<string, readonly string[]>();
   const steps: PlanStep[] = [];
+  const position = new Map<string, number>();
+
   for (const key of graph.keys) {
-    const found = new Set<string>();
-    for (const parent of graph.parents(key)) {
-      if (planned.has(parent)) found.add(parent);
-      else for (const ancestor of nearest.get(parent) ?? []) found.add(ancestor);
+    const parents = graph.parents(key);
+    if (!planned.has(key)) {
+      // Remember the nearest planned ancestors of an unplanned asset for its descendants.
+      const found = new Set<string>();
+      for (const parent of parents) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);
+      nearest.set(key, graph.sortTopologically(found));
+      continue;
     }
-    const waitsFor = graph.sortTopologically(found);
-    nearest.set(key, waitsFor);
-    if (planned.has(key)) steps.push(Object.freeze({ key, waitsFor }));
+    nearest.set(key, [key]);
+    const spec = graph.spec(key);
+    const mine: PlanStep[] = [];
+    for (const partitions of groupPartitions(spec, selectPartitions(spec, options, now), options.grouping ?? 'policy')) {
+      const waitsFor = new Set<string>();
+      for (const parent of parents) {
+        if (planned.has(parent)) {
+          const mapping = mappingOf(spec, graph.spec(parent));
+          for (const upstream of upstreamPartitions(mapping, partitions, spec, graph.spec(parent), now)) {
+            const id = stepByPartition.get(partitionId(parent, upstream));
+            if (id !== undefined) waitsFor.add(id);
+          }
+        } else {
+          for (const ancestor of nearest.get(parent) ?? []) for (const step of stepsOf.get(ancestor) ?? []) waitsFor.add(step.id);
+        }
+      }
+      const ordered = [...waitsFor].sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+      const step: PlanStep = Object.freeze({ id: stepId(key, partitions), key, partitions, waitsFor: Object.freeze(ordered) });
+      position.set(step.id, position.size);
+      mine.push(step);
+      for (const partition of partitions ?? [null]) stepByPartition.set(partitionId(key, partition), step.id);
+    }
+    stepsOf.set(key, mine);
+    steps.push(...mine);
   }
   return Object.freeze({ steps: Object.freeze(steps) });
+}
+
+/** The partition mapping a child reads a parent through. */
+export function mappingOf(child: AssetSpec, parent: AssetSpec): PartitionMapping {
+  return child.partitionMappings[parent.key] ?? defaultMapping(child.partitions, parent.partitions);
+}
+
+/** Every upstream partition (`null`: unpartitioned) read by the given downstream partitions. */
+export function upstreamPartitions(
+  mapping: PartitionMapping,
+  partitions: readonly string[] | null,
+  child: AssetSpec,
+  parent: AssetSpec,
+  now: Date,
+): Set<string | null> {
+  const found = new Set<string | null>();
+  for (const partition of partitions ?? [null]) {
+    for (const upstream of mapping.upstreamKeys(partition, child.partitions, parent.partitions, now)) found.add(upstream);
+  }
+  return found;
+}
+
+/** `key@partition`, the identity of one asset partition. */
+export function partitionId(key: string, partition: string | null): string {
+  return partition === null ? key : `${key}@${partition}`;
+}
+
+function stepId(key: string, partitions: readonly string[] | null): string {
+  if (partitions === null) return key;
+  return partitions.length === 1 ? `${key}@${partitions[0]}` : `${key}@${partitions[0]}..${partitions.at(-1)}`;
+}
+
+/** The partitions of one asset to write (`null` for unpartitioned), after `skip`. */
+function selectPartitions(spec: AssetSpec, options: PlanOptions, now: Date): readonly string[] | null {
+  if (!spec.partitions) return options.skip?.(spec.key, null) ? [] : null;
+  const all = options.partitions ? partitionsInRange(spec, options.partitions, now) : spec.partitions.keys(now);
+  return options.skip ? all.filter((p) => !options.skip?.(spec.key, p)) : all;
+}
+
+/** Splits an asset's partitions into steps: one per partition, or runs of consecutive partitions. */
+function groupPartitions(spec: AssetSpec, partitions: readonly string[] | null, grouping: 'policy' | 'per_partition'): (readonly string[] | null)[] {
+  if (partitions === null) return [null];
+  const policy = spec.backfillPolicy;
+  if (grouping === 'per_partition' || policy.type === 'multi_run') return partitions.map((p) => [p]);
+  const max = policy.maxPartitionsPerRun ?? Infinity;
+  const definition = spec.partitions;
+  const groups: string[][] = [];
+  let current: string[] = [];
+  for (const partition of partitions) {
+    const previous = current.at(-1);
+    const consecutive = previous !== undefined && definition !== undefined && adjacent(definition, previous, partition);
+    if (current.length > 0 && (!consecutive || current.length >= max)) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(partition);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** True when `next` follows `previous` with nothing between them (a range step must not jump a gap). */
+function adjacent(definition: PartitionsDefinition, previous: string, next: string): boolean {
+  const a = definition.window(previous);
+  const b = definition.window(next);
+  if (a && b) return a.end.getTime() === b.start.getTime();
+  const keys = definition.keys(new Date(0));
+  return keys.indexOf(next) === keys.indexOf(previous) + 1;
 }

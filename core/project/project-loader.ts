@@ -3,11 +3,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DefinitionError, DefinitionErrors, StrataError } from '../errors.ts';
-import { isAssetDefinition, makeDefinition, type AssetDefinition } from '../definitions/asset-spec.ts';
+import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../definitions/asset-spec.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../definitions/sql-asset-file.ts';
 import { keyProblem, keyToTable, tableToKey } from '../definitions/asset-key.ts';
 import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../definitions/sql-dependencies.ts';
 import { AssetGraph, closestKeys, compareKeys, graphProblems } from '../graph/asset-graph.ts';
+import { renderForParsing, templateProblems } from '../execution/sql-template.ts';
 import { codeVersionOf } from './code-version.ts';
 import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
 
@@ -169,7 +170,7 @@ async function buildSqlDefinitions(
     for (const source of sources) {
       let tables = cache.get(source.body);
       if (!tables) {
-        const inferred = await inferSqlDependencies(await parser.connection(), source.body);
+        const inferred = await inferSqlDependencies(await parser.connection(), renderForParsing(source.body));
         if (!inferred.ok) {
           errors.push(new DefinitionError('sql_invalid', `SQL does not parse: ${inferred.message}`, { assetKey: source.key, file: source.file }));
           brokenKeys.add(source.key);
@@ -180,12 +181,26 @@ async function buildSqlDefinitions(
       }
       const { deps, unknown } = dependenciesToKeys(tables, knownKeys);
       for (const name of unknown) errors.push(unknownTableError(name, source, knownKeys));
-      definitions.push(source.build(deps));
+      const definition = source.build(deps);
+      for (const message of [...strayMappings(definition.spec), ...sqlPartitionProblems(definition)]) {
+        errors.push(new DefinitionError('sql_invalid', message, { assetKey: source.key, file: source.file }));
+      }
+      definitions.push(definition);
     }
   } finally {
     parser.close();
   }
   return { definitions, cache };
+}
+
+/** Template variables that cannot be bound, and partitioned views. */
+function sqlPartitionProblems(definition: AssetDefinition): string[] {
+  const { compute, spec } = definition;
+  if (compute.type !== 'sql') return [];
+  const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
+  const problems = templateProblems(compute.sql, kind);
+  if (kind !== 'none' && compute.materialization === 'view') problems.push('a partitioned SQL asset is written partition by partition, so it cannot be a view');
+  return problems;
 }
 
 function unknownTableError(name: string, source: SqlSource, knownKeys: ReadonlySet<string>): DefinitionError {

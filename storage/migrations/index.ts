@@ -6,10 +6,12 @@
 
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './0001-initial.ts';
+import { backfillProgressMigration } from './0002-backfill-progress.ts';
 
 /** All migrations, keyed by their stable name. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initialMigration,
+  '0002-backfill-progress': backfillProgressMigration,
 });
 
 /**

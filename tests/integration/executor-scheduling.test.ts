@@ -172,10 +172,10 @@ describe('deterministic plans', () => {
     // A partial selection waits for its nearest planned ancestors, also deterministically.
     const partial = buildPlan(backward.graph, new Set(['marts/z', 'raw/a', 'marts/m', 'raw/b']));
     expect(partial.steps).toEqual([
-      { key: 'raw/a', waitsFor: [] },
-      { key: 'raw/b', waitsFor: [] },
-      { key: 'marts/m', waitsFor: ['raw/b'] },
-      { key: 'marts/z', waitsFor: ['raw/a', 'raw/b'] },
+      { id: 'raw/a', key: 'raw/a', partitions: null, waitsFor: [] },
+      { id: 'raw/b', key: 'raw/b', partitions: null, waitsFor: [] },
+      { id: 'marts/m', key: 'marts/m', partitions: null, waitsFor: ['raw/b'] },
+      { id: 'marts/z', key: 'marts/z', partitions: null, waitsFor: ['raw/a', 'raw/b'] },
     ]);
     expect(Object.isFrozen(partial) && Object.isFrozen(partial.steps) && Object.isFrozen(partial.steps[0])).toBe(true);
   });

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../core/errors.ts';
 import { StorageError } from '../../storage/index.ts';
 import type { Storage } from '../../storage/index.ts';
+import { storageBackfillsContract } from './storage-contract-backfills.ts';
 import { storageResultsContract } from './storage-contract-results.ts';
 import { aRun, anEvent } from './storage-fixtures.ts';
 
@@ -172,6 +173,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
     });
 
     storageResultsContract(storage);
+    storageBackfillsContract(storage);
 
     describe('lineage', () => {
       const edges = [

@@ -3,7 +3,7 @@
  * timestamps, overridable field by field.
  */
 
-import type { CheckResultRecord, EventRecord, MaterializationRecord, RunRecord } from '../../storage/index.ts';
+import type { BackfillRecord, CheckResultRecord, EventRecord, MaterializationRecord, RunRecord } from '../../storage/index.ts';
 
 /** A queued manual run created at `createdAt`. */
 export function aRun(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
@@ -18,6 +18,27 @@ export function aRun(id: string, overrides: Partial<RunRecord> = {}): RunRecord 
     endedAt: null,
     error: null,
     tags: { owner: 'data' },
+    ...overrides,
+  };
+}
+
+/** A running backfill of January 2024 created at `createdAt`, with no runs yet. */
+export function aBackfill(id: string, overrides: Partial<BackfillRecord> = {}): BackfillRecord {
+  return {
+    id,
+    selection: 'staging/*',
+    from: '2024-01-01',
+    to: '2024-01-31',
+    status: 'running',
+    mode: 'missing_only',
+    grouping: 'policy',
+    runIds: [],
+    total: 62,
+    done: 0,
+    failed: 0,
+    error: null,
+    createdAt: 1_000,
+    updatedAt: 1_000,
     ...overrides,
   };
 }

@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import type { MigrationProvider } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStorage, SqliteStorage } from '../../storage/index.ts';
+import { migrationProvider, migrations, openStorage, SqliteStorage } from '../../storage/index.ts';
 import type { MaterializationRecord, Storage } from '../../storage/index.ts';
 import { storageContract } from './storage-contract.ts';
-import { aCheckResult, aMaterialization, anEvent, aRun } from './storage-fixtures.ts';
+import { aBackfill, aCheckResult, aMaterialization, anEvent, aRun } from './storage-fixtures.ts';
 
 let dir: string;
 let opened: Storage[] = [];
@@ -76,7 +78,7 @@ describe('SqliteStorage on disk', () => {
     expect(await c.getRun('r1')).toBeDefined();
     const db = new BetterSqlite3(path.join(dir, 'strata.db'), { readonly: true });
     try {
-      expect(db.prepare('select name from kysely_migration').pluck().all()).toEqual(['0001-initial']);
+      expect(db.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(Object.keys(migrations));
     } finally {
       db.close();
     }
@@ -114,8 +116,90 @@ describe('SqliteStorage on disk', () => {
     expect(await storage.latestCheckResults()).toEqual([]);
   });
 
+  it('upgrades a database created by the first migration only', async () => {
+    const file = path.join(dir, 'old.db');
+    await withMigrator(file, { getMigrations: async () => ({ '0001-initial': migrations['0001-initial']! }) }, async (migrator) => {
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    });
+    const old = new BetterSqlite3(file);
+    try {
+      old.prepare(`insert into runs (id, status, trigger, selection, created_at) values ('r1', 'failed', 'backfill', 'a/*', 5)`).run();
+      old
+        .prepare(
+          `insert into backfills (id, selection, range_from, range_to, status, created_at, updated_at)
+           values ('old', 'a/*', '2024-01-01', '2024-01-02', 'failed', 5, 6)`,
+        )
+        .run();
+      old
+        .prepare(
+          `insert into events (run_id, timestamp, type, level, asset_key, partition_key, message)
+           values ('r1', 7, 'step_failure', 'error', 'a/x', '2024-01-01', 'boom')`,
+        )
+        .run();
+    } finally {
+      old.close();
+    }
+
+    const storage = await SqliteStorage.open(file);
+    opened.push(storage);
+    expect(await storage.getBackfill('old')).toEqual(
+      aBackfill('old', {
+        selection: 'a/*',
+        from: '2024-01-01',
+        to: '2024-01-02',
+        status: 'failed',
+        mode: 'all',
+        grouping: 'policy',
+        total: 0,
+        createdAt: 5,
+        updatedAt: 6,
+      }),
+    );
+    await storage.updateBackfill('old', { runIds: ['r1'], status: 'running' });
+    await storage.createBackfill(aBackfill('new', { createdAt: 10 }));
+    expect((await storage.listBackfills()).map((b) => [b.id, b.runIds])).toEqual([
+      ['new', []],
+      ['old', ['r1']],
+    ]);
+    expect(await storage.latestStepFailures()).toEqual([
+      { assetKey: 'a/x', partition: '2024-01-01', runId: 'r1', timestamp: 7, eventId: 1, message: 'boom' },
+    ]);
+    await storage.close();
+
+    const db = new BetterSqlite3(file, { readonly: true });
+    try {
+      expect(db.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(Object.keys(migrations));
+      const indexes = db.prepare(`select name from sqlite_master where type = 'index' and name not like 'sqlite_%'`).pluck().all();
+      expect(indexes).toEqual(expect.arrayContaining(['events_step_failure_idx', 'backfills_created_at_idx']));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('migrates the latest migration down and up again', async () => {
+    const file = path.join(dir, 'down.db');
+    await (await SqliteStorage.open(file)).close();
+    await withMigrator(file, migrationProvider, async (migrator) => {
+      expect((await migrator.migrateDown()).error).toBeUndefined();
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    });
+    const storage = await open('down.db');
+    await storage.createBackfill(aBackfill('b1', { runIds: ['r1'] }));
+    expect(await storage.getBackfill('b1')).toEqual(aBackfill('b1', { runIds: ['r1'] }));
+  });
+
   it('rejects a file that is not a database', async () => {
     fs.writeFileSync(path.join(dir, 'garbage.db'), 'this is not a database, just some text that is long enough'.repeat(100));
     await expect(SqliteStorage.open(path.join(dir, 'garbage.db'))).rejects.toThrow(/not a database/);
   });
 });
+
+/** Runs `use` with a kysely Migrator over the SQLite file `file` that serves `provider`. */
+async function withMigrator(file: string, provider: MigrationProvider, use: (migrator: Migrator) => Promise<void>): Promise<void> {
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+  try {
+    await use(new Migrator({ db, provider }));
+  } finally {
+    await db.destroy();
+  }
+}

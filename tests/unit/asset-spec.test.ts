@@ -46,7 +46,16 @@ describe('asset()', () => {
 
   it('fills defaults: group is the first key segment, kind is typescript, no deps, tags or owners', () => {
     const { spec, compute } = asset({ key: 'marts/finance/revenue', materialize: noop });
-    expect(spec).toEqual({ key: 'marts/finance/revenue', deps: [], group: 'marts', tags: {}, owners: [], kind: 'typescript' });
+    expect(spec).toEqual({
+      key: 'marts/finance/revenue',
+      deps: [],
+      group: 'marts',
+      tags: {},
+      owners: [],
+      kind: 'typescript',
+      partitionMappings: {},
+      backfillPolicy: { type: 'multi_run' },
+    });
     expect('description' in spec).toBe(false);
     expect('codeVersion' in spec).toBe(false);
     expect(compute.type).toBe('typescript');

@@ -1,5 +1,5 @@
 import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import type { AssetSpec } from '../../core/definitions/asset-spec.ts';
+import { MULTI_RUN, type AssetSpec } from '../../core/definitions/asset-spec.ts';
 
 function spec(key: string, deps: string[], fields: Partial<Omit<AssetSpec, 'key' | 'deps'>> = {}): AssetSpec {
   return Object.freeze({
@@ -9,6 +9,8 @@ function spec(key: string, deps: string[], fields: Partial<Omit<AssetSpec, 'key'
     tags: Object.freeze({ ...fields.tags }),
     owners: Object.freeze([...(fields.owners ?? [])]),
     kind: fields.kind ?? 'sql',
+    partitionMappings: Object.freeze({}),
+    backfillPolicy: MULTI_RUN,
     ...(fields.description === undefined ? {} : { description: fields.description }),
   });
 }

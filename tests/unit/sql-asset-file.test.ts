@@ -48,6 +48,7 @@ describe('parseSqlAssetFile header', () => {
       deps: ['raw/orders', 'raw/payments'],
       kind: 'duckdb',
       codeVersion: '3',
+      partitionMappings: {},
     });
     expect(body.startsWith('-- Orders, cleaned')).toBe(true);
     expect(body.endsWith('select * from raw.orders')).toBe(true);
@@ -55,7 +56,7 @@ describe('parseSqlAssetFile header', () => {
 
   it('defaults to a table with no metadata', () => {
     const { header } = parsed(parseSqlAssetFile('staging/orders.sql', 'select 1'));
-    expect(header).toEqual({ deps: [], tags: {}, owners: [], materialization: 'table' });
+    expect(header).toEqual({ deps: [], tags: {}, owners: [], partitionMappings: {}, materialization: 'table' });
   });
 
   it('ignores prose comment lines and comments after the query starts', () => {

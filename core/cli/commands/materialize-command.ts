@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.ts';
 import { executeRun, type RunResult } from '../../execution/executor.ts';
-import { buildPlan } from '../../planning/plan.ts';
+import { buildPlan, type PlanStep } from '../../planning/plan.ts';
+import { cancelOnSignals } from '../run-signals.ts';
 import { selectAssets } from '../../selection/index.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -21,6 +22,8 @@ roll back and the run is recorded as canceled.
 Options:
   --select SELECTION   what to build, e.g. 'marts/*', '+marts/*' (with everything upstream),
                        'staging/orders+' (and everything downstream), 'group:raw and tag:domain=sales'
+  --partition KEY      only this partition of the partitioned assets (default: every partition;
+                       unpartitioned assets in the selection are built once)
   --dry-run            print the plan without running it
   --concurrency N      steps run at once (default: strata.json "concurrency", 4)
   --json               print the run result as JSON
@@ -30,6 +33,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
   async run(argv, out, err) {
     const { values } = parseCommandArgs('materialize', argv, {
       select: { type: 'string', short: 's' },
+      partition: { type: 'string' },
       'dry-run': { type: 'boolean' },
       concurrency: { type: 'string' },
     });
@@ -39,54 +43,40 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       const { project } = workspace;
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
       const { keys } = selectAssets(project.graph, values.select);
-      const plan = buildPlan(project.graph, keys);
+      const now = new Date();
+      if (values.partition !== undefined && !keys.some((key) => project.graph.spec(key).partitions)) {
+        throw new UsageError(`--partition ${values.partition}: none of the selected assets is partitioned`, '--partition');
+      }
+      const plan = buildPlan(project.graph, keys, { now, ...(values.partition === undefined ? {} : { partitions: { key: values.partition } }) });
       if (values['dry-run']) {
         if (values.json) out.json({ selection: values.select, steps: plan.steps });
         else {
           out.table(
-            ['#', 'ASSET', 'KIND', 'WAITS FOR'],
-            plan.steps.map((s, i) => [String(i + 1), s.key, project.graph.spec(s.key).kind, s.waitsFor.join(', ') || '-']),
+            ['#', 'STEP', 'KIND', 'WAITS FOR'],
+            plan.steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kind, summarize(s.waitsFor)]),
           );
           out.line(out.paint('gray', `dry run: ${plan.steps.length} steps, nothing written`));
         }
         return 0;
       }
       const [storage, warehouse] = await Promise.all([workspace.storage(), workspace.warehouse()]);
-      const controller = new AbortController();
-      const onSignal = () => {
-        if (controller.signal.aborted) process.exit(130);
-        err.line(err.paint('yellow', 'canceling: rolling back running steps (Ctrl-C again to quit at once)'));
-        controller.abort();
-      };
-      // The event loop emptying while the run is unfinished means a step's promise can never
-      // settle (it waits on nothing): cancel instead of exiting with the run left "running".
-      const onStall = () => {
-        err.line(err.paint('yellow', 'a step never finished (its promise waits on nothing): canceling the run'));
-        controller.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      process.once('beforeExit', onStall);
       const started = performance.now();
-      if (!values.json) out.line(out.paint('bold', `Materializing ${plan.steps.length} asset${plan.steps.length === 1 ? '' : 's'} (${values.select})`));
-      let result: RunResult;
-      try {
-        result = await executeRun({
+      if (!values.json) out.line(out.paint('bold', `Materializing ${describePlan(plan.steps)} (${values.select}${values.partition ? ` @ ${values.partition}` : ''})`));
+      const result: RunResult = await cancelOnSignals(err, (signal) =>
+        executeRun({
           project,
           plan,
           storage,
           warehouse,
           landing: workspace.landing(),
-          selection: values.select,
+          selection: values.select as string,
           concurrency,
-          signal: controller.signal,
+          signal,
+          now,
+          ...(values.partition ? { tags: { partition: values.partition } } : {}),
           ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event) }),
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        process.off('beforeExit', onStall);
-      }
+        }),
+      );
       if (values.json) out.json(result);
       else printSummary(out, result, performance.now() - started);
       return result.status === 'success' ? 0 : 1;
@@ -98,18 +88,45 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
 
 const WIDTH = 40;
 
+/** `18 assets` or `18 assets, 730 partitions in 40 steps`. */
+function describePlan(steps: readonly PlanStep[]): string {
+  const assets = new Set(steps.map((s) => s.key)).size;
+  const partitions = steps.reduce((n, s) => n + (s.partitions?.length ?? 0), 0);
+  const base = `${assets} asset${assets === 1 ? '' : 's'}`;
+  return partitions === 0 ? base : `${base}, ${partitions} partitions in ${steps.length} steps`;
+}
+
+function summarize(ids: readonly string[]): string {
+  if (ids.length === 0) return '-';
+  return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} +${ids.length - 3}` : ids.join(', ');
+}
+
+/** `staging/orders`, `staging/orders@2025-01-01` or `staging/orders@2025-01-01..2025-01-31`. */
+export function stepLabel(event: EventRecord): string {
+  const range = event.data?.partitions as { from?: string; to?: string } | undefined;
+  if (range?.from) return `${event.assetKey}@${range.from}..${range.to}`;
+  if (event.partition) return `${event.assetKey}@${event.partition}`;
+  return event.assetKey ?? '';
+}
+
+/** A range step records one failure per partition: show the step once. */
+function isFirstOfStep(event: EventRecord): boolean {
+  const range = event.data?.partitions as { from?: string } | undefined;
+  return range?.from === undefined || event.partition === range.from;
+}
+
 function printProgress(out: Output, event: EventRecord): void {
-  const key = (event.assetKey ?? '').padEnd(WIDTH);
+  const key = stepLabel(event).padEnd(WIDTH);
   if (event.type === 'step_success') {
     const ms = Number(event.data?.durationMs ?? 0);
     const rows = typeof event.data?.rowCount === 'number' ? plural(event.data.rowCount, 'row') : '';
     out.line(`  ${out.paint('green', '✓')} ${key} ${rows.padStart(14)} ${out.paint('gray', formatDuration(ms).padStart(7))}`);
-  } else if (event.type === 'step_failure') {
+  } else if (event.type === 'step_failure' && isFirstOfStep(event)) {
     out.line(`  ${out.paint('red', '✗')} ${key} ${out.paint('red', firstLines(String(event.data?.error ?? event.message)))}`);
   } else if (event.type === 'step_skipped') {
     out.line(`  ${out.paint('yellow', '-')} ${key} ${out.paint('gray', event.message)}`);
   } else if (event.type === 'log') {
-    out.line(`    ${out.paint('gray', `${event.assetKey}: ${event.message}`)}`);
+    out.line(`    ${out.paint('gray', `${stepLabel(event)}: ${event.message}`)}`);
   }
 }
 

@@ -1,17 +1,41 @@
+import { formatRanges, toRanges } from '../../partitions/index.ts';
+import { partitionId } from '../../planning/plan.ts';
 import { selectAssets } from '../../selection/index.ts';
+import type { MaterializationRecord, StepFailureRecord } from '../../../storage/storage.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../workspace.ts';
 
-/** `assets status`: the last materialization of each asset. */
+/** The status of one asset, as printed and as `--json` gives it. */
+interface AssetStatus {
+  readonly key: string;
+  /** `materialized`, `missing`, `failed`, `code changed`, or for partitioned assets `partial`/`complete`. */
+  readonly state: string;
+  readonly lastMaterializedAt: number | null;
+  readonly runId: string | null;
+  readonly rowCount: number | null;
+  readonly codeVersion: string | null;
+  readonly partitions: null | {
+    readonly total: number;
+    readonly materialized: number;
+    readonly missing: number;
+    readonly failed: number;
+    readonly missingRanges: readonly { from: string; to: string; count: number }[];
+    readonly failedPartitions: readonly string[];
+  };
+}
+
+/** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the last materialization, run and row count of each asset',
+  summary: 'show each asset’s last materialization, rows, and partitions materialized / missing / failed',
   help: `Usage: assets status [--select SELECTION] [--json]
 
 For each asset: whether it has been materialized, when, by which run, with how many rows,
-and whether its code changed since (the code version differs from the one recorded).
+whether its last attempt failed, and whether its code changed since (code version differs).
+For partitioned assets: how many partitions are materialized, missing and failed, and the
+ranges that are missing.
 
 Options:
   --select SELECTION   only these assets
@@ -24,18 +48,40 @@ Options:
       const { graph, codeVersions } = workspace.project;
       const keys = values.select === undefined ? [...graph.keys] : selectAssets(graph, values.select).keys;
       const storage = await workspace.storage();
-      const latest = new Map((await storage.latestMaterializations(keys)).filter((m) => m.partition === null).map((m) => [m.assetKey, m]));
-      const rows = keys.map((key) => {
-        const m = latest.get(key);
-        const state = !m ? 'missing' : m.codeVersion !== codeVersions.get(key) ? 'code changed' : 'materialized';
+      const [latest, failures] = await Promise.all([storage.latestMaterializations(keys), storage.latestStepFailures(keys)]);
+      const byAsset = groupBy(latest, (m) => m.assetKey);
+      const failureOf = new Map(failures.map((f) => [partitionId(f.assetKey, f.partition), f]));
+      const now = new Date();
+      const rows: AssetStatus[] = keys.map((key) => {
+        const spec = graph.spec(key);
+        const mine = byAsset.get(key) ?? [];
+        const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
+        const base = { key, lastMaterializedAt: newest?.timestamp ?? null, runId: newest?.runId ?? null, codeVersion: codeVersions.get(key) ?? null };
+        if (!spec.partitions) {
+          const m = mine.find((x) => x.partition === null);
+          const state = lastFailed(m, failureOf.get(key)) ? 'failed' : !m ? 'missing' : m.codeVersion !== codeVersions.get(key) ? 'code changed' : 'materialized';
+          return { ...base, state, rowCount: m?.rowCount ?? null, partitions: null };
+        }
+        const all = spec.partitions.keys(now);
+        const done = new Map(mine.map((m) => [m.partition, m]));
+        const failed = all.filter((p) => lastFailed(done.get(p), failureOf.get(partitionId(key, p))));
+        const failedSet = new Set(failed);
+        const materialized = all.filter((p) => done.has(p) && !failedSet.has(p));
+        const missing = new Set(all.filter((p) => !done.has(p) && !failedSet.has(p)));
+        const state = failed.length > 0 ? 'failed' : missing.size === 0 ? 'complete' : materialized.length === 0 ? 'missing' : 'partial';
+        const rowCount = mine.every((m) => m.rowCount === null) ? null : mine.reduce((sum, m) => sum + (m.rowCount ?? 0), 0);
         return {
-          key,
+          ...base,
           state,
-          lastMaterializedAt: m?.timestamp ?? null,
-          runId: m?.runId ?? null,
-          rowCount: m?.rowCount ?? null,
-          codeVersion: codeVersions.get(key) ?? null,
-          dataVersion: m?.dataVersion ?? null,
+          rowCount,
+          partitions: {
+            total: all.length,
+            materialized: materialized.length,
+            missing: missing.size,
+            failed: failed.length,
+            missingRanges: toRanges(all, missing),
+            failedPartitions: failed,
+          },
         };
       });
       if (values.json) {
@@ -43,15 +89,50 @@ Options:
         return 0;
       }
       out.table(
-        ['ASSET', 'STATE', 'LAST MATERIALIZED', 'ROWS', 'RUN'],
-        rows.map((r) => [r.key, r.state, formatTime(r.lastMaterializedAt), formatCount(r.rowCount), r.runId?.slice(0, 8) ?? '-']),
-        (_row, column, cell) => (column === 1 ? (cell === 'code changed' ? 'yellow' : statusColour(cell)) : undefined),
+        ['ASSET', 'STATE', 'PARTITIONS', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'MISSING'],
+        rows.map((r) => [
+          r.key,
+          r.state,
+          r.partitions ? `${r.partitions.materialized}/${r.partitions.total}${r.partitions.failed ? ` (${r.partitions.failed} failed)` : ''}` : '-',
+          formatTime(r.lastMaterializedAt),
+          formatCount(r.rowCount),
+          r.runId?.slice(0, 8) ?? '-',
+          r.partitions && r.partitions.missing > 0 ? formatRanges(r.partitions.missingRanges, 2) : '',
+        ]),
+        (_row, column, cell) => (column === 1 ? stateColour(cell) : undefined),
       );
-      const missing = rows.filter((r) => r.state === 'missing').length;
-      out.line(out.paint('gray', `${rows.length} assets, ${rows.length - missing} materialized, ${missing} missing`));
+      const count = (state: string) => rows.filter((r) => r.state === state).length;
+      out.line(
+        out.paint(
+          'gray',
+          `${rows.length} assets: ${count('materialized') + count('complete')} up to date, ${count('partial')} partial, ${count('missing')} missing, ${count('failed')} failed, ${count('code changed')} code changed`,
+        ),
+      );
       return 0;
     } finally {
       await workspace.close();
     }
   },
 };
+
+/** True when the last attempt failed: a failure newer than the latest materialization (or none). */
+function lastFailed(m: MaterializationRecord | undefined, failure: StepFailureRecord | undefined): boolean {
+  return failure !== undefined && (m === undefined || failure.timestamp > m.timestamp);
+}
+
+function stateColour(state: string) {
+  if (state === 'complete') return 'green' as const;
+  if (state === 'partial' || state === 'code changed') return 'yellow' as const;
+  return statusColour(state);
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = groups.get(key);
+    if (list) list.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

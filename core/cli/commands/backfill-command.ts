@@ -1,0 +1,103 @@
+import { resumeBackfill, startBackfill, type BackfillOutcome } from '../../execution/backfill-runner.ts';
+import { UsageError } from '../../errors.ts';
+import { selectAssets } from '../../selection/index.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import type { Command } from '../command.ts';
+import { formatDuration } from '../output.ts';
+import { ProgressReporter } from '../progress.ts';
+import { cancelOnSignals } from '../run-signals.ts';
+import { findBackfill } from './backfills-command.ts';
+import { Workspace } from '../workspace.ts';
+
+/** `assets backfill`: materialize a selection over a partition range, resumably. */
+export const backfillCommand: Command = {
+  name: 'backfill',
+  summary: 'materialize a selection over a partition range (resumable)',
+  help: `Usage: assets backfill --select SELECTION --from START --to END [options]
+       assets backfill --resume BACKFILL_ID
+
+Materializes every partition of the selected assets between START and END (inclusive; dates
+YYYY-MM-DD, hourly keys YYYY-MM-DD-HH:mm, or static keys). Assets with the single-run policy
+write a whole range in one step; the others one step per partition. A downstream partition
+waits for the upstream partitions it reads. The backfill is stored: after a crash or Ctrl-C,
+--resume does only what is not done yet.
+
+Options:
+  --select SELECTION   what to build, e.g. 'staging/*' or '+marts/daily_revenue_by_location'
+  --from START         first partition (inclusive)
+  --to END             last partition (inclusive)
+  --missing-only       only partitions never materialized
+  --stale-only         only partitions missing, failed last time, or built by older code
+  --per-partition      one step per partition even for single-run assets
+  --concurrency N      steps run at once
+  --resume ID          resume a stored backfill (see assets backfills)
+  --json               print the outcome as JSON
+
+Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 bad input.`,
+
+  async run(argv, out, err) {
+    const { values } = parseCommandArgs('backfill', argv, {
+      select: { type: 'string', short: 's' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'missing-only': { type: 'boolean' },
+      'stale-only': { type: 'boolean' },
+      'per-partition': { type: 'boolean' },
+      concurrency: { type: 'string' },
+      resume: { type: 'string' },
+    });
+    if (values['missing-only'] && values['stale-only']) throw new UsageError('--missing-only and --stale-only cannot be combined', '--stale-only');
+    if (values.resume === undefined) {
+      if (values.select === undefined) throw new UsageError("assets backfill needs --select, e.g. --select 'staging/*'", '--select');
+      if (values.from === undefined || values.to === undefined) throw new UsageError('assets backfill needs --from and --to', values.from === undefined ? '--from' : '--to');
+      if (values.from > values.to) throw new UsageError(`--from ${values.from} is after --to ${values.to}`, '--from');
+    } else if (values.select !== undefined || values.from !== undefined || values.to !== undefined) {
+      throw new UsageError('--resume takes the stored selection and range: leave out --select, --from and --to', '--resume');
+    }
+    const workspace = await Workspace.load(values.project);
+    try {
+      const { project } = workspace;
+      const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
+      const storage = await workspace.storage();
+      const stored = values.resume === undefined ? undefined : await findBackfill(storage, values.resume);
+      const selection = stored?.selection ?? (values.select as string);
+      const { keys } = selectAssets(project.graph, selection);
+      if (!keys.some((key) => project.graph.spec(key).partitions)) {
+        throw new UsageError(`none of the assets selected by "${selection}" is partitioned: use assets materialize`, '--select');
+      }
+      const warehouse = await workspace.warehouse();
+      const progress = values.json ? undefined : new ProgressReporter(out);
+      const started = performance.now();
+      const outcome: BackfillOutcome = await cancelOnSignals(err, async (signal) => {
+        const env = {
+          project,
+          storage,
+          warehouse,
+          landing: workspace.landing(),
+          now: new Date(),
+          concurrency,
+          signal,
+          ...(progress ? { onPlan: (_plan: unknown, total: number) => progress.start(total), onStepEnd: progress.step.bind(progress) } : {}),
+        };
+        if (stored) return resumeBackfill(env, stored, keys);
+        const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
+        const grouping = values['per-partition'] ? 'per_partition' : 'policy';
+        return startBackfill(env, { selection, keys, from: values.from as string, to: values.to as string, mode, grouping });
+      });
+      progress?.finish();
+      const { backfill } = outcome;
+      if (values.json) out.json(outcome);
+      else {
+        const colour = backfill.status === 'success' ? 'green' : backfill.status === 'canceled' ? 'yellow' : 'red';
+        out.line(
+          `${out.paint(colour, `Backfill ${backfill.id.slice(0, 8)} ${backfill.status === 'success' ? 'succeeded' : backfill.status}`)}: ` +
+            `${backfill.done}/${backfill.total} partitions done${backfill.failed ? `, ${backfill.failed} failed` : ''} in ${formatDuration(performance.now() - started)}`,
+        );
+        if (backfill.status !== 'success') out.line(out.paint('gray', `resume with: assets backfill --resume ${backfill.id.slice(0, 8)}`));
+      }
+      return backfill.status === 'success' ? 0 : 1;
+    } finally {
+      await workspace.close();
+    }
+  },
+};

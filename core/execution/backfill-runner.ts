@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { buildPlan, partitionId, type Plan } from '../planning/plan.ts';
+import { StrataError } from '../errors.ts';
+import type { Project } from '../project/project-loader.ts';
+import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { BackfillRecord, EventRecord, Storage } from '../../storage/storage.ts';
+import type { LandingZone } from './asset-context.ts';
+import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
+
+/** What a backfill needs besides its request. */
+export interface BackfillEnvironment {
+  readonly project: Project;
+  readonly storage: Storage;
+  readonly warehouse: DuckDBWarehouse;
+  readonly landing: LandingZone;
+  readonly now: Date;
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: EventRecord) => void;
+  /** Called once the plan is known, with the number of asset partitions it writes. */
+  readonly onPlan?: (plan: Plan, partitions: number) => void;
+  readonly onStepEnd?: (outcome: StepOutcome) => void;
+}
+
+/** A new backfill: the selection resolved to keys, an inclusive range, which partitions, how grouped. */
+export interface BackfillRequest {
+  readonly selection: string;
+  readonly keys: readonly string[];
+  readonly from: string;
+  readonly to: string;
+  readonly mode: BackfillRecord['mode'];
+  readonly grouping: BackfillRecord['grouping'];
+}
+
+/** A finished (or stopped) backfill run. */
+export interface BackfillOutcome {
+  readonly backfill: BackfillRecord;
+  readonly run: RunResult | undefined;
+}
+
+/**
+ * Starts a backfill: stores it, plans the selection over the range (leaving out partitions
+ * the mode says are done), and runs the plan. Every step it finishes is recorded as
+ * materializations of the run, which the backfill lists, so {@link resumeBackfill} knows what is done.
+ */
+export async function startBackfill(env: BackfillEnvironment, request: BackfillRequest): Promise<BackfillOutcome> {
+  const skip = await modeFilter(env, request.keys, request.mode);
+  const plan = buildPlan(env.project.graph, request.keys, { now: env.now, partitions: { from: request.from, to: request.to }, skip, grouping: request.grouping });
+  const now = Date.now();
+  const backfill: BackfillRecord = {
+    id: randomUUID(),
+    selection: request.selection,
+    from: request.from,
+    to: request.to,
+    status: 'running',
+    mode: request.mode,
+    grouping: request.grouping,
+    runIds: [],
+    total: countPartitions(plan),
+    done: 0,
+    failed: 0,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await env.storage.createBackfill(backfill);
+  return runBackfill(env, backfill, plan);
+}
+
+/** Resumes a backfill that crashed, failed or was canceled: plans again and leaves out what its runs already wrote. */
+export async function resumeBackfill(env: BackfillEnvironment, backfill: BackfillRecord, keys: readonly string[]): Promise<BackfillOutcome> {
+  if (backfill.status === 'success') throw new StrataError('backfill_done', `backfill ${backfill.id.slice(0, 8)} already succeeded: nothing to resume`);
+  const ours = new Set(backfill.runIds);
+  const done = new Set(
+    (await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)),
+  );
+  const modeSkip = await modeFilter(env, keys, backfill.mode);
+  const skip = (key: string, partition: string | null) => done.has(partitionId(key, partition)) || modeSkip(key, partition);
+  const plan = buildPlan(env.project.graph, keys, { now: env.now, partitions: { from: backfill.from, to: backfill.to }, skip, grouping: backfill.grouping });
+  const resumed = { ...backfill, status: 'running' as const, done: done.size, failed: 0, error: null };
+  await env.storage.updateBackfill(backfill.id, { status: 'running', done: done.size, failed: 0, error: null, updatedAt: Date.now() });
+  return runBackfill(env, resumed, plan);
+}
+
+async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, plan: Plan): Promise<BackfillOutcome> {
+  env.onPlan?.(plan, countPartitions(plan));
+  if (plan.steps.length === 0) {
+    const finished = { ...backfill, status: 'success' as const, updatedAt: Date.now() };
+    await env.storage.updateBackfill(backfill.id, { status: 'success', updatedAt: finished.updatedAt });
+    return { backfill: finished, run: undefined };
+  }
+  const runId = randomUUID();
+  const runIds = [...backfill.runIds, runId];
+  await env.storage.updateBackfill(backfill.id, { runIds, updatedAt: Date.now() });
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  env.signal?.addEventListener('abort', abort, { once: true });
+  if (env.signal?.aborted) controller.abort();
+  let done = backfill.done;
+  let failed = 0;
+  let lastCheck = Date.now();
+  const run = await executeRun({
+    project: env.project,
+    plan,
+    storage: env.storage,
+    warehouse: env.warehouse,
+    landing: env.landing,
+    selection: backfill.selection,
+    trigger: 'backfill',
+    runId,
+    signal: controller.signal,
+    now: env.now,
+    tags: { backfill: backfill.id, range: `${backfill.from}..${backfill.to}` },
+    ...(env.concurrency === undefined ? {} : { concurrency: env.concurrency }),
+    ...(env.onEvent ? { onEvent: env.onEvent } : {}),
+    onStepEnd: (outcome) => {
+      const partitions = outcome.partitions?.length ?? 1;
+      if (outcome.status === 'success') done += partitions;
+      if (outcome.status === 'failed') failed += partitions;
+      env.onStepEnd?.(outcome);
+      // `assets backfills cancel` from another process: look at the record every two seconds.
+      if (Date.now() - lastCheck > 2000) {
+        lastCheck = Date.now();
+        void env.storage.getBackfill(backfill.id).then((b) => b?.status === 'canceled' && controller.abort());
+      }
+    },
+  });
+  env.signal?.removeEventListener('abort', abort);
+  const status = run.status === 'success' ? 'success' : run.status === 'canceled' ? 'canceled' : 'failed';
+  const update = { status, done, failed, error: run.error ?? null, updatedAt: Date.now() } as const;
+  await env.storage.updateBackfill(backfill.id, update);
+  return { backfill: { ...backfill, runIds, ...update }, run };
+}
+
+/** Asset partitions a plan writes. */
+export function countPartitions(plan: Plan): number {
+  return plan.steps.reduce((sum, step) => sum + (step.partitions?.length ?? 1), 0);
+}
+
+/**
+ * Which asset partitions a mode leaves out: `missing_only` skips the materialized ones;
+ * `stale_only` skips those materialized with the current code version whose last attempt did
+ * not fail. (Upstream data changes join the stale rules with the staleness work.)
+ */
+async function modeFilter(env: BackfillEnvironment, keys: readonly string[], mode: BackfillRecord['mode']): Promise<(key: string, partition: string | null) => boolean> {
+  if (mode === 'all') return () => false;
+  const latest = new Map((await env.storage.latestMaterializations(keys)).map((m) => [partitionId(m.assetKey, m.partition), m]));
+  if (mode === 'missing_only') return (key, partition) => latest.has(partitionId(key, partition));
+  const failures = new Map((await env.storage.latestStepFailures(keys)).map((f) => [partitionId(f.assetKey, f.partition), f]));
+  return (key, partition) => {
+    const id = partitionId(key, partition);
+    const m = latest.get(id);
+    const failure = failures.get(id);
+    return m !== undefined && m.codeVersion === env.project.codeVersions.get(key) && !(failure && failure.timestamp > m.timestamp);
+  };
+}

@@ -1,0 +1,75 @@
+import type { AssetDefinition, AssetSpec } from '../definitions/asset-spec.ts';
+import type { PlanStep } from '../planning/plan.ts';
+import type { StepSession } from '../../resources/duckdb-warehouse.ts';
+import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
+import { renderSqlTemplate } from './sql-template.ts';
+
+/** A step's partitions with their local wall-clock windows. */
+export interface ResolvedPartitions extends StepPartitions {
+  readonly list: readonly { readonly key: string; readonly start?: string; readonly end?: string }[];
+}
+
+/** What a step's compute needs from the run. */
+export interface StepRunContext {
+  readonly runId: string;
+  readonly landing: LandingZone;
+  readonly signal: AbortSignal;
+  readonly log: StepLogger;
+}
+
+/** The partitions a step writes, with windows; `undefined` for an unpartitioned asset. */
+export function stepPartitions(spec: AssetSpec, step: PlanStep): ResolvedPartitions | undefined {
+  const definition = spec.partitions;
+  if (!definition || step.partitions === null) return undefined;
+  const list = step.partitions.map((key) => ({ key, ...definition.localWindow(key) }));
+  const first = list[0];
+  const last = list.at(-1);
+  return {
+    key: list.length === 1 ? (first?.key as string) : `${first?.key}..${last?.key}`,
+    keys: step.partitions,
+    list,
+    ...(first?.start === undefined ? {} : { start: first.start }),
+    ...(last?.end === undefined ? {} : { end: last.end }),
+  };
+}
+
+/**
+ * Runs one step's compute inside its session: a SQL asset's query (its partition variables
+ * bound to the step's window, written with replace-partitions or create-or-replace), or a
+ * TypeScript asset's `materialize(ctx)`.
+ */
+export async function computeStep(
+  definition: AssetDefinition,
+  session: StepSession,
+  partitions: ResolvedPartitions | undefined,
+  run: StepRunContext,
+): Promise<MaterializeResult | void> {
+  const { compute, spec } = definition;
+  if (compute.type === 'sql') {
+    if (partitions) {
+      const sql = renderSqlTemplate(compute.sql, {
+        partition_key: partitions.key,
+        ...(partitions.start === undefined ? {} : { partition_start: partitions.start }),
+        ...(partitions.end === undefined ? {} : { partition_end: partitions.end }),
+      });
+      return { rowCount: await session.replacePartitions(sql) };
+    }
+    if (compute.materialization === 'view') {
+      await session.replaceView(compute.sql);
+      return {};
+    }
+    return { rowCount: await session.replaceTable(compute.sql) };
+  }
+  const ctx: AssetContext = {
+    key: spec.key,
+    runId: run.runId,
+    table: session.tableOf(spec.key),
+    deps: spec.deps,
+    warehouse: session,
+    landing: run.landing,
+    log: run.log,
+    signal: run.signal,
+    ...(partitions ? { partition: { key: partitions.key, keys: partitions.keys, ...(partitions.start ? { start: partitions.start, end: partitions.end as string } : {}) } } : {}),
+  };
+  return compute.materialize(ctx);
+}
