@@ -13,6 +13,7 @@ export function isIsoDate(value: string): boolean {
 
 /** The date `days` after `date` (negative goes back). */
 export function addDays(date: string, days: number): string {
+  if (days === 0) return date;
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
@@ -41,5 +42,5 @@ export function localTimestamp(date: string, hours: number): string {
 }
 
 function pad2(n: number): string {
-  return String(n).padStart(2, '0');
+  return n < 10 ? `0${n}` : String(n);
 }

@@ -10,16 +10,24 @@ export type Delimiter = ',' | '\t';
  * toDelimitedText(['id', 'name'], [['1', 'Fish, Chips']], ','); // 'id,name\n1,"Fish, Chips"\n'
  */
 export function toDelimitedText(header: readonly string[], rows: readonly (readonly string[])[], delimiter: Delimiter): string {
+  const special = delimiter === ',' ? CSV_SPECIAL : TSV_SPECIAL;
   const encode = delimiter === ',' ? encodeCsvField : encodeTsvField;
-  const lines = [header, ...rows].map((row) => row.map(encode).join(delimiter));
+  const lines: string[] = [];
+  for (const row of [header, ...rows]) {
+    // Most fields need no quoting: join them as they are unless one does.
+    lines.push(row.some((field) => special.test(field)) ? row.map(encode).join(delimiter) : row.join(delimiter));
+  }
   return `${lines.join('\n')}\n`;
 }
 
+const CSV_SPECIAL = /[",\r\n]/;
+const TSV_SPECIAL = /[\t\r\n"]/;
+
 function encodeCsvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  return CSV_SPECIAL.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 function encodeTsvField(value: string): string {
-  if (/[\t\r\n"]/.test(value)) throw new Error(`TSV field cannot contain tabs, line breaks or quotes: ${JSON.stringify(value)}`);
+  if (TSV_SPECIAL.test(value)) throw new Error(`TSV field cannot contain tabs, line breaks or quotes: ${JSON.stringify(value)}`);
   return value;
 }

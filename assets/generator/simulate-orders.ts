@@ -67,8 +67,9 @@ const PAYMENT_TYPES = [['card', 78], ['cash', 15], ['gift_card', 7]] as const;
 export function simulateOrders(rng: Rng, location: Location, date: string, servers: readonly Employee[], demand: DayDemand): Order[] {
   const count = Math.round(BASE_ORDERS_PER_DAY * location.volume * demand.busyness);
   const openHours = Array.from({ length: count }, () => orderHour(rng, location)).sort((a, b) => a - b);
+  const prefix = `${location.id}-${compactDate(date)}-`;
   return openHours.map((opened, i) => {
-    const id = `${location.id}-${compactDate(date)}-${String(i + 1).padStart(4, '0')}`;
+    const id = `${prefix}${String(i + 1).padStart(4, '0')}`;
     return simulateOrder(rng, { location, date, id, opened, server: rng.pick(servers) }, demand);
   });
 }
@@ -156,8 +157,44 @@ function orderLines(
 
 function pickItem(rng: Rng, categories: readonly string[], demand: DayDemand): MenuItem {
   const category = rng.pick(categories);
-  const candidates = MENU_ITEMS.filter((m) => m.active && m.category === category);
-  return rng.weighted(candidates, (m) => demand.popularity.get(m.id) ?? m.popularity);
+  const choice = choicesOf(demand).get(category);
+  if (!choice) throw new RangeError(`no active menu items in category "${category}"`);
+  // The same draw as rng.weighted(items, popularity), with the weights summed once a day.
+  let r = rng.next() * choice.total;
+  for (let i = 0; i < choice.items.length; i++) {
+    r -= choice.weights[i] as number;
+    if (r < 0) return choice.items[i] as MenuItem;
+  }
+  return choice.items[choice.items.length - 1] as MenuItem;
+}
+
+/** The active items of one category with their popularity weights on one day. */
+interface CategoryChoice {
+  readonly items: readonly MenuItem[];
+  readonly weights: readonly number[];
+  readonly total: number;
+}
+
+/** Active items by category; picking filters nothing per order. */
+const ACTIVE_BY_CATEGORY: ReadonlyMap<string, readonly MenuItem[]> = (() => {
+  const map = new Map<string, MenuItem[]>();
+  for (const item of MENU_ITEMS.filter((m) => m.active)) map.set(item.category, [...(map.get(item.category) ?? []), item]);
+  return map;
+})();
+
+/** Weights per category for a day's demand, computed once per popularity map (every location of a day shares it). */
+const choicesByDemand = new WeakMap<ReadonlyMap<string, number>, ReadonlyMap<string, CategoryChoice>>();
+
+function choicesOf(demand: DayDemand): ReadonlyMap<string, CategoryChoice> {
+  const cached = choicesByDemand.get(demand.popularity);
+  if (cached) return cached;
+  const choices = new Map<string, CategoryChoice>();
+  for (const [category, items] of ACTIVE_BY_CATEGORY) {
+    const weights = items.map((m) => demand.popularity.get(m.id) ?? m.popularity);
+    choices.set(category, { items, weights, total: weights.reduce((sum, w) => sum + w, 0) });
+  }
+  choicesByDemand.set(demand.popularity, choices);
+  return choices;
 }
 
 /** About 1 line in 25 carries a discount: a happy-hour 20% on drinks or a manager comp. */
