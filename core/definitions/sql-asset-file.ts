@@ -247,6 +247,7 @@ function parsePartitioning(values: ReadonlyMap<HeaderField, string[]>, fail: Rep
   for (const line of values.get('partition_mapping') ?? []) {
     attempt(() => {
       const { key, mapping } = parseMappingLine(line);
+      if (Object.hasOwn(mappings, key)) throw new Error(`partition_mapping names "${key}" twice`);
       mappings[key] = mapping;
     });
   }
@@ -267,10 +268,19 @@ function parseMaterialization(lines: readonly string[] | undefined, fail: Report
   return 'table';
 }
 
+/** Spec properties whose header field is spelled differently. */
+const HEADER_NAMES: Readonly<Record<string, HeaderField>> = {
+  codeVersion: 'code_version',
+  partitions: 'partitioned_by',
+  partitionColumn: 'partition_column',
+  partitionMappings: 'partition_mapping',
+  backfillPolicy: 'backfill_policy',
+};
+
 /** One zod issue as a line naming the header field as written in the file. */
 function describeIssue(issue: z.core.$ZodIssue): string {
   const [field, detail] = issue.path;
-  const name = field === 'codeVersion' ? 'code_version' : String(field);
+  const name = HEADER_NAMES[String(field)] ?? String(field);
   const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
   const where = name === 'tags' && detail !== undefined ? `tag "${String(detail)}"` : `header field "${name}"`;
   return `${where}: ${nested ?? issue.message}`;

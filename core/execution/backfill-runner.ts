@@ -70,6 +70,13 @@ export async function startBackfill(env: BackfillEnvironment, request: BackfillR
 /** Resumes a backfill that crashed, failed or was canceled: plans again and leaves out what its runs already wrote. */
 export async function resumeBackfill(env: BackfillEnvironment, backfill: BackfillRecord, keys: readonly string[]): Promise<BackfillOutcome> {
   if (backfill.status === 'success') throw new StrataError('backfill_done', `backfill ${backfill.id.slice(0, 8)} already succeeded: nothing to resume`);
+  // A run of this backfill still marked running belongs to a process that stopped (crash, kill -9).
+  for (const runId of backfill.runIds) {
+    const run = await env.storage.getRun(runId);
+    if (run?.status === 'running') {
+      await env.storage.updateRun(runId, { status: 'failed', endedAt: Date.now(), error: 'the process running it stopped; its backfill was resumed' });
+    }
+  }
   const ours = new Set(backfill.runIds);
   const done = new Set(
     (await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)),
@@ -99,6 +106,8 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
   let done = backfill.done;
   let failed = 0;
   let lastCheck = Date.now();
+  // Progress is saved as each step ends (in order), so `assets backfills` shows it live and after a crash.
+  let saving: Promise<void> = Promise.resolve();
   const run = await executeRun({
     project: env.project,
     plan,
@@ -117,6 +126,8 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
       const partitions = outcome.partitions?.length ?? 1;
       if (outcome.status === 'success') done += partitions;
       if (outcome.status === 'failed') failed += partitions;
+      const progress = { done, failed, updatedAt: Date.now() };
+      saving = saving.then(() => env.storage.updateBackfill(backfill.id, progress));
       env.onStepEnd?.(outcome);
       // `assets backfills cancel` from another process: look at the record every two seconds.
       if (Date.now() - lastCheck > 2000) {
@@ -126,6 +137,7 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
     },
   });
   env.signal?.removeEventListener('abort', abort);
+  await saving;
   const status = run.status === 'success' ? 'success' : run.status === 'canceled' ? 'canceled' : 'failed';
   const update = { status, done, failed, error: run.error ?? null, updatedAt: Date.now() } as const;
   await env.storage.updateBackfill(backfill.id, update);

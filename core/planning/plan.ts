@@ -130,7 +130,8 @@ function selectPartitions(spec: AssetSpec, options: PlanOptions, now: Date): rea
 function groupPartitions(spec: AssetSpec, partitions: readonly string[] | null, grouping: 'policy' | 'per_partition'): (readonly string[] | null)[] {
   if (partitions === null) return [null];
   const policy = spec.backfillPolicy;
-  if (grouping === 'per_partition' || policy.type === 'multi_run') return partitions.map((p) => [p]);
+  // Static keys are not a contiguous range a single statement could bind: one step each.
+  if (grouping === 'per_partition' || policy.type === 'multi_run' || spec.partitions?.type === 'static') return partitions.map((p) => [p]);
   const max = policy.maxPartitionsPerRun ?? Infinity;
   const definition = spec.partitions;
   const groups: string[][] = [];

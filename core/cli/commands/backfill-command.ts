@@ -1,5 +1,7 @@
 import { resumeBackfill, startBackfill, type BackfillOutcome } from '../../execution/backfill-runner.ts';
 import { UsageError } from '../../errors.ts';
+import { buildPlan } from '../../planning/plan.ts';
+import type { Project } from '../../project/project-loader.ts';
 import { selectAssets } from '../../selection/index.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -50,7 +52,6 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     if (values.resume === undefined) {
       if (values.select === undefined) throw new UsageError("assets backfill needs --select, e.g. --select 'staging/*'", '--select');
       if (values.from === undefined || values.to === undefined) throw new UsageError('assets backfill needs --from and --to', values.from === undefined ? '--from' : '--to');
-      if (values.from > values.to) throw new UsageError(`--from ${values.from} is after --to ${values.to}`, '--from');
     } else if (values.select !== undefined || values.from !== undefined || values.to !== undefined) {
       throw new UsageError('--resume takes the stored selection and range: leave out --select, --from and --to', '--resume');
     }
@@ -58,13 +59,15 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     try {
       const { project } = workspace;
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
+      const now = new Date();
+      if (values.resume === undefined) {
+        // Bad selections and ranges fail here, before any file is created.
+        validateRequest(project, values.select as string, { from: values.from as string, to: values.to as string }, now);
+      }
       const storage = await workspace.storage();
       const stored = values.resume === undefined ? undefined : await findBackfill(storage, values.resume);
       const selection = stored?.selection ?? (values.select as string);
-      const { keys } = selectAssets(project.graph, selection);
-      if (!keys.some((key) => project.graph.spec(key).partitions)) {
-        throw new UsageError(`none of the assets selected by "${selection}" is partitioned: use assets materialize`, '--select');
-      }
+      const { keys } = validateRequest(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
       const warehouse = await workspace.warehouse();
       const progress = values.json ? undefined : new ProgressReporter(out);
       const started = performance.now();
@@ -74,7 +77,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           storage,
           warehouse,
           landing: workspace.landing(),
-          now: new Date(),
+          now,
           concurrency,
           signal,
           ...(progress ? { onPlan: (_plan: unknown, total: number) => progress.start(total), onStepEnd: progress.step.bind(progress) } : {}),
@@ -101,3 +104,13 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     }
   },
 };
+
+/** Resolves the selection and checks the range against every selected partitioned asset (throws user errors). */
+function validateRequest(project: Project, selection: string, range: { from: string; to: string }, now: Date): { keys: readonly string[] } {
+  const { keys } = selectAssets(project.graph, selection);
+  if (!keys.some((key) => project.graph.spec(key).partitions)) {
+    throw new UsageError(`none of the assets selected by "${selection}" is partitioned: use assets materialize`, '--select');
+  }
+  buildPlan(project.graph, keys, { now, partitions: range });
+  return { keys };
+}
