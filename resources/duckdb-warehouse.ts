@@ -138,34 +138,61 @@ export class StepSession implements WarehouseSession {
    * Replaces this step's partitions of the asset's table with the rows of `select`, in the
    * step's transaction: creates the table if needed, deletes the rows of the step's window (or
    * static keys) by the partition column, inserts the new rows by column name. Returns the
-   * number of rows inserted; per-partition counts land in {@link partitionRows}.
+   * number of rows inserted; per-partition counts land in {@link partitionRows}. Fails (and so
+   * rolls back) when a row falls outside the step's partitions, or when the query's columns no
+   * longer match the table and the step does not cover every partition.
    */
   async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
     const scope = this.#scope;
-    if (!scope) throw new StrataError('not_partitioned', `${this.#key} is not partitioned: use replaceTable`, { assetKey: this.#key });
+    if (!scope) throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
     const table = qualifiedTableName(this.#key);
     const column = quoteIdentifier(scope.column);
-    await this.run(`CREATE TABLE IF NOT EXISTS ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
+    await this.#prepareTable(select, params, scope);
     await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column)}`);
     const connection = await this.#open();
-    const inserted = await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params));
-    this.partitionRows = await this.#countPartitions(scope, table, column);
-    this.rowsWritten = inserted.rowsChanged;
-    return inserted.rowsChanged;
+    const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
+    const counts = new Map(scope.partitions.map((p) => [p.key, 0]));
+    for (const row of await this.all<{ k: string; n: number }>(countPartitionsSql(scope, table, column))) counts.set(row.k, Number(row.n));
+    const inside = [...counts.values()].reduce((a, b) => a + b, 0);
+    if (inside !== inserted) {
+      throw new StrataError(
+        'rows_outside_partition',
+        `${inserted - inside} of ${inserted} rows fall outside the partitions being written (${scope.partitions[0]?.key}${scope.partitions.length > 1 ? `..${scope.partitions.at(-1)?.key}` : ''}) or have a NULL ${scope.column}: filter the query on ${scope.column}`,
+        { assetKey: this.#key },
+      );
+    }
+    this.partitionRows = counts;
+    this.rowsWritten = inserted;
+    return inserted;
   }
 
-  /** Rows per partition of the step, counted in one query (a range join against the windows). */
-  async #countPartitions(scope: PartitionScope, table: string, column: string): Promise<Map<string, number>> {
-    const counts = new Map(scope.partitions.map((p) => [p.key, 0]));
-    const rows = scope.partitions[0]?.start === undefined
-      ? await this.all<{ k: string; n: number }>(`SELECT ${column}::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${scopeFilter(scope, column)} GROUP BY 1`)
-      : await this.all<{ k: string; n: number }>(
-          `SELECT w.k, count(t.${column}) AS n FROM (VALUES ${scope.partitions
-            .map((p) => `(${quoteLiteral(p.key)}, TIMESTAMP '${p.start}', TIMESTAMP '${p.end}')`)
-            .join(', ')}) AS w(k, s, e) LEFT JOIN ${table} AS t ON t.${column} >= w.s AND t.${column} < w.e GROUP BY w.k`,
-        );
-    for (const row of rows) if (counts.has(row.k)) counts.set(row.k, Number(row.n));
-    return counts;
+  /** Creates the table on first write; when the query's columns changed, rebuilds it if the step covers every partition, else fails clearly. */
+  async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<void> {
+    const table = qualifiedTableName(this.#key);
+    const { schema, table: name } = keyToTable(this.#key);
+    const existing = await this.all<{ c: string }>(
+      'SELECT column_name AS c FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2 ORDER BY column_index',
+      [schema, name],
+    );
+    if (existing.length === 0) {
+      await this.run(`CREATE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
+      return;
+    }
+    const incoming = (await this.all<{ column_name: string }>(`DESCRIBE SELECT * FROM (${select})`, params)).map((r) => r.column_name);
+    const had = existing.map((r) => r.c);
+    const added = incoming.filter((c) => !had.includes(c));
+    const removed = had.filter((c) => !incoming.includes(c));
+    if (added.length === 0 && removed.length === 0) return;
+    if (scope.complete) {
+      await this.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
+      return;
+    }
+    const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+    throw new StrataError(
+      'partition_columns_changed',
+      `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
+      { assetKey: this.#key },
+    );
   }
 
   /** Replaces this asset's view with `select`. */
@@ -242,6 +269,8 @@ export class StepSession implements WarehouseSession {
  */
 export interface PartitionScope {
   readonly column: string;
+  /** True when the step writes every partition of the asset (a changed set of columns may then rebuild the table). */
+  readonly complete: boolean;
   readonly partitions: readonly { readonly key: string; readonly start?: string; readonly end?: string }[];
 }
 
@@ -251,6 +280,19 @@ function scopeFilter(scope: PartitionScope, column: string): string {
   const last = scope.partitions.at(-1);
   if (first?.start !== undefined && last?.end !== undefined) return `${column} >= TIMESTAMP '${first.start}' AND ${column} < TIMESTAMP '${last.end}'`;
   return `${column}::VARCHAR IN (${scope.partitions.map((p) => quoteLiteral(p.key)).join(', ')})`;
+}
+
+/**
+ * Rows per partition of a scope in one query: an ASOF join puts each row of the step's range in
+ * the window that starts at or before it; static keys group by value.
+ */
+function countPartitionsSql(scope: PartitionScope, table: string, column: string): string {
+  if (scope.partitions[0]?.start === undefined) {
+    return `SELECT ${column}::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${scopeFilter(scope, column)} GROUP BY 1`;
+  }
+  const windows = scope.partitions.map((p) => `(${quoteLiteral(p.key)}, TIMESTAMP '${p.start}')`).join(', ');
+  return `SELECT w.k, count(*) AS n FROM (SELECT ${column}::TIMESTAMP AS v FROM ${table} WHERE ${scopeFilter(scope, column)}) AS t
+    ASOF JOIN (VALUES ${windows}) AS w(k, s) ON t.v >= w.s GROUP BY w.k`;
 }
 
 /** Runs a query and returns plain row objects (safe BIGINTs become numbers). */

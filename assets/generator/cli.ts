@@ -2,7 +2,7 @@
  * Writes a landing zone from the command line.
  *
  * @example
- * npx tsx assets/generator/cli.ts --out /tmp/landing --days 7 --start 2026-03-01 --seed 7
+ * npx tsx assets/generator/cli.ts --out /tmp/landing --days 7 --start 2025-03-01 --seed 7
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -73,17 +73,36 @@ export function ensureLanding(dir: string, options: GenerateOptions = {}): Promi
 
 let tempCounter = 0;
 
+/** Files written at once: simulating the next day overlaps writing the last ones. */
+const WRITES_IN_FLIGHT = 8;
+
 async function writeFiles(dir: string, options: GenerateOptions): Promise<GenerateSummary> {
   let files = 0;
   let rows = 0;
+  let failure: { error: unknown } | undefined;
+  const inFlight = new Set<Promise<void>>();
   for (const file of simulateLanding(options)) {
-    const temp = path.join(dir, `.${file.name}.${process.pid}.${tempCounter++}.tmp`);
-    await writeFile(temp, file.text);
-    await rename(temp, path.join(dir, file.name));
+    if (failure) break;
+    const write: Promise<void> = writeAtomically(dir, file.name, file.text)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(write));
+    inFlight.add(write);
     files += 1;
     rows += file.rows;
+    if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
   return { files, rows };
+}
+
+/** Writes `text` to a temporary name and renames it, so the file is complete whenever it is visible. */
+async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
+  const temp = path.join(dir, `.${name}.${process.pid}.${tempCounter++}.tmp`);
+  await writeFile(temp, text);
+  await rename(temp, path.join(dir, name));
 }
 
 async function hasFiles(dir: string): Promise<boolean> {

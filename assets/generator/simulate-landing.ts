@@ -9,13 +9,15 @@ import { LOCATIONS, MENU_ITEMS } from './reference-data.ts';
 import { simulateOrders } from './simulate-orders.ts';
 import { buildRoster, simulateShifts } from './simulate-shifts.ts';
 import type { LandingFile } from './landing-files.ts';
+import type { Rng } from './prng.ts';
+import type { MenuItem } from './reference-data.ts';
 import type { Order } from './simulate-orders.ts';
 
 /** What to generate. */
 export interface GenerateOptions {
-  /** First business day, `YYYY-MM-DD` (default `2026-01-01`). */
+  /** First business day, `YYYY-MM-DD` (default `2025-01-01`). */
   startDate?: string;
-  /** Number of business days (default 28). */
+  /** Number of business days (default 365). */
   days?: number;
   /** PRNG seed (default 42). */
   seed?: number;
@@ -24,15 +26,18 @@ export interface GenerateOptions {
 /** {@link GenerateOptions} with defaults filled in and validated. */
 export type ResolvedGenerateOptions = Required<GenerateOptions>;
 
-/** Default options: four weeks of January 2026, seed 42. */
-export const DEFAULT_GENERATE_OPTIONS: ResolvedGenerateOptions = Object.freeze({ startDate: '2026-01-01', days: 28, seed: 42 });
+/** Default options: the whole of 2025, seed 42. */
+export const DEFAULT_GENERATE_OPTIONS: ResolvedGenerateOptions = Object.freeze({ startDate: '2025-01-01', days: 365, seed: 42 });
 
 /** Sunday … Saturday demand multipliers: quiet Mondays, busy Fridays and Saturdays. */
 const WEEKDAY_BUSYNESS = [1.1, 0.78, 0.84, 0.9, 1.0, 1.3, 1.4] as const;
 /** Longest run accepted: ten years of daily files. */
 const MAX_DAYS = 3660;
-/** Menu popularity drifts over this many days, whatever the length of the run. */
-const TREND_HORIZON_DAYS = 28;
+/** Seasonal swing of demand: quiet in winter, busiest in early summer (± this share). */
+const SEASONAL_SWING = 0.12;
+/** Day of the year (0-based) when demand peaks. */
+const SEASONAL_PEAK_DAY = 172;
+const DAY_MS = 86_400_000;
 
 /** Fills defaults and checks the options, throwing a `RangeError` that names the bad one. */
 export function resolveGenerateOptions(options: GenerateOptions = {}): ResolvedGenerateOptions {
@@ -55,20 +60,19 @@ export function* simulateLanding(options: GenerateOptions = {}): Generator<Landi
   yield* referenceFiles(createRng(deriveSeed(seed, 'reference')));
 
   const rosters = new Map(LOCATIONS.map((l) => [l.id, buildRoster(createRng(deriveSeed(seed, `roster:${l.id}`)), l)]));
-  const trendRng = createRng(deriveSeed(seed, 'trends'));
-  const drift = new Map(MENU_ITEMS.map((m) => [m.id, Math.min(0.9, Math.max(-0.7, trendRng.normal(0, 0.35)))]));
+  const trends = menuTrends(createRng(deriveSeed(seed, 'trends')));
 
   let resent: Order[] = [];
   for (let dayIndex = 0; dayIndex < days; dayIndex++) {
     const date = addDays(startDate, dayIndex);
-    const progress = dayIndex / TREND_HORIZON_DAYS;
-    const popularity = new Map(MENU_ITEMS.map((m) => [m.id, Math.max(0.05, m.popularity * (1 + (drift.get(m.id) ?? 0) * progress))]));
+    const popularity = new Map(MENU_ITEMS.map((m) => [m.id, trendedPopularity(m, trends.get(m.id), date)]));
+    const season = seasonalBusyness(date);
     const orders: Order[] = [];
     const shifts = [];
     for (const location of LOCATIONS) {
       const rng = createRng(deriveSeed(seed, `${date}:${location.id}`));
       const roster = rosters.get(location.id) ?? [];
-      const busyness = (WEEKDAY_BUSYNESS[dayOfWeek(date)] ?? 1) * rng.normal(1, 0.08);
+      const busyness = (WEEKDAY_BUSYNESS[dayOfWeek(date)] ?? 1) * season * rng.normal(1, 0.08);
       const servers = roster.filter((e) => e.role.title === 'Server' || e.role.title === 'Bartender');
       orders.push(...simulateOrders(rng, location, date, servers, { busyness, popularity }));
       shifts.push(...simulateShifts(rng, location, roster, date, busyness));
@@ -76,6 +80,43 @@ export function* simulateLanding(options: GenerateOptions = {}): Generator<Landi
     yield* dailyFiles(createRng(deriveSeed(seed, `files:${date}`)), { date, orders, resent, shifts });
     resent = orders.filter((o) => o.closesLate);
   }
+}
+
+/**
+ * How a menu item's popularity moves: a slow wave with its own amplitude, period (five to
+ * seventeen weeks) and phase, so over a year every item has rising and falling stretches.
+ */
+interface MenuTrend {
+  readonly amplitude: number;
+  readonly periodDays: number;
+  readonly phase: number;
+}
+
+function menuTrends(rng: Rng): Map<string, MenuTrend> {
+  return new Map(
+    MENU_ITEMS.map((m) => [
+      m.id,
+      { amplitude: Math.min(0.8, Math.abs(rng.normal(0, 0.35))), periodDays: rng.int(35, 120), phase: rng.next() * 2 * Math.PI },
+    ]),
+  );
+}
+
+/**
+ * An item's popularity on `date`. It depends on the date, not on where the run starts, so a
+ * day's files are the same whatever range is generated, except on the range's first day,
+ * which has no re-sent orders from the day before.
+ */
+function trendedPopularity(item: MenuItem, trend: MenuTrend | undefined, date: string): number {
+  if (!trend) return item.popularity;
+  const day = Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+  return Math.max(0.05, item.popularity * (1 + trend.amplitude * Math.sin((2 * Math.PI * day) / trend.periodDays + trend.phase)));
+}
+
+/** Demand multiplier of the season: 1 - swing around New Year, 1 + swing at the peak in June. */
+function seasonalBusyness(date: string): number {
+  const year = date.slice(0, 4);
+  const dayOfYear = (Date.parse(`${date}T00:00:00Z`) - Date.parse(`${year}-01-01T00:00:00Z`)) / DAY_MS;
+  return 1 + SEASONAL_SWING * Math.cos((2 * Math.PI * (dayOfYear - SEASONAL_PEAK_DAY)) / 365);
 }
 
 function stripUndefined(options: GenerateOptions): GenerateOptions {

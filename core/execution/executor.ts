@@ -215,7 +215,9 @@ class RunExecution {
     const started = performance.now();
     await this.#append([this.#events.step('step_start', key, partition, `started ${step.id}`, 'info', rangeData(step))]);
     const partitions = stepPartitions(definition.spec, step);
-    const scope = partitions && definition.spec.partitionColumn ? { column: definition.spec.partitionColumn, partitions: partitions.list } : undefined;
+    const column = definition.spec.partitionColumn;
+    const complete = partitions !== undefined && partitions.list.length === this.#partitionCount(definition);
+    const scope = partitions && column ? { column, partitions: partitions.list, complete } : undefined;
     const session = this.#o.warehouse.session(key, scope);
     this.#sessions.add(session);
     const logs: EventRecord[] = [];
@@ -267,6 +269,19 @@ class RunExecution {
     } finally {
       this.#sessions.delete(session);
     }
+  }
+
+  readonly #partitionCounts = new Map<string, number>();
+
+  /** How many partitions an asset has at the run's clock (memoized: listing keys is not free). */
+  #partitionCount(definition: AssetDefinition): number {
+    const { key, partitions } = definition.spec;
+    let count = this.#partitionCounts.get(key);
+    if (count === undefined) {
+      count = partitions?.keys(this.#now).length ?? 0;
+      this.#partitionCounts.set(key, count);
+    }
+    return count;
   }
 
   /** One materialization per partition written (one for an unpartitioned asset). */

@@ -33,6 +33,11 @@ export class IdentityMapping implements PartitionMapping {
     return upstream.has(key, now) ? Object.freeze([key]) : Object.freeze([]);
   }
 
+  /** JSON shows the stable text form, not internal fields. */
+  toJSON(): string {
+    return this.toString();
+  }
+
   toString(): string {
     return 'identity';
   }
@@ -87,6 +92,11 @@ export class TimeWindowMapping implements PartitionMapping {
   }
 
   /** `window(-6, 0)`. */
+  /** JSON shows the stable text form, not internal fields. */
+  toJSON(): string {
+    return this.toString();
+  }
+
   toString(): string {
     return `window(${this.startOffset}, ${this.endOffset})`;
   }
@@ -107,6 +117,11 @@ export class AllPartitionsMapping implements PartitionMapping {
     now: Date,
   ): readonly (string | null)[] {
     return upstream ? upstream.keys(now) : UNPARTITIONED;
+  }
+
+  /** JSON shows the stable text form, not internal fields. */
+  toJSON(): string {
+    return this.toString();
   }
 
   toString(): string {
@@ -155,6 +170,11 @@ export class StaticMapping implements PartitionMapping {
   }
 
   /** `static(a -> x, y; b -> z)`, downstream keys sorted. */
+  /** JSON shows the stable text form, not internal fields. */
+  toJSON(): string {
+    return this.toString();
+  }
+
   toString(): string {
     const entries = Object.entries(this.map).map(([key, upstreamKeys]) => `${key} -> ${upstreamKeys.join(', ')}`);
     return `static(${entries.join('; ')})`;

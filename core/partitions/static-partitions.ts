@@ -73,6 +73,11 @@ export class StaticPartitions implements PartitionsDefinition {
   }
 
   /** `static(a, b, c)`. */
+  /** JSON shows the stable text form, not internal fields. */
+  toJSON(): string {
+    return this.toString();
+  }
+
   toString(): string {
     return `static(${this.staticKeys.join(', ')})`;
   }

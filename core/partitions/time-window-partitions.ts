@@ -190,6 +190,11 @@ export class TimeWindowPartitions implements PartitionsDefinition {
   }
 
   /** `daily(start=2024-01-01, timezone=Europe/Berlin)`, plus `, end=…` and `, end_offset=…` when set. */
+  /** JSON shows the stable text form, not internal fields. */
+  toJSON(): string {
+    return this.toString();
+  }
+
   toString(): string {
     const end = this.end === undefined ? '' : `, end=${this.end}`;
     const endOffset = this.endOffset === 0 ? '' : `, end_offset=${this.endOffset}`;

@@ -104,26 +104,29 @@ describe('a failing asset', () => {
   let result: CliResult;
 
   beforeAll(() => {
-    // staging/orders now fails at run time: order ids like L001-20260101-0001 are not integers.
+    // staging/orders now fails at run time: order ids like L001-20250101-0001 are not integers.
     project = sandbox.copyExample('failing', (dir) =>
       editFile(path.join(dir, 'defs/staging/orders.sql'), 'upper(trim(order_id)) as order_id,', 'upper(trim(order_id)) as order_id, cast(order_id as integer) / 2 as broken,'),
     );
-    result = runCli(['materialize', '--select', '+marts/*', '--project', project]);
+    result = runCli(['materialize', '--select', '+marts/* and not marts/monthly_revenue_by_location', '--partition', '2025-01-01', '--project', project]);
   });
+
+  /** The progress line of an asset's step (`key@2025-01-01` for the partitioned ones). */
+  const line = (key: string) => result.stdout.split('\n').find((l) => new RegExp(` ${key}(@2025-01-01)? `).test(l)) ?? '';
 
   it('exits 1, shows the error and reports everything downstream as skipped', () => {
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr).toBe('');
-    const line = (key: string) => result.stdout.split('\n').find((l) => l.includes(` ${key} `)) ?? '';
-    expect(line('staging/orders')).toMatch(/✗ staging\/orders\s+Conversion Error/);
-    for (const key of ['marts/fct_sales', 'marts/daily_revenue_by_location', 'marts/payment_mix_daily']) {
-      expect(line(key), key).toMatch(new RegExp(`- ${key}\\s+skipped: upstream staging/orders did not succeed`));
+    expect(line('staging/orders')).toMatch(/✗ staging\/orders@2025-01-01\s+Conversion Error/);
+    // Items and payments take their business date from the orders, so they wait for them too.
+    for (const key of ['staging/order_items', 'staging/payments', 'marts/fct_sales', 'marts/daily_revenue_by_location', 'marts/payment_mix_daily']) {
+      expect(line(key), key).toMatch(new RegExp(`- ${key}@2025-01-01\\s+skipped ${key}@2025-01-01: upstream staging/orders@2025-01-01 did not succeed`));
     }
     // Siblings that do not read staging/orders still ran.
-    for (const key of ['staging/order_items', 'staging/payments', 'marts/dim_menu_items', 'marts/labor_cost_by_location_daily']) {
-      expect(line(key), key).toMatch(new RegExp(`✓ ${key}\\s`));
+    for (const key of ['raw/orders', 'staging/time_entries', 'marts/dim_menu_items', 'marts/labor_cost_by_location_daily']) {
+      expect(line(key), key).toMatch(new RegExp(`✓ ${key}(@2025-01-01)?\\s`));
     }
-    expect(result.stdout).toMatch(/Run [0-9a-f]{8} failed: 14 materialized, [\d,]+ rows, 1 failed, 3 skipped in /);
+    expect(result.stdout).toMatch(/Run [0-9a-f]{8} failed: 12 materialized, [\d,]+ rows, 1 failed, 5 skipped in /);
     expect(result.stdout).toMatch(/details: assets runs show [0-9a-f]{8}/);
     expect(stackFrames(result.stdout)).toEqual([]);
   });
@@ -133,22 +136,24 @@ describe('a failing asset', () => {
     const human = runCli(['runs', 'show', prefix, '--project', project]);
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/Run [0-9a-f-]{36}\s+failed/);
-    expect(human.stdout).toContain('1 step failed: staging/orders');
-    expect(human.stdout).toMatch(/step_failure\s+staging\/orders\s+staging\/orders failed: Conversion Error/);
-    expect(human.stdout.match(/step_skipped/g)).toHaveLength(3);
+    expect(human.stdout).toContain('1 step failed: staging/orders@2025-01-01');
+    expect(human.stdout).toMatch(/step_failure\s+staging\/orders\s+staging\/orders@2025-01-01 failed: Conversion Error/);
+    expect(human.stdout.match(/step_skipped/g)).toHaveLength(5);
     expect(stackFrames(human.stdout + human.stderr)).toEqual([]);
 
-    const json = parseJson<{ run: { status: string; error: string }; events: { type: string; assetKey: string | null; data: Record<string, unknown> | null }[] }>(
+    const json = parseJson<{ run: { status: string; error: string }; events: { type: string; assetKey: string | null; partition: string | null; data: Record<string, unknown> | null }[] }>(
       runCli(['runs', 'show', prefix, '--json', '--project', project]),
     );
-    expect(json.run).toMatchObject({ status: 'failed', error: '1 step failed: staging/orders' });
+    expect(json.run).toMatchObject({ status: 'failed', error: '1 step failed: staging/orders@2025-01-01' });
     const failure = json.events.find((e) => e.type === 'step_failure');
-    expect(failure?.assetKey).toBe('staging/orders');
+    expect(failure).toMatchObject({ assetKey: 'staging/orders', partition: '2025-01-01' });
     expect(String(failure?.data?.error)).toMatch(/Conversion Error: Could not convert string 'L\d{3}-/);
     expect(json.events.filter((e) => e.type === 'step_skipped').map((e) => e.assetKey).sort()).toEqual([
       'marts/daily_revenue_by_location',
       'marts/fct_sales',
       'marts/payment_mix_daily',
+      'staging/order_items',
+      'staging/payments',
     ]);
     expect(json.events.at(-1)?.type).toBe('run_failure');
   });
@@ -156,8 +161,34 @@ describe('a failing asset', () => {
   it('leaves no table for the failed asset or anything downstream of it', async () => {
     const rows = await queryDuckDb(stateFiles(project).warehouse, `select table_schema || '.' || table_name as name from information_schema.tables`);
     const names = rows.map((r) => r.name);
-    expect(names).toContain('staging.order_items');
-    for (const missing of ['staging.orders', 'marts.fct_sales', 'marts.daily_revenue_by_location', 'marts.payment_mix_daily']) expect(names).not.toContain(missing);
+    expect(names).toContain('raw.orders');
+    expect(names).toContain('staging.time_entries');
+    for (const missing of ['staging.orders', 'staging.order_items', 'marts.fct_sales', 'marts.daily_revenue_by_location', 'marts.payment_mix_daily']) expect(names).not.toContain(missing);
+  });
+});
+
+describe('a day without landing files', () => {
+  it('fails the raw partition naming the missing file; a whole-year step names the first files and counts the rest', async () => {
+    const project = sandbox.copyExample('missing-day');
+    const day = runCli(['materialize', '--select', 'raw/orders', '--partition', '2025-01-03', '--project', project]);
+    expect(day.status, day.stderr).toBe(1);
+    expect(day.stdout).toMatch(/✗ raw\/orders@2025-01-03\s+raw\/orders: missing landing file for 1 of 1 partition\(s\): orders_2025-01-03\.csv \(in .*landing\)/);
+    expect(stackFrames(day.stdout + day.stderr)).toEqual([]);
+
+    // Without --partition: every day of 2025 in one single-run step; the sandbox has two days of files.
+    const year = runCli(['materialize', '--select', 'raw/orders', '--project', project]);
+    expect(year.status, year.stderr).toBe(1);
+    expect(year.stdout).toMatch(
+      /✗ raw\/orders@2025-01-01\.\.2025-12-31\s+raw\/orders: missing landing files for 363 of 365 partition\(s\): orders_2025-01-03\.csv, orders_2025-01-04\.csv, orders_2025-01-05\.csv, orders_2025-01-06\.csv, orders_2025-01-07\.csv and 358 more/,
+    );
+    // Nothing was written: the step rolled back, the table does not exist.
+    const tables = await queryDuckDb(stateFiles(project).warehouse, 'select table_name from information_schema.tables');
+    expect(tables).toEqual([]);
+
+    const status = parseJson<{ key: string; state: string; partitions: { failed: number; materialized: number } | null }[]>(
+      runCli(['status', '--select', 'raw/orders', '--json', '--project', project]),
+    );
+    expect(status).toEqual([expect.objectContaining({ key: 'raw/orders', state: 'failed', partitions: expect.objectContaining({ failed: 365, materialized: 0 }) })]);
   });
 });
 

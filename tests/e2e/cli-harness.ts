@@ -100,7 +100,10 @@ export class Sandbox {
     return new Sandbox(fs.mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-')));
   }
 
-  /** Generates the example's landing zone (a few days) once for all copies of this sandbox. */
+  /**
+   * Generates the example's landing zone (a few days from 2025-01-01, the first of its daily
+   * partitions) once for all copies of this sandbox.
+   */
   async generateLanding(days = 2): Promise<void> {
     const dir = path.join(this.root, '.landing-template');
     await generateLanding(dir, { days });
@@ -163,6 +166,21 @@ export async function queryDuckDb(file: string, sql: string): Promise<Record<str
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Every table and view of a DuckDB file with a checksum of its contents: row count and the sum
+ * of the row hashes, so equal contents give equal checksums whatever the row order.
+ */
+export async function tableChecksums(file: string): Promise<Record<string, string>> {
+  const tables = await queryDuckDb(file, `select table_schema || '.' || table_name as name from information_schema.tables order by 1`);
+  if (tables.length === 0) return {};
+  const sums = await queryDuckDb(
+    file,
+    tables.map((t) => `select '${t.name}' as name, count(*) || ' ' || coalesce(sum(hash(x)::hugeint), 0) as sum from ${t.name} as x`).join(' union all '),
+  );
+  const pairs = sums.map((r): [string, string] => [String(r.name), String(r.sum)]);
+  return Object.fromEntries(pairs.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** Runs one query against a SQLite file opened read-only. */

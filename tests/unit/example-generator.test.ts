@@ -8,14 +8,14 @@ const DAYS = 2;
 const EXPECTED_FILES = [
   'locations.csv',
   'menu_items.csv',
-  'order_items_2026-01-01.csv',
-  'order_items_2026-01-02.csv',
-  'orders_2026-01-01.csv',
-  'orders_2026-01-02.csv',
-  'payments_2026-01-01.tsv',
-  'payments_2026-01-02.tsv',
-  'time_entries_2026-01-01.tsv',
-  'time_entries_2026-01-02.tsv',
+  'order_items_2025-01-01.csv',
+  'order_items_2025-01-02.csv',
+  'orders_2025-01-01.csv',
+  'orders_2025-01-02.csv',
+  'payments_2025-01-01.tsv',
+  'payments_2025-01-02.tsv',
+  'time_entries_2025-01-01.tsv',
+  'time_entries_2025-01-02.tsv',
 ];
 
 const tempDirs: string[] = [];
@@ -56,8 +56,8 @@ describe('example landing generator', () => {
   it('writes different data for a different seed', async () => {
     const [a, b] = await Promise.all([readAll(await generate(1)), readAll(await generate(2))]);
     expect([...a.keys()]).toEqual([...b.keys()]);
-    expect(a.get('orders_2026-01-01.csv')).not.toEqual(b.get('orders_2026-01-01.csv'));
-    expect(a.get('payments_2026-01-02.tsv')).not.toEqual(b.get('payments_2026-01-02.tsv'));
+    expect(a.get('orders_2025-01-01.csv')).not.toEqual(b.get('orders_2025-01-01.csv'));
+    expect(a.get('payments_2025-01-02.tsv')).not.toEqual(b.get('payments_2025-01-02.tsv'));
   });
 
   it('writes the expected files with plausible row counts', async () => {
@@ -71,7 +71,7 @@ describe('example landing generator', () => {
 
     expect(rows('locations.csv')).toBe(6);
     expect(rows('menu_items.csv')).toBeGreaterThanOrEqual(55);
-    for (const day of ['2026-01-01', '2026-01-02']) {
+    for (const day of ['2025-01-01', '2025-01-02']) {
       expect(rows(`orders_${day}.csv`)).toBeGreaterThan(500);
       expect(rows(`orders_${day}.csv`)).toBeLessThan(1500);
       expect(rows(`order_items_${day}.csv`)).toBeGreaterThan(2000);
@@ -84,7 +84,7 @@ describe('example landing generator', () => {
 
   it('writes payments and time entries as tab-separated files with the expected headers', async () => {
     const files = await readAll(await generate());
-    for (const [name, header] of [['payments_2026-01-01.tsv', HEADERS.payments], ['time_entries_2026-01-02.tsv', HEADERS.timeEntries]] as const) {
+    for (const [name, header] of [['payments_2025-01-01.tsv', HEADERS.payments], ['time_entries_2025-01-02.tsv', HEADERS.timeEntries]] as const) {
       const [first, ...rest] = (files.get(name) ?? '').trimEnd().split('\n');
       expect(first).toBe(header.join('\t'));
       expect(first).toBe(
@@ -94,7 +94,7 @@ describe('example landing generator', () => {
       );
       for (const line of rest) expect(line.split('\t')).toHaveLength(header.length);
     }
-    expect(files.get('orders_2026-01-01.csv')?.split('\n')[0]).toBe(HEADERS.orders.join(','));
+    expect(files.get('orders_2025-01-01.csv')?.split('\n')[0]).toBe(HEADERS.orders.join(','));
   });
 
   it('leaves duplicates for staging to remove: doubled lines and orders re-sent the next day', async () => {
@@ -107,15 +107,31 @@ describe('example landing generator', () => {
       }, 0);
     expect(doubled).toBeGreaterThan(0);
 
-    const resent = dataLines(files.get('orders_2026-01-02.csv') ?? '').filter((line) => line.split(',')[2] === '20260101');
+    const resent = dataLines(files.get('orders_2025-01-02.csv') ?? '').filter((line) => line.split(',')[2] === '20250101');
     expect(resent.length).toBeGreaterThan(0);
-    const firstDayIds = new Set(dataLines(files.get('orders_2026-01-01.csv') ?? '').map((line) => line.split(',')[0]));
+    const firstDayIds = new Set(dataLines(files.get('orders_2025-01-01.csv') ?? '').map((line) => line.split(',')[0]));
     for (const line of resent) expect(firstDayIds.has(line.split(',')[0])).toBe(true);
+  });
+
+  it("writes a day's files the same whatever day the run starts on", async () => {
+    // The day before a run's first day is not simulated: only that first day differs (no re-sent orders).
+    const fromFirst = path.join(await tempDir(), 'from-first');
+    const fromSecond = path.join(await tempDir(), 'from-second');
+    await Promise.all([
+      generateLanding(fromFirst, { startDate: '2025-01-01', days: 3 }),
+      generateLanding(fromSecond, { startDate: '2025-01-02', days: 2 }),
+    ]);
+    const [a, b] = await Promise.all([readAll(fromFirst), readAll(fromSecond)]);
+    for (const name of ['orders_2025-01-03.csv', 'order_items_2025-01-03.csv', 'payments_2025-01-03.tsv', 'time_entries_2025-01-03.tsv']) {
+      expect(a.get(name), name).toBeDefined();
+      expect(b.get(name), name).toBe(a.get(name));
+    }
+    expect(b.get('orders_2025-01-02.csv')).not.toBe(a.get('orders_2025-01-02.csv'));
   });
 
   it('includes voided orders and messy codes', async () => {
     const files = await readAll(await generate());
-    const orders = [1, 2].flatMap((d) => dataLines(files.get(`orders_2026-01-0${d}.csv`) ?? ''));
+    const orders = [1, 2].flatMap((d) => dataLines(files.get(`orders_2025-01-0${d}.csv`) ?? ''));
     expect(orders.some((line) => /,true,/i.test(line))).toBe(true);
     const diningOptions = new Set(orders.map((line) => line.split(',')[5]));
     expect(diningOptions.size).toBeGreaterThan(3); // 'Dine In', 'DINE IN', ' Dine In', ...
@@ -139,6 +155,6 @@ describe('example landing generator', () => {
     expect(() => resolveGenerateOptions({ days: 0 })).toThrow(/days/);
     expect(() => resolveGenerateOptions({ startDate: '2026-02-30' })).toThrow(/startDate/);
     expect(() => resolveGenerateOptions({ seed: 1.5 })).toThrow(/seed/);
-    expect(resolveGenerateOptions()).toEqual({ startDate: '2026-01-01', days: 28, seed: 42 });
+    expect(resolveGenerateOptions()).toEqual({ startDate: '2025-01-01', days: 365, seed: 42 });
   });
 });

@@ -4,6 +4,9 @@
 -- group: marts
 -- owners: analytics@bistro.example
 -- tags: domain=sales
+-- partitioned_by: daily(start=2025-01-01, end=2026-01-01, timezone=UTC)
+-- partition_column: business_date
+-- backfill_policy: single_run
 with sales as (
   select
     location_id,
@@ -14,6 +17,7 @@ with sales as (
     sum(discount_amount) as discounts,
     sum(net_amount) as net_sales
   from marts.fct_sales
+  where business_date >= {{ partition_start }} and business_date < {{ partition_end }}
   group by location_id, business_date
 ),
 checks as (
@@ -24,6 +28,7 @@ checks as (
     coalesce(sum(guest_count) filter (where not is_voided), 0) as guests,
     coalesce(sum(tax_amount) filter (where not is_voided), 0) as tax_collected
   from staging.orders
+  where business_date >= {{ partition_start }} and business_date < {{ partition_end }}
   group by location_id, business_date
 ),
 tips as (
@@ -34,6 +39,8 @@ tips as (
   from staging.payments as p
   join staging.orders as o on o.order_id = p.order_id
   where p.status = 'captured' and not o.is_voided
+    and p.business_date >= {{ partition_start }} and p.business_date < {{ partition_end }}
+    and o.business_date >= {{ partition_start }} and o.business_date < {{ partition_end }}
   group by o.location_id, o.business_date
 )
 select

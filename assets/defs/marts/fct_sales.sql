@@ -4,6 +4,9 @@
 -- group: marts
 -- owners: analytics@bistro.example
 -- tags: domain=sales
+-- partitioned_by: daily(start=2025-01-01, end=2026-01-01, timezone=UTC)
+-- partition_column: business_date
+-- backfill_policy: single_run
 select
   i.order_item_id,
   i.order_id,
@@ -32,3 +35,5 @@ from staging.order_items as i
 join staging.orders as o on o.order_id = i.order_id
 left join marts.dim_menu_items as m on m.menu_item_id = i.menu_item_id
 where not o.is_voided
+  and o.business_date >= {{ partition_start }} and o.business_date < {{ partition_end }}
+  and i.business_date >= {{ partition_start }} and i.business_date < {{ partition_end }}

@@ -4,6 +4,9 @@
 -- group: marts
 -- owners: analytics@bistro.example
 -- tags: domain=labor
+-- partitioned_by: daily(start=2025-01-01, end=2026-01-01, timezone=UTC)
+-- partition_column: business_date
+-- backfill_policy: single_run
 select
   location_id,
   business_date,
@@ -16,4 +19,5 @@ select
   coalesce(sum(paid_hours * hourly_rate) filter (where department = 'management'), 0) as management_labor_cost,
   count(*) filter (where is_missing_clock_out) as missing_clock_outs
 from staging.time_entries
+where business_date >= {{ partition_start }} and business_date < {{ partition_end }}
 group by location_id, business_date

@@ -3,7 +3,7 @@ import { landingFileAsset } from '../../lib/landing-file-asset.ts';
 /** The locations snapshot, loaded as text. */
 export const locations = landingFileAsset({
   key: 'raw/locations',
-  pattern: 'locations.csv',
+  file: 'locations.csv',
   delimiter: ',',
   description:
     'The locations snapshot (locations.csv), all text: ' +

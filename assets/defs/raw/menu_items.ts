@@ -3,7 +3,7 @@ import { landingFileAsset } from '../../lib/landing-file-asset.ts';
 /** The menu snapshot, loaded as text. */
 export const menuItems = landingFileAsset({
   key: 'raw/menu_items',
-  pattern: 'menu_items.csv',
+  file: 'menu_items.csv',
   delimiter: ',',
   description:
     'The current menu snapshot (menu_items.csv), all text: ' +

@@ -1,12 +1,12 @@
 import { landingFileAsset } from '../../lib/landing-file-asset.ts';
 
-/** Every nightly order item export, loaded as text. */
+/** The nightly order item exports, one daily partition per file, loaded as text. */
 export const orderItems = landingFileAsset({
   key: 'raw/order_items',
-  pattern: 'order_items_*.csv',
+  file: 'order_items_{date}.csv',
   delimiter: ',',
   description:
-    'Nightly POS order item exports (order_items_YYYY-MM-DD.csv), all text: ' +
-    'every item selection of every exported order.',
+    'Nightly POS order item exports (order_items_YYYY-MM-DD.csv), all text, partitioned by the file’s ' +
+    'date (_file_date): every item selection of every exported order, so items of a re-sent order come twice.',
   tags: { domain: 'sales' },
 });

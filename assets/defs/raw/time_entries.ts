@@ -1,12 +1,12 @@
 import { landingFileAsset } from '../../lib/landing-file-asset.ts';
 
-/** Every nightly time clock export (tab-separated), loaded as text. */
+/** The nightly time clock exports (tab-separated), one daily partition per file, loaded as text. */
 export const timeEntries = landingFileAsset({
   key: 'raw/time_entries',
-  pattern: 'time_entries_*.tsv',
+  file: 'time_entries_{date}.tsv',
   delimiter: '\t',
   description:
-    'Nightly time clock exports (time_entries_YYYY-MM-DD.tsv, tab-separated), all text: ' +
-    'clock-in and clock-out per shift with employee, job and hourly rate.',
+    'Nightly time clock exports (time_entries_YYYY-MM-DD.tsv, tab-separated), all text, partitioned by ' +
+    'the file’s date (_file_date): clock-in and clock-out per shift with employee, job and hourly rate.',
   tags: { domain: 'labor' },
 });

@@ -3,6 +3,11 @@
 -- group: staging
 -- owners: data-eng@bistro.example
 -- tags: domain=labor, source=pos, pii
+-- partitioned_by: daily(start=2025-01-01, end=2026-01-01, timezone=UTC)
+-- partition_column: business_date
+-- backfill_policy: single_run
+--
+-- A shift is exported in the file of the day it started, which is its business date.
 with typed as (
   select
     upper(trim(time_entry_id)) as time_entry_id,
@@ -16,6 +21,7 @@ with typed as (
     coalesce(try_cast(trim(break_minutes) as integer), 0) as break_minutes,
     _source_file
   from raw.time_entries
+  where _file_date >= {{ partition_start }} and _file_date < {{ partition_end }}
 )
 select
   time_entry_id,
@@ -37,4 +43,5 @@ select
   clock_out is null as is_missing_clock_out,
   _source_file
 from typed
+where clock_in >= {{ partition_start }} and clock_in < {{ partition_end }}
 qualify row_number() over (partition by time_entry_id order by _source_file desc) = 1
