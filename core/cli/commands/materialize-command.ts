@@ -93,7 +93,7 @@ function describePlan(steps: readonly PlanStep[]): string {
   const assets = new Set(steps.map((s) => s.key)).size;
   const partitions = steps.reduce((n, s) => n + (s.partitions?.length ?? 0), 0);
   const base = `${assets} asset${assets === 1 ? '' : 's'}`;
-  return partitions === 0 ? base : `${base}, ${partitions} partitions in ${steps.length} steps`;
+  return partitions === 0 ? base : `${base}, ${formatCount(partitions)} partitions in ${formatCount(steps.length)} step${steps.length === 1 ? "" : "s"}`;
 }
 
 function summarize(ids: readonly string[]): string {
