@@ -33,11 +33,6 @@ export class IdentityMapping implements PartitionMapping {
     return upstream.has(key, now) ? Object.freeze([key]) : Object.freeze([]);
   }
 
-  /** JSON shows the stable text form, not internal fields. */
-  toJSON(): string {
-    return this.toString();
-  }
-
   toString(): string {
     return 'identity';
   }
@@ -92,11 +87,6 @@ export class TimeWindowMapping implements PartitionMapping {
   }
 
   /** `window(-6, 0)`. */
-  /** JSON shows the stable text form, not internal fields. */
-  toJSON(): string {
-    return this.toString();
-  }
-
   toString(): string {
     return `window(${this.startOffset}, ${this.endOffset})`;
   }
@@ -117,11 +107,6 @@ export class AllPartitionsMapping implements PartitionMapping {
     now: Date,
   ): readonly (string | null)[] {
     return upstream ? upstream.keys(now) : UNPARTITIONED;
-  }
-
-  /** JSON shows the stable text form, not internal fields. */
-  toJSON(): string {
-    return this.toString();
   }
 
   toString(): string {
@@ -170,11 +155,6 @@ export class StaticMapping implements PartitionMapping {
   }
 
   /** `static(a -> x, y; b -> z)`, downstream keys sorted. */
-  /** JSON shows the stable text form, not internal fields. */
-  toJSON(): string {
-    return this.toString();
-  }
-
   toString(): string {
     const entries = Object.entries(this.map).map(([key, upstreamKeys]) => `${key} -> ${upstreamKeys.join(', ')}`);
     return `static(${entries.join('; ')})`;

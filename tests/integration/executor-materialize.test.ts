@@ -3,18 +3,16 @@
  * a real DuckDB file and a real SQLite file in a temp dir, and everything it records (tables,
  * materializations with code / data / input versions, the event log, lineage) is checked.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset, buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
 import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
-import { loadProjectConfig, type ProjectConfig } from '../../core/project/project-config.ts';
+import type { ProjectConfig } from '../../core/project/project-config.ts';
 import { buildProject, type Project } from '../../core/project/project-loader.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { SqliteStorage } from '../../storage/index.ts';
+import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 import type { EventRecord, MaterializationRecord } from '../../storage/index.ts';
 
 let dir: string;
@@ -22,19 +20,14 @@ let config: ProjectConfig;
 let storage: SqliteStorage;
 let warehouse: DuckDBWarehouse;
 
+let workspace: TempWorkspace;
+
 beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-executor-'));
-  fs.writeFileSync(path.join(dir, 'strata.json'), JSON.stringify({ name: 'executor-test', concurrency: 2 }));
-  config = loadProjectConfig(dir);
-  storage = await SqliteStorage.open(config.storageFile);
-  warehouse = await DuckDBWarehouse.open(config.warehouseFile);
+  workspace = await openTempWorkspace('strata-executor-', { name: 'executor-test', concurrency: 2 });
+  ({ dir, config, storage, warehouse } = workspace);
 });
 
-afterEach(async () => {
-  warehouse.close();
-  await storage.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => workspace.close());
 
 /** A SQL table asset built in code (the loader would infer `deps` from the SQL). */
 function sqlAsset(key: string, sql: string, deps: readonly string[], materialization: 'table' | 'view' = 'table'): AssetDefinition {

@@ -3,36 +3,31 @@
  * and SQLite files in a temp dir, for projects built in code and loaded from a folder.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset, buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
 import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
-import { loadProjectConfig, type ProjectConfig } from '../../core/project/project-config.ts';
+import type { ProjectConfig } from '../../core/project/project-config.ts';
 import { buildProject, loadProject, type Project } from '../../core/project/project-loader.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { SqliteStorage } from '../../storage/index.ts';
+import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 let dir: string;
 let config: ProjectConfig;
 let storage: SqliteStorage;
 let warehouse: DuckDBWarehouse;
 
+let workspace: TempWorkspace;
+
 beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-executor-scheduling-'));
-  fs.writeFileSync(path.join(dir, 'strata.json'), JSON.stringify({ name: 'scheduling-test', concurrency: 2 }));
-  config = loadProjectConfig(dir);
-  storage = await SqliteStorage.open(config.storageFile);
-  warehouse = await DuckDBWarehouse.open(config.warehouseFile);
+  workspace = await openTempWorkspace('strata-executor-scheduling-', { name: 'scheduling-test', concurrency: 2 });
+  ({ dir, config, storage, warehouse } = workspace);
 });
 
-afterEach(async () => {
-  warehouse.close();
-  await storage.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => workspace.close());
 
 function sqlAsset(key: string, sql: string, deps: readonly string[]): AssetDefinition {
   return makeDefinition(buildSpec(key, { deps: [...deps], tags: {}, owners: [] }, 'sql'), { type: 'sql', sql, materialization: 'table' });
