@@ -1,12 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { keyToTable } from '../definitions/asset-key.ts';
 import type { AssetDefinition } from '../definitions/asset-spec.ts';
-import { mappingOf, partitionId, upstreamPartitions, type Plan, type PlanStep } from '../planning/plan.ts';
+import { partitionId, type Plan, type PlanStep } from '../planning/plan.ts';
 import { definitionOf, type Project } from '../project/project-loader.ts';
 import type { DuckDBWarehouse, StepSession } from '../../resources/duckdb-warehouse.ts';
 import type { EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../storage/storage.ts';
-import type { LandingZone, MaterializeResult } from './asset-context.ts';
+import type { LandingZone } from './asset-context.ts';
 import { RunEvents } from './run-events.ts';
+import { materializationRecords } from './materialization-records.ts';
 import { computeStep, stepPartitions } from './step-compute.ts';
 
 /** Everything one run needs. */
@@ -231,7 +232,16 @@ class RunExecution {
       const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
       if (this.#o.signal?.aborted) throw new CanceledError();
       await session.commit();
-      const materializations = this.#materializations(definition, step, result, session);
+      const materializations = materializationRecords({
+        project: this.#o.project,
+        definition,
+        step,
+        result,
+        session,
+        runId: this.#runId,
+        now: this.#now,
+        dataVersions: this.#dataVersions,
+      });
       const rowCount = sumRows(materializations) ?? result.rowCount ?? session.rowsWritten ?? null;
       const durationMs = performance.now() - started;
       await this.#commit(
@@ -282,42 +292,6 @@ class RunExecution {
       this.#partitionCounts.set(key, count);
     }
     return count;
-  }
-
-  /** One materialization per partition written (one for an unpartitioned asset). */
-  #materializations(definition: AssetDefinition, step: PlanStep, result: MaterializeResult, session: StepSession): MaterializationRecord[] {
-    const { spec } = definition;
-    const codeVersion = this.#o.project.codeVersions.get(spec.key) ?? 'unknown';
-    const graph = this.#o.project.graph;
-    const timestamp = Date.now();
-    return (step.partitions ?? [null]).map((partition) => {
-      const inputs: Record<string, string> = {};
-      for (const parent of graph.parents(spec.key)) {
-        const parentSpec = graph.spec(parent);
-        for (const upstream of upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, this.#now)) {
-          const id = partitionId(parent, upstream);
-          const version = this.#dataVersions.get(id);
-          if (version !== undefined) inputs[id] = version;
-        }
-      }
-      // Without inputs or a user-given version, every write is new data: the run id makes it unique.
-      const basis = `${codeVersion}\n${partition ?? ''}\n${JSON.stringify(inputs)}\n${Object.keys(inputs).length === 0 ? this.#runId : ''}`;
-      const dataVersion = result.dataVersion ?? createHash('sha256').update(basis).digest('hex').slice(0, 16);
-      this.#dataVersions.set(partitionId(spec.key, partition), dataVersion);
-      const rows = partition === null ? undefined : session.partitionRows?.get(partition);
-      const single = step.partitions === null || step.partitions.length === 1;
-      return {
-        assetKey: spec.key,
-        partition,
-        runId: this.#runId,
-        timestamp,
-        codeVersion,
-        dataVersion,
-        inputDataVersions: inputs,
-        rowCount: rows ?? (single ? (result.rowCount ?? session.rowsWritten ?? null) : null),
-        metadata: result.metadata ?? {},
-      };
-    });
   }
 
   async #loadInputVersions(keys: readonly string[]): Promise<void> {

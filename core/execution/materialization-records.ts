@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { AssetDefinition } from '../definitions/asset-spec.ts';
+import { mappingOf, partitionId, upstreamPartitions, type PlanStep } from '../planning/plan.ts';
+import type { Project } from '../project/project-loader.ts';
+import type { StepSession } from '../../resources/duckdb-warehouse.ts';
+import type { MaterializationRecord } from '../../storage/storage.ts';
+import type { MaterializeResult } from './asset-context.ts';
+
+/** What a finished step knows when it records its materializations. */
+export interface MaterializationInputs {
+  readonly project: Project;
+  readonly definition: AssetDefinition;
+  readonly step: PlanStep;
+  readonly result: MaterializeResult;
+  readonly session: StepSession;
+  readonly runId: string;
+  readonly now: Date;
+  /** Data version of every asset partition known to the run, by `key@partition`; updated with the new ones. */
+  readonly dataVersions: Map<string, string>;
+}
+
+/**
+ * One materialization per partition a step wrote (one for an unpartitioned asset), each with
+ * the data versions of exactly the upstream partitions its mappings read. The data version is
+ * the asset's own, else a hash of its code version, partition and inputs.
+ */
+export function materializationRecords(inputs: MaterializationInputs): MaterializationRecord[] {
+  const { project, definition, step, result, session, runId, now, dataVersions } = inputs;
+  const { spec } = definition;
+  const codeVersion = project.codeVersions.get(spec.key) ?? 'unknown';
+  const timestamp = Date.now();
+  const single = step.partitions === null || step.partitions.length === 1;
+  return (step.partitions ?? [null]).map((partition) => {
+    const read: Record<string, string> = {};
+    for (const parent of project.graph.parents(spec.key)) {
+      const parentSpec = project.graph.spec(parent);
+      for (const upstream of upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, now)) {
+        const id = partitionId(parent, upstream);
+        const version = dataVersions.get(id);
+        if (version !== undefined) read[id] = version;
+      }
+    }
+    // Without inputs or a user-given version, every write is new data: the run id makes it unique.
+    const basis = `${codeVersion}\n${partition ?? ''}\n${JSON.stringify(read)}\n${Object.keys(read).length === 0 ? runId : ''}`;
+    const dataVersion = result.dataVersion ?? createHash('sha256').update(basis).digest('hex').slice(0, 16);
+    dataVersions.set(partitionId(spec.key, partition), dataVersion);
+    const rows = partition === null ? undefined : session.partitionRows?.get(partition);
+    return {
+      assetKey: spec.key,
+      partition,
+      runId,
+      timestamp,
+      codeVersion,
+      dataVersion,
+      inputDataVersions: read,
+      rowCount: rows ?? (single ? (result.rowCount ?? session.rowsWritten ?? null) : null),
+      metadata: result.metadata ?? {},
+    };
+  });
+}
