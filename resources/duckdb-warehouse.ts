@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
-import { quoteLiteral } from '../core/execution/sql-template.ts';
+import { assignBuckets, countRowsSql, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { StrataError } from '../core/errors.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
 
@@ -21,6 +21,11 @@ export class DuckDBWarehouse {
   readonly path: string;
   readonly #instance: DuckDBInstance;
   readonly #idle: DuckDBConnection[] = [];
+  /**
+   * Partitioned tables whose columns a step of this process has checked, with their types.
+   * Steps commit their table creation before the next step of the same asset starts.
+   */
+  readonly checkedTables = new Map<string, ReadonlyMap<string, string>>();
 
   private constructor(path: string, instance: DuckDBInstance) {
     this.path = path;
@@ -104,6 +109,8 @@ export class StepSession implements WarehouseSession {
   rowsWritten: number | undefined;
 
   readonly #scope: PartitionScope | undefined;
+  /** The table's columns as checked by this step; shared with later steps once it commits. */
+  #checked: ReadonlyMap<string, string> | undefined;
   /** Rows written per partition by {@link replacePartitions}, if it ran. */
   partitionRows: ReadonlyMap<string, number> | undefined;
 
@@ -147,12 +154,11 @@ export class StepSession implements WarehouseSession {
     if (!scope) throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
     const table = qualifiedTableName(this.#key);
     const column = quoteIdentifier(scope.column);
-    await this.#prepareTable(select, params, scope);
-    await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column)}`);
+    const columnType = await this.#prepareTable(select, params, scope);
+    await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
     const connection = await this.#open();
     const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
-    const counts = new Map(scope.partitions.map((p) => [p.key, 0]));
-    for (const row of await this.all<{ k: string; n: number }>(countPartitionsSql(scope, table, column))) counts.set(row.k, Number(row.n));
+    const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
     const inside = [...counts.values()].reduce((a, b) => a + b, 0);
     if (inside !== inserted) {
       throw new StrataError(
@@ -166,33 +172,49 @@ export class StepSession implements WarehouseSession {
     return inserted;
   }
 
-  /** Creates the table on first write; when the query's columns changed, rebuilds it if the step covers every partition, else fails clearly. */
-  async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<void> {
+  /**
+   * Creates the table on first write; when the query's columns changed, rebuilds it if the step
+   * covers every partition, else fails clearly. Returns the partition column's DuckDB type. A
+   * table checked once is not checked again by this warehouse (the rest of the run's steps of
+   * one asset run the same query).
+   */
+  async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<string | undefined> {
+    const known = this.#warehouse.checkedTables.get(this.#key);
+    if (known) return known.get(scope.column);
     const table = qualifiedTableName(this.#key);
-    const { schema, table: name } = keyToTable(this.#key);
-    const existing = await this.all<{ c: string }>(
-      'SELECT column_name AS c FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2 ORDER BY column_index',
-      [schema, name],
-    );
-    if (existing.length === 0) {
+    let existing = await this.#columns();
+    if (existing.size === 0) {
       await this.run(`CREATE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
-      return;
+      existing = await this.#columns();
+    } else {
+      const incoming = (await this.all<{ column_name: string }>(`DESCRIBE SELECT * FROM (${select})`, params)).map((r) => r.column_name);
+      const added = incoming.filter((c) => !existing.has(c));
+      const removed = [...existing.keys()].filter((c) => !incoming.includes(c));
+      if (added.length > 0 || removed.length > 0) {
+        if (!scope.complete) {
+          const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+          throw new StrataError(
+            'partition_columns_changed',
+            `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
+            { assetKey: this.#key },
+          );
+        }
+        await this.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
+        existing = await this.#columns();
+      }
     }
-    const incoming = (await this.all<{ column_name: string }>(`DESCRIBE SELECT * FROM (${select})`, params)).map((r) => r.column_name);
-    const had = existing.map((r) => r.c);
-    const added = incoming.filter((c) => !had.includes(c));
-    const removed = had.filter((c) => !incoming.includes(c));
-    if (added.length === 0 && removed.length === 0) return;
-    if (scope.complete) {
-      await this.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
-      return;
-    }
-    const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
-    throw new StrataError(
-      'partition_columns_changed',
-      `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
-      { assetKey: this.#key },
+    this.#checked = existing;
+    return existing.get(scope.column);
+  }
+
+  /** The asset table's columns and their DuckDB types, as this transaction sees them. */
+  async #columns(): Promise<Map<string, string>> {
+    const { schema, table } = keyToTable(this.#key);
+    const rows = await this.all<{ c: string; t: string }>(
+      'SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2 ORDER BY column_index',
+      [schema, table],
     );
+    return new Map(rows.map((r) => [r.c, r.t]));
   }
 
   /** Replaces this asset's view with `select`. */
@@ -218,6 +240,7 @@ export class StepSession implements WarehouseSession {
   /** Commits the transaction, if one was opened. */
   async commit(): Promise<void> {
     await this.#end('COMMIT');
+    if (this.#checked) this.#warehouse.checkedTables.set(this.#key, this.#checked);
   }
 
   /** Rolls the transaction back, if one was opened; never throws. */
@@ -261,38 +284,6 @@ export class StepSession implements WarehouseSession {
       this.#warehouse.release(connection);
     }
   }
-}
-
-/**
- * The partitions one step writes: the DuckDB column that holds the partition and, per
- * partition, its key and (time windows) local wall-clock bounds `YYYY-MM-DD HH:mm:ss`.
- */
-export interface PartitionScope {
-  readonly column: string;
-  /** True when the step writes every partition of the asset (a changed set of columns may then rebuild the table). */
-  readonly complete: boolean;
-  readonly partitions: readonly { readonly key: string; readonly start?: string; readonly end?: string }[];
-}
-
-/** The WHERE condition selecting a scope's rows: one time range (steps hold consecutive windows) or the static keys. */
-function scopeFilter(scope: PartitionScope, column: string): string {
-  const first = scope.partitions[0];
-  const last = scope.partitions.at(-1);
-  if (first?.start !== undefined && last?.end !== undefined) return `${column} >= TIMESTAMP '${first.start}' AND ${column} < TIMESTAMP '${last.end}'`;
-  return `${column}::VARCHAR IN (${scope.partitions.map((p) => quoteLiteral(p.key)).join(', ')})`;
-}
-
-/**
- * Rows per partition of a scope in one query: an ASOF join puts each row of the step's range in
- * the window that starts at or before it; static keys group by value.
- */
-function countPartitionsSql(scope: PartitionScope, table: string, column: string): string {
-  if (scope.partitions[0]?.start === undefined) {
-    return `SELECT ${column}::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${scopeFilter(scope, column)} GROUP BY 1`;
-  }
-  const windows = scope.partitions.map((p) => `(${quoteLiteral(p.key)}, TIMESTAMP '${p.start}')`).join(', ');
-  return `SELECT w.k, count(*) AS n FROM (SELECT ${column}::TIMESTAMP AS v FROM ${table} WHERE ${scopeFilter(scope, column)}) AS t
-    ASOF JOIN (VALUES ${windows}) AS w(k, s) ON t.v >= w.s GROUP BY w.k`;
 }
 
 /** Runs a query and returns plain row objects (safe BIGINTs become numbers). */

@@ -38,14 +38,16 @@ export function templateProblems(sql: string, partitioned: 'time' | 'static' | '
   });
 }
 
-/** Replaces every variable with a typed literal: a quoted string for the key, `TIMESTAMP '…'` for bounds. */
+/** Replaces every variable with a typed literal: a quoted string for the key, `DATE '…'` or `TIMESTAMP '…'` for bounds. */
 export function renderSqlTemplate(sql: string, values: TemplateValues): string {
   return sql.replace(VARIABLE, (whole, name: string) => {
     if (name === 'partition_key') return quoteLiteral(values.partition_key);
     if (name === 'partition_start' || name === 'partition_end') {
       const value = values[name];
       if (value === undefined || !LOCAL_TIMESTAMP.test(value)) throw new Error(`no value for ${whole}`);
-      return `TIMESTAMP '${value}'`;
+      // A midnight bound is a DATE literal: DuckDB then compares a DATE column without casting
+      // it, and skips the row groups outside the window. TIMESTAMP columns compare equally.
+      return value.endsWith(' 00:00:00') ? `DATE '${value.slice(0, 10)}'` : `TIMESTAMP '${value}'`;
     }
     throw new Error(`unknown template variable ${whole}`);
   });

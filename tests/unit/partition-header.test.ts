@@ -231,10 +231,13 @@ describe('partition template variables', () => {
     ]);
   });
 
-  it('binds typed literals: a quoted key and local timestamps', () => {
+  it('binds typed literals: a quoted key, dates for midnight bounds, local timestamps otherwise', () => {
     const sql = "select * from t where k = {{ partition_key }} and ts >= {{partition_start}} and ts < {{ partition_end }}";
     expect(renderSqlTemplate(sql, { partition_key: "it's", partition_start: '2025-01-01 00:00:00', partition_end: '2025-01-02 00:00:00' })).toBe(
-      "select * from t where k = 'it''s' and ts >= TIMESTAMP '2025-01-01 00:00:00' and ts < TIMESTAMP '2025-01-02 00:00:00'",
+      "select * from t where k = 'it''s' and ts >= DATE '2025-01-01' and ts < DATE '2025-01-02'",
+    );
+    expect(renderSqlTemplate(sql, { partition_key: '2025-01-01-13:00', partition_start: '2025-01-01 13:00:00', partition_end: '2025-01-01 14:00:00' })).toBe(
+      "select * from t where k = '2025-01-01-13:00' and ts >= TIMESTAMP '2025-01-01 13:00:00' and ts < TIMESTAMP '2025-01-01 14:00:00'",
     );
     expect(() => renderSqlTemplate('select {{ partition_start }}', { partition_key: 'eu' })).toThrow('no value for {{ partition_start }}');
     expect(() => renderSqlTemplate('select {{ partition_start }}', { partition_key: 'x', partition_start: "1'; drop table t; --" })).toThrow('no value');

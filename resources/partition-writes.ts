@@ -1,0 +1,78 @@
+import { quoteLiteral } from '../core/execution/sql-template.ts';
+
+/**
+ * SQL for partition writes: the condition that selects a step's rows, and how rows are counted
+ * per partition. Bounds are local wall-clock `YYYY-MM-DD HH:mm:ss` strings from validated keys.
+ */
+
+/**
+ * The partitions one step writes: the DuckDB column that holds the partition and, per
+ * partition, its key and (time windows) local wall-clock bounds `YYYY-MM-DD HH:mm:ss`.
+ */
+export interface PartitionScope {
+  readonly column: string;
+  /** True when the step writes every partition of the asset (a changed set of columns may then rebuild the table). */
+  readonly complete: boolean;
+  readonly partitions: readonly { readonly key: string; readonly start?: string; readonly end?: string }[];
+}
+
+const MIDNIGHT = ' 00:00:00';
+
+/**
+ * A typed literal for a bound: `DATE 'YYYY-MM-DD'` when it is midnight and the column holds
+ * dates (so DuckDB compares dates and skips row groups outside the window), else `TIMESTAMP`.
+ */
+export function boundLiteral(bound: string, columnType: string | undefined): string {
+  return columnType === 'DATE' && bound.endsWith(MIDNIGHT) ? `DATE '${bound.slice(0, 10)}'` : `TIMESTAMP '${bound}'`;
+}
+
+/** The WHERE condition selecting a scope's rows: one time range (steps hold consecutive windows) or the static keys. */
+export function scopeFilter(scope: PartitionScope, column: string, columnType: string | undefined): string {
+  const first = scope.partitions[0];
+  const last = scope.partitions.at(-1);
+  if (first?.start !== undefined && last?.end !== undefined) {
+    return `${column} >= ${boundLiteral(first.start, columnType)} AND ${column} < ${boundLiteral(last.end, columnType)}`;
+  }
+  return `${column}::VARCHAR IN (${scope.partitions.map((p) => quoteLiteral(p.key)).join(', ')})`;
+}
+
+/**
+ * The query counting a scope's rows, returning `(k, n)` rows: static keys group by value; one
+ * window counts its filter; a range groups by day (or hour, for windows not aligned on
+ * midnight) and {@link assignBuckets} places the buckets in their windows.
+ */
+export function countRowsSql(scope: PartitionScope, table: string, column: string, columnType: string | undefined): string {
+  const filter = scopeFilter(scope, column, columnType);
+  if (scope.partitions[0]?.start === undefined) return `SELECT ${column}::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${filter} GROUP BY 1`;
+  if (scope.partitions.length === 1) return `SELECT ${quoteLiteral(scope.partitions[0]?.key ?? '')} AS k, count(*) AS n FROM ${table} WHERE ${filter}`;
+  const unit = scope.partitions.every((p) => p.start?.endsWith(MIDNIGHT) && p.end?.endsWith(MIDNIGHT)) ? 'day' : 'hour';
+  return `SELECT date_trunc('${unit}', ${column})::TIMESTAMP::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${filter} GROUP BY 1`;
+}
+
+/** Adds each `(bucket, count)` to the window whose start is the last one at or before the bucket. */
+export function assignBuckets(scope: PartitionScope, rows: readonly { k: string; n: number }[]): Map<string, number> {
+  const counts = new Map(scope.partitions.map((p) => [p.key, 0]));
+  const timed = scope.partitions[0]?.start !== undefined && scope.partitions.length > 1;
+  for (const row of rows) {
+    const key = timed ? windowOf(scope, row.k) : row.k;
+    if (key !== undefined && counts.has(key)) counts.set(key, (counts.get(key) ?? 0) + Number(row.n));
+  }
+  return counts;
+}
+
+function windowOf(scope: PartitionScope, bucket: string): string | undefined {
+  let low = 0;
+  let high = scope.partitions.length - 1;
+  let found: string | undefined;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const partition = scope.partitions[middle] as { key: string; start?: string };
+    if ((partition.start ?? '') <= bucket) {
+      found = partition.key;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
+}
