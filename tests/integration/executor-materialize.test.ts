@@ -4,7 +4,7 @@
  * materializations with code / data / input versions, the event log, lineage) is checked.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset, buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
+import { asset } from '../../core/definitions/asset-spec.ts';
 import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
 import type { ProjectConfig } from '../../core/project/project-config.ts';
@@ -12,7 +12,7 @@ import { buildProject, type Project } from '../../core/project/project-loader.ts
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { SqliteStorage } from '../../storage/index.ts';
-import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 import type { EventRecord, MaterializationRecord } from '../../storage/index.ts';
 
 let dir: string;
@@ -28,11 +28,6 @@ beforeEach(async () => {
 });
 
 afterEach(() => workspace.close());
-
-/** A SQL table asset built in code (the loader would infer `deps` from the SQL). */
-function sqlAsset(key: string, sql: string, deps: readonly string[], materialization: 'table' | 'view' = 'table'): AssetDefinition {
-  return makeDefinition(buildSpec(key, { deps: [...deps], tags: {}, owners: [] }, 'sql'), { type: 'sql', sql, materialization });
-}
 
 /** Runs `selection` (a list of keys) of `project`, recording every event seen live. */
 async function run(project: Project, keys: readonly string[], extra: Partial<ExecuteRunOptions> = {}): Promise<{ result: RunResult; live: EventRecord[] }> {

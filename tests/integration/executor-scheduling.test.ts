@@ -5,15 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset, buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
+import { asset, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
+import type { ExecuteRunOptions, RunResult } from '../../core/execution/executor.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
 import type { ProjectConfig } from '../../core/project/project-config.ts';
 import { buildProject, loadProject, type Project } from '../../core/project/project-loader.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
-import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { SqliteStorage } from '../../storage/index.ts';
-import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 
 let dir: string;
 let config: ProjectConfig;
@@ -29,20 +28,8 @@ beforeEach(async () => {
 
 afterEach(() => workspace.close());
 
-function sqlAsset(key: string, sql: string, deps: readonly string[]): AssetDefinition {
-  return makeDefinition(buildSpec(key, { deps: [...deps], tags: {}, owners: [] }, 'sql'), { type: 'sql', sql, materialization: 'table' });
-}
-
-async function run(project: Project, keys: readonly string[] = project.graph.keys, extra: Partial<ExecuteRunOptions> = {}): Promise<RunResult> {
-  return executeRun({
-    project,
-    plan: buildPlan(project.graph, keys),
-    storage,
-    warehouse,
-    landing: new FileLandingZone(config.landingDir),
-    selection: '*',
-    ...extra,
-  });
+function run(project: Project, keys?: readonly string[], extra?: Partial<ExecuteRunOptions>): Promise<RunResult> {
+  return workspace.run(project, keys, extra);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

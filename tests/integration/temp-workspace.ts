@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
+import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
+import { buildPlan } from '../../core/planning/plan.ts';
 import { loadProjectConfig, type ProjectConfig } from '../../core/project/project-config.ts';
+import type { Project } from '../../core/project/project-loader.ts';
+import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { SqliteStorage } from '../../storage/index.ts';
 
@@ -11,8 +16,15 @@ export interface TempWorkspace {
   readonly config: ProjectConfig;
   readonly storage: SqliteStorage;
   readonly warehouse: DuckDBWarehouse;
+  /** Runs `keys` of `project` (all by default) against this workspace's files. */
+  run(project: Project, keys?: readonly string[], extra?: Partial<ExecuteRunOptions>): Promise<RunResult>;
   /** Closes both files and removes the folder. */
   close(): Promise<void>;
+}
+
+/** A SQL table asset built in code (the loader would infer `deps` from the SQL). */
+export function sqlAsset(key: string, sql: string, deps: readonly string[], materialization: 'table' | 'view' = 'table'): AssetDefinition {
+  return makeDefinition(buildSpec(key, { deps: [...deps], tags: {}, owners: [] }, 'sql'), { type: 'sql', sql, materialization });
 }
 
 /**
@@ -34,6 +46,16 @@ export async function openTempWorkspace(prefix: string, settings: Record<string,
     config,
     storage,
     warehouse,
+    run: (project, keys = project.graph.keys, extra = {}) =>
+      executeRun({
+        project,
+        plan: buildPlan(project.graph, keys),
+        storage,
+        warehouse,
+        landing: new FileLandingZone(config.landingDir),
+        selection: keys.join(','),
+        ...extra,
+      }),
     async close() {
       warehouse.close();
       await storage.close();
