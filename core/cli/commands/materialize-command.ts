@@ -61,6 +61,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       }
       const [storage, warehouse] = await Promise.all([workspace.storage(), workspace.warehouse()]);
       const started = performance.now();
+      const width = Math.min(60, Math.max(...plan.steps.map((s) => s.id.length)));
       if (!values.json) out.line(out.paint('bold', `Materializing ${describePlan(plan.steps)} (${values.select}${values.partition ? ` @ ${values.partition}` : ''})`));
       const result: RunResult = await cancelOnSignals(err, (signal) =>
         executeRun({
@@ -74,7 +75,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           signal,
           now,
           ...(values.partition ? { tags: { partition: values.partition } } : {}),
-          ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event) }),
+          ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event, width) }),
         }),
       );
       if (values.json) out.json(result);
@@ -86,14 +87,13 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
   },
 };
 
-const WIDTH = 40;
 
 /** `18 assets` or `18 assets, 730 partitions in 40 steps`. */
 function describePlan(steps: readonly PlanStep[]): string {
   const assets = new Set(steps.map((s) => s.key)).size;
   const partitions = steps.reduce((n, s) => n + (s.partitions?.length ?? 0), 0);
   const base = `${assets} asset${assets === 1 ? '' : 's'}`;
-  return partitions === 0 ? base : `${base}, ${formatCount(partitions)} partitions in ${formatCount(steps.length)} step${steps.length === 1 ? "" : "s"}`;
+  return partitions === 0 ? base : `${base}, ${plural(partitions, 'partition')} in ${plural(steps.length, 'step')}`;
 }
 
 function summarize(ids: readonly string[]): string {
@@ -115,8 +115,8 @@ function isFirstOfStep(event: EventRecord): boolean {
   return range?.from === undefined || event.partition === range.from;
 }
 
-function printProgress(out: Output, event: EventRecord): void {
-  const key = stepLabel(event).padEnd(WIDTH);
+function printProgress(out: Output, event: EventRecord, width: number): void {
+  const key = stepLabel(event).padEnd(width);
   if (event.type === 'step_success') {
     const ms = Number(event.data?.durationMs ?? 0);
     const rows = typeof event.data?.rowCount === 'number' ? plural(event.data.rowCount, 'row') : '';
