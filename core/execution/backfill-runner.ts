@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lastAttemptFailed } from '../planning/last-attempt.ts';
 import { buildPlan, partitionId, type Plan } from '../planning/plan.ts';
 import { StrataError } from '../errors.ts';
 import type { Project } from '../project/project-loader.ts';
@@ -162,7 +163,6 @@ async function modeFilter(env: BackfillEnvironment, keys: readonly string[], mod
   return (key, partition) => {
     const id = partitionId(key, partition);
     const m = latest.get(id);
-    const failure = failures.get(id);
-    return m !== undefined && m.codeVersion === env.project.codeVersions.get(key) && !(failure && failure.timestamp > m.timestamp);
+    return m !== undefined && m.codeVersion === env.project.codeVersions.get(key) && !lastAttemptFailed(m, failures.get(id));
   };
 }

@@ -1,7 +1,8 @@
-import { NotFoundError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import type { BackfillRecord, Storage } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
+import { pickByPrefix } from '../pick-by-prefix.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
 import { Workspace } from '../workspace.ts';
 
@@ -51,12 +52,7 @@ cancel   mark a backfill canceled; a process running it stops within seconds`,
 
 /** The backfill an id or unique prefix names; clear errors for none or several. */
 export async function findBackfill(storage: Storage, id: string): Promise<BackfillRecord> {
-  const matches = await storage.findBackfillsByPrefix(id);
-  const exact = matches.find((m) => m.id === id);
-  if (exact) return exact;
-  if (matches.length === 0) throw new NotFoundError(`no backfill with id "${id}" (see assets backfills list)`);
-  if (matches.length > 1) throw new UsageError(`backfill id "${id}" is ambiguous: ${matches.map((m) => m.id.slice(0, 12)).join(', ')}`, 'ID');
-  return matches[0] as BackfillRecord;
+  return pickByPrefix(await storage.findBackfillsByPrefix(id), id, 'backfill', 'ID');
 }
 
 function printList(out: Output, backfills: readonly BackfillRecord[]): void {

@@ -1,7 +1,8 @@
-import { NotFoundError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import type { RunRecord, RunStatus, Storage } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
+import { pickByPrefix } from '../pick-by-prefix.ts';
 import { formatDuration, formatTime, statusColour, type Output } from '../output.ts';
 import { Workspace } from '../workspace.ts';
 
@@ -61,12 +62,7 @@ function printRuns(out: Output, runs: readonly RunRecord[]): void {
 }
 
 async function showRun(out: Output, storage: Storage, id: string, json: boolean): Promise<number> {
-  const matches = await storage.findRunsByPrefix(id);
-  if (matches.length === 0) throw new NotFoundError(`no run with id "${id}" (see assets runs list)`);
-  if (matches.length > 1 && !matches.some((m) => m.id === id)) {
-    throw new UsageError(`run id "${id}" is ambiguous: ${matches.map((m) => m.id.slice(0, 12)).join(', ')}`, 'RUN_ID');
-  }
-  const run = matches.find((m) => m.id === id) ?? (matches[0] as RunRecord);
+  const run = pickByPrefix(await storage.findRunsByPrefix(id), id, 'run', 'RUN_ID');
   const events = await storage.listEvents(run.id);
   if (json) {
     out.json({ run, events });

@@ -1,7 +1,8 @@
 import { formatRanges, toRanges } from '../../partitions/index.ts';
+import { lastAttemptFailed } from '../../planning/last-attempt.ts';
 import { partitionId } from '../../planning/plan.ts';
 import { selectAssets } from '../../selection/index.ts';
-import type { MaterializationRecord, StepFailureRecord } from '../../../storage/storage.ts';
+import type { MaterializationRecord } from '../../../storage/storage.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
@@ -59,12 +60,12 @@ Options:
         const base = { key, lastMaterializedAt: newest?.timestamp ?? null, runId: newest?.runId ?? null, codeVersion: codeVersions.get(key) ?? null };
         if (!spec.partitions) {
           const m = mine.find((x) => x.partition === null);
-          const state = lastFailed(m, failureOf.get(key)) ? 'failed' : !m ? 'missing' : m.codeVersion !== codeVersions.get(key) ? 'code changed' : 'materialized';
+          const state = lastAttemptFailed(m, failureOf.get(key)) ? 'failed' : !m ? 'missing' : m.codeVersion !== codeVersions.get(key) ? 'code changed' : 'materialized';
           return { ...base, state, rowCount: m?.rowCount ?? null, partitions: null };
         }
         const all = spec.partitions.keys(now);
         const done = new Map(mine.map((m) => [m.partition, m]));
-        const failed = all.filter((p) => lastFailed(done.get(p), failureOf.get(partitionId(key, p))));
+        const failed = all.filter((p) => lastAttemptFailed(done.get(p), failureOf.get(partitionId(key, p))));
         const failedSet = new Set(failed);
         const materialized = all.filter((p) => done.has(p) && !failedSet.has(p));
         const missing = new Set(all.filter((p) => !done.has(p) && !failedSet.has(p)));
@@ -114,11 +115,6 @@ Options:
     }
   },
 };
-
-/** True when the last attempt failed: a failure newer than the latest materialization (or none). */
-function lastFailed(m: MaterializationRecord | undefined, failure: StepFailureRecord | undefined): boolean {
-  return failure !== undefined && (m === undefined || failure.timestamp > m.timestamp);
-}
 
 function stateColour(state: string) {
   if (state === 'complete') return 'green' as const;
