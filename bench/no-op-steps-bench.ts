@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asset, type AssetDefinition } from '../core/definitions/asset-spec.ts';
+import { asset, type AssetDefinition, type AssetOptions } from '../core/definitions/asset-spec.ts';
 import { executeRun } from '../core/execution/executor.ts';
 import { buildPlan } from '../core/planning/plan.ts';
 import { buildProject } from '../core/project/project-loader.ts';
 import type { ProjectConfig } from '../core/project/project-config.ts';
+import { NO_RETRIES } from '../core/definitions/retry-policy.ts';
+import { DEFAULT_HEARTBEAT } from '../core/project/heartbeat-settings.ts';
 import { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../resources/landing-zone.ts';
 import { SqliteStorage } from '../storage/index.ts';
@@ -21,14 +23,15 @@ export interface NoOpStepsFigures {
 
 /**
  * A layered graph of `count` no-op TypeScript assets (100 per layer, each reading up to three
- * assets of the layer before), materialized in one run with the SQLite event log on.
+ * assets of the layer before), materialized in one run with the SQLite event log on. `extra`
+ * adds options to every asset (partitions, say).
  */
-export function layeredNoOpAssets(count: number, width = 100): AssetDefinition[] {
+export function layeredNoOpAssets(count: number, width = 100, extra: Partial<Omit<AssetOptions, 'key' | 'deps' | 'materialize'>> = {}): AssetDefinition[] {
   const keyOf = (i: number) => `layer_${String(Math.floor(i / width)).padStart(3, '0')}/asset_${String(i % width).padStart(5, '0')}`;
   return Array.from({ length: count }, (_, i) => {
     const layer = Math.floor(i / width);
     const deps = layer === 0 ? [] : [...new Set([0, 7, 31].map((offset) => (layer - 1) * width + ((i + offset) % width)))].map(keyOf);
-    return asset({ key: keyOf(i), deps, materialize: () => undefined });
+    return asset({ ...extra, key: keyOf(i), deps, materialize: () => undefined });
   });
 }
 
@@ -43,6 +46,8 @@ export async function runNoOpSteps(count: number): Promise<NoOpStepsFigures> {
     storageFile: join(dir, 'strata.db'),
     warehouseFile: ':memory:',
     concurrency: 4,
+    retries: NO_RETRIES,
+    heartbeat: DEFAULT_HEARTBEAT,
   };
   const storage = await SqliteStorage.open(config.storageFile);
   const warehouse = await DuckDBWarehouse.open(':memory:');

@@ -24,3 +24,8 @@ export type { ProjectConfig } from './project/project-config.ts';
 export { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
 export { FileLandingZone } from '../resources/landing-zone.ts';
 export { openStorage } from '../storage/index.ts';
+export { AssetDaemon } from './daemon/asset-daemon.ts';
+export type { AssetDaemonOptions, TickResult } from './daemon/asset-daemon.ts';
+export { runDaemonLoop } from './daemon/daemon-loop.ts';
+export { evaluateAutomation } from './daemon/automation-evaluation.ts';
+export { evaluateSchedules } from './daemon/schedule-evaluation.ts';

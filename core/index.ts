@@ -7,9 +7,14 @@
  * export const orders = asset({ key: 'raw/orders', materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable('select 1 as id') }) });
  */
 export { asset, isAssetDefinition } from './definitions/asset-spec.ts';
+export { sourceAsset } from './definitions/source-asset.ts';
+export type { ObserveContext, ObserveFn, PreviousObservation, SourceAssetOptions, SourceObservation } from './definitions/source-asset.ts';
 export type { AssetDefinition, AssetOptions, AssetSpec, AssetCompute, BackfillPolicy, DependencyOption, MaterializeFn, SqlMaterialization } from './definitions/asset-spec.ts';
 export { allPartitions, daily, hourly, identity, monthly, staticMapping, staticPartitions, timeWindow, weekly } from './partitions/index.ts';
 export type { PartitionMapping, PartitionsDefinition, PartitionWindow } from './partitions/index.ts';
+export { all, any, eager, onCron, onMissing, AutomationCondition } from './definitions/automation-condition.ts';
+export { schedule } from './definitions/schedule-definition.ts';
+export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './definitions/schedule-definition.ts';
 export { keyToTable, qualifiedTableName, tableToKey } from './definitions/asset-key.ts';
 export type { AssetContext, LandingZone, MaterializeResult, Row, SqlParam, StepLogger, StepPartitions, WarehouseSession } from './execution/asset-context.ts';
 export { ConfigError, DefinitionError, DefinitionErrors, NotFoundError, SelectionError, StrataError, UsageError } from './errors.ts';

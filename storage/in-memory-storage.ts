@@ -5,7 +5,9 @@
  */
 
 import { NotFoundError } from '../core/errors.ts';
-import { partitionToColumn } from './column-codecs.ts';
+import { InMemoryDaemonTicks } from './in-memory-daemon-ticks.ts';
+import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
+import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage, slicePage } from './page.ts';
 import {
   backfillFromRow,
@@ -33,7 +35,10 @@ import type {
   RunRow,
   StepFailureRow,
 } from './row-mappers.ts';
+import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
+import { InMemoryLeaseTable } from './in-memory-lease-store.ts';
+import type { DeadRunFailure, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
 import type {
   BackfillRecord,
   BackfillUpdate,
@@ -75,7 +80,13 @@ export class InMemoryStorage implements Storage {
   readonly #latestCheckResults = new Map<string, LatestCheckResultRow>();
   readonly #definitionVersions = new Map<string, DefinitionVersion>();
   readonly #backfills = new Map<string, BackfillRow>();
+  readonly #ticks = new InMemoryDaemonTicks();
+  readonly #leases = new InMemoryLeaseTable({ run: (id) => this.#runs.get(id), insertEvents: (events) => this.#insertEvents(events) });
+  /** asset key → partition column → latest observation (its `seq` set). */
+  readonly #latestObservations = new Map<string, Map<string, ObservationRecord>>();
   #lastOrdinal = 0;
+  /** The data sequence: materialization ids and observation numbers. */
+  #sequence = 0;
 
   async createRun(run: RunRecord): Promise<void> {
     if (this.#runs.has(run.id)) throw runExistsError(run.id);
@@ -89,6 +100,7 @@ export class InMemoryStorage implements Storage {
     if (update.startedAt !== undefined) row.started_at = update.startedAt;
     if (update.endedAt !== undefined) row.ended_at = update.endedAt;
     if (update.error !== undefined) row.error = update.error;
+    if (update.heartbeatAt !== undefined) row.heartbeat_at = update.heartbeatAt;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -131,7 +143,7 @@ export class InMemoryStorage implements Storage {
     ]);
     this.#insertEvents(commit.events);
     for (const m of materializations) {
-      const row = { ...materializationToRow(m), id: this.#materializations.length + 1 };
+      const row = { ...materializationToRow(m), id: ++this.#sequence };
       this.#materializations.push(row);
       let partitions = this.#latestMaterializations.get(row.asset_key);
       if (partitions === undefined) this.#latestMaterializations.set(row.asset_key, (partitions = new Map()));
@@ -153,6 +165,62 @@ export class InMemoryStorage implements Storage {
       if (partitions === undefined) return [];
       return [...partitions.keys()].sort(compare).map((p) => latestMaterializationFromRow(partitions.get(p)!));
     });
+  }
+
+  async currentSequence(): Promise<number> {
+    return this.#sequence;
+  }
+
+  async recordObservations(observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
+    const fresh: ObservationRecord[] = [];
+    for (const o of observations) {
+      const column = partitionToColumn(o.partition);
+      let partitions = this.#latestObservations.get(o.assetKey);
+      if (partitions === undefined) this.#latestObservations.set(o.assetKey, (partitions = new Map()));
+      const previous = partitions.get(column);
+      const copy = { ...o, partition: partitionFromColumn(column), metadata: structuredClone(o.metadata) };
+      if (previous?.dataVersion === o.dataVersion) {
+        partitions.set(column, { ...copy, seq: previous.seq as number });
+        continue;
+      }
+      const observed = { ...copy, seq: ++this.#sequence };
+      partitions.set(column, observed);
+      fresh.push(observed);
+    }
+    return fresh;
+  }
+
+  async latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
+    const assetKeys = [...(keys === undefined ? this.#latestObservations.keys() : new Set(keys))].sort(compare);
+    return assetKeys.flatMap((key) => {
+      const partitions = this.#latestObservations.get(key);
+      return partitions === undefined ? [] : [...partitions.keys()].sort(compare).map((p) => partitions.get(p) as ObservationRecord);
+    });
+  }
+
+  async dataSummaries(keys?: readonly string[]): Promise<AssetDataSummary[]> {
+    const wanted = keys === undefined ? undefined : new Set(keys);
+    const summaries: AssetDataSummary[] = [];
+    for (const [key, partitions] of this.#latestMaterializations) {
+      if (wanted && !wanted.has(key)) continue;
+      const rows = [...partitions.keys()].sort(compare).map((p) => partitions.get(p) as LatestMaterializationRow);
+      summaries.push(summarize(key, rows.map((r) => [r.partition_key, r.code_version, r.deps_version, r.materialization_id, r.read_seq])));
+    }
+    for (const [key, partitions] of this.#latestObservations) {
+      if (wanted && !wanted.has(key)) continue;
+      const rows = [...partitions.keys()].sort(compare).map((p) => partitions.get(p) as ObservationRecord);
+      summaries.push(summarize(key, rows.map((o) => [partitionToColumn(o.partition), '', '', o.seq as number, o.seq as number])));
+    }
+    return summaries.sort((a, b) => compare(a.key, b.key));
+  }
+
+  async dataPartitionKeys(keys: readonly string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    for (const key of keys) {
+      const partitions = this.#latestMaterializations.get(key) ?? this.#latestObservations.get(key);
+      if (partitions !== undefined && partitions.size > 0) found.set(key, [...partitions.keys()].sort(compare));
+    }
+    return found;
   }
 
   async materializationHistory(
@@ -246,6 +314,46 @@ export class InMemoryStorage implements Storage {
     return latest?.[0];
   }
 
+  acquireLeases(runId: string, keys: readonly LeaseKey[], options: { readonly now: number; readonly expiresAt: number }): Promise<LeaseAcquisition> {
+    return this.#leases.acquireLeases(runId, keys, options);
+  }
+
+  releaseLeases(runId: string, keys?: readonly LeaseKey[]): Promise<number> {
+    return this.#leases.releaseLeases(runId, keys);
+  }
+
+  extendLeases(runId: string, expiresAt: number): Promise<number> {
+    return this.#leases.extendLeases(runId, expiresAt);
+  }
+
+  listLeases(options?: { readonly runId?: string }): Promise<LeaseRecord[]> {
+    return this.#leases.listLeases(options);
+  }
+
+  failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
+    return this.#leases.failDeadRun(runId, failure);
+  }
+
+  createDaemonTick(tick: NewDaemonTick): Promise<number> {
+    return this.#ticks.create(tick);
+  }
+
+  updateDaemonTick(id: number, update: DaemonTickUpdate, cursors?: Readonly<Record<string, string>>): Promise<void> {
+    return this.#ticks.update(id, update, cursors);
+  }
+
+  getDaemonTick(id: number): Promise<DaemonTickRecord | undefined> {
+    return this.#ticks.get(id);
+  }
+
+  listDaemonTicks(options?: Page): Promise<DaemonTickRecord[]> {
+    return this.#ticks.list(options);
+  }
+
+  daemonCursors(): Promise<Record<string, string>> {
+    return this.#ticks.cursors();
+  }
+
   async close(): Promise<void> {}
 
   #insertEvents(events: readonly EventRecord[]): void {
@@ -286,4 +394,22 @@ function compare(a: string, b: string): number {
 /** Orders stored partitions as SQLite does: null first, then strings by {@link compare}. */
 function comparePartitions(a: string | null, b: string | null): number {
   return a === b ? 0 : a === null ? -1 : b === null ? 1 : compare(a, b);
+}
+
+/** A summary from one asset's rows in partition order: `[partition, code, deps, seq, readSeq]`. */
+function summarize(key: string, rows: readonly (readonly [string, string, string, number, number])[]): AssetDataSummary {
+  const codes = rows.map((r) => r[1]).sort(compare);
+  const deps = rows.map((r) => r[2]).sort(compare);
+  return {
+    key,
+    count: rows.length,
+    first: rows[0]?.[0] ?? '',
+    last: rows.at(-1)?.[0] ?? '',
+    minCodeVersion: codes[0] ?? '',
+    maxCodeVersion: codes.at(-1) ?? '',
+    minDepsVersion: deps[0] ?? '',
+    maxDepsVersion: deps.at(-1) ?? '',
+    seqs: Float64Array.from(rows, (r) => r[3]),
+    readSeqs: Float64Array.from(rows, (r) => r[4]),
+  };
 }

@@ -72,6 +72,8 @@ export function runToRow(run: RunRecord): RunRow {
     ended_at: run.endedAt,
     error: run.error,
     tags: toJsonText(run.tags),
+    heartbeat_at: run.heartbeatAt ?? null,
+    pid: run.pid ?? null,
   };
 }
 
@@ -88,6 +90,8 @@ export function runFromRow(row: RunRow): RunRecord {
     endedAt: row.ended_at,
     error: row.error,
     tags: parseJsonObject<Record<string, string>>(row.tags),
+    ...(row.heartbeat_at == null ? {} : { heartbeatAt: row.heartbeat_at }),
+    ...(row.pid == null ? {} : { pid: row.pid }),
   };
 }
 
@@ -147,6 +151,8 @@ export function materializationToRow(m: MaterializationRecord): NewMaterializati
     input_data_versions: toJsonText(m.inputDataVersions),
     row_count: m.rowCount,
     metadata: toJsonText(m.metadata),
+    read_seq: m.readSeq ?? 0,
+    deps_version: m.depsVersion ?? '',
   };
 }
 
@@ -163,6 +169,8 @@ export function materializationFromRow(row: MaterializationRow): Materialization
     inputDataVersions: parseJsonObject<Record<string, string>>(row.input_data_versions),
     rowCount: row.row_count,
     metadata: parseJsonObject(row.metadata),
+    readSeq: row.read_seq,
+    depsVersion: row.deps_version,
   };
 }
 

@@ -20,6 +20,10 @@ export interface RunsTable {
   error: string | null;
   /** JSON object of string tags. */
   tags: string;
+  /** Last heartbeat of the run's process (migration 0004). */
+  heartbeat_at: number | null;
+  /** Process id of the run (migration 0004). */
+  pid: number | null;
 }
 
 /** `events`: the append-only event log; `id` is assigned on insert and only grows. */
@@ -50,6 +54,10 @@ interface MaterializationColumns {
   row_count: number | null;
   /** JSON object. */
   metadata: string;
+  /** Data sequence number when the step read its inputs (migration 0003). */
+  read_seq: number;
+  /** Hash of the asset's dependency keys when built; `''` when unknown (migration 0003). */
+  deps_version: string;
 }
 
 /** `materializations`: one row per successful write of one asset partition. */
@@ -155,6 +163,44 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+/** Columns shared by `observations` and its latest copy (migration 0003). */
+interface ObservationColumns {
+  /** Number in the data sequence shared with materializations. */
+  seq: number;
+  asset_key: string;
+  partition_key: Generated<string>;
+  timestamp: number;
+  data_version: string;
+  /** JSON object. */
+  metadata: string;
+}
+
+/** `observations`: every observation of a source asset partition that found a new data version. */
+export type ObservationsTable = ObservationColumns;
+
+/** `latest_observations`: the newest observation per source asset partition. */
+export type LatestObservationsTable = ObservationColumns;
+
+/** `daemon_ticks`: one row per daemon iteration (migration 0005). */
+export interface DaemonTicksTable {
+  id: Generated<number>;
+  timestamp: number;
+  status: string;
+  /** JSON array of tick decisions. */
+  decisions: string;
+  /** JSON array of run ids. */
+  run_ids: string;
+  error: string | null;
+  ended_at: number | null;
+}
+
+/** `daemon_cursors`: the daemon's named cursors (migration 0005). */
+export interface DaemonCursorsTable {
+  name: string;
+  value: string;
+  updated_at: number;
+}
+
 /** Every table, for `Kysely<Database>`. */
 export interface Database {
   runs: RunsTable;
@@ -168,4 +214,8 @@ export interface Database {
   backfills: BackfillsTable;
   schedule_ticks: ScheduleTicksTable;
   leases: LeasesTable;
+  daemon_ticks: DaemonTicksTable;
+  daemon_cursors: DaemonCursorsTable;
+  observations: ObservationsTable;
+  latest_observations: LatestObservationsTable;
 }

@@ -33,6 +33,8 @@ const MATERIALIZATION_COLUMNS = [
   'input_data_versions',
   'row_count',
   'metadata',
+  'read_seq',
+  'deps_version',
 ] as const;
 const CHECK_RESULT_COLUMNS = [
   'run_id',
@@ -60,6 +62,8 @@ const LATEST_MATERIALIZATION_SELECT = [
   'input_data_versions',
   'row_count',
   'metadata',
+  'read_seq',
+  'deps_version',
 ] as const;
 
 /** A `latest_materializations` row read in raw (array) mode, which is about twice as fast as objects. */
@@ -74,6 +78,8 @@ type LatestMaterializationTuple = [
   inputDataVersions: string,
   rowCount: number | null,
   metadata: string,
+  readSeq: number,
+  depsVersion: string,
 ];
 
 /**
@@ -97,6 +103,8 @@ export function readLatestMaterializations<P extends unknown[]>(
       inputDataVersions: parseJsonObject<Record<string, string>>(r[7]),
       rowCount: r[8],
       metadata: parseJsonObject(r[9]),
+      readSeq: r[10],
+      depsVersion: r[11],
     });
   }
   return records;

@@ -27,7 +27,13 @@ import {
 } from './row-mappers.ts';
 import type { AssetLineageTable, Database } from './schema.ts';
 import { readLatestMaterializations, SqliteHotStatements } from './sqlite-hot-statements.ts';
+import { SqliteStalenessStatements } from './sqlite-staleness-statements.ts';
+import { SqliteLeaseStore } from './sqlite-lease-store.ts';
+import type { DeadRunFailure, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
+import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { migrateToLatest } from './sqlite-migration-runner.ts';
+import { SqliteDaemonTicks } from './sqlite-daemon-ticks.ts';
+import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import { params } from './sqlite-named-parameters.ts';
 import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
 import type {
@@ -58,6 +64,9 @@ export class SqliteStorage implements Storage {
   readonly #sqlite: BetterSqlite3.Database;
   readonly #db: Kysely<Database>;
   readonly #hot: SqliteHotStatements;
+  readonly #staleness: SqliteStalenessStatements;
+  readonly #leases: SqliteLeaseStore;
+  readonly #ticks: SqliteDaemonTicks;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   #closed = false;
 
@@ -65,6 +74,9 @@ export class SqliteStorage implements Storage {
     this.#sqlite = sqlite;
     this.#db = db;
     this.#hot = new SqliteHotStatements(db, sqlite);
+    this.#staleness = new SqliteStalenessStatements(sqlite);
+    this.#leases = new SqliteLeaseStore(db, sqlite, this.#hot.insertEvent);
+    this.#ticks = new SqliteDaemonTicks(db, sqlite);
   }
 
   /**
@@ -104,6 +116,7 @@ export class SqliteStorage implements Storage {
       started_at: update.startedAt,
       ended_at: update.endedAt,
       error: update.error,
+      heartbeat_at: update.heartbeatAt,
     });
     const found =
       Object.keys(set).length === 0
@@ -167,6 +180,26 @@ export class SqliteStorage implements Storage {
     return keys === undefined
       ? readLatestMaterializations(this.#hot.selectAllLatestMaterializations)
       : readLatestMaterializations(this.#hot.selectLatestMaterializationsOf, { keys: JSON.stringify(keys) });
+  }
+
+  async currentSequence(): Promise<number> {
+    return this.#staleness.currentSequence();
+  }
+
+  async recordObservations(observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
+    return observations.length === 0 ? [] : this.#staleness.recordObservations(observations);
+  }
+
+  async latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
+    return keys !== undefined && keys.length === 0 ? [] : this.#staleness.latestObservations(keys);
+  }
+
+  async dataSummaries(keys?: readonly string[]): Promise<AssetDataSummary[]> {
+    return keys !== undefined && keys.length === 0 ? [] : this.#staleness.dataSummaries(keys);
+  }
+
+  async dataPartitionKeys(keys: readonly string[]): Promise<Map<string, string[]>> {
+    return keys.length === 0 ? new Map() : this.#staleness.dataPartitionKeys(keys);
   }
 
   async materializationHistory(
@@ -324,6 +357,46 @@ export class SqliteStorage implements Storage {
       .limit(1)
       .executeTakeFirst();
     return row?.version;
+  }
+
+  acquireLeases(runId: string, keys: readonly LeaseKey[], options: { readonly now: number; readonly expiresAt: number }): Promise<LeaseAcquisition> {
+    return this.#leases.acquireLeases(runId, keys, options);
+  }
+
+  releaseLeases(runId: string, keys?: readonly LeaseKey[]): Promise<number> {
+    return this.#leases.releaseLeases(runId, keys);
+  }
+
+  extendLeases(runId: string, expiresAt: number): Promise<number> {
+    return this.#leases.extendLeases(runId, expiresAt);
+  }
+
+  listLeases(options?: { readonly runId?: string }): Promise<LeaseRecord[]> {
+    return this.#leases.listLeases(options);
+  }
+
+  failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
+    return this.#leases.failDeadRun(runId, failure);
+  }
+
+  createDaemonTick(tick: NewDaemonTick): Promise<number> {
+    return this.#ticks.create(tick);
+  }
+
+  updateDaemonTick(id: number, update: DaemonTickUpdate, cursors?: Readonly<Record<string, string>>): Promise<void> {
+    return this.#ticks.update(id, update, cursors);
+  }
+
+  getDaemonTick(id: number): Promise<DaemonTickRecord | undefined> {
+    return this.#ticks.get(id);
+  }
+
+  listDaemonTicks(options?: Page): Promise<DaemonTickRecord[]> {
+    return this.#ticks.list(options);
+  }
+
+  daemonCursors(): Promise<Record<string, string>> {
+    return this.#ticks.cursors();
   }
 
   async close(): Promise<void> {

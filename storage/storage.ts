@@ -6,6 +6,10 @@
  * All timestamps are epoch milliseconds. `partition` is `null` for unpartitioned assets.
  */
 
+import type { StalenessStore } from './staleness-store.ts';
+import type { LeaseStore } from './lease-store.ts';
+import type { DaemonTickStore } from './daemon-tick-store.ts';
+
 /** Lifecycle of a run. */
 export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'canceled';
 
@@ -27,10 +31,14 @@ export interface RunRecord {
   /** The error that failed the run, if any. */
   readonly error: string | null;
   readonly tags: Readonly<Record<string, string>>;
+  /** The last time the run's process said it was alive (absent: never). */
+  readonly heartbeatAt?: number | null;
+  /** Id of the process running it (absent: unknown). */
+  readonly pid?: number | null;
 }
 
 /** Fields of a run that change over its life. */
-export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'error'>>;
+export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'error' | 'heartbeatAt'>>;
 
 /** Kinds of event in the log. */
 export type EventType =
@@ -42,6 +50,8 @@ export type EventType =
   | 'step_success'
   | 'step_failure'
   | 'step_skipped'
+  /** A step failed and will run again after a delay (`data`: attempt, delayMs, error). */
+  | 'step_retry'
   | 'materialization'
   | 'check_result'
   | 'log';
@@ -75,6 +85,13 @@ export interface MaterializationRecord {
   readonly inputDataVersions: Readonly<Record<string, string>>;
   readonly rowCount: number | null;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * The data sequence number when the step read its inputs (see {@link StalenessStore}): an
+   * upstream partition written later has a higher number. `0` when unknown.
+   */
+  readonly readSeq?: number;
+  /** Hash of the asset's dependency keys when it was built; `''` when unknown. */
+  readonly depsVersion?: string;
 }
 
 /** Outcome of one data-quality check on one asset partition. */
@@ -239,7 +256,17 @@ export interface StepCommit {
 }
 
 /** The whole storage contract. */
-export interface Storage extends RunStore, EventLog, MaterializationStore, CheckResultStore, LineageStore, BackfillStore, FailureStore {
+export interface Storage
+  extends RunStore,
+    EventLog,
+    MaterializationStore,
+    CheckResultStore,
+    LineageStore,
+    BackfillStore,
+    FailureStore,
+    StalenessStore,
+    LeaseStore,
+    DaemonTickStore {
   /**
    * Appends events and records materializations and check results in one transaction, and
    * makes each materialization / check result the latest of its asset partition / check.

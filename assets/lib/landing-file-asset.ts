@@ -5,20 +5,19 @@
  * A nightly export (`orders_{date}.csv`) is a daily-partitioned asset: partition `2025-03-14`
  * is the file `orders_2025-03-14.csv`, its rows carry the file's date in `_file_date`, and a
  * step loads exactly the files of its partitions. A snapshot (`locations.csv`) is one
- * unpartitioned table, replaced on every load.
+ * unpartitioned table, replaced on every load. Each raw asset depends on the source asset
+ * observing its files (`raw/orders` reads `landing/orders`, see ./landing-source.ts).
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { asset } from 'strata';
 import type { AssetContext, AssetDefinition, MaterializeResult } from 'strata';
+import { DATE_PLACEHOLDER, ensureExampleLanding } from './landing-source.ts';
 import { DATA_ENG } from './owners.ts';
 import { DAILY } from './partitions.ts';
 
 /** Field separator of a landing file format. */
 export type LandingDelimiter = ',' | '\t';
-
-/** Where a nightly export's file name holds its date. */
-const DATE_PLACEHOLDER = '{date}';
 
 /** How many missing file names an error lists before it just counts. */
 const MISSING_LISTED = 5;
@@ -54,6 +53,8 @@ export function landingFileAsset(options: LandingFileAssetOptions): AssetDefinit
   const nightly = options.file.includes(DATE_PLACEHOLDER);
   return asset({
     key: options.key,
+    deps: [options.key.replace(/^raw\//, 'landing/')],
+    config: { file: options.file, delimiter: options.delimiter },
     group: 'raw',
     description: options.description,
     owners: [DATA_ENG],
@@ -72,7 +73,8 @@ export function landingFileAsset(options: LandingFileAssetOptions): AssetDefinit
 export async function loadNightlyFiles(ctx: AssetContext, file: string, delimiter: LandingDelimiter): Promise<MaterializeResult> {
   const partition = ctx.partition;
   if (!partition) throw new Error(`${ctx.key} loads one file per day and needs a partition`);
-  await ensureExampleLanding(ctx);
+  await ensureExampleLanding(ctx.landing.dir, ctx.log);
+  ctx.signal.throwIfAborted();
 
   const wanted = partition.keys.map((day) => file.replace(DATE_PLACEHOLDER, day));
   const present = new Set((await ctx.landing.list(file.replace(DATE_PLACEHOLDER, '*'))).map((p) => path.basename(p)));
@@ -94,21 +96,13 @@ export async function loadNightlyFiles(ctx: AssetContext, file: string, delimite
 
 /** Loads a snapshot file into the asset's table, replacing it. */
 export async function loadSnapshot(ctx: AssetContext, file: string, delimiter: LandingDelimiter): Promise<MaterializeResult> {
-  await ensureExampleLanding(ctx);
+  await ensureExampleLanding(ctx.landing.dir, ctx.log);
+  ctx.signal.throwIfAborted();
   const files = await ctx.landing.list(file);
   if (files.length === 0) throw new Error(`${ctx.key}: missing landing file ${file} (in ${ctx.landing.dir})`);
   const rowCount = await ctx.warehouse.replaceTable(landingLoadQuery(delimiter, { fileDate: false, byName: files.length > 1 }), [files]);
   ctx.log.info(`loaded ${rowCount} rows from ${file}`);
   return { rowCount, metadata: { files: files.length } };
-}
-
-/** Generates the example landing zone (the whole of 2025) when the landing folder is empty. */
-async function ensureExampleLanding(ctx: AssetContext): Promise<void> {
-  // Imported here rather than at the top: listing assets should not load the generator.
-  const { ensureLanding } = await import('../generator/generate-landing.ts');
-  const { generated } = await ensureLanding(ctx.landing.dir);
-  if (generated) ctx.log.info(`generated the example landing zone in ${ctx.landing.dir}`);
-  ctx.signal.throwIfAborted();
 }
 
 /** How {@link landingLoadQuery} reads its files. */

@@ -2,6 +2,7 @@ import { StrataError, DefinitionErrors } from '../errors.ts';
 import type { Command } from './command.ts';
 import { backfillCommand } from './commands/backfill-command.ts';
 import { backfillsCommand } from './commands/backfills-command.ts';
+import { daemonCommand } from './commands/daemon-command.ts';
 import { lineageCommand } from './commands/lineage-command.ts';
 import { listCommand } from './commands/list-command.ts';
 import { materializeCommand } from './commands/materialize-command.ts';
@@ -9,7 +10,7 @@ import { runsCommand } from './commands/runs-command.ts';
 import { statusCommand } from './commands/status-command.ts';
 import { Output } from './output.ts';
 
-const COMMANDS: readonly Command[] = [listCommand, materializeCommand, backfillCommand, backfillsCommand, statusCommand, runsCommand, lineageCommand];
+const COMMANDS: readonly Command[] = [listCommand, materializeCommand, backfillCommand, backfillsCommand, statusCommand, runsCommand, lineageCommand, daemonCommand];
 
 const USAGE = `Usage: assets <command> [options]
 

@@ -1,6 +1,7 @@
 import { loadProject, type Project } from '../project/project-loader.ts';
 import { resolveProjectDir } from '../project/project-config.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { Storage } from '../../storage/storage.ts';
 
@@ -30,6 +31,12 @@ export class Workspace {
 
   warehouse(): Promise<DuckDBWarehouse> {
     this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) => DuckDBWarehouse.open(this.project.config.warehouseFile));
+    return this.#warehouse;
+  }
+
+  /** The warehouse, waiting (with backoff, abortable) while another process holds its file. */
+  warehouseWhenFree(options: WarehouseWaitOptions): Promise<DuckDBWarehouse> {
+    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) => openWarehouseWhenFree(this.project.config.warehouseFile, options));
     return this.#warehouse;
   }
 

@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
 import { keyProblem } from './asset-key.ts';
+import { isAutomationCondition, type AutomationCondition } from './automation-condition.ts';
 import type { AssetContext, MaterializeResult } from '../execution/asset-context.ts';
 import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
+import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
+import type { ObserveFn } from './source-asset.ts';
 
 /** How a SQL asset is written to DuckDB. */
 export type SqlMaterialization = 'table' | 'view';
@@ -37,6 +40,17 @@ export interface AssetSpec {
   readonly backfillPolicy: BackfillPolicy;
   /** The DuckDB column holding the partition (partitioned tables): a partition's rows are those in its window. */
   readonly partitionColumn?: string;
+  /** When the daemon materializes the asset on its own (absent: never). */
+  readonly automation?: AutomationCondition;
+  /** The daemon's concurrency pool for runs of this asset (absent: the warehouse's pool). */
+  readonly pool?: string;
+  /**
+   * A source asset (see {@link ./source-asset.ts}): data made outside Strata, such as landing
+   * files. It is observed for data versions, never materialized or planned.
+   */
+  readonly source?: boolean;
+  /** How a failed step of this asset is retried; absent: the project's default (`"retries"` in strata.json). */
+  readonly retryPolicy?: RetryPolicy;
 }
 
 /** The function a TypeScript asset runs to write itself. */
@@ -44,8 +58,14 @@ export type MaterializeFn = (ctx: AssetContext) => Promise<MaterializeResult | v
 
 /** How an asset is computed: a TypeScript function or a SQL query. */
 export type AssetCompute =
-  | { readonly type: 'typescript'; readonly materialize: MaterializeFn }
-  | { readonly type: 'sql'; readonly sql: string; readonly materialization: SqlMaterialization };
+  | {
+      readonly type: 'typescript';
+      readonly materialize: MaterializeFn;
+      /** Settings the function reads (`ctx.config`); they count in the code version. */
+      readonly config?: Readonly<Record<string, unknown>>;
+    }
+  | { readonly type: 'sql'; readonly sql: string; readonly materialization: SqlMaterialization }
+  | { readonly type: 'source'; readonly observe: ObserveFn };
 
 /** A spec plus its compute and where it was defined. */
 export interface AssetDefinition {
@@ -70,6 +90,11 @@ const mappingSchema = z.custom<PartitionMapping>(
   (v) => typeof v === 'object' && v !== null && typeof (v as PartitionMapping).upstreamKeys === 'function',
   'a partition mapping must come from identity(), timeWindow(), allPartitions() or staticMapping()',
 );
+const automationSchema = z
+  .custom<AutomationCondition>(isAutomationCondition, 'automation must come from eager(), onCron(), onMissing(), any() or all()')
+  .superRefine((condition, ctx) => {
+    for (const message of condition.problems()) ctx.addIssue({ code: 'custom', message });
+  });
 const backfillPolicySchema = z.union([
   z.object({ type: z.literal('multi_run') }).strict(),
   z.object({ type: z.literal('single_run'), maxPartitionsPerRun: z.number().int().positive().optional() }).strict(),
@@ -89,6 +114,9 @@ export const specFieldsSchema = z
     partitionMappings: z.record(keySchema, mappingSchema).default({}),
     backfillPolicy: backfillPolicySchema.optional(),
     partitionColumn: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'partition column must be a plain column name').optional(),
+    automation: automationSchema.optional(),
+    pool: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'pool names use letters, digits, _ . -').optional(),
+    retryPolicy: retryPolicySchema.optional(),
   })
   .strict();
 
@@ -114,6 +142,10 @@ const assetOptionsSchema = z
   .object({
     key: keySchema,
     materialize: z.custom<MaterializeFn>((v) => typeof v === 'function', 'materialize must be a function'),
+    config: z
+      .record(z.string(), z.unknown())
+      .refine((v) => isJson(v), 'config must be plain JSON data (strings, numbers, booleans, null, arrays, objects)')
+      .optional(),
   })
   .passthrough();
 
@@ -128,12 +160,20 @@ export interface AssetOptions {
   backfillPolicy?: BackfillPolicy;
   /** The DuckDB column that holds the partition, for `ctx.warehouse.replacePartition`. */
   partitionColumn?: string;
+  /** When the daemon materializes the asset on its own, e.g. `eager()` or `onCron('30 4 * * *', 'Europe/Paris')`. */
+  automation?: AutomationCondition;
+  /** The daemon's concurrency pool (strata.json `daemon.pools`); default: the warehouse's pool. */
+  pool?: string;
   group?: string;
   tags?: Readonly<Record<string, string>>;
   owners?: readonly string[];
   description?: string;
   kind?: string;
   codeVersion?: string;
+  /** JSON settings the function reads as `ctx.config`; a change makes the asset's code version change. */
+  config?: Readonly<Record<string, unknown>>;
+  /** Retries of a failed step, e.g. `{ maxRetries: 3, delay: '2s', backoff: 'exponential', jitter: true }`. */
+  retryPolicy?: RetryPolicyOptions;
   materialize: MaterializeFn;
 }
 
@@ -157,14 +197,31 @@ export function asset(options: AssetOptions): AssetDefinition {
   const fail = (error: z.ZodError) => new DefinitionError('asset_invalid', formatZodIssues(error), key ? { assetKey: key } : {});
   const parsed = assetOptionsSchema.safeParse(options);
   if (!parsed.success) throw fail(parsed.error);
-  const { key: validKey, materialize, deps = [], ...rest } = parsed.data as typeof parsed.data & { deps?: unknown };
+  const { key: validKey, materialize, config, deps = [], ...rest } = parsed.data as typeof parsed.data & { deps?: unknown };
   const { keys, mappings } = splitDependencies(deps);
   const fields = specFieldsSchema.safeParse({ ...rest, deps: keys, partitionMappings: mappings });
   if (!fields.success) throw fail(fields.error);
   const spec = buildSpec(validKey, fields.data, 'typescript');
   const stray = strayMappings(spec);
   if (stray.length > 0) throw new DefinitionError('asset_invalid', stray.join('; '), { assetKey: validKey });
-  return makeDefinition(spec, { type: 'typescript', materialize });
+  return makeDefinition(spec, { type: 'typescript', materialize, ...(config === undefined ? {} : { config: deepFreeze(structuredClone(config)) }) });
+}
+
+/** True for JSON data: what a config may hold, so it hashes the same on every load. */
+function isJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJson);
+  if (typeof value === 'object') return Object.getPrototypeOf(value) === Object.prototype && Object.values(value as object).every(isJson);
+  return false;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** `['a', { key: 'b', mapping }]` → keys `['a', 'b']` and mappings `{ b: mapping }`; anything else is left for zod to reject. */
@@ -195,6 +252,9 @@ export function buildSpec(key: string, fields: SpecFields, defaultKind: string):
     ...(fields.codeVersion === undefined ? {} : { codeVersion: fields.codeVersion }),
     ...(fields.partitions === undefined ? {} : { partitions: fields.partitions }),
     ...(fields.partitionColumn === undefined ? {} : { partitionColumn: fields.partitionColumn }),
+    ...(fields.automation === undefined ? {} : { automation: fields.automation }),
+    ...(fields.pool === undefined ? {} : { pool: fields.pool }),
+    ...(fields.retryPolicy === undefined ? {} : { retryPolicy: Object.freeze({ ...fields.retryPolicy }) }),
   };
   return Object.freeze(spec);
 }

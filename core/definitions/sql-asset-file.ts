@@ -24,6 +24,8 @@ import { parseBackfillPolicy, parseMappingLine, parsePartitionsText } from './pa
 import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import type { AssetDefinition, SqlMaterialization } from './asset-spec.ts';
+import { parseAutomation, type AutomationCondition } from './automation-condition.ts';
+import { parseRetriesText, type RetryPolicy } from './retry-policy.ts';
 
 /** The configuration a SQL file's leading comment block gives, validated and with defaults. */
 export interface SqlHeader {
@@ -39,6 +41,12 @@ export interface SqlHeader {
   readonly partitionColumn?: string;
   readonly partitionMappings: Readonly<Record<string, PartitionMapping>>;
   readonly backfillPolicy?: BackfillPolicy;
+  /** `-- automation: eager` or `-- automation: on_cron('30 4 * * *', 'Europe/Paris')`. */
+  readonly automation?: AutomationCondition;
+  /** `-- pool: warehouse`: the daemon's concurrency pool. */
+  readonly pool?: string;
+  /** `-- retries: 3 delay=2s backoff=exponential jitter max_delay=1m`. */
+  readonly retryPolicy?: RetryPolicy;
 }
 
 /** A SQL asset file that parsed: its key, header and query. */
@@ -67,6 +75,9 @@ export const SQL_HEADER_FIELDS = [
   'partition_column',
   'partition_mapping',
   'backfill_policy',
+  'retries',
+  'automation',
+  'pool',
 ] as const;
 
 type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
@@ -124,6 +135,9 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
     ...(header.partitions === undefined ? {} : { partitions: header.partitions }),
     ...(header.partitionColumn === undefined ? {} : { partitionColumn: header.partitionColumn }),
     ...(header.backfillPolicy === undefined ? {} : { backfillPolicy: header.backfillPolicy }),
+    ...(header.automation === undefined ? {} : { automation: header.automation }),
+    ...(header.pool === undefined ? {} : { pool: header.pool }),
+    ...(header.retryPolicy === undefined ? {} : { retryPolicy: header.retryPolicy }),
     partitionMappings: header.partitionMappings,
   };
   return makeDefinition(
@@ -177,7 +191,23 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
   const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
   const raw: Record<string, unknown> = { deps: listValues(values.get('deps')), owners: listValues(values.get('owners')), tags, ...partitioning };
   if (description !== '') raw.description = description;
-  for (const [field, property] of [['group', 'group'], ['kind', 'kind'], ['code_version', 'codeVersion']] as const) {
+  const retries = values.get('retries')?.[0];
+  if (retries !== undefined) {
+    try {
+      raw.retryPolicy = parseRetriesText(retries);
+    } catch (error) {
+      fail('sql_header_invalid', (error as Error).message);
+    }
+  }
+  const automation = values.get('automation')?.[0];
+  if (automation !== undefined) {
+    try {
+      raw.automation = parseAutomation(automation);
+    } catch (error) {
+      fail('sql_header_invalid', (error as Error).message);
+    }
+  }
+  for (const [field, property] of [['group', 'group'], ['kind', 'kind'], ['code_version', 'codeVersion'], ['pool', 'pool']] as const) {
     const value = values.get(field)?.[0];
     if (value !== undefined) raw[property] = value;
   }
@@ -275,6 +305,7 @@ const HEADER_NAMES: Readonly<Record<string, HeaderField>> = {
   partitionColumn: 'partition_column',
   partitionMappings: 'partition_mapping',
   backfillPolicy: 'backfill_policy',
+  retryPolicy: 'retries',
 };
 
 /** One zod issue as a line naming the header field as written in the file. */
@@ -282,7 +313,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const [field, detail] = issue.path;
   const name = HEADER_NAMES[String(field)] ?? String(field);
   const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
-  const where = name === 'tags' && detail !== undefined ? `tag "${String(detail)}"` : `header field "${name}"`;
+  const where =
+    name === 'tags' && detail !== undefined
+      ? `tag "${String(detail)}"`
+      : name === 'retries' && detail !== undefined
+        ? `header field "retries" (${String(detail)})`
+        : `header field "${name}"`;
   return `${where}: ${nested ?? issue.message}`;
 }
 

@@ -56,6 +56,8 @@ export interface AssetContext {
   readonly table: string;
   /** Direct upstream asset keys. */
   readonly deps: readonly string[];
+  /** The asset's `config` (empty when it has none). */
+  readonly config: Readonly<Record<string, unknown>>;
   /** DuckDB, inside this step's transaction (opened on first use). */
   readonly warehouse: WarehouseSession;
   readonly landing: LandingZone;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { lastAttemptFailed } from '../planning/last-attempt.ts';
 import { buildPlan, partitionId, type Plan } from '../planning/plan.ts';
 import { StrataError } from '../errors.ts';
 import type { Project } from '../project/project-loader.ts';
@@ -7,6 +6,8 @@ import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { BackfillRecord, EventRecord, Storage } from '../../storage/storage.ts';
 import type { LandingZone } from './asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
+import { reapDeadRuns } from './dead-run-reaper.ts';
+import { findStale, skipFresh } from '../staleness/find-stale.ts';
 
 /** What a backfill needs besides its request. */
 export interface BackfillEnvironment {
@@ -71,13 +72,9 @@ export async function startBackfill(env: BackfillEnvironment, request: BackfillR
 /** Resumes a backfill that crashed, failed or was canceled: plans again and leaves out what its runs already wrote. */
 export async function resumeBackfill(env: BackfillEnvironment, backfill: BackfillRecord, keys: readonly string[]): Promise<BackfillOutcome> {
   if (backfill.status === 'success') throw new StrataError('backfill_done', `backfill ${backfill.id.slice(0, 8)} already succeeded: nothing to resume`);
-  // A run of this backfill still marked running belongs to a process that stopped (crash, kill -9).
-  for (const runId of backfill.runIds) {
-    const run = await env.storage.getRun(runId);
-    if (run?.status === 'running') {
-      await env.storage.updateRun(runId, { status: 'failed', endedAt: Date.now(), error: 'the process running it stopped; its backfill was resumed' });
-    }
-  }
+  // A run of this backfill still marked running belongs to a process that stopped (crash, kill -9):
+  // mark it failed at once (whatever its heartbeat says) and release its leases.
+  await reapDeadRuns(env.storage, { timeoutMs: 0, runIds: backfill.runIds, reason: 'the process running it stopped; its backfill was resumed' });
   const ours = new Set(backfill.runIds);
   const done = new Set(
     (await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)),
@@ -152,17 +149,14 @@ export function countPartitions(plan: Plan): number {
 
 /**
  * Which asset partitions a mode leaves out: `missing_only` skips the materialized ones;
- * `stale_only` skips those materialized with the current code version whose last attempt did
- * not fail. (Upstream data changes join the stale rules with the staleness work.)
+ * `stale_only` skips every partition staleness does not call stale (see core/staleness).
  */
 async function modeFilter(env: BackfillEnvironment, keys: readonly string[], mode: BackfillRecord['mode']): Promise<(key: string, partition: string | null) => boolean> {
   if (mode === 'all') return () => false;
-  const latest = new Map((await env.storage.latestMaterializations(keys)).map((m) => [partitionId(m.assetKey, m.partition), m]));
-  if (mode === 'missing_only') return (key, partition) => latest.has(partitionId(key, partition));
-  const failures = new Map((await env.storage.latestStepFailures(keys)).map((f) => [partitionId(f.assetKey, f.partition), f]));
-  return (key, partition) => {
-    const id = partitionId(key, partition);
-    const m = latest.get(id);
-    return m !== undefined && m.codeVersion === env.project.codeVersions.get(key) && !lastAttemptFailed(m, failures.get(id));
-  };
+  if (mode === 'stale_only') {
+    const { project, storage, landing, now } = env;
+    return skipFresh(await findStale({ project, storage, landing, keys, now, ...(env.signal ? { signal: env.signal } : {}) }));
+  }
+  const latest = new Set((await env.storage.latestMaterializations(keys)).map((m) => partitionId(m.assetKey, m.partition)));
+  return (key, partition) => latest.has(partitionId(key, partition));
 }

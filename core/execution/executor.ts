@@ -9,6 +9,13 @@ import type { LandingZone } from './asset-context.ts';
 import { RunEvents } from './run-events.ts';
 import { materializationRecords } from './materialization-records.ts';
 import { computeStep, stepPartitions } from './step-compute.ts';
+import { observeSources } from '../staleness/observe-sources.ts';
+import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
+import { formatDurationMs } from '../definitions/duration.ts';
+import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
+import { RunHeartbeat } from './run-heartbeat.ts';
+import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
+import { withSystemTiming, type RunTiming } from './run-timing.ts';
 
 /** Everything one run needs. */
 export interface ExecuteRunOptions {
@@ -32,6 +39,17 @@ export interface ExecuteRunOptions {
   readonly tags?: Readonly<Record<string, string>>;
   /** The clock for partition mappings (default: now). */
   readonly now?: Date;
+  /**
+   * When another live run holds a lease on a partition a step writes: `wait` until it is free
+   * (default; logged once per holder) or `skip` the step (and what waits on it) with the reason.
+   */
+  readonly onLeaseConflict?: LeaseConflictPolicy;
+  /** Heartbeat interval and timeout (default: the project's `heartbeat`). */
+  readonly heartbeat?: Partial<HeartbeatSettings>;
+  /** Between two lease attempts while waiting (default 500 ms). */
+  readonly leasePollMs?: number;
+  /** Clock, sleeps, timers and randomness of retries, lease waits and heartbeats (tests inject fakes). */
+  readonly timing?: Partial<RunTiming>;
 }
 
 /** How one step ended. */
@@ -79,12 +97,29 @@ class RunExecution {
   readonly #dependents = new Map<string, string[]>();
   readonly #steps: ReadonlyMap<string, PlanStep>;
   #pendingSkips: EventRecord[] = [];
+  readonly #timing: RunTiming;
+  readonly #leases: RunLeases;
+  readonly #heartbeat: RunHeartbeat;
 
   constructor(options: ExecuteRunOptions) {
     this.#o = options;
     this.#runId = options.runId ?? randomUUID();
     this.#now = options.now ?? new Date();
     this.#events = new RunEvents(this.#runId);
+    this.#timing = withSystemTiming(options.timing);
+    const heartbeat = { ...options.project.config.heartbeat, ...options.heartbeat };
+    this.#leases = new RunLeases({
+      storage: options.storage,
+      runId: this.#runId,
+      ttlMs: heartbeat.timeoutMs,
+      onConflict: options.onLeaseConflict ?? 'wait',
+      timing: this.#timing,
+      ...(options.leasePollMs === undefined ? {} : { pollMs: options.leasePollMs }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onWait: (step, message, holder) =>
+        this.#append([this.#events.step('log', step.key, step.partitions?.length === 1 ? (step.partitions[0] as string) : null, message, 'warn', { lease: { heldBy: holder.runId, assetKey: holder.assetKey, partition: holder.partition } })]),
+    });
+    this.#heartbeat = new RunHeartbeat({ storage: options.storage, runId: this.#runId, timing: this.#timing, ...heartbeat });
     this.#steps = new Map(options.plan.steps.map((s) => [s.id, s]));
     for (const step of options.plan.steps) {
       for (const up of step.waitsFor) {
@@ -110,6 +145,8 @@ class RunExecution {
       endedAt: null,
       error: null,
       tags: this.#o.tags ?? {},
+      heartbeatAt: this.#timing.now(),
+      pid: process.pid,
     });
     await storage.recordLineage(project.definitionVersion, project.graph.keys.flatMap((k) => project.graph.parents(k).map((p) => ({ upstream: p, downstream: k }))));
     const count = plan.steps.length;
@@ -119,6 +156,7 @@ class RunExecution {
       for (const session of this.#sessions) session.interrupt();
     };
     this.#o.signal?.addEventListener('abort', onAbort);
+    this.#heartbeat.start();
     try {
       await this.#loadInputVersions(keys);
       await this.#o.warehouse.ensureSchemas(keys.map((k) => keyToTable(k).schema));
@@ -207,78 +245,123 @@ class RunExecution {
     this.#o.onStepEnd?.(outcome);
   }
 
-  /** Runs one step; resolves to whether it succeeded. Never rejects. */
+  /**
+   * Runs one step holding the leases of the asset partitions it writes (waiting for, or
+   * skipping on, another run's); resolves to whether it succeeded.
+   */
   async #runStep(step: PlanStep): Promise<boolean> {
     await this.#flushSkips();
+    const leased = await this.#leases.acquire(step);
+    if (!leased.ok) {
+      this.#skip(step.id, leased.reason, leased.canceled ? 'canceled' : 'skipped');
+      await this.#flushSkips();
+      return false;
+    }
+    try {
+      return await this.#runLeasedStep(step);
+    } finally {
+      await this.#leases.release(step);
+    }
+  }
+
+  /**
+   * Runs one step whose leases are held, retrying failed attempts as its retry policy says
+   * (never a canceled one); only the last failure records `step_failure`. Never rejects.
+   */
+  async #runLeasedStep(step: PlanStep): Promise<boolean> {
     const { key } = step;
     const definition = definitionOf(this.#o.project, key);
     const partition = single(step);
     const started = performance.now();
     await this.#append([this.#events.step('step_start', key, partition, `started ${step.id}`, 'info', rangeData(step))]);
+    // Anything written after this point is newer than what this step reads (see StalenessStore).
+    const readSeq = await this.#o.storage.currentSequence();
     const partitions = stepPartitions(definition.spec, step);
     const column = definition.spec.partitionColumn;
     const complete = partitions !== undefined && partitions.list.length === this.#partitionCount(definition);
     const scope = partitions && column ? { column, partitions: partitions.list, complete } : undefined;
-    const session = this.#o.warehouse.session(key, scope);
-    this.#sessions.add(session);
-    const logs: EventRecord[] = [];
-    const log = (level: 'info' | 'warn') => (message: string) => {
-      const event = this.#events.step('log', key, partition, message, level);
-      logs.push(event);
-      this.#o.onEvent?.(event);
-    };
-    try {
-      const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') } };
-      const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
-      if (this.#o.signal?.aborted) throw new CanceledError();
-      await session.commit();
-      const materializations = materializationRecords({
-        project: this.#o.project,
-        definition,
-        step,
-        result,
-        session,
-        runId: this.#runId,
-        now: this.#now,
-        dataVersions: this.#dataVersions,
-      });
-      const rowCount = sumRows(materializations) ?? result.rowCount ?? session.rowsWritten ?? null;
-      const durationMs = performance.now() - started;
-      await this.#commit(
-        [
-          ...logs,
-          this.#events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}`, 'info', {
-            rowCount,
-            dataVersion: materializations[0]?.dataVersion,
-            codeVersion: materializations[0]?.codeVersion,
+    const policy = definition.spec.retryPolicy ?? this.#o.project.config.retries;
+    // Each attempt runs in a new session; a failed one rolls back before the next.
+    for (let attempt = 1; ; attempt++) {
+      const session = this.#o.warehouse.session(key, scope);
+      this.#sessions.add(session);
+      const logs: EventRecord[] = [];
+      const log = (level: 'info' | 'warn') => (message: string) => {
+        const event = this.#events.step('log', key, partition, message, level);
+        logs.push(event);
+        this.#o.onEvent?.(event);
+      };
+      try {
+        const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') } };
+        const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
+        if (this.#o.signal?.aborted) throw new CanceledError();
+        await session.commit();
+        const materializations = materializationRecords({
+          project: this.#o.project,
+          definition,
+          step,
+          result,
+          session,
+          runId: this.#runId,
+          now: this.#now,
+          dataVersions: this.#dataVersions,
+          readSeq,
+        });
+        const rowCount = sumRows(materializations) ?? result.rowCount ?? session.rowsWritten ?? null;
+        const durationMs = performance.now() - started;
+        await this.#commit(
+          [
+            ...logs,
+            this.#events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}`, 'info', {
+              rowCount,
+              dataVersion: materializations[0]?.dataVersion,
+              codeVersion: materializations[0]?.codeVersion,
+              ...rangeData(step),
+            }),
+            this.#events.step('step_success', key, partition, `finished ${step.id} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount, ...rangeData(step) }),
+          ],
+          materializations,
+        );
+        this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
+        return true;
+      } catch (error) {
+        await session.rollback();
+        let canceled = error instanceof CanceledError || this.#o.signal?.aborted === true;
+        let message = canceled ? 'canceled, rolled back' : messageOf(error);
+        let unsaved = logs;
+        if (!canceled && attempt <= policy.maxRetries) {
+          if (await this.#waitToRetry(step, attempt, policy, message, logs)) continue;
+          [canceled, message, unsaved] = [true, 'canceled while waiting to retry', []];
+        }
+        const durationMs = performance.now() - started;
+        // One failure event per partition, so each partition's last attempt is known.
+        const failures = (step.partitions ?? [null]).map((p) =>
+          this.#events.step('step_failure', key, p, canceled ? `${step.id} ${message}` : `${step.id} failed: ${message}`, 'error', {
+            error: message,
+            canceled,
+            durationMs,
             ...rangeData(step),
           }),
-          this.#events.step('step_success', key, partition, `finished ${step.id} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount, ...rangeData(step) }),
-        ],
-        materializations,
-      );
-      this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
-      return true;
-    } catch (error) {
-      await session.rollback();
-      const canceled = error instanceof CanceledError || this.#o.signal?.aborted === true;
-      const message = canceled ? 'canceled, rolled back' : messageOf(error);
-      const durationMs = performance.now() - started;
-      // One failure event per partition, so each partition's last attempt is known.
-      const failures = (step.partitions ?? [null]).map((p) =>
-        this.#events.step('step_failure', key, p, canceled ? `${step.id} ${message}` : `${step.id} failed: ${message}`, 'error', {
-          error: message,
-          canceled,
-          durationMs,
-          ...rangeData(step),
-        }),
-      );
-      await this.#commit([...logs, ...failures]);
-      this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
-      return false;
-    } finally {
-      this.#sessions.delete(session);
+        );
+        await this.#commit([...unsaved, ...failures]);
+        this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
+        return false;
+      } finally {
+        this.#sessions.delete(session);
+      }
     }
+  }
+
+  /**
+   * Records a `step_retry` event (with the failed attempt's logs) and waits the policy's delay;
+   * resolves `false` when the run is canceled meanwhile.
+   */
+  async #waitToRetry(step: PlanStep, attempt: number, policy: RetryPolicy, error: string, logs: readonly EventRecord[]): Promise<boolean> {
+    const delayMs = retryDelayMs(policy, attempt, () => this.#timing.random());
+    const attempts = policy.maxRetries + 1;
+    const message = `${step.id} failed (attempt ${attempt} of ${attempts}), retrying in ${formatDurationMs(delayMs)}: ${error}`;
+    await this.#commit([...logs, this.#events.step('step_retry', step.key, single(step), message, 'warn', { attempt, maxAttempts: attempts, delayMs, error, ...rangeData(step) })]);
+    return this.#timing.sleep(delayMs, this.#o.signal);
   }
 
   readonly #partitionCounts = new Map<string, number>();
@@ -294,11 +377,17 @@ class RunExecution {
     return count;
   }
 
+  /** Observes the source assets the plan reads, then loads the data versions of every upstream asset. */
   async #loadInputVersions(keys: readonly string[]): Promise<void> {
-    const graph = this.#o.project.graph;
-    const parents = new Set(keys.flatMap((k) => graph.parents(k)));
-    if (parents.size === 0) return;
-    for (const m of await this.#o.storage.latestMaterializations([...parents])) {
+    const { project, storage, landing } = this.#o;
+    const parents = [...new Set(keys.flatMap((k) => project.graph.parents(k)))];
+    if (parents.length === 0) return;
+    const sources = parents.filter((k) => project.graph.spec(k).source);
+    if (sources.length > 0) {
+      await observeSources({ project, storage, landing, keys: sources, now: this.#now, ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
+      for (const o of await storage.latestObservations(sources)) this.#dataVersions.set(partitionId(o.assetKey, o.partition), o.dataVersion);
+    }
+    for (const m of await storage.latestMaterializations(parents.filter((k) => !project.graph.spec(k).source))) {
       this.#dataVersions.set(partitionId(m.assetKey, m.partition), m.dataVersion);
     }
   }
@@ -314,6 +403,8 @@ class RunExecution {
   }
 
   async #finish(status: RunStatus, error?: string): Promise<RunResult> {
+    await this.#heartbeat.stop();
+    await this.#leases.releaseAll();
     await this.#flushSkips();
     const type = status === 'success' ? 'run_success' : status === 'canceled' ? 'run_canceled' : 'run_failure';
     const message = status === 'success' ? 'run succeeded' : (error ?? status);

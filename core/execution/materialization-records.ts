@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AssetDefinition } from '../definitions/asset-spec.ts';
 import { mappingOf, partitionId, upstreamPartitions, type PlanStep } from '../planning/plan.ts';
+import { depsVersionOf } from '../project/code-version.ts';
 import type { Project } from '../project/project-loader.ts';
 import type { StepSession } from '../../resources/duckdb-warehouse.ts';
 import type { MaterializationRecord } from '../../storage/storage.ts';
@@ -17,6 +18,8 @@ export interface MaterializationInputs {
   readonly now: Date;
   /** Data version of every asset partition known to the run, by `key@partition`; updated with the new ones. */
   readonly dataVersions: Map<string, string>;
+  /** The data sequence number when the step read its inputs. */
+  readonly readSeq: number;
 }
 
 /**
@@ -25,9 +28,10 @@ export interface MaterializationInputs {
  * the asset's own, else a hash of its code version, partition and inputs.
  */
 export function materializationRecords(inputs: MaterializationInputs): MaterializationRecord[] {
-  const { project, definition, step, result, session, runId, now, dataVersions } = inputs;
+  const { project, definition, step, result, session, runId, now, dataVersions, readSeq } = inputs;
   const { spec } = definition;
   const codeVersion = project.codeVersions.get(spec.key) ?? 'unknown';
+  const depsVersion = depsVersionOf(project.graph.parents(spec.key));
   const timestamp = Date.now();
   const single = step.partitions === null || step.partitions.length === 1;
   return (step.partitions ?? [null]).map((partition) => {
@@ -55,6 +59,8 @@ export function materializationRecords(inputs: MaterializationInputs): Materiali
       inputDataVersions: read,
       rowCount: rows ?? (single ? (result.rowCount ?? session.rowsWritten ?? null) : null),
       metadata: result.metadata ?? {},
+      readSeq,
+      depsVersion,
     };
   });
 }

@@ -60,11 +60,13 @@ export async function computeStep(
     }
     return { rowCount: await session.replaceTable(compute.sql) };
   }
+  if (compute.type === 'source') throw new Error(`${spec.key} is a source asset: it is observed, not materialized`);
   const ctx: AssetContext = {
     key: spec.key,
     runId: run.runId,
     table: session.tableOf(spec.key),
     deps: spec.deps,
+    config: compute.config ?? {},
     warehouse: session,
     landing: run.landing,
     log: run.log,

@@ -4,6 +4,6 @@ import type { MaterializationRecord, StepFailureRecord } from '../../storage/sto
  * True when an asset partition's last attempt failed: its latest failure is newer than its
  * latest materialization, or it failed and was never materialized.
  */
-export function lastAttemptFailed(latest: MaterializationRecord | undefined, failure: StepFailureRecord | undefined): boolean {
+export function lastAttemptFailed(latest: Pick<MaterializationRecord, 'timestamp'> | undefined, failure: StepFailureRecord | undefined): boolean {
   return failure !== undefined && (latest === undefined || failure.timestamp > latest.timestamp);
 }

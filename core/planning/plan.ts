@@ -36,6 +36,7 @@ export interface PlanOptions {
 
 /**
  * Builds the plan for `selected` assets. Pure: no I/O, the clock comes in `options.now`.
+ * Source assets in the selection get no step (they are observed, not materialized).
  * A step waits for the steps of planned upstream assets whose partitions it reads through its
  * partition mappings; through an unplanned upstream asset it waits for every step of the
  * nearest planned ancestors.
@@ -54,7 +55,8 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
 
   for (const key of graph.keys) {
     const parents = graph.parents(key);
-    if (!planned.has(key)) {
+    // Source assets are observed, never planned: selecting one adds no step.
+    if (!planned.has(key) || graph.spec(key).source) {
       // Remember the nearest planned ancestors of an unplanned asset for its descendants.
       const found = new Set<string>();
       for (const parent of parents) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);

@@ -4,16 +4,46 @@ import { sqlTokens, type SqlTokenKind } from '../definitions/sql-lexer.ts';
 
 /**
  * The code version of an asset: its explicit `codeVersion`, else a hash of its normalized
- * SQL (comments and whitespace do not count) or of its materialize function's source, together
- * with the spec fields that change what it computes.
+ * SQL (comments and whitespace do not count), or of its materialize (observe) function's
+ * source plus its `config`.
  */
 export function codeVersionOf(definition: AssetDefinition): string {
   if (definition.spec.codeVersion) return definition.spec.codeVersion;
-  const { compute } = definition;
-  // A TypeScript function's text alone can be shared by assets built from one factory, so the key counts too.
-  const source =
-    compute.type === 'sql' ? `${compute.materialization}:${normalizeSql(compute.sql)}` : `${definition.spec.key}:${compute.materialize.toString()}`;
-  return createHash('sha256').update(`${compute.type}\n${source}`).digest('hex').slice(0, 12);
+  return shortHash(`${definition.compute.type}\n${codeSource(definition)}`, 12);
+}
+
+function codeSource({ spec, compute }: AssetDefinition): string {
+  switch (compute.type) {
+    case 'sql':
+      return `${compute.materialization}:${normalizeSql(compute.sql)}`;
+    // A TypeScript function's text alone can be shared by assets built from one factory, so the key counts too.
+    case 'typescript':
+      return `${spec.key}:${compute.materialize.toString()}:${compute.config === undefined ? '' : stableJson(compute.config)}`;
+    case 'source':
+      return `${spec.key}:${compute.observe.toString()}`;
+  }
+}
+
+/**
+ * The dependency version of an asset: a hash of its sorted upstream keys. A materialization
+ * records it, so adding or removing a dependency makes the asset's partitions stale.
+ */
+export function depsVersionOf(parents: readonly string[]): string {
+  return shortHash([...parents].sort().join('\n'), 8);
+}
+
+/** JSON with object keys sorted, so equal data always serializes (and hashes) the same. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function shortHash(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
 /**

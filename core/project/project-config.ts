@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { formatZodIssues } from '../definitions/asset-spec.ts';
+import { NO_RETRIES, retryPolicySchema, type RetryPolicy } from '../definitions/retry-policy.ts';
+import { heartbeatSchema, resolveHeartbeat, type HeartbeatSettings } from './heartbeat-settings.ts';
+import { daemonSettingsSchema, resolveDaemonSettings, type DaemonSettings } from './daemon-settings.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -16,6 +19,9 @@ const configSchema = z
     storage: z.string().min(1).default('.strata/strata.db'),
     warehouse: z.string().min(1).default('.strata/warehouse.duckdb'),
     concurrency: z.number().int().min(1).max(64).default(4),
+    retries: retryPolicySchema.optional(),
+    heartbeat: heartbeatSchema.optional(),
+    daemon: daemonSettingsSchema.optional(),
   })
   .strict();
 
@@ -32,6 +38,12 @@ export interface ProjectConfig {
   readonly warehouseFile: string;
   /** Default number of steps run at once. */
   readonly concurrency: number;
+  /** Retry policy of assets that set none (`"retries"`; default: no retries). */
+  readonly retries: RetryPolicy;
+  /** Heartbeat interval and dead-run timeout (`"heartbeat"`, `STRATA_HEARTBEAT_*`). */
+  readonly heartbeat: HeartbeatSettings;
+  /** Tick interval, run limit and pools of `assets daemon` (`"daemon"`; absent in configs built in code: the defaults). */
+  readonly daemon?: DaemonSettings;
 }
 
 /** Where the bundled example project lives. */
@@ -74,5 +86,8 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     storageFile: resolve(dir, storage),
     warehouseFile: warehouse === ':memory:' ? warehouse : resolve(dir, warehouse),
     concurrency: config.concurrency,
+    retries: config.retries ?? NO_RETRIES,
+    heartbeat: resolveHeartbeat(config.heartbeat, file),
+    daemon: resolveDaemonSettings(config.daemon),
   });
 }

@@ -10,6 +10,8 @@ import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '..
 import { AssetGraph, closestKeys, compareKeys, graphProblems } from '../graph/asset-graph.ts';
 import { renderForParsing, templateProblems } from '../execution/sql-template.ts';
 import { codeVersionOf } from './code-version.ts';
+import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../definitions/schedule-definition.ts';
+import { scheduleProblems } from './schedule-problems.ts';
 import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
 
 /** A loaded, validated project: its configuration, definitions and graph. */
@@ -21,6 +23,8 @@ export interface Project {
   readonly codeVersions: ReadonlyMap<string, string>;
   /** Hash of every asset's key and deps: identifies this shape of the graph in lineage storage. */
   readonly definitionVersion: string;
+  /** The schedules the project's modules export, sorted by name. */
+  readonly schedules: readonly ScheduleDefinition[];
 }
 
 /** The definition of one asset; throws for unknown keys. */
@@ -47,6 +51,7 @@ export async function loadProject(dir: string): Promise<Project> {
   const errors: DefinitionError[] = [];
   const files = listSourceFiles(config.assetsDir, errors, config.dir);
   const found: AssetDefinition[] = [];
+  const schedules: ScheduleDefinition[] = [];
   const sqlSources: SqlSource[] = [];
   // Keys of files that failed to parse still exist: readers of them must not also be reported.
   const brokenKeys = new Set<string>();
@@ -61,7 +66,7 @@ export async function loadProject(dir: string): Promise<Project> {
         if (keyProblem(sqlPathToKey(keyPath)) === undefined) brokenKeys.add(sqlPathToKey(keyPath));
       } else sqlSources.push({ key: parsed.key, file: display, body: parsed.body, build: (deps) => sqlAssetDefinition(parsed, deps, display) });
     } else {
-      found.push(...(await importDefinitions(file, display, errors)));
+      found.push(...(await importDefinitions(file, display, errors, schedules)));
     }
   }
 
@@ -89,14 +94,14 @@ export async function loadProject(dir: string): Promise<Project> {
   errors.push(...graphProblems(specs, fileOf, brokenKeys));
   if (errors.length > 0) throw new DefinitionErrors(sortErrors(errors));
   sql.cache?.save();
-  return buildProject(config, [...definitions.values()]);
+  return buildProject(config, [...definitions.values()], schedules);
 }
 
 /**
  * Assembles a project from definitions already validated (by {@link loadProject}, or built in
  * code by tests and benchmarks). Throws {@link DefinitionErrors} for unknown deps and cycles.
  */
-export function buildProject(config: ProjectConfig, list: readonly AssetDefinition[]): Project {
+export function buildProject(config: ProjectConfig, list: readonly AssetDefinition[], schedules: readonly ScheduleDefinition[] = []): Project {
   const definitions = new Map(list.map((d) => [d.spec.key, d]));
   const graph = AssetGraph.build(
     list.map((d) => d.spec),
@@ -105,7 +110,10 @@ export function buildProject(config: ProjectConfig, list: readonly AssetDefiniti
   const codeVersions = new Map(graph.keys.map((key) => [key, codeVersionOf(definitions.get(key) as AssetDefinition)]));
   const shape = graph.keys.map((key) => `${key}<-${graph.parents(key).join(',')}`).join('\n');
   const definitionVersion = createHash('sha256').update(shape).digest('hex').slice(0, 16);
-  return { config, definitions, graph, codeVersions, definitionVersion };
+  const problems = scheduleProblems(schedules, graph);
+  if (problems.length > 0) throw new DefinitionErrors(problems);
+  const sortedSchedules = Object.freeze([...schedules].sort((a, b) => compareKeys(a.name, b.name)));
+  return { config, definitions, graph, codeVersions, definitionVersion, schedules: sortedSchedules };
 }
 
 function listSourceFiles(root: string, errors: DefinitionError[], projectDir: string): string[] {
@@ -128,7 +136,7 @@ function isSourceFile(name: string): boolean {
   return /\.(ts|mts)$/.test(name) && !/\.(d|test|spec)\.m?ts$/.test(name);
 }
 
-async function importDefinitions(file: string, display: string, errors: DefinitionError[]): Promise<AssetDefinition[]> {
+async function importDefinitions(file: string, display: string, errors: DefinitionError[], schedules: ScheduleDefinition[] = []): Promise<AssetDefinition[]> {
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -149,6 +157,7 @@ async function importDefinitions(file: string, display: string, errors: Definiti
   for (const value of Object.values(module)) {
     for (const item of Array.isArray(value) ? value : [value]) {
       if (isAssetDefinition(item)) seen.add(item);
+      else if (isScheduleDefinition(item) && !schedules.some((s) => s.name === item.name && s.file === display)) schedules.push(makeSchedule(item, display));
     }
   }
   return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));

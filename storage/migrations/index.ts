@@ -7,11 +7,17 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './0001-initial.ts';
 import { backfillProgressMigration } from './0002-backfill-progress.ts';
+import { stalenessMigration } from './0003-staleness.ts';
+import { runHeartbeatsMigration } from './0004-run-heartbeats.ts';
+import { daemonTicksMigration } from './0005-daemon-ticks.ts';
 
 /** All migrations, keyed by their stable name. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initialMigration,
   '0002-backfill-progress': backfillProgressMigration,
+  '0003-staleness': stalenessMigration,
+  '0004-run-heartbeats': runHeartbeatsMigration,
+  '0005-daemon-ticks': daemonTicksMigration,
 });
 
 /**

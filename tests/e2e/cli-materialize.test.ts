@@ -222,7 +222,10 @@ describe('read-only commands after the backfill', () => {
     const byKey = new Map(status.map((s) => [s.key, s]));
     const run = onlyRun();
 
-    expect(status).toHaveLength(21);
+    expect(status).toHaveLength(27);
+    // The landing files are source assets: observed, one partition per file present.
+    expect(byKey.get('landing/orders')).toMatchObject({ state: 'partial', runId: null, partitions: { total: 365, materialized: 3, missing: 362 } });
+    expect(byKey.get('landing/locations')).toMatchObject({ state: 'observed', partitions: null });
     for (const key of Object.keys(DAILY)) {
       expect(byKey.get(key), key).toMatchObject({
         state: 'partial',
@@ -305,6 +308,9 @@ describe('read-only commands after the backfill', () => {
       'raw/order_items': 2,
       'raw/orders': 2,
       'raw/menu_items': 3,
+      'landing/order_items': 3,
+      'landing/orders': 3,
+      'landing/menu_items': 4,
     });
     expect(byKey(lineage.downstream)).toEqual({
       'features/menu_item_popularity': 1,

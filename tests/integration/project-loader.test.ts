@@ -487,6 +487,9 @@ describe('strata.json errors', () => {
       storageFile: join(dir, '.strata', 'strata.db'),
       warehouseFile: join(dir, '.strata', 'warehouse.duckdb'),
       concurrency: 4,
+      retries: { maxRetries: 0, delayMs: 1000, backoff: 'exponential', jitter: 0, maxDelayMs: 300000 },
+      heartbeat: { intervalMs: 5000, timeoutMs: 60000 },
+      daemon: { tickSeconds: 30, maxConcurrentRuns: 2, pools: {} },
     });
   });
 

@@ -10,6 +10,7 @@ import { StorageError } from '../../storage/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { storageBackfillsContract } from './storage-contract-backfills.ts';
 import { storageResultsContract } from './storage-contract-results.ts';
+import { storageStalenessContract } from './storage-contract-staleness.ts';
 import { aRun, anEvent } from './storage-fixtures.ts';
 
 /** Gives each test a fresh storage from `makeStorage` and closes it afterwards. */
@@ -173,6 +174,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
     });
 
     storageResultsContract(storage);
+    storageStalenessContract(storage);
     storageBackfillsContract(storage);
 
     describe('lineage', () => {

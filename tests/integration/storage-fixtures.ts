@@ -75,6 +75,8 @@ export function aMaterialization(
     inputDataVersions: {},
     rowCount: 10,
     metadata: {},
+    readSeq: 0,
+    depsVersion: '',
     ...overrides,
   };
 }

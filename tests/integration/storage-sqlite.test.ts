@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrationProvider, migrations, openStorage, SqliteStorage } from '../../storage/index.ts';
 import type { MaterializationRecord, Storage } from '../../storage/index.ts';
 import { storageContract } from './storage-contract.ts';
+import { storageLeasesContract } from './storage-contract-leases.ts';
+import { storageTicksContract } from './storage-contract-ticks.ts';
 import { aBackfill, aCheckResult, aMaterialization, anEvent, aRun } from './storage-fixtures.ts';
 
 let dir: string;
@@ -32,6 +34,8 @@ async function open(file = 'strata.db'): Promise<SqliteStorage> {
 
 storageContract('SqliteStorage', () => open());
 storageContract('openStorage({ kind: "sqlite" })', () => openStorage({ kind: 'sqlite', file: path.join(dir, 'spec.db') }));
+storageTicksContract('SqliteStorage', () => open());
+storageLeasesContract('SqliteStorage', () => open(), () => SqliteStorage.open(path.join(dir, 'strata.db')));
 
 describe('SqliteStorage on disk', () => {
   it('creates the parent folder and uses WAL', async () => {

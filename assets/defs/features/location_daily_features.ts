@@ -1,4 +1,4 @@
-import { asset, timeWindow } from 'strata';
+import { asset, eager, timeWindow } from 'strata';
 import { ANALYTICS } from '../../lib/owners.ts';
 import { DAILY, FIRST_DAY, stepWindow } from '../../lib/partitions.ts';
 
@@ -25,6 +25,8 @@ export const locationDailyFeatures = asset({
   partitions: DAILY,
   partitionColumn: 'business_date',
   backfillPolicy: { type: 'single_run' },
+  // `assets daemon` rebuilds a day's features as soon as the marts it reads change.
+  automation: eager(),
   group: 'features',
   owners: [ANALYTICS],
   tags: { domain: 'sales', model: 'demand_forecast' },

@@ -9,6 +9,7 @@
 -- partition_column: as_of_date
 -- partition_mapping: marts/fct_sales = window(-13, 0)
 -- backfill_policy: single_run
+-- automation: eager
 --
 -- A day reads the 14 days of sales up to it (window(-13, 0)): last 7 days against the 7
 -- before. In the first 13 days of the data the earlier week is short (is_full_window false).

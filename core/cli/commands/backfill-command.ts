@@ -8,6 +8,7 @@ import type { Command } from '../command.ts';
 import { formatDuration } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 import { cancelOnSignals } from '../run-signals.ts';
+import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts';
 import { findBackfill } from './backfills-command.ts';
 import { Workspace } from '../workspace.ts';
 
@@ -65,17 +66,18 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
         validateRequest(project, values.select as string, { from: values.from as string, to: values.to as string }, now);
       }
       const storage = await workspace.storage();
+      await reapDeadRunsNoisily(workspace, storage, err);
       const stored = values.resume === undefined ? undefined : await findBackfill(storage, values.resume);
       const selection = stored?.selection ?? (values.select as string);
       const { keys } = validateRequest(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
-      const warehouse = await workspace.warehouse();
       const progress = values.json ? undefined : new ProgressReporter(out);
       const started = performance.now();
       const outcome: BackfillOutcome = await cancelOnSignals(err, async (signal) => {
         const env = {
           project,
           storage,
-          warehouse,
+          // Another process may hold the warehouse: wait for it (Ctrl-C stops waiting).
+          warehouse: await openWarehouseForRun(workspace, storage, err, signal),
           landing: workspace.landing(),
           now,
           concurrency,

@@ -2,6 +2,9 @@ import { UsageError } from '../../errors.ts';
 import { executeRun, type RunResult } from '../../execution/executor.ts';
 import { buildPlan, type PlanStep } from '../../planning/plan.ts';
 import { cancelOnSignals } from '../run-signals.ts';
+import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts';
+import { findStale, skipFresh } from '../../staleness/find-stale.ts';
+import { countByReason } from '../../staleness/reason-text.ts';
 import { selectAssets } from '../../selection/index.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -13,7 +16,7 @@ import { Workspace } from '../workspace.ts';
 export const materializeCommand: Command = {
   name: 'materialize',
   summary: 'materialize the selected assets in dependency order',
-  help: `Usage: assets materialize --select SELECTION [--dry-run] [--concurrency N] [--json]
+  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--dry-run] [--concurrency N] [--json]
 
 Builds the selected assets in dependency order. Each asset is written in one DuckDB
 transaction; a failure skips everything downstream of it. Ctrl-C cancels: running steps
@@ -24,6 +27,8 @@ Options:
                        'staging/orders+' (and everything downstream), 'group:raw and tag:domain=sales'
   --partition KEY      only this partition of the partitioned assets (default: every partition;
                        unpartitioned assets in the selection are built once)
+  --stale-only         only the stale partitions of the selection (missing, failed last time, code or
+                       dependencies changed, upstream data changed; see assets status --stale --why)
   --dry-run            print the plan without running it
   --concurrency N      steps run at once (default: strata.json "concurrency", 4)
   --json               print the run result as JSON
@@ -35,6 +40,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       select: { type: 'string', short: 's' },
       partition: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'stale-only': { type: 'boolean' },
       concurrency: { type: 'string' },
     });
     if (values.select === undefined) throw new UsageError("assets materialize needs --select, e.g. --select '+marts/*'", '--select');
@@ -47,7 +53,26 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       if (values.partition !== undefined && !keys.some((key) => project.graph.spec(key).partitions)) {
         throw new UsageError(`--partition ${values.partition}: none of the selected assets is partitioned`, '--partition');
       }
-      const plan = buildPlan(project.graph, keys, { now, ...(values.partition === undefined ? {} : { partitions: { key: values.partition } }) });
+      let skip: ((key: string, partition: string | null) => boolean) | undefined;
+      let staleSummary = '';
+      if (values['stale-only']) {
+        const report = await findStale({ project, storage: await workspace.storage(), landing: workspace.landing(), keys, now });
+        skip = skipFresh(report);
+        staleSummary = countByReason(report.stale);
+      }
+      const plan = buildPlan(project.graph, keys, {
+        now,
+        ...(values.partition === undefined ? {} : { partitions: { key: values.partition } }),
+        ...(skip ? { skip } : {}),
+      });
+      if (values['stale-only'] && plan.steps.length === 0) {
+        if (values.json) out.json({ selection: values.select, steps: [], status: 'fresh' });
+        else {
+          const built = keys.filter((k) => !project.graph.spec(k).source).length;
+          out.line(`Nothing to do: the ${plural(built, 'selected asset')} ${built === 1 ? 'is' : 'are'} fresh (${values.select})`);
+        }
+        return 0;
+      }
       if (values['dry-run']) {
         if (values.json) out.json({ selection: values.select, steps: plan.steps });
         else {
@@ -59,16 +84,21 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         }
         return 0;
       }
-      const [storage, warehouse] = await Promise.all([workspace.storage(), workspace.warehouse()]);
+      const storage = await workspace.storage();
+      await reapDeadRunsNoisily(workspace, storage, err);
       const started = performance.now();
       const width = Math.min(60, Math.max(...plan.steps.map((s) => s.id.length)));
-      if (!values.json) out.line(out.paint('bold', `Materializing ${describePlan(plan.steps)} (${values.select}${values.partition ? ` @ ${values.partition}` : ''})`));
-      const result: RunResult = await cancelOnSignals(err, (signal) =>
+      if (!values.json) {
+        out.line(out.paint('bold', `Materializing ${describePlan(plan.steps)} (${values.select}${values.partition ? ` @ ${values.partition}` : ''})`));
+        if (staleSummary) out.line(out.paint('gray', `stale: ${staleSummary}`));
+      }
+      const result: RunResult = await cancelOnSignals(err, async (signal) =>
         executeRun({
           project,
           plan,
           storage,
-          warehouse,
+          // Another process may hold the warehouse: wait for it (Ctrl-C stops waiting).
+          warehouse: await openWarehouseForRun(workspace, storage, err, signal),
           landing: workspace.landing(),
           selection: values.select as string,
           concurrency,
@@ -123,6 +153,8 @@ function printProgress(out: Output, event: EventRecord, width: number): void {
     out.line(`  ${out.paint('green', '✓')} ${key} ${rows.padStart(14)} ${out.paint('gray', formatDuration(ms).padStart(7))}`);
   } else if (event.type === 'step_failure' && isFirstOfStep(event)) {
     out.line(`  ${out.paint('red', '✗')} ${key} ${out.paint('red', firstLines(String(event.data?.error ?? event.message)))}`);
+  } else if (event.type === 'step_retry') {
+    out.line(`  ${out.paint('yellow', '↻')} ${key} ${out.paint('yellow', firstLines(event.message))}`);
   } else if (event.type === 'step_skipped') {
     out.line(`  ${out.paint('yellow', '-')} ${key} ${out.paint('gray', event.message)}`);
   } else if (event.type === 'log') {

@@ -3,7 +3,11 @@ import { lastAttemptFailed } from '../../planning/last-attempt.ts';
 import { partitionId } from '../../planning/plan.ts';
 import { selectAssets } from '../../selection/index.ts';
 import type { MaterializationRecord } from '../../../storage/storage.ts';
+import type { ObservationRecord } from '../../../storage/staleness-store.ts';
+import { UsageError } from '../../errors.ts';
+import { findStale } from '../../staleness/find-stale.ts';
 import { parseCommandArgs } from '../args.ts';
+import { printStaleStatus } from './stale-status.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../workspace.ts';
@@ -11,7 +15,10 @@ import { Workspace } from '../workspace.ts';
 /** The status of one asset, as printed and as `--json` gives it. */
 interface AssetStatus {
   readonly key: string;
-  /** `materialized`, `missing`, `failed`, `code changed`, or for partitioned assets `partial`/`complete`. */
+  /**
+   * `materialized`, `missing`, `failed`, `code changed`, or for partitioned assets `partial`/`complete`;
+   * for source assets `observed`, `partial` or `not observed`.
+   */
   readonly state: string;
   readonly lastMaterializedAt: number | null;
   readonly runId: string | null;
@@ -31,26 +38,47 @@ interface AssetStatus {
 export const statusCommand: Command = {
   name: 'status',
   summary: 'show each asset’s last materialization, rows, and partitions materialized / missing / failed',
-  help: `Usage: assets status [--select SELECTION] [--json]
+  help: `Usage: assets status [--select SELECTION] [--stale [--why]] [--json]
 
 For each asset: whether it has been materialized, when, by which run, with how many rows,
 whether its last attempt failed, and whether its code changed since (code version differs).
 For partitioned assets: how many partitions are materialized, missing and failed, and the
 ranges that are missing.
 
+With --stale: the stale asset partitions and why. A partition is stale when it is missing, its
+last attempt failed, its code or its dependencies changed since it was built, an upstream
+partition it reads now has another data version than the one it read (source assets such as
+landing files are observed first), or an upstream partition it reads is itself stale.
+
 Options:
   --select SELECTION   only these assets
+  --stale              list stale partitions with their reasons, per asset
+  --why                with --stale: the reasons of every partition (consecutive ones folded)
   --json               print JSON`,
 
   async run(argv, out) {
-    const { values } = parseCommandArgs('status', argv, { select: { type: 'string' } });
+    const { values } = parseCommandArgs('status', argv, { select: { type: 'string' }, stale: { type: 'boolean' }, why: { type: 'boolean' } });
+    if (values.why && !values.stale) throw new UsageError('--why goes with --stale: assets status --stale --why', '--why');
     const workspace = await Workspace.load(values.project);
     try {
       const { graph, codeVersions } = workspace.project;
       const keys = values.select === undefined ? [...graph.keys] : selectAssets(graph, values.select).keys;
       const storage = await workspace.storage();
-      const [latest, failures] = await Promise.all([storage.latestMaterializations(keys), storage.latestStepFailures(keys)]);
+      if (values.stale) {
+        const materializable = keys.filter((k) => !graph.spec(k).source);
+        const report = await findStale({ project: workspace.project, storage, landing: workspace.landing(), keys: materializable });
+        if (values.json) out.json(report.stale);
+        else printStaleStatus(out, workspace.project, materializable, report, values.why === true);
+        return 0;
+      }
+      const sources = keys.filter((k) => graph.spec(k).source);
+      const [latest, failures, observations] = await Promise.all([
+        storage.latestMaterializations(keys),
+        storage.latestStepFailures(keys),
+        storage.latestObservations(sources),
+      ]);
       const byAsset = groupBy(latest, (m) => m.assetKey);
+      const observedBy = groupBy(observations, (o) => o.assetKey);
       const failureOf = new Map(failures.map((f) => [partitionId(f.assetKey, f.partition), f]));
       const now = new Date();
       const rows: AssetStatus[] = keys.map((key) => {
@@ -58,6 +86,7 @@ Options:
         const mine = byAsset.get(key) ?? [];
         const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
         const base = { key, lastMaterializedAt: newest?.timestamp ?? null, runId: newest?.runId ?? null, codeVersion: codeVersions.get(key) ?? null };
+        if (spec.source) return sourceStatus(key, spec.partitions?.keys(now) ?? null, observedBy.get(key) ?? [], base);
         if (!spec.partitions) {
           const m = mine.find((x) => x.partition === null);
           const state = lastAttemptFailed(m, failureOf.get(key)) ? 'failed' : !m ? 'missing' : m.codeVersion !== codeVersions.get(key) ? 'code changed' : 'materialized';
@@ -116,7 +145,23 @@ Options:
   },
 };
 
+/** A source asset's row: observed partitions instead of materialized ones. */
+function sourceStatus(key: string, all: readonly string[] | null, observed: readonly ObservationRecord[], base: Omit<AssetStatus, 'state' | 'rowCount' | 'partitions'>): AssetStatus {
+  const lastObservedAt = observed.reduce<number | null>((t, o) => (t === null || o.timestamp > t ? o.timestamp : t), null);
+  const common = { ...base, lastMaterializedAt: lastObservedAt, runId: null, rowCount: null };
+  if (all === null) return { ...common, state: observed.length > 0 ? 'observed' : 'not observed', partitions: null };
+  const seen = new Set(observed.map((o) => o.partition));
+  const missing = new Set(all.filter((p) => !seen.has(p)));
+  const state = observed.length === 0 ? 'not observed' : missing.size === 0 ? 'observed' : 'partial';
+  return {
+    ...common,
+    state,
+    partitions: { total: all.length, materialized: all.length - missing.size, missing: missing.size, failed: 0, missingRanges: toRanges(all, missing), failedPartitions: [] },
+  };
+}
+
 function stateColour(state: string) {
+  if (state === 'observed') return 'green' as const;
   if (state === 'complete') return 'green' as const;
   if (state === 'partial' || state === 'code changed') return 'yellow' as const;
   return statusColour(state);

@@ -1,0 +1,99 @@
+/**
+ * Staleness at scale: 10,000 daily-partitioned assets (100 per layer, each reading up to three
+ * assets of the layer before) with a year of history — one materialization per asset and day,
+ * as a year of daily runs would have written them (3.65 M rows in `materializations` and in the
+ * latest index). One upstream partition is then rematerialized with new data, and staleness of
+ * the whole graph is computed from the SQLite file. The report must name exactly the partitions
+ * downstream of the change.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { daily } from '../core/partitions/index.ts';
+import { depsVersionOf } from '../core/project/code-version.ts';
+import { buildProject } from '../core/project/project-loader.ts';
+import { loadProjectConfig } from '../core/project/project-config.ts';
+import { computeStaleness } from '../core/staleness/compute-staleness.ts';
+import { SqliteStorage } from '../storage/index.ts';
+import { layeredNoOpAssets } from './no-op-steps-bench.ts';
+
+/** Figures of one staleness pass. */
+export interface StalenessFigures {
+  readonly assets: number;
+  readonly partitions: number;
+  readonly historyRows: number;
+  readonly generateMs: number;
+  readonly staleness: { readonly ms: number; readonly stale: number; readonly expected: number; readonly correct: boolean };
+  readonly fresh: { readonly ms: number; readonly stale: number };
+  readonly peakRssMb: number;
+}
+
+/** The days of 2025; `NOW` is after them, so every one exists. */
+export const DAYS = daily({ start: '2025-01-01', end: '2026-01-01', timezone: 'UTC' });
+export const NOW = new Date('2026-06-01T00:00:00Z');
+
+/** Builds the workload in a temp folder, changes one upstream partition and times staleness. */
+export async function runStaleness(count = 10_000): Promise<StalenessFigures> {
+  const dir = process.env.STRATA_BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'strata-bench-staleness-'));
+  writeFileSync(join(dir, 'strata.json'), JSON.stringify({ name: 'staleness-bench' }));
+  try {
+    const config = loadProjectConfig(dir);
+    const project = buildProject(config, benchAssets(count));
+    const generateStarted = performance.now();
+    await (await SqliteStorage.open(config.storageFile)).close(); // creates the schema
+    // In a child process, so this process's peak RSS is the staleness pass alone.
+    const historyRows = Number(
+      execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./staleness-history.ts', import.meta.url)), config.storageFile, String(count)], { encoding: 'utf8' }).trim(),
+    );
+    const generateMs = performance.now() - generateStarted;
+
+    const storage = await SqliteStorage.open(config.storageFile);
+    try {
+      const freshStarted = performance.now();
+      const fresh = await computeStaleness({ project, storage, now: NOW });
+      const freshMs = performance.now() - freshStarted;
+
+      // One upstream partition gets new data: a root asset rewritten for 2025-06-15.
+      const changed = project.graph.keys[42] as string;
+      const day = '2025-06-15';
+      await storage.createRun({ id: 'change', status: 'success', trigger: 'manual', selection: changed, assetKeys: [changed], createdAt: 1, startedAt: 1, endedAt: 1, error: null, tags: {} });
+      const readSeq = await storage.currentSequence();
+      await storage.commitStep({
+        events: [],
+        materializations: [
+          { assetKey: changed, partition: day, runId: 'change', timestamp: Date.now(), codeVersion: 'v1', dataVersion: 'dv:new', inputDataVersions: {}, rowCount: 100, metadata: {}, readSeq, depsVersion: depsVersionOf([]) },
+        ],
+      });
+
+      const started = performance.now();
+      const report = await computeStaleness({ project, storage, now: NOW });
+      const ms = performance.now() - started;
+
+      const downstream = project.graph.downstream([changed]);
+      const children = new Set(project.graph.children(changed));
+      const correct =
+        report.stale.length === downstream.size &&
+        report.stale.every((p) => p.partition === day && downstream.has(p.key) && p.reasons[0]?.kind === (children.has(p.key) ? 'upstream_changed' : 'upstream_stale'));
+      return {
+        assets: count,
+        partitions: count * DAYS.keys(NOW).length,
+        historyRows,
+        generateMs,
+        staleness: { ms, stale: report.stale.length, expected: downstream.size, correct },
+        fresh: { ms: freshMs, stale: fresh.stale.length },
+        peakRssMb: process.resourceUsage().maxRSS / 1024,
+      };
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    if (!process.env.STRATA_BENCH_DIR) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The workload's graph: the no-op bench's layered graph, every asset partitioned by day. */
+export function benchAssets(count: number) {
+  return layeredNoOpAssets(count, 100, { partitions: DAYS, codeVersion: 'v1' });
+}

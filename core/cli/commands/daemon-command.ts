@@ -1,0 +1,141 @@
+import { UsageError } from '../../errors.ts';
+import { parseDuration } from '../../definitions/duration.ts';
+import { AssetDaemon, type TickResult } from '../../daemon/asset-daemon.ts';
+import { describeDecision } from '../../daemon/decision-text.ts';
+import { runDaemonLoop } from '../../daemon/daemon-loop.ts';
+import type { DaemonTickRecord } from '../../../storage/daemon-tick-store.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import type { Command } from '../command.ts';
+import { formatTime, statusColour, type Output } from '../output.ts';
+import { openWarehouseForRun } from '../run-preparation.ts';
+import { Workspace } from '../workspace.ts';
+
+/** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */
+export const daemonCommand: Command = {
+  name: 'daemon',
+  summary: 'run schedules and automation conditions; list past ticks',
+  help: `Usage: assets daemon [--once] [--interval 30s] [--max-runs N] [--json]
+       assets daemon ticks [--limit N] [--json]
+
+Every tick (default 30 s, strata.json "daemon.tickSeconds") the daemon observes source
+assets, evaluates the schedules and the assets' automation conditions (eager, on_cron,
+on_missing), records the tick with every decision (what it requested and why, what it skipped
+and why), and queues runs. At most --max-runs runs go at once (strata.json
+"daemon.maxConcurrentRuns", default 2), and a run holds a slot of each pool of its assets
+("daemon.pools"; the default pool "warehouse" has one slot: one writer to the DuckDB file).
+No asset partition is requested while a run for it is queued or running. After downtime a
+schedule runs only its latest missed tick; the others are recorded as skipped.
+
+Ctrl-C (or SIGTERM) stops ticking and waits for running runs; a second Ctrl-C cancels them
+(their steps roll back). The stop is recorded as a last tick.
+
+ticks   recent ticks, newest first, with their decisions (default 20)
+
+Options:
+  --once           run one tick, wait for its runs, exit (1 if one of them failed)
+  --interval DUR   time between ticks: 5s, 1m, 500ms (default: daemon.tickSeconds, 30 s)
+  --max-runs N     runs going at once (default: daemon.maxConcurrentRuns, 2)
+  --limit N        ticks to list (default 20)
+  --json           print JSON`,
+
+  async run(argv, out, err) {
+    const { values, positionals } = parseCommandArgs(
+      'daemon',
+      argv,
+      { once: { type: 'boolean' }, interval: { type: 'string' }, 'max-runs': { type: 'string' }, limit: { type: 'string' } },
+      true,
+    );
+    const [action, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, extra[0]);
+    if (action !== undefined && action !== 'ticks') throw new UsageError(`unknown daemon action "${action}" (use ticks, or no action to run the daemon)`, action);
+    if (action === 'ticks') {
+      const limit = positiveInt(values.limit, '--limit', 20);
+      const workspace = await Workspace.load(values.project);
+      try {
+        const ticks = await (await workspace.storage()).listDaemonTicks({ limit });
+        if (values.json) out.json(ticks);
+        else printTicks(out, ticks);
+        return 0;
+      } finally {
+        await workspace.close();
+      }
+    }
+    if (values.limit !== undefined) throw new UsageError('--limit is for assets daemon ticks', '--limit');
+    const intervalMs = values.interval === undefined ? undefined : parseDuration(values.interval);
+    if (values.interval !== undefined && (intervalMs === undefined || intervalMs <= 0)) {
+      throw new UsageError(`--interval must be a positive duration such as 5s, 1m or 500ms, got "${values.interval}"`, '--interval');
+    }
+    const workspace = await Workspace.load(values.project);
+    try {
+      const { project } = workspace;
+      const base = project.config.daemon;
+      const settings = {
+        tickSeconds: intervalMs === undefined ? (base?.tickSeconds ?? 30) : intervalMs / 1000,
+        maxConcurrentRuns: positiveInt(values['max-runs'], '--max-runs', base?.maxConcurrentRuns ?? 2),
+        pools: base?.pools ?? {},
+      };
+      const storage = await workspace.storage();
+      // Waits (saying so once) while another process writes the warehouse.
+      const warehouse = await openWarehouseForRun(workspace, storage, err, new AbortController().signal);
+      const log = values.json ? undefined : (line: string) => out.line(line);
+      const daemon = new AssetDaemon({ project, storage, warehouse, landing: workspace.landing(), settings, ...(log ? { log } : {}) });
+      if (values.once) return await runOnce(daemon, out, values.json === true);
+      return await runForever(daemon, settings.tickSeconds * 1000, out, err);
+    } finally {
+      await workspace.close();
+    }
+  },
+};
+
+async function runOnce(daemon: AssetDaemon, out: Output, json: boolean): Promise<number> {
+  const tick = await daemon.runIteration();
+  const outcomes = await daemon.waitForRuns(tick.runIds);
+  if (json) out.json({ tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null }, runs: outcomes });
+  else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);
+  return tick.error !== undefined || outcomes.some((o) => o.status !== 'success') ? 1 : 0;
+}
+
+async function runForever(daemon: AssetDaemon, intervalMs: number, out: Output, err: Output): Promise<number> {
+  const stopTicking = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      const running = daemon.launcher.runningCount;
+      err.line(err.paint('yellow', `stopping: no more ticks${running > 0 ? `; waiting for ${running} running run${running === 1 ? '' : 's'} (Ctrl-C again to cancel them)` : ''}`));
+      stopTicking.abort();
+    } else if (signals === 2) {
+      err.line(err.paint('yellow', 'canceling running runs: their steps roll back (Ctrl-C again to quit at once)'));
+      daemon.cancelRunning();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    out.line(`daemon started: a tick every ${intervalMs / 1000}s, at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once (Ctrl-C to stop)`);
+    await runDaemonLoop(daemon, { intervalMs, signal: stopTicking.signal, onTick: (tick: TickResult) => void tick });
+    await daemon.stop({ cancel: signals >= 2 });
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function printTicks(out: Output, ticks: readonly DaemonTickRecord[]): void {
+  if (ticks.length === 0) {
+    out.line('no ticks yet: start the daemon with assets daemon (or assets daemon --once)');
+    return;
+  }
+  for (const tick of ticks) {
+    const requested = tick.decisions.filter((d) => d.action === 'requested').length;
+    const head = `tick ${tick.id}  ${formatTime(tick.timestamp)}  ${tick.status}  ${requested} requested, ${tick.decisions.length - requested} skipped/other, ${tick.runIds.length} run${tick.runIds.length === 1 ? '' : 's'}`;
+    out.line(out.paint(statusColour(tick.status) ?? 'bold', head));
+    if (tick.error) out.line(`  ${out.paint('red', tick.error)}`);
+    for (const d of tick.decisions) {
+      const colour = d.action === 'requested' ? 'green' : d.action === 'error' ? 'red' : 'gray';
+      const line = describeDecision(d);
+      out.line(`  ${out.paint(colour, line.slice(0, 9))}${line.slice(9)}`);
+    }
+  }
+}

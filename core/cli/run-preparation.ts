@@ -1,0 +1,38 @@
+/**
+ * What `assets materialize` and `assets backfill` do before a run: mark the runs whose process
+ * died as failed (releasing their leases), then open the warehouse, waiting while another
+ * process holds it and saying once on stderr which process and run that is.
+ */
+
+import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
+import { shortId } from '../execution/run-leases.ts';
+import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { Storage } from '../../storage/storage.ts';
+import type { Output } from './output.ts';
+import type { Workspace } from './workspace.ts';
+
+/**
+ * Reaps dead runs (see {@link reapDeadRuns}) with the project's heartbeat timeout, telling `err`
+ * about each one.
+ */
+export async function reapDeadRunsNoisily(workspace: Workspace, storage: Storage, err: Output): Promise<void> {
+  const reaped = await reapDeadRuns(storage, { now: Date.now(), timeoutMs: workspace.project.config.heartbeat.timeoutMs });
+  for (const run of reaped) {
+    const leases = run.releasedLeases === 0 ? '' : `; released ${run.releasedLeases} lease${run.releasedLeases === 1 ? '' : 's'}`;
+    const backfill = run.backfillId ? `; backfill ${shortId(run.backfillId)} failed with it (resume with: assets backfill --resume ${shortId(run.backfillId)})` : '';
+    err.line(err.paint('yellow', `run ${shortId(run.runId)} marked failed: ${run.error}${leases}${backfill}`));
+  }
+}
+
+/** Opens the project's warehouse, waiting (abortable by `signal`) while another process holds it. */
+export async function openWarehouseForRun(workspace: Workspace, storage: Storage, err: Output, signal: AbortSignal): Promise<DuckDBWarehouse> {
+  const file = workspace.project.config.warehouseFile;
+  return workspace.warehouseWhenFree({
+    signal,
+    onBusy: async ({ pid }) => {
+      const run = pid === undefined ? undefined : (await storage.listRuns({ status: 'running' })).find((r) => r.pid === pid);
+      const holder = pid === undefined ? 'another process' : `process ${pid}${run ? ` (run ${shortId(run.id)}, ${run.selection})` : ''}`;
+      err.line(err.paint('yellow', `waiting for the warehouse ${file}: ${holder} is using it`));
+    },
+  });
+}

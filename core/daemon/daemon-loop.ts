@@ -1,0 +1,48 @@
+/**
+ * The daemon's loop: a thin wrapper that calls {@link AssetDaemon.runIteration} every interval
+ * until its signal aborts. Everything else — deciding, recording, launching — is the daemon's.
+ */
+import type { AssetDaemon, TickResult } from './asset-daemon.ts';
+
+/** How the loop ticks. */
+export interface DaemonLoopOptions {
+  /** Milliseconds from the start of one tick to the start of the next. */
+  readonly intervalMs: number;
+  /** Aborting stops ticking (runs already going are the caller's to wait for or cancel). */
+  readonly signal: AbortSignal;
+  /** Called after every tick. */
+  readonly onTick?: (tick: TickResult) => void;
+}
+
+/**
+ * Ticks until `signal` aborts. A tick that fails is recorded by the daemon and the loop goes
+ * on; one that takes longer than the interval is followed by the next at once.
+ *
+ * @example
+ * const controller = new AbortController();
+ * process.once('SIGINT', () => controller.abort());
+ * await runDaemonLoop(daemon, { intervalMs: 30_000, signal: controller.signal });
+ */
+export async function runDaemonLoop(daemon: AssetDaemon, options: DaemonLoopOptions): Promise<void> {
+  const { signal } = options;
+  while (!signal.aborted) {
+    const started = Date.now();
+    const tick = await daemon.runIteration();
+    options.onTick?.(tick);
+    await sleep(Math.max(0, options.intervalMs - (Date.now() - started)), signal);
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

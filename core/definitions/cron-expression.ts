@@ -1,0 +1,104 @@
+/**
+ * Cron expressions with an IANA time zone, as schedules and `onCron()` automation use them:
+ * validated once, then asked which ticks fall in a span of time. Pure: the clock comes in.
+ * Parsing and daylight-saving handling are cron-parser's: a local time that does not exist
+ * (02:30 on a spring-forward day) fires at the next one that does.
+ */
+import { CronExpressionParser } from 'cron-parser';
+
+/** What a cron expression may look like: 5 fields (minute first), 6 (seconds first), or an `@daily`-style alias. */
+const ALIASES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
+
+/**
+ * Why `expression` (in `timezone`) cannot be used, or `undefined` when it can.
+ *
+ * @example
+ * cronProblem('30 4 * * *', 'Europe/Paris'); // undefined
+ * cronProblem('61 * * * *', 'UTC'); // 'cron "61 * * * *": Constraint error, got value 61 expected range 0-59'
+ */
+export function cronProblem(expression: string, timezone: string): string | undefined {
+  const zone = timezoneProblem(timezone);
+  if (zone) return zone;
+  const text = expression.trim();
+  const fields = text.split(/\s+/).length;
+  if (!ALIASES.has(text) && fields !== 5 && fields !== 6) {
+    return `cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or be @hourly, @daily, @weekly, @monthly or @yearly`;
+  }
+  try {
+    CronExpressionParser.parse(text, { tz: timezone, currentDate: new Date(0), strict: false }).next();
+    return undefined;
+  } catch (error) {
+    return `cron "${expression}": ${(error as Error).message}`;
+  }
+}
+
+/** Why `timezone` is not an IANA time zone, or `undefined` when it is one. */
+export function timezoneProblem(timezone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return undefined;
+  } catch {
+    return `unknown time zone "${timezone}" (use an IANA name such as "Europe/Paris" or "UTC")`;
+  }
+}
+
+/**
+ * The latest tick of `expression` at or before `at`, or `undefined` when there is none.
+ *
+ * @example
+ * latestCronTick('30 4 * * *', 'UTC', new Date('2025-03-02T10:00:00Z')); // 2025-03-02T04:30:00Z
+ */
+export function latestCronTick(expression: string, timezone: string, at: Date): Date | undefined {
+  const cron = CronExpressionParser.parse(expression.trim(), { tz: timezone, currentDate: new Date(at.getTime() + 1) });
+  return cron.hasPrev() ? cron.prev().toDate() : undefined;
+}
+
+/** The first tick of `expression` after `after` (exclusive), or `undefined` when there is none. */
+export function nextCronTick(expression: string, timezone: string, after: Date): Date | undefined {
+  const cron = CronExpressionParser.parse(expression.trim(), { tz: timezone, currentDate: after });
+  return cron.hasNext() ? cron.next().toDate() : undefined;
+}
+
+/** Most ticks {@link cronTicksBetween} walks before jumping to the latest (a seconds cron after a week of downtime). */
+const MAX_WALK = 10_000;
+
+/** Ticks of a cron in a span: the latest `limit` of them, oldest first, and how many there are. */
+export interface CronTicks {
+  /** How many ticks the span holds; a lower bound when `truncated`. */
+  readonly count: number;
+  /** The latest ticks, at most `limit`, oldest first; the last is the latest tick of the span. */
+  readonly ticks: readonly Date[];
+  /** True when the span held more than could be walked: `count` is a lower bound. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Ticks of `expression` after `after` (exclusive) up to `upTo` (inclusive).
+ *
+ * @example
+ * cronTicksBetween('0 * * * *', 'UTC', new Date('2025-01-01T00:00Z'), new Date('2025-01-01T03:00Z'));
+ * // { count: 3, ticks: [01:00, 02:00, 03:00], truncated: false }
+ */
+export function cronTicksBetween(expression: string, timezone: string, after: Date, upTo: Date, limit = 100): CronTicks {
+  if (upTo.getTime() <= after.getTime()) return { count: 0, ticks: [], truncated: false };
+  const cron = CronExpressionParser.parse(expression.trim(), { tz: timezone, currentDate: after });
+  const ticks: Date[] = [];
+  let count = 0;
+  while (cron.hasNext()) {
+    const tick = cron.next().toDate();
+    if (tick.getTime() > upTo.getTime()) break;
+    count++;
+    ticks.push(tick);
+    if (ticks.length > limit) ticks.shift();
+    if (count >= MAX_WALK) {
+      const latest = latestCronTick(expression, timezone, upTo);
+      if (latest !== undefined && latest.getTime() > tick.getTime()) {
+        ticks.push(latest);
+        if (ticks.length > limit) ticks.shift();
+        return { count: count + 1, ticks, truncated: true };
+      }
+      return { count, ticks, truncated: false };
+    }
+  }
+  return { count, ticks, truncated: false };
+}

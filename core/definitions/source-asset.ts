@@ -1,0 +1,79 @@
+/**
+ * Source assets: data that arrives from outside (landing files, a vendor's table). Strata does
+ * not build them; it *observes* them, recording a data version per partition, so assets that
+ * read a source become stale when the source changes.
+ */
+
+import { z } from 'zod';
+import { DefinitionError } from '../errors.ts';
+import type { LandingZone, StepLogger } from '../execution/asset-context.ts';
+import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
+import { buildSpec, formatZodIssues, makeDefinition, specFieldsSchema, type AssetDefinition } from './asset-spec.ts';
+
+/** What an observation found for one partition (`partition` absent or `null` when unpartitioned). */
+export interface SourceObservation {
+  readonly partition?: string | null;
+  /** Identifies the content: equal content, equal version (a content hash, an export id...). */
+  readonly dataVersion: string;
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** The previous observation of a partition, as `observe` receives it. */
+export interface PreviousObservation {
+  readonly dataVersion: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** What `observe(ctx)` receives. */
+export interface ObserveContext {
+  readonly key: string;
+  /** The partitions that exist now (`null` for an unpartitioned source). */
+  readonly partitions: readonly string[] | null;
+  /** The latest observation of each partition (key `null` when unpartitioned), to skip unchanged work. */
+  readonly previous: ReadonlyMap<string | null, PreviousObservation>;
+  readonly landing: LandingZone;
+  readonly log: StepLogger;
+  readonly signal: AbortSignal;
+}
+
+/** Observes a source: one observation per partition that has data (leave out partitions with none). */
+export type ObserveFn = (ctx: ObserveContext) => Promise<readonly SourceObservation[]> | readonly SourceObservation[];
+
+/** What {@link sourceAsset} accepts. */
+export interface SourceAssetOptions {
+  key: string;
+  partitions?: PartitionsDefinition;
+  group?: string;
+  tags?: Readonly<Record<string, string>>;
+  owners?: readonly string[];
+  description?: string;
+  /** Default `source`. */
+  kind?: string;
+  observe: ObserveFn;
+}
+
+const sourceOptionsSchema = z
+  .object({ key: z.string(), observe: z.custom<ObserveFn>((v) => typeof v === 'function', 'observe must be a function') })
+  .passthrough();
+
+/**
+ * Declares a source asset.
+ *
+ * @example
+ * export const ordersFiles = sourceAsset({
+ *   key: 'landing/orders',
+ *   partitions: daily({ start: '2025-01-01' }),
+ *   observe: async (ctx) => [{ partition: '2025-01-01', dataVersion: 'sha256 of the file' }],
+ * });
+ */
+export function sourceAsset(options: SourceAssetOptions): AssetDefinition {
+  const key = typeof options?.key === 'string' ? options.key : undefined;
+  const fail = (error: z.ZodError) => new DefinitionError('asset_invalid', formatZodIssues(error), key ? { assetKey: key } : {});
+  const parsed = sourceOptionsSchema.safeParse(options);
+  if (!parsed.success) throw fail(parsed.error);
+  const { key: validKey, observe, ...rest } = parsed.data;
+  const fields = specFieldsSchema.safeParse(rest);
+  if (!fields.success) throw fail(fields.error);
+  const spec = Object.freeze({ ...buildSpec(validKey, fields.data, 'source'), source: true });
+  return makeDefinition(spec, { type: 'source', observe });
+}

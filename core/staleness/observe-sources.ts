@@ -1,0 +1,80 @@
+import { StrataError } from '../errors.ts';
+import type { LandingZone, StepLogger } from '../execution/asset-context.ts';
+import type { PreviousObservation, SourceObservation } from '../definitions/source-asset.ts';
+import type { Project } from '../project/project-loader.ts';
+import type { ObservationRecord } from '../../storage/staleness-store.ts';
+import type { Storage } from '../../storage/storage.ts';
+
+/** What {@link observeSources} needs. */
+export interface ObserveSourcesOptions {
+  readonly project: Project;
+  readonly storage: Storage;
+  readonly landing: LandingZone;
+  /** Only these source assets (default: every source of the project; other keys are ignored). */
+  readonly keys?: readonly string[];
+  /** The clock: which partitions exist. */
+  readonly now?: Date;
+  readonly signal?: AbortSignal;
+  readonly log?: StepLogger;
+}
+
+/** What one pass of observation found. */
+export interface ObservationSummary {
+  /** Source assets observed. */
+  readonly sources: readonly string[];
+  /** Partitions observed. */
+  readonly observed: number;
+  /** Observations with a new data version (recorded with a new sequence number). */
+  readonly changed: readonly ObservationRecord[];
+}
+
+/**
+ * Observes source assets: calls each one's `observe(ctx)` with its previous observations and
+ * records what it found. Only partitions whose data version changed get a new sequence number,
+ * which is what makes their downstream partitions stale. Throws a {@link StrataError} naming the
+ * source when `observe` fails or returns a partition that does not exist.
+ */
+export async function observeSources(options: ObserveSourcesOptions): Promise<ObservationSummary> {
+  const { project, storage, landing } = options;
+  const now = options.now ?? new Date();
+  const signal = options.signal ?? new AbortController().signal;
+  const log = options.log ?? { info: () => undefined, warn: () => undefined };
+  const wanted = options.keys === undefined ? undefined : new Set(options.keys);
+  const sources = project.graph.keys.filter((k) => project.graph.spec(k).source && (wanted === undefined || wanted.has(k)));
+  if (sources.length === 0) return { sources: [], observed: 0, changed: [] };
+
+  const previousByKey = new Map<string, Map<string | null, PreviousObservation>>();
+  for (const o of await storage.latestObservations(sources)) {
+    let map = previousByKey.get(o.assetKey);
+    if (map === undefined) previousByKey.set(o.assetKey, (map = new Map()));
+    map.set(o.partition, { dataVersion: o.dataVersion, metadata: o.metadata });
+  }
+  const records: ObservationRecord[] = [];
+  for (const key of sources) {
+    const definition = project.definitions.get(key);
+    if (definition?.compute.type !== 'source') continue;
+    const partitions = definition.spec.partitions?.keys(now) ?? null;
+    let found: readonly SourceObservation[];
+    try {
+      found = await definition.compute.observe({ key, partitions, previous: previousByKey.get(key) ?? new Map(), landing, log, signal });
+    } catch (error) {
+      throw new StrataError('observation_failed', `observing source ${key} failed: ${error instanceof Error ? error.message : String(error)}`, {
+        assetKey: key,
+      });
+    }
+    const valid = partitions === null ? undefined : new Set(partitions);
+    const timestamp = Date.now();
+    for (const observation of found) records.push(checked(key, observation, valid, timestamp));
+  }
+  const changed = await storage.recordObservations(records);
+  return { sources, observed: records.length, changed };
+}
+
+function checked(key: string, o: SourceObservation, valid: ReadonlySet<string> | undefined, timestamp: number): ObservationRecord {
+  const partition = o.partition ?? null;
+  const fail = (message: string) => new StrataError('observation_invalid', `source ${key}: ${message}`, { assetKey: key, ...(partition ? { partition } : {}) });
+  if (valid === undefined && partition !== null) throw fail(`is unpartitioned but observe returned partition "${partition}"`);
+  if (valid !== undefined && (partition === null || !valid.has(partition))) throw fail(`observe returned partition "${partition}", which is not one of its partitions`);
+  if (typeof o.dataVersion !== 'string' || o.dataVersion === '') throw fail('observe returned an empty data version');
+  return { assetKey: key, partition, timestamp, dataVersion: o.dataVersion, metadata: o.metadata ?? {} };
+}

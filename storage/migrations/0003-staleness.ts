@@ -1,0 +1,72 @@
+/**
+ * Staleness: what bulk staleness needs from the latest-materialization index, and source
+ * observations.
+ *
+ * - `read_seq` on materializations: the data sequence number when the step read its inputs.
+ *   Every materialization and observation takes the next number of one sequence (the
+ *   `materializations` AUTOINCREMENT counter), so an upstream partition whose latest number
+ *   is above a downstream partition's `read_seq` was written after that partition read it.
+ * - `deps_version`: a hash of the dependency keys the asset had when it was built.
+ * - a covering index over exactly the columns the bulk pass reads, so it scans a narrow
+ *   B-tree instead of the wide rows.
+ * - `observations` / `latest_observations`: data versions of source assets (landing files),
+ *   observed rather than materialized.
+ */
+
+import { sql } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+
+const MATERIALIZATION_TABLES = ['materializations', 'latest_materializations'] as const;
+
+async function up(db: Kysely<any>): Promise<void> {
+  for (const table of MATERIALIZATION_TABLES) {
+    await db.schema.alterTable(table).addColumn('read_seq', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable(table).addColumn('deps_version', 'text', (c) => c.notNull().defaultTo('')).execute();
+  }
+  // Rows written before this migration read their inputs no later than they were committed.
+  await sql`update materializations set read_seq = id`.execute(db);
+  await sql`update latest_materializations set read_seq = materialization_id`.execute(db);
+  await db.schema
+    .createIndex('latest_materializations_staleness_idx')
+    .on('latest_materializations')
+    .columns(['asset_key', 'partition_key', 'materialization_id', 'read_seq', 'code_version', 'deps_version'])
+    .execute();
+  // The shared sequence lives in sqlite_sequence; make sure it has a row to increment.
+  await sql`insert into sqlite_sequence (name, seq) select 'materializations', coalesce((select max(id) from materializations), 0)
+            where not exists (select 1 from sqlite_sequence where name = 'materializations')`.execute(db);
+
+  await db.schema
+    .createTable('observations')
+    .addColumn('seq', 'integer', (c) => c.primaryKey())
+    .addColumn('asset_key', 'text', (c) => c.notNull())
+    .addColumn('partition_key', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('timestamp', 'integer', (c) => c.notNull())
+    .addColumn('data_version', 'text', (c) => c.notNull())
+    .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+    .execute();
+  await db.schema.createIndex('observations_asset_partition_idx').on('observations').columns(['asset_key', 'partition_key', 'seq']).execute();
+  await db.schema
+    .createTable('latest_observations')
+    .addColumn('asset_key', 'text', (c) => c.notNull())
+    .addColumn('partition_key', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('timestamp', 'integer', (c) => c.notNull())
+    .addColumn('data_version', 'text', (c) => c.notNull())
+    .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+    .addPrimaryKeyConstraint('latest_observations_pk', ['asset_key', 'partition_key'])
+    .modifyEnd(sql`without rowid`)
+    .execute();
+}
+
+async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('latest_observations').ifExists().execute();
+  await db.schema.dropTable('observations').ifExists().execute();
+  await db.schema.dropIndex('latest_materializations_staleness_idx').ifExists().execute();
+  for (const table of MATERIALIZATION_TABLES) {
+    await db.schema.alterTable(table).dropColumn('deps_version').execute();
+    await db.schema.alterTable(table).dropColumn('read_seq').execute();
+  }
+}
+
+/** Migration 0003: staleness columns and index, source observations. */
+export const stalenessMigration: Migration = { up, down };

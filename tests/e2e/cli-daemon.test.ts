@@ -1,0 +1,121 @@
+/**
+ * `assets daemon` as a process: one tick with `--once` on a temp project (eager automation
+ * builds what is missing), `assets daemon ticks` listing what it decided, Ctrl-C stopping a
+ * running daemon, and bad schedule or automation definitions exiting 2 with a message naming
+ * the asset or schedule and its file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJson, querySqlite, queryDuckDb, runCli, Sandbox, stackFrames, startCli, stateFiles } from './cli-harness.ts';
+
+let sandbox: Sandbox;
+beforeAll(() => {
+  sandbox = Sandbox.create();
+});
+afterAll(() => sandbox?.cleanup());
+
+/** A project: a TypeScript root, an eager SQL asset below it, a schedule; `files` replaces or adds files. */
+function project(name: string, files: Record<string, string> = {}): string {
+  return sandbox.writeProject(name, {
+    'package.json': '{ "type": "module", "private": true }',
+    'strata.json': JSON.stringify({ name, daemon: { tickSeconds: 1 } }),
+    'defs/raw/numbers.ts': `import { asset } from 'strata';
+export const numbers = asset({
+  key: 'raw/numbers',
+  async materialize(ctx) {
+    return { rowCount: await ctx.warehouse.replaceTable('select range as n from range(3)') };
+  },
+});
+`,
+    'defs/staging/doubled.sql': '-- automation: eager\nselect n * 2 as n from raw.numbers\n',
+    'defs/schedules.ts': `import { schedule } from 'strata';
+export const nightly = schedule({ name: 'nightly', cron: '30 4 * * *', timezone: 'Europe/Paris', selection: 'raw/*' });
+`,
+    ...files,
+  });
+}
+
+describe('assets daemon', () => {
+  it('--once runs one tick and waits for its runs; ticks lists the decisions', async () => {
+    const dir = project('once');
+    expect(runCli(['materialize', '--project', dir, '--select', 'raw/numbers']).status).toBe(0);
+
+    const once = runCli(['daemon', '--once', '--project', dir]);
+    expect(once.status, once.stderr).toBe(0);
+    expect(once.stdout).toMatch(/tick 1 at .*: 1 requested/);
+    expect(once.stdout).toMatch(/requested\s+automation staging\/doubled: eager\(\): missing → run [0-9a-f]{8}/);
+    expect(once.stdout).toMatch(/skipped\s+schedule nightly: first evaluation: the schedule starts now; next tick/);
+    expect(once.stdout).toMatch(/run [0-9a-f]{8} success/);
+    expect(await queryDuckDb(stateFiles(dir).warehouse, 'select sum(n) as total from staging.doubled')).toEqual([{ total: 6 }]);
+    const runs = querySqlite<{ trigger: string; status: string }>(stateFiles(dir).storage, 'select trigger, status from runs order by created_at');
+    expect(runs).toEqual([
+      { trigger: 'manual', status: 'success' },
+      { trigger: 'automation', status: 'success' },
+    ]);
+
+    const again = runCli(['daemon', '--once', '--json', '--project', dir]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(parseJson<{ tick: { id: number; runIds: string[] }; runs: unknown[] }>(again)).toMatchObject({ tick: { id: 2, runIds: [] }, runs: [] });
+
+    const ticks = runCli(['daemon', 'ticks', '--project', dir]);
+    expect(ticks.status, ticks.stderr).toBe(0);
+    expect(ticks.stdout).toMatch(/tick 2 .* success\s+0 requested/);
+    expect(ticks.stdout).toMatch(/tick 1 .* success\s+1 requested, 1 skipped\/other, 1 run/);
+    expect(ticks.stdout.indexOf('tick 2')).toBeLessThan(ticks.stdout.indexOf('tick 1'));
+    const json = parseJson<{ id: number; decisions: { source: string; name: string; action: string }[] }[]>(runCli(['daemon', 'ticks', '--limit', '1', '--json', '--project', dir]));
+    expect(json.map((t) => t.id)).toEqual([2]);
+    const first = parseJson<{ decisions: { source: string; name: string; action: string; runId?: string }[]; runIds: string[] }[]>(
+      runCli(['daemon', 'ticks', '--json', '--project', dir]),
+    )[1];
+    expect(first?.decisions.map((d) => [d.source, d.name, d.action])).toEqual([
+      ['schedule', 'nightly', 'skipped'],
+      ['automation', 'staging/doubled', 'requested'],
+    ]);
+    expect(first?.decisions[1]?.runId).toBe(first?.runIds[0]);
+  });
+
+  it('stops on Ctrl-C and records the stop', async () => {
+    const dir = project('signal');
+    const daemon = startCli(['daemon', '--interval', '200ms', '--project', dir]);
+    const deadline = Date.now() + 30_000;
+    while (!fs.existsSync(stateFiles(dir).storage) || querySqlite(stateFiles(dir).storage, 'select id from daemon_ticks').length < 2) {
+      if (Date.now() > deadline) throw new Error('the daemon did not tick');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    daemon.child.kill('SIGINT');
+    const result = await daemon.done;
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/daemon started: a tick every 0.2s/);
+    expect(result.stderr).toMatch(/stopping: no more ticks/);
+    const last = querySqlite<{ decisions: string }>(stateFiles(dir).storage, 'select decisions from daemon_ticks order by id desc limit 1')[0];
+    expect(JSON.parse(last?.decisions ?? '[]')).toEqual([expect.objectContaining({ source: 'daemon', name: 'stop', reason: 'daemon stopped' })]);
+  });
+});
+
+describe('bad schedules and automation exit 2, naming the asset or schedule and the file', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['sql-cron', { 'defs/staging/doubled.sql': "-- automation: on_cron('30 25 * * *', 'Europe/Paris')\nselect n from raw.numbers\n" }, /staging\/doubled in defs\/staging\/doubled\.sql: automation "on_cron\('30 25 \* \* \*', 'Europe\/Paris'\)": on_cron: cron "30 25 \* \* \*"/],
+    ['sql-syntax', { 'defs/staging/doubled.sql': '-- automation: eagerly\nselect n from raw.numbers\n' }, /staging\/doubled in defs\/staging\/doubled\.sql: automation "eagerly": unknown condition "eagerly"/],
+    [
+      'ts-automation',
+      { 'defs/raw/numbers.ts': "import { asset, onCron } from 'strata';\nexport const n = asset({ key: 'raw/numbers', automation: onCron('0 5 * * *', 'Mars/Base'), materialize: () => undefined });\n" },
+      /raw\/numbers in defs\/raw\/numbers\.ts: automation: on_cron: unknown time zone "Mars\/Base"/,
+    ],
+    ['schedule-cron', { 'defs/schedules.ts': "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '30 4 * *', selection: 'raw/*' });\n" }, /defs\/schedules\.ts: schedule "nightly": cron "30 4 \* \*" must have 5 fields/],
+    [
+      'schedule-selection',
+      { 'defs/schedules.ts': "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '30 4 * * *', selection: 'staging/doubld' });\n" },
+      /defs\/schedules\.ts: schedule "nightly": selection "staging\/doubld": unknown asset "staging\/doubld".*did you mean "staging\/doubled"/,
+    ],
+  ];
+  it.each(cases)('%s', (name, files, message) => {
+    const dir = project(`bad-${name}`, files);
+    const result = runCli(['daemon', '--once', '--project', dir]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+    expect(stackFrames(result.stderr)).toEqual([]);
+    expect(fs.existsSync(path.join(dir, '.strata', 'warehouse.duckdb'))).toBe(false);
+  });
+});
