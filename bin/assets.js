@@ -5,8 +5,16 @@ import { register as registerHooks } from 'node:module';
 import { register } from 'tsx/esm/api';
 
 // Plain-JavaScript dependencies load before the TypeScript hooks are installed: through the
-// hooks every one of zod's internal modules would cost a round trip (about 60 ms in all).
-await Promise.all([import('zod'), import('graphology'), import('graphology-dag')]);
+// hooks every one of their internal modules would cost a round trip to tsx's loader thread
+// (zod: about 60 ms; kysely, ~280 modules, about as much). Every command but `list` reads storage.
+const command = process.argv[2];
+const readsStorage = command !== undefined && !['list', 'help', '--help', '-h', '--version'].includes(command) && !process.argv.includes('--help');
+await Promise.all([
+  import('zod'),
+  import('graphology'),
+  import('graphology-dag'),
+  ...(readsStorage ? [import('kysely'), import('better-sqlite3')] : []),
+]);
 
 // Registered before tsx so that tsx's resolve runs first and treats the mapped file as TypeScript.
 registerHooks('./strata-resolve-hook.js', import.meta.url, {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { sourceAsset } from 'strata';
 import type { AssetDefinition, ObserveContext, SourceObservation } from 'strata';
 import { DATA_ENG } from './owners.ts';
@@ -79,6 +79,8 @@ async function contentHash(path: string): Promise<string> {
 
 /** Generates the example landing zone (the whole of 2025) when the landing folder is empty. */
 export async function ensureExampleLanding(dir: string, log: { info(message: string): void }): Promise<void> {
+  // A landing folder with files is never regenerated: skip loading the generator at all.
+  if ((await readdir(dir).catch(() => [])).length > 0) return;
   // Imported here rather than at the top: listing assets should not load the generator.
   const { ensureLanding } = await import('../generator/generate-landing.ts');
   const { generated } = await ensureLanding(dir);

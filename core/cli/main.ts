@@ -1,16 +1,7 @@
 import { StrataError, DefinitionErrors } from '../errors.ts';
-import type { Command } from './command.ts';
-import { backfillCommand } from './commands/backfill-command.ts';
-import { backfillsCommand } from './commands/backfills-command.ts';
-import { daemonCommand } from './commands/daemon-command.ts';
-import { lineageCommand } from './commands/lineage-command.ts';
-import { listCommand } from './commands/list-command.ts';
-import { materializeCommand } from './commands/materialize-command.ts';
-import { runsCommand } from './commands/runs-command.ts';
-import { statusCommand } from './commands/status-command.ts';
+import { COMMANDS } from './command-registry.ts';
 import { Output } from './output.ts';
 
-const COMMANDS: readonly Command[] = [listCommand, materializeCommand, backfillCommand, backfillsCommand, statusCommand, runsCommand, lineageCommand, daemonCommand];
 
 const USAGE = `Usage: assets <command> [options]
 
@@ -38,11 +29,12 @@ export async function main(argv: readonly string[], out = new Output(process.std
     out.line('0.1.0');
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     err.line(`${err.paint('red', 'error:')} unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     out.line(command.help);
     return 0;

@@ -12,20 +12,31 @@ import type { Storage } from '../../storage/storage.ts';
 export class Workspace {
   readonly project: Project;
   #storage: Promise<Storage> | undefined;
+  #storageCode: Promise<typeof import('../../storage/index.ts')> | undefined;
   #warehouse: Promise<DuckDBWarehouse> | undefined;
 
   private constructor(project: Project) {
     this.project = project;
   }
 
-  /** Loads the project chosen by `--project`, `STRATA_PROJECT`, the current folder or the bundled example. */
-  static async load(projectOption: string | undefined): Promise<Workspace> {
-    return new Workspace(await loadProject(resolveProjectDir(projectOption)));
+  /**
+   * Loads the project chosen by `--project`, `STRATA_PROJECT`, the current folder or the bundled
+   * example. `withStorage` starts loading the storage code (not opening the file: bad input
+   * must write nothing) while the project loads, for commands that will almost surely need it.
+   */
+  static async load(projectOption: string | undefined, options: { readonly withStorage?: boolean } = {}): Promise<Workspace> {
+    const storageCode = options.withStorage ? import('../../storage/index.ts') : undefined;
+    storageCode?.catch(() => undefined);
+    const workspace = new Workspace(await loadProject(resolveProjectDir(projectOption)));
+    workspace.#storageCode = storageCode;
+    return workspace;
   }
 
   storage(): Promise<Storage> {
     // Imported on first use: `assets list` needs neither SQLite nor DuckDB, and loading them costs ~150 ms each.
-    this.#storage ??= import('../../storage/index.ts').then(({ openStorage }) => openStorage({ kind: 'sqlite', file: this.project.config.storageFile }));
+    this.#storage ??= (this.#storageCode ?? import('../../storage/index.ts')).then(({ openStorage }) =>
+      openStorage({ kind: 'sqlite', file: this.project.config.storageFile }),
+    );
     return this.#storage;
   }
 

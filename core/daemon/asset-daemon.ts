@@ -16,7 +16,6 @@ import type { Project } from '../project/project-loader.ts';
 import { computeStaleness } from '../staleness/compute-staleness.ts';
 import { observeSources } from '../staleness/observe-sources.ts';
 import type { StalenessReport } from '../staleness/stale-partition.ts';
-import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { TickDecision } from '../../storage/daemon-tick-store.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { describeTargets, partitionIds, tickTargets, type AssetPartitions } from './asset-partitions.ts';
@@ -24,6 +23,7 @@ import { evaluateAutomation } from './automation-evaluation.ts';
 import { describeDecision } from './decision-text.ts';
 import { RunLauncher, type LaunchedRunOutcome, type QueuedRun } from './run-launcher.ts';
 import { evaluateSchedules } from './schedule-evaluation.ts';
+import { SharedWarehouse, type WarehouseSource } from './shared-warehouse.ts';
 
 /** Run tag marking a daemon run that retries failed attempts (its own failures are not retried). */
 export const RETRY_TAG = 'strata/retry';
@@ -32,7 +32,8 @@ export const RETRY_TAG = 'strata/retry';
 export interface AssetDaemonOptions {
   readonly project: Project;
   readonly storage: Storage;
-  readonly warehouse: DuckDBWarehouse;
+  /** An open warehouse, or `{ open }` to open it only while runs go (and close it when idle). */
+  readonly warehouse: WarehouseSource;
   readonly landing: LandingZone;
   /** Default: the project's `daemon` settings. */
   readonly settings?: DaemonSettings;
@@ -73,9 +74,11 @@ export class AssetDaemon {
   readonly #o: AssetDaemonOptions;
   readonly #settings: DaemonSettings;
   readonly #launcher: RunLauncher;
+  readonly #warehouse: SharedWarehouse;
 
   constructor(options: AssetDaemonOptions) {
     this.#o = options;
+    this.#warehouse = new SharedWarehouse(options.warehouse);
     this.#settings = options.settings ?? options.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
     this.#launcher = new RunLauncher({
       maxConcurrentRuns: this.#settings.maxConcurrentRuns,
@@ -107,10 +110,13 @@ export class AssetDaemon {
     const decisions: TickDecision[] = [];
     try {
       const { runs, cursors } = await this.#decide(now, decisions);
-      await storage.updateDaemonTick(tickId, { status: 'success', decisions, runIds: runs.map((r) => r.runId), endedAt: Date.now() }, cursors);
+      // Observing sources or evaluating automation failed: the tick did part of its work (schedules still ran).
+      const problems = decisions.filter((d) => d.action === 'error' && d.name !== 'reap').map((d) => d.reason);
+      const error = problems.length > 0 ? problems.join('; ') : null;
+      await storage.updateDaemonTick(tickId, { status: error ? 'failed' : 'success', decisions, runIds: runs.map((r) => r.runId), error, endedAt: Date.now() }, cursors);
       this.#logTick(tickId, now, decisions);
       this.#launcher.enqueue(...runs);
-      return { tickId, now, decisions, runIds: runs.map((r) => r.runId) };
+      return { tickId, now, decisions, runIds: runs.map((r) => r.runId), ...(error ? { error } : {}) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       decisions.push({ source: 'daemon', name: 'tick', action: 'error', reason: message, targets: [] });
@@ -191,22 +197,35 @@ export class AssetDaemon {
       });
     }
 
-    const automated = project.graph.keys.filter((k) => project.graph.spec(k).automation && !project.graph.spec(k).source);
-    if (automated.length > 0) {
-      const report = await computeStaleness({ project, storage, keys: automated, now });
-      const parents = new Set(automated.flatMap((k) => project.graph.parents(k)));
-      const latest = new Map<string, number>();
-      for (const m of await storage.latestMaterializations([...new Set([...automated, ...parents])])) latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
-      const retryRuns = await this.#retryRuns(report);
-      const evaluation = evaluateAutomation({ graph: project.graph, report, latest, inFlight, now, retryable: (runId) => !retryRuns.has(runId) });
-      if (evaluation.requested.size > 0) {
-        const keys = [...evaluation.requested.keys()];
-        const run = this.#queuedRun('automation', keys.join(', '), evaluation.requested, now, { 'strata/automation': 'true', ...(evaluation.retry ? { [RETRY_TAG]: 'true' } : {}) });
-        runs.push(run);
-        decisions.push(...evaluation.decisions.map((d) => (d.action === 'requested' ? { ...d, runId: run.runId } : d)));
-      } else decisions.push(...evaluation.decisions);
+    try {
+      const run = await this.#decideAutomation(now, inFlight, decisions);
+      if (run) runs.push(run);
+    } catch (error) {
+      // Schedules still run when automation cannot be evaluated; the next tick tries again.
+      decisions.push({ source: 'daemon', name: 'automation', action: 'error', reason: `evaluating automation failed: ${(error as Error).message}`, targets: [] });
     }
     return { runs, cursors: { ...schedules.cursors } };
+  }
+
+  /** Evaluates the automation conditions and returns the run for what they request, if anything. */
+  async #decideAutomation(now: Date, inFlight: ReadonlyMap<string, string>, decisions: TickDecision[]): Promise<QueuedRun | undefined> {
+    const { project, storage } = this.#o;
+    const automated = project.graph.keys.filter((k) => project.graph.spec(k).automation && !project.graph.spec(k).source);
+    if (automated.length === 0) return undefined;
+    const report = await computeStaleness({ project, storage, keys: automated, now });
+    const parents = new Set(automated.flatMap((k) => project.graph.parents(k)));
+    const latest = new Map<string, number>();
+    for (const m of await storage.latestMaterializations([...new Set([...automated, ...parents])])) latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
+    const retryRuns = await this.#retryRuns(report);
+    const evaluation = evaluateAutomation({ graph: project.graph, report, latest, inFlight, now, retryable: (runId) => !retryRuns.has(runId) });
+    if (evaluation.requested.size === 0) {
+      decisions.push(...evaluation.decisions);
+      return undefined;
+    }
+    const keys = [...evaluation.requested.keys()];
+    const run = this.#queuedRun('automation', keys.join(', '), evaluation.requested, now, { 'strata/automation': 'true', ...(evaluation.retry ? { [RETRY_TAG]: 'true' } : {}) });
+    decisions.push(...evaluation.decisions.map((d) => (d.action === 'requested' ? { ...d, runId: run.runId } : d)));
+    return run;
   }
 
   /** The default reaper: dead runs other than this daemon's own. */
@@ -238,24 +257,29 @@ export class AssetDaemon {
     const { project } = this.#o;
     const wanted = new Set(partitionIds(run.partitions));
     const plan = buildPlan(project.graph, [...run.partitions.keys()], { now: run.now, skip: (key, partition) => !wanted.has(partitionId(key, partition)) });
-    // A partition another process holds a lease on is skipped, never written twice.
-    const options: ExecuteRunOptions = {
-      project,
-      plan,
-      storage: this.#o.storage,
-      warehouse: this.#o.warehouse,
-      landing: this.#o.landing,
-      selection: run.selection,
-      trigger: run.trigger,
-      runId: run.runId,
-      tags: run.tags,
-      now: run.now,
-      signal,
-      onLeaseConflict: 'skip',
-      ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
-    };
-    const result = await executeRun(options);
-    return { runId: result.runId, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) };
+    const warehouse = await this.#warehouse.acquire(signal);
+    try {
+      // A partition another process holds a lease on is skipped, never written twice.
+      const options: ExecuteRunOptions = {
+        project,
+        plan,
+        storage: this.#o.storage,
+        warehouse,
+        landing: this.#o.landing,
+        selection: run.selection,
+        trigger: run.trigger,
+        runId: run.runId,
+        tags: run.tags,
+        now: run.now,
+        signal,
+        onLeaseConflict: 'skip',
+        ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
+      };
+      const result = await executeRun(options);
+      return { runId: result.runId, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) };
+    } finally {
+      this.#warehouse.release();
+    }
   }
 
   #logTick(tickId: number, now: Date, decisions: readonly TickDecision[]): void {

@@ -12,11 +12,14 @@ export interface DaemonLoopOptions {
   readonly signal: AbortSignal;
   /** Called after every tick. */
   readonly onTick?: (tick: TickResult) => void;
+  /** Called when a tick could not even be recorded (storage unavailable); the loop goes on. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
- * Ticks until `signal` aborts. A tick that fails is recorded by the daemon and the loop goes
- * on; one that takes longer than the interval is followed by the next at once.
+ * Ticks until `signal` aborts. A tick that fails is recorded by the daemon (or, if it cannot
+ * be recorded, reported to `onError`) and the loop goes on; one that takes longer than the
+ * interval is followed by the next at once.
  *
  * @example
  * const controller = new AbortController();
@@ -27,8 +30,13 @@ export async function runDaemonLoop(daemon: AssetDaemon, options: DaemonLoopOpti
   const { signal } = options;
   while (!signal.aborted) {
     const started = Date.now();
-    const tick = await daemon.runIteration();
-    options.onTick?.(tick);
+    try {
+      // Not `onTick?.(await …)`: an absent callback would skip evaluating its argument, the tick itself.
+      const tick = await daemon.runIteration();
+      options.onTick?.(tick);
+    } catch (error) {
+      options.onError?.(error);
+    }
     await sleep(Math.max(0, options.intervalMs - (Date.now() - started)), signal);
   }
 }

@@ -55,6 +55,7 @@ export class RunLauncher {
   readonly #finished = new Map<string, LaunchedRunOutcome>();
   readonly #waiters = new Map<string, ((outcome: LaunchedRunOutcome) => void)[]>();
   readonly #abort = new AbortController();
+  #peak = 0;
 
   constructor(options: RunLauncherOptions) {
     this.#o = options;
@@ -89,8 +90,6 @@ export class RunLauncher {
   get peakRunning(): number {
     return this.#peak;
   }
-
-  #peak = 0;
 
   /** Resolves with the outcomes of `runIds` once each has ended (a dropped run ends as `dropped`). */
   settled(runIds: readonly string[]): Promise<LaunchedRunOutcome[]> {

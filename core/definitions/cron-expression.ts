@@ -4,7 +4,20 @@
  * Parsing and daylight-saving handling are cron-parser's: a local time that does not exist
  * (02:30 on a spring-forward day) fires at the next one that does.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParser from 'cron-parser';
+
+let parser: typeof CronParser.CronExpressionParser | undefined;
+
+/**
+ * cron-parser, required on first use: a project without crons never loads it, and a plain
+ * `require` skips the TypeScript loader hooks the CLI runs under (its modules and luxon's are
+ * plain JavaScript), which keeps `assets list` fast.
+ */
+function cronParser(): typeof CronParser.CronExpressionParser {
+  parser ??= (createRequire(import.meta.url)('cron-parser') as typeof CronParser).CronExpressionParser;
+  return parser;
+}
 
 /** What a cron expression may look like: 5 fields (minute first), 6 (seconds first), or an `@daily`-style alias. */
 const ALIASES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
@@ -25,7 +38,7 @@ export function cronProblem(expression: string, timezone: string): string | unde
     return `cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or be @hourly, @daily, @weekly, @monthly or @yearly`;
   }
   try {
-    CronExpressionParser.parse(text, { tz: timezone, currentDate: new Date(0), strict: false }).next();
+    cronParser().parse(text, { tz: timezone, currentDate: new Date(0), strict: false }).next();
     return undefined;
   } catch (error) {
     return `cron "${expression}": ${(error as Error).message}`;
@@ -49,13 +62,13 @@ export function timezoneProblem(timezone: string): string | undefined {
  * latestCronTick('30 4 * * *', 'UTC', new Date('2025-03-02T10:00:00Z')); // 2025-03-02T04:30:00Z
  */
 export function latestCronTick(expression: string, timezone: string, at: Date): Date | undefined {
-  const cron = CronExpressionParser.parse(expression.trim(), { tz: timezone, currentDate: new Date(at.getTime() + 1) });
+  const cron = cronParser().parse(expression.trim(), { tz: timezone, currentDate: new Date(at.getTime() + 1) });
   return cron.hasPrev() ? cron.prev().toDate() : undefined;
 }
 
 /** The first tick of `expression` after `after` (exclusive), or `undefined` when there is none. */
 export function nextCronTick(expression: string, timezone: string, after: Date): Date | undefined {
-  const cron = CronExpressionParser.parse(expression.trim(), { tz: timezone, currentDate: after });
+  const cron = cronParser().parse(expression.trim(), { tz: timezone, currentDate: after });
   return cron.hasNext() ? cron.next().toDate() : undefined;
 }
 
@@ -81,7 +94,7 @@ export interface CronTicks {
  */
 export function cronTicksBetween(expression: string, timezone: string, after: Date, upTo: Date, limit = 100): CronTicks {
   if (upTo.getTime() <= after.getTime()) return { count: 0, ticks: [], truncated: false };
-  const cron = CronExpressionParser.parse(expression.trim(), { tz: timezone, currentDate: after });
+  const cron = cronParser().parse(expression.trim(), { tz: timezone, currentDate: after });
   const ticks: Date[] = [];
   let count = 0;
   while (cron.hasNext()) {

@@ -1,3 +1,4 @@
+import { groupBy } from '../collections/group-by.ts';
 import { lastAttemptFailed } from '../planning/last-attempt.ts';
 import { mappingOf, partitionId } from '../planning/plan.ts';
 import { depsVersionOf } from '../project/code-version.ts';
@@ -167,8 +168,10 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
 
 /**
  * Walks every materialized partition's upstream partitions: one written after the partition
- * read its inputs is a candidate (its versions are compared later); one that is stale makes
- * the partition `upstream_stale` (once per parent). Returns candidates as
+ * read its inputs is a candidate (its versions are compared later); one that has data but is
+ * stale makes the partition `upstream_stale` (once per parent). A missing upstream partition
+ * does not: the partition was built without it, and becomes `upstream_changed` once it lands
+ * (a rolling window at the edge of the data, say). Returns candidates as
  * `[position, parent index, parent position]`.
  */
 function findCandidates(
@@ -188,7 +191,7 @@ function findCandidates(
       for (let k = offsets[i] as number; k < (offsets[i + 1] as number); k++) {
         const j = indexes[k] as number;
         if ((upstream.seqs[j] as number) > readSeq) candidates.push([i, p, j]);
-        else if (staleUpstream === -1 && upstream.stale[j] === 1) staleUpstream = j;
+        else if (staleUpstream === -1 && upstream.stale[j] === 1 && (upstream.seqs[j] as number) > 0) staleUpstream = j;
       }
       if (staleUpstream !== -1) add(i, { kind: 'upstream_stale', upstream: partitionId(key, upstream.partitions[staleUpstream] ?? null) });
     }
@@ -277,13 +280,3 @@ function withMissing(reasons: StaleReason[] | undefined): StaleReason[] {
   return reasons === undefined ? (MISSING as StaleReason[]) : [...MISSING, ...reasons];
 }
 
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const list = groups.get(key);
-    if (list) list.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
-}

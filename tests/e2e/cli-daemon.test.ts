@@ -39,7 +39,8 @@ export const nightly = schedule({ name: 'nightly', cron: '30 4 * * *', timezone:
 describe('assets daemon', () => {
   it('--once runs one tick and waits for its runs; ticks lists the decisions', async () => {
     const dir = project('once');
-    expect(runCli(['materialize', '--project', dir, '--select', 'raw/numbers']).status).toBe(0);
+    const setup = runCli(['materialize', '--project', dir, '--select', 'raw/numbers']);
+    expect(setup.status, setup.stderr).toBe(0);
 
     const once = runCli(['daemon', '--once', '--project', dir]);
     expect(once.status, once.stderr).toBe(0);
@@ -75,19 +76,35 @@ describe('assets daemon', () => {
     expect(first?.decisions[1]?.runId).toBe(first?.runIds[0]);
   });
 
-  it('stops on Ctrl-C and records the stop', async () => {
+  it('leaves the warehouse to other commands while idle, reacts to their writes, stops on Ctrl-C and records the stop', async () => {
     const dir = project('signal');
     const daemon = startCli(['daemon', '--interval', '200ms', '--project', dir]);
-    const deadline = Date.now() + 30_000;
-    while (!fs.existsSync(stateFiles(dir).storage) || querySqlite(stateFiles(dir).storage, 'select id from daemon_ticks').length < 2) {
-      if (Date.now() > deadline) throw new Error('the daemon did not tick');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const until = async (what: string, done: () => boolean) => {
+      const deadline = Date.now() + 30_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const { storage } = stateFiles(dir);
+    const ticks = () => {
+      try {
+        return querySqlite(storage, 'select id from daemon_ticks').length;
+      } catch {
+        return 0; // not created or not migrated yet
+      }
+    };
+    await until('the daemon ticked twice', () => fs.existsSync(storage) && ticks() >= 2);
+    const manual = runCli(['materialize', '--project', dir, '--select', 'raw/numbers']);
+    expect(manual.status, manual.stderr).toBe(0);
+    await until('eager automation built staging/doubled', () => querySqlite(storage, `select id from runs where trigger = 'automation' and status = 'success'`).length === 1);
     daemon.child.kill('SIGINT');
     const result = await daemon.done;
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/daemon started: a tick every 0.2s/);
     expect(result.stderr).toMatch(/stopping: no more ticks/);
+    expect(result.stdout).toMatch(/requested automation staging\/doubled: eager\(\): missing → run [0-9a-f]{8}/);
+    expect(await queryDuckDb(stateFiles(dir).warehouse, 'select count(*) as n from staging.doubled')).toEqual([{ n: 3 }]);
     const last = querySqlite<{ decisions: string }>(stateFiles(dir).storage, 'select decisions from daemon_ticks order by id desc limit 1')[0];
     expect(JSON.parse(last?.decisions ?? '[]')).toEqual([expect.objectContaining({ source: 'daemon', name: 'stop', reason: 'daemon stopped' })]);
   });

@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset, buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
 import { eager, type AutomationCondition } from '../../core/definitions/automation-condition.ts';
 import { schedule } from '../../core/definitions/schedule-definition.ts';
+import { sourceAsset } from '../../core/definitions/source-asset.ts';
 import { AssetDaemon } from '../../core/daemon/asset-daemon.ts';
+import { runDaemonLoop } from '../../core/daemon/daemon-loop.ts';
 import type { DaemonSettings } from '../../core/project/daemon-settings.ts';
 import { buildProject, type Project } from '../../core/project/project-loader.ts';
 import { daily } from '../../core/partitions/index.ts';
@@ -280,6 +282,66 @@ describe('asset daemon', () => {
     expect((await daemon.waitForRuns(tick.runIds)).map((o) => o.status)).toEqual(['success']);
     // The daemon's own running runs are never reaped.
     expect((await daemon.runIteration(new Date())).decisions).toEqual([]);
+  });
+
+  it('loops around runIteration until its signal aborts, with the clock it is given', async () => {
+    const project = buildProject(ws.config, [asset({ key: 'raw/x', materialize: () => undefined })], [schedule({ name: 's', cron: '@hourly', selection: 'raw/x' })]);
+    let clock = Date.parse('2030-01-01T00:59:59Z');
+    const daemon = new AssetDaemon({ project, storage: ws.storage, warehouse: ws.warehouse, landing: new FileLandingZone(ws.config.landingDir), clock: () => new Date((clock += 1_000)) });
+    const controller = new AbortController();
+    const seen: number[] = [];
+    await runDaemonLoop(daemon, {
+      intervalMs: 5,
+      signal: controller.signal,
+      onTick: (tick) => {
+        seen.push(tick.runIds.length);
+        if (seen.length === 3) controller.abort();
+      },
+    });
+    // Tick 1 (01:00:00) sees the schedule first, at its own tick time: it runs.
+    expect(seen).toEqual([1, 0, 0]);
+    await daemon.waitForRuns();
+    expect((await ws.storage.listDaemonTicks()).map((t) => new Date(t.timestamp).toISOString())).toEqual([
+      '2030-01-01T01:00:02.000Z',
+      '2030-01-01T01:00:01.000Z',
+      '2030-01-01T01:00:00.000Z',
+    ]);
+  });
+
+  it('observes sources first: a changed source makes eager assets below it run; a failing observation fails the tick, not the schedules', async () => {
+    let version: string | Error = 'v1';
+    const project = buildProject(
+      ws.config,
+      [
+        sourceAsset({
+          key: 'landing/feed',
+          observe: () => {
+            if (version instanceof Error) throw version;
+            return [{ dataVersion: version }];
+          },
+        }),
+        asset({ key: 'raw/loaded', deps: ['landing/feed'], automation: eager(), materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable('select 1 as x') }) }),
+        asset({ key: 'raw/other', materialize: () => undefined }),
+      ],
+      [schedule({ name: 'hourly', cron: '0 * * * *', selection: 'raw/other' })],
+    );
+    const daemon = daemonFor(project);
+    const first = await daemon.runIteration(new Date('2030-01-01T00:30:00Z'));
+    expect(first.decisions.filter((d) => d.source === 'automation').map((d) => [d.name, d.action, d.reason])).toEqual([['raw/loaded', 'requested', 'eager(): missing']]);
+    await daemon.waitForRuns(first.runIds);
+    expect((await daemon.runIteration(new Date('2030-01-01T00:31:00Z'))).runIds).toEqual([]);
+
+    version = 'v2';
+    const changed = await daemon.runIteration(new Date('2030-01-01T00:32:00Z'));
+    expect(changed.decisions.map((d) => [d.name, d.action, d.reason])).toEqual([['raw/loaded', 'requested', 'eager(): upstream updated: landing/feed']]);
+    await daemon.waitForRuns(changed.runIds);
+
+    version = new Error('the vendor API is down');
+    const broken = await daemon.runIteration(new Date('2030-01-01T01:00:00Z'));
+    expect(broken.error).toMatch(/observing sources failed: .*the vendor API is down/);
+    expect(broken.decisions.filter((d) => d.action === 'requested').map((d) => d.name)).toEqual(['hourly']);
+    expect((await ws.storage.getDaemonTick(broken.tickId))?.status).toBe('failed');
+    await daemon.waitForRuns(broken.runIds);
   });
 
   it('on stop with cancel, rolls back the running run and drops the queued ones, recording it', async () => {

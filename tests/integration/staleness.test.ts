@@ -195,4 +195,32 @@ describe('partitions and sources', () => {
     expect(report.stale.filter((p) => p.key === 'raw/events').map((p) => p.partition)).toEqual(DAYS.keys(NOW));
     expect(await workspace.storage.latestObservations(['landing/events'])).toHaveLength(1);
   });
+
+  it('a partition built before an upstream partition it reads existed is not stale until that partition lands', async () => {
+    // staging/rolling reads each day and the next (window(0, 1)): the last built day read only itself.
+    const { timeWindow } = await import('../../core/partitions/index.ts');
+    const project = buildProject(workspace.config, [
+      asset({ key: 'raw/days', partitions: DAYS, materialize: () => ({}) }),
+      asset({ key: 'staging/rolling', deps: [{ key: 'raw/days', mapping: timeWindow({ startOffset: 0, endOffset: 1 }) }], partitions: DAYS, materialize: () => ({}) }),
+    ]);
+    const firstTwo = buildPlan(project.graph, project.graph.keys, { now: NOW, partitions: { from: '2025-01-01', to: '2025-01-02' } });
+    expect((await workspace.run(project, project.graph.keys, { now: NOW, plan: firstTwo })).status).toBe('success');
+    const report = await computeStaleness({ project, storage: workspace.storage, now: NOW });
+    expect(report.reasonsOf('staging/rolling', '2025-01-02')).toBeUndefined();
+    const third = buildPlan(project.graph, ['raw/days'], { now: NOW, partitions: { key: '2025-01-03' } });
+    expect((await workspace.run(project, ['raw/days'], { now: NOW, plan: third })).status).toBe('success');
+    const after = await computeStaleness({ project, storage: workspace.storage, now: NOW });
+    expect(after.reasonsOf('staging/rolling', '2025-01-02')).toEqual([
+      { kind: 'upstream_changed', upstream: 'raw/days@2025-01-03', consumed: null, current: expect.any(String) },
+    ]);
+  });
+
+  it('an observation of a partition the source does not have is an error naming the source', async () => {
+    const project = buildProject(workspace.config, [sourceAsset({ key: 'landing/bad', partitions: DAYS, observe: () => [{ partition: '1999-01-01', dataVersion: 'x' }] })]);
+    await expect(findStale({ project, storage: workspace.storage, landing: new FileLandingZone(workspace.config.landingDir), now: NOW })).rejects.toThrow(
+      /source landing\/bad: observe returned partition "1999-01-01", which is not one of its partitions/,
+    );
+    expect(await workspace.storage.latestObservations()).toEqual([]);
+  });
 });
+

@@ -148,3 +148,37 @@ describe('normalizeSql', () => {
     expect(normalizeSql("select 'a  -- b' /* c */ from t")).toBe("select'a  -- b'from t");
   });
 });
+
+describe('code versions of TypeScript assets with config, sources, and dependency versions', () => {
+  const load = (file: string) => () => ({ metadata: { file } });
+  const fn = load('x');
+
+  it('counts the config: another value changes the version, another key order does not', () => {
+    const version = (config: Record<string, unknown>) => codeVersionOf(asset({ key: 'raw/orders', config, materialize: fn }));
+    expect(version({ file: 'orders_{date}.csv', delimiter: ',' })).toBe(version({ delimiter: ',', file: 'orders_{date}.csv' }));
+    expect(version({ file: 'orders_{date}.csv', delimiter: ',' })).not.toBe(version({ file: 'orders_{date}.tsv', delimiter: ',' }));
+    expect(version({ nested: { a: [1, 2] } })).not.toBe(version({ nested: { a: [2, 1] } }));
+  });
+
+  it('hands the config to materialize, frozen, and rejects config that is not JSON data', async () => {
+    const definition = asset({ key: 'raw/orders', config: { file: 'a.csv' }, materialize: fn });
+    expect(definition.compute.type === 'typescript' && definition.compute.config).toEqual({ file: 'a.csv' });
+    expect(Object.isFrozen(definition.compute.type === 'typescript' ? definition.compute.config : undefined)).toBe(true);
+    expect(() => asset({ key: 'raw/orders', config: { when: new Date() } as unknown as Record<string, unknown>, materialize: fn })).toThrow(/config must be plain JSON data/);
+  });
+
+  it('derives a source asset version from its observe function', async () => {
+    const { sourceAsset } = await import('../../core/definitions/source-asset.ts');
+    const a = sourceAsset({ key: 'landing/a', observe: () => [] });
+    const b = sourceAsset({ key: 'landing/a', observe: () => [{ dataVersion: 'x' }] });
+    expect(codeVersionOf(a)).not.toBe(codeVersionOf(b));
+    expect(a.spec).toMatchObject({ source: true, kind: 'source' });
+  });
+
+  it('has one dependency version per set of upstream keys, in any order', async () => {
+    const { depsVersionOf } = await import('../../core/project/code-version.ts');
+    expect(depsVersionOf(['raw/a', 'raw/b'])).toBe(depsVersionOf(['raw/b', 'raw/a']));
+    expect(depsVersionOf(['raw/a'])).not.toBe(depsVersionOf(['raw/a', 'raw/b']));
+    expect(depsVersionOf([])).toMatch(/^[0-9a-f]{8}$/);
+  });
+});

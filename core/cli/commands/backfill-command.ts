@@ -15,7 +15,6 @@ import { Workspace } from '../workspace.ts';
 /** `assets backfill`: materialize a selection over a partition range, resumably. */
 export const backfillCommand: Command = {
   name: 'backfill',
-  summary: 'materialize a selection over a partition range (resumable)',
   help: `Usage: assets backfill --select SELECTION --from START --to END [options]
        assets backfill --resume BACKFILL_ID
 

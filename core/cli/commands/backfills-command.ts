@@ -9,7 +9,6 @@ import { Workspace } from '../workspace.ts';
 /** `assets backfills`: stored backfills, one backfill, or cancel one. */
 export const backfillsCommand: Command = {
   name: 'backfills',
-  summary: 'list backfills, show one, or cancel one',
   help: `Usage: assets backfills [list] [--limit N] [--json]
        assets backfills show ID [--json]
        assets backfills cancel ID

@@ -1,19 +1,18 @@
 import { UsageError } from '../../errors.ts';
 import { parseDuration } from '../../definitions/duration.ts';
-import { AssetDaemon, type TickResult } from '../../daemon/asset-daemon.ts';
+import { AssetDaemon } from '../../daemon/asset-daemon.ts';
 import { describeDecision } from '../../daemon/decision-text.ts';
 import { runDaemonLoop } from '../../daemon/daemon-loop.ts';
 import type { DaemonTickRecord } from '../../../storage/daemon-tick-store.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
-import { openWarehouseForRun } from '../run-preparation.ts';
+import { openWarehouseWhenFree } from '../../../resources/warehouse-wait.ts';
 import { Workspace } from '../workspace.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */
 export const daemonCommand: Command = {
   name: 'daemon',
-  summary: 'run schedules and automation conditions; list past ticks',
   help: `Usage: assets daemon [--once] [--interval 30s] [--max-runs N] [--json]
        assets daemon ticks [--limit N] [--json]
 
@@ -75,8 +74,9 @@ Options:
         pools: base?.pools ?? {},
       };
       const storage = await workspace.storage();
-      // Waits (saying so once) while another process writes the warehouse.
-      const warehouse = await openWarehouseForRun(workspace, storage, err, new AbortController().signal);
+      // Opened only while runs go, so other commands can write the warehouse while the daemon is idle;
+      // a run waits (saying so once) while another process holds it.
+      const warehouse = { open: (signal: AbortSignal) => openWarehouseWhenFree(project.config.warehouseFile, { signal, onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)) }) };
       const log = values.json ? undefined : (line: string) => out.line(line);
       const daemon = new AssetDaemon({ project, storage, warehouse, landing: workspace.landing(), settings, ...(log ? { log } : {}) });
       if (values.once) return await runOnce(daemon, out, values.json === true);
@@ -113,7 +113,11 @@ async function runForever(daemon: AssetDaemon, intervalMs: number, out: Output, 
   process.on('SIGTERM', onSignal);
   try {
     out.line(`daemon started: a tick every ${intervalMs / 1000}s, at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once (Ctrl-C to stop)`);
-    await runDaemonLoop(daemon, { intervalMs, signal: stopTicking.signal, onTick: (tick: TickResult) => void tick });
+    await runDaemonLoop(daemon, {
+      intervalMs,
+      signal: stopTicking.signal,
+      onError: (error) => err.line(err.paint('red', `tick failed: ${error instanceof Error ? error.message : String(error)}`)),
+    });
     await daemon.stop({ cancel: signals >= 2 });
     return 0;
   } finally {

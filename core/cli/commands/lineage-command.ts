@@ -8,7 +8,6 @@ import { Workspace } from '../workspace.ts';
 /** `assets lineage KEY`: where an asset's data comes from and where it goes. */
 export const lineageCommand: Command = {
   name: 'lineage',
-  summary: 'show the upstream and downstream lineage of an asset as a tree',
   help: `Usage: assets lineage KEY [--upstream | --downstream] [--depth N] [--json]
 
 Prints the assets KEY reads from (upstream) and the assets that read it (downstream).

@@ -6,7 +6,6 @@ import { selectAssets } from '../../selection/index.ts';
 /** `assets list`: the assets of the project, in topological order. */
 export const listCommand: Command = {
   name: 'list',
-  summary: 'list assets (optionally a selection) with kind, group and upstream',
   help: `Usage: assets list [--select SELECTION] [--json] [--project DIR]
 
 Lists the project's assets in dependency order.

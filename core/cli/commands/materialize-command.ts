@@ -15,7 +15,6 @@ import { Workspace } from '../workspace.ts';
 /** `assets materialize`: build the selected assets in dependency order. */
 export const materializeCommand: Command = {
   name: 'materialize',
-  summary: 'materialize the selected assets in dependency order',
   help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--dry-run] [--concurrency N] [--json]
 
 Builds the selected assets in dependency order. Each asset is written in one DuckDB
@@ -44,7 +43,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       concurrency: { type: 'string' },
     });
     if (values.select === undefined) throw new UsageError("assets materialize needs --select, e.g. --select '+marts/*'", '--select');
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
       const { project } = workspace;
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);

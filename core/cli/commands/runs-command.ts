@@ -11,7 +11,6 @@ const STATUSES: readonly RunStatus[] = ['queued', 'running', 'success', 'failed'
 /** `assets runs`: past runs and their event logs. */
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'list runs, or show one run with its event log',
   help: `Usage: assets runs [list] [--limit N] [--status STATUS] [--json]
        assets runs show RUN_ID [--json]
 

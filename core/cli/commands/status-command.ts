@@ -1,3 +1,4 @@
+import { groupBy } from '../../collections/group-by.ts';
 import { formatRanges, toRanges } from '../../partitions/index.ts';
 import { lastAttemptFailed } from '../../planning/last-attempt.ts';
 import { partitionId } from '../../planning/plan.ts';
@@ -37,7 +38,6 @@ interface AssetStatus {
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show each asset’s last materialization, rows, and partitions materialized / missing / failed',
   help: `Usage: assets status [--select SELECTION] [--stale [--why]] [--json]
 
 For each asset: whether it has been materialized, when, by which run, with how many rows,
@@ -59,7 +59,7 @@ Options:
   async run(argv, out) {
     const { values } = parseCommandArgs('status', argv, { select: { type: 'string' }, stale: { type: 'boolean' }, why: { type: 'boolean' } });
     if (values.why && !values.stale) throw new UsageError('--why goes with --stale: assets status --stale --why', '--why');
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
       const { graph, codeVersions } = workspace.project;
       const keys = values.select === undefined ? [...graph.keys] : selectAssets(graph, values.select).keys;
@@ -167,13 +167,3 @@ function stateColour(state: string) {
   return statusColour(state);
 }
 
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const list = groups.get(key);
-    if (list) list.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
-}
