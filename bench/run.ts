@@ -5,7 +5,9 @@
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
 import { runPartitionedChain, type EngineFigures } from './partitioned-chain-bench.ts';
-import { runStaleness } from './staleness-bench.ts';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { StalenessFigures } from './staleness-bench.ts';
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
 const profile = process.argv.includes('--profile');
@@ -73,12 +75,14 @@ function printProfile(name: string, e: EngineFigures): void {
 
 if (!only || only === 'staleness') {
   console.log('staleness: 10,000 daily assets × 365 partitions, a year of history in SQLite, one upstream partition changed');
-  const f = await runStaleness();
+  // In a process of its own, so its peak RSS is the staleness pass's, not the other workloads'.
+  const child = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./staleness-bench.ts', import.meta.url)), '--json'], { encoding: 'utf8' });
+  const f = JSON.parse(child) as StalenessFigures;
   row('  asset partitions judged', f.partitions.toLocaleString('en-US'), '3,650,000', f.partitions >= 3_650_000);
   row('  history rows (materializations)', f.historyRows.toLocaleString('en-US'), '-', true);
   row('  one upstream changed: staleness', `${(f.staleness.ms / 1000).toFixed(2)} s`, '≤ 2 s', f.staleness.ms <= 2000);
   row('  stale partitions found = downstream of it', `${f.staleness.stale} = ${f.staleness.expected}`, 'exact', f.staleness.correct);
   row('  nothing changed: staleness', `${(f.fresh.ms / 1000).toFixed(2)} s (${f.fresh.stale} stale)`, '-', f.fresh.stale === 0);
-  row('  peak RSS (whole process)', `${f.peakRssMb.toFixed(0)} MB`, '≤ 1 GB', f.peakRssMb <= 1024);
+  row('  peak RSS (bench process: load, staleness twice)', `${f.peakRssMb.toFixed(0)} MB`, '≤ 1 GB', f.peakRssMb <= 1024);
   row('  generating the history (not timed above)', `${(f.generateMs / 1000).toFixed(1)} s`, '-', true);
 }

@@ -97,3 +97,8 @@ export async function runStaleness(count = 10_000): Promise<StalenessFigures> {
 export function benchAssets(count: number) {
   return layeredNoOpAssets(count, 100, { partitions: DAYS, codeVersion: 'v1' });
 }
+
+// `tsx bench/staleness-bench.ts --json`: run the workload and print its figures (bench/run.ts does).
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--json')) {
+  console.log(JSON.stringify(await runStaleness()));
+}

@@ -42,9 +42,9 @@ export function writeHistory(file: string, graph: AssetGraph): number {
     db.exec(`insert into materializations (id, asset_key, partition_key, run_id, timestamp, code_version, data_version,
              input_data_versions, row_count, metadata, read_seq, deps_version) ${select}`);
     db.exec(`insert into latest_materializations (materialization_id, asset_key, partition_key, run_id, timestamp, code_version,
-             data_version, input_data_versions, row_count, metadata, read_seq, deps_version)
+             data_version, input_data_versions, row_count, metadata, read_seq, deps_version, version_key)
              select id, asset_key, partition_key, run_id, timestamp, code_version, data_version, input_data_versions, row_count,
-             metadata, read_seq, deps_version from materializations order by asset_key, partition_key`);
+             metadata, read_seq, deps_version, code_version || ' ' || deps_version from materializations order by asset_key, partition_key`);
   })();
   const rows = (db.prepare('select count(*) as n from materializations').get() as { n: number }).n;
   db.close();

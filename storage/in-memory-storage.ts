@@ -19,6 +19,7 @@ import {
   eventToRow,
   latestCheckResultFromRow,
   latestMaterializationFromRow,
+  latestMaterializationRow,
   materializationFromRow,
   materializationToRow,
   runFromRow,
@@ -148,7 +149,7 @@ export class InMemoryStorage implements Storage {
       let partitions = this.#latestMaterializations.get(row.asset_key);
       if (partitions === undefined) this.#latestMaterializations.set(row.asset_key, (partitions = new Map()));
       const { id, ...columns } = row;
-      partitions.set(row.partition_key, { ...columns, materialization_id: id });
+      partitions.set(row.partition_key, latestMaterializationRow(columns, id));
     }
     for (const c of checkResults) {
       const row = { ...checkResultToRow(c), id: this.#checkResults.length + 1 };

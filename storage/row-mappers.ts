@@ -49,6 +49,11 @@ export type MaterializationRow = Selectable<MaterializationsTable>;
 export type NewMaterializationRow = Omit<MaterializationRow, 'id'>;
 /** A `latest_materializations` row. */
 export type LatestMaterializationRow = Selectable<LatestMaterializationsTable>;
+
+/** The `latest_materializations` row that copies a `materializations` row. */
+export function latestMaterializationRow(row: NewMaterializationRow, id: number): LatestMaterializationRow {
+  return { ...row, materialization_id: id, version_key: `${row.code_version} ${row.deps_version}` };
+}
 /** A `check_results` row as read. */
 export type CheckResultRow = Selectable<CheckResultsTable>;
 /** A `check_results` row to insert. */
@@ -176,7 +181,7 @@ export function materializationFromRow(row: MaterializationRow): Materialization
 
 /** The materialization a `latest_materializations` row copies. */
 export function latestMaterializationFromRow(row: LatestMaterializationRow): MaterializationRecord {
-  const { materialization_id: id, ...columns } = row;
+  const { materialization_id: id, version_key: _versionKey, ...columns } = row;
   return materializationFromRow({ id, ...columns });
 }
 

@@ -72,6 +72,8 @@ export interface MaterializationsTable extends MaterializationColumns {
 export interface LatestMaterializationsTable extends MaterializationColumns {
   /** Id of the copied `materializations` row. */
   materialization_id: number;
+  /** `code_version || ' ' || deps_version`, for the staleness index (migration 0003). */
+  version_key: string;
 }
 
 /** Columns shared by `check_results` and its latest copy. */

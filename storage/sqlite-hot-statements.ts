@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonObject, partitionFromColumn } from './column-codecs.ts';
-import { checkResultToRow, eventToRow, materializationToRow } from './row-mappers.ts';
+import { checkResultToRow, eventToRow, latestMaterializationRow, materializationToRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { param, params } from './sqlite-named-parameters.ts';
 import type { EventRecord, MaterializationRecord, StepCommit } from './storage.ts';
@@ -150,11 +150,11 @@ export class SqliteHotStatements {
     this.upsertLatestMaterialization = prepare(
       db
         .insertInto('latest_materializations')
-        .values(params<LatestMaterializationRow>([...MATERIALIZATION_COLUMNS, 'materialization_id']))
+        .values(params<LatestMaterializationRow>([...MATERIALIZATION_COLUMNS, 'materialization_id', 'version_key']))
         .onConflict((oc) =>
           oc
             .columns(['asset_key', 'partition_key'])
-            .doUpdateSet(excludedSet([...MATERIALIZATION_COLUMNS.slice(2), 'materialization_id'])),
+            .doUpdateSet(excludedSet([...MATERIALIZATION_COLUMNS.slice(2), 'materialization_id', 'version_key'])),
         ),
     );
     this.insertCheckResult = prepare(db.insertInto('check_results').values(params<NewCheckResultRow>(CHECK_RESULT_COLUMNS)));
@@ -193,7 +193,7 @@ export class SqliteHotStatements {
       for (const m of commit.materializations ?? []) {
         const row = materializationToRow(m);
         const id = Number(this.insertMaterialization.run(row).lastInsertRowid);
-        this.upsertLatestMaterialization.run({ ...row, materialization_id: id });
+        this.upsertLatestMaterialization.run(latestMaterializationRow(row, id));
       }
       for (const c of commit.checkResults ?? []) {
         const row = checkResultToRow(c);

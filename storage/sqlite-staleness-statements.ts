@@ -4,6 +4,8 @@
  * observations, and the one-pass summary of the latest-materialization index.
  */
 
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonObject, partitionFromColumn, partitionToColumn, toJsonText } from './column-codecs.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
@@ -11,25 +13,35 @@ import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 /** Separates partition keys in one aggregated string (a control character no key contains). */
 const KEY_SEPARATOR = '\u001f';
 
+/** How far apart the two sequence numbers of a partition are packed into one integer. */
+const PACK = 2 ** 20;
+
 /**
- * Per asset: counts, key bounds, code/deps version bounds and the two sequence columns
- * concatenated in partition order (`seq,readSeq,seq,readSeq,…`: one aggregate is cheaper than two). `indexed by` pins the covering index, whose scan visits
+ * Per asset: count, version bounds and both sequence numbers of every partition, packed into
+ * one integer each (see {@link unpack}) and concatenated in partition order: one integer per
+ * row is the cheapest thing to aggregate. The partition key bounds are not aggregated here —
+ * min()/max() over every key costs a third of the pass — but read afterwards with two index
+ * seeks per asset. `indexed by` pins the covering index, whose scan visits
  * each asset's rows in partition key order: the order group_concat then keeps (an `order by`
  * inside the aggregate would re-sort rows that are already sorted, costing ~40% more).
  */
-const SUMMARY_SELECT = `select asset_key, count(*), min(partition_key), max(partition_key),
-  min(code_version), max(code_version), min(deps_version), max(deps_version),
-  group_concat(materialization_id || ',' || read_seq, ',')
+const SUMMARY_SELECT = `select asset_key, count(*), min(version_key), max(version_key),
+  group_concat(materialization_id * ${PACK} + max(0, min(materialization_id - read_seq, ${PACK - 1})))
 from latest_materializations indexed by latest_materializations_staleness_idx`;
 
 /** The same summary for observed sources: an observation is read at its own sequence number. */
-const OBSERVATION_SUMMARY_SELECT = `select asset_key, count(*), min(partition_key), max(partition_key),
-  '', '', '', '', group_concat(seq || ',' || seq, ',')
+const OBSERVATION_SUMMARY_SELECT = `select asset_key, count(*), ' ', ' ', group_concat(seq * ${PACK})
 from latest_observations`;
 
 const ONLY_KEYS = `where asset_key in (select value from json_each(@keys))`;
 
-type SummaryTuple = [string, number, string, string, string, string, string, string, string];
+/** Summaries of the assets in the JSON array `@keys`, by asset key. */
+const SUMMARIES_OF_SQL = `${SUMMARY_SELECT} ${ONLY_KEYS} group by asset_key union all ${OBSERVATION_SUMMARY_SELECT} ${ONLY_KEYS} group by asset_key order by 1`;
+
+type SummaryTuple = [string, number, string, string, string];
+
+/** A summary row with its sequence numbers unpacked. */
+type UnpackedRow = [key: string, count: number, minVersion: string, maxVersion: string, seqs: Float64Array, readSeqs: Float64Array];
 type ObservationTuple = [number, string, string, number, string, string];
 
 /** Prepared statements and transactions of the staleness store on one connection. */
@@ -39,6 +51,8 @@ export class SqliteStalenessStatements {
   readonly #summariesOf: BetterSqlite3.Statement<[{ keys: string }], SummaryTuple>;
   readonly #keysOf: BetterSqlite3.Statement<[{ keys: string }], [string, string]>;
   readonly #observations: BetterSqlite3.Statement<[], ObservationTuple>;
+  /** First and last partition key of every asset in a list, by index seeks. */
+  readonly #keyBounds: (keys: readonly string[]) => Map<string, [string, string]>;
   readonly #observationsOf: BetterSqlite3.Statement<[{ keys: string }], ObservationTuple>;
   /** Records observations in one `BEGIN IMMEDIATE` transaction; returns the new ones. */
   readonly recordObservations: (observations: readonly ObservationRecord[]) => ObservationRecord[];
@@ -46,15 +60,26 @@ export class SqliteStalenessStatements {
   constructor(sqlite: BetterSqlite3.Database) {
     this.#sequence = sqlite.prepare(`select coalesce((select seq from sqlite_sequence where name = 'materializations'), 0) as seq`);
     this.#summaries = sqlite.prepare<[], SummaryTuple>(`${SUMMARY_SELECT} group by asset_key union all ${OBSERVATION_SUMMARY_SELECT} group by asset_key order by 1`).raw();
-    this.#summariesOf = sqlite
-      .prepare<[{ keys: string }], SummaryTuple>(`${SUMMARY_SELECT} ${ONLY_KEYS} group by asset_key union all ${OBSERVATION_SUMMARY_SELECT} ${ONLY_KEYS} group by asset_key order by 1`)
-      .raw();
+    this.#summariesOf = sqlite.prepare<[{ keys: string }], SummaryTuple>(SUMMARIES_OF_SQL).raw();
     this.#keysOf = sqlite
       .prepare<[{ keys: string }], [string, string]>(
         `select asset_key, group_concat(partition_key, char(31)) from latest_materializations indexed by latest_materializations_staleness_idx ${ONLY_KEYS} group by asset_key
          union all select asset_key, group_concat(partition_key, char(31)) from latest_observations ${ONLY_KEYS} group by asset_key`,
       )
       .raw();
+    const bounds = sqlite.prepare<[{ keys: string }], [string, string | null, string | null]>(
+      `select value,
+         coalesce((select partition_key from latest_materializations where asset_key = value order by partition_key limit 1),
+                  (select partition_key from latest_observations where asset_key = value order by partition_key limit 1)),
+         coalesce((select partition_key from latest_materializations where asset_key = value order by partition_key desc limit 1),
+                  (select partition_key from latest_observations where asset_key = value order by partition_key desc limit 1))
+       from json_each(@keys)`,
+    ).raw();
+    this.#keyBounds = (keys) => {
+      const found = new Map<string, [string, string]>();
+      for (const [key, first, last] of bounds.all({ keys: JSON.stringify(keys) })) if (first !== null && last !== null) found.set(key, [first, last]);
+      return found;
+    };
     const observationSelect = `select seq, asset_key, partition_key, timestamp, data_version, metadata from latest_observations`;
     this.#observations = sqlite.prepare<[], ObservationTuple>(`${observationSelect} order by asset_key, partition_key`).raw();
     this.#observationsOf = sqlite.prepare<[{ keys: string }], ObservationTuple>(`${observationSelect} ${ONLY_KEYS} order by asset_key, partition_key`).raw();
@@ -94,21 +119,43 @@ export class SqliteStalenessStatements {
   }
 
   dataSummaries(keys?: readonly string[]): AssetDataSummary[] {
-    const rows = keys === undefined ? this.#summaries.all() : this.#summariesOf.all({ keys: JSON.stringify(keys) });
+    return this.#summarize((keys === undefined ? this.#summaries.all() : this.#summariesOf.all({ keys: JSON.stringify(keys) })).map(unpackRow));
+  }
+
+  /**
+   * The same summaries for many assets, on two cores: a worker thread with its own read-only
+   * connection to `file` scans the first half of the keys while this thread scans the second.
+   * (Both read the WAL's latest commit when they start; a commit between the two starts can
+   * only make a partition's versions checked when they did not need to be.)
+   */
+  async dataSummariesInParallel(file: string, keys: readonly string[]): Promise<AssetDataSummary[]> {
+    const sorted = [...keys].sort();
+    const half = sorted.length >> 1;
+    const worker = new Worker(summaryWorkerSource(), {
+      eval: true,
+      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file, sql: SUMMARIES_OF_SQL, keys: JSON.stringify(sorted.slice(0, half)) },
+    });
+    try {
+      const theirs = new Promise<UnpackedRow[]>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      const mine = this.#summariesOf.all({ keys: JSON.stringify(sorted.slice(half)) }).map(unpackRow);
+      return this.#summarize([...(await theirs), ...mine]);
+    } finally {
+      await worker.terminate();
+    }
+  }
+
+  #summarize(rows: readonly UnpackedRow[]): AssetDataSummary[] {
+    const bounds = this.#keyBounds(rows.map((r) => r[0]));
     return rows.map((r) => {
-      const [seqs, readSeqs] = parsePairs(r[8], r[1]);
-      return {
-        key: r[0],
-        count: r[1],
-        first: r[2],
-        last: r[3],
-        minCodeVersion: r[4],
-        maxCodeVersion: r[5],
-        minDepsVersion: r[6],
-        maxDepsVersion: r[7],
-        seqs,
-        readSeqs,
-      };
+      const [, , , , seqs, readSeqs] = r;
+      // `version_key` is `code deps`: equal smallest and largest keys mean one pair throughout.
+      const [minCodeVersion = '', minDepsVersion = ''] = r[2].split(' ');
+      const [maxCodeVersion = '', maxDepsVersion = ''] = r[3].split(' ');
+      const [first, last] = bounds.get(r[0]) ?? ['', ''];
+      return { key: r[0], count: r[1], first, last, minCodeVersion, maxCodeVersion, minDepsVersion, maxDepsVersion, seqs, readSeqs };
     });
   }
 
@@ -131,23 +178,57 @@ export class SqliteStalenessStatements {
   }
 }
 
-/** `"3,2,17,16"` → `[3, 17]` and `[2, 16]`: `count` pairs of non-negative integers. */
-function parsePairs(text: string, count: number): [Float64Array, Float64Array] {
-  const firsts = new Float64Array(count);
-  const seconds = new Float64Array(count);
+function unpackRow(r: SummaryTuple): UnpackedRow {
+  const [seqs, readSeqs] = unpack(r[4], r[1]);
+  return [r[0], r[1], r[2], r[3], seqs, readSeqs];
+}
+
+/**
+ * A worker thread's code (CommonJS, evaluated from this text): runs one summaries query, unpacks
+ * its sequence numbers with {@link unpack} (whose own source is embedded) and posts the rows,
+ * their arrays' memory transferred rather than copied.
+ */
+function summaryWorkerSource(): string {
+  return `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const PACK = ${PACK};
+const __name = (target) => target; // the helper esbuild's keepNames may call in transpiled source
+const unpack = ${unpack.toString()};
+const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+try {
+  const rows = db.prepare(workerData.sql).raw().all({ keys: workerData.keys }).map((r) => [r[0], r[1], r[2], r[3], ...unpack(r[4], r[1])]);
+  parentPort.postMessage(rows, rows.flatMap((r) => [r[4].buffer, r[5].buffer]));
+} finally {
+  db.close();
+}`;
+}
+
+/**
+ * `count` comma-separated integers `seq × 2^20 + (seq − readSeq)` → the sequence numbers and
+ * read sequence numbers. The gap is clamped to 0 … 2^20 − 1 (a step reads before it commits,
+ * so it is never negative in practice): a clamped read number comes out lower than it was,
+ * which can only make staleness check a partition's versions when it did not need to. Exact
+ * while sequence numbers stay below 2^33.
+ */
+function unpack(text: string, count: number): [Float64Array, Float64Array] {
+  const seqs = new Float64Array(count);
+  const readSeqs = new Float64Array(count);
   let value = 0;
   let index = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
+  // One pass, a comma past the end closing the last number; no inner functions, so that the
+  // source embedded in the worker (see summaryWorkerSource) stands alone.
+  for (let i = 0; i <= text.length; i++) {
+    const code = i === text.length ? 44 : text.charCodeAt(i);
     if (code !== 44) {
       value = value * 10 + (code - 48);
       continue;
     }
-    if (index % 2 === 0) firsts[index >> 1] = value;
-    else seconds[index >> 1] = value;
+    const seq = Math.floor(value / PACK);
+    seqs[index] = seq;
+    readSeqs[index] = seq - (value - seq * PACK);
     index++;
     value = 0;
   }
-  seconds[index >> 1] = value;
-  return [firsts, seconds];
+  return [seqs, readSeqs];
 }

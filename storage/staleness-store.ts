@@ -33,10 +33,12 @@ export interface AssetDataSummary {
   /** Smallest and largest partition key (`''` for an unpartitioned asset). */
   readonly first: string;
   readonly last: string;
-  /** Smallest and largest recorded code version (equal when every partition has the same one). */
+  /**
+   * Code and dependency versions (`''` when unknown) of the smallest and largest recorded
+   * (code, deps) pair: equal pairs mean every partition recorded the same versions.
+   */
   readonly minCodeVersion: string;
   readonly maxCodeVersion: string;
-  /** Smallest and largest recorded dependency version (`''` when unknown). */
   readonly minDepsVersion: string;
   readonly maxDepsVersion: string;
   /** Sequence number of each partition's latest data, in partition key order. */

@@ -74,7 +74,7 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
   const materialized = involved.filter((k) => !graph.spec(k).source);
 
   const [summaryList, failureList] = await Promise.all([
-    storage.dataSummaries(asked === undefined ? undefined : involved),
+    storage.dataSummaries(involved),
     storage.latestStepFailures(asked === undefined ? undefined : materialized),
   ]);
   const summaries = new Map(summaryList.map((s) => [s.key, s]));
@@ -144,6 +144,8 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
       }
     }
 
+    // A complete asset with no reason found is fresh: skip the walk over its partitions.
+    if (reasons.size === 0 && summary !== undefined && state.seqs === summary.seqs) continue;
     const reported = asked === undefined || asked.has(key);
     const mineByPartition = new Map<string | null, readonly StaleReason[]>();
     for (let i = 0; i < partitions.length; i++) {

@@ -8,7 +8,10 @@
  *   is above a downstream partition's `read_seq` was written after that partition read it.
  * - `deps_version`: a hash of the dependency keys the asset had when it was built.
  * - a covering index over exactly the columns the bulk pass reads, so it scans a narrow
- *   B-tree instead of the wide rows.
+ *   B-tree instead of the wide rows; the code and dependency versions enter it as one
+ *   column (`version_key`, `code deps`, written with the row), so the pass compares one value
+ *   per row, not two. (A generated column would not do: SQLite reads it from the table, not
+ *   from the index.)
  * - `observations` / `latest_observations`: data versions of source assets (landing files),
  *   observed rather than materialized.
  */
@@ -26,10 +29,12 @@ async function up(db: Kysely<any>): Promise<void> {
   // Rows written before this migration read their inputs no later than they were committed.
   await sql`update materializations set read_seq = id`.execute(db);
   await sql`update latest_materializations set read_seq = materialization_id`.execute(db);
+  await db.schema.alterTable('latest_materializations').addColumn('version_key', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await sql`update latest_materializations set version_key = code_version || ' ' || deps_version`.execute(db);
   await db.schema
     .createIndex('latest_materializations_staleness_idx')
     .on('latest_materializations')
-    .columns(['asset_key', 'partition_key', 'materialization_id', 'read_seq', 'code_version', 'deps_version'])
+    .columns(['asset_key', 'partition_key', 'materialization_id', 'read_seq', 'version_key'])
     .execute();
   // The shared sequence lives in sqlite_sequence; make sure it has a row to increment.
   await sql`insert into sqlite_sequence (name, seq) select 'materializations', coalesce((select max(id) from materializations), 0)
@@ -62,6 +67,7 @@ async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('latest_observations').ifExists().execute();
   await db.schema.dropTable('observations').ifExists().execute();
   await db.schema.dropIndex('latest_materializations_staleness_idx').ifExists().execute();
+  await db.schema.alterTable('latest_materializations').dropColumn('version_key').execute();
   for (const table of MATERIALIZATION_TABLES) {
     await db.schema.alterTable(table).dropColumn('deps_version').execute();
     await db.schema.alterTable(table).dropColumn('read_seq').execute();
