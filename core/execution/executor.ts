@@ -384,7 +384,13 @@ class RunExecution {
     if (parents.length === 0) return;
     const sources = parents.filter((k) => project.graph.spec(k).source);
     if (sources.length > 0) {
-      await observeSources({ project, storage, landing, keys: sources, now: this.#now, ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
+      const logs: EventRecord[] = [];
+      const onLog = (key: string, level: 'info' | 'warn', message: string) => logs.push(this.#events.step('log', key, null, message, level));
+      try {
+        await observeSources({ project, storage, landing, keys: sources, now: this.#now, onLog, ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
+      } finally {
+        if (logs.length > 0) await this.#append(logs);
+      }
       for (const o of await storage.latestObservations(sources)) this.#dataVersions.set(partitionId(o.assetKey, o.partition), o.dataVersion);
     }
     for (const m of await storage.latestMaterializations(parents.filter((k) => !project.graph.spec(k).source))) {

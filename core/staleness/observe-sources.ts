@@ -15,7 +15,8 @@ export interface ObserveSourcesOptions {
   /** The clock: which partitions exist. */
   readonly now?: Date;
   readonly signal?: AbortSignal;
-  readonly log?: StepLogger;
+  /** Receives what `observe` logs, with the source's key. */
+  readonly onLog?: (key: string, level: 'info' | 'warn', message: string) => void;
 }
 
 /** What one pass of observation found. */
@@ -38,7 +39,6 @@ export async function observeSources(options: ObserveSourcesOptions): Promise<Ob
   const { project, storage, landing } = options;
   const now = options.now ?? new Date();
   const signal = options.signal ?? new AbortController().signal;
-  const log = options.log ?? { info: () => undefined, warn: () => undefined };
   const wanted = options.keys === undefined ? undefined : new Set(options.keys);
   const sources = project.graph.keys.filter((k) => project.graph.spec(k).source && (wanted === undefined || wanted.has(k)));
   if (sources.length === 0) return { sources: [], observed: 0, changed: [] };
@@ -56,6 +56,8 @@ export async function observeSources(options: ObserveSourcesOptions): Promise<Ob
     const partitions = definition.spec.partitions?.keys(now) ?? null;
     let found: readonly SourceObservation[];
     try {
+      const onLog = options.onLog ?? (() => undefined);
+      const log: StepLogger = { info: (message) => onLog(key, 'info', message), warn: (message) => onLog(key, 'warn', message) };
       found = await definition.compute.observe({ key, partitions, previous: previousByKey.get(key) ?? new Map(), landing, log, signal });
     } catch (error) {
       throw new StrataError('observation_failed', `observing source ${key} failed: ${error instanceof Error ? error.message : String(error)}`, {
