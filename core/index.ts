@@ -14,6 +14,20 @@ export { allPartitions, daily, hourly, identity, monthly, staticMapping, staticP
 export type { PartitionMapping, PartitionsDefinition, PartitionWindow } from './partitions/index.ts';
 export { all, any, eager, onCron, onMissing, AutomationCondition } from './definitions/automation-condition.ts';
 export { schedule } from './definitions/schedule-definition.ts';
+export {
+  acceptedRange,
+  acceptedValues,
+  customSql,
+  freshness,
+  notEmptyString,
+  notNull,
+  relationships,
+  rowCount,
+  rowCountAnomaly,
+  schema,
+  unique,
+} from './checks/check-spec.ts';
+export type { CheckOptions, CheckSeverity, CheckSpec } from './checks/check-spec.ts';
 export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './definitions/schedule-definition.ts';
 export { keyToTable, qualifiedTableName, tableToKey } from './definitions/asset-key.ts';
 export type { AssetContext, LandingZone, MaterializeResult, Row, SqlParam, StepLogger, StepPartitions, WarehouseSession } from './execution/asset-context.ts';

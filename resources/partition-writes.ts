@@ -42,11 +42,19 @@ export function scopeFilter(scope: PartitionScope, column: string, columnType: s
  * midnight) and {@link assignBuckets} places the buckets in their windows.
  */
 export function countRowsSql(scope: PartitionScope, table: string, column: string, columnType: string | undefined): string {
-  const filter = scopeFilter(scope, column, columnType);
-  if (scope.partitions[0]?.start === undefined) return `SELECT ${column}::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${filter} GROUP BY 1`;
-  if (scope.partitions.length === 1) return `SELECT ${quoteLiteral(scope.partitions[0]?.key ?? '')} AS k, count(*) AS n FROM ${table} WHERE ${filter}`;
+  return `SELECT ${bucketExpression(scope, column)} AS k, count(*) AS n FROM ${table} WHERE ${scopeFilter(scope, column, columnType)} GROUP BY 1`;
+}
+
+/**
+ * The SQL naming the bucket of a row's partition: the key itself for one partition, the value
+ * as text for static keys, else its day or hour (time windows of a range step), which
+ * {@link windowOf} maps to the window holding it.
+ */
+export function bucketExpression(scope: PartitionScope, column: string): string {
+  if (scope.partitions[0]?.start === undefined) return `${column}::VARCHAR`;
+  if (scope.partitions.length === 1) return quoteLiteral(scope.partitions[0]?.key ?? '');
   const unit = scope.partitions.every((p) => p.start?.endsWith(MIDNIGHT) && p.end?.endsWith(MIDNIGHT)) ? 'day' : 'hour';
-  return `SELECT date_trunc('${unit}', ${column})::TIMESTAMP::VARCHAR AS k, count(*) AS n FROM ${table} WHERE ${filter} GROUP BY 1`;
+  return `date_trunc('${unit}', ${column})::TIMESTAMP::VARCHAR`;
 }
 
 /** Adds each `(bucket, count)` to the window whose start is the last one at or before the bucket. */
@@ -60,7 +68,9 @@ export function assignBuckets(scope: PartitionScope, rows: readonly { k: string;
   return counts;
 }
 
-function windowOf(scope: PartitionScope, bucket: string): string | undefined {
+/** The partition a bucket (see {@link bucketExpression}) belongs to. */
+export function windowOf(scope: PartitionScope, bucket: string): string | undefined {
+  if (scope.partitions[0]?.start === undefined || scope.partitions.length === 1) return scope.partitions.some((p) => p.key === bucket) ? bucket : undefined;
   let low = 0;
   let high = scope.partitions.length - 1;
   let found: string | undefined;

@@ -99,7 +99,7 @@ async function writeFiles(dir: string, options: GenerateOptions): Promise<Genera
 }
 
 /** Writes `text` to a temporary name and renames it, so the file is complete whenever it is visible. */
-async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
+export async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
   const temp = path.join(dir, `.${name}.${process.pid}.${tempCounter++}.tmp`);
   await writeFile(temp, text);
   await rename(temp, path.join(dir, name));

@@ -3,11 +3,14 @@
  * at a time from the seed. Same options, same bytes.
  */
 import { addDays, dayOfWeek, isIsoDate } from './dates.ts';
+import { checkFaultSpecs, faultsByDate } from './fault-spec.ts';
+import { applyFaults } from './landing-faults.ts';
 import { dailyFiles, referenceFiles } from './landing-files.ts';
 import { createRng, deriveSeed } from './prng.ts';
 import { LOCATIONS, MENU_ITEMS } from './reference-data.ts';
 import { simulateOrders } from './simulate-orders.ts';
 import { buildRoster, simulateShifts } from './simulate-shifts.ts';
+import type { FaultSpec } from './fault-spec.ts';
 import type { LandingFile } from './landing-files.ts';
 import type { Rng } from './prng.ts';
 import type { MenuItem } from './reference-data.ts';
@@ -21,10 +24,18 @@ export interface GenerateOptions {
   days?: number;
   /** PRNG seed (default 42). */
   seed?: number;
+  /**
+   * Bad data to inject into the files of some of the generated days (default none: the clean
+   * output). Parse the CLI's text form with `parseFaultSpecs`.
+   *
+   * @example
+   * { faults: [{ date: '2025-03-14', kind: 'negative_amounts' }] }
+   */
+  faults?: readonly FaultSpec[];
 }
 
-/** {@link GenerateOptions} with defaults filled in and validated. */
-export type ResolvedGenerateOptions = Required<GenerateOptions>;
+/** {@link GenerateOptions} with defaults filled in and validated (`faults` only when given). */
+export type ResolvedGenerateOptions = Required<Omit<GenerateOptions, 'faults'>> & Pick<GenerateOptions, 'faults'>;
 
 /** Default options: the whole of 2025, seed 42. */
 export const DEFAULT_GENERATE_OPTIONS: ResolvedGenerateOptions = Object.freeze({ startDate: '2025-01-01', days: 365, seed: 42 });
@@ -46,17 +57,22 @@ export function resolveGenerateOptions(options: GenerateOptions = {}): ResolvedG
   if (!isIsoDate(startDate)) throw new RangeError(`startDate must be a date written YYYY-MM-DD, got "${startDate}"`);
   if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) throw new RangeError(`days must be an integer from 1 to ${MAX_DAYS}, got ${days}`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  if (resolved.faults !== undefined) {
+    return { ...resolved, faults: checkFaultSpecs(resolved.faults, { first: startDate, last: addDays(startDate, days - 1) }) };
+  }
   return resolved;
 }
 
 /**
- * Yields every landing file of a run: the two reference snapshots, then four files per day.
+ * Yields every landing file of a run: the two reference snapshots, then four files per day,
+ * with `faults` injected into the files of their days.
  *
  * @example
  * for (const file of simulateLanding({ days: 2 })) console.log(file.name, file.rows);
  */
 export function* simulateLanding(options: GenerateOptions = {}): Generator<LandingFile> {
-  const { startDate, days, seed } = resolveGenerateOptions(options);
+  const { startDate, days, seed, faults = [] } = resolveGenerateOptions(options);
+  const faultKinds = faultsByDate(faults);
   yield* referenceFiles(createRng(deriveSeed(seed, 'reference')));
 
   const rosters = new Map(LOCATIONS.map((l) => [l.id, buildRoster(createRng(deriveSeed(seed, `roster:${l.id}`)), l)]));
@@ -77,7 +93,10 @@ export function* simulateLanding(options: GenerateOptions = {}): Generator<Landi
       orders.push(...simulateOrders(rng, location, date, servers, { busyness, popularity }));
       shifts.push(...simulateShifts(rng, location, roster, date, busyness));
     }
-    yield* dailyFiles(createRng(deriveSeed(seed, `files:${date}`)), { date, orders, resent, shifts });
+    const files = dailyFiles(createRng(deriveSeed(seed, `files:${date}`)), { date, orders, resent, shifts });
+    const kinds = faultKinds.get(date);
+    // Faults draw from their own streams: the clean days' bytes do not depend on them.
+    yield* kinds ? applyFaults(files, date, kinds, seed).files : files;
     resent = orders.filter((o) => o.closesLate);
   }
 }

@@ -11,7 +11,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { asset } from 'strata';
-import type { AssetContext, AssetDefinition, MaterializeResult } from 'strata';
+import type { AssetContext, AssetDefinition, CheckSpec, MaterializeResult } from 'strata';
 import { DATE_PLACEHOLDER, ensureExampleLanding } from './landing-source.ts';
 import { DATA_ENG } from './owners.ts';
 import { DAILY } from './partitions.ts';
@@ -35,6 +35,8 @@ export interface LandingFileAssetOptions {
   readonly description: string;
   /** Tags besides `source=pos`, e.g. `{ domain: 'sales' }`. */
   readonly tags: Readonly<Record<string, string>>;
+  /** Data-quality checks run on every load (e.g. a row-count anomaly check on a nightly export). */
+  readonly checks?: readonly CheckSpec[];
 }
 
 /**
@@ -55,6 +57,7 @@ export function landingFileAsset(options: LandingFileAssetOptions): AssetDefinit
     key: options.key,
     deps: [options.key.replace(/^raw\//, 'landing/')],
     config: { file: options.file, delimiter: options.delimiter },
+    checks: [...(options.checks ?? [])],
     group: 'raw',
     description: options.description,
     owners: [DATA_ENG],

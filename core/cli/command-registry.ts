@@ -39,6 +39,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/status-command.ts')).statusCommand,
   },
   {
+    name: 'checks',
+    summary: 'run data-quality checks on what is materialized now; list past results',
+    load: async () => (await import('./commands/checks-command.ts')).checksCommand,
+  },
+  {
     name: 'runs',
     summary: 'list runs, or show one run with its event log',
     load: async () => (await import('./commands/runs-command.ts')).runsCommand,

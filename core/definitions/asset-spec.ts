@@ -3,6 +3,7 @@ import { DefinitionError } from '../errors.ts';
 import { keyProblem } from './asset-key.ts';
 import { isAutomationCondition, type AutomationCondition } from './automation-condition.ts';
 import type { AssetContext, MaterializeResult } from '../execution/asset-context.ts';
+import { duplicateCheckName, type CheckSpec } from '../checks/check-spec.ts';
 import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
@@ -51,6 +52,8 @@ export interface AssetSpec {
   readonly source?: boolean;
   /** How a failed step of this asset is retried; absent: the project's default (`"retries"` in strata.json). */
   readonly retryPolicy?: RetryPolicy;
+  /** Data-quality checks run right after every write (see core/checks). */
+  readonly checks: readonly CheckSpec[];
 }
 
 /** The function a TypeScript asset runs to write itself. */
@@ -81,6 +84,11 @@ const keySchema = z.string().superRefine((key, ctx) => {
 });
 
 const tagValue = z.string().max(256);
+
+const checkSchema = z.custom<CheckSpec>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as CheckSpec).type === 'string' && typeof (v as CheckSpec).name === 'string',
+  'a check must come from notNull(), unique(), acceptedValues(), … or customSql()',
+);
 
 const partitionsSchema = z.custom<PartitionsDefinition>(
   (v) => typeof v === 'object' && v !== null && typeof (v as PartitionsDefinition).keys === 'function' && typeof (v as PartitionsDefinition).validateKey === 'function',
@@ -117,6 +125,7 @@ export const specFieldsSchema = z
     automation: automationSchema.optional(),
     pool: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'pool names use letters, digits, _ . -').optional(),
     retryPolicy: retryPolicySchema.optional(),
+    checks: z.array(checkSchema).default([]),
   })
   .strict();
 
@@ -128,8 +137,9 @@ export function strayMappings(spec: Pick<AssetSpec, 'deps' | 'partitionMappings'
 }
 
 /** Validated spec fields; mappings may be left out. */
-export type SpecFields = Omit<z.infer<typeof specFieldsSchema>, 'partitionMappings'> & {
+export type SpecFields = Omit<z.infer<typeof specFieldsSchema>, 'partitionMappings' | 'checks'> & {
   readonly partitionMappings?: Readonly<Record<string, PartitionMapping>>;
+  readonly checks?: readonly CheckSpec[];
 };
 
 /** A dependency with the partition mapping it is read through. */
@@ -170,6 +180,8 @@ export interface AssetOptions {
   description?: string;
   kind?: string;
   codeVersion?: string;
+  /** Data-quality checks run after every write, e.g. `[notNull('order_id'), unique(['order_id', 'line'])]`. */
+  checks?: readonly CheckSpec[];
   /** JSON settings the function reads as `ctx.config`; a change makes the asset's code version change. */
   config?: Readonly<Record<string, unknown>>;
   /** Retries of a failed step, e.g. `{ maxRetries: 3, delay: '2s', backoff: 'exponential', jitter: true }`. */
@@ -204,6 +216,8 @@ export function asset(options: AssetOptions): AssetDefinition {
   const spec = buildSpec(validKey, fields.data, 'typescript');
   const stray = strayMappings(spec);
   if (stray.length > 0) throw new DefinitionError('asset_invalid', stray.join('; '), { assetKey: validKey });
+  const twice = duplicateCheckName(spec.checks);
+  if (twice !== undefined) throw new DefinitionError('asset_invalid', `two checks are named "${twice}": give one a name`, { assetKey: validKey });
   return makeDefinition(spec, { type: 'typescript', materialize, ...(config === undefined ? {} : { config: deepFreeze(structuredClone(config)) }) });
 }
 
@@ -255,6 +269,7 @@ export function buildSpec(key: string, fields: SpecFields, defaultKind: string):
     ...(fields.automation === undefined ? {} : { automation: fields.automation }),
     ...(fields.pool === undefined ? {} : { pool: fields.pool }),
     ...(fields.retryPolicy === undefined ? {} : { retryPolicy: Object.freeze({ ...fields.retryPolicy }) }),
+    checks: Object.freeze([...(fields.checks ?? [])]),
   };
   return Object.freeze(spec);
 }

@@ -1,10 +1,10 @@
 /**
  * Durations as configuration writes them: a number of milliseconds, or text with a unit
- * (`500ms`, `2s`, `1.5m`, `1h`). Used by retry policies and heartbeat settings.
+ * (`500ms`, `2s`, `1.5m`, `1h`, `2d`). Used by retry policies, heartbeat settings and freshness checks.
  */
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 /**
  * Milliseconds of `value`, or `undefined` when it is not a duration (a negative or non-finite

@@ -13,6 +13,8 @@
  *
  * Parsing is pure; dependency inference with DuckDB's parser lives in `sql-dependencies.ts`.
  */
+import { duplicateCheckName, type CheckSpec } from '../checks/check-spec.ts';
+import { parseCheckText } from '../checks/check-text.ts';
 import { sqlTokens } from './sql-lexer.ts';
 import type { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
@@ -30,6 +32,8 @@ import { parseRetriesText, type RetryPolicy } from './retry-policy.ts';
 /** The configuration a SQL file's leading comment block gives, validated and with defaults. */
 export interface SqlHeader {
   readonly deps: readonly string[];
+  /** `-- check:` lines. */
+  readonly checks: readonly CheckSpec[];
   readonly group?: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly owners: readonly string[];
@@ -78,12 +82,13 @@ export const SQL_HEADER_FIELDS = [
   'retries',
   'automation',
   'pool',
+  'check',
 ] as const;
 
 type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
 
 /** Fields that may appear on several lines; their values accumulate. */
-const REPEATABLE: ReadonlySet<HeaderField> = new Set(['description', 'tags', 'owners', 'deps', 'partition_mapping']);
+const REPEATABLE: ReadonlySet<HeaderField> = new Set(['description', 'tags', 'owners', 'deps', 'partition_mapping', 'check']);
 
 /** First words a SELECT-like query may start with (DuckDB accepts FROM-first and `TABLE t`). */
 const QUERY_STARTS: ReadonlySet<string> = new Set(['select', 'with', 'from', 'values', 'table']);
@@ -138,6 +143,7 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
     ...(header.automation === undefined ? {} : { automation: header.automation }),
     ...(header.pool === undefined ? {} : { pool: header.pool }),
     ...(header.retryPolicy === undefined ? {} : { retryPolicy: header.retryPolicy }),
+    checks: header.checks,
     partitionMappings: header.partitionMappings,
   };
   return makeDefinition(
@@ -199,6 +205,17 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
       fail('sql_header_invalid', (error as Error).message);
     }
   }
+  const checks: CheckSpec[] = [];
+  for (const line of values.get('check') ?? []) {
+    try {
+      checks.push(parseCheckText(line));
+    } catch (error) {
+      fail('sql_header_invalid', (error as Error).message);
+    }
+  }
+  const twice = duplicateCheckName(checks);
+  if (twice !== undefined) fail('sql_header_invalid', `two checks are named "${twice}": add name=... to one of them`);
+  raw.checks = checks;
   const automation = values.get('automation')?.[0];
   if (automation !== undefined) {
     try {

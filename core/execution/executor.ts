@@ -4,12 +4,14 @@ import type { AssetDefinition } from '../definitions/asset-spec.ts';
 import { partitionId, type Plan, type PlanStep } from '../planning/plan.ts';
 import { definitionOf, type Project } from '../project/project-loader.ts';
 import type { DuckDBWarehouse, StepSession } from '../../resources/duckdb-warehouse.ts';
-import type { EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../storage/storage.ts';
+import type { CheckResultRecord, EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../storage/storage.ts';
 import type { LandingZone } from './asset-context.ts';
 import { RunEvents } from './run-events.ts';
 import { materializationRecords } from './materialization-records.ts';
 import { computeStep, stepPartitions } from './step-compute.ts';
 import { observeSources } from '../staleness/observe-sources.ts';
+import { checkEvents } from '../checks/check-events.ts';
+import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
 import { formatDurationMs } from '../definitions/duration.ts';
 import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
@@ -295,6 +297,8 @@ class RunExecution {
         const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') } };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
+        // Write, audit, publish: checks read the new rows inside the step's transaction.
+        const checks = await checkWrite({ definition, session, partitions, scope, storage: this.#o.storage, runId: this.#runId, now: this.#now });
         await session.commit();
         const materializations = materializationRecords({
           project: this.#o.project,
@@ -318,9 +322,11 @@ class RunExecution {
               codeVersion: materializations[0]?.codeVersion,
               ...rangeData(step),
             }),
+            ...checkEvents(this.#events, step, checks),
             this.#events.step('step_success', key, partition, `finished ${step.id} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount, ...rangeData(step) }),
           ],
           materializations,
+          checks.flatMap((c) => c.results),
         );
         this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
         return true;
@@ -329,7 +335,9 @@ class RunExecution {
         let canceled = error instanceof CanceledError || this.#o.signal?.aborted === true;
         let message = canceled ? 'canceled, rolled back' : messageOf(error);
         let unsaved = logs;
-        if (!canceled && attempt <= policy.maxRetries) {
+        // A failed blocking check is about the data, not a passing fault: retrying cannot help.
+        const checkResults = error instanceof ChecksFailedError ? error.results : [];
+        if (!canceled && attempt <= policy.maxRetries && checkResults.length === 0) {
           if (await this.#waitToRetry(step, attempt, policy, message, logs)) continue;
           [canceled, message, unsaved] = [true, 'canceled while waiting to retry', []];
         }
@@ -343,7 +351,7 @@ class RunExecution {
             ...rangeData(step),
           }),
         );
-        await this.#commit([...unsaved, ...failures]);
+        await this.#commit([...unsaved, ...failures], undefined, checkResults);
         this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
         return false;
       } finally {
@@ -403,8 +411,8 @@ class RunExecution {
     for (const event of events) this.#o.onEvent?.(event);
   }
 
-  async #commit(events: EventRecord[], materializations?: MaterializationRecord[]): Promise<void> {
-    await this.#o.storage.commitStep({ events, ...(materializations ? { materializations } : {}) });
+  async #commit(events: EventRecord[], materializations?: MaterializationRecord[], checkResults: readonly CheckResultRecord[] = []): Promise<void> {
+    await this.#o.storage.commitStep({ events, ...(materializations ? { materializations } : {}), ...(checkResults.length > 0 ? { checkResults } : {}) });
     for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
   }
 

@@ -55,6 +55,7 @@ describe('asset()', () => {
       kind: 'typescript',
       partitionMappings: {},
       backfillPolicy: { type: 'multi_run' },
+      checks: [],
     });
     expect('description' in spec).toBe(false);
     expect('codeVersion' in spec).toBe(false);

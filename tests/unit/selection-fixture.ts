@@ -11,6 +11,7 @@ function spec(key: string, deps: string[], fields: Partial<Omit<AssetSpec, 'key'
     kind: fields.kind ?? 'sql',
     partitionMappings: Object.freeze({}),
     backfillPolicy: MULTI_RUN,
+    checks: Object.freeze([]),
     ...(fields.description === undefined ? {} : { description: fields.description }),
   });
 }

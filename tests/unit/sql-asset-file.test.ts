@@ -49,6 +49,7 @@ describe('parseSqlAssetFile header', () => {
       kind: 'duckdb',
       codeVersion: '3',
       partitionMappings: {},
+      checks: [],
     });
     expect(body.startsWith('-- Orders, cleaned')).toBe(true);
     expect(body.endsWith('select * from raw.orders')).toBe(true);
@@ -56,7 +57,7 @@ describe('parseSqlAssetFile header', () => {
 
   it('defaults to a table with no metadata', () => {
     const { header } = parsed(parseSqlAssetFile('staging/orders.sql', 'select 1'));
-    expect(header).toEqual({ deps: [], tags: {}, owners: [], partitionMappings: {}, materialization: 'table' });
+    expect(header).toEqual({ deps: [], tags: {}, owners: [], partitionMappings: {}, checks: [], materialization: 'table' });
   });
 
   it('ignores prose comment lines and comments after the query starts', () => {

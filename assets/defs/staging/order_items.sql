@@ -8,6 +8,10 @@
 -- partition_column: business_date
 -- partition_mapping: raw/order_items = window(0, 1)
 -- backfill_policy: single_run
+-- check: unique(order_item_id)
+-- check: unique(order_id, menu_item_id)
+-- check: not_null(order_id)
+-- check: relationships(order_id, staging/orders.order_id)
 --
 -- Items of an order still open at export time come again with the re-sent order in the next
 -- day's file, so the step reads its days' files plus one. The export carries no date of its

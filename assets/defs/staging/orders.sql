@@ -7,6 +7,10 @@
 -- partition_column: business_date
 -- partition_mapping: raw/orders = window(0, 1)
 -- backfill_policy: single_run
+-- check: unique(order_id)
+-- check: not_null(order_id)
+-- check: not_null(location_id)
+-- check: accepted_values(dining_option, 'dine_in', 'take_out', 'delivery') severity=warn
 --
 -- A business day's orders are in that day's file and, when re-sent, the next day's: the step
 -- reads the files of its days plus one (window(0, 1)), keeps the latest export of each order,

@@ -8,6 +8,11 @@
 -- partition_column: business_date
 -- partition_mapping: raw/payments = window(0, 1)
 -- backfill_policy: single_run
+-- check: unique(payment_id)
+-- check: accepted_range(amount, min=0)
+-- check: accepted_values(payment_type, 'card', 'cash', 'gift_card')
+-- check: relationships(order_id, staging/orders.order_id)
+-- check: custom_sql(payments_of_known_orders): select r.payment_id, r.order_id, r._file_date from raw.payments as r where r._file_date >= {{ partition_start }} and r._file_date < {{ partition_end }} and upper(trim(r.order_id)) not in (select upper(trim(o.order_id)) from raw.orders as o where o._file_date >= {{ partition_start }} - interval 1 day and o._file_date < {{ partition_end }})
 --
 -- An order still open at export time has its payments in the next day's file, with the
 -- re-sent order: the step reads its days' files plus one. A payment belongs to its order's

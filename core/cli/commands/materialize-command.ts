@@ -156,6 +156,8 @@ function printProgress(out: Output, event: EventRecord, width: number): void {
     out.line(`  ${out.paint('yellow', '↻')} ${key} ${out.paint('yellow', firstLines(event.message))}`);
   } else if (event.type === 'step_skipped') {
     out.line(`  ${out.paint('yellow', '-')} ${key} ${out.paint('gray', event.message)}`);
+  } else if (event.type === 'check_result' && event.level !== 'info') {
+    out.line(`    ${out.paint(event.level === 'error' ? 'red' : 'yellow', '!')} ${stepLabel(event)}: ${event.message}`);
   } else if (event.type === 'log') {
     out.line(`    ${out.paint('gray', `${stepLabel(event)}: ${event.message}`)}`);
   }

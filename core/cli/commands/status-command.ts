@@ -3,7 +3,7 @@ import { formatRanges, toRanges } from '../../partitions/index.ts';
 import { lastAttemptFailed } from '../../planning/last-attempt.ts';
 import { partitionId } from '../../planning/plan.ts';
 import { selectAssets } from '../../selection/index.ts';
-import type { MaterializationRecord } from '../../../storage/storage.ts';
+import type { CheckResultRecord, MaterializationRecord } from '../../../storage/storage.ts';
 import type { ObservationRecord } from '../../../storage/staleness-store.ts';
 import { UsageError } from '../../errors.ts';
 import { findStale } from '../../staleness/find-stale.ts';
@@ -25,6 +25,8 @@ interface AssetStatus {
   readonly runId: string | null;
   readonly rowCount: number | null;
   readonly codeVersion: string | null;
+  /** Latest outcome of the asset's checks: how many it has results for, failed (error) and warned. */
+  readonly checks: { readonly total: number; readonly failed: number; readonly warned: number } | null;
   readonly partitions: null | {
     readonly total: number;
     readonly materialized: number;
@@ -72,20 +74,28 @@ Options:
         return 0;
       }
       const sources = keys.filter((k) => graph.spec(k).source);
-      const [latest, failures, observations] = await Promise.all([
+      const [latest, failures, observations, checkResults] = await Promise.all([
         storage.latestMaterializations(keys),
         storage.latestStepFailures(keys),
         storage.latestObservations(sources),
+        storage.latestCheckResults(keys),
       ]);
       const byAsset = groupBy(latest, (m) => m.assetKey);
       const observedBy = groupBy(observations, (o) => o.assetKey);
+      const checksBy = groupBy(checkResults, (c) => c.assetKey);
       const failureOf = new Map(failures.map((f) => [partitionId(f.assetKey, f.partition), f]));
       const now = new Date();
       const rows: AssetStatus[] = keys.map((key) => {
         const spec = graph.spec(key);
         const mine = byAsset.get(key) ?? [];
         const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
-        const base = { key, lastMaterializedAt: newest?.timestamp ?? null, runId: newest?.runId ?? null, codeVersion: codeVersions.get(key) ?? null };
+        const base = {
+          key,
+          lastMaterializedAt: newest?.timestamp ?? null,
+          runId: newest?.runId ?? null,
+          codeVersion: codeVersions.get(key) ?? null,
+          checks: checkOutcome(checksBy.get(key)),
+        };
         if (spec.source) return sourceStatus(key, spec.partitions?.keys(now) ?? null, observedBy.get(key) ?? [], base);
         if (!spec.partitions) {
           const m = mine.find((x) => x.partition === null);
@@ -119,7 +129,7 @@ Options:
         return 0;
       }
       out.table(
-        ['ASSET', 'STATE', 'PARTITIONS', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'MISSING'],
+        ['ASSET', 'STATE', 'PARTITIONS', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'CHECKS', 'MISSING'],
         rows.map((r) => [
           r.key,
           r.state,
@@ -127,9 +137,10 @@ Options:
           formatTime(r.lastMaterializedAt),
           formatCount(r.rowCount),
           r.runId?.slice(0, 8) ?? '-',
+          checksText(r.checks),
           r.partitions && r.partitions.missing > 0 ? formatRanges(r.partitions.missingRanges, 2) : '',
         ]),
-        (_row, column, cell) => (column === 1 ? stateColour(cell) : undefined),
+        (_row, column, cell) => (column === 1 ? stateColour(cell) : column === 6 ? checksColour(cell) : undefined),
       );
       const count = (state: string) => rows.filter((r) => r.state === state).length;
       out.line(
@@ -144,6 +155,32 @@ Options:
     }
   },
 };
+
+/** The latest outcome per check (a check fails when its latest result failed on any partition). */
+function checkOutcome(results: readonly CheckResultRecord[] | undefined): AssetStatus['checks'] {
+  if (!results || results.length === 0) return null;
+  const byCheck = groupBy(results, (r) => r.checkName);
+  let failed = 0;
+  let warned = 0;
+  for (const list of byCheck.values()) {
+    const bad = list.find((r) => !r.passed);
+    if (bad?.severity === 'error') failed++;
+    else if (bad) warned++;
+  }
+  return { total: byCheck.size, failed, warned };
+}
+
+function checksText(checks: AssetStatus['checks']): string {
+  if (!checks) return '-';
+  if (checks.failed === 0 && checks.warned === 0) return `${checks.total} ok`;
+  return [checks.failed ? `${checks.failed} failed` : '', checks.warned ? `${checks.warned} warn` : ''].filter(Boolean).join(', ');
+}
+
+function checksColour(cell: string) {
+  if (cell.endsWith(' ok')) return 'green' as const;
+  if (cell.includes('failed')) return 'red' as const;
+  return cell.includes('warn') ? ('yellow' as const) : undefined;
+}
 
 /** A source asset's row: observed partitions instead of materialized ones. */
 function sourceStatus(key: string, all: readonly string[] | null, observed: readonly ObservationRecord[], base: Omit<AssetStatus, 'state' | 'rowCount' | 'partitions'>): AssetStatus {

@@ -1,0 +1,19 @@
+import type { RunEvents } from '../execution/run-events.ts';
+import type { PlanStep } from '../planning/plan.ts';
+import type { EventRecord } from '../../storage/storage.ts';
+import type { CheckRun } from './check-runner.ts';
+import { describeFailure } from './step-checks.ts';
+
+/**
+ * One `check_result` event per check a step ran: `info` when it passed on every partition,
+ * else `warn` or `error` by its severity, naming the violations.
+ */
+export function checkEvents(events: RunEvents, step: PlanStep, runs: readonly CheckRun[]): EventRecord[] {
+  const partition = step.partitions?.length === 1 ? (step.partitions[0] as string) : null;
+  return runs.map((run) => {
+    const failed = run.results.filter((r) => !r.passed);
+    const data = { check: run.check.name, severity: run.check.severity, blocking: run.check.blocking, passed: failed.length === 0, violations: failed.reduce((n, r) => n + r.violations, 0) };
+    if (failed.length === 0) return events.step('check_result', step.key, partition, `check ${run.check.name} passed`, 'info', data);
+    return events.step('check_result', step.key, partition, `check ${describeFailure(run)}`, run.check.severity === 'error' ? 'error' : 'warn', data);
+  });
+}

@@ -1,0 +1,84 @@
+import type { AssetDefinition } from '../definitions/asset-spec.ts';
+import { StrataError } from '../errors.ts';
+import type { ResolvedPartitions } from '../execution/step-compute.ts';
+import type { PartitionScope } from '../../resources/partition-writes.ts';
+import type { CheckResultRecord, Storage } from '../../storage/storage.ts';
+import { runChecks, type CheckHistory, type CheckRun, type CheckTarget } from './check-runner.ts';
+
+/** A blocking check failed: the step's write must not be published. Carries every result of the step. */
+export class ChecksFailedError extends StrataError {
+  readonly results: readonly CheckResultRecord[];
+
+  constructor(message: string, assetKey: string, results: readonly CheckResultRecord[]) {
+    super('check_failed', message, { assetKey }, false);
+    this.results = results;
+  }
+}
+
+/** What {@link checkWrite} needs about one step. */
+export interface StepCheckInput {
+  readonly definition: AssetDefinition;
+  readonly session: CheckTarget['session'] & { tableOf(key: string): string };
+  readonly partitions: ResolvedPartitions | undefined;
+  readonly scope: PartitionScope | undefined;
+  readonly storage: Storage;
+  readonly runId: string | null;
+  readonly now: Date;
+}
+
+/**
+ * Runs an asset's checks against what a step just wrote, inside the step's transaction (so a
+ * blocking failure can still roll the write back: write, audit, then publish). Returns every
+ * result; throws {@link ChecksFailedError} when a blocking check failed.
+ */
+export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
+  const { definition, session, partitions, scope } = input;
+  const { spec } = definition;
+  if (spec.checks.length === 0) return [];
+  const target: CheckTarget = {
+    key: spec.key,
+    table: session.tableOf(spec.key),
+    session,
+    tableOf: (key) => session.tableOf(key),
+    ...(scope ? { scope } : {}),
+    partitions: partitions ? partitions.keys : [null],
+    ...(partitions ? { templateValues: { partition_key: partitions.key, ...(partitions.start ? { partition_start: partitions.start, partition_end: partitions.end as string } : {}) } } : {}),
+    history: spec.checks.some((c) => c.type === 'row_count_anomaly') ? await historyOf(input) : EMPTY_HISTORY,
+    runId: input.runId,
+    now: input.now,
+  };
+  const runs = await runChecks(spec.checks, target);
+  const blocking = runs.filter((r) => r.check.blocking && r.results.some((result) => !result.passed));
+  if (blocking.length > 0) {
+    const all = runs.flatMap((r) => r.results);
+    throw new ChecksFailedError(`blocking check${blocking.length === 1 ? '' : 's'} failed, nothing published: ${blocking.map(describeFailure).join('; ')}`, spec.key, all);
+  }
+  return runs;
+}
+
+/** `unique(order_id): 3 violating rows in 2025-03-14 (order_id=1042, duplicates=2)`. */
+export function describeFailure(run: CheckRun): string {
+  const failed = run.results.filter((r) => !r.passed);
+  const violations = failed.reduce((sum, r) => sum + r.violations, 0);
+  const where = failed.length === 1 && failed[0]?.partition ? ` in ${failed[0].partition}` : failed.length > 1 ? ` in ${failed.length} partitions` : '';
+  const first = failed.find((r) => r.sample.length > 0)?.sample[0];
+  const example = first ? ` (${Object.entries(first).slice(0, 4).map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : '';
+  return `${run.check.name}: ${violations} violation${violations === 1 ? '' : 's'}${where}${example}`;
+}
+
+const EMPTY_HISTORY: CheckHistory = { partitionKeys: [], rowCounts: new Map(), previousCounts: [] };
+
+/** Stored row counts of the asset: latest per partition, or earlier materializations when unpartitioned. */
+async function historyOf(input: StepCheckInput): Promise<CheckHistory> {
+  const { spec } = input.definition;
+  if (!spec.partitions) {
+    const earlier = await input.storage.materializationHistory(spec.key, { partition: null, limit: 100 });
+    return { partitionKeys: [], rowCounts: new Map(), previousCounts: earlier.flatMap((m) => (m.rowCount === null ? [] : [m.rowCount])).reverse() };
+  }
+  const latest = await input.storage.latestMaterializations([spec.key]);
+  return {
+    partitionKeys: spec.partitions.keys(input.now),
+    rowCounts: new Map(latest.flatMap((m) => (m.partition === null || m.rowCount === null ? [] : [[m.partition, m.rowCount] as const]))),
+    previousCounts: [],
+  };
+}

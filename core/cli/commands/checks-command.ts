@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { runChecks, type CheckRun, type CheckTarget } from '../../checks/check-runner.ts';
+import { describeFailure } from '../../checks/step-checks.ts';
+import { UsageError } from '../../errors.ts';
+import { partitionsInRange } from '../../planning/partition-request.ts';
+import { selectAssets } from '../../selection/index.ts';
+import type { CheckResultRecord, Storage } from '../../../storage/storage.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import type { Command } from '../command.ts';
+import { formatCount, formatTime, type Output } from '../output.ts';
+import { cancelOnSignals } from '../run-signals.ts';
+import { openWarehouseForRun } from '../run-preparation.ts';
+import { Workspace } from '../workspace.ts';
+
+/** `assets checks`: run data-quality checks on what is materialized now, or list past results. */
+export const checksCommand: Command = {
+  name: 'checks',
+  help: `Usage: assets checks [--select SELECTION] [--partition KEY] [--json]
+       assets checks history KEY [--limit N] [--json]
+
+Runs the data-quality checks of the selected assets against their tables as they are now,
+without rebuilding anything, and records the results (per partition for partitioned assets:
+every materialized partition, or --partition KEY). history lists the recorded results of one
+asset's checks, newest first, from runs and from this command.
+
+Options:
+  --select SELECTION   which assets (default: every asset with checks)
+  --partition KEY      only this partition of the partitioned assets
+  --limit N            history: results to list (default 30)
+  --json               print JSON
+
+Exit codes: 0 every error-severity check passed, 1 one failed, 2 bad input.`,
+
+  async run(argv, out, err) {
+    const { values, positionals } = parseCommandArgs('checks', argv, { select: { type: 'string' }, partition: { type: 'string' }, limit: { type: 'string' } }, true);
+    const [action, key, ...extra] = positionals;
+    if (extra.length > 0 || (action !== undefined && action !== 'history')) throw new UsageError(`unexpected argument "${extra[0] ?? action}" (assets checks [history KEY])`, extra[0] ?? action);
+    const workspace = await Workspace.load(values.project, { withStorage: true });
+    try {
+      const { graph } = workspace.project;
+      if (action === 'history') {
+        if (!key) throw new UsageError('assets checks history needs an asset key', 'KEY');
+        if (!graph.has(key)) selectAssets(graph, key); // throws the "did you mean" error
+        const results = await (await workspace.storage()).checkHistory(key, { limit: positiveInt(values.limit, '--limit', 30) });
+        if (values.json) out.json(results);
+        else printHistory(out, key, results);
+        return 0;
+      }
+      const selected = values.select === undefined ? graph.keys : selectAssets(graph, values.select).keys;
+      const keys = selected.filter((k) => graph.spec(k).checks.length > 0);
+      if (keys.length === 0) {
+        out.line(values.select === undefined ? 'no asset has checks' : `none of the assets selected by ${values.select} has checks`);
+        return 0;
+      }
+      const now = new Date();
+      for (const k of keys) {
+        if (values.partition !== undefined && graph.spec(k).partitions) partitionsInRange(graph.spec(k), { key: values.partition }, now);
+      }
+      if (!existsSync(workspace.project.config.warehouseFile)) throw new UsageError('nothing is materialized yet: run assets materialize first', '--select');
+      const storage = await workspace.storage();
+      const runs = await cancelOnSignals(err, async (signal) => {
+        const warehouse = await openWarehouseForRun(workspace, storage, err, signal);
+        const all: { key: string; runs: CheckRun[] }[] = [];
+        for (const k of keys) all.push({ key: k, runs: await checkAsset(workspace, storage, warehouse, k, values.partition, now) });
+        return all;
+      });
+      await storage.commitStep({ events: [], checkResults: runs.flatMap((a) => a.runs.flatMap((r) => r.results)) });
+      if (values.json) out.json(runs.flatMap((a) => a.runs.flatMap((r) => r.results)));
+      else printRuns(out, runs);
+      return runs.some((a) => a.runs.some((r) => r.check.severity === 'error' && r.results.some((x) => !x.passed))) ? 1 : 0;
+    } finally {
+      await workspace.close();
+    }
+  },
+};
+
+/** Runs one asset's checks over its materialized partitions (or one), reading its table as it is. */
+async function checkAsset(
+  workspace: Workspace,
+  storage: Storage,
+  warehouse: Awaited<ReturnType<typeof openWarehouseForRun>>,
+  key: string,
+  partition: string | undefined,
+  now: Date,
+): Promise<CheckRun[]> {
+  const spec = workspace.project.graph.spec(key);
+  const latest = await storage.latestMaterializations([key]);
+  const materialized = new Set(latest.map((m) => m.partition));
+  const column = spec.partitionColumn;
+  const keys = spec.partitions ? (partition === undefined ? spec.partitions.keys(now).filter((p) => materialized.has(p)) : [partition]) : [null];
+  if (keys.length === 0 || (!spec.partitions && !materialized.has(null))) return [];
+  const list = spec.partitions && column ? (keys as string[]).map((k) => ({ key: k, ...spec.partitions?.localWindow(k) })) : undefined;
+  const session = warehouse.session(key);
+  try {
+    const target: CheckTarget = {
+      key,
+      table: session.tableOf(key),
+      session,
+      tableOf: (k) => session.tableOf(k),
+      ...(list && column ? { scope: { column, partitions: list, complete: false } } : {}),
+      partitions: keys,
+      history: {
+        partitionKeys: spec.partitions?.keys(now) ?? [],
+        rowCounts: new Map(latest.flatMap((m) => (m.partition === null || m.rowCount === null ? [] : [[m.partition, m.rowCount] as const]))),
+        previousCounts: [],
+      },
+      runId: null,
+      now,
+    };
+    return await runChecks(spec.checks, target);
+  } finally {
+    await session.rollback();
+  }
+}
+
+function printRuns(out: Output, assets: readonly { key: string; runs: readonly CheckRun[] }[]): void {
+  const rows = assets.flatMap(({ key, runs }) =>
+    runs.map((run) => {
+      const failed = run.results.filter((r) => !r.passed);
+      const verdict = failed.length === 0 ? 'passed' : run.check.severity === 'warn' ? 'warn' : 'failed';
+      return [key, run.check.name, run.check.severity, verdict, failed.length === 0 ? `${run.results.length} partition${run.results.length === 1 ? '' : 's'}` : describeFailure(run).slice(run.check.name.length + 2)];
+    }),
+  );
+  out.table(['ASSET', 'CHECK', 'SEVERITY', 'RESULT', 'DETAIL'], rows, (_row, column, cell) =>
+    column === 3 ? (cell === 'passed' ? 'green' : cell === 'warn' ? 'yellow' : 'red') : undefined,
+  );
+  const failed = rows.filter((r) => r[3] !== 'passed').length;
+  out.line(out.paint('gray', `${rows.length} checks on ${assets.length} assets: ${rows.length - failed} passed, ${failed} failed`));
+}
+
+function printHistory(out: Output, key: string, results: readonly CheckResultRecord[]): void {
+  if (results.length === 0) {
+    out.line(`no check results for ${key} yet`);
+    return;
+  }
+  out.table(
+    ['TIME', 'CHECK', 'PARTITION', 'RESULT', 'VIOLATIONS', 'RUN'],
+    results.map((r) => [formatTime(r.timestamp), r.checkName, r.partition ?? '-', r.passed ? 'passed' : r.severity === 'warn' ? 'warn' : 'failed', formatCount(r.violations), r.runId?.slice(0, 8) ?? 'checks']),
+    (_row, column, cell) => (column === 3 ? (cell === 'passed' ? 'green' : cell === 'warn' ? 'yellow' : 'red') : undefined),
+  );
+}

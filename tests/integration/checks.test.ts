@@ -1,0 +1,237 @@
+/**
+ * Data-quality checks on real DuckDB tables: every built-in check passing and failing, per
+ * partition; then through the executor: write-audit-publish (a blocking failure leaves the
+ * previous table byte-for-byte and skips downstream), warn-level failures recorded, the
+ * row-count anomaly check against stored history, failing-row samples stored.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  acceptedRange,
+  acceptedValues,
+  customSql,
+  freshness,
+  notEmptyString,
+  notNull,
+  relationships,
+  rowCount,
+  rowCountAnomaly,
+  schema,
+  unique,
+  type CheckSpec,
+} from '../../core/checks/check-spec.ts';
+import { runChecks, type CheckTarget } from '../../core/checks/check-runner.ts';
+import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
+import { daily } from '../../core/partitions/index.ts';
+import { buildPlan } from '../../core/planning/plan.ts';
+import { buildProject, type Project } from '../../core/project/project-loader.ts';
+import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+
+describe('built-in checks on a DuckDB table', () => {
+  let warehouse: DuckDBWarehouse;
+
+  beforeAll(async () => {
+    warehouse = await DuckDBWarehouse.open(':memory:');
+    const session = warehouse.session('setup/tables');
+    await session.run('CREATE SCHEMA IF NOT EXISTS staging');
+    await session.run(`CREATE TABLE staging.orders AS SELECT * FROM (VALUES
+      (1, 'open',   10.5, 'ana',  TIMESTAMP '2025-03-14 10:00:00', DATE '2025-03-14'),
+      (2, 'closed', 20.0, 'bob',  TIMESTAMP '2025-03-14 11:00:00', DATE '2025-03-14'),
+      (2, 'closed', -5.0, '  ',   TIMESTAMP '2025-03-15 09:00:00', DATE '2025-03-15'),
+      (4, 'lost',   7.0,  NULL,   TIMESTAMP '2025-03-15 12:00:00', DATE '2025-03-15')
+    ) AS t(order_id, status, total, customer, closed_at, business_date)`);
+    await session.run('CREATE TABLE staging.customers AS SELECT * FROM (VALUES (\'ana\'), (\'bob\')) AS t(name)');
+    await session.commit();
+  });
+
+  afterAll(() => warehouse.close());
+
+  /** Runs one check on staging/orders, per partition over both days; returns violations by partition. */
+  async function violations(check: CheckSpec, now = new Date('2025-03-16T00:00:00Z')): Promise<Record<string, number>> {
+    const session = warehouse.session('staging/orders');
+    const target: CheckTarget = {
+      key: 'staging/orders',
+      table: session.tableOf('staging/orders'),
+      session,
+      tableOf: (key) => session.tableOf(key),
+      scope: {
+        column: 'business_date',
+        complete: false,
+        partitions: [
+          { key: '2025-03-14', start: '2025-03-14 00:00:00', end: '2025-03-15 00:00:00' },
+          { key: '2025-03-15', start: '2025-03-15 00:00:00', end: '2025-03-16 00:00:00' },
+        ],
+      },
+      partitions: ['2025-03-14', '2025-03-15'],
+      history: { partitionKeys: [], rowCounts: new Map(), previousCounts: [] },
+      runId: null,
+      now,
+    };
+    const [run] = await runChecks([check], target);
+    await session.rollback();
+    return Object.fromEntries((run?.results ?? []).map((r) => [r.partition, r.violations]));
+  }
+
+  it.each([
+    ['not_null', notNull('customer'), { '2025-03-14': 0, '2025-03-15': 1 }],
+    ['not_null, passing', notNull('order_id'), { '2025-03-14': 0, '2025-03-15': 0 }],
+    ['not_empty_string', notEmptyString('customer'), { '2025-03-14': 0, '2025-03-15': 1 }],
+    ['unique within a partition', unique('order_id'), { '2025-03-14': 0, '2025-03-15': 0 }],
+    ['unique compound', unique(['order_id', 'status']), { '2025-03-14': 0, '2025-03-15': 0 }],
+    ['accepted_values', acceptedValues('status', ['open', 'closed']), { '2025-03-14': 0, '2025-03-15': 1 }],
+    ['accepted_range', acceptedRange('total', { min: 0 }), { '2025-03-14': 0, '2025-03-15': 1 }],
+    ['relationships', relationships('customer', { to: 'staging/customers', field: 'name' }), { '2025-03-14': 0, '2025-03-15': 1 }],
+    ['row_count', rowCount({ min: 2, max: 2 }), { '2025-03-14': 0, '2025-03-15': 0 }],
+    ['row_count failing', rowCount({ min: 3 }), { '2025-03-14': 1, '2025-03-15': 1 }],
+    ['schema', schema({ order_id: 'INTEGER', status: 'VARCHAR' }), { '2025-03-14': 0, '2025-03-15': 0 }],
+    ['schema failing', schema({ order_id: 'VARCHAR', missing: 'INTEGER' }), { '2025-03-14': 2, '2025-03-15': 2 }],
+    ['custom_sql', customSql('no_negative_totals', 'select * from {{ this }} where total < 0'), { '2025-03-14': 1, '2025-03-15': 1 }],
+  ] as const)('%s', async (_name, check, expected) => {
+    expect(await violations(check)).toEqual(expected);
+  });
+
+  it('unique counts duplicated keys across one partition', async () => {
+    const session = warehouse.session('staging/orders');
+    const target: CheckTarget = {
+      key: 'staging/orders',
+      table: session.tableOf('staging/orders'),
+      session,
+      tableOf: (key) => session.tableOf(key),
+      partitions: [null],
+      history: { partitionKeys: [], rowCounts: new Map(), previousCounts: [] },
+      runId: null,
+      now: new Date(),
+    };
+    const [run] = await runChecks([unique('order_id')], target);
+    await session.rollback();
+    expect(run?.results[0]).toMatchObject({ passed: false, violations: 1, sample: [{ order_id: 2, duplicates: 2 }] });
+    expect(run?.results[0]?.sql).toMatch(/HAVING count\(\*\) > 1/);
+  });
+
+  it('freshness compares the newest timestamp with the clock', async () => {
+    expect(await violations(freshness('closed_at', '1d'), new Date('2025-03-16T00:00:00Z'))).toEqual({ '2025-03-14': 0, '2025-03-15': 0 });
+    expect(await violations(freshness('closed_at', '2h'), new Date('2025-03-16T00:00:00Z'))).toEqual({ '2025-03-14': 1, '2025-03-15': 1 });
+  });
+
+  it('a check on a column that does not exist fails with the database error as its sample', async () => {
+    const session = warehouse.session('staging/orders');
+    const [run] = await runChecks([notNull('no_such_column')], {
+      key: 'staging/orders',
+      table: session.tableOf('staging/orders'),
+      session,
+      tableOf: (key) => session.tableOf(key),
+      partitions: [null],
+      history: { partitionKeys: [], rowCounts: new Map(), previousCounts: [] },
+      runId: null,
+      now: new Date(),
+    });
+    await session.rollback();
+    expect(run?.results[0]?.passed).toBe(false);
+    expect(String(run?.results[0]?.sample[0]?.error)).toMatch(/no_such_column/);
+  });
+});
+
+describe('checks in runs', () => {
+  let workspace: TempWorkspace;
+  /** Rows the raw asset writes; tests change it between runs. */
+  let rawRows = "(1, 10.0), (2, 20.0)";
+
+  beforeEach(async () => {
+    workspace = await openTempWorkspace('strata-checks-', { name: 'checks-test' });
+    rawRows = '(1, 10.0), (2, 20.0)';
+  });
+
+  afterEach(() => workspace.close());
+
+  function sql(key: string, text: string, deps: string[], checks: CheckSpec[] = []): AssetDefinition {
+    return makeDefinition(buildSpec(key, { deps, tags: {}, owners: [], checks }, 'sql'), { type: 'sql', sql: text, materialization: 'table' });
+  }
+
+  function project(checks: CheckSpec[]): Project {
+    return buildProject(workspace.config, [
+      makeDefinition(buildSpec('raw/payments', { deps: [], tags: {}, owners: [], checks }, 'typescript'), {
+        type: 'typescript',
+        materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable(`select * from (values ${rawRows}) as t(payment_id, amount)`) }),
+      }),
+      sql('marts/total', 'select sum(amount) as total from raw.payments', ['raw/payments']),
+    ]);
+  }
+
+  async function checksum(): Promise<string> {
+    const session = workspace.warehouse.session('raw/payments');
+    const [row] = await session.all<{ c: string }>('select count(*) || \':\' || coalesce(sum(hash(payment_id, amount)), 0) as c from raw.payments');
+    await session.rollback();
+    return String(row?.c);
+  }
+
+  it('a blocking failure publishes nothing: the previous table stays byte for byte, downstream is skipped', async () => {
+    const checks = [unique('payment_id'), acceptedRange('amount', { min: 0 })];
+    expect((await workspace.run(project(checks))).status).toBe('success');
+    const before = await checksum();
+    rawRows = '(1, 10.0), (1, -3.0), (3, 5.0)';
+    const result = await workspace.run(project(checks));
+    expect(result.status).toBe('failed');
+    const raw = result.steps.find((s) => s.key === 'raw/payments');
+    expect(raw?.status).toBe('failed');
+    expect(raw?.error).toMatch(/blocking checks failed, nothing published: unique\(payment_id\): 1 violation .*accepted_range\(amount, min=0\): 1 violation/);
+    expect(result.steps.find((s) => s.key === 'marts/total')?.status).toBe('skipped');
+    expect(await checksum()).toBe(before);
+    const stored = await workspace.storage.latestCheckResults(['raw/payments']);
+    expect(stored.map((r) => [r.checkName, r.passed, r.violations])).toEqual([
+      ['accepted_range(amount, min=0)', false, 1],
+      ['unique(payment_id)', false, 1],
+    ]);
+    expect(stored.find((r) => r.checkName === 'accepted_range(amount, min=0)')?.sample).toEqual([{ payment_id: 1, amount: -3 }]);
+    expect(stored[0]?.runId).toBe(result.runId);
+  });
+
+  it('a warn-level failure is recorded and shown but publishes the data', async () => {
+    rawRows = '(1, -1.0)';
+    const result = await workspace.run(project([acceptedRange('amount', { min: 0 }, { severity: 'warn' })]));
+    expect(result.status).toBe('success');
+    expect(await checksum()).toMatch(/^1:/);
+    const [stored] = await workspace.storage.latestCheckResults(['raw/payments']);
+    expect(stored).toMatchObject({ passed: false, severity: 'warn', violations: 1 });
+    const events = await workspace.storage.listEvents(result.runId);
+    expect(events.find((e) => e.type === 'check_result')).toMatchObject({ level: 'warn', message: expect.stringMatching(/accepted_range\(amount, min=0\): 1 violation/) });
+  });
+
+  it('a non-blocking error-level check does not stop the run', async () => {
+    rawRows = '(1, -1.0)';
+    const result = await workspace.run(project([acceptedRange('amount', { min: 0 }, { blocking: false })]));
+    expect(result.status).toBe('success');
+    expect((await workspace.storage.latestCheckResults(['raw/payments']))[0]).toMatchObject({ passed: false, severity: 'error' });
+  });
+
+  it('row_count_anomaly compares a partition with the stored counts of the ones before it', async () => {
+    const days = daily({ start: '2025-01-01', end: '2025-01-08', timezone: 'UTC' });
+    const now = new Date('2025-02-01T00:00:00Z');
+    const counts: Record<string, number> = { '2025-01-01': 100, '2025-01-02': 104, '2025-01-03': 96, '2025-01-04': 101, '2025-01-05': 99, '2025-01-06': 12 };
+    const daily_ = makeDefinition(
+      buildSpec('raw/events', { deps: [], tags: {}, owners: [], partitions: days, partitionColumn: 'day', checks: [rowCountAnomaly({ lookback: 5, maxPercent: 30 })] }, 'typescript'),
+      {
+        type: 'typescript',
+        materialize: async (ctx) => {
+          const day = ctx.partition?.key ?? '';
+          return { rowCount: await ctx.warehouse.replacePartitions(`select DATE '${day}' as day, range as n from range(${counts[day] ?? 0})`) };
+        },
+      },
+    );
+    const p = buildProject(workspace.config, [daily_]);
+    for (const day of Object.keys(counts)) {
+      const plan = buildPlan(p.graph, p.graph.keys, { now, partitions: { key: day } });
+      const result = await workspace.run(p, p.graph.keys, { now, plan });
+      expect(result.status, day).toBe(day === '2025-01-06' ? 'failed' : 'success');
+    }
+    const results = await workspace.storage.latestCheckResults(['raw/events']);
+    const bad = results.find((r) => r.partition === '2025-01-06');
+    expect(bad).toMatchObject({ passed: false, violations: 1 });
+    expect(bad?.sample[0]).toMatchObject({ row_count: 12, mean: 100, history: 5 });
+    expect(results.find((r) => r.partition === '2025-01-02')).toMatchObject({ passed: true });
+    // The failed day was never published.
+    const session = workspace.warehouse.session('raw/events');
+    const [row] = await session.all<{ n: number }>(`select count(*) as n from raw.events where day = DATE '2025-01-06'`);
+    await session.rollback();
+    expect(Number(row?.n)).toBe(0);
+  });
+});
