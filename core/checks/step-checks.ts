@@ -62,8 +62,15 @@ export function describeFailure(run: CheckRun): string {
   const violations = failed.reduce((sum, r) => sum + r.violations, 0);
   const where = failed.length === 1 && failed[0]?.partition ? ` in ${failed[0].partition}` : failed.length > 1 ? ` in ${failed.length} partitions` : '';
   const first = failed.find((r) => r.sample.length > 0)?.sample[0];
-  const example = first ? ` (${Object.entries(first).slice(0, 4).map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : '';
+  const example = first ? ` (${Object.entries(first).slice(0, 4).map(([k, v]) => `${k}=${shortValue(v)}`).join(', ')})` : '';
   return `${run.check.name}: ${violations} violation${violations === 1 ? '' : 's'}${where}${example}`;
+}
+
+/** A sample value for a message: dates as ISO text (a midnight as its date), long text cut. */
+function shortValue(value: unknown): string {
+  if (value instanceof Date) return value.toISOString().replace('T00:00:00.000Z', '');
+  const text = String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
 }
 
 const EMPTY_HISTORY: CheckHistory = { partitionKeys: [], rowCounts: new Map(), previousCounts: [] };

@@ -83,14 +83,14 @@ describe('bad input exits 2 and writes nothing', () => {
   });
 
   it('a SQL file that does not parse: names the file', () => {
-    const project = sandbox.copyExample('unparsable', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'select', 'selec t frm ('));
+    const project = sandbox.copyExample('unparsable', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'with typed as (\n  select', 'with typed as (\n  selec t frm ('));
     const result = runCli(['materialize', '--select', '+marts/*', '--project', project]);
     expectUserError(result, project);
     expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: SQL does not parse: Parser Error/);
   });
 
   it('a SQL file that does not parse is the only error: assets reading it are not reported as reading an unknown asset', () => {
-    const project = sandbox.copyExample('unparsable-read', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'select', 'selec t frm ('));
+    const project = sandbox.copyExample('unparsable-read', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'with typed as (\n  select', 'with typed as (\n  selec t frm ('));
     const result = runCli(['list', '--project', project]);
     expect(result.status).toBe(2);
     // staging/payments exists (it is just broken): marts/payment_mix_daily depends on it.
