@@ -4,6 +4,7 @@
  * process holds it and saying once on stderr which process and run that is.
  */
 
+import { assertCheckColumns } from '../checks/check-columns.ts';
 import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
 import { shortId } from '../execution/run-leases.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
@@ -24,8 +25,29 @@ export async function reapDeadRunsNoisily(workspace: Workspace, storage: Storage
   }
 }
 
-/** Opens the project's warehouse, waiting (abortable by `signal`) while another process holds it. */
-export async function openWarehouseForRun(workspace: Workspace, storage: Storage, err: Output, signal: AbortSignal): Promise<DuckDBWarehouse> {
+/**
+ * Opens the project's warehouse, waiting (abortable by `signal`) while another process holds
+ * it; then checks that the checks of `checkedKeys` name columns their tables have (a
+ * definition error, before anything is written).
+ */
+export async function openWarehouseForRun(
+  workspace: Workspace,
+  storage: Storage,
+  err: Output,
+  signal: AbortSignal,
+  checkedKeys: readonly string[] = [],
+): Promise<DuckDBWarehouse> {
+  const warehouse = await openWarehouse(workspace, storage, err, signal);
+  const session = warehouse.session('strata/check-columns');
+  try {
+    await assertCheckColumns(workspace.project, checkedKeys, session);
+  } finally {
+    await session.rollback();
+  }
+  return warehouse;
+}
+
+function openWarehouse(workspace: Workspace, storage: Storage, err: Output, signal: AbortSignal): Promise<DuckDBWarehouse> {
   const file = workspace.project.config.warehouseFile;
   return workspace.warehouseWhenFree({
     signal,

@@ -73,6 +73,7 @@ export async function loadProject(dir: string): Promise<Project> {
   const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
   const sql = await buildSqlDefinitions(sqlSources, knownKeys, brokenKeys, config, errors);
   found.push(...sql.definitions);
+  errors.push(...(await customCheckProblems(found, knownKeys, sql.cache)));
 
   const definitions = new Map<string, AssetDefinition>();
   for (const definition of found) {
@@ -200,6 +201,48 @@ async function buildSqlDefinitions(
     parser.close();
   }
   return { definitions, cache };
+}
+
+/**
+ * Relationship checks naming an asset that does not exist, and custom SQL checks that do not
+ * parse or read a table that is not an asset: each an error
+ * naming the asset, the check and the file. Parsed with DuckDB like SQL assets, and cached.
+ */
+async function customCheckProblems(definitions: readonly AssetDefinition[], knownKeys: ReadonlySet<string>, cache: SqlDependencyCache | undefined): Promise<DefinitionError[]> {
+  const problems: DefinitionError[] = [];
+  const parser = new LazyParser();
+  try {
+    for (const definition of definitions) {
+      const { spec, file } = definition;
+      for (const check of spec.checks) {
+        if (check.type === 'relationships' && !knownKeys.has(check.to)) {
+          const hint = closestKeys(check.to, [...knownKeys]);
+          const context = { assetKey: spec.key, ...(file === undefined ? {} : { file }) };
+          problems.push(new DefinitionError('check_invalid', `check ${check.name}: "${check.to}" is not an asset${hint.length ? ` (did you mean ${hint.map((k) => `"${k}"`).join(', ')}?)` : ''}`, context));
+        }
+        if (check.type !== 'custom_sql') continue;
+        const { schema, table } = keyToTable(spec.key);
+        const body = renderForParsing(check.sql.replaceAll(/\{\{\s*this\s*\}\}/g, `${schema}.${table}`));
+        const context = { assetKey: spec.key, ...(file === undefined ? {} : { file }) };
+        let tables = cache?.get(body);
+        if (!tables) {
+          const inferred = await inferSqlDependencies(await parser.connection(), body);
+          if (!inferred.ok) {
+            problems.push(new DefinitionError('check_invalid', `check ${check.name}: SQL does not parse: ${inferred.message}`, context));
+            continue;
+          }
+          tables = inferred.tables;
+          cache?.set(body, tables);
+        }
+        for (const name of dependenciesToKeys(tables, knownKeys).unknown) {
+          problems.push(new DefinitionError('check_invalid', `check ${check.name}: reads table "${name}", which is not an asset of this project`, context));
+        }
+      }
+    }
+  } finally {
+    parser.close();
+  }
+  return problems;
 }
 
 /** Template variables that cannot be bound, and partitioned views. */

@@ -65,4 +65,33 @@ describe('checks in the CLI', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: .*check unique\(payment id\): "payment id" is not a column name/);
   });
+
+  it('a custom SQL check that does not parse, or an unknown check, is a definition error naming the asset, check and file', () => {
+    const broken = sandbox.copyExample('bad-custom-check', (dir) => {
+      editFile(path.join(dir, 'defs/staging/payments.sql'), 'custom_sql(payments_of_known_orders): select', 'custom_sql(payments_of_known_orders): selec');
+      editFile(path.join(dir, 'defs/staging/orders.sql'), '-- check: unique(order_id)', '-- check: uniq(order_id)');
+    });
+    const result = runCli(['materialize', '--select', '+marts/*', '--project', broken]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: check payments_of_known_orders: SQL does not parse: Parser Error/);
+    expect(result.stderr).toMatch(/staging\/orders in defs\/staging\/orders\.sql: check "uniq\(order_id\)": unknown check "uniq"/);
+    expect(stackFreeOutput(result.stderr)).toBe(true);
+  });
+
+  it('a check naming a column its built table does not have is a definition error before anything is written', () => {
+    const edited = sandbox.copyExample('missing-column');
+    const built = runCli(['backfill', '--select', '+staging/payments', '--from', '2025-01-01', '--to', '2025-01-01', '--project', edited]);
+    expect(built.status, built.stderr).toBe(0);
+    editFile(path.join(edited, 'defs/staging/payments.sql'), '-- check: unique(payment_id)', '-- check: unique(payment_idd)');
+    const runsBefore = querySqlite<{ n: number }>(stateFiles(edited).storage, 'select count(*) as n from runs')[0]?.n;
+    const result = runCli(['materialize', '--select', 'staging/payments', '--project', edited]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: check unique\(payment_idd\): staging\/payments has no column "payment_idd" \(its columns: payment_id/);
+    expect(querySqlite<{ n: number }>(stateFiles(edited).storage, 'select count(*) as n from runs')[0]?.n).toBe(runsBefore);
+  });
 });
+
+/** No stack trace frames in what the CLI printed. */
+function stackFreeOutput(text: string): boolean {
+  return !/\n\s+at .+:\d+:\d+/.test(text);
+}

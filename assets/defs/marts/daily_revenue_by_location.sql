@@ -7,6 +7,9 @@
 -- partitioned_by: daily(start=2025-01-01, end=2026-01-01, timezone=UTC)
 -- partition_column: business_date
 -- backfill_policy: single_run
+-- check: unique(location_id, business_date)
+-- check: accepted_range(net_sales, min=0)
+-- check: relationships(location_id, marts/dim_locations.location_id)
 with sales as (
   select
     location_id,

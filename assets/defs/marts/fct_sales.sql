@@ -7,6 +7,8 @@
 -- partitioned_by: daily(start=2025-01-01, end=2026-01-01, timezone=UTC)
 -- partition_column: business_date
 -- backfill_policy: single_run
+-- check: unique(order_item_id)
+-- check: not_null(menu_item_id) severity=warn
 select
   i.order_item_id,
   i.order_id,

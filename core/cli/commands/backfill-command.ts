@@ -76,7 +76,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           project,
           storage,
           // Another process may hold the warehouse: wait for it (Ctrl-C stops waiting).
-          warehouse: await openWarehouseForRun(workspace, storage, err, signal),
+          warehouse: await openWarehouseForRun(workspace, storage, err, signal, keys),
           landing: workspace.landing(),
           now,
           concurrency,

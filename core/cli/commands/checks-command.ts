@@ -59,7 +59,7 @@ Exit codes: 0 every error-severity check passed, 1 one failed, 2 bad input.`,
       if (!existsSync(workspace.project.config.warehouseFile)) throw new UsageError('nothing is materialized yet: run assets materialize first', '--select');
       const storage = await workspace.storage();
       const runs = await cancelOnSignals(err, async (signal) => {
-        const warehouse = await openWarehouseForRun(workspace, storage, err, signal);
+        const warehouse = await openWarehouseForRun(workspace, storage, err, signal, keys);
         const all: { key: string; runs: CheckRun[] }[] = [];
         for (const k of keys) all.push({ key: k, runs: await checkAsset(workspace, storage, warehouse, k, values.partition, now) });
         return all;

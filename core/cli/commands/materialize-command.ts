@@ -97,7 +97,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           plan,
           storage,
           // Another process may hold the warehouse: wait for it (Ctrl-C stops waiting).
-          warehouse: await openWarehouseForRun(workspace, storage, err, signal),
+          warehouse: await openWarehouseForRun(workspace, storage, err, signal, [...new Set(plan.steps.map((s) => s.key))]),
           landing: workspace.landing(),
           selection: values.select as string,
           concurrency,
