@@ -46,6 +46,20 @@ describe('built-in checks on a DuckDB table', () => {
 
   afterAll(() => warehouse.close());
 
+  /** Checks staging/orders as one unpartitioned table. */
+  function wholeTable(session: ReturnType<DuckDBWarehouse['session']>): CheckTarget {
+    return {
+      key: 'staging/orders',
+      table: session.tableOf('staging/orders'),
+      session,
+      tableOf: (key) => session.tableOf(key),
+      partitions: [null],
+      history: { partitionKeys: [], rowCounts: new Map(), previousCounts: [] },
+      runId: null,
+      now: new Date(),
+    };
+  }
+
   /** Runs one check on staging/orders, per partition over both days; returns violations by partition. */
   async function violations(check: CheckSpec, now = new Date('2025-03-16T00:00:00Z')): Promise<Record<string, number>> {
     const session = warehouse.session('staging/orders');
@@ -92,17 +106,7 @@ describe('built-in checks on a DuckDB table', () => {
 
   it('unique counts duplicated keys across one partition', async () => {
     const session = warehouse.session('staging/orders');
-    const target: CheckTarget = {
-      key: 'staging/orders',
-      table: session.tableOf('staging/orders'),
-      session,
-      tableOf: (key) => session.tableOf(key),
-      partitions: [null],
-      history: { partitionKeys: [], rowCounts: new Map(), previousCounts: [] },
-      runId: null,
-      now: new Date(),
-    };
-    const [run] = await runChecks([unique('order_id')], target);
+    const [run] = await runChecks([unique('order_id')], wholeTable(session));
     await session.rollback();
     expect(run?.results[0]).toMatchObject({ passed: false, violations: 1, sample: [{ order_id: 2, duplicates: 2 }] });
     expect(run?.results[0]?.sql).toMatch(/HAVING count\(\*\) > 1/);
@@ -115,16 +119,7 @@ describe('built-in checks on a DuckDB table', () => {
 
   it('a check on a column that does not exist fails with the database error as its sample', async () => {
     const session = warehouse.session('staging/orders');
-    const [run] = await runChecks([notNull('no_such_column')], {
-      key: 'staging/orders',
-      table: session.tableOf('staging/orders'),
-      session,
-      tableOf: (key) => session.tableOf(key),
-      partitions: [null],
-      history: { partitionKeys: [], rowCounts: new Map(), previousCounts: [] },
-      runId: null,
-      now: new Date(),
-    });
+    const [run] = await runChecks([notNull('no_such_column')], wholeTable(session));
     await session.rollback();
     expect(run?.results[0]?.passed).toBe(false);
     expect(String(run?.results[0]?.sample[0]?.error)).toMatch(/no_such_column/);

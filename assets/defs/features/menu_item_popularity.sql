@@ -9,6 +9,9 @@
 -- partition_column: as_of_date
 -- partition_mapping: marts/fct_sales = window(-13, 0)
 -- backfill_policy: single_run
+-- check: unique(menu_item_id, as_of_date)
+-- check: accepted_range(units_last_7d, min=0)
+-- check: accepted_values(trend, 'rising', 'falling', 'steady', 'new', 'no_sales')
 -- automation: eager
 --
 -- A day reads the 14 days of sales up to it (window(-13, 0)): last 7 days against the 7
