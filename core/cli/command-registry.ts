@@ -54,6 +54,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/lineage-command.ts')).lineageCommand,
   },
   {
+    name: 'ui',
+    summary: 'serve a read-only JSON API over assets, lineage, runs and backfills (web pages to come)',
+    load: async () => (await import('./commands/ui-command.ts')).uiCommand,
+  },
+  {
     name: 'daemon',
     summary: 'run schedules and automation conditions; list past ticks',
     load: async () => (await import('./commands/daemon-command.ts')).daemonCommand,

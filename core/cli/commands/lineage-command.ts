@@ -1,3 +1,4 @@
+import { lineageLevels } from '../../graph/lineage-levels.ts';
 import { NotFoundError, UsageError } from '../../errors.ts';
 import { closestKeys, type AssetGraph } from '../../graph/asset-graph.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -38,8 +39,8 @@ Options:
     const showUp = both || values.upstream === true;
     const showDown = both || values.downstream === true;
     if (values.json) {
-      const up = showUp ? levels(graph, key, depth, 'up') : [];
-      const down = showDown ? levels(graph, key, depth, 'down') : [];
+      const up = showUp ? lineageLevels(graph, key, depth, 'up') : [];
+      const down = showDown ? lineageLevels(graph, key, depth, 'down') : [];
       const members = new Set([key, ...up.map((u) => u.key), ...down.map((d) => d.key)]);
       const edges = [...members].flatMap((k) => graph.parents(k).filter((p) => members.has(p)).map((p) => ({ upstream: p, downstream: k })));
       out.json({ key, upstream: up, downstream: down, edges });
@@ -51,26 +52,6 @@ Options:
     return 0;
   },
 };
-
-/** Every asset within `depth` levels, with the shortest distance to `key`. */
-function levels(graph: AssetGraph, key: string, depth: number, direction: 'up' | 'down'): { key: string; depth: number }[] {
-  const found: { key: string; depth: number }[] = [];
-  const seen = new Set([key]);
-  let frontier = [key];
-  for (let level = 1; level <= depth && frontier.length > 0; level++) {
-    const next: string[] = [];
-    for (const k of frontier) {
-      for (const n of direction === 'up' ? graph.parents(k) : graph.children(k)) {
-        if (seen.has(n)) continue;
-        seen.add(n);
-        next.push(n);
-        found.push({ key: n, depth: level });
-      }
-    }
-    frontier = next;
-  }
-  return found;
-}
 
 function printTree(out: Output, graph: AssetGraph, key: string, depth: number, direction: 'up' | 'down'): void {
   out.line(out.paint('bold', `${direction === 'up' ? 'upstream of' : 'downstream of'} ${key}`));

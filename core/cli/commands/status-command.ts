@@ -1,41 +1,13 @@
-import { groupBy } from '../../collections/group-by.ts';
-import { formatRanges, toRanges } from '../../partitions/index.ts';
-import { lastAttemptFailed } from '../../planning/last-attempt.ts';
-import { partitionId } from '../../planning/plan.ts';
+import { formatRanges } from '../../partitions/index.ts';
 import { selectAssets } from '../../selection/index.ts';
-import type { CheckResultRecord, MaterializationRecord } from '../../../storage/storage.ts';
-import type { ObservationRecord } from '../../../storage/staleness-store.ts';
 import { UsageError } from '../../errors.ts';
 import { findStale } from '../../staleness/find-stale.ts';
 import { parseCommandArgs } from '../args.ts';
 import { printStaleStatus } from './stale-status.ts';
+import { readAssetStates, type AssetState } from '../../status/asset-states.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../workspace.ts';
-
-/** The status of one asset, as printed and as `--json` gives it. */
-interface AssetStatus {
-  readonly key: string;
-  /**
-   * `materialized`, `missing`, `failed`, `code changed`, or for partitioned assets `partial`/`complete`;
-   * for source assets `observed`, `partial` or `not observed`.
-   */
-  readonly state: string;
-  readonly lastMaterializedAt: number | null;
-  readonly runId: string | null;
-  readonly rowCount: number | null;
-  readonly codeVersion: string | null;
-  /** Latest outcome of the asset's checks: how many it has results for, failed (error) and warned. */
-  readonly checks: { readonly total: number; readonly failed: number; readonly warned: number } | null;
-  readonly partitions: null | {
-    readonly total: number;
-    readonly materialized: number;
-    readonly missing: number;
-    readonly failed: number;
-    readonly missingRanges: readonly { from: string; to: string; count: number }[];
-    readonly failedPartitions: readonly string[];
-  };
-}
 
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {
@@ -73,57 +45,7 @@ Options:
         else printStaleStatus(out, workspace.project, materializable, report, values.why === true);
         return 0;
       }
-      const sources = keys.filter((k) => graph.spec(k).source);
-      const [latest, failures, observations, checkResults] = await Promise.all([
-        storage.latestMaterializations(keys),
-        storage.latestStepFailures(keys),
-        storage.latestObservations(sources),
-        storage.latestCheckResults(keys),
-      ]);
-      const byAsset = groupBy(latest, (m) => m.assetKey);
-      const observedBy = groupBy(observations, (o) => o.assetKey);
-      const checksBy = groupBy(checkResults, (c) => c.assetKey);
-      const failureOf = new Map(failures.map((f) => [partitionId(f.assetKey, f.partition), f]));
-      const now = new Date();
-      const rows: AssetStatus[] = keys.map((key) => {
-        const spec = graph.spec(key);
-        const mine = byAsset.get(key) ?? [];
-        const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
-        const base = {
-          key,
-          lastMaterializedAt: newest?.timestamp ?? null,
-          runId: newest?.runId ?? null,
-          codeVersion: codeVersions.get(key) ?? null,
-          checks: checkOutcome(checksBy.get(key)),
-        };
-        if (spec.source) return sourceStatus(key, spec.partitions?.keys(now) ?? null, observedBy.get(key) ?? [], base);
-        if (!spec.partitions) {
-          const m = mine.find((x) => x.partition === null);
-          const state = lastAttemptFailed(m, failureOf.get(key)) ? 'failed' : !m ? 'missing' : m.codeVersion !== codeVersions.get(key) ? 'code changed' : 'materialized';
-          return { ...base, state, rowCount: m?.rowCount ?? null, partitions: null };
-        }
-        const all = spec.partitions.keys(now);
-        const done = new Map(mine.map((m) => [m.partition, m]));
-        const failed = all.filter((p) => lastAttemptFailed(done.get(p), failureOf.get(partitionId(key, p))));
-        const failedSet = new Set(failed);
-        const materialized = all.filter((p) => done.has(p) && !failedSet.has(p));
-        const missing = new Set(all.filter((p) => !done.has(p) && !failedSet.has(p)));
-        const state = failed.length > 0 ? 'failed' : missing.size === 0 ? 'complete' : materialized.length === 0 ? 'missing' : 'partial';
-        const rowCount = mine.every((m) => m.rowCount === null) ? null : mine.reduce((sum, m) => sum + (m.rowCount ?? 0), 0);
-        return {
-          ...base,
-          state,
-          rowCount,
-          partitions: {
-            total: all.length,
-            materialized: materialized.length,
-            missing: missing.size,
-            failed: failed.length,
-            missingRanges: toRanges(all, missing),
-            failedPartitions: failed,
-          },
-        };
-      });
+      const rows = await readAssetStates(workspace.project, storage, keys);
       if (values.json) {
         out.json(rows);
         return 0;
@@ -156,21 +78,8 @@ Options:
   },
 };
 
-/** The latest outcome per check (a check fails when its latest result failed on any partition). */
-function checkOutcome(results: readonly CheckResultRecord[] | undefined): AssetStatus['checks'] {
-  if (!results || results.length === 0) return null;
-  const byCheck = groupBy(results, (r) => r.checkName);
-  let failed = 0;
-  let warned = 0;
-  for (const list of byCheck.values()) {
-    const bad = list.find((r) => !r.passed);
-    if (bad?.severity === 'error') failed++;
-    else if (bad) warned++;
-  }
-  return { total: byCheck.size, failed, warned };
-}
 
-function checksText(checks: AssetStatus['checks']): string {
+function checksText(checks: AssetState['checks']): string {
   if (!checks) return '-';
   if (checks.failed === 0 && checks.warned === 0) return `${checks.total} ok`;
   return [checks.failed ? `${checks.failed} failed` : '', checks.warned ? `${checks.warned} warn` : ''].filter(Boolean).join(', ');
@@ -182,20 +91,6 @@ function checksColour(cell: string) {
   return cell.includes('warn') ? ('yellow' as const) : undefined;
 }
 
-/** A source asset's row: observed partitions instead of materialized ones. */
-function sourceStatus(key: string, all: readonly string[] | null, observed: readonly ObservationRecord[], base: Omit<AssetStatus, 'state' | 'rowCount' | 'partitions'>): AssetStatus {
-  const lastObservedAt = observed.reduce<number | null>((t, o) => (t === null || o.timestamp > t ? o.timestamp : t), null);
-  const common = { ...base, lastMaterializedAt: lastObservedAt, runId: null, rowCount: null };
-  if (all === null) return { ...common, state: observed.length > 0 ? 'observed' : 'not observed', partitions: null };
-  const seen = new Set(observed.map((o) => o.partition));
-  const missing = new Set(all.filter((p) => !seen.has(p)));
-  const state = observed.length === 0 ? 'not observed' : missing.size === 0 ? 'observed' : 'partial';
-  return {
-    ...common,
-    state,
-    partitions: { total: all.length, materialized: all.length - missing.size, missing: missing.size, failed: 0, missingRanges: toRanges(all, missing), failedPartitions: [] },
-  };
-}
 
 function stateColour(state: string) {
   if (state === 'observed') return 'green' as const;

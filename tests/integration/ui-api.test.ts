@@ -1,0 +1,318 @@
+/**
+ * The read-only JSON API (ui/api-app.ts) on an ephemeral port against a temp project that was
+ * materialized first: each route's happy path, 400s naming the bad parameter, 404s, security
+ * headers, and no absolute path in any response body.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProject, type Project } from '../../core/project/project-loader.ts';
+import { createApiApp } from '../../ui/api-app.ts';
+import { startApiServer } from '../../ui/server.ts';
+import { parsePort } from '../../core/cli/commands/ui-command.ts';
+import { UsageError } from '../../core/errors.ts';
+import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+
+const FILES = {
+  'package.json': '{ "type": "module", "private": true }',
+  'defs/raw/orders.sql': `-- description: Raw orders.
+-- group: raw
+select * from (values (1, date '2025-01-01', 10.0), (2, date '2025-01-02', 20.0), (3, date '2025-01-02', 5.0)) as t(order_id, business_date, total)
+`,
+  'defs/staging/orders.sql': `-- description: Typed orders.
+-- owners: data@example.com
+-- tags: domain=sales
+-- check: not_null(order_id)
+-- check: unique(order_id)
+select order_id, business_date, total from raw.orders
+`,
+  'defs/marts/daily_revenue.sql': `-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)
+-- partition_column: business_date
+select business_date, sum(total) as revenue
+from staging.orders
+where business_date >= {{ partition_start }} and business_date < {{ partition_end }}
+group by business_date
+`,
+  'defs/marts/order_count.sql': `-- description: Never built in this test.
+select count(*) as n from staging.orders
+`,
+};
+
+let workspace: TempWorkspace;
+let project: Project;
+let server: Server;
+let base: string;
+let runId: string;
+const bodies: string[] = [];
+
+async function get(path: string): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(`${base}${path}`);
+  const text = await response.text();
+  bodies.push(text);
+  return { status: response.status, headers: response.headers, body: JSON.parse(text) };
+}
+
+beforeAll(async () => {
+  workspace = await openTempWorkspace('strata-ui-api-', { name: 'ui-api-test' }, FILES);
+  project = await loadProject(workspace.dir);
+  const result = await workspace.run(project, ['raw/orders', 'staging/orders', 'marts/daily_revenue']);
+  runId = result.runId;
+  const app = createApiApp({ project, storage: async () => workspace.storage }, { log: () => undefined });
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await workspace?.close();
+});
+
+describe('GET /api/assets', () => {
+  it('lists every asset with its kind, group, deps, state and stale count', async () => {
+    const { status, body } = await get('/api/assets');
+    expect(status).toBe(200);
+    const byKey = new Map(body.assets.map((a: any) => [a.key, a]));
+    expect([...byKey.keys()]).toEqual(['raw/orders', 'staging/orders', 'marts/daily_revenue', 'marts/order_count']);
+    expect(byKey.get('staging/orders')).toMatchObject({ kind: 'sql', deps: ['raw/orders'], description: 'Typed orders.', partitioned: false, state: 'materialized', rowCount: 3, stale: 0, runId });
+    expect(byKey.get('staging/orders')).toMatchObject({ checks: { total: 2, failed: 0, warned: 0 } });
+    expect(byKey.get('raw/orders')).toMatchObject({ group: 'raw' });
+    expect(byKey.get('marts/daily_revenue')).toMatchObject({ partitioned: true, state: 'complete', partitions: { total: 3, materialized: 3, missing: 0 } });
+    expect(byKey.get('marts/order_count')).toMatchObject({ state: 'missing', stale: 1, lastMaterializedAt: null });
+  });
+
+  it('filters by a selection', async () => {
+    const { status, body } = await get(`/api/assets?select=${encodeURIComponent('+staging/orders')}`);
+    expect(status).toBe(200);
+    expect(body.assets.map((a: any) => a.key)).toEqual(['raw/orders', 'staging/orders']);
+  });
+
+  it('answers a bad selection with 400, the parameter and "did you mean"', async () => {
+    const { status, body } = await get('/api/assets?select=staging/ordrs');
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('selection_invalid');
+    expect(body.error.parameter).toBe('select');
+    expect(body.error.message).toContain('did you mean "staging/orders"');
+    expect(body.error.suggestions).toContain('staging/orders');
+  });
+
+  it('rejects unknown and repeated query parameters, naming them', async () => {
+    const unknown = await get('/api/assets?selct=x');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'usage', parameter: 'selct' });
+    const twice = await get('/api/assets?select=raw/orders&select=staging/orders');
+    expect(twice.status).toBe(400);
+    expect(twice.body.error.parameter).toBe('select');
+  });
+});
+
+describe('GET /api/assets/KEY', () => {
+  it('describes a SQL asset: spec, project-relative file, SQL, latest materialization and checks', async () => {
+    const { status, body } = await get('/api/assets/staging/orders');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      key: 'staging/orders',
+      kind: 'sql',
+      compute: 'sql',
+      deps: ['raw/orders'],
+      dependents: ['marts/daily_revenue', 'marts/order_count'],
+      tags: { domain: 'sales' },
+      owners: ['data@example.com'],
+      file: 'defs/staging/orders.sql',
+      materialization: 'table',
+      partitions: null,
+      checks: [
+        { name: 'not_null(order_id)', severity: 'error' },
+        { name: 'unique(order_id)', severity: 'error' },
+      ],
+      state: { state: 'materialized' },
+      latestMaterialization: { assetKey: 'staging/orders', runId, rowCount: 3 },
+    });
+    expect(body.sql).toContain('from raw.orders');
+    expect(body.latestCheckResults.map((c: any) => [c.checkName, c.passed]).sort()).toEqual([
+      ['not_null(order_id)', true],
+      ['unique(order_id)', true],
+    ]);
+  });
+
+  it('gives partition text and counts for a partitioned asset; the key may be URL-encoded whole', async () => {
+    const { status, body } = await get(`/api/assets/${encodeURIComponent('marts/daily_revenue')}`);
+    expect(status).toBe(200);
+    expect(body.partitions).toMatch(/^daily\(/);
+    expect(body.partitionColumn).toBe('business_date');
+    expect(body.state.partitions).toMatchObject({ total: 3, materialized: 3, missing: 0, failed: 0 });
+  });
+
+  it('answers an unknown asset with 404 and a suggestion', async () => {
+    const { status, body } = await get('/api/assets/staging/ordres');
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('not_found');
+    expect(body.error.message).toContain('did you mean "staging/orders"');
+  });
+});
+
+describe('GET /api/lineage/KEY', () => {
+  it('gives upstream and downstream nodes with their depth, and the edges among them', async () => {
+    const { status, body } = await get('/api/lineage/staging/orders');
+    expect(status).toBe(200);
+    expect(body.nodes).toEqual([
+      { key: 'staging/orders', depth: 0, direction: 'self' },
+      { key: 'raw/orders', depth: 1, direction: 'up' },
+      { key: 'marts/daily_revenue', depth: 1, direction: 'down' },
+      { key: 'marts/order_count', depth: 1, direction: 'down' },
+    ]);
+    expect(body.edges).toContainEqual({ upstream: 'raw/orders', downstream: 'staging/orders' });
+    expect(body.edges).toHaveLength(3);
+  });
+
+  it('honours depth and direction', async () => {
+    const { body } = await get('/api/lineage/marts/daily_revenue?direction=up&depth=1');
+    expect(body.nodes.map((n: any) => n.key)).toEqual(['marts/daily_revenue', 'staging/orders']);
+    const all = await get('/api/lineage/marts/daily_revenue?direction=up');
+    expect(all.body.nodes.map((n: any) => [n.key, n.depth])).toEqual([
+      ['marts/daily_revenue', 0],
+      ['staging/orders', 1],
+      ['raw/orders', 2],
+    ]);
+  });
+
+  it('answers a bad depth or direction with 400 naming it, an unknown asset with 404', async () => {
+    for (const depth of ['0', 'abc', '-1', '1.5']) {
+      const { status, body } = await get(`/api/lineage/raw/orders?depth=${depth}`);
+      expect(status, depth).toBe(400);
+      expect(body.error.parameter).toBe('depth');
+      expect(body.error.message).toContain('depth');
+    }
+    const direction = await get('/api/lineage/raw/orders?direction=sideways');
+    expect(direction.status).toBe(400);
+    expect(direction.body.error.parameter).toBe('direction');
+    expect((await get('/api/lineage/raw/nope')).status).toBe(404);
+  });
+});
+
+describe('GET /api/runs', () => {
+  it('lists runs and shows one with its events (a prefix of the id works)', async () => {
+    const list = await get('/api/runs?limit=5&status=success');
+    expect(list.status).toBe(200);
+    expect(list.body.runs.map((r: any) => r.id)).toEqual([runId]);
+    expect((await get('/api/runs?status=failed')).body.runs).toEqual([]);
+    expect((await get('/api/runs?offset=1')).body.runs).toEqual([]);
+    const one = await get(`/api/runs/${runId.slice(0, 8)}`);
+    expect(one.status).toBe(200);
+    expect(one.body.run.id).toBe(runId);
+    const types = one.body.events.map((e: any) => e.type);
+    expect(types[0]).toBe('run_start');
+    expect(types).toContain('materialization');
+    expect(types.at(-1)).toBe('run_success');
+  });
+
+  it('answers bad paging and status with 400 naming the parameter', async () => {
+    for (const [query, parameter] of [
+      ['limit=0', 'limit'],
+      ['limit=abc', 'limit'],
+      ['limit=501', 'limit'],
+      ['offset=-1', 'offset'],
+      ['status=done', 'status'],
+    ]) {
+      const { status, body } = await get(`/api/runs?${query}`);
+      expect(status, query).toBe(400);
+      expect(body.error.parameter, query).toBe(parameter);
+      expect(body.error.message, query).toContain(`"${parameter}"`);
+    }
+  });
+
+  it('answers an unknown run with 404 and a malformed id with 400', async () => {
+    const unknown = await get('/api/runs/zzzzzzzz');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('not_found');
+    const bad = await get(`/api/runs/${encodeURIComponent('a b')}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.parameter).toBe('id');
+  });
+});
+
+describe('GET /api/backfills', () => {
+  it('lists backfills (none yet) and validates paging', async () => {
+    const { status, body } = await get('/api/backfills');
+    expect(status).toBe(200);
+    expect(body).toEqual({ backfills: [], limit: 50, offset: 0 });
+    expect((await get('/api/backfills?limit=x')).status).toBe(400);
+  });
+});
+
+describe('every response', () => {
+  it('carries the security headers, on success and on errors alike', async () => {
+    for (const path of ['/api/assets', '/api/assets/nope', '/api/runs?limit=0', '/nowhere']) {
+      const { headers } = await get(path);
+      expect(headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(headers.get('x-frame-options'), path).toBe('DENY');
+      expect(headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(headers.get('content-security-policy'), path).toContain("default-src 'none'");
+      expect(headers.get('content-type'), path).toMatch(/^application\/json/);
+      expect(headers.get('x-powered-by'), path).toBeNull();
+    }
+  });
+
+  it('answers unknown endpoints and other methods with a JSON 404, and never a stack trace', async () => {
+    const { status, body } = await get('/nowhere');
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('not_found');
+    const post = await fetch(`${base}/api/assets`, { method: 'POST' });
+    expect(post.status).toBe(404);
+    const malformed = await get('/api/assets/%E0%A4%A');
+    expect(malformed.status).toBe(400);
+    expect(bodies.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('never contains an absolute path, even where storage holds one (a run error naming a file)', async () => {
+    const at = Date.now();
+    await workspace.storage.createRun({
+      id: 'path-run', status: 'failed', trigger: 'manual', selection: 'raw/orders', assetKeys: ['raw/orders'],
+      createdAt: at, startedAt: at, endedAt: at, error: `cannot read ${workspace.dir}/landing/orders.csv`, tags: {},
+    });
+    const { body } = await get('/api/runs/path-run');
+    expect(body.run.error).toBe('cannot read landing/orders.csv');
+    expect(bodies.length).toBeGreaterThan(20);
+    for (const text of bodies) {
+      expect(text).not.toContain(workspace.dir);
+      expect(text).not.toMatch(/"\/(tmp|home|Users|var|private)\//);
+    }
+  });
+});
+
+describe('unexpected errors and the server', () => {
+  it('answers a storage failure with a 500 that hides the error', async () => {
+    const logged: unknown[] = [];
+    const app = createApiApp({ project, storage: async () => Promise.reject(new Error(`disk on fire at ${workspace.dir}`)) }, { log: (e) => logged.push(e) });
+    const broken = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const response = await fetch(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/api/runs`);
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(JSON.parse(text).error.code).toBe('internal');
+      expect(text).not.toContain('disk on fire');
+      expect(logged).toHaveLength(1);
+    } finally {
+      await new Promise<void>((resolve) => broken.close(() => resolve()));
+    }
+  });
+
+  it('startApiServer binds to 127.0.0.1 by default, reports a busy port, and closes', async () => {
+    const first = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0 });
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${first.url}/api/backfills`)).status).toBe(200);
+    await expect(startApiServer({ project, storage: async () => workspace.storage }, { port: first.port })).rejects.toThrow(/in use/);
+    await first.close();
+    await expect(fetch(`${first.url}/api/backfills`)).rejects.toThrow();
+  });
+
+  it('--port accepts 0-65535 only', () => {
+    expect(parsePort(undefined)).toBe(3000);
+    expect(parsePort('0')).toBe(0);
+    expect(parsePort('8080')).toBe(8080);
+    for (const bad of ['65536', '-1', 'abc', '', '80.5']) expect(() => parsePort(bad), bad).toThrow(UsageError);
+  });
+});

@@ -1,0 +1,116 @@
+import { closestKeys } from '../core/graph/asset-graph.ts';
+import { NotFoundError } from '../core/errors.ts';
+import type { Project } from '../core/project/project-loader.ts';
+import { selectAssets } from '../core/selection/index.ts';
+import { computeStaleness } from '../core/staleness/compute-staleness.ts';
+import type { CheckResultRecord, MaterializationRecord, Storage } from '../storage/storage.ts';
+import { readAssetStates, type AssetState } from '../core/status/asset-states.ts';
+
+/** One row of `GET /api/assets`. */
+export interface AssetSummary extends AssetState {
+  readonly kind: string;
+  readonly group: string;
+  readonly deps: readonly string[];
+  readonly description: string | null;
+  readonly partitioned: boolean;
+  readonly source: boolean;
+  /** Stale partitions (1 for a stale unpartitioned asset); `null` for source assets. */
+  readonly stale: number | null;
+}
+
+/** `GET /api/assets/*key`: the spec, its code, and what storage knows about the asset. */
+export interface AssetDetail {
+  readonly key: string;
+  readonly kind: string;
+  readonly group: string;
+  readonly deps: readonly string[];
+  readonly dependents: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  readonly owners: readonly string[];
+  readonly description: string | null;
+  readonly source: boolean;
+  readonly compute: 'sql' | 'typescript' | 'source';
+  /** Project-relative file it is defined in (never an absolute path). */
+  readonly file: string | null;
+  /** The SQL of a SQL asset, else `null`. */
+  readonly sql: string | null;
+  readonly materialization: 'table' | 'view' | null;
+  readonly codeVersion: string | null;
+  /** The partitions definition as text, e.g. `daily(start=2025-01-01)`; `null` if unpartitioned. */
+  readonly partitions: string | null;
+  readonly partitionColumn: string | null;
+  readonly checks: readonly { readonly name: string; readonly severity: string; readonly blocking: boolean }[];
+  readonly state: AssetState;
+  readonly latestMaterialization: MaterializationRecord | null;
+  readonly latestCheckResults: readonly CheckResultRecord[];
+}
+
+/**
+ * Every asset of `selection` (all when `undefined`) with its state, and its stale count from
+ * the staleness report. Sources are not re-observed: a GET writes nothing.
+ */
+export async function listAssets(project: Project, storage: Storage, selection: string | undefined, now = new Date()): Promise<AssetSummary[]> {
+  const { graph } = project;
+  const keys = selection === undefined ? [...graph.keys] : selectAssets(graph, selection).keys;
+  const materializable = keys.filter((k) => !graph.spec(k).source);
+  const [states, report] = await Promise.all([
+    readAssetStates(project, storage, keys, now),
+    materializable.length > 0 ? computeStaleness({ project, storage, keys: materializable, now }) : undefined,
+  ]);
+  const staleCount = new Map<string, number>();
+  for (const s of report?.stale ?? []) staleCount.set(s.key, (staleCount.get(s.key) ?? 0) + 1);
+  return states.map((state) => {
+    const spec = graph.spec(state.key);
+    return {
+      ...state,
+      kind: spec.kind,
+      group: spec.group,
+      deps: [...spec.deps],
+      description: spec.description ?? null,
+      partitioned: spec.partitions !== undefined,
+      source: spec.source === true,
+      stale: spec.source ? null : (staleCount.get(state.key) ?? 0),
+    };
+  });
+}
+
+/** One asset in detail; a {@link NotFoundError} (with "did you mean") for an unknown key. */
+export async function describeAsset(project: Project, storage: Storage, key: string, now = new Date()): Promise<AssetDetail> {
+  const { graph } = project;
+  const definition = project.definitions.get(key);
+  if (!definition || !graph.has(key)) throw unknownAsset(project, key);
+  const { spec, compute } = definition;
+  const [[state], [latestMaterialization], latestCheckResults] = await Promise.all([
+    readAssetStates(project, storage, [key], now),
+    storage.materializationHistory(key, { limit: 1 }),
+    storage.latestCheckResults([key]),
+  ]);
+  return {
+    key,
+    kind: spec.kind,
+    group: spec.group,
+    deps: [...spec.deps],
+    dependents: graph.children(key),
+    tags: spec.tags,
+    owners: spec.owners,
+    description: spec.description ?? null,
+    source: spec.source === true,
+    compute: compute.type,
+    file: definition.file ?? null,
+    sql: compute.type === 'sql' ? compute.sql : null,
+    materialization: compute.type === 'sql' ? compute.materialization : null,
+    codeVersion: project.codeVersions.get(key) ?? null,
+    partitions: spec.partitions?.toString() ?? null,
+    partitionColumn: spec.partitionColumn ?? null,
+    checks: spec.checks.map((c) => ({ name: c.name, severity: c.severity, blocking: c.blocking })),
+    state: state as AssetState,
+    latestMaterialization: latestMaterialization ?? null,
+    latestCheckResults,
+  };
+}
+
+/** The 404 for a key the project does not define, with suggestions. */
+export function unknownAsset(project: Project, key: string): NotFoundError {
+  const hint = closestKeys(key, project.graph.keys);
+  return new NotFoundError(`unknown asset "${key}"${hint.length ? ` (did you mean ${hint.map((h) => `"${h}"`).join(', ')}?)` : ''}`, { assetKey: key });
+}

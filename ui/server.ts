@@ -1,0 +1,53 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StrataError } from '../core/errors.ts';
+import { createApiApp, type ApiAppOptions, type ApiWorkspace } from './api-app.ts';
+
+/** A running API server. */
+export interface ApiServer {
+  /** The base URL, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting connections, drops open ones, and resolves once the server is closed. */
+  close(): Promise<void>;
+}
+
+/** Where {@link startApiServer} listens. */
+export interface ListenOptions extends ApiAppOptions {
+  /** `0` picks a free port. */
+  readonly port: number;
+  /** Default `127.0.0.1`: only this machine can connect. */
+  readonly host?: string;
+}
+
+/**
+ * Starts the JSON API (see {@link createApiApp}) on `host:port`. A port in use or a host that
+ * cannot be bound is a user {@link StrataError} (`listen_failed`).
+ *
+ * @example
+ * const server = await startApiServer(workspace, { port: 0 });
+ * console.log(server.url); await server.close();
+ */
+export async function startApiServer(workspace: ApiWorkspace, options: ListenOptions): Promise<ApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const app = createApiApp(workspace, options);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(options.port, host);
+    s.once('listening', () => resolve(s));
+    s.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'EADDRINUSE' ? `port ${options.port} is in use (try another --port)` : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' ? `cannot listen on host "${host}"` : error.message;
+      reject(new StrataError('listen_failed', reason, { argument: error.code === 'EADDRINUSE' ? '--port' : '--host' }));
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
