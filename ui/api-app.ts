@@ -1,3 +1,4 @@
+import { loopbackHostsOnly } from './host-check.ts';
 import { realpathSync } from 'node:fs';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -26,6 +27,8 @@ export interface ApiAppOptions {
   readonly log?: (error: unknown) => void;
   /** The clock (which time-window partitions exist); default: now, per request. */
   readonly now?: () => Date;
+  /** Accept only requests addressed to this machine (default: true; see ./host-check.ts). */
+  readonly loopbackOnly?: boolean;
 }
 
 const RUN_STATUSES = ['queued', 'running', 'success', 'failed', 'canceled'] as const satisfies readonly RunStatus[];
@@ -74,6 +77,7 @@ export function createApiApp(workspace: ApiWorkspace, options: ApiAppOptions = {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(securityHeaders);
+  if (options.loopbackOnly ?? true) app.use(loopbackHostsOnly());
 
   app.get('/api/assets', async (req, res) => {
     const { select } = parseParams(assetListQuery, req.query, 'query');

@@ -1,3 +1,4 @@
+import { isLoopback } from './host-check.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StrataError } from '../core/errors.ts';
@@ -30,7 +31,7 @@ export interface ListenOptions extends ApiAppOptions {
  */
 export async function startApiServer(workspace: ApiWorkspace, options: ListenOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const app = createApiApp(workspace, options);
+  const app = createApiApp(workspace, { loopbackOnly: isLoopback(host), ...options });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port, host);
     s.once('listening', () => resolve(s));

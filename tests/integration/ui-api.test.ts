@@ -3,6 +3,7 @@
  * materialized first: each route's happy path, 400s naming the bad parameter, 404s, security
  * headers, and no absolute path in any response body.
  */
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -278,6 +279,29 @@ describe('every response', () => {
       expect(text).not.toContain(workspace.dir);
       expect(text).not.toMatch(/"\/(tmp|home|Users|var|private)\//);
     }
+  });
+});
+
+describe('the Host header', () => {
+  /** A GET with a chosen Host header (fetch does not let a caller set one). */
+  function getWithHost(host: string): Promise<{ status: number; body: string }> {
+    const url = new URL(`${base}/api/assets`);
+    return new Promise((resolve, reject) => {
+      const request = http.get({ hostname: url.hostname, port: url.port, path: url.pathname, headers: { host } }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+    });
+  }
+
+  it('answers requests addressed to this machine, and refuses any other name (DNS rebinding)', async () => {
+    expect((await getWithHost(`127.0.0.1:${new URL(base).port}`)).status).toBe(200);
+    expect((await getWithHost(`localhost:${new URL(base).port}`)).status).toBe(200);
+    const refused = await getWithHost('evil.example:80');
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toEqual({ error: { code: 'host_not_allowed', message: expect.stringContaining('evil.example') } });
   });
 });
 
