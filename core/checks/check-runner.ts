@@ -1,6 +1,6 @@
 import { renderSqlTemplate, type TemplateValues } from '../execution/sql-template.ts';
 import type { Row } from '../execution/asset-context.ts';
-import { keyToTable } from '../definitions/asset-key.ts';
+import { keyToTable, quoteIdentifier } from '../definitions/asset-key.ts';
 import { assignBuckets, bucketExpression, scopeFilter, windowOf, type PartitionScope } from '../../resources/partition-writes.ts';
 import { countByBucketSql, isRowCheck, rowsByBucketSql, violatingRowsSql, type CheckSource } from '../../resources/check-queries.ts';
 import type { CheckResultRecord } from '../../storage/storage.ts';
@@ -127,7 +127,7 @@ async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome>
     }
     case 'freshness': {
       const cutoff = new Date(target.now.getTime() - check.maxAgeMs).toISOString().replace('T', ' ').replace('Z', '');
-      const sql = `SELECT max(${quote(check.column)})::TIMESTAMP::VARCHAR AS newest, coalesce(max(${quote(check.column)})::TIMESTAMP >= TIMESTAMP '${cutoff}', false) AS fresh FROM ${target.table}`;
+      const sql = `SELECT max(${quoteIdentifier(check.column)})::TIMESTAMP::VARCHAR AS newest, coalesce(max(${quoteIdentifier(check.column)})::TIMESTAMP >= TIMESTAMP '${cutoff}', false) AS fresh FROM ${target.table}`;
       const [row] = await target.session.all<{ newest: string | null; fresh: boolean }>(sql);
       return { sql, perPartition: sameForAll(target, row?.fresh ? [] : [{ newest: row?.newest ?? null, oldest_allowed: cutoff }]) };
     }
@@ -173,7 +173,7 @@ async function violationsOf(target: CheckTarget, sql: string): Promise<Found> {
 function sourceOf(target: CheckTarget): CheckSource {
   const { scope } = target;
   if (!scope) return { table: target.table, filter: 'true', bucket: "''", tableOf: target.tableOf };
-  const column = quote(scope.column);
+  const column = quoteIdentifier(scope.column);
   return { table: target.table, filter: scopeFilter(scope, column, undefined), bucket: bucketExpression(scope, column), tableOf: target.tableOf };
 }
 
@@ -212,8 +212,4 @@ function previousCounts(target: CheckTarget, partition: string | null, current: 
     const n = current.get(key) ?? history.rowCounts.get(key);
     return n === undefined ? [] : [n];
   });
-}
-
-function quote(column: string): string {
-  return `"${column.replaceAll('"', '""')}"`;
 }

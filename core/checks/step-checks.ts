@@ -2,7 +2,7 @@ import type { AssetDefinition } from '../definitions/asset-spec.ts';
 import { StrataError } from '../errors.ts';
 import type { ResolvedPartitions } from '../execution/step-compute.ts';
 import type { PartitionScope } from '../../resources/partition-writes.ts';
-import type { CheckResultRecord, Storage } from '../../storage/storage.ts';
+import type { CheckResultRecord, MaterializationRecord, Storage } from '../../storage/storage.ts';
 import { runChecks, type CheckHistory, type CheckRun, type CheckTarget } from './check-runner.ts';
 
 /** A blocking check failed: the step's write must not be published. Carries every result of the step. */
@@ -85,7 +85,12 @@ async function historyOf(input: StepCheckInput): Promise<CheckHistory> {
   const latest = await input.storage.latestMaterializations([spec.key]);
   return {
     partitionKeys: spec.partitions.keys(input.now),
-    rowCounts: new Map(latest.flatMap((m) => (m.partition === null || m.rowCount === null ? [] : [[m.partition, m.rowCount] as const]))),
+    rowCounts: latestRowCounts(latest),
     previousCounts: [],
   };
+}
+
+/** The stored row count of every partition, from its latest materialization. */
+export function latestRowCounts(latest: readonly MaterializationRecord[]): Map<string, number> {
+  return new Map(latest.flatMap((m) => (m.partition === null || m.rowCount === null ? [] : [[m.partition, m.rowCount] as const])));
 }

@@ -96,11 +96,13 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
   for (const key of involved) {
     const spec = graph.spec(key);
     const partitions = index.keys(spec.partitions);
-    const state = alignState(key, spec.source === true, partitions, summaries.get(key), storedKeys.get(key), index.positions(spec.partitions));
+    const summary = summaries.get(key);
+    const state = alignState(key, spec.source === true, partitions, summary, storedKeys.get(key), index.positions(spec.partitions));
     states.set(key, state);
     if (state.source) continue;
 
-    const parents = graph.parents(key).map((parent) => {
+    const parentKeys = graph.parents(key);
+    const parents = parentKeys.map((parent) => {
       const parentSpec = graph.spec(parent);
       return { key: parent, state: states.get(parent) as AssetState, up: index.upstream(mappingOf(spec, parentSpec), spec.partitions, parentSpec.partitions) };
     });
@@ -112,16 +114,14 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
     };
     const candidates = findCandidates(state, parents, add);
 
-    const summary = summaries.get(key);
     const codeVersion = project.codeVersions.get(key) ?? '';
-    const depsVersion = depsVersionOf(graph.parents(key));
+    const depsVersion = depsVersionOf(parentKeys);
     const codeSuspect = summary !== undefined && (summary.minCodeVersion !== codeVersion || summary.maxCodeVersion !== codeVersion);
     const depsSuspect = summary !== undefined && !(knownOrEqual(summary.minDepsVersion, depsVersion) && knownOrEqual(summary.maxDepsVersion, depsVersion));
     const myFailures = failures.get(key) ?? [];
     if (codeSuspect || depsSuspect || candidates.length > 0 || myFailures.length > 0) {
       const mine = await details.of(key, false, partitions);
       if (codeSuspect || depsSuspect) {
-        const parentKeys = graph.parents(key);
         mine.forEach((detail, i) => {
           if (detail.codeVersion !== codeVersion) add(i, { kind: 'code_changed', recorded: detail.codeVersion, current: codeVersion });
           if (detail.depsVersion !== '' && detail.depsVersion !== depsVersion) add(i, { kind: 'dependencies_changed', ...dependencyChange(detail.inputs, parentKeys) });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { runChecks, type CheckRun, type CheckTarget } from '../../checks/check-runner.ts';
-import { describeFailure } from '../../checks/step-checks.ts';
+import { describeFailure, latestRowCounts } from '../../checks/step-checks.ts';
 import { UsageError } from '../../errors.ts';
 import { partitionsInRange } from '../../planning/partition-request.ts';
 import { selectAssets } from '../../selection/index.ts';
@@ -101,7 +101,7 @@ async function checkAsset(
       partitions: keys,
       history: {
         partitionKeys: spec.partitions?.keys(now) ?? [],
-        rowCounts: new Map(latest.flatMap((m) => (m.partition === null || m.rowCount === null ? [] : [[m.partition, m.rowCount] as const]))),
+        rowCounts: latestRowCounts(latest),
         previousCounts: [],
       },
       runId: null,
