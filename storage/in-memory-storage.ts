@@ -168,6 +168,10 @@ export class InMemoryStorage implements Storage {
     });
   }
 
+  async changeMarker(): Promise<string> {
+    return `${this.#events.length}:${this.#sequence}:${this.#checkResults.length}`;
+  }
+
   async currentSequence(): Promise<number> {
     return this.#sequence;
   }

@@ -189,6 +189,12 @@ export class SqliteStorage implements Storage {
       : readLatestMaterializations(this.#hot.selectLatestMaterializationsOf, { keys: JSON.stringify(keys) });
   }
 
+  async changeMarker(): Promise<string> {
+    // Every append-only table (events, materializations and observations, check results) counts its ids here.
+    const row = this.#prepare(`select group_concat(name || '=' || seq, ',') as marker from sqlite_sequence`).get() as { marker: string | null };
+    return row.marker ?? '';
+  }
+
   async currentSequence(): Promise<number> {
     return this.#staleness.currentSequence();
   }

@@ -273,5 +273,11 @@ export interface Storage
    * If anything fails (e.g. `StorageError` `unknown_run`), nothing of the commit is written.
    */
   commitStep(commit: StepCommit): Promise<void>;
+  /**
+   * A cheap value that changes whenever an event, materialization, observation or check result
+   * is recorded, by any process: a reader may reuse what it derived from those while the value
+   * stays the same (the UI's asset list does).
+   */
+  changeMarker(): Promise<string>;
   close(): Promise<void>;
 }

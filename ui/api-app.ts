@@ -7,14 +7,22 @@ import type { Project } from '../core/project/project-loader.ts';
 import type { RunRecord, RunStatus, Storage } from '../storage/storage.ts';
 import { apiErrorHandler } from './api-error-handler.ts';
 import { intParam, pageParams, parseParams } from './api-params.ts';
+import { assetHistory, assetPartitions } from './asset-history-view.ts';
 import { describeAsset, listAssets, unknownAsset } from './asset-views.ts';
 import { lineageOf } from './lineage-view.ts';
 import { redactPaths } from './redact-paths.ts';
 import { securityHeaders } from './security-headers.ts';
+import { AssetListCache } from './asset-list-cache.ts';
+import { EventStream } from './event-stream.ts';
+import { mountMutationRoutes } from './mutation-routes.ts';
+import { mutationGuard } from './mutation-guard.ts';
+import { RunLauncher } from './run-launcher.ts';
+import { SharedWarehouse } from './shared-warehouse.ts';
+import { FileLandingZone } from '../resources/landing-zone.ts';
 
 /**
- * What the API reads: a loaded project and its storage. `Workspace` from core/cli fits; the
- * API never opens the DuckDB warehouse.
+ * What the API reads: a loaded project and its storage. `Workspace` from core/cli fits. The
+ * API opens the project's DuckDB warehouse only while a run it launched is going on.
  */
 export interface ApiWorkspace {
   readonly project: Project;
@@ -29,6 +37,24 @@ export interface ApiAppOptions {
   readonly now?: () => Date;
   /** Accept only requests addressed to this machine (default: true; see ./host-check.ts). */
   readonly loopbackOnly?: boolean;
+  /**
+   * True when the server listens on loopback only (default: `loopbackOnly`): then same-origin
+   * requests (the UI page) may launch runs without a token. See ./mutation-guard.ts.
+   */
+  readonly loopbackBound?: boolean;
+  /** A secret that lets `Authorization: Bearer TOKEN` requests launch runs (`assets ui --token`). */
+  readonly token?: string | undefined;
+  /** Where background news goes (dead runs reaped, waiting for the warehouse); default `console.error`. */
+  readonly notice?: (message: string) => void;
+  /** How often `/api/events` reads storage for runs of other processes (default 500 ms). */
+  readonly eventPollMs?: number;
+}
+
+/** The app and what stops its background work. */
+export interface Api {
+  readonly app: Express;
+  /** Cancels the runs it launched and waits for them, then ends every event stream. */
+  close(): Promise<void>;
 }
 
 const RUN_STATUSES = ['queued', 'running', 'success', 'failed', 'canceled'] as const satisfies readonly RunStatus[];
@@ -47,47 +73,65 @@ const runsQuery = z
 const runIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a run id (letters, digits, - and _)') }).strict();
 const backfillsQuery = z.object(pageParams(50, 500)).strict();
 const noQuery = z.object({}).strict();
+const historyQuery = z.object({ limit: intParam(1, 1000).default(100) }).strict();
+const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
 
 /**
- * The read-only JSON API over a project's definitions and storage (GET only):
+ * The JSON API over a project's definitions and storage:
  *
  * - `GET /api/assets?select=SELECTION` — assets with kind, group, deps, state, stale count
  * - `GET /api/assets/KEY` — one asset (the key's `/` are path separators: `/api/assets/marts/fct_sales`;
  *   `%2F` works too)
  * - `GET /api/lineage/KEY?depth=N&direction=up|down|both` — nodes with depth, and edges
+ * - `GET /api/history/KEY?limit=100` — materializations and check results (with failing-row samples), newest first
+ * - `GET /api/partitions/KEY` — every partition's state (fresh, stale, missing, failed) for the health bar
  * - `GET /api/runs?limit=&offset=&status=` and `GET /api/runs/ID` (a unique id prefix works) with events
- * - `GET /api/backfills?limit=&offset=`
+ * - `GET /api/backfills?limit=&offset=` and `GET /api/backfills/ID`
+ * - `POST /api/runs` and `POST /api/backfills` launch work in this process (./mutation-routes.ts),
+ *   allowed by ./mutation-guard.ts
+ * - `GET /api/events?run=ID` — Server-Sent Events about runs (./event-stream.ts)
  *
  * Bad parameters are HTTP 400 `{ error: { code, message, parameter } }`, unknown assets and
  * runs 404; no response carries a stack trace or the project's absolute folder.
  *
  * @example
- * const app = createApiApp(await Workspace.load(undefined));
- * app.listen(3000, '127.0.0.1');
+ * const { app, close } = createApi(await Workspace.load(undefined));
+ * const server = app.listen(3000, '127.0.0.1'); // later: await close(); server.close();
  */
-export function createApiApp(workspace: ApiWorkspace, options: ApiAppOptions = {}): Express {
+export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}): Api {
   const { project } = workspace;
   const now = options.now ?? (() => new Date());
   const log = options.log ?? ((error: unknown) => console.error(error instanceof Error ? (error.stack ?? error.message) : error));
+  const notice = options.notice ?? ((message: string) => console.error(message));
   const dirs = [project.config.dir, safeRealpath(project.config.dir)];
   const redact = <T>(value: T): T => redactPaths(value, dirs);
-  const send = (res: Response, body: unknown) => void res.json(redact(body));
+  const send = (res: Response, body: unknown, status = 200) => void res.status(status).json(redact(body));
+  const storage = () => workspace.storage();
+  const landing = new FileLandingZone(project.config.landingDir);
+  const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
+  const warehouse = new SharedWarehouse((wait) => import('../resources/warehouse-wait.ts').then((m) => m.openWarehouseWhenFree(project.config.warehouseFile, wait)));
+  const launcher = new RunLauncher({ project, storage, warehouse, landing, listener: events, notice });
+  const assetCache = new AssetListCache();
 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(securityHeaders);
-  if (options.loopbackOnly ?? true) app.use(loopbackHostsOnly());
+  const loopbackOnly = options.loopbackOnly ?? true;
+  if (loopbackOnly) app.use(loopbackHostsOnly());
+  app.use('/api', mutationGuard({ token: options.token, loopbackBound: options.loopbackBound ?? loopbackOnly }));
 
   app.get('/api/assets', async (req, res) => {
     const { select } = parseParams(assetListQuery, req.query, 'query');
-    send(res, { assets: await listAssets(project, await workspace.storage(), select, now()) });
+    const store = await storage();
+    const at = now();
+    send(res, { assets: await assetCache.get(store, select, at, () => listAssets(project, store, select, at)) });
   });
 
   app.get('/api/assets/*key', async (req, res) => {
     parseParams(noQuery, req.query, 'query');
     const { key } = parseParams(assetKeyParams, { key: wildcardParam(req, 'key') }, 'path');
-    send(res, await describeAsset(project, await workspace.storage(), key, now()));
+    send(res, await describeAsset(project, await storage(), key, now()));
   });
 
   app.get('/api/lineage/*key', (req, res) => {
@@ -97,28 +141,68 @@ export function createApiApp(workspace: ApiWorkspace, options: ApiAppOptions = {
     send(res, lineageOf(project.graph, key, depth ?? Infinity, direction));
   });
 
+  app.get('/api/history/*key', async (req, res) => {
+    const { key } = parseParams(assetKeyParams, { key: wildcardParam(req, 'key') }, 'path');
+    const { limit } = parseParams(historyQuery, req.query, 'query');
+    if (!project.graph.has(key)) throw unknownAsset(project, key);
+    send(res, await assetHistory(await storage(), key, limit));
+  });
+
+  app.get('/api/partitions/*key', async (req, res) => {
+    parseParams(noQuery, req.query, 'query');
+    const { key } = parseParams(assetKeyParams, { key: wildcardParam(req, 'key') }, 'path');
+    if (!project.graph.has(key)) throw unknownAsset(project, key);
+    send(res, await assetPartitions(project, await storage(), key, now()));
+  });
+
   app.get('/api/runs', async (req, res) => {
     const { limit, offset, status } = parseParams(runsQuery, req.query, 'query');
-    const runs = await (await workspace.storage()).listRuns({ limit, offset, ...(status ? { status } : {}) });
+    const runs = await (await storage()).listRuns({ limit, offset, ...(status ? { status } : {}) });
     send(res, { runs, limit, offset });
   });
 
   app.get('/api/runs/:id', async (req, res) => {
     parseParams(noQuery, req.query, 'query');
     const { id } = parseParams(runIdParams, req.params, 'path');
-    const storage = await workspace.storage();
-    const run = await findRun(storage, id);
-    send(res, { run, events: await storage.listEvents(run.id) });
+    const pending = launcher.pendingRun(id);
+    if (pending) {
+      send(res, { run: pending, events: [] });
+      return;
+    }
+    const store = await storage();
+    const run = await findRun(store, id);
+    send(res, { run, events: await store.listEvents(run.id) });
   });
 
   app.get('/api/backfills', async (req, res) => {
     const { limit, offset } = parseParams(backfillsQuery, req.query, 'query');
-    send(res, { backfills: await (await workspace.storage()).listBackfills({ limit, offset }), limit, offset });
+    send(res, { backfills: await (await storage()).listBackfills({ limit, offset }), limit, offset });
+  });
+
+  mountMutationRoutes(app, { project, storage, landing, launcher, now, send });
+
+  app.get('/api/events', (req, res) => {
+    const { run } = parseParams(eventsQuery, req.query, 'query');
+    events.connect(req, res, run);
   });
 
   app.use((req, _res, next) => next(new NotFoundError(`no such endpoint: ${req.method} ${req.path}`)));
   app.use(apiErrorHandler(log, redact));
-  return app;
+  return {
+    app,
+    async close() {
+      await launcher.close();
+      await events.close();
+    },
+  };
+}
+
+/**
+ * The Express app of {@link createApi}, for callers that never launch runs or stream events
+ * (nothing is left to stop); prefer {@link createApi} or ./server.ts otherwise.
+ */
+export function createApiApp(workspace: ApiWorkspace, options: ApiAppOptions = {}): Express {
+  return createApi(workspace, options).app;
 }
 
 /** A wildcard path parameter (`*key`): express gives its `/`-separated segments, decoded. */

@@ -24,24 +24,28 @@ export function pageParams(defaultLimit: number, maxLimit: number) {
 }
 
 /**
- * Validates `input` (a request's `query` or `params`) against a strict object schema: unknown
+ * Validates `input` (a request's `query`, `params` or JSON body) against a strict object schema: unknown
  * parameters, repeated parameters and bad values are all {@link UsageError}s naming the parameter.
  *
  * @example
  * const { limit } = parseParams(z.object(pageParams(50, 500)).strict(), req.query, 'query');
  */
-export function parseParams<S extends z.ZodType>(schema: S, input: unknown, where: 'query' | 'path'): z.output<S> {
+export function parseParams<S extends z.ZodType>(schema: S, input: unknown, where: 'query' | 'path' | 'body'): z.output<S> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new UsageError(`invalid ${where} parameters`);
   if (issue.code === 'unrecognized_keys') {
     const name = String(issue.keys[0]);
-    throw new UsageError(`unknown ${where} parameter "${name}"`, name);
+    throw new UsageError(`unknown ${noun(where)} "${name}"`, name);
   }
   const name = String(issue.path[0] ?? '');
   const given = (input as Record<string, unknown> | undefined)?.[name];
   const shown = typeof given === 'string' ? `, got "${given.length > 80 ? `${given.slice(0, 80)}…` : given}"` : Array.isArray(given) ? ' (given more than once)' : '';
   const message = issue.code === 'invalid_type' && Array.isArray(given) ? 'must be given once' : issue.message;
-  throw new UsageError(`${where} parameter "${name}" ${message}${shown}`, name);
+  throw new UsageError(`${noun(where)} "${name}" ${message}${shown}`, name);
+}
+
+function noun(where: 'query' | 'path' | 'body'): string {
+  return where === 'body' ? 'body field' : `${where} parameter`;
 }

@@ -2,14 +2,17 @@ import { isLoopback } from './host-check.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StrataError } from '../core/errors.ts';
-import { createApiApp, type ApiAppOptions, type ApiWorkspace } from './api-app.ts';
+import { createApi, type ApiAppOptions, type ApiWorkspace } from './api-app.ts';
 
 /** A running API server. */
 export interface ApiServer {
   /** The base URL, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting connections, drops open ones, and resolves once the server is closed. */
+  /**
+   * Stops accepting connections, cancels the runs this server launched and waits for them, ends
+   * event streams, drops open connections, and resolves once the server is closed.
+   */
   close(): Promise<void>;
 }
 
@@ -22,7 +25,8 @@ export interface ListenOptions extends ApiAppOptions {
 }
 
 /**
- * Starts the JSON API (see {@link createApiApp}) on `host:port`. A port in use or a host that
+ * Starts the JSON API (see {@link createApi}) on `host:port`. Only a server bound to loopback
+ * accepts same-origin requests that launch runs without a token. A port in use or a host that
  * cannot be bound is a user {@link StrataError} (`listen_failed`).
  *
  * @example
@@ -31,7 +35,8 @@ export interface ListenOptions extends ApiAppOptions {
  */
 export async function startApiServer(workspace: ApiWorkspace, options: ListenOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const app = createApiApp(workspace, { loopbackOnly: isLoopback(host), ...options });
+  const loopback = isLoopback(host);
+  const { app, close } = createApi(workspace, { loopbackOnly: loopback, loopbackBound: loopback, ...options });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port, host);
     s.once('listening', () => resolve(s));
@@ -45,10 +50,11 @@ export async function startApiServer(workspace: ApiWorkspace, options: ListenOpt
   return {
     url: `http://${shownHost}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    async close() {
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await close();
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }

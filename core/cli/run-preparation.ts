@@ -8,6 +8,7 @@ import { assertCheckColumns } from '../checks/check-columns.ts';
 import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
 import { shortId } from '../execution/run-leases.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { Project } from '../project/project-loader.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { Output } from './output.ts';
 import type { Workspace } from './workspace.ts';
@@ -38,13 +39,21 @@ export async function openWarehouseForRun(
   checkedKeys: readonly string[] = [],
 ): Promise<DuckDBWarehouse> {
   const warehouse = await openWarehouse(workspace, storage, err, signal);
+  await assertCheckColumnsIn(workspace.project, warehouse, checkedKeys);
+  return warehouse;
+}
+
+/**
+ * Checks, in a rolled-back session of `warehouse`, that the checks of `keys` name columns their
+ * tables have (a definition error otherwise). The UI's run launcher calls it too.
+ */
+export async function assertCheckColumnsIn(project: Project, warehouse: DuckDBWarehouse, keys: readonly string[]): Promise<void> {
   const session = warehouse.session('strata/check-columns');
   try {
-    await assertCheckColumns(workspace.project, checkedKeys, session);
+    await assertCheckColumns(project, keys, session);
   } finally {
     await session.rollback();
   }
-  return warehouse;
 }
 
 function openWarehouse(workspace: Workspace, storage: Storage, err: Output, signal: AbortSignal): Promise<DuckDBWarehouse> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildPlan, partitionId, type Plan } from '../planning/plan.ts';
-import { StrataError } from '../errors.ts';
+import { StrataError, UsageError } from '../errors.ts';
+import { selectAssets } from '../selection/index.ts';
 import type { Project } from '../project/project-loader.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { BackfillRecord, EventRecord, Storage } from '../../storage/storage.ts';
@@ -32,6 +33,8 @@ export interface BackfillRequest {
   readonly to: string;
   readonly mode: BackfillRecord['mode'];
   readonly grouping: BackfillRecord['grouping'];
+  /** The backfill's id, chosen up front by a caller that must know it early (default: a new UUID). */
+  readonly id?: string;
 }
 
 /** A finished (or stopped) backfill run. */
@@ -50,7 +53,7 @@ export async function startBackfill(env: BackfillEnvironment, request: BackfillR
   const plan = buildPlan(env.project.graph, request.keys, { now: env.now, partitions: { from: request.from, to: request.to }, skip, grouping: request.grouping });
   const now = Date.now();
   const backfill: BackfillRecord = {
-    id: randomUUID(),
+    id: request.id ?? randomUUID(),
     selection: request.selection,
     from: request.from,
     to: request.to,
@@ -140,6 +143,20 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
   const update = { status, done, failed, error: run.error ?? null, updatedAt: Date.now() } as const;
   await env.storage.updateBackfill(backfill.id, update);
   return { backfill: { ...backfill, runIds, ...update }, run };
+}
+
+/**
+ * Resolves a backfill's selection and checks the range against every selected partitioned
+ * asset, before anything is written: a bad selection is a `SelectionError`, a selection without
+ * partitioned assets a `UsageError` naming `selectArgument`, a bad range a `partition_invalid` error.
+ */
+export function resolveBackfillKeys(project: Project, selection: string, range: { readonly from: string; readonly to: string }, now: Date, selectArgument = '--select'): readonly string[] {
+  const { keys } = selectAssets(project.graph, selection);
+  if (!keys.some((key) => project.graph.spec(key).partitions)) {
+    throw new UsageError(`none of the assets selected by "${selection}" is partitioned: use assets materialize`, selectArgument);
+  }
+  buildPlan(project.graph, keys, { now, partitions: range });
+  return keys;
 }
 
 /** Asset partitions a plan writes. */

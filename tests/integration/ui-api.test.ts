@@ -192,6 +192,42 @@ describe('GET /api/lineage/KEY', () => {
   });
 });
 
+describe('GET /api/history/KEY and GET /api/partitions/KEY', () => {
+  it('gives an asset\'s materializations and check results, newest first, with samples', async () => {
+    const { status, body } = await get('/api/history/staging/orders');
+    expect(status).toBe(200);
+    expect(body.materializations).toEqual([expect.objectContaining({ assetKey: 'staging/orders', runId, rowCount: 3, partition: null })]);
+    expect(body.checks.map((c: any) => [c.checkName, c.passed, c.violations]).sort()).toEqual([
+      ['not_null(order_id)', true, 0],
+      ['unique(order_id)', true, 0],
+    ]);
+    expect(body.checks[0]).toHaveProperty('sample');
+    expect((await get('/api/history/marts/daily_revenue?limit=2')).body.materializations).toHaveLength(2);
+  });
+
+  it('gives one cell per partition with its state and the missing ranges; none for an unpartitioned asset', async () => {
+    const { status, body } = await get('/api/partitions/marts/daily_revenue');
+    expect(status).toBe(200);
+    expect(body.cells.map((c: any) => [c.partition, c.state])).toEqual([
+      ['2025-01-01', 'fresh'],
+      ['2025-01-02', 'fresh'],
+      ['2025-01-03', 'fresh'],
+    ]);
+    expect(body.counts).toEqual({ fresh: 3, stale: 0, missing: 0, failed: 0 });
+    expect(body.missingRanges).toEqual([]);
+    expect((await get('/api/partitions/staging/orders')).body).toMatchObject({ partitions: null, cells: [] });
+  });
+
+  it('answers a bad limit with 400 and an unknown asset with 404', async () => {
+    const bad = await get('/api/history/staging/orders?limit=0');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.parameter).toBe('limit');
+    expect((await get('/api/history/staging/nope')).status).toBe(404);
+    expect((await get('/api/partitions/staging/nope')).status).toBe(404);
+    expect((await get('/api/partitions/staging/orders?x=1')).status).toBe(400);
+  });
+});
+
 describe('GET /api/runs', () => {
   it('lists runs and shows one with its events (a prefix of the id works)', async () => {
     const list = await get('/api/runs?limit=5&status=success');
@@ -259,8 +295,10 @@ describe('every response', () => {
     const { status, body } = await get('/nowhere');
     expect(status).toBe(404);
     expect(body.error.code).toBe('not_found');
-    const post = await fetch(`${base}/api/assets`, { method: 'POST' });
+    const post = await fetch(`${base}/api/assets`, { method: 'POST', headers: { origin: base } });
     expect(post.status).toBe(404);
+    // Without a same-origin header the mutation guard answers first.
+    expect((await fetch(`${base}/api/assets`, { method: 'POST' })).status).toBe(403);
     const malformed = await get('/api/assets/%E0%A4%A');
     expect(malformed.status).toBe(400);
     expect(bodies.join('\n')).not.toMatch(/\n\s+at /);

@@ -1,8 +1,5 @@
-import { resumeBackfill, startBackfill, type BackfillOutcome } from '../../execution/backfill-runner.ts';
+import { resolveBackfillKeys, resumeBackfill, startBackfill, type BackfillOutcome } from '../../execution/backfill-runner.ts';
 import { UsageError } from '../../errors.ts';
-import { buildPlan } from '../../planning/plan.ts';
-import type { Project } from '../../project/project-loader.ts';
-import { selectAssets } from '../../selection/index.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatDuration } from '../output.ts';
@@ -62,13 +59,13 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       const now = new Date();
       if (values.resume === undefined) {
         // Bad selections and ranges fail here, before any file is created.
-        validateRequest(project, values.select as string, { from: values.from as string, to: values.to as string }, now);
+        resolveBackfillKeys(project, values.select as string, { from: values.from as string, to: values.to as string }, now);
       }
       const storage = await workspace.storage();
       await reapDeadRunsNoisily(workspace, storage, err);
       const stored = values.resume === undefined ? undefined : await findBackfill(storage, values.resume);
       const selection = stored?.selection ?? (values.select as string);
-      const { keys } = validateRequest(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
+      const keys = resolveBackfillKeys(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
       const progress = values.json ? undefined : new ProgressReporter(out);
       const started = performance.now();
       const outcome: BackfillOutcome = await cancelOnSignals(err, async (signal) => {
@@ -105,13 +102,3 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     }
   },
 };
-
-/** Resolves the selection and checks the range against every selected partitioned asset (throws user errors). */
-function validateRequest(project: Project, selection: string, range: { from: string; to: string }, now: Date): { keys: readonly string[] } {
-  const { keys } = selectAssets(project.graph, selection);
-  if (!keys.some((key) => project.graph.spec(key).partitions)) {
-    throw new UsageError(`none of the assets selected by "${selection}" is partitioned: use assets materialize`, '--select');
-  }
-  buildPlan(project.graph, keys, { now, partitions: range });
-  return { keys };
-}

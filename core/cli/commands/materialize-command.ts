@@ -1,11 +1,9 @@
 import { UsageError } from '../../errors.ts';
 import { executeRun, type RunResult } from '../../execution/executor.ts';
-import { buildPlan, type PlanStep } from '../../planning/plan.ts';
+import type { PlanStep } from '../../planning/plan.ts';
 import { cancelOnSignals } from '../run-signals.ts';
 import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts';
-import { findStale, skipFresh } from '../../staleness/find-stale.ts';
-import { countByReason } from '../../staleness/reason-text.ts';
-import { selectAssets } from '../../selection/index.ts';
+import { prepareMaterialization } from '../../execution/materialize-request.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -47,23 +45,11 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
     try {
       const { project } = workspace;
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
-      const { keys } = selectAssets(project.graph, values.select);
       const now = new Date();
-      if (values.partition !== undefined && !keys.some((key) => project.graph.spec(key).partitions)) {
-        throw new UsageError(`--partition ${values.partition}: none of the selected assets is partitioned`, '--partition');
-      }
-      let skip: ((key: string, partition: string | null) => boolean) | undefined;
-      let staleSummary = '';
-      if (values['stale-only']) {
-        const report = await findStale({ project, storage: await workspace.storage(), landing: workspace.landing(), keys, now });
-        skip = skipFresh(report);
-        staleSummary = countByReason(report.stale);
-      }
-      const plan = buildPlan(project.graph, keys, {
-        now,
-        ...(values.partition === undefined ? {} : { partitions: { key: values.partition } }),
-        ...(skip ? { skip } : {}),
-      });
+      const { keys, plan, staleSummary } = await prepareMaterialization(
+        { project, storage: () => workspace.storage(), landing: workspace.landing(), now },
+        { select: values.select, ...(values.partition === undefined ? {} : { partition: values.partition }), staleOnly: values['stale-only'] === true },
+      );
       if (values['stale-only'] && plan.steps.length === 0) {
         if (values.json) out.json({ selection: values.select, steps: [], status: 'fresh' });
         else {

@@ -1,0 +1,319 @@
+/**
+ * The UI server's mutations and live updates on an ephemeral port against a temp project
+ * (SQLite + DuckDB files): POST /api/runs and /api/backfills run to success in the server
+ * process, /api/events streams what happens (the server's own runs and runs of "another
+ * process"), bad requests write nothing, the mutation guard, and closing the server.
+ */
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeRun } from '../../core/execution/executor.ts';
+import { buildPlan } from '../../core/planning/plan.ts';
+import { loadProject, type Project } from '../../core/project/project-loader.ts';
+import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import { FileLandingZone } from '../../resources/landing-zone.ts';
+import { startApiServer, type ApiServer } from '../../ui/server.ts';
+import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+
+const FILES = {
+  'package.json': '{ "type": "module", "private": true }',
+  'defs/raw/orders.sql': `select * from (values (1, date '2025-01-01', 10.0), (2, date '2025-01-02', 20.0), (3, date '2025-01-03', 5.0)) as t(order_id, business_date, total)
+`,
+  'defs/staging/orders.sql': `-- check: not_null(order_id)
+select order_id, business_date, total from raw.orders
+`,
+  'defs/marts/daily_revenue.sql': `-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)
+-- partition_column: business_date
+select business_date, sum(total) as revenue
+from staging.orders
+where business_date >= {{ partition_start }} and business_date < {{ partition_end }}
+group by business_date
+`,
+  'defs/slow/spin.sql': `select count(*) as n from range(20000000000) t(i) where i % 7 = 3
+`,
+};
+const TOKEN = 'test-token-0123456789abcdef';
+
+let workspace: TempWorkspace;
+let project: Project;
+let server: ApiServer;
+
+/** Calls `probe` until it returns something truthy (20 s at most). */
+async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const init: RequestInit = { method, headers: { 'content-type': 'application/json', origin: base, ...headers } };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const response = await fetch(`${base}${path}`, init);
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
+}
+
+const post = (path: string, body: unknown, headers?: Record<string, string>) => call(server.url, 'POST', path, body, headers);
+const get = (path: string) => call(server.url, 'GET', path);
+
+/** Waits until a run has ended; returns it. */
+function runEnded(base: string, runId: string) {
+  return waitFor(async () => {
+    const { body } = await call(base, 'GET', `/api/runs/${runId}`);
+    return ['success', 'failed', 'canceled'].includes(body?.run?.status) ? body : undefined;
+  }, `run ${runId} to end`);
+}
+
+interface Frame {
+  readonly event: string;
+  readonly data: any;
+}
+
+/** An open /api/events stream, read with fetch and a stream reader. */
+async function openStream(base: string, query = '') {
+  const controller = new AbortController();
+  const response = await fetch(`${base}/api/events${query}`, { signal: controller.signal });
+  const frames: Frame[] = [];
+  const comments: string[] = [];
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const ended = (async () => {
+    let buffer = '';
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith(':')) comments.push(block);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event && data) frames.push({ event, data: JSON.parse(data) });
+        }
+      }
+    } catch {
+      // aborted by the test
+    }
+  })();
+  return {
+    response,
+    frames,
+    comments,
+    ended,
+    find: (match: (f: Frame) => boolean, what: string) => waitFor(() => frames.find(match), what),
+    close: () => controller.abort(),
+  };
+}
+
+beforeAll(async () => {
+  workspace = await openTempWorkspace('strata-ui-mutations-', { name: 'ui-mutations-test' }, FILES);
+  // The UI server opens the warehouse file itself, as it would in its own process.
+  workspace.warehouse.close();
+  project = await loadProject(workspace.dir);
+  server = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await workspace?.storage.close();
+  if (workspace) fs.rmSync(workspace.dir, { recursive: true, force: true });
+});
+
+describe('POST /api/runs and GET /api/events', () => {
+  it('launches a run that ends in success, and streams its run, run_event and asset events', async () => {
+    const listed = await get('/api/assets');
+    expect(listed.body.assets.find((a: any) => a.key === 'staging/orders')).toMatchObject({ state: 'missing', stale: 1 });
+    const stream = await openStream(server.url);
+    expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(stream.response.headers.get('cache-control')).toBe('no-cache');
+    const { status, body } = await post('/api/runs', { select: '+staging/orders' });
+    expect(status).toBe(202);
+    expect(body).toEqual({ runId: expect.any(String), steps: 2 });
+    const ended = await runEnded(server.url, body.runId);
+    expect(ended.run).toMatchObject({ status: 'success', trigger: 'manual', selection: '+staging/orders', tags: { launched_by: 'ui' } });
+    expect(ended.events.map((e: any) => e.type)).toContain('materialization');
+    // The cached asset list is recomputed once storage changed.
+    expect((await get('/api/assets')).body.assets.find((a: any) => a.key === 'staging/orders')).toMatchObject({ state: 'materialized', stale: 0, runId: body.runId });
+    const asset = await get('/api/assets/staging/orders');
+    expect(asset.body.latestMaterialization).toMatchObject({ runId: body.runId, rowCount: 3 });
+
+    await stream.find((f) => f.event === 'run' && f.data.id === body.runId && f.data.status === 'success', 'the run to stream as success');
+    await stream.find((f) => f.event === 'run_event' && f.data.runId === body.runId && f.data.type === 'run_success', 'its run_success event');
+    await stream.find((f) => f.event === 'asset' && f.data.key === 'staging/orders', 'an asset event');
+    expect(stream.frames.find((f) => f.event === 'asset' && f.data.key === 'raw/orders')?.data).toEqual({ key: 'raw/orders', partition: null });
+    const ids = stream.frames.filter((f) => f.event === 'run_event').map((f) => f.data.id);
+    expect(ids.every((id) => typeof id === 'number')).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    stream.close();
+  });
+
+  it('streams a run of another process, found by polling storage; ?run= limits run_event to one run', async () => {
+    const all = await openStream(server.url);
+    const other = await openStream(server.url, '?run=nothing-like-it');
+    const warehouse = await DuckDBWarehouse.open(':memory:');
+    try {
+      const result = await executeRun({
+        project, plan: buildPlan(project.graph, ['raw/orders']), storage: workspace.storage, warehouse,
+        landing: new FileLandingZone(workspace.config.landingDir), selection: 'raw/orders',
+      });
+      expect(result.status).toBe('success');
+      await all.find((f) => f.event === 'run_event' && f.data.runId === result.runId && f.data.type === 'run_success', 'the other run to stream');
+      await all.find((f) => f.event === 'run' && f.data.id === result.runId && f.data.status === 'success', 'its run record');
+      await other.find((f) => f.event === 'run' && f.data.id === result.runId && f.data.status === 'success', 'the run on the filtered stream');
+      expect(other.frames.filter((f) => f.event === 'run_event')).toEqual([]);
+    } finally {
+      warehouse.close();
+      all.close();
+      other.close();
+    }
+  });
+
+  it('validates the query of /api/events', async () => {
+    const unknown = await get('/api/events?since=1');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.parameter).toBe('since');
+    expect((await get(`/api/events?run=${encodeURIComponent('a b')}`)).body.error.parameter).toBe('run');
+  });
+
+  it('answers a stale-only request with nothing stale with 200 and no run', async () => {
+    const before = (await workspace.storage.listRuns()).length;
+    const { status, body } = await post('/api/runs', { select: 'raw/orders', staleOnly: true });
+    expect(status).toBe(200);
+    expect(body).toEqual({ runId: null, steps: 0, message: expect.stringMatching(/^Nothing to do: the 1 selected asset is fresh/) });
+    expect((await workspace.storage.listRuns()).length).toBe(before);
+  });
+
+  it('rejects bad bodies, fields, selections and partitions with 400 naming the field, writing nothing', async () => {
+    const before = await workspace.storage.listRuns();
+    const cases: [unknown, number, string | undefined, string][] = [
+      [{ select: 5 }, 400, 'select', 'usage'],
+      [{}, 400, 'select', 'usage'],
+      [{ select: 'raw/orders', force: true }, 400, 'force', 'usage'],
+      [{ select: 'raw/orders', staleOnly: 'yes' }, 400, 'staleOnly', 'usage'],
+      [{ select: 'staging/ordrs' }, 400, 'select', 'selection_invalid'],
+      [{ select: 'raw/orders', partition: '2025-01-01' }, 400, 'partition', 'usage'],
+      [{ select: 'marts/daily_revenue', partition: '2031-01-01' }, 400, 'partition', 'partition_invalid'],
+      [[1, 2], 400, undefined, 'bad_json'],
+    ];
+    for (const [body, status, parameter, code] of cases) {
+      const response = await post('/api/runs', body);
+      expect(response.status, JSON.stringify(body)).toBe(status);
+      expect(response.body.error.code, JSON.stringify(body)).toBe(code);
+      expect(response.body.error.parameter, JSON.stringify(body)).toBe(parameter);
+    }
+    const typo = await post('/api/runs', { select: 'staging/ordrs' });
+    expect(typo.body.error.suggestions).toContain('staging/orders');
+    expect(await workspace.storage.listRuns()).toEqual(before);
+  });
+
+  it('answers a wrong content type with 415, a large body with 413, malformed JSON with 400 bad_json', async () => {
+    const plain = await post('/api/runs', 'select=raw/orders', { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(415);
+    expect(plain.body.error.code).toBe('unsupported_media_type');
+    const large = await post('/api/runs', { select: 'raw/orders', padding: 'x'.repeat(17 * 1024) });
+    expect(large.status).toBe(413);
+    const malformed = await post('/api/runs', '{"select": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('bad_json');
+    for (const text of [plain.text, large.text, malformed.text]) expect(text).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('POST /api/backfills and GET /api/backfills/ID', () => {
+  it('runs a backfill to success; its record shows done = total and its runs', async () => {
+    const { status, body } = await post('/api/backfills', { select: 'marts/daily_revenue', from: '2025-01-01', to: '2025-01-03' });
+    expect(status).toBe(202);
+    const done = await waitFor(async () => {
+      const { body: b } = await get(`/api/backfills/${body.backfillId.slice(0, 8)}`);
+      if (!b.backfill) throw new Error(JSON.stringify(b));
+      return b.backfill.status !== 'running' ? b : undefined;
+    }, 'the backfill to end');
+    expect(done.backfill).toMatchObject({ id: body.backfillId, status: 'success', total: 3, done: 3, failed: 0, mode: 'all', grouping: 'policy' });
+    expect(done.runs).toHaveLength(1);
+    expect(done.runs[0]).toMatchObject({ status: 'success', trigger: 'backfill' });
+  });
+
+  it('answers bad requests with 400 naming select, from or to, and unknown ids with 404', async () => {
+    const before = await workspace.storage.listBackfills();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ select: 'staging/orders', from: '2025-01-01', to: '2025-01-03' }, 'select'],
+      [{ select: 'marts/daily_revenue', from: 'yesterday', to: '2025-01-03' }, 'from'],
+      [{ select: 'marts/daily_revenue', from: '2025-01-01', to: '2025-02-30' }, 'to'],
+      [{ select: 'marts/daily_revenue', from: '2025-01-03', to: '2025-01-01' }, 'from'],
+      [{ select: 'marts/daily_revenue', from: '2026-01-01', to: '2026-01-05' }, 'from'],
+      [{ select: 'marts/daily_revenue', from: '2025-01-01', to: '2025-01-03', mode: 'some' }, 'mode'],
+      [{ select: 'marts/daily_revenue', from: '2025-01-01' }, 'to'],
+    ];
+    for (const [body, parameter] of cases) {
+      const response = await post('/api/backfills', body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.error.parameter, JSON.stringify(body)).toBe(parameter);
+    }
+    expect(await workspace.storage.listBackfills()).toEqual(before);
+    expect((await get('/api/backfills/zzzzzzzz')).status).toBe(404);
+    const malformed = await get(`/api/backfills/${encodeURIComponent('a b')}`);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.parameter).toBe('id');
+  });
+});
+
+describe('the mutation guard', () => {
+  it('refuses requests without a same-origin header or from another origin (403), accepts Sec-Fetch-Site: same-origin', async () => {
+    const bare = await fetch(`${server.url}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"select":"raw/orders"}' });
+    expect(bare.status).toBe(403);
+    expect(((await bare.json()) as any).error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('--token') });
+    const foreign = await post('/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    // Past the guard, a bad body is a 400: the guard let it through.
+    const fetchSite = await call(server.url, 'POST', '/api/runs', { select: 5 }, { origin: '', 'sec-fetch-site': 'same-origin' });
+    expect(fetchSite.status).toBe(400);
+  });
+
+  it('with a token: 401 without or with a wrong one, 202 with Authorization: Bearer TOKEN', async () => {
+    const guarded = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, token: TOKEN, log: () => undefined, notice: () => undefined });
+    try {
+      const missing = await call(guarded.url, 'POST', '/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example' });
+      expect(missing.status).toBe(401);
+      const wrong = await call(guarded.url, 'POST', '/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example', authorization: 'Bearer not-the-token-at-all' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error.code).toBe('unauthorized');
+      const ok = await call(guarded.url, 'POST', '/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example', authorization: `Bearer ${TOKEN}` });
+      expect(ok.status).toBe(202);
+      expect((await runEnded(guarded.url, ok.body.runId)).run.status).toBe('success');
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('refuses every change on a server bound beyond loopback without a token', async () => {
+    const open = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, loopbackBound: false, log: () => undefined, notice: () => undefined });
+    try {
+      const refused = await call(open.url, 'POST', '/api/runs', { select: 'raw/orders' });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toContain('--token');
+      expect((await call(open.url, 'GET', '/api/runs')).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+});
+
+describe('closing the server', () => {
+  it('cancels the runs it launched, waits for them, and ends event streams', async () => {
+    const own = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined });
+    const stream = await openStream(own.url);
+    const { status, body } = await call(own.url, 'POST', '/api/runs', { select: 'slow/spin' });
+    expect(status).toBe(202);
+    await stream.find((f) => f.event === 'run_event' && f.data.runId === body.runId && f.data.type === 'step_start', 'the slow step to start');
+    await own.close();
+    await stream.ended;
+    const run = await workspace.storage.getRun(body.runId);
+    expect(run?.status).toBe('canceled');
+    await expect(fetch(`${own.url}/api/runs`)).rejects.toThrow();
+  });
+});

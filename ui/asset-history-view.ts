@@ -1,0 +1,70 @@
+import { toRanges } from '../core/partitions/index.ts';
+import { lastAttemptFailed } from '../core/planning/last-attempt.ts';
+import type { Project } from '../core/project/project-loader.ts';
+import { computeStaleness } from '../core/staleness/compute-staleness.ts';
+import type { CheckResultRecord, MaterializationRecord, Storage } from '../storage/storage.ts';
+
+/** `GET /api/history/*key`: what the asset page charts and lists, newest first. */
+export interface AssetHistory {
+  readonly key: string;
+  readonly materializations: readonly MaterializationRecord[];
+  /** Check results with their failing-row samples. */
+  readonly checks: readonly CheckResultRecord[];
+}
+
+/** The state of one partition on the asset page's health bar. */
+export type PartitionHealth = 'fresh' | 'stale' | 'missing' | 'failed';
+
+/** `GET /api/partitions/*key`: one cell per partition, in partition order. */
+export interface AssetPartitions {
+  readonly key: string;
+  /** `null` for an unpartitioned asset (then `cells` is empty). */
+  readonly partitions: string | null;
+  readonly cells: readonly {
+    readonly partition: string;
+    readonly state: PartitionHealth;
+    readonly rowCount: number | null;
+    readonly materializedAt: number | null;
+  }[];
+  readonly counts: Readonly<Record<PartitionHealth, number>>;
+  /** Runs of consecutive missing partitions, e.g. `{ from: '2025-03-01', to: '2025-03-31', count: 31 }`. */
+  readonly missingRanges: readonly { readonly from: string; readonly to: string; readonly count: number }[];
+}
+
+/** The newest `limit` materializations and check results of `key` (which must exist). */
+export async function assetHistory(storage: Storage, key: string, limit: number): Promise<AssetHistory> {
+  const [materializations, checks] = await Promise.all([storage.materializationHistory(key, { limit }), storage.checkHistory(key, { limit })]);
+  return { key, materializations, checks };
+}
+
+/**
+ * Every current partition of `key` with its state: failed (last attempt failed), missing,
+ * stale (by the staleness rules of `assets status --stale`) or fresh. Sources are observed,
+ * not built: their observed partitions are fresh, the rest missing.
+ */
+export async function assetPartitions(project: Project, storage: Storage, key: string, now: Date): Promise<AssetPartitions> {
+  const spec = project.graph.spec(key);
+  const keys = spec.partitions?.keys(now) ?? [];
+  const empty = { fresh: 0, stale: 0, missing: 0, failed: 0 };
+  if (!spec.partitions) return { key, partitions: null, cells: [], counts: empty, missingRanges: [] };
+  const [latest, failures, observations, report] = await Promise.all([
+    storage.latestMaterializations([key]),
+    storage.latestStepFailures([key]),
+    spec.source ? storage.latestObservations([key]) : [],
+    spec.source ? undefined : computeStaleness({ project, storage, keys: [key], now }),
+  ]);
+  const built = new Map(latest.map((m) => [m.partition, m]));
+  const observed = new Set(observations.map((o) => o.partition));
+  const failedLast = new Map(failures.map((f) => [f.partition, f]));
+  const cells = keys.map((partition) => {
+    const m = built.get(partition);
+    const state: PartitionHealth = spec.source
+      ? observed.has(partition) ? 'fresh' : 'missing'
+      : lastAttemptFailed(m, failedLast.get(partition)) ? 'failed' : !m ? 'missing' : report?.reasonsOf(key, partition) ? 'stale' : 'fresh';
+    return { partition, state, rowCount: m?.rowCount ?? null, materializedAt: m?.timestamp ?? null };
+  });
+  const counts = { ...empty };
+  for (const cell of cells) counts[cell.state]++;
+  const missingRanges = toRanges(keys, new Set(cells.filter((c) => c.state === 'missing').map((c) => c.partition)));
+  return { key, partitions: spec.partitions.toString(), cells, counts, missingRanges };
+}

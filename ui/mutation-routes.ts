@@ -1,0 +1,120 @@
+import type { Express, Response } from 'express';
+import { z } from 'zod';
+import { resolveBackfillKeys } from '../core/execution/backfill-runner.ts';
+import type { LandingZone } from '../core/execution/asset-context.ts';
+import { prepareMaterialization } from '../core/execution/materialize-request.ts';
+import { StrataError, UsageError } from '../core/errors.ts';
+import { isCalendarTime } from '../core/planning/partition-request.ts';
+import type { Project } from '../core/project/project-loader.ts';
+import { selectAssets } from '../core/selection/index.ts';
+import type { BackfillRecord, Storage } from '../storage/storage.ts';
+import { pickByPrefix } from '../core/cli/pick-by-prefix.ts';
+import { parseParams } from './api-params.ts';
+import { readJsonBody } from './request-body.ts';
+import type { RunLauncher } from './run-launcher.ts';
+
+/** What the mutation routes use. */
+export interface MutationContext {
+  readonly project: Project;
+  readonly storage: () => Promise<Storage>;
+  readonly landing: LandingZone;
+  readonly launcher: RunLauncher;
+  readonly now: () => Date;
+  readonly send: (res: Response, body: unknown, status?: number) => void;
+}
+
+const text = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, 'is too long');
+const flag = z.boolean({ error: 'must be true or false' });
+const runBody = z.object({ select: text(2000), partition: text(200).optional(), staleOnly: flag.optional() }).strict();
+const BACKFILL_MODES = { all: 'all', missing: 'missing_only', stale: 'stale_only' } as const satisfies Record<string, BackfillRecord['mode']>;
+const backfillBody = z
+  .object({
+    select: text(2000),
+    from: text(100),
+    to: text(100),
+    mode: z.enum(['all', 'missing', 'stale'], { error: 'must be all, missing or stale' }).default('all'),
+    perPartition: flag.optional(),
+  })
+  .strict();
+const backfillIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a backfill id (letters, digits, - and _)') }).strict();
+const noQuery = z.object({}).strict();
+
+/**
+ * The routes that launch work, and the one that follows a backfill:
+ *
+ * - `POST /api/runs` `{ select, partition?, staleOnly? }` → 202 `{ runId, steps }`, or 200
+ *   `{ runId: null, steps: 0, message }` when there is nothing to do
+ * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition? }` → 202 `{ backfillId }`
+ * - `GET /api/backfills/ID` (a unique prefix works) → `{ backfill, runs }`
+ *
+ * Every request is checked before anything is written; errors name the body field at fault.
+ */
+export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
+  const { project } = ctx;
+
+  app.post('/api/runs', async (req, res) => {
+    parseParams(noQuery, req.query, 'query');
+    const body = await readJsonBody(req, runBody);
+    const now = ctx.now();
+    const partition = body.partition === undefined ? {} : { partition: body.partition };
+    const prepared = await prepareMaterialization(
+      { project, storage: ctx.storage, landing: ctx.landing, now, partitionArgument: 'partition' },
+      { select: body.select, staleOnly: body.staleOnly === true, ...partition },
+    );
+    if (prepared.plan.steps.length === 0) {
+      const built = prepared.keys.filter((k) => !project.graph.spec(k).source).length;
+      const why = built === 0 ? 'the selection has only source assets, which are observed, not materialized' : `the ${built} selected asset${built === 1 ? ' is' : 's are'} fresh`;
+      ctx.send(res, { runId: null, steps: 0, message: `Nothing to do: ${why} (${body.select})` });
+      return;
+    }
+    const runId = ctx.launcher.launchRun({ prepared, select: body.select, now, ...partition });
+    ctx.send(res, { runId, steps: prepared.plan.steps.length }, 202);
+  });
+
+  app.post('/api/backfills', async (req, res) => {
+    parseParams(noQuery, req.query, 'query');
+    const body = await readJsonBody(req, backfillBody);
+    const now = ctx.now();
+    const keys = checkBackfill(project, body, now);
+    const backfillId = ctx.launcher.launchBackfill(
+      { selection: body.select, keys, from: body.from, to: body.to, mode: BACKFILL_MODES[body.mode], grouping: body.perPartition ? 'per_partition' : 'policy' },
+      now,
+    );
+    ctx.send(res, { backfillId }, 202);
+  });
+
+  app.get('/api/backfills/:id', async (req, res) => {
+    parseParams(noQuery, req.query, 'query');
+    const { id } = parseParams(backfillIdParams, req.params, 'path');
+    const pending = ctx.launcher.pendingBackfill(id);
+    if (pending) {
+      ctx.send(res, { backfill: pending, runs: [] });
+      return;
+    }
+    const storage = await ctx.storage();
+    const backfill = pickByPrefix(await storage.findBackfillsByPrefix(id), id, 'backfill', 'id');
+    const runs = (await Promise.all(backfill.runIds.map((runId) => storage.getRun(runId)))).filter((r) => r !== undefined);
+    ctx.send(res, { backfill, runs });
+  });
+}
+
+/**
+ * The selected keys of a backfill request, or an error naming `select`, `from` or `to`: dates
+ * are checked here with the API's words, the rest by the same code as `assets backfill`.
+ */
+function checkBackfill(project: Project, body: { select: string; from: string; to: string }, now: Date): readonly string[] {
+  const { keys } = selectAssets(project.graph, body.select);
+  if (keys.some((key) => project.graph.spec(key).partitions?.type === 'time_window')) {
+    for (const field of ['from', 'to'] as const) {
+      if (!isCalendarTime(body[field])) throw new UsageError(`body field "${field}" must be a date (YYYY-MM-DD) or an hourly key (YYYY-MM-DD-HH:mm), got "${body[field].slice(0, 80)}"`, field);
+    }
+    if (body.from > body.to) throw new UsageError(`the range starts after it ends: "from" ${body.from} is after "to" ${body.to}`, 'from');
+  }
+  try {
+    return resolveBackfillKeys(project, body.select, body, now, 'select');
+  } catch (error) {
+    if (!(error instanceof StrataError) || error.code !== 'partition_invalid') throw error;
+    const argument = error.context.partition === body.to && body.to !== body.from ? 'to' : 'from';
+    throw new StrataError(error.code, error.message, { ...error.context, argument }, error.userError);
+  }
+}
