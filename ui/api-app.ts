@@ -12,6 +12,7 @@ import { describeAsset, listAssets, unknownAsset } from './asset-views.ts';
 import { lineageOf } from './lineage-view.ts';
 import { redactPaths } from './redact-paths.ts';
 import { securityHeaders } from './security-headers.ts';
+import { staticPages } from './static-pages.ts';
 import { AssetListCache } from './asset-list-cache.ts';
 import { EventStream } from './event-stream.ts';
 import { mountMutationRoutes } from './mutation-routes.ts';
@@ -77,7 +78,8 @@ const historyQuery = z.object({ limit: intParam(1, 1000).default(100) }).strict(
 const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
 
 /**
- * The JSON API over a project's definitions and storage:
+ * The web UI: its pages (`GET /`, `/static/…`, see ./static-pages.ts) and the JSON API over a
+ * project's definitions and storage:
  *
  * - `GET /api/assets?select=SELECTION` — assets with kind, group, deps, state, stale count
  * - `GET /api/assets/KEY` — one asset (the key's `/` are path separators: `/api/assets/marts/fct_sales`;
@@ -119,6 +121,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   app.use(securityHeaders);
   const loopbackOnly = options.loopbackOnly ?? true;
   if (loopbackOnly) app.use(loopbackHostsOnly());
+  app.use(staticPages());
   app.use('/api', mutationGuard({ token: options.token, loopbackBound: options.loopbackBound ?? loopbackOnly }));
 
   app.get('/api/assets', async (req, res) => {

@@ -1,0 +1,116 @@
+/**
+ * The web UI in a real headless Chromium (Debian's, driven by playwright-core) against a real
+ * `assets ui` process serving a copy of the bundled example with two days of landing files:
+ * the lineage graph draws every asset, a click highlights its lineage, the asset page opens,
+ * a materialization launched from the page ends with the asset shown fresh (and stored in
+ * SQLite by the run), the run page shows the run's events and steps, and a backfill launched
+ * from the form finishes with its progress shown.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJson, querySqlite, runCli, Sandbox, stateFiles } from './cli-harness.ts';
+import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
+
+const missing = browserMissing();
+
+describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let sandbox: Sandbox;
+  let project: string;
+  let ui: UiProcess;
+  let browser: Browser;
+  let page: Page;
+  let keys: string[];
+
+  beforeAll(async () => {
+    sandbox = Sandbox.create();
+    await sandbox.generateLanding(2);
+    project = sandbox.copyExample('example');
+    keys = parseJson<{ key: string }[]>(runCli(['list', '--json', '--project', project])).map((a) => a.key);
+    ui = await startUi(project);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.stop();
+    sandbox?.cleanup();
+  });
+
+  it('draws every asset of the example in the lineage graph, coloured by status', async () => {
+    await page.goto(`${ui.url}/#/`);
+    await page.waitForFunction(() => performance.getEntriesByName('lineage-rendered').length > 0);
+    const drawn = await page.locator('svg#lineage g.node').evaluateAll((nodes) => nodes.map((n): [string, string] => [n.getAttribute('data-key') ?? '', n.getAttribute('data-status') ?? '']));
+    expect(drawn.map(([key]) => key).sort()).toEqual([...keys].sort());
+    expect(keys.length).toBe(27);
+    // Nothing is built yet: every asset that is not a source is missing.
+    const statusOf = new Map(drawn);
+    expect(statusOf.get('raw/menu_items')).toBe('missing');
+    expect(statusOf.get('marts/fct_sales')).toBe('missing');
+    expect(await page.locator('svg#lineage path.edge').count()).toBeGreaterThanOrEqual(30);
+  });
+
+  it('highlights the upstream and downstream of a clicked node and dims the rest', async () => {
+    await page.locator('svg#lineage g.node[data-key="staging/menu_items"] rect').first().click();
+    const classes = async (key: string) => (await page.locator(`svg#lineage g.node[data-key="${key}"]`).getAttribute('class')) ?? '';
+    expect(await classes('raw/menu_items')).toContain('highlight');
+    expect(await classes('landing/menu_items')).toContain('highlight');
+    expect(await classes('marts/dim_menu_items')).toContain('highlight');
+    expect(await classes('marts/fct_sales')).toContain('highlight');
+    expect(await classes('raw/orders')).toContain('dim');
+    expect(await classes('staging/time_entries')).toContain('dim');
+  });
+
+  it('opens the asset page from a node, with its description, code and deps', async () => {
+    await page.locator('svg#lineage g.node[data-key="raw/menu_items"] rect').first().dblclick();
+    await page.waitForURL(/#\/assets\/raw\/menu_items$/);
+    await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('raw/menu_items');
+    await expect.poll(() => page.locator('[data-testid="asset-status"]').textContent()).toBe('missing');
+    const text = await page.locator('main').textContent();
+    expect(text).toContain('menu_items.csv');
+    expect(text).toContain('landing/menu_items');
+  });
+
+  it('launches a materialization from the asset page and shows the asset fresh when the run ends', async () => {
+    await page.locator('button[data-testid="materialize"]').click();
+    await expect.poll(() => page.locator('[data-testid="asset-status"]').textContent(), { timeout: 60_000, interval: 250 }).toBe('fresh');
+    const runs = querySqlite<{ id: string; status: string; selection: string }>(stateFiles(project).storage, 'select id, status, selection from runs');
+    expect(runs).toEqual([expect.objectContaining({ status: 'success', selection: 'raw/menu_items' })]);
+    const built = querySqlite<{ n: number }>(stateFiles(project).storage, "select count(*) as n from materializations where asset_key = 'raw/menu_items'");
+    expect(built[0]?.n).toBe(1);
+  });
+
+  it('lists the run and shows its events and step timeline', async () => {
+    await page.locator('[data-testid="nav-runs"]').click();
+    const row = page.locator('#run-list tr[data-run-id]').first();
+    await expect.poll(() => row.textContent()).toContain('raw/menu_items');
+    await row.locator('a').first().click();
+    await expect.poll(() => page.locator('[data-testid="run-status"]').textContent()).toBe('success');
+    const log = await page.locator('[data-testid="event-log"]').textContent();
+    expect(log).toContain('step_success');
+    expect(await page.locator('svg.timeline g.timeline-row.status-success').count()).toBe(1);
+  });
+
+  it('launches a backfill from the form and shows its progress to the end', async () => {
+    await page.locator('[data-testid="nav-backfills"]').click();
+    const form = page.locator('form#backfill-form');
+    await form.locator('[name="select"]').fill('raw/orders');
+    await form.locator('[name="from"]').fill('2025-01-01');
+    await form.locator('[name="to"]').fill('2025-01-02');
+    await form.locator('button[type="submit"]').click();
+    const row = page.locator('#backfill-list [data-backfill-id]').first();
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000, interval: 250 }).toBe('success');
+    expect(await row.textContent()).toContain('2 / 2');
+    const stored = querySqlite<{ n: number }>(stateFiles(project).storage, "select count(*) as n from latest_materializations where asset_key = 'raw/orders'");
+    expect(stored[0]?.n).toBe(2);
+  });
+
+  it('shows a bad selection as a message beside the form instead of launching', async () => {
+    const form = page.locator('form#backfill-form');
+    await form.locator('[name="select"]').fill('raw/ordrs');
+    await form.locator('button[type="submit"]').click();
+    await expect.poll(() => page.locator('[data-testid="backfill-error"]').textContent()).toContain('did you mean "raw/orders"');
+    const backfills = querySqlite<{ n: number }>(stateFiles(project).storage, 'select count(*) as n from backfills');
+    expect(backfills[0]?.n).toBe(1);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * What the browser tests and the screenshot script share: `assets ui` started as a real child
+ * process on a free port, and Debian's Chromium driven by playwright-core.
+ */
+import fs from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { startCli, type CliResult } from './cli-harness.ts';
+
+/** Where Debian installs Chromium (`apt-get install -y chromium`). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Why browser tests cannot run here, or `undefined` when they can. */
+export function browserMissing(): string | undefined {
+  return fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install -y chromium); .ci/run installs it`;
+}
+
+/** Starts headless Chromium with the flags this machine's closed network needs. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+}
+
+/** A running `assets ui`. */
+export interface UiProcess {
+  /** e.g. `http://127.0.0.1:41234` */
+  readonly url: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Sends SIGINT and waits for the process to exit. */
+  stop(): Promise<CliResult>;
+}
+
+/** Runs `assets ui --port 0 --project DIR` and waits for the address it prints. */
+export async function startUi(projectDir: string, extra: readonly string[] = []): Promise<UiProcess> {
+  const { child, done } = startCli(['ui', '--port', '0', '--project', projectDir, ...extra]);
+  let printed = '';
+  child.stdout?.on('data', (chunk: string) => (printed += chunk));
+  child.stderr?.on('data', (chunk: string) => (printed += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`assets ui printed no address within 60 s:\n${printed}`)), 60_000);
+    const look = () => {
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(printed);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    };
+    child.stdout?.on('data', look);
+    void done.then((result) => {
+      clearTimeout(timer);
+      reject(new Error(`assets ui exited ${result.status} before listening:\n${result.stdout}${result.stderr}`));
+    });
+  });
+  return {
+    url,
+    output: () => printed,
+    stop: async () => {
+      child.kill('SIGINT');
+      return done;
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// `#/assets/KEY`: one asset — status, definition, partitions, history, checks, code, and a
+// Materialize form. Refreshes (debounced) when a live `asset` event names it or a run of it ends.
+
+import { ApiError, getJson, keyPath, query } from './api.js';
+import { checksSection, codeSection, definitionSection, historySection, partitionSection } from './asset-sections.js';
+import { debounce, h, replace } from './dom.js';
+import { ago, count, dateTime, shortId } from './format.js';
+import * as live from './live.js';
+import { materializeForm } from './materialize-form.js';
+import { errorBox } from './router.js';
+import { RunningAssets } from './running-assets.js';
+import { assetStatus, STATUS_HELP } from './status.js';
+
+/** Optional endpoints: `null` when the server does not have them (404 on the route). */
+async function optional(path, signal) {
+  try {
+    return await getJson(path, { signal });
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
+    throw error;
+  }
+}
+
+/** Everything the page shows, fetched in parallel. */
+async function fetchAsset(key, signal) {
+  const [detail, list, history, partitions] = await Promise.all([
+    getJson(keyPath('/api/assets', key), { signal }),
+    getJson(`/api/assets${query({ select: `key:"${key}"` })}`, { signal }).catch(() => null),
+    optional(`${keyPath('/api/materializations', key)}?limit=1000`, signal),
+    optional(keyPath('/api/partitions', key), signal),
+  ]);
+  return { detail, summary: list?.assets?.find((a) => a.key === key) ?? null, history, partitions };
+}
+
+/** Renders the page of asset `key` into `container`. */
+export async function renderAssetPage(container, key, scope) {
+  replace(container, h('div.loading', {}, `Loading ${key}…`));
+  let data;
+  try {
+    data = await fetchAsset(key, scope.signal);
+  } catch (error) {
+    if (!scope.alive) return;
+    replace(container, h('div.page', {}, h('p', {}, h('a', { href: '#/' }, '← Lineage')), errorBox(error)));
+    return;
+  }
+  if (!scope.alive) return;
+
+  const running = new RunningAssets(scope, (keys, ended) => {
+    if (keys.includes(key)) {
+      paintStatus();
+      if (ended) refreshSoon();
+    }
+  });
+  const statusWord = h('span.status-pill', { 'data-testid': 'asset-status' });
+  const stateText = h('span.muted');
+  const headFacts = h('div.head-facts');
+  const sections = h('div.sections');
+  const form = materializeForm(data.detail, scope, () => refreshSoon());
+
+  function statusOf() {
+    const { detail, summary } = data;
+    return assetStatus({ ...detail.state, stale: summary ? summary.stale : null }, running.has(key));
+  }
+
+  function paintStatus() {
+    const status = statusOf();
+    statusWord.textContent = status;
+    statusWord.dataset.status = status;
+    statusWord.title = STATUS_HELP[status];
+    const { state } = data.detail;
+    const stale = data.summary?.stale;
+    stateText.textContent = `${state.state}${typeof stale === 'number' && stale > 0 ? ` · ${count(stale)} stale${data.detail.partitions ? ' partitions' : ''}` : ''}`;
+  }
+
+  function paintBody() {
+    const { detail, history, partitions } = data;
+    const { state } = detail;
+    replace(
+      headFacts,
+      h('span', {}, 'Last built ', state.lastMaterializedAt ? h('strong', { title: dateTime(state.lastMaterializedAt) }, ago(state.lastMaterializedAt)) : h('strong', {}, 'never')),
+      state.runId ? h('span', {}, 'by run ', h('a.mono', { href: `#/runs/${encodeURIComponent(state.runId)}` }, shortId(state.runId))) : null,
+      state.rowCount !== null ? h('span', {}, h('strong', {}, count(state.rowCount)), ' rows') : null,
+      state.checks ? h('span', {}, `${state.checks.total} checks`, state.checks.failed ? h('span.text-failed', {}, `, ${state.checks.failed} failed`) : '', state.checks.warned ? h('span.text-warned', {}, `, ${state.checks.warned} warned`) : '') : null,
+    );
+    replace(
+      sections,
+      detail.partitions ? partitionSection(state.partitions, partitions?.partitions ?? null) : null,
+      h('div.grid-2', {}, definitionSection(detail), historySection(history?.materializations ?? null, detail.latestMaterialization)),
+      checksSection(detail.checks, detail.latestCheckResults),
+      codeSection(detail),
+    );
+  }
+
+  replace(
+    container,
+    h(
+      'div.page.asset-page',
+      {},
+      h('p.breadcrumb', {}, h('a', { href: '#/' }, 'Lineage'), ' / ', data.detail.group),
+      h(
+        'header.page-head',
+        {},
+        h(
+          'div',
+          {},
+          h('h1.mono', { 'data-testid': 'asset-key' }, key),
+          h('p.status-line', {}, statusWord, ' ', stateText),
+          data.detail.description ? h('p.description', {}, data.detail.description) : null,
+          headFacts,
+        ),
+        h('div.card.action-card', {}, form),
+      ),
+      sections,
+    ),
+  );
+  paintStatus();
+  paintBody();
+  document.body.dataset.ready = 'asset';
+
+  async function refresh() {
+    try {
+      const next = await fetchAsset(key, scope.signal);
+      if (!scope.alive) return;
+      data = next;
+      paintStatus();
+      paintBody();
+    } catch (error) {
+      if (error?.name !== 'AbortError') console.warn('asset refresh failed', error);
+    }
+  }
+  const refreshSoon = debounce(refresh, 500);
+  scope.defer(refreshSoon.cancel);
+  scope.on('asset', (event) => event.key === key && refreshSoon());
+  scope.every(20_000, () => !live.isLive() && refresh());
+  running.seed(scope.signal).then(paintStatus, () => undefined);
+}

@@ -1,0 +1,186 @@
+// Sections of the asset page: definition, partition health, materialization history,
+// check results (with failing-row samples) and code.
+
+import { assetRoute, h, runRoute, table } from './dom.js';
+import { lineChart } from './charts.js';
+import { count, dateTime, shortId } from './format.js';
+
+function facts(rows) {
+  return h('dl.facts', {}, rows.filter(Boolean).map(([label, ...value]) => [h('dt', {}, label), h('dd', {}, ...value)]));
+}
+
+function keyList(keys, empty) {
+  if (keys.length === 0) return h('span.muted', {}, empty);
+  return h('ul.key-list', {}, keys.map((k) => h('li', {}, h('a.mono', { href: assetRoute(k) }, k))));
+}
+
+/** Kind, group, owners, tags, file, versions, partitions; deps and dependents as links. */
+export function definitionSection(d) {
+  const tags = Object.entries(d.tags ?? {});
+  return h(
+    'section.card',
+    {},
+    h('h2', {}, 'Definition'),
+    facts([
+      ['Kind', d.kind, d.source ? ' (source asset)' : ''],
+      ['Group', d.group],
+      ['Compute', d.compute, d.materialization ? ` → ${d.materialization}` : ''],
+      ['Owners', d.owners.length ? d.owners.join(', ') : h('span.muted', {}, 'none')],
+      ['Tags', tags.length ? tags.map(([k, v]) => h('span.tag', {}, `${k}=${v}`)) : h('span.muted', {}, 'none')],
+      d.file ? ['File', h('code', {}, d.file)] : null,
+      d.codeVersion ? ['Code version', h('code', {}, d.codeVersion)] : null,
+      d.partitions ? ['Partitions', h('code', {}, d.partitions)] : null,
+      d.partitionColumn ? ['Partition column', h('code', {}, d.partitionColumn)] : null,
+    ]),
+    h('div.grid-2', {}, h('div', {}, h('h3', {}, `Upstream (${d.deps.length})`), keyList(d.deps, 'none: a root asset')), h('div', {}, h('h3', {}, `Downstream (${d.dependents.length})`), keyList(d.dependents, 'none'))),
+  );
+}
+
+/**
+ * The partition health bar: one cell per partition from `cells` (`GET /api/partitions/KEY`
+ * rows), or, without them, a proportional bar from the counts in `state.partitions`.
+ */
+export function partitionSection(counts, cells) {
+  const body = [];
+  if (cells && cells.length > 0) {
+    const bar = h('div.partition-bar', { role: 'img', 'aria-label': `${cells.length} partitions by state`, 'data-testid': 'partition-bar' });
+    const width = Math.max(2, Math.min(14, Math.floor(900 / cells.length)));
+    for (const c of cells) {
+      const cell = h('span.partition-cell', { dataset: { state: c.state, partition: c.partition }, title: `${c.partition}: ${c.state}${c.rowCount !== null && c.rowCount !== undefined ? `, ${count(c.rowCount)} rows` : ''}${c.lastMaterializedAt ? `, built ${dateTime(c.lastMaterializedAt)}` : ''}` });
+      cell.style.width = `${width}px`;
+      bar.append(cell);
+    }
+    body.push(bar);
+  } else if (counts && counts.total > 0) {
+    const bar = h('div.partition-bar.summary', { role: 'img', 'aria-label': 'partitions by state', 'data-testid': 'partition-bar' });
+    for (const [state, n] of [['materialized', counts.materialized], ['failed', counts.failed], ['missing', counts.missing]]) {
+      if (!n) continue;
+      const seg = h('span.partition-cell', { dataset: { state }, title: `${count(n)} ${state}` });
+      seg.style.flexGrow = String(n);
+      bar.append(seg);
+    }
+    body.push(bar);
+  }
+  if (counts) {
+    body.push(
+      h(
+        'p.partition-counts',
+        {},
+        h('span.legend-swatch', { dataset: { state: 'materialized' } }), `${count(counts.materialized)} materialized `,
+        h('span.legend-swatch', { dataset: { state: 'missing' } }), `${count(counts.missing)} missing `,
+        h('span.legend-swatch', { dataset: { state: 'failed' } }), `${count(counts.failed)} failed `,
+        cells?.some((c) => c.state === 'stale') ? [h('span.legend-swatch', { dataset: { state: 'stale' } }), `${count(cells.filter((c) => c.state === 'stale').length)} stale `] : null,
+        h('span.muted', {}, `of ${count(counts.total)}`),
+      ),
+    );
+    if (counts.missingRanges.length) {
+      body.push(h('h3', {}, 'Missing ranges'), h('ul.range-list', { 'data-testid': 'missing-ranges' }, counts.missingRanges.map((r) => h('li', {}, h('code', {}, r.from === r.to ? r.from : `${r.from} … ${r.to}`), h('span.muted', {}, ` (${count(r.count)})`)))));
+    }
+    if (counts.failedPartitions.length) {
+      body.push(h('h3', {}, 'Failed partitions'), h('p', {}, counts.failedPartitions.slice(0, 60).map((p) => h('code.failed-partition', {}, p)), counts.failedPartitions.length > 60 ? ` … and ${counts.failedPartitions.length - 60} more` : ''));
+    }
+  }
+  return h('section.card', {}, h('h2', {}, 'Partitions'), body);
+}
+
+/** Materializations grouped by run: one point per run (rows summed over its partitions). */
+export function historyByRun(materializations) {
+  const byRun = new Map();
+  for (const m of materializations) {
+    const entry = byRun.get(m.runId) ?? { runId: m.runId, timestamp: 0, partitions: [], rowCount: null, codeVersion: m.codeVersion };
+    entry.timestamp = Math.max(entry.timestamp, m.timestamp);
+    if (m.partition !== null) entry.partitions.push(m.partition);
+    if (typeof m.rowCount === 'number') entry.rowCount = (entry.rowCount ?? 0) + m.rowCount;
+    byRun.set(m.runId, entry);
+  }
+  return [...byRun.values()].sort((a, b) => b.timestamp - a.timestamp);
+}
+
+/** The history chart and table; `materializations` null when the endpoint is not available. */
+export function historySection(materializations, latest) {
+  const list = materializations ?? (latest ? [latest] : []);
+  const runs = historyByRun(list);
+  const partitionsText = (r) => (r.partitions.length === 0 ? '–' : r.partitions.length === 1 ? r.partitions[0] : `${[...r.partitions].sort()[0]} … ${[...r.partitions].sort().at(-1)} (${r.partitions.length})`);
+  return h(
+    'section.card',
+    {},
+    h('h2', {}, 'Materializations', h('span.muted', {}, materializations ? `${runs.length} run${runs.length === 1 ? '' : 's'}` : 'latest only')),
+    runs.length === 0
+      ? h('p.muted', {}, 'Never materialized.')
+      : [
+          runs.length > 1 ? lineChart(runs.map((r) => ({ t: r.timestamp, value: r.rowCount, label: `${dateTime(r.timestamp)}: ${count(r.rowCount)} rows (run ${shortId(r.runId)})` }))) : null,
+          table(
+            [
+              { label: 'Time', cell: (r) => dateTime(r.timestamp), class: 'nowrap' },
+              { label: 'Run', cell: (r) => h('a.mono', { href: runRoute(r.runId) }, shortId(r.runId)) },
+              { label: 'Partitions', cell: partitionsText },
+              { label: 'Rows', cell: (r) => count(r.rowCount), class: 'num' },
+              { label: 'Code version', cell: (r) => h('code', {}, r.codeVersion) },
+            ],
+            runs.slice(0, 50),
+            { 'data-testid': 'history-table' },
+          ),
+        ],
+  );
+}
+
+/** Latest check results, one row per check (worst partition first), with failing samples. */
+export function checksSection(definedChecks, results) {
+  const byCheck = new Map(definedChecks.map((c) => [c.name, { ...c, results: [] }]));
+  for (const r of results) (byCheck.get(r.checkName) ?? byCheck.set(r.checkName, { name: r.checkName, severity: r.severity, blocking: false, results: [] }).get(r.checkName)).results.push(r);
+  if (byCheck.size === 0) return h('section.card', {}, h('h2', {}, 'Checks'), h('p.muted', {}, 'No checks defined.'));
+  const rows = [...byCheck.values()].map((c) => {
+    const failed = c.results.filter((r) => !r.passed);
+    const latest = c.results.reduce((a, r) => (!a || r.timestamp > a.timestamp ? r : a), null);
+    const outcome = c.results.length === 0 ? 'not run' : failed.length === 0 ? 'passed' : c.severity === 'warn' ? 'warned' : 'failed';
+    return { ...c, failed, latest, outcome, violations: failed.reduce((n, r) => n + r.violations, 0) };
+  });
+  return h(
+    'section.card',
+    { 'data-testid': 'checks' },
+    h('h2', {}, 'Checks'),
+    table(
+      [
+        { label: 'Check', cell: (c) => h('code', {}, c.name) },
+        { label: 'Severity', cell: (c) => `${c.severity}${c.blocking ? ', blocking' : ''}` },
+        { label: 'Outcome', cell: (c) => h('span.check-outcome', { dataset: { outcome: c.outcome } }, c.outcome) },
+        { label: 'Violations', cell: (c) => (c.results.length ? count(c.violations) : '–'), class: 'num' },
+        { label: 'Partitions', cell: (c) => (c.results.length > 1 ? `${c.failed.length} of ${c.results.length} failing` : c.latest?.partition ?? '–') },
+        { label: 'Last run', cell: (c) => (c.latest ? dateTime(c.latest.timestamp) : '–'), class: 'nowrap' },
+      ],
+      rows,
+      { rowClass: (c) => (c.outcome === 'failed' ? 'row-error' : c.outcome === 'warned' ? 'row-warn' : null) },
+    ),
+    rows.filter((c) => c.failed.length > 0).map((c) => failingSample(c)),
+  );
+}
+
+function failingSample(check) {
+  const withSample = check.failed.find((r) => r.sample?.length) ?? check.failed[0];
+  const sample = withSample?.sample ?? [];
+  const columns = [...new Set(sample.flatMap((row) => Object.keys(row)))];
+  return h(
+    'details.check-sample',
+    { open: true },
+    h('summary', {}, h('code', {}, check.name), ` — ${count(check.violations)} violation${check.violations === 1 ? '' : 's'}${withSample?.partition ? ` (e.g. partition ${withSample.partition})` : ''}`),
+    sample.length === 0
+      ? h('p.muted', {}, 'No sample rows recorded.')
+      : table(
+          columns.map((col) => ({ label: col, cell: (row) => formatCell(row[col]) })),
+          sample,
+          { class: 'sample-table', 'data-testid': 'check-sample' },
+        ),
+    withSample?.sql ? h('details.check-sql', {}, h('summary', {}, 'Check SQL'), h('pre', {}, withSample.sql)) : null,
+  );
+}
+
+function formatCell(value) {
+  if (value === null || value === undefined) return h('span.null', {}, 'null');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** The asset's SQL. */
+export function codeSection(d) {
+  if (!d.sql) return null;
+  return h('section.card', {}, h('h2', {}, 'SQL', d.file ? h('span.muted.mono', {}, d.file) : null), h('pre.sql', { 'data-testid': 'asset-sql' }, d.sql));
+}

@@ -1,0 +1,65 @@
+// Formatting of times, durations and counts for display.
+
+const NUMBER = new Intl.NumberFormat('en-US');
+
+/** `1,234` (or an en dash for null). */
+export function count(n) {
+  return n === null || n === undefined ? '–' : NUMBER.format(n);
+}
+
+/** A compact count for chart axes: 1.2k, 3.4M. */
+export function shortCount(n) {
+  if (n === null || n === undefined) return '–';
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (abs >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
+  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+/** `2025-03-01 14:05:09` in local time (or an en dash). */
+export function dateTime(ms) {
+  if (ms === null || ms === undefined) return '–';
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** `14:05:09.123` for event logs. */
+export function clockTime(ms) {
+  const d = new Date(ms);
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** `850 ms`, `12.3 s`, `4 m 05 s`, `2 h 03 m`. */
+export function duration(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} m`;
+}
+
+/** `3 min ago`, `2 h ago`, `5 d ago`. */
+export function ago(ms, now = Date.now()) {
+  if (ms === null || ms === undefined) return 'never';
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** The duration of a run (running ones up to now). */
+export function runDuration(run, now = Date.now()) {
+  if (!run.startedAt) return null;
+  return (run.endedAt ?? now) - run.startedAt;
+}
+
+/** A short id for display. */
+export function shortId(id) {
+  return String(id ?? '').slice(0, 8);
+}
