@@ -48,6 +48,7 @@ import type {
   LineageEdge,
   MaterializationRecord,
   Page,
+  RunMaterializations,
   RunRecord,
   RunStatus,
   RunUpdate,
@@ -238,6 +239,31 @@ export class InMemoryStorage implements Storage {
       (r) => r.asset_key === key && (partition === undefined || r.partition_key === partition),
     );
     return slicePage(rows.reverse(), page).map(materializationFromRow);
+  }
+
+  async materializationsByRun(key: string, options: Page = {}): Promise<RunMaterializations[]> {
+    const byRun = new Map<string, MaterializationRow[]>();
+    for (const row of this.#materializations) {
+      if (row.asset_key !== key) continue;
+      const rows = byRun.get(row.run_id) ?? [];
+      rows.push(row);
+      byRun.set(row.run_id, rows);
+    }
+    // Rows are in id order, so a run's last row is its newest.
+    const runs = [...byRun.entries()].sort((a, b) => (b[1].at(-1) as MaterializationRow).id - (a[1].at(-1) as MaterializationRow).id);
+    return slicePage(runs, normalizePage(options)).map(([runId, rows]) => {
+      const partitions = rows.map((r) => r.partition_key).sort();
+      const counted = rows.filter((r) => r.row_count !== null);
+      return {
+        runId,
+        partitions: rows.length,
+        firstPartition: partitionFromColumn(partitions[0] ?? ''),
+        lastPartition: partitionFromColumn(partitions.at(-1) ?? ''),
+        rowCount: counted.length === 0 ? null : counted.reduce((sum, r) => sum + (r.row_count ?? 0), 0),
+        timestamp: Math.max(...rows.map((r) => r.timestamp)),
+        codeVersion: (rows.at(-1) as MaterializationRow).code_version,
+      };
+    });
   }
 
   async latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {

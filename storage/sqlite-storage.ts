@@ -11,7 +11,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Compilable, Insertable, RawBuilder } from 'kysely';
 import { NotFoundError } from '../core/errors.ts';
-import { partitionToColumn } from './column-codecs.ts';
+import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage } from './page.ts';
 import {
   backfillFromRow,
@@ -44,6 +44,7 @@ import type {
   LineageEdge,
   MaterializationRecord,
   Page,
+  RunMaterializations,
   RunRecord,
   RunStatus,
   RunUpdate,
@@ -229,6 +230,38 @@ export class SqliteStorage implements Storage {
     if (options.partition !== undefined) query = query.where('partition_key', '=', partitionToColumn(options.partition));
     const rows = await query.orderBy('id', 'desc').limit(page.limit ?? -1).offset(page.offset).execute();
     return rows.map(materializationFromRow);
+  }
+
+  async materializationsByRun(key: string, options: Page = {}): Promise<RunMaterializations[]> {
+    const page = normalizePage(options);
+    const rows = await this.#db
+      .selectFrom('materializations')
+      .where('asset_key', '=', key)
+      .groupBy('run_id')
+      .select((eb) => [
+        'run_id',
+        eb.fn.countAll<number>().as('partitions'),
+        eb.fn.min('partition_key').as('first_partition'),
+        eb.fn.max('partition_key').as('last_partition'),
+        eb.fn.sum<number | null>('row_count').as('row_count'),
+        eb.fn.max('timestamp').as('timestamp'),
+        eb.fn.max('id').as('last_id'),
+        // SQLite takes a bare column from the row that gave the max(): the last one's version.
+        'code_version',
+      ])
+      .orderBy('last_id', 'desc')
+      .limit(page.limit ?? -1)
+      .offset(page.offset)
+      .execute();
+    return rows.map((r) => ({
+      runId: r.run_id,
+      partitions: Number(r.partitions),
+      firstPartition: partitionFromColumn(r.first_partition),
+      lastPartition: partitionFromColumn(r.last_partition),
+      rowCount: r.row_count === null ? null : Number(r.row_count),
+      timestamp: Number(r.timestamp),
+      codeVersion: r.code_version,
+    }));
   }
 
   async latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {

@@ -159,6 +159,24 @@ export interface MaterializationStore {
    * `undefined`, only unpartitioned ones when it is `null`.
    */
   materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]>;
+  /** The materializations of one asset summed up per run, newest run first. */
+  materializationsByRun(key: string, options?: Page): Promise<RunMaterializations[]>;
+}
+
+/** What one run materialized of one asset (see `MaterializationStore.materializationsByRun`). */
+export interface RunMaterializations {
+  readonly runId: string;
+  /** Partitions written (1 for an unpartitioned asset). */
+  readonly partitions: number;
+  /** First and last partition key written (`null` for an unpartitioned asset). */
+  readonly firstPartition: string | null;
+  readonly lastPartition: string | null;
+  /** Sum of the row counts, `null` when no materialization recorded one. */
+  readonly rowCount: number | null;
+  /** When its last materialization of the asset was recorded (ms). */
+  readonly timestamp: number;
+  /** The code version of that last materialization. */
+  readonly codeVersion: string;
 }
 
 /** Check results. */

@@ -2,11 +2,13 @@ import { toRanges } from '../core/partitions/index.ts';
 import { lastAttemptFailed } from '../core/planning/last-attempt.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import { computeStaleness } from '../core/staleness/compute-staleness.ts';
-import type { CheckResultRecord, MaterializationRecord, Storage } from '../storage/storage.ts';
+import type { CheckResultRecord, MaterializationRecord, RunMaterializations, Storage } from '../storage/storage.ts';
 
 /** `GET /api/history/*key`: what the asset page charts and lists, newest first. */
 export interface AssetHistory {
   readonly key: string;
+  /** One entry per run that built the asset: partitions written and rows summed (the chart). */
+  readonly runs: readonly RunMaterializations[];
   readonly materializations: readonly MaterializationRecord[];
   /** Check results with their failing-row samples. */
   readonly checks: readonly CheckResultRecord[];
@@ -31,10 +33,14 @@ export interface AssetPartitions {
   readonly missingRanges: readonly { readonly from: string; readonly to: string; readonly count: number }[];
 }
 
-/** The newest `limit` materializations and check results of `key` (which must exist). */
+/** The newest `limit` runs, materializations and check results of `key` (which must exist). */
 export async function assetHistory(storage: Storage, key: string, limit: number): Promise<AssetHistory> {
-  const [materializations, checks] = await Promise.all([storage.materializationHistory(key, { limit }), storage.checkHistory(key, { limit })]);
-  return { key, materializations, checks };
+  const [runs, materializations, checks] = await Promise.all([
+    storage.materializationsByRun(key, { limit }),
+    storage.materializationHistory(key, { limit }),
+    storage.checkHistory(key, { limit }),
+  ]);
+  return { key, runs, materializations, checks };
 }
 
 /**

@@ -41,6 +41,8 @@ export interface AssetDetail {
   readonly partitionColumn: string | null;
   readonly checks: readonly { readonly name: string; readonly severity: string; readonly blocking: boolean }[];
   readonly state: AssetState;
+  /** Stale partitions (1 for a stale unpartitioned asset); `null` for source assets. */
+  readonly stale: number | null;
   readonly latestMaterialization: MaterializationRecord | null;
   readonly latestCheckResults: readonly CheckResultRecord[];
 }
@@ -80,10 +82,11 @@ export async function describeAsset(project: Project, storage: Storage, key: str
   const definition = project.definitions.get(key);
   if (!definition || !graph.has(key)) throw unknownAsset(project, key);
   const { spec, compute } = definition;
-  const [[state], [latestMaterialization], latestCheckResults] = await Promise.all([
+  const [[state], [latestMaterialization], latestCheckResults, report] = await Promise.all([
     readAssetStates(project, storage, [key], now),
     storage.materializationHistory(key, { limit: 1 }),
     storage.latestCheckResults([key]),
+    spec.source ? undefined : computeStaleness({ project, storage, keys: [key], now }),
   ]);
   return {
     key,
@@ -104,6 +107,7 @@ export async function describeAsset(project: Project, storage: Storage, key: str
     partitionColumn: spec.partitionColumn ?? null,
     checks: spec.checks.map((c) => ({ name: c.name, severity: c.severity, blocking: c.blocking })),
     state: state as AssetState,
+    stale: report ? report.stale.length : null,
     latestMaterialization: latestMaterialization ?? null,
     latestCheckResults,
   };

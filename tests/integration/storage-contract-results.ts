@@ -129,6 +129,23 @@ export function storageResultsContract(storage: () => Storage): void {
         expect([...ids].sort((a, b) => b - a)).toEqual(ids);
       });
 
+      it('sums an asset\'s materializations up per run, newest run first, paged', async () => {
+        await materialize('m1', 'a/y', '2024-01-02', 'v1', 1_000);
+        await materialize('m1', 'a/y', '2024-01-01', 'v2', 1_500);
+        await materialize('m1', 'a/other', '2024-01-01', 'o1');
+        await materialize('m2', 'a/y', '2024-01-03', 'v3', 2_000);
+        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/z', null, { rowCount: null })] });
+        expect(await storage().materializationsByRun('a/y')).toEqual([
+          { runId: 'm2', partitions: 1, firstPartition: '2024-01-03', lastPartition: '2024-01-03', rowCount: 10, timestamp: 2_000, codeVersion: 'code-1' },
+          { runId: 'm1', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-02', rowCount: 20, timestamp: 1_500, codeVersion: 'code-1' },
+        ]);
+        expect((await storage().materializationsByRun('a/y', { limit: 1, offset: 1 })).map((r) => r.runId)).toEqual(['m1']);
+        expect(await storage().materializationsByRun('a/z')).toEqual([
+          { runId: 'm2', partitions: 1, firstPartition: null, lastPartition: null, rowCount: null, timestamp: 3_000, codeVersion: 'code-1' },
+        ]);
+        expect(await storage().materializationsByRun('a/none')).toEqual([]);
+      });
+
       it('round-trips metadata and input data versions as JSON', async () => {
         const record = aMaterialization('m1', 'marts/sales', '2024-03-01', {
           inputDataVersions: { 'staging/orders@2024-03-01': 'abc', 'raw/fx': 'def' },

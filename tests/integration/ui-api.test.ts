@@ -128,6 +128,7 @@ describe('GET /api/assets/KEY', () => {
         { name: 'unique(order_id)', severity: 'error' },
       ],
       state: { state: 'materialized' },
+      stale: 0,
       latestMaterialization: { assetKey: 'staging/orders', runId, rowCount: 3 },
     });
     expect(body.sql).toContain('from raw.orders');
@@ -197,12 +198,15 @@ describe('GET /api/history/KEY and GET /api/partitions/KEY', () => {
     const { status, body } = await get('/api/history/staging/orders');
     expect(status).toBe(200);
     expect(body.materializations).toEqual([expect.objectContaining({ assetKey: 'staging/orders', runId, rowCount: 3, partition: null })]);
+    expect(body.runs).toEqual([expect.objectContaining({ runId, partitions: 1, firstPartition: null, rowCount: 3 })]);
     expect(body.checks.map((c: any) => [c.checkName, c.passed, c.violations]).sort()).toEqual([
       ['not_null(order_id)', true, 0],
       ['unique(order_id)', true, 0],
     ]);
     expect(body.checks[0]).toHaveProperty('sample');
-    expect((await get('/api/history/marts/daily_revenue?limit=2')).body.materializations).toHaveLength(2);
+    const daily = (await get('/api/history/marts/daily_revenue?limit=2')).body;
+    expect(daily.materializations).toHaveLength(2);
+    expect(daily.runs).toEqual([expect.objectContaining({ runId, partitions: 3, firstPartition: '2025-01-01', lastPartition: '2025-01-03' })]);
   });
 
   it('gives one cell per partition with its state and the missing ranges; none for an unpartitioned asset', async () => {

@@ -1,7 +1,7 @@
 // `#/assets/KEY`: one asset — status, definition, partitions, history, checks, code, and a
 // Materialize form. Refreshes (debounced) when a live `asset` event names it or a run of it ends.
 
-import { ApiError, getJson, keyPath, query } from './api.js';
+import { getJson, keyPath } from './api.js';
 import { checksSection, codeSection, definitionSection, historySection, partitionSection } from './asset-sections.js';
 import { debounce, h, replace } from './dom.js';
 import { ago, count, dateTime, shortId } from './format.js';
@@ -11,25 +11,14 @@ import { errorBox } from './router.js';
 import { RunningAssets } from './running-assets.js';
 import { assetStatus, STATUS_HELP } from './status.js';
 
-/** Optional endpoints: `null` when the server does not have them (404 on the route). */
-async function optional(path, signal) {
-  try {
-    return await getJson(path, { signal });
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
-    throw error;
-  }
-}
-
 /** Everything the page shows, fetched in parallel. */
 async function fetchAsset(key, signal) {
-  const [detail, list, history, partitions] = await Promise.all([
+  const [detail, history, partitions] = await Promise.all([
     getJson(keyPath('/api/assets', key), { signal }),
-    getJson(`/api/assets${query({ select: `key:"${key}"` })}`, { signal }).catch(() => null),
-    optional(`${keyPath('/api/materializations', key)}?limit=1000`, signal),
-    optional(keyPath('/api/partitions', key), signal),
+    getJson(`${keyPath('/api/history', key)}?limit=100`, { signal }),
+    getJson(keyPath('/api/partitions', key), { signal }),
   ]);
-  return { detail, summary: list?.assets?.find((a) => a.key === key) ?? null, history, partitions };
+  return { detail, history, partitions };
 }
 
 /** Renders the page of asset `key` into `container`. */
@@ -58,8 +47,8 @@ export async function renderAssetPage(container, key, scope) {
   const form = materializeForm(data.detail, scope, () => refreshSoon());
 
   function statusOf() {
-    const { detail, summary } = data;
-    return assetStatus({ ...detail.state, stale: summary ? summary.stale : null }, running.has(key));
+    const { detail } = data;
+    return assetStatus({ ...detail.state, stale: detail.stale }, running.has(key));
   }
 
   function paintStatus() {
@@ -68,7 +57,7 @@ export async function renderAssetPage(container, key, scope) {
     statusWord.dataset.status = status;
     statusWord.title = STATUS_HELP[status];
     const { state } = data.detail;
-    const stale = data.summary?.stale;
+    const stale = data.detail.stale;
     stateText.textContent = `${state.state}${typeof stale === 'number' && stale > 0 ? ` · ${count(stale)} stale${data.detail.partitions ? ' partitions' : ''}` : ''}`;
   }
 
@@ -84,8 +73,8 @@ export async function renderAssetPage(container, key, scope) {
     );
     replace(
       sections,
-      detail.partitions ? partitionSection(state.partitions, partitions?.partitions ?? null) : null,
-      h('div.grid-2', {}, definitionSection(detail), historySection(history?.materializations ?? null, detail.latestMaterialization)),
+      detail.partitions ? partitionSection(state.partitions, partitions?.cells ?? null) : null,
+      h('div.grid-2', {}, definitionSection(detail), historySection(history.runs)),
       checksSection(detail.checks, detail.latestCheckResults),
       codeSection(detail),
     );

@@ -37,8 +37,9 @@ export function definitionSection(d) {
 }
 
 /**
- * The partition health bar: one cell per partition from `cells` (`GET /api/partitions/KEY`
- * rows), or, without them, a proportional bar from the counts in `state.partitions`.
+ * The partition health bar: one cell per partition from `cells` (`GET /api/partitions/KEY`:
+ * `{ partition, state: fresh|stale|missing|failed, rowCount, materializedAt }`), or, without
+ * them, a proportional bar from the counts in `state.partitions`.
  */
 export function partitionSection(counts, cells) {
   const body = [];
@@ -46,7 +47,8 @@ export function partitionSection(counts, cells) {
     const bar = h('div.partition-bar', { role: 'img', 'aria-label': `${cells.length} partitions by state`, 'data-testid': 'partition-bar' });
     const width = Math.max(2, Math.min(14, Math.floor(900 / cells.length)));
     for (const c of cells) {
-      const cell = h('span.partition-cell', { dataset: { state: c.state, partition: c.partition }, title: `${c.partition}: ${c.state}${c.rowCount !== null && c.rowCount !== undefined ? `, ${count(c.rowCount)} rows` : ''}${c.lastMaterializedAt ? `, built ${dateTime(c.lastMaterializedAt)}` : ''}` });
+      const built = c.materializedAt ?? c.lastMaterializedAt;
+      const cell = h('span.partition-cell', { dataset: { state: c.state, partition: c.partition }, title: `${c.partition}: ${c.state}${c.rowCount !== null && c.rowCount !== undefined ? `, ${count(c.rowCount)} rows` : ''}${built ? `, built ${dateTime(built)}` : ''}` });
       cell.style.width = `${width}px`;
       bar.append(cell);
     }
@@ -83,32 +85,18 @@ export function partitionSection(counts, cells) {
   return h('section.card', {}, h('h2', {}, 'Partitions'), body);
 }
 
-/** Materializations grouped by run: one point per run (rows summed over its partitions). */
-export function historyByRun(materializations) {
-  const byRun = new Map();
-  for (const m of materializations) {
-    const entry = byRun.get(m.runId) ?? { runId: m.runId, timestamp: 0, partitions: [], rowCount: null, codeVersion: m.codeVersion };
-    entry.timestamp = Math.max(entry.timestamp, m.timestamp);
-    if (m.partition !== null) entry.partitions.push(m.partition);
-    if (typeof m.rowCount === 'number') entry.rowCount = (entry.rowCount ?? 0) + m.rowCount;
-    byRun.set(m.runId, entry);
-  }
-  return [...byRun.values()].sort((a, b) => b.timestamp - a.timestamp);
-}
-
-/** The history chart and table; `materializations` null when the endpoint is not available. */
-export function historySection(materializations, latest) {
-  const list = materializations ?? (latest ? [latest] : []);
-  const runs = historyByRun(list);
-  const partitionsText = (r) => (r.partitions.length === 0 ? '–' : r.partitions.length === 1 ? r.partitions[0] : `${[...r.partitions].sort()[0]} … ${[...r.partitions].sort().at(-1)} (${r.partitions.length})`);
+/** The history chart and table: one point per run (`runs` of `GET /api/history/KEY`, newest first). */
+export function historySection(runs) {
+  const list = runs;
+  const partitionsText = (r) => (r.firstPartition === null ? '–' : r.partitions === 1 ? r.firstPartition : `${r.firstPartition} … ${r.lastPartition} (${count(r.partitions)})`);
   return h(
     'section.card',
     {},
-    h('h2', {}, 'Materializations', h('span.muted', {}, materializations ? `${runs.length} run${runs.length === 1 ? '' : 's'}` : 'latest only')),
-    runs.length === 0
+    h('h2', {}, 'Materializations', h('span.muted', {}, `${list.length} run${list.length === 1 ? '' : 's'}`)),
+    list.length === 0
       ? h('p.muted', {}, 'Never materialized.')
       : [
-          runs.length > 1 ? lineChart(runs.map((r) => ({ t: r.timestamp, value: r.rowCount, label: `${dateTime(r.timestamp)}: ${count(r.rowCount)} rows (run ${shortId(r.runId)})` }))) : null,
+          list.length > 1 ? lineChart(list.map((r) => ({ t: r.timestamp, value: r.rowCount, label: `${dateTime(r.timestamp)}: ${count(r.rowCount)} rows (run ${shortId(r.runId)})` }))) : null,
           table(
             [
               { label: 'Time', cell: (r) => dateTime(r.timestamp), class: 'nowrap' },
@@ -117,7 +105,7 @@ export function historySection(materializations, latest) {
               { label: 'Rows', cell: (r) => count(r.rowCount), class: 'num' },
               { label: 'Code version', cell: (r) => h('code', {}, r.codeVersion) },
             ],
-            runs.slice(0, 50),
+            list.slice(0, 50),
             { 'data-testid': 'history-table' },
           ),
         ],
