@@ -1,6 +1,6 @@
 /**
- * `npm run screenshots`: the README's pictures of the web UI. Backfills three days of the
- * bundled example (a copy in a temp folder) from the CLI, serves it with `assets ui`, and saves
+ * `npm run screenshots`: the README's pictures of the web UI. Builds three days of the bundled
+ * example (a copy in a temp folder) from the CLI in two runs, serves it with `assets ui`, and saves
  * the main pages from headless Chromium under docs/.
  */
 import path from 'node:path';
@@ -19,8 +19,14 @@ const sandbox = Sandbox.create();
 try {
   await sandbox.generateLanding(3);
   const project = sandbox.copyExample('example');
-  const backfill = runCli(['backfill', '--select', '+marts/*', '--from', '2025-01-01', '--to', '2025-01-03', '--project', project]);
-  if (backfill.status !== 0) throw new Error(`the backfill failed:\n${backfill.stdout}${backfill.stderr}`);
+  // Two runs, so the asset page charts its row counts over time.
+  for (const args of [
+    ['backfill', '--select', '+marts/*', '--from', '2025-01-01', '--to', '2025-01-02'],
+    ['materialize', '--select', '+marts/*', '--partition', '2025-01-03'],
+  ]) {
+    const result = runCli([...args, '--project', project]);
+    if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  }
   const ui = await startUi(project);
   const browser = await launchChromium();
   try {
