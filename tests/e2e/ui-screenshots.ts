@@ -22,7 +22,7 @@ try {
   // Two runs, so the asset page charts its row counts over time.
   for (const args of [
     ['backfill', '--select', '+marts/*', '--from', '2025-01-01', '--to', '2025-01-02'],
-    ['materialize', '--select', '+marts/*', '--partition', '2025-01-03'],
+    ['backfill', '--select', '+marts/*', '--from', '2025-01-03', '--to', '2025-01-03'],
   ]) {
     const result = runCli([...args, '--project', project]);
     if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
