@@ -165,6 +165,8 @@ class RunExecution {
       await this.#o.warehouse.ensureSchemas(keys.map((k) => keyToTable(k).schema));
       await this.#schedule(plan.steps);
     } catch (error) {
+      // Ctrl-C while sources were observed (or input versions loaded) cancels, it does not fail.
+      if (this.#o.signal?.aborted) return this.#finish('canceled', 'run canceled');
       return this.#finish('failed', `run aborted: ${messageOf(error)}`);
     } finally {
       this.#o.signal?.removeEventListener('abort', onAbort);

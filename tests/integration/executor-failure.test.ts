@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/definitions/asset-spec.ts';
+import { sourceAsset } from '../../core/definitions/source-asset.ts';
 import type { ExecuteRunOptions, RunResult } from '../../core/execution/executor.ts';
 import type { ProjectConfig } from '../../core/project/project-config.ts';
 import { buildProject, type Project } from '../../core/project/project-loader.ts';
@@ -211,6 +212,26 @@ describe('canceling a run', () => {
       sqlAsset('staging/zz_later', 'select count(*) as n from raw.words', ['raw/words']),
     ]);
   }
+
+  it('records the run as canceled, not failed, when it is canceled while observing its sources', async () => {
+    const controller = new AbortController();
+    const project = buildProject(config, [
+      sourceAsset({
+        key: 'landing/slow',
+        observe: (ctx) =>
+          new Promise((_resolve, reject) => {
+            controller.abort();
+            ctx.signal.addEventListener('abort', () => reject(new Error('This operation was aborted')), { once: true });
+            if (ctx.signal.aborted) reject(new Error('This operation was aborted'));
+          }),
+      }),
+      asset({ key: 'raw/after', deps: ['landing/slow'], materialize: () => undefined }),
+    ]);
+    const result = await run(project, ['raw/after'], { signal: controller.signal });
+    expect(result.status).toBe('canceled');
+    expect(result.error).toBe('run canceled');
+    expect((await storage.getRun(result.runId))?.status).toBe('canceled');
+  });
 
   for (const slow of ['heavy-query', 'wait-for-signal'] as const) {
     it(`rolls back the running step and skips the rest (${slow})`, async () => {

@@ -12,6 +12,7 @@ import { createApiApp } from '../../ui/api-app.ts';
 import { startApiServer } from '../../ui/server.ts';
 import { parsePort } from '../../core/cli/commands/ui-command.ts';
 import { UsageError } from '../../core/errors.ts';
+import { depsVersionOf } from '../../core/project/code-version.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const FILES = {
@@ -380,5 +381,35 @@ describe('unexpected errors and the server', () => {
     expect(parsePort('0')).toBe(0);
     expect(parsePort('8080')).toBe(8080);
     for (const bad of ['65536', '-1', 'abc', '', '80.5']) expect(() => parsePort(bad), bad).toThrow(UsageError);
+  });
+});
+
+describe('GET /api/partitions/KEY after upstream data changed and a partition failed', () => {
+  it('marks the failed partition failed and the others stale', async () => {
+    const storage = workspace.storage;
+    const later = Date.now();
+    await storage.createRun({ id: 'later-run', status: 'failed', trigger: 'manual', selection: 'marts/daily_revenue', assetKeys: ['marts/daily_revenue'], createdAt: later, startedAt: later, endedAt: later, error: 'boom', tags: {} });
+    await storage.commitStep({
+      events: [{ runId: 'later-run', timestamp: later, type: 'step_failure', level: 'error', assetKey: 'marts/daily_revenue', partition: '2025-01-02', message: 'boom', data: null }],
+    });
+    // New data in staging/orders: every partition of the mart that read it is now stale.
+    await storage.commitStep({
+      events: [],
+      materializations: [
+        {
+          assetKey: 'staging/orders', partition: null, runId: 'later-run', timestamp: later, codeVersion: project.codeVersions.get('staging/orders') as string,
+          dataVersion: 'changed', inputDataVersions: {}, rowCount: 4, metadata: {}, readSeq: await storage.currentSequence(), depsVersion: depsVersionOf(['raw/orders']),
+        },
+      ],
+    });
+    const { status, body } = await get('/api/partitions/marts/daily_revenue');
+    expect(status).toBe(200);
+    expect(body.cells.map((c: any) => [c.partition, c.state])).toEqual([
+      ['2025-01-01', 'stale'],
+      ['2025-01-02', 'failed'],
+      ['2025-01-03', 'stale'],
+    ]);
+    expect(body.counts).toEqual({ fresh: 0, stale: 2, missing: 0, failed: 1 });
+    expect((await get('/api/assets/marts/daily_revenue')).body.stale).toBe(3);
   });
 });
