@@ -8,7 +8,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, querySqlite, runCli, Sandbox, stateFiles } from './cli-harness.ts';
+import path from 'node:path';
+import { editFile, parseJson, querySqlite, runCli, Sandbox, stateFiles } from './cli-harness.ts';
 import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
 
 const missing = browserMissing();
@@ -24,7 +25,8 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
   beforeAll(async () => {
     sandbox = Sandbox.create();
     await sandbox.generateLanding(2);
-    project = sandbox.copyExample('example');
+    // A blocking check that fails: every menu item costs more than nothing.
+    project = sandbox.copyExample('example', (dir) => editFile(path.join(dir, 'defs/staging/menu_items.sql'), '-- group: staging\n', '-- group: staging\n-- check: accepted_range(price, max=0)\n'));
     keys = parseJson<{ key: string }[]>(runCli(['list', '--json', '--project', project])).map((a) => a.key);
     ui = await startUi(project);
     browser = await launchChromium();
@@ -61,7 +63,13 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     expect(await classes('staging/time_entries')).toContain('dim');
   });
 
-  it('opens the asset page from a node, with its description, code and deps', async () => {
+  it('opens the asset page from a clicked node\'s panel and by double-click, with its description, code and deps', async () => {
+    await page.locator('svg#lineage g.node[data-key="raw/orders"] rect').first().click();
+    await page.locator('[data-testid="panel-open"]').click();
+    await page.waitForURL(/#\/assets\/raw\/orders$/);
+    await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('raw/orders');
+    await page.locator('[data-testid="nav-lineage"]').click();
+    await page.locator('svg#lineage g.node[data-key="raw/menu_items"]').waitFor();
     await page.locator('svg#lineage g.node[data-key="raw/menu_items"] rect').first().dblclick();
     await page.waitForURL(/#\/assets\/raw\/menu_items$/);
     await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('raw/menu_items');
@@ -80,9 +88,25 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     expect(built[0]?.n).toBe(1);
   });
 
+  it('shows a failing check with its failing rows on the asset page, and the failed run\'s error', async () => {
+    await page.goto(`${ui.url}/#/assets/staging/menu_items`);
+    await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('staging/menu_items');
+    await page.locator('button[data-testid="materialize"]').click();
+    await expect.poll(() => page.locator('[data-testid="asset-status"]').textContent(), { timeout: 60_000, interval: 250 }).toBe('failed');
+    const checks = page.locator('main');
+    await expect.poll(() => checks.textContent()).toContain('accepted_range(price, max=0)');
+    const text = (await checks.textContent()) ?? '';
+    expect(text).toMatch(/\d+ violations?/);
+    expect(text).toContain('menu_item_id');
+    await page.locator('[data-testid="launched-run"]').click();
+    await expect.poll(() => page.locator('[data-testid="run-status"]').textContent()).toBe('failed');
+    expect(await page.locator('[data-testid="run-error"]').textContent()).toContain('staging/menu_items');
+    expect(await page.locator('svg.timeline g.timeline-row.status-failed').count()).toBe(1);
+  });
+
   it('lists the run and shows its events and step timeline', async () => {
     await page.locator('[data-testid="nav-runs"]').click();
-    const row = page.locator('#run-list tr[data-run-id]').first();
+    const row = page.locator('#run-list tr[data-run-id]').last();
     await expect.poll(() => row.textContent()).toContain('raw/menu_items');
     await row.locator('a').first().click();
     await expect.poll(() => page.locator('[data-testid="run-status"]').textContent()).toBe('success');
