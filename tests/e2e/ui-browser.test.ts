@@ -1,10 +1,11 @@
 /**
  * The web UI in a real headless Chromium (Debian's, driven by playwright-core) against a real
- * `assets ui` process serving a copy of the bundled example with two days of landing files:
- * the lineage graph draws every asset, a click highlights its lineage, the asset page opens,
- * a materialization launched from the page ends with the asset shown fresh (and stored in
- * SQLite by the run), the run page shows the run's events and steps, and a backfill launched
- * from the form finishes with its progress shown.
+ * `assets ui` process serving a copy of the bundled example with two days of landing files
+ * (and one extra check that fails): the lineage graph draws every asset, filters by selection
+ * and group, a click highlights an asset's lineage and opens its page; a materialization
+ * launched from a page ends with the asset shown fresh (stored in SQLite by the run); a
+ * failing check shows its failing rows and the run page its error; a run of another process
+ * appears without a reload; a backfill launched from the form finishes with its progress shown.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,23 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     expect(statusOf.get('raw/menu_items')).toBe('missing');
     expect(statusOf.get('marts/fct_sales')).toBe('missing');
     expect(await page.locator('svg#lineage path.edge').count()).toBeGreaterThanOrEqual(30);
+  });
+
+  it('filters the graph by a selection and by a group, and shows a bad selection\'s message', async () => {
+    const drawnKeys = () => page.locator('svg#lineage g.node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-key')).sort());
+    await page.locator('input[name="select"]').fill('+marts/dim_menu_items');
+    await page.locator('input[name="select"]').press('Enter');
+    await expect.poll(drawnKeys).toEqual(['landing/menu_items', 'marts/dim_menu_items', 'raw/menu_items', 'staging/menu_items']);
+    await page.locator('input[name="select"]').fill('marts/dim_menu_itms');
+    await page.locator('input[name="select"]').press('Enter');
+    await expect.poll(() => page.locator('[data-testid="select-error"]').textContent()).toContain('did you mean "marts/dim_menu_items"');
+    await page.locator('input[name="select"]').fill('');
+    await page.locator('input[name="select"]').press('Enter');
+    await expect.poll(async () => (await drawnKeys()).length).toBe(keys.length);
+    await page.locator('select[name="group"]').selectOption('staging');
+    await expect.poll(drawnKeys).toEqual(keys.filter((k) => k.startsWith('staging/')).sort());
+    await page.locator('select[name="group"]').selectOption('');
+    await expect.poll(async () => (await drawnKeys()).length).toBe(keys.length);
   });
 
   it('highlights the upstream and downstream of a clicked node and dims the rest', async () => {
@@ -113,6 +131,16 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     const log = await page.locator('[data-testid="event-log"]').textContent();
     expect(log).toContain('step_success');
     expect(await page.locator('svg.timeline g.timeline-row.status-success').count()).toBe(1);
+  });
+
+  it('shows a run started by another process (the CLI) on the runs page without a reload', async () => {
+    await page.locator('[data-testid="nav-runs"]').click();
+    const rows = page.locator('#run-list tr[data-run-id]');
+    await expect.poll(() => rows.count()).toBe(2);
+    const cli = runCli(['materialize', '--select', 'raw/locations', '--project', project]);
+    expect(cli.status, cli.stderr).toBe(0);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(3);
+    expect(await rows.first().textContent()).toContain('raw/locations');
   });
 
   it('launches a backfill from the form and shows its progress to the end', async () => {
