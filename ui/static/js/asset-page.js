@@ -73,7 +73,7 @@ export async function renderAssetPage(container, key, scope) {
     );
     replace(
       sections,
-      detail.partitions ? partitionSection(state.partitions, partitions?.cells ?? null) : null,
+      detail.partitions ? partitionSection(partitions) : null,
       h('div.grid-2', {}, definitionSection(detail), historySection(history.runs)),
       checksSection(detail.checks, detail.latestCheckResults),
       codeSection(detail),

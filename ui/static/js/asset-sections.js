@@ -36,51 +36,37 @@ export function definitionSection(d) {
   );
 }
 
+/** States of the health bar, in legend order. */
+const HEALTH = ['fresh', 'stale', 'missing', 'failed'];
+
 /**
- * The partition health bar: one cell per partition from `cells` (`GET /api/partitions/KEY`:
- * `{ partition, state: fresh|stale|missing|failed, rowCount, materializedAt }`), or, without
- * them, a proportional bar from the counts in `state.partitions`.
+ * The partition health bar: one cell per partition, coloured by its state, then the counts,
+ * the ranges of missing partitions and the failed ones. `health` is `GET /api/partitions/KEY`:
+ * `{ cells: [{ partition, state: fresh|stale|missing|failed, rowCount, materializedAt }], counts, missingRanges }`.
  */
-export function partitionSection(counts, cells) {
-  const body = [];
-  if (cells && cells.length > 0) {
-    const bar = h('div.partition-bar', { role: 'img', 'aria-label': `${cells.length} partitions by state`, 'data-testid': 'partition-bar' });
-    const width = Math.max(2, Math.min(14, Math.floor(900 / cells.length)));
-    for (const c of cells) {
-      const built = c.materializedAt ?? c.lastMaterializedAt;
-      const cell = h('span.partition-cell', { dataset: { state: c.state, partition: c.partition }, title: `${c.partition}: ${c.state}${c.rowCount !== null && c.rowCount !== undefined ? `, ${count(c.rowCount)} rows` : ''}${built ? `, built ${dateTime(built)}` : ''}` });
-      cell.style.width = `${width}px`;
-      bar.append(cell);
-    }
-    body.push(bar);
-  } else if (counts && counts.total > 0) {
-    const bar = h('div.partition-bar.summary', { role: 'img', 'aria-label': 'partitions by state', 'data-testid': 'partition-bar' });
-    for (const [state, n] of [['materialized', counts.materialized], ['failed', counts.failed], ['missing', counts.missing]]) {
-      if (!n) continue;
-      const seg = h('span.partition-cell', { dataset: { state }, title: `${count(n)} ${state}` });
-      seg.style.flexGrow = String(n);
-      bar.append(seg);
-    }
-    body.push(bar);
+export function partitionSection(health) {
+  const { cells, counts, missingRanges } = health;
+  const bar = h('div.partition-bar', { role: 'img', 'aria-label': `${cells.length} partitions by state`, 'data-testid': 'partition-bar' });
+  const width = Math.max(2, Math.min(14, Math.floor(900 / Math.max(1, cells.length))));
+  for (const c of cells) {
+    const rows = c.rowCount === null ? '' : `, ${count(c.rowCount)} rows`;
+    const cell = h('span.partition-cell', { dataset: { state: c.state, partition: c.partition }, title: `${c.partition}: ${c.state}${rows}${c.materializedAt ? `, built ${dateTime(c.materializedAt)}` : ''}` });
+    cell.style.width = `${width}px`;
+    bar.append(cell);
   }
-  if (counts) {
-    body.push(
-      h(
-        'p.partition-counts',
-        {},
-        h('span.legend-swatch', { dataset: { state: 'materialized' } }), `${count(counts.materialized)} materialized `,
-        h('span.legend-swatch', { dataset: { state: 'missing' } }), `${count(counts.missing)} missing `,
-        h('span.legend-swatch', { dataset: { state: 'failed' } }), `${count(counts.failed)} failed `,
-        cells?.some((c) => c.state === 'stale') ? [h('span.legend-swatch', { dataset: { state: 'stale' } }), `${count(cells.filter((c) => c.state === 'stale').length)} stale `] : null,
-        h('span.muted', {}, `of ${count(counts.total)}`),
-      ),
-    );
-    if (counts.missingRanges.length) {
-      body.push(h('h3', {}, 'Missing ranges'), h('ul.range-list', { 'data-testid': 'missing-ranges' }, counts.missingRanges.map((r) => h('li', {}, h('code', {}, r.from === r.to ? r.from : `${r.from} … ${r.to}`), h('span.muted', {}, ` (${count(r.count)})`)))));
-    }
-    if (counts.failedPartitions.length) {
-      body.push(h('h3', {}, 'Failed partitions'), h('p', {}, counts.failedPartitions.slice(0, 60).map((p) => h('code.failed-partition', {}, p)), counts.failedPartitions.length > 60 ? ` … and ${counts.failedPartitions.length - 60} more` : ''));
-    }
+  const legend = h(
+    'p.partition-counts',
+    {},
+    HEALTH.map((state) => [h('span.legend-swatch', { dataset: { state } }), `${count(counts[state])} ${state} `]),
+    h('span.muted', {}, `of ${count(cells.length)}`),
+  );
+  const body = [bar, legend];
+  if (missingRanges.length) {
+    body.push(h('h3', {}, 'Missing ranges'), h('ul.range-list', { 'data-testid': 'missing-ranges' }, missingRanges.map((r) => h('li', {}, h('code', {}, r.from === r.to ? r.from : `${r.from} … ${r.to}`), h('span.muted', {}, ` (${count(r.count)})`)))));
+  }
+  const failed = cells.filter((c) => c.state === 'failed').map((c) => c.partition);
+  if (failed.length) {
+    body.push(h('h3', {}, 'Failed partitions'), h('p', {}, failed.slice(0, 60).map((p) => h('code.failed-partition', {}, p)), failed.length > 60 ? ` … and ${failed.length - 60} more` : ''));
   }
   return h('section.card', {}, h('h2', {}, 'Partitions'), body);
 }
