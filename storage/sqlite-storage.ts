@@ -11,19 +11,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Compilable, Insertable, RawBuilder } from 'kysely';
 import { NotFoundError } from '../core/errors.ts';
-import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage } from './page.ts';
 import {
   backfillFromRow,
   backfillToRow,
   backfillUpdateToRow,
-  checkResultFromRow,
   eventFromRow,
-  latestCheckResultFromRow,
-  materializationFromRow,
   runFromRow,
   runToRow,
-  stepFailureFromRow,
 } from './row-mappers.ts';
 import type { AssetLineageTable, Database } from './schema.ts';
 import { readLatestMaterializations, SqliteHotStatements } from './sqlite-hot-statements.ts';
@@ -32,6 +27,7 @@ import { SqliteLeaseStore } from './sqlite-lease-store.ts';
 import type { DeadRunFailure, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { migrateToLatest } from './sqlite-migration-runner.ts';
+import * as history from './sqlite-history-queries.ts';
 import { SqliteDaemonTicks } from './sqlite-daemon-ticks.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import { params } from './sqlite-named-parameters.ts';
@@ -221,98 +217,24 @@ export class SqliteStorage implements Storage {
     return keys.length === 0 ? new Map() : this.#staleness.dataPartitionKeys(keys);
   }
 
-  async materializationHistory(
-    key: string,
-    options: Page & { readonly partition?: string | null } = {},
-  ): Promise<MaterializationRecord[]> {
-    const page = normalizePage(options);
-    let query = this.#db.selectFrom('materializations').selectAll().where('asset_key', '=', key);
-    if (options.partition !== undefined) query = query.where('partition_key', '=', partitionToColumn(options.partition));
-    const rows = await query.orderBy('id', 'desc').limit(page.limit ?? -1).offset(page.offset).execute();
-    return rows.map(materializationFromRow);
+  materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]> {
+    return history.materializationHistory(this.#db, key, options);
   }
 
-  async materializationsByRun(key: string, options: Page = {}): Promise<RunMaterializations[]> {
-    const page = normalizePage(options);
-    const rows = await this.#db
-      .selectFrom('materializations')
-      .where('asset_key', '=', key)
-      .groupBy('run_id')
-      .select((eb) => [
-        'run_id',
-        eb.fn.countAll<number>().as('partitions'),
-        eb.fn.min('partition_key').as('first_partition'),
-        eb.fn.max('partition_key').as('last_partition'),
-        eb.fn.sum<number | null>('row_count').as('row_count'),
-        eb.fn.max('timestamp').as('timestamp'),
-        eb.fn.max('id').as('last_id'),
-        // SQLite takes a bare column from the row that gave the max(): the last one's version.
-        'code_version',
-      ])
-      .orderBy('last_id', 'desc')
-      .limit(page.limit ?? -1)
-      .offset(page.offset)
-      .execute();
-    return rows.map((r) => ({
-      runId: r.run_id,
-      partitions: Number(r.partitions),
-      firstPartition: partitionFromColumn(r.first_partition),
-      lastPartition: partitionFromColumn(r.last_partition),
-      rowCount: r.row_count === null ? null : Number(r.row_count),
-      timestamp: Number(r.timestamp),
-      codeVersion: r.code_version,
-    }));
+  materializationsByRun(key: string, options?: Page): Promise<RunMaterializations[]> {
+    return history.materializationsByRun(this.#db, key, options);
   }
 
-  async latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
-    if (keys !== undefined && keys.length === 0) return [];
-    let query = this.#db
-      .selectFrom('latest_check_results')
-      .selectAll()
-      .orderBy('asset_key')
-      .orderBy('check_name')
-      .orderBy('partition_key');
-    if (keys !== undefined) {
-      query = query.where(sql<boolean>`asset_key in (select value from json_each(${JSON.stringify(keys)}))`);
-    }
-    return (await query.execute()).map(latestCheckResultFromRow);
+  latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
+    return history.latestCheckResults(this.#db, keys);
   }
 
-  async checkHistory(key: string, options: Page = {}): Promise<CheckResultRecord[]> {
-    const page = normalizePage(options);
-    const rows = await this.#db
-      .selectFrom('check_results')
-      .selectAll()
-      .where('asset_key', '=', key)
-      .orderBy('id', 'desc')
-      .limit(page.limit ?? -1)
-      .offset(page.offset)
-      .execute();
-    return rows.map(checkResultFromRow);
+  checkHistory(key: string, options?: Page): Promise<CheckResultRecord[]> {
+    return history.checkHistory(this.#db, key, options);
   }
 
-  async latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
-    if (keys !== undefined && keys.length === 0) return [];
-    // The id of every asset partition's latest failure, read from the partial index
-    // events_step_failure_idx alone; the type is a literal so SQLite can prove the index applies.
-    let latest = this.#db
-      .selectFrom('events')
-      .select((eb) => eb.fn.max('id').as('id'))
-      .where('type', '=', sql.lit('step_failure'))
-      .where('asset_key', 'is not', null)
-      .groupBy(['asset_key', 'partition_key']);
-    if (keys !== undefined) {
-      latest = latest.where(sql<boolean>`asset_key in (select value from json_each(${JSON.stringify(keys)}))`);
-    }
-    const rows = await this.#db
-      .selectFrom(latest.as('latest'))
-      .innerJoin('events', 'events.id', 'latest.id')
-      .select(['events.id', 'events.run_id', 'events.timestamp', 'events.asset_key', 'events.partition_key', 'events.message'])
-      .$narrowType<{ asset_key: string }>()
-      .orderBy('events.asset_key')
-      .orderBy('events.partition_key')
-      .execute();
-    return rows.map(stepFailureFromRow);
+  latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
+    return history.latestStepFailures(this.#db, keys);
   }
 
   async createBackfill(backfill: BackfillRecord): Promise<void> {

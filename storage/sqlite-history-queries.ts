@@ -1,0 +1,110 @@
+/**
+ * The read queries of SqliteStorage over what steps recorded: materialization and check
+ * history (per asset, newest first), the latest check results and the latest step failures.
+ */
+import { sql, type Kysely } from 'kysely';
+import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
+import { normalizePage } from './page.ts';
+import { checkResultFromRow, latestCheckResultFromRow, materializationFromRow, stepFailureFromRow } from './row-mappers.ts';
+import type { Database } from './schema.ts';
+import type { CheckResultRecord, MaterializationRecord, Page, RunMaterializations, StepFailureRecord } from './storage.ts';
+
+/** `Storage.materializationHistory`: one asset's materializations, newest first. */
+export async function materializationHistory(
+  db: Kysely<Database>,
+  key: string,
+  options: Page & { readonly partition?: string | null } = {},
+): Promise<MaterializationRecord[]> {
+  const page = normalizePage(options);
+  let query = db.selectFrom('materializations').selectAll().where('asset_key', '=', key);
+  if (options.partition !== undefined) query = query.where('partition_key', '=', partitionToColumn(options.partition));
+  const rows = await query.orderBy('id', 'desc').limit(page.limit ?? -1).offset(page.offset).execute();
+  return rows.map(materializationFromRow);
+}
+
+/** `Storage.materializationsByRun`: one asset's materializations summed up per run, in one grouped query. */
+export async function materializationsByRun(db: Kysely<Database>, key: string, options: Page = {}): Promise<RunMaterializations[]> {
+  const page = normalizePage(options);
+  const rows = await db
+    .selectFrom('materializations')
+    .where('asset_key', '=', key)
+    .groupBy('run_id')
+    .select((eb) => [
+      'run_id',
+      eb.fn.countAll<number>().as('partitions'),
+      eb.fn.min('partition_key').as('first_partition'),
+      eb.fn.max('partition_key').as('last_partition'),
+      eb.fn.sum<number | null>('row_count').as('row_count'),
+      eb.fn.max('timestamp').as('timestamp'),
+      eb.fn.max('id').as('last_id'),
+      // SQLite takes a bare column from the row that gave the max(): the last one's version.
+      'code_version',
+    ])
+    .orderBy('last_id', 'desc')
+    .limit(page.limit ?? -1)
+    .offset(page.offset)
+    .execute();
+  return rows.map((r) => ({
+    runId: r.run_id,
+    partitions: Number(r.partitions),
+    firstPartition: partitionFromColumn(r.first_partition),
+    lastPartition: partitionFromColumn(r.last_partition),
+    rowCount: r.row_count === null ? null : Number(r.row_count),
+    timestamp: Number(r.timestamp),
+    codeVersion: r.code_version,
+  }));
+}
+
+/** `Storage.latestCheckResults`, from the table that keeps the latest result per check and partition. */
+export async function latestCheckResults(db: Kysely<Database>, keys?: readonly string[]): Promise<CheckResultRecord[]> {
+  if (keys !== undefined && keys.length === 0) return [];
+  let query = db
+    .selectFrom('latest_check_results')
+    .selectAll()
+    .orderBy('asset_key')
+    .orderBy('check_name')
+    .orderBy('partition_key');
+  if (keys !== undefined) {
+    query = query.where(sql<boolean>`asset_key in (select value from json_each(${JSON.stringify(keys)}))`);
+  }
+  return (await query.execute()).map(latestCheckResultFromRow);
+}
+
+/** `Storage.checkHistory`: one asset's check results, newest first. */
+export async function checkHistory(db: Kysely<Database>, key: string, options: Page = {}): Promise<CheckResultRecord[]> {
+  const page = normalizePage(options);
+  const rows = await db
+    .selectFrom('check_results')
+    .selectAll()
+    .where('asset_key', '=', key)
+    .orderBy('id', 'desc')
+    .limit(page.limit ?? -1)
+    .offset(page.offset)
+    .execute();
+  return rows.map(checkResultFromRow);
+}
+
+/** `Storage.latestStepFailures`: the latest `step_failure` event of every asset partition. */
+export async function latestStepFailures(db: Kysely<Database>, keys?: readonly string[]): Promise<StepFailureRecord[]> {
+  if (keys !== undefined && keys.length === 0) return [];
+  // The id of every asset partition's latest failure, read from the partial index
+  // events_step_failure_idx alone; the type is a literal so SQLite can prove the index applies.
+  let latest = db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .where('type', '=', sql.lit('step_failure'))
+    .where('asset_key', 'is not', null)
+    .groupBy(['asset_key', 'partition_key']);
+  if (keys !== undefined) {
+    latest = latest.where(sql<boolean>`asset_key in (select value from json_each(${JSON.stringify(keys)}))`);
+  }
+  const rows = await db
+    .selectFrom(latest.as('latest'))
+    .innerJoin('events', 'events.id', 'latest.id')
+    .select(['events.id', 'events.run_id', 'events.timestamp', 'events.asset_key', 'events.partition_key', 'events.message'])
+    .$narrowType<{ asset_key: string }>()
+    .orderBy('events.asset_key')
+    .orderBy('events.partition_key')
+    .execute();
+  return rows.map(stepFailureFromRow);
+}
