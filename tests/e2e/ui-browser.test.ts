@@ -5,7 +5,8 @@
  * and group, a click highlights an asset's lineage and opens its page; a materialization
  * launched from a page ends with the asset shown fresh (stored in SQLite by the run); a
  * failing check shows its failing rows and the run page its error; a run of another process
- * appears without a reload; a backfill launched from the form finishes with its progress shown.
+ * appears without a reload; a backfill launched from the form finishes with its progress shown;
+ * a server listening beyond loopback with --token asks for the token (again when it is wrong).
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,5 +165,28 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     await expect.poll(() => page.locator('[data-testid="backfill-error"]').textContent()).toContain('did you mean "raw/orders"');
     const backfills = querySqlite<{ n: number }>(stateFiles(project).storage, 'select count(*) as n from backfills');
     expect(backfills[0]?.n).toBe(1);
+  });
+
+  it('asks for the token on a server beyond loopback, and launches with it', async () => {
+    const token = 'browser-test-token-0123456789';
+    const open = await startUi(sandbox.copyExample('with-token'), ['--host', '0.0.0.0', '--token', token]);
+    const tab = await browser.newPage();
+    try {
+      const asked: string[] = [];
+      tab.on('dialog', (dialog) => {
+        asked.push(dialog.message());
+        void dialog.accept(asked.length === 1 ? 'wrong-token-0123456789' : token);
+      });
+      await tab.goto(`${open.url}/#/assets/raw/locations`);
+      await expect.poll(() => tab.locator('[data-testid="asset-status"]').textContent()).toBe('missing');
+      await tab.locator('button[data-testid="materialize"]').click();
+      await expect.poll(() => tab.locator('[data-testid="asset-status"]').textContent(), { timeout: 60_000, interval: 250 }).toBe('fresh');
+      expect(asked).toHaveLength(2);
+      expect(asked[0]).toContain('needs an API token');
+      expect(asked[1]).toContain('refused');
+    } finally {
+      await tab.close();
+      await open.stop();
+    }
   });
 });

@@ -39,10 +39,11 @@ export async function startUi(projectDir: string, extra: readonly string[] = [])
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`assets ui printed no address within 60 s:\n${printed}`)), 60_000);
     const look = () => {
-      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(printed);
+      // A server on every interface (--host 0.0.0.0) is reached through loopback too.
+      const match = /http:\/\/(127\.0\.0\.1|0\.0\.0\.0):(\d+)/.exec(printed);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1] as string);
+        resolve(`http://127.0.0.1:${match[2]}`);
       }
     };
     child.stdout?.on('data', look);
