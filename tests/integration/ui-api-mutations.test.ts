@@ -4,6 +4,7 @@
  * process, /api/events streams what happens (the server's own runs and runs of "another
  * process"), bad requests write nothing, the mutation guard, and closing the server.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../../core/execution/executor.ts';
@@ -303,6 +304,23 @@ describe('the mutation guard', () => {
   });
 });
 
+/** Opens the project's warehouse read-write in a child process, as a CLI command would. */
+function openWarehouseElsewhere() {
+  const script = `import { DuckDBInstance } from '@duckdb/node-api'; (await DuckDBInstance.create(${JSON.stringify(workspace.config.warehouseFile)})).closeSync();`;
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('runs at the same time, and the warehouse between runs', () => {
+  it('runs two overlapping requests side by side to success, then lets other processes open the warehouse', async () => {
+    const [first, second] = await Promise.all([post('/api/runs', { select: '+staging/orders' }), post('/api/runs', { select: '+marts/daily_revenue' })]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const ended = await Promise.all([runEnded(server.url, first.body.runId), runEnded(server.url, second.body.runId)]);
+    expect(ended.map((r) => r.run.status)).toEqual(['success', 'success']);
+    const free = openWarehouseElsewhere();
+    expect(free.status, free.stderr).toBe(0);
+  });
+});
+
 describe('closing the server', () => {
   it('cancels the runs it launched, waits for them, and ends event streams', async () => {
     const own = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined });
@@ -310,6 +328,10 @@ describe('closing the server', () => {
     const { status, body } = await call(own.url, 'POST', '/api/runs', { select: 'slow/spin' });
     expect(status).toBe(202);
     await stream.find((f) => f.event === 'run_event' && f.data.runId === body.runId && f.data.type === 'step_start', 'the slow step to start');
+    // While a UI run goes on, the server holds the warehouse: another process cannot open it.
+    const busy = openWarehouseElsewhere();
+    expect(busy.status).not.toBe(0);
+    expect(busy.stderr).toMatch(/lock/i);
     await own.close();
     await stream.ended;
     const run = await workspace.storage.getRun(body.runId);
