@@ -160,8 +160,10 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
 
   app.get('/api/runs', async (req, res) => {
     const { limit, offset, status } = parseParams(runsQuery, req.query, 'query');
-    const runs = await (await storage()).listRuns({ limit, offset, ...(status ? { status } : {}) });
-    send(res, { runs, limit, offset });
+    const stored = await (await storage()).listRuns({ limit, offset, ...(status ? { status } : {}) });
+    // Runs this server accepted but has not started yet (waiting for the warehouse) come first.
+    const queued = offset === 0 && (status === undefined || status === 'queued') ? launcher.pendingRuns().filter((r) => !stored.some((s) => s.id === r.id)) : [];
+    send(res, { runs: [...queued, ...stored].slice(0, limit), limit, offset });
   });
 
   app.get('/api/runs/:id', async (req, res) => {

@@ -88,6 +88,11 @@ export class RunLauncher {
   }
 
   /** A run accepted but not yet in storage, by id or unique id prefix. */
+  /** Accepted runs not yet in storage (waiting for the warehouse), newest first. */
+  pendingRuns(): RunRecord[] {
+    return [...this.#pendingRuns.values()].reverse();
+  }
+
   pendingRun(id: string): RunRecord | undefined {
     return byPrefix(this.#pendingRuns, id);
   }

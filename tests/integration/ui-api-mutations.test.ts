@@ -4,7 +4,7 @@
  * process, /api/events streams what happens (the server's own runs and runs of "another
  * process"), bad requests write nothing, the mutation guard, and closing the server.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../../core/execution/executor.ts';
@@ -318,6 +318,30 @@ describe('runs at the same time, and the warehouse between runs', () => {
     expect(ended.map((r) => r.run.status)).toEqual(['success', 'success']);
     const free = openWarehouseElsewhere();
     expect(free.status, free.stderr).toBe(0);
+  });
+});
+
+describe('a run waiting for the warehouse', () => {
+  it('is listed as queued first in GET /api/runs until another process lets go of the warehouse', async () => {
+    const script = `import { DuckDBInstance } from '@duckdb/node-api'; await DuckDBInstance.create(${JSON.stringify(workspace.config.warehouseFile)}); console.log('open'); setInterval(() => {}, 1000);`;
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('open') && resolve());
+        holder.on('exit', (code) => reject(new Error(`the warehouse holder exited with ${code}`)));
+      });
+      const { status, body } = await post('/api/runs', { select: 'raw/orders' });
+      expect(status).toBe(202);
+      const listed = await get('/api/runs?limit=5');
+      expect(listed.body.runs[0]).toMatchObject({ id: body.runId, status: 'queued', selection: 'raw/orders' });
+      expect((await get('/api/runs?status=queued')).body.runs.map((r: any) => r.id)).toEqual([body.runId]);
+      expect((await get('/api/runs?status=success')).body.runs.map((r: any) => r.id)).not.toContain(body.runId);
+      holder.kill();
+      expect((await runEnded(server.url, body.runId)).run.status).toBe('success');
+      expect((await get('/api/runs?limit=1')).body.runs[0]).toMatchObject({ id: body.runId, status: 'success' });
+    } finally {
+      holder.kill();
+    }
   });
 });
 
