@@ -181,7 +181,10 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
 
   app.get('/api/backfills', async (req, res) => {
     const { limit, offset } = parseParams(backfillsQuery, req.query, 'query');
-    send(res, { backfills: await (await storage()).listBackfills({ limit, offset }), limit, offset });
+    const stored = await (await storage()).listBackfills({ limit, offset });
+    // Backfills this server accepted but has not started yet (waiting for the warehouse) come first.
+    const waiting = offset === 0 ? launcher.pendingBackfills().filter((b) => !stored.some((s) => s.id === b.id)) : [];
+    send(res, { backfills: [...waiting, ...stored].slice(0, limit), limit, offset });
   });
 
   mountMutationRoutes(app, { project, storage, landing, launcher, now, send });

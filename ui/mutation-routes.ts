@@ -10,6 +10,7 @@ import { selectAssets } from '../core/selection/index.ts';
 import type { BackfillRecord, Storage } from '../storage/storage.ts';
 import { pickByPrefix } from '../core/cli/pick-by-prefix.ts';
 import { parseParams } from './api-params.ts';
+import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
 import type { RunLauncher } from './run-launcher.ts';
 
@@ -36,6 +37,8 @@ const backfillBody = z
     perPartition: flag.optional(),
   })
   .strict();
+const runIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a run id (letters, digits, - and _)') }).strict();
+const ENDED = new Set(['success', 'failed', 'canceled']);
 const backfillIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a backfill id (letters, digits, - and _)') }).strict();
 const noQuery = z.object({}).strict();
 
@@ -46,6 +49,9 @@ const noQuery = z.object({}).strict();
  *   `{ runId: null, steps: 0, message }` when there is nothing to do
  * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition? }` → 202 `{ backfillId }`
  * - `GET /api/backfills/ID` (a unique prefix works) → `{ backfill, runs }`
+ * - `POST /api/runs/ID/cancel` → 202 for a run of this server (or of a backfill, wherever it
+ *   runs); 409 for an ended run or a plain run of another process
+ * - `POST /api/backfills/ID/cancel` → 202 for a running backfill, 409 for an ended one
  *
  * Every request is checked before anything is written; errors name the body field at fault.
  */
@@ -83,6 +89,37 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     ctx.send(res, { backfillId }, 202);
   });
 
+  app.post('/api/runs/:id/cancel', async (req, res) => {
+    parseParams(noQuery, req.query, 'query');
+    const { id } = parseParams(runIdParams, req.params, 'path');
+    const run = ctx.launcher.pendingRun(id) ?? pickByPrefix(await (await ctx.storage()).findRunsByPrefix(id), id, 'run', 'id');
+    if (ENDED.has(run.status)) throw new HttpError(409, 'run_ended', `run ${run.id.slice(0, 8)} has already ended (${run.status})`);
+    if (ctx.launcher.cancel(run.id)) {
+      ctx.send(res, { runId: run.id, canceling: true }, 202);
+      return;
+    }
+    // A backfill's run in another process stops when it sees its backfill canceled.
+    const backfillId = run.tags.backfill;
+    if (backfillId !== undefined) {
+      await cancelStoredBackfill(ctx, backfillId);
+      ctx.send(res, { runId: run.id, canceling: true }, 202);
+      return;
+    }
+    const where = run.pid === null || run.pid === undefined ? 'another process' : `process ${run.pid}`;
+    throw new HttpError(409, 'not_cancelable', `run ${run.id.slice(0, 8)} runs in ${where}, not in this UI: stop it there (Ctrl-C)`);
+  });
+
+  app.post('/api/backfills/:id/cancel', async (req, res) => {
+    parseParams(noQuery, req.query, 'query');
+    const { id } = parseParams(backfillIdParams, req.params, 'path');
+    const backfill = ctx.launcher.pendingBackfill(id) ?? pickByPrefix(await (await ctx.storage()).findBackfillsByPrefix(id), id, 'backfill', 'id');
+    if (backfill.status !== 'running') throw new HttpError(409, 'backfill_ended', `backfill ${backfill.id.slice(0, 8)} has already ended (${backfill.status})`);
+    // This process's backfill stops at once; one of another process within seconds, when its
+    // runner sees the stored status.
+    if (!ctx.launcher.cancel(backfill.id)) await cancelStoredBackfill(ctx, backfill.id);
+    ctx.send(res, { backfillId: backfill.id, canceling: true }, 202);
+  });
+
   app.get('/api/backfills/:id', async (req, res) => {
     parseParams(noQuery, req.query, 'query');
     const { id } = parseParams(backfillIdParams, req.params, 'path');
@@ -117,4 +154,11 @@ function checkBackfill(project: Project, body: { select: string; from: string; t
     const argument = error.context.partition === body.to && body.to !== body.from ? 'to' : 'from';
     throw new StrataError(error.code, error.message, { ...error.context, argument }, error.userError);
   }
+}
+
+/** Marks a stored backfill canceled: the process running it stops within seconds. */
+async function cancelStoredBackfill(ctx: MutationContext, id: string): Promise<void> {
+  const storage = await ctx.storage();
+  const backfill = await storage.getBackfill(id);
+  if (backfill?.status === 'running') await storage.updateBackfill(id, { status: 'canceled', updatedAt: Date.now() });
 }

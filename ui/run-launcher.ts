@@ -53,6 +53,8 @@ export class RunLauncher {
   readonly #tasks = new Set<Promise<void>>();
   readonly #pendingRuns = new Map<string, RunRecord>();
   readonly #pendingBackfills = new Map<string, BackfillRecord>();
+  /** What cancels each run and backfill this launcher is working on, by id. */
+  readonly #cancels = new Map<string, AbortController>();
 
   constructor(options: RunLauncherOptions) {
     this.#o = options;
@@ -70,7 +72,7 @@ export class RunLauncher {
     };
     this.#pendingRuns.set(runId, queued);
     this.#o.listener.runQueued(queued);
-    this.#track(this.#materialize(queued, launch));
+    this.#track(runId, (signal) => this.#materialize(queued, launch, signal));
     return runId;
   }
 
@@ -83,23 +85,38 @@ export class RunLauncher {
       id, selection: request.selection, from: request.from, to: request.to, status: 'running', mode: request.mode, grouping: request.grouping,
       runIds: [], total: 0, done: 0, failed: 0, error: null, createdAt: at, updatedAt: at,
     });
-    this.#track(this.#backfill({ ...request, id }, now));
+    this.#track(id, (signal) => this.#backfill({ ...request, id }, now, signal));
     return id;
   }
 
-  /** A run accepted but not yet in storage, by id or unique id prefix. */
   /** Accepted runs not yet in storage (waiting for the warehouse), newest first. */
   pendingRuns(): RunRecord[] {
     return [...this.#pendingRuns.values()].reverse();
   }
 
+  /** A run accepted but not yet in storage, by id or unique id prefix. */
   pendingRun(id: string): RunRecord | undefined {
     return byPrefix(this.#pendingRuns, id);
+  }
+
+  /** Accepted backfills not yet in storage (waiting for the warehouse), newest first. */
+  pendingBackfills(): BackfillRecord[] {
+    return [...this.#pendingBackfills.values()].reverse();
   }
 
   /** A backfill accepted but not yet in storage, by id or unique id prefix. */
   pendingBackfill(id: string): BackfillRecord | undefined {
     return byPrefix(this.#pendingBackfills, id);
+  }
+
+  /**
+   * Cancels a run or backfill this launcher is working on (running steps roll back); false
+   * when it has none with this id (another process runs it, or it has ended).
+   */
+  cancel(id: string): boolean {
+    const controller = this.#cancels.get(id);
+    controller?.abort();
+    return controller !== undefined;
   }
 
   /** Runs and backfills going on now. */
@@ -117,17 +134,24 @@ export class RunLauncher {
     if (this.#controller.signal.aborted) throw new HttpError(503, 'shutting_down', 'the server is shutting down: it launches nothing more');
   }
 
-  #track(task: Promise<void>): void {
-    const tracked = task.catch((error: unknown) => this.#o.notice(`background run failed: ${messageOf(error)}`)).finally(() => this.#tasks.delete(tracked));
+  /** Runs `work` in the background with a signal that {@link cancel} (for `id`) or {@link close} aborts. */
+  #track(id: string, work: (signal: AbortSignal) => Promise<void>): void {
+    const own = new AbortController();
+    this.#cancels.set(id, own);
+    const tracked = work(AbortSignal.any([this.#controller.signal, own.signal]))
+      .catch((error: unknown) => this.#o.notice(`background run failed: ${messageOf(error)}`))
+      .finally(() => {
+        this.#cancels.delete(id);
+        this.#tasks.delete(tracked);
+      });
     this.#tasks.add(tracked);
   }
 
-  async #materialize(queued: RunRecord, launch: RunLaunch): Promise<void> {
+  async #materialize(queued: RunRecord, launch: RunLaunch, signal: AbortSignal): Promise<void> {
     const { project, landing, listener } = this.#o;
-    const signal = this.#controller.signal;
     const storage = await this.#o.storage();
     try {
-      await this.#withWarehouse(storage, queued.assetKeys, async (warehouse) => {
+      await this.#withWarehouse(storage, queued.assetKeys, signal, async (warehouse) => {
         await executeRun({
           project, plan: launch.prepared.plan, storage, warehouse, landing, selection: launch.select, trigger: 'manual',
           runId: queued.id, signal, now: launch.now, tags: queued.tags,
@@ -139,19 +163,18 @@ export class RunLauncher {
       });
     } catch (error) {
       if (await storage.getRun(queued.id)) throw error;
-      await this.#recordUnstarted(storage, queued, error);
+      await this.#recordUnstarted(storage, queued, error, signal.aborted);
     } finally {
       this.#pendingRuns.delete(queued.id);
       listener.runActivity(queued.id);
     }
   }
 
-  async #backfill(request: BackfillRequest & { readonly id: string }, now: Date): Promise<void> {
+  async #backfill(request: BackfillRequest & { readonly id: string }, now: Date, signal: AbortSignal): Promise<void> {
     const { project, landing, listener } = this.#o;
-    const signal = this.#controller.signal;
     const storage = await this.#o.storage();
     try {
-      await this.#withWarehouse(storage, request.keys, (warehouse) =>
+      await this.#withWarehouse(storage, request.keys, signal, (warehouse) =>
         startBackfill(
           {
             project, storage, warehouse, landing, now, signal,
@@ -173,12 +196,12 @@ export class RunLauncher {
   }
 
   /** Reaps dead runs, then holds the shared warehouse (checking the checks' columns) around `work`. */
-  async #withWarehouse<T>(storage: Storage, keys: readonly string[], work: (warehouse: DuckDBWarehouse) => Promise<T>): Promise<T> {
+  async #withWarehouse<T>(storage: Storage, keys: readonly string[], signal: AbortSignal, work: (warehouse: DuckDBWarehouse) => Promise<T>): Promise<T> {
     const { project, notice } = this.#o;
     for (const run of await reapDeadRuns(storage, { now: Date.now(), timeoutMs: project.config.heartbeat.timeoutMs })) {
       notice(`run ${run.runId.slice(0, 8)} marked failed: ${run.error}`);
     }
-    const warehouse = await this.#o.warehouse.acquire(this.#controller.signal, ({ pid }) =>
+    const warehouse = await this.#o.warehouse.acquire(signal, ({ pid }) =>
       notice(`waiting for the warehouse ${project.config.warehouseFile}: ${pid === undefined ? 'another process' : `process ${pid}`} is using it`),
     );
     try {
@@ -190,8 +213,7 @@ export class RunLauncher {
   }
 
   /** A run that ended before it started (warehouse wait canceled, bad check columns): stored as failed or canceled. */
-  async #recordUnstarted(storage: Storage, queued: RunRecord, error: unknown): Promise<void> {
-    const canceled = this.#controller.signal.aborted;
+  async #recordUnstarted(storage: Storage, queued: RunRecord, error: unknown, canceled: boolean): Promise<void> {
     const message = messageOf(error);
     const at = Date.now();
     await storage.createRun({ ...queued, status: canceled ? 'canceled' : 'failed', endedAt: at, error: message });

@@ -17,30 +17,37 @@ export class SharedWarehouse {
   readonly #open: WarehouseOpener;
   #users = 0;
   #warehouse: Promise<DuckDBWarehouse> | undefined;
+  /** Stops the wait of the open in progress (when every run waiting for it gave up). */
+  #stopOpening: AbortController | undefined;
 
   constructor(open: WarehouseOpener) {
     this.#open = open;
   }
 
-  /** How many runs hold the warehouse now. */
+  /** How many runs hold the warehouse now, or wait for it. */
   get users(): number {
     return this.#users;
   }
 
   /**
-   * The open warehouse, opening it (waiting, abortable by `signal`) if no run holds it. Every
-   * successful acquire must be paired with one {@link release}; a failed one needs none.
+   * The open warehouse, opening it (waiting while another process holds the file) if no run
+   * holds it. Runs that come while it opens wait for the same open; each stops waiting when
+   * its own `signal` aborts, and the open itself stops once no run waits for it any more.
+   * Every successful acquire must be paired with one {@link release}; a failed one needs none.
    */
   async acquire(signal: AbortSignal, onBusy?: WarehouseWaitOptions['onBusy']): Promise<DuckDBWarehouse> {
+    signal.throwIfAborted();
     this.#users += 1;
-    // The first user's signal governs the wait; later users wait for the same open.
-    this.#warehouse ??= this.#open({ signal, ...(onBusy ? { onBusy } : {}) });
+    if (this.#warehouse === undefined) {
+      this.#stopOpening = new AbortController();
+      this.#warehouse = this.#open({ signal: this.#stopOpening.signal, ...(onBusy ? { onBusy } : {}) });
+    }
     const opening = this.#warehouse;
     try {
-      return await opening;
+      return await untilAborted(opening, signal);
     } catch (error) {
-      if (this.#warehouse === opening) this.#warehouse = undefined;
       this.#users -= 1;
+      if (this.#warehouse === opening && (this.#users === 0 || !signal.aborted)) void this.#forget(opening);
       throw error;
     }
   }
@@ -49,8 +56,39 @@ export class SharedWarehouse {
   async release(): Promise<void> {
     this.#users -= 1;
     if (this.#users > 0 || this.#warehouse === undefined) return;
-    const opening = this.#warehouse;
-    this.#warehouse = undefined;
-    (await opening.catch(() => undefined))?.close();
+    await this.#forget(this.#warehouse);
   }
+
+  /**
+   * Drops `opening` (done with, failed, or nobody waits for it): with no user left, stops its
+   * wait and closes the warehouse once it is open.
+   */
+  #forget(opening: Promise<DuckDBWarehouse>): Promise<void> {
+    this.#warehouse = undefined;
+    if (this.#users > 0) return Promise.resolve(); // the open failed: the runs waiting for it fail with it
+    this.#stopOpening?.abort();
+    this.#stopOpening = undefined;
+    return opening.then(
+      (warehouse) => warehouse.close(),
+      () => undefined,
+    );
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

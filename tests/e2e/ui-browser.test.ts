@@ -6,13 +6,15 @@
  * launched from a page ends with the asset shown fresh (stored in SQLite by the run); a
  * failing check shows its failing rows and the run page its error; a run of another process
  * appears without a reload; a backfill launched from the form finishes with its progress shown;
- * a server listening beyond loopback with --token asks for the token (again when it is wrong).
+ * runs and backfills waiting for the warehouse are canceled from their pages; a server
+ * listening beyond loopback with --token asks for the token (again when it is wrong).
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { editFile, parseJson, querySqlite, runCli, Sandbox, stateFiles } from './cli-harness.ts';
 import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
+import { holdWarehouse } from '../warehouse-holder.ts';
 
 const missing = browserMissing();
 
@@ -165,6 +167,33 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     await expect.poll(() => page.locator('[data-testid="backfill-error"]').textContent()).toContain('did you mean "raw/orders"');
     const backfills = querySqlite<{ n: number }>(stateFiles(project).storage, 'select count(*) as n from backfills');
     expect(backfills[0]?.n).toBe(1);
+  });
+
+  it('cancels a run and a backfill that wait for the warehouse another process holds', async () => {
+    const holder = await holdWarehouse(stateFiles(project).warehouse);
+    try {
+      await page.goto(`${ui.url}/#/assets/raw/payments`);
+      await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('raw/payments');
+      await page.locator('button[data-testid="materialize"]').click();
+      await page.locator('[data-testid="launched-run"]').click();
+      await expect.poll(() => page.locator('[data-testid="run-status"]').textContent()).toBe('queued');
+      await page.locator('button[data-testid="cancel-run"]').click();
+      await expect.poll(() => page.locator('[data-testid="run-status"]').textContent(), { timeout: 30_000 }).toBe('canceled');
+      expect(await page.locator('button[data-testid="cancel-run"]').count()).toBe(0);
+
+      await page.locator('[data-testid="nav-backfills"]').click();
+      const form = page.locator('form#backfill-form');
+      await form.locator('[name="select"]').fill('raw/payments');
+      await form.locator('[name="from"]').fill('2025-01-01');
+      await form.locator('[name="to"]').fill('2025-01-02');
+      await form.locator('button[type="submit"]').click();
+      const row = page.locator('#backfill-list [data-backfill-id][data-status="running"]').first();
+      await row.locator('button[data-testid="cancel-backfill"]').click();
+      const id = await row.getAttribute('data-backfill-id');
+      await expect.poll(() => page.locator(`#backfill-list [data-backfill-id="${id}"]`).getAttribute('data-status'), { timeout: 30_000 }).toBe('canceled');
+    } finally {
+      holder.release();
+    }
   });
 
   it('asks for the token on a server beyond loopback, and launches with it', async () => {

@@ -4,7 +4,7 @@
  * process, /api/events streams what happens (the server's own runs and runs of "another
  * process"), bad requests write nothing, the mutation guard, and closing the server.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../../core/execution/executor.ts';
@@ -14,6 +14,7 @@ import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { startApiServer, type ApiServer } from '../../ui/server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { holdWarehouse } from '../warehouse-holder.ts';
 
 const FILES = {
   'package.json': '{ "type": "module", "private": true }',
@@ -323,25 +324,88 @@ describe('runs at the same time, and the warehouse between runs', () => {
 
 describe('a run waiting for the warehouse', () => {
   it('is listed as queued first in GET /api/runs until another process lets go of the warehouse', async () => {
-    const script = `import { DuckDBInstance } from '@duckdb/node-api'; await DuckDBInstance.create(${JSON.stringify(workspace.config.warehouseFile)}); console.log('open'); setInterval(() => {}, 1000);`;
-    const holder = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = await holdWarehouse(workspace.config.warehouseFile);
     try {
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('open') && resolve());
-        holder.on('exit', (code) => reject(new Error(`the warehouse holder exited with ${code}`)));
-      });
       const { status, body } = await post('/api/runs', { select: 'raw/orders' });
       expect(status).toBe(202);
       const listed = await get('/api/runs?limit=5');
       expect(listed.body.runs[0]).toMatchObject({ id: body.runId, status: 'queued', selection: 'raw/orders' });
       expect((await get('/api/runs?status=queued')).body.runs.map((r: any) => r.id)).toEqual([body.runId]);
       expect((await get('/api/runs?status=success')).body.runs.map((r: any) => r.id)).not.toContain(body.runId);
-      holder.kill();
+      // A second one is canceled while it waits: stored as canceled before it started.
+      const second = await post('/api/runs', { select: 'raw/orders' });
+      expect((await post(`/api/runs/${second.body.runId}/cancel`, {})).status).toBe(202);
+      const canceled = await runEnded(server.url, second.body.runId);
+      expect(canceled.run.status).toBe('canceled');
+      expect(canceled.events.map((e: any) => e.type)).toEqual(['run_canceled']);
+      holder.release();
       expect((await runEnded(server.url, body.runId)).run.status).toBe('success');
       expect((await get('/api/runs?limit=1')).body.runs[0]).toMatchObject({ id: body.runId, status: 'success' });
     } finally {
-      holder.kill();
+      holder.release();
     }
+  });
+});
+
+describe('canceling', () => {
+  it('cancels a run of this server: its running step rolls back and the run ends canceled; an ended run is 409', async () => {
+    const stream = await openStream(server.url);
+    try {
+      const { body } = await post('/api/runs', { select: 'slow/spin' });
+      await stream.find((f) => f.event === 'run_event' && f.data.runId === body.runId && f.data.type === 'step_start', 'the slow step to start');
+      const cancel = await post(`/api/runs/${body.runId.slice(0, 8)}/cancel`, {});
+      expect(cancel).toMatchObject({ status: 202, body: { runId: body.runId, canceling: true } });
+      expect((await runEnded(server.url, body.runId)).run.status).toBe('canceled');
+      const again = await post(`/api/runs/${body.runId}/cancel`, {});
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('run_ended');
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('refuses (409) a plain run of another process, naming it; cancels a backfill\'s run anywhere through its backfill', async () => {
+    const storage = workspace.storage;
+    const at = Date.now();
+    const running = { status: 'running' as const, trigger: 'manual' as const, selection: 'raw/orders', assetKeys: ['raw/orders'], createdAt: at, startedAt: at, endedAt: null, error: null, heartbeatAt: at };
+    await storage.createRun({ ...running, id: 'elsewhere-plain', tags: {}, pid: 999_999 });
+    const plain = await post('/api/runs/elsewhere-plain/cancel', {});
+    expect(plain.status).toBe(409);
+    expect(plain.body.error).toMatchObject({ code: 'not_cancelable' });
+    expect(plain.body.error.message).toContain('process 999999');
+    await storage.createBackfill({
+      id: 'elsewhere-backfill', selection: 'raw/orders', from: '2025-01-01', to: '2025-01-03', status: 'running', mode: 'all', grouping: 'policy',
+      runIds: ['elsewhere-run'], total: 3, done: 1, failed: 0, error: null, createdAt: at, updatedAt: at,
+    });
+    await storage.createRun({ ...running, id: 'elsewhere-run', trigger: 'backfill', tags: { backfill: 'elsewhere-backfill' }, pid: 999_999 });
+    expect((await post('/api/runs/elsewhere-run/cancel', {})).status).toBe(202);
+    expect((await storage.getBackfill('elsewhere-backfill'))?.status).toBe('canceled');
+    const ended = await post('/api/backfills/elsewhere-backfill/cancel', {});
+    expect(ended.status).toBe(409);
+    expect(ended.body.error.code).toBe('backfill_ended');
+    for (const id of ['elsewhere-plain', 'elsewhere-run']) await storage.updateRun(id, { status: 'failed', endedAt: Date.now() });
+  });
+
+  it('cancels a backfill of this server; unknown ids are 404, malformed ones 400, and the guard applies', async () => {
+    const holder = await holdWarehouse(workspace.config.warehouseFile);
+    try {
+      const { status, body } = await post('/api/backfills', { select: 'marts/daily_revenue', from: '2025-01-01', to: '2025-01-03' });
+      expect(status).toBe(202);
+      // Waiting for the warehouse, it is not stored yet, but listed first.
+      expect((await get('/api/backfills?limit=5')).body.backfills[0]).toMatchObject({ id: body.backfillId, status: 'running', selection: 'marts/daily_revenue' });
+      expect((await call(server.url, 'POST', `/api/backfills/${body.backfillId}/cancel`, {}, { origin: 'http://evil.example' })).status).toBe(403);
+      expect((await post(`/api/backfills/${body.backfillId}/cancel`, {})).status).toBe(202);
+      const done = await waitFor(async () => {
+        const { backfill } = (await get(`/api/backfills/${body.backfillId}`)).body;
+        return backfill.status === 'running' ? undefined : backfill;
+      }, 'the backfill to end');
+      expect(done.status).toBe('canceled');
+    } finally {
+      holder.release();
+    }
+    expect((await post('/api/runs/no-such-run/cancel', {})).status).toBe(404);
+    expect((await post('/api/backfills/no-such-backfill/cancel', {})).status).toBe(404);
+    expect((await post('/api/runs/bad%20id/cancel', {})).status).toBe(400);
   });
 });
 

@@ -23,10 +23,14 @@ Ctrl-C cancels the runs it launched (running steps roll back) before it stops.
   GET  /api/runs/RUN_ID                        one run and its events
   GET  /api/backfills?limit=&offset=
   GET  /api/backfills/BACKFILL_ID              one backfill, its progress and its runs
+  GET  /api/history/KEY?limit=100              materializations per run, check results with samples
+  GET  /api/partitions/KEY                     each partition: fresh, stale, missing or failed
   GET  /api/events?run=RUN_ID                  Server-Sent Events: run, run_event, asset
   POST /api/runs       {"select": "marts/*", "partition"?: "2025-01-01", "staleOnly"?: true}
   POST /api/backfills  {"select": "staging/*", "from": "2025-01-01", "to": "2025-01-31",
                         "mode"?: "all"|"missing"|"stale", "perPartition"?: true}
+  POST /api/runs/RUN_ID/cancel                 cancel a run of this UI (or of a backfill)
+  POST /api/backfills/BACKFILL_ID/cancel       cancel a running backfill, in any process
 
 POST requests need Content-Type: application/json. They are accepted from the UI page itself
 (same origin) when the server listens on this machine only, or from anything that sends

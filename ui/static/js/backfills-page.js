@@ -72,6 +72,7 @@ function launchForm(onLaunched) {
 export async function renderBackfillsPage(container, _params, scope) {
   const state = { offset: 0, backfills: [], highlight: null };
   const list = h('div', { id: 'backfill-list' }, h('div.loading', {}, 'Loading backfills…'));
+  const listError = h('p.form-error', { role: 'alert', 'data-testid': 'backfill-list-error' });
   const prev = h('button', { type: 'button', on: { click: () => go(state.offset - PAGE_SIZE) } }, '← Newer');
   const next = h('button', { type: 'button', on: { click: () => go(state.offset + PAGE_SIZE) } }, 'Older →');
   replace(
@@ -84,7 +85,7 @@ export async function renderBackfillsPage(container, _params, scope) {
         state.highlight = id;
         go(0);
       }),
-      h('section.card', {}, h('h2', {}, 'Backfills'), list, h('div.pager', {}, prev, next)),
+      h('section.card', {}, h('h2', {}, 'Backfills'), listError, list, h('div.pager', {}, prev, next)),
     ),
   );
 
@@ -121,6 +122,7 @@ export async function renderBackfillsPage(container, _params, scope) {
           { label: 'Progress', cell: progressBar },
           { label: 'Runs', cell: (b) => h('span.backfill-runs', {}, b.runIds.length ? b.runIds.map((id) => h('a', { href: runRoute(id), 'data-testid': 'backfill-run' }, shortId(id))) : h('span.muted', {}, 'none yet')) },
           { label: 'Created', cell: (b) => dateTime(b.createdAt), class: 'nowrap' },
+          { label: '', cell: (b) => (b.status === 'running' ? h('button.small.danger', { type: 'button', 'data-testid': 'cancel-backfill', on: { click: (e) => cancelBackfill(b, e.currentTarget) } }, 'Cancel') : null) },
         ],
         state.backfills,
         { rowClass: (b) => [b.status === 'failed' ? 'row-error' : null, b.id === state.highlight ? 'row-new' : null].filter(Boolean).join(' ') || null },
@@ -131,6 +133,20 @@ export async function renderBackfillsPage(container, _params, scope) {
       tr.dataset.backfillId = b.id;
       tr.dataset.status = b.status;
       if (b.error) tr.title = b.error;
+    }
+  }
+
+  /** Cancels a running backfill (its process stops within seconds); a refusal shows above the list. */
+  async function cancelBackfill(backfill, button) {
+    button.disabled = true;
+    listError.textContent = '';
+    try {
+      await postJson(`/api/backfills/${encodeURIComponent(backfill.id)}/cancel`, {});
+      button.textContent = 'Canceling…';
+      loadSoon();
+    } catch (error) {
+      listError.textContent = messageOf(error);
+      button.disabled = false;
     }
   }
 

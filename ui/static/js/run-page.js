@@ -1,7 +1,7 @@
 // `#/runs/ID`: a run's header, step timeline and event log; live while it runs (events
 // appended as they arrive), polled when the event stream is down.
 
-import { getJson } from './api.js';
+import { getJson, messageOf, postJson } from './api.js';
 import { stepTimeline } from './charts.js';
 import { assetRoute, debounce, h, replace } from './dom.js';
 import { clockTime, dateTime, duration, runDuration, shortId } from './format.js';
@@ -29,6 +29,8 @@ export async function renderRunPage(container, id, scope) {
   const status = h('span', { 'data-testid': 'run-status' });
   const head = h('div.run-head');
   const errorLine = h('div');
+  const cancelError = h('span.form-error', { role: 'alert', 'data-testid': 'cancel-error' });
+  const cancelButton = h('button.danger', { type: 'button', 'data-testid': 'cancel-run', on: { click: cancelRun } }, 'Cancel run');
   const timeline = h('div.timeline-holder');
   const onlyProblems = h('input', { type: 'checkbox', name: 'problems' });
   const hideLogs = h('input', { type: 'checkbox', name: 'hideLogs' });
@@ -71,8 +73,22 @@ export async function renderRunPage(container, id, scope) {
       h('span', {}, 'Duration ', h('strong', {}, duration(runDuration(run)))),
       h('span.mono.muted', { title: 'run id' }, run.id),
       Object.keys(run.tags ?? {}).length ? h('span', {}, Object.entries(run.tags).map(([k, v]) => h('span.tag', {}, `${k}=${v}`))) : null,
+      isActive(run.status) ? [cancelButton, cancelError] : null,
     );
     replace(errorLine, run.error ? h('div.error-box.run-error', { 'data-testid': 'run-error' }, run.error) : null);
+  }
+
+  /** Asks the server to cancel this run; it ends as canceled (running steps roll back). */
+  async function cancelRun() {
+    cancelButton.disabled = true;
+    cancelError.textContent = '';
+    try {
+      await postJson(`/api/runs/${encodeURIComponent(run.id)}/cancel`, {});
+      cancelButton.textContent = 'Canceling…';
+    } catch (error) {
+      cancelError.textContent = messageOf(error);
+      cancelButton.disabled = false;
+    }
   }
 
   function paintTimeline() {
