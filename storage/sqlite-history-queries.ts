@@ -25,7 +25,7 @@ export async function materializationHistory(
 /** `Storage.materializationsByRun`: one asset's materializations summed up per run, in one grouped query. */
 export async function materializationsByRun(db: Kysely<Database>, key: string, options: Page = {}): Promise<RunMaterializations[]> {
   const page = normalizePage(options);
-  const rows = await db
+  const perRun = db
     .selectFrom('materializations')
     .where('asset_key', '=', key)
     .groupBy('run_id')
@@ -37,10 +37,15 @@ export async function materializationsByRun(db: Kysely<Database>, key: string, o
       eb.fn.sum<number | null>('row_count').as('row_count'),
       eb.fn.max('timestamp').as('timestamp'),
       eb.fn.max('id').as('last_id'),
-      // SQLite takes a bare column from the row that gave the max(): the last one's version.
-      'code_version',
-    ])
-    .orderBy('last_id', 'desc')
+    ]);
+  // The code version is the run's last materialization's, joined by id: with several min()/max()
+  // in one query, SQLite does not say which row a bare column would come from.
+  const rows = await db
+    .selectFrom(perRun.as('r'))
+    .innerJoin('materializations as last', 'last.id', 'r.last_id')
+    .selectAll('r')
+    .select('last.code_version')
+    .orderBy('r.last_id', 'desc')
     .limit(page.limit ?? -1)
     .offset(page.offset)
     .execute();

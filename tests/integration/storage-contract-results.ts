@@ -144,6 +144,12 @@ export function storageResultsContract(storage: () => Storage): void {
           { runId: 'm2', partitions: 1, firstPartition: null, lastPartition: null, rowCount: null, timestamp: 3_000, codeVersion: 'code-1' },
         ]);
         expect(await storage().materializationsByRun('a/none')).toEqual([]);
+        // The code version is the run's last one, whichever partition key sorts last.
+        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-09', { codeVersion: 'code-1', timestamp: 1_000 })] });
+        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-01', { codeVersion: 'code-2', timestamp: 900 })] });
+        expect(await storage().materializationsByRun('a/v')).toEqual([
+          { runId: 'm2', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-09', rowCount: 20, timestamp: 1_000, codeVersion: 'code-2' },
+        ]);
       });
 
       it('round-trips metadata and input data versions as JSON', async () => {
