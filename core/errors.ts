@@ -28,6 +28,11 @@ export class StrataError extends Error {
   }
 }
 
+/** `error` again, naming the `argument` (CLI option or API field) the user gave the bad value through. */
+export function withArgument(error: StrataError, argument: string): StrataError {
+  return new StrataError(error.code, error.message, { ...error.context, argument }, error.userError);
+}
+
 /** One problem found while loading definitions (a project may have many). */
 export class DefinitionError extends StrataError {
   constructor(code: string, message: string, context: ErrorContext = {}) {

@@ -13,6 +13,11 @@ import type { DaemonTickStore } from './daemon-tick-store.ts';
 /** Lifecycle of a run. */
 export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'canceled';
 
+/** True for a status a run never leaves. */
+export function runEnded(status: RunStatus): boolean {
+  return status === 'success' || status === 'failed' || status === 'canceled';
+}
+
 /** What started a run. */
 export type RunTrigger = 'manual' | 'schedule' | 'automation' | 'backfill';
 

@@ -1,12 +1,13 @@
 import { loopbackHostsOnly } from './host-check.ts';
+import { pickByPrefix } from '../core/cli/pick-by-prefix.ts';
 import { realpathSync } from 'node:fs';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { NotFoundError, UsageError } from '../core/errors.ts';
+import { NotFoundError } from '../core/errors.ts';
 import type { Project } from '../core/project/project-loader.ts';
-import type { RunRecord, RunStatus, Storage } from '../storage/storage.ts';
+import type { RunStatus, Storage } from '../storage/storage.ts';
 import { apiErrorHandler } from './api-error-handler.ts';
-import { intParam, pageParams, parseParams } from './api-params.ts';
+import { idParams, intParam, pageParams, parseParams } from './api-params.ts';
 import { assetHistory, assetPartitions } from './asset-history-view.ts';
 import { describeAsset, listAssets, unknownAsset } from './asset-views.ts';
 import { lineageOf } from './lineage-view.ts';
@@ -71,7 +72,7 @@ const lineageQuery = z
 const runsQuery = z
   .object({ ...pageParams(50, 500), status: z.enum(RUN_STATUSES, { error: `must be one of ${RUN_STATUSES.join(', ')}` }).optional() })
   .strict();
-const runIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a run id (letters, digits, - and _)') }).strict();
+const runIdParams = idParams('run');
 const backfillsQuery = z.object(pageParams(50, 500)).strict();
 const noQuery = z.object({}).strict();
 const historyQuery = z.object({ limit: intParam(1, 1000).default(100) }).strict();
@@ -175,7 +176,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
       return;
     }
     const store = await storage();
-    const run = await findRun(store, id);
+    const run = pickByPrefix(await store.findRunsByPrefix(id), id, 'run', 'id');
     send(res, { run, events: await store.listEvents(run.id) });
   });
 
@@ -217,16 +218,6 @@ export function createApiApp(workspace: ApiWorkspace, options: ApiAppOptions = {
 function wildcardParam(req: Request, name: string): unknown {
   const value = (req.params as Record<string, unknown>)[name];
   return Array.isArray(value) ? value.join('/') : value;
-}
-
-/** The run with this id, or the only run whose id starts with it. */
-async function findRun(storage: Storage, id: string): Promise<RunRecord> {
-  const exact = await storage.getRun(id);
-  if (exact) return exact;
-  const matches = await storage.findRunsByPrefix(id);
-  if (matches.length === 0) throw new NotFoundError(`no run with id "${id}"`);
-  if (matches.length > 1) throw new UsageError(`run id "${id}" is ambiguous: ${matches.map((m) => m.id.slice(0, 12)).join(', ')}`, 'id');
-  return matches[0] as RunRecord;
 }
 
 function safeRealpath(dir: string): string {

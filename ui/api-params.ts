@@ -15,6 +15,11 @@ export function intParam(min: number, max: number) {
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
+/** The `:id` path parameter of a run or backfill: a full id or a unique prefix of one. */
+export function idParams(noun: 'run' | 'backfill') {
+  return z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, `must be a ${noun} id (letters, digits, - and _)`) }).strict();
+}
+
 /** A paging limit and offset (`limit` 1..`maxLimit`). */
 export function pageParams(defaultLimit: number, maxLimit: number) {
   return {

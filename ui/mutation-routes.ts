@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { resolveBackfillKeys } from '../core/execution/backfill-runner.ts';
 import type { LandingZone } from '../core/execution/asset-context.ts';
 import { prepareMaterialization } from '../core/execution/materialize-request.ts';
-import { StrataError, UsageError } from '../core/errors.ts';
+import { StrataError, UsageError, withArgument } from '../core/errors.ts';
 import { isCalendarTime } from '../core/planning/partition-request.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import { selectAssets } from '../core/selection/index.ts';
-import type { BackfillRecord, Storage } from '../storage/storage.ts';
+import { runEnded, type BackfillRecord, type Storage } from '../storage/storage.ts';
 import { pickByPrefix } from '../core/cli/pick-by-prefix.ts';
-import { parseParams } from './api-params.ts';
+import { idParams, parseParams } from './api-params.ts';
 import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
 import type { RunLauncher } from './run-launcher.ts';
@@ -37,9 +37,8 @@ const backfillBody = z
     perPartition: flag.optional(),
   })
   .strict();
-const runIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a run id (letters, digits, - and _)') }).strict();
-const ENDED = new Set(['success', 'failed', 'canceled']);
-const backfillIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a backfill id (letters, digits, - and _)') }).strict();
+const runIdParams = idParams('run');
+const backfillIdParams = idParams('backfill');
 const noQuery = z.object({}).strict();
 
 /**
@@ -93,7 +92,7 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     parseParams(noQuery, req.query, 'query');
     const { id } = parseParams(runIdParams, req.params, 'path');
     const run = ctx.launcher.pendingRun(id) ?? pickByPrefix(await (await ctx.storage()).findRunsByPrefix(id), id, 'run', 'id');
-    if (ENDED.has(run.status)) throw new HttpError(409, 'run_ended', `run ${run.id.slice(0, 8)} has already ended (${run.status})`);
+    if (runEnded(run.status)) throw new HttpError(409, 'run_ended', `run ${run.id.slice(0, 8)} has already ended (${run.status})`);
     if (ctx.launcher.cancel(run.id)) {
       ctx.send(res, { runId: run.id, canceling: true }, 202);
       return;
@@ -151,8 +150,7 @@ function checkBackfill(project: Project, body: { select: string; from: string; t
     return resolveBackfillKeys(project, body.select, body, now, 'select');
   } catch (error) {
     if (!(error instanceof StrataError) || error.code !== 'partition_invalid') throw error;
-    const argument = error.context.partition === body.to && body.to !== body.from ? 'to' : 'from';
-    throw new StrataError(error.code, error.message, { ...error.context, argument }, error.userError);
+    throw withArgument(error, error.context.partition === body.to && body.to !== body.from ? 'to' : 'from');
   }
 }
 

@@ -1,4 +1,4 @@
-import type { EventRecord, RunRecord, RunStatus, Storage } from '../storage/storage.ts';
+import { runEnded, type EventRecord, type RunRecord, type RunStatus, type Storage } from '../storage/storage.ts';
 
 /** Where a {@link StorageTail} sends what changed. */
 export interface TailSink {
@@ -9,7 +9,6 @@ export interface TailSink {
 }
 
 const ASSET_EVENTS = new Set<EventRecord['type']>(['step_success', 'step_failure', 'step_skipped', 'check_result']);
-const ENDED = new Set<RunStatus>(['success', 'failed', 'canceled']);
 /** Newest runs looked at on every poll, besides every running one. */
 const RECENT_RUNS = 20;
 
@@ -45,7 +44,7 @@ export class StorageTail {
     const generation = ++this.#generation;
     this.#enqueue(generation, async (storage) => {
       for (const run of await this.#candidates(storage)) {
-        const events = ENDED.has(run.status) ? [] : await storage.listEvents(run.id);
+        const events = runEnded(run.status) ? [] : await storage.listEvents(run.id);
         this.#known.set(run.id, { status: run.status, lastEventId: events.at(-1)?.id ?? 0 });
       }
     });
@@ -67,7 +66,7 @@ export class StorageTail {
       const seen = new Set(runs.map((r) => r.id));
       for (const [id, known] of this.#known) {
         if (seen.has(id)) continue;
-        const run = ENDED.has(known.status) ? undefined : await storage.getRun(id);
+        const run = runEnded(known.status) ? undefined : await storage.getRun(id);
         if (run) runs.push(run);
         else this.#known.delete(id);
       }
@@ -106,7 +105,7 @@ export class StorageTail {
 
   async #update(storage: Storage, run: RunRecord): Promise<void> {
     const known = this.#known.get(run.id);
-    if (known && known.status === run.status && ENDED.has(run.status)) return;
+    if (known && known.status === run.status && runEnded(run.status)) return;
     if (!known) this.#sink.run(run);
     const events = await storage.listEvents(run.id, known && known.lastEventId > 0 ? { afterId: known.lastEventId } : {});
     const assets = new Map<string, EventRecord>();

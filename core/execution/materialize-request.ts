@@ -4,7 +4,7 @@
  * Everything a user can get wrong fails here, before anything is written.
  */
 
-import { StrataError, UsageError } from '../errors.ts';
+import { StrataError, UsageError, withArgument } from '../errors.ts';
 import { buildPlan, type Plan } from '../planning/plan.ts';
 import type { Project } from '../project/project-loader.ts';
 import { selectAssets } from '../selection/index.ts';
@@ -71,10 +71,7 @@ export async function prepareMaterialization(env: MaterializeEnvironment, reques
     });
     return { keys, plan, staleSummary };
   } catch (error) {
-    if (error instanceof StrataError && error.code === 'partition_invalid') {
-      throw new StrataError(error.code, error.message, { ...error.context, argument }, error.userError);
-    }
-    throw error;
+    throw error instanceof StrataError && error.code === 'partition_invalid' ? withArgument(error, argument) : error;
   }
 }
 
