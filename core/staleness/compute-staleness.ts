@@ -171,7 +171,8 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
 /**
  * Walks every materialized partition's upstream partitions: one written after the partition
  * read its inputs is a candidate (its versions are compared later); one that has data but is
- * stale makes the partition `upstream_stale` (once per parent). A missing upstream partition
+ * stale makes the partition `upstream_stale` (once per parent), whether or not it is also a
+ * candidate. A missing upstream partition
  * does not: the partition was built without it, and becomes `upstream_changed` once it lands
  * (a rolling window at the edge of the data, say). Returns candidates as
  * `[position, parent index, parent position]`.
@@ -192,8 +193,11 @@ function findCandidates(
       let staleUpstream = -1;
       for (let k = offsets[i] as number; k < (offsets[i + 1] as number); k++) {
         const j = indexes[k] as number;
-        if ((upstream.seqs[j] as number) > readSeq) candidates.push([i, p, j]);
-        else if (staleUpstream === -1 && upstream.stale[j] === 1 && (upstream.seqs[j] as number) > 0) staleUpstream = j;
+        const seq = upstream.seqs[j] as number;
+        if (seq > readSeq) candidates.push([i, p, j]);
+        // Independent of the test above: a rewrite with the same data version is no change, but
+        // the rewritten partition may be stale since.
+        if (staleUpstream === -1 && upstream.stale[j] === 1 && seq > 0) staleUpstream = j;
       }
       if (staleUpstream !== -1) add(i, { kind: 'upstream_stale', upstream: partitionId(key, upstream.partitions[staleUpstream] ?? null) });
     }

@@ -171,6 +171,25 @@ describe('partitions and sources', () => {
     expect(report.reasonsOf('staging/events', '2025-01-03')).toEqual([{ kind: 'upstream_stale', upstream: 'raw/events@2025-01-03' }]);
   });
 
+  it('a forced rebuild with unchanged data, then a source change: the downstream is upstream-stale and one --stale-only run converges', async () => {
+    // Issue 11.1: raw/events was rewritten after staging/events read it (same data version), so the
+    // sequence test made it a candidate and the upstream-stale test was skipped for it.
+    for (const day of DAYS.keys(NOW)) drop(day, `rows of ${day}`);
+    const project = partitioned();
+    expect((await workspace.run(project, project.graph.keys, { now: NOW })).status).toBe('success');
+    expect((await workspace.run(project, ['raw/events'], { now: NOW })).status).toBe('success');
+    expect((await staleNow(project)).stale).toEqual([]);
+
+    drop('2025-01-03', 'a corrected export');
+    const report = await staleNow(project);
+    expect(report.stale.map((p) => `${p.key}@${p.partition}`)).toEqual(['raw/events@2025-01-03', 'staging/events@2025-01-03']);
+    expect(report.reasonsOf('staging/events', '2025-01-03')).toEqual([{ kind: 'upstream_stale', upstream: 'raw/events@2025-01-03' }]);
+
+    const plan = buildPlan(project.graph, project.graph.keys, { now: NOW, skip: skipFresh(report) });
+    expect((await workspace.run(project, project.graph.keys, { now: NOW, plan })).status).toBe('success');
+    expect((await staleNow(project)).stale).toEqual([]);
+  });
+
   it('--stale-only plans exactly the stale partitions in order, and afterwards nothing is stale', async () => {
     for (const day of DAYS.keys(NOW)) drop(day, `rows of ${day}`);
     const project = partitioned();
