@@ -170,11 +170,11 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
 
 /**
  * Walks every materialized partition's upstream partitions: one written after the partition
- * read its inputs is a candidate (its versions are compared later); one that has data but is
- * stale makes the partition `upstream_stale` (once per parent), whether or not it is also a
- * candidate. A missing upstream partition
- * does not: the partition was built without it, and becomes `upstream_changed` once it lands
- * (a rolling window at the edge of the data, say). Returns candidates as
+ * read its inputs is a candidate (its versions are compared later); one that is stale, missing
+ * included, makes the partition `upstream_stale` (once per parent), whether or not it is also a
+ * candidate: a `--stale-only` run builds it, and the partition must follow in the same run, or
+ * one run would not leave everything fresh. Source partitions are never stale: one that has not
+ * landed makes nothing stale until it does (then `upstream_changed`). Returns candidates as
  * `[position, parent index, parent position]`.
  */
 function findCandidates(
@@ -196,8 +196,8 @@ function findCandidates(
         const seq = upstream.seqs[j] as number;
         if (seq > readSeq) candidates.push([i, p, j]);
         // Independent of the test above: a rewrite with the same data version is no change, but
-        // the rewritten partition may be stale since.
-        if (staleUpstream === -1 && upstream.stale[j] === 1 && seq > 0) staleUpstream = j;
+        // the rewritten partition may be stale since. A missing one is stale too: it will be built.
+        if (staleUpstream === -1 && upstream.stale[j] === 1) staleUpstream = j;
       }
       if (staleUpstream !== -1) add(i, { kind: 'upstream_stale', upstream: partitionId(key, upstream.partitions[staleUpstream] ?? null) });
     }

@@ -66,8 +66,12 @@ describe('staleness in the CLI', () => {
     expect(byKey.has('marts/daily_revenue_by_location')).toBe(true);
     // Assets that never read the orders file stay fresh.
     for (const key of ['raw/payments', 'raw/order_items', 'raw/locations', 'staging/locations', 'marts/dim_menu_items']) expect(byKey.has(key), key).toBe(false);
-    // The next day reads the 2nd and the 3rd (not landed yet): it was built without the 3rd and is fresh.
-    expect(staleOn('2025-01-02')).toEqual([]);
+    // The next day reads the 2nd and the 3rd, which is not built: building the 3rd will change the
+    // 2nd, so the 2nd is upstream-stale, naming the 3rd, and never because of the 1st's file.
+    const nextDay = staleOn('2025-01-02');
+    expect(nextDay.find((r) => r.key === 'staging/orders')?.reasons).toEqual([{ kind: 'upstream_stale', upstream: 'raw/orders@2025-01-03' }]);
+    expect(nextDay.find((r) => r.key === 'raw/orders')).toBeUndefined();
+    expect(nextDay.flatMap((r) => r.reasons).every((reason) => reason.kind === 'upstream_stale' && !reason.upstream?.endsWith('@2025-01-01'))).toBe(true);
 
     const why = runCli(['status', '--stale', '--why', '--select', SELECT, '--project', project]);
     expect(why.status, why.stderr).toBe(0);

@@ -215,7 +215,7 @@ describe('partitions and sources', () => {
     expect(await workspace.storage.latestObservations(['landing/events'])).toHaveLength(1);
   });
 
-  it('a partition built before an upstream partition it reads existed is not stale until that partition lands', async () => {
+  it('a partition built before an upstream partition it reads existed is upstream-stale while that partition is missing, then upstream-changed', async () => {
     // staging/rolling reads each day and the next (window(0, 1)): the last built day read only itself.
     const { timeWindow } = await import('../../core/partitions/index.ts');
     const project = buildProject(workspace.config, [
@@ -225,7 +225,9 @@ describe('partitions and sources', () => {
     const firstTwo = buildPlan(project.graph, project.graph.keys, { now: NOW, partitions: { from: '2025-01-01', to: '2025-01-02' } });
     expect((await workspace.run(project, project.graph.keys, { now: NOW, plan: firstTwo })).status).toBe('success');
     const report = await computeStaleness({ project, storage: workspace.storage, now: NOW });
-    expect(report.reasonsOf('staging/rolling', '2025-01-02')).toBeUndefined();
+    // A --stale-only run builds raw/days@2025-01-03, so the day that reads it must follow.
+    expect(report.reasonsOf('staging/rolling', '2025-01-02')).toEqual([{ kind: 'upstream_stale', upstream: 'raw/days@2025-01-03' }]);
+    expect(report.reasonsOf('staging/rolling', '2025-01-01')).toBeUndefined();
     const third = buildPlan(project.graph, ['raw/days'], { now: NOW, partitions: { key: '2025-01-03' } });
     expect((await workspace.run(project, ['raw/days'], { now: NOW, plan: third })).status).toBe('success');
     const after = await computeStaleness({ project, storage: workspace.storage, now: NOW });
