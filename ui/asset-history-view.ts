@@ -1,7 +1,7 @@
 import { toRanges } from '../core/partitions/index.ts';
-import { lastAttemptFailed } from '../core/planning/last-attempt.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import { computeStaleness } from '../core/staleness/compute-staleness.ts';
+import { partitionHealth, type PartitionHealth } from '../core/status/asset-states.ts';
 import type { CheckResultRecord, MaterializationRecord, RunMaterializations, Storage } from '../storage/storage.ts';
 
 /** `GET /api/history/*key`: what the asset page charts and lists, newest first. */
@@ -13,9 +13,6 @@ export interface AssetHistory {
   /** Check results with their failing-row samples. */
   readonly checks: readonly CheckResultRecord[];
 }
-
-/** The state of one partition on the asset page's health bar. */
-export type PartitionHealth = 'fresh' | 'stale' | 'missing' | 'failed';
 
 /** `GET /api/partitions/*key`: one cell per partition, in partition order. */
 export interface AssetPartitions {
@@ -45,7 +42,7 @@ export async function assetHistory(storage: Storage, key: string, limit: number)
 
 /**
  * Every current partition of `key` with its state: failed (last attempt failed), missing,
- * stale (by the staleness rules of `assets status --stale`) or fresh. Sources are observed,
+ * stale or fresh, from the staleness report that `assets status` and `--stale` use. Sources are observed,
  * not built: their observed partitions are fresh, the rest missing.
  */
 export async function assetPartitions(project: Project, storage: Storage, key: string, now: Date): Promise<AssetPartitions> {
@@ -53,20 +50,16 @@ export async function assetPartitions(project: Project, storage: Storage, key: s
   const keys = spec.partitions?.keys(now) ?? [];
   const empty = { fresh: 0, stale: 0, missing: 0, failed: 0 };
   if (!spec.partitions) return { key, partitions: null, cells: [], counts: empty, missingRanges: [] };
-  const [latest, failures, observations, report] = await Promise.all([
+  const [latest, observations, report] = await Promise.all([
     storage.latestMaterializations([key]),
-    storage.latestStepFailures([key]),
     spec.source ? storage.latestObservations([key]) : [],
     spec.source ? undefined : computeStaleness({ project, storage, keys: [key], now }),
   ]);
   const built = new Map(latest.map((m) => [m.partition, m]));
   const observed = new Set(observations.map((o) => o.partition));
-  const failedLast = new Map(failures.map((f) => [f.partition, f]));
   const cells = keys.map((partition) => {
     const m = built.get(partition);
-    const state: PartitionHealth = spec.source
-      ? observed.has(partition) ? 'fresh' : 'missing'
-      : lastAttemptFailed(m, failedLast.get(partition)) ? 'failed' : !m ? 'missing' : report?.reasonsOf(key, partition) ? 'stale' : 'fresh';
+    const state: PartitionHealth = report === undefined ? (observed.has(partition) ? 'fresh' : 'missing') : partitionHealth(report.reasonsOf(key, partition));
     return { partition, state, rowCount: m?.rowCount ?? null, materializedAt: m?.timestamp ?? null };
   });
   const counts = { ...empty };

@@ -55,12 +55,8 @@ export async function listAssets(project: Project, storage: Storage, selection: 
   const { graph } = project;
   const keys = selection === undefined ? [...graph.keys] : selectAssets(graph, selection).keys;
   const materializable = keys.filter((k) => !graph.spec(k).source);
-  const [states, report] = await Promise.all([
-    readAssetStates(project, storage, keys, now),
-    materializable.length > 0 ? computeStaleness({ project, storage, keys: materializable, now }) : undefined,
-  ]);
-  const staleCount = new Map<string, number>();
-  for (const s of report?.stale ?? []) staleCount.set(s.key, (staleCount.get(s.key) ?? 0) + 1);
+  const report = await computeStaleness({ project, storage, keys: materializable, now });
+  const states = await readAssetStates(project, storage, keys, report);
   return states.map((state) => {
     const spec = graph.spec(state.key);
     return {
@@ -71,7 +67,7 @@ export async function listAssets(project: Project, storage: Storage, selection: 
       description: spec.description ?? null,
       partitioned: spec.partitions !== undefined,
       source: spec.source === true,
-      stale: spec.source ? null : (staleCount.get(state.key) ?? 0),
+      stale: state.staleness?.partitions ?? null,
     };
   });
 }
@@ -82,11 +78,11 @@ export async function describeAsset(project: Project, storage: Storage, key: str
   const definition = project.definitions.get(key);
   if (!definition || !graph.has(key)) throw unknownAsset(project, key);
   const { spec, compute } = definition;
-  const [[state], [latestMaterialization], latestCheckResults, report] = await Promise.all([
-    readAssetStates(project, storage, [key], now),
+  const report = await computeStaleness({ project, storage, keys: spec.source ? [] : [key], now });
+  const [[state], [latestMaterialization], latestCheckResults] = await Promise.all([
+    readAssetStates(project, storage, [key], report),
     storage.materializationHistory(key, { limit: 1 }),
     storage.latestCheckResults([key]),
-    spec.source ? undefined : computeStaleness({ project, storage, keys: [key], now }),
   ]);
   return {
     key,
@@ -107,7 +103,7 @@ export async function describeAsset(project: Project, storage: Storage, key: str
     partitionColumn: spec.partitionColumn ?? null,
     checks: spec.checks.map((c) => ({ name: c.name, severity: c.severity, blocking: c.blocking })),
     state: state as AssetState,
-    stale: report ? report.stale.length : null,
+    stale: state?.staleness?.partitions ?? null,
     latestMaterialization: latestMaterialization ?? null,
     latestCheckResults,
   };

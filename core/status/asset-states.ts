@@ -1,9 +1,8 @@
 import { groupBy } from '../collections/group-by.ts';
 import { toRanges } from '../partitions/index.ts';
-import { lastAttemptFailed } from '../planning/last-attempt.ts';
-import { partitionId } from '../planning/plan.ts';
 import type { Project } from '../project/project-loader.ts';
-import type { CheckResultRecord, MaterializationRecord, Storage, StepFailureRecord } from '../../storage/storage.ts';
+import type { StalePartition, StaleReason, StalenessReport } from '../staleness/stale-partition.ts';
+import type { CheckResultRecord, MaterializationRecord, Storage } from '../../storage/storage.ts';
 import type { ObservationRecord } from '../../storage/staleness-store.ts';
 
 /** Partition counts of a partitioned asset (observed partitions for source assets). */
@@ -16,10 +15,21 @@ export interface PartitionCounts {
   readonly failedPartitions: readonly string[];
 }
 
+/** The health of one asset partition, from its staleness reasons: the words of the UI's partition bar. */
+export type PartitionHealth = 'fresh' | 'stale' | 'missing' | 'failed';
+
+/** How stale an asset is: its stale partitions (1 for a stale unpartitioned asset), counted by first reason. */
+export interface StaleSummary {
+  readonly partitions: number;
+  readonly byReason: Readonly<Partial<Record<StaleReason['kind'], number>>>;
+}
+
 /**
- * The state of one asset with the same rules and words as `assets status --json`:
- * `materialized`, `missing`, `failed`, `code changed`; `partial` / `complete` for partitioned
- * assets; `observed`, `partial`, `not observed` for source assets.
+ * The state of one asset with the same rules and words as `assets status --json`: `fresh`,
+ * `stale`, `partial` (some partitions missing), `missing`, `failed`; `observed`, `partial`,
+ * `not observed` for source assets. It is derived from the same staleness report as
+ * `assets status --stale`, so the two never disagree: an asset is `fresh` exactly when the
+ * report has none of its partitions.
  */
 export interface AssetState {
   readonly key: string;
@@ -31,57 +41,81 @@ export interface AssetState {
   /** Latest outcome of the asset's checks: how many have results, failed (error) and warned. */
   readonly checks: { readonly total: number; readonly failed: number; readonly warned: number } | null;
   readonly partitions: PartitionCounts | null;
+  /** `null` for source assets, which are observed and never stale. */
+  readonly staleness: StaleSummary | null;
 }
 
-/** Reads what the states of `keys` need from storage (four queries) and computes them. */
-export async function readAssetStates(project: Project, storage: Storage, keys: readonly string[], now = new Date()): Promise<AssetState[]> {
+/**
+ * The health of a partition from its reasons in a staleness report (`undefined`: fresh): failed
+ * when its last attempt failed, missing when never built, else stale.
+ */
+export function partitionHealth(reasons: readonly StaleReason[] | undefined): PartitionHealth {
+  if (reasons === undefined) return 'fresh';
+  if (reasons.some((r) => r.kind === 'failed')) return 'failed';
+  return reasons.some((r) => r.kind === 'missing') ? 'missing' : 'stale';
+}
+
+/**
+ * Reads what the states of `keys` need from storage and computes them against `report`, a
+ * staleness report of the same storage that covers every materializable asset of `keys`
+ * (`computeStaleness` or `findStale` with those keys).
+ */
+export async function readAssetStates(project: Project, storage: Storage, keys: readonly string[], report: StalenessReport): Promise<AssetState[]> {
   const { graph } = project;
   const sources = keys.filter((k) => graph.spec(k).source);
-  const [latest, failures, observations, checkResults] = await Promise.all([
+  const [latest, observations, checkResults] = await Promise.all([
     storage.latestMaterializations(keys),
-    storage.latestStepFailures(keys),
     storage.latestObservations(sources),
     storage.latestCheckResults(keys),
   ]);
   const byAsset = groupBy(latest, (m) => m.assetKey);
   const observedBy = groupBy(observations, (o) => o.assetKey);
   const checksBy = groupBy(checkResults, (c) => c.assetKey);
-  const failureOf = new Map(failures.map((f) => [partitionId(f.assetKey, f.partition), f]));
-  return keys.map((key) => assetState(project, key, byAsset.get(key) ?? [], failureOf, observedBy.get(key) ?? [], checksBy.get(key), now));
+  const staleBy = groupBy(report.stale, (s) => s.key);
+  return keys.map((key) => {
+    const mine = byAsset.get(key) ?? [];
+    const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
+    const base = {
+      key,
+      lastMaterializedAt: newest?.timestamp ?? null,
+      runId: newest?.runId ?? null,
+      codeVersion: project.codeVersions.get(key) ?? null,
+      checks: checkOutcome(checksBy.get(key)),
+    };
+    const spec = graph.spec(key);
+    if (spec.source) return sourceState(spec.partitions?.keys(report.now) ?? null, observedBy.get(key) ?? [], base);
+    return materializedState(spec.partitions?.keys(report.now) ?? null, mine, staleBy.get(key) ?? [], base);
+  });
 }
 
-function assetState(
-  project: Project,
-  key: string,
+/** A materialized asset: every count and the state come from its partitions' staleness reasons. */
+function materializedState(
+  all: readonly string[] | null,
   mine: readonly MaterializationRecord[],
-  failureOf: ReadonlyMap<string, StepFailureRecord>,
-  observed: readonly ObservationRecord[],
-  checkResults: readonly CheckResultRecord[] | undefined,
-  now: Date,
+  stale: readonly StalePartition[],
+  base: Omit<AssetState, 'state' | 'rowCount' | 'partitions' | 'staleness'>,
 ): AssetState {
-  const spec = project.graph.spec(key);
-  const codeVersion = project.codeVersions.get(key) ?? null;
-  const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
-  const base = { key, lastMaterializedAt: newest?.timestamp ?? null, runId: newest?.runId ?? null, codeVersion, checks: checkOutcome(checkResults) };
-  if (spec.source) return sourceState(spec.partitions?.keys(now) ?? null, observed, base);
-  if (!spec.partitions) {
-    const m = mine.find((x) => x.partition === null);
-    const state = lastAttemptFailed(m, failureOf.get(key)) ? 'failed' : !m ? 'missing' : m.codeVersion !== codeVersion ? 'code changed' : 'materialized';
-    return { ...base, state, rowCount: m?.rowCount ?? null, partitions: null };
+  const health = new Map(stale.map((s) => [s.partition, partitionHealth(s.reasons)]));
+  const failed = [...health].filter(([, h]) => h === 'failed').map(([p]) => p);
+  const missing = new Set([...health].filter(([, h]) => h === 'missing').map(([p]) => p));
+  const total = all?.length ?? 1;
+  const materialized = total - failed.length - missing.size;
+  const state = failed.length > 0 ? 'failed' : materialized === 0 ? 'missing' : missing.size > 0 ? 'partial' : stale.length > 0 ? 'stale' : 'fresh';
+  const byReason: Partial<Record<StaleReason['kind'], number>> = {};
+  for (const s of stale) {
+    const kind = s.reasons[0]?.kind;
+    if (kind !== undefined) byReason[kind] = (byReason[kind] ?? 0) + 1;
   }
-  const all = spec.partitions.keys(now);
-  const done = new Map(mine.map((m) => [m.partition, m]));
-  const failed = all.filter((p) => lastAttemptFailed(done.get(p), failureOf.get(partitionId(key, p))));
-  const failedSet = new Set(failed);
-  const materialized = all.filter((p) => done.has(p) && !failedSet.has(p)).length;
-  const missing = new Set(all.filter((p) => !done.has(p) && !failedSet.has(p)));
-  const state = failed.length > 0 ? 'failed' : missing.size === 0 ? 'complete' : materialized === 0 ? 'missing' : 'partial';
+  const summary = { partitions: stale.length, byReason };
+  if (all === null) return { ...base, state, rowCount: mine.find((m) => m.partition === null)?.rowCount ?? null, partitions: null, staleness: summary };
   const rowCount = mine.every((m) => m.rowCount === null) ? null : mine.reduce((sum, m) => sum + (m.rowCount ?? 0), 0);
+  const failedPartitions = failed.filter((p): p is string => p !== null);
   return {
     ...base,
     state,
     rowCount,
-    partitions: { total: all.length, materialized, missing: missing.size, failed: failed.length, missingRanges: toRanges(all, missing), failedPartitions: failed },
+    partitions: { total, materialized, missing: missing.size, failed: failed.length, missingRanges: toRanges(all, missing as Set<string>), failedPartitions },
+    staleness: summary,
   };
 }
 
@@ -100,9 +134,9 @@ function checkOutcome(results: readonly CheckResultRecord[] | undefined): AssetS
 }
 
 /** A source asset: observed partitions instead of materialized ones. */
-function sourceState(all: readonly string[] | null, observed: readonly ObservationRecord[], base: Omit<AssetState, 'state' | 'rowCount' | 'partitions'>): AssetState {
+function sourceState(all: readonly string[] | null, observed: readonly ObservationRecord[], base: Omit<AssetState, 'state' | 'rowCount' | 'partitions' | 'staleness'>): AssetState {
   const lastObservedAt = observed.reduce<number | null>((t, o) => (t === null || o.timestamp > t ? o.timestamp : t), null);
-  const common = { ...base, lastMaterializedAt: lastObservedAt, runId: null, rowCount: null };
+  const common = { ...base, lastMaterializedAt: lastObservedAt, runId: null, rowCount: null, staleness: null };
   if (all === null) return { ...common, state: observed.length > 0 ? 'observed' : 'not observed', partitions: null };
   const seen = new Set(observed.map((o) => o.partition));
   const missing = new Set(all.filter((p) => !seen.has(p)));

@@ -180,7 +180,7 @@ describe('a backfill with a failing day', () => {
         { from: '2025-01-11', to: '2025-01-31', count: 21 },
       ],
     });
-    expect(byKey['raw/dim']?.state).toBe('materialized');
+    expect(byKey['raw/dim']?.state).toBe('fresh');
 
 
     editFile(path.join(dir, 'defs/staging/events.sql'), FAILING, 'e.amount * 2');

@@ -248,7 +248,7 @@ describe('read-only commands after the backfill', () => {
     for (const m of materializations()) rowCounts.set(m.asset_key, (rowCounts.get(m.asset_key) ?? 0) + (m.row_count ?? 0));
     for (const key of UNPARTITIONED) {
       const s = byKey.get(key);
-      expect(s, key).toMatchObject({ state: 'materialized', runId: run.id, partitions: null });
+      expect(s, key).toMatchObject({ state: 'fresh', runId: run.id, partitions: null });
       expect(s?.rowCount, key).toBe(VIEWS.includes(key) ? null : rowCounts.get(key));
     }
     for (const key of Object.keys(DAILY)) expect(byKey.get(key)?.rowCount, key).toBe(rowCounts.get(key));

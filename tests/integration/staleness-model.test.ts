@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../core/planning/plan.ts';
 import { buildProject, type Project } from '../../core/project/project-loader.ts';
 import { findStale, skipFresh } from '../../core/staleness/find-stale.ts';
+import { readAssetStates } from '../../core/status/asset-states.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { MODEL_NOW, ProjectModel, modelCases, reportedStale, type ModelCase, type ModelOp } from './staleness-model.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
@@ -43,7 +44,16 @@ async function replay(workspace: TempWorkspace, modelCase: ModelCase): Promise<v
   const landing = new FileLandingZone(workspace.config.landingDir);
   const staleNow = async (project: Project) => (await findStale({ project, storage: workspace.storage, landing, now: MODEL_NOW })).stale;
   const agree = async (project: Project, after: string) => {
-    expect(reportedStale(await staleNow(project)), after).toEqual(model.stale());
+    const report = await findStale({ project, storage: workspace.storage, landing, now: MODEL_NOW });
+    const expected = model.stale();
+    expect(reportedStale(report.stale), after).toEqual(expected);
+    // `assets status` reads the same report: an asset is fresh exactly when nothing of it is stale.
+    for (const state of await readAssetStates(project, workspace.storage, project.graph.keys, report)) {
+      if (state.staleness === null) continue;
+      const mine = [...expected.keys()].filter((id) => id === state.key || id.startsWith(`${state.key}@`));
+      expect(state.staleness.partitions, `${state.key} ${after}`).toBe(mine.length);
+      expect(state.state === 'fresh', `${state.key} is ${state.state} ${after}`).toBe(mine.length === 0);
+    }
   };
 
   let project = buildProject(workspace.config, model.definitions());

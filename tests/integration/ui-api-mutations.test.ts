@@ -140,7 +140,7 @@ describe('POST /api/runs and GET /api/events', () => {
     expect(ended.run).toMatchObject({ status: 'success', trigger: 'manual', selection: '+staging/orders', tags: { launched_by: 'ui' } });
     expect(ended.events.map((e: any) => e.type)).toContain('materialization');
     // The cached asset list is recomputed once storage changed.
-    expect((await get('/api/assets')).body.assets.find((a: any) => a.key === 'staging/orders')).toMatchObject({ state: 'materialized', stale: 0, runId: body.runId });
+    expect((await get('/api/assets')).body.assets.find((a: any) => a.key === 'staging/orders')).toMatchObject({ state: 'fresh', stale: 0, runId: body.runId });
     const asset = await get('/api/assets/staging/orders');
     expect(asset.body.latestMaterialization).toMatchObject({ runId: body.runId, rowCount: 3 });
 

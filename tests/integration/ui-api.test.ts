@@ -77,10 +77,10 @@ describe('GET /api/assets', () => {
     expect(status).toBe(200);
     const byKey = new Map(body.assets.map((a: any) => [a.key, a]));
     expect([...byKey.keys()]).toEqual(['raw/orders', 'staging/orders', 'marts/daily_revenue', 'marts/order_count']);
-    expect(byKey.get('staging/orders')).toMatchObject({ kind: 'sql', deps: ['raw/orders'], description: 'Typed orders.', partitioned: false, state: 'materialized', rowCount: 3, stale: 0, runId });
+    expect(byKey.get('staging/orders')).toMatchObject({ kind: 'sql', deps: ['raw/orders'], description: 'Typed orders.', partitioned: false, state: 'fresh', rowCount: 3, stale: 0, runId });
     expect(byKey.get('staging/orders')).toMatchObject({ checks: { total: 2, failed: 0, warned: 0 } });
     expect(byKey.get('raw/orders')).toMatchObject({ group: 'raw' });
-    expect(byKey.get('marts/daily_revenue')).toMatchObject({ partitioned: true, state: 'complete', partitions: { total: 3, materialized: 3, missing: 0 } });
+    expect(byKey.get('marts/daily_revenue')).toMatchObject({ partitioned: true, state: 'fresh', partitions: { total: 3, materialized: 3, missing: 0 } });
     expect(byKey.get('marts/order_count')).toMatchObject({ state: 'missing', stale: 1, lastMaterializedAt: null });
   });
 
@@ -128,7 +128,7 @@ describe('GET /api/assets/KEY', () => {
         { name: 'not_null(order_id)', severity: 'error' },
         { name: 'unique(order_id)', severity: 'error' },
       ],
-      state: { state: 'materialized' },
+      state: { state: 'fresh' },
       stale: 0,
       latestMaterialization: { assetKey: 'staging/orders', runId, rowCount: 3 },
     });

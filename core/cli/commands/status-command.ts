@@ -2,6 +2,7 @@ import { formatRanges } from '../../partitions/index.ts';
 import { selectAssets } from '../../selection/index.ts';
 import { UsageError } from '../../errors.ts';
 import { findStale } from '../../staleness/find-stale.ts';
+import { REASON_LABELS } from '../../staleness/reason-text.ts';
 import { parseCommandArgs } from '../args.ts';
 import { printStaleStatus } from './stale-status.ts';
 import { readAssetStates, type AssetState } from '../../status/asset-states.ts';
@@ -14,10 +15,11 @@ export const statusCommand: Command = {
   name: 'status',
   help: `Usage: assets status [--select SELECTION] [--stale [--why]] [--json]
 
-For each asset: whether it has been materialized, when, by which run, with how many rows,
-whether its last attempt failed, and whether its code changed since (code version differs).
-For partitioned assets: how many partitions are materialized, missing and failed, and the
-ranges that are missing.
+For each asset: its state (fresh, stale, partial, missing, failed), when it was last
+materialized, by which run, with how many rows, its stale partitions counted by reason, and its
+checks. For partitioned assets: how many partitions are materialized, missing and failed, and
+the ranges that are missing. Plain status and --stale read one staleness report (source assets
+are observed first), so an asset is fresh exactly when --stale lists none of its partitions.
 
 With --stale: the stale asset partitions and why. A partition is stale when it is missing, its
 last attempt failed, its code or its dependencies changed since it was built, an upstream
@@ -35,40 +37,44 @@ Options:
     if (values.why && !values.stale) throw new UsageError('--why goes with --stale: assets status --stale --why', '--why');
     const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
-      const { graph, codeVersions } = workspace.project;
+      const { graph } = workspace.project;
       const keys = values.select === undefined ? [...graph.keys] : selectAssets(graph, values.select).keys;
       const storage = await workspace.storage();
+      // One report for both views: sources are observed first, as for --stale-only.
+      const materializable = keys.filter((k) => !graph.spec(k).source);
+      const report = await findStale({ project: workspace.project, storage, landing: workspace.landing(), keys: materializable });
       if (values.stale) {
-        const materializable = keys.filter((k) => !graph.spec(k).source);
-        const report = await findStale({ project: workspace.project, storage, landing: workspace.landing(), keys: materializable });
         if (values.json) out.json(report.stale);
         else printStaleStatus(out, workspace.project, materializable, report, values.why === true);
         return 0;
       }
-      const rows = await readAssetStates(workspace.project, storage, keys);
+      const rows = await readAssetStates(workspace.project, storage, keys, report);
       if (values.json) {
         out.json(rows);
         return 0;
       }
       out.table(
-        ['ASSET', 'STATE', 'PARTITIONS', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'CHECKS', 'MISSING'],
+        ['ASSET', 'STATE', 'PARTITIONS', 'STALE', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'CHECKS', 'MISSING'],
         rows.map((r) => [
           r.key,
           r.state,
           r.partitions ? `${r.partitions.materialized}/${r.partitions.total}${r.partitions.failed ? ` (${r.partitions.failed} failed)` : ''}` : '-',
+          staleText(r.staleness),
           formatTime(r.lastMaterializedAt),
           formatCount(r.rowCount),
           r.runId?.slice(0, 8) ?? '-',
           checksText(r.checks),
           r.partitions && r.partitions.missing > 0 ? formatRanges(r.partitions.missingRanges, 2) : '',
         ]),
-        (_row, column, cell) => (column === 1 ? stateColour(cell) : column === 6 ? checksColour(cell) : undefined),
+        (_row, column, cell) => (column === 1 ? stateColour(cell) : column === 3 && cell !== '-' ? ('yellow' as const) : column === 7 ? checksColour(cell) : undefined),
       );
       const count = (state: string) => rows.filter((r) => r.state === state).length;
+      const stalePartitions = rows.reduce((sum, r) => sum + (r.staleness?.partitions ?? 0), 0);
       out.line(
         out.paint(
           'gray',
-          `${rows.length} assets: ${count('materialized') + count('complete')} up to date, ${count('partial')} partial, ${count('missing')} missing, ${count('failed')} failed, ${count('code changed')} code changed`,
+          `${rows.length} assets: ${count('fresh')} fresh, ${count('stale')} stale, ${count('partial')} partial, ${count('missing')} missing, ${count('failed')} failed` +
+            (stalePartitions > 0 ? ` (${formatCount(stalePartitions)} stale partitions: assets status --stale --why)` : ''),
         ),
       );
       return 0;
@@ -78,6 +84,14 @@ Options:
   },
 };
 
+
+/** `-` when fresh, else `59 code changed` or `3 missing, 1 upstream stale` (partitions by first reason). */
+function staleText(staleness: AssetState['staleness']): string {
+  if (!staleness || staleness.partitions === 0) return '-';
+  return Object.entries(staleness.byReason)
+    .map(([kind, n]) => `${n} ${REASON_LABELS[kind as keyof typeof REASON_LABELS]}`)
+    .join(', ');
+}
 
 function checksText(checks: AssetState['checks']): string {
   if (!checks) return '-';
@@ -93,9 +107,8 @@ function checksColour(cell: string) {
 
 
 function stateColour(state: string) {
-  if (state === 'observed') return 'green' as const;
-  if (state === 'complete') return 'green' as const;
-  if (state === 'partial' || state === 'code changed') return 'yellow' as const;
+  if (state === 'observed' || state === 'fresh') return 'green' as const;
+  if (state === 'partial' || state === 'stale') return 'yellow' as const;
   return statusColour(state);
 }
 

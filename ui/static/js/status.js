@@ -7,7 +7,7 @@ export const STATUSES = ['fresh', 'stale', 'missing', 'partial', 'failed', 'runn
 /** What each status means, for legends and tooltips. */
 export const STATUS_HELP = {
   fresh: 'materialized and up to date',
-  stale: 'code changed or upstream data is newer',
+  stale: 'code changed, or upstream data changed or will change',
   missing: 'never materialized',
   partial: 'some partitions missing',
   failed: 'last attempt failed',
@@ -24,7 +24,7 @@ export function assetStatus(asset, running = false) {
   if (state === 'failed') return 'failed';
   if (state === 'missing' || state === 'not observed') return 'missing';
   if (state === 'partial') return 'partial';
-  if (state === 'code changed' || (typeof asset.stale === 'number' && asset.stale > 0)) return 'stale';
+  if (state === 'stale' || (typeof asset.stale === 'number' && asset.stale > 0)) return 'stale';
   return 'fresh';
 }
 
