@@ -21,6 +21,5 @@ registerHooks('./strata-resolve-hook.js', import.meta.url, {
   data: { target: new URL('../core/index.ts', import.meta.url).href },
 });
 register();
-const { main, exitQuietlyOnClosedPipe } = await import('../core/cli/main.ts');
-exitQuietlyOnClosedPipe();
-process.exitCode = await main(process.argv.slice(2));
+const { runAsProcess } = await import('../core/cli/main.ts');
+await runAsProcess(process.argv.slice(2));

@@ -73,8 +73,23 @@ export function exitQuietlyOnClosedPipe(): void {
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
-if (invokedDirectly) {
+/**
+ * How long the process may linger once a command has finished. User code can leave the event
+ * loop alive (an asset's `setInterval`, an open socket) after its run was canceled or ended:
+ * the command's result is recorded by then, so the process exits anyway.
+ */
+export const EXIT_GRACE_MS = 1_000;
+
+/**
+ * Runs the CLI as the process (`bin/assets.js`): sets the exit code from {@link main}, then
+ * exits within {@link EXIT_GRACE_MS} even if something still holds the event loop open.
+ */
+export async function runAsProcess(argv: readonly string[]): Promise<void> {
   exitQuietlyOnClosedPipe();
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(argv);
+  // Unref'd: a process with nothing left to do exits at once, as before.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (invokedDirectly) await runAsProcess(process.argv.slice(2));

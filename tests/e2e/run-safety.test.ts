@@ -161,3 +161,39 @@ describe('a materialize process sent SIGTERM', () => {
     expect(querySqlite(storage, 'select * from materializations')).toEqual([]);
   });
 });
+
+describe('a materialize process sent Ctrl-C while a TypeScript step keeps a timer alive', () => {
+  it('records the run canceled and exits with 1 within 3 s of the one Ctrl-C', { timeout: 60_000 }, async () => {
+    const dir = sandbox.writeProject('timer', {
+      'package.json': '{"type":"module"}\n',
+      'strata.json': JSON.stringify({ name: 'timer' }),
+      // Ignores ctx.signal: an interval keeps the event loop alive and the step never settles.
+      'defs/raw/ticking.ts': [
+        `import { asset } from 'strata';`,
+        ``,
+        `export const ticking = asset({`,
+        `  key: 'raw/ticking',`,
+        `  async materialize(ctx) {`,
+        `    setInterval(() => {}, 1000);`,
+        `    ctx.log.info('started');`,
+        `    await new Promise(() => {});`,
+        `  },`,
+        `});`,
+      ].join('\n'),
+    });
+    const started = startCli(['materialize', '--project', dir, '--select', 'raw/ticking']);
+    await printed(started, 'raw/ticking: started');
+    const signaledAt = Date.now();
+    started.child.kill('SIGINT');
+    const exited = await Promise.race([
+      started.done,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 6_000)),
+    ]);
+    if (exited === undefined) started.child.kill('SIGKILL');
+    expect(exited, 'still running 6 s after Ctrl-C').toBeDefined();
+    expect(Date.now() - signaledAt).toBeLessThan(3_000);
+    expect(exited?.status, exited?.stderr).toBe(1);
+    expect(exited?.stdout).toMatch(/Run [0-9a-f]{8} canceled/);
+    expect(querySqlite(stateFiles(dir).storage, 'select status, error from runs')).toEqual([{ status: 'canceled', error: 'run canceled' }]);
+  });
+});
