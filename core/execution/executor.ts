@@ -297,7 +297,7 @@ class RunExecution {
         this.#o.onEvent?.(event);
       };
       try {
-        const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') } };
+        const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.
@@ -374,6 +374,9 @@ class RunExecution {
     await this.#commit([...logs, this.#events.step('step_retry', step.key, single(step), message, 'warn', { attempt, maxAttempts: attempts, delayMs, error, ...rangeData(step) })]);
     return this.#timing.sleep(delayMs, this.#o.signal);
   }
+
+  /** Whether a key is an asset of the project (see TableOwnershipGuard). */
+  readonly #isAsset = (key: string): boolean => this.#o.project.graph.has(key);
 
   readonly #partitionCounts = new Map<string, number>();
 

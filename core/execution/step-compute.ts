@@ -1,6 +1,7 @@
 import type { AssetDefinition, AssetSpec } from '../definitions/asset-spec.ts';
 import type { PlanStep } from '../planning/plan.ts';
 import type { StepSession } from '../../resources/duckdb-warehouse.ts';
+import { TableOwnershipGuard } from '../../resources/table-ownership-guard.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
 import { renderSqlTemplate } from './sql-template.ts';
 
@@ -15,6 +16,8 @@ export interface StepRunContext {
   readonly landing: LandingZone;
   readonly signal: AbortSignal;
   readonly log: StepLogger;
+  /** Whether a key names an asset of the project: a TypeScript step may not touch their tables. */
+  readonly isAsset: (key: string) => boolean;
 }
 
 /** The partitions a step writes, with windows; `undefined` for an unpartitioned asset. */
@@ -36,7 +39,8 @@ export function stepPartitions(spec: AssetSpec, step: PlanStep): ResolvedPartiti
 /**
  * Runs one step's compute inside its session: a SQL asset's query (its partition variables
  * bound to the step's window, written with replace-partitions or create-or-replace), or a
- * TypeScript asset's `materialize(ctx)`.
+ * TypeScript asset's `materialize(ctx)`, which fails if it dropped, replaced, altered or created
+ * another asset's table or view.
  */
 export async function computeStep(
   definition: AssetDefinition,
@@ -61,17 +65,21 @@ export async function computeStep(
     return { rowCount: await session.replaceTable(compute.sql) };
   }
   if (compute.type === 'source') throw new Error(`${spec.key} is a source asset: it is observed, not materialized`);
+  // The engine's own statements (above) write only the asset's table; user code is checked.
+  const warehouse = new TableOwnershipGuard(session, spec.key, run.isAsset);
   const ctx: AssetContext = {
     key: spec.key,
     runId: run.runId,
     table: session.tableOf(spec.key),
     deps: spec.deps,
     config: compute.config ?? {},
-    warehouse: session,
+    warehouse,
     landing: run.landing,
     log: run.log,
     signal: run.signal,
     ...(partitions ? { partition: { key: partitions.key, keys: partitions.keys, ...(partitions.start ? { start: partitions.start, end: partitions.end as string } : {}) } } : {}),
   };
-  return compute.materialize(ctx);
+  const result = await compute.materialize(ctx);
+  await warehouse.verify();
+  return result;
 }
