@@ -7,6 +7,7 @@ import { formatZodIssues } from '../definitions/asset-spec.ts';
 import { NO_RETRIES, retryPolicySchema, type RetryPolicy } from '../definitions/retry-policy.ts';
 import { heartbeatSchema, resolveHeartbeat, type HeartbeatSettings } from './heartbeat-settings.ts';
 import { daemonSettingsSchema, resolveDaemonSettings, type DaemonSettings } from './daemon-settings.ts';
+import { checkStateFile, type StateFileSource } from './state-files.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -62,7 +63,8 @@ export function resolveProjectDir(explicit: string | undefined, cwd = process.cw
 
 /**
  * Reads and validates `strata.json` in `dir`. `STRATA_STORAGE` and `STRATA_WAREHOUSE`
- * override the storage and warehouse paths.
+ * override the storage and warehouse paths; a path that cannot be a file there (a folder, a
+ * folder that is a file, no write access) is a {@link ConfigError} naming it and its source.
  */
 export function loadProjectConfig(dir: string): ProjectConfig {
   const file = join(dir, CONFIG_FILE);
@@ -78,13 +80,19 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   const config = parsed.data;
   const storage = process.env.STRATA_STORAGE ?? config.storage;
   const warehouse = process.env.STRATA_WAREHOUSE ?? config.warehouse;
+  const storageFile = resolve(dir, storage);
+  const warehouseFile = warehouse === ':memory:' ? warehouse : resolve(dir, warehouse);
+  const sourceOf = (variable: string, field: string): StateFileSource =>
+    process.env[variable] === undefined ? { label: `"${field}" in ${file}`, configFile: file } : { label: variable };
+  checkStateFile(storageFile, sourceOf('STRATA_STORAGE', 'storage'), 'strata.db');
+  if (warehouseFile !== ':memory:') checkStateFile(warehouseFile, sourceOf('STRATA_WAREHOUSE', 'warehouse'), 'warehouse.duckdb');
   return Object.freeze({
     name: config.name,
     dir,
     assetsDir: resolve(dir, config.assets),
     landingDir: resolve(dir, config.landing),
-    storageFile: resolve(dir, storage),
-    warehouseFile: warehouse === ':memory:' ? warehouse : resolve(dir, warehouse),
+    storageFile,
+    warehouseFile,
     concurrency: config.concurrency,
     retries: config.retries ?? NO_RETRIES,
     heartbeat: resolveHeartbeat(config.heartbeat, file),

@@ -99,6 +99,34 @@ describe('bad input exits 2 and writes nothing', () => {
   });
 });
 
+describe('a storage or warehouse path that cannot be a file', () => {
+  const files = {
+    'package.json': '{"type":"module"}\n',
+    'strata.json': '{ "name": "paths" }',
+    'defs/raw/one.ts': `import { asset } from 'strata';\nexport const one = asset({ key: 'raw/one', materialize: (ctx) => ctx.warehouse.replaceTable('select 1 as x').then(() => undefined) });\n`,
+  };
+
+  it('STRATA_STORAGE=/tmp, a folder: exit 2 naming the variable and the path', () => {
+    const project = sandbox.writeProject('storage-folder', files);
+    const result = runCli(['materialize', '--select', '*', '--project', project], { STRATA_STORAGE: '/tmp' });
+    expectUserError(result, project);
+    expect(result.stderr).toContain('STRATA_STORAGE is /tmp, a folder');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('STRATA_WAREHOUSE below a file, and strata.json "storage" that is a folder: exit 2 naming each', () => {
+    const project = sandbox.writeProject('warehouse-under-file', { ...files, 'notes.txt': 'a file, not a folder' });
+    const warehouse = runCli(['materialize', '--select', '*', '--project', project], { STRATA_WAREHOUSE: path.join(project, 'notes.txt', 'w.duckdb') });
+    expectUserError(warehouse, project);
+    expect(warehouse.stderr).toContain(`STRATA_WAREHOUSE is ${path.join(project, 'notes.txt', 'w.duckdb')}, but ${path.join(project, 'notes.txt')} is a file, not a folder`);
+
+    fs.writeFileSync(path.join(project, 'strata.json'), '{ "name": "paths", "storage": "defs" }');
+    const storage = runCli(['materialize', '--select', '*', '--project', project]);
+    expectUserError(storage, project);
+    expect(storage.stderr).toContain(`"storage" in ${path.join(project, 'strata.json')} is ${path.join(project, 'defs')}, a folder`);
+  });
+});
+
 describe('a failing asset', () => {
   let project: string;
   let result: CliResult;

@@ -43,9 +43,9 @@ function cliEnv(): NodeJS.ProcessEnv {
 
 const CLI = path.join('bin', 'assets.js');
 
-/** Runs `node bin/assets.js ...args` from the repository root and waits for it. */
-export function runCli(args: readonly string[]): CliResult {
-  const child = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: cliEnv(), encoding: 'utf8', timeout: 60_000 });
+/** Runs `node bin/assets.js ...args` from the repository root and waits for it; `env` adds variables. */
+export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): CliResult {
+  const child = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...cliEnv(), ...env }, encoding: 'utf8', timeout: 60_000 });
   if (child.error) throw child.error;
   return { status: child.status, stdout: child.stdout, stderr: child.stderr };
 }
