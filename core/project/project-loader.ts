@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DefinitionError, DefinitionErrors, StrataError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { codeVersionOf } from './code-version.ts';
 import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../definitions/schedule-definition.ts';
 import { scheduleProblems } from './schedule-problems.ts';
 import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
+import { listSourceFiles } from './source-files.ts';
 
 /** A loaded, validated project: its configuration, definitions and graph. */
 export interface Project {
@@ -115,26 +116,6 @@ export function buildProject(config: ProjectConfig, list: readonly AssetDefiniti
   if (problems.length > 0) throw new DefinitionErrors(problems);
   const sortedSchedules = Object.freeze([...schedules].sort((a, b) => compareKeys(a.name, b.name)));
   return { config, definitions, graph, codeVersions, definitionVersion, schedules: sortedSchedules };
-}
-
-function listSourceFiles(root: string, errors: DefinitionError[], projectDir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(root, { recursive: true, withFileTypes: true });
-  } catch {
-    errors.push(new DefinitionError('assets_dir_missing', `the assets folder does not exist`, { file: relative(projectDir, root) || root }));
-    return [];
-  }
-  return entries
-    .filter((e) => e.isFile() && isSourceFile(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .filter((path) => !relative(root, path).split(sep).some((part) => part.startsWith('.') || part === 'node_modules'))
-    .sort(compareKeys);
-}
-
-function isSourceFile(name: string): boolean {
-  if (name.endsWith('.sql')) return true;
-  return /\.(ts|mts)$/.test(name) && !/\.(d|test|spec)\.m?ts$/.test(name);
 }
 
 async function importDefinitions(file: string, display: string, errors: DefinitionError[], schedules: ScheduleDefinition[] = []): Promise<AssetDefinition[]> {

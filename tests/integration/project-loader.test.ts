@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -493,6 +493,30 @@ describe('strata.json errors', () => {
     });
   });
 
+  it('rejects a storage or warehouse path that is a folder, naming the path and where it came from', () => {
+    const dir = writeProject({ 'strata.json': JSON.stringify({ warehouse: 'defs' }), 'defs/raw/orders.sql': 'select 1' });
+    const file = join(dir, 'strata.json');
+    expect(() => loadProjectConfig(dir)).toThrow(`"warehouse" in ${file} is ${join(dir, 'defs')}, a folder: name a file, e.g. ${join(dir, 'defs', 'warehouse.duckdb')}`);
+    vi.stubEnv('STRATA_STORAGE', dir);
+    vi.stubEnv('STRATA_WAREHOUSE', ':memory:');
+    const error = (() => {
+      try {
+        loadProjectConfig(dir);
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.message).toBe(`STRATA_STORAGE is ${dir}, a folder: name a file, e.g. ${join(dir, 'strata.db')}`);
+    expect(error?.context.file).toBeUndefined();
+  });
+
+  it('accepts state files whose folders do not exist yet, and creates nothing while loading', () => {
+    const dir = writeProject({ 'strata.json': JSON.stringify({ storage: 'state/deep/strata.db' }) });
+    expect(loadProjectConfig(dir).storageFile).toBe(join(dir, 'state', 'deep', 'strata.db'));
+    expect(existsSync(join(dir, 'state'))).toBe(false);
+  });
+
   it('lets STRATA_STORAGE and STRATA_WAREHOUSE override the storage and warehouse paths', () => {
     const dir = writeProject({ 'strata.json': '{}' });
     vi.stubEnv('STRATA_STORAGE', 'elsewhere/state.db');
@@ -500,5 +524,36 @@ describe('strata.json errors', () => {
     const config = loadProjectConfig(dir);
     expect(config.storageFile).toBe(join(dir, 'elsewhere', 'state.db'));
     expect(config.warehouseFile).toBe(':memory:');
+  });
+});
+
+describe('symbolic links in the asset folder', () => {
+  it('follows a linked folder and a linked file: their assets are keyed by where the link is', async () => {
+    const shared = writeProject({
+      'sales/orders.sql': 'select 1 as order_id\n',
+      'sales/totals.ts': tsAsset(`key: 'shared/totals', deps: ['shared/sales/orders']`),
+    });
+    const dir = writeProject({ 'strata.json': '{}', 'defs/marts/report.sql': 'select * from shared.sales__orders\n', 'elsewhere/one.sql': 'select 1 as one\n' });
+    symlinkSync(shared, join(dir, 'defs', 'shared'));
+    symlinkSync(join(dir, 'elsewhere', 'one.sql'), join(dir, 'defs', 'marts', 'one.sql'));
+    const project = await loadProject(dir);
+    expect(depsOf(project)).toEqual({
+      'marts/one': [],
+      'marts/report': ['shared/sales/orders'],
+      'shared/sales/orders': [],
+      'shared/totals': ['shared/sales/orders'],
+    });
+    expect(project.definitions.get('shared/sales/orders')?.file).toBe('defs/shared/sales/orders.sql');
+  });
+
+  it('reports a link that leads back to a folder it is in, and a broken link, naming each', async () => {
+    const dir = writeProject({ 'strata.json': '{}', 'defs/raw/orders.sql': 'select 1 as id\n' });
+    symlinkSync(join(dir, 'defs'), join(dir, 'defs', 'raw', 'again'));
+    symlinkSync(join(dir, 'gone.sql'), join(dir, 'defs', 'raw', 'gone.sql'));
+    const error = await definitionErrors(dir);
+    expect(error.errors.map((e) => [e.code, formatLocated(e)])).toEqual([
+      ['symlink_loop', `defs/raw/again: symbolic link to ${join(dir, 'defs')}, a folder it is inside of: it would be loaded forever (remove the link)`],
+      ['symlink_broken', `defs/raw/gone.sql: symbolic link to ${join(dir, 'gone.sql')}, which does not exist`],
+    ]);
   });
 });
