@@ -342,9 +342,14 @@ describe('the Host header', () => {
   it('answers requests addressed to this machine, and refuses any other name (DNS rebinding)', async () => {
     expect((await getWithHost(`127.0.0.1:${new URL(base).port}`)).status).toBe(200);
     expect((await getWithHost(`localhost:${new URL(base).port}`)).status).toBe(200);
+    expect((await getWithHost(`[::1]:${new URL(base).port}`)).status).toBe(200);
     const refused = await getWithHost('evil.example:80');
     expect(refused.status).toBe(403);
     expect(JSON.parse(refused.body)).toEqual({ error: { code: 'host_not_allowed', message: expect.stringContaining('evil.example') } });
+    // Names that merely start like a loopback address resolve wherever their owner wants.
+    for (const host of ['127.0.0.1.evil.example', '127.0.0.1.evil.example:80', '127.evil.example', 'localhost.evil.example', '127.0.0.1:80@evil.example', '[::1].evil.example', '0x7f.1', 'localhost.']) {
+      expect((await getWithHost(host)).status, host).toBe(403);
+    }
   });
 });
 

@@ -3,8 +3,6 @@ import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { Workspace } from '../workspace.ts';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
 /** `assets ui`: serves the web UI and its JSON API until Ctrl-C. */
 export const uiCommand: Command = {
   name: 'ui',
@@ -61,7 +59,7 @@ Options:
         notice: (message) => err.line(err.paint('yellow', message)),
       });
       out.line(`Strata UI for ${workspace.project.config.name} at ${out.paint('bold', `${server.url}/`)} (Ctrl-C to stop)`);
-      if (!LOOPBACK.has(host)) {
+      if (!server.loopback) {
         err.line(err.paint('yellow', `warning: listening on ${host}: anyone who can reach it can read the project's definitions and runs`));
         if (token === undefined) err.line(err.paint('yellow', 'warning: launching runs is disabled (POST requests are refused): set --token or STRATA_UI_TOKEN to allow it'));
       }
