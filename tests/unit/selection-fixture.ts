@@ -1,7 +1,8 @@
 import { AssetGraph } from '../../core/graph/asset-graph.ts';
 import { MULTI_RUN, type AssetSpec } from '../../core/definitions/asset-spec.ts';
 
-function spec(key: string, deps: string[], fields: Partial<Omit<AssetSpec, 'key' | 'deps'>> = {}): AssetSpec {
+/** A frozen spec for selection tests: group from the key's first segment, kind `sql` unless given. */
+export function spec(key: string, deps: string[], fields: Partial<Omit<AssetSpec, 'key' | 'deps'>> = {}): AssetSpec {
   return Object.freeze({
     key,
     deps: Object.freeze(deps),
@@ -25,10 +26,10 @@ function spec(key: string, deps: string[], fields: Partial<Omit<AssetSpec, 'key'
  */
 export const selectionGraph = AssetGraph.build([
   spec('raw/orders', [], { kind: 'typescript', tags: { source: 'pos' }, owners: ['alice@example.com'] }),
-  spec('raw/payments', [], { kind: 'typescript', tags: { source: 'stripe', pii: 'true' }, owners: ['alice@example.com'] }),
+  spec('raw/payments', [], { kind: 'typescript', tags: { source: 'stripe', pii: '' }, owners: ['alice@example.com'] }),
   spec('raw/menu_items', [], { kind: 'typescript', tags: { source: 'pos' }, owners: ['team:menu'] }),
   spec('staging/orders', ['raw/orders'], { owners: ['bob@example.com'] }),
-  spec('staging/payments', ['raw/payments'], { tags: { pii: 'true' }, owners: ['bob@example.com'] }),
+  spec('staging/payments', ['raw/payments'], { tags: { pii: '' }, owners: ['bob@example.com'] }),
   spec('staging/menu_items', ['raw/menu_items'], { owners: ['team:menu'] }),
   spec('marts/fct_sales', ['staging/orders', 'staging/payments', 'staging/menu_items'], { tags: { tier: 'gold' }, owners: ['team:analytics'] }),
   spec('marts/dim_menu', ['staging/menu_items'], { tags: { tier: 'silver' }, owners: ['team:menu', 'team:analytics'] }),

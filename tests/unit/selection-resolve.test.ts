@@ -70,6 +70,10 @@ describe('selectAssets: roots and sinks', () => {
     ['sinks(+marts/fct_sales)', ['marts/fct_sales']],
     ['sinks(+staging/orders+)', ['features/location_features']],
     ['roots(tag:tier=gold)+1', ['marts/fct_sales', 'marts/daily_revenue']],
+    // A path through assets outside the subset counts: raw/orders is upstream of marts/fct_sales.
+    ['roots(raw/orders or marts/fct_sales)', ['raw/orders']],
+    ['sinks(raw/orders or marts/fct_sales)', ['marts/fct_sales']],
+    ['roots(raw/orders or marts/dim_menu)', ['raw/orders', 'marts/dim_menu']],
     ['ROOTS(sinks(*))', ['marts/dim_menu', 'features/location_features']],
   ])('%s', (text, expected) => {
     expect(select(text)).toEqual(expected);
