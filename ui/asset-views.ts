@@ -8,7 +8,8 @@ import { readAssetStates, type AssetState } from '../core/status/asset-states.ts
 
 /** One row of `GET /api/assets`. */
 export interface AssetSummary extends AssetState {
-  readonly kind: string;
+  /** e.g. `['sql', 'duckdb']` (see `AssetSpec.kinds`). */
+  readonly kinds: readonly string[];
   readonly group: string;
   readonly deps: readonly string[];
   readonly description: string | null;
@@ -21,7 +22,7 @@ export interface AssetSummary extends AssetState {
 /** `GET /api/assets/*key`: the spec, its code, and what storage knows about the asset. */
 export interface AssetDetail {
   readonly key: string;
-  readonly kind: string;
+  readonly kinds: readonly string[];
   readonly group: string;
   readonly deps: readonly string[];
   readonly dependents: readonly string[];
@@ -61,7 +62,7 @@ export async function listAssets(project: Project, storage: Storage, selection: 
     const spec = graph.spec(state.key);
     return {
       ...state,
-      kind: spec.kind,
+      kinds: spec.kinds,
       group: spec.group,
       deps: [...spec.deps],
       description: spec.description ?? null,
@@ -86,7 +87,7 @@ export async function describeAsset(project: Project, storage: Storage, key: str
   ]);
   return {
     key,
-    kind: spec.kind,
+    kinds: spec.kinds,
     group: spec.group,
     deps: [...spec.deps],
     dependents: graph.children(key),

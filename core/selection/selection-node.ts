@@ -70,7 +70,7 @@ export class KeyNode {
   }
 }
 
-/** Assets whose group, kind or one of whose owners matches `value` (`group:marts`, `owner:"team:data"`). */
+/** Assets whose group, one of whose kinds or one of whose owners matches `value` (`group:marts`, `kind:duckdb`, `owner:"team:data"`). */
 export class AttributeNode {
   readonly type = 'attribute';
   readonly operands = NO_OPERANDS;
@@ -83,10 +83,10 @@ export class AttributeNode {
     Object.freeze(this);
   }
 
-  /** The values `spec` has for this node's attribute. */
+  /** The values `spec` has for this node's attribute (several owners, several kinds, one group). */
   valuesOf(spec: AssetSpec): readonly string[] {
     if (this.attribute === 'owner') return spec.owners;
-    return [this.attribute === 'group' ? spec.group : spec.kind];
+    return this.attribute === 'kind' ? spec.kinds : [spec.group];
   }
 
   resolve(graph: AssetGraph): Set<string> {

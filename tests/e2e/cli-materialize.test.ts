@@ -363,7 +363,7 @@ describe('read-only commands after the backfill', () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^#\s+STEP\s+KIND\s+WAITS FOR$/);
+    expect(lines[0]).toMatch(/^#\s+STEP\s+KINDS\s+WAITS FOR$/);
     const year = '2025-01-01..2025-12-31';
     expect(lines.slice(1, -1).map((l) => l.split(/\s{2,}/))).toEqual([
       ['1', 'marts/dim_locations', 'sql', '-'],

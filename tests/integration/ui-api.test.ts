@@ -72,12 +72,12 @@ afterAll(async () => {
 });
 
 describe('GET /api/assets', () => {
-  it('lists every asset with its kind, group, deps, state and stale count', async () => {
+  it('lists every asset with its kinds, group, deps, state and stale count', async () => {
     const { status, body } = await get('/api/assets');
     expect(status).toBe(200);
     const byKey = new Map(body.assets.map((a: any) => [a.key, a]));
     expect([...byKey.keys()]).toEqual(['raw/orders', 'staging/orders', 'marts/daily_revenue', 'marts/order_count']);
-    expect(byKey.get('staging/orders')).toMatchObject({ kind: 'sql', deps: ['raw/orders'], description: 'Typed orders.', partitioned: false, state: 'fresh', rowCount: 3, stale: 0, runId });
+    expect(byKey.get('staging/orders')).toMatchObject({ kinds: ['sql', 'duckdb'], deps: ['raw/orders'], description: 'Typed orders.', partitioned: false, state: 'fresh', rowCount: 3, stale: 0, runId });
     expect(byKey.get('staging/orders')).toMatchObject({ checks: { total: 2, failed: 0, warned: 0 } });
     expect(byKey.get('raw/orders')).toMatchObject({ group: 'raw' });
     expect(byKey.get('marts/daily_revenue')).toMatchObject({ partitioned: true, state: 'fresh', partitions: { total: 3, materialized: 3, missing: 0 } });
@@ -115,7 +115,7 @@ describe('GET /api/assets/KEY', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({
       key: 'staging/orders',
-      kind: 'sql',
+      kinds: ['sql', 'duckdb'],
       compute: 'sql',
       deps: ['raw/orders'],
       dependents: ['marts/daily_revenue', 'marts/order_count'],

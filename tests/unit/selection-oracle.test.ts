@@ -1,6 +1,6 @@
 /**
- * Model-based tests of selection resolution: on random DAGs with random tags, `roots()`,
- * `sinks()` and `tag:` resolve to what a brute-force oracle computes from the definition
+ * Model-based tests of selection resolution: on random DAGs with random tags and kinds,
+ * `roots()`, `sinks()`, `tag:` and `kind:` resolve to what a brute-force oracle computes from the definition
  * (reachability by a naive transitive closure over the edge matrix).
  */
 import fc from 'fast-check';
@@ -11,12 +11,14 @@ import { spec } from './selection-fixture.ts';
 
 const TAG_NAMES = ['pii', 'tier', 'domain'] as const;
 const TAG_VALUES = ['', 'gold', 'silver'] as const;
+const KINDS = ['sql', 'duckdb', 'typescript', 'python'] as const;
 
 interface Model {
   readonly keys: readonly string[];
   /** `edge[i][j]`: asset i is a direct upstream of asset j (only i < j, so the graph is acyclic). */
   readonly edge: readonly (readonly boolean[])[];
   readonly tags: readonly Readonly<Record<string, string>>[];
+  readonly kinds: readonly (readonly string[])[];
 }
 
 const modelArbitrary: fc.Arbitrary<Model> = fc.integer({ min: 1, max: 9 }).chain((n) =>
@@ -24,17 +26,19 @@ const modelArbitrary: fc.Arbitrary<Model> = fc.integer({ min: 1, max: 9 }).chain
     .record({
       edges: fc.array(fc.array(fc.boolean(), { minLength: n, maxLength: n }), { minLength: n, maxLength: n }),
       tags: fc.array(fc.dictionary(fc.constantFrom(...TAG_NAMES), fc.constantFrom(...TAG_VALUES), { maxKeys: 3 }), { minLength: n, maxLength: n }),
+      kinds: fc.array(fc.uniqueArray(fc.constantFrom(...KINDS), { minLength: 1, maxLength: 3 }), { minLength: n, maxLength: n }),
     })
-    .map(({ edges, tags }) => ({
+    .map(({ edges, tags, kinds }) => ({
       keys: Array.from({ length: n }, (_, i) => `layer/a${i}`),
       edge: edges.map((row, i) => row.map((on, j) => on && i < j)),
       tags,
+      kinds,
     })),
 );
 
 function buildGraph(model: Model): AssetGraph {
   return AssetGraph.build(
-    model.keys.map((key, j) => spec(key, model.keys.filter((_, i) => model.edge[i]?.[j]), { tags: model.tags[j] ?? {} })),
+    model.keys.map((key, j) => spec(key, model.keys.filter((_, i) => model.edge[i]?.[j]), { tags: model.tags[j] ?? {}, kinds: model.kinds[j] ?? [] })),
   );
 }
 
@@ -77,6 +81,17 @@ describe('selection resolution against a brute-force oracle on random DAGs', () 
         const text = value === '' ? `tag:${name}` : `tag:${name}=${value}`;
         const expected = model.keys.filter((_, i) => Object.hasOwn(model.tags[i]!, name) && model.tags[i]![name] === value);
         expect(sorted(parseSelection(text).resolve(graph)), text).toEqual(sorted(expected));
+      }),
+      RUNS,
+    );
+  });
+
+  it('kind:k matches assets with k among their kinds', () => {
+    fc.assert(
+      fc.property(modelArbitrary, fc.constantFrom(...KINDS), (model, kind) => {
+        const graph = buildGraph(model);
+        const expected = model.keys.filter((_, i) => model.kinds[i]!.includes(kind));
+        expect(sorted(parseSelection(`kind:${kind}`).resolve(graph))).toEqual(sorted(expected));
       }),
       RUNS,
     );

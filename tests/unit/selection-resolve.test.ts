@@ -35,8 +35,10 @@ describe('selectAssets: attributes', () => {
     ['tag:"source"="pos"', ['raw/menu_items', 'raw/orders']],
     ['owner:"team:menu"', ['raw/menu_items', 'staging/menu_items', 'marts/dim_menu']],
     ['owner:*@example.com', ['raw/orders', 'raw/payments', 'staging/orders', 'staging/payments']],
-    ['kind:typescript', RAW],
     ['kind:python', ['features/location_features']],
+    ['kind:typescript', [...RAW, 'features/location_features']],
+    ['kind:duckdb', [...STAGING, 'marts/dim_menu', 'marts/fct_sales', 'marts/daily_revenue']],
+    ['kind:sql and kind:duckdb', [...STAGING, 'marts/dim_menu', 'marts/fct_sales', 'marts/daily_revenue']],
   ])('%s', (text, expected) => {
     expect(select(text)).toEqual(expected);
   });

@@ -14,7 +14,7 @@ function keyList(keys, empty) {
   return h('ul.key-list', {}, keys.map((k) => h('li', {}, h('a.mono', { href: assetRoute(k) }, k))));
 }
 
-/** Kind, group, owners, tags, file, versions, partitions; deps and dependents as links. */
+/** Kinds, group, owners, tags, file, versions, partitions; deps and dependents as links. */
 export function definitionSection(d) {
   const tags = Object.entries(d.tags ?? {});
   return h(
@@ -22,11 +22,11 @@ export function definitionSection(d) {
     {},
     h('h2', {}, 'Definition'),
     facts([
-      ['Kind', d.kind, d.source ? ' (source asset)' : ''],
+      ['Kinds', h('span', { 'data-testid': 'asset-kinds' }, d.kinds.map((k) => h('span.tag', {}, k))), d.source ? ' (source asset)' : ''],
       ['Group', d.group],
       ['Compute', d.compute, d.materialization ? ` → ${d.materialization}` : ''],
       ['Owners', d.owners.length ? d.owners.join(', ') : h('span.muted', {}, 'none')],
-      ['Tags', tags.length ? tags.map(([k, v]) => h('span.tag', {}, `${k}=${v}`)) : h('span.muted', {}, 'none')],
+      ['Tags', tags.length ? tags.map(([k, v]) => h('span.tag', {}, v === '' ? k : `${k}=${v}`)) : h('span.muted', {}, 'none')],
       d.file ? ['File', h('code', {}, d.file)] : null,
       d.codeVersion ? ['Code version', h('code', {}, d.codeVersion)] : null,
       d.partitions ? ['Partitions', h('code', {}, d.partitions)] : null,
