@@ -3,8 +3,9 @@ import { NotFoundError } from '../core/errors.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import { selectAssets } from '../core/selection/index.ts';
 import { computeStaleness } from '../core/staleness/compute-staleness.ts';
-import type { CheckResultRecord, MaterializationRecord, Storage } from '../storage/storage.ts';
+import type { MaterializationRecord, Storage } from '../storage/storage.ts';
 import { readAssetStates, type AssetState } from '../core/status/asset-states.ts';
+import { summarizeChecks, type CheckSummary } from './check-summary.ts';
 
 /** One row of `GET /api/assets`. */
 export interface AssetSummary extends AssetState {
@@ -40,12 +41,12 @@ export interface AssetDetail {
   /** The partitions definition as text, e.g. `daily(start=2025-01-01)`; `null` if unpartitioned. */
   readonly partitions: string | null;
   readonly partitionColumn: string | null;
-  readonly checks: readonly { readonly name: string; readonly severity: string; readonly blocking: boolean }[];
+  /** Each check with its latest result per partition summed up; full results: `GET /api/history/KEY`. */
+  readonly checks: readonly CheckSummary[];
   readonly state: AssetState;
   /** Stale partitions (1 for a stale unpartitioned asset); `null` for source assets. */
   readonly stale: number | null;
   readonly latestMaterialization: MaterializationRecord | null;
-  readonly latestCheckResults: readonly CheckResultRecord[];
 }
 
 /**
@@ -102,11 +103,10 @@ export async function describeAsset(project: Project, storage: Storage, key: str
     codeVersion: project.codeVersions.get(key) ?? null,
     partitions: spec.partitions?.toString() ?? null,
     partitionColumn: spec.partitionColumn ?? null,
-    checks: spec.checks.map((c) => ({ name: c.name, severity: c.severity, blocking: c.blocking })),
+    checks: summarizeChecks(spec.checks, latestCheckResults),
     state: state as AssetState,
     stale: state?.staleness?.partitions ?? null,
     latestMaterialization: latestMaterialization ?? null,
-    latestCheckResults,
   };
 }
 
