@@ -15,13 +15,13 @@ warehouse is open only while one of them runs, so CLI commands can use it the re
 Ctrl-C cancels the runs it launched (running steps roll back) before it stops.
 
   GET  /api/assets?select=SELECTION            assets with state and stale count
-  GET  /api/assets/KEY                         one asset: spec, SQL, latest materialization, checks
+  GET  /api/assets/KEY                         one asset: spec, SQL, latest materialization, checks summed up
   GET  /api/lineage/KEY?depth=N&direction=up|down|both
   GET  /api/runs?limit=&offset=&status=        runs, newest first
   GET  /api/runs/RUN_ID                        one run and its events
   GET  /api/backfills?limit=&offset=
   GET  /api/backfills/BACKFILL_ID              one backfill, its progress and its runs
-  GET  /api/history/KEY?limit=100              materializations per run, check results with samples
+  GET  /api/history/KEY?limit=100&offset=0     materializations per run, check results with samples
   GET  /api/partitions/KEY                     each partition: fresh, stale, missing or failed
   GET  /api/events?run=RUN_ID                  Server-Sent Events: run, run_event, asset
   POST /api/runs       {"select": "marts/*", "partition"?: "2025-01-01", "staleOnly"?: true}
