@@ -75,18 +75,18 @@ const runsQuery = z
 const runIdParams = idParams('run');
 const backfillsQuery = z.object(pageParams(50, 500)).strict();
 const noQuery = z.object({}).strict();
-const historyQuery = z.object({ limit: intParam(1, 1000).default(100) }).strict();
+const historyQuery = z.object(pageParams(100, 1000)).strict();
 const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
 
 /**
  * The web UI: its pages (`GET /`, `/static/…`, see ./static-pages.ts) and the JSON API over a
  * project's definitions and storage:
  *
- * - `GET /api/assets?select=SELECTION` — assets with kind, group, deps, state, stale count
- * - `GET /api/assets/KEY` — one asset (the key's `/` are path separators: `/api/assets/marts/fct_sales`;
+ * - `GET /api/assets?select=SELECTION` — assets with kinds, group, deps, state, stale count
+ * - `GET /api/assets/KEY` — one asset, its checks summed up (the key's `/` are path separators: `/api/assets/marts/fct_sales`;
  *   `%2F` works too)
  * - `GET /api/lineage/KEY?depth=N&direction=up|down|both` — nodes with depth, and edges
- * - `GET /api/history/KEY?limit=100` — materializations and check results (with failing-row samples), newest first
+ * - `GET /api/history/KEY?limit=100&offset=0` — materializations and check results (with failing-row samples), newest first, a page at a time
  * - `GET /api/partitions/KEY` — every partition's state (fresh, stale, missing, failed) for the health bar
  * - `GET /api/runs?limit=&offset=&status=` and `GET /api/runs/ID` (a unique id prefix works) with events
  * - `GET /api/backfills?limit=&offset=` and `GET /api/backfills/ID`
@@ -147,9 +147,9 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
 
   app.get('/api/history/*key', async (req, res) => {
     const { key } = parseParams(assetKeyParams, { key: wildcardParam(req, 'key') }, 'path');
-    const { limit } = parseParams(historyQuery, req.query, 'query');
+    const { limit, offset } = parseParams(historyQuery, req.query, 'query');
     if (!project.graph.has(key)) throw unknownAsset(project, key);
-    send(res, await assetHistory(await storage(), key, limit));
+    send(res, await assetHistory(await storage(), key, { limit, offset }));
   });
 
   app.get('/api/partitions/*key', async (req, res) => {

@@ -4,9 +4,11 @@ import { computeStaleness } from '../core/staleness/compute-staleness.ts';
 import { partitionHealth, type PartitionHealth } from '../core/status/asset-states.ts';
 import type { CheckResultRecord, MaterializationRecord, RunMaterializations, Storage } from '../storage/storage.ts';
 
-/** `GET /api/history/*key`: what the asset page charts and lists, newest first. */
+/** `GET /api/history/*key`: what the asset page charts and lists, newest first, one page of each list. */
 export interface AssetHistory {
   readonly key: string;
+  readonly limit: number;
+  readonly offset: number;
   /** One entry per run that built the asset: partitions written and rows summed (the chart). */
   readonly runs: readonly RunMaterializations[];
   readonly materializations: readonly MaterializationRecord[];
@@ -30,14 +32,14 @@ export interface AssetPartitions {
   readonly missingRanges: readonly { readonly from: string; readonly to: string; readonly count: number }[];
 }
 
-/** The newest `limit` runs, materializations and check results of `key` (which must exist). */
-export async function assetHistory(storage: Storage, key: string, limit: number): Promise<AssetHistory> {
+/** Runs, materializations and check results of `key` (which must exist), newest first: `limit` of each after skipping `offset`. */
+export async function assetHistory(storage: Storage, key: string, page: { readonly limit: number; readonly offset: number }): Promise<AssetHistory> {
   const [runs, materializations, checks] = await Promise.all([
-    storage.materializationsByRun(key, { limit }),
-    storage.materializationHistory(key, { limit }),
-    storage.checkHistory(key, { limit }),
+    storage.materializationsByRun(key, page),
+    storage.materializationHistory(key, page),
+    storage.checkHistory(key, page),
   ]);
-  return { key, runs, materializations, checks };
+  return { key, limit: page.limit, offset: page.offset, runs, materializations, checks };
 }
 
 /**

@@ -3,12 +3,14 @@ import { NotFoundError } from '../core/errors.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import { selectAssets } from '../core/selection/index.ts';
 import { computeStaleness } from '../core/staleness/compute-staleness.ts';
-import type { CheckResultRecord, MaterializationRecord, Storage } from '../storage/storage.ts';
+import type { MaterializationRecord, Storage } from '../storage/storage.ts';
 import { readAssetStates, type AssetState } from '../core/status/asset-states.ts';
+import { summarizeChecks, type CheckSummary } from './check-summary.ts';
 
 /** One row of `GET /api/assets`. */
 export interface AssetSummary extends AssetState {
-  readonly kind: string;
+  /** e.g. `['sql', 'duckdb']` (see `AssetSpec.kinds`). */
+  readonly kinds: readonly string[];
   readonly group: string;
   readonly deps: readonly string[];
   readonly description: string | null;
@@ -21,7 +23,7 @@ export interface AssetSummary extends AssetState {
 /** `GET /api/assets/*key`: the spec, its code, and what storage knows about the asset. */
 export interface AssetDetail {
   readonly key: string;
-  readonly kind: string;
+  readonly kinds: readonly string[];
   readonly group: string;
   readonly deps: readonly string[];
   readonly dependents: readonly string[];
@@ -39,12 +41,12 @@ export interface AssetDetail {
   /** The partitions definition as text, e.g. `daily(start=2025-01-01)`; `null` if unpartitioned. */
   readonly partitions: string | null;
   readonly partitionColumn: string | null;
-  readonly checks: readonly { readonly name: string; readonly severity: string; readonly blocking: boolean }[];
+  /** Each check with its latest result per partition summed up; full results: `GET /api/history/KEY`. */
+  readonly checks: readonly CheckSummary[];
   readonly state: AssetState;
   /** Stale partitions (1 for a stale unpartitioned asset); `null` for source assets. */
   readonly stale: number | null;
   readonly latestMaterialization: MaterializationRecord | null;
-  readonly latestCheckResults: readonly CheckResultRecord[];
 }
 
 /**
@@ -61,7 +63,7 @@ export async function listAssets(project: Project, storage: Storage, selection: 
     const spec = graph.spec(state.key);
     return {
       ...state,
-      kind: spec.kind,
+      kinds: spec.kinds,
       group: spec.group,
       deps: [...spec.deps],
       description: spec.description ?? null,
@@ -86,7 +88,7 @@ export async function describeAsset(project: Project, storage: Storage, key: str
   ]);
   return {
     key,
-    kind: spec.kind,
+    kinds: spec.kinds,
     group: spec.group,
     deps: [...spec.deps],
     dependents: graph.children(key),
@@ -101,11 +103,10 @@ export async function describeAsset(project: Project, storage: Storage, key: str
     codeVersion: project.codeVersions.get(key) ?? null,
     partitions: spec.partitions?.toString() ?? null,
     partitionColumn: spec.partitionColumn ?? null,
-    checks: spec.checks.map((c) => ({ name: c.name, severity: c.severity, blocking: c.blocking })),
+    checks: summarizeChecks(spec.checks, latestCheckResults),
     state: state as AssetState,
     stale: state?.staleness?.partitions ?? null,
     latestMaterialization: latestMaterialization ?? null,
-    latestCheckResults,
   };
 }
 

@@ -1,4 +1,4 @@
-import { isLoopback } from './host-check.ts';
+import { isLoopbackAddress } from './host-check.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StrataError } from '../core/errors.ts';
@@ -9,6 +9,8 @@ export interface ApiServer {
   /** The base URL, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
   readonly port: number;
+  /** True when it listens on this machine only (see {@link isLoopbackAddress}): same-origin pages may launch runs. */
+  readonly loopback: boolean;
   /**
    * Stops accepting connections, cancels the runs this server launched and waits for them, ends
    * event streams, drops open connections, and resolves once the server is closed.
@@ -35,7 +37,7 @@ export interface ListenOptions extends ApiAppOptions {
  */
 export async function startApiServer(workspace: ApiWorkspace, options: ListenOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const loopback = isLoopback(host);
+  const loopback = isLoopbackAddress(host);
   const { app, close } = createApi(workspace, { loopbackOnly: loopback, loopbackBound: loopback, ...options });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port, host);
@@ -50,6 +52,7 @@ export async function startApiServer(workspace: ApiWorkspace, options: ListenOpt
   return {
     url: `http://${shownHost}:${port}`,
     port,
+    loopback,
     async close() {
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       await close();

@@ -55,7 +55,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'ui',
-    summary: 'serve a read-only JSON API over assets, lineage, runs and backfills (web pages to come)',
+    summary: 'serve the web UI and its JSON API: lineage, assets, runs; launch runs and backfills',
     load: async () => (await import('./commands/ui-command.ts')).uiCommand,
   },
   {

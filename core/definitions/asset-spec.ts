@@ -31,7 +31,12 @@ export interface AssetSpec {
   readonly tags: Readonly<Record<string, string>>;
   readonly owners: readonly string[];
   readonly description?: string;
-  readonly kind: string;
+  /**
+   * What the asset is made with, as in Dagster's `kinds` (a set, shown in the UI, matched by
+   * `kind:`): `sql` and `duckdb` for SQL assets, `typescript` for TypeScript ones, `source` for
+   * sources, then the declared kinds, in order and without repeats.
+   */
+  readonly kinds: readonly string[];
   /** Explicit code version; when absent the engine derives one from the source. */
   readonly codeVersion?: string;
   /** The asset's partitions; absent for an unpartitioned asset. */
@@ -85,6 +90,8 @@ const keySchema = z.string().superRefine((key, ctx) => {
 
 const tagValue = z.string().max(256);
 
+const kindSchema = z.string().regex(/^[a-z0-9_-]+$/, 'kind must be lowercase letters, digits, _ and -');
+
 const checkSchema = z.custom<CheckSpec>(
   (v) => typeof v === 'object' && v !== null && typeof (v as CheckSpec).type === 'string' && typeof (v as CheckSpec).name === 'string',
   'a check must come from notNull(), unique(), acceptedValues(), … or customSql()',
@@ -116,7 +123,8 @@ export const specFieldsSchema = z
     tags: z.record(z.string().regex(/^[A-Za-z0-9_.\-/]+$/, 'tag names use letters, digits, _ . - /'), tagValue).default({}),
     owners: z.array(z.string().min(1)).default([]),
     description: z.string().optional(),
-    kind: z.string().regex(/^[a-z0-9_-]+$/, 'kind must be lowercase letters, digits, _ and -').optional(),
+    kind: kindSchema.optional(),
+    kinds: z.array(kindSchema).default([]),
     codeVersion: z.string().min(1).optional(),
     partitions: partitionsSchema.optional(),
     partitionMappings: z.record(keySchema, mappingSchema).default({}),
@@ -137,7 +145,8 @@ export function strayMappings(spec: Pick<AssetSpec, 'deps' | 'partitionMappings'
 }
 
 /** Validated spec fields; mappings may be left out. */
-export type SpecFields = Omit<z.infer<typeof specFieldsSchema>, 'partitionMappings' | 'checks'> & {
+export type SpecFields = Omit<z.infer<typeof specFieldsSchema>, 'partitionMappings' | 'checks' | 'kinds'> & {
+  readonly kinds?: readonly string[];
   readonly partitionMappings?: Readonly<Record<string, PartitionMapping>>;
   readonly checks?: readonly CheckSpec[];
 };
@@ -178,6 +187,9 @@ export interface AssetOptions {
   tags?: Readonly<Record<string, string>>;
   owners?: readonly string[];
   description?: string;
+  /** Kinds added to `typescript`, e.g. `['pandas', 's3']` (shown in the UI, matched by `kind:`). */
+  kinds?: readonly string[];
+  /** One kind added to `typescript`; kept for compatibility, prefer `kinds`. */
   kind?: string;
   codeVersion?: string;
   /** Data-quality checks run after every write, e.g. `[notNull('order_id'), unique(['order_id', 'line'])]`. */
@@ -213,7 +225,7 @@ export function asset(options: AssetOptions): AssetDefinition {
   const { keys, mappings } = splitDependencies(deps);
   const fields = specFieldsSchema.safeParse({ ...rest, deps: keys, partitionMappings: mappings });
   if (!fields.success) throw fail(fields.error);
-  const spec = buildSpec(validKey, fields.data, 'typescript');
+  const spec = buildSpec(validKey, fields.data, ['typescript']);
   const stray = strayMappings(spec);
   if (stray.length > 0) throw new DefinitionError('asset_invalid', stray.join('; '), { assetKey: validKey });
   const twice = duplicateCheckName(spec.checks);
@@ -251,15 +263,18 @@ function splitDependencies(deps: unknown): { keys: unknown; mappings: Record<str
   return { keys, mappings };
 }
 
-/** Builds a frozen spec from validated fields, filling defaults (group = layer). */
-export function buildSpec(key: string, fields: SpecFields, defaultKind: string): AssetSpec {
+/**
+ * Builds a frozen spec from validated fields, filling defaults (group = layer); `baseKinds`
+ * (what the compute is, e.g. `['sql', 'duckdb']`, or one kind) come before the declared kinds.
+ */
+export function buildSpec(key: string, fields: SpecFields, baseKinds: string | readonly string[]): AssetSpec {
   const spec: AssetSpec = {
     key,
     deps: Object.freeze([...new Set(fields.deps)].sort()),
     group: fields.group ?? key.split('/')[0] ?? 'default',
     tags: Object.freeze({ ...fields.tags }),
     owners: Object.freeze([...fields.owners]),
-    kind: fields.kind ?? defaultKind,
+    kinds: Object.freeze([...new Set([...(typeof baseKinds === 'string' ? [baseKinds] : baseKinds), ...(fields.kind === undefined ? [] : [fields.kind]), ...(fields.kinds ?? [])])]),
     partitionMappings: Object.freeze({ ...(fields.partitionMappings ?? {}) }),
     backfillPolicy: Object.freeze(fields.backfillPolicy ?? MULTI_RUN),
     ...(fields.description === undefined ? {} : { description: fields.description }),

@@ -47,7 +47,9 @@ export interface SourceAssetOptions {
   tags?: Readonly<Record<string, string>>;
   owners?: readonly string[];
   description?: string;
-  /** Default `source`. */
+  /** Kinds added to `source`, e.g. `['csv']`. */
+  kinds?: readonly string[];
+  /** One kind added to `source`; kept for compatibility, prefer `kinds`. */
   kind?: string;
   observe: ObserveFn;
 }
@@ -74,6 +76,6 @@ export function sourceAsset(options: SourceAssetOptions): AssetDefinition {
   const { key: validKey, observe, ...rest } = parsed.data;
   const fields = specFieldsSchema.safeParse(rest);
   if (!fields.success) throw fail(fields.error);
-  const spec = Object.freeze({ ...buildSpec(validKey, fields.data, 'source'), source: true });
+  const spec = Object.freeze({ ...buildSpec(validKey, fields.data, ['source']), source: true });
   return makeDefinition(spec, { type: 'source', observe });
 }

@@ -7,6 +7,7 @@
  * -- description: One row per order.
  * -- tags: domain=sales, pii
  * -- owners: ana@example.com, team:data
+ * -- kind: dbt, mart                          (added to sql, duckdb)
  * -- materialization: view
  * select * from raw.orders
  * ```
@@ -38,7 +39,8 @@ export interface SqlHeader {
   readonly tags: Readonly<Record<string, string>>;
   readonly owners: readonly string[];
   readonly description?: string;
-  readonly kind?: string;
+  /** `-- kind: a, b`: kinds declared beside `sql` and `duckdb`. */
+  readonly kinds: readonly string[];
   readonly codeVersion?: string;
   readonly materialization: SqlMaterialization;
   readonly partitions?: PartitionsDefinition;
@@ -88,7 +90,7 @@ export const SQL_HEADER_FIELDS = [
 type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
 
 /** Fields that may appear on several lines; their values accumulate. */
-const REPEATABLE: ReadonlySet<HeaderField> = new Set(['description', 'tags', 'owners', 'deps', 'partition_mapping', 'check']);
+const REPEATABLE: ReadonlySet<HeaderField> = new Set(['description', 'tags', 'owners', 'deps', 'kind', 'partition_mapping', 'check']);
 
 /** First words a SELECT-like query may start with (DuckDB accepts FROM-first and `TABLE t`). */
 const QUERY_STARTS: ReadonlySet<string> = new Set(['select', 'with', 'from', 'values', 'table']);
@@ -133,9 +135,9 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
     deps: [...header.deps, ...deps],
     tags: { ...header.tags },
     owners: [...header.owners],
+    kinds: [...header.kinds],
     ...(header.group === undefined ? {} : { group: header.group }),
     ...(header.description === undefined ? {} : { description: header.description }),
-    ...(header.kind === undefined ? {} : { kind: header.kind }),
     ...(header.codeVersion === undefined ? {} : { codeVersion: header.codeVersion }),
     ...(header.partitions === undefined ? {} : { partitions: header.partitions }),
     ...(header.partitionColumn === undefined ? {} : { partitionColumn: header.partitionColumn }),
@@ -147,7 +149,7 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
     partitionMappings: header.partitionMappings,
   };
   return makeDefinition(
-    buildSpec(parsed.key, fields, 'sql'),
+    buildSpec(parsed.key, fields, ['sql', 'duckdb']),
     { type: 'sql', sql: parsed.body, materialization: header.materialization },
     displayFile,
   );
@@ -195,7 +197,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
   const partitioning = parsePartitioning(values, fail);
   const tags = parseTags(values.get('tags') ?? [], fail);
   const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
-  const raw: Record<string, unknown> = { deps: listValues(values.get('deps')), owners: listValues(values.get('owners')), tags, ...partitioning };
+  const raw: Record<string, unknown> = { deps: listValues(values.get('deps')), owners: listValues(values.get('owners')), kinds: listValues(values.get('kind')), tags, ...partitioning };
   if (description !== '') raw.description = description;
   const retries = values.get('retries')?.[0];
   if (retries !== undefined) {
@@ -224,7 +226,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
       fail('sql_header_invalid', (error as Error).message);
     }
   }
-  for (const [field, property] of [['group', 'group'], ['kind', 'kind'], ['code_version', 'codeVersion'], ['pool', 'pool']] as const) {
+  for (const [field, property] of [['group', 'group'], ['code_version', 'codeVersion'], ['pool', 'pool']] as const) {
     const value = values.get(field)?.[0];
     if (value !== undefined) raw[property] = value;
   }
@@ -233,11 +235,12 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
     for (const issue of parsed.error.issues) fail('sql_header_invalid', describeIssue(issue));
   }
   if (failed || !parsed.success) return undefined;
-  const { deps, owners, ...rest } = parsed.data;
+  const { deps, owners, kinds, ...rest } = parsed.data;
   return Object.freeze({
     ...rest,
     deps: Object.freeze(deps),
     owners: Object.freeze(owners),
+    kinds: Object.freeze([...new Set(kinds)]),
     tags: Object.freeze(parsed.data.tags),
     materialization,
   });
@@ -317,6 +320,7 @@ function parseMaterialization(lines: readonly string[] | undefined, fail: Report
 
 /** Spec properties whose header field is spelled differently. */
 const HEADER_NAMES: Readonly<Record<string, HeaderField>> = {
+  kinds: 'kind',
   codeVersion: 'code_version',
   partitions: 'partitioned_by',
   partitionColumn: 'partition_column',

@@ -98,14 +98,20 @@ export class AssetGraph {
     return this.#walk(keys, depth, (key) => this.#graph.outNeighbors(key));
   }
 
-  /** Members of `subset` with no parent inside `subset`. */
+  /**
+   * Members of `subset` with no ancestor inside `subset`, through any path (also one that
+   * leaves the subset): with `a -> b -> c` and subset `{a, c}`, only `a`. One walk downstream
+   * of the whole subset, so linear in the graph.
+   */
   roots(subset: ReadonlySet<string>): Set<string> {
-    return new Set([...subset].filter((key) => !this.#graph.inNeighbors(key).some((p) => subset.has(p))));
+    const below = this.downstream(subset);
+    return new Set([...subset].filter((key) => !below.has(key)));
   }
 
-  /** Members of `subset` with no child inside `subset`. */
+  /** Members of `subset` with no descendant inside `subset`, through any path (see {@link roots}). */
   sinks(subset: ReadonlySet<string>): Set<string> {
-    return new Set([...subset].filter((key) => !this.#graph.outNeighbors(key).some((c) => subset.has(c))));
+    const above = this.upstream(subset);
+    return new Set([...subset].filter((key) => !above.has(key)));
   }
 
   /** `keys` sorted in topological order. */

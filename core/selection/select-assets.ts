@@ -1,9 +1,9 @@
-import { closestKeys } from '../graph/asset-graph.ts';
+import { closestKeys, compareKeys } from '../graph/asset-graph.ts';
 import type { AssetGraph } from '../graph/asset-graph.ts';
 import type { SelectionError } from '../errors.ts';
 import { hasWildcard } from './glob-pattern.ts';
 import { leavesOf } from './selection-node.ts';
-import type { LeafNode, SelectionNode } from './selection-node.ts';
+import type { LeafNode, SelectionNode, Span } from './selection-node.ts';
 import { parseSelection } from './selection-parser.ts';
 import { selectionError } from './selection-error.ts';
 
@@ -36,7 +36,34 @@ function leafProblem(graph: AssetGraph, text: string, leaf: LeafNode): Selection
   const span = leaf.span ?? { start: 0, end: text.length };
   const { noun, name, known } = describeLeaf(graph, leaf);
   if (hasWildcard(name)) return selectionError(text, span, `"${leaf}" matches no assets`);
+  if (leaf.type === 'tag') return tagProblem(graph, text, span, leaf.name, leaf.value);
   return selectionError(text, span, `unknown ${noun} "${name}"`, closestKeys(name, known));
+}
+
+/**
+ * A tag leaf matched nothing: NAME is a tag written the other way (always with a value for
+ * `tag:NAME`, never for `tag:NAME=VALUE`), or it is unknown; suggestions are written as they
+ * would select (`pii`, `tier=gold`).
+ */
+function tagProblem(graph: AssetGraph, text: string, span: Span, name: string, value: string | undefined): SelectionError {
+  const written = new Map<string, Set<string>>();
+  for (const spec of graph.specs()) {
+    for (const [tag, tagValue] of Object.entries(spec.tags)) {
+      if (!written.has(tag)) written.set(tag, new Set());
+      written.get(tag)?.add(tagValue === '' ? tag : `${tag}=${tagValue}`);
+    }
+  }
+  const writtenOf = (tag: string) => [...(written.get(tag) ?? [])].sort(compareKeys);
+  if (value === undefined && writtenOf(name).length > 0) {
+    return selectionError(text, span, `tag "${name}" always has a value: write tag:${name}=VALUE`, writtenOf(name).slice(0, 3));
+  }
+  if (value !== undefined && writtenOf(name).includes(name)) {
+    const others = writtenOf(name).filter((tag) => tag !== name);
+    return selectionError(text, span, `unknown tag "${name}=${value}" (tag "${name}" is key-only on some assets: write tag:${name})`, [name, ...closestKeys(`${name}=${value}`, others)].slice(0, 3));
+  }
+  const wanted = value === undefined ? name : `${name}=${value}`;
+  const candidates = value === undefined ? closestKeys(name, written.keys()).flatMap(writtenOf) : closestKeys(wanted, [...written.keys()].flatMap(writtenOf));
+  return selectionError(text, span, `unknown tag "${wanted}"`, candidates.slice(0, 3));
 }
 
 /** What a leaf names, and every name of that sort the graph has (for suggestions). */
@@ -49,9 +76,8 @@ function describeLeaf(graph: AssetGraph, leaf: LeafNode): { noun: string; name: 
       return { noun: leaf.attribute, name: leaf.value, known: new Set(specs.flatMap((spec) => leaf.valuesOf(spec))) };
     case 'tag': {
       const tags = specs.flatMap((spec) => Object.entries(spec.tags));
-      return leaf.value === undefined
-        ? { noun: 'tag', name: leaf.name, known: new Set(tags.map(([name]) => name)) }
-        : { noun: 'tag', name: `${leaf.name}=${leaf.value}`, known: new Set(tags.map(([name, value]) => `${name}=${value}`)) };
+      const written = tags.map(([name, value]) => (value === '' ? name : `${name}=${value}`));
+      return { noun: 'tag', name: leaf.value === undefined ? leaf.name : `${leaf.name}=${leaf.value}`, known: new Set(written) };
     }
   }
 }

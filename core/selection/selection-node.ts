@@ -70,7 +70,7 @@ export class KeyNode {
   }
 }
 
-/** Assets whose group, kind or one of whose owners matches `value` (`group:marts`, `owner:"team:data"`). */
+/** Assets whose group, one of whose kinds or one of whose owners matches `value` (`group:marts`, `kind:duckdb`, `owner:"team:data"`). */
 export class AttributeNode {
   readonly type = 'attribute';
   readonly operands = NO_OPERANDS;
@@ -83,10 +83,10 @@ export class AttributeNode {
     Object.freeze(this);
   }
 
-  /** The values `spec` has for this node's attribute. */
+  /** The values `spec` has for this node's attribute (several owners, several kinds, one group). */
   valuesOf(spec: AssetSpec): readonly string[] {
     if (this.attribute === 'owner') return spec.owners;
-    return [this.attribute === 'group' ? spec.group : spec.kind];
+    return this.attribute === 'kind' ? spec.kinds : [spec.group];
   }
 
   resolve(graph: AssetGraph): Set<string> {
@@ -99,7 +99,11 @@ export class AttributeNode {
   }
 }
 
-/** Assets with tag `name` (`tag:pii`) or with tag `name` set to `value` (`tag:tier=gold`). */
+/**
+ * As in Dagster: `tag:pii` selects assets with the key-only tag `pii` (no value; header
+ * `tags: pii`), `tag:tier=gold` those whose tag `tier` is exactly `gold`. A `*` in the name or
+ * value is a wildcard (`tag:tier=*`: any value of `tier`, empty included).
+ */
 export class TagNode {
   readonly type = 'tag';
   readonly operands = NO_OPERANDS;
@@ -114,7 +118,7 @@ export class TagNode {
 
   resolve(graph: AssetGraph): Set<string> {
     const nameMatches = globMatcher(this.name);
-    const valueMatches = this.value === undefined ? () => true : globMatcher(this.value);
+    const valueMatches = this.value === undefined ? (value: string) => value === '' : globMatcher(this.value);
     return new Set(
       graph.keys.filter((key) => Object.entries(graph.spec(key).tags).some(([name, value]) => nameMatches(name) && valueMatches(value))),
     );
@@ -219,8 +223,9 @@ export class TraversalNode {
 }
 
 /**
- * `roots(x)`: members of `x` with no parent inside `x`; `sinks(x)`: members of `x` with no
- * child inside `x`.
+ * `roots(x)`: members of `x` with no ancestor inside `x`; `sinks(x)`: members of `x` with no
+ * descendant inside `x` — through any path, also one through assets outside `x` (Dagster's
+ * `fetch_sources` / `fetch_sinks`).
  */
 export class FunctionNode {
   readonly type = 'function';

@@ -343,12 +343,12 @@ describe('read-only commands after the backfill', () => {
   it("list --select 'group:staging' --json lists the staging assets in dependency order", () => {
     const result = runCli(['list', '--select', 'group:staging', '--json', '--project', project]);
     expect(result.status).toBe(0);
-    const listed = parseJson<{ key: string; group: string; kind: string; file: string; upstream: string[]; codeVersion: string; owners: string[]; partitionColumn?: string }[]>(result);
+    const listed = parseJson<{ key: string; group: string; kinds: string[]; file: string; upstream: string[]; codeVersion: string; owners: string[]; partitionColumn?: string }[]>(result);
     const names = ['locations', 'menu_items', 'orders', 'time_entries', 'order_items', 'payments'];
     expect(listed.map((a) => a.key)).toEqual(names.map((n) => `staging/${n}`));
     for (const a of listed) {
       const name = a.key.split('/')[1];
-      expect(a).toMatchObject({ group: 'staging', kind: 'sql', file: `defs/staging/${name}.sql`, owners: ['data-eng@bistro.example'] });
+      expect(a).toMatchObject({ group: 'staging', kinds: ['sql', 'duckdb'], file: `defs/staging/${name}.sql`, owners: ['data-eng@bistro.example'] });
       expect(a.upstream).toContain(`raw/${name}`);
       // Items and payments take their business date from their order.
       expect(a.upstream.filter((u) => !u.startsWith('raw/'))).toEqual(['order_items', 'payments'].includes(name ?? '') ? ['staging/orders'] : []);
@@ -363,16 +363,16 @@ describe('read-only commands after the backfill', () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^#\s+STEP\s+KIND\s+WAITS FOR$/);
+    expect(lines[0]).toMatch(/^#\s+STEP\s+KINDS\s+WAITS FOR$/);
     const year = '2025-01-01..2025-12-31';
     expect(lines.slice(1, -1).map((l) => l.split(/\s{2,}/))).toEqual([
-      ['1', 'marts/dim_locations', 'sql', '-'],
-      ['2', 'marts/dim_menu_items', 'sql', '-'],
-      ['3', `marts/labor_cost_by_location_daily@${year}`, 'sql', '-'],
-      ['4', `marts/fct_sales@${year}`, 'sql', 'marts/dim_menu_items'],
+      ['1', 'marts/dim_locations', 'sql, duckdb', '-'],
+      ['2', 'marts/dim_menu_items', 'sql, duckdb', '-'],
+      ['3', `marts/labor_cost_by_location_daily@${year}`, 'sql, duckdb', '-'],
+      ['4', `marts/fct_sales@${year}`, 'sql, duckdb', 'marts/dim_menu_items'],
       ['5', `marts/payment_mix_daily@${year}`, 'typescript', '-'],
-      ['6', `marts/daily_revenue_by_location@${year}`, 'sql', `marts/dim_locations, marts/fct_sales@${year}`],
-      ['7', 'marts/monthly_revenue_by_location@2025-01-01..2025-12-01', 'sql', `marts/daily_revenue_by_location@${year}`],
+      ['6', `marts/daily_revenue_by_location@${year}`, 'sql, duckdb', `marts/dim_locations, marts/fct_sales@${year}`],
+      ['7', 'marts/monthly_revenue_by_location@2025-01-01..2025-12-01', 'sql, duckdb', `marts/daily_revenue_by_location@${year}`],
     ]);
     expect(lines.at(-1)).toBe('dry run: 7 steps, nothing written');
     expect({ runs: runs().length, materializations: materializations().length, warehouse: fs.statSync(stateFiles(project).warehouse).mtimeMs }).toEqual(before);

@@ -112,6 +112,7 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
   it('shows a failing check with its failing rows on the asset page, and the failed run\'s error', async () => {
     await page.goto(`${ui.url}/#/assets/staging/menu_items`);
     await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('staging/menu_items');
+    expect(await page.locator('[data-testid="asset-kinds"] .tag').allTextContents()).toEqual(['sql', 'duckdb']);
     await page.locator('button[data-testid="materialize"]').click();
     await expect.poll(() => page.locator('[data-testid="asset-status"]').textContent(), { timeout: 60_000, interval: 250 }).toBe('failed');
     const checks = page.locator('main');

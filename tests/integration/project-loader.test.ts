@@ -153,11 +153,11 @@ describe('loadProject on a valid mixed project', () => {
       'features/daily': 'defs/features/daily.ts',
     });
     const staging = project.definitions.get('staging/orders');
-    expect(staging?.spec).toMatchObject({ kind: 'sql', group: 'staging', description: 'One row per paid order.' });
+    expect(staging?.spec).toMatchObject({ kinds: ['sql', 'duckdb'], group: 'staging', description: 'One row per paid order.' });
     expect(staging?.compute).toMatchObject({ type: 'sql', materialization: 'table' });
     expect(project.definitions.get('marts/sales/daily')?.compute).toMatchObject({ type: 'sql', materialization: 'view' });
     const orders = project.definitions.get('raw/orders');
-    expect(orders?.spec).toMatchObject({ kind: 'typescript', tags: { domain: 'sales' } });
+    expect(orders?.spec).toMatchObject({ kinds: ['typescript'], tags: { domain: 'sales' } });
     expect(orders?.compute.type).toBe('typescript');
   });
 

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../../core/execution/executor.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
@@ -60,6 +61,23 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 
 const post = (path: string, body: unknown, headers?: Record<string, string>) => call(server.url, 'POST', path, body, headers);
 const get = (path: string) => call(server.url, 'GET', path);
+
+/** A POST to the test server with a chosen Host header (fetch does not let a caller set one). */
+function postWithHost(host: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  const url = new URL(`${server.url}/api/runs`);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { method: 'POST', hostname: url.hostname, port: url.port, path: url.pathname, headers: { host, 'content-type': 'application/json', ...headers } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
 
 /** Waits until a run has ended; returns it. */
 function runEnded(base: string, runId: string) {
@@ -274,6 +292,20 @@ describe('the mutation guard', () => {
     // Past the guard, a bad body is a 400: the guard let it through.
     const fetchSite = await call(server.url, 'POST', '/api/runs', { select: 5 }, { origin: '', 'sec-fetch-site': 'same-origin' });
     expect(fetchSite.status).toBe(400);
+  });
+
+  it('refuses a POST whose Host only starts like a loopback address, with a matching Origin (DNS rebinding), and writes nothing', async () => {
+    const port = new URL(server.url).port;
+    const before = await workspace.storage.listRuns();
+    for (const host of [`127.0.0.1.evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1:${port}@evil.example`, `[::1].evil.example:${port}`]) {
+      const response = await postWithHost(host, { origin: `http://${host}` }, '{"select":"raw/orders"}');
+      expect(response.status, host).toBe(403);
+      expect(JSON.parse(response.body).error.code, host).toBe('host_not_allowed');
+    }
+    expect(await workspace.storage.listRuns()).toEqual(before);
+    // The same request addressed to this machine passes the host check and the guard.
+    const local = await postWithHost(`127.0.0.1:${port}`, { origin: `http://127.0.0.1:${port}` }, '{"select":5}');
+    expect(local.status).toBe(400);
   });
 
   it('with a token: 401 without or with a wrong one, 202 with Authorization: Bearer TOKEN', async () => {

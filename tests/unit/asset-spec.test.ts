@@ -44,7 +44,7 @@ describe('asset()', () => {
     expect(definition.spec.tags).toEqual({ domain: 'sales' });
   });
 
-  it('fills defaults: group is the first key segment, kind is typescript, no deps, tags or owners', () => {
+  it('fills defaults: group is the first key segment, kinds is typescript, no deps, tags or owners', () => {
     const { spec, compute } = asset({ key: 'marts/finance/revenue', materialize: noop });
     expect(spec).toEqual({
       key: 'marts/finance/revenue',
@@ -52,7 +52,7 @@ describe('asset()', () => {
       group: 'marts',
       tags: {},
       owners: [],
-      kind: 'typescript',
+      kinds: ['typescript'],
       partitionMappings: {},
       backfillPolicy: { type: 'multi_run' },
       checks: [],
@@ -73,7 +73,15 @@ describe('asset()', () => {
       codeVersion: 'v2',
       materialize: noop,
     });
-    expect(spec).toMatchObject({ group: 'ingest', kind: 'python', description: 'Orders from the POS.', owners: ['team:data'], codeVersion: 'v2' });
+    expect(spec).toMatchObject({ group: 'ingest', kinds: ['typescript', 'python'], description: 'Orders from the POS.', owners: ['team:data'], codeVersion: 'v2' });
+  });
+
+  it('adds declared kinds to typescript, in order and without repeats (kind kept for compatibility)', () => {
+    expect(asset({ key: 'raw/orders', kinds: ['pandas', 'python', 'pandas'], materialize: noop }).spec.kinds).toEqual(['typescript', 'pandas', 'python']);
+    expect(asset({ key: 'raw/orders', kind: 'python', kinds: ['typescript', 'pandas'], materialize: noop }).spec.kinds).toEqual(['typescript', 'python', 'pandas']);
+    expect(Object.isFrozen(asset({ key: 'raw/orders', kinds: ['s3'], materialize: noop }).spec.kinds)).toBe(true);
+    expect(assetError({ key: 'raw/orders', materialize: noop, kinds: ['ok', 'Not OK'] }).message).toBe('kinds.1: kind must be lowercase letters, digits, _ and -');
+    expect(assetError({ key: 'raw/orders', materialize: noop, kinds: 'python' }).message).toContain('kinds');
   });
 
   it('sorts and deduplicates deps', () => {

@@ -172,7 +172,7 @@ describe('code versions of TypeScript assets with config, sources, and dependenc
     const a = sourceAsset({ key: 'landing/a', observe: () => [] });
     const b = sourceAsset({ key: 'landing/a', observe: () => [{ dataVersion: 'x' }] });
     expect(codeVersionOf(a)).not.toBe(codeVersionOf(b));
-    expect(a.spec).toMatchObject({ source: true, kind: 'source' });
+    expect(a.spec).toMatchObject({ source: true, kinds: ['source'] });
   });
 
   it('has one dependency version per set of upstream keys, in any order', async () => {

@@ -35,8 +35,10 @@ describe('selectAssets: attributes', () => {
     ['tag:"source"="pos"', ['raw/menu_items', 'raw/orders']],
     ['owner:"team:menu"', ['raw/menu_items', 'staging/menu_items', 'marts/dim_menu']],
     ['owner:*@example.com', ['raw/orders', 'raw/payments', 'staging/orders', 'staging/payments']],
-    ['kind:typescript', RAW],
     ['kind:python', ['features/location_features']],
+    ['kind:typescript', [...RAW, 'features/location_features']],
+    ['kind:duckdb', [...STAGING, 'marts/dim_menu', 'marts/fct_sales', 'marts/daily_revenue']],
+    ['kind:sql and kind:duckdb', [...STAGING, 'marts/dim_menu', 'marts/fct_sales', 'marts/daily_revenue']],
   ])('%s', (text, expected) => {
     expect(select(text)).toEqual(expected);
   });
@@ -70,6 +72,10 @@ describe('selectAssets: roots and sinks', () => {
     ['sinks(+marts/fct_sales)', ['marts/fct_sales']],
     ['sinks(+staging/orders+)', ['features/location_features']],
     ['roots(tag:tier=gold)+1', ['marts/fct_sales', 'marts/daily_revenue']],
+    // A path through assets outside the subset counts: raw/orders is upstream of marts/fct_sales.
+    ['roots(raw/orders or marts/fct_sales)', ['raw/orders']],
+    ['sinks(raw/orders or marts/fct_sales)', ['marts/fct_sales']],
+    ['roots(raw/orders or marts/dim_menu)', ['raw/orders', 'marts/dim_menu']],
     ['ROOTS(sinks(*))', ['marts/dim_menu', 'features/location_features']],
   ])('%s', (text, expected) => {
     expect(select(text)).toEqual(expected);

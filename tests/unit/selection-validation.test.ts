@@ -51,7 +51,10 @@ describe('selectAssets: validation against the graph', () => {
     ['group:mart', 'unknown group "mart" at column 1', ['marts']],
     ['group:staging and owner:"team:analytcs"', 'unknown owner "team:analytcs" at column 19', ['team:analytics']],
     ['kind:pyton', 'unknown kind "pyton" at column 1', ['python']],
-    ['tag:tire', 'unknown tag "tire" at column 1', ['tier']],
+    ['tag:tire', 'unknown tag "tire" at column 1', ['tier=gold', 'tier=silver']],
+    ['tag:tier', 'tag "tier" always has a value: write tag:tier=VALUE at column 1', ['tier=gold', 'tier=silver']],
+    ['tag:pi', 'unknown tag "pi" at column 1', ['pii']],
+    ['tag:pii=true', 'unknown tag "pii=true" (tag "pii" is key-only on some assets: write tag:pii) at column 1', ['pii']],
     ['tag:tier=gld', 'unknown tag "tier=gld" at column 1', ['tier=gold']],
   ])('rejects %s with suggestions', (text, firstLine, suggestions) => {
     const error = selectionError(text);

@@ -33,7 +33,7 @@ describe('parseSqlAssetFile header', () => {
       '-- owners: ana@example.com, team:data',
       '-- materialization: view',
       '-- deps: raw/orders, raw/payments',
-      '-- kind: duckdb',
+      '-- kind: dbt, mart',
       '-- code_version: 3',
       'select * from raw.orders;',
     ].join('\n');
@@ -46,7 +46,7 @@ describe('parseSqlAssetFile header', () => {
       owners: ['ana@example.com', 'team:data'],
       materialization: 'view',
       deps: ['raw/orders', 'raw/payments'],
-      kind: 'duckdb',
+      kinds: ['dbt', 'mart'],
       codeVersion: '3',
       partitionMappings: {},
       checks: [],
@@ -57,7 +57,7 @@ describe('parseSqlAssetFile header', () => {
 
   it('defaults to a table with no metadata', () => {
     const { header } = parsed(parseSqlAssetFile('staging/orders.sql', 'select 1'));
-    expect(header).toEqual({ deps: [], tags: {}, owners: [], partitionMappings: {}, checks: [], materialization: 'table' });
+    expect(header).toEqual({ deps: [], tags: {}, owners: [], kinds: [], partitionMappings: {}, checks: [], materialization: 'table' });
   });
 
   it('ignores prose comment lines and comments after the query starts', () => {
@@ -157,9 +157,16 @@ describe('sqlAssetDefinition', () => {
     const file = parsed(parseSqlAssetFile('staging/orders.sql', '-- deps: raw/extra\n-- materialization: view\nselect * from raw.orders;'));
     const definition = sqlAssetDefinition(file, ['raw/orders', 'raw/extra'], 'defs/staging/orders.sql');
     expect(isAssetDefinition(definition)).toBe(true);
-    expect(definition.spec).toMatchObject({ key: 'staging/orders', deps: ['raw/extra', 'raw/orders'], group: 'staging', kind: 'sql' });
+    expect(definition.spec).toMatchObject({ key: 'staging/orders', deps: ['raw/extra', 'raw/orders'], group: 'staging', kinds: ['sql', 'duckdb'] });
     expect(definition.compute).toEqual({ type: 'sql', sql: '-- deps: raw/extra\n-- materialization: view\nselect * from raw.orders', materialization: 'view' });
     expect(definition.file).toBe('defs/staging/orders.sql');
     expect(Object.isFrozen(definition.spec)).toBe(true);
+  });
+
+  it('is sql and duckdb, plus the kinds of its header', () => {
+    const file = parsed(parseSqlAssetFile('staging/orders.sql', '-- kind: dbt, duckdb\n-- kind: mart\nselect 1'));
+    expect(sqlAssetDefinition(file, []).spec.kinds).toEqual(['sql', 'duckdb', 'dbt', 'mart']);
+    const bad = errors(parseSqlAssetFile('staging/orders.sql', '-- kind: dbt, Not OK\nselect 1'));
+    expect(bad.map((e) => e.message)).toEqual(['header field "kind": kind must be lowercase letters, digits, _ and -']);
   });
 });

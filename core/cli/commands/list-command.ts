@@ -30,10 +30,10 @@ Options:
       return 0;
     }
     out.table(
-      ['ASSET', 'KIND', 'GROUP', 'UPSTREAM', 'DESCRIPTION'],
+      ['ASSET', 'KINDS', 'GROUP', 'UPSTREAM', 'DESCRIPTION'],
       keys.map((key) => {
         const spec = graph.spec(key);
-        return [key, spec.kind, spec.group, upstreamSummary(graph.parents(key)), truncate(spec.description ?? '', 60)];
+        return [key, spec.kinds.join(', '), spec.group, upstreamSummary(graph.parents(key)), truncate(spec.description ?? '', 60)];
       }),
     );
     out.line(out.paint('gray', `${keys.length} of ${graph.size} assets`));

@@ -62,8 +62,8 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         if (values.json) out.json({ selection: values.select, steps: plan.steps });
         else {
           out.table(
-            ['#', 'STEP', 'KIND', 'WAITS FOR'],
-            plan.steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kind, summarize(s.waitsFor)]),
+            ['#', 'STEP', 'KINDS', 'WAITS FOR'],
+            plan.steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kinds.join(', '), summarize(s.waitsFor)]),
           );
           out.line(out.paint('gray', `dry run: ${plan.steps.length} steps, nothing written`));
         }

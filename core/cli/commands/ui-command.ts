@@ -3,8 +3,6 @@ import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { Workspace } from '../workspace.ts';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
 /** `assets ui`: serves the web UI and its JSON API until Ctrl-C. */
 export const uiCommand: Command = {
   name: 'ui',
@@ -17,13 +15,13 @@ warehouse is open only while one of them runs, so CLI commands can use it the re
 Ctrl-C cancels the runs it launched (running steps roll back) before it stops.
 
   GET  /api/assets?select=SELECTION            assets with state and stale count
-  GET  /api/assets/KEY                         one asset: spec, SQL, latest materialization, checks
+  GET  /api/assets/KEY                         one asset: spec, SQL, latest materialization, checks summed up
   GET  /api/lineage/KEY?depth=N&direction=up|down|both
   GET  /api/runs?limit=&offset=&status=        runs, newest first
   GET  /api/runs/RUN_ID                        one run and its events
   GET  /api/backfills?limit=&offset=
   GET  /api/backfills/BACKFILL_ID              one backfill, its progress and its runs
-  GET  /api/history/KEY?limit=100              materializations per run, check results with samples
+  GET  /api/history/KEY?limit=100&offset=0     materializations per run, check results with samples
   GET  /api/partitions/KEY                     each partition: fresh, stale, missing or failed
   GET  /api/events?run=RUN_ID                  Server-Sent Events: run, run_event, asset
   POST /api/runs       {"select": "marts/*", "partition"?: "2025-01-01", "staleOnly"?: true}
@@ -61,7 +59,7 @@ Options:
         notice: (message) => err.line(err.paint('yellow', message)),
       });
       out.line(`Strata UI for ${workspace.project.config.name} at ${out.paint('bold', `${server.url}/`)} (Ctrl-C to stop)`);
-      if (!LOOPBACK.has(host)) {
+      if (!server.loopback) {
         err.line(err.paint('yellow', `warning: listening on ${host}: anyone who can reach it can read the project's definitions and runs`));
         if (token === undefined) err.line(err.paint('yellow', 'warning: launching runs is disabled (POST requests are refused): set --token or STRATA_UI_TOKEN to allow it'));
       }

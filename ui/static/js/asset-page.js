@@ -75,7 +75,7 @@ export async function renderAssetPage(container, key, scope) {
       sections,
       detail.partitions ? partitionSection(partitions) : null,
       h('div.grid-2', {}, definitionSection(detail), historySection(history.runs)),
-      checksSection(detail.checks, detail.latestCheckResults),
+      checksSection(detail.checks),
       codeSection(detail),
     );
   }

@@ -14,7 +14,7 @@ function keyList(keys, empty) {
   return h('ul.key-list', {}, keys.map((k) => h('li', {}, h('a.mono', { href: assetRoute(k) }, k))));
 }
 
-/** Kind, group, owners, tags, file, versions, partitions; deps and dependents as links. */
+/** Kinds, group, owners, tags, file, versions, partitions; deps and dependents as links. */
 export function definitionSection(d) {
   const tags = Object.entries(d.tags ?? {});
   return h(
@@ -22,11 +22,11 @@ export function definitionSection(d) {
     {},
     h('h2', {}, 'Definition'),
     facts([
-      ['Kind', d.kind, d.source ? ' (source asset)' : ''],
+      ['Kinds', h('span', { 'data-testid': 'asset-kinds' }, d.kinds.map((k) => h('span.tag', {}, k))), d.source ? ' (source asset)' : ''],
       ['Group', d.group],
       ['Compute', d.compute, d.materialization ? ` → ${d.materialization}` : ''],
       ['Owners', d.owners.length ? d.owners.join(', ') : h('span.muted', {}, 'none')],
-      ['Tags', tags.length ? tags.map(([k, v]) => h('span.tag', {}, `${k}=${v}`)) : h('span.muted', {}, 'none')],
+      ['Tags', tags.length ? tags.map(([k, v]) => h('span.tag', {}, v === '' ? k : `${k}=${v}`)) : h('span.muted', {}, 'none')],
       d.file ? ['File', h('code', {}, d.file)] : null,
       d.codeVersion ? ['Code version', h('code', {}, d.codeVersion)] : null,
       d.partitions ? ['Partitions', h('code', {}, d.partitions)] : null,
@@ -98,17 +98,9 @@ export function historySection(runs) {
   );
 }
 
-/** Latest check results, one row per check (worst partition first), with failing samples. */
-export function checksSection(definedChecks, results) {
-  const byCheck = new Map(definedChecks.map((c) => [c.name, { ...c, results: [] }]));
-  for (const r of results) (byCheck.get(r.checkName) ?? byCheck.set(r.checkName, { name: r.checkName, severity: r.severity, blocking: false, results: [] }).get(r.checkName)).results.push(r);
-  if (byCheck.size === 0) return h('section.card', {}, h('h2', {}, 'Checks'), h('p.muted', {}, 'No checks defined.'));
-  const rows = [...byCheck.values()].map((c) => {
-    const failed = c.results.filter((r) => !r.passed);
-    const latest = c.results.reduce((a, r) => (!a || r.timestamp > a.timestamp ? r : a), null);
-    const outcome = c.results.length === 0 ? 'not run' : failed.length === 0 ? 'passed' : c.severity === 'warn' ? 'warned' : 'failed';
-    return { ...c, failed, latest, outcome, violations: failed.reduce((n, r) => n + r.violations, 0) };
-  });
+/** Each check summed up over its latest result per partition (`GET /api/assets/KEY` checks), with one failing sample. */
+export function checksSection(checks) {
+  if (checks.length === 0) return h('section.card', {}, h('h2', {}, 'Checks'), h('p.muted', {}, 'No checks defined.'));
   return h(
     'section.card',
     { 'data-testid': 'checks' },
@@ -118,25 +110,25 @@ export function checksSection(definedChecks, results) {
         { label: 'Check', cell: (c) => h('code', {}, c.name) },
         { label: 'Severity', cell: (c) => `${c.severity}${c.blocking ? ', blocking' : ''}` },
         { label: 'Outcome', cell: (c) => h('span.check-outcome', { dataset: { outcome: c.outcome } }, c.outcome) },
-        { label: 'Violations', cell: (c) => (c.results.length ? count(c.violations) : '–'), class: 'num' },
-        { label: 'Partitions', cell: (c) => (c.results.length > 1 ? `${c.failed.length} of ${c.results.length} failing` : c.latest?.partition ?? '–') },
-        { label: 'Last run', cell: (c) => (c.latest ? dateTime(c.latest.timestamp) : '–'), class: 'nowrap' },
+        { label: 'Violations', cell: (c) => (c.results ? count(c.violations) : '–'), class: 'num' },
+        { label: 'Partitions', cell: (c) => (c.results > 1 ? `${count(c.failing)} of ${count(c.results)} failing` : c.latest?.partition ?? '–') },
+        { label: 'Last run', cell: (c) => (c.lastRunAt ? dateTime(c.lastRunAt) : '–'), class: 'nowrap' },
       ],
-      rows,
+      checks,
       { rowClass: (c) => (c.outcome === 'failed' ? 'row-error' : c.outcome === 'warned' ? 'row-warn' : null) },
     ),
-    rows.filter((c) => c.failed.length > 0).map((c) => failingSample(c)),
+    checks.filter((c) => c.failingExample).map((c) => failingSample(c)),
   );
 }
 
 function failingSample(check) {
-  const withSample = check.failed.find((r) => r.sample?.length) ?? check.failed[0];
-  const sample = withSample?.sample ?? [];
+  const example = check.failingExample;
+  const sample = example.sample ?? [];
   const columns = [...new Set(sample.flatMap((row) => Object.keys(row)))];
   return h(
     'details.check-sample',
     { open: true },
-    h('summary', {}, h('code', {}, check.name), ` — ${count(check.violations)} violation${check.violations === 1 ? '' : 's'}${withSample?.partition ? ` (e.g. partition ${withSample.partition})` : ''}`),
+    h('summary', {}, h('code', {}, check.name), ` — ${count(check.violations)} violation${check.violations === 1 ? '' : 's'}${example.partition ? ` (e.g. partition ${example.partition})` : ''}`),
     sample.length === 0
       ? h('p.muted', {}, 'No sample rows recorded.')
       : table(
@@ -144,7 +136,7 @@ function failingSample(check) {
           sample,
           { class: 'sample-table', 'data-testid': 'check-sample' },
         ),
-    withSample?.sql ? h('details.check-sql', {}, h('summary', {}, 'Check SQL'), h('pre', {}, withSample.sql)) : null,
+    example.sql ? h('details.check-sql', {}, h('summary', {}, 'Check SQL'), h('pre', {}, example.sql)) : null,
   );
 }
 

@@ -30,7 +30,7 @@ export function lineagePanel(asset, status, related, onClose) {
     h(
       'dl.facts',
       {},
-      row('Kind', asset.kind, asset.source ? ' (source)' : ''),
+      row('Kinds', asset.kinds.join(', '), asset.source ? ' (source)' : ''),
       row('Group', asset.group),
       row('Last built', asset.lastMaterializedAt ? h('span', { title: dateTime(asset.lastMaterializedAt) }, ago(asset.lastMaterializedAt)) : 'never'),
       asset.rowCount !== null && asset.rowCount !== undefined ? row('Rows', count(asset.rowCount)) : null,
