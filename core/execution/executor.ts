@@ -14,7 +14,7 @@ import { observeSources } from '../staleness/observe-sources.ts';
 import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
-import { formatDurationMs } from '../definitions/duration.ts';
+import { formatDuration } from '../format/duration-text.js';
 import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
@@ -370,7 +370,7 @@ class RunExecution {
   async #waitToRetry(step: PlanStep, attempt: number, policy: RetryPolicy, error: string, logs: readonly EventRecord[]): Promise<boolean> {
     const delayMs = retryDelayMs(policy, attempt, () => this.#timing.random());
     const attempts = policy.maxRetries + 1;
-    const message = `${step.id} failed (attempt ${attempt} of ${attempts}), retrying in ${formatDurationMs(delayMs)}: ${error}`;
+    const message = `${step.id} failed (attempt ${attempt} of ${attempts}), retrying in ${formatDuration(delayMs)}: ${error}`;
     await this.#commit([...logs, this.#events.step('step_retry', step.key, single(step), message, 'warn', { attempt, maxAttempts: attempts, delayMs, error, ...rangeData(step) })]);
     return this.#timing.sleep(delayMs, this.#o.signal);
   }
