@@ -127,6 +127,30 @@ describe('a storage or warehouse path that cannot be a file', () => {
   });
 });
 
+describe('global options before the command name', () => {
+  it('--project, --json and --help may come first; anything else there is refused, exit 2', () => {
+    const project = sandbox.writeProject('tiny-first', { 'strata.json': '{ "name": "tiny" }', 'defs/main/one.sql': 'select 1 as id\n' });
+    const listed = runCli(['--project', project, 'list']);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('main/one');
+    const json = runCli([`--project=${project}`, '--json', 'list']);
+    expect(json.status, json.stderr).toBe(0);
+    expect(parseJson<{ key: string }[]>(json).map((a) => a.key)).toEqual(['main/one']);
+
+    const help = runCli(['--project', project, '--help', 'runs']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: assets runs/);
+    expect(runCli(['--help']).stdout).toMatch(/^Usage: assets <command>/);
+
+    const unknown = runCli(['--frobnicate', 'list', '--project', project]);
+    expectUserError(unknown, project);
+    expect(unknown.stderr).toContain('unknown option "--frobnicate" before the command');
+    const missing = runCli(['--project']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--project needs a folder');
+  });
+});
+
 describe('a failing asset', () => {
   let project: string;
   let result: CliResult;
