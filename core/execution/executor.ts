@@ -339,7 +339,8 @@ class RunExecution {
         let message = canceled ? 'canceled, rolled back' : messageOf(error);
         let unsaved = logs;
         // A failed blocking check is about the data, not a passing fault: retrying cannot help.
-        const checkResults = error instanceof ChecksFailedError ? error.results : [];
+        const checkRuns = error instanceof ChecksFailedError ? error.runs : [];
+        const checkResults = checkRuns.flatMap((r) => r.results);
         if (!canceled && attempt <= policy.maxRetries && checkResults.length === 0) {
           if (await this.#waitToRetry(step, attempt, policy, message, logs)) continue;
           [canceled, message, unsaved] = [true, 'canceled while waiting to retry', []];
@@ -354,7 +355,8 @@ class RunExecution {
             ...rangeData(step),
           }),
         );
-        await this.#commit([...unsaved, ...failures], undefined, checkResults);
+        // The checks' results go in the run's log too, the failed ones first of all.
+        await this.#commit([...unsaved, ...checkEvents(this.#events, step, checkRuns), ...failures], undefined, checkResults);
         this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
         return false;
       } finally {
