@@ -172,7 +172,7 @@ describe('a failing asset', () => {
     expect(line('staging/orders')).toMatch(/✗ staging\/orders@2025-01-01\s+Conversion Error/);
     // Items and payments take their business date from the orders, so they wait for them too.
     for (const key of ['staging/order_items', 'staging/payments', 'marts/fct_sales', 'marts/daily_revenue_by_location', 'marts/payment_mix_daily']) {
-      expect(line(key), key).toMatch(new RegExp(`- ${key}@2025-01-01\\s+skipped ${key}@2025-01-01: upstream staging/orders@2025-01-01 did not succeed`));
+      expect(line(key), key).toMatch(new RegExp(`- ${key}@2025-01-01\\s+skipped: upstream staging/orders@2025-01-01 did not succeed`));
     }
     // Siblings that do not read staging/orders still ran.
     for (const key of ['raw/orders', 'staging/time_entries', 'marts/dim_menu_items', 'marts/labor_cost_by_location_daily']) {
@@ -189,7 +189,7 @@ describe('a failing asset', () => {
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/Run [0-9a-f-]{36}\s+failed/);
     expect(human.stdout).toContain('1 step failed: staging/orders@2025-01-01');
-    expect(human.stdout).toMatch(/step_failure\s+staging\/orders\s+staging\/orders@2025-01-01 failed: Conversion Error/);
+    expect(human.stdout).toMatch(/step_failure\s+staging\/orders@2025-01-01\s+staging\/orders@2025-01-01 failed: Conversion Error/);
     expect(human.stdout.match(/step_skipped/g)).toHaveLength(5);
     expect(stackFrames(human.stdout + human.stderr)).toEqual([]);
 
