@@ -4,10 +4,12 @@
 import { register as registerHooks } from 'node:module';
 import { register } from 'tsx/esm/api';
 
+// The command name: the first argument that is not a global option (`assets --project DIR list`).
+const command = process.argv.slice(2).find((arg, i, args) => !arg.startsWith('-') && args[i - 1] !== '--project');
+
 // Plain-JavaScript dependencies load before the TypeScript hooks are installed: through the
 // hooks every one of their internal modules would cost a round trip to tsx's loader thread
 // (zod: about 60 ms; kysely, ~280 modules, about as much). Every command but `list` reads storage.
-const command = process.argv[2];
 const readsStorage = command !== undefined && !['list', 'help', '--help', '-h', '--version'].includes(command) && !process.argv.includes('--help');
 await Promise.all([
   import('zod'),

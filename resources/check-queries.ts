@@ -18,6 +18,8 @@ export interface CheckSource {
   readonly bucket: string;
   /** Quoted table of another asset (relationships). */
   readonly tableOf: (key: string) => string;
+  /** The partition column (unquoted), when the rows are partitioned. */
+  readonly partitionColumn?: string;
 }
 
 /** Row-testing checks: those {@link violatingRowsSql} compiles. */
@@ -28,10 +30,16 @@ export function isRowCheck(check: CheckSpec): check is RowCheck {
   return ['not_null', 'unique', 'accepted_values', 'accepted_range', 'relationships', 'not_empty_string'].includes(check.type);
 }
 
-/** The violating rows of a row check, `__partition` first. */
+/**
+ * The violating rows of a row check, `__partition` first, then the checked column and the
+ * partition column, then the table's other columns: a sample cut to its first columns (as on a
+ * wide table) still shows what was checked.
+ */
 export function violatingRowsSql(check: RowCheck, source: CheckSource): string {
   const { table, filter, bucket } = source;
-  const rows = (condition: string) => `SELECT ${bucket} AS __partition, * FROM ${table} WHERE (${filter}) AND ${condition}`;
+  const leading = [...new Set(['column' in check ? check.column : undefined, source.partitionColumn].filter((c): c is string => c !== undefined))].map(quoteIdentifier).join(', ');
+  const rows = (condition: string) =>
+    `SELECT ${bucket} AS __partition, ${leading}, * EXCLUDE (${leading}) FROM ${table} WHERE (${filter}) AND ${condition}`;
   switch (check.type) {
     case 'not_null':
       return rows(`${quoteIdentifier(check.column)} IS NULL`);

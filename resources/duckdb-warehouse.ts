@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
@@ -32,11 +32,18 @@ export class DuckDBWarehouse {
     this.#instance = instance;
   }
 
-  /** Opens (creating if needed) the warehouse file; a file locked by another process is a clear error. */
-  static async open(path: string): Promise<DuckDBWarehouse> {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  /**
+   * Opens (creating if needed) the warehouse file; a file locked by another process is a clear
+   * error. `readOnly` opens an existing file without the right to change it (`assets query`):
+   * DuckDB then refuses every write, and a missing file is an error instead of a new warehouse.
+   */
+  static async open(path: string, options: { readonly readOnly?: boolean } = {}): Promise<DuckDBWarehouse> {
+    if (options.readOnly && path !== ':memory:' && !existsSync(path)) {
+      throw new StrataError('warehouse_missing', `there is no warehouse ${path} yet: materialize something first (assets materialize --select ...)`, { file: path }, true);
+    }
+    if (path !== ':memory:' && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
     try {
-      return new DuckDBWarehouse(path, await DuckDBInstance.create(path));
+      return new DuckDBWarehouse(path, await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : undefined));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {

@@ -6,12 +6,15 @@
 
 import { StrataError } from '../core/errors.ts';
 import { abortableSleep } from '../core/execution/run-timing.ts';
+import { formatDuration } from '../core/format/duration-text.js';
 import { DuckDBWarehouse } from './duckdb-warehouse.ts';
 
 /** How to wait for a busy warehouse. */
 export interface WarehouseWaitOptions {
   /** Aborting stops the wait (the open then fails with code `canceled`). */
   readonly signal?: AbortSignal;
+  /** Open the file read-only (see {@link DuckDBWarehouse.open}); a run holding it still makes this wait. */
+  readonly readOnly?: boolean;
   /** Give up after this long (default 30 minutes). */
   readonly maxWaitMs?: number;
   /** First retry delay (default 100 ms); doubles up to {@link maxDelayMs}. */
@@ -42,7 +45,7 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
   let told = false;
   for (;;) {
     try {
-      return await DuckDBWarehouse.open(path);
+      return await DuckDBWarehouse.open(path, { readOnly: options.readOnly === true });
     } catch (error) {
       if (!(error instanceof StrataError) || error.code !== 'warehouse_locked') throw error;
       if (!told) {
@@ -50,7 +53,7 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
         await options.onBusy?.({ pid: lockHolderPid(error.message), message: error.message });
       }
       if (now() + delay > deadline) {
-        throw new StrataError('warehouse_locked', `${error.message}; gave up after waiting ${Math.round((options.maxWaitMs ?? 30 * 60_000) / 1000)} s`, { file: path }, false);
+        throw new StrataError('warehouse_locked', `${error.message}; gave up after waiting ${formatDuration(options.maxWaitMs ?? 30 * 60_000)}`, { file: path }, false);
       }
       if (!(await sleep(delay, options.signal))) {
         throw new StrataError('canceled', `canceled while waiting for the warehouse ${path}`, { file: path }, false);

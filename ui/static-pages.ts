@@ -40,7 +40,8 @@ export interface StaticPagesOptions {
 
 /**
  * The web pages of `assets ui`: `GET /` is index.html and `GET /static/PATH` a file under
- * ui/static (`/static/vendor/dagre.min.js` is dagre's browser build from node_modules). Unknown
+ * ui/static (`/static/vendor/dagre.min.js` is dagre's browser build from node_modules,
+ * `/static/shared/duration-text.js` core's duration formatter). Unknown
  * static files are 404; nothing else is answered (the API behind it handles other paths).
  * Only files whose every path segment is a plain name with a known extension are served, after
  * checking that their real path is inside the root: no traversal, no dot files, no listings.
@@ -52,7 +53,11 @@ export interface StaticPagesOptions {
  */
 export function staticPages(options: StaticPagesOptions = {}): Router {
   const root = path.resolve(options.root ?? fileURLToPath(new URL('./static', import.meta.url)));
-  const vendor: Readonly<Record<string, string>> = { 'vendor/dagre.min.js': dagreBrowserBuild() };
+  const vendor: Readonly<Record<string, string>> = {
+    'vendor/dagre.min.js': dagreBrowserBuild(),
+    // The duration formatter the CLI uses too: one file, so both show the same text.
+    'shared/duration-text.js': fileURLToPath(new URL('../core/format/duration-text.js', import.meta.url)),
+  };
   const realRoot = realpath(root).catch(() => root);
 
   const router = express.Router({ caseSensitive: true, strict: true });

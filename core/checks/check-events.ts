@@ -5,14 +5,23 @@ import type { CheckRun } from './check-runner.ts';
 import { describeFailure } from './step-checks.ts';
 
 /**
- * One `check_result` event per check a step ran: `info` when it passed on every partition,
- * else `warn` or `error` by its severity, naming the violations.
+ * One `check_result` event per check a step ran, whether the step then succeeded or a blocking
+ * check failed it: `info` when the check passed on every partition, else `warn` or `error` by
+ * its severity, naming the violations and (for a step over several partitions) the partitions
+ * that did not pass.
  */
 export function checkEvents(events: RunEvents, step: PlanStep, runs: readonly CheckRun[]): EventRecord[] {
   const partition = step.partitions?.length === 1 ? (step.partitions[0] as string) : null;
   return runs.map((run) => {
     const failed = run.results.filter((r) => !r.passed);
-    const data = { check: run.check.name, severity: run.check.severity, blocking: run.check.blocking, passed: failed.length === 0, violations: failed.reduce((n, r) => n + r.violations, 0) };
+    const data = {
+      check: run.check.name,
+      severity: run.check.severity,
+      blocking: run.check.blocking,
+      passed: failed.length === 0,
+      violations: failed.reduce((n, r) => n + r.violations, 0),
+      ...(partition === null && step.partitions ? { failedPartitions: failed.map((r) => r.partition) } : {}),
+    };
     if (failed.length === 0) return events.step('check_result', step.key, partition, `check ${run.check.name} passed`, 'info', data);
     return events.step('check_result', step.key, partition, `check ${describeFailure(run)}`, run.check.severity === 'error' ? 'error' : 'warn', data);
   });

@@ -10,6 +10,9 @@ import { anomalyVerdict } from './row-count-anomaly.ts';
 /** Violating rows kept per check and partition. */
 export const SAMPLE_ROWS = 20;
 
+/** Columns kept per sample row: the checked ones and the partition column come first (see violatingRowsSql). */
+export const SAMPLE_COLUMNS = 12;
+
 /** Everything a check run needs to know about the asset it checks. */
 export interface CheckTarget {
   readonly key: string;
@@ -174,7 +177,7 @@ function sourceOf(target: CheckTarget): CheckSource {
   const { scope } = target;
   if (!scope) return { table: target.table, filter: 'true', bucket: "''", tableOf: target.tableOf };
   const column = quoteIdentifier(scope.column);
-  return { table: target.table, filter: scopeFilter(scope, column, undefined), bucket: bucketExpression(scope, column), tableOf: target.tableOf };
+  return { table: target.table, filter: scopeFilter(scope, column, undefined), bucket: bucketExpression(scope, column), tableOf: target.tableOf, partitionColumn: scope.column };
 }
 
 /** Counts per recorded partition from a `(k, n)` query (`k` a bucket). */
@@ -191,7 +194,7 @@ function withSamples(target: CheckTarget, counts: ReadonlyMap<string | null, num
     const { __partition: bucket, ...rest } = row;
     const partition = target.scope ? (windowOf(target.scope, String(bucket)) ?? null) : null;
     const list = samples.get(partition) ?? [];
-    if (list.length < SAMPLE_ROWS) list.push(rest);
+    if (list.length < SAMPLE_ROWS) list.push(Object.fromEntries(Object.entries(rest).slice(0, SAMPLE_COLUMNS)));
     samples.set(partition, list);
   }
   return new Map([...counts].map(([partition, violations]) => [partition, { violations, sample: samples.get(partition) ?? [] }]));

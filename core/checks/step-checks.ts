@@ -5,13 +5,18 @@ import type { PartitionScope } from '../../resources/partition-writes.ts';
 import type { CheckResultRecord, MaterializationRecord, Storage } from '../../storage/storage.ts';
 import { runChecks, type CheckHistory, type CheckRun, type CheckTarget } from './check-runner.ts';
 
-/** A blocking check failed: the step's write must not be published. Carries every result of the step. */
+/** A blocking check failed: the step's write must not be published. Carries every check the step ran. */
 export class ChecksFailedError extends StrataError {
-  readonly results: readonly CheckResultRecord[];
+  readonly runs: readonly CheckRun[];
 
-  constructor(message: string, assetKey: string, results: readonly CheckResultRecord[]) {
+  constructor(message: string, assetKey: string, runs: readonly CheckRun[]) {
     super('check_failed', message, { assetKey }, false);
-    this.results = results;
+    this.runs = runs;
+  }
+
+  /** Every result of the step's checks, one per check and partition. */
+  get results(): readonly CheckResultRecord[] {
+    return this.runs.flatMap((r) => r.results);
   }
 }
 
@@ -50,8 +55,7 @@ export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
   const runs = await runChecks(spec.checks, target);
   const blocking = runs.filter((r) => r.check.blocking && r.results.some((result) => !result.passed));
   if (blocking.length > 0) {
-    const all = runs.flatMap((r) => r.results);
-    throw new ChecksFailedError(`blocking check${blocking.length === 1 ? '' : 's'} failed, nothing published: ${blocking.map(describeFailure).join('; ')}`, spec.key, all);
+    throw new ChecksFailedError(`blocking check${blocking.length === 1 ? '' : 's'} failed, nothing published: ${blocking.map(describeFailure).join('; ')}`, spec.key, runs);
   }
   return runs;
 }

@@ -27,3 +27,45 @@ export function positiveInt(value: string | undefined, flag: string, fallback: n
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`, flag);
   return Number(value);
 }
+
+/** The command line split at the command name, with options given before it moved after it. */
+export interface CommandLine {
+  /** The command name, or `undefined` when there is none. */
+  readonly name: string | undefined;
+  /** The command's arguments, starting with the global options that came before its name. */
+  readonly rest: readonly string[];
+  /** `--help`/`-h` came before the command name (or without one). */
+  readonly help: boolean;
+}
+
+/**
+ * Splits `assets [GLOBAL OPTIONS] COMMAND [ARGS]`: the options every command takes
+ * (`--project DIR`, `--json`, `--help`) may come before the command name, as in
+ * `assets --project ./shop list`; they are handed to the command like its own arguments.
+ * Anything else before the command name is a {@link UsageError}.
+ *
+ * @example
+ * splitCommandLine(['--project', '.', 'list']); // { name: 'list', rest: ['--project', '.'], help: false }
+ */
+export function splitCommandLine(argv: readonly string[]): CommandLine {
+  const leading: string[] = [];
+  let help = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-')) break;
+    if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--json' || arg.startsWith('--project=')) leading.push(arg);
+    else if (arg === '--project') {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('-')) throw new UsageError(`option --project needs a folder (assets --project DIR COMMAND)`, '--project');
+      leading.push(arg, value);
+      i++;
+    } else throw new UsageError(`unknown option "${arg}" before the command (only --project, --json and --help may come first)`, arg);
+  }
+  const [name, ...after] = argv.slice(i);
+  // Options after `--` would be positionals: keep the moved ones before it.
+  const end = after.indexOf('--');
+  const rest = end < 0 ? [...after, ...leading] : [...after.slice(0, end), ...leading, ...after.slice(end)];
+  return { name, rest, help };
+}

@@ -49,6 +49,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/runs-command.ts')).runsCommand,
   },
   {
+    name: 'query',
+    summary: 'run one read-only SQL statement against the warehouse and print the rows',
+    load: async () => (await import('./commands/query-command.ts')).queryCommand,
+  },
+  {
     name: 'lineage',
     summary: 'show the upstream and downstream lineage of an asset as a tree',
     load: async () => (await import('./commands/lineage-command.ts')).lineageCommand,

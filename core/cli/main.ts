@@ -1,4 +1,5 @@
 import { StrataError, DefinitionErrors } from '../errors.ts';
+import { splitCommandLine, type CommandLine } from './args.ts';
 import { COMMANDS } from './command-registry.ts';
 import { Output } from './output.ts';
 
@@ -12,7 +13,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`).join('\n')}
 
 Every command takes --project DIR (default: the current folder if it has strata.json,
-else the bundled example) and --help. Exit codes: 0 ok, 1 run failed, 2 bad input.`;
+else the bundled example) and --help, before or after its name.
+Exit codes: 0 ok, 1 run failed, 2 bad input.`;
 
 /**
  * Runs the `assets` CLI and returns the exit code. User errors (bad arguments, bad
@@ -20,14 +22,20 @@ else the bundled example) and --help. Exit codes: 0 ok, 1 run failed, 2 bad inpu
  * stack trace unless STRATA_DEBUG is set.
  */
 export async function main(argv: readonly string[], out = new Output(process.stdout), err = new Output(process.stderr)): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    out.line(USAGE);
-    return name === undefined ? 2 : 0;
-  }
-  if (name === '--version') {
+  if (argv[0] === '--version') {
     out.line('0.1.0');
     return 0;
+  }
+  let line: CommandLine;
+  try {
+    line = splitCommandLine(argv);
+  } catch (error) {
+    return reportError(error, err);
+  }
+  const { name, rest } = line;
+  if (name === undefined || name === 'help') {
+    out.line(USAGE);
+    return name === undefined && !line.help ? 2 : 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
@@ -35,7 +43,7 @@ export async function main(argv: readonly string[], out = new Output(process.std
     return 2;
   }
   const command = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (line.help || rest.includes('--help') || rest.includes('-h')) {
     out.line(command.help);
     return 0;
   }

@@ -58,13 +58,8 @@ export function formatTable(
   return [render(header, -1), ...rows.map((r, i) => render(r, i))];
 }
 
-/** `1234` ms → `1.2s`; below a second in ms; above a minute as `2m05s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
-}
+/** Durations as the CLI and the web UI show them: `850ms`, `4.9s`, `1m05s`, `2h03m`. */
+export { formatDuration } from '../format/duration-text.js';
 
 /** Epoch ms → `2026-11-23 16:52:35` in local time. */
 export function formatTime(ms: number | null): string {

@@ -60,10 +60,16 @@ function openWarehouse(workspace: Workspace, storage: Storage, err: Output, sign
   const file = workspace.project.config.warehouseFile;
   return workspace.warehouseWhenFree({
     signal,
-    onBusy: async ({ pid }) => {
-      const run = pid === undefined ? undefined : (await storage.listRuns({ status: 'running' })).find((r) => r.pid === pid);
-      const holder = pid === undefined ? 'another process' : `process ${pid}${run ? ` (run ${shortId(run.id)}, ${run.selection})` : ''}`;
-      err.line(err.paint('yellow', `waiting for the warehouse ${file}: ${holder} is using it`));
-    },
+    onBusy: async ({ pid }) => err.line(err.paint('yellow', `waiting for the warehouse ${file}: ${await describeHolder(storage, pid)} is using it`)),
   });
+}
+
+/**
+ * Who holds the warehouse, for a person: `process 41872 (run c92a4680, +marts/*)` when the
+ * process is running a recorded run, `process 41872` or `another process` otherwise.
+ */
+export async function describeHolder(storage: Storage, pid: number | undefined): Promise<string> {
+  if (pid === undefined) return 'another process';
+  const run = (await storage.listRuns({ status: 'running' })).find((r) => r.pid === pid);
+  return `process ${pid}${run ? ` (run ${shortId(run.id)}, ${run.selection})` : ''}`;
 }

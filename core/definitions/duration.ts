@@ -21,11 +21,3 @@ export function parseDuration(value: unknown): number | undefined {
   if (!match) return undefined;
   return Math.round(Number(match[1]) * (UNITS[match[2] as string] as number));
 }
-
-/** `1500` → `1.5s`, `120000` → `2m`, `250` → `250ms`: short text for messages. */
-export function formatDurationMs(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${Number((ms / 1_000).toFixed(1))}s`;
-  if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))}m`;
-  return `${Number((ms / 3_600_000).toFixed(1))}h`;
-}

@@ -10,7 +10,8 @@
  */
 
 import { z } from 'zod';
-import { formatDurationMs, parseDuration } from './duration.ts';
+import { parseDuration } from './duration.ts';
+import { formatDuration } from '../format/duration-text.js';
 
 /** How the delay grows from one retry to the next. */
 export type RetryBackoff = 'constant' | 'linear' | 'exponential';
@@ -126,5 +127,5 @@ export function parseRetriesText(text: string): RetryPolicyOptions {
 export function describeRetryPolicy(policy: RetryPolicy): string {
   if (policy.maxRetries === 0) return 'no retries';
   const jitter = policy.jitter === 0 ? '' : policy.jitter === 1 ? ', full jitter' : `, ${policy.jitter} jitter`;
-  return `${policy.maxRetries} retr${policy.maxRetries === 1 ? 'y' : 'ies'}, ${formatDurationMs(policy.delayMs)} ${policy.backoff} backoff (max ${formatDurationMs(policy.maxDelayMs)})${jitter}`;
+  return `${policy.maxRetries} retr${policy.maxRetries === 1 ? 'y' : 'ies'}, ${formatDuration(policy.delayMs)} ${policy.backoff} backoff (max ${formatDuration(policy.maxDelayMs)})${jitter}`;
 }

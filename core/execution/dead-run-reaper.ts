@@ -7,7 +7,7 @@
  */
 
 import type { Storage } from '../../storage/storage.ts';
-import { formatDurationMs } from '../definitions/duration.ts';
+import { formatDuration } from '../format/duration-text.js';
 import { RunEvents } from './run-events.ts';
 
 /** What {@link reapDeadRuns} looks at. */
@@ -53,7 +53,7 @@ export async function reapDeadRuns(storage: Storage, options: ReapOptions): Prom
     if (lastSeen > cutoff) continue;
     const since = run.heartbeatAt == null ? `it started at ${new Date(lastSeen).toISOString()}` : new Date(lastSeen).toISOString();
     const error =
-      options.reason ?? `process died: no heartbeat since ${since} (timeout ${formatDurationMs(options.timeoutMs)})`;
+      options.reason ?? `process died: no heartbeat since ${since} (timeout ${formatDuration(options.timeoutMs)})`;
     const event = new RunEvents(run.id, () => now).run('run_failure', error, 'error', { reaped: true, heartbeatAt: run.heartbeatAt ?? null });
     const outcome = await storage.failDeadRun(run.id, { lastSeenBefore: cutoff, endedAt: now, error, event });
     if (outcome === undefined) continue;

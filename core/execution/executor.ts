@@ -14,7 +14,7 @@ import { observeSources } from '../staleness/observe-sources.ts';
 import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
-import { formatDurationMs } from '../definitions/duration.ts';
+import { formatDuration } from '../format/duration-text.js';
 import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
@@ -339,7 +339,8 @@ class RunExecution {
         let message = canceled ? 'canceled, rolled back' : messageOf(error);
         let unsaved = logs;
         // A failed blocking check is about the data, not a passing fault: retrying cannot help.
-        const checkResults = error instanceof ChecksFailedError ? error.results : [];
+        const checkRuns = error instanceof ChecksFailedError ? error.runs : [];
+        const checkResults = checkRuns.flatMap((r) => r.results);
         if (!canceled && attempt <= policy.maxRetries && checkResults.length === 0) {
           if (await this.#waitToRetry(step, attempt, policy, message, logs)) continue;
           [canceled, message, unsaved] = [true, 'canceled while waiting to retry', []];
@@ -354,7 +355,8 @@ class RunExecution {
             ...rangeData(step),
           }),
         );
-        await this.#commit([...unsaved, ...failures], undefined, checkResults);
+        // The checks' results go in the run's log too, the failed ones first of all.
+        await this.#commit([...unsaved, ...checkEvents(this.#events, step, checkRuns), ...failures], undefined, checkResults);
         this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
         return false;
       } finally {
@@ -370,7 +372,7 @@ class RunExecution {
   async #waitToRetry(step: PlanStep, attempt: number, policy: RetryPolicy, error: string, logs: readonly EventRecord[]): Promise<boolean> {
     const delayMs = retryDelayMs(policy, attempt, () => this.#timing.random());
     const attempts = policy.maxRetries + 1;
-    const message = `${step.id} failed (attempt ${attempt} of ${attempts}), retrying in ${formatDurationMs(delayMs)}: ${error}`;
+    const message = `${step.id} failed (attempt ${attempt} of ${attempts}), retrying in ${formatDuration(delayMs)}: ${error}`;
     await this.#commit([...logs, this.#events.step('step_retry', step.key, single(step), message, 'warn', { attempt, maxAttempts: attempts, delayMs, error, ...rangeData(step) })]);
     return this.#timing.sleep(delayMs, this.#o.signal);
   }

@@ -127,6 +127,30 @@ describe('a storage or warehouse path that cannot be a file', () => {
   });
 });
 
+describe('global options before the command name', () => {
+  it('--project, --json and --help may come first; anything else there is refused, exit 2', () => {
+    const project = sandbox.writeProject('tiny-first', { 'strata.json': '{ "name": "tiny" }', 'defs/main/one.sql': 'select 1 as id\n' });
+    const listed = runCli(['--project', project, 'list']);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('main/one');
+    const json = runCli([`--project=${project}`, '--json', 'list']);
+    expect(json.status, json.stderr).toBe(0);
+    expect(parseJson<{ key: string }[]>(json).map((a) => a.key)).toEqual(['main/one']);
+
+    const help = runCli(['--project', project, '--help', 'runs']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: assets runs/);
+    expect(runCli(['--help']).stdout).toMatch(/^Usage: assets <command>/);
+
+    const unknown = runCli(['--frobnicate', 'list', '--project', project]);
+    expectUserError(unknown, project);
+    expect(unknown.stderr).toContain('unknown option "--frobnicate" before the command');
+    const missing = runCli(['--project']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--project needs a folder');
+  });
+});
+
 describe('a failing asset', () => {
   let project: string;
   let result: CliResult;
@@ -148,7 +172,7 @@ describe('a failing asset', () => {
     expect(line('staging/orders')).toMatch(/✗ staging\/orders@2025-01-01\s+Conversion Error/);
     // Items and payments take their business date from the orders, so they wait for them too.
     for (const key of ['staging/order_items', 'staging/payments', 'marts/fct_sales', 'marts/daily_revenue_by_location', 'marts/payment_mix_daily']) {
-      expect(line(key), key).toMatch(new RegExp(`- ${key}@2025-01-01\\s+skipped ${key}@2025-01-01: upstream staging/orders@2025-01-01 did not succeed`));
+      expect(line(key), key).toMatch(new RegExp(`- ${key}@2025-01-01\\s+skipped: upstream staging/orders@2025-01-01 did not succeed`));
     }
     // Siblings that do not read staging/orders still ran.
     for (const key of ['raw/orders', 'staging/time_entries', 'marts/dim_menu_items', 'marts/labor_cost_by_location_daily']) {
@@ -165,7 +189,7 @@ describe('a failing asset', () => {
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/Run [0-9a-f-]{36}\s+failed/);
     expect(human.stdout).toContain('1 step failed: staging/orders@2025-01-01');
-    expect(human.stdout).toMatch(/step_failure\s+staging\/orders\s+staging\/orders@2025-01-01 failed: Conversion Error/);
+    expect(human.stdout).toMatch(/step_failure\s+staging\/orders@2025-01-01\s+staging\/orders@2025-01-01 failed: Conversion Error/);
     expect(human.stdout.match(/step_skipped/g)).toHaveLength(5);
     expect(stackFrames(human.stdout + human.stderr)).toEqual([]);
 

@@ -19,7 +19,8 @@ import {
   unique,
   type CheckSpec,
 } from '../../core/checks/check-spec.ts';
-import { runChecks, type CheckTarget } from '../../core/checks/check-runner.ts';
+import { runChecks, type CheckRun, type CheckTarget } from '../../core/checks/check-runner.ts';
+import { describeFailure } from '../../core/checks/step-checks.ts';
 import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
 import { daily } from '../../core/partitions/index.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
@@ -117,6 +118,27 @@ describe('built-in checks on a DuckDB table', () => {
     expect(await violations(freshness('closed_at', '2h'), new Date('2025-03-16T00:00:00Z'))).toEqual({ '2025-03-14': 1, '2025-03-15': 1 });
   });
 
+  it('on a wide table the failing-row sample keeps the checked column and the partition column (they come first)', async () => {
+    const session = warehouse.session('wide/events');
+    await session.run('CREATE SCHEMA IF NOT EXISTS wide');
+    const filler = Array.from({ length: 38 }, (_, i) => `${i} AS c${String(i).padStart(2, '0')}`).join(', ');
+    await session.run(`CREATE OR REPLACE TABLE wide.events AS SELECT DATE '2025-03-14' AS day, ${filler}, CASE WHEN range = 1 THEN NULL ELSE range END AS amount FROM range(3)`);
+    const target: CheckTarget = {
+      ...wholeTable(session),
+      key: 'wide/events',
+      table: session.tableOf('wide/events'),
+      scope: { column: 'day', complete: false, partitions: [{ key: '2025-03-14', start: '2025-03-14 00:00:00', end: '2025-03-15 00:00:00' }] },
+      partitions: ['2025-03-14'],
+    };
+    const [run] = await runChecks([notNull('amount')], target);
+    await session.rollback();
+    const sample = run?.results[0]?.sample ?? [];
+    expect(sample).toHaveLength(1);
+    expect(Object.keys(sample[0] ?? {})).toEqual(['amount', 'day', ...Array.from({ length: 10 }, (_, i) => `c0${i}`.replace(/^c0(\d\d)$/, 'c$1'))]);
+    expect(sample[0]).toMatchObject({ amount: null });
+    expect(describeFailure(run as CheckRun)).toMatch(/^not_null\(amount\): 1 violation in 2025-03-14 \(amount=null, day=2025-03-14, c00=0, c01=1\)$/);
+  });
+
   it('a check on a column that does not exist fails with the database error as its sample', async () => {
     const session = warehouse.session('staging/orders');
     const [run] = await runChecks([notNull('no_such_column')], wholeTable(session));
@@ -178,6 +200,22 @@ describe('checks in runs', () => {
     ]);
     expect(stored.find((r) => r.checkName === 'accepted_range(amount, min=0)')?.sample).toEqual([{ payment_id: 1, amount: -3 }]);
     expect(stored[0]?.runId).toBe(result.runId);
+  });
+
+  it("a blocking failure puts each check's result in the run's event log, the failed one at error level", async () => {
+    rawRows = '(1, 10.0), (1, -3.0)';
+    const result = await workspace.run(project([unique('payment_id'), acceptedRange('amount', { min: 0 }, { severity: 'warn' }), notNull('amount')]));
+    expect(result.status).toBe('failed');
+    const events = (await workspace.storage.listEvents(result.runId)).filter((e) => e.assetKey === 'raw/payments');
+    const checks = events.filter((e) => e.type === 'check_result');
+    expect(checks.map((e) => [e.level, e.data?.check, e.data?.passed, e.data?.violations])).toEqual([
+      ['error', 'unique(payment_id)', false, 1],
+      ['warn', 'accepted_range(amount, min=0)', false, 1],
+      ['info', 'not_null(amount)', true, 0],
+    ]);
+    expect(checks[0]?.message).toMatch(/^check unique\(payment_id\): 1 violation \(payment_id=1, duplicates=2\)$/);
+    // Logged before the step's failure, in the same transaction.
+    expect(events.map((e) => e.type).slice(-4)).toEqual(['check_result', 'check_result', 'check_result', 'step_failure']);
   });
 
   it('a warn-level failure is recorded and shown but publishes the data', async () => {

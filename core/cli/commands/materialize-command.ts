@@ -141,7 +141,8 @@ function printProgress(out: Output, event: EventRecord, width: number): void {
   } else if (event.type === 'step_retry') {
     out.line(`  ${out.paint('yellow', '↻')} ${key} ${out.paint('yellow', firstLines(event.message))}`);
   } else if (event.type === 'step_skipped') {
-    out.line(`  ${out.paint('yellow', '-')} ${key} ${out.paint('gray', event.message)}`);
+    // The label already names the step: show only why it was skipped.
+    out.line(`  ${out.paint('yellow', '-')} ${key} ${out.paint('gray', `skipped: ${String(event.data?.reason ?? event.message)}`)}`);
   } else if (event.type === 'check_result' && event.level !== 'info') {
     out.line(`    ${out.paint(event.level === 'error' ? 'red' : 'yellow', '!')} ${stepLabel(event)}: ${event.message}`);
   } else if (event.type === 'log') {

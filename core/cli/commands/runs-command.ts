@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.ts';
-import type { RunRecord, RunStatus, Storage } from '../../../storage/storage.ts';
+import type { EventRecord, RunRecord, RunStatus, Storage } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { pickByPrefix } from '../pick-by-prefix.ts';
@@ -73,13 +73,24 @@ async function showRun(out: Output, storage: Storage, id: string, json: boolean)
   out.line();
   out.table(
     ['TIME', 'EVENT', 'ASSET', 'MESSAGE'],
-    events.map((e) => [formatTime(e.timestamp).slice(11), e.type, e.assetKey ?? '', e.message.split('\n')[0] ?? '']),
+    events.map((e) => [formatTime(e.timestamp).slice(11), e.type, eventTarget(e), e.message.split('\n')[0] ?? '']),
     (row, column) => {
       const level = events[row]?.level;
       return column === 3 && level === 'error' ? 'red' : column === 3 && level === 'warn' ? 'yellow' : undefined;
     },
   );
   return 0;
+}
+
+/**
+ * What an event is about: `key@partition` for one partition (so the per-partition failures of a
+ * range step are told apart), `key@from..to` for a whole range step, else the key.
+ */
+function eventTarget(event: EventRecord): string {
+  if (!event.assetKey) return '';
+  if (event.partition) return `${event.assetKey}@${event.partition}`;
+  const range = event.data?.partitions as { from?: string; to?: string } | undefined;
+  return range?.from ? `${event.assetKey}@${range.from}..${range.to}` : event.assetKey;
 }
 
 function duration(run: RunRecord): string {

@@ -1,5 +1,7 @@
 // Formatting of times, durations and counts for display.
 
+import { formatDuration } from '../shared/duration-text.js';
+
 const NUMBER = new Intl.NumberFormat('en-US');
 
 /** `1,234` (or an en dash for null). */
@@ -33,14 +35,9 @@ export function clockTime(ms) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
-/** `850 ms`, `12.3 s`, `4 m 05 s`, `2 h 03 m`. */
+/** `850ms`, `4.9s`, `1m05s`, `2h03m` (or an en dash for null): the CLI's formatter, served from core. */
 export function duration(ms) {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} m`;
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? '–' : formatDuration(ms);
 }
 
 /** `3 min ago`, `2 h ago`, `5 d ago`. */

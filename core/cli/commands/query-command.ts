@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import type { Json } from '@duckdb/node-api';
+import { parseDuration } from '../../definitions/duration.ts';
+import { StrataError, UsageError } from '../../errors.ts';
+import { formatDuration } from '../../format/duration-text.js';
+import { loadProjectConfig, resolveProjectDir, type ProjectConfig } from '../../project/project-config.ts';
+import { openWarehouseWhenFree, lockHolderPid } from '../../../resources/warehouse-wait.ts';
+import { rowObjects, runQuery } from '../../../resources/warehouse-query.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import type { Command } from '../command.ts';
+import { formatCount, type Output } from '../output.ts';
+import { describeHolder } from '../run-preparation.ts';
+
+const DEFAULT_WAIT_MS = 10_000;
+const DEFAULT_LIMIT = 100;
+
+/** `assets query "SQL"`: reads the warehouse with SQL, without the duckdb CLI. */
+export const queryCommand: Command = {
+  name: 'query',
+  help: `Usage: assets query "SQL" [--json] [--limit N] [--wait DUR]
+
+Runs one SQL statement against the project's DuckDB warehouse, opened read-only: a statement
+that would change it (create, insert, drop, ...) is refused. Prints an aligned table, or with
+--json an array of row objects.
+
+  assets query "from marts.daily_revenue_by_location order by day desc limit 5"
+  assets query "select count(*) as orders from staging.orders" --json
+
+While a run holds the warehouse, waits for it (up to --wait), then gives up naming the process.
+
+Options:
+  --json       print a JSON array of row objects: integers and decimals as numbers when a
+               number holds them exactly (else as strings), timestamps as ISO 8601 text
+  --limit N    print at most N rows (default ${DEFAULT_LIMIT}); stderr says when there were more
+  --wait DUR   how long to wait while another process holds the warehouse: 30s, 2m, 0
+               (default ${formatDuration(DEFAULT_WAIT_MS)})
+
+Exit codes: 0 ok; 1 the warehouse stayed busy; 2 bad SQL, a write, or no warehouse yet.`,
+
+  async run(argv, out, err) {
+    const { values, positionals } = parseCommandArgs('query', argv, { limit: { type: 'string' }, wait: { type: 'string' } }, true);
+    if (positionals.length !== 1 || (positionals[0] as string).trim() === '') {
+      throw new UsageError('assets query needs one SQL statement in quotes, e.g. assets query "from marts.fct_sales limit 5"', 'SQL');
+    }
+    const sql = positionals[0] as string;
+    const limit = positiveInt(values.limit, '--limit', DEFAULT_LIMIT);
+    const waitMs = values.wait === undefined ? DEFAULT_WAIT_MS : parseDuration(/^\d+$/.test(values.wait) ? Number(values.wait) : values.wait);
+    if (waitMs === undefined) throw new UsageError(`--wait must be a duration such as 30s, 2m or 0, got "${values.wait}"`, '--wait');
+
+    const config = loadProjectConfig(resolveProjectDir(values.project));
+    const warehouse = await openReadOnly(config, waitMs, err);
+    try {
+      const result = await runQuery(warehouse, sql, limit);
+      if (values.json) out.json(rowObjects(result));
+      else printTable(out, result.columns, result.rows);
+      if (result.truncated) err.line(err.paint('yellow', `only the first ${formatCount(limit)} rows are shown: raise --limit or add LIMIT to the query`));
+      return 0;
+    } finally {
+      warehouse.close();
+    }
+  },
+};
+
+/** Opens the warehouse read-only, waiting up to `waitMs` while a run holds it; gives up naming the holder. */
+async function openReadOnly(config: ProjectConfig, waitMs: number, err: Output) {
+  const file = config.warehouseFile;
+  try {
+    return await openWarehouseWhenFree(file, {
+      readOnly: true,
+      maxWaitMs: waitMs,
+      maxDelayMs: 500,
+      onBusy: async ({ pid }) => err.line(err.paint('yellow', `waiting up to ${formatDuration(waitMs)} for the warehouse ${file}: ${await holderOf(config, pid)} is using it`)),
+    });
+  } catch (error) {
+    if (!(error instanceof StrataError) || error.code !== 'warehouse_locked') throw error;
+    const holder = await holderOf(config, lockHolderPid(error.message));
+    throw new StrataError(
+      'warehouse_locked',
+      `the warehouse ${file} is in use by ${holder}; gave up after ${formatDuration(waitMs)} (try again when it is done, or wait longer with --wait 2m)`,
+      { file },
+      false,
+    );
+  }
+}
+
+/** Names the process holding the warehouse, with its run when storage records one. */
+async function holderOf(config: ProjectConfig, pid: number | undefined): Promise<string> {
+  if (pid === undefined || !existsSync(config.storageFile)) return pid === undefined ? 'another process' : `process ${pid}`;
+  const { openStorage } = await import('../../../storage/index.ts');
+  const storage = await openStorage({ kind: 'sqlite', file: config.storageFile });
+  try {
+    return await describeHolder(storage, pid);
+  } finally {
+    await storage.close();
+  }
+}
+
+function printTable(out: Output, columns: readonly string[], rows: readonly (readonly (Json | null)[])[]): void {
+  out.table(
+    [...columns],
+    rows.map((row) => row.map(cellText)),
+    (_row, _column, cell) => (cell === 'NULL' ? 'gray' : undefined),
+  );
+  out.line(out.paint('gray', `(${formatCount(rows.length)} row${rows.length === 1 ? '' : 's'})`));
+}
+
+/** A value as one table cell: NULL, numbers and text as they are (line breaks as `\\n`), lists and structs as JSON. */
+function cellText(value: Json | null): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value).replace(/\r?\n/g, '\\n');
+}
