@@ -32,11 +32,14 @@ export class DuckDBWarehouse {
     this.#instance = instance;
   }
 
-  /** Opens (creating if needed) the warehouse file; a file locked by another process is a clear error. */
-  static async open(path: string): Promise<DuckDBWarehouse> {
+  /**
+   * Opens (creating if needed) the warehouse file; a file locked by another process is a clear
+   * error. With `fileSearchPath` (the project folder), relative file paths in SQL resolve there.
+   */
+  static async open(path: string, options: WarehouseOpenOptions = {}): Promise<DuckDBWarehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
-      return new DuckDBWarehouse(path, await DuckDBInstance.create(path));
+      return new DuckDBWarehouse(path, await DuckDBInstance.create(path, instanceSettings(options)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {
@@ -92,6 +95,24 @@ export class DuckDBWarehouse {
     for (const connection of this.#idle.splice(0)) connection.closeSync();
     this.#instance.closeSync();
   }
+}
+
+/** How {@link DuckDBWarehouse.open} sets DuckDB up. */
+export interface WarehouseOpenOptions {
+  /**
+   * The folder relative file paths in SQL resolve against, whatever the process's working
+   * folder (DuckDB's `file_search_path`, for every connection): `read_csv('landing/x.csv')`
+   * reads `<folder>/landing/x.csv`. DuckDB reads a plain relative file name (not a glob) from
+   * the working folder first when it exists there.
+   */
+  readonly fileSearchPath?: string;
+}
+
+/** DuckDB settings of {@link WarehouseOpenOptions}. */
+function instanceSettings(options: WarehouseOpenOptions): Record<string, string> | undefined {
+  // DuckDB splits the setting at commas: a folder whose name has one cannot be a search path.
+  if (options.fileSearchPath === undefined || options.fileSearchPath.includes(',')) return undefined;
+  return { file_search_path: options.fileSearchPath };
 }
 
 /**

@@ -6,10 +6,10 @@
 
 import { StrataError } from '../core/errors.ts';
 import { abortableSleep } from '../core/execution/run-timing.ts';
-import { DuckDBWarehouse } from './duckdb-warehouse.ts';
+import { DuckDBWarehouse, type WarehouseOpenOptions } from './duckdb-warehouse.ts';
 
-/** How to wait for a busy warehouse. */
-export interface WarehouseWaitOptions {
+/** How to wait for a busy warehouse (and how to open it). */
+export interface WarehouseWaitOptions extends WarehouseOpenOptions {
   /** Aborting stops the wait (the open then fails with code `canceled`). */
   readonly signal?: AbortSignal;
   /** Give up after this long (default 30 minutes). */
@@ -42,7 +42,7 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
   let told = false;
   for (;;) {
     try {
-      return await DuckDBWarehouse.open(path);
+      return await DuckDBWarehouse.open(path, options.fileSearchPath === undefined ? {} : { fileSearchPath: options.fileSearchPath });
     } catch (error) {
       if (!(error instanceof StrataError) || error.code !== 'warehouse_locked') throw error;
       if (!told) {

@@ -297,7 +297,7 @@ class RunExecution {
         this.#o.onEvent?.(event);
       };
       try {
-        const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset };
+        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.
