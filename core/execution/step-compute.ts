@@ -3,6 +3,7 @@ import type { PlanStep } from '../planning/plan.ts';
 import type { StepSession } from '../../resources/duckdb-warehouse.ts';
 import { TableOwnershipGuard } from '../../resources/table-ownership-guard.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
+import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
 
 /** A step's partitions with their local wall-clock windows. */
@@ -42,7 +43,8 @@ export function stepPartitions(spec: AssetSpec, step: PlanStep): ResolvedPartiti
  * Runs one step's compute inside its session: a SQL asset's query (its partition variables
  * bound to the step's window, its path variables to the project's folders; written with
  * replace-partitions or create-or-replace), or a TypeScript asset's `materialize(ctx)`, which
- * fails if it dropped, replaced, altered or created another asset's table or view.
+ * fails if it dropped, replaced, altered or created another asset's table or view. DuckDB's
+ * error for a missing file becomes one naming the asset and the file.
  */
 export async function computeStep(
   definition: AssetDefinition,
@@ -50,6 +52,15 @@ export async function computeStep(
   partitions: ResolvedPartitions | undefined,
   run: StepRunContext,
 ): Promise<MaterializeResult | void> {
+  try {
+    return await runCompute(definition, session, partitions, run);
+  } catch (error) {
+    // A file that is not there (a landing file gone since it was observed): name the asset and the file.
+    throw missingFileError(error, definition.spec.key, run.projectDir) ?? error;
+  }
+}
+
+async function runCompute(definition: AssetDefinition, session: StepSession, partitions: ResolvedPartitions | undefined, run: StepRunContext): Promise<MaterializeResult | void> {
   const { compute, spec } = definition;
   if (compute.type === 'sql') {
     const sql = renderSqlTemplate(compute.sql, {

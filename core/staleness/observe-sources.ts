@@ -1,6 +1,6 @@
 import { StrataError } from '../errors.ts';
 import type { LandingZone, StepLogger } from '../execution/asset-context.ts';
-import type { PreviousObservation, SourceObservation } from '../definitions/source-asset.ts';
+import { GONE_DATA_VERSION, type PreviousObservation, type SourceObservation } from '../definitions/source-asset.ts';
 import type { Project } from '../project/project-loader.ts';
 import type { ObservationRecord } from '../../storage/staleness-store.ts';
 import type { Storage } from '../../storage/storage.ts';
@@ -32,8 +32,10 @@ export interface ObservationSummary {
 /**
  * Observes source assets: calls each one's `observe(ctx)` with its previous observations and
  * records what it found. Only partitions whose data version changed get a new sequence number,
- * which is what makes their downstream partitions stale. Throws a {@link StrataError} naming the
- * source when `observe` fails or returns a partition that does not exist.
+ * which is what makes their downstream partitions stale. A partition observed with data before
+ * that `observe` leaves out now is recorded as gone ({@link GONE_DATA_VERSION}): a deleted file
+ * is a change too. Throws a {@link StrataError} naming the source when `observe` fails or
+ * returns a partition that does not exist.
  */
 export async function observeSources(options: ObserveSourcesOptions): Promise<ObservationSummary> {
   const { project, storage, landing } = options;
@@ -47,7 +49,8 @@ export async function observeSources(options: ObserveSourcesOptions): Promise<Ob
   for (const o of await storage.latestObservations(sources)) {
     let map = previousByKey.get(o.assetKey);
     if (map === undefined) previousByKey.set(o.assetKey, (map = new Map()));
-    map.set(o.partition, { dataVersion: o.dataVersion, metadata: o.metadata });
+    // A gone partition has no data to compare with: `observe` sees it as never observed.
+    if (o.dataVersion !== GONE_DATA_VERSION) map.set(o.partition, { dataVersion: o.dataVersion, metadata: o.metadata });
   }
   const records: ObservationRecord[] = [];
   for (const key of sources) {
@@ -66,7 +69,8 @@ export async function observeSources(options: ObserveSourcesOptions): Promise<Ob
     }
     const valid = partitions === null ? undefined : new Set(partitions);
     const timestamp = Date.now();
-    for (const observation of found) records.push(checked(key, observation, valid, timestamp));
+    const mine = found.map((observation) => checked(key, observation, valid, timestamp));
+    records.push(...mine, ...goneSince(key, previousByKey.get(key), mine, valid, timestamp));
   }
   const changed = await storage.recordObservations(records);
   return { sources, observed: records.length, changed };
@@ -78,5 +82,27 @@ function checked(key: string, o: SourceObservation, valid: ReadonlySet<string> |
   if (valid === undefined && partition !== null) throw fail(`is unpartitioned but observe returned partition "${partition}"`);
   if (valid !== undefined && (partition === null || !valid.has(partition))) throw fail(`observe returned partition "${partition}", which is not one of its partitions`);
   if (typeof o.dataVersion !== 'string' || o.dataVersion === '') throw fail('observe returned an empty data version');
+  if (o.dataVersion === GONE_DATA_VERSION) throw fail(`observe returned the data version "${GONE_DATA_VERSION}", which is reserved for data that is gone`);
   return { assetKey: key, partition, timestamp, dataVersion: o.dataVersion, metadata: o.metadata ?? {} };
+}
+
+/**
+ * Gone observations of the partitions of `key` that had data (`previous`) and that this
+ * observation (`found`) left out, among the partitions that exist (`valid`; unpartitioned: all).
+ */
+function goneSince(
+  key: string,
+  previous: ReadonlyMap<string | null, PreviousObservation> | undefined,
+  found: readonly ObservationRecord[],
+  valid: ReadonlySet<string> | undefined,
+  timestamp: number,
+): ObservationRecord[] {
+  if (previous === undefined) return [];
+  const seen = new Set(found.map((o) => o.partition));
+  const gone: ObservationRecord[] = [];
+  for (const [partition, last] of previous) {
+    if (seen.has(partition) || (valid === undefined ? partition !== null : partition === null || !valid.has(partition))) continue;
+    gone.push({ assetKey: key, partition, timestamp, dataVersion: GONE_DATA_VERSION, metadata: { ...last.metadata, gone: true } });
+  }
+  return gone;
 }
