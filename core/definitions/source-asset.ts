@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
 import type { LandingZone, StepLogger } from '../execution/asset-context.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
+import type { RetryPolicyOptions } from './retry-policy.ts';
 import { buildSpec, formatZodIssues, makeDefinition, specFieldsSchema, type AssetDefinition } from './asset-spec.ts';
 
 /**
@@ -84,6 +85,8 @@ export interface SourceAssetOptions {
   kinds?: readonly string[];
   /** One kind added to `source`; kept for compatibility, prefer `kinds`. */
   kind?: string;
+  /** How often a failing `observe` is tried again (default: strata.json `"retries"`). */
+  retryPolicy?: RetryPolicyOptions;
   observe: ObserveFn;
 }
 

@@ -71,3 +71,102 @@ describe('paths in SQL assets resolve against the project folder', () => {
     expect(stackFrames(result.stderr)).toEqual([]);
   });
 });
+
+describe('a landing file that disappears', () => {
+  let project: string;
+
+  beforeAll(() => {
+    project = sandbox.writeProject('gone', {
+      'package.json': PACKAGE,
+      'strata.json': '{}',
+      'landing/menu.csv': 'item,price\nsoup,4\n',
+      'defs/landing/menu.ts': [
+        "import { existsSync, readFileSync } from 'node:fs';",
+        "import { sourceAsset } from 'strata';",
+        'export const menu = sourceAsset({',
+        "  key: 'landing/menu',",
+        "  observe: (ctx) => (existsSync(ctx.landing.path('menu.csv')) ? [{ dataVersion: readFileSync(ctx.landing.path('menu.csv'), 'utf8'), metadata: { file: 'menu.csv' } }] : []),",
+        '});',
+      ].join('\n'),
+      'defs/raw/menu.sql': "-- deps: landing/menu\nselect * from read_csv('landing/menu.csv')",
+    });
+  });
+
+  it('is a change: what read it is stale, the reason says it is gone, and rebuilding it fails naming the file', () => {
+    expect(runCli(['materialize', '--select', '*', '--project', project]).status).toBe(0);
+    fs.rmSync(path.join(project, 'landing', 'menu.csv'));
+
+    const status = runCli(['status', '--stale', '--why', '--project', project]);
+    expect(status.stdout).toContain('upstream landing/menu is gone: its data (item,pri…) is no longer there');
+
+    const rebuild = runCli(['materialize', '--select', '*', '--stale-only', '--project', project]);
+    expect(rebuild.status).toBe(1);
+    expect(rebuild.stdout).toContain(`✗ raw/menu`);
+    expect(rebuild.stdout).toContain(`raw/menu reads landing/menu.csv, which does not exist (${path.join(project, 'landing', 'menu.csv')})`);
+    expect(rebuild.stdout).not.toContain('IO Error');
+  });
+});
+
+describe('a source that cannot be observed', () => {
+  /** A project whose source landing/db fails its first `failures` observations (counted in a file). */
+  function dbProject(name: string, failures: number): string {
+    return sandbox.writeProject(name, {
+      'package.json': PACKAGE,
+      'strata.json': JSON.stringify({ retries: { maxRetries: 2, delay: 1 } }),
+      'defs/landing/db.ts': [
+        "import { existsSync, readFileSync, writeFileSync } from 'node:fs';",
+        "import { sourceAsset } from 'strata';",
+        'export const db = sourceAsset({',
+        "  key: 'landing/db',",
+        '  observe: (ctx) => {',
+        "    const counter = ctx.landing.path('../attempts.txt');",
+        "    const n = (existsSync(counter) ? Number(readFileSync(counter, 'utf8')) : 0) + 1;",
+        '    writeFileSync(counter, String(n));',
+        `    if (n <= ${failures}) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');`,
+        "    return [{ dataVersion: 'v1' }];",
+        '  },',
+        '});',
+      ].join('\n'),
+      'defs/raw/from_db.ts': "import { asset } from 'strata';\nexport const fromDb = asset({ key: 'raw/from_db', deps: ['landing/db'], materialize: () => ({}) });",
+      'defs/raw/other.sql': 'select 1 as x',
+    });
+  }
+
+  it('is retried by the retry policy, each retry shown, and the run succeeds', () => {
+    const project = dbProject('flaky-db', 2);
+    const result = runCli(['materialize', '--select', '*', '--project', project]);
+    expect(result.status).toBe(0);
+    expect(fs.readFileSync(path.join(project, 'attempts.txt'), 'utf8')).toBe('3');
+    expect(result.stdout).toMatch(/↻ landing\/db +observing landing\/db failed \(attempt 1 of 3\), retrying in 1ms: connect ECONNREFUSED 127\.0\.0\.1:5432/);
+    expect(result.stdout).toContain('2 materialized');
+  });
+
+  it('once its retries are spent, the run output says why and skips what reads it', () => {
+    const project = dbProject('down-db', 100);
+    const result = runCli(['materialize', '--select', '*', '--project', project]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/✗ landing\/db +observing source landing\/db failed: connect ECONNREFUSED 127\.0\.0\.1:5432/);
+    expect(result.stdout).toMatch(/- raw\/from_db +skipped raw\/from_db: source landing\/db could not be observed: connect ECONNREFUSED 127\.0\.0\.1:5432/);
+    expect(result.stdout).toContain('✓ raw/other');
+    expect(result.stdout).toContain('1 materialized');
+    expect(stackFrames(result.stdout + result.stderr)).toEqual([]);
+  });
+});
+
+describe('a source that cannot be observed, in a backfill', () => {
+  it('prints the cause', () => {
+    const project = sandbox.writeProject('down-db-daily', {
+      'package.json': PACKAGE,
+      'strata.json': '{}',
+      'defs/landing/db.ts': [
+        "import { daily, sourceAsset } from 'strata';",
+        "export const db = sourceAsset({ key: 'landing/db', partitions: daily({ start: '2025-01-01', end: '2025-01-03' }), observe: () => { throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); } });",
+      ].join('\n'),
+      'defs/raw/from_db.ts':
+        "import { asset, daily } from 'strata';\nexport const fromDb = asset({ key: 'raw/from_db', deps: ['landing/db'], partitions: daily({ start: '2025-01-01', end: '2025-01-03' }), materialize: () => ({}) });",
+    });
+    const result = runCli(['backfill', '--select', 'raw/from_db', '--from', '2025-01-01', '--to', '2025-01-02', '--project', project]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('✗ landing/db: observing source landing/db failed: connect ECONNREFUSED 127.0.0.1:5432');
+  });
+});

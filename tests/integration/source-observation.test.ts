@@ -139,3 +139,68 @@ describe('a landing file that disappears', () => {
     await expect(staleNow(project)).rejects.toThrow(`source landing/bad: observe returned the data version "${GONE_DATA_VERSION}", which is reserved for data that is gone`);
   });
 });
+
+describe('an observation that fails', () => {
+  /** landing/db (its observe fails the first `failures` times) → raw/from_db → staging/after; raw/other reads nothing. */
+  function flakyProject(failures: number, attempts: { n: number }, retryPolicy?: { maxRetries: number }): Project {
+    return buildProject(workspace.config, [
+      sourceAsset({
+        key: 'landing/db',
+        ...(retryPolicy ? { retryPolicy } : {}),
+        observe: () => {
+          attempts.n++;
+          if (attempts.n <= failures) throw new Error(`connect ECONNREFUSED 127.0.0.1:5432 (attempt ${attempts.n})`);
+          return [{ dataVersion: 'v1' }];
+        },
+      }),
+      asset({ key: 'raw/from_db', deps: ['landing/db'], materialize: () => ({}) }),
+      asset({ key: 'raw/other', materialize: () => ({}) }),
+      asset({ key: 'staging/after', deps: ['raw/from_db'], materialize: () => ({}) }),
+    ]);
+  }
+
+  it('is retried by the project policy, each retry an event, and then the run goes on', async () => {
+    const attempts = { n: 0 };
+    const result = await workspace.run(flakyProject(2, attempts), undefined, { now: NOW });
+    expect(result.status).toBe('success');
+    expect(attempts.n).toBe(3);
+    const retries = (await workspace.storage.listEvents(result.runId)).filter((e) => e.type === 'observation_retry');
+    expect(retries.map((e) => [e.assetKey, e.data?.attempt, e.data?.maxAttempts])).toEqual([
+      ['landing/db', 1, 3],
+      ['landing/db', 2, 3],
+    ]);
+    expect(retries[0]?.message).toBe('observing landing/db failed (attempt 1 of 3), retrying in 1ms: connect ECONNREFUSED 127.0.0.1:5432 (attempt 1)');
+  });
+
+  it('once its retries are spent fails the run with the cause, skipping only the steps that read the source', async () => {
+    const attempts = { n: 0 };
+    const result = await workspace.run(flakyProject(100, attempts), undefined, { now: NOW });
+    expect(attempts.n).toBe(3);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('observing source landing/db failed: connect ECONNREFUSED 127.0.0.1:5432 (attempt 3)');
+    const outcome = Object.fromEntries(result.steps.map((s) => [s.key, [s.status, s.error]]));
+    expect(outcome['raw/other']).toEqual(['success', undefined]);
+    expect(outcome['raw/from_db']).toEqual(['skipped', 'source landing/db could not be observed: connect ECONNREFUSED 127.0.0.1:5432 (attempt 3)']);
+    expect(outcome['staging/after']?.[0]).toBe('skipped');
+    const events = await workspace.storage.listEvents(result.runId);
+    const failure = events.filter((e) => e.type === 'observation_failure');
+    expect(failure.map((e) => [e.assetKey, e.level, e.message, e.data?.attempts])).toEqual([
+      ['landing/db', 'error', 'observing source landing/db failed: connect ECONNREFUSED 127.0.0.1:5432 (attempt 3)', 3],
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'run_failure', message: result.error });
+  });
+
+  it("follows the source's own retry policy over the project's", async () => {
+    const attempts = { n: 0 };
+    const result = await workspace.run(flakyProject(1, attempts, { maxRetries: 0 }), undefined, { now: NOW });
+    expect(attempts.n).toBe(1);
+    expect(result.status).toBe('failed');
+  });
+
+  it('is retried when status --stale and --stale-only observe, and throws the cause once retries are spent', async () => {
+    const flaky = { n: 0 };
+    expect((await staleNow(flakyProject(2, flaky))).stale.map((p) => p.key)).toContain('raw/from_db');
+    expect(flaky.n).toBe(3);
+    await expect(staleNow(flakyProject(100, { n: 0 }))).rejects.toThrow('observing source landing/db failed: connect ECONNREFUSED 127.0.0.1:5432 (attempt 3)');
+  });
+});
