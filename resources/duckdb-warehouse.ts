@@ -34,16 +34,17 @@ export class DuckDBWarehouse {
 
   /**
    * Opens (creating if needed) the warehouse file; a file locked by another process is a clear
-   * error. `readOnly` opens an existing file without the right to change it (`assets query`):
-   * DuckDB then refuses every write, and a missing file is an error instead of a new warehouse.
+   * error. With `fileSearchPath` (the project folder), relative file paths in SQL resolve there.
+   * `readOnly` opens an existing file without the right to change it (`assets query`): DuckDB
+   * then refuses every write, and a missing file is an error instead of a new warehouse.
    */
-  static async open(path: string, options: { readonly readOnly?: boolean } = {}): Promise<DuckDBWarehouse> {
+  static async open(path: string, options: WarehouseOpenOptions = {}): Promise<DuckDBWarehouse> {
     if (options.readOnly && path !== ':memory:' && !existsSync(path)) {
       throw new StrataError('warehouse_missing', `there is no warehouse ${path} yet: materialize something first (assets materialize --select ...)`, { file: path }, true);
     }
     if (path !== ':memory:' && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
     try {
-      return new DuckDBWarehouse(path, await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : undefined));
+      return new DuckDBWarehouse(path, await DuckDBInstance.create(path, instanceSettings(options)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {
@@ -99,6 +100,28 @@ export class DuckDBWarehouse {
     for (const connection of this.#idle.splice(0)) connection.closeSync();
     this.#instance.closeSync();
   }
+}
+
+/** How {@link DuckDBWarehouse.open} sets DuckDB up. */
+export interface WarehouseOpenOptions {
+  /**
+   * The folder relative file paths in SQL resolve against, whatever the process's working
+   * folder (DuckDB's `file_search_path`, for every connection): `read_csv('landing/x.csv')`
+   * reads `<folder>/landing/x.csv`. DuckDB reads a plain relative file name (not a glob) from
+   * the working folder first when it exists there.
+   */
+  readonly fileSearchPath?: string;
+  /** Open an existing file read-only (see {@link DuckDBWarehouse.open}). */
+  readonly readOnly?: boolean;
+}
+
+/** DuckDB settings of {@link WarehouseOpenOptions}. */
+function instanceSettings(options: WarehouseOpenOptions): Record<string, string> | undefined {
+  const settings: Record<string, string> = {};
+  if (options.readOnly) settings.access_mode = 'READ_ONLY';
+  // DuckDB splits the setting at commas: a folder whose name has one cannot be a search path.
+  if (options.fileSearchPath !== undefined && !options.fileSearchPath.includes(',')) settings.file_search_path = options.fileSearchPath;
+  return Object.keys(settings).length > 0 ? settings : undefined;
 }
 
 /**

@@ -7,14 +7,12 @@
 import { StrataError } from '../core/errors.ts';
 import { abortableSleep } from '../core/execution/run-timing.ts';
 import { formatDuration } from '../core/format/duration-text.js';
-import { DuckDBWarehouse } from './duckdb-warehouse.ts';
+import { DuckDBWarehouse, type WarehouseOpenOptions } from './duckdb-warehouse.ts';
 
-/** How to wait for a busy warehouse. */
-export interface WarehouseWaitOptions {
+/** How to wait for a busy warehouse (and how to open it). */
+export interface WarehouseWaitOptions extends WarehouseOpenOptions {
   /** Aborting stops the wait (the open then fails with code `canceled`). */
   readonly signal?: AbortSignal;
-  /** Open the file read-only (see {@link DuckDBWarehouse.open}); a run holding it still makes this wait. */
-  readonly readOnly?: boolean;
   /** Give up after this long (default 30 minutes). */
   readonly maxWaitMs?: number;
   /** First retry delay (default 100 ms); doubles up to {@link maxDelayMs}. */
@@ -45,7 +43,7 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
   let told = false;
   for (;;) {
     try {
-      return await DuckDBWarehouse.open(path, { readOnly: options.readOnly === true });
+      return await DuckDBWarehouse.open(path, { ...(options.readOnly ? { readOnly: true } : {}), ...(options.fileSearchPath === undefined ? {} : { fileSearchPath: options.fileSearchPath }) });
     } catch (error) {
       if (!(error instanceof StrataError) || error.code !== 'warehouse_locked') throw error;
       if (!told) {

@@ -57,6 +57,10 @@ export type EventType =
   | 'step_skipped'
   /** A step failed and will run again after a delay (`data`: attempt, delayMs, error). */
   | 'step_retry'
+  /** A source's observation failed and will be tried again after a delay (`data`: attempt, maxAttempts, delayMs, error). */
+  | 'observation_retry'
+  /** A source could not be observed, its retries spent; the steps reading it are skipped (`data`: error, attempts). */
+  | 'observation_failure'
   | 'materialization'
   | 'check_result'
   | 'log';

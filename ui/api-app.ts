@@ -112,7 +112,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const storage = () => workspace.storage();
   const landing = new FileLandingZone(project.config.landingDir);
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
-  const warehouse = new SharedWarehouse((wait) => import('../resources/warehouse-wait.ts').then((m) => m.openWarehouseWhenFree(project.config.warehouseFile, wait)));
+  const warehouse = new SharedWarehouse((wait) => import('../resources/warehouse-wait.ts').then((m) => m.openWarehouseWhenFree(project.config.warehouseFile, { fileSearchPath: project.config.dir, ...wait })));
   const launcher = new RunLauncher({ project, storage, warehouse, landing, listener: events, notice });
   const assetCache = new AssetListCache();
 

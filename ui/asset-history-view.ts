@@ -1,3 +1,4 @@
+import { GONE_DATA_VERSION } from '../core/definitions/source-asset.ts';
 import { toRanges } from '../core/partitions/index.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import { computeStaleness } from '../core/staleness/compute-staleness.ts';
@@ -58,7 +59,7 @@ export async function assetPartitions(project: Project, storage: Storage, key: s
     spec.source ? undefined : computeStaleness({ project, storage, keys: [key], now }),
   ]);
   const built = new Map(latest.map((m) => [m.partition, m]));
-  const observed = new Set(observations.map((o) => o.partition));
+  const observed = new Set(observations.filter((o) => o.dataVersion !== GONE_DATA_VERSION).map((o) => o.partition));
   const cells = keys.map((partition) => {
     const m = built.get(partition);
     const state: PartitionHealth = report === undefined ? (observed.has(partition) ? 'fresh' : 'missing') : partitionHealth(report.reasonsOf(key, partition));

@@ -43,6 +43,12 @@ export class ProgressReporter {
     this.#out.line(`${mark} ${outcome.id}  ${detail}  [${this.#done + this.#failed}/${this.#total}]`);
   }
 
+  /** Shows a line that is not a step (a source's observation failing): above the bar on a terminal. */
+  note(text: string): void {
+    if (this.#tty) this.#printAbove(text);
+    else this.#out.line(text);
+  }
+
   /** Ends the bar's line. */
   finish(): void {
     if (this.#tty) {

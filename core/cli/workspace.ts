@@ -41,13 +41,13 @@ export class Workspace {
   }
 
   warehouse(): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) => DuckDBWarehouse.open(this.project.config.warehouseFile));
+    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) => DuckDBWarehouse.open(this.project.config.warehouseFile, { fileSearchPath: this.project.config.dir }));
     return this.#warehouse;
   }
 
   /** The warehouse, waiting (with backoff, abortable) while another process holds its file. */
   warehouseWhenFree(options: WarehouseWaitOptions): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) => openWarehouseWhenFree(this.project.config.warehouseFile, options));
+    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) => openWarehouseWhenFree(this.project.config.warehouseFile, { fileSearchPath: this.project.config.dir, ...options }));
     return this.#warehouse;
   }
 

@@ -8,13 +8,29 @@ import { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
 import type { LandingZone, StepLogger } from '../execution/asset-context.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
+import type { RetryPolicyOptions } from './retry-policy.ts';
 import { buildSpec, formatZodIssues, makeDefinition, specFieldsSchema, type AssetDefinition } from './asset-spec.ts';
 
-/** What an observation found for one partition (`partition` absent or `null` when unpartitioned). */
+/**
+ * The data version Strata records for a partition that was observed with data before and that
+ * `observe` no longer returns: its data is gone (a deleted landing file). Reserved: `observe`
+ * may not return it.
+ */
+export const GONE_DATA_VERSION = '<gone>';
+
+/**
+ * What an observation found for one partition that has data. A partitioned source returns one
+ * per partition with data, `partition` set to one of `ctx.partitions`; an unpartitioned source
+ * returns at most one, without `partition` (or `null`).
+ */
 export interface SourceObservation {
   readonly partition?: string | null;
-  /** Identifies the content: equal content, equal version (a content hash, an export id...). */
+  /**
+   * Identifies the content: equal content, equal version (a content hash, an export id...).
+   * Not empty, and not {@link GONE_DATA_VERSION}.
+   */
   readonly dataVersion: string;
+  /** What was observed (file name, size, modification time...); `ctx.previous` gives it back next time. */
   readonly metadata?: Record<string, unknown>;
 }
 
@@ -29,14 +45,32 @@ export interface ObserveContext {
   readonly key: string;
   /** The partitions that exist now (`null` for an unpartitioned source). */
   readonly partitions: readonly string[] | null;
-  /** The latest observation of each partition (key `null` when unpartitioned), to skip unchanged work. */
+  /**
+   * The latest observation of each partition that has data (key `null` when unpartitioned), to
+   * skip unchanged work; a partition never observed, or gone, is absent.
+   */
   readonly previous: ReadonlyMap<string | null, PreviousObservation>;
   readonly landing: LandingZone;
   readonly log: StepLogger;
   readonly signal: AbortSignal;
 }
 
-/** Observes a source: one observation per partition that has data (leave out partitions with none). */
+/**
+ * Observes a source: one observation per partition that has data now. Leave out a partition
+ * with no data (a file not delivered, or deleted): if it had data before, Strata records it as
+ * gone, and what read it becomes stale. An unpartitioned source returns `[]` when it has no
+ * data. Throw when the source cannot be observed (a refused connection): the observation is
+ * retried by the source's retry policy (else the project's `retries`), and nothing is recorded.
+ *
+ * @example
+ * // A daily source of files: one observation per file present.
+ * const observe: ObserveFn = async (ctx) =>
+ *   (await Promise.all(ctx.partitions!.map(async (day) => {
+ *     const file = ctx.landing.path(`orders_${day}.csv`);
+ *     const info = await stat(file).catch(() => undefined);
+ *     return info ? [{ partition: day, dataVersion: `${info.size}-${info.mtimeMs}` }] : [];
+ *   }))).flat();
+ */
 export type ObserveFn = (ctx: ObserveContext) => Promise<readonly SourceObservation[]> | readonly SourceObservation[];
 
 /** What {@link sourceAsset} accepts. */
@@ -51,6 +85,8 @@ export interface SourceAssetOptions {
   kinds?: readonly string[];
   /** One kind added to `source`; kept for compatibility, prefer `kinds`. */
   kind?: string;
+  /** How often a failing `observe` is tried again (default: strata.json `"retries"`). */
+  retryPolicy?: RetryPolicyOptions;
   observe: ObserveFn;
 }
 

@@ -10,11 +10,12 @@ import { RunEvents } from './run-events.ts';
 import { materializationRecords } from './materialization-records.ts';
 import { computeStep, stepPartitions } from './step-compute.ts';
 import { CanceledError, insertSorted, messageOf, rangeData, single, sumRows, untilAborted } from './step-helpers.ts';
-import { observeSources } from '../staleness/observe-sources.ts';
+import { observeRunSources, unobservedReasons } from './run-observation.ts';
 import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
 import { formatDuration } from '../format/duration-text.js';
+import type { StrataError } from '../errors.ts';
 import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
@@ -103,6 +104,8 @@ class RunExecution {
   readonly #timing: RunTiming;
   readonly #leases: RunLeases;
   readonly #heartbeat: RunHeartbeat;
+  /** Sources this run could not observe (retries spent), with the error. */
+  readonly #unobserved = new Map<string, StrataError>();
 
   constructor(options: ExecuteRunOptions) {
     this.#o = options;
@@ -173,9 +176,11 @@ class RunExecution {
     }
     if (this.#o.signal?.aborted) return this.#finish('canceled', 'run canceled');
     const failed = [...this.#outcomes.values()].filter((o) => o.status === 'failed');
-    if (failed.length > 0) {
+    const unobserved = [...this.#unobserved.values()].map((e) => e.message);
+    if (failed.length > 0 || unobserved.length > 0) {
       const names = failed.slice(0, 5).map((f) => f.id).join(', ');
-      return this.#finish('failed', `${failed.length} step${failed.length === 1 ? '' : 's'} failed: ${names}${failed.length > 5 ? ', …' : ''}`);
+      const steps = failed.length === 0 ? [] : [`${failed.length} step${failed.length === 1 ? '' : 's'} failed: ${names}${failed.length > 5 ? ', …' : ''}`];
+      return this.#finish('failed', [...unobserved, ...steps].join('; '));
     }
     return this.#finish('success');
   }
@@ -297,7 +302,7 @@ class RunExecution {
         this.#o.onEvent?.(event);
       };
       try {
-        const context = { runId: this.#runId, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset };
+        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.
@@ -400,12 +405,12 @@ class RunExecution {
     if (parents.length === 0) return;
     const sources = parents.filter((k) => project.graph.spec(k).source);
     if (sources.length > 0) {
-      const logs: EventRecord[] = [];
-      const onLog = (key: string, level: 'info' | 'warn', message: string) => logs.push(this.#events.step('log', key, null, message, level));
-      try {
-        await observeSources({ project, storage, landing, keys: sources, now: this.#now, onLog, ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
-      } finally {
-        if (logs.length > 0) await this.#append(logs);
+      const unobserved = await observeRunSources({ project, storage, landing, sources, now: this.#now, timing: this.#timing, events: this.#events, append: (events) => this.#append(events), ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
+      for (const [key, error] of unobserved) this.#unobserved.set(key, error);
+      const reasons = unobservedReasons(project, keys, unobserved);
+      for (const step of this.#o.plan.steps) {
+        const reason = reasons.get(step.key);
+        if (reason !== undefined) this.#skip(step.id, reason);
       }
       for (const o of await storage.latestObservations(sources)) this.#dataVersions.set(partitionId(o.assetKey, o.partition), o.dataVersion);
     }

@@ -1,21 +1,35 @@
 /**
- * Partition variables in SQL assets: `{{ partition_key }}`, `{{ partition_start }}` and
- * `{{ partition_end }}`. They become typed SQL literals built from validated partition keys and
- * engine-computed window bounds (never from free user text), so a range run is one statement.
+ * Template variables in SQL assets. Partition variables — `{{ partition_key }}`,
+ * `{{ partition_start }}` and `{{ partition_end }}` — become typed SQL literals built from
+ * validated partition keys and engine-computed window bounds (never from free user text), so a
+ * range run is one statement. Path variables — `{{ landing }}` and `{{ project_dir }}` — become
+ * string literals of the project's absolute landing and project folders, for SQL that reads
+ * files by an explicit path: `read_csv({{ landing }} || '/orders_*.csv')`.
  */
 
 /** The variables a SQL asset may use. */
-export const TEMPLATE_VARIABLES = ['partition_key', 'partition_start', 'partition_end'] as const;
+export const TEMPLATE_VARIABLES = ['partition_key', 'partition_start', 'partition_end', 'landing', 'project_dir'] as const;
 
 /** One template variable's name. */
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
-/** Values for one step: the key (or `first..last` for a range) and local wall-clock bounds. */
+/** The variables every SQL asset may use, partitioned or not. */
+const PATH_VARIABLES: ReadonlySet<string> = new Set<TemplateVariable>(['landing', 'project_dir']);
+
+/**
+ * Values for one step: the key (or `first..last` for a range) and local wall-clock bounds of a
+ * partitioned asset, and the project's folders.
+ */
 export interface TemplateValues {
-  readonly partition_key: string;
+  /** Absent for an unpartitioned asset. */
+  readonly partition_key?: string;
   /** `YYYY-MM-DD HH:mm:ss`, absent for static partitions. */
   readonly partition_start?: string;
   readonly partition_end?: string;
+  /** Absolute path of the landing folder. */
+  readonly landing?: string;
+  /** Absolute path of the project folder. */
+  readonly project_dir?: string;
 }
 
 const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -32,16 +46,24 @@ export function templateProblems(sql: string, partitioned: 'time' | 'static' | '
     if (!(TEMPLATE_VARIABLES as readonly string[]).includes(name)) {
       return [`unknown template variable {{ ${name} }} (use ${TEMPLATE_VARIABLES.map((v) => `{{ ${v} }}`).join(', ')})`];
     }
+    if (PATH_VARIABLES.has(name)) return [];
     if (partitioned === 'none') return [`{{ ${name} }} is used, but the asset is not partitioned (add partitioned_by)`];
     if (partitioned === 'static' && name !== 'partition_key') return [`{{ ${name} }} needs time-window partitions; static partitions only have {{ partition_key }}`];
     return [];
   });
 }
 
-/** Replaces every variable with a typed literal: a quoted string for the key, `DATE '…'` or `TIMESTAMP '…'` for bounds. */
+/**
+ * Replaces every variable with a literal: a quoted string for the key and the paths, `DATE '…'`
+ * or `TIMESTAMP '…'` for bounds. Throws for a variable without a value.
+ */
 export function renderSqlTemplate(sql: string, values: TemplateValues): string {
   return sql.replace(VARIABLE, (whole, name: string) => {
-    if (name === 'partition_key') return quoteLiteral(values.partition_key);
+    if (name === 'partition_key' || name === 'landing' || name === 'project_dir') {
+      const value = values[name];
+      if (value === undefined) throw new Error(`no value for ${whole}`);
+      return quoteLiteral(value);
+    }
     if (name === 'partition_start' || name === 'partition_end') {
       const value = values[name];
       if (value === undefined || !LOCAL_TIMESTAMP.test(value)) throw new Error(`no value for ${whole}`);
@@ -55,7 +77,10 @@ export function renderSqlTemplate(sql: string, values: TemplateValues): string {
 
 /** The SQL with placeholder values, for DuckDB's parser (dependency inference). */
 export function renderForParsing(sql: string): string {
-  return sql.replace(VARIABLE, (_whole, name: string) => (name === 'partition_key' ? "'partition'" : "TIMESTAMP '2000-01-01 00:00:00'"));
+  return sql.replace(VARIABLE, (_whole, name: string) => {
+    if (name === 'partition_key') return "'partition'";
+    return PATH_VARIABLES.has(name) ? `'/${name}'` : "TIMESTAMP '2000-01-01 00:00:00'";
+  });
 }
 
 /** A single-quoted SQL string literal. */

@@ -3,6 +3,7 @@ import type { PlanStep } from '../planning/plan.ts';
 import type { StepSession } from '../../resources/duckdb-warehouse.ts';
 import { TableOwnershipGuard } from '../../resources/table-ownership-guard.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
+import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
 
 /** A step's partitions with their local wall-clock windows. */
@@ -13,6 +14,8 @@ export interface ResolvedPartitions extends StepPartitions {
 /** What a step's compute needs from the run. */
 export interface StepRunContext {
   readonly runId: string;
+  /** The project folder: `{{ project_dir }}` in SQL assets. */
+  readonly projectDir: string;
   readonly landing: LandingZone;
   readonly signal: AbortSignal;
   readonly log: StepLogger;
@@ -38,9 +41,10 @@ export function stepPartitions(spec: AssetSpec, step: PlanStep): ResolvedPartiti
 
 /**
  * Runs one step's compute inside its session: a SQL asset's query (its partition variables
- * bound to the step's window, written with replace-partitions or create-or-replace), or a
- * TypeScript asset's `materialize(ctx)`, which fails if it dropped, replaced, altered or created
- * another asset's table or view.
+ * bound to the step's window, its path variables to the project's folders; written with
+ * replace-partitions or create-or-replace), or a TypeScript asset's `materialize(ctx)`, which
+ * fails if it dropped, replaced, altered or created another asset's table or view. DuckDB's
+ * error for a missing file becomes one naming the asset and the file.
  */
 export async function computeStep(
   definition: AssetDefinition,
@@ -48,21 +52,30 @@ export async function computeStep(
   partitions: ResolvedPartitions | undefined,
   run: StepRunContext,
 ): Promise<MaterializeResult | void> {
+  try {
+    return await runCompute(definition, session, partitions, run);
+  } catch (error) {
+    // A file that is not there (a landing file gone since it was observed): name the asset and the file.
+    throw missingFileError(error, definition.spec.key, run.projectDir) ?? error;
+  }
+}
+
+async function runCompute(definition: AssetDefinition, session: StepSession, partitions: ResolvedPartitions | undefined, run: StepRunContext): Promise<MaterializeResult | void> {
   const { compute, spec } = definition;
   if (compute.type === 'sql') {
-    if (partitions) {
-      const sql = renderSqlTemplate(compute.sql, {
-        partition_key: partitions.key,
-        ...(partitions.start === undefined ? {} : { partition_start: partitions.start }),
-        ...(partitions.end === undefined ? {} : { partition_end: partitions.end }),
-      });
-      return { rowCount: await session.replacePartitions(sql) };
-    }
+    const sql = renderSqlTemplate(compute.sql, {
+      landing: run.landing.dir,
+      project_dir: run.projectDir,
+      ...(partitions === undefined ? {} : { partition_key: partitions.key }),
+      ...(partitions?.start === undefined ? {} : { partition_start: partitions.start }),
+      ...(partitions?.end === undefined ? {} : { partition_end: partitions.end }),
+    });
+    if (partitions) return { rowCount: await session.replacePartitions(sql) };
     if (compute.materialization === 'view') {
-      await session.replaceView(compute.sql);
+      await session.replaceView(sql);
       return {};
     }
-    return { rowCount: await session.replaceTable(compute.sql) };
+    return { rowCount: await session.replaceTable(sql) };
   }
   if (compute.type === 'source') throw new Error(`${spec.key} is a source asset: it is observed, not materialized`);
   // The engine's own statements (above) write only the asset's table; user code is checked.

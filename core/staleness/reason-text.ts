@@ -1,3 +1,4 @@
+import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 import type { StalePartition, StaleReason } from './stale-partition.ts';
 
 /** One line for a reason, e.g. `upstream raw/orders@2025-03-14 changed (3f2a… → 9c1d…)`. */
@@ -14,6 +15,9 @@ export function describeReason(reason: StaleReason): string {
       return `dependencies changed${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
     }
     case 'upstream_changed':
+      if (reason.current === GONE_DATA_VERSION) {
+        return `upstream ${reason.upstream} is gone: its data${reason.consumed === null ? '' : ` (${short(reason.consumed)})`} is no longer there`;
+      }
       return reason.consumed === null
         ? `upstream ${reason.upstream} has data it did not read`
         : `upstream ${reason.upstream} changed (${short(reason.consumed)} → ${short(reason.current)})`;

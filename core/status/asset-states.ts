@@ -4,6 +4,7 @@ import type { Project } from '../project/project-loader.ts';
 import type { StalePartition, StaleReason, StalenessReport } from '../staleness/stale-partition.ts';
 import type { CheckResultRecord, MaterializationRecord, Storage } from '../../storage/storage.ts';
 import type { ObservationRecord } from '../../storage/staleness-store.ts';
+import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 
 /** Partition counts of a partitioned asset (observed partitions for source assets). */
 export interface PartitionCounts {
@@ -133,9 +134,10 @@ function checkOutcome(results: readonly CheckResultRecord[] | undefined): AssetS
   return { total: byCheck.size, failed, warned };
 }
 
-/** A source asset: observed partitions instead of materialized ones. */
-function sourceState(all: readonly string[] | null, observed: readonly ObservationRecord[], base: Omit<AssetState, 'state' | 'rowCount' | 'partitions' | 'staleness'>): AssetState {
-  const lastObservedAt = observed.reduce<number | null>((t, o) => (t === null || o.timestamp > t ? o.timestamp : t), null);
+/** A source asset: observed partitions instead of materialized ones (a gone partition is not observed). */
+function sourceState(all: readonly string[] | null, observations: readonly ObservationRecord[], base: Omit<AssetState, 'state' | 'rowCount' | 'partitions' | 'staleness'>): AssetState {
+  const lastObservedAt = observations.reduce<number | null>((t, o) => (t === null || o.timestamp > t ? o.timestamp : t), null);
+  const observed = observations.filter((o) => o.dataVersion !== GONE_DATA_VERSION);
   const common = { ...base, lastMaterializedAt: lastObservedAt, runId: null, rowCount: null, staleness: null };
   if (all === null) return { ...common, state: observed.length > 0 ? 'observed' : 'not observed', partitions: null };
   const seen = new Set(observed.map((o) => o.partition));

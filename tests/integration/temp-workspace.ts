@@ -40,7 +40,7 @@ export async function openTempWorkspace(prefix: string, settings: Record<string,
   }
   const config = loadProjectConfig(dir);
   const storage = await SqliteStorage.open(config.storageFile);
-  const warehouse = await DuckDBWarehouse.open(config.warehouseFile);
+  const warehouse = await DuckDBWarehouse.open(config.warehouseFile, { fileSearchPath: config.dir });
   return {
     dir,
     config,

@@ -227,8 +227,19 @@ describe('partition template variables', () => {
 
   it('rejects an unknown variable, listing the known ones', () => {
     expect(templateProblems('select {{ ds }}', 'time')).toEqual([
-      'unknown template variable {{ ds }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }})',
+      'unknown template variable {{ ds }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }}, {{ landing }}, {{ project_dir }})',
     ]);
+  });
+
+  it('accepts the path variables in any asset and binds them as quoted string literals', () => {
+    const sql = "select * from read_csv({{ landing }} || '/x.csv'), read_csv({{project_dir}} || '/y.csv')";
+    expect(templateProblems(sql, 'none')).toEqual([]);
+    expect(templateProblems(sql, 'static')).toEqual([]);
+    expect(renderSqlTemplate(sql, { landing: "/p/o'brien/landing", project_dir: "/p/o'brien" })).toBe(
+      "select * from read_csv('/p/o''brien/landing' || '/x.csv'), read_csv('/p/o''brien' || '/y.csv')",
+    );
+    expect(() => renderSqlTemplate('select {{ landing }}', {})).toThrow('no value for {{ landing }}');
+    expect(renderForParsing("select * from read_csv({{ landing }} || '/x.csv')")).toBe("select * from read_csv('/landing' || '/x.csv')");
   });
 
   it('binds typed literals: a quoted key, dates for midnight bounds, local timestamps otherwise', () => {

@@ -7,6 +7,7 @@ import { ProgressReporter } from '../progress.ts';
 import { cancelOnSignals } from '../run-signals.ts';
 import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts';
 import { findBackfill } from './backfills-command.ts';
+import type { EventRecord } from '../../../storage/storage.ts';
 import { Workspace } from '../workspace.ts';
 
 /** `assets backfill`: materialize a selection over a partition range, resumably. */
@@ -78,7 +79,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           now,
           concurrency,
           signal,
-          ...(progress ? { onPlan: (_plan: unknown, total: number) => progress.start(total), onStepEnd: progress.step.bind(progress) } : {}),
+          ...(progress ? { onPlan: (_plan: unknown, total: number) => progress.start(total), onStepEnd: progress.step.bind(progress), onEvent: (event: EventRecord) => noteObservation(progress, event) } : {}),
         };
         if (stored) return resumeBackfill(env, stored, keys);
         const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
@@ -102,3 +103,9 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     }
   },
 };
+
+/** A source's failed observation attempt, as a line (the steps it skips are shown as steps). */
+function noteObservation(progress: ProgressReporter, event: EventRecord): void {
+  if (event.type === 'observation_retry') progress.note(`↻ ${event.assetKey}: ${event.message}`);
+  else if (event.type === 'observation_failure') progress.note(`✗ ${event.assetKey}: ${event.message}`);
+}

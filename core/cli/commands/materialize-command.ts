@@ -138,7 +138,9 @@ function printProgress(out: Output, event: EventRecord, width: number): void {
     out.line(`  ${out.paint('green', '✓')} ${key} ${rows.padStart(14)} ${out.paint('gray', formatDuration(ms).padStart(7))}`);
   } else if (event.type === 'step_failure' && isFirstOfStep(event)) {
     out.line(`  ${out.paint('red', '✗')} ${key} ${out.paint('red', firstLines(String(event.data?.error ?? event.message)))}`);
-  } else if (event.type === 'step_retry') {
+  } else if (event.type === 'observation_failure') {
+    out.line(`  ${out.paint('red', '✗')} ${key} ${out.paint('red', firstLines(event.message))}`);
+  } else if (event.type === 'step_retry' || event.type === 'observation_retry') {
     out.line(`  ${out.paint('yellow', '↻')} ${key} ${out.paint('yellow', firstLines(event.message))}`);
   } else if (event.type === 'step_skipped') {
     // The label already names the step: show only why it was skipped.
