@@ -146,7 +146,7 @@ describe('a source that cannot be observed', () => {
     const result = runCli(['materialize', '--select', '*', '--project', project]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/✗ landing\/db +observing source landing\/db failed: connect ECONNREFUSED 127\.0\.0\.1:5432/);
-    expect(result.stdout).toMatch(/- raw\/from_db +skipped raw\/from_db: source landing\/db could not be observed: connect ECONNREFUSED 127\.0\.0\.1:5432/);
+    expect(result.stdout).toMatch(/- raw\/from_db skipped: source landing\/db could not be observed: connect ECONNREFUSED 127\.0\.0\.1:5432/);
     expect(result.stdout).toContain('✓ raw/other');
     expect(result.stdout).toContain('1 materialized');
     expect(stackFrames(result.stdout + result.stderr)).toEqual([]);
