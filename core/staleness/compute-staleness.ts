@@ -1,4 +1,5 @@
 import { groupBy } from '../collections/group-by.ts';
+import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 import { lastAttemptFailed } from '../planning/last-attempt.ts';
 import { mappingOf, partitionId } from '../planning/plan.ts';
 import { depsVersionOf } from '../project/code-version.ts';
@@ -132,7 +133,9 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
         const current = (await details.of(parent.key, parent.state.source, parent.state.partitions)).get(j);
         const upstream = partitionId(parent.key, parent.state.partitions[j] ?? null);
         const consumed = mine.get(i)?.inputs[upstream] ?? null;
-        if (current !== undefined && consumed !== current.dataVersion) add(i, { kind: 'upstream_changed', upstream, consumed, current: current.dataVersion });
+        // Data that came and went again after this partition was built without it changes nothing.
+        const cameAndWent = consumed === null && current?.dataVersion === GONE_DATA_VERSION;
+        if (current !== undefined && consumed !== current.dataVersion && !cameAndWent) add(i, { kind: 'upstream_changed', upstream, consumed, current: current.dataVersion });
       }
       const positions = index.positions(spec.partitions);
       for (const failure of myFailures) {

@@ -85,7 +85,7 @@ async function apply(workspace: TempWorkspace, model: ProjectModel, project: Pro
   }
   if (op.type === 'source' || target.source) {
     const at = typeof op.partition === 'number' ? op.partition : 0;
-    if (target.source) model.changeSource(op.asset, keys[at % keys.length] ?? null);
+    if (target.source) model.changeSource(op.asset, keys[at % keys.length] ?? null, op.type === 'source' && op.remove);
     return project;
   }
   const partition = op.partition === 'all' || keys[0] === null ? undefined : (keys[op.partition % keys.length] as string);

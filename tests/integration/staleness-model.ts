@@ -54,7 +54,7 @@ export interface ModelAsset {
 export type ModelOp =
   | { readonly type: 'write'; readonly asset: number; readonly partition: number | 'all'; readonly newData: boolean }
   | { readonly type: 'fail'; readonly asset: number; readonly partition: number | 'all' }
-  | { readonly type: 'source'; readonly asset: number; readonly partition: number }
+  | { readonly type: 'source'; readonly asset: number; readonly partition: number; readonly remove: boolean }
   | { readonly type: 'code'; readonly asset: number };
 
 export interface ModelCase {
@@ -88,7 +88,7 @@ export const modelCases: fc.Arbitrary<ModelCase> = fc
         fc.oneof(
           { weight: 4, arbitrary: fc.record({ type: fc.constant('write' as const), asset: fc.nat(count - 1), partition: fc.oneof(fc.constant('all' as const), fc.nat(3)), newData: fc.boolean() }) },
           { weight: 1, arbitrary: fc.record({ type: fc.constant('fail' as const), asset: fc.nat(count - 1), partition: fc.oneof(fc.constant('all' as const), fc.nat(3)) }) },
-          { weight: 2, arbitrary: fc.record({ type: fc.constant('source' as const), asset: fc.nat(count - 1), partition: fc.nat(3) }) },
+          { weight: 2, arbitrary: fc.record({ type: fc.constant('source' as const), asset: fc.nat(count - 1), partition: fc.nat(3), remove: fc.boolean() }) },
           { weight: 1, arbitrary: fc.record({ type: fc.constant('code' as const), asset: fc.nat(count - 1) }) },
         ),
         { minLength: 1, maxLength: 8 },
@@ -140,9 +140,11 @@ export class ProjectModel {
     return KEYS[(this.assets[i] as ModelAsset).cadence];
   }
 
-  /** A new version of one partition of source `i` (it lands if it had not). */
-  changeSource(i: number, partition: string | null): void {
-    this.#sources.set(partitionId((this.assets[i] as ModelAsset).key, partition), `v${++this.#writes}`);
+  /** A new version of one partition of source `i` (it lands if it had not), or its data goes away. */
+  changeSource(i: number, partition: string | null, remove: boolean): void {
+    const id = partitionId((this.assets[i] as ModelAsset).key, partition);
+    if (remove) this.#sources.delete(id);
+    else this.#sources.set(id, `v${++this.#writes}`);
   }
 
   editCode(i: number): void {
@@ -251,7 +253,8 @@ export class ProjectModel {
   /**
    * The oracle: every stale asset partition of the model, straight from the README's definition
    * (missing, failed, code changed, an upstream partition it reads has another version than the
-   * one it read or data it did not read, an upstream partition it reads is stale, missing included).
+   * one it read, data it did not read, or no longer has the data it read; an upstream partition it
+   * reads is stale, missing included).
    */
   stale(): Map<string, string[]> {
     const stale = new Map<string, StaleReason[]>();
@@ -269,7 +272,9 @@ export class ProjectModel {
             const ups = this.upstreamOf(i, edge, p);
             for (const u of ups) {
               const current = this.versionOf(u);
-              if (current !== undefined && built.consumed.get(u) !== current) reasons.push({ kind: 'upstream_changed', upstream: u, consumed: null, current });
+              const consumed = built.consumed.get(u);
+              // Another version, data it did not read, or data it read that is gone.
+              if (current !== consumed) reasons.push({ kind: 'upstream_changed', upstream: u, consumed: null, current: current ?? '' });
             }
             const staleUp = ups.find((u) => stale.has(u));
             if (staleUp !== undefined) reasons.push({ kind: 'upstream_stale', upstream: staleUp });

@@ -190,6 +190,19 @@ describe('partitions and sources', () => {
     expect((await staleNow(project)).stale).toEqual([]);
   });
 
+  it('a file that lands after its partition was built without it, then goes away again, leaves the partition fresh', async () => {
+    drop('2025-01-01', 'first day');
+    const project = partitioned();
+    expect((await workspace.run(project, project.graph.keys, { now: NOW })).status).toBe('success');
+    expect((await staleNow(project)).stale).toEqual([]);
+    drop('2025-01-03', 'late file');
+    expect((await staleNow(project)).reasonsOf('raw/events', '2025-01-03')).toEqual([
+      { kind: 'upstream_changed', upstream: 'landing/events@2025-01-03', consumed: null, current: 'late file' },
+    ]);
+    fs.rmSync(path.join(workspace.config.landingDir, 'events_2025-01-03.csv'));
+    expect((await staleNow(project)).stale).toEqual([]);
+  });
+
   it('--stale-only plans exactly the stale partitions in order, and afterwards nothing is stale', async () => {
     for (const day of DAYS.keys(NOW)) drop(day, `rows of ${day}`);
     const project = partitioned();
