@@ -39,7 +39,8 @@ export interface PlanOptions {
  * Source assets in the selection get no step (they are observed, not materialized).
  * A step waits for the steps of planned upstream assets whose partitions it reads through its
  * partition mappings; through an unplanned upstream asset it waits for every step of the
- * nearest planned ancestors.
+ * nearest planned ancestors. A step also waits for every step of the assets its checks read
+ * (check dependencies, see AssetGraph.checkParents), which it does not read through a mapping.
  *
  * @example
  * buildPlan(graph, ['staging/orders'], { now, partitions: { from: '2025-01-01', to: '2025-01-31' } })
@@ -55,11 +56,12 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
 
   for (const key of graph.keys) {
     const parents = graph.parents(key);
+    const checkParents = graph.checkParents(key);
     // Source assets are observed, never planned: selecting one adds no step.
     if (!planned.has(key) || graph.spec(key).source) {
       // Remember the nearest planned ancestors of an unplanned asset for its descendants.
       const found = new Set<string>();
-      for (const parent of parents) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);
+      for (const parent of [...parents, ...checkParents]) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);
       nearest.set(key, graph.sortTopologically(found));
       continue;
     }
@@ -78,6 +80,10 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
         } else {
           for (const ancestor of nearest.get(parent) ?? []) for (const step of stepsOf.get(ancestor) ?? []) waitsFor.add(step.id);
         }
+      }
+      // A check reads the whole table of the asset it names: wait for every step writing it.
+      for (const parent of checkParents) {
+        for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) for (const step of stepsOf.get(ancestor) ?? []) waitsFor.add(step.id);
       }
       const ordered = [...waitsFor].sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
       const step: PlanStep = Object.freeze({ id: stepId(key, partitions), key, partitions, waitsFor: Object.freeze(ordered) });
