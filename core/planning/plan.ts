@@ -39,8 +39,10 @@ export interface PlanOptions {
  * Source assets in the selection get no step (they are observed, not materialized).
  * A step waits for the steps of planned upstream assets whose partitions it reads through its
  * partition mappings; through an unplanned upstream asset it waits for every step of the
- * nearest planned ancestors. A step also waits for every step of the assets its checks read
- * (check dependencies, see AssetGraph.checkParents), which it does not read through a mapping.
+ * nearest planned ancestors. The assets its checks read (check dependencies, see
+ * AssetGraph.checkParents) are waited for the same way, through the default partition mapping
+ * (or the asset's mapping for them): a daily asset's check on another daily asset waits for the
+ * same day.
  *
  * @example
  * buildPlan(graph, ['staging/orders'], { now, partitions: { from: '2025-01-01', to: '2025-01-31' } })
@@ -70,7 +72,8 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     const mine: PlanStep[] = [];
     for (const partitions of groupPartitions(spec, selectPartitions(spec, options, now), options.grouping ?? 'policy')) {
       const waitsFor = new Set<string>();
-      for (const parent of parents) {
+      // A check dependency is waited for like a data dependency, through the same partition mapping.
+      for (const parent of [...parents, ...checkParents]) {
         if (planned.has(parent)) {
           const mapping = mappingOf(spec, graph.spec(parent));
           for (const upstream of upstreamPartitions(mapping, partitions, spec, graph.spec(parent), now)) {
@@ -80,10 +83,6 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
         } else {
           for (const ancestor of nearest.get(parent) ?? []) for (const step of stepsOf.get(ancestor) ?? []) waitsFor.add(step.id);
         }
-      }
-      // A check reads the whole table of the asset it names: wait for every step writing it.
-      for (const parent of checkParents) {
-        for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) for (const step of stepsOf.get(ancestor) ?? []) waitsFor.add(step.id);
       }
       const ordered = [...waitsFor].sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
       const step: PlanStep = Object.freeze({ id: stepId(key, partitions), key, partitions, waitsFor: Object.freeze(ordered) });

@@ -133,14 +133,25 @@ describe('check dependencies in plans', () => {
   ]);
   const now = new Date('2025-02-01T00:00:00Z');
 
-  it('makes a step wait for every step of the asset its check reads', () => {
+  it('makes a step wait for the partitions of the asset its check reads, through the default mapping', () => {
     const plan = buildPlan(checkedGraph, ['marts/orders', 'staging/customers', 'raw/orders'], { now });
-    const step = plan.steps.find((s) => s.id === 'marts/orders@2025-01-01');
-    expect(step?.waitsFor).toEqual(['raw/orders@2025-01-01', 'staging/customers@2025-01-01', 'staging/customers@2025-01-02']);
+    expect(plan.steps.find((s) => s.id === 'marts/orders@2025-01-02')?.waitsFor).toEqual(['raw/orders@2025-01-02', 'staging/customers@2025-01-02']);
+    // Steps of the target that are not in the plan (already fresh) are not waited for.
+    const later = buildPlan(checkedGraph, ['marts/orders', 'staging/customers'], { now, skip: (key, p) => key === 'staging/customers' && p === '2025-01-02' });
+    expect(later.steps.find((s) => s.id === 'marts/orders@2025-01-02')?.waitsFor).toEqual([]);
+  });
+
+  it('waits for every partition of a partitioned check target when the checked asset is unpartitioned', () => {
+    const whole = AssetGraph.build([
+      buildSpec('staging/customers', { deps: [], tags: {}, owners: [], partitions: days }, 'sql'),
+      buildSpec('marts/summary', { deps: [], tags: {}, owners: [], checks: [relationships('customer_id', { to: 'staging/customers', field: 'customer_id' })] }, 'sql'),
+    ]);
+    expect(waits(buildPlan(whole, ['marts/summary', 'staging/customers'], { now }))['marts/summary']).toEqual(['staging/customers@2025-01-01', 'staging/customers@2025-01-02']);
   });
 
   it('waits through an unplanned check target for its nearest planned ancestors', () => {
     const plan = buildPlan(checkedGraph, ['marts/orders', 'raw/customers'], { now });
     expect(plan.steps.find((s) => s.id === 'marts/orders@2025-01-02')?.waitsFor).toEqual(['raw/customers@2025-01-01', 'raw/customers@2025-01-02']);
+    // (Through an unplanned asset, every step of the nearest planned ancestors, as for data dependencies.)
   });
 });
