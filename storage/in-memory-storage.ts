@@ -329,7 +329,8 @@ export class InMemoryStorage implements Storage {
       existing.ordinal = ordinal;
       return;
     }
-    const unique = new Map(edges.map((e) => [`${e.upstream}\0${e.downstream}`, { upstream: e.upstream, downstream: e.downstream }]));
+    const unique = new Map<string, LineageEdge>();
+    for (const e of edges) if (!unique.has(`${e.upstream}\0${e.downstream}`)) unique.set(`${e.upstream}\0${e.downstream}`, { upstream: e.upstream, downstream: e.downstream, via: e.via ?? 'data' });
     this.#definitionVersions.set(definitionVersion, { ordinal, edges: [...unique.values()] });
   }
 

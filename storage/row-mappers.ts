@@ -199,6 +199,7 @@ export function checkResultToRow(c: CheckResultRecord): NewCheckResultRow {
     sql: c.sql,
     duration_ms: c.durationMs,
     timestamp: c.timestamp,
+    error: c.error ?? null,
   };
 }
 
@@ -226,6 +227,7 @@ function checkResult(id: number, row: NewCheckResultRow): CheckResultRecord {
     sql: row.sql,
     durationMs: row.duration_ms,
     timestamp: row.timestamp,
+    ...(row.error === null ? {} : { error: row.error }),
   };
 }
 

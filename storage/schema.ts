@@ -91,6 +91,8 @@ interface CheckResultColumns {
   sql: string;
   duration_ms: number;
   timestamp: number;
+  /** Why the check could not run; `null` when it ran (migration 0006). */
+  error: string | null;
 }
 
 /** `check_results`: every check outcome. */
@@ -117,6 +119,8 @@ export interface AssetLineageTable {
   upstream: string;
   downstream: string;
   recorded_at: number;
+  /** `data` or `check` (migration 0006). */
+  via: string;
 }
 
 /**

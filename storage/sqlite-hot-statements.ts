@@ -48,6 +48,7 @@ const CHECK_RESULT_COLUMNS = [
   'sql',
   'duration_ms',
   'timestamp',
+  'error',
 ] as const;
 
 /** Columns read from `latest_materializations`, in the order of {@link LatestMaterializationTuple}. */

@@ -297,7 +297,7 @@ export class SqliteStorage implements Storage {
     const insertEdge = this.#prepare(
       db
         .insertInto('asset_lineage')
-        .values(params<Insertable<AssetLineageTable>>(['definition_version', 'upstream', 'downstream', 'recorded_at']))
+        .values(params<Insertable<AssetLineageTable>>(['definition_version', 'upstream', 'downstream', 'recorded_at', 'via']))
         .onConflict((oc) => oc.doNothing())
         .compile().sql,
     );
@@ -306,8 +306,8 @@ export class SqliteStorage implements Storage {
         // A version recorded before keeps its edges but becomes the latest again.
         if (this.#run(bump).changes > 0) return;
         this.#run(insertVersion);
-        for (const { upstream, downstream } of edges) {
-          insertEdge.run({ definition_version: definitionVersion, upstream, downstream, recorded_at: recordedAt });
+        for (const { upstream, downstream, via = 'data' } of edges) {
+          insertEdge.run({ definition_version: definitionVersion, upstream, downstream, recorded_at: recordedAt, via });
         }
       })
       .immediate();
@@ -316,10 +316,11 @@ export class SqliteStorage implements Storage {
   async lineage(definitionVersion: string): Promise<LineageEdge[]> {
     return this.#db
       .selectFrom('asset_lineage')
-      .select(['upstream', 'downstream'])
+      .select(['upstream', 'downstream', 'via'])
       .where('definition_version', '=', definitionVersion)
       .orderBy('id')
-      .execute();
+      .execute()
+      .then((rows) => rows.map((r) => ({ upstream: r.upstream, downstream: r.downstream, via: r.via === 'check' ? 'check' : 'data' })));
   }
 
   async latestDefinitionVersion(): Promise<string | undefined> {

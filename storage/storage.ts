@@ -117,12 +117,28 @@ export interface CheckResultRecord {
   readonly sql: string;
   readonly durationMs: number;
   readonly timestamp: number;
+  /**
+   * Why the check could not run (DuckDB's message: a missing table, a binder error): its outcome
+   * is an error, not a count of violations (`passed` false, `violations` 0). Absent when it ran.
+   */
+  readonly error?: string;
+}
+
+/** What a check result says: it passed, found violations, or could not run. */
+export type CheckStatus = 'passed' | 'failed' | 'error';
+
+/** The status of a check result. */
+export function checkStatus(result: Pick<CheckResultRecord, 'passed' | 'error'>): CheckStatus {
+  if (result.error !== undefined) return 'error';
+  return result.passed ? 'passed' : 'failed';
 }
 
 /** A dependency edge of one definition version of the graph. */
 export interface LineageEdge {
   readonly upstream: string;
   readonly downstream: string;
+  /** `check`: only the downstream asset's checks read the upstream one. Absent on input: `data`; always set when read. */
+  readonly via?: 'data' | 'check';
 }
 
 /** Paging for list queries, newest first. Both must be non-negative integers (else `UsageError`). */

@@ -13,6 +13,8 @@ export interface AssetSummary extends AssetState {
   readonly kinds: readonly string[];
   readonly group: string;
   readonly deps: readonly string[];
+  /** Assets only its checks read: built first, not counted for staleness. */
+  readonly checkDeps: readonly string[];
   readonly description: string | null;
   readonly partitioned: boolean;
   readonly source: boolean;
@@ -26,7 +28,11 @@ export interface AssetDetail {
   readonly kinds: readonly string[];
   readonly group: string;
   readonly deps: readonly string[];
+  /** Assets only its checks read: built first, not counted for staleness. */
+  readonly checkDeps: readonly string[];
   readonly dependents: readonly string[];
+  /** Assets whose checks (only) read this one. */
+  readonly checkDependents: readonly string[];
   readonly tags: Readonly<Record<string, string>>;
   readonly owners: readonly string[];
   readonly description: string | null;
@@ -66,6 +72,7 @@ export async function listAssets(project: Project, storage: Storage, selection: 
       kinds: spec.kinds,
       group: spec.group,
       deps: [...spec.deps],
+      checkDeps: graph.checkParents(state.key),
       description: spec.description ?? null,
       partitioned: spec.partitions !== undefined,
       source: spec.source === true,
@@ -91,7 +98,9 @@ export async function describeAsset(project: Project, storage: Storage, key: str
     kinds: spec.kinds,
     group: spec.group,
     deps: [...spec.deps],
+    checkDeps: graph.checkParents(key),
     dependents: graph.children(key),
+    checkDependents: graph.checkChildren(key),
     tags: spec.tags,
     owners: spec.owners,
     description: spec.description ?? null,

@@ -7,8 +7,11 @@
 import type { CheckSpec } from '../core/checks/check-spec.ts';
 import type { CheckResultRecord } from '../storage/storage.ts';
 
-/** What a check's latest results add up to: `failed` (an error check fails somewhere), `warned`, `passed`, or `not run`. */
-export type CheckOutcome = 'not run' | 'passed' | 'warned' | 'failed';
+/**
+ * What a check's latest results add up to: `error` (it could not run somewhere), `failed` (an
+ * error check fails somewhere), `warned`, `passed`, or `not run`.
+ */
+export type CheckOutcome = 'not run' | 'passed' | 'warned' | 'failed' | 'error';
 
 /** The newest result of a check, without its SQL and sample rows. */
 export interface CheckResultBrief {
@@ -35,6 +38,8 @@ export interface CheckSummary {
   readonly latest: CheckResultBrief | null;
   /** The newest failing result, whole (SQL and sample rows), or `null` when none fails. */
   readonly failingExample: CheckResultRecord | null;
+  /** DuckDB's message when the check could not run (newest such result), else `null`. */
+  readonly error: string | null;
 }
 
 /**
@@ -56,7 +61,9 @@ function summarize(check: Pick<CheckSpec, 'name' | 'severity' | 'blocking'>, res
   const newest = (list: readonly CheckResultRecord[]) => list.reduce<CheckResultRecord | null>((a, r) => (a === null || r.timestamp > a.timestamp ? r : a), null);
   const failed = results.filter((r) => !r.passed);
   const latest = newest(results);
-  const outcome: CheckOutcome = results.length === 0 ? 'not run' : failed.length === 0 ? 'passed' : failed.some((r) => r.severity === 'error') ? 'failed' : 'warned';
+  const errored = newest(results.filter((r) => r.error !== undefined));
+  const outcome: CheckOutcome =
+    results.length === 0 ? 'not run' : errored ? 'error' : failed.length === 0 ? 'passed' : failed.some((r) => r.severity === 'error') ? 'failed' : 'warned';
   return {
     name: check.name,
     severity: check.severity,
@@ -68,5 +75,6 @@ function summarize(check: Pick<CheckSpec, 'name' | 'severity' | 'blocking'>, res
     lastRunAt: latest?.timestamp ?? null,
     latest: latest && { partition: latest.partition, passed: latest.passed, violations: latest.violations, runId: latest.runId, timestamp: latest.timestamp },
     failingExample: newest(failed),
+    error: errored?.error ?? null,
   };
 }

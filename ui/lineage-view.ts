@@ -1,5 +1,5 @@
 import { lineageLevels } from '../core/graph/lineage-levels.ts';
-import type { AssetGraph } from '../core/graph/asset-graph.ts';
+import type { AssetGraph, DependencyEdge } from '../core/graph/asset-graph.ts';
 
 /** Which way {@link lineageOf} walks from the asset. */
 export type LineageDirection = 'up' | 'down' | 'both';
@@ -18,12 +18,13 @@ export interface Lineage {
   /** `null`: unlimited. */
   readonly depth: number | null;
   readonly nodes: readonly LineageNode[];
-  readonly edges: readonly { readonly upstream: string; readonly downstream: string }[];
+  /** `via: 'check'`: only the downstream asset's checks read the upstream one. */
+  readonly edges: readonly DependencyEdge[];
 }
 
 /**
  * The assets within `depth` levels of `key` (shortest distance), upstream, downstream or both,
- * and every dependency edge between two of them. Pure; `key` must be in `graph`.
+ * and every dependency edge (data or check) between two of them. Pure; `key` must be in `graph`.
  *
  * @example
  * lineageOf(graph, 'staging/orders', 1, 'up').nodes; // [{ key: 'staging/orders', depth: 0, … }, { key: 'raw/orders', depth: 1, direction: 'up' }]
@@ -33,6 +34,6 @@ export function lineageOf(graph: AssetGraph, key: string, depth: number, directi
   const down = direction === 'up' ? [] : lineageLevels(graph, key, depth, 'down').map((n) => ({ ...n, direction: 'down' as const }));
   const nodes: LineageNode[] = [{ key, depth: 0, direction: 'self' }, ...up, ...down];
   const members = new Set(nodes.map((n) => n.key));
-  const edges = graph.sortTopologically(members).flatMap((k) => graph.parents(k).filter((p) => members.has(p)).map((p) => ({ upstream: p, downstream: k })));
+  const edges = graph.edges(members);
   return { key, direction, depth: Number.isFinite(depth) ? depth : null, nodes, edges };
 }

@@ -1,4 +1,4 @@
-import { renderSqlTemplate, type TemplateValues } from '../execution/sql-template.ts';
+import { renderSqlTemplate, THIS_VARIABLE, type TemplateValues } from '../execution/sql-template.ts';
 import type { Row } from '../execution/asset-context.ts';
 import { keyToTable, quoteIdentifier } from '../definitions/asset-key.ts';
 import { assignBuckets, bucketExpression, scopeFilter, windowOf, type PartitionScope } from '../../resources/partition-writes.ts';
@@ -47,29 +47,47 @@ export interface CheckHistory {
 export interface CheckRun {
   readonly check: CheckSpec;
   readonly results: readonly CheckResultRecord[];
+  /**
+   * The check's error aborted the session's transaction (DuckDB aborts it on an error raised
+   * while a query runs, such as a failed cast): the checks after it were not run, and nothing
+   * the transaction wrote can be published.
+   */
+  readonly abortedTransaction?: boolean;
 }
 
 /**
  * Runs `checks` against the target's rows (its step's partitions) and returns one result per
  * check and partition: passed, severity, violating row count, a sample of violating rows, the
- * SQL it ran and how long it took. A check whose SQL fails (a column that does not exist, say)
- * fails with the error as its only sample row.
+ * SQL it ran and how long it took. A check that cannot run (a table or column that does not
+ * exist, a binder error) has an error outcome instead: DuckDB's message as `error`, not
+ * passed, no violations. When that error aborted the transaction, the run stops there (see
+ * {@link CheckRun.abortedTransaction}).
  */
 export async function runChecks(checks: readonly CheckSpec[], target: CheckTarget): Promise<CheckRun[]> {
   const runs: CheckRun[] = [];
   for (const check of checks) {
     const started = performance.now();
     let outcome: Outcome;
+    // The query DuckDB refused is kept with the error.
+    let lastQuery = '';
+    const session: CheckTarget['session'] = {
+      all: (sql) => {
+        lastQuery = sql;
+        return target.session.all(sql);
+      },
+    };
     try {
-      outcome = await evaluate(check, target);
+      outcome = await evaluate(check, { ...target, session });
     } catch (error) {
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      outcome = { sql: '', perPartition: new Map(target.partitions.map((p) => [p, { violations: 1, sample: [{ error: message }] }])) };
+      outcome = { sql: lastQuery, perPartition: new Map(), error: firstLine(error) };
     }
     const durationMs = performance.now() - started;
     const timestamp = Date.now();
     const results = target.partitions.map((partition): CheckResultRecord => {
       const found = outcome.perPartition.get(partition) ?? { violations: 0, sample: [] };
+      if (outcome.error !== undefined) {
+        return { runId: target.runId, assetKey: target.key, partition, checkName: check.name, passed: false, severity: check.severity, violations: 0, sample: [], sql: outcome.sql, durationMs: durationMs / target.partitions.length, timestamp, error: outcome.error };
+      }
       return {
         runId: target.runId,
         assetKey: target.key,
@@ -84,9 +102,23 @@ export async function runChecks(checks: readonly CheckSpec[], target: CheckTarge
         timestamp,
       };
     });
+    if (outcome.error !== undefined && !(await stillUsable(target.session))) {
+      runs.push({ check, results, abortedTransaction: true });
+      break;
+    }
     runs.push({ check, results });
   }
   return runs;
+}
+
+/** False when the session's transaction was aborted by an error and accepts no more queries. */
+async function stillUsable(session: CheckTarget['session']): Promise<boolean> {
+  try {
+    await session.all('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Found {
@@ -97,6 +129,13 @@ interface Found {
 interface Outcome {
   readonly sql: string;
   readonly perPartition: ReadonlyMap<string | null, Found>;
+  /** Why the check could not run. */
+  readonly error?: string;
+}
+
+/** The first line of an error's message: DuckDB's `Catalog Error: …`, `Binder Error: …`. */
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome> {
@@ -146,7 +185,7 @@ async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome>
       return { sql, perPartition: sameForAll(target, problems) };
     }
     case 'custom_sql': {
-      const withTable = check.sql.replaceAll(/\{\{\s*this\s*\}\}/g, target.table);
+      const withTable = check.sql.replaceAll(THIS_VARIABLE, target.table);
       const windows = target.scope?.partitions ?? [];
       // Partition variables in the query: run it once per partition, each bound to its window.
       if (/\{\{\s*partition_/.test(withTable) && windows.length > 0) {

@@ -35,7 +35,12 @@ export type CheckRule =
   | { readonly type: 'not_empty_string'; readonly column: string }
   | { readonly type: 'schema'; readonly columns: Readonly<Record<string, string>> }
   | { readonly type: 'row_count_anomaly'; readonly lookback: number; readonly maxStdDevs?: number; readonly maxPercent?: number }
-  | { readonly type: 'custom_sql'; readonly sql: string };
+  | {
+      readonly type: 'custom_sql';
+      readonly sql: string;
+      /** Other assets the query reads, inferred from the SQL by the project loader (see {@link withReads}). */
+      readonly reads?: readonly string[];
+    };
 
 /** A check: a rule plus its name, severity and blocking flag. */
 export type CheckSpec = CheckCommon & CheckRule;
@@ -102,6 +107,25 @@ export const rowCountAnomaly = (options: { readonly lookback?: number; readonly 
 };
 /** A query returning the violating rows; `{{ this }}` is the asset's table. */
 export const customSql = (name: string, sql: string, options: Omit<CheckOptions, 'name'> = {}) => makeCheck({ type: 'custom_sql', sql }, { ...options, name });
+
+/**
+ * The other assets a check reads: a `relationships` target, or the tables a custom SQL check
+ * reads (as inferred by the loader). They are the check's dependencies: the asset orders after
+ * them, but they do not count for its staleness.
+ *
+ * @example
+ * checkReads(relationships('order_id', { to: 'staging/orders', field: 'order_id' }), 'staging/payments') // ['staging/orders']
+ */
+export function checkReads(check: CheckSpec, ownKey: string): string[] {
+  const reads = check.type === 'relationships' ? [check.to] : check.type === 'custom_sql' ? [...(check.reads ?? [])] : [];
+  return reads.filter((key) => key !== ownKey);
+}
+
+/** A custom SQL check with the assets its query reads (other checks are returned as they are). */
+export function withReads(check: CheckSpec, reads: readonly string[]): CheckSpec {
+  if (check.type !== 'custom_sql') return check;
+  return Object.freeze({ ...check, reads: Object.freeze([...new Set(reads)].sort()) });
+}
 
 /** The text form of a rule, as a SQL header writes it: `unique(order_id, line)`. */
 export function ruleText(rule: CheckRule): string {

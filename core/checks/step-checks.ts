@@ -34,7 +34,7 @@ export interface StepCheckInput {
 /**
  * Runs an asset's checks against what a step just wrote, inside the step's transaction (so a
  * blocking failure can still roll the write back: write, audit, then publish). Returns every
- * result; throws {@link ChecksFailedError} when a blocking check failed.
+ * result; throws {@link ChecksFailedError} when a blocking check failed or could not run.
  */
 export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
   const { definition, session, partitions, scope } = input;
@@ -53,6 +53,11 @@ export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
     now: input.now,
   };
   const runs = await runChecks(spec.checks, target);
+  const aborted = runs.find((r) => r.abortedTransaction);
+  if (aborted) {
+    const message = `check ${aborted.check.name} could not run and its error aborted the write's transaction, nothing published: ${describeFailure(aborted)}`;
+    throw new ChecksFailedError(message, spec.key, runs);
+  }
   const blocking = runs.filter((r) => r.check.blocking && r.results.some((result) => !result.passed));
   if (blocking.length > 0) {
     throw new ChecksFailedError(`blocking check${blocking.length === 1 ? '' : 's'} failed, nothing published: ${blocking.map(describeFailure).join('; ')}`, spec.key, runs);
@@ -60,8 +65,13 @@ export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
   return runs;
 }
 
-/** `unique(order_id): 3 violating rows in 2025-03-14 (order_id=1042, duplicates=2)`. */
+/**
+ * `unique(order_id): 3 violations in 2025-03-14 (order_id=1042, duplicates=2)`, or for a check
+ * that could not run, `known_customers: could not run: Catalog Error: Table with name … does not exist!`.
+ */
 export function describeFailure(run: CheckRun): string {
+  const error = run.results.find((r) => r.error !== undefined)?.error;
+  if (error !== undefined) return `${run.check.name}: could not run: ${error}`;
   const failed = run.results.filter((r) => !r.passed);
   const violations = failed.reduce((sum, r) => sum + r.violations, 0);
   const where = failed.length === 1 && failed[0]?.partition ? ` in ${failed[0].partition}` : failed.length > 1 ? ` in ${failed.length} partitions` : '';

@@ -154,7 +154,7 @@ class RunExecution {
       heartbeatAt: this.#timing.now(),
       pid: process.pid,
     });
-    await storage.recordLineage(project.definitionVersion, project.graph.keys.flatMap((k) => project.graph.parents(k).map((p) => ({ upstream: p, downstream: k }))));
+    await storage.recordLineage(project.definitionVersion, project.graph.edges());
     const count = plan.steps.length;
     await this.#append([this.#events.run('run_start', `run started: ${count} step${count === 1 ? '' : 's'} (${this.#o.selection})`, 'info', { steps: count })]);
 

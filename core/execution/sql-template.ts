@@ -5,7 +5,10 @@
  * range run is one statement. Path variables — `{{ landing }}` and `{{ project_dir }}` — become
  * string literals of the project's absolute landing and project folders, for SQL that reads
  * files by an explicit path: `read_csv({{ landing }} || '/orders_*.csv')`.
+ * Text in SQL comments is not SQL: a `{{ … }}` there (a header's `-- check: custom_sql(…)` line,
+ * say) is left alone.
  */
+import { sqlTokens } from '../definitions/sql-lexer.ts';
 
 /** The variables a SQL asset may use. */
 export const TEMPLATE_VARIABLES = ['partition_key', 'partition_start', 'partition_end', 'landing', 'project_dir'] as const;
@@ -33,11 +36,14 @@ export interface TemplateValues {
 }
 
 const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+/** `{{ this }}`: the checked asset's table, in a custom SQL check (global: use with replaceAll, not test). */
+export const THIS_VARIABLE = /\{\{\s*this\s*\}\}/g;
 const LOCAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 /** Names of the variables `sql` uses, in order of first use. */
 export function templateVariables(sql: string): string[] {
-  return [...new Set([...sql.matchAll(VARIABLE)].map((m) => m[1] as string))];
+  return [...new Set(codeParts(sql).flatMap((code) => [...code.matchAll(VARIABLE)].map((m) => m[1] as string)))];
 }
 
 /** Why a SQL asset's variables cannot be bound, or an empty list. */
@@ -58,7 +64,7 @@ export function templateProblems(sql: string, partitioned: 'time' | 'static' | '
  * or `TIMESTAMP '…'` for bounds. Throws for a variable without a value.
  */
 export function renderSqlTemplate(sql: string, values: TemplateValues): string {
-  return sql.replace(VARIABLE, (whole, name: string) => {
+  return outsideComments(sql, (code) => code.replace(VARIABLE, (whole, name: string) => {
     if (name === 'partition_key' || name === 'landing' || name === 'project_dir') {
       const value = values[name];
       if (value === undefined) throw new Error(`no value for ${whole}`);
@@ -72,18 +78,44 @@ export function renderSqlTemplate(sql: string, values: TemplateValues): string {
       return value.endsWith(' 00:00:00') ? `DATE '${value.slice(0, 10)}'` : `TIMESTAMP '${value}'`;
     }
     throw new Error(`unknown template variable ${whole}`);
-  });
+  }));
 }
 
 /** The SQL with placeholder values, for DuckDB's parser (dependency inference). */
 export function renderForParsing(sql: string): string {
-  return sql.replace(VARIABLE, (_whole, name: string) => {
+  return outsideComments(sql, (code) => code.replace(VARIABLE, (_whole, name: string) => {
     if (name === 'partition_key') return "'partition'";
     return PATH_VARIABLES.has(name) ? `'/${name}'` : "TIMESTAMP '2000-01-01 00:00:00'";
-  });
+  }));
 }
 
 /** A single-quoted SQL string literal. */
 export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** The runs of `sql` between comments (all of it when it has none). */
+function codeParts(sql: string): string[] {
+  const parts: string[] = [];
+  outsideComments(sql, (code) => {
+    parts.push(code);
+    return code;
+  });
+  return parts;
+}
+
+/** `sql` with `replace` applied to each run of text between comments; comments are kept as they are. */
+function outsideComments(sql: string, replace: (code: string) => string): string {
+  if (!sql.includes('--') && !sql.includes('/*')) return replace(sql);
+  let out = '';
+  let code = '';
+  for (const token of sqlTokens(sql)) {
+    const text = sql.slice(token.start, token.end);
+    if (token.kind !== 'comment') code += text;
+    else {
+      out += replace(code) + text;
+      code = '';
+    }
+  }
+  return out + replace(code);
 }

@@ -1,12 +1,39 @@
 import { DirectedGraph } from 'graphology';
 import { hasCycle, topologicalGenerations } from 'graphology-dag';
 import { DefinitionError, DefinitionErrors } from '../errors.ts';
+import { checkReads } from '../checks/check-spec.ts';
 import type { AssetSpec } from '../definitions/asset-spec.ts';
 
 /**
+ * Why a downstream asset depends on an upstream one: it reads the upstream's data (`data`), or
+ * only its checks read it (`check`: a `relationships` target, a table a custom SQL check reads).
+ * Both order the build; only data dependencies count for staleness.
+ */
+export type DependencyKind = 'data' | 'check';
+
+/** One edge of the graph. */
+export interface DependencyEdge {
+  readonly upstream: string;
+  readonly downstream: string;
+  readonly via: DependencyKind;
+}
+
+/** A neighbour of an asset and the kind of the edge between them. */
+export interface Dependency {
+  readonly key: string;
+  readonly via: DependencyKind;
+}
+
+/**
  * The asset dependency graph, built once from validated specs. Edges point from an upstream
- * asset to the assets that depend on it. Topological order is derived once, layer by layer,
- * with keys sorted inside each layer, so plans and output are deterministic.
+ * asset to the assets that depend on it: data dependencies (`spec.deps`) and check
+ * dependencies (assets the spec's checks read, {@link checkDependencies}). Topological order is
+ * derived once over both, layer by layer, with keys sorted inside each layer, so plans and
+ * output are deterministic.
+ *
+ * {@link parents} and {@link children} are data dependencies only (what staleness and data
+ * versions follow); {@link checkParents} are the check-only ones; {@link upstream},
+ * {@link downstream}, {@link keys} and {@link layers} follow both (what ordering and selection follow).
  *
  * @example
  * const graph = AssetGraph.build(specs);
@@ -19,14 +46,20 @@ export class AssetGraph {
   readonly #position: ReadonlyMap<string, number>;
   readonly #layers: readonly (readonly string[])[];
   readonly #layerOf: ReadonlyMap<string, number>;
+  /** Check-only parents per asset (only assets that have some). */
+  readonly #checkParents: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Check-only children per asset (only assets that have some). */
+  readonly #checkChildren: ReadonlyMap<string, ReadonlySet<string>>;
 
-  private constructor(graph: DirectedGraph, specs: ReadonlyMap<string, AssetSpec>) {
+  private constructor(graph: DirectedGraph, specs: ReadonlyMap<string, AssetSpec>, checkEdges: readonly (readonly [string, string])[]) {
     this.#graph = graph;
     this.#specs = specs;
     this.#layers = topologicalGenerations(graph).map((layer) => Object.freeze([...layer].sort()));
     this.#order = Object.freeze(this.#layers.flat());
     this.#position = new Map(this.#order.map((key, i) => [key, i]));
     this.#layerOf = new Map(this.#layers.flatMap((layer, depth) => layer.map((key) => [key, depth] as const)));
+    this.#checkParents = indexEdges(checkEdges, 1, 0);
+    this.#checkChildren = indexEdges(checkEdges, 0, 1);
   }
 
   /** Builds the graph; throws {@link DefinitionErrors} for unknown deps and cycles. */
@@ -39,12 +72,19 @@ export class AssetGraph {
   static #assemble(specs: readonly AssetSpec[]): AssetGraph {
     const graph = new DirectedGraph();
     const sorted = [...specs].sort((a, b) => compareKeys(a.key, b.key));
+    const checkEdges: (readonly [string, string])[] = [];
     for (const spec of sorted) graph.addNode(spec.key);
-    for (const spec of sorted) for (const dep of spec.deps) graph.addDirectedEdge(dep, spec.key);
-    return new AssetGraph(graph, new Map(sorted.map((s) => [s.key, s])));
+    for (const spec of sorted) {
+      for (const dep of spec.deps) graph.addDirectedEdge(dep, spec.key);
+      for (const target of checkDependencies(spec)) {
+        graph.addDirectedEdge(target, spec.key);
+        checkEdges.push([target, spec.key]);
+      }
+    }
+    return new AssetGraph(graph, new Map(sorted.map((s) => [s.key, s])), checkEdges);
   }
 
-  /** Every asset key in topological order. */
+  /** Every asset key in topological order (data and check dependencies first). */
   get keys(): readonly string[] {
     return this.#order;
   }
@@ -78,29 +118,74 @@ export class AssetGraph {
     return this.#layerOf.get(key) ?? 0;
   }
 
-  /** Direct upstream keys, sorted. */
+  /** Direct upstream keys whose data the asset reads (its data dependencies), sorted. */
   parents(key: string): string[] {
-    return this.#graph.inNeighbors(key).sort(compareKeys);
+    const checkOnly = this.#checkParents.get(key);
+    const all = this.#graph.inNeighbors(key);
+    return (checkOnly ? all.filter((p) => !checkOnly.has(p)) : all).sort(compareKeys);
   }
 
-  /** Direct downstream keys, sorted. */
+  /** Direct downstream keys that read the asset's data, sorted. */
   children(key: string): string[] {
-    return this.#graph.outNeighbors(key).sort(compareKeys);
+    const checkOnly = this.#checkChildren.get(key);
+    const all = this.#graph.outNeighbors(key);
+    return (checkOnly ? all.filter((c) => !checkOnly.has(c)) : all).sort(compareKeys);
   }
 
-  /** Ancestors of `keys` up to `depth` levels (all when omitted), not including `keys` themselves unless reached. */
+  /** Assets only the asset's checks read (not also data dependencies), sorted: built before it, not counted for staleness. */
+  checkParents(key: string): string[] {
+    return [...(this.#checkParents.get(key) ?? [])].sort(compareKeys);
+  }
+
+  /** Assets whose checks (only) read this asset, sorted. */
+  checkChildren(key: string): string[] {
+    return [...(this.#checkChildren.get(key) ?? [])].sort(compareKeys);
+  }
+
+  /** Every direct upstream asset, data and check dependencies, sorted by key. */
+  dependencies(key: string): Dependency[] {
+    const checkOnly = this.#checkParents.get(key);
+    return this.#graph
+      .inNeighbors(key)
+      .sort(compareKeys)
+      .map((p) => ({ key: p, via: checkOnly?.has(p) ? 'check' : 'data' }));
+  }
+
+  /** Every direct downstream asset, data and check dependents, sorted by key. */
+  dependents(key: string): Dependency[] {
+    const checkOnly = this.#checkChildren.get(key);
+    return this.#graph
+      .outNeighbors(key)
+      .sort(compareKeys)
+      .map((c) => ({ key: c, via: checkOnly?.has(c) ? 'check' : 'data' }));
+  }
+
+  /**
+   * Every edge (both ends in `members` when given), by downstream asset in topological order,
+   * then upstream key.
+   */
+  edges(members?: ReadonlySet<string>): DependencyEdge[] {
+    const keys = members === undefined ? this.#order : this.sortTopologically(members);
+    return keys.flatMap((downstream) =>
+      this.dependencies(downstream)
+        .filter((d) => members === undefined || members.has(d.key))
+        .map((d) => ({ upstream: d.key, downstream, via: d.via })),
+    );
+  }
+
+  /** Ancestors of `keys` through data and check dependencies, up to `depth` levels (all when omitted), not including `keys` themselves unless reached. */
   upstream(keys: Iterable<string>, depth = Infinity): Set<string> {
     return this.#walk(keys, depth, (key) => this.#graph.inNeighbors(key));
   }
 
-  /** Descendants of `keys` up to `depth` levels (all when omitted). */
+  /** Descendants of `keys` through data and check dependencies, up to `depth` levels (all when omitted). */
   downstream(keys: Iterable<string>, depth = Infinity): Set<string> {
     return this.#walk(keys, depth, (key) => this.#graph.outNeighbors(key));
   }
 
   /**
-   * Members of `subset` with no ancestor inside `subset`, through any path (also one that
-   * leaves the subset): with `a -> b -> c` and subset `{a, c}`, only `a`. One walk downstream
+   * Members of `subset` with no ancestor inside `subset`, through any path of data or check
+   * dependencies (also one that leaves the subset): with `a -> b -> c` and subset `{a, c}`, only `a`. One walk downstream
    * of the whole subset, so linear in the graph.
    */
   roots(subset: ReadonlySet<string>): Set<string> {
@@ -138,6 +223,26 @@ export class AssetGraph {
   }
 }
 
+/**
+ * The assets a spec's checks read that are not also its data dependencies, sorted: its check
+ * dependencies (see {@link checkReads}).
+ */
+export function checkDependencies(spec: AssetSpec): string[] {
+  const data = new Set(spec.deps);
+  return [...new Set(spec.checks.flatMap((check) => checkReads(check, spec.key)))].filter((key) => !data.has(key)).sort(compareKeys);
+}
+
+/** `[a, b]` pairs grouped by element `from` into sets of element `to`. */
+function indexEdges(edges: readonly (readonly [string, string])[], from: 0 | 1, to: 0 | 1): Map<string, Set<string>> {
+  const index = new Map<string, Set<string>>();
+  for (const edge of edges) {
+    const set = index.get(edge[from]) ?? new Set<string>();
+    set.add(edge[to]);
+    index.set(edge[from], set);
+  }
+  return index;
+}
+
 /** Orders keys by their text, the tie-break used everywhere output must be stable. */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -163,25 +268,49 @@ export function graphProblems(
     const file = fileOf(key);
     return file === undefined ? { assetKey: key } : { assetKey: key, file };
   };
+  const unknown = (key: string) => !known.has(key) && !unchecked.has(key);
+  const didYouMean = (key: string) => {
+    const hint = closestKeys(key, known);
+    return hint.length ? ` (did you mean ${hint.map((k) => `"${k}"`).join(', ')}?)` : '';
+  };
   for (const spec of specs) {
     for (const dep of spec.deps) {
-      if (!known.has(dep) && !unchecked.has(dep)) {
-        const hint = closestKeys(dep, known);
-        problems.push(
-          new DefinitionError('unknown_dep', `depends on unknown asset "${dep}"${hint.length ? ` (did you mean ${hint.map((k) => `"${k}"`).join(', ')}?)` : ''}`, context(spec.key)),
-        );
+      if (unknown(dep)) problems.push(new DefinitionError('unknown_dep', `depends on unknown asset "${dep}"${didYouMean(dep)}`, context(spec.key)));
+    }
+    for (const check of spec.checks) {
+      for (const target of checkReads(check, spec.key)) {
+        if (unknown(target)) problems.push(new DefinitionError('check_invalid', `check ${check.name}: "${target}" is not an asset${didYouMean(target)}`, context(spec.key)));
       }
     }
   }
-  const validSpecs = specs.map((s) => ({ key: s.key, deps: s.deps.filter((d) => known.has(d)) }));
   const graph = new DirectedGraph();
-  for (const spec of validSpecs) if (!graph.hasNode(spec.key)) graph.addNode(spec.key);
-  for (const spec of validSpecs) for (const dep of spec.deps) graph.mergeDirectedEdge(dep, spec.key);
+  // The check that makes an edge a check dependency, by `upstream \0 downstream` (data edges have none).
+  const checkOf = new Map<string, string>();
+  for (const spec of specs) if (!graph.hasNode(spec.key)) graph.addNode(spec.key);
+  for (const spec of specs) {
+    for (const dep of spec.deps) if (known.has(dep)) graph.mergeDirectedEdge(dep, spec.key);
+    for (const check of spec.checks) {
+      for (const target of checkReads(check, spec.key)) {
+        if (!known.has(target) || spec.deps.includes(target)) continue;
+        graph.mergeDirectedEdge(target, spec.key);
+        if (!checkOf.has(`${target}\0${spec.key}`)) checkOf.set(`${target}\0${spec.key}`, check.name);
+      }
+    }
+  }
   if (hasCycle(graph)) {
     for (const cycle of findCycles(graph)) {
       const first = cycle[0] ?? '';
       const named = cycle.map((key) => (fileOf(key) === undefined ? key : `${key} (${fileOf(key)})`));
-      problems.push(new DefinitionError('cycle', `dependency cycle: ${[...named, first].join(' -> ')}`, context(first)));
+      const closed = [...cycle, first];
+      let path = named[0] ?? '';
+      let throughCheck = false;
+      for (let i = 1; i < closed.length; i++) {
+        const check = checkOf.get(`${closed[i - 1]}\0${closed[i]}`);
+        throughCheck ||= check !== undefined;
+        path += `${check === undefined ? ' -> ' : ` -(check ${check})-> `}${i === cycle.length ? first : named[i]}`;
+      }
+      const note = throughCheck ? ' (a check runs after the assets it reads, so they cannot depend on its asset)' : '';
+      problems.push(new DefinitionError('cycle', `dependency cycle: ${path}${note}`, context(first)));
     }
   }
   return problems;

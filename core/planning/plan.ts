@@ -39,7 +39,10 @@ export interface PlanOptions {
  * Source assets in the selection get no step (they are observed, not materialized).
  * A step waits for the steps of planned upstream assets whose partitions it reads through its
  * partition mappings; through an unplanned upstream asset it waits for every step of the
- * nearest planned ancestors.
+ * nearest planned ancestors. The assets its checks read (check dependencies, see
+ * AssetGraph.checkParents) are waited for the same way, through the default partition mapping
+ * (or the asset's mapping for them): a daily asset's check on another daily asset waits for the
+ * same day.
  *
  * @example
  * buildPlan(graph, ['staging/orders'], { now, partitions: { from: '2025-01-01', to: '2025-01-31' } })
@@ -55,11 +58,12 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
 
   for (const key of graph.keys) {
     const parents = graph.parents(key);
+    const checkParents = graph.checkParents(key);
     // Source assets are observed, never planned: selecting one adds no step.
     if (!planned.has(key) || graph.spec(key).source) {
       // Remember the nearest planned ancestors of an unplanned asset for its descendants.
       const found = new Set<string>();
-      for (const parent of parents) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);
+      for (const parent of [...parents, ...checkParents]) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);
       nearest.set(key, graph.sortTopologically(found));
       continue;
     }
@@ -68,7 +72,8 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     const mine: PlanStep[] = [];
     for (const partitions of groupPartitions(spec, selectPartitions(spec, options, now), options.grouping ?? 'policy')) {
       const waitsFor = new Set<string>();
-      for (const parent of parents) {
+      // A check dependency is waited for like a data dependency, through the same partition mapping.
+      for (const parent of [...parents, ...checkParents]) {
         if (planned.has(parent)) {
           const mapping = mappingOf(spec, graph.spec(parent));
           for (const upstream of upstreamPartitions(mapping, partitions, spec, graph.spec(parent), now)) {

@@ -8,7 +8,8 @@ import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../definiti
 import { keyProblem, keyToTable, tableToKey } from '../definitions/asset-key.ts';
 import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../definitions/sql-dependencies.ts';
 import { AssetGraph, closestKeys, compareKeys, graphProblems } from '../graph/asset-graph.ts';
-import { renderForParsing, templateProblems } from '../execution/sql-template.ts';
+import { renderForParsing, templateProblems, THIS_VARIABLE } from '../execution/sql-template.ts';
+import { withReads, type CheckSpec } from '../checks/check-spec.ts';
 import { codeVersionOf } from './code-version.ts';
 import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../definitions/schedule-definition.ts';
 import { scheduleProblems } from './schedule-problems.ts';
@@ -74,7 +75,9 @@ export async function loadProject(dir: string): Promise<Project> {
   const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
   const sql = await buildSqlDefinitions(sqlSources, knownKeys, brokenKeys, config, errors);
   found.push(...sql.definitions);
-  errors.push(...(await customCheckProblems(found, knownKeys, sql.cache)));
+  const checked = await resolveCustomChecks(found, knownKeys, sql.cache);
+  errors.push(...checked.problems);
+  found.splice(0, found.length, ...checked.definitions);
 
   const definitions = new Map<string, AssetDefinition>();
   for (const definition of found) {
@@ -185,45 +188,61 @@ async function buildSqlDefinitions(
 }
 
 /**
- * Relationship checks naming an asset that does not exist, and custom SQL checks that do not
- * parse or read a table that is not an asset: each an error
- * naming the asset, the check and the file. Parsed with DuckDB like SQL assets, and cached.
+ * Reads every custom SQL check with DuckDB's parser (cached like SQL assets): the assets its
+ * query reads become the check's `reads` (check dependencies), and a query that does not parse,
+ * reads a table that is not an asset or uses a variable that cannot be bound is an error naming
+ * the asset, the check and the file. Returns the definitions with their checks' reads filled in.
  */
-async function customCheckProblems(definitions: readonly AssetDefinition[], knownKeys: ReadonlySet<string>, cache: SqlDependencyCache | undefined): Promise<DefinitionError[]> {
+async function resolveCustomChecks(
+  definitions: readonly AssetDefinition[],
+  knownKeys: ReadonlySet<string>,
+  cache: SqlDependencyCache | undefined,
+): Promise<{ definitions: AssetDefinition[]; problems: DefinitionError[] }> {
   const problems: DefinitionError[] = [];
   const parser = new LazyParser();
   try {
+    const resolved: AssetDefinition[] = [];
     for (const definition of definitions) {
       const { spec, file } = definition;
+      if (!spec.checks.some((c) => c.type === 'custom_sql')) {
+        resolved.push(definition);
+        continue;
+      }
+      const context = { assetKey: spec.key, ...(file === undefined ? {} : { file }) };
+      const checks: CheckSpec[] = [];
       for (const check of spec.checks) {
-        if (check.type === 'relationships' && !knownKeys.has(check.to)) {
-          const hint = closestKeys(check.to, [...knownKeys]);
-          const context = { assetKey: spec.key, ...(file === undefined ? {} : { file }) };
-          problems.push(new DefinitionError('check_invalid', `check ${check.name}: "${check.to}" is not an asset${hint.length ? ` (did you mean ${hint.map((k) => `"${k}"`).join(', ')}?)` : ''}`, context));
+        if (check.type !== 'custom_sql') {
+          checks.push(check);
+          continue;
         }
-        if (check.type !== 'custom_sql') continue;
         const { schema, table } = keyToTable(spec.key);
-        const body = renderForParsing(check.sql.replaceAll(/\{\{\s*this\s*\}\}/g, `${schema}.${table}`));
-        const context = { assetKey: spec.key, ...(file === undefined ? {} : { file }) };
+        const withTable = check.sql.replaceAll(THIS_VARIABLE, `${schema}.${table}`);
+        const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
+        for (const message of templateProblems(withTable, kind)) problems.push(new DefinitionError('check_invalid', `check ${check.name}: ${message}`, context));
+        const body = renderForParsing(withTable);
         let tables = cache?.get(body);
         if (!tables) {
           const inferred = await inferSqlDependencies(await parser.connection(), body);
           if (!inferred.ok) {
             problems.push(new DefinitionError('check_invalid', `check ${check.name}: SQL does not parse: ${inferred.message}`, context));
+            checks.push(check);
             continue;
           }
           tables = inferred.tables;
           cache?.set(body, tables);
         }
-        for (const name of dependenciesToKeys(tables, knownKeys).unknown) {
+        const { deps, unknown } = dependenciesToKeys(tables, knownKeys);
+        for (const name of unknown) {
           problems.push(new DefinitionError('check_invalid', `check ${check.name}: reads table "${name}", which is not an asset of this project`, context));
         }
+        checks.push(withReads(check, deps.filter((key) => key !== spec.key)));
       }
+      resolved.push(makeDefinition(Object.freeze({ ...spec, checks: Object.freeze(checks) }), definition.compute, file));
     }
+    return { definitions: resolved, problems };
   } finally {
     parser.close();
   }
-  return problems;
 }
 
 /** Template variables that cannot be bound, and partitioned views. */

@@ -39,8 +39,11 @@ export interface AssetState {
   readonly runId: string | null;
   readonly rowCount: number | null;
   readonly codeVersion: string | null;
-  /** Latest outcome of the asset's checks: how many have results, failed (error) and warned. */
-  readonly checks: { readonly total: number; readonly failed: number; readonly warned: number } | null;
+  /**
+   * Latest outcome of the asset's checks: how many have results, failed (error severity),
+   * warned, and could not run (`errored`, whatever their severity).
+   */
+  readonly checks: { readonly total: number; readonly failed: number; readonly warned: number; readonly errored: number } | null;
   readonly partitions: PartitionCounts | null;
   /** `null` for source assets, which are observed and never stale. */
   readonly staleness: StaleSummary | null;
@@ -120,18 +123,23 @@ function materializedState(
   };
 }
 
-/** The latest outcome per check (a check fails when its latest result failed on any partition). */
+/**
+ * The latest outcome per check: it could not run when its latest result on any partition is an
+ * error, else it fails when its latest result failed on any partition.
+ */
 function checkOutcome(results: readonly CheckResultRecord[] | undefined): AssetState['checks'] {
   if (!results || results.length === 0) return null;
   const byCheck = groupBy(results, (r) => r.checkName);
   let failed = 0;
   let warned = 0;
+  let errored = 0;
   for (const list of byCheck.values()) {
     const bad = list.find((r) => !r.passed);
-    if (bad?.severity === 'error') failed++;
+    if (list.some((r) => r.error !== undefined)) errored++;
+    else if (bad?.severity === 'error') failed++;
     else if (bad) warned++;
   }
-  return { total: byCheck.size, failed, warned };
+  return { total: byCheck.size, failed, warned, errored };
 }
 
 /** A source asset: observed partitions instead of materialized ones (a gone partition is not observed). */

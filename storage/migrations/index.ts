@@ -10,6 +10,7 @@ import { backfillProgressMigration } from './0002-backfill-progress.ts';
 import { stalenessMigration } from './0003-staleness.ts';
 import { runHeartbeatsMigration } from './0004-run-heartbeats.ts';
 import { daemonTicksMigration } from './0005-daemon-ticks.ts';
+import { checkDependenciesMigration } from './0006-check-dependencies.ts';
 
 /** All migrations, keyed by their stable name. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -18,6 +19,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0003-staleness': stalenessMigration,
   '0004-run-heartbeats': runHeartbeatsMigration,
   '0005-daemon-ticks': daemonTicksMigration,
+  '0006-check-dependencies': checkDependenciesMigration,
 });
 
 /**

@@ -28,7 +28,7 @@ describe('checks in the CLI', () => {
     const built = runCli(['backfill', '--select', SELECT, ...RANGE, '--project', project]);
     expect(built.status, built.stderr).toBe(0);
     const status = parseJson<{ key: string; checks: { total: number; failed: number } | null }[]>(runCli(['status', '--json', '--project', project]));
-    expect(status.find((s) => s.key === 'staging/payments')?.checks).toEqual({ total: 5, failed: 0, warned: 0 });
+    expect(status.find((s) => s.key === 'staging/payments')?.checks).toEqual({ total: 5, failed: 0, warned: 0, errored: 0 });
     const checks = runCli(['checks', '--select', 'staging/*', '--project', project]);
     expect(checks.status, checks.stderr).toBe(0);
     expect(checks.stdout).toMatch(/staging\/payments +accepted_range\(amount, min=0\) +error +passed +3 partitions/);

@@ -139,12 +139,35 @@ describe('built-in checks on a DuckDB table', () => {
     expect(describeFailure(run as CheckRun)).toMatch(/^not_null\(amount\): 1 violation in 2025-03-14 \(amount=null, day=2025-03-14, c00=0, c01=1\)$/);
   });
 
-  it('a check on a column that does not exist fails with the database error as its sample', async () => {
+  it('a check on a column that does not exist is an error outcome with DuckDB\'s message, not a violation', async () => {
     const session = warehouse.session('staging/orders');
     const [run] = await runChecks([notNull('no_such_column')], wholeTable(session));
     await session.rollback();
-    expect(run?.results[0]?.passed).toBe(false);
-    expect(String(run?.results[0]?.sample[0]?.error)).toMatch(/no_such_column/);
+    expect(run?.results[0]).toMatchObject({ passed: false, violations: 0, sample: [] });
+    expect(run?.results[0]?.error).toMatch(/^Binder Error: .*no_such_column/);
+  });
+
+  it.each([
+    ['a table that does not exist', 'select * from staging.no_such_table', /^Catalog Error: Table with name no_such_table does not exist/],
+    ['a binder error', 'select * from {{ this }} where no_such_column > 0', /^Binder Error: .*no_such_column/],
+  ])('a custom SQL check reading %s is an error outcome with DuckDB\'s message and 0 violations', async (_name, sql, message) => {
+    const session = warehouse.session('staging/orders');
+    const runs = await runChecks([customSql('broken', sql), notNull('order_id')], wholeTable(session));
+    await session.rollback();
+    expect(runs[0]?.results[0]).toMatchObject({ passed: false, violations: 0, sample: [] });
+    expect(runs[0]?.results[0]?.error).toMatch(message);
+    // The session is still usable: the next check ran.
+    expect(runs[1]?.results[0]).toMatchObject({ passed: true });
+    expect(runs[1]?.results[0]).not.toHaveProperty('error');
+  });
+
+  it('a check whose error aborts the transaction stops the checks after it', async () => {
+    const session = warehouse.session('staging/orders');
+    const runs = await runChecks([customSql('bad_cast', "select * from {{ this }} where cast('x' || order_id as int) > 0"), notNull('order_id')], wholeTable(session));
+    await session.rollback();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ abortedTransaction: true });
+    expect(runs[0]?.results[0]?.error).toMatch(/^Conversion Error/);
   });
 });
 

@@ -246,7 +246,7 @@ describe('executeRun on a chain of SQL and TypeScript assets', () => {
     expect(grown.definitionVersion).not.toBe(project.definitionVersion);
     await run(grown, ['raw/numbers']);
     expect(await storage.latestDefinitionVersion()).toBe(grown.definitionVersion);
-    expect(await storage.lineage(grown.definitionVersion)).toContainEqual({ upstream: 'raw/numbers', downstream: 'marts/odds' });
+    expect(await storage.lineage(grown.definitionVersion)).toContainEqual({ upstream: 'raw/numbers', downstream: 'marts/odds', via: 'data' });
     expect(await storage.lineage(project.definitionVersion)).toHaveLength(4);
   });
 });

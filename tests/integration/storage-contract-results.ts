@@ -208,6 +208,23 @@ export function storageResultsContract(storage: () => Storage): void {
         expect(withoutId(latest!)).toEqual(check);
         expect(await storage().checkHistory('a/x')).toEqual([latest]);
       });
+
+      it('round-trips a check that could not run with its error, and a later result that ran without one', async () => {
+        const errored = aCheckResult('m1', 'a/x', 'known_customers', {
+          passed: false,
+          violations: 0,
+          error: 'Catalog Error: Table with name customers does not exist!',
+        });
+        await storage().commitStep({ events: [], checkResults: [errored] });
+        const [latest] = await storage().latestCheckResults(['a/x']);
+        expect(withoutId(latest!)).toEqual(errored);
+        expect(await storage().checkHistory('a/x')).toEqual([latest]);
+        await storage().commitStep({ events: [], checkResults: [aCheckResult('m2', 'a/x', 'known_customers', { timestamp: 2 })] });
+        const [after] = await storage().latestCheckResults(['a/x']);
+        expect(after).toMatchObject({ runId: 'm2', passed: true });
+        expect(after).not.toHaveProperty('error');
+        expect((await storage().checkHistory('a/x')).map((r) => r.error ?? null)).toEqual([null, 'Catalog Error: Table with name customers does not exist!']);
+      });
     });
   });
 }

@@ -179,9 +179,10 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
 
     describe('lineage', () => {
       const edges = [
-        { upstream: 'raw/orders', downstream: 'staging/orders' },
-        { upstream: 'staging/orders', downstream: 'marts/sales' },
-      ];
+        { upstream: 'raw/orders', downstream: 'staging/orders', via: 'data' },
+        { upstream: 'staging/orders', downstream: 'marts/sales', via: 'data' },
+        { upstream: 'raw/customers', downstream: 'marts/sales', via: 'check' },
+      ] as const;
 
       it('records edges of a version and reads them back in order', async () => {
         expect(await storage().latestDefinitionVersion()).toBeUndefined();
@@ -195,6 +196,11 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
         await storage().recordLineage('v1', [...edges, edges[0]!]);
         await storage().recordLineage('v1', [{ upstream: 'x/a', downstream: 'x/b' }]);
         expect(await storage().lineage('v1')).toEqual(edges);
+      });
+
+      it('reads an edge recorded without its kind as a data edge', async () => {
+        await storage().recordLineage('v1', [{ upstream: 'x/a', downstream: 'x/b' }]);
+        expect(await storage().lineage('v1')).toEqual([{ upstream: 'x/a', downstream: 'x/b', via: 'data' }]);
       });
 
       it('makes the most recently recorded version the latest, also when recorded again', async () => {

@@ -162,7 +162,7 @@ describe('GET /api/lineage/KEY', () => {
       { key: 'marts/daily_revenue', depth: 1, direction: 'down' },
       { key: 'marts/order_count', depth: 1, direction: 'down' },
     ]);
-    expect(body.edges).toContainEqual({ upstream: 'raw/orders', downstream: 'staging/orders' });
+    expect(body.edges).toContainEqual({ upstream: 'raw/orders', downstream: 'staging/orders', via: 'data' });
     expect(body.edges).toHaveLength(3);
   });
 

@@ -3,6 +3,7 @@ import { buildSpec } from '../../core/definitions/asset-spec.ts';
 import type { AssetSpec } from '../../core/definitions/asset-spec.ts';
 import { AssetGraph, closestKeys, editDistance, graphProblems } from '../../core/graph/asset-graph.ts';
 import { DefinitionError, DefinitionErrors } from '../../core/errors.ts';
+import { customSql, relationships, withReads, type CheckSpec } from '../../core/checks/check-spec.ts';
 
 function spec(key: string, deps: string[] = []): AssetSpec {
   return buildSpec(key, { deps, tags: {}, owners: [] }, 'sql');
@@ -351,5 +352,62 @@ describe('did-you-mean helpers', () => {
     expect(closestKeys('raw/aa', known)).toEqual(['raw/ab', 'raw/ac', 'raw/ad']);
     expect(closestKeys('raw/ordrs', known)).toEqual(['raw/orders']);
     expect(closestKeys('zzzzzzzzzz', known)).toEqual([]);
+  });
+});
+
+describe('check dependencies (assets a check reads)', () => {
+  function checked(key: string, deps: string[], checks: CheckSpec[]): AssetSpec {
+    return buildSpec(key, { deps, tags: {}, owners: [], checks }, 'sql');
+  }
+
+  /** staging/customers <-(check)- marts/orders <- raw/orders; marts/orders' custom check also reads raw/regions. */
+  const graph = AssetGraph.build([
+    spec('raw/orders'),
+    spec('raw/regions'),
+    spec('staging/customers'),
+    checked('marts/orders', ['raw/orders'], [
+      relationships('customer_id', { to: 'staging/customers', field: 'customer_id' }),
+      relationships('order_id', { to: 'raw/orders', field: 'order_id' }),
+      withReads(customSql('known_regions', 'select * from {{ this }} where region not in (select region from raw.regions)'), ['raw/regions', 'marts/orders']),
+    ]),
+  ]);
+
+  it('keeps parents() to data dependencies and lists the check-only ones apart', () => {
+    expect(graph.parents('marts/orders')).toEqual(['raw/orders']);
+    expect(graph.checkParents('marts/orders')).toEqual(['raw/regions', 'staging/customers']);
+    expect(graph.children('staging/customers')).toEqual([]);
+    expect(graph.checkChildren('staging/customers')).toEqual(['marts/orders']);
+    expect(graph.dependencies('marts/orders')).toEqual([
+      { key: 'raw/orders', via: 'data' },
+      { key: 'raw/regions', via: 'check' },
+      { key: 'staging/customers', via: 'check' },
+    ]);
+  });
+
+  it('orders the check targets first and walks them upstream and downstream', () => {
+    expect(graph.keys.indexOf('staging/customers')).toBeLessThan(graph.keys.indexOf('marts/orders'));
+    expect(graph.upstream(['marts/orders'])).toEqual(new Set(['raw/orders', 'raw/regions', 'staging/customers']));
+    expect(graph.downstream(['staging/customers'])).toEqual(new Set(['marts/orders']));
+    expect(graph.edges(new Set(['marts/orders', 'staging/customers', 'raw/orders']))).toEqual([
+      { upstream: 'raw/orders', downstream: 'marts/orders', via: 'data' },
+      { upstream: 'staging/customers', downstream: 'marts/orders', via: 'check' },
+    ]);
+  });
+
+  it('reports a cycle through a check as a definition error naming both assets and the check', () => {
+    const specs = [
+      spec('marts/b', ['marts/a']),
+      checked('marts/a', [], [relationships('b_id', { to: 'marts/b', field: 'id' })]),
+    ];
+    expect(problems(specs)).toEqual([
+      'cycle marts/a: dependency cycle: marts/a -> marts/b -(check relationships(b_id, marts/b.id))-> marts/a (a check runs after the assets it reads, so they cannot depend on its asset)',
+    ]);
+    expect(() => AssetGraph.build(specs)).toThrow(DefinitionErrors);
+  });
+
+  it('reports a check reading an unknown asset, with suggestions', () => {
+    expect(problems([spec('staging/customers'), checked('marts/orders', [], [relationships('customer_id', { to: 'staging/customer', field: 'id' })])])).toEqual([
+      'check_invalid marts/orders: check relationships(customer_id, staging/customer.id): "staging/customer" is not an asset (did you mean "staging/customers"?)',
+    ]);
   });
 });

@@ -4,6 +4,8 @@ import type { AssetSpec } from '../../core/definitions/asset-spec.ts';
 import { AssetGraph } from '../../core/graph/asset-graph.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
 import type { Plan } from '../../core/planning/plan.ts';
+import { relationships } from '../../core/checks/check-spec.ts';
+import { daily } from '../../core/partitions/index.ts';
 
 function spec(key: string, deps: string[] = []): AssetSpec {
   return buildSpec(key, { deps, tags: {}, owners: [] }, 'sql');
@@ -113,5 +115,43 @@ describe('buildPlan', () => {
     const key = (i: number) => `c/n${String(i).padStart(5, '0')}`;
     const chain = AssetGraph.build(Array.from({ length: 10_000 }, (_, i) => spec(key(i), i === 0 ? [] : [key(i - 1)])));
     expect(waits(buildPlan(chain, [key(0), key(9_999)]))).toEqual({ [key(0)]: [], [key(9_999)]: [key(0)] });
+  });
+});
+
+describe('check dependencies in plans', () => {
+  const days = daily({ start: '2025-01-01', end: '2025-01-03', timezone: 'UTC' });
+  /** marts/orders (daily) reads raw/orders; its relationships check reads staging/customers (daily, unplanned through raw/customers). */
+  const checkedGraph = AssetGraph.build([
+    buildSpec('raw/orders', { deps: [], tags: {}, owners: [], partitions: days }, 'sql'),
+    buildSpec('raw/customers', { deps: [], tags: {}, owners: [], partitions: days }, 'sql'),
+    buildSpec('staging/customers', { deps: ['raw/customers'], tags: {}, owners: [], partitions: days }, 'sql'),
+    buildSpec(
+      'marts/orders',
+      { deps: ['raw/orders'], tags: {}, owners: [], partitions: days, checks: [relationships('customer_id', { to: 'staging/customers', field: 'customer_id' })] },
+      'sql',
+    ),
+  ]);
+  const now = new Date('2025-02-01T00:00:00Z');
+
+  it('makes a step wait for the partitions of the asset its check reads, through the default mapping', () => {
+    const plan = buildPlan(checkedGraph, ['marts/orders', 'staging/customers', 'raw/orders'], { now });
+    expect(plan.steps.find((s) => s.id === 'marts/orders@2025-01-02')?.waitsFor).toEqual(['raw/orders@2025-01-02', 'staging/customers@2025-01-02']);
+    // Steps of the target that are not in the plan (already fresh) are not waited for.
+    const later = buildPlan(checkedGraph, ['marts/orders', 'staging/customers'], { now, skip: (key, p) => key === 'staging/customers' && p === '2025-01-02' });
+    expect(later.steps.find((s) => s.id === 'marts/orders@2025-01-02')?.waitsFor).toEqual([]);
+  });
+
+  it('waits for every partition of a partitioned check target when the checked asset is unpartitioned', () => {
+    const whole = AssetGraph.build([
+      buildSpec('staging/customers', { deps: [], tags: {}, owners: [], partitions: days }, 'sql'),
+      buildSpec('marts/summary', { deps: [], tags: {}, owners: [], checks: [relationships('customer_id', { to: 'staging/customers', field: 'customer_id' })] }, 'sql'),
+    ]);
+    expect(waits(buildPlan(whole, ['marts/summary', 'staging/customers'], { now }))['marts/summary']).toEqual(['staging/customers@2025-01-01', 'staging/customers@2025-01-02']);
+  });
+
+  it('waits through an unplanned check target for its nearest planned ancestors', () => {
+    const plan = buildPlan(checkedGraph, ['marts/orders', 'raw/customers'], { now });
+    expect(plan.steps.find((s) => s.id === 'marts/orders@2025-01-02')?.waitsFor).toEqual(['raw/customers@2025-01-01', 'raw/customers@2025-01-02']);
+    // (Through an unplanned asset, every step of the nearest planned ancestors, as for data dependencies.)
   });
 });

@@ -4,7 +4,7 @@ import { describeFailure, latestRowCounts } from '../../checks/step-checks.ts';
 import { UsageError } from '../../errors.ts';
 import { partitionsInRange } from '../../planning/partition-request.ts';
 import { selectAssets } from '../../selection/index.ts';
-import type { CheckResultRecord, Storage } from '../../../storage/storage.ts';
+import { checkStatus, type CheckResultRecord, type Storage } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, type Output } from '../output.ts';
@@ -29,7 +29,8 @@ Options:
   --limit N            history: results to list (default 30)
   --json               print JSON
 
-Exit codes: 0 every error-severity check passed, 1 one failed, 2 bad input.`,
+Exit codes: 0 every error-severity check passed, 1 one failed or a check could not run,
+2 bad input.`,
 
   async run(argv, out, err) {
     const { values, positionals } = parseCommandArgs('checks', argv, { select: { type: 'string' }, partition: { type: 'string' }, limit: { type: 'string' } }, true);
@@ -67,7 +68,8 @@ Exit codes: 0 every error-severity check passed, 1 one failed, 2 bad input.`,
       await storage.commitStep({ events: [], checkResults: runs.flatMap((a) => a.runs.flatMap((r) => r.results)) });
       if (values.json) out.json(runs.flatMap((a) => a.runs.flatMap((r) => r.results)));
       else printRuns(out, runs);
-      return runs.some((a) => a.runs.some((r) => r.check.severity === 'error' && r.results.some((x) => !x.passed))) ? 1 : 0;
+      const bad = (r: CheckRun) => r.results.some((x) => checkStatus(x) === 'error') || (r.check.severity === 'error' && r.results.some((x) => !x.passed));
+      return runs.some((a) => a.runs.some(bad)) ? 1 : 0;
     } finally {
       await workspace.close();
     }
@@ -117,15 +119,22 @@ function printRuns(out: Output, assets: readonly { key: string; runs: readonly C
   const rows = assets.flatMap(({ key, runs }) =>
     runs.map((run) => {
       const failed = run.results.filter((r) => !r.passed);
-      const verdict = failed.length === 0 ? 'passed' : run.check.severity === 'warn' ? 'warn' : 'failed';
+      const verdict = run.results.some((r) => checkStatus(r) === 'error') ? 'error' : failed.length === 0 ? 'passed' : run.check.severity === 'warn' ? 'warn' : 'failed';
       return [key, run.check.name, run.check.severity, verdict, failed.length === 0 ? `${run.results.length} partition${run.results.length === 1 ? '' : 's'}` : describeFailure(run).slice(run.check.name.length + 2)];
     }),
   );
   out.table(['ASSET', 'CHECK', 'SEVERITY', 'RESULT', 'DETAIL'], rows, (_row, column, cell) =>
     column === 3 ? (cell === 'passed' ? 'green' : cell === 'warn' ? 'yellow' : 'red') : undefined,
   );
-  const failed = rows.filter((r) => r[3] !== 'passed').length;
-  out.line(out.paint('gray', `${rows.length} checks on ${assets.length} assets: ${rows.length - failed} passed, ${failed} failed`));
+  const errored = rows.filter((r) => r[3] === 'error').length;
+  const failed = rows.filter((r) => r[3] !== 'passed').length - errored;
+  out.line(out.paint('gray', `${rows.length} checks on ${assets.length} assets: ${rows.length - failed - errored} passed, ${failed} failed${errored ? `, ${errored} could not run` : ''}`));
+}
+
+/** `passed`, `error` (could not run), `warn` or `failed`. */
+function historyVerdict(result: CheckResultRecord): string {
+  const status = checkStatus(result);
+  return status === 'failed' && result.severity === 'warn' ? 'warn' : status;
 }
 
 function printHistory(out: Output, key: string, results: readonly CheckResultRecord[]): void {
@@ -134,8 +143,8 @@ function printHistory(out: Output, key: string, results: readonly CheckResultRec
     return;
   }
   out.table(
-    ['TIME', 'CHECK', 'PARTITION', 'RESULT', 'VIOLATIONS', 'RUN'],
-    results.map((r) => [formatTime(r.timestamp), r.checkName, r.partition ?? '-', r.passed ? 'passed' : r.severity === 'warn' ? 'warn' : 'failed', formatCount(r.violations), r.runId?.slice(0, 8) ?? 'checks']),
+    ['TIME', 'CHECK', 'PARTITION', 'RESULT', 'VIOLATIONS / ERROR', 'RUN'],
+    results.map((r) => [formatTime(r.timestamp), r.checkName, r.partition ?? '-', historyVerdict(r), r.error ?? formatCount(r.violations), r.runId?.slice(0, 8) ?? 'checks']),
     (_row, column, cell) => (column === 3 ? (cell === 'passed' ? 'green' : cell === 'warn' ? 'yellow' : 'red') : undefined),
   );
 }

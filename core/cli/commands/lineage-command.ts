@@ -12,12 +12,15 @@ export const lineageCommand: Command = {
   help: `Usage: assets lineage KEY [--upstream | --downstream] [--depth N] [--json]
 
 Prints the assets KEY reads from (upstream) and the assets that read it (downstream).
+An asset only KEY's checks read (a relationships target, a table a custom SQL check reads)
+is marked "(check)": it is built first, but does not make KEY stale.
 
 Options:
   --upstream     only upstream
   --downstream   only downstream
   --depth N      at most N levels (default: all)
-  --json         print JSON: { key, upstream: [{key, depth}], downstream: [...], edges }`,
+  --json         print JSON: { key, upstream: [{key, depth}], downstream: [...],
+                 edges: [{upstream, downstream, via: data|check}] }`,
 
   async run(argv, out) {
     const { values, positionals } = parseCommandArgs(
@@ -42,7 +45,7 @@ Options:
       const up = showUp ? lineageLevels(graph, key, depth, 'up') : [];
       const down = showDown ? lineageLevels(graph, key, depth, 'down') : [];
       const members = new Set([key, ...up.map((u) => u.key), ...down.map((d) => d.key)]);
-      const edges = [...members].flatMap((k) => graph.parents(k).filter((p) => members.has(p)).map((p) => ({ upstream: p, downstream: k })));
+      const edges = graph.edges(members);
       out.json({ key, upstream: up, downstream: down, edges });
       return 0;
     }
@@ -59,11 +62,13 @@ function printTree(out: Output, graph: AssetGraph, key: string, depth: number, d
   const printed = new Set<string>();
   const walk = (node: string, prefix: string, level: number) => {
     if (level > depth) return;
-    const next = direction === 'up' ? graph.parents(node) : graph.children(node);
-    next.forEach((child, i) => {
+    const neighbours = (k: string) => (direction === 'up' ? graph.dependencies(k) : graph.dependents(k));
+    const next = neighbours(node);
+    next.forEach(({ key: child, via }, i) => {
       const last = i === next.length - 1;
-      const repeated = printed.has(child) && (direction === 'up' ? graph.parents(child) : graph.children(child)).length > 0;
-      out.line(`${prefix}${last ? '└── ' : '├── '}${child}${repeated ? out.paint('gray', ' (see above)') : ''}`);
+      const repeated = printed.has(child) && neighbours(child).length > 0;
+      const kind = via === 'check' ? out.paint('gray', ' (check)') : '';
+      out.line(`${prefix}${last ? '└── ' : '├── '}${child}${kind}${repeated ? out.paint('gray', ' (see above)') : ''}`);
       if (repeated) return;
       printed.add(child);
       walk(child, `${prefix}${last ? '    ' : '│   '}`, level + 1);

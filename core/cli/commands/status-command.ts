@@ -95,13 +95,13 @@ function staleText(staleness: AssetState['staleness']): string {
 
 function checksText(checks: AssetState['checks']): string {
   if (!checks) return '-';
-  if (checks.failed === 0 && checks.warned === 0) return `${checks.total} ok`;
-  return [checks.failed ? `${checks.failed} failed` : '', checks.warned ? `${checks.warned} warn` : ''].filter(Boolean).join(', ');
+  if (checks.failed === 0 && checks.warned === 0 && checks.errored === 0) return `${checks.total} ok`;
+  return [checks.errored ? `${checks.errored} error` : '', checks.failed ? `${checks.failed} failed` : '', checks.warned ? `${checks.warned} warn` : ''].filter(Boolean).join(', ');
 }
 
 function checksColour(cell: string) {
   if (cell.endsWith(' ok')) return 'green' as const;
-  if (cell.includes('failed')) return 'red' as const;
+  if (cell.includes('failed') || cell.includes('error')) return 'red' as const;
   return cell.includes('warn') ? ('yellow' as const) : undefined;
 }
 

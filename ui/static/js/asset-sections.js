@@ -110,14 +110,15 @@ export function checksSection(checks) {
         { label: 'Check', cell: (c) => h('code', {}, c.name) },
         { label: 'Severity', cell: (c) => `${c.severity}${c.blocking ? ', blocking' : ''}` },
         { label: 'Outcome', cell: (c) => h('span.check-outcome', { dataset: { outcome: c.outcome } }, c.outcome) },
-        { label: 'Violations', cell: (c) => (c.results ? count(c.violations) : '–'), class: 'num' },
+        { label: 'Violations', cell: (c) => (c.error ? h('span.text-failed', { title: c.error }, 'could not run') : c.results ? count(c.violations) : '–'), class: 'num' },
         { label: 'Partitions', cell: (c) => (c.results > 1 ? `${count(c.failing)} of ${count(c.results)} failing` : c.latest?.partition ?? '–') },
         { label: 'Last run', cell: (c) => (c.lastRunAt ? dateTime(c.lastRunAt) : '–'), class: 'nowrap' },
       ],
       checks,
-      { rowClass: (c) => (c.outcome === 'failed' ? 'row-error' : c.outcome === 'warned' ? 'row-warn' : null) },
+      { rowClass: (c) => (c.outcome === 'failed' || c.outcome === 'error' ? 'row-error' : c.outcome === 'warned' ? 'row-warn' : null) },
     ),
-    checks.filter((c) => c.failingExample).map((c) => failingSample(c)),
+    checks.filter((c) => c.error).map((c) => h('p.text-failed', { 'data-testid': 'check-error' }, h('code', {}, c.name), ` could not run: ${c.error}`)),
+    checks.filter((c) => !c.error && c.failingExample).map((c) => failingSample(c)),
   );
 }
 

@@ -54,13 +54,15 @@ export function layoutGraph(dagre, assets) {
   const present = new Set(assets.map((a) => a.key));
   for (const a of assets) g.setNode(a.key, { width: nodeWidth(a.key), height: NODE_HEIGHT });
   for (const a of assets) for (const dep of a.deps) if (present.has(dep) && dep !== a.key) g.setEdge(dep, a.key);
+  // A check dependency (only the asset's checks read `dep`) is drawn dashed.
+  for (const a of assets) for (const dep of a.checkDeps ?? []) if (present.has(dep) && !g.hasEdge(dep, a.key)) g.setEdge(dep, a.key, { check: true });
   dagre.layout(g, big ? { customOrder: fastOrder } : undefined);
   const nodes = new Map();
   for (const key of g.nodes()) {
     const n = g.node(key);
     nodes.set(key, { x: n.x, y: n.y, width: n.width, height: n.height });
   }
-  const edges = g.edges().map((e) => ({ from: e.v, to: e.w, points: g.edge(e).points ?? [] }));
+  const edges = g.edges().map((e) => ({ from: e.v, to: e.w, points: g.edge(e).points ?? [], check: g.edge(e).check === true }));
   const { width = 0, height = 0 } = g.graph();
   return { nodes, edges, width, height, ms: performance.now() - started };
 }
@@ -71,8 +73,9 @@ export function relatives(assets, key) {
   const children = new Map();
   const present = new Set(assets.map((a) => a.key));
   for (const a of assets) {
-    parents.set(a.key, a.deps.filter((d) => present.has(d)));
-    for (const d of a.deps) if (present.has(d)) (children.get(d) ?? children.set(d, []).get(d)).push(a.key);
+    const deps = [...a.deps, ...(a.checkDeps ?? [])];
+    parents.set(a.key, deps.filter((d) => present.has(d)));
+    for (const d of deps) if (present.has(d)) (children.get(d) ?? children.set(d, []).get(d)).push(a.key);
   }
   const walk = (start, next) => {
     const seen = new Set();

@@ -28,11 +28,11 @@ export function assetStatus(asset, running = false) {
   return 'fresh';
 }
 
-/** `failed`, `warned` or `null`: the worst latest check outcome of an asset row. */
+/** `failed` (also when a check could not run), `warned` or `null`: the worst latest check outcome of an asset row. */
 export function checkStatus(asset) {
   const c = asset.checks;
   if (!c) return null;
-  if (c.failed > 0) return 'failed';
+  if (c.failed > 0 || c.errored > 0) return 'failed';
   if (c.warned > 0) return 'warned';
   return c.total > 0 ? 'passed' : null;
 }

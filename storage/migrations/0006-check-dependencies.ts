@@ -1,0 +1,26 @@
+/**
+ * Check dependencies and check errors: `asset_lineage.via` says whether an edge is a data
+ * dependency (`data`, every edge recorded before) or a check dependency (`check`: only the
+ * downstream asset's checks read the upstream one), and `check_results.error` /
+ * `latest_check_results.error` hold why a check could not run (DuckDB's message; `NULL` when it
+ * ran, as every result recorded before did).
+ */
+
+import type { Kysely, Migration } from 'kysely';
+
+/** Adds the three columns. */
+async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('asset_lineage').addColumn('via', 'text', (c) => c.notNull().defaultTo('data')).execute();
+  await db.schema.alterTable('check_results').addColumn('error', 'text').execute();
+  await db.schema.alterTable('latest_check_results').addColumn('error', 'text').execute();
+}
+
+/** Drops them. */
+async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('latest_check_results').dropColumn('error').execute();
+  await db.schema.alterTable('check_results').dropColumn('error').execute();
+  await db.schema.alterTable('asset_lineage').dropColumn('via').execute();
+}
+
+/** Migration 0006: lineage edge kinds (data or check) and check errors. */
+export const checkDependenciesMigration: Migration = { up, down };
