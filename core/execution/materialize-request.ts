@@ -8,7 +8,8 @@ import { StrataError, UsageError, withArgument } from '../errors.ts';
 import { buildPlan, type Plan } from '../planning/plan.ts';
 import type { Project } from '../project/project-loader.ts';
 import { selectAssets } from '../selection/index.ts';
-import { findStale, skipFresh } from '../staleness/find-stale.ts';
+import { findStale } from '../staleness/find-stale.ts';
+import type { StalenessReport } from '../staleness/stale-partition.ts';
 import { countByReason } from '../staleness/reason-text.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { LandingZone } from './asset-context.ts';
@@ -56,18 +57,17 @@ export async function prepareMaterialization(env: MaterializeEnvironment, reques
   if (request.partition !== undefined && !keys.some((key) => project.graph.spec(key).partitions)) {
     throw new UsageError(`${argument} ${request.partition}: none of the selected assets is partitioned`, argument);
   }
-  let skip: ((key: string, partition: string | null) => boolean) | undefined;
+  let stale: StalenessReport | undefined;
   let staleSummary = '';
   if (request.staleOnly) {
-    const report = await findStale({ project, storage: await env.storage(), landing: env.landing, keys, now });
-    skip = skipFresh(report);
-    staleSummary = countByReason(report.stale);
+    stale = await findStale({ project, storage: await env.storage(), landing: env.landing, keys, now });
+    staleSummary = countByReason(stale.stale);
   }
   try {
     const plan = buildPlan(project.graph, keys, {
       now,
       ...(request.partition === undefined ? {} : { partitions: { key: request.partition } }),
-      ...(skip ? { skip } : {}),
+      ...(stale ? { stale } : {}),
     });
     return { keys, plan, staleSummary };
   } catch (error) {

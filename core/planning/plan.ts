@@ -3,6 +3,7 @@ import type { AssetGraph } from '../graph/asset-graph.ts';
 import { defaultMapping } from '../partitions/index.ts';
 import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
+import type { StalenessReport } from '../staleness/stale-partition.ts';
 import { partitionsInRange, type PartitionRequest } from './partition-request.ts';
 
 /** One step: an asset, the partitions it writes (`null` when unpartitioned), and the steps it waits for. */
@@ -28,8 +29,14 @@ export interface PlanOptions {
   readonly now?: Date;
   /** Partitions of partitioned assets: all that exist (default), one key, or a range. */
   readonly partitions?: PartitionRequest;
-  /** Leaves out asset partitions already done (missing-only, stale-only, resumed backfills). */
+  /** Leaves out asset partitions already done (missing-only, resumed backfills). */
   readonly skip?: (key: string, partition: string | null) => boolean;
+  /**
+   * Stale-only: plans the stale partitions of this report, except those whose rebuild could not
+   * change anything: stale only because upstream partitions they read are stale
+   * (`upstream_stale`), none of which this plan rebuilds (outside the selection or the range).
+   */
+  readonly stale?: Pick<StalenessReport, 'reasonsOf'>;
   /** `policy` (default) follows each asset's backfill policy; `per_partition` forces one step per partition. */
   readonly grouping?: 'policy' | 'per_partition';
 }
@@ -70,7 +77,9 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     nearest.set(key, [key]);
     const spec = graph.spec(key);
     const mine: PlanStep[] = [];
-    for (const partitions of groupPartitions(spec, selectPartitions(spec, options, now), options.grouping ?? 'policy')) {
+    let selected = selectPartitions(spec, options, now);
+    if (options.stale) selected = worthRebuilding(graph, spec, selected, options.stale, (id) => stepByPartition.has(id), now);
+    for (const partitions of groupPartitions(spec, selected, options.grouping ?? 'policy')) {
       const waitsFor = new Set<string>();
       // A check dependency is waited for like a data dependency, through the same partition mapping.
       for (const parent of [...parents, ...checkParents]) {
@@ -131,6 +140,32 @@ function selectPartitions(spec: AssetSpec, options: PlanOptions, now: Date): rea
   if (!spec.partitions) return options.skip?.(spec.key, null) ? [] : null;
   const all = options.partitions ? partitionsInRange(spec, options.partitions, now) : spec.partitions.keys(now);
   return options.skip ? all.filter((p) => !options.skip?.(spec.key, p)) : all;
+}
+
+/**
+ * The stale partitions among `partitions` (`null`: the unpartitioned asset) whose rebuild can
+ * change them: a direct reason (missing, failed, code, dependencies, upstream data changed), or
+ * an upstream partition they read that `planned` says this plan rebuilds.
+ */
+function worthRebuilding(
+  graph: AssetGraph,
+  spec: AssetSpec,
+  partitions: readonly string[] | null,
+  report: Pick<StalenessReport, 'reasonsOf'>,
+  planned: (id: string) => boolean,
+  now: Date,
+): readonly string[] | null {
+  const worth = (partition: string | null) => {
+    const reasons = report.reasonsOf(spec.key, partition);
+    if (reasons === undefined) return false;
+    if (reasons.some((r) => r.kind !== 'upstream_stale')) return true;
+    return graph.parents(spec.key).some((parent) => {
+      const parentSpec = graph.spec(parent);
+      return [...upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, now)].some((u) => planned(partitionId(parent, u)));
+    });
+  };
+  if (partitions === null) return worth(null) ? null : [];
+  return partitions.filter(worth);
 }
 
 /** Splits an asset's partitions into steps: one per partition, or runs of consecutive partitions. */

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../core/planning/plan.ts';
 import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { findStale, skipFresh } from '../../core/staleness/find-stale.ts';
+import { findStale } from '../../core/staleness/find-stale.ts';
 import { readAssetStates } from '../../core/status/asset-states.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { MODEL_NOW, ProjectModel, modelCases, reportedStale, type ModelCase, type ModelOp } from './staleness-model.ts';
@@ -65,7 +65,7 @@ async function replay(workspace: TempWorkspace, modelCase: ModelCase): Promise<v
 
   // Convergence: one --stale-only run of everything, and nothing is stale.
   const report = await findStale({ project, storage: workspace.storage, landing, now: MODEL_NOW });
-  const plan = buildPlan(project.graph, project.graph.keys, { now: MODEL_NOW, skip: skipFresh(report) });
+  const plan = buildPlan(project.graph, project.graph.keys, { now: MODEL_NOW, stale: report });
   if (plan.steps.length > 0) {
     const result = await workspace.run(project, project.graph.keys, { now: MODEL_NOW, plan });
     expect(result.status, 'the --stale-only run').toBe('success');
