@@ -66,6 +66,8 @@ export class CommitLog {
   /** Commits a run of this process published but could not record (storage failed). */
   readonly #unrecorded = new Set<string>();
   #ensured: Promise<void> | undefined;
+  /** The last {@link exclusive} work queued. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(warehouse: DuckDBWarehouse) {
     this.#warehouse = warehouse;
@@ -121,6 +123,16 @@ export class CommitLog {
   /** True when a run of this process published a commit it could not record, not yet recovered. */
   get hasUnrecorded(): boolean {
     return this.#unrecorded.size > 0;
+  }
+
+  /**
+   * Runs `work` once every earlier `exclusive` work on this warehouse has settled, so that two
+   * recoveries (two runs starting at once) never record the same row twice.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(work, work);
+    this.#queue = result.catch(() => undefined);
+    return result;
   }
 
   /** Rows no run of this process is recording, oldest first. */

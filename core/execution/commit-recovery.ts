@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { partitionId, type PlanStep } from '../planning/plan.ts';
 import type { DuckDBWarehouse, StepSession } from '../../resources/duckdb-warehouse.ts';
-import { commitLogOf } from '../../resources/warehouse-commit-log.ts';
+import { commitLogOf, type CommitLog } from '../../resources/warehouse-commit-log.ts';
 import type { EventRecord, MaterializationRecord, Storage, StepCommit } from '../../storage/storage.ts';
 import { RunEvents } from './run-events.ts';
 
@@ -56,8 +56,11 @@ export async function recordStepCommit(warehouse: DuckDBWarehouse, commitId: str
 
 /** Deletes the warehouse rows of step commits storage has recorded; never throws (a row left over is recovered as a no-op). */
 export async function forgetStepCommits(warehouse: DuckDBWarehouse, commitIds: readonly string[]): Promise<void> {
+  if (commitIds.length === 0) return;
+  const log = commitLogOf(warehouse);
   try {
-    await commitLogOf(warehouse).delete(commitIds);
+    // Never beside a recovery, which may delete the same rows (DuckDB would refuse one delete).
+    await log.exclusive(() => log.delete(commitIds));
   } catch {
     // Recovery finds storage has them and deletes the rows then.
   }
@@ -90,13 +93,17 @@ export function hasUnrecordedCommits(warehouse: DuckDBWarehouse): boolean {
  * newer record is always this one. A commit whose run storage does not know (storage was
  * replaced) is dropped. Safe while other runs of this process are going: their commits being
  * recorded are left alone, and no other process can be between the two commits of a step while
- * this one holds the warehouse file.
+ * this one holds the warehouse file; recoveries of one warehouse run one after the other.
  *
  * @example
  * for (const c of await recoverCommits(storage, warehouse)) console.warn(`recovered ${c.stepId} of run ${c.runId}`);
  */
-export async function recoverCommits(storage: Storage, warehouse: DuckDBWarehouse, now: () => number = Date.now): Promise<RecoveredCommit[]> {
+export function recoverCommits(storage: Storage, warehouse: DuckDBWarehouse, now: () => number = Date.now): Promise<RecoveredCommit[]> {
   const log = commitLogOf(warehouse);
+  return log.exclusive(() => recoverPending(storage, log, now));
+}
+
+async function recoverPending(storage: Storage, log: CommitLog, now: () => number): Promise<RecoveredCommit[]> {
   const rows = await log.pending();
   if (rows.length === 0) return [];
   const latest = new Map<string, number>();

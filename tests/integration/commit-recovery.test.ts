@@ -113,6 +113,16 @@ describe('a step whose storage record fails after its warehouse commit', () => {
   });
 });
 
+describe('recoveries at once (two runs of one process starting together)', () => {
+  it('record a commit once', async () => {
+    const p = project();
+    const first = await workspace.run(p, ['raw/words'], { storage: failingStorage(1) });
+    const all = await Promise.all([1, 2, 3, 4].map(() => recoverCommits(workspace.storage, workspace.warehouse)));
+    expect(all.flat().map((c) => [c.runId, c.stepId, c.recorded])).toEqual([[first.runId, 'raw/words', 1]]);
+    expect(await materializations('raw/words')).toEqual([{ runId: first.runId, rowCount: 2 }]);
+  });
+});
+
 describe('a normal run', () => {
   it('records each step once and leaves no row in _strata.commits', async () => {
     const p = project();
