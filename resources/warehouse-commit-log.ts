@@ -56,7 +56,7 @@ export function commitLogOf(warehouse: DuckDBWarehouse): CommitLog {
  * await log.ensure();
  * await log.write(session, row); // inside the step's transaction, before COMMIT
  * await session.commit();
- * try { await storage.commitStep(...) } finally { log.settle(row.commitId) }
+ * try { await storage.commitStep(...); log.settle(row.commitId, false) } catch { log.settle(row.commitId, true) }
  * await log.delete([row.commitId]);
  */
 export class CommitLog {
@@ -114,10 +114,13 @@ export class CommitLog {
     }
   }
 
-  /** The commit is no longer being recorded: storage has it, or (`recorded` false) the record failed. */
-  settle(commitId: string, recorded: boolean): void {
+  /**
+   * The commit is no longer being recorded: storage has it (or it was never published), or
+   * (`leftUnrecorded`) it was published and storage failed to record it.
+   */
+  settle(commitId: string, leftUnrecorded: boolean): void {
     this.#recording.delete(commitId);
-    if (!recorded) this.#unrecorded.add(commitId);
+    if (leftUnrecorded) this.#unrecorded.add(commitId);
   }
 
   /** True when a run of this process published a commit it could not record, not yet recovered. */

@@ -12,7 +12,10 @@ import { partitionId, type PlanStep } from '../planning/plan.ts';
 import type { DuckDBWarehouse, StepSession } from '../../resources/duckdb-warehouse.ts';
 import { commitLogOf, type CommitLog } from '../../resources/warehouse-commit-log.ts';
 import type { EventRecord, MaterializationRecord, Storage, StepCommit } from '../../storage/storage.ts';
+import { StrataError } from '../errors.ts';
+import { faultPoint } from './fault-hook.ts';
 import { RunEvents } from './run-events.ts';
+import { messageOf } from './step-helpers.ts';
 
 /** What {@link recoverCommits} found: one published step commit whose record was missing. */
 export interface RecoveredCommit {
@@ -27,7 +30,7 @@ export interface RecoveredCommit {
 
 /**
  * Writes the warehouse's record of a step commit into the step's transaction (before its
- * COMMIT); returns the commit id to pass to {@link recordStepCommit}. A step that issued no
+ * COMMIT); returns the commit id to pass to {@link publishStep}. A step that issued no
  * statement has no transaction to join: it gets no row, and `undefined`.
  */
 export async function writeStepCommit(warehouse: DuckDBWarehouse, session: StepSession, runId: string, step: PlanStep, commit: StepCommit): Promise<string | undefined> {
@@ -38,20 +41,39 @@ export async function writeStepCommit(warehouse: DuckDBWarehouse, session: StepS
   return commitId;
 }
 
+/** A step's data was published in the warehouse, but storage could not record it: the next run records it. */
+export class UnrecordedStepError extends StrataError {
+  constructor(assetKey: string, cause: unknown) {
+    super('step_not_recorded', `published in the warehouse but not recorded (${messageOf(cause)}): the next run records it`, { assetKey }, false);
+    this.cause = cause;
+  }
+}
+
 /**
- * Records a published step commit in storage with `record`. Until it settles, {@link recoverCommits}
- * in this process leaves its row alone; afterwards the row is deleted by {@link forgetStepCommits}
- * (a run does that for all its steps at once when it ends) or, if storage failed, recovered by
- * the next step that writes in this process, or the next run.
+ * Commits the step's transaction (publishing its data and, when it has one, the row of
+ * {@link writeStepCommit}), then records the step in storage with `record`. Until that settles,
+ * {@link recoverCommits} in this process leaves the row alone; afterwards the row is deleted by
+ * {@link forgetStepCommits} (a run does that for all its steps at once when it ends), or, when
+ * storage failed ({@link UnrecordedStepError}), recovered by the next step that writes in this
+ * process, or the next run.
  */
-export async function recordStepCommit(warehouse: DuckDBWarehouse, commitId: string | undefined, record: () => Promise<void>): Promise<void> {
-  let recorded = false;
+export async function publishStep(warehouse: DuckDBWarehouse, session: StepSession, key: string, commitId: string | undefined, record: () => Promise<void>): Promise<void> {
+  const log = commitLogOf(warehouse);
+  try {
+    await session.commit();
+  } catch (error) {
+    if (commitId !== undefined) log.settle(commitId, false); // nothing was published
+    throw error;
+  }
+  faultPoint('after-warehouse-commit');
+  if (commitId === undefined) return record();
   try {
     await record();
-    recorded = true;
-  } finally {
-    if (commitId !== undefined) commitLogOf(warehouse).settle(commitId, recorded);
+  } catch (error) {
+    log.settle(commitId, true);
+    throw new UnrecordedStepError(key, error);
   }
+  log.settle(commitId, false);
 }
 
 /** Deletes the warehouse rows of step commits storage has recorded; never throws (a row left over is recovered as a no-op). */

@@ -21,8 +21,7 @@ import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
 import { withSystemTiming, type RunTiming } from './run-timing.ts';
-import { forgetStepCommits, hasUnrecordedCommits, prepareCommitLog, recordStepCommit, recoverCommits, writeStepCommit } from './commit-recovery.ts';
-import { faultPoint } from './fault-hook.ts';
+import { forgetStepCommits, hasUnrecordedCommits, prepareCommitLog, publishStep, recoverCommits, UnrecordedStepError, writeStepCommit } from './commit-recovery.ts';
 
 /** Everything one run needs. */
 export interface ExecuteRunOptions {
@@ -300,7 +299,6 @@ class RunExecution {
     // Each attempt runs in a new session; a failed one rolls back before the next.
     for (let attempt = 1; ; attempt++) {
       const session = this.#o.warehouse.session(key, scope);
-      let published = false;
       this.#sessions.add(session);
       const logs: EventRecord[] = [];
       const log = (level: 'info' | 'warn') => (message: string) => {
@@ -332,17 +330,16 @@ class RunExecution {
         // The warehouse keeps its own record of the commit, in the same transaction: if the
         // storage record below never happens, the next run records the step from it.
         const commitId = await writeStepCommit(this.#o.warehouse, session, this.#runId, step, commit);
-        await session.commit();
-        published = true;
-        faultPoint('after-warehouse-commit');
-        await recordStepCommit(this.#o.warehouse, commitId, () => this.#commit(commit.events, commit.materializations, commit.checkResults));
+        await publishStep(this.#o.warehouse, session, key, commitId, () => this.#commit(commit.events, commit.materializations, commit.checkResults));
         if (commitId !== undefined) this.#recordedCommits.push(commitId);
         this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
         return true;
       } catch (error) {
         await session.rollback();
+        // Published, not recorded: neither canceled nor worth retrying (the next run records it).
+        const published = error instanceof UnrecordedStepError;
         let canceled = !published && (error instanceof CanceledError || this.#o.signal?.aborted === true);
-        let message = canceled ? 'canceled, rolled back' : published ? `published in the warehouse but not recorded (${messageOf(error)}): the next run records it` : messageOf(error);
+        let message = canceled ? 'canceled, rolled back' : messageOf(error);
         let unsaved = logs;
         // A failed blocking check is about the data, not a passing fault: retrying cannot help.
         const checkRuns = error instanceof ChecksFailedError ? error.runs : [];

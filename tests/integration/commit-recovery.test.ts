@@ -142,7 +142,7 @@ describe('a normal run', () => {
     await log.write(session, { commitId: 'c1', runId: 'r1', stepId: 'raw/words', assetKey: 'raw/words', partitions: null, committedAt: 1, record: '{}' });
     await session.commit();
     expect(await log.pending()).toEqual([]);
-    log.settle('c1', false);
+    log.settle('c1', true);
     expect(log.hasUnrecorded).toBe(true);
     expect((await log.pending()).map((r) => r.commitId)).toEqual(['c1']);
     // Its run is unknown to storage: nothing can be recorded, the row is dropped.
