@@ -5,6 +5,9 @@
 
 const SEGMENT = /^[a-z_][a-z0-9_]*$/;
 
+/** The DuckDB schema Strata keeps its own tables in (`_strata.commits`); no asset may use it as its layer. */
+export const STRATA_SCHEMA = '_strata';
+
 /** Returns why `key` is not a valid asset key, or `undefined` when it is valid. */
 export function keyProblem(key: string): string | undefined {
   if (key.length === 0) return 'asset key is empty';
@@ -14,6 +17,7 @@ export function keyProblem(key: string): string | undefined {
   if (bad !== undefined) {
     return `asset key "${key}" has an invalid segment "${bad}" (use lowercase letters, digits and _; start with a letter or _)`;
   }
+  if (segments[0] === STRATA_SCHEMA) return `asset key "${key}" uses the layer "${STRATA_SCHEMA}", which Strata keeps for its own tables`;
   return undefined;
 }
 

@@ -9,7 +9,8 @@ import type { LandingZone } from './asset-context.ts';
 import { RunEvents } from './run-events.ts';
 import { materializationRecords } from './materialization-records.ts';
 import { computeStep, stepPartitions } from './step-compute.ts';
-import { CanceledError, insertSorted, messageOf, rangeData, single, sumRows, untilAborted } from './step-helpers.ts';
+import { stepSuccess } from './step-success.ts';
+import { CanceledError, insertSorted, messageOf, rangeData, single, untilAborted } from './step-helpers.ts';
 import { observeRunSources, unobservedReasons } from './run-observation.ts';
 import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
@@ -20,6 +21,7 @@ import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
 import { withSystemTiming, type RunTiming } from './run-timing.ts';
+import { forgetStepCommits, hasUnrecordedCommits, prepareCommitLog, publishStep, recoverCommits, UnrecordedStepError, writeStepCommit } from './commit-recovery.ts';
 
 /** Everything one run needs. */
 export interface ExecuteRunOptions {
@@ -101,6 +103,8 @@ class RunExecution {
   readonly #dependents = new Map<string, string[]>();
   readonly #steps: ReadonlyMap<string, PlanStep>;
   #pendingSkips: EventRecord[] = [];
+  /** Step commits storage has recorded, whose warehouse rows are deleted when the run ends. */
+  readonly #recordedCommits: string[] = [];
   readonly #timing: RunTiming;
   readonly #leases: RunLeases;
   readonly #heartbeat: RunHeartbeat;
@@ -164,6 +168,7 @@ class RunExecution {
     this.#o.signal?.addEventListener('abort', onAbort);
     this.#heartbeat.start();
     try {
+      await this.#recoverCommits();
       await this.#loadInputVersions(keys);
       await this.#o.warehouse.ensureSchemas(keys.map((k) => keyToTable(k).schema));
       await this.#schedule(plan.steps);
@@ -302,12 +307,13 @@ class RunExecution {
         this.#o.onEvent?.(event);
       };
       try {
+        // A commit this process could not record is recorded before this step's can be.
+        if (hasUnrecordedCommits(this.#o.warehouse)) await this.#recoverCommits();
         const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.
         const checks = await checkWrite({ definition, session, partitions, scope, storage: this.#o.storage, runId: this.#runId, now: this.#now });
-        await session.commit();
         const materializations = materializationRecords({
           project: this.#o.project,
           definition,
@@ -319,34 +325,26 @@ class RunExecution {
           dataVersions: this.#dataVersions,
           readSeq,
         });
-        const rowCount = sumRows(materializations) ?? result.rowCount ?? session.rowsWritten ?? null;
         const durationMs = performance.now() - started;
-        await this.#commit(
-          [
-            ...logs,
-            this.#events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}`, 'info', {
-              rowCount,
-              dataVersion: materializations[0]?.dataVersion,
-              codeVersion: materializations[0]?.codeVersion,
-              ...rangeData(step),
-            }),
-            ...checkEvents(this.#events, step, checks),
-            this.#events.step('step_success', key, partition, `finished ${step.id} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount, ...rangeData(step) }),
-          ],
-          materializations,
-          checks.flatMap((c) => c.results),
-        );
+        const { commit, rowCount } = stepSuccess({ events: this.#events, step, logs, materializations, checks, result, session, durationMs });
+        // The warehouse keeps its own record of the commit, in the same transaction: if the
+        // storage record below never happens, the next run records the step from it.
+        const commitId = await writeStepCommit(this.#o.warehouse, session, this.#runId, step, commit);
+        await publishStep(this.#o.warehouse, session, key, commitId, () => this.#commit(commit.events, commit.materializations, commit.checkResults));
+        if (commitId !== undefined) this.#recordedCommits.push(commitId);
         this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
         return true;
       } catch (error) {
         await session.rollback();
-        let canceled = error instanceof CanceledError || this.#o.signal?.aborted === true;
+        // Published, not recorded: neither canceled nor worth retrying (the next run records it).
+        const published = error instanceof UnrecordedStepError;
+        let canceled = !published && (error instanceof CanceledError || this.#o.signal?.aborted === true);
         let message = canceled ? 'canceled, rolled back' : messageOf(error);
         let unsaved = logs;
         // A failed blocking check is about the data, not a passing fault: retrying cannot help.
         const checkRuns = error instanceof ChecksFailedError ? error.runs : [];
         const checkResults = checkRuns.flatMap((r) => r.results);
-        if (!canceled && attempt <= policy.maxRetries && checkResults.length === 0) {
+        if (!canceled && !published && attempt <= policy.maxRetries && checkResults.length === 0) {
           if (await this.#waitToRetry(step, attempt, policy, message, logs)) continue;
           [canceled, message, unsaved] = [true, 'canceled while waiting to retry', []];
         }
@@ -424,12 +422,23 @@ class RunExecution {
     for (const event of events) this.#o.onEvent?.(event);
   }
 
-  async #commit(events: EventRecord[], materializations?: MaterializationRecord[], checkResults: readonly CheckResultRecord[] = []): Promise<void> {
+  async #commit(events: readonly EventRecord[], materializations?: readonly MaterializationRecord[], checkResults: readonly CheckResultRecord[] = []): Promise<void> {
     await this.#o.storage.commitStep({ events, ...(materializations ? { materializations } : {}), ...(checkResults.length > 0 ? { checkResults } : {}) });
     for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
   }
 
+  /** Records the step commits the warehouse holds and storage lacks, saying so in this run's log. */
+  async #recoverCommits(): Promise<void> {
+    await prepareCommitLog(this.#o.warehouse);
+    const recovered = await recoverCommits(this.#o.storage, this.#o.warehouse);
+    const events = recovered.map((c) =>
+      this.#events.step('log', c.assetKey, null, `recorded the commit of ${c.stepId} from run ${c.runId.slice(0, 8)}, published in the warehouse but not recorded when that run stopped`, 'warn', { recoveredFrom: c.runId }),
+    );
+    if (events.length > 0) await this.#append(events);
+  }
+
   async #finish(status: RunStatus, error?: string): Promise<RunResult> {
+    await forgetStepCommits(this.#o.warehouse, this.#recordedCommits.splice(0));
     await this.#heartbeat.stop();
     await this.#leases.releaseAll();
     await this.#flushSkips();

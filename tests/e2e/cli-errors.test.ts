@@ -234,7 +234,7 @@ describe('a day without landing files', () => {
       /✗ raw\/orders@2025-01-01\.\.2025-12-31\s+raw\/orders: missing landing files for 363 of 365 partition\(s\): orders_2025-01-03\.csv, orders_2025-01-04\.csv, orders_2025-01-05\.csv, orders_2025-01-06\.csv, orders_2025-01-07\.csv and 358 more/,
     );
     // Nothing was written: the step rolled back, the table does not exist.
-    const tables = await queryDuckDb(stateFiles(project).warehouse, 'select table_name from information_schema.tables');
+    const tables = await queryDuckDb(stateFiles(project).warehouse, "select table_name from information_schema.tables where table_schema <> '_strata'");
     expect(tables).toEqual([]);
 
     const status = parseJson<{ key: string; state: string; partitions: { failed: number; materialized: number } | null }[]>(
@@ -298,7 +298,7 @@ export const slow = asset({
       { type: 'run_canceled', asset_key: null },
     ]);
     expect(querySqlite(stateFiles(project).storage, 'select * from materializations')).toEqual([]);
-    const tables = await queryDuckDb(stateFiles(project).warehouse, 'select table_name from information_schema.tables');
+    const tables = await queryDuckDb(stateFiles(project).warehouse, "select table_name from information_schema.tables where table_schema <> '_strata'");
     expect(tables).toEqual([]);
   });
 });

@@ -3,12 +3,14 @@
  * overlapping selections of one project both finish (the second waits for the DuckDB file and
  * says which process and run holds it), and a materialize killed with SIGKILL mid-run is found
  * dead once its heartbeat is older than the timeout (short here, from strata.json), marked
- * failed with its leases released, and the next run succeeds.
+ * failed with its leases released, and the next run succeeds. A process that dies right after a
+ * step's DuckDB transaction committed, before storage recorded the step, leaves the warehouse's
+ * own record of the commit: the next run records it, exactly once.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryDuckDb, querySqlite, runCli, Sandbox, startCli, stateFiles } from './cli-harness.ts';
+import { parseJson, queryDuckDb, querySqlite, runCli, Sandbox, startCli, stateFiles } from './cli-harness.ts';
 
 let sandbox: Sandbox;
 
@@ -195,5 +197,55 @@ describe('a materialize process sent Ctrl-C while a TypeScript step keeps a time
     expect(exited?.status, exited?.stderr).toBe(1);
     expect(exited?.stdout).toMatch(/Run [0-9a-f]{8} canceled/);
     expect(querySqlite(stateFiles(dir).storage, 'select status, error from runs')).toEqual([{ status: 'canceled', error: 'run canceled' }]);
+  });
+});
+
+describe('a materialize process killed between the warehouse commit and the storage record', () => {
+  it('leaves published data that the next run records exactly once: the asset is fresh and not rebuilt', { timeout: 90_000 }, async () => {
+    const dir = project('crashed', { interval: '250ms', timeout: '2s' });
+    fs.rmSync(path.join(dir, 'slow'));
+    const { storage, warehouse } = stateFiles(dir);
+    const crashed = runCli(['materialize', '--project', dir, '--select', '+marts/total'], { STRATA_FAULT: 'after-warehouse-commit' });
+    expect(crashed.status, crashed.stdout + crashed.stderr).toBeNull(); // killed by SIGKILL
+    const [dead] = querySqlite<RunRow>(storage, 'select id, status, error, heartbeat_at, pid from runs');
+    expect(dead?.status).toBe('running');
+    // raw/numbers is published in the warehouse, with the warehouse's record of its commit; storage has nothing.
+    expect(await queryDuckDb(warehouse, 'select count(*) as n from raw.numbers')).toEqual([{ n: 100 }]);
+    expect(await queryDuckDb(warehouse, 'select run_id, step_id from _strata.commits')).toEqual([{ run_id: dead?.id, step_id: 'raw/numbers' }]);
+    expect(querySqlite(storage, 'select * from materializations')).toEqual([]);
+
+    // The next run (of staging/doubled, which reads raw/numbers) records the commit first, in the dead run.
+    const next = runCli(['materialize', '--project', dir, '--select', 'staging/doubled']);
+    expect(next.status, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout).toContain(`raw/numbers: recorded the commit of raw/numbers from run ${dead?.id.slice(0, 8)}`);
+    const recorded = () => querySqlite(storage, 'select asset_key, run_id, row_count from materializations order by id');
+    expect(recorded()).toEqual([
+      { asset_key: 'raw/numbers', run_id: dead?.id, row_count: 100 },
+      { asset_key: 'staging/doubled', run_id: expect.not.stringMatching(dead?.id ?? ''), row_count: 100 },
+    ]);
+    // The step's own events (its log line, materialization, success), then a note of the recovery.
+    expect(querySqlite(storage, "select type, asset_key, message from events where run_id = ? and type in ('materialization', 'step_success', 'log') order by id", dead?.id)).toEqual([
+      { type: 'log', asset_key: 'raw/numbers', message: 'started' },
+      { type: 'materialization', asset_key: 'raw/numbers', message: 'materialized raw/numbers (100 rows)' },
+      { type: 'step_success', asset_key: 'raw/numbers', message: expect.stringMatching(/^finished raw\/numbers in \d+ ms$/) },
+      { type: 'log', asset_key: 'raw/numbers', message: expect.stringMatching(/^recovered the commit of raw\/numbers: its data was published in the warehouse at \S+ but the run stopped before recording it \(1 materialization recorded now\)$/) },
+    ]);
+    expect(await queryDuckDb(warehouse, 'select * from _strata.commits')).toEqual([]);
+
+    // Fresh: status finds nothing stale upstream of marts/total but marts/total itself, and --stale-only does not rebuild it.
+    const stale = parseJson<{ key: string }[]>(runCli(['status', '--stale', '--json', '--project', dir]));
+    expect(stale.map((p) => p.key)).toEqual(['marts/total']);
+    const again = runCli(['materialize', '--project', dir, '--select', 'raw/numbers', '--stale-only']);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain('Nothing to do');
+
+    // Past the heartbeat timeout (already, on a slow machine), the dead run is reaped: it stays failed, its commit recorded once.
+    const wait = (dead?.heartbeat_at ?? 0) + 2_100 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const last = runCli(['materialize', '--project', dir, '--select', 'marts/total']);
+    expect(last.status, last.stdout + last.stderr).toBe(0);
+    expect(next.stderr + last.stderr).toContain(`run ${dead?.id.slice(0, 8)} marked failed`);
+    expect(querySqlite<RunRow>(storage, 'select status from runs where id = ?', dead?.id)[0]?.status).toBe('failed');
+    expect(recorded().filter((m) => (m as { asset_key: string }).asset_key === 'raw/numbers')).toHaveLength(1);
   });
 });

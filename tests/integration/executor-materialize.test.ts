@@ -115,12 +115,15 @@ describe('executeRun on a chain of SQL and TypeScript assets', () => {
     expect(await warehouse.query('select n10 from marts.evens_view order by n10')).toEqual([{ n10: 20 }, { n10: 40 }, { n10: 60 }, { n10: 80 }, { n10: 100 }]);
     expect(await warehouse.query('select * from marts.summary')).toEqual([{ label: 'Even numbers', numbers: 5, total: 30 }]);
     expect(await warehouse.query(`select table_schema || '.' || table_name as name, table_type from information_schema.tables order by name`)).toEqual([
+      { name: '_strata.commits', table_type: 'BASE TABLE' },
       { name: 'marts.evens_view', table_type: 'VIEW' },
       { name: 'marts.summary', table_type: 'BASE TABLE' },
       { name: 'raw.labels', table_type: 'BASE TABLE' },
       { name: 'raw.numbers', table_type: 'BASE TABLE' },
       { name: 'staging.evens', table_type: 'BASE TABLE' },
     ]);
+    // Storage recorded every step: the warehouse's own record of the commits is gone.
+    expect(await warehouse.query('select * from _strata.commits')).toEqual([]);
 
     const stored = await storage.getRun(result.runId);
     expect(stored).toMatchObject({ id: result.runId, status: 'success', trigger: 'manual', error: null, assetKeys: CHAIN_KEYS });

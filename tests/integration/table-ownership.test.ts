@@ -46,7 +46,8 @@ async function runIntruder(definition: AssetDefinition) {
 
 async function catalog(): Promise<string[]> {
   const rows = await workspace.warehouse.query<{ name: string }>(
-    `select schema_name || '.' || table_name as name from duckdb_tables() where not temporary union all select schema_name || '.' || view_name from duckdb_views() where not internal and not temporary order by 1`,
+    // Strata's own schema (_strata.commits) left out.
+    `select schema_name || '.' || table_name as name from duckdb_tables() where not temporary and schema_name <> '_strata' union all select schema_name || '.' || view_name from duckdb_views() where not internal and not temporary order by 1`,
   );
   return rows.map((r) => r.name);
 }

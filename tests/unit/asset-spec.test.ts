@@ -160,6 +160,11 @@ describe('asset keys', () => {
     expect(keyProblem('raw/or-ders')).toContain('invalid segment "or-ders"');
   });
 
+  it('keeps the layer _strata for the warehouse tables of Strata itself', () => {
+    expect(keyProblem('_strata/commits')).toBe('asset key "_strata/commits" uses the layer "_strata", which Strata keeps for its own tables');
+    expect(keyProblem('raw/_strata')).toBeUndefined();
+  });
+
   it('maps keys to schema and table, joining deeper segments with __', () => {
     expect(keyToTable('marts/fct_sales')).toEqual({ schema: 'marts', table: 'fct_sales' });
     expect(keyToTable('marts/finance/daily_revenue')).toEqual({ schema: 'marts', table: 'finance__daily_revenue' });

@@ -1,0 +1,166 @@
+/**
+ * The warehouse's own record of step commits, table `_strata.commits`: a step inserts one row
+ * inside its DuckDB transaction (so the row exists exactly when the step's data is published),
+ * and the row is deleted once storage has recorded the step. A row left behind means the step's
+ * data was published but its record may be missing (the process died, or storage failed, between
+ * the two commits); `core/execution/commit-recovery.ts` records it from the row.
+ *
+ * Only the process holding the warehouse file can be between the two commits of a step, so a
+ * row is orphaned unless a run of this process is recording it right now: those rows are
+ * tracked here ({@link CommitLog.pending} leaves them out).
+ */
+
+import { STRATA_SCHEMA } from '../core/definitions/asset-key.ts';
+import type { DuckDBWarehouse, StepSession } from './duckdb-warehouse.ts';
+
+const TABLE = `${STRATA_SCHEMA}.commits`;
+
+/** One step commit as the warehouse keeps it. */
+export interface CommitLogRow {
+  readonly commitId: string;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly assetKey: string;
+  /** The partitions the step wrote; `null` for an unpartitioned asset. */
+  readonly partitions: readonly string[] | null;
+  /** When the step committed (epoch ms). */
+  readonly committedAt: number;
+  /** What storage records for the step (JSON; its shape belongs to the engine). */
+  readonly record: string;
+}
+
+interface StoredRow {
+  commit_id: string;
+  run_id: string;
+  step_id: string;
+  asset_key: string;
+  partitions: string | null;
+  committed_at: number;
+  record: string;
+}
+
+const logs = new WeakMap<DuckDBWarehouse, CommitLog>();
+
+/** The commit log of `warehouse` (one per open warehouse). */
+export function commitLogOf(warehouse: DuckDBWarehouse): CommitLog {
+  let log = logs.get(warehouse);
+  if (log === undefined) logs.set(warehouse, (log = new CommitLog(warehouse)));
+  return log;
+}
+
+/**
+ * Reads and writes `_strata.commits` of one open warehouse.
+ *
+ * @example
+ * const log = commitLogOf(warehouse);
+ * await log.ensure();
+ * await log.write(session, row); // inside the step's transaction, before COMMIT
+ * await session.commit();
+ * try { await storage.commitStep(...); log.settle(row.commitId, false) } catch { log.settle(row.commitId, true) }
+ * await log.delete([row.commitId]);
+ */
+export class CommitLog {
+  readonly #warehouse: DuckDBWarehouse;
+  /** Commits a run of this process has published and is recording now. */
+  readonly #recording = new Set<string>();
+  /** Commits a run of this process published but could not record (storage failed). */
+  readonly #unrecorded = new Set<string>();
+  #ensured: Promise<void> | undefined;
+  /** The last {@link exclusive} work queued. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(warehouse: DuckDBWarehouse) {
+    this.#warehouse = warehouse;
+  }
+
+  /**
+   * Creates the table if it is missing, once per warehouse, outside any step transaction (two
+   * step transactions creating it at once would conflict).
+   */
+  ensure(): Promise<void> {
+    this.#ensured ??= this.#warehouse
+      .withConnection((connection) =>
+        connection.run(
+          `CREATE SCHEMA IF NOT EXISTS ${STRATA_SCHEMA};
+           CREATE TABLE IF NOT EXISTS ${TABLE} (
+             commit_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
+             partitions VARCHAR, committed_at BIGINT NOT NULL, record VARCHAR NOT NULL)`,
+        ),
+      )
+      .then(() => undefined);
+    this.#ensured.catch(() => (this.#ensured = undefined));
+    return this.#ensured;
+  }
+
+  /**
+   * Inserts `row` in the step's transaction (call {@link ensure} first) and counts the commit as
+   * being recorded by this process until {@link settle}.
+   */
+  async write(session: StepSession, row: CommitLogRow): Promise<void> {
+    this.#recording.add(row.commitId);
+    try {
+      await session.run(`INSERT INTO ${TABLE} VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        row.commitId,
+        row.runId,
+        row.stepId,
+        row.assetKey,
+        row.partitions === null ? null : JSON.stringify(row.partitions),
+        row.committedAt,
+        row.record,
+      ]);
+    } catch (error) {
+      this.#recording.delete(row.commitId);
+      throw error;
+    }
+  }
+
+  /**
+   * The commit is no longer being recorded: storage has it (or it was never published), or
+   * (`leftUnrecorded`) it was published and storage failed to record it.
+   */
+  settle(commitId: string, leftUnrecorded: boolean): void {
+    this.#recording.delete(commitId);
+    if (leftUnrecorded) this.#unrecorded.add(commitId);
+  }
+
+  /** True when a run of this process published a commit it could not record, not yet recovered. */
+  get hasUnrecorded(): boolean {
+    return this.#unrecorded.size > 0;
+  }
+
+  /**
+   * Runs `work` once every earlier `exclusive` work on this warehouse has settled, so that two
+   * recoveries (two runs starting at once) never record the same row twice.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(work, work);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Rows no run of this process is recording, oldest first. */
+  async pending(): Promise<CommitLogRow[]> {
+    await this.ensure();
+    const rows = await this.#warehouse.query<StoredRow & Record<string, unknown>>(
+      `SELECT commit_id, run_id, step_id, asset_key, partitions, committed_at, record FROM ${TABLE} ORDER BY committed_at, commit_id`,
+    );
+    return rows
+      .filter((r) => !this.#recording.has(r.commit_id))
+      .map((r) => ({
+        commitId: r.commit_id,
+        runId: r.run_id,
+        stepId: r.step_id,
+        assetKey: r.asset_key,
+        partitions: r.partitions === null ? null : (JSON.parse(r.partitions) as string[]),
+        committedAt: Number(r.committed_at),
+        record: r.record,
+      }));
+  }
+
+  /** Deletes rows whose commit storage has (in one statement). */
+  async delete(commitIds: readonly string[]): Promise<void> {
+    if (commitIds.length === 0) return;
+    await this.#warehouse.query(`DELETE FROM ${TABLE} WHERE list_contains($1, commit_id)`, [commitIds]);
+    for (const id of commitIds) this.#unrecorded.delete(id);
+  }
+}
