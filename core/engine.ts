@@ -8,7 +8,7 @@
  */
 export * from './index.ts';
 export { resumeBackfill, startBackfill } from './execution/backfill-runner.ts';
-export type { BackfillEnvironment, BackfillOutcome, BackfillRequest } from './execution/backfill-runner.ts';
+export type { BackfillEnvironment, BackfillOutcome, BackfillRequest, ResumeOptions } from './execution/backfill-runner.ts';
 export { AssetGraph } from './graph/asset-graph.ts';
 export { parseSelection, selectAssets } from './selection/index.ts';
 export type { AssetSelection, SelectionNode } from './selection/index.ts';

@@ -9,6 +9,7 @@ import type { LandingZone } from './asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
 import { reapDeadRuns } from './dead-run-reaper.ts';
 import { findStale, skipFresh } from '../staleness/find-stale.ts';
+import type { StalenessReport } from '../staleness/stale-partition.ts';
 
 /** What a backfill needs besides its request. */
 export interface BackfillEnvironment {
@@ -72,22 +73,49 @@ export async function startBackfill(env: BackfillEnvironment, request: BackfillR
   return runBackfill(env, backfill, plan);
 }
 
-/** Resumes a backfill that crashed, failed or was canceled: plans again and leaves out what its runs already wrote. */
-export async function resumeBackfill(env: BackfillEnvironment, backfill: BackfillRecord, keys: readonly string[]): Promise<BackfillOutcome> {
+/** How {@link resumeBackfill} treats the partitions the backfill's runs already committed. */
+export interface ResumeOptions {
+  /**
+   * Leave out every partition the backfill's runs committed, even one that is stale now (the
+   * behaviour before stale partitions were rebuilt). Default: rebuild the committed partitions
+   * that are stale now.
+   */
+  readonly skipCommitted?: boolean;
+}
+
+/**
+ * Resumes a backfill that crashed, failed or was canceled: plans its range again with the
+ * partitions its runs did not commit, plus the committed ones that are stale now (a landing
+ * file re-delivered, code changed, a later attempt failed, an upstream partition changed or
+ * stale) — so a backfill whose cause was fixed can finish. With `skipCommitted` every committed
+ * partition is left out.
+ */
+export async function resumeBackfill(env: BackfillEnvironment, backfill: BackfillRecord, keys: readonly string[], options: ResumeOptions = {}): Promise<BackfillOutcome> {
   if (backfill.status === 'success') throw new StrataError('backfill_done', `backfill ${backfill.id.slice(0, 8)} already succeeded: nothing to resume`);
   // A run of this backfill still marked running belongs to a process that stopped (crash, kill -9):
   // mark it failed at once (whatever its heartbeat says) and release its leases.
   await reapDeadRuns(env.storage, { timeoutMs: 0, runIds: backfill.runIds, reason: 'the process running it stopped; its backfill was resumed' });
   const ours = new Set(backfill.runIds);
-  const done = new Set(
+  const committed = new Set(
     (await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)),
   );
-  const modeSkip = await modeFilter(env, keys, backfill.mode);
-  const skip = (key: string, partition: string | null) => done.has(partitionId(key, partition)) || modeSkip(key, partition);
+  const skipCommitted = options.skipCommitted === true;
+  const stale = skipCommitted && backfill.mode !== 'stale_only' ? undefined : await staleNow(env, keys);
+  const modeSkip = await modeFilter(env, keys, backfill.mode, stale);
+  const skip = (key: string, partition: string | null) =>
+    committed.has(partitionId(key, partition)) ? skipCommitted || !isStaleBesidesMissing(stale, key, partition) : modeSkip(key, partition);
   const plan = buildPlan(env.project.graph, keys, { now: env.now, partitions: { from: backfill.from, to: backfill.to }, skip, grouping: backfill.grouping });
-  const resumed = { ...backfill, status: 'running' as const, done: done.size, failed: 0, error: null };
-  await env.storage.updateBackfill(backfill.id, { status: 'running', done: done.size, failed: 0, error: null, updatedAt: Date.now() });
+  let rebuilt = 0;
+  for (const step of plan.steps) for (const partition of step.partitions ?? [null]) if (committed.has(partitionId(step.key, partition))) rebuilt++;
+  const done = committed.size - rebuilt;
+  const resumed = { ...backfill, status: 'running' as const, done, failed: 0, error: null };
+  await env.storage.updateBackfill(backfill.id, { status: 'running', done, failed: 0, error: null, updatedAt: Date.now() });
   return runBackfill(env, resumed, plan);
+}
+
+/** True when `report` calls the partition stale for a reason besides being missing. */
+function isStaleBesidesMissing(report: StalenessReport | undefined, key: string, partition: string | null): boolean {
+  return report?.reasonsOf(key, partition)?.some((reason) => reason.kind !== 'missing') === true;
 }
 
 async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, plan: Plan): Promise<BackfillOutcome> {
@@ -166,14 +194,23 @@ export function countPartitions(plan: Plan): number {
 
 /**
  * Which asset partitions a mode leaves out: `missing_only` skips the materialized ones;
- * `stale_only` skips every partition staleness does not call stale (see core/staleness).
+ * `stale_only` skips every partition staleness does not call stale (see core/staleness),
+ * using `stale` when the caller already has the report.
  */
-async function modeFilter(env: BackfillEnvironment, keys: readonly string[], mode: BackfillRecord['mode']): Promise<(key: string, partition: string | null) => boolean> {
+async function modeFilter(
+  env: BackfillEnvironment,
+  keys: readonly string[],
+  mode: BackfillRecord['mode'],
+  stale?: StalenessReport,
+): Promise<(key: string, partition: string | null) => boolean> {
   if (mode === 'all') return () => false;
-  if (mode === 'stale_only') {
-    const { project, storage, landing, now } = env;
-    return skipFresh(await findStale({ project, storage, landing, keys, now, ...(env.signal ? { signal: env.signal } : {}) }));
-  }
+  if (mode === 'stale_only') return skipFresh(stale ?? (await staleNow(env, keys)));
   const latest = new Set((await env.storage.latestMaterializations(keys)).map((m) => partitionId(m.assetKey, m.partition)));
   return (key, partition) => latest.has(partitionId(key, partition));
+}
+
+/** The staleness of `keys` now, after observing the sources upstream of them. */
+function staleNow(env: BackfillEnvironment, keys: readonly string[]): Promise<StalenessReport> {
+  const { project, storage, landing, now } = env;
+  return findStale({ project, storage, landing, keys, now, ...(env.signal ? { signal: env.signal } : {}) });
 }

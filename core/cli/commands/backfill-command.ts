@@ -14,13 +14,15 @@ import { Workspace } from '../workspace.ts';
 export const backfillCommand: Command = {
   name: 'backfill',
   help: `Usage: assets backfill --select SELECTION --from START --to END [options]
-       assets backfill --resume BACKFILL_ID
+       assets backfill --resume BACKFILL_ID [--skip-committed]
 
 Materializes every partition of the selected assets between START and END (inclusive; dates
 YYYY-MM-DD, hourly keys YYYY-MM-DD-HH:mm, or static keys). Assets with the single-run policy
 write a whole range in one step; the others one step per partition. A downstream partition
-waits for the upstream partitions it reads. The backfill is stored: after a crash or Ctrl-C,
---resume does only what is not done yet.
+waits for the upstream partitions it reads. The backfill is stored: after a crash, Ctrl-C or a
+failure, --resume builds the partitions its runs did not commit, and the committed ones that are
+stale now (a landing file re-delivered, code changed, upstream data changed: see assets status
+--stale --why), so a backfill whose cause was fixed can finish.
 
 Options:
   --select SELECTION   what to build, e.g. 'staging/*' or '+marts/daily_revenue_by_location'
@@ -31,6 +33,7 @@ Options:
   --per-partition      one step per partition even for single-run assets
   --concurrency N      steps run at once
   --resume ID          resume a stored backfill (see assets backfills)
+  --skip-committed     with --resume: leave out every partition its runs committed, even a stale one
   --json               print the outcome as JSON
 
 Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 bad input.`,
@@ -45,8 +48,12 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       'per-partition': { type: 'boolean' },
       concurrency: { type: 'string' },
       resume: { type: 'string' },
+      'skip-committed': { type: 'boolean' },
     });
     if (values['missing-only'] && values['stale-only']) throw new UsageError('--missing-only and --stale-only cannot be combined', '--stale-only');
+    if (values['skip-committed'] && values.resume === undefined) {
+      throw new UsageError('--skip-committed goes with --resume: assets backfill --resume ID --skip-committed', '--skip-committed');
+    }
     if (values.resume === undefined) {
       if (values.select === undefined) throw new UsageError("assets backfill needs --select, e.g. --select 'staging/*'", '--select');
       if (values.from === undefined || values.to === undefined) throw new UsageError('assets backfill needs --from and --to', values.from === undefined ? '--from' : '--to');
@@ -81,7 +88,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           signal,
           ...(progress ? { onPlan: (_plan: unknown, total: number) => progress.start(total), onStepEnd: progress.step.bind(progress), onEvent: (event: EventRecord) => noteObservation(progress, event) } : {}),
         };
-        if (stored) return resumeBackfill(env, stored, keys);
+        if (stored) return resumeBackfill(env, stored, keys, { skipCommitted: values['skip-committed'] === true });
         const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
         const grouping = values['per-partition'] ? 'per_partition' : 'policy';
         return startBackfill(env, { selection, keys, from: values.from as string, to: values.to as string, mode, grouping });
