@@ -49,7 +49,9 @@ export function formatTable(
   rows: readonly (readonly string[])[],
   style: (row: number, column: number, text: string) => string = (_r, _c, t) => t,
 ): string[] {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  // A loop, not Math.max(...rows): spreading a long table into one call overflows the stack.
+  const widths = header.map((h) => h.length);
+  for (const row of rows) for (let c = 0; c < header.length; c++) widths[c] = Math.max(widths[c] ?? 0, (row[c] ?? '').length);
   const render = (cells: readonly string[], row: number) =>
     cells
       .map((cell, c) => style(row, c, c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))

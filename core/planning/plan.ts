@@ -57,52 +57,79 @@ export interface PlanOptions {
 export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options: PlanOptions = {}): Plan {
   const now = options.now ?? new Date();
   const planned = new Set(selected);
-  const stepsOf = new Map<string, PlanStep[]>();
-  const stepByPartition = new Map<string, string>();
-  const nearest = new Map<string, readonly string[]>();
   const steps: PlanStep[] = [];
-  const position = new Map<string, number>();
+  // Plans may hold a million steps: steps are referred to by their index in `steps`, and each
+  // planned asset's steps are contiguous there, so no per-partition string is built to find one.
+  /** The span [first, end) of each planned asset's steps in `steps`. */
+  const spanOf = new Map<string, readonly [number, number]>();
+  /** Per planned asset: each partition it writes (`null`: unpartitioned) → index of the step writing it. */
+  const writerOf = new Map<string, Map<string | null, number>>();
+  const nearest = new Map<string, readonly string[]>();
 
   for (const key of graph.keys) {
-    const parents = graph.parents(key);
-    const checkParents = graph.checkParents(key);
+    // A check dependency (AssetGraph.checkParents) is waited for like a data dependency, through the same partition mapping.
+    const parents = [...new Set([...graph.parents(key), ...graph.checkParents(key)])];
     // Source assets are observed, never planned: selecting one adds no step.
     if (!planned.has(key) || graph.spec(key).source) {
       // Remember the nearest planned ancestors of an unplanned asset for its descendants.
       const found = new Set<string>();
-      for (const parent of [...parents, ...checkParents]) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);
+      for (const parent of parents) for (const ancestor of planned.has(parent) ? [parent] : (nearest.get(parent) ?? [])) found.add(ancestor);
       nearest.set(key, graph.sortTopologically(found));
       continue;
     }
     nearest.set(key, [key]);
     const spec = graph.spec(key);
-    const mine: PlanStep[] = [];
+    const plannedParents = parents.filter((parent) => planned.has(parent)).map((parent) => ({ spec: graph.spec(parent), mapping: mappingOf(spec, graph.spec(parent)) }));
+    // Through an unplanned parent, every step waits for all steps of its nearest planned ancestors: the same for each step.
+    const inherited = new Set<number>();
+    for (const parent of parents) {
+      if (planned.has(parent)) continue;
+      for (const ancestor of nearest.get(parent) ?? []) {
+        const [first, end] = spanOf.get(ancestor) ?? [0, 0];
+        for (let i = first; i < end; i++) inherited.add(i);
+      }
+    }
+    const inheritedIndexes = [...inherited];
+    const inheritedIds = Object.freeze(idsOf(steps, inheritedIndexes));
+    const first = steps.length;
+    const written = new Map<string | null, number>();
+    // One scratch array, not a Set per step: those cost seconds in a plan of a million steps.
+    const waits: number[] = [];
     let selected = selectPartitions(spec, options, now);
-    if (options.stale) selected = worthRebuilding(graph, spec, selected, options.stale, (id) => stepByPartition.has(id), now);
+    if (options.stale) selected = worthRebuilding(graph, spec, selected, options.stale, (parent, partition) => writerOf.get(parent)?.get(partition) !== undefined, now);
     for (const partitions of groupPartitions(spec, selected, options.grouping ?? 'policy')) {
-      const waitsFor = new Set<string>();
-      // A check dependency is waited for like a data dependency, through the same partition mapping.
-      for (const parent of [...parents, ...checkParents]) {
-        if (planned.has(parent)) {
-          const mapping = mappingOf(spec, graph.spec(parent));
-          for (const upstream of upstreamPartitions(mapping, partitions, spec, graph.spec(parent), now)) {
-            const id = stepByPartition.get(partitionId(parent, upstream));
-            if (id !== undefined) waitsFor.add(id);
+      waits.length = 0;
+      for (const index of inheritedIndexes) waits.push(index);
+      for (const parent of plannedParents) {
+        const writers = writerOf.get(parent.spec.key);
+        if (writers === undefined) continue;
+        for (const partition of partitions ?? [null]) {
+          for (const upstream of parent.mapping.upstreamKeys(partition, spec.partitions, parent.spec.partitions, now)) {
+            const index = writers.get(upstream);
+            if (index !== undefined) waits.push(index);
           }
-        } else {
-          for (const ancestor of nearest.get(parent) ?? []) for (const step of stepsOf.get(ancestor) ?? []) waitsFor.add(step.id);
         }
       }
-      const ordered = [...waitsFor].sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
-      const step: PlanStep = Object.freeze({ id: stepId(key, partitions), key, partitions, waitsFor: Object.freeze(ordered) });
-      position.set(step.id, position.size);
-      mine.push(step);
-      for (const partition of partitions ?? [null]) stepByPartition.set(partitionId(key, partition), step.id);
+      const waitsFor = waits.length === inheritedIndexes.length ? inheritedIds : Object.freeze(idsOf(steps, waits));
+      const index = steps.length;
+      steps.push(Object.freeze({ id: stepId(key, partitions), key, partitions, waitsFor }));
+      for (const partition of partitions ?? [null]) written.set(partition, index);
     }
-    stepsOf.set(key, mine);
-    steps.push(...mine);
+    writerOf.set(key, written);
+    spanOf.set(key, [first, steps.length]);
   }
   return Object.freeze({ steps: Object.freeze(steps) });
+}
+
+/** The ids of the steps at `indexes` (sorted in place; duplicates allowed), once each, in plan order. */
+function idsOf(steps: readonly PlanStep[], indexes: number[]): string[] {
+  indexes.sort((a, b) => a - b);
+  const ids: string[] = [];
+  for (let i = 0; i < indexes.length; i++) {
+    const index = indexes[i] as number;
+    if (i === 0 || index !== indexes[i - 1]) ids.push((steps[index] as PlanStep).id);
+  }
+  return ids;
 }
 
 /** The partition mapping a child reads a parent through. */
@@ -152,7 +179,7 @@ function worthRebuilding(
   spec: AssetSpec,
   partitions: readonly string[] | null,
   report: Pick<StalenessReport, 'reasonsOf'>,
-  planned: (id: string) => boolean,
+  planned: (key: string, partition: string | null) => boolean,
   now: Date,
 ): readonly string[] | null {
   const worth = (partition: string | null) => {
@@ -161,7 +188,7 @@ function worthRebuilding(
     if (reasons.some((r) => r.kind !== 'upstream_stale')) return true;
     return graph.parents(spec.key).some((parent) => {
       const parentSpec = graph.spec(parent);
-      return [...upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, now)].some((u) => planned(partitionId(parent, u)));
+      return [...upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, now)].some((u) => planned(parent, u));
     });
   };
   if (partitions === null) return worth(null) ? null : [];

@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.ts';
 import { executeRun, type RunResult } from '../../execution/executor.ts';
 import type { PlanStep } from '../../planning/plan.ts';
+import type { Project } from '../../project/project-loader.ts';
 import { cancelOnSignals } from '../run-signals.ts';
 import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts';
 import { prepareMaterialization } from '../../execution/materialize-request.ts';
@@ -60,19 +61,14 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       }
       if (values['dry-run']) {
         if (values.json) out.json({ selection: values.select, steps: plan.steps });
-        else {
-          out.table(
-            ['#', 'STEP', 'KINDS', 'WAITS FOR'],
-            plan.steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kinds.join(', '), summarize(s.waitsFor)]),
-          );
-          out.line(out.paint('gray', `dry run: ${plan.steps.length} steps, nothing written`));
-        }
+        else printDryRun(out, project, plan.steps);
         return 0;
       }
       const storage = await workspace.storage();
       await reapDeadRunsNoisily(workspace, storage, err);
       const started = performance.now();
-      const width = Math.min(60, Math.max(...plan.steps.map((s) => s.id.length)));
+      let width = 0;
+      for (const step of plan.steps) width = Math.min(60, Math.max(width, step.id.length));
       if (!values.json) {
         out.line(out.paint('bold', `Materializing ${describePlan(plan.steps)} (${values.select}${values.partition ? ` @ ${values.partition}` : ''})`));
         if (staleSummary) out.line(out.paint('gray', `stale: ${staleSummary}`));
@@ -102,6 +98,36 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
   },
 };
 
+/** Plans of up to this many steps are listed step by step in a dry run; larger ones are summarized per asset. */
+const DRY_RUN_LISTED_STEPS = 200;
+
+/** A dry run: the steps in order with what each waits for, or for a large plan one line per asset. */
+function printDryRun(out: Output, project: Project, steps: readonly PlanStep[]): void {
+  if (steps.length <= DRY_RUN_LISTED_STEPS) {
+    out.table(
+      ['#', 'STEP', 'KINDS', 'WAITS FOR'],
+      steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kinds.join(', '), summarize(s.waitsFor)]),
+    );
+    out.line(out.paint('gray', `dry run: ${steps.length} steps, nothing written`));
+    return;
+  }
+  const byAsset = new Map<string, { steps: number; first: string | null; last: string | null }>();
+  for (const step of steps) {
+    const first = step.partitions?.[0] ?? null;
+    const last = step.partitions?.at(-1) ?? null;
+    const asset = byAsset.get(step.key);
+    if (asset === undefined) byAsset.set(step.key, { steps: 1, first, last });
+    else {
+      asset.steps++;
+      asset.last = last;
+    }
+  }
+  out.table(
+    ['ASSET', 'KINDS', 'STEPS', 'PARTITIONS'],
+    [...byAsset].map(([key, a]) => [key, project.graph.spec(key).kinds.join(', '), formatCount(a.steps), a.first === null ? '-' : a.first === a.last ? a.first : `${a.first}..${a.last}`]),
+  );
+  out.line(out.paint('gray', `dry run: ${formatCount(steps.length)} steps of ${plural(byAsset.size, 'asset')}, nothing written (--json lists every step)`));
+}
 
 /** `18 assets` or `18 assets, 730 partitions in 40 steps`. */
 function describePlan(steps: readonly PlanStep[]): string {
