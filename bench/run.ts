@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | ui]
+ * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
 import { runPartitionedChain, type EngineFigures } from './partitioned-chain-bench.ts';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { LargePlanFigures } from './large-plan-bench.ts';
 import type { StalenessFigures } from './staleness-bench.ts';
 import { CHROMIUM, measureLineageApi, measureLineageRender } from './ui-bench.ts';
 
@@ -86,6 +87,20 @@ if (!only || only === 'staleness') {
   row('  nothing changed: staleness', `${(f.fresh.ms / 1000).toFixed(2)} s (${f.fresh.stale} stale)`, '-', f.fresh.stale === 0);
   row('  peak RSS (bench process: load, staleness twice)', `${f.peakRssMb.toFixed(0)} MB`, '≤ 1 GB', f.peakRssMb <= 1024);
   row('  generating the history (not timed above)', `${(f.generateMs / 1000).toFixed(1)} s`, '-', true);
+}
+
+if (!only || only === 'large-plan') {
+  console.log('a plan of 1,000,000 steps: 5 chained hourly assets × 200,000 hours since 2000, one step per partition');
+  // In a process of its own (with --expose-gc for the heap figure), so its peak RSS is the plan's.
+  const script = fileURLToPath(new URL('./large-plan-bench.ts', import.meta.url));
+  const child = execFileSync(process.execPath, [...process.execArgv, '--expose-gc', script, '--json'], { encoding: 'utf8' });
+  const f = JSON.parse(child) as LargePlanFigures;
+  row('  steps planned (partitions)', `${f.steps.toLocaleString('en-US')} (${f.partitions.toLocaleString('en-US')})`, '1,000,000', f.steps >= 1_000_000);
+  row('  planning time', `${(f.planMs / 1000).toFixed(2)} s`, '≤ 5 s', f.planMs <= 5000);
+  row('  planning CPU time (incl. GC threads)', `${(f.planCpuMs / 1000).toFixed(2)} s`, '-', true);
+  row('  heap with the plan alive (after GC)', `${f.heapMb.toFixed(0)} MB`, '-', true);
+  row('  peak RSS (bench process)', `${f.peakRssMb.toFixed(0)} MB`, '≤ 1.5 GB', f.peakRssMb <= 1536);
+  row('  most steps one step waits for', String(f.maxWaits), '2', f.maxWaits === 2);
 }
 
 if (!only || only === 'ui') {

@@ -260,7 +260,7 @@ export class InMemoryStorage implements Storage {
         firstPartition: partitionFromColumn(partitions[0] ?? ''),
         lastPartition: partitionFromColumn(partitions.at(-1) ?? ''),
         rowCount: counted.length === 0 ? null : counted.reduce((sum, r) => sum + (r.row_count ?? 0), 0),
-        timestamp: Math.max(...rows.map((r) => r.timestamp)),
+        timestamp: rows.reduce((max, r) => Math.max(max, r.timestamp), -Infinity),
         codeVersion: (rows.at(-1) as MaterializationRow).code_version,
       };
     });

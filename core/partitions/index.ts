@@ -22,6 +22,7 @@ export {
   defaultMapping,
   identity,
   parseMapping,
+  readsSameKey,
   staticMapping,
   timeWindow,
 } from './partition-mappings.ts';

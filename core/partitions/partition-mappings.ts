@@ -206,6 +206,29 @@ export function defaultMapping(
   return ALL;
 }
 
+/**
+ * True when `mapping` reads, for each downstream key, the upstream partition with that very key
+ * (when upstream has it at the clock) and nothing else: `identity`, or `window(0, 0)` between
+ * time windows of one cadence and time zone. A caller that only looks the upstream keys up
+ * among known partitions can then skip computing them (the planner does, for large plans).
+ *
+ * @example
+ * readsSameKey(timeWindow(), hourly({ start: '2000-01-01' }), hourly({ start: '2010-01-01' })); // true
+ */
+export function readsSameKey(mapping: PartitionMapping, downstream: PartitionsDefinition | undefined, upstream: PartitionsDefinition | undefined): boolean {
+  if (!downstream || !upstream) return false;
+  if (mapping instanceof IdentityMapping) return true;
+  return (
+    mapping instanceof TimeWindowMapping &&
+    mapping.startOffset === 0 &&
+    mapping.endOffset === 0 &&
+    downstream instanceof TimeWindowPartitions &&
+    upstream instanceof TimeWindowPartitions &&
+    downstream.cadence === upstream.cadence &&
+    downstream.timezone === upstream.timezone
+  );
+}
+
 const WINDOW = /^window\(\s*([+-]?\d+)\s*(?:,\s*([+-]?\d+)\s*)?\)$/;
 
 /**

@@ -1,6 +1,6 @@
 import type { AssetSpec } from '../definitions/asset-spec.ts';
 import type { AssetGraph } from '../graph/asset-graph.ts';
-import { defaultMapping } from '../partitions/index.ts';
+import { defaultMapping, readsSameKey } from '../partitions/index.ts';
 import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import type { StalenessReport } from '../staleness/stale-partition.ts';
@@ -79,7 +79,12 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     }
     nearest.set(key, [key]);
     const spec = graph.spec(key);
-    const plannedParents = parents.filter((parent) => planned.has(parent)).map((parent) => ({ spec: graph.spec(parent), mapping: mappingOf(spec, graph.spec(parent)) }));
+    const plannedParents = parents
+      .filter((parent) => planned.has(parent))
+      .map((parent) => {
+        const mapping = mappingOf(spec, graph.spec(parent));
+        return { spec: graph.spec(parent), mapping, sameKey: readsSameKey(mapping, spec.partitions, graph.spec(parent).partitions) };
+      });
     // Through an unplanned parent, every step waits for all steps of its nearest planned ancestors: the same for each step.
     const inherited = new Set<number>();
     for (const parent of parents) {
@@ -104,6 +109,12 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
         const writers = writerOf.get(parent.spec.key);
         if (writers === undefined) continue;
         for (const partition of partitions ?? [null]) {
+          // The upstream partition of the same key, if planned: no need to compute the mapping's keys.
+          if (parent.sameKey) {
+            const index = writers.get(partition);
+            if (index !== undefined) waits.push(index);
+            continue;
+          }
           for (const upstream of parent.mapping.upstreamKeys(partition, spec.partitions, parent.spec.partitions, now)) {
             const index = writers.get(upstream);
             if (index !== undefined) waits.push(index);

@@ -8,6 +8,7 @@ import {
   identity,
   monthly,
   parseMapping,
+  readsSameKey,
   staticMapping,
   staticPartitions,
   timeWindow,
@@ -212,6 +213,33 @@ describe('defaultMapping', () => {
     const mapping = defaultMapping(undefined, months);
     expect(mapping.type).toBe('all');
     expect(mapping.upstreamKeys(null, undefined, months, now)).toEqual(['2024-01-01', '2024-02-01']);
+  });
+});
+
+describe('readsSameKey', () => {
+  const berlinDays = daily({ start: '2024-01-01', timezone: 'Europe/Berlin' });
+  const laterDays = daily({ start: '2024-02-01', end: '2024-03-01' });
+  const cases = [
+    ['window(0, 0) between daily windows of one time zone (other bounds)', timeWindow(), days, laterDays, true],
+    ['identity between static keys', identity(), regions, regions, true],
+    ['window(-1, 0)', timeWindow({ startOffset: -1 }), days, days, false],
+    ['window(0, 0) from daily to monthly', timeWindow(), days, months, false],
+    ['window(0, 0) between time zones', timeWindow(), days, berlinDays, false],
+    ['an unpartitioned upstream', allPartitions(), days, undefined, false],
+  ] as const;
+
+  it.each(cases)('%s: %s', (_name, mapping, downstream, upstream, expected) => {
+    expect(readsSameKey(mapping, downstream, upstream)).toBe(expected);
+  });
+
+  it('agrees with upstreamKeys wherever it says true', () => {
+    for (const [, mapping, downstream, upstream, same] of cases) {
+      if (!same) continue;
+      for (const key of downstream.keys(now)) {
+        const read = mapping.upstreamKeys(key, downstream, upstream, now);
+        expect(read, `${mapping} ${key}`).toEqual(upstream.has(key, now) ? [key] : []);
+      }
+    }
   });
 });
 
