@@ -57,6 +57,8 @@ export function isCalendarTime(text: string): boolean {
   const match = TIME_TEXT.exec(text);
   if (!match) return false;
   const [y = 0, m = 0, d = 0, hh = 0, mm = 0] = match.slice(1).map((part) => Number(part ?? 0));
-  const date = new Date(Date.UTC(y, m - 1, d));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, m - 1, d);
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d && hh < 24 && mm < 60;
 }

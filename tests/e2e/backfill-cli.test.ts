@@ -204,6 +204,28 @@ describe('a backfill with a failing day', () => {
   });
 });
 
+describe('ranges and modes at the edges', () => {
+  // Bug: isCalendarTime built the date with Date.UTC, which reads years 0-99 as 1900-1999, so
+  // --from 0001-01-01 was "not a date".
+  it('takes --from 0001-01-01 as a range starting at the first partition of the definition', () => {
+    const dir = sandbox.writeProject('year-one', files());
+    const result = runCli(['backfill', '--select', 'raw/events', '--from', '0001-01-01', '--to', '2025-01-03', '--project', dir]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/3\/3 partitions done/);
+    const rows = querySqlite<{ partition_key: string }>(stateFiles(dir).storage, 'select partition_key from materializations order by partition_key');
+    expect(rows.map((r) => r.partition_key)).toEqual(['2025-01-01', '2025-01-02', '2025-01-03']);
+
+    // Bug: with nothing missing, --missing-only printed "0/0 partitions done".
+    const again = runCli(['backfill', '--select', 'raw/events', '--from', '2025-01-01', '--to', '2025-01-03', '--missing-only', '--project', dir]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe('Nothing to do: the selected asset has no missing partitions from 2025-01-01 to 2025-01-03 (raw/events)');
+    const stale = runCli(['backfill', '--select', 'raw/events', '--from', '2025-01-01', '--to', '2025-01-03', '--stale-only', '--project', dir]);
+    expect(stale.status, stale.stderr).toBe(0);
+    expect(stale.stdout.trim()).toBe('Nothing to do: the selected asset is fresh from 2025-01-01 to 2025-01-03 (raw/events)');
+  });
+});
+
 describe('a backfill of static partitions', () => {
   // Bug: backfill-command.ts compares --from and --to as text before planning, so a range of
   // static keys in list order ("eu".."apac" of static(eu, us, apac)) is refused as reversed.

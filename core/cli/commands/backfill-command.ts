@@ -2,7 +2,7 @@ import { resolveBackfillKeys, resumeBackfill, startBackfill, type BackfillOutcom
 import { UsageError } from '../../errors.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
-import { formatDuration } from '../output.ts';
+import { formatCount, formatDuration } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 import { cancelOnSignals } from '../run-signals.ts';
 import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts';
@@ -75,6 +75,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       const selection = stored?.selection ?? (values.select as string);
       const keys = resolveBackfillKeys(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
       const progress = values.json ? undefined : new ProgressReporter(out);
+      let planned = 0;
       const started = performance.now();
       const outcome: BackfillOutcome = await cancelOnSignals(err, async (signal) => {
         const env = {
@@ -86,17 +87,31 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           now,
           concurrency,
           signal,
-          ...(progress ? { onPlan: (_plan: unknown, total: number) => progress.start(total), onStepEnd: progress.step.bind(progress), onEvent: (event: EventRecord) => noteObservation(progress, event) } : {}),
+          onPlan: (_plan: unknown, total: number) => {
+            planned = total;
+            // Nothing to do draws no progress bar.
+            if (total > 0) progress?.start(total);
+          },
+          ...(progress ? { onStepEnd: progress.step.bind(progress), onEvent: (event: EventRecord) => noteObservation(progress, event) } : {}),
         };
         if (stored) return resumeBackfill(env, stored, keys, { skipCommitted: values['skip-committed'] === true });
         const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
         const grouping = values['per-partition'] ? 'per_partition' : 'policy';
         return startBackfill(env, { selection, keys, from: values.from as string, to: values.to as string, mode, grouping });
       });
-      progress?.finish();
+      if (planned > 0) progress?.finish();
       const { backfill } = outcome;
       if (values.json) out.json(outcome);
-      else {
+      else if (stored === undefined && backfill.total === 0) {
+        const built = keys.filter((k) => !project.graph.spec(k).source).length;
+        const assets = built === 1 ? 'the selected asset' : `the ${formatCount(built)} selected assets`;
+        const range = `from ${backfill.from} to ${backfill.to} (${selection})`;
+        out.line(
+          values['missing-only']
+            ? `Nothing to do: ${assets} ${built === 1 ? 'has' : 'have'} no missing partitions ${range}`
+            : `Nothing to do: ${assets} ${built === 1 ? 'is' : 'are'} fresh ${range}`,
+        );
+      } else {
         const colour = backfill.status === 'success' ? 'green' : backfill.status === 'canceled' ? 'yellow' : 'red';
         out.line(
           `${out.paint(colour, `Backfill ${backfill.id.slice(0, 8)} ${backfill.status === 'success' ? 'succeeded' : backfill.status}`)}: ` +
