@@ -10,7 +10,8 @@ import { RunEvents } from './run-events.ts';
 import { materializationRecords } from './materialization-records.ts';
 import { computeStep, stepPartitions } from './step-compute.ts';
 import { stepSuccess } from './step-success.ts';
-import { CanceledError, insertSorted, messageOf, rangeData, single, untilAborted } from './step-helpers.ts';
+import { CanceledError, messageOf, rangeData, single, untilAborted } from './step-helpers.ts';
+import { ReadyQueue } from './ready-queue.ts';
 import { observeRunSources, unobservedReasons } from './run-observation.ts';
 import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
@@ -195,7 +196,10 @@ class RunExecution {
     const concurrency = Math.max(1, this.#o.concurrency ?? this.#o.project.config.concurrency);
     const waiting = new Map(steps.map((s) => [s.id, s.waitsFor.length]));
     const order = new Map(steps.map((s, i) => [s.id, i]));
-    const ready = steps.filter((s) => s.waitsFor.length === 0).map((s) => s.id);
+    // One step per asset at a time: partitions of one table written by concurrent DuckDB
+    // transactions would conflict (creating the table, deleting rows). The queue knows.
+    const ready = new ReadyQueue((index) => (steps[index] as PlanStep).key);
+    steps.forEach((s, i) => s.waitsFor.length === 0 && ready.add(i));
     const running = new Map<string, Promise<void>>();
 
     const release = (id: string, ok: boolean) => {
@@ -207,29 +211,25 @@ class RunExecution {
         }
         const left = (waiting.get(child) ?? 1) - 1;
         waiting.set(child, left);
-        if (left === 0 && !this.#outcomes.has(child)) insertSorted(ready, child, order);
+        if (left === 0 && !this.#outcomes.has(child)) ready.add(order.get(child) as number);
       }
     };
 
-    // One step per asset at a time: partitions of one table written by concurrent DuckDB
-    // transactions would conflict (creating the table, deleting rows).
-    const busy = new Set<string>();
-    const nextStartable = () => {
-      const index = ready.findIndex((id) => !busy.has((this.#steps.get(id) as PlanStep).key));
-      return index === -1 ? undefined : (ready.splice(index, 1)[0] as string);
-    };
-    while (ready.length > 0 || running.size > 0) {
+    while (ready.size > 0 || running.size > 0) {
       while (running.size < concurrency && !this.#o.signal?.aborted) {
-        const id = nextStartable();
-        if (id === undefined) break;
-        if (this.#outcomes.has(id)) continue;
-        const step = this.#steps.get(id) as PlanStep;
-        busy.add(step.key);
+        const index = ready.take();
+        if (index === undefined) break;
+        const step = steps[index] as PlanStep;
+        const id = step.id;
+        if (this.#outcomes.has(id)) {
+          ready.finish(step.key);
+          continue;
+        }
         running.set(
           id,
           this.#runStep(step).then((ok) => {
             running.delete(id);
-            busy.delete(step.key);
+            ready.finish(step.key);
             release(id, ok);
           }),
         );

@@ -39,14 +39,6 @@ export function sumRows(materializations: readonly MaterializationRecord[]): num
   return materializations.reduce((sum, m) => sum + (m.rowCount ?? 0), 0);
 }
 
-/** Inserts `id` into the ready list `list`, keeping plan order. */
-export function insertSorted(list: string[], id: string, order: ReadonlyMap<string, number>): void {
-  const position = order.get(id) ?? 0;
-  let i = list.length;
-  while (i > 0 && (order.get(list[i - 1] as string) ?? 0) > position) i--;
-  list.splice(i, 0, id);
-}
-
 /** The message of anything thrown. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
