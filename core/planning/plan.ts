@@ -62,8 +62,8 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
   // planned asset's steps are contiguous there, so no per-partition string is built to find one.
   /** The span [first, end) of each planned asset's steps in `steps`. */
   const spanOf = new Map<string, readonly [number, number]>();
-  /** Per planned asset: each partition it writes (`null`: unpartitioned) → index of the step writing it. */
-  const writerOf = new Map<string, Map<string | null, number>>();
+  /** Per planned asset: which step writes each of its partitions. */
+  const writerOf = new Map<string, PartitionWriters>();
   const nearest = new Map<string, readonly string[]>();
 
   for (const key of graph.keys) {
@@ -82,8 +82,15 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     const plannedParents = parents
       .filter((parent) => planned.has(parent))
       .map((parent) => {
-        const mapping = mappingOf(spec, graph.spec(parent));
-        return { spec: graph.spec(parent), mapping, sameKey: readsSameKey(mapping, spec.partitions, graph.spec(parent).partitions) };
+        const parentSpec = graph.spec(parent);
+        const mapping = mappingOf(spec, parentSpec);
+        const writers = writerOf.get(parent);
+        // Time-window keys sort as text in time order, and this asset's partitions come in that
+        // order: the parent's partition of the same key is found by walking forward, not hashing.
+        const walk = writers && readsSameKey(mapping, spec.partitions, parentSpec.partitions) && spec.partitions?.type === 'time_window' && parentSpec.partitions?.type === 'time_window'
+            ? writers.walker()
+            : undefined;
+        return { spec: parentSpec, mapping, writers, walk };
       });
     // Through an unplanned parent, every step waits for all steps of its nearest planned ancestors: the same for each step.
     const inherited = new Set<number>();
@@ -97,7 +104,7 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     const inheritedIndexes = [...inherited];
     const inheritedIds = Object.freeze(idsOf(steps, inheritedIndexes));
     const first = steps.length;
-    const written = new Map<string | null, number>();
+    const written = new PartitionWriters();
     // One scratch array, not a Set per step: those cost seconds in a plan of a million steps.
     const waits: number[] = [];
     let selected = selectPartitions(spec, options, now);
@@ -105,17 +112,15 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     for (const partitions of groupPartitions(spec, selected, options.grouping ?? 'policy')) {
       waits.length = 0;
       for (const index of inheritedIndexes) waits.push(index);
-      for (const parent of plannedParents) {
-        const writers = writerOf.get(parent.spec.key);
+      for (const { spec: parentSpec, mapping, writers, walk } of plannedParents) {
         if (writers === undefined) continue;
         for (const partition of partitions ?? [null]) {
-          // The upstream partition of the same key, if planned: no need to compute the mapping's keys.
-          if (parent.sameKey) {
-            const index = writers.get(partition);
+          if (walk) {
+            const index = walk(partition as string);
             if (index !== undefined) waits.push(index);
             continue;
           }
-          for (const upstream of parent.mapping.upstreamKeys(partition, spec.partitions, parent.spec.partitions, now)) {
+          for (const upstream of mapping.upstreamKeys(partition, spec.partitions, parentSpec.partitions, now)) {
             const index = writers.get(upstream);
             if (index !== undefined) waits.push(index);
           }
@@ -124,12 +129,46 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
       const waitsFor = waits.length === inheritedIndexes.length ? inheritedIds : Object.freeze(idsOf(steps, waits));
       const index = steps.length;
       steps.push(Object.freeze({ id: stepId(key, partitions), key, partitions, waitsFor }));
-      for (const partition of partitions ?? [null]) written.set(partition, index);
+      for (const partition of partitions ?? [null]) written.add(partition, index);
     }
     writerOf.set(key, written);
     spanOf.set(key, [first, steps.length]);
   }
   return Object.freeze({ steps: Object.freeze(steps) });
+}
+
+/** The step writing each partition of one planned asset, in the order they were planned. */
+class PartitionWriters {
+  readonly #partitions: (string | null)[] = [];
+  readonly #steps: number[] = [];
+  #byPartition: Map<string | null, number> | undefined;
+
+  add(partition: string | null, step: number): void {
+    this.#partitions.push(partition);
+    this.#steps.push(step);
+  }
+
+  /** The step writing `partition`, if planned (the index is built on first use). */
+  get(partition: string | null): number | undefined {
+    if (this.#byPartition === undefined) {
+      this.#byPartition = new Map();
+      for (let i = 0; i < this.#partitions.length; i++) this.#byPartition.set(this.#partitions[i] as string | null, this.#steps[i] as number);
+    }
+    return this.#byPartition.get(partition);
+  }
+
+  /**
+   * A lookup for partitions asked in ascending text order, when these were added in that order
+   * too (time-window keys): it walks forward, so a million lookups hash no string.
+   */
+  walker(): (partition: string) => number | undefined {
+    const partitions = this.#partitions as string[];
+    let at = 0;
+    return (partition) => {
+      while (at < partitions.length && (partitions[at] as string) < partition) at++;
+      return partitions[at] === partition ? this.#steps[at] : undefined;
+    };
+  }
 }
 
 /** The ids of the steps at `indexes` (sorted in place; duplicates allowed), once each, in plan order. */

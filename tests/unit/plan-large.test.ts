@@ -31,4 +31,24 @@ describe('a plan of more than 200,000 steps', () => {
     expect(plan.steps[HOURS_SINCE_2000 - 1]?.id).toBe('raw/ticks@2025-05-31-23:00');
     expect(plan.steps.at(-1)).toMatchObject({ id: 'staging/ticks@2025-05-31-23:00', waitsFor: ['raw/ticks@2025-05-31-23:00'] });
   });
+
+  it('finds the parent step of the same hour when the parent has gaps (skipped hours) and across a daylight-saving change', () => {
+    const partitions = hourly({ start: '2024-03-30', timezone: 'Europe/Berlin' });
+    const graph = AssetGraph.build([
+      buildSpec('raw/ticks', { deps: [], tags: {}, owners: [], partitions }, 'sql'),
+      buildSpec('staging/ticks', { deps: ['raw/ticks'], tags: {}, owners: [], partitions }, 'sql'),
+    ]);
+    const now = new Date('2024-04-02T00:00:00Z');
+    // Every third raw hour is done already; clocks go forward on the 31st (no 02:00 that day).
+    const skip = (key: string, partition: string | null) => key === 'raw/ticks' && Number(partition?.slice(11, 13)) % 3 === 0;
+    const plan = buildPlan(graph, ['raw/ticks', 'staging/ticks'], { now, grouping: 'per_partition', skip });
+    const raw = new Set(plan.steps.filter((s) => s.key === 'raw/ticks').map((s) => s.partitions?.[0]));
+    const staging = plan.steps.filter((s) => s.key === 'staging/ticks');
+    expect(staging.length).toBe(partitions.keys(now).length);
+    expect(staging.some((s) => s.partitions?.[0] === '2024-03-31-02:00')).toBe(false);
+    for (const step of staging) {
+      const hour = step.partitions?.[0] as string;
+      expect(step.waitsFor, hour).toEqual(raw.has(hour) ? [`raw/ticks@${hour}`] : []);
+    }
+  });
 });
