@@ -27,7 +27,8 @@ Options:
                        unpartitioned assets in the selection are built once)
   --stale-only         only the stale partitions of the selection (missing, failed last time, code or
                        dependencies changed, upstream data changed; see assets status --stale --why)
-  --dry-run            print the plan without running it
+  --dry-run            print the plan without running it (over 200 steps: one line per asset;
+                       with --json: every step)
   --concurrency N      steps run at once (default: strata.json "concurrency", 4)
   --json               print the run result as JSON
 
