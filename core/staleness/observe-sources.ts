@@ -109,7 +109,9 @@ export async function observeSources(options: ObserveSourcesOptions): Promise<Ob
     const valid = partitions === null ? undefined : new Set(partitions);
     const timestamp = Date.now();
     const mine = found.map((observation) => checked(key, observation, valid, timestamp));
-    records.push(...mine, ...goneSince(key, previousByKey.get(key), mine, valid, timestamp));
+    // One push each: spreading a source's partitions into push() overflows the stack past ~120k.
+    for (const record of mine) records.push(record);
+    for (const record of goneSince(key, previousByKey.get(key), mine, valid, timestamp)) records.push(record);
   }
   const changed = await storage.recordObservations(records);
   return { sources, observed: records.length, changed, failed };
