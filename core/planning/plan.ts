@@ -87,9 +87,8 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
         const writers = writerOf.get(parent);
         // Time-window keys sort as text in time order, and this asset's partitions come in that
         // order: the parent's partition of the same key is found by walking forward, not hashing.
-        const walk = writers && readsSameKey(mapping, spec.partitions, parentSpec.partitions) && spec.partitions?.type === 'time_window' && parentSpec.partitions?.type === 'time_window'
-            ? writers.walker()
-            : undefined;
+        const timeWindows = spec.partitions?.type === 'time_window' && parentSpec.partitions?.type === 'time_window';
+        const walk = timeWindows && readsSameKey(mapping, spec.partitions, parentSpec.partitions) ? writers?.walker() : undefined;
         return { spec: parentSpec, mapping, writers, walk };
       });
     // Through an unplanned parent, every step waits for all steps of its nearest planned ancestors: the same for each step.
