@@ -9,7 +9,7 @@ import type { LandingZone } from './asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
 import { reapDeadRuns } from './dead-run-reaper.ts';
 import { findStale, skipFresh } from '../staleness/find-stale.ts';
-import type { StalenessReport } from '../staleness/stale-partition.ts';
+import type { StalenessReport, StaleReason } from '../staleness/stale-partition.ts';
 
 /** What a backfill needs besides its request. */
 export interface BackfillEnvironment {
@@ -86,8 +86,8 @@ export interface ResumeOptions {
 /**
  * Resumes a backfill that crashed, failed or was canceled: plans its range again with the
  * partitions its runs did not commit, plus the committed ones that are stale now (a landing
- * file re-delivered, code changed, a later attempt failed, an upstream partition changed or
- * stale) — so a backfill whose cause was fixed can finish. With `skipCommitted` every committed
+ * file re-delivered, code changed, a later attempt failed, an upstream partition changed, or
+ * one stale that this resume rebuilds) — so a backfill whose cause was fixed can finish. With `skipCommitted` every committed
  * partition is left out.
  */
 export async function resumeBackfill(env: BackfillEnvironment, backfill: BackfillRecord, keys: readonly string[], options: ResumeOptions = {}): Promise<BackfillOutcome> {
@@ -104,7 +104,11 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   const modeSkip = await modeFilter(env, keys, backfill.mode, stale);
   const skip = (key: string, partition: string | null) =>
     committed.has(partitionId(key, partition)) ? skipCommitted || !isStaleBesidesMissing(stale, key, partition) : modeSkip(key, partition);
-  const plan = buildPlan(env.project.graph, keys, { now: env.now, partitions: { from: backfill.from, to: backfill.to }, skip, grouping: backfill.grouping });
+  // A committed partition stale only through stale upstream partitions that this plan does not
+  // rebuild (outside the range or the selection) would stay stale: the planner leaves it out.
+  const worth = stale === undefined || skipCommitted ? undefined : { reasonsOf: (key: string, partition: string | null) => (committed.has(partitionId(key, partition)) ? stale.reasonsOf(key, partition) : TO_DO) };
+  const range = { from: backfill.from, to: backfill.to };
+  const plan = buildPlan(env.project.graph, keys, { now: env.now, partitions: range, skip, grouping: backfill.grouping, ...(worth ? { stale: worth } : {}) });
   let rebuilt = 0;
   for (const step of plan.steps) for (const partition of step.partitions ?? [null]) if (committed.has(partitionId(step.key, partition))) rebuilt++;
   const done = committed.size - rebuilt;
@@ -112,6 +116,9 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   await env.storage.updateBackfill(backfill.id, { status: 'running', done, failed: 0, error: null, updatedAt: Date.now() });
   return runBackfill(env, resumed, plan);
 }
+
+/** What the planner's staleness filter reads for a partition the backfill has still to do. */
+const TO_DO: readonly StaleReason[] = Object.freeze([Object.freeze({ kind: 'missing' as const })]);
 
 /** True when `report` calls the partition stale for a reason besides being missing. */
 function isStaleBesidesMissing(report: StalenessReport | undefined, key: string, partition: string | null): boolean {

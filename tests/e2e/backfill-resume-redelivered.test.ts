@@ -25,6 +25,12 @@ interface BackfillJson {
   runIds: string[];
 }
 
+interface StaleJson {
+  key: string;
+  partition: string | null;
+  reasons: { kind: string; upstream?: string }[];
+}
+
 interface Outcome {
   backfill: BackfillJson;
   run: { steps: { id: string; status: string }[] } | undefined;
@@ -73,18 +79,25 @@ describe('assets backfill --resume after the bad data was re-delivered fixed', (
     expect(resumed.status, resumed.stdout + resumed.stderr).toBe(0);
     const outcome = parseJson<Outcome>(resumed);
     expect(outcome.backfill).toMatchObject({ id: failed.id, status: 'success', total: expected.total, done: expected.total, failed: 0 });
-    const rebuilt = outcome.run?.steps.map((s) => s.id) ?? [];
-    expect(rebuilt).toContain(`raw/payments@${BAD_DAY}`);
-    // The other raw partitions the failed run committed are fresh: not written again.
-    expect(rebuilt).not.toContain('raw/payments@2025-01-01');
+    // The raw partition loaded from the bad file, and what failed or was skipped. The other
+    // partitions the failed run committed are fresh, or stale only through days after the range
+    // (a day reads the next day's files), which a rebuild would not change: not written again.
+    expect(outcome.run?.steps.map((s) => s.id)).toEqual([
+      `raw/payments@${BAD_DAY}`,
+      'staging/payments@2025-01-01..2025-01-03',
+      'marts/daily_revenue_by_location@2025-01-01..2025-01-03',
+    ]);
     expect(outcome.run?.steps.every((s) => s.status === 'success')).toBe(true);
 
     expect(await paymentsOf(dir, BAD_DAY)).toEqual(await paymentsOf(clean, BAD_DAY));
     expect((await paymentsOf(dir, BAD_DAY))[0]).toMatchObject({ negative: 0 });
     expect(await tableChecksums(stateFiles(dir).warehouse)).toEqual(await tableChecksums(stateFiles(clean).warehouse));
-    // Nothing in the backfill's range is stale any more (the rest of the year was never built).
-    const after = parseJson<{ key: string; partition: string | null }[]>(runCli(['status', '--stale', '--json', '--select', SELECT, '--project', dir]));
-    expect(after.filter((p) => p.partition === null || p.partition <= '2025-01-03')).toEqual([]);
+    // Nothing in the backfill's range is stale any more, but through partitions after it that were
+    // never built (a day reads the next day's files): rebuilding those would change nothing.
+    const after = parseJson<StaleJson[]>(runCli(['status', '--stale', '--json', '--select', SELECT, '--project', dir]));
+    const inRange = after.filter((p) => p.partition === null || p.partition <= '2025-01-03');
+    expect(inRange.flatMap((p) => p.reasons).filter((r) => r.kind !== 'upstream_stale')).toEqual([]);
+    expect(inRange.map((p) => `${p.key}@${p.partition}`)).toEqual(expect.arrayContaining(['staging/orders@2025-01-03']));
   });
 
   it('with --skip-committed leaves out what its runs committed, so the stale raw partition is not rebuilt and the resume fails again', async () => {
