@@ -8,6 +8,7 @@ import type { BackfillRecord, EventRecord, Storage } from '../../storage/storage
 import type { LandingZone } from './asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
 import { reapDeadRuns } from './dead-run-reaper.ts';
+import { prepareCommitLog, recoverCommits } from './commit-recovery.ts';
 import { findStale, skipFresh } from '../staleness/find-stale.ts';
 import type { StalenessReport, StaleReason } from '../staleness/stale-partition.ts';
 
@@ -50,8 +51,10 @@ export interface BackfillOutcome {
  * materializations of the run, which the backfill lists, so {@link resumeBackfill} knows what is done.
  */
 export async function startBackfill(env: BackfillEnvironment, request: BackfillRequest): Promise<BackfillOutcome> {
-  const skip = await modeFilter(env, request.keys, request.mode);
-  const plan = buildPlan(env.project.graph, request.keys, { now: env.now, partitions: { from: request.from, to: request.to }, skip, grouping: request.grouping });
+  await recordOrphanedCommits(env);
+  // Stale-only plans go through the planner's own filter, which leaves out rebuilds that change nothing.
+  const filter = request.mode === 'stale_only' ? { stale: await staleNow(env, request.keys) } : { skip: await modeFilter(env, request.keys, request.mode) };
+  const plan = buildPlan(env.project.graph, request.keys, { now: env.now, partitions: { from: request.from, to: request.to }, grouping: request.grouping, ...filter });
   const now = Date.now();
   const backfill: BackfillRecord = {
     id: request.id ?? randomUUID(),
@@ -95,6 +98,8 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   // A run of this backfill still marked running belongs to a process that stopped (crash, kill -9):
   // mark it failed at once (whatever its heartbeat says) and release its leases.
   await reapDeadRuns(env.storage, { timeoutMs: 0, runIds: backfill.runIds, reason: 'the process running it stopped; its backfill was resumed' });
+  // A killed run's last step may be published but not recorded: record it before deciding what is done.
+  await recordOrphanedCommits(env);
   const ours = new Set(backfill.runIds);
   const committed = new Set(
     (await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)),
@@ -106,7 +111,10 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
     committed.has(partitionId(key, partition)) ? skipCommitted || !isStaleBesidesMissing(stale, key, partition) : modeSkip(key, partition);
   // A committed partition stale only through stale upstream partitions that this plan does not
   // rebuild (outside the range or the selection) would stay stale: the planner leaves it out.
-  const worth = stale === undefined || skipCommitted ? undefined : { reasonsOf: (key: string, partition: string | null) => (committed.has(partitionId(key, partition)) ? stale.reasonsOf(key, partition) : TO_DO) };
+  const worth =
+    stale === undefined || skipCommitted
+      ? undefined
+      : { reasonsOf: (key: string, partition: string | null) => (committed.has(partitionId(key, partition)) || backfill.mode === 'stale_only' ? stale.reasonsOf(key, partition) : TO_DO) };
   const range = { from: backfill.from, to: backfill.to };
   const plan = buildPlan(env.project.graph, keys, { now: env.now, partitions: range, skip, grouping: backfill.grouping, ...(worth ? { stale: worth } : {}) });
   let rebuilt = 0;
@@ -115,6 +123,15 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   const resumed = { ...backfill, status: 'running' as const, done, failed: 0, error: null };
   await env.storage.updateBackfill(backfill.id, { status: 'running', done, failed: 0, error: null, updatedAt: Date.now() });
   return runBackfill(env, resumed, plan);
+}
+
+/**
+ * Records the step commits that the warehouse published and storage lacks (a killed run's last
+ * steps), so that what the backfill plans next counts them as done; see `commit-recovery.ts`.
+ */
+async function recordOrphanedCommits(env: BackfillEnvironment): Promise<void> {
+  await prepareCommitLog(env.warehouse);
+  await recoverCommits(env.storage, env.warehouse);
 }
 
 /** What the planner's staleness filter reads for a partition the backfill has still to do. */
