@@ -7,7 +7,7 @@ import type { Project } from '../project/project-loader.ts';
 import type { AssetDataSummary } from '../../storage/staleness-store.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { PartitionIndex, type UpstreamIndexes } from './partition-index.ts';
-import type { StalePartition, StaleReason, StalenessReport } from './stale-partition.ts';
+import { REASON_RANK, type StalePartition, type StaleReason, type StalenessReport } from './stale-partition.ts';
 
 /** What {@link computeStaleness} needs. */
 export interface ComputeStalenessOptions {
@@ -42,14 +42,6 @@ interface AssetState {
 }
 
 const MISSING: readonly StaleReason[] = Object.freeze([Object.freeze({ kind: 'missing' as const })]);
-const RANK: Readonly<Record<StaleReason['kind'], number>> = {
-  missing: 0,
-  failed: 1,
-  code_changed: 2,
-  dependencies_changed: 3,
-  upstream_changed: 4,
-  upstream_stale: 5,
-};
 
 /**
  * Finds every stale asset partition, with its reasons, from stored state in bulk.
@@ -154,7 +146,7 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
     for (let i = 0; i < partitions.length; i++) {
       const list = state.seqs[i] === 0 ? withMissing(reasons.get(i)) : reasons.get(i);
       if (list === undefined) continue;
-      if (list.length > 1) list.sort((a, b) => RANK[a.kind] - RANK[b.kind]);
+      if (list.length > 1) list.sort((a, b) => REASON_RANK[a.kind] - REASON_RANK[b.kind]);
       state.stale[i] = 1;
       if (!reported) continue;
       const partition = partitions[i] ?? null;

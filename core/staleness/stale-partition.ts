@@ -19,6 +19,16 @@ export type StaleReason =
   /** An upstream partition it reads is itself stale (or missing), so it will change when rebuilt. */
   | { readonly kind: 'upstream_stale'; readonly upstream: string };
 
+/** The order reasons are listed in, most direct first. */
+export const REASON_RANK: Readonly<Record<StaleReason['kind'], number>> = Object.freeze({
+  missing: 0,
+  failed: 1,
+  code_changed: 2,
+  dependencies_changed: 3,
+  upstream_changed: 4,
+  upstream_stale: 5,
+});
+
 /** One stale asset partition (`partition` is `null` for an unpartitioned asset). */
 export interface StalePartition {
   readonly key: string;

@@ -11,7 +11,7 @@ import { asset, type AssetDefinition, type DependencyOption } from '../../core/d
 import { sourceAsset } from '../../core/definitions/source-asset.ts';
 import { daily, monthly, staticPartitions, timeWindow, type PartitionsDefinition } from '../../core/partitions/index.ts';
 import { partitionId } from '../../core/planning/plan.ts';
-import type { StalePartition, StaleReason } from '../../core/staleness/stale-partition.ts';
+import { REASON_RANK, type StalePartition, type StaleReason } from '../../core/staleness/stale-partition.ts';
 
 /** Unpartitioned, daily (four days across a month end), monthly (two months), static (three keys). */
 export type Cadence = 'U' | 'D' | 'M' | 'S';
@@ -287,18 +287,9 @@ export class ProjectModel {
   }
 }
 
-const RANK: Readonly<Record<StaleReason['kind'], number>> = {
-  missing: 0,
-  failed: 1,
-  code_changed: 2,
-  dependencies_changed: 3,
-  upstream_changed: 4,
-  upstream_stale: 5,
-};
-
 /** Reasons as comparable text: kind and upstream partition, most direct first. */
 export function normalize(reasons: readonly StaleReason[]): string[] {
-  return reasons.map((r) => ({ rank: RANK[r.kind], text: 'upstream' in r ? `${r.kind} ${r.upstream}` : r.kind })).sort((x, y) => x.rank - y.rank || x.text.localeCompare(y.text)).map((r) => r.text);
+  return reasons.map((r) => ({ rank: REASON_RANK[r.kind], text: 'upstream' in r ? `${r.kind} ${r.upstream}` : r.kind })).sort((x, y) => x.rank - y.rank || x.text.localeCompare(y.text)).map((r) => r.text);
 }
 
 /** Strata's report in the oracle's shape. */
