@@ -74,6 +74,7 @@ Options:
         out.paint(
           'gray',
           `${rows.length} assets: ${count('fresh')} fresh, ${count('stale')} stale, ${count('partial')} partial, ${count('missing')} missing, ${count('failed')} failed` +
+            (rows.length > materializable.length ? `, ${rows.length - materializable.length} observed sources` : '') +
             (stalePartitions > 0 ? ` (${formatCount(stalePartitions)} stale partitions: assets status --stale --why)` : ''),
         ),
       );
