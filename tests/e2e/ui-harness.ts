@@ -9,9 +9,13 @@ import { startCli, type CliResult } from './cli-harness.ts';
 /** Where Debian installs Chromium (`apt-get install -y chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Why browser tests cannot run here, or `undefined` when they can. */
+/** Why browser tests cannot run here, or `undefined` when they can; under `CI=true` a missing browser throws. */
 export function browserMissing(): string | undefined {
-  return fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install -y chromium); .ci/run installs it`;
+  if (fs.existsSync(CHROMIUM)) return undefined;
+  const reason = `${CHROMIUM} is not installed (apt-get install -y chromium); .ci/run installs it`;
+  // Locally the browser tests may skip, saying why; under CI they must run.
+  if (process.env.CI === 'true') throw new Error(`CI=true and the browser tests cannot run: ${reason}`);
+  return reason;
 }
 
 /** Starts headless Chromium with the flags this machine's closed network needs. */
