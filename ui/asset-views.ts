@@ -1,4 +1,4 @@
-import { closestKeys } from '../core/graph/asset-graph.ts';
+import { closestKeys } from '../core/graph/key-compare.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import { selectAssets } from '../core/selection/index.ts';

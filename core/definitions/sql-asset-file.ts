@@ -20,7 +20,7 @@ import { sqlTokens } from './sql-lexer.ts';
 import type { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
 import type { ErrorContext } from '../errors.ts';
-import { editDistance } from '../graph/asset-graph.ts';
+import { editDistance } from '../graph/key-compare.ts';
 import { keyProblem } from './asset-key.ts';
 import { buildSpec, makeDefinition, specFieldsSchema, type BackfillPolicy, type SpecFields } from './asset-spec.ts';
 import { parseBackfillPolicy, parseMappingLine, parsePartitionsText } from './partition-header.ts';

@@ -7,7 +7,9 @@ import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition 
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../definitions/sql-asset-file.ts';
 import { keyProblem, keyToTable, tableToKey } from '../definitions/asset-key.ts';
 import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../definitions/sql-dependencies.ts';
-import { AssetGraph, closestKeys, compareKeys, graphProblems } from '../graph/asset-graph.ts';
+import { AssetGraph } from '../graph/asset-graph.ts';
+import { graphProblems } from '../graph/graph-problems.ts';
+import { closestKeys, compareKeys } from '../graph/key-compare.ts';
 import { renderForParsing, templateProblems, THIS_VARIABLE } from '../execution/sql-template.ts';
 import { withReads, type CheckSpec } from '../checks/check-spec.ts';
 import { codeVersionOf } from './code-version.ts';

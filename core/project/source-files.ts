@@ -1,7 +1,7 @@
 import { readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DefinitionError } from '../errors.ts';
-import { compareKeys } from '../graph/asset-graph.ts';
+import { compareKeys } from '../graph/key-compare.ts';
 
 /**
  * The asset source files under the assets folder `root`, sorted: every `.sql` file and every

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildSpec } from '../../core/definitions/asset-spec.ts';
 import type { AssetSpec } from '../../core/definitions/asset-spec.ts';
-import { AssetGraph, closestKeys, editDistance, graphProblems } from '../../core/graph/asset-graph.ts';
+import { AssetGraph } from '../../core/graph/asset-graph.ts';
+import { graphProblems } from '../../core/graph/graph-problems.ts';
+import { closestKeys, editDistance } from '../../core/graph/key-compare.ts';
 import { DefinitionError, DefinitionErrors } from '../../core/errors.ts';
 import { customSql, relationships, withReads, type CheckSpec } from '../../core/checks/check-spec.ts';
 
