@@ -3,12 +3,11 @@
  * partitions with two checks (730 latest results, each with its SQL and failing rows) is
  * summarized per check, and `GET /api/history/KEY` pages the full results with limit and offset.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject, type Project } from '../../core/project/project-loader.ts';
 import { createApiApp } from '../../ui/api-app.ts';
 import type { CheckResultRecord } from '../../storage/storage.ts';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const FILES = {
@@ -26,7 +25,7 @@ const T0 = Date.UTC(2025, 0, 2);
 
 let workspace: TempWorkspace;
 let project: Project;
-let server: Server;
+let server: LoopbackServer;
 let base: string;
 
 async function get(path: string): Promise<{ status: number; bytes: number; body: any }> {
@@ -52,15 +51,12 @@ beforeAll(async () => {
   project = await loadProject(workspace.dir);
   await workspace.storage.createRun({ id: 'year-run', status: 'success', trigger: 'manual', selection: 'raw/events', assetKeys: ['raw/events'], createdAt: T0, startedAt: T0, endedAt: T0 + 400_000, error: null, tags: {} });
   await workspace.storage.commitStep({ events: [], checkResults: CHECKS.flatMap((check) => DAYS.map((day, i) => result(check, day, i))) });
-  const app = createApiApp({ project, storage: async () => workspace.storage }, { log: () => undefined });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenOnLoopback(createApiApp({ project, storage: async () => workspace.storage }, { log: () => undefined }));
+  base = server.base;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await server?.close();
   await workspace?.close();
 });
 
@@ -86,16 +82,13 @@ describe('GET /api/assets/KEY with 732 latest check results', () => {
   it('reports a check without results as not run', async () => {
     const other = await openTempWorkspace('strata-ui-detail-empty-', { name: 'ui-detail-empty' }, FILES);
     try {
-      const fresh = createApiApp({ project: await loadProject(other.dir), storage: async () => other.storage }, { log: () => undefined });
-      const s = await new Promise<Server>((resolve) => {
-        const listening = fresh.listen(0, '127.0.0.1', () => resolve(listening));
-      });
+      const s = await listenOnLoopback(createApiApp({ project: await loadProject(other.dir), storage: async () => other.storage }, { log: () => undefined }));
       try {
-        const response = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/api/assets/raw/events`);
+        const response = await fetch(`${s.base}/api/assets/raw/events`);
         const body = (await response.json()) as any;
         expect(body.checks[0]).toMatchObject({ name: 'not_null(event_id)', outcome: 'not run', results: 0, failing: 0, violations: 0, lastRunAt: null, latest: null, failingExample: null });
       } finally {
-        await new Promise<void>((resolve) => s.close(() => resolve()));
+        await s.close();
       }
     } finally {
       await other.close();

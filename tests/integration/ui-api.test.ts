@@ -4,12 +4,11 @@
  * headers, and no absolute path in any response body.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject, type Project } from '../../core/project/project-loader.ts';
 import { createApiApp } from '../../ui/api-app.ts';
 import { startApiServer } from '../../ui/server.ts';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server.ts';
 import { parsePort } from '../../core/cli/commands/ui-command.ts';
 import { UsageError } from '../../core/errors.ts';
 import { depsVersionOf } from '../../core/project/code-version.ts';
@@ -42,7 +41,7 @@ select count(*) as n from staging.orders
 
 let workspace: TempWorkspace;
 let project: Project;
-let server: Server;
+let server: LoopbackServer;
 let base: string;
 let runId: string;
 const bodies: string[] = [];
@@ -59,15 +58,12 @@ beforeAll(async () => {
   project = await loadProject(workspace.dir);
   const result = await workspace.run(project, ['raw/orders', 'staging/orders', 'marts/daily_revenue']);
   runId = result.runId;
-  const app = createApiApp({ project, storage: async () => workspace.storage }, { log: () => undefined });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenOnLoopback(createApiApp({ project, storage: async () => workspace.storage }, { log: () => undefined }));
+  base = server.base;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await server?.close();
   await workspace?.close();
 });
 
@@ -354,18 +350,16 @@ describe('unexpected errors and the server', () => {
   it('answers a storage failure with a 500 that hides the error', async () => {
     const logged: unknown[] = [];
     const app = createApiApp({ project, storage: async () => Promise.reject(new Error(`disk on fire at ${workspace.dir}`)) }, { log: (e) => logged.push(e) });
-    const broken = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
+    const broken = await listenOnLoopback(app);
     try {
-      const response = await fetch(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/api/runs`);
+      const response = await fetch(`${broken.base}/api/runs`);
       expect(response.status).toBe(500);
       const text = await response.text();
       expect(JSON.parse(text).error.code).toBe('internal');
       expect(text).not.toContain('disk on fire');
       expect(logged).toHaveLength(1);
     } finally {
-      await new Promise<void>((resolve) => broken.close(() => resolve()));
+      await broken.close();
     }
   });
 
