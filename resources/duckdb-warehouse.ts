@@ -4,6 +4,7 @@ import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type 
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
 import { assignBuckets, countRowsSql, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { StrataError } from '../core/errors.ts';
+import { refuseSnapshotReplace } from './snapshot-writes.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
 
 /**
@@ -164,8 +165,15 @@ export class StepSession implements WarehouseSession {
     return readRows<T>(await this.#open(), sql, params);
   }
 
+  /** Runs an INSERT, UPDATE or DELETE and returns the number of rows it changed. */
+  async changed(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    const connection = await this.#open();
+    return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
+  }
+
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
     const table = qualifiedTableName(this.#key);
+    await refuseSnapshotReplace(this, this.#key);
     await this.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, params);
     this.rowsWritten = await this.rowCount(this.#key);
     return this.rowsWritten;
@@ -184,6 +192,7 @@ export class StepSession implements WarehouseSession {
     if (!scope) throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
     const table = qualifiedTableName(this.#key);
     const column = quoteIdentifier(scope.column);
+    await refuseSnapshotReplace(this, this.#key);
     const columnType = await this.#prepareTable(select, params, scope);
     await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
     const connection = await this.#open();

@@ -1,6 +1,7 @@
 import { closestKeys } from '../core/graph/key-compare.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Project } from '../core/project/project-loader.ts';
+import type { SqlMaterialization } from '../core/definitions/asset-spec.ts';
 import { selectAssets } from '../core/selection/index.ts';
 import { computeStaleness } from '../core/staleness/compute-staleness.ts';
 import type { MaterializationRecord, Storage } from '../storage/storage.ts';
@@ -42,7 +43,7 @@ export interface AssetDetail {
   readonly file: string | null;
   /** The SQL of a SQL asset, else `null`. */
   readonly sql: string | null;
-  readonly materialization: 'table' | 'view' | null;
+  readonly materialization: SqlMaterialization | null;
   readonly codeVersion: string | null;
   /** The partitions definition as text, e.g. `daily(start=2025-01-01)`; `null` if unpartitioned. */
   readonly partitions: string | null;

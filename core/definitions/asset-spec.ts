@@ -8,9 +8,10 @@ import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
 import type { ObserveFn } from './source-asset.ts';
+import type { SnapshotConfig } from './snapshot-config.ts';
 
 /** How a SQL asset is written to DuckDB. */
-export type SqlMaterialization = 'table' | 'view';
+export type SqlMaterialization = 'table' | 'view' | 'snapshot';
 
 /**
  * How a backfill runs a partitioned asset: one step per partition, or one step over a whole
@@ -72,7 +73,7 @@ export type AssetCompute =
       /** Settings the function reads (`ctx.config`); they count in the code version. */
       readonly config?: Readonly<Record<string, unknown>>;
     }
-  | { readonly type: 'sql'; readonly sql: string; readonly materialization: SqlMaterialization }
+  | { readonly type: 'sql'; readonly sql: string; readonly materialization: SqlMaterialization; readonly snapshot?: SnapshotConfig }
   | { readonly type: 'source'; readonly observe: ObserveFn };
 
 /** A spec plus its compute and where it was defined. */

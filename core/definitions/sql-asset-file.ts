@@ -29,6 +29,7 @@ import type { PartitionsDefinition } from '../partitions/partitions-definition.t
 import type { AssetDefinition, SqlMaterialization } from './asset-spec.ts';
 import { parseAutomation, type AutomationCondition } from './automation-condition.ts';
 import { parseRetriesText, type RetryPolicy } from './retry-policy.ts';
+import { parseSnapshotHeader, SNAPSHOT_HEADER_FIELDS, type SnapshotConfig } from './snapshot-config.ts';
 
 /** The configuration a SQL file's leading comment block gives, validated and with defaults. */
 export interface SqlHeader {
@@ -53,6 +54,8 @@ export interface SqlHeader {
   readonly pool?: string;
   /** `-- retries: 3 delay=2s backoff=exponential jitter max_delay=1m`. */
   readonly retryPolicy?: RetryPolicy;
+  /** `materialization: snapshot`: its key, strategy and hard deletes (see snapshot-config.ts). */
+  readonly snapshot?: SnapshotConfig;
 }
 
 /** A SQL asset file that parsed: its key, header and query. */
@@ -85,6 +88,7 @@ export const SQL_HEADER_FIELDS = [
   'automation',
   'pool',
   'check',
+  ...SNAPSHOT_HEADER_FIELDS,
 ] as const;
 
 type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
@@ -150,7 +154,7 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
   };
   return makeDefinition(
     buildSpec(parsed.key, fields, ['sql', 'duckdb']),
-    { type: 'sql', sql: parsed.body, materialization: header.materialization },
+    { type: 'sql', sql: parsed.body, materialization: header.materialization, ...(header.snapshot ? { snapshot: header.snapshot } : {}) },
     displayFile,
   );
 }
@@ -194,6 +198,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
   }
 
   const materialization = parseMaterialization(values.get('materialization'), fail);
+  const snapshot = parseSnapshotHeader(materialization, (field) => values.get(field)?.[0], fail);
   const partitioning = parsePartitioning(values, fail);
   const tags = parseTags(values.get('tags') ?? [], fail);
   const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
@@ -243,6 +248,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
     kinds: Object.freeze([...new Set(kinds)]),
     tags: Object.freeze(parsed.data.tags),
     materialization,
+    ...(snapshot === undefined ? {} : { snapshot }),
   });
 }
 
@@ -313,8 +319,8 @@ function parsePartitioning(values: ReadonlyMap<HeaderField, string[]>, fail: Rep
 
 function parseMaterialization(lines: readonly string[] | undefined, fail: Report): SqlMaterialization {
   const value = lines?.[0];
-  if (value === undefined || value === 'table' || value === 'view') return value ?? 'table';
-  fail('sql_header_invalid', `materialization must be "table" or "view", not "${value}"`);
+  if (value === undefined || value === 'table' || value === 'view' || value === 'snapshot') return value ?? 'table';
+  fail('sql_header_invalid', `materialization must be "table", "view" or "snapshot", not "${value}"`);
   return 'table';
 }
 

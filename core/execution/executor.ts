@@ -288,6 +288,7 @@ class RunExecution {
     const definition = definitionOf(this.#o.project, key);
     const partition = single(step);
     const started = performance.now();
+    const stepStart = new Date();
     await this.#append([this.#events.step('step_start', key, partition, `started ${step.id}`, 'info', rangeData(step))]);
     // Anything written after this point is newer than what this step reads (see StalenessStore).
     const readSeq = await this.#o.storage.currentSequence();
@@ -309,7 +310,7 @@ class RunExecution {
       try {
         // A commit this process could not record is recorded before this step's can be.
         if (hasUnrecordedCommits(this.#o.warehouse)) await this.#recoverCommits();
-        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset };
+        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.

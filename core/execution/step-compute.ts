@@ -5,6 +5,7 @@ import { TableOwnershipGuard } from '../../resources/table-ownership-guard.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
 import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
+import { writeSnapshot } from '../../resources/snapshot-writes.ts';
 
 /** A step's partitions with their local wall-clock windows. */
 export interface ResolvedPartitions extends StepPartitions {
@@ -21,6 +22,8 @@ export interface StepRunContext {
   readonly log: StepLogger;
   /** Whether a key names an asset of the project: a TypeScript step may not touch their tables. */
   readonly isAsset: (key: string) => boolean;
+  /** When the step started: a snapshot's one "now" (see resources/snapshot-writes.ts). */
+  readonly stepStart: Date;
 }
 
 /** The partitions a step writes, with windows; `undefined` for an unpartitioned asset. */
@@ -42,7 +45,7 @@ export function stepPartitions(spec: AssetSpec, step: PlanStep): ResolvedPartiti
 /**
  * Runs one step's compute inside its session: a SQL asset's query (its partition variables
  * bound to the step's window, its path variables to the project's folders; written with
- * replace-partitions or create-or-replace), or a TypeScript asset's `materialize(ctx)`, which
+ * replace-partitions, create-or-replace, or as a snapshot's new versions), or a TypeScript asset's `materialize(ctx)`, which
  * fails if it dropped, replaced, altered or created another asset's table or view. DuckDB's
  * error for a missing file becomes one naming the asset and the file.
  */
@@ -71,6 +74,10 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
       ...(partitions?.end === undefined ? {} : { partition_end: partitions.end }),
     });
     if (partitions) return { rowCount: await session.replacePartitions(sql) };
+    if (compute.snapshot) {
+      const written = await writeSnapshot(session, sql, compute.snapshot, run.stepStart, { assetKey: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) });
+      return { rowCount: written.rows, metadata: { rowsInserted: written.inserted, rowsClosed: written.closed } };
+    }
     if (compute.materialization === 'view') {
       await session.replaceView(sql);
       return {};

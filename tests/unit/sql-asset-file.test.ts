@@ -86,7 +86,7 @@ describe('parseSqlAssetFile header', () => {
 
   it('rejects an invalid materialization value', () => {
     const problems = errors(parseSqlAssetFile('staging/orders.sql', '-- materialization: incremental\nselect 1'));
-    expect(problems.map((e) => e.message)).toEqual(['materialization must be "table" or "view", not "incremental"']);
+    expect(problems.map((e) => e.message)).toEqual(['materialization must be "table", "view" or "snapshot", not "incremental"']);
   });
 
   it('validates fields with the spec schema and reports them as written', () => {

@@ -1,0 +1,203 @@
+/**
+ * Writes a snapshot (slowly changing dimension, type 2) inside a step's transaction: the table
+ * keeps every version of every source row, with `valid_from`, `valid_to` (NULL for the current
+ * version) and `is_current`. Each run compares the source with the current versions:
+ *
+ * - a changed row (timestamp strategy: a later `updated_at`; check strategy: a checked column
+ *   IS DISTINCT FROM the current version's) closes its current version and opens a new one;
+ * - a key with no current version (new, or back after a hard delete) opens one;
+ * - with `invalidate_hard_deletes`, a current version whose key left the source is closed;
+ * - everything else writes nothing.
+ *
+ * Times: with `timestamp(col)` a new version's `valid_from` (and the `valid_to` of the version it
+ * replaces) is the new row's `col`, and both columns have `col`'s type; with `check(...)` they
+ * are the step's start time as a UTC TIMESTAMP. A hard delete is closed at the step's start time
+ * (cast to the column type). The table carries the comment `strata:snapshot`, which keeps every
+ * other write path from replacing it (see {@link refuseSnapshotReplace}).
+ */
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
+import { SNAPSHOT_COLUMNS, type SnapshotConfig } from '../core/definitions/snapshot-config.ts';
+import { DefinitionError, formatLocated, StrataError, type ErrorContext } from '../core/errors.ts';
+import type { StepSession } from './duckdb-warehouse.ts';
+
+/** What one snapshot write did. */
+export interface SnapshotCounts {
+  /** New versions written (first versions of new keys included). */
+  readonly inserted: number;
+  /** Current versions closed (changed rows and hard deletes). */
+  readonly closed: number;
+  /** Rows in the table afterwards: every version. */
+  readonly rows: number;
+}
+
+/** The table comment marking a snapshot's history table. */
+export const SNAPSHOT_MARK = 'strata:snapshot';
+
+const SOURCE = 'strata_snapshot_source';
+
+/**
+ * Writes one snapshot step of `context.assetKey` from the rows of `select`, as described above.
+ * Problems in the configuration (a column the query does not return) are definition errors;
+ * a NULL or duplicate key in the source fails the step; both before anything is written.
+ *
+ * @param now the step's start time: one "now" for the whole step
+ */
+export async function writeSnapshot(session: StepSession, select: string, config: SnapshotConfig, now: Date, context: ErrorContext & { readonly assetKey: string }): Promise<SnapshotCounts> {
+  const key = context.assetKey;
+  const table = qualifiedTableName(key);
+  const source = await describe(session, `SELECT * FROM (${select})`);
+  const plan = bindColumns(config, source, context);
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${SOURCE} AS SELECT * FROM (${select})`);
+  await validateSource(session, plan, context);
+
+  const nowSql = (type: string) => nowLiteral(now, type);
+  const timeType = plan.timestamp === undefined ? 'TIMESTAMP' : (source.get(plan.timestamp) as string);
+  const newFrom = plan.timestamp === undefined ? nowSql(timeType) : `s.${quoteIdentifier(plan.timestamp)}`;
+  const existing = await objectKind(session, key);
+  let counts: Omit<SnapshotCounts, 'rows'>;
+  if (existing !== 'snapshot') {
+    if (existing === 'view') await session.run(`DROP VIEW ${table}`);
+    // A plain table of the same name (the asset was a table before) can be rebuilt: replace it.
+    await session.run(
+      `CREATE OR REPLACE TABLE ${table} AS SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`,
+    );
+    await session.run(`COMMENT ON TABLE ${table} IS '${SNAPSHOT_MARK}'`);
+    counts = { inserted: await count(session, SOURCE), closed: 0 };
+  } else {
+    const history = await describe(session, `SELECT * FROM ${table}`);
+    for (const column of SNAPSHOT_COLUMNS) {
+      if (!history.has(column)) throw new StrataError('snapshot_table_invalid', `the snapshot table ${table} has no ${column} column: it was changed outside Strata`, context);
+    }
+    for (const [column, type] of source) {
+      if (!history.has(column)) await session.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} ${type}`);
+    }
+    const match = plan.uniqueKey.map((c) => `h.${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`).join(' AND ');
+    const changed =
+      plan.timestamp !== undefined
+        ? `s.${quoteIdentifier(plan.timestamp)} > h.${quoteIdentifier(plan.timestamp)}`
+        : plan.checked.map((c) => `h.${quoteIdentifier(c)} IS DISTINCT FROM s.${quoteIdentifier(c)}`).join(' OR ');
+    let closed = await session.changed(
+      `UPDATE ${table} AS h SET valid_to = ${newFrom}, is_current = false FROM ${SOURCE} AS s WHERE h.is_current AND ${match} AND (${changed})`,
+    );
+    if (config.invalidateHardDeletes) {
+      const validTo = nowSql(history.get('valid_to') as string);
+      closed += await session.changed(
+        `UPDATE ${table} AS h SET valid_to = ${validTo}, is_current = false WHERE h.is_current AND NOT EXISTS (SELECT 1 FROM ${SOURCE} AS s WHERE ${match})`,
+      );
+    }
+    const inserted = await session.changed(
+      `INSERT INTO ${table} BY NAME SELECT s.*, ${newFrom} AS valid_from, true AS is_current FROM ${SOURCE} AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS h WHERE h.is_current AND ${match})`,
+    );
+    counts = { inserted, closed };
+  }
+  await session.run(`DROP TABLE ${SOURCE}`);
+  return { ...counts, rows: await count(session, table) };
+}
+
+/**
+ * Refuses a write that would replace or rewrite a snapshot's history table (a `table` or
+ * partitioned write of the same key, after its header changed): the history cannot be rebuilt.
+ */
+export async function refuseSnapshotReplace(session: StepSession, key: string): Promise<void> {
+  if ((await objectKind(session, key)) !== 'snapshot') return;
+  throw new StrataError(
+    'snapshot_replace_refused',
+    `${qualifiedTableName(key)} holds the history of a snapshot, which cannot be rebuilt from its source: Strata does not replace it. Keep "materialization: snapshot", or drop the table yourself (DROP TABLE ${qualifiedTableName(key)}) if the history may go`,
+    { assetKey: key },
+  );
+}
+
+/** The source's columns resolved against the configuration (names as the query spells them). */
+interface BoundColumns {
+  readonly uniqueKey: readonly string[];
+  readonly timestamp?: string;
+  /** Check strategy: the columns compared. */
+  readonly checked: readonly string[];
+}
+
+/** Resolves configured column names against the query's columns (case-insensitively), or throws a definition error. */
+function bindColumns(config: SnapshotConfig, source: ReadonlyMap<string, string>, context: ErrorContext): BoundColumns {
+  const names = [...source.keys()];
+  const reserved = names.filter((n) => (SNAPSHOT_COLUMNS as readonly string[]).includes(n.toLowerCase()));
+  if (reserved.length > 0) {
+    throw located('snapshot_column_reserved', `the snapshot's query returns ${reserved.join(', ')}, which the snapshot adds itself: rename ${reserved.length === 1 ? 'it' : 'them'} in the query`, context);
+  }
+  const find = (column: string, field: string): string => {
+    const found = names.find((n) => n.toLowerCase() === column.toLowerCase());
+    if (found === undefined) {
+      throw located('snapshot_column_unknown', `${field} names column "${column}", which the query does not return (it returns ${names.join(', ')})`, context);
+    }
+    return found;
+  };
+  const uniqueKey = config.uniqueKey.map((c) => find(c, 'unique_key'));
+  const { strategy } = config;
+  if (strategy.type === 'timestamp') {
+    const timestamp = find(strategy.column, 'snapshot_strategy timestamp(...)');
+    const type = source.get(timestamp) as string;
+    if (!/^(DATE|TIMESTAMP)/.test(type)) {
+      throw located('snapshot_column_type', `snapshot_strategy timestamp(${strategy.column}): the column is ${type}, not a DATE or TIMESTAMP`, context);
+    }
+    return { uniqueKey, timestamp, checked: [] };
+  }
+  const checked = strategy.columns === 'all' ? names : strategy.columns.map((c) => find(c, 'snapshot_strategy check(...)'));
+  return { uniqueKey, checked };
+}
+
+/** A definition error found when the query is first bound; its message names the asset and file (a step error shows only the message). */
+function located(code: string, message: string, context: ErrorContext): DefinitionError {
+  return new DefinitionError(code, formatLocated(new DefinitionError(code, message, context)), context);
+}
+
+/** Fails on NULL or duplicate keys (and NULL update times), naming a few. */
+async function validateSource(session: StepSession, plan: BoundColumns, context: ErrorContext): Promise<void> {
+  const keys = plan.uniqueKey.map(quoteIdentifier).join(', ');
+  const keyText = plan.uniqueKey.join(', ');
+  const nulls = [...plan.uniqueKey, ...(plan.timestamp === undefined ? [] : [plan.timestamp])];
+  const nullRows = await count(session, SOURCE, nulls.map((c) => `${quoteIdentifier(c)} IS NULL`).join(' OR '));
+  if (nullRows > 0) {
+    throw new StrataError('snapshot_source_null', `${nullRows} source row${nullRows === 1 ? ' has' : 's have'} a NULL in ${nulls.join(' or ')}: a snapshot's unique_key and timestamp column must not be NULL`, context);
+  }
+  const duplicates = await session.all<{ example: string; n: number; total: number }>(
+    `SELECT concat_ws(', ', ${plan.uniqueKey.map((c) => `CAST(${quoteIdentifier(c)} AS VARCHAR)`).join(', ')}) AS example, count(*) AS n, count(*) OVER () AS total FROM ${SOURCE} GROUP BY ${keys} HAVING count(*) > 1 ORDER BY n DESC, example LIMIT 3`,
+  );
+  if (duplicates.length > 0) {
+    const total = Number(duplicates[0]?.total ?? 0);
+    const examples = duplicates.map((d) => `${keyText} = ${d.example} (${d.n} rows)`).join('; ');
+    throw new StrataError(
+      'snapshot_key_not_unique',
+      `unique_key ${keyText} is not unique in the snapshot's source: ${total} key${total === 1 ? '' : 's'} appear more than once, e.g. ${examples}; nothing was written`,
+      context,
+    );
+  }
+}
+
+/** What the asset's name holds in this transaction: a snapshot table, another table, a view, or nothing. */
+async function objectKind(session: StepSession, key: string): Promise<'snapshot' | 'table' | 'view' | 'none'> {
+  const { schema, table } = keyToTable(key);
+  const rows = await session.all<{ kind: string; comment: string | null }>(
+    `SELECT 'table' AS kind, comment FROM duckdb_tables() WHERE schema_name = $1 AND table_name = $2
+     UNION ALL SELECT 'view' AS kind, comment FROM duckdb_views() WHERE schema_name = $1 AND view_name = $2`,
+    [schema, table],
+  );
+  const row = rows[0];
+  if (row === undefined) return 'none';
+  if (row.kind === 'view') return 'view';
+  return row.comment === SNAPSHOT_MARK ? 'snapshot' : 'table';
+}
+
+async function describe(session: StepSession, select: string): Promise<Map<string, string>> {
+  const rows = await session.all<{ column_name: string; column_type: string }>(`DESCRIBE ${select}`);
+  return new Map(rows.map((r) => [r.column_name, r.column_type]));
+}
+
+async function count(session: StepSession, table: string, where?: string): Promise<number> {
+  const rows = await session.all<{ n: number }>(`SELECT count(*) AS n FROM ${table}${where === undefined ? '' : ` WHERE ${where}`}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The step's start time as a literal of `type` (TIMESTAMP in UTC; TIMESTAMPTZ at the same instant; DATE its UTC day). */
+function nowLiteral(now: Date, type: string): string {
+  if (type.includes('WITH TIME ZONE')) return `to_timestamp(${now.getTime()} / 1000.0)`;
+  const utc = `TIMESTAMP '${now.toISOString().replace('T', ' ').replace('Z', '')}'`;
+  return type === 'TIMESTAMP' ? utc : `CAST(${utc} AS ${type})`;
+}

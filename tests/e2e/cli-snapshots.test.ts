@@ -1,0 +1,79 @@
+/**
+ * A snapshot through the CLI, over two runs: the first keeps every customer, the second (one
+ * customer changed, one deleted, one new) closes the old versions and opens new ones; the
+ * materialization records what was inserted and closed. A snapshot without unique_key is a
+ * definition error (exit 2, nothing written).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { querySqlite, queryDuckDb, runCli, Sandbox, stateFiles } from './cli-harness.ts';
+
+const RAW = `select * from read_csv('landing/customers.csv', header = true,
+  columns = {'customer_id': 'INTEGER', 'name': 'VARCHAR', 'updated_at': 'TIMESTAMP'})
+`;
+const SNAPSHOT = `-- materialization: snapshot
+-- unique_key: customer_id
+-- snapshot_strategy: timestamp(updated_at)
+-- invalidate_hard_deletes: true
+select * from raw.customers
+`;
+
+let sandbox: Sandbox;
+
+beforeAll(() => {
+  sandbox = Sandbox.create();
+});
+
+afterAll(() => sandbox?.cleanup());
+
+function writeCustomers(dir: string, lines: readonly string[]): void {
+  fs.mkdirSync(path.join(dir, 'landing'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'landing', 'customers.csv'), ['customer_id,name,updated_at', ...lines, ''].join('\n'));
+}
+
+describe('snapshots in the CLI', () => {
+  it('keeps the old and the new versions over two runs', async () => {
+    const dir = sandbox.writeProject('two-runs', { 'strata.json': '{"name": "snapshots"}', 'defs/raw/customers.sql': RAW, 'defs/snapshots/customers.sql': SNAPSHOT });
+    writeCustomers(dir, ['1,Ana,2025-01-01 00:00:00', '2,Ben,2025-01-01 00:00:00']);
+    const first = runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]);
+    expect(first.status, first.stderr + first.stdout).toBe(0);
+
+    writeCustomers(dir, ['1,Ana Maria,2025-02-01 08:00:00', '3,Cai,2025-02-01 09:00:00']);
+    const second = runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]);
+    expect(second.status, second.stderr + second.stdout).toBe(0);
+
+    const rows = await queryDuckDb(
+      stateFiles(dir).warehouse,
+      `select customer_id as id, name, cast(valid_from as varchar) as valid_from, cast(valid_to as varchar) as valid_to, is_current
+       from snapshots.customers order by customer_id, valid_from`,
+    );
+    expect(rows.map((r) => [r.id, r.name, r.valid_from, r.valid_to === null ? null : r.id === 2 ? 'closed' : r.valid_to, r.is_current])).toEqual([
+      [1, 'Ana', '2025-01-01 00:00:00', '2025-02-01 08:00:00', false],
+      [1, 'Ana Maria', '2025-02-01 08:00:00', null, true],
+      [2, 'Ben', '2025-01-01 00:00:00', 'closed', false],
+      [3, 'Cai', '2025-02-01 09:00:00', null, true],
+    ]);
+    const recorded = querySqlite<{ metadata: string; row_count: number }>(
+      stateFiles(dir).storage,
+      "select metadata, row_count from materializations where asset_key = 'snapshots/customers' order by timestamp",
+    );
+    expect(recorded.map((r) => [JSON.parse(r.metadata), r.row_count])).toEqual([
+      [{ rowsInserted: 2, rowsClosed: 0 }, 2],
+      [{ rowsInserted: 2, rowsClosed: 2 }, 4],
+    ]);
+  });
+
+  it('a snapshot without unique_key is a definition error naming asset and file: exit 2, nothing written', () => {
+    const dir = sandbox.writeProject('no-key', {
+      'strata.json': '{"name": "snapshots"}',
+      'defs/raw/customers.sql': RAW,
+      'defs/snapshots/customers.sql': SNAPSHOT.replace('-- unique_key: customer_id\n', ''),
+    });
+    writeCustomers(dir, ['1,Ana,2025-01-01 00:00:00']);
+    const result = runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('snapshots/customers in defs/snapshots/customers.sql: a snapshot needs unique_key');
+    expect(fs.existsSync(stateFiles(dir).warehouse)).toBe(false);
+  });
+});
