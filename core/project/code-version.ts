@@ -15,7 +15,8 @@ export function codeVersionOf(definition: AssetDefinition): string {
 function codeSource({ spec, compute }: AssetDefinition): string {
   switch (compute.type) {
     case 'sql':
-      return `${compute.materialization}:${normalizeSql(compute.sql)}`;
+      // A snapshot's key and strategy live in header comments, which normalizeSql drops.
+      return `${compute.materialization}:${compute.snapshot === undefined ? '' : `${stableJson(compute.snapshot)}:`}${normalizeSql(compute.sql)}`;
     // A TypeScript function's text alone can be shared by assets built from one factory, so the key counts too.
     case 'typescript':
       return `${spec.key}:${compute.materialize.toString()}:${compute.config === undefined ? '' : stableJson(compute.config)}`;

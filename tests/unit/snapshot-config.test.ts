@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assertSnapshotRefresh } from '../../core/definitions/snapshot-config.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, type SqlAssetFileResult } from '../../core/definitions/sql-asset-file.ts';
 import { StrataError } from '../../core/errors.ts';
+import { codeVersionOf } from '../../core/project/code-version.ts';
 
 function parse(header: string[]): SqlAssetFileResult {
   return parseSqlAssetFile('snapshots/customers.sql', [...header, 'select * from raw.customers'].join('\n'), 'defs/snapshots/customers.sql');
@@ -48,6 +49,25 @@ describe('snapshot header', () => {
     expect(messages(parse(['-- snapshot_strategy: check(all)']))).toEqual(['header field "snapshot_strategy" needs materialization: snapshot']);
     expect(messages(parse(['-- materialization: view', '-- unique_key: id']))[0]).toMatch(/"unique_key" does nothing for materialization: view/);
     expect(messages(parse(['-- materialization: snapshots']))[0]).toBe('materialization must be "table", "view" or "snapshot", not "snapshots"');
+  });
+});
+
+describe('snapshot code version', () => {
+  it('changes with the unique key, strategy and hard deletes (header comments alone do not count)', () => {
+    const version = (header: string[]) => {
+      const result = parse(header);
+      if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
+      return codeVersionOf(sqlAssetDefinition(result, []));
+    };
+    const base = ['-- materialization: snapshot', '-- unique_key: customer_id', '-- snapshot_strategy: timestamp(updated_at)'];
+    const versions = new Set([
+      version(base),
+      version([...base, '-- invalidate_hard_deletes: true']),
+      version(['-- materialization: snapshot', '-- unique_key: customer_id, region', '-- snapshot_strategy: timestamp(updated_at)']),
+      version(['-- materialization: snapshot', '-- unique_key: customer_id', '-- snapshot_strategy: check(all)']),
+    ]);
+    expect(versions.size).toBe(4);
+    expect(version([...base, '-- description: prose'])).toBe(version(base));
   });
 });
 
