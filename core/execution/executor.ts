@@ -17,7 +17,7 @@ import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
 import { formatDuration } from '../format/duration-text.js';
-import type { StrataError } from '../errors.ts';
+import { DefinitionError, type StrataError } from '../errors.ts';
 import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
@@ -69,6 +69,8 @@ export interface StepOutcome {
   readonly partitions: readonly string[] | null;
   readonly status: StepStatus;
   readonly error?: string;
+  /** The step failed on a definition error found when its query was bound (e.g. a snapshot's unknown column): bad input, exit code 2. */
+  readonly definitionError?: true;
   readonly rowCount?: number | null;
   readonly durationMs: number;
 }
@@ -345,7 +347,9 @@ class RunExecution {
         // A failed blocking check is about the data, not a passing fault: retrying cannot help.
         const checkRuns = error instanceof ChecksFailedError ? error.runs : [];
         const checkResults = checkRuns.flatMap((r) => r.results);
-        if (!canceled && !published && attempt <= policy.maxRetries && checkResults.length === 0) {
+        // Nor can a definition error found when the query was bound.
+        const definitionError = error instanceof DefinitionError;
+        if (!canceled && !published && attempt <= policy.maxRetries && checkResults.length === 0 && !definitionError) {
           if (await this.#waitToRetry(step, attempt, policy, message, logs)) continue;
           [canceled, message, unsaved] = [true, 'canceled while waiting to retry', []];
         }
@@ -361,7 +365,7 @@ class RunExecution {
         );
         // The checks' results go in the run's log too, the failed ones first of all.
         await this.#commit([...unsaved, ...checkEvents(this.#events, step, checkRuns), ...failures], undefined, checkResults);
-        this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, durationMs });
+        this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, ...(definitionError ? { definitionError: true } : {}), durationMs });
         return false;
       } finally {
         this.#sessions.delete(session);

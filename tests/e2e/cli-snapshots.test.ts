@@ -76,4 +76,21 @@ describe('snapshots in the CLI', () => {
     expect(result.stderr).toContain('snapshots/customers in defs/snapshots/customers.sql: a snapshot needs unique_key');
     expect(fs.existsSync(stateFiles(dir).warehouse)).toBe(false);
   });
+
+  it('a check() column the query does not return fails at first bind, before writing: exit 2, naming asset and file, not retried', async () => {
+    const dir = sandbox.writeProject('bad-column', {
+      'strata.json': '{"name": "snapshots"}',
+      'defs/raw/customers.sql': RAW,
+      'defs/snapshots/customers.sql': SNAPSHOT.replace('timestamp(updated_at)', 'check(name, emial)').replace('-- invalidate', '-- retries: 2\n-- invalidate'),
+    });
+    writeCustomers(dir, ['1,Ana,2025-01-01 00:00:00']);
+    const result = runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stdout).toContain(
+      'snapshots/customers in defs/snapshots/customers.sql: snapshot_strategy check(...) names column "emial", which the query does not return (it returns customer_id, name, updated_at)',
+    );
+    expect(result.stdout).not.toMatch(/retrying/);
+    const tables = await queryDuckDb(stateFiles(dir).warehouse, "select table_name from duckdb_tables() where schema_name = 'snapshots'");
+    expect(tables).toEqual([]);
+  });
 });

@@ -92,7 +92,8 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       );
       if (values.json) out.json(result);
       else printSummary(out, result, performance.now() - started);
-      return result.status === 'success' ? 0 : 1;
+      // A step that failed on bad input found at bind time (a definition error) is bad input too.
+      return result.status === 'success' ? 0 : result.steps.some((s) => s.definitionError) ? 2 : 1;
     } finally {
       await workspace.close();
     }
