@@ -258,6 +258,7 @@ export class StepSession implements WarehouseSession {
 
   /** Replaces this asset's view with `select`. */
   async replaceView(select: string): Promise<void> {
+    await refuseSnapshotReplace(this, this.#key);
     await this.run(`CREATE OR REPLACE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
   }
 

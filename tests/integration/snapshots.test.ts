@@ -174,6 +174,17 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     });
   });
 
+  it('a column the query gains is added to the history, NULL in older versions', async () => {
+    await open(['-- snapshot_strategy: timestamp(updated_at)']);
+    source([ANA, BEN]);
+    await run();
+    fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), snapshotSql(['-- snapshot_strategy: timestamp(updated_at)']).replace('select * from', "select *, upper(name) as shout from"));
+    source([[1, 'Ana', 'ana@example.com', '2025-02-01 00:00:00'], BEN]);
+    expect((await run()).metadata).toEqual({ rowsInserted: 1, rowsClosed: 1 });
+    const rows = await workspace.warehouse.query<{ id: number; shout: string | null; c: boolean }>('select customer_id as id, shout, is_current as c from snapshots.customers order by customer_id, valid_from');
+    expect(rows.map((r) => [r.id, r.shout, r.c])).toEqual([[1, null, false], [1, 'ANA', true], [2, null, true]]);
+  });
+
   it('a snapshot table is never replaced by another materialization of the same asset', async () => {
     await open(['-- snapshot_strategy: timestamp(updated_at)']);
     source([ANA]);
@@ -182,6 +193,11 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     const outcome = await run();
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toMatch(/"snapshots"."customers" holds the history of a snapshot, which cannot be rebuilt from its source: Strata does not replace it/);
+    expect(await history()).toEqual([[1, 'Ana', '2025-01-01 00:00:00', null, true]]);
+    fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), '-- materialization: view\nselect * from raw.customers\n');
+    const asView = await run();
+    expect(asView.status).toBe('failed');
+    expect(asView.error).toMatch(/holds the history of a snapshot/);
     expect(await history()).toEqual([[1, 'Ana', '2025-01-01 00:00:00', null, true]]);
   });
 });
