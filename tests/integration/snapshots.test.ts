@@ -185,6 +185,27 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     expect(rows.map((r) => [r.id, r.shout, r.c])).toEqual([[1, null, false], [1, 'ANA', true], [2, null, true]]);
   });
 
+  it.each([
+    ['DATE', 'cast(updated_at as date)'],
+    ['TIMESTAMP WITH TIME ZONE', "cast(updated_at || '+00' as timestamptz)"],
+  ])('timestamp(updated_at) of type %s: valid_from/valid_to take its type, a hard delete is closed at the step start', async (type, expression) => {
+    await open(['-- snapshot_strategy: timestamp(updated_at)', '-- invalidate_hard_deletes: true']);
+    fs.writeFileSync(
+      path.join(workspace.dir, 'defs/snapshots/customers.sql'),
+      snapshotSql(['-- snapshot_strategy: timestamp(updated_at)', '-- invalidate_hard_deletes: true']).replace('select * from', `select customer_id, name, ${expression} as updated_at from`),
+    );
+    source([ANA, BEN]);
+    await run();
+    source([ANA]);
+    const before = Date.now();
+    expect((await run()).metadata).toEqual({ rowsInserted: 0, rowsClosed: 1 });
+    const rows = await workspace.warehouse.query<{ t: string; ms: number }>('select typeof(valid_to) as t, epoch_ms(valid_to) as ms from snapshots.customers where customer_id = 2');
+    expect(rows[0]?.t).toBe(type);
+    const dayStart = Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), new Date(before).getUTCDate());
+    expect(rows[0]?.ms).toBeGreaterThanOrEqual(type === 'DATE' ? dayStart : before - 1000);
+    expect(rows[0]?.ms).toBeLessThanOrEqual(Date.now());
+  });
+
   it('a snapshot table is never replaced by another materialization of the same asset', async () => {
     await open(['-- snapshot_strategy: timestamp(updated_at)']);
     source([ANA]);
