@@ -108,6 +108,16 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
       expect(await history()).toEqual(before);
     });
 
+    it('a NULL key or update time in the source fails the step and writes nothing', async () => {
+      source([ANA]);
+      await run();
+      fs.writeFileSync(path.join(workspace.dir, 'landing', 'customers.csv'), 'customer_id,name,email,updated_at\n1,Ana,a@x,2025-04-01 00:00:00\n,Nobody,n@x,2025-04-01 00:00:00\n');
+      const outcome = await run();
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toBe("1 source row has a NULL in customer_id or updated_at: a snapshot's unique_key and timestamp column must not be NULL");
+      expect(await history()).toEqual([[1, 'Ana', '2025-01-01 00:00:00', null, true]]);
+    });
+
     it('a unique_key the query does not return fails before anything is written, naming asset and file', async () => {
       fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), snapshotSql(['-- snapshot_strategy: timestamp(updated_at)']).replace('unique_key: customer_id', 'unique_key: id'));
       source([ANA]);
