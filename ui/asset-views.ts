@@ -38,7 +38,7 @@ export interface AssetDetail {
   readonly owners: readonly string[];
   readonly description: string | null;
   readonly source: boolean;
-  readonly compute: 'sql' | 'typescript' | 'source';
+  readonly compute: 'sql' | 'typescript' | 'seed' | 'source';
   /** Project-relative file it is defined in (never an absolute path). */
   readonly file: string | null;
   /** The SQL of a SQL asset, else `null`. */
@@ -109,7 +109,7 @@ export async function describeAsset(project: Project, storage: Storage, key: str
     compute: compute.type,
     file: definition.file ?? null,
     sql: compute.type === 'sql' ? compute.sql : null,
-    materialization: compute.type === 'sql' ? compute.materialization : null,
+    materialization: compute.type === 'sql' ? compute.materialization : compute.type === 'seed' ? 'table' : null,
     codeVersion: project.codeVersions.get(key) ?? null,
     partitions: spec.partitions?.toString() ?? null,
     partitionColumn: spec.partitionColumn ?? null,

@@ -9,6 +9,7 @@ import type { PartitionsDefinition } from '../partitions/partitions-definition.t
 import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
 import type { ObserveFn } from './source-asset.ts';
 import type { SnapshotConfig } from './snapshot-config.ts';
+import type { SeedCompute } from './seed-asset.ts';
 
 /** How a SQL asset is written to DuckDB. */
 export type SqlMaterialization = 'table' | 'view' | 'snapshot';
@@ -34,8 +35,8 @@ export interface AssetSpec {
   readonly description?: string;
   /**
    * What the asset is made with, as in Dagster's `kinds` (a set, shown in the UI, matched by
-   * `kind:`): `sql` and `duckdb` for SQL assets, `typescript` for TypeScript ones, `source` for
-   * sources, then the declared kinds, in order and without repeats.
+   * `kind:`): `sql` and `duckdb` for SQL assets, `typescript` for TypeScript ones, `seed` and
+   * `duckdb` for seeds, `source` for sources, then the declared kinds, in order and without repeats.
    */
   readonly kinds: readonly string[];
   /** Explicit code version; when absent the engine derives one from the source. */
@@ -65,7 +66,7 @@ export interface AssetSpec {
 /** The function a TypeScript asset runs to write itself. */
 export type MaterializeFn = (ctx: AssetContext) => Promise<MaterializeResult | void> | MaterializeResult | void;
 
-/** How an asset is computed: a TypeScript function or a SQL query. */
+/** How an asset is computed: a TypeScript function, a SQL query, a seed CSV file, or (sources) an observation. */
 export type AssetCompute =
   | {
       readonly type: 'typescript';
@@ -74,6 +75,7 @@ export type AssetCompute =
       readonly config?: Readonly<Record<string, unknown>>;
     }
   | { readonly type: 'sql'; readonly sql: string; readonly materialization: SqlMaterialization; readonly snapshot?: SnapshotConfig }
+  | SeedCompute
   | { readonly type: 'source'; readonly observe: ObserveFn };
 
 /** A spec plus its compute and where it was defined. */

@@ -6,6 +6,7 @@ import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPart
 import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
 import { writeSnapshot } from '../../resources/snapshot-writes.ts';
+import { loadSeed } from './seed-load.ts';
 
 /** A step's partitions with their local wall-clock windows. */
 export interface ResolvedPartitions extends StepPartitions {
@@ -45,7 +46,8 @@ export function stepPartitions(spec: AssetSpec, step: PlanStep): ResolvedPartiti
 /**
  * Runs one step's compute inside its session: a SQL asset's query (its partition variables
  * bound to the step's window, its path variables to the project's folders; written with
- * replace-partitions, create-or-replace, or as a snapshot's new versions), or a TypeScript asset's `materialize(ctx)`, which
+ * replace-partitions, create-or-replace, or as a snapshot's new versions), a seed's CSV file (see seed-load.ts),
+ * or a TypeScript asset's `materialize(ctx)`, which
  * fails if it dropped, replaced, altered or created another asset's table or view. DuckDB's
  * error for a missing file becomes one naming the asset and the file.
  */
@@ -84,6 +86,7 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
     }
     return { rowCount: await session.replaceTable(sql) };
   }
+  if (compute.type === 'seed') return loadSeed(definition, compute, session);
   if (compute.type === 'source') throw new Error(`${spec.key} is a source asset: it is observed, not materialized`);
   // The engine's own statements (above) write only the asset's table; user code is checked.
   const warehouse = new TableOwnershipGuard(session, spec.key, run.isAsset);

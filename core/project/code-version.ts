@@ -4,8 +4,8 @@ import { sqlTokens, type SqlTokenKind } from '../definitions/sql-lexer.ts';
 
 /**
  * The code version of an asset: its explicit `codeVersion`, else a hash of its normalized
- * SQL (comments and whitespace do not count), or of its materialize (observe) function's
- * source plus its `config`.
+ * SQL (comments and whitespace do not count), of its materialize (observe) function's
+ * source plus its `config`, or of a seed's file content and column types.
  */
 export function codeVersionOf(definition: AssetDefinition): string {
   if (definition.spec.codeVersion) return definition.spec.codeVersion;
@@ -22,6 +22,9 @@ function codeSource({ spec, compute }: AssetDefinition): string {
       return `${spec.key}:${compute.materialize.toString()}:${compute.config === undefined ? '' : stableJson(compute.config)}`;
     case 'source':
       return `${spec.key}:${compute.observe.toString()}`;
+    // A seed's file is its code: an edit makes it stale, a touch does not.
+    case 'seed':
+      return `${compute.contentHash}:${stableJson(compute.columnTypes)}`;
   }
 }
 

@@ -8,6 +8,7 @@ import { NO_RETRIES, retryPolicySchema, type RetryPolicy } from '../definitions/
 import { heartbeatSchema, resolveHeartbeat, type HeartbeatSettings } from './heartbeat-settings.ts';
 import { daemonSettingsSchema, resolveDaemonSettings, type DaemonSettings } from './daemon-settings.ts';
 import { checkStateFile, type StateFileSource } from './state-files.ts';
+import { resolveSeedSettings, seedSettingsSchema, type SeedSettings } from './seed-settings.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -17,6 +18,7 @@ const configSchema = z
     name: z.string().min(1).default('strata-project'),
     assets: z.string().min(1).default('defs'),
     landing: z.string().min(1).default('landing'),
+    seeds: seedSettingsSchema.optional(),
     storage: z.string().min(1).default('.strata/strata.db'),
     warehouse: z.string().min(1).default('.strata/warehouse.duckdb'),
     concurrency: z.number().int().min(1).max(64).default(4),
@@ -33,6 +35,8 @@ export interface ProjectConfig {
   readonly dir: string;
   readonly assetsDir: string;
   readonly landingDir: string;
+  /** The seeds folder and column types (`"seeds"`; absent in configs built in code: no seeds). */
+  readonly seeds?: SeedSettings;
   /** SQLite file of runs, events and lineage. */
   readonly storageFile: string;
   /** DuckDB warehouse file (or `:memory:`). */
@@ -91,6 +95,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     dir,
     assetsDir: resolve(dir, config.assets),
     landingDir: resolve(dir, config.landing),
+    seeds: resolveSeedSettings(config.seeds, dir),
     storageFile,
     warehouseFile,
     concurrency: config.concurrency,

@@ -17,6 +17,7 @@ import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../
 import { scheduleProblems } from './schedule-problems.ts';
 import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
 import { listSourceFiles } from './source-files.ts';
+import { loadSeeds } from './seed-files.ts';
 
 /** A loaded, validated project: its configuration, definitions and graph. */
 export interface Project {
@@ -47,14 +48,14 @@ interface SqlSource {
 
 /**
  * Loads every asset of the project in `dir`: TypeScript modules and `.sql` files under the
- * assets folder. All definition problems are collected and thrown together as
+ * assets folder, and the seed CSV files under the seeds folder. All definition problems are collected and thrown together as
  * {@link DefinitionErrors}, each naming its asset and file.
  */
 export async function loadProject(dir: string): Promise<Project> {
   const config = loadProjectConfig(dir);
   const errors: DefinitionError[] = [];
   const files = listSourceFiles(config.assetsDir, errors, config.dir);
-  const found: AssetDefinition[] = [];
+  const found: AssetDefinition[] = loadSeeds(config, errors);
   const schedules: ScheduleDefinition[] = [];
   const sqlSources: SqlSource[] = [];
   // Keys of files that failed to parse still exist: readers of them must not also be reported.
