@@ -21,13 +21,20 @@ const columnType = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_ (),[\]]*$/, 'must be a DuckDB type such as VARCHAR, BIGINT, DATE or DECIMAL(10, 2)');
 
-const columnTypesSchema = z.record(z.string().min(1), z.record(z.string().min(1), columnType));
+const columnTypesSchema = z.record(z.string().min(1), z.record(z.string().min(1), columnType, { error: 'must map column names to DuckDB types' }));
 
-/** The zod schema of the `"seeds"` field. */
-export const seedSettingsSchema = z.union([
-  z.string().min(1),
-  z.object({ path: z.string().min(1).optional(), columnTypes: columnTypesSchema.optional() }).strict(),
-]);
+const seedObjectSchema = z
+  .object(
+    { path: z.string().min(1).optional(), columnTypes: columnTypesSchema.optional() },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? 'must be the seeds folder ("seeds") or an object { "path": "seeds", "columnTypes": { "<seed>": { "<column>": "<DuckDB type>" } } }' : undefined,
+    },
+  )
+  .strict();
+
+/** The zod schema of the `"seeds"` field: a folder path, or `{ path, columnTypes }`. */
+export const seedSettingsSchema = z.preprocess((value) => (typeof value === 'string' ? { path: value } : value), seedObjectSchema);
 
 /** Resolved seed settings. */
 export interface SeedSettings {
@@ -41,8 +48,8 @@ export interface SeedSettings {
 
 /** The settings of a validated `"seeds"` field (absent: the `seeds` folder, if there is one). */
 export function resolveSeedSettings(raw: z.infer<typeof seedSettingsSchema> | undefined, projectDir: string): SeedSettings {
-  const path = typeof raw === 'string' ? raw : raw?.path;
-  const columnTypes = typeof raw === 'object' ? (raw.columnTypes ?? {}) : {};
+  const path = raw?.path;
+  const columnTypes = raw?.columnTypes ?? {};
   return Object.freeze({
     dir: resolve(projectDir, path ?? DEFAULT_SEEDS_DIR),
     explicit: path !== undefined,

@@ -1,14 +1,18 @@
 import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 import type { StalePartition, StaleReason } from './stale-partition.ts';
 
-/** One line for a reason, e.g. `upstream raw/orders@2025-03-14 changed (3f2a… → 9c1d…)`. */
-export function describeReason(reason: StaleReason): string {
+/**
+ * One line for a reason, e.g. `upstream raw/orders@2025-03-14 changed (3f2a… → 9c1d…)`. For a
+ * seed (`seed`), whose code version is its file's content, a code change reads as a file change.
+ */
+export function describeReason(reason: StaleReason, seed = false): string {
   switch (reason.kind) {
     case 'missing':
       return 'never materialized';
     case 'failed':
       return `last attempt failed (run ${reason.runId.slice(0, 8)}): ${firstLine(reason.message)}`;
     case 'code_changed':
+      if (seed) return `seed file or column types changed (${reason.recorded} → ${reason.current})`;
       return `code changed (${reason.recorded} → ${reason.current})`;
     case 'dependencies_changed': {
       const parts = [...reason.added.map((k) => `+${k}`), ...reason.removed.map((k) => `-${k}`)];

@@ -40,19 +40,19 @@ export function printStaleStatus(out: Output, project: Project, keys: readonly s
     (_row, column) => (column === 1 ? ('yellow' as const) : undefined),
   );
   if (why) {
-    for (const key of assets) printWhy(out, key, byAsset.get(key) as StalePartition[]);
+    for (const key of assets) printWhy(out, key, byAsset.get(key) as StalePartition[], project.definitions.get(key)?.compute.type === 'seed');
   }
   out.line(out.paint('gray', `${assets.length} of ${keys.length} assets stale, ${report.stale.length.toLocaleString('en-US')} partitions: ${countByReason(report.stale)}`));
   if (!why) out.line(out.paint('gray', 'add --why for the reasons of each partition'));
 }
 
 /** Groups an asset's consecutive stale partitions with identical reasons into one line each. */
-function printWhy(out: Output, key: string, stale: readonly StalePartition[]): void {
+function printWhy(out: Output, key: string, stale: readonly StalePartition[], seed: boolean): void {
   out.line('');
   out.line(out.paint('bold', key));
   const groups: { from: string | null; to: string | null; count: number; text: string }[] = [];
   for (const p of stale) {
-    const text = p.reasons.map(describeReason).join('; ');
+    const text = p.reasons.map((reason) => describeReason(reason, seed)).join('; ');
     const last = groups.at(-1);
     if (last !== undefined && last.text === text) {
       last.to = p.partition;
