@@ -484,6 +484,7 @@ describe('strata.json errors', () => {
       dir,
       assetsDir: join(dir, 'defs'),
       landingDir: join(dir, 'landing'),
+      seeds: { dir: join(dir, 'seeds'), explicit: false, columnTypes: {} },
       storageFile: join(dir, '.strata', 'strata.db'),
       warehouseFile: join(dir, '.strata', 'warehouse.duckdb'),
       concurrency: 4,
