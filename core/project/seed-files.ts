@@ -8,6 +8,9 @@ import type { AssetDefinition } from '../definitions/asset-spec.ts';
 import type { ProjectConfig } from './project-config.ts';
 import { CONFIG_FILE } from './project-config.ts';
 
+/** How much of a seed file is decoded to read its header row. */
+const HEADER_BYTES = 1 << 20;
+
 /**
  * The seeds of a project: one definition per `.csv` file under the seeds folder (subfolders
  * included; other files and names starting with `.` are ignored). Problems are pushed on
@@ -26,11 +29,11 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
     return [];
   }
   const definitions: AssetDefinition[] = [];
-  const names = new Set<string>();
+  const seen = new Set<string>();
   for (const path of files) {
     const display = located(path);
     const name = relative(settings.dir, path).split(sep).join('/').slice(0, -'.csv'.length);
-    names.add(name);
+    seen.add(name);
     const problem = keyProblem(seedKey(name));
     if (problem !== undefined) {
       errors.push(new DefinitionError('seed_name_invalid', `${problem} (the key comes from the seed's file name)`, { file: display }));
@@ -38,16 +41,19 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
     }
     const content = readFileSync(path);
     const columnTypes = settings.columnTypes[name] ?? {};
-    const header = csvHeader(content.toString('utf8')).map((column) => column.toLowerCase());
+    // The header is on the first line: decode only the start of a large file.
+    const header = csvHeader(content.subarray(0, HEADER_BYTES).toString('utf8'));
+    const names = new Set(header.map((column) => column.toLowerCase()));
     for (const column of Object.keys(columnTypes)) {
-      if (header.includes(column.toLowerCase())) continue;
-      const message = `"seeds.columnTypes.${name}" in ${CONFIG_FILE} types column "${column}", which ${display} does not have (its header: ${header.length === 0 ? 'none' : csvHeader(content.toString('utf8')).join(', ')})`;
+      // DuckDB matches the names of `types` without regard to case; so does this check.
+      if (names.has(column.toLowerCase())) continue;
+      const message = `"seeds.columnTypes.${name}" in ${CONFIG_FILE} types column "${column}", which ${display} does not have (its header: ${header.length === 0 ? 'none' : header.join(', ')})`;
       errors.push(new DefinitionError('seed_column_unknown', message, { assetKey: seedKey(name), file: display }));
     }
     definitions.push(seedDefinition({ name, path, displayFile: display, contentHash: contentHashOf(content), columnTypes }));
   }
   for (const name of Object.keys(settings.columnTypes)) {
-    if (names.has(name)) continue;
+    if (seen.has(name)) continue;
     const message = `"seeds.columnTypes" in ${CONFIG_FILE} names the seed "${name}", but there is no ${located(join(settings.dir, `${name}.csv`))}`;
     errors.push(new DefinitionError('seed_unknown', message, field(`seeds.columnTypes.${name}`)));
   }
