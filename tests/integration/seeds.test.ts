@@ -12,6 +12,8 @@ import { loadProject, type Project } from '../../core/project/project-loader.ts'
 import { computeStaleness } from '../../core/staleness/compute-staleness.ts';
 import { findStale } from '../../core/staleness/find-stale.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
+import { createApiApp } from '../../ui/api-app.ts';
+import { listenOnLoopback } from './loopback-server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const COUNTRIES = 'code,name,population\nfr,France,68000000\nde,Germany,84000000\n';
@@ -135,5 +137,22 @@ describe('seeds', () => {
     const byKey = Object.fromEntries(failures.map((f) => [f.assetKey, f.message]));
     expect(byKey['seeds/empty']).toBe('seeds/empty failed: seed file seeds/empty.csv is empty: a seed needs a header row naming its columns');
     expect(byKey['seeds/numbers']).toMatch(/^seeds\/numbers failed: seed file seeds\/numbers\.csv cannot be loaded: Conversion Error: .*Could not convert string "not a number"/s);
+  });
+
+  it('the UI API lists a seed and shows it as a seed written as a table, with its file and lineage', async () => {
+    const ws = await open({}, { 'seeds/countries.csv': COUNTRIES, 'defs/marts/big.sql': MART });
+    const project = await loadProject(ws.dir);
+    expect((await ws.run(project)).status).toBe('success');
+    const server = await listenOnLoopback(createApiApp({ project, storage: async () => ws.storage }, { log: () => undefined }));
+    try {
+      const get = async (route: string) => (await fetch(`${server.base}${route}`)).json() as Promise<any>;
+      const list = await get('/api/assets?select=kind:seed');
+      expect(list.assets.map((a: { key: string; kinds: string[] }) => [a.key, a.kinds])).toEqual([['seeds/countries', ['seed', 'duckdb']]]);
+      const detail = await get('/api/assets/seeds/countries');
+      expect(detail).toMatchObject({ key: 'seeds/countries', compute: 'seed', materialization: 'table', file: 'seeds/countries.csv', dependents: ['marts/big'] });
+      expect(detail.codeVersion).toBe(project.codeVersions.get('seeds/countries'));
+    } finally {
+      await server.close();
+    }
   });
 });
