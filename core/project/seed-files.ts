@@ -13,7 +13,7 @@ const HEADER_BYTES = 1 << 20;
 
 /**
  * The seeds of a project: one definition per `.csv` file under the seeds folder (subfolders
- * included; other files and names starting with `.` are ignored). Problems are pushed on
+ * included; other files, names starting with `.` and `node_modules` are ignored). Problems are pushed on
  * `errors`, each naming the file or the strata.json field: a file name that is not a valid key
  * segment, column types for a seed that does not exist or for a column its header does not
  * have, a seeds folder named in strata.json that does not exist.
@@ -22,7 +22,7 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
   const settings = config.seeds;
   if (settings === undefined) return [];
   const located = (path: string) => relative(config.dir, path).split(sep).join('/') || path;
-  const field = (path: string) => ({ file: CONFIG_FILE, ...(path === '' ? {} : { argument: path }) });
+  const field = (path: string) => ({ file: CONFIG_FILE, argument: path });
   const files = listCsvFiles(settings.dir);
   if (files === undefined) {
     if (settings.explicit) errors.push(new DefinitionError('seeds_dir_missing', `the seeds folder ${located(settings.dir)} ("seeds" in ${CONFIG_FILE}) does not exist`, field('seeds')));
@@ -39,7 +39,13 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
       errors.push(new DefinitionError('seed_name_invalid', `${problem} (the key comes from the seed's file name)`, { file: display }));
       continue;
     }
-    const content = readFileSync(path);
+    let content: Buffer;
+    try {
+      content = readFileSync(path);
+    } catch (error) {
+      errors.push(new DefinitionError('seed_unreadable', `cannot read this seed file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { assetKey: seedKey(name), file: display }));
+      continue;
+    }
     const columnTypes = settings.columnTypes[name] ?? {};
     // The header is on the first line: decode only the start of a large file.
     const header = csvHeader(content.subarray(0, HEADER_BYTES).toString('utf8'));
@@ -70,7 +76,7 @@ function listCsvFiles(dir: string): string[] | undefined {
   const files: string[] = [];
   const walk = (folder: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      if (entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
       // A link to a file counts; a link to a folder is not followed (it could lead back up).
