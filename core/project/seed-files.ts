@@ -25,7 +25,7 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
   const field = (path: string) => ({ file: CONFIG_FILE, argument: path });
   const files = listCsvFiles(settings.dir);
   if (files === undefined) {
-    if (settings.explicit) errors.push(new DefinitionError('seeds_dir_missing', `the seeds folder ${located(settings.dir)} ("seeds" in ${CONFIG_FILE}) does not exist`, field('seeds')));
+    if (settings.explicit) errors.push(new DefinitionError('seeds_dir_missing', `the seeds folder ${located(settings.dir)} ("seeds" in ${CONFIG_FILE}) does not exist or is not a folder`, field('seeds')));
     return [];
   }
   const definitions: AssetDefinition[] = [];

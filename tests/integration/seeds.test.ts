@@ -123,7 +123,7 @@ describe('seeds', () => {
 
   it('a seeds folder named in strata.json that does not exist is a definition error; the default folder may be absent', async () => {
     const ws = await open({ seeds: 'reference' }, { 'defs/main/one.sql': 'select 1 as id\n' });
-    expect(await loadErrors(ws.dir)).toEqual([' | strata.json | the seeds folder reference ("seeds" in strata.json) does not exist']);
+    expect(await loadErrors(ws.dir)).toEqual([' | strata.json | the seeds folder reference ("seeds" in strata.json) does not exist or is not a folder']);
     fs.writeFileSync(path.join(ws.dir, 'strata.json'), '{ "name": "no-seeds" }');
     expect((await loadProject(ws.dir)).graph.keys).toEqual(['main/one']);
   });
