@@ -1,0 +1,34 @@
+/**
+ * The real Postgres of the tests: `tests/postgres-cluster.sh` starts a throw-away cluster and
+ * exports STRATA_TEST_POSTGRES_URL (`.ci/run` does it; by hand: `source tests/postgres-cluster.sh start`).
+ */
+import pg from 'pg';
+
+const VARIABLE = 'STRATA_TEST_POSTGRES_URL';
+
+/** Why the Postgres tests cannot run here, or `undefined` when they can; under `CI=true` a missing server throws. */
+export function postgresMissing(): string | undefined {
+  if (process.env[VARIABLE]) return undefined;
+  const reason = `${VARIABLE} is not set (start a cluster: source tests/postgres-cluster.sh start); .ci/run sets it`;
+  // Locally the Postgres tests may skip, saying why; under CI they must run.
+  if (process.env.CI === 'true') throw new Error(`CI=true and the Postgres tests cannot run: ${reason}`);
+  return reason;
+}
+
+/** The test cluster's URL (`postgres://user:password@127.0.0.1:port/db`); throws when there is none. */
+export function postgresUrl(): string {
+  const url = process.env[VARIABLE];
+  if (!url) throw new Error(`${VARIABLE} is not set`);
+  return url;
+}
+
+/** Runs statements on the test cluster with a client of its own (fixtures: create, fill, update tables). */
+export async function onPostgres(...statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
