@@ -87,6 +87,18 @@ export class ConfigError extends StrataError {
   }
 }
 
+/**
+ * A resource (a database of strata.json `"resources"`) that cannot be used: a variable not set,
+ * a refused connection, a failing query. The message names the resource, host, port and
+ * database, never a password.
+ */
+export class ResourceError extends StrataError {
+  constructor(code: string, message: string, context: ErrorContext = {}, userError = false, options?: { cause?: unknown }) {
+    super(code, message, context, userError);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 /** Prefixes a message with the asset key and file it concerns. */
 export function formatLocated(error: StrataError): string {
   const where = [error.context.assetKey, error.context.file].filter(Boolean).join(' in ');

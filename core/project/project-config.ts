@@ -9,6 +9,7 @@ import { heartbeatSchema, resolveHeartbeat, type HeartbeatSettings } from './hea
 import { daemonSettingsSchema, resolveDaemonSettings, type DaemonSettings } from './daemon-settings.ts';
 import { checkStateFile, type StateFileSource } from './state-files.ts';
 import { resolveSeedSettings, seedSettingsSchema, type SeedSettings } from './seed-settings.ts';
+import { resourcesSchema, type ResourceConfig } from './resources-config.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -25,6 +26,7 @@ const configSchema = z
     retries: retryPolicySchema.optional(),
     heartbeat: heartbeatSchema.optional(),
     daemon: daemonSettingsSchema.optional(),
+    resources: resourcesSchema.optional(),
   })
   .strict();
 
@@ -49,6 +51,8 @@ export interface ProjectConfig {
   readonly heartbeat: HeartbeatSettings;
   /** Tick interval, run limit and pools of `assets daemon` (`"daemon"`; absent in configs built in code: the defaults). */
   readonly daemon?: DaemonSettings;
+  /** Named connections assets use through `ctx.resources` (`"resources"`; absent: none). */
+  readonly resources?: Readonly<Record<string, ResourceConfig>>;
 }
 
 /** Where the bundled example project lives. */
@@ -102,5 +106,6 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     retries: config.retries ?? NO_RETRIES,
     heartbeat: resolveHeartbeat(config.heartbeat, file),
     daemon: resolveDaemonSettings(config.daemon),
+    ...(config.resources === undefined ? {} : { resources: Object.freeze({ ...config.resources }) }),
   });
 }

@@ -1,0 +1,104 @@
+/**
+ * strata.json `"resources"`: Postgres resources are validated when the project loads (a password
+ * written in the file is refused, an asset naming an unknown resource is a definition error
+ * naming the asset and its file), and `env:NAME` settings are read from the environment.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, DefinitionErrors, ResourceError } from '../../core/errors.ts';
+import { loadProjectConfig } from '../../core/project/project-config.ts';
+import { loadProject } from '../../core/project/project-loader.ts';
+import { PostgresResource } from '../../resources/postgres-resource.ts';
+import { ResourceSet } from '../../resources/resource-set.ts';
+
+const POSTGRES_TABLE = fileURLToPath(new URL('../../core/definitions/postgres-table.ts', import.meta.url));
+const created: string[] = [];
+
+function writeProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-pg-config-'));
+  created.push(dir);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+function configError(resources: unknown): ConfigError {
+  const dir = writeProject({ 'strata.json': JSON.stringify({ resources }) });
+  try {
+    loadProjectConfig(dir);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+afterEach(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('postgres resources in strata.json', () => {
+  it('accepts a URL or settings taken from the environment', () => {
+    const dir = writeProject({
+      'strata.json': JSON.stringify({
+        resources: {
+          shop_db: { type: 'postgres', url: 'env:SHOP_DB_URL' },
+          crm: { type: 'postgres', host: 'db.internal', port: 6543, database: 'crm', user: 'etl', password: 'env:CRM_PASSWORD' },
+        },
+      }),
+    });
+    expect(Object.keys(loadProjectConfig(dir).resources ?? {})).toEqual(['shop_db', 'crm']);
+  });
+
+  it('refuses a password written in strata.json, without repeating it', () => {
+    const error = configError({ shop_db: { type: 'postgres', host: 'db', password: 'hunter2-secret' } });
+    expect(error.message).toContain('resources.shop_db.password');
+    expect(error.message).toContain('use "env:NAME"');
+    expect(error.message).not.toContain('hunter2-secret');
+  });
+
+  it('refuses a URL carrying a password', () => {
+    const error = configError({ shop_db: { type: 'postgres', url: 'postgres://etl:hunter2-secret@db:5432/shop' } });
+    expect(error.message).toContain('resources.shop_db.url');
+    expect(error.message).toContain('use "env:NAME"');
+    expect(error.message).not.toContain('hunter2-secret');
+  });
+
+  it('refuses an unknown type or setting', () => {
+    expect(configError({ shop_db: { type: 'mysql', url: 'env:X' } }).message).toContain('resources.shop_db.type');
+    expect(configError({ shop_db: { type: 'postgres', hostname: 'db' } }).message).toContain('hostname');
+  });
+
+  it('reads env: settings when first used, naming a variable that is not set', () => {
+    const env = { SHOP_DB_URL: 'postgres://etl:s3cret@db.example:6000/shop' };
+    expect(new PostgresResource('shop_db', { type: 'postgres', url: 'env:SHOP_DB_URL' }, env).where()).toBe('db.example:6000/shop');
+    const unset = new PostgresResource('shop_db', { type: 'postgres', url: 'env:SHOP_DB_URL' }, {});
+    expect(() => unset.where()).toThrow(/resource shop_db: url is "env:SHOP_DB_URL" but the environment variable SHOP_DB_URL is not set/);
+  });
+
+  it('falls back to the standard PG* variables', () => {
+    const env = { PGHOST: 'pg.example', PGPORT: '5433', PGDATABASE: 'analytics', PGUSER: 'etl' };
+    expect(new PostgresResource('warehouse_db', { type: 'postgres' }, env).where()).toBe('pg.example:5433/analytics');
+  });
+
+  it('names the configured resources when an unknown one is used', () => {
+    const set = new ResourceSet({ shop_db: { type: 'postgres', url: 'env:SHOP_DB_URL' } });
+    expect(() => set.get('shop')).toThrow(ResourceError);
+    expect(() => set.get('shop')).toThrow('unknown resource "shop" (strata.json "resources" has shop_db)');
+  });
+
+  it('an asset observing an unknown resource is a definition error naming the asset and its file', async () => {
+    const dir = writeProject({
+      'strata.json': JSON.stringify({ resources: { shop_db: { type: 'postgres', url: 'env:SHOP_DB_URL' } } }),
+      'defs/landing/orders.ts': `import { postgresTable } from ${JSON.stringify(POSTGRES_TABLE)};\nexport const orders = postgresTable({ key: 'landing/orders', resource: 'shopdb', table: 'public.orders' });\n`,
+    });
+    const error = await loadProject(dir).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DefinitionErrors);
+    expect((error as DefinitionErrors).message).toContain('landing/orders in defs/landing/orders.ts: unknown resource "shopdb" (strata.json "resources" has shop_db)');
+  });
+});
