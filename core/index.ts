@@ -8,6 +8,8 @@
  */
 export { asset, isAssetDefinition } from './definitions/asset-spec.ts';
 export { sourceAsset } from './definitions/source-asset.ts';
+export { postgresTable } from './definitions/postgres-table.ts';
+export type { PostgresTableOptions } from './definitions/postgres-table.ts';
 export type { ObserveContext, ObserveFn, PreviousObservation, SourceAssetOptions, SourceObservation } from './definitions/source-asset.ts';
 export type { AssetDefinition, AssetOptions, AssetSpec, AssetCompute, BackfillPolicy, DependencyOption, MaterializeFn, SqlMaterialization } from './definitions/asset-spec.ts';
 export { allPartitions, daily, hourly, identity, monthly, staticMapping, staticPartitions, timeWindow, weekly } from './partitions/index.ts';
@@ -30,5 +32,5 @@ export {
 export type { CheckOptions, CheckSeverity, CheckSpec } from './checks/check-spec.ts';
 export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './definitions/schedule-definition.ts';
 export { keyToTable, qualifiedTableName, tableToKey } from './definitions/asset-key.ts';
-export type { AssetContext, LandingZone, MaterializeResult, Row, SqlParam, StepLogger, StepPartitions, WarehouseSession } from './execution/asset-context.ts';
-export { ConfigError, DefinitionError, DefinitionErrors, NotFoundError, SelectionError, StrataError, UsageError } from './errors.ts';
+export type { AssetContext, ExtractOptions, PostgresHandle, PostgresStepHandle, LandingZone, MaterializeResult, Row, SqlParam, StepLogger, StepPartitions, WarehouseSession } from './execution/asset-context.ts';
+export { ConfigError, DefinitionError, DefinitionErrors, NotFoundError, ResourceError, SelectionError, StrataError, UsageError } from './errors.ts';

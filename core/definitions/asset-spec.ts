@@ -76,7 +76,12 @@ export type AssetCompute =
     }
   | { readonly type: 'sql'; readonly sql: string; readonly materialization: SqlMaterialization; readonly snapshot?: SnapshotConfig }
   | SeedCompute
-  | { readonly type: 'source'; readonly observe: ObserveFn };
+  | {
+      readonly type: 'source';
+      readonly observe: ObserveFn;
+      /** Names of strata.json `"resources"` it observes through (checked when the project loads). */
+      readonly resources?: readonly string[];
+    };
 
 /** A spec plus its compute and where it was defined. */
 export interface AssetDefinition {

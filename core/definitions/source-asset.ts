@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
-import type { LandingZone, StepLogger } from '../execution/asset-context.ts';
+import type { LandingZone, PostgresHandle, StepLogger } from '../execution/asset-context.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import type { RetryPolicyOptions } from './retry-policy.ts';
 import { buildSpec, formatZodIssues, makeDefinition, specFieldsSchema, type AssetDefinition } from './asset-spec.ts';
@@ -53,6 +53,8 @@ export interface ObserveContext {
   readonly landing: LandingZone;
   readonly log: StepLogger;
   readonly signal: AbortSignal;
+  /** The resources of strata.json `"resources"` by name; an unknown name throws, listing the known ones. */
+  readonly resources: Readonly<Record<string, PostgresHandle>>;
 }
 
 /**

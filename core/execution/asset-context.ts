@@ -48,6 +48,39 @@ export interface StepLogger {
   warn(message: string): void;
 }
 
+/**
+ * A Postgres resource of strata.json `"resources"`, as `observe(ctx)` sees it in
+ * `ctx.resources.<name>`. Queries are canceled on the server when the run is canceled.
+ */
+export interface PostgresHandle {
+  /** Runs `sql` on Postgres (parameters bind `$1`, `$2`, ...) and returns its rows: small results (counts, watermarks). */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** Where {@link PostgresStepHandle.extract} writes. */
+export interface ExtractOptions {
+  /**
+   * A DuckDB table to write instead of the asset's own (a staging table to merge from). The
+   * asset's own table is replaced like `replaceTable` (`replacePartitions` when partitioned).
+   */
+  readonly into?: string;
+  /** Insert the rows (matching columns by name) instead of replacing the table. */
+  readonly append?: boolean;
+}
+
+/** A Postgres resource as `materialize(ctx)` sees it: queries, and extraction into DuckDB. */
+export interface PostgresStepHandle extends PostgresHandle {
+  /**
+   * Runs `select` on Postgres and streams its rows into DuckDB inside this step's transaction
+   * (`COPY ... TO STDOUT` into a temp CSV file, read with Postgres's column types): a failed
+   * check rolls it back. Returns the rows written.
+   *
+   * @example
+   * materialize: async (ctx) => ({ rowCount: await ctx.resources.shop_db.extract('select * from public.orders') })
+   */
+  extract(select: string, options?: ExtractOptions): Promise<number>;
+}
+
 /** The context handed to `materialize(ctx)`. */
 export interface AssetContext {
   readonly key: string;
@@ -66,6 +99,8 @@ export interface AssetContext {
   readonly signal: AbortSignal;
   /** The partitions this step writes; absent for an unpartitioned asset. */
   readonly partition?: StepPartitions;
+  /** The resources of strata.json `"resources"` by name; an unknown name throws, listing the known ones. */
+  readonly resources: Readonly<Record<string, PostgresStepHandle>>;
 }
 
 /** The partitions of one step: one key, or a range of consecutive keys (single-run backfills). */

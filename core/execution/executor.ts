@@ -22,6 +22,7 @@ import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
 import { withSystemTiming, type RunTiming } from './run-timing.ts';
+import { ResourceSet } from '../../resources/resource-set.ts';
 import { forgetStepCommits, hasUnrecordedCommits, prepareCommitLog, publishStep, recoverCommits, UnrecordedStepError, writeStepCommit } from './commit-recovery.ts';
 
 /** Everything one run needs. */
@@ -113,12 +114,15 @@ class RunExecution {
   readonly #heartbeat: RunHeartbeat;
   /** Sources this run could not observe (retries spent), with the error. */
   readonly #unobserved = new Map<string, StrataError>();
+  /** strata.json `"resources"`, opened on first use and closed when the run ends. */
+  readonly #resources: ResourceSet;
 
   constructor(options: ExecuteRunOptions) {
     this.#o = options;
     this.#runId = options.runId ?? randomUUID();
     this.#now = options.now ?? new Date();
     this.#events = new RunEvents(this.#runId);
+    this.#resources = new ResourceSet(options.project.config.resources);
     this.#timing = withSystemTiming(options.timing);
     const heartbeat = { ...options.project.config.heartbeat, ...options.heartbeat };
     this.#leases = new RunLeases({
@@ -312,7 +316,7 @@ class RunExecution {
       try {
         // A commit this process could not record is recorded before this step's can be.
         if (hasUnrecordedCommits(this.#o.warehouse)) await this.#recoverCommits();
-        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart };
+        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.
@@ -408,7 +412,7 @@ class RunExecution {
     if (parents.length === 0) return;
     const sources = parents.filter((k) => project.graph.spec(k).source);
     if (sources.length > 0) {
-      const unobserved = await observeRunSources({ project, storage, landing, sources, now: this.#now, timing: this.#timing, events: this.#events, append: (events) => this.#append(events), ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
+      const unobserved = await observeRunSources({ project, storage, landing, sources, now: this.#now, resources: this.#resources, timing: this.#timing, events: this.#events, append: (events) => this.#append(events), ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
       for (const [key, error] of unobserved) this.#unobserved.set(key, error);
       const reasons = unobservedReasons(project, keys, unobserved);
       for (const step of this.#o.plan.steps) {
@@ -443,6 +447,7 @@ class RunExecution {
   }
 
   async #finish(status: RunStatus, error?: string): Promise<RunResult> {
+    await this.#resources.close();
     await forgetStepCommits(this.#o.warehouse, this.#recordedCommits.splice(0));
     await this.#heartbeat.stop();
     await this.#leases.releaseAll();

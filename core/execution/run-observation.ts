@@ -11,6 +11,7 @@ import type { EventRecord, Storage } from '../../storage/storage.ts';
 import type { LandingZone } from './asset-context.ts';
 import type { RunEvents } from './run-events.ts';
 import type { RunTiming } from './run-timing.ts';
+import type { ResourceSet } from '../../resources/resource-set.ts';
 import { messageOf } from './step-helpers.ts';
 
 /** What {@link observeRunSources} needs from the run. */
@@ -22,6 +23,8 @@ export interface RunObservationOptions {
   readonly sources: readonly string[];
   readonly now: Date;
   readonly signal?: AbortSignal;
+  /** The run's resources (closed by the run). */
+  readonly resources: ResourceSet;
   readonly timing: RunTiming;
   readonly events: RunEvents;
   /** Records events in the run's log (and shows them). */
@@ -44,6 +47,7 @@ export async function observeRunSources(options: RunObservationOptions): Promise
       landing: options.landing,
       keys: options.sources,
       now: options.now,
+      resources: options.resources,
       onLog: (key, level, message) => logs.push(events.step('log', key, null, message, level)),
       sleep: (ms, signal) => options.timing.sleep(ms, signal),
       random: () => options.timing.random(),

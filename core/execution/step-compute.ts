@@ -2,6 +2,8 @@ import type { AssetDefinition, AssetSpec } from '../definitions/asset-spec.ts';
 import type { PlanStep } from '../planning/plan.ts';
 import type { StepSession } from '../../resources/duckdb-warehouse.ts';
 import { TableOwnershipGuard } from '../../resources/table-ownership-guard.ts';
+import type { ResourceSet } from '../../resources/resource-set.ts';
+import { stepHandles } from '../../resources/resource-handles.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
 import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
@@ -25,6 +27,8 @@ export interface StepRunContext {
   readonly isAsset: (key: string) => boolean;
   /** When the step started: a snapshot's one "now" (see resources/snapshot-writes.ts). */
   readonly stepStart: Date;
+  /** The run's resources (`ctx.resources`). */
+  readonly resources: ResourceSet;
 }
 
 /** The partitions a step writes, with windows; `undefined` for an unpartitioned asset. */
@@ -100,6 +104,7 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
     landing: run.landing,
     log: run.log,
     signal: run.signal,
+    resources: stepHandles(run.resources, run.signal, { session: warehouse, table: session.tableOf(spec.key), partitioned: partitions !== undefined }),
     ...(partitions ? { partition: { key: partitions.key, keys: partitions.keys, ...(partitions.start ? { start: partitions.start, end: partitions.end as string } : {}) } } : {}),
   };
   const result = await compute.materialize(ctx);

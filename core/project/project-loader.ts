@@ -18,6 +18,7 @@ import { scheduleProblems } from './schedule-problems.ts';
 import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
 import { listSourceFiles } from './source-files.ts';
 import { loadSeeds } from './seed-files.ts';
+import { unknownResource } from '../../resources/resource-set.ts';
 
 /** A loaded, validated project: its configuration, definitions and graph. */
 export interface Project {
@@ -97,6 +98,7 @@ export async function loadProject(dir: string): Promise<Project> {
     }
   }
 
+  errors.push(...resourceProblems([...definitions.values()], config));
   const specs = [...definitions.values()].map((d) => d.spec);
   const fileOf = (key: string) => definitions.get(key)?.file;
   errors.push(...graphProblems(specs, fileOf, brokenKeys));
@@ -290,6 +292,21 @@ class LazyParser {
     this.#connection?.closeSync();
     this.#instance?.closeSync();
   }
+}
+
+/** Source assets that observe through a resource strata.json does not configure. */
+function resourceProblems(definitions: readonly AssetDefinition[], config: ProjectConfig): DefinitionError[] {
+  const known = Object.keys(config.resources ?? {}).sort();
+  const problems: DefinitionError[] = [];
+  for (const { spec, compute, file } of definitions) {
+    if (compute.type !== 'source') continue;
+    for (const name of compute.resources ?? []) {
+      if (known.includes(name)) continue;
+      const error = unknownResource(name, known);
+      problems.push(new DefinitionError(error.code, error.message, { assetKey: spec.key, ...(file === undefined ? {} : { file }) }));
+    }
+  }
+  return problems;
 }
 
 function sortErrors(errors: DefinitionError[]): DefinitionError[] {

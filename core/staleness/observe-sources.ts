@@ -7,6 +7,8 @@ import { GONE_DATA_VERSION, type ObserveContext, type PreviousObservation, type 
 import type { Project } from '../project/project-loader.ts';
 import type { ObservationRecord } from '../../storage/staleness-store.ts';
 import type { Storage } from '../../storage/storage.ts';
+import { ResourceSet } from '../../resources/resource-set.ts';
+import { observeHandles } from '../../resources/resource-handles.ts';
 
 /** What {@link observeSources} needs. */
 export interface ObserveSourcesOptions {
@@ -31,6 +33,8 @@ export interface ObserveSourcesOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<boolean>;
   /** A number in [0, 1), for the retry policy's jitter. */
   readonly random?: () => number;
+  /** The resources `observe` uses (a run's); default: the project's, opened for this pass and closed after. */
+  readonly resources?: ResourceSet;
 }
 
 /** A failed observation attempt that will be retried. */
@@ -72,6 +76,16 @@ export interface ObservationSummary {
  * returns a partition that does not exist.
  */
 export async function observeSources(options: ObserveSourcesOptions): Promise<ObservationSummary> {
+  if (options.resources !== undefined) return observeWith(options, options.resources);
+  const resources = new ResourceSet(options.project.config.resources);
+  try {
+    return await observeWith(options, resources);
+  } finally {
+    await resources.close();
+  }
+}
+
+async function observeWith(options: ObserveSourcesOptions, resources: ResourceSet): Promise<ObservationSummary> {
   const { project, storage, landing } = options;
   const now = options.now ?? new Date();
   const signal = options.signal ?? new AbortController().signal;
@@ -88,6 +102,7 @@ export async function observeSources(options: ObserveSourcesOptions): Promise<Ob
   }
   const records: ObservationRecord[] = [];
   const failed: string[] = [];
+  const handles = observeHandles(resources, signal);
   for (const key of sources) {
     const definition = project.definitions.get(key);
     if (definition?.compute.type !== 'source') continue;
@@ -96,7 +111,7 @@ export async function observeSources(options: ObserveSourcesOptions): Promise<Ob
     const attempt = () => {
       const onLog = options.onLog ?? (() => undefined);
       const log: StepLogger = { info: (message) => onLog(key, 'info', message), warn: (message) => onLog(key, 'warn', message) };
-      return observeOnce(definition, { key, partitions, previous: previousByKey.get(key) ?? new Map(), landing, log, signal });
+      return observeOnce(definition, { key, partitions, previous: previousByKey.get(key) ?? new Map(), landing, log, signal, resources: handles });
     };
     const outcome = await withRetries(key, attempt, policy, signal, options);
     if (!outcome.ok) {

@@ -1,0 +1,62 @@
+/**
+ * `ctx.resources`: the run's resources as assets see them, bound to the run's signal (a canceled
+ * run cancels their queries) and, in a step, to the step's DuckDB session.
+ */
+import type { PostgresHandle, PostgresStepHandle, WarehouseSession } from '../core/execution/asset-context.ts';
+import { extractInto } from './postgres-extract.ts';
+import type { ResourceSet } from './resource-set.ts';
+
+/** The step a handle extracts into. */
+export interface StepTarget {
+  readonly session: WarehouseSession;
+  /** The asset's own quoted table. */
+  readonly table: string;
+  readonly partitioned: boolean;
+}
+
+/** `ctx.resources` of `observe(ctx)`. */
+export function observeHandles(resources: ResourceSet, signal: AbortSignal): Readonly<Record<string, PostgresHandle>> {
+  return handles(resources, (name) => {
+    const resource = resources.get(name);
+    return { query: (sql, params) => resource.query(sql, params, signal) };
+  });
+}
+
+/** `ctx.resources` of `materialize(ctx)`. */
+export function stepHandles(resources: ResourceSet, signal: AbortSignal, step: StepTarget): Readonly<Record<string, PostgresStepHandle>> {
+  return handles(resources, (name) => {
+    const resource = resources.get(name);
+    return {
+      query: (sql, params) => resource.query(sql, params, signal),
+      extract: (select, options = {}) =>
+        extractInto(resource, select, {
+          session: step.session,
+          ownTable: step.table,
+          partitioned: step.partitioned,
+          signal,
+          ...(options.into === undefined ? {} : { into: options.into }),
+          ...(options.append === undefined ? {} : { append: options.append }),
+        }),
+    };
+  });
+}
+
+/** A read-only record whose properties are the configured resources; reading another name throws. */
+function handles<T extends object>(resources: ResourceSet, make: (name: string) => T): Readonly<Record<string, T>> {
+  const made = new Map<string, T>();
+  return new Proxy({} as Record<string, T>, {
+    get(_target, name) {
+      if (typeof name !== 'string') return undefined;
+      // Promise-like probes (`await ctx.resources`) and inspection must not throw.
+      if (name === 'then' || name === 'toJSON') return undefined;
+      let handle = made.get(name);
+      if (handle === undefined) made.set(name, (handle = make(name)));
+      return handle;
+    },
+    has: (_target, name) => typeof name === 'string' && resources.has(name),
+    ownKeys: () => resources.names(),
+    getOwnPropertyDescriptor: (_target, name) =>
+      typeof name === 'string' && resources.has(name) ? { enumerable: true, configurable: true, value: undefined } : undefined,
+    set: () => false,
+  });
+}
