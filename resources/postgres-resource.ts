@@ -63,7 +63,7 @@ export class PostgresResource {
   /** The columns `select` returns, without running it to the end (`limit 0`). */
   async columns(select: string, signal?: AbortSignal): Promise<PostgresColumn[]> {
     return this.#withClient(signal, async (client) => {
-      const result = await client.query(`select * from (${select}) as strata_columns limit 0`);
+      const result = await client.query(`select * from (\n${bare(select)}\n) as strata_columns limit 0`);
       return result.fields.map((f) => ({ name: f.name, typeId: f.dataTypeID, typeModifier: f.dataTypeModifier }));
     });
   }
@@ -74,7 +74,7 @@ export class PostgresResource {
    */
   async copyToCsv(select: string, file: string, signal?: AbortSignal): Promise<number> {
     return this.#withClient(signal, async (client) => {
-      const stream = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv, HEADER)`));
+      const stream = client.query(copyTo(`COPY (\n${bare(select)}\n) TO STDOUT (FORMAT csv, HEADER)`));
       await pipeline(stream, createWriteStream(file));
       return stream.rowCount ?? 0;
     });
@@ -184,6 +184,11 @@ export class PostgresResource {
     }
     return new ResourceError('resource_query_failed', `Postgres resource ${this.name} (${where}): ${message}`, {}, false, { cause: error });
   }
+}
+
+/** A query without its trailing semicolons, to wrap in `(...)`. */
+function bare(select: string): string {
+  return select.replace(/[\s;]+$/, '');
 }
 
 function isConnectionError(error: unknown): boolean {

@@ -66,7 +66,7 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
     asset({ key: 'raw/orders', ...extra, materialize: async (ctx) => ({ rowCount: await ctx.resources.shop_db!.extract(select) }) });
 
   it('extracts thousands of rows into DuckDB with their Postgres types, NULL and empty strings kept apart', async () => {
-    const result = await workspace.run(buildProject(workspace.config, [extracting('select * from orders')]));
+    const result = await workspace.run(buildProject(workspace.config, [extracting('select * from orders -- every order\n;')]));
     expect(result.status).toBe('success');
     expect(result.steps[0]?.rowCount).toBe(5000);
     const types = await workspace.warehouse.query<{ column_name: string; column_type: string }>('select column_name, column_type from (describe raw.orders)');
