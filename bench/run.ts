@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui]
+ * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LargePlanFigures } from './large-plan-bench.ts';
 import type { StalenessFigures } from './staleness-bench.ts';
+import { benchPostgresUrl, prepareSource, type PgExtractFigures } from './pg-extract-bench.ts';
 import { CHROMIUM, measureLineageApi, measureLineageRender } from './ui-bench.ts';
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
@@ -115,5 +116,27 @@ if (!only || only === 'ui') {
   else {
     row(`  ${render.assets.toLocaleString('en-US')} assets: lineage page first render (median of 5)`, `${(render.medianMs / 1000).toFixed(2)} s`, '≤ 2 s', render.medianMs <= 2000);
     row('  nodes drawn', render.nodes.toLocaleString('en-US'), render.assets.toLocaleString('en-US'), render.nodes === render.assets);
+  }
+}
+
+if (!only || only === 'pg-extract') {
+  const rows = Number(process.env.STRATA_BENCH_PG_ROWS ?? 5_000_000);
+  console.log(`Postgres extraction: ${rows.toLocaleString('en-US')} rows (6 columns) into a DuckDB file; each way in a process of its own, best of 2`);
+  const url = benchPostgresUrl();
+  if (!url) console.log('  skipped: no Postgres (set STRATA_BENCH_POSTGRES_URL, or: tests/postgres-cluster.sh run -- npm run bench -- pg-extract)');
+  else {
+    await prepareSource(url, rows);
+    const script = fileURLToPath(new URL('./pg-extract-bench.ts', import.meta.url));
+    const measure = (mode: string) => JSON.parse(execFileSync(process.execPath, [...process.execArgv, script, '--mode', mode, '--json'], { encoding: 'utf8' })) as PgExtractFigures;
+    // Twice each, alternating, the faster kept: the first pass also warms Postgres's cache, and this machine is shared.
+    const fastest = (a: PgExtractFigures, b: PgExtractFigures) => (a.ms <= b.ms ? a : b);
+    const [baseline1, strata1, baseline2, strata2] = ['baseline', 'strata', 'baseline', 'strata'].map(measure) as PgExtractFigures[];
+    const baseline = fastest(baseline1 as PgExtractFigures, baseline2 as PgExtractFigures);
+    const strata = fastest(strata1 as PgExtractFigures, strata2 as PgExtractFigures);
+    const perSecond = (f: PgExtractFigures) => `${Math.round(f.rows / (f.ms / 1000)).toLocaleString('en-US')} rows/s`;
+    row('  (a) COPY TO STDOUT > CSV, DuckDB read_csv', perSecond(baseline), '-', true);
+    row('  (b) Strata run, ctx.resources.db.extract()', perSecond(strata), '-', strata.rows === baseline.rows);
+    row('  (b) / (a) throughput', `${(baseline.ms / strata.ms).toFixed(2)}×`, '≥ 0.8×', baseline.ms / strata.ms >= 0.8);
+    row('  peak RSS (a) / (b)', `${baseline.peakRssMb.toFixed(0)} / ${strata.peakRssMb.toFixed(0)} MB`, '-', true);
   }
 }
