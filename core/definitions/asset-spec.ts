@@ -74,7 +74,14 @@ export type AssetCompute =
       /** Settings the function reads (`ctx.config`); they count in the code version. */
       readonly config?: Readonly<Record<string, unknown>>;
     }
-  | { readonly type: 'sql'; readonly sql: string; readonly materialization: SqlMaterialization; readonly snapshot?: SnapshotConfig }
+  | {
+      readonly type: 'sql';
+      readonly sql: string;
+      readonly materialization: SqlMaterialization;
+      readonly snapshot?: SnapshotConfig;
+      /** `source: NAME`: the query runs on this Postgres resource and its rows land in the asset's table. */
+      readonly source?: string;
+    }
   | SeedCompute
   | {
       readonly type: 'source';

@@ -30,6 +30,7 @@ import type { AssetDefinition, SqlMaterialization } from './asset-spec.ts';
 import { parseAutomation, type AutomationCondition } from './automation-condition.ts';
 import { parseRetriesText, type RetryPolicy } from './retry-policy.ts';
 import { parseSnapshotHeader, SNAPSHOT_HEADER_FIELDS, type SnapshotConfig } from './snapshot-config.ts';
+import { parseSourceHeader, SOURCE_HEADER_FIELDS } from './source-header.ts';
 
 /** The configuration a SQL file's leading comment block gives, validated and with defaults. */
 export interface SqlHeader {
@@ -56,6 +57,8 @@ export interface SqlHeader {
   readonly retryPolicy?: RetryPolicy;
   /** `materialization: snapshot`: its key, strategy and hard deletes (see snapshot-config.ts). */
   readonly snapshot?: SnapshotConfig;
+  /** `source: NAME`: the query runs on that Postgres resource (see source-header.ts). */
+  readonly source?: string;
 }
 
 /** A SQL asset file that parsed: its key, header and query. */
@@ -89,6 +92,7 @@ export const SQL_HEADER_FIELDS = [
   'pool',
   'check',
   ...SNAPSHOT_HEADER_FIELDS,
+  ...SOURCE_HEADER_FIELDS,
 ] as const;
 
 type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
@@ -154,7 +158,7 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
   };
   return makeDefinition(
     buildSpec(parsed.key, fields, ['sql', 'duckdb']),
-    { type: 'sql', sql: parsed.body, materialization: header.materialization, ...(header.snapshot ? { snapshot: header.snapshot } : {}) },
+    { type: 'sql', sql: parsed.body, materialization: header.materialization, ...(header.snapshot ? { snapshot: header.snapshot } : {}), ...(header.source ? { source: header.source } : {}) },
     displayFile,
   );
 }
@@ -199,6 +203,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
 
   const materialization = parseMaterialization(values.get('materialization'), fail);
   const snapshot = parseSnapshotHeader(materialization, (field) => values.get(field)?.[0], fail);
+  const source = parseSourceHeader(values.get('source')?.[0], materialization, fail);
   const partitioning = parsePartitioning(values, fail);
   const tags = parseTags(values.get('tags') ?? [], fail);
   const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
@@ -249,6 +254,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
     tags: Object.freeze(parsed.data.tags),
     materialization,
     ...(snapshot === undefined ? {} : { snapshot }),
+    ...(source === undefined ? {} : { source }),
   });
 }
 

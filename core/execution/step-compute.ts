@@ -4,6 +4,7 @@ import type { StepSession } from '../../resources/duckdb-warehouse.ts';
 import { TableOwnershipGuard } from '../../resources/table-ownership-guard.ts';
 import type { ResourceSet } from '../../resources/resource-set.ts';
 import { stepHandles } from '../../resources/resource-handles.ts';
+import { extractInto } from '../../resources/postgres-extract.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
 import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
@@ -79,6 +80,10 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
       ...(partitions?.start === undefined ? {} : { partition_start: partitions.start }),
       ...(partitions?.end === undefined ? {} : { partition_end: partitions.end }),
     });
+    if (compute.source !== undefined) {
+      const target = { session, ownTable: session.tableOf(spec.key), partitioned: partitions !== undefined, signal: run.signal };
+      return { rowCount: await extractInto(run.resources.get(compute.source), sql, target) };
+    }
     if (partitions) return { rowCount: await session.replacePartitions(sql) };
     if (compute.snapshot) {
       const written = await writeSnapshot(session, sql, compute.snapshot, run.stepStart, { assetKey: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) });

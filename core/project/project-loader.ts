@@ -44,6 +44,8 @@ interface SqlSource {
   readonly key: string;
   readonly file: string;
   readonly body: string;
+  /** Its query runs on Postgres (`source:`): no DuckDB tables to infer. */
+  readonly remote: boolean;
   readonly build: (deps: readonly string[]) => AssetDefinition;
 }
 
@@ -70,7 +72,7 @@ export async function loadProject(dir: string): Promise<Project> {
       if (!parsed.ok) {
         errors.push(...parsed.errors);
         if (keyProblem(sqlPathToKey(keyPath)) === undefined) brokenKeys.add(sqlPathToKey(keyPath));
-      } else sqlSources.push({ key: parsed.key, file: display, body: parsed.body, build: (deps) => sqlAssetDefinition(parsed, deps, display) });
+      } else sqlSources.push({ key: parsed.key, file: display, body: parsed.body, remote: parsed.header.source !== undefined, build: (deps) => sqlAssetDefinition(parsed, deps, display) });
     } else {
       found.push(...(await importDefinitions(file, display, errors, schedules)));
     }
@@ -167,7 +169,8 @@ async function buildSqlDefinitions(
   const definitions: AssetDefinition[] = [];
   try {
     for (const source of sources) {
-      let tables = cache.get(source.body);
+      // A query run on Postgres reads Postgres tables: its deps are the header's only.
+      let tables = source.remote ? [] : cache.get(source.body);
       if (!tables) {
         const inferred = await inferSqlDependencies(await parser.connection(), renderForParsing(source.body));
         if (!inferred.ok) {
@@ -299,8 +302,8 @@ function resourceProblems(definitions: readonly AssetDefinition[], config: Proje
   const known = Object.keys(config.resources ?? {}).sort();
   const problems: DefinitionError[] = [];
   for (const { spec, compute, file } of definitions) {
-    if (compute.type !== 'source') continue;
-    for (const name of compute.resources ?? []) {
+    const used = compute.type === 'source' ? (compute.resources ?? []) : compute.type === 'sql' && compute.source !== undefined ? [compute.source] : [];
+    for (const name of used) {
       if (known.includes(name)) continue;
       const error = unknownResource(name, known);
       problems.push(new DefinitionError(error.code, error.message, { assetKey: spec.key, ...(file === undefined ? {} : { file }) }));

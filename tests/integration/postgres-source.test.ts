@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { asset } from '../../core/definitions/asset-spec.ts';
 import { postgresTable } from '../../core/definitions/postgres-table.ts';
 import { rowCount } from '../../core/checks/check-spec.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
+import { buildProject, loadProject } from '../../core/project/project-loader.ts';
 import { observeSources } from '../../core/staleness/observe-sources.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
@@ -93,6 +93,19 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
     const result = await workspace.run(buildProject(workspace.config, [extracting('select * from orders', { checks: [rowCount({ max: 100 })] })]));
     expect(result.status).toBe('failed');
     expect(await workspace.warehouse.query('select count(*)::int as n from raw.orders')).toEqual([{ n: 10 }]);
+  });
+
+  it('a SQL asset with a source: header runs its query on Postgres and lands the rows in DuckDB', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    fs.mkdirSync(path.join(workspace.dir, 'defs/raw'), { recursive: true });
+    // `orders` is a Postgres table, not an asset: nothing to infer from a query run on Postgres.
+    fs.writeFileSync(path.join(workspace.dir, 'defs/raw/paid_orders.sql'), '-- source: shop_db\n-- check: row_count(min=1)\nselect id, amount from orders where paid\n');
+    const project = await loadProject(workspace.dir);
+    expect(project.graph.parents('raw/paid_orders')).toEqual([]);
+    const result = await workspace.run(project);
+    expect(result.status, result.steps[0]?.error).toBe('success');
+    expect(await workspace.warehouse.query('select count(*)::int as n, sum(amount)::double as amount from raw.paid_orders')).toEqual([{ n: 2500, amount: 1.25 * 2 * (2500 * 2501) / 2 }]);
   });
 
   it("fails the step with Postgres's message when the query fails there", async () => {
