@@ -54,7 +54,7 @@ strata_pg_start() {
   strata_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off" start >/dev/null ||
     { echo "postgres-cluster: the server did not start:" >&2; cat "$dir/server.log" >&2; return 1; }
-  strata_pg_as_owner psql -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
+  strata_pg_as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
     -c "create user strata with password '$password'" -c "create database strata_test owner strata" >/dev/null ||
     { echo "postgres-cluster: could not create the user and database" >&2; return 1; }
   # Password logins over TCP from now on (the socket stays trusted for the owner).
