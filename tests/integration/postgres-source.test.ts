@@ -108,6 +108,21 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
     expect(await workspace.warehouse.query('select count(*)::int as n, sum(amount)::double as amount from raw.paid_orders')).toEqual([{ n: 2500, amount: 1.25 * 2 * (2500 * 2501) / 2 }]);
   });
 
+  it('a partitioned source: asset extracts each partition window from Postgres', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    fs.mkdirSync(path.join(workspace.dir, 'defs/raw'), { recursive: true });
+    fs.writeFileSync(
+      path.join(workspace.dir, 'defs/raw/daily_orders.sql'),
+      '-- source: shop_db\n-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)\n-- partition_column: placed\n' +
+        'select id, placed from orders where placed >= {{ partition_start }} and placed < {{ partition_end }}\n',
+    );
+    const result = await workspace.run(await loadProject(workspace.dir), undefined, { now: new Date('2025-06-01T00:00:00Z') });
+    expect(result.status, result.steps.map((s) => s.error).join()).toBe('success');
+    const [expected] = await pgRows<{ n: number }>(`select count(*)::int as n from orders where placed < date '2025-01-04'`);
+    expect(await workspace.warehouse.query('select count(*)::int as n, count(distinct placed)::int as days from raw.daily_orders')).toEqual([{ n: expected?.n, days: 3 }]);
+  });
+
   it("fails the step with Postgres's message when the query fails there", async () => {
     const result = await workspace.run(buildProject(workspace.config, [extracting('select * from no_such_table')]));
     expect(result.status).toBe('failed');
