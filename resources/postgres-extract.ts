@@ -66,7 +66,7 @@ export async function extractInto(resource: PostgresResource, select: string, ta
       return target.partitioned ? await session.replacePartitions(read) : await session.replaceTable(read);
     }
     const before = target.append ? await countRows(session, table) : 0;
-    await session.run(target.append ? `INSERT INTO ${table} BY NAME ${read}` : `CREATE OR REPLACE TABLE ${table} AS ${read}`);
+    await session.run(target.append ? `INSERT INTO ${table} BY NAME ${read}` : `CREATE OR REPLACE ${createTarget(table)} AS ${read}`);
     return (await countRows(session, table)) - before;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -78,6 +78,11 @@ function readCsvSql(file: string, columns: readonly PostgresColumn[]): string {
   const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
   const struct = columns.map((c) => `${quote(c.name)}: ${quote(duckdbTypeOf(c))}`).join(', ');
   return `SELECT * FROM read_csv(${quote(file)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = {${struct}})`;
+}
+
+/** `TABLE name`, or `TEMP TABLE name` for `temp.name` (DuckDB creates temporary tables without the catalog). */
+function createTarget(table: string): string {
+  return /^temp\./i.test(table) ? `TEMP TABLE ${table.slice('temp.'.length)}` : `TABLE ${table}`;
 }
 
 async function countRows(session: WarehouseSession, table: string): Promise<number> {

@@ -88,6 +88,24 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
     expect(summary).toEqual({ n: 5000, nulls: 50, empty: 50, amount: 1.25 * (5000 * 5001) / 2, big: 10000005000, latest: '2025-01-04 11:20' });
   });
 
+  it('extracts into a staging table, and appends to the asset table', async () => {
+    const project = buildProject(workspace.config, [
+      asset({
+        key: 'raw/orders',
+        materialize: async (ctx) => {
+          const db = ctx.resources.shop_db!;
+          expect(await db.extract('select id, amount from orders where id <= 100', { into: 'temp.orders_stage' })).toBe(100);
+          await ctx.warehouse.replaceTable('select * from temp.orders_stage where id <= 40');
+          expect(await db.extract('select id, amount from orders where id > 4990', { append: true })).toBe(10);
+          return {};
+        },
+      }),
+    ]);
+    const result = await workspace.run(project);
+    expect(result.status, result.steps[0]?.error).toBe('success');
+    expect(await workspace.warehouse.query('select count(*)::int as n, max(id)::int as top from raw.orders')).toEqual([{ n: 50, top: 5000 }]);
+  });
+
   it('rolls the extraction back when a blocking check fails', async () => {
     await workspace.run(buildProject(workspace.config, [extracting('select * from orders where id <= 10')]));
     const result = await workspace.run(buildProject(workspace.config, [extracting('select * from orders', { checks: [rowCount({ max: 100 })] })]));
