@@ -180,6 +180,18 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
     expect(result.steps.find((s) => s.key === 'raw/orders')?.status).toBe('skipped');
   });
 
+  it('an extracting step retries a refused connection by its retry policy, then fails naming where', async () => {
+    const project = buildProject(workspace.config, [
+      asset({ key: 'raw/orders', retryPolicy: { maxRetries: 1, delay: 1 }, materialize: async (ctx) => ({ rowCount: await ctx.resources.down_db!.extract('select 1 as one') }) }),
+    ]);
+    const result = await workspace.run(project);
+    expect(result.status).toBe('failed');
+    expect(result.steps[0]?.error).toContain(`cannot connect to Postgres resource down_db at 127.0.0.1:${downPort}/shop as strata`);
+    const events = await workspace.storage.listEvents(result.runId);
+    expect(events.filter((e) => e.type === 'step_retry')).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain(DOWN_PASSWORD);
+  });
+
   it('a canceled run cancels its query on the server', async () => {
     const controller = new AbortController();
     const project = buildProject(workspace.config, [
