@@ -47,8 +47,11 @@ function handles<T extends object>(resources: ResourceSet, make: (name: string) 
   return new Proxy({} as Record<string, T>, {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;
-      // Promise-like probes (`await ctx.resources`) and inspection must not throw.
-      if (name === 'then' || name === 'toJSON') return undefined;
+      // Promise-like probes (`await ctx.resources`), inspection and Object's own names must not throw.
+      if (!resources.has(name)) {
+        if (name === 'then' || name === 'toJSON') return undefined;
+        if (name in Object.prototype) return (Object.prototype as Record<string, unknown>)[name];
+      }
       let handle = made.get(name);
       if (handle === undefined) made.set(name, (handle = make(name)));
       return handle;

@@ -13,6 +13,8 @@ import { loadProjectConfig } from '../../core/project/project-config.ts';
 import { loadProject } from '../../core/project/project-loader.ts';
 import { PostgresResource } from '../../resources/postgres-resource.ts';
 import { ResourceSet } from '../../resources/resource-set.ts';
+import { observeHandles } from '../../resources/resource-handles.ts';
+import { inspect } from 'node:util';
 
 const POSTGRES_TABLE = fileURLToPath(new URL('../../core/definitions/postgres-table.ts', import.meta.url));
 const created: string[] = [];
@@ -90,6 +92,14 @@ describe('postgres resources in strata.json', () => {
     const set = new ResourceSet({ shop_db: { type: 'postgres', url: 'env:SHOP_DB_URL' } });
     expect(() => set.get('shop')).toThrow(ResourceError);
     expect(() => set.get('shop')).toThrow('unknown resource "shop" (strata.json "resources" has shop_db)');
+    // ctx.resources: the configured names, an unknown one throws, inspection and `await` do not.
+    const handles = observeHandles(set, new AbortController().signal);
+    expect(Object.keys(handles)).toEqual(['shop_db']);
+    expect(typeof handles.shop_db?.query).toBe('function');
+    expect(() => handles.shop).toThrow('unknown resource "shop"');
+    expect(inspect(handles)).toBe('{}');
+    expect(String(handles)).toBe('[object Object]');
+    expect((handles as { then?: unknown }).then).toBeUndefined();
   });
 
   it('an asset observing an unknown resource is a definition error naming the asset and its file', async () => {
