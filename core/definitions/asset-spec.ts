@@ -10,9 +10,10 @@ import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './
 import type { ObserveFn } from './source-asset.ts';
 import type { SnapshotConfig } from './snapshot-config.ts';
 import type { SeedCompute } from './seed-asset.ts';
+import type { IncrementalConfig } from './incremental-config.ts';
 
 /** How a SQL asset is written to DuckDB. */
-export type SqlMaterialization = 'table' | 'view' | 'snapshot';
+export type SqlMaterialization = 'table' | 'view' | 'snapshot' | 'incremental';
 
 /**
  * How a backfill runs a partitioned asset: one step per partition, or one step over a whole
@@ -81,6 +82,8 @@ export type AssetCompute =
       readonly snapshot?: SnapshotConfig;
       /** `source: NAME`: the query runs on this Postgres resource and its rows land in the asset's table. */
       readonly source?: string;
+      /** `materialization: incremental`: its unique_key, strategy, watermark (see incremental-config.ts). */
+      readonly incremental?: IncrementalConfig;
     }
   | SeedCompute
   | {

@@ -60,7 +60,7 @@ export function parseSnapshotHeader(
       if (value(field) !== undefined) fail('sql_header_invalid', `header field "${field}" needs materialization: snapshot`);
     }
     if ((materialization === 'table' || materialization === 'view') && value('unique_key') !== undefined) {
-      fail('sql_header_invalid', `header field "unique_key" does nothing for materialization: ${materialization} (it is for snapshot)`);
+      fail('sql_header_invalid', `header field "unique_key" does nothing for materialization: ${materialization} (it is for incremental and snapshot)`);
     }
     return undefined;
   }

@@ -31,6 +31,7 @@ import { parseAutomation, type AutomationCondition } from './automation-conditio
 import { parseRetriesText, type RetryPolicy } from './retry-policy.ts';
 import { parseSnapshotHeader, SNAPSHOT_HEADER_FIELDS, type SnapshotConfig } from './snapshot-config.ts';
 import { parseSourceHeader, SOURCE_HEADER_FIELDS } from './source-header.ts';
+import { INCREMENTAL_HEADER_FIELDS, parseIncrementalHeader, type IncrementalConfig } from './incremental-config.ts';
 
 /** The configuration a SQL file's leading comment block gives, validated and with defaults. */
 export interface SqlHeader {
@@ -59,6 +60,8 @@ export interface SqlHeader {
   readonly snapshot?: SnapshotConfig;
   /** `source: NAME`: the query runs on that Postgres resource (see source-header.ts). */
   readonly source?: string;
+  /** `materialization: incremental`: its unique_key, strategy, watermark (see incremental-config.ts). */
+  readonly incremental?: IncrementalConfig;
 }
 
 /** A SQL asset file that parsed: its key, header and query. */
@@ -93,6 +96,7 @@ export const SQL_HEADER_FIELDS = [
   'check',
   ...SNAPSHOT_HEADER_FIELDS,
   ...SOURCE_HEADER_FIELDS,
+  ...INCREMENTAL_HEADER_FIELDS,
 ] as const;
 
 type HeaderField = (typeof SQL_HEADER_FIELDS)[number];
@@ -158,7 +162,7 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
   };
   return makeDefinition(
     buildSpec(parsed.key, fields, ['sql', 'duckdb']),
-    { type: 'sql', sql: parsed.body, materialization: header.materialization, ...(header.snapshot ? { snapshot: header.snapshot } : {}), ...(header.source ? { source: header.source } : {}) },
+    { type: 'sql', sql: parsed.body, materialization: header.materialization, ...(header.snapshot ? { snapshot: header.snapshot } : {}), ...(header.source ? { source: header.source } : {}), ...(header.incremental ? { incremental: header.incremental } : {}) },
     displayFile,
   );
 }
@@ -204,6 +208,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
   const materialization = parseMaterialization(values.get('materialization'), fail);
   const snapshot = parseSnapshotHeader(materialization, (field) => values.get(field)?.[0], fail);
   const source = parseSourceHeader(values.get('source')?.[0], materialization, fail);
+  const incremental = parseIncrementalHeader(values.get('materialization')?.[0], (name) => values.get(name)?.[0], fail);
   const partitioning = parsePartitioning(values, fail);
   const tags = parseTags(values.get('tags') ?? [], fail);
   const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
@@ -255,6 +260,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
     materialization,
     ...(snapshot === undefined ? {} : { snapshot }),
     ...(source === undefined ? {} : { source }),
+    ...(incremental ? { incremental } : {}),
   });
 }
 
@@ -325,8 +331,8 @@ function parsePartitioning(values: ReadonlyMap<HeaderField, string[]>, fail: Rep
 
 function parseMaterialization(lines: readonly string[] | undefined, fail: Report): SqlMaterialization {
   const value = lines?.[0];
-  if (value === undefined || value === 'table' || value === 'view' || value === 'snapshot') return value ?? 'table';
-  fail('sql_header_invalid', `materialization must be "table", "view" or "snapshot", not "${value}"`);
+  if (value === undefined || value === 'table' || value === 'view' || value === 'snapshot' || value === 'incremental') return value ?? 'table';
+  fail('sql_header_invalid', `materialization must be "table", "view", "snapshot" or "incremental", not "${value}"`);
   return 'table';
 }
 

@@ -85,8 +85,8 @@ describe('parseSqlAssetFile header', () => {
   });
 
   it('rejects an invalid materialization value', () => {
-    const problems = errors(parseSqlAssetFile('staging/orders.sql', '-- materialization: incremental\nselect 1'));
-    expect(problems.map((e) => e.message)).toEqual(['materialization must be "table", "view" or "snapshot", not "incremental"']);
+    const problems = errors(parseSqlAssetFile('staging/orders.sql', '-- materialization: ephemeral\nselect 1'));
+    expect(problems.map((e) => e.message)).toEqual(['materialization must be "table", "view", "snapshot" or "incremental", not "ephemeral"']);
   });
 
   it('validates fields with the spec schema and reports them as written', () => {
