@@ -6,6 +6,7 @@ import { assignBuckets, countRowsSql, scopeFilter, type PartitionScope } from '.
 import { StrataError } from '../core/errors.ts';
 import { refuseSnapshotReplace } from './snapshot-writes.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
+import { writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
 
 /**
  * The DuckDB warehouse resource: one DuckDB database (a file, or `:memory:`) shared by all
@@ -169,6 +170,12 @@ export class StepSession implements WarehouseSession {
   async changed(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     const connection = await this.#open();
     return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
+  }
+
+  async merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
+    const result = await writeIncremental(this, this.#key, select, options, false);
+    this.rowsWritten = result.rowCount;
+    return result;
   }
 
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {

@@ -1,4 +1,5 @@
 import { keyToTable, tableToKey } from '../core/definitions/asset-key.ts';
+import type { MergeOptions, MergeResult } from './incremental-writes.ts';
 import { StrataError } from '../core/errors.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
 
@@ -64,6 +65,11 @@ export class TableOwnershipGuard implements WarehouseSession {
   async replacePartitions(select: string, params?: readonly SqlParam[]): Promise<number> {
     if (mayHoldSeveralStatements(select)) await this.#snapshot();
     return this.#session.replacePartitions(select, params);
+  }
+
+  async merge(select: string, options?: MergeOptions): Promise<MergeResult> {
+    if (mayHoldSeveralStatements(select)) await this.#snapshot();
+    return this.#session.merge(select, options);
   }
 
   tableOf(key: string): string {

@@ -74,6 +74,8 @@ export type AssetCompute =
       readonly materialize: MaterializeFn;
       /** Settings the function reads (`ctx.config`); they count in the code version. */
       readonly config?: Readonly<Record<string, unknown>>;
+      /** `incremental(...)`: `ctx.isIncremental`, `ctx.watermark`; `--full-refresh` drops the table first. */
+      readonly incremental?: IncrementalConfig;
     }
   | {
       readonly type: 'sql';
@@ -193,6 +195,8 @@ export interface AssetOptions {
   deps?: readonly (string | DependencyOption)[];
   /** Partitions, e.g. `daily({ start: '2025-01-01' })`. */
   partitions?: PartitionsDefinition;
+  /** `incremental({ uniqueKey: 'id', watermark: 'updated_at' })`: the table is changed, not rebuilt (see `ctx.warehouse.merge`). */
+  incremental?: IncrementalConfig;
   /** Default: one step per partition. */
   backfillPolicy?: BackfillPolicy;
   /** The DuckDB column that holds the partition, for `ctx.warehouse.replacePartition`. */
@@ -239,7 +243,7 @@ export function asset(options: AssetOptions): AssetDefinition {
   const fail = (error: z.ZodError) => new DefinitionError('asset_invalid', formatZodIssues(error), key ? { assetKey: key } : {});
   const parsed = assetOptionsSchema.safeParse(options);
   if (!parsed.success) throw fail(parsed.error);
-  const { key: validKey, materialize, config, deps = [], ...rest } = parsed.data as typeof parsed.data & { deps?: unknown };
+  const { key: validKey, materialize, config, deps = [], incremental, ...rest } = parsed.data as typeof parsed.data & { deps?: unknown; incremental?: IncrementalConfig };
   const { keys, mappings } = splitDependencies(deps);
   const fields = specFieldsSchema.safeParse({ ...rest, deps: keys, partitionMappings: mappings });
   if (!fields.success) throw fail(fields.error);
@@ -248,7 +252,13 @@ export function asset(options: AssetOptions): AssetDefinition {
   if (stray.length > 0) throw new DefinitionError('asset_invalid', stray.join('; '), { assetKey: validKey });
   const twice = duplicateCheckName(spec.checks);
   if (twice !== undefined) throw new DefinitionError('asset_invalid', `two checks are named "${twice}": give one a name`, { assetKey: validKey });
-  return makeDefinition(spec, { type: 'typescript', materialize, ...(config === undefined ? {} : { config: deepFreeze(structuredClone(config)) }) });
+  if (incremental !== undefined && spec.partitions !== undefined) throw new DefinitionError('asset_invalid', 'an incremental asset cannot be partitioned', { assetKey: validKey });
+  return makeDefinition(spec, {
+    type: 'typescript',
+    materialize,
+    ...(config === undefined ? {} : { config: deepFreeze(structuredClone(config)) }),
+    ...(incremental === undefined ? {} : { incremental }),
+  });
 }
 
 /** True for JSON data: what a config may hold, so it hashes the same on every load. */

@@ -6,6 +6,8 @@
 /** A value DuckDB accepts as a bound query parameter (a string array binds as a `VARCHAR[]` list). */
 export type SqlParam = string | number | boolean | null | bigint | Date | readonly string[];
 
+import type { MergeOptions, MergeResult } from '../../resources/incremental-writes.ts';
+
 /** A row returned by {@link WarehouseSession.all}, with BIGINTs converted to numbers when safe. */
 export type Row = Record<string, unknown>;
 
@@ -28,6 +30,12 @@ export interface WarehouseSession {
    * `partitionColumn`) with the rows of `select`, in the step's transaction. Returns rows inserted.
    */
   replacePartitions(select: string, params?: readonly SqlParam[]): Promise<number>;
+  /**
+   * Incremental assets: writes the rows of `select` into this asset's table by `uniqueKey`
+   * (merge: matching rows are replaced, new ones inserted; or `append`, `delete+insert`), or
+   * creates the table from them when there is none. Returns the rows inserted, updated, deleted.
+   */
+  merge(select: string, options?: MergeOptions): Promise<MergeResult>;
   /** The quoted, qualified table name of an asset key, e.g. `"staging"."orders"`. */
   tableOf(key: string): string;
 }
@@ -101,6 +109,10 @@ export interface AssetContext {
   readonly partition?: StepPartitions;
   /** The resources of strata.json `"resources"` by name; an unknown name throws, listing the known ones. */
   readonly resources: Readonly<Record<string, PostgresStepHandle>>;
+  /** Incremental assets: true when the table exists and this is no `--full-refresh`. */
+  readonly isIncremental?: boolean;
+  /** Incremental assets with a watermark: its maximum in the table, `null` when there is none (first build, full refresh). */
+  readonly watermark?: unknown;
 }
 
 /** The partitions of one step: one key, or a range of consecutive keys (single-run backfills). */

@@ -47,6 +47,8 @@ export interface ExecuteRunOptions {
   readonly tags?: Readonly<Record<string, string>>;
   /** The clock for partition mappings (default: now). */
   readonly now?: Date;
+  /** `--full-refresh`: incremental assets are rebuilt from scratch instead of merged into. */
+  readonly fullRefresh?: boolean;
   /**
    * When another live run holds a lease on a partition a step writes: `wait` until it is free
    * (default; logged once per holder) or `skip` the step (and what waits on it) with the reason.
@@ -316,7 +318,7 @@ class RunExecution {
       try {
         // A commit this process could not record is recorded before this step's can be.
         if (hasUnrecordedCommits(this.#o.warehouse)) await this.#recoverCommits();
-        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources };
+        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources, fullRefresh: this.#o.fullRefresh === true };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.

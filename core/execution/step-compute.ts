@@ -10,6 +10,10 @@ import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
 import { writeSnapshot } from '../../resources/snapshot-writes.ts';
 import { loadSeed } from './seed-load.ts';
+import { runIncrementalSql } from './incremental-step.ts';
+import { tableColumns } from '../../resources/incremental-writes.ts';
+import { qualifiedTableName, quoteIdentifier } from '../definitions/asset-key.ts';
+import type { IncrementalConfig } from '../definitions/incremental-config.ts';
 
 /** A step's partitions with their local wall-clock windows. */
 export interface ResolvedPartitions extends StepPartitions {
@@ -30,6 +34,8 @@ export interface StepRunContext {
   readonly stepStart: Date;
   /** The run's resources (`ctx.resources`). */
   readonly resources: ResourceSet;
+  /** `--full-refresh`: incremental assets are rebuilt from scratch. */
+  readonly fullRefresh?: boolean;
 }
 
 /** The partitions a step writes, with windows; `undefined` for an unpartitioned asset. */
@@ -72,6 +78,9 @@ export async function computeStep(
 
 async function runCompute(definition: AssetDefinition, session: StepSession, partitions: ResolvedPartitions | undefined, run: StepRunContext): Promise<MaterializeResult | void> {
   const { compute, spec } = definition;
+  if (compute.type === 'sql' && compute.incremental) {
+    return runIncrementalSql(session, spec.key, compute.sql, compute.incremental, { landing: run.landing.dir, project_dir: run.projectDir }, run.fullRefresh === true);
+  }
   if (compute.type === 'sql') {
     const sql = renderSqlTemplate(compute.sql, {
       landing: run.landing.dir,
@@ -97,6 +106,7 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
   }
   if (compute.type === 'seed') return loadSeed(definition, compute, session);
   if (compute.type === 'source') throw new Error(`${spec.key} is a source asset: it is observed, not materialized`);
+  const incremental = compute.incremental ? await incrementalState(session, spec.key, compute.incremental, run.fullRefresh === true) : {};
   // The engine's own statements (above) write only the asset's table; user code is checked.
   const warehouse = new TableOwnershipGuard(session, spec.key, run.isAsset);
   const ctx: AssetContext = {
@@ -110,9 +120,24 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
     log: run.log,
     signal: run.signal,
     resources: stepHandles(run.resources, run.signal, { session: warehouse, table: session.tableOf(spec.key), partitioned: partitions !== undefined }),
+    ...incremental,
     ...(partitions ? { partition: { key: partitions.key, keys: partitions.keys, ...(partitions.start ? { start: partitions.start, end: partitions.end as string } : {}) } } : {}),
   };
   const result = await compute.materialize(ctx);
   await warehouse.verify();
   return result;
+}
+
+/**
+ * `ctx.isIncremental` and `ctx.watermark` of an incremental TypeScript asset. A full refresh
+ * drops the table first (in the step's transaction), so the asset builds it from scratch.
+ */
+async function incrementalState(session: StepSession, key: string, config: IncrementalConfig, fullRefresh: boolean): Promise<{ isIncremental: boolean; watermark?: unknown }> {
+  if (fullRefresh) await session.run(`DROP TABLE IF EXISTS ${qualifiedTableName(key)}`);
+  const columns = await tableColumns(session, key);
+  const isIncremental = columns.size > 0;
+  if (config.watermark === undefined) return { isIncremental };
+  if (!isIncremental || !columns.has(config.watermark)) return { isIncremental, watermark: null };
+  const rows = await session.all<{ w: unknown }>(`SELECT max(${quoteIdentifier(config.watermark)}) AS w FROM ${qualifiedTableName(key)}`);
+  return { isIncremental, watermark: rows[0]?.w ?? null };
 }

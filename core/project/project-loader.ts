@@ -10,7 +10,7 @@ import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '..
 import { AssetGraph } from '../graph/asset-graph.ts';
 import { graphProblems } from '../graph/graph-problems.ts';
 import { closestKeys, compareKeys } from '../graph/key-compare.ts';
-import { renderForParsing, templateProblems, THIS_VARIABLE } from '../execution/sql-template.ts';
+import { renderForParsing, templateProblems, THIS_PLACEHOLDER_SCHEMA, THIS_VARIABLE } from '../execution/sql-template.ts';
 import { withReads, type CheckSpec } from '../checks/check-spec.ts';
 import { codeVersionOf } from './code-version.ts';
 import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../definitions/schedule-definition.ts';
@@ -181,7 +181,8 @@ async function buildSqlDefinitions(
         tables = inferred.tables;
         cache.set(source.body, tables);
       }
-      const { deps, unknown } = dependenciesToKeys(tables, knownKeys);
+      // `{{ this }}`: an incremental asset reading its own table is not a cycle.
+      const { deps, unknown } = dependenciesToKeys(tables.filter((t) => t.schema !== THIS_PLACEHOLDER_SCHEMA), knownKeys);
       for (const name of unknown) errors.push(unknownTableError(name, source, knownKeys));
       const definition = source.build(deps);
       for (const message of [...strayMappings(definition.spec), ...sqlPartitionProblems(definition)]) {
@@ -253,13 +254,17 @@ async function resolveCustomChecks(
   }
 }
 
-/** Template variables that cannot be bound, and partitioned views. */
+/** Template variables that cannot be bound, partitioned views and partitioned incremental assets. */
 function sqlPartitionProblems(definition: AssetDefinition): string[] {
   const { compute, spec } = definition;
   if (compute.type !== 'sql') return [];
   const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
-  const problems = templateProblems(compute.sql, kind);
+  const watermark = compute.incremental?.watermark;
+  const problems = templateProblems(compute.sql, kind, { incremental: compute.materialization === 'incremental', ...(watermark === undefined ? {} : { watermark }) });
   if (kind !== 'none' && compute.materialization === 'view') problems.push('a partitioned SQL asset is written partition by partition, so it cannot be a view');
+  if (kind !== 'none' && compute.materialization === 'incremental') {
+    problems.push('an incremental asset cannot be partitioned: a partitioned asset already rewrites only the partitions a run builds (drop partitioned_by, or use materialization: table)');
+  }
   return problems;
 }
 

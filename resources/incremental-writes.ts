@@ -1,0 +1,156 @@
+/**
+ * Incremental writes to an asset's DuckDB table, inside the step's transaction: the new rows
+ * land in a temporary table first, then are appended, merged (the rows of matching keys are
+ * deleted, then all new rows inserted: no unique index or constraint is needed, and inserted /
+ * updated counts come from the delete) or delete+inserted. Also: the `{{ watermark }}` literal.
+ */
+import { randomUUID } from 'node:crypto';
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
+import type { IncrementalStrategy, OnSchemaChange } from '../core/definitions/incremental-config.ts';
+import { DefinitionError, StrataError } from '../core/errors.ts';
+import type { Row, SqlParam } from '../core/execution/asset-context.ts';
+import { quoteLiteral } from '../core/execution/sql-template.ts';
+
+/** What the incremental writes need of a step session. */
+export interface IncrementalSession {
+  run(sql: string, params?: readonly SqlParam[]): Promise<void>;
+  all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** Runs a statement and returns the rows it changed. */
+  changed(sql: string, params?: readonly SqlParam[]): Promise<number>;
+}
+
+/** How an incremental write is done. */
+export interface MergeOptions {
+  /** Columns identifying a row (needed by `merge` and `delete+insert`). */
+  readonly uniqueKey?: string | readonly string[];
+  /** Default: `merge` with a unique key, else `append`. */
+  readonly strategy?: IncrementalStrategy;
+  /** Default: `fail`. */
+  readonly onSchemaChange?: OnSchemaChange;
+}
+
+/** What an incremental write did: `full` when it (re)built the table. */
+export interface MergeResult {
+  readonly mode: 'incremental' | 'full';
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsDeleted: number;
+  /** Rows in the table afterwards. */
+  readonly rowCount: number;
+}
+
+/** The asset table's columns and their DuckDB types, as the transaction sees them (empty: no table). */
+export async function tableColumns(session: IncrementalSession, key: string): Promise<Map<string, string>> {
+  const { schema, table } = keyToTable(key);
+  const rows = await session.all<{ c: string; t: string }>(
+    'SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2 ORDER BY column_index',
+    [schema, table],
+  );
+  return new Map(rows.map((r) => [r.c, r.t]));
+}
+
+/**
+ * Writes the rows of `select` into `key`'s table. `rebuild` (first build, `--full-refresh`, or no
+ * table yet) replaces the table with them; otherwise they are appended or merged by unique key.
+ * Throws (so the step rolls back) when a unique key column is not among the query's columns, the
+ * new rows hold a key twice (merge), or the columns changed and `onSchemaChange` is `fail`.
+ */
+export async function writeIncremental(session: IncrementalSession, key: string, select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
+  const uniqueKey = typeof options.uniqueKey === 'string' ? [options.uniqueKey] : [...(options.uniqueKey ?? [])];
+  const strategy = options.strategy ?? (uniqueKey.length > 0 ? 'merge' : 'append');
+  if (strategy !== 'append' && uniqueKey.length === 0) throw new DefinitionError('incremental_invalid', `${key}: incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
+  const table = qualifiedTableName(key);
+  const existing = rebuild ? new Map<string, string>() : await tableColumns(session, key);
+  const staged = quoteIdentifier(`strata_new_${randomUUID().replaceAll('-', '')}`);
+  await session.run(`CREATE TEMP TABLE ${staged} AS SELECT * FROM (${select})`);
+  try {
+    const incoming = (await session.all<{ column_name: string; column_type: string }>(`DESCRIBE ${staged}`)).map((r) => [r.column_name, r.column_type] as const);
+    const names = incoming.map(([name]) => name);
+    const missing = uniqueKey.filter((column) => !names.includes(column));
+    if (missing.length > 0) {
+      throw new DefinitionError('unique_key_invalid', `${key}: unique_key ${missing.join(', ')} is not a column of the query (it returns ${names.join(', ')})`, { assetKey: key });
+    }
+    if (existing.size === 0) {
+      await session.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${staged}`);
+      const inserted = await countRows(session, table);
+      return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
+    }
+    await alignColumns(session, key, existing, incoming, options.onSchemaChange ?? 'fail');
+    let [inserted, updated, deleted] = [0, 0, 0];
+    if (strategy !== 'append') {
+      const keys = uniqueKey.map(quoteIdentifier);
+      if (strategy === 'merge') {
+        const twice = await session.all<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${staged} GROUP BY ${keys.join(', ')} HAVING count(*) > 1)`);
+        const n = Number(twice[0]?.n ?? 0);
+        if (n > 0) throw new StrataError('merge_duplicate_keys', `${key}: ${n} unique_key value${n === 1 ? '' : 's'} (${uniqueKey.join(', ')}) appear more than once in the new rows: merge needs one row per key (or use incremental_strategy: delete+insert)`, { assetKey: key });
+      }
+      const removed = await session.changed(`DELETE FROM ${table} AS t USING ${staged} AS s WHERE ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')}`);
+      if (strategy === 'merge') updated = removed;
+      else deleted = removed;
+    }
+    inserted = (await session.changed(`INSERT INTO ${table} BY NAME SELECT * FROM ${staged}`)) - updated;
+    return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
+  } finally {
+    await session.run(`DROP TABLE IF EXISTS ${staged}`);
+  }
+}
+
+async function countRows(session: IncrementalSession, table: string): Promise<number> {
+  const rows = await session.all<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Applies `on_schema_change` when the new rows' columns differ from the table's. */
+async function alignColumns(session: IncrementalSession, key: string, existing: ReadonlyMap<string, string>, incoming: readonly (readonly [string, string])[], policy: OnSchemaChange): Promise<void> {
+  const added = incoming.filter(([name]) => !existing.has(name));
+  const removed = [...existing.keys()].filter((name) => !incoming.some(([n]) => n === name));
+  if (added.length === 0 && removed.length === 0) return;
+  const table = qualifiedTableName(key);
+  if (policy === 'fail') {
+    const change = [added.length ? `added ${added.map(([n]) => n).join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+    throw new StrataError(
+      'schema_changed',
+      `the columns of ${key} changed (${change}): rebuild it with assets materialize --full-refresh --select ${key}, or set on_schema_change: append_new_columns or sync_all_columns`,
+      { assetKey: key },
+    );
+  }
+  for (const [name, type] of added) await session.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} ${type}`);
+  if (policy === 'sync_all_columns') for (const name of removed) await session.run(`ALTER TABLE ${table} DROP COLUMN ${quoteIdentifier(name)}`);
+}
+
+/**
+ * The `{{ watermark }}` literal: the column's maximum in the table, typed (`CAST('…' AS TYPE)`),
+ * or the lowest value of `type` when there is no value yet (no table, an empty one, a full
+ * refresh), so that `col > {{ watermark }}` keeps every row on a first build.
+ */
+export async function watermarkLiteral(session: IncrementalSession, key: string, column: string, fromTable: boolean, type: string | undefined): Promise<{ literal: string; value: string | null }> {
+  if (fromTable) {
+    const columns = await tableColumns(session, key);
+    if (!columns.has(column)) throw new DefinitionError('watermark_invalid', `${key}: watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, { assetKey: key });
+    const rows = await session.all<{ v: string | null }>(`SELECT max(${quoteIdentifier(column)})::VARCHAR AS v FROM ${qualifiedTableName(key)}`);
+    const value = rows[0]?.v ?? null;
+    const valueType = columns.get(column) as string;
+    if (value !== null) return { literal: `CAST(${quoteLiteral(value)} AS ${valueType})`, value };
+    return { literal: lowestLiteral(key, column, valueType), value: null };
+  }
+  if (type === undefined) throw new DefinitionError('watermark_invalid', `${key}: watermark column ${column} is not a column of the query`, { assetKey: key });
+  return { literal: lowestLiteral(key, column, type), value: null };
+}
+
+const INTEGER_MINIMUM: Readonly<Record<string, string>> = {
+  TINYINT: '-128',
+  SMALLINT: '-32768',
+  INTEGER: '-2147483648',
+  BIGINT: '-9223372036854775808',
+  HUGEINT: '-170141183460469231731687303715884105728',
+};
+
+/** The lowest value of a DuckDB type, as a typed literal. */
+function lowestLiteral(key: string, column: string, type: string): string {
+  if (type === 'DATE' || type.startsWith('TIMESTAMP')) return `CAST('-infinity' AS ${type})`;
+  if (INTEGER_MINIMUM[type] !== undefined) return `CAST(${INTEGER_MINIMUM[type]} AS ${type})`;
+  if (/^U(TINY|SMALL|BIG|HUGE)?INT(EGER)?$/.test(type)) return `CAST(0 AS ${type})`;
+  if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL')) return "CAST('-inf' AS DOUBLE)";
+  if (type === 'VARCHAR') return "''";
+  throw new DefinitionError('watermark_invalid', `${key}: watermark column ${column} has type ${type}; use a date, timestamp, number or text column`, { assetKey: key });
+}
