@@ -21,6 +21,8 @@ export interface BackfillEnvironment {
   readonly now: Date;
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
+  /** `--full-refresh`: incremental assets are rebuilt from scratch. */
+  readonly fullRefresh?: boolean;
   readonly onEvent?: (event: EventRecord) => void;
   /** Called once the plan is known, with the number of asset partitions it writes. */
   readonly onPlan?: (plan: Plan, partitions: number) => void;
@@ -174,6 +176,7 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
     now: env.now,
     tags: { backfill: backfill.id, range: `${backfill.from}..${backfill.to}` },
     ...(env.concurrency === undefined ? {} : { concurrency: env.concurrency }),
+    ...(env.fullRefresh ? { fullRefresh: true } : {}),
     ...(env.onEvent ? { onEvent: env.onEvent } : {}),
     onStepEnd: (outcome) => {
       const partitions = outcome.partitions?.length ?? 1;

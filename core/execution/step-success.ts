@@ -6,6 +6,7 @@ import type { EventRecord, MaterializationRecord, StepCommit } from '../../stora
 import type { MaterializeResult } from './asset-context.ts';
 import type { RunEvents } from './run-events.ts';
 import { rangeData, single, sumRows } from './step-helpers.ts';
+import { incrementalCounts, incrementalText } from './incremental-step.ts';
 
 /** What a step that wrote and passed its checks records. */
 export interface StepSuccess {
@@ -37,11 +38,13 @@ export function stepSuccess(inputs: StepSuccessInputs): StepSuccess {
   const { key } = step;
   const partition = single(step);
   const rowCount = sumRows(materializations) ?? result.rowCount ?? session.rowsWritten ?? null;
+  const incremental = incrementalCounts(result.metadata);
   const commit = {
     events: [
       ...inputs.logs,
-      events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}`, 'info', {
+      events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}${incremental ? `: ${incrementalText(incremental)}` : ''}`, 'info', {
         rowCount,
+        ...(incremental ? { incremental } : {}),
         dataVersion: materializations[0]?.dataVersion,
         codeVersion: materializations[0]?.codeVersion,
         ...rangeData(step),

@@ -363,16 +363,16 @@ describe('read-only commands after the backfill', () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^#\s+STEP\s+KINDS\s+WAITS FOR$/);
+    expect(lines[0]).toMatch(/^#\s+STEP\s+KINDS\s+BUILD\s+WAITS FOR$/);
     const year = '2025-01-01..2025-12-31';
     expect(lines.slice(1, -1).map((l) => l.split(/\s{2,}/))).toEqual([
-      ['1', 'marts/dim_locations', 'sql, duckdb', '-'],
-      ['2', 'marts/dim_menu_items', 'sql, duckdb', '-'],
-      ['3', `marts/labor_cost_by_location_daily@${year}`, 'sql, duckdb', '-'],
-      ['4', `marts/fct_sales@${year}`, 'sql, duckdb', 'marts/dim_menu_items'],
-      ['5', `marts/payment_mix_daily@${year}`, 'typescript', '-'],
-      ['6', `marts/daily_revenue_by_location@${year}`, 'sql, duckdb', `marts/dim_locations, marts/fct_sales@${year}`],
-      ['7', 'marts/monthly_revenue_by_location@2025-01-01..2025-12-01', 'sql, duckdb', `marts/daily_revenue_by_location@${year}`],
+      ['1', 'marts/dim_locations', 'sql, duckdb', 'full', '-'],
+      ['2', 'marts/dim_menu_items', 'sql, duckdb', 'full', '-'],
+      ['3', `marts/labor_cost_by_location_daily@${year}`, 'sql, duckdb', 'partitions', '-'],
+      ['4', `marts/fct_sales@${year}`, 'sql, duckdb', 'partitions', 'marts/dim_menu_items'],
+      ['5', `marts/payment_mix_daily@${year}`, 'typescript', 'partitions', '-'],
+      ['6', `marts/daily_revenue_by_location@${year}`, 'sql, duckdb', 'partitions', `marts/dim_locations, marts/fct_sales@${year}`],
+      ['7', 'marts/monthly_revenue_by_location@2025-01-01..2025-12-01', 'sql, duckdb', 'partitions', `marts/daily_revenue_by_location@${year}`],
     ]);
     expect(lines.at(-1)).toBe('dry run: 7 steps, nothing written');
     expect({ runs: runs().length, materializations: materializations().length, warehouse: fs.statSync(stateFiles(project).warehouse).mtimeMs }).toEqual(before);

@@ -31,6 +31,7 @@ Options:
   --missing-only       only partitions never materialized
   --stale-only         only partitions missing, failed last time, or built by older code
   --per-partition      one step per partition even for single-run assets
+  --full-refresh       rebuild incremental assets in the selection from scratch
   --concurrency N      steps run at once
   --resume ID          resume a stored backfill (see assets backfills)
   --skip-committed     with --resume: leave out every partition its runs committed, even a stale one
@@ -49,6 +50,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       concurrency: { type: 'string' },
       resume: { type: 'string' },
       'skip-committed': { type: 'boolean' },
+      'full-refresh': { type: 'boolean' },
     });
     if (values['missing-only'] && values['stale-only']) throw new UsageError('--missing-only and --stale-only cannot be combined', '--stale-only');
     if (values['skip-committed'] && values.resume === undefined) {
@@ -87,6 +89,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           now,
           concurrency,
           signal,
+          fullRefresh: values['full-refresh'] === true,
           onPlan: (_plan: unknown, total: number) => {
             planned = total;
             // Nothing to do draws no progress bar.

@@ -10,11 +10,12 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatDuration, type Output } from '../output.ts';
 import { Workspace } from '../workspace.ts';
+import { buildModes, type BuildMode } from '../build-modes.ts';
 
 /** `assets materialize`: build the selected assets in dependency order. */
 export const materializeCommand: Command = {
   name: 'materialize',
-  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--dry-run] [--concurrency N] [--json]
+  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--full-refresh] [--dry-run] [--concurrency N] [--json]
 
 Builds the selected assets in dependency order. Each asset is written in one DuckDB
 transaction; a failure skips everything downstream of it. Ctrl-C cancels: running steps
@@ -27,8 +28,10 @@ Options:
                        unpartitioned assets in the selection are built once)
   --stale-only         only the stale partitions of the selection (missing, failed last time, code or
                        dependencies changed, upstream data changed; see assets status --stale --why)
-  --dry-run            print the plan without running it (over 200 steps: one line per asset;
-                       with --json: every step)
+  --full-refresh       rebuild incremental assets from scratch instead of merging new rows into them
+  --dry-run            print the plan without running it, with how each step builds (BUILD:
+                       incremental, full or partitions); over 200 steps: one line per asset;
+                       with --json: every step
   --concurrency N      steps run at once (default: strata.json "concurrency", 4)
   --json               print the run result as JSON
 
@@ -40,6 +43,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       partition: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'stale-only': { type: 'boolean' },
+      'full-refresh': { type: 'boolean' },
       concurrency: { type: 'string' },
     });
     if (values.select === undefined) throw new UsageError("assets materialize needs --select, e.g. --select '+marts/*'", '--select');
@@ -60,9 +64,11 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         }
         return 0;
       }
+      const fullRefresh = values['full-refresh'] === true;
       if (values['dry-run']) {
-        if (values.json) out.json({ selection: values.select, steps: plan.steps });
-        else printDryRun(out, project, plan.steps);
+        const modes = await buildModes(project, plan.steps, fullRefresh);
+        if (values.json) out.json({ selection: values.select, steps: plan.steps.map((s) => ({ ...s, build: modes.get(s.key) })) });
+        else printDryRun(out, project, plan.steps, modes);
         return 0;
       }
       const storage = await workspace.storage();
@@ -86,6 +92,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           concurrency,
           signal,
           now,
+          fullRefresh,
           ...(values.partition ? { tags: { partition: values.partition } } : {}),
           ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event, width) }),
         }),
@@ -104,11 +111,11 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
 const DRY_RUN_LISTED_STEPS = 200;
 
 /** A dry run: the steps in order with what each waits for, or for a large plan one line per asset. */
-function printDryRun(out: Output, project: Project, steps: readonly PlanStep[]): void {
+function printDryRun(out: Output, project: Project, steps: readonly PlanStep[], modes: ReadonlyMap<string, BuildMode>): void {
   if (steps.length <= DRY_RUN_LISTED_STEPS) {
     out.table(
-      ['#', 'STEP', 'KINDS', 'WAITS FOR'],
-      steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kinds.join(', '), summarize(s.waitsFor)]),
+      ['#', 'STEP', 'KINDS', 'BUILD', 'WAITS FOR'],
+      steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kinds.join(', '), modes.get(s.key) ?? 'full', summarize(s.waitsFor)]),
     );
     out.line(out.paint('gray', `dry run: ${steps.length} steps, nothing written`));
     return;
@@ -125,8 +132,8 @@ function printDryRun(out: Output, project: Project, steps: readonly PlanStep[]):
     }
   }
   out.table(
-    ['ASSET', 'KINDS', 'STEPS', 'PARTITIONS'],
-    [...byAsset].map(([key, a]) => [key, project.graph.spec(key).kinds.join(', '), formatCount(a.steps), a.first === null ? '-' : a.first === a.last ? a.first : `${a.first}..${a.last}`]),
+    ['ASSET', 'KINDS', 'BUILD', 'STEPS', 'PARTITIONS'],
+    [...byAsset].map(([key, a]) => [key, project.graph.spec(key).kinds.join(', '), modes.get(key) ?? 'full', formatCount(a.steps), a.first === null ? '-' : a.first === a.last ? a.first : `${a.first}..${a.last}`]),
   );
   out.line(out.paint('gray', `dry run: ${formatCount(steps.length)} steps of ${plural(byAsset.size, 'asset')}, nothing written (--json lists every step)`));
 }

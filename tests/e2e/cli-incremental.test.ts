@@ -1,0 +1,89 @@
+/**
+ * Incremental models through the `assets` CLI as a process: `--dry-run` says which steps build
+ * incrementally and which in full (table and --json), a second materialize merges the changed
+ * rows and `runs show` counts them, `--full-refresh` rebuilds, and a bad header exits 2.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJson, queryDuckDb, runCli, Sandbox, stackFrames, stateFiles } from './cli-harness.ts';
+
+const ORDERS = `-- materialization: incremental
+-- unique_key: order_id
+-- watermark: updated_at
+select * from read_csv('landing/orders.csv', columns = {'order_id': 'INTEGER', 'status': 'VARCHAR', 'updated_at': 'TIMESTAMP'})
+where updated_at > {{ watermark }}
+`;
+
+let sandbox: Sandbox;
+let project: string;
+
+beforeAll(() => {
+  sandbox = Sandbox.create();
+  project = sandbox.writeProject('incremental', {
+    'strata.json': JSON.stringify({ name: 'incremental' }),
+    'defs/raw/orders.sql': ORDERS,
+    'defs/marts/order_count.sql': 'select count(*) as n from raw.orders\n',
+  });
+  writeOrders(['1,new,2025-01-01 00:00:00', '2,new,2025-01-02 00:00:00']);
+});
+
+afterAll(() => sandbox?.cleanup());
+
+function writeOrders(lines: readonly string[]): void {
+  fs.mkdirSync(path.join(project, 'landing'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'landing/orders.csv'), ['order_id,status,updated_at', ...lines].join('\n') + '\n');
+}
+
+/** The BUILD column of a dry run, by step. */
+function dryRunBuilds(extra: readonly string[] = []): Record<string, string> {
+  const result = runCli(['materialize', '--select', '*', '--dry-run', ...extra, '--project', project]);
+  expect(result.status, result.stderr).toBe(0);
+  const rows = result.stdout.trimEnd().split('\n').slice(1, -1).map((l) => l.split(/\s{2,}/));
+  return Object.fromEntries(rows.map((r) => [r[1], r[3]]));
+}
+
+/** The materialization messages of a run, from `runs show`. */
+function materializedLines(runId: string): string[] {
+  const shown = runCli(['runs', 'show', runId.slice(0, 8), '--project', project]);
+  expect(shown.status, shown.stderr).toBe(0);
+  return shown.stdout.split('\n').filter((l) => l.includes('materialized raw/orders')).map((l) => l.slice(l.indexOf('materialized')).trim());
+}
+
+describe('incremental models on the CLI', () => {
+  it('dry runs label the steps, a second build merges, --full-refresh rebuilds', async () => {
+    expect(dryRunBuilds()).toEqual({ 'raw/orders': 'full', 'marts/order_count': 'full' });
+    expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+
+    const first = runCli(['materialize', '--select', '*', '--json', '--project', project]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(materializedLines(parseJson<{ runId: string }>(first).runId)).toEqual(['materialized raw/orders (2 rows): full: 2 inserted, 0 updated, 0 deleted']);
+
+    expect(dryRunBuilds()).toEqual({ 'raw/orders': 'incremental', 'marts/order_count': 'full' });
+    expect(dryRunBuilds(['--full-refresh'])).toEqual({ 'raw/orders': 'full', 'marts/order_count': 'full' });
+    const json = parseJson<{ steps: { key: string; build: string }[] }>(runCli(['materialize', '--select', 'raw/orders', '--dry-run', '--json', '--project', project]));
+    expect(json.steps.map((s) => [s.key, s.build])).toEqual([['raw/orders', 'incremental']]);
+
+    writeOrders(['2,paid,2025-01-05 00:00:00', '3,new,2025-01-06 00:00:00']);
+    const second = runCli(['materialize', '--select', '*', '--json', '--project', project]);
+    expect(second.status, second.stderr).toBe(0);
+    expect(materializedLines(parseJson<{ runId: string }>(second).runId)).toEqual(['materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted']);
+    expect(await queryDuckDb(stateFiles(project).warehouse, 'select n from marts.order_count')).toEqual([{ n: 3 }]);
+
+    const refreshed = runCli(['materialize', '--select', 'raw/orders', '--full-refresh', '--json', '--project', project]);
+    expect(refreshed.status, refreshed.stderr).toBe(0);
+    expect(materializedLines(parseJson<{ runId: string }>(refreshed).runId)).toEqual(['materialized raw/orders (2 rows): full: 2 inserted, 0 updated, 0 deleted']);
+  });
+
+  it('an unknown strategy is a definition error naming the asset and file: exit 2, no stack', () => {
+    const bad = sandbox.writeProject('bad-strategy', {
+      'strata.json': JSON.stringify({ name: 'bad' }),
+      'defs/raw/orders.sql': ORDERS.replace('-- watermark', '-- incremental_strategy: upsert\n-- watermark'),
+    });
+    const result = runCli(['materialize', '--select', '*', '--project', bad]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('defs/raw/orders.sql');
+    expect(result.stderr).toContain('unknown incremental_strategy "upsert" (use merge, append, delete+insert)');
+    expect(stackFrames(result.stderr)).toEqual([]);
+  });
+});
