@@ -102,3 +102,24 @@ export function parseIncrementalHeader(
     return undefined;
   }
 }
+
+/** What an incremental build did, as the materialization metadata records it. */
+export interface IncrementalCounts {
+  readonly build: 'incremental' | 'full';
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsDeleted: number;
+}
+
+/** The incremental counts of a materialization's metadata, if it has them. */
+export function incrementalCounts(metadata: Readonly<Record<string, unknown>> | undefined): IncrementalCounts | undefined {
+  const build = metadata?.build;
+  if (build !== 'incremental' && build !== 'full') return undefined;
+  const count = (name: string) => (typeof metadata?.[name] === 'number' ? (metadata[name] as number) : 0);
+  return { build, rowsInserted: count('rowsInserted'), rowsUpdated: count('rowsUpdated'), rowsDeleted: count('rowsDeleted') };
+}
+
+/** `incremental: 2 inserted, 1 updated, 0 deleted`. */
+export function incrementalText(counts: IncrementalCounts): string {
+  return `${counts.build}: ${counts.rowsInserted} inserted, ${counts.rowsUpdated} updated, ${counts.rowsDeleted} deleted`;
+}

@@ -6,7 +6,7 @@ import type { EventRecord, MaterializationRecord, StepCommit } from '../../stora
 import type { MaterializeResult } from './asset-context.ts';
 import type { RunEvents } from './run-events.ts';
 import { rangeData, single, sumRows } from './step-helpers.ts';
-import { incrementalCounts, incrementalText } from './incremental-step.ts';
+import { incrementalCounts, incrementalText } from '../definitions/incremental-config.ts';
 
 /** What a step that wrote and passed its checks records. */
 export interface StepSuccess {

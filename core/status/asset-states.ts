@@ -5,6 +5,7 @@ import type { StalePartition, StaleReason, StalenessReport } from '../staleness/
 import type { CheckResultRecord, MaterializationRecord, Storage } from '../../storage/storage.ts';
 import type { ObservationRecord } from '../../storage/staleness-store.ts';
 import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
+import { incrementalCounts, type IncrementalCounts } from '../definitions/incremental-config.ts';
 
 /** Partition counts of a partitioned asset (observed partitions for source assets). */
 export interface PartitionCounts {
@@ -47,6 +48,8 @@ export interface AssetState {
   readonly partitions: PartitionCounts | null;
   /** `null` for source assets, which are observed and never stale. */
   readonly staleness: StaleSummary | null;
+  /** Incremental assets: what the latest build did (rows inserted, updated, deleted). */
+  readonly incremental?: IncrementalCounts;
 }
 
 /**
@@ -85,6 +88,7 @@ export async function readAssetStates(project: Project, storage: Storage, keys: 
       runId: newest?.runId ?? null,
       codeVersion: project.codeVersions.get(key) ?? null,
       checks: checkOutcome(checksBy.get(key)),
+      ...(incrementalCounts(newest?.metadata) ? { incremental: incrementalCounts(newest?.metadata) as IncrementalCounts } : {}),
     };
     const spec = graph.spec(key);
     if (spec.source) return sourceState(spec.partitions?.keys(report.now) ?? null, observedBy.get(key) ?? [], base);

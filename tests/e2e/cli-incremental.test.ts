@@ -1,7 +1,7 @@
 /**
  * Incremental models through the `assets` CLI as a process: `--dry-run` says which steps build
  * incrementally and which in full (table and --json), a second materialize merges the changed
- * rows and `runs show` counts them, `--full-refresh` rebuilds, and a bad header exits 2.
+ * rows and `runs show` and `status --json` count them, `--full-refresh` rebuilds, and a bad header exits 2.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,6 +69,8 @@ describe('incremental models on the CLI', () => {
     expect(second.status, second.stderr).toBe(0);
     expect(materializedLines(parseJson<{ runId: string }>(second).runId)).toEqual(['materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted']);
     expect(await queryDuckDb(stateFiles(project).warehouse, 'select n from marts.order_count')).toEqual([{ n: 3 }]);
+    const status = parseJson<{ key: string; incremental?: unknown }[]>(runCli(['status', '--select', 'raw/orders', '--json', '--project', project]));
+    expect(status.map((s) => [s.key, s.incremental])).toEqual([['raw/orders', { build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0 }]]);
 
     const refreshed = runCli(['materialize', '--select', 'raw/orders', '--full-refresh', '--json', '--project', project]);
     expect(refreshed.status, refreshed.stderr).toBe(0);
