@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract]
+ * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N]]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
 import { runPartitionedChain, type EngineFigures } from './partitioned-chain-bench.ts';
+import { runIncrementalMerge } from './incremental-merge-bench.ts';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LargePlanFigures } from './large-plan-bench.ts';
@@ -74,6 +75,20 @@ function printProfile(name: string, e: EngineFigures): void {
     console.log(`    ${kind} ${(total / 1000).toFixed(2)} s:`);
     for (const [k, t] of entries.slice(0, 10)) console.log(`      ${k.padEnd(40)} ${(t.ms / 1000).toFixed(2).padStart(7)} s  ${String(t.calls).padStart(5)} calls`);
   }
+}
+
+if (!only || only === 'incremental') {
+  const rowsArg = process.argv.indexOf('--rows');
+  const rows = rowsArg === -1 ? 10_000_000 : Number(process.argv[rowsArg + 1]);
+  console.log(`incremental merge: 1% changed rows merged into a ${rows.toLocaleString('en-US')}-row table vs rebuilding it (--full-refresh); in-process, each ends with a CHECKPOINT`);
+  const f = await runIncrementalMerge(rows);
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  row('  (a) incremental merge', seconds(f.mergeMs), '-', true);
+  row('  (b) rebuild (--full-refresh)', seconds(f.rebuildMs), '-', true);
+  row('  (a) / (b)', `${(f.mergeMs / f.rebuildMs).toFixed(3)}×`, '≤ 0.1×', f.mergeMs <= 0.1 * f.rebuildMs);
+  row('  rows updated / inserted by the merge', `${f.merged.rowsUpdated.toLocaleString('en-US')} / ${f.merged.rowsInserted.toLocaleString('en-US')}`, '-', true);
+  row('  tables identical (rows + checksum)', f.digest.split(',')[0] ?? '', '-', true);
+  row('  peak RSS', `${f.peakRssMb.toFixed(0)} MB`, '-', true);
 }
 
 if (!only || only === 'staleness') {
