@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { incremental } from '../../core/definitions/incremental-config.ts';
 import { parseSqlAssetFile, type SqlAssetFileResult } from '../../core/definitions/sql-asset-file.ts';
+import { asset } from '../../core/definitions/asset-spec.ts';
+import { renderForParsing, renderSqlTemplate, templateProblems } from '../../core/execution/sql-template.ts';
+import { daily } from '../../core/partitions/index.ts';
 
 function messages(result: SqlAssetFileResult): string[] {
   return result.ok ? [] : result.errors.map((e) => e.message);
@@ -42,5 +45,32 @@ describe('incremental SQL header', () => {
   it('incremental() accepts one key column as a string and refuses names that are not columns', () => {
     expect(incremental({ uniqueKey: 'id', watermark: 'ts' })).toEqual({ uniqueKey: ['id'], strategy: 'merge', watermark: 'ts', onSchemaChange: 'fail' });
     expect(() => incremental({ uniqueKey: 'id; drop table x' })).toThrow('"id; drop table x" is not a column name');
+  });
+});
+
+describe('incremental template variables', () => {
+  const INCREMENTAL = { incremental: true, watermark: 'updated_at' };
+
+  it('binds {{ this }}, {{ is_incremental }} and {{ watermark }} as literals', () => {
+    const sql = 'select * from raw.o where {{ is_incremental }} and updated_at > {{ watermark }} and id not in (select id from {{ this }})';
+    expect(renderSqlTemplate(sql, { this: '"raw"."o"', is_incremental: false, watermark: "CAST('-infinity' AS TIMESTAMP)" })).toBe(
+      `select * from raw.o where false and updated_at > CAST('-infinity' AS TIMESTAMP) and id not in (select id from "raw"."o")`,
+    );
+    expect(renderForParsing('select * from {{ this }} where {{ is_incremental }} and t > {{ watermark }}')).toBe('select * from __strata_this__.this where false and t > NULL');
+  });
+
+  it('refuses the incremental variables outside incremental assets, and a watermark declared but unused', () => {
+    expect(templateProblems('select * from {{ this }}', 'none')).toEqual(['{{ this }} is used, but the asset is not incremental (add materialization: incremental)']);
+    expect(templateProblems('select 1 where t > {{ watermark }}', 'none', { incremental: true })).toEqual(['{{ watermark }} is used, but no watermark column is declared (add watermark: <column>)']);
+    expect(templateProblems('select 1', 'none', INCREMENTAL)).toEqual([
+      'watermark: updated_at is declared, but the query does not use {{ watermark }} (filter on it, e.g. where updated_at > {{ watermark }})',
+    ]);
+    expect(templateProblems('select 1 where updated_at > {{ watermark }} and {{ is_incremental }}', 'none', INCREMENTAL)).toEqual([]);
+  });
+
+  it('asset() refuses an incremental TypeScript asset with partitions', () => {
+    expect(() => asset({ key: 'raw/x', partitions: daily({ start: '2025-01-01' }), incremental: incremental({ uniqueKey: 'id' }), materialize: () => undefined })).toThrow(
+      'an incremental asset cannot be partitioned',
+    );
   });
 });
