@@ -61,20 +61,18 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   if (strategy !== 'append' && uniqueKey.length === 0) throw new DefinitionError('incremental_invalid', `${key}: incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
   const table = qualifiedTableName(key);
   const existing = rebuild ? new Map<string, string>() : await tableColumns(session, key);
+  if (existing.size === 0) {
+    // A (re)build: straight into the table; a missing key column fails the step, which rolls it back.
+    await session.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`);
+    checkUniqueKey(key, uniqueKey, [...(await tableColumns(session, key)).keys()]);
+    const inserted = await countRows(session, table);
+    return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
+  }
   const staged = quoteIdentifier(`strata_new_${randomUUID().replaceAll('-', '')}`);
   await session.run(`CREATE TEMP TABLE ${staged} AS SELECT * FROM (${select})`);
   try {
     const incoming = (await session.all<{ column_name: string; column_type: string }>(`DESCRIBE ${staged}`)).map((r) => [r.column_name, r.column_type] as const);
-    const names = incoming.map(([name]) => name);
-    const missing = uniqueKey.filter((column) => !names.includes(column));
-    if (missing.length > 0) {
-      throw new DefinitionError('unique_key_invalid', `${key}: unique_key ${missing.join(', ')} is not a column of the query (it returns ${names.join(', ')})`, { assetKey: key });
-    }
-    if (existing.size === 0) {
-      await session.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${staged}`);
-      const inserted = await countRows(session, table);
-      return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
-    }
+    checkUniqueKey(key, uniqueKey, incoming.map(([name]) => name));
     await alignColumns(session, key, existing, incoming, options.onSchemaChange ?? 'fail');
     let [inserted, updated, deleted] = [0, 0, 0];
     if (strategy !== 'append') {
@@ -92,6 +90,14 @@ export async function writeIncremental(session: IncrementalSession, key: string,
     return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
   } finally {
     await session.run(`DROP TABLE IF EXISTS ${staged}`);
+  }
+}
+
+/** Throws naming the asset when a unique key column is not among the query's columns. */
+function checkUniqueKey(key: string, uniqueKey: readonly string[], names: readonly string[]): void {
+  const missing = uniqueKey.filter((column) => !names.includes(column));
+  if (missing.length > 0) {
+    throw new DefinitionError('unique_key_invalid', `${key}: unique_key ${missing.join(', ')} is not a column of the query (it returns ${names.join(', ')})`, { assetKey: key });
   }
 }
 
