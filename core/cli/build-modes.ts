@@ -20,7 +20,7 @@ export async function buildModes(project: Project, steps: readonly PlanStep[], f
     if (modes.has(key)) continue;
     const definition = project.definitions.get(key);
     const compute = definition?.compute;
-    const isIncremental = compute !== undefined && compute.type !== 'source' && compute.incremental !== undefined;
+    const isIncremental = (compute?.type === 'sql' || compute?.type === 'typescript') && compute.incremental !== undefined;
     if (isIncremental && !fullRefresh) incremental.push(key);
     modes.set(key, project.graph.spec(key).partitions ? 'partitions' : 'full');
   }
