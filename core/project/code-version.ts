@@ -15,8 +15,8 @@ export function codeVersionOf(definition: AssetDefinition): string {
 function codeSource({ spec, compute }: AssetDefinition): string {
   switch (compute.type) {
     case 'sql':
-      // A snapshot's key and strategy live in header comments, which normalizeSql drops.
-      return `${compute.materialization}:${compute.snapshot === undefined ? '' : `${stableJson(compute.snapshot)}:`}${normalizeSql(compute.sql)}`;
+      // A snapshot's key and strategy, and an incremental asset's settings, live in header comments, which normalizeSql drops.
+      return `${compute.materialization}:${compute.snapshot === undefined ? '' : `${stableJson(compute.snapshot)}:`}${compute.incremental === undefined ? '' : `${stableJson(compute.incremental)}:`}${normalizeSql(compute.sql)}`;
     // A TypeScript function's text alone can be shared by assets built from one factory, so the key counts too.
     case 'typescript':
       return `${spec.key}:${compute.materialize.toString()}:${compute.config === undefined ? '' : stableJson(compute.config)}`;

@@ -4,6 +4,8 @@ import { parseSqlAssetFile, type SqlAssetFileResult } from '../../core/definitio
 import { asset } from '../../core/definitions/asset-spec.ts';
 import { renderForParsing, renderSqlTemplate, templateProblems } from '../../core/execution/sql-template.ts';
 import { daily } from '../../core/partitions/index.ts';
+import { codeVersionOf } from '../../core/project/code-version.ts';
+import { sqlAssetDefinition } from '../../core/definitions/sql-asset-file.ts';
 
 function messages(result: SqlAssetFileResult): string[] {
   return result.ok ? [] : result.errors.map((e) => e.message);
@@ -72,5 +74,19 @@ describe('incremental template variables', () => {
     expect(() => asset({ key: 'raw/x', partitions: daily({ start: '2025-01-01' }), incremental: incremental({ uniqueKey: 'id' }), materialize: () => undefined })).toThrow(
       'an incremental asset cannot be partitioned',
     );
+  });
+});
+
+describe('incremental code version', () => {
+  it('changes with unique_key, strategy and watermark', () => {
+    const version = (header: string) => {
+      const result = parseSqlAssetFile('raw/o.sql', `${header}\nselect * from raw.src where t > {{ watermark }}`);
+      if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
+      return codeVersionOf(sqlAssetDefinition(result, []));
+    };
+    const base = version('-- materialization: incremental\n-- unique_key: id\n-- watermark: t');
+    expect(version('-- materialization: incremental\n-- unique_key: id\n-- watermark: t\n-- prose')).toBe(base);
+    expect(version('-- materialization: incremental\n-- unique_key: id, line\n-- watermark: t')).not.toBe(base);
+    expect(version('-- materialization: incremental\n-- unique_key: id\n-- incremental_strategy: delete+insert\n-- watermark: t')).not.toBe(base);
   });
 });

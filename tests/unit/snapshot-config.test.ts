@@ -48,7 +48,7 @@ describe('snapshot header', () => {
   it('refuses snapshot fields on other materializations', () => {
     expect(messages(parse(['-- snapshot_strategy: check(all)']))).toEqual(['header field "snapshot_strategy" needs materialization: snapshot']);
     expect(messages(parse(['-- materialization: view', '-- unique_key: id']))[0]).toMatch(/"unique_key" does nothing for materialization: view/);
-    expect(messages(parse(['-- materialization: snapshots']))[0]).toBe('materialization must be "table", "view" or "snapshot", not "snapshots"');
+    expect(messages(parse(['-- materialization: snapshots']))[0]).toBe('materialization must be "table", "view", "snapshot" or "incremental", not "snapshots"');
   });
 });
 
