@@ -58,7 +58,7 @@ export async function tableColumns(session: IncrementalSession, key: string): Pr
 export async function writeIncremental(session: IncrementalSession, key: string, select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
   const uniqueKey = typeof options.uniqueKey === 'string' ? [options.uniqueKey] : [...(options.uniqueKey ?? [])];
   const strategy = options.strategy ?? (uniqueKey.length > 0 ? 'merge' : 'append');
-  if (strategy !== 'append' && uniqueKey.length === 0) throw new DefinitionError('incremental_invalid', `${key}: incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
+  if (strategy !== 'append' && uniqueKey.length === 0) throw new DefinitionError('incremental_invalid', `incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
   const table = qualifiedTableName(key);
   const existing = rebuild ? new Map<string, string>() : await tableColumns(session, key);
   if (existing.size === 0) {
@@ -97,7 +97,7 @@ export async function writeIncremental(session: IncrementalSession, key: string,
 function checkUniqueKey(key: string, uniqueKey: readonly string[], names: readonly string[]): void {
   const missing = uniqueKey.filter((column) => !names.includes(column));
   if (missing.length > 0) {
-    throw new DefinitionError('unique_key_invalid', `${key}: unique_key ${missing.join(', ')} is not a column of the query (it returns ${names.join(', ')})`, { assetKey: key });
+    throw new DefinitionError('unique_key_invalid', `unique_key ${missing.join(', ')} is not a column of the query (it returns ${names.join(', ')})`, { assetKey: key });
   }
 }
 
@@ -132,14 +132,14 @@ async function alignColumns(session: IncrementalSession, key: string, existing: 
 export async function watermarkLiteral(session: IncrementalSession, key: string, column: string, fromTable: boolean, type: string | undefined): Promise<{ literal: string; value: string | null }> {
   if (fromTable) {
     const columns = await tableColumns(session, key);
-    if (!columns.has(column)) throw new DefinitionError('watermark_invalid', `${key}: watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, { assetKey: key });
+    if (!columns.has(column)) throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, { assetKey: key });
     const rows = await session.all<{ v: string | null }>(`SELECT max(${quoteIdentifier(column)})::VARCHAR AS v FROM ${qualifiedTableName(key)}`);
     const value = rows[0]?.v ?? null;
     const valueType = columns.get(column) as string;
     if (value !== null) return { literal: `CAST(${quoteLiteral(value)} AS ${valueType})`, value };
     return { literal: lowestLiteral(key, column, valueType), value: null };
   }
-  if (type === undefined) throw new DefinitionError('watermark_invalid', `${key}: watermark column ${column} is not a column of the query`, { assetKey: key });
+  if (type === undefined) throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the query`, { assetKey: key });
   return { literal: lowestLiteral(key, column, type), value: null };
 }
 
@@ -158,5 +158,5 @@ function lowestLiteral(key: string, column: string, type: string): string {
   if (/^U(TINY|SMALL|BIG|HUGE)?INT(EGER)?$/.test(type)) return `CAST(0 AS ${type})`;
   if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL')) return "CAST('-inf' AS DOUBLE)";
   if (type === 'VARCHAR') return "''";
-  throw new DefinitionError('watermark_invalid', `${key}: watermark column ${column} has type ${type}; use a date, timestamp, number or text column`, { assetKey: key });
+  throw new DefinitionError('watermark_invalid', `watermark column ${column} has type ${type}; use a date, timestamp, number or text column`, { assetKey: key });
 }

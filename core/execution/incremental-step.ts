@@ -8,6 +8,7 @@ import { qualifiedTableName } from '../definitions/asset-key.ts';
 import type { IncrementalConfig } from '../definitions/incremental-config.ts';
 import { tableColumns, watermarkLiteral, writeIncremental, type IncrementalSession } from '../../resources/incremental-writes.ts';
 import type { MaterializeResult } from './asset-context.ts';
+import { DefinitionError, formatLocated } from '../errors.ts';
 import { renderSqlTemplate, type TemplateValues } from './sql-template.ts';
 
 /**
@@ -16,12 +17,23 @@ import { renderSqlTemplate, type TemplateValues } from './sql-template.ts';
  */
 export async function runIncrementalSql(
   session: IncrementalSession,
-  key: string,
+  context: { readonly key: string; readonly file?: string },
   sql: string,
   config: IncrementalConfig,
   values: TemplateValues,
   fullRefresh: boolean,
 ): Promise<MaterializeResult> {
+  try {
+    return await buildIncremental(session, context.key, sql, config, values, fullRefresh);
+  } catch (error) {
+    // Found when the query is bound: bad input (exit 2), named by asset and file like a load error.
+    if (!(error instanceof DefinitionError)) throw error;
+    const where = { assetKey: context.key, ...(context.file === undefined ? {} : { file: context.file }) };
+    throw new DefinitionError(error.code, formatLocated(new DefinitionError(error.code, error.message, where)), where);
+  }
+}
+
+async function buildIncremental(session: IncrementalSession, key: string, sql: string, config: IncrementalConfig, values: TemplateValues, fullRefresh: boolean): Promise<MaterializeResult> {
   const exists = (await tableColumns(session, key)).size > 0;
   const isIncremental = exists && !fullRefresh;
   const bound: TemplateValues = { ...values, this: qualifiedTableName(key), is_incremental: isIncremental };

@@ -79,7 +79,7 @@ export async function computeStep(
 async function runCompute(definition: AssetDefinition, session: StepSession, partitions: ResolvedPartitions | undefined, run: StepRunContext): Promise<MaterializeResult | void> {
   const { compute, spec } = definition;
   if (compute.type === 'sql' && compute.incremental) {
-    return runIncrementalSql(session, spec.key, compute.sql, compute.incremental, { landing: run.landing.dir, project_dir: run.projectDir }, run.fullRefresh === true);
+    return runIncrementalSql(session, { key: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, compute.sql, compute.incremental, { landing: run.landing.dir, project_dir: run.projectDir }, run.fullRefresh === true);
   }
   if (compute.type === 'sql') {
     const sql = renderSqlTemplate(compute.sql, {

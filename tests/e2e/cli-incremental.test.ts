@@ -88,4 +88,17 @@ describe('incremental models on the CLI', () => {
     expect(result.stderr).toContain('unknown incremental_strategy "upsert" (use merge, append, delete+insert)');
     expect(stackFrames(result.stderr)).toEqual([]);
   });
+
+  it('a unique_key the query does not return fails the step before writing, naming asset and file: exit 2', async () => {
+    const bad = sandbox.writeProject('bad-key', {
+      'strata.json': JSON.stringify({ name: 'bad-key' }),
+      'defs/raw/orders.sql': ORDERS.replace('unique_key: order_id', 'unique_key: id'),
+      'landing/orders.csv': 'order_id,status,updated_at\n1,new,2025-01-01 00:00:00\n',
+    });
+    const result = runCli(['materialize', '--select', '*', '--project', bad]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain('raw/orders in defs/raw/orders.sql: unique_key id is not a column of the query (it returns order_id, status, updated_at)');
+    expect(stackFrames(result.stdout + result.stderr)).toEqual([]);
+    expect(await queryDuckDb(stateFiles(bad).warehouse, "select count(*)::int as n from duckdb_tables() where table_name = 'orders'")).toEqual([{ n: 0 }]);
+  });
 });

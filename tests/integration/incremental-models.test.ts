@@ -139,7 +139,7 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
   it('fails before writing when unique_key is not a column of the query, naming the asset', async () => {
     writeAsset('raw/orders.sql', MERGE.replace('unique_key: order_id', 'unique_key: id'));
     const result = await workspace.run(await loadProject(workspace.dir));
-    expect(result.steps[0]?.error).toBe('raw/orders: unique_key id is not a column of the query (it returns order_id, status, updated_at)');
+    expect(result.steps[0]).toMatchObject({ definitionError: true, error: 'raw/orders in defs/raw/orders.sql: unique_key id is not a column of the query (it returns order_id, status, updated_at)' });
     expect(await workspace.warehouse.query("select count(*)::int as n from duckdb_tables() where table_name = 'orders'")).toEqual([{ n: 0 }]);
   });
 
