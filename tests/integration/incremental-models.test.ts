@@ -75,13 +75,16 @@ describe('incremental SQL assets', () => {
     expect(await rows()).toEqual(['1|lost|2025-01-01 00:00:00', '3|new|2025-01-03 00:00:00']);
   });
 
-  it('appends without a unique_key, and delete+insert replaces every row of a key', async () => {
+  it('appends without a unique_key, delete+insert replaces every row of a key, merge by a two-column key', async () => {
     writeAsset('raw/events.sql', `-- materialization: incremental\n-- watermark: updated_at\nselect * from ${READ} where updated_at > {{ watermark }}\n`);
     writeAsset('raw/lines.sql', `-- materialization: incremental\n-- unique_key: status\n-- incremental_strategy: delete+insert\nselect * from ${READ}\n`);
+    writeAsset('raw/pairs.sql', `-- materialization: incremental\n-- unique_key: order_id, status\nselect * from ${READ}\n`);
     const project = await loadProject(workspace.dir);
     await workspace.run(project);
     writeOrders(['1,new,2025-01-01 00:00:00', '5,paid,2025-01-09 00:00:00', '6,new,2025-01-09 00:00:00']);
-    expect((await workspace.run(project, ['raw/events', 'raw/lines'])).status).toBe('success');
+    expect((await workspace.run(project, ['raw/events', 'raw/lines', 'raw/pairs'])).status).toBe('success');
+    // A key of two columns: (1, new) is updated, (5, paid) and (6, new) inserted, (2, new) and (3, new) stay.
+    expect(await lastMetadata('raw/pairs')).toEqual({ build: 'incremental', rowsInserted: 2, rowsUpdated: 1, rowsDeleted: 0, rowCount: 5 });
     expect(await lastMetadata('raw/events')).toEqual({ build: 'incremental', rowsInserted: 2, rowsUpdated: 0, rowsDeleted: 0, watermark: '2025-01-03 00:00:00', rowCount: 5 });
     // Status "new" had 3 rows: all deleted, then the 2 new rows of "new" and 1 of "paid" inserted.
     expect(await lastMetadata('raw/lines')).toEqual({ build: 'incremental', rowsInserted: 3, rowsUpdated: 0, rowsDeleted: 3, rowCount: 3 });
