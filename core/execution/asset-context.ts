@@ -111,8 +111,12 @@ export interface AssetContext {
   readonly resources: Readonly<Record<string, PostgresStepHandle>>;
   /** Incremental assets: true when the table exists and this is no `--full-refresh`. */
   readonly isIncremental?: boolean;
-  /** Incremental assets with a watermark: its maximum in the table, `null` when there is none (first build, full refresh). */
-  readonly watermark?: unknown;
+  /**
+   * Incremental assets with a watermark: its maximum in the table as DuckDB prints it (e.g.
+   * `2025-01-03 00:00:00`; bind it as a parameter or quote it), `null` when there is none (first
+   * build, full refresh).
+   */
+  readonly watermark?: string | null;
 }
 
 /** The partitions of one step: one key, or a range of consecutive keys (single-run backfills). */

@@ -132,12 +132,12 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
  * `ctx.isIncremental` and `ctx.watermark` of an incremental TypeScript asset. A full refresh
  * drops the table first (in the step's transaction), so the asset builds it from scratch.
  */
-async function incrementalState(session: StepSession, key: string, config: IncrementalConfig, fullRefresh: boolean): Promise<{ isIncremental: boolean; watermark?: unknown }> {
+async function incrementalState(session: StepSession, key: string, config: IncrementalConfig, fullRefresh: boolean): Promise<{ isIncremental: boolean; watermark?: string | null }> {
   if (fullRefresh) await session.run(`DROP TABLE IF EXISTS ${qualifiedTableName(key)}`);
   const columns = await tableColumns(session, key);
   const isIncremental = columns.size > 0;
   if (config.watermark === undefined) return { isIncremental };
   if (!isIncremental || !columns.has(config.watermark)) return { isIncremental, watermark: null };
-  const rows = await session.all<{ w: unknown }>(`SELECT max(${quoteIdentifier(config.watermark)}) AS w FROM ${qualifiedTableName(key)}`);
+  const rows = await session.all<{ w: string | null }>(`SELECT max(${quoteIdentifier(config.watermark)})::VARCHAR AS w FROM ${qualifiedTableName(key)}`);
   return { isIncremental, watermark: rows[0]?.w ?? null };
 }

@@ -166,20 +166,19 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
         key: 'raw/orders_ts',
         incremental: incremental({ uniqueKey: 'order_id', watermark: 'updated_at' }),
         async materialize(ctx) {
-          seen.push([ctx.isIncremental, ctx.watermark === null ? null : String(ctx.watermark)]);
-          const since = ctx.watermark === null ? "'-infinity'" : `'${String(ctx.watermark)}'`;
+          seen.push([ctx.isIncremental, ctx.watermark]);
+          const since = ctx.watermark === null ? "'-infinity'" : `'${ctx.watermark}'`;
           const result = await ctx.warehouse.merge(`select * from read_csv('${workspace.config.landingDir}/orders.csv') where updated_at > ${since}::timestamp`, { uniqueKey: 'order_id' });
           return { rowCount: result.rowCount, metadata: { updated: result.rowsUpdated, inserted: result.rowsInserted } };
         },
       }),
     ]);
-    await workspace.run(project);
-    writeOrders(['2,paid,2025-01-05 00:00:00']);
-    await workspace.run(project);
-    await workspace.run(project, undefined, { fullRefresh: true });
-    expect(seen[0]).toEqual([false, null]);
-    expect(seen[1]?.toString()).toMatch(/^true,/);
-    expect(seen[2]).toEqual([false, null]);
-    expect(await lastMetadata('raw/orders_ts')).toEqual({ updated: 0, inserted: 1, rowCount: 1 });
+    expect((await workspace.run(project)).status).toBe('success');
+    writeOrders(['1,new,2025-01-01 00:00:00', '2,paid,2025-01-05 00:00:00']);
+    expect((await workspace.run(project)).status).toBe('success');
+    expect(await lastMetadata('raw/orders_ts')).toEqual({ updated: 1, inserted: 0, rowCount: 3 });
+    expect((await workspace.run(project, undefined, { fullRefresh: true })).status).toBe('success');
+    expect(seen).toEqual([[false, null], [true, '2025-01-03 00:00:00'], [false, null]]);
+    expect(await lastMetadata('raw/orders_ts')).toEqual({ updated: 0, inserted: 2, rowCount: 2 });
   });
 });
