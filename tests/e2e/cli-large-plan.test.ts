@@ -39,12 +39,12 @@ describe('materialize --dry-run of an hourly asset since 2000', () => {
     expect(result.status).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines.length).toBeLessThan(20);
-    expect(lines[0]).toMatch(/^ASSET\s+KINDS\s+STEPS\s+PARTITIONS$/);
-    const hours = lines[1]?.split(/\s{2,}/)[2]?.replace(/,/g, '');
+    expect(lines[0]).toMatch(/^ASSET\s+KINDS\s+BUILD\s+STEPS\s+PARTITIONS$/);
+    const hours = lines[1]?.split(/\s{2,}/)[3]?.replace(/,/g, '');
     expect(Number(hours)).toBeGreaterThan(200_000);
     const range = /^2000-01-01-00:00\.\.\d{4}-\d{2}-\d{2}-\d{2}:00$/;
-    expect(lines[1]?.split(/\s{2,}/)).toEqual(['raw/ticks', expect.stringMatching(/^sql/), expect.any(String), expect.stringMatching(range)]);
-    expect(lines[2]?.split(/\s{2,}/)).toEqual(['staging/ticks', expect.stringMatching(/^sql/), lines[1]?.split(/\s{2,}/)[2], expect.stringMatching(range)]);
+    expect(lines[1]?.split(/\s{2,}/)).toEqual(['raw/ticks', expect.stringMatching(/^sql/), 'partitions', expect.any(String), expect.stringMatching(range)]);
+    expect(lines[2]?.split(/\s{2,}/)).toEqual(['staging/ticks', expect.stringMatching(/^sql/), 'partitions', lines[1]?.split(/\s{2,}/)[3], expect.stringMatching(range)]);
     const total = (Number(hours) * 2).toLocaleString('en-US');
     expect(lines.at(-1)).toBe(`dry run: ${total} steps of 2 assets, nothing written (--json lists every step)`);
     expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
