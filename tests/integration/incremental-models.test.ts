@@ -122,7 +122,7 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
     expect(await lastMetadata()).toMatchObject({ rowsInserted: 1, rowsUpdated: 1, watermark: '2025-01-03 00:00:00' });
   });
 
-  it('on_schema_change: fail stops the step naming the columns; append_new_columns adds them', async () => {
+  it('on_schema_change: fail stops the step naming the columns; append_new_columns adds them; sync_all_columns also drops', async () => {
     const project = await loadProject(workspace.dir);
     await workspace.run(project);
     writeAsset('raw/orders.sql', MERGE.replace('select *', "select *, 'eu' as region"));
@@ -137,6 +137,12 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
       { order_id: 3, region: null },
       { order_id: 4, region: 'eu' },
     ]);
+    // sync_all_columns: status is gone from the query, so it goes from the table.
+    writeAsset('raw/orders.sql', `-- on_schema_change: sync_all_columns\n${MERGE.replace('select *', "select * exclude (status), 'eu' as region")}`);
+    writeOrders(['5,new,2025-01-07 00:00:00']);
+    expect((await workspace.run(await loadProject(workspace.dir))).status).toBe('success');
+    expect((await workspace.warehouse.query("select column_name from duckdb_columns() where table_name = 'orders' order by column_index")).map((r) => r.column_name)).toEqual(['order_id', 'updated_at', 'region']);
+    expect(await lastMetadata()).toMatchObject({ rowsInserted: 1, rowCount: 5 });
   });
 
   it('fails before writing when unique_key is not a column of the query, naming the asset', async () => {
