@@ -41,8 +41,16 @@ const SOURCE = 'strata_snapshot_source';
  * a NULL or duplicate key in the source fails the step; both before anything is written.
  *
  * @param now the step's start time: one "now" for the whole step
+ * @param rebuild drop the history and start again (`--full-refresh --force KEY` only)
  */
-export async function writeSnapshot(session: StepSession, select: string, config: SnapshotConfig, now: Date, context: ErrorContext & { readonly assetKey: string }): Promise<SnapshotCounts> {
+export async function writeSnapshot(
+  session: StepSession,
+  select: string,
+  config: SnapshotConfig,
+  now: Date,
+  context: ErrorContext & { readonly assetKey: string },
+  rebuild = false,
+): Promise<SnapshotCounts> {
   const key = context.assetKey;
   const table = qualifiedTableName(key);
   const source = await describe(session, `SELECT * FROM (${select})`);
@@ -53,6 +61,8 @@ export async function writeSnapshot(session: StepSession, select: string, config
   const nowSql = (type: string) => nowLiteral(now, type);
   const timeType = plan.timestamp === undefined ? 'TIMESTAMP' : (source.get(plan.timestamp) as string);
   const newFrom = plan.timestamp === undefined ? nowSql(timeType) : `s.${quoteIdentifier(plan.timestamp)}`;
+  // `--full-refresh --force KEY`: the history is dropped, in this transaction, and built anew.
+  if (rebuild && (await objectKind(session, key)) === 'snapshot') await session.run(`DROP TABLE ${table}`);
   const existing = await objectKind(session, key);
   let counts: Omit<SnapshotCounts, 'rows'>;
   if (existing !== 'snapshot') {

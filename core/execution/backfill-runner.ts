@@ -23,6 +23,8 @@ export interface BackfillEnvironment {
   readonly signal?: AbortSignal;
   /** `--full-refresh`: incremental assets are rebuilt from scratch. */
   readonly fullRefresh?: boolean;
+  /** With `fullRefresh`: the snapshots `--force` allows rebuilding from scratch. */
+  readonly forcedSnapshots?: readonly string[];
   readonly onEvent?: (event: EventRecord) => void;
   /** Called once the plan is known, with the number of asset partitions it writes. */
   readonly onPlan?: (plan: Plan, partitions: number) => void;
@@ -176,7 +178,7 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
     now: env.now,
     tags: { backfill: backfill.id, range: `${backfill.from}..${backfill.to}` },
     ...(env.concurrency === undefined ? {} : { concurrency: env.concurrency }),
-    ...(env.fullRefresh ? { fullRefresh: true } : {}),
+    ...(env.fullRefresh ? { fullRefresh: true, forcedSnapshots: env.forcedSnapshots ?? [] } : {}),
     ...(env.onEvent ? { onEvent: env.onEvent } : {}),
     onStepEnd: (outcome) => {
       const partitions = outcome.partitions?.length ?? 1;

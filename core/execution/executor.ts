@@ -49,6 +49,8 @@ export interface ExecuteRunOptions {
   readonly now?: Date;
   /** `--full-refresh`: incremental assets are rebuilt from scratch instead of merged into. */
   readonly fullRefresh?: boolean;
+  /** With `fullRefresh`: the snapshots whose history `--force` allows dropping (rebuilt from scratch). */
+  readonly forcedSnapshots?: readonly string[];
   /**
    * When another live run holds a lease on a partition a step writes: `wait` until it is free
    * (default; logged once per holder) or `skip` the step (and what waits on it) with the reason.
@@ -318,7 +320,7 @@ class RunExecution {
       try {
         // A commit this process could not record is recorded before this step's can be.
         if (hasUnrecordedCommits(this.#o.warehouse)) await this.#recoverCommits();
-        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources, fullRefresh: this.#o.fullRefresh === true };
+        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources, fullRefresh: this.#o.fullRefresh === true, forcedSnapshots: this.#o.forcedSnapshots ?? [] };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.

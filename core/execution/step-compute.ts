@@ -36,6 +36,8 @@ export interface StepRunContext {
   readonly resources: ResourceSet;
   /** `--full-refresh`: incremental assets are rebuilt from scratch. */
   readonly fullRefresh?: boolean;
+  /** With `fullRefresh`: snapshots rebuilt from scratch, their history dropped (`--force`). */
+  readonly forcedSnapshots?: readonly string[];
 }
 
 /** The partitions a step writes, with windows; `undefined` for an unpartitioned asset. */
@@ -95,7 +97,8 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
     }
     if (partitions) return { rowCount: await session.replacePartitions(sql) };
     if (compute.snapshot) {
-      const written = await writeSnapshot(session, sql, compute.snapshot, run.stepStart, { assetKey: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) });
+      const rebuild = run.fullRefresh === true && (run.forcedSnapshots ?? []).includes(spec.key);
+      const written = await writeSnapshot(session, sql, compute.snapshot, run.stepStart, { assetKey: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, rebuild);
       return { rowCount: written.rows, metadata: { rowsInserted: written.inserted, rowsClosed: written.closed } };
     }
     if (compute.materialization === 'view') {

@@ -64,6 +64,31 @@ describe('snapshots in the CLI', () => {
     ]);
   });
 
+  it('--full-refresh refuses to drop the history of a snapshot unless --force names it, then rebuilds it from the source', async () => {
+    const dir = sandbox.writeProject('full-refresh', { 'strata.json': '{"name": "snapshots"}', 'defs/raw/customers.sql': RAW, 'defs/snapshots/customers.sql': SNAPSHOT });
+    writeCustomers(dir, ['1,Ana,2025-01-01 00:00:00']);
+    expect(runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]).status).toBe(0);
+    writeCustomers(dir, ['1,Ana Maria,2025-02-01 08:00:00']);
+    expect(runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]).status).toBe(0);
+    const versions = async () => (await queryDuckDb(stateFiles(dir).warehouse, 'select count(*)::integer as n from snapshots.customers'))[0]?.n;
+    expect(await versions()).toBe(2);
+
+    const refused = runCli(['materialize', '--select', '+snapshots/customers', '--full-refresh', '--project', dir]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--full-refresh would drop the history of snapshot snapshots/customers');
+    expect(refused.stderr).toContain('--force snapshots/customers');
+    expect(await versions()).toBe(2);
+    const stray = runCli(['materialize', '--select', '+snapshots/customers', '--full-refresh', '--force', 'raw/customers', '--project', dir]);
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain('--force raw/customers: not a selected snapshot');
+    expect(runCli(['materialize', '--select', '+snapshots/customers', '--force', 'snapshots/customers', '--project', dir]).status).toBe(2);
+
+    const forced = runCli(['materialize', '--select', '+snapshots/customers', '--full-refresh', '--force', 'snapshots/customers', '--project', dir]);
+    expect(forced.status, forced.stderr + forced.stdout).toBe(0);
+    const rows = await queryDuckDb(stateFiles(dir).warehouse, 'select name, is_current from snapshots.customers');
+    expect(rows).toEqual([{ name: 'Ana Maria', is_current: true }]);
+  });
+
   it('a snapshot without unique_key is a definition error naming asset and file: exit 2, nothing written', () => {
     const dir = sandbox.writeProject('no-key', {
       'strata.json': '{"name": "snapshots"}',

@@ -9,6 +9,7 @@ import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts'
 import { findBackfill } from './backfills-command.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { Workspace } from '../workspace.ts';
+import { fullRefreshRequest } from '../full-refresh.ts';
 
 /** `assets backfill`: materialize a selection over a partition range, resumably. */
 export const backfillCommand: Command = {
@@ -31,7 +32,8 @@ Options:
   --missing-only       only partitions never materialized
   --stale-only         only partitions missing, failed last time, or built by older code
   --per-partition      one step per partition even for single-run assets
-  --full-refresh       rebuild incremental assets in the selection from scratch
+  --full-refresh       rebuild incremental assets in the selection from scratch (refused for snapshots)
+  --force KEYS         with --full-refresh: drop and rebuild these snapshots (comma-separated keys)
   --concurrency N      steps run at once
   --resume ID          resume a stored backfill (see assets backfills)
   --skip-committed     with --resume: leave out every partition its runs committed, even a stale one
@@ -51,6 +53,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       resume: { type: 'string' },
       'skip-committed': { type: 'boolean' },
       'full-refresh': { type: 'boolean' },
+      force: { type: 'string' },
     });
     if (values['missing-only'] && values['stale-only']) throw new UsageError('--missing-only and --stale-only cannot be combined', '--stale-only');
     if (values['skip-committed'] && values.resume === undefined) {
@@ -76,6 +79,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       const stored = values.resume === undefined ? undefined : await findBackfill(storage, values.resume);
       const selection = stored?.selection ?? (values.select as string);
       const keys = resolveBackfillKeys(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
+      const refresh = fullRefreshRequest(project, keys, { fullRefresh: values['full-refresh'] === true, ...(values.force === undefined ? {} : { force: values.force }) });
       const progress = values.json ? undefined : new ProgressReporter(out);
       let planned = 0;
       const started = performance.now();
@@ -89,7 +93,8 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           now,
           concurrency,
           signal,
-          fullRefresh: values['full-refresh'] === true,
+          fullRefresh: refresh.fullRefresh,
+          forcedSnapshots: refresh.forcedSnapshots,
           onPlan: (_plan: unknown, total: number) => {
             planned = total;
             // Nothing to do draws no progress bar.

@@ -10,12 +10,13 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatDuration, type Output } from '../output.ts';
 import { Workspace } from '../workspace.ts';
+import { fullRefreshRequest } from '../full-refresh.ts';
 import { buildModes, type BuildMode } from '../build-modes.ts';
 
 /** `assets materialize`: build the selected assets in dependency order. */
 export const materializeCommand: Command = {
   name: 'materialize',
-  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--full-refresh] [--dry-run] [--concurrency N] [--json]
+  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--full-refresh [--force KEYS]] [--dry-run] [--concurrency N] [--json]
 
 Builds the selected assets in dependency order. Each asset is written in one DuckDB
 transaction; a failure skips everything downstream of it. Ctrl-C cancels: running steps
@@ -28,7 +29,9 @@ Options:
                        unpartitioned assets in the selection are built once)
   --stale-only         only the stale partitions of the selection (missing, failed last time, code or
                        dependencies changed, upstream data changed; see assets status --stale --why)
-  --full-refresh       rebuild incremental assets from scratch instead of merging new rows into them
+  --full-refresh       rebuild incremental assets from scratch instead of merging new rows into them;
+                       refused when the selection has snapshots, whose history cannot be rebuilt
+  --force KEYS         with --full-refresh: drop and rebuild these snapshots (comma-separated keys)
   --dry-run            print the plan without running it, with how each step builds (BUILD:
                        incremental, full or partitions); over 200 steps: one line per asset;
                        with --json: every step
@@ -44,6 +47,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       'dry-run': { type: 'boolean' },
       'stale-only': { type: 'boolean' },
       'full-refresh': { type: 'boolean' },
+      force: { type: 'string' },
       concurrency: { type: 'string' },
     });
     if (values.select === undefined) throw new UsageError("assets materialize needs --select, e.g. --select '+marts/*'", '--select');
@@ -64,7 +68,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         }
         return 0;
       }
-      const fullRefresh = values['full-refresh'] === true;
+      const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, { fullRefresh: values['full-refresh'] === true, ...(values.force === undefined ? {} : { force: values.force }) });
       if (values['dry-run']) {
         const modes = await buildModes(project, plan.steps, fullRefresh);
         if (values.json) out.json({ selection: values.select, steps: plan.steps.map((s) => ({ ...s, build: modes.get(s.key) })) });
@@ -93,6 +97,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           signal,
           now,
           fullRefresh,
+          forcedSnapshots,
           ...(values.partition ? { tags: { partition: values.partition } } : {}),
           ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event, width) }),
         }),
