@@ -170,7 +170,7 @@ describe('partition problems found while loading', () => {
       {
         assetKey: 'staging/typo',
         file: 'defs/staging/typo.sql',
-        message: 'unknown template variable {{ ds_end }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }}, {{ landing }}, {{ project_dir }})',
+        message: 'unknown template variable {{ ds_end }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }}, {{ landing }}, {{ project_dir }}, {{ this }}, {{ is_incremental }}, {{ watermark }})',
       },
       {
         assetKey: 'staging/view',

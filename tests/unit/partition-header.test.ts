@@ -227,7 +227,7 @@ describe('partition template variables', () => {
 
   it('rejects an unknown variable, listing the known ones', () => {
     expect(templateProblems('select {{ ds }}', 'time')).toEqual([
-      'unknown template variable {{ ds }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }}, {{ landing }}, {{ project_dir }})',
+      'unknown template variable {{ ds }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }}, {{ landing }}, {{ project_dir }}, {{ this }}, {{ is_incremental }}, {{ watermark }})',
     ]);
   });
 
