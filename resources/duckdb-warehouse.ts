@@ -114,6 +114,12 @@ export interface WarehouseOpenOptions {
   readonly fileSearchPath?: string;
   /** Open an existing file read-only (see {@link DuckDBWarehouse.open}). */
   readonly readOnly?: boolean;
+  /** DuckDB `memory_limit` (`"4GB"`); DuckDB's default is 80% of RAM. */
+  readonly memoryLimit?: string;
+  /** DuckDB `threads`; DuckDB's default is one per core. */
+  readonly threads?: number;
+  /** DuckDB `temp_directory` (absolute), where operators spill beyond the memory limit. */
+  readonly tempDirectory?: string;
 }
 
 /** DuckDB settings of {@link WarehouseOpenOptions}. */
@@ -122,6 +128,9 @@ function instanceSettings(options: WarehouseOpenOptions): Record<string, string>
   if (options.readOnly) settings.access_mode = 'READ_ONLY';
   // DuckDB splits the setting at commas: a folder whose name has one cannot be a search path.
   if (options.fileSearchPath !== undefined && !options.fileSearchPath.includes(',')) settings.file_search_path = options.fileSearchPath;
+  if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
+  if (options.threads !== undefined) settings.threads = String(options.threads);
+  if (options.tempDirectory !== undefined) settings.temp_directory = options.tempDirectory;
   return Object.keys(settings).length > 0 ? settings : undefined;
 }
 
