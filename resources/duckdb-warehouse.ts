@@ -55,9 +55,16 @@ export class DuckDBWarehouse {
     }
   }
 
-  /** Borrows a connection from the pool. Return it with {@link release}. */
+  /**
+   * Borrows a connection from the pool. Return it with {@link release}. New connections track
+   * the progress of their queries (see {@link StepSession.progress}) without printing it.
+   */
   async acquire(): Promise<DuckDBConnection> {
-    return this.#idle.pop() ?? (await this.#instance.connect());
+    const idle = this.#idle.pop();
+    if (idle) return idle;
+    const connection = await this.#instance.connect();
+    await connection.run(TRACK_PROGRESS);
+    return connection;
   }
 
   /** Returns a connection to the pool. */
@@ -101,6 +108,21 @@ export class DuckDBWarehouse {
     for (const connection of this.#idle.splice(0)) connection.closeSync();
     this.#instance.closeSync();
   }
+}
+
+/**
+ * Session settings under which DuckDB computes the progress of a running query (read with
+ * `connection.progress`) from its first moment, without drawing its own bar on stderr.
+ */
+const TRACK_PROGRESS = 'SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0;';
+
+/** How far the statement a step is running has got, as DuckDB estimates it. */
+export interface QueryProgress {
+  /** 0–100. */
+  readonly percentage: number;
+  /** DuckDB's count of the work done and to do (rows for table scans; its own units for files). */
+  readonly rowsProcessed: number;
+  readonly totalRows: number;
 }
 
 /** How {@link DuckDBWarehouse.open} sets DuckDB up. */
@@ -279,6 +301,17 @@ export class StepSession implements WarehouseSession {
 
   tableOf(key: string): string {
     return qualifiedTableName(key);
+  }
+
+  /**
+   * The progress of the statement this step is running, when DuckDB can estimate it (a scan of
+   * a table or file); `undefined` when no statement runs or DuckDB has no estimate.
+   */
+  progress(): QueryProgress | undefined {
+    if (this.#connection === undefined || this.#ended) return undefined;
+    const { percentage, rows_processed, total_rows_to_process } = this.#connection.progress;
+    if (!(percentage >= 0)) return undefined;
+    return { percentage: Math.min(100, percentage), rowsProcessed: Number(rows_processed), totalRows: Number(total_rows_to_process) };
   }
 
   /** The schema of this step's asset. */
