@@ -1,0 +1,50 @@
+/**
+ * The run page in a real headless Chromium shows a running step's percentage (from the live,
+ * never stored `step_progress` events) beside its bar in the timeline.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './cli-harness.ts';
+import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
+
+const missing = browserMissing();
+
+describe.skipIf(missing !== undefined)(`the run page's step progress in headless Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let sandbox: Sandbox;
+  let ui: UiProcess;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    sandbox = Sandbox.create();
+    const project = sandbox.writeProject('slow', {
+      'strata.json': JSON.stringify({ name: 'slow', warehouse: { threads: 1 } }),
+      // Runs until canceled; DuckDB reports its progress.
+      'defs/slow/spin.sql': 'select sum(i % 7) as n from range(20000000000) t(i)\n',
+    });
+    ui = await startUi(project);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.stop();
+    sandbox?.cleanup();
+  });
+
+  it('shows the running step with its percentage, which is not in the event log', async () => {
+    await page.goto(`${ui.url}/#/assets/slow/spin`);
+    await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('slow/spin');
+    await page.locator('button[data-testid="materialize"]').click();
+    await page.locator('[data-testid="launched-run"]').click();
+    await expect.poll(() => page.locator('[data-testid="run-status"]').textContent(), { timeout: 30_000 }).toBe('running');
+    const label = page.locator('svg.timeline g.timeline-row.status-running [data-testid="step-progress"]');
+    await expect.poll(() => label.count(), { timeout: 30_000, interval: 250 }).toBe(1);
+    expect(await label.textContent()).toMatch(/ · \d+%$/);
+    expect(await page.locator('[data-testid="event-log"]').textContent()).not.toContain('step_progress');
+    await page.locator('button[data-testid="cancel-run"]').click();
+    await expect.poll(() => page.locator('[data-testid="run-status"]').textContent(), { timeout: 30_000 }).toBe('canceled');
+    expect(await label.count()).toBe(0);
+  }, 90_000);
+});
