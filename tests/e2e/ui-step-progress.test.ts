@@ -1,10 +1,11 @@
 /**
  * The run page in a real headless Chromium shows a running step's percentage (from the live,
- * never stored `step_progress` events) beside its bar in the timeline.
+ * never stored `step_progress` events) beside its bar in the timeline; the server's runs use the
+ * warehouse settings of strata.json.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './cli-harness.ts';
+import { parseJson, runCli, Sandbox } from './cli-harness.ts';
 import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
 
 const missing = browserMissing();
@@ -14,11 +15,13 @@ describe.skipIf(missing !== undefined)(`the run page's step progress in headless
   let ui: UiProcess;
   let browser: Browser;
   let page: Page;
+  let project: string;
 
   beforeAll(async () => {
     sandbox = Sandbox.create();
-    const project = sandbox.writeProject('slow', {
-      'strata.json': JSON.stringify({ name: 'slow', warehouse: { threads: 1 } }),
+    project = sandbox.writeProject('slow', {
+      'strata.json': JSON.stringify({ name: 'slow', warehouse: { threads: 1, memoryLimit: '300MB' } }),
+      'defs/main/settings.sql': "select current_setting('memory_limit') as m, current_setting('threads') as t\n",
       // Runs until canceled; DuckDB reports its progress.
       'defs/slow/spin.sql': 'select sum(i % 7) as n from range(20000000000) t(i)\n',
     });
@@ -46,5 +49,15 @@ describe.skipIf(missing !== undefined)(`the run page's step progress in headless
     await page.locator('button[data-testid="cancel-run"]').click();
     await expect.poll(() => page.locator('[data-testid="run-status"]').textContent(), { timeout: 30_000 }).toBe('canceled');
     expect(await label.count()).toBe(0);
+  }, 90_000);
+
+  it('runs launched from the UI use the warehouse settings of strata.json', async () => {
+    await page.goto(`${ui.url}/#/assets/main/settings`);
+    await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('main/settings');
+    await page.locator('button[data-testid="materialize"]').click();
+    await expect.poll(() => page.locator('[data-testid="asset-status"]').textContent(), { timeout: 60_000, interval: 250 }).toBe('fresh');
+    await ui.stop();
+    const rows = parseJson(runCli(['query', 'select m, t from main.settings', '--json', '--project', project]));
+    expect(rows).toEqual([{ m: '286.1 MiB', t: 1 }]);
   }, 90_000);
 });
