@@ -22,7 +22,7 @@ describe.skipIf(missing !== undefined)(`the run page's step progress in headless
     project = sandbox.writeProject('slow', {
       'strata.json': JSON.stringify({ name: 'slow', warehouse: { threads: 1, memoryLimit: '300MB' } }),
       'defs/main/settings.sql': "select current_setting('memory_limit') as m, current_setting('threads') as t\n",
-      // Runs until canceled; DuckDB reports its progress.
+      // Runs until canceled; DuckDB reports its progress (one thread: see ui-api-mutations.test.ts).
       'defs/slow/spin.sql': 'select sum(i % 7) as n from range(20000000000) t(i)\n',
     });
     ui = await startUi(project);
@@ -48,7 +48,7 @@ describe.skipIf(missing !== undefined)(`the run page's step progress in headless
     expect(await page.locator('[data-testid="event-log"]').textContent()).not.toContain('step_progress');
     await page.locator('button[data-testid="cancel-run"]').click();
     await expect.poll(() => page.locator('[data-testid="run-status"]').textContent(), { timeout: 30_000 }).toBe('canceled');
-    expect(await label.count()).toBe(0);
+    await expect.poll(() => label.count()).toBe(0);
   }, 90_000);
 
   it('runs launched from the UI use the warehouse settings of strata.json', async () => {

@@ -132,7 +132,9 @@ async function openStream(base: string, query = '') {
 }
 
 beforeAll(async () => {
-  workspace = await openTempWorkspace('strata-ui-mutations-', { name: 'ui-mutations-test' }, FILES);
+  // One DuckDB thread: slow/spin is one task, and DuckDB updates a query's progress only while the
+  // calling thread runs its tasks (with a background thread on it, there may be no estimate).
+  workspace = await openTempWorkspace('strata-ui-mutations-', { name: 'ui-mutations-test', warehouse: { threads: 1 } }, FILES);
   // The UI server opens the warehouse file itself, as it would in its own process.
   workspace.warehouse.close();
   project = await loadProject(workspace.dir);
