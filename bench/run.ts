@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N]]
+ * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N] | big-tsv]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { LargePlanFigures } from './large-plan-bench.ts';
 import type { StalenessFigures } from './staleness-bench.ts';
 import { benchPostgresUrl, prepareSource, type PgExtractFigures } from './pg-extract-bench.ts';
+import type { BigTsvFigures } from './big-tsv-bench.ts';
 import { CHROMIUM, measureLineageApi, measureLineageRender } from './ui-bench.ts';
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
@@ -154,4 +155,23 @@ if (!only || only === 'pg-extract') {
     row('  (b) / (a) throughput', `${(baseline.ms / strata.ms).toFixed(2)}×`, '≥ 0.8×', baseline.ms / strata.ms >= 0.8);
     row('  peak RSS (a) / (b)', `${baseline.peakRssMb.toFixed(0)} / ${strata.peakRssMb.toFixed(0)} MB`, '-', true);
   }
+}
+
+if (!only || only === 'big-tsv') {
+  const sizeMb = Number(process.env.STRATA_BENCH_TSV_MB ?? 1536);
+  const memory = process.env.STRATA_BENCH_MEMORY ?? '512MB';
+  console.log(`a TSV larger than the memory limit (${sizeMb.toLocaleString('en-US')} MB generated, memoryLimit ${memory}, 2 threads): read_csv into a table, each load in a process of its own`);
+  // The loads run in child processes of their own, so each peak RSS is that load's.
+  const script = fileURLToPath(new URL('./big-tsv-bench.ts', import.meta.url));
+  const f = JSON.parse(execFileSync(process.execPath, [...process.execArgv, script, '--json'], { encoding: 'utf8' })) as BigTsvFigures;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  row('  file (rows)', `${f.fileMb.toFixed(0)} MB (${f.rows.toLocaleString('en-US')})`, '> memory', true);
+  row('  (a) DuckDB: CREATE TABLE AS read_csv', seconds(f.duckdb.ms), '-', true);
+  row('  (b) Strata SQL asset, same read_csv', seconds(f.strata.ms), '-', f.strata.rows === f.duckdb.rows);
+  row('  (b) / (a)', `${(f.strata.ms / f.duckdb.ms).toFixed(2)}×`, '≤ 1.2×', f.strata.ms <= 1.2 * f.duckdb.ms);
+  row('  peak RSS (a) DuckDB process', `${f.duckdb.peakRssMb.toFixed(0)} MB`, '-', true);
+  row('  peak RSS (b) Strata process', `${f.strata.peakRssMb.toFixed(0)} MB`, '< 2 GB', f.strata.peakRssMb < 2048);
+  row('  step_progress events (highest %)', `${f.strata.progressEvents} (${f.strata.maxPercentage.toFixed(0)}%)`, '≥ 1', f.strata.progressEvents >= 1);
+  row('  first progress after', f.strata.firstProgressMs === null ? '-' : seconds(f.strata.firstProgressMs), '-', true);
+  row('  generating the file (not timed above)', seconds(f.generateMs), '-', true);
 }

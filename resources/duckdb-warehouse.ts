@@ -56,9 +56,16 @@ export class DuckDBWarehouse {
     }
   }
 
-  /** Borrows a connection from the pool. Return it with {@link release}. */
+  /**
+   * Borrows a connection from the pool. Return it with {@link release}. New connections track
+   * the progress of their queries (see {@link StepSession.progress}) without printing it.
+   */
   async acquire(): Promise<DuckDBConnection> {
-    return this.#idle.pop() ?? (await this.#instance.connect());
+    const idle = this.#idle.pop();
+    if (idle) return idle;
+    const connection = await this.#instance.connect();
+    await connection.run(TRACK_PROGRESS);
+    return connection;
   }
 
   /** Returns a connection to the pool. */
@@ -104,6 +111,21 @@ export class DuckDBWarehouse {
   }
 }
 
+/**
+ * Session settings under which DuckDB computes the progress of a running query (read with
+ * `connection.progress`) from its first moment, without drawing its own bar on stderr.
+ */
+const TRACK_PROGRESS = 'SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0;';
+
+/** How far the statement a step is running has got, as DuckDB estimates it. */
+export interface QueryProgress {
+  /** 0–100. */
+  readonly percentage: number;
+  /** DuckDB's count of the work done and to do (rows for table scans; its own units for files). */
+  readonly rowsProcessed: number;
+  readonly totalRows: number;
+}
+
 /** How {@link DuckDBWarehouse.open} sets DuckDB up. */
 export interface WarehouseOpenOptions {
   /**
@@ -115,6 +137,12 @@ export interface WarehouseOpenOptions {
   readonly fileSearchPath?: string;
   /** Open an existing file read-only (see {@link DuckDBWarehouse.open}). */
   readonly readOnly?: boolean;
+  /** DuckDB `memory_limit` (`"4GB"`); DuckDB's default is 80% of RAM. */
+  readonly memoryLimit?: string;
+  /** DuckDB `threads`; DuckDB's default is one per core. */
+  readonly threads?: number;
+  /** DuckDB `temp_directory` (absolute), where operators spill beyond the memory limit. */
+  readonly tempDirectory?: string;
 }
 
 /** DuckDB settings of {@link WarehouseOpenOptions}. */
@@ -123,6 +151,9 @@ function instanceSettings(options: WarehouseOpenOptions): Record<string, string>
   if (options.readOnly) settings.access_mode = 'READ_ONLY';
   // DuckDB splits the setting at commas: a folder whose name has one cannot be a search path.
   if (options.fileSearchPath !== undefined && !options.fileSearchPath.includes(',')) settings.file_search_path = options.fileSearchPath;
+  if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
+  if (options.threads !== undefined) settings.threads = String(options.threads);
+  if (options.tempDirectory !== undefined) settings.temp_directory = options.tempDirectory;
   return Object.keys(settings).length > 0 ? settings : undefined;
 }
 
@@ -277,6 +308,17 @@ export class StepSession implements WarehouseSession {
 
   tableOf(key: string): string {
     return qualifiedTableName(key);
+  }
+
+  /**
+   * The progress of the statement this step is running, when DuckDB can estimate it (a scan of
+   * a table or file); `undefined` when no statement runs or DuckDB has no estimate.
+   */
+  progress(): QueryProgress | undefined {
+    if (this.#connection === undefined || this.#ended) return undefined;
+    const { percentage, rows_processed, total_rows_to_process } = this.#connection.progress;
+    if (!(percentage >= 0)) return undefined;
+    return { percentage: Math.min(100, percentage), rowsProcessed: Number(rows_processed), totalRows: Number(total_rows_to_process) };
   }
 
   /** The schema of this step's asset. */

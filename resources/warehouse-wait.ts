@@ -43,7 +43,7 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
   let told = false;
   for (;;) {
     try {
-      return await DuckDBWarehouse.open(path, { ...(options.readOnly ? { readOnly: true } : {}), ...(options.fileSearchPath === undefined ? {} : { fileSearchPath: options.fileSearchPath }) });
+      return await DuckDBWarehouse.open(path, openOptionsOf(options));
     } catch (error) {
       if (!(error instanceof StrataError) || error.code !== 'warehouse_locked') throw error;
       if (!told) {
@@ -59,6 +59,13 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
       delay = Math.min(delay * 2, options.maxDelayMs ?? 2_000);
     }
   }
+}
+
+/** The {@link WarehouseOpenOptions} among `options`. */
+function openOptionsOf(options: WarehouseWaitOptions): WarehouseOpenOptions {
+  const { readOnly, fileSearchPath, memoryLimit, threads, tempDirectory } = options;
+  const open = { readOnly, fileSearchPath, memoryLimit, threads, tempDirectory };
+  return Object.fromEntries(Object.entries(open).filter(([, value]) => value !== undefined && value !== false));
 }
 
 /** The process id in DuckDB's lock error ("Conflicting lock is held in /usr/bin/node (PID 1234)"), if any. */

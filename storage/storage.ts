@@ -57,6 +57,11 @@ export type EventType =
   | 'step_skipped'
   /** A step failed and will run again after a delay (`data`: attempt, delayMs, error). */
   | 'step_retry'
+  /**
+   * How far a running step's statement has got (`data`: percentage, rowsProcessed, totalRows,
+   * elapsedMs). Live only: sent to `onEvent` listeners and the UI's event stream, never stored.
+   */
+  | 'step_progress'
   /** A source's observation failed and will be tried again after a delay (`data`: attempt, maxAttempts, delayMs, error). */
   | 'observation_retry'
   /** A source could not be observed, its retries spent; the steps reading it are skipped (`data`: error, attempts). */

@@ -5,6 +5,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../core/errors.ts';
 import type { Project } from '../core/project/project-loader.ts';
+import { warehouseOpenOptions } from '../core/project/project-config.ts';
 import type { RunStatus, Storage } from '../storage/storage.ts';
 import { apiErrorHandler } from './api-error-handler.ts';
 import { idParams, intParam, pageParams, parseParams } from './api-params.ts';
@@ -112,7 +113,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const storage = () => workspace.storage();
   const landing = new FileLandingZone(project.config.landingDir);
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
-  const warehouse = new SharedWarehouse((wait) => import('../resources/warehouse-wait.ts').then((m) => m.openWarehouseWhenFree(project.config.warehouseFile, { fileSearchPath: project.config.dir, ...wait })));
+  const warehouse = new SharedWarehouse((wait) => import('../resources/warehouse-wait.ts').then((m) => m.openWarehouseWhenFree(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), ...wait })));
   const launcher = new RunLauncher({ project, storage, warehouse, landing, listener: events, notice });
   const assetCache = new AssetListCache();
 

@@ -26,7 +26,9 @@ interface Client {
  * run appears or changes status, `event: run_event` each EventRecord appended, `event: asset`
  * `{ key, partition }` when a step of an asset ended or its checks were recorded. Runs this
  * server launched are reported as their events are recorded; runs of other processes (CLI,
- * daemon) are found by reading storage every `pollMs`, only while a client is connected.
+ * daemon) are found by reading storage every `pollMs`, only while a client is connected. The
+ * running steps' `step_progress` events (never stored) come as `run_event`s too, for runs this
+ * server launched only.
  *
  * @example
  * const stream = new EventStream({ storage, redact, onError });
@@ -76,6 +78,10 @@ export class EventStream implements LaunchListener {
 
   runActivity(runId: string): void {
     this.#tail.touch(runId);
+  }
+
+  liveEvent(event: EventRecord): void {
+    this.#broadcast('run_event', event, event.runId);
   }
 
   /** Resolves once the storage reads queued so far are done (tests). */

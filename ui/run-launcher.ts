@@ -9,7 +9,7 @@ import type { LandingZone } from '../core/execution/asset-context.ts';
 import { messageOf } from '../core/execution/step-helpers.ts';
 import type { Project } from '../core/project/project-loader.ts';
 import type { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
-import type { BackfillRecord, RunRecord, Storage } from '../storage/storage.ts';
+import type { BackfillRecord, EventRecord, RunRecord, Storage } from '../storage/storage.ts';
 import { HttpError } from './api-error-handler.ts';
 import type { SharedWarehouse } from './shared-warehouse.ts';
 
@@ -19,6 +19,14 @@ export interface LaunchListener {
   runQueued(run: RunRecord): void;
   /** Something of this run changed in storage (an event was recorded, it ended). */
   runActivity(runId: string): void;
+  /** An event that is never stored (`step_progress`), to pass on as it is. */
+  liveEvent(event: EventRecord): void;
+}
+
+/** Routes a run's event to `listener`: live-only events as they are, the rest as storage activity. */
+function tell(listener: LaunchListener, event: EventRecord): void {
+  if (event.type === 'step_progress') listener.liveEvent(event);
+  else listener.runActivity(event.runId);
 }
 
 /** What a {@link RunLauncher} runs with. */
@@ -157,7 +165,7 @@ export class RunLauncher {
           runId: queued.id, signal, now: launch.now, tags: queued.tags,
           onEvent: (event) => {
             this.#pendingRuns.delete(event.runId);
-            listener.runActivity(event.runId);
+            tell(listener, event);
           },
         });
       });
@@ -179,7 +187,7 @@ export class RunLauncher {
           {
             project, storage, warehouse, landing, now, signal,
             onPlan: () => void this.#pendingBackfills.delete(request.id),
-            onEvent: (event) => listener.runActivity(event.runId),
+            onEvent: (event) => tell(listener, event),
           },
           request,
         ),

@@ -12,10 +12,25 @@ export type Colour = keyof typeof CODES;
 export class Output {
   readonly #stream: NodeJS.WriteStream;
   readonly colours: boolean;
+  /** True when writing to a terminal (where {@link status} shows anything). */
+  readonly tty: boolean;
+  /** A {@link status} line is on screen, to clear before the next line. */
+  #status = false;
 
   constructor(stream: NodeJS.WriteStream = process.stdout) {
     this.#stream = stream;
-    this.colours = stream.isTTY === true && !process.env.NO_COLOR;
+    this.tty = stream.isTTY === true;
+    this.colours = this.tty && !process.env.NO_COLOR;
+  }
+
+  /**
+   * On a terminal, shows `text` on a line redrawn in place, which the next {@link line} replaces;
+   * empty text clears it. Elsewhere (pipes, CI logs) nothing is written.
+   */
+  status(text: string): void {
+    if (!this.tty) return;
+    this.#stream.write(`\r\u001b[2K${text}`);
+    this.#status = text !== '';
   }
 
   /** Wraps `text` in a colour when colours are on. */
@@ -24,6 +39,10 @@ export class Output {
   }
 
   line(text = ''): void {
+    if (this.#status) {
+      this.#stream.write('\r\u001b[2K');
+      this.#status = false;
+    }
     this.#stream.write(`${text}\n`);
   }
 

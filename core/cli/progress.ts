@@ -1,5 +1,7 @@
 import type { StepOutcome } from '../execution/executor.ts';
+import type { EventRecord } from '../../storage/storage.ts';
 import { formatCount, formatDuration, type Output } from './output.ts';
+import { StepProgressLine } from './step-progress-line.ts';
 
 /**
  * Backfill progress. On a terminal: one bar redrawn in place (partitions done/failed/total,
@@ -14,6 +16,7 @@ export class ProgressReporter {
   #done = 0;
   #failed = 0;
   #lastDraw = 0;
+  readonly #running = new StepProgressLine();
 
   constructor(out: Output, stream: NodeJS.WriteStream = process.stdout) {
     this.#out = out;
@@ -43,6 +46,11 @@ export class ProgressReporter {
     this.#out.line(`${mark} ${outcome.id}  ${detail}  [${this.#done + this.#failed}/${this.#total}]`);
   }
 
+  /** Takes in a run event: on a terminal, the running steps' `step_progress` show at the bar's end. */
+  event(event: EventRecord): void {
+    if (this.#running.update(event) && event.type === 'step_progress') this.#draw(true);
+  }
+
   /** Shows a line that is not a step (a source's observation failing): above the bar on a terminal. */
   note(text: string): void {
     if (this.#tty) this.#printAbove(text);
@@ -57,7 +65,7 @@ export class ProgressReporter {
     }
   }
 
-  /** `[#####.....] 120/365 partitions · 1 failed · 40.1/s · ETA 6s` */
+  /** `[#####.....] 120/365 partitions · 1 failed · 40.1/s · ETA 6s · raw/orders@2025-01-03 42% (12s, ETA 16s)` */
   line(): string {
     const finished = this.#done + this.#failed;
     const width = 24;
@@ -66,7 +74,8 @@ export class ProgressReporter {
     const rate = elapsed > 0 ? finished / elapsed : 0;
     const eta = rate > 0 ? formatDuration(((this.#total - finished) / rate) * 1000) : '-';
     const failed = this.#failed > 0 ? ` · ${this.#out.paint('red', `${this.#failed} failed`)}` : '';
-    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${this.#total} partitions${failed} · ${rate.toFixed(1)}/s · ETA ${eta}`;
+    const running = this.#running.text();
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${this.#total} partitions${failed} · ${rate.toFixed(1)}/s · ETA ${eta}${running === '' ? '' : ` · ${running}`}`;
   }
 
   #draw(force: boolean): void {

@@ -1,5 +1,5 @@
 import { loadProject, type Project } from '../project/project-loader.ts';
-import { resolveProjectDir } from '../project/project-config.ts';
+import { resolveProjectDir, warehouseOpenOptions } from '../project/project-config.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
@@ -41,13 +41,13 @@ export class Workspace {
   }
 
   warehouse(): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) => DuckDBWarehouse.open(this.project.config.warehouseFile, { fileSearchPath: this.project.config.dir }));
+    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) => DuckDBWarehouse.open(this.project.config.warehouseFile, warehouseOpenOptions(this.project.config)));
     return this.#warehouse;
   }
 
   /** The warehouse, waiting (with backoff, abortable) while another process holds its file. */
   warehouseWhenFree(options: WarehouseWaitOptions): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) => openWarehouseWhenFree(this.project.config.warehouseFile, { fileSearchPath: this.project.config.dir, ...options }));
+    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) => openWarehouseWhenFree(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), ...options }));
     return this.#warehouse;
   }
 

@@ -12,6 +12,7 @@ import { computeStep, stepPartitions } from './step-compute.ts';
 import { stepSuccess } from './step-success.ts';
 import { CanceledError, messageOf, rangeData, single, untilAborted } from './step-helpers.ts';
 import { ReadyQueue } from './ready-queue.ts';
+import { watchStepProgress } from './step-progress.ts';
 import { observeRunSources, unobservedReasons } from './run-observation.ts';
 import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
@@ -39,7 +40,7 @@ export interface ExecuteRunOptions {
   readonly concurrency?: number;
   /** Aborting cancels the run: running steps roll back, the rest are skipped. */
   readonly signal?: AbortSignal;
-  /** Called for every event as it is recorded (progress output, live UI). */
+  /** Called for every event as it is recorded (progress output, live UI), and for `step_progress` events, which are not recorded. */
   readonly onEvent?: (event: EventRecord) => void;
   /** Called when a step ends, with its outcome (progress bars). */
   readonly onStepEnd?: (outcome: StepOutcome) => void;
@@ -311,6 +312,8 @@ class RunExecution {
     for (let attempt = 1; ; attempt++) {
       const session = this.#o.warehouse.session(key, scope);
       this.#sessions.add(session);
+      const { onEvent } = this.#o;
+      const stopProgress = onEvent && watchStepProgress({ session, events: this.#events, key, partition, stepData: rangeData(step), timing: this.#timing, emit: onEvent });
       const logs: EventRecord[] = [];
       const log = (level: 'info' | 'warn') => (message: string) => {
         const event = this.#events.step('log', key, partition, message, level);
@@ -376,6 +379,7 @@ class RunExecution {
         this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, ...(definitionError ? { definitionError: true } : {}), durationMs });
         return false;
       } finally {
+        stopProgress?.();
         this.#sessions.delete(session);
       }
     }

@@ -10,6 +10,7 @@ import { daemonSettingsSchema, resolveDaemonSettings, type DaemonSettings } from
 import { checkStateFile, type StateFileSource } from './state-files.ts';
 import { resolveSeedSettings, seedSettingsSchema, type SeedSettings } from './seed-settings.ts';
 import { resourcesSchema, type ResourceConfig } from './resources-config.ts';
+import { resolveWarehouse, warehouseSchema, type WarehouseSettings } from './warehouse-settings.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -21,7 +22,7 @@ const configSchema = z
     landing: z.string().min(1).default('landing'),
     seeds: seedSettingsSchema.optional(),
     storage: z.string().min(1).default('.strata/strata.db'),
-    warehouse: z.string().min(1).default('.strata/warehouse.duckdb'),
+    warehouse: warehouseSchema,
     concurrency: z.number().int().min(1).max(64).default(4),
     retries: retryPolicySchema.optional(),
     heartbeat: heartbeatSchema.optional(),
@@ -43,6 +44,8 @@ export interface ProjectConfig {
   readonly storageFile: string;
   /** DuckDB warehouse file (or `:memory:`). */
   readonly warehouseFile: string;
+  /** DuckDB memory limit, threads and spill folder (`"warehouse": { … }`; absent in configs built in code). */
+  readonly warehouseSettings?: WarehouseSettings;
   /** Default number of steps run at once. */
   readonly concurrency: number;
   /** Retry policy of assets that set none (`"retries"`; default: no retries). */
@@ -70,6 +73,15 @@ export function resolveProjectDir(explicit: string | undefined, cwd = process.cw
 }
 
 /**
+ * How to open the project's warehouse: its settings, with relative paths in SQL resolving
+ * against the project folder. Every place that opens the warehouse (CLI, daemon, UI, `assets
+ * query`) passes these.
+ */
+export function warehouseOpenOptions(config: ProjectConfig): WarehouseSettings & { readonly fileSearchPath: string } {
+  return { ...config.warehouseSettings, fileSearchPath: config.dir };
+}
+
+/**
  * Reads and validates `strata.json` in `dir`. `STRATA_STORAGE` and `STRATA_WAREHOUSE`
  * override the storage and warehouse paths; a path that cannot be a file there (a folder, a
  * folder that is a file, no write access) is a {@link ConfigError} naming it and its source.
@@ -87,7 +99,8 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   if (!parsed.success) throw new ConfigError(`${file}: ${formatZodIssues(parsed.error)}`, file);
   const config = parsed.data;
   const storage = process.env.STRATA_STORAGE ?? config.storage;
-  const warehouse = process.env.STRATA_WAREHOUSE ?? config.warehouse;
+  const configured = resolveWarehouse(config.warehouse, dir);
+  const warehouse = process.env.STRATA_WAREHOUSE ?? configured.path;
   const storageFile = resolve(dir, storage);
   const warehouseFile = warehouse === ':memory:' ? warehouse : resolve(dir, warehouse);
   const sourceOf = (variable: string, field: string): StateFileSource =>
@@ -102,6 +115,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     seeds: resolveSeedSettings(config.seeds, dir),
     storageFile,
     warehouseFile,
+    warehouseSettings: configured.settings,
     concurrency: config.concurrency,
     retries: config.retries ?? NO_RETRIES,
     heartbeat: resolveHeartbeat(config.heartbeat, file),

@@ -76,6 +76,16 @@ describe('assets daemon', () => {
     expect(first?.decisions[1]?.runId).toBe(first?.runIds[0]);
   });
 
+  it('opens the warehouse with the settings of strata.json', async () => {
+    const dir = project('settings', {
+      'strata.json': JSON.stringify({ name: 'settings', daemon: { tickSeconds: 1 }, warehouse: { threads: 1, memoryLimit: '300MB' } }),
+      'defs/main/settings.sql': "-- automation: eager\nselect current_setting('memory_limit') as m, current_setting('threads') as t\n",
+    });
+    const once = runCli(['daemon', '--once', '--project', dir]);
+    expect(once.status, once.stderr).toBe(0);
+    expect(await queryDuckDb(stateFiles(dir).warehouse, 'select m, t from main.settings')).toEqual([{ m: '286.1 MiB', t: 1 }]);
+  });
+
   it('leaves the warehouse to other commands while idle, reacts to their writes, stops on Ctrl-C and records the stop', async () => {
     const dir = project('signal');
     const daemon = startCli(['daemon', '--interval', '200ms', '--project', dir]);

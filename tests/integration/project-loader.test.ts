@@ -487,6 +487,7 @@ describe('strata.json errors', () => {
       seeds: { dir: join(dir, 'seeds'), explicit: false, columnTypes: {} },
       storageFile: join(dir, '.strata', 'strata.db'),
       warehouseFile: join(dir, '.strata', 'warehouse.duckdb'),
+      warehouseSettings: {},
       concurrency: 4,
       retries: { maxRetries: 0, delayMs: 1000, backoff: 'exponential', jitter: 0, maxDelayMs: 300000 },
       heartbeat: { intervalMs: 5000, timeoutMs: 60000 },

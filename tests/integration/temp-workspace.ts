@@ -4,7 +4,7 @@ import path from 'node:path';
 import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
 import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
 import { buildPlan } from '../../core/planning/plan.ts';
-import { loadProjectConfig, type ProjectConfig } from '../../core/project/project-config.ts';
+import { loadProjectConfig, warehouseOpenOptions, type ProjectConfig } from '../../core/project/project-config.ts';
 import type { Project } from '../../core/project/project-loader.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
@@ -40,7 +40,7 @@ export async function openTempWorkspace(prefix: string, settings: Record<string,
   }
   const config = loadProjectConfig(dir);
   const storage = await SqliteStorage.open(config.storageFile);
-  const warehouse = await DuckDBWarehouse.open(config.warehouseFile, { fileSearchPath: config.dir });
+  const warehouse = await DuckDBWarehouse.open(config.warehouseFile, warehouseOpenOptions(config));
   return {
     dir,
     config,

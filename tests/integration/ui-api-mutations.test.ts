@@ -31,7 +31,8 @@ from staging.orders
 where business_date >= {{ partition_start }} and business_date < {{ partition_end }}
 group by business_date
 `,
-  'defs/slow/spin.sql': `select count(*) as n from range(20000000000) t(i) where i % 7 = 3
+  // Runs until canceled; DuckDB reports its progress (a filter in the query would hide it).
+  'defs/slow/spin.sql': `select sum(i % 7) as n from range(20000000000) t(i)
 `,
 };
 const TOKEN = 'test-token-0123456789abcdef';
@@ -131,7 +132,9 @@ async function openStream(base: string, query = '') {
 }
 
 beforeAll(async () => {
-  workspace = await openTempWorkspace('strata-ui-mutations-', { name: 'ui-mutations-test' }, FILES);
+  // One DuckDB thread: slow/spin is one task, and DuckDB updates a query's progress only while the
+  // calling thread runs its tasks (with a background thread on it, there may be no estimate).
+  workspace = await openTempWorkspace('strata-ui-mutations-', { name: 'ui-mutations-test', warehouse: { threads: 1 } }, FILES);
   // The UI server opens the warehouse file itself, as it would in its own process.
   workspace.warehouse.close();
   project = await loadProject(workspace.dir);
@@ -380,14 +383,20 @@ describe('a run waiting for the warehouse', () => {
 });
 
 describe('canceling', () => {
-  it('cancels a run of this server: its running step rolls back and the run ends canceled; an ended run is 409', async () => {
+  it('streams the running step\'s progress live; cancels a run of this server: its running step rolls back and the run ends canceled; an ended run is 409', async () => {
     const stream = await openStream(server.url);
     try {
       const { body } = await post('/api/runs', { select: 'slow/spin' });
       await stream.find((f) => f.event === 'run_event' && f.data.runId === body.runId && f.data.type === 'step_start', 'the slow step to start');
+      // The running step's progress streams live (it is not stored, so it has no id).
+      const progress = await stream.find((f) => f.event === 'run_event' && f.data.runId === body.runId && f.data.type === 'step_progress', 'step_progress');
+      expect(progress.data).toMatchObject({ assetKey: 'slow/spin', data: { percentage: expect.any(Number) } });
+      expect(progress.data.id).toBeUndefined();
       const cancel = await post(`/api/runs/${body.runId.slice(0, 8)}/cancel`, {});
       expect(cancel).toMatchObject({ status: 202, body: { runId: body.runId, canceling: true } });
-      expect((await runEnded(server.url, body.runId)).run.status).toBe('canceled');
+      const ended = await runEnded(server.url, body.runId);
+      expect(ended.run.status).toBe('canceled');
+      expect(ended.events.filter((e: { type: string }) => e.type === 'step_progress')).toEqual([]);
       const again = await post(`/api/runs/${body.runId}/cancel`, {});
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('run_ended');

@@ -100,7 +100,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
             // Nothing to do draws no progress bar.
             if (total > 0) progress?.start(total);
           },
-          ...(progress ? { onStepEnd: progress.step.bind(progress), onEvent: (event: EventRecord) => noteObservation(progress, event) } : {}),
+          ...(progress ? { onStepEnd: progress.step.bind(progress), onEvent: (event: EventRecord) => showEvent(progress, event) } : {}),
         };
         if (stored) return resumeBackfill(env, stored, keys, { skipCommitted: values['skip-committed'] === true });
         const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
@@ -134,8 +134,12 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
   },
 };
 
-/** A source's failed observation attempt, as a line (the steps it skips are shown as steps). */
-function noteObservation(progress: ProgressReporter, event: EventRecord): void {
+/**
+ * A run event for the progress bar: a running step's progress at its end, a source's failed
+ * observation attempt as a line (the steps it skips are shown as steps).
+ */
+function showEvent(progress: ProgressReporter, event: EventRecord): void {
+  progress.event(event);
   if (event.type === 'observation_retry') progress.note(`↻ ${event.assetKey}: ${event.message}`);
   else if (event.type === 'observation_failure') progress.note(`✗ ${event.assetKey}: ${event.message}`);
 }

@@ -8,6 +8,7 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
 import { openWarehouseWhenFree } from '../../../resources/warehouse-wait.ts';
+import { warehouseOpenOptions } from '../../project/project-config.ts';
 import { Workspace } from '../workspace.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */
@@ -76,7 +77,7 @@ Options:
       const storage = await workspace.storage();
       // Opened only while runs go, so other commands can write the warehouse while the daemon is idle;
       // a run waits (saying so once) while another process holds it.
-      const warehouse = { open: (signal: AbortSignal) => openWarehouseWhenFree(project.config.warehouseFile, { signal, fileSearchPath: project.config.dir, onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)) }) };
+      const warehouse = { open: (signal: AbortSignal) => openWarehouseWhenFree(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), signal, onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)) }) };
       const log = values.json ? undefined : (line: string) => out.line(line);
       const daemon = new AssetDaemon({ project, storage, warehouse, landing: workspace.landing(), settings, ...(log ? { log } : {}) });
       if (values.once) return await runOnce(daemon, out, values.json === true);

@@ -12,6 +12,8 @@ import { formatCount, formatDuration, type Output } from '../output.ts';
 import { Workspace } from '../workspace.ts';
 import { fullRefreshRequest } from '../full-refresh.ts';
 import { buildModes, type BuildMode } from '../build-modes.ts';
+import { stepLabel } from '../step-label.ts';
+import { StepProgressLine } from '../step-progress-line.ts';
 
 /** `assets materialize`: build the selected assets in dependency order. */
 export const materializeCommand: Command = {
@@ -78,6 +80,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       const storage = await workspace.storage();
       await reapDeadRunsNoisily(workspace, storage, err);
       const started = performance.now();
+      const running = new StepProgressLine();
       let width = 0;
       for (const step of plan.steps) width = Math.min(60, Math.max(width, step.id.length));
       if (!values.json) {
@@ -99,7 +102,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           fullRefresh,
           forcedSnapshots,
           ...(values.partition ? { tags: { partition: values.partition } } : {}),
-          ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event, width) }),
+          ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event, width, running) }),
         }),
       );
       if (values.json) out.json(result);
@@ -156,13 +159,6 @@ function summarize(ids: readonly string[]): string {
   return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} +${ids.length - 3}` : ids.join(', ');
 }
 
-/** `staging/orders`, `staging/orders@2025-01-01` or `staging/orders@2025-01-01..2025-01-31`. */
-export function stepLabel(event: EventRecord): string {
-  const range = event.data?.partitions as { from?: string; to?: string } | undefined;
-  if (range?.from) return `${event.assetKey}@${range.from}..${range.to}`;
-  if (event.partition) return `${event.assetKey}@${event.partition}`;
-  return event.assetKey ?? '';
-}
 
 /** A range step records one failure per partition: show the step once. */
 function isFirstOfStep(event: EventRecord): boolean {
@@ -170,7 +166,15 @@ function isFirstOfStep(event: EventRecord): boolean {
   return range?.from === undefined || event.partition === range.from;
 }
 
-function printProgress(out: Output, event: EventRecord, width: number): void {
+/** One line per finished step (and warnings, logs); on a terminal, the running steps' progress below them. */
+function printProgress(out: Output, event: EventRecord, width: number, running: StepProgressLine): void {
+  running.update(event);
+  printEvent(out, event, width);
+  const text = running.text();
+  if (text !== '') out.status(out.paint('cyan', `  ⋯ ${text}`));
+}
+
+function printEvent(out: Output, event: EventRecord, width: number): void {
   const key = stepLabel(event).padEnd(width);
   if (event.type === 'step_success') {
     const ms = Number(event.data?.durationMs ?? 0);

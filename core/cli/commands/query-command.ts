@@ -66,6 +66,7 @@ async function openReadOnly(config: ProjectConfig, waitMs: number, err: Output) 
   const file = config.warehouseFile;
   try {
     return await openWarehouseWhenFree(file, {
+      ...config.warehouseSettings,
       readOnly: true,
       maxWaitMs: waitMs,
       maxDelayMs: 500,

@@ -35,15 +35,15 @@ export function lineChart(points, { width = 640, height = 160, yLabel = 'rows' }
 
 /**
  * A timeline of `steps` (`{ label, start, end|null, status: running|success|failed|skipped|retry,
- * detail }`) from `t0` to `t1`: one row per step with a bar from start to end (to `t1` while
- * running), failed bars highlighted.
+ * detail, progress? }`) from `t0` to `t1`: one row per step with a bar from start to end (to `t1`
+ * while running, labelled with its percentage when known), failed bars highlighted.
  */
 export function stepTimeline(steps, t0, t1, { width = 900 } = {}) {
   const rowH = 20;
   const charW = 7;
   const labelW = Math.min(Math.max(160, width * 0.32), Math.max(120, Math.max(0, ...steps.map((s) => s.label.length)) * charW + 16));
   const maxChars = Math.floor((labelW - 16) / charW);
-  const pad = { top: 18, right: 56, bottom: 6 };
+  const pad = { top: 18, right: 96, bottom: 6 };
   const height = pad.top + steps.length * rowH + pad.bottom;
   const span = Math.max(1, t1 - t0);
   const x = (t) => labelW + ((t - t0) / span) * (width - labelW - pad.right);
@@ -63,7 +63,8 @@ export function stepTimeline(steps, t0, t1, { width = 900 } = {}) {
     row.append(
       svg('rect', { class: 'bar', x: bx.toFixed(1), y: top + 3, width: bw.toFixed(1), height: rowH - 7, rx: 3 }, svg('title', {}, `${s.label}: ${s.status}, ${duration(end - s.start)}${s.detail ? `\n${s.detail}` : ''}`)),
     );
-    row.append(svg('text', { class: 'bar-label', x: (bx + bw + 4).toFixed(1), y: top + 14 }, duration(end - s.start)));
+    const percent = s.status === 'running' && typeof s.progress === 'number' ? ` · ${Math.floor(s.progress)}%` : '';
+    row.append(svg('text', { class: 'bar-label', x: (bx + bw + 4).toFixed(1), y: top + 14, ...(percent ? { 'data-testid': 'step-progress' } : {}) }, `${duration(end - s.start)}${percent}`));
     root.append(row);
   });
   return root;

@@ -7,7 +7,7 @@ import { assetRoute, debounce, h, replace } from './dom.js';
 import { clockTime, dateTime, duration, runDuration, shortId } from './format.js';
 import * as live from './live.js';
 import { errorBox } from './router.js';
-import { stepsOf } from './run-steps.js';
+import { stepIdOf, stepsOf } from './run-steps.js';
 import { isActive, runStatusClass } from './status.js';
 
 /** Renders run `id` into `container`. */
@@ -24,6 +24,8 @@ export async function renderRunPage(container, id, scope) {
   let run = data.run;
   const events = [];
   const seen = new Set();
+  /** The latest percentage of each running step, from live `step_progress` events (never stored, not in the log). */
+  const progress = new Map();
   live.setRunFilter(run.id);
 
   const status = h('span', { 'data-testid': 'run-status' });
@@ -92,7 +94,7 @@ export async function renderRunPage(container, id, scope) {
   }
 
   function paintTimeline() {
-    const steps = stepsOf(events);
+    const steps = stepsOf(events).map((s) => (s.status === 'running' && progress.has(s.label) ? { ...s, progress: progress.get(s.label) } : s));
     if (steps.length === 0) return void replace(timeline, h('p.muted', {}, isActive(run.status) ? 'No step has started yet.' : 'This run had no steps.'));
     const t0 = Math.min(run.startedAt ?? run.createdAt, ...steps.map((s) => s.start));
     const t1 = Math.max(run.endedAt ?? Date.now(), ...steps.map((s) => s.end ?? 0));
@@ -148,7 +150,12 @@ export async function renderRunPage(container, id, scope) {
     paintHead();
     if (ended) void catchUp().then(paintTimeline);
   });
-  scope.on('run_event', (e) => e.runId === run.id && add([e]));
+  scope.on('run_event', (e) => {
+    if (e.runId !== run.id) return;
+    if (e.type !== 'step_progress') return void add([e]);
+    progress.set(stepIdOf(e), Number(e.data?.percentage ?? 0));
+    paintTimelineSoon();
+  });
   // After a reconnect, fetch what the stream missed.
   let wasLive = live.isLive();
   scope.onConnection((connected) => {
