@@ -125,7 +125,7 @@ function printDryRun(out: Output, project: Project, steps: readonly PlanStep[], 
       ['#', 'STEP', 'KINDS', 'BUILD', 'WAITS FOR'],
       steps.map((s, i) => [String(i + 1), s.id, project.graph.spec(s.key).kinds.join(', '), modes.get(s.key) ?? 'full', summarize(s.waitsFor)]),
     );
-    out.line(out.paint('gray', `dry run: ${steps.length} steps, nothing written`));
+    out.line(out.paint('gray', `dry run: ${plural(steps.length, 'step')}, nothing written`));
     return;
   }
   const byAsset = new Map<string, { steps: number; first: string | null; last: string | null }>();
