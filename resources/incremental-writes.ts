@@ -10,6 +10,7 @@ import type { IncrementalStrategy, OnSchemaChange } from '../core/definitions/in
 import { DefinitionError, StrataError } from '../core/errors.ts';
 import type { Row, SqlParam } from '../core/execution/asset-context.ts';
 import { quoteLiteral } from '../core/execution/sql-template.ts';
+import { countRows, relationColumns } from './relation-facts.ts';
 
 /** What the incremental writes need of a step session. */
 export interface IncrementalSession {
@@ -71,7 +72,7 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   const staged = quoteIdentifier(`strata_new_${randomUUID().replaceAll('-', '')}`);
   await session.run(`CREATE TEMP TABLE ${staged} AS SELECT * FROM (${select})`);
   try {
-    const incoming = (await session.all<{ column_name: string; column_type: string }>(`DESCRIBE ${staged}`)).map((r) => [r.column_name, r.column_type] as const);
+    const incoming = [...(await relationColumns(session, staged))];
     checkUniqueKey(key, uniqueKey, incoming.map(([name]) => name));
     await alignColumns(session, key, existing, incoming, options.onSchemaChange ?? 'fail');
     let [inserted, updated, deleted] = [0, 0, 0];
@@ -106,10 +107,6 @@ function checkUniqueKey(key: string, uniqueKey: readonly string[], names: readon
   }
 }
 
-async function countRows(session: IncrementalSession, table: string): Promise<number> {
-  const rows = await session.all<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
-  return Number(rows[0]?.n ?? 0);
-}
 
 /** Applies `on_schema_change` when the new rows' columns differ from the table's. */
 async function alignColumns(session: IncrementalSession, key: string, existing: ReadonlyMap<string, string>, incoming: readonly (readonly [string, string])[], policy: OnSchemaChange): Promise<void> {

@@ -19,6 +19,7 @@ import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definit
 import { SNAPSHOT_COLUMNS, type SnapshotConfig } from '../core/definitions/snapshot-config.ts';
 import { DefinitionError, formatLocated, StrataError, type ErrorContext } from '../core/errors.ts';
 import type { StepSession } from './duckdb-warehouse.ts';
+import { countRows, relationColumns } from './relation-facts.ts';
 
 /** What one snapshot write did. */
 export interface SnapshotCounts {
@@ -53,7 +54,7 @@ export async function writeSnapshot(
 ): Promise<SnapshotCounts> {
   const key = context.assetKey;
   const table = qualifiedTableName(key);
-  const source = await describe(session, `SELECT * FROM (${select})`);
+  const source = await relationColumns(session, `SELECT * FROM (${select})`);
   const plan = bindColumns(config, source, context);
   await session.run(`CREATE OR REPLACE TEMP TABLE ${SOURCE} AS SELECT * FROM (${select})`);
   await validateSource(session, plan, context);
@@ -72,9 +73,9 @@ export async function writeSnapshot(
       `CREATE OR REPLACE TABLE ${table} AS SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`,
     );
     await session.run(`COMMENT ON TABLE ${table} IS '${SNAPSHOT_MARK}'`);
-    counts = { inserted: await count(session, SOURCE), closed: 0 };
+    counts = { inserted: await countRows(session, SOURCE), closed: 0 };
   } else {
-    const history = await describe(session, `SELECT * FROM ${table}`);
+    const history = await relationColumns(session, `SELECT * FROM ${table}`);
     for (const column of SNAPSHOT_COLUMNS) {
       if (!history.has(column)) throw new StrataError('snapshot_table_invalid', `the snapshot table ${table} has no ${column} column: it was changed outside Strata`, context);
     }
@@ -101,7 +102,7 @@ export async function writeSnapshot(
     counts = { inserted, closed };
   }
   await session.run(`DROP TABLE ${SOURCE}`);
-  return { ...counts, rows: await count(session, table) };
+  return { ...counts, rows: await countRows(session, table) };
 }
 
 /**
@@ -163,7 +164,7 @@ async function validateSource(session: StepSession, plan: BoundColumns, context:
   const keys = plan.uniqueKey.map(quoteIdentifier).join(', ');
   const keyText = plan.uniqueKey.join(', ');
   const nulls = [...plan.uniqueKey, ...(plan.timestamp === undefined ? [] : [plan.timestamp])];
-  const nullRows = await count(session, SOURCE, nulls.map((c) => `${quoteIdentifier(c)} IS NULL`).join(' OR '));
+  const nullRows = await countRows(session, SOURCE, nulls.map((c) => `${quoteIdentifier(c)} IS NULL`).join(' OR '));
   if (nullRows > 0) {
     throw new StrataError('snapshot_source_null', `${nullRows} source row${nullRows === 1 ? ' has' : 's have'} a NULL in ${nulls.join(' or ')}: a snapshot's unique_key and timestamp column must not be NULL`, context);
   }
@@ -193,16 +194,6 @@ async function objectKind(session: StepSession, key: string): Promise<'snapshot'
   if (row === undefined) return 'none';
   if (row.kind === 'view') return 'view';
   return row.comment === SNAPSHOT_MARK ? 'snapshot' : 'table';
-}
-
-async function describe(session: StepSession, select: string): Promise<Map<string, string>> {
-  const rows = await session.all<{ column_name: string; column_type: string }>(`DESCRIBE ${select}`);
-  return new Map(rows.map((r) => [r.column_name, r.column_type]));
-}
-
-async function count(session: StepSession, table: string, where?: string): Promise<number> {
-  const rows = await session.all<{ n: number }>(`SELECT count(*) AS n FROM ${table}${where === undefined ? '' : ` WHERE ${where}`}`);
-  return Number(rows[0]?.n ?? 0);
 }
 
 /** The step's start time as a literal of `type` (TIMESTAMP in UTC; TIMESTAMPTZ at the same instant; DATE its UTC day). */

@@ -10,6 +10,7 @@ import { tableColumns, watermarkLiteral, writeIncremental, type IncrementalSessi
 import type { MaterializeResult } from './asset-context.ts';
 import { DefinitionError, formatLocated } from '../errors.ts';
 import { renderSqlTemplate, type TemplateValues } from './sql-template.ts';
+import { relationColumns } from '../../resources/relation-facts.ts';
 
 /**
  * Materializes an incremental SQL asset. `values` are the path variables; the result's metadata
@@ -60,6 +61,5 @@ async function buildIncremental(session: IncrementalSession, key: string, sql: s
 
 /** The DuckDB type of one column of a query (bound, not run); `undefined` when it has no such column. */
 async function queryColumnType(session: IncrementalSession, sql: string, column: string): Promise<string | undefined> {
-  const rows = await session.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM (${sql})`);
-  return rows.find((r) => r.column_name === column)?.column_type;
+  return (await relationColumns(session, `SELECT * FROM (${sql})`)).get(column);
 }
