@@ -8,7 +8,7 @@ import type { BackfillRecord, EventRecord, Storage } from '../../storage/storage
 import type { LandingZone } from './asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
 import { reapDeadRuns } from './dead-run-reaper.ts';
-import { prepareCommitLog, recoverCommits } from './commit-recovery.ts';
+import { recoverCommits } from './commit-recovery.ts';
 import { findStale, skipFresh } from '../staleness/find-stale.ts';
 import type { StalenessReport, StaleReason } from '../staleness/stale-partition.ts';
 
@@ -55,7 +55,8 @@ export interface BackfillOutcome {
  * materializations of the run, which the backfill lists, so {@link resumeBackfill} knows what is done.
  */
 export async function startBackfill(env: BackfillEnvironment, request: BackfillRequest): Promise<BackfillOutcome> {
-  await recordOrphanedCommits(env);
+  // A killed run's last steps may be published but not recorded: record them before planning.
+  await recoverCommits(env.storage, env.warehouse);
   // Stale-only plans go through the planner's own filter, which leaves out rebuilds that change nothing.
   const filter = request.mode === 'stale_only' ? { stale: await staleNow(env, request.keys) } : { skip: await modeFilter(env, request.keys, request.mode) };
   const plan = buildPlan(env.project.graph, request.keys, { now: env.now, partitions: { from: request.from, to: request.to }, grouping: request.grouping, ...filter });
@@ -103,7 +104,7 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   // mark it failed at once (whatever its heartbeat says) and release its leases.
   await reapDeadRuns(env.storage, { timeoutMs: 0, runIds: backfill.runIds, reason: 'the process running it stopped; its backfill was resumed' });
   // A killed run's last step may be published but not recorded: record it before deciding what is done.
-  await recordOrphanedCommits(env);
+  await recoverCommits(env.storage, env.warehouse);
   const ours = new Set(backfill.runIds);
   const committed = new Set(
     (await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)),
@@ -127,15 +128,6 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   const resumed = { ...backfill, status: 'running' as const, done, failed: 0, error: null };
   await env.storage.updateBackfill(backfill.id, { status: 'running', done, failed: 0, error: null, updatedAt: Date.now() });
   return runBackfill(env, resumed, plan);
-}
-
-/**
- * Records the step commits that the warehouse published and storage lacks (a killed run's last
- * steps), so that what the backfill plans next counts them as done; see `commit-recovery.ts`.
- */
-async function recordOrphanedCommits(env: BackfillEnvironment): Promise<void> {
-  await prepareCommitLog(env.warehouse);
-  await recoverCommits(env.storage, env.warehouse);
 }
 
 /** What the planner's staleness filter reads for a partition the backfill has still to do. */

@@ -88,11 +88,6 @@ export async function forgetStepCommits(warehouse: DuckDBWarehouse, commitIds: r
   }
 }
 
-/** Makes sure the warehouse can hold step commits (creates `_strata.commits` if missing). */
-export function prepareCommitLog(warehouse: DuckDBWarehouse): Promise<void> {
-  return commitLogOf(warehouse).ensure();
-}
-
 /**
  * True when a run of this process published a step commit it could not record: the executor then
  * recovers before a step writes, so that a partition's records keep the order of its writes.
@@ -102,7 +97,8 @@ export function hasUnrecordedCommits(warehouse: DuckDBWarehouse): boolean {
 }
 
 /**
- * Records every published step commit of `warehouse` that storage is missing, then deletes the
+ * Creates `_strata.commits` when it is missing (so that steps can write their commits), then
+ * records every published step commit of `warehouse` that storage is missing and deletes the
  * rows. Each is recorded in its own run (which may already be failed, reaped as dead: it stays
  * so), with its original events and a `log` event saying it was recovered; its materializations
  * take the recovery time as their timestamp and so the next numbers of the data sequence, so
@@ -120,8 +116,9 @@ export function hasUnrecordedCommits(warehouse: DuckDBWarehouse): boolean {
  * @example
  * for (const c of await recoverCommits(storage, warehouse)) console.warn(`recovered ${c.stepId} of run ${c.runId}`);
  */
-export function recoverCommits(storage: Storage, warehouse: DuckDBWarehouse, now: () => number = Date.now): Promise<RecoveredCommit[]> {
+export async function recoverCommits(storage: Storage, warehouse: DuckDBWarehouse, now: () => number = Date.now): Promise<RecoveredCommit[]> {
   const log = commitLogOf(warehouse);
+  await log.ensure();
   return log.exclusive(() => recoverPending(storage, log, now));
 }
 

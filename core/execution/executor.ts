@@ -24,7 +24,7 @@ import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
 import { withSystemTiming, type RunTiming } from './run-timing.ts';
 import { ResourceSet } from '../../resources/resource-set.ts';
-import { forgetStepCommits, hasUnrecordedCommits, prepareCommitLog, publishStep, recoverCommits, UnrecordedStepError, writeStepCommit } from './commit-recovery.ts';
+import { forgetStepCommits, hasUnrecordedCommits, publishStep, recoverCommits, UnrecordedStepError, writeStepCommit } from './commit-recovery.ts';
 
 /** Everything one run needs. */
 export interface ExecuteRunOptions {
@@ -446,7 +446,6 @@ class RunExecution {
 
   /** Records the step commits the warehouse holds and storage lacks, saying so in this run's log. */
   async #recoverCommits(): Promise<void> {
-    await prepareCommitLog(this.#o.warehouse);
     const recovered = await recoverCommits(this.#o.storage, this.#o.warehouse);
     const events = recovered.map((c) =>
       this.#events.step('log', c.assetKey, null, `recorded the commit of ${c.stepId} from run ${c.runId.slice(0, 8)}, published in the warehouse but not recorded when that run stopped`, 'warn', { recoveredFrom: c.runId }),
