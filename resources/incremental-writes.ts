@@ -65,9 +65,7 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   if (existing.size === 0) {
     // A (re)build: straight into the table; a missing key column fails the step, which rolls it back.
     await session.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`);
-    checkUniqueKey(key, uniqueKey, [...(await tableColumns(session, key)).keys()]);
-    const inserted = await countRows(session, table);
-    return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
+    return rebuiltTable(session, key, uniqueKey);
   }
   const staged = quoteIdentifier(`strata_new_${randomUUID().replaceAll('-', '')}`);
   await session.run(`CREATE TEMP TABLE ${staged} AS SELECT * FROM (${select})`);
@@ -99,6 +97,16 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   }
 }
 
+/**
+ * What a full build wrote, once the table has been replaced by every row of the query; throws (so
+ * the step rolls back) when a unique key column is not among its columns.
+ */
+export async function rebuiltTable(session: IncrementalSession, key: string, uniqueKey: readonly string[]): Promise<MergeResult> {
+  checkUniqueKey(key, uniqueKey, [...(await tableColumns(session, key)).keys()]);
+  const inserted = await countRows(session, qualifiedTableName(key));
+  return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
+}
+
 /** Throws naming the asset when a unique key column is not among the query's columns. */
 function checkUniqueKey(key: string, uniqueKey: readonly string[], names: readonly string[]): void {
   const missing = uniqueKey.filter((column) => !names.includes(column));
@@ -126,23 +134,34 @@ async function alignColumns(session: IncrementalSession, key: string, existing: 
   if (policy === 'sync_all_columns') for (const name of removed) await session.run(`ALTER TABLE ${table} DROP COLUMN ${quoteIdentifier(name)}`);
 }
 
+/** Where the query that reads `{{ watermark }}` runs: DuckDB, or Postgres for a `source:` asset. */
+export type SqlDialect = 'duckdb' | 'postgres';
+
 /**
  * The `{{ watermark }}` literal: the column's maximum in the table, typed (`CAST('…' AS TYPE)`),
- * or the lowest value of `type` when there is no value yet (no table, an empty one, a full
- * refresh), so that `col > {{ watermark }}` keeps every row on a first build.
+ * or the lowest value of `type` (a DuckDB type) when there is no value yet (no table, an empty
+ * one, a full refresh), so that `col > {{ watermark }}` keeps every row on a first build. The
+ * value always comes from the DuckDB table; `dialect` says which database reads the literal.
  */
-export async function watermarkLiteral(session: IncrementalSession, key: string, column: string, fromTable: boolean, type: string | undefined): Promise<{ literal: string; value: string | null }> {
+export async function watermarkLiteral(
+  session: IncrementalSession,
+  key: string,
+  column: string,
+  fromTable: boolean,
+  type: string | undefined,
+  dialect: SqlDialect = 'duckdb',
+): Promise<{ literal: string; value: string | null }> {
   if (fromTable) {
     const columns = await tableColumns(session, key);
     if (!columns.has(column)) throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, { assetKey: key });
     const rows = await session.all<{ v: string | null }>(`SELECT max(${quoteIdentifier(column)})::VARCHAR AS v FROM ${qualifiedTableName(key)}`);
     const value = rows[0]?.v ?? null;
     const valueType = columns.get(column) as string;
-    if (value !== null) return { literal: `CAST(${quoteLiteral(value)} AS ${valueType})`, value };
-    return { literal: lowestLiteral(key, column, valueType), value: null };
+    if (value !== null) return { literal: `CAST(${quoteLiteral(value)} AS ${typeName(key, column, valueType, dialect)})`, value };
+    return { literal: lowestLiteral(key, column, valueType, dialect), value: null };
   }
   if (type === undefined) throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the query`, { assetKey: key });
-  return { literal: lowestLiteral(key, column, type), value: null };
+  return { literal: lowestLiteral(key, column, type, dialect), value: null };
 }
 
 const INTEGER_MINIMUM: Readonly<Record<string, string>> = {
@@ -153,12 +172,39 @@ const INTEGER_MINIMUM: Readonly<Record<string, string>> = {
   HUGEINT: '-170141183460469231731687303715884105728',
 };
 
-/** The lowest value of a DuckDB type, as a typed literal. */
-function lowestLiteral(key: string, column: string, type: string): string {
-  if (type === 'DATE' || type.startsWith('TIMESTAMP')) return `CAST('-infinity' AS ${type})`;
-  if (INTEGER_MINIMUM[type] !== undefined) return `CAST(${INTEGER_MINIMUM[type]} AS ${type})`;
-  if (/^U(TINY|SMALL|BIG|HUGE)?INT(EGER)?$/.test(type)) return `CAST(0 AS ${type})`;
-  if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL')) return "CAST('-inf' AS DOUBLE)";
-  if (type === 'VARCHAR') return "''";
-  throw new DefinitionError('watermark_invalid', `watermark column ${column} has type ${type}; use a date, timestamp, number or text column`, { assetKey: key });
+/** The lowest value of a DuckDB type, as a typed literal of `dialect`. */
+function lowestLiteral(key: string, column: string, type: string, dialect: SqlDialect): string {
+  const name = typeName(key, column, type, dialect);
+  if (type === 'DATE' || type.startsWith('TIMESTAMP')) return `CAST('-infinity' AS ${name})`;
+  if (INTEGER_MINIMUM[type] !== undefined) return `CAST(${INTEGER_MINIMUM[type]} AS ${name})`;
+  if (UNSIGNED.test(type)) return `CAST(0 AS ${name})`;
+  if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL')) return dialect === 'duckdb' ? "CAST('-inf' AS DOUBLE)" : "CAST('-Infinity' AS double precision)";
+  return "''";
+}
+
+const UNSIGNED = /^U(TINY|SMALL|BIG|HUGE)?INT(EGER)?$/;
+
+/** Postgres's names for the DuckDB types a watermark can have (the types extraction gives Postgres columns). */
+const POSTGRES_TYPES: Readonly<Record<string, string>> = {
+  TINYINT: 'smallint',
+  SMALLINT: 'smallint',
+  INTEGER: 'integer',
+  BIGINT: 'bigint',
+  HUGEINT: 'numeric',
+  FLOAT: 'real',
+  DOUBLE: 'double precision',
+  DATE: 'date',
+  TIMESTAMP: 'timestamp',
+  'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+  VARCHAR: 'text',
+};
+
+/** The name of a watermark's DuckDB type in `dialect`; throws naming the asset for a type a watermark cannot have. */
+function typeName(key: string, column: string, type: string, dialect: SqlDialect): string {
+  const usable = type === 'DATE' || type.startsWith('TIMESTAMP') || INTEGER_MINIMUM[type] !== undefined || UNSIGNED.test(type) || type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL') || type === 'VARCHAR';
+  if (!usable) throw new DefinitionError('watermark_invalid', `watermark column ${column} has type ${type}; use a date, timestamp, number or text column`, { assetKey: key });
+  if (dialect === 'duckdb') return type;
+  if (type.startsWith('DECIMAL')) return type.replace('DECIMAL', 'numeric');
+  // The rest: unsigned integers (numeric) and TIMESTAMP_S / _MS / _NS (timestamp).
+  return POSTGRES_TYPES[type] ?? (UNSIGNED.test(type) ? 'numeric' : 'timestamp');
 }

@@ -6,6 +6,9 @@
  * -- source: shop_db
  * -- deps: landing/orders
  * select id, customer_id, amount, updated_at from public.orders
+ *
+ * With `materialization: incremental` the rows are merged (or appended) instead: `{{ watermark }}`
+ * is then the column's maximum in the DuckDB table, written as a literal Postgres reads.
  */
 import type { SqlMaterialization } from './asset-spec.ts';
 
@@ -21,8 +24,8 @@ export function parseSourceHeader(value: string | undefined, materialization: Sq
     fail('sql_header_invalid', `source must name a resource of strata.json "resources", not "${value}"`);
     return undefined;
   }
-  if (materialization !== 'table') {
-    fail('sql_header_invalid', `a "source: ${value}" query runs on Postgres and its rows land in a table: materialization must be "table", not "${materialization}"`);
+  if (materialization !== 'table' && materialization !== 'incremental') {
+    fail('sql_header_invalid', `a "source: ${value}" query runs on Postgres and its rows land in a table: materialization must be "table" or "incremental", not "${materialization}"`);
     return undefined;
   }
   return value;

@@ -2,19 +2,31 @@
  * One step of an incremental SQL asset: decides whether the build is incremental (the table
  * exists and this is no `--full-refresh`), binds `{{ this }}`, `{{ is_incremental }}` and
  * `{{ watermark }}`, and writes through `resources/incremental-writes.ts`, all in the step's
- * transaction (so a failed blocking check leaves table and watermark as they were).
+ * transaction (so a failed blocking check leaves table and watermark as they were). The query of
+ * a `source:` asset runs on Postgres: its watermark literal is written for Postgres, and its rows
+ * are extracted into a staging table of the transaction before they are merged.
  */
+import { randomUUID } from 'node:crypto';
 import { qualifiedTableName } from '../definitions/asset-key.ts';
 import type { IncrementalConfig } from '../definitions/incremental-config.ts';
-import { tableColumns, watermarkLiteral, writeIncremental, type IncrementalSession } from '../../resources/incremental-writes.ts';
+import { rebuiltTable, tableColumns, watermarkLiteral, writeIncremental, type IncrementalSession, type MergeResult } from '../../resources/incremental-writes.ts';
 import type { MaterializeResult } from './asset-context.ts';
 import { DefinitionError, formatLocated } from '../errors.ts';
 import { renderSqlTemplate, type TemplateValues } from './sql-template.ts';
 import { relationColumns } from '../../resources/relation-facts.ts';
 
+/** Where the query of a `source:` asset runs: a Postgres resource, seen through two operations. */
+export interface IncrementalSource {
+  /** The DuckDB type extraction gives `column` of `select`'s result (bound on Postgres, not run); `undefined` when there is no such column. */
+  columnType(select: string, column: string): Promise<string | undefined>;
+  /** Streams the rows of `select` into the DuckDB table `into` (replaced), or the asset's own table when `into` is absent. */
+  extract(select: string, into?: string): Promise<void>;
+}
+
 /**
  * Materializes an incremental SQL asset. `values` are the path variables; the result's metadata
  * says whether the build was incremental or full and counts rows inserted, updated and deleted.
+ * With `source`, the query runs there instead of in DuckDB.
  */
 export async function runIncrementalSql(
   session: IncrementalSession,
@@ -23,9 +35,10 @@ export async function runIncrementalSql(
   config: IncrementalConfig,
   values: TemplateValues,
   fullRefresh: boolean,
+  source?: IncrementalSource,
 ): Promise<MaterializeResult> {
   try {
-    return await buildIncremental(session, context.key, sql, config, values, fullRefresh);
+    return await buildIncremental(session, context.key, sql, config, values, fullRefresh, source);
   } catch (error) {
     // Found when the query is bound: bad input (exit 2), named by asset and file like a load error.
     if (!(error instanceof DefinitionError)) throw error;
@@ -34,7 +47,15 @@ export async function runIncrementalSql(
   }
 }
 
-async function buildIncremental(session: IncrementalSession, key: string, sql: string, config: IncrementalConfig, values: TemplateValues, fullRefresh: boolean): Promise<MaterializeResult> {
+async function buildIncremental(
+  session: IncrementalSession,
+  key: string,
+  sql: string,
+  config: IncrementalConfig,
+  values: TemplateValues,
+  fullRefresh: boolean,
+  source: IncrementalSource | undefined,
+): Promise<MaterializeResult> {
   const exists = (await tableColumns(session, key)).size > 0;
   const isIncremental = exists && !fullRefresh;
   const bound: TemplateValues = { ...values, this: qualifiedTableName(key), is_incremental: isIncremental };
@@ -42,11 +63,12 @@ async function buildIncremental(session: IncrementalSession, key: string, sql: s
   let literal: string | undefined;
   if (config.watermark !== undefined) {
     // Without a table the literal is the lowest value of the column's type in the query.
-    const type = isIncremental ? undefined : await queryColumnType(session, renderSqlTemplate(sql, { ...bound, watermark: 'NULL' }), config.watermark);
-    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, isIncremental, type));
+    const unbound = renderSqlTemplate(sql, { ...bound, watermark: 'NULL' });
+    const type = isIncremental ? undefined : source ? await source.columnType(unbound, config.watermark) : await queryColumnType(session, unbound, config.watermark);
+    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, isIncremental, type, source ? 'postgres' : 'duckdb'));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
-  const result = await writeIncremental(session, key, rendered, config, !isIncremental);
+  const result = source ? await writeFromSource(session, key, source, rendered, config, isIncremental) : await writeIncremental(session, key, rendered, config, !isIncremental);
   return {
     rowCount: result.rowCount,
     metadata: {
@@ -57,6 +79,24 @@ async function buildIncremental(session: IncrementalSession, key: string, sql: s
       ...(watermark === undefined ? {} : { watermark }),
     },
   };
+}
+
+/**
+ * Extracts the rows of a `source:` query: a full build straight into the asset's table, an
+ * incremental one into a staging table of the transaction that is then merged (or appended).
+ */
+async function writeFromSource(session: IncrementalSession, key: string, source: IncrementalSource, select: string, config: IncrementalConfig, isIncremental: boolean): Promise<MergeResult> {
+  if (!isIncremental) {
+    await source.extract(select);
+    return rebuiltTable(session, key, config.uniqueKey);
+  }
+  const staged = `strata_source_${randomUUID().replaceAll('-', '')}`;
+  await source.extract(select, `temp.${staged}`);
+  try {
+    return await writeIncremental(session, key, `SELECT * FROM temp.${staged}`, config, false);
+  } finally {
+    await session.run(`DROP TABLE IF EXISTS temp.${staged}`);
+  }
 }
 
 /** The DuckDB type of one column of a query (bound, not run); `undefined` when it has no such column. */

@@ -51,6 +51,8 @@ export interface TemplateAsset {
   readonly incremental: boolean;
   /** The declared watermark column, if any. */
   readonly watermark?: string;
+  /** The query runs on this Postgres resource (`source:`), so it cannot read DuckDB tables. */
+  readonly source?: string;
 }
 
 const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -75,6 +77,9 @@ export function templateProblems(sql: string, partitioned: 'time' | 'static' | '
     if (INCREMENTAL_VARIABLES.has(name)) {
       if (!asset.incremental) return [`{{ ${name} }} is used, but the asset is not incremental (add materialization: incremental)`];
       if (name === 'watermark' && asset.watermark === undefined) return ['{{ watermark }} is used, but no watermark column is declared (add watermark: <column>)'];
+      if (name === 'this' && asset.source !== undefined) {
+        return [`{{ this }} is the asset's DuckDB table, and this query runs on Postgres (source: ${asset.source}): filter with {{ watermark }} instead`];
+      }
       return [];
     }
     if (partitioned === 'none') return [`{{ ${name} }} is used, but the asset is not partitioned (add partitioned_by)`];

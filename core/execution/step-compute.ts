@@ -4,13 +4,14 @@ import type { StepSession } from '../../resources/duckdb-warehouse.ts';
 import { TableOwnershipGuard } from '../../resources/table-ownership-guard.ts';
 import type { ResourceSet } from '../../resources/resource-set.ts';
 import { stepHandles } from '../../resources/resource-handles.ts';
-import { extractInto } from '../../resources/postgres-extract.ts';
+import { duckdbTypeOf, extractInto } from '../../resources/postgres-extract.ts';
+import type { PostgresResource } from '../../resources/postgres-resource.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from './asset-context.ts';
 import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from './sql-template.ts';
 import { writeSnapshot } from '../../resources/snapshot-writes.ts';
 import { loadSeed } from './seed-load.ts';
-import { runIncrementalSql } from './incremental-step.ts';
+import { runIncrementalSql, type IncrementalSource } from './incremental-step.ts';
 import { tableColumns } from '../../resources/incremental-writes.ts';
 import { qualifiedTableName, quoteIdentifier } from '../definitions/asset-key.ts';
 import type { IncrementalConfig } from '../definitions/incremental-config.ts';
@@ -81,7 +82,8 @@ export async function computeStep(
 async function runCompute(definition: AssetDefinition, session: StepSession, partitions: ResolvedPartitions | undefined, run: StepRunContext): Promise<MaterializeResult | void> {
   const { compute, spec } = definition;
   if (compute.type === 'sql' && compute.incremental) {
-    return runIncrementalSql(session, { key: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, compute.sql, compute.incremental, { landing: run.landing.dir, project_dir: run.projectDir }, run.fullRefresh === true);
+    const source = compute.source === undefined ? undefined : incrementalSource(run.resources.get(compute.source), session, spec.key, run.signal);
+    return runIncrementalSql(session, { key: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, compute.sql, compute.incremental, { landing: run.landing.dir, project_dir: run.projectDir }, run.fullRefresh === true, source);
   }
   if (compute.type === 'sql') {
     const sql = renderSqlTemplate(compute.sql, {
@@ -129,6 +131,20 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
   const result = await compute.materialize(ctx);
   await warehouse.verify();
   return result;
+}
+
+/** An incremental `source:` asset's Postgres resource, extracting within the step's transaction. */
+function incrementalSource(resource: PostgresResource, session: StepSession, key: string, signal: AbortSignal | undefined): IncrementalSource {
+  const target = { session, ownTable: session.tableOf(key), partitioned: false, ...(signal === undefined ? {} : { signal }) };
+  return {
+    async columnType(select, column) {
+      const found = (await resource.columns(select, signal)).find((c) => c.name === column);
+      return found === undefined ? undefined : duckdbTypeOf(found);
+    },
+    async extract(select, into) {
+      await extractInto(resource, select, into === undefined ? target : { ...target, into });
+    },
+  };
 }
 
 /**

@@ -260,7 +260,11 @@ function sqlPartitionProblems(definition: AssetDefinition): string[] {
   if (compute.type !== 'sql') return [];
   const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
   const watermark = compute.incremental?.watermark;
-  const problems = templateProblems(compute.sql, kind, { incremental: compute.materialization === 'incremental', ...(watermark === undefined ? {} : { watermark }) });
+  const problems = templateProblems(compute.sql, kind, {
+    incremental: compute.materialization === 'incremental',
+    ...(watermark === undefined ? {} : { watermark }),
+    ...(compute.source === undefined ? {} : { source: compute.source }),
+  });
   if (kind !== 'none' && compute.materialization === 'view') problems.push('a partitioned SQL asset is written partition by partition, so it cannot be a view');
   if (kind !== 'none' && compute.materialization === 'incremental') {
     problems.push('an incremental asset cannot be partitioned: a partitioned asset already rewrites only the partitions a run builds (drop partitioned_by, or use materialization: table)');
