@@ -24,10 +24,21 @@ export function postgresUrl(): string {
 
 /** Runs statements on the test cluster with a client of its own (fixtures: create, fill, update tables). */
 export async function onPostgres(...statements: string[]): Promise<void> {
+  await withClient(async (client) => {
+    for (const sql of statements) await client.query(sql);
+  });
+}
+
+/** Runs one query on the test cluster with a client of its own and returns its rows (cast counts to `int` to get numbers). */
+export async function postgresRows<T extends Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+  return withClient(async (client) => (await client.query<T>(sql, params as unknown[])).rows);
+}
+
+async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: postgresUrl() });
   await client.connect();
   try {
-    for (const sql of statements) await client.query(sql);
+    return await work(client);
   } finally {
     await client.end();
   }

@@ -115,16 +115,22 @@ export class Sandbox {
    * fills its landing folder from {@link generateLanding}. `edit` may change files first.
    */
   copyExample(name: string, edit?: (dir: string) => void): string {
-    const dir = path.join(this.root, name);
-    fs.cpSync(EXAMPLE_DIR, dir, {
-      recursive: true,
-      filter: (source) => {
-        const top = path.relative(EXAMPLE_DIR, source).split(path.sep)[0];
-        return top !== 'landing' && top !== '.strata';
-      },
-    });
+    const dir = this.copyProject(EXAMPLE_DIR, name, ['landing']);
     if (this.#landing) fs.cpSync(this.#landing, path.join(dir, 'landing'), { recursive: true });
     edit?.(dir);
+    return dir;
+  }
+
+  /** Copies the project folder `source` to `name`, without its state (`.strata/`) and the top-level folders in `skip`. */
+  copyProject(source: string, name: string, skip: readonly string[] = []): string {
+    const dir = path.join(this.root, name);
+    fs.cpSync(source, dir, {
+      recursive: true,
+      filter: (file) => {
+        const top = path.relative(source, file).split(path.sep)[0] ?? '';
+        return top !== '.strata' && !skip.includes(top);
+      },
+    });
     return dir;
   }
 
