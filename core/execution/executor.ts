@@ -18,7 +18,7 @@ import { checkEvents } from '../checks/check-events.ts';
 import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
 import { formatDuration } from '../format/duration-text.js';
-import { DefinitionError, type StrataError } from '../errors.ts';
+import { DefinitionError, ResourceError, type StrataError } from '../errors.ts';
 import type { HeartbeatSettings } from '../project/heartbeat-settings.ts';
 import { RunHeartbeat } from './run-heartbeat.ts';
 import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
@@ -75,7 +75,10 @@ export interface StepOutcome {
   readonly partitions: readonly string[] | null;
   readonly status: StepStatus;
   readonly error?: string;
-  /** The step failed on a definition error found when its query was bound (e.g. a snapshot's unknown column): bad input, exit code 2. */
+  /**
+   * The step failed on bad input, not retried: a definition error found when its query was bound
+   * (e.g. a snapshot's unknown column) or a resource's bad configuration (an `env:` variable not set). Exit code 2.
+   */
   readonly definitionError?: true;
   readonly rowCount?: number | null;
   readonly durationMs: number;
@@ -358,8 +361,9 @@ class RunExecution {
         // A failed blocking check is about the data, not a passing fault: retrying cannot help.
         const checkRuns = error instanceof ChecksFailedError ? error.runs : [];
         const checkResults = checkRuns.flatMap((r) => r.results);
-        // Nor can a definition error found when the query was bound.
-        const definitionError = error instanceof DefinitionError;
+        // Nor can a definition error found when the query was bound, or a resource's bad
+        // configuration (an env: variable not set, a URL that is not one).
+        const definitionError = error instanceof DefinitionError || (error instanceof ResourceError && error.userError);
         if (!canceled && !published && attempt <= policy.maxRetries && checkResults.length === 0 && !definitionError) {
           if (await this.#waitToRetry(step, attempt, policy, message, logs)) continue;
           [canceled, message, unsaved] = [true, 'canceled while waiting to retry', []];

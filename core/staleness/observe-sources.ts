@@ -1,4 +1,4 @@
-import { StrataError } from '../errors.ts';
+import { ResourceError, StrataError } from '../errors.ts';
 import { retryDelayMs, type RetryPolicy } from '../definitions/retry-policy.ts';
 import { abortableSleep } from '../execution/run-timing.ts';
 import type { AssetDefinition } from '../definitions/asset-spec.ts';
@@ -141,7 +141,8 @@ type Outcome = { readonly ok: true; readonly found: readonly SourceObservation[]
 
 /**
  * Runs `attempt` until it succeeds or `policy`'s retries are spent, waiting its delays between
- * attempts. A canceled run (aborted `signal`) is never retried: its error is thrown.
+ * attempts. A canceled run (aborted `signal`) is never retried: its error is thrown; nor is a
+ * resource's bad configuration.
  */
 async function withRetries(key: string, attempt: () => Promise<readonly SourceObservation[]>, policy: RetryPolicy, signal: AbortSignal, options: ObserveSourcesOptions): Promise<Outcome> {
   const sleep = options.sleep ?? abortableSleep;
@@ -151,7 +152,8 @@ async function withRetries(key: string, attempt: () => Promise<readonly SourceOb
     } catch (error) {
       if (signal.aborted) throw error;
       const cause = error instanceof Error ? error.message : String(error);
-      if (n > policy.maxRetries) {
+      // A resource's bad configuration (an env: variable not set) is not a passing fault.
+      if (n > policy.maxRetries || (error instanceof ResourceError && error.userError)) {
         const failure = new StrataError('observation_failed', `observing source ${key} failed: ${cause}`, { assetKey: key }, false);
         failure.cause = error;
         return { ok: false, attempts: n, error: failure };

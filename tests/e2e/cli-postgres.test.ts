@@ -48,6 +48,32 @@ describe('postgres resources on bad input exit 2 and write nothing', () => {
     expect(result.stderr).toContain('landing/cli_orders in defs/shop.ts: unknown resource "shopdb" (strata.json "resources" has shop_db)');
     expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
   });
+
+  it('a resource whose env: variable is not set fails its step at once, not retried', () => {
+    const project = sandbox.writeProject('unset-variable', {
+      'strata.json': JSON.stringify({ resources: { shop_db: { type: 'postgres', url: 'env:STRATA_E2E_UNSET_URL' } }, retries: { maxRetries: 2, delay: '5m' } }),
+      'package.json': '{ "type": "module" }',
+      'defs/raw/orders.sql': '-- source: shop_db\nselect 1 as id\n',
+    });
+    const started = Date.now();
+    const result = runCli(['materialize', '--select', '*', '--project', project]);
+    expect(result.status, result.stdout + result.stderr).toBe(2);
+    expect(result.stdout).toContain('resource shop_db: url is "env:STRATA_E2E_UNSET_URL" but the environment variable STRATA_E2E_UNSET_URL is not set');
+    expect(result.stdout).not.toContain('retrying');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('a source whose resource has an env: variable not set is not observed again', () => {
+    const project = sandbox.writeProject('unset-variable-source', {
+      'strata.json': JSON.stringify({ resources: { shop_db: { type: 'postgres', url: 'env:STRATA_E2E_UNSET_URL' } } }),
+      'package.json': '{ "type": "module" }',
+      'defs/shop.ts': SHOP_MODULE,
+    });
+    const result = runCli(['materialize', '--select', '*', '--project', project]);
+    expect(result.status, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toContain('observing source landing/cli_orders failed: resource shop_db: url is "env:STRATA_E2E_UNSET_URL" but the environment variable STRATA_E2E_UNSET_URL is not set');
+    expect(result.stdout).not.toContain('retrying');
+  });
 });
 
 describe.skipIf(missing !== undefined)(`postgres runs from the CLI${missing ? ` (skipped: ${missing})` : ''}`, () => {
