@@ -44,10 +44,10 @@ const CUSTOMERS = `
   from generate_series(1, 600) as i,
        lateral (select timestamptz '2025-01-01 00:00+00' + i * interval '7 hours' as signup) as s`;
 
-// 4,000 orders, one an hour, each by a customer who had signed up; recent ones are still on their way.
+// 4,000 orders, one every 65 minutes, each by a customer who had signed up; recent ones are still on their way.
 const ORDERS = `
   insert into shop.orders
-  select i, 1 + (i * 7919) % greatest(1, least(600, i * 65 / 420)), 1 + (i * 31) % 40, 1 + (i * 17) % 3, p.price,
+  select i, 1 + (i * 7919) % least(600, (420 + i * 65) / 420), 1 + (i * 31) % 40, 1 + (i * 17) % 3, p.price,
          case when i % 29 = 0 then 'cancelled'
               when ordered < timestamptz '2025-06-23 00:00+00' then 'delivered'
               when ordered < timestamptz '2025-06-28 00:00+00' then 'shipped' else 'placed' end,
@@ -55,7 +55,7 @@ const ORDERS = `
          least(ordered + (case when i % 29 = 0 then 1 else 1 + i % 5 end) * interval '1 day', timestamptz '2025-06-30 23:00+00')
   from generate_series(1, 4000) as i
   join shop.products as p on p.id = 1 + (i * 31) % 40,
-       lateral (select timestamptz '2025-01-01 00:00+00' + i * interval '65 minutes' as ordered) as o`;
+       lateral (select timestamptz '2025-01-01 07:00+00' + i * interval '65 minutes' as ordered) as o`;
 
 await withShopDb(async (db) => {
   await db.query(SCHEMA);

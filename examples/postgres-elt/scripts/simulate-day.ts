@@ -37,13 +37,13 @@ const SHIP_AND_DELIVER = `
   set status = case status when 'placed' then 'shipped' else 'delivered' end,
       updated_at = $1::timestamptz + interval '10 hours' + id * interval '1 second'
   where status = 'placed' or (status = 'shipped' and ordered_at < $1::timestamptz - interval '3 days')`;
-// 150 orders through the day, by live customers (new ones included), of any product.
+// 150 orders through the day, by customers who signed up before it, of any product (new ones included).
 const NEW_ORDERS = `
   insert into shop.orders
   select last + k, c.id, p.id, 1 + k % 3, p.price, 'placed', at, at
   from generate_series(1, 150) as k
   cross join (select max(id) as last from shop.orders) as m
-  join (select id, row_number() over (order by id) - 1 as n, count(*) over () as total from shop.customers) as c
+  join (select id, row_number() over (order by id) - 1 as n, count(*) over () as total from shop.customers where created_at < $1) as c
     on c.n = (k * 7919 + $2::int) % c.total
   join (select id, price, row_number() over (order by id) - 1 as n, count(*) over () as total from shop.products) as p
     on p.n = (k * 31 + $2::int) % p.total,
