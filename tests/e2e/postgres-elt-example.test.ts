@@ -137,5 +137,5 @@ describe.skipIf(missing !== undefined)(`the postgres-elt example${missing ? ` (s
     // The models of the incremental load equal those of this from-scratch build of the same database.
     expect(await modelChecksums(project)).toEqual(afterIncremental);
     expect(await warehouse(project, `select count(*)::int as n from snapshots.customers`)).toEqual([snapshotRows]);
-  });
+  }, 180_000); // four CLI runs and two scripts: 35 s on a busy two-core machine, more beside the whole suite
 });
