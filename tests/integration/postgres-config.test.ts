@@ -124,6 +124,6 @@ describe('postgres resources in strata.json', () => {
     const message = (error as DefinitionErrors).message;
     expect(message).toContain('2 definition errors');
     expect(message).toContain('raw/orders in defs/raw/orders.sql: unknown resource "shopdb" (strata.json "resources" has shop_db)');
-    expect(message).toContain('raw/customers in defs/raw/customers.sql: a "source: shop_db" query runs on Postgres and its rows land in a table: materialization must be "table", not "view"');
+    expect(message).toContain('raw/customers in defs/raw/customers.sql: a "source: shop_db" query runs on Postgres and its rows land in a table: materialization must be "table" or "incremental", not "view"');
   });
 });
