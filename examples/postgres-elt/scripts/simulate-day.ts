@@ -50,9 +50,9 @@ const NEW_ORDERS = `
   lateral (select $1::timestamptz + k * interval '9 minutes' as at) as t`;
 
 await withShopDb(async (db) => {
-  const next = (await db.query<{ day: number }>(NEXT_DAY)).rows[0]?.day;
-  if (next === undefined || next === null) throw new Error('the shop is empty: run create-shop.ts first');
-  const day = Number(next);
+  const [shop] = (await db.query<{ found: boolean }>(`select to_regclass('shop.orders') is not null as found`)).rows;
+  if (!shop?.found) throw new Error('this database has no shop: run create-shop.ts first');
+  const day = Number((await db.query<{ day: number }>(NEXT_DAY)).rows[0]?.day);
   const midnight = new Date(Date.UTC(2025, 5, 30 + day)).toISOString();
   const params = [midnight, day];
   const erasedOrders = Number((await db.query(`select count(*) as n from shop.orders where customer_id = 3 * $1::int`, [day])).rows[0]?.n);
