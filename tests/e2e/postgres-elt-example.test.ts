@@ -45,6 +45,13 @@ function materialize(project: string, ...args: string[]): string {
   return parseJson<{ runId: string }>(result).runId;
 }
 
+/** The assets `assets status --stale` reports (the shop's tables are observed first). */
+function staleAssets(project: string): string[] {
+  const result = runCli(['status', '--stale', '--json', '--project', project], { SHOP_DB_URL: postgresUrl() });
+  expect(result.status, result.stderr).toBe(0);
+  return [...new Set(parseJson<{ key: string }[]>(result).map((s) => s.key))].sort();
+}
+
 /** The incremental counts a run recorded for the raw assets, by asset. */
 function rawCounts(project: string, runId: string): Record<string, unknown> {
   const rows = querySqlite<{ asset_key: string; metadata: string }>(
@@ -83,7 +90,10 @@ describe.skipIf(missing !== undefined)(`the postgres-elt example${missing ? ` (s
     const [last] = await postgresRows<Record<string, number | string>>(
       `select ${TABLES.map((t) => `(select max(id) from shop.${t}) as ${t}_id, (select max(updated_at)::text from shop.${t}) as ${t}_at`).join(', ')}`,
     );
+    expect(staleAssets(project)).toEqual([]);
     const printed = runScript('simulate-day.ts');
+    // The observed shop tables changed: every raw asset is stale, and so is all that reads them.
+    expect(staleAssets(project)).toEqual(expect.arrayContaining(['raw/customer_ids', 'raw/customers', 'raw/order_ids', 'raw/orders', 'raw/products', 'marts/fct_sales']));
     expect(printed).toContain('1 deleted (customer 3, with ');
     const expected: Record<string, unknown> = {};
     for (const t of TABLES) {

@@ -2,6 +2,7 @@
 -- description: only for the rows whose updated_at is past the newest one already here (the
 -- description: watermark) and merges them by id. A deleted customer stays here (see raw/customer_ids).
 -- source: shop_db
+-- deps: shop/customers
 -- materialization: incremental
 -- unique_key: id
 -- watermark: updated_at

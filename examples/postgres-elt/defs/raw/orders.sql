@@ -1,6 +1,7 @@
 -- description: The shop's orders, loaded incrementally from Postgres by updated_at, merged by id:
 -- description: a status change moves updated_at, so the order comes again and replaces its old row.
 -- source: shop_db
+-- deps: shop/orders
 -- materialization: incremental
 -- unique_key: id
 -- watermark: updated_at

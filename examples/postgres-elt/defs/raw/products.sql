@@ -1,5 +1,6 @@
 -- description: The shop's products, loaded incrementally from Postgres by updated_at, merged by id.
 -- source: shop_db
+-- deps: shop/products
 -- materialization: incremental
 -- unique_key: id
 -- watermark: updated_at
