@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
-import { assignBuckets, countRowsSql, scopeFilter, type PartitionScope } from './partition-writes.ts';
+import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { StrataError } from '../core/errors.ts';
 import { refuseSnapshotReplace } from './snapshot-writes.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
@@ -203,6 +203,12 @@ export class StepSession implements WarehouseSession {
     return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
   }
 
+  /** The partitions this step writes; `undefined` for an unpartitioned asset. */
+  get scope(): PartitionScope | undefined {
+    return this.#scope;
+  }
+
+  /** Merges (or appends) into the asset's table; in a partitioned step, into the step's partition window only. */
   async merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
     const result = await writeIncremental(this, this.#key, select, options, false);
     this.rowsWritten = result.rowCount;
@@ -237,13 +243,7 @@ export class StepSession implements WarehouseSession {
     const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
     const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
     const inside = [...counts.values()].reduce((a, b) => a + b, 0);
-    if (inside !== inserted) {
-      throw new StrataError(
-        'rows_outside_partition',
-        `${inserted - inside} of ${inserted} rows fall outside the partitions being written (${scope.partitions[0]?.key}${scope.partitions.length > 1 ? `..${scope.partitions.at(-1)?.key}` : ''}) or have a NULL ${scope.column}: filter the query on ${scope.column}`,
-        { assetKey: this.#key },
-      );
-    }
+    if (inside !== inserted) throw rowsOutsideError(this.#key, scope, inserted - inside, inserted);
     this.partitionRows = counts;
     this.rowsWritten = inserted;
     return inserted;
