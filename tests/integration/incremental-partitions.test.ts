@@ -3,7 +3,8 @@
  * of its partition window (merge, append, delete+insert), `{{ watermark }}` and
  * `{{ is_incremental }}` are the window's, `fullRefresh` replaces the step's partitions wholly,
  * new rows outside the window fail the step with nothing written, a failed blocking check
- * leaves the partition as it was, and TypeScript assets get the same through `ctx`.
+ * leaves the partition as it was, static partitions merge within their keys, and TypeScript
+ * assets get the same through `ctx`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -154,6 +155,21 @@ describe('partitioned incremental SQL assets', () => {
     writeEvents(['2,2025-01-01,paid,2025-01-05 00:00:00', '5,2025-01-01,new,2025-01-05 00:00:00']);
     expect((await run(project, { key: '2025-01-01' })).status).toBe('success');
     expect(await latest('2025-01-01')).toMatchObject({ rowsInserted: 1, rowsUpdated: 1, watermark: '2025-01-01 11:00:00' });
+  });
+
+  it('static partitions: a step merges within its keys', async () => {
+    writeAsset('raw/regions.sql', `-- materialization: incremental
+-- partitioned_by: static(eu, us)
+-- partition_column: region
+-- unique_key: id
+select id, case when id % 2 = 0 then 'eu' else 'us' end as region, status from ${READ} where region = {{ partition_key }}
+`);
+    const project = await loadProject(workspace.dir);
+    expect((await run(project, { from: 'eu', to: 'us' }, ['raw/regions'])).status).toBe('success');
+    writeEvents(['1,2025-01-01,paid,2025-01-05 00:00:00', '2,2025-01-01,paid,2025-01-05 00:00:00', '6,2025-01-01,new,2025-01-05 00:00:00']);
+    expect((await run(project, { key: 'eu' }, ['raw/regions'])).status).toBe('success');
+    expect(await rows('raw.regions', 'id, region, status')).toEqual(['1|us|new', '2|eu|paid', '3|us|new', '4|eu|new', '6|eu|new']);
+    expect(await latest('eu', 'raw/regions')).toMatchObject({ build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowCount: 3 });
   });
 
   it('TypeScript: ctx.isIncremental, ctx.watermark and ctx.warehouse.merge are scoped to the window', async () => {
