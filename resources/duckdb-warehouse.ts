@@ -7,6 +7,7 @@ import { StrataError } from '../core/errors.ts';
 import { refuseSnapshotReplace } from './snapshot-writes.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
 import { writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
+import type { IncrementalCounts } from '../core/definitions/incremental-config.ts';
 
 /**
  * The DuckDB warehouse resource: one DuckDB database (a file, or `:memory:`) shared by all
@@ -174,8 +175,10 @@ export class StepSession implements WarehouseSession {
   readonly #scope: PartitionScope | undefined;
   /** The table's columns as checked by this step; shared with later steps once it commits. */
   #checked: ReadonlyMap<string, string> | undefined;
-  /** Rows written per partition by {@link replacePartitions}, if it ran. */
+  /** Rows per partition after {@link replacePartitions} or a partitioned {@link merge}, if one ran. */
   partitionRows: ReadonlyMap<string, number> | undefined;
+  /** What a partitioned incremental write did to each partition (see incremental-window.ts). */
+  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
 
   constructor(warehouse: DuckDBWarehouse, key: string, scope?: PartitionScope) {
     this.#warehouse = warehouse;

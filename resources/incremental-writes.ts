@@ -10,12 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
-import type { IncrementalStrategy, OnSchemaChange } from '../core/definitions/incremental-config.ts';
+import type { IncrementalCounts, IncrementalStrategy, OnSchemaChange } from '../core/definitions/incremental-config.ts';
 import { DefinitionError, StrataError } from '../core/errors.ts';
 import type { Row, SqlParam } from '../core/execution/asset-context.ts';
 import { quoteLiteral } from '../core/execution/sql-template.ts';
 import { countRows, relationColumns } from './relation-facts.ts';
-import { assignBuckets, countRowsSql, refuseRowsOutside, scopeFilter, type PartitionScope } from './partition-writes.ts';
+import { refuseRowsOutside, type PartitionScope } from './partition-writes.ts';
+import { countsPerPartition, rowsPerPartition, totalCounts, windowFilter } from './incremental-window.ts';
 
 /** What the incremental writes need of a step session. */
 export interface IncrementalSession {
@@ -29,6 +30,8 @@ export interface IncrementalSession {
   replacePartitions(select: string): Promise<number>;
   /** Rows per partition after the write, recorded on each partition's materialization. */
   partitionRows: ReadonlyMap<string, number> | undefined;
+  /** What the write did to each partition, recorded in each partition's materialization metadata. */
+  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
 }
 
 /** How an incremental write is done. */
@@ -69,12 +72,6 @@ export async function incrementalStart(session: IncrementalSession, key: string)
   return { columns, window, hasRows: (await countRows(session, qualifiedTableName(key), window)) > 0 };
 }
 
-/** The condition selecting a scope's rows of a table with `columns`; `alias` qualifies the column. */
-function windowFilter(scope: PartitionScope, columns: ReadonlyMap<string, string>, alias?: string): string {
-  const column = quoteIdentifier(scope.column);
-  return scopeFilter(scope, alias === undefined ? column : `${alias}.${column}`, columns.get(scope.column));
-}
-
 /** The asset table's columns and their DuckDB types, as the transaction sees them (empty: no table). */
 export async function tableColumns(session: IncrementalSession, key: string): Promise<Map<string, string>> {
   const { schema, table } = keyToTable(key);
@@ -103,6 +100,7 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   if (existing.size === 0 && scope !== undefined) {
     const inserted = await session.replacePartitions(select);
     checkUniqueKey(key, uniqueKey, [...(await tableColumns(session, key)).keys()]);
+    session.partitionCounts = countsPerPartition(strategy, new Map(), session.partitionRows ?? new Map(), session.partitionRows ?? new Map());
     return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
   }
   if (existing.size === 0) {
@@ -120,8 +118,8 @@ export async function writeIncremental(session: IncrementalSession, key: string,
       await refuseRowsOutside(session, key, scope, staged, existing.get(scope.column));
     }
     await alignColumns(session, key, existing, incoming, options.onSchemaChange ?? 'fail');
-    const window = scope === undefined ? undefined : windowFilter(scope, existing);
-    const before = window === undefined ? undefined : await countRows(session, table, window);
+    const columnType = scope === undefined ? undefined : existing.get(scope.column);
+    const before = scope === undefined ? undefined : await rowsPerPartition(session, scope, table, columnType);
     let [inserted, updated, deleted] = [0, 0, 0];
     if (strategy !== 'append') {
       const keys = uniqueKey.map(quoteIdentifier);
@@ -143,10 +141,12 @@ export async function writeIncremental(session: IncrementalSession, key: string,
     }
     inserted = (await session.changed(`INSERT INTO ${table} BY NAME SELECT * FROM ${staged}`)) - updated;
     if (scope === undefined) return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
-    const column = quoteIdentifier(scope.column);
-    session.partitionRows = assignBuckets(scope, await session.all<{ k: string; n: number }>(countRowsSql(scope, table, column, existing.get(scope.column))));
-    const rowCount = [...session.partitionRows.values()].reduce((a, b) => a + b, 0);
-    return { mode: before === 0 ? 'full' : 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount };
+    // A partitioned step counts per partition (a key may live in several partitions of its window); its totals are their sums.
+    const after = await rowsPerPartition(session, scope, table, columnType);
+    session.partitionRows = after;
+    session.partitionCounts = countsPerPartition(strategy, before ?? new Map(), await rowsPerPartition(session, scope, staged, columnType), after);
+    const sum = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+    return { mode: sum(before ?? new Map()) === 0 ? 'full' : 'incremental', ...totalCounts(session.partitionCounts), rowCount: sum(after) };
   } finally {
     await session.run(`DROP TABLE IF EXISTS ${staged}`);
   }

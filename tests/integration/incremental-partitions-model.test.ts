@@ -2,7 +2,8 @@
  * Model-based test of partitioned incremental writes on real (in-memory) DuckDB: for random
  * sequences of batches, each written to a random window of three daily partitions (some with
  * `--full-refresh`, some with a row outside the window), the table equals what a brute-force
- * model computes, and so do `{{ is_incremental }}` and `{{ watermark }}` as each batch saw them.
+ * model computes, and so do `{{ is_incremental }}` and `{{ watermark }}` as each batch saw them,
+ * and the rows inserted, updated and deleted each partition records.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +50,25 @@ const batchArbitrary = (unique: boolean): fc.Arbitrary<Batch> =>
       return { first, last, fullRefresh, outside, rows: rows.map((r) => ({ ...r, offset: first + (r.offset % (last - first + 1)) })) };
     });
 
+/**
+ * Per partition of the batch's window, what the write did: `build inserted/updated/deleted`. The
+ * rows a write removes from a partition are those of keys among the new rows (none for append); a
+ * merge counts as updated as many as both removed and added there.
+ */
+function expectedCounts(rows: readonly ModelRow[] | undefined, batch: Batch, strategy: IncrementalStrategy): string[] {
+  const ids = new Set(batch.rows.map((r) => r.id));
+  const rebuild = rows === undefined || batch.fullRefresh;
+  const out: string[] = [];
+  for (let day = batch.first; day <= batch.last; day++) {
+    const had = rebuild ? [] : rows.filter((r) => r.day === day);
+    const added = batch.rows.filter((r) => r.offset === day).length;
+    const removed = strategy === 'append' ? 0 : had.filter((r) => ids.has(r.id)).length;
+    const updated = strategy === 'merge' ? Math.min(removed, added) : 0;
+    out.push(`${DAYS[day]} ${had.length > 0 ? 'incremental' : 'full'} ${added - updated}/${updated}/${removed - updated}`);
+  }
+  return out;
+}
+
 /** The model after one successful batch (the `w`-th), and what the batch saw. */
 function applyBatch(rows: readonly ModelRow[] | undefined, batch: Batch, strategy: IncrementalStrategy, w: number): ModelRow[] {
   const inWindow = (row: ModelRow) => row.day >= batch.first && row.day <= batch.last;
@@ -92,8 +112,12 @@ describe('partitioned incremental writes against a brute-force model', () => {
             const partitions = DAYS.slice(batch.first, batch.last + 1).map((key, i) => ({ key, start: `${key} 00:00:00`, end: `${DAYS[batch.first + i + 1] ?? END} 00:00:00` }));
             const session = warehouse.session('raw/t', { column: 'day', complete: batch.first === 0 && batch.last === 2, partitions });
             try {
-              await runIncrementalSql(session, { key: 'raw/t' }, batchSql(batch, w), config, {}, batch.fullRefresh);
+              const result = await runIncrementalSql(session, { key: 'raw/t' }, batchSql(batch, w), config, {}, batch.fullRefresh);
               expect(batch.outside, 'a row outside the window was written').toBe(false);
+              const counts = [...(session.partitionCounts ?? [])].map(([day, c]) => `${day} ${c.build} ${c.rowsInserted}/${c.rowsUpdated}/${c.rowsDeleted}`);
+              expect(counts).toEqual(expectedCounts(model, batch, strategy));
+              const totals = [...(session.partitionCounts?.values() ?? [])].reduce<number[]>((t, c) => [(t[0] ?? 0) + c.rowsInserted, (t[1] ?? 0) + c.rowsUpdated, (t[2] ?? 0) + c.rowsDeleted], [0, 0, 0]);
+              expect([result.metadata?.rowsInserted, result.metadata?.rowsUpdated, result.metadata?.rowsDeleted]).toEqual(totals);
               await session.commit();
               model = applyBatch(model, batch, strategy, w);
             } catch (error) {

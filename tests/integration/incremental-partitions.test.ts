@@ -75,9 +75,23 @@ describe('partitioned incremental SQL assets', () => {
     expect(result.status).toBe('success');
     expect(result.steps).toHaveLength(1);
     expect(await rows()).toEqual(['1|2025-01-01|new', '2|2025-01-01|new', '3|2025-01-02|new', '4|2025-01-03|new']);
-    expect(await latest('2025-01-01')).toEqual({ build: 'full', rowsInserted: 4, rowsUpdated: 0, rowsDeleted: 0, watermark: null, rowCount: 2 });
-    expect((await latest('2025-01-03')).rowCount).toBe(1);
-    expect((await latest('2025-01-05')).rowCount).toBe(0);
+    // Each partition records its own counts; the watermark is the step's (its window is the range).
+    expect(await latest('2025-01-01')).toEqual({ build: 'full', rowsInserted: 2, rowsUpdated: 0, rowsDeleted: 0, watermark: null, rowCount: 2 });
+    expect(await latest('2025-01-03')).toMatchObject({ rowsInserted: 1, rowCount: 1 });
+    expect(await latest('2025-01-05')).toMatchObject({ rowsInserted: 0, rowCount: 0 });
+
+    // A range step merges in every window of the range: counts per partition, the step's totals in its event.
+    writeEvents(['2,2025-01-01,paid,2025-01-04 09:00:00', '3,2025-01-02,paid,2025-01-04 09:00:00', '7,2025-01-02,new,2025-01-04 09:00:00', '8,2025-01-04,new,2025-01-04 09:00:00']);
+    const again = await run(project, { from: '2025-01-01', to: '2025-01-04' });
+    expect(again.status).toBe('success');
+    expect(await latest('2025-01-01')).toEqual({ build: 'incremental', rowsInserted: 0, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-03 10:00:00', rowCount: 2 });
+    expect(await latest('2025-01-02')).toMatchObject({ build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowCount: 2 });
+    expect(await latest('2025-01-03')).toMatchObject({ build: 'incremental', rowsInserted: 0, rowsUpdated: 0, rowCount: 1 });
+    expect(await latest('2025-01-04')).toMatchObject({ build: 'full', rowsInserted: 1, rowsUpdated: 0, rowCount: 1 });
+    const events = await workspace.storage.listEvents(again.runId);
+    expect(events.filter((e) => e.type === 'materialization').map((e) => e.message)).toContain(
+      'materialized raw/events@2025-01-01..2025-01-04 (6 rows): incremental: 2 inserted, 2 updated, 0 deleted',
+    );
   });
 
   it('merges late rows into one window only, by the window\'s own watermark; the same key in another window is not touched', async () => {
