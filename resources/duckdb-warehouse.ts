@@ -6,7 +6,7 @@ import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type Partit
 import { StrataError } from '../core/errors.ts';
 import { refuseSnapshotReplace } from './snapshot-writes.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
-import { writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
+import { tableColumns, writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
 import type { IncrementalCounts } from '../core/definitions/incremental-config.ts';
 
 /**
@@ -288,13 +288,8 @@ export class StepSession implements WarehouseSession {
   }
 
   /** The asset table's columns and their DuckDB types, as this transaction sees them. */
-  async #columns(): Promise<Map<string, string>> {
-    const { schema, table } = keyToTable(this.#key);
-    const rows = await this.all<{ c: string; t: string }>(
-      'SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2 ORDER BY column_index',
-      [schema, table],
-    );
-    return new Map(rows.map((r) => [r.c, r.t]));
+  #columns(): Promise<Map<string, string>> {
+    return tableColumns(this, this.#key);
   }
 
   /** Replaces this asset's view with `select`. */
