@@ -2,11 +2,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
-import { assignBuckets, countRowsSql, scopeFilter, type PartitionScope } from './partition-writes.ts';
+import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { StrataError } from '../core/errors.ts';
 import { refuseSnapshotReplace } from './snapshot-writes.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
-import { writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
+import { tableColumns, writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
+import type { IncrementalCounts } from '../core/definitions/incremental-config.ts';
 
 /**
  * The DuckDB warehouse resource: one DuckDB database (a file, or `:memory:`) shared by all
@@ -174,8 +175,10 @@ export class StepSession implements WarehouseSession {
   readonly #scope: PartitionScope | undefined;
   /** The table's columns as checked by this step; shared with later steps once it commits. */
   #checked: ReadonlyMap<string, string> | undefined;
-  /** Rows written per partition by {@link replacePartitions}, if it ran. */
+  /** Rows per partition after {@link replacePartitions} or a partitioned {@link merge}, if one ran. */
   partitionRows: ReadonlyMap<string, number> | undefined;
+  /** What a partitioned incremental write did to each partition (see incremental-window.ts). */
+  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
 
   constructor(warehouse: DuckDBWarehouse, key: string, scope?: PartitionScope) {
     this.#warehouse = warehouse;
@@ -203,6 +206,12 @@ export class StepSession implements WarehouseSession {
     return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
   }
 
+  /** The partitions this step writes; `undefined` for an unpartitioned asset. */
+  get scope(): PartitionScope | undefined {
+    return this.#scope;
+  }
+
+  /** Merges (or appends) into the asset's table; in a partitioned step, into the step's partition window only. */
   async merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
     const result = await writeIncremental(this, this.#key, select, options, false);
     this.rowsWritten = result.rowCount;
@@ -237,13 +246,7 @@ export class StepSession implements WarehouseSession {
     const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
     const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
     const inside = [...counts.values()].reduce((a, b) => a + b, 0);
-    if (inside !== inserted) {
-      throw new StrataError(
-        'rows_outside_partition',
-        `${inserted - inside} of ${inserted} rows fall outside the partitions being written (${scope.partitions[0]?.key}${scope.partitions.length > 1 ? `..${scope.partitions.at(-1)?.key}` : ''}) or have a NULL ${scope.column}: filter the query on ${scope.column}`,
-        { assetKey: this.#key },
-      );
-    }
+    if (inside !== inserted) throw rowsOutsideError(this.#key, scope, inserted - inside, inserted);
     this.partitionRows = counts;
     this.rowsWritten = inserted;
     return inserted;
@@ -285,13 +288,8 @@ export class StepSession implements WarehouseSession {
   }
 
   /** The asset table's columns and their DuckDB types, as this transaction sees them. */
-  async #columns(): Promise<Map<string, string>> {
-    const { schema, table } = keyToTable(this.#key);
-    const rows = await this.all<{ c: string; t: string }>(
-      'SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2 ORDER BY column_index',
-      [schema, table],
-    );
-    return new Map(rows.map((r) => [r.c, r.t]));
+  #columns(): Promise<Map<string, string>> {
+    return tableColumns(this, this.#key);
   }
 
   /** Replaces this asset's view with `select`. */

@@ -3,14 +3,20 @@
  * land in a temporary table first, then are appended, merged (the rows of matching keys are
  * deleted, then all new rows inserted: no unique index or constraint is needed, and inserted /
  * updated counts come from the delete) or delete+inserted. Also: the `{{ watermark }}` literal.
+ *
+ * In a partitioned step (the session has a scope) everything happens within the step's
+ * partition window: only rows whose partition column falls in it are deleted or counted, the
+ * watermark is the window's, and new rows outside it fail the step.
  */
 import { randomUUID } from 'node:crypto';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
-import type { IncrementalStrategy, OnSchemaChange } from '../core/definitions/incremental-config.ts';
+import type { IncrementalCounts, IncrementalStrategy, OnSchemaChange } from '../core/definitions/incremental-config.ts';
 import { DefinitionError, StrataError } from '../core/errors.ts';
 import type { Row, SqlParam } from '../core/execution/asset-context.ts';
 import { quoteLiteral } from '../core/execution/sql-template.ts';
 import { countRows, relationColumns } from './relation-facts.ts';
+import { refuseRowsOutside, type PartitionScope } from './partition-writes.ts';
+import { countsPerPartition, rowsPerPartition, totalCounts, windowFilter } from './incremental-window.ts';
 
 /** What the incremental writes need of a step session. */
 export interface IncrementalSession {
@@ -18,6 +24,14 @@ export interface IncrementalSession {
   all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
   /** Runs a statement and returns the rows it changed. */
   changed(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /** The partitions the step writes; `undefined` for an unpartitioned asset. */
+  readonly scope?: PartitionScope | undefined;
+  /** Replaces the step's partitions with the rows of `select` (a partitioned asset's rebuild). */
+  replacePartitions(select: string): Promise<number>;
+  /** Rows per partition after the write, recorded on each partition's materialization. */
+  partitionRows: ReadonlyMap<string, number> | undefined;
+  /** What the write did to each partition, recorded in each partition's materialization metadata. */
+  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
 }
 
 /** How an incremental write is done. */
@@ -36,8 +50,26 @@ export interface MergeResult {
   readonly rowsInserted: number;
   readonly rowsUpdated: number;
   readonly rowsDeleted: number;
-  /** Rows in the table afterwards. */
+  /** Rows in the table afterwards (in a partitioned step: in the step's window). */
   readonly rowCount: number;
+}
+
+/** Where an incremental step starts (see {@link incrementalStart}). */
+export interface IncrementalStart {
+  /** The table's columns and their types; empty when there is no table. */
+  readonly columns: ReadonlyMap<string, string>;
+  /** In a partitioned step whose table exists: the condition selecting the step's window. */
+  readonly window?: string;
+  /** The table exists and, in a partitioned step, its window has rows: `{{ is_incremental }}` (unless a full refresh). */
+  readonly hasRows: boolean;
+}
+
+/** Reads whether the asset's table exists and, in a partitioned step, whether the step's window has rows. */
+export async function incrementalStart(session: IncrementalSession, key: string): Promise<IncrementalStart> {
+  const columns = await tableColumns(session, key);
+  if (columns.size === 0 || session.scope === undefined) return { columns, hasRows: columns.size > 0 };
+  const window = windowFilter(session.scope, columns);
+  return { columns, window, hasRows: (await countRows(session, qualifiedTableName(key), window)) > 0 };
 }
 
 /** The asset table's columns and their DuckDB types, as the transaction sees them (empty: no table). */
@@ -52,9 +84,11 @@ export async function tableColumns(session: IncrementalSession, key: string): Pr
 
 /**
  * Writes the rows of `select` into `key`'s table. `rebuild` (first build, `--full-refresh`, or no
- * table yet) replaces the table with them; otherwise they are appended or merged by unique key.
- * Throws (so the step rolls back) when a unique key column is not among the query's columns, the
- * new rows hold a key twice (merge), or the columns changed and `onSchemaChange` is `fail`.
+ * table yet) replaces the table with them (a partitioned step: its partitions); otherwise they are
+ * appended or merged by unique key (a partitioned step: into the rows of its window, `mode`
+ * `full` when the window had none). Throws (so the step rolls back) when a unique key column is
+ * not among the query's columns, the new rows hold a key twice (merge), the columns changed and
+ * `onSchemaChange` is `fail`, or (partitioned) a new row falls outside the step's window.
  */
 export async function writeIncremental(session: IncrementalSession, key: string, select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
   const uniqueKey = typeof options.uniqueKey === 'string' ? [options.uniqueKey] : [...(options.uniqueKey ?? [])];
@@ -62,6 +96,13 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   if (strategy !== 'append' && uniqueKey.length === 0) throw new DefinitionError('incremental_invalid', `incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
   const table = qualifiedTableName(key);
   const existing = rebuild ? new Map<string, string>() : await tableColumns(session, key);
+  const { scope } = session;
+  if (existing.size === 0 && scope !== undefined) {
+    const inserted = await session.replacePartitions(select);
+    checkUniqueKey(key, uniqueKey, [...(await tableColumns(session, key)).keys()]);
+    session.partitionCounts = countsPerPartition(strategy, new Map(), session.partitionRows ?? new Map(), session.partitionRows ?? new Map());
+    return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
+  }
   if (existing.size === 0) {
     // A (re)build: straight into the table; a missing key column fails the step, which rolls it back.
     await session.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`);
@@ -72,7 +113,13 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   try {
     const incoming = [...(await relationColumns(session, staged))];
     checkUniqueKey(key, uniqueKey, incoming.map(([name]) => name));
+    if (scope !== undefined) {
+      if (!incoming.some(([name]) => name === scope.column)) throw new DefinitionError('partition_column_invalid', `partition_column ${scope.column} is not a column of the query (it returns ${incoming.map(([n]) => n).join(', ')})`, { assetKey: key });
+      await refuseRowsOutside(session, key, scope, staged, existing.get(scope.column));
+    }
     await alignColumns(session, key, existing, incoming, options.onSchemaChange ?? 'fail');
+    const columnType = scope === undefined ? undefined : existing.get(scope.column);
+    const before = scope === undefined ? undefined : await rowsPerPartition(session, scope, table, columnType);
     let [inserted, updated, deleted] = [0, 0, 0];
     if (strategy !== 'append') {
       const keys = uniqueKey.map(quoteIdentifier);
@@ -82,16 +129,24 @@ export async function writeIncremental(session: IncrementalSession, key: string,
         if (n > 0) throw new StrataError('merge_duplicate_keys', `${key}: ${n} unique_key value${n === 1 ? '' : 's'} (${uniqueKey.join(', ')}) appear more than once in the new rows: merge needs one row per key (or use incremental_strategy: delete+insert)`, { assetKey: key });
       }
       // One key column: IN (a semi join) deletes faster than DELETE … USING (~210 vs ~280 ms for 100k of 10M rows).
+      // A partitioned step deletes only within its window.
+      const inWindow = (alias?: string) => (scope === undefined ? '' : `${windowFilter(scope, existing, alias)} AND `);
       const matching =
         keys.length === 1
-          ? `DELETE FROM ${table} WHERE ${keys[0]} IN (SELECT ${keys[0]} FROM ${staged})`
-          : `DELETE FROM ${table} AS t USING ${staged} AS s WHERE ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')}`;
+          ? `DELETE FROM ${table} WHERE ${inWindow()}${keys[0]} IN (SELECT ${keys[0]} FROM ${staged})`
+          : `DELETE FROM ${table} AS t USING ${staged} AS s WHERE ${inWindow('t')}${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')}`;
       const removed = await session.changed(matching);
       if (strategy === 'merge') updated = removed;
       else deleted = removed;
     }
     inserted = (await session.changed(`INSERT INTO ${table} BY NAME SELECT * FROM ${staged}`)) - updated;
-    return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
+    if (scope === undefined) return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
+    // A partitioned step counts per partition (a key may live in several partitions of its window); its totals are their sums.
+    const after = await rowsPerPartition(session, scope, table, columnType);
+    session.partitionRows = after;
+    session.partitionCounts = countsPerPartition(strategy, before ?? new Map(), await rowsPerPartition(session, scope, staged, columnType), after);
+    const sum = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+    return { mode: sum(before ?? new Map()) === 0 ? 'full' : 'incremental', ...totalCounts(session.partitionCounts), rowCount: sum(after) };
   } finally {
     await session.run(`DROP TABLE IF EXISTS ${staged}`);
   }
@@ -138,10 +193,11 @@ async function alignColumns(session: IncrementalSession, key: string, existing: 
 export type SqlDialect = 'duckdb' | 'postgres';
 
 /**
- * The `{{ watermark }}` literal: the column's maximum in the table, typed (`CAST('…' AS TYPE)`),
- * or the lowest value of `type` (a DuckDB type) when there is no value yet (no table, an empty
- * one, a full refresh), so that `col > {{ watermark }}` keeps every row on a first build. The
- * value always comes from the DuckDB table; `dialect` says which database reads the literal.
+ * The `{{ watermark }}` literal: the column's maximum in the table (among the rows matching
+ * `where`: a partitioned step's window), typed (`CAST('…' AS TYPE)`), or the lowest value of
+ * `type` (a DuckDB type) when there is no value yet (no table, an empty one or window, a full
+ * refresh), so that `col > {{ watermark }}` keeps every row on a first build. The value always
+ * comes from the DuckDB table; `dialect` says which database reads the literal.
  */
 export async function watermarkLiteral(
   session: IncrementalSession,
@@ -150,11 +206,12 @@ export async function watermarkLiteral(
   fromTable: boolean,
   type: string | undefined,
   dialect: SqlDialect = 'duckdb',
+  where?: string,
 ): Promise<{ literal: string; value: string | null }> {
   if (fromTable) {
     const columns = await tableColumns(session, key);
     if (!columns.has(column)) throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, { assetKey: key });
-    const rows = await session.all<{ v: string | null }>(`SELECT max(${quoteIdentifier(column)})::VARCHAR AS v FROM ${qualifiedTableName(key)}`);
+    const rows = await session.all<{ v: string | null }>(`SELECT max(${quoteIdentifier(column)})::VARCHAR AS v FROM ${qualifiedTableName(key)}${where === undefined ? '' : ` WHERE ${where}`}`);
     const value = rows[0]?.v ?? null;
     const valueType = columns.get(column) as string;
     if (value !== null) return { literal: `CAST(${quoteLiteral(value)} AS ${typeName(key, column, valueType, dialect)})`, value };

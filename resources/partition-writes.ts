@@ -1,4 +1,7 @@
+import { quoteIdentifier } from '../core/definitions/asset-key.ts';
+import { StrataError } from '../core/errors.ts';
 import { quoteLiteral } from '../core/execution/sql-template.ts';
+import type { ReadingSession } from './relation-facts.ts';
 
 /**
  * SQL for partition writes: the condition that selects a step's rows, and how rows are counted
@@ -34,6 +37,39 @@ export function scopeFilter(scope: PartitionScope, column: string, columnType: s
     return `${column} >= ${boundLiteral(first.start, columnType)} AND ${column} < ${boundLiteral(last.end, columnType)}`;
   }
   return `${column}::VARCHAR IN (${scope.partitions.map((p) => quoteLiteral(p.key)).join(', ')})`;
+}
+
+/** The scope's partitions as text: `2025-01-01` or `2025-01-01..2025-01-05`. */
+export function scopeText(scope: PartitionScope): string {
+  const last = scope.partitions.length > 1 ? `..${scope.partitions.at(-1)?.key}` : '';
+  return `${scope.partitions[0]?.key}${last}`;
+}
+
+/** The error of a step whose new rows (`outside` of `total`) fall outside its partitions or have a NULL partition column. */
+export function rowsOutsideError(key: string, scope: PartitionScope, outside: number, total: number): StrataError {
+  return new StrataError(
+    'rows_outside_partition',
+    `${outside} of ${total} rows fall outside the partitions being written (${scopeText(scope)}) or have a NULL ${scope.column}: filter the query on ${scope.column}`,
+    { assetKey: key },
+  );
+}
+
+/**
+ * Fails with {@link rowsOutsideError} when rows of `relation` (a staged table) fall outside the
+ * scope's partitions; `columnType` is the partition column's type in the target table.
+ */
+export async function refuseRowsOutside(
+  session: ReadingSession,
+  key: string,
+  scope: PartitionScope,
+  relation: string,
+  columnType: string | undefined,
+): Promise<void> {
+  const filter = scopeFilter(scope, quoteIdentifier(scope.column), columnType);
+  const [row] = await session.all<{ total: number; inside: number }>(`SELECT count(*) AS total, count(*) FILTER (WHERE ${filter}) AS inside FROM ${relation}`);
+  const total = Number(row?.total ?? 0);
+  const inside = Number(row?.inside ?? 0);
+  if (inside !== total) throw rowsOutsideError(key, scope, total - inside, total);
 }
 
 /**

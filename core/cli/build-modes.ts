@@ -1,7 +1,8 @@
 /**
  * What a dry run says each step will do to its table: `incremental` (an incremental asset whose
- * table exists, without `--full-refresh`), `full` (any other table or view: rebuilt) or
- * `partitions` (the step's partitions are replaced). Only incremental assets need the warehouse:
+ * table exists, without `--full-refresh`; a partitioned one merges within its steps' windows),
+ * `full` (any other table or view: rebuilt) or `partitions` (the step's partitions are replaced:
+ * any other partitioned asset). Only incremental assets need the warehouse:
  * it is opened read-only, and only when the plan has one and the file exists.
  */
 import { existsSync } from 'node:fs';

@@ -252,7 +252,10 @@ export function asset(options: AssetOptions): AssetDefinition {
   if (stray.length > 0) throw new DefinitionError('asset_invalid', stray.join('; '), { assetKey: validKey });
   const twice = duplicateCheckName(spec.checks);
   if (twice !== undefined) throw new DefinitionError('asset_invalid', `two checks are named "${twice}": give one a name`, { assetKey: validKey });
-  if (incremental !== undefined && spec.partitions !== undefined) throw new DefinitionError('asset_invalid', 'an incremental asset cannot be partitioned', { assetKey: validKey });
+  // A partitioned incremental asset merges within its partitions' windows: it needs the column that places a row in one.
+  if (incremental !== undefined && spec.partitions !== undefined && spec.partitionColumn === undefined) {
+    throw new DefinitionError('asset_invalid', 'a partitioned incremental asset needs partitionColumn: the column whose value places a row in its partition', { assetKey: validKey });
+  }
   return makeDefinition(spec, {
     type: 'typescript',
     materialize,

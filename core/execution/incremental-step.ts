@@ -1,15 +1,16 @@
 /**
  * One step of an incremental SQL asset: decides whether the build is incremental (the table
- * exists and this is no `--full-refresh`), binds `{{ this }}`, `{{ is_incremental }}` and
- * `{{ watermark }}`, and writes through `resources/incremental-writes.ts`, all in the step's
- * transaction (so a failed blocking check leaves table and watermark as they were). The query of
- * a `source:` asset runs on Postgres: its watermark literal is written for Postgres, and its rows
- * are extracted into a staging table of the transaction before they are merged.
+ * exists and this is no `--full-refresh`; a partitioned step: and its window has rows), binds
+ * `{{ this }}`, `{{ is_incremental }}` and `{{ watermark }}`, and writes through
+ * `resources/incremental-writes.ts`, all in the step's transaction (so a failed blocking check
+ * leaves table and watermark as they were). The query of a `source:` asset runs on Postgres: its
+ * watermark literal is written for Postgres, and its rows are extracted into a staging table of
+ * the transaction before they are merged.
  */
 import { randomUUID } from 'node:crypto';
 import { qualifiedTableName } from '../definitions/asset-key.ts';
 import type { IncrementalConfig } from '../definitions/incremental-config.ts';
-import { rebuiltTable, tableColumns, watermarkLiteral, writeIncremental, type IncrementalSession, type MergeResult } from '../../resources/incremental-writes.ts';
+import { incrementalStart, rebuiltTable, watermarkLiteral, writeIncremental, type IncrementalSession, type MergeResult } from '../../resources/incremental-writes.ts';
 import type { MaterializeResult } from './asset-context.ts';
 import { DefinitionError, formatLocated } from '../errors.ts';
 import { renderSqlTemplate, type TemplateValues } from './sql-template.ts';
@@ -24,7 +25,7 @@ export interface IncrementalSource {
 }
 
 /**
- * Materializes an incremental SQL asset. `values` are the path variables; the result's metadata
+ * Materializes an incremental SQL asset. `values` are the path and partition variables; the result's metadata
  * says whether the build was incremental or full and counts rows inserted, updated and deleted.
  * With `source`, the query runs there instead of in DuckDB.
  */
@@ -56,19 +57,22 @@ async function buildIncremental(
   fullRefresh: boolean,
   source: IncrementalSource | undefined,
 ): Promise<MaterializeResult> {
-  const exists = (await tableColumns(session, key)).size > 0;
-  const isIncremental = exists && !fullRefresh;
+  const { columns, window, hasRows } = await incrementalStart(session, key);
+  const exists = columns.size > 0;
+  const isIncremental = hasRows && !fullRefresh;
   const bound: TemplateValues = { ...values, this: qualifiedTableName(key), is_incremental: isIncremental };
   let watermark: string | null | undefined;
   let literal: string | undefined;
   if (config.watermark !== undefined) {
     // Without a table the literal is the lowest value of the column's type in the query.
+    const fromTable = exists && !fullRefresh;
     const unbound = renderSqlTemplate(sql, { ...bound, watermark: 'NULL' });
-    const type = isIncremental ? undefined : source ? await source.columnType(unbound, config.watermark) : await queryColumnType(session, unbound, config.watermark);
-    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, isIncremental, type, source ? 'postgres' : 'duckdb'));
+    const type = fromTable ? undefined : source ? await source.columnType(unbound, config.watermark) : await queryColumnType(session, unbound, config.watermark);
+    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, fromTable, type, source ? 'postgres' : 'duckdb', window));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
-  const result = source ? await writeFromSource(session, key, source, rendered, config, isIncremental) : await writeIncremental(session, key, rendered, config, !isIncremental);
+  const rebuild = !exists || fullRefresh;
+  const result = source ? await writeFromSource(session, key, source, rendered, config, rebuild) : await writeIncremental(session, key, rendered, config, rebuild);
   return {
     rowCount: result.rowCount,
     metadata: {
@@ -85,15 +89,16 @@ async function buildIncremental(
  * Extracts the rows of a `source:` query: a full build straight into the asset's table, an
  * incremental one into a staging table of the transaction that is then merged (or appended).
  */
-async function writeFromSource(session: IncrementalSession, key: string, source: IncrementalSource, select: string, config: IncrementalConfig, isIncremental: boolean): Promise<MergeResult> {
-  if (!isIncremental) {
+async function writeFromSource(session: IncrementalSession, key: string, source: IncrementalSource, select: string, config: IncrementalConfig, rebuild: boolean): Promise<MergeResult> {
+  // A partitioned step's rows are staged too: its partitions are replaced from there.
+  if (rebuild && session.scope === undefined) {
     await source.extract(select);
     return rebuiltTable(session, key, config.uniqueKey);
   }
   const staged = `strata_source_${randomUUID().replaceAll('-', '')}`;
   await source.extract(select, `temp.${staged}`);
   try {
-    return await writeIncremental(session, key, `SELECT * FROM temp.${staged}`, config, false);
+    return await writeIncremental(session, key, `SELECT * FROM temp.${staged}`, config, rebuild);
   } finally {
     await session.run(`DROP TABLE IF EXISTS temp.${staged}`);
   }

@@ -24,8 +24,9 @@ export interface MaterializationInputs {
 
 /**
  * One materialization per partition a step wrote (one for an unpartitioned asset), each with
- * the data versions of exactly the upstream partitions its mappings read. The data version is
- * the asset's own, else a hash of its code version, partition and inputs.
+ * the data versions of exactly the upstream partitions its mappings read, and its own row count
+ * and incremental counts when the write knows them. The data version is the asset's own, else a
+ * hash of its code version, partition and inputs.
  */
 export function materializationRecords(inputs: MaterializationInputs): MaterializationRecord[] {
   const { project, definition, step, result, session, runId, now, dataVersions, readSeq } = inputs;
@@ -58,7 +59,8 @@ export function materializationRecords(inputs: MaterializationInputs): Materiali
       dataVersion,
       inputDataVersions: read,
       rowCount: rows ?? (single ? (result.rowCount ?? session.rowsWritten ?? null) : null),
-      metadata: result.metadata ?? {},
+      // A partitioned incremental write counts rows per partition: each partition records its own.
+      metadata: { ...result.metadata, ...(partition === null ? {} : session.partitionCounts?.get(partition)) },
       readSeq,
       depsVersion,
     };

@@ -12,7 +12,7 @@ import { renderSqlTemplate } from './sql-template.ts';
 import { writeSnapshot } from '../../resources/snapshot-writes.ts';
 import { loadSeed } from './seed-load.ts';
 import { runIncrementalSql, type IncrementalSource } from './incremental-step.ts';
-import { tableColumns } from '../../resources/incremental-writes.ts';
+import { incrementalStart } from '../../resources/incremental-writes.ts';
 import { qualifiedTableName, quoteIdentifier } from '../definitions/asset-key.ts';
 import type { IncrementalConfig } from '../definitions/incremental-config.ts';
 
@@ -81,18 +81,19 @@ export async function computeStep(
 
 async function runCompute(definition: AssetDefinition, session: StepSession, partitions: ResolvedPartitions | undefined, run: StepRunContext): Promise<MaterializeResult | void> {
   const { compute, spec } = definition;
+  const values = {
+    landing: run.landing.dir,
+    project_dir: run.projectDir,
+    ...(partitions === undefined ? {} : { partition_key: partitions.key }),
+    ...(partitions?.start === undefined ? {} : { partition_start: partitions.start }),
+    ...(partitions?.end === undefined ? {} : { partition_end: partitions.end }),
+  };
   if (compute.type === 'sql' && compute.incremental) {
     const source = compute.source === undefined ? undefined : incrementalSource(run.resources.get(compute.source), session, spec.key, run.signal);
-    return runIncrementalSql(session, { key: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, compute.sql, compute.incremental, { landing: run.landing.dir, project_dir: run.projectDir }, run.fullRefresh === true, source);
+    return runIncrementalSql(session, { key: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, compute.sql, compute.incremental, values, run.fullRefresh === true, source);
   }
   if (compute.type === 'sql') {
-    const sql = renderSqlTemplate(compute.sql, {
-      landing: run.landing.dir,
-      project_dir: run.projectDir,
-      ...(partitions === undefined ? {} : { partition_key: partitions.key }),
-      ...(partitions?.start === undefined ? {} : { partition_start: partitions.start }),
-      ...(partitions?.end === undefined ? {} : { partition_end: partitions.end }),
-    });
+    const sql = renderSqlTemplate(compute.sql, values);
     if (compute.source !== undefined) {
       const target = { session, ownTable: session.tableOf(spec.key), partitioned: partitions !== undefined, signal: run.signal };
       return { rowCount: await extractInto(run.resources.get(compute.source), sql, target) };
@@ -148,15 +149,18 @@ function incrementalSource(resource: PostgresResource, session: StepSession, key
 }
 
 /**
- * `ctx.isIncremental` and `ctx.watermark` of an incremental TypeScript asset. A full refresh
- * drops the table first (in the step's transaction), so the asset builds it from scratch.
+ * `ctx.isIncremental` and `ctx.watermark` of an incremental TypeScript asset; in a partitioned
+ * step, of the step's window. A full refresh drops the table first (a partitioned step: deletes
+ * its window's rows), in the step's transaction, so the asset builds it from scratch.
  */
 async function incrementalState(session: StepSession, key: string, config: IncrementalConfig, fullRefresh: boolean): Promise<{ isIncremental: boolean; watermark?: string | null }> {
-  if (fullRefresh) await session.run(`DROP TABLE IF EXISTS ${qualifiedTableName(key)}`);
-  const columns = await tableColumns(session, key);
-  const isIncremental = columns.size > 0;
+  const table = qualifiedTableName(key);
+  if (fullRefresh && session.scope === undefined) await session.run(`DROP TABLE IF EXISTS ${table}`);
+  const { columns, window, hasRows } = await incrementalStart(session, key);
+  if (fullRefresh && window !== undefined) await session.run(`DELETE FROM ${table} WHERE ${window}`);
+  const isIncremental = hasRows && !fullRefresh;
   if (config.watermark === undefined) return { isIncremental };
   if (!isIncremental || !columns.has(config.watermark)) return { isIncremental, watermark: null };
-  const rows = await session.all<{ w: string | null }>(`SELECT max(${quoteIdentifier(config.watermark)})::VARCHAR AS w FROM ${qualifiedTableName(key)}`);
+  const rows = await session.all<{ w: string | null }>(`SELECT max(${quoteIdentifier(config.watermark)})::VARCHAR AS w FROM ${table}${window === undefined ? '' : ` WHERE ${window}`}`);
   return { isIncremental, watermark: rows[0]?.w ?? null };
 }

@@ -254,7 +254,7 @@ async function resolveCustomChecks(
   }
 }
 
-/** Template variables that cannot be bound, partitioned views and partitioned incremental assets. */
+/** Template variables that cannot be bound, and partitioned views. */
 function sqlPartitionProblems(definition: AssetDefinition): string[] {
   const { compute, spec } = definition;
   if (compute.type !== 'sql') return [];
@@ -266,9 +266,6 @@ function sqlPartitionProblems(definition: AssetDefinition): string[] {
     ...(compute.source === undefined ? {} : { source: compute.source }),
   });
   if (kind !== 'none' && compute.materialization === 'view') problems.push('a partitioned SQL asset is written partition by partition, so it cannot be a view');
-  if (kind !== 'none' && compute.materialization === 'incremental') {
-    problems.push('an incremental asset cannot be partitioned: a partitioned asset already rewrites only the partitions a run builds (drop partitioned_by, or use materialization: table)');
-  }
   return problems;
 }
 

@@ -2,6 +2,7 @@
  * Incremental models through the `assets` CLI as a process: `--dry-run` says which steps build
  * incrementally and which in full (table and --json), a second materialize merges the changed
  * rows and `runs show` and `status --json` count them, `--full-refresh` rebuilds, and a bad header exits 2.
+ * A daily incremental asset is backfilled, then a re-run of one day merges its late updates.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,18 +37,18 @@ function writeOrders(lines: readonly string[]): void {
 }
 
 /** The BUILD column of a dry run, by step. */
-function dryRunBuilds(extra: readonly string[] = []): Record<string, string> {
-  const result = runCli(['materialize', '--select', '*', '--dry-run', ...extra, '--project', project]);
+function dryRunBuilds(extra: readonly string[] = [], dir = project): Record<string, string> {
+  const result = runCli(['materialize', '--select', '*', '--dry-run', ...extra, '--project', dir]);
   expect(result.status, result.stderr).toBe(0);
   const rows = result.stdout.trimEnd().split('\n').slice(1, -1).map((l) => l.split(/\s{2,}/));
   return Object.fromEntries(rows.map((r) => [r[1], r[3]]));
 }
 
 /** The materialization messages of a run, from `runs show`. */
-function materializedLines(runId: string): string[] {
-  const shown = runCli(['runs', 'show', runId.slice(0, 8), '--project', project]);
+function materializedLines(runId: string, dir = project, key = 'raw/orders'): string[] {
+  const shown = runCli(['runs', 'show', runId.slice(0, 8), '--project', dir]);
   expect(shown.status, shown.stderr).toBe(0);
-  return shown.stdout.split('\n').filter((l) => l.includes('materialized raw/orders')).map((l) => l.slice(l.indexOf('materialized')).trim());
+  return shown.stdout.split('\n').filter((l) => l.includes(`materialized ${key}`)).map((l) => l.slice(l.indexOf('materialized')).trim());
 }
 
 describe('incremental models on the CLI', () => {
@@ -100,5 +101,53 @@ describe('incremental models on the CLI', () => {
     expect(result.stdout).toContain('raw/orders in defs/raw/orders.sql: unique_key id is not a column of the query (it returns order_id, status, updated_at)');
     expect(stackFrames(result.stdout + result.stderr)).toEqual([]);
     expect(await queryDuckDb(stateFiles(bad).warehouse, "select count(*)::int as n from duckdb_tables() where table_name = 'orders'")).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('a daily incremental asset on the CLI', () => {
+  const EVENTS = `-- materialization: incremental
+-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)
+-- partition_column: day
+-- backfill_policy: single_run
+-- unique_key: id
+-- watermark: updated_at
+select * from read_csv('landing/events.csv', columns = {'id': 'INTEGER', 'day': 'DATE', 'status': 'VARCHAR', 'updated_at': 'TIMESTAMP'})
+where day >= {{ partition_start }} and day < {{ partition_end }} and updated_at > {{ watermark }}
+`;
+
+  it('a backfill builds every day in one step, then a re-run of one day merges its late updates and leaves the other days alone', async () => {
+    const daily = sandbox.writeProject('daily-incremental', {
+      'strata.json': JSON.stringify({ name: 'daily-incremental' }),
+      'defs/raw/events.sql': EVENTS,
+      'landing/events.csv': 'id,day,status,updated_at\n1,2025-01-01,new,2025-01-01 10:00:00\n2,2025-01-02,new,2025-01-02 10:00:00\n3,2025-01-03,new,2025-01-03 10:00:00\n',
+    });
+    const table = () => queryDuckDb(stateFiles(daily).warehouse, "select id, day::varchar as day, status from raw.events order by id, day");
+    expect(dryRunBuilds([], daily)).toEqual({ 'raw/events@2025-01-01..2025-01-03': 'partitions' });
+
+    const backfill = runCli(['backfill', '--select', 'raw/events', '--from', '2025-01-01', '--to', '2025-01-03', '--project', daily]);
+    expect(backfill.status, backfill.stdout + backfill.stderr).toBe(0);
+    expect(await table()).toEqual([
+      { id: 1, day: '2025-01-01', status: 'new' },
+      { id: 2, day: '2025-01-02', status: 'new' },
+      { id: 3, day: '2025-01-03', status: 'new' },
+    ]);
+
+    expect(dryRunBuilds(['--partition', '2025-01-02'], daily)).toEqual({ 'raw/events@2025-01-02': 'incremental' });
+    expect(dryRunBuilds(['--partition', '2025-01-02', '--full-refresh'], daily)).toEqual({ 'raw/events@2025-01-02': 'partitions' });
+
+    // Late data: day 2's order 2 is paid, order 4 arrives on day 2; day 3's order 3 changed too, but only day 2 is re-run.
+    fs.writeFileSync(
+      path.join(daily, 'landing/events.csv'),
+      'id,day,status,updated_at\n1,2025-01-01,new,2025-01-01 10:00:00\n2,2025-01-02,paid,2025-01-04 08:00:00\n4,2025-01-02,new,2025-01-04 08:00:00\n3,2025-01-03,paid,2025-01-04 08:00:00\n',
+    );
+    const rerun = runCli(['materialize', '--select', 'raw/events', '--partition', '2025-01-02', '--json', '--project', daily]);
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(materializedLines(parseJson<{ runId: string }>(rerun).runId, daily, 'raw/events')).toEqual(['materialized raw/events@2025-01-02 (2 rows): incremental: 1 inserted, 1 updated, 0 deleted']);
+    expect(await table()).toEqual([
+      { id: 1, day: '2025-01-01', status: 'new' },
+      { id: 2, day: '2025-01-02', status: 'paid' },
+      { id: 3, day: '2025-01-03', status: 'new' },
+      { id: 4, day: '2025-01-02', status: 'new' },
+    ]);
   });
 });

@@ -152,14 +152,12 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
     expect(await workspace.warehouse.query("select count(*)::int as n from duckdb_tables() where table_name = 'orders'")).toEqual([{ n: 0 }]);
   });
 
-  it('refuses a declared watermark the query does not use, {{ watermark }} without one, and partitions', async () => {
+  it('refuses a declared watermark the query does not use, and {{ watermark }} without one', async () => {
     writeAsset('raw/orders.sql', `-- materialization: incremental\n-- watermark: updated_at\nselect * from ${READ}\n`);
     writeAsset('raw/other.sql', `-- materialization: incremental\nselect * from ${READ} where updated_at > {{ watermark }}\n`);
-    writeAsset('raw/daily.sql', `-- materialization: incremental\n-- partitioned_by: daily(start=2025-01-01)\n-- partition_column: day\nselect current_date as day\n`);
     const error = await loadProject(workspace.dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DefinitionErrors);
     expect((error as DefinitionErrors).errors.map((e) => `${e.context.file}: ${e.message}`)).toEqual([
-      'defs/raw/daily.sql: an incremental asset cannot be partitioned: a partitioned asset already rewrites only the partitions a run builds (drop partitioned_by, or use materialization: table)',
       'defs/raw/orders.sql: watermark: updated_at is declared, but the query does not use {{ watermark }} (filter on it, e.g. where updated_at > {{ watermark }})',
       'defs/raw/other.sql: {{ watermark }} is used, but no watermark column is declared (add watermark: <column>)',
     ]);

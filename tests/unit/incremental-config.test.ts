@@ -70,10 +70,10 @@ describe('incremental template variables', () => {
     expect(templateProblems('select 1 where updated_at > {{ watermark }} and {{ is_incremental }}', 'none', INCREMENTAL)).toEqual([]);
   });
 
-  it('asset() refuses an incremental TypeScript asset with partitions', () => {
-    expect(() => asset({ key: 'raw/x', partitions: daily({ start: '2025-01-01' }), incremental: incremental({ uniqueKey: 'id' }), materialize: () => undefined })).toThrow(
-      'an incremental asset cannot be partitioned',
-    );
+  it('asset() takes a partitioned incremental TypeScript asset with a partitionColumn, and refuses one without', () => {
+    const options = { key: 'raw/x', partitions: daily({ start: '2025-01-01' }), incremental: incremental({ uniqueKey: 'id' }), materialize: () => undefined };
+    expect(asset({ ...options, partitionColumn: 'day' }).spec.partitionColumn).toBe('day');
+    expect(() => asset(options)).toThrow('a partitioned incremental asset needs partitionColumn: the column whose value places a row in its partition');
   });
 });
 
