@@ -13,30 +13,47 @@ export interface ErrorContext {
   readonly argument?: string;
 }
 
-/** Base class of all Strata errors. `userError` errors map to exit code 2 / HTTP 400. */
+/**
+ * Base class of all Strata errors. `userError` errors map to exit code 2 / HTTP 400. An error
+ * that wraps another passes it as `options.cause` (ES2022 `Error` options; an undefined cause is
+ * left out), so logs and debuggers see the original; messages shown to users never include it.
+ *
+ * @example
+ * try { JSON.parse(text) } catch (error) { throw new StrataError('bad_json', `${file} is not JSON`, { file }, true, { cause: error }) }
+ */
 export class StrataError extends Error {
   readonly code: string;
   readonly context: ErrorContext;
   readonly userError: boolean;
 
-  constructor(code: string, message: string, context: ErrorContext = {}, userError = true) {
-    super(message);
+  constructor(code: string, message: string, context: ErrorContext = {}, userError = true, options?: ErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : options);
     this.name = new.target.name;
     this.code = code;
     this.context = context;
     this.userError = userError;
   }
+
+  /**
+   * This error again with `context` added to its context: the same class, fields, message, stack
+   * and cause (the error itself is left as it was).
+   */
+  withContext(context: ErrorContext): this {
+    const fields = Object.getOwnPropertyDescriptors(this);
+    const merged = { ...fields.context, value: { ...this.context, ...context } };
+    return Object.defineProperties(Object.create(Object.getPrototypeOf(this)) as this, { ...fields, context: merged });
+  }
 }
 
-/** `error` again, naming the `argument` (CLI option or API field) the user gave the bad value through. */
-export function withArgument(error: StrataError, argument: string): StrataError {
-  return new StrataError(error.code, error.message, { ...error.context, argument }, error.userError);
+/** `error` again (same class and fields), naming the `argument` (CLI option or API field) the user gave the bad value through. */
+export function withArgument<E extends StrataError>(error: E, argument: string): E {
+  return error.withContext({ argument });
 }
 
 /** One problem found while loading definitions (a project may have many). */
 export class DefinitionError extends StrataError {
-  constructor(code: string, message: string, context: ErrorContext = {}) {
-    super(code, message, context);
+  constructor(code: string, message: string, context: ErrorContext = {}, options?: ErrorOptions) {
+    super(code, message, context, true, options);
   }
 }
 
@@ -68,8 +85,8 @@ export class SelectionError extends StrataError {
 
 /** A bad command-line argument or API parameter. */
 export class UsageError extends StrataError {
-  constructor(message: string, argument?: string) {
-    super('usage', message, argument === undefined ? {} : { argument });
+  constructor(message: string, argument?: string, options?: ErrorOptions) {
+    super('usage', message, argument === undefined ? {} : { argument }, true, options);
   }
 }
 
@@ -82,8 +99,8 @@ export class NotFoundError extends StrataError {
 
 /** A project configuration file that is missing or invalid. */
 export class ConfigError extends StrataError {
-  constructor(message: string, file?: string) {
-    super('config_invalid', message, file === undefined ? {} : { file });
+  constructor(message: string, file?: string, options?: ErrorOptions) {
+    super('config_invalid', message, file === undefined ? {} : { file }, true, options);
   }
 }
 
@@ -93,9 +110,8 @@ export class ConfigError extends StrataError {
  * database, never a password.
  */
 export class ResourceError extends StrataError {
-  constructor(code: string, message: string, context: ErrorContext = {}, userError = false, options?: { cause?: unknown }) {
-    super(code, message, context, userError);
-    if (options?.cause !== undefined) this.cause = options.cause;
+  constructor(code: string, message: string, context: ErrorContext = {}, userError = false, options?: ErrorOptions) {
+    super(code, message, context, userError, options);
   }
 }
 

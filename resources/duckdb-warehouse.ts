@@ -51,9 +51,9 @@ export class DuckDBWarehouse {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {
-        throw new StrataError('warehouse_locked', `the DuckDB warehouse ${path} is in use by another process (${firstLine(message)})`, { file: path });
+        throw new StrataError('warehouse_locked', `the DuckDB warehouse ${path} is in use by another process (${firstLine(message)})`, { file: path }, true, { cause: error });
       }
-      throw new StrataError('warehouse_open_failed', `cannot open the DuckDB warehouse ${path}: ${firstLine(message)}`, { file: path });
+      throw new StrataError('warehouse_open_failed', `cannot open the DuckDB warehouse ${path}: ${firstLine(message)}`, { file: path }, true, { cause: error });
     }
   }
 

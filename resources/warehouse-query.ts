@@ -37,7 +37,7 @@ export async function runQuery(warehouse: DuckDBWarehouse, sql: string, limit: n
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const readOnly = /read-only mode/i.test(message) ? 'assets query only reads (the warehouse is opened read-only): ' : '';
-      throw new StrataError('query_failed', `${readOnly}${message.replace(/^Failed to extract statements: /, '').trim()}`, {}, true);
+      throw new StrataError('query_failed', `${readOnly}${message.replace(/^Failed to extract statements: /, '').trim()}`, {}, true, { cause: error });
     }
   });
 }

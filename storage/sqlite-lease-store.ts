@@ -107,7 +107,7 @@ export class SqliteLeaseStore implements LeaseStore {
     try {
       return this.#acquire(runId, keys, options.now, options.expiresAt);
     } catch (error) {
-      if (error instanceof BetterSqlite3.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw unknownRunError(runId);
+      if (error instanceof BetterSqlite3.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw unknownRunError(runId, error);
       throw error;
     }
   }

@@ -109,7 +109,7 @@ export class SqliteStorage implements Storage {
     try {
       await this.#db.insertInto('runs').values(runToRow(run)).execute();
     } catch (error) {
-      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(run.id);
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(run.id, error);
       throw error;
     }
   }
@@ -241,7 +241,7 @@ export class SqliteStorage implements Storage {
     try {
       await this.#db.insertInto('backfills').values(backfillToRow(backfill)).execute();
     } catch (error) {
-      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw backfillExistsError(backfill.id);
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw backfillExistsError(backfill.id, error);
       throw error;
     }
   }
@@ -387,7 +387,7 @@ export class SqliteStorage implements Storage {
     } catch (error) {
       if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_FOREIGNKEY') throw error;
       const missing = runIds().find((id) => this.#get(this.#db.selectFrom('runs').select('id').where('id', '=', id)) === undefined);
-      throw missing === undefined ? error : unknownRunError(missing);
+      throw missing === undefined ? error : unknownRunError(missing, error);
     }
   }
 

@@ -28,22 +28,23 @@ export class StorageError extends StrataError {
     message: string,
     readonly runId?: string,
     readonly backfillId?: string,
+    options?: ErrorOptions,
   ) {
-    super(code, message, {}, false);
+    super(code, message, {}, false, options);
   }
 }
 
-/** The error for a run id that is already taken. */
-export function runExistsError(runId: string): StorageError {
-  return new StorageError('run_exists', `run ${runId} already exists`, runId);
+/** The error for a run id that is already taken (`cause`: the database's own error, if any). */
+export function runExistsError(runId: string, cause?: unknown): StorageError {
+  return new StorageError('run_exists', `run ${runId} already exists`, runId, undefined, { cause });
 }
 
-/** The error for a write that names a run that was never created. */
-export function unknownRunError(runId: string): StorageError {
-  return new StorageError('unknown_run', `run ${runId} does not exist; create it before writing its events or results`, runId);
+/** The error for a write that names a run that was never created (`cause`: the database's own error, if any). */
+export function unknownRunError(runId: string, cause?: unknown): StorageError {
+  return new StorageError('unknown_run', `run ${runId} does not exist; create it before writing its events or results`, runId, undefined, { cause });
 }
 
-/** The error for a backfill id that is already taken. */
-export function backfillExistsError(backfillId: string): StorageError {
-  return new StorageError('backfill_exists', `backfill ${backfillId} already exists`, undefined, backfillId);
+/** The error for a backfill id that is already taken (`cause`: the database's own error, if any). */
+export function backfillExistsError(backfillId: string, cause?: unknown): StorageError {
+  return new StorageError('backfill_exists', `backfill ${backfillId} already exists`, undefined, backfillId, { cause });
 }

@@ -23,8 +23,8 @@ export interface ApiErrorBody {
 export class HttpError extends StrataError {
   readonly status: number;
 
-  constructor(status: number, code: string, message: string) {
-    super(code, message);
+  constructor(status: number, code: string, message: string, options?: ErrorOptions) {
+    super(code, message, {}, true, options);
     this.status = status;
   }
 }

@@ -25,7 +25,7 @@ export async function readJsonBody<S extends z.ZodType>(req: Request, schema: S)
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'bad_json', 'the body must be a JSON object');
   return parseParams(schema, value, 'body');

@@ -17,7 +17,7 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
     return parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UsageError(`assets ${command}: ${message} (see assets ${command} --help)`);
+    throw new UsageError(`assets ${command}: ${message} (see assets ${command} --help)`, undefined, { cause: error });
   }
 }
 

@@ -81,7 +81,7 @@ export function incremental(options: IncrementalOptions = {}): IncrementalConfig
 export function parseIncrementalHeader(
   materialization: string | undefined,
   field: (name: (typeof INCREMENTAL_HEADER_FIELDS)[number]) => string | undefined,
-  fail: (code: string, message: string) => void,
+  fail: (code: string, message: string, cause?: unknown) => void,
 ): IncrementalConfig | undefined {
   // unique_key also configures snapshots (snapshot-config.ts reports it on tables and views).
   const given = INCREMENTAL_HEADER_FIELDS.filter((name) => name !== 'unique_key' && field(name) !== undefined);
@@ -98,7 +98,7 @@ export function parseIncrementalHeader(
       ...(field('on_schema_change') === undefined ? {} : { onSchemaChange: field('on_schema_change') as OnSchemaChange }),
     });
   } catch (error) {
-    fail('sql_header_invalid', (error as Error).message);
+    fail('sql_header_invalid', (error as Error).message, error);
     return undefined;
   }
 }

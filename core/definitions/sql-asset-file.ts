@@ -124,7 +124,7 @@ export function parseSqlAssetFile(relativePath: string, text: string, displayFil
   const problem = keyProblem(key);
   if (problem) errors.push(new DefinitionError('sql_key_invalid', `${problem} (the key comes from the file path)`, context));
 
-  const header = parseHeader(text, (code, message) => errors.push(new DefinitionError(code, message, context)));
+  const header = parseHeader(text, (code, message, cause) => errors.push(new DefinitionError(code, message, context, { cause })));
   const body = extractQuery(text, (code, message) => errors.push(new DefinitionError(code, message, context)));
 
   if (errors.length > 0 || header === undefined || body === undefined) return { ok: false, errors };
@@ -169,15 +169,16 @@ export function sqlPathToKey(relativePath: string): string {
   return relativePath.replaceAll('\\', '/').replace(/^(\.\/)+/, '').replace(/\.sql$/i, '');
 }
 
-type Report = (code: string, message: string) => void;
+/** Reports a problem of the file; `cause` is the error it was found as, if any. */
+type Report = (code: string, message: string, cause?: unknown) => void;
 
 /** Reads the leading comment block; returns `undefined` when it has errors (already reported). */
 function parseHeader(text: string, report: Report): SqlHeader | undefined {
   const values = new Map<HeaderField, string[]>();
   let failed = false;
-  const fail: Report = (code, message) => {
+  const fail: Report = (code, message, cause) => {
     failed = true;
-    report(code, message);
+    report(code, message, cause);
   };
 
   for (const line of text.split(/\r?\n/)) {
@@ -216,7 +217,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
     try {
       raw.retryPolicy = parseRetriesText(retries);
     } catch (error) {
-      fail('sql_header_invalid', (error as Error).message);
+      fail('sql_header_invalid', (error as Error).message, error);
     }
   }
   const checks: CheckSpec[] = [];
@@ -224,7 +225,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
     try {
       checks.push(parseCheckText(line));
     } catch (error) {
-      fail('sql_header_invalid', (error as Error).message);
+      fail('sql_header_invalid', (error as Error).message, error);
     }
   }
   const twice = duplicateCheckName(checks);
@@ -235,7 +236,7 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
     try {
       raw.automation = parseAutomation(automation);
     } catch (error) {
-      fail('sql_header_invalid', (error as Error).message);
+      fail('sql_header_invalid', (error as Error).message, error);
     }
   }
   for (const [field, property] of [['group', 'group'], ['code_version', 'codeVersion'], ['pool', 'pool']] as const) {
@@ -299,7 +300,7 @@ function parsePartitioning(values: ReadonlyMap<HeaderField, string[]>, fail: Rep
     try {
       read();
     } catch (error) {
-      fail('sql_header_invalid', (error as Error).message);
+      fail('sql_header_invalid', (error as Error).message, error);
     }
   };
   const partitionedBy = values.get('partitioned_by')?.[0];

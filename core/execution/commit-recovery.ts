@@ -44,8 +44,7 @@ export async function writeStepCommit(warehouse: DuckDBWarehouse, session: StepS
 /** A step's data was published in the warehouse, but storage could not record it: the next run records it. */
 export class UnrecordedStepError extends StrataError {
   constructor(assetKey: string, cause: unknown) {
-    super('step_not_recorded', `published in the warehouse but not recorded (${messageOf(cause)}): the next run records it`, { assetKey }, false);
-    this.cause = cause;
+    super('step_not_recorded', `published in the warehouse but not recorded (${messageOf(cause)}): the next run records it`, { assetKey }, false, { cause });
   }
 }
 

@@ -44,7 +44,7 @@ export async function runIncrementalSql(
     // Found when the query is bound: bad input (exit 2), named by asset and file like a load error.
     if (!(error instanceof DefinitionError)) throw error;
     const where = { assetKey: context.key, ...(context.file === undefined ? {} : { file: context.file }) };
-    throw new DefinitionError(error.code, formatLocated(new DefinitionError(error.code, error.message, where)), where);
+    throw new DefinitionError(error.code, formatLocated(new DefinitionError(error.code, error.message, where)), where, { cause: error });
   }
 }
 

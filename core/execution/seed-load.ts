@@ -15,17 +15,13 @@ import type { MaterializeResult } from './asset-context.ts';
 export async function loadSeed(definition: AssetDefinition, compute: SeedCompute, session: StepSession): Promise<MaterializeResult> {
   const { key } = definition.spec;
   const file = definition.file ?? compute.path;
-  const fail = (message: string, cause?: unknown) => {
-    const error = new StrataError('seed_invalid', `seed file ${file} ${message}`, { assetKey: key, file }, false);
-    if (cause !== undefined) error.cause = cause;
-    return error;
-  };
+  const fail = (message: string, cause?: unknown) => new StrataError('seed_invalid', `seed file ${file} ${message}`, { assetKey: key, file }, false, { cause });
   let content: Buffer;
   try {
     content = readFileSync(compute.path);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new StrataError(missing ? 'file_missing' : 'seed_invalid', `${key} reads ${file}, which ${missing ? 'does not exist' : `cannot be read: ${(error as Error).message}`} (${compute.path})`, { assetKey: key, file: compute.path }, false);
+    throw new StrataError(missing ? 'file_missing' : 'seed_invalid', `${key} reads ${file}, which ${missing ? 'does not exist' : `cannot be read: ${(error as Error).message}`} (${compute.path})`, { assetKey: key, file: compute.path }, false, { cause: error });
   }
   if (content.toString('utf8').trim() === '') throw fail('is empty: a seed needs a header row naming its columns');
   let rowCount: number;

@@ -15,12 +15,12 @@ const TIME_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:-(\d{2}):(\d{2}))?$/;
 export function partitionsInRange(spec: AssetSpec, request: PartitionRequest, now: Date): readonly string[] {
   const definition = spec.partitions;
   if (!definition) return [];
-  const fail = (message: string, partition: string) => new StrataError('partition_invalid', message, { assetKey: spec.key, partition });
+  const fail = (message: string, partition: string, cause?: unknown) => new StrataError('partition_invalid', message, { assetKey: spec.key, partition }, true, { cause });
   if ('key' in request) {
     try {
       definition.validateKey(request.key, now);
     } catch (error) {
-      throw fail(`${spec.key}: ${(error as Error).message}`, request.key);
+      throw fail(`${spec.key}: ${(error as Error).message}`, request.key, error);
     }
     return [request.key];
   }
@@ -29,7 +29,7 @@ export function partitionsInRange(spec: AssetSpec, request: PartitionRequest, no
     try {
       return definition.keysBetween(from, to, now);
     } catch (error) {
-      throw fail(`${spec.key}: ${(error as Error).message}`, `${from}..${to}`);
+      throw fail(`${spec.key}: ${(error as Error).message}`, `${from}..${to}`, error);
     }
   }
   for (const [text, flag] of [[from, '--from'], [to, '--to']] as const) {

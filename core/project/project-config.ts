@@ -93,7 +93,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, file);
+    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, file, { cause: error });
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${file}: ${formatZodIssues(parsed.error)}`, file);

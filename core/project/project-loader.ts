@@ -134,13 +134,13 @@ async function importDefinitions(file: string, display: string, errors: Definiti
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof DefinitionError) {
-      errors.push(new DefinitionError(error.code, error.message, { ...error.context, file: display }));
+      errors.push(error.withContext({ file: display }));
     } else {
       const message = error instanceof Error ? error.message : String(error);
       const hint = /require\(\) ES Module|Cannot use import statement/.test(message)
         ? ' (the project folder needs a package.json with "type": "module")'
         : '';
-      errors.push(new DefinitionError('module_failed', `cannot load module: ${message.split('\n')[0]}${hint}`, { file: display }));
+      errors.push(new DefinitionError('module_failed', `cannot load module: ${message.split('\n')[0]}${hint}`, { file: display }, { cause: error }));
     }
     return [];
   }

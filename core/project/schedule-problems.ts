@@ -25,7 +25,7 @@ export function scheduleProblems(schedules: readonly ScheduleDefinition[], graph
     try {
       selectAssets(graph, schedule.selection);
     } catch (error) {
-      errors.push(new DefinitionError('schedule_invalid', `schedule "${schedule.name}": selection "${schedule.selection}": ${(error as Error).message}`, context));
+      errors.push(new DefinitionError('schedule_invalid', `schedule "${schedule.name}": selection "${schedule.selection}": ${(error as Error).message}`, context, { cause: error }));
     }
   }
   return errors;

@@ -43,7 +43,7 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
     try {
       content = readFileSync(path);
     } catch (error) {
-      errors.push(new DefinitionError('seed_unreadable', `cannot read this seed file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { assetKey: seedKey(name), file: display }));
+      errors.push(new DefinitionError('seed_unreadable', `cannot read this seed file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { assetKey: seedKey(name), file: display }, { cause: error }));
       continue;
     }
     const columnTypes = settings.columnTypes[name] ?? {};

@@ -24,7 +24,7 @@ export function listSourceFiles(root: string, errors: DefinitionError[], project
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      errors.push(new DefinitionError('assets_dir_unreadable', `cannot read this folder: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file: located(dir) }));
+      errors.push(new DefinitionError('assets_dir_unreadable', `cannot read this folder: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file: located(dir) }, { cause: error }));
       return;
     }
     for (const entry of entries) {

@@ -154,8 +154,7 @@ async function withRetries(key: string, attempt: () => Promise<readonly SourceOb
       const cause = error instanceof Error ? error.message : String(error);
       // A resource's bad configuration (an env: variable not set) is not a passing fault.
       if (n > policy.maxRetries || (error instanceof ResourceError && error.userError)) {
-        const failure = new StrataError('observation_failed', `observing source ${key} failed: ${cause}`, { assetKey: key }, false);
-        failure.cause = error;
+        const failure = new StrataError('observation_failed', `observing source ${key} failed: ${cause}`, { assetKey: key }, false, { cause: error });
         return { ok: false, attempts: n, error: failure };
       }
       const delayMs = retryDelayMs(policy, n, options.random);

@@ -88,6 +88,15 @@ describe('SqliteStorage on disk', () => {
     }
   });
 
+  it('a refused write is a StorageError whose cause is SQLite\'s constraint error', async () => {
+    const storage = await open();
+    await storage.createRun(aRun('r1'));
+    const taken = await storage.createRun(aRun('r1')).catch((e: unknown) => e);
+    expect(taken).toMatchObject({ code: 'run_exists', message: 'run r1 already exists', cause: { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' } });
+    const unknown = await storage.appendEvents([anEvent('nope', 'lost')]).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: 'unknown_run', cause: { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } });
+  });
+
   it('writes none of a commit whose materialization insert fails', async () => {
     const storage = await open();
     await storage.createRun(aRun('r1'));

@@ -80,6 +80,7 @@ async function openReadOnly(config: ProjectConfig, waitMs: number, err: Output) 
       `the warehouse ${file} is in use by ${holder}; gave up after ${formatDuration(waitMs)} (try again when it is done, or wait longer with --wait 2m)`,
       { file },
       false,
+      { cause: error },
     );
   }
 }
