@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     reporters: ['default', './tests/summary-reporter.ts'],
     include: ['tests/**/*.test.ts'],
+    // Type tests of the public API (tests/types/*.test-d.ts): checked by tsc, not run.
+    typecheck: { enabled: true, include: ['tests/types/**/*.test-d.ts'], tsconfig: './tests/types/tsconfig.json' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
