@@ -58,34 +58,44 @@ export class PageScope {
 export function startRouter(container, routes, notFound) {
   let scope = null;
   const show = () => {
-    const path = location.hash.replace(/^#/, '') || '/';
     scope?.close();
     scope = new PageScope();
     live.setRunFilter(null);
     container.replaceChildren();
     delete document.body.dataset.ready;
     window.scrollTo(0, 0);
-    for (const [pattern, name, render] of routes) {
-      const match = pattern.exec(path.split('?')[0]);
-      if (!match) continue;
-      markNav(name);
-      let params;
-      try {
-        params = match.slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p)));
-      } catch {
-        break;
-      }
-      Promise.resolve(render(container, params, scope)).catch((error) => {
-        console.error(error);
-        if (scope.alive) container.append(errorBox(error));
-      });
+    const route = matchRoute(routes, location.hash);
+    markNav(route?.name ?? null);
+    if (!route) {
+      notFound(container);
       return;
     }
-    markNav(null);
-    notFound(container);
+    Promise.resolve(route.render(container, route.params, scope)).catch((error) => {
+      console.error(error);
+      if (scope.alive) container.append(errorBox(error));
+    });
   };
   window.addEventListener('hashchange', show);
   show();
+}
+
+/**
+ * The route of `hash` (`location.hash`: `#/runs/ID`, `#/?select=x`; empty is `#/`), ignoring
+ * its `?query`: `{ name, render, params }` of the first pattern that matches, its groups
+ * URI-decoded; `undefined` when none matches or a group is not valid URI encoding.
+ */
+export function matchRoute(routes, hash) {
+  const path = hash.replace(/^#/, '') || '/';
+  for (const [pattern, name, render] of routes) {
+    const match = pattern.exec(path.split('?')[0]);
+    if (!match) continue;
+    try {
+      return { name, render, params: match.slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p))) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 function markNav(name) {
