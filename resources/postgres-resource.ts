@@ -203,6 +203,7 @@ function parseUrl(url: string, name: string): { host?: string; port?: number; da
   try {
     parsed = new URL(url);
   } catch {
+    // No cause: URL's TypeError holds the input, which may hold a password.
     throw new ResourceError('resource_invalid', `resource ${name}: url is not a postgres:// URL`, {}, true);
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new ResourceError('resource_invalid', `resource ${name}: url is not a postgres:// URL (it starts with ${parsed.protocol})`, {}, true);

@@ -15,8 +15,8 @@ export class PartitionKeyError extends StrataError {
 
 /** A partitions definition with bad options (time zone, start, end, keys). */
 export class PartitionsDefinitionError extends StrataError {
-  constructor(message: string) {
-    super('partitions_invalid', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('partitions_invalid', message, {}, true, options);
   }
 }
 

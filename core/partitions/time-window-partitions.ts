@@ -316,9 +316,10 @@ export function monthly(options: TimeWindowFactoryOptions): TimeWindowPartitions
 function zoneRules(cadence: Cadence, timezone: string): TimeZoneRules {
   try {
     return TimeZoneRules.for(timezone);
-  } catch {
+  } catch (error) {
     throw new PartitionsDefinitionError(
       `${cadence} partitions: unknown time zone "${String(timezone)}" (expected an IANA name such as UTC or Europe/Berlin)`,
+      { cause: error },
     );
   }
 }

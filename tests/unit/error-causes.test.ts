@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommandArgs } from '../../core/cli/args.ts';
 import { parseSqlAssetFile } from '../../core/definitions/sql-asset-file.ts';
 import { ConfigError, DefinitionError, ResourceError, SelectionError, StrataError, UsageError, withArgument } from '../../core/errors.ts';
+import { daily, PartitionsDefinitionError } from '../../core/partitions/index.ts';
 import { loadProjectConfig } from '../../core/project/project-config.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { PostgresResource } from '../../resources/postgres-resource.ts';
@@ -128,6 +129,25 @@ describe('a wrapped error is the cause', () => {
     expect(error?.code).toBe('sql_header_invalid');
     expect(error?.cause).toBeInstanceOf(Error);
     expect(error?.message).toBe((error?.cause as Error).message);
+  });
+
+  it('an unknown time zone: the PartitionsDefinitionError carries Intl\'s RangeError', () => {
+    const error = thrown(() => daily({ start: '2025-01-01', timezone: 'Mars/Olympus' })) as PartitionsDefinitionError;
+    expect(error).toBeInstanceOf(PartitionsDefinitionError);
+    expect(error.cause).toBeInstanceOf(RangeError);
+    expect(error.message).toBe('daily partitions: unknown time zone "Mars/Olympus" (expected an IANA name such as UTC or Europe/Berlin)');
+  });
+
+  it('a Postgres URL that does not parse: no cause, since URL\'s error holds the URL and its password', async () => {
+    const resource = new PostgresResource('shop_db', { type: 'postgres', url: 'env:SHOP_URL' }, { SHOP_URL: 'postgres://strata:s3cret@[bad/shop' });
+    try {
+      const error = (await rejection(resource.query('select 1'))) as ResourceError;
+      expect(error.code).toBe('resource_invalid');
+      expect(error.cause).toBeUndefined();
+      expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain('s3cret');
+    } finally {
+      await resource.close();
+    }
   });
 
   it('a refused Postgres connection: the ResourceError carries the socket error', async () => {
