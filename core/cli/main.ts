@@ -56,7 +56,7 @@ export async function main(argv: readonly string[], out = new Output(process.std
 
 /** Prints an error for a person and returns its exit code. */
 export function reportError(error: unknown, err: Output): number {
-  if (process.env.STRATA_DEBUG && error instanceof Error) err.line(error.stack ?? error.message);
+  if (process.env.STRATA_DEBUG) printStacks(error, err);
   if (error instanceof DefinitionErrors) {
     err.line(`${err.paint('red', 'error:')} ${error.message}`);
     return 2;
@@ -69,6 +69,14 @@ export function reportError(error: unknown, err: Output): number {
   const message = error instanceof Error ? error.message : String(error);
   err.line(`${err.paint('red', 'error:')} ${message}`);
   return 1;
+}
+
+/** The stack of `error`, then of each error it wraps (its `cause`, at most 10 deep). */
+function printStacks(error: unknown, err: Output): void {
+  let current = error;
+  for (let depth = 0; current instanceof Error && depth < 10; depth++, current = current.cause) {
+    err.line(`${depth === 0 ? '' : 'caused by: '}${current.stack ?? current.message}`);
+  }
 }
 
 /** A closed pipe (`assets runs | head`) ends output quietly instead of crashing. */

@@ -62,6 +62,19 @@ describe('bad input exits 2 and writes nothing', () => {
     expect(result.stderr).toContain('assets materialize --help');
   });
 
+  it('a strata.json that is not JSON: the message alone, and with STRATA_DEBUG=1 the stack and its cause\'s', () => {
+    const project = sandbox.writeProject('not-json', { 'strata.json': '{ "name": ' });
+    const result = runCli(['list', '--project', project]);
+    expectUserError(result, project);
+    expect(result.stderr).toMatch(/^error: .*strata\.json is not valid JSON: /);
+    const debug = runCli(['list', '--project', project], { STRATA_DEBUG: '1' });
+    expect(debug.status).toBe(2);
+    expect(debug.stderr).toMatch(/^ConfigError: .*strata\.json is not valid JSON: /);
+    expect(debug.stderr).toMatch(/\ncaused by: SyntaxError: /);
+    expect(stackFrames(debug.stderr).length).toBeGreaterThan(1);
+    expect(debug.stderr.trimEnd().split('\n').at(-1)).toMatch(/^error: .*strata\.json is not valid JSON: /);
+  });
+
   it('materialize without --select', () => {
     const result = runCli(['materialize', '--project', example]);
     expectUserError(result, example);
