@@ -39,9 +39,12 @@ export class StrataError extends Error {
    * and cause (the error itself is left as it was).
    */
   withContext(context: ErrorContext): this {
-    const fields = Object.getOwnPropertyDescriptors(this);
-    const merged = { ...fields.context, value: { ...this.context, ...context } };
-    return Object.defineProperties(Object.create(Object.getPrototypeOf(this)) as this, { ...fields, context: merged });
+    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
+    // The stack as text: an engine may keep it behind an accessor that only reads the original.
+    Object.defineProperty(copy, 'stack', { value: this.stack, writable: true, configurable: true });
+    Object.defineProperty(copy, 'context', { value: { ...this.context, ...context }, writable: true, enumerable: true, configurable: true });
+    return copy;
   }
 }
 
