@@ -12,12 +12,12 @@ export function count(n) {
 /** A compact count for chart axes: 1.2k, 3.4M. */
 export function shortCount(n) {
   if (n === null || n === undefined) return '–';
-  const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (abs >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
-  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
+  if (Math.abs(Math.round(n)) < 1000) return String(Math.round(n));
+  // The unit is chosen after rounding: 999,999 is 1.0M, not 1000k.
+  for (const [size, suffix] of [[1e3, 'k'], [1e6, 'M'], [1e9, 'B']]) {
+    const text = (n / size).toFixed(suffix === 'k' && Math.abs(n) >= 1e4 ? 0 : 1);
+    if (Math.abs(Number(text)) < 1000 || suffix === 'B') return `${text}${suffix}`;
+  }
 }
 
 /** `2025-03-01 14:05:09` in local time (or an en dash). */
