@@ -14,10 +14,11 @@ export function shortCount(n) {
   if (n === null || n === undefined) return '–';
   if (Math.abs(Math.round(n)) < 1000) return String(Math.round(n));
   // The unit is chosen after rounding: 999,999 is 1.0M, not 1000k.
-  for (const [size, suffix] of [[1e3, 'k'], [1e6, 'M'], [1e9, 'B']]) {
+  for (const [size, suffix] of [[1e3, 'k'], [1e6, 'M']]) {
     const text = (n / size).toFixed(suffix === 'k' && Math.abs(n) >= 1e4 ? 0 : 1);
-    if (Math.abs(Number(text)) < 1000 || suffix === 'B') return `${text}${suffix}`;
+    if (Math.abs(Number(text)) < 1000) return `${text}${suffix}`;
   }
+  return `${(n / 1e9).toFixed(1)}B`;
 }
 
 /** `2025-03-01 14:05:09` in local time (or an en dash). */
