@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N] [--rounds N] | big-tsv]
+ * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
@@ -84,7 +84,9 @@ if (!only || only === 'incremental') {
   const rows = option('--rows', 10_000_000);
   const rounds = option('--rounds', 3);
   console.log(`incremental merge: 1% changed rows merged into a ${rows.toLocaleString('en-US')}-row table vs rebuilding it (--full-refresh); in-process, each ends with a CHECKPOINT; ${rounds} rounds, load average ${loadavg()[0]?.toFixed(1)}`);
-  const f = await runIncrementalMerge(rows, rounds);
+  const amountType = process.argv.includes('--amount-type') ? process.argv[process.argv.indexOf('--amount-type') + 1] : undefined;
+  if (amountType !== undefined) console.log(`  amount columns cast to ${amountType}`);
+  const f = await runIncrementalMerge(rows, rounds, amountType);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const range = (values: number[], format: (v: number) => string) => `${format(Math.min(...values))}–${format(Math.max(...values))}`;
   const ratios = f.rounds.map((r) => r.mergeMs / r.rebuildMs);
