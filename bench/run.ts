@@ -89,13 +89,17 @@ if (!only || only === 'incremental') {
   const f = await runIncrementalMerge(rows, rounds, amountType);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const range = (values: number[], format: (v: number) => string) => `${format(Math.min(...values))}–${format(Math.max(...values))}`;
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const ratio = (v: number) => `${v.toFixed(3)}×`;
   const ratios = f.rounds.map((r) => r.mergeMs / r.rebuildMs);
-  f.rounds.forEach((r, i) => console.log(`  round ${i + 1}: (a) ${seconds(r.mergeMs)} (CPU ${seconds(r.mergeCpuMs)}), (b) ${seconds(r.rebuildMs)} (CPU ${seconds(r.rebuildCpuMs)}), (a)/(b) ${(r.mergeMs / r.rebuildMs).toFixed(3)}×`));
+  f.rounds.forEach((r, i) => console.log(`  round ${i + 1}: (a) ${seconds(r.mergeMs)} (CPU ${seconds(r.mergeCpuMs)}), (b) ${seconds(r.rebuildMs)} (CPU ${seconds(r.rebuildCpuMs)}), (a)/(b) ${ratio(r.mergeMs / r.rebuildMs)}`));
   row('  (a) incremental merge', range(f.rounds.map((r) => r.mergeMs), seconds), '-', true);
   row('  (b) rebuild (--full-refresh)', range(f.rounds.map((r) => r.rebuildMs), seconds), '-', true);
-  row('  (a) / (b), best round', `${Math.min(...ratios).toFixed(3)}×`, '≤ 0.1×', Math.min(...ratios) <= 0.1);
-  row('  (a) / (b), every round', range(ratios, (v) => `${v.toFixed(3)}×`), '-', true);
-  row('  (a) / (b) in CPU time, every round', range(f.rounds.map((r) => r.mergeCpuMs / r.rebuildCpuMs), (v) => `${v.toFixed(3)}×`), '-', true);
+  // Judged on the median round: load on a shared machine slows the long rebuild more than the short merge.
+  const cpuRatios = f.rounds.map((r) => r.mergeCpuMs / r.rebuildCpuMs);
+  row('  (a) / (b), median round', ratio(median(ratios)), '≤ 0.1×', median(ratios) <= 0.1);
+  row('  (a) / (b), every round', range(ratios, ratio), '-', true);
+  row('  (a) / (b) in CPU time, median / every', `${ratio(median(cpuRatios))} / ${range(cpuRatios, ratio)}`, '-', true);
   row('  rows updated / inserted by each merge', `${f.changed.toLocaleString('en-US')} / 0`, '-', true);
   row('  tables identical (rows + checksum)', f.digest.split(',')[0] ?? '', '-', true);
   row('  peak RSS', `${f.peakRssMb.toFixed(0)} MB`, '-', true);
