@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N] | big-tsv]
+ * Usage: npm run bench [-- no-op | cold-start | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
 import { runPartitionedChain, type EngineFigures } from './partitioned-chain-bench.ts';
 import { runIncrementalMerge } from './incremental-merge-bench.ts';
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LargePlanFigures } from './large-plan-bench.ts';
 import type { StalenessFigures } from './staleness-bench.ts';
@@ -79,17 +80,30 @@ function printProfile(name: string, e: EngineFigures): void {
 }
 
 if (!only || only === 'incremental') {
-  const rowsArg = process.argv.indexOf('--rows');
-  const rows = rowsArg === -1 ? 10_000_000 : Number(process.argv[rowsArg + 1]);
-  console.log(`incremental merge: 1% changed rows merged into a ${rows.toLocaleString('en-US')}-row table vs rebuilding it (--full-refresh); in-process, each ends with a CHECKPOINT`);
-  const f = await runIncrementalMerge(rows);
+  const option = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+  const rows = option('--rows', 10_000_000);
+  const rounds = option('--rounds', 3);
+  console.log(`incremental merge: 1% changed rows merged into a ${rows.toLocaleString('en-US')}-row table vs rebuilding it (--full-refresh); in-process, each ends with a CHECKPOINT; ${rounds} rounds, load average ${loadavg()[0]?.toFixed(1)}`);
+  const amountType = process.argv.includes('--amount-type') ? process.argv[process.argv.indexOf('--amount-type') + 1] : undefined;
+  if (amountType !== undefined) console.log(`  amount columns cast to ${amountType}`);
+  const f = await runIncrementalMerge(rows, rounds, amountType);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  row('  (a) incremental merge', seconds(f.mergeMs), '-', true);
-  row('  (b) rebuild (--full-refresh)', seconds(f.rebuildMs), '-', true);
-  row('  (a) / (b)', `${(f.mergeMs / f.rebuildMs).toFixed(3)}×`, '≤ 0.1×', f.mergeMs <= 0.1 * f.rebuildMs);
-  row('  rows updated / inserted by the merge', `${f.merged.rowsUpdated.toLocaleString('en-US')} / ${f.merged.rowsInserted.toLocaleString('en-US')}`, '-', true);
+  const range = (values: number[], format: (v: number) => string) => `${format(Math.min(...values))}–${format(Math.max(...values))}`;
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const ratio = (v: number) => `${v.toFixed(3)}×`;
+  const ratios = f.rounds.map((r) => r.mergeMs / r.rebuildMs);
+  f.rounds.forEach((r, i) => console.log(`  round ${i + 1}: (a) ${seconds(r.mergeMs)} (CPU ${seconds(r.mergeCpuMs)}), (b) ${seconds(r.rebuildMs)} (CPU ${seconds(r.rebuildCpuMs)}), (a)/(b) ${ratio(r.mergeMs / r.rebuildMs)}`));
+  row('  (a) incremental merge', range(f.rounds.map((r) => r.mergeMs), seconds), '-', true);
+  row('  (b) rebuild (--full-refresh)', range(f.rounds.map((r) => r.rebuildMs), seconds), '-', true);
+  // Judged on the median round: load on a shared machine slows the long rebuild more than the short merge.
+  const cpuRatios = f.rounds.map((r) => r.mergeCpuMs / r.rebuildCpuMs);
+  row('  (a) / (b), median round', ratio(median(ratios)), '≤ 0.1×', median(ratios) <= 0.1);
+  row('  (a) / (b), every round', range(ratios, ratio), '-', true);
+  row('  (a) / (b) in CPU time, median / every', `${ratio(median(cpuRatios))} / ${range(cpuRatios, ratio)}`, '-', true);
+  row('  rows updated / inserted by each merge', `${f.changed.toLocaleString('en-US')} / 0`, '-', true);
   row('  tables identical (rows + checksum)', f.digest.split(',')[0] ?? '', '-', true);
   row('  peak RSS', `${f.peakRssMb.toFixed(0)} MB`, '-', true);
+  console.log(`  load average afterwards ${loadavg()[0]?.toFixed(1)}`);
 }
 
 if (!only || only === 'staleness') {

@@ -66,6 +66,22 @@ describe('incremental SQL assets', () => {
     expect(await lastMetadata()).toMatchObject({ build: 'incremental', rowsInserted: 0, rowsUpdated: 0, watermark: '2025-01-06 00:00:00', rowCount: 4 });
   });
 
+  it('the watermark skips NULLs (all NULL: the lowest value); keys below, inside and above the key range of the table merge', async () => {
+    writeAsset('raw/orders.sql', MERGE.replace('where updated_at > {{ watermark }}', 'where updated_at > {{ watermark }} or updated_at is null'));
+    writeOrders(['5,new,', '6,new,']);
+    const project = await loadProject(workspace.dir);
+    await workspace.run(project);
+    writeOrders(['5,new,', '6,paid,2025-01-02 00:00:00']);
+    expect((await workspace.run(project)).status).toBe('success');
+    expect(await lastMetadata()).toEqual({ build: 'incremental', rowsInserted: 0, rowsUpdated: 2, rowsDeleted: 0, watermark: null, rowCount: 2 });
+
+    // Keys 4 (below), 6 (inside) and 9 (above), and order 5 again with its NULL updated_at.
+    writeOrders(['4,new,2025-01-03 00:00:00', '6,sent,2025-01-04 00:00:00', '9,new,2025-01-05 00:00:00', '5,lost,']);
+    expect((await workspace.run(project)).status).toBe('success');
+    expect(await lastMetadata()).toEqual({ build: 'incremental', rowsInserted: 2, rowsUpdated: 2, rowsDeleted: 0, watermark: '2025-01-02 00:00:00', rowCount: 4 });
+    expect(await rows()).toEqual(['4|new|2025-01-03 00:00:00', '5|lost|', '6|sent|2025-01-04 00:00:00', '9|new|2025-01-05 00:00:00']);
+  });
+
   it('rebuilds from scratch with fullRefresh: the watermark is the lowest timestamp again', async () => {
     const project = await loadProject(workspace.dir);
     await workspace.run(project);
