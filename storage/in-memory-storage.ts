@@ -7,7 +7,7 @@
 import { NotFoundError } from '../core/errors.ts';
 import { InMemoryDaemonTicks } from './in-memory-daemon-ticks.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
-import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
+import { parseJsonObject, partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage, slicePage } from './page.ts';
 import {
   backfillFromRow,
@@ -262,6 +262,7 @@ export class InMemoryStorage implements Storage {
         rowCount: counted.length === 0 ? null : counted.reduce((sum, r) => sum + (r.row_count ?? 0), 0),
         timestamp: rows.reduce((max, r) => Math.max(max, r.timestamp), -Infinity),
         codeVersion: (rows.at(-1) as MaterializationRow).code_version,
+        metadata: parseJsonObject((rows.at(-1) as MaterializationRow).metadata),
       };
     });
   }

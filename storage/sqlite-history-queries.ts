@@ -3,7 +3,7 @@
  * history (per asset, newest first), the latest check results and the latest step failures.
  */
 import { sql, type Kysely } from 'kysely';
-import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
+import { parseJsonObject, partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage } from './page.ts';
 import { checkResultFromRow, latestCheckResultFromRow, materializationFromRow, stepFailureFromRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
@@ -38,13 +38,13 @@ export async function materializationsByRun(db: Kysely<Database>, key: string, o
       eb.fn.max('timestamp').as('timestamp'),
       eb.fn.max('id').as('last_id'),
     ]);
-  // The code version is the run's last materialization's, joined by id: with several min()/max()
+  // The code version and metadata are the run's last materialization's, joined by id: with several min()/max()
   // in one query, SQLite does not say which row a bare column would come from.
   const rows = await db
     .selectFrom(perRun.as('r'))
     .innerJoin('materializations as last', 'last.id', 'r.last_id')
     .selectAll('r')
-    .select('last.code_version')
+    .select(['last.code_version', 'last.metadata'])
     .orderBy('r.last_id', 'desc')
     .limit(page.limit ?? -1)
     .offset(page.offset)
@@ -57,6 +57,7 @@ export async function materializationsByRun(db: Kysely<Database>, key: string, o
     rowCount: r.row_count === null ? null : Number(r.row_count),
     timestamp: Number(r.timestamp),
     codeVersion: r.code_version,
+    metadata: parseJsonObject(r.metadata),
   }));
 }
 

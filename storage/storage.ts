@@ -207,6 +207,8 @@ export interface RunMaterializations {
   readonly timestamp: number;
   /** The code version of that last materialization. */
   readonly codeVersion: string;
+  /** The metadata of that last materialization (an incremental or snapshot write's counts, …). */
+  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 /** Check results. */

@@ -41,7 +41,7 @@ export interface StaticPagesOptions {
 /**
  * The web pages of `assets ui`: `GET /` is index.html and `GET /static/PATH` a file under
  * ui/static (`/static/vendor/dagre.min.js` is dagre's browser build from node_modules,
- * `/static/shared/duration-text.js` core's duration formatter). Unknown
+ * `/static/shared/duration-text.js` and `write-summary-text.js` core's formatters). Unknown
  * static files are 404; nothing else is answered (the API behind it handles other paths).
  * Only files whose every path segment is a plain name with a known extension are served, after
  * checking that their real path is inside the root: no traversal, no dot files, no listings.
@@ -57,6 +57,8 @@ export function staticPages(options: StaticPagesOptions = {}): Router {
     'vendor/dagre.min.js': dagreBrowserBuild(),
     // The duration formatter the CLI uses too: one file, so both show the same text.
     'shared/duration-text.js': fileURLToPath(new URL('../core/format/duration-text.js', import.meta.url)),
+    // Likewise the text of what an incremental or snapshot write did.
+    'shared/write-summary-text.js': fileURLToPath(new URL('../core/format/write-summary-text.js', import.meta.url)),
   };
   const realRoot = realpath(root).catch(() => root);
 

@@ -109,6 +109,8 @@ export interface IncrementalCounts {
   readonly rowsInserted: number;
   readonly rowsUpdated: number;
   readonly rowsDeleted: number;
+  /** The watermark the build read (`null` on a full build); absent without a watermark column. */
+  readonly watermark?: string | null;
 }
 
 /** The incremental counts of a materialization's metadata, if it has them. */
@@ -116,10 +118,12 @@ export function incrementalCounts(metadata: Readonly<Record<string, unknown>> | 
   const build = metadata?.build;
   if (build !== 'incremental' && build !== 'full') return undefined;
   const count = (name: string) => (typeof metadata?.[name] === 'number' ? (metadata[name] as number) : 0);
-  return { build, rowsInserted: count('rowsInserted'), rowsUpdated: count('rowsUpdated'), rowsDeleted: count('rowsDeleted') };
-}
-
-/** `incremental: 2 inserted, 1 updated, 0 deleted`. */
-export function incrementalText(counts: IncrementalCounts): string {
-  return `${counts.build}: ${counts.rowsInserted} inserted, ${counts.rowsUpdated} updated, ${counts.rowsDeleted} deleted`;
+  const watermark = metadata?.watermark;
+  return {
+    build,
+    rowsInserted: count('rowsInserted'),
+    rowsUpdated: count('rowsUpdated'),
+    rowsDeleted: count('rowsDeleted'),
+    ...(watermark === undefined ? {} : { watermark: watermark === null ? null : String(watermark) }),
+  };
 }

@@ -125,23 +125,42 @@ function columnList(text: string): string[] {
 /**
  * Refuses to rebuild snapshots from scratch (`--full-refresh`) unless `--force` names each of
  * them: a snapshot's history cannot be recomputed from its source. Throws a usage error (exit
- * code 2) naming the snapshots that are not forced.
+ * code 2, HTTP 400) naming the snapshots that are not forced.
  *
  * @param snapshots keys of the snapshot assets a full refresh would rebuild
  * @param forced keys named by `--force`
+ * @param names how the message names the full refresh and tells how to force (default: the CLI's options)
  *
  * @example
  * assertSnapshotRefresh(['snapshots/customers'], []) // throws: snapshots/customers keeps history ...
  */
-export function assertSnapshotRefresh(snapshots: Iterable<string>, forced: Iterable<string>): void {
+export function assertSnapshotRefresh(
+  snapshots: Iterable<string>,
+  forced: Iterable<string>,
+  names: { readonly fullRefresh: string; readonly forceHint: (keys: readonly string[]) => string } = { fullRefresh: '--full-refresh', forceHint: (keys) => `add --force ${keys.join(',')}` },
+): void {
   const allowed = new Set(forced);
   const refused = [...snapshots].filter((key) => !allowed.has(key)).sort();
   if (refused.length === 0) return;
   const list = refused.join(', ');
   throw new StrataError(
     'snapshot_refresh_refused',
-    `--full-refresh would drop the history of snapshot${refused.length === 1 ? '' : 's'} ${list}, which cannot be rebuilt from the source: leave ${refused.length === 1 ? 'it' : 'them'} out of the selection, or add --force ${refused.join(',')} to drop it`,
-    refused.length === 1 ? { assetKey: refused[0] as string } : {},
+    `${names.fullRefresh} would drop the history of snapshot${refused.length === 1 ? '' : 's'} ${list}, which cannot be rebuilt from the source: leave ${refused.length === 1 ? 'it' : 'them'} out of the selection, or ${names.forceHint(refused)} to drop ${refused.length === 1 ? 'it' : 'them'}`,
+    { ...(refused.length === 1 ? { assetKey: refused[0] as string } : {}), argument: names.fullRefresh },
     true,
   );
+}
+
+/** What a snapshot write did, as the materialization metadata records it. */
+export interface SnapshotCounts {
+  /** New versions (changed rows, new keys). */
+  readonly rowsInserted: number;
+  /** Versions closed (changed rows, hard deletes). */
+  readonly rowsClosed: number;
+}
+
+/** The snapshot counts of a materialization's metadata, if it has them. */
+export function snapshotCounts(metadata: Readonly<Record<string, unknown>> | undefined): SnapshotCounts | undefined {
+  if (typeof metadata?.rowsClosed !== 'number') return undefined;
+  return { rowsInserted: typeof metadata.rowsInserted === 'number' ? metadata.rowsInserted : 0, rowsClosed: metadata.rowsClosed };
 }

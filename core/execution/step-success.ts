@@ -6,7 +6,9 @@ import type { EventRecord, MaterializationRecord, StepCommit } from '../../stora
 import type { MaterializeResult } from './asset-context.ts';
 import type { RunEvents } from './run-events.ts';
 import { rangeData, single, sumRows } from './step-helpers.ts';
-import { incrementalCounts, incrementalText } from '../definitions/incremental-config.ts';
+import { incrementalCounts } from '../definitions/incremental-config.ts';
+import { snapshotCounts } from '../definitions/snapshot-config.ts';
+import { writeSummaryText } from '../format/write-summary-text.js';
 
 /** What a step that wrote and passed its checks records. */
 export interface StepSuccess {
@@ -39,12 +41,15 @@ export function stepSuccess(inputs: StepSuccessInputs): StepSuccess {
   const partition = single(step);
   const rowCount = sumRows(materializations) ?? result.rowCount ?? session.rowsWritten ?? null;
   const incremental = incrementalCounts(result.metadata);
+  const snapshot = snapshotCounts(result.metadata);
+  const written = writeSummaryText(result.metadata);
   const commit = {
     events: [
       ...inputs.logs,
-      events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}${incremental ? `: ${incrementalText(incremental)}` : ''}`, 'info', {
+      events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}${written === null ? '' : `: ${written}`}`, 'info', {
         rowCount,
         ...(incremental ? { incremental } : {}),
+        ...(snapshot ? { snapshot } : {}),
         dataVersion: materializations[0]?.dataVersion,
         codeVersion: materializations[0]?.codeVersion,
         ...rangeData(step),

@@ -6,6 +6,7 @@ import type { CheckResultRecord, MaterializationRecord, Storage } from '../../st
 import type { ObservationRecord } from '../../storage/staleness-store.ts';
 import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 import { incrementalCounts, type IncrementalCounts } from '../definitions/incremental-config.ts';
+import { snapshotCounts, type SnapshotCounts } from '../definitions/snapshot-config.ts';
 
 /** Partition counts of a partitioned asset (observed partitions for source assets). */
 export interface PartitionCounts {
@@ -48,8 +49,10 @@ export interface AssetState {
   readonly partitions: PartitionCounts | null;
   /** `null` for source assets, which are observed and never stale. */
   readonly staleness: StaleSummary | null;
-  /** Incremental assets: what the latest build did (rows inserted, updated, deleted). */
+  /** Incremental assets: what the latest build did (rows inserted, updated, deleted; the watermark it read). */
   readonly incremental?: IncrementalCounts;
+  /** Snapshots: what the latest write did (versions inserted and closed). */
+  readonly snapshot?: SnapshotCounts;
 }
 
 /**
@@ -88,7 +91,7 @@ export async function readAssetStates(project: Project, storage: Storage, keys: 
       runId: newest?.runId ?? null,
       codeVersion: project.codeVersions.get(key) ?? null,
       checks: checkOutcome(checksBy.get(key)),
-      ...(incrementalCounts(newest?.metadata) ? { incremental: incrementalCounts(newest?.metadata) as IncrementalCounts } : {}),
+      ...writeCounts(newest?.metadata),
     };
     const spec = graph.spec(key);
     if (spec.source) return sourceState(spec.partitions?.keys(report.now) ?? null, observedBy.get(key) ?? [], base);
@@ -160,4 +163,12 @@ function sourceState(all: readonly string[] | null, observations: readonly Obser
     state,
     partitions: { total: all.length, materialized: all.length - missing.size, missing: missing.size, failed: 0, missingRanges: toRanges(all, missing), failedPartitions: [] },
   };
+}
+
+/** The `incremental` or `snapshot` counts of a latest materialization's metadata, as fields to spread. */
+function writeCounts(metadata: Readonly<Record<string, unknown>> | undefined): { incremental?: IncrementalCounts; snapshot?: SnapshotCounts } {
+  const incremental = incrementalCounts(metadata);
+  if (incremental) return { incremental };
+  const snapshot = snapshotCounts(metadata);
+  return snapshot ? { snapshot } : {};
 }

@@ -1,8 +1,9 @@
 /**
  * Incremental models through the `assets` CLI as a process: `--dry-run` says which steps build
  * incrementally and which in full (table and --json), a second materialize merges the changed
- * rows and `runs show` and `status --json` count them, `--full-refresh` rebuilds, and a bad header exits 2.
- * A daily incremental asset is backfilled, then a re-run of one day merges its late updates.
+ * rows and `runs show` and `status` (table and --json) count them with the watermark read,
+ * `--full-refresh` rebuilds, and a bad header exits 2. A daily incremental asset is backfilled,
+ * then a re-run of one day merges its late updates.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -68,10 +69,14 @@ describe('incremental models on the CLI', () => {
     writeOrders(['2,paid,2025-01-05 00:00:00', '3,new,2025-01-06 00:00:00']);
     const second = runCli(['materialize', '--select', '*', '--json', '--project', project]);
     expect(second.status, second.stderr).toBe(0);
-    expect(materializedLines(parseJson<{ runId: string }>(second).runId)).toEqual(['materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted']);
+    expect(materializedLines(parseJson<{ runId: string }>(second).runId)).toEqual(['materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 00:00:00']);
     expect(await queryDuckDb(stateFiles(project).warehouse, 'select n from marts.order_count')).toEqual([{ n: 3 }]);
     const status = parseJson<{ key: string; incremental?: unknown }[]>(runCli(['status', '--select', 'raw/orders', '--json', '--project', project]));
-    expect(status.map((s) => [s.key, s.incremental])).toEqual([['raw/orders', { build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0 }]]);
+    expect(status.map((s) => [s.key, s.incremental])).toEqual([['raw/orders', { build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-02 00:00:00' }]]);
+    const human = runCli(['status', '--project', project]);
+    expect(human.stdout).toMatch(/ROWS\s+RUN\s+CHECKS\s+MISSING\s+LAST WRITE\n/);
+    expect(human.stdout).toMatch(/raw\/orders\s+fresh .*  incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 00:00:00\n/);
+    expect(human.stdout).toMatch(/marts\/order_count\s+fresh .*  -\n/);
 
     const refreshed = runCli(['materialize', '--select', 'raw/orders', '--full-refresh', '--json', '--project', project]);
     expect(refreshed.status, refreshed.stderr).toBe(0);
@@ -142,7 +147,7 @@ where day >= {{ partition_start }} and day < {{ partition_end }} and updated_at 
     );
     const rerun = runCli(['materialize', '--select', 'raw/events', '--partition', '2025-01-02', '--json', '--project', daily]);
     expect(rerun.status, rerun.stderr).toBe(0);
-    expect(materializedLines(parseJson<{ runId: string }>(rerun).runId, daily, 'raw/events')).toEqual(['materialized raw/events@2025-01-02 (2 rows): incremental: 1 inserted, 1 updated, 0 deleted']);
+    expect(materializedLines(parseJson<{ runId: string }>(rerun).runId, daily, 'raw/events')).toEqual(['materialized raw/events@2025-01-02 (2 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 10:00:00']);
     expect(await table()).toEqual([
       { id: 1, day: '2025-01-01', status: 'new' },
       { id: 2, day: '2025-01-02', status: 'paid' },

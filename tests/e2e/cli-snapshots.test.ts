@@ -1,8 +1,8 @@
 /**
  * A snapshot through the CLI, over two runs: the first keeps every customer, the second (one
  * customer changed, one deleted, one new) closes the old versions and opens new ones; the
- * materialization records what was inserted and closed. A snapshot without unique_key is a
- * definition error (exit 2, nothing written).
+ * materialization records what was inserted and closed, which `runs show` and `status` show. A
+ * snapshot without unique_key is a definition error (exit 2, nothing written).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,6 +62,14 @@ describe('snapshots in the CLI', () => {
       [{ rowsInserted: 2, rowsClosed: 0 }, 2],
       [{ rowsInserted: 2, rowsClosed: 2 }, 4],
     ]);
+    // runs show, status and status --json say what the latest write did.
+    const runId = querySqlite<{ id: string }>(stateFiles(dir).storage, 'select id from runs order by created_at desc limit 1')[0]?.id ?? '';
+    const shown = runCli(['runs', 'show', runId.slice(0, 8), '--project', dir]);
+    expect(shown.stdout).toMatch(/materialized snapshots\/customers \(4 rows\): snapshot: 2 inserted, 2 closed\n/);
+    const status = runCli(['status', '--project', dir]);
+    expect(status.stdout).toMatch(/snapshots\/customers\s+fresh .*  snapshot: 2 inserted, 2 closed\n/);
+    const json = JSON.parse(runCli(['status', '--select', 'snapshots/customers', '--json', '--project', dir]).stdout) as { snapshot?: unknown }[];
+    expect(json.map((s) => s.snapshot)).toEqual([{ rowsInserted: 2, rowsClosed: 2 }]);
   });
 
   it('--full-refresh refuses to drop the history of a snapshot unless --force names it, then rebuilds it from the source', async () => {

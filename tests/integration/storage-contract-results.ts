@@ -136,19 +136,19 @@ export function storageResultsContract(storage: () => Storage): void {
         await materialize('m2', 'a/y', '2024-01-03', 'v3', 2_000);
         await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/z', null, { rowCount: null })] });
         expect(await storage().materializationsByRun('a/y')).toEqual([
-          { runId: 'm2', partitions: 1, firstPartition: '2024-01-03', lastPartition: '2024-01-03', rowCount: 10, timestamp: 2_000, codeVersion: 'code-1' },
-          { runId: 'm1', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-02', rowCount: 20, timestamp: 1_500, codeVersion: 'code-1' },
+          { runId: 'm2', partitions: 1, firstPartition: '2024-01-03', lastPartition: '2024-01-03', rowCount: 10, timestamp: 2_000, codeVersion: 'code-1', metadata: {} },
+          { runId: 'm1', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-02', rowCount: 20, timestamp: 1_500, codeVersion: 'code-1', metadata: {} },
         ]);
         expect((await storage().materializationsByRun('a/y', { limit: 1, offset: 1 })).map((r) => r.runId)).toEqual(['m1']);
         expect(await storage().materializationsByRun('a/z')).toEqual([
-          { runId: 'm2', partitions: 1, firstPartition: null, lastPartition: null, rowCount: null, timestamp: 3_000, codeVersion: 'code-1' },
+          { runId: 'm2', partitions: 1, firstPartition: null, lastPartition: null, rowCount: null, timestamp: 3_000, codeVersion: 'code-1', metadata: {} },
         ]);
         expect(await storage().materializationsByRun('a/none')).toEqual([]);
-        // The code version is the run's last one, whichever partition key sorts last.
-        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-09', { codeVersion: 'code-1', timestamp: 1_000 })] });
-        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-01', { codeVersion: 'code-2', timestamp: 900 })] });
+        // The code version and metadata are the run's last ones, whichever partition key sorts last.
+        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-09', { codeVersion: 'code-1', timestamp: 1_000, metadata: { rowsInserted: 1 } })] });
+        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-01', { codeVersion: 'code-2', timestamp: 900, metadata: { rowsInserted: 2, rowsClosed: 1 } })] });
         expect(await storage().materializationsByRun('a/v')).toEqual([
-          { runId: 'm2', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-09', rowCount: 20, timestamp: 1_000, codeVersion: 'code-2' },
+          { runId: 'm2', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-09', rowCount: 20, timestamp: 1_000, codeVersion: 'code-2', metadata: { rowsInserted: 2, rowsClosed: 1 } },
         ]);
       });
 

@@ -9,6 +9,7 @@ import { readAssetStates, type AssetState } from '../../status/asset-states.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../workspace.ts';
+import { writeSummaryText } from '../../format/write-summary-text.js';
 
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {
@@ -18,7 +19,9 @@ export const statusCommand: Command = {
 For each asset: its state (fresh, stale, partial, missing, failed), when it was last
 materialized, by which run, with how many rows, its stale partitions counted by reason, and its
 checks. For partitioned assets: how many partitions are materialized, missing and failed, and
-the ranges that are missing. Plain status and --stale read one staleness report (source assets
+the ranges that are missing. For incremental assets and snapshots: what their latest write did
+(LAST WRITE: rows inserted, updated and deleted, and the watermark read; versions inserted and
+closed). Plain status and --stale read one staleness report (source assets
 are observed first), so an asset is fresh exactly when --stale lists none of its partitions.
 
 With --stale: the stale asset partitions and why. A partition is stale when it is missing, its
@@ -53,9 +56,12 @@ Options:
         out.json(rows);
         return 0;
       }
+      // Incremental assets and snapshots say what their latest write did, in a column of its own.
+      const writes = rows.map((r) => writeSummaryText(r.incremental ?? r.snapshot) ?? '');
+      const withWrites = writes.some((w) => w !== '');
       out.table(
-        ['ASSET', 'STATE', 'PARTITIONS', 'STALE', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'CHECKS', 'MISSING'],
-        rows.map((r) => [
+        ['ASSET', 'STATE', 'PARTITIONS', 'STALE', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'CHECKS', 'MISSING', ...(withWrites ? ['LAST WRITE'] : [])],
+        rows.map((r, i) => [
           r.key,
           r.state,
           r.partitions ? `${r.partitions.materialized}/${r.partitions.total}${r.partitions.failed ? ` (${r.partitions.failed} failed)` : ''}` : '-',
@@ -65,6 +71,7 @@ Options:
           r.runId?.slice(0, 8) ?? '-',
           checksText(r.checks),
           r.partitions && r.partitions.missing > 0 ? formatRanges(r.partitions.missingRanges, 2) : '',
+          ...(withWrites ? [writes[i] as string] : []),
         ]),
         (_row, column, cell) => (column === 1 ? stateColour(cell) : column === 3 && cell !== '-' ? ('yellow' as const) : column === 7 ? checksColour(cell) : undefined),
       );

@@ -3,7 +3,7 @@
 
 import { assetRoute, h, runRoute, table } from './dom.js';
 import { lineChart } from './charts.js';
-import { count, dateTime, shortId } from './format.js';
+import { count, dateTime, shortId, writeSummaryText } from './format.js';
 
 function facts(rows) {
   return h('dl.facts', {}, rows.filter(Boolean).map(([label, ...value]) => [h('dt', {}, label), h('dd', {}, ...value)]));
@@ -71,9 +71,14 @@ export function partitionSection(health) {
   return h('section.card', {}, h('h2', {}, 'Partitions'), body);
 }
 
-/** The history chart and table: one point per run (`runs` of `GET /api/history/KEY`, newest first). */
+/**
+ * The history chart and table: one point per run (`runs` of `GET /api/history/KEY`, newest first);
+ * for incremental assets and snapshots, what each run's write did.
+ */
 export function historySection(runs) {
   const list = runs;
+  // Incremental assets and snapshots: what each run's write did.
+  const withWrites = list.some((r) => writeSummaryText(r.metadata) !== null);
   const partitionsText = (r) => (r.firstPartition === null ? '–' : r.partitions === 1 ? r.firstPartition : `${r.firstPartition} … ${r.lastPartition} (${count(r.partitions)})`);
   return h(
     'section.card',
@@ -89,8 +94,9 @@ export function historySection(runs) {
               { label: 'Run', cell: (r) => h('a.mono', { href: runRoute(r.runId) }, shortId(r.runId)) },
               { label: 'Partitions', cell: partitionsText },
               { label: 'Rows', cell: (r) => count(r.rowCount), class: 'num' },
+              withWrites ? { label: 'Write', cell: (r) => writeSummaryText(r.metadata) ?? '–' } : null,
               { label: 'Code version', cell: (r) => h('code', {}, r.codeVersion) },
-            ],
+            ].filter(Boolean),
             list.slice(0, 50),
             { 'data-testid': 'history-table' },
           ),
