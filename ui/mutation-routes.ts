@@ -2,6 +2,7 @@ import type { Express, Response } from 'express';
 import { z } from 'zod';
 import { resolveBackfillKeys } from '../core/execution/backfill-runner.ts';
 import type { LandingZone } from '../core/execution/asset-context.ts';
+import { API_REFRESH_ARGUMENTS, fullRefreshRequest } from '../core/execution/full-refresh-request.ts';
 import { prepareMaterialization } from '../core/execution/materialize-request.ts';
 import { StrataError, UsageError, withArgument } from '../core/errors.ts';
 import { isCalendarTime } from '../core/planning/partition-request.ts';
@@ -26,7 +27,9 @@ export interface MutationContext {
 
 const text = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, 'is too long');
 const flag = z.boolean({ error: 'must be true or false' });
-const runBody = z.object({ select: text(2000), partition: text(200).optional(), staleOnly: flag.optional() }).strict();
+/** Snapshots a full refresh may rebuild, dropping their history (the CLI's `--force`). */
+const force = z.array(text(400), { error: 'must be a list of asset keys' }).max(1000, 'names too many assets').optional();
+const runBody = z.object({ select: text(2000), partition: text(200).optional(), staleOnly: flag.optional(), fullRefresh: flag.optional(), force }).strict();
 const BACKFILL_MODES = { all: 'all', missing: 'missing_only', stale: 'stale_only' } as const satisfies Record<string, BackfillRecord['mode']>;
 const backfillBody = z
   .object({
@@ -35,6 +38,8 @@ const backfillBody = z
     to: text(100),
     mode: z.enum(['all', 'missing', 'stale'], { error: 'must be all, missing or stale' }).default('all'),
     perPartition: flag.optional(),
+    fullRefresh: flag.optional(),
+    force,
   })
   .strict();
 const runIdParams = idParams('run');
@@ -44,9 +49,11 @@ const noQuery = z.object({}).strict();
 /**
  * The routes that launch work, and the one that follows a backfill:
  *
- * - `POST /api/runs` `{ select, partition?, staleOnly? }` → 202 `{ runId, steps }`, or 200
- *   `{ runId: null, steps: 0, message }` when there is nothing to do
- * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition? }` → 202 `{ backfillId }`
+ * - `POST /api/runs` `{ select, partition?, staleOnly?, fullRefresh?, force? }` → 202 `{ runId, steps }`,
+ *   or 200 `{ runId: null, steps: 0, message }` when there is nothing to do
+ * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition?, fullRefresh?, force? }` → 202 `{ backfillId }`
+ * - `fullRefresh: true` rebuilds incremental assets from scratch; a selection with snapshots is
+ *   refused (400 naming them) unless `force` lists each, as `--full-refresh --force` on the CLI
  * - `GET /api/backfills/ID` (a unique prefix works) → `{ backfill, runs }`
  * - `POST /api/runs/ID/cancel` → 202 for a run of this server (or of a backfill, wherever it
  *   runs); 409 for an ended run or a plain run of another process
@@ -66,13 +73,14 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
       { project, storage: ctx.storage, landing: ctx.landing, now, partitionArgument: 'partition' },
       { select: body.select, staleOnly: body.staleOnly === true, ...partition },
     );
+    const refresh = fullRefreshRequest(project, prepared.keys, refreshOptions(body), API_REFRESH_ARGUMENTS);
     if (prepared.plan.steps.length === 0) {
       const built = prepared.keys.filter((k) => !project.graph.spec(k).source).length;
       const why = built === 0 ? 'the selection has only source assets, which are observed, not materialized' : `the ${built} selected asset${built === 1 ? ' is' : 's are'} fresh`;
       ctx.send(res, { runId: null, steps: 0, message: `Nothing to do: ${why} (${body.select})` });
       return;
     }
-    const runId = ctx.launcher.launchRun({ prepared, select: body.select, now, ...partition });
+    const runId = ctx.launcher.launchRun({ prepared, select: body.select, now, refresh, ...partition });
     ctx.send(res, { runId, steps: prepared.plan.steps.length }, 202);
   });
 
@@ -81,9 +89,11 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     const body = await readJsonBody(req, backfillBody);
     const now = ctx.now();
     const keys = checkBackfill(project, body, now);
+    const refresh = fullRefreshRequest(project, keys, refreshOptions(body), API_REFRESH_ARGUMENTS);
     const backfillId = ctx.launcher.launchBackfill(
       { selection: body.select, keys, from: body.from, to: body.to, mode: BACKFILL_MODES[body.mode], grouping: body.perPartition ? 'per_partition' : 'policy' },
       now,
+      refresh,
     );
     ctx.send(res, { backfillId }, 202);
   });
@@ -152,6 +162,11 @@ function checkBackfill(project: Project, body: { select: string; from: string; t
     if (!(error instanceof StrataError) || error.code !== 'partition_invalid') throw error;
     throw withArgument(error, error.context.partition === body.to && body.to !== body.from ? 'to' : 'from');
   }
+}
+
+/** The full-refresh fields of a request body, as {@link fullRefreshRequest} reads them. */
+function refreshOptions(body: { readonly fullRefresh?: boolean | undefined; readonly force?: readonly string[] | undefined }) {
+  return { fullRefresh: body.fullRefresh === true, ...(body.force === undefined ? {} : { force: body.force }) };
 }
 
 /** Marks a stored backfill canceled: the process running it stops within seconds. */

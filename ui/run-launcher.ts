@@ -3,6 +3,7 @@ import { assertCheckColumnsIn } from '../core/cli/run-preparation.ts';
 import { startBackfill, type BackfillRequest } from '../core/execution/backfill-runner.ts';
 import { reapDeadRuns } from '../core/execution/dead-run-reaper.ts';
 import { executeRun } from '../core/execution/executor.ts';
+import type { FullRefreshRequest } from '../core/execution/full-refresh-request.ts';
 import type { PreparedMaterialization } from '../core/execution/materialize-request.ts';
 import { RunEvents } from '../core/execution/run-events.ts';
 import type { LandingZone } from '../core/execution/asset-context.ts';
@@ -46,6 +47,8 @@ export interface RunLaunch {
   readonly select: string;
   readonly partition?: string | undefined;
   readonly now: Date;
+  /** A full refresh (checked): incremental assets rebuilt, the forced snapshots too. */
+  readonly refresh?: FullRefreshRequest;
 }
 
 /**
@@ -85,7 +88,7 @@ export class RunLauncher {
   }
 
   /** Starts a backfill; returns its id at once. */
-  launchBackfill(request: Omit<BackfillRequest, 'id'>, now: Date): string {
+  launchBackfill(request: Omit<BackfillRequest, 'id'>, now: Date, refresh?: FullRefreshRequest): string {
     this.#assertOpen();
     const id = randomUUID();
     const at = Date.now();
@@ -93,7 +96,7 @@ export class RunLauncher {
       id, selection: request.selection, from: request.from, to: request.to, status: 'running', mode: request.mode, grouping: request.grouping,
       runIds: [], total: 0, done: 0, failed: 0, error: null, createdAt: at, updatedAt: at,
     });
-    this.#track(id, (signal) => this.#backfill({ ...request, id }, now, signal));
+    this.#track(id, (signal) => this.#backfill({ ...request, id }, now, signal, refresh));
     return id;
   }
 
@@ -162,7 +165,7 @@ export class RunLauncher {
       await this.#withWarehouse(storage, queued.assetKeys, signal, async (warehouse) => {
         await executeRun({
           project, plan: launch.prepared.plan, storage, warehouse, landing, selection: launch.select, trigger: 'manual',
-          runId: queued.id, signal, now: launch.now, tags: queued.tags,
+          runId: queued.id, signal, now: launch.now, tags: queued.tags, ...refreshOptions(launch.refresh),
           onEvent: (event) => {
             this.#pendingRuns.delete(event.runId);
             tell(listener, event);
@@ -178,14 +181,14 @@ export class RunLauncher {
     }
   }
 
-  async #backfill(request: BackfillRequest & { readonly id: string }, now: Date, signal: AbortSignal): Promise<void> {
+  async #backfill(request: BackfillRequest & { readonly id: string }, now: Date, signal: AbortSignal, refresh: FullRefreshRequest | undefined): Promise<void> {
     const { project, landing, listener } = this.#o;
     const storage = await this.#o.storage();
     try {
       await this.#withWarehouse(storage, request.keys, signal, (warehouse) =>
         startBackfill(
           {
-            project, storage, warehouse, landing, now, signal,
+            project, storage, warehouse, landing, now, signal, ...refreshOptions(refresh),
             onPlan: () => void this.#pendingBackfills.delete(request.id),
             onEvent: (event) => tell(listener, event),
           },
@@ -229,6 +232,11 @@ export class RunLauncher {
     await storage.appendEvents([event]);
     this.#o.notice(`run ${queued.id.slice(0, 8)} ${canceled ? 'canceled' : 'failed'} before it started: ${message}`);
   }
+}
+
+/** The executor's and backfill runner's options for a full refresh (none without one). */
+function refreshOptions(refresh: FullRefreshRequest | undefined): { fullRefresh?: true; forcedSnapshots?: readonly string[] } {
+  return refresh?.fullRefresh ? { fullRefresh: true, forcedSnapshots: refresh.forcedSnapshots } : {};
 }
 
 /** The record with this id, or the only one whose id starts with it. */

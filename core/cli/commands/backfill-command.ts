@@ -9,7 +9,7 @@ import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts'
 import { findBackfill } from './backfills-command.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { Workspace } from '../workspace.ts';
-import { fullRefreshRequest } from '../full-refresh.ts';
+import { fullRefreshRequest } from '../../execution/full-refresh-request.ts';
 
 /** `assets backfill`: materialize a selection over a partition range, resumably. */
 export const backfillCommand: Command = {

@@ -10,7 +10,7 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatDuration, type Output } from '../output.ts';
 import { Workspace } from '../workspace.ts';
-import { fullRefreshRequest } from '../full-refresh.ts';
+import { fullRefreshRequest } from '../../execution/full-refresh-request.ts';
 import { buildModes, type BuildMode } from '../build-modes.ts';
 import { stepLabel } from '../step-label.ts';
 import { StepProgressLine } from '../step-progress-line.ts';

@@ -30,6 +30,10 @@ function launchForm(onLaunched) {
   const result = h('div.launch-result');
   const submit = h('button.primary', { type: 'submit' }, 'Launch backfill');
   const field = (label, input) => h('label.field', {}, h('span', {}, label), input);
+  const fullRefresh = h('input', { type: 'checkbox', name: 'fullRefresh' });
+  // Snapshots in the selection are refused unless named here: their history cannot be rebuilt.
+  const forceField = field('Drop the history of', h('input', { type: 'text', name: 'force', placeholder: 'snapshot keys, comma-separated', spellcheck: 'false', autocomplete: 'off' }));
+  forceField.hidden = true;
   const form = h(
     'form.form-row.backfill-form',
     { id: 'backfill-form', novalidate: true },
@@ -38,8 +42,11 @@ function launchForm(onLaunched) {
     field('To', h('input', { type: 'date', name: 'to', required: true })),
     field('Mode', h('select', { name: 'mode' }, h('option', { value: 'all' }, 'all partitions'), h('option', { value: 'missing' }, 'missing only'), h('option', { value: 'stale' }, 'stale only'))),
     h('label.check-field', {}, h('input', { type: 'checkbox', name: 'perPartition' }), 'one run step per partition'),
+    h('label.check-field', { title: 'Rebuild incremental assets from scratch (assets backfill --full-refresh)' }, fullRefresh, 'full refresh'),
+    forceField,
     submit,
   );
+  fullRefresh.addEventListener('change', () => (forceField.hidden = !fullRefresh.checked));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
@@ -47,6 +54,11 @@ function launchForm(onLaunched) {
     const values = new FormData(form);
     const body = { select: String(values.get('select') ?? '').trim(), from: String(values.get('from') ?? ''), to: String(values.get('to') ?? ''), mode: String(values.get('mode') ?? 'all') };
     if (values.get('perPartition')) body.perPartition = true;
+    if (values.get('fullRefresh')) {
+      body.fullRefresh = true;
+      const forced = String(values.get('force') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+      if (forced.length) body.force = forced;
+    }
     const missing = ['select', 'from', 'to'].find((k) => !body[k]);
     if (missing) {
       error.textContent = `${missing === 'select' ? 'Selection' : missing === 'from' ? 'From' : 'To'} is required.`;

@@ -1,5 +1,6 @@
-// The asset page's "Materialize" form: POST /api/runs with the asset's key, then the run's
-// progress, live (from `run` and `run_event`s) or polled when the event stream is down.
+// The asset page's "Materialize" form: POST /api/runs with the asset's key (only if stale, or a
+// full refresh of an incremental asset or snapshot), then the run's progress, live (from `run`
+// and `run_event`s) or polled when the event stream is down.
 
 import { getJson, messageOf, postJson } from './api.js';
 import { h, replace, runRoute } from './dom.js';
@@ -19,13 +20,25 @@ export function materializeForm(detail, scope, onRunEnded) {
     ? h('input', { type: 'text', name: 'partition', placeholder: 'all partitions', 'aria-label': 'Partition', size: 14, spellcheck: 'false' })
     : null;
   const staleOnly = h('input', { type: 'checkbox', name: 'staleOnly' });
-  const error = h('span.form-error', { role: 'alert' });
+  // Incremental assets and snapshots can be rebuilt from scratch; a snapshot's history goes only
+  // when the second box names it in `force` (the server refuses otherwise, as the CLI does).
+  const refreshable = detail.materialization === 'incremental' || detail.materialization === 'snapshot';
+  const fullRefresh = refreshable ? h('input', { type: 'checkbox', name: 'fullRefresh', 'data-testid': 'full-refresh' }) : null;
+  const force = detail.materialization === 'snapshot' ? h('input', { type: 'checkbox', name: 'force', 'data-testid': 'force-refresh' }) : null;
+  const forceField = force ? h('label.check-field', { hidden: true }, force, "drop the snapshot's history") : null;
+  fullRefresh?.addEventListener('change', () => {
+    if (forceField) forceField.hidden = !fullRefresh.checked;
+    if (force && !fullRefresh.checked) force.checked = false;
+  });
+  const error = h('span.form-error', { role: 'alert', 'data-testid': 'materialize-error' });
   const progress = h('div.run-progress', { 'data-testid': 'run-progress' });
   const form = h(
     'form.form-row.materialize-form',
     { on: { submit: (e) => (e.preventDefault(), launch()) } },
     partition ? h('label.field', {}, h('span', {}, 'Partition'), partition) : null,
     h('label.check-field', {}, staleOnly, detail.partitions ? 'stale partitions only' : 'only if stale'),
+    fullRefresh ? h('label.check-field', { title: 'Rebuild from scratch instead of merging new rows (assets materialize --full-refresh)' }, fullRefresh, 'full refresh') : null,
+    forceField,
     button,
     error,
   );
@@ -42,6 +55,8 @@ export function materializeForm(detail, scope, onRunEnded) {
       const body = { select: detail.key };
       if (partition?.value.trim()) body.partition = partition.value.trim();
       if (staleOnly.checked) body.staleOnly = true;
+      if (fullRefresh?.checked) body.fullRefresh = true;
+      if (fullRefresh?.checked && force?.checked) body.force = [detail.key];
       const { body: answer } = await postJson('/api/runs', body);
       if (!answer?.runId) {
         replace(progress, h('p.muted', {}, answer?.message ?? 'Nothing to do: the asset is up to date.'));
