@@ -1,7 +1,7 @@
 /**
- * The asset daemon: at every tick it reaps dead runs, observes source assets, evaluates the
- * schedules and the assets' automation conditions, records the tick with every decision, and
- * queues the runs it decided on; a {@link RunLauncher} starts them within the run and pool
+ * The asset daemon: at every tick it re-hashes edited seed files, reaps dead runs, observes
+ * source assets, evaluates the schedules and the assets' automation conditions, records the
+ * tick with every decision, and queues the runs it decided on; a {@link RunLauncher} starts them within the run and pool
  * limits. {@link AssetDaemon.runIteration} is one tick with the clock passed in, so tests drive
  * ticks without waiting; the loop around it is ./daemon-loop.ts.
  */
@@ -13,6 +13,7 @@ import { DEFAULT_HEARTBEAT } from '../project/heartbeat-settings.ts';
 import { buildPlan, partitionId } from '../planning/plan.ts';
 import { DEFAULT_DAEMON_SETTINGS, DEFAULT_POOL, poolLimit, type DaemonSettings } from '../project/daemon-settings.ts';
 import type { Project } from '../project/project-loader.ts';
+import { SeedRefresher } from '../project/seed-refresh.ts';
 import { computeStaleness } from '../staleness/compute-staleness.ts';
 import { observeSources } from '../staleness/observe-sources.ts';
 import type { StalenessReport } from '../staleness/stale-partition.ts';
@@ -75,9 +76,13 @@ export class AssetDaemon {
   readonly #settings: DaemonSettings;
   readonly #launcher: RunLauncher;
   readonly #warehouse: SharedWarehouse;
+  readonly #seeds = new SeedRefresher();
+  /** The project as of the last tick: its seeds re-hashed when their files changed. */
+  #project: Project;
 
   constructor(options: AssetDaemonOptions) {
     this.#o = options;
+    this.#project = options.project;
     this.#warehouse = new SharedWarehouse(options.warehouse);
     this.#settings = options.settings ?? options.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
     this.#launcher = new RunLauncher({
@@ -159,7 +164,10 @@ export class AssetDaemon {
   }
 
   async #decide(now: Date, decisions: TickDecision[]): Promise<{ runs: QueuedRun[]; cursors: Record<string, string> }> {
-    const { project, storage } = this.#o;
+    // An edited seed file is seen without a restart: its code version, and so staleness, change.
+    this.#project = this.#seeds.refresh(this.#project);
+    const project = this.#project;
+    const { storage } = this.#o;
     const reap = this.#o.reapDeadRuns ?? ((at: Date) => this.#reapDeadRuns(at));
     for (const runId of await reap(now)) {
       decisions.push({ source: 'daemon', name: 'reap', action: 'error', reason: `run ${runId.slice(0, 8)} died (no heartbeat): marked failed; automation retries its partitions`, targets: [] });
@@ -209,15 +217,18 @@ export class AssetDaemon {
 
   /** Evaluates the automation conditions and returns the run for what they request, if anything. */
   async #decideAutomation(now: Date, inFlight: ReadonlyMap<string, string>, decisions: TickDecision[]): Promise<QueuedRun | undefined> {
-    const { project, storage } = this.#o;
+    const project = this.#project;
+    const { storage } = this.#o;
     const automated = project.graph.keys.filter((k) => project.graph.spec(k).automation && !project.graph.spec(k).source);
     if (automated.length === 0) return undefined;
-    const report = await computeStaleness({ project, storage, keys: automated, now });
     const parents = new Set(automated.flatMap((k) => project.graph.parents(k)));
+    // Seeds declare no condition; those that automated assets read are evaluated with them.
+    const seeds = new Set([...parents].filter((k) => project.definitions.get(k)?.compute.type === 'seed'));
+    const report = await computeStaleness({ project, storage, keys: [...seeds, ...automated], now });
     const latest = new Map<string, number>();
     for (const m of await storage.latestMaterializations([...new Set([...automated, ...parents])])) latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
     const retryRuns = await this.#retryRuns(report);
-    const evaluation = evaluateAutomation({ graph: project.graph, report, latest, inFlight, now, retryable: (runId) => !retryRuns.has(runId) });
+    const evaluation = evaluateAutomation({ graph: project.graph, report, latest, inFlight, now, seeds, retryable: (runId) => !retryRuns.has(runId) });
     if (evaluation.requested.size === 0) {
       decisions.push(...evaluation.decisions);
       return undefined;
@@ -233,7 +244,7 @@ export class AssetDaemon {
     const mine = new Set(this.#launcher.inFlight().values());
     const others = (await this.#o.storage.listRuns({ status: 'running' })).map((r) => r.id).filter((id) => !mine.has(id));
     if (others.length === 0) return [];
-    const timeoutMs = this.#o.project.config.heartbeat?.timeoutMs ?? DEFAULT_HEARTBEAT.timeoutMs;
+    const timeoutMs = this.#project.config.heartbeat?.timeoutMs ?? DEFAULT_HEARTBEAT.timeoutMs;
     return (await reapDeadRuns(this.#o.storage, { now: Date.now(), timeoutMs, runIds: others })).map((r) => r.runId);
   }
 
@@ -249,12 +260,12 @@ export class AssetDaemon {
   }
 
   #queuedRun(trigger: QueuedRun['trigger'], selection: string, partitions: AssetPartitions, now: Date, tags: Record<string, string>): QueuedRun {
-    const pools = [...new Set([...partitions.keys()].map((k) => this.#o.project.graph.spec(k).pool ?? DEFAULT_POOL))].sort();
+    const pools = [...new Set([...partitions.keys()].map((k) => this.#project.graph.spec(k).pool ?? DEFAULT_POOL))].sort();
     return Object.freeze({ runId: randomUUID(), trigger, selection, partitions, pools, tags: Object.freeze(tags), now });
   }
 
   async #execute(run: QueuedRun, signal: AbortSignal): Promise<LaunchedRunOutcome> {
-    const { project } = this.#o;
+    const project = this.#project;
     const wanted = new Set(partitionIds(run.partitions));
     const plan = buildPlan(project.graph, [...run.partitions.keys()], { now: run.now, skip: (key, partition) => !wanted.has(partitionId(key, partition)) });
     const warehouse = await this.#warehouse.acquire(signal);

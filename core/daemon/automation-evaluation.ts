@@ -10,6 +10,9 @@
  * - `onCron(cron, tz)`: after the latest cron tick, the latest complete partition at the tick,
  *   once every upstream partition it reads has been updated since the tick (or is requested in
  *   this tick), unless it was itself updated since the tick.
+ * - Seeds declare no condition: a seed that is missing, or whose file changed, is requested when
+ *   an asset with `eager()` in its condition reads it (an edited seed is new data), so that
+ *   asset's eager rule finds its upstream requested in the same tick.
  * - A partition whose latest attempt failed is retried once (`retryable`); after that only an
  *   upstream update newer than the failure makes it eligible again, so a deterministic failure
  *   does not run every tick.
@@ -35,6 +38,8 @@ export interface AutomationInputs {
   readonly now: Date;
   /** Whether a failure of the run `runId` may be retried (default: always). */
   readonly retryable?: (runId: string) => boolean;
+  /** Keys of the seeds (CSV files, no condition of their own) among the report's assets. */
+  readonly seeds?: ReadonlySet<string>;
 }
 
 /** What automation asks for at one tick. */
@@ -81,6 +86,15 @@ export function evaluateAutomation(inputs: AutomationInputs): AutomationEvaluati
   for (const key of graph.keys) {
     const spec = graph.spec(key);
     const condition = spec.automation;
+    if (!condition && inputs.seeds?.has(key)) {
+      const decision = seedDecision(graph, key, staleByKey.get(key)?.[0]?.reasons, inFlight);
+      if (decision?.action === 'requested') {
+        addPartition(requested, key, null);
+        requestedIds.add(partitionId(key, null));
+      }
+      if (decision) decisions.push(decision);
+      continue;
+    }
     if (!condition || spec.source) continue;
     const candidates = new Map<string | null, readonly StaleReason[] | undefined>();
     for (const stale of staleByKey.get(key) ?? []) candidates.set(stale.partition, stale.reasons);
@@ -136,6 +150,29 @@ export function evaluateAutomation(inputs: AutomationInputs): AutomationEvaluati
     }
   }
   return { requested, decisions, retry };
+}
+
+/**
+ * Whether to request a stale seed (`reasons` of its one partition, `undefined` when fresh): when
+ * it is missing or its file changed, an asset whose condition has `eager()` reads it, and it is
+ * not in flight. A seed whose last load failed waits for a manual run (its file is wrong).
+ */
+function seedDecision(graph: AssetGraph, key: string, reasons: readonly StaleReason[] | undefined, inFlight: ReadonlyMap<string, string>): TickDecision | undefined {
+  const why = reasons?.some((r) => r.kind === 'failed') ? undefined : reasons?.find((r) => r.kind === 'missing' || r.kind === 'code_changed');
+  if (why === undefined) return undefined;
+  const readers = graph.children(key).filter((child) => {
+    const condition = graph.spec(child).automation;
+    return condition !== undefined && usesEager(condition);
+  });
+  if (readers.length === 0) return undefined;
+  const what = why.kind === 'missing' ? 'never loaded' : 'file changed';
+  const running = inFlight.get(partitionId(key, null));
+  if (running !== undefined) return { source: 'automation', name: key, action: 'skipped', reason: `seed ${what}: in flight: run ${running.slice(0, 8)} is materializing it`, targets: [tickTarget(key, [null])] };
+  return { source: 'automation', name: key, action: 'requested', reason: `seed ${what}, read by eager() ${readers.join(', ')}`, targets: [tickTarget(key, [null])] };
+}
+
+function usesEager(condition: AutomationCondition): boolean {
+  return condition.type === 'eager' || condition.conditions.some(usesEager);
 }
 
 interface NodeContext {

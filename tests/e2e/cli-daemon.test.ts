@@ -1,7 +1,7 @@
 /**
  * `assets daemon` as a process: one tick with `--once` on a temp project (eager automation
  * builds what is missing), `assets daemon ticks` listing what it decided, Ctrl-C stopping a
- * running daemon, and bad schedule or automation definitions exiting 2 with a message naming
+ * running daemon, an edited seed rebuilt with its eager downstream without a restart, and bad schedule or automation definitions exiting 2 with a message naming
  * the asset or schedule and its file.
  */
 import fs from 'node:fs';
@@ -34,6 +34,24 @@ export const nightly = schedule({ name: 'nightly', cron: '30 4 * * *', timezone:
 `,
     ...files,
   });
+}
+
+/** Polls `done` every 100 ms, failing after `timeoutMs`. */
+async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Ticks the daemon has recorded in `storage` (0 before the file exists or is migrated). */
+function tickCount(storage: string): number {
+  try {
+    return fs.existsSync(storage) ? querySqlite(storage, 'select id from daemon_ticks').length : 0;
+  } catch {
+    return 0;
+  }
 }
 
 describe('assets daemon', () => {
@@ -89,22 +107,8 @@ describe('assets daemon', () => {
   it('leaves the warehouse to other commands while idle, reacts to their writes, stops on Ctrl-C and records the stop', async () => {
     const dir = project('signal');
     const daemon = startCli(['daemon', '--interval', '200ms', '--project', dir]);
-    const until = async (what: string, done: () => boolean) => {
-      const deadline = Date.now() + 30_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
     const { storage } = stateFiles(dir);
-    const ticks = () => {
-      try {
-        return querySqlite(storage, 'select id from daemon_ticks').length;
-      } catch {
-        return 0; // not created or not migrated yet
-      }
-    };
-    await until('the daemon ticked twice', () => fs.existsSync(storage) && ticks() >= 2);
+    await until('the daemon ticked twice', () => tickCount(storage) >= 2);
     const manual = runCli(['materialize', '--project', dir, '--select', 'raw/numbers']);
     expect(manual.status, manual.stderr).toBe(0);
     await until('eager automation built staging/doubled', () => querySqlite(storage, `select id from runs where trigger = 'automation' and status = 'success'`).length === 1);
@@ -117,6 +121,35 @@ describe('assets daemon', () => {
     expect(await queryDuckDb(stateFiles(dir).warehouse, 'select count(*) as n from staging.doubled')).toEqual([{ n: 3 }]);
     const last = querySqlite<{ decisions: string }>(stateFiles(dir).storage, 'select decisions from daemon_ticks order by id desc limit 1')[0];
     expect(JSON.parse(last?.decisions ?? '[]')).toEqual([expect.objectContaining({ source: 'daemon', name: 'stop', reason: 'daemon stopped' })]);
+  });
+});
+
+describe('seeds and the daemon', () => {
+  it('a running daemon notices an edited seed: it rebuilds the seed and its eager downstream, without a restart', async () => {
+    const dir = sandbox.writeProject('seeded', {
+      'strata.json': JSON.stringify({ name: 'seeded' }),
+      'seeds/fees.csv': 'code,fee\ncard,1\n',
+      'defs/marts/fee_total.sql': '-- automation: eager\nselect sum(fee) as total from seeds.fees\n',
+    });
+    const setup = runCli(['materialize', '--select', '+marts/fee_total', '--project', dir]);
+    expect(setup.status, setup.stderr).toBe(0);
+    const { storage, warehouse } = stateFiles(dir);
+    const daemon = startCli(['daemon', '--interval', '200ms', '--project', dir]);
+    try {
+      await until('the daemon ticked twice', () => tickCount(storage) >= 2);
+      expect(querySqlite(storage, `select id from runs where trigger = 'automation'`)).toEqual([]);
+      fs.writeFileSync(path.join(dir, 'seeds', 'fees.csv'), 'code,fee\ncard,1\ncash,2\n');
+      await until('automation rebuilt the seed and the mart', () => querySqlite(storage, `select id from runs where trigger = 'automation' and status = 'success'`).length === 1, 15_000);
+    } finally {
+      daemon.child.kill('SIGINT');
+    }
+    const result = await daemon.done;
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/requested\s+automation seeds\/fees: seed file changed, read by eager\(\) marts\/fee_total → run [0-9a-f]{8}/);
+    expect(result.stdout).toMatch(/requested\s+automation marts\/fee_total: eager\(\): upstream requested in this tick: seeds\/fees → run [0-9a-f]{8}/);
+    expect(await queryDuckDb(warehouse, 'select total::integer as total from marts.fee_total')).toEqual([{ total: 3 }]);
+    const stale = runCli(['status', '--stale', '--json', '--project', dir]);
+    expect(parseJson(stale)).toEqual([]);
   });
 });
 

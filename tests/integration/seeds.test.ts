@@ -2,13 +2,14 @@
  * Seeds on real SQLite and DuckDB files: CSV files in the seeds folder load into `seeds.<name>`
  * with their column types; a SQL asset reading `seeds.<name>` depends on the seed; an edit of a
  * seed makes it and its downstream stale (and one `--stale-only` run leaves nothing stale), a
- * touch does not; bad seeds are definition errors or step failures naming the file.
+ * touch does not, and a long-lived process sees an edit through a SeedRefresher; bad seeds are definition errors or step failures naming the file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DefinitionErrors } from '../../core/errors.ts';
 import { loadProject, type Project } from '../../core/project/project-loader.ts';
+import { SeedRefresher } from '../../core/project/seed-refresh.ts';
 import { computeStaleness } from '../../core/staleness/compute-staleness.ts';
 import { findStale } from '../../core/staleness/find-stale.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
@@ -89,6 +90,29 @@ describe('seeds', () => {
     expect((await ws.run(edited, ['seeds/countries', 'marts/big'])).status).toBe('success');
     expect(await staleKeys(edited)).toEqual({});
     expect(await ws.warehouse.query('select name from marts.big order by name')).toEqual([{ name: 'Germany' }, { name: 'United States' }]);
+  });
+
+  it('a SeedRefresher gives a loaded project the new hash of an edited seed, and the same project while nothing changed', async () => {
+    const ws = await open({}, { 'seeds/countries.csv': COUNTRIES, 'defs/marts/big.sql': MART });
+    const loaded = await loadProject(ws.dir);
+    expect((await ws.run(loaded)).status).toBe('success');
+    const seeds = new SeedRefresher();
+    expect(seeds.refresh(loaded)).toBe(loaded);
+    const file = path.join(ws.dir, 'seeds/countries.csv');
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(file, later, later);
+    expect(seeds.refresh(loaded)).toBe(loaded);
+
+    fs.appendFileSync(file, 'us,United States,335000000\n');
+    const refreshed = seeds.refresh(loaded);
+    expect(refreshed).not.toBe(loaded);
+    expect(refreshed.codeVersions.get('seeds/countries')).toBe((await loadProject(ws.dir)).codeVersions.get('seeds/countries'));
+    expect(refreshed.codeVersions.get('seeds/countries')).not.toBe(loaded.codeVersions.get('seeds/countries'));
+    expect(refreshed.codeVersions.get('marts/big')).toBe(loaded.codeVersions.get('marts/big'));
+    expect(await staleKeys(refreshed)).toEqual({ 'seeds/countries': ['code_changed'], 'marts/big': ['upstream_stale'] });
+    expect(seeds.refresh(refreshed)).toBe(refreshed);
+    fs.rmSync(file);
+    expect(seeds.refresh(refreshed)).toBe(refreshed);
   });
 
   it('changed column types make the seed and its downstream stale', async () => {

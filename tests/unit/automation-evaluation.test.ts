@@ -152,3 +152,48 @@ describe('onCron()', () => {
     expect(either.requested.get('staging/mid')).toEqual(['2025-03-02']);
   });
 });
+
+describe('seeds (no condition of their own)', () => {
+  /** seeds/fees → marts/total, unpartitioned; `condition` is the mart's automation. */
+  function seeded(condition?: AutomationCondition): AssetGraph {
+    return AssetGraph.build(
+      [
+        asset({ key: 'seeds/fees', materialize: noop }),
+        asset({ key: 'marts/total', deps: ['seeds/fees'], ...(condition ? { automation: condition } : {}), materialize: noop }),
+      ].map((d) => d.spec),
+    );
+  }
+  const SEEDS = new Set(['seeds/fees']);
+  const EDITED: StaleReason = { kind: 'code_changed', recorded: 'a', current: 'b' };
+  const built = new Map([
+    ['seeds/fees', 1],
+    ['marts/total', 1],
+  ]);
+  const decided = (result: ReturnType<typeof evaluate>) => result.decisions.map((d) => [d.name, d.action, d.reason]);
+
+  it('requests an edited or missing seed that an eager() asset reads, and that asset with it in the same tick', () => {
+    const edited = evaluate(seeded(eager()), report(['seeds/fees', null, EDITED], ['marts/total', null, staleUp('seeds/fees')]), { seeds: SEEDS, latest: built });
+    expect([...edited.requested]).toEqual([
+      ['seeds/fees', [null]],
+      ['marts/total', [null]],
+    ]);
+    expect(decided(edited)).toEqual([
+      ['seeds/fees', 'requested', 'seed file changed, read by eager() marts/total'],
+      ['marts/total', 'requested', 'eager(): upstream requested in this tick: seeds/fees'],
+    ]);
+    const missing = evaluate(seeded(all(eager(), onMissing())), report(['seeds/fees', null, MISSING], ['marts/total', null, MISSING]), { seeds: SEEDS });
+    expect([...missing.requested.keys()]).toEqual(['seeds/fees', 'marts/total']);
+    expect(decided(missing)[0]).toEqual(['seeds/fees', 'requested', 'seed never loaded, read by eager() marts/total']);
+  });
+
+  it('leaves a seed alone when no eager() asset reads it, when its last load failed, and while it is in flight', () => {
+    const stale = report(['seeds/fees', null, EDITED], ['marts/total', null, staleUp('seeds/fees')]);
+    expect(evaluate(seeded(onMissing()), stale, { seeds: SEEDS, latest: built }).requested.size).toBe(0);
+    expect(evaluate(seeded(eager()), stale, { latest: built }).requested.size).toBe(0);
+    const failed = report(['seeds/fees', null, { kind: 'failed', runId: 'run-bbbbbbbb', message: 'bad csv', at: 2 }, EDITED], ['marts/total', null, staleUp('seeds/fees')]);
+    expect(evaluate(seeded(eager()), failed, { seeds: SEEDS, latest: built }).requested.size).toBe(0);
+    const busy = evaluate(seeded(eager()), stale, { seeds: SEEDS, latest: built, inFlight: new Map([['seeds/fees', 'run-aaaaaaaa']]) });
+    expect(busy.requested.size).toBe(0);
+    expect(decided(busy)[0]).toEqual(['seeds/fees', 'skipped', 'seed file changed: in flight: run run-aaaa is materializing it']);
+  });
+});
