@@ -62,39 +62,50 @@ describe.skipIf(process.platform !== 'linux')('a command in a process group of i
   }
 });
 
-/** A module hook, preloaded with `--import`, that reports on stderr every module loaded from tsx's package. */
-function tsxProbe(): string {
-  const hooks = sandbox.writeProject('probe', {
+/**
+ * A module hook, preloaded with `--import`, that prints every ES module's URL on stderr; with
+ * NODE_DEBUG=module, Node prints every CommonJS module it loads there too.
+ */
+function moduleProbe(): Record<string, string> {
+  const dir = sandbox.writeProject('probe', {
     'hooks.mjs': `export async function load(url, context, next) {
-  if (url.includes('/node_modules/tsx/')) process.stderr.write('tsx loaded\\n');
+  process.stderr.write(\`loaded \${url}\\n\`);
   return next(url, context);
 }\n`,
   });
-  const file = path.join(hooks, 'register.mjs');
-  fs.writeFileSync(file, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}/hooks.mjs`).href)});\n`);
-  return file;
+  const file = path.join(dir, 'register.mjs');
+  fs.writeFileSync(file, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${dir}/hooks.mjs`).href)});\n`);
+  return { NODE_OPTIONS: `--import ${file}`, NODE_DEBUG: 'module' };
 }
 
-describe('tsx', () => {
-  const probe = tsxProbe();
-  const withProbe = { NODE_OPTIONS: `--import ${probe}` };
+/** The packages under node_modules whose modules a CLI run loaded, from {@link moduleProbe}'s output. */
+function packagesLoaded(stderr: string): Set<string> {
+  return new Set([...stderr.matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1] as string));
+}
 
-  it('is not loaded for a project of SQL files only', () => {
+describe('what a command loads', () => {
+  const probe = moduleProbe();
+
+  it('neither tsx nor the Postgres driver for a project of SQL files only', () => {
     const dir = sandbox.writeProject('sql-only', {
       'strata.json': JSON.stringify({ name: 'sql-only' }),
       'defs/raw/a.sql': 'select 1 as n',
       'defs/staging/b.sql': 'select n + 1 as n from raw.a',
     });
-    const result = runCli(['list', '--project', dir], withProbe);
+    const result = runCli(['list', '--project', dir], probe);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('staging/b');
-    expect(result.stderr).toBe('');
+    const loaded = packagesLoaded(result.stderr);
+    expect(loaded).toContain('zod');
+    expect(loaded).not.toContain('tsx');
+    expect(loaded).not.toContain('esbuild');
+    expect(loaded).not.toContain('pg');
   });
 
-  it('is loaded for a project with TypeScript asset modules', () => {
-    const result = runCli(['list', '--project', typescriptProject('typescript')], withProbe);
+  it('tsx for a project with TypeScript asset modules', () => {
+    const result = runCli(['list', '--project', typescriptProject('typescript')], probe);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('raw/numbers');
-    expect(result.stderr).toContain('tsx loaded');
+    expect(packagesLoaded(result.stderr)).toContain('tsx');
   });
 });
