@@ -4,9 +4,9 @@
 // source, runs the TypeScript source through tsx instead.
 import { buildIsCurrent, COMPILED_CLI } from './engine-build.js';
 
-if (buildIsCurrent()) {
-  const { runAsProcess } = await import(COMPILED_CLI);
-  await runAsProcess(process.argv.slice(2));
-} else {
-  await import('./assets-from-source.js');
-}
+// The compiled CLI's modules load while the source is checked against the build stamp (the
+// check's file reads run on libuv's threads meanwhile); loading runs no command, so a stale
+// build's modules are merely left unused.
+const [current, compiled] = await Promise.all([buildIsCurrent(), import(COMPILED_CLI).catch(() => undefined)]);
+if (current && compiled) await compiled.runAsProcess(process.argv.slice(2));
+else await import('./assets-from-source.js');

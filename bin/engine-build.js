@@ -3,9 +3,10 @@
 // dist/, then writes dist/build-stamp.json: how many source files there were and the newest
 // one's modification time, both read before compiling. bin/assets.js runs dist/ when the stamp
 // is current: always outside a development checkout, and in one (a `.git` beside package.json)
-// when no source file was added, removed or changed since (a walk of the source folders that
-// stats ~270 files: a few milliseconds).
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// when no source file was added, removed or changed since: a walk of the source folders that
+// stats ~200 files, which bin/assets.js overlaps with loading the compiled engine.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,40 +24,40 @@ const CONFIG_FILES = ['tsconfig.json', BUILD_CONFIG, 'package.json'];
 
 /**
  * The source files' count and newest modification time (ms): the files under the build
- * config's `include` folders but not its `exclude` ones, and the config files.
+ * config's `include` folders but not its `exclude` ones, and the config files. Asynchronous:
+ * the reads run on libuv's threads while the caller's thread does other work.
  */
-function sourceState() {
-  const config = JSON.parse(readFileSync(join(ROOT, BUILD_CONFIG), 'utf8'));
+async function sourceState() {
+  const config = JSON.parse(await readFile(join(ROOT, BUILD_CONFIG), 'utf8'));
   const excluded = new Set(config.exclude.map((dir) => join(ROOT, dir)));
-  let files = 0;
-  let newest = 0;
-  const visit = (path) => {
-    files++;
-    newest = Math.max(newest, statSync(path).mtimeMs);
+  const times = [];
+  const walk = async (dir) => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    await Promise.all(
+      entries.map(async (entry) => {
+        const path = join(dir, entry.name);
+        if (!entry.isDirectory()) times.push((await stat(path)).mtimeMs);
+        else if (!excluded.has(path)) await walk(path);
+      }),
+    );
   };
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!excluded.has(path)) walk(path);
-      } else visit(path);
-    }
-  };
-  for (const dir of config.include) walk(join(ROOT, dir));
-  for (const file of CONFIG_FILES) visit(join(ROOT, file));
-  return { files, newest };
+  await Promise.all([
+    ...config.include.map((dir) => walk(join(ROOT, dir))),
+    ...CONFIG_FILES.map(async (file) => times.push((await stat(join(ROOT, file))).mtimeMs)),
+  ]);
+  return { files: times.length, newest: Math.max(...times) };
 }
 
 /** Whether dist/ holds a build of the source as it is now (see the top of this file). */
-export function buildIsCurrent() {
+export async function buildIsCurrent() {
   let stamp;
   try {
-    stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
+    stamp = JSON.parse(await readFile(STAMP, 'utf8'));
   } catch {
     return false;
   }
   if (!existsSync(join(ROOT, '.git'))) return true;
-  const now = sourceState();
+  const now = await sourceState();
   return now.files === stamp.files && now.newest <= stamp.newest;
 }
 
@@ -67,7 +68,7 @@ export function buildIsCurrent() {
 export async function buildEngine({ quiet = false } = {}) {
   const { spawnSync } = await import('node:child_process');
   const { createRequire } = await import('node:module');
-  const state = sourceState();
+  const state = await sourceState();
   rmSync(DIST, { recursive: true, force: true });
   // The compiler's bin, located through the package.json it exports (`typescript/bin/tsc` is not exported).
   const typescript = createRequire(import.meta.url).resolve('typescript/package.json');
@@ -81,7 +82,7 @@ export async function buildEngine({ quiet = false } = {}) {
 
 /** Builds the engine unless dist/ is current. */
 export async function ensureEngineBuilt(options) {
-  if (!buildIsCurrent()) await buildEngine(options);
+  if (!(await buildIsCurrent())) await buildEngine(options);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
