@@ -13,11 +13,11 @@ import { fileURLToPath } from 'node:url';
 /** The package's folder. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The compiled engine's folder, and the entry point of its CLI. */
-export const DIST = join(ROOT, 'dist');
-export const COMPILED_CLI = join(DIST, 'core', 'cli', 'main.js');
+/** The entry point of the compiled CLI. */
+export const COMPILED_CLI = join(ROOT, 'dist', 'core', 'cli', 'main.js');
 
-const STAMP = join(DIST, 'build-stamp.json');
+/** The build's stamp in the package folder `root`. */
+const stampOf = (root) => join(root, 'dist', 'build-stamp.json');
 const BUILD_CONFIG = 'tsconfig.build.json';
 /** Files outside the source folders that change what is built. */
 const CONFIG_FILES = ['tsconfig.json', BUILD_CONFIG, 'package.json'];
@@ -27,9 +27,9 @@ const CONFIG_FILES = ['tsconfig.json', BUILD_CONFIG, 'package.json'];
  * config's `include` folders but not its `exclude` ones, and the config files. Asynchronous:
  * the reads run on libuv's threads while the caller's thread does other work.
  */
-async function sourceState() {
-  const config = JSON.parse(await readFile(join(ROOT, BUILD_CONFIG), 'utf8'));
-  const excluded = new Set(config.exclude.map((dir) => join(ROOT, dir)));
+async function sourceState(root) {
+  const config = JSON.parse(await readFile(join(root, BUILD_CONFIG), 'utf8'));
+  const excluded = new Set((config.exclude ?? []).map((dir) => join(root, dir)));
   const times = [];
   const walk = async (dir) => {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -42,47 +42,47 @@ async function sourceState() {
     );
   };
   await Promise.all([
-    ...config.include.map((dir) => walk(join(ROOT, dir))),
-    ...CONFIG_FILES.map(async (file) => times.push((await stat(join(ROOT, file))).mtimeMs)),
+    ...config.include.map((dir) => walk(join(root, dir))),
+    ...CONFIG_FILES.map(async (file) => times.push((await stat(join(root, file))).mtimeMs)),
   ]);
   return { files: times.length, newest: Math.max(...times) };
 }
 
-/** Whether dist/ holds a build of the source as it is now (see the top of this file). */
-export async function buildIsCurrent() {
+/** Whether dist/ holds a build of the source as it is now (see the top of this file); `root`: the package folder. */
+export async function buildIsCurrent(root = ROOT) {
   let stamp;
   try {
-    stamp = JSON.parse(await readFile(STAMP, 'utf8'));
+    stamp = JSON.parse(await readFile(stampOf(root), 'utf8'));
   } catch {
     return false;
   }
-  if (!existsSync(join(ROOT, '.git'))) return true;
-  const now = await sourceState();
+  if (!existsSync(join(root, '.git'))) return true;
+  const now = await sourceState(root);
   return now.files === stamp.files && now.newest <= stamp.newest;
 }
 
 /**
  * Compiles the engine into a clean dist/ and stamps it; throws when tsc reports errors (its
- * output is printed). `quiet` prints nothing on success.
+ * output is printed). `root`: the package folder; `quiet` prints nothing on success.
  */
-export async function buildEngine({ quiet = false } = {}) {
+export async function buildEngine({ root = ROOT, quiet = false } = {}) {
   const { spawnSync } = await import('node:child_process');
   const { createRequire } = await import('node:module');
-  const state = await sourceState();
-  rmSync(DIST, { recursive: true, force: true });
+  const state = await sourceState(root);
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   // The compiler's bin, located through the package.json it exports (`typescript/bin/tsc` is not exported).
   const typescript = createRequire(import.meta.url).resolve('typescript/package.json');
   const tsc = join(dirname(typescript), JSON.parse(readFileSync(typescript, 'utf8')).bin.tsc);
   const started = performance.now();
-  const result = spawnSync(process.execPath, [tsc, '-p', BUILD_CONFIG], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [tsc, '-p', BUILD_CONFIG], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`building the engine failed (tsc -p ${BUILD_CONFIG}):\n${result.stdout}${result.stderr}${result.error?.message ?? ''}`);
-  writeFileSync(STAMP, `${JSON.stringify(state)}\n`);
+  writeFileSync(stampOf(root), `${JSON.stringify(state)}\n`);
   if (!quiet) console.log(`built the engine into dist/ (${state.files} source files, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 /** Builds the engine unless dist/ is current. */
-export async function ensureEngineBuilt(options) {
-  if (!(await buildIsCurrent())) await buildEngine(options);
+export async function ensureEngineBuilt(options = {}) {
+  if (!(await buildIsCurrent(options.root))) await buildEngine(options);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
