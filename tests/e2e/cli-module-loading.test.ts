@@ -102,6 +102,18 @@ describe('what a command loads', () => {
     expect(loaded).not.toContain('pg');
   });
 
+  it('the storage code before the project’s TypeScript modules, for a command that reads storage', () => {
+    // After them, each module would go through the module-hooks thread tsx runs on: a round trip each.
+    const result = runCli(['status', '--project', typescriptProject('storage-first')], probe);
+    expect(result.status).toBe(0);
+    const loads = result.stderr.split('\n').filter((line) => line.startsWith('loaded '));
+    const lastKysely = loads.findLastIndex((line) => line.includes('/node_modules/kysely/'));
+    const firstAssetModule = loads.findIndex((line) => line.includes('/defs/raw/numbers.ts'));
+    expect(lastKysely).toBeGreaterThan(-1);
+    expect(firstAssetModule).toBeGreaterThan(-1);
+    expect(lastKysely).toBeLessThan(firstAssetModule);
+  });
+
   it('tsx for a project with TypeScript asset modules', () => {
     const result = runCli(['list', '--project', typescriptProject('typescript')], probe);
     expect(result.status).toBe(0);
