@@ -16,6 +16,7 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     // Type tests of the public API (tests/types/*.test-d.ts): checked by tsc, not run.
     typecheck: { enabled: true, include: ['tests/types/**/*.test-d.ts'], tsconfig: './tests/types/tsconfig.json' },
+    globalSetup: ['./tests/engine-build-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -4,17 +4,14 @@
  * observations, and the one-pass summary of the latest-materialization index.
  */
 
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonObject, partitionFromColumn, partitionToColumn, toJsonText } from './column-codecs.ts';
+import { PACK, unpack } from './packed-sequences.js';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 
 /** Separates partition keys in one aggregated string (a control character no key contains). */
 const KEY_SEPARATOR = '\u001f';
-
-/** How far apart the two sequence numbers of a partition are packed into one integer. */
-const PACK = 2 ** 20;
 
 /**
  * Per asset: count, version bounds and both sequence numbers of every partition, packed into
@@ -131,9 +128,8 @@ export class SqliteStalenessStatements {
   async dataSummariesInParallel(file: string, keys: readonly string[]): Promise<AssetDataSummary[]> {
     const sorted = [...keys].sort();
     const half = sorted.length >> 1;
-    const worker = new Worker(summaryWorkerSource(), {
-      eval: true,
-      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file, sql: SUMMARIES_OF_SQL, keys: JSON.stringify(sorted.slice(0, half)) },
+    const worker = new Worker(new URL('./staleness-summary-worker.js', import.meta.url), {
+      workerData: { file, sql: SUMMARIES_OF_SQL, keys: JSON.stringify(sorted.slice(0, half)) },
     });
     try {
       const theirs = new Promise<UnpackedRow[]>((resolve, reject) => {
@@ -181,54 +177,4 @@ export class SqliteStalenessStatements {
 function unpackRow(r: SummaryTuple): UnpackedRow {
   const [seqs, readSeqs] = unpack(r[4], r[1]);
   return [r[0], r[1], r[2], r[3], seqs, readSeqs];
-}
-
-/**
- * A worker thread's code (CommonJS, evaluated from this text): runs one summaries query, unpacks
- * its sequence numbers with {@link unpack} (whose own source is embedded) and posts the rows,
- * their arrays' memory transferred rather than copied.
- */
-function summaryWorkerSource(): string {
-  return `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const PACK = ${PACK};
-const __name = (target) => target; // the helper esbuild's keepNames may call in transpiled source
-const unpack = ${unpack.toString()};
-const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-try {
-  const rows = db.prepare(workerData.sql).raw().all({ keys: workerData.keys }).map((r) => [r[0], r[1], r[2], r[3], ...unpack(r[4], r[1])]);
-  parentPort.postMessage(rows, rows.flatMap((r) => [r[4].buffer, r[5].buffer]));
-} finally {
-  db.close();
-}`;
-}
-
-/**
- * `count` comma-separated integers `seq × 2^20 + (seq − readSeq)` → the sequence numbers and
- * read sequence numbers. The gap is clamped to 0 … 2^20 − 1 (a step reads before it commits,
- * so it is never negative in practice): a clamped read number comes out lower than it was,
- * which can only make staleness check a partition's versions when it did not need to. Exact
- * while sequence numbers stay below 2^33.
- */
-function unpack(text: string, count: number): [Float64Array, Float64Array] {
-  const seqs = new Float64Array(count);
-  const readSeqs = new Float64Array(count);
-  let value = 0;
-  let index = 0;
-  // One pass, a comma past the end closing the last number; no inner functions, so that the
-  // source embedded in the worker (see summaryWorkerSource) stands alone.
-  for (let i = 0; i <= text.length; i++) {
-    const code = i === text.length ? 44 : text.charCodeAt(i);
-    if (code !== 44) {
-      value = value * 10 + (code - 48);
-      continue;
-    }
-    const seq = Math.floor(value / PACK);
-    seqs[index] = seq;
-    readSeqs[index] = seq - (value - seq * PACK);
-    index++;
-    value = 0;
-  }
-  return [seqs, readSeqs];
 }

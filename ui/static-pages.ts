@@ -1,8 +1,8 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type Response, type Router } from 'express';
+import { PACKAGE_ROOT } from '../core/package-location.ts';
 
 /** Content types of the files the web UI is made of; any other extension is not served. */
 const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
@@ -34,7 +34,7 @@ const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 
 /** Where the pages live, and the vendored files served from node_modules. */
 export interface StaticPagesOptions {
-  /** Folder of index.html and the files under `/static/` (default: ./static next to this file). */
+  /** Folder of index.html and the files under `/static/` (default: the package's ui/static, also when the server runs from the build). */
   readonly root?: string;
 }
 
@@ -52,13 +52,13 @@ export interface StaticPagesOptions {
  * app.use(createApiApp(workspace));
  */
 export function staticPages(options: StaticPagesOptions = {}): Router {
-  const root = path.resolve(options.root ?? fileURLToPath(new URL('./static', import.meta.url)));
+  const root = path.resolve(options.root ?? path.join(PACKAGE_ROOT, 'ui', 'static'));
   const vendor: Readonly<Record<string, string>> = {
     'vendor/dagre.min.js': dagreBrowserBuild(),
     // The duration formatter the CLI uses too: one file, so both show the same text.
-    'shared/duration-text.js': fileURLToPath(new URL('../core/format/duration-text.js', import.meta.url)),
+    'shared/duration-text.js': path.join(PACKAGE_ROOT, 'core', 'format', 'duration-text.js'),
     // Likewise the text of what an incremental or snapshot write did.
-    'shared/write-summary-text.js': fileURLToPath(new URL('../core/format/write-summary-text.js', import.meta.url)),
+    'shared/write-summary-text.js': path.join(PACKAGE_ROOT, 'core', 'format', 'write-summary-text.js'),
   };
   const realRoot = realpath(root).catch(() => root);
 

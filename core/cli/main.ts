@@ -2,6 +2,7 @@ import { StrataError, DefinitionErrors } from '../errors.ts';
 import { splitCommandLine, type CommandLine } from './args.ts';
 import { COMMANDS } from './command-registry.ts';
 import { Output } from './output.ts';
+import { closeAssetModules } from '../project/asset-modules.ts';
 
 
 const USAGE = `Usage: assets <command> [options]
@@ -103,6 +104,7 @@ export const EXIT_GRACE_MS = 1_000;
 export async function runAsProcess(argv: readonly string[]): Promise<void> {
   exitQuietlyOnClosedPipe();
   process.exitCode = await main(argv);
+  await closeAssetModules();
   // Unref'd: a process with nothing left to do exits at once, as before.
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }

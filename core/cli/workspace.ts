@@ -21,12 +21,13 @@ export class Workspace {
 
   /**
    * Loads the project chosen by `--project`, `STRATA_PROJECT`, the current folder or the bundled
-   * example. `withStorage` starts loading the storage code (not opening the file: bad input
-   * must write nothing) while the project loads, for commands that will almost surely need it.
+   * example. `withStorage` loads the storage code first (not opening the file: bad input must
+   * write nothing), for commands that will almost surely need it: once the compiled engine has
+   * imported a project's TypeScript modules, every module loaded after them goes through Node's
+   * module-hooks thread, a round trip each (kysely alone has ~260).
    */
   static async load(projectOption: string | undefined, options: { readonly withStorage?: boolean } = {}): Promise<Workspace> {
-    const storageCode = options.withStorage ? import('../../storage/index.ts') : undefined;
-    storageCode?.catch(() => undefined);
+    const storageCode = options.withStorage ? Promise.resolve(await import('../../storage/index.ts')) : undefined;
     const workspace = new Workspace(await loadProject(resolveProjectDir(projectOption)));
     workspace.#storageCode = storageCode;
     return workspace;

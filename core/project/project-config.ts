@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-location.ts';
 import { formatZodIssues } from '../definitions/asset-spec.ts';
 import { NO_RETRIES, retryPolicySchema, type RetryPolicy } from '../definitions/retry-policy.ts';
 import { heartbeatSchema, resolveHeartbeat, type HeartbeatSettings } from './heartbeat-settings.ts';
@@ -59,7 +59,7 @@ export interface ProjectConfig {
 }
 
 /** Where the bundled example project lives. */
-export const EXAMPLE_PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../assets');
+export const EXAMPLE_PROJECT_DIR = join(PACKAGE_ROOT, 'assets');
 
 /**
  * Finds the project to use: `explicit` (from `--project`), else `STRATA_PROJECT`, else the

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DefinitionError, DefinitionErrors, StrataError } from '../errors.ts';
 import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../definitions/asset-spec.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../definitions/sql-asset-file.ts';
@@ -18,6 +17,7 @@ import { scheduleProblems } from './schedule-problems.ts';
 import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
 import { listSourceFiles } from './source-files.ts';
 import { loadSeeds } from './seed-files.ts';
+import { importAssetModule } from './asset-modules.ts';
 import { unknownResource } from '../../resources/resource-set.ts';
 
 /** A loaded, validated project: its configuration, definitions and graph. */
@@ -131,7 +131,7 @@ export function buildProject(config: ProjectConfig, list: readonly AssetDefiniti
 async function importDefinitions(file: string, display: string, errors: DefinitionError[], schedules: ScheduleDefinition[] = []): Promise<AssetDefinition[]> {
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    module = await importAssetModule(file);
   } catch (error) {
     if (error instanceof DefinitionError) {
       errors.push(error.withContext({ file: display }));

@@ -6,12 +6,8 @@
  * finishes it doing only what was not done, and the tables end up exactly as those of an
  * uninterrupted backfill of a fresh copy of the project.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, queryDuckDb, querySqlite, runCli, Sandbox, startCli, stateFiles, type CliResult } from './cli-harness.ts';
-
-/** The asset module imports `asset` as 'strata' (mapped by bin/assets.js); the partition factories are not in the public API yet, so by path. */
-const PARTITIONS_MODULE = fileURLToPath(new URL('../../core/partitions/index.ts', import.meta.url));
 
 const FROM = '2025-01-01';
 const TO = '2025-03-01';
@@ -31,8 +27,7 @@ const FILES: Readonly<Record<string, string>> = {
     'where day >= {{ partition_start }} and day < {{ partition_end }}',
   ].join('\n'),
   'defs/staging/events.ts': [
-    `import { asset } from 'strata';`,
-    `import { daily } from ${JSON.stringify(PARTITIONS_MODULE)};`,
+    `import { asset, daily } from 'strata';`,
     ``,
     `export const events = asset({`,
     `  key: 'staging/events',`,

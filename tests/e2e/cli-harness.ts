@@ -5,9 +5,9 @@
  *
  * Where the projects live: every sandbox is a folder from `fs.mkdtempSync` under the OS temp
  * dir, removed by {@link Sandbox.cleanup}. The bundled example can be copied anywhere because it
- * is self-contained: its asset modules import the engine as `'strata'` (mapped to this
- * checkout by the CLI's resolve hook, see bin/assets.js), the rest of its imports are relative
- * to its own folder, and its package.json marks the `.ts` files as ES modules (without it,
+ * is self-contained: its asset modules import the engine as `'strata'` (mapped to the engine
+ * the CLI runs by its resolve hook, core/project/asset-module-hooks.js), the rest of its
+ * imports are relative to its own folder, and its package.json marks the `.ts` files as ES modules (without it,
  * Node/tsx would load them as CommonJS). So a copy is the example folder minus its generated
  * `landing/` and `.strata/`; each sandbox generates a small landing zone once and every copy
  * reuses it, and a copied project with a filled landing folder never regenerates it.
@@ -50,9 +50,12 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
   return { status: child.status, stdout: child.stdout, stderr: child.stderr };
 }
 
-/** Starts `node bin/assets.js ...args` without waiting (to signal it); `done` resolves when it exits. */
-export function startCli(args: readonly string[]): { readonly child: ChildProcess; readonly done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node bin/assets.js ...args` without waiting (to signal it); `done` resolves when it
+ * exits. `detached` starts it in a process group of its own, whose id is the child's pid.
+ */
+export function startCli(args: readonly string[], { detached = false } = {}): { readonly child: ChildProcess; readonly done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

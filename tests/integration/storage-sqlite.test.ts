@@ -217,9 +217,19 @@ async function withMigrator(file: string, provider: MigrationProvider, use: (mig
   }
 }
 
-describe('SqliteStorage staleness summaries over many assets', () => {
+/**
+ * The storage module from source (as vitest compiles it) and from the build the CLI runs
+ * (dist/, built by the global setup): the worker thread is a file of its own beside each.
+ */
+const STORAGE_MODULES: ReadonlyArray<[string, () => Promise<{ SqliteStorage: typeof SqliteStorage }>]> = [
+  ['from source', async () => ({ SqliteStorage })],
+  ['from the build (dist/)', async () => (await import(/* @vite-ignore */ new URL('../../dist/storage/index.js', import.meta.url).href)) as { SqliteStorage: typeof SqliteStorage }],
+];
+
+describe.each(STORAGE_MODULES)('SqliteStorage staleness summaries over many assets, %s', (_, load) => {
   it('splits the pass over two threads from 2,000 assets, with the same result as one thread', async () => {
-    const storage = await open();
+    const storage = await (await load()).SqliteStorage.open(path.join(dir, 'strata.db'));
+    opened.push(storage);
     await storage.createRun(aRun('big'));
     const keys = Array.from({ length: 2_100 }, (_, i) => `layer/asset_${String(i).padStart(4, '0')}`);
     const materializations = keys.flatMap((key, i) =>

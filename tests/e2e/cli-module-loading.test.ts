@@ -1,0 +1,123 @@
+/**
+ * How the CLI loads a project's modules: the compiled engine (dist/) loads tsx only for a
+ * project with TypeScript asset modules, and a command that compiled some leaves no process
+ * behind (tsx's esbuild service) in its process group once it has exited.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, Sandbox, startCli } from './cli-harness.ts';
+
+const sandbox = Sandbox.create();
+afterAll(() => sandbox.cleanup());
+
+/** A project with one TypeScript asset whose text is new, so tsx must compile it (no cached output). */
+function typescriptProject(name: string): string {
+  return sandbox.writeProject(name, {
+    'package.json': '{"type":"module"}\n',
+    'strata.json': JSON.stringify({ name }),
+    'defs/raw/numbers.ts': [
+      `// ${randomUUID()}: new text every time, so that tsx compiles it`,
+      `import { asset } from 'strata';`,
+      `export const numbers = asset({`,
+      `  key: 'raw/numbers',`,
+      `  async materialize(ctx) {`,
+      `    return { rowCount: await ctx.warehouse.replaceTable('select 1 as n') };`,
+      `  },`,
+      `});`,
+    ].join('\n'),
+  });
+}
+
+/** Processes (pid, state, command) whose process group is `group`, read from /proc (Linux). */
+function processesInGroup(group: number): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // `pid (command) state ppid pgrp …`: the command may hold spaces and parentheses.
+    const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === group) found.push(`${pid} ${state} ${command}`);
+  }
+  return found;
+}
+
+describe.skipIf(process.platform !== 'linux')('a command in a process group of its own', () => {
+  for (const args of [['list'], ['materialize', '--select', '*']]) {
+    it(`leaves the group empty once \`assets ${args[0]}\` has exited, after compiling TypeScript asset modules`, async () => {
+      const dir = typescriptProject(`group-${args[0]}`);
+      const { child, done } = startCli([...args, '--project', dir], { detached: true });
+      const result = await done;
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('raw/numbers');
+      expect(processesInGroup(child.pid as number)).toEqual([]);
+    });
+  }
+});
+
+/**
+ * A module hook, preloaded with `--import`, that prints every ES module's URL on stderr; with
+ * NODE_DEBUG=module, Node prints every CommonJS module it loads there too.
+ */
+function moduleProbe(): Record<string, string> {
+  const dir = sandbox.writeProject('probe', {
+    'hooks.mjs': `export async function load(url, context, next) {
+  process.stderr.write(\`loaded \${url}\\n\`);
+  return next(url, context);
+}\n`,
+  });
+  const file = path.join(dir, 'register.mjs');
+  fs.writeFileSync(file, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${dir}/hooks.mjs`).href)});\n`);
+  return { NODE_OPTIONS: `--import ${file}`, NODE_DEBUG: 'module' };
+}
+
+/** The packages under node_modules whose modules a CLI run loaded, from {@link moduleProbe}'s output. */
+function packagesLoaded(stderr: string): Set<string> {
+  return new Set([...stderr.matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1] as string));
+}
+
+describe('what a command loads', () => {
+  const probe = moduleProbe();
+
+  it('neither tsx nor the Postgres driver for a project of SQL files only', () => {
+    const dir = sandbox.writeProject('sql-only', {
+      'strata.json': JSON.stringify({ name: 'sql-only' }),
+      'defs/raw/a.sql': 'select 1 as n',
+      'defs/staging/b.sql': 'select n + 1 as n from raw.a',
+    });
+    const result = runCli(['list', '--project', dir], probe);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('staging/b');
+    const loaded = packagesLoaded(result.stderr);
+    expect(loaded).toContain('zod');
+    expect(loaded).not.toContain('tsx');
+    expect(loaded).not.toContain('esbuild');
+    expect(loaded).not.toContain('pg');
+  });
+
+  it('the storage code before the project’s TypeScript modules, for a command that reads storage', () => {
+    // After them, each module would go through the module-hooks thread tsx runs on: a round trip each.
+    const result = runCli(['status', '--project', typescriptProject('storage-first')], probe);
+    expect(result.status).toBe(0);
+    const loads = result.stderr.split('\n').filter((line) => line.startsWith('loaded '));
+    const lastKysely = loads.findLastIndex((line) => line.includes('/node_modules/kysely/'));
+    const firstAssetModule = loads.findIndex((line) => line.includes('/defs/raw/numbers.ts'));
+    expect(lastKysely).toBeGreaterThan(-1);
+    expect(firstAssetModule).toBeGreaterThan(-1);
+    expect(lastKysely).toBeLessThan(firstAssetModule);
+  });
+
+  it('tsx for a project with TypeScript asset modules', () => {
+    const result = runCli(['list', '--project', typescriptProject('typescript')], probe);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('raw/numbers');
+    expect(packagesLoaded(result.stderr)).toContain('tsx');
+  });
+});
