@@ -90,7 +90,7 @@ describe('partitioned incremental SQL assets', () => {
     expect(await latest('2025-01-04')).toMatchObject({ build: 'full', rowsInserted: 1, rowsUpdated: 0, rowCount: 1 });
     const events = await workspace.storage.listEvents(again.runId);
     expect(events.filter((e) => e.type === 'materialization').map((e) => e.message)).toContain(
-      'materialized raw/events@2025-01-01..2025-01-04 (6 rows): incremental: 2 inserted, 2 updated, 0 deleted',
+      'materialized raw/events@2025-01-01..2025-01-04 (6 rows): incremental: 2 inserted, 2 updated, 0 deleted, watermark 2025-01-03 10:00:00',
     );
   });
 
