@@ -417,8 +417,8 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    this.#writes.flush();
     if (this.#closed) return;
+    this.#writes.flush();
     this.#closed = true;
     await this.#db.destroy();
     if (this.#sqlite.open) this.#sqlite.close();
