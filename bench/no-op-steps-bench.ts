@@ -17,6 +17,8 @@ export interface NoOpStepsFigures {
   readonly assets: number;
   readonly totalMs: number;
   readonly msPerStep: number;
+  /** CPU time of the process (every thread) per step: less sensitive than wall time to a busy machine. */
+  readonly cpuMsPerStep: number;
   readonly peakRssMb: number;
   readonly status: string;
 }
@@ -55,12 +57,15 @@ export async function runNoOpSteps(count: number): Promise<NoOpStepsFigures> {
     const project = buildProject(config, layeredNoOpAssets(count));
     const plan = buildPlan(project.graph, project.graph.keys);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const result = await executeRun({ project, plan, storage, warehouse, landing: new FileLandingZone(dir), selection: '*' });
     const totalMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     return {
       assets: count,
       totalMs,
       msPerStep: totalMs / count,
+      cpuMsPerStep: (cpu.user + cpu.system) / 1000 / count,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       status: result.status,
     };

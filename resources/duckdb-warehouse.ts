@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { StrataError } from '../core/errors.ts';
-import { refuseSnapshotReplace } from './snapshot-writes.ts';
+import { refuseSnapshotReplace, SNAPSHOT_MARK } from './snapshot-writes.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
 import { tableColumns, writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
 import type { IncrementalCounts } from '../core/definitions/incremental-config.ts';
@@ -29,6 +29,11 @@ export class DuckDBWarehouse {
    * Steps commit their table creation before the next step of the same asset starts.
    */
   readonly checkedTables = new Map<string, ReadonlyMap<string, string>>();
+  /**
+   * Tables holding a snapshot's history (`schema.table`), read from the catalog once: while this
+   * process holds the file, only its snapshot writes (see {@link StepSession.commit}) add any.
+   */
+  #snapshotTables: Promise<Set<string>> | undefined;
 
   private constructor(path: string, instance: DuckDBInstance) {
     this.path = path;
@@ -102,6 +107,21 @@ export class DuckDBWarehouse {
   }
 
   /** A session for one step of `key`; nothing touches DuckDB until the session is used. */
+  /** Whether the asset's table holds a snapshot's history (see snapshot-writes.ts). */
+  async isSnapshotTable(key: string): Promise<boolean> {
+    this.#snapshotTables ??= this.query<{ s: string; t: string }>(
+      `SELECT schema_name AS s, table_name AS t FROM duckdb_tables() WHERE database_name = current_database() AND comment = '${SNAPSHOT_MARK}'`,
+    ).then((rows) => new Set(rows.map((r) => tableId(r.s, r.t))));
+    const { schema, table } = keyToTable(key);
+    return (await this.#snapshotTables).has(tableId(schema, table));
+  }
+
+  /** Records that a committed step made the asset's table a snapshot's history table. */
+  async addSnapshotTable(key: string): Promise<void> {
+    const { schema, table } = keyToTable(key);
+    if (this.#snapshotTables) (await this.#snapshotTables).add(tableId(schema, table));
+  }
+
   session(key: string, scope?: PartitionScope): StepSession {
     return new StepSession(this, key, scope);
   }
@@ -175,6 +195,7 @@ export class StepSession implements WarehouseSession {
   readonly #scope: PartitionScope | undefined;
   /** The table's columns as checked by this step; shared with later steps once it commits. */
   #checked: ReadonlyMap<string, string> | undefined;
+  #madeSnapshot = false;
   /** Rows per partition after {@link replacePartitions} or a partitioned {@link merge}, if one ran. */
   partitionRows: ReadonlyMap<string, number> | undefined;
   /** What a partitioned incremental write did to each partition (see incremental-window.ts). */
@@ -200,6 +221,21 @@ export class StepSession implements WarehouseSession {
     return readRows<T>(await this.#open(), sql, params);
   }
 
+  /**
+   * {@link run} for a statement every step repeats (one statement, parameters `$1…`): prepared
+   * once per pooled connection, then only bound and run.
+   */
+  async runPrepared(sql: string, params: readonly SqlParam[]): Promise<void> {
+    const connection = await this.#open();
+    let statements = PREPARED.get(connection);
+    if (statements === undefined) PREPARED.set(connection, (statements = new Map()));
+    let statement = statements.get(sql);
+    if (statement === undefined) statements.set(sql, (statement = await connection.prepare(sql)));
+    const values = toDuckValues(params);
+    if (values) statement.bind(values);
+    await statement.run();
+  }
+
   /** Runs an INSERT, UPDATE or DELETE and returns the number of rows it changed. */
   async changed(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     const connection = await this.#open();
@@ -221,8 +257,11 @@ export class StepSession implements WarehouseSession {
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
     const table = qualifiedTableName(this.#key);
     await refuseSnapshotReplace(this, this.#key);
-    await this.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, params);
-    this.rowsWritten = await this.rowCount(this.#key);
+    const connection = await this.#open();
+    // CREATE TABLE AS answers with its row count: no count(*) of the new table.
+    const created = await (await connection.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, toDuckValues(params))).getRows();
+    const count = created[0]?.[0];
+    this.rowsWritten = typeof count === 'bigint' || typeof count === 'number' ? Number(count) : await this.rowCount(this.#key);
     return this.rowsWritten;
   }
 
@@ -328,6 +367,17 @@ export class StepSession implements WarehouseSession {
   async commit(): Promise<void> {
     await this.#end('COMMIT');
     if (this.#checked) this.#warehouse.checkedTables.set(this.#key, this.#checked);
+    if (this.#madeSnapshot) await this.#warehouse.addSnapshotTable(this.#key);
+  }
+
+  /** Whether the asset's table holds a snapshot's history (as committed: see {@link DuckDBWarehouse.isSnapshotTable}). */
+  isSnapshotTable(): Promise<boolean> {
+    return this.#warehouse.isSnapshotTable(this.#key);
+  }
+
+  /** Says that this step made the asset's table a snapshot's history table (counted once it commits). */
+  madeSnapshot(): void {
+    this.#madeSnapshot = true;
   }
 
   /** Rolls the transaction back, if one was opened; never throws. */
@@ -390,6 +440,9 @@ function plainValue(value: unknown): unknown {
   return value;
 }
 
+/** Prepared statements of {@link StepSession.runPrepared}, per pooled connection. */
+const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+
 function toDuckValues(params: readonly SqlParam[]): DuckDBValue[] | undefined {
   if (params.length === 0) return undefined;
   return params.map((p): DuckDBValue => {
@@ -401,4 +454,9 @@ function toDuckValues(params: readonly SqlParam[]): DuckDBValue[] | undefined {
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
+}
+
+/** One table in a set of tables. */
+function tableId(schema: string, table: string): string {
+  return JSON.stringify([schema, table]);
 }

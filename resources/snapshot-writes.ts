@@ -73,6 +73,7 @@ export async function writeSnapshot(
       `CREATE OR REPLACE TABLE ${table} AS SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`,
     );
     await session.run(`COMMENT ON TABLE ${table} IS '${SNAPSHOT_MARK}'`);
+    session.madeSnapshot();
     counts = { inserted: await countRows(session, SOURCE), closed: 0 };
   } else {
     const history = await relationColumns(session, `SELECT * FROM ${table}`);
@@ -110,7 +111,8 @@ export async function writeSnapshot(
  * partitioned write of the same key, after its header changed): the history cannot be rebuilt.
  */
 export async function refuseSnapshotReplace(session: StepSession, key: string): Promise<void> {
-  if ((await objectKind(session, key)) !== 'snapshot') return;
+  // The warehouse's set of snapshot tables, read once: not a catalog scan per step.
+  if (!(await session.isSnapshotTable())) return;
   throw new StrataError(
     'snapshot_replace_refused',
     `${qualifiedTableName(key)} holds the history of a snapshot, which cannot be rebuilt from its source: Strata does not replace it. Keep "materialization: snapshot", or drop the table yourself (DROP TABLE ${qualifiedTableName(key)}) if the history may go`,

@@ -99,7 +99,7 @@ export class CommitLog {
   async write(session: StepSession, row: CommitLogRow): Promise<void> {
     this.#recording.add(row.commitId);
     try {
-      await session.run(`INSERT INTO ${TABLE} VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      await session.runPrepared(`INSERT INTO ${TABLE} VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
         row.commitId,
         row.runId,
         row.stepId,

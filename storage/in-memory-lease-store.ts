@@ -4,7 +4,7 @@
  */
 
 import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
-import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquisition, type LeaseKey, type LeaseRecord, type LeaseStore } from './lease-store.ts';
+import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquireOptions, type LeaseAcquisition, type LeaseKey, type LeaseRecord, type LeaseStore } from './lease-store.ts';
 import type { RunRow } from './row-mappers.ts';
 import type { LeasesTable } from './schema.ts';
 import { unknownRunError } from './storage-error.ts';
@@ -30,8 +30,10 @@ export class InMemoryLeaseTable implements LeaseStore {
     this.#host = host;
   }
 
-  async acquireLeases(runId: string, keys: readonly LeaseKey[], options: { readonly now: number; readonly expiresAt: number }): Promise<LeaseAcquisition> {
-    if (this.#host.run(runId) === undefined) throw unknownRunError(runId);
+  async acquireLeases(runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions): Promise<LeaseAcquisition> {
+    const events = options.events ?? [];
+    // Validated first so a refused request writes nothing, as a transaction would.
+    for (const id of [runId, ...events.map((e) => e.runId)]) if (this.#host.run(id) === undefined) throw unknownRunError(id);
     const unique = uniqueLeaseKeys(keys);
     const conflicts = unique.flatMap((k) => {
       const held = this.#rows.get(rowId(k));
@@ -50,10 +52,16 @@ export class InMemoryLeaseTable implements LeaseStore {
       this.#rows.set(rowId(k), row);
       return leaseFromRow(row);
     });
+    this.#host.insertEvents(events);
     return { acquired: true, leases };
   }
 
   async releaseLeases(runId: string, keys?: readonly LeaseKey[]): Promise<number> {
+    return this.release(runId, keys);
+  }
+
+  /** {@link releaseLeases}, synchronously (for a step commit that gives leases back). */
+  release(runId: string, keys?: readonly LeaseKey[]): number {
     let released = 0;
     const ids = keys === undefined ? [...this.#rows.keys()] : uniqueLeaseKeys(keys).map(rowId);
     for (const id of ids) {

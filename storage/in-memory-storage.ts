@@ -39,7 +39,7 @@ import type {
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
 import { InMemoryLeaseTable } from './in-memory-lease-store.ts';
-import type { DeadRunFailure, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
+import type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
 import type {
   BackfillRecord,
   BackfillUpdate,
@@ -158,6 +158,7 @@ export class InMemoryStorage implements Storage {
       const { id, ...columns } = row;
       this.#latestCheckResults.set(checkKey(row), { ...columns, check_result_id: id });
     }
+    if (commit.releaseLeases) this.#leases.release(commit.releaseLeases.runId, commit.releaseLeases.keys);
   }
 
   async latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]> {
@@ -347,7 +348,7 @@ export class InMemoryStorage implements Storage {
     return latest?.[0];
   }
 
-  acquireLeases(runId: string, keys: readonly LeaseKey[], options: { readonly now: number; readonly expiresAt: number }): Promise<LeaseAcquisition> {
+  acquireLeases(runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions): Promise<LeaseAcquisition> {
     return this.#leases.acquireLeases(runId, keys, options);
   }
 

@@ -34,7 +34,7 @@ export type {
   Storage,
 } from './storage.ts';
 export type { AssetDataSummary, ObservationRecord, StalenessStore } from './staleness-store.ts';
-export type { DeadRunFailure, LeaseAcquisition, LeaseKey, LeaseRecord, LeaseStore } from './lease-store.ts';
+export type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord, LeaseRelease, LeaseStore } from './lease-store.ts';
 export type { DaemonTickRecord, DaemonTickStatus, DaemonTickStore, DaemonTickUpdate, NewDaemonTick, TickDecision, TickTarget } from './daemon-tick-store.ts';
 export { InMemoryStorage } from './in-memory-storage.ts';
 export { SqliteStorage } from './sqlite-storage.ts';

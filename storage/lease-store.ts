@@ -37,15 +37,33 @@ export interface DeadRunFailure {
   readonly event: EventRecord;
 }
 
+/** When and until when {@link LeaseStore.acquireLeases} takes leases, and what it records with them. */
+export interface LeaseAcquireOptions {
+  readonly now: number;
+  readonly expiresAt: number;
+  /**
+   * Events appended in the same transaction when every lease is taken (a step's `step_start`),
+   * and not when the request is refused.
+   */
+  readonly events?: readonly EventRecord[];
+}
+
+/** Leases a step gives back in the transaction that records it (see `StepCommit.releaseLeases`). */
+export interface LeaseRelease {
+  readonly runId: string;
+  readonly keys: readonly LeaseKey[];
+}
+
 /** Leases on asset partitions, and the liveness of the runs holding them. */
 export interface LeaseStore {
   /**
    * Takes leases on every key for `runId`, all or nothing, in one write transaction. A key
    * leased by another run blocks it while that lease is live (`expiresAt > now` and its run is
    * `running`); dead leases are taken over; the run's own leases are renewed. Duplicate keys
-   * count once. Nothing is written when it is refused.
+   * count once. Nothing is written when it is refused; when it succeeds, `options.events` are
+   * appended in the same transaction.
    */
-  acquireLeases(runId: string, keys: readonly LeaseKey[], options: { readonly now: number; readonly expiresAt: number }): Promise<LeaseAcquisition>;
+  acquireLeases(runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions): Promise<LeaseAcquisition>;
   /** Gives back `keys` (all of the run's leases when omitted); returns how many were released. */
   releaseLeases(runId: string, keys?: readonly LeaseKey[]): Promise<number>;
   /** Moves the expiry of every lease of the run to `expiresAt`; returns how many it holds. */

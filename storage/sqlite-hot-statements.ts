@@ -1,7 +1,7 @@
 /**
  * The executor's hot path (append events, commit a step, read latest materializations):
- * statements built once with kysely and kept as better-sqlite3 prepared statements, run in
- * synchronous better-sqlite3 transactions. Kysely re-prepares every query it runs, which
+ * statements built once with kysely and kept as better-sqlite3 prepared statements, whose
+ * writes the storage runs in its group-commit transactions (see ./sqlite-group-commit.ts). Kysely re-prepares every query it runs, which
  * costs more than a whole step may spend in storage; these are compiled with named
  * `@column` parameters and bound from row objects (see ./row-mappers.ts).
  */
@@ -118,12 +118,9 @@ function excludedSet(columns: readonly string[]): Record<string, RawBuilder<unkn
 
 /** Prepared hot-path statements and write transactions of one connection. */
 export class SqliteHotStatements {
-  /**
-   * Appends events in one `BEGIN IMMEDIATE` transaction (immediate, so that a concurrent
-   * writer makes it wait for busy_timeout rather than fail on lock upgrade).
-   */
+  /** Appends events (inside a transaction the caller opens). */
   readonly appendEvents: (events: readonly EventRecord[]) => void;
-  /** Appends a step's events and records its materializations and check results, atomically. */
+  /** Appends a step's events and records its materializations and check results (inside a transaction the caller opens). */
   readonly commitStep: (commit: StepCommit) => void;
   /** Binds a {@link NewEventRow}. */
   readonly insertEvent: BetterSqlite3.Statement<[NewEventRow]>;
@@ -188,8 +185,8 @@ export class SqliteHotStatements {
     const insertEvents = (events: readonly EventRecord[]) => {
       for (const event of events) this.insertEvent.run(eventToRow(event));
     };
-    this.appendEvents = sqlite.transaction(insertEvents).immediate;
-    this.commitStep = sqlite.transaction((commit: StepCommit) => {
+    this.appendEvents = insertEvents;
+    this.commitStep = (commit: StepCommit) => {
       insertEvents(commit.events);
       for (const m of commit.materializations ?? []) {
         const row = materializationToRow(m);
@@ -201,6 +198,6 @@ export class SqliteHotStatements {
         const id = Number(this.insertCheckResult.run(row).lastInsertRowid);
         this.upsertLatestCheckResult.run({ ...row, check_result_id: id });
       }
-    }).immediate;
+    };
   }
 }

@@ -1,18 +1,20 @@
 /**
  * Leases in SQLite (see ./lease-store.ts): every statement is built once with kysely, prepared
- * once, and every write runs in one `BEGIN IMMEDIATE` transaction, so concurrent processes
- * queue on the busy timeout instead of failing on a lock upgrade.
+ * once, and every write runs in a `BEGIN IMMEDIATE` transaction (taking and giving back leases
+ * and extending them in the storage's group commit, see ./sqlite-group-commit.ts), so
+ * concurrent processes queue on the busy timeout instead of failing on a lock upgrade.
  */
 
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
-import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquisition, type LeaseKey, type LeaseRecord, type LeaseStore } from './lease-store.ts';
+import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquireOptions, type LeaseAcquisition, type LeaseKey, type LeaseRecord, type LeaseStore } from './lease-store.ts';
 import { eventToRow, type NewEventRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { param } from './sqlite-named-parameters.ts';
 import { unknownRunError } from './storage-error.ts';
+import type { SqliteGroupCommit } from './sqlite-group-commit.ts';
 
 /** A `leases` row joined with its run's status. */
 interface LeaseRow {
@@ -25,15 +27,21 @@ interface LeaseRow {
 
 /** Leases of one SQLite connection. */
 export class SqliteLeaseStore implements LeaseStore {
-  readonly #acquire: (runId: string, keys: readonly LeaseKey[], now: number, expiresAt: number) => LeaseAcquisition;
-  readonly #release: (runId: string, keys: readonly LeaseKey[] | undefined) => number;
+  readonly #acquire: (runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions) => LeaseAcquisition;
+  /** Gives back `keys` (all the run's leases when `undefined`) inside a transaction the caller opens; returns how many. */
+  readonly release: (runId: string, keys: readonly LeaseKey[] | undefined) => number;
   readonly #extend: BetterSqlite3.Statement<[{ run_id: string; expires_at: number }]>;
   readonly #listAll: BetterSqlite3.Statement<[], LeaseRow>;
   readonly #listOfRun: BetterSqlite3.Statement<[{ run_id: string }], LeaseRow>;
   readonly #failDeadRun: (runId: string, failure: DeadRunFailure) => { releasedLeases: number } | undefined;
+  readonly #writes: SqliteGroupCommit;
 
-  /** `insertEvent` binds a {@link NewEventRow} (the storage's prepared event insert). */
-  constructor(db: Kysely<Database>, sqlite: BetterSqlite3.Database, insertEvent: BetterSqlite3.Statement<[NewEventRow]>) {
+  /**
+   * `insertEvent` binds a {@link NewEventRow} (the storage's prepared event insert); `writes` is
+   * the connection's group commit, which every other use of the connection flushes first.
+   */
+  constructor(db: Kysely<Database>, sqlite: BetterSqlite3.Database, insertEvent: BetterSqlite3.Statement<[NewEventRow]>, writes: SqliteGroupCommit) {
+    this.#writes = writes;
     const prepare = <P extends unknown[], R = unknown>(query: { compile(): { sql: string } }) => sqlite.prepare<P, R>(query.compile().sql);
     const columns = ['asset_key', 'partition_key', 'run_id', 'acquired_at', 'expires_at'] as const;
     const holder = prepare<[{ asset_key: string; partition_key: string }], LeaseRow & { status: string | null }>(
@@ -78,23 +86,27 @@ export class SqliteLeaseStore implements LeaseStore {
         .where(sql<boolean>`coalesce(heartbeat_at, started_at, created_at) <= ${param('last_seen_before')}`),
     );
 
-    this.#acquire = sqlite.transaction((runId: string, keys: readonly LeaseKey[], now: number, expiresAt: number): LeaseAcquisition => {
+    this.#acquire = (runId: string, keys: readonly LeaseKey[], { now, expiresAt, events = [] }: LeaseAcquireOptions): LeaseAcquisition => {
       const rows = uniqueLeaseKeys(keys).map((k) => ({ asset_key: k.assetKey, partition_key: partitionToColumn(k.partition) }));
       const conflicts: LeaseRecord[] = [];
+      const leases: LeaseRecord[] = [];
       for (const row of rows) {
         const held = holder.get(row);
         if (held && held.run_id !== runId && held.expires_at > now && held.status === 'running') conflicts.push(leaseFromRow(held));
+        // What the upsert below writes: the run's own lease keeps when it was first acquired.
+        else leases.push(leaseFromRow({ ...row, run_id: runId, acquired_at: held?.run_id === runId ? held.acquired_at : now, expires_at: expiresAt }));
       }
       if (conflicts.length > 0) return { acquired: false, conflicts };
-      for (const row of rows) upsert.run({ ...row, run_id: runId, acquired_at: now, expires_at: expiresAt });
-      return { acquired: true, leases: rows.map((row) => leaseFromRow(holder.get(row) as LeaseRow)) };
-    }).immediate;
-    this.#release = sqlite.transaction((runId: string, keys: readonly LeaseKey[] | undefined): number => {
+      for (const row of rows) foreignKeyOf(runId, () => upsert.run({ ...row, run_id: runId, acquired_at: now, expires_at: expiresAt }));
+      for (const event of events) foreignKeyOf(event.runId, () => insertEvent.run(eventToRow(event)));
+      return { acquired: true, leases };
+    };
+    this.release = (runId: string, keys: readonly LeaseKey[] | undefined): number => {
       if (keys === undefined) return deleteOfRun.run({ run_id: runId }).changes;
       let released = 0;
       for (const k of uniqueLeaseKeys(keys)) released += deleteOne.run({ run_id: runId, asset_key: k.assetKey, partition_key: partitionToColumn(k.partition) }).changes;
       return released;
-    }).immediate;
+    };
     this.#failDeadRun = sqlite.transaction((runId: string, failure: DeadRunFailure) => {
       const failed = failRun.run({ id: runId, ended_at: failure.endedAt, error: failure.error, last_seen_before: failure.lastSeenBefore }).changes;
       if (failed === 0) return undefined;
@@ -103,30 +115,37 @@ export class SqliteLeaseStore implements LeaseStore {
     }).immediate;
   }
 
-  async acquireLeases(runId: string, keys: readonly LeaseKey[], options: { readonly now: number; readonly expiresAt: number }): Promise<LeaseAcquisition> {
-    try {
-      return this.#acquire(runId, keys, options.now, options.expiresAt);
-    } catch (error) {
-      if (error instanceof BetterSqlite3.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw unknownRunError(runId, error);
-      throw error;
-    }
+  acquireLeases(runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions): Promise<LeaseAcquisition> {
+    return this.#writes.run(() => this.#acquire(runId, keys, options));
   }
 
-  async releaseLeases(runId: string, keys?: readonly LeaseKey[]): Promise<number> {
-    return this.#release(runId, keys);
+  releaseLeases(runId: string, keys?: readonly LeaseKey[]): Promise<number> {
+    return this.#writes.run(() => this.release(runId, keys));
   }
 
-  async extendLeases(runId: string, expiresAt: number): Promise<number> {
-    return this.#extend.run({ run_id: runId, expires_at: expiresAt }).changes;
+  extendLeases(runId: string, expiresAt: number): Promise<number> {
+    return this.#writes.run(() => this.#extend.run({ run_id: runId, expires_at: expiresAt }).changes);
   }
 
   async listLeases(options: { readonly runId?: string } = {}): Promise<LeaseRecord[]> {
+    this.#writes.flush();
     const rows = options.runId === undefined ? this.#listAll.all() : this.#listOfRun.all({ run_id: options.runId });
     return rows.map(leaseFromRow);
   }
 
   async failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
+    this.#writes.flush();
     return this.#failDeadRun(runId, failure);
+  }
+}
+
+/** Runs a write whose only foreign key is run `runId`, reporting a missing run as such. */
+function foreignKeyOf(runId: string, write: () => unknown): void {
+  try {
+    write();
+  } catch (error) {
+    if (error instanceof BetterSqlite3.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw unknownRunError(runId, error);
+    throw error;
   }
 }
 

@@ -2,7 +2,9 @@
  * The default storage: one SQLite file in WAL mode, queried through kysely. The executor's
  * hot path (appending events, committing steps, reading latest materializations) runs
  * statements compiled once with kysely through cached better-sqlite3 prepared statements
- * (see ./sqlite-hot-statements.ts); every other query is plain kysely.
+ * (see ./sqlite-hot-statements.ts); every other query is plain kysely. The hot path's writes
+ * and the lease writes share group-commit transactions (see ./sqlite-group-commit.ts): every
+ * other method first commits the writes queued before it.
  */
 
 import fs from 'node:fs';
@@ -24,7 +26,8 @@ import type { AssetLineageTable, Database } from './schema.ts';
 import { readLatestMaterializations, SqliteHotStatements } from './sqlite-hot-statements.ts';
 import { SqliteStalenessStatements } from './sqlite-staleness-statements.ts';
 import { SqliteLeaseStore } from './sqlite-lease-store.ts';
-import type { DeadRunFailure, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
+import { SqliteGroupCommit } from './sqlite-group-commit.ts';
+import type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { migrateToLatest } from './sqlite-migration-runner.ts';
 import * as history from './sqlite-history-queries.ts';
@@ -67,6 +70,7 @@ export class SqliteStorage implements Storage {
   readonly #staleness: SqliteStalenessStatements;
   readonly #leases: SqliteLeaseStore;
   readonly #ticks: SqliteDaemonTicks;
+  readonly #writes: SqliteGroupCommit;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   #closed = false;
 
@@ -77,9 +81,10 @@ export class SqliteStorage implements Storage {
     this.#file = file;
     this.#sqlite = sqlite;
     this.#db = db;
+    this.#writes = new SqliteGroupCommit(sqlite);
     this.#hot = new SqliteHotStatements(db, sqlite);
     this.#staleness = new SqliteStalenessStatements(sqlite);
-    this.#leases = new SqliteLeaseStore(db, sqlite, this.#hot.insertEvent);
+    this.#leases = new SqliteLeaseStore(db, sqlite, this.#hot.insertEvent, this.#writes);
     this.#ticks = new SqliteDaemonTicks(db, sqlite);
   }
 
@@ -106,6 +111,7 @@ export class SqliteStorage implements Storage {
   }
 
   async createRun(run: RunRecord): Promise<void> {
+    this.#writes.flush();
     try {
       await this.#db.insertInto('runs').values(runToRow(run)).execute();
     } catch (error) {
@@ -115,6 +121,7 @@ export class SqliteStorage implements Storage {
   }
 
   async updateRun(id: string, update: RunUpdate): Promise<void> {
+    this.#writes.flush();
     const set = definedOnly({
       status: update.status,
       started_at: update.startedAt,
@@ -130,11 +137,13 @@ export class SqliteStorage implements Storage {
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
+    this.#writes.flush();
     const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : runFromRow(row);
   }
 
   async findRunsByPrefix(prefix: string): Promise<RunRecord[]> {
+    this.#writes.flush();
     const rows = await this.#db
       .selectFrom('runs')
       .selectAll()
@@ -147,6 +156,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listRuns(options: Page & { readonly status?: RunStatus } = {}): Promise<RunRecord[]> {
+    this.#writes.flush();
     const page = normalizePage(options);
     let query = this.#db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (options.status !== undefined) query = query.where('status', '=', options.status);
@@ -156,30 +166,38 @@ export class SqliteStorage implements Storage {
 
   async appendEvents(events: readonly EventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    this.#write(
-      () => this.#hot.appendEvents(events),
-      () => events.map((e) => e.runId),
+    await this.#writes.run(() =>
+      this.#write(
+        () => this.#hot.appendEvents(events),
+        () => events.map((e) => e.runId),
+      ),
     );
   }
 
   async listEvents(runId: string, options: { readonly afterId?: number } = {}): Promise<EventRecord[]> {
+    this.#writes.flush();
     let query = this.#db.selectFrom('events').selectAll().where('run_id', '=', runId).orderBy('id');
     if (options.afterId !== undefined) query = query.where('id', '>', options.afterId);
     return (await query.execute()).map(eventFromRow);
   }
 
   async commitStep(commit: StepCommit): Promise<void> {
-    this.#write(
-      () => this.#hot.commitStep(commit),
-      () => [
-        ...commit.events.map((e) => e.runId),
-        ...(commit.materializations ?? []).map((m) => m.runId),
-        ...(commit.checkResults ?? []).flatMap((c) => (c.runId === null ? [] : [c.runId])),
-      ],
-    );
+    const release = commit.releaseLeases;
+    await this.#writes.run(() => {
+      this.#write(
+        () => this.#hot.commitStep(commit),
+        () => [
+          ...commit.events.map((e) => e.runId),
+          ...(commit.materializations ?? []).map((m) => m.runId),
+          ...(commit.checkResults ?? []).flatMap((c) => (c.runId === null ? [] : [c.runId])),
+        ],
+      );
+      if (release) this.#leases.release(release.runId, release.keys);
+    });
   }
 
   async latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]> {
+    this.#writes.flush();
     if (keys !== undefined && keys.length === 0) return [];
     return keys === undefined
       ? readLatestMaterializations(this.#hot.selectAllLatestMaterializations)
@@ -187,24 +205,30 @@ export class SqliteStorage implements Storage {
   }
 
   async changeMarker(): Promise<string> {
+    this.#writes.flush();
     // Every append-only table (events, materializations and observations, check results) counts its ids here.
     const row = this.#prepare(`select group_concat(name || '=' || seq, ',') as marker from sqlite_sequence`).get() as { marker: string | null };
     return row.marker ?? '';
   }
 
   async currentSequence(): Promise<number> {
+    // Not flushed: a materialization still queued takes a later number than this one, so a step
+    // that reads it is never taken to have read data newer than it did.
     return this.#staleness.currentSequence();
   }
 
   async recordObservations(observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
+    this.#writes.flush();
     return observations.length === 0 ? [] : this.#staleness.recordObservations(observations);
   }
 
   async latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
+    this.#writes.flush();
     return keys !== undefined && keys.length === 0 ? [] : this.#staleness.latestObservations(keys);
   }
 
   async dataSummaries(keys?: readonly string[]): Promise<AssetDataSummary[]> {
+    this.#writes.flush();
     if (keys !== undefined && keys.length === 0) return [];
     // Thousands of assets: half the scan in a worker thread; fewer are not worth starting one.
     if (keys !== undefined && keys.length >= PARALLEL_SUMMARY_KEYS && this.#file !== undefined) {
@@ -214,30 +238,37 @@ export class SqliteStorage implements Storage {
   }
 
   async dataPartitionKeys(keys: readonly string[]): Promise<Map<string, string[]>> {
+    this.#writes.flush();
     return keys.length === 0 ? new Map() : this.#staleness.dataPartitionKeys(keys);
   }
 
   materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]> {
+    this.#writes.flush();
     return history.materializationHistory(this.#db, key, options);
   }
 
   materializationsByRun(key: string, options?: Page): Promise<RunMaterializations[]> {
+    this.#writes.flush();
     return history.materializationsByRun(this.#db, key, options);
   }
 
   latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
+    this.#writes.flush();
     return history.latestCheckResults(this.#db, keys);
   }
 
   checkHistory(key: string, options?: Page): Promise<CheckResultRecord[]> {
+    this.#writes.flush();
     return history.checkHistory(this.#db, key, options);
   }
 
   latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
+    this.#writes.flush();
     return history.latestStepFailures(this.#db, keys);
   }
 
   async createBackfill(backfill: BackfillRecord): Promise<void> {
+    this.#writes.flush();
     try {
       await this.#db.insertInto('backfills').values(backfillToRow(backfill)).execute();
     } catch (error) {
@@ -247,6 +278,7 @@ export class SqliteStorage implements Storage {
   }
 
   async updateBackfill(id: string, update: BackfillUpdate): Promise<void> {
+    this.#writes.flush();
     const set = backfillUpdateToRow(update);
     const found =
       Object.keys(set).length === 0
@@ -256,11 +288,13 @@ export class SqliteStorage implements Storage {
   }
 
   async getBackfill(id: string): Promise<BackfillRecord | undefined> {
+    this.#writes.flush();
     const row = await this.#db.selectFrom('backfills').selectAll().where('id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : backfillFromRow(row);
   }
 
   async findBackfillsByPrefix(prefix: string): Promise<BackfillRecord[]> {
+    this.#writes.flush();
     const rows = await this.#db
       .selectFrom('backfills')
       .selectAll()
@@ -273,6 +307,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listBackfills(options: Page = {}): Promise<BackfillRecord[]> {
+    this.#writes.flush();
     const page = normalizePage(options);
     const rows = await this.#db
       .selectFrom('backfills')
@@ -286,6 +321,7 @@ export class SqliteStorage implements Storage {
   }
 
   async recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
+    this.#writes.flush();
     const db = this.#db;
     const recordedAt = Date.now();
     const nextOrdinal = sql<number>`(select coalesce(max(ordinal), 0) + 1 from definition_versions)`;
@@ -314,6 +350,7 @@ export class SqliteStorage implements Storage {
   }
 
   async lineage(definitionVersion: string): Promise<LineageEdge[]> {
+    this.#writes.flush();
     return this.#db
       .selectFrom('asset_lineage')
       .select(['upstream', 'downstream', 'via'])
@@ -324,6 +361,7 @@ export class SqliteStorage implements Storage {
   }
 
   async latestDefinitionVersion(): Promise<string | undefined> {
+    this.#writes.flush();
     const row = await this.#db
       .selectFrom('definition_versions')
       .select('version')
@@ -333,7 +371,7 @@ export class SqliteStorage implements Storage {
     return row?.version;
   }
 
-  acquireLeases(runId: string, keys: readonly LeaseKey[], options: { readonly now: number; readonly expiresAt: number }): Promise<LeaseAcquisition> {
+  acquireLeases(runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions): Promise<LeaseAcquisition> {
     return this.#leases.acquireLeases(runId, keys, options);
   }
 
@@ -354,27 +392,33 @@ export class SqliteStorage implements Storage {
   }
 
   createDaemonTick(tick: NewDaemonTick): Promise<number> {
+    this.#writes.flush();
     return this.#ticks.create(tick);
   }
 
   updateDaemonTick(id: number, update: DaemonTickUpdate, cursors?: Readonly<Record<string, string>>): Promise<void> {
+    this.#writes.flush();
     return this.#ticks.update(id, update, cursors);
   }
 
   getDaemonTick(id: number): Promise<DaemonTickRecord | undefined> {
+    this.#writes.flush();
     return this.#ticks.get(id);
   }
 
   listDaemonTicks(options?: Page): Promise<DaemonTickRecord[]> {
+    this.#writes.flush();
     return this.#ticks.list(options);
   }
 
   daemonCursors(): Promise<Record<string, string>> {
+    this.#writes.flush();
     return this.#ticks.cursors();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#writes.flush();
     this.#closed = true;
     await this.#db.destroy();
     if (this.#sqlite.open) this.#sqlite.close();

@@ -7,7 +7,7 @@
  */
 
 import type { StalenessStore } from './staleness-store.ts';
-import type { LeaseStore } from './lease-store.ts';
+import type { LeaseRelease, LeaseStore } from './lease-store.ts';
 import type { DaemonTickStore } from './daemon-tick-store.ts';
 
 /** Lifecycle of a run. */
@@ -303,6 +303,8 @@ export interface StepCommit {
   readonly events: readonly EventRecord[];
   readonly materializations?: readonly MaterializationRecord[];
   readonly checkResults?: readonly CheckResultRecord[];
+  /** Leases the step gives back in the same transaction (as `releaseLeases(runId, keys)`). */
+  readonly releaseLeases?: LeaseRelease;
 }
 
 /** The whole storage contract. */

@@ -129,7 +129,7 @@ async function recoverPending(storage: Storage, log: CommitLog, now: () => numbe
   const recovered: RecoveredCommit[] = [];
   const done: string[] = [];
   for (const row of rows) {
-    const commit = JSON.parse(row.record) as Required<StepCommit>;
+    const commit = JSON.parse(row.record) as Required<Omit<StepCommit, 'releaseLeases'>>;
     if ((await storage.getRun(row.runId)) === undefined) {
       done.push(row.commitId);
       continue;

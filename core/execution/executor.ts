@@ -84,6 +84,12 @@ export interface StepOutcome {
   readonly durationMs: number;
 }
 
+/** The leases a running step holds, and whether its last commit gave them back. */
+interface HeldLeases {
+  readonly step: PlanStep;
+  released: boolean;
+}
+
 /** The outcome of a run, steps in plan order. */
 export interface RunResult {
   readonly runId: string;
@@ -122,6 +128,8 @@ class RunExecution {
   readonly #heartbeat: RunHeartbeat;
   /** Sources this run could not observe (retries spent), with the error. */
   readonly #unobserved = new Map<string, StrataError>();
+  /** The run's signal, or one that never aborts: the steps' `ctx.signal`. */
+  readonly #signal: AbortSignal;
   /** strata.json `"resources"`, opened on first use and closed when the run ends. */
   readonly #resources: ResourceSet;
 
@@ -130,6 +138,7 @@ class RunExecution {
     this.#runId = options.runId ?? randomUUID();
     this.#now = options.now ?? new Date();
     this.#events = new RunEvents(this.#runId);
+    this.#signal = options.signal ?? new AbortController().signal;
     this.#resources = new ResourceSet(options.project.config.resources);
     this.#timing = withSystemTiming(options.timing);
     const heartbeat = { ...options.project.config.heartbeat, ...options.heartbeat };
@@ -280,16 +289,21 @@ class RunExecution {
    */
   async #runStep(step: PlanStep): Promise<boolean> {
     await this.#flushSkips();
-    const leased = await this.#leases.acquire(step);
+    // step_start is recorded in the transaction that takes the leases, and the leases go back
+    // in the one that records how the step ended: two storage writes per step.
+    let started: EventRecord | undefined;
+    const leased = await this.#leases.acquire(step, () => [(started = this.#events.step('step_start', step.key, single(step), `started ${step.id}`, 'info', rangeData(step)))]);
     if (!leased.ok) {
       this.#skip(step.id, leased.reason, leased.canceled ? 'canceled' : 'skipped');
       await this.#flushSkips();
       return false;
     }
+    if (started) this.#o.onEvent?.(started);
+    const held: HeldLeases = { step, released: false };
     try {
-      return await this.#runLeasedStep(step);
+      return await this.#runLeasedStep(step, held);
     } finally {
-      await this.#leases.release(step);
+      if (!held.released) await this.#leases.release(step);
     }
   }
 
@@ -297,13 +311,12 @@ class RunExecution {
    * Runs one step whose leases are held, retrying failed attempts as its retry policy says
    * (never a canceled one); only the last failure records `step_failure`. Never rejects.
    */
-  async #runLeasedStep(step: PlanStep): Promise<boolean> {
+  async #runLeasedStep(step: PlanStep, held: HeldLeases): Promise<boolean> {
     const { key } = step;
     const definition = definitionOf(this.#o.project, key);
     const partition = single(step);
     const started = performance.now();
     const stepStart = new Date();
-    await this.#append([this.#events.step('step_start', key, partition, `started ${step.id}`, 'info', rangeData(step))]);
     // Anything written after this point is newer than what this step reads (see StalenessStore).
     const readSeq = await this.#o.storage.currentSequence();
     const partitions = stepPartitions(definition.spec, step);
@@ -326,7 +339,7 @@ class RunExecution {
       try {
         // A commit this process could not record is recorded before this step's can be.
         if (hasUnrecordedCommits(this.#o.warehouse)) await this.#recoverCommits();
-        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#o.signal ?? new AbortController().signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources, fullRefresh: this.#o.fullRefresh === true, forcedSnapshots: this.#o.forcedSnapshots ?? [] };
+        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources, fullRefresh: this.#o.fullRefresh === true, forcedSnapshots: this.#o.forcedSnapshots ?? [] };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.
@@ -347,7 +360,7 @@ class RunExecution {
         // The warehouse keeps its own record of the commit, in the same transaction: if the
         // storage record below never happens, the next run records the step from it.
         const commitId = await writeStepCommit(this.#o.warehouse, session, this.#runId, step, commit);
-        await publishStep(this.#o.warehouse, session, key, commitId, () => this.#commit(commit.events, commit.materializations, commit.checkResults));
+        await publishStep(this.#o.warehouse, session, key, commitId, () => this.#commit(commit.events, commit.materializations, commit.checkResults, held));
         if (commitId !== undefined) this.#recordedCommits.push(commitId);
         this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
         return true;
@@ -379,7 +392,7 @@ class RunExecution {
           }),
         );
         // The checks' results go in the run's log too, the failed ones first of all.
-        await this.#commit([...unsaved, ...checkEvents(this.#events, step, checkRuns), ...failures], undefined, checkResults);
+        await this.#commit([...unsaved, ...checkEvents(this.#events, step, checkRuns), ...failures], undefined, checkResults, held);
         this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, ...(definitionError ? { definitionError: true } : {}), durationMs });
         return false;
       } finally {
@@ -443,8 +456,11 @@ class RunExecution {
     for (const event of events) this.#o.onEvent?.(event);
   }
 
-  async #commit(events: readonly EventRecord[], materializations?: readonly MaterializationRecord[], checkResults: readonly CheckResultRecord[] = []): Promise<void> {
-    await this.#o.storage.commitStep({ events, ...(materializations ? { materializations } : {}), ...(checkResults.length > 0 ? { checkResults } : {}) });
+  /** Records a step's events, materializations and check results; gives back `held` leases in the same transaction. */
+  async #commit(events: readonly EventRecord[], materializations?: readonly MaterializationRecord[], checkResults: readonly CheckResultRecord[] = [], held?: HeldLeases): Promise<void> {
+    const release = held && !held.released ? { releaseLeases: this.#leases.releaseOf(held.step) } : {};
+    await this.#o.storage.commitStep({ events, ...(materializations ? { materializations } : {}), ...(checkResults.length > 0 ? { checkResults } : {}), ...release });
+    if (held) held.released = true;
     for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
   }
 

@@ -5,8 +5,8 @@
  * Leases go back when the step ends and, at the latest, when the run ends.
  */
 
-import type { LeaseKey, LeaseRecord } from '../../storage/lease-store.ts';
-import type { Storage } from '../../storage/storage.ts';
+import type { LeaseKey, LeaseRecord, LeaseRelease } from '../../storage/lease-store.ts';
+import type { EventRecord, Storage } from '../../storage/storage.ts';
 import type { RunTiming } from './run-timing.ts';
 
 /** What a step does when another live run holds a lease it needs. */
@@ -47,15 +47,19 @@ export class RunLeases {
     this.#o = options;
   }
 
-  /** Takes the leases of `step`, waiting or giving up on a conflict as the policy says. */
-  async acquire(step: LeasedStep): Promise<LeaseOutcome> {
+  /**
+   * Takes the leases of `step`, waiting or giving up on a conflict as the policy says. `events`
+   * (built at each attempt, so they carry its time) are appended in the transaction that takes
+   * the leases: the step's `step_start` costs no transaction of its own.
+   */
+  async acquire(step: LeasedStep, events: () => readonly EventRecord[] = () => []): Promise<LeaseOutcome> {
     const { storage, runId, timing, signal } = this.#o;
     const keys = leaseKeys(step);
     let announced: string | undefined;
     for (;;) {
       if (signal?.aborted) return { ok: false, canceled: true, reason: 'run canceled' };
       const now = timing.now();
-      const result = await storage.acquireLeases(runId, keys, { now, expiresAt: now + this.#o.ttlMs });
+      const result = await storage.acquireLeases(runId, keys, { now, expiresAt: now + this.#o.ttlMs, events: events() });
       if (result.acquired) return { ok: true };
       const holder = result.conflicts[0] as LeaseRecord;
       const held = describeConflicts(result.conflicts);
@@ -68,6 +72,11 @@ export class RunLeases {
       }
       if (!(await timing.sleep(this.#o.pollMs ?? 500, signal))) return { ok: false, canceled: true, reason: 'run canceled' };
     }
+  }
+
+  /** The leases of `step`, to give back in the transaction that records it (`StepCommit.releaseLeases`). */
+  releaseOf(step: LeasedStep): LeaseRelease {
+    return { runId: this.#o.runId, keys: leaseKeys(step) };
   }
 
   /** Gives back the leases of `step`. */

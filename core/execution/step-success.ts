@@ -13,7 +13,7 @@ import { writeSummaryText } from '../format/write-summary-text.js';
 /** What a step that wrote and passed its checks records. */
 export interface StepSuccess {
   /** Its events (logs, materialization, checks, step_success), materializations and check results. */
-  readonly commit: Required<StepCommit>;
+  readonly commit: Required<Omit<StepCommit, 'releaseLeases'>>;
   /** Rows written, when known. */
   readonly rowCount: number | null;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { DefinitionError, DefinitionErrors, StrataError } from '../errors.ts';
 import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../definitions/asset-spec.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../definitions/sql-asset-file.ts';
@@ -105,7 +105,11 @@ export async function loadProject(dir: string): Promise<Project> {
   const fileOf = (key: string) => definitions.get(key)?.file;
   errors.push(...graphProblems(specs, fileOf, brokenKeys));
   if (errors.length > 0) throw new DefinitionErrors(sortErrors(errors));
-  sql.cache?.save();
+  try {
+    sql.cache?.save();
+  } catch {
+    // A cache that cannot be written (a read-only project folder) only makes the next load slower.
+  }
   return buildProject(config, [...definitions.values()], schedules);
 }
 
@@ -155,6 +159,14 @@ async function importDefinitions(file: string, display: string, errors: Definiti
   return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));
 }
 
+/**
+ * The SQL dependency cache of a project: in its `.strata/` folder, whatever storage file it
+ * uses, so a new storage file (`STRATA_STORAGE` pointing somewhere else) still starts warm.
+ */
+export function sqlDependencyCacheFile(config: Pick<ProjectConfig, 'dir'>): string {
+  return join(config.dir, '.strata', 'sql-dependencies.json');
+}
+
 /** Infers each SQL asset's dependencies (DuckDB's parser, cached by SQL hash) and builds its definition. */
 async function buildSqlDefinitions(
   sources: readonly SqlSource[],
@@ -164,7 +176,7 @@ async function buildSqlDefinitions(
   errors: DefinitionError[],
 ): Promise<{ definitions: AssetDefinition[]; cache?: SqlDependencyCache }> {
   if (sources.length === 0) return { definitions: [] };
-  const cache = new SqlDependencyCache(join(dirname(config.storageFile), 'sql-dependencies.json'));
+  const cache = new SqlDependencyCache(sqlDependencyCacheFile(config));
   const parser = new LazyParser();
   const definitions: AssetDefinition[] = [];
   try {

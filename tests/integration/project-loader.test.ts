@@ -66,7 +66,7 @@ function readCache(path: string): CacheFile {
 }
 
 beforeEach(() => {
-  // The cache lives beside the storage file; keep the environment from moving it.
+  // Keep the environment from moving the storage file.
   vi.stubEnv('STRATA_STORAGE', undefined);
   vi.stubEnv('STRATA_WAREHOUSE', undefined);
 });
@@ -369,7 +369,7 @@ describe('SQL dependency cache', () => {
     'defs/staging/payments.sql': 'select * from raw.payments;\n',
   };
 
-  it('is written beside the storage file with the tables of every SQL asset', async () => {
+  it('is written in the project\'s .strata folder with the tables of every SQL asset', async () => {
     const dir = writeProject(CACHE_PROJECT);
     await loadProject(dir);
     const cache = readCache(join(dir, '.strata', 'sql-dependencies.json'));
@@ -382,11 +382,34 @@ describe('SQL dependency cache', () => {
     ]);
   });
 
-  it('follows the storage path of strata.json', async () => {
+  it('stays in the project\'s .strata folder whatever the storage path of strata.json', async () => {
     const dir = writeProject({ ...CACHE_PROJECT, 'strata.json': JSON.stringify({ storage: 'state/db/runs.sqlite' }) });
     await loadProject(dir);
-    expect(existsSync(join(dir, 'state', 'db', 'sql-dependencies.json'))).toBe(true);
-    expect(existsSync(join(dir, '.strata'))).toBe(false);
+    expect(existsSync(join(dir, '.strata', 'sql-dependencies.json'))).toBe(true);
+    expect(existsSync(join(dir, 'state', 'db', 'sql-dependencies.json'))).toBe(false);
+  });
+
+  it('answers from the cache with a new storage file (STRATA_STORAGE elsewhere)', async () => {
+    const dir = writeProject(CACHE_PROJECT);
+    const path = join(dir, '.strata', 'sql-dependencies.json');
+    await loadProject(dir);
+    // Make the cache claim that staging/orders reads raw.payments: only a cache hit can give that.
+    const cache = readCache(path);
+    const hash = Object.keys(cache.entries).find((h) => cache.entries[h]?.[0]?.table === 'orders') as string;
+    cache.entries[hash] = [{ schema: 'raw', table: 'payments' }];
+    writeFileSync(path, JSON.stringify(cache));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'strata-other-storage-'));
+    created.push(elsewhere);
+    vi.stubEnv('STRATA_STORAGE', join(elsewhere, 'fresh', 'strata.db'));
+    const project = await loadProject(dir);
+    expect(project.graph.spec('staging/orders').deps).toEqual(['raw/payments']);
+    expect(existsSync(join(elsewhere, 'fresh', 'sql-dependencies.json'))).toBe(false);
+  });
+
+  it('still loads when the cache cannot be written', async () => {
+    const dir = writeProject({ ...CACHE_PROJECT, '.strata/sql-dependencies.json/blocker': 'a folder where the cache file would go' });
+    const project = await loadProject(dir);
+    expect(project.graph.spec('staging/orders').deps).toEqual(['raw/orders']);
   });
 
   it('gives the same deps on a second load and leaves an up-to-date cache file alone', async () => {

@@ -216,6 +216,19 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     expect(rows[0]?.ms).toBeLessThanOrEqual(Date.now());
   });
 
+  it('a snapshot table written before this warehouse was opened is never replaced either', async () => {
+    await open(['-- snapshot_strategy: timestamp(updated_at)']);
+    // As an earlier process left it: the history table with its mark, found in the catalog.
+    await workspace.warehouse.query(`create schema if not exists snapshots`);
+    await workspace.warehouse.query(`create table snapshots.customers as select 1 as customer_id, 'Ana' as name`);
+    await workspace.warehouse.query(`comment on table snapshots.customers is 'strata:snapshot'`);
+    fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), 'select * from raw.customers\n');
+    source([ANA]);
+    const outcome = await run();
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toMatch(/holds the history of a snapshot/);
+  });
+
   it('a snapshot table is never replaced by another materialization of the same asset', async () => {
     await open(['-- snapshot_strategy: timestamp(updated_at)']);
     source([ANA]);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../storage/index.ts';
 import type { LeaseKey, Storage } from '../../storage/index.ts';
 import { useStorage } from './storage-contract.ts';
-import { anEvent, aRun } from './storage-fixtures.ts';
+import { aMaterialization, anEvent, aRun, withoutId } from './storage-fixtures.ts';
 
 const A: LeaseKey = { assetKey: 'staging/orders', partition: '2025-01-01' };
 const B: LeaseKey = { assetKey: 'staging/orders', partition: '2025-01-02' };
@@ -113,6 +113,50 @@ export function storageLeasesContract(name: string, makeStorage: () => Promise<S
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageError);
       expect(error).toMatchObject({ code: 'unknown_run', runId: 'ghost' });
+      expect(await storage().listLeases()).toEqual([]);
+    });
+
+    it('appends events with the leases it takes, in the same transaction, and none when refused', async () => {
+      await running('r1', 'r2');
+      const start = anEvent('r1', 'started staging/orders', { type: 'step_start', assetKey: 'staging/orders' });
+      expect((await storage().acquireLeases('r1', [A], { now: 10_000, expiresAt: 70_000, events: [start] })).acquired).toBe(true);
+      expect((await storage().listEvents('r1')).map(withoutId)).toEqual([start]);
+      const refused = await storage().acquireLeases('r2', [A], { now: 20_000, expiresAt: 80_000, events: [anEvent('r2', 'started')] });
+      expect(refused.acquired).toBe(false);
+      expect(await storage().listEvents('r2')).toEqual([]);
+      // An event of an unknown run: neither the leases nor the events are written.
+      const error = await storage()
+        .acquireLeases('r2', [B], { now: 20_000, expiresAt: 80_000, events: [anEvent('r2', 'fine'), anEvent('ghost', 'unknown')] })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'unknown_run', runId: 'ghost' });
+      expect(await storage().listLeases({ runId: 'r2' })).toEqual([]);
+      expect(await storage().listEvents('r2')).toEqual([]);
+    });
+
+    it('gives back a step\'s leases in the transaction that records it, and keeps them when it is refused', async () => {
+      await running('r1');
+      await storage().acquireLeases('r1', [A, B], { now: 10_000, expiresAt: 70_000 });
+      const done = anEvent('r1', 'finished', { type: 'step_success' });
+      await storage().commitStep({ events: [done], materializations: [aMaterialization('r1', 'staging/orders', '2025-01-01')], releaseLeases: { runId: 'r1', keys: [A] } });
+      expect((await storage().listLeases()).map((l) => l.partition)).toEqual(['2025-01-02']);
+      const error = await storage()
+        .commitStep({ events: [anEvent('ghost', 'lost')], releaseLeases: { runId: 'r1', keys: [B] } })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'unknown_run' });
+      expect((await storage().listLeases()).map((l) => l.partition)).toEqual(['2025-01-02']);
+    });
+
+    it('writes issued together succeed or fail one by one', async () => {
+      await running('r1');
+      const results = await Promise.allSettled([
+        storage().acquireLeases('r1', [A], { now: 10_000, expiresAt: 70_000, events: [anEvent('r1', 'first')] }),
+        storage().appendEvents([anEvent('ghost', 'unknown run')]),
+        storage().acquireLeases('ghost', [B], { now: 10_000, expiresAt: 70_000 }),
+        storage().commitStep({ events: [anEvent('r1', 'second')], releaseLeases: { runId: 'r1', keys: [A] } }),
+        storage().appendEvents([anEvent('r1', 'third')]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((await storage().listEvents('r1')).map((e) => e.message)).toEqual(['first', 'second', 'third']);
       expect(await storage().listLeases()).toEqual([]);
     });
 
