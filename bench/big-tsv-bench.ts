@@ -4,12 +4,16 @@
  * the same DuckDB settings, so each process's peak RSS is its own. The file is generated in a temp
  * folder and deleted afterwards.
  *
+ * The loads alternate, (a) then (b), for `STRATA_BENCH_ROUNDS` rounds (default 2), and each round
+ * reports its own ratio, so a change in the machine's load during the run does not decide it.
+ *
  * Usage (bench/run.ts does this): `tsx bench/big-tsv-bench.ts --json`; `STRATA_BENCH_TSV_MB`
- * (default 1536) sets the file's size, `STRATA_BENCH_MEMORY` (default 512MB) the memory limit.
+ * (default 1536) sets the file's size, `STRATA_BENCH_MEMORY` (default 512MB) the memory limit;
+ * `STRATA_BENCH_TSV_FILE` loads an existing TSV (kept) instead of generating one.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -24,15 +28,32 @@ export interface BigTsvFigures {
   readonly memoryLimit: string;
   readonly threads: number;
   readonly generateMs: number;
+  /** The rounds in the order they ran; each is (a) then (b). */
+  readonly rounds: readonly BigTsvRound[];
+}
+
+/** One round: the DuckDB load, then the Strata load. */
+export interface BigTsvRound {
   readonly duckdb: LoadFigures;
-  readonly strata: LoadFigures & { readonly progressEvents: number; readonly maxPercentage: number; readonly firstProgressMs: number | null };
+  readonly strata: StrataLoadFigures;
 }
 
 /** One load, measured in its own process. */
 export interface LoadFigures {
   readonly ms: number;
+  /** CPU time (user + system, all threads) of the load's process. */
+  readonly cpuMs: number;
   readonly rows: number;
   readonly peakRssMb: number;
+  /** The machine's 1-minute load average when the load started. */
+  readonly loadAverage: number;
+}
+
+/** The Strata load's figures, with the progress it reported. */
+export interface StrataLoadFigures extends LoadFigures {
+  readonly progressEvents: number;
+  readonly maxPercentage: number;
+  readonly firstProgressMs: number | null;
 }
 
 const THREADS = 2;
@@ -43,26 +64,49 @@ function readCsvSql(file: string): string {
   return `select * from read_csv('${file.replaceAll("'", "''")}', delim = '\\t', header = true)`;
 }
 
-/** Generates the TSV, runs both loads in child processes, deletes everything. */
-export async function runBigTsv(sizeMb = Number(process.env.STRATA_BENCH_TSV_MB ?? 1536), memoryLimit = process.env.STRATA_BENCH_MEMORY ?? '512MB'): Promise<BigTsvFigures> {
+/**
+ * Generates the TSV (unless `existingFile` is given), runs the loads in child processes, (a) then
+ * (b) for each round, and deletes everything it created.
+ */
+export async function runBigTsv(
+  sizeMb = Number(process.env.STRATA_BENCH_TSV_MB ?? 1536),
+  memoryLimit = process.env.STRATA_BENCH_MEMORY ?? '512MB',
+  roundCount = Number(process.env.STRATA_BENCH_ROUNDS ?? 2),
+  existingFile = process.env.STRATA_BENCH_TSV_FILE,
+): Promise<BigTsvFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-tsv-'));
   try {
-    const file = join(dir, 'orders.tsv');
+    const file = existingFile ?? join(dir, 'orders.tsv');
     const started = performance.now();
-    await generateTsv(file, Math.round((sizeMb * 1024 * 1024) / BYTES_PER_ROW));
+    if (existingFile === undefined) await generateTsv(file, Math.round((sizeMb * 1024 * 1024) / BYTES_PER_ROW));
     const generateMs = performance.now() - started;
     const settings = { memoryLimit, threads: THREADS };
-    const child = (mode: string, folder: string) => {
+    // Each load gets a fresh folder, deleted once it is measured, so only one warehouse is on disk at a time.
+    const child = <T>(mode: string, folder: string): T => {
       mkdirSync(folder);
-      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--${mode}`, folder, file, JSON.stringify(settings)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-      return JSON.parse(out) as never;
+      try {
+        const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--${mode}`, folder, file, JSON.stringify(settings)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        return JSON.parse(out) as T;
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
     };
-    const duckdb: LoadFigures = child('duckdb', join(dir, 'duckdb'));
-    const strata: BigTsvFigures['strata'] = child('strata', join(dir, 'strata'));
-    return { fileMb: statSync(file).size / 1024 / 1024, rows: duckdb.rows, memoryLimit, threads: THREADS, generateMs, duckdb, strata };
+    const rounds: BigTsvRound[] = [];
+    for (let round = 0; round < roundCount; round++) {
+      const duckdb = child<LoadFigures>('duckdb', join(dir, `duckdb-${round}`));
+      const strata = child<StrataLoadFigures>('strata', join(dir, `strata-${round}`));
+      rounds.push({ duckdb, strata });
+    }
+    return { fileMb: statSync(file).size / 1024 / 1024, rows: rounds[0]?.duckdb.rows ?? 0, memoryLimit, threads: THREADS, generateMs, rounds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What every load reports about its own process, given when it started. */
+function processFigures(started: number, loadAverage: number): Pick<LoadFigures, 'ms' | 'cpuMs' | 'peakRssMb' | 'loadAverage'> {
+  const usage = process.resourceUsage();
+  return { ms: performance.now() - started, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, peakRssMb: usage.maxRSS / 1024, loadAverage };
 }
 
 /** Writes `rows` order lines as a TSV with a header (DuckDB's COPY, in a throw-away database). */
@@ -83,6 +127,7 @@ async function generateTsv(file: string, rows: number): Promise<void> {
 
 /** Child: the load straight in DuckDB, with the same settings Strata passes. */
 async function loadWithDuckDb(folder: string, file: string, settings: { memoryLimit: string; threads: number }): Promise<LoadFigures> {
+  const loadAverage = loadavg()[0] ?? 0;
   const started = performance.now();
   const instance = await DuckDBInstance.create(join(folder, 'warehouse.duckdb'), { memory_limit: settings.memoryLimit, threads: String(settings.threads), temp_directory: join(folder, 'tmp') });
   const connection = await instance.connect();
@@ -91,14 +136,15 @@ async function loadWithDuckDb(folder: string, file: string, settings: { memoryLi
   const rows = Number((await connection.runAndReadAll('select count(*) from raw.orders')).getRows()[0]?.[0]);
   connection.closeSync();
   instance.closeSync();
-  return { ms: performance.now() - started, rows, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  return { ...processFigures(started, loadAverage), rows };
 }
 
 /** Child: a Strata project whose SQL asset is the same `read_csv`, materialized as the CLI does. */
-async function loadWithStrata(folder: string, file: string, settings: { memoryLimit: string; threads: number }): Promise<BigTsvFigures['strata']> {
+async function loadWithStrata(folder: string, file: string, settings: { memoryLimit: string; threads: number }): Promise<StrataLoadFigures> {
   writeFileSync(join(folder, 'strata.json'), JSON.stringify({ name: 'big-tsv', warehouse: { ...settings, tempDirectory: 'tmp' } }));
   mkdirSync(join(folder, 'defs', 'raw'), { recursive: true });
   writeFileSync(join(folder, 'defs', 'raw', 'orders.sql'), `${readCsvSql(file)}\n`);
+  const loadAverage = loadavg()[0] ?? 0;
   const started = performance.now();
   const workspace = await Workspace.load(folder);
   let progressEvents = 0;
@@ -122,7 +168,7 @@ async function loadWithStrata(folder: string, file: string, settings: { memoryLi
     if (result.status !== 'success') throw new Error(`the Strata load ended ${result.status}: ${result.error ?? result.steps[0]?.error}`);
     const rows = result.steps[0]?.rowCount ?? 0;
     await workspace.close();
-    return { ms: performance.now() - started, rows, peakRssMb: process.resourceUsage().maxRSS / 1024, progressEvents, maxPercentage, firstProgressMs };
+    return { ...processFigures(started, loadAverage), rows, progressEvents, maxPercentage, firstProgressMs };
   } catch (error) {
     await workspace.close();
     throw error;
