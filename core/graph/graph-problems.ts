@@ -7,7 +7,6 @@ import { hasCycle } from 'graphology-dag';
 import { DefinitionError } from '../errors.ts';
 import { checkReads } from '../checks/check-spec.ts';
 import type { AssetSpec } from '../definitions/asset-spec.ts';
-import { checkDependencies } from './check-dependencies.ts';
 import { closestKeys, compareKeys } from './key-compare.ts';
 
 /**

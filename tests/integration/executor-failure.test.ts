@@ -9,12 +9,11 @@ import { sourceAsset } from '../../core/definitions/source-asset.ts';
 import type { ExecuteRunOptions, RunResult } from '../../core/execution/executor.ts';
 import type { ProjectConfig } from '../../core/project/project-config.ts';
 import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
-import { SqliteStorage } from '../../storage/index.ts';
+import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { SqliteStorage } from '../../storage/index.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 import type { EventRecord } from '../../storage/index.ts';
 
-let dir: string;
 let config: ProjectConfig;
 let storage: SqliteStorage;
 let warehouse: DuckDBWarehouse;
@@ -23,7 +22,7 @@ let workspace: TempWorkspace;
 
 beforeEach(async () => {
   workspace = await openTempWorkspace('strata-executor-failure-', { name: 'executor-failure-test', concurrency: 1 });
-  ({ dir, config, storage, warehouse } = workspace);
+  ({ config, storage, warehouse } = workspace);
 });
 
 afterEach(() => workspace.close());

@@ -9,13 +9,12 @@ import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/e
 import { buildPlan } from '../../core/planning/plan.ts';
 import type { ProjectConfig } from '../../core/project/project-config.ts';
 import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
-import { SqliteStorage } from '../../storage/index.ts';
+import type { SqliteStorage } from '../../storage/index.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 import type { EventRecord, MaterializationRecord } from '../../storage/index.ts';
 
-let dir: string;
 let config: ProjectConfig;
 let storage: SqliteStorage;
 let warehouse: DuckDBWarehouse;
@@ -24,7 +23,7 @@ let workspace: TempWorkspace;
 
 beforeEach(async () => {
   workspace = await openTempWorkspace('strata-executor-', { name: 'executor-test', concurrency: 2 });
-  ({ dir, config, storage, warehouse } = workspace);
+  ({ config, storage, warehouse } = workspace);
 });
 
 afterEach(() => workspace.close());

@@ -10,8 +10,8 @@ import type { ExecuteRunOptions, RunResult } from '../../core/execution/executor
 import { buildPlan } from '../../core/planning/plan.ts';
 import type { ProjectConfig } from '../../core/project/project-config.ts';
 import { buildProject, loadProject, type Project } from '../../core/project/project-loader.ts';
-import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
-import { SqliteStorage } from '../../storage/index.ts';
+import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { SqliteStorage } from '../../storage/index.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 
 let dir: string;

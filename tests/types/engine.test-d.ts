@@ -14,7 +14,7 @@ import {
   DuckDBWarehouse,
   evaluateSchedules,
   executeRun,
-  FileLandingZone,
+  type FileLandingZone,
   loadProject,
   loadProjectConfig,
   openStorage,

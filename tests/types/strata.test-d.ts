@@ -3,7 +3,7 @@
  * usages are type errors. Checked by `vitest run` (typecheck, see vitest.config.ts) and by `tsc`.
  */
 import { describe, expectTypeOf, test } from 'vitest';
-import * as strata from 'strata';
+import type * as strata from 'strata';
 import {
   acceptedValues,
   asset,
