@@ -67,7 +67,7 @@ export function staticPages(options: StaticPagesOptions = {}): Router {
   router.get('/', (_req, res) => void sendFile(res, path.join(root, 'index.html'), realRoot));
 
   router.get('/static/*file', (req, res) => {
-    const segments = (req.params as Record<string, unknown>)['file'];
+    const segments = (req.params as Record<string, unknown>).file;
     const parts = Array.isArray(segments) ? segments.map(String) : [String(segments)];
     const relative = parts.join('/');
     const vendored = vendor[relative];

@@ -1,7 +1,7 @@
 import { PartitionKeyError, PartitionsDefinitionError } from './partition-errors.ts';
 import type { PartitionsDefinition } from './partitions-definition.ts';
 
-const STATIC_KEY = /^[A-Za-z0-9_.\-]+$/;
+const STATIC_KEY = /^[A-Za-z0-9_.-]+$/;
 /** How many keys an error message lists before eliding the rest. */
 const LISTED_KEYS = 10;
 

@@ -98,7 +98,7 @@ const monthly: CadenceCalendar = {
   },
   parseKey: (key) => {
     const match = DATE.exec(key);
-    if (!match || match[3] !== '01' || dayOf(match[1], match[2], match[3]) === undefined) return undefined;
+    if (match?.[3] !== '01' || dayOf(match[1], match[2], match[3]) === undefined) return undefined;
     return Number(match[1]) * 12 + Number(match[2]) - 1;
   },
 };

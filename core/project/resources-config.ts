@@ -39,7 +39,7 @@ const postgresSchema = z
     if (value.url !== undefined && !value.url.startsWith(ENV_PREFIX) && urlHasPassword(value.url)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'a URL with a password is not written in strata.json: use "env:NAME" and set NAME in the environment' });
     }
-    if (value.url !== undefined && value.url.startsWith(ENV_PREFIX) && !ENV_REFERENCE.test(value.url)) {
+    if (value.url?.startsWith(ENV_PREFIX) && !ENV_REFERENCE.test(value.url)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be "env:NAME" with NAME a variable name' });
     }
   });

@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { type Dirent, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DefinitionError } from '../errors.ts';
 import { compareKeys } from '../graph/key-compare.ts';
@@ -20,7 +20,7 @@ export function listSourceFiles(root: string, errors: DefinitionError[], project
   const files: string[] = [];
   // `inside`: the real paths of the folders being walked, from the root down to `dir`.
   const walk = (dir: string, inside: readonly string[]) => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
