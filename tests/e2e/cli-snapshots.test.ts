@@ -67,7 +67,7 @@ describe('snapshots in the CLI', () => {
     const shown = runCli(['runs', 'show', runId.slice(0, 8), '--project', dir]);
     expect(shown.stdout).toMatch(/materialized snapshots\/customers \(4 rows\): snapshot: 2 inserted, 2 closed\n/);
     const status = runCli(['status', '--project', dir]);
-    expect(status.stdout).toMatch(/snapshots\/customers\s+fresh .*  snapshot: 2 inserted, 2 closed\n/);
+    expect(status.stdout).toMatch(/snapshots\/customers\s+fresh .* {2}snapshot: 2 inserted, 2 closed\n/);
     const json = JSON.parse(runCli(['status', '--select', 'snapshots/customers', '--json', '--project', dir]).stdout) as { snapshot?: unknown }[];
     expect(json.map((s) => s.snapshot)).toEqual([{ rowsInserted: 2, rowsClosed: 2 }]);
   });

@@ -24,7 +24,11 @@ afterEach(() => workspace.close());
 /** Timing that records each retry delay instead of waiting. */
 function recordedSleeps(random = 0.5): { delays: number[]; timing: ExecuteRunOptions['timing'] } {
   const delays: number[] = [];
-  return { delays, timing: { random: () => random, sleep: async (ms, signal) => (delays.push(ms), !signal?.aborted) } };
+  const sleep = async (ms: number, signal?: AbortSignal): Promise<boolean> => {
+    delays.push(ms);
+    return !signal?.aborted;
+  };
+  return { delays, timing: { random: () => random, sleep } };
 }
 
 /** A TypeScript asset that writes its table, then throws on its first `failures` attempts. */

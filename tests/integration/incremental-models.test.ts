@@ -33,7 +33,7 @@ describe('incremental SQL assets', () => {
 
   function writeOrders(lines: readonly string[]): void {
     fs.mkdirSync(workspace.config.landingDir, { recursive: true });
-    fs.writeFileSync(path.join(workspace.config.landingDir, 'orders.csv'), ['order_id,status,updated_at', ...lines].join('\n') + '\n');
+    fs.writeFileSync(path.join(workspace.config.landingDir, 'orders.csv'), `${['order_id,status,updated_at', ...lines].join('\n')}\n`);
   }
 
   function writeAsset(file: string, text: string): void {

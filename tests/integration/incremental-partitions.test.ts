@@ -45,7 +45,7 @@ describe('partitioned incremental SQL assets', () => {
 
   function writeEvents(lines: readonly string[]): void {
     fs.mkdirSync(workspace.config.landingDir, { recursive: true });
-    fs.writeFileSync(path.join(workspace.config.landingDir, 'events.csv'), ['id,day,status,updated_at', ...lines].join('\n') + '\n');
+    fs.writeFileSync(path.join(workspace.config.landingDir, 'events.csv'), `${['id,day,status,updated_at', ...lines].join('\n')}\n`);
   }
 
   function writeAsset(file: string, text: string): void {

@@ -128,7 +128,7 @@ describe('a wrapped error is the cause', () => {
     const [error] = parsed.ok ? [] : parsed.errors;
     expect(error?.code).toBe('sql_header_invalid');
     expect(error?.cause).toBeInstanceOf(Error);
-    expect(error?.message).toBe((error?.cause as Error).message);
+    expect(error?.message).toBe((error?.cause as Error | undefined)?.message);
   });
 
   it('an unknown time zone: the PartitionsDefinitionError carries Intl\'s RangeError', () => {
