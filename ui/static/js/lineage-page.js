@@ -35,7 +35,14 @@ export async function renderLineagePage(container, _params, scope) {
 
   const filterForm = h(
     'form.toolbar-form',
-    { on: { submit: (e) => (e.preventDefault(), applySelection()) } },
+    {
+      on: {
+        submit: (e) => {
+          e.preventDefault();
+          void applySelection();
+        },
+      },
+    },
     selectInput,
     h('button', { type: 'submit' }, 'Filter'),
   );
@@ -196,7 +203,11 @@ export async function renderLineagePage(container, _params, scope) {
       if (!scope.alive) return;
       const sameKeys = body.assets.length === state.assets.length && body.assets.every((a, i) => a.key === state.assets[i].key && a.deps.join() === state.assets[i].deps.join());
       setAssets(body.assets);
-      if (!sameKeys) return void (fillGroups(), draw());
+      if (!sameKeys) {
+        fillGroups();
+        draw();
+        return;
+      }
       state.visible = state.group ? state.assets.filter((a) => a.group === state.group) : state.assets;
       for (const a of state.visible) paintNode(a.key);
       if (state.selected) select(state.selected);

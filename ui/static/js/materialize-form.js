@@ -34,7 +34,14 @@ export function materializeForm(detail, scope, onRunEnded) {
   const progress = h('div.run-progress', { 'data-testid': 'run-progress' });
   const form = h(
     'form.form-row.materialize-form',
-    { on: { submit: (e) => (e.preventDefault(), launch()) } },
+    {
+      on: {
+        submit: (e) => {
+          e.preventDefault();
+          void launch();
+        },
+      },
+    },
     partition ? h('label.field', {}, h('span', {}, 'Partition'), partition) : null,
     h('label.check-field', {}, staleOnly, detail.partitions ? 'stale partitions only' : 'only if stale'),
     fullRefresh ? h('label.check-field', { title: 'Rebuild from scratch instead of merging new rows (assets materialize --full-refresh)' }, fullRefresh, 'full refresh') : null,

@@ -162,6 +162,10 @@ export async function renderRunPage(container, id, scope) {
     if (connected && !wasLive) void catchUp();
     wasLive = connected;
   });
-  scope.every(1000, () => isActive(run.status) && (paintHead(), paintTimelineSoon()));
+  scope.every(1000, () => {
+    if (!isActive(run.status)) return;
+    paintHead();
+    paintTimelineSoon();
+  });
   scope.every(2000, () => isActive(run.status) && !live.isLive() && catchUp());
 }
