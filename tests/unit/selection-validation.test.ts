@@ -16,6 +16,7 @@ function selectionError(text: string): SelectionError {
 describe('selectAssets: validation against the graph', () => {
   it('rejects an unknown asset, pointing at it and suggesting the closest key', () => {
     const error = selectionError('raw/orders or staging/ordrs+');
+    // biome-ignore format: one line of the message a line, so the carets stand under the query
     expect(error.message).toBe(
       'unknown asset "staging/ordrs" at column 15 (did you mean "staging/orders"?)\n' +
         '  raw/orders or staging/ordrs+\n' +

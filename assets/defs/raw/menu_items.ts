@@ -5,8 +5,6 @@ export const menuItems = landingFileAsset({
   key: 'raw/menu_items',
   file: 'menu_items.csv',
   delimiter: ',',
-  description:
-    'The current menu snapshot (menu_items.csv), all text: ' +
-    'items, categories, prices and plate costs.',
+  description: 'The current menu snapshot (menu_items.csv), all text: items, categories, prices and plate costs.',
   tags: { domain: 'menu' },
 });
