@@ -85,7 +85,10 @@ export async function runBigTsv(
     const child = <T>(mode: string, folder: string): T => {
       mkdirSync(folder);
       try {
-        const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--${mode}`, folder, file, JSON.stringify(settings)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--${mode}`, folder, file, JSON.stringify(settings)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        });
         return JSON.parse(out) as T;
       } finally {
         rmSync(folder, { recursive: true, force: true });
@@ -129,7 +132,11 @@ async function generateTsv(file: string, rows: number): Promise<void> {
 async function loadWithDuckDb(folder: string, file: string, settings: { memoryLimit: string; threads: number }): Promise<LoadFigures> {
   const loadAverage = loadavg()[0] ?? 0;
   const started = performance.now();
-  const instance = await DuckDBInstance.create(join(folder, 'warehouse.duckdb'), { memory_limit: settings.memoryLimit, threads: String(settings.threads), temp_directory: join(folder, 'tmp') });
+  const instance = await DuckDBInstance.create(join(folder, 'warehouse.duckdb'), {
+    memory_limit: settings.memoryLimit,
+    threads: String(settings.threads),
+    temp_directory: join(folder, 'tmp'),
+  });
   const connection = await instance.connect();
   await connection.run('CREATE SCHEMA raw');
   await connection.run(`CREATE TABLE raw.orders AS ${readCsvSql(file)}`);

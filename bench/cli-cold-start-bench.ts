@@ -37,7 +37,12 @@ function median(values: readonly number[]): number {
  * warm-up run of each (tsx's transform cache and the SQL dependency cache then exist). The CLI
  * runs the compiled engine: dist/ is built first when it is missing or stale.
  */
-async function timeAgainstNode(args: readonly string[], runs: number, env: NodeJS.ProcessEnv = process.env, check?: (stdout: string) => boolean): Promise<ColdStartTimes> {
+async function timeAgainstNode(
+  args: readonly string[],
+  runs: number,
+  env: NodeJS.ProcessEnv = process.env,
+  check?: (stdout: string) => boolean,
+): Promise<ColdStartTimes> {
   await ensureEngineBuilt();
   const command = [BIN, ...args];
   timeOnce(['-e', '0'], env);

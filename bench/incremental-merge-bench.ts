@@ -76,8 +76,22 @@ export async function runIncrementalMerge(rows = 10_000_000, rounds = 3, amountT
       const run = async (keys: string[], fullRefresh = false) => {
         const started = performance.now();
         const cpu = process.cpuUsage();
-        const result = await executeRun({ project, plan: buildPlan(project.graph, keys), storage, warehouse, landing: new FileLandingZone(project.config.landingDir), selection: keys.join(','), fullRefresh });
-        if (result.status !== 'success') throw new Error(`bench run ended ${result.status}: ${result.steps.map((s) => s.error).filter(Boolean).join('; ')}`);
+        const result = await executeRun({
+          project,
+          plan: buildPlan(project.graph, keys),
+          storage,
+          warehouse,
+          landing: new FileLandingZone(project.config.landingDir),
+          selection: keys.join(','),
+          fullRefresh,
+        });
+        if (result.status !== 'success')
+          throw new Error(
+            `bench run ended ${result.status}: ${result.steps
+              .map((s) => s.error)
+              .filter(Boolean)
+              .join('; ')}`,
+          );
         await warehouse.query('CHECKPOINT');
         const used = process.cpuUsage(cpu);
         return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
@@ -95,7 +109,10 @@ export async function runIncrementalMerge(rows = 10_000_000, rounds = 3, amountT
         const rebuild = await run(['staging/orders'], true);
         digestAfter = await digest(warehouse);
         if (afterMerge !== digestAfter) throw new Error(`round ${round + 1}: the merged table differs from the rebuilt one: ${afterMerge} vs ${digestAfter}`);
-        if (merged.rowsUpdated !== changed || merged.rowsInserted !== 0) throw new Error(`round ${round + 1}: expected ${changed} updated rows and none inserted, the merge counted ${merged.rowsUpdated} / ${merged.rowsInserted}`);
+        if (merged.rowsUpdated !== changed || merged.rowsInserted !== 0)
+          throw new Error(
+            `round ${round + 1}: expected ${changed} updated rows and none inserted, the merge counted ${merged.rowsUpdated} / ${merged.rowsInserted}`,
+          );
         figures.push({ mergeMs: merge.ms, rebuildMs: rebuild.ms, mergeCpuMs: merge.cpuMs, rebuildCpuMs: rebuild.cpuMs, merged });
       }
       return { rows, changed, rounds: figures, digest: digestAfter, peakRssMb: process.resourceUsage().maxRSS / 1024 };
@@ -128,6 +145,8 @@ async function changeOnePercent(warehouse: DuckDBWarehouse, round: number): Prom
 
 /** Row count and an order-independent checksum of the asset's table. */
 async function digest(warehouse: DuckDBWarehouse): Promise<string> {
-  const [row] = await warehouse.query<{ n: number; h: string }>('SELECT count(*) AS n, sum(hash(order_id, customer_id, amount, updated_at))::VARCHAR AS h FROM staging.orders');
+  const [row] = await warehouse.query<{ n: number; h: string }>(
+    'SELECT count(*) AS n, sum(hash(order_id, customer_id, amount, updated_at))::VARCHAR AS h FROM staging.orders',
+  );
   return `${row?.n} rows, checksum ${row?.h}`;
 }

@@ -38,7 +38,13 @@ export function largePlanSpecs(): AssetSpec[] {
     const last = i === ASSETS - 1;
     return buildSpec(
       key,
-      { deps: i === 0 ? [] : [parent], tags: {}, owners: [], partitions, ...(last ? { partitionMappings: { [parent]: timeWindow({ startOffset: -1 }) } } : {}) },
+      {
+        deps: i === 0 ? [] : [parent],
+        tags: {},
+        owners: [],
+        partitions,
+        ...(last ? { partitionMappings: { [parent]: timeWindow({ startOffset: -1 }) } } : {}),
+      },
       'sql',
     );
   });

@@ -250,7 +250,10 @@ export async function runPartitionedChain(options: PartitionedChainOptions = {})
     const problems: string[] = [];
     for (const key of CHAIN_KEYS) {
       const a = baselineDigests[key] as TableDigest;
-      for (const [name, digests] of [['single-run', singleRun.digests], ['per-partition', perPartition.digests]] as const) {
+      for (const [name, digests] of [
+        ['single-run', singleRun.digests],
+        ['per-partition', perPartition.digests],
+      ] as const) {
         const other = digests[key] as TableDigest;
         if (other.rows !== a.rows || other.checksum !== a.checksum) {
           problems.push(`${key}: baseline ${a.rows} rows / ${a.checksum}, ${name} ${other.rows} rows / ${other.checksum}`);
@@ -347,7 +350,10 @@ async function runEngine(
 /** strata.json and the four SQL files (raw source + chain) of a project in `dir`. */
 function writeProject(dir: string, rawSql: string): void {
   mkdirSync(join(dir, '.strata'), { recursive: true });
-  writeFileSync(join(dir, 'strata.json'), JSON.stringify({ name: 'bench-backfill', assets: 'defs', storage: '.strata/strata.db', warehouse: '.strata/warehouse.duckdb' }));
+  writeFileSync(
+    join(dir, 'strata.json'),
+    JSON.stringify({ name: 'bench-backfill', assets: 'defs', storage: '.strata/strata.db', warehouse: '.strata/warehouse.duckdb' }),
+  );
   for (const { key, sql } of [{ key: 'raw/orders', sql: rawSql }, ...CHAIN]) {
     const file = join(dir, 'defs', `${key}.sql`);
     mkdirSync(join(file, '..'), { recursive: true });

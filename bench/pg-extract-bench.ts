@@ -73,16 +73,29 @@ async function runBaseline(url: string, dir: string): Promise<number> {
 async function runStrata(url: string, dir: string): Promise<number> {
   process.env.STRATA_BENCH_DB = url;
   const config: ProjectConfig = {
-    name: 'bench', dir, assetsDir: dir, landingDir: dir,
-    storageFile: join(dir, 'strata.db'), warehouseFile: join(dir, 'warehouse.duckdb'),
-    concurrency: 1, retries: NO_RETRIES, heartbeat: DEFAULT_HEARTBEAT,
+    name: 'bench',
+    dir,
+    assetsDir: dir,
+    landingDir: dir,
+    storageFile: join(dir, 'strata.db'),
+    warehouseFile: join(dir, 'warehouse.duckdb'),
+    concurrency: 1,
+    retries: NO_RETRIES,
+    heartbeat: DEFAULT_HEARTBEAT,
     resources: { db: { type: 'postgres', url: 'env:STRATA_BENCH_DB' } },
   };
   const storage = await SqliteStorage.open(config.storageFile);
   const warehouse = await DuckDBWarehouse.open(config.warehouseFile);
   try {
     const project = buildProject(config, [asset({ key: 'raw/orders', materialize: async (ctx) => ({ rowCount: await ctx.resources.db!.extract(SELECT) }) })]);
-    const result = await executeRun({ project, plan: buildPlan(project.graph, ['raw/orders']), storage, warehouse, landing: new FileLandingZone(dir), selection: 'raw/orders' });
+    const result = await executeRun({
+      project,
+      plan: buildPlan(project.graph, ['raw/orders']),
+      storage,
+      warehouse,
+      landing: new FileLandingZone(dir),
+      selection: 'raw/orders',
+    });
     if (result.status !== 'success') throw new Error(`bench run ended ${result.status}: ${result.steps[0]?.error}`);
     return result.steps[0]?.rowCount ?? 0;
   } finally {

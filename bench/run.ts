@@ -30,7 +30,12 @@ if (!only || only === 'no-op') {
     if (f.status !== 'success') throw new Error(`bench run ended ${f.status}`);
     row(`  ${count.toLocaleString('en-US')} assets: ms per step`, f.msPerStep.toFixed(3), '≤ 0.15 ms', f.msPerStep <= 0.15);
     row(`  ${count.toLocaleString('en-US')} assets: CPU ms per step (all threads)`, f.cpuMsPerStep.toFixed(3), '-', true);
-    row(`  ${count.toLocaleString('en-US')} assets: total`, `${(f.totalMs / 1000).toFixed(2)} s`, count === 10_000 ? '≤ 1.5 s' : '≤ 0.15 s', f.totalMs <= count * 0.15);
+    row(
+      `  ${count.toLocaleString('en-US')} assets: total`,
+      `${(f.totalMs / 1000).toFixed(2)} s`,
+      count === 10_000 ? '≤ 1.5 s' : '≤ 0.15 s',
+      f.totalMs <= count * 0.15,
+    );
     row(`  ${count.toLocaleString('en-US')} assets: peak RSS`, `${f.peakRssMb.toFixed(0)} MB`, '-', true);
   }
 }
@@ -55,7 +60,9 @@ if (!only || only === 'cold-start') {
 }
 
 if (!only || only === 'cold-start' || only === 'stale-only') {
-  console.log("nothing to do: `assets materialize --select '*' --stale-only` on the fully materialized example, fresh process each time, alternated with a bare `node -e 0`");
+  console.log(
+    "nothing to do: `assets materialize --select '*' --stale-only` on the fully materialized example, fresh process each time, alternated with a bare `node -e 0`",
+  );
   const f = await measureFreshStaleOnly();
   row('  node -e 0: median of 7', `${f.nodeMedianMs.toFixed(0)} ms`, '-', true);
   row('  --stale-only, nothing stale: median of 7', `${f.medianMs.toFixed(0)} ms`, '≤ 300 ms', f.medianMs <= 300);
@@ -76,22 +83,41 @@ if (!only || only === 'backfill') {
   row('  (c) / (a)', `${(f.perPartition.ms / f.baselineMs).toFixed(2)}×`, '≤ 3.0×', f.perPartition.ms <= 3 * f.baselineMs);
   row('  CPU time (all threads) (b) / (a)', `${(f.singleRun.cpuMs / f.baselineCpuMs).toFixed(2)}×`, '-', true);
   row('  CPU time (all threads) (c) / (a)', `${(f.perPartition.cpuMs / f.baselineCpuMs).toFixed(2)}×`, '-', true);
-  row('  tables identical (rows + checksum)', Object.values(f.digests).map((d) => d.rows.toLocaleString('en-US')).join(' / '), '-', true);
+  row(
+    '  tables identical (rows + checksum)',
+    Object.values(f.digests)
+      .map((d) => d.rows.toLocaleString('en-US'))
+      .join(' / '),
+    '-',
+    true,
+  );
   row('  peak RSS', `${f.peakRssMb.toFixed(0)} MB`, '-', true);
   if (profile) {
-    console.log(`  raw build ${seconds(f.rawBuildMs)}; (a) per statement: ${f.baselineStatementMs.map(seconds).join(', ')}, checkpoint ${seconds(f.baselineCheckpointMs)}`);
+    console.log(
+      `  raw build ${seconds(f.rawBuildMs)}; (a) per statement: ${f.baselineStatementMs.map(seconds).join(', ')}, checkpoint ${seconds(f.baselineCheckpointMs)}`,
+    );
     console.log(`  CPU time: (a) ${seconds(f.baselineCpuMs)}, (b) ${seconds(f.singleRun.cpuMs)}, (c) ${seconds(f.perPartition.cpuMs)}`);
-    for (const [name, e] of [['(b) single run', f.singleRun], ['(c) per partition', f.perPartition]] as const) printProfile(name, e);
+    for (const [name, e] of [
+      ['(b) single run', f.singleRun],
+      ['(c) per partition', f.perPartition],
+    ] as const)
+      printProfile(name, e);
   }
 }
 
 function printProfile(name: string, e: EngineFigures): void {
-  console.log(`  ${name}: project load ${e.loadMs.toFixed(0)} ms (not timed), plan ${e.profile?.planMs.toFixed(1)} ms, final checkpoint ${(e.checkpointMs / 1000).toFixed(2)} s; busy time (overlapping steps add up):`);
-  for (const [kind, table] of [['DuckDB', e.profile?.duckdb], ['SQLite', e.profile?.storage]] as const) {
+  console.log(
+    `  ${name}: project load ${e.loadMs.toFixed(0)} ms (not timed), plan ${e.profile?.planMs.toFixed(1)} ms, final checkpoint ${(e.checkpointMs / 1000).toFixed(2)} s; busy time (overlapping steps add up):`,
+  );
+  for (const [kind, table] of [
+    ['DuckDB', e.profile?.duckdb],
+    ['SQLite', e.profile?.storage],
+  ] as const) {
     const entries = Object.entries(table ?? {}).sort((a, b) => b[1].ms - a[1].ms);
     const total = entries.reduce((sum, [, t]) => sum + t.ms, 0);
     console.log(`    ${kind} ${(total / 1000).toFixed(2)} s:`);
-    for (const [k, t] of entries.slice(0, 10)) console.log(`      ${k.padEnd(40)} ${(t.ms / 1000).toFixed(2).padStart(7)} s  ${String(t.calls).padStart(5)} calls`);
+    for (const [k, t] of entries.slice(0, 10))
+      console.log(`      ${k.padEnd(40)} ${(t.ms / 1000).toFixed(2).padStart(7)} s  ${String(t.calls).padStart(5)} calls`);
   }
 }
 
@@ -99,7 +125,9 @@ if (!only || only === 'incremental') {
   const option = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
   const rows = option('--rows', 10_000_000);
   const rounds = option('--rounds', 3);
-  console.log(`incremental merge: 1% changed rows merged into a ${rows.toLocaleString('en-US')}-row table vs rebuilding it (--full-refresh); in-process, each ends with a CHECKPOINT; ${rounds} rounds, load average ${loadavg()[0]?.toFixed(1)}`);
+  console.log(
+    `incremental merge: 1% changed rows merged into a ${rows.toLocaleString('en-US')}-row table vs rebuilding it (--full-refresh); in-process, each ends with a CHECKPOINT; ${rounds} rounds, load average ${loadavg()[0]?.toFixed(1)}`,
+  );
   const amountType = process.argv.includes('--amount-type') ? process.argv[process.argv.indexOf('--amount-type') + 1] : undefined;
   if (amountType !== undefined) console.log(`  amount columns cast to ${amountType}`);
   const f = await runIncrementalMerge(rows, rounds, amountType);
@@ -108,9 +136,29 @@ if (!only || only === 'incremental') {
   const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
   const ratio = (v: number) => `${v.toFixed(3)}×`;
   const ratios = f.rounds.map((r) => r.mergeMs / r.rebuildMs);
-  f.rounds.forEach((r, i) => console.log(`  round ${i + 1}: (a) ${seconds(r.mergeMs)} (CPU ${seconds(r.mergeCpuMs)}), (b) ${seconds(r.rebuildMs)} (CPU ${seconds(r.rebuildCpuMs)}), (a)/(b) ${ratio(r.mergeMs / r.rebuildMs)}`));
-  row('  (a) incremental merge', range(f.rounds.map((r) => r.mergeMs), seconds), '-', true);
-  row('  (b) rebuild (--full-refresh)', range(f.rounds.map((r) => r.rebuildMs), seconds), '-', true);
+  f.rounds.forEach((r, i) =>
+    console.log(
+      `  round ${i + 1}: (a) ${seconds(r.mergeMs)} (CPU ${seconds(r.mergeCpuMs)}), (b) ${seconds(r.rebuildMs)} (CPU ${seconds(r.rebuildCpuMs)}), (a)/(b) ${ratio(r.mergeMs / r.rebuildMs)}`,
+    ),
+  );
+  row(
+    '  (a) incremental merge',
+    range(
+      f.rounds.map((r) => r.mergeMs),
+      seconds,
+    ),
+    '-',
+    true,
+  );
+  row(
+    '  (b) rebuild (--full-refresh)',
+    range(
+      f.rounds.map((r) => r.rebuildMs),
+      seconds,
+    ),
+    '-',
+    true,
+  );
   // Judged on the median round: load on a shared machine slows the long rebuild more than the short merge.
   const cpuRatios = f.rounds.map((r) => r.mergeCpuMs / r.rebuildCpuMs);
   row('  (a) / (b), median round', ratio(median(ratios)), '≤ 0.1×', median(ratios) <= 0.1);
@@ -125,7 +173,9 @@ if (!only || only === 'incremental') {
 if (!only || only === 'staleness') {
   console.log('staleness: 10,000 daily assets × 365 partitions, a year of history in SQLite, one upstream partition changed');
   // In a process of its own, so its peak RSS is the staleness pass's, not the other workloads'.
-  const child = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./staleness-bench.ts', import.meta.url)), '--json'], { encoding: 'utf8' });
+  const child = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./staleness-bench.ts', import.meta.url)), '--json'], {
+    encoding: 'utf8',
+  });
   const f = JSON.parse(child) as StalenessFigures;
   row('  asset partitions judged', f.partitions.toLocaleString('en-US'), '3,650,000', f.partitions >= 3_650_000);
   row('  history rows (materializations)', f.historyRows.toLocaleString('en-US'), '-', true);
@@ -153,14 +203,24 @@ if (!only || only === 'large-plan') {
 if (!only || only === 'ui') {
   console.log('web UI: a layered graph of materialized no-op assets (100 per layer, up to 3 parents each), served on loopback');
   const api = await measureLineageApi(10_000);
-  row(`  ${api.assets.toLocaleString('en-US')} assets, ${api.edges.toLocaleString('en-US')} edges: GET /api/lineage/KEY`, `${api.lineage.medianMs.toFixed(0)} ms`, '≤ 300 ms', api.lineage.medianMs <= 300);
+  row(
+    `  ${api.assets.toLocaleString('en-US')} assets, ${api.edges.toLocaleString('en-US')} edges: GET /api/lineage/KEY`,
+    `${api.lineage.medianMs.toFixed(0)} ms`,
+    '≤ 300 ms',
+    api.lineage.medianMs <= 300,
+  );
   row(`  (middle asset, both ways, every level: ${api.lineageNodes.toLocaleString('en-US')} nodes)`, `fastest ${api.lineage.minMs.toFixed(0)} ms`, '-', true);
   row('  GET /api/assets (whole graph with states), first', `${api.assetList.firstMs.toFixed(0)} ms`, '-', true);
   row('  GET /api/assets again, storage unchanged (cached)', `${api.assetList.medianMs.toFixed(0)} ms`, '-', true);
   const render = await measureLineageRender(1_000);
   if (!render) console.log(`  first render of the lineage page: skipped, ${CHROMIUM} is not installed (apt-get install -y chromium)`);
   else {
-    row(`  ${render.assets.toLocaleString('en-US')} assets: lineage page first render (median of 5)`, `${(render.medianMs / 1000).toFixed(2)} s`, '≤ 2 s', render.medianMs <= 2000);
+    row(
+      `  ${render.assets.toLocaleString('en-US')} assets: lineage page first render (median of 5)`,
+      `${(render.medianMs / 1000).toFixed(2)} s`,
+      '≤ 2 s',
+      render.medianMs <= 2000,
+    );
     row('  nodes drawn', render.nodes.toLocaleString('en-US'), render.assets.toLocaleString('en-US'), render.nodes === render.assets);
   }
 }
@@ -173,7 +233,8 @@ if (!only || only === 'pg-extract') {
   else {
     await prepareSource(url, rows);
     const script = fileURLToPath(new URL('./pg-extract-bench.ts', import.meta.url));
-    const measure = (mode: string) => JSON.parse(execFileSync(process.execPath, [...process.execArgv, script, '--mode', mode, '--json'], { encoding: 'utf8' })) as PgExtractFigures;
+    const measure = (mode: string) =>
+      JSON.parse(execFileSync(process.execPath, [...process.execArgv, script, '--mode', mode, '--json'], { encoding: 'utf8' })) as PgExtractFigures;
     // Twice each, alternating, the faster kept: the first pass also warms Postgres's cache, and this machine is shared.
     const fastest = (a: PgExtractFigures, b: PgExtractFigures) => (a.ms <= b.ms ? a : b);
     const [baseline1, strata1, baseline2, strata2] = ['baseline', 'strata', 'baseline', 'strata'].map(measure) as PgExtractFigures[];
@@ -190,7 +251,9 @@ if (!only || only === 'pg-extract') {
 if (!only || only === 'big-tsv') {
   const sizeMb = Number(process.env.STRATA_BENCH_TSV_MB ?? 1536);
   const memory = process.env.STRATA_BENCH_MEMORY ?? '512MB';
-  console.log(`a TSV larger than the memory limit (${sizeMb.toLocaleString('en-US')} MB generated, memoryLimit ${memory}, 2 threads): read_csv into a table, each load in a process of its own`);
+  console.log(
+    `a TSV larger than the memory limit (${sizeMb.toLocaleString('en-US')} MB generated, memoryLimit ${memory}, 2 threads): read_csv into a table, each load in a process of its own`,
+  );
   // The loads run in child processes of their own, so each peak RSS is that load's.
   const script = fileURLToPath(new URL('./big-tsv-bench.ts', import.meta.url));
   const f = JSON.parse(execFileSync(process.execPath, [...process.execArgv, script, '--json'], { encoding: 'utf8' })) as BigTsvFigures;
@@ -200,14 +263,24 @@ if (!only || only === 'big-tsv') {
   f.rounds.forEach(({ duckdb, strata }, i) => {
     const load = `load ${duckdb.loadAverage.toFixed(1)} / ${strata.loadAverage.toFixed(1)}`;
     row(`  round ${i + 1}: (a) DuckDB / (b) Strata`, `${seconds(duckdb.ms)} / ${seconds(strata.ms)} (${load})`, '-', strata.rows === duckdb.rows);
-    row(`  round ${i + 1}: (b) / (a), wall (CPU)`, `${(strata.ms / duckdb.ms).toFixed(2)}× (${(strata.cpuMs / duckdb.cpuMs).toFixed(2)}×)`, '≤ 1.2×', strata.ms <= 1.2 * duckdb.ms);
+    row(
+      `  round ${i + 1}: (b) / (a), wall (CPU)`,
+      `${(strata.ms / duckdb.ms).toFixed(2)}× (${(strata.cpuMs / duckdb.cpuMs).toFixed(2)}×)`,
+      '≤ 1.2×',
+      strata.ms <= 1.2 * duckdb.ms,
+    );
   });
   const peak = (pick: (r: (typeof f.rounds)[number]) => number) => Math.max(...f.rounds.map(pick));
   row('  peak RSS (a) DuckDB process', `${peak((r) => r.duckdb.peakRssMb).toFixed(0)} MB`, '-', true);
   row('  peak RSS (b) Strata process', `${peak((r) => r.strata.peakRssMb).toFixed(0)} MB`, '< 2 GB', peak((r) => r.strata.peakRssMb) < 2048);
   f.rounds.forEach(({ strata }, i) => {
     const first = strata.firstProgressMs === null ? 'none' : `the first after ${seconds(strata.firstProgressMs)}`;
-    row(`  round ${i + 1}: step_progress events (highest %)`, `${strata.progressEvents} (${strata.maxPercentage.toFixed(0)}%), ${first}`, '≥ 1', strata.progressEvents >= 1);
+    row(
+      `  round ${i + 1}: step_progress events (highest %)`,
+      `${strata.progressEvents} (${strata.maxPercentage.toFixed(0)}%), ${first}`,
+      '≥ 1',
+      strata.progressEvents >= 1,
+    );
   });
   row('  generating the file (not timed above)', process.env.STRATA_BENCH_TSV_FILE ? 'reused' : seconds(f.generateMs), '-', true);
 }

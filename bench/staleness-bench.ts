@@ -45,7 +45,11 @@ export async function runStaleness(count = 10_000): Promise<StalenessFigures> {
     await (await SqliteStorage.open(config.storageFile)).close(); // creates the schema
     // In a child process, so this process's peak RSS is the staleness pass alone.
     const historyRows = Number(
-      execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./staleness-history.ts', import.meta.url)), config.storageFile, String(count)], { encoding: 'utf8' }).trim(),
+      execFileSync(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(new URL('./staleness-history.ts', import.meta.url)), config.storageFile, String(count)],
+        { encoding: 'utf8' },
+      ).trim(),
     );
     const generateMs = performance.now() - generateStarted;
 
@@ -58,12 +62,35 @@ export async function runStaleness(count = 10_000): Promise<StalenessFigures> {
       // One upstream partition gets new data: a root asset rewritten for 2025-06-15.
       const changed = project.graph.keys[42] as string;
       const day = '2025-06-15';
-      await storage.createRun({ id: 'change', status: 'success', trigger: 'manual', selection: changed, assetKeys: [changed], createdAt: 1, startedAt: 1, endedAt: 1, error: null, tags: {} });
+      await storage.createRun({
+        id: 'change',
+        status: 'success',
+        trigger: 'manual',
+        selection: changed,
+        assetKeys: [changed],
+        createdAt: 1,
+        startedAt: 1,
+        endedAt: 1,
+        error: null,
+        tags: {},
+      });
       const readSeq = await storage.currentSequence();
       await storage.commitStep({
         events: [],
         materializations: [
-          { assetKey: changed, partition: day, runId: 'change', timestamp: Date.now(), codeVersion: 'v1', dataVersion: 'dv:new', inputDataVersions: {}, rowCount: 100, metadata: {}, readSeq, depsVersion: depsVersionOf([]) },
+          {
+            assetKey: changed,
+            partition: day,
+            runId: 'change',
+            timestamp: Date.now(),
+            codeVersion: 'v1',
+            dataVersion: 'dv:new',
+            inputDataVersions: {},
+            rowCount: 100,
+            metadata: {},
+            readSeq,
+            depsVersion: depsVersionOf([]),
+          },
         ],
       });
 
@@ -75,7 +102,9 @@ export async function runStaleness(count = 10_000): Promise<StalenessFigures> {
       const children = new Set(project.graph.children(changed));
       const correct =
         report.stale.length === downstream.size &&
-        report.stale.every((p) => p.partition === day && downstream.has(p.key) && p.reasons[0]?.kind === (children.has(p.key) ? 'upstream_changed' : 'upstream_stale'));
+        report.stale.every(
+          (p) => p.partition === day && downstream.has(p.key) && p.reasons[0]?.kind === (children.has(p.key) ? 'upstream_changed' : 'upstream_stale'),
+        );
       return {
         assets: count,
         partitions: count * DAYS.keys(NOW).length,

@@ -51,7 +51,6 @@ export function writeHistory(file: string, graph: AssetGraph): number {
   return rows;
 }
 
-
 const [file, count] = process.argv.slice(2);
 if (file !== undefined && count !== undefined) {
   console.log(writeHistory(file, AssetGraph.build(benchAssets(Number(count)).map((d) => d.spec))));

@@ -55,7 +55,14 @@ async function serveMaterialized(count: number): Promise<ServedProject> {
   const project = buildProject(config, layeredNoOpAssets(count));
   const storage = await SqliteStorage.open(config.storageFile);
   const warehouse = await DuckDBWarehouse.open(':memory:');
-  const run = await executeRun({ project, plan: buildPlan(project.graph, project.graph.keys), storage, warehouse, landing: new FileLandingZone(dir), selection: '*' });
+  const run = await executeRun({
+    project,
+    plan: buildPlan(project.graph, project.graph.keys),
+    storage,
+    warehouse,
+    landing: new FileLandingZone(dir),
+    selection: '*',
+  });
   warehouse.close();
   if (run.status !== 'success') throw new Error(`materializing the bench graph ended ${run.status}`);
   const server = await startApiServer({ project, storage: async () => storage }, { port: 0, log: () => undefined });
@@ -100,7 +107,13 @@ export async function measureLineageApi(count = 10_000, runs = 7): Promise<Linea
     const assetList = await timeRequests(`${served.server.url}/api/assets`, Math.min(runs, 3));
     if (assetList.body.assets.length !== count) throw new Error(`GET /api/assets listed ${assetList.body.assets.length} assets, not ${count}`);
     const edges = graph.keys.reduce((n, key) => n + graph.parents(key).length, 0);
-    return { assets: count, edges, lineageNodes: lineage.body.nodes.length, lineage: { medianMs: lineage.medianMs, minMs: lineage.minMs }, assetList: { medianMs: assetList.medianMs, minMs: assetList.minMs, firstMs: assetList.firstMs } };
+    return {
+      assets: count,
+      edges,
+      lineageNodes: lineage.body.nodes.length,
+      lineage: { medianMs: lineage.medianMs, minMs: lineage.minMs },
+      assetList: { medianMs: assetList.medianMs, minMs: assetList.minMs, firstMs: assetList.firstMs },
+    };
   } finally {
     await served.close();
   }

@@ -12,12 +12,7 @@ const command = process.argv.slice(2).find((arg, i, args) => !arg.startsWith('-'
 // hooks every one of their internal modules would cost a round trip to tsx's loader thread
 // (zod: about 60 ms; kysely, ~280 modules, about as much). Every command but `list` reads storage.
 const readsStorage = command !== undefined && !['list', 'help', '--help', '-h', '--version'].includes(command) && !process.argv.includes('--help');
-await Promise.all([
-  import('zod'),
-  import('graphology'),
-  import('graphology-dag'),
-  ...(readsStorage ? [import('kysely'), import('better-sqlite3')] : []),
-]);
+await Promise.all([import('zod'), import('graphology'), import('graphology-dag'), ...(readsStorage ? [import('kysely'), import('better-sqlite3')] : [])]);
 
 // Registered before tsx so that tsx's resolve runs first and treats the mapped file as TypeScript.
 registerHooks('../core/project/asset-module-hooks.js', import.meta.url, {

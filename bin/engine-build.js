@@ -75,7 +75,8 @@ export async function buildEngine({ root = ROOT, quiet = false } = {}) {
   const tsc = join(dirname(typescript), JSON.parse(readFileSync(typescript, 'utf8')).bin.tsc);
   const started = performance.now();
   const result = spawnSync(process.execPath, [tsc, '-p', BUILD_CONFIG], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`building the engine failed (tsc -p ${BUILD_CONFIG}):\n${result.stdout}${result.stderr}${result.error?.message ?? ''}`);
+  if (result.status !== 0)
+    throw new Error(`building the engine failed (tsc -p ${BUILD_CONFIG}):\n${result.stdout}${result.stderr}${result.error?.message ?? ''}`);
   writeFileSync(stampOf(root), `${JSON.stringify(state)}\n`);
   if (!quiet) console.log(`built the engine into dist/ (${state.files} source files, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }

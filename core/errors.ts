@@ -71,17 +71,19 @@ export class DefinitionErrors extends StrataError {
 
   constructor(errors: readonly DefinitionError[]) {
     const lines = errors.map((e) => `  - ${formatLocated(e)}`);
-    super(
-      'definitions_invalid',
-      `${errors.length} definition error${errors.length === 1 ? '' : 's'}:\n${lines.join('\n')}`,
-    );
+    super('definitions_invalid', `${errors.length} definition error${errors.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
     this.errors = errors;
   }
 }
 
 /** A selection string that does not parse or names something that does not exist. */
 export class SelectionError extends StrataError {
-  constructor(message: string, readonly selection: string, position?: number, readonly suggestions: readonly string[] = []) {
+  constructor(
+    message: string,
+    readonly selection: string,
+    position?: number,
+    readonly suggestions: readonly string[] = [],
+  ) {
     super('selection_invalid', message, position === undefined ? {} : { position });
   }
 }

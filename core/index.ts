@@ -14,7 +14,16 @@ export { incremental } from './definitions/incremental-config.ts';
 export type { IncrementalConfig, IncrementalOptions, IncrementalStrategy, OnSchemaChange } from './definitions/incremental-config.ts';
 export type { MergeOptions, MergeResult } from '../resources/incremental-writes.ts';
 export type { ObserveContext, ObserveFn, PreviousObservation, SourceAssetOptions, SourceObservation } from './definitions/source-asset.ts';
-export type { AssetDefinition, AssetOptions, AssetSpec, AssetCompute, BackfillPolicy, DependencyOption, MaterializeFn, SqlMaterialization } from './definitions/asset-spec.ts';
+export type {
+  AssetDefinition,
+  AssetOptions,
+  AssetSpec,
+  AssetCompute,
+  BackfillPolicy,
+  DependencyOption,
+  MaterializeFn,
+  SqlMaterialization,
+} from './definitions/asset-spec.ts';
 export { allPartitions, daily, hourly, identity, monthly, staticMapping, staticPartitions, timeWindow, weekly } from './partitions/index.ts';
 export type { PartitionMapping, PartitionsDefinition, PartitionWindow } from './partitions/index.ts';
 export { all, any, eager, onCron, onMissing, AutomationCondition } from './definitions/automation-condition.ts';
@@ -35,5 +44,17 @@ export {
 export type { CheckOptions, CheckSeverity, CheckSpec } from './checks/check-spec.ts';
 export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './definitions/schedule-definition.ts';
 export { keyToTable, qualifiedTableName, tableToKey } from './definitions/asset-key.ts';
-export type { AssetContext, ExtractOptions, PostgresHandle, PostgresStepHandle, LandingZone, MaterializeResult, Row, SqlParam, StepLogger, StepPartitions, WarehouseSession } from './execution/asset-context.ts';
+export type {
+  AssetContext,
+  ExtractOptions,
+  PostgresHandle,
+  PostgresStepHandle,
+  LandingZone,
+  MaterializeResult,
+  Row,
+  SqlParam,
+  StepLogger,
+  StepPartitions,
+  WarehouseSession,
+} from './execution/asset-context.ts';
 export { ConfigError, DefinitionError, DefinitionErrors, NotFoundError, ResourceError, SelectionError, StrataError, UsageError } from './errors.ts';

@@ -37,9 +37,10 @@ export function isRowCheck(check: CheckSpec): check is RowCheck {
  */
 export function violatingRowsSql(check: RowCheck, source: CheckSource): string {
   const { table, filter, bucket } = source;
-  const leading = [...new Set(['column' in check ? check.column : undefined, source.partitionColumn].filter((c): c is string => c !== undefined))].map(quoteIdentifier).join(', ');
-  const rows = (condition: string) =>
-    `SELECT ${bucket} AS __partition, ${leading}, * EXCLUDE (${leading}) FROM ${table} WHERE (${filter}) AND ${condition}`;
+  const leading = [...new Set(['column' in check ? check.column : undefined, source.partitionColumn].filter((c): c is string => c !== undefined))]
+    .map(quoteIdentifier)
+    .join(', ');
+  const rows = (condition: string) => `SELECT ${bucket} AS __partition, ${leading}, * EXCLUDE (${leading}) FROM ${table} WHERE (${filter}) AND ${condition}`;
   switch (check.type) {
     case 'not_null':
       return rows(`${quoteIdentifier(check.column)} IS NULL`);
@@ -56,7 +57,9 @@ export function violatingRowsSql(check: RowCheck, source: CheckSource): string {
     }
     case 'relationships': {
       const column = quoteIdentifier(check.column);
-      return rows(`${column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${source.tableOf(check.to)} AS __target WHERE __target.${quoteIdentifier(check.field)} = ${column})`);
+      return rows(
+        `${column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${source.tableOf(check.to)} AS __target WHERE __target.${quoteIdentifier(check.field)} = ${column})`,
+      );
     }
     case 'unique': {
       const columns = check.columns.map(quoteIdentifier).join(', ');

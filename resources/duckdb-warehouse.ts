@@ -48,7 +48,12 @@ export class DuckDBWarehouse {
    */
   static async open(path: string, options: WarehouseOpenOptions = {}): Promise<DuckDBWarehouse> {
     if (options.readOnly && path !== ':memory:' && !existsSync(path)) {
-      throw new StrataError('warehouse_missing', `there is no warehouse ${path} yet: materialize something first (assets materialize --select ...)`, { file: path }, true);
+      throw new StrataError(
+        'warehouse_missing',
+        `there is no warehouse ${path} yet: materialize something first (assets materialize --select ...)`,
+        { file: path },
+        true,
+      );
     }
     if (path !== ':memory:' && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
     try {
@@ -56,7 +61,9 @@ export class DuckDBWarehouse {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {
-        throw new StrataError('warehouse_locked', `the DuckDB warehouse ${path} is in use by another process (${firstLine(message)})`, { file: path }, true, { cause: error });
+        throw new StrataError('warehouse_locked', `the DuckDB warehouse ${path} is in use by another process (${firstLine(message)})`, { file: path }, true, {
+          cause: error,
+        });
       }
       throw new StrataError('warehouse_open_failed', `cannot open the DuckDB warehouse ${path}: ${firstLine(message)}`, { file: path }, true, { cause: error });
     }
@@ -101,9 +108,7 @@ export class DuckDBWarehouse {
   async ensureSchemas(schemas: Iterable<string>): Promise<void> {
     const unique = [...new Set(schemas)].sort();
     if (unique.length === 0) return;
-    await this.withConnection((connection) =>
-      connection.run(unique.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(s)};`).join('\n')),
-    );
+    await this.withConnection((connection) => connection.run(unique.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(s)};`).join('\n')));
   }
 
   /** A session for one step of `key`; nothing touches DuckDB until the session is used. */
@@ -275,7 +280,8 @@ export class StepSession implements WarehouseSession {
    */
   async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
     const scope = this.#scope;
-    if (!scope) throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
+    if (!scope)
+      throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
     const table = qualifiedTableName(this.#key);
     const column = quoteIdentifier(scope.column);
     await refuseSnapshotReplace(this, this.#key);

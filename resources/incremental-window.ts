@@ -14,7 +14,12 @@ export function windowFilter(scope: PartitionScope, columns: ReadonlyMap<string,
 }
 
 /** Rows per partition of the scope in `relation` (a table, or staged new rows); `columnType` is the partition column's. */
-export async function rowsPerPartition(session: ReadingSession, scope: PartitionScope, relation: string, columnType: string | undefined): Promise<Map<string, number>> {
+export async function rowsPerPartition(
+  session: ReadingSession,
+  scope: PartitionScope,
+  relation: string,
+  columnType: string | undefined,
+): Promise<Map<string, number>> {
   return assignBuckets(scope, await session.all<{ k: string; n: number }>(countRowsSql(scope, relation, quoteIdentifier(scope.column), columnType)));
 }
 

@@ -90,10 +90,17 @@ export async function tableColumns(session: IncrementalSession, key: string): Pr
  * not among the query's columns, the new rows hold a key twice (merge), the columns changed and
  * `onSchemaChange` is `fail`, or (partitioned) a new row falls outside the step's window.
  */
-export async function writeIncremental(session: IncrementalSession, key: string, select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
+export async function writeIncremental(
+  session: IncrementalSession,
+  key: string,
+  select: string,
+  options: MergeOptions,
+  rebuild: boolean,
+): Promise<MergeResult> {
   const uniqueKey = typeof options.uniqueKey === 'string' ? [options.uniqueKey] : [...(options.uniqueKey ?? [])];
   const strategy = options.strategy ?? (uniqueKey.length > 0 ? 'merge' : 'append');
-  if (strategy !== 'append' && uniqueKey.length === 0) throw new DefinitionError('incremental_invalid', `incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
+  if (strategy !== 'append' && uniqueKey.length === 0)
+    throw new DefinitionError('incremental_invalid', `incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
   const table = qualifiedTableName(key);
   const existing = rebuild ? new Map<string, string>() : await tableColumns(session, key);
   const { scope } = session;
@@ -112,9 +119,18 @@ export async function writeIncremental(session: IncrementalSession, key: string,
   await session.run(`CREATE TEMP TABLE ${staged} AS SELECT * FROM (${select})`);
   try {
     const incoming = [...(await relationColumns(session, staged))];
-    checkUniqueKey(key, uniqueKey, incoming.map(([name]) => name));
+    checkUniqueKey(
+      key,
+      uniqueKey,
+      incoming.map(([name]) => name),
+    );
     if (scope !== undefined) {
-      if (!incoming.some(([name]) => name === scope.column)) throw new DefinitionError('partition_column_invalid', `partition_column ${scope.column} is not a column of the query (it returns ${incoming.map(([n]) => n).join(', ')})`, { assetKey: key });
+      if (!incoming.some(([name]) => name === scope.column))
+        throw new DefinitionError(
+          'partition_column_invalid',
+          `partition_column ${scope.column} is not a column of the query (it returns ${incoming.map(([n]) => n).join(', ')})`,
+          { assetKey: key },
+        );
       await refuseRowsOutside(session, key, scope, staged, existing.get(scope.column));
     }
     await alignColumns(session, key, existing, incoming, options.onSchemaChange ?? 'fail');
@@ -126,7 +142,12 @@ export async function writeIncremental(session: IncrementalSession, key: string,
       if (strategy === 'merge') {
         const twice = await session.all<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${staged} GROUP BY ${keys.join(', ')} HAVING count(*) > 1)`);
         const n = Number(twice[0]?.n ?? 0);
-        if (n > 0) throw new StrataError('merge_duplicate_keys', `${key}: ${n} unique_key value${n === 1 ? '' : 's'} (${uniqueKey.join(', ')}) appear more than once in the new rows: merge needs one row per key (or use incremental_strategy: delete+insert)`, { assetKey: key });
+        if (n > 0)
+          throw new StrataError(
+            'merge_duplicate_keys',
+            `${key}: ${n} unique_key value${n === 1 ? '' : 's'} (${uniqueKey.join(', ')}) appear more than once in the new rows: merge needs one row per key (or use incremental_strategy: delete+insert)`,
+            { assetKey: key },
+          );
       }
       // One key column: IN (a semi join) deletes faster than DELETE … USING (~210 vs ~280 ms for 100k of 10M rows).
       // A partitioned step deletes only within its window.
@@ -140,7 +161,8 @@ export async function writeIncremental(session: IncrementalSession, key: string,
       else deleted = removed;
     }
     inserted = (await session.changed(`INSERT INTO ${table} BY NAME SELECT * FROM ${staged}`)) - updated;
-    if (scope === undefined) return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
+    if (scope === undefined)
+      return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
     // A partitioned step counts per partition (a key may live in several partitions of its window); its totals are their sums.
     const after = await rowsPerPartition(session, scope, table, columnType);
     session.partitionRows = after;
@@ -166,19 +188,28 @@ export async function rebuiltTable(session: IncrementalSession, key: string, uni
 function checkUniqueKey(key: string, uniqueKey: readonly string[], names: readonly string[]): void {
   const missing = uniqueKey.filter((column) => !names.includes(column));
   if (missing.length > 0) {
-    throw new DefinitionError('unique_key_invalid', `unique_key ${missing.join(', ')} is not a column of the query (it returns ${names.join(', ')})`, { assetKey: key });
+    throw new DefinitionError('unique_key_invalid', `unique_key ${missing.join(', ')} is not a column of the query (it returns ${names.join(', ')})`, {
+      assetKey: key,
+    });
   }
 }
 
-
 /** Applies `on_schema_change` when the new rows' columns differ from the table's. */
-async function alignColumns(session: IncrementalSession, key: string, existing: ReadonlyMap<string, string>, incoming: readonly (readonly [string, string])[], policy: OnSchemaChange): Promise<void> {
+async function alignColumns(
+  session: IncrementalSession,
+  key: string,
+  existing: ReadonlyMap<string, string>,
+  incoming: readonly (readonly [string, string])[],
+  policy: OnSchemaChange,
+): Promise<void> {
   const added = incoming.filter(([name]) => !existing.has(name));
   const removed = [...existing.keys()].filter((name) => !incoming.some(([n]) => n === name));
   if (added.length === 0 && removed.length === 0) return;
   const table = qualifiedTableName(key);
   if (policy === 'fail') {
-    const change = [added.length ? `added ${added.map(([n]) => n).join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+    const change = [added.length ? `added ${added.map(([n]) => n).join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
     throw new StrataError(
       'schema_changed',
       `the columns of ${key} changed (${change}): rebuild it with assets materialize --full-refresh --select ${key}, or set on_schema_change: append_new_columns or sync_all_columns`,
@@ -210,7 +241,10 @@ export async function watermarkLiteral(
 ): Promise<{ literal: string; value: string | null }> {
   if (fromTable) {
     const columns = await tableColumns(session, key);
-    if (!columns.has(column)) throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, { assetKey: key });
+    if (!columns.has(column))
+      throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, {
+        assetKey: key,
+      });
     // The maximum as the first row in descending order: DuckDB's top-1 skips most of the column
     // (~4× less work than max() over 10 M rows), and NULLS LAST ignores NULLs as max() does.
     const quoted = quoteIdentifier(column);
@@ -240,7 +274,8 @@ function lowestLiteral(key: string, column: string, type: string, dialect: SqlDi
   if (type === 'DATE' || type.startsWith('TIMESTAMP')) return `CAST('-infinity' AS ${name})`;
   if (INTEGER_MINIMUM[type] !== undefined) return `CAST(${INTEGER_MINIMUM[type]} AS ${name})`;
   if (UNSIGNED.test(type)) return `CAST(0 AS ${name})`;
-  if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL')) return dialect === 'duckdb' ? "CAST('-inf' AS DOUBLE)" : "CAST('-Infinity' AS double precision)";
+  if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL'))
+    return dialect === 'duckdb' ? "CAST('-inf' AS DOUBLE)" : "CAST('-Infinity' AS double precision)";
   return "''";
 }
 
@@ -263,8 +298,19 @@ const POSTGRES_TYPES: Readonly<Record<string, string>> = {
 
 /** The name of a watermark's DuckDB type in `dialect`; throws naming the asset for a type a watermark cannot have. */
 function typeName(key: string, column: string, type: string, dialect: SqlDialect): string {
-  const usable = type === 'DATE' || type.startsWith('TIMESTAMP') || INTEGER_MINIMUM[type] !== undefined || UNSIGNED.test(type) || type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL') || type === 'VARCHAR';
-  if (!usable) throw new DefinitionError('watermark_invalid', `watermark column ${column} has type ${type}; use a date, timestamp, number or text column`, { assetKey: key });
+  const usable =
+    type === 'DATE' ||
+    type.startsWith('TIMESTAMP') ||
+    INTEGER_MINIMUM[type] !== undefined ||
+    UNSIGNED.test(type) ||
+    type === 'FLOAT' ||
+    type === 'DOUBLE' ||
+    type.startsWith('DECIMAL') ||
+    type === 'VARCHAR';
+  if (!usable)
+    throw new DefinitionError('watermark_invalid', `watermark column ${column} has type ${type}; use a date, timestamp, number or text column`, {
+      assetKey: key,
+    });
   if (dialect === 'duckdb') return type;
   if (type.startsWith('DECIMAL')) return type.replace('DECIMAL', 'numeric');
   // The rest: unsigned integers (numeric) and TIMESTAMP_S / _MS / _NS (timestamp).

@@ -24,7 +24,10 @@ export class FileLandingZone implements LandingZone {
     } catch {
       return [];
     }
-    return names.filter((name) => matcher.test(name)).sort().map((name) => join(this.dir, name));
+    return names
+      .filter((name) => matcher.test(name))
+      .sort()
+      .map((name) => join(this.dir, name));
   }
 
   path(name: string): string {
@@ -34,6 +37,9 @@ export class FileLandingZone implements LandingZone {
 
 /** Converts a file-name glob (`*` any run of characters, `?` one character) to an anchored RegExp. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${body}$`);
 }

@@ -193,7 +193,13 @@ export class PostgresResource {
     if (password) message = message.split(password).join('***');
     const where = `${target.host}:${target.port}/${target.database}`;
     if (isConnectionError(error)) {
-      return new ResourceError('resource_unreachable', `cannot connect to Postgres resource ${this.name} at ${where} as ${target.user}: ${message}`, {}, false, { cause: error });
+      return new ResourceError(
+        'resource_unreachable',
+        `cannot connect to Postgres resource ${this.name} at ${where} as ${target.user}: ${message}`,
+        {},
+        false,
+        { cause: error },
+      );
     }
     return new ResourceError('resource_query_failed', `Postgres resource ${this.name} (${where}): ${message}`, {}, false, { cause: error });
   }
@@ -219,7 +225,8 @@ function parseUrl(url: string, name: string): { host?: string; port?: number; da
     // No cause: URL's TypeError holds the input, which may hold a password.
     throw new ResourceError('resource_invalid', `resource ${name}: url is not a postgres:// URL`, {}, true);
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new ResourceError('resource_invalid', `resource ${name}: url is not a postgres:// URL (it starts with ${parsed.protocol})`, {}, true);
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new ResourceError('resource_invalid', `resource ${name}: url is not a postgres:// URL (it starts with ${parsed.protocol})`, {}, true);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   return {
     ...(parsed.hostname ? { host: decodeURIComponent(parsed.hostname) } : {}),

@@ -78,7 +78,8 @@ export async function writeSnapshot(
   } else {
     const history = await relationColumns(session, `SELECT * FROM ${table}`);
     for (const column of SNAPSHOT_COLUMNS) {
-      if (!history.has(column)) throw new StrataError('snapshot_table_invalid', `the snapshot table ${table} has no ${column} column: it was changed outside Strata`, context);
+      if (!history.has(column))
+        throw new StrataError('snapshot_table_invalid', `the snapshot table ${table} has no ${column} column: it was changed outside Strata`, context);
     }
     for (const [column, type] of source) {
       if (!history.has(column)) await session.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} ${type}`);
@@ -133,7 +134,11 @@ function bindColumns(config: SnapshotConfig, source: ReadonlyMap<string, string>
   const names = [...source.keys()];
   const reserved = names.filter((n) => (SNAPSHOT_COLUMNS as readonly string[]).includes(n.toLowerCase()));
   if (reserved.length > 0) {
-    throw located('snapshot_column_reserved', `the snapshot's query returns ${reserved.join(', ')}, which the snapshot adds itself: rename ${reserved.length === 1 ? 'it' : 'them'} in the query`, context);
+    throw located(
+      'snapshot_column_reserved',
+      `the snapshot's query returns ${reserved.join(', ')}, which the snapshot adds itself: rename ${reserved.length === 1 ? 'it' : 'them'} in the query`,
+      context,
+    );
   }
   const find = (column: string, field: string): string => {
     const found = names.find((n) => n.toLowerCase() === column.toLowerCase());
@@ -168,7 +173,11 @@ async function validateSource(session: StepSession, plan: BoundColumns, context:
   const nulls = [...plan.uniqueKey, ...(plan.timestamp === undefined ? [] : [plan.timestamp])];
   const nullRows = await countRows(session, SOURCE, nulls.map((c) => `${quoteIdentifier(c)} IS NULL`).join(' OR '));
   if (nullRows > 0) {
-    throw new StrataError('snapshot_source_null', `${nullRows} source row${nullRows === 1 ? ' has' : 's have'} a NULL in ${nulls.join(' or ')}: a snapshot's unique_key and timestamp column must not be NULL`, context);
+    throw new StrataError(
+      'snapshot_source_null',
+      `${nullRows} source row${nullRows === 1 ? ' has' : 's have'} a NULL in ${nulls.join(' or ')}: a snapshot's unique_key and timestamp column must not be NULL`,
+      context,
+    );
   }
   const duplicates = await session.all<{ example: string; n: number; total: number }>(
     `SELECT concat_ws(', ', ${plan.uniqueKey.map((c) => `CAST(${quoteIdentifier(c)} AS VARCHAR)`).join(', ')}) AS example, count(*) AS n, count(*) OVER () AS total FROM ${SOURCE} GROUP BY ${keys} HAVING count(*) > 1 ORDER BY n DESC, example LIMIT 3`,

@@ -91,11 +91,9 @@ export class TableOwnershipGuard implements WarehouseSession {
     for (const [key, now] of after) if (!before.has(key)) changes.push(`created ${describe(key, now)}`);
     if (changes.length === 0) return;
     const own = keyToTable(this.#key);
-    throw new StrataError(
-      'table_not_owned',
-      `${this.#key} may only write its own table ${own.schema}.${own.table}: it ${changes.join('; ')} (rolled back)`,
-      { assetKey: this.#key },
-    );
+    throw new StrataError('table_not_owned', `${this.#key} may only write its own table ${own.schema}.${own.table}: it ${changes.join('; ')} (rolled back)`, {
+      assetKey: this.#key,
+    });
   }
 
   /**

@@ -51,7 +51,13 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
         await options.onBusy?.({ pid: lockHolderPid(error.message), message: error.message });
       }
       if (now() + delay > deadline) {
-        throw new StrataError('warehouse_locked', `${error.message}; gave up after waiting ${formatDuration(options.maxWaitMs ?? 30 * 60_000)}`, { file: path }, false, { cause: error });
+        throw new StrataError(
+          'warehouse_locked',
+          `${error.message}; gave up after waiting ${formatDuration(options.maxWaitMs ?? 30 * 60_000)}`,
+          { file: path },
+          false,
+          { cause: error },
+        );
       }
       if (!(await sleep(delay, options.signal))) {
         throw new StrataError('canceled', `canceled while waiting for the warehouse ${path}`, { file: path }, false);

@@ -4,7 +4,15 @@
  */
 
 import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
-import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquireOptions, type LeaseAcquisition, type LeaseKey, type LeaseRecord, type LeaseStore } from './lease-store.ts';
+import {
+  uniqueLeaseKeys,
+  type DeadRunFailure,
+  type LeaseAcquireOptions,
+  type LeaseAcquisition,
+  type LeaseKey,
+  type LeaseRecord,
+  type LeaseStore,
+} from './lease-store.ts';
 import type { RunRow } from './row-mappers.ts';
 import type { LeasesTable } from './schema.ts';
 import { unknownRunError } from './storage-error.ts';
@@ -108,7 +116,13 @@ function rowId(key: LeaseKey): string {
 }
 
 function leaseFromRow(row: LeaseRow): LeaseRecord {
-  return { assetKey: row.asset_key, partition: partitionFromColumn(row.partition_key), runId: row.run_id, acquiredAt: row.acquired_at, expiresAt: row.expires_at };
+  return {
+    assetKey: row.asset_key,
+    partition: partitionFromColumn(row.partition_key),
+    runId: row.run_id,
+    acquiredAt: row.acquired_at,
+    expiresAt: row.expires_at,
+  };
 }
 
 /** Orders strings as SQLite's BINARY collation does for ASCII keys. */

@@ -211,12 +211,22 @@ export class InMemoryStorage implements Storage {
     for (const [key, partitions] of this.#latestMaterializations) {
       if (wanted && !wanted.has(key)) continue;
       const rows = [...partitions.keys()].sort(compare).map((p) => partitions.get(p) as LatestMaterializationRow);
-      summaries.push(summarize(key, rows.map((r) => [r.partition_key, r.code_version, r.deps_version, r.materialization_id, r.read_seq])));
+      summaries.push(
+        summarize(
+          key,
+          rows.map((r) => [r.partition_key, r.code_version, r.deps_version, r.materialization_id, r.read_seq]),
+        ),
+      );
     }
     for (const [key, partitions] of this.#latestObservations) {
       if (wanted && !wanted.has(key)) continue;
       const rows = [...partitions.keys()].sort(compare).map((p) => partitions.get(p) as ObservationRecord);
-      summaries.push(summarize(key, rows.map((o) => [partitionToColumn(o.partition), '', '', o.seq as number, o.seq as number])));
+      summaries.push(
+        summarize(
+          key,
+          rows.map((o) => [partitionToColumn(o.partition), '', '', o.seq as number, o.seq as number]),
+        ),
+      );
     }
     return summaries.sort((a, b) => compare(a.key, b.key));
   }
@@ -230,15 +240,10 @@ export class InMemoryStorage implements Storage {
     return found;
   }
 
-  async materializationHistory(
-    key: string,
-    options: Page & { readonly partition?: string | null } = {},
-  ): Promise<MaterializationRecord[]> {
+  async materializationHistory(key: string, options: Page & { readonly partition?: string | null } = {}): Promise<MaterializationRecord[]> {
     const page = normalizePage(options);
     const partition = options.partition === undefined ? undefined : partitionToColumn(options.partition);
-    const rows = this.#materializations.filter(
-      (r) => r.asset_key === key && (partition === undefined || r.partition_key === partition),
-    );
+    const rows = this.#materializations.filter((r) => r.asset_key === key && (partition === undefined || r.partition_key === partition));
     return slicePage(rows.reverse(), page).map(materializationFromRow);
   }
 
@@ -332,7 +337,9 @@ export class InMemoryStorage implements Storage {
       return;
     }
     const unique = new Map<string, LineageEdge>();
-    for (const e of edges) if (!unique.has(`${e.upstream}\0${e.downstream}`)) unique.set(`${e.upstream}\0${e.downstream}`, { upstream: e.upstream, downstream: e.downstream, via: e.via ?? 'data' });
+    for (const e of edges)
+      if (!unique.has(`${e.upstream}\0${e.downstream}`))
+        unique.set(`${e.upstream}\0${e.downstream}`, { upstream: e.upstream, downstream: e.downstream, via: e.via ?? 'data' });
     this.#definitionVersions.set(definitionVersion, { ordinal, edges: [...unique.values()] });
   }
 

@@ -18,7 +18,11 @@ export async function materializationHistory(
   const page = normalizePage(options);
   let query = db.selectFrom('materializations').selectAll().where('asset_key', '=', key);
   if (options.partition !== undefined) query = query.where('partition_key', '=', partitionToColumn(options.partition));
-  const rows = await query.orderBy('id', 'desc').limit(page.limit ?? -1).offset(page.offset).execute();
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(page.limit ?? -1)
+    .offset(page.offset)
+    .execute();
   return rows.map(materializationFromRow);
 }
 
@@ -64,12 +68,7 @@ export async function materializationsByRun(db: Kysely<Database>, key: string, o
 /** `Storage.latestCheckResults`, from the table that keeps the latest result per check and partition. */
 export async function latestCheckResults(db: Kysely<Database>, keys?: readonly string[]): Promise<CheckResultRecord[]> {
   if (keys !== undefined && keys.length === 0) return [];
-  let query = db
-    .selectFrom('latest_check_results')
-    .selectAll()
-    .orderBy('asset_key')
-    .orderBy('check_name')
-    .orderBy('partition_key');
+  let query = db.selectFrom('latest_check_results').selectAll().orderBy('asset_key').orderBy('check_name').orderBy('partition_key');
   if (keys !== undefined) {
     query = query.where(sql<boolean>`asset_key in (select value from json_each(${JSON.stringify(keys)}))`);
   }

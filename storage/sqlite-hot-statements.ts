@@ -14,13 +14,7 @@ import { checkResultToRow, eventToRow, latestMaterializationRow, materialization
 import type { Database } from './schema.ts';
 import { param, params } from './sqlite-named-parameters.ts';
 import type { EventRecord, MaterializationRecord, StepCommit } from './storage.ts';
-import type {
-  LatestCheckResultRow,
-  LatestMaterializationRow,
-  NewCheckResultRow,
-  NewEventRow,
-  NewMaterializationRow,
-} from './row-mappers.ts';
+import type { LatestCheckResultRow, LatestMaterializationRow, NewCheckResultRow, NewEventRow, NewMaterializationRow } from './row-mappers.ts';
 
 const EVENT_COLUMNS = ['run_id', 'timestamp', 'type', 'level', 'asset_key', 'partition_key', 'message', 'data'] as const;
 const MATERIALIZATION_COLUMNS = [
@@ -138,21 +132,16 @@ export class SqliteHotStatements {
   readonly selectLatestMaterializationsOf: BetterSqlite3.Statement<[{ keys: string }], LatestMaterializationTuple>;
 
   constructor(db: Kysely<Database>, sqlite: BetterSqlite3.Database) {
-    const prepare = <P extends unknown[], R = unknown>(query: { compile(): { sql: string } }) =>
-      sqlite.prepare<P, R>(query.compile().sql);
+    const prepare = <P extends unknown[], R = unknown>(query: { compile(): { sql: string } }) => sqlite.prepare<P, R>(query.compile().sql);
 
     this.insertEvent = prepare(db.insertInto('events').values(params<NewEventRow>(EVENT_COLUMNS)));
-    this.insertMaterialization = prepare(
-      db.insertInto('materializations').values(params<NewMaterializationRow>(MATERIALIZATION_COLUMNS)),
-    );
+    this.insertMaterialization = prepare(db.insertInto('materializations').values(params<NewMaterializationRow>(MATERIALIZATION_COLUMNS)));
     this.upsertLatestMaterialization = prepare(
       db
         .insertInto('latest_materializations')
         .values(params<LatestMaterializationRow>([...MATERIALIZATION_COLUMNS, 'materialization_id', 'version_key']))
         .onConflict((oc) =>
-          oc
-            .columns(['asset_key', 'partition_key'])
-            .doUpdateSet(excludedSet([...MATERIALIZATION_COLUMNS.slice(2), 'materialization_id', 'version_key'])),
+          oc.columns(['asset_key', 'partition_key']).doUpdateSet(excludedSet([...MATERIALIZATION_COLUMNS.slice(2), 'materialization_id', 'version_key'])),
         ),
     );
     this.insertCheckResult = prepare(db.insertInto('check_results').values(params<NewCheckResultRow>(CHECK_RESULT_COLUMNS)));
@@ -164,19 +153,11 @@ export class SqliteHotStatements {
           oc
             .columns(['asset_key', 'check_name', 'partition_key'])
             .doUpdateSet(
-              excludedSet(
-                [...CHECK_RESULT_COLUMNS, 'check_result_id'].filter(
-                  (c) => c !== 'asset_key' && c !== 'check_name' && c !== 'partition_key',
-                ),
-              ),
+              excludedSet([...CHECK_RESULT_COLUMNS, 'check_result_id'].filter((c) => c !== 'asset_key' && c !== 'check_name' && c !== 'partition_key')),
             ),
         ),
     );
-    const latest = db
-      .selectFrom('latest_materializations')
-      .select(LATEST_MATERIALIZATION_SELECT)
-      .orderBy('asset_key')
-      .orderBy('partition_key');
+    const latest = db.selectFrom('latest_materializations').select(LATEST_MATERIALIZATION_SELECT).orderBy('asset_key').orderBy('partition_key');
     this.selectAllLatestMaterializations = prepare<[], LatestMaterializationTuple>(latest).raw();
     this.selectLatestMaterializationsOf = prepare<[{ keys: string }], LatestMaterializationTuple>(
       latest.where(sql<boolean>`asset_key in (select value from json_each(${param('keys')}))`),

@@ -9,7 +9,15 @@ import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
-import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquireOptions, type LeaseAcquisition, type LeaseKey, type LeaseRecord, type LeaseStore } from './lease-store.ts';
+import {
+  uniqueLeaseKeys,
+  type DeadRunFailure,
+  type LeaseAcquireOptions,
+  type LeaseAcquisition,
+  type LeaseKey,
+  type LeaseRecord,
+  type LeaseStore,
+} from './lease-store.ts';
 import { eventToRow, type NewEventRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { param } from './sqlite-named-parameters.ts';
@@ -76,7 +84,12 @@ export class SqliteLeaseStore implements LeaseStore {
     const list = db.selectFrom('leases').select(columns).orderBy('asset_key').orderBy('partition_key');
     this.#listAll = prepare<[], LeaseRow>(list);
     this.#listOfRun = prepare<[{ run_id: string }], LeaseRow>(list.where('run_id', '=', param<string>('run_id')));
-    this.#extend = prepare(db.updateTable('leases').set({ expires_at: param<number>('expires_at') }).where('run_id', '=', param<string>('run_id')));
+    this.#extend = prepare(
+      db
+        .updateTable('leases')
+        .set({ expires_at: param<number>('expires_at') })
+        .where('run_id', '=', param<string>('run_id')),
+    );
     const failRun = prepare<[{ id: string; ended_at: number; error: string; last_seen_before: number }]>(
       db
         .updateTable('runs')
@@ -104,7 +117,8 @@ export class SqliteLeaseStore implements LeaseStore {
     this.release = (runId: string, keys: readonly LeaseKey[] | undefined): number => {
       if (keys === undefined) return deleteOfRun.run({ run_id: runId }).changes;
       let released = 0;
-      for (const k of uniqueLeaseKeys(keys)) released += deleteOne.run({ run_id: runId, asset_key: k.assetKey, partition_key: partitionToColumn(k.partition) }).changes;
+      for (const k of uniqueLeaseKeys(keys))
+        released += deleteOne.run({ run_id: runId, asset_key: k.assetKey, partition_key: partitionToColumn(k.partition) }).changes;
       return released;
     };
     this.#failDeadRun = sqlite.transaction((runId: string, failure: DeadRunFailure) => {

@@ -61,12 +61,7 @@ async function migrateNow(sqlite: BetterSqlite3.Database, db: Kysely<any>): Prom
 /** Whether exactly the known migrations have been applied (anything else goes to the Migrator). */
 function isUpToDate(sqlite: BetterSqlite3.Database, db: Kysely<any>): boolean {
   const tables = db.withTables<BookkeepingTables>();
-  const tableQuery = tables
-    .selectFrom('sqlite_master')
-    .select('name')
-    .where('type', '=', 'table')
-    .where('name', '=', MIGRATION_TABLE)
-    .compile();
+  const tableQuery = tables.selectFrom('sqlite_master').select('name').where('type', '=', 'table').where('name', '=', MIGRATION_TABLE).compile();
   if (sqlite.prepare(tableQuery.sql).get(tableQuery.parameters) === undefined) return false;
   const appliedQuery = tables.selectFrom('kysely_migration').select('name').compile();
   const applied = sqlite.prepare(appliedQuery.sql).pluck().all(appliedQuery.parameters) as string[];

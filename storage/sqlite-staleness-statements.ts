@@ -56,7 +56,9 @@ export class SqliteStalenessStatements {
 
   constructor(sqlite: BetterSqlite3.Database) {
     this.#sequence = sqlite.prepare(`select coalesce((select seq from sqlite_sequence where name = 'materializations'), 0) as seq`);
-    this.#summaries = sqlite.prepare<[], SummaryTuple>(`${SUMMARY_SELECT} group by asset_key union all ${OBSERVATION_SUMMARY_SELECT} group by asset_key order by 1`).raw();
+    this.#summaries = sqlite
+      .prepare<[], SummaryTuple>(`${SUMMARY_SELECT} group by asset_key union all ${OBSERVATION_SUMMARY_SELECT} group by asset_key order by 1`)
+      .raw();
     this.#summariesOf = sqlite.prepare<[{ keys: string }], SummaryTuple>(SUMMARIES_OF_SQL).raw();
     this.#keysOf = sqlite
       .prepare<[{ keys: string }], [string, string]>(
@@ -64,14 +66,16 @@ export class SqliteStalenessStatements {
          union all select asset_key, group_concat(partition_key, char(31)) from latest_observations ${ONLY_KEYS} group by asset_key`,
       )
       .raw();
-    const bounds = sqlite.prepare<[{ keys: string }], [string, string | null, string | null]>(
-      `select value,
+    const bounds = sqlite
+      .prepare<[{ keys: string }], [string, string | null, string | null]>(
+        `select value,
          coalesce((select partition_key from latest_materializations where asset_key = value order by partition_key limit 1),
                   (select partition_key from latest_observations where asset_key = value order by partition_key limit 1)),
          coalesce((select partition_key from latest_materializations where asset_key = value order by partition_key desc limit 1),
                   (select partition_key from latest_observations where asset_key = value order by partition_key desc limit 1))
        from json_each(@keys)`,
-    ).raw();
+      )
+      .raw();
     this.#keyBounds = (keys) => {
       const found = new Map<string, [string, string]>();
       for (const [key, first, last] of bounds.all({ keys: JSON.stringify(keys) })) if (first !== null && last !== null) found.set(key, [first, last]);

@@ -14,14 +14,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Compilable, Insertable, RawBuilder } from 'kysely';
 import { NotFoundError } from '../core/errors.ts';
 import { normalizePage } from './page.ts';
-import {
-  backfillFromRow,
-  backfillToRow,
-  backfillUpdateToRow,
-  eventFromRow,
-  runFromRow,
-  runToRow,
-} from './row-mappers.ts';
+import { backfillFromRow, backfillToRow, backfillUpdateToRow, eventFromRow, runFromRow, runToRow } from './row-mappers.ts';
 import type { AssetLineageTable, Database } from './schema.ts';
 import { readLatestMaterializations, SqliteHotStatements } from './sqlite-hot-statements.ts';
 import { SqliteStalenessStatements } from './sqlite-staleness-statements.ts';
@@ -160,7 +153,10 @@ export class SqliteStorage implements Storage {
     const page = normalizePage(options);
     let query = this.#db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (options.status !== undefined) query = query.where('status', '=', options.status);
-    const rows = await query.limit(page.limit ?? -1).offset(page.offset).execute();
+    const rows = await query
+      .limit(page.limit ?? -1)
+      .offset(page.offset)
+      .execute();
     return rows.map(runFromRow);
   }
 
@@ -326,9 +322,7 @@ export class SqliteStorage implements Storage {
     const recordedAt = Date.now();
     const nextOrdinal = sql<number>`(select coalesce(max(ordinal), 0) + 1 from definition_versions)`;
     const bump = db.updateTable('definition_versions').set({ ordinal: nextOrdinal }).where('version', '=', definitionVersion);
-    const insertVersion = db
-      .insertInto('definition_versions')
-      .values({ version: definitionVersion, recorded_at: recordedAt, ordinal: nextOrdinal });
+    const insertVersion = db.insertInto('definition_versions').values({ version: definitionVersion, recorded_at: recordedAt, ordinal: nextOrdinal });
     // Prepared once and bound per edge: a 10,000-asset graph has tens of thousands of edges.
     const insertEdge = this.#prepare(
       db
@@ -362,12 +356,7 @@ export class SqliteStorage implements Storage {
 
   async latestDefinitionVersion(): Promise<string | undefined> {
     this.#writes.flush();
-    const row = await this.#db
-      .selectFrom('definition_versions')
-      .select('version')
-      .orderBy('ordinal', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const row = await this.#db.selectFrom('definition_versions').select('version').orderBy('ordinal', 'desc').limit(1).executeTakeFirst();
     return row?.version;
   }
 

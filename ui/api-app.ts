@@ -113,7 +113,11 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const storage = () => workspace.storage();
   const landing = new FileLandingZone(project.config.landingDir);
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
-  const warehouse = new SharedWarehouse((wait) => import('../resources/warehouse-wait.ts').then((m) => m.openWarehouseWhenFree(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), ...wait })));
+  const warehouse = new SharedWarehouse((wait) =>
+    import('../resources/warehouse-wait.ts').then((m) =>
+      m.openWarehouseWhenFree(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), ...wait }),
+    ),
+  );
   const launcher = new RunLauncher({ project, storage, warehouse, landing, listener: events, notice });
   const assetCache = new AssetListCache();
 
@@ -164,7 +168,8 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
     const { limit, offset, status } = parseParams(runsQuery, req.query, 'query');
     const stored = await (await storage()).listRuns({ limit, offset, ...(status ? { status } : {}) });
     // Runs this server accepted but has not started yet (waiting for the warehouse) come first.
-    const queued = offset === 0 && (status === undefined || status === 'queued') ? launcher.pendingRuns().filter((r) => !stored.some((s) => s.id === r.id)) : [];
+    const queued =
+      offset === 0 && (status === undefined || status === 'queued') ? launcher.pendingRuns().filter((r) => !stored.some((s) => s.id === r.id)) : [];
     send(res, { runs: [...queued, ...stored].slice(0, limit), limit, offset });
   });
 

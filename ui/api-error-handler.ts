@@ -40,7 +40,8 @@ export function errorResponse(error: unknown): { status: number; body: ApiErrorB
     const parameter = error.context.argument;
     return { status: 400, body: { error: { code: error.code, message: error.message, ...(parameter ? { parameter } : {}) } } };
   }
-  if (error instanceof DefinitionError || error instanceof DefinitionErrors) return { status: 400, body: { error: { code: error.code, message: error.message } } };
+  if (error instanceof DefinitionError || error instanceof DefinitionErrors)
+    return { status: 400, body: { error: { code: error.code, message: error.message } } };
   if (error instanceof StrataError && error.userError) {
     const parameter = error.context.argument;
     return { status: 400, body: { error: { code: error.code, message: error.message, ...(parameter ? { parameter } : {}) } } };

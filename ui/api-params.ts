@@ -46,7 +46,8 @@ export function parseParams<S extends z.ZodType>(schema: S, input: unknown, wher
   }
   const name = String(issue.path[0] ?? '');
   const given = (input as Record<string, unknown> | undefined)?.[name];
-  const shown = typeof given === 'string' ? `, got "${given.length > 80 ? `${given.slice(0, 80)}…` : given}"` : Array.isArray(given) ? ' (given more than once)' : '';
+  const shown =
+    typeof given === 'string' ? `, got "${given.length > 80 ? `${given.slice(0, 80)}…` : given}"` : Array.isArray(given) ? ' (given more than once)' : '';
   const message = issue.code === 'invalid_type' && Array.isArray(given) ? 'must be given once' : issue.message;
   throw new UsageError(`${noun(where)} "${name}" ${message}${shown}`, name);
 }

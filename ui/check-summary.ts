@@ -58,7 +58,8 @@ export function summarizeChecks(defined: readonly Pick<CheckSpec, 'name' | 'seve
 }
 
 function summarize(check: Pick<CheckSpec, 'name' | 'severity' | 'blocking'>, results: readonly CheckResultRecord[]): CheckSummary {
-  const newest = (list: readonly CheckResultRecord[]) => list.reduce<CheckResultRecord | null>((a, r) => (a === null || r.timestamp > a.timestamp ? r : a), null);
+  const newest = (list: readonly CheckResultRecord[]) =>
+    list.reduce<CheckResultRecord | null>((a, r) => (a === null || r.timestamp > a.timestamp ? r : a), null);
   const failed = results.filter((r) => !r.passed);
   const latest = newest(results);
   const errored = newest(results.filter((r) => r.error !== undefined));

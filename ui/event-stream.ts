@@ -45,11 +45,15 @@ export class EventStream implements LaunchListener {
 
   constructor(options: EventStreamOptions) {
     this.#o = options;
-    this.#tail = new StorageTail(options.storage, {
-      run: (run) => this.#broadcast('run', run),
-      runEvent: (event) => this.#broadcast('run_event', event, event.runId),
-      asset: (key, partition) => this.#broadcast('asset', { key, partition }),
-    }, options.onError);
+    this.#tail = new StorageTail(
+      options.storage,
+      {
+        run: (run) => this.#broadcast('run', run),
+        runEvent: (event) => this.#broadcast('run_event', event, event.runId),
+        asset: (key, partition) => this.#broadcast('asset', { key, partition }),
+      },
+      options.onError,
+    );
   }
 
   /** Connected clients. */
@@ -59,7 +63,9 @@ export class EventStream implements LaunchListener {
 
   /** Answers `req` with an event stream; `run` limits its `run_event`s to one run. */
   connect(req: Request, res: Response, run: string | undefined): void {
-    res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res
+      .status(200)
+      .set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     res.write(': connected\n\n');
     if (this.#closed) {

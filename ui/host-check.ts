@@ -55,6 +55,8 @@ export function loopbackHostsOnly(): RequestHandler {
   return (req, res, next) => {
     const header = req.headers.host ?? '';
     if (isLoopbackHostHeader(header)) return next();
-    res.status(403).json({ error: { code: 'host_not_allowed', message: `the Host header "${header}" is not this machine: open the UI at http://127.0.0.1 or http://localhost` } });
+    res.status(403).json({
+      error: { code: 'host_not_allowed', message: `the Host header "${header}" is not this machine: open the UI at http://127.0.0.1 or http://localhost` },
+    });
   };
 }

@@ -33,7 +33,13 @@ export function mutationGuard(options: MutationGuardOptions): RequestHandler {
     }
     if (options.loopbackBound && isSameOrigin(req.headers.origin, req.headers.host, req.headers['sec-fetch-site'])) return next();
     if (expected) {
-      return next(new HttpError(401, 'unauthorized', 'send the header Authorization: Bearer TOKEN with the token assets ui was started with (--token or STRATA_UI_TOKEN), or use the UI page'));
+      return next(
+        new HttpError(
+          401,
+          'unauthorized',
+          'send the header Authorization: Bearer TOKEN with the token assets ui was started with (--token or STRATA_UI_TOKEN), or use the UI page',
+        ),
+      );
     }
     const why = options.loopbackBound
       ? 'changes are accepted only from the UI page itself (same origin): use the UI page, or start assets ui with --token and send Authorization: Bearer TOKEN'

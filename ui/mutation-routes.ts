@@ -76,7 +76,10 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     const refresh = fullRefreshRequest(project, prepared.keys, refreshOptions(body), API_REFRESH_ARGUMENTS);
     if (prepared.plan.steps.length === 0) {
       const built = prepared.keys.filter((k) => !project.graph.spec(k).source).length;
-      const why = built === 0 ? 'the selection has only source assets, which are observed, not materialized' : `the ${built} selected asset${built === 1 ? ' is' : 's are'} fresh`;
+      const why =
+        built === 0
+          ? 'the selection has only source assets, which are observed, not materialized'
+          : `the ${built} selected asset${built === 1 ? ' is' : 's are'} fresh`;
       ctx.send(res, { runId: null, steps: 0, message: `Nothing to do: ${why} (${body.select})` });
       return;
     }
@@ -152,7 +155,8 @@ function checkBackfill(project: Project, body: { select: string; from: string; t
   const { keys } = selectAssets(project.graph, body.select);
   if (keys.some((key) => project.graph.spec(key).partitions?.type === 'time_window')) {
     for (const field of ['from', 'to'] as const) {
-      if (!isCalendarTime(body[field])) throw new UsageError(`body field "${field}" must be a date (YYYY-MM-DD) or an hourly key (YYYY-MM-DD-HH:mm), got "${body[field].slice(0, 80)}"`, field);
+      if (!isCalendarTime(body[field]))
+        throw new UsageError(`body field "${field}" must be a date (YYYY-MM-DD) or an hourly key (YYYY-MM-DD-HH:mm), got "${body[field].slice(0, 80)}"`, field);
     }
     if (body.from > body.to) throw new UsageError(`the range starts after it ends: "from" ${body.from} is after "to" ${body.to}`, 'from');
   }

@@ -18,7 +18,11 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export async function readJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new HttpError(415, 'unsupported_media_type', `send the body as JSON with the header Content-Type: application/json${type ? ` (got "${type.slice(0, 80)}")` : ''}`);
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `send the body as JSON with the header Content-Type: application/json${type ? ` (got "${type.slice(0, 80)}")` : ''}`,
+    );
   }
   const text = await readText(req);
   let value: unknown;

@@ -78,8 +78,16 @@ export class RunLauncher {
     const keys = [...new Set(launch.prepared.plan.steps.map((s) => s.key))];
     const tags: Record<string, string> = { launched_by: 'ui', ...(launch.partition === undefined ? {} : { partition: launch.partition }) };
     const queued: RunRecord = {
-      id: runId, status: 'queued', trigger: 'manual', selection: launch.select, assetKeys: keys,
-      createdAt: Date.now(), startedAt: null, endedAt: null, error: null, tags,
+      id: runId,
+      status: 'queued',
+      trigger: 'manual',
+      selection: launch.select,
+      assetKeys: keys,
+      createdAt: Date.now(),
+      startedAt: null,
+      endedAt: null,
+      error: null,
+      tags,
     };
     this.#pendingRuns.set(runId, queued);
     this.#o.listener.runQueued(queued);
@@ -93,8 +101,20 @@ export class RunLauncher {
     const id = randomUUID();
     const at = Date.now();
     this.#pendingBackfills.set(id, {
-      id, selection: request.selection, from: request.from, to: request.to, status: 'running', mode: request.mode, grouping: request.grouping,
-      runIds: [], total: 0, done: 0, failed: 0, error: null, createdAt: at, updatedAt: at,
+      id,
+      selection: request.selection,
+      from: request.from,
+      to: request.to,
+      status: 'running',
+      mode: request.mode,
+      grouping: request.grouping,
+      runIds: [],
+      total: 0,
+      done: 0,
+      failed: 0,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
     });
     this.#track(id, (signal) => this.#backfill({ ...request, id }, now, signal, refresh));
     return id;
@@ -164,8 +184,18 @@ export class RunLauncher {
     try {
       await this.#withWarehouse(storage, queued.assetKeys, signal, async (warehouse) => {
         await executeRun({
-          project, plan: launch.prepared.plan, storage, warehouse, landing, selection: launch.select, trigger: 'manual',
-          runId: queued.id, signal, now: launch.now, tags: queued.tags, ...refreshOptions(launch.refresh),
+          project,
+          plan: launch.prepared.plan,
+          storage,
+          warehouse,
+          landing,
+          selection: launch.select,
+          trigger: 'manual',
+          runId: queued.id,
+          signal,
+          now: launch.now,
+          tags: queued.tags,
+          ...refreshOptions(launch.refresh),
           onEvent: (event) => {
             this.#pendingRuns.delete(event.runId);
             tell(listener, event);
@@ -188,7 +218,13 @@ export class RunLauncher {
       await this.#withWarehouse(storage, request.keys, signal, (warehouse) =>
         startBackfill(
           {
-            project, storage, warehouse, landing, now, signal, ...refreshOptions(refresh),
+            project,
+            storage,
+            warehouse,
+            landing,
+            now,
+            signal,
+            ...refreshOptions(refresh),
             onPlan: () => void this.#pendingBackfills.delete(request.id),
             onEvent: (event) => tell(listener, event),
           },
@@ -228,7 +264,11 @@ export class RunLauncher {
     const message = messageOf(error);
     const at = Date.now();
     await storage.createRun({ ...queued, status: canceled ? 'canceled' : 'failed', endedAt: at, error: message });
-    const event = new RunEvents(queued.id).run(canceled ? 'run_canceled' : 'run_failure', canceled ? 'run canceled before it started' : `run could not start: ${message}`, canceled ? 'warn' : 'error');
+    const event = new RunEvents(queued.id).run(
+      canceled ? 'run_canceled' : 'run_failure',
+      canceled ? 'run canceled before it started' : `run could not start: ${message}`,
+      canceled ? 'warn' : 'error',
+    );
     await storage.appendEvents([event]);
     this.#o.notice(`run ${queued.id.slice(0, 8)} ${canceled ? 'canceled' : 'failed'} before it started: ${message}`);
   }

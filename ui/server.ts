@@ -43,7 +43,12 @@ export async function startApiServer(workspace: ApiWorkspace, options: ListenOpt
     const s = app.listen(options.port, host);
     s.once('listening', () => resolve(s));
     s.once('error', (error: NodeJS.ErrnoException) => {
-      const reason = error.code === 'EADDRINUSE' ? `port ${options.port} is in use (try another --port)` : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' ? `cannot listen on host "${host}"` : error.message;
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? `port ${options.port} is in use (try another --port)`
+          : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND'
+            ? `cannot listen on host "${host}"`
+            : error.message;
       reject(new StrataError('listen_failed', reason, { argument: error.code === 'EADDRINUSE' ? '--port' : '--host' }));
     });
   });

@@ -115,4 +115,3 @@ function dagreBrowserBuild(): string {
   // The package exports only its entry points, so locate the package by its package.json.
   return path.join(path.dirname(require.resolve('@dagrejs/dagre/package.json')), 'dist', 'dagre.min.js');
 }
-

@@ -72,9 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const out = path.resolve(values.out);
   if (redelivering) {
-    const summary = faults
-      ? await injectFaults(out, faults, seedAndStart)
-      : await restoreDays(out, dateList(values.restore ?? ''), seedAndStart);
+    const summary = faults ? await injectFaults(out, faults, seedAndStart) : await restoreDays(out, dateList(values.restore ?? ''), seedAndStart);
     console.log(redeliveryReport(out, summary, resolveGenerateOptions(seedAndStart).seed));
     return 0;
   }

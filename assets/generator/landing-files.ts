@@ -20,14 +20,10 @@ export interface LandingFile {
 
 /** Column headers of each landing file. */
 export const HEADERS = {
-  orders: [
-    'order_id', 'location_id', 'business_date', 'opened_at', 'closed_at', 'dining_option', 'server_id', 'guest_count', 'voided', 'tax_amount',
-  ],
+  orders: ['order_id', 'location_id', 'business_date', 'opened_at', 'closed_at', 'dining_option', 'server_id', 'guest_count', 'voided', 'tax_amount'],
   orderItems: ['order_item_id', 'order_id', 'menu_item_id', 'menu_item_name', 'quantity', 'unit_price', 'discount_amount'],
   payments: ['payment_id', 'order_id', 'location_id', 'paid_at', 'payment_type', 'card_brand', 'amount', 'tip_amount', 'status'],
-  timeEntries: [
-    'time_entry_id', 'location_id', 'employee_id', 'employee_name', 'job_title', 'hourly_rate', 'clock_in', 'clock_out', 'break_minutes',
-  ],
+  timeEntries: ['time_entry_id', 'location_id', 'employee_id', 'employee_name', 'job_title', 'hourly_rate', 'clock_in', 'clock_out', 'break_minutes'],
   menuItems: ['menu_item_id', 'item_name', 'category', 'menu_group', 'price', 'food_cost', 'is_active'],
   locations: ['location_id', 'location_name', 'city', 'state', 'timezone', 'opened_on', 'seats', 'opening_time', 'closing_time', 'tax_rate'],
 } as const;
@@ -49,19 +45,19 @@ export interface DayExport {
 export function dailyFiles(rng: Rng, day: DayExport): LandingFile[] {
   const exported = [...day.orders.map((o) => ({ order: o, open: o.closesLate })), ...day.resent.map((o) => ({ order: o, open: false }))];
   const orderRows = exported.map(({ order, open }) => orderRow(rng, order, open));
-  const itemRows = exported.flatMap(({ order }) => order.lines.map((line) => [
-    line.id,
-    order.id,
-    line.item.id,
-    scuff(rng, line.item.name, 0.05),
-    String(line.quantity),
-    money(line.item.priceCents),
-    line.discountCents === 0 && rng.chance(0.1) ? '0.00' : money(line.discountCents, true),
-  ]));
+  const itemRows = exported.flatMap(({ order }) =>
+    order.lines.map((line) => [
+      line.id,
+      order.id,
+      line.item.id,
+      scuff(rng, line.item.name, 0.05),
+      String(line.quantity),
+      money(line.item.priceCents),
+      line.discountCents === 0 && rng.chance(0.1) ? '0.00' : money(line.discountCents, true),
+    ]),
+  );
   // Payments of an order that was still open at export time arrive with the re-sent order.
-  const paymentRows = exported
-    .filter(({ open }) => !open)
-    .flatMap(({ order }) => order.payments.map((p) => paymentRow(rng, order, p)));
+  const paymentRows = exported.filter(({ open }) => !open).flatMap(({ order }) => order.payments.map((p) => paymentRow(rng, order, p)));
   const shiftRows = day.shifts.map((s) => [
     s.id,
     rng.chance(0.03) ? ` ${s.location.id.toLowerCase()}` : s.location.id,
@@ -128,9 +124,20 @@ function orderRow(rng: Rng, order: Order, stillOpen: boolean): string[] {
 }
 
 const RAW_PAYMENT_TYPES: Record<Payment['type'], readonly (readonly [string, number])[]> = {
-  card: [['CREDIT', 70], ['Credit', 25], ['credit ', 5]],
-  cash: [['CASH', 80], ['Cash', 15], [' cash', 5]],
-  gift_card: [['GIFTCARD', 60], ['Gift Card', 40]],
+  card: [
+    ['CREDIT', 70],
+    ['Credit', 25],
+    ['credit ', 5],
+  ],
+  cash: [
+    ['CASH', 80],
+    ['Cash', 15],
+    [' cash', 5],
+  ],
+  gift_card: [
+    ['GIFTCARD', 60],
+    ['Gift Card', 40],
+  ],
 };
 
 function paymentRow(rng: Rng, order: Order, p: Payment): string[] {

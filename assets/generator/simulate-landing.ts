@@ -113,10 +113,7 @@ interface MenuTrend {
 
 function menuTrends(rng: Rng): Map<string, MenuTrend> {
   return new Map(
-    MENU_ITEMS.map((m) => [
-      m.id,
-      { amplitude: Math.min(0.8, Math.abs(rng.normal(0, 0.35))), periodDays: rng.int(35, 120), phase: rng.next() * 2 * Math.PI },
-    ]),
+    MENU_ITEMS.map((m) => [m.id, { amplitude: Math.min(0.8, Math.abs(rng.normal(0, 0.35))), periodDays: rng.int(35, 120), phase: rng.next() * 2 * Math.PI }]),
   );
 }
 

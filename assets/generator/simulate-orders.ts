@@ -58,10 +58,30 @@ export interface DayDemand {
 const BASE_ORDERS_PER_DAY = 130;
 const ENTREES = ['Mains', 'Burgers & Sandwiches', 'Pizza', 'Salads'];
 const DRINKS_DINE_IN = ['Non-Alcoholic', 'Beer', 'Wine', 'Cocktails'];
-const DINING_OPTIONS = [['Dine In', 70], ['Take Out', 20], ['Delivery', 10]] as const;
-const PARTY_SIZES = [[1, 14], [2, 42], [3, 16], [4, 18], [5, 5], [6, 5]] as const;
-const CARD_BRANDS = [['Visa', 55], ['Mastercard', 28], ['Amex', 12], ['Discover', 5]] as const;
-const PAYMENT_TYPES = [['card', 78], ['cash', 15], ['gift_card', 7]] as const;
+const DINING_OPTIONS = [
+  ['Dine In', 70],
+  ['Take Out', 20],
+  ['Delivery', 10],
+] as const;
+const PARTY_SIZES = [
+  [1, 14],
+  [2, 42],
+  [3, 16],
+  [4, 18],
+  [5, 5],
+  [6, 5],
+] as const;
+const CARD_BRANDS = [
+  ['Visa', 55],
+  ['Mastercard', 28],
+  ['Amex', 12],
+  ['Discover', 5],
+] as const;
+const PAYMENT_TYPES = [
+  ['card', 78],
+  ['cash', 15],
+  ['gift_card', 7],
+] as const;
 
 /** Simulates every order of `location` on `date`, sorted by the time it was opened. */
 export function simulateOrders(rng: Rng, location: Location, date: string, servers: readonly Employee[], demand: DayDemand): Order[] {
@@ -124,14 +144,7 @@ function orderHour(rng: Rng, location: Location): number {
 }
 
 /** Each guest takes an entrée and maybe a drink, side or dessert; the table may share starters. */
-function orderLines(
-  rng: Rng,
-  orderId: string,
-  option: DiningOption,
-  guests: number,
-  dinner: boolean,
-  demand: DayDemand,
-): OrderLine[] {
+function orderLines(rng: Rng, orderId: string, option: DiningOption, guests: number, dinner: boolean, demand: DayDemand): OrderLine[] {
   const dineIn = option === 'Dine In';
   const picks: MenuItem[] = [];
   const starters = (rng.chance(dineIn ? 0.45 : 0.2) ? 1 : 0) + (dineIn && guests > 2 && rng.chance(0.3) ? 1 : 0);
@@ -206,14 +219,7 @@ function lineDiscount(rng: Rng, item: MenuItem, quantity: number): number {
 }
 
 /** One payment for most checks; about one in ten is split evenly between two cards. */
-function splitPayments(
-  rng: Rng,
-  orderId: string,
-  option: DiningOption,
-  netCents: number,
-  taxCents: number,
-  paidAt: string,
-): Payment[] {
+function splitPayments(rng: Rng, orderId: string, option: DiningOption, netCents: number, taxCents: number, paidAt: string): Payment[] {
   const due = netCents + taxCents;
   if (due > 4000 && rng.chance(0.1)) {
     const first = Math.round(due / 2);
@@ -231,15 +237,7 @@ function voidedPayments(rng: Rng, orderId: string, option: DiningOption, dueCent
   return [{ ...payment(rng, `${orderId}-P1`, option, dueCents, 0, paidAt), status: 'VOIDED' }];
 }
 
-function payment(
-  rng: Rng,
-  id: string,
-  option: DiningOption,
-  amountCents: number,
-  tipBaseCents: number,
-  paidAt: string,
-  forced?: Payment['type'],
-): Payment {
+function payment(rng: Rng, id: string, option: DiningOption, amountCents: number, tipBaseCents: number, paidAt: string, forced?: Payment['type']): Payment {
   const type = forced ?? rng.weighted(PAYMENT_TYPES, ([, weight]) => weight)[0];
   return {
     id,

@@ -49,7 +49,8 @@ export function landingSource(options: LandingSourceOptions): AssetDefinition {
 /** Data version of the landing file of a `nightly` export's partition (or of a snapshot): its content hash. */
 export async function observeLandingFiles(ctx: ObserveContext, file: string): Promise<SourceObservation[]> {
   await ensureExampleLanding(ctx.landing.dir, ctx.log);
-  const wanted = ctx.partitions === null ? [{ partition: null, name: file }] : ctx.partitions.map((day) => ({ partition: day, name: file.replace(DATE_PLACEHOLDER, day) }));
+  const wanted =
+    ctx.partitions === null ? [{ partition: null, name: file }] : ctx.partitions.map((day) => ({ partition: day, name: file.replace(DATE_PLACEHOLDER, day) }));
   const observations: SourceObservation[] = [];
   for (let i = 0; i < wanted.length; i += HASH_CONCURRENCY) {
     const batch = await Promise.all(wanted.slice(i, i + HASH_CONCURRENCY).map((w) => observeFile(ctx, w.partition, ctx.landing.path(w.name))));

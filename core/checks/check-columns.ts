@@ -54,7 +54,10 @@ function namedColumns(key: string, check: CheckSpec): [string, string][] {
     case 'unique':
       return check.columns.map((c) => [key, c]);
     case 'relationships':
-      return [[key, check.column], [check.to, check.field]];
+      return [
+        [key, check.column],
+        [check.to, check.field],
+      ];
     case 'not_null':
     case 'not_empty_string':
     case 'accepted_values':

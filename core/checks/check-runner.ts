@@ -86,7 +86,20 @@ export async function runChecks(checks: readonly CheckSpec[], target: CheckTarge
     const results = target.partitions.map((partition): CheckResultRecord => {
       const found = outcome.perPartition.get(partition) ?? { violations: 0, sample: [] };
       if (outcome.error !== undefined) {
-        return { runId: target.runId, assetKey: target.key, partition, checkName: check.name, passed: false, severity: check.severity, violations: 0, sample: [], sql: outcome.sql, durationMs: durationMs / target.partitions.length, timestamp, error: outcome.error };
+        return {
+          runId: target.runId,
+          assetKey: target.key,
+          partition,
+          checkName: check.name,
+          passed: false,
+          severity: check.severity,
+          violations: 0,
+          sample: [],
+          sql: outcome.sql,
+          durationMs: durationMs / target.partitions.length,
+          timestamp,
+          error: outcome.error,
+        };
       }
       return {
         runId: target.runId,
@@ -216,14 +229,23 @@ function sourceOf(target: CheckTarget): CheckSource {
   const { scope } = target;
   if (!scope) return { table: target.table, filter: 'true', bucket: "''", tableOf: target.tableOf };
   const column = quoteIdentifier(scope.column);
-  return { table: target.table, filter: scopeFilter(scope, column, undefined), bucket: bucketExpression(scope, column), tableOf: target.tableOf, partitionColumn: scope.column };
+  return {
+    table: target.table,
+    filter: scopeFilter(scope, column, undefined),
+    bucket: bucketExpression(scope, column),
+    tableOf: target.tableOf,
+    partitionColumn: scope.column,
+  };
 }
 
 /** Counts per recorded partition from a `(k, n)` query (`k` a bucket). */
 async function perPartitionCounts(target: CheckTarget, sql: string): Promise<Map<string | null, number>> {
   const rows = await target.session.all<{ k: string; n: number }>(sql);
   if (!target.scope) return new Map([[null, rows.reduce((sum, r) => sum + Number(r.n), 0)]]);
-  return assignBuckets(target.scope, rows.map((r) => ({ k: String(r.k), n: Number(r.n) })));
+  return assignBuckets(
+    target.scope,
+    rows.map((r) => ({ k: String(r.k), n: Number(r.n) })),
+  );
 }
 
 /** Attaches sample rows (their `__partition` bucket removed) to the partitions they belong to. */

@@ -69,7 +69,10 @@ export function makeCheck(rule: CheckRule, options: CheckOptions = {}): CheckSpe
   const severity = options.severity ?? 'error';
   if (severity !== 'warn' && severity !== 'error') throw fail(`severity must be "warn" or "error", not "${String(severity)}"`);
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) throw fail('name must be a non-empty string');
-  const frozenRule = Object.freeze({ ...rule, ...('columns' in rule ? { columns: Object.freeze(Array.isArray(rule.columns) ? [...rule.columns] : { ...rule.columns }) } : {}) });
+  const frozenRule = Object.freeze({
+    ...rule,
+    ...('columns' in rule ? { columns: Object.freeze(Array.isArray(rule.columns) ? [...rule.columns] : { ...rule.columns }) } : {}),
+  });
   return Object.freeze({ ...frozenRule, name, severity, blocking: options.blocking ?? severity === 'error' }) as CheckSpec;
 }
 
@@ -88,7 +91,8 @@ export const acceptedRange = (column: string, range: { readonly min?: number; re
 export const relationships = (column: string, target: { readonly to: string; readonly field: string }, options?: CheckOptions) =>
   makeCheck({ type: 'relationships', column, to: target.to, field: target.field }, options);
 /** The rows written (per partition) number between `min` and `max`. */
-export const rowCount = (range: { readonly min?: number; readonly max?: number }, options?: CheckOptions) => makeCheck({ type: 'row_count', ...range }, options);
+export const rowCount = (range: { readonly min?: number; readonly max?: number }, options?: CheckOptions) =>
+  makeCheck({ type: 'row_count', ...range }, options);
 /** The newest value of timestamp `column` is at most `maxAge` old (`36h`, `2d`, or milliseconds). */
 export const freshness = (column: string, maxAge: string | number, options?: CheckOptions) =>
   makeCheck({ type: 'freshness', column, maxAgeMs: durationOrFail(maxAge, column) }, options);
@@ -102,7 +106,12 @@ export const schema = (columns: Readonly<Record<string, string>>, options?: Chec
  */
 export const rowCountAnomaly = (options: { readonly lookback?: number; readonly maxStdDevs?: number; readonly maxPercent?: number } & CheckOptions = {}) => {
   const { lookback = 14, maxStdDevs, maxPercent, ...common } = options;
-  const rule = { type: 'row_count_anomaly' as const, lookback, ...(maxStdDevs === undefined ? {} : { maxStdDevs }), ...(maxPercent === undefined ? {} : { maxPercent }) };
+  const rule = {
+    type: 'row_count_anomaly' as const,
+    lookback,
+    ...(maxStdDevs === undefined ? {} : { maxStdDevs }),
+    ...(maxPercent === undefined ? {} : { maxPercent }),
+  };
   return makeCheck(rule, common) as Extract<CheckSpec, { type: 'row_count_anomaly' }>;
 };
 /** A query returning the violating rows; `{{ this }}` is the asset's table. */
@@ -146,7 +155,9 @@ export function ruleText(rule: CheckRule): string {
     case 'freshness':
       return `freshness(${rule.column}, ${rule.maxAgeMs}ms)`;
     case 'schema':
-      return `schema(${Object.entries(rule.columns).map(([c, t]) => `${c} ${t}`).join(', ')})`;
+      return `schema(${Object.entries(rule.columns)
+        .map(([c, t]) => `${c} ${t}`)
+        .join(', ')})`;
     case 'row_count_anomaly':
       return `row_count_anomaly(${[`lookback=${rule.lookback}`, ...(rule.maxStdDevs === undefined ? [] : [`max_std_devs=${rule.maxStdDevs}`]), ...(rule.maxPercent === undefined ? [] : [`max_percent=${rule.maxPercent}`])].join(', ')})`;
     case 'custom_sql':
@@ -201,7 +212,8 @@ function ruleProblem(rule: CheckRule): string | undefined {
 
 function durationOrFail(value: string | number, column: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) throw new DefinitionError('check_invalid', `check freshness(${column}): "${String(value)}" is not a duration (e.g. 36h, 2d)`);
+  if (ms === undefined || ms <= 0)
+    throw new DefinitionError('check_invalid', `check freshness(${column}): "${String(value)}" is not a duration (e.g. 36h, 2d)`);
   return ms;
 }
 

@@ -77,7 +77,11 @@ export function parseCheckText(text: string): CheckSpec {
       return unique(positional, options);
     case 'accepted_values': {
       const [column, ...values] = positional;
-      return acceptedValues(column ?? '', values.map((v) => literal(v, fail)), options);
+      return acceptedValues(
+        column ?? '',
+        values.map((v) => literal(v, fail)),
+        options,
+      );
     }
     case 'accepted_range':
       return acceptedRange(only(1)[0] as string, { ...optional('min', number('min')), ...optional('max', number('max')) }, options);
@@ -94,13 +98,23 @@ export function parseCheckText(text: string): CheckSpec {
       return freshness(column, age, options);
     }
     case 'schema':
-      return schema(Object.fromEntries(positional.map((p) => {
-        const [column = '', ...type] = p.split(/\s+/);
-        if (type.length === 0) throw fail(`"${p}" must be a column and its type, e.g. order_id VARCHAR`);
-        return [column, type.join(' ')];
-      })), options);
+      return schema(
+        Object.fromEntries(
+          positional.map((p) => {
+            const [column = '', ...type] = p.split(/\s+/);
+            if (type.length === 0) throw fail(`"${p}" must be a column and its type, e.g. order_id VARCHAR`);
+            return [column, type.join(' ')];
+          }),
+        ),
+        options,
+      );
     case 'row_count_anomaly':
-      return rowCountAnomaly({ ...options, ...optional('lookback', number('lookback')), ...optional('maxStdDevs', number('max_std_devs')), ...optional('maxPercent', number('max_percent')) });
+      return rowCountAnomaly({
+        ...options,
+        ...optional('lookback', number('lookback')),
+        ...optional('maxStdDevs', number('max_std_devs')),
+        ...optional('maxPercent', number('max_percent')),
+      });
     default:
       throw fail(`unknown check "${name}" (checks: ${HEADER_CHECKS.join(', ')}, custom_sql(name): select ...)`);
   }

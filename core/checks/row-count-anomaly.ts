@@ -27,6 +27,12 @@ export function anomalyVerdict(check: Extract<CheckSpec, { type: 'row_count_anom
   const round = (n: number) => Math.round(n * 100) / 100;
   return {
     anomalous: tooManyStdDevs || tooManyPercent,
-    detail: { row_count: count, mean: round(mean), std_dev: round(stdDev), history: previous.length, change_percent: mean === 0 ? null : round(((count - mean) / mean) * 100) },
+    detail: {
+      row_count: count,
+      mean: round(mean),
+      std_dev: round(stdDev),
+      history: previous.length,
+      change_percent: mean === 0 ? null : round(((count - mean) / mean) * 100),
+    },
   };
 }

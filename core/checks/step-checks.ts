@@ -47,7 +47,14 @@ export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
     tableOf: (key) => session.tableOf(key),
     ...(scope ? { scope } : {}),
     partitions: partitions ? partitions.keys : [null],
-    ...(partitions ? { templateValues: { partition_key: partitions.key, ...(partitions.start ? { partition_start: partitions.start, partition_end: partitions.end as string } : {}) } } : {}),
+    ...(partitions
+      ? {
+          templateValues: {
+            partition_key: partitions.key,
+            ...(partitions.start ? { partition_start: partitions.start, partition_end: partitions.end as string } : {}),
+          },
+        }
+      : {}),
     history: spec.checks.some((c) => c.type === 'row_count_anomaly') ? await historyOf(input) : EMPTY_HISTORY,
     runId: input.runId,
     now: input.now,
@@ -60,7 +67,11 @@ export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
   }
   const blocking = runs.filter((r) => r.check.blocking && r.results.some((result) => !result.passed));
   if (blocking.length > 0) {
-    throw new ChecksFailedError(`blocking check${blocking.length === 1 ? '' : 's'} failed, nothing published: ${blocking.map(describeFailure).join('; ')}`, spec.key, runs);
+    throw new ChecksFailedError(
+      `blocking check${blocking.length === 1 ? '' : 's'} failed, nothing published: ${blocking.map(describeFailure).join('; ')}`,
+      spec.key,
+      runs,
+    );
   }
   return runs;
 }
@@ -76,7 +87,12 @@ export function describeFailure(run: CheckRun): string {
   const violations = failed.reduce((sum, r) => sum + r.violations, 0);
   const where = failed.length === 1 && failed[0]?.partition ? ` in ${failed[0].partition}` : failed.length > 1 ? ` in ${failed.length} partitions` : '';
   const first = failed.find((r) => r.sample.length > 0)?.sample[0];
-  const example = first ? ` (${Object.entries(first).slice(0, 4).map(([k, v]) => `${k}=${shortValue(v)}`).join(', ')})` : '';
+  const example = first
+    ? ` (${Object.entries(first)
+        .slice(0, 4)
+        .map(([k, v]) => `${k}=${shortValue(v)}`)
+        .join(', ')})`
+    : '';
   return `${run.check.name}: ${violations} violation${violations === 1 ? '' : 's'}${where}${example}`;
 }
 

@@ -12,7 +12,12 @@ export const COMMON_OPTIONS = {
  * Parses a command's arguments strictly; unknown flags and missing values become
  * {@link UsageError}s naming the argument.
  */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: readonly string[], options: O, allowPositionals = false) {
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: readonly string[],
+  options: O,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
   } catch (error) {

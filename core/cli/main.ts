@@ -4,7 +4,6 @@ import { COMMANDS } from './command-registry.ts';
 import { Output } from './output.ts';
 import { closeAssetModules } from '../project/asset-modules.ts';
 
-
 const USAGE = `Usage: assets <command> [options]
 
 Strata materializes software-defined assets (DuckDB tables, views, files) in dependency

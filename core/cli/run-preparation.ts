@@ -21,7 +21,9 @@ export async function reapDeadRunsNoisily(workspace: Workspace, storage: Storage
   const reaped = await reapDeadRuns(storage, { now: Date.now(), timeoutMs: workspace.project.config.heartbeat.timeoutMs });
   for (const run of reaped) {
     const leases = run.releasedLeases === 0 ? '' : `; released ${run.releasedLeases} lease${run.releasedLeases === 1 ? '' : 's'}`;
-    const backfill = run.backfillId ? `; backfill ${shortId(run.backfillId)} failed with it (resume with: assets backfill --resume ${shortId(run.backfillId)})` : '';
+    const backfill = run.backfillId
+      ? `; backfill ${shortId(run.backfillId)} failed with it (resume with: assets backfill --resume ${shortId(run.backfillId)})`
+      : '';
     err.line(err.paint('yellow', `run ${shortId(run.runId)} marked failed: ${run.error}${leases}${backfill}`));
   }
 }

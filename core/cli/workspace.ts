@@ -42,13 +42,17 @@ export class Workspace {
   }
 
   warehouse(): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) => DuckDBWarehouse.open(this.project.config.warehouseFile, warehouseOpenOptions(this.project.config)));
+    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) =>
+      DuckDBWarehouse.open(this.project.config.warehouseFile, warehouseOpenOptions(this.project.config)),
+    );
     return this.#warehouse;
   }
 
   /** The warehouse, waiting (with backoff, abortable) while another process holds its file. */
   warehouseWhenFree(options: WarehouseWaitOptions): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) => openWarehouseWhenFree(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), ...options }));
+    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) =>
+      openWarehouseWhenFree(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), ...options }),
+    );
     return this.#warehouse;
   }
 

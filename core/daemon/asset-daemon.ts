@@ -118,7 +118,11 @@ export class AssetDaemon {
       // Observing sources or evaluating automation failed: the tick did part of its work (schedules still ran).
       const problems = decisions.filter((d) => d.action === 'error' && d.name !== 'reap').map((d) => d.reason);
       const error = problems.length > 0 ? problems.join('; ') : null;
-      await storage.updateDaemonTick(tickId, { status: error ? 'failed' : 'success', decisions, runIds: runs.map((r) => r.runId), error, endedAt: Date.now() }, cursors);
+      await storage.updateDaemonTick(
+        tickId,
+        { status: error ? 'failed' : 'success', decisions, runIds: runs.map((r) => r.runId), error, endedAt: Date.now() },
+        cursors,
+      );
       this.#logTick(tickId, now, decisions);
       this.#launcher.enqueue(...runs);
       return { tickId, now, decisions, runIds: runs.map((r) => r.runId), ...(error ? { error } : {}) };
@@ -153,7 +157,14 @@ export class AssetDaemon {
       reason: `daemon stopped${options.cancel ? ' (running runs canceled and rolled back)' : ''}${dropped.length > 0 ? `; ${dropped.length} queued run${dropped.length === 1 ? '' : 's'} dropped` : ''}`,
       targets: dropped.flatMap((r) => tickTargets(r.partitions)),
     };
-    const id = await this.#o.storage.createDaemonTick({ timestamp: now.getTime(), status: 'success', decisions: [decision], runIds: dropped.map((r) => r.runId), error: null, endedAt: Date.now() });
+    const id = await this.#o.storage.createDaemonTick({
+      timestamp: now.getTime(),
+      status: 'success',
+      decisions: [decision],
+      runIds: dropped.map((r) => r.runId),
+      error: null,
+      endedAt: Date.now(),
+    });
     this.#o.log?.(`tick ${id}: ${decision.reason}`);
     return { dropped: dropped.length };
   }
@@ -170,7 +181,13 @@ export class AssetDaemon {
     const { storage } = this.#o;
     const reap = this.#o.reapDeadRuns ?? ((at: Date) => this.#reapDeadRuns(at));
     for (const runId of await reap(now)) {
-      decisions.push({ source: 'daemon', name: 'reap', action: 'error', reason: `run ${runId.slice(0, 8)} died (no heartbeat): marked failed; automation retries its partitions`, targets: [] });
+      decisions.push({
+        source: 'daemon',
+        name: 'reap',
+        action: 'error',
+        reason: `run ${runId.slice(0, 8)} died (no heartbeat): marked failed; automation retries its partitions`,
+        targets: [],
+      });
     }
     if (project.graph.keys.some((k) => project.graph.spec(k).source)) {
       try {
@@ -188,10 +205,21 @@ export class AssetDaemon {
       const { schedule } = request;
       const { free, busy } = splitInFlight(request.partitions, inFlight);
       for (const [runId, partitions] of busy) {
-        decisions.push({ source: 'schedule', name: schedule.name, action: 'skipped', reason: `already queued or running in run ${runId.slice(0, 8)}`, targets: tickTargets(partitions), tickTime: request.tickTime.getTime() });
+        decisions.push({
+          source: 'schedule',
+          name: schedule.name,
+          action: 'skipped',
+          reason: `already queued or running in run ${runId.slice(0, 8)}`,
+          targets: tickTargets(partitions),
+          tickTime: request.tickTime.getTime(),
+        });
       }
       if (free.size === 0) continue;
-      const run = this.#queuedRun('schedule', schedule.selection, free, now, { 'strata/schedule': schedule.name, 'strata/tick': request.tickTime.toISOString(), ...schedule.tags });
+      const run = this.#queuedRun('schedule', schedule.selection, free, now, {
+        'strata/schedule': schedule.name,
+        'strata/tick': request.tickTime.toISOString(),
+        ...schedule.tags,
+      });
       for (const id of partitionIds(free)) inFlight.set(id, run.runId);
       runs.push(run);
       decisions.push({
@@ -210,7 +238,13 @@ export class AssetDaemon {
       if (run) runs.push(run);
     } catch (error) {
       // Schedules still run when automation cannot be evaluated; the next tick tries again.
-      decisions.push({ source: 'daemon', name: 'automation', action: 'error', reason: `evaluating automation failed: ${(error as Error).message}`, targets: [] });
+      decisions.push({
+        source: 'daemon',
+        name: 'automation',
+        action: 'error',
+        reason: `evaluating automation failed: ${(error as Error).message}`,
+        targets: [],
+      });
     }
     return { runs, cursors: { ...schedules.cursors } };
   }
@@ -226,7 +260,8 @@ export class AssetDaemon {
     const seeds = new Set([...parents].filter((k) => project.definitions.get(k)?.compute.type === 'seed'));
     const report = await computeStaleness({ project, storage, keys: [...seeds, ...automated], now });
     const latest = new Map<string, number>();
-    for (const m of await storage.latestMaterializations([...new Set([...automated, ...parents])])) latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
+    for (const m of await storage.latestMaterializations([...new Set([...automated, ...parents])]))
+      latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
     const retryRuns = await this.#retryRuns(report);
     const evaluation = evaluateAutomation({ graph: project.graph, report, latest, inFlight, now, seeds, retryable: (runId) => !retryRuns.has(runId) });
     if (evaluation.requested.size === 0) {
@@ -234,7 +269,10 @@ export class AssetDaemon {
       return undefined;
     }
     const keys = [...evaluation.requested.keys()];
-    const run = this.#queuedRun('automation', keys.join(', '), evaluation.requested, now, { 'strata/automation': 'true', ...(evaluation.retry ? { [RETRY_TAG]: 'true' } : {}) });
+    const run = this.#queuedRun('automation', keys.join(', '), evaluation.requested, now, {
+      'strata/automation': 'true',
+      ...(evaluation.retry ? { [RETRY_TAG]: 'true' } : {}),
+    });
     decisions.push(...evaluation.decisions.map((d) => (d.action === 'requested' ? { ...d, runId: run.runId } : d)));
     return run;
   }
@@ -296,7 +334,9 @@ export class AssetDaemon {
   #logTick(tickId: number, now: Date, decisions: readonly TickDecision[]): void {
     if (!this.#o.log || decisions.length === 0) return;
     const requested = decisions.filter((d) => d.action === 'requested').length;
-    this.#o.log(`tick ${tickId} at ${now.toISOString()}: ${requested} requested, ${decisions.length - requested} other decision${decisions.length - requested === 1 ? '' : 's'}`);
+    this.#o.log(
+      `tick ${tickId} at ${now.toISOString()}: ${requested} requested, ${decisions.length - requested} other decision${decisions.length - requested === 1 ? '' : 's'}`,
+    );
     for (const d of decisions) this.#o.log(`  ${describeDecision(d)}`);
   }
 }

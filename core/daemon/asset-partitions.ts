@@ -36,7 +36,5 @@ export function addPartition(set: Map<string, (string | null)[]>, key: string, p
 
 /** `staging/orders@2025-03-01`, or `staging/orders@2025-03-01 +364` for many. */
 export function describeTargets(targets: readonly TickTarget[]): string {
-  return targets
-    .map((t) => (t.partitions === null ? t.key : `${t.key}@${t.partitions[0]}${t.count > 1 ? ` +${t.count - 1}` : ''}`))
-    .join(', ');
+  return targets.map((t) => (t.partitions === null ? t.key : `${t.key}@${t.partitions[0]}${t.count > 1 ? ` +${t.count - 1}` : ''}`)).join(', ');
 }

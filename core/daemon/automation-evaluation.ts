@@ -109,7 +109,8 @@ export function evaluateAutomation(inputs: AutomationInputs): AutomationEvaluati
       const group = `${verdict.request}\u0000${verdict.category}`;
       const found = groups.get(group);
       if (found) found.partitions.push(partition);
-      else groups.set(group, { request: verdict.request, reason: `${verdict.category}${verdict.detail ? `: ${verdict.detail}` : ''}`, partitions: [partition] });
+      else
+        groups.set(group, { request: verdict.request, reason: `${verdict.category}${verdict.detail ? `: ${verdict.detail}` : ''}`, partitions: [partition] });
     };
     const ordered = [...candidates.keys()].sort((a, b) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1));
     for (const partition of ordered) {
@@ -127,9 +128,24 @@ export function evaluateAutomation(inputs: AutomationInputs): AutomationEvaluati
         verdict = { request: true, category: 'retry', detail: `last attempt failed in run ${failed.runId.slice(0, 8)}` };
         retry = true;
       } else if (failed && !upstream.some((u) => !u.source && (latest.get(u.id) ?? -Infinity) > failed.at)) {
-        verdict = { request: false, category: 'failed, not retried again', detail: `run ${failed.runId.slice(0, 8)} failed; waiting for an upstream update or a manual run` };
+        verdict = {
+          request: false,
+          category: 'failed, not retried again',
+          detail: `run ${failed.runId.slice(0, 8)} failed; waiting for an upstream update or a manual run`,
+        };
       } else {
-        const context: NodeContext = { key, spec, partition, id, reasons: reasons?.filter((r) => r.kind !== 'failed'), upstream, latest, inFlight, requestedIds, now };
+        const context: NodeContext = {
+          key,
+          spec,
+          partition,
+          id,
+          reasons: reasons?.filter((r) => r.kind !== 'failed'),
+          upstream,
+          latest,
+          inFlight,
+          requestedIds,
+          now,
+        };
         verdict = evaluateNode(condition, context);
       }
       note(verdict, partition);
@@ -157,7 +173,12 @@ export function evaluateAutomation(inputs: AutomationInputs): AutomationEvaluati
  * it is missing or its file changed, an asset whose condition has `eager()` reads it, and it is
  * not in flight. A seed whose last load failed waits for a manual run (its file is wrong).
  */
-function seedDecision(graph: AssetGraph, key: string, reasons: readonly StaleReason[] | undefined, inFlight: ReadonlyMap<string, string>): TickDecision | undefined {
+function seedDecision(
+  graph: AssetGraph,
+  key: string,
+  reasons: readonly StaleReason[] | undefined,
+  inFlight: ReadonlyMap<string, string>,
+): TickDecision | undefined {
   const why = reasons?.some((r) => r.kind === 'failed') ? undefined : reasons?.find((r) => r.kind === 'missing' || r.kind === 'code_changed');
   if (why === undefined) return undefined;
   const readers = graph.children(key).filter((child) => {
@@ -167,8 +188,21 @@ function seedDecision(graph: AssetGraph, key: string, reasons: readonly StaleRea
   if (readers.length === 0) return undefined;
   const what = why.kind === 'missing' ? 'never loaded' : 'file changed';
   const running = inFlight.get(partitionId(key, null));
-  if (running !== undefined) return { source: 'automation', name: key, action: 'skipped', reason: `seed ${what}: in flight: run ${running.slice(0, 8)} is materializing it`, targets: [tickTarget(key, [null])] };
-  return { source: 'automation', name: key, action: 'requested', reason: `seed ${what}, read by eager() ${readers.join(', ')}`, targets: [tickTarget(key, [null])] };
+  if (running !== undefined)
+    return {
+      source: 'automation',
+      name: key,
+      action: 'skipped',
+      reason: `seed ${what}: in flight: run ${running.slice(0, 8)} is materializing it`,
+      targets: [tickTarget(key, [null])],
+    };
+  return {
+    source: 'automation',
+    name: key,
+    action: 'requested',
+    reason: `seed ${what}, read by eager() ${readers.join(', ')}`,
+    targets: [tickTarget(key, [null])],
+  };
 }
 
 function usesEager(condition: AutomationCondition): boolean {
@@ -206,7 +240,14 @@ function evaluateNode(node: AutomationCondition, c: NodeContext): Verdict {
       const verdicts = node.conditions.map((child) => evaluateNode(child, c));
       const refusal = verdicts.find((v) => !v.request);
       if (refusal) return refusal.category === undefined ? SILENT : refusal;
-      return { request: true, category: verdicts.map((v) => v.category).join(' and '), detail: verdicts.map((v) => v.detail).filter(Boolean).join('; ') };
+      return {
+        request: true,
+        category: verdicts.map((v) => v.category).join(' and '),
+        detail: verdicts
+          .map((v) => v.detail)
+          .filter(Boolean)
+          .join('; '),
+      };
     }
   }
 }

@@ -8,6 +8,11 @@ import { describeTargets } from './asset-partitions.ts';
 export function describeDecision(decision: TickDecision): string {
   const { targets, name } = decision;
   const onlyItself = targets.length === 1 && targets[0]?.key === name && targets[0].partitions === null;
-  const what = targets.length === 0 || onlyItself ? name : targets.length === 1 && targets[0]?.key === name ? describeTargets(targets) : `${name} [${describeTargets(targets)}]`;
+  const what =
+    targets.length === 0 || onlyItself
+      ? name
+      : targets.length === 1 && targets[0]?.key === name
+        ? describeTargets(targets)
+        : `${name} [${describeTargets(targets)}]`;
   return `${decision.action.padEnd(9)} ${decision.source} ${what}: ${decision.reason}${decision.runId ? ` → run ${decision.runId.slice(0, 8)}` : ''}`;
 }

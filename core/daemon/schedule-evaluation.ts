@@ -70,7 +70,10 @@ export function evaluateSchedules(options: {
         continue;
       }
     }
-    const due = since === undefined || Number.isNaN(since.getTime()) ? { count: 1, ticks: [now], truncated: false } : cronTicksBetween(schedule.cron, schedule.timezone, since, now);
+    const due =
+      since === undefined || Number.isNaN(since.getTime())
+        ? { count: 1, ticks: [now], truncated: false }
+        : cronTicksBetween(schedule.cron, schedule.timezone, since, now);
     if (due.count === 0) continue;
     const latest = due.ticks.at(-1) as Date;
     const missed = due.ticks.slice(0, -1);
@@ -97,7 +100,14 @@ export function evaluateSchedules(options: {
     const { partitions, problems } = scheduledPartitions(schedule, graph, latest);
     for (const problem of problems) decisions.push({ ...problem, tickTime: latest.getTime() });
     if (partitions.size === 0) {
-      decisions.push({ source: 'schedule', name: schedule.name, action: 'skipped', reason: `tick ${latest.toISOString()}: nothing to materialize`, targets: [], tickTime: latest.getTime() });
+      decisions.push({
+        source: 'schedule',
+        name: schedule.name,
+        action: 'skipped',
+        reason: `tick ${latest.toISOString()}: nothing to materialize`,
+        targets: [],
+        tickTime: latest.getTime(),
+      });
       continue;
     }
     requests.push({ schedule, tickTime: latest, partitions });
@@ -110,7 +120,11 @@ export function evaluateSchedules(options: {
  * out), with the latest complete partition at the tick shifted by the schedule's offset, or
  * every partition when the schedule names none.
  */
-export function scheduledPartitions(schedule: ScheduleDefinition, graph: AssetGraph, tickTime: Date): { partitions: AssetPartitions; problems: TickDecision[] } {
+export function scheduledPartitions(
+  schedule: ScheduleDefinition,
+  graph: AssetGraph,
+  tickTime: Date,
+): { partitions: AssetPartitions; problems: TickDecision[] } {
   const partitions = new Map<string, readonly (string | null)[]>();
   const problems: TickDecision[] = [];
   for (const key of selectAssets(graph, schedule.selection).keys) {

@@ -47,6 +47,9 @@ export class SharedWarehouse {
     if (this.#users > 0) return;
     const opening = this.#opening;
     this.#opening = undefined;
-    void opening?.then((warehouse) => warehouse.close(), () => undefined);
+    void opening?.then(
+      (warehouse) => warehouse.close(),
+      () => undefined,
+    );
   }
 }

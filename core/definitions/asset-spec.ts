@@ -118,7 +118,11 @@ const checkSchema = z.custom<CheckSpec>(
 );
 
 const partitionsSchema = z.custom<PartitionsDefinition>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as PartitionsDefinition).keys === 'function' && typeof (v as PartitionsDefinition).validateKey === 'function',
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as PartitionsDefinition).keys === 'function' &&
+    typeof (v as PartitionsDefinition).validateKey === 'function',
   'partitions must be a partitions definition, e.g. daily({ start: "2025-01-01" })',
 );
 const mappingSchema = z.custom<PartitionMapping>(
@@ -139,7 +143,10 @@ const backfillPolicySchema = z.union([
 export const specFieldsSchema = z
   .object({
     deps: z.array(keySchema).default([]),
-    group: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'group must be lowercase letters, digits and _').optional(),
+    group: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'group must be lowercase letters, digits and _')
+      .optional(),
     tags: z.record(z.string().regex(/^[A-Za-z0-9_.\-/]+$/, 'tag names use letters, digits, _ . - /'), tagValue).default({}),
     owners: z.array(z.string().min(1)).default([]),
     description: z.string().optional(),
@@ -149,9 +156,15 @@ export const specFieldsSchema = z
     partitions: partitionsSchema.optional(),
     partitionMappings: z.record(keySchema, mappingSchema).default({}),
     backfillPolicy: backfillPolicySchema.optional(),
-    partitionColumn: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'partition column must be a plain column name').optional(),
+    partitionColumn: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'partition column must be a plain column name')
+      .optional(),
     automation: automationSchema.optional(),
-    pool: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'pool names use letters, digits, _ . -').optional(),
+    pool: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'pool names use letters, digits, _ . -')
+      .optional(),
     retryPolicy: retryPolicySchema.optional(),
     checks: z.array(checkSchema).default([]),
   })
@@ -243,7 +256,14 @@ export function asset(options: AssetOptions): AssetDefinition {
   const fail = (error: z.ZodError) => new DefinitionError('asset_invalid', formatZodIssues(error), key ? { assetKey: key } : {});
   const parsed = assetOptionsSchema.safeParse(options);
   if (!parsed.success) throw fail(parsed.error);
-  const { key: validKey, materialize, config, deps = [], incremental, ...rest } = parsed.data as typeof parsed.data & { deps?: unknown; incremental?: IncrementalConfig };
+  const {
+    key: validKey,
+    materialize,
+    config,
+    deps = [],
+    incremental,
+    ...rest
+  } = parsed.data as typeof parsed.data & { deps?: unknown; incremental?: IncrementalConfig };
   const { keys, mappings } = splitDependencies(deps);
   const fields = specFieldsSchema.safeParse({ ...rest, deps: keys, partitionMappings: mappings });
   if (!fields.success) throw fail(fields.error);
@@ -254,7 +274,9 @@ export function asset(options: AssetOptions): AssetDefinition {
   if (twice !== undefined) throw new DefinitionError('asset_invalid', `two checks are named "${twice}": give one a name`, { assetKey: validKey });
   // A partitioned incremental asset merges within its partitions' windows: it needs the column that places a row in one.
   if (incremental !== undefined && spec.partitions !== undefined && spec.partitionColumn === undefined) {
-    throw new DefinitionError('asset_invalid', 'a partitioned incremental asset needs partitionColumn: the column whose value places a row in its partition', { assetKey: validKey });
+    throw new DefinitionError('asset_invalid', 'a partitioned incremental asset needs partitionColumn: the column whose value places a row in its partition', {
+      assetKey: validKey,
+    });
   }
   return makeDefinition(spec, {
     type: 'typescript',
@@ -305,7 +327,9 @@ export function buildSpec(key: string, fields: SpecFields, baseKinds: string | r
     group: fields.group ?? key.split('/')[0] ?? 'default',
     tags: Object.freeze({ ...fields.tags }),
     owners: Object.freeze([...fields.owners]),
-    kinds: Object.freeze([...new Set([...(typeof baseKinds === 'string' ? [baseKinds] : baseKinds), ...(fields.kind === undefined ? [] : [fields.kind]), ...(fields.kinds ?? [])])]),
+    kinds: Object.freeze([
+      ...new Set([...(typeof baseKinds === 'string' ? [baseKinds] : baseKinds), ...(fields.kind === undefined ? [] : [fields.kind]), ...(fields.kinds ?? [])]),
+    ]),
     partitionMappings: Object.freeze({ ...(fields.partitionMappings ?? {}) }),
     backfillPolicy: Object.freeze(fields.backfillPolicy ?? MULTI_RUN),
     ...(fields.description === undefined ? {} : { description: fields.description }),
@@ -334,7 +358,5 @@ export function isAssetDefinition(value: unknown): value is AssetDefinition {
 
 /** Renders zod issues as one line each, prefixed by the field path. */
 export function formatZodIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+  return error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
 }

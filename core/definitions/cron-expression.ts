@@ -38,7 +38,9 @@ export function cronProblem(expression: string, timezone: string): string | unde
     return `cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or be @hourly, @daily, @weekly, @monthly or @yearly`;
   }
   try {
-    cronParser().parse(text, { tz: timezone, currentDate: new Date(0), strict: false }).next();
+    cronParser()
+      .parse(text, { tz: timezone, currentDate: new Date(0), strict: false })
+      .next();
     return undefined;
   } catch (error) {
     return `cron "${expression}": ${(error as Error).message}`;

@@ -92,7 +92,14 @@ export function parseIncrementalHeader(
   const key = field('unique_key');
   try {
     return incremental({
-      ...(key === undefined ? {} : { uniqueKey: key.split(',').map((c) => c.trim()).filter((c) => c !== '') }),
+      ...(key === undefined
+        ? {}
+        : {
+            uniqueKey: key
+              .split(',')
+              .map((c) => c.trim())
+              .filter((c) => c !== ''),
+          }),
       ...(field('incremental_strategy') === undefined ? {} : { strategy: field('incremental_strategy') as IncrementalStrategy }),
       ...(field('watermark') === undefined ? {} : { watermark: field('watermark') as string }),
       ...(field('on_schema_change') === undefined ? {} : { onSchemaChange: field('on_schema_change') as OnSchemaChange }),

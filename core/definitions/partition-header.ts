@@ -23,7 +23,10 @@ export function parsePartitionsText(text: string): PartitionsDefinition {
   const call = CALL.exec(text.trim());
   if (!call) throw new Error(`partitioned_by "${text}" is not of the form daily(start=YYYY-MM-DD, ...) or static(a, b)`);
   const [, name = '', argText = ''] = call;
-  const args = argText.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const args = argText
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
   if (name === 'static') return staticPartitions(args);
   const factory = CADENCES[name as keyof typeof CADENCES];
   if (!factory) throw new Error(`partitioned_by: unknown partitions "${name}" (use hourly, daily, weekly, monthly or static)`);

@@ -104,7 +104,10 @@ export function retryDelayMs(policy: RetryPolicy, retry: number, random: () => n
  * parseRetriesText('3 delay=2s backoff=exponential jitter max_delay=1m');
  */
 export function parseRetriesText(text: string): RetryPolicyOptions {
-  const [count, ...settings] = text.trim().split(/[\s,]+/).filter((part) => part !== '');
+  const [count, ...settings] = text
+    .trim()
+    .split(/[\s,]+/)
+    .filter((part) => part !== '');
   if (count === undefined || !/^\d+$/.test(count)) {
     throw new Error(`retries must start with a number of retries, e.g. "3 delay=2s backoff=exponential jitter", not "${text.trim()}"`);
   }
@@ -117,9 +120,13 @@ export function parseRetriesText(text: string): RetryPolicyOptions {
     else if (name === 'delay' && value !== undefined) options.delay = value;
     else if ((name === 'max_delay' || name === 'maxdelay') && value !== undefined) options.maxDelay = value;
     else if (name === 'backoff' && value !== undefined) options.backoff = value as RetryBackoff;
-    else throw new Error(`retries: unknown or incomplete setting "${setting}" (use delay=2s, backoff=constant|linear|exponential, max_delay=1m, jitter or jitter=0.5)`);
+    else
+      throw new Error(
+        `retries: unknown or incomplete setting "${setting}" (use delay=2s, backoff=constant|linear|exponential, max_delay=1m, jitter or jitter=0.5)`,
+      );
   }
-  if (typeof options.jitter === 'number' && Number.isNaN(options.jitter)) throw new Error('retries: jitter must be a fraction between 0 and 1, e.g. jitter=0.5');
+  if (typeof options.jitter === 'number' && Number.isNaN(options.jitter))
+    throw new Error('retries: jitter must be a fraction between 0 and 1, e.g. jitter=0.5');
   return options;
 }
 

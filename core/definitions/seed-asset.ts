@@ -49,7 +49,12 @@ export function seedKey(name: string): string {
  */
 export function seedDefinition(options: SeedOptions): AssetDefinition {
   const spec = buildSpec(seedKey(options.name), { deps: [], tags: {}, owners: [], description: `Seed loaded from ${options.displayFile}` }, ['seed', 'duckdb']);
-  const compute: SeedCompute = { type: 'seed', path: options.path, contentHash: options.contentHash, columnTypes: Object.freeze({ ...(options.columnTypes ?? {}) }) };
+  const compute: SeedCompute = {
+    type: 'seed',
+    path: options.path,
+    contentHash: options.contentHash,
+    columnTypes: Object.freeze({ ...(options.columnTypes ?? {}) }),
+  };
   return makeDefinition(spec, compute, options.displayFile);
 }
 

@@ -119,7 +119,10 @@ function parseBoolean(text: string | undefined, problem: (message: string) => vo
 }
 
 function columnList(text: string): string[] {
-  return text.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  return text
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
 }
 
 /**
@@ -137,7 +140,10 @@ function columnList(text: string): string[] {
 export function assertSnapshotRefresh(
   snapshots: Iterable<string>,
   forced: Iterable<string>,
-  names: { readonly fullRefresh: string; readonly forceHint: (keys: readonly string[]) => string } = { fullRefresh: '--full-refresh', forceHint: (keys) => `add --force ${keys.join(',')}` },
+  names: { readonly fullRefresh: string; readonly forceHint: (keys: readonly string[]) => string } = {
+    fullRefresh: '--full-refresh',
+    forceHint: (keys) => `add --force ${keys.join(',')}`,
+  },
 ): void {
   const allowed = new Set(forced);
   const refused = [...snapshots].filter((key) => !allowed.has(key)).sort();

@@ -18,14 +18,21 @@ export const SOURCE_HEADER_FIELDS = ['source'] as const;
 const RESOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The resource named by `source:`, or `undefined`; problems go to `fail`. */
-export function parseSourceHeader(value: string | undefined, materialization: SqlMaterialization, fail: (code: string, message: string) => void): string | undefined {
+export function parseSourceHeader(
+  value: string | undefined,
+  materialization: SqlMaterialization,
+  fail: (code: string, message: string) => void,
+): string | undefined {
   if (value === undefined) return undefined;
   if (!RESOURCE_NAME.test(value)) {
     fail('sql_header_invalid', `source must name a resource of strata.json "resources", not "${value}"`);
     return undefined;
   }
   if (materialization !== 'table' && materialization !== 'incremental') {
-    fail('sql_header_invalid', `a "source: ${value}" query runs on Postgres and its rows land in a table: materialization must be "table" or "incremental", not "${materialization}"`);
+    fail(
+      'sql_header_invalid',
+      `a "source: ${value}" query runs on Postgres and its rows land in a table: materialization must be "table" or "incremental", not "${materialization}"`,
+    );
     return undefined;
   }
   return value;

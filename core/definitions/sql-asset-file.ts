@@ -159,14 +159,24 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
   };
   return makeDefinition(
     buildSpec(parsed.key, fields, ['sql', 'duckdb']),
-    { type: 'sql', sql: parsed.body, materialization: header.materialization, ...(header.snapshot ? { snapshot: header.snapshot } : {}), ...(header.source ? { source: header.source } : {}), ...(header.incremental ? { incremental: header.incremental } : {}) },
+    {
+      type: 'sql',
+      sql: parsed.body,
+      materialization: header.materialization,
+      ...(header.snapshot ? { snapshot: header.snapshot } : {}),
+      ...(header.source ? { source: header.source } : {}),
+      ...(header.incremental ? { incremental: header.incremental } : {}),
+    },
     displayFile,
   );
 }
 
 /** `staging/orders.sql` → `staging/orders` (also accepts `\` separators and a leading `./`). */
 export function sqlPathToKey(relativePath: string): string {
-  return relativePath.replaceAll('\\', '/').replace(/^(\.\/)+/, '').replace(/\.sql$/i, '');
+  return relativePath
+    .replaceAll('\\', '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\.sql$/i, '');
 }
 
 /** Reports a problem of the file; `cause` is the error it was found as, if any. */
@@ -210,7 +220,13 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
   const partitioning = parsePartitioning(values, fail);
   const tags = parseTags(values.get('tags') ?? [], fail);
   const description = (values.get('description') ?? []).filter((d) => d !== '').join(' ');
-  const raw: Record<string, unknown> = { deps: listValues(values.get('deps')), owners: listValues(values.get('owners')), kinds: listValues(values.get('kind')), tags, ...partitioning };
+  const raw: Record<string, unknown> = {
+    deps: listValues(values.get('deps')),
+    owners: listValues(values.get('owners')),
+    kinds: listValues(values.get('kind')),
+    tags,
+    ...partitioning,
+  };
   if (description !== '') raw.description = description;
   const retries = values.get('retries')?.[0];
   if (retries !== undefined) {
@@ -239,7 +255,11 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
       fail('sql_header_invalid', (error as Error).message, error);
     }
   }
-  for (const [field, property] of [['group', 'group'], ['code_version', 'codeVersion'], ['pool', 'pool']] as const) {
+  for (const [field, property] of [
+    ['group', 'group'],
+    ['code_version', 'codeVersion'],
+    ['pool', 'pool'],
+  ] as const) {
     const value = values.get(field)?.[0];
     if (value !== undefined) raw[property] = value;
   }
@@ -275,7 +295,10 @@ function closestField(name: string): HeaderField | undefined {
 
 /** `a, b ,, c` over any number of lines → `['a', 'b', 'c']`. */
 function listValues(lines: readonly string[] | undefined): string[] {
-  return (lines ?? []).flatMap((line) => line.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+  return (lines ?? [])
+    .flatMap((line) => line.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** `domain=sales, pii` → `{ domain: 'sales', pii: '' }`. */

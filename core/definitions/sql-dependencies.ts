@@ -24,9 +24,7 @@ export interface SqlTableRef {
 }
 
 /** The tables a query reads, or why DuckDB could not parse it as a single SELECT. */
-export type SqlDependencyResult =
-  | { readonly ok: true; readonly tables: readonly SqlTableRef[] }
-  | { readonly ok: false; readonly message: string };
+export type SqlDependencyResult = { readonly ok: true; readonly tables: readonly SqlTableRef[] } | { readonly ok: false; readonly message: string };
 
 const SERIALIZE_SQL = 'SELECT json_serialize_sql($1::VARCHAR)::VARCHAR';
 
@@ -48,10 +46,7 @@ export async function inferSqlDependencies(connection: DuckDBConnection, sql: st
  * @example
  * const results = await inferMany(connection, new Map([['staging/orders', 'select * from raw.orders']]));
  */
-export async function inferMany<K>(
-  connection: DuckDBConnection,
-  sqls: ReadonlyMap<K, string>,
-): Promise<Map<K, SqlDependencyResult>> {
+export async function inferMany<K>(connection: DuckDBConnection, sqls: ReadonlyMap<K, string>): Promise<Map<K, SqlDependencyResult>> {
   const results = new Map<K, SqlDependencyResult>();
   if (sqls.size === 0) return results;
   let prepared: DuckDBPreparedStatement;
@@ -87,10 +82,7 @@ export async function inferMany<K>(
  * dependenciesToKeys([{ schema: 'raw', table: 'orders' }], new Set(['raw/orders']));
  * // { deps: ['raw/orders'], unknown: [] }
  */
-export function dependenciesToKeys(
-  tables: readonly SqlTableRef[],
-  knownKeys: ReadonlySet<string>,
-): { deps: string[]; unknown: string[] } {
+export function dependenciesToKeys(tables: readonly SqlTableRef[], knownKeys: ReadonlySet<string>): { deps: string[]; unknown: string[] } {
   const deps = new Set<string>();
   const unknown = new Set<string>();
   for (const { catalog, schema, table } of tables) {
@@ -290,9 +282,5 @@ function hashSql(sql: string): string {
 }
 
 function freezeTables(tables: readonly SqlTableRef[]): readonly SqlTableRef[] {
-  return Object.freeze(
-    tables.map((t) =>
-      Object.freeze({ schema: t.schema, table: t.table, ...(t.catalog === undefined ? {} : { catalog: t.catalog }) }),
-    ),
-  );
+  return Object.freeze(tables.map((t) => Object.freeze({ schema: t.schema, table: t.table, ...(t.catalog === undefined ? {} : { catalog: t.catalog }) })));
 }

@@ -59,7 +59,12 @@ export async function startBackfill(env: BackfillEnvironment, request: BackfillR
   await recoverCommits(env.storage, env.warehouse);
   // Stale-only plans go through the planner's own filter, which leaves out rebuilds that change nothing.
   const filter = request.mode === 'stale_only' ? { stale: await staleNow(env, request.keys) } : { skip: await modeFilter(env, request.keys, request.mode) };
-  const plan = buildPlan(env.project.graph, request.keys, { now: env.now, partitions: { from: request.from, to: request.to }, grouping: request.grouping, ...filter });
+  const plan = buildPlan(env.project.graph, request.keys, {
+    now: env.now,
+    partitions: { from: request.from, to: request.to },
+    grouping: request.grouping,
+    ...filter,
+  });
   const now = Date.now();
   const backfill: BackfillRecord = {
     id: request.id ?? randomUUID(),
@@ -98,7 +103,12 @@ export interface ResumeOptions {
  * one stale that this resume rebuilds) — so a backfill whose cause was fixed can finish. With `skipCommitted` every committed
  * partition is left out.
  */
-export async function resumeBackfill(env: BackfillEnvironment, backfill: BackfillRecord, keys: readonly string[], options: ResumeOptions = {}): Promise<BackfillOutcome> {
+export async function resumeBackfill(
+  env: BackfillEnvironment,
+  backfill: BackfillRecord,
+  keys: readonly string[],
+  options: ResumeOptions = {},
+): Promise<BackfillOutcome> {
   if (backfill.status === 'success') throw new StrataError('backfill_done', `backfill ${backfill.id.slice(0, 8)} already succeeded: nothing to resume`);
   // A run of this backfill still marked running belongs to a process that stopped (crash, kill -9):
   // mark it failed at once (whatever its heartbeat says) and release its leases.
@@ -106,9 +116,7 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   // A killed run's last step may be published but not recorded: record it before deciding what is done.
   await recoverCommits(env.storage, env.warehouse);
   const ours = new Set(backfill.runIds);
-  const committed = new Set(
-    (await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)),
-  );
+  const committed = new Set((await env.storage.latestMaterializations(keys)).filter((m) => ours.has(m.runId)).map((m) => partitionId(m.assetKey, m.partition)));
   const skipCommitted = options.skipCommitted === true;
   const stale = skipCommitted && backfill.mode !== 'stale_only' ? undefined : await staleNow(env, keys);
   const modeSkip = await modeFilter(env, keys, backfill.mode, stale);
@@ -119,7 +127,10 @@ export async function resumeBackfill(env: BackfillEnvironment, backfill: Backfil
   const worth =
     stale === undefined || skipCommitted
       ? undefined
-      : { reasonsOf: (key: string, partition: string | null) => (committed.has(partitionId(key, partition)) || backfill.mode === 'stale_only' ? stale.reasonsOf(key, partition) : TO_DO) };
+      : {
+          reasonsOf: (key: string, partition: string | null) =>
+            committed.has(partitionId(key, partition)) || backfill.mode === 'stale_only' ? stale.reasonsOf(key, partition) : TO_DO,
+        };
   const range = { from: backfill.from, to: backfill.to };
   const plan = buildPlan(env.project.graph, keys, { now: env.now, partitions: range, skip, grouping: backfill.grouping, ...(worth ? { stale: worth } : {}) });
   let rebuilt = 0;
@@ -199,7 +210,13 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
  * asset, before anything is written: a bad selection is a `SelectionError`, a selection without
  * partitioned assets a `UsageError` naming `selectArgument`, a bad range a `partition_invalid` error.
  */
-export function resolveBackfillKeys(project: Project, selection: string, range: { readonly from: string; readonly to: string }, now: Date, selectArgument = '--select'): readonly string[] {
+export function resolveBackfillKeys(
+  project: Project,
+  selection: string,
+  range: { readonly from: string; readonly to: string },
+  now: Date,
+  selectArgument = '--select',
+): readonly string[] {
   const { keys } = selectAssets(project.graph, selection);
   if (!keys.some((key) => project.graph.spec(key).partitions)) {
     throw new UsageError(`none of the assets selected by "${selection}" is partitioned: use assets materialize`, selectArgument);

@@ -33,11 +33,25 @@ export interface RecoveredCommit {
  * COMMIT); returns the commit id to pass to {@link publishStep}. A step that issued no
  * statement has no transaction to join: it gets no row, and `undefined`.
  */
-export async function writeStepCommit(warehouse: DuckDBWarehouse, session: StepSession, runId: string, step: PlanStep, commit: StepCommit): Promise<string | undefined> {
+export async function writeStepCommit(
+  warehouse: DuckDBWarehouse,
+  session: StepSession,
+  runId: string,
+  step: PlanStep,
+  commit: StepCommit,
+): Promise<string | undefined> {
   if (!session.used) return undefined;
   const commitId = randomUUID();
   const record = JSON.stringify({ events: commit.events, materializations: commit.materializations ?? [], checkResults: commit.checkResults ?? [] });
-  await commitLogOf(warehouse).write(session, { commitId, runId, stepId: step.id, assetKey: step.key, partitions: step.partitions, committedAt: Date.now(), record });
+  await commitLogOf(warehouse).write(session, {
+    commitId,
+    runId,
+    stepId: step.id,
+    assetKey: step.key,
+    partitions: step.partitions,
+    committedAt: Date.now(),
+    record,
+  });
   return commitId;
 }
 
@@ -56,7 +70,13 @@ export class UnrecordedStepError extends StrataError {
  * storage failed ({@link UnrecordedStepError}), recovered by the next step that writes in this
  * process, or the next run.
  */
-export async function publishStep(warehouse: DuckDBWarehouse, session: StepSession, key: string, commitId: string | undefined, record: () => Promise<void>): Promise<void> {
+export async function publishStep(
+  warehouse: DuckDBWarehouse,
+  session: StepSession,
+  key: string,
+  commitId: string | undefined,
+  record: () => Promise<void>,
+): Promise<void> {
   const log = commitLogOf(warehouse);
   try {
     await session.commit();
@@ -125,7 +145,8 @@ async function recoverPending(storage: Storage, log: CommitLog, now: () => numbe
   const rows = await log.pending();
   if (rows.length === 0) return [];
   const latest = new Map<string, number>();
-  for (const m of await storage.latestMaterializations([...new Set(rows.map((r) => r.assetKey))])) latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
+  for (const m of await storage.latestMaterializations([...new Set(rows.map((r) => r.assetKey))]))
+    latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
   const recovered: RecoveredCommit[] = [];
   const done: string[] = [];
   for (const row of rows) {
@@ -154,7 +175,15 @@ async function recoverPending(storage: Storage, log: CommitLog, now: () => numbe
   return recovered.filter((r) => r.recorded > 0);
 }
 
-function recoveryEvent(runId: string, key: string, partitions: readonly string[] | null, stepId: string, committedAt: number, recorded: number, at: number): EventRecord {
+function recoveryEvent(
+  runId: string,
+  key: string,
+  partitions: readonly string[] | null,
+  stepId: string,
+  committedAt: number,
+  recorded: number,
+  at: number,
+): EventRecord {
   const partition = partitions?.length === 1 ? (partitions[0] as string) : null;
   const message = `recovered the commit of ${stepId}: its data was published in the warehouse at ${new Date(committedAt).toISOString()} but the run stopped before recording it (${recorded} materialization${recorded === 1 ? '' : 's'} recorded now)`;
   return new RunEvents(runId, () => at).step('log', key, partition, message, 'warn', { recovered: true, committedAt, recorded });

@@ -52,8 +52,7 @@ export async function reapDeadRuns(storage: Storage, options: ReapOptions): Prom
     const lastSeen = run.heartbeatAt ?? run.startedAt ?? run.createdAt;
     if (lastSeen > cutoff) continue;
     const since = run.heartbeatAt == null ? `it started at ${new Date(lastSeen).toISOString()}` : new Date(lastSeen).toISOString();
-    const error =
-      options.reason ?? `process died: no heartbeat since ${since} (timeout ${formatDuration(options.timeoutMs)})`;
+    const error = options.reason ?? `process died: no heartbeat since ${since} (timeout ${formatDuration(options.timeoutMs)})`;
     const event = new RunEvents(run.id, () => now).run('run_failure', error, 'error', { reaped: true, heartbeatAt: run.heartbeatAt ?? null });
     const outcome = await storage.failDeadRun(run.id, { lastSeenBefore: cutoff, endedAt: now, error, event });
     if (outcome === undefined) continue;

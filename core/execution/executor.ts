@@ -151,7 +151,11 @@ class RunExecution {
       ...(options.leasePollMs === undefined ? {} : { pollMs: options.leasePollMs }),
       ...(options.signal ? { signal: options.signal } : {}),
       onWait: (step, message, holder) =>
-        this.#append([this.#events.step('log', step.key, step.partitions?.length === 1 ? (step.partitions[0] as string) : null, message, 'warn', { lease: { heldBy: holder.runId, assetKey: holder.assetKey, partition: holder.partition } })]),
+        this.#append([
+          this.#events.step('log', step.key, step.partitions?.length === 1 ? (step.partitions[0] as string) : null, message, 'warn', {
+            lease: { heldBy: holder.runId, assetKey: holder.assetKey, partition: holder.partition },
+          }),
+        ]),
     });
     this.#heartbeat = new RunHeartbeat({ storage: options.storage, runId: this.#runId, timing: this.#timing, ...heartbeat });
     this.#steps = new Map(options.plan.steps.map((s) => [s.id, s]));
@@ -207,7 +211,10 @@ class RunExecution {
     const failed = [...this.#outcomes.values()].filter((o) => o.status === 'failed');
     const unobserved = [...this.#unobserved.values()].map((e) => e.message);
     if (failed.length > 0 || unobserved.length > 0) {
-      const names = failed.slice(0, 5).map((f) => f.id).join(', ');
+      const names = failed
+        .slice(0, 5)
+        .map((f) => f.id)
+        .join(', ');
       const steps = failed.length === 0 ? [] : [`${failed.length} step${failed.length === 1 ? '' : 's'} failed: ${names}${failed.length > 5 ? ', …' : ''}`];
       return this.#finish('failed', [...unobserved, ...steps].join('; '));
     }
@@ -292,7 +299,9 @@ class RunExecution {
     // step_start is recorded in the transaction that takes the leases, and the leases go back
     // in the one that records how the step ended: two storage writes per step.
     let started: EventRecord | undefined;
-    const leased = await this.#leases.acquire(step, () => [(started = this.#events.step('step_start', step.key, single(step), `started ${step.id}`, 'info', rangeData(step)))]);
+    const leased = await this.#leases.acquire(step, () => [
+      (started = this.#events.step('step_start', step.key, single(step), `started ${step.id}`, 'info', rangeData(step))),
+    ]);
     if (!leased.ok) {
       this.#skip(step.id, leased.reason, leased.canceled ? 'canceled' : 'skipped');
       await this.#flushSkips();
@@ -329,7 +338,8 @@ class RunExecution {
       const session = this.#o.warehouse.session(key, scope);
       this.#sessions.add(session);
       const { onEvent } = this.#o;
-      const stopProgress = onEvent && watchStepProgress({ session, events: this.#events, key, partition, stepData: rangeData(step), timing: this.#timing, emit: onEvent });
+      const stopProgress =
+        onEvent && watchStepProgress({ session, events: this.#events, key, partition, stepData: rangeData(step), timing: this.#timing, emit: onEvent });
       const logs: EventRecord[] = [];
       const log = (level: 'info' | 'warn') => (message: string) => {
         const event = this.#events.step('log', key, partition, message, level);
@@ -339,7 +349,18 @@ class RunExecution {
       try {
         // A commit this process could not record is recorded before this step's can be.
         if (hasUnrecordedCommits(this.#o.warehouse)) await this.#recoverCommits();
-        const context = { runId: this.#runId, projectDir: this.#o.project.config.dir, landing: this.#o.landing, signal: this.#signal, log: { info: log('info'), warn: log('warn') }, isAsset: this.#isAsset, stepStart, resources: this.#resources, fullRefresh: this.#o.fullRefresh === true, forcedSnapshots: this.#o.forcedSnapshots ?? [] };
+        const context = {
+          runId: this.#runId,
+          projectDir: this.#o.project.config.dir,
+          landing: this.#o.landing,
+          signal: this.#signal,
+          log: { info: log('info'), warn: log('warn') },
+          isAsset: this.#isAsset,
+          stepStart,
+          resources: this.#resources,
+          fullRefresh: this.#o.fullRefresh === true,
+          forcedSnapshots: this.#o.forcedSnapshots ?? [],
+        };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // Write, audit, publish: checks read the new rows inside the step's transaction.
@@ -393,7 +414,15 @@ class RunExecution {
         );
         // The checks' results go in the run's log too, the failed ones first of all.
         await this.#commit([...unsaved, ...checkEvents(this.#events, step, checkRuns), ...failures], undefined, checkResults, held);
-        this.#record({ id: step.id, key, partitions: step.partitions, status: canceled ? 'canceled' : 'failed', error: message, ...(definitionError ? { definitionError: true } : {}), durationMs });
+        this.#record({
+          id: step.id,
+          key,
+          partitions: step.partitions,
+          status: canceled ? 'canceled' : 'failed',
+          error: message,
+          ...(definitionError ? { definitionError: true } : {}),
+          durationMs,
+        });
         return false;
       } finally {
         stopProgress?.();
@@ -410,7 +439,10 @@ class RunExecution {
     const delayMs = retryDelayMs(policy, attempt, () => this.#timing.random());
     const attempts = policy.maxRetries + 1;
     const message = `${step.id} failed (attempt ${attempt} of ${attempts}), retrying in ${formatDuration(delayMs)}: ${error}`;
-    await this.#commit([...logs, this.#events.step('step_retry', step.key, single(step), message, 'warn', { attempt, maxAttempts: attempts, delayMs, error, ...rangeData(step) })]);
+    await this.#commit([
+      ...logs,
+      this.#events.step('step_retry', step.key, single(step), message, 'warn', { attempt, maxAttempts: attempts, delayMs, error, ...rangeData(step) }),
+    ]);
     return this.#timing.sleep(delayMs, this.#o.signal);
   }
 
@@ -437,7 +469,18 @@ class RunExecution {
     if (parents.length === 0) return;
     const sources = parents.filter((k) => project.graph.spec(k).source);
     if (sources.length > 0) {
-      const unobserved = await observeRunSources({ project, storage, landing, sources, now: this.#now, resources: this.#resources, timing: this.#timing, events: this.#events, append: (events) => this.#append(events), ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
+      const unobserved = await observeRunSources({
+        project,
+        storage,
+        landing,
+        sources,
+        now: this.#now,
+        resources: this.#resources,
+        timing: this.#timing,
+        events: this.#events,
+        append: (events) => this.#append(events),
+        ...(this.#o.signal ? { signal: this.#o.signal } : {}),
+      });
       for (const [key, error] of unobserved) this.#unobserved.set(key, error);
       const reasons = unobservedReasons(project, keys, unobserved);
       for (const step of this.#o.plan.steps) {
@@ -457,9 +500,19 @@ class RunExecution {
   }
 
   /** Records a step's events, materializations and check results; gives back `held` leases in the same transaction. */
-  async #commit(events: readonly EventRecord[], materializations?: readonly MaterializationRecord[], checkResults: readonly CheckResultRecord[] = [], held?: HeldLeases): Promise<void> {
+  async #commit(
+    events: readonly EventRecord[],
+    materializations?: readonly MaterializationRecord[],
+    checkResults: readonly CheckResultRecord[] = [],
+    held?: HeldLeases,
+  ): Promise<void> {
     const release = held && !held.released ? { releaseLeases: this.#leases.releaseOf(held.step) } : {};
-    await this.#o.storage.commitStep({ events, ...(materializations ? { materializations } : {}), ...(checkResults.length > 0 ? { checkResults } : {}), ...release });
+    await this.#o.storage.commitStep({
+      events,
+      ...(materializations ? { materializations } : {}),
+      ...(checkResults.length > 0 ? { checkResults } : {}),
+      ...release,
+    });
     if (held) held.released = true;
     for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
   }
@@ -468,7 +521,14 @@ class RunExecution {
   async #recoverCommits(): Promise<void> {
     const recovered = await recoverCommits(this.#o.storage, this.#o.warehouse);
     const events = recovered.map((c) =>
-      this.#events.step('log', c.assetKey, null, `recorded the commit of ${c.stepId} from run ${c.runId.slice(0, 8)}, published in the warehouse but not recorded when that run stopped`, 'warn', { recoveredFrom: c.runId }),
+      this.#events.step(
+        'log',
+        c.assetKey,
+        null,
+        `recorded the commit of ${c.stepId} from run ${c.runId.slice(0, 8)}, published in the warehouse but not recorded when that run stopped`,
+        'warn',
+        { recoveredFrom: c.runId },
+      ),
     );
     if (events.length > 0) await this.#append(events);
   }

@@ -56,11 +56,16 @@ export function fullRefreshRequest(
   const fullRefresh = options.fullRefresh === true;
   const given = typeof options.force === 'string' ? options.force.split(',') : (options.force ?? []);
   const forced = given.map((k) => k.trim()).filter((k) => k !== '');
-  if (options.force !== undefined && !fullRefresh) throw new UsageError(`${names.force} goes with ${names.fullRefresh}: ${names.fullRefresh} ${names.force} SNAPSHOT_KEY`, names.force);
+  if (options.force !== undefined && !fullRefresh)
+    throw new UsageError(`${names.force} goes with ${names.fullRefresh}: ${names.fullRefresh} ${names.force} SNAPSHOT_KEY`, names.force);
   if (!fullRefresh) return { fullRefresh, forcedSnapshots: [] };
   const snapshots = keys.filter((key) => isSnapshot(project, key));
   const stray = forced.filter((key) => !snapshots.includes(key));
-  if (stray.length > 0) throw new UsageError(`${names.force} ${stray.join(',')}: not a selected snapshot (${names.force} names the snapshots whose history ${names.fullRefresh} may drop)`, names.force);
+  if (stray.length > 0)
+    throw new UsageError(
+      `${names.force} ${stray.join(',')}: not a selected snapshot (${names.force} names the snapshots whose history ${names.fullRefresh} may drop)`,
+      names.force,
+    );
   assertSnapshotRefresh(snapshots, forced, names);
   return { fullRefresh, forcedSnapshots: forced };
 }

@@ -10,7 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import { qualifiedTableName } from '../definitions/asset-key.ts';
 import type { IncrementalConfig } from '../definitions/incremental-config.ts';
-import { incrementalStart, rebuiltTable, watermarkLiteral, writeIncremental, type IncrementalSession, type MergeResult } from '../../resources/incremental-writes.ts';
+import {
+  incrementalStart,
+  rebuiltTable,
+  watermarkLiteral,
+  writeIncremental,
+  type IncrementalSession,
+  type MergeResult,
+} from '../../resources/incremental-writes.ts';
 import type { MaterializeResult } from './asset-context.ts';
 import { DefinitionError, formatLocated } from '../errors.ts';
 import { renderSqlTemplate, type TemplateValues } from './sql-template.ts';
@@ -67,12 +74,18 @@ async function buildIncremental(
     // Without a table the literal is the lowest value of the column's type in the query.
     const fromTable = exists && !fullRefresh;
     const unbound = renderSqlTemplate(sql, { ...bound, watermark: 'NULL' });
-    const type = fromTable ? undefined : source ? await source.columnType(unbound, config.watermark) : await queryColumnType(session, unbound, config.watermark);
+    const type = fromTable
+      ? undefined
+      : source
+        ? await source.columnType(unbound, config.watermark)
+        : await queryColumnType(session, unbound, config.watermark);
     ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, fromTable, type, source ? 'postgres' : 'duckdb', window));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
   const rebuild = !exists || fullRefresh;
-  const result = source ? await writeFromSource(session, key, source, rendered, config, rebuild) : await writeIncremental(session, key, rendered, config, rebuild);
+  const result = source
+    ? await writeFromSource(session, key, source, rendered, config, rebuild)
+    : await writeIncremental(session, key, rendered, config, rebuild);
   return {
     rowCount: result.rowCount,
     metadata: {
@@ -89,7 +102,14 @@ async function buildIncremental(
  * Extracts the rows of a `source:` query: a full build straight into the asset's table, an
  * incremental one into a staging table of the transaction that is then merged (or appended).
  */
-async function writeFromSource(session: IncrementalSession, key: string, source: IncrementalSource, select: string, config: IncrementalConfig, rebuild: boolean): Promise<MergeResult> {
+async function writeFromSource(
+  session: IncrementalSession,
+  key: string,
+  source: IncrementalSource,
+  select: string,
+  config: IncrementalConfig,
+  rebuild: boolean,
+): Promise<MergeResult> {
   // A partitioned step's rows are staged too: its partitions are replaced from there.
   if (rebuild && session.scope === undefined) {
     await source.extract(select);

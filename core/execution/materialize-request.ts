@@ -74,4 +74,3 @@ export async function prepareMaterialization(env: MaterializeEnvironment, reques
     throw error instanceof StrataError && error.code === 'partition_invalid' ? withArgument(error, argument) : error;
   }
 }
-

@@ -24,7 +24,13 @@ export function missingFileError(error: unknown, key: string, projectDir: string
     const file = pattern.exec(message)?.[1];
     if (file === undefined) continue;
     const absolute = isAbsolute(file) ? file : join(projectDir, file);
-    return new StrataError('file_missing', `${key} reads ${file}, which does not exist${absolute === file ? '' : ` (${absolute})`}`, { assetKey: key, file: absolute }, false, { cause: error });
+    return new StrataError(
+      'file_missing',
+      `${key} reads ${file}, which does not exist${absolute === file ? '' : ` (${absolute})`}`,
+      { assetKey: key, file: absolute },
+      false,
+      { cause: error },
+    );
   }
   return undefined;
 }

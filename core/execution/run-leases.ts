@@ -20,9 +20,7 @@ export interface LeasedStep {
 }
 
 /** The outcome of {@link RunLeases.acquire}. */
-export type LeaseOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly canceled: boolean; readonly reason: string; readonly heldBy?: string };
+export type LeaseOutcome = { readonly ok: true } | { readonly ok: false; readonly canceled: boolean; readonly reason: string; readonly heldBy?: string };
 
 /** What {@link RunLeases} needs. */
 export interface RunLeasesOptions {

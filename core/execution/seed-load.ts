@@ -21,7 +21,13 @@ export async function loadSeed(definition: AssetDefinition, compute: SeedCompute
     content = readFileSync(compute.path);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new StrataError(missing ? 'file_missing' : 'seed_invalid', `${key} reads ${file}, which ${missing ? 'does not exist' : `cannot be read: ${(error as Error).message}`} (${compute.path})`, { assetKey: key, file: compute.path }, false, { cause: error });
+    throw new StrataError(
+      missing ? 'file_missing' : 'seed_invalid',
+      `${key} reads ${file}, which ${missing ? 'does not exist' : `cannot be read: ${(error as Error).message}`} (${compute.path})`,
+      { assetKey: key, file: compute.path },
+      false,
+      { cause: error },
+    );
   }
   if (content.toString('utf8').trim() === '') throw fail('is empty: a seed needs a header row naming its columns');
   let rowCount: number;

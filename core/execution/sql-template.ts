@@ -14,7 +14,16 @@
 import { sqlTokens } from '../definitions/sql-lexer.ts';
 
 /** The variables a SQL asset may use. */
-export const TEMPLATE_VARIABLES = ['partition_key', 'partition_start', 'partition_end', 'landing', 'project_dir', 'this', 'is_incremental', 'watermark'] as const;
+export const TEMPLATE_VARIABLES = [
+  'partition_key',
+  'partition_start',
+  'partition_end',
+  'landing',
+  'project_dir',
+  'this',
+  'is_incremental',
+  'watermark',
+] as const;
 
 /** One template variable's name. */
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
@@ -76,18 +85,22 @@ export function templateProblems(sql: string, partitioned: 'time' | 'static' | '
     if (PATH_VARIABLES.has(name)) return [];
     if (INCREMENTAL_VARIABLES.has(name)) {
       if (!asset.incremental) return [`{{ ${name} }} is used, but the asset is not incremental (add materialization: incremental)`];
-      if (name === 'watermark' && asset.watermark === undefined) return ['{{ watermark }} is used, but no watermark column is declared (add watermark: <column>)'];
+      if (name === 'watermark' && asset.watermark === undefined)
+        return ['{{ watermark }} is used, but no watermark column is declared (add watermark: <column>)'];
       if (name === 'this' && asset.source !== undefined) {
         return [`{{ this }} is the asset's DuckDB table, and this query runs on Postgres (source: ${asset.source}): filter with {{ watermark }} instead`];
       }
       return [];
     }
     if (partitioned === 'none') return [`{{ ${name} }} is used, but the asset is not partitioned (add partitioned_by)`];
-    if (partitioned === 'static' && name !== 'partition_key') return [`{{ ${name} }} needs time-window partitions; static partitions only have {{ partition_key }}`];
+    if (partitioned === 'static' && name !== 'partition_key')
+      return [`{{ ${name} }} needs time-window partitions; static partitions only have {{ partition_key }}`];
     return [];
   });
   if (asset.watermark !== undefined && !used.includes('watermark')) {
-    problems.push(`watermark: ${asset.watermark} is declared, but the query does not use {{ watermark }} (filter on it, e.g. where ${asset.watermark} > {{ watermark }})`);
+    problems.push(
+      `watermark: ${asset.watermark} is declared, but the query does not use {{ watermark }} (filter on it, e.g. where ${asset.watermark} > {{ watermark }})`,
+    );
   }
   return problems;
 }
@@ -97,30 +110,32 @@ export function templateProblems(sql: string, partitioned: 'time' | 'static' | '
  * or `TIMESTAMP '…'` for bounds. Throws for a variable without a value.
  */
 export function renderSqlTemplate(sql: string, values: TemplateValues): string {
-  return outsideComments(sql, (code) => code.replace(VARIABLE, (whole, name: string) => {
-    if (name === 'partition_key' || name === 'landing' || name === 'project_dir') {
-      const value = values[name];
-      if (value === undefined) throw new Error(`no value for ${whole}`);
-      return quoteLiteral(value);
-    }
-    if (name === 'partition_start' || name === 'partition_end') {
-      const value = values[name];
-      if (value === undefined || !LOCAL_TIMESTAMP.test(value)) throw new Error(`no value for ${whole}`);
-      // A midnight bound is a DATE literal: DuckDB then compares a DATE column without casting
-      // it, and skips the row groups outside the window. TIMESTAMP columns compare equally.
-      return value.endsWith(' 00:00:00') ? `DATE '${value.slice(0, 10)}'` : `TIMESTAMP '${value}'`;
-    }
-    if (name === 'this' || name === 'watermark') {
-      const value = values[name];
-      if (value === undefined) throw new Error(`no value for ${whole}`);
-      return value;
-    }
-    if (name === 'is_incremental') {
-      if (values.is_incremental === undefined) throw new Error(`no value for ${whole}`);
-      return values.is_incremental ? 'true' : 'false';
-    }
-    throw new Error(`unknown template variable ${whole}`);
-  }));
+  return outsideComments(sql, (code) =>
+    code.replace(VARIABLE, (whole, name: string) => {
+      if (name === 'partition_key' || name === 'landing' || name === 'project_dir') {
+        const value = values[name];
+        if (value === undefined) throw new Error(`no value for ${whole}`);
+        return quoteLiteral(value);
+      }
+      if (name === 'partition_start' || name === 'partition_end') {
+        const value = values[name];
+        if (value === undefined || !LOCAL_TIMESTAMP.test(value)) throw new Error(`no value for ${whole}`);
+        // A midnight bound is a DATE literal: DuckDB then compares a DATE column without casting
+        // it, and skips the row groups outside the window. TIMESTAMP columns compare equally.
+        return value.endsWith(' 00:00:00') ? `DATE '${value.slice(0, 10)}'` : `TIMESTAMP '${value}'`;
+      }
+      if (name === 'this' || name === 'watermark') {
+        const value = values[name];
+        if (value === undefined) throw new Error(`no value for ${whole}`);
+        return value;
+      }
+      if (name === 'is_incremental') {
+        if (values.is_incremental === undefined) throw new Error(`no value for ${whole}`);
+        return values.is_incremental ? 'true' : 'false';
+      }
+      throw new Error(`unknown template variable ${whole}`);
+    }),
+  );
 }
 
 /** The schema `{{ this }}` gets for DuckDB's parser: tables in it are the asset itself, not dependencies. */
@@ -131,13 +146,15 @@ export const THIS_PLACEHOLDER_SCHEMA = '__strata_this__';
  * becomes a table in {@link THIS_PLACEHOLDER_SCHEMA}: reading its own table is no dependency.
  */
 export function renderForParsing(sql: string): string {
-  return outsideComments(sql, (code) => code.replace(VARIABLE, (_whole, name: string) => {
-    if (name === 'partition_key') return "'partition'";
-    if (name === 'this') return `${THIS_PLACEHOLDER_SCHEMA}.this`;
-    if (name === 'is_incremental') return 'false';
-    if (name === 'watermark') return 'NULL';
-    return PATH_VARIABLES.has(name) ? `'/${name}'` : "TIMESTAMP '2000-01-01 00:00:00'";
-  }));
+  return outsideComments(sql, (code) =>
+    code.replace(VARIABLE, (_whole, name: string) => {
+      if (name === 'partition_key') return "'partition'";
+      if (name === 'this') return `${THIS_PLACEHOLDER_SCHEMA}.this`;
+      if (name === 'is_incremental') return 'false';
+      if (name === 'watermark') return 'NULL';
+      return PATH_VARIABLES.has(name) ? `'/${name}'` : "TIMESTAMP '2000-01-01 00:00:00'";
+    }),
+  );
 }
 
 /** A single-quoted SQL string literal. */

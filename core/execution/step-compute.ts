@@ -79,7 +79,12 @@ export async function computeStep(
   }
 }
 
-async function runCompute(definition: AssetDefinition, session: StepSession, partitions: ResolvedPartitions | undefined, run: StepRunContext): Promise<MaterializeResult | void> {
+async function runCompute(
+  definition: AssetDefinition,
+  session: StepSession,
+  partitions: ResolvedPartitions | undefined,
+  run: StepRunContext,
+): Promise<MaterializeResult | void> {
   const { compute, spec } = definition;
   const values = {
     landing: run.landing.dir,
@@ -90,7 +95,15 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
   };
   if (compute.type === 'sql' && compute.incremental) {
     const source = compute.source === undefined ? undefined : incrementalSource(run.resources.get(compute.source), session, spec.key, run.signal);
-    return runIncrementalSql(session, { key: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, compute.sql, compute.incremental, values, run.fullRefresh === true, source);
+    return runIncrementalSql(
+      session,
+      { key: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) },
+      compute.sql,
+      compute.incremental,
+      values,
+      run.fullRefresh === true,
+      source,
+    );
   }
   if (compute.type === 'sql') {
     const sql = renderSqlTemplate(compute.sql, values);
@@ -101,7 +114,14 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
     if (partitions) return { rowCount: await session.replacePartitions(sql) };
     if (compute.snapshot) {
       const rebuild = run.fullRefresh === true && (run.forcedSnapshots ?? []).includes(spec.key);
-      const written = await writeSnapshot(session, sql, compute.snapshot, run.stepStart, { assetKey: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) }, rebuild);
+      const written = await writeSnapshot(
+        session,
+        sql,
+        compute.snapshot,
+        run.stepStart,
+        { assetKey: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) },
+        rebuild,
+      );
       return { rowCount: written.rows, metadata: { rowsInserted: written.inserted, rowsClosed: written.closed } };
     }
     if (compute.materialization === 'view') {
@@ -127,7 +147,9 @@ async function runCompute(definition: AssetDefinition, session: StepSession, par
     signal: run.signal,
     resources: stepHandles(run.resources, run.signal, { session: warehouse, table: session.tableOf(spec.key), partitioned: partitions !== undefined }),
     ...incremental,
-    ...(partitions ? { partition: { key: partitions.key, keys: partitions.keys, ...(partitions.start ? { start: partitions.start, end: partitions.end as string } : {}) } } : {}),
+    ...(partitions
+      ? { partition: { key: partitions.key, keys: partitions.keys, ...(partitions.start ? { start: partitions.start, end: partitions.end as string } : {}) } }
+      : {}),
   };
   const result = await compute.materialize(ctx);
   await warehouse.verify();
@@ -153,7 +175,12 @@ function incrementalSource(resource: PostgresResource, session: StepSession, key
  * step, of the step's window. A full refresh drops the table first (a partitioned step: deletes
  * its window's rows), in the step's transaction, so the asset builds it from scratch.
  */
-async function incrementalState(session: StepSession, key: string, config: IncrementalConfig, fullRefresh: boolean): Promise<{ isIncremental: boolean; watermark?: string | null }> {
+async function incrementalState(
+  session: StepSession,
+  key: string,
+  config: IncrementalConfig,
+  fullRefresh: boolean,
+): Promise<{ isIncremental: boolean; watermark?: string | null }> {
   const table = qualifiedTableName(key);
   if (fullRefresh && session.scope === undefined) await session.run(`DROP TABLE IF EXISTS ${table}`);
   const { columns, window, hasRows } = await incrementalStart(session, key);
@@ -161,6 +188,8 @@ async function incrementalState(session: StepSession, key: string, config: Incre
   const isIncremental = hasRows && !fullRefresh;
   if (config.watermark === undefined) return { isIncremental };
   if (!isIncremental || !columns.has(config.watermark)) return { isIncremental, watermark: null };
-  const rows = await session.all<{ w: string | null }>(`SELECT max(${quoteIdentifier(config.watermark)})::VARCHAR AS w FROM ${table}${window === undefined ? '' : ` WHERE ${window}`}`);
+  const rows = await session.all<{ w: string | null }>(
+    `SELECT max(${quoteIdentifier(config.watermark)})::VARCHAR AS w FROM ${table}${window === undefined ? '' : ` WHERE ${window}`}`,
+  );
   return { isIncremental, watermark: rows[0]?.w ?? null };
 }

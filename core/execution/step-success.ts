@@ -46,14 +46,21 @@ export function stepSuccess(inputs: StepSuccessInputs): StepSuccess {
   const commit = {
     events: [
       ...inputs.logs,
-      events.step('materialization', key, partition, `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}${written === null ? '' : `: ${written}`}`, 'info', {
-        rowCount,
-        ...(incremental ? { incremental } : {}),
-        ...(snapshot ? { snapshot } : {}),
-        dataVersion: materializations[0]?.dataVersion,
-        codeVersion: materializations[0]?.codeVersion,
-        ...rangeData(step),
-      }),
+      events.step(
+        'materialization',
+        key,
+        partition,
+        `materialized ${step.id}${rowCount === null ? '' : ` (${rowCount} rows)`}${written === null ? '' : `: ${written}`}`,
+        'info',
+        {
+          rowCount,
+          ...(incremental ? { incremental } : {}),
+          ...(snapshot ? { snapshot } : {}),
+          dataVersion: materializations[0]?.dataVersion,
+          codeVersion: materializations[0]?.codeVersion,
+          ...rangeData(step),
+        },
+      ),
       ...checkEvents(events, step, inputs.checks),
       events.step('step_success', key, partition, `finished ${step.id} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount, ...rangeData(step) }),
     ],

@@ -40,7 +40,8 @@ export function graphProblems(
     }
     for (const check of spec.checks) {
       for (const target of checkReads(check, spec.key)) {
-        if (unknown(target)) problems.push(new DefinitionError('check_invalid', `check ${check.name}: "${target}" is not an asset${didYouMean(target)}`, context(spec.key)));
+        if (unknown(target))
+          problems.push(new DefinitionError('check_invalid', `check ${check.name}: "${target}" is not an asset${didYouMean(target)}`, context(spec.key)));
       }
     }
   }

@@ -60,9 +60,7 @@ export class TimeWindowMapping implements PartitionMapping {
       throw new PartitionMappingError(`window offsets must be integers, got window(${startOffset}, ${endOffset})`);
     }
     if (startOffset > endOffset) {
-      throw new PartitionMappingError(
-        `window(${startOffset}, ${endOffset}) is empty: the start offset must not be greater than the end offset`,
-      );
+      throw new PartitionMappingError(`window(${startOffset}, ${endOffset}) is empty: the start offset must not be greater than the end offset`);
     }
     this.startOffset = startOffset;
     this.endOffset = endOffset;
@@ -196,10 +194,7 @@ export function staticMapping(map: Readonly<Record<string, readonly string[]>>):
  * unpartitioned, static keys that differ, static and time mixed) → `all`, which reads
  * `[null]` from an unpartitioned upstream.
  */
-export function defaultMapping(
-  downstream: PartitionsDefinition | undefined,
-  upstream: PartitionsDefinition | undefined,
-): PartitionMapping {
+export function defaultMapping(downstream: PartitionsDefinition | undefined, upstream: PartitionsDefinition | undefined): PartitionMapping {
   if (!downstream || !upstream) return ALL;
   if (downstream instanceof TimeWindowPartitions && upstream instanceof TimeWindowPartitions) return timeWindow();
   if (downstream.type === 'static' && upstream.type === 'static' && sameKeys(downstream, upstream)) return IDENTITY;
@@ -255,9 +250,7 @@ export function parseMapping(text: string): PartitionMapping {
 /** The downstream key, which a mapping to a partitioned upstream needs. */
 function partitionedDownstreamKey(mapping: PartitionMapping, key: string | null, upstream: PartitionsDefinition): string {
   if (key === null) {
-    throw new PartitionMappingError(
-      `${mapping} cannot map an unpartitioned downstream asset to the partitioned upstream ${upstream} (use all)`,
-    );
+    throw new PartitionMappingError(`${mapping} cannot map an unpartitioned downstream asset to the partitioned upstream ${upstream} (use all)`);
   }
   return key;
 }

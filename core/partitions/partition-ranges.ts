@@ -45,9 +45,9 @@ export function toRanges(orderedKeys: readonly string[], members: ReadonlySet<st
  */
 export function formatRanges(ranges: readonly PartitionRange[], max = 5): string {
   if (ranges.length === 0) return 'none';
-  const shown = ranges.slice(0, Math.max(0, max)).map((range) =>
-    range.from === range.to ? `${range.from} (${range.count})` : `${range.from}..${range.to} (${range.count})`,
-  );
+  const shown = ranges
+    .slice(0, Math.max(0, max))
+    .map((range) => (range.from === range.to ? `${range.from} (${range.count})` : `${range.from}..${range.to} (${range.count})`));
   const hidden = ranges.length - shown.length;
   if (hidden > 0) shown.push(`… and ${hidden} more range${hidden === 1 ? '' : 's'}`);
   return shown.join(', ');

@@ -27,9 +27,7 @@ export class StaticPartitions implements PartitionsDefinition {
     const positions = new Map<string, number>();
     for (const key of keys) {
       if (typeof key !== 'string' || !STATIC_KEY.test(key)) {
-        throw new PartitionsDefinitionError(
-          `static partition key ${JSON.stringify(key)} is invalid (use letters, digits, "_", "." and "-")`,
-        );
+        throw new PartitionsDefinitionError(`static partition key ${JSON.stringify(key)} is invalid (use letters, digits, "_", "." and "-")`);
       }
       if (positions.has(key)) throw new PartitionsDefinitionError(`static partition key "${key}" is listed twice`);
       positions.set(key, positions.size);

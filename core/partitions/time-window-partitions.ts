@@ -266,10 +266,7 @@ export class TimeWindowPartitions implements PartitionsDefinition {
   private parseKeyOrThrow(key: string): number {
     const slot = this.calendar.parseKey(key);
     if (slot === undefined) {
-      throw new PartitionKeyError(
-        `partition "${key}" is not a valid ${this.cadence} partition key (expected ${this.calendar.keyFormat})`,
-        key,
-      );
+      throw new PartitionKeyError(`partition "${key}" is not a valid ${this.cadence} partition key (expected ${this.calendar.keyFormat})`, key);
     }
     return slot;
   }
@@ -284,10 +281,7 @@ export class TimeWindowPartitions implements PartitionsDefinition {
       throw new PartitionKeyError(`partition "${key}" is after the last partition ${this.lastKey()}`, key);
     }
     if (!this.exists(slot)) {
-      throw new PartitionKeyError(
-        `partition "${key}" does not exist: clocks in ${this.timezone} skip that ${UNIT[this.cadence]}`,
-        key,
-      );
+      throw new PartitionKeyError(`partition "${key}" does not exist: clocks in ${this.timezone} skip that ${UNIT[this.cadence]}`, key);
     }
     return slot;
   }
@@ -317,10 +311,9 @@ function zoneRules(cadence: Cadence, timezone: string): TimeZoneRules {
   try {
     return TimeZoneRules.for(timezone);
   } catch (error) {
-    throw new PartitionsDefinitionError(
-      `${cadence} partitions: unknown time zone "${String(timezone)}" (expected an IANA name such as UTC or Europe/Berlin)`,
-      { cause: error },
-    );
+    throw new PartitionsDefinitionError(`${cadence} partitions: unknown time zone "${String(timezone)}" (expected an IANA name such as UTC or Europe/Berlin)`, {
+      cause: error,
+    });
   }
 }
 

@@ -15,7 +15,8 @@ const TIME_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:-(\d{2}):(\d{2}))?$/;
 export function partitionsInRange(spec: AssetSpec, request: PartitionRequest, now: Date): readonly string[] {
   const definition = spec.partitions;
   if (!definition) return [];
-  const fail = (message: string, partition: string, cause?: unknown) => new StrataError('partition_invalid', message, { assetKey: spec.key, partition }, true, { cause });
+  const fail = (message: string, partition: string, cause?: unknown) =>
+    new StrataError('partition_invalid', message, { assetKey: spec.key, partition }, true, { cause });
   if ('key' in request) {
     try {
       definition.validateKey(request.key, now);
@@ -32,14 +33,19 @@ export function partitionsInRange(spec: AssetSpec, request: PartitionRequest, no
       throw fail(`${spec.key}: ${(error as Error).message}`, `${from}..${to}`, error);
     }
   }
-  for (const [text, flag] of [[from, '--from'], [to, '--to']] as const) {
+  for (const [text, flag] of [
+    [from, '--from'],
+    [to, '--to'],
+  ] as const) {
     if (!isCalendarTime(text)) throw fail(`${flag} "${text}" is not a date (YYYY-MM-DD) or an hourly key (YYYY-MM-DD-HH:mm)`, text);
   }
   if (from > to) throw fail(`the range starts after it ends: --from ${from} is after --to ${to}`, `${from}..${to}`);
   // Time-window keys sort as text in time order: a window overlaps the range when it starts
   // no later than `to` and ends (where the next window starts) after `from`.
   const keys = definition.keys(now);
-  const chosen = keys.filter((key, i) => key <= `${to}\uffff` && (keys[i + 1] === undefined ? windowEndsAfter(definition, key, from) : (keys[i + 1] as string) > from));
+  const chosen = keys.filter(
+    (key, i) => key <= `${to}\uffff` && (keys[i + 1] === undefined ? windowEndsAfter(definition, key, from) : (keys[i + 1] as string) > from),
+  );
   if (chosen.length === 0) {
     const span = keys.length === 0 ? 'it has no complete partitions yet' : `its partitions run from ${keys[0]} to ${keys.at(-1)}`;
     throw fail(`${spec.key} has no partitions between ${from} and ${to} (${span})`, `${from}..${to}`);

@@ -107,7 +107,8 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     // One scratch array, not a Set per step: those cost seconds in a plan of a million steps.
     const waits: number[] = [];
     let selected = selectPartitions(spec, options, now);
-    if (options.stale) selected = worthRebuilding(graph, spec, selected, options.stale, (parent, partition) => writerOf.get(parent)?.get(partition) !== undefined, now);
+    if (options.stale)
+      selected = worthRebuilding(graph, spec, selected, options.stale, (parent, partition) => writerOf.get(parent)?.get(partition) !== undefined, now);
     for (const partitions of groupPartitions(spec, selected, options.grouping ?? 'policy')) {
       waits.length = 0;
       for (const index of inheritedIndexes) waits.push(index);
@@ -237,7 +238,9 @@ function worthRebuilding(
     if (reasons.some((r) => r.kind !== 'upstream_stale')) return true;
     return graph.parents(spec.key).some((parent) => {
       const parentSpec = graph.spec(parent);
-      return [...upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, now)].some((u) => planned(parent, u));
+      return [...upstreamPartitions(mappingOf(spec, parentSpec), partition === null ? null : [partition], spec, parentSpec, now)].some((u) =>
+        planned(parent, u),
+      );
     });
   };
   if (partitions === null) return worth(null) ? null : [];

@@ -52,9 +52,7 @@ async function stopCompilerService() {
 /** This process's child processes (Linux; elsewhere none are known and nothing is waited for). */
 function childProcesses() {
   try {
-    return readdirSync('/proc/self/task').flatMap((task) =>
-      readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-    );
+    return readdirSync('/proc/self/task').flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
   } catch {
     return [];
   }

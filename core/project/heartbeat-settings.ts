@@ -38,10 +38,17 @@ export function resolveHeartbeat(raw: z.infer<typeof heartbeatSchema> | undefine
     if (ms === undefined || ms <= 0) throw new ConfigError(`${name}: "${String(value)}" is not a positive duration (milliseconds, or 500ms, 5s, 1m)`, file);
     return ms;
   };
-  const intervalMs = read(env.STRATA_HEARTBEAT_INTERVAL, 'STRATA_HEARTBEAT_INTERVAL') ?? read(raw?.interval, `${file}: heartbeat.interval`) ?? DEFAULT_HEARTBEAT.intervalMs;
-  const timeoutMs = read(env.STRATA_HEARTBEAT_TIMEOUT, 'STRATA_HEARTBEAT_TIMEOUT') ?? read(raw?.timeout, `${file}: heartbeat.timeout`) ?? Math.max(DEFAULT_HEARTBEAT.timeoutMs, intervalMs * 2);
+  const intervalMs =
+    read(env.STRATA_HEARTBEAT_INTERVAL, 'STRATA_HEARTBEAT_INTERVAL') ?? read(raw?.interval, `${file}: heartbeat.interval`) ?? DEFAULT_HEARTBEAT.intervalMs;
+  const timeoutMs =
+    read(env.STRATA_HEARTBEAT_TIMEOUT, 'STRATA_HEARTBEAT_TIMEOUT') ??
+    read(raw?.timeout, `${file}: heartbeat.timeout`) ??
+    Math.max(DEFAULT_HEARTBEAT.timeoutMs, intervalMs * 2);
   if (timeoutMs < intervalMs * 2) {
-    throw new ConfigError(`${file}: heartbeat.timeout (${timeoutMs} ms) must be at least twice heartbeat.interval (${intervalMs} ms), or live runs would look dead`, file);
+    throw new ConfigError(
+      `${file}: heartbeat.timeout (${timeoutMs} ms) must be at least twice heartbeat.interval (${intervalMs} ms), or live runs would look dead`,
+      file,
+    );
   }
   return Object.freeze({ intervalMs, timeoutMs });
 }

@@ -72,7 +72,14 @@ export async function loadProject(dir: string): Promise<Project> {
       if (!parsed.ok) {
         errors.push(...parsed.errors);
         if (keyProblem(sqlPathToKey(keyPath)) === undefined) brokenKeys.add(sqlPathToKey(keyPath));
-      } else sqlSources.push({ key: parsed.key, file: display, body: parsed.body, remote: parsed.header.source !== undefined, build: (deps) => sqlAssetDefinition(parsed, deps, display) });
+      } else
+        sqlSources.push({
+          key: parsed.key,
+          file: display,
+          body: parsed.body,
+          remote: parsed.header.source !== undefined,
+          build: (deps) => sqlAssetDefinition(parsed, deps, display),
+        });
     } else {
       found.push(...(await importDefinitions(file, display, errors, schedules)));
     }
@@ -141,9 +148,7 @@ async function importDefinitions(file: string, display: string, errors: Definiti
       errors.push(error.withContext({ file: display }));
     } else {
       const message = error instanceof Error ? error.message : String(error);
-      const hint = /require\(\) ES Module|Cannot use import statement/.test(message)
-        ? ' (the project folder needs a package.json with "type": "module")'
-        : '';
+      const hint = /require\(\) ES Module|Cannot use import statement/.test(message) ? ' (the project folder needs a package.json with "type": "module")' : '';
       errors.push(new DefinitionError('module_failed', `cannot load module: ${message.split('\n')[0]}${hint}`, { file: display }, { cause: error }));
     }
     return [];
@@ -194,7 +199,10 @@ async function buildSqlDefinitions(
         cache.set(source.body, tables);
       }
       // `{{ this }}`: an incremental asset reading its own table is not a cycle.
-      const { deps, unknown } = dependenciesToKeys(tables.filter((t) => t.schema !== THIS_PLACEHOLDER_SCHEMA), knownKeys);
+      const { deps, unknown } = dependenciesToKeys(
+        tables.filter((t) => t.schema !== THIS_PLACEHOLDER_SCHEMA),
+        knownKeys,
+      );
       for (const name of unknown) errors.push(unknownTableError(name, source, knownKeys));
       const definition = source.build(deps);
       for (const message of [...strayMappings(definition.spec), ...sqlPartitionProblems(definition)]) {
@@ -239,7 +247,8 @@ async function resolveCustomChecks(
         const { schema, table } = keyToTable(spec.key);
         const withTable = check.sql.replaceAll(THIS_VARIABLE, `${schema}.${table}`);
         const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
-        for (const message of templateProblems(withTable, kind)) problems.push(new DefinitionError('check_invalid', `check ${check.name}: ${message}`, context));
+        for (const message of templateProblems(withTable, kind))
+          problems.push(new DefinitionError('check_invalid', `check ${check.name}: ${message}`, context));
         const body = renderForParsing(withTable);
         let tables = cache?.get(body);
         if (!tables) {
@@ -256,7 +265,12 @@ async function resolveCustomChecks(
         for (const name of unknown) {
           problems.push(new DefinitionError('check_invalid', `check ${check.name}: reads table "${name}", which is not an asset of this project`, context));
         }
-        checks.push(withReads(check, deps.filter((key) => key !== spec.key)));
+        checks.push(
+          withReads(
+            check,
+            deps.filter((key) => key !== spec.key),
+          ),
+        );
       }
       resolved.push(makeDefinition(Object.freeze({ ...spec, checks: Object.freeze(checks) }), definition.compute, file));
     }

@@ -37,7 +37,11 @@ const postgresSchema = z
   .strict()
   .superRefine((value, ctx) => {
     if (value.url !== undefined && !value.url.startsWith(ENV_PREFIX) && urlHasPassword(value.url)) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'a URL with a password is not written in strata.json: use "env:NAME" and set NAME in the environment' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'a URL with a password is not written in strata.json: use "env:NAME" and set NAME in the environment',
+      });
     }
     if (value.url?.startsWith(ENV_PREFIX) && !ENV_REFERENCE.test(value.url)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be "env:NAME" with NAME a variable name' });
@@ -72,6 +76,7 @@ export function resolveSetting<T>(value: T | string, resource: string, field: st
   if (typeof value !== 'string' || !value.startsWith(ENV_PREFIX)) return value;
   const name = value.slice(ENV_PREFIX.length);
   const found = env[name];
-  if (found === undefined || found === '') throw new ResourceError('resource_unset', `resource ${resource}: ${field} is "${value}" but the environment variable ${name} is not set`, {}, true);
+  if (found === undefined || found === '')
+    throw new ResourceError('resource_unset', `resource ${resource}: ${field} is "${value}" but the environment variable ${name} is not set`, {}, true);
   return found;
 }

@@ -18,14 +18,20 @@ export function scheduleProblems(schedules: readonly ScheduleDefinition[], graph
     const context = schedule.file === undefined ? {} : { file: schedule.file };
     const previous = seen.get(schedule.name);
     if (previous) {
-      errors.push(new DefinitionError('duplicate_schedule', `schedule "${schedule.name}" is defined twice (also in ${previous.file ?? 'an earlier module'})`, context));
+      errors.push(
+        new DefinitionError('duplicate_schedule', `schedule "${schedule.name}" is defined twice (also in ${previous.file ?? 'an earlier module'})`, context),
+      );
       continue;
     }
     seen.set(schedule.name, schedule);
     try {
       selectAssets(graph, schedule.selection);
     } catch (error) {
-      errors.push(new DefinitionError('schedule_invalid', `schedule "${schedule.name}": selection "${schedule.selection}": ${(error as Error).message}`, context, { cause: error }));
+      errors.push(
+        new DefinitionError('schedule_invalid', `schedule "${schedule.name}": selection "${schedule.selection}": ${(error as Error).message}`, context, {
+          cause: error,
+        }),
+      );
     }
   }
   return errors;

@@ -25,7 +25,14 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
   const field = (path: string) => ({ file: CONFIG_FILE, argument: path });
   const files = listCsvFiles(settings.dir);
   if (files === undefined) {
-    if (settings.explicit) errors.push(new DefinitionError('seeds_dir_missing', `the seeds folder ${located(settings.dir)} ("seeds" in ${CONFIG_FILE}) does not exist or is not a folder`, field('seeds')));
+    if (settings.explicit)
+      errors.push(
+        new DefinitionError(
+          'seeds_dir_missing',
+          `the seeds folder ${located(settings.dir)} ("seeds" in ${CONFIG_FILE}) does not exist or is not a folder`,
+          field('seeds'),
+        ),
+      );
     return [];
   }
   const definitions: AssetDefinition[] = [];
@@ -43,7 +50,14 @@ export function loadSeeds(config: ProjectConfig, errors: DefinitionError[]): Ass
     try {
       content = readFileSync(path);
     } catch (error) {
-      errors.push(new DefinitionError('seed_unreadable', `cannot read this seed file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { assetKey: seedKey(name), file: display }, { cause: error }));
+      errors.push(
+        new DefinitionError(
+          'seed_unreadable',
+          `cannot read this seed file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+          { assetKey: seedKey(name), file: display },
+          { cause: error },
+        ),
+      );
       continue;
     }
     const columnTypes = settings.columnTypes[name] ?? {};

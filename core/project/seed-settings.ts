@@ -17,9 +17,7 @@ import { z } from 'zod';
 export const DEFAULT_SEEDS_DIR = 'seeds';
 
 /** The DuckDB type of a seed column: a type name such as `VARCHAR`, `DECIMAL(10, 2)`, `INTEGER[]`. */
-const columnType = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_ (),[\]]*$/, 'must be a DuckDB type such as VARCHAR, BIGINT, DATE or DECIMAL(10, 2)');
+const columnType = z.string().regex(/^[A-Za-z][A-Za-z0-9_ (),[\]]*$/, 'must be a DuckDB type such as VARCHAR, BIGINT, DATE or DECIMAL(10, 2)');
 
 const columnTypesSchema = z.record(z.string().min(1), z.record(z.string().min(1), columnType, { error: 'must map column names to DuckDB types' }));
 
@@ -28,7 +26,9 @@ const seedObjectSchema = z
     { path: z.string().min(1).optional(), columnTypes: columnTypesSchema.optional() },
     {
       error: (issue) =>
-        issue.code === 'invalid_type' ? 'must be the seeds folder ("seeds") or an object { "path": "seeds", "columnTypes": { "<seed>": { "<column>": "<DuckDB type>" } } }' : undefined,
+        issue.code === 'invalid_type'
+          ? 'must be the seeds folder ("seeds") or an object { "path": "seeds", "columnTypes": { "<seed>": { "<column>": "<DuckDB type>" } } }'
+          : undefined,
     },
   )
   .strict();

@@ -24,7 +24,14 @@ export function listSourceFiles(root: string, errors: DefinitionError[], project
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      errors.push(new DefinitionError('assets_dir_unreadable', `cannot read this folder: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file: located(dir) }, { cause: error }));
+      errors.push(
+        new DefinitionError(
+          'assets_dir_unreadable',
+          `cannot read this folder: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+          { file: located(dir) },
+          { cause: error },
+        ),
+      );
       return;
     }
     for (const entry of entries) {
@@ -38,7 +45,11 @@ export function listSourceFiles(root: string, errors: DefinitionError[], project
         } else if (stats.isDirectory()) {
           const real = realpathSync(path);
           if (inside.includes(real)) {
-            errors.push(new DefinitionError('symlink_loop', `symbolic link to ${target}, a folder it is inside of: it would be loaded forever (remove the link)`, { file: located(path) }));
+            errors.push(
+              new DefinitionError('symlink_loop', `symbolic link to ${target}, a folder it is inside of: it would be loaded forever (remove the link)`, {
+                file: located(path),
+              }),
+            );
           } else walk(path, [...inside, real]);
         } else if (stats.isFile() && isSourceFile(entry.name)) files.push(path);
       } else if (entry.isDirectory()) walk(path, [...inside, join(inside.at(-1) as string, entry.name)]);

@@ -21,9 +21,7 @@ export interface WarehouseSettings {
   readonly tempDirectory?: string;
 }
 
-const memoryLimit = z
-  .string()
-  .regex(/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i, 'a size such as "512MB" or "4GB"');
+const memoryLimit = z.string().regex(/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i, 'a size such as "512MB" or "4GB"');
 
 const warehouseObject = z
   .object({
@@ -38,7 +36,9 @@ const warehouseObject = z
  * The zod schema of the `"warehouse"` field: a path, or an object with settings. A path is read
  * as `{ path }`, so errors name the object's fields (`warehouse.threads: …`).
  */
-export const warehouseSchema = z.preprocess((value) => (typeof value === 'string' ? { path: value } : value), warehouseObject).default({ path: DEFAULT_WAREHOUSE_PATH });
+export const warehouseSchema = z
+  .preprocess((value) => (typeof value === 'string' ? { path: value } : value), warehouseObject)
+  .default({ path: DEFAULT_WAREHOUSE_PATH });
 
 /** The warehouse path as written and its settings, the temp folder made absolute against `dir`. */
 export function resolveWarehouse(raw: z.infer<typeof warehouseSchema>, dir: string): { readonly path: string; readonly settings: WarehouseSettings } {

@@ -59,7 +59,12 @@ function tagProblem(graph: AssetGraph, text: string, span: Span, name: string, v
   }
   if (value !== undefined && writtenOf(name).includes(name)) {
     const others = writtenOf(name).filter((tag) => tag !== name);
-    return selectionError(text, span, `unknown tag "${name}=${value}" (tag "${name}" is key-only on some assets: write tag:${name})`, [name, ...closestKeys(`${name}=${value}`, others)].slice(0, 3));
+    return selectionError(
+      text,
+      span,
+      `unknown tag "${name}=${value}" (tag "${name}" is key-only on some assets: write tag:${name})`,
+      [name, ...closestKeys(`${name}=${value}`, others)].slice(0, 3),
+    );
   }
   const wanted = value === undefined ? name : `${name}=${value}`;
   const candidates = value === undefined ? closestKeys(name, written.keys()).flatMap(writtenOf) : closestKeys(wanted, [...written.keys()].flatMap(writtenOf));

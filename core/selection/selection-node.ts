@@ -119,9 +119,7 @@ export class TagNode {
   resolve(graph: AssetGraph): Set<string> {
     const nameMatches = globMatcher(this.name);
     const valueMatches = this.value === undefined ? (value: string) => value === '' : globMatcher(this.value);
-    return new Set(
-      graph.keys.filter((key) => Object.entries(graph.spec(key).tags).some(([name, value]) => nameMatches(name) && valueMatches(value))),
-    );
+    return new Set(graph.keys.filter((key) => Object.entries(graph.spec(key).tags).some(([name, value]) => nameMatches(name) && valueMatches(value))));
   }
 
   toString(): string {

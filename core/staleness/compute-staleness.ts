@@ -117,7 +117,8 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
       if (codeSuspect || depsSuspect) {
         mine.forEach((detail, i) => {
           if (detail.codeVersion !== codeVersion) add(i, { kind: 'code_changed', recorded: detail.codeVersion, current: codeVersion });
-          if (detail.depsVersion !== '' && detail.depsVersion !== depsVersion) add(i, { kind: 'dependencies_changed', ...dependencyChange(detail.inputs, parentKeys) });
+          if (detail.depsVersion !== '' && detail.depsVersion !== depsVersion)
+            add(i, { kind: 'dependencies_changed', ...dependencyChange(detail.inputs, parentKeys) });
         });
       }
       for (const [i, p, j] of candidates) {
@@ -127,7 +128,8 @@ export async function computeStaleness(options: ComputeStalenessOptions): Promis
         const consumed = mine.get(i)?.inputs[upstream] ?? null;
         // Data that came and went again after this partition was built without it changes nothing.
         const cameAndWent = consumed === null && current?.dataVersion === GONE_DATA_VERSION;
-        if (current !== undefined && consumed !== current.dataVersion && !cameAndWent) add(i, { kind: 'upstream_changed', upstream, consumed, current: current.dataVersion });
+        if (current !== undefined && consumed !== current.dataVersion && !cameAndWent)
+          add(i, { kind: 'upstream_changed', upstream, consumed, current: current.dataVersion });
       }
       const positions = index.positions(spec.partitions);
       for (const failure of myFailures) {
@@ -259,7 +261,13 @@ class DetailCache {
       }
     } else {
       for (const m of await this.#storage.latestMaterializations([key])) {
-        put(m.partition, { dataVersion: m.dataVersion, codeVersion: m.codeVersion, depsVersion: m.depsVersion ?? '', inputs: m.inputDataVersions, timestamp: m.timestamp });
+        put(m.partition, {
+          dataVersion: m.dataVersion,
+          codeVersion: m.codeVersion,
+          depsVersion: m.depsVersion ?? '',
+          inputs: m.inputDataVersions,
+          timestamp: m.timestamp,
+        });
       }
     }
     return byPosition;
@@ -280,4 +288,3 @@ function knownOrEqual(recorded: string, current: string): boolean {
 function withMissing(reasons: StaleReason[] | undefined): StaleReason[] {
   return reasons === undefined ? (MISSING as StaleReason[]) : [...MISSING, ...reasons];
 }
-

@@ -137,14 +137,22 @@ function observeOnce(definition: AssetDefinition, ctx: ObserveContext): Promise<
   return Promise.resolve(definition.compute.observe(ctx));
 }
 
-type Outcome = { readonly ok: true; readonly found: readonly SourceObservation[] } | { readonly ok: false; readonly attempts: number; readonly error: StrataError };
+type Outcome =
+  | { readonly ok: true; readonly found: readonly SourceObservation[] }
+  | { readonly ok: false; readonly attempts: number; readonly error: StrataError };
 
 /**
  * Runs `attempt` until it succeeds or `policy`'s retries are spent, waiting its delays between
  * attempts. A canceled run (aborted `signal`) is never retried: its error is thrown; nor is a
  * resource's bad configuration.
  */
-async function withRetries(key: string, attempt: () => Promise<readonly SourceObservation[]>, policy: RetryPolicy, signal: AbortSignal, options: ObserveSourcesOptions): Promise<Outcome> {
+async function withRetries(
+  key: string,
+  attempt: () => Promise<readonly SourceObservation[]>,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  options: ObserveSourcesOptions,
+): Promise<Outcome> {
   const sleep = options.sleep ?? abortableSleep;
   for (let n = 1; ; n++) {
     try {
@@ -168,7 +176,8 @@ function checked(key: string, o: SourceObservation, valid: ReadonlySet<string> |
   const partition = o.partition ?? null;
   const fail = (message: string) => new StrataError('observation_invalid', `source ${key}: ${message}`, { assetKey: key, ...(partition ? { partition } : {}) });
   if (valid === undefined && partition !== null) throw fail(`is unpartitioned but observe returned partition "${partition}"`);
-  if (valid !== undefined && (partition === null || !valid.has(partition))) throw fail(`observe returned partition "${partition}", which is not one of its partitions`);
+  if (valid !== undefined && (partition === null || !valid.has(partition)))
+    throw fail(`observe returned partition "${partition}", which is not one of its partitions`);
   if (typeof o.dataVersion !== 'string' || o.dataVersion === '') throw fail('observe returned an empty data version');
   if (o.dataVersion === GONE_DATA_VERSION) throw fail(`observe returned the data version "${GONE_DATA_VERSION}", which is reserved for data that is gone`);
   return { assetKey: key, partition, timestamp, dataVersion: o.dataVersion, metadata: o.metadata ?? {} };

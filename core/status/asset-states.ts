@@ -150,7 +150,11 @@ function checkOutcome(results: readonly CheckResultRecord[] | undefined): AssetS
 }
 
 /** A source asset: observed partitions instead of materialized ones (a gone partition is not observed). */
-function sourceState(all: readonly string[] | null, observations: readonly ObservationRecord[], base: Omit<AssetState, 'state' | 'rowCount' | 'partitions' | 'staleness'>): AssetState {
+function sourceState(
+  all: readonly string[] | null,
+  observations: readonly ObservationRecord[],
+  base: Omit<AssetState, 'state' | 'rowCount' | 'partitions' | 'staleness'>,
+): AssetState {
   const lastObservedAt = observations.reduce<number | null>((t, o) => (t === null || o.timestamp > t ? o.timestamp : t), null);
   const observed = observations.filter((o) => o.dataVersion !== GONE_DATA_VERSION);
   const common = { ...base, lastMaterializedAt: lastObservedAt, runId: null, rowCount: null, staleness: null };
@@ -161,7 +165,14 @@ function sourceState(all: readonly string[] | null, observations: readonly Obser
   return {
     ...common,
     state,
-    partitions: { total: all.length, materialized: all.length - missing.size, missing: missing.size, failed: 0, missingRanges: toRanges(all, missing), failedPartitions: [] },
+    partitions: {
+      total: all.length,
+      materialized: all.length - missing.size,
+      missing: missing.size,
+      failed: 0,
+      missingRanges: toRanges(all, missing),
+      failedPartitions: [],
+    },
   };
 }
 

@@ -52,11 +52,7 @@ async function up(db: Kysely<any>): Promise<void> {
     .addColumn('row_count', 'integer')
     .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await db.schema
-    .createIndex('materializations_asset_partition_id_idx')
-    .on('materializations')
-    .columns(['asset_key', 'partition_key', 'id'])
-    .execute();
+  await db.schema.createIndex('materializations_asset_partition_id_idx').on('materializations').columns(['asset_key', 'partition_key', 'id']).execute();
 
   // Keyed by (asset_key, partition_key) without a rowid: a bulk read is one ordered B-tree scan.
   await db.schema

@@ -23,13 +23,22 @@ const MATERIALIZATION_TABLES = ['materializations', 'latest_materializations'] a
 
 async function up(db: Kysely<any>): Promise<void> {
   for (const table of MATERIALIZATION_TABLES) {
-    await db.schema.alterTable(table).addColumn('read_seq', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-    await db.schema.alterTable(table).addColumn('deps_version', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema
+      .alterTable(table)
+      .addColumn('read_seq', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable(table)
+      .addColumn('deps_version', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
   }
   // Rows written before this migration read their inputs no later than they were committed.
   await sql`update materializations set read_seq = id`.execute(db);
   await sql`update latest_materializations set read_seq = materialization_id`.execute(db);
-  await db.schema.alterTable('latest_materializations').addColumn('version_key', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema
+    .alterTable('latest_materializations')
+    .addColumn('version_key', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
   await sql`update latest_materializations set version_key = code_version || ' ' || deps_version`.execute(db);
   await db.schema
     .createIndex('latest_materializations_staleness_idx')

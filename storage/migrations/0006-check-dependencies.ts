@@ -10,7 +10,10 @@ import type { Kysely, Migration } from 'kysely';
 
 /** Adds the three columns. */
 async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('asset_lineage').addColumn('via', 'text', (c) => c.notNull().defaultTo('data')).execute();
+  await db.schema
+    .alterTable('asset_lineage')
+    .addColumn('via', 'text', (c) => c.notNull().defaultTo('data'))
+    .execute();
   await db.schema.alterTable('check_results').addColumn('error', 'text').execute();
   await db.schema.alterTable('latest_check_results').addColumn('error', 'text').execute();
 }

@@ -48,7 +48,10 @@ function files(staging: string = 'e.amount * 2'): Record<string, string> {
 async function snapshot(dir: string): Promise<Record<string, unknown>> {
   const { storage, warehouse } = stateFiles(dir);
   const stored = Object.fromEntries(
-    ['runs', 'events', 'materializations', 'backfills'].map((table) => [table, querySqlite<Record<string, unknown>>(storage, `select * from ${table} order by rowid`)]),
+    ['runs', 'events', 'materializations', 'backfills'].map((table) => [
+      table,
+      querySqlite<Record<string, unknown>>(storage, `select * from ${table} order by rowid`),
+    ]),
   );
   const tables = await queryDuckDb(warehouse, "select table_schema || '.' || table_name as name from information_schema.tables order by 1");
   const contents: Record<string, unknown> = {};
@@ -65,7 +68,14 @@ function expectUserError(result: CliResult, ...fragments: string[]): void {
 interface StatusJson {
   key: string;
   state: string;
-  partitions: null | { total: number; materialized: number; missing: number; failed: number; missingRanges: { from: string; to: string; count: number }[]; failedPartitions: string[] };
+  partitions: null | {
+    total: number;
+    materialized: number;
+    missing: number;
+    failed: number;
+    missingRanges: { from: string; to: string; count: number }[];
+    failedPartitions: string[];
+  };
 }
 
 function status(dir: string, select: string): StatusJson[] {
@@ -86,7 +96,12 @@ afterAll(() => sandbox.cleanup());
 async function written(dir: string): Promise<Record<string, unknown>> {
   const { storage, warehouse } = stateFiles(dir);
   const counts = fs.existsSync(storage)
-    ? Object.fromEntries(['runs', 'events', 'materializations', 'backfills'].map((table) => [table, querySqlite<{ n: number }>(storage, `select count(*) as n from ${table}`)[0]?.n]))
+    ? Object.fromEntries(
+        ['runs', 'events', 'materializations', 'backfills'].map((table) => [
+          table,
+          querySqlite<{ n: number }>(storage, `select count(*) as n from ${table}`)[0]?.n,
+        ]),
+      )
     : {};
   const tables = fs.existsSync(warehouse) ? await queryDuckDb(warehouse, 'select table_name from information_schema.tables') : [];
   return { ...counts, tables };
@@ -95,9 +110,17 @@ async function written(dir: string): Promise<Record<string, unknown>> {
 const BAD_INPUT: readonly (readonly [string, readonly string[], readonly string[]])[] = [
   ['--from after --to', ['backfill', '--select', '*', '--from', '2025-02-01', '--to', '2025-01-01'], ['--from 2025-02-01', '--to 2025-01-01']],
   ['a month 13 --partition', ['materialize', '--select', '*', '--partition', '2025-13-01'], ['raw/events', '"2025-13-01"', 'not a valid daily partition key']],
-  ['--partition on an unpartitioned selection', ['materialize', '--select', 'raw/dim', '--partition', '2025-01-03'], ['--partition 2025-01-03', 'none of the selected assets is partitioned']],
+  [
+    '--partition on an unpartitioned selection',
+    ['materialize', '--select', 'raw/dim', '--partition', '2025-01-03'],
+    ['--partition 2025-01-03', 'none of the selected assets is partitioned'],
+  ],
   ['a malformed --to', ['backfill', '--select', '*', '--from', '2025-01-01', '--to', '2025-02-30'], ['--to "2025-02-30" is not a date']],
-  ['a range outside the definition', ['backfill', '--select', 'raw/events+', '--from', '2024-01-01', '--to', '2024-01-31'], ['raw/events has no partitions between 2024-01-01 and 2024-01-31', '2025-01-01 to 2025-01-31']],
+  [
+    'a range outside the definition',
+    ['backfill', '--select', 'raw/events+', '--from', '2024-01-01', '--to', '2024-01-31'],
+    ['raw/events has no partitions between 2024-01-01 and 2024-01-31', '2025-01-01 to 2025-01-31'],
+  ],
 ];
 
 describe('bad partition input', () => {
@@ -170,7 +193,14 @@ describe('a backfill with a failing day', () => {
     const byKey = Object.fromEntries(status(dir, '*').map((s) => [s.key, s]));
     expect(byKey['staging/events']).toMatchObject({
       state: 'failed',
-      partitions: { total: 31, materialized: 9, failed: 1, missing: 21, failedPartitions: [BAD_DAY], missingRanges: [{ from: '2025-01-11', to: '2025-01-31', count: 21 }] },
+      partitions: {
+        total: 31,
+        materialized: 9,
+        failed: 1,
+        missing: 21,
+        failedPartitions: [BAD_DAY],
+        missingRanges: [{ from: '2025-01-11', to: '2025-01-31', count: 21 }],
+      },
     });
     expect(byKey['marts/rolling']?.partitions).toMatchObject({
       materialized: 8,
@@ -181,7 +211,6 @@ describe('a backfill with a failing day', () => {
       ],
     });
     expect(byKey['raw/dim']?.state).toBe('fresh');
-
 
     editFile(path.join(dir, 'defs/staging/events.sql'), FAILING, 'e.amount * 2');
     const resumed = runCli(['backfill', '--resume', outcome.backfill.id.slice(0, 8), '--json', '--project', dir]);
@@ -233,7 +262,11 @@ describe('a backfill of static partitions', () => {
     const dir = sandbox.writeProject('static-range', {
       'package.json': '{"type":"module"}\n',
       'strata.json': JSON.stringify({ name: 'static-range' }),
-      'defs/raw/regions.sql': ['-- partitioned_by: static(eu, us, apac)', '-- partition_column: region', 'select {{ partition_key }} as region, i as n from range(0, 3) t(i)'].join('\n'),
+      'defs/raw/regions.sql': [
+        '-- partitioned_by: static(eu, us, apac)',
+        '-- partition_column: region',
+        'select {{ partition_key }} as region, i as n from range(0, 3) t(i)',
+      ].join('\n'),
     });
     const result = runCli(['backfill', '--select', '*', '--from', 'us', '--to', 'apac', '--project', dir]);
     expect(result.status, result.stderr).toBe(0);

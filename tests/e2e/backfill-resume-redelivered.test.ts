@@ -60,7 +60,10 @@ async function failedThenRedelivered(name: string): Promise<{ dir: string; faile
 
 /** Payments of the bad day in staging, as the marts read them. */
 async function paymentsOf(dir: string, day: string): Promise<Record<string, unknown>[]> {
-  return queryDuckDb(stateFiles(dir).warehouse, `select count(*) as n, count(*) filter (where amount < 0) as negative, sum(amount)::double as total from staging.payments where business_date = DATE '${day}'`);
+  return queryDuckDb(
+    stateFiles(dir).warehouse,
+    `select count(*) as n, count(*) filter (where amount < 0) as negative, sum(amount)::double as total from staging.payments where business_date = DATE '${day}'`,
+  );
 }
 
 describe('assets backfill --resume after the bad data was re-delivered fixed', () => {

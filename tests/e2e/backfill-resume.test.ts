@@ -154,9 +154,15 @@ describe('assets backfill --resume after a crash', () => {
     // A step the kill caught between its DuckDB commit and its SQLite record is published all the
     // same (its row in _strata.commits): the resume records it in the killed run, and rebuilds it not.
     const orphaned = await queryDuckDb(stateFiles(interrupted).warehouse, 'select asset_key, partitions from _strata.commits');
-    const published = orphaned.flatMap((r) => ((JSON.parse(String(r.partitions)) as string[] | null) ?? [null]).map((p) => (p === null ? String(r.asset_key) : `${r.asset_key}@${p}`)));
+    const published = orphaned.flatMap((r) =>
+      ((JSON.parse(String(r.partitions)) as string[] | null) ?? [null]).map((p) => (p === null ? String(r.asset_key) : `${r.asset_key}@${p}`)),
+    );
     const doneBefore = new Set([...recorded, ...published]);
-    for (const key of ASSETS) expect(before.some((m) => m.asset_key === key), key).toBe(true);
+    for (const key of ASSETS)
+      expect(
+        before.some((m) => m.asset_key === key),
+        key,
+      ).toBe(true);
 
     // The stored backfill is still "running": nothing marked it otherwise.
     const listed = runCli(['backfills', '--json', '--project', interrupted]);
@@ -180,7 +186,11 @@ describe('assets backfill --resume after a crash', () => {
     expect(outcome.run.steps).toHaveLength(TOTAL - doneBefore.size);
     expect(outcome.run.steps.every((s) => s.status === 'success')).toBe(true);
     expect(outcome.run.steps.filter((s) => doneBefore.has(s.id))).toEqual([]);
-    const starts = querySqlite<{ n: number }>(stateFiles(interrupted).storage, "select count(*) as n from events where run_id = ? and type = 'step_start'", resumeRun);
+    const starts = querySqlite<{ n: number }>(
+      stateFiles(interrupted).storage,
+      "select count(*) as n from events where run_id = ? and type = 'step_start'",
+      resumeRun,
+    );
     expect(starts[0]?.n).toBe(TOTAL - doneBefore.size);
     const after = materializations(interrupted);
     const byResume = after.filter((m) => m.run_id === resumeRun).map((m) => `${m.asset_key}@${m.partition_key}`);

@@ -31,7 +31,9 @@ describe('checks that read other assets, in the CLI', () => {
     // Only marts/orders, on a fresh warehouse: the assets its checks read do not exist.
     const run = runCli(['materialize', '--select', 'marts/orders', '--project', project]);
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/✗ marts\/orders +blocking checks failed, nothing published: relationships\(customer_id, staging\/customers\.customer_id\): could not run: Catalog Error: Table with name/);
+    expect(run.stdout).toMatch(
+      /✗ marts\/orders +blocking checks failed, nothing published: relationships\(customer_id, staging\/customers\.customer_id\): could not run: Catalog Error: Table with name/,
+    );
     expect(run.stdout).not.toMatch(/violation/);
     const status = runCli(['status', '--project', project]);
     expect(status.stdout).toMatch(/marts\/orders .* 2 error/);

@@ -35,14 +35,22 @@ describe('checks in the CLI', () => {
   });
 
   it('a re-delivered day with negative payments is stopped: nothing of it is published and downstream is skipped', async () => {
-    const before = await queryDuckDb(stateFiles(project).warehouse, "select count(*) as n, sum(amount)::double as s from staging.payments where business_date = DATE '2025-01-02'");
+    const before = await queryDuckDb(
+      stateFiles(project).warehouse,
+      "select count(*) as n, sum(amount)::double as s from staging.payments where business_date = DATE '2025-01-02'",
+    );
     await injectFaults(path.join(project, 'landing'), parseFaultSpecs('2025-01-02:negative_amounts'));
     // Within the landed days: a run over the whole year would also plan the days never delivered.
     const run = runCli(['backfill', '--select', SELECT, ...RANGE, '--stale-only', '--project', project]);
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/✗ staging\/payments@2025-01-0[12]\.\.2025-01-0[23] +blocking check failed, nothing published: accepted_range\(amount, min=0\): \d+ violations? in 2025-01-02/);
+    expect(run.stdout).toMatch(
+      /✗ staging\/payments@2025-01-0[12]\.\.2025-01-0[23] +blocking check failed, nothing published: accepted_range\(amount, min=0\): \d+ violations? in 2025-01-02/,
+    );
     expect(run.stdout).toMatch(/- marts\/daily_revenue_by_location@.* (skipped|upstream staging\/payments@.* did not succeed)/);
-    const after = await queryDuckDb(stateFiles(project).warehouse, "select count(*) as n, sum(amount)::double as s from staging.payments where business_date = DATE '2025-01-02'");
+    const after = await queryDuckDb(
+      stateFiles(project).warehouse,
+      "select count(*) as n, sum(amount)::double as s from staging.payments where business_date = DATE '2025-01-02'",
+    );
     expect(after).toEqual(before);
 
     const stored = querySqlite<{ check_name: string; partition_key: string; passed: number; violations: number; sample: string }>(
@@ -61,7 +69,9 @@ describe('checks in the CLI', () => {
   });
 
   it('a check with a malformed column name is a definition error naming the asset and file', () => {
-    const broken = sandbox.copyExample('bad-check', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), '-- check: unique(payment_id)', '-- check: unique(payment id)'));
+    const broken = sandbox.copyExample('bad-check', (dir) =>
+      editFile(path.join(dir, 'defs/staging/payments.sql'), '-- check: unique(payment_id)', '-- check: unique(payment id)'),
+    );
     const result = runCli(['list', '--project', broken]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: .*check unique\(payment id\): "payment id" is not a column name/);
@@ -87,7 +97,9 @@ describe('checks in the CLI', () => {
     const runsBefore = querySqlite<{ n: number }>(stateFiles(edited).storage, 'select count(*) as n from runs')[0]?.n;
     const result = runCli(['materialize', '--select', 'staging/payments', '--project', edited]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: check unique\(payment_idd\): staging\/payments has no column "payment_idd" \(its columns: payment_id/);
+    expect(result.stderr).toMatch(
+      /staging\/payments in defs\/staging\/payments\.sql: check unique\(payment_idd\): staging\/payments has no column "payment_idd" \(its columns: payment_id/,
+    );
     expect(querySqlite<{ n: number }>(stateFiles(edited).storage, 'select count(*) as n from runs')[0]?.n).toBe(runsBefore);
   });
 });

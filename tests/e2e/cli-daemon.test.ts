@@ -82,7 +82,9 @@ describe('assets daemon', () => {
     expect(ticks.stdout).toMatch(/tick 2 .* success\s+0 requested/);
     expect(ticks.stdout).toMatch(/tick 1 .* success\s+1 requested, 1 skipped\/other, 1 run/);
     expect(ticks.stdout.indexOf('tick 2')).toBeLessThan(ticks.stdout.indexOf('tick 1'));
-    const json = parseJson<{ id: number; decisions: { source: string; name: string; action: string }[] }[]>(runCli(['daemon', 'ticks', '--limit', '1', '--json', '--project', dir]));
+    const json = parseJson<{ id: number; decisions: { source: string; name: string; action: string }[] }[]>(
+      runCli(['daemon', 'ticks', '--limit', '1', '--json', '--project', dir]),
+    );
     expect(json.map((t) => t.id)).toEqual([2]);
     const first = parseJson<{ decisions: { source: string; name: string; action: string; runId?: string }[]; runIds: string[] }[]>(
       runCli(['daemon', 'ticks', '--json', '--project', dir]),
@@ -111,7 +113,10 @@ describe('assets daemon', () => {
     await until('the daemon ticked twice', () => tickCount(storage) >= 2);
     const manual = runCli(['materialize', '--project', dir, '--select', 'raw/numbers']);
     expect(manual.status, manual.stderr).toBe(0);
-    await until('eager automation built staging/doubled', () => querySqlite(storage, `select id from runs where trigger = 'automation' and status = 'success'`).length === 1);
+    await until(
+      'eager automation built staging/doubled',
+      () => querySqlite(storage, `select id from runs where trigger = 'automation' and status = 'success'`).length === 1,
+    );
     daemon.child.kill('SIGINT');
     const result = await daemon.done;
     expect(result.status, result.stderr).toBe(0);
@@ -139,7 +144,11 @@ describe('seeds and the daemon', () => {
       await until('the daemon ticked twice', () => tickCount(storage) >= 2);
       expect(querySqlite(storage, `select id from runs where trigger = 'automation'`)).toEqual([]);
       fs.writeFileSync(path.join(dir, 'seeds', 'fees.csv'), 'code,fee\ncard,1\ncash,2\n');
-      await until('automation rebuilt the seed and the mart', () => querySqlite(storage, `select id from runs where trigger = 'automation' and status = 'success'`).length === 1, 15_000);
+      await until(
+        'automation rebuilt the seed and the mart',
+        () => querySqlite(storage, `select id from runs where trigger = 'automation' and status = 'success'`).length === 1,
+        15_000,
+      );
     } finally {
       daemon.child.kill('SIGINT');
     }
@@ -155,17 +164,35 @@ describe('seeds and the daemon', () => {
 
 describe('bad schedules and automation exit 2, naming the asset or schedule and the file', () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ['sql-cron', { 'defs/staging/doubled.sql': "-- automation: on_cron('30 25 * * *', 'Europe/Paris')\nselect n from raw.numbers\n" }, /staging\/doubled in defs\/staging\/doubled\.sql: automation "on_cron\('30 25 \* \* \*', 'Europe\/Paris'\)": on_cron: cron "30 25 \* \* \*"/],
-    ['sql-syntax', { 'defs/staging/doubled.sql': '-- automation: eagerly\nselect n from raw.numbers\n' }, /staging\/doubled in defs\/staging\/doubled\.sql: automation "eagerly": unknown condition "eagerly"/],
+    [
+      'sql-cron',
+      { 'defs/staging/doubled.sql': "-- automation: on_cron('30 25 * * *', 'Europe/Paris')\nselect n from raw.numbers\n" },
+      /staging\/doubled in defs\/staging\/doubled\.sql: automation "on_cron\('30 25 \* \* \*', 'Europe\/Paris'\)": on_cron: cron "30 25 \* \* \*"/,
+    ],
+    [
+      'sql-syntax',
+      { 'defs/staging/doubled.sql': '-- automation: eagerly\nselect n from raw.numbers\n' },
+      /staging\/doubled in defs\/staging\/doubled\.sql: automation "eagerly": unknown condition "eagerly"/,
+    ],
     [
       'ts-automation',
-      { 'defs/raw/numbers.ts': "import { asset, onCron } from 'strata';\nexport const n = asset({ key: 'raw/numbers', automation: onCron('0 5 * * *', 'Mars/Base'), materialize: () => undefined });\n" },
+      {
+        'defs/raw/numbers.ts':
+          "import { asset, onCron } from 'strata';\nexport const n = asset({ key: 'raw/numbers', automation: onCron('0 5 * * *', 'Mars/Base'), materialize: () => undefined });\n",
+      },
       /raw\/numbers in defs\/raw\/numbers\.ts: automation: on_cron: unknown time zone "Mars\/Base"/,
     ],
-    ['schedule-cron', { 'defs/schedules.ts': "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '30 4 * *', selection: 'raw/*' });\n" }, /defs\/schedules\.ts: schedule "nightly": cron "30 4 \* \*" must have 5 fields/],
+    [
+      'schedule-cron',
+      { 'defs/schedules.ts': "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '30 4 * *', selection: 'raw/*' });\n" },
+      /defs\/schedules\.ts: schedule "nightly": cron "30 4 \* \*" must have 5 fields/,
+    ],
     [
       'schedule-selection',
-      { 'defs/schedules.ts': "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '30 4 * * *', selection: 'staging/doubld' });\n" },
+      {
+        'defs/schedules.ts':
+          "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '30 4 * * *', selection: 'staging/doubld' });\n",
+      },
       /defs\/schedules\.ts: schedule "nightly": selection "staging\/doubld": unknown asset "staging\/doubld".*did you mean "staging\/doubled"/,
     ],
   ];

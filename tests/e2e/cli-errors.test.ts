@@ -6,7 +6,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { editFile, parseJson, querySqlite, queryDuckDb, runCli, Sandbox, stackFrames, startCli, stateFiles, waitForFile, type CliResult } from './cli-harness.ts';
+import {
+  editFile,
+  parseJson,
+  querySqlite,
+  queryDuckDb,
+  runCli,
+  Sandbox,
+  stackFrames,
+  startCli,
+  stateFiles,
+  waitForFile,
+  type CliResult,
+} from './cli-harness.ts';
 
 let sandbox: Sandbox;
 /** An untouched copy of the example that is never materialized. */
@@ -62,7 +74,7 @@ describe('bad input exits 2 and writes nothing', () => {
     expect(result.stderr).toContain('assets materialize --help');
   });
 
-  it('a strata.json that is not JSON: the message alone, and with STRATA_DEBUG=1 the stack and its cause\'s', () => {
+  it("a strata.json that is not JSON: the message alone, and with STRATA_DEBUG=1 the stack and its cause's", () => {
     const project = sandbox.writeProject('not-json', { 'strata.json': '{ "name": ' });
     const result = runCli(['list', '--project', project]);
     expectUserError(result, project);
@@ -96,14 +108,18 @@ describe('bad input exits 2 and writes nothing', () => {
   });
 
   it('a SQL file that does not parse: names the file', () => {
-    const project = sandbox.copyExample('unparsable', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'with typed as (\n  select', 'with typed as (\n  selec t frm ('));
+    const project = sandbox.copyExample('unparsable', (dir) =>
+      editFile(path.join(dir, 'defs/staging/payments.sql'), 'with typed as (\n  select', 'with typed as (\n  selec t frm ('),
+    );
     const result = runCli(['materialize', '--select', '+marts/*', '--project', project]);
     expectUserError(result, project);
     expect(result.stderr).toMatch(/staging\/payments in defs\/staging\/payments\.sql: SQL does not parse: Parser Error/);
   });
 
   it('a SQL file that does not parse is the only error: assets reading it are not reported as reading an unknown asset', () => {
-    const project = sandbox.copyExample('unparsable-read', (dir) => editFile(path.join(dir, 'defs/staging/payments.sql'), 'with typed as (\n  select', 'with typed as (\n  selec t frm ('));
+    const project = sandbox.copyExample('unparsable-read', (dir) =>
+      editFile(path.join(dir, 'defs/staging/payments.sql'), 'with typed as (\n  select', 'with typed as (\n  selec t frm ('),
+    );
     const result = runCli(['list', '--project', project]);
     expect(result.status).toBe(2);
     // staging/payments exists (it is just broken): marts/payment_mix_daily depends on it.
@@ -131,7 +147,9 @@ describe('a storage or warehouse path that cannot be a file', () => {
     const project = sandbox.writeProject('warehouse-under-file', { ...files, 'notes.txt': 'a file, not a folder' });
     const warehouse = runCli(['materialize', '--select', '*', '--project', project], { STRATA_WAREHOUSE: path.join(project, 'notes.txt', 'w.duckdb') });
     expectUserError(warehouse, project);
-    expect(warehouse.stderr).toContain(`STRATA_WAREHOUSE is ${path.join(project, 'notes.txt', 'w.duckdb')}, but ${path.join(project, 'notes.txt')} is a file, not a folder`);
+    expect(warehouse.stderr).toContain(
+      `STRATA_WAREHOUSE is ${path.join(project, 'notes.txt', 'w.duckdb')}, but ${path.join(project, 'notes.txt')} is a file, not a folder`,
+    );
 
     fs.writeFileSync(path.join(project, 'strata.json'), '{ "name": "paths", "storage": "defs" }');
     const storage = runCli(['materialize', '--select', '*', '--project', project]);
@@ -171,7 +189,11 @@ describe('a failing asset', () => {
   beforeAll(() => {
     // staging/orders now fails at run time: order ids like L001-20250101-0001 are not integers.
     project = sandbox.copyExample('failing', (dir) =>
-      editFile(path.join(dir, 'defs/staging/orders.sql'), 'upper(trim(order_id)) as order_id,', 'upper(trim(order_id)) as order_id, cast(order_id as integer) / 2 as broken,'),
+      editFile(
+        path.join(dir, 'defs/staging/orders.sql'),
+        'upper(trim(order_id)) as order_id,',
+        'upper(trim(order_id)) as order_id, cast(order_id as integer) / 2 as broken,',
+      ),
     );
     result = runCli(['materialize', '--select', '+marts/* and not marts/monthly_revenue_by_location', '--partition', '2025-01-01', '--project', project]);
   });
@@ -206,20 +228,20 @@ describe('a failing asset', () => {
     expect(human.stdout.match(/step_skipped/g)).toHaveLength(5);
     expect(stackFrames(human.stdout + human.stderr)).toEqual([]);
 
-    const json = parseJson<{ run: { status: string; error: string }; events: { type: string; assetKey: string | null; partition: string | null; data: Record<string, unknown> | null }[] }>(
-      runCli(['runs', 'show', prefix, '--json', '--project', project]),
-    );
+    const json = parseJson<{
+      run: { status: string; error: string };
+      events: { type: string; assetKey: string | null; partition: string | null; data: Record<string, unknown> | null }[];
+    }>(runCli(['runs', 'show', prefix, '--json', '--project', project]));
     expect(json.run).toMatchObject({ status: 'failed', error: '1 step failed: staging/orders@2025-01-01' });
     const failure = json.events.find((e) => e.type === 'step_failure');
     expect(failure).toMatchObject({ assetKey: 'staging/orders', partition: '2025-01-01' });
     expect(String(failure?.data?.error)).toMatch(/Conversion Error: Could not convert string 'L\d{3}-/);
-    expect(json.events.filter((e) => e.type === 'step_skipped').map((e) => e.assetKey).sort()).toEqual([
-      'marts/daily_revenue_by_location',
-      'marts/fct_sales',
-      'marts/payment_mix_daily',
-      'staging/order_items',
-      'staging/payments',
-    ]);
+    expect(
+      json.events
+        .filter((e) => e.type === 'step_skipped')
+        .map((e) => e.assetKey)
+        .sort(),
+    ).toEqual(['marts/daily_revenue_by_location', 'marts/fct_sales', 'marts/payment_mix_daily', 'staging/order_items', 'staging/payments']);
     expect(json.events.at(-1)?.type).toBe('run_failure');
   });
 
@@ -228,7 +250,8 @@ describe('a failing asset', () => {
     const names = rows.map((r) => r.name);
     expect(names).toContain('raw.orders');
     expect(names).toContain('staging.time_entries');
-    for (const missing of ['staging.orders', 'staging.order_items', 'marts.fct_sales', 'marts.daily_revenue_by_location', 'marts.payment_mix_daily']) expect(names).not.toContain(missing);
+    for (const missing of ['staging.orders', 'staging.order_items', 'marts.fct_sales', 'marts.daily_revenue_by_location', 'marts.payment_mix_daily'])
+      expect(names).not.toContain(missing);
   });
 });
 
@@ -237,7 +260,9 @@ describe('a day without landing files', () => {
     const project = sandbox.copyExample('missing-day');
     const day = runCli(['materialize', '--select', 'raw/orders', '--partition', '2025-01-03', '--project', project]);
     expect(day.status, day.stderr).toBe(1);
-    expect(day.stdout).toMatch(/✗ raw\/orders@2025-01-03\s+raw\/orders: missing landing file for 1 of 1 partition\(s\): orders_2025-01-03\.csv \(in .*landing\)/);
+    expect(day.stdout).toMatch(
+      /✗ raw\/orders@2025-01-03\s+raw\/orders: missing landing file for 1 of 1 partition\(s\): orders_2025-01-03\.csv \(in .*landing\)/,
+    );
     expect(stackFrames(day.stdout + day.stderr)).toEqual([]);
 
     // Without --partition: every day of 2025 in one single-run step; the sandbox has two days of files.
@@ -253,7 +278,9 @@ describe('a day without landing files', () => {
     const status = parseJson<{ key: string; state: string; partitions: { failed: number; materialized: number } | null }[]>(
       runCli(['status', '--select', 'raw/orders', '--json', '--project', project]),
     );
-    expect(status).toEqual([expect.objectContaining({ key: 'raw/orders', state: 'failed', partitions: expect.objectContaining({ failed: 365, materialized: 0 }) })]);
+    expect(status).toEqual([
+      expect.objectContaining({ key: 'raw/orders', state: 'failed', partitions: expect.objectContaining({ failed: 365, materialized: 0 }) }),
+    ]);
   });
 });
 

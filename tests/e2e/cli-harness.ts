@@ -183,7 +183,10 @@ export async function queryDuckDb(file: string, sql: string): Promise<Record<str
  * `_strata` schema (the commit log) is left out: it is not data.
  */
 export async function tableChecksums(file: string): Promise<Record<string, string>> {
-  const tables = await queryDuckDb(file, `select table_schema || '.' || table_name as name from information_schema.tables where table_schema <> '_strata' order by 1`);
+  const tables = await queryDuckDb(
+    file,
+    `select table_schema || '.' || table_name as name from information_schema.tables where table_schema <> '_strata' order by 1`,
+  );
   if (tables.length === 0) return {};
   const sums = await queryDuckDb(
     file,

@@ -41,7 +41,11 @@ function writeOrders(lines: readonly string[]): void {
 function dryRunBuilds(extra: readonly string[] = [], dir = project): Record<string, string> {
   const result = runCli(['materialize', '--select', '*', '--dry-run', ...extra, '--project', dir]);
   expect(result.status, result.stderr).toBe(0);
-  const rows = result.stdout.trimEnd().split('\n').slice(1, -1).map((l) => l.split(/\s{2,}/));
+  const rows = result.stdout
+    .trimEnd()
+    .split('\n')
+    .slice(1, -1)
+    .map((l) => l.split(/\s{2,}/));
   return Object.fromEntries(rows.map((r) => [r[1], r[3]]));
 }
 
@@ -49,7 +53,10 @@ function dryRunBuilds(extra: readonly string[] = [], dir = project): Record<stri
 function materializedLines(runId: string, dir = project, key = 'raw/orders'): string[] {
   const shown = runCli(['runs', 'show', runId.slice(0, 8), '--project', dir]);
   expect(shown.status, shown.stderr).toBe(0);
-  return shown.stdout.split('\n').filter((l) => l.includes(`materialized ${key}`)).map((l) => l.slice(l.indexOf('materialized')).trim());
+  return shown.stdout
+    .split('\n')
+    .filter((l) => l.includes(`materialized ${key}`))
+    .map((l) => l.slice(l.indexOf('materialized')).trim());
 }
 
 describe('incremental models on the CLI', () => {
@@ -63,16 +70,22 @@ describe('incremental models on the CLI', () => {
 
     expect(dryRunBuilds()).toEqual({ 'raw/orders': 'incremental', 'marts/order_count': 'full' });
     expect(dryRunBuilds(['--full-refresh'])).toEqual({ 'raw/orders': 'full', 'marts/order_count': 'full' });
-    const json = parseJson<{ steps: { key: string; build: string }[] }>(runCli(['materialize', '--select', 'raw/orders', '--dry-run', '--json', '--project', project]));
+    const json = parseJson<{ steps: { key: string; build: string }[] }>(
+      runCli(['materialize', '--select', 'raw/orders', '--dry-run', '--json', '--project', project]),
+    );
     expect(json.steps.map((s) => [s.key, s.build])).toEqual([['raw/orders', 'incremental']]);
 
     writeOrders(['2,paid,2025-01-05 00:00:00', '3,new,2025-01-06 00:00:00']);
     const second = runCli(['materialize', '--select', '*', '--json', '--project', project]);
     expect(second.status, second.stderr).toBe(0);
-    expect(materializedLines(parseJson<{ runId: string }>(second).runId)).toEqual(['materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 00:00:00']);
+    expect(materializedLines(parseJson<{ runId: string }>(second).runId)).toEqual([
+      'materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 00:00:00',
+    ]);
     expect(await queryDuckDb(stateFiles(project).warehouse, 'select n from marts.order_count')).toEqual([{ n: 3 }]);
     const status = parseJson<{ key: string; incremental?: unknown }[]>(runCli(['status', '--select', 'raw/orders', '--json', '--project', project]));
-    expect(status.map((s) => [s.key, s.incremental])).toEqual([['raw/orders', { build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-02 00:00:00' }]]);
+    expect(status.map((s) => [s.key, s.incremental])).toEqual([
+      ['raw/orders', { build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-02 00:00:00' }],
+    ]);
     const human = runCli(['status', '--project', project]);
     expect(human.stdout).toMatch(/ROWS\s+RUN\s+CHECKS\s+MISSING\s+LAST WRITE\n/);
     expect(human.stdout).toMatch(/raw\/orders\s+fresh .* {2}incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 00:00:00\n/);
@@ -80,7 +93,9 @@ describe('incremental models on the CLI', () => {
 
     const refreshed = runCli(['materialize', '--select', 'raw/orders', '--full-refresh', '--json', '--project', project]);
     expect(refreshed.status, refreshed.stderr).toBe(0);
-    expect(materializedLines(parseJson<{ runId: string }>(refreshed).runId)).toEqual(['materialized raw/orders (2 rows): full: 2 inserted, 0 updated, 0 deleted']);
+    expect(materializedLines(parseJson<{ runId: string }>(refreshed).runId)).toEqual([
+      'materialized raw/orders (2 rows): full: 2 inserted, 0 updated, 0 deleted',
+    ]);
   });
 
   it('an unknown strategy is a definition error naming the asset and file: exit 2, no stack', () => {
@@ -124,9 +139,10 @@ where day >= {{ partition_start }} and day < {{ partition_end }} and updated_at 
     const daily = sandbox.writeProject('daily-incremental', {
       'strata.json': JSON.stringify({ name: 'daily-incremental' }),
       'defs/raw/events.sql': EVENTS,
-      'landing/events.csv': 'id,day,status,updated_at\n1,2025-01-01,new,2025-01-01 10:00:00\n2,2025-01-02,new,2025-01-02 10:00:00\n3,2025-01-03,new,2025-01-03 10:00:00\n',
+      'landing/events.csv':
+        'id,day,status,updated_at\n1,2025-01-01,new,2025-01-01 10:00:00\n2,2025-01-02,new,2025-01-02 10:00:00\n3,2025-01-03,new,2025-01-03 10:00:00\n',
     });
-    const table = () => queryDuckDb(stateFiles(daily).warehouse, "select id, day::varchar as day, status from raw.events order by id, day");
+    const table = () => queryDuckDb(stateFiles(daily).warehouse, 'select id, day::varchar as day, status from raw.events order by id, day');
     expect(dryRunBuilds([], daily)).toEqual({ 'raw/events@2025-01-01..2025-01-03': 'partitions' });
 
     const backfill = runCli(['backfill', '--select', 'raw/events', '--from', '2025-01-01', '--to', '2025-01-03', '--project', daily]);
@@ -147,7 +163,9 @@ where day >= {{ partition_start }} and day < {{ partition_end }} and updated_at 
     );
     const rerun = runCli(['materialize', '--select', 'raw/events', '--partition', '2025-01-02', '--json', '--project', daily]);
     expect(rerun.status, rerun.stderr).toBe(0);
-    expect(materializedLines(parseJson<{ runId: string }>(rerun).runId, daily, 'raw/events')).toEqual(['materialized raw/events@2025-01-02 (2 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 10:00:00']);
+    expect(materializedLines(parseJson<{ runId: string }>(rerun).runId, daily, 'raw/events')).toEqual([
+      'materialized raw/events@2025-01-02 (2 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 10:00:00',
+    ]);
     expect(await table()).toEqual([
       { id: 1, day: '2025-01-01', status: 'new' },
       { id: 2, day: '2025-01-02', status: 'paid' },

@@ -44,7 +44,13 @@ describe('materialize --dry-run of an hourly asset since 2000', () => {
     expect(Number(hours)).toBeGreaterThan(200_000);
     const range = /^2000-01-01-00:00\.\.\d{4}-\d{2}-\d{2}-\d{2}:00$/;
     expect(lines[1]?.split(/\s{2,}/)).toEqual(['raw/ticks', expect.stringMatching(/^sql/), 'partitions', expect.any(String), expect.stringMatching(range)]);
-    expect(lines[2]?.split(/\s{2,}/)).toEqual(['staging/ticks', expect.stringMatching(/^sql/), 'partitions', lines[1]?.split(/\s{2,}/)[3], expect.stringMatching(range)]);
+    expect(lines[2]?.split(/\s{2,}/)).toEqual([
+      'staging/ticks',
+      expect.stringMatching(/^sql/),
+      'partitions',
+      lines[1]?.split(/\s{2,}/)[3],
+      expect.stringMatching(range),
+    ]);
     const total = (Number(hours) * 2).toLocaleString('en-US');
     expect(lines.at(-1)).toBe(`dry run: ${total} steps of 2 assets, nothing written (--json lists every step)`);
     expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);

@@ -108,7 +108,10 @@ describe(`assets backfill --select '+marts/*' --from ${DAYS[0]} --to ${DAYS.at(-
 
   it('writes every mart for the three days, fct_sales with one row per item of a non-voided order', async () => {
     const { warehouse } = stateFiles(project);
-    const tables = await queryDuckDb(warehouse, `select table_name, table_type from information_schema.tables where table_schema = 'marts' order by table_name`);
+    const tables = await queryDuckDb(
+      warehouse,
+      `select table_name, table_type from information_schema.tables where table_schema = 'marts' order by table_name`,
+    );
     const counts = await queryDuckDb(warehouse, MARTS.map((key) => `select '${key}' as key, count(*) as n from ${table(key)}`).join(' union all '));
     const [expected] = await queryDuckDb(
       warehouse,
@@ -129,7 +132,10 @@ describe(`assets backfill --select '+marts/*' --from ${DAYS[0]} --to ${DAYS.at(-
     // Every partitioned table holds exactly the three days, by its partition column.
     for (const [key, column] of Object.entries(DAILY)) {
       const days = await queryDuckDb(warehouse, `select distinct ${column}::varchar as day from ${table(key)} order by 1`);
-      expect(days.map((d) => d.day), key).toEqual(DAYS);
+      expect(
+        days.map((d) => d.day),
+        key,
+      ).toEqual(DAYS);
     }
   });
 
@@ -282,7 +288,13 @@ describe('read-only commands after the backfill', () => {
     // One step per asset: a range step records one start, one materialization event and one success.
     const assets = [...new Set(materializations().map((m) => m.asset_key))];
     for (const type of ['step_start', 'materialization', 'step_success']) {
-      expect(shown.events.filter((e) => e.type === type).map((e) => e.assetKey).sort(), type).toEqual(assets);
+      expect(
+        shown.events
+          .filter((e) => e.type === type)
+          .map((e) => e.assetKey)
+          .sort(),
+        type,
+      ).toEqual(assets);
     }
     expect(shown.events.some((e) => e.type === 'step_failure' || e.type === 'step_skipped')).toBe(false);
 
@@ -296,7 +308,12 @@ describe('read-only commands after the backfill', () => {
   it('lineage marts/fct_sales --json gives upstream and downstream with depths and the edges between them', () => {
     const result = runCli(['lineage', 'marts/fct_sales', '--json', '--project', project]);
     expect(result.status).toBe(0);
-    const lineage = parseJson<{ key: string; upstream: { key: string; depth: number }[]; downstream: { key: string; depth: number }[]; edges: { upstream: string; downstream: string }[] }>(result);
+    const lineage = parseJson<{
+      key: string;
+      upstream: { key: string; depth: number }[];
+      downstream: { key: string; depth: number }[];
+      edges: { upstream: string; downstream: string }[];
+    }>(result);
     const byKey = (list: { key: string; depth: number }[]) => Object.fromEntries(list.map((x) => [x.key, x.depth]));
 
     expect(lineage.key).toBe('marts/fct_sales');
@@ -343,7 +360,10 @@ describe('read-only commands after the backfill', () => {
   it("list --select 'group:staging' --json lists the staging assets in dependency order", () => {
     const result = runCli(['list', '--select', 'group:staging', '--json', '--project', project]);
     expect(result.status).toBe(0);
-    const listed = parseJson<{ key: string; group: string; kinds: string[]; file: string; upstream: string[]; codeVersion: string; owners: string[]; partitionColumn?: string }[]>(result);
+    const listed =
+      parseJson<
+        { key: string; group: string; kinds: string[]; file: string; upstream: string[]; codeVersion: string; owners: string[]; partitionColumn?: string }[]
+      >(result);
     const names = ['locations', 'menu_items', 'orders', 'time_entries', 'order_items', 'payments'];
     expect(listed.map((a) => a.key)).toEqual(names.map((n) => `staging/${n}`));
     for (const a of listed) {

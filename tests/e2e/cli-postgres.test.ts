@@ -71,7 +71,9 @@ describe('postgres resources on bad input exit 2 and write nothing', () => {
     });
     const result = runCli(['materialize', '--select', '*', '--project', project]);
     expect(result.status, result.stdout + result.stderr).toBe(1);
-    expect(result.stdout).toContain('observing source landing/cli_orders failed: resource shop_db: url is "env:STRATA_E2E_UNSET_URL" but the environment variable STRATA_E2E_UNSET_URL is not set');
+    expect(result.stdout).toContain(
+      'observing source landing/cli_orders failed: resource shop_db: url is "env:STRATA_E2E_UNSET_URL" but the environment variable STRATA_E2E_UNSET_URL is not set',
+    );
     expect(result.stdout).not.toContain('retrying');
   });
 });

@@ -18,7 +18,8 @@ beforeAll(() => {
     'strata.json': JSON.stringify({ name: 'seeded', seeds: { path: 'seeds', columnTypes: { payment_types: { fee_pct: 'DECIMAL(5, 2)' } } } }),
     'seeds/payment_types.csv': 'code,label,fee_pct\ncard,Card,1.40\ncash,Cash,0\n',
     'defs/raw/payments.sql': "select * from (values (1, 'card', 100.0), (2, 'cash', 20.0), (3, 'card', 50.0)) t(id, code, amount)\n",
-    'defs/marts/x.sql': 'select t.label, sum(p.amount) as amount, sum(p.amount * t.fee_pct / 100) as fees\nfrom raw.payments p join seeds.payment_types t using (code)\ngroup by t.label\n',
+    'defs/marts/x.sql':
+      'select t.label, sum(p.amount) as amount, sum(p.amount * t.fee_pct / 100) as fees\nfrom raw.payments p join seeds.payment_types t using (code)\ngroup by t.label\n',
   });
 });
 
@@ -52,7 +53,9 @@ describe('seeds in the CLI', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/✓ seeds\/payment_types\s+2 rows/);
     const { warehouse } = stateFiles(project);
-    expect(await queryDuckDb(warehouse, "select data_type from information_schema.columns where table_name = 'payment_types' and column_name = 'fee_pct'")).toEqual([{ data_type: 'DECIMAL(5,2)' }]);
+    expect(
+      await queryDuckDb(warehouse, "select data_type from information_schema.columns where table_name = 'payment_types' and column_name = 'fee_pct'"),
+    ).toEqual([{ data_type: 'DECIMAL(5,2)' }]);
     expect(await queryDuckDb(warehouse, 'select label, round(fees::double, 4) as fees from marts.x order by label')).toEqual([
       { label: 'Card', fees: 2.1 },
       { label: 'Cash', fees: 0 },

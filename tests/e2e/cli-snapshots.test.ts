@@ -34,7 +34,11 @@ function writeCustomers(dir: string, lines: readonly string[]): void {
 
 describe('snapshots in the CLI', () => {
   it('keeps the old and the new versions over two runs', async () => {
-    const dir = sandbox.writeProject('two-runs', { 'strata.json': '{"name": "snapshots"}', 'defs/raw/customers.sql': RAW, 'defs/snapshots/customers.sql': SNAPSHOT });
+    const dir = sandbox.writeProject('two-runs', {
+      'strata.json': '{"name": "snapshots"}',
+      'defs/raw/customers.sql': RAW,
+      'defs/snapshots/customers.sql': SNAPSHOT,
+    });
     writeCustomers(dir, ['1,Ana,2025-01-01 00:00:00', '2,Ben,2025-01-01 00:00:00']);
     const first = runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]);
     expect(first.status, first.stderr + first.stdout).toBe(0);
@@ -73,7 +77,11 @@ describe('snapshots in the CLI', () => {
   });
 
   it('--full-refresh refuses to drop the history of a snapshot unless --force names it, then rebuilds it from the source', async () => {
-    const dir = sandbox.writeProject('full-refresh', { 'strata.json': '{"name": "snapshots"}', 'defs/raw/customers.sql': RAW, 'defs/snapshots/customers.sql': SNAPSHOT });
+    const dir = sandbox.writeProject('full-refresh', {
+      'strata.json': '{"name": "snapshots"}',
+      'defs/raw/customers.sql': RAW,
+      'defs/snapshots/customers.sql': SNAPSHOT,
+    });
     writeCustomers(dir, ['1,Ana,2025-01-01 00:00:00']);
     expect(runCli(['materialize', '--select', '+snapshots/customers', '--project', dir]).status).toBe(0);
     writeCustomers(dir, ['1,Ana Maria,2025-02-01 08:00:00']);

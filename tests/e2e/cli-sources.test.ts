@@ -127,7 +127,8 @@ describe('a source that cannot be observed', () => {
         '  },',
         '});',
       ].join('\n'),
-      'defs/raw/from_db.ts': "import { asset } from 'strata';\nexport const fromDb = asset({ key: 'raw/from_db', deps: ['landing/db'], materialize: () => ({}) });",
+      'defs/raw/from_db.ts':
+        "import { asset } from 'strata';\nexport const fromDb = asset({ key: 'raw/from_db', deps: ['landing/db'], materialize: () => ({}) });",
       'defs/raw/other.sql': 'select 1 as x',
     });
   }

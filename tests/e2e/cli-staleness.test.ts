@@ -59,13 +59,12 @@ describe('staleness in the CLI', () => {
     fs.appendFileSync(file, '\n');
     const stale = staleOn('2025-01-01');
     const byKey = new Map(stale.map((r) => [r.key, r]));
-    expect(byKey.get('raw/orders')?.reasons).toEqual([
-      expect.objectContaining({ kind: 'upstream_changed', upstream: 'landing/orders@2025-01-01' }),
-    ]);
+    expect(byKey.get('raw/orders')?.reasons).toEqual([expect.objectContaining({ kind: 'upstream_changed', upstream: 'landing/orders@2025-01-01' })]);
     expect(byKey.get('staging/orders')?.reasons[0]).toEqual({ kind: 'upstream_stale', upstream: 'raw/orders@2025-01-01' });
     expect(byKey.has('marts/daily_revenue_by_location')).toBe(true);
     // Assets that never read the orders file stay fresh.
-    for (const key of ['raw/payments', 'raw/order_items', 'raw/locations', 'staging/locations', 'marts/dim_menu_items']) expect(byKey.has(key), key).toBe(false);
+    for (const key of ['raw/payments', 'raw/order_items', 'raw/locations', 'staging/locations', 'marts/dim_menu_items'])
+      expect(byKey.has(key), key).toBe(false);
     // The next day reads the 2nd and the 3rd, which is not built: building the 3rd will change the
     // 2nd, so the 2nd is upstream-stale, naming the 3rd, and never because of the 1st's file.
     const nextDay = staleOn('2025-01-02');

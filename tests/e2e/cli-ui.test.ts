@@ -10,7 +10,11 @@ let project: string;
 
 beforeAll(() => {
   sandbox = Sandbox.create();
-  project = sandbox.writeProject('tiny', { 'strata.json': '{ "name": "tiny" }', 'package.json': '{ "type": "module", "private": true }', 'defs/raw/one.sql': 'select 1 as n\n' });
+  project = sandbox.writeProject('tiny', {
+    'strata.json': '{ "name": "tiny" }',
+    'package.json': '{ "type": "module", "private": true }',
+    'defs/raw/one.sql': 'select 1 as n\n',
+  });
 });
 
 afterAll(() => sandbox?.cleanup());

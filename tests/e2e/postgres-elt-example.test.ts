@@ -93,7 +93,9 @@ describe.skipIf(missing !== undefined)(`the postgres-elt example${missing ? ` (s
     expect(staleAssets(project)).toEqual([]);
     const printed = runScript('simulate-day.ts');
     // The observed shop tables changed: every raw asset is stale, and so is all that reads them.
-    expect(staleAssets(project)).toEqual(expect.arrayContaining(['raw/customer_ids', 'raw/customers', 'raw/order_ids', 'raw/orders', 'raw/products', 'marts/fct_sales']));
+    expect(staleAssets(project)).toEqual(
+      expect.arrayContaining(['raw/customer_ids', 'raw/customers', 'raw/order_ids', 'raw/orders', 'raw/products', 'marts/fct_sales']),
+    );
     expect(printed).toContain('1 deleted (customer 3, with ');
     const expected: Record<string, unknown> = {};
     for (const t of TABLES) {
@@ -115,7 +117,12 @@ describe.skipIf(missing !== undefined)(`the postgres-elt example${missing ? ` (s
     const [shop] = await postgresRows<Record<string, number>>(
       `select (select count(*) from shop.customers)::int as customers, count(*)::int as sales, sum(quantity * unit_price)::float8 as revenue from shop.orders where status <> 'cancelled'`,
     );
-    expect(await warehouse(project, `select (select count(*) from marts.dim_customers)::int as customers, count(*)::int as sales, sum(revenue)::double as revenue from marts.fct_sales`)).toEqual([shop]);
+    expect(
+      await warehouse(
+        project,
+        `select (select count(*) from marts.dim_customers)::int as customers, count(*)::int as sales, sum(revenue)::double as revenue from marts.fct_sales`,
+      ),
+    ).toEqual([shop]);
     const afterIncremental = await modelChecksums(project);
     expect(Object.keys(afterIncremental)).toHaveLength(6);
     const [erased] = await warehouse(project, `select count(*) filter (where customer_id = 3)::int as orders from raw.orders`);
@@ -145,10 +152,17 @@ describe.skipIf(missing !== undefined)(`the postgres-elt example${missing ? ` (s
     const [live] = await postgresRows<Record<string, number>>(
       `select (select count(*) from shop.customers)::int as customers, (select count(*) from shop.products)::int as products, (select count(*) from shop.orders)::int as orders`,
     );
-    expect(rawCounts(project, refreshed)).toEqual({ 'raw/customers': full(live!.customers!), 'raw/products': full(live!.products!), 'raw/orders': full(live!.orders!) });
-    expect(await warehouse(project, `select (select count(*) from raw.customers where id = 3)::int as customers, (select count(*) from raw.orders where customer_id = 3)::int as orders`)).toEqual([
-      { customers: 0, orders: 0 },
-    ]);
+    expect(rawCounts(project, refreshed)).toEqual({
+      'raw/customers': full(live!.customers!),
+      'raw/products': full(live!.products!),
+      'raw/orders': full(live!.orders!),
+    });
+    expect(
+      await warehouse(
+        project,
+        `select (select count(*) from raw.customers where id = 3)::int as customers, (select count(*) from raw.orders where customer_id = 3)::int as orders`,
+      ),
+    ).toEqual([{ customers: 0, orders: 0 }]);
     // The models of the incremental load equal those of this from-scratch build of the same database.
     expect(await modelChecksums(project)).toEqual(afterIncremental);
     expect(await warehouse(project, `select count(*)::int as n from snapshots.customers`)).toEqual([snapshotRows]);

@@ -132,7 +132,9 @@ describe('a materialize process killed with SIGKILL', () => {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const next = runCli(['materialize', '--project', dir, '--select', '+marts/total']);
     expect(next.status, next.stdout + next.stderr).toBe(0);
-    expect(next.stderr).toMatch(new RegExp(`run ${dead?.id.slice(0, 8)} marked failed: process died: no heartbeat since \\S+ \\(timeout 5s\\); released 1 lease`));
+    expect(next.stderr).toMatch(
+      new RegExp(`run ${dead?.id.slice(0, 8)} marked failed: process died: no heartbeat since \\S+ \\(timeout 5s\\); released 1 lease`),
+    );
     const after = querySqlite<RunRow>(storage, 'select id, status, error, heartbeat_at, pid from runs where id = ?', dead?.id)[0];
     expect(after?.status).toBe('failed');
     expect(after?.error).toMatch(/^process died: no heartbeat since \d{4}-\d\d-\d\dT/);
@@ -187,10 +189,7 @@ describe('a materialize process sent Ctrl-C while a TypeScript step keeps a time
     await printed(started, 'raw/ticking: started');
     const signaledAt = Date.now();
     started.child.kill('SIGINT');
-    const exited = await Promise.race([
-      started.done,
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 6_000)),
-    ]);
+    const exited = await Promise.race([started.done, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 6_000))]);
     if (exited === undefined) started.child.kill('SIGKILL');
     expect(exited, 'still running 6 s after Ctrl-C').toBeDefined();
     expect(Date.now() - signaledAt).toBeLessThan(3_000);
@@ -224,11 +223,23 @@ describe('a materialize process killed between the warehouse commit and the stor
       { asset_key: 'staging/doubled', run_id: expect.not.stringMatching(dead?.id ?? ''), row_count: 100 },
     ]);
     // The step's own events (its log line, materialization, success), then a note of the recovery.
-    expect(querySqlite(storage, "select type, asset_key, message from events where run_id = ? and type in ('materialization', 'step_success', 'log') order by id", dead?.id)).toEqual([
+    expect(
+      querySqlite(
+        storage,
+        "select type, asset_key, message from events where run_id = ? and type in ('materialization', 'step_success', 'log') order by id",
+        dead?.id,
+      ),
+    ).toEqual([
       { type: 'log', asset_key: 'raw/numbers', message: 'started' },
       { type: 'materialization', asset_key: 'raw/numbers', message: 'materialized raw/numbers (100 rows)' },
       { type: 'step_success', asset_key: 'raw/numbers', message: expect.stringMatching(/^finished raw\/numbers in \d+ ms$/) },
-      { type: 'log', asset_key: 'raw/numbers', message: expect.stringMatching(/^recovered the commit of raw\/numbers: its data was published in the warehouse at \S+ but the run stopped before recording it \(1 materialization recorded now\)$/) },
+      {
+        type: 'log',
+        asset_key: 'raw/numbers',
+        message: expect.stringMatching(
+          /^recovered the commit of raw\/numbers: its data was published in the warehouse at \S+ but the run stopped before recording it \(1 materialization recorded now\)$/,
+        ),
+      },
     ]);
     expect(await queryDuckDb(warehouse, 'select * from _strata.commits')).toEqual([]);
 

@@ -86,7 +86,9 @@ describe.skipIf(missing !== undefined)(`write counts and full refresh in the web
     expect(await page.locator('[data-testid="force-refresh"]').isVisible()).toBe(false);
     await page.locator('[data-testid="full-refresh"]').check();
     await page.locator('button[data-testid="materialize"]').click();
-    await expect.poll(() => page.locator('[data-testid="materialize-error"]').textContent()).toContain('would drop the history of snapshot snapshots/customers');
+    await expect
+      .poll(() => page.locator('[data-testid="materialize-error"]').textContent())
+      .toContain('would drop the history of snapshot snapshots/customers');
     await page.locator('[data-testid="force-refresh"]').check();
     await page.locator('button[data-testid="materialize"]').click();
     await expect.poll(lastWrite, { timeout: 60_000, interval: 250 }).toBe('snapshot: 2 inserted, 0 closed');

@@ -30,7 +30,9 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     sandbox = Sandbox.create();
     await sandbox.generateLanding(2);
     // A blocking check that fails: every menu item costs more than nothing.
-    project = sandbox.copyExample('example', (dir) => editFile(path.join(dir, 'defs/staging/menu_items.sql'), '-- group: staging\n', '-- group: staging\n-- check: accepted_range(price, max=0)\n'));
+    project = sandbox.copyExample('example', (dir) =>
+      editFile(path.join(dir, 'defs/staging/menu_items.sql'), '-- group: staging\n', '-- group: staging\n-- check: accepted_range(price, max=0)\n'),
+    );
     keys = parseJson<{ key: string }[]>(runCli(['list', '--json', '--project', project])).map((a) => a.key);
     ui = await startUi(project);
     browser = await launchChromium();
@@ -46,7 +48,9 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
   it('draws every asset of the example in the lineage graph, coloured by status', async () => {
     await page.goto(`${ui.url}/#/`);
     await page.waitForFunction(() => performance.getEntriesByName('lineage-rendered').length > 0);
-    const drawn = await page.locator('svg#lineage g.node').evaluateAll((nodes) => nodes.map((n): [string, string] => [n.getAttribute('data-key') ?? '', n.getAttribute('data-status') ?? '']));
+    const drawn = await page
+      .locator('svg#lineage g.node')
+      .evaluateAll((nodes) => nodes.map((n): [string, string] => [n.getAttribute('data-key') ?? '', n.getAttribute('data-status') ?? '']));
     expect(drawn.map(([key]) => key).sort()).toEqual([...keys].sort());
     expect(keys.length).toBe(27);
     // Nothing is built yet: every asset that is not a source is missing.
@@ -56,7 +60,7 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     expect(await page.locator('svg#lineage path.edge').count()).toBeGreaterThanOrEqual(30);
   });
 
-  it('filters the graph by a selection and by a group, and shows a bad selection\'s message', async () => {
+  it("filters the graph by a selection and by a group, and shows a bad selection's message", async () => {
     const drawnKeys = () => page.locator('svg#lineage g.node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-key')).sort());
     await page.locator('input[name="select"]').fill('+marts/dim_menu_items');
     await page.locator('input[name="select"]').press('Enter');
@@ -84,7 +88,7 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     expect(await classes('staging/time_entries')).toContain('dim');
   });
 
-  it('opens the asset page from a clicked node\'s panel and by double-click, with its description, code and deps', async () => {
+  it("opens the asset page from a clicked node's panel and by double-click, with its description, code and deps", async () => {
     await page.locator('svg#lineage g.node[data-key="raw/orders"] rect').first().click();
     await page.locator('[data-testid="panel-open"]').click();
     await page.waitForURL(/#\/assets\/raw\/orders$/);
@@ -109,7 +113,7 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
     expect(built[0]?.n).toBe(1);
   });
 
-  it('shows a failing check with its failing rows on the asset page, and the failed run\'s error', async () => {
+  it("shows a failing check with its failing rows on the asset page, and the failed run's error", async () => {
     await page.goto(`${ui.url}/#/assets/staging/menu_items`);
     await expect.poll(() => page.locator('h1[data-testid="asset-key"]').textContent()).toBe('staging/menu_items');
     expect(await page.locator('[data-testid="asset-kinds"] .tag').allTextContents()).toEqual(['sql', 'duckdb']);

@@ -32,7 +32,11 @@ function daemonFor(project: Project, settings: DaemonSettings = SETTINGS): Asset
 
 /** A SQL table asset with an automation condition. */
 function sqlAsset(key: string, sql: string, deps: string[], automation?: AutomationCondition): AssetDefinition {
-  return makeDefinition(buildSpec(key, { deps, tags: {}, owners: [], ...(automation ? { automation } : {}) }, 'sql'), { type: 'sql', sql, materialization: 'table' });
+  return makeDefinition(buildSpec(key, { deps, tags: {}, owners: [], ...(automation ? { automation } : {}) }, 'sql'), {
+    type: 'sql',
+    sql,
+    materialization: 'table',
+  });
 }
 
 /** A gate a slow asset waits on; `open()` lets it finish. Counts how many gated steps run at once. */
@@ -146,7 +150,10 @@ describe('asset daemon', () => {
     const project = buildProject(
       ws.config,
       [gatedAsset('slow/thing', gates, { automation: eager() })],
-      [schedule({ name: 'every_minute', cron: '* * * * *', selection: 'slow/thing' }), schedule({ name: 'also_every_minute', cron: '*/1 * * * *', selection: 'slow/*' })],
+      [
+        schedule({ name: 'every_minute', cron: '* * * * *', selection: 'slow/thing' }),
+        schedule({ name: 'also_every_minute', cron: '*/1 * * * *', selection: 'slow/*' }),
+      ],
     );
     const daemon = daemonFor(project);
     const t0 = Date.parse('2030-01-01T00:00:30Z');
@@ -260,7 +267,11 @@ describe('asset daemon', () => {
     ]);
     expect(await ws.storage.daemonCursors()).toEqual({ 'schedule:nightly': '2025-03-05T09:00:00.000Z' });
     const run = await ws.storage.getRun(late.runIds[0] as string);
-    expect(run).toMatchObject({ trigger: 'schedule', selection: 'marts/daily', tags: { 'strata/schedule': 'nightly', 'strata/tick': '2025-03-05T03:30:00.000Z' } });
+    expect(run).toMatchObject({
+      trigger: 'schedule',
+      selection: 'marts/daily',
+      tags: { 'strata/schedule': 'nightly', 'strata/tick': '2025-03-05T03:30:00.000Z' },
+    });
   });
 
   it('reaps a run whose process died and lets automation request its partitions again', async () => {
@@ -270,7 +281,18 @@ describe('asset daemon', () => {
     ]);
     expect((await ws.run(project, ['raw/root'])).status).toBe('success');
     const started = Date.now() - 10 * 60_000;
-    await ws.storage.createRun({ id: 'dead-run-1', status: 'running', trigger: 'automation', selection: 'staging/mid', assetKeys: ['staging/mid'], createdAt: started, startedAt: started, endedAt: null, error: null, tags: {} });
+    await ws.storage.createRun({
+      id: 'dead-run-1',
+      status: 'running',
+      trigger: 'automation',
+      selection: 'staging/mid',
+      assetKeys: ['staging/mid'],
+      createdAt: started,
+      startedAt: started,
+      endedAt: null,
+      error: null,
+      tags: {},
+    });
     const daemon = daemonFor(project);
     const tick = await daemon.runIteration(new Date());
     expect(tick.decisions.map((d) => [d.source, d.name, d.action])).toEqual([
@@ -285,9 +307,19 @@ describe('asset daemon', () => {
   });
 
   it('loops around runIteration until its signal aborts, with the clock it is given', async () => {
-    const project = buildProject(ws.config, [asset({ key: 'raw/x', materialize: () => undefined })], [schedule({ name: 's', cron: '@hourly', selection: 'raw/x' })]);
+    const project = buildProject(
+      ws.config,
+      [asset({ key: 'raw/x', materialize: () => undefined })],
+      [schedule({ name: 's', cron: '@hourly', selection: 'raw/x' })],
+    );
     let clock = Date.parse('2030-01-01T00:59:59Z');
-    const daemon = new AssetDaemon({ project, storage: ws.storage, warehouse: ws.warehouse, landing: new FileLandingZone(ws.config.landingDir), clock: () => new Date((clock += 1_000)) });
+    const daemon = new AssetDaemon({
+      project,
+      storage: ws.storage,
+      warehouse: ws.warehouse,
+      landing: new FileLandingZone(ws.config.landingDir),
+      clock: () => new Date((clock += 1_000)),
+    });
     const controller = new AbortController();
     const seen: number[] = [];
     await runDaemonLoop(daemon, {
@@ -320,14 +352,21 @@ describe('asset daemon', () => {
             return [{ dataVersion: version }];
           },
         }),
-        asset({ key: 'raw/loaded', deps: ['landing/feed'], automation: eager(), materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable('select 1 as x') }) }),
+        asset({
+          key: 'raw/loaded',
+          deps: ['landing/feed'],
+          automation: eager(),
+          materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable('select 1 as x') }),
+        }),
         asset({ key: 'raw/other', materialize: () => undefined }),
       ],
       [schedule({ name: 'hourly', cron: '0 * * * *', selection: 'raw/other' })],
     );
     const daemon = daemonFor(project);
     const first = await daemon.runIteration(new Date('2030-01-01T00:30:00Z'));
-    expect(first.decisions.filter((d) => d.source === 'automation').map((d) => [d.name, d.action, d.reason])).toEqual([['raw/loaded', 'requested', 'eager(): missing']]);
+    expect(first.decisions.filter((d) => d.source === 'automation').map((d) => [d.name, d.action, d.reason])).toEqual([
+      ['raw/loaded', 'requested', 'eager(): missing'],
+    ]);
     await daemon.waitForRuns(first.runIds);
     expect((await daemon.runIteration(new Date('2030-01-01T00:31:00Z'))).runIds).toEqual([]);
 
@@ -361,6 +400,10 @@ describe('asset daemon', () => {
     expect((await ws.storage.getRun(tick.runIds[0] as string))?.status).toBe('canceled');
     expect(await ws.storage.getRun(tick.runIds[1] as string)).toBeUndefined();
     const last = (await ws.storage.listDaemonTicks({ limit: 1 }))[0];
-    expect(last?.decisions[0]).toMatchObject({ source: 'daemon', name: 'stop', reason: 'daemon stopped (running runs canceled and rolled back); 1 queued run dropped' });
+    expect(last?.decisions[0]).toMatchObject({
+      source: 'daemon',
+      name: 'stop',
+      reason: 'daemon stopped (running runs canceled and rolled back); 1 queued run dropped',
+    });
   });
 });

@@ -24,10 +24,14 @@ describe('checks that read other assets', () => {
   let workspace: TempWorkspace;
 
   beforeEach(async () => {
-    workspace = await openTempWorkspace('strata-check-deps-', { name: 'check-deps' }, {
-      'defs/staging/customers.sql': CUSTOMERS,
-      'defs/marts/orders.sql': ORDERS,
-    });
+    workspace = await openTempWorkspace(
+      'strata-check-deps-',
+      { name: 'check-deps' },
+      {
+        'defs/staging/customers.sql': CUSTOMERS,
+        'defs/marts/orders.sql': ORDERS,
+      },
+    );
   });
 
   afterEach(() => workspace.close());
@@ -68,13 +72,15 @@ describe('checks that read other assets', () => {
     expect(report.stale.filter((s) => s.key === 'marts/orders')).toEqual([]);
   });
 
-  it('gives a check that cannot run an error outcome with DuckDB\'s message; a blocking one fails the step, nothing published', async () => {
+  it("gives a check that cannot run an error outcome with DuckDB's message; a blocking one fails the step, nothing published", async () => {
     const project = await loadProject(workspace.dir);
     // The check target is not in the selection and was never built.
     const result = await workspace.run(project, ['marts/orders']);
     expect(result.status).toBe('failed');
     const step = result.steps.find((s) => s.key === 'marts/orders');
-    expect(step?.error).toMatch(/^blocking checks failed, nothing published: relationships\(customer_id, staging\/customers\.customer_id\): could not run: Catalog Error: Table with name "?staging\.customers"? does not exist/);
+    expect(step?.error).toMatch(
+      /^blocking checks failed, nothing published: relationships\(customer_id, staging\/customers\.customer_id\): could not run: Catalog Error: Table with name "?staging\.customers"? does not exist/,
+    );
     const results = await workspace.storage.latestCheckResults(['marts/orders']);
     const relationship = results.find((r) => r.checkName.startsWith('relationships'));
     expect(relationship).toMatchObject({ passed: false, violations: 0, sample: [] });
@@ -94,10 +100,14 @@ describe('checks that read other assets', () => {
 
 describe('a check-dependency cycle', () => {
   it('is a definition error naming both assets and the check, not a crash', async () => {
-    const workspace = await openTempWorkspace('strata-check-cycle-', { name: 'check-cycle' }, {
-      'defs/marts/a.sql': '-- check: relationships(id, marts/b.id)\nselect 1 as id\n',
-      'defs/marts/b.sql': 'select id from marts.a\n',
-    });
+    const workspace = await openTempWorkspace(
+      'strata-check-cycle-',
+      { name: 'check-cycle' },
+      {
+        'defs/marts/a.sql': '-- check: relationships(id, marts/b.id)\nselect 1 as id\n',
+        'defs/marts/b.sql': 'select id from marts.a\n',
+      },
+    );
     try {
       const error = await loadProject(workspace.dir).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DefinitionErrors);

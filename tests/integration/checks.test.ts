@@ -41,7 +41,7 @@ describe('built-in checks on a DuckDB table', () => {
       (2, 'closed', -5.0, '  ',   TIMESTAMP '2025-03-15 09:00:00', DATE '2025-03-15'),
       (4, 'lost',   7.0,  NULL,   TIMESTAMP '2025-03-15 12:00:00', DATE '2025-03-15')
     ) AS t(order_id, status, total, customer, closed_at, business_date)`);
-    await session.run('CREATE TABLE staging.customers AS SELECT * FROM (VALUES (\'ana\'), (\'bob\')) AS t(name)');
+    await session.run("CREATE TABLE staging.customers AS SELECT * FROM (VALUES ('ana'), ('bob')) AS t(name)");
     await session.commit();
   });
 
@@ -122,7 +122,9 @@ describe('built-in checks on a DuckDB table', () => {
     const session = warehouse.session('wide/events');
     await session.run('CREATE SCHEMA IF NOT EXISTS wide');
     const filler = Array.from({ length: 38 }, (_, i) => `${i} AS c${String(i).padStart(2, '0')}`).join(', ');
-    await session.run(`CREATE OR REPLACE TABLE wide.events AS SELECT DATE '2025-03-14' AS day, ${filler}, CASE WHEN range = 1 THEN NULL ELSE range END AS amount FROM range(3)`);
+    await session.run(
+      `CREATE OR REPLACE TABLE wide.events AS SELECT DATE '2025-03-14' AS day, ${filler}, CASE WHEN range = 1 THEN NULL ELSE range END AS amount FROM range(3)`,
+    );
     const target: CheckTarget = {
       ...wholeTable(session),
       key: 'wide/events',
@@ -139,7 +141,7 @@ describe('built-in checks on a DuckDB table', () => {
     expect(describeFailure(run as CheckRun)).toMatch(/^not_null\(amount\): 1 violation in 2025-03-14 \(amount=null, day=2025-03-14, c00=0, c01=1\)$/);
   });
 
-  it('a check on a column that does not exist is an error outcome with DuckDB\'s message, not a violation', async () => {
+  it("a check on a column that does not exist is an error outcome with DuckDB's message, not a violation", async () => {
     const session = warehouse.session('staging/orders');
     const [run] = await runChecks([notNull('no_such_column')], wholeTable(session));
     await session.rollback();
@@ -150,7 +152,7 @@ describe('built-in checks on a DuckDB table', () => {
   it.each([
     ['a table that does not exist', 'select * from staging.no_such_table', /^Catalog Error: Table with name no_such_table does not exist/],
     ['a binder error', 'select * from {{ this }} where no_such_column > 0', /^Binder Error: .*no_such_column/],
-  ])('a custom SQL check reading %s is an error outcome with DuckDB\'s message and 0 violations', async (_name, sql, message) => {
+  ])("a custom SQL check reading %s is an error outcome with DuckDB's message and 0 violations", async (_name, sql, message) => {
     const session = warehouse.session('staging/orders');
     const runs = await runChecks([customSql('broken', sql), notNull('order_id')], wholeTable(session));
     await session.rollback();
@@ -163,7 +165,10 @@ describe('built-in checks on a DuckDB table', () => {
 
   it('a check whose error aborts the transaction stops the checks after it', async () => {
     const session = warehouse.session('staging/orders');
-    const runs = await runChecks([customSql('bad_cast', "select * from {{ this }} where cast('x' || order_id as int) > 0"), notNull('order_id')], wholeTable(session));
+    const runs = await runChecks(
+      [customSql('bad_cast', "select * from {{ this }} where cast('x' || order_id as int) > 0"), notNull('order_id')],
+      wholeTable(session),
+    );
     await session.rollback();
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ abortedTransaction: true });
@@ -174,7 +179,7 @@ describe('built-in checks on a DuckDB table', () => {
 describe('checks in runs', () => {
   let workspace: TempWorkspace;
   /** Rows the raw asset writes; tests change it between runs. */
-  let rawRows = "(1, 10.0), (2, 20.0)";
+  let rawRows = '(1, 10.0), (2, 20.0)';
 
   beforeEach(async () => {
     workspace = await openTempWorkspace('strata-checks-', { name: 'checks-test' });
@@ -199,7 +204,7 @@ describe('checks in runs', () => {
 
   async function checksum(): Promise<string> {
     const session = workspace.warehouse.session('raw/payments');
-    const [row] = await session.all<{ c: string }>('select count(*) || \':\' || coalesce(sum(hash(payment_id, amount)), 0) as c from raw.payments');
+    const [row] = await session.all<{ c: string }>("select count(*) || ':' || coalesce(sum(hash(payment_id, amount)), 0) as c from raw.payments");
     await session.rollback();
     return String(row?.c);
   }
@@ -249,7 +254,10 @@ describe('checks in runs', () => {
     const [stored] = await workspace.storage.latestCheckResults(['raw/payments']);
     expect(stored).toMatchObject({ passed: false, severity: 'warn', violations: 1 });
     const events = await workspace.storage.listEvents(result.runId);
-    expect(events.find((e) => e.type === 'check_result')).toMatchObject({ level: 'warn', message: expect.stringMatching(/accepted_range\(amount, min=0\): 1 violation/) });
+    expect(events.find((e) => e.type === 'check_result')).toMatchObject({
+      level: 'warn',
+      message: expect.stringMatching(/accepted_range\(amount, min=0\): 1 violation/),
+    });
   });
 
   it('a non-blocking error-level check does not stop the run', async () => {
@@ -264,7 +272,11 @@ describe('checks in runs', () => {
     const now = new Date('2025-02-01T00:00:00Z');
     const counts: Record<string, number> = { '2025-01-01': 100, '2025-01-02': 104, '2025-01-03': 96, '2025-01-04': 101, '2025-01-05': 99, '2025-01-06': 12 };
     const daily_ = makeDefinition(
-      buildSpec('raw/events', { deps: [], tags: {}, owners: [], partitions: days, partitionColumn: 'day', checks: [rowCountAnomaly({ lookback: 5, maxPercent: 30 })] }, 'typescript'),
+      buildSpec(
+        'raw/events',
+        { deps: [], tags: {}, owners: [], partitions: days, partitionColumn: 'day', checks: [rowCountAnomaly({ lookback: 5, maxPercent: 30 })] },
+        'typescript',
+      ),
       {
         type: 'typescript',
         materialize: async (ctx) => {

@@ -81,10 +81,14 @@ describe('a step whose storage record fails after its warehouse commit', () => {
     expect(await pendingRows()).toEqual([]);
     const recovered = (await workspace.storage.listEvents(first.runId)).filter((e) => e.data?.recovered === true);
     expect(recovered).toHaveLength(1);
-    expect(recovered[0]?.message).toMatch(/^recovered the commit of raw\/words: its data was published in the warehouse at \S+ but the run stopped before recording it \(1 materialization recorded now\)$/);
+    expect(recovered[0]?.message).toMatch(
+      /^recovered the commit of raw\/words: its data was published in the warehouse at \S+ but the run stopped before recording it \(1 materialization recorded now\)$/,
+    );
     expect((await workspace.storage.listEvents(first.runId)).filter((e) => e.type === 'materialization').map((e) => e.assetKey)).toEqual(['raw/words']);
     const notes = (await workspace.storage.listEvents(second.runId)).filter((e) => e.data?.recoveredFrom === first.runId);
-    expect(notes.map((e) => e.message)).toEqual([`recorded the commit of raw/words from run ${first.runId.slice(0, 8)}, published in the warehouse but not recorded when that run stopped`]);
+    expect(notes.map((e) => e.message)).toEqual([
+      `recorded the commit of raw/words from run ${first.runId.slice(0, 8)}, published in the warehouse but not recorded when that run stopped`,
+    ]);
     // The run that failed stays failed.
     expect((await workspace.storage.getRun(first.runId))?.status).toBe('failed');
 

@@ -39,7 +39,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function tableExists(key: string): Promise<boolean> {
   const [schema, table] = key.split('/');
-  const rows = await warehouse.query('select count(*) as n from information_schema.tables where table_schema = $1 and table_name = $2', [schema ?? '', table ?? '']);
+  const rows = await warehouse.query('select count(*) as n from information_schema.tables where table_schema = $1 and table_name = $2', [
+    schema ?? '',
+    table ?? '',
+  ]);
   return rows[0]?.n === 1;
 }
 
@@ -93,7 +96,12 @@ describe('a failing step', () => {
     expect(skipped.map((e) => e.assetKey).sort()).toEqual(['marts/after_bad', 'marts/deeper', 'marts/mixed']);
     for (const e of skipped) expect(e).toMatchObject({ level: 'warn', data: { reason: 'upstream staging/bad did not succeed' } });
     // Nothing downstream of the failure ever started.
-    expect(events.filter((e) => e.type === 'step_start').map((e) => e.assetKey).sort()).toEqual(['marts/after_good', 'raw/words', 'staging/bad', 'staging/good']);
+    expect(
+      events
+        .filter((e) => e.type === 'step_start')
+        .map((e) => e.assetKey)
+        .sort(),
+    ).toEqual(['marts/after_good', 'raw/words', 'staging/bad', 'staging/good']);
 
     const materialized = (await storage.latestMaterializations()).map((m) => m.assetKey).sort();
     expect(materialized).toEqual(['marts/after_good', 'raw/words', 'staging/good']);
@@ -266,7 +274,12 @@ describe('canceling a run', () => {
       expect(events.at(-1)).toMatchObject({ type: 'run_canceled', level: 'error' });
       expect(events.find((e) => e.type === 'step_failure')).toMatchObject({ assetKey: 'staging/slow', data: { canceled: true } });
       expect(events.filter((e) => e.type === 'step_start').map((e) => e.assetKey)).toEqual(['raw/words', 'staging/slow']);
-      expect(events.filter((e) => e.type === 'step_skipped').map((e) => e.assetKey).sort()).toEqual(['marts/after_slow', 'staging/zz_later']);
+      expect(
+        events
+          .filter((e) => e.type === 'step_skipped')
+          .map((e) => e.assetKey)
+          .sort(),
+      ).toEqual(['marts/after_slow', 'staging/zz_later']);
       for (const e of events.filter((x) => x.type === 'step_skipped')) expect(e.data, e.assetKey ?? '').toEqual({ reason: 'run canceled' });
 
       // The warehouse is usable after the interrupt: the next run succeeds.

@@ -39,7 +39,11 @@ function twoAssets(before?: Promise<void>, onStart?: () => void): Project {
         return { rowCount: await ctx.warehouse.replaceTable(`select * from (values ('a'), ('b')) t(word)`) };
       },
     }),
-    asset({ key: 'marts/count', deps: ['raw/words'], materialize: (ctx) => ctx.warehouse.replaceTable('select count(*) as n from raw.words').then(() => undefined) }),
+    asset({
+      key: 'marts/count',
+      deps: ['raw/words'],
+      materialize: (ctx) => ctx.warehouse.replaceTable('select count(*) as n from raw.words').then(() => undefined),
+    }),
   ]);
 }
 
@@ -112,14 +116,22 @@ describe('two runs of one process on one asset', () => {
     const first = gate();
     const firstStarted = gate();
     const order: string[] = [];
-    const a = workspace.run(twoAssets(first.promise, () => firstStarted.open()), ['raw/words'], { runId: 'run-a' });
+    const a = workspace.run(
+      twoAssets(first.promise, () => firstStarted.open()),
+      ['raw/words'],
+      { runId: 'run-a' },
+    );
     await firstStarted.promise;
     expect((await workspace.storage.listLeases()).map((l) => [l.assetKey, l.runId])).toEqual([['raw/words', 'run-a']]);
-    const b = workspace.run(twoAssets(undefined, () => order.push('b started')), ['raw/words'], {
-      runId: 'run-b',
-      leasePollMs: 10,
-      onEvent: (e) => e.type === 'log' && order.push(e.message),
-    });
+    const b = workspace.run(
+      twoAssets(undefined, () => order.push('b started')),
+      ['raw/words'],
+      {
+        runId: 'run-b',
+        leasePollMs: 10,
+        onEvent: (e) => e.type === 'log' && order.push(e.message),
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     order.push('a released');
     first.open();
@@ -145,7 +157,11 @@ describe('heartbeats', () => {
     };
     const inStep = gate();
     const release = gate();
-    const running = workspace.run(twoAssets(release.promise, () => inStep.open()), ['raw/words'], { runId: 'beating', timing, heartbeat: { intervalMs: 1_000, timeoutMs: 10_000 } });
+    const running = workspace.run(
+      twoAssets(release.promise, () => inStep.open()),
+      ['raw/words'],
+      { runId: 'beating', timing, heartbeat: { intervalMs: 1_000, timeoutMs: 10_000 } },
+    );
     await inStep.promise;
     expect(await workspace.storage.getRun('beating')).toMatchObject({ heartbeatAt: 1_000_000, pid: process.pid, status: 'running' });
     expect(await workspace.storage.listLeases()).toMatchObject([{ runId: 'beating', expiresAt: 1_010_000 }]);
@@ -176,8 +192,19 @@ describe('reapDeadRuns', () => {
 
     const reaped = (await reapDeadRuns(storage, { now: 100_000, timeoutMs: 30_000 })).sort((a, b) => a.runId.localeCompare(b.runId));
     expect(reaped).toEqual([
-      { runId: 'dead', heartbeatAt: 50_000, error: 'process died: no heartbeat since 1970-01-01T00:00:50.000Z (timeout 30s)', releasedLeases: 1, backfillId: 'bf1' },
-      { runId: 'never-beat', heartbeatAt: null, error: 'process died: no heartbeat since it started at 1970-01-01T00:00:02.000Z (timeout 30s)', releasedLeases: 0 },
+      {
+        runId: 'dead',
+        heartbeatAt: 50_000,
+        error: 'process died: no heartbeat since 1970-01-01T00:00:50.000Z (timeout 30s)',
+        releasedLeases: 1,
+        backfillId: 'bf1',
+      },
+      {
+        runId: 'never-beat',
+        heartbeatAt: null,
+        error: 'process died: no heartbeat since it started at 1970-01-01T00:00:02.000Z (timeout 30s)',
+        releasedLeases: 0,
+      },
     ]);
     expect(await storage.getRun('dead')).toMatchObject({ status: 'failed', endedAt: 100_000, error: reaped[0]?.error });
     expect((await storage.getRun('alive'))?.status).toBe('running');

@@ -241,10 +241,18 @@ describe('executeRun on a chain of SQL and TypeScript assets', () => {
     expect(await storage.latestDefinitionVersion()).toBe(project.definitionVersion);
     const edges = (await storage.lineage(project.definitionVersion)).map((e) => `${e.upstream} -> ${e.downstream}`).sort();
     // The whole graph's edges, not only those of the planned steps.
-    expect(edges).toEqual(['raw/labels -> marts/summary', 'raw/numbers -> staging/evens', 'staging/evens -> marts/evens_view', 'staging/evens -> marts/summary']);
+    expect(edges).toEqual([
+      'raw/labels -> marts/summary',
+      'raw/numbers -> staging/evens',
+      'staging/evens -> marts/evens_view',
+      'staging/evens -> marts/summary',
+    ]);
 
     // A changed graph is a new definition version with its own edges; the old one is kept.
-    const grown = buildProject(config, [...chainProject().definitions.values(), sqlAsset('marts/odds', 'select n from raw.numbers where n % 2 = 1', ['raw/numbers'])]);
+    const grown = buildProject(config, [
+      ...chainProject().definitions.values(),
+      sqlAsset('marts/odds', 'select n from raw.numbers where n % 2 = 1', ['raw/numbers']),
+    ]);
     expect(grown.definitionVersion).not.toBe(project.definitionVersion);
     await run(grown, ['raw/numbers']);
     expect(await storage.latestDefinitionVersion()).toBe(grown.definitionVersion);

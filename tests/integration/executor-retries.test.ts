@@ -51,9 +51,13 @@ function flaky(key: string, failures: number, retryPolicy?: Parameters<typeof as
 const types = (events: readonly EventRecord[]) => events.map((e) => e.type);
 
 describe('step retries', () => {
-  it('retries a failing step until it succeeds: two step_retry events, no step_failure, the last attempt\'s rows', async () => {
+  it("retries a failing step until it succeeds: two step_retry events, no step_failure, the last attempt's rows", async () => {
     const step = flaky('raw/flaky', 2, { maxRetries: 3, delay: '1s', backoff: 'exponential', jitter: 0.5, maxDelay: '1m' });
-    const downstream = asset({ key: 'marts/after', deps: ['raw/flaky'], materialize: (ctx) => ctx.warehouse.replaceTable('select * from raw.flaky').then(() => undefined) });
+    const downstream = asset({
+      key: 'marts/after',
+      deps: ['raw/flaky'],
+      materialize: (ctx) => ctx.warehouse.replaceTable('select * from raw.flaky').then(() => undefined),
+    });
     const project = buildProject(workspace.config, [step.definition, downstream]);
     const { delays, timing } = recordedSleeps(0.5);
     const result = await workspace.run(project, undefined, { timing });
@@ -102,7 +106,10 @@ describe('step retries', () => {
   it('uses the project default for assets without a policy, and an asset policy of 0 retries turns it off', async () => {
     const defaulted = flaky('raw/defaulted', 1);
     const noRetries = flaky('raw/no_retries', 1, { maxRetries: 0 });
-    const project = buildProject({ ...workspace.config, retries: retryPolicySchema.parse({ maxRetries: 1, delay: '5s', backoff: 'constant' }) }, [defaulted.definition, noRetries.definition]);
+    const project = buildProject({ ...workspace.config, retries: retryPolicySchema.parse({ maxRetries: 1, delay: '5s', backoff: 'constant' }) }, [
+      defaulted.definition,
+      noRetries.definition,
+    ]);
     const { delays, timing } = recordedSleeps();
     const result = await workspace.run(project, undefined, { timing });
     expect(Object.fromEntries(result.steps.map((s) => [s.key, s.status]))).toEqual({ 'raw/defaulted': 'success', 'raw/no_retries': 'failed' });

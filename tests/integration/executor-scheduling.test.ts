@@ -142,7 +142,10 @@ describe('deterministic plans', () => {
   it('orders steps by layer, then key, however the definitions were listed', () => {
     const forward = buildProject(config, definitions());
     const backward = buildProject(config, definitions().reverse());
-    const shuffled = buildProject(config, [...definitions()].sort((a, b) => (a.spec.key.length % 3) - (b.spec.key.length % 3) || (a.spec.key > b.spec.key ? -1 : 1)));
+    const shuffled = buildProject(
+      config,
+      [...definitions()].sort((a, b) => (a.spec.key.length % 3) - (b.spec.key.length % 3) || (a.spec.key > b.spec.key ? -1 : 1)),
+    );
 
     const plan = buildPlan(forward.graph, forward.graph.keys);
     expect(plan.steps.map((s) => s.key)).toEqual(['raw/a', 'raw/b', 'raw/c', 'staging/a', 'staging/b', 'marts/m', 'marts/z']);

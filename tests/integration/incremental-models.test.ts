@@ -42,7 +42,9 @@ describe('incremental SQL assets', () => {
   }
 
   async function rows(table = 'raw.orders'): Promise<unknown[]> {
-    return (await workspace.warehouse.query(`select * exclude (updated_at), updated_at::varchar as updated_at from ${table} order by all`)).map((r) => Object.values(r).join('|'));
+    return (await workspace.warehouse.query(`select * exclude (updated_at), updated_at::varchar as updated_at from ${table} order by all`)).map((r) =>
+      Object.values(r).join('|'),
+    );
   }
 
   async function lastMetadata(key = 'raw/orders'): Promise<Record<string, unknown>> {
@@ -58,7 +60,14 @@ describe('incremental SQL assets', () => {
     // Order 2 changes, order 4 is new; order 1 is rewritten with an old timestamp (the watermark filters it out).
     writeOrders(['1,lost,2025-01-01 00:00:00', '2,paid,2025-01-05 00:00:00', '3,new,2025-01-03 00:00:00', '4,new,2025-01-06 00:00:00']);
     expect((await workspace.run(project)).status).toBe('success');
-    expect(await lastMetadata()).toEqual({ build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-03 00:00:00', rowCount: 4 });
+    expect(await lastMetadata()).toEqual({
+      build: 'incremental',
+      rowsInserted: 1,
+      rowsUpdated: 1,
+      rowsDeleted: 0,
+      watermark: '2025-01-03 00:00:00',
+      rowCount: 4,
+    });
     expect(await rows()).toEqual(['1|new|2025-01-01 00:00:00', '2|paid|2025-01-05 00:00:00', '3|new|2025-01-03 00:00:00', '4|new|2025-01-06 00:00:00']);
 
     // Nothing newer than the watermark: nothing changes.
@@ -78,7 +87,14 @@ describe('incremental SQL assets', () => {
     // Keys 4 (below), 6 (inside) and 9 (above), and order 5 again with its NULL updated_at.
     writeOrders(['4,new,2025-01-03 00:00:00', '6,sent,2025-01-04 00:00:00', '9,new,2025-01-05 00:00:00', '5,lost,']);
     expect((await workspace.run(project)).status).toBe('success');
-    expect(await lastMetadata()).toEqual({ build: 'incremental', rowsInserted: 2, rowsUpdated: 2, rowsDeleted: 0, watermark: '2025-01-02 00:00:00', rowCount: 4 });
+    expect(await lastMetadata()).toEqual({
+      build: 'incremental',
+      rowsInserted: 2,
+      rowsUpdated: 2,
+      rowsDeleted: 0,
+      watermark: '2025-01-02 00:00:00',
+      rowCount: 4,
+    });
     expect(await rows()).toEqual(['4|new|2025-01-03 00:00:00', '5|lost|', '6|sent|2025-01-04 00:00:00', '9|new|2025-01-05 00:00:00']);
   });
 
@@ -101,22 +117,35 @@ describe('incremental SQL assets', () => {
     expect((await workspace.run(project, ['raw/events', 'raw/lines', 'raw/pairs'])).status).toBe('success');
     // A key of two columns: (1, new) is updated, (5, paid) and (6, new) inserted, (2, new) and (3, new) stay.
     expect(await lastMetadata('raw/pairs')).toEqual({ build: 'incremental', rowsInserted: 2, rowsUpdated: 1, rowsDeleted: 0, rowCount: 5 });
-    expect(await lastMetadata('raw/events')).toEqual({ build: 'incremental', rowsInserted: 2, rowsUpdated: 0, rowsDeleted: 0, watermark: '2025-01-03 00:00:00', rowCount: 5 });
+    expect(await lastMetadata('raw/events')).toEqual({
+      build: 'incremental',
+      rowsInserted: 2,
+      rowsUpdated: 0,
+      rowsDeleted: 0,
+      watermark: '2025-01-03 00:00:00',
+      rowCount: 5,
+    });
     // Status "new" had 3 rows: all deleted, then the 2 new rows of "new" and 1 of "paid" inserted.
     expect(await lastMetadata('raw/lines')).toEqual({ build: 'incremental', rowsInserted: 3, rowsUpdated: 0, rowsDeleted: 3, rowCount: 3 });
     expect(await rows('raw.lines')).toEqual(['1|new|2025-01-01 00:00:00', '5|paid|2025-01-09 00:00:00', '6|new|2025-01-09 00:00:00']);
   });
 
   it('binds {{ is_incremental }} and reads {{ this }} without a dependency cycle', async () => {
-    writeAsset('raw/totals.sql', `-- materialization: incremental
+    writeAsset(
+      'raw/totals.sql',
+      `-- materialization: incremental
 -- unique_key: day
 select current_date as day, {{ is_incremental }} as was_incremental,
   (select count(*) from ${READ}) as n
-`);
-    writeAsset('raw/history.sql', `-- materialization: incremental
+`,
+    );
+    writeAsset(
+      'raw/history.sql',
+      `-- materialization: incremental
 select 1 as build_number where not {{ is_incremental }}
 union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }}
-`);
+`,
+    );
     await workspace.run(await loadProject(workspace.dir), ['raw/totals']);
     const project = await loadProject(workspace.dir);
     expect(project.graph.parents('raw/history')).toEqual([]);
@@ -143,7 +172,9 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
     await workspace.run(project);
     writeAsset('raw/orders.sql', MERGE.replace('select *', "select *, 'eu' as region"));
     const failed = await workspace.run(await loadProject(workspace.dir));
-    expect(failed.steps[0]?.error).toContain('the columns of raw/orders changed (added region): rebuild it with assets materialize --full-refresh --select raw/orders');
+    expect(failed.steps[0]?.error).toContain(
+      'the columns of raw/orders changed (added region): rebuild it with assets materialize --full-refresh --select raw/orders',
+    );
     writeAsset('raw/orders.sql', `-- on_schema_change: append_new_columns\n${MERGE.replace('select *', "select *, 'eu' as region")}`);
     writeOrders(['4,new,2025-01-06 00:00:00']);
     expect((await workspace.run(await loadProject(workspace.dir))).status).toBe('success');
@@ -157,14 +188,19 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
     writeAsset('raw/orders.sql', `-- on_schema_change: sync_all_columns\n${MERGE.replace('select *', "select * exclude (status), 'eu' as region")}`);
     writeOrders(['5,new,2025-01-07 00:00:00']);
     expect((await workspace.run(await loadProject(workspace.dir))).status).toBe('success');
-    expect((await workspace.warehouse.query("select column_name from duckdb_columns() where table_name = 'orders' order by column_index")).map((r) => r.column_name)).toEqual(['order_id', 'updated_at', 'region']);
+    expect(
+      (await workspace.warehouse.query("select column_name from duckdb_columns() where table_name = 'orders' order by column_index")).map((r) => r.column_name),
+    ).toEqual(['order_id', 'updated_at', 'region']);
     expect(await lastMetadata()).toMatchObject({ rowsInserted: 1, rowCount: 5 });
   });
 
   it('fails before writing when unique_key is not a column of the query, naming the asset', async () => {
     writeAsset('raw/orders.sql', MERGE.replace('unique_key: order_id', 'unique_key: id'));
     const result = await workspace.run(await loadProject(workspace.dir));
-    expect(result.steps[0]).toMatchObject({ definitionError: true, error: 'raw/orders in defs/raw/orders.sql: unique_key id is not a column of the query (it returns order_id, status, updated_at)' });
+    expect(result.steps[0]).toMatchObject({
+      definitionError: true,
+      error: 'raw/orders in defs/raw/orders.sql: unique_key id is not a column of the query (it returns order_id, status, updated_at)',
+    });
     expect(await workspace.warehouse.query("select count(*)::int as n from duckdb_tables() where table_name = 'orders'")).toEqual([{ n: 0 }]);
   });
 
@@ -188,7 +224,10 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
         async materialize(ctx) {
           seen.push([ctx.isIncremental, ctx.watermark]);
           const since = ctx.watermark === null ? "'-infinity'" : `'${ctx.watermark}'`;
-          const result = await ctx.warehouse.merge(`select * from read_csv('${workspace.config.landingDir}/orders.csv') where updated_at > ${since}::timestamp`, { uniqueKey: 'order_id' });
+          const result = await ctx.warehouse.merge(
+            `select * from read_csv('${workspace.config.landingDir}/orders.csv') where updated_at > ${since}::timestamp`,
+            { uniqueKey: 'order_id' },
+          );
           return { rowCount: result.rowCount, metadata: { updated: result.rowsUpdated, inserted: result.rowsInserted } };
         },
       }),
@@ -198,7 +237,11 @@ union all select max(build_number) + 1 from {{ this }} where {{ is_incremental }
     expect((await workspace.run(project)).status).toBe('success');
     expect(await lastMetadata('raw/orders_ts')).toEqual({ updated: 1, inserted: 0, rowCount: 3 });
     expect((await workspace.run(project, undefined, { fullRefresh: true })).status).toBe('success');
-    expect(seen).toEqual([[false, null], [true, '2025-01-03 00:00:00'], [false, null]]);
+    expect(seen).toEqual([
+      [false, null],
+      [true, '2025-01-03 00:00:00'],
+      [false, null],
+    ]);
     expect(await lastMetadata('raw/orders_ts')).toEqual({ updated: 0, inserted: 2, rowCount: 2 });
   });
 });

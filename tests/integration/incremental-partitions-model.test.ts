@@ -42,7 +42,10 @@ const batchArbitrary = (unique: boolean): fc.Arbitrary<Batch> =>
       fullRefresh: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
       outside: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
       rows: unique
-        ? fc.uniqueArray(fc.record({ id: fc.integer({ min: 1, max: 4 }), offset: fc.nat({ max: 2 }), v: fc.integer({ min: 0, max: 9 }) }), { selector: (r) => r.id, maxLength: 4 })
+        ? fc.uniqueArray(fc.record({ id: fc.integer({ min: 1, max: 4 }), offset: fc.nat({ max: 2 }), v: fc.integer({ min: 0, max: 9 }) }), {
+            selector: (r) => r.id,
+            maxLength: 4,
+          })
         : fc.array(fc.record({ id: fc.integer({ min: 1, max: 4 }), offset: fc.nat({ max: 2 }), v: fc.integer({ min: 0, max: 9 }) }), { maxLength: 4 }),
     })
     .map(({ a, b, fullRefresh, outside, rows }) => {
@@ -89,12 +92,11 @@ function batchSql(batch: Batch, w: number): string {
   if (batch.outside) rows.push({ id: 1, day: batch.last < 2 ? batch.last + 1 : batch.first - 1, v: 0 });
   const day = (d: number) => (d < 0 ? "DATE '2024-12-31'" : `DATE '${DAYS[d] ?? END}'`);
   const values = rows.map((r) => `(${r.id}, ${day(r.day)}, ${r.v})`).join(', ');
-  const source = values === '' ? 'select 1 as id, DATE \'2025-01-01\' as day, 1 as v where false' : `select * from (values ${values}) t(id, day, v)`;
+  const source = values === '' ? "select 1 as id, DATE '2025-01-01' as day, 1 as v where false" : `select * from (values ${values}) t(id, day, v)`;
   return `select id::INTEGER as id, day, v::INTEGER as v, ${w}::INTEGER as w, {{ is_incremental }} as inc, {{ watermark }} as seen from (${source})`;
 }
 
-const render = (rows: readonly ModelRow[]) =>
-  rows.map((r) => `${r.id}|${DAYS[r.day]}|${r.v}|${r.w}|${r.inc}|${r.seen}`).sort();
+const render = (rows: readonly ModelRow[]) => rows.map((r) => `${r.id}|${DAYS[r.day]}|${r.v}|${r.w}|${r.inc}|${r.seen}`).sort();
 
 describe('partitioned incremental writes against a brute-force model', () => {
   for (const strategy of ['merge', 'append', 'delete+insert'] as const) {
@@ -102,35 +104,47 @@ describe('partitioned incremental writes against a brute-force model', () => {
       const config = incremental({ ...(strategy === 'append' ? {} : { uniqueKey: 'id' }), strategy, watermark: 'w' });
       const warehouse = await DuckDBWarehouse.open(':memory:');
       await warehouse.ensureSchemas(['raw']);
-      await fc.assert(
-        fc.asyncProperty(fc.array(batchArbitrary(strategy === 'merge'), { minLength: 1, maxLength: 6 }), async (batches) => {
-          await warehouse.query('DROP TABLE IF EXISTS raw.t');
-          warehouse.checkedTables.clear();
-          let model: ModelRow[] | undefined;
-          for (const [index, batch] of batches.entries()) {
-            const w = index + 1;
-            const partitions = DAYS.slice(batch.first, batch.last + 1).map((key, i) => ({ key, start: `${key} 00:00:00`, end: `${DAYS[batch.first + i + 1] ?? END} 00:00:00` }));
-            const session = warehouse.session('raw/t', { column: 'day', complete: batch.first === 0 && batch.last === 2, partitions });
-            try {
-              const result = await runIncrementalSql(session, { key: 'raw/t' }, batchSql(batch, w), config, {}, batch.fullRefresh);
-              expect(batch.outside, 'a row outside the window was written').toBe(false);
-              const counts = [...(session.partitionCounts ?? [])].map(([day, c]) => `${day} ${c.build} ${c.rowsInserted}/${c.rowsUpdated}/${c.rowsDeleted}`);
-              expect(counts).toEqual(expectedCounts(model, batch, strategy));
-              const totals = [...(session.partitionCounts?.values() ?? [])].reduce<number[]>((t, c) => [(t[0] ?? 0) + c.rowsInserted, (t[1] ?? 0) + c.rowsUpdated, (t[2] ?? 0) + c.rowsDeleted], [0, 0, 0]);
-              expect([result.metadata?.rowsInserted, result.metadata?.rowsUpdated, result.metadata?.rowsDeleted]).toEqual(totals);
-              await session.commit();
-              model = applyBatch(model, batch, strategy, w);
-            } catch (error) {
-              await session.rollback();
-              if (!batch.outside) throw error;
-              expect(String(error)).toContain('fall outside the partitions being written');
+      await fc
+        .assert(
+          fc.asyncProperty(fc.array(batchArbitrary(strategy === 'merge'), { minLength: 1, maxLength: 6 }), async (batches) => {
+            await warehouse.query('DROP TABLE IF EXISTS raw.t');
+            warehouse.checkedTables.clear();
+            let model: ModelRow[] | undefined;
+            for (const [index, batch] of batches.entries()) {
+              const w = index + 1;
+              const partitions = DAYS.slice(batch.first, batch.last + 1).map((key, i) => ({
+                key,
+                start: `${key} 00:00:00`,
+                end: `${DAYS[batch.first + i + 1] ?? END} 00:00:00`,
+              }));
+              const session = warehouse.session('raw/t', { column: 'day', complete: batch.first === 0 && batch.last === 2, partitions });
+              try {
+                const result = await runIncrementalSql(session, { key: 'raw/t' }, batchSql(batch, w), config, {}, batch.fullRefresh);
+                expect(batch.outside, 'a row outside the window was written').toBe(false);
+                const counts = [...(session.partitionCounts ?? [])].map(([day, c]) => `${day} ${c.build} ${c.rowsInserted}/${c.rowsUpdated}/${c.rowsDeleted}`);
+                expect(counts).toEqual(expectedCounts(model, batch, strategy));
+                const totals = [...(session.partitionCounts?.values() ?? [])].reduce<number[]>(
+                  (t, c) => [(t[0] ?? 0) + c.rowsInserted, (t[1] ?? 0) + c.rowsUpdated, (t[2] ?? 0) + c.rowsDeleted],
+                  [0, 0, 0],
+                );
+                expect([result.metadata?.rowsInserted, result.metadata?.rowsUpdated, result.metadata?.rowsDeleted]).toEqual(totals);
+                await session.commit();
+                model = applyBatch(model, batch, strategy, w);
+              } catch (error) {
+                await session.rollback();
+                if (!batch.outside) throw error;
+                expect(String(error)).toContain('fall outside the partitions being written');
+              }
+              const table =
+                model === undefined ? [] : await warehouse.query<Record<string, unknown>>('select id, day::varchar as day, v, w, inc, seen from raw.t');
+              expect(table.map((r) => `${String(r.id)}|${String(r.day)}|${String(r.v)}|${String(r.w)}|${String(r.inc)}|${String(r.seen)}`).sort()).toEqual(
+                render(model ?? []),
+              );
             }
-            const table = model === undefined ? [] : await warehouse.query<Record<string, unknown>>('select id, day::varchar as day, v, w, inc, seen from raw.t');
-            expect(table.map((r) => `${String(r.id)}|${String(r.day)}|${String(r.v)}|${String(r.w)}|${String(r.inc)}|${String(r.seen)}`).sort()).toEqual(render(model ?? []));
-          }
-        }),
-        { numRuns: 25 },
-      ).finally(() => warehouse.close());
+          }),
+          { numRuns: 25 },
+        )
+        .finally(() => warehouse.close());
     }, 120_000);
   }
 });

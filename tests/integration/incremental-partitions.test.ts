@@ -31,7 +31,12 @@ const EVENTS = `${PARTITIONED}-- unique_key: id
 select *, {{ is_incremental }} as was_incremental from ${READ} where ${IN_WINDOW} and updated_at > {{ watermark }}
 `;
 
-const FIRST = ['1,2025-01-01,new,2025-01-01 10:00:00', '2,2025-01-01,new,2025-01-01 11:00:00', '3,2025-01-02,new,2025-01-02 10:00:00', '4,2025-01-03,new,2025-01-03 10:00:00'];
+const FIRST = [
+  '1,2025-01-01,new,2025-01-01 10:00:00',
+  '2,2025-01-01,new,2025-01-01 11:00:00',
+  '3,2025-01-02,new,2025-01-02 10:00:00',
+  '4,2025-01-03,new,2025-01-03 10:00:00',
+];
 
 describe('partitioned incremental SQL assets', () => {
   let workspace: TempWorkspace;
@@ -81,10 +86,22 @@ describe('partitioned incremental SQL assets', () => {
     expect(await latest('2025-01-05')).toMatchObject({ rowsInserted: 0, rowCount: 0 });
 
     // A range step merges in every window of the range: counts per partition, the step's totals in its event.
-    writeEvents(['2,2025-01-01,paid,2025-01-04 09:00:00', '3,2025-01-02,paid,2025-01-04 09:00:00', '7,2025-01-02,new,2025-01-04 09:00:00', '8,2025-01-04,new,2025-01-04 09:00:00']);
+    writeEvents([
+      '2,2025-01-01,paid,2025-01-04 09:00:00',
+      '3,2025-01-02,paid,2025-01-04 09:00:00',
+      '7,2025-01-02,new,2025-01-04 09:00:00',
+      '8,2025-01-04,new,2025-01-04 09:00:00',
+    ]);
     const again = await run(project, { from: '2025-01-01', to: '2025-01-04' });
     expect(again.status).toBe('success');
-    expect(await latest('2025-01-01')).toEqual({ build: 'incremental', rowsInserted: 0, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-03 10:00:00', rowCount: 2 });
+    expect(await latest('2025-01-01')).toEqual({
+      build: 'incremental',
+      rowsInserted: 0,
+      rowsUpdated: 1,
+      rowsDeleted: 0,
+      watermark: '2025-01-03 10:00:00',
+      rowCount: 2,
+    });
     expect(await latest('2025-01-02')).toMatchObject({ build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowCount: 2 });
     expect(await latest('2025-01-03')).toMatchObject({ build: 'incremental', rowsInserted: 0, rowsUpdated: 0, rowCount: 1 });
     expect(await latest('2025-01-04')).toMatchObject({ build: 'full', rowsInserted: 1, rowsUpdated: 0, rowCount: 1 });
@@ -94,20 +111,41 @@ describe('partitioned incremental SQL assets', () => {
     );
   });
 
-  it('merges late rows into one window only, by the window\'s own watermark; the same key in another window is not touched', async () => {
+  it("merges late rows into one window only, by the window's own watermark; the same key in another window is not touched", async () => {
     const project = await loadProject(workspace.dir);
     await run(project, ALL);
     // Day 1: id 2 updated late, id 5 new, id 4 (which lives on day 3) arrives on day 1 too. Day 2: id 3 updated.
     // Day 1's id 1 comes again, not newer than day 1's watermark (11:00): filtered out.
-    writeEvents(['1,2025-01-01,new,2025-01-01 10:00:00', '2,2025-01-01,paid,2025-01-04 09:00:00', '5,2025-01-01,new,2025-01-04 09:00:00', '4,2025-01-01,moved,2025-01-04 09:00:00', '3,2025-01-02,paid,2025-01-04 09:00:00', '4,2025-01-03,new,2025-01-03 10:00:00']);
+    writeEvents([
+      '1,2025-01-01,new,2025-01-01 10:00:00',
+      '2,2025-01-01,paid,2025-01-04 09:00:00',
+      '5,2025-01-01,new,2025-01-04 09:00:00',
+      '4,2025-01-01,moved,2025-01-04 09:00:00',
+      '3,2025-01-02,paid,2025-01-04 09:00:00',
+      '4,2025-01-03,new,2025-01-03 10:00:00',
+    ]);
     expect((await run(project, { key: '2025-01-01' })).status).toBe('success');
-    expect(await latest('2025-01-01')).toEqual({ build: 'incremental', rowsInserted: 2, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-01 11:00:00', rowCount: 4 });
+    expect(await latest('2025-01-01')).toEqual({
+      build: 'incremental',
+      rowsInserted: 2,
+      rowsUpdated: 1,
+      rowsDeleted: 0,
+      watermark: '2025-01-01 11:00:00',
+      rowCount: 4,
+    });
     expect(await rows()).toEqual(['1|2025-01-01|new', '2|2025-01-01|paid', '3|2025-01-02|new', '4|2025-01-01|moved', '4|2025-01-03|new', '5|2025-01-01|new']);
-    expect(await rows('raw.events', "id, was_incremental")).toEqual(['1|false', '2|true', '3|false', '4|false', '4|true', '5|true']);
+    expect(await rows('raw.events', 'id, was_incremental')).toEqual(['1|false', '2|true', '3|false', '4|false', '4|true', '5|true']);
 
     // Day 2's watermark is day 2's maximum (10:00), not the table's (day 1's 09:00 on the 4th).
     expect((await run(project, { key: '2025-01-02' })).status).toBe('success');
-    expect(await latest('2025-01-02')).toEqual({ build: 'incremental', rowsInserted: 0, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-02 10:00:00', rowCount: 1 });
+    expect(await latest('2025-01-02')).toEqual({
+      build: 'incremental',
+      rowsInserted: 0,
+      rowsUpdated: 1,
+      rowsDeleted: 0,
+      watermark: '2025-01-02 10:00:00',
+      rowCount: 1,
+    });
 
     // An empty window: not incremental, the lowest watermark.
     writeEvents(['6,2025-01-04,new,2025-01-04 10:00:00']);
@@ -125,7 +163,14 @@ describe('partitioned incremental SQL assets', () => {
     expect((await run(project, ALL, keys)).status).toBe('success');
     writeEvents(['1,2025-01-01,new,2025-01-05 00:00:00', '7,2025-01-01,paid,2025-01-05 00:00:00', '3,2025-01-02,paid,2025-01-05 00:00:00']);
     expect((await run(project, { key: '2025-01-01' }, keys)).status).toBe('success');
-    expect(await rows('raw.appended')).toEqual(['1|2025-01-01|new', '1|2025-01-01|new', '2|2025-01-01|new', '3|2025-01-02|new', '4|2025-01-03|new', '7|2025-01-01|paid']);
+    expect(await rows('raw.appended')).toEqual([
+      '1|2025-01-01|new',
+      '1|2025-01-01|new',
+      '2|2025-01-01|new',
+      '3|2025-01-02|new',
+      '4|2025-01-03|new',
+      '7|2025-01-01|paid',
+    ]);
     expect(await latest('2025-01-01', 'raw/appended')).toMatchObject({ build: 'incremental', rowsInserted: 2, rowsUpdated: 0, rowsDeleted: 0, rowCount: 4 });
     // Status "new" of day 1 (ids 1 and 2) is replaced by the new "new" rows (id 1); days 2 and 3 keep their "new" rows.
     expect(await rows('raw.by_status')).toEqual(['1|2025-01-01|new', '3|2025-01-02|new', '4|2025-01-03|new', '7|2025-01-01|paid']);
@@ -172,12 +217,15 @@ describe('partitioned incremental SQL assets', () => {
   });
 
   it('static partitions: a step merges within its keys', async () => {
-    writeAsset('raw/regions.sql', `-- materialization: incremental
+    writeAsset(
+      'raw/regions.sql',
+      `-- materialization: incremental
 -- partitioned_by: static(eu, us)
 -- partition_column: region
 -- unique_key: id
 select id, case when id % 2 = 0 then 'eu' else 'us' end as region, status from ${READ} where region = {{ partition_key }}
-`);
+`,
+    );
     const project = await loadProject(workspace.dir);
     expect((await run(project, { from: 'eu', to: 'us' }, ['raw/regions'])).status).toBe('success');
     writeEvents(['1,2025-01-01,paid,2025-01-05 00:00:00', '2,2025-01-01,paid,2025-01-05 00:00:00', '6,2025-01-01,new,2025-01-05 00:00:00']);

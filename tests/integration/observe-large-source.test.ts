@@ -26,7 +26,11 @@ describe('observing a source of more than 200,000 partitions', () => {
   // overflows the stack past about 120,000 partitions.
   it('records a data version for every hour since 2000', async () => {
     const project = buildProject(workspace.config, [
-      sourceAsset({ key: 'landing/ticks', partitions: hourly({ start: '2000-01-01', timezone: 'UTC' }), observe: (ctx) => (ctx.partitions ?? []).map((hour) => ({ partition: hour, dataVersion: `v-${hour}` })) }),
+      sourceAsset({
+        key: 'landing/ticks',
+        partitions: hourly({ start: '2000-01-01', timezone: 'UTC' }),
+        observe: (ctx) => (ctx.partitions ?? []).map((hour) => ({ partition: hour, dataVersion: `v-${hour}` })),
+      }),
     ]);
     const result = await observeSources({ project, storage: workspace.storage, landing: new FileLandingZone(workspace.config.landingDir), now: NOW });
     expect(result.observed).toBe(HOURS_SINCE_2000);

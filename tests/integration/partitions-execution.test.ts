@@ -37,7 +37,7 @@ const CHAIN: Readonly<Record<string, string>> = {
     `-- partitioned_by: ${DAYS}`,
     '-- partition_column: day',
     '-- backfill_policy: single_run(max=4)',
-    'select DATE \'2025-01-01\' + (i // 10)::INTEGER as day, i as id, (i * 7) % 11 as amount',
+    "select DATE '2025-01-01' + (i // 10)::INTEGER as day, i as id, (i * 7) % 11 as amount",
     'from range(0, 150) t(i)',
     'where day >= {{ partition_start }} and day < {{ partition_end }}',
   ].join('\n'),

@@ -21,7 +21,10 @@ const BAD_DAY = '2025-01-05';
 
 /** staging/events, multiplying by `factor`; with `failOn`, the query raises an error for that day only. */
 function stagingSql(factor: number, failOn?: string): string {
-  const value = failOn === undefined ? `e.amount * ${factor}` : `case when e.day = DATE '${failOn}' then error('no exchange rate for ' || e.day::VARCHAR) else e.amount * ${factor} end`;
+  const value =
+    failOn === undefined
+      ? `e.amount * ${factor}`
+      : `case when e.day = DATE '${failOn}' then error('no exchange rate for ' || e.day::VARCHAR) else e.amount * ${factor} end`;
   return [
     `-- partitioned_by: ${DAYS}`,
     '-- partition_column: day',
@@ -38,7 +41,7 @@ const FILES: Readonly<Record<string, string>> = {
   'defs/raw/events.sql': [
     `-- partitioned_by: ${DAYS}`,
     '-- partition_column: day',
-    'select DATE \'2025-01-01\' + (i // 10)::INTEGER as day, i as id, i % 5 as amount',
+    "select DATE '2025-01-01' + (i // 10)::INTEGER as day, i as id, i % 5 as amount",
     'from range(0, 150) t(i)',
     'where day >= {{ partition_start }} and day < {{ partition_end }}',
   ].join('\n'),
@@ -119,8 +122,20 @@ describe('a partition that fails', () => {
     } else {
       // The whole range step holding the bad day fails: its other days roll back with it.
       expect(failed).toEqual(['staging/events@2025-01-04..2025-01-06']);
-      expect(skipped).toEqual(['marts/rolling@2025-01-04', 'marts/rolling@2025-01-05', 'marts/rolling@2025-01-06', 'marts/rolling@2025-01-07', 'marts/rolling@2025-01-08']);
-      expect(succeeded.filter((id) => id.startsWith('marts/'))).toEqual(['marts/rolling@2025-01-01', 'marts/rolling@2025-01-02', 'marts/rolling@2025-01-03', 'marts/rolling@2025-01-09', 'marts/rolling@2025-01-10']);
+      expect(skipped).toEqual([
+        'marts/rolling@2025-01-04',
+        'marts/rolling@2025-01-05',
+        'marts/rolling@2025-01-06',
+        'marts/rolling@2025-01-07',
+        'marts/rolling@2025-01-08',
+      ]);
+      expect(succeeded.filter((id) => id.startsWith('marts/'))).toEqual([
+        'marts/rolling@2025-01-01',
+        'marts/rolling@2025-01-02',
+        'marts/rolling@2025-01-03',
+        'marts/rolling@2025-01-09',
+        'marts/rolling@2025-01-10',
+      ]);
     }
     expect(result.error).toContain(failed[0]);
     const failure = result.steps.find((s) => s.status === 'failed');
@@ -149,7 +164,9 @@ describe('a partition that fails', () => {
     expect(other.map((r) => r.amount2)).toEqual(other.map((r) => (r.id % 5) * 3));
     expect(await warehouse.query('select count(*) as n, count(distinct (day, id)) as d from staging.events')).toEqual([{ n: 100, d: 100 }]);
     // Skipped marts partitions keep their rows too.
-    expect(await warehouse.query(`select * from marts.rolling where day in (DATE '2025-01-05', DATE '2025-01-06', DATE '2025-01-07') order by day`)).toEqual(martBefore);
+    expect(await warehouse.query(`select * from marts.rolling where day in (DATE '2025-01-05', DATE '2025-01-06', DATE '2025-01-07') order by day`)).toEqual(
+      martBefore,
+    );
 
     // Storage: the bad day's last attempt failed after its last materialization (status "failed");
     // the other days' last attempts succeeded; skipped partitions have no failure.

@@ -55,7 +55,7 @@ const RAW_EVENTS = [
   '-- partitioned_by: daily(start=2025-01-01, end=2025-02-01)',
   '-- partition_column: day',
   '-- backfill_policy: single_run(max=10)',
-  'select DATE \'2025-01-01\' + (i % 31)::INTEGER as day, i as id from range(0, 62) t(i)',
+  "select DATE '2025-01-01' + (i % 31)::INTEGER as day, i as id from range(0, 62) t(i)",
   'where day >= {{ partition_start }} and day < {{ partition_end }}',
 ].join('\n');
 
@@ -82,7 +82,11 @@ describe('a valid partitioned project', () => {
         'select {{ partition_start }}::date as day, count(*) as n from staging.events',
         'where day > {{ partition_start }} - interval 7 day and day < {{ partition_end }}',
       ].join('\n'),
-      'defs/marts/by_region.sql': ['-- partitioned_by: static(eu, us)', '-- partition_column: region', "select {{ partition_key }} as region, count(*) as n from raw.events"].join('\n'),
+      'defs/marts/by_region.sql': [
+        '-- partitioned_by: static(eu, us)',
+        '-- partition_column: region',
+        'select {{ partition_key }} as region, count(*) as n from raw.events',
+      ].join('\n'),
     });
     const project = await loadProject(dir);
     const { graph } = project;
@@ -170,7 +174,8 @@ describe('partition problems found while loading', () => {
       {
         assetKey: 'staging/typo',
         file: 'defs/staging/typo.sql',
-        message: 'unknown template variable {{ ds_end }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }}, {{ landing }}, {{ project_dir }}, {{ this }}, {{ is_incremental }}, {{ watermark }})',
+        message:
+          'unknown template variable {{ ds_end }} (use {{ partition_key }}, {{ partition_start }}, {{ partition_end }}, {{ landing }}, {{ project_dir }}, {{ this }}, {{ is_incremental }}, {{ watermark }})',
       },
       {
         assetKey: 'staging/view',
@@ -185,10 +190,17 @@ describe('partition problems found while loading', () => {
       'defs/raw/events.sql': RAW_EVENTS,
       'defs/staging/a.sql': ['-- partitioned_by: fortnightly(start=2025-01-01)', '-- partition_column: day', 'select * from raw.events'].join('\n'),
       'defs/staging/b.sql': ['-- partitioned_by: daily(start=2025-01-01)', 'select * from raw.events'].join('\n'),
-      'defs/staging/c.sql': ['-- partitioned_by: daily(start=2025-01-01)', '-- partition_column: day', '-- backfill_policy: single-run', 'select * from raw.events'].join(
-        '\n',
-      ),
-      'defs/staging/d.sql': ['-- partitioned_by: daily(start=2025-01-01, timezone=Europe/Atlantis)', '-- partition_column: day', 'select * from raw.events'].join('\n'),
+      'defs/staging/c.sql': [
+        '-- partitioned_by: daily(start=2025-01-01)',
+        '-- partition_column: day',
+        '-- backfill_policy: single-run',
+        'select * from raw.events',
+      ].join('\n'),
+      'defs/staging/d.sql': [
+        '-- partitioned_by: daily(start=2025-01-01, timezone=Europe/Atlantis)',
+        '-- partition_column: day',
+        'select * from raw.events',
+      ].join('\n'),
     });
     const errors = located(await loadErrors(dir));
     expect(errors.map((e) => e.file)).toEqual(['defs/staging/a.sql', 'defs/staging/b.sql', 'defs/staging/c.sql', 'defs/staging/d.sql']);

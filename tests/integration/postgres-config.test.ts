@@ -107,9 +107,14 @@ describe('postgres resources in strata.json', () => {
       'strata.json': JSON.stringify({ resources: { shop_db: { type: 'postgres', url: 'env:SHOP_DB_URL' } } }),
       'defs/landing/orders.ts': `import { postgresTable } from ${JSON.stringify(POSTGRES_TABLE)};\nexport const orders = postgresTable({ key: 'landing/orders', resource: 'shopdb', table: 'public.orders' });\n`,
     });
-    const error = await loadProject(dir).then(() => undefined, (e: unknown) => e);
+    const error = await loadProject(dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DefinitionErrors);
-    expect((error as DefinitionErrors).message).toContain('landing/orders in defs/landing/orders.ts: unknown resource "shopdb" (strata.json "resources" has shop_db)');
+    expect((error as DefinitionErrors).message).toContain(
+      'landing/orders in defs/landing/orders.ts: unknown resource "shopdb" (strata.json "resources" has shop_db)',
+    );
   });
 
   it('a SQL asset whose source: names an unknown resource, or is a view, is a definition error naming the asset and its file', async () => {
@@ -119,11 +124,16 @@ describe('postgres resources in strata.json', () => {
       'defs/raw/customers.sql': '-- source: shop_db\n-- materialization: view\nselect * from public.customers\n',
       'defs/raw/products.sql': '-- source: shop_db\nselect * from public.products\n',
     });
-    const error = await loadProject(dir).then(() => undefined, (e: unknown) => e);
+    const error = await loadProject(dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DefinitionErrors);
     const message = (error as DefinitionErrors).message;
     expect(message).toContain('2 definition errors');
     expect(message).toContain('raw/orders in defs/raw/orders.sql: unknown resource "shopdb" (strata.json "resources" has shop_db)');
-    expect(message).toContain('raw/customers in defs/raw/customers.sql: a "source: shop_db" query runs on Postgres and its rows land in a table: materialization must be "table" or "incremental", not "view"');
+    expect(message).toContain(
+      'raw/customers in defs/raw/customers.sql: a "source: shop_db" query runs on Postgres and its rows land in a table: materialization must be "table" or "incremental", not "view"',
+    );
   });
 });

@@ -57,13 +57,16 @@ describe.skipIf(missing !== undefined)(`partitioned incremental source: assets${
       'create table inc_part_events (id integer primary key, day date not null, status text, updated_at timestamp not null)',
       "insert into inc_part_events values (1, '2025-01-01', 'new', '2025-01-01 10:00'), (2, '2025-01-02', 'new', '2025-01-02 10:00'), (3, '2025-01-03', 'new', '2025-01-03 10:00')",
     );
-    workspace = await openTempWorkspace('strata-pg-inc-part-', { name: 'pg-inc-part', resources: { shop_db: { type: 'postgres', url: 'env:STRATA_TEST_SHOP_DB' } } });
+    workspace = await openTempWorkspace('strata-pg-inc-part-', {
+      name: 'pg-inc-part',
+      resources: { shop_db: { type: 'postgres', url: 'env:STRATA_TEST_SHOP_DB' } },
+    });
     mkdirSync(join(workspace.dir, 'defs/raw'), { recursive: true });
     writeFileSync(join(workspace.dir, 'defs/raw/events.sql'), EVENTS);
   });
   afterEach(() => workspace.close());
 
-  it('merges one day\'s late rows by that day\'s watermark; a full refresh replaces that day only', async () => {
+  it("merges one day's late rows by that day's watermark; a full refresh replaces that day only", async () => {
     await run({ from: '2025-01-01', to: '2025-01-03' });
     expect(await rows()).toEqual(['1|2025-01-01|new', '2|2025-01-02|new', '3|2025-01-03|new']);
     expect(await latest('2025-01-02')).toMatchObject({ build: 'full', rowsInserted: 1, rowCount: 1 });
@@ -73,7 +76,14 @@ describe.skipIf(missing !== undefined)(`partitioned incremental source: assets${
       "insert into inc_part_events values (4, '2025-01-02', 'new', '2025-01-05 08:00')",
     );
     await run({ key: '2025-01-02' });
-    expect(await latest('2025-01-02')).toMatchObject({ build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-02 10:00:00', rowCount: 2 });
+    expect(await latest('2025-01-02')).toMatchObject({
+      build: 'incremental',
+      rowsInserted: 1,
+      rowsUpdated: 1,
+      rowsDeleted: 0,
+      watermark: '2025-01-02 10:00:00',
+      rowCount: 2,
+    });
     expect(await rows()).toEqual(['1|2025-01-01|new', '2|2025-01-02|paid', '3|2025-01-03|new', '4|2025-01-02|new']);
 
     await onPostgres('delete from inc_part_events where id = 4');

@@ -31,7 +31,8 @@ function writeAsset(relative: string, text: string): void {
   writeFileSync(file, text);
 }
 
-const MERGED = '-- source: shop_db\n-- materialization: incremental\n-- unique_key: id\n-- watermark: updated_at\nselect * from inc_items where updated_at > {{ watermark }}\n';
+const MERGED =
+  '-- source: shop_db\n-- materialization: incremental\n-- unique_key: id\n-- watermark: updated_at\nselect * from inc_items where updated_at > {{ watermark }}\n';
 
 async function runAll(options: { fullRefresh?: boolean } = {}) {
   const result = await workspace.run(await loadProject(workspace.dir), undefined, options.fullRefresh ? { fullRefresh: true } : {});
@@ -73,7 +74,7 @@ describe.skipIf(missing !== undefined)(`incremental source: assets${missing ? ` 
     await runAll();
     // Five rows travelled: had all 2,001 come, 1,999 would count as updated.
     expect(await metadataOf('raw/items')).toMatchObject({ build: 'incremental', rowsInserted: 2, rowsUpdated: 3, rowsDeleted: 0 });
-    expect(await duck('select count(*)::int as n, count(*) filter (where name = \'renamed\')::int as renamed from raw.items')).toEqual([{ n: 2002, renamed: 3 }]);
+    expect(await duck("select count(*)::int as n, count(*) filter (where name = 'renamed')::int as renamed from raw.items")).toEqual([{ n: 2002, renamed: 3 }]);
     // A hard delete is not seen by a watermark; --full-refresh takes the source as it is.
     await runAll({ fullRefresh: true });
     expect(await metadataOf('raw/items')).toMatchObject({ build: 'full', rowsInserted: 2001 });
@@ -83,7 +84,10 @@ describe.skipIf(missing !== undefined)(`incremental source: assets${missing ? ` 
   it('writes watermarks of every supported type as literals Postgres reads', async () => {
     const columns: Record<string, string> = { seq: 'bigint', day: 'date', price: 'numeric', score: 'double', name: 'text' };
     for (const column of Object.keys(columns)) {
-      writeAsset(`raw/by_${column}.sql`, `-- source: shop_db\n-- materialization: incremental\n-- watermark: ${column}\nselect id, ${column} from inc_items where ${column} > {{ watermark }}\n`);
+      writeAsset(
+        `raw/by_${column}.sql`,
+        `-- source: shop_db\n-- materialization: incremental\n-- watermark: ${column}\nselect id, ${column} from inc_items where ${column} > {{ watermark }}\n`,
+      );
     }
     await runAll();
     for (const column of Object.keys(columns)) expect(await metadataOf(`raw/by_${column}`), column).toMatchObject({ build: 'full', rowsInserted: 2000 });
@@ -99,7 +103,7 @@ describe.skipIf(missing !== undefined)(`incremental source: assets${missing ? ` 
   it('a failed blocking check keeps the table and its watermark, so the next run reads the same rows', async () => {
     writeAsset('raw/items.sql', MERGED);
     await runAll();
-    await onPostgres("update inc_items set name = null, updated_at = now() where id = 1");
+    await onPostgres('update inc_items set name = null, updated_at = now() where id = 1');
     writeAsset('raw/items.sql', MERGED.replace('-- watermark', '-- check: not_null(name)\n-- watermark'));
     const failed = await workspace.run(await loadProject(workspace.dir));
     expect(failed.status).toBe('failed');
@@ -111,8 +115,14 @@ describe.skipIf(missing !== undefined)(`incremental source: assets${missing ? ` 
   });
 
   it('{{ this }} in a query that runs on Postgres is a definition error naming the asset and file', async () => {
-    writeAsset('raw/items.sql', '-- source: shop_db\n-- materialization: incremental\n-- unique_key: id\nselect * from inc_items where id > (select max(id) from {{ this }})\n');
-    const error = await loadProject(workspace.dir).then(() => undefined, (e: unknown) => e);
+    writeAsset(
+      'raw/items.sql',
+      '-- source: shop_db\n-- materialization: incremental\n-- unique_key: id\nselect * from inc_items where id > (select max(id) from {{ this }})\n',
+    );
+    const error = await loadProject(workspace.dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DefinitionErrors);
     expect(String((error as Error).message)).toMatch(/raw\/items.*raw\/items\.sql[\s\S]*\{\{ this \}\} is the asset's DuckDB table/);
   });

@@ -85,7 +85,7 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
               sum(amount)::double as amount, max(big)::double as big, strftime(max(updated_at) at time zone 'UTC', '%Y-%m-%d %H:%M') as latest
        from raw.orders`,
     );
-    expect(summary).toEqual({ n: 5000, nulls: 50, empty: 50, amount: 1.25 * (5000 * 5001) / 2, big: 10000005000, latest: '2025-01-04 11:20' });
+    expect(summary).toEqual({ n: 5000, nulls: 50, empty: 50, amount: (1.25 * (5000 * 5001)) / 2, big: 10000005000, latest: '2025-01-04 11:20' });
   });
 
   it('extracts into a staging table, and appends to the asset table', async () => {
@@ -118,12 +118,17 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
     const path = await import('node:path');
     fs.mkdirSync(path.join(workspace.dir, 'defs/raw'), { recursive: true });
     // `orders` is a Postgres table, not an asset: nothing to infer from a query run on Postgres.
-    fs.writeFileSync(path.join(workspace.dir, 'defs/raw/paid_orders.sql'), '-- source: shop_db\n-- check: row_count(min=1)\nselect id, amount from orders where paid\n');
+    fs.writeFileSync(
+      path.join(workspace.dir, 'defs/raw/paid_orders.sql'),
+      '-- source: shop_db\n-- check: row_count(min=1)\nselect id, amount from orders where paid\n',
+    );
     const project = await loadProject(workspace.dir);
     expect(project.graph.parents('raw/paid_orders')).toEqual([]);
     const result = await workspace.run(project);
     expect(result.status, result.steps[0]?.error).toBe('success');
-    expect(await workspace.warehouse.query('select count(*)::int as n, sum(amount)::double as amount from raw.paid_orders')).toEqual([{ n: 2500, amount: 1.25 * 2 * (2500 * 2501) / 2 }]);
+    expect(await workspace.warehouse.query('select count(*)::int as n, sum(amount)::double as amount from raw.paid_orders')).toEqual([
+      { n: 2500, amount: (1.25 * 2 * (2500 * 2501)) / 2 },
+    ]);
   });
 
   it('a partitioned source: asset extracts each partition window from Postgres', async () => {
@@ -138,7 +143,9 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
     const result = await workspace.run(await loadProject(workspace.dir), undefined, { now: new Date('2025-06-01T00:00:00Z') });
     expect(result.status, result.steps.map((s) => s.error).join()).toBe('success');
     const [expected] = await pgRows<{ n: number }>(`select count(*)::int as n from orders where placed < date '2025-01-04'`);
-    expect(await workspace.warehouse.query('select count(*)::int as n, count(distinct placed)::int as days from raw.daily_orders')).toEqual([{ n: expected?.n, days: 3 }]);
+    expect(await workspace.warehouse.query('select count(*)::int as n, count(distinct placed)::int as days from raw.daily_orders')).toEqual([
+      { n: expected?.n, days: 3 },
+    ]);
   });
 
   it("fails the step with Postgres's message when the query fails there", async () => {
@@ -149,7 +156,9 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
   });
 
   it('observes a table by row count and watermark: inserts, updates and deletes change its data version', async () => {
-    const project = buildProject(workspace.config, [postgresTable({ key: 'landing/orders', resource: 'shop_db', table: 'public.orders', watermark: 'updated_at' })]);
+    const project = buildProject(workspace.config, [
+      postgresTable({ key: 'landing/orders', resource: 'shop_db', table: 'public.orders', watermark: 'updated_at' }),
+    ]);
     const observe = async () => {
       const summary = await observeSources({ project, storage: workspace.storage, landing: new FileLandingZone(workspace.config.landingDir) });
       const [latest] = await workspace.storage.latestObservations(['landing/orders']);
@@ -182,7 +191,11 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
 
   it('an extracting step retries a refused connection by its retry policy, then fails naming where', async () => {
     const project = buildProject(workspace.config, [
-      asset({ key: 'raw/orders', retryPolicy: { maxRetries: 1, delay: 1 }, materialize: async (ctx) => ({ rowCount: await ctx.resources.down_db!.extract('select 1 as one') }) }),
+      asset({
+        key: 'raw/orders',
+        retryPolicy: { maxRetries: 1, delay: 1 },
+        materialize: async (ctx) => ({ rowCount: await ctx.resources.down_db!.extract('select 1 as one') }),
+      }),
     ]);
     const result = await workspace.run(project);
     expect(result.status).toBe('failed');
@@ -195,10 +208,14 @@ describe.skipIf(missing !== undefined)(`postgres sources${missing ? ` (skipped: 
   it('a canceled run cancels its query on the server', async () => {
     const controller = new AbortController();
     const project = buildProject(workspace.config, [
-      asset({ key: 'raw/slow', materialize: async (ctx) => void (await ctx.resources.shop_db!.query('select pg_sleep(60) as slept /* strata-cancel-test */')) }),
+      asset({
+        key: 'raw/slow',
+        materialize: async (ctx) => void (await ctx.resources.shop_db!.query('select pg_sleep(60) as slept /* strata-cancel-test */')),
+      }),
     ]);
     const sleeping = async () =>
-      (await pgRows<{ n: number }>(`select count(*)::int as n from pg_stat_activity where query like '%strata-cancel-test%' and pid <> pg_backend_pid()`))[0]?.n;
+      (await pgRows<{ n: number }>(`select count(*)::int as n from pg_stat_activity where query like '%strata-cancel-test%' and pid <> pg_backend_pid()`))[0]
+        ?.n;
     const running = workspace.run(project, undefined, { signal: controller.signal });
     await waitFor(async () => (await sleeping()) === 1);
     controller.abort();

@@ -175,11 +175,16 @@ describe('loadProject on a valid mixed project', () => {
   it('changes the definition version when the shape of the graph changes, not when a query is reformatted', async () => {
     const dir = writeProject(MIXED_PROJECT);
     const before = await loadProject(dir);
-    writeFiles(dir, { 'defs/marts/sales/daily.sql': '-- materialization: view\nselect order_date,\n  sum(amount) as revenue\nfrom staging.orders\ngroup by all\n' });
+    writeFiles(dir, {
+      'defs/marts/sales/daily.sql': '-- materialization: view\nselect order_date,\n  sum(amount) as revenue\nfrom staging.orders\ngroup by all\n',
+    });
     const reformatted = await loadProject(dir);
     expect(reformatted.definitionVersion).toBe(before.definitionVersion);
     expect(reformatted.codeVersions.get('marts/sales/daily')).toBe(before.codeVersions.get('marts/sales/daily'));
-    writeFiles(dir, { 'defs/marts/sales/daily.sql': '-- materialization: view\nselect order_date, count(*) as n from staging.orders join raw.customers using (customer_id) group by all\n' });
+    writeFiles(dir, {
+      'defs/marts/sales/daily.sql':
+        '-- materialization: view\nselect order_date, count(*) as n from staging.orders join raw.customers using (customer_id) group by all\n',
+    });
     const reshaped = await loadProject(dir);
     expect(reshaped.definitionVersion).not.toBe(before.definitionVersion);
     expect(reshaped.codeVersions.get('marts/sales/daily')).not.toBe(before.codeVersions.get('marts/sales/daily'));
@@ -369,7 +374,7 @@ describe('SQL dependency cache', () => {
     'defs/staging/payments.sql': 'select * from raw.payments;\n',
   };
 
-  it('is written in the project\'s .strata folder with the tables of every SQL asset', async () => {
+  it("is written in the project's .strata folder with the tables of every SQL asset", async () => {
     const dir = writeProject(CACHE_PROJECT);
     await loadProject(dir);
     const cache = readCache(join(dir, '.strata', 'sql-dependencies.json'));
@@ -382,7 +387,7 @@ describe('SQL dependency cache', () => {
     ]);
   });
 
-  it('stays in the project\'s .strata folder whatever the storage path of strata.json', async () => {
+  it("stays in the project's .strata folder whatever the storage path of strata.json", async () => {
     const dir = writeProject({ ...CACHE_PROJECT, 'strata.json': JSON.stringify({ storage: 'state/db/runs.sqlite' }) });
     await loadProject(dir);
     expect(existsSync(join(dir, '.strata', 'sql-dependencies.json'))).toBe(true);
@@ -521,7 +526,9 @@ describe('strata.json errors', () => {
   it('rejects a storage or warehouse path that is a folder, naming the path and where it came from', () => {
     const dir = writeProject({ 'strata.json': JSON.stringify({ warehouse: 'defs' }), 'defs/raw/orders.sql': 'select 1' });
     const file = join(dir, 'strata.json');
-    expect(() => loadProjectConfig(dir)).toThrow(`"warehouse" in ${file} is ${join(dir, 'defs')}, a folder: name a file, e.g. ${join(dir, 'defs', 'warehouse.duckdb')}`);
+    expect(() => loadProjectConfig(dir)).toThrow(
+      `"warehouse" in ${file} is ${join(dir, 'defs')}, a folder: name a file, e.g. ${join(dir, 'defs', 'warehouse.duckdb')}`,
+    );
     vi.stubEnv('STRATA_STORAGE', dir);
     vi.stubEnv('STRATA_WAREHOUSE', ':memory:');
     const error = (() => {
@@ -558,7 +565,11 @@ describe('symbolic links in the asset folder', () => {
       'sales/orders.sql': 'select 1 as order_id\n',
       'sales/totals.ts': tsAsset(`key: 'shared/totals', deps: ['shared/sales/orders']`),
     });
-    const dir = writeProject({ 'strata.json': '{}', 'defs/marts/report.sql': 'select * from shared.sales__orders\n', 'elsewhere/one.sql': 'select 1 as one\n' });
+    const dir = writeProject({
+      'strata.json': '{}',
+      'defs/marts/report.sql': 'select * from shared.sales__orders\n',
+      'elsewhere/one.sql': 'select 1 as one\n',
+    });
     symlinkSync(shared, join(dir, 'defs', 'shared'));
     symlinkSync(join(dir, 'elsewhere', 'one.sql'), join(dir, 'defs', 'marts', 'one.sql'));
     const project = await loadProject(dir);

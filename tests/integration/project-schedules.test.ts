@@ -26,7 +26,8 @@ function write(files: Record<string, string>): void {
 }
 
 const ASSETS = {
-  'defs/raw/a.ts': "import { asset, eager } from 'strata';\nexport const a = asset({ key: 'raw/a', automation: eager(), pool: 'api', materialize: () => undefined });\n",
+  'defs/raw/a.ts':
+    "import { asset, eager } from 'strata';\nexport const a = asset({ key: 'raw/a', automation: eager(), pool: 'api', materialize: () => undefined });\n",
   'defs/marts/b.sql': "-- automation: on_cron('0 6 * * *', 'Europe/Paris')\nselect * from raw.a\n",
 };
 
@@ -34,8 +35,10 @@ describe('schedules in a project', () => {
   it('are collected from every module, sorted by name, with their files; daemon settings load', async () => {
     write({
       ...ASSETS,
-      'defs/schedules.ts': "import { schedule } from 'strata';\nexport const z = schedule({ name: 'zulu', cron: '@daily', selection: 'marts/*' });\nexport default z;\n",
-      'defs/more/alpha.ts': "import { schedule } from 'strata';\nexport const list = [schedule({ name: 'alpha', cron: '0 * * * *', selection: '+marts/b', partition: 'latest' })];\n",
+      'defs/schedules.ts':
+        "import { schedule } from 'strata';\nexport const z = schedule({ name: 'zulu', cron: '@daily', selection: 'marts/*' });\nexport default z;\n",
+      'defs/more/alpha.ts':
+        "import { schedule } from 'strata';\nexport const list = [schedule({ name: 'alpha', cron: '0 * * * *', selection: '+marts/b', partition: 'latest' })];\n",
     });
     const project = await loadProject(dir);
     expect(project.schedules.map((s) => [s.name, s.file])).toEqual([
@@ -52,14 +55,19 @@ describe('schedules in a project', () => {
     write({
       ...ASSETS,
       'defs/one.ts': "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '@daily', selection: 'marts/*' });\n",
-      'defs/two.ts': "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '@daily', selection: 'mart/*' });\nexport const t = schedule({ name: 'other', cron: '@daily', selection: 'marts/bb' });\n",
+      'defs/two.ts':
+        "import { schedule } from 'strata';\nexport const s = schedule({ name: 'nightly', cron: '@daily', selection: 'mart/*' });\nexport const t = schedule({ name: 'other', cron: '@daily', selection: 'marts/bb' });\n",
     });
     const error = await loadProject(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DefinitionErrors);
     const lines = (error as DefinitionErrors).errors.map((e) => [e.code, e.context.file, e.message]);
     expect(lines).toEqual([
       ['duplicate_schedule', 'defs/two.ts', 'schedule "nightly" is defined twice (also in defs/one.ts)'],
-      ['schedule_invalid', 'defs/two.ts', expect.stringMatching(/^schedule "other": selection "marts\/bb": unknown asset "marts\/bb".*did you mean "marts\/b"/)],
+      [
+        'schedule_invalid',
+        'defs/two.ts',
+        expect.stringMatching(/^schedule "other": selection "marts\/bb": unknown asset "marts\/bb".*did you mean "marts\/b"/),
+      ],
     ]);
   });
 });

@@ -153,14 +153,19 @@ describe('seeds', () => {
   });
 
   it('an empty seed file, or one DuckDB cannot read, fails its step with a message naming the file', async () => {
-    const ws = await open({ seeds: { columnTypes: { numbers: { n: 'INTEGER' } } } }, { 'seeds/empty.csv': '', 'seeds/numbers.csv': 'n\n1\nnot a number\n', 'defs/main/one.sql': 'select 1 as id\n' });
+    const ws = await open(
+      { seeds: { columnTypes: { numbers: { n: 'INTEGER' } } } },
+      { 'seeds/empty.csv': '', 'seeds/numbers.csv': 'n\n1\nnot a number\n', 'defs/main/one.sql': 'select 1 as id\n' },
+    );
     const project = await loadProject(ws.dir);
     const result = await ws.run(project);
     expect(result.status).toBe('failed');
     const failures = await ws.storage.latestStepFailures();
     const byKey = Object.fromEntries(failures.map((f) => [f.assetKey, f.message]));
     expect(byKey['seeds/empty']).toBe('seeds/empty failed: seed file seeds/empty.csv is empty: a seed needs a header row naming its columns');
-    expect(byKey['seeds/numbers']).toMatch(/^seeds\/numbers failed: seed file seeds\/numbers\.csv cannot be loaded: Conversion Error: .*Could not convert string "not a number"/s);
+    expect(byKey['seeds/numbers']).toMatch(
+      /^seeds\/numbers failed: seed file seeds\/numbers\.csv cannot be loaded: Conversion Error: .*Could not convert string "not a number"/s,
+    );
   });
 
   it('the UI API lists a seed and shows it as a seed written as a table, with its file and lineage', async () => {
@@ -173,7 +178,13 @@ describe('seeds', () => {
       const list = await get('/api/assets?select=kind:seed');
       expect(list.assets.map((a: { key: string; kinds: string[] }) => [a.key, a.kinds])).toEqual([['seeds/countries', ['seed', 'duckdb']]]);
       const detail = await get('/api/assets/seeds/countries');
-      expect(detail).toMatchObject({ key: 'seeds/countries', compute: 'seed', materialization: 'table', file: 'seeds/countries.csv', dependents: ['marts/big'] });
+      expect(detail).toMatchObject({
+        key: 'seeds/countries',
+        compute: 'seed',
+        materialization: 'table',
+        file: 'seeds/countries.csv',
+        dependents: ['marts/big'],
+      });
       expect(detail.codeVersion).toBe(project.codeVersions.get('seeds/countries'));
     } finally {
       await server.close();

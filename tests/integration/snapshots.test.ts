@@ -26,10 +26,14 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
   let workspace: TempWorkspace;
 
   async function open(header: readonly string[]): Promise<void> {
-    workspace = await openTempWorkspace('strata-snapshots-', { name: 'snapshots-test', concurrency: 1 }, {
-      'defs/raw/customers.sql': RAW,
-      'defs/snapshots/customers.sql': snapshotSql(header),
-    });
+    workspace = await openTempWorkspace(
+      'strata-snapshots-',
+      { name: 'snapshots-test', concurrency: 1 },
+      {
+        'defs/raw/customers.sql': RAW,
+        'defs/snapshots/customers.sql': snapshotSql(header),
+      },
+    );
   }
 
   afterEach(() => workspace?.close());
@@ -46,7 +50,11 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     const result = await workspace.run(project);
     const step = result.steps.find((s) => s.key === 'snapshots/customers');
     const [latest] = await workspace.storage.latestMaterializations(['snapshots/customers']);
-    return { status: step?.status ?? 'missing', ...(step?.error === undefined ? {} : { error: step.error }), metadata: step?.status === 'success' ? (latest?.metadata ?? {}) : {} };
+    return {
+      status: step?.status ?? 'missing',
+      ...(step?.error === undefined ? {} : { error: step.error }),
+      metadata: step?.status === 'success' ? (latest?.metadata ?? {}) : {},
+    };
   }
 
   async function history(): Promise<Version[]> {
@@ -69,7 +77,13 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
       ]);
       const columns = await workspace.warehouse.query<{ column_name: string; column_type: string }>('describe snapshots.customers');
       expect(columns.map((c) => `${c.column_name} ${c.column_type}`)).toEqual([
-        'customer_id INTEGER', 'name VARCHAR', 'email VARCHAR', 'updated_at TIMESTAMP', 'valid_from TIMESTAMP', 'valid_to TIMESTAMP', 'is_current BOOLEAN',
+        'customer_id INTEGER',
+        'name VARCHAR',
+        'email VARCHAR',
+        'updated_at TIMESTAMP',
+        'valid_from TIMESTAMP',
+        'valid_to TIMESTAMP',
+        'is_current BOOLEAN',
       ]);
     });
 
@@ -104,14 +118,19 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
       source([ANA, [2, 'Ben', 'b@x', '2025-03-01 00:00:00'], [2, 'Benjamin', 'b@y', '2025-03-02 00:00:00'], CAI]);
       const outcome = await run();
       expect(outcome.status).toBe('failed');
-      expect(outcome.error).toMatch(/unique_key customer_id is not unique in the snapshot's source: 1 key appear more than once, e\.g\. customer_id = 2 \(2 rows\); nothing was written/);
+      expect(outcome.error).toMatch(
+        /unique_key customer_id is not unique in the snapshot's source: 1 key appear more than once, e\.g\. customer_id = 2 \(2 rows\); nothing was written/,
+      );
       expect(await history()).toEqual(before);
     });
 
     it('a NULL key or update time in the source fails the step and writes nothing', async () => {
       source([ANA]);
       await run();
-      fs.writeFileSync(path.join(workspace.dir, 'landing', 'customers.csv'), 'customer_id,name,email,updated_at\n1,Ana,a@x,2025-04-01 00:00:00\n,Nobody,n@x,2025-04-01 00:00:00\n');
+      fs.writeFileSync(
+        path.join(workspace.dir, 'landing', 'customers.csv'),
+        'customer_id,name,email,updated_at\n1,Ana,a@x,2025-04-01 00:00:00\n,Nobody,n@x,2025-04-01 00:00:00\n',
+      );
       const outcome = await run();
       expect(outcome.status).toBe('failed');
       expect(outcome.error).toBe("1 source row has a NULL in customer_id or updated_at: a snapshot's unique_key and timestamp column must not be NULL");
@@ -119,7 +138,10 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     });
 
     it('a unique_key the query does not return fails before anything is written, naming asset and file', async () => {
-      fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), snapshotSql(['-- snapshot_strategy: timestamp(updated_at)']).replace('unique_key: customer_id', 'unique_key: id'));
+      fs.writeFileSync(
+        path.join(workspace.dir, 'defs/snapshots/customers.sql'),
+        snapshotSql(['-- snapshot_strategy: timestamp(updated_at)']).replace('unique_key: customer_id', 'unique_key: id'),
+      );
       source([ANA]);
       const outcome = await run();
       expect(outcome.status).toBe('failed');
@@ -145,7 +167,10 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
       const rows = await workspace.warehouse.query<{ name: string; f: number; t: number | null; email: string }>(
         'select name, email, epoch_ms(valid_from) as f, epoch_ms(valid_to) as t from snapshots.customers where customer_id = 1 order by valid_from',
       );
-      expect(rows.map((r) => [r.name, r.email])).toEqual([['Ana', 'ana@example.com'], ['Anna', 'new@example.com']]);
+      expect(rows.map((r) => [r.name, r.email])).toEqual([
+        ['Ana', 'ana@example.com'],
+        ['Anna', 'new@example.com'],
+      ]);
       const [old, current] = rows;
       expect(old?.t).toBe(current?.f);
       expect(current?.f).toBeGreaterThanOrEqual(before - 1000);
@@ -160,7 +185,10 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
       source([ANA]);
       expect((await run()).metadata).toEqual({ rowsInserted: 0, rowsClosed: 1 });
       let versions = await history();
-      expect(versions.map((v) => [v[0], v[3] === null, v[4]])).toEqual([[1, true, true], [2, false, false]]);
+      expect(versions.map((v) => [v[0], v[3] === null, v[4]])).toEqual([
+        [1, true, true],
+        [2, false, false],
+      ]);
       source([ANA, BEN]);
       expect((await run()).metadata).toEqual({ rowsInserted: 1, rowsClosed: 0 });
       versions = await history();
@@ -188,11 +216,20 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     await open(['-- snapshot_strategy: timestamp(updated_at)']);
     source([ANA, BEN]);
     await run();
-    fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), snapshotSql(['-- snapshot_strategy: timestamp(updated_at)']).replace('select * from', "select *, upper(name) as shout from"));
+    fs.writeFileSync(
+      path.join(workspace.dir, 'defs/snapshots/customers.sql'),
+      snapshotSql(['-- snapshot_strategy: timestamp(updated_at)']).replace('select * from', 'select *, upper(name) as shout from'),
+    );
     source([[1, 'Ana', 'ana@example.com', '2025-02-01 00:00:00'], BEN]);
     expect((await run()).metadata).toEqual({ rowsInserted: 1, rowsClosed: 1 });
-    const rows = await workspace.warehouse.query<{ id: number; shout: string | null; c: boolean }>('select customer_id as id, shout, is_current as c from snapshots.customers order by customer_id, valid_from');
-    expect(rows.map((r) => [r.id, r.shout, r.c])).toEqual([[1, null, false], [1, 'ANA', true], [2, null, true]]);
+    const rows = await workspace.warehouse.query<{ id: number; shout: string | null; c: boolean }>(
+      'select customer_id as id, shout, is_current as c from snapshots.customers order by customer_id, valid_from',
+    );
+    expect(rows.map((r) => [r.id, r.shout, r.c])).toEqual([
+      [1, null, false],
+      [1, 'ANA', true],
+      [2, null, true],
+    ]);
   });
 
   it.each([
@@ -202,14 +239,19 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     await open(['-- snapshot_strategy: timestamp(updated_at)', '-- invalidate_hard_deletes: true']);
     fs.writeFileSync(
       path.join(workspace.dir, 'defs/snapshots/customers.sql'),
-      snapshotSql(['-- snapshot_strategy: timestamp(updated_at)', '-- invalidate_hard_deletes: true']).replace('select * from', `select customer_id, name, ${expression} as updated_at from`),
+      snapshotSql(['-- snapshot_strategy: timestamp(updated_at)', '-- invalidate_hard_deletes: true']).replace(
+        'select * from',
+        `select customer_id, name, ${expression} as updated_at from`,
+      ),
     );
     source([ANA, BEN]);
     await run();
     source([ANA]);
     const before = Date.now();
     expect((await run()).metadata).toEqual({ rowsInserted: 0, rowsClosed: 1 });
-    const rows = await workspace.warehouse.query<{ t: string; ms: number }>('select typeof(valid_to) as t, epoch_ms(valid_to) as ms from snapshots.customers where customer_id = 2');
+    const rows = await workspace.warehouse.query<{ t: string; ms: number }>(
+      'select typeof(valid_to) as t, epoch_ms(valid_to) as ms from snapshots.customers where customer_id = 2',
+    );
     expect(rows[0]?.t).toBe(type);
     const dayStart = Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), new Date(before).getUTCDate());
     expect(rows[0]?.ms).toBeGreaterThanOrEqual(type === 'DATE' ? dayStart : before - 1000);
@@ -236,7 +278,9 @@ describe('snapshots (slowly changing dimensions, type 2)', () => {
     fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), 'select * from raw.customers\n');
     const outcome = await run();
     expect(outcome.status).toBe('failed');
-    expect(outcome.error).toMatch(/"snapshots"."customers" holds the history of a snapshot, which cannot be rebuilt from its source: Strata does not replace it/);
+    expect(outcome.error).toMatch(
+      /"snapshots"."customers" holds the history of a snapshot, which cannot be rebuilt from its source: Strata does not replace it/,
+    );
     expect(await history()).toEqual([[1, 'Ana', '2025-01-01 00:00:00', null, true]]);
     fs.writeFileSync(path.join(workspace.dir, 'defs/snapshots/customers.sql'), '-- materialization: view\nselect * from raw.customers\n');
     const asView = await run();

@@ -136,7 +136,9 @@ describe('a landing file that disappears', () => {
 
   it('observe may not return the reserved data version', async () => {
     const project = buildProject(workspace.config, [sourceAsset({ key: 'landing/bad', observe: () => [{ dataVersion: GONE_DATA_VERSION }] })]);
-    await expect(staleNow(project)).rejects.toThrow(`source landing/bad: observe returned the data version "${GONE_DATA_VERSION}", which is reserved for data that is gone`);
+    await expect(staleNow(project)).rejects.toThrow(
+      `source landing/bad: observe returned the data version "${GONE_DATA_VERSION}", which is reserved for data that is gone`,
+    );
   });
 });
 

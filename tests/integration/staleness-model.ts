@@ -86,8 +86,19 @@ export const modelCases: fc.Arbitrary<ModelCase> = fc
       landed: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: count, maxLength: count }),
       ops: fc.array(
         fc.oneof(
-          { weight: 4, arbitrary: fc.record({ type: fc.constant('write' as const), asset: fc.nat(count - 1), partition: fc.oneof(fc.constant('all' as const), fc.nat(3)), newData: fc.boolean() }) },
-          { weight: 1, arbitrary: fc.record({ type: fc.constant('fail' as const), asset: fc.nat(count - 1), partition: fc.oneof(fc.constant('all' as const), fc.nat(3)) }) },
+          {
+            weight: 4,
+            arbitrary: fc.record({
+              type: fc.constant('write' as const),
+              asset: fc.nat(count - 1),
+              partition: fc.oneof(fc.constant('all' as const), fc.nat(3)),
+              newData: fc.boolean(),
+            }),
+          },
+          {
+            weight: 1,
+            arbitrary: fc.record({ type: fc.constant('fail' as const), asset: fc.nat(count - 1), partition: fc.oneof(fc.constant('all' as const), fc.nat(3)) }),
+          },
           { weight: 2, arbitrary: fc.record({ type: fc.constant('source' as const), asset: fc.nat(count - 1), partition: fc.nat(3), remove: fc.boolean() }) },
           { weight: 1, arbitrary: fc.record({ type: fc.constant('code' as const), asset: fc.nat(count - 1) }) },
         ),
@@ -99,7 +110,9 @@ export const modelCases: fc.Arbitrary<ModelCase> = fc
     const shaped: ModelAsset[] = [];
     assets.forEach((a, i) => {
       // A source reads nothing; a parent that is a source of another cadence is fine.
-      const parents = a.source ? [] : a.parents.map((p) => ({ parent: p, ...(a.cadence === 'D' && assets[p]?.cadence === 'D' && a.windows[p] ? { window: a.windows[p] } : {}) }));
+      const parents = a.source
+        ? []
+        : a.parents.map((p) => ({ parent: p, ...(a.cadence === 'D' && assets[p]?.cadence === 'D' && a.windows[p] ? { window: a.windows[p] } : {}) }));
       shaped.push({ key: `l${i}/a${i}`, source: a.source, cadence: a.cadence, parents, singleRun: a.singleRun, explicitVersion: a.explicitVersion });
     });
     return { assets: shaped, landed, ops };
@@ -131,7 +144,9 @@ export class ProjectModel {
     this.#nonce = this.assets.map(() => 0);
     this.assets.forEach((a, i) => {
       if (!a.source) return;
-      KEYS[a.cadence].slice(0, a.cadence === 'U' ? Math.min(1, modelCase.landed[i] ?? 0) : (modelCase.landed[i] ?? 0)).forEach((p) => this.#sources.set(partitionId(a.key, p), 'v0'));
+      KEYS[a.cadence]
+        .slice(0, a.cadence === 'U' ? Math.min(1, modelCase.landed[i] ?? 0) : (modelCase.landed[i] ?? 0))
+        .forEach((p) => this.#sources.set(partitionId(a.key, p), 'v0'));
     });
   }
 
@@ -289,7 +304,10 @@ export class ProjectModel {
 
 /** Reasons as comparable text: kind and upstream partition, most direct first. */
 export function normalize(reasons: readonly StaleReason[]): string[] {
-  return reasons.map((r) => ({ rank: REASON_RANK[r.kind], text: 'upstream' in r ? `${r.kind} ${r.upstream}` : r.kind })).sort((x, y) => x.rank - y.rank || x.text.localeCompare(y.text)).map((r) => r.text);
+  return reasons
+    .map((r) => ({ rank: REASON_RANK[r.kind], text: 'upstream' in r ? `${r.kind} ${r.upstream}` : r.kind }))
+    .sort((x, y) => x.rank - y.rank || x.text.localeCompare(y.text))
+    .map((r) => r.text);
 }
 
 /** Strata's report in the oracle's shape. */

@@ -233,7 +233,12 @@ describe('partitions and sources', () => {
     const { timeWindow } = await import('../../core/partitions/index.ts');
     const project = buildProject(workspace.config, [
       asset({ key: 'raw/days', partitions: DAYS, materialize: () => ({}) }),
-      asset({ key: 'staging/rolling', deps: [{ key: 'raw/days', mapping: timeWindow({ startOffset: 0, endOffset: 1 }) }], partitions: DAYS, materialize: () => ({}) }),
+      asset({
+        key: 'staging/rolling',
+        deps: [{ key: 'raw/days', mapping: timeWindow({ startOffset: 0, endOffset: 1 }) }],
+        partitions: DAYS,
+        materialize: () => ({}),
+      }),
     ]);
     const firstTwo = buildPlan(project.graph, project.graph.keys, { now: NOW, partitions: { from: '2025-01-01', to: '2025-01-02' } });
     expect((await workspace.run(project, project.graph.keys, { now: NOW, plan: firstTwo })).status).toBe('success');
@@ -250,11 +255,12 @@ describe('partitions and sources', () => {
   });
 
   it('an observation of a partition the source does not have is an error naming the source', async () => {
-    const project = buildProject(workspace.config, [sourceAsset({ key: 'landing/bad', partitions: DAYS, observe: () => [{ partition: '1999-01-01', dataVersion: 'x' }] })]);
+    const project = buildProject(workspace.config, [
+      sourceAsset({ key: 'landing/bad', partitions: DAYS, observe: () => [{ partition: '1999-01-01', dataVersion: 'x' }] }),
+    ]);
     await expect(findStale({ project, storage: workspace.storage, landing: new FileLandingZone(workspace.config.landingDir), now: NOW })).rejects.toThrow(
       /source landing\/bad: observe returned partition "1999-01-01", which is not one of its partitions/,
     );
     expect(await workspace.storage.latestObservations()).toEqual([]);
   });
 });
-

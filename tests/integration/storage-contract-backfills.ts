@@ -80,8 +80,7 @@ export function storageBackfillsContract(storage: () => Storage): void {
       await storage().createBackfill(aBackfill('a', { createdAt: 2 }));
       await storage().createBackfill(aBackfill('c', { createdAt: 1 }));
       await storage().createBackfill(aBackfill('d', { createdAt: 3, updatedAt: 0 }));
-      const ids = async (options?: Parameters<Storage['listBackfills']>[0]) =>
-        (await storage().listBackfills(options)).map((b) => b.id);
+      const ids = async (options?: Parameters<Storage['listBackfills']>[0]) => (await storage().listBackfills(options)).map((b) => b.id);
       expect(await ids()).toEqual(['d', 'b', 'a', 'c']);
       expect(await ids({ limit: 2 })).toEqual(['d', 'b']);
       expect(await ids({ limit: 2, offset: 2 })).toEqual(['a', 'c']);
@@ -129,12 +128,7 @@ export function storageBackfillsContract(storage: () => Storage): void {
       // A later event wins even with an earlier timestamp: latest means most recently recorded.
       await storage().appendEvents([failure('f2', 'a/x', null, 'x second', 1), failure('f2', 'a/x', 'p1', 'x partitioned')]);
       const latest = await storage().latestStepFailures();
-      expect(latest.map(brief)).toEqual([
-        'a/x@-:f2:x second',
-        'a/x@p1:f2:x partitioned',
-        'a/y@2024-01-01:f2:y1 second',
-        'a/y@2024-01-02:f1:y2 first',
-      ]);
+      expect(latest.map(brief)).toEqual(['a/x@-:f2:x second', 'a/x@p1:f2:x partitioned', 'a/y@2024-01-01:f2:y1 second', 'a/y@2024-01-02:f1:y2 first']);
       const events = [...(await storage().listEvents('f1')), ...(await storage().listEvents('f2'))];
       const event = events.find((e) => e.message === 'y1 second')!;
       expect(latest[2]).toEqual({
@@ -166,11 +160,7 @@ export function storageBackfillsContract(storage: () => Storage): void {
         failure('f1', 'a/y', 'p2', 'y2'),
         failure('f1', 'a/z', null, 'z'),
       ]);
-      expect((await storage().latestStepFailures(['a/z', 'a/y', 'a/missing'])).map(brief)).toEqual([
-        'a/y@p1:f1:y1',
-        'a/y@p2:f1:y2',
-        'a/z@-:f1:z',
-      ]);
+      expect((await storage().latestStepFailures(['a/z', 'a/y', 'a/missing'])).map(brief)).toEqual(['a/y@p1:f1:y1', 'a/y@p2:f1:y2', 'a/z@-:f1:z']);
       expect(await storage().latestStepFailures([])).toEqual([]);
       expect(await storage().latestStepFailures(['a/missing'])).toEqual([]);
       const many = [...Array.from({ length: 5_000 }, (_, i) => `b/k${i}`), 'a/x'];

@@ -51,7 +51,7 @@ export function storageLeasesContract(name: string, makeStorage: () => Promise<S
       expect((await storage().acquireLeases('r2', [A, WHOLE], { now: 20_000, expiresAt: 80_000 })).acquired).toBe(true);
     });
 
-    it('renews a run\'s own leases, keeping when they were first acquired', async () => {
+    it("renews a run's own leases, keeping when they were first acquired", async () => {
       await running('r1');
       await storage().acquireLeases('r1', [A], { now: 10_000, expiresAt: 70_000 });
       const again = await storage().acquireLeases('r1', [A, B], { now: 30_000, expiresAt: 90_000 });
@@ -80,7 +80,7 @@ export function storageLeasesContract(name: string, makeStorage: () => Promise<S
       expect((await storage().acquireLeases('r2', [A], { now: 12_000, expiresAt: 80_000 })).acquired).toBe(true);
     });
 
-    it('releases some or all of a run\'s leases, never another run\'s', async () => {
+    it("releases some or all of a run's leases, never another run's", async () => {
       await running('r1', 'r2');
       await storage().acquireLeases('r1', [A, B], { now: 10_000, expiresAt: 70_000 });
       await storage().acquireLeases('r2', [WHOLE], { now: 10_000, expiresAt: 70_000 });
@@ -133,11 +133,15 @@ export function storageLeasesContract(name: string, makeStorage: () => Promise<S
       expect(await storage().listEvents('r2')).toEqual([]);
     });
 
-    it('gives back a step\'s leases in the transaction that records it, and keeps them when it is refused', async () => {
+    it("gives back a step's leases in the transaction that records it, and keeps them when it is refused", async () => {
       await running('r1');
       await storage().acquireLeases('r1', [A, B], { now: 10_000, expiresAt: 70_000 });
       const done = anEvent('r1', 'finished', { type: 'step_success' });
-      await storage().commitStep({ events: [done], materializations: [aMaterialization('r1', 'staging/orders', '2025-01-01')], releaseLeases: { runId: 'r1', keys: [A] } });
+      await storage().commitStep({
+        events: [done],
+        materializations: [aMaterialization('r1', 'staging/orders', '2025-01-01')],
+        releaseLeases: { runId: 'r1', keys: [A] },
+      });
       expect((await storage().listLeases()).map((l) => l.partition)).toEqual(['2025-01-02']);
       const error = await storage()
         .commitStep({ events: [anEvent('ghost', 'lost')], releaseLeases: { runId: 'r1', keys: [B] } })

@@ -100,11 +100,7 @@ export function storageResultsContract(storage: () => Storage): void {
         await materialize('m1', 'a/y', 'p1', 'y1');
         await materialize('m1', 'a/y', 'p2', 'y2');
         await materialize('m1', 'a/z', null, 'z1');
-        expect((await storage().latestMaterializations(['a/z', 'a/y', 'a/missing'])).map(brief)).toEqual([
-          'a/y@p1:y1',
-          'a/y@p2:y2',
-          'a/z@-:z1',
-        ]);
+        expect((await storage().latestMaterializations(['a/z', 'a/y', 'a/missing'])).map(brief)).toEqual(['a/y@p1:y1', 'a/y@p2:y2', 'a/z@-:z1']);
         expect(await storage().latestMaterializations([])).toEqual([]);
         expect(await storage().latestMaterializations(['a/missing'])).toEqual([]);
         const many = [...Array.from({ length: 5_000 }, (_, i) => `b/k${i}`), 'a/x'];
@@ -129,15 +125,33 @@ export function storageResultsContract(storage: () => Storage): void {
         expect([...ids].sort((a, b) => b - a)).toEqual(ids);
       });
 
-      it('sums an asset\'s materializations up per run, newest run first, paged', async () => {
+      it("sums an asset's materializations up per run, newest run first, paged", async () => {
         await materialize('m1', 'a/y', '2024-01-02', 'v1', 1_000);
         await materialize('m1', 'a/y', '2024-01-01', 'v2', 1_500);
         await materialize('m1', 'a/other', '2024-01-01', 'o1');
         await materialize('m2', 'a/y', '2024-01-03', 'v3', 2_000);
         await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/z', null, { rowCount: null })] });
         expect(await storage().materializationsByRun('a/y')).toEqual([
-          { runId: 'm2', partitions: 1, firstPartition: '2024-01-03', lastPartition: '2024-01-03', rowCount: 10, timestamp: 2_000, codeVersion: 'code-1', metadata: {} },
-          { runId: 'm1', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-02', rowCount: 20, timestamp: 1_500, codeVersion: 'code-1', metadata: {} },
+          {
+            runId: 'm2',
+            partitions: 1,
+            firstPartition: '2024-01-03',
+            lastPartition: '2024-01-03',
+            rowCount: 10,
+            timestamp: 2_000,
+            codeVersion: 'code-1',
+            metadata: {},
+          },
+          {
+            runId: 'm1',
+            partitions: 2,
+            firstPartition: '2024-01-01',
+            lastPartition: '2024-01-02',
+            rowCount: 20,
+            timestamp: 1_500,
+            codeVersion: 'code-1',
+            metadata: {},
+          },
         ]);
         expect((await storage().materializationsByRun('a/y', { limit: 1, offset: 1 })).map((r) => r.runId)).toEqual(['m1']);
         expect(await storage().materializationsByRun('a/z')).toEqual([
@@ -145,10 +159,27 @@ export function storageResultsContract(storage: () => Storage): void {
         ]);
         expect(await storage().materializationsByRun('a/none')).toEqual([]);
         // The code version and metadata are the run's last ones, whichever partition key sorts last.
-        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-09', { codeVersion: 'code-1', timestamp: 1_000, metadata: { rowsInserted: 1 } })] });
-        await storage().commitStep({ events: [], materializations: [aMaterialization('m2', 'a/v', '2024-01-01', { codeVersion: 'code-2', timestamp: 900, metadata: { rowsInserted: 2, rowsClosed: 1 } })] });
+        await storage().commitStep({
+          events: [],
+          materializations: [aMaterialization('m2', 'a/v', '2024-01-09', { codeVersion: 'code-1', timestamp: 1_000, metadata: { rowsInserted: 1 } })],
+        });
+        await storage().commitStep({
+          events: [],
+          materializations: [
+            aMaterialization('m2', 'a/v', '2024-01-01', { codeVersion: 'code-2', timestamp: 900, metadata: { rowsInserted: 2, rowsClosed: 1 } }),
+          ],
+        });
         expect(await storage().materializationsByRun('a/v')).toEqual([
-          { runId: 'm2', partitions: 2, firstPartition: '2024-01-01', lastPartition: '2024-01-09', rowCount: 20, timestamp: 1_000, codeVersion: 'code-2', metadata: { rowsInserted: 2, rowsClosed: 1 } },
+          {
+            runId: 'm2',
+            partitions: 2,
+            firstPartition: '2024-01-01',
+            lastPartition: '2024-01-09',
+            rowCount: 20,
+            timestamp: 1_000,
+            codeVersion: 'code-2',
+            metadata: { rowsInserted: 2, rowsClosed: 1 },
+          },
         ]);
       });
 
@@ -200,7 +231,10 @@ export function storageResultsContract(storage: () => Storage): void {
           passed: false,
           severity: 'warn',
           violations: 2,
-          sample: [{ id: 1, amount: -5 }, { id: 2, amount: -0.5, note: 'ünïcode', extra: null }],
+          sample: [
+            { id: 1, amount: -5 },
+            { id: 2, amount: -0.5, note: 'ünïcode', extra: null },
+          ],
           durationMs: 12.75,
         });
         await storage().commitStep({ events: [], checkResults: [check] });

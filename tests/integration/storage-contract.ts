@@ -41,7 +41,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
 
     describe('runs', () => {
       it('creates a run and reads it back whole', async () => {
-        const run = aRun('r1', { tags: { owner: 'data', 'ünïcode': '✓' } });
+        const run = aRun('r1', { tags: { owner: 'data', ünïcode: '✓' } });
         await storage().createRun(run);
         expect(await storage().getRun('r1')).toEqual(run);
         expect(await storage().getRun('missing')).toBeUndefined();
@@ -49,7 +49,9 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
 
       it('refuses a second run with the same id', async () => {
         await storage().createRun(aRun('r1'));
-        const error = await storage().createRun(aRun('r1', { selection: 'other' })).catch((e: unknown) => e);
+        const error = await storage()
+          .createRun(aRun('r1', { selection: 'other' }))
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(StorageError);
         expect(error).toMatchObject({ code: 'run_exists' });
         expect((await storage().getRun('r1'))?.selection).toBe('staging/*');
@@ -60,9 +62,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
         await storage().updateRun('r1', { status: 'running', startedAt: 1_100 });
         await storage().updateRun('r1', { status: 'failed', endedAt: 1_200, error: 'boom' });
         await storage().updateRun('r1', {});
-        expect(await storage().getRun('r1')).toEqual(
-          aRun('r1', { status: 'failed', startedAt: 1_100, endedAt: 1_200, error: 'boom' }),
-        );
+        expect(await storage().getRun('r1')).toEqual(aRun('r1', { status: 'failed', startedAt: 1_100, endedAt: 1_200, error: 'boom' }));
         await storage().updateRun('r1', { error: null });
         expect((await storage().getRun('r1'))?.error).toBeNull();
       });
@@ -104,8 +104,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
         for (let i = 0; i < 5; i++) {
           await storage().createRun(aRun(`r${i}`, { createdAt: i, status: i % 2 === 0 ? 'success' : 'failed' }));
         }
-        const ids = async (options: Parameters<Storage['listRuns']>[0]) =>
-          (await storage().listRuns(options)).map((r) => r.id);
+        const ids = async (options: Parameters<Storage['listRuns']>[0]) => (await storage().listRuns(options)).map((r) => r.id);
         expect(await ids({ limit: 2 })).toEqual(['r4', 'r3']);
         expect(await ids({ limit: 2, offset: 2 })).toEqual(['r2', 'r1']);
         expect(await ids({ offset: 3 })).toEqual(['r1', 'r0']);

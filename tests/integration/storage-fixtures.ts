@@ -82,12 +82,7 @@ export function aMaterialization(
 }
 
 /** A passing `not_null` check of `assetKey` by `runId`. */
-export function aCheckResult(
-  runId: string | null,
-  assetKey: string,
-  checkName: string,
-  overrides: Partial<CheckResultRecord> = {},
-): CheckResultRecord {
+export function aCheckResult(runId: string | null, assetKey: string, checkName: string, overrides: Partial<CheckResultRecord> = {}): CheckResultRecord {
   return {
     runId,
     assetKey,

@@ -35,7 +35,11 @@ async function open(file = 'strata.db'): Promise<SqliteStorage> {
 storageContract('SqliteStorage', () => open());
 storageContract('openStorage({ kind: "sqlite" })', () => openStorage({ kind: 'sqlite', file: path.join(dir, 'spec.db') }));
 storageTicksContract('SqliteStorage', () => open());
-storageLeasesContract('SqliteStorage', () => open(), () => SqliteStorage.open(path.join(dir, 'strata.db')));
+storageLeasesContract(
+  'SqliteStorage',
+  () => open(),
+  () => SqliteStorage.open(path.join(dir, 'strata.db')),
+);
 
 describe('SqliteStorage on disk', () => {
   it('creates the parent folder and uses WAL', async () => {
@@ -88,7 +92,7 @@ describe('SqliteStorage on disk', () => {
     }
   });
 
-  it('a refused write is a StorageError whose cause is SQLite\'s constraint error', async () => {
+  it("a refused write is a StorageError whose cause is SQLite's constraint error", async () => {
     const storage = await open();
     await storage.createRun(aRun('r1'));
     const taken = await storage.createRun(aRun('r1')).catch((e: unknown) => e);
@@ -174,9 +178,7 @@ describe('SqliteStorage on disk', () => {
       ['new', []],
       ['old', ['r1']],
     ]);
-    expect(await storage.latestStepFailures()).toEqual([
-      { assetKey: 'a/x', partition: '2024-01-01', runId: 'r1', timestamp: 7, eventId: 1, message: 'boom' },
-    ]);
+    expect(await storage.latestStepFailures()).toEqual([{ assetKey: 'a/x', partition: '2024-01-01', runId: 'r1', timestamp: 7, eventId: 1, message: 'boom' }]);
     await storage.close();
 
     const db = new BetterSqlite3(file, { readonly: true });
@@ -223,7 +225,10 @@ async function withMigrator(file: string, provider: MigrationProvider, use: (mig
  */
 const STORAGE_MODULES: ReadonlyArray<[string, () => Promise<{ SqliteStorage: typeof SqliteStorage }>]> = [
   ['from source', async () => ({ SqliteStorage })],
-  ['from the build (dist/)', async () => (await import(/* @vite-ignore */ new URL('../../dist/storage/index.js', import.meta.url).href)) as { SqliteStorage: typeof SqliteStorage }],
+  [
+    'from the build (dist/)',
+    async () => (await import(/* @vite-ignore */ new URL('../../dist/storage/index.js', import.meta.url).href)) as { SqliteStorage: typeof SqliteStorage },
+  ],
 ];
 
 describe.each(STORAGE_MODULES)('SqliteStorage staleness summaries over many assets, %s', (_, load) => {

@@ -82,7 +82,11 @@ describe('a TypeScript step that touches another asset’s table', () => {
 
   it('fails when a second statement hides in the query given to replaceTable', async () => {
     const result = await runIntruder(
-      asset({ key: 'marts/intruder', deps: ['raw/words'], materialize: (ctx) => ctx.warehouse.replaceTable('select 1 as x; drop table raw.words;').then(() => undefined) }),
+      asset({
+        key: 'marts/intruder',
+        deps: ['raw/words'],
+        materialize: (ctx) => ctx.warehouse.replaceTable('select 1 as x; drop table raw.words;').then(() => undefined),
+      }),
     );
     expect(result.steps.find((s) => s.key === 'marts/intruder')?.error).toMatch(/dropped raw\.words, the table of asset raw\/words/);
     expect(await catalog()).toEqual(['raw.words', 'staging.lengths']);

@@ -38,18 +38,40 @@ async function get(path: string): Promise<{ status: number; bytes: number; body:
 function result(check: (typeof CHECKS)[number], day: string, i: number): CheckResultRecord {
   const failed = check === CHECKS[0] ? i % 30 === 0 : i % 50 === 0;
   return {
-    runId: 'year-run', assetKey: 'raw/events', partition: day, checkName: check, passed: !failed,
-    severity: check === CHECKS[0] ? 'error' : 'warn', violations: failed ? 3 : 0,
-    sample: failed ? [{ event_id: null, day, note: 'x'.repeat(40) }, { event_id: null, day, note: 'y'.repeat(40) }] : [],
+    runId: 'year-run',
+    assetKey: 'raw/events',
+    partition: day,
+    checkName: check,
+    passed: !failed,
+    severity: check === CHECKS[0] ? 'error' : 'warn',
+    violations: failed ? 3 : 0,
+    sample: failed
+      ? [
+          { event_id: null, day, note: 'x'.repeat(40) },
+          { event_id: null, day, note: 'y'.repeat(40) },
+        ]
+      : [],
     sql: `select * from raw.events where day = date '${day}' and ${check === CHECKS[0] ? 'event_id is null' : 'event_id in (select event_id from raw.events group by all having count(*) > 1)'} -- ${'padding '.repeat(20)}`,
-    durationMs: 2, timestamp: T0 + i * 1000 + (check === CHECKS[0] ? 0 : 500),
+    durationMs: 2,
+    timestamp: T0 + i * 1000 + (check === CHECKS[0] ? 0 : 500),
   };
 }
 
 beforeAll(async () => {
   workspace = await openTempWorkspace('strata-ui-detail-', { name: 'ui-detail-test' }, FILES);
   project = await loadProject(workspace.dir);
-  await workspace.storage.createRun({ id: 'year-run', status: 'success', trigger: 'manual', selection: 'raw/events', assetKeys: ['raw/events'], createdAt: T0, startedAt: T0, endedAt: T0 + 400_000, error: null, tags: {} });
+  await workspace.storage.createRun({
+    id: 'year-run',
+    status: 'success',
+    trigger: 'manual',
+    selection: 'raw/events',
+    assetKeys: ['raw/events'],
+    createdAt: T0,
+    startedAt: T0,
+    endedAt: T0 + 400_000,
+    error: null,
+    tags: {},
+  });
   await workspace.storage.commitStep({ events: [], checkResults: CHECKS.flatMap((check) => DAYS.map((day, i) => result(check, day, i))) });
   server = await listenOnLoopback(createApiApp({ project, storage: async () => workspace.storage }, { log: () => undefined }));
   base = server.base;
@@ -68,10 +90,19 @@ describe('GET /api/assets/KEY with 732 latest check results', () => {
     expect(body).not.toHaveProperty('latestCheckResults');
     const [notNull, unique] = body.checks;
     expect(notNull).toMatchObject({
-      name: 'not_null(event_id)', severity: 'error', outcome: 'failed', results: 366, failing: 13, violations: 39,
+      name: 'not_null(event_id)',
+      severity: 'error',
+      outcome: 'failed',
+      results: 366,
+      failing: 13,
+      violations: 39,
       lastRunAt: T0 + 365_000,
       latest: { partition: '2024-12-31', passed: true, violations: 0, runId: 'year-run', timestamp: T0 + 365_000 },
-      failingExample: { partition: '2024-12-26', violations: 3, sample: [expect.objectContaining({ event_id: null }), expect.objectContaining({ event_id: null })] },
+      failingExample: {
+        partition: '2024-12-26',
+        violations: 3,
+        sample: [expect.objectContaining({ event_id: null }), expect.objectContaining({ event_id: null })],
+      },
     });
     expect(notNull.failingExample.sql).toContain('event_id is null');
     expect(notNull.latest).not.toHaveProperty('sql');
@@ -86,7 +117,16 @@ describe('GET /api/assets/KEY with 732 latest check results', () => {
       try {
         const response = await fetch(`${s.base}/api/assets/raw/events`);
         const body = (await response.json()) as any;
-        expect(body.checks[0]).toMatchObject({ name: 'not_null(event_id)', outcome: 'not run', results: 0, failing: 0, violations: 0, lastRunAt: null, latest: null, failingExample: null });
+        expect(body.checks[0]).toMatchObject({
+          name: 'not_null(event_id)',
+          outcome: 'not run',
+          results: 0,
+          failing: 0,
+          violations: 0,
+          lastRunAt: null,
+          latest: null,
+          failingExample: null,
+        });
       } finally {
         await s.close();
       }

@@ -79,7 +79,10 @@ beforeAll(async () => {
   writeLanding('customers.csv', ['customer_id,name', '1,Ana', '2,Ben']);
   workspace.warehouse.close();
   const project = await loadProject(workspace.dir);
-  server = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined });
+  server = await startApiServer(
+    { project, storage: async () => workspace.storage },
+    { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined },
+  );
 });
 
 afterAll(async () => {
@@ -95,8 +98,16 @@ describe('full refresh through the API', () => {
 
     writeLanding('orders.csv', ['order_id,status,updated_at', '2,paid,2025-01-05 00:00:00', '3,new,2025-01-06 00:00:00']);
     const events = await run({ select: 'raw/orders' });
-    expect(events.find((e) => e.type === 'materialization')?.message).toBe('materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 00:00:00');
-    expect((await state('raw/orders')).incremental).toEqual({ build: 'incremental', rowsInserted: 1, rowsUpdated: 1, rowsDeleted: 0, watermark: '2025-01-02 00:00:00' });
+    expect(events.find((e) => e.type === 'materialization')?.message).toBe(
+      'materialized raw/orders (3 rows): incremental: 1 inserted, 1 updated, 0 deleted, watermark 2025-01-02 00:00:00',
+    );
+    expect((await state('raw/orders')).incremental).toEqual({
+      build: 'incremental',
+      rowsInserted: 1,
+      rowsUpdated: 1,
+      rowsDeleted: 0,
+      watermark: '2025-01-02 00:00:00',
+    });
 
     await run({ select: 'raw/orders', fullRefresh: true });
     const refreshed = await state('raw/orders');
@@ -141,7 +152,13 @@ describe('full refresh through the API', () => {
 
     await run({ select: 'snapshots/customers', fullRefresh: true, force: ['snapshots/customers'] });
     expect(await state('snapshots/customers')).toMatchObject({ rowCount: 2, snapshot: { rowsInserted: 2, rowsClosed: 0 } });
-    const forced = await call('POST', '/api/backfills', { select: '+marts/daily_customers', from: '2025-01-01', to: '2025-01-02', fullRefresh: true, force: ['snapshots/customers'] });
+    const forced = await call('POST', '/api/backfills', {
+      select: '+marts/daily_customers',
+      from: '2025-01-01',
+      to: '2025-01-02',
+      fullRefresh: true,
+      force: ['snapshots/customers'],
+    });
     expect(forced.status, JSON.stringify(forced.body)).toBe(202);
     const done = await waitFor(async () => {
       const { body } = await call('GET', `/api/backfills/${forced.body.backfillId}`);

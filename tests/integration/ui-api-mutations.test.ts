@@ -138,7 +138,10 @@ beforeAll(async () => {
   // The UI server opens the warehouse file itself, as it would in its own process.
   workspace.warehouse.close();
   project = await loadProject(workspace.dir);
-  server = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined });
+  server = await startApiServer(
+    { project, storage: async () => workspace.storage },
+    { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined },
+  );
 });
 
 afterAll(async () => {
@@ -181,8 +184,12 @@ describe('POST /api/runs and GET /api/events', () => {
     const warehouse = await DuckDBWarehouse.open(':memory:');
     try {
       const result = await executeRun({
-        project, plan: buildPlan(project.graph, ['raw/orders']), storage: workspace.storage, warehouse,
-        landing: new FileLandingZone(workspace.config.landingDir), selection: 'raw/orders',
+        project,
+        plan: buildPlan(project.graph, ['raw/orders']),
+        storage: workspace.storage,
+        warehouse,
+        landing: new FileLandingZone(workspace.config.landingDir),
+        selection: 'raw/orders',
       });
       expect(result.status).toBe('success');
       await all.find((f) => f.event === 'run_event' && f.data.runId === result.runId && f.data.type === 'run_success', 'the other run to stream');
@@ -312,11 +319,20 @@ describe('the mutation guard', () => {
   });
 
   it('with a token: 401 without or with a wrong one, 202 with Authorization: Bearer TOKEN', async () => {
-    const guarded = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, token: TOKEN, log: () => undefined, notice: () => undefined });
+    const guarded = await startApiServer(
+      { project, storage: async () => workspace.storage },
+      { port: 0, token: TOKEN, log: () => undefined, notice: () => undefined },
+    );
     try {
       const missing = await call(guarded.url, 'POST', '/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example' });
       expect(missing.status).toBe(401);
-      const wrong = await call(guarded.url, 'POST', '/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example', authorization: 'Bearer not-the-token-at-all' });
+      const wrong = await call(
+        guarded.url,
+        'POST',
+        '/api/runs',
+        { select: 'raw/orders' },
+        { origin: 'http://evil.example', authorization: 'Bearer not-the-token-at-all' },
+      );
       expect(wrong.status).toBe(401);
       expect(wrong.body.error.code).toBe('unauthorized');
       const ok = await call(guarded.url, 'POST', '/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example', authorization: `Bearer ${TOKEN}` });
@@ -328,7 +344,10 @@ describe('the mutation guard', () => {
   });
 
   it('refuses every change on a server bound beyond loopback without a token', async () => {
-    const open = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, loopbackBound: false, log: () => undefined, notice: () => undefined });
+    const open = await startApiServer(
+      { project, storage: async () => workspace.storage },
+      { port: 0, loopbackBound: false, log: () => undefined, notice: () => undefined },
+    );
     try {
       const refused = await call(open.url, 'POST', '/api/runs', { select: 'raw/orders' });
       expect(refused.status).toBe(403);
@@ -383,7 +402,7 @@ describe('a run waiting for the warehouse', () => {
 });
 
 describe('canceling', () => {
-  it('streams the running step\'s progress live; cancels a run of this server: its running step rolls back and the run ends canceled; an ended run is 409', async () => {
+  it("streams the running step's progress live; cancels a run of this server: its running step rolls back and the run ends canceled; an ended run is 409", async () => {
     const stream = await openStream(server.url);
     try {
       const { body } = await post('/api/runs', { select: 'slow/spin' });
@@ -405,18 +424,40 @@ describe('canceling', () => {
     }
   });
 
-  it('refuses (409) a plain run of another process, naming it; cancels a backfill\'s run anywhere through its backfill', async () => {
+  it("refuses (409) a plain run of another process, naming it; cancels a backfill's run anywhere through its backfill", async () => {
     const storage = workspace.storage;
     const at = Date.now();
-    const running = { status: 'running' as const, trigger: 'manual' as const, selection: 'raw/orders', assetKeys: ['raw/orders'], createdAt: at, startedAt: at, endedAt: null, error: null, heartbeatAt: at };
+    const running = {
+      status: 'running' as const,
+      trigger: 'manual' as const,
+      selection: 'raw/orders',
+      assetKeys: ['raw/orders'],
+      createdAt: at,
+      startedAt: at,
+      endedAt: null,
+      error: null,
+      heartbeatAt: at,
+    };
     await storage.createRun({ ...running, id: 'elsewhere-plain', tags: {}, pid: 999_999 });
     const plain = await post('/api/runs/elsewhere-plain/cancel', {});
     expect(plain.status).toBe(409);
     expect(plain.body.error).toMatchObject({ code: 'not_cancelable' });
     expect(plain.body.error.message).toContain('process 999999');
     await storage.createBackfill({
-      id: 'elsewhere-backfill', selection: 'raw/orders', from: '2025-01-01', to: '2025-01-03', status: 'running', mode: 'all', grouping: 'policy',
-      runIds: ['elsewhere-run'], total: 3, done: 1, failed: 0, error: null, createdAt: at, updatedAt: at,
+      id: 'elsewhere-backfill',
+      selection: 'raw/orders',
+      from: '2025-01-01',
+      to: '2025-01-03',
+      status: 'running',
+      mode: 'all',
+      grouping: 'policy',
+      runIds: ['elsewhere-run'],
+      total: 3,
+      done: 1,
+      failed: 0,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
     });
     await storage.createRun({ ...running, id: 'elsewhere-run', trigger: 'backfill', tags: { backfill: 'elsewhere-backfill' }, pid: 999_999 });
     expect((await post('/api/runs/elsewhere-run/cancel', {})).status).toBe(202);
@@ -433,7 +474,11 @@ describe('canceling', () => {
       const { status, body } = await post('/api/backfills', { select: 'marts/daily_revenue', from: '2025-01-01', to: '2025-01-03' });
       expect(status).toBe(202);
       // Waiting for the warehouse, it is not stored yet, but listed first.
-      expect((await get('/api/backfills?limit=5')).body.backfills[0]).toMatchObject({ id: body.backfillId, status: 'running', selection: 'marts/daily_revenue' });
+      expect((await get('/api/backfills?limit=5')).body.backfills[0]).toMatchObject({
+        id: body.backfillId,
+        status: 'running',
+        selection: 'marts/daily_revenue',
+      });
       expect((await call(server.url, 'POST', `/api/backfills/${body.backfillId}/cancel`, {}, { origin: 'http://evil.example' })).status).toBe(403);
       expect((await post(`/api/backfills/${body.backfillId}/cancel`, {})).status).toBe(202);
       const done = await waitFor(async () => {
@@ -452,7 +497,10 @@ describe('canceling', () => {
 
 describe('closing the server', () => {
   it('cancels the runs it launched, waits for them, and ends event streams', async () => {
-    const own = await startApiServer({ project, storage: async () => workspace.storage }, { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined });
+    const own = await startApiServer(
+      { project, storage: async () => workspace.storage },
+      { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined },
+    );
     const stream = await openStream(own.url);
     const { status, body } = await call(own.url, 'POST', '/api/runs', { select: 'slow/spin' });
     expect(status).toBe(202);

@@ -73,7 +73,16 @@ describe('GET /api/assets', () => {
     expect(status).toBe(200);
     const byKey = new Map(body.assets.map((a: any) => [a.key, a]));
     expect([...byKey.keys()]).toEqual(['raw/orders', 'staging/orders', 'marts/daily_revenue', 'marts/order_count']);
-    expect(byKey.get('staging/orders')).toMatchObject({ kinds: ['sql', 'duckdb'], deps: ['raw/orders'], description: 'Typed orders.', partitioned: false, state: 'fresh', rowCount: 3, stale: 0, runId });
+    expect(byKey.get('staging/orders')).toMatchObject({
+      kinds: ['sql', 'duckdb'],
+      deps: ['raw/orders'],
+      description: 'Typed orders.',
+      partitioned: false,
+      state: 'fresh',
+      rowCount: 3,
+      stale: 0,
+      runId,
+    });
     expect(byKey.get('staging/orders')).toMatchObject({ checks: { total: 2, failed: 0, warned: 0 } });
     expect(byKey.get('raw/orders')).toMatchObject({ group: 'raw' });
     expect(byKey.get('marts/daily_revenue')).toMatchObject({ partitioned: true, state: 'fresh', partitions: { total: 3, materialized: 3, missing: 0 } });
@@ -121,8 +130,24 @@ describe('GET /api/assets/KEY', () => {
       materialization: 'table',
       partitions: null,
       checks: [
-        { name: 'not_null(order_id)', severity: 'error', outcome: 'passed', results: 1, failing: 0, latest: { partition: null, passed: true, runId }, failingExample: null },
-        { name: 'unique(order_id)', severity: 'error', outcome: 'passed', results: 1, failing: 0, latest: { partition: null, passed: true, runId }, failingExample: null },
+        {
+          name: 'not_null(order_id)',
+          severity: 'error',
+          outcome: 'passed',
+          results: 1,
+          failing: 0,
+          latest: { partition: null, passed: true, runId },
+          failingExample: null,
+        },
+        {
+          name: 'unique(order_id)',
+          severity: 'error',
+          outcome: 'passed',
+          results: 1,
+          failing: 0,
+          latest: { partition: null, passed: true, runId },
+          failingExample: null,
+        },
       ],
       state: { state: 'fresh' },
       stale: 0,
@@ -188,7 +213,7 @@ describe('GET /api/lineage/KEY', () => {
 });
 
 describe('GET /api/history/KEY and GET /api/partitions/KEY', () => {
-  it('gives an asset\'s materializations and check results, newest first, with samples', async () => {
+  it("gives an asset's materializations and check results, newest first, with samples", async () => {
     const { status, body } = await get('/api/history/staging/orders');
     expect(status).toBe(200);
     expect(body.materializations).toEqual([expect.objectContaining({ assetKey: 'staging/orders', runId, rowCount: 3, partition: null })]);
@@ -305,8 +330,16 @@ describe('every response', () => {
   it('never contains an absolute path, even where storage holds one (a run error naming a file)', async () => {
     const at = Date.now();
     await workspace.storage.createRun({
-      id: 'path-run', status: 'failed', trigger: 'manual', selection: 'raw/orders', assetKeys: ['raw/orders'],
-      createdAt: at, startedAt: at, endedAt: at, error: `cannot read ${workspace.dir}/landing/orders.csv`, tags: {},
+      id: 'path-run',
+      status: 'failed',
+      trigger: 'manual',
+      selection: 'raw/orders',
+      assetKeys: ['raw/orders'],
+      createdAt: at,
+      startedAt: at,
+      endedAt: at,
+      error: `cannot read ${workspace.dir}/landing/orders.csv`,
+      tags: {},
     });
     const { body } = await get('/api/runs/path-run');
     expect(body.run.error).toBe('cannot read landing/orders.csv');
@@ -340,7 +373,16 @@ describe('the Host header', () => {
     expect(refused.status).toBe(403);
     expect(JSON.parse(refused.body)).toEqual({ error: { code: 'host_not_allowed', message: expect.stringContaining('evil.example') } });
     // Names that merely start like a loopback address resolve wherever their owner wants.
-    for (const host of ['127.0.0.1.evil.example', '127.0.0.1.evil.example:80', '127.evil.example', 'localhost.evil.example', '127.0.0.1:80@evil.example', '[::1].evil.example', '0x7f.1', 'localhost.']) {
+    for (const host of [
+      '127.0.0.1.evil.example',
+      '127.0.0.1.evil.example:80',
+      '127.evil.example',
+      'localhost.evil.example',
+      '127.0.0.1:80@evil.example',
+      '[::1].evil.example',
+      '0x7f.1',
+      'localhost.',
+    ]) {
       expect((await getWithHost(host)).status, host).toBe(403);
     }
   });
@@ -384,17 +426,48 @@ describe('GET /api/partitions/KEY after upstream data changed and a partition fa
   it('marks the failed partition failed and the others stale', async () => {
     const storage = workspace.storage;
     const later = Date.now();
-    await storage.createRun({ id: 'later-run', status: 'failed', trigger: 'manual', selection: 'marts/daily_revenue', assetKeys: ['marts/daily_revenue'], createdAt: later, startedAt: later, endedAt: later, error: 'boom', tags: {} });
+    await storage.createRun({
+      id: 'later-run',
+      status: 'failed',
+      trigger: 'manual',
+      selection: 'marts/daily_revenue',
+      assetKeys: ['marts/daily_revenue'],
+      createdAt: later,
+      startedAt: later,
+      endedAt: later,
+      error: 'boom',
+      tags: {},
+    });
     await storage.commitStep({
-      events: [{ runId: 'later-run', timestamp: later, type: 'step_failure', level: 'error', assetKey: 'marts/daily_revenue', partition: '2025-01-02', message: 'boom', data: null }],
+      events: [
+        {
+          runId: 'later-run',
+          timestamp: later,
+          type: 'step_failure',
+          level: 'error',
+          assetKey: 'marts/daily_revenue',
+          partition: '2025-01-02',
+          message: 'boom',
+          data: null,
+        },
+      ],
     });
     // New data in staging/orders: every partition of the mart that read it is now stale.
     await storage.commitStep({
       events: [],
       materializations: [
         {
-          assetKey: 'staging/orders', partition: null, runId: 'later-run', timestamp: later, codeVersion: project.codeVersions.get('staging/orders') as string,
-          dataVersion: 'changed', inputDataVersions: {}, rowCount: 4, metadata: {}, readSeq: await storage.currentSequence(), depsVersion: depsVersionOf(['raw/orders']),
+          assetKey: 'staging/orders',
+          partition: null,
+          runId: 'later-run',
+          timestamp: later,
+          codeVersion: project.codeVersions.get('staging/orders') as string,
+          dataVersion: 'changed',
+          inputDataVersions: {},
+          rowCount: 4,
+          metadata: {},
+          readSeq: await storage.currentSequence(),
+          depsVersion: depsVersionOf(['raw/orders']),
         },
       ],
     });

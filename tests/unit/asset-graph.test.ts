@@ -137,12 +137,7 @@ describe('AssetGraph navigation', () => {
       'staging/payments',
     ]);
     expect([...graph.upstream(['marts/daily_revenue'], 1)]).toEqual(['marts/fct_sales']);
-    expect([...graph.upstream(['marts/daily_revenue'], 2)].sort()).toEqual([
-      'marts/fct_sales',
-      'staging/items',
-      'staging/orders',
-      'staging/payments',
-    ]);
+    expect([...graph.upstream(['marts/daily_revenue'], 2)].sort()).toEqual(['marts/fct_sales', 'staging/items', 'staging/orders', 'staging/payments']);
     expect(graph.upstream(['marts/daily_revenue'], 0).size).toBe(0);
     expect(graph.upstream(['raw/orders']).size).toBe(0);
   });
@@ -236,18 +231,8 @@ describe('graphProblems', () => {
   });
 
   it('reports two separate cycles, each once', () => {
-    const specs = [
-      spec('a/x', ['a/y']),
-      spec('a/y', ['a/x']),
-      spec('b/p', ['b/r']),
-      spec('b/q', ['b/p']),
-      spec('b/r', ['b/q']),
-      spec('c/ok', ['a/x', 'b/p']),
-    ];
-    expect(problems(specs)).toEqual([
-      'cycle a/x: dependency cycle: a/x -> a/y -> a/x',
-      'cycle b/p: dependency cycle: b/p -> b/q -> b/r -> b/p',
-    ]);
+    const specs = [spec('a/x', ['a/y']), spec('a/y', ['a/x']), spec('b/p', ['b/r']), spec('b/q', ['b/p']), spec('b/r', ['b/q']), spec('c/ok', ['a/x', 'b/p'])];
+    expect(problems(specs)).toEqual(['cycle a/x: dependency cycle: a/x -> a/y -> a/x', 'cycle b/p: dependency cycle: b/p -> b/q -> b/r -> b/p']);
   });
 
   it('reports one cycle for a strongly connected component with several loops', () => {
@@ -269,10 +254,7 @@ describe('graphProblems', () => {
 
   it('reports unknown deps and cycles together', () => {
     const specs = [spec('a/x', ['a/y', 'a/missing']), spec('a/y', ['a/x'])];
-    expect(problems(specs)).toEqual([
-      'unknown_dep a/x: depends on unknown asset "a/missing"',
-      'cycle a/x: dependency cycle: a/x -> a/y -> a/x',
-    ]);
+    expect(problems(specs)).toEqual(['unknown_dep a/x: depends on unknown asset "a/missing"', 'cycle a/x: dependency cycle: a/x -> a/y -> a/x']);
   });
 });
 
@@ -367,11 +349,15 @@ describe('check dependencies (assets a check reads)', () => {
     spec('raw/orders'),
     spec('raw/regions'),
     spec('staging/customers'),
-    checked('marts/orders', ['raw/orders'], [
-      relationships('customer_id', { to: 'staging/customers', field: 'customer_id' }),
-      relationships('order_id', { to: 'raw/orders', field: 'order_id' }),
-      withReads(customSql('known_regions', 'select * from {{ this }} where region not in (select region from raw.regions)'), ['raw/regions', 'marts/orders']),
-    ]),
+    checked(
+      'marts/orders',
+      ['raw/orders'],
+      [
+        relationships('customer_id', { to: 'staging/customers', field: 'customer_id' }),
+        relationships('order_id', { to: 'raw/orders', field: 'order_id' }),
+        withReads(customSql('known_regions', 'select * from {{ this }} where region not in (select region from raw.regions)'), ['raw/regions', 'marts/orders']),
+      ],
+    ),
   ]);
 
   it('keeps parents() to data dependencies and lists the check-only ones apart', () => {
@@ -397,10 +383,7 @@ describe('check dependencies (assets a check reads)', () => {
   });
 
   it('reports a cycle through a check as a definition error naming both assets and the check', () => {
-    const specs = [
-      spec('marts/b', ['marts/a']),
-      checked('marts/a', [], [relationships('b_id', { to: 'marts/b', field: 'id' })]),
-    ];
+    const specs = [spec('marts/b', ['marts/a']), checked('marts/a', [], [relationships('b_id', { to: 'marts/b', field: 'id' })])];
     expect(problems(specs)).toEqual([
       'cycle marts/a: dependency cycle: marts/a -> marts/b -(check relationships(b_id, marts/b.id))-> marts/a (a check runs after the assets it reads, so they cannot depend on its asset)',
     ]);
@@ -408,8 +391,10 @@ describe('check dependencies (assets a check reads)', () => {
   });
 
   it('reports a check reading an unknown asset, with suggestions', () => {
-    expect(problems([spec('staging/customers'), checked('marts/orders', [], [relationships('customer_id', { to: 'staging/customer', field: 'id' })])])).toEqual([
-      'check_invalid marts/orders: check relationships(customer_id, staging/customer.id): "staging/customer" is not an asset (did you mean "staging/customers"?)',
-    ]);
+    expect(problems([spec('staging/customers'), checked('marts/orders', [], [relationships('customer_id', { to: 'staging/customer', field: 'id' })])])).toEqual(
+      [
+        'check_invalid marts/orders: check relationships(customer_id, staging/customer.id): "staging/customer" is not an asset (did you mean "staging/customers"?)',
+      ],
+    );
   });
 });

@@ -73,14 +73,26 @@ describe('asset()', () => {
       codeVersion: 'v2',
       materialize: noop,
     });
-    expect(spec).toMatchObject({ group: 'ingest', kinds: ['typescript', 'python'], description: 'Orders from the POS.', owners: ['team:data'], codeVersion: 'v2' });
+    expect(spec).toMatchObject({
+      group: 'ingest',
+      kinds: ['typescript', 'python'],
+      description: 'Orders from the POS.',
+      owners: ['team:data'],
+      codeVersion: 'v2',
+    });
   });
 
   it('adds declared kinds to typescript, in order and without repeats (kind kept for compatibility)', () => {
     expect(asset({ key: 'raw/orders', kinds: ['pandas', 'python', 'pandas'], materialize: noop }).spec.kinds).toEqual(['typescript', 'pandas', 'python']);
-    expect(asset({ key: 'raw/orders', kind: 'python', kinds: ['typescript', 'pandas'], materialize: noop }).spec.kinds).toEqual(['typescript', 'python', 'pandas']);
+    expect(asset({ key: 'raw/orders', kind: 'python', kinds: ['typescript', 'pandas'], materialize: noop }).spec.kinds).toEqual([
+      'typescript',
+      'python',
+      'pandas',
+    ]);
     expect(Object.isFrozen(asset({ key: 'raw/orders', kinds: ['s3'], materialize: noop }).spec.kinds)).toBe(true);
-    expect(assetError({ key: 'raw/orders', materialize: noop, kinds: ['ok', 'Not OK'] }).message).toBe('kinds.1: kind must be lowercase letters, digits, _ and -');
+    expect(assetError({ key: 'raw/orders', materialize: noop, kinds: ['ok', 'Not OK'] }).message).toBe(
+      'kinds.1: kind must be lowercase letters, digits, _ and -',
+    );
     expect(assetError({ key: 'raw/orders', materialize: noop, kinds: 'python' }).message).toContain('kinds');
   });
 

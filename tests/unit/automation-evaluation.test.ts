@@ -59,7 +59,13 @@ describe('eager()', () => {
       latest: new Map([[`staging/mid@${P}`, 1]]),
     });
     expect(result.requested.size).toBe(0);
-    expect(result.decisions).toEqual([expect.objectContaining({ name: 'marts/leaf', action: 'skipped', reason: expect.stringMatching(/waiting for a stale upstream: staging\/mid@2025-03-01 is stale/) })]);
+    expect(result.decisions).toEqual([
+      expect.objectContaining({
+        name: 'marts/leaf',
+        action: 'skipped',
+        reason: expect.stringMatching(/waiting for a stale upstream: staging\/mid@2025-03-01 is stale/),
+      }),
+    ]);
   });
 
   it('requests missing partitions once their upstream exists, and waits for a missing upstream', () => {
@@ -126,7 +132,10 @@ describe('onCron()', () => {
     const before = evaluate(cronGraph(), report(), { latest: new Map([['raw/root@2025-03-02', TICK - 1]]) });
     expect(before.requested.size).toBe(0);
     expect(before.decisions).toEqual([
-      expect.objectContaining({ action: 'skipped', reason: expect.stringMatching(/waiting for upstream updates since the cron tick: raw\/root@2025-03-02 not updated since 2025-03-03T05:00:00.000Z/) }),
+      expect.objectContaining({
+        action: 'skipped',
+        reason: expect.stringMatching(/waiting for upstream updates since the cron tick: raw\/root@2025-03-02 not updated since 2025-03-03T05:00:00.000Z/),
+      }),
     ]);
     const after = evaluate(cronGraph(), report(), { latest: new Map([['raw/root@2025-03-02', TICK + 1]]) });
     expect([...after.requested]).toEqual([['staging/mid', ['2025-03-02']]]);
@@ -172,7 +181,10 @@ describe('seeds (no condition of their own)', () => {
   const decided = (result: ReturnType<typeof evaluate>) => result.decisions.map((d) => [d.name, d.action, d.reason]);
 
   it('requests an edited or missing seed that an eager() asset reads, and that asset with it in the same tick', () => {
-    const edited = evaluate(seeded(eager()), report(['seeds/fees', null, EDITED], ['marts/total', null, staleUp('seeds/fees')]), { seeds: SEEDS, latest: built });
+    const edited = evaluate(seeded(eager()), report(['seeds/fees', null, EDITED], ['marts/total', null, staleUp('seeds/fees')]), {
+      seeds: SEEDS,
+      latest: built,
+    });
     expect([...edited.requested]).toEqual([
       ['seeds/fees', [null]],
       ['marts/total', [null]],
@@ -190,7 +202,10 @@ describe('seeds (no condition of their own)', () => {
     const stale = report(['seeds/fees', null, EDITED], ['marts/total', null, staleUp('seeds/fees')]);
     expect(evaluate(seeded(onMissing()), stale, { seeds: SEEDS, latest: built }).requested.size).toBe(0);
     expect(evaluate(seeded(eager()), stale, { latest: built }).requested.size).toBe(0);
-    const failed = report(['seeds/fees', null, { kind: 'failed', runId: 'run-bbbbbbbb', message: 'bad csv', at: 2 }, EDITED], ['marts/total', null, staleUp('seeds/fees')]);
+    const failed = report(
+      ['seeds/fees', null, { kind: 'failed', runId: 'run-bbbbbbbb', message: 'bad csv', at: 2 }, EDITED],
+      ['marts/total', null, staleUp('seeds/fees')],
+    );
     expect(evaluate(seeded(eager()), failed, { seeds: SEEDS, latest: built }).requested.size).toBe(0);
     const busy = evaluate(seeded(eager()), stale, { seeds: SEEDS, latest: built, inFlight: new Map([['seeds/fees', 'run-aaaaaaaa']]) });
     expect(busy.requested.size).toBe(0);

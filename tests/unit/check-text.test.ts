@@ -43,7 +43,12 @@ describe('checks as a SQL header writes them', () => {
     const result = parseSqlAssetFile('staging/t.sql', text, 'defs/staging/t.sql');
     expect(result.ok).toBe(false);
     const messages = result.ok ? [] : result.errors.map((e) => `${e.context.file}: ${e.message}`);
-    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/defs\/staging\/t\.sql: .*unknown check "nonsense"/), expect.stringMatching(/two checks are named "not_null\(id\)"/)]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/defs\/staging\/t\.sql: .*unknown check "nonsense"/),
+        expect.stringMatching(/two checks are named "not_null\(id\)"/),
+      ]),
+    );
   });
 
   it('builds frozen checks whose default names are their text form', () => {

@@ -100,7 +100,7 @@ describe('SQL code versions follow real changes', () => {
   });
 
   it('keeps the content of dollar-quoted and E strings', () => {
-    expect(sqlVersion("select $$--$$ || col_a as x from raw.t")).not.toBe(sqlVersion("select $$--$$ || col_b as x from raw.t"));
+    expect(sqlVersion('select $$--$$ || col_a as x from raw.t')).not.toBe(sqlVersion('select $$--$$ || col_b as x from raw.t'));
     expect(sqlVersion('select $$a  b$$ as x')).not.toBe(sqlVersion('select $$a b$$ as x'));
     expect(sqlVersion("select E'it\\'s  here' as x")).not.toBe(sqlVersion("select E'it\\'s here' as x"));
   });
@@ -164,7 +164,9 @@ describe('code versions of TypeScript assets with config, sources, and dependenc
     const definition = asset({ key: 'raw/orders', config: { file: 'a.csv' }, materialize: fn });
     expect(definition.compute.type === 'typescript' && definition.compute.config).toEqual({ file: 'a.csv' });
     expect(Object.isFrozen(definition.compute.type === 'typescript' ? definition.compute.config : undefined)).toBe(true);
-    expect(() => asset({ key: 'raw/orders', config: { when: new Date() } as unknown as Record<string, unknown>, materialize: fn })).toThrow(/config must be plain JSON data/);
+    expect(() => asset({ key: 'raw/orders', config: { when: new Date() } as unknown as Record<string, unknown>, materialize: fn })).toThrow(
+      /config must be plain JSON data/,
+    );
   });
 
   it('derives a source asset version from its observe function', async () => {

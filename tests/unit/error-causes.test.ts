@@ -81,7 +81,7 @@ describe('withArgument', () => {
 });
 
 describe('a wrapped error is the cause', () => {
-  it('a statement DuckDB rejects: query_failed carries DuckDB\'s error, its message unchanged', async () => {
+  it("a statement DuckDB rejects: query_failed carries DuckDB's error, its message unchanged", async () => {
     const warehouse = await DuckDBWarehouse.open(':memory:');
     try {
       const error = await rejection(runQuery(warehouse, 'select * from nowhere', 10));
@@ -97,7 +97,7 @@ describe('a wrapped error is the cause', () => {
     }
   });
 
-  it('a warehouse DuckDB cannot open: warehouse_open_failed carries DuckDB\'s error', async () => {
+  it("a warehouse DuckDB cannot open: warehouse_open_failed carries DuckDB's error", async () => {
     const notAWarehouse = join(dir, 'not-a-warehouse.duckdb');
     writeFileSync(notAWarehouse, 'this is not a DuckDB file, it is text long enough to have a header');
     const error = (await rejection(DuckDBWarehouse.open(notAWarehouse))) as StrataError;
@@ -115,14 +115,14 @@ describe('a wrapped error is the cause', () => {
     expect(error.message).toBe(`${join(project, 'strata.json')} is not valid JSON: ${(error.cause as Error).message}`);
   });
 
-  it('an unknown flag: the UsageError carries parseArgs\'s error', () => {
+  it("an unknown flag: the UsageError carries parseArgs's error", () => {
     const error = thrown(() => parseCommandArgs('materialize', ['--frobnicate'], {})) as UsageError;
     expect(error).toBeInstanceOf(UsageError);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ERR_PARSE_ARGS_UNKNOWN_OPTION');
     expect(error.message).toMatch(/^assets materialize: Unknown option '--frobnicate' \(see assets materialize --help\)$/);
   });
 
-  it('a bad SQL header value: the DefinitionError carries the parser\'s error', () => {
+  it("a bad SQL header value: the DefinitionError carries the parser's error", () => {
     const parsed = parseSqlAssetFile('staging/orders.sql', '-- retries: lots\nselect 1\n');
     expect(parsed.ok).toBe(false);
     const [error] = parsed.ok ? [] : parsed.errors;
@@ -131,14 +131,14 @@ describe('a wrapped error is the cause', () => {
     expect(error?.message).toBe((error?.cause as Error | undefined)?.message);
   });
 
-  it('an unknown time zone: the PartitionsDefinitionError carries Intl\'s RangeError', () => {
+  it("an unknown time zone: the PartitionsDefinitionError carries Intl's RangeError", () => {
     const error = thrown(() => daily({ start: '2025-01-01', timezone: 'Mars/Olympus' })) as PartitionsDefinitionError;
     expect(error).toBeInstanceOf(PartitionsDefinitionError);
     expect(error.cause).toBeInstanceOf(RangeError);
     expect(error.message).toBe('daily partitions: unknown time zone "Mars/Olympus" (expected an IANA name such as UTC or Europe/Berlin)');
   });
 
-  it('a Postgres URL that does not parse: no cause, since URL\'s error holds the URL and its password', async () => {
+  it("a Postgres URL that does not parse: no cause, since URL's error holds the URL and its password", async () => {
     const resource = new PostgresResource('shop_db', { type: 'postgres', url: 'env:SHOP_URL' }, { SHOP_URL: 'postgres://strata:s3cret@[bad/shop' });
     try {
       const error = (await rejection(resource.query('select 1'))) as ResourceError;

@@ -35,7 +35,10 @@ function table(files: Files, name: string): Record<string, string>[] {
   const text = files.get(name);
   if (text === undefined) throw new Error(`no file ${name}`);
   const delimiter = name.endsWith('.tsv') ? '\t' : ',';
-  const [header = [], ...rows] = text.trimEnd().split('\n').map((line) => splitLine(line, delimiter));
+  const [header = [], ...rows] = text
+    .trimEnd()
+    .split('\n')
+    .map((line) => splitLine(line, delimiter));
   return rows.map((row) => Object.fromEntries(header.map((column, i) => [column, row[i] ?? ''])));
 }
 
@@ -118,7 +121,8 @@ describe('landing generator faults: each kind', () => {
       expect((a?.location_id ?? '').trim().toUpperCase()).toBe((b?.location_id ?? '').trim().toUpperCase());
     }
     const cleanLines = new Map<string, Set<string>>();
-    for (const row of table(CLEAN, dayFile('orders'))) cleanLines.set(row.order_id ?? '', (cleanLines.get(row.order_id ?? '') ?? new Set()).add(JSON.stringify(row)));
+    for (const row of table(CLEAN, dayFile('orders')))
+      cleanLines.set(row.order_id ?? '', (cleanLines.get(row.order_id ?? '') ?? new Set()).add(JSON.stringify(row)));
     expect([...cleanLines.values()].every((lines) => lines.size === 1)).toBe(true);
 
     // The merged checks share a menu item: unique(order_id, menu_item_id) on items fails after dedup.
@@ -243,7 +247,10 @@ describe('landing generator faults: re-delivering days of an existing landing zo
     const dir = path.join(await tempDir(), 'landing');
     await generateLanding(dir, RUN);
     const clean = await readAll(dir);
-    const faults: FaultSpec[] = [{ date: DAY, kind: 'negative_amounts' }, { date: DAY, kind: 'truncated_file' }];
+    const faults: FaultSpec[] = [
+      { date: DAY, kind: 'negative_amounts' },
+      { date: DAY, kind: 'truncated_file' },
+    ];
 
     const summary = await injectFaults(dir, faults);
     expect(summary.days).toEqual([DAY]);

@@ -84,7 +84,10 @@ describe('example landing generator', () => {
 
   it('writes payments and time entries as tab-separated files with the expected headers', async () => {
     const files = await readAll(await generate());
-    for (const [name, header] of [['payments_2025-01-01.tsv', HEADERS.payments], ['time_entries_2025-01-02.tsv', HEADERS.timeEntries]] as const) {
+    for (const [name, header] of [
+      ['payments_2025-01-01.tsv', HEADERS.payments],
+      ['time_entries_2025-01-02.tsv', HEADERS.timeEntries],
+    ] as const) {
       const [first, ...rest] = (files.get(name) ?? '').trimEnd().split('\n');
       expect(first).toBe(header.join('\t'));
       expect(first).toBe(
@@ -117,10 +120,7 @@ describe('example landing generator', () => {
     // The day before a run's first day is not simulated: only that first day differs (no re-sent orders).
     const fromFirst = path.join(await tempDir(), 'from-first');
     const fromSecond = path.join(await tempDir(), 'from-second');
-    await Promise.all([
-      generateLanding(fromFirst, { startDate: '2025-01-01', days: 3 }),
-      generateLanding(fromSecond, { startDate: '2025-01-02', days: 2 }),
-    ]);
+    await Promise.all([generateLanding(fromFirst, { startDate: '2025-01-01', days: 3 }), generateLanding(fromSecond, { startDate: '2025-01-02', days: 2 })]);
     const [a, b] = await Promise.all([readAll(fromFirst), readAll(fromSecond)]);
     for (const name of ['orders_2025-01-03.csv', 'order_items_2025-01-03.csv', 'payments_2025-01-03.tsv', 'time_entries_2025-01-03.tsv']) {
       expect(a.get(name), name).toBeDefined();

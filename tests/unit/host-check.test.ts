@@ -66,7 +66,10 @@ describe('isLoopbackAddress: an address to listen on', () => {
     expect(isLoopbackAddress(host)).toBe(true);
   });
 
-  it.each(['0.0.0.0', '::', '192.168.1.10', '127.0.0.1.evil.example', '127.example', 'localhost.evil.example', '[::1]', '127.0.0.1:3000'])('%s is not', (host) => {
-    expect(isLoopbackAddress(host)).toBe(false);
-  });
+  it.each(['0.0.0.0', '::', '192.168.1.10', '127.0.0.1.evil.example', '127.example', 'localhost.evil.example', '[::1]', '127.0.0.1:3000'])(
+    '%s is not',
+    (host) => {
+      expect(isLoopbackAddress(host)).toBe(false);
+    },
+  );
 });

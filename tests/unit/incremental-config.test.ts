@@ -13,11 +13,17 @@ function messages(result: SqlAssetFileResult): string[] {
 
 describe('incremental SQL header', () => {
   it('reads unique_key (several columns), strategy, watermark and on_schema_change', () => {
-    const text = '-- materialization: incremental\n-- unique_key: order_id, line\n-- incremental_strategy: delete+insert\n-- watermark: updated_at\n-- on_schema_change: append_new_columns\nselect 1';
+    const text =
+      '-- materialization: incremental\n-- unique_key: order_id, line\n-- incremental_strategy: delete+insert\n-- watermark: updated_at\n-- on_schema_change: append_new_columns\nselect 1';
     const result = parseSqlAssetFile('raw/orders.sql', text);
     if (!result.ok) throw new Error(messages(result).join('\n'));
     expect(result.header.materialization).toBe('incremental');
-    expect(result.header.incremental).toEqual({ uniqueKey: ['order_id', 'line'], strategy: 'delete+insert', watermark: 'updated_at', onSchemaChange: 'append_new_columns' });
+    expect(result.header.incremental).toEqual({
+      uniqueKey: ['order_id', 'line'],
+      strategy: 'delete+insert',
+      watermark: 'updated_at',
+      onSchemaChange: 'append_new_columns',
+    });
   });
 
   it('defaults to merge with a unique_key, append without one, and on_schema_change fail', () => {
@@ -28,7 +34,11 @@ describe('incremental SQL header', () => {
   });
 
   it('rejects an unknown strategy, naming the asset and file', () => {
-    const result = parseSqlAssetFile('raw/orders.sql', '-- materialization: incremental\n-- unique_key: id\n-- incremental_strategy: upsert\nselect 1', 'defs/raw/orders.sql');
+    const result = parseSqlAssetFile(
+      'raw/orders.sql',
+      '-- materialization: incremental\n-- unique_key: id\n-- incremental_strategy: upsert\nselect 1',
+      'defs/raw/orders.sql',
+    );
     expect(messages(result)).toEqual(['unknown incremental_strategy "upsert" (use merge, append, delete+insert)']);
     expect(result.ok ? undefined : result.errors[0]?.context).toEqual({ assetKey: 'raw/orders', file: 'defs/raw/orders.sql' });
   });
@@ -40,7 +50,9 @@ describe('incremental SQL header', () => {
     expect(messages(parseSqlAssetFile('raw/a.sql', '-- materialization: incremental\n-- on_schema_change: ignore\nselect 1'))).toEqual([
       'unknown on_schema_change "ignore" (use fail, append_new_columns, sync_all_columns)',
     ]);
-    expect(messages(parseSqlAssetFile('raw/a.sql', '-- unique_key: id\nselect 1'))).toEqual(['header field "unique_key" does nothing for materialization: table (it is for incremental and snapshot)']);
+    expect(messages(parseSqlAssetFile('raw/a.sql', '-- unique_key: id\nselect 1'))).toEqual([
+      'header field "unique_key" does nothing for materialization: table (it is for incremental and snapshot)',
+    ]);
     expect(messages(parseSqlAssetFile('raw/a.sql', '-- watermark: ts\nselect 1'))).toEqual(['watermark only apply to materialization: incremental']);
   });
 
@@ -58,12 +70,18 @@ describe('incremental template variables', () => {
     expect(renderSqlTemplate(sql, { this: '"raw"."o"', is_incremental: false, watermark: "CAST('-infinity' AS TIMESTAMP)" })).toBe(
       `select * from raw.o where false and updated_at > CAST('-infinity' AS TIMESTAMP) and id not in (select id from "raw"."o")`,
     );
-    expect(renderForParsing('select * from {{ this }} where {{ is_incremental }} and t > {{ watermark }}')).toBe('select * from __strata_this__.this where false and t > NULL');
+    expect(renderForParsing('select * from {{ this }} where {{ is_incremental }} and t > {{ watermark }}')).toBe(
+      'select * from __strata_this__.this where false and t > NULL',
+    );
   });
 
   it('refuses the incremental variables outside incremental assets, and a watermark declared but unused', () => {
-    expect(templateProblems('select * from {{ this }}', 'none')).toEqual(['{{ this }} is used, but the asset is not incremental (add materialization: incremental)']);
-    expect(templateProblems('select 1 where t > {{ watermark }}', 'none', { incremental: true })).toEqual(['{{ watermark }} is used, but no watermark column is declared (add watermark: <column>)']);
+    expect(templateProblems('select * from {{ this }}', 'none')).toEqual([
+      '{{ this }} is used, but the asset is not incremental (add materialization: incremental)',
+    ]);
+    expect(templateProblems('select 1 where t > {{ watermark }}', 'none', { incremental: true })).toEqual([
+      '{{ watermark }} is used, but no watermark column is declared (add watermark: <column>)',
+    ]);
     expect(templateProblems('select 1', 'none', INCREMENTAL)).toEqual([
       'watermark: updated_at is declared, but the query does not use {{ watermark }} (filter on it, e.g. where updated_at > {{ watermark }})',
     ]);

@@ -145,9 +145,7 @@ describe('partition fields in a SQL file header', () => {
   });
 
   it('requires partition_column on a partitioned asset', () => {
-    expect(messages(parseHeader(DAILY))).toEqual([
-      'a partitioned SQL asset needs partition_column: the column whose value places a row in its partition',
-    ]);
+    expect(messages(parseHeader(DAILY))).toEqual(['a partitioned SQL asset needs partition_column: the column whose value places a row in its partition']);
   });
 
   it('requires partitioned_by for partition_column and backfill_policy', () => {
@@ -167,7 +165,9 @@ describe('partition fields in a SQL file header', () => {
   });
 
   it('rejects partitioned_by given twice', () => {
-    expect(messages(parseHeader(DAILY, '-- partitioned_by: daily(start=2025-02-01)', COLUMN))).toEqual(['header field "partitioned_by" is given more than once']);
+    expect(messages(parseHeader(DAILY, '-- partitioned_by: daily(start=2025-02-01)', COLUMN))).toEqual([
+      'header field "partitioned_by" is given more than once',
+    ]);
   });
 
   it('reports every bad mapping line, not only the first', () => {
@@ -178,7 +178,13 @@ describe('partition fields in a SQL file header', () => {
   });
 
   it('collects the problems of all partition fields of one file together', () => {
-    const problems = messages(parseHeader('-- partitioned_by: daily(start=2025-01-01, timezone=Nowhere/City)', '-- backfill_policy: single_run(max=0)', '-- partition_mapping: raw/a = sideways'));
+    const problems = messages(
+      parseHeader(
+        '-- partitioned_by: daily(start=2025-01-01, timezone=Nowhere/City)',
+        '-- backfill_policy: single_run(max=0)',
+        '-- partition_mapping: raw/a = sideways',
+      ),
+    );
     expect(problems).toHaveLength(4);
     expect(problems.some((m) => m.includes('unknown time zone "Nowhere/City"'))).toBe(true);
     expect(problems.some((m) => m.includes('not "single_run(max=0)"'))).toBe(true);
@@ -189,7 +195,9 @@ describe('partition fields in a SQL file header', () => {
   // Bug: describeIssue (core/definitions/sql-asset-file.ts) only renames codeVersion, so these
   // name the spec property ("partitionColumn", "partitionMappings") instead of the header field.
   it('names partition_column as written in the file when its value is not a column name', () => {
-    expect(messages(parseHeader(DAILY, '-- partition_column: day-1'))).toEqual(['header field "partition_column": partition column must be a plain column name']);
+    expect(messages(parseHeader(DAILY, '-- partition_column: day-1'))).toEqual([
+      'header field "partition_column": partition column must be a plain column name',
+    ]);
   });
 
   it('names partition_mapping as written in the file when it names an invalid key', () => {
@@ -222,7 +230,9 @@ describe('partition template variables', () => {
   });
 
   it('rejects any variable in an unpartitioned asset', () => {
-    expect(templateProblems('select {{ partition_key }}', 'none')).toEqual(['{{ partition_key }} is used, but the asset is not partitioned (add partitioned_by)']);
+    expect(templateProblems('select {{ partition_key }}', 'none')).toEqual([
+      '{{ partition_key }} is used, but the asset is not partitioned (add partitioned_by)',
+    ]);
   });
 
   it('rejects an unknown variable, listing the known ones', () => {
@@ -243,7 +253,7 @@ describe('partition template variables', () => {
   });
 
   it('binds typed literals: a quoted key, dates for midnight bounds, local timestamps otherwise', () => {
-    const sql = "select * from t where k = {{ partition_key }} and ts >= {{partition_start}} and ts < {{ partition_end }}";
+    const sql = 'select * from t where k = {{ partition_key }} and ts >= {{partition_start}} and ts < {{ partition_end }}';
     expect(renderSqlTemplate(sql, { partition_key: "it's", partition_start: '2025-01-01 00:00:00', partition_end: '2025-01-02 00:00:00' })).toBe(
       "select * from t where k = 'it''s' and ts >= DATE '2025-01-01' and ts < DATE '2025-01-02'",
     );

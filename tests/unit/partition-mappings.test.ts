@@ -132,9 +132,7 @@ describe('timeWindow', () => {
   });
 
   it('validates its offsets', () => {
-    expect(() => timeWindow({ startOffset: 1, endOffset: 0 })).toThrow(
-      'window(1, 0) is empty: the start offset must not be greater than the end offset',
-    );
+    expect(() => timeWindow({ startOffset: 1, endOffset: 0 })).toThrow('window(1, 0) is empty: the start offset must not be greater than the end offset');
     expect(() => timeWindow({ startOffset: 0.5 })).toThrow(/must be integers/);
     expect(timeWindow({ startOffset: -3 })).toMatchObject({ startOffset: -3, endOffset: 0 });
   });
@@ -181,9 +179,7 @@ describe('staticMapping', () => {
   });
 
   it('rejects a malformed map', () => {
-    expect(() => staticMapping({ a: 'x' } as unknown as Record<string, string[]>)).toThrow(
-      'static partition mapping: "a" must map to a list of upstream keys',
-    );
+    expect(() => staticMapping({ a: 'x' } as unknown as Record<string, string[]>)).toThrow('static partition mapping: "a" must map to a list of upstream keys');
   });
 });
 

@@ -52,9 +52,7 @@ describe('formatRanges', () => {
 
   it('elides ranges past max', () => {
     expect(formatRanges(ranges, 2)).toBe('2024-01-01..2024-01-31 (31), 2024-03-05 (1), … and 3 more ranges');
-    expect(formatRanges(ranges, 4)).toBe(
-      '2024-01-01..2024-01-31 (31), 2024-03-05 (1), 2024-04-01..2024-04-02 (2), 2024-05-01 (1), … and 1 more range',
-    );
+    expect(formatRanges(ranges, 4)).toBe('2024-01-01..2024-01-31 (31), 2024-03-05 (1), 2024-04-01..2024-04-02 (2), 2024-05-01 (1), … and 1 more range');
   });
 
   it('shows five ranges by default', () => {

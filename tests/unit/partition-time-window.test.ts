@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PartitionKeyError,
-  PartitionsDefinitionError,
-  TimeWindowPartitions,
-  daily,
-  hourly,
-  monthly,
-  weekly,
-} from '../../core/partitions/index.ts';
+import { PartitionKeyError, PartitionsDefinitionError, TimeWindowPartitions, daily, hourly, monthly, weekly } from '../../core/partitions/index.ts';
 
 const DAY = 86_400_000;
 const at = (iso: string) => new Date(iso);
@@ -52,9 +44,7 @@ describe('TimeWindowPartitions: options', () => {
   it('rejects an unknown time zone', () => {
     const error = errorOf(() => daily({ start: '2024-01-01', timezone: 'Mars/Olympus_Mons' }));
     expect(error).toBeInstanceOf(PartitionsDefinitionError);
-    expect(error.message).toBe(
-      'daily partitions: unknown time zone "Mars/Olympus_Mons" (expected an IANA name such as UTC or Europe/Berlin)',
-    );
+    expect(error.message).toBe('daily partitions: unknown time zone "Mars/Olympus_Mons" (expected an IANA name such as UTC or Europe/Berlin)');
   });
 
   it('rejects malformed start and end dates', () => {
@@ -82,9 +72,7 @@ describe('TimeWindowPartitions: options', () => {
   });
 
   it('rejects a range holding no whole window', () => {
-    expect(() => monthly({ start: '2024-01-15', end: '2024-02-10' })).toThrow(
-      'monthly partitions from 2024-01-15 to 2024-02-10 contain no complete month',
-    );
+    expect(() => monthly({ start: '2024-01-15', end: '2024-02-10' })).toThrow('monthly partitions from 2024-01-15 to 2024-02-10 contain no complete month');
   });
 
   it('rejects a non-integer end offset', () => {
@@ -325,9 +313,7 @@ describe('TimeWindowPartitions: keyAt, offset, windowsOverlapping', () => {
 
   it('refuses keyAt outside start..end', () => {
     const definition = daily({ start: '2024-01-01', end: '2024-02-01' });
-    expect(() => definition.keyAt(at('2023-12-31T23:59:59Z'))).toThrow(
-      'instant 2023-12-31T23:59:59.000Z is before the first partition 2024-01-01',
-    );
+    expect(() => definition.keyAt(at('2023-12-31T23:59:59Z'))).toThrow('instant 2023-12-31T23:59:59.000Z is before the first partition 2024-01-01');
     expect(() => definition.keyAt(at('2024-02-01T00:00:00Z'))).toThrow(/is after the last partition 2024-01-31/);
     expect(definition.keyAt(at('2024-01-31T23:59:59Z'))).toBe('2024-01-31');
   });
@@ -335,17 +321,11 @@ describe('TimeWindowPartitions: keyAt, offset, windowsOverlapping', () => {
   it('finds the windows overlapping a span', () => {
     const definition = daily({ start: '2024-01-01' });
     const now = at('2024-02-01T00:00:00Z');
-    expect(definition.windowsOverlapping(at('2024-01-02T12:00:00Z'), at('2024-01-04T00:00:00Z'), now)).toEqual([
-      '2024-01-02',
-      '2024-01-03',
-    ]);
+    expect(definition.windowsOverlapping(at('2024-01-02T12:00:00Z'), at('2024-01-04T00:00:00Z'), now)).toEqual(['2024-01-02', '2024-01-03']);
     expect(definition.windowsOverlapping(at('2024-01-02T00:00:00Z'), at('2024-01-02T00:00:01Z'), now)).toEqual(['2024-01-02']);
     expect(definition.windowsOverlapping(at('2024-01-03T00:00:00Z'), at('2024-01-03T00:00:00Z'), now)).toEqual([]);
     expect(definition.windowsOverlapping(at('2023-12-01T00:00:00Z'), at('2024-01-02T00:00:00Z'), now)).toEqual(['2024-01-01']);
-    expect(definition.windowsOverlapping(at('2024-01-30T00:00:00Z'), at('2024-03-01T00:00:00Z'), now)).toEqual([
-      '2024-01-30',
-      '2024-01-31',
-    ]);
+    expect(definition.windowsOverlapping(at('2024-01-30T00:00:00Z'), at('2024-03-01T00:00:00Z'), now)).toEqual(['2024-01-30', '2024-01-31']);
   });
 
   it('shifts a window by whole windows, reaching before start', () => {

@@ -27,7 +27,13 @@ describe('partition write SQL', () => {
     const one = { ...days, partitions: days.partitions.slice(0, 1) };
     expect(countRowsSql(one, 't', '"day"', 'DATE')).toContain(`SELECT '2025-01-01' AS k, count(*)`);
     expect(countRowsSql(days, 't', '"day"', 'DATE')).toContain(`date_trunc('day', "day")`);
-    const hours = { ...days, partitions: [{ key: 'a', start: '2025-01-01 01:00:00', end: '2025-01-01 02:00:00' }, { key: 'b', start: '2025-01-01 02:00:00', end: '2025-01-01 03:00:00' }] };
+    const hours = {
+      ...days,
+      partitions: [
+        { key: 'a', start: '2025-01-01 01:00:00', end: '2025-01-01 02:00:00' },
+        { key: 'b', start: '2025-01-01 02:00:00', end: '2025-01-01 03:00:00' },
+      ],
+    };
     expect(countRowsSql(hours, 't', '"ts"', 'TIMESTAMP')).toContain(`date_trunc('hour', "ts")`);
   });
 
@@ -45,7 +51,14 @@ describe('partition write SQL', () => {
         { key: '2024-11-03-01:00', start: '2024-11-03 01:00:00', end: '2024-11-03 03:00:00' },
       ],
     };
-    expect(Object.fromEntries(assignBuckets(twoHour, [{ k: '2024-11-03 01:00:00', n: 2 }, { k: '2024-11-03 02:00:00', n: 3 }]))).toEqual({
+    expect(
+      Object.fromEntries(
+        assignBuckets(twoHour, [
+          { k: '2024-11-03 01:00:00', n: 2 },
+          { k: '2024-11-03 02:00:00', n: 3 },
+        ]),
+      ),
+    ).toEqual({
       '2024-11-03-00:00': 0,
       '2024-11-03-01:00': 5,
     });

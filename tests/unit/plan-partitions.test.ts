@@ -117,7 +117,11 @@ describe('grouping partitions into steps', () => {
 
   it('plans no step for an asset whose partitions are all skipped, and none for a skipped unpartitioned asset', () => {
     const p = plan(
-      [spec('raw/a', { partitions: JANUARY, policy: { type: 'single_run' } }), spec('raw/dim'), spec('staging/b', { deps: ['raw/a', 'raw/dim'], partitions: JANUARY })],
+      [
+        spec('raw/a', { partitions: JANUARY, policy: { type: 'single_run' } }),
+        spec('raw/dim'),
+        spec('staging/b', { deps: ['raw/a', 'raw/dim'], partitions: JANUARY }),
+      ],
       ['raw/a', 'raw/dim', 'staging/b'],
       { partitions: FIVE_DAYS, skip: (key) => key !== 'staging/b' },
     );
@@ -166,10 +170,10 @@ describe('what a partition step waits for', () => {
   });
 
   it('identity (same static keys): each key waits for the same upstream key', () => {
-    const p = plan([spec('raw/r', { partitions: REGIONS }), spec('staging/r', { deps: ['raw/r'], partitions: staticPartitions(['latam', 'apac', 'us', 'eu']) })], [
-      'raw/r',
-      'staging/r',
-    ]);
+    const p = plan(
+      [spec('raw/r', { partitions: REGIONS }), spec('staging/r', { deps: ['raw/r'], partitions: staticPartitions(['latam', 'apac', 'us', 'eu']) })],
+      ['raw/r', 'staging/r'],
+    );
     expect(waitsOf(p, 'staging/r@us')).toEqual(['raw/r@us']);
     expect(waitsOf(p, 'staging/r@latam')).toEqual(['raw/r@latam']);
   });
@@ -252,19 +256,21 @@ describe('what a partition step waits for', () => {
   });
 
   it('an unpartitioned upstream: every partition waits for its single step', () => {
-    const p = plan([spec('raw/dim'), spec('staging/b', { deps: ['raw/dim'], partitions: JANUARY, policy: { type: 'single_run', maxPartitionsPerRun: 2 } })], [
-      'raw/dim',
-      'staging/b',
-    ], { partitions: FIVE_DAYS });
+    const p = plan(
+      [spec('raw/dim'), spec('staging/b', { deps: ['raw/dim'], partitions: JANUARY, policy: { type: 'single_run', maxPartitionsPerRun: 2 } })],
+      ['raw/dim', 'staging/b'],
+      { partitions: FIVE_DAYS },
+    );
     expect(ids(p)).toEqual(['raw/dim', 'staging/b@2025-01-01..2025-01-02', 'staging/b@2025-01-03..2025-01-04', 'staging/b@2025-01-05']);
     for (const id of ids(p, 'staging/b')) expect(waitsOf(p, id)).toEqual(['raw/dim']);
   });
 
   it('a partitioned upstream read by an unpartitioned downstream: it waits for all upstream steps', () => {
-    const p = plan([spec('staging/b', { partitions: JANUARY, policy: { type: 'single_run', maxPartitionsPerRun: 2 } }), spec('marts/total', { deps: ['staging/b'] })], [
-      'staging/b',
-      'marts/total',
-    ], { partitions: FIVE_DAYS });
+    const p = plan(
+      [spec('staging/b', { partitions: JANUARY, policy: { type: 'single_run', maxPartitionsPerRun: 2 } }), spec('marts/total', { deps: ['staging/b'] })],
+      ['staging/b', 'marts/total'],
+      { partitions: FIVE_DAYS },
+    );
     expect(waitsOf(p, 'marts/total')).toEqual(['staging/b@2025-01-01..2025-01-02', 'staging/b@2025-01-03..2025-01-04', 'staging/b@2025-01-05']);
   });
 
@@ -283,7 +289,9 @@ describe('what a partition step waits for', () => {
   });
 
   it('waits for nothing when the upstream is not in the selection and has no planned ancestor', () => {
-    const p = plan([spec('raw/a', { partitions: JANUARY }), spec('staging/b', { deps: ['raw/a'], partitions: JANUARY })], ['staging/b'], { partitions: FIVE_DAYS });
+    const p = plan([spec('raw/a', { partitions: JANUARY }), spec('staging/b', { deps: ['raw/a'], partitions: JANUARY })], ['staging/b'], {
+      partitions: FIVE_DAYS,
+    });
     expect(p.steps.every((s) => s.waitsFor.length === 0)).toBe(true);
   });
 });
@@ -315,7 +323,10 @@ describe('--partition KEY', () => {
   it('rejects a partition that is not complete yet at now', () => {
     const open = daily({ start: '2025-01-01' });
     const error = strataError(() =>
-      buildPlan(AssetGraph.build([spec('raw/open', { partitions: open })]), ['raw/open'], { now: new Date('2025-01-04T12:00:00Z'), partitions: { key: '2025-01-04' } }),
+      buildPlan(AssetGraph.build([spec('raw/open', { partitions: open })]), ['raw/open'], {
+        now: new Date('2025-01-04T12:00:00Z'),
+        partitions: { key: '2025-01-04' },
+      }),
     );
     expect(error.message).toContain('raw/open');
     expect(error.message).toContain('not complete yet');

@@ -106,7 +106,10 @@ describe('buildPlan', () => {
       for (let i = 0; i < 100; i++) specs.push(spec(key(layer, i), layer === 0 ? [] : [key(layer - 1, i), key(layer - 1, (i + 1) % 100)]));
     }
     const big = AssetGraph.build(specs);
-    const plan = buildPlan(big, big.keys.filter((k) => k.startsWith('l000/') || k.startsWith('l099/')));
+    const plan = buildPlan(
+      big,
+      big.keys.filter((k) => k.startsWith('l000/') || k.startsWith('l099/')),
+    );
     expect(plan.steps).toHaveLength(200);
     expect(plan.steps.find((s) => s.key === 'l099/n000')?.waitsFor).toHaveLength(100);
   });
@@ -127,7 +130,13 @@ describe('check dependencies in plans', () => {
     buildSpec('staging/customers', { deps: ['raw/customers'], tags: {}, owners: [], partitions: days }, 'sql'),
     buildSpec(
       'marts/orders',
-      { deps: ['raw/orders'], tags: {}, owners: [], partitions: days, checks: [relationships('customer_id', { to: 'staging/customers', field: 'customer_id' })] },
+      {
+        deps: ['raw/orders'],
+        tags: {},
+        owners: [],
+        partitions: days,
+        checks: [relationships('customer_id', { to: 'staging/customers', field: 'customer_id' })],
+      },
       'sql',
     ),
   ]);
@@ -144,9 +153,16 @@ describe('check dependencies in plans', () => {
   it('waits for every partition of a partitioned check target when the checked asset is unpartitioned', () => {
     const whole = AssetGraph.build([
       buildSpec('staging/customers', { deps: [], tags: {}, owners: [], partitions: days }, 'sql'),
-      buildSpec('marts/summary', { deps: [], tags: {}, owners: [], checks: [relationships('customer_id', { to: 'staging/customers', field: 'customer_id' })] }, 'sql'),
+      buildSpec(
+        'marts/summary',
+        { deps: [], tags: {}, owners: [], checks: [relationships('customer_id', { to: 'staging/customers', field: 'customer_id' })] },
+        'sql',
+      ),
     ]);
-    expect(waits(buildPlan(whole, ['marts/summary', 'staging/customers'], { now }))['marts/summary']).toEqual(['staging/customers@2025-01-01', 'staging/customers@2025-01-02']);
+    expect(waits(buildPlan(whole, ['marts/summary', 'staging/customers'], { now }))['marts/summary']).toEqual([
+      'staging/customers@2025-01-01',
+      'staging/customers@2025-01-02',
+    ]);
   });
 
   it('waits through an unplanned check target for its nearest planned ancestors', () => {

@@ -46,32 +46,41 @@ describe('MinHeap', () => {
 
 describe('ReadyQueue', () => {
   it('takes what a scan of the sorted ready list takes, whatever the order of adds, takes and finishes', () => {
-    const operation = fc.oneof(fc.constant({ op: 'add' as const }), fc.constant({ op: 'take' as const }), fc.record({ op: fc.constant('finish' as const), pick: fc.nat() }));
+    const operation = fc.oneof(
+      fc.constant({ op: 'add' as const }),
+      fc.constant({ op: 'take' as const }),
+      fc.record({ op: fc.constant('finish' as const), pick: fc.nat() }),
+    );
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 40 }), fc.array(operation, { maxLength: 120 }), fc.infiniteStream(fc.nat()), (assets, operations, picks) => {
-        const keyOf = (index: number) => `asset_${assets[index % assets.length]}`;
-        const queue = new ReadyQueue(keyOf);
-        const model = new ScanModel(keyOf);
-        const unadded = Array.from({ length: 60 }, (_, i) => i);
-        const taken: string[] = [];
-        for (const step of operations) {
-          if (step.op === 'add' && unadded.length > 0) {
-            // Steps become ready in any order.
-            const [index] = unadded.splice(picks.next().value % unadded.length, 1) as [number];
-            queue.add(index);
-            model.add(index);
-          } else if (step.op === 'take') {
-            const index = queue.take();
-            expect(index).toBe(model.take());
-            if (index !== undefined) taken.push(keyOf(index));
-          } else if (step.op === 'finish' && taken.length > 0) {
-            const [key] = taken.splice(step.pick % taken.length, 1) as [string];
-            queue.finish(key);
-            model.finish(key);
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 40 }),
+        fc.array(operation, { maxLength: 120 }),
+        fc.infiniteStream(fc.nat()),
+        (assets, operations, picks) => {
+          const keyOf = (index: number) => `asset_${assets[index % assets.length]}`;
+          const queue = new ReadyQueue(keyOf);
+          const model = new ScanModel(keyOf);
+          const unadded = Array.from({ length: 60 }, (_, i) => i);
+          const taken: string[] = [];
+          for (const step of operations) {
+            if (step.op === 'add' && unadded.length > 0) {
+              // Steps become ready in any order.
+              const [index] = unadded.splice(picks.next().value % unadded.length, 1) as [number];
+              queue.add(index);
+              model.add(index);
+            } else if (step.op === 'take') {
+              const index = queue.take();
+              expect(index).toBe(model.take());
+              if (index !== undefined) taken.push(keyOf(index));
+            } else if (step.op === 'finish' && taken.length > 0) {
+              const [key] = taken.splice(step.pick % taken.length, 1) as [string];
+              queue.finish(key);
+              model.finish(key);
+            }
+            expect(queue.size).toBe(model.ready.length);
           }
-          expect(queue.size).toBe(model.ready.length);
-        }
-      }),
+        },
+      ),
     );
   });
 

@@ -14,7 +14,14 @@ import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/definitions/sq
 import { ConfigError, DefinitionError } from '../../core/errors.ts';
 import { loadProjectConfig } from '../../core/project/project-config.ts';
 
-const policy = (overrides: Partial<RetryPolicy>): RetryPolicy => ({ maxRetries: 5, delayMs: 1_000, backoff: 'exponential', jitter: 0, maxDelayMs: 60_000, ...overrides });
+const policy = (overrides: Partial<RetryPolicy>): RetryPolicy => ({
+  maxRetries: 5,
+  delayMs: 1_000,
+  backoff: 'exponential',
+  jitter: 0,
+  maxDelayMs: 60_000,
+  ...overrides,
+});
 
 describe('retryDelayMs', () => {
   it('doubles the delay with exponential backoff, up to the cap', () => {
@@ -77,7 +84,9 @@ describe('retry policy options', () => {
     expect(negative).toBeInstanceOf(DefinitionError);
     expect(negative).toMatchObject({ context: { assetKey: 'raw/flaky' } });
     expect((negative as Error).message).toMatch(/^retryPolicy\.maxRetries: /);
-    expect((attempt({ maxRetries: 1, delay: 'soon' }) as Error).message).toBe('retryPolicy.delay: "soon" is not a duration (use milliseconds or text such as 500ms, 2s, 1m)');
+    expect((attempt({ maxRetries: 1, delay: 'soon' }) as Error).message).toBe(
+      'retryPolicy.delay: "soon" is not a duration (use milliseconds or text such as 500ms, 2s, 1m)',
+    );
     expect((attempt({ maxRetries: 1, backoff: 'fibonacci' }) as Error).message).toMatch(/^retryPolicy\.backoff: /);
     expect((attempt({ maxRetries: 1, retries: 2 }) as Error).message).toMatch(/retries/);
   });
@@ -85,7 +94,13 @@ describe('retry policy options', () => {
 
 describe('the retries header of a SQL asset', () => {
   it('reads a count and settings', () => {
-    expect(parseRetriesText('3 delay=2s backoff=exponential jitter max_delay=1m')).toEqual({ maxRetries: 3, delay: '2s', backoff: 'exponential', jitter: true, maxDelay: '1m' });
+    expect(parseRetriesText('3 delay=2s backoff=exponential jitter max_delay=1m')).toEqual({
+      maxRetries: 3,
+      delay: '2s',
+      backoff: 'exponential',
+      jitter: true,
+      maxDelay: '1m',
+    });
     expect(parseRetriesText(' 0 ')).toEqual({ maxRetries: 0 });
     expect(parseRetriesText('2, jitter=0.5')).toEqual({ maxRetries: 2, jitter: 0.5 });
   });
@@ -140,7 +155,9 @@ describe('strata.json retries and heartbeat', () => {
     expect(() => configOf({ retries: { maxRetries: 'three' } })).toThrow(ConfigError);
     expect(() => configOf({ retries: { maxRetries: 'three' } })).toThrow(/retries\.maxRetries/);
     expect(() => configOf({ heartbeat: { interval: 'often' } })).toThrow(/heartbeat\.interval: must be a positive duration/);
-    expect(() => configOf({ heartbeat: { interval: '5s', timeout: '6s' } })).toThrow(/heartbeat\.timeout \(6000 ms\) must be at least twice heartbeat\.interval/);
+    expect(() => configOf({ heartbeat: { interval: '5s', timeout: '6s' } })).toThrow(
+      /heartbeat\.timeout \(6000 ms\) must be at least twice heartbeat\.interval/,
+    );
     expect(() => configOf({}, { STRATA_HEARTBEAT_TIMEOUT: 'never' })).toThrow(/STRATA_HEARTBEAT_TIMEOUT: "never" is not a positive duration/);
   });
 });

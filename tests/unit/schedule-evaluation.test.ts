@@ -112,14 +112,20 @@ describe('evaluateSchedules', () => {
     expect(result.requests.map((r) => r.tickTime.toISOString())).toEqual(['2025-03-05T03:30:00.000Z']);
     expect(result.requests[0]?.partitions.get('marts/revenue')).toEqual(['2025-03-04']);
     const skipped = result.decisions.filter((d) => d.action === 'skipped');
-    expect(skipped.map((d) => new Date(d.tickTime ?? 0).toISOString())).toEqual(['2025-03-02T03:30:00.000Z', '2025-03-03T03:30:00.000Z', '2025-03-04T03:30:00.000Z']);
+    expect(skipped.map((d) => new Date(d.tickTime ?? 0).toISOString())).toEqual([
+      '2025-03-02T03:30:00.000Z',
+      '2025-03-03T03:30:00.000Z',
+      '2025-03-04T03:30:00.000Z',
+    ]);
     expect(skipped[0]?.reason).toMatch(/missed while the daemon was not running: only the latest missed tick \(2025-03-05T03:30:00.000Z\) runs/);
   });
 
   it('starts a schedule seen for the first time from now, saying when it next ticks', () => {
     const result = evaluate('2025-03-02T10:00:00Z', undefined, nightly());
     expect(result.requests).toEqual([]);
-    expect(result.decisions).toEqual([expect.objectContaining({ action: 'skipped', name: 'nightly', reason: expect.stringMatching(/first evaluation.*next tick 2025-03-03T03:30:00.000Z/) })]);
+    expect(result.decisions).toEqual([
+      expect.objectContaining({ action: 'skipped', name: 'nightly', reason: expect.stringMatching(/first evaluation.*next tick 2025-03-03T03:30:00.000Z/) }),
+    ]);
     expect(result.cursors['schedule:nightly']).toBe('2025-03-02T10:00:00.000Z');
   });
 

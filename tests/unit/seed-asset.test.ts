@@ -29,7 +29,9 @@ describe('seed versions', () => {
     seedDefinition({ name: 'countries', path: '/p/seeds/countries.csv', displayFile: 'seeds/countries.csv', contentHash, columnTypes });
 
   it('the code version follows the content and the column types, nothing else', () => {
-    expect(codeVersionOf(seed('aaa'))).toBe(codeVersionOf(seedDefinition({ name: 'countries', path: '/elsewhere/countries.csv', displayFile: 'x.csv', contentHash: 'aaa' })));
+    expect(codeVersionOf(seed('aaa'))).toBe(
+      codeVersionOf(seedDefinition({ name: 'countries', path: '/elsewhere/countries.csv', displayFile: 'x.csv', contentHash: 'aaa' })),
+    );
     expect(codeVersionOf(seed('aaa'))).not.toBe(codeVersionOf(seed('bbb')));
     expect(codeVersionOf(seed('aaa'))).not.toBe(codeVersionOf(seed('aaa', { population: 'BIGINT' })));
   });
@@ -62,6 +64,8 @@ describe('the "seeds" field of strata.json', () => {
     expect(configError(5)).toMatch(/^strata\.json: seeds: must be the seeds folder \("seeds"\) or an object/);
     expect(configError({ pth: 'x' })).toBe('strata.json: seeds: Unrecognized key: "pth"');
     expect(configError({ columnTypes: { countries: 'BIGINT' } })).toBe('strata.json: seeds.columnTypes.countries: must map column names to DuckDB types');
-    expect(configError({ columnTypes: { countries: { population: 'BIGINT); drop table x; --' } } })).toMatch(/^strata\.json: seeds\.columnTypes\.countries\.population: must be a DuckDB type/);
+    expect(configError({ columnTypes: { countries: { population: 'BIGINT); drop table x; --' } } })).toMatch(
+      /^strata\.json: seeds\.columnTypes\.countries\.population: must be a DuckDB type/,
+    );
   });
 });

@@ -38,7 +38,13 @@ const modelArbitrary: fc.Arbitrary<Model> = fc.integer({ min: 1, max: 9 }).chain
 
 function buildGraph(model: Model): AssetGraph {
   return AssetGraph.build(
-    model.keys.map((key, j) => spec(key, model.keys.filter((_, i) => model.edge[i]?.[j]), { tags: model.tags[j] ?? {}, kinds: model.kinds[j] ?? [] })),
+    model.keys.map((key, j) =>
+      spec(
+        key,
+        model.keys.filter((_, i) => model.edge[i]?.[j]),
+        { tags: model.tags[j] ?? {}, kinds: model.kinds[j] ?? [] },
+      ),
+    ),
   );
 }
 

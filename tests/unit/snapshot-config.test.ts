@@ -16,7 +16,12 @@ function messages(result: SqlAssetFileResult): string[] {
 
 describe('snapshot header', () => {
   it('reads unique_key, a timestamp strategy and invalidate_hard_deletes', () => {
-    const result = parse(['-- materialization: snapshot', '-- unique_key: customer_id', '-- snapshot_strategy: timestamp(updated_at)', '-- invalidate_hard_deletes: true']);
+    const result = parse([
+      '-- materialization: snapshot',
+      '-- unique_key: customer_id',
+      '-- snapshot_strategy: timestamp(updated_at)',
+      '-- invalidate_hard_deletes: true',
+    ]);
     if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
     expect(result.header.materialization).toBe('snapshot');
     expect(result.header.snapshot).toEqual({ uniqueKey: ['customer_id'], strategy: { type: 'timestamp', column: 'updated_at' }, invalidateHardDeletes: true });
@@ -26,7 +31,11 @@ describe('snapshot header', () => {
 
   it('reads check strategies, a composite key, and defaults to check(all) without hard deletes', () => {
     const chosen = parse(['-- materialization: snapshot', '-- unique_key: region, id', '-- snapshot_strategy: check(name, email)']);
-    expect(chosen.ok && chosen.header.snapshot).toEqual({ uniqueKey: ['region', 'id'], strategy: { type: 'check', columns: ['name', 'email'] }, invalidateHardDeletes: false });
+    expect(chosen.ok && chosen.header.snapshot).toEqual({
+      uniqueKey: ['region', 'id'],
+      strategy: { type: 'check', columns: ['name', 'email'] },
+      invalidateHardDeletes: false,
+    });
     const all = parse(['-- materialization: snapshot', '-- unique_key: id', '-- snapshot_strategy: CHECK(all)']);
     expect(all.ok && all.header.snapshot?.strategy).toEqual({ type: 'check', columns: 'all' });
     const absent = parse(['-- materialization: snapshot', '-- unique_key: id']);
@@ -40,8 +49,12 @@ describe('snapshot header', () => {
     ]);
     expect(messages(parse(['-- materialization: snapshot', '-- unique_key: id', '-- snapshot_strategy: timestamp(a, b)']))[0]).toMatch(/exactly one column/);
     expect(messages(parse(['-- materialization: snapshot', '-- unique_key: id', '-- snapshot_strategy: check()']))[0]).toMatch(/needs the columns/);
-    expect(messages(parse(['-- materialization: snapshot', '-- unique_key: id', '-- invalidate_hard_deletes: yes']))).toEqual(['invalidate_hard_deletes must be true or false, not "yes"']);
-    const partitioned = messages(parse(['-- materialization: snapshot', '-- unique_key: id', '-- partitioned_by: daily(2024-01-01)', '-- partition_column: day']));
+    expect(messages(parse(['-- materialization: snapshot', '-- unique_key: id', '-- invalidate_hard_deletes: yes']))).toEqual([
+      'invalidate_hard_deletes must be true or false, not "yes"',
+    ]);
+    const partitioned = messages(
+      parse(['-- materialization: snapshot', '-- unique_key: id', '-- partitioned_by: daily(2024-01-01)', '-- partition_column: day']),
+    );
     expect(partitioned).toContain('a snapshot keeps the history of a whole table, so it cannot be partitioned: remove partitioned_by');
   });
 

@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  dependenciesToKeys,
-  inferMany,
-  inferSqlDependencies,
-  SqlDependencyCache,
-} from '../../core/definitions/sql-dependencies.ts';
+import { dependenciesToKeys, inferMany, inferSqlDependencies, SqlDependencyCache } from '../../core/definitions/sql-dependencies.ts';
 import type { SqlTableRef } from '../../core/definitions/sql-dependencies.ts';
 
 let instance: DuckDBInstance;
@@ -75,11 +70,7 @@ describe('inferSqlDependencies', () => {
   });
 
   it('finds tables on both sides of UNION', async () => {
-    expect(await tables('select id from raw.a union all select id from raw.b except select id from raw.c')).toEqual([
-      'raw.a',
-      'raw.b',
-      'raw.c',
-    ]);
+    expect(await tables('select id from raw.a union all select id from raw.b except select id from raw.c')).toEqual(['raw.a', 'raw.b', 'raw.c']);
   });
 
   it('finds tables in IN, EXISTS, scalar and LATERAL subqueries', async () => {
@@ -97,11 +88,7 @@ describe('inferSqlDependencies', () => {
   });
 
   it('reads quoted identifiers, unqualified names and catalogs as written', async () => {
-    expect(await tables('select * from "marts"."fct_sales", orders, warehouse.raw.t')).toEqual([
-      'orders',
-      'marts.fct_sales',
-      'warehouse.raw.t',
-    ]);
+    expect(await tables('select * from "marts"."fct_sales", orders, warehouse.raw.t')).toEqual(['orders', 'marts.fct_sales', 'warehouse.raw.t']);
   });
 
   it('returns the parser error message', async () => {
@@ -142,13 +129,7 @@ describe('inferMany', () => {
     const elapsed = performance.now() - started;
     expect([...results.keys()]).toEqual([...sqls.keys()]);
     const first = results.get('staging/m7');
-    expect(first?.ok && first.tables.map((t) => `${t.schema}.${t.table}`)).toEqual([
-      'marts.m7',
-      'raw.q7',
-      'raw.t7',
-      'raw.z',
-      'staging.u7',
-    ]);
+    expect(first?.ok && first.tables.map((t) => `${t.schema}.${t.table}`)).toEqual(['marts.m7', 'raw.q7', 'raw.t7', 'raw.z', 'staging.u7']);
     expect(results.get('staging/broken')?.ok).toBe(false);
     // Typically ~20 ms; the bound only catches pathological regressions on slow machines.
     expect(elapsed).toBeLessThan(1000);
@@ -185,7 +166,10 @@ describe('SqlDependencyCache', () => {
     const first = new SqlDependencyCache(path);
     expect(first.get('select 1')).toBeUndefined();
     first.set('select * from raw.a', [{ schema: 'raw', table: 'a' }]);
-    first.set('select * from w.raw.b, c', [{ schema: 'raw', table: 'b', catalog: 'w' }, { schema: null, table: 'c' }]);
+    first.set('select * from w.raw.b, c', [
+      { schema: 'raw', table: 'b', catalog: 'w' },
+      { schema: null, table: 'c' },
+    ]);
     first.save();
     expect(readdirSync(join(dir, 'nested'))).toEqual(['sql-dependencies.json']);
 

@@ -10,7 +10,14 @@ function event(type: EventRecord['type'], key: string, data: Record<string, unkn
 
 /** A stream that records what is written, a terminal or not. */
 function fakeStream(tty: boolean): NodeJS.WriteStream & { text: string } {
-  const stream = { isTTY: tty, text: '', write(chunk: string) { stream.text += chunk; return true; } };
+  const stream = {
+    isTTY: tty,
+    text: '',
+    write(chunk: string) {
+      stream.text += chunk;
+      return true;
+    },
+  };
   return stream as unknown as NodeJS.WriteStream & { text: string };
 }
 

@@ -21,7 +21,9 @@ interface Layered {
 function layeredGraphs(maxParents: number, maxWidth = 12): fc.Arbitrary<Layered> {
   return fc.array(fc.integer({ min: 1, max: maxWidth }), { minLength: 2, maxLength: 7 }).chain((sizes) =>
     fc
-      .tuple(...sizes.slice(1).map((size, r) => fc.array(fc.uniqueArray(fc.nat(sizes[r]! - 1), { maxLength: maxParents }), { minLength: size, maxLength: size })))
+      .tuple(
+        ...sizes.slice(1).map((size, r) => fc.array(fc.uniqueArray(fc.nat(sizes[r]! - 1), { maxLength: maxParents }), { minLength: size, maxLength: size })),
+      )
       .map((parents) => ({
         ranks: sizes.map((size, r) => Array.from({ length: size }, (_, i) => `${r}.${i}`)),
         edges: parents.flatMap((rank, r) => rank.flatMap((ps, i) => ps.map((p) => [`${r}.${p}`, `${r + 1}.${i}`] as const))),
@@ -69,7 +71,16 @@ describe('fastOrder', () => {
   });
 
   it('uncrosses the smallest crossing: two nodes whose edges swap', () => {
-    const graph: Layered = { ranks: [['0.0', '0.1'], ['1.0', '1.1']], edges: [['0.0', '1.1'], ['0.1', '1.0']] };
+    const graph: Layered = {
+      ranks: [
+        ['0.0', '0.1'],
+        ['1.0', '1.1'],
+      ],
+      edges: [
+        ['0.0', '1.1'],
+        ['0.1', '1.0'],
+      ],
+    };
     expect(crossings(graph, inputOrder)).toBe(1);
     expect(crossings(graph, ordered(graph))).toBe(0);
   });

@@ -11,7 +11,9 @@ describe('writeSummaryText', () => {
     expect(writeSummaryText({ build: 'incremental', rowsInserted: 12, rowsUpdated: 3, rowsDeleted: 0, watermark: '2025-01-02 00:00:00' })).toBe(
       'incremental: 12 inserted, 3 updated, 0 deleted, watermark 2025-01-02 00:00:00',
     );
-    expect(writeSummaryText({ build: 'full', rowsInserted: 2, rowsUpdated: 0, rowsDeleted: 0, watermark: null })).toBe('full: 2 inserted, 0 updated, 0 deleted');
+    expect(writeSummaryText({ build: 'full', rowsInserted: 2, rowsUpdated: 0, rowsDeleted: 0, watermark: null })).toBe(
+      'full: 2 inserted, 0 updated, 0 deleted',
+    );
     expect(writeSummaryText({ build: 'incremental', rowsInserted: 1 })).toBe('incremental: 1 inserted, 0 updated, 0 deleted');
   });
 

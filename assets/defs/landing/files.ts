@@ -1,7 +1,11 @@
 /** The files the point of sale and the time clock drop every night, observed as source assets. */
 import { landingSource } from '../../lib/landing-source.ts';
 
-export const ordersFiles = landingSource({ key: 'landing/orders', file: 'orders_{date}.csv', description: 'Nightly POS order exports (orders_YYYY-MM-DD.csv).' });
+export const ordersFiles = landingSource({
+  key: 'landing/orders',
+  file: 'orders_{date}.csv',
+  description: 'Nightly POS order exports (orders_YYYY-MM-DD.csv).',
+});
 
 export const orderItemsFiles = landingSource({
   key: 'landing/order_items',
@@ -9,7 +13,11 @@ export const orderItemsFiles = landingSource({
   description: 'Nightly POS order item exports (order_items_YYYY-MM-DD.csv).',
 });
 
-export const paymentsFiles = landingSource({ key: 'landing/payments', file: 'payments_{date}.tsv', description: 'Nightly POS payment exports (payments_YYYY-MM-DD.tsv).' });
+export const paymentsFiles = landingSource({
+  key: 'landing/payments',
+  file: 'payments_{date}.tsv',
+  description: 'Nightly POS payment exports (payments_YYYY-MM-DD.tsv).',
+});
 
 export const timeEntriesFiles = landingSource({
   key: 'landing/time_entries',

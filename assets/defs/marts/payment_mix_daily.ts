@@ -63,4 +63,3 @@ export const paymentMixDaily = asset({
     return { rowCount, metadata: { share_by_payment_type: shares } };
   },
 });
-

@@ -61,7 +61,8 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     }
     if (values.resume === undefined) {
       if (values.select === undefined) throw new UsageError("assets backfill needs --select, e.g. --select 'staging/*'", '--select');
-      if (values.from === undefined || values.to === undefined) throw new UsageError('assets backfill needs --from and --to', values.from === undefined ? '--from' : '--to');
+      if (values.from === undefined || values.to === undefined)
+        throw new UsageError('assets backfill needs --from and --to', values.from === undefined ? '--from' : '--to');
     } else if (values.select !== undefined || values.from !== undefined || values.to !== undefined) {
       throw new UsageError('--resume takes the stored selection and range: leave out --select, --from and --to', '--resume');
     }
@@ -79,7 +80,10 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       const stored = values.resume === undefined ? undefined : await findBackfill(storage, values.resume);
       const selection = stored?.selection ?? (values.select as string);
       const keys = resolveBackfillKeys(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
-      const refresh = fullRefreshRequest(project, keys, { fullRefresh: values['full-refresh'] === true, ...(values.force === undefined ? {} : { force: values.force }) });
+      const refresh = fullRefreshRequest(project, keys, {
+        fullRefresh: values['full-refresh'] === true,
+        ...(values.force === undefined ? {} : { force: values.force }),
+      });
       const progress = values.json ? undefined : new ProgressReporter(out);
       let planned = 0;
       const started = performance.now();

@@ -33,9 +33,15 @@ Exit codes: 0 every error-severity check passed, 1 one failed or a check could n
 2 bad input.`,
 
   async run(argv, out, err) {
-    const { values, positionals } = parseCommandArgs('checks', argv, { select: { type: 'string' }, partition: { type: 'string' }, limit: { type: 'string' } }, true);
+    const { values, positionals } = parseCommandArgs(
+      'checks',
+      argv,
+      { select: { type: 'string' }, partition: { type: 'string' }, limit: { type: 'string' } },
+      true,
+    );
     const [action, key, ...extra] = positionals;
-    if (extra.length > 0 || (action !== undefined && action !== 'history')) throw new UsageError(`unexpected argument "${extra[0] ?? action}" (assets checks [history KEY])`, extra[0] ?? action);
+    if (extra.length > 0 || (action !== undefined && action !== 'history'))
+      throw new UsageError(`unexpected argument "${extra[0] ?? action}" (assets checks [history KEY])`, extra[0] ?? action);
     const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
       const { graph } = workspace.project;
@@ -119,8 +125,20 @@ function printRuns(out: Output, assets: readonly { key: string; runs: readonly C
   const rows = assets.flatMap(({ key, runs }) =>
     runs.map((run) => {
       const failed = run.results.filter((r) => !r.passed);
-      const verdict = run.results.some((r) => checkStatus(r) === 'error') ? 'error' : failed.length === 0 ? 'passed' : run.check.severity === 'warn' ? 'warn' : 'failed';
-      return [key, run.check.name, run.check.severity, verdict, failed.length === 0 ? `${run.results.length} partition${run.results.length === 1 ? '' : 's'}` : describeFailure(run).slice(run.check.name.length + 2)];
+      const verdict = run.results.some((r) => checkStatus(r) === 'error')
+        ? 'error'
+        : failed.length === 0
+          ? 'passed'
+          : run.check.severity === 'warn'
+            ? 'warn'
+            : 'failed';
+      return [
+        key,
+        run.check.name,
+        run.check.severity,
+        verdict,
+        failed.length === 0 ? `${run.results.length} partition${run.results.length === 1 ? '' : 's'}` : describeFailure(run).slice(run.check.name.length + 2),
+      ];
     }),
   );
   out.table(['ASSET', 'CHECK', 'SEVERITY', 'RESULT', 'DETAIL'], rows, (_row, column, cell) =>
@@ -128,7 +146,12 @@ function printRuns(out: Output, assets: readonly { key: string; runs: readonly C
   );
   const errored = rows.filter((r) => r[3] === 'error').length;
   const failed = rows.filter((r) => r[3] !== 'passed').length - errored;
-  out.line(out.paint('gray', `${rows.length} checks on ${assets.length} assets: ${rows.length - failed - errored} passed, ${failed} failed${errored ? `, ${errored} could not run` : ''}`));
+  out.line(
+    out.paint(
+      'gray',
+      `${rows.length} checks on ${assets.length} assets: ${rows.length - failed - errored} passed, ${failed} failed${errored ? `, ${errored} could not run` : ''}`,
+    ),
+  );
 }
 
 /** `passed`, `error` (could not run), `warn` or `failed`. */
@@ -144,7 +167,14 @@ function printHistory(out: Output, key: string, results: readonly CheckResultRec
   }
   out.table(
     ['TIME', 'CHECK', 'PARTITION', 'RESULT', 'VIOLATIONS / ERROR', 'RUN'],
-    results.map((r) => [formatTime(r.timestamp), r.checkName, r.partition ?? '-', historyVerdict(r), r.error ?? formatCount(r.violations), r.runId?.slice(0, 8) ?? 'checks']),
+    results.map((r) => [
+      formatTime(r.timestamp),
+      r.checkName,
+      r.partition ?? '-',
+      historyVerdict(r),
+      r.error ?? formatCount(r.violations),
+      r.runId?.slice(0, 8) ?? 'checks',
+    ]),
     (_row, column, cell) => (column === 3 ? (cell === 'passed' ? 'green' : cell === 'warn' ? 'yellow' : 'red') : undefined),
   );
 }

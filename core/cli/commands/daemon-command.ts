@@ -47,7 +47,8 @@ Options:
     );
     const [action, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, extra[0]);
-    if (action !== undefined && action !== 'ticks') throw new UsageError(`unknown daemon action "${action}" (use ticks, or no action to run the daemon)`, action);
+    if (action !== undefined && action !== 'ticks')
+      throw new UsageError(`unknown daemon action "${action}" (use ticks, or no action to run the daemon)`, action);
     if (action === 'ticks') {
       const limit = positiveInt(values.limit, '--limit', 20);
       const workspace = await Workspace.load(values.project);
@@ -77,7 +78,14 @@ Options:
       const storage = await workspace.storage();
       // Opened only while runs go, so other commands can write the warehouse while the daemon is idle;
       // a run waits (saying so once) while another process holds it.
-      const warehouse = { open: (signal: AbortSignal) => openWarehouseWhenFree(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), signal, onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)) }) };
+      const warehouse = {
+        open: (signal: AbortSignal) =>
+          openWarehouseWhenFree(project.config.warehouseFile, {
+            ...warehouseOpenOptions(project.config),
+            signal,
+            onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)),
+          }),
+      };
       const log = values.json ? undefined : (line: string) => out.line(line);
       const daemon = new AssetDaemon({ project, storage, warehouse, landing: workspace.landing(), settings, ...(log ? { log } : {}) });
       if (values.once) return await runOnce(daemon, out, values.json === true);
@@ -91,7 +99,11 @@ Options:
 async function runOnce(daemon: AssetDaemon, out: Output, json: boolean): Promise<number> {
   const tick = await daemon.runIteration();
   const outcomes = await daemon.waitForRuns(tick.runIds);
-  if (json) out.json({ tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null }, runs: outcomes });
+  if (json)
+    out.json({
+      tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null },
+      runs: outcomes,
+    });
   else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);
   return tick.error !== undefined || outcomes.some((o) => o.status !== 'success') ? 1 : 0;
 }
@@ -103,7 +115,12 @@ async function runForever(daemon: AssetDaemon, intervalMs: number, out: Output, 
     signals++;
     if (signals === 1) {
       const running = daemon.launcher.runningCount;
-      err.line(err.paint('yellow', `stopping: no more ticks${running > 0 ? `; waiting for ${running} running run${running === 1 ? '' : 's'} (Ctrl-C again to cancel them)` : ''}`));
+      err.line(
+        err.paint(
+          'yellow',
+          `stopping: no more ticks${running > 0 ? `; waiting for ${running} running run${running === 1 ? '' : 's'} (Ctrl-C again to cancel them)` : ''}`,
+        ),
+      );
       stopTicking.abort();
     } else if (signals === 2) {
       err.line(err.paint('yellow', 'canceling running runs: their steps roll back (Ctrl-C again to quit at once)'));
@@ -113,7 +130,9 @@ async function runForever(daemon: AssetDaemon, intervalMs: number, out: Output, 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    out.line(`daemon started: a tick every ${intervalMs / 1000}s, at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once (Ctrl-C to stop)`);
+    out.line(
+      `daemon started: a tick every ${intervalMs / 1000}s, at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once (Ctrl-C to stop)`,
+    );
     await runDaemonLoop(daemon, {
       intervalMs,
       signal: stopTicking.signal,

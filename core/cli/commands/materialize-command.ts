@@ -70,7 +70,10 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         }
         return 0;
       }
-      const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, { fullRefresh: values['full-refresh'] === true, ...(values.force === undefined ? {} : { force: values.force }) });
+      const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, {
+        fullRefresh: values['full-refresh'] === true,
+        ...(values.force === undefined ? {} : { force: values.force }),
+      });
       if (values['dry-run']) {
         const modes = await buildModes(project, plan.steps, fullRefresh);
         if (values.json) out.json({ selection: values.select, steps: plan.steps.map((s) => ({ ...s, build: modes.get(s.key) })) });
@@ -141,7 +144,13 @@ function printDryRun(out: Output, project: Project, steps: readonly PlanStep[], 
   }
   out.table(
     ['ASSET', 'KINDS', 'BUILD', 'STEPS', 'PARTITIONS'],
-    [...byAsset].map(([key, a]) => [key, project.graph.spec(key).kinds.join(', '), modes.get(key) ?? 'full', formatCount(a.steps), a.first === null ? '-' : a.first === a.last ? a.first : `${a.first}..${a.last}`]),
+    [...byAsset].map(([key, a]) => [
+      key,
+      project.graph.spec(key).kinds.join(', '),
+      modes.get(key) ?? 'full',
+      formatCount(a.steps),
+      a.first === null ? '-' : a.first === a.last ? a.first : `${a.first}..${a.last}`,
+    ]),
   );
   out.line(out.paint('gray', `dry run: ${formatCount(steps.length)} steps of ${plural(byAsset.size, 'asset')}, nothing written (--json lists every step)`));
 }
@@ -158,7 +167,6 @@ function summarize(ids: readonly string[]): string {
   if (ids.length === 0) return '-';
   return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} +${ids.length - 3}` : ids.join(', ');
 }
-
 
 /** A range step records one failure per partition: show the step once. */
 function isFirstOfStep(event: EventRecord): boolean {

@@ -70,7 +70,8 @@ async function openReadOnly(config: ProjectConfig, waitMs: number, err: Output) 
       readOnly: true,
       maxWaitMs: waitMs,
       maxDelayMs: 500,
-      onBusy: async ({ pid }) => err.line(err.paint('yellow', `waiting up to ${formatDuration(waitMs)} for the warehouse ${file}: ${await holderOf(config, pid)} is using it`)),
+      onBusy: async ({ pid }) =>
+        err.line(err.paint('yellow', `waiting up to ${formatDuration(waitMs)} for the warehouse ${file}: ${await holderOf(config, pid)} is using it`)),
     });
   } catch (error) {
     if (!(error instanceof StrataError) || error.code !== 'warehouse_locked') throw error;

@@ -42,7 +42,12 @@ export function printStaleStatus(out: Output, project: Project, keys: readonly s
   if (why) {
     for (const key of assets) printWhy(out, key, byAsset.get(key) as StalePartition[], project.definitions.get(key)?.compute.type === 'seed');
   }
-  out.line(out.paint('gray', `${assets.length} of ${keys.length} assets stale, ${report.stale.length.toLocaleString('en-US')} partitions: ${countByReason(report.stale)}`));
+  out.line(
+    out.paint(
+      'gray',
+      `${assets.length} of ${keys.length} assets stale, ${report.stale.length.toLocaleString('en-US')} partitions: ${countByReason(report.stale)}`,
+    ),
+  );
   if (!why) out.line(out.paint('gray', 'add --why for the reasons of each partition'));
 }
 

@@ -73,7 +73,8 @@ Options:
           r.partitions && r.partitions.missing > 0 ? formatRanges(r.partitions.missingRanges, 2) : '',
           ...(withWrites ? [writes[i] as string] : []),
         ]),
-        (_row, column, cell) => (column === 1 ? stateColour(cell) : column === 3 && cell !== '-' ? ('yellow' as const) : column === 7 ? checksColour(cell) : undefined),
+        (_row, column, cell) =>
+          column === 1 ? stateColour(cell) : column === 3 && cell !== '-' ? ('yellow' as const) : column === 7 ? checksColour(cell) : undefined,
       );
       const count = (state: string) => rows.filter((r) => r.state === state).length;
       const stalePartitions = rows.reduce((sum, r) => sum + (r.staleness?.partitions ?? 0), 0);
@@ -92,7 +93,6 @@ Options:
   },
 };
 
-
 /** `-` when fresh, else `59 code changed` or `3 missing, 1 upstream stale` (partitions by first reason). */
 function staleText(staleness: AssetState['staleness']): string {
   if (!staleness || staleness.partitions === 0) return '-';
@@ -104,7 +104,9 @@ function staleText(staleness: AssetState['staleness']): string {
 function checksText(checks: AssetState['checks']): string {
   if (!checks) return '-';
   if (checks.failed === 0 && checks.warned === 0 && checks.errored === 0) return `${checks.total} ok`;
-  return [checks.errored ? `${checks.errored} error` : '', checks.failed ? `${checks.failed} failed` : '', checks.warned ? `${checks.warned} warn` : ''].filter(Boolean).join(', ');
+  return [checks.errored ? `${checks.errored} error` : '', checks.failed ? `${checks.failed} failed` : '', checks.warned ? `${checks.warned} warn` : '']
+    .filter(Boolean)
+    .join(', ');
 }
 
 function checksColour(cell: string) {
@@ -113,10 +115,8 @@ function checksColour(cell: string) {
   return cell.includes('warn') ? ('yellow' as const) : undefined;
 }
 
-
 function stateColour(state: string) {
   if (state === 'observed' || state === 'fresh') return 'green' as const;
   if (state === 'partial' || state === 'stale') return 'yellow' as const;
   return statusColour(state);
 }
-

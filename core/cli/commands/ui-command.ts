@@ -61,7 +61,8 @@ Options:
       out.line(`Strata UI for ${workspace.project.config.name} at ${out.paint('bold', `${server.url}/`)} (Ctrl-C to stop)`);
       if (!server.loopback) {
         err.line(err.paint('yellow', `warning: listening on ${host}: anyone who can reach it can read the project's definitions and runs`));
-        if (token === undefined) err.line(err.paint('yellow', 'warning: launching runs is disabled (POST requests are refused): set --token or STRATA_UI_TOKEN to allow it'));
+        if (token === undefined)
+          err.line(err.paint('yellow', 'warning: launching runs is disabled (POST requests are refused): set --token or STRATA_UI_TOKEN to allow it'));
       }
       await new Promise<void>((resolve) => {
         const stop = () => {
@@ -91,6 +92,10 @@ export function parsePort(value: string | undefined): number {
 /** The token from `--token` or STRATA_UI_TOKEN: 16-200 visible ASCII characters; empty means none. */
 export function parseToken(value: string | undefined, source: string): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^[\x21-\x7e]{16,200}$/.test(value)) throw new UsageError(`${source} must be 16 to 200 visible ASCII characters (no spaces), e.g. from: openssl rand -hex 24`, source === '--token' ? '--token' : undefined);
+  if (!/^[\x21-\x7e]{16,200}$/.test(value))
+    throw new UsageError(
+      `${source} must be 16 to 200 visible ASCII characters (no spaces), e.g. from: openssl rand -hex 24`,
+      source === '--token' ? '--token' : undefined,
+    );
   return value;
 }

@@ -66,11 +66,27 @@ export async function renderAssetPage(container, key, scope) {
     const { state } = detail;
     replace(
       headFacts,
-      h('span', {}, 'Last built ', state.lastMaterializedAt ? h('strong', { title: dateTime(state.lastMaterializedAt) }, ago(state.lastMaterializedAt)) : h('strong', {}, 'never')),
+      h(
+        'span',
+        {},
+        'Last built ',
+        state.lastMaterializedAt ? h('strong', { title: dateTime(state.lastMaterializedAt) }, ago(state.lastMaterializedAt)) : h('strong', {}, 'never'),
+      ),
       state.runId ? h('span', {}, 'by run ', h('a.mono', { href: `#/runs/${encodeURIComponent(state.runId)}` }, shortId(state.runId))) : null,
       state.rowCount !== null ? h('span', {}, h('strong', {}, count(state.rowCount)), ' rows') : null,
-      writeSummaryText(state.incremental ?? state.snapshot) ? h('span', { 'data-testid': 'last-write' }, writeSummaryText(state.incremental ?? state.snapshot)) : null,
-      state.checks ? h('span', {}, `${state.checks.total} checks`, state.checks.failed ? h('span.text-failed', {}, `, ${state.checks.failed} failed`) : '', state.checks.warned ? h('span.text-warned', {}, `, ${state.checks.warned} warned`) : '', state.checks.errored ? h('span.text-failed', {}, `, ${state.checks.errored} could not run`) : '') : null,
+      writeSummaryText(state.incremental ?? state.snapshot)
+        ? h('span', { 'data-testid': 'last-write' }, writeSummaryText(state.incremental ?? state.snapshot))
+        : null,
+      state.checks
+        ? h(
+            'span',
+            {},
+            `${state.checks.total} checks`,
+            state.checks.failed ? h('span.text-failed', {}, `, ${state.checks.failed} failed`) : '',
+            state.checks.warned ? h('span.text-warned', {}, `, ${state.checks.warned} warned`) : '',
+            state.checks.errored ? h('span.text-failed', {}, `, ${state.checks.errored} could not run`) : '',
+          )
+        : null,
     );
     replace(
       sections,

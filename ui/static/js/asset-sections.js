@@ -6,12 +6,20 @@ import { lineChart } from './charts.js';
 import { count, dateTime, shortId, writeSummaryText } from './format.js';
 
 function facts(rows) {
-  return h('dl.facts', {}, rows.filter(Boolean).map(([label, ...value]) => [h('dt', {}, label), h('dd', {}, ...value)]));
+  return h(
+    'dl.facts',
+    {},
+    rows.filter(Boolean).map(([label, ...value]) => [h('dt', {}, label), h('dd', {}, ...value)]),
+  );
 }
 
 function keyList(keys, empty) {
   if (keys.length === 0) return h('span.muted', {}, empty);
-  return h('ul.key-list', {}, keys.map((k) => h('li', {}, h('a.mono', { href: assetRoute(k) }, k))));
+  return h(
+    'ul.key-list',
+    {},
+    keys.map((k) => h('li', {}, h('a.mono', { href: assetRoute(k) }, k))),
+  );
 }
 
 /** Kinds, group, owners, tags, file, versions, partitions; deps and dependents as links. */
@@ -22,7 +30,15 @@ export function definitionSection(d) {
     {},
     h('h2', {}, 'Definition'),
     facts([
-      ['Kinds', h('span', { 'data-testid': 'asset-kinds' }, d.kinds.map((k) => h('span.tag', {}, k))), d.source ? ' (source asset)' : ''],
+      [
+        'Kinds',
+        h(
+          'span',
+          { 'data-testid': 'asset-kinds' },
+          d.kinds.map((k) => h('span.tag', {}, k)),
+        ),
+        d.source ? ' (source asset)' : '',
+      ],
       ['Group', d.group],
       ['Compute', d.compute, d.materialization ? ` → ${d.materialization}` : ''],
       ['Owners', d.owners.length ? d.owners.join(', ') : h('span.muted', {}, 'none')],
@@ -32,7 +48,12 @@ export function definitionSection(d) {
       d.partitions ? ['Partitions', h('code', {}, d.partitions)] : null,
       d.partitionColumn ? ['Partition column', h('code', {}, d.partitionColumn)] : null,
     ]),
-    h('div.grid-2', {}, h('div', {}, h('h3', {}, `Upstream (${d.deps.length})`), keyList(d.deps, 'none: a root asset')), h('div', {}, h('h3', {}, `Downstream (${d.dependents.length})`), keyList(d.dependents, 'none'))),
+    h(
+      'div.grid-2',
+      {},
+      h('div', {}, h('h3', {}, `Upstream (${d.deps.length})`), keyList(d.deps, 'none: a root asset')),
+      h('div', {}, h('h3', {}, `Downstream (${d.dependents.length})`), keyList(d.dependents, 'none')),
+    ),
   );
 }
 
@@ -50,7 +71,10 @@ export function partitionSection(health) {
   const width = Math.max(2, Math.min(14, Math.floor(900 / Math.max(1, cells.length))));
   for (const c of cells) {
     const rows = c.rowCount === null ? '' : `, ${count(c.rowCount)} rows`;
-    const cell = h('span.partition-cell', { dataset: { state: c.state, partition: c.partition }, title: `${c.partition}: ${c.state}${rows}${c.materializedAt ? `, built ${dateTime(c.materializedAt)}` : ''}` });
+    const cell = h('span.partition-cell', {
+      dataset: { state: c.state, partition: c.partition },
+      title: `${c.partition}: ${c.state}${rows}${c.materializedAt ? `, built ${dateTime(c.materializedAt)}` : ''}`,
+    });
     cell.style.width = `${width}px`;
     bar.append(cell);
   }
@@ -62,11 +86,26 @@ export function partitionSection(health) {
   );
   const body = [bar, legend];
   if (missingRanges.length) {
-    body.push(h('h3', {}, 'Missing ranges'), h('ul.range-list', { 'data-testid': 'missing-ranges' }, missingRanges.map((r) => h('li', {}, h('code', {}, r.from === r.to ? r.from : `${r.from} … ${r.to}`), h('span.muted', {}, ` (${count(r.count)})`)))));
+    body.push(
+      h('h3', {}, 'Missing ranges'),
+      h(
+        'ul.range-list',
+        { 'data-testid': 'missing-ranges' },
+        missingRanges.map((r) => h('li', {}, h('code', {}, r.from === r.to ? r.from : `${r.from} … ${r.to}`), h('span.muted', {}, ` (${count(r.count)})`))),
+      ),
+    );
   }
   const failed = cells.filter((c) => c.state === 'failed').map((c) => c.partition);
   if (failed.length) {
-    body.push(h('h3', {}, 'Failed partitions'), h('p', {}, failed.slice(0, 60).map((p) => h('code.failed-partition', {}, p)), failed.length > 60 ? ` … and ${failed.length - 60} more` : ''));
+    body.push(
+      h('h3', {}, 'Failed partitions'),
+      h(
+        'p',
+        {},
+        failed.slice(0, 60).map((p) => h('code.failed-partition', {}, p)),
+        failed.length > 60 ? ` … and ${failed.length - 60} more` : '',
+      ),
+    );
   }
   return h('section.card', {}, h('h2', {}, 'Partitions'), body);
 }
@@ -79,7 +118,8 @@ export function historySection(runs) {
   const list = runs;
   // Incremental assets and snapshots: what each run's write did.
   const withWrites = list.some((r) => writeSummaryText(r.metadata) !== null);
-  const partitionsText = (r) => (r.firstPartition === null ? '–' : r.partitions === 1 ? r.firstPartition : `${r.firstPartition} … ${r.lastPartition} (${count(r.partitions)})`);
+  const partitionsText = (r) =>
+    r.firstPartition === null ? '–' : r.partitions === 1 ? r.firstPartition : `${r.firstPartition} … ${r.lastPartition} (${count(r.partitions)})`;
   return h(
     'section.card',
     {},
@@ -87,7 +127,15 @@ export function historySection(runs) {
     list.length === 0
       ? h('p.muted', {}, 'Never materialized.')
       : [
-          list.length > 1 ? lineChart(list.map((r) => ({ t: r.timestamp, value: r.rowCount, label: `${dateTime(r.timestamp)}: ${count(r.rowCount)} rows (run ${shortId(r.runId)})` }))) : null,
+          list.length > 1
+            ? lineChart(
+                list.map((r) => ({
+                  t: r.timestamp,
+                  value: r.rowCount,
+                  label: `${dateTime(r.timestamp)}: ${count(r.rowCount)} rows (run ${shortId(r.runId)})`,
+                })),
+              )
+            : null,
           table(
             [
               { label: 'Time', cell: (r) => dateTime(r.timestamp), class: 'nowrap' },
@@ -116,8 +164,12 @@ export function checksSection(checks) {
         { label: 'Check', cell: (c) => h('code', {}, c.name) },
         { label: 'Severity', cell: (c) => `${c.severity}${c.blocking ? ', blocking' : ''}` },
         { label: 'Outcome', cell: (c) => h('span.check-outcome', { dataset: { outcome: c.outcome } }, c.outcome) },
-        { label: 'Violations', cell: (c) => (c.error ? h('span.text-failed', { title: c.error }, 'could not run') : c.results ? count(c.violations) : '–'), class: 'num' },
-        { label: 'Partitions', cell: (c) => (c.results > 1 ? `${count(c.failing)} of ${count(c.results)} failing` : c.latest?.partition ?? '–') },
+        {
+          label: 'Violations',
+          cell: (c) => (c.error ? h('span.text-failed', { title: c.error }, 'could not run') : c.results ? count(c.violations) : '–'),
+          class: 'num',
+        },
+        { label: 'Partitions', cell: (c) => (c.results > 1 ? `${count(c.failing)} of ${count(c.results)} failing` : (c.latest?.partition ?? '–')) },
         { label: 'Last run', cell: (c) => (c.lastRunAt ? dateTime(c.lastRunAt) : '–'), class: 'nowrap' },
       ],
       checks,
@@ -135,7 +187,12 @@ function failingSample(check) {
   return h(
     'details.check-sample',
     { open: true },
-    h('summary', {}, h('code', {}, check.name), ` — ${count(check.violations)} violation${check.violations === 1 ? '' : 's'}${example.partition ? ` (e.g. partition ${example.partition})` : ''}`),
+    h(
+      'summary',
+      {},
+      h('code', {}, check.name),
+      ` — ${count(check.violations)} violation${check.violations === 1 ? '' : 's'}${example.partition ? ` (e.g. partition ${example.partition})` : ''}`,
+    ),
     sample.length === 0
       ? h('p.muted', {}, 'No sample rows recorded.')
       : table(

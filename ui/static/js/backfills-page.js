@@ -20,7 +20,18 @@ function progressBar(b) {
   return h(
     'div.progress-cell',
     {},
-    h('div.progress', { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': b.total, 'aria-valuenow': b.done + b.failed, title: `${b.done} done, ${b.failed} failed of ${b.total}` }, done, failed),
+    h(
+      'div.progress',
+      {
+        role: 'progressbar',
+        'aria-valuemin': 0,
+        'aria-valuemax': b.total,
+        'aria-valuenow': b.done + b.failed,
+        title: `${b.done} done, ${b.failed} failed of ${b.total}`,
+      },
+      done,
+      failed,
+    ),
     h('span.progress-text', {}, `${count(b.done)} / ${count(b.total)} done`, b.failed ? h('span.text-failed', {}, ` · ${count(b.failed)} failed`) : ''),
   );
 }
@@ -32,15 +43,30 @@ function launchForm(onLaunched) {
   const field = (label, input) => h('label.field', {}, h('span', {}, label), input);
   const fullRefresh = h('input', { type: 'checkbox', name: 'fullRefresh' });
   // Snapshots in the selection are refused unless named here: their history cannot be rebuilt.
-  const forceField = field('Drop the history of', h('input', { type: 'text', name: 'force', placeholder: 'snapshot keys, comma-separated', spellcheck: 'false', autocomplete: 'off' }));
+  const forceField = field(
+    'Drop the history of',
+    h('input', { type: 'text', name: 'force', placeholder: 'snapshot keys, comma-separated', spellcheck: 'false', autocomplete: 'off' }),
+  );
   forceField.hidden = true;
   const form = h(
     'form.form-row.backfill-form',
     { id: 'backfill-form', novalidate: true },
-    field('Selection', h('input', { type: 'text', name: 'select', required: true, placeholder: "e.g. staging/* or +marts/fct_sales", spellcheck: 'false', autocomplete: 'off' })),
+    field(
+      'Selection',
+      h('input', { type: 'text', name: 'select', required: true, placeholder: 'e.g. staging/* or +marts/fct_sales', spellcheck: 'false', autocomplete: 'off' }),
+    ),
     field('From', h('input', { type: 'date', name: 'from', required: true })),
     field('To', h('input', { type: 'date', name: 'to', required: true })),
-    field('Mode', h('select', { name: 'mode' }, h('option', { value: 'all' }, 'all partitions'), h('option', { value: 'missing' }, 'missing only'), h('option', { value: 'stale' }, 'stale only'))),
+    field(
+      'Mode',
+      h(
+        'select',
+        { name: 'mode' },
+        h('option', { value: 'all' }, 'all partitions'),
+        h('option', { value: 'missing' }, 'missing only'),
+        h('option', { value: 'stale' }, 'stale only'),
+      ),
+    ),
     h('label.check-field', {}, h('input', { type: 'checkbox', name: 'perPartition' }), 'one run step per partition'),
     h('label.check-field', { title: 'Rebuild incremental assets from scratch (assets backfill --full-refresh)' }, fullRefresh, 'full refresh'),
     forceField,
@@ -52,11 +78,19 @@ function launchForm(onLaunched) {
     error.textContent = '';
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
     const values = new FormData(form);
-    const body = { select: String(values.get('select') ?? '').trim(), from: String(values.get('from') ?? ''), to: String(values.get('to') ?? ''), mode: String(values.get('mode') ?? 'all') };
+    const body = {
+      select: String(values.get('select') ?? '').trim(),
+      from: String(values.get('from') ?? ''),
+      to: String(values.get('to') ?? ''),
+      mode: String(values.get('mode') ?? 'all'),
+    };
     if (values.get('perPartition')) body.perPartition = true;
     if (values.get('fullRefresh')) {
       body.fullRefresh = true;
-      const forced = String(values.get('force') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+      const forced = String(values.get('force') ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean);
       if (forced.length) body.force = forced;
     }
     const missing = ['select', 'from', 'to'].find((k) => !body[k]);
@@ -132,9 +166,29 @@ export async function renderBackfillsPage(container, _params, scope) {
           { label: 'Range', cell: (b) => h('span.nowrap', {}, `${b.from} … ${b.to}`) },
           { label: 'Mode', cell: (b) => `${MODE_LABELS[b.mode] ?? b.mode}${b.grouping === 'per_partition' ? ', per partition' : ''}` },
           { label: 'Progress', cell: progressBar },
-          { label: 'Runs', cell: (b) => h('span.backfill-runs', {}, b.runIds.length ? b.runIds.map((id) => h('a', { href: runRoute(id), 'data-testid': 'backfill-run' }, shortId(id))) : h('span.muted', {}, 'none yet')) },
+          {
+            label: 'Runs',
+            cell: (b) =>
+              h(
+                'span.backfill-runs',
+                {},
+                b.runIds.length
+                  ? b.runIds.map((id) => h('a', { href: runRoute(id), 'data-testid': 'backfill-run' }, shortId(id)))
+                  : h('span.muted', {}, 'none yet'),
+              ),
+          },
           { label: 'Created', cell: (b) => dateTime(b.createdAt), class: 'nowrap' },
-          { label: '', cell: (b) => (b.status === 'running' ? h('button.small.danger', { type: 'button', 'data-testid': 'cancel-backfill', on: { click: (e) => cancelBackfill(b, e.currentTarget) } }, 'Cancel') : null) },
+          {
+            label: '',
+            cell: (b) =>
+              b.status === 'running'
+                ? h(
+                    'button.small.danger',
+                    { type: 'button', 'data-testid': 'cancel-backfill', on: { click: (e) => cancelBackfill(b, e.currentTarget) } },
+                    'Cancel',
+                  )
+                : null,
+          },
         ],
         state.backfills,
         { rowClass: (b) => [b.status === 'failed' ? 'row-error' : null, b.id === state.highlight ? 'row-new' : null].filter(Boolean).join(' ') || null },

@@ -59,12 +59,28 @@ export function stepTimeline(steps, t0, t1, { width = 900 } = {}) {
     const bx = x(s.start);
     const bw = Math.max(2, x(end) - bx);
     const row = svg('g', { class: `timeline-row status-${s.status}` });
-    row.append(svg('text', { class: 'step-label', x: labelW - 8, y: top + 14, 'text-anchor': 'end' }, s.label.length > maxChars ? `…${s.label.slice(-(maxChars - 1))}` : s.label));
     row.append(
-      svg('rect', { class: 'bar', x: bx.toFixed(1), y: top + 3, width: bw.toFixed(1), height: rowH - 7, rx: 3 }, svg('title', {}, `${s.label}: ${s.status}, ${duration(end - s.start)}${s.detail ? `\n${s.detail}` : ''}`)),
+      svg(
+        'text',
+        { class: 'step-label', x: labelW - 8, y: top + 14, 'text-anchor': 'end' },
+        s.label.length > maxChars ? `…${s.label.slice(-(maxChars - 1))}` : s.label,
+      ),
+    );
+    row.append(
+      svg(
+        'rect',
+        { class: 'bar', x: bx.toFixed(1), y: top + 3, width: bw.toFixed(1), height: rowH - 7, rx: 3 },
+        svg('title', {}, `${s.label}: ${s.status}, ${duration(end - s.start)}${s.detail ? `\n${s.detail}` : ''}`),
+      ),
     );
     const percent = s.status === 'running' && typeof s.progress === 'number' ? ` · ${Math.floor(s.progress)}%` : '';
-    row.append(svg('text', { class: 'bar-label', x: (bx + bw + 4).toFixed(1), y: top + 14, ...(percent ? { 'data-testid': 'step-progress' } : {}) }, `${duration(end - s.start)}${percent}`));
+    row.append(
+      svg(
+        'text',
+        { class: 'bar-label', x: (bx + bw + 4).toFixed(1), y: top + 14, ...(percent ? { 'data-testid': 'step-progress' } : {}) },
+        `${duration(end - s.start)}${percent}`,
+      ),
+    );
     root.append(row);
   });
   return root;

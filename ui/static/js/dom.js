@@ -80,8 +80,26 @@ export function table(columns, rows, { rowClass, ...attrs } = {}) {
   return h(
     'table.grid',
     attrs,
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.class }, c.label)))),
-    h('tbody', {}, rows.map((row) => h('tr', { class: rowClass?.(row) }, columns.map((c) => h('td', { class: c.class }, c.cell(row)))))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((c) => h('th', { class: c.class }, c.label)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((row) =>
+        h(
+          'tr',
+          { class: rowClass?.(row) },
+          columns.map((c) => h('td', { class: c.class }, c.cell(row))),
+        ),
+      ),
+    ),
   );
 }
 

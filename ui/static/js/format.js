@@ -17,7 +17,10 @@ export function shortCount(n) {
   if (n === null || n === undefined) return '–';
   if (Math.abs(Math.round(n)) < 1000) return String(Math.round(n));
   // The unit is chosen after rounding: 999,999 is 1.0M, not 1000k.
-  for (const [size, suffix] of [[1e3, 'k'], [1e6, 'M']]) {
+  for (const [size, suffix] of [
+    [1e3, 'k'],
+    [1e6, 'M'],
+  ]) {
     const text = (n / size).toFixed(suffix === 'k' && Math.abs(n) >= 1e4 ? 0 : 1);
     if (Math.abs(Number(text)) < 1000) return `${text}${suffix}`;
   }

@@ -74,7 +74,10 @@ export function relatives(assets, key) {
   const present = new Set(assets.map((a) => a.key));
   for (const a of assets) {
     const deps = [...a.deps, ...(a.checkDeps ?? [])];
-    parents.set(a.key, deps.filter((d) => present.has(d)));
+    parents.set(
+      a.key,
+      deps.filter((d) => present.has(d)),
+    );
     for (const d of deps) if (present.has(d)) (children.get(d) ?? children.set(d, []).get(d)).push(a.key);
   }
   const walk = (start, next) => {

@@ -39,7 +39,12 @@ export function fastOrder(graph) {
   let bestCrossings = crossings(layers, succs, pos);
   for (let sweep = 0, since = 0; sweep < SWEEPS && since < PATIENCE && bestCrossings > 0; sweep++, since++) {
     const down = sweep % 2 === 0;
-    const range = down ? layers.map((_, r) => r).slice(1) : layers.map((_, r) => r).reverse().slice(1);
+    const range = down
+      ? layers.map((_, r) => r).slice(1)
+      : layers
+          .map((_, r) => r)
+          .reverse()
+          .slice(1);
     for (const r of range) reorder(layers[r], down ? preds : succs, pos);
     const c = crossings(layers, succs, pos);
     if (c < bestCrossings) {

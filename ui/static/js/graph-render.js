@@ -57,7 +57,9 @@ export function graphMarkup(assets, layout, statusOf, checksOf) {
     '<g class="viewport"><g class="edges">',
   ];
   for (const e of layout.edges) {
-    parts.push(`<path class="edge${e.check ? ' check' : ''}" data-from="${escapeHtml(e.from)}" data-to="${escapeHtml(e.to)}" d="${edgePath(e.points)}" marker-end="url(#arrow)"></path>`);
+    parts.push(
+      `<path class="edge${e.check ? ' check' : ''}" data-from="${escapeHtml(e.from)}" data-to="${escapeHtml(e.to)}" d="${edgePath(e.points)}" marker-end="url(#arrow)"></path>`,
+    );
   }
   parts.push('</g><g class="nodes">');
   for (const a of assets) {

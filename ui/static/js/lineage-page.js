@@ -22,7 +22,15 @@ export async function renderLineagePage(container, _params, scope) {
   let nodeEls = new Map();
   let edgeEls = [];
 
-  const selectInput = h('input.select-input', { type: 'text', name: 'select', value: state.select, placeholder: "selection, e.g. +marts/* or group:sales", 'aria-label': 'Selection', spellcheck: 'false', autocomplete: 'off' });
+  const selectInput = h('input.select-input', {
+    type: 'text',
+    name: 'select',
+    value: state.select,
+    placeholder: 'selection, e.g. +marts/* or group:sales',
+    'aria-label': 'Selection',
+    spellcheck: 'false',
+    autocomplete: 'off',
+  });
   const selectError = h('div.form-error.select-error', { role: 'alert', 'data-testid': 'select-error' });
   const groupSelect = h('select', { name: 'group', 'aria-label': 'Group' }, h('option', { value: '' }, 'All groups'));
   const summary = h('span.muted.graph-count');
@@ -67,7 +75,14 @@ export async function renderLineagePage(container, _params, scope) {
   );
   replace(
     container,
-    h('div.lineage-page', {}, h('div.toolbar', {}, filterForm, groupSelect, zoomButtons, summary), selectError, legend, h('div.lineage-body', {}, canvas, panel)),
+    h(
+      'div.lineage-page',
+      {},
+      h('div.toolbar', {}, filterForm, groupSelect, zoomButtons, summary),
+      selectError,
+      legend,
+      h('div.lineage-body', {}, canvas, panel),
+    ),
   );
   container.classList.add('full-bleed');
   scope.defer(() => container.classList.remove('full-bleed'));
@@ -112,7 +127,11 @@ export async function renderLineagePage(container, _params, scope) {
   function fillGroups() {
     const groups = [...new Set(state.assets.map((a) => a.group))].sort();
     if (state.group && !groups.includes(state.group)) groups.push(state.group);
-    replace(groupSelect, h('option', { value: '' }, 'All groups'), groups.map((g) => h('option', { value: g, selected: g === state.group }, g)));
+    replace(
+      groupSelect,
+      h('option', { value: '' }, 'All groups'),
+      groups.map((g) => h('option', { value: g, selected: g === state.group }, g)),
+    );
   }
 
   async function draw() {
@@ -174,7 +193,10 @@ export async function renderLineagePage(container, _params, scope) {
     }
     for (const e of edgeEls) {
       const { from, to } = e.dataset;
-      const on = (related.up.has(from) || from === key) && (related.up.has(to) || to === key) ? true : (related.down.has(to) || to === key) && (related.down.has(from) || from === key);
+      const on =
+        (related.up.has(from) || from === key) && (related.up.has(to) || to === key)
+          ? true
+          : (related.down.has(to) || to === key) && (related.down.has(from) || from === key);
       e.classList.toggle('highlight', on);
       e.classList.toggle('dim', !on);
     }
@@ -201,7 +223,9 @@ export async function renderLineagePage(container, _params, scope) {
     try {
       const body = await getJson(`/api/assets${query({ select: state.select })}`, { signal: scope.signal });
       if (!scope.alive) return;
-      const sameKeys = body.assets.length === state.assets.length && body.assets.every((a, i) => a.key === state.assets[i].key && a.deps.join() === state.assets[i].deps.join());
+      const sameKeys =
+        body.assets.length === state.assets.length &&
+        body.assets.every((a, i) => a.key === state.assets[i].key && a.deps.join() === state.assets[i].deps.join());
       setAssets(body.assets);
       if (!sameKeys) {
         fillGroups();

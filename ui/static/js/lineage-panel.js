@@ -36,7 +36,15 @@ export function lineagePanel(asset, status, related, onClose) {
       asset.rowCount !== null && asset.rowCount !== undefined ? row('Rows', count(asset.rowCount)) : null,
       typeof asset.stale === 'number' ? row('Stale', asset.partitioned ? `${count(asset.stale)} partitions` : asset.stale > 0 ? 'yes' : 'no') : null,
       parts ? row('Partitions', `${count(parts.materialized)} / ${count(parts.total)} built`, parts.failed ? `, ${count(parts.failed)} failed` : '') : null,
-      checks ? row('Checks', `${checks.total} run`, checks.failed ? h('span.text-failed', {}, `, ${checks.failed} failed`) : '', checks.warned ? h('span.text-warned', {}, `, ${checks.warned} warned`) : '', checks.errored ? h('span.text-failed', {}, `, ${checks.errored} could not run`) : '') : null,
+      checks
+        ? row(
+            'Checks',
+            `${checks.total} run`,
+            checks.failed ? h('span.text-failed', {}, `, ${checks.failed} failed`) : '',
+            checks.warned ? h('span.text-warned', {}, `, ${checks.warned} warned`) : '',
+            checks.errored ? h('span.text-failed', {}, `, ${checks.errored} could not run`) : '',
+          )
+        : null,
       row('Upstream', `${related.up.size} asset${related.up.size === 1 ? '' : 's'}`),
       row('Downstream', `${related.down.size} asset${related.down.size === 1 ? '' : 's'}`),
     ),

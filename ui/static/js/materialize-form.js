@@ -44,7 +44,9 @@ export function materializeForm(detail, scope, onRunEnded) {
     },
     partition ? h('label.field', {}, h('span', {}, 'Partition'), partition) : null,
     h('label.check-field', {}, staleOnly, detail.partitions ? 'stale partitions only' : 'only if stale'),
-    fullRefresh ? h('label.check-field', { title: 'Rebuild from scratch instead of merging new rows (assets materialize --full-refresh)' }, fullRefresh, 'full refresh') : null,
+    fullRefresh
+      ? h('label.check-field', { title: 'Rebuild from scratch instead of merging new rows (assets materialize --full-refresh)' }, fullRefresh, 'full refresh')
+      : null,
     forceField,
     button,
     error,
@@ -85,7 +87,8 @@ export function materializeForm(detail, scope, onRunEnded) {
     const done = new Set();
     let ended = false;
     replace(progress, h('p', {}, 'Run ', h('a', { href: runRoute(runId), 'data-testid': 'launched-run' }, shortId(runId)), ' ', status, ' ', counter), last);
-    const showCount = () => (counter.textContent = steps ? `${Math.min(done.size, steps)} of ${steps} step${steps === 1 ? '' : 's'} done` : `${done.size} done`);
+    const showCount = () =>
+      (counter.textContent = steps ? `${Math.min(done.size, steps)} of ${steps} step${steps === 1 ? '' : 's'} done` : `${done.size} done`);
     showCount();
     const setStatus = (run) => {
       if (ended) return;

@@ -37,9 +37,23 @@ export async function renderRunPage(container, id, scope) {
   const onlyProblems = h('input', { type: 'checkbox', name: 'problems' });
   const hideLogs = h('input', { type: 'checkbox', name: 'hideLogs' });
   const tbody = h('tbody');
-  const eventTable = h('table.grid.event-table', { 'data-testid': 'event-log' }, h('thead', {}, h('tr', {}, ['Time', 'Type', 'Asset', 'Partition', 'Message'].map((c) => h('th', {}, c)))), tbody);
+  const eventTable = h(
+    'table.grid.event-table',
+    { 'data-testid': 'event-log' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Time', 'Type', 'Asset', 'Partition', 'Message'].map((c) => h('th', {}, c)),
+      ),
+    ),
+    tbody,
+  );
   const filterRows = () => {
-    for (const tr of tbody.rows) tr.hidden = (onlyProblems.checked && tr.dataset.level !== 'warn' && tr.dataset.level !== 'error') || (hideLogs.checked && tr.dataset.type === 'log');
+    for (const tr of tbody.rows)
+      tr.hidden = (onlyProblems.checked && tr.dataset.level !== 'warn' && tr.dataset.level !== 'error') || (hideLogs.checked && tr.dataset.type === 'log');
   };
   onlyProblems.addEventListener('change', filterRows);
   hideLogs.addEventListener('change', filterRows);
@@ -56,7 +70,12 @@ export async function renderRunPage(container, id, scope) {
         'section.card',
         {},
         h('h2', {}, 'Event log'),
-        h('div.event-controls', {}, h('label.check-field', {}, onlyProblems, 'warnings and errors only'), h('label.check-field', {}, hideLogs, 'hide log lines')),
+        h(
+          'div.event-controls',
+          {},
+          h('label.check-field', {}, onlyProblems, 'warnings and errors only'),
+          h('label.check-field', {}, hideLogs, 'hide log lines'),
+        ),
         eventTable,
       ),
     ),
@@ -74,7 +93,13 @@ export async function renderRunPage(container, id, scope) {
       run.endedAt ? h('span', {}, 'Ended ', h('strong', {}, dateTime(run.endedAt))) : null,
       h('span', {}, 'Duration ', h('strong', {}, duration(runDuration(run)))),
       h('span.mono.muted', { title: 'run id' }, run.id),
-      Object.keys(run.tags ?? {}).length ? h('span', {}, Object.entries(run.tags).map(([k, v]) => h('span.tag', {}, `${k}=${v}`))) : null,
+      Object.keys(run.tags ?? {}).length
+        ? h(
+            'span',
+            {},
+            Object.entries(run.tags).map(([k, v]) => h('span.tag', {}, `${k}=${v}`)),
+          )
+        : null,
       isActive(run.status) ? [cancelButton, cancelError] : null,
     );
     replace(errorLine, run.error ? h('div.error-box.run-error', { 'data-testid': 'run-error' }, run.error) : null);

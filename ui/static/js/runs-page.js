@@ -19,8 +19,17 @@ export function runStatus(status, attrs = {}) {
 /** Renders the runs list into `container`. */
 export async function renderRunsPage(container, _params, scope) {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
-  const state = { status: STATUSES.includes(params.get('status')) ? params.get('status') : '', offset: Math.max(0, Number(params.get('offset')) || 0), runs: [] };
-  const statusSelect = h('select', { name: 'status', 'aria-label': 'Status' }, h('option', { value: '' }, 'All statuses'), STATUSES.map((s) => h('option', { value: s, selected: s === state.status }, s)));
+  const state = {
+    status: STATUSES.includes(params.get('status')) ? params.get('status') : '',
+    offset: Math.max(0, Number(params.get('offset')) || 0),
+    runs: [],
+  };
+  const statusSelect = h(
+    'select',
+    { name: 'status', 'aria-label': 'Status' },
+    h('option', { value: '' }, 'All statuses'),
+    STATUSES.map((s) => h('option', { value: s, selected: s === state.status }, s)),
+  );
   const list = h('div.run-list', { id: 'run-list' }, h('div.loading', {}, 'Loading runs…'));
   const prev = h('button', { type: 'button', on: { click: () => go(state.offset - PAGE_SIZE) } }, '← Newer');
   const next = h('button', { type: 'button', on: { click: () => go(state.offset + PAGE_SIZE) } }, 'Older →');
@@ -31,7 +40,12 @@ export async function renderRunsPage(container, _params, scope) {
   });
   replace(
     container,
-    h('div.page', {}, h('div.page-head', {}, h('h1', {}, 'Runs'), h('div.filters', {}, statusSelect)), h('section.card', {}, list, h('div.pager', {}, pageInfo, prev, next))),
+    h(
+      'div.page',
+      {},
+      h('div.page-head', {}, h('h1', {}, 'Runs'), h('div.filters', {}, statusSelect)),
+      h('section.card', {}, list, h('div.pager', {}, pageInfo, prev, next)),
+    ),
   );
 
   function go(offset) {
@@ -56,7 +70,8 @@ export async function renderRunsPage(container, _params, scope) {
     prev.disabled = state.offset === 0;
     next.disabled = state.runs.length < PAGE_SIZE;
     pageInfo.textContent = state.runs.length ? `${state.offset + 1}–${state.offset + state.runs.length}` : '';
-    if (state.runs.length === 0) return void replace(list, h('p.empty', {}, state.status ? `No ${state.status} runs.` : 'No runs yet. Materialize an asset to start one.'));
+    if (state.runs.length === 0)
+      return void replace(list, h('p.empty', {}, state.status ? `No ${state.status} runs.` : 'No runs yet. Materialize an asset to start one.'));
     replace(
       list,
       table(
