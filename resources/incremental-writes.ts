@@ -227,37 +227,45 @@ export type SqlDialect = 'duckdb' | 'postgres';
  * The `{{ watermark }}` literal: the column's maximum in the table (among the rows matching
  * `where`: a partitioned step's window), typed (`CAST('…' AS TYPE)`), or the lowest value of
  * `type` (a DuckDB type) when there is no value yet (no table, an empty one or window, a full
- * refresh), so that `col > {{ watermark }}` keeps every row on a first build. The value always
- * comes from the DuckDB table; `dialect` says which database reads the literal.
+ * refresh), so that `col > {{ watermark }}` keeps every row on a first build. `columns` are the
+ * table's, when the value is read from it (`undefined`: no table, or a full refresh). The value
+ * always comes from the DuckDB table; `dialect` says which database reads the literal.
  */
 export async function watermarkLiteral(
   session: IncrementalSession,
   key: string,
   column: string,
-  fromTable: boolean,
+  columns: ReadonlyMap<string, string> | undefined,
   type: string | undefined,
   dialect: SqlDialect = 'duckdb',
   where?: string,
 ): Promise<{ literal: string; value: string | null }> {
-  if (fromTable) {
-    const columns = await tableColumns(session, key);
+  if (columns !== undefined) {
     if (!columns.has(column))
       throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the table (it has ${[...columns.keys()].join(', ')})`, {
         assetKey: key,
       });
-    // The maximum as the first row in descending order: DuckDB's top-1 skips most of the column
-    // (~4× less work than max() over 10 M rows), and NULLS LAST ignores NULLs as max() does.
-    const quoted = quoteIdentifier(column);
-    const rows = await session.all<{ v: string | null }>(
-      `SELECT ${quoted}::VARCHAR AS v FROM ${qualifiedTableName(key)}${where === undefined ? '' : ` WHERE ${where}`} ORDER BY ${quoted} DESC NULLS LAST LIMIT 1`,
-    );
-    const value = rows[0]?.v ?? null;
+    const value = await tableWatermark(session, key, column, where);
     const valueType = columns.get(column) as string;
     if (value !== null) return { literal: `CAST(${quoteLiteral(value)} AS ${typeName(key, column, valueType, dialect)})`, value };
     return { literal: lowestLiteral(key, column, valueType, dialect), value: null };
   }
   if (type === undefined) throw new DefinitionError('watermark_invalid', `watermark column ${column} is not a column of the query`, { assetKey: key });
   return { literal: lowestLiteral(key, column, type, dialect), value: null };
+}
+
+/**
+ * The largest value of `column` in the asset's table (among the rows matching `where`), as DuckDB
+ * prints it; `null` when it has none. Read as the first row in descending order: DuckDB's top-1
+ * skips most of the column (~4× less work than max() over 10 M rows), and NULLS LAST ignores NULLs
+ * as max() does.
+ */
+export async function tableWatermark(session: IncrementalSession, key: string, column: string, where?: string): Promise<string | null> {
+  const quoted = quoteIdentifier(column);
+  const rows = await session.all<{ v: string | null }>(
+    `SELECT ${quoted}::VARCHAR AS v FROM ${qualifiedTableName(key)}${where === undefined ? '' : ` WHERE ${where}`} ORDER BY ${quoted} DESC NULLS LAST LIMIT 1`,
+  );
+  return rows[0]?.v ?? null;
 }
 
 const INTEGER_MINIMUM: Readonly<Record<string, string>> = {

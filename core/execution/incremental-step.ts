@@ -79,7 +79,8 @@ async function buildIncremental(
       : source
         ? await source.columnType(unbound, config.watermark)
         : await queryColumnType(session, unbound, config.watermark);
-    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, fromTable, type, source ? 'postgres' : 'duckdb', window));
+    const dialect = source ? 'postgres' : 'duckdb';
+    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, fromTable ? columns : undefined, type, dialect, window));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
   const rebuild = !exists || fullRefresh;

@@ -12,8 +12,8 @@ import { renderSqlTemplate } from './sql-template.ts';
 import { writeSnapshot } from '../../resources/snapshot-writes.ts';
 import { loadSeed } from './seed-load.ts';
 import { runIncrementalSql, type IncrementalSource } from './incremental-step.ts';
-import { incrementalStart } from '../../resources/incremental-writes.ts';
-import { qualifiedTableName, quoteIdentifier } from '../definitions/asset-key.ts';
+import { incrementalStart, tableWatermark } from '../../resources/incremental-writes.ts';
+import { qualifiedTableName } from '../definitions/asset-key.ts';
 import type { IncrementalConfig } from '../definitions/incremental-config.ts';
 
 /** A step's partitions with their local wall-clock windows. */
@@ -188,8 +188,5 @@ async function incrementalState(
   const isIncremental = hasRows && !fullRefresh;
   if (config.watermark === undefined) return { isIncremental };
   if (!isIncremental || !columns.has(config.watermark)) return { isIncremental, watermark: null };
-  const rows = await session.all<{ w: string | null }>(
-    `SELECT max(${quoteIdentifier(config.watermark)})::VARCHAR AS w FROM ${table}${window === undefined ? '' : ` WHERE ${window}`}`,
-  );
-  return { isIncremental, watermark: rows[0]?.w ?? null };
+  return { isIncremental, watermark: await tableWatermark(session, key, config.watermark, window) };
 }
