@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { assertCheckColumnsIn } from '../core/cli/run-preparation.ts';
-import { startBackfill, type BackfillRequest } from '../core/execution/backfill-runner.ts';
+import { newBackfillRecord, startBackfill, type BackfillRequest } from '../core/execution/backfill-runner.ts';
 import { reapDeadRuns } from '../core/execution/dead-run-reaper.ts';
 import { executeRun } from '../core/execution/executor.ts';
 import type { FullRefreshRequest } from '../core/execution/full-refresh-request.ts';
@@ -99,23 +99,8 @@ export class RunLauncher {
   launchBackfill(request: Omit<BackfillRequest, 'id'>, now: Date, refresh?: FullRefreshRequest): string {
     this.#assertOpen();
     const id = randomUUID();
-    const at = Date.now();
-    this.#pendingBackfills.set(id, {
-      id,
-      selection: request.selection,
-      from: request.from,
-      to: request.to,
-      status: 'running',
-      mode: request.mode,
-      grouping: request.grouping,
-      runIds: [],
-      total: 0,
-      done: 0,
-      failed: 0,
-      error: null,
-      createdAt: at,
-      updatedAt: at,
-    });
+    // Shown as running with nothing planned yet while it waits for the warehouse.
+    this.#pendingBackfills.set(id, newBackfillRecord(id, request, 0));
     this.#track(id, (signal) => this.#backfill({ ...request, id }, now, signal, refresh));
     return id;
   }

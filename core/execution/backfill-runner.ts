@@ -65,9 +65,20 @@ export async function startBackfill(env: BackfillEnvironment, request: BackfillR
     grouping: request.grouping,
     ...filter,
   });
+  const backfill = newBackfillRecord(request.id ?? randomUUID(), request, countPartitions(plan));
+  await env.storage.createBackfill(backfill);
+  return runBackfill(env, backfill, plan);
+}
+
+/** The record of a backfill just started: running, no runs yet, `total` partitions to build. */
+export function newBackfillRecord(
+  id: string,
+  request: Pick<BackfillRequest, 'selection' | 'from' | 'to' | 'mode' | 'grouping'>,
+  total: number,
+): BackfillRecord {
   const now = Date.now();
-  const backfill: BackfillRecord = {
-    id: request.id ?? randomUUID(),
+  return {
+    id,
     selection: request.selection,
     from: request.from,
     to: request.to,
@@ -75,15 +86,13 @@ export async function startBackfill(env: BackfillEnvironment, request: BackfillR
     mode: request.mode,
     grouping: request.grouping,
     runIds: [],
-    total: countPartitions(plan),
+    total,
     done: 0,
     failed: 0,
     error: null,
     createdAt: now,
     updatedAt: now,
   };
-  await env.storage.createBackfill(backfill);
-  return runBackfill(env, backfill, plan);
 }
 
 /** How {@link resumeBackfill} treats the partitions the backfill's runs already committed. */
