@@ -7,8 +7,8 @@ export default defineConfig({
       // Asset modules import the public API as 'strata' (the CLI maps it the same way).
       { find: 'strata', replacement: fileURLToPath(new URL('./core/index.ts', import.meta.url)) },
       // The browser modules (ui/static/js) import core's formatters as ../shared/NAME.js, which the UI
-      // server serves from core/format/ (ui/static-pages.ts): the unit tests import them the same way.
-      { find: /^\.\.\/shared\/(.+)$/, replacement: `${fileURLToPath(new URL('./core/format/', import.meta.url))}$1` },
+      // server serves from core/model/format/ (ui/static-pages.ts): the unit tests import them the same way.
+      { find: /^\.\.\/shared\/(.+)$/, replacement: `${fileURLToPath(new URL('./core/model/format/', import.meta.url))}$1` },
     ],
   },
   test: {

@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Workspace } from '../core/cli/workspace.ts';
-import { executeRun } from '../core/execution/executor.ts';
-import { buildPlan } from '../core/planning/plan.ts';
+import { executeRun } from '../core/engine/execution/executor.ts';
+import { buildPlan } from '../core/model/planning/plan.ts';
 
 /** What {@link runBigTsv} measured. */
 export interface BigTsvFigures {

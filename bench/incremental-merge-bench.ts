@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executeRun } from '../core/execution/executor.ts';
-import { buildPlan } from '../core/planning/plan.ts';
-import { loadProject } from '../core/project/project-loader.ts';
+import { executeRun } from '../core/engine/execution/executor.ts';
+import { buildPlan } from '../core/model/planning/plan.ts';
+import { loadProject } from '../core/engine/project/project-loader.ts';
 import { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../resources/landing-zone.ts';
 import { SqliteStorage } from '../storage/index.ts';

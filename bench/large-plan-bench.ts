@@ -5,11 +5,11 @@
  * in a process of its own so the peak RSS is the plan's (bench/run.ts starts it).
  */
 import { fileURLToPath } from 'node:url';
-import { buildSpec, type AssetSpec } from '../core/definitions/asset-spec.ts';
-import { countPartitions } from '../core/execution/backfill-runner.ts';
-import { AssetGraph } from '../core/graph/asset-graph.ts';
-import { hourly, timeWindow } from '../core/partitions/index.ts';
-import { buildPlan } from '../core/planning/plan.ts';
+import { buildSpec, type AssetSpec } from '../core/model/definitions/asset-spec.ts';
+import { countPartitions } from '../core/engine/execution/backfill-runner.ts';
+import { AssetGraph } from '../core/model/graph/asset-graph.ts';
+import { hourly, timeWindow } from '../core/model/partitions/index.ts';
+import { buildPlan } from '../core/model/planning/plan.ts';
 
 /** Figures of one large plan. */
 export interface LargePlanFigures {

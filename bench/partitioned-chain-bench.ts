@@ -2,12 +2,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { qualifiedTableName } from '../core/definitions/asset-key.ts';
-import { startBackfill } from '../core/execution/backfill-runner.ts';
-import { renderSqlTemplate } from '../core/execution/sql-template.ts';
-import { buildPlan } from '../core/planning/plan.ts';
-import { loadProject, type Project } from '../core/project/project-loader.ts';
-import { selectAssets } from '../core/selection/index.ts';
+import { qualifiedTableName } from '../core/model/definitions/asset-key.ts';
+import { startBackfill } from '../core/engine/execution/backfill-runner.ts';
+import { renderSqlTemplate } from '../core/model/definitions/sql-template.ts';
+import { buildPlan } from '../core/model/planning/plan.ts';
+import { loadProject, type Project } from '../core/engine/project/project-loader.ts';
+import { selectAssets } from '../core/model/selection/index.ts';
 import { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../resources/landing-zone.ts';
 import { SqliteStorage } from '../storage/index.ts';

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { daily } from '../core/partitions/index.ts';
-import { depsVersionOf } from '../core/project/code-version.ts';
-import { buildProject } from '../core/project/project-loader.ts';
-import { loadProjectConfig } from '../core/project/project-config.ts';
-import { computeStaleness } from '../core/staleness/compute-staleness.ts';
+import { daily } from '../core/model/partitions/index.ts';
+import { depsVersionOf } from '../core/model/definitions/code-version.ts';
+import { buildProject } from '../core/engine/project/project-loader.ts';
+import { loadProjectConfig } from '../core/engine/project/project-config.ts';
+import { computeStaleness } from '../core/model/staleness/compute-staleness.ts';
 import { SqliteStorage } from '../storage/index.ts';
 import { layeredNoOpAssets } from './no-op-steps-bench.ts';
 

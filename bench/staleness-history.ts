@@ -4,8 +4,8 @@
  * child process by ./staleness-bench.ts.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { depsVersionOf } from '../core/project/code-version.ts';
-import { AssetGraph } from '../core/graph/asset-graph.ts';
+import { depsVersionOf } from '../core/model/definitions/code-version.ts';
+import { AssetGraph } from '../core/model/graph/asset-graph.ts';
 import { benchAssets, DAYS, NOW } from './staleness-bench.ts';
 
 /**

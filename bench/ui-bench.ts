@@ -11,10 +11,10 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executeRun } from '../core/execution/executor.ts';
-import { buildPlan } from '../core/planning/plan.ts';
-import { loadProjectConfig } from '../core/project/project-config.ts';
-import { buildProject, type Project } from '../core/project/project-loader.ts';
+import { executeRun } from '../core/engine/execution/executor.ts';
+import { buildPlan } from '../core/model/planning/plan.ts';
+import { loadProjectConfig } from '../core/engine/project/project-config.ts';
+import { buildProject, type Project } from '../core/engine/project/project-loader.ts';
 import { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../resources/landing-zone.ts';
 import { SqliteStorage } from '../storage/index.ts';

@@ -15,7 +15,7 @@ const readsStorage = command !== undefined && !['list', 'help', '--help', '-h', 
 await Promise.all([import('zod'), import('graphology'), import('graphology-dag'), ...(readsStorage ? [import('kysely'), import('better-sqlite3')] : [])]);
 
 // Registered before tsx so that tsx's resolve runs first and treats the mapped file as TypeScript.
-registerHooks('../core/project/asset-module-hooks.js', import.meta.url, {
+registerHooks('../core/engine/project/asset-module-hooks.js', import.meta.url, {
   data: { target: new URL('../core/index.ts', import.meta.url).href },
 });
 register();

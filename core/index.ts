@@ -6,14 +6,14 @@
  * import { asset, daily } from 'strata';
  * export const orders = asset({ key: 'raw/orders', materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable('select 1 as id') }) });
  */
-export { asset, isAssetDefinition } from './definitions/asset-spec.ts';
-export { sourceAsset } from './definitions/source-asset.ts';
-export { postgresTable } from './definitions/postgres-table.ts';
-export type { PostgresTableOptions } from './definitions/postgres-table.ts';
-export { incremental } from './definitions/incremental-config.ts';
-export type { IncrementalConfig, IncrementalOptions, IncrementalStrategy, OnSchemaChange } from './definitions/incremental-config.ts';
+export { asset, isAssetDefinition } from './model/definitions/asset-spec.ts';
+export { sourceAsset } from './model/definitions/source-asset.ts';
+export { postgresTable } from './model/definitions/postgres-table.ts';
+export type { PostgresTableOptions } from './model/definitions/postgres-table.ts';
+export { incremental } from './model/definitions/incremental-config.ts';
+export type { IncrementalConfig, IncrementalOptions, IncrementalStrategy, OnSchemaChange } from './model/definitions/incremental-config.ts';
 export type { MergeOptions, MergeResult } from '../resources/incremental-writes.ts';
-export type { ObserveContext, ObserveFn, PreviousObservation, SourceAssetOptions, SourceObservation } from './definitions/source-asset.ts';
+export type { ObserveContext, ObserveFn, PreviousObservation, SourceAssetOptions, SourceObservation } from './model/definitions/source-asset.ts';
 export type {
   AssetDefinition,
   AssetOptions,
@@ -23,11 +23,11 @@ export type {
   DependencyOption,
   MaterializeFn,
   SqlMaterialization,
-} from './definitions/asset-spec.ts';
-export { allPartitions, daily, hourly, identity, monthly, staticMapping, staticPartitions, timeWindow, weekly } from './partitions/index.ts';
-export type { PartitionMapping, PartitionsDefinition, PartitionWindow } from './partitions/index.ts';
-export { all, any, eager, onCron, onMissing, AutomationCondition } from './definitions/automation-condition.ts';
-export { schedule } from './definitions/schedule-definition.ts';
+} from './model/definitions/asset-spec.ts';
+export { allPartitions, daily, hourly, identity, monthly, staticMapping, staticPartitions, timeWindow, weekly } from './model/partitions/index.ts';
+export type { PartitionMapping, PartitionsDefinition, PartitionWindow } from './model/partitions/index.ts';
+export { all, any, eager, onCron, onMissing, AutomationCondition } from './model/definitions/automation-condition.ts';
+export { schedule } from './model/definitions/schedule-definition.ts';
 export {
   acceptedRange,
   acceptedValues,
@@ -40,10 +40,10 @@ export {
   rowCountAnomaly,
   schema,
   unique,
-} from './checks/check-spec.ts';
-export type { CheckOptions, CheckSeverity, CheckSpec } from './checks/check-spec.ts';
-export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './definitions/schedule-definition.ts';
-export { keyToTable, qualifiedTableName, tableToKey } from './definitions/asset-key.ts';
+} from './model/checks/check-spec.ts';
+export type { CheckOptions, CheckSeverity, CheckSpec } from './model/checks/check-spec.ts';
+export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './model/definitions/schedule-definition.ts';
+export { keyToTable, qualifiedTableName, tableToKey } from './model/definitions/asset-key.ts';
 export type {
   AssetContext,
   ExtractOptions,
@@ -56,5 +56,5 @@ export type {
   StepLogger,
   StepPartitions,
   WarehouseSession,
-} from './execution/asset-context.ts';
-export { ConfigError, DefinitionError, DefinitionErrors, NotFoundError, ResourceError, SelectionError, StrataError, UsageError } from './errors.ts';
+} from './model/definitions/asset-context.ts';
+export { ConfigError, DefinitionError, DefinitionErrors, NotFoundError, ResourceError, SelectionError, StrataError, UsageError } from './model/errors.ts';

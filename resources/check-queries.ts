@@ -5,9 +5,9 @@
  * partition of a range step.
  */
 
-import type { CheckSpec } from '../core/checks/check-spec.ts';
-import { quoteLiteral } from '../core/execution/sql-template.ts';
-import { quoteIdentifier } from '../core/definitions/asset-key.ts';
+import type { CheckSpec } from '../core/model/checks/check-spec.ts';
+import { quoteLiteral } from '../core/model/definitions/sql-template.ts';
+import { quoteIdentifier } from '../core/model/definitions/asset-key.ts';
 
 /** What a check query reads: a table, the filter selecting the step's rows, and the bucket of each row. */
 export interface CheckSource {

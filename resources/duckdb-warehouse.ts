@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
-import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
-import { StrataError } from '../core/errors.ts';
+import { StrataError } from '../core/model/errors.ts';
 import { refuseSnapshotReplace, SNAPSHOT_MARK } from './snapshot-writes.ts';
-import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
+import type { Row, SqlParam, WarehouseSession } from '../core/model/definitions/asset-context.ts';
 import { tableColumns, writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
-import type { IncrementalCounts } from '../core/definitions/incremental-config.ts';
+import type { IncrementalCounts } from '../core/model/definitions/incremental-config.ts';
 
 /**
  * The DuckDB warehouse resource: one DuckDB database (a file, or `:memory:`) shared by all

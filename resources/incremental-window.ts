@@ -2,8 +2,8 @@
  * The partition window of a partitioned incremental step: the condition selecting its rows, its
  * rows per partition, and what the write did to each partition.
  */
-import { quoteIdentifier } from '../core/definitions/asset-key.ts';
-import type { IncrementalCounts, IncrementalStrategy } from '../core/definitions/incremental-config.ts';
+import { quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import type { IncrementalCounts, IncrementalStrategy } from '../core/model/definitions/incremental-config.ts';
 import { assignBuckets, countRowsSql, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import type { ReadingSession } from './relation-facts.ts';
 

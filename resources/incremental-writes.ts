@@ -9,11 +9,11 @@
  * watermark is the window's, and new rows outside it fail the step.
  */
 import { randomUUID } from 'node:crypto';
-import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
-import type { IncrementalCounts, IncrementalStrategy, OnSchemaChange } from '../core/definitions/incremental-config.ts';
-import { DefinitionError, StrataError } from '../core/errors.ts';
-import type { Row, SqlParam } from '../core/execution/asset-context.ts';
-import { quoteLiteral } from '../core/execution/sql-template.ts';
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import type { IncrementalCounts, IncrementalStrategy, OnSchemaChange } from '../core/model/definitions/incremental-config.ts';
+import { DefinitionError, StrataError } from '../core/model/errors.ts';
+import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
+import { quoteLiteral } from '../core/model/definitions/sql-template.ts';
 import { countRows, relationColumns } from './relation-facts.ts';
 import { refuseRowsOutside, type PartitionScope } from './partition-writes.ts';
 import { countsPerPartition, rowsPerPartition, totalCounts, windowFilter } from './incremental-window.ts';

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { LandingZone } from '../core/execution/asset-context.ts';
+import type { LandingZone } from '../core/model/definitions/asset-context.ts';
 
 /**
  * A folder where upstream systems drop files (daily CSV/TSV exports and the like).

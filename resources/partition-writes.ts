@@ -1,6 +1,6 @@
-import { quoteIdentifier } from '../core/definitions/asset-key.ts';
-import { StrataError } from '../core/errors.ts';
-import { quoteLiteral } from '../core/execution/sql-template.ts';
+import { quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import { StrataError } from '../core/model/errors.ts';
+import { quoteLiteral } from '../core/model/definitions/sql-template.ts';
 import type { ReadingSession } from './relation-facts.ts';
 
 /**

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WarehouseSession } from '../core/execution/asset-context.ts';
+import type { WarehouseSession } from '../core/model/definitions/asset-context.ts';
 import type { PostgresColumn, PostgresResource } from './postgres-resource.ts';
 
 /** Postgres type OIDs DuckDB reads natively from CSV; the rest arrive as VARCHAR (Postgres's text form). */

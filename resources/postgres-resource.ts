@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type * as PgCopyStreams from 'pg-copy-streams';
-import { ResourceError } from '../core/errors.ts';
-import { resolveSetting, type PostgresResourceConfig } from '../core/project/resources-config.ts';
+import { ResourceError } from '../core/model/errors.ts';
+import { resolveSetting, type PostgresResourceConfig } from '../core/model/config/resources-config.ts';
 
 let drivers: { readonly pg: typeof pg; readonly copyTo: typeof PgCopyStreams.to } | undefined;
 

@@ -3,7 +3,7 @@
  * its columns with their DuckDB types, and its row count. Shared by the incremental and snapshot
  * writes.
  */
-import type { Row } from '../core/execution/asset-context.ts';
+import type { Row } from '../core/model/definitions/asset-context.ts';
 
 /** What these reads need of a session. */
 export interface ReadingSession {

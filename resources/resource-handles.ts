@@ -2,7 +2,7 @@
  * `ctx.resources`: the run's resources as assets see them, bound to the run's signal (a canceled
  * run cancels their queries) and, in a step, to the step's DuckDB session.
  */
-import type { PostgresHandle, PostgresStepHandle, WarehouseSession } from '../core/execution/asset-context.ts';
+import type { PostgresHandle, PostgresStepHandle, WarehouseSession } from '../core/model/definitions/asset-context.ts';
 import { extractInto } from './postgres-extract.ts';
 import type { ResourceSet } from './resource-set.ts';
 

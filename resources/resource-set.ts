@@ -2,8 +2,8 @@
  * The resources of one run (or one pass of observation): each opened on first use, all closed
  * together at the end.
  */
-import { ResourceError } from '../core/errors.ts';
-import type { ResourceConfig } from '../core/project/resources-config.ts';
+import { ResourceError } from '../core/model/errors.ts';
+import type { ResourceConfig } from '../core/model/config/resources-config.ts';
 import { PostgresResource } from './postgres-resource.ts';
 
 /** The resources of strata.json `"resources"`, opened lazily. */

@@ -15,9 +15,9 @@
  * (cast to the column type). The table carries the comment `strata:snapshot`, which keeps every
  * other write path from replacing it (see {@link refuseSnapshotReplace}).
  */
-import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/definitions/asset-key.ts';
-import { SNAPSHOT_COLUMNS, type SnapshotConfig } from '../core/definitions/snapshot-config.ts';
-import { DefinitionError, formatLocated, StrataError, type ErrorContext } from '../core/errors.ts';
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import { SNAPSHOT_COLUMNS, type SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
+import { DefinitionError, formatLocated, StrataError, type ErrorContext } from '../core/model/errors.ts';
 import type { StepSession } from './duckdb-warehouse.ts';
 import { countRows, relationColumns } from './relation-facts.ts';
 

@@ -1,7 +1,7 @@
-import { keyToTable, tableToKey } from '../core/definitions/asset-key.ts';
+import { keyToTable, tableToKey } from '../core/model/definitions/asset-key.ts';
 import type { MergeOptions, MergeResult } from './incremental-writes.ts';
-import { StrataError } from '../core/errors.ts';
-import type { Row, SqlParam, WarehouseSession } from '../core/execution/asset-context.ts';
+import { StrataError } from '../core/model/errors.ts';
+import type { Row, SqlParam, WarehouseSession } from '../core/model/definitions/asset-context.ts';
 
 /**
  * Tables and views of the warehouse as the step's transaction sees them (temp objects are the

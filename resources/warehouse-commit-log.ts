@@ -3,14 +3,14 @@
  * inside its DuckDB transaction (so the row exists exactly when the step's data is published),
  * and the row is deleted once storage has recorded the step. A row left behind means the step's
  * data was published but its record may be missing (the process died, or storage failed, between
- * the two commits); `core/execution/commit-recovery.ts` records it from the row.
+ * the two commits); `core/engine/execution/commit-recovery.ts` records it from the row.
  *
  * Only the process holding the warehouse file can be between the two commits of a step, so a
  * row is orphaned unless a run of this process is recording it right now: those rows are
  * tracked here ({@link CommitLog.pending} leaves them out).
  */
 
-import { STRATA_SCHEMA } from '../core/definitions/asset-key.ts';
+import { STRATA_SCHEMA } from '../core/model/definitions/asset-key.ts';
 import type { DuckDBWarehouse, StepSession } from './duckdb-warehouse.ts';
 
 const TABLE = `${STRATA_SCHEMA}.commits`;

@@ -4,7 +4,7 @@
  */
 
 import { DuckDBTypeId, type DuckDBType, type Json } from '@duckdb/node-api';
-import { StrataError } from '../core/errors.ts';
+import { StrataError } from '../core/model/errors.ts';
 import type { DuckDBWarehouse } from './duckdb-warehouse.ts';
 
 /** The first rows of a query's result. */

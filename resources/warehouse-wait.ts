@@ -4,9 +4,9 @@
  * (retrying with backoff, abortable) instead of failing, and is told once who holds it.
  */
 
-import { StrataError } from '../core/errors.ts';
-import { abortableSleep } from '../core/execution/run-timing.ts';
-import { formatDuration } from '../core/format/duration-text.js';
+import { StrataError } from '../core/model/errors.ts';
+import { abortableSleep } from '../core/model/run-timing.ts';
+import { formatDuration } from '../core/model/format/duration-text.js';
 import { DuckDBWarehouse, type WarehouseOpenOptions } from './duckdb-warehouse.ts';
 
 /** How to wait for a busy warehouse (and how to open it). */

@@ -4,7 +4,7 @@
  * delegates its tick methods here.
  */
 
-import { NotFoundError } from '../core/errors.ts';
+import { NotFoundError } from '../core/model/errors.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import { normalizePage, slicePage } from './page.ts';
 import type { DaemonTicksTable } from './schema.ts';

@@ -4,7 +4,7 @@
  * the same as SQLite's; the shared contract suite holds both to that.
  */
 
-import { NotFoundError } from '../core/errors.ts';
+import { NotFoundError } from '../core/model/errors.ts';
 import { InMemoryDaemonTicks } from './in-memory-daemon-ticks.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import { parseJsonObject, partitionFromColumn, partitionToColumn } from './column-codecs.ts';

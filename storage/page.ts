@@ -2,7 +2,7 @@
  * Validation of paging options shared by both storage implementations.
  */
 
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/model/errors.ts';
 import type { Page } from './storage.ts';
 
 /** A validated page: `limit` undefined means no limit. */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Compilable, Insertable, RawBuilder } from 'kysely';
-import { NotFoundError } from '../core/errors.ts';
+import { NotFoundError } from '../core/model/errors.ts';
 import { normalizePage } from './page.ts';
 import { backfillFromRow, backfillToRow, backfillUpdateToRow, eventFromRow, runFromRow, runToRow } from './row-mappers.ts';
 import type { AssetLineageTable, Database } from './schema.ts';

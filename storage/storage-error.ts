@@ -3,7 +3,7 @@
  * errors (the engine asked for something impossible), not user errors.
  */
 
-import { StrataError } from '../core/errors.ts';
+import { StrataError } from '../core/model/errors.ts';
 
 /** Stable codes of {@link StorageError}. */
 export type StorageErrorCode =

@@ -1,11 +1,11 @@
 import { loopbackHostsOnly } from './host-check.ts';
-import { pickByPrefix } from '../core/cli/pick-by-prefix.ts';
+import { pickByPrefix } from '../core/model/collections/pick-by-prefix.ts';
 import { realpathSync } from 'node:fs';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { NotFoundError } from '../core/errors.ts';
-import type { Project } from '../core/project/project-loader.ts';
-import { warehouseOpenOptions } from '../core/project/project-config.ts';
+import { NotFoundError } from '../core/model/errors.ts';
+import type { Project } from '../core/engine/project/project-loader.ts';
+import { warehouseOpenOptions } from '../core/engine/project/project-config.ts';
 import type { RunStatus, Storage } from '../storage/storage.ts';
 import { apiErrorHandler } from './api-error-handler.ts';
 import { idParams, intParam, pageParams, parseParams } from './api-params.ts';

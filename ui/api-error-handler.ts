@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { DefinitionError, DefinitionErrors, NotFoundError, SelectionError, StrataError, UsageError } from '../core/errors.ts';
+import { DefinitionError, DefinitionErrors, NotFoundError, SelectionError, StrataError, UsageError } from '../core/model/errors.ts';
 
 /** The body of every error response. */
 export interface ApiErrorBody {

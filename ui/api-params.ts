@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/model/errors.ts';
 
 /**
  * Query-string and path-parameter validation for the JSON API. Every failure becomes a

@@ -1,8 +1,8 @@
-import { GONE_DATA_VERSION } from '../core/definitions/source-asset.ts';
-import { toRanges } from '../core/partitions/index.ts';
-import type { Project } from '../core/project/project-loader.ts';
-import { computeStaleness } from '../core/staleness/compute-staleness.ts';
-import { partitionHealth, type PartitionHealth } from '../core/status/asset-states.ts';
+import { GONE_DATA_VERSION } from '../core/model/definitions/source-asset.ts';
+import { toRanges } from '../core/model/partitions/index.ts';
+import type { Project } from '../core/engine/project/project-loader.ts';
+import { computeStaleness } from '../core/model/staleness/compute-staleness.ts';
+import { partitionHealth, type PartitionHealth } from '../core/model/status/asset-states.ts';
 import type { CheckResultRecord, MaterializationRecord, RunMaterializations, Storage } from '../storage/storage.ts';
 
 /** `GET /api/history/*key`: what the asset page charts and lists, newest first, one page of each list. */

@@ -1,11 +1,11 @@
-import { closestKeys } from '../core/graph/key-compare.ts';
-import { NotFoundError } from '../core/errors.ts';
-import type { Project } from '../core/project/project-loader.ts';
-import type { SqlMaterialization } from '../core/definitions/asset-spec.ts';
-import { selectAssets } from '../core/selection/index.ts';
-import { computeStaleness } from '../core/staleness/compute-staleness.ts';
+import { closestKeys } from '../core/model/graph/key-compare.ts';
+import { NotFoundError } from '../core/model/errors.ts';
+import type { Project } from '../core/engine/project/project-loader.ts';
+import type { SqlMaterialization } from '../core/model/definitions/asset-spec.ts';
+import { selectAssets } from '../core/model/selection/index.ts';
+import { computeStaleness } from '../core/model/staleness/compute-staleness.ts';
 import type { MaterializationRecord, Storage } from '../storage/storage.ts';
-import { readAssetStates, type AssetState } from '../core/status/asset-states.ts';
+import { readAssetStates, type AssetState } from '../core/model/status/asset-states.ts';
 import { summarizeChecks, type CheckSummary } from './check-summary.ts';
 
 /** One row of `GET /api/assets`. */

@@ -1,5 +1,5 @@
-import { lineageLevels } from '../core/graph/lineage-levels.ts';
-import type { AssetGraph, DependencyEdge } from '../core/graph/asset-graph.ts';
+import { lineageLevels } from '../core/model/graph/lineage-levels.ts';
+import type { AssetGraph, DependencyEdge } from '../core/model/graph/asset-graph.ts';
 
 /** Which way {@link lineageOf} walks from the asset. */
 export type LineageDirection = 'up' | 'down' | 'both';

@@ -1,7 +1,7 @@
 import { isLoopbackAddress } from './host-check.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StrataError } from '../core/errors.ts';
+import { StrataError } from '../core/model/errors.ts';
 import { createApi, type ApiAppOptions, type ApiWorkspace } from './api-app.ts';
 
 /** A running API server. */

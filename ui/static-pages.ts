@@ -2,7 +2,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Response, type Router } from 'express';
-import { PACKAGE_ROOT } from '../core/package-location.ts';
+import { PACKAGE_ROOT } from '../core/engine/package-location.ts';
 
 /** Content types of the files the web UI is made of; any other extension is not served. */
 const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
@@ -56,9 +56,9 @@ export function staticPages(options: StaticPagesOptions = {}): Router {
   const vendor: Readonly<Record<string, string>> = {
     'vendor/dagre.min.js': dagreBrowserBuild(),
     // The duration formatter the CLI uses too: one file, so both show the same text.
-    'shared/duration-text.js': path.join(PACKAGE_ROOT, 'core', 'format', 'duration-text.js'),
+    'shared/duration-text.js': path.join(PACKAGE_ROOT, 'core', 'model', 'format', 'duration-text.js'),
     // Likewise the text of what an incremental or snapshot write did.
-    'shared/write-summary-text.js': path.join(PACKAGE_ROOT, 'core', 'format', 'write-summary-text.js'),
+    'shared/write-summary-text.js': path.join(PACKAGE_ROOT, 'core', 'model', 'format', 'write-summary-text.js'),
   };
   const realRoot = realpath(root).catch(() => root);
 

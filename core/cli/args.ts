@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../model/errors.ts';
 
 /** Options every command accepts. */
 export const COMMON_OPTIONS = {

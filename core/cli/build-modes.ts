@@ -6,9 +6,9 @@
  * it is opened read-only, and only when the plan has one and the file exists.
  */
 import { existsSync } from 'node:fs';
-import { keyToTable } from '../definitions/asset-key.ts';
-import type { PlanStep } from '../planning/plan.ts';
-import type { Project } from '../project/project-loader.ts';
+import { keyToTable } from '../model/definitions/asset-key.ts';
+import type { PlanStep } from '../model/planning/plan.ts';
+import type { Project } from '../engine/project/project-loader.ts';
 
 /** How one step writes its asset. */
 export type BuildMode = 'incremental' | 'full' | 'partitions';

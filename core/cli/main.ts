@@ -1,8 +1,8 @@
-import { StrataError, DefinitionErrors } from '../errors.ts';
+import { StrataError, DefinitionErrors } from '../model/errors.ts';
 import { splitCommandLine, type CommandLine } from './args.ts';
 import { COMMANDS } from './command-registry.ts';
 import { Output } from './output.ts';
-import { closeAssetModules } from '../project/asset-modules.ts';
+import { closeAssetModules } from '../engine/project/asset-modules.ts';
 
 const USAGE = `Usage: assets <command> [options]
 

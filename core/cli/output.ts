@@ -80,7 +80,7 @@ export function formatTable(
 }
 
 /** Durations as the CLI and the web UI show them: `850ms`, `4.9s`, `1m05s`, `2h03m`. */
-export { formatDuration } from '../format/duration-text.js';
+export { formatDuration } from '../model/format/duration-text.js';
 
 /** Epoch ms → `2026-11-23 16:52:35` in local time. */
 export function formatTime(ms: number | null): string {

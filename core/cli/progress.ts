@@ -1,4 +1,4 @@
-import type { StepOutcome } from '../execution/executor.ts';
+import type { StepOutcome } from '../engine/execution/executor.ts';
 import type { EventRecord } from '../../storage/storage.ts';
 import { formatCount, formatDuration, type Output } from './output.ts';
 import { StepProgressLine } from './step-progress-line.ts';

@@ -1,5 +1,5 @@
 import type { EventRecord } from '../../storage/storage.ts';
-import { formatDuration } from '../format/duration-text.js';
+import { formatDuration } from '../model/format/duration-text.js';
 import { stepLabel } from './step-label.ts';
 
 /**

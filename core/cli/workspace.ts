@@ -1,5 +1,5 @@
-import { loadProject, type Project } from '../project/project-loader.ts';
-import { resolveProjectDir, warehouseOpenOptions } from '../project/project-config.ts';
+import { loadProject, type Project } from '../engine/project/project-loader.ts';
+import { resolveProjectDir, warehouseOpenOptions } from '../engine/project/project-config.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';

@@ -6,7 +6,7 @@
  * Where the projects live: every sandbox is a folder from `fs.mkdtempSync` under the OS temp
  * dir, removed by {@link Sandbox.cleanup}. The bundled example can be copied anywhere because it
  * is self-contained: its asset modules import the engine as `'strata'` (mapped to the engine
- * the CLI runs by its resolve hook, core/project/asset-module-hooks.js), the rest of its
+ * the CLI runs by its resolve hook, core/engine/project/asset-module-hooks.js), the rest of its
  * imports are relative to its own folder, and its package.json marks the `.ts` files as ES modules (without it,
  * Node/tsx would load them as CommonJS). So a copy is the example folder minus its generated
  * `landing/` and `.strata/`; each sandbox generates a small landing zone once and every copy

@@ -4,15 +4,15 @@
  * kept in flight across ticks.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset, buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import { eager, type AutomationCondition } from '../../core/definitions/automation-condition.ts';
-import { schedule } from '../../core/definitions/schedule-definition.ts';
-import { sourceAsset } from '../../core/definitions/source-asset.ts';
-import { AssetDaemon } from '../../core/daemon/asset-daemon.ts';
-import { runDaemonLoop } from '../../core/daemon/daemon-loop.ts';
-import type { DaemonSettings } from '../../core/project/daemon-settings.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { daily } from '../../core/partitions/index.ts';
+import { asset, buildSpec, makeDefinition, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import { eager, type AutomationCondition } from '../../core/model/definitions/automation-condition.ts';
+import { schedule } from '../../core/model/definitions/schedule-definition.ts';
+import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
+import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
+import { runDaemonLoop } from '../../core/engine/daemon/daemon-loop.ts';
+import type { DaemonSettings } from '../../core/model/config/daemon-settings.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { daily } from '../../core/model/partitions/index.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

@@ -6,10 +6,10 @@
  * run is an error outcome with DuckDB's message, and a blocking one fails the step.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadProject } from '../../core/project/project-loader.ts';
-import { selectAssets } from '../../core/selection/index.ts';
-import { computeStaleness } from '../../core/staleness/compute-staleness.ts';
-import { DefinitionErrors } from '../../core/errors.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { selectAssets } from '../../core/model/selection/index.ts';
+import { computeStaleness } from '../../core/model/staleness/compute-staleness.ts';
+import { DefinitionErrors } from '../../core/model/errors.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 /** The check target is slow to build, so a check that did not wait for it would run first. */

@@ -18,13 +18,13 @@ import {
   schema,
   unique,
   type CheckSpec,
-} from '../../core/checks/check-spec.ts';
-import { runChecks, type CheckRun, type CheckTarget } from '../../core/checks/check-runner.ts';
-import { describeFailure } from '../../core/checks/step-checks.ts';
-import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import { daily } from '../../core/partitions/index.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
+} from '../../core/model/checks/check-spec.ts';
+import { runChecks, type CheckRun, type CheckTarget } from '../../core/engine/checks/check-runner.ts';
+import { describeFailure } from '../../core/engine/checks/step-checks.ts';
+import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import { daily } from '../../core/model/partitions/index.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

@@ -6,10 +6,10 @@
  * point is tested end to end in tests/e2e/run-safety.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { recoverCommits } from '../../core/execution/commit-recovery.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { computeStaleness } from '../../core/staleness/compute-staleness.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { recoverCommits } from '../../core/engine/execution/commit-recovery.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { computeStaleness } from '../../core/model/staleness/compute-staleness.ts';
 import { commitLogOf } from '../../resources/warehouse-commit-log.ts';
 import type { StepCommit, Storage } from '../../storage/index.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';

@@ -4,11 +4,11 @@
  * leaves its previous table exactly as it was.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { sourceAsset } from '../../core/definitions/source-asset.ts';
-import type { ExecuteRunOptions, RunResult } from '../../core/execution/executor.ts';
-import type { ProjectConfig } from '../../core/project/project-config.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
+import type { ExecuteRunOptions, RunResult } from '../../core/engine/execution/executor.ts';
+import type { ProjectConfig } from '../../core/engine/project/project-config.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { SqliteStorage } from '../../storage/index.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';

@@ -6,10 +6,10 @@
  * leases so the next run goes ahead.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { reapDeadRuns } from '../../core/execution/dead-run-reaper.ts';
-import type { RunTiming } from '../../core/execution/run-timing.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { reapDeadRuns } from '../../core/engine/execution/dead-run-reaper.ts';
+import type { RunTiming } from '../../core/model/run-timing.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
 import { aBackfill, aRun } from './storage-fixtures.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

@@ -4,11 +4,11 @@
  * materializations with code / data / input versions, the event log, lineage) is checked.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
-import type { ProjectConfig } from '../../core/project/project-config.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/engine/execution/executor.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import type { ProjectConfig } from '../../core/engine/project/project-config.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { SqliteStorage } from '../../storage/index.ts';

@@ -6,10 +6,10 @@
  * in the cancel test, which waits for real.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { retryPolicySchema } from '../../core/definitions/retry-policy.ts';
-import type { ExecuteRunOptions } from '../../core/execution/executor.ts';
-import { buildProject } from '../../core/project/project-loader.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { retryPolicySchema } from '../../core/model/definitions/retry-policy.ts';
+import type { ExecuteRunOptions } from '../../core/engine/execution/executor.ts';
+import { buildProject } from '../../core/engine/project/project-loader.ts';
 import type { EventRecord } from '../../storage/index.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

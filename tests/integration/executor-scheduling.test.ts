@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import type { ExecuteRunOptions, RunResult } from '../../core/execution/executor.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
-import type { ProjectConfig } from '../../core/project/project-config.ts';
-import { buildProject, loadProject, type Project } from '../../core/project/project-loader.ts';
+import { asset, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import type { ExecuteRunOptions, RunResult } from '../../core/engine/execution/executor.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import type { ProjectConfig } from '../../core/engine/project/project-config.ts';
+import { buildProject, loadProject, type Project } from '../../core/engine/project/project-loader.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { SqliteStorage } from '../../storage/index.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';

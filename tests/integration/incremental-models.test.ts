@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { incremental } from '../../core/definitions/incremental-config.ts';
-import { DefinitionErrors } from '../../core/errors.ts';
-import { buildProject, loadProject } from '../../core/project/project-loader.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { incremental } from '../../core/model/definitions/incremental-config.ts';
+import { DefinitionErrors } from '../../core/model/errors.ts';
+import { buildProject, loadProject } from '../../core/engine/project/project-loader.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const READ = "read_csv({{ landing }} || '/orders.csv', columns = {'order_id': 'INTEGER', 'status': 'VARCHAR', 'updated_at': 'TIMESTAMP'})";

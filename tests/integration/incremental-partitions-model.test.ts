@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { incremental, type IncrementalStrategy } from '../../core/definitions/incremental-config.ts';
-import { runIncrementalSql } from '../../core/execution/incremental-step.ts';
+import { incremental, type IncrementalStrategy } from '../../core/model/definitions/incremental-config.ts';
+import { runIncrementalSql } from '../../core/engine/execution/incremental-step.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 
 const DAYS = ['2025-01-01', '2025-01-02', '2025-01-03'] as const;

@@ -9,13 +9,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { incremental } from '../../core/definitions/incremental-config.ts';
-import { daily } from '../../core/partitions/index.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
-import type { PartitionRequest } from '../../core/planning/partition-request.ts';
-import { buildProject, loadProject, type Project } from '../../core/project/project-loader.ts';
-import type { RunResult } from '../../core/execution/executor.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { incremental } from '../../core/model/definitions/incremental-config.ts';
+import { daily } from '../../core/model/partitions/index.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import type { PartitionRequest } from '../../core/model/planning/partition-request.ts';
+import { buildProject, loadProject, type Project } from '../../core/engine/project/project-loader.ts';
+import type { RunResult } from '../../core/engine/execution/executor.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const NOW = new Date('2025-06-01T00:00:00Z');

@@ -3,10 +3,10 @@
  * one pass: every partition's data version is recorded. Real SQLite storage in a temp project.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sourceAsset } from '../../core/definitions/source-asset.ts';
-import { hourly } from '../../core/partitions/index.ts';
-import { buildProject } from '../../core/project/project-loader.ts';
-import { observeSources } from '../../core/staleness/observe-sources.ts';
+import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
+import { hourly } from '../../core/model/partitions/index.ts';
+import { buildProject } from '../../core/engine/project/project-loader.ts';
+import { observeSources } from '../../core/engine/staleness/observe-sources.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

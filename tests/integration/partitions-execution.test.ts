@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { executeRun, type RunResult } from '../../core/execution/executor.ts';
-import { buildPlan, type PlanOptions } from '../../core/planning/plan.ts';
-import { loadProject, type Project } from '../../core/project/project-loader.ts';
+import { executeRun, type RunResult } from '../../core/engine/execution/executor.ts';
+import { buildPlan, type PlanOptions } from '../../core/model/planning/plan.ts';
+import { loadProject, type Project } from '../../core/engine/project/project-loader.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { SqliteStorage, type MaterializationRecord } from '../../storage/index.ts';
@@ -319,7 +319,7 @@ describe('static partitions', () => {
   });
 
   // Bug: a single-run step over static keys binds {{ partition_key }} to "eu..apac"
-  // (core/execution/step-compute.ts), so it writes rows for a key that does not exist, which the
+  // (core/engine/execution/step-compute.ts), so it writes rows for a key that does not exist, which the
   // step's delete (by the listed keys) never removes: every run adds them again.
   it('with the single-run policy, writes the same rows as one step per key', async () => {
     const project = await createProject({ 'defs/raw/regions.sql': `-- backfill_policy: single_run\n${REGIONS['defs/raw/regions.sql']}` });

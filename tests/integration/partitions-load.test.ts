@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DefinitionErrors, type DefinitionError } from '../../core/errors.ts';
-import { loadProject } from '../../core/project/project-loader.ts';
+import { DefinitionErrors, type DefinitionError } from '../../core/model/errors.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
 
 /** TypeScript assets in temp projects import `asset` as 'strata' (vitest's alias) and the partition factories by path: the public API does not export them. */
-const PARTITIONS_MODULE = fileURLToPath(new URL('../../core/partitions/index.ts', import.meta.url));
+const PARTITIONS_MODULE = fileURLToPath(new URL('../../core/model/partitions/index.ts', import.meta.url));
 
 const created: string[] = [];
 

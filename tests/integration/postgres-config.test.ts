@@ -8,15 +8,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, DefinitionErrors, ResourceError } from '../../core/errors.ts';
-import { loadProjectConfig } from '../../core/project/project-config.ts';
-import { loadProject } from '../../core/project/project-loader.ts';
+import { ConfigError, DefinitionErrors, ResourceError } from '../../core/model/errors.ts';
+import { loadProjectConfig } from '../../core/engine/project/project-config.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { PostgresResource } from '../../resources/postgres-resource.ts';
 import { ResourceSet } from '../../resources/resource-set.ts';
 import { observeHandles } from '../../resources/resource-handles.ts';
 import { inspect } from 'node:util';
 
-const POSTGRES_TABLE = fileURLToPath(new URL('../../core/definitions/postgres-table.ts', import.meta.url));
+const POSTGRES_TABLE = fileURLToPath(new URL('../../core/model/definitions/postgres-table.ts', import.meta.url));
 const created: string[] = [];
 
 function writeProject(files: Record<string, string>): string {

@@ -7,9 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildPlan } from '../../core/planning/plan.ts';
-import type { PartitionRequest } from '../../core/planning/partition-request.ts';
-import { loadProject } from '../../core/project/project-loader.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import type { PartitionRequest } from '../../core/model/planning/partition-request.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadProject } from '../../core/project/project-loader.ts';
-import { DefinitionErrors } from '../../core/errors.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { DefinitionErrors } from '../../core/model/errors.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

@@ -6,11 +6,11 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { postgresTable } from '../../core/definitions/postgres-table.ts';
-import { rowCount } from '../../core/checks/check-spec.ts';
-import { buildProject, loadProject } from '../../core/project/project-loader.ts';
-import { observeSources } from '../../core/staleness/observe-sources.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { postgresTable } from '../../core/model/definitions/postgres-table.ts';
+import { rowCount } from '../../core/model/checks/check-spec.ts';
+import { buildProject, loadProject } from '../../core/engine/project/project-loader.ts';
+import { observeSources } from '../../core/engine/staleness/observe-sources.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';

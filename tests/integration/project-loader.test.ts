@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, DefinitionErrors, formatLocated } from '../../core/errors.ts';
-import { loadProjectConfig } from '../../core/project/project-config.ts';
-import { loadProject } from '../../core/project/project-loader.ts';
-import type { Project } from '../../core/project/project-loader.ts';
+import { ConfigError, DefinitionErrors, formatLocated } from '../../core/model/errors.ts';
+import { loadProjectConfig } from '../../core/engine/project/project-config.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import type { Project } from '../../core/engine/project/project-loader.ts';
 
 /** Asset modules written into temp projects import `asset` from this checkout by absolute path. */
-const ASSET_SPEC = fileURLToPath(new URL('../../core/definitions/asset-spec.ts', import.meta.url));
+const ASSET_SPEC = fileURLToPath(new URL('../../core/model/definitions/asset-spec.ts', import.meta.url));
 const IMPORT_ASSET = `import { asset } from ${JSON.stringify(ASSET_SPEC)};\n`;
 
 /** A module exporting one TypeScript asset; `options` is object-literal text without `materialize`. */

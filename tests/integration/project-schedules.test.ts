@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DefinitionErrors } from '../../core/errors.ts';
-import { loadProject } from '../../core/project/project-loader.ts';
+import { DefinitionErrors } from '../../core/model/errors.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
 
 let dir: string;
 beforeEach(() => {

@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DefinitionErrors } from '../../core/errors.ts';
-import { loadProject, type Project } from '../../core/project/project-loader.ts';
-import { SeedRefresher } from '../../core/project/seed-refresh.ts';
-import { computeStaleness } from '../../core/staleness/compute-staleness.ts';
-import { findStale } from '../../core/staleness/find-stale.ts';
+import { DefinitionErrors } from '../../core/model/errors.ts';
+import { loadProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { SeedRefresher } from '../../core/engine/project/seed-refresh.ts';
+import { computeStaleness } from '../../core/model/staleness/compute-staleness.ts';
+import { findStale } from '../../core/engine/staleness/find-stale.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { createApiApp } from '../../ui/api-app.ts';
 import { listenOnLoopback } from './loopback-server.ts';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadProject } from '../../core/project/project-loader.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 /** The source: a CSV in the landing folder, loaded by a plain table asset. */

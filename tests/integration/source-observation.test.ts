@@ -7,13 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { GONE_DATA_VERSION, sourceAsset, type ObserveContext } from '../../core/definitions/source-asset.ts';
-import { daily } from '../../core/partitions/index.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { findStale } from '../../core/staleness/find-stale.ts';
-import { describeReason } from '../../core/staleness/reason-text.ts';
-import { readAssetStates } from '../../core/status/asset-states.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { GONE_DATA_VERSION, sourceAsset, type ObserveContext } from '../../core/model/definitions/source-asset.ts';
+import { daily } from '../../core/model/partitions/index.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { findStale } from '../../core/engine/staleness/find-stale.ts';
+import { describeReason } from '../../core/model/staleness/reason-text.ts';
+import { readAssetStates } from '../../core/model/status/asset-states.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 

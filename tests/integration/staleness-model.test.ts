@@ -11,10 +11,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../core/planning/plan.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { findStale } from '../../core/staleness/find-stale.ts';
-import { readAssetStates } from '../../core/status/asset-states.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { findStale } from '../../core/engine/staleness/find-stale.ts';
+import { readAssetStates } from '../../core/model/status/asset-states.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { MODEL_NOW, ProjectModel, modelCases, reportedStale, type ModelCase, type ModelOp } from './staleness-model.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';

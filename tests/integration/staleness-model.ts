@@ -7,11 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { asset, type AssetDefinition, type DependencyOption } from '../../core/definitions/asset-spec.ts';
-import { sourceAsset } from '../../core/definitions/source-asset.ts';
-import { daily, monthly, staticPartitions, timeWindow, type PartitionsDefinition } from '../../core/partitions/index.ts';
-import { partitionId } from '../../core/planning/plan.ts';
-import { REASON_RANK, type StalePartition, type StaleReason } from '../../core/staleness/stale-partition.ts';
+import { asset, type AssetDefinition, type DependencyOption } from '../../core/model/definitions/asset-spec.ts';
+import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
+import { daily, monthly, staticPartitions, timeWindow, type PartitionsDefinition } from '../../core/model/partitions/index.ts';
+import { partitionId } from '../../core/model/planning/plan.ts';
+import { REASON_RANK, type StalePartition, type StaleReason } from '../../core/model/staleness/stale-partition.ts';
 
 /** Unpartitioned, daily (four days across a month end), monthly (two months), static (three keys). */
 export type Cadence = 'U' | 'D' | 'M' | 'S';

@@ -7,14 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import { sourceAsset } from '../../core/definitions/source-asset.ts';
-import { daily } from '../../core/partitions/index.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
-import { buildProject, type Project } from '../../core/project/project-loader.ts';
-import { computeStaleness } from '../../core/staleness/compute-staleness.ts';
-import { findStale, skipFresh } from '../../core/staleness/find-stale.ts';
-import type { StaleReason } from '../../core/staleness/stale-partition.ts';
+import { asset, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
+import { daily } from '../../core/model/partitions/index.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { computeStaleness } from '../../core/model/staleness/compute-staleness.ts';
+import { findStale, skipFresh } from '../../core/engine/staleness/find-stale.ts';
+import type { StaleReason } from '../../core/model/staleness/stale-partition.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 
@@ -230,7 +230,7 @@ describe('partitions and sources', () => {
 
   it('a partition built before an upstream partition it reads existed is upstream-stale while that partition is missing, then upstream-changed', async () => {
     // staging/rolling reads each day and the next (window(0, 1)): the last built day read only itself.
-    const { timeWindow } = await import('../../core/partitions/index.ts');
+    const { timeWindow } = await import('../../core/model/partitions/index.ts');
     const project = buildProject(workspace.config, [
       asset({ key: 'raw/days', partitions: DAYS, materialize: () => ({}) }),
       asset({

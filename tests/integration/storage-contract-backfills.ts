@@ -5,7 +5,7 @@
  */
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError, UsageError } from '../../core/errors.ts';
+import { NotFoundError, UsageError } from '../../core/model/errors.ts';
 import { StorageError } from '../../storage/index.ts';
 import type { Storage, StepFailureRecord } from '../../storage/index.ts';
 import { aBackfill, aMaterialization, anEvent, aRun } from './storage-fixtures.ts';

@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, UsageError } from '../../core/errors.ts';
+import { NotFoundError, UsageError } from '../../core/model/errors.ts';
 import type { NewDaemonTick, Storage, TickDecision } from '../../storage/index.ts';
 import { useStorage } from './storage-contract.ts';
 

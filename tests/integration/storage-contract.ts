@@ -5,7 +5,7 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError, UsageError } from '../../core/errors.ts';
+import { NotFoundError, UsageError } from '../../core/model/errors.ts';
 import { StorageError } from '../../storage/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { storageBackfillsContract } from './storage-contract-backfills.ts';

@@ -5,8 +5,8 @@
  * tables, and tables that belong to no asset.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import { buildProject } from '../../core/project/project-loader.ts';
+import { asset, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import { buildProject } from '../../core/engine/project/project-loader.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 
 let workspace: TempWorkspace;

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/definitions/asset-spec.ts';
-import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/execution/executor.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
-import { loadProjectConfig, warehouseOpenOptions, type ProjectConfig } from '../../core/project/project-config.ts';
-import type { Project } from '../../core/project/project-loader.ts';
+import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import { executeRun, type ExecuteRunOptions, type RunResult } from '../../core/engine/execution/executor.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import { loadProjectConfig, warehouseOpenOptions, type ProjectConfig } from '../../core/engine/project/project-config.ts';
+import type { Project } from '../../core/engine/project/project-loader.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { SqliteStorage } from '../../storage/index.ts';

@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSummaryText } from '../../core/format/write-summary-text.js';
-import { loadProject } from '../../core/project/project-loader.ts';
+import { writeSummaryText } from '../../core/model/format/write-summary-text.js';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { startApiServer, type ApiServer } from '../../ui/server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

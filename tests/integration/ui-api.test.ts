@@ -5,13 +5,13 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProject, type Project } from '../../core/project/project-loader.ts';
+import { loadProject, type Project } from '../../core/engine/project/project-loader.ts';
 import { createApiApp } from '../../ui/api-app.ts';
 import { startApiServer } from '../../ui/server.ts';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server.ts';
 import { parsePort } from '../../core/cli/commands/ui-command.ts';
-import { UsageError } from '../../core/errors.ts';
-import { depsVersionOf } from '../../core/project/code-version.ts';
+import { UsageError } from '../../core/model/errors.ts';
+import { depsVersionOf } from '../../core/model/definitions/code-version.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const FILES = {

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError } from '../../core/errors.ts';
-import { loadProjectConfig, warehouseOpenOptions } from '../../core/project/project-config.ts';
+import { ConfigError } from '../../core/model/errors.ts';
+import { loadProjectConfig, warehouseOpenOptions } from '../../core/engine/project/project-config.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { parseJson, runCli, Sandbox } from '../e2e/cli-harness.ts';
 

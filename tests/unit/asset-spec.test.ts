@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { asset, isAssetDefinition } from '../../core/definitions/asset-spec.ts';
-import type { AssetDefinition, AssetOptions } from '../../core/definitions/asset-spec.ts';
-import { keyProblem, keyToTable, qualifiedTableName, quoteIdentifier, tableToKey } from '../../core/definitions/asset-key.ts';
-import { DefinitionError, formatLocated } from '../../core/errors.ts';
+import { asset, isAssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import type { AssetDefinition, AssetOptions } from '../../core/model/definitions/asset-spec.ts';
+import { keyProblem, keyToTable, qualifiedTableName, quoteIdentifier, tableToKey } from '../../core/model/definitions/asset-key.ts';
+import { DefinitionError, formatLocated } from '../../core/model/errors.ts';
 
 const noop = (): void => {};
 

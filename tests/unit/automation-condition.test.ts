@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { all, any, eager, onCron, onMissing, parseAutomation } from '../../core/definitions/automation-condition.ts';
-import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/definitions/sql-asset-file.ts';
-import { DefinitionError } from '../../core/errors.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { all, any, eager, onCron, onMissing, parseAutomation } from '../../core/model/definitions/automation-condition.ts';
+import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/model/definitions/sql-asset-file.ts';
+import { DefinitionError } from '../../core/model/errors.ts';
 
 const noop = () => undefined;
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { all, eager, onCron, onMissing, type AutomationCondition } from '../../core/definitions/automation-condition.ts';
-import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import { evaluateAutomation, type AutomationInputs } from '../../core/daemon/automation-evaluation.ts';
-import { daily } from '../../core/partitions/index.ts';
-import type { StalePartition, StaleReason, StalenessReport } from '../../core/staleness/stale-partition.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { all, eager, onCron, onMissing, type AutomationCondition } from '../../core/model/definitions/automation-condition.ts';
+import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
+import { evaluateAutomation, type AutomationInputs } from '../../core/engine/daemon/automation-evaluation.ts';
+import { daily } from '../../core/model/partitions/index.ts';
+import type { StalePartition, StaleReason, StalenessReport } from '../../core/model/staleness/stale-partition.ts';
 
 const noop = () => undefined;
 const DAYS = daily({ start: '2025-03-01', timezone: 'UTC' });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { asset, buildSpec, makeDefinition } from '../../core/definitions/asset-spec.ts';
-import type { AssetDefinition, SqlMaterialization } from '../../core/definitions/asset-spec.ts';
-import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/definitions/sql-asset-file.ts';
-import { codeVersionOf, normalizeSql } from '../../core/project/code-version.ts';
+import { asset, buildSpec, makeDefinition } from '../../core/model/definitions/asset-spec.ts';
+import type { AssetDefinition, SqlMaterialization } from '../../core/model/definitions/asset-spec.ts';
+import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/model/definitions/sql-asset-file.ts';
+import { codeVersionOf, normalizeSql } from '../../core/model/definitions/code-version.ts';
 
 function sqlAsset(sql: string, options: { materialization?: SqlMaterialization; codeVersion?: string; key?: string } = {}): AssetDefinition {
   const key = options.key ?? 'staging/orders';
@@ -170,7 +170,7 @@ describe('code versions of TypeScript assets with config, sources, and dependenc
   });
 
   it('derives a source asset version from its observe function', async () => {
-    const { sourceAsset } = await import('../../core/definitions/source-asset.ts');
+    const { sourceAsset } = await import('../../core/model/definitions/source-asset.ts');
     const a = sourceAsset({ key: 'landing/a', observe: () => [] });
     const b = sourceAsset({ key: 'landing/a', observe: () => [{ dataVersion: 'x' }] });
     expect(codeVersionOf(a)).not.toBe(codeVersionOf(b));
@@ -178,7 +178,7 @@ describe('code versions of TypeScript assets with config, sources, and dependenc
   });
 
   it('has one dependency version per set of upstream keys, in any order', async () => {
-    const { depsVersionOf } = await import('../../core/project/code-version.ts');
+    const { depsVersionOf } = await import('../../core/model/definitions/code-version.ts');
     expect(depsVersionOf(['raw/a', 'raw/b'])).toBe(depsVersionOf(['raw/b', 'raw/a']));
     expect(depsVersionOf(['raw/a'])).not.toBe(depsVersionOf(['raw/a', 'raw/b']));
     expect(depsVersionOf([])).toMatch(/^[0-9a-f]{8}$/);

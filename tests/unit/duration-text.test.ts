@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../core/definitions/duration.ts';
-import { formatDuration } from '../../core/format/duration-text.js';
+import { parseDuration } from '../../core/model/definitions/duration.ts';
+import { formatDuration } from '../../core/model/format/duration-text.js';
 import { staticPages } from '../../ui/static-pages.ts';
 
 /** Milliseconds that `text` (e.g. `1m05s`) stands for, parsing each part with the config parser. */
@@ -89,7 +89,7 @@ describe('formatDuration', () => {
       const served = await fetch(`${base}/static/shared/duration-text.js`);
       expect(served.status).toBe(200);
       expect(served.headers.get('content-type')).toMatch(/^text\/javascript/);
-      expect(await served.text()).toBe(readFileSync(new URL('../../core/format/duration-text.js', import.meta.url), 'utf8'));
+      expect(await served.text()).toBe(readFileSync(new URL('../../core/model/format/duration-text.js', import.meta.url), 'utf8'));
       expect(await (await fetch(`${base}/static/js/format.js`)).text()).toContain(`from '../shared/duration-text.js'`);
     } finally {
       server.close();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { incremental } from '../../core/definitions/incremental-config.ts';
-import { parseSqlAssetFile, type SqlAssetFileResult } from '../../core/definitions/sql-asset-file.ts';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { renderForParsing, renderSqlTemplate, templateProblems } from '../../core/execution/sql-template.ts';
-import { daily } from '../../core/partitions/index.ts';
-import { codeVersionOf } from '../../core/project/code-version.ts';
-import { sqlAssetDefinition } from '../../core/definitions/sql-asset-file.ts';
+import { incremental } from '../../core/model/definitions/incremental-config.ts';
+import { parseSqlAssetFile, type SqlAssetFileResult } from '../../core/model/definitions/sql-asset-file.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { renderForParsing, renderSqlTemplate, templateProblems } from '../../core/model/definitions/sql-template.ts';
+import { daily } from '../../core/model/partitions/index.ts';
+import { codeVersionOf } from '../../core/model/definitions/code-version.ts';
+import { sqlAssetDefinition } from '../../core/model/definitions/sql-asset-file.ts';
 
 function messages(result: SqlAssetFileResult): string[] {
   return result.ok ? [] : result.errors.map((e) => e.message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { daily, hourly, weekly } from '../../core/partitions/index.ts';
-import type { TimeWindowPartitions } from '../../core/partitions/index.ts';
+import { daily, hourly, weekly } from '../../core/model/partitions/index.ts';
+import type { TimeWindowPartitions } from '../../core/model/partitions/index.ts';
 
 const HOUR = 3_600_000;
 const LATER = new Date('2030-01-01T00:00:00Z');

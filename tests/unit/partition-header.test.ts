@@ -5,11 +5,11 @@
  * checks of `{{ partition_* }}` template variables against the asset's partitions.
  */
 import { describe, expect, it } from 'vitest';
-import { parseBackfillPolicy, parseMappingLine, parsePartitionsText } from '../../core/definitions/partition-header.ts';
-import { parseSqlAssetFile, type ParsedSqlAssetFile, type SqlAssetFileResult } from '../../core/definitions/sql-asset-file.ts';
-import type { DefinitionError } from '../../core/errors.ts';
-import { renderForParsing, renderSqlTemplate, templateProblems, templateVariables } from '../../core/execution/sql-template.ts';
-import { StaticPartitions, TimeWindowPartitions } from '../../core/partitions/index.ts';
+import { parseBackfillPolicy, parseMappingLine, parsePartitionsText } from '../../core/model/definitions/partition-header.ts';
+import { parseSqlAssetFile, type ParsedSqlAssetFile, type SqlAssetFileResult } from '../../core/model/definitions/sql-asset-file.ts';
+import type { DefinitionError } from '../../core/model/errors.ts';
+import { renderForParsing, renderSqlTemplate, templateProblems, templateVariables } from '../../core/model/definitions/sql-template.ts';
+import { StaticPartitions, TimeWindowPartitions } from '../../core/model/partitions/index.ts';
 
 const FILE = 'defs/staging/events.sql';
 
@@ -192,7 +192,7 @@ describe('partition fields in a SQL file header', () => {
     expect(problems.some((m) => m.includes('needs partition_column'))).toBe(true);
   });
 
-  // Bug: describeIssue (core/definitions/sql-asset-file.ts) only renames codeVersion, so these
+  // Bug: describeIssue (core/model/definitions/sql-asset-file.ts) only renames codeVersion, so these
   // name the spec property ("partitionColumn", "partitionMappings") instead of the header field.
   it('names partition_column as written in the file when its value is not a column name', () => {
     expect(messages(parseHeader(DAILY, '-- partition_column: day-1'))).toEqual([

@@ -13,7 +13,7 @@ import {
   staticPartitions,
   timeWindow,
   weekly,
-} from '../../core/partitions/index.ts';
+} from '../../core/model/partitions/index.ts';
 
 const at = (iso: string) => new Date(iso);
 const days = daily({ start: '2024-01-01' });

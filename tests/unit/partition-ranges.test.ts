@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daily, formatRanges, toRanges } from '../../core/partitions/index.ts';
+import { daily, formatRanges, toRanges } from '../../core/model/partitions/index.ts';
 
 describe('toRanges', () => {
   it('finds maximal runs of member keys', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionKeyError, PartitionsDefinitionError, StaticPartitions, staticPartitions } from '../../core/partitions/index.ts';
+import { PartitionKeyError, PartitionsDefinitionError, StaticPartitions, staticPartitions } from '../../core/model/partitions/index.ts';
 
 const now = new Date('2024-01-01T00:00:00Z');
 

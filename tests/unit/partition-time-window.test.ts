@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionKeyError, PartitionsDefinitionError, TimeWindowPartitions, daily, hourly, monthly, weekly } from '../../core/partitions/index.ts';
+import { PartitionKeyError, PartitionsDefinitionError, TimeWindowPartitions, daily, hourly, monthly, weekly } from '../../core/model/partitions/index.ts';
 
 const DAY = 86_400_000;
 const at = (iso: string) => new Date(iso);

@@ -4,11 +4,11 @@
  * the clock passed in. (`npm run bench -- large-plan` measures a plan of a million steps.)
  */
 import { describe, expect, it } from 'vitest';
-import { buildSpec } from '../../core/definitions/asset-spec.ts';
-import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import { countPartitions } from '../../core/execution/backfill-runner.ts';
-import { hourly } from '../../core/partitions/index.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
+import { buildSpec } from '../../core/model/definitions/asset-spec.ts';
+import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
+import { countPartitions } from '../../core/engine/execution/backfill-runner.ts';
+import { hourly } from '../../core/model/partitions/index.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
 
 const NOW = new Date('2025-06-01T00:00:00Z');
 const HOURS_SINCE_2000 = (NOW.getTime() - Date.UTC(2000, 0, 1)) / 3_600_000;

@@ -5,11 +5,11 @@
  * or a `--from`/`--to` range is checked. Pure: specs built in code, the clock passed in.
  */
 import { describe, expect, it } from 'vitest';
-import { buildSpec, type AssetSpec, type BackfillPolicy } from '../../core/definitions/asset-spec.ts';
-import { StrataError } from '../../core/errors.ts';
-import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import { daily, monthly, staticPartitions, timeWindow, type PartitionMapping, type PartitionsDefinition } from '../../core/partitions/index.ts';
-import { buildPlan, type Plan, type PlanOptions } from '../../core/planning/plan.ts';
+import { buildSpec, type AssetSpec, type BackfillPolicy } from '../../core/model/definitions/asset-spec.ts';
+import { StrataError } from '../../core/model/errors.ts';
+import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
+import { daily, monthly, staticPartitions, timeWindow, type PartitionMapping, type PartitionsDefinition } from '../../core/model/partitions/index.ts';
+import { buildPlan, type Plan, type PlanOptions } from '../../core/model/planning/plan.ts';
 
 /** Every daily/monthly partition used below is complete at this instant. */
 const NOW = new Date('2025-06-01T00:00:00Z');

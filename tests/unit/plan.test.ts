@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildSpec } from '../../core/definitions/asset-spec.ts';
-import type { AssetSpec } from '../../core/definitions/asset-spec.ts';
-import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import { buildPlan } from '../../core/planning/plan.ts';
-import type { Plan } from '../../core/planning/plan.ts';
-import { relationships } from '../../core/checks/check-spec.ts';
-import { daily } from '../../core/partitions/index.ts';
+import { buildSpec } from '../../core/model/definitions/asset-spec.ts';
+import type { AssetSpec } from '../../core/model/definitions/asset-spec.ts';
+import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import type { Plan } from '../../core/model/planning/plan.ts';
+import { relationships } from '../../core/model/checks/check-spec.ts';
+import { daily } from '../../core/model/partitions/index.ts';
 
 function spec(key: string, deps: string[] = []): AssetSpec {
   return buildSpec(key, { deps, tags: {}, owners: [] }, 'sql');

@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MinHeap } from '../../core/collections/min-heap.ts';
-import { ReadyQueue } from '../../core/execution/ready-queue.ts';
+import { MinHeap } from '../../core/model/collections/min-heap.ts';
+import { ReadyQueue } from '../../core/engine/execution/ready-queue.ts';
 
 /** The rule as the executor's scan stated it: a sorted ready list, the first whose asset is not busy. */
 class ScanModel {

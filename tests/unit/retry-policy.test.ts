@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { parseDuration } from '../../core/definitions/duration.ts';
-import { describeRetryPolicy, parseRetriesText, retryDelayMs, retryPolicySchema, type RetryPolicy } from '../../core/definitions/retry-policy.ts';
-import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/definitions/sql-asset-file.ts';
-import { ConfigError, DefinitionError } from '../../core/errors.ts';
-import { loadProjectConfig } from '../../core/project/project-config.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { parseDuration } from '../../core/model/definitions/duration.ts';
+import { describeRetryPolicy, parseRetriesText, retryDelayMs, retryPolicySchema, type RetryPolicy } from '../../core/model/definitions/retry-policy.ts';
+import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/model/definitions/sql-asset-file.ts';
+import { ConfigError, DefinitionError } from '../../core/model/errors.ts';
+import { loadProjectConfig } from '../../core/engine/project/project-config.ts';
 
 const policy = (overrides: Partial<RetryPolicy>): RetryPolicy => ({
   maxRetries: 5,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { asset } from '../../core/definitions/asset-spec.ts';
-import { cronProblem, cronTicksBetween, latestCronTick } from '../../core/definitions/cron-expression.ts';
-import { schedule, type ScheduleOptions } from '../../core/definitions/schedule-definition.ts';
-import { DefinitionError } from '../../core/errors.ts';
-import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import { evaluateSchedules, scheduleCursor } from '../../core/daemon/schedule-evaluation.ts';
-import { daily, staticPartitions } from '../../core/partitions/index.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { cronProblem, cronTicksBetween, latestCronTick } from '../../core/model/definitions/cron-expression.ts';
+import { schedule, type ScheduleOptions } from '../../core/model/definitions/schedule-definition.ts';
+import { DefinitionError } from '../../core/model/errors.ts';
+import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
+import { evaluateSchedules, scheduleCursor } from '../../core/engine/daemon/schedule-evaluation.ts';
+import { daily, staticPartitions } from '../../core/model/partitions/index.ts';
 
 const noop = () => undefined;
 const PARIS_DAYS = daily({ start: '2025-01-01', timezone: 'Europe/Paris' });

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/errors.ts';
-import { codeVersionOf } from '../../core/project/code-version.ts';
-import { loadProjectConfig } from '../../core/project/project-config.ts';
-import { csvHeader, seedDataVersion, seedDefinition, seedSelect } from '../../core/definitions/seed-asset.ts';
+import { ConfigError } from '../../core/model/errors.ts';
+import { codeVersionOf } from '../../core/model/definitions/code-version.ts';
+import { loadProjectConfig } from '../../core/engine/project/project-config.ts';
+import { csvHeader, seedDataVersion, seedDefinition, seedSelect } from '../../core/model/definitions/seed-asset.ts';
 
 describe('csvHeader', () => {
   it('reads the first record: quotes, doubled quotes, a byte order mark, CRLF and spaces', () => {

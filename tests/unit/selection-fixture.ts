@@ -1,5 +1,5 @@
-import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import { MULTI_RUN, type AssetSpec } from '../../core/definitions/asset-spec.ts';
+import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
+import { MULTI_RUN, type AssetSpec } from '../../core/model/definitions/asset-spec.ts';
 
 /** A frozen spec for selection tests: group from the key's first segment, kinds `sql` and `duckdb` unless given. */
 export function spec(key: string, deps: string[], fields: Partial<Omit<AssetSpec, 'key' | 'deps'>> = {}): AssetSpec {

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AssetGraph } from '../../core/graph/asset-graph.ts';
-import { parseSelection } from '../../core/selection/index.ts';
+import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
+import { parseSelection } from '../../core/model/selection/index.ts';
 import { spec } from './selection-fixture.ts';
 
 const TAG_NAMES = ['pii', 'tier', 'domain'] as const;

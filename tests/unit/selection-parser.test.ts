@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { SelectionError } from '../../core/errors.ts';
+import { SelectionError } from '../../core/model/errors.ts';
 import {
   AndNode,
   AttributeNode,
@@ -11,7 +11,7 @@ import {
   TraversalNode,
   leavesOf,
   parseSelection,
-} from '../../core/selection/index.ts';
+} from '../../core/model/selection/index.ts';
 import { selectionGraph } from './selection-fixture.ts';
 
 const resolved = (text: string) => selectionGraph.sortTopologically(parseSelection(text).resolve(selectionGraph));

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { selectAssets } from '../../core/selection/index.ts';
+import { selectAssets } from '../../core/model/selection/index.ts';
 import { ALL_KEYS, selectionGraph } from './selection-fixture.ts';
 
 const select = (text: string) => selectAssets(selectionGraph, text).keys;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { SelectionError } from '../../core/errors.ts';
-import { selectAssets } from '../../core/selection/index.ts';
+import { SelectionError } from '../../core/model/errors.ts';
+import { selectAssets } from '../../core/model/selection/index.ts';
 import { selectionGraph } from './selection-fixture.ts';
 
 function selectionError(text: string): SelectionError {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { assertSnapshotRefresh } from '../../core/definitions/snapshot-config.ts';
-import { parseSqlAssetFile, sqlAssetDefinition, type SqlAssetFileResult } from '../../core/definitions/sql-asset-file.ts';
-import { StrataError } from '../../core/errors.ts';
-import { codeVersionOf } from '../../core/project/code-version.ts';
+import { assertSnapshotRefresh } from '../../core/model/definitions/snapshot-config.ts';
+import { parseSqlAssetFile, sqlAssetDefinition, type SqlAssetFileResult } from '../../core/model/definitions/sql-asset-file.ts';
+import { StrataError } from '../../core/model/errors.ts';
+import { codeVersionOf } from '../../core/model/definitions/code-version.ts';
 
 function parse(header: string[]): SqlAssetFileResult {
   return parseSqlAssetFile('snapshots/customers.sql', [...header, 'select * from raw.customers'].join('\n'), 'defs/snapshots/customers.sql');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isAssetDefinition } from '../../core/definitions/asset-spec.ts';
-import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../core/definitions/sql-asset-file.ts';
-import type { ParsedSqlAssetFile, SqlAssetFileResult } from '../../core/definitions/sql-asset-file.ts';
-import type { DefinitionError } from '../../core/errors.ts';
+import { isAssetDefinition } from '../../core/model/definitions/asset-spec.ts';
+import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../core/model/definitions/sql-asset-file.ts';
+import type { ParsedSqlAssetFile, SqlAssetFileResult } from '../../core/model/definitions/sql-asset-file.ts';
+import type { DefinitionError } from '../../core/model/errors.ts';
 
 function parsed(result: SqlAssetFileResult): ParsedSqlAssetFile {
   if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../../core/format/duration-text.js';
+import { formatDuration } from '../../core/model/format/duration-text.js';
 import { ago, clockTime, count, dateTime, duration, runDuration, shortCount, shortId } from '../../ui/static/js/format.js';
 
 describe('count', () => {

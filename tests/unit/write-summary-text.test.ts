@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { writeSummaryText } from '../../core/format/write-summary-text.js';
+import { writeSummaryText } from '../../core/model/format/write-summary-text.js';
 import { staticPages } from '../../ui/static-pages.ts';
 
 describe('writeSummaryText', () => {
@@ -33,7 +33,7 @@ describe('writeSummaryText', () => {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const served = await fetch(`${base}/static/shared/write-summary-text.js`);
       expect(served.status).toBe(200);
-      expect(await served.text()).toBe(readFileSync(new URL('../../core/format/write-summary-text.js', import.meta.url), 'utf8'));
+      expect(await served.text()).toBe(readFileSync(new URL('../../core/model/format/write-summary-text.js', import.meta.url), 'utf8'));
       expect(await (await fetch(`${base}/static/js/format.js`)).text()).toContain(`from '../shared/write-summary-text.js'`);
     } finally {
       server.close();

@@ -1,15 +1,15 @@
-import { resolveBackfillKeys, resumeBackfill, startBackfill, type BackfillOutcome } from '../../execution/backfill-runner.ts';
-import { UsageError } from '../../errors.ts';
+import { resolveBackfillKeys, resumeBackfill, startBackfill, type BackfillOutcome } from '../../engine/execution/backfill-runner.ts';
+import { UsageError } from '../../model/errors.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatDuration } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 import { cancelOnSignals } from '../run-signals.ts';
-import { openWarehouseForRun, reapDeadRunsNoisily } from '../run-preparation.ts';
+import { openWarehouseForRun, reapDeadRunsNoisily } from '../../engine/runs/run-preparation.ts';
 import { findBackfill } from './backfills-command.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { Workspace } from '../workspace.ts';
-import { fullRefreshRequest } from '../../execution/full-refresh-request.ts';
+import { fullRefreshRequest } from '../../engine/execution/full-refresh-request.ts';
 
 /** `assets backfill`: materialize a selection over a partition range, resumably. */
 export const backfillCommand: Command = {

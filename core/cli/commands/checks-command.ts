@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
-import { runChecks, type CheckRun, type CheckTarget } from '../../checks/check-runner.ts';
-import { describeFailure, latestRowCounts } from '../../checks/step-checks.ts';
-import { UsageError } from '../../errors.ts';
-import { partitionsInRange } from '../../planning/partition-request.ts';
-import { selectAssets } from '../../selection/index.ts';
+import { runChecks, type CheckRun, type CheckTarget } from '../../engine/checks/check-runner.ts';
+import { describeFailure, latestRowCounts } from '../../engine/checks/step-checks.ts';
+import { UsageError } from '../../model/errors.ts';
+import { partitionsInRange } from '../../model/planning/partition-request.ts';
+import { selectAssets } from '../../model/selection/index.ts';
 import { checkStatus, type CheckResultRecord, type Storage } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, type Output } from '../output.ts';
 import { cancelOnSignals } from '../run-signals.ts';
-import { openWarehouseForRun } from '../run-preparation.ts';
+import { openWarehouseForRun } from '../../engine/runs/run-preparation.ts';
 import { Workspace } from '../workspace.ts';
 
 /** `assets checks`: run data-quality checks on what is materialized now, or list past results. */

@@ -1,14 +1,14 @@
-import { UsageError } from '../../errors.ts';
-import { parseDuration } from '../../definitions/duration.ts';
-import { AssetDaemon } from '../../daemon/asset-daemon.ts';
-import { describeDecision } from '../../daemon/decision-text.ts';
-import { runDaemonLoop } from '../../daemon/daemon-loop.ts';
+import { UsageError } from '../../model/errors.ts';
+import { parseDuration } from '../../model/definitions/duration.ts';
+import { AssetDaemon } from '../../engine/daemon/asset-daemon.ts';
+import { describeDecision } from '../../engine/daemon/decision-text.ts';
+import { runDaemonLoop } from '../../engine/daemon/daemon-loop.ts';
 import type { DaemonTickRecord } from '../../../storage/daemon-tick-store.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
 import { openWarehouseWhenFree } from '../../../resources/warehouse-wait.ts';
-import { warehouseOpenOptions } from '../../project/project-config.ts';
+import { warehouseOpenOptions } from '../../engine/project/project-config.ts';
 import { Workspace } from '../workspace.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */

@@ -1,7 +1,7 @@
-import { lineageLevels } from '../../graph/lineage-levels.ts';
-import { NotFoundError, UsageError } from '../../errors.ts';
-import type { AssetGraph } from '../../graph/asset-graph.ts';
-import { closestKeys } from '../../graph/key-compare.ts';
+import { lineageLevels } from '../../model/graph/lineage-levels.ts';
+import { NotFoundError, UsageError } from '../../model/errors.ts';
+import type { AssetGraph } from '../../model/graph/asset-graph.ts';
+import { closestKeys } from '../../model/graph/key-compare.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { Output } from '../output.ts';

@@ -1,7 +1,7 @@
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { Workspace } from '../workspace.ts';
-import { selectAssets } from '../../selection/index.ts';
+import { selectAssets } from '../../model/selection/index.ts';
 
 /** `assets list`: the assets of the project, in topological order. */
 export const listCommand: Command = {

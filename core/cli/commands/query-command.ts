@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import type { Json } from '@duckdb/node-api';
-import { parseDuration } from '../../definitions/duration.ts';
-import { StrataError, UsageError } from '../../errors.ts';
-import { formatDuration } from '../../format/duration-text.js';
-import { loadProjectConfig, resolveProjectDir, type ProjectConfig } from '../../project/project-config.ts';
+import { parseDuration } from '../../model/definitions/duration.ts';
+import { StrataError, UsageError } from '../../model/errors.ts';
+import { formatDuration } from '../../model/format/duration-text.js';
+import { loadProjectConfig, resolveProjectDir, type ProjectConfig } from '../../engine/project/project-config.ts';
 import { openWarehouseWhenFree, lockHolderPid } from '../../../resources/warehouse-wait.ts';
 import { rowObjects, runQuery } from '../../../resources/warehouse-query.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, type Output } from '../output.ts';
-import { describeHolder } from '../run-preparation.ts';
+import { describeHolder } from '../../engine/runs/run-preparation.ts';
 
 const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_LIMIT = 100;

@@ -1,8 +1,8 @@
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../model/errors.ts';
 import type { EventRecord, RunRecord, RunStatus, Storage } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
-import { pickByPrefix } from '../pick-by-prefix.ts';
+import { pickByPrefix } from '../../model/collections/pick-by-prefix.ts';
 import { formatDuration, formatTime, statusColour, type Output } from '../output.ts';
 import { Workspace } from '../workspace.ts';
 

@@ -1,7 +1,7 @@
-import { formatRanges, toRanges } from '../../partitions/index.ts';
-import type { Project } from '../../project/project-loader.ts';
-import { countByReason, describeReason } from '../../staleness/reason-text.ts';
-import type { StalePartition, StalenessReport } from '../../staleness/stale-partition.ts';
+import { formatRanges, toRanges } from '../../model/partitions/index.ts';
+import type { Project } from '../../engine/project/project-loader.ts';
+import { countByReason, describeReason } from '../../model/staleness/reason-text.ts';
+import type { StalePartition, StalenessReport } from '../../model/staleness/stale-partition.ts';
 import type { Output } from '../output.ts';
 
 /** How many reason lines `--why` prints per asset before it counts the rest. */

@@ -1,15 +1,15 @@
-import { formatRanges } from '../../partitions/index.ts';
-import { selectAssets } from '../../selection/index.ts';
-import { UsageError } from '../../errors.ts';
-import { findStale } from '../../staleness/find-stale.ts';
-import { REASON_LABELS } from '../../staleness/reason-text.ts';
+import { formatRanges } from '../../model/partitions/index.ts';
+import { selectAssets } from '../../model/selection/index.ts';
+import { UsageError } from '../../model/errors.ts';
+import { findStale } from '../../engine/staleness/find-stale.ts';
+import { REASON_LABELS } from '../../model/staleness/reason-text.ts';
 import { parseCommandArgs } from '../args.ts';
 import { printStaleStatus } from './stale-status.ts';
-import { readAssetStates, type AssetState } from '../../status/asset-states.ts';
+import { readAssetStates, type AssetState } from '../../model/status/asset-states.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../workspace.ts';
-import { writeSummaryText } from '../../format/write-summary-text.js';
+import { writeSummaryText } from '../../model/format/write-summary-text.js';
 
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {

@@ -1,0 +1,358 @@
+/**
+ * The asset daemon: at every tick it re-hashes edited seed files, reaps dead runs, observes
+ * source assets, evaluates the schedules and the assets' automation conditions, records the
+ * tick with every decision, and queues the runs it decided on; a {@link RunLauncher} starts them within the run and pool
+ * limits. {@link AssetDaemon.runIteration} is one tick with the clock passed in, so tests drive
+ * ticks without waiting; the loop around it is ./daemon-loop.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { LandingZone } from '../../model/definitions/asset-context.ts';
+import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
+import { executeRun, type ExecuteRunOptions } from '../execution/executor.ts';
+import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
+import { buildPlan, partitionId } from '../../model/planning/plan.ts';
+import { DEFAULT_DAEMON_SETTINGS, DEFAULT_POOL, poolLimit, type DaemonSettings } from '../../model/config/daemon-settings.ts';
+import type { Project } from '../project/project-loader.ts';
+import { SeedRefresher } from '../project/seed-refresh.ts';
+import { computeStaleness } from '../../model/staleness/compute-staleness.ts';
+import { observeSources } from '../staleness/observe-sources.ts';
+import type { StalenessReport } from '../../model/staleness/stale-partition.ts';
+import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
+import type { Storage } from '../../../storage/storage.ts';
+import { describeTargets, partitionIds, tickTargets, type AssetPartitions } from './asset-partitions.ts';
+import { evaluateAutomation } from './automation-evaluation.ts';
+import { describeDecision } from './decision-text.ts';
+import { RunLauncher, type LaunchedRunOutcome, type QueuedRun } from './run-launcher.ts';
+import { evaluateSchedules } from './schedule-evaluation.ts';
+import { SharedWarehouse, type WarehouseSource } from './shared-warehouse.ts';
+
+/** Run tag marking a daemon run that retries failed attempts (its own failures are not retried). */
+export const RETRY_TAG = 'strata/retry';
+
+/** Everything the daemon works with. */
+export interface AssetDaemonOptions {
+  readonly project: Project;
+  readonly storage: Storage;
+  /** An open warehouse, or `{ open }` to open it only while runs go (and close it when idle). */
+  readonly warehouse: WarehouseSource;
+  readonly landing: LandingZone;
+  /** Default: the project's `daemon` settings. */
+  readonly settings?: DaemonSettings;
+  /** The clock of ticks that are not given one (default: the real time). */
+  readonly clock?: () => Date;
+  /**
+   * Marks runs whose process died as failed and returns their ids. Default: the executor's
+   * `reapDeadRuns` with the project's heartbeat timeout, on every running run but this daemon's
+   * own, by the real clock (heartbeats are real times, whatever the tick's clock).
+   */
+  readonly reapDeadRuns?: (now: Date) => Promise<readonly string[]>;
+  /** Steps per run (default: the project's `concurrency`). */
+  readonly concurrency?: number;
+  /** One line per notable thing (ticks with decisions, runs starting and ending). */
+  readonly log?: (line: string) => void;
+}
+
+/** What one tick decided. */
+export interface TickResult {
+  readonly tickId: number;
+  readonly now: Date;
+  readonly decisions: readonly TickDecision[];
+  /** Runs queued by this tick, in order. */
+  readonly runIds: readonly string[];
+  readonly error?: string;
+}
+
+/**
+ * The daemon. Keep one per process: it owns the in-flight set that keeps two runs from
+ * materializing one asset partition.
+ *
+ * @example
+ * const daemon = new AssetDaemon({ project, storage, warehouse, landing });
+ * const tick = await daemon.runIteration(new Date());
+ * await daemon.waitForRuns(tick.runIds);
+ */
+export class AssetDaemon {
+  readonly #o: AssetDaemonOptions;
+  readonly #settings: DaemonSettings;
+  readonly #launcher: RunLauncher;
+  readonly #warehouse: SharedWarehouse;
+  readonly #seeds = new SeedRefresher();
+  /** The project as of the last tick: its seeds re-hashed when their files changed. */
+  #project: Project;
+
+  constructor(options: AssetDaemonOptions) {
+    this.#o = options;
+    this.#project = options.project;
+    this.#warehouse = new SharedWarehouse(options.warehouse);
+    this.#settings = options.settings ?? options.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
+    this.#launcher = new RunLauncher({
+      maxConcurrentRuns: this.#settings.maxConcurrentRuns,
+      poolLimit: (pool) => poolLimit(this.#settings, pool),
+      execute: (run, signal) => this.#execute(run, signal),
+      onStart: (run) => this.#o.log?.(`run ${run.runId.slice(0, 8)} started (${run.trigger}: ${describeTargets(tickTargets(run.partitions))})`),
+      onEnd: (run, outcome) => this.#o.log?.(`run ${run.runId.slice(0, 8)} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`),
+    });
+  }
+
+  /** The settings in force. */
+  get settings(): DaemonSettings {
+    return this.#settings;
+  }
+
+  /** The run queue (for status and tests). */
+  get launcher(): RunLauncher {
+    return this.#launcher;
+  }
+
+  /**
+   * One tick at `now`: decides, records the tick and its decisions (and the schedules' cursors,
+   * in the same transaction), then queues the runs. Errors are recorded on the tick and
+   * returned, not thrown, unless the tick cannot even be recorded.
+   */
+  async runIteration(now: Date = this.#o.clock?.() ?? new Date()): Promise<TickResult> {
+    const { storage } = this.#o;
+    const tickId = await storage.createDaemonTick({ timestamp: now.getTime(), status: 'running', decisions: [], runIds: [], error: null, endedAt: null });
+    const decisions: TickDecision[] = [];
+    try {
+      const { runs, cursors } = await this.#decide(now, decisions);
+      // Observing sources or evaluating automation failed: the tick did part of its work (schedules still ran).
+      const problems = decisions.filter((d) => d.action === 'error' && d.name !== 'reap').map((d) => d.reason);
+      const error = problems.length > 0 ? problems.join('; ') : null;
+      await storage.updateDaemonTick(
+        tickId,
+        { status: error ? 'failed' : 'success', decisions, runIds: runs.map((r) => r.runId), error, endedAt: Date.now() },
+        cursors,
+      );
+      this.#logTick(tickId, now, decisions);
+      this.#launcher.enqueue(...runs);
+      return { tickId, now, decisions, runIds: runs.map((r) => r.runId), ...(error ? { error } : {}) };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      decisions.push({ source: 'daemon', name: 'tick', action: 'error', reason: message, targets: [] });
+      await storage.updateDaemonTick(tickId, { status: 'failed', decisions, error: message, endedAt: Date.now() });
+      this.#o.log?.(`tick ${tickId} failed: ${message}`);
+      return { tickId, now, decisions, runIds: [], error: message };
+    }
+  }
+
+  /** Resolves when the given runs (default: every run queued or running now) have ended. */
+  async waitForRuns(runIds?: readonly string[]): Promise<LaunchedRunOutcome[]> {
+    const ids = runIds ?? [...new Set(this.#launcher.inFlight().values())];
+    return this.#launcher.settled(ids);
+  }
+
+  /**
+   * Stops: drops the runs that have not started, lets running runs finish (or cancels them
+   * when `cancel` is true: their steps roll back), and records a last tick saying so.
+   */
+  async stop(options: { readonly cancel?: boolean } = {}): Promise<{ dropped: number }> {
+    const dropped = this.#launcher.dropQueued();
+    if (options.cancel) this.#launcher.cancelRunning();
+    await this.#launcher.idle();
+    const now = this.#o.clock?.() ?? new Date();
+    const decision: TickDecision = {
+      source: 'daemon',
+      name: 'stop',
+      action: 'skipped',
+      reason: `daemon stopped${options.cancel ? ' (running runs canceled and rolled back)' : ''}${dropped.length > 0 ? `; ${dropped.length} queued run${dropped.length === 1 ? '' : 's'} dropped` : ''}`,
+      targets: dropped.flatMap((r) => tickTargets(r.partitions)),
+    };
+    const id = await this.#o.storage.createDaemonTick({
+      timestamp: now.getTime(),
+      status: 'success',
+      decisions: [decision],
+      runIds: dropped.map((r) => r.runId),
+      error: null,
+      endedAt: Date.now(),
+    });
+    this.#o.log?.(`tick ${id}: ${decision.reason}`);
+    return { dropped: dropped.length };
+  }
+
+  /** Cancels the running runs (a second Ctrl-C): their steps roll back. */
+  cancelRunning(): void {
+    this.#launcher.cancelRunning();
+  }
+
+  async #decide(now: Date, decisions: TickDecision[]): Promise<{ runs: QueuedRun[]; cursors: Record<string, string> }> {
+    // An edited seed file is seen without a restart: its code version, and so staleness, change.
+    this.#project = this.#seeds.refresh(this.#project);
+    const project = this.#project;
+    const { storage } = this.#o;
+    const reap = this.#o.reapDeadRuns ?? ((at: Date) => this.#reapDeadRuns(at));
+    for (const runId of await reap(now)) {
+      decisions.push({
+        source: 'daemon',
+        name: 'reap',
+        action: 'error',
+        reason: `run ${runId.slice(0, 8)} died (no heartbeat): marked failed; automation retries its partitions`,
+        targets: [],
+      });
+    }
+    if (project.graph.keys.some((k) => project.graph.spec(k).source)) {
+      try {
+        await observeSources({ project, storage, landing: this.#o.landing, now });
+      } catch (error) {
+        decisions.push({ source: 'daemon', name: 'observe', action: 'error', reason: `observing sources failed: ${(error as Error).message}`, targets: [] });
+      }
+    }
+
+    const inFlight = this.#launcher.inFlight();
+    const runs: QueuedRun[] = [];
+    const schedules = evaluateSchedules({ schedules: project.schedules, graph: project.graph, cursors: await storage.daemonCursors(), now });
+    decisions.push(...schedules.decisions);
+    for (const request of schedules.requests) {
+      const { schedule } = request;
+      const { free, busy } = splitInFlight(request.partitions, inFlight);
+      for (const [runId, partitions] of busy) {
+        decisions.push({
+          source: 'schedule',
+          name: schedule.name,
+          action: 'skipped',
+          reason: `already queued or running in run ${runId.slice(0, 8)}`,
+          targets: tickTargets(partitions),
+          tickTime: request.tickTime.getTime(),
+        });
+      }
+      if (free.size === 0) continue;
+      const run = this.#queuedRun('schedule', schedule.selection, free, now, {
+        'strata/schedule': schedule.name,
+        'strata/tick': request.tickTime.toISOString(),
+        ...schedule.tags,
+      });
+      for (const id of partitionIds(free)) inFlight.set(id, run.runId);
+      runs.push(run);
+      decisions.push({
+        source: 'schedule',
+        name: schedule.name,
+        action: 'requested',
+        reason: `cron tick ${request.tickTime.toISOString()} (${schedule.cron} ${schedule.timezone})`,
+        targets: tickTargets(free),
+        runId: run.runId,
+        tickTime: request.tickTime.getTime(),
+      });
+    }
+
+    try {
+      const run = await this.#decideAutomation(now, inFlight, decisions);
+      if (run) runs.push(run);
+    } catch (error) {
+      // Schedules still run when automation cannot be evaluated; the next tick tries again.
+      decisions.push({
+        source: 'daemon',
+        name: 'automation',
+        action: 'error',
+        reason: `evaluating automation failed: ${(error as Error).message}`,
+        targets: [],
+      });
+    }
+    return { runs, cursors: { ...schedules.cursors } };
+  }
+
+  /** Evaluates the automation conditions and returns the run for what they request, if anything. */
+  async #decideAutomation(now: Date, inFlight: ReadonlyMap<string, string>, decisions: TickDecision[]): Promise<QueuedRun | undefined> {
+    const project = this.#project;
+    const { storage } = this.#o;
+    const automated = project.graph.keys.filter((k) => project.graph.spec(k).automation && !project.graph.spec(k).source);
+    if (automated.length === 0) return undefined;
+    const parents = new Set(automated.flatMap((k) => project.graph.parents(k)));
+    // Seeds declare no condition; those that automated assets read are evaluated with them.
+    const seeds = new Set([...parents].filter((k) => project.definitions.get(k)?.compute.type === 'seed'));
+    const report = await computeStaleness({ project, storage, keys: [...seeds, ...automated], now });
+    const latest = new Map<string, number>();
+    for (const m of await storage.latestMaterializations([...new Set([...automated, ...parents])]))
+      latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
+    const retryRuns = await this.#retryRuns(report);
+    const evaluation = evaluateAutomation({ graph: project.graph, report, latest, inFlight, now, seeds, retryable: (runId) => !retryRuns.has(runId) });
+    if (evaluation.requested.size === 0) {
+      decisions.push(...evaluation.decisions);
+      return undefined;
+    }
+    const keys = [...evaluation.requested.keys()];
+    const run = this.#queuedRun('automation', keys.join(', '), evaluation.requested, now, {
+      'strata/automation': 'true',
+      ...(evaluation.retry ? { [RETRY_TAG]: 'true' } : {}),
+    });
+    decisions.push(...evaluation.decisions.map((d) => (d.action === 'requested' ? { ...d, runId: run.runId } : d)));
+    return run;
+  }
+
+  /** The default reaper: dead runs other than this daemon's own. */
+  async #reapDeadRuns(_now: Date): Promise<string[]> {
+    const mine = new Set(this.#launcher.inFlight().values());
+    const others = (await this.#o.storage.listRuns({ status: 'running' })).map((r) => r.id).filter((id) => !mine.has(id));
+    if (others.length === 0) return [];
+    const timeoutMs = this.#project.config.heartbeat?.timeoutMs ?? DEFAULT_HEARTBEAT.timeoutMs;
+    return (await reapDeadRuns(this.#o.storage, { now: Date.now(), timeoutMs, runIds: others })).map((r) => r.runId);
+  }
+
+  /** Ids of the failed runs in `report` that were themselves retries. */
+  async #retryRuns(report: StalenessReport): Promise<Set<string>> {
+    const failedRuns = new Set(report.stale.flatMap((s) => s.reasons.flatMap((r) => (r.kind === 'failed' ? [r.runId] : []))));
+    const retries = new Set<string>();
+    for (const runId of failedRuns) {
+      const run = await this.#o.storage.getRun(runId);
+      if (run?.tags[RETRY_TAG] === 'true') retries.add(runId);
+    }
+    return retries;
+  }
+
+  #queuedRun(trigger: QueuedRun['trigger'], selection: string, partitions: AssetPartitions, now: Date, tags: Record<string, string>): QueuedRun {
+    const pools = [...new Set([...partitions.keys()].map((k) => this.#project.graph.spec(k).pool ?? DEFAULT_POOL))].sort();
+    return Object.freeze({ runId: randomUUID(), trigger, selection, partitions, pools, tags: Object.freeze(tags), now });
+  }
+
+  async #execute(run: QueuedRun, signal: AbortSignal): Promise<LaunchedRunOutcome> {
+    const project = this.#project;
+    const wanted = new Set(partitionIds(run.partitions));
+    const plan = buildPlan(project.graph, [...run.partitions.keys()], { now: run.now, skip: (key, partition) => !wanted.has(partitionId(key, partition)) });
+    const warehouse = await this.#warehouse.acquire(signal);
+    try {
+      // A partition another process holds a lease on is skipped, never written twice.
+      const options: ExecuteRunOptions = {
+        project,
+        plan,
+        storage: this.#o.storage,
+        warehouse,
+        landing: this.#o.landing,
+        selection: run.selection,
+        trigger: run.trigger,
+        runId: run.runId,
+        tags: run.tags,
+        now: run.now,
+        signal,
+        onLeaseConflict: 'skip',
+        ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
+      };
+      const result = await executeRun(options);
+      return { runId: result.runId, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) };
+    } finally {
+      this.#warehouse.release();
+    }
+  }
+
+  #logTick(tickId: number, now: Date, decisions: readonly TickDecision[]): void {
+    if (!this.#o.log || decisions.length === 0) return;
+    const requested = decisions.filter((d) => d.action === 'requested').length;
+    this.#o.log(
+      `tick ${tickId} at ${now.toISOString()}: ${requested} requested, ${decisions.length - requested} other decision${decisions.length - requested === 1 ? '' : 's'}`,
+    );
+    for (const d of decisions) this.#o.log(`  ${describeDecision(d)}`);
+  }
+}
+
+/** Splits a request into the partitions free to request and those already in flight, by run. */
+function splitInFlight(partitions: AssetPartitions, inFlight: ReadonlyMap<string, string>): { free: AssetPartitions; busy: Map<string, AssetPartitions> } {
+  const free = new Map<string, (string | null)[]>();
+  const busy = new Map<string, Map<string, (string | null)[]>>();
+  for (const [key, list] of partitions) {
+    for (const partition of list) {
+      const runId = inFlight.get(partitionId(key, partition));
+      const target = runId === undefined ? free : (busy.get(runId) ?? busy.set(runId, new Map()).get(runId)!);
+      const entries = target.get(key);
+      if (entries) entries.push(partition);
+      else target.set(key, [partition]);
+    }
+  }
+  return { free, busy };
+}

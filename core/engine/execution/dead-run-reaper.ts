@@ -1,0 +1,72 @@
+/**
+ * Finding runs whose process died: a run still `running` whose last heartbeat (else its start)
+ * is older than the heartbeat timeout is marked failed ("process died: no heartbeat since …"),
+ * gets a `run_failure` event, and its leases are released, so other runs may write its asset
+ * partitions. A backfill the run was working on is marked failed too, ready for `--resume`.
+ * The CLI calls this before materialize and backfill; the daemon on every tick.
+ */
+
+import type { Storage } from '../../../storage/storage.ts';
+import { formatDuration } from '../../model/format/duration-text.js';
+import { RunEvents } from './run-events.ts';
+
+/** What {@link reapDeadRuns} looks at. */
+export interface ReapOptions {
+  /** The clock (epoch ms; default now). */
+  readonly now?: number;
+  /** A run without a heartbeat for this long is dead; `0` reaps every running run considered. */
+  readonly timeoutMs: number;
+  /** Only these runs (default: every running run). */
+  readonly runIds?: readonly string[];
+  /** Why, for the error (default: "process died: no heartbeat since …"). */
+  readonly reason?: string;
+}
+
+/** A run {@link reapDeadRuns} marked failed. */
+export interface ReapedRun {
+  readonly runId: string;
+  /** Its last heartbeat, or `null` when it never beat. */
+  readonly heartbeatAt: number | null;
+  /** The error recorded on it. */
+  readonly error: string;
+  readonly releasedLeases: number;
+  /** The backfill it belonged to, when that was marked failed with it. */
+  readonly backfillId?: string;
+}
+
+/**
+ * Marks dead runs failed and releases their leases; returns what it reaped. Safe to call from
+ * several processes at once: each run is reaped once, and a run that beat in the meantime is
+ * left alone.
+ *
+ * @example
+ * for (const r of await reapDeadRuns(storage, { now: Date.now(), timeoutMs: 60_000 })) console.warn(r.error);
+ */
+export async function reapDeadRuns(storage: Storage, options: ReapOptions): Promise<ReapedRun[]> {
+  const now = options.now ?? Date.now();
+  const cutoff = now - options.timeoutMs;
+  const wanted = options.runIds === undefined ? undefined : new Set(options.runIds);
+  const reaped: ReapedRun[] = [];
+  for (const run of await storage.listRuns({ status: 'running' })) {
+    if (wanted !== undefined && !wanted.has(run.id)) continue;
+    const lastSeen = run.heartbeatAt ?? run.startedAt ?? run.createdAt;
+    if (lastSeen > cutoff) continue;
+    const since = run.heartbeatAt == null ? `it started at ${new Date(lastSeen).toISOString()}` : new Date(lastSeen).toISOString();
+    const error = options.reason ?? `process died: no heartbeat since ${since} (timeout ${formatDuration(options.timeoutMs)})`;
+    const event = new RunEvents(run.id, () => now).run('run_failure', error, 'error', { reaped: true, heartbeatAt: run.heartbeatAt ?? null });
+    const outcome = await storage.failDeadRun(run.id, { lastSeenBefore: cutoff, endedAt: now, error, event });
+    if (outcome === undefined) continue;
+    const backfillId = await failBackfillOf(storage, run.tags.backfill, run.id, error, now);
+    reaped.push({ runId: run.id, heartbeatAt: run.heartbeatAt ?? null, error, releasedLeases: outcome.releasedLeases, ...(backfillId ? { backfillId } : {}) });
+  }
+  return reaped;
+}
+
+/** Marks the backfill `backfillId` failed if it is running and `runId` is its latest run. */
+async function failBackfillOf(storage: Storage, backfillId: string | undefined, runId: string, error: string, now: number): Promise<string | undefined> {
+  if (backfillId === undefined) return undefined;
+  const backfill = await storage.getBackfill(backfillId);
+  if (backfill?.status !== 'running' || backfill.runIds.at(-1) !== runId) return undefined;
+  await storage.updateBackfill(backfillId, { status: 'failed', error, updatedAt: now });
+  return backfillId;
+}

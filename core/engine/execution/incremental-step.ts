@@ -1,0 +1,131 @@
+/**
+ * One step of an incremental SQL asset: decides whether the build is incremental (the table
+ * exists and this is no `--full-refresh`; a partitioned step: and its window has rows), binds
+ * `{{ this }}`, `{{ is_incremental }}` and `{{ watermark }}`, and writes through
+ * `resources/incremental-writes.ts`, all in the step's transaction (so a failed blocking check
+ * leaves table and watermark as they were). The query of a `source:` asset runs on Postgres: its
+ * watermark literal is written for Postgres, and its rows are extracted into a staging table of
+ * the transaction before they are merged.
+ */
+import { randomUUID } from 'node:crypto';
+import { qualifiedTableName } from '../../model/definitions/asset-key.ts';
+import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
+import {
+  incrementalStart,
+  rebuiltTable,
+  watermarkLiteral,
+  writeIncremental,
+  type IncrementalSession,
+  type MergeResult,
+} from '../../../resources/incremental-writes.ts';
+import type { MaterializeResult } from '../../model/definitions/asset-context.ts';
+import { DefinitionError, formatLocated } from '../../model/errors.ts';
+import { renderSqlTemplate, type TemplateValues } from '../../model/definitions/sql-template.ts';
+import { relationColumns } from '../../../resources/relation-facts.ts';
+
+/** Where the query of a `source:` asset runs: a Postgres resource, seen through two operations. */
+export interface IncrementalSource {
+  /** The DuckDB type extraction gives `column` of `select`'s result (bound on Postgres, not run); `undefined` when there is no such column. */
+  columnType(select: string, column: string): Promise<string | undefined>;
+  /** Streams the rows of `select` into the DuckDB table `into` (replaced), or the asset's own table when `into` is absent. */
+  extract(select: string, into?: string): Promise<void>;
+}
+
+/**
+ * Materializes an incremental SQL asset. `values` are the path and partition variables; the result's metadata
+ * says whether the build was incremental or full and counts rows inserted, updated and deleted.
+ * With `source`, the query runs there instead of in DuckDB.
+ */
+export async function runIncrementalSql(
+  session: IncrementalSession,
+  context: { readonly key: string; readonly file?: string },
+  sql: string,
+  config: IncrementalConfig,
+  values: TemplateValues,
+  fullRefresh: boolean,
+  source?: IncrementalSource,
+): Promise<MaterializeResult> {
+  try {
+    return await buildIncremental(session, context.key, sql, config, values, fullRefresh, source);
+  } catch (error) {
+    // Found when the query is bound: bad input (exit 2), named by asset and file like a load error.
+    if (!(error instanceof DefinitionError)) throw error;
+    const where = { assetKey: context.key, ...(context.file === undefined ? {} : { file: context.file }) };
+    throw new DefinitionError(error.code, formatLocated(new DefinitionError(error.code, error.message, where)), where, { cause: error });
+  }
+}
+
+async function buildIncremental(
+  session: IncrementalSession,
+  key: string,
+  sql: string,
+  config: IncrementalConfig,
+  values: TemplateValues,
+  fullRefresh: boolean,
+  source: IncrementalSource | undefined,
+): Promise<MaterializeResult> {
+  const { columns, window, hasRows } = await incrementalStart(session, key);
+  const exists = columns.size > 0;
+  const isIncremental = hasRows && !fullRefresh;
+  const bound: TemplateValues = { ...values, this: qualifiedTableName(key), is_incremental: isIncremental };
+  let watermark: string | null | undefined;
+  let literal: string | undefined;
+  if (config.watermark !== undefined) {
+    // Without a table the literal is the lowest value of the column's type in the query.
+    const fromTable = exists && !fullRefresh;
+    const unbound = renderSqlTemplate(sql, { ...bound, watermark: 'NULL' });
+    const type = fromTable
+      ? undefined
+      : source
+        ? await source.columnType(unbound, config.watermark)
+        : await queryColumnType(session, unbound, config.watermark);
+    const dialect = source ? 'postgres' : 'duckdb';
+    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, fromTable ? columns : undefined, type, dialect, window));
+  }
+  const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
+  const rebuild = !exists || fullRefresh;
+  const result = source
+    ? await writeFromSource(session, key, source, rendered, config, rebuild)
+    : await writeIncremental(session, key, rendered, config, rebuild);
+  return {
+    rowCount: result.rowCount,
+    metadata: {
+      build: result.mode,
+      rowsInserted: result.rowsInserted,
+      rowsUpdated: result.rowsUpdated,
+      rowsDeleted: result.rowsDeleted,
+      ...(watermark === undefined ? {} : { watermark }),
+    },
+  };
+}
+
+/**
+ * Extracts the rows of a `source:` query: a full build straight into the asset's table, an
+ * incremental one into a staging table of the transaction that is then merged (or appended).
+ */
+async function writeFromSource(
+  session: IncrementalSession,
+  key: string,
+  source: IncrementalSource,
+  select: string,
+  config: IncrementalConfig,
+  rebuild: boolean,
+): Promise<MergeResult> {
+  // A partitioned step's rows are staged too: its partitions are replaced from there.
+  if (rebuild && session.scope === undefined) {
+    await source.extract(select);
+    return rebuiltTable(session, key, config.uniqueKey);
+  }
+  const staged = `strata_source_${randomUUID().replaceAll('-', '')}`;
+  await source.extract(select, `temp.${staged}`);
+  try {
+    return await writeIncremental(session, key, `SELECT * FROM temp.${staged}`, config, rebuild);
+  } finally {
+    await session.run(`DROP TABLE IF EXISTS temp.${staged}`);
+  }
+}
+
+/** The DuckDB type of one column of a query (bound, not run); `undefined` when it has no such column. */
+async function queryColumnType(session: IncrementalSession, sql: string, column: string): Promise<string | undefined> {
+  return (await relationColumns(session, `SELECT * FROM (${sql})`)).get(column);
+}

@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Whether the engine runs from its build (`dist/`, JavaScript compiled by `npm run build`)
+ * rather than from its TypeScript source (under vitest, or the CLI's source fallback). From
+ * source, whatever runs the engine also compiles TypeScript; from the build, nothing does.
+ */
+export const RUNS_COMPILED = import.meta.url.endsWith('.js');
+
+/**
+ * The package's own folder (the repository root in a checkout), the same whether the engine
+ * runs from source (`core/engine/…`) or from the build (`dist/core/engine/…`): the files that are not
+ * compiled live here, such as the bundled example (`assets/`) and the web UI's pages (`ui/static/`).
+ */
+export const PACKAGE_ROOT = fileURLToPath(new URL(RUNS_COMPILED ? '../../../' : '../../', import.meta.url));

@@ -1,0 +1,63 @@
+import { register as registerHooks } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { RUNS_COMPILED } from '../package-location.ts';
+
+type ScopedImport = (specifier: string, parentUrl: string) => Promise<unknown>;
+
+/** The compiled engine's TypeScript loading, set up by the first asset module it imports. */
+let typescript: Promise<{ readonly importModule: ScopedImport; readonly port: MessagePort }> | undefined;
+
+/** How long {@link closeAssetModules} waits for the module-hooks thread to answer. */
+const CLOSE_WAIT_MS = 3_000;
+
+/**
+ * Imports one of a project's asset modules (a `.ts`/`.mts` file). From source, the runtime
+ * that runs the engine (vitest, or the CLI's source fallback through tsx) compiles TypeScript
+ * and maps `strata` itself. The compiled engine registers, on the first call, tsx for these
+ * modules only (a namespace: the engine's own modules never go through it) and the hook that
+ * resolves their `strata` imports to this engine (see asset-module-hooks.js): a project of SQL
+ * files alone loads neither.
+ */
+export async function importAssetModule(file: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file).href;
+  if (!RUNS_COMPILED) return (await import(url)) as Record<string, unknown>;
+  typescript ??= registerTypeScript();
+  return (await (await typescript).importModule(url, import.meta.url)) as Record<string, unknown>;
+}
+
+async function registerTypeScript(): Promise<{ importModule: ScopedImport; port: MessagePort }> {
+  const { register } = await import('tsx/esm/api');
+  const scoped = register({ namespace: 'strata-assets' });
+  // Registered after tsx, so it resolves first: `strata` maps to this engine outside tsx's namespace.
+  const { port1, port2 } = new MessageChannel();
+  registerHooks('./asset-module-hooks.js', import.meta.url, {
+    data: { target: new URL('../../index.js', import.meta.url).href, port: port2 },
+    transferList: [port2],
+  });
+  port1.unref();
+  return { importModule: scoped.import, port: port1 };
+}
+
+/**
+ * Stops the TypeScript compiler's service process that loading asset modules may have
+ * started, and waits until it has exited: the CLI calls it before its process ends, so that
+ * nothing is left in its process group. Does nothing when no asset module was compiled.
+ */
+export async function closeAssetModules(): Promise<void> {
+  if (!typescript) return;
+  const { port } = await typescript;
+  port.ref();
+  try {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      port.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      port.postMessage('close');
+    });
+  } finally {
+    port.unref();
+  }
+}

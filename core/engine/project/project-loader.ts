@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { DefinitionError, DefinitionErrors, StrataError } from '../../model/errors.ts';
+import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
+import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../model/definitions/sql-asset-file.ts';
+import { keyProblem, keyToTable, tableToKey } from '../../model/definitions/asset-key.ts';
+import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../../model/definitions/sql-dependencies.ts';
+import { AssetGraph } from '../../model/graph/asset-graph.ts';
+import { graphProblems } from '../../model/graph/graph-problems.ts';
+import { closestKeys, compareKeys } from '../../model/graph/key-compare.ts';
+import { renderForParsing, templateProblems, THIS_PLACEHOLDER_SCHEMA, THIS_VARIABLE } from '../../model/definitions/sql-template.ts';
+import { withReads, type CheckSpec } from '../../model/checks/check-spec.ts';
+import { codeVersionOf } from '../../model/definitions/code-version.ts';
+import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../../model/definitions/schedule-definition.ts';
+import { scheduleProblems } from '../../model/definitions/schedule-problems.ts';
+import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
+import { listSourceFiles } from './source-files.ts';
+import { loadSeeds } from './seed-files.ts';
+import { importAssetModule } from './asset-modules.ts';
+import { unknownResource } from '../../../resources/resource-set.ts';
+
+/** A loaded, validated project: its configuration, definitions and graph. */
+export interface Project {
+  readonly config: ProjectConfig;
+  readonly definitions: ReadonlyMap<string, AssetDefinition>;
+  readonly graph: AssetGraph;
+  /** Code version of every asset (explicit, or derived from its source). */
+  readonly codeVersions: ReadonlyMap<string, string>;
+  /** Hash of every asset's key and deps: identifies this shape of the graph in lineage storage. */
+  readonly definitionVersion: string;
+  /** The schedules the project's modules export, sorted by name. */
+  readonly schedules: readonly ScheduleDefinition[];
+}
+
+/** The definition of one asset; throws for unknown keys. */
+export function definitionOf(project: Project, key: string): AssetDefinition {
+  const definition = project.definitions.get(key);
+  if (!definition) throw new StrataError('unknown_asset', `unknown asset "${key}"`, { assetKey: key });
+  return definition;
+}
+
+interface SqlSource {
+  readonly key: string;
+  readonly file: string;
+  readonly body: string;
+  /** Its query runs on Postgres (`source:`): no DuckDB tables to infer. */
+  readonly remote: boolean;
+  readonly build: (deps: readonly string[]) => AssetDefinition;
+}
+
+/**
+ * Loads every asset of the project in `dir`: TypeScript modules and `.sql` files under the
+ * assets folder, and the seed CSV files under the seeds folder. All definition problems are collected and thrown together as
+ * {@link DefinitionErrors}, each naming its asset and file.
+ */
+export async function loadProject(dir: string): Promise<Project> {
+  const config = loadProjectConfig(dir);
+  const errors: DefinitionError[] = [];
+  const files = listSourceFiles(config.assetsDir, errors, config.dir);
+  const found: AssetDefinition[] = loadSeeds(config, errors);
+  const schedules: ScheduleDefinition[] = [];
+  const sqlSources: SqlSource[] = [];
+  // Keys of files that failed to parse still exist: readers of them must not also be reported.
+  const brokenKeys = new Set<string>();
+
+  for (const file of files) {
+    const display = relative(config.dir, file).split(sep).join('/');
+    if (file.endsWith('.sql')) {
+      const keyPath = relative(config.assetsDir, file).split(sep).join('/');
+      const parsed = parseSqlAssetFile(keyPath, readFileSync(file, 'utf8'), display);
+      if (!parsed.ok) {
+        errors.push(...parsed.errors);
+        if (keyProblem(sqlPathToKey(keyPath)) === undefined) brokenKeys.add(sqlPathToKey(keyPath));
+      } else
+        sqlSources.push({
+          key: parsed.key,
+          file: display,
+          body: parsed.body,
+          remote: parsed.header.source !== undefined,
+          build: (deps) => sqlAssetDefinition(parsed, deps, display),
+        });
+    } else {
+      found.push(...(await importDefinitions(file, display, errors, schedules)));
+    }
+  }
+
+  const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
+  const sql = await buildSqlDefinitions(sqlSources, knownKeys, brokenKeys, config, errors);
+  found.push(...sql.definitions);
+  const checked = await resolveCustomChecks(found, knownKeys, sql.cache);
+  errors.push(...checked.problems);
+  found.splice(0, found.length, ...checked.definitions);
+
+  const definitions = new Map<string, AssetDefinition>();
+  for (const definition of found) {
+    const previous = definitions.get(definition.spec.key);
+    if (previous) {
+      errors.push(
+        new DefinitionError('duplicate_key', `asset key is defined twice (also in ${previous.file ?? 'an earlier module'})`, {
+          assetKey: definition.spec.key,
+          ...(definition.file === undefined ? {} : { file: definition.file }),
+        }),
+      );
+    } else {
+      definitions.set(definition.spec.key, definition);
+    }
+  }
+
+  errors.push(...resourceProblems([...definitions.values()], config));
+  const specs = [...definitions.values()].map((d) => d.spec);
+  const fileOf = (key: string) => definitions.get(key)?.file;
+  errors.push(...graphProblems(specs, fileOf, brokenKeys));
+  if (errors.length > 0) throw new DefinitionErrors(sortErrors(errors));
+  try {
+    sql.cache?.save();
+  } catch {
+    // A cache that cannot be written (a read-only project folder) only makes the next load slower.
+  }
+  return buildProject(config, [...definitions.values()], schedules);
+}
+
+/**
+ * Assembles a project from definitions already validated (by {@link loadProject}, or built in
+ * code by tests and benchmarks). Throws {@link DefinitionErrors} for unknown deps and cycles.
+ */
+export function buildProject(config: ProjectConfig, list: readonly AssetDefinition[], schedules: readonly ScheduleDefinition[] = []): Project {
+  const definitions = new Map(list.map((d) => [d.spec.key, d]));
+  const graph = AssetGraph.build(
+    list.map((d) => d.spec),
+    (key) => definitions.get(key)?.file,
+  );
+  const codeVersions = new Map(graph.keys.map((key) => [key, codeVersionOf(definitions.get(key) as AssetDefinition)]));
+  const shape = graph.keys.map((key) => `${key}<-${graph.parents(key).join(',')}`).join('\n');
+  const definitionVersion = createHash('sha256').update(shape).digest('hex').slice(0, 16);
+  const problems = scheduleProblems(schedules, graph);
+  if (problems.length > 0) throw new DefinitionErrors(problems);
+  const sortedSchedules = Object.freeze([...schedules].sort((a, b) => compareKeys(a.name, b.name)));
+  return { config, definitions, graph, codeVersions, definitionVersion, schedules: sortedSchedules };
+}
+
+async function importDefinitions(file: string, display: string, errors: DefinitionError[], schedules: ScheduleDefinition[] = []): Promise<AssetDefinition[]> {
+  let module: Record<string, unknown>;
+  try {
+    module = await importAssetModule(file);
+  } catch (error) {
+    if (error instanceof DefinitionError) {
+      errors.push(error.withContext({ file: display }));
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      const hint = /require\(\) ES Module|Cannot use import statement/.test(message) ? ' (the project folder needs a package.json with "type": "module")' : '';
+      errors.push(new DefinitionError('module_failed', `cannot load module: ${message.split('\n')[0]}${hint}`, { file: display }, { cause: error }));
+    }
+    return [];
+  }
+  // One asset may be exported under several names (`export default orders`): count it once.
+  const seen = new Set<AssetDefinition>();
+  for (const value of Object.values(module)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (isAssetDefinition(item)) seen.add(item);
+      else if (isScheduleDefinition(item) && !schedules.some((s) => s.name === item.name && s.file === display)) schedules.push(makeSchedule(item, display));
+    }
+  }
+  return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));
+}
+
+/**
+ * The SQL dependency cache of a project: in its `.strata/` folder, whatever storage file it
+ * uses, so a new storage file (`STRATA_STORAGE` pointing somewhere else) still starts warm.
+ */
+export function sqlDependencyCacheFile(config: Pick<ProjectConfig, 'dir'>): string {
+  return join(config.dir, '.strata', 'sql-dependencies.json');
+}
+
+/** Infers each SQL asset's dependencies (DuckDB's parser, cached by SQL hash) and builds its definition. */
+async function buildSqlDefinitions(
+  sources: readonly SqlSource[],
+  knownKeys: ReadonlySet<string>,
+  brokenKeys: Set<string>,
+  config: ProjectConfig,
+  errors: DefinitionError[],
+): Promise<{ definitions: AssetDefinition[]; cache?: SqlDependencyCache }> {
+  if (sources.length === 0) return { definitions: [] };
+  const cache = new SqlDependencyCache(sqlDependencyCacheFile(config));
+  const parser = new LazyParser();
+  const definitions: AssetDefinition[] = [];
+  try {
+    for (const source of sources) {
+      // A query run on Postgres reads Postgres tables: its deps are the header's only.
+      let tables = source.remote ? [] : cache.get(source.body);
+      if (!tables) {
+        const inferred = await inferSqlDependencies(await parser.connection(), renderForParsing(source.body));
+        if (!inferred.ok) {
+          errors.push(new DefinitionError('sql_invalid', `SQL does not parse: ${inferred.message}`, { assetKey: source.key, file: source.file }));
+          brokenKeys.add(source.key);
+          continue;
+        }
+        tables = inferred.tables;
+        cache.set(source.body, tables);
+      }
+      // `{{ this }}`: an incremental asset reading its own table is not a cycle.
+      const { deps, unknown } = dependenciesToKeys(
+        tables.filter((t) => t.schema !== THIS_PLACEHOLDER_SCHEMA),
+        knownKeys,
+      );
+      for (const name of unknown) errors.push(unknownTableError(name, source, knownKeys));
+      const definition = source.build(deps);
+      for (const message of [...strayMappings(definition.spec), ...sqlPartitionProblems(definition)]) {
+        errors.push(new DefinitionError('sql_invalid', message, { assetKey: source.key, file: source.file }));
+      }
+      definitions.push(definition);
+    }
+  } finally {
+    parser.close();
+  }
+  return { definitions, cache };
+}
+
+/**
+ * Reads every custom SQL check with DuckDB's parser (cached like SQL assets): the assets its
+ * query reads become the check's `reads` (check dependencies), and a query that does not parse,
+ * reads a table that is not an asset or uses a variable that cannot be bound is an error naming
+ * the asset, the check and the file. Returns the definitions with their checks' reads filled in.
+ */
+async function resolveCustomChecks(
+  definitions: readonly AssetDefinition[],
+  knownKeys: ReadonlySet<string>,
+  cache: SqlDependencyCache | undefined,
+): Promise<{ definitions: AssetDefinition[]; problems: DefinitionError[] }> {
+  const problems: DefinitionError[] = [];
+  const parser = new LazyParser();
+  try {
+    const resolved: AssetDefinition[] = [];
+    for (const definition of definitions) {
+      const { spec, file } = definition;
+      if (!spec.checks.some((c) => c.type === 'custom_sql')) {
+        resolved.push(definition);
+        continue;
+      }
+      const context = { assetKey: spec.key, ...(file === undefined ? {} : { file }) };
+      const checks: CheckSpec[] = [];
+      for (const check of spec.checks) {
+        if (check.type !== 'custom_sql') {
+          checks.push(check);
+          continue;
+        }
+        const { schema, table } = keyToTable(spec.key);
+        const withTable = check.sql.replaceAll(THIS_VARIABLE, `${schema}.${table}`);
+        const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
+        for (const message of templateProblems(withTable, kind))
+          problems.push(new DefinitionError('check_invalid', `check ${check.name}: ${message}`, context));
+        const body = renderForParsing(withTable);
+        let tables = cache?.get(body);
+        if (!tables) {
+          const inferred = await inferSqlDependencies(await parser.connection(), body);
+          if (!inferred.ok) {
+            problems.push(new DefinitionError('check_invalid', `check ${check.name}: SQL does not parse: ${inferred.message}`, context));
+            checks.push(check);
+            continue;
+          }
+          tables = inferred.tables;
+          cache?.set(body, tables);
+        }
+        const { deps, unknown } = dependenciesToKeys(tables, knownKeys);
+        for (const name of unknown) {
+          problems.push(new DefinitionError('check_invalid', `check ${check.name}: reads table "${name}", which is not an asset of this project`, context));
+        }
+        checks.push(
+          withReads(
+            check,
+            deps.filter((key) => key !== spec.key),
+          ),
+        );
+      }
+      resolved.push(makeDefinition(Object.freeze({ ...spec, checks: Object.freeze(checks) }), definition.compute, file));
+    }
+    return { definitions: resolved, problems };
+  } finally {
+    parser.close();
+  }
+}
+
+/** Template variables that cannot be bound, and partitioned views. */
+function sqlPartitionProblems(definition: AssetDefinition): string[] {
+  const { compute, spec } = definition;
+  if (compute.type !== 'sql') return [];
+  const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
+  const watermark = compute.incremental?.watermark;
+  const problems = templateProblems(compute.sql, kind, {
+    incremental: compute.materialization === 'incremental',
+    ...(watermark === undefined ? {} : { watermark }),
+    ...(compute.source === undefined ? {} : { source: compute.source }),
+  });
+  if (kind !== 'none' && compute.materialization === 'view') problems.push('a partitioned SQL asset is written partition by partition, so it cannot be a view');
+  return problems;
+}
+
+function unknownTableError(name: string, source: SqlSource, knownKeys: ReadonlySet<string>): DefinitionError {
+  const [schema, table] = name.includes('.') ? name.split('.').slice(-2) : ['', name];
+  const others = [...knownKeys].filter((k) => k !== source.key);
+  const hint = closestKeys(schema ? tableToKey(schema, table as string) : (table as string), others).map((k) => {
+    const target = keyToTable(k);
+    return `"${target.schema}.${target.table}"`;
+  });
+  return new DefinitionError(
+    'unknown_table',
+    `reads table "${name}", which is not an asset of this project${hint.length ? ` (did you mean ${hint.join(', ')}?)` : ''}`,
+    { assetKey: source.key, file: source.file },
+  );
+}
+
+/** Opens an in-memory DuckDB only when a SQL file is not in the dependency cache. */
+class LazyParser {
+  #instance: import('@duckdb/node-api').DuckDBInstance | undefined;
+  #connection: import('@duckdb/node-api').DuckDBConnection | undefined;
+
+  async connection(): Promise<import('@duckdb/node-api').DuckDBConnection> {
+    if (!this.#connection) {
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      this.#instance = await DuckDBInstance.create(':memory:');
+      this.#connection = await this.#instance.connect();
+    }
+    return this.#connection;
+  }
+
+  close(): void {
+    this.#connection?.closeSync();
+    this.#instance?.closeSync();
+  }
+}
+
+/** Source assets that observe through a resource strata.json does not configure. */
+function resourceProblems(definitions: readonly AssetDefinition[], config: ProjectConfig): DefinitionError[] {
+  const known = Object.keys(config.resources ?? {}).sort();
+  const problems: DefinitionError[] = [];
+  for (const { spec, compute, file } of definitions) {
+    const used = compute.type === 'source' ? (compute.resources ?? []) : compute.type === 'sql' && compute.source !== undefined ? [compute.source] : [];
+    for (const name of used) {
+      if (known.includes(name)) continue;
+      const error = unknownResource(name, known);
+      problems.push(new DefinitionError(error.code, error.message, { assetKey: spec.key, ...(file === undefined ? {} : { file }) }));
+    }
+  }
+  return problems;
+}
+
+function sortErrors(errors: DefinitionError[]): DefinitionError[] {
+  const rank = (e: DefinitionError) => `${e.context.file ?? ''}\u0000${e.context.assetKey ?? ''}`;
+  return [...errors].sort((a, b) => compareKeys(rank(a), rank(b)));
+}
