@@ -1,6 +1,6 @@
 import { GONE_DATA_VERSION } from '../core/model/definitions/source-asset.ts';
 import { toRanges } from '../core/model/partitions/index.ts';
-import type { Project } from '../core/engine/project/project-loader.ts';
+import type { Project } from '../core/model/project.ts';
 import { computeStaleness } from '../core/model/staleness/compute-staleness.ts';
 import { partitionHealth, type PartitionHealth } from '../core/model/status/asset-states.ts';
 import type { CheckResultRecord, MaterializationRecord, RunMaterializations, Storage } from '../storage/storage.ts';

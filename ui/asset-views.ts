@@ -1,6 +1,6 @@
 import { closestKeys } from '../core/model/graph/key-compare.ts';
 import { NotFoundError } from '../core/model/errors.ts';
-import type { Project } from '../core/engine/project/project-loader.ts';
+import type { Project } from '../core/model/project.ts';
 import type { SqlMaterialization } from '../core/model/definitions/asset-spec.ts';
 import { selectAssets } from '../core/model/selection/index.ts';
 import { computeStaleness } from '../core/model/staleness/compute-staleness.ts';

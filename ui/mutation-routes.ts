@@ -6,7 +6,7 @@ import { API_REFRESH_ARGUMENTS, fullRefreshRequest } from '../core/engine/execut
 import { prepareMaterialization } from '../core/engine/execution/materialize-request.ts';
 import { StrataError, UsageError, withArgument } from '../core/model/errors.ts';
 import { isCalendarTime } from '../core/model/planning/partition-request.ts';
-import type { Project } from '../core/engine/project/project-loader.ts';
+import type { Project } from '../core/model/project.ts';
 import { selectAssets } from '../core/model/selection/index.ts';
 import { runEnded, type BackfillRecord, type Storage } from '../storage/storage.ts';
 import { pickByPrefix } from '../core/model/collections/pick-by-prefix.ts';

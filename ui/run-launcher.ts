@@ -8,7 +8,7 @@ import type { PreparedMaterialization } from '../core/engine/execution/materiali
 import { RunEvents } from '../core/engine/execution/run-events.ts';
 import type { LandingZone } from '../core/model/definitions/asset-context.ts';
 import { messageOf } from '../core/engine/execution/step-helpers.ts';
-import type { Project } from '../core/engine/project/project-loader.ts';
+import type { Project } from '../core/model/project.ts';
 import type { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
 import type { BackfillRecord, EventRecord, RunRecord, Storage } from '../storage/storage.ts';
 import { HttpError } from './api-error-handler.ts';

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { keyToTable } from '../model/definitions/asset-key.ts';
 import type { PlanStep } from '../model/planning/plan.ts';
-import type { Project } from '../engine/project/project-loader.ts';
+import type { Project } from '../model/project.ts';
 
 /** How one step writes its asset. */
 export type BuildMode = 'incremental' | 'full' | 'partitions';

@@ -1,5 +1,7 @@
-import { loadProject, type Project } from '../engine/project/project-loader.ts';
-import { resolveProjectDir, warehouseOpenOptions } from '../engine/project/project-config.ts';
+import { loadProject } from '../engine/project/project-loader.ts';
+import type { Project } from '../model/project.ts';
+import { resolveProjectDir } from '../engine/project/project-config.ts';
+import { warehouseOpenOptions } from '../model/config/project-config.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';

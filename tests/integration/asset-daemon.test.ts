@@ -11,7 +11,7 @@ import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
 import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
 import { runDaemonLoop } from '../../core/engine/daemon/daemon-loop.ts';
 import type { DaemonSettings } from '../../core/model/config/daemon-settings.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { daily } from '../../core/model/partitions/index.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';

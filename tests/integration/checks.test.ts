@@ -24,7 +24,7 @@ import { describeFailure } from '../../core/engine/checks/step-checks.ts';
 import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
 import { daily } from '../../core/model/partitions/index.ts';
 import { buildPlan } from '../../core/model/planning/plan.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { recoverCommits } from '../../core/engine/execution/commit-recovery.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { computeStaleness } from '../../core/model/staleness/compute-staleness.ts';
 import { commitLogOf } from '../../resources/warehouse-commit-log.ts';
 import type { StepCommit, Storage } from '../../storage/index.ts';

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { reapDeadRuns } from '../../core/engine/execution/dead-run-reaper.ts';
 import type { RunTiming } from '../../core/model/run-timing.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { aBackfill, aRun } from './storage-fixtures.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

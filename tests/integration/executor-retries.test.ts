@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { retryPolicySchema } from '../../core/model/definitions/retry-policy.ts';
 import type { ExecuteRunOptions } from '../../core/engine/execution/executor.ts';
-import { buildProject } from '../../core/engine/project/project-loader.ts';
+import { buildProject } from '../../core/model/project.ts';
 import type { EventRecord } from '../../storage/index.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { incremental } from '../../core/model/definitions/incremental-config.ts';
 import { DefinitionErrors } from '../../core/model/errors.ts';
-import { buildProject, loadProject } from '../../core/engine/project/project-loader.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { buildProject } from '../../core/model/project.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const READ = "read_csv({{ landing }} || '/orders.csv', columns = {'order_id': 'INTEGER', 'status': 'VARCHAR', 'updated_at': 'TIMESTAMP'})";

@@ -14,7 +14,8 @@ import { incremental } from '../../core/model/definitions/incremental-config.ts'
 import { daily } from '../../core/model/partitions/index.ts';
 import { buildPlan } from '../../core/model/planning/plan.ts';
 import type { PartitionRequest } from '../../core/model/planning/partition-request.ts';
-import { buildProject, loadProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import type { RunResult } from '../../core/engine/execution/executor.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 

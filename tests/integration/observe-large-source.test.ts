@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
 import { hourly } from '../../core/model/partitions/index.ts';
-import { buildProject } from '../../core/engine/project/project-loader.ts';
+import { buildProject } from '../../core/model/project.ts';
 import { observeSources } from '../../core/engine/staleness/observe-sources.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';

@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { postgresTable } from '../../core/model/definitions/postgres-table.ts';
 import { rowCount } from '../../core/model/checks/check-spec.ts';
-import { buildProject, loadProject } from '../../core/engine/project/project-loader.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { buildProject } from '../../core/model/project.ts';
 import { observeSources } from '../../core/engine/staleness/observe-sources.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, DefinitionErrors, formatLocated } from '../../core/model/errors.ts';
 import { loadProjectConfig } from '../../core/engine/project/project-config.ts';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
-import type { Project } from '../../core/engine/project/project-loader.ts';
+import type { Project } from '../../core/model/project.ts';
 
 /** Asset modules written into temp projects import `asset` from this checkout by absolute path. */
 const ASSET_SPEC = fileURLToPath(new URL('../../core/model/definitions/asset-spec.ts', import.meta.url));

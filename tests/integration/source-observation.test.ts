@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { GONE_DATA_VERSION, sourceAsset, type ObserveContext } from '../../core/model/definitions/source-asset.ts';
 import { daily } from '../../core/model/partitions/index.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { findStale } from '../../core/engine/staleness/find-stale.ts';
 import { describeReason } from '../../core/model/staleness/reason-text.ts';
 import { readAssetStates } from '../../core/model/status/asset-states.ts';

@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../core/model/planning/plan.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { findStale } from '../../core/engine/staleness/find-stale.ts';
 import { readAssetStates } from '../../core/model/status/asset-states.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';

@@ -11,7 +11,7 @@ import { asset, type AssetDefinition } from '../../core/model/definitions/asset-
 import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
 import { daily } from '../../core/model/partitions/index.ts';
 import { buildPlan } from '../../core/model/planning/plan.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { computeStaleness } from '../../core/model/staleness/compute-staleness.ts';
 import { findStale, skipFresh } from '../../core/engine/staleness/find-stale.ts';
 import type { StaleReason } from '../../core/model/staleness/stale-partition.ts';

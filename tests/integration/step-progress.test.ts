@@ -3,7 +3,7 @@
  * reaches `onEvent` as `step_progress` events, at most one a second, and none is stored.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildProject } from '../../core/engine/project/project-loader.ts';
+import { buildProject } from '../../core/model/project.ts';
 import type { EventRecord } from '../../storage/storage.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 

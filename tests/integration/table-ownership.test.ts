@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
-import { buildProject } from '../../core/engine/project/project-loader.ts';
+import { buildProject } from '../../core/model/project.ts';
 import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
 
 let workspace: TempWorkspace;

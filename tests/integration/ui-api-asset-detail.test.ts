@@ -4,7 +4,8 @@
  * summarized per check, and `GET /api/history/KEY` pages the full results with limit and offset.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import type { Project } from '../../core/model/project.ts';
 import { createApiApp } from '../../ui/api-app.ts';
 import type { CheckResultRecord } from '../../storage/storage.ts';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server.ts';

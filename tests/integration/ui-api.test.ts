@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import type { Project } from '../../core/model/project.ts';
 import { createApiApp } from '../../ui/api-app.ts';
 import { startApiServer } from '../../ui/server.ts';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server.ts';

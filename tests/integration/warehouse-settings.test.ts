@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../core/model/errors.ts';
-import { loadProjectConfig, warehouseOpenOptions } from '../../core/engine/project/project-config.ts';
+import { loadProjectConfig } from '../../core/engine/project/project-config.ts';
+import { warehouseOpenOptions } from '../../core/model/config/project-config.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { parseJson, runCli, Sandbox } from '../e2e/cli-harness.ts';
 

@@ -24,8 +24,10 @@ import {
   runDaemonLoop,
   selectAssets,
   startBackfill,
+  startApiServer,
 } from 'strata/engine';
 import type {
+  ApiServer,
   AssetDaemonOptions,
   AssetDefinition,
   AssetSelection,
@@ -131,6 +133,14 @@ describe('the daemon', () => {
   });
 });
 
+describe('the web UI', () => {
+  test('startApiServer serves a workspace on a port and hands back a server to close', () => {
+    expectTypeOf(startApiServer).parameter(1).toHaveProperty('port').toEqualTypeOf<number>();
+    expectTypeOf(startApiServer).returns.resolves.toEqualTypeOf<ApiServer>();
+    expectTypeOf<ApiServer['close']>().returns.resolves.toBeVoid();
+  });
+});
+
 test('strata/engine re-exports the authoring API unchanged', () => {
   expectTypeOf(engine.asset).toEqualTypeOf(strata.asset);
   expectTypeOf(engine.StrataError).toEqualTypeOf(strata.StrataError);
@@ -157,5 +167,6 @@ test('the value exports strata/engine adds to strata are exactly these (add to t
     | 'runDaemonLoop'
     | 'evaluateAutomation'
     | 'evaluateSchedules'
+    | 'startApiServer'
   >();
 });

@@ -8,7 +8,7 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
 import { openWarehouseWhenFree } from '../../../resources/warehouse-wait.ts';
-import { warehouseOpenOptions } from '../../engine/project/project-config.ts';
+import { warehouseOpenOptions } from '../../model/config/project-config.ts';
 import { Workspace } from '../workspace.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */

@@ -1,7 +1,7 @@
 import { UsageError } from '../../model/errors.ts';
 import { executeRun, type RunResult } from '../../engine/execution/executor.ts';
 import type { PlanStep } from '../../model/planning/plan.ts';
-import type { Project } from '../../engine/project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import { cancelOnSignals } from '../run-signals.ts';
 import { openWarehouseForRun, reapDeadRunsNoisily } from '../../engine/runs/run-preparation.ts';
 import { prepareMaterialization } from '../../engine/execution/materialize-request.ts';

@@ -1,5 +1,5 @@
 import { formatRanges, toRanges } from '../../model/partitions/index.ts';
-import type { Project } from '../../engine/project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import { countByReason, describeReason } from '../../model/staleness/reason-text.ts';
 import type { StalePartition, StalenessReport } from '../../model/staleness/stale-partition.ts';
 import type { Output } from '../output.ts';

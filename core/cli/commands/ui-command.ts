@@ -50,7 +50,8 @@ Options:
     const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
       await workspace.storage();
-      const { startApiServer } = await import('../../../ui/server.ts');
+      // The UI server comes through the engine's public API, so the CLI and the UI never import each other.
+      const { startApiServer } = await import('../../engine.ts');
       const server = await startApiServer(workspace, {
         port,
         host,

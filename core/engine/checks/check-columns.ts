@@ -1,6 +1,6 @@
 import { keyToTable } from '../../model/definitions/asset-key.ts';
 import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import type { Row } from '../../model/definitions/asset-context.ts';
 import type { CheckSpec } from '../../model/checks/check-spec.ts';
 

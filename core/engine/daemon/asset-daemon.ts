@@ -12,7 +12,7 @@ import { executeRun, type ExecuteRunOptions } from '../execution/executor.ts';
 import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { buildPlan, partitionId } from '../../model/planning/plan.ts';
 import { DEFAULT_DAEMON_SETTINGS, DEFAULT_POOL, poolLimit, type DaemonSettings } from '../../model/config/daemon-settings.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import { SeedRefresher } from '../project/seed-refresh.ts';
 import { computeStaleness } from '../../model/staleness/compute-staleness.ts';
 import { observeSources } from '../staleness/observe-sources.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildPlan, partitionId, type Plan } from '../../model/planning/plan.ts';
 import { StrataError, UsageError } from '../../model/errors.ts';
 import { selectAssets } from '../../model/selection/index.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import type { DuckDBWarehouse } from '../../../resources/duckdb-warehouse.ts';
 import type { BackfillRecord, EventRecord, Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';

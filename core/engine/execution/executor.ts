@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { keyToTable } from '../../model/definitions/asset-key.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { partitionId, type Plan, type PlanStep } from '../../model/planning/plan.ts';
-import { definitionOf, type Project } from '../project/project-loader.ts';
+import { definitionOf, type Project } from '../../model/project.ts';
 import type { DuckDBWarehouse, StepSession } from '../../../resources/duckdb-warehouse.ts';
 import type { CheckResultRecord, EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';

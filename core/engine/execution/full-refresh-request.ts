@@ -5,7 +5,7 @@
  */
 import { assertSnapshotRefresh } from '../../model/definitions/snapshot-config.ts';
 import { UsageError } from '../../model/errors.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 
 /** What a full refresh asks of a run. */
 export interface FullRefreshRequest {

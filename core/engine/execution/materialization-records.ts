@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { mappingOf, partitionId, upstreamPartitions, type PlanStep } from '../../model/planning/plan.ts';
 import { depsVersionOf } from '../../model/definitions/code-version.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import type { StepSession } from '../../../resources/duckdb-warehouse.ts';
 import type { MaterializationRecord } from '../../../storage/storage.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';

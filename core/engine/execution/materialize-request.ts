@@ -6,7 +6,7 @@
 
 import { StrataError, UsageError, withArgument } from '../../model/errors.ts';
 import { buildPlan, type Plan } from '../../model/planning/plan.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import { selectAssets } from '../../model/selection/index.ts';
 import { findStale } from '../staleness/find-stale.ts';
 import type { StalenessReport } from '../../model/staleness/stale-partition.ts';

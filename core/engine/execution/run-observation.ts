@@ -5,7 +5,7 @@
  */
 import { formatDuration } from '../../model/format/duration-text.js';
 import type { StrataError } from '../../model/errors.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import { observeSources } from '../staleness/observe-sources.ts';
 import type { EventRecord, Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';

@@ -1,44 +1,22 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { DefinitionError, DefinitionErrors, StrataError } from '../../model/errors.ts';
+import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
 import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../model/definitions/sql-asset-file.ts';
 import { keyProblem, keyToTable, tableToKey } from '../../model/definitions/asset-key.ts';
-import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from '../../model/definitions/sql-dependencies.ts';
-import { AssetGraph } from '../../model/graph/asset-graph.ts';
+import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from './sql-dependencies.ts';
 import { graphProblems } from '../../model/graph/graph-problems.ts';
 import { closestKeys, compareKeys } from '../../model/graph/key-compare.ts';
 import { renderForParsing, templateProblems, THIS_PLACEHOLDER_SCHEMA, THIS_VARIABLE } from '../../model/definitions/sql-template.ts';
 import { withReads, type CheckSpec } from '../../model/checks/check-spec.ts';
-import { codeVersionOf } from '../../model/definitions/code-version.ts';
 import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../../model/definitions/schedule-definition.ts';
-import { scheduleProblems } from '../../model/definitions/schedule-problems.ts';
-import { loadProjectConfig, type ProjectConfig } from './project-config.ts';
+import { loadProjectConfig } from './project-config.ts';
+import type { ProjectConfig } from '../../model/config/project-config.ts';
+import { buildProject, type Project } from '../../model/project.ts';
 import { listSourceFiles } from './source-files.ts';
 import { loadSeeds } from './seed-files.ts';
 import { importAssetModule } from './asset-modules.ts';
 import { unknownResource } from '../../../resources/resource-set.ts';
-
-/** A loaded, validated project: its configuration, definitions and graph. */
-export interface Project {
-  readonly config: ProjectConfig;
-  readonly definitions: ReadonlyMap<string, AssetDefinition>;
-  readonly graph: AssetGraph;
-  /** Code version of every asset (explicit, or derived from its source). */
-  readonly codeVersions: ReadonlyMap<string, string>;
-  /** Hash of every asset's key and deps: identifies this shape of the graph in lineage storage. */
-  readonly definitionVersion: string;
-  /** The schedules the project's modules export, sorted by name. */
-  readonly schedules: readonly ScheduleDefinition[];
-}
-
-/** The definition of one asset; throws for unknown keys. */
-export function definitionOf(project: Project, key: string): AssetDefinition {
-  const definition = project.definitions.get(key);
-  if (!definition) throw new StrataError('unknown_asset', `unknown asset "${key}"`, { assetKey: key });
-  return definition;
-}
 
 interface SqlSource {
   readonly key: string;
@@ -118,25 +96,6 @@ export async function loadProject(dir: string): Promise<Project> {
     // A cache that cannot be written (a read-only project folder) only makes the next load slower.
   }
   return buildProject(config, [...definitions.values()], schedules);
-}
-
-/**
- * Assembles a project from definitions already validated (by {@link loadProject}, or built in
- * code by tests and benchmarks). Throws {@link DefinitionErrors} for unknown deps and cycles.
- */
-export function buildProject(config: ProjectConfig, list: readonly AssetDefinition[], schedules: readonly ScheduleDefinition[] = []): Project {
-  const definitions = new Map(list.map((d) => [d.spec.key, d]));
-  const graph = AssetGraph.build(
-    list.map((d) => d.spec),
-    (key) => definitions.get(key)?.file,
-  );
-  const codeVersions = new Map(graph.keys.map((key) => [key, codeVersionOf(definitions.get(key) as AssetDefinition)]));
-  const shape = graph.keys.map((key) => `${key}<-${graph.parents(key).join(',')}`).join('\n');
-  const definitionVersion = createHash('sha256').update(shape).digest('hex').slice(0, 16);
-  const problems = scheduleProblems(schedules, graph);
-  if (problems.length > 0) throw new DefinitionErrors(problems);
-  const sortedSchedules = Object.freeze([...schedules].sort((a, b) => compareKeys(a.name, b.name)));
-  return { config, definitions, graph, codeVersions, definitionVersion, schedules: sortedSchedules };
 }
 
 async function importDefinitions(file: string, display: string, errors: DefinitionError[], schedules: ScheduleDefinition[] = []): Promise<AssetDefinition[]> {

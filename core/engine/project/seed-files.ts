@@ -5,8 +5,8 @@ import { keyProblem } from '../../model/definitions/asset-key.ts';
 import { compareKeys } from '../../model/graph/key-compare.ts';
 import { contentHashOf, csvHeader, seedDefinition, seedKey } from '../../model/definitions/seed-asset.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
-import type { ProjectConfig } from './project-config.ts';
-import { CONFIG_FILE } from './project-config.ts';
+import type { ProjectConfig } from '../../model/config/project-config.ts';
+import { CONFIG_FILE } from '../../model/config/project-config.ts';
 
 /** How much of a seed file is decoded to read its header row. */
 const HEADER_BYTES = 1 << 20;

@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { makeDefinition, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { contentHashOf } from '../../model/definitions/seed-asset.ts';
-import { buildProject, type Project } from './project-loader.ts';
+import { buildProject, type Project } from '../../model/project.ts';
 
 /** What a seed file looked like when it was last hashed. */
 interface SeenFile {

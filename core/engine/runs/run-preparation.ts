@@ -8,7 +8,7 @@ import { assertCheckColumns } from '../checks/check-columns.ts';
 import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
 import { shortId } from '../execution/run-leases.ts';
 import type { DuckDBWarehouse } from '../../../resources/duckdb-warehouse.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import type { Output } from '../../cli/output.ts';
 import type { Workspace } from '../../cli/workspace.ts';

@@ -1,5 +1,5 @@
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import { computeStaleness } from '../../model/staleness/compute-staleness.ts';
 import { observeSources } from './observe-sources.ts';

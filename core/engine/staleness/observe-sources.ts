@@ -4,7 +4,7 @@ import { abortableSleep } from '../../model/run-timing.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import type { LandingZone, StepLogger } from '../../model/definitions/asset-context.ts';
 import { GONE_DATA_VERSION, type ObserveContext, type PreviousObservation, type SourceObservation } from '../../model/definitions/source-asset.ts';
-import type { Project } from '../project/project-loader.ts';
+import type { Project } from '../../model/project.ts';
 import type { ObservationRecord } from '../../../storage/staleness-store.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import { ResourceSet } from '../../../resources/resource-set.ts';

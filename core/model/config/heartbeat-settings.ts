@@ -31,7 +31,11 @@ export const heartbeatSchema = z.object({ interval: duration.optional(), timeout
  * The settings a validated `"heartbeat"` field and the environment give; `file` names
  * strata.json in errors.
  */
-export function resolveHeartbeat(raw: z.infer<typeof heartbeatSchema> | undefined, file: string, env: NodeJS.ProcessEnv = process.env): HeartbeatSettings {
+export function resolveHeartbeat(
+  raw: z.infer<typeof heartbeatSchema> | undefined,
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+): HeartbeatSettings {
   const read = (value: unknown, name: string): number | undefined => {
     if (value === undefined || value === '') return undefined;
     const ms = parseDuration(typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value);

@@ -3,7 +3,7 @@ import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 import { lastAttemptFailed } from '../planning/last-attempt.ts';
 import { mappingOf, partitionId } from '../planning/plan.ts';
 import { depsVersionOf } from '../definitions/code-version.ts';
-import type { Project } from '../../engine/project/project-loader.ts';
+import type { Project } from '../project.ts';
 import type { AssetDataSummary } from '../../../storage/staleness-store.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import { PartitionIndex, type UpstreamIndexes } from './partition-index.ts';

@@ -1,6 +1,6 @@
 import { groupBy } from '../collections/group-by.ts';
 import { toRanges } from '../partitions/index.ts';
-import type { Project } from '../../engine/project/project-loader.ts';
+import type { Project } from '../project.ts';
 import type { StalePartition, StaleReason, StalenessReport } from '../staleness/stale-partition.ts';
 import type { CheckResultRecord, MaterializationRecord, Storage } from '../../../storage/storage.ts';
 import type { ObservationRecord } from '../../../storage/staleness-store.ts';

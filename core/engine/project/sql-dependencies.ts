@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
-import { tableToKey } from './asset-key.ts';
+import { tableToKey } from '../../model/definitions/asset-key.ts';
 
 /** A table a query reads, as written: `raw.orders` → `{ schema: 'raw', table: 'orders' }`. */
 export interface SqlTableRef {

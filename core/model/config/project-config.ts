@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { retryPolicySchema, type RetryPolicy } from '../definitions/retry-policy.ts';
+import { heartbeatSchema, type HeartbeatSettings } from './heartbeat-settings.ts';
+import { daemonSettingsSchema, type DaemonSettings } from './daemon-settings.ts';
+import { seedSettingsSchema, type SeedSettings } from './seed-settings.ts';
+import { resourcesSchema, type ResourceConfig } from './resources-config.ts';
+import { warehouseSchema, type WarehouseSettings } from './warehouse-settings.ts';
+
+/** Name of the project configuration file. */
+export const CONFIG_FILE = 'strata.json';
+
+/** The shape of `strata.json`, before paths are resolved against the project folder. */
+export const projectConfigSchema = z
+  .object({
+    name: z.string().min(1).default('strata-project'),
+    assets: z.string().min(1).default('defs'),
+    landing: z.string().min(1).default('landing'),
+    seeds: seedSettingsSchema.optional(),
+    storage: z.string().min(1).default('.strata/strata.db'),
+    warehouse: warehouseSchema,
+    concurrency: z.number().int().min(1).max(64).default(4),
+    retries: retryPolicySchema.optional(),
+    heartbeat: heartbeatSchema.optional(),
+    daemon: daemonSettingsSchema.optional(),
+    resources: resourcesSchema.optional(),
+  })
+  .strict();
+
+/** A loaded project configuration with every path made absolute. */
+export interface ProjectConfig {
+  readonly name: string;
+  /** The project folder (where strata.json lives). */
+  readonly dir: string;
+  readonly assetsDir: string;
+  readonly landingDir: string;
+  /** The seeds folder and column types (`"seeds"`; absent in configs built in code: no seeds). */
+  readonly seeds?: SeedSettings;
+  /** SQLite file of runs, events and lineage. */
+  readonly storageFile: string;
+  /** DuckDB warehouse file (or `:memory:`). */
+  readonly warehouseFile: string;
+  /** DuckDB memory limit, threads and spill folder (`"warehouse": { … }`; absent in configs built in code). */
+  readonly warehouseSettings?: WarehouseSettings;
+  /** Default number of steps run at once. */
+  readonly concurrency: number;
+  /** Retry policy of assets that set none (`"retries"`; default: no retries). */
+  readonly retries: RetryPolicy;
+  /** Heartbeat interval and dead-run timeout (`"heartbeat"`, `STRATA_HEARTBEAT_*`). */
+  readonly heartbeat: HeartbeatSettings;
+  /** Tick interval, run limit and pools of `assets daemon` (`"daemon"`; absent in configs built in code: the defaults). */
+  readonly daemon?: DaemonSettings;
+  /** Named connections assets use through `ctx.resources` (`"resources"`; absent: none). */
+  readonly resources?: Readonly<Record<string, ResourceConfig>>;
+}
+
+/**
+ * How to open the project's warehouse: its settings, with relative paths in SQL resolving
+ * against the project folder. Every place that opens the warehouse (CLI, daemon, UI, `assets
+ * query`) passes these.
+ */
+export function warehouseOpenOptions(config: ProjectConfig): WarehouseSettings & { readonly fileSearchPath: string } {
+  return { ...config.warehouseSettings, fileSearchPath: config.dir };
+}
