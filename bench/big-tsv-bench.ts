@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Workspace } from '../core/cli/workspace.ts';
+import { Workspace } from '../core/engine/workspace.ts';
 import { executeRun } from '../core/engine/execution/executor.ts';
 import { buildPlan } from '../core/model/planning/plan.ts';
 

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { daily } from '../core/model/partitions/index.ts';
 import { depsVersionOf } from '../core/model/definitions/code-version.ts';
-import { buildProject } from '../core/engine/project/project-loader.ts';
+import { buildProject } from '../core/model/project.ts';
 import { loadProjectConfig } from '../core/engine/project/project-config.ts';
 import { computeStaleness } from '../core/model/staleness/compute-staleness.ts';
 import { SqliteStorage } from '../storage/index.ts';

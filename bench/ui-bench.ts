@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { executeRun } from '../core/engine/execution/executor.ts';
 import { buildPlan } from '../core/model/planning/plan.ts';
 import { loadProjectConfig } from '../core/engine/project/project-config.ts';
-import { buildProject, type Project } from '../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../core/model/project.ts';
 import { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../resources/landing-zone.ts';
 import { SqliteStorage } from '../storage/index.ts';

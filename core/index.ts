@@ -40,8 +40,8 @@ export {
   rowCountAnomaly,
   schema,
   unique,
-} from './model/checks/check-spec.ts';
-export type { CheckOptions, CheckSeverity, CheckSpec } from './model/checks/check-spec.ts';
+} from './model/definitions/check-spec.ts';
+export type { CheckOptions, CheckSeverity, CheckSpec } from './model/definitions/check-spec.ts';
 export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './model/definitions/schedule-definition.ts';
 export { keyToTable, qualifiedTableName, tableToKey } from './model/definitions/asset-key.ts';
 export type {

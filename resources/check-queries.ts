@@ -5,7 +5,7 @@
  * partition of a range step.
  */
 
-import type { CheckSpec } from '../core/model/checks/check-spec.ts';
+import type { CheckSpec } from '../core/model/definitions/check-spec.ts';
 import { quoteLiteral } from '../core/model/definitions/sql-template.ts';
 import { quoteIdentifier } from '../core/model/definitions/asset-key.ts';
 

@@ -1,4 +1,4 @@
-import { closestKeys } from '../core/model/graph/key-compare.ts';
+import { closestKeys } from '../core/model/collections/key-compare.ts';
 import { NotFoundError } from '../core/model/errors.ts';
 import type { Project } from '../core/model/project.ts';
 import type { SqlMaterialization } from '../core/model/definitions/asset-spec.ts';

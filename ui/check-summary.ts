@@ -4,7 +4,7 @@
  * check instead of every partition's SQL and failing rows (those are paged by
  * `GET /api/history/KEY`).
  */
-import type { CheckSpec } from '../core/model/checks/check-spec.ts';
+import type { CheckSpec } from '../core/model/definitions/check-spec.ts';
 import type { CheckResultRecord } from '../storage/storage.ts';
 
 /**

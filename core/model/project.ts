@@ -3,9 +3,9 @@ import { StrataError, DefinitionErrors } from './errors.ts';
 import type { AssetDefinition } from './definitions/asset-spec.ts';
 import type { ScheduleDefinition } from './definitions/schedule-definition.ts';
 import { codeVersionOf } from './definitions/code-version.ts';
-import { scheduleProblems } from './definitions/schedule-problems.ts';
+import { scheduleProblems } from './schedule-problems.ts';
 import { AssetGraph } from './graph/asset-graph.ts';
-import { compareKeys } from './graph/key-compare.ts';
+import { compareKeys } from './collections/key-compare.ts';
 import type { ProjectConfig } from './config/project-config.ts';
 
 /** A loaded, validated project: its configuration, definitions and graph. */

@@ -18,9 +18,9 @@ import {
   schema,
   unique,
   type CheckSpec,
-} from '../../core/model/checks/check-spec.ts';
-import { runChecks, type CheckRun, type CheckTarget } from '../../core/engine/checks/check-runner.ts';
-import { describeFailure } from '../../core/engine/checks/step-checks.ts';
+} from '../../core/model/definitions/check-spec.ts';
+import { runChecks, type CheckRun, type CheckTarget } from '../../core/engine/execution/check-runner.ts';
+import { describeFailure } from '../../core/engine/execution/step-checks.ts';
 import { buildSpec, makeDefinition, type AssetDefinition } from '../../core/model/definitions/asset-spec.ts';
 import { daily } from '../../core/model/partitions/index.ts';
 import { buildPlan } from '../../core/model/planning/plan.ts';

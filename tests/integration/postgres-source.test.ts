@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { postgresTable } from '../../core/model/definitions/postgres-table.ts';
-import { rowCount } from '../../core/model/checks/check-spec.ts';
+import { rowCount } from '../../core/model/definitions/check-spec.ts';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { buildProject } from '../../core/model/project.ts';
 import { observeSources } from '../../core/engine/staleness/observe-sources.ts';

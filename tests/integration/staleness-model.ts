@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { asset, type AssetDefinition, type DependencyOption } from '../../core/model/definitions/asset-spec.ts';
 import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
 import { daily, monthly, staticPartitions, timeWindow, type PartitionsDefinition } from '../../core/model/partitions/index.ts';
-import { partitionId } from '../../core/model/planning/plan.ts';
+import { partitionId } from '../../core/model/definitions/asset-key.ts';
 import { REASON_RANK, type StalePartition, type StaleReason } from '../../core/model/staleness/stale-partition.ts';
 
 /** Unpartitioned, daily (four days across a month end), monthly (two months), static (three keys). */

@@ -3,9 +3,9 @@ import { buildSpec } from '../../core/model/definitions/asset-spec.ts';
 import type { AssetSpec } from '../../core/model/definitions/asset-spec.ts';
 import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
 import { graphProblems } from '../../core/model/graph/graph-problems.ts';
-import { closestKeys, editDistance } from '../../core/model/graph/key-compare.ts';
+import { closestKeys, editDistance } from '../../core/model/collections/key-compare.ts';
 import { DefinitionError, DefinitionErrors } from '../../core/model/errors.ts';
-import { customSql, relationships, withReads, type CheckSpec } from '../../core/model/checks/check-spec.ts';
+import { customSql, relationships, withReads, type CheckSpec } from '../../core/model/definitions/check-spec.ts';
 
 function spec(key: string, deps: string[] = []): AssetSpec {
   return buildSpec(key, { deps, tags: {}, owners: [] }, 'sql');

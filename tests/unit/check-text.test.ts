@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedRange, notNull, rowCountAnomaly, unique } from '../../core/model/checks/check-spec.ts';
-import { parseCheckText } from '../../core/model/checks/check-text.ts';
-import { anomalyVerdict } from '../../core/model/checks/row-count-anomaly.ts';
+import { acceptedRange, notNull, rowCountAnomaly, unique } from '../../core/model/definitions/check-spec.ts';
+import { parseCheckText } from '../../core/model/definitions/check-text.ts';
+import { anomalyVerdict } from '../../core/model/definitions/row-count-anomaly.ts';
 import { parseSqlAssetFile } from '../../core/model/definitions/sql-asset-file.ts';
 
 describe('checks as a SQL header writes them', () => {

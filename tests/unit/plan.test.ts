@@ -4,7 +4,7 @@ import type { AssetSpec } from '../../core/model/definitions/asset-spec.ts';
 import { AssetGraph } from '../../core/model/graph/asset-graph.ts';
 import { buildPlan } from '../../core/model/planning/plan.ts';
 import type { Plan } from '../../core/model/planning/plan.ts';
-import { relationships } from '../../core/model/checks/check-spec.ts';
+import { relationships } from '../../core/model/definitions/check-spec.ts';
 import { daily } from '../../core/model/partitions/index.ts';
 
 function spec(key: string, deps: string[] = []): AssetSpec {

@@ -8,7 +8,7 @@ import { cancelOnSignals } from '../run-signals.ts';
 import { openWarehouseForRun, reapDeadRunsNoisily } from '../../engine/runs/run-preparation.ts';
 import { findBackfill } from './backfills-command.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 import { fullRefreshRequest } from '../../engine/execution/full-refresh-request.ts';
 
 /** `assets backfill`: materialize a selection over a partition range, resumably. */

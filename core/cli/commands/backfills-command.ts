@@ -4,7 +4,7 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { pickByPrefix } from '../../model/collections/pick-by-prefix.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets backfills`: stored backfills, one backfill, or cancel one. */
 export const backfillsCommand: Command = {

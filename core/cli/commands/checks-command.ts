@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { runChecks, type CheckRun, type CheckTarget } from '../../engine/checks/check-runner.ts';
-import { describeFailure, latestRowCounts } from '../../engine/checks/step-checks.ts';
+import { runChecks, type CheckRun, type CheckTarget } from '../../engine/execution/check-runner.ts';
+import { describeFailure, latestRowCounts } from '../../engine/execution/step-checks.ts';
 import { UsageError } from '../../model/errors.ts';
 import { partitionsInRange } from '../../model/planning/partition-request.ts';
 import { selectAssets } from '../../model/selection/index.ts';
@@ -10,7 +10,7 @@ import type { Command } from '../command.ts';
 import { formatCount, formatTime, type Output } from '../output.ts';
 import { cancelOnSignals } from '../run-signals.ts';
 import { openWarehouseForRun } from '../../engine/runs/run-preparation.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets checks`: run data-quality checks on what is materialized now, or list past results. */
 export const checksCommand: Command = {

@@ -9,7 +9,7 @@ import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
 import { openWarehouseWhenFree } from '../../../resources/warehouse-wait.ts';
 import { warehouseOpenOptions } from '../../model/config/project-config.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */
 export const daemonCommand: Command = {

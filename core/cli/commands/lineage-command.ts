@@ -1,11 +1,11 @@
 import { lineageLevels } from '../../model/graph/lineage-levels.ts';
 import { NotFoundError, UsageError } from '../../model/errors.ts';
 import type { AssetGraph } from '../../model/graph/asset-graph.ts';
-import { closestKeys } from '../../model/graph/key-compare.ts';
+import { closestKeys } from '../../model/collections/key-compare.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { Output } from '../output.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets lineage KEY`: where an asset's data comes from and where it goes. */
 export const lineageCommand: Command = {

@@ -1,6 +1,6 @@
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 import { selectAssets } from '../../model/selection/index.ts';
 
 /** `assets list`: the assets of the project, in topological order. */

@@ -9,7 +9,7 @@ import type { EventRecord } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatDuration, type Output } from '../output.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 import { fullRefreshRequest } from '../../engine/execution/full-refresh-request.ts';
 import { buildModes, type BuildMode } from '../build-modes.ts';
 import { stepLabel } from '../step-label.ts';

@@ -4,7 +4,7 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { pickByPrefix } from '../../model/collections/pick-by-prefix.ts';
 import { formatDuration, formatTime, statusColour, type Output } from '../output.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 
 const STATUSES: readonly RunStatus[] = ['queued', 'running', 'success', 'failed', 'canceled'];
 

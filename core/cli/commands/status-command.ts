@@ -8,7 +8,7 @@ import { printStaleStatus } from './stale-status.ts';
 import { readAssetStates, type AssetState } from '../../model/status/asset-states.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 import { writeSummaryText } from '../../model/format/write-summary-text.js';
 
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */

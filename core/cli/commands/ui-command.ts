@@ -1,7 +1,7 @@
 import { UsageError } from '../../model/errors.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
-import { Workspace } from '../workspace.ts';
+import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets ui`: serves the web UI and its JSON API until Ctrl-C. */
 export const uiCommand: Command = {

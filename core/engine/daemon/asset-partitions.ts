@@ -2,7 +2,7 @@
  * Sets of asset partitions as the daemon passes them around: asset key → partitions (`null` for
  * an unpartitioned asset), and their compact form in tick decisions.
  */
-import { partitionId } from '../../model/planning/plan.ts';
+import { partitionId } from '../../model/definitions/asset-key.ts';
 import type { TickTarget } from '../../../storage/daemon-tick-store.ts';
 
 /** Asset key → the partitions requested (`[null]` for an unpartitioned asset), in request order. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { buildPlan, partitionId, type Plan } from '../../model/planning/plan.ts';
+import { buildPlan, type Plan } from '../../model/planning/plan.ts';
+import { partitionId } from '../../model/definitions/asset-key.ts';
 import { StrataError, UsageError } from '../../model/errors.ts';
 import { selectAssets } from '../../model/selection/index.ts';
 import type { Project } from '../../model/project.ts';

@@ -8,7 +8,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { partitionId, type PlanStep } from '../../model/planning/plan.ts';
+import type { PlanStep } from '../../model/planning/plan.ts';
+import { partitionId } from '../../model/definitions/asset-key.ts';
 import type { DuckDBWarehouse, StepSession } from '../../../resources/duckdb-warehouse.ts';
 import { commitLogOf, type CommitLog } from '../../../resources/warehouse-commit-log.ts';
 import type { EventRecord, MaterializationRecord, Storage, StepCommit } from '../../../storage/storage.ts';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { keyToTable } from '../../model/definitions/asset-key.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
-import { partitionId, type Plan, type PlanStep } from '../../model/planning/plan.ts';
+import type { Plan, PlanStep } from '../../model/planning/plan.ts';
+import { partitionId } from '../../model/definitions/asset-key.ts';
 import { definitionOf, type Project } from '../../model/project.ts';
 import type { DuckDBWarehouse, StepSession } from '../../../resources/duckdb-warehouse.ts';
 import type { CheckResultRecord, EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../../storage/storage.ts';
@@ -14,8 +15,8 @@ import { CanceledError, messageOf, rangeData, single, untilAborted } from './ste
 import { ReadyQueue } from './ready-queue.ts';
 import { watchStepProgress } from './step-progress.ts';
 import { observeRunSources, unobservedReasons } from './run-observation.ts';
-import { checkEvents } from '../checks/check-events.ts';
-import { checkWrite, ChecksFailedError } from '../checks/step-checks.ts';
+import { checkEvents } from './check-events.ts';
+import { checkWrite, ChecksFailedError } from './step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../../model/definitions/retry-policy.ts';
 import { formatDuration } from '../../model/format/duration-text.js';
 import { DefinitionError, ResourceError, type StrataError } from '../../model/errors.ts';

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
-import { mappingOf, partitionId, upstreamPartitions, type PlanStep } from '../../model/planning/plan.ts';
+import { upstreamPartitions, type PlanStep } from '../../model/planning/plan.ts';
+import { partitionId } from '../../model/definitions/asset-key.ts';
+import { mappingOf } from '../../model/definitions/asset-spec.ts';
 import { depsVersionOf } from '../../model/definitions/code-version.ts';
 import type { Project } from '../../model/project.ts';
 import type { StepSession } from '../../../resources/duckdb-warehouse.ts';

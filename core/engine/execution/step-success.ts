@@ -1,6 +1,6 @@
 import type { PlanStep } from '../../model/planning/plan.ts';
-import type { CheckRun } from '../checks/check-runner.ts';
-import { checkEvents } from '../checks/check-events.ts';
+import type { CheckRun } from './check-runner.ts';
+import { checkEvents } from './check-events.ts';
 import type { StepSession } from '../../../resources/duckdb-warehouse.ts';
 import type { EventRecord, MaterializationRecord, StepCommit } from '../../../storage/storage.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';

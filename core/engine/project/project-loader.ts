@@ -6,9 +6,9 @@ import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../model
 import { keyProblem, keyToTable, tableToKey } from '../../model/definitions/asset-key.ts';
 import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from './sql-dependencies.ts';
 import { graphProblems } from '../../model/graph/graph-problems.ts';
-import { closestKeys, compareKeys } from '../../model/graph/key-compare.ts';
+import { closestKeys, compareKeys } from '../../model/collections/key-compare.ts';
 import { renderForParsing, templateProblems, THIS_PLACEHOLDER_SCHEMA, THIS_VARIABLE } from '../../model/definitions/sql-template.ts';
-import { withReads, type CheckSpec } from '../../model/checks/check-spec.ts';
+import { withReads, type CheckSpec } from '../../model/definitions/check-spec.ts';
 import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../../model/definitions/schedule-definition.ts';
 import { loadProjectConfig } from './project-config.ts';
 import type { ProjectConfig } from '../../model/config/project-config.ts';

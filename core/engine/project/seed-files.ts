@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DefinitionError } from '../../model/errors.ts';
 import { keyProblem } from '../../model/definitions/asset-key.ts';
-import { compareKeys } from '../../model/graph/key-compare.ts';
+import { compareKeys } from '../../model/collections/key-compare.ts';
 import { contentHashOf, csvHeader, seedDefinition, seedKey } from '../../model/definitions/seed-asset.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import type { ProjectConfig } from '../../model/config/project-config.ts';

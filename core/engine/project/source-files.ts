@@ -1,7 +1,7 @@
 import { type Dirent, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DefinitionError } from '../../model/errors.ts';
-import { compareKeys } from '../../model/graph/key-compare.ts';
+import { compareKeys } from '../../model/collections/key-compare.ts';
 
 /**
  * The asset source files under the assets folder `root`, sorted: every `.sql` file and every

@@ -4,14 +4,14 @@
  * process holds it and saying once on stderr which process and run that is.
  */
 
-import { assertCheckColumns } from '../checks/check-columns.ts';
+import { assertCheckColumns } from '../execution/check-columns.ts';
 import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
 import { shortId } from '../execution/run-leases.ts';
 import type { DuckDBWarehouse } from '../../../resources/duckdb-warehouse.ts';
 import type { Project } from '../../model/project.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import type { Output } from '../../cli/output.ts';
-import type { Workspace } from '../../cli/workspace.ts';
+import type { Workspace } from '../workspace.ts';
 
 /**
  * Reaps dead runs (see {@link reapDeadRuns}) with the project's heartbeat timeout, telling `err`

@@ -42,3 +42,8 @@ export function tableToKey(schema: string, table: string): string {
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/** `key@partition`, the identity of one asset partition. */
+export function partitionId(key: string, partition: string | null): string {
+  return partition === null ? key : `${key}@${partition}`;
+}

@@ -3,8 +3,9 @@ import { DefinitionError } from '../errors.ts';
 import { keyProblem } from './asset-key.ts';
 import { isAutomationCondition, type AutomationCondition } from './automation-condition.ts';
 import type { AssetContext, MaterializeResult } from './asset-context.ts';
-import { duplicateCheckName, type CheckSpec } from '../checks/check-spec.ts';
+import { duplicateCheckName, type CheckSpec } from './check-spec.ts';
 import type { PartitionMapping } from '../partitions/partition-mapping.ts';
+import { defaultMapping } from '../partitions/index.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
 import type { ObserveFn } from './source-asset.ts';
@@ -359,4 +360,9 @@ export function isAssetDefinition(value: unknown): value is AssetDefinition {
 /** Renders zod issues as one line each, prefixed by the field path. */
 export function formatZodIssues(error: z.ZodError): string {
   return error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
+}
+
+/** The partition mapping a child reads a parent through. */
+export function mappingOf(child: AssetSpec, parent: AssetSpec): PartitionMapping {
+  return child.partitionMappings[parent.key] ?? defaultMapping(child.partitions, parent.partitions);
 }

@@ -14,13 +14,13 @@
  *
  * Parsing is pure; dependency inference with DuckDB's parser lives in `sql-dependencies.ts`.
  */
-import { duplicateCheckName, type CheckSpec } from '../checks/check-spec.ts';
-import { parseCheckText } from '../checks/check-text.ts';
+import { duplicateCheckName, type CheckSpec } from './check-spec.ts';
+import { parseCheckText } from './check-text.ts';
 import { extractQuery } from './sql-query-body.ts';
 import type { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
 import type { ErrorContext } from '../errors.ts';
-import { editDistance } from '../graph/key-compare.ts';
+import { editDistance } from '../collections/key-compare.ts';
 import { keyProblem } from './asset-key.ts';
 import { buildSpec, makeDefinition, specFieldsSchema, type BackfillPolicy, type SpecFields } from './asset-spec.ts';
 import { parseBackfillPolicy, parseMappingLine, parsePartitionsText } from './partition-header.ts';

@@ -4,7 +4,7 @@ import { DefinitionErrors } from '../errors.ts';
 import type { AssetSpec } from '../definitions/asset-spec.ts';
 import { checkDependencies } from './check-dependencies.ts';
 import { graphProblems } from './graph-problems.ts';
-import { compareKeys } from './key-compare.ts';
+import { compareKeys } from '../collections/key-compare.ts';
 
 /**
  * Why a downstream asset depends on an upstream one: it reads the upstream's data (`data`), or

@@ -1,6 +1,6 @@
-import { checkReads } from '../checks/check-spec.ts';
+import { checkReads } from '../definitions/check-spec.ts';
 import type { AssetSpec } from '../definitions/asset-spec.ts';
-import { compareKeys } from './key-compare.ts';
+import { compareKeys } from '../collections/key-compare.ts';
 
 /**
  * The assets a spec's checks read that are not also its data dependencies, sorted: its check

@@ -5,9 +5,9 @@
 import { DirectedGraph } from 'graphology';
 import { hasCycle } from 'graphology-dag';
 import { DefinitionError } from '../errors.ts';
-import { checkReads } from '../checks/check-spec.ts';
+import { checkReads } from '../definitions/check-spec.ts';
 import type { AssetSpec } from '../definitions/asset-spec.ts';
-import { closestKeys, compareKeys } from './key-compare.ts';
+import { closestKeys, compareKeys } from '../collections/key-compare.ts';
 
 /**
  * Unknown dependencies and cycles among `specs`, each naming the asset (and file when known).

@@ -1,6 +1,6 @@
-import type { AssetSpec } from '../definitions/asset-spec.ts';
+import { mappingOf, type AssetSpec } from '../definitions/asset-spec.ts';
 import type { AssetGraph } from '../graph/asset-graph.ts';
-import { defaultMapping, readsSameKey } from '../partitions/index.ts';
+import { readsSameKey } from '../partitions/index.ts';
 import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import type { StalenessReport } from '../staleness/stale-partition.ts';
@@ -182,11 +182,6 @@ function idsOf(steps: readonly PlanStep[], indexes: number[]): string[] {
   return ids;
 }
 
-/** The partition mapping a child reads a parent through. */
-export function mappingOf(child: AssetSpec, parent: AssetSpec): PartitionMapping {
-  return child.partitionMappings[parent.key] ?? defaultMapping(child.partitions, parent.partitions);
-}
-
 /** Every upstream partition (`null`: unpartitioned) read by the given downstream partitions. */
 export function upstreamPartitions(
   mapping: PartitionMapping,
@@ -200,11 +195,6 @@ export function upstreamPartitions(
     for (const upstream of mapping.upstreamKeys(partition, child.partitions, parent.partitions, now)) found.add(upstream);
   }
   return found;
-}
-
-/** `key@partition`, the identity of one asset partition. */
-export function partitionId(key: string, partition: string | null): string {
-  return partition === null ? key : `${key}@${partition}`;
 }
 
 function stepId(key: string, partitions: readonly string[] | null): string {

@@ -1,4 +1,4 @@
-import { closestKeys, compareKeys } from '../graph/key-compare.ts';
+import { closestKeys, compareKeys } from '../collections/key-compare.ts';
 import type { AssetGraph } from '../graph/asset-graph.ts';
 import type { SelectionError } from '../errors.ts';
 import { hasWildcard } from './glob-pattern.ts';

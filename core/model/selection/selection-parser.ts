@@ -13,7 +13,7 @@
  *
  * Keywords and attribute names are case-insensitive; whitespace is insignificant.
  */
-import { closestKeys } from '../graph/key-compare.ts';
+import { closestKeys } from '../collections/key-compare.ts';
 import { SelectionError } from '../errors.ts';
 import { AndNode, AttributeNode, FunctionNode, KeyNode, NotNode, OrNode, TagNode, TraversalNode } from './selection-node.ts';
 import type { AttributeName, FunctionName, SelectionNode, Span } from './selection-node.ts';

@@ -1,7 +1,8 @@
 import { groupBy } from '../collections/group-by.ts';
 import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
-import { lastAttemptFailed } from '../planning/last-attempt.ts';
-import { mappingOf, partitionId } from '../planning/plan.ts';
+import { lastAttemptFailed } from './last-attempt.ts';
+import { partitionId } from '../definitions/asset-key.ts';
+import { mappingOf } from '../definitions/asset-spec.ts';
 import { depsVersionOf } from '../definitions/code-version.ts';
 import type { Project } from '../project.ts';
 import type { AssetDataSummary } from '../../../storage/staleness-store.ts';

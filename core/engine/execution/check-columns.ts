@@ -2,7 +2,7 @@ import { keyToTable } from '../../model/definitions/asset-key.ts';
 import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
 import type { Project } from '../../model/project.ts';
 import type { Row } from '../../model/definitions/asset-context.ts';
-import type { CheckSpec } from '../../model/checks/check-spec.ts';
+import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
 /** Reads DuckDB (the warehouse's own connection or a session). */
 interface Reader {

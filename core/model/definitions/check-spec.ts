@@ -5,7 +5,7 @@
  * run right after the asset is written, inside the step's transaction.
  */
 
-import { parseDuration } from '../definitions/duration.ts';
+import { parseDuration } from './duration.ts';
 import { DefinitionError } from '../errors.ts';
 
 /** How bad a failed check is. */

@@ -1,6 +1,6 @@
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { StrataError } from '../../model/errors.ts';
-import type { ResolvedPartitions } from '../execution/step-compute.ts';
+import type { ResolvedPartitions } from './step-compute.ts';
 import type { PartitionScope } from '../../../resources/partition-writes.ts';
 import type { CheckResultRecord, MaterializationRecord, Storage } from '../../../storage/storage.ts';
 import { runChecks, type CheckHistory, type CheckRun, type CheckTarget } from './check-runner.ts';

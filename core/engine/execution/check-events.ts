@@ -1,4 +1,4 @@
-import type { RunEvents } from '../execution/run-events.ts';
+import type { RunEvents } from './run-events.ts';
 import type { PlanStep } from '../../model/planning/plan.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import type { CheckRun } from './check-runner.ts';

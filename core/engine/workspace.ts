@@ -1,6 +1,6 @@
-import { loadProject } from '../engine/project/project-loader.ts';
+import { loadProject } from './project/project-loader.ts';
 import type { Project } from '../model/project.ts';
-import { resolveProjectDir } from '../engine/project/project-config.ts';
+import { resolveProjectDir } from './project/project-config.ts';
 import { warehouseOpenOptions } from '../model/config/project-config.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';

@@ -4,8 +4,8 @@ import { keyToTable, quoteIdentifier } from '../../model/definitions/asset-key.t
 import { assignBuckets, bucketExpression, scopeFilter, windowOf, type PartitionScope } from '../../../resources/partition-writes.ts';
 import { countByBucketSql, isRowCheck, rowsByBucketSql, violatingRowsSql, type CheckSource } from '../../../resources/check-queries.ts';
 import type { CheckResultRecord } from '../../../storage/storage.ts';
-import type { CheckSpec } from '../../model/checks/check-spec.ts';
-import { anomalyVerdict } from '../../model/checks/row-count-anomaly.ts';
+import type { CheckSpec } from '../../model/definitions/check-spec.ts';
+import { anomalyVerdict } from '../../model/definitions/row-count-anomaly.ts';
 
 /** Violating rows kept per check and partition. */
 export const SAMPLE_ROWS = 20;

@@ -1,7 +1,7 @@
-import { DefinitionError } from '../errors.ts';
-import type { ScheduleDefinition } from './schedule-definition.ts';
-import type { AssetGraph } from '../graph/asset-graph.ts';
-import { selectAssets } from '../selection/index.ts';
+import { DefinitionError } from './errors.ts';
+import type { ScheduleDefinition } from './definitions/schedule-definition.ts';
+import type { AssetGraph } from './graph/asset-graph.ts';
+import { selectAssets } from './selection/index.ts';
 
 /**
  * Everything wrong with a project's schedules once its graph is built: names declared twice
