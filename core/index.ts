@@ -12,7 +12,7 @@ export { postgresTable } from './model/definitions/postgres-table.ts';
 export type { PostgresTableOptions } from './model/definitions/postgres-table.ts';
 export { incremental } from './model/definitions/incremental-config.ts';
 export type { IncrementalConfig, IncrementalOptions, IncrementalStrategy, OnSchemaChange } from './model/definitions/incremental-config.ts';
-export type { MergeOptions, MergeResult } from '../resources/incremental-writes.ts';
+export type { MergeOptions, MergeResult } from './model/definitions/incremental-config.ts';
 export type { ObserveContext, ObserveFn, PreviousObservation, SourceAssetOptions, SourceObservation } from './model/definitions/source-asset.ts';
 export type {
   AssetDefinition,

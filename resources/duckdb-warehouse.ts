@@ -1,18 +1,26 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, listValue, timestampValue, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
-import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
-import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { keyToTable, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import type { PartitionScope } from './partition-writes.ts';
 import { StrataError } from '../core/model/errors.ts';
-import { refuseSnapshotReplace, SNAPSHOT_MARK } from './snapshot-writes.ts';
-import type { Row, SqlParam, WarehouseSession } from '../core/model/definitions/asset-context.ts';
-import { tableColumns, writeIncremental, type MergeOptions, type MergeResult } from './incremental-writes.ts';
-import type { IncrementalCounts } from '../core/model/definitions/incremental-config.ts';
+import { SNAPSHOT_MARK } from './snapshot-writes.ts';
+import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
+import type { CheckQueries } from './check-queries.ts';
+import { duckdbCheckQueries } from './duckdb-check-queries.ts';
+import { DuckDBStepSession } from './duckdb-step-session.ts';
+import { readRows, toDuckValues } from './duckdb-values.ts';
+import type { Warehouse, WarehouseRelation } from './warehouse.ts';
+
+export type { QueryProgress } from './warehouse.ts';
 
 /**
- * The DuckDB warehouse resource: one DuckDB database (a file, or `:memory:`) shared by all
- * steps of a process, with a small pool of connections. Each step writes through a
- * {@link StepSession}, which runs everything it does in one transaction.
+ * The DuckDB warehouse, the embedded implementation of {@link Warehouse}: one DuckDB database (a
+ * file, or `:memory:`) shared by all steps of a process, with a small pool of connections. Each
+ * step writes through a {@link DuckDBStepSession}, which runs everything it does in one transaction.
+ * Code outside resources/ holds it as a {@link Warehouse}; only DuckDB's own features use the class:
+ * `assets query` (its result reader, resources/warehouse-query.ts) and opening files read-only or
+ * waiting for a file lock (resources/warehouse-wait.ts).
  *
  * @example
  * const warehouse = await DuckDBWarehouse.open('.strata/warehouse.duckdb');
@@ -20,7 +28,8 @@ import type { IncrementalCounts } from '../core/model/definitions/incremental-co
  * await session.replaceTable('select 1 as id');
  * await session.commit();
  */
-export class DuckDBWarehouse {
+export class DuckDBWarehouse implements Warehouse {
+  readonly dialect = 'duckdb' as const;
   readonly path: string;
   readonly #instance: DuckDBInstance;
   readonly #idle: DuckDBConnection[] = [];
@@ -31,7 +40,7 @@ export class DuckDBWarehouse {
   readonly checkedTables = new Map<string, ReadonlyMap<string, string>>();
   /**
    * Tables holding a snapshot's history (`schema.table`), read from the catalog once: while this
-   * process holds the file, only its snapshot writes (see {@link StepSession.commit}) add any.
+   * process holds the file, only its snapshot writes (see {@link DuckDBStepSession.commit}) add any.
    */
   #snapshotTables: Promise<Set<string>> | undefined;
 
@@ -71,7 +80,7 @@ export class DuckDBWarehouse {
 
   /**
    * Borrows a connection from the pool. Return it with {@link release}. New connections track
-   * the progress of their queries (see {@link StepSession.progress}) without printing it.
+   * the progress of their queries (see {@link DuckDBStepSession.progress}) without printing it.
    */
   async acquire(): Promise<DuckDBConnection> {
     const idle = this.#idle.pop();
@@ -96,6 +105,36 @@ export class DuckDBWarehouse {
     }
   }
 
+  /** The file (or `:memory:`). */
+  get location(): string {
+    return this.path;
+  }
+
+  get checkQueries(): CheckQueries {
+    return duckdbCheckQueries;
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    await this.withConnection((connection) => connection.run(sql, toDuckValues(params)));
+  }
+
+  async relations(): Promise<WarehouseRelation[]> {
+    return this.query<{ schema: string; name: string; kind: 'table' | 'view' }>(
+      `SELECT schema_name AS schema, table_name AS name, 'table' AS kind FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary
+       UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary
+       ORDER BY 1, 2`,
+    );
+  }
+
+  async columns(key: string): Promise<Map<string, string>> {
+    const { schema, table } = keyToTable(key);
+    const rows = await this.query<{ c: string; t: string }>(
+      'SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index',
+      [schema, table],
+    );
+    return new Map(rows.map((r) => [r.c, r.t]));
+  }
+
   /** Reads rows outside any step (status queries, tests). */
   async query<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
     return this.withConnection((connection) => readRows<T>(connection, sql, params));
@@ -111,7 +150,6 @@ export class DuckDBWarehouse {
     await this.withConnection((connection) => connection.run(unique.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(s)};`).join('\n')));
   }
 
-  /** A session for one step of `key`; nothing touches DuckDB until the session is used. */
   /** Whether the asset's table holds a snapshot's history (see snapshot-writes.ts). */
   async isSnapshotTable(key: string): Promise<boolean> {
     this.#snapshotTables ??= this.query<{ s: string; t: string }>(
@@ -127,8 +165,9 @@ export class DuckDBWarehouse {
     if (this.#snapshotTables) (await this.#snapshotTables).add(tableId(schema, table));
   }
 
-  session(key: string, scope?: PartitionScope): StepSession {
-    return new StepSession(this, key, scope);
+  /** A session for one step of `key`; nothing touches DuckDB until the session is used. */
+  session(key: string, scope?: PartitionScope): DuckDBStepSession {
+    return new DuckDBStepSession(this, key, scope);
   }
 
   close(): void {
@@ -142,15 +181,6 @@ export class DuckDBWarehouse {
  * `connection.progress`) from its first moment, without drawing its own bar on stderr.
  */
 const TRACK_PROGRESS = 'SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0;';
-
-/** How far the statement a step is running has got, as DuckDB estimates it. */
-export interface QueryProgress {
-  /** 0–100. */
-  readonly percentage: number;
-  /** DuckDB's count of the work done and to do (rows for table scans; its own units for files). */
-  readonly rowsProcessed: number;
-  readonly totalRows: number;
-}
 
 /** How {@link DuckDBWarehouse.open} sets DuckDB up. */
 export interface WarehouseOpenOptions {
@@ -181,281 +211,6 @@ function instanceSettings(options: WarehouseOpenOptions): Record<string, string>
   if (options.threads !== undefined) settings.threads = String(options.threads);
   if (options.tempDirectory !== undefined) settings.temp_directory = options.tempDirectory;
   return Object.keys(settings).length > 0 ? settings : undefined;
-}
-
-/**
- * One step's view of the warehouse. The first statement borrows a connection and opens a
- * transaction; {@link commit} or {@link rollback} ends it and returns the connection.
- */
-export class StepSession implements WarehouseSession {
-  readonly #warehouse: DuckDBWarehouse;
-  readonly #key: string;
-  #connection: DuckDBConnection | undefined;
-  #opening: Promise<DuckDBConnection> | undefined;
-  #ended = false;
-  #interrupted = false;
-  /** Row count of the last {@link replaceTable}, if any. */
-  rowsWritten: number | undefined;
-
-  readonly #scope: PartitionScope | undefined;
-  /** The table's columns as checked by this step; shared with later steps once it commits. */
-  #checked: ReadonlyMap<string, string> | undefined;
-  #madeSnapshot = false;
-  /** Rows per partition after {@link replacePartitions} or a partitioned {@link merge}, if one ran. */
-  partitionRows: ReadonlyMap<string, number> | undefined;
-  /** What a partitioned incremental write did to each partition (see incremental-window.ts). */
-  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
-
-  constructor(warehouse: DuckDBWarehouse, key: string, scope?: PartitionScope) {
-    this.#warehouse = warehouse;
-    this.#key = key;
-    this.#scope = scope;
-  }
-
-  /** True once the step has issued a statement. */
-  get used(): boolean {
-    return this.#opening !== undefined;
-  }
-
-  async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
-    const connection = await this.#open();
-    await connection.run(sql, toDuckValues(params));
-  }
-
-  async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return readRows<T>(await this.#open(), sql, params);
-  }
-
-  /**
-   * {@link run} for a statement every step repeats (one statement, parameters `$1…`): prepared
-   * once per pooled connection, then only bound and run.
-   */
-  async runPrepared(sql: string, params: readonly SqlParam[]): Promise<void> {
-    const connection = await this.#open();
-    let statements = PREPARED.get(connection);
-    if (statements === undefined) PREPARED.set(connection, (statements = new Map()));
-    let statement = statements.get(sql);
-    if (statement === undefined) statements.set(sql, (statement = await connection.prepare(sql)));
-    const values = toDuckValues(params);
-    if (values) statement.bind(values);
-    await statement.run();
-  }
-
-  /** Runs an INSERT, UPDATE or DELETE and returns the number of rows it changed. */
-  async changed(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    const connection = await this.#open();
-    return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
-  }
-
-  /** The partitions this step writes; `undefined` for an unpartitioned asset. */
-  get scope(): PartitionScope | undefined {
-    return this.#scope;
-  }
-
-  /** Merges (or appends) into the asset's table; in a partitioned step, into the step's partition window only. */
-  async merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
-    const result = await writeIncremental(this, this.#key, select, options, false);
-    this.rowsWritten = result.rowCount;
-    return result;
-  }
-
-  async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
-    const table = qualifiedTableName(this.#key);
-    await refuseSnapshotReplace(this, this.#key);
-    const connection = await this.#open();
-    // CREATE TABLE AS answers with its row count: no count(*) of the new table.
-    const created = await (await connection.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, toDuckValues(params))).getRows();
-    const count = created[0]?.[0];
-    this.rowsWritten = typeof count === 'bigint' || typeof count === 'number' ? Number(count) : await this.rowCount(this.#key);
-    return this.rowsWritten;
-  }
-
-  /**
-   * Replaces this step's partitions of the asset's table with the rows of `select`, in the
-   * step's transaction: creates the table if needed, deletes the rows of the step's window (or
-   * static keys) by the partition column, inserts the new rows by column name. Returns the
-   * number of rows inserted; per-partition counts land in {@link partitionRows}. Fails (and so
-   * rolls back) when a row falls outside the step's partitions, or when the query's columns no
-   * longer match the table and the step does not cover every partition.
-   */
-  async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
-    const scope = this.#scope;
-    if (!scope)
-      throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
-    const table = qualifiedTableName(this.#key);
-    const column = quoteIdentifier(scope.column);
-    await refuseSnapshotReplace(this, this.#key);
-    const columnType = await this.#prepareTable(select, params, scope);
-    await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
-    const connection = await this.#open();
-    const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
-    const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
-    const inside = [...counts.values()].reduce((a, b) => a + b, 0);
-    if (inside !== inserted) throw rowsOutsideError(this.#key, scope, inserted - inside, inserted);
-    this.partitionRows = counts;
-    this.rowsWritten = inserted;
-    return inserted;
-  }
-
-  /**
-   * Creates the table on first write; when the query's columns changed, rebuilds it if the step
-   * covers every partition, else fails clearly. Returns the partition column's DuckDB type. A
-   * table checked once is not checked again by this warehouse (the rest of the run's steps of
-   * one asset run the same query).
-   */
-  async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<string | undefined> {
-    const known = this.#warehouse.checkedTables.get(this.#key);
-    if (known) return known.get(scope.column);
-    const table = qualifiedTableName(this.#key);
-    let existing = await this.#columns();
-    if (existing.size === 0) {
-      await this.run(`CREATE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
-      existing = await this.#columns();
-    } else {
-      const incoming = (await this.all<{ column_name: string }>(`DESCRIBE SELECT * FROM (${select})`, params)).map((r) => r.column_name);
-      const added = incoming.filter((c) => !existing.has(c));
-      const removed = [...existing.keys()].filter((c) => !incoming.includes(c));
-      if (added.length > 0 || removed.length > 0) {
-        if (!scope.complete) {
-          const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
-          throw new StrataError(
-            'partition_columns_changed',
-            `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
-            { assetKey: this.#key },
-          );
-        }
-        await this.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
-        existing = await this.#columns();
-      }
-    }
-    this.#checked = existing;
-    return existing.get(scope.column);
-  }
-
-  /** The asset table's columns and their DuckDB types, as this transaction sees them. */
-  #columns(): Promise<Map<string, string>> {
-    return tableColumns(this, this.#key);
-  }
-
-  /** Replaces this asset's view with `select`. */
-  async replaceView(select: string): Promise<void> {
-    await refuseSnapshotReplace(this, this.#key);
-    await this.run(`CREATE OR REPLACE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
-  }
-
-  /** Row count of an asset's table as this transaction sees it. */
-  async rowCount(key: string): Promise<number> {
-    const rows = await this.all<{ n: number }>(`SELECT count(*) AS n FROM ${qualifiedTableName(key)}`);
-    return Number(rows[0]?.n ?? 0);
-  }
-
-  tableOf(key: string): string {
-    return qualifiedTableName(key);
-  }
-
-  /**
-   * The progress of the statement this step is running, when DuckDB can estimate it (a scan of
-   * a table or file); `undefined` when no statement runs or DuckDB has no estimate.
-   */
-  progress(): QueryProgress | undefined {
-    if (this.#connection === undefined || this.#ended) return undefined;
-    const { percentage, rows_processed, total_rows_to_process } = this.#connection.progress;
-    if (!(percentage >= 0)) return undefined;
-    return { percentage: Math.min(100, percentage), rowsProcessed: Number(rows_processed), totalRows: Number(total_rows_to_process) };
-  }
-
-  /** The schema of this step's asset. */
-  get schema(): string {
-    return keyToTable(this.#key).schema;
-  }
-
-  /** Commits the transaction, if one was opened. */
-  async commit(): Promise<void> {
-    await this.#end('COMMIT');
-    if (this.#checked) this.#warehouse.checkedTables.set(this.#key, this.#checked);
-    if (this.#madeSnapshot) await this.#warehouse.addSnapshotTable(this.#key);
-  }
-
-  /** Whether the asset's table holds a snapshot's history (as committed: see {@link DuckDBWarehouse.isSnapshotTable}). */
-  isSnapshotTable(): Promise<boolean> {
-    return this.#warehouse.isSnapshotTable(this.#key);
-  }
-
-  /** Says that this step made the asset's table a snapshot's history table (counted once it commits). */
-  madeSnapshot(): void {
-    this.#madeSnapshot = true;
-  }
-
-  /** Rolls the transaction back, if one was opened; never throws. */
-  async rollback(): Promise<void> {
-    try {
-      await this.#end('ROLLBACK');
-    } catch {
-      // The connection may already have aborted the transaction; nothing was committed.
-    }
-  }
-
-  /**
-   * Interrupts the statement in flight (Ctrl-C) and refuses every later one; the step then
-   * fails and rolls back.
-   */
-  interrupt(): void {
-    this.#interrupted = true;
-    this.#connection?.interrupt();
-  }
-
-  async #open(): Promise<DuckDBConnection> {
-    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false);
-    if (this.#ended) throw new Error(`the warehouse session of ${this.#key} has ended`);
-    this.#opening ??= (async () => {
-      const connection = await this.#warehouse.acquire();
-      this.#connection = connection;
-      await connection.run('BEGIN TRANSACTION');
-      return connection;
-    })();
-    return this.#opening;
-  }
-
-  async #end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (!this.#opening) return;
-    const connection = await this.#opening;
-    try {
-      await connection.run(statement);
-    } finally {
-      this.#warehouse.release(connection);
-    }
-  }
-}
-
-/** Runs a query and returns plain row objects (safe BIGINTs become numbers). */
-export async function readRows<T extends Row>(connection: DuckDBConnection, sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-  const reader = await connection.runAndReadAll(sql, toDuckValues(params));
-  return reader.getRowObjectsJS().map((row) => {
-    const out: Row = {};
-    for (const [name, value] of Object.entries(row)) out[name] = plainValue(value);
-    return out as T;
-  });
-}
-
-function plainValue(value: unknown): unknown {
-  if (typeof value === 'bigint') {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
-  }
-  return value;
-}
-
-/** Prepared statements of {@link StepSession.runPrepared}, per pooled connection. */
-const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
-
-function toDuckValues(params: readonly SqlParam[]): DuckDBValue[] | undefined {
-  if (params.length === 0) return undefined;
-  return params.map((p): DuckDBValue => {
-    if (p instanceof Date) return timestampValue(BigInt(p.getTime()) * 1000n);
-    if (Array.isArray(p)) return listValue(p as string[]);
-    return p as DuckDBValue;
-  });
 }
 
 function firstLine(message: string): string {

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
-import type { IncrementalCounts, IncrementalStrategy, OnSchemaChange } from '../core/model/definitions/incremental-config.ts';
+import type { IncrementalCounts, MergeOptions, MergeResult, OnSchemaChange } from '../core/model/definitions/incremental-config.ts';
 import { DefinitionError, StrataError } from '../core/model/errors.ts';
 import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
 import { quoteLiteral } from '../core/model/definitions/sql-template.ts';
@@ -32,26 +32,6 @@ export interface IncrementalSession {
   partitionRows: ReadonlyMap<string, number> | undefined;
   /** What the write did to each partition, recorded in each partition's materialization metadata. */
   partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
-}
-
-/** How an incremental write is done. */
-export interface MergeOptions {
-  /** Columns identifying a row (needed by `merge` and `delete+insert`). */
-  readonly uniqueKey?: string | readonly string[];
-  /** Default: `merge` with a unique key, else `append`. */
-  readonly strategy?: IncrementalStrategy;
-  /** Default: `fail`. */
-  readonly onSchemaChange?: OnSchemaChange;
-}
-
-/** What an incremental write did: `full` when it (re)built the table. */
-export interface MergeResult {
-  readonly mode: 'incremental' | 'full';
-  readonly rowsInserted: number;
-  readonly rowsUpdated: number;
-  readonly rowsDeleted: number;
-  /** Rows in the table afterwards (in a partitioned step: in the step's window). */
-  readonly rowCount: number;
 }
 
 /** Where an incremental step starts (see {@link incrementalStart}). */

@@ -18,8 +18,20 @@
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
 import { SNAPSHOT_COLUMNS, type SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
 import { DefinitionError, formatLocated, StrataError, type ErrorContext } from '../core/model/errors.ts';
-import type { StepSession } from './duckdb-warehouse.ts';
+import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
 import { countRows, relationColumns } from './relation-facts.ts';
+
+/** What a snapshot write needs of a DuckDB step session. */
+export interface SnapshotSession {
+  run(sql: string, params?: readonly SqlParam[]): Promise<void>;
+  all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** Runs a statement and returns the rows it changed. */
+  changed(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /** Whether the asset's table holds a snapshot's history (as committed). */
+  isSnapshotTable(): Promise<boolean>;
+  /** Says that this step made the asset's table a snapshot's history table. */
+  madeSnapshot(): void;
+}
 
 /** What one snapshot write did. */
 export interface SnapshotCounts {
@@ -45,7 +57,7 @@ const SOURCE = 'strata_snapshot_source';
  * @param rebuild drop the history and start again (`--full-refresh --force KEY` only)
  */
 export async function writeSnapshot(
-  session: StepSession,
+  session: SnapshotSession,
   select: string,
   config: SnapshotConfig,
   now: Date,
@@ -111,7 +123,7 @@ export async function writeSnapshot(
  * Refuses a write that would replace or rewrite a snapshot's history table (a `table` or
  * partitioned write of the same key, after its header changed): the history cannot be rebuilt.
  */
-export async function refuseSnapshotReplace(session: StepSession, key: string): Promise<void> {
+export async function refuseSnapshotReplace(session: Pick<SnapshotSession, 'isSnapshotTable'>, key: string): Promise<void> {
   // The warehouse's set of snapshot tables, read once: not a catalog scan per step.
   if (!(await session.isSnapshotTable())) return;
   throw new StrataError(
@@ -167,7 +179,7 @@ function located(code: string, message: string, context: ErrorContext): Definiti
 }
 
 /** Fails on NULL or duplicate keys (and NULL update times), naming a few. */
-async function validateSource(session: StepSession, plan: BoundColumns, context: ErrorContext): Promise<void> {
+async function validateSource(session: SnapshotSession, plan: BoundColumns, context: ErrorContext): Promise<void> {
   const keys = plan.uniqueKey.map(quoteIdentifier).join(', ');
   const keyText = plan.uniqueKey.join(', ');
   const nulls = [...plan.uniqueKey, ...(plan.timestamp === undefined ? [] : [plan.timestamp])];
@@ -194,7 +206,7 @@ async function validateSource(session: StepSession, plan: BoundColumns, context:
 }
 
 /** What the asset's name holds in this transaction: a snapshot table, another table, a view, or nothing. */
-async function objectKind(session: StepSession, key: string): Promise<'snapshot' | 'table' | 'view' | 'none'> {
+async function objectKind(session: SnapshotSession, key: string): Promise<'snapshot' | 'table' | 'view' | 'none'> {
   const { schema, table } = keyToTable(key);
   const rows = await session.all<{ kind: string; comment: string | null }>(
     `SELECT 'table' AS kind, comment FROM duckdb_tables() WHERE schema_name = $1 AND table_name = $2

@@ -1,5 +1,5 @@
 import { keyToTable, tableToKey } from '../core/model/definitions/asset-key.ts';
-import type { MergeOptions, MergeResult } from './incremental-writes.ts';
+import type { MergeOptions, MergeResult } from '../core/model/definitions/incremental-config.ts';
 import { StrataError } from '../core/model/errors.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/model/definitions/asset-context.ts';
 

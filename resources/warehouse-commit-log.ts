@@ -1,6 +1,6 @@
 /**
  * The warehouse's own record of step commits, table `_strata.commits`: a step inserts one row
- * inside its DuckDB transaction (so the row exists exactly when the step's data is published),
+ * inside its warehouse transaction (so the row exists exactly when the step's data is published),
  * and the row is deleted once storage has recorded the step. A row left behind means the step's
  * data was published but its record may be missing (the process died, or storage failed, between
  * the two commits); `core/engine/execution/commit-recovery.ts` records it from the row.
@@ -11,7 +11,7 @@
  */
 
 import { STRATA_SCHEMA } from '../core/model/definitions/asset-key.ts';
-import type { DuckDBWarehouse, StepSession } from './duckdb-warehouse.ts';
+import type { StepSession, Warehouse } from './warehouse.ts';
 
 const TABLE = `${STRATA_SCHEMA}.commits`;
 
@@ -39,10 +39,10 @@ interface StoredRow {
   record: string;
 }
 
-const logs = new WeakMap<DuckDBWarehouse, CommitLog>();
+const logs = new WeakMap<Warehouse, CommitLog>();
 
 /** The commit log of `warehouse` (one per open warehouse). */
-export function commitLogOf(warehouse: DuckDBWarehouse): CommitLog {
+export function commitLogOf(warehouse: Warehouse): CommitLog {
   let log = logs.get(warehouse);
   if (log === undefined) logs.set(warehouse, (log = new CommitLog(warehouse)));
   return log;
@@ -60,7 +60,7 @@ export function commitLogOf(warehouse: DuckDBWarehouse): CommitLog {
  * await log.delete([row.commitId]);
  */
 export class CommitLog {
-  readonly #warehouse: DuckDBWarehouse;
+  readonly #warehouse: Warehouse;
   /** Commits a run of this process has published and is recording now. */
   readonly #recording = new Set<string>();
   /** Commits a run of this process published but could not record (storage failed). */
@@ -69,7 +69,7 @@ export class CommitLog {
   /** The last {@link exclusive} work queued. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(warehouse: DuckDBWarehouse) {
+  constructor(warehouse: Warehouse) {
     this.#warehouse = warehouse;
   }
 
@@ -78,16 +78,12 @@ export class CommitLog {
    * step transactions creating it at once would conflict).
    */
   ensure(): Promise<void> {
-    this.#ensured ??= this.#warehouse
-      .withConnection((connection) =>
-        connection.run(
-          `CREATE SCHEMA IF NOT EXISTS ${STRATA_SCHEMA};
-           CREATE TABLE IF NOT EXISTS ${TABLE} (
-             commit_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
-             partitions VARCHAR, committed_at BIGINT NOT NULL, record VARCHAR NOT NULL)`,
-        ),
-      )
-      .then(() => undefined);
+    this.#ensured ??= this.#warehouse.run(
+      `CREATE SCHEMA IF NOT EXISTS ${STRATA_SCHEMA};
+       CREATE TABLE IF NOT EXISTS ${TABLE} (
+         commit_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
+         partitions VARCHAR, committed_at BIGINT NOT NULL, record VARCHAR NOT NULL)`,
+    );
     this.#ensured.catch(() => (this.#ensured = undefined));
     return this.#ensured;
   }
@@ -160,7 +156,9 @@ export class CommitLog {
   /** Deletes rows whose commit storage has (in one statement). */
   async delete(commitIds: readonly string[]): Promise<void> {
     if (commitIds.length === 0) return;
-    await this.#warehouse.query(`DELETE FROM ${TABLE} WHERE list_contains($1, commit_id)`, [commitIds]);
+    // One list parameter, however many ids (a run of 10,000 steps deletes them at once).
+    const among = this.#warehouse.dialect === 'duckdb' ? 'list_contains($1, commit_id)' : 'commit_id = ANY($1)';
+    await this.#warehouse.run(`DELETE FROM ${TABLE} WHERE ${among}`, [commitIds]);
     for (const id of commitIds) this.#unrecorded.delete(id);
   }
 }

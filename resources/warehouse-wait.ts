@@ -68,7 +68,7 @@ export async function openWarehouseWhenFree(path: string, options: WarehouseWait
 }
 
 /** The {@link WarehouseOpenOptions} among `options`. */
-function openOptionsOf(options: WarehouseWaitOptions): WarehouseOpenOptions {
+export function openOptionsOf(options: WarehouseWaitOptions): WarehouseOpenOptions {
   const { readOnly, fileSearchPath, memoryLimit, threads, tempDirectory } = options;
   const open = { readOnly, fileSearchPath, memoryLimit, threads, tempDirectory };
   return Object.fromEntries(Object.entries(open).filter(([, value]) => value !== undefined && value !== false));

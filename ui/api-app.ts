@@ -114,9 +114,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const landing = new FileLandingZone(project.config.landingDir);
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
   const warehouse = new SharedWarehouse((wait) =>
-    import('../resources/warehouse-wait.ts').then((m) =>
-      m.openWarehouseWhenFree(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), ...wait }),
-    ),
+    import('../resources/open-warehouse.ts').then((m) => m.openWarehouse(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), ...wait })),
   );
   const launcher = new RunLauncher({ project, storage, warehouse, landing, listener: events, notice });
   const assetCache = new AssetListCache();

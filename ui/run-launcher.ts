@@ -9,7 +9,7 @@ import { RunEvents } from '../core/engine/execution/run-events.ts';
 import type { LandingZone } from '../core/model/definitions/asset-context.ts';
 import { messageOf } from '../core/engine/execution/step-helpers.ts';
 import type { Project } from '../core/model/project.ts';
-import type { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
+import type { Warehouse } from '../resources/warehouse.ts';
 import type { BackfillRecord, EventRecord, RunRecord, Storage } from '../storage/storage.ts';
 import { HttpError } from './api-error-handler.ts';
 import type { SharedWarehouse } from './shared-warehouse.ts';
@@ -228,7 +228,7 @@ export class RunLauncher {
   }
 
   /** Reaps dead runs, then holds the shared warehouse (checking the checks' columns) around `work`. */
-  async #withWarehouse<T>(storage: Storage, keys: readonly string[], signal: AbortSignal, work: (warehouse: DuckDBWarehouse) => Promise<T>): Promise<T> {
+  async #withWarehouse<T>(storage: Storage, keys: readonly string[], signal: AbortSignal, work: (warehouse: Warehouse) => Promise<T>): Promise<T> {
     const { project, notice } = this.#o;
     for (const run of await reapDeadRuns(storage, { now: Date.now(), timeoutMs: project.config.heartbeat.timeoutMs })) {
       notice(`run ${run.runId.slice(0, 8)} marked failed: ${run.error}`);

@@ -1,8 +1,8 @@
-import type { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
+import type { Warehouse } from '../resources/warehouse.ts';
 import type { WarehouseWaitOptions } from '../resources/warehouse-wait.ts';
 
 /** Opens the warehouse file, waiting while another process holds it. */
-export type WarehouseOpener = (options: WarehouseWaitOptions) => Promise<DuckDBWarehouse>;
+export type WarehouseOpener = (options: WarehouseWaitOptions) => Promise<Warehouse>;
 
 /**
  * The UI server's handle on the DuckDB warehouse: opened when a run needs it, shared by the
@@ -16,7 +16,7 @@ export type WarehouseOpener = (options: WarehouseWaitOptions) => Promise<DuckDBW
 export class SharedWarehouse {
   readonly #open: WarehouseOpener;
   #users = 0;
-  #warehouse: Promise<DuckDBWarehouse> | undefined;
+  #warehouse: Promise<Warehouse> | undefined;
   /** Stops the wait of the open in progress (when every run waiting for it gave up). */
   #stopOpening: AbortController | undefined;
 
@@ -35,7 +35,7 @@ export class SharedWarehouse {
    * its own `signal` aborts, and the open itself stops once no run waits for it any more.
    * Every successful acquire must be paired with one {@link release}; a failed one needs none.
    */
-  async acquire(signal: AbortSignal, onBusy?: WarehouseWaitOptions['onBusy']): Promise<DuckDBWarehouse> {
+  async acquire(signal: AbortSignal, onBusy?: WarehouseWaitOptions['onBusy']): Promise<Warehouse> {
     signal.throwIfAborted();
     this.#users += 1;
     if (this.#warehouse === undefined) {
@@ -63,7 +63,7 @@ export class SharedWarehouse {
    * Drops `opening` (done with, failed, or nobody waits for it): with no user left, stops its
    * wait and closes the warehouse once it is open.
    */
-  #forget(opening: Promise<DuckDBWarehouse>): Promise<void> {
+  #forget(opening: Promise<Warehouse>): Promise<void> {
     this.#warehouse = undefined;
     if (this.#users > 0) return Promise.resolve(); // the open failed: the runs waiting for it fail with it
     this.#stopOpening?.abort();

@@ -27,10 +27,10 @@ export async function buildModes(project: Project, steps: readonly PlanStep[], f
   }
   const file = project.config.warehouseFile;
   if (incremental.length === 0 || !existsSync(file)) return modes;
-  const { DuckDBWarehouse } = await import('../../resources/duckdb-warehouse.ts');
-  const warehouse = await DuckDBWarehouse.open(file, { readOnly: true });
+  const { openWarehouse } = await import('../../resources/open-warehouse.ts');
+  const warehouse = await openWarehouse(file, { readOnly: true, wait: false });
   try {
-    const tables = new Set((await warehouse.query<{ t: string }>("SELECT schema_name || '.' || table_name AS t FROM duckdb_tables()")).map((r) => r.t));
+    const tables = new Set((await warehouse.relations()).filter((r) => r.kind === 'table').map((r) => `${r.schema}.${r.name}`));
     for (const key of incremental) {
       const { schema, table } = keyToTable(key);
       if (tables.has(`${schema}.${table}`)) modes.set(key, 'incremental');

@@ -2,7 +2,7 @@ import { loadProject } from './project/project-loader.ts';
 import type { Project } from '../model/project.ts';
 import { resolveProjectDir } from './project/project-config.ts';
 import { warehouseOpenOptions } from '../model/config/project-config.ts';
-import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
+import type { Warehouse } from '../../resources/warehouse.ts';
 import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { Storage } from '../../storage/storage.ts';
@@ -15,7 +15,7 @@ export class Workspace {
   readonly project: Project;
   #storage: Promise<Storage> | undefined;
   #storageCode: Promise<typeof import('../../storage/index.ts')> | undefined;
-  #warehouse: Promise<DuckDBWarehouse> | undefined;
+  #warehouse: Promise<Warehouse> | undefined;
 
   private constructor(project: Project) {
     this.project = project;
@@ -43,17 +43,17 @@ export class Workspace {
     return this.#storage;
   }
 
-  warehouse(): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/duckdb-warehouse.ts').then(({ DuckDBWarehouse }) =>
-      DuckDBWarehouse.open(this.project.config.warehouseFile, warehouseOpenOptions(this.project.config)),
+  warehouse(): Promise<Warehouse> {
+    this.#warehouse ??= import('../../resources/open-warehouse.ts').then(({ openWarehouse }) =>
+      openWarehouse(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), wait: false }),
     );
     return this.#warehouse;
   }
 
   /** The warehouse, waiting (with backoff, abortable) while another process holds its file. */
-  warehouseWhenFree(options: WarehouseWaitOptions): Promise<DuckDBWarehouse> {
-    this.#warehouse ??= import('../../resources/warehouse-wait.ts').then(({ openWarehouseWhenFree }) =>
-      openWarehouseWhenFree(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), ...options }),
+  warehouseWhenFree(options: WarehouseWaitOptions): Promise<Warehouse> {
+    this.#warehouse ??= import('../../resources/open-warehouse.ts').then(({ openWarehouse }) =>
+      openWarehouse(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), ...options }),
     );
     return this.#warehouse;
   }

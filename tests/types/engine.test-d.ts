@@ -18,6 +18,7 @@ import {
   loadProject,
   loadProjectConfig,
   openStorage,
+  openWarehouse,
   parseSelection,
   resolveProjectDir,
   resumeBackfill,
@@ -28,6 +29,7 @@ import {
 } from 'strata/engine';
 import type {
   ApiServer,
+  Warehouse,
   AssetDaemonOptions,
   AssetDefinition,
   AssetSelection,
@@ -101,10 +103,13 @@ describe('running', () => {
     void executeRun({ project: {} as Project, plan: { steps: [] } });
   });
 
-  test('openStorage opens SQLite or memory storage; DuckDBWarehouse.open opens the warehouse', () => {
+  test('openStorage opens SQLite or memory storage; DuckDBWarehouse.open and openWarehouse open the warehouse', () => {
     expectTypeOf(openStorage).parameter(0).toEqualTypeOf<{ readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'memory' }>();
     expectTypeOf(openStorage).returns.resolves.toHaveProperty('close').returns.resolves.toBeVoid();
     expectTypeOf(DuckDBWarehouse.open).returns.resolves.toEqualTypeOf<DuckDBWarehouse>();
+    expectTypeOf(openWarehouse).returns.resolves.toEqualTypeOf<Warehouse>();
+    expectTypeOf<DuckDBWarehouse>().toExtend<Warehouse>();
+    expectTypeOf<Warehouse>().toExtend<ExecuteRunOptions['warehouse']>();
     // @ts-expect-error: SQLite storage needs its file
     void openStorage({ kind: 'sqlite' });
   });
@@ -161,6 +166,7 @@ test('the value exports strata/engine adds to strata are exactly these (add to t
     | 'loadProjectConfig'
     | 'resolveProjectDir'
     | 'DuckDBWarehouse'
+    | 'openWarehouse'
     | 'FileLandingZone'
     | 'openStorage'
     | 'AssetDaemon'

@@ -7,7 +7,7 @@ import type { DaemonTickRecord } from '../../../storage/daemon-tick-store.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
-import { openWarehouseWhenFree } from '../../../resources/warehouse-wait.ts';
+import { openWarehouse } from '../../../resources/open-warehouse.ts';
 import { warehouseOpenOptions } from '../../model/config/project-config.ts';
 import { Workspace } from '../../engine/workspace.ts';
 
@@ -80,7 +80,7 @@ Options:
       // a run waits (saying so once) while another process holds it.
       const warehouse = {
         open: (signal: AbortSignal) =>
-          openWarehouseWhenFree(project.config.warehouseFile, {
+          openWarehouse(project.config.warehouseFile, {
             ...warehouseOpenOptions(project.config),
             signal,
             onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)),

@@ -3,10 +3,10 @@
  * at once, closed when the last one ends. DuckDB lets one process write a file at a time, so a
  * daemon that kept it open while idle would lock out `assets materialize` in another terminal.
  */
-import type { DuckDBWarehouse } from '../../../resources/duckdb-warehouse.ts';
+import type { Warehouse } from '../../../resources/warehouse.ts';
 
 /** Where the daemon's warehouse comes from: an open warehouse it never closes, or a way to open one. */
-export type WarehouseSource = DuckDBWarehouse | { readonly open: (signal: AbortSignal) => Promise<DuckDBWarehouse> };
+export type WarehouseSource = Warehouse | { readonly open: (signal: AbortSignal) => Promise<Warehouse> };
 
 /**
  * A reference-counted warehouse.
@@ -19,14 +19,14 @@ export type WarehouseSource = DuckDBWarehouse | { readonly open: (signal: AbortS
 export class SharedWarehouse {
   readonly #source: WarehouseSource;
   #users = 0;
-  #opening: Promise<DuckDBWarehouse> | undefined;
+  #opening: Promise<Warehouse> | undefined;
 
   constructor(source: WarehouseSource) {
     this.#source = source;
   }
 
   /** The warehouse, opened if no run holds it; pair every call with {@link release}. */
-  async acquire(signal: AbortSignal): Promise<DuckDBWarehouse> {
+  async acquire(signal: AbortSignal): Promise<Warehouse> {
     const source = this.#source;
     if (!('open' in source)) return source;
     this.#users++;

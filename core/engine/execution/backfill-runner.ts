@@ -4,7 +4,7 @@ import { partitionId } from '../../model/definitions/asset-key.ts';
 import { StrataError, UsageError } from '../../model/errors.ts';
 import { selectAssets } from '../../model/selection/index.ts';
 import type { Project } from '../../model/project.ts';
-import type { DuckDBWarehouse } from '../../../resources/duckdb-warehouse.ts';
+import type { Warehouse } from '../../../resources/warehouse.ts';
 import type { BackfillRecord, EventRecord, Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
@@ -17,7 +17,7 @@ import type { StalenessReport, StaleReason } from '../../model/staleness/stale-p
 export interface BackfillEnvironment {
   readonly project: Project;
   readonly storage: Storage;
-  readonly warehouse: DuckDBWarehouse;
+  readonly warehouse: Warehouse;
   readonly landing: LandingZone;
   readonly now: Date;
   readonly concurrency?: number;

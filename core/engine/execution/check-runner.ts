@@ -1,8 +1,7 @@
 import { renderSqlTemplate, THIS_VARIABLE, type TemplateValues } from '../../model/definitions/sql-template.ts';
 import type { Row } from '../../model/definitions/asset-context.ts';
-import { keyToTable, quoteIdentifier } from '../../model/definitions/asset-key.ts';
-import { assignBuckets, bucketExpression, scopeFilter, windowOf, type PartitionScope } from '../../../resources/partition-writes.ts';
-import { countByBucketSql, isRowCheck, rowsByBucketSql, violatingRowsSql, type CheckSource } from '../../../resources/check-queries.ts';
+import { assignBuckets, windowOf, type PartitionScope } from '../../../resources/partition-writes.ts';
+import { isRowCheck, type CheckQueries } from '../../../resources/check-queries.ts';
 import type { CheckResultRecord } from '../../../storage/storage.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 import { anomalyVerdict } from '../../model/definitions/row-count-anomaly.ts';
@@ -18,8 +17,11 @@ export interface CheckTarget {
   readonly key: string;
   /** The asset's quoted table. */
   readonly table: string;
-  /** Reads DuckDB: inside the step's transaction right after a write, or on its own (`assets checks`). */
-  readonly session: { all<T extends Row = Row>(sql: string): Promise<T[]> };
+  /**
+   * Reads the warehouse, inside the step's transaction right after a write, or on its own
+   * (`assets checks`); its `checkQueries` write the checks' SQL in the warehouse's dialect.
+   */
+  readonly session: { all<T extends Row = Row>(sql: string): Promise<T[]>; readonly checkQueries: CheckQueries };
   readonly tableOf: (key: string) => string;
   /** The partitions checked with the partition column; absent when unpartitioned (or without a partition column). */
   readonly scope?: PartitionScope;
@@ -71,6 +73,7 @@ export async function runChecks(checks: readonly CheckSpec[], target: CheckTarge
     // The query DuckDB refused is kept with the error.
     let lastQuery = '';
     const session: CheckTarget['session'] = {
+      checkQueries: target.session.checkQueries,
       all: (sql) => {
         lastQuery = sql;
         return target.session.all(sql);
@@ -152,16 +155,17 @@ function firstLine(error: unknown): string {
 }
 
 async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome> {
-  const source = sourceOf(target);
+  const queries = target.session.checkQueries;
+  const source = queries.source(target.table, target.scope, target.tableOf);
   if (isRowCheck(check)) {
-    const sql = violatingRowsSql(check, source);
-    const counts = await perPartitionCounts(target, countByBucketSql(sql));
+    const sql = queries.violatingRows(check, source);
+    const counts = await perPartitionCounts(target, queries.countByBucket(sql));
     const sample = await target.session.all(`SELECT * FROM (${sql}) AS __violations LIMIT ${SAMPLE_ROWS * Math.min(target.partitions.length, 50)}`);
     return { sql, perPartition: withSamples(target, counts, sample) };
   }
   switch (check.type) {
     case 'row_count': {
-      const sql = rowsByBucketSql(source);
+      const sql = queries.rowsByBucket(source);
       const counts = await perPartitionCounts(target, sql);
       const perPartition = new Map<string | null, Found>();
       for (const [partition, n] of counts) {
@@ -171,7 +175,7 @@ async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome>
       return { sql, perPartition };
     }
     case 'row_count_anomaly': {
-      const sql = rowsByBucketSql(source);
+      const sql = queries.rowsByBucket(source);
       const counts = await perPartitionCounts(target, sql);
       const perPartition = new Map<string | null, Found>();
       for (const [partition, n] of counts) {
@@ -182,13 +186,12 @@ async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome>
     }
     case 'freshness': {
       const cutoff = new Date(target.now.getTime() - check.maxAgeMs).toISOString().replace('T', ' ').replace('Z', '');
-      const sql = `SELECT max(${quoteIdentifier(check.column)})::TIMESTAMP::VARCHAR AS newest, coalesce(max(${quoteIdentifier(check.column)})::TIMESTAMP >= TIMESTAMP '${cutoff}', false) AS fresh FROM ${target.table}`;
+      const sql = queries.freshness(target.table, check.column, cutoff);
       const [row] = await target.session.all<{ newest: string | null; fresh: boolean }>(sql);
       return { sql, perPartition: sameForAll(target, row?.fresh ? [] : [{ newest: row?.newest ?? null, oldest_allowed: cutoff }]) };
     }
     case 'schema': {
-      const { schema, table } = keyToTable(target.key);
-      const sql = `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = '${table}'`;
+      const sql = queries.columns(target.key);
       const actual = new Map((await target.session.all<{ column_name: string; data_type: string }>(sql)).map((r) => [r.column_name, r.data_type]));
       const problems = Object.entries(check.columns).flatMap(([column, type]): Record<string, unknown>[] => {
         const found = actual.get(column);
@@ -223,19 +226,6 @@ async function violationsOf(target: CheckTarget, sql: string): Promise<Found> {
   const [count] = await target.session.all<{ n: number }>(`SELECT count(*) AS n FROM (${sql}) AS __violations`);
   const violations = Number(count?.n ?? 0);
   return { violations, sample: violations > 0 ? await target.session.all(`SELECT * FROM (${sql}) AS __violations LIMIT ${SAMPLE_ROWS}`) : [] };
-}
-
-function sourceOf(target: CheckTarget): CheckSource {
-  const { scope } = target;
-  if (!scope) return { table: target.table, filter: 'true', bucket: "''", tableOf: target.tableOf };
-  const column = quoteIdentifier(scope.column);
-  return {
-    table: target.table,
-    filter: scopeFilter(scope, column, undefined),
-    bucket: bucketExpression(scope, column),
-    tableOf: target.tableOf,
-    partitionColumn: scope.column,
-  };
 }
 
 /** Counts per recorded partition from a `(k, n)` query (`k` a bucket). */

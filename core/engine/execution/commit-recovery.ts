@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PlanStep } from '../../model/planning/plan.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
-import type { DuckDBWarehouse, StepSession } from '../../../resources/duckdb-warehouse.ts';
+import type { StepSession, Warehouse } from '../../../resources/warehouse.ts';
 import { commitLogOf, type CommitLog } from '../../../resources/warehouse-commit-log.ts';
 import type { EventRecord, MaterializationRecord, Storage, StepCommit } from '../../../storage/storage.ts';
 import { StrataError } from '../../model/errors.ts';
@@ -35,7 +35,7 @@ export interface RecoveredCommit {
  * statement has no transaction to join: it gets no row, and `undefined`.
  */
 export async function writeStepCommit(
-  warehouse: DuckDBWarehouse,
+  warehouse: Warehouse,
   session: StepSession,
   runId: string,
   step: PlanStep,
@@ -72,7 +72,7 @@ export class UnrecordedStepError extends StrataError {
  * process, or the next run.
  */
 export async function publishStep(
-  warehouse: DuckDBWarehouse,
+  warehouse: Warehouse,
   session: StepSession,
   key: string,
   commitId: string | undefined,
@@ -97,7 +97,7 @@ export async function publishStep(
 }
 
 /** Deletes the warehouse rows of step commits storage has recorded; never throws (a row left over is recovered as a no-op). */
-export async function forgetStepCommits(warehouse: DuckDBWarehouse, commitIds: readonly string[]): Promise<void> {
+export async function forgetStepCommits(warehouse: Warehouse, commitIds: readonly string[]): Promise<void> {
   if (commitIds.length === 0) return;
   const log = commitLogOf(warehouse);
   try {
@@ -112,7 +112,7 @@ export async function forgetStepCommits(warehouse: DuckDBWarehouse, commitIds: r
  * True when a run of this process published a step commit it could not record: the executor then
  * recovers before a step writes, so that a partition's records keep the order of its writes.
  */
-export function hasUnrecordedCommits(warehouse: DuckDBWarehouse): boolean {
+export function hasUnrecordedCommits(warehouse: Warehouse): boolean {
   return commitLogOf(warehouse).hasUnrecorded;
 }
 
@@ -136,7 +136,7 @@ export function hasUnrecordedCommits(warehouse: DuckDBWarehouse): boolean {
  * @example
  * for (const c of await recoverCommits(storage, warehouse)) console.warn(`recovered ${c.stepId} of run ${c.runId}`);
  */
-export async function recoverCommits(storage: Storage, warehouse: DuckDBWarehouse, now: () => number = Date.now): Promise<RecoveredCommit[]> {
+export async function recoverCommits(storage: Storage, warehouse: Warehouse, now: () => number = Date.now): Promise<RecoveredCommit[]> {
   const log = commitLogOf(warehouse);
   await log.ensure();
   return log.exclusive(() => recoverPending(storage, log, now));

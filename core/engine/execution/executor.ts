@@ -4,7 +4,7 @@ import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import type { Plan, PlanStep } from '../../model/planning/plan.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
 import { definitionOf, type Project } from '../../model/project.ts';
-import type { DuckDBWarehouse, StepSession } from '../../../resources/duckdb-warehouse.ts';
+import type { StepSession, Warehouse } from '../../../resources/warehouse.ts';
 import type { CheckResultRecord, EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import { RunEvents } from './run-events.ts';
@@ -32,7 +32,7 @@ export interface ExecuteRunOptions {
   readonly project: Project;
   readonly plan: Plan;
   readonly storage: Storage;
-  readonly warehouse: DuckDBWarehouse;
+  readonly warehouse: Warehouse;
   readonly landing: LandingZone;
   /** The selection string, recorded on the run. */
   readonly selection: string;

@@ -10,18 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import { qualifiedTableName } from '../../model/definitions/asset-key.ts';
 import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
-import {
-  incrementalStart,
-  rebuiltTable,
-  watermarkLiteral,
-  writeIncremental,
-  type IncrementalSession,
-  type MergeResult,
-} from '../../../resources/incremental-writes.ts';
+import type { MergeResult } from '../../model/definitions/incremental-config.ts';
+import type { StepSession } from '../../../resources/warehouse.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';
 import { DefinitionError, formatLocated } from '../../model/errors.ts';
 import { renderSqlTemplate, type TemplateValues } from '../../model/definitions/sql-template.ts';
-import { relationColumns } from '../../../resources/relation-facts.ts';
 
 /** Where the query of a `source:` asset runs: a Postgres resource, seen through two operations. */
 export interface IncrementalSource {
@@ -37,7 +30,7 @@ export interface IncrementalSource {
  * With `source`, the query runs there instead of in DuckDB.
  */
 export async function runIncrementalSql(
-  session: IncrementalSession,
+  session: StepSession,
   context: { readonly key: string; readonly file?: string },
   sql: string,
   config: IncrementalConfig,
@@ -56,7 +49,7 @@ export async function runIncrementalSql(
 }
 
 async function buildIncremental(
-  session: IncrementalSession,
+  session: StepSession,
   key: string,
   sql: string,
   config: IncrementalConfig,
@@ -64,7 +57,7 @@ async function buildIncremental(
   fullRefresh: boolean,
   source: IncrementalSource | undefined,
 ): Promise<MaterializeResult> {
-  const { columns, window, hasRows } = await incrementalStart(session, key);
+  const { columns, window, hasRows } = await session.incrementalStart();
   const exists = columns.size > 0;
   const isIncremental = hasRows && !fullRefresh;
   const bound: TemplateValues = { ...values, this: qualifiedTableName(key), is_incremental: isIncremental };
@@ -80,13 +73,13 @@ async function buildIncremental(
         ? await source.columnType(unbound, config.watermark)
         : await queryColumnType(session, unbound, config.watermark);
     const dialect = source ? 'postgres' : 'duckdb';
-    ({ literal, value: watermark } = await watermarkLiteral(session, key, config.watermark, fromTable ? columns : undefined, type, dialect, window));
+    ({ literal, value: watermark } = await session.watermarkLiteral(config.watermark, fromTable ? columns : undefined, type, dialect, window));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
   const rebuild = !exists || fullRefresh;
   const result = source
     ? await writeFromSource(session, key, source, rendered, config, rebuild)
-    : await writeIncremental(session, key, rendered, config, rebuild);
+    : await session.writeIncremental(rendered, config, rebuild);
   return {
     rowCount: result.rowCount,
     metadata: {
@@ -104,7 +97,7 @@ async function buildIncremental(
  * incremental one into a staging table of the transaction that is then merged (or appended).
  */
 async function writeFromSource(
-  session: IncrementalSession,
+  session: StepSession,
   key: string,
   source: IncrementalSource,
   select: string,
@@ -114,18 +107,18 @@ async function writeFromSource(
   // A partitioned step's rows are staged too: its partitions are replaced from there.
   if (rebuild && session.scope === undefined) {
     await source.extract(select);
-    return rebuiltTable(session, key, config.uniqueKey);
+    return session.rebuiltTable(config.uniqueKey);
   }
   const staged = `strata_source_${randomUUID().replaceAll('-', '')}`;
   await source.extract(select, `temp.${staged}`);
   try {
-    return await writeIncremental(session, key, `SELECT * FROM temp.${staged}`, config, rebuild);
+    return await session.writeIncremental(`SELECT * FROM temp.${staged}`, config, rebuild);
   } finally {
     await session.run(`DROP TABLE IF EXISTS temp.${staged}`);
   }
 }
 
 /** The DuckDB type of one column of a query (bound, not run); `undefined` when it has no such column. */
-async function queryColumnType(session: IncrementalSession, sql: string, column: string): Promise<string | undefined> {
-  return (await relationColumns(session, `SELECT * FROM (${sql})`)).get(column);
+async function queryColumnType(session: StepSession, sql: string, column: string): Promise<string | undefined> {
+  return (await session.relationColumns(`SELECT * FROM (${sql})`)).get(column);
 }

@@ -5,7 +5,7 @@ import { partitionId } from '../../model/definitions/asset-key.ts';
 import { mappingOf } from '../../model/definitions/asset-spec.ts';
 import { depsVersionOf } from '../../model/definitions/code-version.ts';
 import type { Project } from '../../model/project.ts';
-import type { StepSession } from '../../../resources/duckdb-warehouse.ts';
+import type { StepSession } from '../../../resources/warehouse.ts';
 import type { MaterializationRecord } from '../../../storage/storage.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { StrataError } from '../../model/errors.ts';
 import { contentHashOf, seedDataVersion, seedSelect, type SeedCompute } from '../../model/definitions/seed-asset.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
-import type { StepSession } from '../../../resources/duckdb-warehouse.ts';
+import type { StepSession } from '../../../resources/warehouse.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';
 
 /**

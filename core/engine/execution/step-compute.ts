@@ -1,6 +1,6 @@
 import type { AssetDefinition, AssetSpec } from '../../model/definitions/asset-spec.ts';
 import type { PlanStep } from '../../model/planning/plan.ts';
-import type { StepSession } from '../../../resources/duckdb-warehouse.ts';
+import type { StepSession } from '../../../resources/warehouse.ts';
 import { TableOwnershipGuard } from '../../../resources/table-ownership-guard.ts';
 import type { ResourceSet } from '../../../resources/resource-set.ts';
 import { stepHandles } from '../../../resources/resource-handles.ts';
@@ -9,10 +9,8 @@ import type { PostgresResource } from '../../../resources/postgres-resource.ts';
 import type { AssetContext, LandingZone, MaterializeResult, StepLogger, StepPartitions } from '../../model/definitions/asset-context.ts';
 import { missingFileError } from './missing-file-error.ts';
 import { renderSqlTemplate } from '../../model/definitions/sql-template.ts';
-import { writeSnapshot } from '../../../resources/snapshot-writes.ts';
 import { loadSeed } from './seed-load.ts';
 import { runIncrementalSql, type IncrementalSource } from './incremental-step.ts';
-import { incrementalStart, tableWatermark } from '../../../resources/incremental-writes.ts';
 import { qualifiedTableName } from '../../model/definitions/asset-key.ts';
 import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
 
@@ -114,8 +112,7 @@ async function runCompute(
     if (partitions) return { rowCount: await session.replacePartitions(sql) };
     if (compute.snapshot) {
       const rebuild = run.fullRefresh === true && (run.forcedSnapshots ?? []).includes(spec.key);
-      const written = await writeSnapshot(
-        session,
+      const written = await session.writeSnapshot(
         sql,
         compute.snapshot,
         run.stepStart,
@@ -183,10 +180,10 @@ async function incrementalState(
 ): Promise<{ isIncremental: boolean; watermark?: string | null }> {
   const table = qualifiedTableName(key);
   if (fullRefresh && session.scope === undefined) await session.run(`DROP TABLE IF EXISTS ${table}`);
-  const { columns, window, hasRows } = await incrementalStart(session, key);
+  const { columns, window, hasRows } = await session.incrementalStart();
   if (fullRefresh && window !== undefined) await session.run(`DELETE FROM ${table} WHERE ${window}`);
   const isIncremental = hasRows && !fullRefresh;
   if (config.watermark === undefined) return { isIncremental };
   if (!isIncremental || !columns.has(config.watermark)) return { isIncremental, watermark: null };
-  return { isIncremental, watermark: await tableWatermark(session, key, config.watermark, window) };
+  return { isIncremental, watermark: await session.tableWatermark(config.watermark, window) };
 }

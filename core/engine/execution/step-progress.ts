@@ -5,7 +5,7 @@
  * to `onEvent` listeners and are never stored.
  */
 
-import type { QueryProgress } from '../../../resources/duckdb-warehouse.ts';
+import type { QueryProgress } from '../../../resources/warehouse.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import type { RunEvents } from './run-events.ts';
 import type { RunTiming } from '../../model/run-timing.ts';

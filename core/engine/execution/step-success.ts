@@ -1,7 +1,7 @@
 import type { PlanStep } from '../../model/planning/plan.ts';
 import type { CheckRun } from './check-runner.ts';
 import { checkEvents } from './check-events.ts';
-import type { StepSession } from '../../../resources/duckdb-warehouse.ts';
+import type { StepSession } from '../../../resources/warehouse.ts';
 import type { EventRecord, MaterializationRecord, StepCommit } from '../../../storage/storage.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';
 import type { RunEvents } from './run-events.ts';

@@ -7,7 +7,7 @@
 import { assertCheckColumns } from '../execution/check-columns.ts';
 import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
 import { shortId } from '../execution/run-leases.ts';
-import type { DuckDBWarehouse } from '../../../resources/duckdb-warehouse.ts';
+import type { Warehouse } from '../../../resources/warehouse.ts';
 import type { Project } from '../../model/project.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import type { Output } from '../../cli/output.ts';
@@ -39,7 +39,7 @@ export async function openWarehouseForRun(
   err: Output,
   signal: AbortSignal,
   checkedKeys: readonly string[] = [],
-): Promise<DuckDBWarehouse> {
+): Promise<Warehouse> {
   const warehouse = await openWarehouse(workspace, storage, err, signal);
   await assertCheckColumnsIn(workspace.project, warehouse, checkedKeys);
   return warehouse;
@@ -49,7 +49,7 @@ export async function openWarehouseForRun(
  * Checks, in a rolled-back session of `warehouse`, that the checks of `keys` name columns their
  * tables have (a definition error otherwise). The UI's run launcher calls it too.
  */
-export async function assertCheckColumnsIn(project: Project, warehouse: DuckDBWarehouse, keys: readonly string[]): Promise<void> {
+export async function assertCheckColumnsIn(project: Project, warehouse: Warehouse, keys: readonly string[]): Promise<void> {
   const session = warehouse.session('strata/check-columns');
   try {
     await assertCheckColumns(project, keys, session);
@@ -58,7 +58,7 @@ export async function assertCheckColumnsIn(project: Project, warehouse: DuckDBWa
   }
 }
 
-function openWarehouse(workspace: Workspace, storage: Storage, err: Output, signal: AbortSignal): Promise<DuckDBWarehouse> {
+function openWarehouse(workspace: Workspace, storage: Storage, err: Output, signal: AbortSignal): Promise<Warehouse> {
   const file = workspace.project.config.warehouseFile;
   return workspace.warehouseWhenFree({
     signal,

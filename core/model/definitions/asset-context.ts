@@ -6,7 +6,7 @@
 /** A value DuckDB accepts as a bound query parameter (a string array binds as a `VARCHAR[]` list). */
 export type SqlParam = string | number | boolean | null | bigint | Date | readonly string[];
 
-import type { MergeOptions, MergeResult } from '../../../resources/incremental-writes.ts';
+import type { MergeOptions, MergeResult } from './incremental-config.ts';
 
 /** A row returned by {@link WarehouseSession.all}, with BIGINTs converted to numbers when safe. */
 export type Row = Record<string, unknown>;

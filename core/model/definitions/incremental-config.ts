@@ -20,6 +20,26 @@ export type IncrementalStrategy = 'merge' | 'append' | 'delete+insert';
 /** What happens when the query's columns differ from the table's. */
 export type OnSchemaChange = 'fail' | 'append_new_columns' | 'sync_all_columns';
 
+/** How an incremental write is done (`ctx.warehouse.merge`). */
+export interface MergeOptions {
+  /** Columns identifying a row (needed by `merge` and `delete+insert`). */
+  readonly uniqueKey?: string | readonly string[];
+  /** Default: `merge` with a unique key, else `append`. */
+  readonly strategy?: IncrementalStrategy;
+  /** Default: `fail`. */
+  readonly onSchemaChange?: OnSchemaChange;
+}
+
+/** What an incremental write did: `full` when it (re)built the table. */
+export interface MergeResult {
+  readonly mode: 'incremental' | 'full';
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsDeleted: number;
+  /** Rows in the table afterwards (in a partitioned step: in the step's window). */
+  readonly rowCount: number;
+}
+
 /** An incremental asset's settings, validated and with defaults. */
 export interface IncrementalConfig {
   /** Columns identifying a row; empty for `append`. */

@@ -1,0 +1,321 @@
+/**
+ * One step's transaction in a DuckDB warehouse (see {@link StepSession} in warehouse.ts): a pooled
+ * connection of the {@link DuckDBWarehouse}, borrowed on the first statement.
+ */
+import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import type { SqlParam, Row } from '../core/model/definitions/asset-context.ts';
+import type { IncrementalCounts, MergeOptions, MergeResult } from '../core/model/definitions/incremental-config.ts';
+import type { SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
+import { StrataError, type ErrorContext } from '../core/model/errors.ts';
+import type { CheckQueries } from './check-queries.ts';
+import { duckdbCheckQueries } from './duckdb-check-queries.ts';
+import { readRows, toDuckValues } from './duckdb-values.ts';
+import type { DuckDBWarehouse } from './duckdb-warehouse.ts';
+import {
+  incrementalStart,
+  rebuiltTable,
+  tableColumns,
+  tableWatermark,
+  watermarkLiteral,
+  writeIncremental,
+  type IncrementalStart,
+  type SqlDialect,
+} from './incremental-writes.ts';
+import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
+import { relationColumns } from './relation-facts.ts';
+import { refuseSnapshotReplace, writeSnapshot, type SnapshotCounts } from './snapshot-writes.ts';
+import type { QueryProgress, StepSession } from './warehouse.ts';
+
+/** Prepared statements of {@link DuckDBStepSession.runPrepared}, per pooled connection. */
+const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+
+/**
+ * One step's view of the warehouse. The first statement borrows a connection and opens a
+ * transaction; {@link commit} or {@link rollback} ends it and returns the connection.
+ */
+export class DuckDBStepSession implements StepSession {
+  readonly #warehouse: DuckDBWarehouse;
+  readonly #key: string;
+  #connection: DuckDBConnection | undefined;
+  #opening: Promise<DuckDBConnection> | undefined;
+  #ended = false;
+  #interrupted = false;
+  /** Row count of the last {@link replaceTable}, if any. */
+  rowsWritten: number | undefined;
+
+  readonly #scope: PartitionScope | undefined;
+  /** The table's columns as checked by this step; shared with later steps once it commits. */
+  #checked: ReadonlyMap<string, string> | undefined;
+  #madeSnapshot = false;
+  /** Rows per partition after {@link replacePartitions} or a partitioned {@link merge}, if one ran. */
+  partitionRows: ReadonlyMap<string, number> | undefined;
+  /** What a partitioned incremental write did to each partition (see incremental-window.ts). */
+  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
+
+  constructor(warehouse: DuckDBWarehouse, key: string, scope?: PartitionScope) {
+    this.#warehouse = warehouse;
+    this.#key = key;
+    this.#scope = scope;
+  }
+
+  /** True once the step has issued a statement. */
+  get used(): boolean {
+    return this.#opening !== undefined;
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    const connection = await this.#open();
+    await connection.run(sql, toDuckValues(params));
+  }
+
+  async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return readRows<T>(await this.#open(), sql, params);
+  }
+
+  /**
+   * {@link run} for a statement every step repeats (one statement, parameters `$1…`): prepared
+   * once per pooled connection, then only bound and run.
+   */
+  async runPrepared(sql: string, params: readonly SqlParam[]): Promise<void> {
+    const connection = await this.#open();
+    let statements = PREPARED.get(connection);
+    if (statements === undefined) PREPARED.set(connection, (statements = new Map()));
+    let statement = statements.get(sql);
+    if (statement === undefined) statements.set(sql, (statement = await connection.prepare(sql)));
+    const values = toDuckValues(params);
+    if (values) statement.bind(values);
+    await statement.run();
+  }
+
+  /** Runs an INSERT, UPDATE or DELETE and returns the number of rows it changed. */
+  async changed(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    const connection = await this.#open();
+    return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
+  }
+
+  /** The partitions this step writes; `undefined` for an unpartitioned asset. */
+  get scope(): PartitionScope | undefined {
+    return this.#scope;
+  }
+
+  /** DuckDB's check queries. */
+  get checkQueries(): CheckQueries {
+    return duckdbCheckQueries;
+  }
+
+  /** Merges (or appends) into the asset's table; in a partitioned step, into the step's partition window only. */
+  merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
+    return this.writeIncremental(select, options, false);
+  }
+
+  async writeIncremental(select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
+    const result = await writeIncremental(this, this.#key, select, options, rebuild);
+    this.rowsWritten = result.rowCount;
+    return result;
+  }
+
+  rebuiltTable(uniqueKey: readonly string[]): Promise<MergeResult> {
+    return rebuiltTable(this, this.#key, uniqueKey);
+  }
+
+  incrementalStart(): Promise<IncrementalStart> {
+    return incrementalStart(this, this.#key);
+  }
+
+  tableWatermark(column: string, where?: string): Promise<string | null> {
+    return tableWatermark(this, this.#key, column, where);
+  }
+
+  watermarkLiteral(
+    column: string,
+    columns: ReadonlyMap<string, string> | undefined,
+    type: string | undefined,
+    dialect: SqlDialect,
+    where?: string,
+  ): Promise<{ literal: string; value: string | null }> {
+    return watermarkLiteral(this, this.#key, column, columns, type, dialect, where);
+  }
+
+  writeSnapshot(select: string, config: SnapshotConfig, now: Date, context: ErrorContext & { readonly assetKey: string }, rebuild = false): Promise<SnapshotCounts> {
+    return writeSnapshot(this, select, config, now, context, rebuild);
+  }
+
+  relationColumns(relation: string): Promise<Map<string, string>> {
+    return relationColumns(this, relation);
+  }
+
+  tableColumns(key: string): Promise<Map<string, string>> {
+    return tableColumns(this, key);
+  }
+
+  async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
+    const table = qualifiedTableName(this.#key);
+    await refuseSnapshotReplace(this, this.#key);
+    const connection = await this.#open();
+    // CREATE TABLE AS answers with its row count: no count(*) of the new table.
+    const created = await (await connection.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, toDuckValues(params))).getRows();
+    const count = created[0]?.[0];
+    this.rowsWritten = typeof count === 'bigint' || typeof count === 'number' ? Number(count) : await this.rowCount(this.#key);
+    return this.rowsWritten;
+  }
+
+  /**
+   * Replaces this step's partitions of the asset's table with the rows of `select`, in the
+   * step's transaction: creates the table if needed, deletes the rows of the step's window (or
+   * static keys) by the partition column, inserts the new rows by column name. Returns the
+   * number of rows inserted; per-partition counts land in {@link partitionRows}. Fails (and so
+   * rolls back) when a row falls outside the step's partitions, or when the query's columns no
+   * longer match the table and the step does not cover every partition.
+   */
+  async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
+    const scope = this.#scope;
+    if (!scope)
+      throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
+    const table = qualifiedTableName(this.#key);
+    const column = quoteIdentifier(scope.column);
+    await refuseSnapshotReplace(this, this.#key);
+    const columnType = await this.#prepareTable(select, params, scope);
+    await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
+    const connection = await this.#open();
+    const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
+    const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
+    const inside = [...counts.values()].reduce((a, b) => a + b, 0);
+    if (inside !== inserted) throw rowsOutsideError(this.#key, scope, inserted - inside, inserted);
+    this.partitionRows = counts;
+    this.rowsWritten = inserted;
+    return inserted;
+  }
+
+  /**
+   * Creates the table on first write; when the query's columns changed, rebuilds it if the step
+   * covers every partition, else fails clearly. Returns the partition column's DuckDB type. A
+   * table checked once is not checked again by this warehouse (the rest of the run's steps of
+   * one asset run the same query).
+   */
+  async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<string | undefined> {
+    const known = this.#warehouse.checkedTables.get(this.#key);
+    if (known) return known.get(scope.column);
+    const table = qualifiedTableName(this.#key);
+    let existing = await this.#columns();
+    if (existing.size === 0) {
+      await this.run(`CREATE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
+      existing = await this.#columns();
+    } else {
+      const incoming = (await this.all<{ column_name: string }>(`DESCRIBE SELECT * FROM (${select})`, params)).map((r) => r.column_name);
+      const added = incoming.filter((c) => !existing.has(c));
+      const removed = [...existing.keys()].filter((c) => !incoming.includes(c));
+      if (added.length > 0 || removed.length > 0) {
+        if (!scope.complete) {
+          const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+          throw new StrataError(
+            'partition_columns_changed',
+            `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
+            { assetKey: this.#key },
+          );
+        }
+        await this.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
+        existing = await this.#columns();
+      }
+    }
+    this.#checked = existing;
+    return existing.get(scope.column);
+  }
+
+  /** The asset table's columns and their DuckDB types, as this transaction sees them. */
+  #columns(): Promise<Map<string, string>> {
+    return this.tableColumns(this.#key);
+  }
+
+  /** Replaces this asset's view with `select`. */
+  async replaceView(select: string): Promise<void> {
+    await refuseSnapshotReplace(this, this.#key);
+    await this.run(`CREATE OR REPLACE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
+  }
+
+  /** Row count of an asset's table as this transaction sees it. */
+  async rowCount(key: string): Promise<number> {
+    const rows = await this.all<{ n: number }>(`SELECT count(*) AS n FROM ${qualifiedTableName(key)}`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  tableOf(key: string): string {
+    return qualifiedTableName(key);
+  }
+
+  /**
+   * The progress of the statement this step is running, when DuckDB can estimate it (a scan of
+   * a table or file); `undefined` when no statement runs or DuckDB has no estimate.
+   */
+  progress(): QueryProgress | undefined {
+    if (this.#connection === undefined || this.#ended) return undefined;
+    const { percentage, rows_processed, total_rows_to_process } = this.#connection.progress;
+    if (!(percentage >= 0)) return undefined;
+    return { percentage: Math.min(100, percentage), rowsProcessed: Number(rows_processed), totalRows: Number(total_rows_to_process) };
+  }
+
+  /** The schema of this step's asset. */
+  get schema(): string {
+    return keyToTable(this.#key).schema;
+  }
+
+  /** Commits the transaction, if one was opened. */
+  async commit(): Promise<void> {
+    await this.#end('COMMIT');
+    if (this.#checked) this.#warehouse.checkedTables.set(this.#key, this.#checked);
+    if (this.#madeSnapshot) await this.#warehouse.addSnapshotTable(this.#key);
+  }
+
+  /** Whether the asset's table holds a snapshot's history (as committed: see {@link DuckDBWarehouse.isSnapshotTable}). */
+  isSnapshotTable(): Promise<boolean> {
+    return this.#warehouse.isSnapshotTable(this.#key);
+  }
+
+  /** Says that this step made the asset's table a snapshot's history table (counted once it commits). */
+  madeSnapshot(): void {
+    this.#madeSnapshot = true;
+  }
+
+  /** Rolls the transaction back, if one was opened; never throws. */
+  async rollback(): Promise<void> {
+    try {
+      await this.#end('ROLLBACK');
+    } catch {
+      // The connection may already have aborted the transaction; nothing was committed.
+    }
+  }
+
+  /**
+   * Interrupts the statement in flight (Ctrl-C) and refuses every later one; the step then
+   * fails and rolls back.
+   */
+  interrupt(): void {
+    this.#interrupted = true;
+    this.#connection?.interrupt();
+  }
+
+  async #open(): Promise<DuckDBConnection> {
+    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false);
+    if (this.#ended) throw new Error(`the warehouse session of ${this.#key} has ended`);
+    this.#opening ??= (async () => {
+      const connection = await this.#warehouse.acquire();
+      this.#connection = connection;
+      await connection.run('BEGIN TRANSACTION');
+      return connection;
+    })();
+    return this.#opening;
+  }
+
+  async #end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.#opening) return;
+    const connection = await this.#opening;
+    try {
+      await connection.run(statement);
+    } finally {
+      this.#warehouse.release(connection);
+    }
+  }
+}
+
