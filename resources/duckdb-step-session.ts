@@ -137,7 +137,13 @@ export class DuckDBStepSession implements StepSession {
     return watermarkLiteral(this, this.#key, column, columns, type, dialect, where);
   }
 
-  writeSnapshot(select: string, config: SnapshotConfig, now: Date, context: ErrorContext & { readonly assetKey: string }, rebuild = false): Promise<SnapshotCounts> {
+  writeSnapshot(
+    select: string,
+    config: SnapshotConfig,
+    now: Date,
+    context: ErrorContext & { readonly assetKey: string },
+    rebuild = false,
+  ): Promise<SnapshotCounts> {
     return writeSnapshot(this, select, config, now, context, rebuild);
   }
 
@@ -318,4 +324,3 @@ export class DuckDBStepSession implements StepSession {
     }
   }
 }
-

@@ -77,9 +77,7 @@ async function buildIncremental(
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
   const rebuild = !exists || fullRefresh;
-  const result = source
-    ? await writeFromSource(session, key, source, rendered, config, rebuild)
-    : await session.writeIncremental(rendered, config, rebuild);
+  const result = source ? await writeFromSource(session, source, rendered, config, rebuild) : await session.writeIncremental(rendered, config, rebuild);
   return {
     rowCount: result.rowCount,
     metadata: {
@@ -98,7 +96,6 @@ async function buildIncremental(
  */
 async function writeFromSource(
   session: StepSession,
-  key: string,
   source: IncrementalSource,
   select: string,
   config: IncrementalConfig,
