@@ -25,7 +25,13 @@ import {
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { relationColumns } from './relation-facts.ts';
 import { refuseSnapshotReplace, writeSnapshot, type SnapshotCounts } from './snapshot-writes.ts';
-import type { QueryProgress, StepSession } from './warehouse.ts';
+import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
+
+const CATALOG_SQL = `SELECT schema_name AS s, table_name AS n, 'table' AS kind, table_oid AS oid, hash(sql) AS shape
+FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary
+UNION ALL
+SELECT schema_name, view_name, 'view', view_oid, 0
+FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary`;
 
 /** Prepared statements of {@link DuckDBStepSession.runPrepared}, per pooled connection. */
 const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
@@ -149,6 +155,17 @@ export class DuckDBStepSession implements StepSession {
 
   relationColumns(relation: string): Promise<Map<string, string>> {
     return relationColumns(this, relation);
+  }
+
+  /**
+   * Tables and views as this transaction sees them. A table's `shape` (a hash of its CREATE
+   * statement) changes with any ALTER; its oid changes when it is replaced or dropped and created
+   * again. (A view's SQL is not read: DuckDB renders it for its ~50 internal views too, which
+   * doubles the query's cost.)
+   */
+  async catalog(): Promise<CatalogEntry[]> {
+    const rows = await this.all<{ s: string; n: string; kind: 'table' | 'view'; oid: number | string; shape: number | string }>(CATALOG_SQL);
+    return rows.map((r) => ({ schema: r.s, name: r.n, kind: r.kind, identity: String(r.oid), shape: String(r.shape) }));
   }
 
   tableColumns(key: string): Promise<Map<string, string>> {

@@ -2,29 +2,14 @@ import { keyToTable, tableToKey } from '../core/model/definitions/asset-key.ts';
 import type { MergeOptions, MergeResult } from '../core/model/definitions/incremental-config.ts';
 import { StrataError } from '../core/model/errors.ts';
 import type { Row, SqlParam, WarehouseSession } from '../core/model/definitions/asset-context.ts';
+import type { CatalogEntry, StepSession } from './warehouse.ts';
 
-/**
- * Tables and views of the warehouse as the step's transaction sees them (temp objects are the
- * step's own). A table's `shape` (its CREATE statement) changes with any ALTER; `oid` changes
- * when a table or view is replaced or dropped and created again. (A view's SQL is not read:
- * DuckDB renders it for its ~50 internal views too, which doubles the query's cost.)
- */
-const CATALOG_SQL = `SELECT schema_name AS s, table_name AS n, 'table' AS kind, table_oid AS oid, hash(sql) AS shape
-FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary
-UNION ALL
-SELECT schema_name, view_name, 'view', view_oid, 0
-FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary`;
-
-interface CatalogEntry {
-  readonly name: string;
-  readonly kind: 'table' | 'view';
-  readonly oid: number | string;
-  readonly shape: number | string;
-}
+/** What the guard needs of the step's session: what `ctx.warehouse` offers, and the catalog. */
+export type GuardedSession = WarehouseSession & Pick<StepSession, 'catalog'>;
 
 /**
  * A TypeScript asset's `ctx.warehouse`: the step's session, plus a check that the step left
- * every other asset's table and view alone. Before the step's first own statement (`run`, `all`,
+ * every other asset's table and view alone (as the warehouse's {@link StepSession.catalog} shows them). Before the step's first own statement (`run`, `all`,
  * or a multi-statement `replaceTable`) it reads the catalog inside the step's transaction;
  * {@link verify} reads it again before the step commits and fails when another asset's table was
  * dropped, renamed, replaced, altered or created. Whatever SQL did it, the catalog shows it. A
@@ -36,12 +21,12 @@ interface CatalogEntry {
  * await warehouse.verify(); // throws table_not_owned, then the executor rolls back
  */
 export class TableOwnershipGuard implements WarehouseSession {
-  readonly #session: WarehouseSession;
+  readonly #session: GuardedSession;
   readonly #key: string;
   readonly #isAsset: (key: string) => boolean;
   #before: Promise<Map<string, CatalogEntry>> | undefined;
 
-  constructor(session: WarehouseSession, key: string, isAsset: (key: string) => boolean) {
+  constructor(session: GuardedSession, key: string, isAsset: (key: string) => boolean) {
     this.#session = session;
     this.#key = key;
     this.#isAsset = isAsset;
@@ -85,7 +70,7 @@ export class TableOwnershipGuard implements WarehouseSession {
     for (const [key, was] of before) {
       const now = after.get(key);
       if (!now) changes.push(`dropped ${describe(key, was)}`);
-      else if (now.oid !== was.oid || now.kind !== was.kind) changes.push(`replaced ${describe(key, was)}`);
+      else if (now.identity !== was.identity || now.kind !== was.kind) changes.push(`replaced ${describe(key, was)}`);
       else if (now.shape !== was.shape) changes.push(`altered ${describe(key, was)}`);
     }
     for (const [key, now] of after) if (!before.has(key)) changes.push(`created ${describe(key, now)}`);
@@ -108,18 +93,17 @@ export class TableOwnershipGuard implements WarehouseSession {
 
   /** Tables and views of assets other than this step's, by asset key. */
   async #otherAssetObjects(): Promise<Map<string, CatalogEntry>> {
-    const rows = await this.#session.all<{ s: string; n: string; kind: 'table' | 'view'; oid: number | string; shape: number | string }>(CATALOG_SQL);
     const objects = new Map<string, CatalogEntry>();
-    for (const row of rows) {
-      const key = tableToKey(row.s, row.n);
-      if (key !== this.#key && this.#isAsset(key)) objects.set(key, { name: `${row.s}.${row.n}`, kind: row.kind, oid: row.oid, shape: row.shape });
+    for (const entry of await this.#session.catalog()) {
+      const key = tableToKey(entry.schema, entry.name);
+      if (key !== this.#key && this.#isAsset(key)) objects.set(key, entry);
     }
     return objects;
   }
 }
 
 function describe(key: string, entry: CatalogEntry): string {
-  return `${entry.name}, the ${entry.kind} of asset ${key}`;
+  return `${entry.schema}.${entry.name}, the ${entry.kind} of asset ${key}`;
 }
 
 /**

@@ -38,6 +38,14 @@ export interface WarehouseRelation {
   readonly kind: 'table' | 'view';
 }
 
+/** One table or view as a step's transaction sees it, with what tells its versions apart. */
+export interface CatalogEntry extends WarehouseRelation {
+  /** Changes when the relation is replaced, or dropped and created again. */
+  readonly identity: string;
+  /** Changes when a table's columns change (ALTER); a view's is constant. */
+  readonly shape: string;
+}
+
 /**
  * One warehouse: a database the engine opens once per process (or per run) and shares between
  * the steps it runs at once. Opened by {@link openWarehouse} (resources/open-warehouse.ts).
@@ -105,6 +113,11 @@ export interface StepSession extends WarehouseSession {
   replaceView(select: string): Promise<void>;
   /** The columns of `relation` (a table name, or a `SELECT …` bound but not run) with their types, in order. */
   relationColumns(relation: string): Promise<Map<string, string>>;
+  /**
+   * The tables and views of the catalog as this transaction sees them (temporary ones left out):
+   * the table-ownership guard compares two readings to see what a step's own SQL touched.
+   */
+  catalog(): Promise<CatalogEntry[]>;
   /** The asset's table columns and their types as this transaction sees them (empty: no table). */
   tableColumns(key: string): Promise<Map<string, string>>;
   /**

@@ -123,6 +123,31 @@ export function warehouseContract(name: string, fixture: WarehouseFixture): void
         await session.commit();
         expect([...(await warehouse().columns('staging/fresh')).keys()]).toEqual(['id', 'label']);
       });
+
+      it('a step’s catalog tells replaced, altered and new tables apart, and leaves temporary ones out', async () => {
+        await warehouse().run('CREATE TABLE staging.kept (id INTEGER)');
+        await warehouse().run('CREATE TABLE staging.replaced (id INTEGER)');
+        await warehouse().run('CREATE TABLE staging.altered (id INTEGER)');
+        await warehouse().run('CREATE VIEW marts.seen AS SELECT 1 AS one');
+        const session = warehouse().session('staging/kept');
+        const byName = async () => new Map((await session.catalog()).filter((e) => e.schema !== '_strata').map((e) => [`${e.schema}.${e.name}`, e]));
+        const before = await byName();
+        expect([...before.keys()].sort()).toEqual(['marts.seen', 'staging.altered', 'staging.kept', 'staging.replaced']);
+        expect(before.get('marts.seen')?.kind).toBe('view');
+        await session.run('DROP TABLE staging.replaced');
+        await session.run('CREATE TABLE staging.replaced (id INTEGER)');
+        await session.run('ALTER TABLE staging.altered ADD COLUMN extra INTEGER');
+        await session.run('CREATE TABLE staging.added (id INTEGER)');
+        await session.run('CREATE TEMPORARY TABLE scratch (id INTEGER)');
+        const after = await byName();
+        await session.rollback();
+        expect([...after.keys()].sort()).toEqual(['marts.seen', 'staging.added', 'staging.altered', 'staging.kept', 'staging.replaced']);
+        expect(after.get('staging.kept')).toEqual(before.get('staging.kept'));
+        expect(after.get('marts.seen')).toEqual(before.get('marts.seen'));
+        expect(after.get('staging.replaced')?.identity).not.toBe(before.get('staging.replaced')?.identity);
+        const altered = [after.get('staging.altered'), before.get('staging.altered')].map((e) => `${e?.identity}/${e?.shape}`);
+        expect(altered[0]).not.toBe(altered[1]);
+      });
     });
 
     describe('step transactions', () => {
