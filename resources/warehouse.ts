@@ -64,7 +64,13 @@ export interface Warehouse {
   readonly dialect: SqlDialect;
   /** Runs one statement (or several, without parameters) outside any step, committed at once. Parameters bind `$1`, `$2`, … */
   run(sql: string, params?: readonly SqlParam[]): Promise<void>;
-  /** Reads rows outside any step (status queries, the commit log, tests); integers that fit a number are numbers. */
+  /**
+   * Reads rows outside any step (status queries, the commit log, tests), as plain objects:
+   * integers that fit a JavaScript number are numbers, wider ones their exact decimal text;
+   * decimals and floats numbers; DATE and TIMESTAMP values `Date`s (a TIMESTAMP's wall clock
+   * read as UTC); booleans, text and NULL as themselves. Parameters bind `$1`, `$2`, …: strings,
+   * numbers, bigints, booleans, null, `Date`s (as timestamps) and string arrays.
+   */
   query<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
   /**
    * Creates schemas up front, outside step transactions: two concurrent step transactions that
