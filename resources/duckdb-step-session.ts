@@ -10,6 +10,7 @@ import type { SnapshotConfig } from '../core/model/definitions/snapshot-config.t
 import { StrataError, type ErrorContext } from '../core/model/errors.ts';
 import type { CheckQueries } from './check-queries.ts';
 import { duckdbCheckQueries } from './duckdb-check-queries.ts';
+import { seedSelect } from './duckdb-seed-csv.ts';
 import { readRows, toDuckValues } from './duckdb-values.ts';
 import type { DuckDBWarehouse } from './duckdb-warehouse.ts';
 import {
@@ -254,6 +255,10 @@ export class DuckDBStepSession implements StepSession {
   async replaceView(select: string): Promise<void> {
     await refuseSnapshotReplace(this, this.#key);
     await this.run(`CREATE OR REPLACE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
+  }
+
+  replaceTableFromCsv(file: string, columnTypes: Readonly<Record<string, string>>): Promise<number> {
+    return this.replaceTable(seedSelect(file, columnTypes));
   }
 
   /** Row count of an asset's table as this transaction sees it. */

@@ -117,6 +117,12 @@ export interface StepSession extends WarehouseSession {
   runPrepared(sql: string, params: readonly SqlParam[]): Promise<void>;
   /** Replaces this asset's view with `select`. */
   replaceView(select: string): Promise<void>;
+  /**
+   * Replaces this asset's table with the rows of a CSV file (a header row naming the columns,
+   * comma-separated; `columnTypes` fix some column types, the others are detected) and returns
+   * the row count (seeds). A file the warehouse cannot read as CSV fails, leaving the old table.
+   */
+  replaceTableFromCsv(file: string, columnTypes: Readonly<Record<string, string>>): Promise<number>;
   /** The columns of `relation` (a table name, or a `SELECT …` bound but not run) with their types, in order. */
   relationColumns(relation: string): Promise<Map<string, string>>;
   /**

@@ -28,6 +28,11 @@ export interface WarehouseFixture {
 
 /** Gives each test a fresh warehouse from the fixture, in a temp folder removed afterwards. */
 export function useWarehouse(fixture: WarehouseFixture): () => Warehouse {
+  return useWarehouseIn(fixture).warehouse;
+}
+
+/** {@link useWarehouse}, with the test's temp folder too (for files the warehouse reads). */
+export function useWarehouseIn(fixture: WarehouseFixture): { warehouse: () => Warehouse; folder: () => string } {
   let warehouse: Warehouse | undefined;
   let folder: string | undefined;
   beforeEach(async () => {
@@ -40,9 +45,15 @@ export function useWarehouse(fixture: WarehouseFixture): () => Warehouse {
     if (folder) fs.rmSync(folder, { recursive: true, force: true });
     warehouse = undefined;
   });
-  return () => {
-    if (warehouse === undefined) throw new Error('the warehouse is only available inside a test');
-    return warehouse;
+  return {
+    warehouse: () => {
+      if (warehouse === undefined) throw new Error('the warehouse is only available inside a test');
+      return warehouse;
+    },
+    folder: () => {
+      if (folder === undefined) throw new Error('the folder is only available inside a test');
+      return folder;
+    },
   };
 }
 
@@ -54,7 +65,7 @@ export function useWarehouse(fixture: WarehouseFixture): () => Warehouse {
  */
 export function warehouseContract(name: string, fixture: WarehouseFixture): void {
   describe(`${name} warehouse contract`, () => {
-    const warehouse = useWarehouse(fixture);
+    const { warehouse, folder } = useWarehouseIn(fixture);
 
     describe('statements and queries', () => {
       it('runs statements outside any step and binds $1, $2, … parameters', async () => {
@@ -198,6 +209,23 @@ export function warehouseContract(name: string, fixture: WarehouseFixture): void
         await good.commit();
         expect(await warehouse().query('SELECT id FROM raw.ledger ORDER BY id')).toEqual([{ id: 7 }, { id: 8 }, { id: 9 }]);
         await expect(good.run('SELECT 1')).rejects.toThrow(/ended/);
+      });
+
+      it('replaceTableFromCsv loads a CSV file with its header, typed as told; a file it cannot read leaves the old table', async () => {
+        const csv = path.join(folder(), 'countries.csv');
+        fs.writeFileSync(csv, 'code,name,population\nfr,France,68000000\n"it","Italy, Republic of",59000000\n');
+        const session = warehouse().session('raw/countries');
+        expect(await session.replaceTableFromCsv(csv, { population: 'BIGINT', code: 'VARCHAR' })).toBe(2);
+        await session.commit();
+        expect(await warehouse().query('SELECT code, name, population FROM raw.countries ORDER BY code')).toEqual([
+          { code: 'fr', name: 'France', population: 68000000 },
+          { code: 'it', name: 'Italy, Republic of', population: 59000000 },
+        ]);
+        fs.writeFileSync(csv, 'code,population\nde,many\n');
+        const broken = warehouse().session('raw/countries');
+        await expect(broken.replaceTableFromCsv(csv, { population: 'BIGINT' })).rejects.toThrow();
+        await broken.rollback();
+        expect(await warehouse().query('SELECT count(*) AS n FROM raw.countries')).toEqual([{ n: 2 }]);
       });
 
       it('replaceView replaces the asset view in the step', async () => {

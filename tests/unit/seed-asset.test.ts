@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/model/errors.ts';
 import { codeVersionOf } from '../../core/model/definitions/code-version.ts';
 import { loadProjectConfig } from '../../core/engine/project/project-config.ts';
-import { csvHeader, seedDataVersion, seedDefinition, seedSelect } from '../../core/model/definitions/seed-asset.ts';
+import { csvHeader, seedDataVersion, seedDefinition } from '../../core/model/definitions/seed-asset.ts';
+import { seedSelect } from '../../resources/duckdb-seed-csv.ts';
 
 describe('csvHeader', () => {
   it('reads the first record: quotes, doubled quotes, a byte order mark, CRLF and spaces', () => {

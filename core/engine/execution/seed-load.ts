@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { StrataError } from '../../model/errors.ts';
-import { contentHashOf, seedDataVersion, seedSelect, type SeedCompute } from '../../model/definitions/seed-asset.ts';
+import { contentHashOf, seedDataVersion, type SeedCompute } from '../../model/definitions/seed-asset.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import type { StepSession } from '../../../resources/warehouse.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';
 
 /**
- * Writes a seed's table from its CSV file with DuckDB's `read_csv`. The data version is the
+ * Writes a seed's table from its CSV file (the warehouse reads it: DuckDB with `read_csv`). The data version is the
  * hash of the content read now (with the column types): had the file changed since the project
  * was loaded, the recorded code version is the older one, so the seed shows stale again and is
  * rebuilt, never fresh with the wrong data. An empty file, or one DuckDB cannot read as CSV,
- * fails the step with a `seed_invalid` error naming the asset and the file (and DuckDB's message).
+ * fails the step with a `seed_invalid` error naming the asset and the file (and the warehouse's message).
  */
 export async function loadSeed(definition: AssetDefinition, compute: SeedCompute, session: StepSession): Promise<MaterializeResult> {
   const { key } = definition.spec;
@@ -32,7 +32,7 @@ export async function loadSeed(definition: AssetDefinition, compute: SeedCompute
   if (content.toString('utf8').trim() === '') throw fail('is empty: a seed needs a header row naming its columns');
   let rowCount: number;
   try {
-    rowCount = await session.replaceTable(seedSelect(compute.path, compute.columnTypes));
+    rowCount = await session.replaceTableFromCsv(compute.path, compute.columnTypes);
   } catch (error) {
     throw fail(`cannot be loaded: ${error instanceof Error ? error.message : String(error)}`, error);
   }

@@ -5,7 +5,8 @@
  * everything downstream; touching the file without changing it does not. Its data version is
  * the SHA-256 of the content (with the column types, when it has any).
  *
- * Parsing and SQL building are pure; reading the folder lives in `core/engine/project/seed-files.ts`.
+ * Parsing is pure; reading the folder lives in `core/engine/project/seed-files.ts`, loading the
+ * file is the warehouse's (`StepSession.replaceTableFromCsv`).
  */
 import { createHash } from 'node:crypto';
 import { buildSpec, makeDefinition, type AssetDefinition } from './asset-spec.ts';
@@ -70,24 +71,6 @@ export function contentHashOf(content: Buffer | string): string {
 export function seedDataVersion(contentHash: string, columnTypes: Readonly<Record<string, string>>): string {
   if (Object.keys(columnTypes).length === 0) return contentHash;
   return contentHashOf(`${contentHash}\n${stableJson(columnTypes)}`);
-}
-
-/**
- * The query that reads a seed: DuckDB's `read_csv` with a header row, comma-separated, the
- * given column types and the other types detected.
- *
- * @example
- * seedSelect('/p/seeds/countries.csv', { population: 'BIGINT' });
- * // select * from read_csv('/p/seeds/countries.csv', header = true, delim = ',', types = {'population': 'BIGINT'})
- */
-export function seedSelect(path: string, columnTypes: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(columnTypes);
-  const types = entries.length === 0 ? '' : `, types = {${entries.map(([column, type]) => `${literal(column)}: ${literal(type)}`).join(', ')}}`;
-  return `select * from read_csv(${literal(path)}, header = true, delim = ','${types})`;
-}
-
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /**
