@@ -227,6 +227,14 @@ export function warehouseWritesContract(warehouse: () => Warehouse, _fixture: Wa
       await stray.rollback();
     });
 
+    it('rebuiltTable counts a table filled another way and checks its unique key', async () => {
+      const session = warehouse().session('staging/orders');
+      await session.replaceTable(orders("(1, 'new'), (2, 'new')"));
+      expect(await session.rebuiltTable(['id'])).toEqual({ mode: 'full', rowsInserted: 2, rowsUpdated: 0, rowsDeleted: 0, rowCount: 2 });
+      expect(await codeOf(session.rebuiltTable(['order_id']))).toBe('unique_key_invalid');
+      await session.rollback();
+    });
+
     it('reads where an incremental step starts and the watermark of the table', async () => {
       const empty = warehouse().session('staging/events');
       expect(await empty.incrementalStart()).toEqual({ columns: new Map(), hasRows: false });
