@@ -5,7 +5,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../core/model/errors.ts';
 import type { Project } from '../core/model/project.ts';
-import { warehouseOpenOptions } from '../core/model/config/project-config.ts';
+import { openProjectWarehouse } from '../core/engine/project-warehouse.ts';
 import type { RunStatus, Storage } from '../storage/storage.ts';
 import { apiErrorHandler } from './api-error-handler.ts';
 import { idParams, intParam, pageParams, parseParams } from './api-params.ts';
@@ -113,9 +113,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const storage = () => workspace.storage();
   const landing = new FileLandingZone(project.config.landingDir);
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
-  const warehouse = new SharedWarehouse((wait) =>
-    import('../resources/open-warehouse.ts').then((m) => m.openWarehouse(project.config.warehouseFile, { ...warehouseOpenOptions(project.config), ...wait })),
-  );
+  const warehouse = new SharedWarehouse((wait) => openProjectWarehouse(project.config, wait));
   const launcher = new RunLauncher({ project, storage, warehouse, landing, listener: events, notice });
   const assetCache = new AssetListCache();
 

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { keyToTable } from '../model/definitions/asset-key.ts';
 import type { PlanStep } from '../model/planning/plan.ts';
 import type { Project } from '../model/project.ts';
+import { openProjectWarehouse } from '../engine/project-warehouse.ts';
 
 /** How one step writes its asset. */
 export type BuildMode = 'incremental' | 'full' | 'partitions';
@@ -27,8 +28,7 @@ export async function buildModes(project: Project, steps: readonly PlanStep[], f
   }
   const file = project.config.warehouseFile;
   if (incremental.length === 0 || !existsSync(file)) return modes;
-  const { openWarehouse } = await import('../../resources/open-warehouse.ts');
-  const warehouse = await openWarehouse(file, { readOnly: true, wait: false });
+  const warehouse = await openProjectWarehouse(project.config, { readOnly: true, wait: false });
   try {
     const tables = new Set((await warehouse.relations()).filter((r) => r.kind === 'table').map((r) => `${r.schema}.${r.name}`));
     for (const key of incremental) {

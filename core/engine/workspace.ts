@@ -1,7 +1,7 @@
 import { loadProject } from './project/project-loader.ts';
 import type { Project } from '../model/project.ts';
 import { resolveProjectDir } from './project/project-config.ts';
-import { warehouseOpenOptions } from '../model/config/project-config.ts';
+import { openProjectWarehouse } from './project-warehouse.ts';
 import type { Warehouse } from '../../resources/warehouse.ts';
 import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
@@ -44,17 +44,13 @@ export class Workspace {
   }
 
   warehouse(): Promise<Warehouse> {
-    this.#warehouse ??= import('../../resources/open-warehouse.ts').then(({ openWarehouse }) =>
-      openWarehouse(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), wait: false }),
-    );
+    this.#warehouse ??= openProjectWarehouse(this.project.config, { wait: false });
     return this.#warehouse;
   }
 
   /** The warehouse, waiting (with backoff, abortable) while another process holds its file. */
   warehouseWhenFree(options: WarehouseWaitOptions): Promise<Warehouse> {
-    this.#warehouse ??= import('../../resources/open-warehouse.ts').then(({ openWarehouse }) =>
-      openWarehouse(this.project.config.warehouseFile, { ...warehouseOpenOptions(this.project.config), ...options }),
-    );
+    this.#warehouse ??= openProjectWarehouse(this.project.config, options);
     return this.#warehouse;
   }
 

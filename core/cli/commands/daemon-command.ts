@@ -7,8 +7,7 @@ import type { DaemonTickRecord } from '../../../storage/daemon-tick-store.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
-import { openWarehouse } from '../../../resources/open-warehouse.ts';
-import { warehouseOpenOptions } from '../../model/config/project-config.ts';
+import { openProjectWarehouse } from '../../engine/project-warehouse.ts';
 import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */
@@ -80,8 +79,7 @@ Options:
       // a run waits (saying so once) while another process holds it.
       const warehouse = {
         open: (signal: AbortSignal) =>
-          openWarehouse(project.config.warehouseFile, {
-            ...warehouseOpenOptions(project.config),
+          openProjectWarehouse(project.config, {
             signal,
             onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)),
           }),
