@@ -15,7 +15,11 @@ import { describeHolder } from '../../engine/runs/run-preparation.ts';
 const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_LIMIT = 100;
 
-/** `assets query "SQL"`: reads the warehouse with SQL, without the duckdb CLI. */
+/**
+ * `assets query "SQL"`: reads the warehouse with SQL, without the duckdb CLI. The one command that
+ * holds the DuckDB class rather than the Warehouse interface: it reads DuckDB's result stream with
+ * its column types (resources/warehouse-query.ts) to print exact JSON.
+ */
 export const queryCommand: Command = {
   name: 'query',
   help: `Usage: assets query "SQL" [--json] [--limit N] [--wait DUR]
