@@ -1,24 +1,19 @@
-import { existsSync } from 'node:fs';
 import type { Json } from '@duckdb/node-api';
 import { parseDuration } from '../../model/definitions/duration.ts';
-import { StrataError, UsageError } from '../../model/errors.ts';
+import { UsageError } from '../../model/errors.ts';
 import { formatDuration } from '../../model/format/duration-text.js';
 import { loadProjectConfig, resolveProjectDir } from '../../engine/project/project-config.ts';
-import type { ProjectConfig } from '../../model/config/project-config.ts';
-import { openWarehouseWhenFree, lockHolderPid } from '../../../resources/warehouse-wait.ts';
-import { rowObjects, runQuery } from '../../../resources/warehouse-query.ts';
+import { queryWarehouse } from '../../engine/ad-hoc-query.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, type Output } from '../output.ts';
-import { describeHolder } from '../../engine/runs/run-preparation.ts';
 
 const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_LIMIT = 100;
 
 /**
- * `assets query "SQL"`: reads the warehouse with SQL, without the duckdb CLI. The one command that
- * holds the DuckDB class rather than the Warehouse interface: it reads DuckDB's result stream with
- * its column types (resources/warehouse-query.ts) to print exact JSON.
+ * `assets query "SQL"`: reads the warehouse with SQL, without the duckdb CLI (the engine's
+ * queryWarehouse, core/engine/ad-hoc-query.ts, opens it read-only and reads the rows).
  */
 export const queryCommand: Command = {
   name: 'query',
@@ -53,55 +48,13 @@ Exit codes: 0 ok; 1 the warehouse stayed busy; 2 bad SQL, a write, or no warehou
     if (waitMs === undefined) throw new UsageError(`--wait must be a duration such as 30s, 2m or 0, got "${values.wait}"`, '--wait');
 
     const config = loadProjectConfig(resolveProjectDir(values.project));
-    const warehouse = await openReadOnly(config, waitMs, err);
-    try {
-      const result = await runQuery(warehouse, sql, limit);
-      if (values.json) out.json(rowObjects(result));
-      else printTable(out, result.columns, result.rows);
-      if (result.truncated) err.line(err.paint('yellow', `only the first ${formatCount(limit)} rows are shown: raise --limit or add LIMIT to the query`));
-      return 0;
-    } finally {
-      warehouse.close();
-    }
+    const result = await queryWarehouse(config, sql, { limit, waitMs, onWait: (message) => err.line(err.paint('yellow', message)) });
+    if (values.json) out.json(result.objects());
+    else printTable(out, result.columns, result.rows);
+    if (result.truncated) err.line(err.paint('yellow', `only the first ${formatCount(limit)} rows are shown: raise --limit or add LIMIT to the query`));
+    return 0;
   },
 };
-
-/** Opens the warehouse read-only, waiting up to `waitMs` while a run holds it; gives up naming the holder. */
-async function openReadOnly(config: ProjectConfig, waitMs: number, err: Output) {
-  const file = config.warehouseFile;
-  try {
-    return await openWarehouseWhenFree(file, {
-      ...config.warehouseSettings,
-      readOnly: true,
-      maxWaitMs: waitMs,
-      maxDelayMs: 500,
-      onBusy: async ({ pid }) =>
-        err.line(err.paint('yellow', `waiting up to ${formatDuration(waitMs)} for the warehouse ${file}: ${await holderOf(config, pid)} is using it`)),
-    });
-  } catch (error) {
-    if (!(error instanceof StrataError) || error.code !== 'warehouse_locked') throw error;
-    const holder = await holderOf(config, lockHolderPid(error.message));
-    throw new StrataError(
-      'warehouse_locked',
-      `the warehouse ${file} is in use by ${holder}; gave up after ${formatDuration(waitMs)} (try again when it is done, or wait longer with --wait 2m)`,
-      { file },
-      false,
-      { cause: error },
-    );
-  }
-}
-
-/** Names the process holding the warehouse, with its run when storage records one. */
-async function holderOf(config: ProjectConfig, pid: number | undefined): Promise<string> {
-  if (pid === undefined || !existsSync(config.storageFile)) return pid === undefined ? 'another process' : `process ${pid}`;
-  const { openStorage } = await import('../../../storage/index.ts');
-  const storage = await openStorage({ kind: 'sqlite', file: config.storageFile });
-  try {
-    return await describeHolder(storage, pid);
-  } finally {
-    await storage.close();
-  }
-}
 
 function printTable(out: Output, columns: readonly string[], rows: readonly (readonly (Json | null)[])[]): void {
   out.table(
