@@ -2,7 +2,8 @@
  * The read queries of SqliteStorage over what steps recorded: materialization and check
  * history (per asset, newest first), the latest check results and the latest step failures.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from './kysely-runtime.ts';
 import { parseJsonObject, partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage } from './page.ts';
 import { checkResultFromRow, latestCheckResultFromRow, materializationFromRow, stepFailureFromRow } from './row-mappers.ts';

@@ -4,7 +4,7 @@
  * definition version, and the tables later features fill: backfills, schedule ticks, leases.
  */
 
-import { sql } from 'kysely';
+import { sql } from '../kysely-runtime.ts';
 import type { Kysely, Migration } from 'kysely';
 
 /** Creates every table and index of the initial schema. */

@@ -5,7 +5,7 @@
  * failure of every asset partition is read without scanning the whole event log.
  */
 
-import { sql } from 'kysely';
+import { sql } from '../kysely-runtime.ts';
 import type { ColumnDataType, ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 
 /** New `backfills` columns; every one has a default, so rows written before keep working. */

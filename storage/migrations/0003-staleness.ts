@@ -16,7 +16,7 @@
  *   observed rather than materialized.
  */
 
-import { sql } from 'kysely';
+import { sql } from '../kysely-runtime.ts';
 import type { Kysely, Migration } from 'kysely';
 
 const MATERIALIZATION_TABLES = ['materializations', 'latest_materializations'] as const;
