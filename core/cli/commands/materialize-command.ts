@@ -1,9 +1,8 @@
 import { UsageError } from '../../model/errors.ts';
-import { executeRun, type RunResult } from '../../engine/execution/executor.ts';
+import type { RunResult } from '../../engine/execution/executor.ts';
 import type { PlanStep } from '../../model/planning/plan.ts';
 import type { Project } from '../../model/project.ts';
 import { cancelOnSignals } from '../run-signals.ts';
-import { openWarehouseForRun, reapDeadRunsNoisily } from '../../engine/runs/run-preparation.ts';
 import { prepareMaterialization } from '../../engine/execution/materialize-request.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -80,6 +79,11 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         else printDryRun(out, project, plan.steps, modes);
         return 0;
       }
+      // Loaded only now: "nothing to do" and a dry run need neither the executor nor what it loads (~50 modules).
+      const [{ executeRun }, { openWarehouseForRun, reapDeadRunsNoisily }] = await Promise.all([
+        import('../../engine/execution/executor.ts'),
+        import('../../engine/runs/run-preparation.ts'),
+      ]);
       const storage = await workspace.storage();
       await reapDeadRunsNoisily(workspace, storage, err);
       const started = performance.now();
