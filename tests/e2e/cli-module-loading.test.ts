@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, Sandbox, startCli } from './cli-harness.ts';
+import { parseJson, runCli, Sandbox, startCli } from './cli-harness.ts';
 
 const sandbox = Sandbox.create();
 afterAll(() => sandbox.cleanup());
@@ -106,7 +106,8 @@ describe('what a command loads', () => {
     // After them, each module would go through the module-hooks thread tsx runs on: a round trip each.
     const result = runCli(['status', '--project', typescriptProject('storage-first')], probe);
     expect(result.status).toBe(0);
-    const loads = result.stderr.split('\n').filter((line) => line.startsWith('loaded '));
+    // ES modules (the probe's `loaded URL`) and CommonJS ones (NODE_DEBUG's `load "PATH"`: kysely is required).
+    const loads = result.stderr.split('\n').filter((line) => line.startsWith('loaded ') || / load "/.test(line));
     const lastKysely = loads.findLastIndex((line) => line.includes('/node_modules/kysely/'));
     const firstAssetModule = loads.findIndex((line) => line.includes('/defs/raw/numbers.ts'));
     expect(lastKysely).toBeGreaterThan(-1);
@@ -114,10 +115,62 @@ describe('what a command loads', () => {
     expect(lastKysely).toBeLessThan(firstAssetModule);
   });
 
-  it('tsx for a project with TypeScript asset modules', () => {
-    const result = runCli(['list', '--project', typescriptProject('typescript')], probe);
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain('raw/numbers');
-    expect(packagesLoaded(result.stderr)).toContain('tsx');
+  it('esbuild for a project with TypeScript asset modules the first time, then neither esbuild nor tsx', () => {
+    const dir = typescriptProject('typescript');
+    const first = runCli(['list', '--project', dir], probe);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('raw/numbers');
+    expect(packagesLoaded(first.stderr)).toContain('esbuild');
+    const second = runCli(['list', '--project', dir], probe);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    const loaded = packagesLoaded(second.stderr);
+    expect(loaded).not.toContain('esbuild');
+    expect(loaded).not.toContain('tsx');
+  });
+
+  it('tsx for a project whose modules import a computed specifier (which compiled modules would resolve elsewhere)', () => {
+    const dir = sandbox.writeProject('computed-import', {
+      'package.json': '{"type":"module"}\n',
+      'strata.json': JSON.stringify({ name: 'computed-import' }),
+      'defs/lib/names.ts': `export const NAME: string = 'raw/computed';\n`,
+      'defs/raw/computed.ts': [
+        `import { asset } from 'strata';`,
+        `const lib = './../lib/names.ts';`,
+        `const { NAME } = (await import(lib)) as { NAME: string };`,
+        `export const computed = asset({ key: NAME, async materialize() { return {}; } });`,
+      ].join('\n'),
+    });
+    for (let i = 0; i < 2; i++) {
+      const result = runCli(['list', '--project', dir], probe);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('raw/computed');
+      expect(packagesLoaded(result.stderr)).toContain('tsx');
+    }
+  });
+});
+
+describe('compiled asset modules', () => {
+  it('are compiled again when a module they import changes, and still see their source file as import.meta.url', () => {
+    const description = (text: string) => `export const DESCRIPTION: string = ${JSON.stringify(text)};\n`;
+    const dir = sandbox.writeProject('recompiled', {
+      'package.json': '{"type":"module"}\n',
+      'strata.json': JSON.stringify({ name: 'recompiled' }),
+      'lib/description.ts': description('first text'),
+      'defs/raw/where.ts': [
+        `import { readFileSync } from 'node:fs';`,
+        `import { asset } from 'strata';`,
+        `import { DESCRIPTION } from '../../lib/description.ts';`,
+        `const marker = readFileSync(new URL('./marker.txt', import.meta.url), 'utf8').trim();`,
+        `export const where = asset({ key: 'raw/where', description: \`\${DESCRIPTION} \${marker}\`, async materialize() { return {}; } });`,
+      ].join('\n'),
+      'defs/raw/marker.txt': 'beside-the-source\n',
+    });
+    const list = () => parseJson<{ key: string; description: string }[]>(runCli(['list', '--json', '--project', dir]));
+    expect(list()[0]?.description).toBe('first text beside-the-source');
+    expect(fs.existsSync(path.join(dir, '.strata', 'modules', 'manifest.json'))).toBe(true);
+    expect(list()[0]?.description).toBe('first text beside-the-source');
+    fs.writeFileSync(path.join(dir, 'lib', 'description.ts'), description('second text'));
+    expect(list()[0]?.description).toBe('second text beside-the-source');
   });
 });

@@ -2,11 +2,15 @@ import { register as registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { RUNS_COMPILED } from '../package-location.ts';
+import { compiledAssetModules } from './compiled-asset-modules.ts';
 
 type ScopedImport = (specifier: string, parentUrl: string) => Promise<unknown>;
 
 /** The compiled engine's TypeScript loading, set up by the first asset module it imports. */
 let typescript: Promise<{ readonly importModule: ScopedImport; readonly port: MessagePort }> | undefined;
+
+/** Asset modules compiled into their project's `.strata/` folder: source file → compiled file URL. */
+const compiled = new Map<string, string>();
 
 /** How long {@link closeAssetModules} waits for the module-hooks thread to answer. */
 const CLOSE_WAIT_MS = 3_000;
@@ -22,9 +26,31 @@ const CLOSE_WAIT_MS = 3_000;
 export async function importAssetModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
   if (!RUNS_COMPILED) return (await import(url)) as Record<string, unknown>;
+  const compiledUrl = compiled.get(file);
+  if (compiledUrl !== undefined) return (await import(compiledUrl)) as Record<string, unknown>;
   typescript ??= registerTypeScript();
   return (await (await typescript).importModule(url, import.meta.url)) as Record<string, unknown>;
 }
+
+/**
+ * Called with all of a project's asset modules (`.ts`/`.mts`) before any is imported: the
+ * compiled engine then imports them compiled, from the project's `.strata/modules/` (see
+ * compiled-asset-modules.ts), or, when that cannot reproduce tsx exactly, every one of them
+ * through tsx (one project's modules never mix the two, which would load a shared module twice).
+ * From source it does nothing.
+ */
+export async function prepareAssetModules(projectDir: string, files: readonly string[]): Promise<void> {
+  if (!RUNS_COMPILED || files.length === 0) return;
+  const urls = await compiledAssetModules(projectDir, files, ENGINE_URL);
+  for (const file of files) compiled.delete(file);
+  if (urls === undefined) return;
+  // tsx shows TypeScript lines in stack traces; the compiled modules' inline source maps do the same.
+  process.setSourceMapsEnabled(true);
+  for (const [file, compiledUrl] of urls) compiled.set(file, compiledUrl);
+}
+
+/** What `import … from 'strata'` in an asset module resolves to: this engine's public API. */
+const ENGINE_URL = new URL('../../index.js', import.meta.url).href;
 
 async function registerTypeScript(): Promise<{ importModule: ScopedImport; port: MessagePort }> {
   const { register } = await import('tsx/esm/api');
@@ -32,7 +58,7 @@ async function registerTypeScript(): Promise<{ importModule: ScopedImport; port:
   // Registered after tsx, so it resolves first: `strata` maps to this engine outside tsx's namespace.
   const { port1, port2 } = new MessageChannel();
   registerHooks('./asset-module-hooks.js', import.meta.url, {
-    data: { target: new URL('../../index.js', import.meta.url).href, port: port2 },
+    data: { target: ENGINE_URL, port: port2 },
     transferList: [port2],
   });
   port1.unref();

@@ -15,7 +15,7 @@ import type { ProjectConfig } from '../../model/config/project-config.ts';
 import { buildProject, type Project } from '../../model/project.ts';
 import { listSourceFiles } from './source-files.ts';
 import { loadSeeds } from './seed-files.ts';
-import { importAssetModule } from './asset-modules.ts';
+import { importAssetModule, prepareAssetModules } from './asset-modules.ts';
 import { unknownResource } from '../../../resources/resource-set.ts';
 
 interface SqlSource {
@@ -42,6 +42,10 @@ export async function loadProject(dir: string): Promise<Project> {
   // Keys of files that failed to parse still exist: readers of them must not also be reported.
   const brokenKeys = new Set<string>();
 
+  await prepareAssetModules(
+    config.dir,
+    files.filter((file) => !file.endsWith('.sql')),
+  );
   for (const file of files) {
     const display = relative(config.dir, file).split(sep).join('/');
     if (file.endsWith('.sql')) {
