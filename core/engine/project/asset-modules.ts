@@ -11,6 +11,10 @@ let typescript: Promise<{ readonly importModule: ScopedImport; readonly port: Me
 
 /** Asset modules compiled into their project's `.strata/` folder: source file → compiled file URL. */
 const compiled = new Map<string, string>();
+/** What `import()`s in the compiled modules were rewritten to (see {@link compiledTextDiffers}). */
+const rewrittenImports = new Set<string>();
+/** Projects whose compiled modules read differently from tsx's: loaded through tsx from then on. */
+const tsxProjects = new Set<string>();
 
 /** How long {@link closeAssetModules} waits for the module-hooks thread to answer. */
 const CLOSE_WAIT_MS = 3_000;
@@ -41,12 +45,29 @@ export async function importAssetModule(file: string): Promise<Record<string, un
  */
 export async function prepareAssetModules(projectDir: string, files: readonly string[]): Promise<void> {
   if (!RUNS_COMPILED || files.length === 0) return;
-  const urls = await compiledAssetModules(projectDir, files, ENGINE_URL);
   for (const file of files) compiled.delete(file);
-  if (urls === undefined) return;
+  if (tsxProjects.has(projectDir)) return;
+  const modules = await compiledAssetModules(projectDir, files, ENGINE_URL);
+  if (modules === undefined) return;
   // tsx shows TypeScript lines in stack traces; the compiled modules' inline source maps do the same.
   process.setSourceMapsEnabled(true);
-  for (const [file, compiledUrl] of urls) compiled.set(file, compiledUrl);
+  for (const [file, compiledUrl] of modules.urls) compiled.set(file, compiledUrl);
+  for (const specifier of modules.rewrittenImports) rewrittenImports.add(specifier);
+}
+
+/**
+ * Whether `functionText` (an asset's materialize or observe function, whose text its code
+ * version hashes) holds an `import()` whose specifier the compiled copy rewrote, so it reads
+ * differently than under tsx. The loader then calls {@link loadThroughTsx} and loads again.
+ */
+export function compiledTextDiffers(functionText: string): boolean {
+  for (const specifier of rewrittenImports) if (functionText.includes(specifier)) return true;
+  return false;
+}
+
+/** Loads the project in `projectDir` through tsx from now on in this process. */
+export function loadThroughTsx(projectDir: string): void {
+  tsxProjects.add(projectDir);
 }
 
 /** What `import … from 'strata'` in an asset module resolves to: this engine's public API. */

@@ -15,7 +15,7 @@ import type { ProjectConfig } from '../../model/config/project-config.ts';
 import { buildProject, type Project } from '../../model/project.ts';
 import { listSourceFiles } from './source-files.ts';
 import { loadSeeds } from './seed-files.ts';
-import { importAssetModule, prepareAssetModules } from './asset-modules.ts';
+import { compiledTextDiffers, importAssetModule, loadThroughTsx, prepareAssetModules } from './asset-modules.ts';
 import { unknownResource } from '../../../resources/resource-set.ts';
 
 interface SqlSource {
@@ -65,6 +65,12 @@ export async function loadProject(dir: string): Promise<Project> {
     } else {
       found.push(...(await importDefinitions(file, display, errors, schedules)));
     }
+  }
+
+  if (found.some(readsDifferentlyCompiled)) {
+    // Its code version would differ from tsx's: load once more, through tsx (the modules run twice, once).
+    loadThroughTsx(config.dir);
+    return loadProject(dir);
   }
 
   const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
@@ -125,6 +131,13 @@ async function importDefinitions(file: string, display: string, errors: Definiti
     }
   }
   return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));
+}
+
+/** Whether an asset's function, as compiled into `.strata/modules/`, reads differently than under tsx. */
+function readsDifferentlyCompiled({ compute }: AssetDefinition): boolean {
+  if (compute.type === 'typescript') return compiledTextDiffers(compute.materialize.toString());
+  if (compute.type === 'source') return compiledTextDiffers(compute.observe.toString());
+  return false;
 }
 
 /**
