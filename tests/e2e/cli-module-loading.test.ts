@@ -173,4 +173,33 @@ describe('compiled asset modules', () => {
     fs.writeFileSync(path.join(dir, 'lib', 'description.ts'), description('second text'));
     expect(list()[0]?.description).toBe('second text beside-the-source');
   });
+
+  it('give every asset the code version tsx gives it, also one whose function imports a module with import()', () => {
+    const files = {
+      'package.json': '{"type":"module"}\n',
+      'lib/helper.ts': `export const n: number = 1;\n`,
+      'defs/raw/plain.ts': [
+        `import { asset } from 'strata';`,
+        `export const plain = asset({ key: 'raw/plain', async materialize(ctx) { const rows: number = 1; ctx.log.info(\`\${rows}\`); return {}; } });`,
+      ].join('\n'),
+      'defs/raw/lazy.ts': [
+        `import { asset } from 'strata';`,
+        `export const lazy = asset({ key: 'raw/lazy', async materialize() { const { n } = await import('../../lib/helper.ts'); return { rowCount: n }; } });`,
+      ].join('\n'),
+    };
+    const compiled = sandbox.writeProject('versions-compiled', { ...files, 'strata.json': JSON.stringify({ name: 'v' }) });
+    // A computed import() anywhere makes the whole project load through tsx.
+    const throughTsx = sandbox.writeProject('versions-tsx', {
+      ...files,
+      'strata.json': JSON.stringify({ name: 'v' }),
+      'defs/raw/computed.ts': `const lib = '../../lib/helper.ts';\nexport const loaded = await import(lib);\n`,
+    });
+    const versions = (dir: string) =>
+      Object.fromEntries(parseJson<{ key: string; codeVersion: string }[]>(runCli(['list', '--json', '--project', dir])).map((a) => [a.key, a.codeVersion]));
+    const expected = versions(throughTsx);
+    expect(Object.keys(expected).sort()).toEqual(['raw/lazy', 'raw/plain']);
+    expect(versions(compiled)).toEqual(expected);
+    expect(versions(compiled)).toEqual(expected);
+    expect(fs.existsSync(path.join(throughTsx, '.strata', 'modules', 'manifest.json'))).toBe(false);
+  });
 });
