@@ -91,8 +91,8 @@ export async function compiledAssetModules(projectDir: string, files: readonly s
   let root: string;
   let entries: string[];
   try {
-    root = realpathSync(projectDir);
-    entries = files.map((file) => projectRelative(root, realpathSync(file)) as string);
+    root = realpathSync.native(projectDir);
+    entries = files.map((file) => projectRelative(root, realpathSync.native(file)) as string);
   } catch {
     return undefined;
   }
@@ -270,12 +270,10 @@ async function compileOne(
   // Every `import()` gets tsx's suffix; one this cannot find (a computed specifier) would also
   // resolve from the compiled file, not the source: such a project needs tsx.
   let suffixed = 0;
-  const body = code
-    .replace(/\/\/# sourceMappingURL=.*\s*$/, '')
-    .replace(/\bimport\("(?:[^"\\\n]|\\.)*"\)/g, (call) => {
-      suffixed++;
-      return `${call}${TSX_IMPORT_SUFFIX}`;
-    });
+  const body = code.replace(/\/\/# sourceMappingURL=.*\s*$/, '').replace(/\bimport\("(?:[^"\\\n]|\\.)*"\)/g, (call) => {
+    suffixed++;
+    return `${call}${TSX_IMPORT_SUFFIX}`;
+  });
   const written = (text.match(/\bimport\s*\(/g) ?? []).length;
   if (suffixed !== dynamicImports || dynamicImports < written) throw new NeedsTsx();
   return { code: withSourceIdentity(body, map, file), imports: [...imports], hash: hashOf(text), rewritten };
