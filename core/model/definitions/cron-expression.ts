@@ -33,6 +33,8 @@ export function cronProblem(expression: string, timezone: string): string | unde
   const zone = timezoneProblem(timezone);
   if (zone) return zone;
   const text = expression.trim();
+  // Most crons are plain: accepting those without cron-parser keeps `assets list` from loading it (and luxon).
+  if (isPlainCron(text)) return undefined;
   const fields = text.split(/\s+/).length;
   if (!ALIASES.has(text) && fields !== 5 && fields !== 6) {
     return `cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or be @hourly, @daily, @weekly, @monthly or @yearly`;
@@ -45,6 +47,46 @@ export function cronProblem(expression: string, timezone: string): string | unde
   } catch (error) {
     return `cron "${expression}": ${(error as Error).message}`;
   }
+}
+
+/**
+ * The values each field of a plain five-field cron may hold: minute, hour, day of month (up to
+ * 28, which every month has, so the cron always has a next tick), month, day of week (0 is Sunday).
+ */
+const PLAIN_FIELD_RANGES: readonly (readonly [number, number])[] = [
+  [0, 59],
+  [0, 23],
+  [1, 28],
+  [1, 12],
+  [0, 6],
+];
+
+/**
+ * Whether `text` is a cron that cron-parser surely accepts, in any valid time zone: an alias, or
+ * five fields separated by single spaces, each `*`, `*\/N` (N from 1 to the field's span) or an
+ * increasing list of values in the field's range, without leading zeros (cron-parser rejects a
+ * repeated value). Anything else goes to cron-parser.
+ *
+ * @example
+ * isPlainCron('30 4 * * 1,3,5'); // true
+ * isPlainCron('0 0 31 2 *'); // false: cron-parser decides (and rejects it)
+ */
+export function isPlainCron(text: string): boolean {
+  if (ALIASES.has(text)) return true;
+  const fields = text.split(' ');
+  return fields.length === 5 && fields.every((field, i) => isPlainField(field, PLAIN_FIELD_RANGES[i] as readonly [number, number]));
+}
+
+function isPlainField(field: string, [min, max]: readonly [number, number]): boolean {
+  if (field === '*') return true;
+  const step = /^\*\/([1-9][0-9]?)$/.exec(field);
+  if (step) return Number(step[1]) <= max - min;
+  let previous = min - 1;
+  for (const value of field.split(',')) {
+    if (!/^(?:0|[1-9][0-9]?)$/.test(value) || Number(value) <= previous || Number(value) > max) return false;
+    previous = Number(value);
+  }
+  return true;
 }
 
 /** Why `timezone` is not an IANA time zone, or `undefined` when it is one. */
