@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type * as CronParser from 'cron-parser';
-import { cronProblem, isPlainCron } from '../../core/model/definitions/cron-expression.ts';
+import { cronProblem, isPlainCron, timezoneProblem } from '../../core/model/definitions/cron-expression.ts';
 
 const { CronExpressionParser } = createRequire(import.meta.url)('cron-parser') as typeof CronParser;
 const ZONES = ['UTC', 'Europe/Paris', 'America/Los_Angeles', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham'];
@@ -56,5 +56,14 @@ describe('isPlainCron', () => {
     expect(cronProblem('60 * * * *', 'UTC')).toMatch(/^cron "60 \* \* \* \*": /);
     expect(cronProblem('0 0 31 2 *', 'UTC')).toMatch(/^cron "0 0 31 2 \*": /);
     expect(cronProblem('30 4 * * *', 'Not/AZone')).toMatch(/unknown time zone "Not\/AZone"/);
+  });
+});
+
+describe('timezoneProblem', () => {
+  it('accepts listed zones and aliases alike, and names an unknown zone', () => {
+    for (const zone of ['UTC', 'Etc/UTC', 'US/Pacific', 'Asia/Calcutta', 'America/Los_Angeles', 'europe/paris']) {
+      expect(timezoneProblem(zone)).toBeUndefined();
+    }
+    expect(timezoneProblem('Not/AZone')).toBe('unknown time zone "Not/AZone" (use an IANA name such as "Europe/Paris" or "UTC")');
   });
 });

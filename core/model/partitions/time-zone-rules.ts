@@ -53,6 +53,12 @@ export class TimeZoneRules {
   static for(timeZone: string): TimeZoneRules {
     const known = rulesByZone.get(timeZone);
     if (known) return known;
+    if (timeZone === 'UTC') {
+      // What Intl resolves `UTC` to, without the formatter (the first one loads ICU's data, ~50 ms).
+      const utc = new TimeZoneRules('UTC', undefined);
+      rulesByZone.set(timeZone, utc);
+      return utc;
+    }
     const formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
