@@ -3,6 +3,8 @@
  * NO_COLOR is unset).
  */
 
+import { countText } from '../model/format/count-text.ts';
+
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
 
 /** A colour or style name. */
@@ -92,7 +94,7 @@ export function formatTime(ms: number | null): string {
 
 /** Thousands separators for row counts. */
 export function formatCount(n: number | null | undefined): string {
-  return n === null || n === undefined ? '-' : n.toLocaleString('en-US');
+  return n === null || n === undefined ? '-' : countText(n);
 }
 
 /** The colour of a run or step status. */

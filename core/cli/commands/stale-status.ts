@@ -2,7 +2,7 @@ import { formatRanges, toRanges } from '../../model/partitions/index.ts';
 import type { Project } from '../../model/project.ts';
 import { countByReason, describeReason } from '../../model/staleness/reason-text.ts';
 import type { StalePartition, StalenessReport } from '../../model/staleness/stale-partition.ts';
-import type { Output } from '../output.ts';
+import { formatCount, type Output } from '../output.ts';
 
 /** How many reason lines `--why` prints per asset before it counts the rest. */
 const WHY_LINES_PER_ASSET = 20;
@@ -43,10 +43,7 @@ export function printStaleStatus(out: Output, project: Project, keys: readonly s
     for (const key of assets) printWhy(out, key, byAsset.get(key) as StalePartition[], project.definitions.get(key)?.compute.type === 'seed');
   }
   out.line(
-    out.paint(
-      'gray',
-      `${assets.length} of ${keys.length} assets stale, ${report.stale.length.toLocaleString('en-US')} partitions: ${countByReason(report.stale)}`,
-    ),
+    out.paint('gray', `${assets.length} of ${keys.length} assets stale, ${formatCount(report.stale.length)} partitions: ${countByReason(report.stale)}`),
   );
   if (!why) out.line(out.paint('gray', 'add --why for the reasons of each partition'));
 }

@@ -1,4 +1,5 @@
 import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
+import { countText } from '../format/count-text.ts';
 import type { StalePartition, StaleReason } from './stale-partition.ts';
 
 /**
@@ -47,7 +48,7 @@ export function countByReason(stale: readonly StalePartition[]): string {
     const kind = p.reasons[0]?.kind;
     if (kind !== undefined) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
-  return [...counts].map(([kind, n]) => `${n.toLocaleString('en-US')} ${REASON_LABELS[kind]}`).join(', ');
+  return [...counts].map(([kind, n]) => `${countText(n)} ${REASON_LABELS[kind]}`).join(', ');
 }
 
 function short(version: string): string {
