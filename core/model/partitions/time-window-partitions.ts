@@ -233,8 +233,20 @@ export class TimeWindowPartitions implements PartitionsDefinition {
     return current;
   }
 
+  /** The last {@link lastSlotAt} answer: staleness asks it once per partition, with one clock. */
+  #lastSlot: { readonly at: number; readonly slot: number } | undefined;
+
   /** Slots before the returned one (from firstSlot) are the keys at `now`. */
   private lastSlotAt(now: Date): number {
+    // A bad clock (not a Date, or NaN) never matches: computeLastSlotAt reports it.
+    const at = now instanceof Date ? now.getTime() : Number.NaN;
+    if (this.#lastSlot?.at === at) return this.#lastSlot.slot;
+    const slot = this.computeLastSlotAt(now);
+    this.#lastSlot = { at, slot };
+    return slot;
+  }
+
+  private computeLastSlotAt(now: Date): number {
     let slot = Math.max(this.slotContaining(instantOf(now, 'now')), this.firstSlot);
     for (let left = this.endOffset; left > 0 && slot < this.endSlot; slot++) {
       if (this.exists(slot)) left--;
