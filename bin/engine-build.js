@@ -77,20 +77,27 @@ export async function buildEngine({ root = ROOT, quiet = false } = {}) {
   const result = spawnSync(process.execPath, [tsc, '-p', BUILD_CONFIG], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0)
     throw new Error(`building the engine failed (tsc -p ${BUILD_CONFIG}):\n${result.stdout}${result.stderr}${result.error?.message ?? ''}`);
-  bundleKysely(root, createRequire);
+  bundleDependencies(root, createRequire);
   writeFileSync(stampOf(root), `${JSON.stringify(state)}\n`);
   if (!quiet) console.log(`built the engine into dist/ (${state.files} source files, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
-/** Where the compiled storage finds kysely bundled into one file (see storage/kysely-runtime.ts). */
-const KYSELY_BUNDLE = join('dist', 'storage', 'kysely.bundle.cjs');
+/**
+ * Dependencies of the engine bundled into one file each, under dist/node_modules/ (where the
+ * compiled modules' imports find them first): Node loads one file ~3× as fast as their many
+ * (kysely's CommonJS build is ~260 files, zod's ES modules ~95), which every command pays at
+ * start. `entry`: what to bundle, as the engine imports it; `format`: how the engine loads it.
+ */
+const BUNDLED = [
+  { name: 'kysely', format: 'cjs' },
+  { name: 'zod', format: 'esm' },
+];
 
 /**
- * Bundles kysely's CommonJS build (~260 files) into one file beside the compiled storage, with
- * esbuild (tsx's dependency): Node loads it ~3× as fast, which every command opening storage
- * pays at start. Without esbuild the compiled storage requires kysely as installed.
+ * Writes {@link BUNDLED} into dist/node_modules/ with esbuild (tsx's dependency); without
+ * esbuild, the compiled engine loads them as installed.
  */
-function bundleKysely(root, createRequire) {
+function bundleDependencies(root, createRequire) {
   const require = createRequire(join(root, 'package.json'));
   let esbuild;
   try {
@@ -98,14 +105,26 @@ function bundleKysely(root, createRequire) {
   } catch {
     return;
   }
-  esbuild.buildSync({
-    entryPoints: [require.resolve('kysely')],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    outfile: join(root, KYSELY_BUNDLE),
-    logLevel: 'error',
-  });
+  for (const { name, format } of BUNDLED) {
+    const dir = join(root, 'dist', 'node_modules', name);
+    const file = format === 'cjs' ? 'index.cjs' : 'index.mjs';
+    // The ES module entry for `import`, the CommonJS one for `require`, as the engine loads each.
+    const entry = format === 'cjs' ? require.resolve(name) : fileURLToPath(import.meta.resolve(name));
+    esbuild.buildSync({ entryPoints: [entry], bundle: true, format, platform: 'node', outfile: join(dir, file), logLevel: 'error' });
+    const { version } = packageJsonOf(entry, name);
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version, private: true, exports: { '.': `./${file}` } })}\n`);
+  }
+}
+
+/** The package.json of the package `name` that holds the file `entry`. */
+function packageJsonOf(entry, name) {
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    if (json.name === name) return json;
+  }
+  throw new Error(`no package.json of ${name} above ${entry}`);
 }
 
 /** Builds the engine unless dist/ is current. */
