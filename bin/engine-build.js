@@ -108,21 +108,35 @@ function bundleDependencies(root, createRequire) {
   for (const { name, format } of BUNDLED) {
     const dir = join(root, 'dist', 'node_modules', name);
     const file = format === 'cjs' ? 'index.cjs' : 'index.mjs';
-    // The ES module entry for `import`, the CommonJS one for `require`, as the engine loads each.
-    const entry = format === 'cjs' ? require.resolve(name) : fileURLToPath(import.meta.resolve(name));
-    esbuild.buildSync({ entryPoints: [entry], bundle: true, format, platform: 'node', outfile: join(dir, file), logLevel: 'error' });
-    const { version } = packageJsonOf(entry, name);
-    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version, private: true, exports: { '.': `./${file}` } })}\n`);
+    try {
+      // The CommonJS entry for `require`; the ES module one for `import`, as its package.json exports it.
+      const main = require.resolve(name);
+      const { json, dir: packageDir } = packageJsonOf(main, name);
+      const entry = format === 'cjs' ? main : join(packageDir, esmEntry(json));
+      esbuild.buildSync({ entryPoints: [entry], bundle: true, format, platform: 'node', outfile: join(dir, file), logLevel: 'error' });
+      writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version: json.version, private: true, exports: { '.': `./${file}` } })}\n`);
+    } catch {
+      // Not bundled: the compiled engine loads this dependency as installed.
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
-/** The package.json of the package `name` that holds the file `entry`. */
+/** The file a package's `import` of its root resolves to (a relative path). */
+function esmEntry(json) {
+  const root = typeof json.exports === 'object' && json.exports !== null && '.' in json.exports ? json.exports['.'] : json.exports;
+  const target = typeof root === 'string' ? root : (root?.import?.default ?? root?.import ?? root?.default);
+  if (typeof target !== 'string') throw new Error(`no ES module entry in ${json.name}'s package.json`);
+  return target;
+}
+
+/** The package.json (and its folder) of the package `name` that holds the file `entry`. */
 function packageJsonOf(entry, name) {
   for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
     if (!existsSync(file)) continue;
     const json = JSON.parse(readFileSync(file, 'utf8'));
-    if (json.name === name) return json;
+    if (json.name === name) return { json, dir };
   }
   throw new Error(`no package.json of ${name} above ${entry}`);
 }
