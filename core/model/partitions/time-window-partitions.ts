@@ -90,9 +90,14 @@ export class TimeWindowPartitions implements PartitionsDefinition {
     Object.freeze(this);
   }
 
+  /** The last {@link keys} answer (frozen), by its last slot: planning asks once per asset, with one clock. */
+  #keys: { readonly lastSlot: number; readonly keys: readonly string[] } | undefined;
+
   /** Keys of the windows complete at `now` (plus `endOffset` more), never past `end`, oldest first. */
   keys(now: Date): readonly string[] {
-    return this.keysInSlots(this.firstSlot, this.lastSlotAt(now));
+    const lastSlot = this.lastSlotAt(now);
+    if (this.#keys?.lastSlot !== lastSlot) this.#keys = { lastSlot, keys: this.keysInSlots(this.firstSlot, lastSlot) };
+    return this.#keys.keys;
   }
 
   has(key: string, now: Date): boolean {

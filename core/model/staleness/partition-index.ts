@@ -53,6 +53,11 @@ export class PartitionIndex {
 
   #resolve(mapping: PartitionMapping, child: PartitionsDefinition | undefined, parent: PartitionsDefinition | undefined): UpstreamIndexes {
     const childKeys = this.keys(child);
+    if (readsSamePartition(mapping, child, parent)) {
+      // Partition i reads the parent's partition i: the mapping need not be asked for each.
+      const offsets = Int32Array.from({ length: childKeys.length + 1 }, (_, i) => i);
+      return { offsets, indexes: offsets.subarray(0, childKeys.length) };
+    }
     const parentPositions = this.positions(parent);
     const offsets = new Int32Array(childKeys.length + 1);
     const indexes: number[] = [];
@@ -71,6 +76,17 @@ export class PartitionIndex {
 export interface UpstreamIndexes {
   readonly offsets: Int32Array;
   readonly indexes: Int32Array;
+}
+
+/**
+ * Whether `mapping` maps each partition of `child` to the same partition of `parent`: the two
+ * definitions are equal (they print the same), and the mapping is `identity`, or a time window
+ * of offsets 0 on time-window partitions (the child's window is exactly one parent window).
+ */
+function readsSamePartition(mapping: PartitionMapping, child: PartitionsDefinition | undefined, parent: PartitionsDefinition | undefined): boolean {
+  if (child === undefined || parent === undefined || textOf(child) !== textOf(parent)) return false;
+  if (mapping.type === 'identity') return true;
+  return mapping.type === 'time_window' && child.type === 'time_window' && mapping.toString() === 'window(0, 0)';
 }
 
 function textOf(definition: PartitionsDefinition | undefined): string {
