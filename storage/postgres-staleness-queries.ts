@@ -1,0 +1,140 @@
+/**
+ * The Postgres side of {@link StalenessStore} and the bulk read of latest materializations:
+ * the data sequence is the identity sequence of `materializations.id` (observations draw from
+ * it too), and the per-asset summary is one grouped pass over `latest_materializations` that
+ * packs each partition's two sequence numbers into one integer, aggregated in partition key
+ * order (as on SQLite, see ./sqlite-staleness-statements.ts). Bulk reads use pg's array row
+ * mode directly: no per-row objects.
+ */
+
+import type pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import { parseJsonObject, partitionFromColumn, partitionToColumn, toJsonText } from './column-codecs.ts';
+import { PACK, unpack } from './packed-sequences.js';
+import type { Database } from './schema.ts';
+import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
+import type { MaterializationRecord } from './storage.ts';
+
+/** `asset_key = any($1)` when keys are given, else nothing. */
+function onlyKeys(keys: readonly string[] | undefined): string {
+  return keys === undefined ? '' : 'where asset_key = any($1::text[])';
+}
+
+const SUMMARY_SQL = (keys: readonly string[] | undefined) => `
+  select asset_key, count(*)::int, min(version_key), max(version_key),
+    string_agg((materialization_id * ${PACK} + greatest(0, least(materialization_id - read_seq, ${PACK - 1})))::text, ',' order by partition_key),
+    min(partition_key), max(partition_key)
+  from latest_materializations ${onlyKeys(keys)} group by asset_key
+  union all
+  select asset_key, count(*)::int, ' ', ' ', string_agg((seq * ${PACK})::text, ',' order by partition_key), min(partition_key), max(partition_key)
+  from latest_observations ${onlyKeys(keys)} group by asset_key
+  order by 1`;
+
+type SummaryTuple = [key: string, count: number, minVersion: string, maxVersion: string, packed: string, first: string, last: string];
+
+/** Reads rows as arrays. */
+async function arrays<T extends unknown[]>(pool: pg.Pool, text: string, keys: readonly string[] | undefined): Promise<T[]> {
+  const result = await pool.query<T>({ text, values: keys === undefined ? [] : [[...keys]], rowMode: 'array' });
+  return result.rows;
+}
+
+/** One summary per asset with latest data (optionally only `keys`), by asset key. */
+export async function dataSummaries(pool: pg.Pool, keys?: readonly string[]): Promise<AssetDataSummary[]> {
+  const rows = await arrays<SummaryTuple>(pool, SUMMARY_SQL(keys), keys);
+  return rows.map(([key, count, minVersion, maxVersion, packed, first, last]) => {
+    const [seqs, readSeqs] = unpack(packed, count);
+    // `version_key` is `code deps`: equal smallest and largest keys mean one pair throughout.
+    const [minCodeVersion = '', minDepsVersion = ''] = minVersion.split(' ');
+    const [maxCodeVersion = '', maxDepsVersion = ''] = maxVersion.split(' ');
+    return { key, count, first, last, minCodeVersion, maxCodeVersion, minDepsVersion, maxDepsVersion, seqs, readSeqs };
+  });
+}
+
+/** The sorted partition keys with latest data of each asset in `keys`. */
+export async function dataPartitionKeys(pool: pg.Pool, keys: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await arrays<[string, string[]]>(
+    pool,
+    `select asset_key, array_agg(partition_key order by partition_key) from latest_materializations ${onlyKeys(keys)} group by asset_key
+     union all select asset_key, array_agg(partition_key order by partition_key) from latest_observations ${onlyKeys(keys)} group by asset_key`,
+    keys,
+  );
+  return new Map(rows);
+}
+
+/** The latest observation of every source partition (optionally only `keys`), by key then partition. */
+export async function latestObservations(pool: pg.Pool, keys?: readonly string[]): Promise<ObservationRecord[]> {
+  const rows = await arrays<[number, string, string, number, string, string]>(
+    pool,
+    `select seq, asset_key, partition_key, timestamp, data_version, metadata from latest_observations ${onlyKeys(keys)} order by asset_key, partition_key`,
+    keys,
+  );
+  return rows.map((r) => ({ seq: r[0], assetKey: r[1], partition: partitionFromColumn(r[2]), timestamp: r[3], dataVersion: r[4], metadata: parseJsonObject(r[5]) }));
+}
+
+/** The latest materialization of every asset partition (optionally only `keys`), by key then partition. */
+export async function latestMaterializations(pool: pg.Pool, keys?: readonly string[]): Promise<MaterializationRecord[]> {
+  const rows = await arrays<[number, string, string, string, number, string, string, string, number | null, string, number, string]>(
+    pool,
+    `select materialization_id, asset_key, partition_key, run_id, timestamp, code_version, data_version, input_data_versions, row_count, metadata, read_seq, deps_version
+     from latest_materializations ${onlyKeys(keys)} order by asset_key, partition_key`,
+    keys,
+  );
+  return rows.map((r) => ({
+    id: r[0],
+    assetKey: r[1],
+    partition: partitionFromColumn(r[2]),
+    runId: r[3],
+    timestamp: r[4],
+    codeVersion: r[5],
+    dataVersion: r[6],
+    inputDataVersions: parseJsonObject<Record<string, string>>(r[7]),
+    rowCount: r[8],
+    metadata: parseJsonObject(r[9]),
+    readSeq: r[10],
+    depsVersion: r[11],
+  }));
+}
+
+/** The highest data sequence number assigned so far (0 when none). */
+export async function currentSequence(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ seq: number }>`select case when is_called then last_value else 0 end as seq from materializations_id_seq`.execute(db);
+  return Number(rows[0]?.seq ?? 0);
+}
+
+/**
+ * Records observations in one transaction: an unchanged data version refreshes the latest
+ * row's time and metadata, a new one takes the next sequence number. Returns the new ones.
+ */
+export async function recordObservations(db: Kysely<Database>, observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
+  return db.transaction().execute(async (trx) => {
+    const fresh: ObservationRecord[] = [];
+    for (const o of observations) {
+      const partition = partitionToColumn(o.partition);
+      const metadata = toJsonText(o.metadata);
+      const previous = await trx
+        .selectFrom('latest_observations')
+        .select('data_version')
+        .where('asset_key', '=', o.assetKey)
+        .where('partition_key', '=', partition)
+        .forUpdate()
+        .executeTakeFirst();
+      if (previous?.data_version === o.dataVersion) {
+        await trx.updateTable('latest_observations').set({ timestamp: o.timestamp, metadata }).where('asset_key', '=', o.assetKey).where('partition_key', '=', partition).execute();
+        continue;
+      }
+      const { rows } = await sql<{ seq: number }>`select nextval('materializations_id_seq') as seq`.execute(trx);
+      const seq = Number(rows[0]?.seq);
+      const row = { seq, asset_key: o.assetKey, partition_key: partition, timestamp: o.timestamp, data_version: o.dataVersion, metadata };
+      await trx.insertInto('observations').values(row).execute();
+      await trx
+        .insertInto('latest_observations')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['asset_key', 'partition_key']).doUpdateSet({ seq, timestamp: o.timestamp, data_version: o.dataVersion, metadata }),
+        )
+        .execute();
+      fresh.push({ ...o, seq });
+    }
+    return fresh;
+  });
+}
