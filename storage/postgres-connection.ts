@@ -6,6 +6,7 @@
 
 import pg from 'pg';
 import { ConfigError } from '../core/model/errors.ts';
+import { isPostgresUrl } from '../core/model/config/storage-settings.ts';
 import { StorageError, storageUnreachableError } from './storage-error.ts';
 
 /** Where the storage is, for messages: no password. */
@@ -22,11 +23,6 @@ export interface PostgresSettings {
   readonly pool: pg.PoolConfig;
   /** The password (to mask it out of any message), if the URL or PGPASSWORD gives one. */
   readonly password: string | undefined;
-}
-
-/** Whether `value` is a Postgres URL (`postgres://` or `postgresql://`) rather than a file path. */
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(value);
 }
 
 const INT8 = 20;
