@@ -44,7 +44,10 @@ export type { PostgresStorage } from './postgres-storage.ts';
 export { migrationProvider, migrations, postgresMigrationProvider, postgresMigrations } from './migrations/index.ts';
 
 /** Which storage to open: a SQLite file, a Postgres database (`postgres://…`), or memory (for tests). */
-export type StorageSpec = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'memory' };
+export type StorageSpec =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string }
+  | { readonly kind: 'memory' };
 
 /**
  * Opens the storage `spec` describes. Postgres's code (pg) is loaded only when it is asked for.

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { ConfigError } from '../core/model/errors.ts';
 import { isPostgresUrl } from '../core/model/config/storage-settings.ts';
-import { StorageError, storageUnreachableError } from './storage-error.ts';
+import { type StorageError, storageUnreachableError } from './storage-error.ts';
 
 /** Where the storage is, for messages: no password. */
 export interface PostgresTarget {

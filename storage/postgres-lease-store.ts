@@ -94,7 +94,12 @@ export async function acquireLeases(
 }
 
 /** The live leases of other runs on `keys`, in the order of `keys`. */
-async function liveConflicts(trx: Transaction<Database>, runId: string, keys: readonly Pick<LeaseRow, 'asset_key' | 'partition_key'>[], now: number): Promise<LeaseRecord[]> {
+async function liveConflicts(
+  trx: Transaction<Database>,
+  runId: string,
+  keys: readonly Pick<LeaseRow, 'asset_key' | 'partition_key'>[],
+  now: number,
+): Promise<LeaseRecord[]> {
   const rows = await trx
     .selectFrom('leases')
     .innerJoin('runs', 'runs.id', 'leases.run_id')
@@ -129,7 +134,11 @@ export async function extendLeases(db: Kysely<Database>, runId: string, expiresA
 
 /** Leases by asset key then partition; only `runId`'s when given. */
 export async function listLeases(db: Kysely<Database>, runId?: string): Promise<LeaseRecord[]> {
-  let query = db.selectFrom('leases').select(['asset_key', 'partition_key', 'run_id', 'acquired_at', 'expires_at']).orderBy('asset_key').orderBy('partition_key');
+  let query = db
+    .selectFrom('leases')
+    .select(['asset_key', 'partition_key', 'run_id', 'acquired_at', 'expires_at'])
+    .orderBy('asset_key')
+    .orderBy('partition_key');
   if (runId !== undefined) query = query.where('run_id', '=', runId);
   return (await query.execute()).map(leaseFromRow);
 }

@@ -68,7 +68,14 @@ export async function latestObservations(pool: pg.Pool, keys?: readonly string[]
     `select seq, asset_key, partition_key, timestamp, data_version, metadata from latest_observations ${onlyKeys(keys)} order by asset_key, partition_key`,
     keys,
   );
-  return rows.map((r) => ({ seq: r[0], assetKey: r[1], partition: partitionFromColumn(r[2]), timestamp: r[3], dataVersion: r[4], metadata: parseJsonObject(r[5]) }));
+  return rows.map((r) => ({
+    seq: r[0],
+    assetKey: r[1],
+    partition: partitionFromColumn(r[2]),
+    timestamp: r[3],
+    dataVersion: r[4],
+    metadata: parseJsonObject(r[5]),
+  }));
 }
 
 /** The latest materialization of every asset partition (optionally only `keys`), by key then partition. */
@@ -119,7 +126,12 @@ export async function recordObservations(db: Kysely<Database>, observations: rea
         .forUpdate()
         .executeTakeFirst();
       if (previous?.data_version === o.dataVersion) {
-        await trx.updateTable('latest_observations').set({ timestamp: o.timestamp, metadata }).where('asset_key', '=', o.assetKey).where('partition_key', '=', partition).execute();
+        await trx
+          .updateTable('latest_observations')
+          .set({ timestamp: o.timestamp, metadata })
+          .where('asset_key', '=', o.assetKey)
+          .where('partition_key', '=', partition)
+          .execute();
         continue;
       }
       const { rows } = await sql<{ seq: number }>`select nextval('materializations_id_seq') as seq`.execute(trx);
@@ -129,9 +141,7 @@ export async function recordObservations(db: Kysely<Database>, observations: rea
       await trx
         .insertInto('latest_observations')
         .values(row)
-        .onConflict((oc) =>
-          oc.columns(['asset_key', 'partition_key']).doUpdateSet({ seq, timestamp: o.timestamp, data_version: o.dataVersion, metadata }),
-        )
+        .onConflict((oc) => oc.columns(['asset_key', 'partition_key']).doUpdateSet({ seq, timestamp: o.timestamp, data_version: o.dataVersion, metadata }))
         .execute();
       fresh.push({ ...o, seq });
     }

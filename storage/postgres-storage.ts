@@ -20,8 +20,8 @@ import { checkConnection, openPool, postgresSettings, unreachable, type Postgres
 import { PostgresDaemonTicks } from './postgres-daemon-ticks.ts';
 import * as leases from './postgres-lease-store.ts';
 import * as staleness from './postgres-staleness-queries.ts';
-import { backfillFromRow, backfillToRow, backfillUpdateToRow, checkResultToRow, eventFromRow, eventToRow, materializationToRow, runFromRow, runToRow } from './row-mappers.ts';
-import type { NewEventRow } from './row-mappers.ts';
+import { backfillFromRow, backfillToRow, backfillUpdateToRow, eventFromRow, eventToRow, runFromRow, runToRow } from './row-mappers.ts';
+import { batches, insertCheckResults, insertEvents, insertMaterializations } from './postgres-step-writes.ts';
 import type { Database } from './schema.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
@@ -42,8 +42,6 @@ import type {
   Storage,
 } from './storage.ts';
 
-/** Rows per multi-row insert: well under Postgres's 65,535 parameters for the widest table. */
-const INSERT_BATCH = 2_000;
 const FOREIGN_KEY_VIOLATION = '23503';
 const UNIQUE_VIOLATION = '23505';
 const UNDEFINED_TABLE = '42P01';
@@ -92,7 +90,11 @@ export class PostgresStorage implements Storage {
     // Named: the Migrator looks for its tables by name in every schema it can see.
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(this.#db);
     const schema = rows[0]?.schema ?? undefined;
-    const { error } = await new Migrator({ db: this.#db, provider: postgresMigrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
+    const { error } = await new Migrator({
+      db: this.#db,
+      provider: postgresMigrationProvider,
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    }).migrateToLatest();
     if (error === undefined) return;
     const code = (error as { code?: string }).code;
     if (code !== undefined && /^(08|28|3D|57P)/.test(code)) throw unreachable(settings, error);
@@ -121,7 +123,13 @@ export class PostgresStorage implements Storage {
   }
 
   async updateRun(id: string, update: RunUpdate): Promise<void> {
-    const set = definedOnly({ status: update.status, started_at: update.startedAt, ended_at: update.endedAt, error: update.error, heartbeat_at: update.heartbeatAt });
+    const set = definedOnly({
+      status: update.status,
+      started_at: update.startedAt,
+      ended_at: update.endedAt,
+      error: update.error,
+      heartbeat_at: update.heartbeatAt,
+    });
     const found =
       Object.keys(set).length === 0
         ? (await this.getRun(id)) !== undefined
@@ -135,7 +143,14 @@ export class PostgresStorage implements Storage {
   }
 
   async findRunsByPrefix(prefix: string): Promise<RunRecord[]> {
-    const rows = await this.#db.selectFrom('runs').selectAll().where(idStartsWith(prefix)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(10).execute();
+    const rows = await this.#db
+      .selectFrom('runs')
+      .selectAll()
+      .where(idStartsWith(prefix))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(10)
+      .execute();
     return rows.map(runFromRow);
   }
 
@@ -143,7 +158,12 @@ export class PostgresStorage implements Storage {
     const page = normalizePage(options);
     let query = this.#db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (options.status !== undefined) query = query.where('status', '=', options.status);
-    return (await query.limit(page.limit ?? null).offset(page.offset).execute()).map(runFromRow);
+    return (
+      await query
+        .limit(page.limit ?? null)
+        .offset(page.offset)
+        .execute()
+    ).map(runFromRow);
   }
 
   async appendEvents(events: readonly EventRecord[]): Promise<void> {
@@ -251,7 +271,14 @@ export class PostgresStorage implements Storage {
   }
 
   async findBackfillsByPrefix(prefix: string): Promise<BackfillRecord[]> {
-    const rows = await this.#db.selectFrom('backfills').selectAll().where(idStartsWith(prefix)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(10).execute();
+    const rows = await this.#db
+      .selectFrom('backfills')
+      .selectAll()
+      .where(idStartsWith(prefix))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(10)
+      .execute();
     return rows.map(backfillFromRow);
   }
 
@@ -278,13 +305,29 @@ export class PostgresStorage implements Storage {
       const bumped = await trx.updateTable('definition_versions').set({ ordinal: nextOrdinal }).where('version', '=', definitionVersion).executeTakeFirst();
       if (bumped.numUpdatedRows > 0n) return;
       await trx.insertInto('definition_versions').values({ version: definitionVersion, recorded_at: recordedAt, ordinal: nextOrdinal }).execute();
-      const rows = edges.map(({ upstream, downstream, via = 'data' }) => ({ definition_version: definitionVersion, upstream, downstream, recorded_at: recordedAt, via }));
-      for (const batch of batches(rows)) await trx.insertInto('asset_lineage').values(batch).onConflict((oc) => oc.doNothing()).execute();
+      const rows = edges.map(({ upstream, downstream, via = 'data' }) => ({
+        definition_version: definitionVersion,
+        upstream,
+        downstream,
+        recorded_at: recordedAt,
+        via,
+      }));
+      for (const batch of batches(rows))
+        await trx
+          .insertInto('asset_lineage')
+          .values(batch)
+          .onConflict((oc) => oc.doNothing())
+          .execute();
     });
   }
 
   async lineage(definitionVersion: string): Promise<LineageEdge[]> {
-    const rows = await this.#db.selectFrom('asset_lineage').select(['upstream', 'downstream', 'via']).where('definition_version', '=', definitionVersion).orderBy('id').execute();
+    const rows = await this.#db
+      .selectFrom('asset_lineage')
+      .select(['upstream', 'downstream', 'via'])
+      .where('definition_version', '=', definitionVersion)
+      .orderBy('id')
+      .execute();
     return rows.map((r) => ({ upstream: r.upstream, downstream: r.downstream, via: r.via === 'check' ? 'check' : 'data' }));
   }
 
@@ -361,46 +404,6 @@ export class PostgresStorage implements Storage {
     const missing = ids.find((id) => !found.has(id));
     return missing === undefined ? error : unknownRunError(missing, error);
   }
-}
-
-async function insertEvents(trx: Transaction<Database>, rows: readonly NewEventRow[]): Promise<void> {
-  for (const batch of batches(rows)) await trx.insertInto('events').values(batch).execute();
-}
-
-/** Inserts materializations and makes the newest of each asset partition its latest. */
-async function insertMaterializations(trx: Transaction<Database>, records: readonly MaterializationRecord[]): Promise<void> {
-  for (const batch of batches(records.map(materializationToRow))) {
-    const ids = (await trx.insertInto('materializations').values(batch).returning('id').execute()).map((r) => r.id);
-    await sql`insert into latest_materializations (asset_key, partition_key, run_id, timestamp, code_version, data_version, input_data_versions,
-        row_count, metadata, read_seq, deps_version, materialization_id, version_key)
-      select distinct on (asset_key, partition_key) asset_key, partition_key, run_id, timestamp, code_version, data_version, input_data_versions,
-        row_count, metadata, read_seq, deps_version, id, code_version || ' ' || deps_version
-      from materializations where id = any(${ids}::bigint[]) order by asset_key, partition_key, id desc
-      on conflict (asset_key, partition_key) do update set run_id = excluded.run_id, timestamp = excluded.timestamp,
-        code_version = excluded.code_version, data_version = excluded.data_version, input_data_versions = excluded.input_data_versions,
-        row_count = excluded.row_count, metadata = excluded.metadata, read_seq = excluded.read_seq, deps_version = excluded.deps_version,
-        materialization_id = excluded.materialization_id, version_key = excluded.version_key`.execute(trx);
-  }
-}
-
-/** Inserts check results and makes the newest of each check and partition its latest. */
-async function insertCheckResults(trx: Transaction<Database>, records: readonly CheckResultRecord[]): Promise<void> {
-  for (const batch of batches(records.map(checkResultToRow))) {
-    const ids = (await trx.insertInto('check_results').values(batch).returning('id').execute()).map((r) => r.id);
-    await sql`insert into latest_check_results (asset_key, check_name, partition_key, check_result_id, run_id, passed, severity, violations,
-        sample, sql, duration_ms, timestamp, error)
-      select distinct on (asset_key, check_name, partition_key) asset_key, check_name, partition_key, id, run_id, passed, severity, violations,
-        sample, sql, duration_ms, timestamp, error
-      from check_results where id = any(${ids}::bigint[]) order by asset_key, check_name, partition_key, id desc
-      on conflict (asset_key, check_name, partition_key) do update set check_result_id = excluded.check_result_id, run_id = excluded.run_id,
-        passed = excluded.passed, severity = excluded.severity, violations = excluded.violations, sample = excluded.sample, sql = excluded.sql,
-        duration_ms = excluded.duration_ms, timestamp = excluded.timestamp, error = excluded.error`.execute(trx);
-  }
-}
-
-/** `rows` in slices of at most {@link INSERT_BATCH}. */
-function* batches<T>(rows: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < rows.length; i += INSERT_BATCH) yield rows.slice(i, i + INSERT_BATCH);
 }
 
 function pgCode(error: unknown): string | undefined {

@@ -38,9 +38,7 @@ export class Workspace {
 
   storage(): Promise<Storage> {
     // Imported on first use: `assets list` needs neither SQLite nor DuckDB, and loading them costs ~150 ms each.
-    this.#storage ??= (this.#storageCode ?? import('../../storage/index.ts')).then(({ openStorage }) =>
-      openStorage(storageLocation(this.project.config)),
-    );
+    this.#storage ??= (this.#storageCode ?? import('../../storage/index.ts')).then(({ openStorage }) => openStorage(storageLocation(this.project.config)));
     return this.#storage;
   }
 

@@ -48,7 +48,8 @@ async function up(db: Kysely<any>, d: SchemaDialect): Promise<void> {
     .execute();
   // The shared sequence lives in sqlite_sequence; make sure it has a row to increment. (On
   // Postgres it is the identity sequence of materializations.id, which always exists.)
-  if (d.name === 'sqlite') await sql`insert into sqlite_sequence (name, seq) select 'materializations', coalesce((select max(id) from materializations), 0)
+  if (d.name === 'sqlite')
+    await sql`insert into sqlite_sequence (name, seq) select 'materializations', coalesce((select max(id) from materializations), 0)
             where not exists (select 1 from sqlite_sequence where name = 'materializations')`.execute(db);
 
   await db.schema

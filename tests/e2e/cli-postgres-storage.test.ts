@@ -38,7 +38,9 @@ describe('Postgres storage on bad input exits 2', () => {
   it('a server that cannot be reached: names host, port and database, never the password, before anything runs', async () => {
     const project = sandbox.writeProject('pg-storage-down', FILES);
     const port = await closedPort();
-    const result = runCli(['materialize', '--select', '*', '--project', project], { STRATA_STORAGE: `postgres://strata:down-secret-5a1f@127.0.0.1:${port}/team` });
+    const result = runCli(['materialize', '--select', '*', '--project', project], {
+      STRATA_STORAGE: `postgres://strata:down-secret-5a1f@127.0.0.1:${port}/team`,
+    });
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toContain(`error: cannot connect to the Postgres storage at 127.0.0.1:${port}/team as strata`);
     expect(result.stdout + result.stderr).not.toContain('down-secret-5a1f');
@@ -48,7 +50,10 @@ describe('Postgres storage on bad input exits 2', () => {
   });
 
   it('a password written in strata.json', () => {
-    const project = sandbox.writeProject('pg-storage-password', { ...FILES, 'strata.json': JSON.stringify({ storage: 'postgres://strata:in-file-secret@db/team' }) });
+    const project = sandbox.writeProject('pg-storage-password', {
+      ...FILES,
+      'strata.json': JSON.stringify({ storage: 'postgres://strata:in-file-secret@db/team' }),
+    });
     const result = runCli(['materialize', '--select', '*', '--project', project]);
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toContain('storage: a URL with a password is not written in strata.json: use "env:NAME"');

@@ -58,7 +58,10 @@ describe('storage settings', () => {
 
   it('reads env:NAME, which may hold a password', () => {
     vi.stubEnv('STRATA_TEST_STORE', 'postgres://strata:s3cret@db.internal/strata');
-    expect(storageLocation(loadProjectConfig(withStorage('env:STRATA_TEST_STORE')))).toEqual({ kind: 'postgres', url: 'postgres://strata:s3cret@db.internal/strata' });
+    expect(storageLocation(loadProjectConfig(withStorage('env:STRATA_TEST_STORE')))).toEqual({
+      kind: 'postgres',
+      url: 'postgres://strata:s3cret@db.internal/strata',
+    });
     vi.stubEnv('STRATA_TEST_STORE', 'elsewhere/strata.db');
     expect(storageLocation(loadProjectConfig(dir))).toEqual({ kind: 'sqlite', file: join(dir, 'elsewhere', 'strata.db') });
   });
@@ -66,7 +69,9 @@ describe('storage settings', () => {
   it('names an env:NAME whose variable is not set', () => {
     vi.stubEnv('STRATA_TEST_STORE', undefined);
     withStorage('env:STRATA_TEST_STORE');
-    expect(configError().message).toBe(`"storage" in ${join(dir, 'strata.json')} is "env:STRATA_TEST_STORE" but the environment variable STRATA_TEST_STORE is not set`);
+    expect(configError().message).toBe(
+      `"storage" in ${join(dir, 'strata.json')} is "env:STRATA_TEST_STORE" but the environment variable STRATA_TEST_STORE is not set`,
+    );
   });
 
   it('lets STRATA_STORAGE name a Postgres URL with its password', () => {

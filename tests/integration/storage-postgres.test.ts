@@ -197,4 +197,3 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
     });
   });
 });
-

@@ -23,7 +23,8 @@ export function resolveStorage(value: string, source: StateFileSource, env: Node
   if (value.startsWith(ENV_PREFIX)) {
     const name = value.slice(ENV_PREFIX.length);
     const found = env[name];
-    if (found === undefined || found === '') throw new ConfigError(`${source.label} is "${value}" but the environment variable ${name} is not set`, source.configFile);
+    if (found === undefined || found === '')
+      throw new ConfigError(`${source.label} is "${value}" but the environment variable ${name} is not set`, source.configFile);
     resolved = found;
     label = `${name} (${source.label})`;
   }
