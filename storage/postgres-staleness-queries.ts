@@ -20,14 +20,22 @@ function onlyKeys(keys: readonly string[] | undefined): string {
   return keys === undefined ? '' : 'where asset_key = any($1::text[])';
 }
 
+/**
+ * Per asset: count, version bounds, partition key bounds and both sequence numbers of every
+ * partition packed into one integer each (see {@link unpack}), concatenated in partition order.
+ * The rows come from a subquery sorted by (asset_key, partition_key) — the order of the
+ * covering index, so nothing is sorted — and string_agg keeps its input order: an `order by`
+ * inside the aggregate would sort every asset's rows again (about 2.5 times slower). The
+ * summary runs without parallel workers (see {@link dataSummaries}), so no group is split.
+ */
 const SUMMARY_SQL = (keys: readonly string[] | undefined) => `
   select asset_key, count(*)::int, min(version_key), max(version_key),
-    string_agg((materialization_id * ${PACK} + greatest(0, least(materialization_id - read_seq, ${PACK - 1})))::text, ',' order by partition_key),
+    string_agg((materialization_id * ${PACK} + greatest(0, least(materialization_id - read_seq, ${PACK - 1})))::text, ','),
     min(partition_key), max(partition_key)
-  from latest_materializations ${onlyKeys(keys)} group by asset_key
+  from (select * from latest_materializations ${onlyKeys(keys)} order by asset_key, partition_key) as m group by asset_key
   union all
-  select asset_key, count(*)::int, ' ', ' ', string_agg((seq * ${PACK})::text, ',' order by partition_key), min(partition_key), max(partition_key)
-  from latest_observations ${onlyKeys(keys)} group by asset_key
+  select asset_key, count(*)::int, ' ', ' ', string_agg((seq * ${PACK})::text, ','), min(partition_key), max(partition_key)
+  from (select * from latest_observations ${onlyKeys(keys)} order by asset_key, partition_key) as o group by asset_key
   order by 1`;
 
 type SummaryTuple = [key: string, count: number, minVersion: string, maxVersion: string, packed: string, first: string, last: string];
@@ -38,9 +46,34 @@ async function arrays<T extends unknown[]>(pool: pg.Pool, text: string, keys: re
   return result.rows;
 }
 
+/** From how many assets a summary is split over two connections (two server processes, as SQLite splits it over two threads). */
+const PARALLEL_SUMMARY_KEYS = 2_000;
+
 /** One summary per asset with latest data (optionally only `keys`), by asset key. */
 export async function dataSummaries(pool: pg.Pool, keys?: readonly string[]): Promise<AssetDataSummary[]> {
-  const rows = await arrays<SummaryTuple>(pool, SUMMARY_SQL(keys), keys);
+  if (keys === undefined || keys.length < PARALLEL_SUMMARY_KEYS) return summaryRows(pool, keys);
+  // Each half of the sorted keys on a connection of its own; the halves' keys do not interleave.
+  const sorted = [...keys].sort();
+  const half = sorted.length >> 1;
+  const [first, second] = await Promise.all([summaryRows(pool, sorted.slice(0, half)), summaryRows(pool, sorted.slice(half))]);
+  return [...first, ...second];
+}
+
+/** The summaries of `keys` (all when `undefined`) in one query on one connection. */
+async function summaryRows(pool: pg.Pool, keys: readonly string[] | undefined): Promise<AssetDataSummary[]> {
+  const client = await pool.connect();
+  let rows: SummaryTuple[];
+  try {
+    // One process reads each group in index order (no parallel workers), and JIT costs more than it saves here.
+    await client.query('begin read only; set local max_parallel_workers_per_gather = 0; set local jit = off');
+    rows = (await client.query<SummaryTuple>({ text: SUMMARY_SQL(keys), values: keys === undefined ? [] : [[...keys]], rowMode: 'array' })).rows;
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
   return rows.map(([key, count, minVersion, maxVersion, packed, first, last]) => {
     const [seqs, readSeqs] = unpack(packed, count);
     // `version_key` is `code deps`: equal smallest and largest keys mean one pair throughout.
