@@ -70,11 +70,8 @@ export async function runStaleness(count = 10_000, postgresUrl?: string): Promis
     } else {
       const url = new URL(postgresUrl);
       url.searchParams.set('options', `-c search_path=${POSTGRES_SCHEMA}`);
-      const admin = new pg.Client({ connectionString: postgresUrl });
-      await admin.connect();
-      await admin.query(`drop schema if exists ${POSTGRES_SCHEMA} cascade`);
-      await admin.query(`create schema ${POSTGRES_SCHEMA}`);
-      await admin.end();
+      await onPostgres(postgresUrl, `drop schema if exists ${POSTGRES_SCHEMA} cascade`);
+      await onPostgres(postgresUrl, `create schema ${POSTGRES_SCHEMA}`);
       await (await PostgresStorage.open(url.toString())).close(); // creates the schema
       historyRows = await writePostgresHistory(url.toString(), project.graph);
       storage = await PostgresStorage.open(url.toString());
@@ -143,9 +140,21 @@ export async function runStaleness(count = 10_000, postgresUrl?: string): Promis
       };
     } finally {
       await storage.close();
+      if (postgresUrl !== undefined) await onPostgres(postgresUrl, `drop schema if exists ${POSTGRES_SCHEMA} cascade`);
     }
   } finally {
     if (!process.env.STRATA_BENCH_DIR) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one statement on the server at `url` with a client of its own. */
+async function onPostgres(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
   }
 }
 
