@@ -3,28 +3,29 @@
  * SQLite storage (migrations written once for both, see ./migrations/schema-dialect.ts),
  * queried through kysely's Postgres dialect over a `pg` pool. Every multi-row write is one
  * transaction; leases are taken with row locks (see ./postgres-lease-store.ts), so several
- * processes on several hosts can share it.
+ * processes on several hosts can share it. Within one storage, writes apply in the order they
+ * were issued and a read sees the writes issued before it, as on SQLite (whose group commit
+ * gives that order); the pool's connections serve reads and other processes.
  */
 
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
-import { NotFoundError } from '../core/model/errors.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import * as history from './history-queries.ts';
 import { POSTGRES_QUERIES } from './history-queries.ts';
 import type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
 import { postgresMigrationProvider, postgresMigrations } from './migrations/index.ts';
-import { normalizePage } from './page.ts';
+import * as records from './postgres-record-queries.ts';
 import { checkConnection, openPool, postgresSettings, unreachable, type PostgresSettings } from './postgres-connection.ts';
 import { PostgresDaemonTicks } from './postgres-daemon-ticks.ts';
 import * as leases from './postgres-lease-store.ts';
 import * as staleness from './postgres-staleness-queries.ts';
-import { backfillFromRow, backfillToRow, backfillUpdateToRow, eventFromRow, eventToRow, runFromRow, runToRow } from './row-mappers.ts';
-import { batches, insertCheckResults, insertEvents, insertMaterializations } from './postgres-step-writes.ts';
+import { eventFromRow, eventToRow } from './row-mappers.ts';
+import { insertCheckResults, insertEvents, insertMaterializations } from './postgres-step-writes.ts';
 import type { Database } from './schema.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
-import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
+import { unknownRunError } from './storage-error.ts';
 import type {
   BackfillRecord,
   BackfillUpdate,
@@ -43,7 +44,6 @@ import type {
 } from './storage.ts';
 
 const FOREIGN_KEY_VIOLATION = '23503';
-const UNIQUE_VIOLATION = '23505';
 const UNDEFINED_TABLE = '42P01';
 
 /**
@@ -58,6 +58,8 @@ export class PostgresStorage implements Storage {
   readonly #pool: pg.Pool;
   readonly #db: Kysely<Database>;
   readonly #ticks: PostgresDaemonTicks;
+  /** The last write issued: writes of one storage apply in the order they were issued, like SQLite's. */
+  #lastWrite: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   private constructor(pool: pg.Pool) {
@@ -113,271 +115,233 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  async createRun(run: RunRecord): Promise<void> {
-    try {
-      await this.#db.insertInto('runs').values(runToRow(run)).execute();
-    } catch (error) {
-      if (pgCode(error) === UNIQUE_VIOLATION) throw runExistsError(run.id, error);
-      throw error;
-    }
+  createRun(run: RunRecord): Promise<void> {
+    return this.#inOrder(() => records.createRun(this.#db, run));
   }
 
-  async updateRun(id: string, update: RunUpdate): Promise<void> {
-    const set = definedOnly({
-      status: update.status,
-      started_at: update.startedAt,
-      ended_at: update.endedAt,
-      error: update.error,
-      heartbeat_at: update.heartbeatAt,
+  updateRun(id: string, update: RunUpdate): Promise<void> {
+    return this.#inOrder(() => records.updateRun(this.#db, id, update));
+  }
+
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.#afterWrites(() => records.getRun(this.#db, id));
+  }
+
+  findRunsByPrefix(prefix: string): Promise<RunRecord[]> {
+    return this.#afterWrites(() => records.findRunsByPrefix(this.#db, prefix));
+  }
+
+  listRuns(options: Page & { readonly status?: RunStatus } = {}): Promise<RunRecord[]> {
+    return this.#afterWrites(() => records.listRuns(this.#db, options));
+  }
+
+  appendEvents(events: readonly EventRecord[]): Promise<void> {
+    return this.#inOrder(async () => {
+      if (events.length === 0) return;
+      await this.#write(
+        (trx) => insertEvents(trx, events.map(eventToRow)),
+        () => events.map((e) => e.runId),
+      );
     });
-    const found =
-      Object.keys(set).length === 0
-        ? (await this.getRun(id)) !== undefined
-        : (await this.#db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
-    if (!found) throw new NotFoundError(`run ${id} does not exist`);
   }
 
-  async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : runFromRow(row);
+  listEvents(runId: string, options: { readonly afterId?: number } = {}): Promise<EventRecord[]> {
+    return this.#afterWrites(async () => {
+      let query = this.#db.selectFrom('events').selectAll().where('run_id', '=', runId).orderBy('id');
+      if (options.afterId !== undefined) query = query.where('id', '>', options.afterId);
+      return (await query.execute()).map(eventFromRow);
+    });
   }
 
-  async findRunsByPrefix(prefix: string): Promise<RunRecord[]> {
-    const rows = await this.#db
-      .selectFrom('runs')
-      .selectAll()
-      .where(idStartsWith(prefix))
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(10)
-      .execute();
-    return rows.map(runFromRow);
+  commitStep(commit: StepCommit): Promise<void> {
+    return this.#inOrder(async () => {
+      await this.#write(
+        async (trx) => {
+          await insertEvents(trx, commit.events.map(eventToRow));
+          await insertMaterializations(trx, commit.materializations ?? []);
+          await insertCheckResults(trx, commit.checkResults ?? []);
+          if (commit.releaseLeases) await leases.releaseLeases(trx, commit.releaseLeases.runId, commit.releaseLeases.keys);
+        },
+        () => [
+          ...commit.events.map((e) => e.runId),
+          ...(commit.materializations ?? []).map((m) => m.runId),
+          ...(commit.checkResults ?? []).flatMap((c) => (c.runId === null ? [] : [c.runId])),
+        ],
+      );
+    });
   }
 
-  async listRuns(options: Page & { readonly status?: RunStatus } = {}): Promise<RunRecord[]> {
-    const page = normalizePage(options);
-    let query = this.#db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
-    if (options.status !== undefined) query = query.where('status', '=', options.status);
-    return (
-      await query
-        .limit(page.limit ?? null)
-        .offset(page.offset)
-        .execute()
-    ).map(runFromRow);
+  latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]> {
+    return this.#afterWrites(async () => {
+      return keys !== undefined && keys.length === 0 ? [] : staleness.latestMaterializations(this.#pool, keys);
+    });
   }
 
-  async appendEvents(events: readonly EventRecord[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.#write(
-      (trx) => insertEvents(trx, events.map(eventToRow)),
-      () => events.map((e) => e.runId),
-    );
-  }
-
-  async listEvents(runId: string, options: { readonly afterId?: number } = {}): Promise<EventRecord[]> {
-    let query = this.#db.selectFrom('events').selectAll().where('run_id', '=', runId).orderBy('id');
-    if (options.afterId !== undefined) query = query.where('id', '>', options.afterId);
-    return (await query.execute()).map(eventFromRow);
-  }
-
-  async commitStep(commit: StepCommit): Promise<void> {
-    await this.#write(
-      async (trx) => {
-        await insertEvents(trx, commit.events.map(eventToRow));
-        await insertMaterializations(trx, commit.materializations ?? []);
-        await insertCheckResults(trx, commit.checkResults ?? []);
-        if (commit.releaseLeases) await leases.releaseLeases(trx, commit.releaseLeases.runId, commit.releaseLeases.keys);
-      },
-      () => [
-        ...commit.events.map((e) => e.runId),
-        ...(commit.materializations ?? []).map((m) => m.runId),
-        ...(commit.checkResults ?? []).flatMap((c) => (c.runId === null ? [] : [c.runId])),
-      ],
-    );
-  }
-
-  async latestMaterializations(keys?: readonly string[]): Promise<MaterializationRecord[]> {
-    return keys !== undefined && keys.length === 0 ? [] : staleness.latestMaterializations(this.#pool, keys);
-  }
-
-  async changeMarker(): Promise<string> {
-    // Every append-only table (events, materializations and observations, check results) counts its ids here.
-    const { rows } = await sql<{ marker: string | null }>`select string_agg(sequencename || '=' || coalesce(last_value, 0), ',' order by sequencename) as marker
-      from pg_sequences where schemaname = current_schema()`.execute(this.#db);
-    return rows[0]?.marker ?? '';
+  changeMarker(): Promise<string> {
+    return this.#afterWrites(async () => {
+      // Every append-only table (events, materializations and observations, check results) counts its ids here.
+      const { rows } = await sql<{
+        marker: string | null;
+      }>`select string_agg(sequencename || '=' || coalesce(last_value, 0), ',' order by sequencename) as marker
+        from pg_sequences where schemaname = current_schema()`.execute(this.#db);
+      return rows[0]?.marker ?? '';
+    });
   }
 
   currentSequence(): Promise<number> {
-    return staleness.currentSequence(this.#db);
-  }
-
-  async recordObservations(observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
-    return observations.length === 0 ? [] : staleness.recordObservations(this.#db, observations);
-  }
-
-  async latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
-    return keys !== undefined && keys.length === 0 ? [] : staleness.latestObservations(this.#pool, keys);
-  }
-
-  async dataSummaries(keys?: readonly string[]): Promise<AssetDataSummary[]> {
-    return keys !== undefined && keys.length === 0 ? [] : staleness.dataSummaries(this.#pool, keys);
-  }
-
-  async dataPartitionKeys(keys: readonly string[]): Promise<Map<string, string[]>> {
-    return keys.length === 0 ? new Map() : staleness.dataPartitionKeys(this.#pool, keys);
-  }
-
-  materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]> {
-    return history.materializationHistory(this.#db, POSTGRES_QUERIES, key, options);
-  }
-
-  materializationsByRun(key: string, options?: Page): Promise<RunMaterializations[]> {
-    return history.materializationsByRun(this.#db, POSTGRES_QUERIES, key, options);
-  }
-
-  latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
-    return history.latestCheckResults(this.#db, POSTGRES_QUERIES, keys);
-  }
-
-  checkHistory(key: string, options?: Page): Promise<CheckResultRecord[]> {
-    return history.checkHistory(this.#db, POSTGRES_QUERIES, key, options);
-  }
-
-  latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
-    return history.latestStepFailures(this.#db, POSTGRES_QUERIES, keys);
-  }
-
-  async createBackfill(backfill: BackfillRecord): Promise<void> {
-    try {
-      await this.#db.insertInto('backfills').values(backfillToRow(backfill)).execute();
-    } catch (error) {
-      if (pgCode(error) === UNIQUE_VIOLATION) throw backfillExistsError(backfill.id, error);
-      throw error;
-    }
-  }
-
-  async updateBackfill(id: string, update: BackfillUpdate): Promise<void> {
-    const set = backfillUpdateToRow(update);
-    const found =
-      Object.keys(set).length === 0
-        ? (await this.getBackfill(id)) !== undefined
-        : (await this.#db.updateTable('backfills').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
-    if (!found) throw new NotFoundError(`backfill ${id} does not exist`);
-  }
-
-  async getBackfill(id: string): Promise<BackfillRecord | undefined> {
-    const row = await this.#db.selectFrom('backfills').selectAll().where('id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : backfillFromRow(row);
-  }
-
-  async findBackfillsByPrefix(prefix: string): Promise<BackfillRecord[]> {
-    const rows = await this.#db
-      .selectFrom('backfills')
-      .selectAll()
-      .where(idStartsWith(prefix))
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(10)
-      .execute();
-    return rows.map(backfillFromRow);
-  }
-
-  async listBackfills(options: Page = {}): Promise<BackfillRecord[]> {
-    const page = normalizePage(options);
-    const rows = await this.#db
-      .selectFrom('backfills')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.limit ?? null)
-      .offset(page.offset)
-      .execute();
-    return rows.map(backfillFromRow);
-  }
-
-  async recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
-    const recordedAt = Date.now();
-    await this.#db.transaction().execute(async (trx) => {
-      // Ordinals are max + 1: one recorder at a time.
-      await sql`lock table definition_versions in share row exclusive mode`.execute(trx);
-      const nextOrdinal = sql<number>`(select coalesce(max(ordinal), 0) + 1 from definition_versions)`;
-      // A version recorded before keeps its edges but becomes the latest again.
-      const bumped = await trx.updateTable('definition_versions').set({ ordinal: nextOrdinal }).where('version', '=', definitionVersion).executeTakeFirst();
-      if (bumped.numUpdatedRows > 0n) return;
-      await trx.insertInto('definition_versions').values({ version: definitionVersion, recorded_at: recordedAt, ordinal: nextOrdinal }).execute();
-      const rows = edges.map(({ upstream, downstream, via = 'data' }) => ({
-        definition_version: definitionVersion,
-        upstream,
-        downstream,
-        recorded_at: recordedAt,
-        via,
-      }));
-      for (const batch of batches(rows))
-        await trx
-          .insertInto('asset_lineage')
-          .values(batch)
-          .onConflict((oc) => oc.doNothing())
-          .execute();
+    return this.#afterWrites(async () => {
+      return staleness.currentSequence(this.#db);
     });
   }
 
-  async lineage(definitionVersion: string): Promise<LineageEdge[]> {
-    const rows = await this.#db
-      .selectFrom('asset_lineage')
-      .select(['upstream', 'downstream', 'via'])
-      .where('definition_version', '=', definitionVersion)
-      .orderBy('id')
-      .execute();
-    return rows.map((r) => ({ upstream: r.upstream, downstream: r.downstream, via: r.via === 'check' ? 'check' : 'data' }));
+  recordObservations(observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
+    return this.#inOrder(async () => {
+      return observations.length === 0 ? [] : staleness.recordObservations(this.#db, observations);
+    });
   }
 
-  async latestDefinitionVersion(): Promise<string | undefined> {
-    const row = await this.#db.selectFrom('definition_versions').select('version').orderBy('ordinal', 'desc').limit(1).executeTakeFirst();
-    return row?.version;
+  latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
+    return this.#afterWrites(async () => {
+      return keys !== undefined && keys.length === 0 ? [] : staleness.latestObservations(this.#pool, keys);
+    });
   }
 
-  async acquireLeases(runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions): Promise<LeaseAcquisition> {
-    try {
-      return await leases.acquireLeases(this.#db, runId, keys, options, insertEvents);
-    } catch (error) {
-      throw await this.#unknownRun(error, [runId, ...(options.events ?? []).map((e) => e.runId)]);
-    }
+  dataSummaries(keys?: readonly string[]): Promise<AssetDataSummary[]> {
+    return this.#afterWrites(async () => {
+      return keys !== undefined && keys.length === 0 ? [] : staleness.dataSummaries(this.#pool, keys);
+    });
+  }
+
+  dataPartitionKeys(keys: readonly string[]): Promise<Map<string, string[]>> {
+    return this.#afterWrites(async () => {
+      return keys.length === 0 ? new Map() : staleness.dataPartitionKeys(this.#pool, keys);
+    });
+  }
+
+  materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]> {
+    return this.#afterWrites(async () => {
+      return history.materializationHistory(this.#db, POSTGRES_QUERIES, key, options);
+    });
+  }
+
+  materializationsByRun(key: string, options?: Page): Promise<RunMaterializations[]> {
+    return this.#afterWrites(async () => {
+      return history.materializationsByRun(this.#db, POSTGRES_QUERIES, key, options);
+    });
+  }
+
+  latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
+    return this.#afterWrites(async () => {
+      return history.latestCheckResults(this.#db, POSTGRES_QUERIES, keys);
+    });
+  }
+
+  checkHistory(key: string, options?: Page): Promise<CheckResultRecord[]> {
+    return this.#afterWrites(async () => {
+      return history.checkHistory(this.#db, POSTGRES_QUERIES, key, options);
+    });
+  }
+
+  latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
+    return this.#afterWrites(async () => {
+      return history.latestStepFailures(this.#db, POSTGRES_QUERIES, keys);
+    });
+  }
+
+  createBackfill(backfill: BackfillRecord): Promise<void> {
+    return this.#inOrder(() => records.createBackfill(this.#db, backfill));
+  }
+
+  updateBackfill(id: string, update: BackfillUpdate): Promise<void> {
+    return this.#inOrder(() => records.updateBackfill(this.#db, id, update));
+  }
+
+  getBackfill(id: string): Promise<BackfillRecord | undefined> {
+    return this.#afterWrites(() => records.getBackfill(this.#db, id));
+  }
+
+  findBackfillsByPrefix(prefix: string): Promise<BackfillRecord[]> {
+    return this.#afterWrites(() => records.findBackfillsByPrefix(this.#db, prefix));
+  }
+
+  listBackfills(options: Page = {}): Promise<BackfillRecord[]> {
+    return this.#afterWrites(() => records.listBackfills(this.#db, options));
+  }
+
+  recordLineage(definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
+    return this.#inOrder(() => records.recordLineage(this.#db, definitionVersion, edges));
+  }
+
+  lineage(definitionVersion: string): Promise<LineageEdge[]> {
+    return this.#afterWrites(() => records.lineage(this.#db, definitionVersion));
+  }
+
+  latestDefinitionVersion(): Promise<string | undefined> {
+    return this.#afterWrites(() => records.latestDefinitionVersion(this.#db));
+  }
+
+  acquireLeases(runId: string, keys: readonly LeaseKey[], options: LeaseAcquireOptions): Promise<LeaseAcquisition> {
+    return this.#inOrder(async () => {
+      try {
+        return await leases.acquireLeases(this.#db, runId, keys, options, insertEvents);
+      } catch (error) {
+        throw await this.#unknownRun(error, [runId, ...(options.events ?? []).map((e) => e.runId)]);
+      }
+    });
   }
 
   releaseLeases(runId: string, keys?: readonly LeaseKey[]): Promise<number> {
-    return leases.releaseLeases(this.#db, runId, keys);
+    return this.#inOrder(async () => {
+      return leases.releaseLeases(this.#db, runId, keys);
+    });
   }
 
   extendLeases(runId: string, expiresAt: number): Promise<number> {
-    return leases.extendLeases(this.#db, runId, expiresAt);
+    return this.#inOrder(async () => {
+      return leases.extendLeases(this.#db, runId, expiresAt);
+    });
   }
 
   listLeases(options: { readonly runId?: string } = {}): Promise<LeaseRecord[]> {
-    return leases.listLeases(this.#db, options.runId);
+    return this.#afterWrites(async () => {
+      return leases.listLeases(this.#db, options.runId);
+    });
   }
 
   failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
-    return leases.failDeadRun(this.#db, runId, failure);
+    return this.#inOrder(async () => {
+      return leases.failDeadRun(this.#db, runId, failure);
+    });
   }
 
   createDaemonTick(tick: NewDaemonTick): Promise<number> {
-    return this.#ticks.create(tick);
+    return this.#inOrder(async () => {
+      return this.#ticks.create(tick);
+    });
   }
 
   updateDaemonTick(id: number, update: DaemonTickUpdate, cursors?: Readonly<Record<string, string>>): Promise<void> {
-    return this.#ticks.update(id, update, cursors);
+    return this.#inOrder(async () => {
+      return this.#ticks.update(id, update, cursors);
+    });
   }
 
   getDaemonTick(id: number): Promise<DaemonTickRecord | undefined> {
-    return this.#ticks.get(id);
+    return this.#afterWrites(async () => {
+      return this.#ticks.get(id);
+    });
   }
 
   listDaemonTicks(options?: Page): Promise<DaemonTickRecord[]> {
-    return this.#ticks.list(options);
+    return this.#afterWrites(async () => {
+      return this.#ticks.list(options);
+    });
   }
 
   daemonCursors(): Promise<Record<string, string>> {
-    return this.#ticks.cursors();
+    return this.#afterWrites(async () => {
+      return this.#ticks.cursors();
+    });
   }
 
   async close(): Promise<void> {
@@ -385,6 +349,18 @@ export class PostgresStorage implements Storage {
     this.#closed = true;
     // Ends the pool too.
     await this.#db.destroy();
+  }
+
+  /** Runs `write` after every write issued before it (whatever their outcome). */
+  #inOrder<T>(write: () => Promise<T>): Promise<T> {
+    const result = this.#lastWrite.then(write, write);
+    this.#lastWrite = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Runs `read` once the writes issued before it are done, so it sees them. */
+  #afterWrites<T>(read: () => Promise<T>): Promise<T> {
+    return this.#lastWrite.then(read);
   }
 
   /** Runs a write transaction, reporting a write for an unknown run as such. */
@@ -409,15 +385,4 @@ export class PostgresStorage implements Storage {
 function pgCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-/** The `id` column starts with `prefix`, case-sensitively (LIKE with its wildcards escaped, for the index; starts_with to be exact). */
-function idStartsWith(prefix: string) {
-  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return sql<boolean>`id like ${pattern} escape '\\' and starts_with(id, ${prefix})`;
-}
-
-/** `object` without its `undefined` properties. */
-function definedOnly<T extends object>(object: T): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

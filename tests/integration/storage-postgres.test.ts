@@ -12,7 +12,7 @@ import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postg
 import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
-import { aMaterialization, aRun } from './storage-fixtures.ts';
+import { aMaterialization, anEvent, aRun } from './storage-fixtures.ts';
 
 const missing = postgresMissing();
 /** This file's schema: created with the first storage, emptied before each next one. */
@@ -118,6 +118,22 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
       } finally {
         await first.close();
         await second.close();
+      }
+    });
+  });
+
+  describe('PostgresStorage write order', () => {
+    it('applies writes issued without waiting in the order they were issued, and a read sees them', async () => {
+      const storage = await fresh();
+      try {
+        await storage.createRun(aRun('r1'));
+        const messages = Array.from({ length: 40 }, (_, i) => `event ${i}`);
+        const writes = messages.map((message) => storage.appendEvents([anEvent('r1', message)]));
+        const read = storage.listEvents('r1');
+        await Promise.all(writes);
+        expect((await read).map((e) => e.message)).toEqual(messages);
+      } finally {
+        await storage.close();
       }
     });
   });
