@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import { parseJsonObject, partitionFromColumn, partitionToColumn, toJsonText } from './column-codecs.ts';
 import { PACK, unpack } from './packed-sequences.js';
+import { batches } from './postgres-step-writes.ts';
 import type { Database } from './schema.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import type { MaterializationRecord } from './storage.ts';
@@ -143,9 +144,63 @@ export async function currentSequence(db: Kysely<Database>): Promise<number> {
 
 /**
  * Records observations in one transaction: an unchanged data version refreshes the latest
- * row's time and metadata, a new one takes the next sequence number. Returns the new ones.
+ * row's time and metadata, a new one takes the next sequence number (in the order given).
+ * Returns the new ones. A batch is a few set-wise statements whatever its size; one that names a
+ * partition twice is recorded one observation after the other.
  */
 export async function recordObservations(db: Kysely<Database>, observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
+  const keyOf = (assetKey: string, partition: string) => JSON.stringify([assetKey, partition]);
+  const keys = observations.map((o) => keyOf(o.assetKey, partitionToColumn(o.partition)));
+  if (new Set(keys).size !== keys.length) return recordOneByOne(db, observations);
+  return db.transaction().execute(async (trx) => {
+    const assets = observations.map((o) => o.assetKey);
+    const partitions = observations.map((o) => partitionToColumn(o.partition));
+    const { rows: previous } = await sql<{ asset_key: string; partition_key: string; data_version: string }>`
+      select asset_key, partition_key, data_version from latest_observations
+      where (asset_key, partition_key) in (select * from unnest(${assets}::text[], ${partitions}::text[])) for update`.execute(trx);
+    const versions = new Map(previous.map((r) => [keyOf(r.asset_key, r.partition_key), r.data_version]));
+    const same = observations.filter((o, i) => versions.get(keys[i] as string) === o.dataVersion);
+    const changed = observations.filter((o, i) => versions.get(keys[i] as string) !== o.dataVersion);
+    if (same.length > 0) {
+      await sql`update latest_observations as l set timestamp = u.ts, metadata = u.md
+        from unnest(${same.map((o) => o.assetKey)}::text[], ${same.map((o) => partitionToColumn(o.partition))}::text[],
+                    ${same.map((o) => o.timestamp)}::bigint[], ${same.map((o) => toJsonText(o.metadata))}::text[]) as u(ak, pk, ts, md)
+        where l.asset_key = u.ak and l.partition_key = u.pk`.execute(trx);
+    }
+    if (changed.length === 0) return [];
+    const { rows: drawn } = await sql<{
+      seq: number;
+    }>`select nextval('materializations_id_seq') as seq from generate_series(1, ${changed.length}::int)`.execute(trx);
+    const seqs = drawn.map((r) => Number(r.seq)).sort((a, b) => a - b);
+    const rows = changed.map((o, i) => ({
+      seq: seqs[i] as number,
+      asset_key: o.assetKey,
+      partition_key: partitionToColumn(o.partition),
+      timestamp: o.timestamp,
+      data_version: o.dataVersion,
+      metadata: toJsonText(o.metadata),
+    }));
+    for (const batch of batches(rows)) {
+      await trx.insertInto('observations').values(batch).execute();
+      await trx
+        .insertInto('latest_observations')
+        .values(batch)
+        .onConflict((oc) =>
+          oc.columns(['asset_key', 'partition_key']).doUpdateSet({
+            seq: sql.raw('excluded.seq'),
+            timestamp: sql.raw('excluded.timestamp'),
+            data_version: sql.raw('excluded.data_version'),
+            metadata: sql.raw('excluded.metadata'),
+          }),
+        )
+        .execute();
+    }
+    return changed.map((o, i) => ({ ...o, seq: seqs[i] as number }));
+  });
+}
+
+/** {@link recordObservations} one observation after the other (a batch that names a partition twice). */
+async function recordOneByOne(db: Kysely<Database>, observations: readonly ObservationRecord[]): Promise<ObservationRecord[]> {
   return db.transaction().execute(async (trx) => {
     const fresh: ObservationRecord[] = [];
     for (const o of observations) {

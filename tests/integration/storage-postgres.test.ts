@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStorage } from '../../storage/postgres-storage.ts';
-import { migrations, openStorage, StorageError } from '../../storage/index.ts';
+import { InMemoryStorage, migrations, openStorage, StorageError } from '../../storage/index.ts';
 import type { LeaseKey } from '../../storage/index.ts';
 import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
 import { storageContract } from './storage-contract.ts';
@@ -132,6 +132,34 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         const read = storage.listEvents('r1');
         await Promise.all(writes);
         expect((await read).map((e) => e.message)).toEqual(messages);
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+
+  describe('PostgresStorage observations in batches', () => {
+    it('records batches of new, unchanged and changed observations (a partition named twice too) as the in-memory storage does', async () => {
+      const storage = await fresh();
+      const memory = new InMemoryStorage();
+      try {
+        const observe = (partition: string, dataVersion: string, timestamp: number) => ({
+          assetKey: 'landing/a',
+          partition,
+          dataVersion,
+          timestamp,
+          metadata: { timestamp },
+        });
+        const days = Array.from({ length: 300 }, (_, i) => `2025-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + Math.floor(i / 12)).padStart(2, '0')}`);
+        const batches = [
+          days.map((day) => observe(day, 'v1', 1)),
+          days.map((day, i) => observe(day, i % 3 === 0 ? 'v2' : 'v1', 2)),
+          [observe('2025-01-01', 'v3', 3), observe('2025-01-01', 'v4', 4), observe('2025-01-01', 'v4', 5)],
+          [{ ...observe('', 'u1', 6), partition: null }],
+        ];
+        for (const batch of batches) expect(await storage.recordObservations(batch)).toEqual(await memory.recordObservations(batch));
+        expect(await storage.latestObservations()).toEqual(await memory.latestObservations());
+        expect(await storage.currentSequence()).toBe(await memory.currentSequence());
       } finally {
         await storage.close();
       }
