@@ -17,7 +17,7 @@ import { POSTGRES_QUERIES } from './history-queries.ts';
 import type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
 import { postgresMigrationProvider, postgresMigrations } from './migrations/index.ts';
 import * as records from './postgres-record-queries.ts';
-import { checkConnection, openPool, postgresSettings, unreachable, type PostgresSettings } from './postgres-connection.ts';
+import { checkConnection, describeTarget, openPool, postgresSettings, unreachable, type PostgresSettings } from './postgres-connection.ts';
 import { PostgresDaemonTicks } from './postgres-daemon-ticks.ts';
 import * as leases from './postgres-lease-store.ts';
 import * as staleness from './postgres-staleness-queries.ts';
@@ -25,7 +25,7 @@ import { eventFromRow, eventToRow } from './row-mappers.ts';
 import { insertCheckResults, insertEvents, insertMaterializations } from './postgres-step-writes.ts';
 import type { Database } from './schema.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
-import { unknownRunError } from './storage-error.ts';
+import { schemaNewerError, unknownRunError } from './storage-error.ts';
 import type {
   BackfillRecord,
   BackfillUpdate,
@@ -88,7 +88,7 @@ export class PostgresStorage implements Storage {
   }
 
   async #migrate(settings: PostgresSettings): Promise<void> {
-    if (await this.#upToDate()) return;
+    if (await this.#upToDate(settings)) return;
     // Named: the Migrator looks for its tables by name in every schema it can see.
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(this.#db);
     const schema = rows[0]?.schema ?? undefined;
@@ -103,12 +103,17 @@ export class PostgresStorage implements Storage {
     throw error instanceof Error ? error : new Error(`migration failed: ${String(error)}`);
   }
 
-  /** Whether exactly the known migrations have been applied (one read; anything else goes to the Migrator). */
-  async #upToDate(): Promise<boolean> {
+  /**
+   * Whether exactly the known migrations have been applied (one read; fewer go to the
+   * Migrator). A database migrated by a newer Strata is refused, naming both schema versions.
+   */
+  async #upToDate(settings: PostgresSettings): Promise<boolean> {
     try {
-      const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(this.#db);
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(this.#db);
       const known = Object.keys(postgresMigrations);
-      return rows.length === known.length && rows.every((r) => known.includes(r.name));
+      const unknown = rows.map((r) => r.name).filter((name) => !known.includes(name));
+      if (unknown.length > 0) throw schemaNewerError(describeTarget(settings.target), rows.at(-1)?.name ?? '', known.at(-1) ?? '');
+      return rows.length === known.length;
     } catch (error) {
       if (pgCode(error) === UNDEFINED_TABLE) return false;
       throw error;

@@ -15,7 +15,9 @@ export type StorageErrorCode =
   /** An event, materialization or check result names a run that was never created. */
   | 'unknown_run'
   /** The storage database cannot be connected to (the message names host, port and database, never the password). */
-  | 'storage_unreachable';
+  | 'storage_unreachable'
+  /** The storage database was migrated by a newer Strata (the message names both schema versions). */
+  | 'storage_schema_newer';
 
 /**
  * A write that storage refused; nothing of the refused call was written.
@@ -33,7 +35,7 @@ export class StorageError extends StrataError {
     readonly backfillId?: string,
     options?: ErrorOptions,
   ) {
-    super(code, message, {}, code === 'storage_unreachable', options);
+    super(code, message, {}, code === 'storage_unreachable' || code === 'storage_schema_newer', options);
   }
 }
 
@@ -50,6 +52,14 @@ export function unknownRunError(runId: string, cause?: unknown): StorageError {
 /** The error for a storage database that cannot be reached; `where` is `host:port/database`, never a password. */
 export function storageUnreachableError(where: string, user: string, reason: string, cause?: unknown): StorageError {
   return new StorageError('storage_unreachable', `cannot connect to the Postgres storage at ${where} as ${user}: ${reason}`, undefined, undefined, { cause });
+}
+
+/** The error for a storage database whose schema is newer than this Strata's (`where` is `host:port/database`). */
+export function schemaNewerError(where: string, theirs: string, ours: string): StorageError {
+  return new StorageError(
+    'storage_schema_newer',
+    `the storage at ${where} has schema version ${theirs}, newer than this Strata's ${ours}: upgrade Strata on this host`,
+  );
 }
 
 /** The error for a backfill id that is already taken (`cause`: the database's own error, if any). */

@@ -242,6 +242,21 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
       // Opened again: nothing left to apply.
       await (await sameSchema()).close();
     });
+
+    it('refuses a database migrated by a newer Strata, naming both schema versions', async () => {
+      await (await fresh()).close();
+      await onPostgres(`insert into ${SCHEMA}.kysely_migration (name, timestamp) values ('0099-from-the-future', now()::text)`);
+      try {
+        const error = await sameSchema().catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'storage_schema_newer', userError: true });
+        const latest = Object.keys(migrations).at(-1);
+        expect((error as Error).message).toBe(
+          `the storage at ${new URL(postgresUrl()).host}/strata_test has schema version 0099-from-the-future, newer than this Strata's ${latest}: upgrade Strata on this host`,
+        );
+      } finally {
+        await onPostgres(`delete from ${SCHEMA}.kysely_migration where name = '0099-from-the-future'`);
+      }
+    });
   });
 
   describe('a Postgres storage that cannot be reached', () => {
