@@ -8,6 +8,7 @@
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
@@ -116,7 +117,8 @@ export async function measure(mode: 'baseline' | 'strata', url: string): Promise
   }
 }
 
-if (process.argv.includes('--json')) {
+// Only when run as the script (other benches import benchPostgresUrl from here).
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--json')) {
   const mode = process.argv[process.argv.indexOf('--mode') + 1] === 'baseline' ? 'baseline' : 'strata';
   const url = benchPostgresUrl();
   if (!url) throw new Error('no Postgres: set STRATA_BENCH_POSTGRES_URL (or run inside tests/postgres-cluster.sh)');

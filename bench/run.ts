@@ -184,6 +184,19 @@ if (!only || only === 'staleness') {
   row('  nothing changed: staleness', `${(f.fresh.ms / 1000).toFixed(2)} s (${f.fresh.stale} stale)`, '-', f.fresh.stale === 0);
   row('  peak RSS (bench process: load, staleness twice)', `${f.peakRssMb.toFixed(0)} MB`, '≤ 1 GB', f.peakRssMb <= 1024);
   row('  generating the history (not timed above)', `${(f.generateMs / 1000).toFixed(1)} s`, '-', true);
+
+  const url = benchPostgresUrl();
+  if (url === undefined) console.log('staleness on Postgres storage: skipped (set STRATA_BENCH_POSTGRES_URL, or run inside tests/postgres-cluster.sh)');
+  else {
+    console.log('staleness on Postgres storage: the same workload, its history in a Postgres schema');
+    const script = fileURLToPath(new URL('./staleness-bench.ts', import.meta.url));
+    const pg = JSON.parse(execFileSync(process.execPath, [...process.execArgv, script, '--json', '--postgres'], { encoding: 'utf8' })) as StalenessFigures;
+    row('  one upstream changed: staleness', `${(pg.staleness.ms / 1000).toFixed(2)} s`, '≤ 3 s', pg.staleness.ms <= 3000);
+    row('  stale partitions found = downstream of it', `${pg.staleness.stale} = ${pg.staleness.expected}`, 'exact', pg.staleness.correct);
+    row('  nothing changed: staleness', `${(pg.fresh.ms / 1000).toFixed(2)} s (${pg.fresh.stale} stale)`, '-', pg.fresh.stale === 0);
+    row('  peak RSS (bench process)', `${pg.peakRssMb.toFixed(0)} MB`, '≤ 1 GB', pg.peakRssMb <= 1024);
+    row('  generating the history (not timed above)', `${(pg.generateMs / 1000).toFixed(1)} s`, '-', true);
+  }
 }
 
 if (!only || only === 'large-plan') {

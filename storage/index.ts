@@ -1,5 +1,5 @@
 /**
- * Public surface of Strata's storage: the contract, its SQLite and in-memory
+ * Public surface of Strata's storage: the contract, its SQLite, Postgres and in-memory
  * implementations, and {@link openStorage} to pick one from configuration.
  */
 
@@ -40,21 +40,30 @@ export { InMemoryStorage } from './in-memory-storage.ts';
 export { SqliteStorage } from './sqlite-storage.ts';
 export { StorageError } from './storage-error.ts';
 export type { StorageErrorCode } from './storage-error.ts';
-export { migrationProvider, migrations } from './migrations/index.ts';
+export type { PostgresStorage } from './postgres-storage.ts';
+export { migrationProvider, migrations, postgresMigrationProvider, postgresMigrations } from './migrations/index.ts';
 
-/** Which storage to open: a SQLite file, or memory (for tests). */
-export type StorageSpec = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'memory' };
+/** Which storage to open: a SQLite file, a Postgres database (`postgres://…`), or memory (for tests). */
+export type StorageSpec =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string }
+  | { readonly kind: 'memory' };
 
 /**
- * Opens the storage `spec` describes.
+ * Opens the storage `spec` describes. Postgres's code (pg) is loaded only when it is asked for.
+ * A Postgres server that cannot be reached is a `StorageError` `storage_unreachable` naming
+ * host, port and database, never the password.
  *
  * @example
  * const storage = await openStorage({ kind: 'sqlite', file: '.strata/strata.db' });
+ * const shared = await openStorage({ kind: 'postgres', url: process.env.STRATA_STORAGE! });
  */
 export async function openStorage(spec: StorageSpec): Promise<Storage> {
   switch (spec.kind) {
     case 'sqlite':
       return SqliteStorage.open(spec.file);
+    case 'postgres':
+      return (await import('./postgres-storage.ts')).PostgresStorage.open(spec.url);
     case 'memory':
       return new InMemoryStorage();
   }

@@ -22,3 +22,5 @@ export const SqliteDialect = kysely.SqliteDialect;
 export const sql = kysely.sql;
 /** kysely's schema migrator. */
 export const Migrator = kysely.Migrator;
+/** kysely's Postgres dialect (driven by a `pg` pool). */
+export const PostgresDialect = kysely.PostgresDialect;

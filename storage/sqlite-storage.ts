@@ -23,7 +23,8 @@ import { SqliteGroupCommit } from './sqlite-group-commit.ts';
 import type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { migrateToLatest } from './sqlite-migration-runner.ts';
-import * as history from './sqlite-history-queries.ts';
+import * as history from './history-queries.ts';
+import { SQLITE_QUERIES } from './history-queries.ts';
 import { SqliteDaemonTicks } from './sqlite-daemon-ticks.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import { params } from './sqlite-named-parameters.ts';
@@ -240,27 +241,27 @@ export class SqliteStorage implements Storage {
 
   materializationHistory(key: string, options?: Page & { readonly partition?: string | null }): Promise<MaterializationRecord[]> {
     this.#writes.flush();
-    return history.materializationHistory(this.#db, key, options);
+    return history.materializationHistory(this.#db, SQLITE_QUERIES, key, options);
   }
 
   materializationsByRun(key: string, options?: Page): Promise<RunMaterializations[]> {
     this.#writes.flush();
-    return history.materializationsByRun(this.#db, key, options);
+    return history.materializationsByRun(this.#db, SQLITE_QUERIES, key, options);
   }
 
   latestCheckResults(keys?: readonly string[]): Promise<CheckResultRecord[]> {
     this.#writes.flush();
-    return history.latestCheckResults(this.#db, keys);
+    return history.latestCheckResults(this.#db, SQLITE_QUERIES, keys);
   }
 
   checkHistory(key: string, options?: Page): Promise<CheckResultRecord[]> {
     this.#writes.flush();
-    return history.checkHistory(this.#db, key, options);
+    return history.checkHistory(this.#db, SQLITE_QUERIES, key, options);
   }
 
   latestStepFailures(keys?: readonly string[]): Promise<StepFailureRecord[]> {
     this.#writes.flush();
-    return history.latestStepFailures(this.#db, keys);
+    return history.latestStepFailures(this.#db, SQLITE_QUERIES, keys);
   }
 
   async createBackfill(backfill: BackfillRecord): Promise<void> {

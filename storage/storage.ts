@@ -1,7 +1,8 @@
 /**
  * The storage contract: runs, the append-only event log, materializations, check results
- * and lineage. SQLite ({@link ./sqlite-storage.ts}) is the default implementation and an
- * in-memory one serves tests; both pass the same contract suite in tests/integration.
+ * and lineage. SQLite ({@link ./sqlite-storage.ts}) is the default implementation, Postgres
+ * ({@link ./postgres-storage.ts}) the shared one for a team, and an in-memory one serves tests;
+ * all three pass the same contract suite in tests/integration.
  *
  * All timestamps are epoch milliseconds. `partition` is `null` for unpartitioned assets.
  */

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Json } from '@duckdb/node-api';
-import type { ProjectConfig } from '../model/config/project-config.ts';
+import { storageLocation, type ProjectConfig } from '../model/config/project-config.ts';
 import { StrataError } from '../model/errors.ts';
 import { formatDuration } from '../model/format/duration-text.js';
 import { lockHolderPid, openWarehouseWhenFree } from '../../resources/warehouse-wait.ts';
@@ -74,9 +74,10 @@ async function openReadOnly(config: ProjectConfig, options: AdHocQueryOptions) {
 
 /** Names the process holding the warehouse, with its run when storage records one. */
 async function holderOf(config: ProjectConfig, pid: number | undefined): Promise<string> {
-  if (pid === undefined || !existsSync(config.storageFile)) return pid === undefined ? 'another process' : `process ${pid}`;
+  const location = storageLocation(config);
+  if (pid === undefined || (location.kind === 'sqlite' && !existsSync(location.file))) return pid === undefined ? 'another process' : `process ${pid}`;
   const { openStorage } = await import('../../storage/index.ts');
-  const storage = await openStorage({ kind: 'sqlite', file: config.storageFile });
+  const storage = await openStorage(location);
   try {
     return await describeHolder(storage, pid);
   } finally {

@@ -3,6 +3,7 @@ import type { Project } from '../model/project.ts';
 import { resolveProjectDir } from './project/project-config.ts';
 import { openProjectWarehouse } from './project-warehouse.ts';
 import type { Warehouse } from '../../resources/warehouse.ts';
+import { storageLocation } from '../model/config/project-config.ts';
 import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { Storage } from '../../storage/storage.ts';
@@ -37,9 +38,7 @@ export class Workspace {
 
   storage(): Promise<Storage> {
     // Imported on first use: `assets list` needs neither SQLite nor DuckDB, and loading them costs ~150 ms each.
-    this.#storage ??= (this.#storageCode ?? import('../../storage/index.ts')).then(({ openStorage }) =>
-      openStorage({ kind: 'sqlite', file: this.project.config.storageFile }),
-    );
+    this.#storage ??= (this.#storageCode ?? import('../../storage/index.ts')).then(({ openStorage }) => openStorage(storageLocation(this.project.config)));
     return this.#storage;
   }
 

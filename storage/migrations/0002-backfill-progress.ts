@@ -6,23 +6,26 @@
  */
 
 import { sql } from '../kysely-runtime.ts';
-import type { ColumnDataType, ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
+import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
+import { SQLITE_SCHEMA, type DataTypeExpression, type SchemaDialect } from './schema-dialect.ts';
 
 /** New `backfills` columns; every one has a default, so rows written before keep working. */
-const BACKFILL_COLUMNS: readonly [name: string, type: ColumnDataType, build: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder][] = [
-  ['mode', 'text', (c) => c.notNull().defaultTo('all')],
-  ['grouping', 'text', (c) => c.notNull().defaultTo('policy')],
-  ['run_ids', 'text', (c) => c.notNull().defaultTo('[]')],
-  ['total', 'integer', (c) => c.notNull().defaultTo(0)],
-  ['done', 'integer', (c) => c.notNull().defaultTo(0)],
-  ['failed', 'integer', (c) => c.notNull().defaultTo(0)],
-  ['error', 'text', (c) => c],
-];
+function backfillColumns(d: SchemaDialect): [name: string, type: DataTypeExpression, build: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder][] {
+  return [
+    ['mode', d.text, (c) => c.notNull().defaultTo('all')],
+    ['grouping', d.text, (c) => c.notNull().defaultTo('policy')],
+    ['run_ids', d.text, (c) => c.notNull().defaultTo('[]')],
+    ['total', d.integer, (c) => c.notNull().defaultTo(0)],
+    ['done', d.integer, (c) => c.notNull().defaultTo(0)],
+    ['failed', d.integer, (c) => c.notNull().defaultTo(0)],
+    ['error', d.text, (c) => c],
+  ];
+}
 
 /** Adds the backfill columns and the two indexes. */
-async function up(db: Kysely<any>): Promise<void> {
+async function up(db: Kysely<any>, d: SchemaDialect): Promise<void> {
   // SQLite adds one column per ALTER TABLE statement.
-  for (const [name, type, build] of BACKFILL_COLUMNS) {
+  for (const [name, type, build] of backfillColumns(d)) {
     await db.schema.alterTable('backfills').addColumn(name, type, build).execute();
   }
   await db.schema.createIndex('backfills_created_at_idx').on('backfills').columns(['created_at', 'id']).execute();
@@ -40,10 +43,12 @@ async function up(db: Kysely<any>): Promise<void> {
 async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('events_step_failure_idx').ifExists().execute();
   await db.schema.dropIndex('backfills_created_at_idx').ifExists().execute();
-  for (const [name] of [...BACKFILL_COLUMNS].reverse()) {
+  for (const [name] of backfillColumns(SQLITE_SCHEMA).reverse()) {
     await db.schema.alterTable('backfills').dropColumn(name).execute();
   }
 }
 
 /** Migration 0002: backfill progress columns and the step-failure index. */
-export const backfillProgressMigration: Migration = { up, down };
+export function backfillProgressMigration(d: SchemaDialect): Migration {
+  return { up: (db) => up(db, d), down };
+}

@@ -4,7 +4,7 @@
  *
  * - `read_seq` on materializations: the data sequence number when the step read its inputs.
  *   Every materialization and observation takes the next number of one sequence (the
- *   `materializations` AUTOINCREMENT counter), so an upstream partition whose latest number
+ *   `materializations` id counter: AUTOINCREMENT on SQLite, the identity sequence on Postgres), so an upstream partition whose latest number
  *   is above a downstream partition's `read_seq` was written after that partition read it.
  * - `deps_version`: a hash of the dependency keys the asset had when it was built.
  * - a covering index over exactly the columns the bulk pass reads, so it scans a narrow
@@ -18,18 +18,19 @@
 
 import { sql } from '../kysely-runtime.ts';
 import type { Kysely, Migration } from 'kysely';
+import type { SchemaDialect } from './schema-dialect.ts';
 
 const MATERIALIZATION_TABLES = ['materializations', 'latest_materializations'] as const;
 
-async function up(db: Kysely<any>): Promise<void> {
+async function up(db: Kysely<any>, d: SchemaDialect): Promise<void> {
   for (const table of MATERIALIZATION_TABLES) {
     await db.schema
       .alterTable(table)
-      .addColumn('read_seq', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('read_seq', d.integer, (c) => c.notNull().defaultTo(0))
       .execute();
     await db.schema
       .alterTable(table)
-      .addColumn('deps_version', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('deps_version', d.text, (c) => c.notNull().defaultTo(''))
       .execute();
   }
   // Rows written before this migration read their inputs no later than they were committed.
@@ -37,7 +38,7 @@ async function up(db: Kysely<any>): Promise<void> {
   await sql`update latest_materializations set read_seq = materialization_id`.execute(db);
   await db.schema
     .alterTable('latest_materializations')
-    .addColumn('version_key', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('version_key', d.text, (c) => c.notNull().defaultTo(''))
     .execute();
   await sql`update latest_materializations set version_key = code_version || ' ' || deps_version`.execute(db);
   await db.schema
@@ -45,30 +46,32 @@ async function up(db: Kysely<any>): Promise<void> {
     .on('latest_materializations')
     .columns(['asset_key', 'partition_key', 'materialization_id', 'read_seq', 'version_key'])
     .execute();
-  // The shared sequence lives in sqlite_sequence; make sure it has a row to increment.
-  await sql`insert into sqlite_sequence (name, seq) select 'materializations', coalesce((select max(id) from materializations), 0)
+  // The shared sequence lives in sqlite_sequence; make sure it has a row to increment. (On
+  // Postgres it is the identity sequence of materializations.id, which always exists.)
+  if (d.name === 'sqlite')
+    await sql`insert into sqlite_sequence (name, seq) select 'materializations', coalesce((select max(id) from materializations), 0)
             where not exists (select 1 from sqlite_sequence where name = 'materializations')`.execute(db);
 
   await db.schema
     .createTable('observations')
-    .addColumn('seq', 'integer', (c) => c.primaryKey())
-    .addColumn('asset_key', 'text', (c) => c.notNull())
-    .addColumn('partition_key', 'text', (c) => c.notNull().defaultTo(''))
-    .addColumn('timestamp', 'integer', (c) => c.notNull())
-    .addColumn('data_version', 'text', (c) => c.notNull())
-    .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+    .addColumn('seq', d.integer, (c) => c.primaryKey())
+    .addColumn('asset_key', d.text, (c) => c.notNull())
+    .addColumn('partition_key', d.text, (c) => c.notNull().defaultTo(''))
+    .addColumn('timestamp', d.integer, (c) => c.notNull())
+    .addColumn('data_version', d.text, (c) => c.notNull())
+    .addColumn('metadata', d.text, (c) => c.notNull().defaultTo('{}'))
     .execute();
   await db.schema.createIndex('observations_asset_partition_idx').on('observations').columns(['asset_key', 'partition_key', 'seq']).execute();
   await db.schema
     .createTable('latest_observations')
-    .addColumn('asset_key', 'text', (c) => c.notNull())
-    .addColumn('partition_key', 'text', (c) => c.notNull().defaultTo(''))
-    .addColumn('seq', 'integer', (c) => c.notNull())
-    .addColumn('timestamp', 'integer', (c) => c.notNull())
-    .addColumn('data_version', 'text', (c) => c.notNull())
-    .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+    .addColumn('asset_key', d.text, (c) => c.notNull())
+    .addColumn('partition_key', d.text, (c) => c.notNull().defaultTo(''))
+    .addColumn('seq', d.integer, (c) => c.notNull())
+    .addColumn('timestamp', d.integer, (c) => c.notNull())
+    .addColumn('data_version', d.text, (c) => c.notNull())
+    .addColumn('metadata', d.text, (c) => c.notNull().defaultTo('{}'))
     .addPrimaryKeyConstraint('latest_observations_pk', ['asset_key', 'partition_key'])
-    .modifyEnd(sql`without rowid`)
+    .$call(d.keyedTable)
     .execute();
 }
 
@@ -84,4 +87,6 @@ async function down(db: Kysely<any>): Promise<void> {
 }
 
 /** Migration 0003: staleness columns and index, source observations. */
-export const stalenessMigration: Migration = { up, down };
+export function stalenessMigration(d: SchemaDialect): Migration {
+  return { up: (db) => up(db, d), down };
+}

@@ -6,11 +6,12 @@
  */
 
 import type { Kysely, Migration } from 'kysely';
+import type { SchemaDialect } from './schema-dialect.ts';
 
 /** Adds the two run columns and the index. */
-async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('runs').addColumn('heartbeat_at', 'integer').execute();
-  await db.schema.alterTable('runs').addColumn('pid', 'integer').execute();
+async function up(db: Kysely<any>, d: SchemaDialect): Promise<void> {
+  await db.schema.alterTable('runs').addColumn('heartbeat_at', d.integer).execute();
+  await db.schema.alterTable('runs').addColumn('pid', d.integer).execute();
   await db.schema.createIndex('runs_status_heartbeat_at_idx').on('runs').columns(['status', 'heartbeat_at']).execute();
 }
 
@@ -22,4 +23,6 @@ async function down(db: Kysely<any>): Promise<void> {
 }
 
 /** Migration 0004: run heartbeats and process ids. */
-export const runHeartbeatsMigration: Migration = { up, down };
+export function runHeartbeatsMigration(d: SchemaDialect): Migration {
+  return { up: (db) => up(db, d), down };
+}

@@ -5,25 +5,26 @@
  */
 
 import type { Kysely, Migration } from 'kysely';
+import type { SchemaDialect } from './schema-dialect.ts';
 
 /** Creates the two tables. */
-async function up(db: Kysely<any>): Promise<void> {
+async function up(db: Kysely<any>, d: SchemaDialect): Promise<void> {
   await db.schema
     .createTable('daemon_ticks')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-    .addColumn('timestamp', 'integer', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('decisions', 'text', (c) => c.notNull().defaultTo('[]'))
-    .addColumn('run_ids', 'text', (c) => c.notNull().defaultTo('[]'))
-    .addColumn('error', 'text')
-    .addColumn('ended_at', 'integer')
+    .addColumn('id', d.idType, d.id)
+    .addColumn('timestamp', d.integer, (c) => c.notNull())
+    .addColumn('status', d.text, (c) => c.notNull())
+    .addColumn('decisions', d.text, (c) => c.notNull().defaultTo('[]'))
+    .addColumn('run_ids', d.text, (c) => c.notNull().defaultTo('[]'))
+    .addColumn('error', d.text)
+    .addColumn('ended_at', d.integer)
     .execute();
 
   await db.schema
     .createTable('daemon_cursors')
-    .addColumn('name', 'text', (c) => c.primaryKey())
-    .addColumn('value', 'text', (c) => c.notNull())
-    .addColumn('updated_at', 'integer', (c) => c.notNull())
+    .addColumn('name', d.text, (c) => c.primaryKey())
+    .addColumn('value', d.text, (c) => c.notNull())
+    .addColumn('updated_at', d.integer, (c) => c.notNull())
     .execute();
 }
 
@@ -34,4 +35,6 @@ async function down(db: Kysely<any>): Promise<void> {
 }
 
 /** Migration 0005: daemon ticks with their decisions, and daemon cursors. */
-export const daemonTicksMigration: Migration = { up, down };
+export function daemonTicksMigration(d: SchemaDialect): Migration {
+  return { up: (db) => up(db, d), down };
+}

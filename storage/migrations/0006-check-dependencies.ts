@@ -7,15 +7,16 @@
  */
 
 import type { Kysely, Migration } from 'kysely';
+import type { SchemaDialect } from './schema-dialect.ts';
 
 /** Adds the three columns. */
-async function up(db: Kysely<any>): Promise<void> {
+async function up(db: Kysely<any>, d: SchemaDialect): Promise<void> {
   await db.schema
     .alterTable('asset_lineage')
-    .addColumn('via', 'text', (c) => c.notNull().defaultTo('data'))
+    .addColumn('via', d.text, (c) => c.notNull().defaultTo('data'))
     .execute();
-  await db.schema.alterTable('check_results').addColumn('error', 'text').execute();
-  await db.schema.alterTable('latest_check_results').addColumn('error', 'text').execute();
+  await db.schema.alterTable('check_results').addColumn('error', d.text).execute();
+  await db.schema.alterTable('latest_check_results').addColumn('error', d.text).execute();
 }
 
 /** Drops them. */
@@ -26,4 +27,6 @@ async function down(db: Kysely<any>): Promise<void> {
 }
 
 /** Migration 0006: lineage edge kinds (data or check) and check errors. */
-export const checkDependenciesMigration: Migration = { up, down };
+export function checkDependenciesMigration(d: SchemaDialect): Migration {
+  return { up: (db) => up(db, d), down };
+}

@@ -103,8 +103,10 @@ describe('running', () => {
     void executeRun({ project: {} as Project, plan: { steps: [] } });
   });
 
-  test('openStorage opens SQLite or memory storage; DuckDBWarehouse.open and openWarehouse open the warehouse', () => {
-    expectTypeOf(openStorage).parameter(0).toEqualTypeOf<{ readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'memory' }>();
+  test('openStorage opens SQLite, Postgres or memory storage; DuckDBWarehouse.open and openWarehouse open the warehouse', () => {
+    expectTypeOf(openStorage)
+      .parameter(0)
+      .toEqualTypeOf<{ readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'memory' }>();
     expectTypeOf(openStorage).returns.resolves.toHaveProperty('close').returns.resolves.toBeVoid();
     expectTypeOf(DuckDBWarehouse.open).returns.resolves.toEqualTypeOf<DuckDBWarehouse>();
     expectTypeOf(openWarehouse).returns.resolves.toEqualTypeOf<Warehouse>();

@@ -10,6 +10,8 @@ import { resolveSeedSettings } from '../../model/config/seed-settings.ts';
 import { resolveWarehouse } from '../../model/config/warehouse-settings.ts';
 import { CONFIG_FILE, projectConfigSchema, type ProjectConfig } from '../../model/config/project-config.ts';
 import { checkStateFile, type StateFileSource } from './state-files.ts';
+import { resolveStorage } from './storage-source.ts';
+import { DEFAULT_STORAGE_PATH } from '../../model/config/storage-settings.ts';
 
 /** Where the bundled example project lives. */
 export const EXAMPLE_PROJECT_DIR = join(PACKAGE_ROOT, 'assets');
@@ -29,6 +31,7 @@ export function resolveProjectDir(explicit: string | undefined, cwd = process.cw
  * Reads and validates `strata.json` in `dir`. `STRATA_STORAGE` and `STRATA_WAREHOUSE`
  * override the storage and warehouse paths; a path that cannot be a file there (a folder, a
  * folder that is a file, no write access) is a {@link ConfigError} naming it and its source.
+ * A `postgres://` storage (directly or through `env:NAME`) is a URL, not a path.
  */
 export function loadProjectConfig(dir: string): ProjectConfig {
   const file = join(dir, CONFIG_FILE);
@@ -42,14 +45,15 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   const parsed = projectConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${file}: ${formatZodIssues(parsed.error)}`, file);
   const config = parsed.data;
-  const storage = process.env.STRATA_STORAGE ?? config.storage;
   const configured = resolveWarehouse(config.warehouse, dir);
   const warehouse = process.env.STRATA_WAREHOUSE ?? configured.path;
-  const storageFile = resolve(dir, storage);
   const warehouseFile = warehouse === ':memory:' ? warehouse : resolve(dir, warehouse);
   const sourceOf = (variable: string, field: string): StateFileSource =>
     process.env[variable] === undefined ? { label: `"${field}" in ${file}`, configFile: file } : { label: variable };
-  checkStateFile(storageFile, sourceOf('STRATA_STORAGE', 'storage'), 'strata.db');
+  const storage = resolveStorage(process.env.STRATA_STORAGE ?? config.storage, sourceOf('STRATA_STORAGE', 'storage'), process.env);
+  // A Postgres URL is never a path: no file is checked (or created) for it.
+  const storageFile = resolve(dir, storage.kind === 'sqlite' ? storage.file : DEFAULT_STORAGE_PATH);
+  if (storage.kind === 'sqlite') checkStateFile(storageFile, sourceOf('STRATA_STORAGE', 'storage'), 'strata.db');
   if (warehouseFile !== ':memory:') checkStateFile(warehouseFile, sourceOf('STRATA_WAREHOUSE', 'warehouse'), 'warehouse.duckdb');
   return Object.freeze({
     name: config.name,
@@ -58,6 +62,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     landingDir: resolve(dir, config.landing),
     seeds: resolveSeedSettings(config.seeds, dir),
     storageFile,
+    ...(storage.kind === 'postgres' ? { storageUrl: storage.url } : {}),
     warehouseFile,
     warehouseSettings: configured.settings,
     concurrency: config.concurrency,

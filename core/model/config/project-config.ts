@@ -5,6 +5,7 @@ import { daemonSettingsSchema, type DaemonSettings } from './daemon-settings.ts'
 import { seedSettingsSchema, type SeedSettings } from './seed-settings.ts';
 import { resourcesSchema, type ResourceConfig } from './resources-config.ts';
 import { warehouseSchema, type WarehouseSettings } from './warehouse-settings.ts';
+import { storageSchema, type StorageLocation } from './storage-settings.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -16,7 +17,7 @@ export const projectConfigSchema = z
     assets: z.string().min(1).default('defs'),
     landing: z.string().min(1).default('landing'),
     seeds: seedSettingsSchema.optional(),
-    storage: z.string().min(1).default('.strata/strata.db'),
+    storage: storageSchema,
     warehouse: warehouseSchema,
     concurrency: z.number().int().min(1).max(64).default(4),
     retries: retryPolicySchema.optional(),
@@ -35,8 +36,14 @@ export interface ProjectConfig {
   readonly landingDir: string;
   /** The seeds folder and column types (`"seeds"`; absent in configs built in code: no seeds). */
   readonly seeds?: SeedSettings;
-  /** SQLite file of runs, events and lineage. */
+  /** SQLite file of runs, events and lineage (the default path, unused, when `storageUrl` is set). */
   readonly storageFile: string;
+  /**
+   * Postgres URL of the storage (`"storage": "postgres://…"`, `env:NAME` or `STRATA_STORAGE`),
+   * the `env:` variable read; absent: the SQLite `storageFile`. Holds the password, if any:
+   * never print it.
+   */
+  readonly storageUrl?: string;
   /** DuckDB warehouse file (or `:memory:`). */
   readonly warehouseFile: string;
   /** DuckDB memory limit, threads and spill folder (`"warehouse": { … }`; absent in configs built in code). */
@@ -51,6 +58,14 @@ export interface ProjectConfig {
   readonly daemon?: DaemonSettings;
   /** Named connections assets use through `ctx.resources` (`"resources"`; absent: none). */
   readonly resources?: Readonly<Record<string, ResourceConfig>>;
+}
+
+/**
+ * Where the project's storage is, for `openStorage`: its Postgres URL when it has one, else
+ * its SQLite file. Every place that opens the project's storage passes this.
+ */
+export function storageLocation(config: Pick<ProjectConfig, 'storageFile' | 'storageUrl'>): StorageLocation {
+  return config.storageUrl === undefined ? { kind: 'sqlite', file: config.storageFile } : { kind: 'postgres', url: config.storageUrl };
 }
 
 /**
