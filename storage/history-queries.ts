@@ -4,7 +4,7 @@
  * the latest step failures. The two differ only in what {@link QueryDialect} spells.
  */
 import type { Kysely, RawBuilder } from 'kysely';
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import { parseJsonObject, partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage } from './page.ts';
 import { checkResultFromRow, latestCheckResultFromRow, materializationFromRow, stepFailureFromRow } from './row-mappers.ts';

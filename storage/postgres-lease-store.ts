@@ -8,7 +8,7 @@
  * same order; a deadlock the server still reports is retried.
  */
 
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely, Transaction } from 'kysely';
 import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquireOptions, type LeaseAcquisition, type LeaseKey, type LeaseRecord } from './lease-store.ts';

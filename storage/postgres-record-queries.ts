@@ -4,7 +4,7 @@
  */
 
 import type { Kysely } from 'kysely';
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import { NotFoundError } from '../core/model/errors.ts';
 import { normalizePage } from './page.ts';
 import { backfillFromRow, backfillToRow, backfillUpdateToRow, runFromRow, runToRow } from './row-mappers.ts';

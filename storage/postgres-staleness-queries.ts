@@ -9,7 +9,7 @@
 
 import type pg from 'pg';
 import type { Kysely } from 'kysely';
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import { parseJsonObject, partitionFromColumn, partitionToColumn, toJsonText } from './column-codecs.ts';
 import { PACK, unpack } from './packed-sequences.js';
 import { batches } from './postgres-step-writes.ts';

@@ -4,7 +4,7 @@
  * the rows just inserted in one statement, inside the caller's transaction.
  */
 
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import type { Transaction } from 'kysely';
 import { checkResultToRow, materializationToRow, type NewEventRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';

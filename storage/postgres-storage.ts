@@ -8,7 +8,7 @@
  * gives that order); the pool's connections serve reads and other processes.
  */
 
-import { Kysely, Migrator, PostgresDialect, sql } from './kysely-runtime.ts';
+import { Kysely, Migrator, PostgresDialect, sql } from './kysely/kysely-runtime.ts';
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';

@@ -6,7 +6,7 @@
  * `@column` parameters and bound from row objects (see ./row-mappers.ts).
  */
 
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely, RawBuilder } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJsonObject, partitionFromColumn } from './column-codecs.ts';

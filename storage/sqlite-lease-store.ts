@@ -6,7 +6,7 @@
  */
 
 import BetterSqlite3 from 'better-sqlite3';
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely } from 'kysely';
 import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import {

@@ -8,7 +8,7 @@
  */
 
 import type BetterSqlite3 from 'better-sqlite3';
-import { Migrator } from './kysely-runtime.ts';
+import { Migrator } from './kysely/kysely-runtime.ts';
 import type { Kysely } from 'kysely';
 import { migrationProvider, migrations } from './migrations/index.ts';
 

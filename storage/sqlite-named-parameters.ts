@@ -3,7 +3,7 @@
  * prepared once with better-sqlite3, and then bound from plain objects many times.
  */
 
-import { sql } from './kysely-runtime.ts';
+import { sql } from './kysely/kysely-runtime.ts';
 import type { RawBuilder } from 'kysely';
 
 /**

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from './kysely-runtime.ts';
+import { Kysely, SqliteDialect, sql } from './kysely/kysely-runtime.ts';
 import type { Compilable, Insertable, RawBuilder } from 'kysely';
 import { NotFoundError } from '../core/model/errors.ts';
 import { normalizePage } from './page.ts';

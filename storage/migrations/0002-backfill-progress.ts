@@ -5,7 +5,7 @@
  * failure of every asset partition is read without scanning the whole event log.
  */
 
-import { sql } from '../kysely-runtime.ts';
+import { sql } from '../kysely/kysely-runtime.ts';
 import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 import { SQLITE_SCHEMA, type DataTypeExpression, type SchemaDialect } from './schema-dialect.ts';
 

@@ -16,7 +16,7 @@
  *   observed rather than materialized.
  */
 
-import { sql } from '../kysely-runtime.ts';
+import { sql } from '../kysely/kysely-runtime.ts';
 import type { Kysely, Migration } from 'kysely';
 import type { SchemaDialect } from './schema-dialect.ts';
 

@@ -5,7 +5,7 @@
  * indexes under the same names (people query either the same way).
  */
 
-import { sql } from '../kysely-runtime.ts';
+import { sql } from '../kysely/kysely-runtime.ts';
 import type { ColumnDataType, ColumnDefinitionBuilder, CreateTableBuilder, Expression } from 'kysely';
 
 /** A column type: a name kysely knows, or SQL (`text collate "C"`). */
