@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Workspace } from '../core/engine/workspace.ts';
 import { executeRun } from '../core/engine/execution/executor.ts';
+import { openProjectWarehouse } from '../core/engine/project-warehouse.ts';
 import { buildPlan } from '../core/model/planning/plan.ts';
 
 /** What {@link runBigTsv} measured. */
@@ -157,12 +158,13 @@ async function loadWithStrata(folder: string, file: string, settings: { memoryLi
   let progressEvents = 0;
   let maxPercentage = 0;
   let firstProgressMs: number | null = null;
+  const warehouse = await openProjectWarehouse(workspace.project.config, { wait: false });
   try {
     const result = await executeRun({
       project: workspace.project,
       plan: buildPlan(workspace.project.graph, ['raw/orders']),
       storage: await workspace.storage(),
-      warehouse: await workspace.warehouse(),
+      warehouse,
       landing: workspace.landing(),
       selection: 'raw/orders',
       onEvent: (event) => {
@@ -174,9 +176,11 @@ async function loadWithStrata(folder: string, file: string, settings: { memoryLi
     });
     if (result.status !== 'success') throw new Error(`the Strata load ended ${result.status}: ${result.error ?? result.steps[0]?.error}`);
     const rows = result.steps[0]?.rowCount ?? 0;
+    warehouse.close();
     await workspace.close();
     return { ...processFigures(started, loadAverage), rows, progressEvents, maxPercentage, firstProgressMs };
   } catch (error) {
+    warehouse.close();
     await workspace.close();
     throw error;
   }

@@ -5,7 +5,6 @@ import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../core/model/errors.ts';
 import type { Project } from '../core/model/project.ts';
-import { openProjectWarehouse } from '../core/engine/project-warehouse.ts';
 import type { RunStatus, Storage } from '../storage/storage.ts';
 import { apiErrorHandler } from './api-error-handler.ts';
 import { idParams, intParam, pageParams, parseParams } from './api-params.ts';
@@ -19,12 +18,12 @@ import { AssetListCache } from './asset-list-cache.ts';
 import { EventStream } from './event-stream.ts';
 import { mountMutationRoutes } from './mutation-routes.ts';
 import { mutationGuard } from './mutation-guard.ts';
-import { RunLauncher } from './run-launcher.ts';
-import { SharedWarehouse } from './shared-warehouse.ts';
+import { RunLauncher } from '../core/engine/runs/run-launcher.ts';
+import { RunService } from '../core/engine/runs/run-service.ts';
 import { FileLandingZone } from '../resources/landing-zone.ts';
 
 /**
- * What the API reads: a loaded project and its storage. `Workspace` from core/cli fits. The
+ * What the API reads: a loaded project and its storage (the CLI's workspace fits). The
  * API opens the project's DuckDB warehouse only while a run it launched is going on.
  */
 export interface ApiWorkspace {
@@ -113,8 +112,9 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const storage = () => workspace.storage();
   const landing = new FileLandingZone(project.config.landingDir);
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
-  const warehouse = new SharedWarehouse((wait) => openProjectWarehouse(project.config, wait));
-  const launcher = new RunLauncher({ project, storage, warehouse, landing, listener: events, notice });
+  // The warehouse is open only while a run launched here needs it.
+  const service = new RunService({ project, storage, landing, notice });
+  const launcher = new RunLauncher({ service, reapFirst: true, listener: events });
   const assetCache = new AssetListCache();
 
   const app = express();

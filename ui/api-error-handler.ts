@@ -32,6 +32,8 @@ export class HttpError extends StrataError {
 /** An HTTP status and body for an error: the one place errors become statuses. */
 export function errorResponse(error: unknown): { status: number; body: ApiErrorBody } {
   if (error instanceof HttpError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  // The run launcher says so once the server is closing.
+  if (error instanceof StrataError && error.code === 'shutting_down') return { status: 503, body: { error: { code: error.code, message: error.message } } };
   if (error instanceof NotFoundError) return { status: 404, body: { error: { code: error.code, message: error.message } } };
   if (error instanceof SelectionError) {
     return { status: 400, body: { error: { code: error.code, message: error.message, parameter: 'select', suggestions: error.suggestions } } };

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { EventRecord, RunRecord, Storage } from '../storage/storage.ts';
-import type { LaunchListener } from './run-launcher.ts';
+import type { LaunchListener } from '../core/engine/runs/run-launcher.ts';
 import { StorageTail } from './storage-tail.ts';
 
 /** Timing of an {@link EventStream} (tests shorten it). */

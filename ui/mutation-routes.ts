@@ -13,7 +13,7 @@ import { pickByPrefix } from '../core/model/collections/pick-by-prefix.ts';
 import { idParams, parseParams } from './api-params.ts';
 import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
-import type { RunLauncher } from './run-launcher.ts';
+import type { RunLauncher } from '../core/engine/runs/run-launcher.ts';
 
 /** What the mutation routes use. */
 export interface MutationContext {
@@ -68,7 +68,7 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     parseParams(noQuery, req.query, 'query');
     const body = await readJsonBody(req, runBody);
     const now = ctx.now();
-    const partition = body.partition === undefined ? {} : { partition: body.partition };
+    const partition: { partition?: string } = body.partition === undefined ? {} : { partition: body.partition };
     const prepared = await prepareMaterialization(
       { project, storage: ctx.storage, landing: ctx.landing, now, partitionArgument: 'partition' },
       { select: body.select, staleOnly: body.staleOnly === true, ...partition },
@@ -83,7 +83,14 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
       ctx.send(res, { runId: null, steps: 0, message: `Nothing to do: ${why} (${body.select})` });
       return;
     }
-    const runId = ctx.launcher.launchRun({ prepared, select: body.select, now, refresh, ...partition });
+    const runId = ctx.launcher.launchRun({
+      plan: prepared.plan,
+      selection: body.select,
+      trigger: 'manual',
+      now,
+      refresh,
+      tags: { launched_by: 'ui', ...partition },
+    });
     ctx.send(res, { runId, steps: prepared.plan.steps.length }, 202);
   });
 

@@ -35,6 +35,9 @@ export class Output {
     this.#status = text !== '';
   }
 
+  /** Writes `message` as one yellow line: the sink for the engine's news (dead runs reaped, a busy warehouse). */
+  readonly notice = (message: string): void => this.line(this.paint('yellow', message));
+
   /** Wraps `text` in a colour when colours are on. */
   paint(colour: Colour, text: string): string {
     return this.colours ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;

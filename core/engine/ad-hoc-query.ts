@@ -10,7 +10,7 @@ import { StrataError } from '../model/errors.ts';
 import { formatDuration } from '../model/format/duration-text.js';
 import { lockHolderPid, openWarehouseWhenFree } from '../../resources/warehouse-wait.ts';
 import { rowObjects, runQuery } from '../../resources/warehouse-query.ts';
-import { describeHolder } from './runs/run-preparation.ts';
+import { describeHolder } from './runs/run-notices.ts';
 
 /** How to run an ad-hoc query. */
 export interface AdHocQueryOptions {

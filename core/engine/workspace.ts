@@ -1,22 +1,20 @@
 import { loadProject } from './project/project-loader.ts';
 import type { Project } from '../model/project.ts';
 import { resolveProjectDir } from './project/project-config.ts';
-import { openProjectWarehouse } from './project-warehouse.ts';
-import type { Warehouse } from '../../resources/warehouse.ts';
 import { storageLocation } from '../model/config/project-config.ts';
-import type { WarehouseWaitOptions } from '../../resources/warehouse-wait.ts';
+import type { RunService } from './runs/run-service.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { Storage } from '../../storage/storage.ts';
 
 /**
- * A loaded project plus the storage and warehouse it uses, opened on first need so that
- * read-only commands never touch DuckDB.
+ * A loaded project plus the storage it uses and the run service that holds its warehouse,
+ * each loaded on first need so that read-only commands never touch DuckDB.
  */
 export class Workspace {
   readonly project: Project;
   #storage: Promise<Storage> | undefined;
   #storageCode: Promise<typeof import('../../storage/index.ts')> | undefined;
-  #warehouse: Promise<Warehouse> | undefined;
+  #runs: Promise<RunService> | undefined;
 
   private constructor(project: Project) {
     this.project = project;
@@ -42,15 +40,22 @@ export class Workspace {
     return this.#storage;
   }
 
-  warehouse(): Promise<Warehouse> {
-    this.#warehouse ??= openProjectWarehouse(this.project.config, { wait: false });
-    return this.#warehouse;
-  }
-
-  /** The warehouse, waiting (with backoff, abortable) while another process holds its file. */
-  warehouseWhenFree(options: WarehouseWaitOptions): Promise<Warehouse> {
-    this.#warehouse ??= openProjectWarehouse(this.project.config, options);
-    return this.#warehouse;
+  /**
+   * The engine's run service for this project (one per workspace): it reaps dead runs and holds
+   * the warehouse around runs, telling `notice` about dead runs it marked failed and about a
+   * warehouse another process holds.
+   */
+  runService(notice: (message: string) => void): Promise<RunService> {
+    this.#runs ??= import('./runs/run-service.ts').then(
+      ({ RunService }) =>
+        new RunService({
+          project: this.project,
+          storage: () => this.storage(),
+          landing: this.landing(),
+          notice,
+        }),
+    );
+    return this.#runs;
   }
 
   landing(): FileLandingZone {
@@ -58,7 +63,6 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
-    if (this.#warehouse) (await this.#warehouse.catch(() => undefined))?.close();
     if (this.#storage) await (await this.#storage.catch(() => undefined))?.close();
   }
 }

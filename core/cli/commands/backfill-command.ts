@@ -1,11 +1,10 @@
-import { resolveBackfillKeys, resumeBackfill, startBackfill, type BackfillOutcome } from '../../engine/execution/backfill-runner.ts';
+import { resolveBackfillKeys, type BackfillOutcome } from '../../engine/execution/backfill-runner.ts';
 import { UsageError } from '../../model/errors.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatDuration } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 import { cancelOnSignals } from '../run-signals.ts';
-import { openWarehouseForRun, reapDeadRunsNoisily } from '../../engine/runs/run-preparation.ts';
 import { findBackfill } from './backfills-command.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { Workspace } from '../../engine/workspace.ts';
@@ -76,7 +75,8 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
         resolveBackfillKeys(project, values.select as string, { from: values.from as string, to: values.to as string }, now);
       }
       const storage = await workspace.storage();
-      await reapDeadRunsNoisily(workspace, storage, err);
+      const runs = await workspace.runService(err.notice);
+      await runs.reapDeadRuns();
       const stored = values.resume === undefined ? undefined : await findBackfill(storage, values.resume);
       const selection = stored?.selection ?? (values.select as string);
       const keys = resolveBackfillKeys(project, selection, { from: stored?.from ?? (values.from as string), to: stored?.to ?? (values.to as string) }, now);
@@ -87,16 +87,11 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       const progress = values.json ? undefined : new ProgressReporter(out);
       let planned = 0;
       const started = performance.now();
-      const outcome: BackfillOutcome = await cancelOnSignals(err, async (signal) => {
+      // Another process may hold the warehouse: the service waits for it (Ctrl-C stops waiting).
+      const outcome: BackfillOutcome = await cancelOnSignals(err, (signal) => {
         const env = {
-          project,
-          storage,
-          // Another process may hold the warehouse: wait for it (Ctrl-C stops waiting).
-          warehouse: await openWarehouseForRun(workspace, storage, err, signal, keys),
-          landing: workspace.landing(),
           now,
           concurrency,
-          signal,
           fullRefresh: refresh.fullRefresh,
           forcedSnapshots: refresh.forcedSnapshots,
           onPlan: (_plan: unknown, total: number) => {
@@ -106,10 +101,10 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
           },
           ...(progress ? { onStepEnd: progress.step.bind(progress), onEvent: (event: EventRecord) => showEvent(progress, event) } : {}),
         };
-        if (stored) return resumeBackfill(env, stored, keys, { skipCommitted: values['skip-committed'] === true });
+        if (stored) return runs.backfill({ resume: stored, keys, options: { skipCommitted: values['skip-committed'] === true } }, env, signal);
         const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
         const grouping = values['per-partition'] ? 'per_partition' : 'policy';
-        return startBackfill(env, { selection, keys, from: values.from as string, to: values.to as string, mode, grouping });
+        return runs.backfill({ request: { selection, keys, from: values.from as string, to: values.to as string, mode, grouping } }, env, signal);
       });
       if (planned > 0) progress?.finish();
       const { backfill } = outcome;

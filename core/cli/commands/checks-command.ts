@@ -9,7 +9,7 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, formatTime, type Output } from '../output.ts';
 import { cancelOnSignals } from '../run-signals.ts';
-import { openWarehouseForRun } from '../../engine/runs/run-preparation.ts';
+import type { Warehouse } from '../../engine/runs/run-service.ts';
 import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets checks`: run data-quality checks on what is materialized now, or list past results. */
@@ -65,12 +65,14 @@ Exit codes: 0 every error-severity check passed, 1 one failed or a check could n
       }
       if (!existsSync(workspace.project.config.warehouseFile)) throw new UsageError('nothing is materialized yet: run assets materialize first', '--select');
       const storage = await workspace.storage();
-      const runs = await cancelOnSignals(err, async (signal) => {
-        const warehouse = await openWarehouseForRun(workspace, storage, err, signal, keys);
-        const all: { key: string; runs: CheckRun[] }[] = [];
-        for (const k of keys) all.push({ key: k, runs: await checkAsset(workspace, storage, warehouse, k, values.partition, now) });
-        return all;
-      });
+      const service = await workspace.runService(err.notice);
+      const runs = await cancelOnSignals(err, (signal) =>
+        service.withWarehouse({ keys, signal }, async (warehouse) => {
+          const all: { key: string; runs: CheckRun[] }[] = [];
+          for (const k of keys) all.push({ key: k, runs: await checkAsset(workspace, storage, warehouse, k, values.partition, now) });
+          return all;
+        }),
+      );
       await storage.commitStep({ events: [], checkResults: runs.flatMap((a) => a.runs.flatMap((r) => r.results)) });
       if (values.json) out.json(runs.flatMap((a) => a.runs.flatMap((r) => r.results)));
       else printRuns(out, runs);
@@ -86,7 +88,7 @@ Exit codes: 0 every error-severity check passed, 1 one failed or a check could n
 async function checkAsset(
   workspace: Workspace,
   storage: Storage,
-  warehouse: Awaited<ReturnType<typeof openWarehouseForRun>>,
+  warehouse: Warehouse,
   key: string,
   partition: string | undefined,
   now: Date,

@@ -7,7 +7,6 @@ import type { DaemonTickRecord } from '../../../storage/daemon-tick-store.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
-import { openProjectWarehouse } from '../../engine/project-warehouse.ts';
 import { Workspace } from '../../engine/workspace.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */
@@ -75,17 +74,10 @@ Options:
         pools: base?.pools ?? {},
       };
       const storage = await workspace.storage();
-      // Opened only while runs go, so other commands can write the warehouse while the daemon is idle;
-      // a run waits (saying so once) while another process holds it.
-      const warehouse = {
-        open: (signal: AbortSignal) =>
-          openProjectWarehouse(project.config, {
-            signal,
-            onBusy: () => err.line(err.paint('yellow', `waiting for the warehouse ${project.config.warehouseFile}: another process is using it`)),
-          }),
-      };
+      // The warehouse is opened only while runs go, so other commands can write it while the daemon
+      // is idle; a run waits (saying so once) while another process holds it.
       const log = values.json ? undefined : (line: string) => out.line(line);
-      const daemon = new AssetDaemon({ project, storage, warehouse, landing: workspace.landing(), settings, ...(log ? { log } : {}) });
+      const daemon = new AssetDaemon({ project, storage, landing: workspace.landing(), settings, notice: err.notice, ...(log ? { log } : {}) });
       if (values.once) return await runOnce(daemon, out, values.json === true);
       return await runForever(daemon, settings.tickSeconds * 1000, out, err);
     } finally {

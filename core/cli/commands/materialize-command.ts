@@ -79,13 +79,9 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         else printDryRun(out, project, plan.steps, modes);
         return 0;
       }
-      // Loaded only now: "nothing to do" and a dry run need neither the executor nor what it loads (~50 modules).
-      const [{ executeRun }, { openWarehouseForRun, reapDeadRunsNoisily }] = await Promise.all([
-        import('../../engine/execution/executor.ts'),
-        import('../../engine/runs/run-preparation.ts'),
-      ]);
-      const storage = await workspace.storage();
-      await reapDeadRunsNoisily(workspace, storage, err);
+      // The run service loads only now (with the executor, ~50 modules): "nothing to do" and a dry run need neither.
+      const runs = await workspace.runService(err.notice);
+      await runs.reapDeadRuns();
       const started = performance.now();
       const running = new StepProgressLine();
       let width = 0;
@@ -94,23 +90,21 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         out.line(out.paint('bold', `Materializing ${describePlan(plan.steps)} (${values.select}${values.partition ? ` @ ${values.partition}` : ''})`));
         if (staleSummary) out.line(out.paint('gray', `stale: ${staleSummary}`));
       }
-      const result: RunResult = await cancelOnSignals(err, async (signal) =>
-        executeRun({
-          project,
-          plan,
-          storage,
-          // Another process may hold the warehouse: wait for it (Ctrl-C stops waiting).
-          warehouse: await openWarehouseForRun(workspace, storage, err, signal, [...new Set(plan.steps.map((s) => s.key))]),
-          landing: workspace.landing(),
-          selection: values.select as string,
-          concurrency,
+      // Another process may hold the warehouse: the service waits for it (Ctrl-C stops waiting).
+      const result: RunResult = await cancelOnSignals(err, (signal) =>
+        runs.materialize(
+          {
+            plan,
+            selection: values.select as string,
+            concurrency,
+            now,
+            fullRefresh,
+            forcedSnapshots,
+            ...(values.partition ? { tags: { partition: values.partition } } : {}),
+            ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event, width, running) }),
+          },
           signal,
-          now,
-          fullRefresh,
-          forcedSnapshots,
-          ...(values.partition ? { tags: { partition: values.partition } } : {}),
-          ...(values.json ? {} : { onEvent: (event: EventRecord) => printProgress(out, event, width, running) }),
-        }),
+        ),
       );
       if (values.json) out.json(result);
       else printSummary(out, result, performance.now() - started);

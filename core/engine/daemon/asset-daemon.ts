@@ -7,9 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
-import { reapDeadRuns } from '../execution/dead-run-reaper.ts';
-import { executeRun, type ExecuteRunOptions } from '../execution/executor.ts';
-import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { buildPlan } from '../../model/planning/plan.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
 import { DEFAULT_DAEMON_SETTINGS, DEFAULT_POOL, poolLimit, type DaemonSettings } from '../../model/config/daemon-settings.ts';
@@ -19,13 +16,14 @@ import { computeStaleness } from '../../model/staleness/compute-staleness.ts';
 import { observeSources } from '../staleness/observe-sources.ts';
 import type { StalenessReport } from '../../model/staleness/stale-partition.ts';
 import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
-import type { Storage } from '../../../storage/storage.ts';
+import type { RunTrigger, Storage } from '../../../storage/storage.ts';
+import { RunLauncher, type LaunchedRun, type LaunchedRunOutcome } from '../runs/run-launcher.ts';
+import { RunService } from '../runs/run-service.ts';
+import type { WarehouseSource } from '../runs/shared-warehouse.ts';
 import { describeTargets, partitionIds, tickTargets, type AssetPartitions } from './asset-partitions.ts';
 import { evaluateAutomation } from './automation-evaluation.ts';
 import { describeDecision } from './decision-text.ts';
-import { RunLauncher, type LaunchedRunOutcome, type QueuedRun } from './run-launcher.ts';
 import { evaluateSchedules } from './schedule-evaluation.ts';
-import { SharedWarehouse, type WarehouseSource } from './shared-warehouse.ts';
 
 /** Run tag marking a daemon run that retries failed attempts (its own failures are not retried). */
 export const RETRY_TAG = 'strata/retry';
@@ -34,23 +32,42 @@ export const RETRY_TAG = 'strata/retry';
 export interface AssetDaemonOptions {
   readonly project: Project;
   readonly storage: Storage;
-  /** An open warehouse, or `{ open }` to open it only while runs go (and close it when idle). */
-  readonly warehouse: WarehouseSource;
+  /**
+   * An open warehouse, or an opener to call only while runs go (the warehouse is closed when
+   * idle). Default: the project's warehouse file, opened only while runs go.
+   */
+  readonly warehouse?: WarehouseSource;
   readonly landing: LandingZone;
   /** Default: the project's `daemon` settings. */
   readonly settings?: DaemonSettings;
   /** The clock of ticks that are not given one (default: the real time). */
   readonly clock?: () => Date;
   /**
-   * Marks runs whose process died as failed and returns their ids. Default: the executor's
-   * `reapDeadRuns` with the project's heartbeat timeout, on every running run but this daemon's
-   * own, by the real clock (heartbeats are real times, whatever the tick's clock).
+   * Marks runs whose process died as failed and returns their ids. Default: the run service's
+   * reaper with the project's heartbeat timeout, on every running run but this daemon's own, by
+   * the real clock (heartbeats are real times, whatever the tick's clock).
    */
   readonly reapDeadRuns?: (now: Date) => Promise<readonly string[]>;
   /** Steps per run (default: the project's `concurrency`). */
   readonly concurrency?: number;
   /** One line per notable thing (ticks with decisions, runs starting and ending). */
   readonly log?: (line: string) => void;
+  /** Background news: waiting for the warehouse, a run refused before it started (default: `log`). */
+  readonly notice?: (message: string) => void;
+}
+
+/** A run the daemon decided on, before it is launched. */
+interface DecidedRun {
+  readonly runId: string;
+  readonly trigger: Extract<RunTrigger, 'schedule' | 'automation'>;
+  /** The selection recorded on the run. */
+  readonly selection: string;
+  readonly partitions: AssetPartitions;
+  /** Pools the run holds a slot of while it runs. */
+  readonly pools: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  /** The tick's clock: which partitions exist for the plan. */
+  readonly now: Date;
 }
 
 /** What one tick decided. */
@@ -76,7 +93,7 @@ export class AssetDaemon {
   readonly #o: AssetDaemonOptions;
   readonly #settings: DaemonSettings;
   readonly #launcher: RunLauncher;
-  readonly #warehouse: SharedWarehouse;
+  readonly #service: RunService;
   readonly #seeds = new SeedRefresher();
   /** The project as of the last tick: its seeds re-hashed when their files changed. */
   #project: Project;
@@ -84,13 +101,20 @@ export class AssetDaemon {
   constructor(options: AssetDaemonOptions) {
     this.#o = options;
     this.#project = options.project;
-    this.#warehouse = new SharedWarehouse(options.warehouse);
+    const notice = options.notice ?? options.log;
+    this.#service = new RunService({
+      project: options.project,
+      storage: options.storage,
+      landing: options.landing,
+      ...(options.warehouse === undefined ? {} : { warehouse: options.warehouse }),
+      ...(notice ? { notice } : {}),
+    });
     this.#settings = options.settings ?? options.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
     this.#launcher = new RunLauncher({
+      service: this.#service,
       maxConcurrentRuns: this.#settings.maxConcurrentRuns,
       poolLimit: (pool) => poolLimit(this.#settings, pool),
-      execute: (run, signal) => this.#execute(run, signal),
-      onStart: (run) => this.#o.log?.(`run ${run.runId.slice(0, 8)} started (${run.trigger}: ${describeTargets(tickTargets(run.partitions))})`),
+      onStart: (run) => this.#o.log?.(`run ${run.runId.slice(0, 8)} started (${run.trigger}: ${describeTargets(tickTargets(run.partitions ?? new Map()))})`),
       onEnd: (run, outcome) => this.#o.log?.(`run ${run.runId.slice(0, 8)} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`),
     });
   }
@@ -125,7 +149,7 @@ export class AssetDaemon {
         cursors,
       );
       this.#logTick(tickId, now, decisions);
-      this.#launcher.enqueue(...runs);
+      for (const run of runs) this.#launcher.launchRun(this.#launch(run));
       return { tickId, now, decisions, runIds: runs.map((r) => r.runId), ...(error ? { error } : {}) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -147,7 +171,7 @@ export class AssetDaemon {
    * when `cancel` is true: their steps roll back), and records a last tick saying so.
    */
   async stop(options: { readonly cancel?: boolean } = {}): Promise<{ dropped: number }> {
-    const dropped = this.#launcher.dropQueued();
+    const dropped = this.#launcher.dropQueued('the daemon stopped before the run started');
     if (options.cancel) this.#launcher.cancelRunning();
     await this.#launcher.idle();
     const now = this.#o.clock?.() ?? new Date();
@@ -156,7 +180,7 @@ export class AssetDaemon {
       name: 'stop',
       action: 'skipped',
       reason: `daemon stopped${options.cancel ? ' (running runs canceled and rolled back)' : ''}${dropped.length > 0 ? `; ${dropped.length} queued run${dropped.length === 1 ? '' : 's'} dropped` : ''}`,
-      targets: dropped.flatMap((r) => tickTargets(r.partitions)),
+      targets: dropped.flatMap((r) => tickTargets(r.partitions ?? new Map())),
     };
     const id = await this.#o.storage.createDaemonTick({
       timestamp: now.getTime(),
@@ -175,7 +199,7 @@ export class AssetDaemon {
     this.#launcher.cancelRunning();
   }
 
-  async #decide(now: Date, decisions: TickDecision[]): Promise<{ runs: QueuedRun[]; cursors: Record<string, string> }> {
+  async #decide(now: Date, decisions: TickDecision[]): Promise<{ runs: DecidedRun[]; cursors: Record<string, string> }> {
     // An edited seed file is seen without a restart: its code version, and so staleness, change.
     this.#project = this.#seeds.refresh(this.#project);
     const project = this.#project;
@@ -199,7 +223,7 @@ export class AssetDaemon {
     }
 
     const inFlight = this.#launcher.inFlight();
-    const runs: QueuedRun[] = [];
+    const runs: DecidedRun[] = [];
     const schedules = evaluateSchedules({ schedules: project.schedules, graph: project.graph, cursors: await storage.daemonCursors(), now });
     decisions.push(...schedules.decisions);
     for (const request of schedules.requests) {
@@ -251,7 +275,7 @@ export class AssetDaemon {
   }
 
   /** Evaluates the automation conditions and returns the run for what they request, if anything. */
-  async #decideAutomation(now: Date, inFlight: ReadonlyMap<string, string>, decisions: TickDecision[]): Promise<QueuedRun | undefined> {
+  async #decideAutomation(now: Date, inFlight: ReadonlyMap<string, string>, decisions: TickDecision[]): Promise<DecidedRun | undefined> {
     const project = this.#project;
     const { storage } = this.#o;
     const automated = project.graph.keys.filter((k) => project.graph.spec(k).automation && !project.graph.spec(k).source);
@@ -280,11 +304,9 @@ export class AssetDaemon {
 
   /** The default reaper: dead runs other than this daemon's own. */
   async #reapDeadRuns(_now: Date): Promise<string[]> {
-    const mine = new Set(this.#launcher.inFlight().values());
-    const others = (await this.#o.storage.listRuns({ status: 'running' })).map((r) => r.id).filter((id) => !mine.has(id));
-    if (others.length === 0) return [];
-    const timeoutMs = this.#project.config.heartbeat?.timeoutMs ?? DEFAULT_HEARTBEAT.timeoutMs;
-    return (await reapDeadRuns(this.#o.storage, { now: Date.now(), timeoutMs, runIds: others })).map((r) => r.runId);
+    // Recorded as the tick's decisions: the service says nothing itself.
+    const reaped = await this.#service.reapDeadRuns({ except: this.#launcher.inFlight().values(), quiet: true });
+    return reaped.map((r) => r.runId);
   }
 
   /** Ids of the failed runs in `report` that were themselves retries. */
@@ -298,38 +320,29 @@ export class AssetDaemon {
     return retries;
   }
 
-  #queuedRun(trigger: QueuedRun['trigger'], selection: string, partitions: AssetPartitions, now: Date, tags: Record<string, string>): QueuedRun {
+  #queuedRun(trigger: DecidedRun['trigger'], selection: string, partitions: AssetPartitions, now: Date, tags: Record<string, string>): DecidedRun {
     const pools = [...new Set([...partitions.keys()].map((k) => this.#project.graph.spec(k).pool ?? DEFAULT_POOL))].sort();
     return Object.freeze({ runId: randomUUID(), trigger, selection, partitions, pools, tags: Object.freeze(tags), now });
   }
 
-  async #execute(run: QueuedRun, signal: AbortSignal): Promise<LaunchedRunOutcome> {
-    const project = this.#project;
+  /**
+   * A decided run as the launcher takes it: its plan (only the decided partitions), and the
+   * project as it is when the run starts. A partition another process holds a lease on is
+   * skipped, never written twice.
+   */
+  #launch(run: DecidedRun): LaunchedRun {
     const wanted = new Set(partitionIds(run.partitions));
-    const plan = buildPlan(project.graph, [...run.partitions.keys()], { now: run.now, skip: (key, partition) => !wanted.has(partitionId(key, partition)) });
-    const warehouse = await this.#warehouse.acquire(signal);
-    try {
-      // A partition another process holds a lease on is skipped, never written twice.
-      const options: ExecuteRunOptions = {
-        project,
-        plan,
-        storage: this.#o.storage,
-        warehouse,
-        landing: this.#o.landing,
-        selection: run.selection,
-        trigger: run.trigger,
-        runId: run.runId,
-        tags: run.tags,
-        now: run.now,
-        signal,
-        onLeaseConflict: 'skip',
-        ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
-      };
-      const result = await executeRun(options);
-      return { runId: result.runId, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) };
-    } finally {
-      this.#warehouse.release();
-    }
+    const plan = buildPlan(this.#project.graph, [...run.partitions.keys()], {
+      now: run.now,
+      skip: (key, partition) => !wanted.has(partitionId(key, partition)),
+    });
+    return {
+      ...run,
+      plan,
+      project: () => this.#project,
+      onLeaseConflict: 'skip',
+      ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
+    };
   }
 
   #logTick(tickId: number, now: Date, decisions: readonly TickDecision[]): void {

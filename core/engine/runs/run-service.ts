@@ -1,0 +1,198 @@
+/**
+ * The run service: what happens around every run, whoever asks for it (`assets materialize`,
+ * `assets backfill`, `assets checks`, the daemon, the UI). A caller plans; the service reaps
+ * runs whose process died, opens the shared warehouse (waiting while another process holds it,
+ * saying once who that is), checks that the checks of the planned assets name columns their
+ * tables have, executes, and records a run that ended before it started.
+ */
+import { assertCheckColumns } from '../execution/check-columns.ts';
+import {
+  startBackfill,
+  resumeBackfill,
+  type BackfillEnvironment,
+  type BackfillOutcome,
+  type BackfillRequest,
+  type ResumeOptions,
+} from '../execution/backfill-runner.ts';
+import { reapDeadRuns, type ReapedRun } from '../execution/dead-run-reaper.ts';
+import { executeRun, type ExecuteRunOptions, type RunResult } from '../execution/executor.ts';
+import { RunEvents } from '../execution/run-events.ts';
+import { messageOf } from '../execution/step-helpers.ts';
+import type { Project } from '../../model/project.ts';
+import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
+import type { LandingZone } from '../../model/definitions/asset-context.ts';
+import type { Warehouse } from '../../../resources/warehouse.ts';
+import type { BackfillRecord, RunRecord, Storage } from '../../../storage/storage.ts';
+import { openProjectWarehouse } from '../project-warehouse.ts';
+import { describeHolder, reapedRunText } from './run-notices.ts';
+import { SharedWarehouse, type WarehouseSource } from './shared-warehouse.ts';
+
+export type { Warehouse };
+
+/** What a {@link RunService} works with. */
+export interface RunServiceOptions {
+  readonly project: Project;
+  readonly storage: Storage | (() => Promise<Storage>);
+  /**
+   * The warehouse: a {@link SharedWarehouse} to use, an open warehouse or an opener to share
+   * (default: the project's warehouse file, open only while a run needs it).
+   */
+  readonly warehouse?: SharedWarehouse | WarehouseSource;
+  readonly landing: LandingZone;
+  /** Where news for a person goes: dead runs reaped, waiting for the warehouse (default: nowhere). */
+  readonly notice?: (message: string) => void;
+}
+
+/** Which runs {@link RunService.reapDeadRuns} looks at, and whether it tells. */
+export interface ReapRequest {
+  /** Runs of this process, never reaped (the daemon's own). */
+  readonly except?: Iterable<string>;
+  /** Say nothing about the runs reaped (the caller records them its own way). */
+  readonly quiet?: boolean;
+}
+
+/** A run's planned asset keys (whose checks are preflighted), its cancel signal, and the project to run. */
+export interface WarehouseRequest {
+  /** Asset keys whose checks must name existing columns. */
+  readonly keys: readonly string[];
+  readonly signal: AbortSignal;
+  /** The project of this run (default: the service's); the daemon's re-hashes edited seeds. */
+  readonly project?: Project;
+}
+
+/** A materialization for {@link RunService.materialize}: the executor's options less what the service supplies. */
+export type MaterializeRequest = Omit<ExecuteRunOptions, 'storage' | 'warehouse' | 'landing' | 'signal' | 'project'> & { readonly project?: Project };
+
+/** A backfill for {@link RunService.backfill}: a new one, or a stored one to resume. */
+export type BackfillStart =
+  | { readonly request: BackfillRequest }
+  | { readonly resume: BackfillRecord; readonly keys: readonly string[]; readonly options?: ResumeOptions };
+
+/**
+ * Prepares and runs runs. One per process: it owns the process's hold on the warehouse.
+ *
+ * @example
+ * const service = new RunService({ project, storage, landing, notice: console.error });
+ * await service.reapDeadRuns();
+ * const result = await service.materialize({ plan, selection: '+marts/*' }, signal);
+ */
+export class RunService {
+  readonly project: Project;
+  readonly landing: LandingZone;
+  readonly warehouse: SharedWarehouse;
+  readonly #storage: () => Promise<Storage>;
+  readonly #notice: (message: string) => void;
+
+  constructor(options: RunServiceOptions) {
+    this.project = options.project;
+    this.landing = options.landing;
+    const { storage, warehouse } = options;
+    this.#storage = typeof storage === 'function' ? storage : async () => storage;
+    this.warehouse =
+      warehouse instanceof SharedWarehouse ? warehouse : new SharedWarehouse(warehouse ?? ((wait) => openProjectWarehouse(options.project.config, wait)));
+    this.#notice = options.notice ?? (() => undefined);
+  }
+
+  /** The storage runs are recorded in. */
+  storage(): Promise<Storage> {
+    return this.#storage();
+  }
+
+  /** Tells a person something about runs (the sink given to the constructor). */
+  notice(message: string): void {
+    this.#notice(message);
+  }
+
+  /**
+   * Marks the runs whose process died as failed, releasing their leases (see
+   * {@link reapDeadRuns}), with the project's heartbeat timeout; says so about each one unless
+   * `quiet`.
+   */
+  async reapDeadRuns(request: ReapRequest = {}): Promise<ReapedRun[]> {
+    const storage = await this.storage();
+    const except = new Set(request.except ?? []);
+    let runIds: string[] | undefined;
+    if (except.size > 0) runIds = (await storage.listRuns({ status: 'running' })).map((r) => r.id).filter((id) => !except.has(id));
+    if (runIds?.length === 0) return [];
+    const reaped = await reapDeadRuns(storage, {
+      now: Date.now(),
+      timeoutMs: this.project.config.heartbeat?.timeoutMs ?? DEFAULT_HEARTBEAT.timeoutMs,
+      ...(runIds === undefined ? {} : { runIds }),
+    });
+    if (!request.quiet) for (const run of reaped) this.#notice(reapedRunText(run));
+    return reaped;
+  }
+
+  /**
+   * Holds the shared warehouse around `work`: waits while another process holds the file
+   * (abortable by `request.signal`, saying once who holds it), then checks in a rolled-back
+   * session that the checks of `request.keys` name columns their tables have (a
+   * DefinitionErrors before anything is written), then runs `work`.
+   */
+  async withWarehouse<T>(request: WarehouseRequest, work: (warehouse: Warehouse) => Promise<T>): Promise<T> {
+    const project = request.project ?? this.project;
+    const file = project.config.warehouseFile;
+    const warehouse = await this.warehouse.acquire(request.signal, async ({ pid }) =>
+      this.#notice(`waiting for the warehouse ${file}: ${await describeHolder(await this.storage(), pid)} is using it`),
+    );
+    try {
+      await assertCheckColumnsIn(project, warehouse, request.keys);
+      return await work(warehouse);
+    } finally {
+      await this.warehouse.release();
+    }
+  }
+
+  /** Runs `request.plan` with the shared warehouse (see {@link withWarehouse}). */
+  async materialize(request: MaterializeRequest, signal: AbortSignal): Promise<RunResult> {
+    const project = request.project ?? this.project;
+    const storage = await this.storage();
+    const keys = [...new Set(request.plan.steps.map((s) => s.key))];
+    return this.withWarehouse({ keys, signal, project }, (warehouse) => executeRun({ ...request, project, storage, warehouse, landing: this.landing, signal }));
+  }
+
+  /** Starts or resumes a backfill with the shared warehouse (see {@link withWarehouse}). */
+  async backfill(
+    start: BackfillStart,
+    env: Omit<BackfillEnvironment, 'project' | 'storage' | 'warehouse' | 'landing' | 'signal'>,
+    signal: AbortSignal,
+  ): Promise<BackfillOutcome> {
+    const storage = await this.storage();
+    const keys = 'request' in start ? start.request.keys : start.keys;
+    return this.withWarehouse({ keys, signal }, (warehouse) => {
+      const full: BackfillEnvironment = { ...env, project: this.project, storage, warehouse, landing: this.landing, signal };
+      return 'request' in start ? startBackfill(full, start.request) : resumeBackfill(full, start.resume, start.keys, start.options);
+    });
+  }
+
+  /**
+   * Records a run that ended before it started (the warehouse wait canceled, checks naming
+   * missing columns) as failed or canceled, with its event, and says so; returns the message.
+   */
+  async recordUnstarted(queued: RunRecord, error: unknown, canceled: boolean): Promise<string> {
+    const storage = await this.storage();
+    const message = messageOf(error);
+    await storage.createRun({ ...queued, status: canceled ? 'canceled' : 'failed', endedAt: Date.now(), error: message });
+    const event = new RunEvents(queued.id).run(
+      canceled ? 'run_canceled' : 'run_failure',
+      canceled ? 'run canceled before it started' : `run could not start: ${message}`,
+      canceled ? 'warn' : 'error',
+    );
+    await storage.appendEvents([event]);
+    this.#notice(`run ${queued.id.slice(0, 8)} ${canceled ? 'canceled' : 'failed'} before it started: ${message}`);
+    return message;
+  }
+}
+
+/**
+ * Checks, in a rolled-back session of `warehouse`, that the checks of `keys` name columns their
+ * tables have (a definition error otherwise).
+ */
+async function assertCheckColumnsIn(project: Project, warehouse: Warehouse, keys: readonly string[]): Promise<void> {
+  const session = warehouse.session('strata/check-columns');
+  try {
+    await assertCheckColumns(project, keys, session);
+  } finally {
+    await session.rollback();
+  }
+}
