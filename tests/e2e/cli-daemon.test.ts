@@ -129,6 +129,38 @@ describe('assets daemon', () => {
   });
 });
 
+describe("the daemon's preflight", () => {
+  it('refuses a run whose check names a column the table does not have, as assets materialize does: nothing written, the run recorded failed', async () => {
+    const dir = project('preflight');
+    const setup = runCli(['materialize', '--project', dir, '--select', '+staging/doubled']);
+    expect(setup.status, setup.stderr).toBe(0);
+    // Its new check names a missing column; new upstream data makes eager automation request it.
+    fs.writeFileSync(path.join(dir, 'defs/staging/doubled.sql'), '-- automation: eager\n-- check: unique(m)\nselect n * 3 as n from raw.numbers\n');
+    const upstream = runCli(['materialize', '--project', dir, '--select', 'raw/numbers']);
+    expect(upstream.status, upstream.stderr).toBe(0);
+
+    const once = runCli(['daemon', '--once', '--project', dir]);
+    expect(once.status, once.stdout + once.stderr).toBe(1);
+    const refusal = /check unique\(m\): staging\/doubled has no column "m" \(its columns: n\)/;
+    expect(once.stdout).toMatch(/requested\s+automation staging\/doubled/);
+    expect(once.stdout).toMatch(new RegExp(`run [0-9a-f]{8} failed: [\\s\\S]*${refusal.source}`));
+    expect(once.stderr).toMatch(new RegExp(`run [0-9a-f]{8} failed before it started: [\\s\\S]*${refusal.source}`));
+    expect(stackFrames(once.stderr + once.stdout)).toEqual([]);
+    // Nothing written: the table is still the one built before the edit.
+    expect(await queryDuckDb(stateFiles(dir).warehouse, 'select sum(n) as total from staging.doubled')).toEqual([{ total: 6 }]);
+    const runs = querySqlite<{ trigger: string; status: string; error: string | null }>(
+      stateFiles(dir).storage,
+      `select trigger, status, error from runs where trigger = 'automation'`,
+    );
+    expect(runs).toEqual([{ trigger: 'automation', status: 'failed', error: expect.stringMatching(refusal) }]);
+
+    // The CLI refuses the same run with the same words.
+    const manual = runCli(['materialize', '--project', dir, '--select', 'staging/doubled']);
+    expect(manual.status).toBe(2);
+    expect(manual.stderr).toMatch(refusal);
+  });
+});
+
 describe('seeds and the daemon', () => {
   it('a running daemon notices an edited seed: it rebuilds the seed and its eager downstream, without a restart', async () => {
     const dir = sandbox.writeProject('seeded', {
