@@ -154,6 +154,15 @@ describe("the daemon's preflight", () => {
     );
     expect(runs).toEqual([{ trigger: 'automation', status: 'failed', error: expect.stringMatching(refusal) }]);
 
+    // The refusal counts as a failure of the asset: the next tick retries it once, then the daemon stops asking.
+    const retry = runCli(['daemon', '--once', '--project', dir]);
+    expect(retry.status, retry.stdout + retry.stderr).toBe(1);
+    expect(retry.stdout).toMatch(/requested\s+automation staging\/doubled: eager\(\): retry: last attempt failed in run [0-9a-f]{8}/);
+    const settled = runCli(['daemon', '--once', '--project', dir]);
+    expect(settled.status, settled.stdout + settled.stderr).toBe(0);
+    expect(settled.stdout).toMatch(/skipped\s+automation staging\/doubled: eager\(\): failed, not retried again/);
+    expect(querySqlite(stateFiles(dir).storage, `select id from runs where trigger = 'automation'`)).toHaveLength(2);
+
     // The CLI refuses the same run with the same words.
     const manual = runCli(['materialize', '--project', dir, '--select', 'staging/doubled']);
     expect(manual.status).toBe(2);

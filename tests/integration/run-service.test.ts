@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { schedule } from '../../core/model/definitions/schedule-definition.ts';
 import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
-import { buildProject, type Project } from '../../core/engine/project/project-loader.ts';
+import { buildProject, type Project } from '../../core/model/project.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { startApiServer } from '../../ui/server.ts';
 import { holdWarehouse } from '../warehouse-holder.ts';

@@ -341,6 +341,8 @@ export class AssetDaemon {
       plan,
       project: () => this.#project,
       onLeaseConflict: 'skip',
+      // A refused run counts as a failure of its assets: automation retries it once, not every tick.
+      failRefusedSteps: true,
       ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
     };
   }

@@ -43,6 +43,11 @@ export interface RunLaunch {
   /** Steps at once (default: the project's `concurrency`). */
   readonly concurrency?: number;
   readonly onLeaseConflict?: ExecuteRunOptions['onLeaseConflict'];
+  /**
+   * When the run is refused for a definition error (a check naming a missing column), record a
+   * step failure for each asset the error names, so automation sees them failed (the daemon).
+   */
+  readonly failRefusedSteps?: boolean;
   /** The project as the run starts (default: the service's); the daemon's re-hashes edited seeds. */
   readonly project?: () => Project;
 }

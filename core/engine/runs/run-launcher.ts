@@ -296,7 +296,7 @@ export class RunLauncher {
       return { runId: result.runId, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) };
     } catch (error) {
       if (await storage.getRun(run.runId)) throw error;
-      const message = await service.recordUnstarted(queued, error, signal.aborted);
+      const message = await service.recordUnstarted(queued, error, signal.aborted, run.failRefusedSteps ? run.plan : undefined);
       return { runId: run.runId, status: signal.aborted ? 'canceled' : 'failed', error: message };
     } finally {
       this.#pendingRuns.delete(run.runId);

@@ -17,10 +17,12 @@ import {
 import { reapDeadRuns, type ReapedRun } from '../execution/dead-run-reaper.ts';
 import { executeRun, type ExecuteRunOptions, type RunResult } from '../execution/executor.ts';
 import { RunEvents } from '../execution/run-events.ts';
-import { messageOf } from '../execution/step-helpers.ts';
+import { messageOf, rangeData } from '../execution/step-helpers.ts';
 import type { Project } from '../../model/project.ts';
 import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
+import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
+import type { Plan } from '../../model/planning/plan.ts';
 import type { Warehouse } from '../../../resources/warehouse.ts';
 import type { BackfillRecord, RunRecord, Storage } from '../../../storage/storage.ts';
 import { openProjectWarehouse } from '../project-warehouse.ts';
@@ -168,20 +170,42 @@ export class RunService {
   /**
    * Records a run that ended before it started (the warehouse wait canceled, checks naming
    * missing columns) as failed or canceled, with its event, and says so; returns the message.
+   * Given the run's `plan`, a definition error also records a `step_failure` for each planned
+   * step of an asset it names, so staleness and automation see those assets as failed (eager
+   * automation then retries once instead of at every tick).
    */
-  async recordUnstarted(queued: RunRecord, error: unknown, canceled: boolean): Promise<string> {
+  async recordUnstarted(queued: RunRecord, error: unknown, canceled: boolean, plan?: Plan): Promise<string> {
     const storage = await this.storage();
     const message = messageOf(error);
     await storage.createRun({ ...queued, status: canceled ? 'canceled' : 'failed', endedAt: Date.now(), error: message });
-    const event = new RunEvents(queued.id).run(
+    const events = new RunEvents(queued.id);
+    const event = events.run(
       canceled ? 'run_canceled' : 'run_failure',
       canceled ? 'run canceled before it started' : `run could not start: ${message}`,
       canceled ? 'warn' : 'error',
     );
-    await storage.appendEvents([event]);
+    const named = canceled || plan === undefined ? [] : plan.steps.filter((step) => assetsNamedBy(error).has(step.key));
+    const failures = named.flatMap((step) =>
+      (step.partitions ?? [null]).map((p) =>
+        events.step('step_failure', step.key, p, `${step.id} failed: ${message}`, 'error', {
+          error: message,
+          canceled: false,
+          durationMs: 0,
+          definitionError: true,
+          ...rangeData(step),
+        }),
+      ),
+    );
+    await storage.appendEvents([...failures, event]);
     this.#notice(`run ${queued.id.slice(0, 8)} ${canceled ? 'canceled' : 'failed'} before it started: ${message}`);
     return message;
   }
+}
+
+/** The asset keys a definition error (or several) names. */
+function assetsNamedBy(error: unknown): Set<string> {
+  const errors = error instanceof DefinitionErrors ? error.errors : error instanceof DefinitionError ? [error] : [];
+  return new Set(errors.flatMap((e) => (e.context.assetKey === undefined ? [] : [e.context.assetKey])));
 }
 
 /**
