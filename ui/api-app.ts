@@ -20,7 +20,6 @@ import { mountMutationRoutes } from './mutation-routes.ts';
 import { mutationGuard } from './mutation-guard.ts';
 import { RunLauncher } from '../core/engine/runs/run-launcher.ts';
 import { RunService } from '../core/engine/runs/run-service.ts';
-import { FileLandingZone } from '../resources/landing-zone.ts';
 
 /**
  * What the API reads: a loaded project and its storage (the CLI's workspace fits). The
@@ -110,10 +109,10 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const redact = <T>(value: T): T => redactPaths(value, dirs);
   const send = (res: Response, body: unknown, status = 200) => void res.status(status).json(redact(body));
   const storage = () => workspace.storage();
-  const landing = new FileLandingZone(project.config.landingDir);
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
   // The warehouse is open only while a run launched here needs it.
-  const service = new RunService({ project, storage, landing, notice });
+  const service = new RunService({ project, storage, notice });
+  const { landing } = service;
   const launcher = new RunLauncher({ service, reapFirst: true, listener: events });
   const assetCache = new AssetListCache();
 

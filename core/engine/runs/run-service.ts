@@ -24,6 +24,7 @@ import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
 import type { Plan } from '../../model/planning/plan.ts';
 import type { Warehouse } from '../../../resources/warehouse.ts';
+import { FileLandingZone } from '../../../resources/landing-zone.ts';
 import type { BackfillRecord, RunRecord, Storage } from '../../../storage/storage.ts';
 import { openProjectWarehouse } from '../project-warehouse.ts';
 import { describeHolder, reapedRunText } from './run-notices.ts';
@@ -40,7 +41,8 @@ export interface RunServiceOptions {
    * (default: the project's warehouse file, open only while a run needs it).
    */
   readonly warehouse?: SharedWarehouse | WarehouseSource;
-  readonly landing: LandingZone;
+  /** Where source files land (default: the project's landing folder). */
+  readonly landing?: LandingZone;
   /** Where news for a person goes: dead runs reaped, waiting for the warehouse (default: nowhere). */
   readonly notice?: (message: string) => void;
 }
@@ -74,7 +76,7 @@ export type BackfillStart =
  * Prepares and runs runs. One per process: it owns the process's hold on the warehouse.
  *
  * @example
- * const service = new RunService({ project, storage, landing, notice: console.error });
+ * const service = new RunService({ project, storage, notice: console.error });
  * await service.reapDeadRuns();
  * const result = await service.materialize({ plan, selection: '+marts/*' }, signal);
  */
@@ -87,7 +89,7 @@ export class RunService {
 
   constructor(options: RunServiceOptions) {
     this.project = options.project;
-    this.landing = options.landing;
+    this.landing = options.landing ?? new FileLandingZone(options.project.config.landingDir);
     const { storage, warehouse } = options;
     this.#storage = typeof storage === 'function' ? storage : async () => storage;
     this.warehouse =
