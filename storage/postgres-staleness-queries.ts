@@ -10,12 +10,20 @@
 import type pg from 'pg';
 import type { Kysely } from 'kysely';
 import { sql } from './kysely/kysely-runtime.ts';
-import { parseJsonObject, partitionFromColumn, partitionToColumn, toJsonText } from './column-codecs.ts';
+import { partitionToColumn, toJsonText } from './column-codecs.ts';
 import { PACK, unpack } from './packed-sequences.js';
 import { batches } from './postgres-step-writes.ts';
 import type { Database } from './schema.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import type { MaterializationRecord } from './storage.ts';
+import {
+  LATEST_MATERIALIZATION_COLUMNS,
+  type LatestMaterializationTuple,
+  materializationFromTuple,
+  OBSERVATION_SELECT,
+  type ObservationTuple,
+  observationFromTuple,
+} from './record-tuples.ts';
 
 /** `asset_key = any($1)` when keys are given, else nothing. */
 function onlyKeys(keys: readonly string[] | undefined): string {
@@ -98,43 +106,18 @@ export async function dataPartitionKeys(pool: pg.Pool, keys: readonly string[]):
 
 /** The latest observation of every source partition (optionally only `keys`), by key then partition. */
 export async function latestObservations(pool: pg.Pool, keys?: readonly string[]): Promise<ObservationRecord[]> {
-  const rows = await arrays<[number, string, string, number, string, string]>(
-    pool,
-    `select seq, asset_key, partition_key, timestamp, data_version, metadata from latest_observations ${onlyKeys(keys)} order by asset_key, partition_key`,
-    keys,
-  );
-  return rows.map((r) => ({
-    seq: r[0],
-    assetKey: r[1],
-    partition: partitionFromColumn(r[2]),
-    timestamp: r[3],
-    dataVersion: r[4],
-    metadata: parseJsonObject(r[5]),
-  }));
+  const rows = await arrays<ObservationTuple>(pool, `${OBSERVATION_SELECT} ${onlyKeys(keys)} order by asset_key, partition_key`, keys);
+  return rows.map(observationFromTuple);
 }
 
 /** The latest materialization of every asset partition (optionally only `keys`), by key then partition. */
 export async function latestMaterializations(pool: pg.Pool, keys?: readonly string[]): Promise<MaterializationRecord[]> {
-  const rows = await arrays<[number, string, string, string, number, string, string, string, number | null, string, number, string]>(
+  const rows = await arrays<LatestMaterializationTuple>(
     pool,
-    `select materialization_id, asset_key, partition_key, run_id, timestamp, code_version, data_version, input_data_versions, row_count, metadata, read_seq, deps_version
-     from latest_materializations ${onlyKeys(keys)} order by asset_key, partition_key`,
+    `select ${LATEST_MATERIALIZATION_COLUMNS.join(', ')} from latest_materializations ${onlyKeys(keys)} order by asset_key, partition_key`,
     keys,
   );
-  return rows.map((r) => ({
-    id: r[0],
-    assetKey: r[1],
-    partition: partitionFromColumn(r[2]),
-    runId: r[3],
-    timestamp: r[4],
-    codeVersion: r[5],
-    dataVersion: r[6],
-    inputDataVersions: parseJsonObject<Record<string, string>>(r[7]),
-    rowCount: r[8],
-    metadata: parseJsonObject(r[9]),
-    readSeq: r[10],
-    depsVersion: r[11],
-  }));
+  return rows.map(materializationFromTuple);
 }
 
 /** The highest data sequence number assigned so far (0 when none). */

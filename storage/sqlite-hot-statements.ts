@@ -9,12 +9,12 @@
 import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely, RawBuilder } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
-import { parseJsonObject, partitionFromColumn } from './column-codecs.ts';
 import { checkResultToRow, eventToRow, latestMaterializationRow, materializationToRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { param, params } from './sqlite-named-parameters.ts';
 import type { EventRecord, MaterializationRecord, StepCommit } from './storage.ts';
 import type { LatestCheckResultRow, LatestMaterializationRow, NewCheckResultRow, NewEventRow, NewMaterializationRow } from './row-mappers.ts';
+import { LATEST_MATERIALIZATION_COLUMNS, type LatestMaterializationTuple, materializationFromTuple } from './record-tuples.ts';
 
 const EVENT_COLUMNS = ['run_id', 'timestamp', 'type', 'level', 'asset_key', 'partition_key', 'message', 'data'] as const;
 const MATERIALIZATION_COLUMNS = [
@@ -45,38 +45,6 @@ const CHECK_RESULT_COLUMNS = [
   'error',
 ] as const;
 
-/** Columns read from `latest_materializations`, in the order of {@link LatestMaterializationTuple}. */
-const LATEST_MATERIALIZATION_SELECT = [
-  'materialization_id',
-  'asset_key',
-  'partition_key',
-  'run_id',
-  'timestamp',
-  'code_version',
-  'data_version',
-  'input_data_versions',
-  'row_count',
-  'metadata',
-  'read_seq',
-  'deps_version',
-] as const;
-
-/** A `latest_materializations` row read in raw (array) mode, which is about twice as fast as objects. */
-type LatestMaterializationTuple = [
-  id: number,
-  assetKey: string,
-  partitionKey: string,
-  runId: string,
-  timestamp: number,
-  codeVersion: string,
-  dataVersion: string,
-  inputDataVersions: string,
-  rowCount: number | null,
-  metadata: string,
-  readSeq: number,
-  depsVersion: string,
-];
-
 /**
  * Reads latest materializations row by row (no intermediate row array), building records
  * directly from raw tuples: the bulk read staleness depends on.
@@ -86,22 +54,7 @@ export function readLatestMaterializations<P extends unknown[]>(
   ...params: P
 ): MaterializationRecord[] {
   const records: MaterializationRecord[] = [];
-  for (const r of statement.iterate(...params)) {
-    records.push({
-      id: r[0],
-      assetKey: r[1],
-      partition: partitionFromColumn(r[2]),
-      runId: r[3],
-      timestamp: r[4],
-      codeVersion: r[5],
-      dataVersion: r[6],
-      inputDataVersions: parseJsonObject<Record<string, string>>(r[7]),
-      rowCount: r[8],
-      metadata: parseJsonObject(r[9]),
-      readSeq: r[10],
-      depsVersion: r[11],
-    });
-  }
+  for (const r of statement.iterate(...params)) records.push(materializationFromTuple(r));
   return records;
 }
 
@@ -157,7 +110,7 @@ export class SqliteHotStatements {
             ),
         ),
     );
-    const latest = db.selectFrom('latest_materializations').select(LATEST_MATERIALIZATION_SELECT).orderBy('asset_key').orderBy('partition_key');
+    const latest = db.selectFrom('latest_materializations').select(LATEST_MATERIALIZATION_COLUMNS).orderBy('asset_key').orderBy('partition_key');
     this.selectAllLatestMaterializations = prepare<[], LatestMaterializationTuple>(latest).raw();
     this.selectLatestMaterializationsOf = prepare<[{ keys: string }], LatestMaterializationTuple>(
       latest.where(sql<boolean>`asset_key in (select value from json_each(${param('keys')}))`),

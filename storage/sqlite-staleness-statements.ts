@@ -6,9 +6,10 @@
 
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
-import { parseJsonObject, partitionFromColumn, partitionToColumn, toJsonText } from './column-codecs.ts';
+import { partitionToColumn, toJsonText } from './column-codecs.ts';
 import { PACK, unpack } from './packed-sequences.js';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
+import { OBSERVATION_SELECT, type ObservationTuple, observationFromTuple } from './record-tuples.ts';
 
 /** Separates partition keys in one aggregated string (a control character no key contains). */
 const KEY_SEPARATOR = '\u001f';
@@ -39,7 +40,6 @@ type SummaryTuple = [string, number, string, string, string];
 
 /** A summary row with its sequence numbers unpacked. */
 type UnpackedRow = [key: string, count: number, minVersion: string, maxVersion: string, seqs: Float64Array, readSeqs: Float64Array];
-type ObservationTuple = [number, string, string, number, string, string];
 
 /** Prepared statements and transactions of the staleness store on one connection. */
 export class SqliteStalenessStatements {
@@ -81,9 +81,8 @@ export class SqliteStalenessStatements {
       for (const [key, first, last] of bounds.all({ keys: JSON.stringify(keys) })) if (first !== null && last !== null) found.set(key, [first, last]);
       return found;
     };
-    const observationSelect = `select seq, asset_key, partition_key, timestamp, data_version, metadata from latest_observations`;
-    this.#observations = sqlite.prepare<[], ObservationTuple>(`${observationSelect} order by asset_key, partition_key`).raw();
-    this.#observationsOf = sqlite.prepare<[{ keys: string }], ObservationTuple>(`${observationSelect} ${ONLY_KEYS} order by asset_key, partition_key`).raw();
+    this.#observations = sqlite.prepare<[], ObservationTuple>(`${OBSERVATION_SELECT} order by asset_key, partition_key`).raw();
+    this.#observationsOf = sqlite.prepare<[{ keys: string }], ObservationTuple>(`${OBSERVATION_SELECT} ${ONLY_KEYS} order by asset_key, partition_key`).raw();
 
     const latest = sqlite.prepare<[string, string], { seq: number; data_version: string }>(
       'select seq, data_version from latest_observations where asset_key = ? and partition_key = ?',
@@ -167,14 +166,7 @@ export class SqliteStalenessStatements {
 
   latestObservations(keys?: readonly string[]): ObservationRecord[] {
     const rows = keys === undefined ? this.#observations.all() : this.#observationsOf.all({ keys: JSON.stringify(keys) });
-    return rows.map((r) => ({
-      seq: r[0],
-      assetKey: r[1],
-      partition: partitionFromColumn(r[2]),
-      timestamp: r[3],
-      dataVersion: r[4],
-      metadata: parseJsonObject(r[5]),
-    }));
+    return rows.map(observationFromTuple);
   }
 }
 
