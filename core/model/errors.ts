@@ -125,3 +125,28 @@ export function formatLocated(error: StrataError): string {
   const where = [error.context.assetKey, error.context.file].filter(Boolean).join(' in ');
   return where ? `${where}: ${error.message}` : error.message;
 }
+
+/** Stable codes of {@link StorageMigrationError}. */
+export type StorageMigrationErrorCode =
+  /** The SQLite storage to copy is missing, unreadable, or not at this Strata's schema version. */
+  | 'migration_source_invalid'
+  /** A run of the source is still running (its process heartbeats): copying now would lose what it writes next. */
+  | 'migration_source_busy'
+  /** The target database already holds Strata rows. */
+  | 'migration_target_not_empty'
+  /** The target's tables or columns are not the source's. */
+  | 'migration_schema_mismatch';
+
+/**
+ * Why `assets storage migrate` refused to copy a storage (exit code 2); nothing was written.
+ *
+ * @example
+ * throw new StorageMigrationError('migration_target_not_empty', 'the target holds 3 rows in runs');
+ */
+export class StorageMigrationError extends StrataError {
+  declare readonly code: StorageMigrationErrorCode;
+
+  constructor(code: StorageMigrationErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, {}, true, options);
+  }
+}
