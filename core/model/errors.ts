@@ -135,10 +135,13 @@ export type StorageMigrationErrorCode =
   /** The target database already holds Strata rows. */
   | 'migration_target_not_empty'
   /** The target's tables or columns are not the source's. */
-  | 'migration_schema_mismatch';
+  | 'migration_schema_mismatch'
+  /** Postgres refused a row while copying (exit 1): the transaction was rolled back. */
+  | 'migration_copy_failed';
 
 /**
- * Why `assets storage migrate` refused to copy a storage (exit code 2); nothing was written.
+ * Why `assets storage migrate` refused to copy a storage (exit code 2), or why its copy failed
+ * (`migration_copy_failed`, exit code 1); either way no row was written.
  *
  * @example
  * throw new StorageMigrationError('migration_target_not_empty', 'the target holds 3 rows in runs');
@@ -147,6 +150,6 @@ export class StorageMigrationError extends StrataError {
   declare readonly code: StorageMigrationErrorCode;
 
   constructor(code: StorageMigrationErrorCode, message: string, options?: ErrorOptions) {
-    super(code, message, {}, true, options);
+    super(code, message, {}, code !== 'migration_copy_failed', options);
   }
 }

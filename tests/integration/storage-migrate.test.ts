@@ -316,6 +316,32 @@ describe('assets storage migrate refuses, writing nothing', () => {
   });
 });
 
+describe.skipIf(missing !== undefined)(`a row Postgres refuses${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  it('rolls the whole copy back: exit 1 naming the table, no row in any table, the SQLite file unchanged', async () => {
+    const project = sandbox.writeProject('refused-row', { 'strata.json': '{ "name": "refused-row" }' });
+    const file = stateFiles(project).storage;
+    await fillEveryTable(file);
+    // SQLite keeps 1.5 in an integer column; Postgres's bigint refuses it. Events are copied after runs and others.
+    const BetterSqlite3 = (await import('better-sqlite3')).default;
+    const db = new BetterSqlite3(file);
+    db.prepare(`update events set timestamp = 1.5 where id = (select max(id) from events)`).run();
+    db.close();
+    const before = fs.readFileSync(file);
+    const { schema, url } = await freshSchema('refused');
+    const result = migrate(project, url);
+    expect(result.status, result.stdout + result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/error: Postgres refused a row of events \(rows 1-2\): .*bigint.*; the copy was rolled back, the target holds no rows/);
+    expect(stackFrames(result.stderr)).toEqual([]);
+    const tables = await postgresRows<{ name: string }>(
+      `select table_name as name from information_schema.tables where table_schema = $1 and table_name not like 'kysely_%'`,
+      [schema],
+    );
+    expect(tables.length).toBe(sqliteTables(file).length);
+    for (const { name } of tables) expect((await postgresRows<{ n: number }>(`select count(*)::int as n from ${schema}."${name}"`))[0]?.n, name).toBe(0);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+});
+
 describe.skipIf(missing !== undefined)(`--dry-run${missing ? ` (skipped: ${missing})` : ''}`, () => {
   it('prints the rows per table it would copy and creates nothing in the target', async () => {
     const project = sandbox.writeProject('dry', { 'strata.json': '{ "name": "dry" }' });

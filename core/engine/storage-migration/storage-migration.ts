@@ -159,8 +159,19 @@ async function copyTable(
   const sum = new RowChecksum();
   const identity = target.identityColumns.map((column) => [column, table.columns.indexOf(column)] as const);
   const maxIds = new Map(target.identityColumns.map((column) => [column, 0]));
+  let copied = 0;
   for (const batch of source.batches(table)) {
-    await session.insert(target, table.columns, batch);
+    try {
+      await session.insert(target, table.columns, batch);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StorageMigrationError(
+        'migration_copy_failed',
+        `Postgres refused a row of ${table.name} (rows ${copied + 1}-${copied + batch.length}): ${reason}; the copy was rolled back, the target holds no rows`,
+        { cause: error },
+      );
+    }
+    copied += batch.length;
     sum.addAll(batch);
     for (const [column, index] of identity) {
       const highest = batch.reduce((max, row) => Math.max(max, Number(row[index] ?? 0)), 0);
