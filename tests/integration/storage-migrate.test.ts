@@ -312,6 +312,12 @@ describe('assets storage migrate refuses, writing nothing', () => {
     const file = runCli(['storage', 'migrate', '--to', 'backup.db', '--project', project]);
     expect(file.status).toBe(2);
     expect(file.stderr).toContain('--to must be a postgres:// URL');
+    const noTo = runCli(['storage', 'migrate', '--project', project]);
+    expect(noTo.status).toBe(2);
+    expect(noTo.stderr).toContain('assets storage migrate needs --to postgres://…');
+    const noAction = runCli(['storage', '--project', project]);
+    expect(noAction.status).toBe(2);
+    expect(noAction.stderr).toContain('assets storage needs an action: assets storage migrate --to postgres://…');
     expect(fs.existsSync(stateFiles(project).storage)).toBe(false);
   });
 });
@@ -354,6 +360,11 @@ describe.skipIf(missing !== undefined)(`--dry-run${missing ? ` (skipped: ${missi
     );
     expect(result.stdout).toMatch(/^runs\s+2$/m);
     expect(result.stdout).toMatch(/^events\s+2$/m);
+    const json = parseJson<{ dryRun: boolean; verified: boolean; tables: { table: string; source: number; target: null }[] }>(
+      migrate(project, url, '--dry-run', '--json'),
+    );
+    expect(json).toMatchObject({ dryRun: true, verified: false, targetHadSchema: false });
+    expect(json.tables.find((t) => t.table === 'runs')).toEqual({ table: 'runs', source: 2, target: null, checksumEqual: null });
     expect(await postgresRows(`select table_name from information_schema.tables where table_schema = $1`, [schema])).toEqual([]);
   });
 });
