@@ -35,14 +35,17 @@ const FETCH_ROWS = 5_000;
 export class PostgresTableTarget {
   /** `host:port/database, schema NAME`, never the password. */
   readonly where: string;
+  /** The schema tables are created in (the first of the search path that exists), if any. */
+  readonly schema: string | undefined;
   readonly #url: string;
   readonly #env: NodeJS.ProcessEnv;
   readonly #pool: pg.Pool;
 
-  private constructor(url: string, env: NodeJS.ProcessEnv, where: string, pool: pg.Pool) {
+  private constructor(url: string, env: NodeJS.ProcessEnv, where: string, schema: string | undefined, pool: pg.Pool) {
     this.#url = url;
     this.#env = env;
     this.where = where;
+    this.schema = schema;
     this.#pool = pool;
   }
 
@@ -58,7 +61,7 @@ export class PostgresTableTarget {
       await pool.end();
       throw error;
     }
-    return new PostgresTableTarget(url, env, `${describeTarget(settings.target)}, schema ${schema ?? '(none)'}`, pool);
+    return new PostgresTableTarget(url, env, `${describeTarget(settings.target)}, schema ${schema ?? '(none)'}`, schema ?? undefined, pool);
   }
 
   /** The tables of the current schema (kysely's bookkeeping left out), by name. */

@@ -134,6 +134,8 @@ export type StorageMigrationErrorCode =
   | 'migration_source_busy'
   /** The target database already holds Strata rows. */
   | 'migration_target_not_empty'
+  /** The target has no schema to create tables in (its search path names none that exists). */
+  | 'migration_target_invalid'
   /** The target's tables or columns are not the source's. */
   | 'migration_schema_mismatch'
   /** Postgres refused a row while copying (exit 1): the transaction was rolled back. */

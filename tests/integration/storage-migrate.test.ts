@@ -348,6 +348,19 @@ describe.skipIf(missing !== undefined)(`a row Postgres refuses${missing ? ` (ski
   });
 });
 
+describe.skipIf(missing !== undefined)(`a target schema that does not exist${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  it('is refused (exit 2), naming the target, before anything is written', async () => {
+    const project = sandbox.writeProject('no-schema', { 'strata.json': '{ "name": "no-schema" }' });
+    await fillEveryTable(stateFiles(project).storage);
+    const url = new URL(postgresUrl());
+    url.searchParams.set('options', `-c search_path=migrate_missing_${process.pid}`);
+    const result = migrate(project, url.toString());
+    expect(result.status, result.stdout + result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/error: the target 127\.0\.0\.1:\d+\/\w+, schema \(none\) has no schema to create the tables in/);
+    expect(result.stderr).not.toContain(url.password);
+  });
+});
+
 describe.skipIf(missing !== undefined)(`--dry-run${missing ? ` (skipped: ${missing})` : ''}`, () => {
   it('prints the rows per table it would copy and creates nothing in the target', async () => {
     const project = sandbox.writeProject('dry', { 'strata.json': '{ "name": "dry" }' });

@@ -105,6 +105,11 @@ export async function migrateStorage(options: StorageMigrationOptions): Promise<
 }
 
 async function copy(source: SqliteTableSource, target: PostgresTableTarget, options: StorageMigrationOptions): Promise<StorageMigrationReport> {
+  if (target.schema === undefined)
+    throw new StorageMigrationError(
+      'migration_target_invalid',
+      `the target ${target.where} has no schema to create the tables in: create the schema its search_path names first`,
+    );
   const tables = source.tables();
   const names = tables.map((t) => t.name);
   const before = await target.tables();
