@@ -21,6 +21,9 @@ export interface TargetTable {
   readonly identityColumns: readonly string[];
 }
 
+/** Postgres's error code for a lock wait that ran into `lock_timeout`. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /** Rows read back per fetch when verifying. */
 const FETCH_ROWS = 5_000;
 
@@ -128,9 +131,24 @@ export class PostgresCopySession {
     this.#client = client;
   }
 
-  /** Locks `tables` against other writers (readers still read) until the transaction ends. */
-  async lock(tables: readonly string[]): Promise<void> {
-    if (tables.length > 0) await this.#client.query(`lock table ${tables.map(quote).join(', ')} in exclusive mode`);
+  /**
+   * Locks `tables` against other writers (readers still read) until the transaction ends,
+   * waiting at most `timeoutMs` for another transaction's locks. Returns `false` when that
+   * wait timed out (another process is writing them).
+   */
+  async lock(tables: readonly string[], timeoutMs: number): Promise<boolean> {
+    if (tables.length === 0) return true;
+    await this.#client.query(`set local lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+    await this.#client.query('savepoint strata_lock');
+    try {
+      await this.#client.query(`lock table ${tables.map(quote).join(', ')} in exclusive mode`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+      await this.#client.query('rollback to savepoint strata_lock');
+      return false;
+    }
+    await this.#client.query('set local lock_timeout = 0');
+    return true;
   }
 
   /** The number of rows of each of `tables`, as this transaction sees them. */

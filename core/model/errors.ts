@@ -136,6 +136,8 @@ export type StorageMigrationErrorCode =
   | 'migration_target_not_empty'
   /** The target has no schema to create tables in (its search path names none that exists). */
   | 'migration_target_invalid'
+  /** Another process holds locks on the target's tables (it is writing them). */
+  | 'migration_target_busy'
   /** The target's tables or columns are not the source's. */
   | 'migration_schema_mismatch'
   /** Postgres refused a row while copying (exit 1): the transaction was rolled back. */

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateStorage } from '../../core/engine/storage-migration/storage-migration.ts';
 import { PostgresStorage } from '../../storage/postgres-storage.ts';
@@ -358,6 +359,28 @@ describe.skipIf(missing !== undefined)(`a target schema that does not exist${mis
     expect(result.status, result.stdout + result.stderr).toBe(2);
     expect(result.stderr).toMatch(/error: the target 127\.0\.0\.1:\d+\/\w+, schema \(none\) has no schema to create the tables in/);
     expect(result.stderr).not.toContain(url.password);
+  });
+});
+
+describe.skipIf(missing !== undefined)(`a target another process is writing${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  it('is refused after the lock timeout instead of waiting forever; nothing is written', async () => {
+    const project = sandbox.writeProject('busy-target', { 'strata.json': '{ "name": "busy-target" }' });
+    await fillEveryTable(stateFiles(project).storage);
+    const { schema, url } = await freshSchema('busy');
+    await migrateStorage({ project, to: url, dryRun: true });
+    await (await PostgresStorage.open(url)).close();
+    const writer = new pg.Client({ connectionString: postgresUrl() });
+    await writer.connect();
+    try {
+      await writer.query(`begin; lock table ${schema}.runs in row exclusive mode`);
+      await expect(migrateStorage({ project, to: url, lockTimeoutMs: 300 })).rejects.toThrow(
+        /^another process is writing the target 127\.0\.0\.1:\d+\/\w+, schema migrate_busy_\w+ \(its tables stayed locked for 300ms\)/,
+      );
+    } finally {
+      await writer.query('rollback');
+      await writer.end();
+    }
+    expect((await postgresRows<{ n: number }>(`select count(*)::int as n from ${schema}.runs`))[0]?.n).toBe(0);
   });
 });
 

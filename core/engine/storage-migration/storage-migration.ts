@@ -17,7 +17,11 @@ import { StorageMigrationError, UsageError } from '../../model/errors.ts';
 import { RowChecksum } from '../../../storage/row-checksum.ts';
 import { SqliteTableSource, type StorageTable } from '../../../storage/sqlite-table-source.ts';
 import type { PostgresCopySession, PostgresTableTarget, TargetTable } from '../../../storage/postgres-table-target.ts';
+import { formatDuration } from '../../model/format/duration-text.js';
 import { refuseLiveRuns, refuseNonEmptyTarget, refuseSchemaMismatch } from './storage-migration-checks.ts';
+
+/** How long the copy waits for another process's locks on the target's tables. */
+const LOCK_TIMEOUT_MS = 10_000;
 
 /** What to migrate where. */
 export interface StorageMigrationOptions {
@@ -30,6 +34,8 @@ export interface StorageMigrationOptions {
   /** The clock, for telling live runs from dead ones (default: now). */
   readonly now?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** How long to wait for another process's locks on the target's tables (default 10 s). */
+  readonly lockTimeoutMs?: number;
   /** Called before each table is copied. */
   readonly onTable?: (table: string, rows: number) => void;
 }
@@ -126,7 +132,11 @@ async function copy(source: SqliteTableSource, target: PostgresTableTarget, opti
   const schema = await target.tables();
   refuseSchemaMismatch(tables, schema, target.where);
   const checked = await target.transaction(async (session) => {
-    await session.lock(names);
+    if (!(await session.lock(names, options.lockTimeoutMs ?? LOCK_TIMEOUT_MS)))
+      throw new StorageMigrationError(
+        'migration_target_busy',
+        `another process is writing the target ${target.where} (its tables stayed locked for ${formatDuration(options.lockTimeoutMs ?? LOCK_TIMEOUT_MS)}): stop what uses it (assets worker, daemon, ui), then migrate`,
+      );
     refuseNonEmptyTarget(await session.counts(names), target.where);
     const sourceSums = new Map<string, string>();
     const sequences: SequenceComparison[] = [];
