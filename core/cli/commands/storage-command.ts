@@ -19,7 +19,8 @@ and how to switch the project to Postgres.
 
 Refused (exit 2, nothing written): a run still running on the SQLite storage (its process
 heartbeats), a target that already holds Strata rows (it names the tables), a target that
-cannot be reached (host, port and database named, never the password).
+cannot be reached (host, port and database named, never the password), a search_path naming
+no existing schema, tables another process keeps locked for 10 s.
 
 Options:
   --to URL     the Postgres database: a postgres:// URL, or env:NAME to read it from the
