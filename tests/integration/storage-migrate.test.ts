@@ -268,7 +268,7 @@ describe('assets storage migrate refuses, writing nothing', () => {
     expect(result.stderr).not.toContain('cannot connect');
   });
 
-  it('no SQLite storage yet, or --to not a Postgres URL: exit 2', () => {
+  it('no SQLite storage yet, a project already on Postgres, or --to not a Postgres URL: exit 2', () => {
     const project = sandbox.writeProject('empty', { 'strata.json': '{ "name": "empty" }' });
     const none = migrate(project, 'postgres://strata@127.0.0.1:1/team');
     expect(none.status).toBe(2);
@@ -276,6 +276,11 @@ describe('assets storage migrate refuses, writing nothing', () => {
     const file = runCli(['storage', 'migrate', '--to', 'backup.db', '--project', project]);
     expect(file.status).toBe(2);
     expect(file.stderr).toContain('--to must be a postgres:// URL');
+    const already = runCli(['storage', 'migrate', '--to', 'postgres://strata@127.0.0.1:1/team', '--project', project], {
+      STRATA_STORAGE: 'postgres://strata@127.0.0.1:1/old',
+    });
+    expect(already.status).toBe(2);
+    expect(already.stderr).toContain("the project's storage is already a Postgres database");
     const noTo = runCli(['storage', 'migrate', '--project', project]);
     expect(noTo.status).toBe(2);
     expect(noTo.stderr).toContain('assets storage migrate needs --to postgres://…');
