@@ -68,4 +68,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'run schedules and automation conditions; list past ticks',
     load: async () => (await import('./commands/daemon-command.ts')).daemonCommand,
   },
+  {
+    name: 'storage',
+    summary: 'move the SQLite storage to Postgres (storage migrate --to postgres://…), verified by counts',
+    load: async () => (await import('./commands/storage-command.ts')).storageCommand,
+  },
 ];

@@ -125,3 +125,35 @@ export function formatLocated(error: StrataError): string {
   const where = [error.context.assetKey, error.context.file].filter(Boolean).join(' in ');
   return where ? `${where}: ${error.message}` : error.message;
 }
+
+/** Stable codes of {@link StorageMigrationError}. */
+export type StorageMigrationErrorCode =
+  /** The SQLite storage to copy is missing, unreadable, or not at this Strata's schema version. */
+  | 'migration_source_invalid'
+  /** A run of the source is still running (its process heartbeats): copying now would lose what it writes next. */
+  | 'migration_source_busy'
+  /** The target database already holds Strata rows. */
+  | 'migration_target_not_empty'
+  /** The target has no schema to create tables in (its search path names none that exists). */
+  | 'migration_target_invalid'
+  /** Another process holds locks on the target's tables (it is writing them). */
+  | 'migration_target_busy'
+  /** The target's tables or columns are not the source's. */
+  | 'migration_schema_mismatch'
+  /** Postgres refused a row while copying (exit 1): the transaction was rolled back. */
+  | 'migration_copy_failed';
+
+/**
+ * Why `assets storage migrate` refused to copy a storage (exit code 2), or why its copy failed
+ * (`migration_copy_failed`, exit code 1); either way no row was written.
+ *
+ * @example
+ * throw new StorageMigrationError('migration_target_not_empty', 'the target holds 3 rows in runs');
+ */
+export class StorageMigrationError extends StrataError {
+  declare readonly code: StorageMigrationErrorCode;
+
+  constructor(code: StorageMigrationErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, {}, code !== 'migration_copy_failed', options);
+  }
+}
