@@ -123,16 +123,24 @@ describe('two runs of one process on one asset', () => {
     );
     await firstStarted.promise;
     expect((await workspace.storage.listLeases()).map((l) => [l.assetKey, l.runId])).toEqual([['raw/words', 'run-a']]);
+    const bWaits = gate();
     const b = workspace.run(
       twoAssets(undefined, () => order.push('b started')),
       ['raw/words'],
       {
         runId: 'run-b',
         leasePollMs: 10,
-        onEvent: (e) => e.type === 'log' && order.push(e.message),
+        onEvent: (e) => {
+          if (e.type !== 'log') return;
+          order.push(e.message);
+          bWaits.open();
+        },
       },
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Release only once b says it waits (a fixed sleep raced b's start on a loaded machine), and
+    // give b a few polls in which it must not start.
+    await bWaits.promise;
+    await new Promise((resolve) => setTimeout(resolve, 50));
     order.push('a released');
     first.open();
     const [ra, rb] = await Promise.all([a, b]);

@@ -6,8 +6,8 @@
 // engine's instance. Given `data.port`, the engine can ask this thread to stop the compiler
 // service tsx starts here (an esbuild child process) and to wait until it has exited and been
 // reaped, so that a command leaves no process behind (see asset-modules.ts).
-import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { stopEsbuild } from './esbuild-service.js';
 
 let target;
 
@@ -30,9 +30,6 @@ export async function resolve(specifier, context, nextResolve) {
   return nextResolve(specifier, context);
 }
 
-/** How long to wait for the compiler process to exit once stopped. */
-const EXIT_WAIT_MS = 2_000;
-
 /** Stops tsx's esbuild service, if this thread started one, and waits until it is reaped. */
 async function stopCompilerService() {
   // esbuild as tsx resolves it (it is tsx's dependency, not the engine's).
@@ -40,28 +37,6 @@ async function stopCompilerService() {
   // Loaded (by tsx) only when a module had to be compiled: otherwise there is nothing to stop.
   const esbuild = require.cache[require.resolve('esbuild')]?.exports;
   if (!esbuild) return;
-  const compilers = childProcesses().filter((pid) => commandOf(pid) === 'esbuild');
-  await esbuild.stop();
-  // This thread spawned it, so this thread's event loop reaps it: wait here, turning the loop.
-  const deadline = Date.now() + EXIT_WAIT_MS;
-  while (compilers.some((pid) => childProcesses().includes(pid)) && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 5));
-  }
-}
-
-/** This process's child processes (Linux; elsewhere none are known and nothing is waited for). */
-function childProcesses() {
-  try {
-    return readdirSync('/proc/self/task').flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
-  } catch {
-    return [];
-  }
-}
-
-function commandOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
+  // This thread spawned it, so this thread's event loop reaps it.
+  await stopEsbuild(esbuild);
 }

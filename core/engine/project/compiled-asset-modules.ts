@@ -28,6 +28,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFil
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { stopEsbuild } from './esbuild-service.js';
 
 /** What the compiled files were compiled against: a manifest for another one is stale. */
 const FORMAT = 2;
@@ -196,7 +197,7 @@ async function compile(root: string, entries: readonly string[], engineUrl: stri
     // NeedsTsx, a compile error (tsx reports it as before) or a folder that cannot be written.
     return undefined;
   } finally {
-    await esbuild.stop();
+    await stopEsbuild(esbuild);
   }
 }
 
