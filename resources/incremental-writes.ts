@@ -14,16 +14,13 @@ import type { IncrementalCounts, MergeOptions, MergeResult, OnSchemaChange } fro
 import { DefinitionError, StrataError } from '../core/model/errors.ts';
 import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
 import { quoteLiteral } from '../core/model/definitions/sql-template.ts';
-import { countRows, relationColumns } from './relation-facts.ts';
+import { countRows, type WritingSession } from './relation-facts.ts';
 import { refuseRowsOutside, type PartitionScope } from './partition-writes.ts';
 import { countsPerPartition, rowsPerPartition, totalCounts, windowFilter } from './incremental-window.ts';
 
 /** What the incremental writes need of a step session. */
-export interface IncrementalSession {
-  run(sql: string, params?: readonly SqlParam[]): Promise<void>;
+export interface IncrementalSession extends WritingSession {
   all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
-  /** Runs a statement and returns the rows it changed. */
-  changed(sql: string, params?: readonly SqlParam[]): Promise<number>;
   /** The partitions the step writes; `undefined` for an unpartitioned asset. */
   readonly scope?: PartitionScope | undefined;
   /** Replaces the step's partitions with the rows of `select` (a partitioned asset's rebuild). */
@@ -46,14 +43,14 @@ export interface IncrementalStart {
 
 /** Reads whether the asset's table exists and, in a partitioned step, whether the step's window has rows. */
 export async function incrementalStart(session: IncrementalSession, key: string): Promise<IncrementalStart> {
-  const columns = await tableColumns(session, key);
+  const columns = await session.tableColumns(key);
   if (columns.size === 0 || session.scope === undefined) return { columns, hasRows: columns.size > 0 };
   const window = windowFilter(session.scope, columns);
   return { columns, window, hasRows: (await countRows(session, qualifiedTableName(key), window)) > 0 };
 }
 
-/** The asset table's columns and their DuckDB types, as the transaction sees them (empty: no table). */
-export async function tableColumns(session: IncrementalSession, key: string): Promise<Map<string, string>> {
+/** The asset table's columns and their DuckDB types, as a DuckDB transaction sees them (empty: no table). */
+export async function tableColumns(session: Pick<IncrementalSession, 'all'>, key: string): Promise<Map<string, string>> {
   const { schema, table } = keyToTable(key);
   const rows = await session.all<{ c: string; t: string }>(
     'SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2 ORDER BY column_index',
@@ -82,23 +79,23 @@ export async function writeIncremental(
   if (strategy !== 'append' && uniqueKey.length === 0)
     throw new DefinitionError('incremental_invalid', `incremental_strategy ${strategy} needs a unique key`, { assetKey: key });
   const table = qualifiedTableName(key);
-  const existing = rebuild ? new Map<string, string>() : await tableColumns(session, key);
+  const existing = rebuild ? new Map<string, string>() : await session.tableColumns(key);
   const { scope } = session;
   if (existing.size === 0 && scope !== undefined) {
     const inserted = await session.replacePartitions(select);
-    checkUniqueKey(key, uniqueKey, [...(await tableColumns(session, key)).keys()]);
+    checkUniqueKey(key, uniqueKey, [...(await session.tableColumns(key)).keys()]);
     session.partitionCounts = countsPerPartition(strategy, new Map(), session.partitionRows ?? new Map(), session.partitionRows ?? new Map());
     return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
   }
   if (existing.size === 0) {
     // A (re)build: straight into the table; a missing key column fails the step, which rolls it back.
-    await session.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`);
+    await session.createTableAs(table, select, { replace: true });
     return rebuiltTable(session, key, uniqueKey);
   }
   const staged = quoteIdentifier(`strata_new_${randomUUID().replaceAll('-', '')}`);
-  await session.run(`CREATE TEMP TABLE ${staged} AS SELECT * FROM (${select})`);
+  await session.createTableAs(staged, `SELECT * FROM (${select}) AS __rows`, { temporary: true });
   try {
-    const incoming = [...(await relationColumns(session, staged))];
+    const incoming = [...(await session.relationColumns(staged))];
     checkUniqueKey(
       key,
       uniqueKey,
@@ -120,7 +117,7 @@ export async function writeIncremental(
     if (strategy !== 'append') {
       const keys = uniqueKey.map(quoteIdentifier);
       if (strategy === 'merge') {
-        const twice = await session.all<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${staged} GROUP BY ${keys.join(', ')} HAVING count(*) > 1)`);
+        const twice = await session.all<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${staged} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS __twice`);
         const n = Number(twice[0]?.n ?? 0);
         if (n > 0)
           throw new StrataError(
@@ -140,7 +137,7 @@ export async function writeIncremental(
       if (strategy === 'merge') updated = removed;
       else deleted = removed;
     }
-    inserted = (await session.changed(`INSERT INTO ${table} BY NAME SELECT * FROM ${staged}`)) - updated;
+    inserted = (await session.insertByName(table, `SELECT * FROM ${staged}`)) - updated;
     if (scope === undefined)
       return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
     // A partitioned step counts per partition (a key may live in several partitions of its window); its totals are their sums.
@@ -159,7 +156,7 @@ export async function writeIncremental(
  * the step rolls back) when a unique key column is not among its columns.
  */
 export async function rebuiltTable(session: IncrementalSession, key: string, uniqueKey: readonly string[]): Promise<MergeResult> {
-  checkUniqueKey(key, uniqueKey, [...(await tableColumns(session, key)).keys()]);
+  checkUniqueKey(key, uniqueKey, [...(await session.tableColumns(key)).keys()]);
   const inserted = await countRows(session, qualifiedTableName(key));
   return { mode: 'full', rowsInserted: inserted, rowsUpdated: 0, rowsDeleted: 0, rowCount: inserted };
 }

@@ -117,5 +117,5 @@ async function writeFromSource(
 
 /** The DuckDB type of one column of a query (bound, not run); `undefined` when it has no such column. */
 async function queryColumnType(session: StepSession, sql: string, column: string): Promise<string | undefined> {
-  return (await session.relationColumns(`SELECT * FROM (${sql})`)).get(column);
+  return (await session.relationColumns(`SELECT * FROM (${sql}) AS __query`)).get(column);
 }
