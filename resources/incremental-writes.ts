@@ -117,7 +117,9 @@ export async function writeIncremental(
     if (strategy !== 'append') {
       const keys = uniqueKey.map(quoteIdentifier);
       if (strategy === 'merge') {
-        const twice = await session.all<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${staged} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS __twice`);
+        const twice = await session.all<{ n: number }>(
+          `SELECT count(*) AS n FROM (SELECT 1 FROM ${staged} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS __twice`,
+        );
         const n = Number(twice[0]?.n ?? 0);
         if (n > 0)
           throw new StrataError(
@@ -259,12 +261,14 @@ function lowestLiteral(key: string, column: string, type: string, dialect: SqlDi
   if (type === 'DATE' || type.startsWith('TIMESTAMP')) return `CAST('-infinity' AS ${name})`;
   if (INTEGER_MINIMUM[type] !== undefined) return `CAST(${INTEGER_MINIMUM[type]} AS ${name})`;
   if (UNSIGNED.test(type)) return `CAST(0 AS ${name})`;
-  if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL'))
-    return dialect === 'duckdb' ? "CAST('-inf' AS DOUBLE)" : "CAST('-Infinity' AS double precision)";
+  if (FLOATS.has(type) || type.startsWith('DECIMAL')) return dialect === 'duckdb' ? "CAST('-inf' AS DOUBLE)" : "CAST('-Infinity' AS double precision)";
   return "''";
 }
 
 const UNSIGNED = /^U(TINY|SMALL|BIG|HUGE)?INT(EGER)?$/;
+
+/** Float types by DuckDB's names and by Postgres's (a Postgres warehouse's columns). */
+const FLOATS = new Set(['FLOAT', 'DOUBLE', 'REAL', 'DOUBLE PRECISION']);
 
 /** Postgres's names for the DuckDB types a watermark can have (the types extraction gives Postgres columns). */
 const POSTGRES_TYPES: Readonly<Record<string, string>> = {
@@ -275,6 +279,8 @@ const POSTGRES_TYPES: Readonly<Record<string, string>> = {
   HUGEINT: 'numeric',
   FLOAT: 'real',
   DOUBLE: 'double precision',
+  REAL: 'real',
+  'DOUBLE PRECISION': 'double precision',
   DATE: 'date',
   TIMESTAMP: 'timestamp',
   'TIMESTAMP WITH TIME ZONE': 'timestamptz',
@@ -288,8 +294,7 @@ function typeName(key: string, column: string, type: string, dialect: SqlDialect
     type.startsWith('TIMESTAMP') ||
     INTEGER_MINIMUM[type] !== undefined ||
     UNSIGNED.test(type) ||
-    type === 'FLOAT' ||
-    type === 'DOUBLE' ||
+    FLOATS.has(type) ||
     type.startsWith('DECIMAL') ||
     type === 'VARCHAR';
   if (!usable)

@@ -83,11 +83,9 @@ export async function writeSnapshot(
   if (existing !== 'snapshot') {
     if (existing === 'view') await session.run(`DROP VIEW ${table}`);
     // A plain table of the same name (the asset was a table before) can be rebuilt: replace it.
-    await session.createTableAs(
-      table,
-      `SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`,
-      { replace: true },
-    );
+    await session.createTableAs(table, `SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`, {
+      replace: true,
+    });
     await session.run(`COMMENT ON TABLE ${table} IS '${SNAPSHOT_MARK}'`);
     session.madeSnapshot();
     counts = { inserted: await countRows(session, SOURCE), closed: 0 };

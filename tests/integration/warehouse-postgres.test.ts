@@ -1,0 +1,96 @@
+/**
+ * The warehouse contract on Postgres (tests/postgres-cluster.sh), opened as the engine opens it
+ * (`openWarehouse` with a postgres:// URL), in a database of this file's own whose schemas are
+ * dropped before each test; then what only the Postgres warehouse does. Locally without a cluster
+ * the file skips, saying why; under CI=true it must run.
+ */
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openWarehouse } from '../../resources/open-warehouse.ts';
+import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
+import { useWarehouse, warehouseContract, type WarehouseFixture } from './warehouse-contract.ts';
+
+const missing = postgresMissing();
+/** This file's database: created on first use, dropped at the end. */
+const DATABASE = `warehouse_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+let created = false;
+
+/** The URL of this file's database. */
+function databaseUrl(): string {
+  const url = new URL(postgresUrl());
+  url.pathname = `/${DATABASE}`;
+  return url.toString();
+}
+
+/** This file's database, created, or emptied of every schema a test made. */
+async function freshDatabase(): Promise<string> {
+  if (!created) {
+    await onPostgres(`create database ${DATABASE}`);
+    created = true;
+    return databaseUrl();
+  }
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      "select nspname as name from pg_namespace where nspname not in ('pg_catalog', 'information_schema', 'public') and nspname not like 'pg_%'",
+    );
+    if (rows.length > 0) await client.query(`drop schema ${rows.map((r) => `"${r.name}"`).join(', ')} cascade`);
+  } finally {
+    await client.end();
+  }
+  return databaseUrl();
+}
+
+afterAll(async () => {
+  if (created) await onPostgres(`drop database ${DATABASE} with (force)`);
+});
+
+const postgres: Omit<WarehouseFixture, 'open'> = {
+  series: (n) => `(SELECT x FROM generate_series(0, ${n - 1}) AS g(x))`,
+  typeNames: { integer: 'integer', text: 'text' },
+  reportsProgress: false,
+};
+
+/** A port nothing listens on (taken, then freed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
+  warehouseContract('openWarehouse (Postgres)', { ...postgres, open: async () => openWarehouse(await freshDatabase()) });
+
+  describe('Postgres only', () => {
+    const warehouse = useWarehouse({ ...postgres, open: async () => openWarehouse(await freshDatabase()) });
+
+    it('names host, port and database as its location, never the user or password; the dialect is postgres', () => {
+      const url = new URL(postgresUrl());
+      expect(warehouse().location).toBe(`postgres://${url.hostname}:${url.port}/${DATABASE}`);
+      expect(warehouse().location).not.toContain(url.password);
+      expect(warehouse().dialect).toBe('postgres');
+    });
+
+    it('binds a string array as a text array', async () => {
+      expect(await warehouse().query('SELECT $2 = ANY($1) AS found', [['a', 'b'], 'b'])).toEqual([{ found: true }]);
+    });
+  });
+
+  it('a server that cannot be reached is a user error naming host, port and database, without the password', async () => {
+    const url = new URL(postgresUrl());
+    url.port = String(await closedPort());
+    const error = await openWarehouse(url.toString()).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; userError: boolean },
+    );
+    expect(error).toMatchObject({ code: 'warehouse_unreachable', userError: true });
+    expect(error?.message).toContain(`127.0.0.1:${url.port}/${url.pathname.slice(1)}`);
+    expect(error?.message).not.toContain(url.password);
+  });
+});
+
+if (missing !== undefined) console.log(`warehouse-postgres: skipped (${missing})`);
