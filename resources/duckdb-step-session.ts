@@ -42,6 +42,7 @@ const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStateme
  * transaction; {@link commit} or {@link rollback} ends it and returns the connection.
  */
 export class DuckDBStepSession implements StepSession {
+  readonly dialect = 'duckdb' as const;
   readonly #warehouse: DuckDBWarehouse;
   readonly #key: string;
   #connection: DuckDBConnection | undefined;

@@ -30,11 +30,12 @@ import type { PostgresWarehouse } from './postgres-warehouse.ts';
 import { refuseSnapshotReplace, writeSnapshot, type RelationKind, type SnapshotCounts } from './snapshot-writes.ts';
 import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
 
-/** A query (rather than a table name) given to {@link PostgresStepSession.relationColumns}. */
-const QUERY = /^\s*(\(|select\b|with\b|values\b)/i;
+/** A table name (`"schema"."table"`, `pg_temp.name`), rather than a query, given to {@link PostgresStepSession.relationColumns}. */
+const TABLE_NAME = /^\s*("[^"]+"|\w+)(\.("[^"]+"|\w+))*\s*$/;
 
 /** One step's view of a Postgres warehouse. */
 export class PostgresStepSession implements StepSession {
+  readonly dialect = 'postgres' as const;
   readonly #warehouse: PostgresWarehouse;
   readonly #key: string;
   readonly #scope: PartitionScope | undefined;
@@ -136,7 +137,7 @@ export class PostgresStepSession implements StepSession {
 
   /** The columns of a table or query (bound, not run: `LIMIT 0`), typed as {@link duckdbTypeName} spells them. */
   relationColumns(relation: string, params: readonly SqlParam[] = []): Promise<Map<string, string>> {
-    const select = QUERY.test(relation) ? `SELECT * FROM (${relation}) AS __relation LIMIT 0` : `SELECT * FROM ${relation} LIMIT 0`;
+    const select = TABLE_NAME.test(relation) ? `SELECT * FROM ${relation} LIMIT 0` : `SELECT * FROM (${relation}) AS __relation LIMIT 0`;
     return this.#resultColumns(select, params);
   }
 

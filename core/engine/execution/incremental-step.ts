@@ -72,7 +72,7 @@ async function buildIncremental(
       : source
         ? await source.columnType(unbound, config.watermark)
         : await queryColumnType(session, unbound, config.watermark);
-    const dialect = source ? 'postgres' : 'duckdb';
+    const dialect = source ? 'postgres' : session.dialect;
     ({ literal, value: watermark } = await session.watermarkLiteral(config.watermark, fromTable ? columns : undefined, type, dialect, window));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
