@@ -1,8 +1,9 @@
 /**
- * Incremental writes to an asset's DuckDB table, inside the step's transaction: the new rows
- * land in a temporary table first, then are appended, merged (the rows of matching keys are
- * deleted, then all new rows inserted: no unique index or constraint is needed, and inserted /
- * updated counts come from the delete) or delete+inserted. Also: the `{{ watermark }}` literal.
+ * Incremental writes to an asset's table, inside the step's transaction: the new rows land in a
+ * temporary table first, then are appended, merged (with the warehouse's MERGE where the session
+ * offers one, Postgres; else, DuckDB, the rows of matching keys are deleted, then all new rows
+ * inserted: no unique index or constraint is needed either way, and inserted / updated counts come
+ * from the merge or the delete) or delete+inserted. Also: the `{{ watermark }}` literal.
  *
  * In a partitioned step (the session has a scope) everything happens within the step's
  * partition window: only rows whose partition column falls in it are deleted or counted, the
@@ -10,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
-import type { IncrementalCounts, MergeOptions, MergeResult, OnSchemaChange } from '../core/model/definitions/incremental-config.ts';
+import type { IncrementalCounts, IncrementalStrategy, MergeOptions, MergeResult, OnSchemaChange } from '../core/model/definitions/incremental-config.ts';
 import { DefinitionError, StrataError } from '../core/model/errors.ts';
 import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
 import { quoteLiteral } from '../core/model/definitions/sql-template.ts';
@@ -29,6 +30,18 @@ export interface IncrementalSession extends WritingSession {
   partitionRows: ReadonlyMap<string, number> | undefined;
   /** What the write did to each partition, recorded in each partition's materialization metadata. */
   partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
+  /**
+   * Merges the rows of `staged` into `table` by `keys` with the warehouse's own MERGE (matching
+   * rows updated, the others inserted; `window` a condition on the target alias `t` limiting the
+   * rows that can match), returning how many of each. Absent: a delete of matching keys, then an insert.
+   */
+  mergeByKey?(
+    table: string,
+    staged: string,
+    keys: readonly string[],
+    columns: readonly string[],
+    window: string | undefined,
+  ): Promise<{ inserted: number; updated: number }>;
 }
 
 /** Where an incremental step starts (see {@link incrementalStart}). */
@@ -128,6 +141,20 @@ export async function writeIncremental(
             { assetKey: key },
           );
       }
+      // A warehouse with its own MERGE merges in one statement; otherwise the rows of matching keys are deleted, then all new rows inserted.
+      if (strategy === 'merge' && session.mergeByKey !== undefined) {
+        const window = scope === undefined ? undefined : windowFilter(scope, existing, 't');
+        const merged = await session.mergeByKey(
+          table,
+          staged,
+          uniqueKey,
+          incoming.map(([name]) => name),
+          window,
+        );
+        if (scope === undefined)
+          return { mode: 'incremental', rowsInserted: merged.inserted, rowsUpdated: merged.updated, rowsDeleted: 0, rowCount: await countRows(session, table) };
+        return await partitionedResult(session, scope, strategy, table, staged, columnType, before);
+      }
       // One key column: IN (a semi join) deletes faster than DELETE … USING (~210 vs ~280 ms for 100k of 10M rows).
       // A partitioned step deletes only within its window.
       const inWindow = (alias?: string) => (scope === undefined ? '' : `${windowFilter(scope, existing, alias)} AND `);
@@ -142,15 +169,30 @@ export async function writeIncremental(
     inserted = (await session.insertByName(table, `SELECT * FROM ${staged}`)) - updated;
     if (scope === undefined)
       return { mode: 'incremental', rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, rowCount: await countRows(session, table) };
-    // A partitioned step counts per partition (a key may live in several partitions of its window); its totals are their sums.
-    const after = await rowsPerPartition(session, scope, table, columnType);
-    session.partitionRows = after;
-    session.partitionCounts = countsPerPartition(strategy, before ?? new Map(), await rowsPerPartition(session, scope, staged, columnType), after);
-    const sum = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
-    return { mode: sum(before ?? new Map()) === 0 ? 'full' : 'incremental', ...totalCounts(session.partitionCounts), rowCount: sum(after) };
+    return await partitionedResult(session, scope, strategy, table, staged, columnType, before);
   } finally {
     await session.run(`DROP TABLE IF EXISTS ${staged}`);
   }
+}
+
+/**
+ * A partitioned step's result, counted per partition (a key may live in several partitions of its
+ * window) from its window's rows before and after and the staged new rows; its totals are their sums.
+ */
+async function partitionedResult(
+  session: IncrementalSession,
+  scope: PartitionScope,
+  strategy: IncrementalStrategy,
+  table: string,
+  staged: string,
+  columnType: string | undefined,
+  before: ReadonlyMap<string, number> | undefined,
+): Promise<MergeResult> {
+  const after = await rowsPerPartition(session, scope, table, columnType);
+  session.partitionRows = after;
+  session.partitionCounts = countsPerPartition(strategy, before ?? new Map(), await rowsPerPartition(session, scope, staged, columnType), after);
+  const sum = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+  return { mode: sum(before ?? new Map()) === 0 ? 'full' : 'incremental', ...totalCounts(session.partitionCounts), rowCount: sum(after) };
 }
 
 /**

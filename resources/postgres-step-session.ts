@@ -174,6 +174,31 @@ export class PostgresStepSession implements StepSession {
     return this.changed(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${select}) AS __rows`, params);
   }
 
+  /**
+   * Postgres's MERGE (15+): rows of `staged` whose keys match a row of `table` (within `window`)
+   * update it, the others are inserted. The inserted ones are counted first (no match), the rest
+   * of the rows MERGE changed are updates. No unique index is needed.
+   */
+  async mergeByKey(
+    table: string,
+    staged: string,
+    keys: readonly string[],
+    columns: readonly string[],
+    window: string | undefined,
+  ): Promise<{ inserted: number; updated: number }> {
+    const on = [...keys.map((k) => `t.${quoteIdentifier(k)} = s.${quoteIdentifier(k)}`), ...(window === undefined ? [] : [`(${window})`])].join(' AND ');
+    const [fresh] = await this.all<{ n: number }>(`SELECT count(*) AS n FROM ${staged} AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS t WHERE ${on})`);
+    const inserted = Number(fresh?.n ?? 0);
+    // Every column is a key: a matched row is still counted as updated (set to itself), as DuckDB's delete+insert counts it.
+    const others = columns.filter((c) => !keys.includes(c));
+    const set = (others.length > 0 ? others : keys.slice(0, 1)).map((c) => `${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`).join(', ');
+    const names = columns.map(quoteIdentifier);
+    const changed = await this.changed(
+      `MERGE INTO ${table} AS t USING ${staged} AS s ON ${on} WHEN MATCHED THEN UPDATE SET ${set} WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((c) => `s.${c}`).join(', ')})`,
+    );
+    return { inserted, updated: changed - inserted };
+  }
+
   /** Creates the new table under a temporary name, then swaps it in for the old table or view, in the step's transaction. */
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
     await refuseSnapshotReplace(this, this.#key);
