@@ -179,6 +179,17 @@ describe.skipIf(missing !== undefined)(`the CLI on a Postgres warehouse${missing
     expect(built.status, built.stdout + built.stderr).toBe(0);
     expect(await rows('select b from marts.doc_b')).toEqual([{ b: 'x' }]);
 
+    const extracting = sandbox.writeProject('pg-docs-source', {
+      ...docs,
+      'strata.json': JSON.stringify({ name: 'pg-docs', warehouse: 'env:STRATA_E2E_WAREHOUSE', resources: { shop: { type: 'postgres', url: 'env:STRATA_E2E_WAREHOUSE' } } }),
+      'defs/raw/shop_docs.sql': '-- source: shop\nselect * from raw.docs\n',
+    });
+    const source = runCli(['materialize', '--select', '*', '--project', extracting], env);
+    expect(source.status, source.stderr).toBe(2);
+    expect(source.stderr).toContain('defs/raw/shop_docs.sql');
+    expect(source.stderr).toContain('"source: shop" extracts rows from Postgres into the DuckDB warehouse, but this project\'s warehouse is Postgres');
+    expect(stackFrames(source.stdout + source.stderr)).toEqual([]);
+
     const query = runCli(['query', 'select 1', '--project', declared], env);
     expect(query.status, query.stderr).toBe(2);
     expect(query.stderr).toContain("assets query reads the DuckDB warehouse; this project's warehouse is Postgres");

@@ -12,7 +12,6 @@ import { renderSqlTemplate } from '../../model/definitions/sql-template.ts';
 import { loadSeed } from './seed-load.ts';
 import { runIncrementalSql, type IncrementalSource } from './incremental-step.ts';
 import { qualifiedTableName } from '../../model/definitions/asset-key.ts';
-import { StrataError } from '../../model/errors.ts';
 import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
 
 /** A step's partitions with their local wall-clock windows. */
@@ -92,14 +91,6 @@ async function runCompute(
     ...(partitions?.start === undefined ? {} : { partition_start: partitions.start }),
     ...(partitions?.end === undefined ? {} : { partition_end: partitions.end }),
   };
-  if (compute.type === 'sql' && compute.source !== undefined && session.dialect !== 'duckdb') {
-    throw new StrataError(
-      'source_needs_duckdb',
-      `${spec.key}: "source: ${compute.source}" extracts rows from Postgres into the DuckDB warehouse, but this project's warehouse is Postgres: drop "source:" and read the tables in the query itself (a Postgres warehouse runs it there), or keep a DuckDB warehouse`,
-      { assetKey: spec.key, ...(definition.file === undefined ? {} : { file: definition.file }) },
-      true,
-    );
-  }
   if (compute.type === 'sql' && compute.incremental) {
     const source = compute.source === undefined ? undefined : incrementalSource(run.resources.get(compute.source), session, spec.key, run.signal);
     return runIncrementalSql(

@@ -56,6 +56,16 @@ export async function loadProject(dir: string): Promise<Project> {
       if (!parsed.ok) {
         errors.push(...parsed.errors);
         if (keyProblem(sqlPathToKey(keyPath)) === undefined) brokenKeys.add(sqlPathToKey(keyPath));
+      } else if (parsed.header.source !== undefined && config.warehouseUrl !== undefined) {
+        // `source:` copies Postgres rows into DuckDB: there is no DuckDB to copy into.
+        errors.push(
+          new DefinitionError(
+            'source_needs_duckdb',
+            `"source: ${parsed.header.source}" extracts rows from Postgres into the DuckDB warehouse, but this project's warehouse is Postgres: drop "source:" and read the tables in the query itself, or keep a DuckDB warehouse`,
+            { assetKey: parsed.key, file: display },
+          ),
+        );
+        brokenKeys.add(parsed.key);
       } else
         sqlSources.push({
           key: parsed.key,
