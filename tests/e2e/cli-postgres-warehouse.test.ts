@@ -181,7 +181,11 @@ describe.skipIf(missing !== undefined)(`the CLI on a Postgres warehouse${missing
 
     const extracting = sandbox.writeProject('pg-docs-source', {
       ...docs,
-      'strata.json': JSON.stringify({ name: 'pg-docs', warehouse: 'env:STRATA_E2E_WAREHOUSE', resources: { shop: { type: 'postgres', url: 'env:STRATA_E2E_WAREHOUSE' } } }),
+      'strata.json': JSON.stringify({
+        name: 'pg-docs',
+        warehouse: 'env:STRATA_E2E_WAREHOUSE',
+        resources: { shop: { type: 'postgres', url: 'env:STRATA_E2E_WAREHOUSE' } },
+      }),
       'defs/raw/shop_docs.sql': '-- source: shop\nselect * from raw.docs\n',
     });
     const source = runCli(['materialize', '--select', '*', '--project', extracting], env);
