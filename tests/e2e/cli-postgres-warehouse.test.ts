@@ -44,6 +44,8 @@ select * from raw.orders_src where updated_at > {{ watermark }}
   'defs/marts/daily.sql': `-- check: accepted_range(total, min=0)
 select day, count(*)::int as n, sum(amount)::int as total from raw.events group by day
 `,
+  'seeds/payment_types.csv': 'code,label,fee_pct\ncard,Card,1.40\ncash,"Cash, in hand",0\n',
+  'defs/marts/fees.sql': 'select code, fee_pct * 2 as double_fee from seeds.payment_types\n',
 };
 
 /** A port nothing listens on (taken, then freed). */
@@ -133,6 +135,13 @@ describe.skipIf(missing !== undefined)(`the CLI on a Postgres warehouse${missing
       { order_id: 1, status: 'new' },
       { order_id: 2, status: 'new' },
     ]);
+    expect(await rows('select code, label, fee_pct::text, double_fee::text from seeds.payment_types join marts.fees using (code) order by code')).toEqual([
+      { code: 'card', label: 'Card', fee_pct: '1.4', double_fee: '2.8' },
+      { code: 'cash', label: 'Cash, in hand', fee_pct: '0', double_fee: '0' },
+    ]);
+    const checks = runCli(['checks', '--select', 'marts/daily', '--project', project], env);
+    expect(checks.status, checks.stdout + checks.stderr).toBe(0);
+    expect(checks.stdout).toContain('accepted_range(total');
 
     // New source rows: order 2 changed, order 3 new; the merge updates one and inserts one.
     editFile(
