@@ -6,7 +6,11 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recoverCommits, writeStepCommit } from '../../core/engine/execution/commit-recovery.ts';
 import { openWarehouse } from '../../resources/open-warehouse.ts';
+import { commitLogOf } from '../../resources/warehouse-commit-log.ts';
+import { InMemoryStorage } from '../../storage/index.ts';
+import { aMaterialization, aRun } from './storage-fixtures.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { useWarehouse, warehouseContract, type WarehouseFixture } from './warehouse-contract.ts';
 
@@ -73,6 +77,32 @@ describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
       expect(warehouse().location).toBe(`postgres://${url.hostname}:${url.port}/${DATABASE}`);
       expect(warehouse().location).not.toContain(url.password);
       expect(warehouse().dialect).toBe('postgres');
+    });
+
+    it('recovery leaves the commit rows of another process’s running run alone, and records them once that run has ended', async () => {
+      const storage = new InMemoryStorage();
+      await storage.createRun(aRun('r-other', { status: 'running', startedAt: 1_000 }));
+      // Another process: its own warehouse (pool) on the same database publishes a step and has not recorded it yet.
+      const other = await openWarehouse(databaseUrl());
+      try {
+        await commitLogOf(other).ensure();
+        const session = other.session('staging/orders');
+        await session.replaceTable('SELECT 1 AS id');
+        const materialization = aMaterialization('r-other', 'staging/orders', null, { timestamp: 5_000 });
+        await writeStepCommit(other, session, 'r-other', { id: 'staging/orders', key: 'staging/orders', partitions: null } as never, {
+          events: [],
+          materializations: [materialization],
+        });
+        await session.commit();
+        expect(await recoverCommits(storage, warehouse())).toEqual([]);
+        expect(await storage.latestMaterializations(['staging/orders'])).toEqual([]);
+        await storage.updateRun('r-other', { status: 'failed', endedAt: 6_000, error: 'process died' });
+        expect(await recoverCommits(storage, warehouse())).toMatchObject([{ runId: 'r-other', stepId: 'staging/orders', recorded: 1 }]);
+        expect(await recoverCommits(storage, warehouse())).toEqual([]);
+        expect((await storage.latestMaterializations(['staging/orders'])).map((m) => m.runId)).toEqual(['r-other']);
+      } finally {
+        other.close();
+      }
     });
 
     it('binds a string array as a text array', async () => {
