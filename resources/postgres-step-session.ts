@@ -53,6 +53,8 @@ export class PostgresStepSession implements StepSession {
     this.#warehouse = warehouse;
     this.#key = key;
     this.#scope = scope;
+    // Before Postgres 15 there is no MERGE: the incremental writes delete matching keys, then insert.
+    this.mergeByKey = warehouse.hasMerge ? this.merged.bind(this) : undefined;
   }
 
   get used(): boolean {
@@ -175,11 +177,13 @@ export class PostgresStepSession implements StepSession {
   }
 
   /**
-   * Postgres's MERGE (15+): rows of `staged` whose keys match a row of `table` (within `window`)
-   * update it, the others are inserted. The inserted ones are counted first (no match), the rest
+   * Postgres's MERGE (15+; offered as `mergeByKey` when the server has it): rows of `staged`
+   * whose keys match a row of `table` (within `window`) update it, the others are inserted. The inserted ones are counted first (no match), the rest
    * of the rows MERGE changed are updates. No unique index is needed.
    */
-  async mergeByKey(
+  readonly mergeByKey: PostgresStepSession['merged'] | undefined;
+
+  async merged(
     table: string,
     staged: string,
     keys: readonly string[],

@@ -40,10 +40,13 @@ export class PostgresWarehouse implements Warehouse {
   readonly #settings: PostgresWarehouseSettings;
   /** Clients steps hold now (destroyed by {@link close}: a step left open must not hold locks). */
   readonly #lent = new Set<pg.PoolClient>();
+  /** The server has MERGE (Postgres 15+); older servers merge by delete and insert. */
+  readonly hasMerge: boolean;
 
-  private constructor(pool: pg.Pool, settings: PostgresWarehouseSettings) {
+  private constructor(pool: pg.Pool, settings: PostgresWarehouseSettings, version: number) {
     this.#pool = pool;
     this.#settings = settings;
+    this.hasMerge = version >= 150000;
   }
 
   /**
@@ -53,13 +56,19 @@ export class PostgresWarehouse implements Warehouse {
   static async open(url: string): Promise<PostgresWarehouse> {
     const settings = warehouseSettings(url);
     const pool = await openWarehousePool(settings, POOL_SIZE);
+    let version: number;
     try {
-      (await pool.connect()).release();
+      const client = await pool.connect();
+      try {
+        version = Number((await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num);
+      } finally {
+        client.release();
+      }
     } catch (error) {
       void pool.end().catch(() => undefined);
       throw warehouseUnreachable(settings, error);
     }
-    return new PostgresWarehouse(pool, settings);
+    return new PostgresWarehouse(pool, settings, version);
   }
 
   /** `postgres://host:port/database` (no user, no password). */

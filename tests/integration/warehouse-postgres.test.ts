@@ -8,11 +8,14 @@ import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recoverCommits, writeStepCommit } from '../../core/engine/execution/commit-recovery.ts';
 import { openWarehouse } from '../../resources/open-warehouse.ts';
+import type { PostgresStepSession } from '../../resources/postgres-step-session.ts';
+import type { PostgresWarehouse } from '../../resources/postgres-warehouse.ts';
 import { commitLogOf } from '../../resources/warehouse-commit-log.ts';
 import { InMemoryStorage } from '../../storage/index.ts';
 import { aMaterialization, aRun } from './storage-fixtures.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { useWarehouse, warehouseContract, type WarehouseFixture } from './warehouse-contract.ts';
+import { warehouseWritesContract } from './warehouse-contract-writes.ts';
 
 const missing = postgresMissing();
 /** This file's database: created on first use, dropped at the end. */
@@ -68,6 +71,21 @@ async function closedPort(): Promise<number> {
 
 describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
   warehouseContract('openWarehouse (Postgres)', { ...postgres, open: async () => openWarehouse(await freshDatabase()) });
+
+  describe('on a server without MERGE (before Postgres 15): merges delete matching keys, then insert', () => {
+    const older = useWarehouse({
+      ...postgres,
+      open: async () => {
+        const warehouse = await openWarehouse(await freshDatabase());
+        expect((warehouse as PostgresWarehouse).hasMerge).toBe(true);
+        return Object.defineProperty(warehouse, 'hasMerge', { value: false });
+      },
+    });
+    it('offers no MERGE to the incremental writes', () => {
+      expect((older().session('staging/orders') as PostgresStepSession).mergeByKey).toBeUndefined();
+    });
+    warehouseWritesContract(older, { ...postgres, open: () => Promise.reject(new Error('unused')) });
+  });
 
   describe('Postgres only', () => {
     const warehouse = useWarehouse({ ...postgres, open: async () => openWarehouse(await freshDatabase()) });
