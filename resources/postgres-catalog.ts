@@ -72,3 +72,21 @@ export function duckdbTypeName(type: string): string {
   if (type.startsWith('character varying')) return 'VARCHAR';
   return type;
 }
+
+/**
+ * The views that depend on a relation (`$1` schema, `$2` name), directly or through other views,
+ * in an order they can be created again (`s`, `n`, `definition`): Postgres refuses to drop a table
+ * that views read, so a replaced asset drops them with it and creates them again on the new one.
+ */
+export const DEPENDENT_VIEWS_SQL = `WITH RECURSIVE dependents AS (
+  SELECT c.oid, 0 AS depth FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2
+  UNION ALL
+  SELECT r.ev_class, d.depth + 1 FROM dependents AS d
+  JOIN pg_depend AS dep ON dep.refobjid = d.oid AND dep.classid = 'pg_rewrite'::regclass AND dep.deptype = 'n'
+  JOIN pg_rewrite AS r ON r.oid = dep.objid
+  WHERE r.ev_class <> d.oid AND d.depth < 32
+)
+SELECT n.nspname AS s, v.relname AS n, pg_get_viewdef(v.oid) AS definition
+FROM dependents AS d JOIN pg_class AS v ON v.oid = d.oid JOIN pg_namespace AS n ON n.oid = v.relnamespace
+WHERE d.depth > 0 AND v.relkind = 'v'
+GROUP BY 1, 2, 3 ORDER BY max(d.depth), 1, 2`;

@@ -24,6 +24,7 @@ import {
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { CATALOG_SQL, COLUMNS_SQL, duckdbTypeName, FORMAT_TYPES_SQL, RELATION_KIND_SQL, relationKindOf } from './postgres-catalog.ts';
 import { postgresCheckQueries } from './postgres-check-queries.ts';
+import { dropWithDependents, restoreViews, type DependentView } from './postgres-dependent-views.ts';
 import { loadCsv } from './postgres-seed-csv.ts';
 import { toPgValues } from './postgres-warehouse-connection.ts';
 import type { PostgresWarehouse } from './postgres-warehouse.ts';
@@ -209,8 +210,9 @@ export class PostgresStepSession implements StepSession {
     const { schema, table } = keyToTable(this.#key);
     const temporary = `${table.slice(0, 40)}__strata_new_${randomBytes(4).toString('hex')}`;
     const created = await this.changed(`CREATE TABLE ${quoteIdentifier(schema)}.${quoteIdentifier(temporary)} AS ${select}`, params);
-    await this.#dropAsset();
+    const dependents = await this.#dropAsset();
     await this.run(`ALTER TABLE ${quoteIdentifier(schema)}.${quoteIdentifier(temporary)} RENAME TO ${quoteIdentifier(table)}`);
+    await this.#restoreViews(dependents);
     this.rowsWritten = created;
     return created;
   }
@@ -260,16 +262,18 @@ export class PostgresStepSession implements StepSession {
         { assetKey: this.#key },
       );
     }
-    await this.#dropAsset();
+    const dependents = await this.#dropAsset();
     await this.run(`CREATE TABLE ${table} AS ${empty}`, params);
+    await this.#restoreViews(dependents);
     existing = await this.tableColumns(this.#key);
     return existing.get(scope.column);
   }
 
   async replaceView(select: string): Promise<void> {
     await refuseSnapshotReplace(this, this.#key);
-    await this.#dropAsset();
+    const dependents = await this.#dropAsset();
     await this.run(`CREATE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
+    await this.#restoreViews(dependents);
   }
 
   /** Loads the CSV with COPY into a staging table, then replaces the asset's table with its rows, typed (see postgres-seed-csv.ts). */
@@ -278,11 +282,14 @@ export class PostgresStepSession implements StepSession {
     return this.replaceTable(select);
   }
 
-  /** Drops the asset's table or view, if there is one (in the step's transaction). */
-  async #dropAsset(): Promise<void> {
-    const kind = await this.relationKind(this.#key);
-    if (kind === 'view') await this.run(`DROP VIEW ${qualifiedTableName(this.#key)}`);
-    else if (kind !== 'none') await this.run(`DROP TABLE ${qualifiedTableName(this.#key)}`);
+  /** Drops the asset's table or view, if there is one, with the views that read it (returned, to create again). */
+  #dropAsset(): Promise<DependentView[]> {
+    return dropWithDependents(this, this.#key);
+  }
+
+  /** Creates again the views {@link #dropAsset} dropped. */
+  #restoreViews(views: readonly DependentView[]): Promise<void> {
+    return restoreViews(this, this.#key, views);
   }
 
   /** Postgres gives no estimate of a statement's progress. */

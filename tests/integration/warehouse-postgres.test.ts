@@ -123,6 +123,26 @@ describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
       }
     });
 
+    it('replacing a table keeps the views that read it (through another view too); a view its new columns break fails the step, which publishes nothing', async () => {
+      const first = warehouse().session('staging/things');
+      await first.replaceTable("SELECT 1 AS id, 'a' AS label");
+      await first.commit();
+      await warehouse().run(
+        'CREATE VIEW marts.labels AS SELECT id, label FROM staging.things; CREATE VIEW marts.upper_labels AS SELECT upper(label) AS u FROM marts.labels',
+      );
+      const second = warehouse().session('staging/things');
+      expect(await second.replaceTable("SELECT * FROM (VALUES (2, 'b'), (3, 'c')) AS t(id, label)")).toBe(2);
+      await second.commit();
+      expect(await warehouse().query('SELECT u FROM marts.upper_labels ORDER BY u')).toEqual([{ u: 'B' }, { u: 'C' }]);
+      const narrower = warehouse().session('staging/things');
+      await expect(narrower.replaceTable('SELECT 4 AS id')).rejects.toMatchObject({
+        code: 'dependent_view_broken',
+        message: expect.stringContaining('marts.labels'),
+      });
+      await narrower.rollback();
+      expect(await warehouse().query('SELECT u FROM marts.upper_labels ORDER BY u')).toEqual([{ u: 'B' }, { u: 'C' }]);
+    });
+
     it('binds a string array as a text array', async () => {
       expect(await warehouse().query('SELECT $2 = ANY($1) AS found', [['a', 'b'], 'b'])).toEqual([{ found: true }]);
     });
