@@ -203,6 +203,24 @@ describe.skipIf(missing !== undefined)(`the CLI on a Postgres warehouse${missing
     expect(source.stderr).toContain('"source: shop" extracts rows from Postgres into the DuckDB warehouse, but this project\'s warehouse is Postgres');
     expect(stackFrames(source.stdout + source.stderr)).toEqual([]);
 
+    const typescript = sandbox.writeProject('pg-docs-extract', {
+      'strata.json': JSON.stringify({
+        name: 'pg-docs',
+        warehouse: 'env:STRATA_E2E_WAREHOUSE',
+        resources: { shop: { type: 'postgres', url: 'env:STRATA_E2E_WAREHOUSE' } },
+      }),
+      'package.json': '{ "type": "module" }',
+      'defs/shop.ts': `import { asset } from 'strata';
+export const copied = asset({ key: 'raw/copied', materialize: async (ctx) => ({ rowCount: await ctx.resources.shop.extract('select 1 as id') }) });
+`,
+    });
+    const extract = runCli(['materialize', '--select', '*', '--project', typescript], env);
+    expect(extract.status, extract.stderr).toBe(1);
+    expect(extract.stdout + extract.stderr).toContain(
+      "ctx.resources.shop.extract loads Postgres rows into the DuckDB warehouse, but this project's warehouse is Postgres",
+    );
+    expect(stackFrames(extract.stdout + extract.stderr)).toEqual([]);
+
     const query = runCli(['query', 'select 1', '--project', declared], env);
     expect(query.status, query.stderr).toBe(2);
     expect(query.stderr).toContain("assets query reads the DuckDB warehouse; this project's warehouse is Postgres");
