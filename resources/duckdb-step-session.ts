@@ -25,7 +25,7 @@ import {
 } from './incremental-writes.ts';
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { relationColumns } from './relation-facts.ts';
-import { refuseSnapshotReplace, writeSnapshot, type SnapshotCounts } from './snapshot-writes.ts';
+import { refuseSnapshotReplace, SNAPSHOT_MARK, writeSnapshot, type RelationKind, type SnapshotCounts } from './snapshot-writes.ts';
 import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
 
 const CATALOG_SQL = `SELECT schema_name AS s, table_name AS n, 'table' AS kind, table_oid AS oid, hash(sql) AS shape
@@ -42,6 +42,7 @@ const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStateme
  * transaction; {@link commit} or {@link rollback} ends it and returns the connection.
  */
 export class DuckDBStepSession implements StepSession {
+  readonly dialect = 'duckdb' as const;
   readonly #warehouse: DuckDBWarehouse;
   readonly #key: string;
   #connection: DuckDBConnection | undefined;
@@ -171,6 +172,27 @@ export class DuckDBStepSession implements StepSession {
 
   tableColumns(key: string): Promise<Map<string, string>> {
     return tableColumns(this, key);
+  }
+
+  async createTableAs(table: string, select: string, options: { readonly temporary?: boolean; readonly replace?: boolean } = {}): Promise<void> {
+    await this.run(`CREATE ${options.replace ? 'OR REPLACE ' : ''}${options.temporary ? 'TEMP ' : ''}TABLE ${table} AS ${select}`);
+  }
+
+  insertByName(table: string, select: string): Promise<number> {
+    return this.changed(`INSERT INTO ${table} BY NAME ${select}`);
+  }
+
+  async relationKind(key: string): Promise<RelationKind> {
+    const { schema, table } = keyToTable(key);
+    const rows = await this.all<{ kind: string; comment: string | null }>(
+      `SELECT 'table' AS kind, comment FROM duckdb_tables() WHERE schema_name = $1 AND table_name = $2
+       UNION ALL SELECT 'view' AS kind, comment FROM duckdb_views() WHERE schema_name = $1 AND view_name = $2`,
+      [schema, table],
+    );
+    const row = rows[0];
+    if (row === undefined) return 'none';
+    if (row.kind === 'view') return 'view';
+    return row.comment === SNAPSHOT_MARK ? 'snapshot' : 'table';
   }
 
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {

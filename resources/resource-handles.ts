@@ -3,6 +3,8 @@
  * run cancels their queries) and, in a step, to the step's DuckDB session.
  */
 import type { PostgresHandle, PostgresStepHandle, WarehouseSession } from '../core/model/definitions/asset-context.ts';
+import { StrataError } from '../core/model/errors.ts';
+import type { SqlDialect } from './incremental-writes.ts';
 import { extractInto } from './postgres-extract.ts';
 import type { ResourceSet } from './resource-set.ts';
 
@@ -12,6 +14,8 @@ export interface StepTarget {
   /** The asset's own quoted table. */
   readonly table: string;
   readonly partitioned: boolean;
+  /** The warehouse's dialect: `extract` loads into DuckDB only. */
+  readonly dialect?: SqlDialect;
 }
 
 /** `ctx.resources` of `observe(ctx)`. */
@@ -29,14 +33,21 @@ export function stepHandles(resources: ResourceSet, signal: AbortSignal, step: S
     return {
       query: (sql, params) => resource.query(sql, params, signal),
       extract: (select, options = {}) =>
-        extractInto(resource, select, {
-          session: step.session,
-          ownTable: step.table,
-          partitioned: step.partitioned,
-          signal,
-          ...(options.into === undefined ? {} : { into: options.into }),
-          ...(options.append === undefined ? {} : { append: options.append }),
-        }),
+        step.dialect === 'postgres'
+          ? Promise.reject(
+              new StrataError(
+                'extract_needs_duckdb',
+                `ctx.resources.${name}.extract loads Postgres rows into the DuckDB warehouse, but this project's warehouse is Postgres: read the rows with ctx.resources.${name}.query, or query the tables from the warehouse itself when they live in the same database`,
+              ),
+            )
+          : extractInto(resource, select, {
+              session: step.session,
+              ownTable: step.table,
+              partitioned: step.partitioned,
+              signal,
+              ...(options.into === undefined ? {} : { into: options.into }),
+              ...(options.append === undefined ? {} : { append: options.append }),
+            }),
     };
   });
 }

@@ -15,18 +15,17 @@
  * (cast to the column type). The table carries the comment `strata:snapshot`, which keeps every
  * other write path from replacing it (see {@link refuseSnapshotReplace}).
  */
-import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import { qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
 import { SNAPSHOT_COLUMNS, type SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
 import { DefinitionError, formatLocated, StrataError, type ErrorContext } from '../core/model/errors.ts';
 import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
-import { countRows, relationColumns } from './relation-facts.ts';
+import { countRows, type WritingSession } from './relation-facts.ts';
 
-/** What a snapshot write needs of a DuckDB step session. */
-export interface SnapshotSession {
-  run(sql: string, params?: readonly SqlParam[]): Promise<void>;
+/** What a snapshot write needs of a step session. */
+export interface SnapshotSession extends WritingSession {
   all<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
-  /** Runs a statement and returns the rows it changed. */
-  changed(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /** What the asset's name holds in this transaction: a snapshot's history table, another table, a view, or nothing. */
+  relationKind(key: string): Promise<RelationKind>;
   /** Whether the asset's table holds a snapshot's history (as committed). */
   isSnapshotTable(): Promise<boolean>;
   /** Says that this step made the asset's table a snapshot's history table. */
@@ -42,6 +41,9 @@ export interface SnapshotCounts {
   /** Rows in the table afterwards: every version. */
   readonly rows: number;
 }
+
+/** What an asset's name holds: a snapshot's history table (marked {@link SNAPSHOT_MARK}), another table, a view, or nothing. */
+export type RelationKind = 'snapshot' | 'table' | 'view' | 'none';
 
 /** The table comment marking a snapshot's history table. */
 export const SNAPSHOT_MARK = 'strata:snapshot';
@@ -66,29 +68,29 @@ export async function writeSnapshot(
 ): Promise<SnapshotCounts> {
   const key = context.assetKey;
   const table = qualifiedTableName(key);
-  const source = await relationColumns(session, `SELECT * FROM (${select})`);
+  const source = await session.relationColumns(`SELECT * FROM (${select}) AS __source`);
   const plan = bindColumns(config, source, context);
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${SOURCE} AS SELECT * FROM (${select})`);
+  await session.createTableAs(SOURCE, `SELECT * FROM (${select}) AS __source`, { temporary: true, replace: true });
   await validateSource(session, plan, context);
 
   const nowSql = (type: string) => nowLiteral(now, type);
   const timeType = plan.timestamp === undefined ? 'TIMESTAMP' : (source.get(plan.timestamp) as string);
   const newFrom = plan.timestamp === undefined ? nowSql(timeType) : `s.${quoteIdentifier(plan.timestamp)}`;
   // `--full-refresh --force KEY`: the history is dropped, in this transaction, and built anew.
-  if (rebuild && (await objectKind(session, key)) === 'snapshot') await session.run(`DROP TABLE ${table}`);
-  const existing = await objectKind(session, key);
+  if (rebuild && (await session.relationKind(key)) === 'snapshot') await session.run(`DROP TABLE ${table}`);
+  const existing = await session.relationKind(key);
   let counts: Omit<SnapshotCounts, 'rows'>;
   if (existing !== 'snapshot') {
     if (existing === 'view') await session.run(`DROP VIEW ${table}`);
     // A plain table of the same name (the asset was a table before) can be rebuilt: replace it.
-    await session.run(
-      `CREATE OR REPLACE TABLE ${table} AS SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`,
-    );
+    await session.createTableAs(table, `SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`, {
+      replace: true,
+    });
     await session.run(`COMMENT ON TABLE ${table} IS '${SNAPSHOT_MARK}'`);
     session.madeSnapshot();
     counts = { inserted: await countRows(session, SOURCE), closed: 0 };
   } else {
-    const history = await relationColumns(session, `SELECT * FROM ${table}`);
+    const history = await session.relationColumns(`SELECT * FROM ${table}`);
     for (const column of SNAPSHOT_COLUMNS) {
       if (!history.has(column))
         throw new StrataError('snapshot_table_invalid', `the snapshot table ${table} has no ${column} column: it was changed outside Strata`, context);
@@ -110,8 +112,9 @@ export async function writeSnapshot(
         `UPDATE ${table} AS h SET valid_to = ${validTo}, is_current = false WHERE h.is_current AND NOT EXISTS (SELECT 1 FROM ${SOURCE} AS s WHERE ${match})`,
       );
     }
-    const inserted = await session.changed(
-      `INSERT INTO ${table} BY NAME SELECT s.*, ${newFrom} AS valid_from, true AS is_current FROM ${SOURCE} AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS h WHERE h.is_current AND ${match})`,
+    const inserted = await session.insertByName(
+      table,
+      `SELECT s.*, ${newFrom} AS valid_from, true AS is_current FROM ${SOURCE} AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS h WHERE h.is_current AND ${match})`,
     );
     counts = { inserted, closed };
   }
@@ -203,20 +206,6 @@ async function validateSource(session: SnapshotSession, plan: BoundColumns, cont
       context,
     );
   }
-}
-
-/** What the asset's name holds in this transaction: a snapshot table, another table, a view, or nothing. */
-async function objectKind(session: SnapshotSession, key: string): Promise<'snapshot' | 'table' | 'view' | 'none'> {
-  const { schema, table } = keyToTable(key);
-  const rows = await session.all<{ kind: string; comment: string | null }>(
-    `SELECT 'table' AS kind, comment FROM duckdb_tables() WHERE schema_name = $1 AND table_name = $2
-     UNION ALL SELECT 'view' AS kind, comment FROM duckdb_views() WHERE schema_name = $1 AND view_name = $2`,
-    [schema, table],
-  );
-  const row = rows[0];
-  if (row === undefined) return 'none';
-  if (row.kind === 'view') return 'view';
-  return row.comment === SNAPSHOT_MARK ? 'snapshot' : 'table';
 }
 
 /** The step's start time as a literal of `type` (TIMESTAMP in UTC; TIMESTAMPTZ at the same instant; DATE its UTC day). */

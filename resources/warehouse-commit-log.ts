@@ -5,9 +5,11 @@
  * data was published but its record may be missing (the process died, or storage failed, between
  * the two commits); `core/engine/execution/commit-recovery.ts` records it from the row.
  *
- * Only the process holding the warehouse file can be between the two commits of a step, so a
+ * Only the process holding a DuckDB warehouse file can be between the two commits of a step, so a
  * row is orphaned unless a run of this process is recording it right now: those rows are
- * tracked here ({@link CommitLog.pending} leaves them out).
+ * tracked here ({@link CommitLog.pending} leaves them out). A Postgres warehouse has several
+ * writing processes: there a row of a run still running is its process's to record
+ * ({@link CommitLog.sharedByProcesses}).
  */
 
 import { STRATA_SCHEMA } from '../core/model/definitions/asset-key.ts';
@@ -117,6 +119,19 @@ export class CommitLog {
   settle(commitId: string, leftUnrecorded: boolean): void {
     this.#recording.delete(commitId);
     if (leftUnrecorded) this.#unrecorded.add(commitId);
+  }
+
+  /**
+   * True when other processes may write the warehouse at once (Postgres; a DuckDB file has one
+   * writing process): a row of a run still running elsewhere is being recorded there, not orphaned.
+   */
+  get sharedByProcesses(): boolean {
+    return this.#warehouse.dialect !== 'duckdb';
+  }
+
+  /** True when a run of this process published `commitId` and could not record it. */
+  leftUnrecordedHere(commitId: string): boolean {
+    return this.#unrecorded.has(commitId);
   }
 
   /** True when a run of this process published a commit it could not record, not yet recovered. */

@@ -99,6 +99,8 @@ export interface Warehouse {
  * transaction; {@link commit} or {@link rollback} ends it.
  */
 export interface StepSession extends WarehouseSession {
+  /** The SQL dialect of the warehouse: the one the step's own queries are written in. */
+  readonly dialect: SqlDialect;
   /** True once the step has issued a statement (and so holds a transaction). */
   readonly used: boolean;
   /** The partitions this step writes; `undefined` for an unpartitioned asset. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throw-away Postgres cluster for the tests: a temp folder owned by the `postgres` user, a free port
-# on 127.0.0.1, one database and one user with a password. It exports
+# on 127.0.0.1, one database and one user with a password (allowed to create databases: a test file may use its own). It exports
 #   STRATA_TEST_POSTGRES_URL=postgres://strata:<password>@127.0.0.1:<port>/strata_test
 #
 # Usage:
@@ -55,7 +55,7 @@ strata_pg_start() {
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off" start >/dev/null ||
     { echo "postgres-cluster: the server did not start:" >&2; cat "$dir/server.log" >&2; return 1; }
   strata_pg_as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
-    -c "create user strata with password '$password'" -c "create database strata_test owner strata" >/dev/null ||
+    -c "create user strata with password '$password' createdb" -c "create database strata_test owner strata" >/dev/null ||
     { echo "postgres-cluster: could not create the user and database" >&2; return 1; }
   # Password logins over TCP from now on (the socket stays trusted for the owner).
   echo "host all all 127.0.0.1/32 scram-sha-256" >"$dir/data/pg_hba.conf"

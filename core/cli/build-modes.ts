@@ -27,7 +27,7 @@ export async function buildModes(project: Project, steps: readonly PlanStep[], f
     modes.set(key, project.graph.spec(key).partitions ? 'partitions' : 'full');
   }
   const file = project.config.warehouseFile;
-  if (incremental.length === 0 || !existsSync(file)) return modes;
+  if (incremental.length === 0 || (project.config.warehouseUrl === undefined && !existsSync(file))) return modes;
   const warehouse = await openProjectWarehouse(project.config, { readOnly: true, wait: false });
   try {
     const tables = new Set((await warehouse.relations()).filter((r) => r.kind === 'table').map((r) => `${r.schema}.${r.name}`));

@@ -36,9 +36,18 @@ export interface AdHocQueryResult {
 /**
  * Runs `sql` on the project's warehouse opened read-only: a write is refused with DuckDB's
  * message (`query_failed`), a busy warehouse is waited for up to `waitMs` and then given up on
- * (`warehouse_locked`, naming the process and its run).
+ * (`warehouse_locked`, naming the process and its run). A Postgres warehouse is refused
+ * (`warehouse_not_duckdb`, a user error).
  */
 export async function queryWarehouse(config: ProjectConfig, sql: string, options: AdHocQueryOptions): Promise<AdHocQueryResult> {
+  if (config.warehouseUrl !== undefined) {
+    throw new StrataError(
+      'warehouse_not_duckdb',
+      'assets query reads the DuckDB warehouse; this project\'s warehouse is Postgres ("warehouse" in strata.json or STRATA_WAREHOUSE): query it with psql or any Postgres client',
+      {},
+      true,
+    );
+  }
   const warehouse = await openReadOnly(config, options);
   try {
     const result = await runQuery(warehouse, sql, options.limit);

@@ -4,8 +4,8 @@ import type { OpenWarehouseOptions } from '../../resources/open-warehouse.ts';
 import type { Warehouse } from '../../resources/warehouse.ts';
 
 /**
- * Opens a project's warehouse (its file and settings, relative paths in SQL resolving against the
- * project folder), waiting while another process holds it unless `options.wait` is false. The
+ * Opens a project's warehouse (its Postgres URL, or its DuckDB file and settings, relative paths in
+ * SQL resolving against the project folder), waiting while another process holds it unless `options.wait` is false. The
  * one way the CLI, the daemon and the UI open it; the warehouse code loads on first call, so
  * commands that never open it do not pay for DuckDB.
  *
@@ -14,5 +14,5 @@ import type { Warehouse } from '../../resources/warehouse.ts';
  */
 export async function openProjectWarehouse(config: ProjectConfig, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
   const { openWarehouse } = await import('../../resources/open-warehouse.ts');
-  return openWarehouse(config.warehouseFile, { ...warehouseOpenOptions(config), ...options });
+  return openWarehouse(config.warehouseUrl ?? config.warehouseFile, { ...warehouseOpenOptions(config), ...options });
 }

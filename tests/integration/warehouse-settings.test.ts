@@ -37,6 +37,38 @@ afterEach(() => {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+describe('"warehouse" as a Postgres URL', () => {
+  it('a URL is a Postgres warehouse, never a path: no file is checked or named', () => {
+    const dir = projectWith('postgres://strata@db.internal:5433/analytics');
+    const config = loadProjectConfig(dir);
+    expect(config.warehouseUrl).toBe('postgres://strata@db.internal:5433/analytics');
+    expect(config.warehouseFile).toBe(join(dir, '.strata', 'warehouse.duckdb'));
+  });
+
+  it('env:NAME reads the URL (with its password) from the environment; STRATA_WAREHOUSE overrides strata.json', () => {
+    vi.stubEnv('ANALYTICS_URL', 'postgres://strata:s3cret@db/analytics');
+    expect(loadProjectConfig(projectWith('env:ANALYTICS_URL')).warehouseUrl).toBe('postgres://strata:s3cret@db/analytics');
+    vi.stubEnv('STRATA_WAREHOUSE', 'postgres://other/warehouse');
+    expect(loadProjectConfig(projectWith('data/w.duckdb')).warehouseUrl).toBe('postgres://other/warehouse');
+  });
+
+  it('refuses a password written in strata.json, an unset variable, a URL without a host and DuckDB settings, never quoting the URL', () => {
+    expect(configErrorOf(projectWith('postgres://strata:in-file@db/analytics')).message).toMatch(
+      /warehouse\.path: a URL with a password is not written in strata\.json: use "env:NAME"/,
+    );
+    expect(configErrorOf(projectWith('postgres://strata:in-file@db/analytics')).message).not.toContain('in-file');
+    expect(configErrorOf(projectWith('env:NO_SUCH_WAREHOUSE_URL')).message).toContain('the environment variable NO_SUCH_WAREHOUSE_URL is not set');
+    expect(configErrorOf(projectWith('postgres:///analytics')).message).toContain('the postgres:// URL names no host');
+    expect(configErrorOf(projectWith({ path: 'postgres://db/analytics', memoryLimit: '1GB' })).message).toContain(
+      'warehouse.memoryLimit: is a DuckDB setting: a Postgres warehouse does not take it',
+    );
+  });
+
+  it('a project without "warehouse" keeps the DuckDB file', () => {
+    expect(loadProjectConfig(projectWith(undefined)).warehouseUrl).toBeUndefined();
+  });
+});
+
 describe('"warehouse" in strata.json', () => {
   it('still accepts a plain path, with no settings', () => {
     const dir = projectWith('data/w.duckdb');

@@ -63,7 +63,8 @@ Exit codes: 0 every error-severity check passed, 1 one failed or a check could n
       for (const k of keys) {
         if (values.partition !== undefined && graph.spec(k).partitions) partitionsInRange(graph.spec(k), { key: values.partition }, now);
       }
-      if (!existsSync(workspace.project.config.warehouseFile)) throw new UsageError('nothing is materialized yet: run assets materialize first', '--select');
+      if (workspace.project.config.warehouseUrl === undefined && !existsSync(workspace.project.config.warehouseFile))
+        throw new UsageError('nothing is materialized yet: run assets materialize first', '--select');
       const storage = await workspace.storage();
       const service = await workspace.runService(err.notice);
       const runs = await cancelOnSignals(err, (signal) =>

@@ -12,7 +12,7 @@ import type { PlanStep } from '../../model/planning/plan.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
 import type { StepSession, Warehouse } from '../../../resources/warehouse.ts';
 import { commitLogOf, type CommitLog } from '../../../resources/warehouse-commit-log.ts';
-import type { EventRecord, MaterializationRecord, Storage, StepCommit } from '../../../storage/storage.ts';
+import { runEnded, type EventRecord, type MaterializationRecord, type Storage, type StepCommit } from '../../../storage/storage.ts';
 import { StrataError } from '../../model/errors.ts';
 import { faultPoint } from './fault-hook.ts';
 import { RunEvents } from './run-events.ts';
@@ -131,7 +131,9 @@ export function hasUnrecordedCommits(warehouse: Warehouse): boolean {
  * newer record is always this one. A commit whose run storage does not know (storage was
  * replaced) is dropped. Safe while other runs of this process are going: their commits being
  * recorded are left alone, and no other process can be between the two commits of a step while
- * this one holds the warehouse file; recoveries of one warehouse run one after the other.
+ * this one holds the DuckDB warehouse file (on a Postgres warehouse, which several processes
+ * write, rows of runs still running are left to their process until the run ends or is reaped);
+ * recoveries of one warehouse run one after the other.
  *
  * @example
  * for (const c of await recoverCommits(storage, warehouse)) console.warn(`recovered ${c.stepId} of run ${c.runId}`);
@@ -152,10 +154,13 @@ async function recoverPending(storage: Storage, log: CommitLog, now: () => numbe
   const done: string[] = [];
   for (const row of rows) {
     const commit = JSON.parse(row.record) as Required<Omit<StepCommit, 'releaseLeases'>>;
-    if ((await storage.getRun(row.runId)) === undefined) {
+    const run = await storage.getRun(row.runId);
+    if (run === undefined) {
       done.push(row.commitId);
       continue;
     }
+    // A shared (Postgres) warehouse: another process's running run records its own commits; once it has ended (or was reaped), they are orphans.
+    if (log.sharedByProcesses && !runEnded(run.status) && !log.leftUnrecordedHere(row.commitId)) continue;
     const missing = commit.materializations.filter((m) => (latest.get(partitionId(m.assetKey, m.partition)) ?? -Infinity) < m.timestamp);
     if (missing.length > 0) {
       const at = now();

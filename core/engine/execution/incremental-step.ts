@@ -72,7 +72,7 @@ async function buildIncremental(
       : source
         ? await source.columnType(unbound, config.watermark)
         : await queryColumnType(session, unbound, config.watermark);
-    const dialect = source ? 'postgres' : 'duckdb';
+    const dialect = source ? 'postgres' : session.dialect;
     ({ literal, value: watermark } = await session.watermarkLiteral(config.watermark, fromTable ? columns : undefined, type, dialect, window));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
@@ -117,5 +117,5 @@ async function writeFromSource(
 
 /** The DuckDB type of one column of a query (bound, not run); `undefined` when it has no such column. */
 async function queryColumnType(session: StepSession, sql: string, column: string): Promise<string | undefined> {
-  return (await session.relationColumns(`SELECT * FROM (${sql})`)).get(column);
+  return (await session.relationColumns(`SELECT * FROM (${sql}) AS __query`)).get(column);
 }

@@ -142,7 +142,12 @@ async function runCompute(
     landing: run.landing,
     log: run.log,
     signal: run.signal,
-    resources: stepHandles(run.resources, run.signal, { session: warehouse, table: session.tableOf(spec.key), partitioned: partitions !== undefined }),
+    resources: stepHandles(run.resources, run.signal, {
+      session: warehouse,
+      table: session.tableOf(spec.key),
+      partitioned: partitions !== undefined,
+      dialect: session.dialect,
+    }),
     ...incremental,
     ...(partitions
       ? { partition: { key: partitions.key, keys: partitions.keys, ...(partitions.start ? { start: partitions.start, end: partitions.end as string } : {}) } }

@@ -7,7 +7,7 @@ import { NO_RETRIES } from '../../model/definitions/retry-policy.ts';
 import { resolveHeartbeat } from '../../model/config/heartbeat-settings.ts';
 import { resolveDaemonSettings } from '../../model/config/daemon-settings.ts';
 import { resolveSeedSettings } from '../../model/config/seed-settings.ts';
-import { resolveWarehouse } from '../../model/config/warehouse-settings.ts';
+import { DEFAULT_WAREHOUSE_PATH, resolveWarehouse } from '../../model/config/warehouse-settings.ts';
 import { CONFIG_FILE, projectConfigSchema, type ProjectConfig } from '../../model/config/project-config.ts';
 import { checkStateFile, type StateFileSource } from './state-files.ts';
 import { resolveStorage } from './storage-source.ts';
@@ -31,7 +31,7 @@ export function resolveProjectDir(explicit: string | undefined, cwd = process.cw
  * Reads and validates `strata.json` in `dir`. `STRATA_STORAGE` and `STRATA_WAREHOUSE`
  * override the storage and warehouse paths; a path that cannot be a file there (a folder, a
  * folder that is a file, no write access) is a {@link ConfigError} naming it and its source.
- * A `postgres://` storage (directly or through `env:NAME`) is a URL, not a path.
+ * A `postgres://` storage or warehouse (directly or through `env:NAME`) is a URL, not a path.
  */
 export function loadProjectConfig(dir: string): ProjectConfig {
   const file = join(dir, CONFIG_FILE);
@@ -46,15 +46,17 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   if (!parsed.success) throw new ConfigError(`${file}: ${formatZodIssues(parsed.error)}`, file);
   const config = parsed.data;
   const configured = resolveWarehouse(config.warehouse, dir);
-  const warehouse = process.env.STRATA_WAREHOUSE ?? configured.path;
-  const warehouseFile = warehouse === ':memory:' ? warehouse : resolve(dir, warehouse);
   const sourceOf = (variable: string, field: string): StateFileSource =>
     process.env[variable] === undefined ? { label: `"${field}" in ${file}`, configFile: file } : { label: variable };
+  // The warehouse is read as the storage is: a path, a postgres:// URL, or env:NAME naming either.
+  const warehouse = resolveStorage(process.env.STRATA_WAREHOUSE ?? configured.path, sourceOf('STRATA_WAREHOUSE', 'warehouse'), process.env);
+  const warehousePath = warehouse.kind === 'sqlite' ? warehouse.file : DEFAULT_WAREHOUSE_PATH;
+  const warehouseFile = warehousePath === ':memory:' ? warehousePath : resolve(dir, warehousePath);
   const storage = resolveStorage(process.env.STRATA_STORAGE ?? config.storage, sourceOf('STRATA_STORAGE', 'storage'), process.env);
   // A Postgres URL is never a path: no file is checked (or created) for it.
   const storageFile = resolve(dir, storage.kind === 'sqlite' ? storage.file : DEFAULT_STORAGE_PATH);
   if (storage.kind === 'sqlite') checkStateFile(storageFile, sourceOf('STRATA_STORAGE', 'storage'), 'strata.db');
-  if (warehouseFile !== ':memory:') checkStateFile(warehouseFile, sourceOf('STRATA_WAREHOUSE', 'warehouse'), 'warehouse.duckdb');
+  if (warehouse.kind === 'sqlite' && warehouseFile !== ':memory:') checkStateFile(warehouseFile, sourceOf('STRATA_WAREHOUSE', 'warehouse'), 'warehouse.duckdb');
   return Object.freeze({
     name: config.name,
     dir,
@@ -64,6 +66,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     storageFile,
     ...(storage.kind === 'postgres' ? { storageUrl: storage.url } : {}),
     warehouseFile,
+    ...(warehouse.kind === 'postgres' ? { warehouseUrl: warehouse.url } : {}),
     warehouseSettings: configured.settings,
     concurrency: config.concurrency,
     retries: config.retries ?? NO_RETRIES,

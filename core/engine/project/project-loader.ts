@@ -24,6 +24,8 @@ interface SqlSource {
   readonly body: string;
   /** Its query runs on Postgres (`source:`): no DuckDB tables to infer. */
   readonly remote: boolean;
+  /** Its header names dependencies (`-- deps:`): a query DuckDB's parser cannot read depends on those alone. */
+  readonly declaresDeps: boolean;
   readonly build: (deps: readonly string[]) => AssetDefinition;
 }
 
@@ -54,12 +56,23 @@ export async function loadProject(dir: string): Promise<Project> {
       if (!parsed.ok) {
         errors.push(...parsed.errors);
         if (keyProblem(sqlPathToKey(keyPath)) === undefined) brokenKeys.add(sqlPathToKey(keyPath));
+      } else if (parsed.header.source !== undefined && config.warehouseUrl !== undefined) {
+        // `source:` copies Postgres rows into DuckDB: there is no DuckDB to copy into.
+        errors.push(
+          new DefinitionError(
+            'source_needs_duckdb',
+            `"source: ${parsed.header.source}" extracts rows from Postgres into the DuckDB warehouse, but this project's warehouse is Postgres: drop "source:" and read the tables in the query itself, or keep a DuckDB warehouse`,
+            { assetKey: parsed.key, file: display },
+          ),
+        );
+        brokenKeys.add(parsed.key);
       } else
         sqlSources.push({
           key: parsed.key,
           file: display,
           body: parsed.body,
           remote: parsed.header.source !== undefined,
+          declaresDeps: parsed.header.deps.length > 0,
           build: (deps) => sqlAssetDefinition(parsed, deps, display),
         });
     } else {
@@ -148,6 +161,16 @@ export function sqlDependencyCacheFile(config: Pick<ProjectConfig, 'dir'>): stri
   return join(config.dir, '.strata', 'sql-dependencies.json');
 }
 
+/**
+ * Why a SQL asset's query could not be read. On a Postgres warehouse the query may be good
+ * Postgres SQL that DuckDB's parser (which infers dependencies) cannot read: the message says so
+ * and how to name the dependencies instead.
+ */
+function unparsedMessage(message: string, config: ProjectConfig): string {
+  if (config.warehouseUrl === undefined) return `SQL does not parse: ${message}`;
+  return `SQL does not parse with DuckDB's parser, which infers dependencies (${message}); if it is Postgres SQL your warehouse runs, name its dependencies in the header (-- deps: raw/orders, staging/customers) and Strata uses those instead of parsing it`;
+}
+
 /** Infers each SQL asset's dependencies (DuckDB's parser, cached by SQL hash) and builds its definition. */
 async function buildSqlDefinitions(
   sources: readonly SqlSource[],
@@ -166,13 +189,17 @@ async function buildSqlDefinitions(
       let tables = source.remote ? [] : cache.get(source.body);
       if (!tables) {
         const inferred = await inferSqlDependencies(await parser.connection(), renderForParsing(source.body));
-        if (!inferred.ok) {
-          errors.push(new DefinitionError('sql_invalid', `SQL does not parse: ${inferred.message}`, { assetKey: source.key, file: source.file }));
+        if (!inferred.ok && config.warehouseUrl !== undefined && source.declaresDeps) {
+          // Postgres SQL DuckDB's parser cannot read: the header's deps are the asset's deps.
+          tables = [];
+        } else if (!inferred.ok) {
+          errors.push(new DefinitionError('sql_invalid', unparsedMessage(inferred.message, config), { assetKey: source.key, file: source.file }));
           brokenKeys.add(source.key);
           continue;
+        } else {
+          tables = inferred.tables;
+          cache.set(source.body, tables);
         }
-        tables = inferred.tables;
-        cache.set(source.body, tables);
       }
       // `{{ this }}`: an incremental asset reading its own table is not a cycle.
       const { deps, unknown } = dependenciesToKeys(

@@ -44,8 +44,14 @@ export interface ProjectConfig {
    * never print it.
    */
   readonly storageUrl?: string;
-  /** DuckDB warehouse file (or `:memory:`). */
+  /** DuckDB warehouse file (or `:memory:`; the default path, unused, when `warehouseUrl` is set). */
   readonly warehouseFile: string;
+  /**
+   * Postgres URL of the warehouse (`"warehouse": "postgres://…"`, `env:NAME` or
+   * `STRATA_WAREHOUSE`), the `env:` variable read; absent: the DuckDB `warehouseFile`. Holds the
+   * password, if any: never print it.
+   */
+  readonly warehouseUrl?: string;
   /** DuckDB memory limit, threads and spill folder (`"warehouse": { … }`; absent in configs built in code). */
   readonly warehouseSettings?: WarehouseSettings;
   /** Default number of steps run at once. */

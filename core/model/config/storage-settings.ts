@@ -31,13 +31,22 @@ export const storageSchema = z
   .min(1)
   .default(DEFAULT_STORAGE_PATH)
   .superRefine((value, ctx) => {
-    if (value.startsWith(ENV_PREFIX) && !ENV_REFERENCE.test(value)) ctx.addIssue({ code: 'custom', message: 'must be "env:NAME" with NAME a variable name' });
-    if (!isPostgresUrl(value)) return;
-    const problem = postgresUrlProblem(value);
+    const problem = locationProblem(value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    else if (new URL(value).password !== '')
-      ctx.addIssue({ code: 'custom', message: 'a URL with a password is not written in strata.json: use "env:NAME" and set NAME in the environment' });
   });
+
+/**
+ * What is wrong with a location written in strata.json (`"storage"` or `"warehouse"`: a path, a
+ * Postgres URL without a password, or `env:NAME`), if anything. Never quotes the value.
+ */
+export function locationProblem(value: string): string | undefined {
+  if (value.startsWith(ENV_PREFIX) && !ENV_REFERENCE.test(value)) return 'must be "env:NAME" with NAME a variable name';
+  if (!isPostgresUrl(value)) return undefined;
+  const problem = postgresUrlProblem(value);
+  if (problem !== undefined) return problem;
+  if (new URL(value).password !== '') return 'a URL with a password is not written in strata.json: use "env:NAME" and set NAME in the environment';
+  return undefined;
+}
 
 /**
  * What is wrong with a Postgres URL, if anything. Never quotes the URL: it may hold a password.

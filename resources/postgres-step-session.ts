@@ -1,0 +1,368 @@
+/**
+ * One step's transaction in a Postgres warehouse (see {@link StepSession} in warehouse.ts): one
+ * pooled client, borrowed on the first statement, holding one transaction until commit or
+ * rollback. A table is replaced by creating it under a temporary name and swapping it in (drop,
+ * rename) inside the transaction, so readers see the old table until the step commits.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
+import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
+import type { IncrementalCounts, MergeOptions, MergeResult } from '../core/model/definitions/incremental-config.ts';
+import type { SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
+import { StrataError, type ErrorContext } from '../core/model/errors.ts';
+import type { CheckQueries } from './check-queries.ts';
+import {
+  incrementalStart,
+  rebuiltTable,
+  tableWatermark,
+  watermarkLiteral,
+  writeIncremental,
+  type IncrementalStart,
+  type SqlDialect,
+} from './incremental-writes.ts';
+import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
+import { CATALOG_SQL, COLUMNS_SQL, duckdbTypeName, FORMAT_TYPES_SQL, RELATION_KIND_SQL, relationKindOf } from './postgres-catalog.ts';
+import { postgresCheckQueries } from './postgres-check-queries.ts';
+import { dropWithDependents, restoreViews, type DependentView } from './postgres-dependent-views.ts';
+import { loadCsv } from './postgres-seed-csv.ts';
+import { toPgValues } from './postgres-warehouse-connection.ts';
+import type { PostgresWarehouse } from './postgres-warehouse.ts';
+import { refuseSnapshotReplace, writeSnapshot, type RelationKind, type SnapshotCounts } from './snapshot-writes.ts';
+import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
+
+/** A table name (`"schema"."table"`, `pg_temp.name`), rather than a query, given to {@link PostgresStepSession.relationColumns}. */
+const TABLE_NAME = /^\s*("[^"]+"|\w+)(\.("[^"]+"|\w+))*\s*$/;
+
+/** One step's view of a Postgres warehouse. */
+export class PostgresStepSession implements StepSession {
+  readonly dialect = 'postgres' as const;
+  readonly #warehouse: PostgresWarehouse;
+  readonly #key: string;
+  readonly #scope: PartitionScope | undefined;
+  #opening: Promise<pg.PoolClient> | undefined;
+  #client: pg.PoolClient | undefined;
+  #ended = false;
+  #interrupted = false;
+  /** A statement of this step failed (the transaction is aborted: the client goes back closed). */
+  #failed = false;
+  rowsWritten: number | undefined;
+  partitionRows: ReadonlyMap<string, number> | undefined;
+  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
+
+  constructor(warehouse: PostgresWarehouse, key: string, scope?: PartitionScope) {
+    this.#warehouse = warehouse;
+    this.#key = key;
+    this.#scope = scope;
+    // Before Postgres 15 there is no MERGE: the incremental writes delete matching keys, then insert.
+    this.mergeByKey = warehouse.hasMerge ? this.merged.bind(this) : undefined;
+  }
+
+  get used(): boolean {
+    return this.#opening !== undefined;
+  }
+
+  get scope(): PartitionScope | undefined {
+    return this.#scope;
+  }
+
+  get checkQueries(): CheckQueries {
+    return postgresCheckQueries;
+  }
+
+  get schema(): string {
+    return keyToTable(this.#key).schema;
+  }
+
+  tableOf(key: string): string {
+    return qualifiedTableName(key);
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    await this.#query(sql, params);
+  }
+
+  async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return (await this.#query(sql, params)).rows as T[];
+  }
+
+  async changed(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    return (await this.#query(sql, params)).rowCount ?? 0;
+  }
+
+  /** A named prepared statement: Postgres parses and plans it once per connection. */
+  async runPrepared(sql: string, params: readonly SqlParam[]): Promise<void> {
+    const name = `strata_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    await this.#query({ name, text: sql, values: toPgValues(params) }, []);
+  }
+
+  merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
+    return this.writeIncremental(select, options, false);
+  }
+
+  async writeIncremental(select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
+    const result = await writeIncremental(this, this.#key, select, options, rebuild);
+    this.rowsWritten = result.rowCount;
+    return result;
+  }
+
+  rebuiltTable(uniqueKey: readonly string[]): Promise<MergeResult> {
+    return rebuiltTable(this, this.#key, uniqueKey);
+  }
+
+  incrementalStart(): Promise<IncrementalStart> {
+    return incrementalStart(this, this.#key);
+  }
+
+  tableWatermark(column: string, where?: string): Promise<string | null> {
+    return tableWatermark(this, this.#key, column, where);
+  }
+
+  watermarkLiteral(
+    column: string,
+    columns: ReadonlyMap<string, string> | undefined,
+    type: string | undefined,
+    dialect: SqlDialect,
+    where?: string,
+  ): Promise<{ literal: string; value: string | null }> {
+    return watermarkLiteral(this, this.#key, column, columns, type, dialect, where);
+  }
+
+  writeSnapshot(
+    select: string,
+    config: SnapshotConfig,
+    now: Date,
+    context: ErrorContext & { readonly assetKey: string },
+    rebuild = false,
+  ): Promise<SnapshotCounts> {
+    return writeSnapshot(this, select, config, now, context, rebuild);
+  }
+
+  /** The columns of a table or query (bound, not run: `LIMIT 0`), typed as {@link duckdbTypeName} spells them. */
+  relationColumns(relation: string, params: readonly SqlParam[] = []): Promise<Map<string, string>> {
+    const select = TABLE_NAME.test(relation) ? `SELECT * FROM ${relation} LIMIT 0` : `SELECT * FROM (${relation}) AS __relation LIMIT 0`;
+    return this.#resultColumns(select, params);
+  }
+
+  async tableColumns(key: string): Promise<Map<string, string>> {
+    const { schema, table } = keyToTable(key);
+    const rows = await this.all<{ c: string; t: string }>(COLUMNS_SQL, [schema, table]);
+    return new Map(rows.map((r) => [r.c, duckdbTypeName(r.t)]));
+  }
+
+  async catalog(): Promise<CatalogEntry[]> {
+    const rows = await this.all<{ s: string; n: string; kind: 'table' | 'view'; oid: number; shape: string | null }>(CATALOG_SQL);
+    return rows.map((r) => ({ schema: r.s, name: r.n, kind: r.kind, identity: String(r.oid), shape: String(r.shape) }));
+  }
+
+  async relationKind(key: string): Promise<RelationKind> {
+    const { schema, table } = keyToTable(key);
+    return relationKindOf((await this.all<{ kind: string; comment: string | null }>(RELATION_KIND_SQL, [schema, table]))[0]);
+  }
+
+  async isSnapshotTable(): Promise<boolean> {
+    return (await this.relationKind(this.#key)) === 'snapshot';
+  }
+
+  /** Nothing to remember: the table's comment marks it, and every process reads the catalog. */
+  madeSnapshot(): void {}
+
+  async createTableAs(table: string, select: string, options: { readonly temporary?: boolean; readonly replace?: boolean } = {}): Promise<void> {
+    if (options.replace) await this.run(`DROP TABLE IF EXISTS ${options.temporary ? `pg_temp.${table}` : table}`);
+    await this.run(`CREATE ${options.temporary ? 'TEMP ' : ''}TABLE ${table} AS ${select}`);
+  }
+
+  async insertByName(table: string, select: string, params: readonly SqlParam[] = []): Promise<number> {
+    const columns = [...(await this.relationColumns(select, params)).keys()].map(quoteIdentifier).join(', ');
+    return this.changed(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${select}) AS __rows`, params);
+  }
+
+  /**
+   * Postgres's MERGE (15+; offered as `mergeByKey` when the server has it): rows of `staged`
+   * whose keys match a row of `table` (within `window`) update it, the others are inserted. The inserted ones are counted first (no match), the rest
+   * of the rows MERGE changed are updates. No unique index is needed.
+   */
+  readonly mergeByKey: PostgresStepSession['merged'] | undefined;
+
+  async merged(
+    table: string,
+    staged: string,
+    keys: readonly string[],
+    columns: readonly string[],
+    window: string | undefined,
+  ): Promise<{ inserted: number; updated: number }> {
+    const on = [...keys.map((k) => `t.${quoteIdentifier(k)} = s.${quoteIdentifier(k)}`), ...(window === undefined ? [] : [`(${window})`])].join(' AND ');
+    const [fresh] = await this.all<{ n: number }>(`SELECT count(*) AS n FROM ${staged} AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS t WHERE ${on})`);
+    const inserted = Number(fresh?.n ?? 0);
+    // Every column is a key: a matched row is still counted as updated (set to itself), as DuckDB's delete+insert counts it.
+    const others = columns.filter((c) => !keys.includes(c));
+    const set = (others.length > 0 ? others : keys.slice(0, 1)).map((c) => `${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`).join(', ');
+    const names = columns.map(quoteIdentifier);
+    const changed = await this.changed(
+      `MERGE INTO ${table} AS t USING ${staged} AS s ON ${on} WHEN MATCHED THEN UPDATE SET ${set} WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((c) => `s.${c}`).join(', ')})`,
+    );
+    return { inserted, updated: changed - inserted };
+  }
+
+  /** Creates the new table under a temporary name, then swaps it in for the old table or view, in the step's transaction. */
+  async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
+    await refuseSnapshotReplace(this, this.#key);
+    const { schema, table } = keyToTable(this.#key);
+    const temporary = `${table.slice(0, 40)}__strata_new_${randomBytes(4).toString('hex')}`;
+    const created = await this.changed(`CREATE TABLE ${quoteIdentifier(schema)}.${quoteIdentifier(temporary)} AS ${select}`, params);
+    const dependents = await this.#dropAsset();
+    await this.run(`ALTER TABLE ${quoteIdentifier(schema)}.${quoteIdentifier(temporary)} RENAME TO ${quoteIdentifier(table)}`);
+    await this.#restoreViews(dependents);
+    this.rowsWritten = created;
+    return created;
+  }
+
+  /**
+   * Replaces this step's partitions: creates the table on first write, deletes the rows of the
+   * step's window (or static keys) and inserts the new rows by column name, in the step's
+   * transaction. Fails (and so rolls back) when a row falls outside the step's partitions, or
+   * when the query's columns changed and the step does not cover every partition.
+   */
+  async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
+    const scope = this.#scope;
+    if (!scope)
+      throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
+    const table = qualifiedTableName(this.#key);
+    const column = quoteIdentifier(scope.column);
+    await refuseSnapshotReplace(this, this.#key);
+    const columnType = await this.#prepareTable(select, params, scope);
+    await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
+    const inserted = await this.insertByName(table, select, params);
+    const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
+    const inside = [...counts.values()].reduce((a, b) => a + b, 0);
+    if (inside !== inserted) throw rowsOutsideError(this.#key, scope, inserted - inside, inserted);
+    this.partitionRows = counts;
+    this.rowsWritten = inserted;
+    return inserted;
+  }
+
+  /** Creates the partitioned table on first write, or rebuilds it when its columns changed and the step covers every partition. Returns the partition column's type. */
+  async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<string | undefined> {
+    const table = qualifiedTableName(this.#key);
+    const empty = `SELECT * FROM (${select}) AS __rows LIMIT 0`;
+    let existing = await this.tableColumns(this.#key);
+    if (existing.size === 0) {
+      await this.run(`CREATE TABLE ${table} AS ${empty}`, params);
+      return (await this.tableColumns(this.#key)).get(scope.column);
+    }
+    const incoming = [...(await this.relationColumns(select, params)).keys()];
+    const added = incoming.filter((c) => !existing.has(c));
+    const removed = [...existing.keys()].filter((c) => !incoming.includes(c));
+    if (added.length === 0 && removed.length === 0) return existing.get(scope.column);
+    if (!scope.complete) {
+      const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+      throw new StrataError(
+        'partition_columns_changed',
+        `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
+        { assetKey: this.#key },
+      );
+    }
+    const dependents = await this.#dropAsset();
+    await this.run(`CREATE TABLE ${table} AS ${empty}`, params);
+    await this.#restoreViews(dependents);
+    existing = await this.tableColumns(this.#key);
+    return existing.get(scope.column);
+  }
+
+  async replaceView(select: string): Promise<void> {
+    await refuseSnapshotReplace(this, this.#key);
+    const dependents = await this.#dropAsset();
+    await this.run(`CREATE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
+    await this.#restoreViews(dependents);
+  }
+
+  /** Loads the CSV with COPY into a staging table, then replaces the asset's table with its rows, typed (see postgres-seed-csv.ts). */
+  async replaceTableFromCsv(file: string, columnTypes: Readonly<Record<string, string>>): Promise<number> {
+    const select = await loadCsv(this, await this.#open(), file, columnTypes);
+    return this.replaceTable(select);
+  }
+
+  /** Drops the asset's table or view, if there is one, with the views that read it (returned, to create again). */
+  #dropAsset(): Promise<DependentView[]> {
+    return dropWithDependents(this, this.#key);
+  }
+
+  /** Creates again the views {@link #dropAsset} dropped. */
+  #restoreViews(views: readonly DependentView[]): Promise<void> {
+    return restoreViews(this, this.#key, views);
+  }
+
+  /** Postgres gives no estimate of a statement's progress. */
+  progress(): QueryProgress | undefined {
+    return undefined;
+  }
+
+  /** Cancels the statement in flight (pg_cancel_backend, from another connection) and refuses every later one. */
+  interrupt(): void {
+    this.#interrupted = true;
+    const client = this.#client as (pg.PoolClient & { processID?: number }) | undefined;
+    if (client?.processID !== undefined && !this.#ended) void this.#warehouse.cancel(client.processID).catch(() => undefined);
+  }
+
+  async commit(): Promise<void> {
+    await this.#end('COMMIT');
+  }
+
+  async rollback(): Promise<void> {
+    try {
+      await this.#end('ROLLBACK');
+    } catch {
+      // The connection may be gone; nothing was committed.
+    }
+  }
+
+  /** The columns of a result, from its field descriptions (the statement is run: give it `LIMIT 0`). */
+  async #resultColumns(select: string, params: readonly SqlParam[]): Promise<Map<string, string>> {
+    const { fields } = await this.#query(select, params);
+    const types = await this.all<{ t: string }>(FORMAT_TYPES_SQL, [fields.map((f) => String(f.dataTypeID)), fields.map((f) => String(f.dataTypeModifier))]);
+    return new Map(fields.map((f, i) => [f.name, duckdbTypeName(types[i]?.t ?? 'text')]));
+  }
+
+  async #query(sql: string | pg.QueryConfig, params: readonly SqlParam[]): Promise<pg.QueryResult> {
+    const client = await this.#open();
+    try {
+      if (typeof sql !== 'string') return await client.query(sql);
+      return await (params.length === 0 ? client.query(sql) : client.query(sql, toPgValues(params)));
+    } catch (error) {
+      this.#failed = true;
+      if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false, { cause: error });
+      throw error;
+    }
+  }
+
+  async #open(): Promise<pg.PoolClient> {
+    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false);
+    if (this.#ended) throw new Error(`the warehouse session of ${this.#key} has ended`);
+    this.#opening ??= (async () => {
+      const client = await this.#warehouse.lend();
+      this.#client = client;
+      await client.query('BEGIN');
+      return client;
+    })();
+    return this.#opening;
+  }
+
+  async #end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.#opening) return;
+    const client = await this.#opening;
+    let broken = false;
+    try {
+      const result = await client.query(statement);
+      // COMMIT of an aborted transaction rolls it back without an error: say so.
+      if (statement === 'COMMIT' && result.command === 'ROLLBACK')
+        throw new StrataError('commit_failed', `the step of ${this.#key} could not commit: an earlier statement failed`, { assetKey: this.#key }, false);
+    } catch (error) {
+      broken = !(error instanceof StrataError);
+      throw error;
+    } finally {
+      this.#warehouse.giveBack(client, broken || (this.#failed && statement === 'ROLLBACK' && this.#interrupted));
+    }
+  }
+}
