@@ -49,6 +49,7 @@ import type {
   MaterializationRecord,
   Page,
   RunMaterializations,
+  RunClaim,
   RunRecord,
   RunStatus,
   RunUpdate,
@@ -103,6 +104,13 @@ export class InMemoryStorage implements Storage {
     if (update.endedAt !== undefined) row.ended_at = update.endedAt;
     if (update.error !== undefined) row.error = update.error;
     if (update.heartbeatAt !== undefined) row.heartbeat_at = update.heartbeatAt;
+  }
+
+  async claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined> {
+    const row = newestFirst([...this.#runs.values()].filter((r) => r.status === 'queued' && r.request !== null)).at(-1);
+    if (row === undefined) return undefined;
+    Object.assign(row, { status: 'running', started_at: claim.now, heartbeat_at: claim.now, pid: claim.pid });
+    return runFromRow(row);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -11,7 +11,7 @@ import { backfillFromRow, backfillToRow, backfillUpdateToRow, runFromRow, runToR
 import type { Database } from './schema.ts';
 import { batches } from './postgres-step-writes.ts';
 import { backfillExistsError, runExistsError } from './storage-error.ts';
-import type { BackfillRecord, BackfillUpdate, LineageEdge, Page, RunRecord, RunStatus, RunUpdate } from './storage.ts';
+import type { BackfillRecord, BackfillUpdate, LineageEdge, Page, RunClaim, RunRecord, RunStatus, RunUpdate } from './storage.ts';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -39,6 +39,32 @@ export async function updateRun(db: Kysely<Database>, id: string, update: RunUpd
       ? (await getRun(db, id)) !== undefined
       : (await db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
   if (!found) throw new NotFoundError(`run ${id} does not exist`);
+}
+
+/**
+ * `Storage.claimQueuedRun`: one statement; `FOR UPDATE SKIP LOCKED` lets claimers racing for
+ * the oldest queued run each take a different one instead of waiting on each other.
+ */
+export async function claimQueuedRun(db: Kysely<Database>, claim: RunClaim): Promise<RunRecord | undefined> {
+  const row = await db
+    .updateTable('runs')
+    .set({ status: 'running', started_at: claim.now, heartbeat_at: claim.now, pid: claim.pid })
+    .where(
+      'id',
+      '=',
+      db
+        .selectFrom('runs')
+        .select('id')
+        .where('status', '=', 'queued')
+        .where('request', 'is not', null)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(1)
+        .modifyEnd(sql`for update skip locked`),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? undefined : runFromRow(row);
 }
 
 /** `Storage.getRun`. */

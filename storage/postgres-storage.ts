@@ -34,6 +34,7 @@ import type {
   LineageEdge,
   MaterializationRecord,
   Page,
+  RunClaim,
   RunMaterializations,
   RunRecord,
   RunStatus,
@@ -126,6 +127,10 @@ export class PostgresStorage implements Storage {
 
   updateRun(id: string, update: RunUpdate): Promise<void> {
     return this.#inOrder(() => records.updateRun(this.#db, id, update));
+  }
+
+  claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined> {
+    return this.#inOrder(() => records.claimQueuedRun(this.#db, claim));
   }
 
   getRun(id: string): Promise<RunRecord | undefined> {

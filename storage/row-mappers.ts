@@ -79,6 +79,7 @@ export function runToRow(run: RunRecord): RunRow {
     tags: toJsonText(run.tags),
     heartbeat_at: run.heartbeatAt ?? null,
     pid: run.pid ?? null,
+    request: run.request == null ? null : toJsonText(run.request),
   };
 }
 
@@ -97,6 +98,7 @@ export function runFromRow(row: RunRow): RunRecord {
     tags: parseJsonObject<Record<string, string>>(row.tags),
     ...(row.heartbeat_at == null ? {} : { heartbeatAt: row.heartbeat_at }),
     ...(row.pid == null ? {} : { pid: row.pid }),
+    ...(row.request == null ? {} : { request: parseJsonObject<Record<string, unknown>>(row.request) }),
   };
 }
 

@@ -24,6 +24,8 @@ export interface RunsTable {
   heartbeat_at: number | null;
   /** Process id of the run (migration 0004). */
   pid: number | null;
+  /** JSON object: what a queued run needs to run, for a worker (migration 0007); null for runs started in-process. */
+  request: string | null;
 }
 
 /** `events`: the append-only event log; `id` is assigned on insert and only grows. */

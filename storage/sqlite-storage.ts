@@ -38,6 +38,7 @@ import type {
   MaterializationRecord,
   Page,
   RunMaterializations,
+  RunClaim,
   RunRecord,
   RunStatus,
   RunUpdate,
@@ -128,6 +129,23 @@ export class SqliteStorage implements Storage {
         ? (await this.getRun(id)) !== undefined
         : (await this.#db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
     if (!found) throw new NotFoundError(`run ${id} does not exist`);
+  }
+
+  async claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined> {
+    this.#writes.flush();
+    const claimOldest = this.#sqlite.transaction(() => {
+      const oldest = this.#sqlite
+        .prepare(`select id from runs where status = 'queued' and request is not null order by created_at, id limit 1`)
+        .get() as { id: string } | undefined;
+      if (oldest === undefined) return undefined;
+      this.#sqlite
+        .prepare(`update runs set status = 'running', started_at = ?, heartbeat_at = ?, pid = ? where id = ?`)
+        .run(claim.now, claim.now, claim.pid, oldest.id);
+      return oldest.id;
+    });
+    // Immediate: the write lock is taken before the read, so two processes never pick the same run.
+    const id = claimOldest.immediate();
+    return id === undefined ? undefined : this.getRun(id);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

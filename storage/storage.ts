@@ -41,6 +41,23 @@ export interface RunRecord {
   readonly heartbeatAt?: number | null;
   /** Id of the process running it (absent: unknown). */
   readonly pid?: number | null;
+  /**
+   * What a queued run needs to run (a selection, partitions, options: see the engine's
+   * queued-run request), recorded by `assets materialize --queue` for a worker to claim
+   * (absent: a run started in the process that recorded it, never claimed).
+   */
+  readonly request?: RunRequest | null;
+}
+
+/** A queued run's request: a JSON object the engine writes and reads back; storage keeps it as it is. */
+export type RunRequest = Readonly<Record<string, unknown>>;
+
+/** Who claims a queued run (see `RunStore.claimQueuedRun`). */
+export interface RunClaim {
+  /** The claim's time: the run's `startedAt` and first `heartbeatAt`. */
+  readonly now: number;
+  /** The claiming process. */
+  readonly pid: number;
 }
 
 /** Fields of a run that change over its life. */
@@ -162,6 +179,13 @@ export interface RunStore {
   getRun(id: string): Promise<RunRecord | undefined>;
   /** Runs whose id starts with `prefix` (for short ids typed by users), newest first, at most 10. */
   findRunsByPrefix(prefix: string): Promise<RunRecord[]>;
+  /**
+   * Claims the oldest queued run that has a `request` (by `createdAt`, then id) atomically: it
+   * becomes `running`, started and heartbeating at `claim.now`, held by `claim.pid`, and is
+   * returned as it now is; `undefined` when none is queued. Two processes claiming at once
+   * never get the same run (on Postgres, `FOR UPDATE SKIP LOCKED`: they get different runs).
+   */
+  claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined>;
   /** Newest first (by `createdAt`, then id). */
   listRuns(options?: Page & { readonly status?: RunStatus }): Promise<RunRecord[]>;
 }

@@ -13,6 +13,7 @@ import { stalenessMigration } from './0003-staleness.ts';
 import { runHeartbeatsMigration } from './0004-run-heartbeats.ts';
 import { daemonTicksMigration } from './0005-daemon-ticks.ts';
 import { checkDependenciesMigration } from './0006-check-dependencies.ts';
+import { runRequestsMigration } from './0007-run-requests.ts';
 import { POSTGRES_SCHEMA, SQLITE_SCHEMA, type SchemaDialect } from './schema-dialect.ts';
 
 const ALL: readonly (readonly [name: string, migration: (d: SchemaDialect) => Migration])[] = [
@@ -22,6 +23,7 @@ const ALL: readonly (readonly [name: string, migration: (d: SchemaDialect) => Mi
   ['0004-run-heartbeats', runHeartbeatsMigration],
   ['0005-daemon-ticks', daemonTicksMigration],
   ['0006-check-dependencies', checkDependenciesMigration],
+  ['0007-run-requests', runRequestsMigration],
 ];
 
 /** Every migration in dialect `d`, keyed by its stable name. */

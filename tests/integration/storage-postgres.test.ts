@@ -122,6 +122,31 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
     });
   });
 
+  describe('PostgresStorage queued runs across pools', () => {
+    it('never gives one queued run to two storages claiming at once: each run is claimed exactly once', async () => {
+      const first = await fresh();
+      const second = await sameSchema();
+      try {
+        const ids = Array.from({ length: 60 }, (_, i) => `q${String(i).padStart(2, '0')}`);
+        for (const [i, id] of ids.entries()) await first.createRun(aRun(id, { createdAt: 1_000 + (i % 7), request: { kind: 'materialize', select: '*' } }));
+        const drain = async (storage: PostgresStorage, pid: number): Promise<string[]> => {
+          const claimed: string[] = [];
+          for (let run = await storage.claimQueuedRun({ now: 2_000, pid }); run; run = await storage.claimQueuedRun({ now: 2_000, pid })) claimed.push(run.id);
+          return claimed;
+        };
+        const [a, b, c, d] = await Promise.all([drain(first, 1), drain(second, 2), drain(first, 3), drain(second, 4)]);
+        const all = [...a, ...b, ...c, ...d];
+        expect(all.sort()).toEqual(ids);
+        expect(a.length + c.length).toBeGreaterThan(0);
+        expect(b.length + d.length).toBeGreaterThan(0);
+        expect(await second.listRuns({ status: 'queued' })).toEqual([]);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    });
+  });
+
   describe('PostgresStorage write order', () => {
     it('applies writes issued without waiting in the order they were issued, and a read sees them', async () => {
       const storage = await fresh();
@@ -236,6 +261,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         'tags text',
         'heartbeat_at bigint',
         'pid bigint',
+        'request text',
       ]);
       const applied = await postgresRows<{ name: string }>(`select name from ${schema}.kysely_migration order by name`);
       expect(applied.map((m) => m.name)).toEqual(Object.keys(migrations));
