@@ -69,6 +69,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/daemon-command.ts')).daemonCommand,
   },
   {
+    name: 'worker',
+    summary: 'run the runs queued with --queue, claimed from the shared Postgres storage',
+    load: async () => (await import('./commands/worker-command.ts')).workerCommand,
+  },
+  {
     name: 'storage',
     summary: 'move the SQLite storage to Postgres (storage migrate --to postgres://…), verified by counts',
     load: async () => (await import('./commands/storage-command.ts')).storageCommand,

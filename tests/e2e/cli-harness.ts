@@ -52,10 +52,13 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
 
 /**
  * Starts `node bin/assets.js ...args` without waiting (to signal it); `done` resolves when it
- * exits. `detached` starts it in a process group of its own, whose id is the child's pid.
+ * exits. `detached` starts it in a process group of its own, whose id is the child's pid; `env` adds variables.
  */
-export function startCli(args: readonly string[], { detached = false } = {}): { readonly child: ChildProcess; readonly done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached });
+export function startCli(
+  args: readonly string[],
+  { detached = false, env = {} }: { readonly detached?: boolean; readonly env?: Readonly<Record<string, string>> } = {},
+): { readonly child: ChildProcess; readonly done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...cliEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -17,7 +17,7 @@ import { StepProgressLine } from '../step-progress-line.ts';
 /** `assets materialize`: build the selected assets in dependency order. */
 export const materializeCommand: Command = {
   name: 'materialize',
-  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--full-refresh [--force KEYS]] [--dry-run] [--concurrency N] [--json]
+  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--full-refresh [--force KEYS]] [--dry-run] [--queue] [--concurrency N] [--json]
 
 Builds the selected assets in dependency order. Each asset is written in one DuckDB
 transaction; a failure skips everything downstream of it. Ctrl-C cancels: running steps
@@ -36,6 +36,8 @@ Options:
   --dry-run            print the plan without running it, with how each step builds (BUILD:
                        incremental, full or partitions); over 200 steps: one line per asset;
                        with --json: every step
+  --queue              record the run as queued and print its id instead of running it: an
+                       assets worker runs it (planned again then, with the same clock)
   --concurrency N      steps run at once (default: strata.json "concurrency", 4)
   --json               print the run result as JSON
 
@@ -50,11 +52,18 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       'full-refresh': { type: 'boolean' },
       force: { type: 'string' },
       concurrency: { type: 'string' },
+      queue: { type: 'boolean' },
     });
     if (values.select === undefined) throw new UsageError("assets materialize needs --select, e.g. --select '+marts/*'", '--select');
     const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
       const { project } = workspace;
+      if (values.queue && project.config.storageUrl === undefined) {
+        throw new UsageError(
+          `--queue needs Postgres storage: runs queued in the SQLite storage ${project.config.storageFile} could never run, since assets worker refuses SQLite (it is single-host)`,
+          '--queue',
+        );
+      }
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
       const now = new Date();
       const { keys, plan, staleSummary } = await prepareMaterialization(
@@ -77,6 +86,21 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         const modes = await buildModes(project, plan.steps, fullRefresh);
         if (values.json) out.json({ selection: values.select, steps: plan.steps.map((s) => ({ ...s, build: modes.get(s.key) })) });
         else printDryRun(out, project, plan.steps, modes);
+        return 0;
+      }
+      if (values.queue) {
+        const { enqueueMaterialization } = await import('../../engine/runs/queued-runs.ts');
+        const request = {
+          select: values.select,
+          ...(values.partition === undefined ? {} : { partition: values.partition }),
+          ...(values['stale-only'] ? { staleOnly: true } : {}),
+          ...(fullRefresh ? { fullRefresh: true, force: forcedSnapshots } : {}),
+          ...(values.concurrency === undefined ? {} : { concurrency }),
+          now: now.getTime(),
+        };
+        const run = await enqueueMaterialization(await workspace.storage(), request, plan);
+        if (values.json) out.json({ runId: run.id, status: run.status, selection: run.selection, assetKeys: run.assetKeys });
+        else out.line(`Queued run ${run.id} (${values.select}${values.partition ? ` @ ${values.partition}` : ''}): an assets worker will run it`);
         return 0;
       }
       // The run service loads only now (with the executor, ~50 modules): "nothing to do" and a dry run need neither.

@@ -46,6 +46,11 @@ export interface ExecuteRunOptions {
   /** Called when a step ends, with its outcome (progress bars). */
   readonly onStepEnd?: (outcome: StepOutcome) => void;
   readonly runId?: string;
+  /**
+   * The run `runId` is already recorded as running (a worker claimed it from the queue): it is
+   * not created again (default: the executor creates it).
+   */
+  readonly claimed?: boolean;
   readonly tags?: Readonly<Record<string, string>>;
   /** The clock for partition mappings (default: now). */
   readonly now?: Date;
@@ -173,20 +178,22 @@ class RunExecution {
     const { storage, plan, project } = this.#o;
     const keys = [...new Set(plan.steps.map((s) => s.key))];
     const startedAt = Date.now();
-    await storage.createRun({
-      id: this.#runId,
-      status: 'running',
-      trigger: this.#o.trigger ?? 'manual',
-      selection: this.#o.selection,
-      assetKeys: keys,
-      createdAt: startedAt,
-      startedAt,
-      endedAt: null,
-      error: null,
-      tags: this.#o.tags ?? {},
-      heartbeatAt: this.#timing.now(),
-      pid: process.pid,
-    });
+    if (!this.#o.claimed) {
+      await storage.createRun({
+        id: this.#runId,
+        status: 'running',
+        trigger: this.#o.trigger ?? 'manual',
+        selection: this.#o.selection,
+        assetKeys: keys,
+        createdAt: startedAt,
+        startedAt,
+        endedAt: null,
+        error: null,
+        tags: this.#o.tags ?? {},
+        heartbeatAt: this.#timing.now(),
+        pid: process.pid,
+      });
+    }
     await storage.recordLineage(project.definitionVersion, project.graph.edges());
     const count = plan.steps.length;
     await this.#append([this.#events.run('run_start', `run started: ${count} step${count === 1 ? '' : 's'} (${this.#o.selection})`, 'info', { steps: count })]);

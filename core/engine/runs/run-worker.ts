@@ -1,0 +1,83 @@
+/**
+ * The worker loop of `assets worker`: claims queued runs from storage (oldest first, each by
+ * one worker only, see `Storage.claimQueuedRun`), runs up to `concurrency` of them at once
+ * through the run service, and reaps runs whose process died while it is idle. Stopping ends
+ * the claiming; the runs going on finish (cancel them with the cancel signal).
+ */
+import type { RunService } from './run-service.ts';
+import { runClaimed } from './queued-runs.ts';
+
+/** What a {@link runWorker} does. */
+export interface RunWorkerOptions {
+  readonly service: RunService;
+  /** Runs at once. */
+  readonly concurrency: number;
+  /** Stop when the queue is empty and no run is going on (default: keep polling). */
+  readonly once?: boolean;
+  /** Between two looks at an empty queue (default 1 s). */
+  readonly pollMs?: number;
+  /** Told when a run is claimed and when it ends. */
+  readonly log?: (line: string) => void;
+}
+
+/** How one claimed run ended. */
+export interface WorkedRun {
+  readonly runId: string;
+  readonly status: string;
+  readonly error?: string;
+}
+
+/** When to stop: `stop` ends the claiming; `cancel` cancels the runs going on (their steps roll back). */
+export interface WorkerSignals {
+  readonly stop: AbortSignal;
+  readonly cancel: AbortSignal;
+}
+
+/**
+ * Claims and runs queued runs until `signals.stop` (or, with `once`, until the queue is
+ * drained); returns the runs it ran, in the order they ended.
+ *
+ * @example
+ * const worked = await runWorker({ service, concurrency: 2, once: true }, { stop, cancel });
+ */
+export async function runWorker(options: RunWorkerOptions, signals: WorkerSignals): Promise<WorkedRun[]> {
+  const { service, concurrency } = options;
+  const log = options.log ?? (() => undefined);
+  const storage = await service.storage();
+  const going = new Map<string, Promise<void>>();
+  const worked: WorkedRun[] = [];
+  await service.reapDeadRuns();
+  while (!signals.stop.aborted) {
+    let claimed = 0;
+    while (going.size < concurrency && !signals.stop.aborted) {
+      const run = await storage.claimQueuedRun({ now: Date.now(), pid: process.pid });
+      if (run === undefined) break;
+      claimed++;
+      log(`run ${run.id.slice(0, 8)} claimed (${run.selection})`);
+      const work = runClaimed(service, run, signals.cancel).then((result) => {
+        worked.push({ runId: result.runId, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) });
+        log(`run ${result.runId.slice(0, 8)} ${result.status}${result.error === undefined ? '' : `: ${result.error}`}`);
+      });
+      going.set(run.id, work.finally(() => going.delete(run.id)));
+    }
+    if (claimed > 0 && going.size < concurrency) continue;
+    if (options.once && going.size === 0) break;
+    await Promise.race([...going.values(), pause(options.pollMs ?? 1_000, signals.stop)]);
+    if (going.size === 0) await service.reapDeadRuns();
+  }
+  await Promise.all(going.values());
+  return worked;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

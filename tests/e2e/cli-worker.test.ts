@@ -1,0 +1,101 @@
+/**
+ * Queued runs and `assets worker`, as real CLI processes: on SQLite storage `--queue` and the
+ * worker are refused (exit 2, nothing written); on Postgres storage (the test cluster) runs
+ * queued with `assets materialize --queue` stay queued until two workers started at once drain
+ * the queue: every run is claimed by exactly one worker and succeeds, every asset partition is
+ * materialized exactly once, and no run is left queued or running and no lease held. The
+ * warehouse is the project's DuckDB file, so the workers take turns writing it.
+ */
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
+import { parseJson, queryDuckDb, runCli, Sandbox, stackFrames, startCli, stateFiles } from './cli-harness.ts';
+
+let sandbox: Sandbox;
+const missing = postgresMissing();
+const REGIONS = ['eu', 'us', 'apac', 'latam', 'mea', 'anz'];
+
+beforeAll(() => {
+  sandbox = Sandbox.create();
+});
+
+afterAll(() => sandbox?.cleanup());
+
+function files(storage?: string): Record<string, string> {
+  return {
+    'package.json': '{"type":"module"}\n',
+    'strata.json': JSON.stringify({ name: 'worker-e2e', ...(storage === undefined ? {} : { storage }) }),
+    'defs/raw/sales.sql': [
+      `-- partitioned_by: static(${REGIONS.join(', ')})`,
+      '-- partition_column: region',
+      'select {{ partition_key }} as region, i as n from range(0, 5) t(i)',
+    ].join('\n'),
+    'defs/marts/totals.sql': [
+      `-- partitioned_by: static(${REGIONS.join(', ')})`,
+      '-- partition_column: region',
+      'select region, sum(n) as total from raw.sales where region = {{ partition_key }} group by region',
+    ].join('\n'),
+  };
+}
+
+describe('queued runs on SQLite storage exit 2', () => {
+  it('refuses materialize --queue and assets worker, naming the reason, and writes nothing', () => {
+    const project = sandbox.writeProject('worker-sqlite', files());
+    const queued = runCli(['materialize', '--select', '*', '--queue', '--project', project]);
+    expect(queued.status, queued.stderr).toBe(2);
+    expect(queued.stderr).toContain('--queue needs Postgres storage');
+    expect(queued.stderr).toContain('single-host');
+    const worker = runCli(['worker', '--once', '--project', project]);
+    expect(worker.status, worker.stderr).toBe(2);
+    expect(worker.stderr).toContain('assets worker needs Postgres storage');
+    expect(worker.stderr).toContain('is single-host');
+    expect(stackFrames(queued.stderr + worker.stderr)).toEqual([]);
+    expect(fs.existsSync(stateFiles(project).storage)).toBe(false);
+    expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+  });
+});
+
+describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  const schema = `cli_worker_${process.pid}`;
+  const url = (): string => {
+    const u = new URL(postgresUrl());
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    return u.toString();
+  };
+
+  beforeAll(() => onPostgres(`drop schema if exists ${schema} cascade`, `create schema ${schema}`));
+  afterAll(() => onPostgres(`drop schema if exists ${schema} cascade`));
+
+  it('two workers run every queued run exactly once: each asset partition materialized once, nothing left queued, running or leased', async () => {
+    const project = sandbox.writeProject('worker-pg', files('env:STRATA_E2E_STORAGE'));
+    const env = { STRATA_E2E_STORAGE: url() };
+    const runIds: string[] = [];
+    for (const region of REGIONS) {
+      const result = runCli(['materialize', '--select', '*', '--partition', region, '--queue', '--json', '--project', project], env);
+      expect(result.status, result.stderr).toBe(0);
+      runIds.push(parseJson<{ runId: string; status: string }>(result).runId);
+    }
+    expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+    expect(await postgresRows(`select status, count(*)::int as n from ${schema}.runs group by status`)).toEqual([{ status: 'queued', n: REGIONS.length }]);
+
+    const workers = [0, 1].map(() => startCli(['worker', '--once', '--concurrency', '2', '--json', '--project', project], { env }));
+    const results = await Promise.all(workers.map((w) => w.done));
+    for (const result of results) {
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+      expect(result.stderr).toContain('--concurrency 2: the DuckDB warehouse has one writer, so this worker runs one run at a time');
+    }
+    const worked = results.map((r) => parseJson<{ runs: { runId: string; status: string }[] }>(r).runs);
+    const claimed = worked.flat().map((r) => r.runId);
+    expect([...claimed].sort()).toEqual([...runIds].sort());
+    expect(worked.flat().every((r) => r.status === 'success')).toBe(true);
+
+    const perPartition = await postgresRows<{ asset_key: string; partition_key: string; n: number }>(
+      `select asset_key, partition_key, count(*)::int as n from ${schema}.materializations group by asset_key, partition_key order by asset_key, partition_key`,
+    );
+    expect(perPartition).toHaveLength(2 * REGIONS.length);
+    expect(perPartition.every((row) => row.n === 1)).toBe(true);
+    expect(await postgresRows(`select status, count(*)::int as n from ${schema}.runs group by status`)).toEqual([{ status: 'success', n: REGIONS.length }]);
+    expect(await postgresRows(`select * from ${schema}.leases`)).toEqual([]);
+    expect(await queryDuckDb(stateFiles(project).warehouse, 'select count(*)::int as n from marts.totals')).toEqual([{ n: REGIONS.length }]);
+  });
+});
