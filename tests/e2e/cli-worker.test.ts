@@ -4,9 +4,11 @@
  * queued with `assets materialize --queue` stay queued until two workers started at once drain
  * the queue: every run is claimed by exactly one worker and succeeds, every asset partition is
  * materialized exactly once, and no run is left queued or running and no lease held. The
- * warehouse is the project's DuckDB file, so the workers take turns writing it.
+ * warehouse is the project's DuckDB file, so the workers take turns writing it. SIGTERM stops
+ * a worker's claiming and lets its run finish.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
 import { parseJson, queryDuckDb, runCli, Sandbox, stackFrames, startCli, stateFiles } from './cli-harness.ts';
@@ -97,5 +99,45 @@ describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missi
     expect(await postgresRows(`select status, count(*)::int as n from ${schema}.runs group by status`)).toEqual([{ status: 'success', n: REGIONS.length }]);
     expect(await postgresRows(`select * from ${schema}.leases`)).toEqual([]);
     expect(await queryDuckDb(stateFiles(project).warehouse, 'select count(*)::int as n from marts.totals')).toEqual([{ n: REGIONS.length }]);
+  });
+
+  it('SIGTERM stops claiming, lets the run going on finish, and leaves the rest queued', async () => {
+    const project = sandbox.writeProject('worker-sigterm', {
+      'package.json': '{"type":"module"}\n',
+      'strata.json': JSON.stringify({ name: 'worker-sigterm', storage: 'env:STRATA_E2E_STORAGE' }),
+      'defs/raw/gated.ts': [
+        `import { existsSync } from 'node:fs';`,
+        `import { asset } from 'strata';`,
+        `const GO = new URL('../../go', import.meta.url);`,
+        `export const gated = asset({`,
+        `  key: 'raw/gated',`,
+        `  async materialize(ctx) {`,
+        `    while (!existsSync(GO)) await new Promise((resolve) => setTimeout(resolve, 50));`,
+        `    return { rowCount: await ctx.warehouse.replaceTable('select 1 as v') };`,
+        `  },`,
+        `});`,
+      ].join('\n'),
+    });
+    await onPostgres(`truncate ${schema}.runs cascade`);
+    const env = { STRATA_E2E_STORAGE: url() };
+    const ids = [0, 1].map(() => parseJson<{ runId: string }>(runCli(['materialize', '--select', 'raw/gated', '--queue', '--json', '--project', project], env)).runId);
+    const worker = startCli(['worker', '--project', project], { env });
+    const deadline = Date.now() + 30_000;
+    while ((await postgresRows(`select id from ${schema}.runs where status = 'running'`)).length === 0) {
+      if (Date.now() > deadline) throw new Error('no run was claimed in 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    worker.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    fs.writeFileSync(path.join(project, 'go'), '');
+    const result = await worker.done;
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).toContain('stopping: no more claims; waiting for the runs going on');
+    expect(result.stdout).toContain('1 run run');
+    expect(await postgresRows(`select id, status from ${schema}.runs order by created_at`)).toEqual([
+      { id: ids[0], status: 'success' },
+      { id: ids[1], status: 'queued' },
+    ]);
+    expect(await postgresRows(`select * from ${schema}.leases`)).toEqual([]);
   });
 });
