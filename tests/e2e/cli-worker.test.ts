@@ -101,6 +101,49 @@ describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missi
     expect(await queryDuckDb(stateFiles(project).warehouse, 'select count(*)::int as n from marts.totals')).toEqual([{ n: REGIONS.length }]);
   });
 
+  it('on a Postgres warehouse, two workers of two runs each write at once (no turns at a file), every queued run exactly once', async () => {
+    const database = `cli_worker_wh_${process.pid}`;
+    await onPostgres(`drop database if exists ${database} with (force)`, `create database ${database}`);
+    try {
+      const warehouse = new URL(postgresUrl());
+      warehouse.pathname = `/${database}`;
+      const project = sandbox.writeProject('worker-pg-warehouse', {
+        'strata.json': JSON.stringify({ name: 'worker-pg-warehouse', storage: 'env:STRATA_E2E_STORAGE', warehouse: 'env:STRATA_E2E_WAREHOUSE' }),
+        'defs/raw/sales.sql': [
+          `-- partitioned_by: static(${REGIONS.join(', ')})`,
+          '-- partition_column: region',
+          'select {{ partition_key }}::text as region, i as n from generate_series(0, 4) as t(i)',
+        ].join('\n'),
+      });
+      await onPostgres(`truncate ${schema}.runs cascade`);
+      const env = { STRATA_E2E_STORAGE: url(), STRATA_E2E_WAREHOUSE: warehouse.toString() };
+      for (const region of REGIONS) {
+        expect(runCli(['materialize', '--select', '*', '--partition', region, '--queue', '--project', project], env).status).toBe(0);
+      }
+      const workers = [0, 1].map(() => startCli(['worker', '--once', '--concurrency', '2', '--json', '--project', project], { env }));
+      const results = await Promise.all(workers.map((w) => w.done));
+      for (const result of results) {
+        expect(result.status, result.stdout + result.stderr).toBe(0);
+        expect(result.stderr).not.toContain('one writer');
+      }
+      const claimed = results.flatMap((r) => parseJson<{ runs: { runId: string; status: string }[] }>(r).runs);
+      expect(claimed).toHaveLength(REGIONS.length);
+      expect(claimed.every((r) => r.status === 'success')).toBe(true);
+      const perPartition = await postgresRows<{ n: number }>(
+        `select count(*)::int as n from ${schema}.materializations group by asset_key, partition_key`,
+      );
+      expect(perPartition).toEqual(REGIONS.map(() => ({ n: 1 })));
+      expect(await postgresRows(`select status, count(*)::int as n from ${schema}.runs group by status`)).toEqual([{ status: 'success', n: REGIONS.length }]);
+      expect(await postgresRows(`select * from ${schema}.leases`)).toEqual([]);
+      // Some runs wrote at the same time (with DuckDB they would have taken turns).
+      const spans = await postgresRows<{ started: string; ended: string }>(`select started_at as started, ended_at as ended from ${schema}.runs`);
+      const overlaps = spans.some((a, i) => spans.some((b, j) => i !== j && Number(a.started) < Number(b.started) && Number(b.started) < Number(a.ended)));
+      expect(overlaps).toBe(true);
+    } finally {
+      await onPostgres(`drop database if exists ${database} with (force)`);
+    }
+  });
+
   it('SIGTERM stops claiming, lets the run going on finish, and leaves the rest queued', async () => {
     const project = sandbox.writeProject('worker-sigterm', {
       'package.json': '{"type":"module"}\n',

@@ -23,7 +23,8 @@ them (their steps roll back).
 
 Options:
   --concurrency N  runs at once (default 1). The DuckDB warehouse has one writer: with it a
-                   worker runs one run at a time, and the workers take turns at the file
+                   worker runs one run at a time, and the workers take turns at the file; on
+                   a Postgres warehouse runs of all workers write at once
   --once           run what is queued, then exit (1 if a run did not succeed)
   --json           with --once: print the runs run as JSON
 
@@ -40,7 +41,7 @@ Exit codes: 0 success, 1 a run failed (--once), 2 bad input or SQLite storage.`,
         );
       }
       // Two runs of one process writing one DuckDB file conflict on its catalog (as the daemon's one-slot "warehouse" pool knows).
-      const concurrency = Math.min(requested, DUCKDB_WRITERS);
+      const concurrency = workspace.project.config.warehouseUrl === undefined ? Math.min(requested, DUCKDB_WRITERS) : requested;
       if (requested > concurrency) err.notice(`--concurrency ${requested}: the DuckDB warehouse has one writer, so this worker runs one run at a time`);
       const service = await workspace.runService(err.notice);
       const { runWorker } = await import('../../engine/runs/run-worker.ts');
