@@ -134,9 +134,9 @@ export class SqliteStorage implements Storage {
   async claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined> {
     this.#writes.flush();
     const claimOldest = this.#sqlite.transaction(() => {
-      const oldest = this.#sqlite
-        .prepare(`select id from runs where status = 'queued' and request is not null order by created_at, id limit 1`)
-        .get() as { id: string } | undefined;
+      const oldest = this.#sqlite.prepare(`select id from runs where status = 'queued' and request is not null order by created_at, id limit 1`).get() as
+        | { id: string }
+        | undefined;
       if (oldest === undefined) return undefined;
       this.#sqlite
         .prepare(`update runs set status = 'running', started_at = ?, heartbeat_at = ?, pid = ? where id = ?`)

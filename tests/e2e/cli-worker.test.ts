@@ -129,9 +129,7 @@ describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missi
       const claimed = results.flatMap((r) => parseJson<{ runs: { runId: string; status: string }[] }>(r).runs);
       expect(claimed).toHaveLength(REGIONS.length);
       expect(claimed.every((r) => r.status === 'success')).toBe(true);
-      const perPartition = await postgresRows<{ n: number }>(
-        `select count(*)::int as n from ${schema}.materializations group by asset_key, partition_key`,
-      );
+      const perPartition = await postgresRows<{ n: number }>(`select count(*)::int as n from ${schema}.materializations group by asset_key, partition_key`);
       expect(perPartition).toEqual(REGIONS.map(() => ({ n: 1 })));
       expect(await postgresRows(`select status, count(*)::int as n from ${schema}.runs group by status`)).toEqual([{ status: 'success', n: REGIONS.length }]);
       expect(await postgresRows(`select * from ${schema}.leases`)).toEqual([]);
@@ -163,7 +161,9 @@ describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missi
     });
     await onPostgres(`truncate ${schema}.runs cascade`);
     const env = { STRATA_E2E_STORAGE: url() };
-    const ids = [0, 1].map(() => parseJson<{ runId: string }>(runCli(['materialize', '--select', 'raw/gated', '--queue', '--json', '--project', project], env)).runId);
+    const ids = [0, 1].map(
+      () => parseJson<{ runId: string }>(runCli(['materialize', '--select', 'raw/gated', '--queue', '--json', '--project', project], env)).runId,
+    );
     const worker = startCli(['worker', '--project', project], { env });
     const deadline = Date.now() + 30_000;
     while ((await postgresRows(`select id from ${schema}.runs where status = 'running'`)).length === 0) {

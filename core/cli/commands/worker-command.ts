@@ -49,7 +49,10 @@ Exit codes: 0 success, 1 a run failed (--once), 2 bad input or SQLite storage.`,
       const cancel = new AbortController();
       const onSignal = stopOnSignals(err, stop, cancel);
       try {
-        if (!values.json) out.line(`worker ${process.pid} started: at most ${concurrency} run${concurrency === 1 ? '' : 's'} at once${values.once ? ', until the queue is empty' : ' (Ctrl-C to stop)'}`);
+        if (!values.json)
+          out.line(
+            `worker ${process.pid} started: at most ${concurrency} run${concurrency === 1 ? '' : 's'} at once${values.once ? ', until the queue is empty' : ' (Ctrl-C to stop)'}`,
+          );
         const worked = await runWorker(
           { service, concurrency, once: values.once === true, ...(values.json ? {} : { log: (line: string) => out.line(line) }) },
           { stop: stop.signal, cancel: cancel.signal },

@@ -60,7 +60,11 @@ export async function enqueueMaterialization(storage: Storage, request: Omit<Que
  * Strata cannot read, or one that no longer plans (the project changed since it was queued),
  * fails the run with the reason; so does anything that stops it before its steps run.
  */
-export async function runClaimed(service: RunService, run: RunRecord, signal: AbortSignal): Promise<RunResult | { runId: string; status: 'failed'; error: string }> {
+export async function runClaimed(
+  service: RunService,
+  run: RunRecord,
+  signal: AbortSignal,
+): Promise<RunResult | { runId: string; status: 'failed'; error: string }> {
   // From the claim on, even while it waits for the warehouse another process holds: else it would look dead.
   const heartbeat = new RunHeartbeat({
     storage: await service.storage(),

@@ -58,7 +58,10 @@ export async function runWorker(options: RunWorkerOptions, signals: WorkerSignal
         worked.push({ runId: result.runId, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) });
         log(`run ${result.runId.slice(0, 8)} ${result.status}${result.error === undefined ? '' : `: ${result.error}`}`);
       });
-      going.set(run.id, work.finally(() => going.delete(run.id)));
+      going.set(
+        run.id,
+        work.finally(() => going.delete(run.id)),
+      );
     }
     if (claimed > 0 && going.size < concurrency) continue;
     if (options.once && going.size === 0) break;
