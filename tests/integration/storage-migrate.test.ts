@@ -264,7 +264,7 @@ describe('assets storage migrate refuses, writing nothing', () => {
     await storage.close();
     const result = migrate(project, `postgres://strata:busy-secret@127.0.0.1:${await closedPort()}/team`);
     expect(result.status, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(/error: a run is still running on .*strata\.db: a1b2c3d4 \(pid 4242\), last heartbeat \d+ms ago/);
+    expect(result.stderr).toMatch(/error: a run is still running on .*strata\.db: a1b2c3d4 \(pid 4242\), last heartbeat \d+(\.\d+)?m?s ago/);
     expect(result.stderr).not.toContain('cannot connect');
   });
 
