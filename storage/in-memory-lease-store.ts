@@ -3,7 +3,7 @@
  * rules as the SQLite store, over the storage's own run rows and event log.
  */
 
-import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
+import { partitionToColumn } from './column-codecs.ts';
 import {
   uniqueLeaseKeys,
   type DeadRunFailure,
@@ -17,6 +17,7 @@ import type { RunRow } from './row-mappers.ts';
 import type { LeasesTable } from './schema.ts';
 import { unknownRunError } from './storage-error.ts';
 import type { EventRecord } from './storage.ts';
+import { leaseFromRow } from './row-mappers.ts';
 
 type LeaseRow = { -readonly [K in keyof LeasesTable]: K extends 'partition_key' ? string : LeasesTable[K] };
 
@@ -113,16 +114,6 @@ export class InMemoryLeaseTable implements LeaseStore {
 
 function rowId(key: LeaseKey): string {
   return JSON.stringify([key.assetKey, partitionToColumn(key.partition)]);
-}
-
-function leaseFromRow(row: LeaseRow): LeaseRecord {
-  return {
-    assetKey: row.asset_key,
-    partition: partitionFromColumn(row.partition_key),
-    runId: row.run_id,
-    acquiredAt: row.acquired_at,
-    expiresAt: row.expires_at,
-  };
 }
 
 /** Orders strings as SQLite's BINARY collation does for ASCII keys. */

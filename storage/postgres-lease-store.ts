@@ -10,10 +10,11 @@
 
 import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely, Transaction } from 'kysely';
-import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
+import { partitionToColumn } from './column-codecs.ts';
 import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquireOptions, type LeaseAcquisition, type LeaseKey, type LeaseRecord } from './lease-store.ts';
 import { eventToRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
+import { leaseFromRow } from './row-mappers.ts';
 
 /** A `leases` row. */
 interface LeaseRow {
@@ -174,14 +175,4 @@ function keyId(row: Pick<LeaseRow, 'asset_key' | 'partition_key'>): string {
 function compareKeys(a: Pick<LeaseRow, 'asset_key' | 'partition_key'>, b: Pick<LeaseRow, 'asset_key' | 'partition_key'>): number {
   if (a.asset_key !== b.asset_key) return a.asset_key < b.asset_key ? -1 : 1;
   return a.partition_key < b.partition_key ? -1 : a.partition_key > b.partition_key ? 1 : 0;
-}
-
-function leaseFromRow(row: LeaseRow): LeaseRecord {
-  return {
-    assetKey: row.asset_key,
-    partition: partitionFromColumn(row.partition_key),
-    runId: row.run_id,
-    acquiredAt: row.acquired_at,
-    expiresAt: row.expires_at,
-  };
 }

@@ -36,6 +36,7 @@ import type {
   RunTrigger,
   StepFailureRecord,
 } from './storage.ts';
+import type { LeaseRecord } from './lease-store.ts';
 
 /** A `runs` row. */
 export type RunRow = Selectable<RunsTable>;
@@ -284,4 +285,24 @@ export function backfillUpdateToRow(update: BackfillUpdate): Partial<BackfillRow
   if (update.error !== undefined) set.error = update.error;
   if (update.updatedAt !== undefined) set.updated_at = update.updatedAt;
   return set;
+}
+
+/** The columns of a `leases` row a lease record is read from. */
+export interface LeaseColumns {
+  readonly asset_key: string;
+  readonly partition_key: string;
+  readonly run_id: string;
+  readonly acquired_at: number;
+  readonly expires_at: number;
+}
+
+/** The lease a `leases` row holds. */
+export function leaseFromRow(row: LeaseColumns): LeaseRecord {
+  return {
+    assetKey: row.asset_key,
+    partition: partitionFromColumn(row.partition_key),
+    runId: row.run_id,
+    acquiredAt: row.acquired_at,
+    expiresAt: row.expires_at,
+  };
 }

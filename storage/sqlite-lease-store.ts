@@ -8,7 +8,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely } from 'kysely';
-import { partitionFromColumn, partitionToColumn } from './column-codecs.ts';
+import { partitionToColumn } from './column-codecs.ts';
 import {
   uniqueLeaseKeys,
   type DeadRunFailure,
@@ -23,6 +23,7 @@ import type { Database } from './schema.ts';
 import { param } from './sqlite-named-parameters.ts';
 import { unknownRunError } from './storage-error.ts';
 import type { SqliteGroupCommit } from './sqlite-group-commit.ts';
+import { leaseFromRow } from './row-mappers.ts';
 
 /** A `leases` row joined with its run's status. */
 interface LeaseRow {
@@ -161,15 +162,4 @@ function foreignKeyOf(runId: string, write: () => unknown): void {
     if (error instanceof BetterSqlite3.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw unknownRunError(runId, error);
     throw error;
   }
-}
-
-/** The lease a row holds. */
-function leaseFromRow(row: LeaseRow): LeaseRecord {
-  return {
-    assetKey: row.asset_key,
-    partition: partitionFromColumn(row.partition_key),
-    runId: row.run_id,
-    acquiredAt: row.acquired_at,
-    expiresAt: row.expires_at,
-  };
 }

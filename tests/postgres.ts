@@ -2,6 +2,7 @@
  * The real Postgres of the tests: `tests/postgres-cluster.sh` starts a throw-away cluster and
  * exports STRATA_TEST_POSTGRES_URL (`.ci/run` does it; by hand: `source tests/postgres-cluster.sh start`).
  */
+import { createServer } from 'node:net';
 import pg from 'pg';
 
 const VARIABLE = 'STRATA_TEST_POSTGRES_URL';
@@ -42,4 +43,13 @@ async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T
   } finally {
     await client.end();
   }
+}
+
+/** A port nothing listens on (taken, then freed): for connection errors. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

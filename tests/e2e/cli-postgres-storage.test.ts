@@ -5,9 +5,8 @@
  * events and materializations in Postgres tables of the same names as SQLite's.
  */
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
+import { closedPort, onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
 import { runCli, Sandbox, stackFrames, stateFiles } from './cli-harness.ts';
 
 let sandbox: Sandbox;
@@ -24,15 +23,6 @@ const FILES = {
   'defs/raw/one.sql': 'select 1 as id\n',
   'defs/raw/two.sql': 'select id + 1 as id from raw.one\n',
 };
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('Postgres storage on bad input exits 2', () => {
   it('a server that cannot be reached: names host, port and database, never the password, before anything runs', async () => {

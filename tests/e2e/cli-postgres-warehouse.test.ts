@@ -6,11 +6,10 @@
  * (an unreachable server, a password in strata.json, `assets query`) exits 2 without a stack trace.
  */
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
+import { closedPort, onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { editFile, runCli, Sandbox, stackFrames, stateFiles } from './cli-harness.ts';
 
 let sandbox: Sandbox;
@@ -47,15 +46,6 @@ select day, count(*)::int as n, sum(amount)::int as total from raw.events group 
   'seeds/payment_types.csv': 'code,label,fee_pct\ncard,Card,1.40\ncash,"Cash, in hand",0\n',
   'defs/marts/fees.sql': 'select code, fee_pct * 2 as double_fee from seeds.payment_types\n',
 };
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('a Postgres warehouse on bad input exits 2', () => {
   it('a server that cannot be reached: names host, port and database, never the password', async () => {

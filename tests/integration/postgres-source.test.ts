@@ -1,10 +1,3 @@
-/**
- * Postgres sources against a real server (tests/postgres-cluster.sh): extraction streams rows
- * into DuckDB inside the step's transaction, a table source's data version follows inserts,
- * updates and deletes, a refused connection is retried and named without its password, and a
- * canceled run cancels the query on the server.
- */
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
 import { postgresTable } from '../../core/model/definitions/postgres-table.ts';
@@ -13,22 +6,13 @@ import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { buildProject } from '../../core/model/project.ts';
 import { observeSources } from '../../core/engine/staleness/observe-sources.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
-import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
+import { closedPort, onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const missing = postgresMissing();
 const DOWN_PASSWORD = 'down-secret-7f3a';
 let downPort = 0;
 let workspace: TempWorkspace;
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const ORDERS_SQL = `
   drop table if exists orders;

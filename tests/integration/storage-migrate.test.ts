@@ -9,7 +9,6 @@
  * server that cannot be reached (no password shown), a run still running, --dry-run writes nothing.
  */
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +17,7 @@ import { PostgresStorage } from '../../storage/postgres-storage.ts';
 import { SqliteStorage } from '../../storage/sqlite-storage.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { parseJson, querySqlite, runCli, Sandbox, stackFrames, stateFiles, type CliResult } from '../e2e/cli-harness.ts';
-import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
+import { closedPort, onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
 import { fillEveryTable } from './storage-migrate-fixture.ts';
 import { anEvent, aRun } from './storage-fixtures.ts';
 
@@ -44,15 +43,6 @@ async function freshSchema(name: string): Promise<{ readonly schema: string; rea
   const url = new URL(postgresUrl());
   url.searchParams.set('options', `-c search_path=${schema}`);
   return { schema, url: url.toString() };
-}
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** `assets storage migrate --to env:STRATA_MIGRATE_TO` with the URL in that variable. */

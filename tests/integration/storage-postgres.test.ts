@@ -1,14 +1,8 @@
-/**
- * The storage contract suites against a real Postgres (tests/postgres-cluster.sh), in a schema
- * of this file's own, emptied before each test; leases raced for by two storages with pools of their own; the same
- * tables and columns as SQLite; and a server that cannot be reached, named without its password.
- */
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStorage } from '../../storage/postgres-storage.ts';
 import { InMemoryStorage, migrations, openStorage, StorageError } from '../../storage/index.ts';
 import type { LeaseKey } from '../../storage/index.ts';
-import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
+import { closedPort, onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
 import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
@@ -49,15 +43,6 @@ async function fresh(): Promise<PostgresStorage> {
 /** Another storage (its own pool) on the same schema, as another process would open it. */
 async function sameSchema(): Promise<PostgresStorage> {
   return PostgresStorage.open(schemaUrl());
-}
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: ${missing})` : ''}`, () => {

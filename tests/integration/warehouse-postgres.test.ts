@@ -1,10 +1,3 @@
-/**
- * The warehouse contract on Postgres (tests/postgres-cluster.sh), opened as the engine opens it
- * (`openWarehouse` with a postgres:// URL), in a database of this file's own whose schemas are
- * dropped before each test; then what only the Postgres warehouse does. Locally without a cluster
- * the file skips, saying why; under CI=true it must run.
- */
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recoverCommits, writeStepCommit } from '../../core/engine/execution/commit-recovery.ts';
 import { openWarehouse } from '../../resources/open-warehouse.ts';
@@ -13,7 +6,7 @@ import type { PostgresWarehouse } from '../../resources/postgres-warehouse.ts';
 import { commitLogOf } from '../../resources/warehouse-commit-log.ts';
 import { InMemoryStorage } from '../../storage/index.ts';
 import { aMaterialization, aRun } from './storage-fixtures.ts';
-import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
+import { closedPort, onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { useWarehouse, warehouseContract, type WarehouseFixture } from './warehouse-contract.ts';
 import { warehouseWritesContract } from './warehouse-contract-writes.ts';
 
@@ -59,15 +52,6 @@ const postgres: Omit<WarehouseFixture, 'open'> = {
   typeNames: { integer: 'integer', text: 'text' },
   reportsProgress: false,
 };
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
   warehouseContract('openWarehouse (Postgres)', { ...postgres, open: async () => openWarehouse(await freshDatabase()) });
