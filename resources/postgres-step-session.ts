@@ -144,7 +144,21 @@ export class PostgresStepSession implements StepSession {
     return this.#resultColumns(select, params);
   }
 
+  /**
+   * The columns of an asset's table (none when it does not exist). When the step finds its own
+   * asset's table missing it is about to create it, and so may a step writing another partition
+   * of it in another process: both would pass the check and the second CREATE would fail on the
+   * catalog's unique index. So it first takes a lock of that asset held to the end of the
+   * transaction and looks again: the first creator goes on, the others see its table once it commits.
+   */
   async tableColumns(key: string): Promise<Map<string, string>> {
+    const columns = await this.#columnsOf(key);
+    if (columns.size > 0 || key !== this.#key) return columns;
+    await this.all('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`strata table ${key}`]);
+    return this.#columnsOf(key);
+  }
+
+  async #columnsOf(key: string): Promise<Map<string, string>> {
     const { schema, table } = keyToTable(key);
     const rows = await this.all<{ c: string; t: string }>(COLUMNS_SQL, [schema, table]);
     return new Map(rows.map((r) => [r.c, duckdbTypeName(r.t)]));

@@ -127,6 +127,29 @@ describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
       expect(await warehouse().query('SELECT u FROM marts.upper_labels ORDER BY u')).toEqual([{ u: 'B' }, { u: 'C' }]);
     });
 
+    it('two processes writing different partitions of a table that does not exist yet: one creates it, the other waits and writes into it', async () => {
+      await warehouse().ensureSchemas(['staging']);
+      const day = (n: number) => ({ key: `2025-02-0${n}`, start: `2025-02-0${n} 00:00:00`, end: `2025-02-0${n + 1} 00:00:00` });
+      const scope = (n: number) => ({ column: 'day', complete: false, partitions: [day(n)] });
+      const rowsOf = (n: number) => `SELECT CAST('2025-02-0${n}' AS DATE) AS day, ${n} AS id`;
+      const other = await openWarehouse(databaseUrl());
+      try {
+        const first = warehouse().session('staging/new_sales', scope(1));
+        expect(await first.replacePartitions(rowsOf(1))).toBe(1);
+        // The first step has created the table in its open transaction; the second, in another
+        // pool, must not fail on the catalog: it waits for the first to commit.
+        const second = other.session('staging/new_sales', scope(2));
+        const written = second.replacePartitions(rowsOf(2));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await first.commit();
+        expect(await written).toBe(1);
+        await second.commit();
+      } finally {
+        other.close();
+      }
+      expect(await warehouse().query('SELECT id FROM staging.new_sales ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    });
+
     it('binds a string array as a text array', async () => {
       expect(await warehouse().query('SELECT $2 = ANY($1) AS found', [['a', 'b'], 'b'])).toEqual([{ found: true }]);
     });
