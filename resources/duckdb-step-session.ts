@@ -5,27 +5,17 @@
 import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
 import type { SqlParam, Row } from '../core/model/definitions/asset-context.ts';
-import type { IncrementalCounts, MergeOptions, MergeResult } from '../core/model/definitions/incremental-config.ts';
-import type { SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
-import { StrataError, type ErrorContext } from '../core/model/errors.ts';
+import { StrataError } from '../core/model/errors.ts';
 import type { CheckQueries } from './check-queries.ts';
 import { duckdbCheckQueries } from './duckdb-check-queries.ts';
 import { seedSelect } from './duckdb-seed-csv.ts';
 import { readRows, toDuckValues } from './duckdb-values.ts';
 import type { DuckDBWarehouse } from './duckdb-warehouse.ts';
-import {
-  incrementalStart,
-  rebuiltTable,
-  tableColumns,
-  tableWatermark,
-  watermarkLiteral,
-  writeIncremental,
-  type IncrementalStart,
-  type SqlDialect,
-} from './incremental-writes.ts';
+import { tableColumns } from './incremental-writes.ts';
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { relationColumns } from './relation-facts.ts';
-import { refuseSnapshotReplace, SNAPSHOT_MARK, writeSnapshot, type RelationKind, type SnapshotCounts } from './snapshot-writes.ts';
+import { refuseSnapshotReplace, SNAPSHOT_MARK, type RelationKind } from './snapshot-writes.ts';
+import { SqlStepSession } from './sql-step-session.ts';
 import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
 
 const CATALOG_SQL = `SELECT schema_name AS s, table_name AS n, 'table' AS kind, table_oid AS oid, hash(sql) AS shape
@@ -41,30 +31,21 @@ const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStateme
  * One step's view of the warehouse. The first statement borrows a connection and opens a
  * transaction; {@link commit} or {@link rollback} ends it and returns the connection.
  */
-export class DuckDBStepSession implements StepSession {
+export class DuckDBStepSession extends SqlStepSession implements StepSession {
   readonly dialect = 'duckdb' as const;
   readonly #warehouse: DuckDBWarehouse;
-  readonly #key: string;
   #connection: DuckDBConnection | undefined;
   #opening: Promise<DuckDBConnection> | undefined;
   #ended = false;
   #interrupted = false;
-  /** Row count of the last {@link replaceTable}, if any. */
-  rowsWritten: number | undefined;
 
-  readonly #scope: PartitionScope | undefined;
   /** The table's columns as checked by this step; shared with later steps once it commits. */
   #checked: ReadonlyMap<string, string> | undefined;
   #madeSnapshot = false;
-  /** Rows per partition after {@link replacePartitions} or a partitioned {@link merge}, if one ran. */
-  partitionRows: ReadonlyMap<string, number> | undefined;
-  /** What a partitioned incremental write did to each partition (see incremental-window.ts). */
-  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
 
   constructor(warehouse: DuckDBWarehouse, key: string, scope?: PartitionScope) {
+    super(key, scope);
     this.#warehouse = warehouse;
-    this.#key = key;
-    this.#scope = scope;
   }
 
   /** True once the step has issued a statement. */
@@ -102,57 +83,9 @@ export class DuckDBStepSession implements StepSession {
     return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
   }
 
-  /** The partitions this step writes; `undefined` for an unpartitioned asset. */
-  get scope(): PartitionScope | undefined {
-    return this.#scope;
-  }
-
   /** DuckDB's check queries. */
   get checkQueries(): CheckQueries {
     return duckdbCheckQueries;
-  }
-
-  /** Merges (or appends) into the asset's table; in a partitioned step, into the step's partition window only. */
-  merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
-    return this.writeIncremental(select, options, false);
-  }
-
-  async writeIncremental(select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
-    const result = await writeIncremental(this, this.#key, select, options, rebuild);
-    this.rowsWritten = result.rowCount;
-    return result;
-  }
-
-  rebuiltTable(uniqueKey: readonly string[]): Promise<MergeResult> {
-    return rebuiltTable(this, this.#key, uniqueKey);
-  }
-
-  incrementalStart(): Promise<IncrementalStart> {
-    return incrementalStart(this, this.#key);
-  }
-
-  tableWatermark(column: string, where?: string): Promise<string | null> {
-    return tableWatermark(this, this.#key, column, where);
-  }
-
-  watermarkLiteral(
-    column: string,
-    columns: ReadonlyMap<string, string> | undefined,
-    type: string | undefined,
-    dialect: SqlDialect,
-    where?: string,
-  ): Promise<{ literal: string; value: string | null }> {
-    return watermarkLiteral(this, this.#key, column, columns, type, dialect, where);
-  }
-
-  writeSnapshot(
-    select: string,
-    config: SnapshotConfig,
-    now: Date,
-    context: ErrorContext & { readonly assetKey: string },
-    rebuild = false,
-  ): Promise<SnapshotCounts> {
-    return writeSnapshot(this, select, config, now, context, rebuild);
   }
 
   relationColumns(relation: string): Promise<Map<string, string>> {
@@ -196,13 +129,13 @@ export class DuckDBStepSession implements StepSession {
   }
 
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
-    const table = qualifiedTableName(this.#key);
-    await refuseSnapshotReplace(this, this.#key);
+    const table = qualifiedTableName(this.assetKey);
+    await refuseSnapshotReplace(this, this.assetKey);
     const connection = await this.#open();
     // CREATE TABLE AS answers with its row count: no count(*) of the new table.
     const created = await (await connection.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, toDuckValues(params))).getRows();
     const count = created[0]?.[0];
-    this.rowsWritten = typeof count === 'bigint' || typeof count === 'number' ? Number(count) : await this.rowCount(this.#key);
+    this.rowsWritten = typeof count === 'bigint' || typeof count === 'number' ? Number(count) : await this.rowCount(this.assetKey);
     return this.rowsWritten;
   }
 
@@ -215,19 +148,21 @@ export class DuckDBStepSession implements StepSession {
    * longer match the table and the step does not cover every partition.
    */
   async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
-    const scope = this.#scope;
+    const scope = this.scope;
     if (!scope)
-      throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
-    const table = qualifiedTableName(this.#key);
+      throw new StrataError('not_partitioned', `${this.assetKey} is not partitioned (or has no partition column): use replaceTable`, {
+        assetKey: this.assetKey,
+      });
+    const table = qualifiedTableName(this.assetKey);
     const column = quoteIdentifier(scope.column);
-    await refuseSnapshotReplace(this, this.#key);
+    await refuseSnapshotReplace(this, this.assetKey);
     const columnType = await this.#prepareTable(select, params, scope);
     await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
     const connection = await this.#open();
     const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
     const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
     const inside = [...counts.values()].reduce((a, b) => a + b, 0);
-    if (inside !== inserted) throw rowsOutsideError(this.#key, scope, inserted - inside, inserted);
+    if (inside !== inserted) throw rowsOutsideError(this.assetKey, scope, inserted - inside, inserted);
     this.partitionRows = counts;
     this.rowsWritten = inserted;
     return inserted;
@@ -240,9 +175,9 @@ export class DuckDBStepSession implements StepSession {
    * one asset run the same query).
    */
   async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<string | undefined> {
-    const known = this.#warehouse.checkedTables.get(this.#key);
+    const known = this.#warehouse.checkedTables.get(this.assetKey);
     if (known) return known.get(scope.column);
-    const table = qualifiedTableName(this.#key);
+    const table = qualifiedTableName(this.assetKey);
     let existing = await this.#columns();
     if (existing.size === 0) {
       await this.run(`CREATE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
@@ -256,8 +191,8 @@ export class DuckDBStepSession implements StepSession {
           const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
           throw new StrataError(
             'partition_columns_changed',
-            `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
-            { assetKey: this.#key },
+            `the columns of ${this.assetKey} changed (${change}): rebuild every partition at once with assets materialize --select ${this.assetKey}`,
+            { assetKey: this.assetKey },
           );
         }
         await this.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (${select}) LIMIT 0`, params);
@@ -270,13 +205,13 @@ export class DuckDBStepSession implements StepSession {
 
   /** The asset table's columns and their DuckDB types, as this transaction sees them. */
   #columns(): Promise<Map<string, string>> {
-    return this.tableColumns(this.#key);
+    return this.tableColumns(this.assetKey);
   }
 
   /** Replaces this asset's view with `select`. */
   async replaceView(select: string): Promise<void> {
-    await refuseSnapshotReplace(this, this.#key);
-    await this.run(`CREATE OR REPLACE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
+    await refuseSnapshotReplace(this, this.assetKey);
+    await this.run(`CREATE OR REPLACE VIEW ${qualifiedTableName(this.assetKey)} AS ${select}`);
   }
 
   replaceTableFromCsv(file: string, columnTypes: Readonly<Record<string, string>>): Promise<number> {
@@ -306,19 +241,19 @@ export class DuckDBStepSession implements StepSession {
 
   /** The schema of this step's asset. */
   get schema(): string {
-    return keyToTable(this.#key).schema;
+    return keyToTable(this.assetKey).schema;
   }
 
   /** Commits the transaction, if one was opened. */
   async commit(): Promise<void> {
     await this.#end('COMMIT');
-    if (this.#checked) this.#warehouse.checkedTables.set(this.#key, this.#checked);
-    if (this.#madeSnapshot) await this.#warehouse.addSnapshotTable(this.#key);
+    if (this.#checked) this.#warehouse.checkedTables.set(this.assetKey, this.#checked);
+    if (this.#madeSnapshot) await this.#warehouse.addSnapshotTable(this.assetKey);
   }
 
   /** Whether the asset's table holds a snapshot's history (as committed: see {@link DuckDBWarehouse.isSnapshotTable}). */
   isSnapshotTable(): Promise<boolean> {
-    return this.#warehouse.isSnapshotTable(this.#key);
+    return this.#warehouse.isSnapshotTable(this.assetKey);
   }
 
   /** Says that this step made the asset's table a snapshot's history table (counted once it commits). */
@@ -345,8 +280,8 @@ export class DuckDBStepSession implements StepSession {
   }
 
   async #open(): Promise<DuckDBConnection> {
-    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false);
-    if (this.#ended) throw new Error(`the warehouse session of ${this.#key} has ended`);
+    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.assetKey} was canceled`, { assetKey: this.assetKey }, false);
+    if (this.#ended) throw new Error(`the warehouse session of ${this.assetKey} has ended`);
     this.#opening ??= (async () => {
       const connection = await this.#warehouse.acquire();
       this.#connection = connection;

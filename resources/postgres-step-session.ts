@@ -8,19 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
 import { keyToTable, qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
-import type { IncrementalCounts, MergeOptions, MergeResult } from '../core/model/definitions/incremental-config.ts';
-import type { SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
-import { StrataError, type ErrorContext } from '../core/model/errors.ts';
+import { StrataError } from '../core/model/errors.ts';
 import type { CheckQueries } from './check-queries.ts';
-import {
-  incrementalStart,
-  rebuiltTable,
-  tableWatermark,
-  watermarkLiteral,
-  writeIncremental,
-  type IncrementalStart,
-  type SqlDialect,
-} from './incremental-writes.ts';
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { CATALOG_SQL, COLUMNS_SQL, duckdbTypeName, FORMAT_TYPES_SQL, RELATION_KIND_SQL, relationKindOf } from './postgres-catalog.ts';
 import { postgresCheckQueries } from './postgres-check-queries.ts';
@@ -28,32 +17,27 @@ import { dropWithDependents, restoreViews, type DependentView } from './postgres
 import { loadCsv } from './postgres-seed-csv.ts';
 import { toPgValues } from './postgres-warehouse-connection.ts';
 import type { PostgresWarehouse } from './postgres-warehouse.ts';
-import { refuseSnapshotReplace, writeSnapshot, type RelationKind, type SnapshotCounts } from './snapshot-writes.ts';
+import { refuseSnapshotReplace, type RelationKind } from './snapshot-writes.ts';
+import { SqlStepSession } from './sql-step-session.ts';
 import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
 
 /** A table name (`"schema"."table"`, `pg_temp.name`), rather than a query, given to {@link PostgresStepSession.relationColumns}. */
 const TABLE_NAME = /^\s*("[^"]+"|\w+)(\.("[^"]+"|\w+))*\s*$/;
 
 /** One step's view of a Postgres warehouse. */
-export class PostgresStepSession implements StepSession {
+export class PostgresStepSession extends SqlStepSession implements StepSession {
   readonly dialect = 'postgres' as const;
   readonly #warehouse: PostgresWarehouse;
-  readonly #key: string;
-  readonly #scope: PartitionScope | undefined;
   #opening: Promise<pg.PoolClient> | undefined;
   #client: pg.PoolClient | undefined;
   #ended = false;
   #interrupted = false;
   /** A statement of this step failed (the transaction is aborted: the client goes back closed). */
   #failed = false;
-  rowsWritten: number | undefined;
-  partitionRows: ReadonlyMap<string, number> | undefined;
-  partitionCounts: ReadonlyMap<string, IncrementalCounts> | undefined;
 
   constructor(warehouse: PostgresWarehouse, key: string, scope?: PartitionScope) {
+    super(key, scope);
     this.#warehouse = warehouse;
-    this.#key = key;
-    this.#scope = scope;
     // Before Postgres 15 there is no MERGE: the incremental writes delete matching keys, then insert.
     this.mergeByKey = warehouse.hasMerge ? this.merged.bind(this) : undefined;
   }
@@ -62,16 +46,12 @@ export class PostgresStepSession implements StepSession {
     return this.#opening !== undefined;
   }
 
-  get scope(): PartitionScope | undefined {
-    return this.#scope;
-  }
-
   get checkQueries(): CheckQueries {
     return postgresCheckQueries;
   }
 
   get schema(): string {
-    return keyToTable(this.#key).schema;
+    return keyToTable(this.assetKey).schema;
   }
 
   tableOf(key: string): string {
@@ -96,48 +76,6 @@ export class PostgresStepSession implements StepSession {
     await this.#query({ name, text: sql, values: toPgValues(params) }, []);
   }
 
-  merge(select: string, options: MergeOptions = {}): Promise<MergeResult> {
-    return this.writeIncremental(select, options, false);
-  }
-
-  async writeIncremental(select: string, options: MergeOptions, rebuild: boolean): Promise<MergeResult> {
-    const result = await writeIncremental(this, this.#key, select, options, rebuild);
-    this.rowsWritten = result.rowCount;
-    return result;
-  }
-
-  rebuiltTable(uniqueKey: readonly string[]): Promise<MergeResult> {
-    return rebuiltTable(this, this.#key, uniqueKey);
-  }
-
-  incrementalStart(): Promise<IncrementalStart> {
-    return incrementalStart(this, this.#key);
-  }
-
-  tableWatermark(column: string, where?: string): Promise<string | null> {
-    return tableWatermark(this, this.#key, column, where);
-  }
-
-  watermarkLiteral(
-    column: string,
-    columns: ReadonlyMap<string, string> | undefined,
-    type: string | undefined,
-    dialect: SqlDialect,
-    where?: string,
-  ): Promise<{ literal: string; value: string | null }> {
-    return watermarkLiteral(this, this.#key, column, columns, type, dialect, where);
-  }
-
-  writeSnapshot(
-    select: string,
-    config: SnapshotConfig,
-    now: Date,
-    context: ErrorContext & { readonly assetKey: string },
-    rebuild = false,
-  ): Promise<SnapshotCounts> {
-    return writeSnapshot(this, select, config, now, context, rebuild);
-  }
-
   /** The columns of a table or query (bound, not run: `LIMIT 0`), typed as {@link duckdbTypeName} spells them. */
   relationColumns(relation: string, params: readonly SqlParam[] = []): Promise<Map<string, string>> {
     const select = TABLE_NAME.test(relation) ? `SELECT * FROM ${relation} LIMIT 0` : `SELECT * FROM (${relation}) AS __relation LIMIT 0`;
@@ -153,7 +91,7 @@ export class PostgresStepSession implements StepSession {
    */
   async tableColumns(key: string): Promise<Map<string, string>> {
     const columns = await this.#columnsOf(key);
-    if (columns.size > 0 || key !== this.#key) return columns;
+    if (columns.size > 0 || key !== this.assetKey) return columns;
     await this.all('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`strata table ${key}`]);
     return this.#columnsOf(key);
   }
@@ -175,7 +113,7 @@ export class PostgresStepSession implements StepSession {
   }
 
   async isSnapshotTable(): Promise<boolean> {
-    return (await this.relationKind(this.#key)) === 'snapshot';
+    return (await this.relationKind(this.assetKey)) === 'snapshot';
   }
 
   /** Nothing to remember: the table's comment marks it, and every process reads the catalog. */
@@ -220,8 +158,8 @@ export class PostgresStepSession implements StepSession {
 
   /** Creates the new table under a temporary name, then swaps it in for the old table or view, in the step's transaction. */
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
-    await refuseSnapshotReplace(this, this.#key);
-    const { schema, table } = keyToTable(this.#key);
+    await refuseSnapshotReplace(this, this.assetKey);
+    const { schema, table } = keyToTable(this.assetKey);
     const temporary = `${table.slice(0, 40)}__strata_new_${randomBytes(4).toString('hex')}`;
     const created = await this.changed(`CREATE TABLE ${quoteIdentifier(schema)}.${quoteIdentifier(temporary)} AS ${select}`, params);
     const dependents = await this.#dropAsset();
@@ -238,18 +176,20 @@ export class PostgresStepSession implements StepSession {
    * when the query's columns changed and the step does not cover every partition.
    */
   async replacePartitions(select: string, params: readonly SqlParam[] = []): Promise<number> {
-    const scope = this.#scope;
+    const scope = this.scope;
     if (!scope)
-      throw new StrataError('not_partitioned', `${this.#key} is not partitioned (or has no partition column): use replaceTable`, { assetKey: this.#key });
-    const table = qualifiedTableName(this.#key);
+      throw new StrataError('not_partitioned', `${this.assetKey} is not partitioned (or has no partition column): use replaceTable`, {
+        assetKey: this.assetKey,
+      });
+    const table = qualifiedTableName(this.assetKey);
     const column = quoteIdentifier(scope.column);
-    await refuseSnapshotReplace(this, this.#key);
+    await refuseSnapshotReplace(this, this.assetKey);
     const columnType = await this.#prepareTable(select, params, scope);
     await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
     const inserted = await this.insertByName(table, select, params);
     const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
     const inside = [...counts.values()].reduce((a, b) => a + b, 0);
-    if (inside !== inserted) throw rowsOutsideError(this.#key, scope, inserted - inside, inserted);
+    if (inside !== inserted) throw rowsOutsideError(this.assetKey, scope, inserted - inside, inserted);
     this.partitionRows = counts;
     this.rowsWritten = inserted;
     return inserted;
@@ -257,12 +197,12 @@ export class PostgresStepSession implements StepSession {
 
   /** Creates the partitioned table on first write, or rebuilds it when its columns changed and the step covers every partition. Returns the partition column's type. */
   async #prepareTable(select: string, params: readonly SqlParam[], scope: PartitionScope): Promise<string | undefined> {
-    const table = qualifiedTableName(this.#key);
+    const table = qualifiedTableName(this.assetKey);
     const empty = `SELECT * FROM (${select}) AS __rows LIMIT 0`;
-    let existing = await this.tableColumns(this.#key);
+    let existing = await this.tableColumns(this.assetKey);
     if (existing.size === 0) {
       await this.run(`CREATE TABLE ${table} AS ${empty}`, params);
-      return (await this.tableColumns(this.#key)).get(scope.column);
+      return (await this.tableColumns(this.assetKey)).get(scope.column);
     }
     const incoming = [...(await this.relationColumns(select, params)).keys()];
     const added = incoming.filter((c) => !existing.has(c));
@@ -272,21 +212,21 @@ export class PostgresStepSession implements StepSession {
       const change = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
       throw new StrataError(
         'partition_columns_changed',
-        `the columns of ${this.#key} changed (${change}): rebuild every partition at once with assets materialize --select ${this.#key}`,
-        { assetKey: this.#key },
+        `the columns of ${this.assetKey} changed (${change}): rebuild every partition at once with assets materialize --select ${this.assetKey}`,
+        { assetKey: this.assetKey },
       );
     }
     const dependents = await this.#dropAsset();
     await this.run(`CREATE TABLE ${table} AS ${empty}`, params);
     await this.#restoreViews(dependents);
-    existing = await this.tableColumns(this.#key);
+    existing = await this.tableColumns(this.assetKey);
     return existing.get(scope.column);
   }
 
   async replaceView(select: string): Promise<void> {
-    await refuseSnapshotReplace(this, this.#key);
+    await refuseSnapshotReplace(this, this.assetKey);
     const dependents = await this.#dropAsset();
-    await this.run(`CREATE VIEW ${qualifiedTableName(this.#key)} AS ${select}`);
+    await this.run(`CREATE VIEW ${qualifiedTableName(this.assetKey)} AS ${select}`);
     await this.#restoreViews(dependents);
   }
 
@@ -298,12 +238,12 @@ export class PostgresStepSession implements StepSession {
 
   /** Drops the asset's table or view, if there is one, with the views that read it (returned, to create again). */
   #dropAsset(): Promise<DependentView[]> {
-    return dropWithDependents(this, this.#key);
+    return dropWithDependents(this, this.assetKey);
   }
 
   /** Creates again the views {@link #dropAsset} dropped. */
   #restoreViews(views: readonly DependentView[]): Promise<void> {
-    return restoreViews(this, this.#key, views);
+    return restoreViews(this, this.assetKey, views);
   }
 
   /** Postgres gives no estimate of a statement's progress. */
@@ -344,14 +284,15 @@ export class PostgresStepSession implements StepSession {
       return await (params.length === 0 ? client.query(sql) : client.query(sql, toPgValues(params)));
     } catch (error) {
       this.#failed = true;
-      if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false, { cause: error });
+      if (this.#interrupted)
+        throw new StrataError('interrupted', `the step of ${this.assetKey} was canceled`, { assetKey: this.assetKey }, false, { cause: error });
       throw error;
     }
   }
 
   async #open(): Promise<pg.PoolClient> {
-    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.#key} was canceled`, { assetKey: this.#key }, false);
-    if (this.#ended) throw new Error(`the warehouse session of ${this.#key} has ended`);
+    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.assetKey} was canceled`, { assetKey: this.assetKey }, false);
+    if (this.#ended) throw new Error(`the warehouse session of ${this.assetKey} has ended`);
     this.#opening ??= (async () => {
       const client = await this.#warehouse.lend();
       this.#client = client;
@@ -371,7 +312,12 @@ export class PostgresStepSession implements StepSession {
       const result = await client.query(statement);
       // COMMIT of an aborted transaction rolls it back without an error: say so.
       if (statement === 'COMMIT' && result.command === 'ROLLBACK')
-        throw new StrataError('commit_failed', `the step of ${this.#key} could not commit: an earlier statement failed`, { assetKey: this.#key }, false);
+        throw new StrataError(
+          'commit_failed',
+          `the step of ${this.assetKey} could not commit: an earlier statement failed`,
+          { assetKey: this.assetKey },
+          false,
+        );
     } catch (error) {
       broken = !(error instanceof StrataError);
       throw error;
