@@ -80,14 +80,25 @@ export class CommitLog {
    * step transactions creating it at once would conflict).
    */
   ensure(): Promise<void> {
-    this.#ensured ??= this.#warehouse.run(
-      `CREATE SCHEMA IF NOT EXISTS ${STRATA_SCHEMA};
-       CREATE TABLE IF NOT EXISTS ${TABLE} (
-         commit_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
-         partitions VARCHAR, committed_at BIGINT NOT NULL, record VARCHAR NOT NULL)`,
-    );
+    this.#ensured ??= this.#create();
     this.#ensured.catch(() => (this.#ensured = undefined));
     return this.#ensured;
+  }
+
+  /**
+   * Two processes starting on a new Postgres warehouse create the schema and table at once: the
+   * schema through {@link Warehouse.ensureSchemas}, which allows for that; the table's second
+   * CREATE fails on the catalog's unique index once the first commits, when it exists: once more then.
+   */
+  async #create(): Promise<void> {
+    await this.#warehouse.ensureSchemas([STRATA_SCHEMA]);
+    const create = `CREATE TABLE IF NOT EXISTS ${TABLE} (
+         commit_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
+         partitions VARCHAR, committed_at BIGINT NOT NULL, record VARCHAR NOT NULL)`;
+    await this.#warehouse.run(create).catch(async (error: { code?: string }) => {
+      if (error.code !== '23505' && error.code !== '42P07') throw error;
+      await this.#warehouse.run(create);
+    });
   }
 
   /**
