@@ -56,10 +56,3 @@ export interface DaemonLockStore {
    */
   tryAcquireDaemonLock(me: DaemonLockHolder, options?: DaemonLockOptions): Promise<DaemonLockAttempt>;
 }
-
-/** `pid 123 on host-a, since 10:42:07`: who holds the lock, in words. */
-export function describeDaemonLockHolder(holder: DaemonLockHolder | undefined): string {
-  if (holder === undefined) return 'another daemon';
-  const since = holder.since === undefined ? '' : `, since ${new Date(holder.since).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-  return `the daemon with pid ${holder.pid} on ${holder.host}${since}`;
-}
