@@ -227,6 +227,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         'backfills',
         'check_results',
         'daemon_cursors',
+        'daemon_lock',
         'daemon_ticks',
         'definition_versions',
         'events',
