@@ -171,10 +171,11 @@ export class PostgresStorage implements Storage {
     return this.#inOrder(async () => {
       await this.#write(
         async (trx) => {
+          // Lease rows before the append lock the inserts take (see ./postgres-append-order.ts).
+          if (commit.releaseLeases) await leases.releaseLeases(trx, commit.releaseLeases.runId, commit.releaseLeases.keys);
           await insertEvents(trx, commit.events.map(eventToRow));
           await insertMaterializations(trx, commit.materializations ?? []);
           await insertCheckResults(trx, commit.checkResults ?? []);
-          if (commit.releaseLeases) await leases.releaseLeases(trx, commit.releaseLeases.runId, commit.releaseLeases.keys);
         },
         () => [
           ...commit.events.map((e) => e.runId),
@@ -193,11 +194,11 @@ export class PostgresStorage implements Storage {
 
   changeMarker(): Promise<string> {
     return this.#afterWrites(async () => {
-      // Every append-only table (events, materializations and observations, check results) counts its ids here.
-      const { rows } = await sql<{
-        marker: string | null;
-      }>`select string_agg(sequencename || '=' || coalesce(last_value, 0), ',' order by sequencename) as marker
-        from pg_sequences where schemaname = current_schema()`.execute(this.#db);
+      // The highest committed id of every append-only table: they commit in id order (./postgres-append-order.ts),
+      // so a row committed later always moves it (a sequence's last value moves before its row commits).
+      const { rows } = await sql<{ marker: string }>`select concat_ws(',',
+          coalesce((select max(id) from events), 0), coalesce((select max(id) from materializations), 0),
+          coalesce((select max(seq) from observations), 0), coalesce((select max(id) from check_results), 0)) as marker`.execute(this.#db);
       return rows[0]?.marker ?? '';
     });
   }
