@@ -4,6 +4,9 @@
  * one. The server releases it the moment that connection ends, so when the holder dies (kill -9
  * included) a standby takes it on its next try. The connection's `application_name` names the
  * holder (`strata daemon <pid>@<host>`): a standby reads it from pg_locks + pg_stat_activity.
+ * A holder whose connection errs, ends or does not answer a check within 5 s counts the lock as
+ * lost; server-side TCP keepalives end the session of a host gone from the network in ~30 s, so
+ * a standby can take over without two holders at any time.
  */
 
 import pg from 'pg';
@@ -44,6 +47,8 @@ export async function tryAcquirePostgresDaemonLock(settings: PostgresSettings, m
     throw unreachable(settings, error);
   }
   try {
+    // If this host drops off the network, the server ends the session (and the lock) within ~30 s, not hours.
+    await client.query('set tcp_keepalives_idle = 15; set tcp_keepalives_interval = 5; set tcp_keepalives_count = 3');
     const { rows } = await client.query<{ taken: boolean }>(`select pg_try_advisory_lock(${LOCK_KEY}) as taken`);
     if (rows[0]?.taken !== true) {
       const holder = await readHolder(client);
