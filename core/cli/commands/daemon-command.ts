@@ -102,21 +102,19 @@ async function runOnce(daemon: AssetDaemon, storage: DaemonLockStore, out: Outpu
     );
     return 1;
   }
-  let tick: Awaited<ReturnType<AssetDaemon['runIteration']>>;
-  let outcomes: Awaited<ReturnType<AssetDaemon['waitForRuns']>>;
   try {
-    tick = await daemon.runIteration();
-    outcomes = await daemon.waitForRuns(tick.runIds);
+    const tick = await daemon.runIteration();
+    const outcomes = await daemon.waitForRuns(tick.runIds);
+    if (json)
+      out.json({
+        tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null },
+        runs: outcomes,
+      });
+    else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);
+    return tick.error !== undefined || outcomes.some((o) => o.status !== 'success') ? 1 : 0;
   } finally {
     await attempt.lock.release();
   }
-  if (json)
-    out.json({
-      tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null },
-      runs: outcomes,
-    });
-  else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);
-  return tick.error !== undefined || outcomes.some((o) => o.status !== 'success') ? 1 : 0;
 }
 
 async function runForever(daemon: AssetDaemon, storage: DaemonLockStore, intervalMs: number, out: Output, err: Output): Promise<number> {
