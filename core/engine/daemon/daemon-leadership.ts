@@ -22,7 +22,7 @@ export interface LeadershipOptions {
   readonly onLead?: (after: { readonly stoodBy: boolean }) => void;
   /** Called when the lock is lost while leading (the work was told to stop). */
   readonly onLost?: () => void;
-  /** Called when trying for the lock failed (storage unreachable); it is tried again. */
+  /** Called when trying for the lock failed (storage unreachable), once per distinct error; it is tried again. */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -48,6 +48,7 @@ export async function leadWhileHolding(options: LeadershipOptions, lead: (leadin
   let led = false;
   let stoodBy = false;
   let waitingFor: string | undefined;
+  let lastError: string | undefined;
   while (!signal.aborted) {
     let lock: HeldDaemonLock;
     try {
@@ -62,11 +63,14 @@ export async function leadWhileHolding(options: LeadershipOptions, lead: (leadin
       }
       lock = attempt.lock;
     } catch (error) {
-      options.onError?.(error);
+      const text = error instanceof Error ? error.message : String(error);
+      if (text !== lastError) options.onError?.(error);
+      lastError = text;
       await sleep(retryMs, signal);
       continue;
     }
     waitingFor = undefined;
+    lastError = undefined;
     led = true;
     options.onLead?.({ stoodBy });
     try {
