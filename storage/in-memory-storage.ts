@@ -6,6 +6,8 @@
 
 import { NotFoundError } from '../core/model/errors.ts';
 import { InMemoryDaemonTicks } from './in-memory-daemon-ticks.ts';
+import { InMemoryDaemonLockSlot } from './in-memory-daemon-lock.ts';
+import type { DaemonLockAttempt, DaemonLockHolder } from './daemon-lock.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import { parseJsonObject, partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage, slicePage } from './page.ts';
@@ -84,6 +86,7 @@ export class InMemoryStorage implements Storage {
   readonly #definitionVersions = new Map<string, DefinitionVersion>();
   readonly #backfills = new Map<string, BackfillRow>();
   readonly #ticks = new InMemoryDaemonTicks();
+  readonly #daemonLock = new InMemoryDaemonLockSlot();
   readonly #leases = new InMemoryLeaseTable({ run: (id) => this.#runs.get(id), insertEvents: (events) => this.#insertEvents(events) });
   /** asset key → partition column → latest observation (its `seq` set). */
   readonly #latestObservations = new Map<string, Map<string, ObservationRecord>>();
@@ -401,6 +404,10 @@ export class InMemoryStorage implements Storage {
 
   daemonCursors(): Promise<Record<string, string>> {
     return this.#ticks.cursors();
+  }
+
+  async tryAcquireDaemonLock(me: DaemonLockHolder): Promise<DaemonLockAttempt> {
+    return this.#daemonLock.tryAcquire(me);
   }
 
   async close(): Promise<void> {}

@@ -38,6 +38,8 @@ export type {
 export type { AssetDataSummary, ObservationRecord, StalenessStore } from './staleness-store.ts';
 export type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord, LeaseRelease, LeaseStore } from './lease-store.ts';
 export type { DaemonTickRecord, DaemonTickStatus, DaemonTickStore, DaemonTickUpdate, NewDaemonTick, TickDecision, TickTarget } from './daemon-tick-store.ts';
+export type { DaemonLockAttempt, DaemonLockHolder, DaemonLockOptions, DaemonLockStore, HeldDaemonLock } from './daemon-lock.ts';
+export { DAEMON_LOCK_TTL_MS } from './daemon-lock.ts';
 export { InMemoryStorage } from './in-memory-storage.ts';
 export { SqliteStorage } from './sqlite-storage.ts';
 export { StorageError } from './storage-error.ts';

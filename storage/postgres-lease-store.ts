@@ -8,6 +8,7 @@
  * same order; a deadlock the server still reports is retried.
  */
 
+import { lockAppendOrder } from './postgres-append-order.ts';
 import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely, Transaction } from 'kysely';
 import { partitionToColumn } from './column-codecs.ts';
@@ -155,8 +156,11 @@ export async function failDeadRun(db: Kysely<Database>, runId: string, failure: 
       .where(sql<boolean>`coalesce(heartbeat_at, started_at, created_at) <= ${failure.lastSeenBefore}`)
       .executeTakeFirst();
     if (failed.numUpdatedRows === 0n) return undefined;
+    // Lease rows before the append lock (see ./postgres-append-order.ts).
+    const releasedLeases = await releaseLeases(trx, runId, undefined);
+    await lockAppendOrder(trx);
     await trx.insertInto('events').values(eventToRow(failure.event)).execute();
-    return { releasedLeases: await releaseLeases(trx, runId, undefined) };
+    return { releasedLeases };
   });
 }
 

@@ -7,6 +7,7 @@
  * mode directly: no per-row objects.
  */
 
+import { lockAppendOrder } from './postgres-append-order.ts';
 import type pg from 'pg';
 import type { Kysely } from 'kysely';
 import { sql } from './kysely/kysely-runtime.ts';
@@ -152,6 +153,7 @@ export async function recordObservations(db: Kysely<Database>, observations: rea
         where l.asset_key = u.ak and l.partition_key = u.pk`.execute(trx);
     }
     if (changed.length === 0) return [];
+    await lockAppendOrder(trx);
     const { rows: drawn } = await sql<{
       seq: number;
     }>`select nextval('materializations_id_seq') as seq from generate_series(1, ${changed.length}::int)`.execute(trx);
@@ -206,6 +208,7 @@ async function recordOneByOne(db: Kysely<Database>, observations: readonly Obser
           .execute();
         continue;
       }
+      await lockAppendOrder(trx);
       const { rows } = await sql<{ seq: number }>`select nextval('materializations_id_seq') as seq`.execute(trx);
       const seq = Number(rows[0]?.seq);
       const row = { seq, asset_key: o.assetKey, partition_key: partition, timestamp: o.timestamp, data_version: o.dataVersion, metadata };

@@ -12,6 +12,8 @@ import { Kysely, Migrator, PostgresDialect, sql } from './kysely/kysely-runtime.
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
+import type { DaemonLockAttempt, DaemonLockHolder } from './daemon-lock.ts';
+import { tryAcquirePostgresDaemonLock } from './postgres-daemon-lock.ts';
 import * as history from './history-queries.ts';
 import { POSTGRES_QUERIES } from './history-queries.ts';
 import type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord } from './lease-store.ts';
@@ -59,12 +61,14 @@ export class PostgresStorage implements Storage {
   readonly #pool: pg.Pool;
   readonly #db: Kysely<Database>;
   readonly #ticks: PostgresDaemonTicks;
+  readonly #settings: PostgresSettings;
   /** The last write issued: writes of one storage apply in the order they were issued, like SQLite's. */
   #lastWrite: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, settings: PostgresSettings) {
     this.#pool = pool;
+    this.#settings = settings;
     this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     this.#ticks = new PostgresDaemonTicks(this.#db);
   }
@@ -77,7 +81,7 @@ export class PostgresStorage implements Storage {
   static async open(url: string, env: NodeJS.ProcessEnv = process.env): Promise<PostgresStorage> {
     const settings = postgresSettings(url, env);
     const pool = openPool(settings);
-    const storage = new PostgresStorage(pool);
+    const storage = new PostgresStorage(pool, settings);
     try {
       await checkConnection(pool, settings);
       await storage.#migrate(settings);
@@ -167,10 +171,11 @@ export class PostgresStorage implements Storage {
     return this.#inOrder(async () => {
       await this.#write(
         async (trx) => {
+          // Lease rows before the append lock the inserts take (see ./postgres-append-order.ts).
+          if (commit.releaseLeases) await leases.releaseLeases(trx, commit.releaseLeases.runId, commit.releaseLeases.keys);
           await insertEvents(trx, commit.events.map(eventToRow));
           await insertMaterializations(trx, commit.materializations ?? []);
           await insertCheckResults(trx, commit.checkResults ?? []);
-          if (commit.releaseLeases) await leases.releaseLeases(trx, commit.releaseLeases.runId, commit.releaseLeases.keys);
         },
         () => [
           ...commit.events.map((e) => e.runId),
@@ -189,11 +194,11 @@ export class PostgresStorage implements Storage {
 
   changeMarker(): Promise<string> {
     return this.#afterWrites(async () => {
-      // Every append-only table (events, materializations and observations, check results) counts its ids here.
-      const { rows } = await sql<{
-        marker: string | null;
-      }>`select string_agg(sequencename || '=' || coalesce(last_value, 0), ',' order by sequencename) as marker
-        from pg_sequences where schemaname = current_schema()`.execute(this.#db);
+      // The highest committed id of every append-only table: they commit in id order (./postgres-append-order.ts),
+      // so a row committed later always moves it (a sequence's last value moves before its row commits).
+      const { rows } = await sql<{ marker: string }>`select concat_ws(',',
+          coalesce((select max(id) from events), 0), coalesce((select max(id) from materializations), 0),
+          coalesce((select max(seq) from observations), 0), coalesce((select max(id) from check_results), 0)) as marker`.execute(this.#db);
       return rows[0]?.marker ?? '';
     });
   }
@@ -352,6 +357,11 @@ export class PostgresStorage implements Storage {
     return this.#afterWrites(async () => {
       return this.#ticks.cursors();
     });
+  }
+
+  /** On a connection of its own, kept while the lock is held (see ./postgres-daemon-lock.ts). */
+  tryAcquireDaemonLock(me: DaemonLockHolder): Promise<DaemonLockAttempt> {
+    return tryAcquirePostgresDaemonLock(this.#settings, me);
   }
 
   async close(): Promise<void> {

@@ -209,6 +209,16 @@ export interface DaemonCursorsTable {
   updated_at: number;
 }
 
+/** `daemon_lock`: the SQLite daemon lock, one row per lock name (migration 0008). */
+export interface DaemonLockTable {
+  name: string;
+  pid: number;
+  host: string;
+  token: string;
+  acquired_at: number;
+  expires_at: number;
+}
+
 /** Every table, for `Kysely<Database>`. */
 export interface Database {
   runs: RunsTable;
@@ -224,6 +234,7 @@ export interface Database {
   leases: LeasesTable;
   daemon_ticks: DaemonTicksTable;
   daemon_cursors: DaemonCursorsTable;
+  daemon_lock: DaemonLockTable;
   observations: ObservationsTable;
   latest_observations: LatestObservationsTable;
 }

@@ -27,6 +27,8 @@ import * as history from './history-queries.ts';
 import { SQLITE_QUERIES } from './history-queries.ts';
 import { SqliteDaemonTicks } from './sqlite-daemon-ticks.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
+import type { DaemonLockAttempt, DaemonLockHolder, DaemonLockOptions } from './daemon-lock.ts';
+import { tryAcquireSqliteDaemonLock } from './sqlite-daemon-lock.ts';
 import { params } from './sqlite-named-parameters.ts';
 import { backfillExistsError, runExistsError, unknownRunError } from './storage-error.ts';
 import type {
@@ -422,6 +424,11 @@ export class SqliteStorage implements Storage {
   daemonCursors(): Promise<Record<string, string>> {
     this.#writes.flush();
     return this.#ticks.cursors();
+  }
+
+  async tryAcquireDaemonLock(me: DaemonLockHolder, options?: DaemonLockOptions): Promise<DaemonLockAttempt> {
+    this.#writes.flush();
+    return tryAcquireSqliteDaemonLock(this.#sqlite, me, options);
   }
 
   async close(): Promise<void> {

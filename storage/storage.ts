@@ -10,6 +10,7 @@
 import type { StalenessStore } from './staleness-store.ts';
 import type { LeaseRelease, LeaseStore } from './lease-store.ts';
 import type { DaemonTickStore } from './daemon-tick-store.ts';
+import type { DaemonLockStore } from './daemon-lock.ts';
 
 /** Lifecycle of a run. */
 export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'canceled';
@@ -343,7 +344,8 @@ export interface Storage
     FailureStore,
     StalenessStore,
     LeaseStore,
-    DaemonTickStore {
+    DaemonTickStore,
+    DaemonLockStore {
   /**
    * Appends events and records materializations and check results in one transaction, and
    * makes each materialization / check result the latest of its asset partition / check.

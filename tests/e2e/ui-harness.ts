@@ -37,9 +37,9 @@ export interface UiProcess {
   stop(): Promise<CliResult>;
 }
 
-/** Runs `assets ui --port 0 --project DIR` and waits for the address it prints. */
-export async function startUi(projectDir: string, extra: readonly string[] = []): Promise<UiProcess> {
-  const { child, done } = startCli(['ui', '--port', '0', '--project', projectDir, ...extra]);
+/** Runs `assets ui --port 0 --project DIR` (`env` adds variables) and waits for the address it prints. */
+export async function startUi(projectDir: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<UiProcess> {
+  const { child, done } = startCli(['ui', '--port', '0', '--project', projectDir, ...extra], { env });
   let printed = '';
   child.stdout?.on('data', (chunk: string) => (printed += chunk));
   child.stderr?.on('data', (chunk: string) => (printed += chunk));

@@ -37,6 +37,8 @@ export async function fillEveryTable(file: string): Promise<void> {
   const db = new BetterSqlite3(file);
   try {
     db.prepare(`insert into schedule_ticks (schedule_name, tick_timestamp, status, run_ids, created_at) values ('nightly', 1, 'success', '[]', 1)`).run();
+    // A daemon killed with -9 leaves its lock row behind (expired: the next daemon takes it over).
+    db.prepare(`insert into daemon_lock (name, pid, host, token, acquired_at, expires_at) values ('daemon', 4000002, 'old-host', 't', 6000, 21000)`).run();
     // AUTOINCREMENT counters above the highest ids left (rows deleted at the end): the copy keeps the counters.
     db.prepare(`update sqlite_sequence set seq = seq + 7 where name in ('events', 'materializations')`).run();
   } finally {

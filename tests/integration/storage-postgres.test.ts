@@ -6,6 +6,7 @@ import { closedPort, onPostgres, postgresMissing, postgresRows, postgresUrl } fr
 import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
+import { storageDaemonLockContract } from './storage-contract-daemon-lock.ts';
 import { aMaterialization, anEvent, aRun } from './storage-fixtures.ts';
 
 const missing = postgresMissing();
@@ -45,6 +46,14 @@ async function sameSchema(): Promise<PostgresStorage> {
   return PostgresStorage.open(schemaUrl());
 }
 
+/** Ends the session holding this schema's daemon lock (as when its process dies) and waits until the server let go of the lock. */
+async function terminateDaemonLockHolder(): Promise<void> {
+  const holder = `from pg_locks where locktype = 'advisory' and granted and objsubid = 2 and classid = ${0x5374_446d}::oid
+    and objid = (hashtext('${SCHEMA}') & 2147483647)::oid`;
+  await postgresRows(`select pg_terminate_backend(pid) ${holder}`);
+  for (let i = 0; i < 200 && (await postgresRows(`select pid ${holder}`)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+}
+
 describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: ${missing})` : ''}`, () => {
   afterAll(async () => {
     if (created) await onPostgres(`drop schema ${SCHEMA} cascade`);
@@ -54,6 +63,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
   storageContract('openStorage({ kind: "postgres" })', async () => openStorage({ kind: 'postgres', url: await emptySchema() }));
   storageTicksContract('PostgresStorage', fresh);
   storageLeasesContract('PostgresStorage', fresh, sameSchema);
+  storageDaemonLockContract('PostgresStorage', fresh, { second: sameSchema, loseHolder: terminateDaemonLockHolder });
 
   describe('PostgresStorage across pools', () => {
     const A: LeaseKey = { assetKey: 'staging/orders', partition: '2025-01-01' };
@@ -217,6 +227,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         'backfills',
         'check_results',
         'daemon_cursors',
+        'daemon_lock',
         'daemon_ticks',
         'definition_versions',
         'events',

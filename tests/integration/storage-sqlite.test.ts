@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import type { MaterializationRecord, Storage } from '../../storage/index.ts';
 import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
+import { storageDaemonLockContract } from './storage-contract-daemon-lock.ts';
 import { aBackfill, aCheckResult, aMaterialization, anEvent, aRun } from './storage-fixtures.ts';
 
 let dir: string;
@@ -40,6 +42,19 @@ storageLeasesContract(
   () => open(),
   () => SqliteStorage.open(path.join(dir, 'strata.db')),
 );
+
+storageDaemonLockContract('SqliteStorage', () => open(), {
+  second: () => SqliteStorage.open(path.join(dir, 'strata.db')),
+  // A holder that stalled past its expiry (its renewals stopped).
+  loseHolder: async () => {
+    const db = new BetterSqlite3(path.join(dir, 'strata.db'));
+    try {
+      db.prepare('update daemon_lock set expires_at = ?').run(Date.now() - 1);
+    } finally {
+      db.close();
+    }
+  },
+});
 
 describe('SqliteStorage on disk', () => {
   it('creates the parent folder and uses WAL', async () => {
@@ -201,6 +216,23 @@ describe('SqliteStorage on disk', () => {
     const storage = await open('down.db');
     await storage.createBackfill(aBackfill('b1', { runIds: ['r1'] }));
     expect(await storage.getBackfill('b1')).toEqual(aBackfill('b1', { runIds: ['r1'] }));
+  });
+
+  it('keeps the daemon lock past its lifetime while renewing it, and lets it go at once when its process is gone from this host', async () => {
+    const storage = await open();
+    const first = await storage.tryAcquireDaemonLock({ pid: process.pid, host: os.hostname() }, { ttlMs: 150 });
+    expect(first.acquired).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await (await open()).tryAcquireDaemonLock({ pid: 1, host: 'b' })).acquired).toBe(false);
+    if (first.acquired) await first.lock.release();
+
+    // A daemon killed with -9 leaves its row behind; its pid no longer exists on this host.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const killed = await storage.tryAcquireDaemonLock({ pid: dead, host: os.hostname() });
+    expect(killed.acquired).toBe(true);
+    const next = await (await open()).tryAcquireDaemonLock({ pid: process.pid, host: os.hostname() });
+    expect(next.acquired).toBe(true);
+    if (next.acquired) await next.lock.release();
   });
 
   it('rejects a file that is not a database', async () => {

@@ -21,6 +21,7 @@ import {
   openWarehouse,
   parseSelection,
   resolveProjectDir,
+  leadWhileHolding,
   resumeBackfill,
   runDaemonLoop,
   selectAssets,
@@ -138,6 +139,11 @@ describe('the daemon', () => {
     // @ts-expect-error: the loop needs its interval and signal
     void runDaemonLoop({} as AssetDaemon, {});
   });
+
+  test('leadWhileHolding runs the loop while this daemon holds the daemon lock, and says whether it ever led', () => {
+    expectTypeOf(leadWhileHolding).parameter(0).toHaveProperty('signal').toEqualTypeOf<AbortSignal>();
+    expectTypeOf(leadWhileHolding).returns.resolves.toEqualTypeOf<boolean>();
+  });
 });
 
 describe('the web UI', () => {
@@ -173,6 +179,7 @@ test('the value exports strata/engine adds to strata are exactly these (add to t
     | 'openStorage'
     | 'AssetDaemon'
     | 'runDaemonLoop'
+    | 'leadWhileHolding'
     | 'evaluateAutomation'
     | 'evaluateSchedules'
     | 'startApiServer'

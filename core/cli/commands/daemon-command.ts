@@ -3,7 +3,9 @@ import { parseDuration } from '../../model/definitions/duration.ts';
 import { AssetDaemon } from '../../engine/daemon/asset-daemon.ts';
 import { describeDecision } from '../../engine/daemon/decision-text.ts';
 import { runDaemonLoop } from '../../engine/daemon/daemon-loop.ts';
+import { describeDaemonLockHolder, leadWhileHolding, thisDaemon } from '../../engine/daemon/daemon-leadership.ts';
 import type { DaemonTickRecord } from '../../../storage/daemon-tick-store.ts';
+import type { DaemonLockStore } from '../../../storage/daemon-lock.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
@@ -23,6 +25,12 @@ and why), and queues runs. At most --max-runs runs go at once (strata.json
 ("daemon.pools"; the default pool "warehouse" has one slot: one writer to the DuckDB file).
 No asset partition is requested while a run for it is queued or running. After downtime a
 schedule runs only its latest missed tick; the others are recorded as skipped.
+
+One daemon at a time evaluates, however many are started on one storage: the first holds the
+daemon lock, the others print who holds it and stand by, and one of them takes over within
+seconds when it stops or dies (Postgres: an advisory lock held by its connection; SQLite: a
+lock row it renews, taken over when it expires or its process is gone from this host).
+--once does not wait: it exits 1 while another daemon holds the lock.
 
 Ctrl-C (or SIGTERM) stops ticking and waits for running runs; a second Ctrl-C cancels them
 (their steps roll back). The stop is recorded as a last tick.
@@ -78,27 +86,38 @@ Options:
       // is idle; a run waits (saying so once) while another process holds it.
       const log = values.json ? undefined : (line: string) => out.line(line);
       const daemon = new AssetDaemon({ project, storage, landing: workspace.landing(), settings, notice: err.notice, ...(log ? { log } : {}) });
-      if (values.once) return await runOnce(daemon, out, values.json === true);
-      return await runForever(daemon, settings.tickSeconds * 1000, out, err);
+      if (values.once) return await runOnce(daemon, storage, out, err, values.json === true);
+      return await runForever(daemon, storage, settings.tickSeconds * 1000, out, err);
     } finally {
       await workspace.close();
     }
   },
 };
 
-async function runOnce(daemon: AssetDaemon, out: Output, json: boolean): Promise<number> {
-  const tick = await daemon.runIteration();
-  const outcomes = await daemon.waitForRuns(tick.runIds);
-  if (json)
-    out.json({
-      tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null },
-      runs: outcomes,
-    });
-  else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);
-  return tick.error !== undefined || outcomes.some((o) => o.status !== 'success') ? 1 : 0;
+async function runOnce(daemon: AssetDaemon, storage: DaemonLockStore, out: Output, err: Output, json: boolean): Promise<number> {
+  const attempt = await storage.tryAcquireDaemonLock(thisDaemon());
+  if (!attempt.acquired) {
+    err.line(
+      err.paint('red', `${describeDaemonLockHolder(attempt.holder)} holds the daemon lock: it evaluates schedules and automation (--once does not wait)`),
+    );
+    return 1;
+  }
+  try {
+    const tick = await daemon.runIteration();
+    const outcomes = await daemon.waitForRuns(tick.runIds);
+    if (json)
+      out.json({
+        tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null },
+        runs: outcomes,
+      });
+    else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);
+    return tick.error !== undefined || outcomes.some((o) => o.status !== 'success') ? 1 : 0;
+  } finally {
+    await attempt.lock.release();
+  }
 }
 
-async function runForever(daemon: AssetDaemon, intervalMs: number, out: Output, err: Output): Promise<number> {
+async function runForever(daemon: AssetDaemon, storage: DaemonLockStore, intervalMs: number, out: Output, err: Output): Promise<number> {
   const stopTicking = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -120,15 +139,29 @@ async function runForever(daemon: AssetDaemon, intervalMs: number, out: Output, 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    out.line(
-      `daemon started: a tick every ${intervalMs / 1000}s, at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once (Ctrl-C to stop)`,
+    const started = `a tick every ${intervalMs / 1000}s, at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once (Ctrl-C to stop)`;
+    const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+    const led = await leadWhileHolding(
+      {
+        storage,
+        signal: stopTicking.signal,
+        onStandby: (holder) =>
+          out.line(`standing by: ${describeDaemonLockHolder(holder)} holds the daemon lock; this daemon takes over when it stops (Ctrl-C to quit)`),
+        onLead: ({ stoodBy }) => out.line(stoodBy ? `took over the daemon lock: ${started}` : `daemon started: ${started}`),
+        onLost: () =>
+          err.line(err.paint('yellow', 'lost the daemon lock (its storage connection closed, or it expired): no more ticks from this daemon; standing by')),
+        onError: (error) => err.line(err.paint('red', `cannot take the daemon lock: ${message(error)} (trying again)`)),
+      },
+      (leading, lock) =>
+        runDaemonLoop(daemon, {
+          intervalMs,
+          signal: leading,
+          beforeTick: () => lock.stillHeld(),
+          onError: (error) => err.line(err.paint('red', `tick failed: ${message(error)}`)),
+        }),
     );
-    await runDaemonLoop(daemon, {
-      intervalMs,
-      signal: stopTicking.signal,
-      onError: (error) => err.line(err.paint('red', `tick failed: ${error instanceof Error ? error.message : String(error)}`)),
-    });
-    await daemon.stop({ cancel: signals >= 2 });
+    // A daemon that only stood by has no runs and recorded no tick: its stop is not a tick either.
+    if (led) await daemon.stop({ cancel: signals >= 2 });
     return 0;
   } finally {
     process.off('SIGINT', onSignal);

@@ -3,6 +3,7 @@
  * until its signal aborts. Everything else — deciding, recording, launching — is the daemon's.
  */
 import type { AssetDaemon, TickResult } from './asset-daemon.ts';
+import { sleep } from './daemon-leadership.ts';
 
 /** How the loop ticks. */
 export interface DaemonLoopOptions {
@@ -14,6 +15,8 @@ export interface DaemonLoopOptions {
   readonly onTick?: (tick: TickResult) => void;
   /** Called when a tick could not even be recorded (storage unavailable); the loop goes on. */
   readonly onError?: (error: unknown) => void;
+  /** Asked before every tick (the daemon lock still held?): `false` ends the loop without ticking. */
+  readonly beforeTick?: () => Promise<boolean>;
 }
 
 /**
@@ -30,6 +33,8 @@ export async function runDaemonLoop(daemon: AssetDaemon, options: DaemonLoopOpti
   const { signal } = options;
   while (!signal.aborted) {
     const started = Date.now();
+    if (options.beforeTick && !(await options.beforeTick())) return;
+    if (signal.aborted) return;
     try {
       // Not `onTick?.(await …)`: an absent callback would skip evaluating its argument, the tick itself.
       const tick = await daemon.runIteration();
@@ -39,18 +44,4 @@ export async function runDaemonLoop(daemon: AssetDaemon, options: DaemonLoopOpti
     }
     await sleep(Math.max(0, options.intervalMs - (Date.now() - started)), signal);
   }
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
