@@ -5,9 +5,7 @@
  * again from the request with the same clock, through the run service.
  */
 import { randomUUID } from 'node:crypto';
-import { UsageError } from '../../model/errors.ts';
 import type { Plan } from '../../model/planning/plan.ts';
-import { prepareMaterialization } from '../execution/materialize-request.ts';
 import { fullRefreshRequest } from '../execution/full-refresh-request.ts';
 import { RunEvents } from '../execution/run-events.ts';
 import { RunHeartbeat } from '../execution/run-heartbeat.ts';
@@ -15,23 +13,12 @@ import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { systemTiming } from '../../model/run-timing.ts';
 import { messageOf } from '../execution/step-helpers.ts';
 import type { RunResult } from '../execution/executor.ts';
-import { runEnded, type RunRecord, type RunRequest, type Storage } from '../../../storage/storage.ts';
+import { runEnded, type RunRecord, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
+import { planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
+import { refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
 
-/** What a queued materialization needs to run: the CLI's arguments, and the clock it was planned with. */
-export interface QueuedMaterialization {
-  readonly kind: 'materialize';
-  readonly select: string;
-  readonly partition?: string;
-  readonly staleOnly?: boolean;
-  readonly fullRefresh?: boolean;
-  /** Snapshots a full refresh may drop and rebuild. */
-  readonly force?: readonly string[];
-  /** Steps at once (default: the project's `concurrency`). */
-  readonly concurrency?: number;
-  /** The plan's clock (epoch ms): which partitions exist. */
-  readonly now: number;
-}
+export type { QueuedMaterialization } from './claimed-plan.ts';
 
 /**
  * Records `request`, planned as `plan` (the caller refused bad input while planning it), as a
@@ -74,17 +61,18 @@ export async function runClaimed(
     ...service.project.config.heartbeat,
   });
   heartbeat.start();
+  const backfillId = run.request?.kind === 'backfill' && typeof run.request.backfill === 'string' ? run.request.backfill : undefined;
   try {
-    const request = queuedMaterialization(run);
+    const { request, plan, keys, resumed } = await planClaimed(service, run, signal);
     const { project } = service;
-    const { plan, keys } = await prepareMaterialization(
-      { project, storage: () => service.storage(), landing: service.landing, now: new Date(request.now) },
-      request,
-    );
     const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, {
       ...(request.fullRefresh ? { fullRefresh: true } : {}),
       ...(request.force ? { force: request.force } : {}),
     });
+    if (resumed > 0)
+      service.notice(
+        `run ${run.id.slice(0, 8)} resumes ${run.tags.resumes?.slice(0, 8) ?? 'a dead run'}: ${resumed} asset partitions it committed are left out`,
+      );
     return await service.materialize(
       {
         plan,
@@ -105,6 +93,7 @@ export async function runClaimed(
     return { runId: run.id, status: 'failed', error: message };
   } finally {
     await heartbeat.stop();
+    if (backfillId !== undefined) await refreshQueuedBackfill(await service.storage(), backfillId);
   }
 }
 
@@ -115,13 +104,4 @@ async function failUnfinished(storage: Storage, runId: string, message: string):
   await storage.updateRun(runId, { status: 'failed', endedAt: Date.now(), error: message });
   await storage.appendEvents([new RunEvents(runId).run('run_failure', `run could not start: ${message}`, 'error')]);
   await storage.releaseLeases(runId);
-}
-
-/** The queued materialization a run's request describes (a UsageError for one this Strata does not know). */
-function queuedMaterialization(run: RunRecord): QueuedMaterialization {
-  const request: RunRequest | null | undefined = run.request;
-  if (request?.kind !== 'materialize' || typeof request.select !== 'string' || typeof request.now !== 'number') {
-    throw new UsageError(`run ${run.id} was queued with a request this Strata cannot read: ${JSON.stringify(request ?? null)}`);
-  }
-  return request as unknown as QueuedMaterialization;
 }
