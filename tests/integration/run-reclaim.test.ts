@@ -60,7 +60,7 @@ function flat(fail = { b: false }): Project {
   ]);
 }
 
-/** Daily raw/days and staging/days; with `rolling`, staging/days reads the day before too; `broken` days fail. */
+/** Daily raw/days, raw/more and staging/days; with `rolling`, staging/days reads the day before too; `broken` days fail. */
 function days(options: { rolling?: boolean; broken?: Set<string> } = {}): Project {
   const step = (key: string) => async (ctx: { partition?: { key: string } }) => {
     const partition = ctx.partition?.key ?? null;
@@ -70,6 +70,7 @@ function days(options: { rolling?: boolean; broken?: Set<string> } = {}): Projec
   };
   return buildProject(ws.config, [
     asset({ key: 'raw/days', partitions: DAYS, materialize: step('raw/days') }),
+    asset({ key: 'raw/more', partitions: DAYS, materialize: step('raw/more') }),
     asset({
       key: 'staging/days',
       partitions: DAYS,
@@ -135,13 +136,13 @@ describe('queued backfills', () => {
     const queued = await enqueueBackfill({ project: p, storage: ws.storage, landing: new FileLandingZone(ws.config.landingDir), now: NOW }, request(p), {});
     expect(queued.oneRun).toBe(false);
     expect(queued.runs.map((r) => r.tags.range)).toEqual(['2025-01-01', '2025-01-02', '2025-01-03', '2025-01-04']);
-    expect(queued.backfill).toMatchObject({ status: 'running', total: 8, runIds: queued.runs.map((r) => r.id) });
+    expect(queued.backfill).toMatchObject({ status: 'running', total: 12, runIds: queued.runs.map((r) => r.id) });
     const service = new RunService({ project: p, storage: ws.storage, warehouse: ws.warehouse });
     const worked = await runWorker({ service, concurrency: 1, once: true }, running);
     expect(worked.map((w) => w.error ?? w.status)).toEqual(['success', 'success', 'success', 'success']);
-    expect(await ws.storage.getBackfill(queued.backfill.id)).toMatchObject({ status: 'success', done: 8, failed: 0 });
+    expect(await ws.storage.getBackfill(queued.backfill.id)).toMatchObject({ status: 'success', done: 12, failed: 0 });
     expect([...writes.values()].every((n) => n === 1)).toBe(true);
-    expect(writes.size).toBe(8);
+    expect(writes.size).toBe(12);
   });
 
   it('keeps a backfill whose steps read the day before as one run', async () => {
@@ -158,14 +159,14 @@ describe('queued backfills', () => {
     const queued = await enqueueBackfill({ project: p, storage: ws.storage, landing: new FileLandingZone(ws.config.landingDir), now: NOW }, request(p), {});
     const service = new RunService({ project: p, storage: ws.storage, warehouse: ws.warehouse });
     await runWorker({ service, concurrency: 1, once: true }, running);
-    expect(await ws.storage.getBackfill(queued.backfill.id)).toMatchObject({ status: 'failed', done: 6, failed: 2 });
+    expect(await ws.storage.getBackfill(queued.backfill.id)).toMatchObject({ status: 'failed', done: 9, failed: 3 });
     broken.clear();
     const stored = await ws.storage.getBackfill(queued.backfill.id);
     const again = await requeueBackfill({ project: p, storage: ws.storage }, stored as NonNullable<typeof stored>, p.graph.keys);
     expect(again.runs.map((r) => r.tags.range)).toEqual(['2025-01-03']);
     expect(again.backfill.status).toBe('running');
     await runWorker({ service, concurrency: 1, once: true }, running);
-    expect(await ws.storage.getBackfill(queued.backfill.id)).toMatchObject({ status: 'success', done: 8, failed: 0 });
+    expect(await ws.storage.getBackfill(queued.backfill.id)).toMatchObject({ status: 'success', done: 12, failed: 0 });
     expect([...writes.values()].every((n) => n === 1)).toBe(true);
   });
 });

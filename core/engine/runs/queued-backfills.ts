@@ -1,9 +1,10 @@
 /**
  * Queued backfills (`assets backfill --queue`): the backfill is planned and recorded, and its plan
  * is queued as runs that several `assets worker`s run at once. The plan is cut where no step
- * waits for another: each group of steps tied by waits (one partition of every selected asset
- * when nothing reads another partition; everything when a step reads the previous day, or a
- * single-run asset writes the whole range) is one run, so no run waits for another's steps.
+ * waits for another: each group of steps tied by waits or writing the same partitions (one
+ * partition of every selected asset when nothing reads another partition; everything when a step
+ * reads the previous day, or a single-run asset writes the whole range) is one run, so no run
+ * waits for another's steps.
  * Workers keep the backfill's status and counts (see ../execution/queued-backfill-progress.ts);
  * `--resume` queues again what its failed runs did not commit.
  */
@@ -139,7 +140,10 @@ function runsOf(backfill: BackfillRecord, plan: Plan, base: RunBase, resumes: re
   });
 }
 
-/** The plan's steps in groups tied by waits (connected components), each in plan order, groups by their first step. */
+/**
+ * The plan's steps in groups tied by waits or writing the same partitions (connected components),
+ * each in plan order, groups by their first step.
+ */
 function connectedSteps(plan: Plan): PlanStep[][] {
   const index = new Map(plan.steps.map((step, i) => [step.id, i]));
   const parent = plan.steps.map((_, i) => i);
@@ -153,11 +157,17 @@ function connectedSteps(plan: Plan): PlanStep[][] {
     }
     return r;
   };
+  // Steps of the same partitions share a run (one run per partition, not per asset partition).
+  const samePartitions = new Map<string, number>();
   plan.steps.forEach((step, i) => {
     for (const id of step.waitsFor) {
       const j = index.get(id);
       if (j !== undefined) parent[root(i)] = root(j);
     }
+    const partitions = JSON.stringify(step.partitions);
+    const j = samePartitions.get(partitions);
+    if (j === undefined) samePartitions.set(partitions, i);
+    else parent[root(i)] = root(j);
   });
   const groups = new Map<number, PlanStep[]>();
   plan.steps.forEach((step, i) => {
