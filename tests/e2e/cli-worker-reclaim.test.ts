@@ -11,7 +11,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
-import { parseJson, runCli, Sandbox, startCli } from './cli-harness.ts';
+import fs from 'node:fs';
+import { parseJson, runCli, Sandbox, stackFrames, startCli, stateFiles } from './cli-harness.ts';
 
 let sandbox: Sandbox;
 const missing = postgresMissing();
@@ -32,7 +33,7 @@ const name = (i: number) => String(i).padStart(3, '0');
 /** raw/aNNN: five rows a day; staging/bNNN: the raw rows of its day, transformed. */
 function projectFiles(storage: string, warehouse: string): Record<string, string> {
   const files: Record<string, string> = {
-    'strata.json': JSON.stringify({ name: 'reclaim-e2e', storage, warehouse, concurrency: 4, heartbeat: { interval: '1s', timeout: '3s' } }),
+    'strata.json': JSON.stringify({ name: 'reclaim-e2e', storage, warehouse, concurrency: 4, heartbeat: { interval: '1s', timeout: '10s' } }),
   };
   for (let i = 0; i < PAIRS; i++) {
     files[`defs/raw/a${name(i)}.sql`] = `${PARTITIONED}${rawSql(i, '{{ partition_start }}::date')}\n`;
@@ -61,6 +62,21 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+describe('assets backfill --queue on SQLite storage', () => {
+  it('exits 2 naming the reason, and writes nothing', () => {
+    const files = projectFiles('env:UNUSED', 'env:UNUSED');
+    const project = sandbox.writeProject('reclaim-sqlite', {
+      'strata.json': JSON.stringify({ name: 'reclaim-sqlite' }),
+      'defs/raw/a000.sql': files['defs/raw/a000.sql'] as string,
+    });
+    const result = runCli(['backfill', '--select', '*', '--from', FIRST, '--to', LAST, '--queue', '--project', project]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain('--queue needs Postgres storage');
+    expect(stackFrames(result.stderr)).toEqual([]);
+    expect(fs.existsSync(stateFiles(project).storage)).toBe(false);
+  });
+});
 
 describe.skipIf(missing !== undefined)(`reclaiming a killed worker's run${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const schema = `cli_reclaim_${process.pid}`;
@@ -146,6 +162,12 @@ describe.skipIf(missing !== undefined)(`reclaiming a killed worker's run${missin
     expect(runs.filter((r) => r.status === 'queued' || r.status === 'running')).toEqual([]);
     expect(await postgresRows(`select * from ${schema}.leases`)).toEqual([]);
 
+    const twice = await postgresRows(
+      `select m.asset_key, m.partition_key, m.run_id, r.status, r.error, r.tags from ${schema}.materializations m join ${schema}.runs r on r.id = m.run_id
+       where (m.asset_key, m.partition_key) in (select asset_key, partition_key from ${schema}.materializations group by 1, 2 having count(*) > 1)
+       order by 1, 2 limit 6`,
+    );
+    expect(twice).toEqual([]);
     // Exactly once: one materialization per asset partition.
     const counts = await postgresRows<{ n: number; partitions: number; assets: number }>(
       `select max(n)::int as n, count(*)::int as partitions, count(distinct asset_key)::int as assets

@@ -125,6 +125,59 @@ describe('reclaiming a dead queued run', () => {
     expect(reaped.map((r) => [r.runId, r.retryRunId])).toEqual([[dead, undefined]]);
     expect(await ws.storage.listRuns({ status: 'queued' })).toEqual([]);
   });
+
+  it('a live run reaped as dead (its host too busy to beat) stops, rolls back its step going on and stays failed', async () => {
+    const beats = await openTempWorkspace('strata-run-reclaim-beats-', { name: 'beats', heartbeat: { interval: '50ms', timeout: '1s' } });
+    try {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let started: () => void = () => undefined;
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const p = buildProject(beats.config, [
+        asset({
+          key: 'raw/slow',
+          materialize: async (ctx) => {
+            const rows = await ctx.warehouse.replaceTable('select 1 as v');
+            started();
+            await gate;
+            wrote('raw/slow', null);
+            return { rowCount: rows };
+          },
+        }),
+      ]);
+      const now = Date.now();
+      await enqueueMaterialization(beats.storage, { select: 'raw/slow', now }, buildPlan(p.graph, ['raw/slow'], { now: new Date(now) }));
+      const service = new RunService({ project: p, storage: beats.storage, warehouse: beats.warehouse });
+      const worker = runWorker({ service, concurrency: 1, once: true }, { stop: new AbortController().signal, cancel: new AbortController().signal });
+      await running;
+      const [run] = await beats.storage.listRuns({ status: 'running' });
+      const id = run?.id as string;
+      // Another process reaps it (as if its heartbeat were late), queueing its retry.
+      const event = {
+        runId: id,
+        timestamp: Date.now(),
+        type: 'run_failure',
+        level: 'error',
+        assetKey: null,
+        partition: null,
+        message: 'dead',
+        data: null,
+      } as const;
+      expect(await beats.storage.failDeadRun(id, { lastSeenBefore: Date.now() + 60_000, endedAt: Date.now(), error: 'process died', event })).toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      const [worked] = await worker;
+      expect(worked).toMatchObject({ runId: id, status: 'failed', error: 'process died' });
+      expect(await beats.storage.getRun(id)).toMatchObject({ status: 'failed', error: 'process died' });
+      expect(await beats.storage.materializationHistory('raw/slow')).toEqual([]);
+    } finally {
+      await beats.close();
+    }
+  });
 });
 
 describe('queued backfills', () => {

@@ -53,17 +53,24 @@ export async function runClaimed(
   signal: AbortSignal,
 ): Promise<RunResult | { runId: string; status: 'failed'; error: string }> {
   // From the claim on, even while it waits for the warehouse another process holds: else it would look dead.
-  const heartbeat = new RunHeartbeat({
-    storage: await service.storage(),
-    runId: run.id,
-    timing: systemTiming,
-    ...DEFAULT_HEARTBEAT,
-    ...service.project.config.heartbeat,
-  });
+  const settings = { ...DEFAULT_HEARTBEAT, ...service.project.config.heartbeat };
+  const heartbeat = new RunHeartbeat({ storage: await service.storage(), runId: run.id, timing: systemTiming, ...settings });
   heartbeat.start();
+  // A run reaped as dead while it was alive (a host too busy to beat in time) stops, its steps
+  // going on rolled back: its retry is queued and will do its work.
+  const reaped = new AbortController();
+  let reapedAs: RunRecord | undefined;
+  const watch = setInterval(
+    () =>
+      void stopIfReaped(service, run.id, reaped).then((record) => {
+        reapedAs ??= record;
+      }),
+    settings.intervalMs,
+  );
+  const stop = AbortSignal.any([signal, reaped.signal]);
   const backfillId = run.request?.kind === 'backfill' && typeof run.request.backfill === 'string' ? run.request.backfill : undefined;
   try {
-    const { request, plan, keys, resumed } = await planClaimed(service, run, signal);
+    const { request, plan, keys, resumed } = await planClaimed(service, run, stop);
     const { project } = service;
     const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, {
       ...(request.fullRefresh ? { fullRefresh: true } : {}),
@@ -73,7 +80,7 @@ export async function runClaimed(
       service.notice(
         `run ${run.id.slice(0, 8)} resumes ${run.tags.resumes?.slice(0, 8) ?? 'a dead run'}: ${resumed} asset partitions it committed are left out`,
       );
-    return await service.materialize(
+    const result = await service.materialize(
       {
         plan,
         runId: run.id,
@@ -85,15 +92,38 @@ export async function runClaimed(
         tags: run.tags,
         ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
       },
-      signal,
+      stop,
     );
+    // The run ended as its reaper recorded it (failed, with why), not canceled by this process.
+    if (reapedAs !== undefined) await (await service.storage()).updateRun(run.id, { status: reapedAs.status, error: reapedAs.error });
+    return reapedAs === undefined ? result : { ...result, status: reapedAs.status, ...(reapedAs.error === null ? {} : { error: reapedAs.error }) };
   } catch (error) {
     const message = messageOf(error);
     await failUnfinished(await service.storage(), run.id, message);
     return { runId: run.id, status: 'failed', error: message };
   } finally {
+    clearInterval(watch);
     await heartbeat.stop();
-    if (backfillId !== undefined) await refreshQueuedBackfill(await service.storage(), backfillId);
+    // The backfill's progress is worked out again from storage by the next run that ends: a failure here is only news.
+    if (backfillId !== undefined) {
+      await refreshQueuedBackfill(await service.storage(), backfillId).catch((error: unknown) =>
+        service.notice(`backfill ${backfillId.slice(0, 8)}: its progress could not be updated: ${messageOf(error)}`),
+      );
+    }
+  }
+}
+
+/** Aborts `controller` when run `runId` is no longer running in storage (reaped by another process); returns the run then. */
+async function stopIfReaped(service: RunService, runId: string, controller: AbortController): Promise<RunRecord | undefined> {
+  if (controller.signal.aborted) return undefined;
+  try {
+    const now = await (await service.storage()).getRun(runId);
+    if (now?.status !== 'failed' && now?.status !== 'canceled') return undefined;
+    service.notice(`run ${runId.slice(0, 8)} was marked ${now.status} by another process (${now.error ?? 'no reason given'}): stopping it`);
+    controller.abort();
+    return now;
+  } catch {
+    return undefined; // the next look tries again
   }
 }
 
