@@ -160,6 +160,8 @@ describe.skipIf(missing !== undefined)(`reclaiming a killed worker's run${missin
     const retryWrote = await postgresRows<{ n: number }>(`select count(*)::int as n from ${schema}.materializations where run_id = $1`, [retry?.id]);
     expect(retryWrote[0]?.n).toBeLessThanOrEqual(2 * PAIRS - killed.n);
     expect(runs.filter((r) => r.status === 'queued' || r.status === 'running')).toEqual([]);
+    const listed = runCli(['runs', '--limit', '100', '--project', project], env);
+    expect(listed.stdout).toContain(`(resumes ${killed.id.slice(0, 8)})`);
     expect(await postgresRows(`select * from ${schema}.leases`)).toEqual([]);
 
     const twice = await postgresRows(
@@ -176,10 +178,10 @@ describe.skipIf(missing !== undefined)(`reclaiming a killed worker's run${missin
     expect(counts).toEqual([{ n: 1, partitions: 2 * PAIRS * DAYS, assets: 2 * PAIRS }]);
 
     // The tables hold what the SQL gives over the whole range.
-    const days = `generate_series(date '${FIRST}', date '${LAST}', interval '1 day')::date`;
+    const days = `(select generate_series(date '${FIRST}', date '${LAST}', interval '1 day')::date as day) as d`;
     const checks: string[] = [];
     for (let i = 0; i < PAIRS; i++) {
-      const raw = `select s.* from ${days} as d(day), lateral (${rawSql(i, 'd.day')}) as s`;
+      const raw = `select s.* from ${days}, lateral (${rawSql(i, 'd.day')}) as s`;
       checks.push(`select 'raw/a${name(i)}' as asset, ${checksum(`select day, n, v from raw.a${name(i)}`)} = ${checksum(raw)} as same`);
       checks.push(
         `select 'staging/b${name(i)}' as asset, ${checksum(`select day, n, w from staging.b${name(i)}`)} = ${checksum(`select day, n, v * 2 + 1 from (${raw}) as x`)} as same`,
