@@ -12,7 +12,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
 import fs from 'node:fs';
-import { parseJson, runCli, Sandbox, stackFrames, startCli, stateFiles } from './cli-harness.ts';
+import path from 'node:path';
+import { editFile, parseJson, runCli, Sandbox, stackFrames, startCli, stateFiles } from './cli-harness.ts';
 
 let sandbox: Sandbox;
 const missing = postgresMissing();
@@ -196,4 +197,43 @@ describe.skipIf(missing !== undefined)(`reclaiming a killed worker's run${missin
     const seconds = (performance.now() - started) / 1000;
     console.log(`reclaim e2e: ${seconds.toFixed(1)} s in all; the killed run's work finished ${(reclaimedIn / 1000).toFixed(1)} s after the kill`);
   }, 240_000);
+
+  it('a backfill whose days read the day before is queued as one run; --resume after a failure queues what is left, and a worker completes it', async () => {
+    const storage = `cli_requeue_${process.pid}`;
+    await onPostgres(`drop schema if exists ${storage} cascade`, `create schema ${storage}`);
+    try {
+      const u = new URL(postgresUrl());
+      u.searchParams.set('options', `-c search_path=${storage}`);
+      const env = { STRATA_E2E_STORAGE: u.toString() };
+      const header = '-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)\n-- partition_column: day\n';
+      const project = sandbox.writeProject('worker-requeue', {
+        'strata.json': JSON.stringify({ name: 'requeue-e2e', storage: 'env:STRATA_E2E_STORAGE' }),
+        'defs/raw/days.sql': `${header}select {{ partition_start }}::date as day, 1 as n\n`,
+        // Day two fails until the file is fixed (a failed cast).
+        'defs/staging/rolling.sql': `${header}-- partition_mapping: raw/days = window(-1, 0)\nselect {{ partition_start }}::date as day, count(*)::int as n, (case when {{ partition_start }}::date = date '2025-01-02' then 'broken' else '1' end)::int as ok from raw.days where day >= {{ partition_start }}::date - 1 and day < {{ partition_end }}::date\n`,
+      });
+      const queued = runCli(['backfill', '--select', '*', '--from', '2025-01-01', '--to', '2025-01-03', '--queue', '--project', project], env);
+      expect(queued.status, queued.stderr).toBe(0);
+      expect(queued.stdout).toMatch(/Queued backfill ([0-9a-f]{8}): 6 asset partitions in 1 run for assets worker/);
+      expect(queued.stdout).toContain('one run: some steps read partitions of other partitions');
+      const id = /Queued backfill ([0-9a-f]{8})/.exec(queued.stdout)?.[1] as string;
+      const failed = runCli(['worker', '--once', '--project', project], env);
+      expect(failed.status, failed.stdout + failed.stderr).toBe(1);
+      const shown = runCli(['backfills', 'show', id, '--project', project], env);
+      expect(shown.stdout).toContain('failed');
+      editFile(path.join(project, 'defs/staging/rolling.sql'), "date '2025-01-02' then 'broken'", "date '1999-01-01' then 'broken'");
+      const resumed = runCli(['backfill', '--resume', id, '--project', project], env);
+      expect(resumed.status, resumed.stderr).toBe(0);
+      // staging/rolling@2025-01-02 failed; the day after reads raw days only, so it was built.
+      expect(resumed.stdout).toMatch(/Requeued backfill [0-9a-f]{8}: 1 asset partition in 1 run/);
+      const finished = runCli(['worker', '--once', '--project', project], env);
+      expect(finished.status, finished.stdout + finished.stderr).toBe(0);
+      const [backfill] = await postgresRows<{ status: string; done: number; total: number }>(`select status, done::int, total::int from ${storage}.backfills`);
+      expect(backfill).toEqual({ status: 'success', done: 6, total: 6 });
+      const counts = await postgresRows<{ n: number }>(`select count(*)::int as n from ${storage}.materializations group by asset_key, partition_key`);
+      expect(counts).toEqual(Array.from({ length: 6 }, () => ({ n: 1 })));
+    } finally {
+      await onPostgres(`drop schema if exists ${storage} cascade`);
+    }
+  });
 });

@@ -55,8 +55,10 @@ export interface ClaimedPlan {
   readonly request: QueuedRequest;
   readonly plan: Plan;
   readonly keys: readonly string[];
-  /** Asset partitions its earlier attempts committed, left out of the plan. */
+  /** Asset partitions of the request its earlier attempts committed, left out of the plan. */
   readonly resumed: number;
+  /** The runs it resumes (earlier attempts, or the failed runs a backfill's resume takes over). */
+  readonly resumes: readonly string[];
 }
 
 /**
@@ -81,7 +83,7 @@ export async function planClaimed(service: RunService, run: RunRecord, signal: A
       { project, storage: () => service.storage(), landing: service.landing, now },
       { ...request, ...(committed.size > 0 ? { skip: wasCommitted } : {}) },
     );
-    return { request, plan, keys, resumed: committed.size };
+    return { request, plan, keys, resumed: committed.size, resumes: earlier };
   }
   const { keys } = selectAssets(service.project.graph, request.select);
   const parts = new Set(request.parts);
@@ -91,7 +93,7 @@ export async function planClaimed(service: RunService, run: RunRecord, signal: A
     grouping: request.grouping,
     skip: (key, partition) => !parts.has(partitionId(key, partition)) || wasCommitted(key, partition),
   });
-  return { request, plan, keys, resumed: committed.size };
+  return { request, plan, keys, resumed: request.parts.filter((part) => committed.has(part)).length, resumes: earlier };
 }
 
 /** The asset partitions of `keys` whose latest materialization was written by one of `runIds`. */

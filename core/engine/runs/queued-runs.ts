@@ -70,16 +70,16 @@ export async function runClaimed(
   const stop = AbortSignal.any([signal, reaped.signal]);
   const backfillId = run.request?.kind === 'backfill' && typeof run.request.backfill === 'string' ? run.request.backfill : undefined;
   try {
-    const { request, plan, keys, resumed } = await planClaimed(service, run, stop);
+    const { request, plan, keys, resumed, resumes } = await planClaimed(service, run, stop);
     const { project } = service;
     const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, {
       ...(request.fullRefresh ? { fullRefresh: true } : {}),
       ...(request.force ? { force: request.force } : {}),
     });
-    if (resumed > 0)
-      service.notice(
-        `run ${run.id.slice(0, 8)} resumes ${run.tags.resumes?.slice(0, 8) ?? 'a dead run'}: ${resumed} asset partitions it committed are left out`,
-      );
+    if (resumed > 0) {
+      const runs = resumes.map((id) => id.slice(0, 8)).join(', ');
+      service.notice(`run ${run.id.slice(0, 8)} resumes ${runs}: ${resumed} asset partition${resumed === 1 ? '' : 's'} committed there left out`);
+    }
     const result = await service.materialize(
       {
         plan,
