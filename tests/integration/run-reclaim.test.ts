@@ -198,6 +198,17 @@ describe('queued backfills', () => {
     expect(writes.size).toBe(12);
   });
 
+  it('runs of a canceled backfill end canceled without writing, and it stays canceled', async () => {
+    const p = days();
+    const queued = await enqueueBackfill({ project: p, storage: ws.storage, landing: new FileLandingZone(ws.config.landingDir), now: NOW }, request(p), {});
+    await ws.storage.updateBackfill(queued.backfill.id, { status: 'canceled' });
+    const service = new RunService({ project: p, storage: ws.storage, warehouse: ws.warehouse });
+    const worked = await runWorker({ service, concurrency: 1, once: true }, running);
+    expect(worked.map((w) => w.status)).toEqual(['canceled', 'canceled', 'canceled', 'canceled']);
+    expect(writes.size).toBe(0);
+    expect(await ws.storage.getBackfill(queued.backfill.id)).toMatchObject({ status: 'canceled', done: 0 });
+  });
+
   it('keeps a backfill whose steps read the day before as one run', async () => {
     const p = days({ rolling: true });
     const queued = await enqueueBackfill({ project: p, storage: ws.storage, landing: new FileLandingZone(ws.config.landingDir), now: NOW }, request(p), {});

@@ -5,7 +5,7 @@
  * what its dead attempts published (commit recovery), then leaves out every asset partition
  * they committed, so nothing is written twice.
  */
-import { UsageError } from '../../model/errors.ts';
+import { StrataError, UsageError } from '../../model/errors.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
 import { buildPlan, type Plan } from '../../model/planning/plan.ts';
 import { selectAssets } from '../../model/selection/index.ts';
@@ -85,6 +85,7 @@ export async function planClaimed(service: RunService, run: RunRecord, signal: A
     );
     return { request, plan, keys, resumed: committed.size, resumes: earlier };
   }
+  if ((await storage.getBackfill(request.backfill))?.status === 'canceled') throw new CanceledBackfillError(request.backfill);
   const { keys } = selectAssets(service.project.graph, request.select);
   const parts = new Set(request.parts);
   const plan = buildPlan(service.project.graph, keys, {
@@ -94,6 +95,13 @@ export async function planClaimed(service: RunService, run: RunRecord, signal: A
     skip: (key, partition) => !parts.has(partitionId(key, partition)) || wasCommitted(key, partition),
   });
   return { request, plan, keys, resumed: request.parts.filter((part) => committed.has(part)).length, resumes: earlier };
+}
+
+/** A run of a queued backfill claimed after `assets backfills cancel`: it ends canceled without running. */
+export class CanceledBackfillError extends StrataError {
+  constructor(backfillId: string) {
+    super('backfill_canceled', `its backfill ${backfillId.slice(0, 8)} was canceled`, {}, false);
+  }
 }
 
 /** The asset partitions of `keys` whose latest materialization was written by one of `runIds`. */

@@ -15,7 +15,7 @@ import { messageOf } from '../execution/step-helpers.ts';
 import type { RunResult } from '../execution/executor.ts';
 import { runEnded, type RunRecord, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
-import { planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
+import { CanceledBackfillError, planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
 import { refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
 
 export type { QueuedMaterialization } from './claimed-plan.ts';
@@ -51,7 +51,7 @@ export async function runClaimed(
   service: RunService,
   run: RunRecord,
   signal: AbortSignal,
-): Promise<RunResult | { runId: string; status: 'failed'; error: string }> {
+): Promise<RunResult | { runId: string; status: 'failed' | 'canceled'; error: string }> {
   // From the claim on, even while it waits for the warehouse another process holds: else it would look dead.
   const settings = { ...DEFAULT_HEARTBEAT, ...service.project.config.heartbeat };
   const heartbeat = new RunHeartbeat({ storage: await service.storage(), runId: run.id, timing: systemTiming, ...settings });
@@ -99,8 +99,9 @@ export async function runClaimed(
     return reapedAs === undefined ? result : { ...result, status: reapedAs.status, ...(reapedAs.error === null ? {} : { error: reapedAs.error }) };
   } catch (error) {
     const message = messageOf(error);
-    await failUnfinished(await service.storage(), run.id, message);
-    return { runId: run.id, status: 'failed', error: message };
+    const status = error instanceof CanceledBackfillError ? 'canceled' : 'failed';
+    await endUnstarted(await service.storage(), run.id, message, status);
+    return { runId: run.id, status, error: message };
   } finally {
     clearInterval(watch);
     await heartbeat.stop();
@@ -127,11 +128,15 @@ async function stopIfReaped(service: RunService, runId: string, controller: Abor
   }
 }
 
-/** Marks a claimed run that did not end failed, with its `run_failure` event. */
-async function failUnfinished(storage: Storage, runId: string, message: string): Promise<void> {
+/** Marks a claimed run that did not end failed (or canceled), with its `run_failure` (`run_canceled`) event. */
+async function endUnstarted(storage: Storage, runId: string, message: string, status: 'failed' | 'canceled'): Promise<void> {
   const now = await storage.getRun(runId);
   if (now === undefined || runEnded(now.status)) return;
-  await storage.updateRun(runId, { status: 'failed', endedAt: Date.now(), error: message });
-  await storage.appendEvents([new RunEvents(runId).run('run_failure', `run could not start: ${message}`, 'error')]);
+  await storage.updateRun(runId, { status, endedAt: Date.now(), error: message });
+  const event =
+    status === 'failed'
+      ? new RunEvents(runId).run('run_failure', `run could not start: ${message}`, 'error')
+      : new RunEvents(runId).run('run_canceled', `run canceled: ${message}`, 'warn');
+  await storage.appendEvents([event]);
   await storage.releaseLeases(runId);
 }
