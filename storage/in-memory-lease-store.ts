@@ -15,8 +15,8 @@ import {
 } from './lease-store.ts';
 import type { RunRow } from './row-mappers.ts';
 import type { LeasesTable } from './schema.ts';
-import { unknownRunError } from './storage-error.ts';
-import type { EventRecord } from './storage.ts';
+import { runExistsError, unknownRunError } from './storage-error.ts';
+import type { EventRecord, RunRecord } from './storage.ts';
 import { leaseFromRow } from './row-mappers.ts';
 
 type LeaseRow = { -readonly [K in keyof LeasesTable]: K extends 'partition_key' ? string : LeasesTable[K] };
@@ -27,6 +27,8 @@ export interface LeaseTableHost {
   run(id: string): RunRow | undefined;
   /** Appends events to the log. */
   insertEvents(events: readonly EventRecord[]): void;
+  /** Adds a run (a dead run's retry; its id is new). */
+  insertRun(run: RunRecord): void;
 }
 
 /** The `leases` table of an in-memory storage. */
@@ -104,10 +106,12 @@ export class InMemoryLeaseTable implements LeaseStore {
     if (run === undefined || run.status !== 'running') return undefined;
     const lastSeen = run.heartbeat_at ?? run.started_at ?? run.created_at;
     if (lastSeen > failure.lastSeenBefore) return undefined;
+    if (failure.retry !== undefined && this.#host.run(failure.retry.id) !== undefined) throw runExistsError(failure.retry.id);
     run.status = 'failed';
     run.ended_at = failure.endedAt;
     run.error = failure.error;
     this.#host.insertEvents([failure.event]);
+    if (failure.retry !== undefined) this.#host.insertRun(failure.retry);
     return { releasedLeases: await this.releaseLeases(runId) };
   }
 }

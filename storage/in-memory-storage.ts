@@ -87,7 +87,11 @@ export class InMemoryStorage implements Storage {
   readonly #backfills = new Map<string, BackfillRow>();
   readonly #ticks = new InMemoryDaemonTicks();
   readonly #daemonLock = new InMemoryDaemonLockSlot();
-  readonly #leases = new InMemoryLeaseTable({ run: (id) => this.#runs.get(id), insertEvents: (events) => this.#insertEvents(events) });
+  readonly #leases = new InMemoryLeaseTable({
+    run: (id) => this.#runs.get(id),
+    insertEvents: (events) => this.#insertEvents(events),
+    insertRun: (run) => this.#runs.set(run.id, runToRow(run)),
+  });
   /** asset key → partition column → latest observation (its `seq` set). */
   readonly #latestObservations = new Map<string, Map<string, ObservationRecord>>();
   #lastOrdinal = 0;

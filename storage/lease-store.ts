@@ -7,7 +7,7 @@
  */
 
 import { partitionToColumn } from './column-codecs.ts';
-import type { EventRecord } from './storage.ts';
+import type { EventRecord, RunRecord } from './storage.ts';
 
 /** One asset partition (`partition` is `null` for an unpartitioned asset). */
 export interface LeaseKey {
@@ -35,6 +35,12 @@ export interface DeadRunFailure {
   readonly error: string;
   /** The `run_failure` event appended with it. */
   readonly event: EventRecord;
+  /**
+   * A run created in the same transaction, only when this call fails the run (a queued retry of
+   * a reclaimed run): of two reapers at once exactly one creates it, and a crash cannot keep the
+   * failure without it.
+   */
+  readonly retry?: RunRecord;
 }
 
 /** When and until when {@link LeaseStore.acquireLeases} takes leases, and what it records with them. */
@@ -73,7 +79,8 @@ export interface LeaseStore {
   /**
    * If run `runId` is still `running` and was last seen (its heartbeat, else its start) at or
    * before `lastSeenBefore`, marks it failed with `error`, appends `event` and releases its
-   * leases, in one transaction; returns the number of leases released. Returns `undefined`
+   * leases, and creates `failure.retry` when given, in one transaction; returns the number of
+   * leases released. Returns `undefined`
    * (writing nothing) for a run that is not running or was seen since.
    */
   failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined>;

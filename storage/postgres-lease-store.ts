@@ -13,7 +13,7 @@ import { sql } from './kysely/kysely-runtime.ts';
 import type { Kysely, Transaction } from 'kysely';
 import { partitionToColumn } from './column-codecs.ts';
 import { uniqueLeaseKeys, type DeadRunFailure, type LeaseAcquireOptions, type LeaseAcquisition, type LeaseKey, type LeaseRecord } from './lease-store.ts';
-import { eventToRow } from './row-mappers.ts';
+import { eventToRow, runToRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { leaseFromRow } from './row-mappers.ts';
 
@@ -160,6 +160,7 @@ export async function failDeadRun(db: Kysely<Database>, runId: string, failure: 
     const releasedLeases = await releaseLeases(trx, runId, undefined);
     await lockAppendOrder(trx);
     await trx.insertInto('events').values(eventToRow(failure.event)).execute();
+    if (failure.retry !== undefined) await trx.insertInto('runs').values(runToRow(failure.retry)).execute();
     return { releasedLeases };
   });
 }

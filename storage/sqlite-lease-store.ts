@@ -18,7 +18,7 @@ import {
   type LeaseRecord,
   type LeaseStore,
 } from './lease-store.ts';
-import { eventToRow, type NewEventRow } from './row-mappers.ts';
+import { eventToRow, runToRow, type NewEventRow, type RunRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { param } from './sqlite-named-parameters.ts';
 import { unknownRunError } from './storage-error.ts';
@@ -81,6 +81,21 @@ export class SqliteLeaseStore implements LeaseStore {
         .where('asset_key', '=', param<string>('asset_key'))
         .where('partition_key', '=', param<string>('partition_key')),
     );
+    const runColumns = Object.keys(
+      runToRow({
+        id: '',
+        status: 'queued',
+        trigger: 'manual',
+        selection: '',
+        assetKeys: [],
+        createdAt: 0,
+        startedAt: null,
+        endedAt: null,
+        error: null,
+        tags: {},
+      }),
+    );
+    const insertRun = prepare<[RunRow]>(db.insertInto('runs').values(Object.fromEntries(runColumns.map((c) => [c, param(c)])) as never));
     const deleteOfRun = prepare<[{ run_id: string }]>(db.deleteFrom('leases').where('run_id', '=', param<string>('run_id')));
     const list = db.selectFrom('leases').select(columns).orderBy('asset_key').orderBy('partition_key');
     this.#listAll = prepare<[], LeaseRow>(list);
@@ -126,6 +141,7 @@ export class SqliteLeaseStore implements LeaseStore {
       const failed = failRun.run({ id: runId, ended_at: failure.endedAt, error: failure.error, last_seen_before: failure.lastSeenBefore }).changes;
       if (failed === 0) return undefined;
       insertEvent.run(eventToRow(failure.event));
+      if (failure.retry !== undefined) insertRun.run(runToRow(failure.retry));
       return { releasedLeases: deleteOfRun.run({ run_id: runId }).changes };
     }).immediate;
   }

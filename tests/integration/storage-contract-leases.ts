@@ -189,6 +189,27 @@ export function storageLeasesContract(name: string, makeStorage: () => Promise<S
       expect(await storage().listEvents('r1')).toHaveLength(1);
     });
 
+    it('creates the retry of a dead run with its failure, once', async () => {
+      await storage().createRun(aRun('r1', { status: 'running', startedAt: 1_000, request: { kind: 'materialize', select: 'a', now: 1 } }));
+      const event = anEvent('r1', 'process died', { type: 'run_failure', level: 'error', timestamp: 70_000 });
+      const retry = aRun('r1-retry', {
+        status: 'queued',
+        createdAt: 70_000,
+        tags: { resumes: 'r1' },
+        request: { kind: 'materialize', select: 'a', now: 1, attempt: 2 },
+      });
+      const failure = { lastSeenBefore: 5_000, endedAt: 70_000, error: 'process died', event, retry };
+      const [first, second] = await Promise.all([storage().failDeadRun('r1', failure), storage().failDeadRun('r1', failure)]);
+      expect([first, second].filter((o) => o !== undefined)).toEqual([{ releasedLeases: 0 }]);
+      expect(await storage().getRun('r1-retry')).toMatchObject({ status: 'queued', tags: { resumes: 'r1' }, request: { attempt: 2 } });
+      expect((await storage().listRuns()).map((r) => r.id).sort()).toEqual(['r1', 'r1-retry']);
+      // A retry whose id is taken rolls the failure back with it.
+      await storage().createRun(aRun('r2', { status: 'running', startedAt: 1_000 }));
+      await expect(storage().failDeadRun('r2', { ...failure, event: anEvent('r2', 'dead', { type: 'run_failure' }) })).rejects.toThrow();
+      expect(await storage().getRun('r2')).toMatchObject({ status: 'running', error: null });
+      expect(await storage().listEvents('r2')).toEqual([]);
+    });
+
     it('leaves a run seen since the cut-off (or never running) alone', async () => {
       await running('r1');
       await storage().updateRun('r1', { heartbeatAt: 5_001 });

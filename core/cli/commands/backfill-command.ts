@@ -9,6 +9,7 @@ import { findBackfill } from './backfills-command.ts';
 import type { EventRecord } from '../../../storage/storage.ts';
 import { Workspace } from '../../engine/workspace.ts';
 import { fullRefreshRequest } from '../../engine/execution/full-refresh-request.ts';
+import { assertQueueable, isQueuedBackfill, queueBackfill, requeue } from './backfill-queue.ts';
 
 /** `assets backfill`: materialize a selection over a partition range, resumably. */
 export const backfillCommand: Command = {
@@ -34,6 +35,10 @@ Options:
   --full-refresh       rebuild incremental assets in the selection from scratch (refused for snapshots)
   --force KEYS         with --full-refresh: drop and rebuild these snapshots (comma-separated keys)
   --concurrency N      steps run at once
+  --queue              record the backfill and queue its runs for assets worker instead of running
+                       it (Postgres storage): one run per partition (or partition group) when no
+                       step reads another partition's data, else one run; --resume of a queued
+                       backfill queues again what its failed runs did not commit
   --resume ID          resume a stored backfill (see assets backfills)
   --skip-committed     with --resume: leave out every partition its runs committed, even a stale one
   --json               print the outcome as JSON
@@ -53,6 +58,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       'skip-committed': { type: 'boolean' },
       'full-refresh': { type: 'boolean' },
       force: { type: 'string' },
+      queue: { type: 'boolean' },
     });
     if (values['missing-only'] && values['stale-only']) throw new UsageError('--missing-only and --stale-only cannot be combined', '--stale-only');
     if (values['skip-committed'] && values.resume === undefined) {
@@ -69,6 +75,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     try {
       const { project } = workspace;
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
+      if (values.queue) assertQueueable(workspace);
       const now = new Date();
       if (values.resume === undefined) {
         // Bad selections and ranges fail here, before any file is created.
@@ -84,6 +91,21 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
         fullRefresh: values['full-refresh'] === true,
         ...(values.force === undefined ? {} : { force: values.force }),
       });
+      if (stored && (await isQueuedBackfill(storage, stored))) {
+        assertQueueable(workspace);
+        return await requeue(workspace, stored, keys, out, values.json === true);
+      }
+      if (values.queue && stored) throw new UsageError(`backfill ${stored.id.slice(0, 8)} was not queued: resume it without --queue`, '--queue');
+      if (values.queue) {
+        const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
+        const grouping = values['per-partition'] ? 'per_partition' : 'policy';
+        const request = { selection, keys, from: values.from as string, to: values.to as string, mode, grouping } as const;
+        const options = {
+          ...(refresh.fullRefresh ? { fullRefresh: true, force: refresh.forcedSnapshots } : {}),
+          ...(values.concurrency === undefined ? {} : { concurrency }),
+        };
+        return await queueBackfill(workspace, request, options, now, out, values.json === true);
+      }
       const progress = values.json ? undefined : new ProgressReporter(out);
       let planned = 0;
       const started = performance.now();

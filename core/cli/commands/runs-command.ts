@@ -55,7 +55,7 @@ function printRuns(out: Output, runs: readonly RunRecord[]): void {
   }
   out.table(
     ['RUN', 'STATUS', 'TRIGGER', 'STARTED', 'DURATION', 'STEPS', 'SELECTION'],
-    runs.map((r) => [r.id.slice(0, 8), r.status, r.trigger, formatTime(r.startedAt), duration(r), String(r.assetKeys.length), r.selection]),
+    runs.map((r) => [r.id.slice(0, 8), r.status, r.trigger, formatTime(r.startedAt), duration(r), String(r.assetKeys.length), r.selection + resumes(r)]),
     (_row, column, cell) => (column === 1 ? statusColour(cell) : undefined),
   );
 }
@@ -69,6 +69,7 @@ async function showRun(out: Output, storage: Storage, id: string, json: boolean)
   }
   out.line(`${out.paint('bold', `Run ${run.id}`)}  ${out.paint(statusColour(run.status) ?? 'bold', run.status)}`);
   out.line(`selection ${run.selection} · trigger ${run.trigger} · started ${formatTime(run.startedAt)} · duration ${duration(run)}`);
+  if (run.tags.resumes) out.line(`resumes run ${run.tags.resumes.slice(0, 8)}, whose process died (attempt ${run.tags.attempt ?? '?'})`);
   if (run.error) out.line(out.paint('red', run.error));
   out.line();
   out.table(
@@ -91,6 +92,11 @@ function eventTarget(event: EventRecord): string {
   if (event.partition) return `${event.assetKey}@${event.partition}`;
   const range = event.data?.partitions as { from?: string; to?: string } | undefined;
   return range?.from ? `${event.assetKey}@${range.from}..${range.to}` : event.assetKey;
+}
+
+/** ` (resumes 1a2b3c4d)` for the retry of a reclaimed run, else nothing. */
+function resumes(run: RunRecord): string {
+  return run.tags.resumes ? ` (resumes ${run.tags.resumes.slice(0, 8)})` : '';
 }
 
 function duration(run: RunRecord): string {

@@ -58,17 +58,25 @@ export interface BackfillOutcome {
 export async function startBackfill(env: BackfillEnvironment, request: BackfillRequest): Promise<BackfillOutcome> {
   // A killed run's last steps may be published but not recorded: record them before planning.
   await recoverCommits(env.storage, env.warehouse);
+  const plan = await planBackfill(env, request);
+  const backfill = newBackfillRecord(request.id ?? randomUUID(), request, countPartitions(plan));
+  await env.storage.createBackfill(backfill);
+  return runBackfill(env, backfill, plan);
+}
+
+/** What planning a backfill reads (no warehouse: a queued backfill is planned without one). */
+export type BackfillPlanEnvironment = Pick<BackfillEnvironment, 'project' | 'storage' | 'landing' | 'now' | 'signal'>;
+
+/** The plan of a new backfill: the selection over the range, less the partitions its mode leaves out. */
+export async function planBackfill(env: BackfillPlanEnvironment, request: BackfillRequest): Promise<Plan> {
   // Stale-only plans go through the planner's own filter, which leaves out rebuilds that change nothing.
   const filter = request.mode === 'stale_only' ? { stale: await staleNow(env, request.keys) } : { skip: await modeFilter(env, request.keys, request.mode) };
-  const plan = buildPlan(env.project.graph, request.keys, {
+  return buildPlan(env.project.graph, request.keys, {
     now: env.now,
     partitions: { from: request.from, to: request.to },
     grouping: request.grouping,
     ...filter,
   });
-  const backfill = newBackfillRecord(request.id ?? randomUUID(), request, countPartitions(plan));
-  await env.storage.createBackfill(backfill);
-  return runBackfill(env, backfill, plan);
 }
 
 /** The record of a backfill just started: running, no runs yet, `total` partitions to build. */
@@ -246,7 +254,7 @@ export function countPartitions(plan: Plan): number {
  * using `stale` when the caller already has the report.
  */
 async function modeFilter(
-  env: BackfillEnvironment,
+  env: BackfillPlanEnvironment,
   keys: readonly string[],
   mode: BackfillRecord['mode'],
   stale?: StalenessReport,
@@ -258,7 +266,7 @@ async function modeFilter(
 }
 
 /** The staleness of `keys` now, after observing the sources upstream of them. */
-function staleNow(env: BackfillEnvironment, keys: readonly string[]): Promise<StalenessReport> {
+function staleNow(env: BackfillPlanEnvironment, keys: readonly string[]): Promise<StalenessReport> {
   const { project, storage, landing, now } = env;
   return findStale({ project, storage, landing, keys, now, ...(env.signal ? { signal: env.signal } : {}) });
 }

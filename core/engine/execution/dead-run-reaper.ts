@@ -3,12 +3,16 @@
  * is older than the heartbeat timeout is marked failed ("process died: no heartbeat since …"),
  * gets a `run_failure` event, and its leases are released, so other runs may write its asset
  * partitions. A backfill the run was working on is marked failed too, ready for `--resume`.
+ * A run a worker claimed from the queue gets a queued retry instead (see ./run-retry.ts), until
+ * its attempts are spent.
  * The CLI calls this before materialize and backfill; the daemon on every tick.
  */
 
 import type { Storage } from '../../../storage/storage.ts';
 import { formatDuration } from '../../model/format/duration-text.js';
 import { RunEvents } from './run-events.ts';
+import { DEFAULT_MAX_ATTEMPTS, retryOfDeadRun } from './run-retry.ts';
+import { isQueuedBackfillRun, refreshQueuedBackfill } from './queued-backfill-progress.ts';
 
 /** What {@link reapDeadRuns} looks at. */
 export interface ReapOptions {
@@ -20,6 +24,8 @@ export interface ReapOptions {
   readonly runIds?: readonly string[];
   /** Why, for the error (default: "process died: no heartbeat since …"). */
   readonly reason?: string;
+  /** Attempts of a queued run before a dead one is not retried (default {@link DEFAULT_MAX_ATTEMPTS}). */
+  readonly maxAttempts?: number;
 }
 
 /** A run {@link reapDeadRuns} marked failed. */
@@ -30,6 +36,8 @@ export interface ReapedRun {
   /** The error recorded on it. */
   readonly error: string;
   readonly releasedLeases: number;
+  /** The queued run that retries it (a claimed run with attempts left). */
+  readonly retryRunId?: string;
   /** The backfill it belonged to, when that was marked failed with it. */
   readonly backfillId?: string;
 }
@@ -54,10 +62,20 @@ export async function reapDeadRuns(storage: Storage, options: ReapOptions): Prom
     const since = run.heartbeatAt == null ? `it started at ${new Date(lastSeen).toISOString()}` : new Date(lastSeen).toISOString();
     const error = options.reason ?? `process died: no heartbeat since ${since} (timeout ${formatDuration(options.timeoutMs)})`;
     const event = new RunEvents(run.id, () => now).run('run_failure', error, 'error', { reaped: true, heartbeatAt: run.heartbeatAt ?? null });
-    const outcome = await storage.failDeadRun(run.id, { lastSeenBefore: cutoff, endedAt: now, error, event });
+    const retry = retryOfDeadRun(run, now, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+    const outcome = await storage.failDeadRun(run.id, { lastSeenBefore: cutoff, endedAt: now, error, event, ...(retry ? { retry } : {}) });
     if (outcome === undefined) continue;
-    const backfillId = await failBackfillOf(storage, run.tags.backfill, run.id, error, now);
-    reaped.push({ runId: run.id, heartbeatAt: run.heartbeatAt ?? null, error, releasedLeases: outcome.releasedLeases, ...(backfillId ? { backfillId } : {}) });
+    // A queued backfill's progress follows its runs: this one failed, or its retry is queued.
+    if (isQueuedBackfillRun(run)) await refreshQueuedBackfill(storage, run.tags.backfill ?? String(run.request?.backfill));
+    const backfillId = retry || run.request ? undefined : await failBackfillOf(storage, run.tags.backfill, run.id, error, now);
+    reaped.push({
+      runId: run.id,
+      heartbeatAt: run.heartbeatAt ?? null,
+      error,
+      releasedLeases: outcome.releasedLeases,
+      ...(retry ? { retryRunId: retry.id } : {}),
+      ...(backfillId ? { backfillId } : {}),
+    });
   }
   return reaped;
 }

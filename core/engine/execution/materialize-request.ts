@@ -21,6 +21,8 @@ export interface MaterializeRequest {
   readonly partition?: string;
   /** Only the stale partitions of the selection. */
   readonly staleOnly?: boolean;
+  /** Asset partitions left out (those a reclaimed run's earlier attempts committed). */
+  readonly skip?: (key: string, partition: string | null) => boolean;
 }
 
 /** What {@link prepareMaterialization} reads. */
@@ -68,6 +70,7 @@ export async function prepareMaterialization(env: MaterializeEnvironment, reques
       now,
       ...(request.partition === undefined ? {} : { partitions: { key: request.partition } }),
       ...(stale ? { stale } : {}),
+      ...(request.skip ? { skip: request.skip } : {}),
     });
     return { keys, plan, staleSummary };
   } catch (error) {

@@ -5,9 +5,7 @@
  * again from the request with the same clock, through the run service.
  */
 import { randomUUID } from 'node:crypto';
-import { UsageError } from '../../model/errors.ts';
 import type { Plan } from '../../model/planning/plan.ts';
-import { prepareMaterialization } from '../execution/materialize-request.ts';
 import { fullRefreshRequest } from '../execution/full-refresh-request.ts';
 import { RunEvents } from '../execution/run-events.ts';
 import { RunHeartbeat } from '../execution/run-heartbeat.ts';
@@ -15,23 +13,12 @@ import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { systemTiming } from '../../model/run-timing.ts';
 import { messageOf } from '../execution/step-helpers.ts';
 import type { RunResult } from '../execution/executor.ts';
-import { runEnded, type RunRecord, type RunRequest, type Storage } from '../../../storage/storage.ts';
+import { runEnded, type RunRecord, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
+import { CanceledBackfillError, planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
+import { refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
 
-/** What a queued materialization needs to run: the CLI's arguments, and the clock it was planned with. */
-export interface QueuedMaterialization {
-  readonly kind: 'materialize';
-  readonly select: string;
-  readonly partition?: string;
-  readonly staleOnly?: boolean;
-  readonly fullRefresh?: boolean;
-  /** Snapshots a full refresh may drop and rebuild. */
-  readonly force?: readonly string[];
-  /** Steps at once (default: the project's `concurrency`). */
-  readonly concurrency?: number;
-  /** The plan's clock (epoch ms): which partitions exist. */
-  readonly now: number;
-}
+export type { QueuedMaterialization } from './claimed-plan.ts';
 
 /**
  * Records `request`, planned as `plan` (the caller refused bad input while planning it), as a
@@ -64,28 +51,36 @@ export async function runClaimed(
   service: RunService,
   run: RunRecord,
   signal: AbortSignal,
-): Promise<RunResult | { runId: string; status: 'failed'; error: string }> {
+): Promise<RunResult | { runId: string; status: 'failed' | 'canceled'; error: string }> {
   // From the claim on, even while it waits for the warehouse another process holds: else it would look dead.
-  const heartbeat = new RunHeartbeat({
-    storage: await service.storage(),
-    runId: run.id,
-    timing: systemTiming,
-    ...DEFAULT_HEARTBEAT,
-    ...service.project.config.heartbeat,
-  });
+  const settings = { ...DEFAULT_HEARTBEAT, ...service.project.config.heartbeat };
+  const heartbeat = new RunHeartbeat({ storage: await service.storage(), runId: run.id, timing: systemTiming, ...settings });
   heartbeat.start();
+  // A run reaped as dead while it was alive (a host too busy to beat in time) stops, its steps
+  // going on rolled back: its retry is queued and will do its work.
+  const reaped = new AbortController();
+  let reapedAs: RunRecord | undefined;
+  const watch = setInterval(
+    () =>
+      void stopIfReaped(service, run.id, reaped).then((record) => {
+        reapedAs ??= record;
+      }),
+    settings.intervalMs,
+  );
+  const stop = AbortSignal.any([signal, reaped.signal]);
+  const backfillId = run.request?.kind === 'backfill' && typeof run.request.backfill === 'string' ? run.request.backfill : undefined;
   try {
-    const request = queuedMaterialization(run);
+    const { request, plan, keys, resumed, resumes } = await planClaimed(service, run, stop);
     const { project } = service;
-    const { plan, keys } = await prepareMaterialization(
-      { project, storage: () => service.storage(), landing: service.landing, now: new Date(request.now) },
-      request,
-    );
     const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, {
       ...(request.fullRefresh ? { fullRefresh: true } : {}),
       ...(request.force ? { force: request.force } : {}),
     });
-    return await service.materialize(
+    if (resumed > 0) {
+      const runs = resumes.map((id) => id.slice(0, 8)).join(', ');
+      service.notice(`run ${run.id.slice(0, 8)} resumes ${runs}: ${resumed} asset partition${resumed === 1 ? '' : 's'} committed there left out`);
+    }
+    const result = await service.materialize(
       {
         plan,
         runId: run.id,
@@ -97,31 +92,51 @@ export async function runClaimed(
         tags: run.tags,
         ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
       },
-      signal,
+      stop,
     );
+    // The run ended as its reaper recorded it (failed, with why), not canceled by this process.
+    if (reapedAs !== undefined) await (await service.storage()).updateRun(run.id, { status: reapedAs.status, error: reapedAs.error });
+    return reapedAs === undefined ? result : { ...result, status: reapedAs.status, ...(reapedAs.error === null ? {} : { error: reapedAs.error }) };
   } catch (error) {
     const message = messageOf(error);
-    await failUnfinished(await service.storage(), run.id, message);
-    return { runId: run.id, status: 'failed', error: message };
+    const status = error instanceof CanceledBackfillError ? 'canceled' : 'failed';
+    await endUnstarted(await service.storage(), run.id, message, status);
+    return { runId: run.id, status, error: message };
   } finally {
+    clearInterval(watch);
     await heartbeat.stop();
+    // The backfill's progress is worked out again from storage by the next run that ends: a failure here is only news.
+    if (backfillId !== undefined) {
+      await refreshQueuedBackfill(await service.storage(), backfillId).catch((error: unknown) =>
+        service.notice(`backfill ${backfillId.slice(0, 8)}: its progress could not be updated: ${messageOf(error)}`),
+      );
+    }
   }
 }
 
-/** Marks a claimed run that did not end failed, with its `run_failure` event. */
-async function failUnfinished(storage: Storage, runId: string, message: string): Promise<void> {
+/** Aborts `controller` when run `runId` is no longer running in storage (reaped by another process); returns the run then. */
+async function stopIfReaped(service: RunService, runId: string, controller: AbortController): Promise<RunRecord | undefined> {
+  if (controller.signal.aborted) return undefined;
+  try {
+    const now = await (await service.storage()).getRun(runId);
+    if (now?.status !== 'failed' && now?.status !== 'canceled') return undefined;
+    service.notice(`run ${runId.slice(0, 8)} was marked ${now.status} by another process (${now.error ?? 'no reason given'}): stopping it`);
+    controller.abort();
+    return now;
+  } catch {
+    return undefined; // the next look tries again
+  }
+}
+
+/** Marks a claimed run that did not end failed (or canceled), with its `run_failure` (`run_canceled`) event. */
+async function endUnstarted(storage: Storage, runId: string, message: string, status: 'failed' | 'canceled'): Promise<void> {
   const now = await storage.getRun(runId);
   if (now === undefined || runEnded(now.status)) return;
-  await storage.updateRun(runId, { status: 'failed', endedAt: Date.now(), error: message });
-  await storage.appendEvents([new RunEvents(runId).run('run_failure', `run could not start: ${message}`, 'error')]);
+  await storage.updateRun(runId, { status, endedAt: Date.now(), error: message });
+  const event =
+    status === 'failed'
+      ? new RunEvents(runId).run('run_failure', `run could not start: ${message}`, 'error')
+      : new RunEvents(runId).run('run_canceled', `run canceled: ${message}`, 'warn');
+  await storage.appendEvents([event]);
   await storage.releaseLeases(runId);
-}
-
-/** The queued materialization a run's request describes (a UsageError for one this Strata does not know). */
-function queuedMaterialization(run: RunRecord): QueuedMaterialization {
-  const request: RunRequest | null | undefined = run.request;
-  if (request?.kind !== 'materialize' || typeof request.select !== 'string' || typeof request.now !== 'number') {
-    throw new UsageError(`run ${run.id} was queued with a request this Strata cannot read: ${JSON.stringify(request ?? null)}`);
-  }
-  return request as unknown as QueuedMaterialization;
 }

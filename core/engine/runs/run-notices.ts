@@ -15,7 +15,8 @@ export function reapedRunText(run: ReapedRun): string {
   const backfill = run.backfillId
     ? `; backfill ${shortId(run.backfillId)} failed with it (resume with: assets backfill --resume ${shortId(run.backfillId)})`
     : '';
-  return `run ${shortId(run.runId)} marked failed: ${run.error}${leases}${backfill}`;
+  const retry = run.retryRunId ? `; queued run ${shortId(run.retryRunId)} resumes it` : '';
+  return `run ${shortId(run.runId)} marked failed: ${run.error}${leases}${retry}${backfill}`;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * The worker loop of `assets worker`: claims queued runs from storage (oldest first, each by
  * one worker only, see `Storage.claimQueuedRun`), runs up to `concurrency` of them at once
- * through the run service, and reaps runs whose process died while it is idle. Stopping ends
+ * through the run service, and reaps runs whose process died (when idle, and every half heartbeat
+ * timeout while busy). Stopping ends
  * the claiming; the runs going on finish (cancel them with the cancel signal).
  */
 import type { RunService } from './run-service.ts';
 import { runClaimed } from './queued-runs.ts';
+import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 
 /** What a {@link runWorker} does. */
 export interface RunWorkerOptions {
@@ -47,6 +49,8 @@ export async function runWorker(options: RunWorkerOptions, signals: WorkerSignal
   const going = new Map<string, Promise<void>>();
   const worked: WorkedRun[] = [];
   await service.reapDeadRuns();
+  let reapedAt = Date.now();
+  const reapEveryMs = (service.project.config.heartbeat?.timeoutMs ?? DEFAULT_HEARTBEAT.timeoutMs) / 2;
   while (!signals.stop.aborted) {
     let claimed = 0;
     while (going.size < concurrency && !signals.stop.aborted) {
@@ -66,7 +70,11 @@ export async function runWorker(options: RunWorkerOptions, signals: WorkerSignal
     if (claimed > 0 && going.size < concurrency) continue;
     if (options.once && going.size === 0) break;
     await Promise.race([...going.values(), pause(options.pollMs ?? 1_000, signals.stop)]);
-    if (going.size === 0) await service.reapDeadRuns();
+    // Busy or not, dead runs are reaped (and queued runs retried) within about a heartbeat timeout.
+    if (going.size === 0 || Date.now() - reapedAt >= reapEveryMs) {
+      reapedAt = Date.now();
+      await service.reapDeadRuns();
+    }
   }
   await Promise.all(going.values());
   return worked;
