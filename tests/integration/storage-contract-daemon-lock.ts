@@ -80,10 +80,13 @@ export function storageDaemonLockContract(name: string, makeStorage: () => Promi
       }
     });
 
-    it.skipIf(options.loseHolder === undefined)('lets another daemon take over from a holder that is gone, and the old holder finds out', async () => {
+    // In memory a holder cannot go away without releasing: the case exists only where a process or connection can die.
+    const loseHolder = options.loseHolder;
+    if (loseHolder === undefined) return;
+    it('lets another daemon take over from a holder that is gone, and the old holder finds out', async () => {
       try {
         const first = await take(storage(), OTHER);
-        await options.loseHolder?.(storage());
+        await loseHolder(storage());
         const second = await take(await other());
         expect(await second.stillHeld()).toBe(true);
         expect(await first.stillHeld()).toBe(false);
