@@ -1,0 +1,122 @@
+/**
+ * Column lineage of a whole project: every SQL asset traced through DuckDB's parse tree (the
+ * one dependency inference reads), in topological order so that a downstream `select *` expands
+ * to the columns traced upstream; TypeScript assets as they declare; anything else from the
+ * warehouse's table columns when asked, else unknown. Results are cached by the hash of the query
+ * and the upstream columns it was traced against, in `.strata/column-lineage.json`.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Project } from '../../model/project.ts';
+import type { AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
+import { traceColumnLineage, type KnownTable, type TracedTableRef } from '../../model/lineage/column-lineage-trace.ts';
+import { tableToKey } from '../../model/definitions/asset-key.ts';
+import { renderForParsing, THIS_PLACEHOLDER_SCHEMA } from '../../model/definitions/sql-template.ts';
+import { parseSqlTree } from '../project/sql-dependencies.ts';
+import { SqlHashCache } from '../project/sql-hash-cache.ts';
+import { LazyParser } from '../project/lazy-parser.ts';
+
+/** How {@link projectColumnLineage} learns what it cannot trace. */
+export interface ColumnLineageOptions {
+  /**
+   * The column names of an asset's table in the warehouse, or `null` when it has none (not asked
+   * when absent: such assets' columns are unknown).
+   */
+  readonly warehouseColumns?: (key: string) => Promise<readonly string[] | null>;
+  /** Where the cache lives; default `.strata/column-lineage.json` in the project folder; `false`: no cache. */
+  readonly cacheFile?: string | false;
+}
+
+/**
+ * The column lineage of every asset of `project`, by key, in topological order.
+ *
+ * @example
+ * const lineage = await projectColumnLineage(project, { warehouseColumns: async (key) => [...(await warehouse.columns(key)).keys()] });
+ * lineage.get('marts/fct_sales')?.columns;
+ */
+export async function projectColumnLineage(project: Project, options: ColumnLineageOptions = {}): Promise<Map<string, AssetColumnLineage>> {
+  const cacheFile = options.cacheFile ?? join(project.config.dir, '.strata', 'column-lineage.json');
+  const cache = cacheFile === false ? undefined : new ColumnLineageCache(cacheFile);
+  const parser = new LazyParser();
+  let aggregates: ReadonlySet<string> | undefined;
+  const result = new Map<string, AssetColumnLineage>();
+  const fromWarehouse = new Map<string, readonly string[] | null>();
+  const warehouseColumns = async (key: string): Promise<readonly string[] | null> => {
+    if (options.warehouseColumns === undefined) return null;
+    if (!fromWarehouse.has(key)) fromWarehouse.set(key, await options.warehouseColumns(key));
+    return fromWarehouse.get(key) ?? null;
+  };
+  const columnsOf = async (key: string): Promise<readonly string[] | null> => {
+    const traced = result.get(key)?.columns;
+    return traced === null || traced === undefined ? warehouseColumns(key) : traced.map((c) => c.name);
+  };
+  try {
+    for (const key of project.graph.keys) {
+      const definition = project.definitions.get(key);
+      const compute = definition?.compute;
+      if (compute?.type === 'sql' && compute.source === undefined) {
+        const upstream: [string, readonly string[] | null][] = [];
+        for (const dep of [...(definition?.spec.deps ?? []), key]) upstream.push([dep, dep === key ? await warehouseColumns(key) : await columnsOf(dep)]);
+        const known = new Map(upstream);
+        const sql = renderForParsing(compute.sql);
+        const cacheKey = `${key}\n${JSON.stringify(upstream)}\n${sql}`;
+        let lineage = cache?.get(cacheKey);
+        if (lineage === undefined) {
+          const connection = await parser.connection();
+          aggregates ??= await aggregateNames(connection);
+          const parsed = await parseSqlTree(connection, sql);
+          const table = (ref: TracedTableRef): KnownTable | undefined => {
+            const asset = ref.schema === THIS_PLACEHOLDER_SCHEMA ? key : ref.schema === null ? undefined : tableToKey(ref.schema, ref.table);
+            return asset !== undefined && known.has(asset) ? { asset, columns: known.get(asset) ?? null } : undefined;
+          };
+          lineage = parsed.ok
+            ? traceColumnLineage(key, parsed.tree, { table, aggregates })
+            : { key, columns: null, indirect: [], unknown: `the query does not parse: ${parsed.message}` };
+          cache?.set(cacheKey, lineage);
+        }
+        result.set(key, lineage);
+      } else if (compute?.type === 'typescript' && compute.columnLineage !== undefined) {
+        result.set(key, { key, columns: compute.columnLineage.map((c) => ({ name: c.name, sources: c.sources })), indirect: [] });
+      } else {
+        const names = await warehouseColumns(key);
+        const why =
+          compute?.type === 'typescript'
+            ? 'a TypeScript asset that declares no columnLineage'
+            : compute?.type === 'sql'
+              ? 'its query runs on Postgres'
+              : `a ${compute?.type ?? 'missing'} asset`;
+        result.set(key, { key, columns: names?.map((name) => ({ name, sources: [], unknown: why })) ?? null, indirect: [], unknown: why });
+      }
+    }
+  } finally {
+    parser.close();
+  }
+  try {
+    cache?.save();
+  } catch {
+    // A cache that cannot be written only makes the next computation slower.
+  }
+  return result;
+}
+
+async function aggregateNames(connection: import('@duckdb/node-api').DuckDBConnection): Promise<ReadonlySet<string>> {
+  const reader = await connection.runAndReadAll("SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'aggregate'");
+  return new Set(reader.getRows().map((row) => String(row[0])));
+}
+
+const CACHE_FORMAT = 1;
+
+const directSchema = z.object({ asset: z.string(), column: z.string(), kind: z.enum(['identity', 'transformation', 'aggregation']) });
+const lineageSchema = z.object({
+  key: z.string(),
+  columns: z.array(z.object({ name: z.string(), sources: z.array(directSchema), unknown: z.string().optional() })).nullable(),
+  indirect: z.array(z.object({ asset: z.string(), column: z.string(), kind: z.enum(['join', 'filter', 'group_by', 'sort', 'window']) })),
+  unknown: z.string().optional(),
+});
+
+/** Traced column lineage keyed by the hash of the asset, the upstream columns it was traced against and its query. */
+class ColumnLineageCache extends SqlHashCache<AssetColumnLineage> {
+  constructor(path: string) {
+    super(path, CACHE_FORMAT, lineageSchema as z.ZodType<AssetColumnLineage>, (value) => value);
+  }
+}
