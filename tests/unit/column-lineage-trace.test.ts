@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSqlTree } from '../../core/engine/project/sql-dependencies.ts';
 import { traceColumnLineage } from '../../core/model/lineage/column-lineage-trace.ts';
 import type { AssetColumnLineage } from '../../core/model/lineage/column-lineage.ts';
+import { DUCKDB_AGGREGATES } from '../../core/model/lineage/duckdb-aggregates.ts';
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
@@ -202,6 +203,10 @@ describe('traceColumnLineage: nested queries', () => {
     const lineage = await trace('select customer_id, status, max(amount) as top from raw.orders group by all');
     expect(indirect(lineage)).toEqual(['raw/orders.customer_id:group_by', 'raw/orders.status:group_by']);
     expect(columns(lineage)?.[2]).toBe('top <- raw/orders.amount:aggregation');
+  });
+
+  it('knows the aggregate functions of the installed DuckDB (DUCKDB_AGGREGATES is up to date)', () => {
+    expect([...DUCKDB_AGGREGATES].sort()).toEqual([...aggregates].sort());
   });
 
   it('reports a query DuckDB cannot parse as unknown', async () => {

@@ -12,9 +12,10 @@ import type { AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
 import { traceColumnLineage, type KnownTable, type TracedTableRef } from '../../model/lineage/column-lineage-trace.ts';
 import { tableToKey } from '../../model/definitions/asset-key.ts';
 import { renderForParsing, THIS_PLACEHOLDER_SCHEMA } from '../../model/definitions/sql-template.ts';
-import { parseSqlTree } from '../project/sql-dependencies.ts';
+import { parseSqlTrees, type SqlParseTree } from '../project/sql-dependencies.ts';
 import { SqlHashCache } from '../project/sql-hash-cache.ts';
 import { LazyParser } from '../project/lazy-parser.ts';
+import { DUCKDB_AGGREGATES } from '../../model/lineage/duckdb-aggregates.ts';
 
 /** How {@link projectColumnLineage} learns what it cannot trace. */
 export interface ColumnLineageOptions {
@@ -38,7 +39,8 @@ export async function projectColumnLineage(project: Project, options: ColumnLine
   const cacheFile = options.cacheFile ?? join(project.config.dir, '.strata', 'column-lineage.json');
   const cache = cacheFile === false ? undefined : new ColumnLineageCache(cacheFile);
   const parser = new LazyParser();
-  let aggregates: ReadonlySet<string> | undefined;
+  // Every SQL asset's parse tree, in one DuckDB statement, on the first cache miss.
+  let trees: Map<string, SqlParseTree> | undefined;
   const result = new Map<string, AssetColumnLineage>();
   const fromWarehouse = new Map<string, readonly string[] | null>();
   const warehouseColumns = async (key: string): Promise<readonly string[] | null> => {
@@ -62,15 +64,14 @@ export async function projectColumnLineage(project: Project, options: ColumnLine
         const cacheKey = `${key}\n${JSON.stringify(upstream)}\n${sql}`;
         let lineage = cache?.get(cacheKey);
         if (lineage === undefined) {
-          const connection = await parser.connection();
-          aggregates ??= await aggregateNames(connection);
-          const parsed = await parseSqlTree(connection, sql);
+          trees ??= await parseAll(project, parser);
+          const parsed = trees.get(key) ?? { ok: false, message: 'the query was not parsed' };
           const table = (ref: TracedTableRef): KnownTable | undefined => {
             const asset = ref.schema === THIS_PLACEHOLDER_SCHEMA ? key : ref.schema === null ? undefined : tableToKey(ref.schema, ref.table);
             return asset !== undefined && known.has(asset) ? { asset, columns: known.get(asset) ?? null } : undefined;
           };
           lineage = parsed.ok
-            ? traceColumnLineage(key, parsed.tree, { table, aggregates })
+            ? traceColumnLineage(key, parsed.tree, { table, aggregates: DUCKDB_AGGREGATES })
             : { key, columns: null, indirect: [], unknown: `the query does not parse: ${parsed.message}` };
           cache?.set(cacheKey, lineage);
         }
@@ -99,9 +100,16 @@ export async function projectColumnLineage(project: Project, options: ColumnLine
   return result;
 }
 
-async function aggregateNames(connection: import('@duckdb/node-api').DuckDBConnection): Promise<ReadonlySet<string>> {
-  const reader = await connection.runAndReadAll("SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'aggregate'");
-  return new Set(reader.getRows().map((row) => String(row[0])));
+/** The parse tree of every SQL asset that runs on the warehouse, by key. */
+async function parseAll(project: Project, parser: LazyParser): Promise<Map<string, SqlParseTree>> {
+  const queries: [string, string][] = [];
+  for (const [key, { compute }] of project.definitions)
+    if (compute.type === 'sql' && compute.source === undefined) queries.push([key, renderForParsing(compute.sql)]);
+  const trees = await parseSqlTrees(
+    await parser.connection(),
+    queries.map(([, sql]) => sql),
+  );
+  return new Map(queries.map(([key], i) => [key, trees[i] as SqlParseTree]));
 }
 
 const CACHE_FORMAT = 1;

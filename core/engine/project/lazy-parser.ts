@@ -13,7 +13,8 @@ export class LazyParser {
   async connection(): Promise<import('@duckdb/node-api').DuckDBConnection> {
     if (!this.#connection) {
       const { DuckDBInstance } = await import('@duckdb/node-api');
-      this.#instance = await DuckDBInstance.create(':memory:');
+      // One thread: it only parses, and starting a thread pool costs more than the parsing.
+      this.#instance = await DuckDBInstance.create(':memory:', { threads: '1' });
       this.#connection = await this.#instance.connect();
     }
     return this.#connection;

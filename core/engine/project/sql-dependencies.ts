@@ -109,6 +109,30 @@ export async function parseSqlTree(connection: DuckDBConnection, sql: string): P
   return parseTree(() => connection.runAndReadAll(SERIALIZE_SQL, [sql]));
 }
 
+/**
+ * The parse trees of many queries in one statement (one round trip instead of one per query),
+ * in the order given. A query that does not parse gets DuckDB's error tree (`error: true`), as
+ * {@link parseSqlTree} would; a failure of the statement itself fails every query.
+ *
+ * @example
+ * const [first, second] = await parseSqlTrees(connection, ['select 1 as a', 'select b from raw.t']);
+ */
+export async function parseSqlTrees(connection: DuckDBConnection, sqls: readonly string[]): Promise<SqlParseTree[]> {
+  if (sqls.length === 0) return [];
+  try {
+    const { listValue } = await import('@duckdb/node-api');
+    const reader = await connection.runAndReadAll('SELECT list_transform($1::VARCHAR[], s -> json_serialize_sql(s)::VARCHAR)', [listValue([...sqls])]);
+    const items = (reader.getRows()[0]?.[0] as { items?: unknown[] } | undefined)?.items ?? [];
+    return sqls.map((_, i) => {
+      const json = items[i];
+      return typeof json === 'string' ? { ok: true, tree: JSON.parse(json) } : { ok: false, message: 'DuckDB returned no parse tree' };
+    });
+  } catch (error) {
+    const failure: SqlParseTree = { ok: false, message: messageOf(error) };
+    return sqls.map(() => failure);
+  }
+}
+
 async function parseTree(run: () => Promise<Reader>): Promise<SqlParseTree> {
   try {
     const json = (await run()).getRows()[0]?.[0];
