@@ -2,10 +2,8 @@
  * `assets lineage KEY --column COL`: the output of one column's lineage, as a tree per direction
  * or as JSON. The lineage itself is computed by the engine (core/engine/lineage).
  */
-import { NotFoundError } from '../../model/errors.ts';
-import { closestKeys } from '../../model/collections/key-compare.ts';
 import type { AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
-import { columnNames, downstreamColumns, upstreamColumns, type ColumnHop, type IndirectHop } from '../../model/lineage/column-lineage-walk.ts';
+import { downstreamColumns, upstreamColumns, type ColumnHop, type IndirectHop } from '../../model/lineage/column-lineage-walk.ts';
 import type { Output } from '../output.ts';
 
 /** What to print. */
@@ -16,20 +14,6 @@ export interface ColumnLineageRequest {
   readonly upstream: boolean;
   readonly downstream: boolean;
   readonly json: boolean;
-}
-
-/**
- * The column as the asset spells it; a `NotFoundError` with "did you mean" when the asset's
- * columns are known and it has no such column.
- */
-export function checkedColumn(lineage: ReadonlyMap<string, AssetColumnLineage>, key: string, column: string): string {
-  const names = columnNames(lineage, key);
-  if (names === null) return column;
-  const found = names.find((n) => n === column) ?? names.find((n) => n.toLowerCase() === column.toLowerCase());
-  if (found !== undefined) return found;
-  const hint = closestKeys(column, names);
-  const suggestion = hint.length > 0 ? ` (did you mean ${hint.map((h) => `"${h}"`).join(', ')}?)` : ` (its columns: ${names.join(', ')})`;
-  throw new NotFoundError(`asset "${key}" has no column "${column}"${suggestion}`, { assetKey: key, argument: '--column' });
 }
 
 /** Prints the lineage of one column. */

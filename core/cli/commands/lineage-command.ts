@@ -6,7 +6,8 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { Output } from '../output.ts';
 import { Workspace } from '../../engine/workspace.ts';
-import { checkedColumn, printColumnLineage } from './column-lineage-output.ts';
+import { printColumnLineage } from './column-lineage-output.ts';
+import { checkedColumn } from '../../model/lineage/column-lineage-walk.ts';
 
 /** `assets lineage KEY`: where an asset's data comes from and where it goes. */
 export const lineageCommand: Command = {

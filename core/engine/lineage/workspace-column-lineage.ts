@@ -7,12 +7,15 @@
 import { existsSync } from 'node:fs';
 import type { AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
 import { openProjectWarehouse } from '../project-warehouse.ts';
-import type { Workspace } from '../workspace.ts';
+import type { Project } from '../../model/project.ts';
+import type { Storage } from '../../../storage/storage.ts';
 import { projectColumnLineage } from './project-column-lineage.ts';
 
 /** The project's column lineage and, when the warehouse could not be read, why. */
 export interface WorkspaceColumnLineage {
   readonly lineage: Map<string, AssetColumnLineage>;
+  /** Column types of the tables the warehouse has, by asset key then column. */
+  readonly types: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Set when the warehouse was not read (its columns could not fill in untraced assets). */
   readonly warehouseNote?: string;
 }
@@ -23,8 +26,9 @@ export interface WorkspaceColumnLineage {
  * @example
  * const { lineage } = await workspaceColumnLineage(workspace);
  */
-export async function workspaceColumnLineage(workspace: Workspace): Promise<WorkspaceColumnLineage> {
+export async function workspaceColumnLineage(workspace: { readonly project: Project }): Promise<WorkspaceColumnLineage> {
   const { config } = workspace.project;
+  const types = new Map<string, ReadonlyMap<string, string>>();
   let warehouse: Awaited<ReturnType<typeof openProjectWarehouse>> | undefined;
   let warehouseNote: string | undefined;
   if (config.warehouseUrl !== undefined || existsSync(config.warehouseFile)) {
@@ -41,18 +45,22 @@ export async function workspaceColumnLineage(workspace: Workspace): Promise<Work
         : {
             warehouseColumns: async (key: string) => {
               const columns = await warehouse.columns(key);
+              if (columns.size > 0) types.set(key, columns);
               return columns.size === 0 ? null : [...columns.keys()];
             },
           }),
     });
-    return { lineage, ...(warehouseNote === undefined ? {} : { warehouseNote }) };
+    return { lineage, types, ...(warehouseNote === undefined ? {} : { warehouseNote }) };
   } finally {
     warehouse?.close();
   }
 }
 
 /** Records `lineage` for the project's definition version in the workspace's storage. */
-export async function recordWorkspaceColumnLineage(workspace: Workspace, lineage: ReadonlyMap<string, AssetColumnLineage>): Promise<void> {
+export async function recordWorkspaceColumnLineage(
+  workspace: { readonly project: Project; storage(): Promise<Storage> },
+  lineage: ReadonlyMap<string, AssetColumnLineage>,
+): Promise<void> {
   const storage = await workspace.storage();
   await storage.recordColumnLineage(workspace.project.definitionVersion, [...lineage.values()]);
 }

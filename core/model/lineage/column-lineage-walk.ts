@@ -3,6 +3,8 @@
  * through each asset's traced sources) and which columns are made from it (downstream), with
  * the assets that use it only to join, filter, group or sort.
  */
+import { closestKeys } from '../collections/key-compare.ts';
+import { NotFoundError } from '../errors.ts';
 import type { AssetColumnLineage, DirectKind, IndirectKind } from './column-lineage.ts';
 
 /** One column reached by a walk. */
@@ -34,6 +36,20 @@ export interface UnknownColumn {
 /** The columns of `key` as traced, `null` when not known. */
 export function columnNames(lineage: ReadonlyMap<string, AssetColumnLineage>, key: string): string[] | null {
   return lineage.get(key)?.columns?.map((c) => c.name) ?? null;
+}
+
+/**
+ * The column as the asset spells it; a `NotFoundError` with "did you mean" when the asset's
+ * columns are known and it has no such column.
+ */
+export function checkedColumn(lineage: ReadonlyMap<string, AssetColumnLineage>, key: string, column: string): string {
+  const names = columnNames(lineage, key);
+  if (names === null) return column;
+  const found = names.find((n) => n === column) ?? names.find((n) => n.toLowerCase() === column.toLowerCase());
+  if (found !== undefined) return found;
+  const hint = closestKeys(column, names);
+  const suggestion = hint.length > 0 ? ` (did you mean ${hint.map((h) => `"${h}"`).join(', ')}?)` : ` (its columns: ${names.join(', ')})`;
+  throw new NotFoundError(`asset "${key}" has no column "${column}"${suggestion}`, { assetKey: key, argument: '--column' });
 }
 
 /**
