@@ -1,7 +1,7 @@
 /**
  * The Columns section of the asset page in headless Chromium against a real `assets ui` process
  * on a small SQL project: each column with its upstream columns and how, and a click on a column
- * shows its path upstream and downstream.
+ * shows its path upstream and downstream, then highlighted on the lineage graph.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ const FILES = {
   'defs/raw/orders.sql': 'select 1 as id, 2.5::double as amount\n',
   'defs/staging/orders.sql': 'select id, amount * 2 as amount from raw.orders where id > 0\n',
   'defs/marts/totals.sql': 'select sum(amount) as total from staging.orders\n',
+  'defs/marts/ids.sql': 'select id from staging.orders\n',
 };
 
 describe.skipIf(missing !== undefined)(`the asset page's columns in headless Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
@@ -53,5 +54,22 @@ describe.skipIf(missing !== undefined)(`the asset page's columns in headless Chr
     await expect.poll(() => path.textContent(), { timeout: 20_000 }).toContain('Downstream of amount');
     expect(await path.textContent()).toContain('raw/orders.amount (transformation)');
     expect(await path.textContent()).toContain('marts/totals.total (aggregation)');
+  });
+
+  it('highlights the chosen column path on the lineage graph', async () => {
+    await page.locator('[data-testid="column-path-graph"]').click();
+    await page.waitForURL(/#\/\?asset=staging%2Forders&column=amount$/);
+    await expect
+      .poll(() => page.locator('[data-testid="column-path-note"]').textContent(), { timeout: 20_000 })
+      .toBe('path of staging/orders.amount: 3 assets');
+    const classes = await page
+      .locator('svg#lineage g.node')
+      .evaluateAll((nodes) =>
+        Object.fromEntries(
+          nodes.map((n) => [n.getAttribute('data-key'), n.classList.contains('highlight') ? 'lit' : n.classList.contains('dim') ? 'dim' : '-']),
+        ),
+      );
+    expect(classes).toEqual({ 'raw/orders': 'lit', 'staging/orders': 'lit', 'marts/totals': 'lit', 'marts/ids': 'dim' });
+    expect(await page.locator('svg#lineage path.edge.highlight').count()).toBe(2);
   });
 });

@@ -27,6 +27,29 @@ function sourcesCell(c) {
   return known.length ? known : h('span.muted', {}, 'no upstream column (a constant or generated value)');
 }
 
+/** The asset of `asset.column` (asset keys have no `.`). */
+function assetOf(ref) {
+  return ref.slice(0, ref.indexOf('.', ref.lastIndexOf('/')));
+}
+
+/**
+ * The assets and edges (`from\u0000to`) a column's path (`GET /api/column-lineage/KEY?column=`'s
+ * `path`) runs through, for highlighting it on the lineage graph.
+ */
+export function columnPathGraph(key, path) {
+  const assets = new Set([key]);
+  const edges = new Set();
+  for (const hop of path.hops) {
+    assets.add(hop.asset);
+    edges.add(`${hop.asset}\u0000${assetOf(hop.of)}`);
+  }
+  for (const hop of [...path.downstream, ...path.downstreamIndirect]) {
+    assets.add(hop.asset);
+    edges.add(`${assetOf(hop.of)}\u0000${hop.asset}`);
+  }
+  return { assets, edges };
+}
+
 /** A list of hops (`{ asset, column, kind, depth, of }`), each indented by its depth. */
 function hopList(hops, empty) {
   if (hops.length === 0) return h('p.muted', {}, empty);
@@ -37,10 +60,11 @@ function hopList(hops, empty) {
   );
 }
 
-function pathView(path) {
+function pathView(key, path) {
   return h(
     'div.grid-2',
     { 'data-testid': 'column-path' },
+    h('p', {}, h('a', { href: `#/${query({ asset: key, column: path.column })}`, 'data-testid': 'column-path-graph' }, 'Show this path on the lineage graph')),
     h(
       'div',
       {},
@@ -68,7 +92,7 @@ export function columnSection(key, signal) {
     replace(path, h('p.muted', {}, `Tracing ${column}…`));
     try {
       const view = await getJson(`${keyPath('/api/column-lineage', key)}${query({ column })}`, { signal });
-      replace(path, pathView(view.path));
+      replace(path, pathView(key, view.path));
     } catch (error) {
       if (error?.name !== 'AbortError') replace(path, h('p.text-failed', {}, error.message));
     }
