@@ -135,6 +135,14 @@ describe('traceColumnLineage: stars', () => {
     expect(indirect(lineage)).toEqual(['raw/opaque.d:filter']);
   });
 
+  it('does not take a name for a column of a table of unknown columns when a select alias or an enclosing query has it', async () => {
+    const alias = await trace('select a + 1 as b, b * 2 as c from raw.opaque');
+    expect(columns(alias)).toEqual(['b <- raw/opaque.a:transformation', 'c? <-']);
+    const correlated = await trace('select o.id, (select max(x) from raw.opaque where k = customer_id) as top from raw.orders o');
+    expect(columns(correlated)).toEqual(['id <- raw/orders.id:identity', 'top <- raw/opaque.x:aggregation']);
+    expect(correlated.unknown).toContain('"customer_id" may be a column of this query\'s table');
+  });
+
   it('marks an unqualified column unknown when another table in scope has unknown columns', async () => {
     const lineage = await trace('select name from raw.customers join raw.opaque using (id)');
     expect(columns(lineage)).toEqual(['name? <-']);

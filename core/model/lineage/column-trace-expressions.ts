@@ -102,6 +102,10 @@ function walk(value: unknown, context: ExpressionContext, kind: DirectKind, out:
 function reference(node: Record<string, unknown>, context: ExpressionContext, kind: DirectKind, out: Traced): void {
   const parts = Array.isArray(node.column_names) ? node.column_names.filter((p): p is string => typeof p === 'string') : [];
   const resolved = resolveColumn(parts, context.scope);
+  if (resolved.ok && resolved.assumed && parts.length === 1 && context.aliases.some((a) => a.name?.toLowerCase() === parts[0]?.toLowerCase())) {
+    out.unknown.push(`"${parts[0]}" may be a column of a table whose columns are not known or the select item of that name`);
+    return;
+  }
   if (resolved.ok) {
     mergeSources(out.sources, resolved.sources, kind);
     if (resolved.unknown !== undefined) out.unknown.push(resolved.unknown);

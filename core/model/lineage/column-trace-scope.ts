@@ -40,7 +40,13 @@ export interface Scope {
 
 /** A resolved reference: its sources, or why it could not be resolved. */
 export type Resolution =
-  | { readonly ok: true; readonly sources: SourceMap; readonly unknown?: string }
+  | {
+      readonly ok: true;
+      readonly sources: SourceMap;
+      readonly unknown?: string;
+      /** Resolved only because the one table in scope, whose columns are not known, must hold it (if nothing else does). */
+      readonly assumed?: boolean;
+    }
   | { readonly ok: false; readonly why: string; readonly notFound: boolean };
 
 /** A source map holding one upstream column. */
@@ -67,6 +73,14 @@ export function resolveColumn(parts: readonly string[], scope: Scope): Resolutio
   const lower = parts.map((p) => p.toLowerCase());
   for (let current: Scope | undefined = scope; current !== undefined; current = current.parent) {
     const found = resolveIn(lower, parts, current);
+    // A table of unknown columns may not hold it after all when an enclosing query has it.
+    if (found.ok && found.assumed && current.parent !== undefined && resolveColumn(parts, current.parent).ok) {
+      return {
+        ok: false,
+        why: `column "${parts.join('.')}" may be a column of this query's table (its columns are not known) or of the enclosing query`,
+        notFound: false,
+      };
+    }
     if (found.ok || !found.notFound) return found;
   }
   return { ok: false, why: `column "${parts.join('.')}" is not a column of any table in scope`, notFound: true };
@@ -95,17 +109,24 @@ function resolveIn(lower: readonly string[], parts: readonly string[], scope: Sc
     }
   }
   let sources: SourceMap | undefined;
+  let assumed = false;
   const unknown = known.length === 1 && opaque.length === 0 ? known[0]?.unknown : undefined;
   if (known.length === 1 && opaque.length === 0) sources = known[0]?.sources;
   else if (known.length === 0 && opaque.length === 1 && scope.relations.length === 1 && opaque[0]?.asset !== undefined) {
     sources = singleSource(opaque[0].asset, parts[0] as string);
+    assumed = true;
   } else if (known.length > 1) return { ok: false, why: `column "${parts[0]}" is ambiguous`, notFound: false };
   else if (opaque.length > 0) {
     const why = opaque.map((r) => r.unknown ?? `the columns of "${r.alias}" are not known`).join('; ');
     return { ok: false, why: `column "${parts[0]}" cannot be traced: ${why}`, notFound: false };
   }
   if (sources === undefined) return { ok: false, why: `column "${parts[0]}" is not a column of any table in scope`, notFound: true };
-  return withUnknown({ ok: true, sources: lower.length > 1 ? mergeSources(new Map(), sources, 'transformation') : sources }, unknown);
+  const resolved = {
+    ok: true as const,
+    sources: lower.length > 1 ? mergeSources(new Map(), sources, 'transformation') : sources,
+    ...(assumed ? { assumed } : {}),
+  };
+  return withUnknown(resolved, unknown);
 }
 
 function withUnknown(resolution: Resolution, unknown: string | undefined): Resolution {
