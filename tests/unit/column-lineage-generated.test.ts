@@ -1,5 +1,6 @@
 /**
- * Generated cases for column lineage: random chains of CTEs over a random table, each a
+ * Generated cases for column lineage: random chains of CTEs over a random table (joined with a
+ * second one or not), each a
  * projection of kept, renamed, computed, constant and aggregated columns (with positional group
  * by), `*`, and filters. The generator knows each column's upstream columns by construction; the
  * trace of DuckDB's parse tree must agree, and DuckDB must bind every generated query with
@@ -45,7 +46,12 @@ const itemArb: fc.Arbitrary<Item> = fc.oneof(
   fc.constant({ t: 'star' as const }),
 );
 const stepArb = fc.record({ items: fc.array(itemArb, { minLength: 1, maxLength: 5 }), filter: fc.option(fc.nat(), { nil: undefined }) });
-const planArb = fc.record({ width: fc.integer({ min: 1, max: 5 }), steps: fc.array(stepArb, { minLength: 1, maxLength: 5 }) });
+const planArb = fc.record({
+  width: fc.integer({ min: 1, max: 5 }),
+  /** Columns of a second table joined in the first step (0: no join). */
+  joined: fc.integer({ min: 0, max: 3 }),
+  steps: fc.array(stepArb, { minLength: 1, maxLength: 5 }),
+});
 
 /** A column as the generator knows it: its name and its base-table columns with their kind. */
 interface Known {
@@ -58,11 +64,21 @@ function lifted(sources: ReadonlyMap<string, DirectKind>, kind: DirectKind): Map
 }
 
 /** The query of a plan and what its lineage must be. */
-function build(plan: { readonly width: number; readonly steps: readonly { readonly items: readonly Item[]; readonly filter: number | undefined }[] }) {
-  let input: Known[] = Array.from({ length: plan.width }, (_, i) => ({ name: `c${i}`, sources: new Map([[`c${i}`, 'identity' as DirectKind]]) }));
+function build(plan: {
+  readonly width: number;
+  readonly joined: number;
+  readonly steps: readonly { readonly items: readonly Item[]; readonly filter: number | undefined }[];
+}) {
+  const base = (table: string, prefix: string, width: number): Known[] =>
+    Array.from({ length: width }, (_, i) => ({ name: `${prefix}${i}`, sources: new Map([[`${table}.${prefix}${i}`, 'identity' as DirectKind]]) }));
+  let input: Known[] = [...base('t0', 'c', plan.width), ...base('t1', 'd', plan.joined)];
   const indirect = new Set<string>();
   const ctes: string[] = [];
   let from = 'raw.t0';
+  if (plan.joined > 0) {
+    from = 'raw.t0 join raw.t1 on c0 = d0';
+    indirect.add('t0.c0:join').add('t1.d0:join');
+  }
   plan.steps.forEach((step, s) => {
     const hasAggregate = step.items.some((item) => item.t === 'agg');
     const output: Known[] = [];
@@ -116,10 +132,10 @@ function build(plan: { readonly width: number; readonly steps: readonly { readon
   const expected = input.map((c) =>
     `${c.name} <- ${[...c.sources]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([column, kind]) => `raw/t0.${column}:${kind}`)
+      .map(([column, kind]) => `raw/${column}:${kind}`)
       .join(', ')}`.trimEnd(),
   );
-  return { sql, expected, indirect: [...indirect].map((i) => `raw/t0.${i}`).sort() };
+  return { sql, expected, indirect: [...indirect].map((i) => `raw/${i}`).sort() };
 }
 
 describe('column lineage of generated queries', () => {
@@ -128,13 +144,22 @@ describe('column lineage of generated queries', () => {
       fc.asyncProperty(planArb, async (plan) => {
         const { sql, expected, indirect } = build(plan);
         const columns = Array.from({ length: plan.width }, (_, i) => `c${i}`);
+        const joinedColumns = Array.from({ length: Math.max(1, plan.joined) }, (_, i) => `d${i}`);
         await connection.run(`CREATE OR REPLACE TABLE raw.t0 (${columns.map((c) => `${c} INTEGER`).join(', ')})`);
+        await connection.run(`CREATE OR REPLACE TABLE raw.t1 (${joinedColumns.map((c) => `${c} INTEGER`).join(', ')})`);
         const described = (await connection.runAndReadAll(`DESCRIBE ${sql}`)).getRows().map((r) => String(r[0]));
         const parsed = await parseSqlTree(connection, sql);
         if (!parsed.ok) throw new Error(parsed.message);
         const lineage = traceColumnLineage('marts/out', parsed.tree, {
           aggregates,
-          table: (ref) => (ref.schema === 'raw' && ref.table === 't0' ? { asset: 'raw/t0', columns } : undefined),
+          table: (ref) =>
+            ref.schema !== 'raw'
+              ? undefined
+              : ref.table === 't0'
+                ? { asset: 'raw/t0', columns }
+                : ref.table === 't1'
+                  ? { asset: 'raw/t1', columns: joinedColumns }
+                  : undefined,
         });
         const traced = lineage.columns?.map((c) => `${c.name} <- ${c.sources.map((s) => `${s.asset}.${s.column}:${s.kind}`).join(', ')}`.trimEnd());
         expect(described).toEqual(expected.map((e) => e.split(' <-')[0]));
