@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { projectColumnLineage } from '../../core/engine/lineage/project-column-lineage.ts';
+import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { buildProject } from '../../core/model/project.ts';
 
 let dir: string;
 
@@ -75,6 +77,30 @@ describe('projectColumnLineage', () => {
     expect(lineage.get('staging/orders')?.columns?.[1]).toEqual({
       name: 'amount',
       sources: [{ asset: 'raw/orders', column: 'amount', kind: 'transformation' }],
+    });
+  });
+
+  it("takes a TypeScript asset's declared columns, and reports a declared source the upstream asset does not have", async () => {
+    const loaded = await loadProject(dir);
+    const declared = asset({
+      key: 'marts/declared',
+      deps: ['staging/orders'],
+      columnLineage: { id: ['staging/orders.id'], cents: [{ from: 'staging/orders.amount_cents', kind: 'transformation' }] },
+      materialize: () => undefined,
+    });
+    const project = buildProject(loaded.config, [...loaded.definitions.values(), declared]);
+    const lineage = await projectColumnLineage(project, { cacheFile: false });
+    expect(lineage.get('marts/declared')).toEqual({
+      key: 'marts/declared',
+      columns: [
+        { name: 'id', sources: [{ asset: 'staging/orders', column: 'id', kind: 'identity' }] },
+        {
+          name: 'cents',
+          sources: [{ asset: 'staging/orders', column: 'amount_cents', kind: 'transformation' }],
+          unknown: 'declared from a column that does not exist: staging/orders has no column "amount_cents"',
+        },
+      ],
+      indirect: [],
     });
   });
 });

@@ -77,7 +77,18 @@ export async function projectColumnLineage(project: Project, options: ColumnLine
         }
         result.set(key, lineage);
       } else if (compute?.type === 'typescript' && compute.columnLineage !== undefined) {
-        result.set(key, { key, columns: compute.columnLineage.map((c) => ({ name: c.name, sources: c.sources })), indirect: [] });
+        const columns = [];
+        for (const c of compute.columnLineage) {
+          // A declared source the upstream asset is known not to have is reported, not trusted.
+          const missing: string[] = [];
+          for (const s of c.sources) if ((await columnsOf(s.asset))?.includes(s.column) === false) missing.push(`${s.asset} has no column "${s.column}"`);
+          columns.push({
+            name: c.name,
+            sources: c.sources,
+            ...(missing.length === 0 ? {} : { unknown: `declared from a column that does not exist: ${missing.join('; ')}` }),
+          });
+        }
+        result.set(key, { key, columns, indirect: [] });
       } else {
         const names = await warehouseColumns(key);
         const why =
