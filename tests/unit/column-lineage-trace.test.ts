@@ -148,6 +148,18 @@ describe('traceColumnLineage: stars', () => {
     expect(columns(lineage)).toEqual(['name? <-']);
   });
 
+  it("names expressions without an alias from the asset's table when it has exactly the traced columns", async () => {
+    const parsed = await parseSqlTree(connection, 'select id, amount + 1, count(*) over () from raw.orders');
+    if (!parsed.ok) throw new Error(parsed.message);
+    const options = { aggregates, table: () => ({ asset: 'raw/orders', columns: TABLES['raw.orders'] ?? null }) };
+    const named = traceColumnLineage('marts/out', parsed.tree, { ...options, ownColumns: ['id', '(amount + 1)', 'count_star() OVER ()'] });
+    expect(columns(named)).toEqual(['id <- raw/orders.id:identity', '(amount + 1) <- raw/orders.amount:transformation', 'count_star() OVER () <-']);
+    expect(named.unknown).toBeUndefined();
+    // A table that disagrees with a named column, or has another column count, names nothing.
+    expect(traceColumnLineage('marts/out', parsed.tree, { ...options, ownColumns: ['order_id', 'x', 'y'] }).columns).toBeNull();
+    expect(traceColumnLineage('marts/out', parsed.tree, { ...options, ownColumns: ['id', 'x'] }).columns).toBeNull();
+  });
+
   it('marks a file scan and an unaliased expression as unknown', async () => {
     expect((await trace("select * from 'orders.csv'")).columns).toBeNull();
     const unnamed = await trace('select amount + 1 from raw.orders');

@@ -71,7 +71,7 @@ export async function projectColumnLineage(project: Project, options: ColumnLine
             return asset !== undefined && known.has(asset) ? { asset, columns: known.get(asset) ?? null } : undefined;
           };
           lineage = parsed.ok
-            ? traceColumnLineage(key, parsed.tree, { table, aggregates: DUCKDB_AGGREGATES })
+            ? traceColumnLineage(key, parsed.tree, { table, aggregates: DUCKDB_AGGREGATES, ownColumns: known.get(key) ?? null })
             : { key, columns: null, indirect: [], unknown: `the query does not parse: ${parsed.message}` };
           cache?.set(cacheKey, lineage);
         }

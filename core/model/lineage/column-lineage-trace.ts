@@ -27,6 +27,12 @@ export interface TraceOptions {
   readonly table: (ref: TracedTableRef) => KnownTable | undefined;
   /** Lowercased names of aggregate functions (`sum`, `count_star`, …). */
   readonly aggregates: ReadonlySet<string>;
+  /**
+   * The columns of the asset's own table as the warehouse has them, if it exists: they name the
+   * expressions without an alias (DuckDB names those after their text), when the table has
+   * exactly the traced columns and every named one at the same place.
+   */
+  readonly ownColumns?: readonly string[] | null;
 }
 
 /** A query's output columns, or why they are not known. */
@@ -60,9 +66,10 @@ export function traceColumnLineage(key: string, tree: unknown, options: TraceOpt
   const result = traceQuery(record(statements[0])?.node, undefined, new Map(), state);
   const problems = [...state.problems];
   if (result.unknown !== undefined) problems.unshift(result.unknown);
+  const names = result.columns === null ? undefined : outputNames(result.columns, options.ownColumns);
   const columns =
-    result.columns?.map((c) => ({
-      name: c.name ?? '',
+    result.columns?.map((c, i) => ({
+      name: names?.[i] ?? '',
       sources: sortSources(c.sources.values()),
       ...(c.unknown === undefined ? {} : { unknown: c.unknown }),
     })) ?? null;
@@ -73,6 +80,14 @@ export function traceColumnLineage(key: string, tree: unknown, options: TraceOpt
     indirect: sortSources(state.indirect.values()),
     ...(problems.length === 0 ? {} : { unknown: [...new Set(problems)].join('; ') }),
   };
+}
+
+/** The output column names: as traced, unnamed ones from the table when it agrees with every named one. */
+function outputNames(columns: readonly TracedColumn[], table: readonly string[] | null | undefined): (string | null)[] {
+  const traced = columns.map((c) => c.name);
+  if (!traced.includes(null) || table == null || table.length !== traced.length) return traced;
+  const agrees = traced.every((name, i) => name === null || name.toLowerCase() === table[i]?.toLowerCase());
+  return agrees ? [...table] : traced;
 }
 
 /** CTEs visible at a point, by lowercased name. */
