@@ -229,6 +229,19 @@ describe('traceColumnLineage: nested queries', () => {
     expect([...DUCKDB_AGGREGATES].sort()).toEqual([...aggregates].sort());
   });
 
+  it('takes the common columns of a natural join as join columns, and distinct on as grouping', async () => {
+    const tables = { ...TABLES, 'raw.a': ['k', 'x'], 'raw.b': ['k', 'y'] };
+    const lineage = await trace('select distinct on (x) x, y from raw.a natural join raw.b order by all', tables);
+    expect(columns(lineage)).toEqual(['x <- raw/a.x:identity', 'y <- raw/b.y:identity']);
+    expect(indirect(lineage)).toEqual(['raw/a.k:join', 'raw/a.x:group_by', 'raw/a.x:sort', 'raw/b.k:join', 'raw/b.y:sort']);
+  });
+
+  it('does not trace a recursive CTE', async () => {
+    const lineage = await trace('with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) select n from r');
+    expect(columns(lineage)).toEqual(['n? <-']);
+    expect(lineage.columns?.[0]?.unknown).toContain('recursive cte node queries are not traced');
+  });
+
   it('reports a query DuckDB cannot parse as unknown', async () => {
     const tree = JSON.parse((await connection.runAndReadAll("SELECT json_serialize_sql('selec 1')::VARCHAR")).getRows()[0]?.[0] as string);
     const lineage = traceColumnLineage('marts/out', tree, { aggregates, table: () => undefined });
