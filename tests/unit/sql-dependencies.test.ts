@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependenciesToKeys, inferMany, inferSqlDependencies, parseSqlTree, parseSqlTrees, SqlDependencyCache } from '../../core/engine/project/sql-dependencies.ts';
+import {
+  dependenciesToKeys,
+  inferMany,
+  inferSqlDependencies,
+  parseSqlTree,
+  parseSqlTrees,
+  SqlDependencyCache,
+} from '../../core/engine/project/sql-dependencies.ts';
 import type { SqlTableRef } from '../../core/engine/project/sql-dependencies.ts';
 
 let instance: DuckDBInstance;

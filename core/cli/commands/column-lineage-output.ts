@@ -73,9 +73,6 @@ function printTree(out: Output, root: string, hops: readonly ColumnHop[], indire
     const reason = reasons.get(node);
     const next = children.get(node) ?? [];
     if (reason !== undefined) out.line(`${prefix}${next.length === 0 ? '└── ' : '├── '}${out.paint('yellow', `unknown: ${reason}`)}`);
-    next.length === 0
-      ? out.line(`${prefix}└── ${out.paint('yellow', `unknown: ${reason}`)}`)
-      : out.line(`${prefix}├── ${out.paint('yellow', `unknown: ${reason}`)}`);
     next.forEach((child, i) => {
       const last = i === next.length - 1;
       out.line(`${prefix}${last ? '└── ' : '├── '}${label.get(child) ?? child}`);
