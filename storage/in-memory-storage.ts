@@ -4,6 +4,8 @@
  * the same as SQLite's; the shared contract suite holds both to that.
  */
 
+import { decodeColumnLineage, encodeColumnLineage } from './column-lineage-queries.ts';
+import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import { NotFoundError } from '../core/model/errors.ts';
 import { InMemoryDaemonTicks } from './in-memory-daemon-ticks.ts';
 import { InMemoryDaemonLockSlot } from './in-memory-daemon-lock.ts';
@@ -84,6 +86,8 @@ export class InMemoryStorage implements Storage {
   /** `asset key \0 check name \0 partition column` → latest row. */
   readonly #latestCheckResults = new Map<string, LatestCheckResultRow>();
   readonly #definitionVersions = new Map<string, DefinitionVersion>();
+  /** Column lineage JSON per definition version, by asset key. */
+  readonly #columnLineage = new Map<string, Map<string, string>>();
   readonly #backfills = new Map<string, BackfillRow>();
   readonly #ticks = new InMemoryDaemonTicks();
   readonly #daemonLock = new InMemoryDaemonLockSlot();
@@ -360,6 +364,17 @@ export class InMemoryStorage implements Storage {
 
   async lineage(definitionVersion: string): Promise<LineageEdge[]> {
     return (this.#definitionVersions.get(definitionVersion)?.edges ?? []).map((e) => ({ ...e }));
+  }
+
+  async recordColumnLineage(definitionVersion: string, lineage: readonly AssetColumnLineage[]): Promise<void> {
+    const recorded = this.#columnLineage.get(definitionVersion) ?? new Map<string, string>();
+    for (const l of lineage) recorded.set(l.key, encodeColumnLineage(l));
+    this.#columnLineage.set(definitionVersion, recorded);
+  }
+
+  async columnLineage(definitionVersion: string): Promise<AssetColumnLineage[]> {
+    const recorded = this.#columnLineage.get(definitionVersion) ?? new Map<string, string>();
+    return [...recorded].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, json]) => decodeColumnLineage(key, json));
   }
 
   async latestDefinitionVersion(): Promise<string | undefined> {

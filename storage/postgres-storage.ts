@@ -8,6 +8,8 @@
  * gives that order); the pool's connections serve reads and other processes.
  */
 
+import * as columnLineageQueries from './column-lineage-queries.ts';
+import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import { Kysely, Migrator, PostgresDialect, sql } from './kysely/kysely-runtime.ts';
 import type { Transaction } from 'kysely';
 import type pg from 'pg';
@@ -289,6 +291,14 @@ export class PostgresStorage implements Storage {
 
   lineage(definitionVersion: string): Promise<LineageEdge[]> {
     return this.#afterWrites(() => records.lineage(this.#db, definitionVersion));
+  }
+
+  recordColumnLineage(definitionVersion: string, lineage: readonly AssetColumnLineage[]): Promise<void> {
+    return this.#inOrder(() => columnLineageQueries.recordColumnLineage(this.#db, definitionVersion, lineage, Date.now()));
+  }
+
+  columnLineage(definitionVersion: string): Promise<AssetColumnLineage[]> {
+    return this.#afterWrites(() => columnLineageQueries.columnLineage(this.#db, definitionVersion));
   }
 
   latestDefinitionVersion(): Promise<string | undefined> {

@@ -125,6 +125,15 @@ export interface AssetLineageTable {
   via: string;
 }
 
+/** `column_lineage`: one asset's column lineage (JSON) per definition version (migration 0009). */
+export interface ColumnLineageTable {
+  definition_version: string;
+  asset_key: string;
+  /** `{ columns, indirect, unknown? }`: an `AssetColumnLineage` (core/model/lineage) without its key. */
+  lineage: string;
+  recorded_at: number;
+}
+
 /**
  * `backfills`: one row per backfill: the request (selection, range, mode, grouping) and its
  * progress (the runs that worked on it, partition counts, error). Columns after
@@ -229,6 +238,7 @@ export interface Database {
   latest_check_results: LatestCheckResultsTable;
   definition_versions: DefinitionVersionsTable;
   asset_lineage: AssetLineageTable;
+  column_lineage: ColumnLineageTable;
   backfills: BackfillsTable;
   schedule_ticks: ScheduleTicksTable;
   leases: LeasesTable;

@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from './kysely/kysely-runtime.ts';
+import * as columnLineageQueries from './column-lineage-queries.ts';
+import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import type { Compilable, Insertable, RawBuilder } from 'kysely';
 import { NotFoundError } from '../core/model/errors.ts';
 import { normalizePage } from './page.ts';
@@ -373,6 +375,16 @@ export class SqliteStorage implements Storage {
       .orderBy('id')
       .execute()
       .then((rows) => rows.map((r) => ({ upstream: r.upstream, downstream: r.downstream, via: r.via === 'check' ? 'check' : 'data' })));
+  }
+
+  async recordColumnLineage(definitionVersion: string, lineage: readonly AssetColumnLineage[]): Promise<void> {
+    this.#writes.flush();
+    await columnLineageQueries.recordColumnLineage(this.#db, definitionVersion, lineage, Date.now());
+  }
+
+  async columnLineage(definitionVersion: string): Promise<AssetColumnLineage[]> {
+    this.#writes.flush();
+    return columnLineageQueries.columnLineage(this.#db, definitionVersion);
   }
 
   async latestDefinitionVersion(): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import type { StalenessStore } from './staleness-store.ts';
 import type { LeaseRelease, LeaseStore } from './lease-store.ts';
 import type { DaemonTickStore } from './daemon-tick-store.ts';
 import type { DaemonLockStore } from './daemon-lock.ts';
+import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 
 /** Lifecycle of a run. */
 export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'canceled';
@@ -258,6 +259,14 @@ export interface LineageStore {
   lineage(definitionVersion: string): Promise<LineageEdge[]>;
   /** The most recently recorded definition version, if any. */
   latestDefinitionVersion(): Promise<string | undefined>;
+  /**
+   * Records the column lineage of assets in a definition version, replacing what was recorded
+   * for the same assets in it before (a version hashes the graph's shape, not the queries, and
+   * upstream columns become known as tables are written).
+   */
+  recordColumnLineage(definitionVersion: string, lineage: readonly AssetColumnLineage[]): Promise<void>;
+  /** The column lineage recorded for a definition version, sorted by asset key. */
+  columnLineage(definitionVersion: string): Promise<AssetColumnLineage[]>;
 }
 
 /** Lifecycle of a backfill. */

@@ -11,6 +11,7 @@ import { idParams, intParam, pageParams, parseParams } from './api-params.ts';
 import { assetHistory, assetPartitions } from './asset-history-view.ts';
 import { describeAsset, listAssets, unknownAsset } from './asset-views.ts';
 import { lineageOf } from './lineage-view.ts';
+import { columnLineageView } from './column-lineage-view.ts';
 import { redactPaths } from './redact-paths.ts';
 import { securityHeaders } from './security-headers.ts';
 import { staticPages } from './static-pages.ts';
@@ -68,6 +69,7 @@ const lineageQuery = z
     direction: z.enum(['up', 'down', 'both'], { error: 'must be up, down or both' }).default('both'),
   })
   .strict();
+const columnLineageQuery = z.object({ column: z.string().min(1, 'must not be empty').max(1000, 'is too long').optional() }).strict();
 const runsQuery = z
   .object({ ...pageParams(50, 500), status: z.enum(RUN_STATUSES, { error: `must be one of ${RUN_STATUSES.join(', ')}` }).optional() })
   .strict();
@@ -85,6 +87,7 @@ const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
  * - `GET /api/assets/KEY` — one asset, its checks summed up (the key's `/` are path separators: `/api/assets/marts/fct_sales`;
  *   `%2F` works too)
  * - `GET /api/lineage/KEY?depth=N&direction=up|down|both` — nodes with depth, and edges
+ * - `GET /api/column-lineage/KEY?column=COL` — the asset's columns with their upstream columns, and one column's path (./column-lineage-view.ts)
  * - `GET /api/history/KEY?limit=100&offset=0` — materializations and check results (with failing-row samples), newest first, a page at a time
  * - `GET /api/partitions/KEY` — every partition's state (fresh, stale, missing, failed) for the health bar
  * - `GET /api/runs?limit=&offset=&status=` and `GET /api/runs/ID` (a unique id prefix works) with events
@@ -143,6 +146,13 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
     const { depth, direction } = parseParams(lineageQuery, req.query, 'query');
     if (!project.graph.has(key)) throw unknownAsset(project, key);
     send(res, lineageOf(project.graph, key, depth ?? Infinity, direction));
+  });
+
+  app.get('/api/column-lineage/*key', async (req, res) => {
+    const { key } = parseParams(assetKeyParams, { key: wildcardParam(req, 'key') }, 'path');
+    const { column } = parseParams(columnLineageQuery, req.query, 'query');
+    if (!project.graph.has(key)) throw unknownAsset(project, key);
+    send(res, await columnLineageView(workspace, key, column));
   });
 
   app.get('/api/history/*key', async (req, res) => {

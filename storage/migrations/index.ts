@@ -15,6 +15,7 @@ import { daemonTicksMigration } from './0005-daemon-ticks.ts';
 import { checkDependenciesMigration } from './0006-check-dependencies.ts';
 import { runRequestsMigration } from './0007-run-requests.ts';
 import { daemonLockMigration } from './0008-daemon-lock.ts';
+import { columnLineageMigration } from './0009-column-lineage.ts';
 import { POSTGRES_SCHEMA, SQLITE_SCHEMA, type SchemaDialect } from './schema-dialect.ts';
 
 const ALL: readonly (readonly [name: string, migration: (d: SchemaDialect) => Migration])[] = [
@@ -26,6 +27,7 @@ const ALL: readonly (readonly [name: string, migration: (d: SchemaDialect) => Mi
   ['0006-check-dependencies', checkDependenciesMigration],
   ['0007-run-requests', runRequestsMigration],
   ['0008-daemon-lock', daemonLockMigration],
+  ['0009-column-lineage', columnLineageMigration],
 ];
 
 /** Every migration in dialect `d`, keyed by its stable name. */

@@ -9,6 +9,7 @@ import { NotFoundError, UsageError } from '../../core/model/errors.ts';
 import { StorageError } from '../../storage/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { storageBackfillsContract } from './storage-contract-backfills.ts';
+import { storageColumnLineageContract } from './storage-contract-column-lineage.ts';
 import { storageQueueContract } from './storage-contract-queue.ts';
 import { storageResultsContract } from './storage-contract-results.ts';
 import { storageStalenessContract } from './storage-contract-staleness.ts';
@@ -177,6 +178,7 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
     storageStalenessContract(storage);
     storageBackfillsContract(storage);
     storageQueueContract(storage);
+    storageColumnLineageContract(storage);
 
     describe('lineage', () => {
       const edges = [

@@ -24,6 +24,9 @@ export async function fillEveryTable(file: string): Promise<void> {
     });
     await storage.recordObservations([{ assetKey: 'landing/orders', partition: '2025-01-01', timestamp: 5_000, dataVersion: 'v1', metadata: { size: 10 } }]);
     await storage.recordLineage('def-1', [{ upstream: 'raw/a', downstream: 'raw/b' }]);
+    await storage.recordColumnLineage('def-1', [
+      { key: 'raw/b', columns: [{ name: 'id', sources: [{ asset: 'raw/a', column: 'id', kind: 'identity' }] }], indirect: [] },
+    ]);
     await storage.createBackfill(aBackfill('backfill-1', { runIds: ['run-ok'] }));
     await storage.acquireLeases('run-dead', [{ assetKey: 'raw/b', partition: '2025-01-02' }], { now: 1_000, expiresAt: 2_000 });
     const tick = await storage.createDaemonTick({ timestamp: 6_000, status: 'running', decisions: [], runIds: [], error: null, endedAt: null });

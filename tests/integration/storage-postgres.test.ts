@@ -226,6 +226,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         'asset_lineage',
         'backfills',
         'check_results',
+        'column_lineage',
         'daemon_cursors',
         'daemon_lock',
         'daemon_ticks',

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependenciesToKeys, inferMany, inferSqlDependencies, SqlDependencyCache } from '../../core/engine/project/sql-dependencies.ts';
+import {
+  dependenciesToKeys,
+  inferMany,
+  inferSqlDependencies,
+  parseSqlTree,
+  parseSqlTrees,
+  SqlDependencyCache,
+} from '../../core/engine/project/sql-dependencies.ts';
 import type { SqlTableRef } from '../../core/engine/project/sql-dependencies.ts';
 
 let instance: DuckDBInstance;
@@ -108,6 +115,17 @@ describe('inferSqlDependencies', () => {
 
   it('treats the SQL as data, not as part of the statement', async () => {
     expect(await tables("select * from raw.orders where note = '$1'')) --'")).toEqual(['raw.orders']);
+  });
+});
+
+describe('parseSqlTrees', () => {
+  it('gives the same trees as parseSqlTree, one per query in order, with the error tree of a query that does not parse', async () => {
+    const sqls = ["select 'it''s' as a from raw.t", 'selec 1', 'select b from raw.u where c > 1'];
+    const batch = await parseSqlTrees(connection, sqls);
+    const single = await Promise.all(sqls.map((sql) => parseSqlTree(connection, sql)));
+    expect(batch).toEqual(single);
+    expect(batch[1]).toMatchObject({ ok: true, tree: { error: true } });
+    expect(await parseSqlTrees(connection, [])).toEqual([]);
   });
 });
 

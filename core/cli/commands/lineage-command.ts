@@ -6,28 +6,39 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { Output } from '../output.ts';
 import { Workspace } from '../../engine/workspace.ts';
+import { printColumnLineage } from './column-lineage-output.ts';
+import { checkedColumn } from '../../model/lineage/column-lineage-walk.ts';
 
 /** `assets lineage KEY`: where an asset's data comes from and where it goes. */
 export const lineageCommand: Command = {
   name: 'lineage',
-  help: `Usage: assets lineage KEY [--upstream | --downstream] [--depth N] [--json]
+  help: `Usage: assets lineage KEY [--column COL] [--upstream | --downstream] [--depth N] [--json]
 
 Prints the assets KEY reads from (upstream) and the assets that read it (downstream).
 An asset only KEY's checks read (a relationships target, a table a custom SQL check reads)
 is marked "(check)": it is built first, but does not make KEY stale.
 
+With --column, prints the columns COL of KEY comes from and the columns made from it,
+each with how (identity, transformation, aggregation), traced through DuckDB's parse tree
+of every SQL asset; the columns KEY only joins, filters, groups or sorts on; and where a
+column cannot be traced, why. The result is recorded for the project's definition version.
+
 Options:
+  --column COL   one column's lineage instead of the asset's
   --upstream     only upstream
   --downstream   only downstream
   --depth N      at most N levels (default: all)
   --json         print JSON: { key, upstream: [{key, depth}], downstream: [...],
-                 edges: [{upstream, downstream, via: data|check}] }`,
+                 edges: [{upstream, downstream, via: data|check}] }; with --column:
+                 { key, column, upstream: [{asset, column, kind, depth, of}], unknown:
+                 [{asset, column, reason}], indirect: [{asset, column, kind}],
+                 downstream: [...], downstreamIndirect: [{asset, kind, depth, of}] }`,
 
   async run(argv, out) {
     const { values, positionals } = parseCommandArgs(
       'lineage',
       argv,
-      { upstream: { type: 'boolean' }, downstream: { type: 'boolean' }, depth: { type: 'string' } },
+      { upstream: { type: 'boolean' }, downstream: { type: 'boolean' }, depth: { type: 'string' }, column: { type: 'string' } },
       true,
     );
     if (positionals.length !== 1) throw new UsageError('assets lineage needs exactly one asset key, e.g. assets lineage marts/fct_sales', 'KEY');
@@ -42,6 +53,18 @@ Options:
     const both = !values.upstream && !values.downstream;
     const showUp = both || values.upstream === true;
     const showDown = both || values.downstream === true;
+    if (values.column !== undefined) {
+      const { recordWorkspaceColumnLineage, workspaceColumnLineage } = await import('../../engine/lineage/workspace-column-lineage.ts');
+      const { lineage, warehouseNote } = await workspaceColumnLineage(workspace);
+      const column = checkedColumn(lineage, key, values.column);
+      try {
+        await recordWorkspaceColumnLineage(workspace, lineage);
+      } finally {
+        await workspace.close();
+      }
+      printColumnLineage(out, lineage, { key, column, depth, upstream: showUp, downstream: showDown, json: values.json === true }, warehouseNote);
+      return 0;
+    }
     if (values.json) {
       const up = showUp ? lineageLevels(graph, key, depth, 'up') : [];
       const down = showDown ? lineageLevels(graph, key, depth, 'down') : [];

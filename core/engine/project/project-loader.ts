@@ -5,6 +5,7 @@ import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition 
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../model/definitions/sql-asset-file.ts';
 import { keyProblem, keyToTable, tableToKey } from '../../model/definitions/asset-key.ts';
 import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from './sql-dependencies.ts';
+import { LazyParser } from './lazy-parser.ts';
 import { graphProblems } from '../../model/graph/graph-problems.ts';
 import { closestKeys, compareKeys } from '../../model/collections/key-compare.ts';
 import { renderForParsing, templateProblems, THIS_PLACEHOLDER_SCHEMA, THIS_VARIABLE } from '../../model/definitions/sql-template.ts';
@@ -310,26 +311,6 @@ function unknownTableError(name: string, source: SqlSource, knownKeys: ReadonlyS
     `reads table "${name}", which is not an asset of this project${hint.length ? ` (did you mean ${hint.join(', ')}?)` : ''}`,
     { assetKey: source.key, file: source.file },
   );
-}
-
-/** Opens an in-memory DuckDB only when a SQL file is not in the dependency cache. */
-class LazyParser {
-  #instance: import('@duckdb/node-api').DuckDBInstance | undefined;
-  #connection: import('@duckdb/node-api').DuckDBConnection | undefined;
-
-  async connection(): Promise<import('@duckdb/node-api').DuckDBConnection> {
-    if (!this.#connection) {
-      const { DuckDBInstance } = await import('@duckdb/node-api');
-      this.#instance = await DuckDBInstance.create(':memory:');
-      this.#connection = await this.#instance.connect();
-    }
-    return this.#connection;
-  }
-
-  close(): void {
-    this.#connection?.closeSync();
-    this.#instance?.closeSync();
-  }
 }
 
 /** Source assets that observe through a resource strata.json does not configure. */

@@ -7,12 +7,10 @@
  * query text by hash. Only `import type` from `@duckdb/node-api` here, so loading this module
  * does not load DuckDB.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { tableToKey } from '../../model/definitions/asset-key.ts';
+import { SqlHashCache } from './sql-hash-cache.ts';
 
 /** A table a query reads, as written: `raw.orders` → `{ schema: 'raw', table: 'orders' }`. */
 export interface SqlTableRef {
@@ -97,17 +95,58 @@ interface Reader {
   getRows(): unknown[][];
 }
 
-/** Runs the serialization and turns DuckDB's JSON (or a thrown error) into a result. */
-async function serialize(run: () => Promise<Reader>): Promise<SqlDependencyResult> {
-  let tree: unknown;
+/** A query's parse tree as `json_serialize_sql` returns it, or why DuckDB gave none. */
+export type SqlParseTree = { readonly ok: true; readonly tree: unknown } | { readonly ok: false; readonly message: string };
+
+/**
+ * DuckDB's parse tree of `sql` (the JSON of `json_serialize_sql`, parsed), for readers other
+ * than dependency inference (column lineage walks the same tree).
+ *
+ * @example
+ * const parsed = await parseSqlTree(connection, 'select id from raw.orders');
+ */
+export async function parseSqlTree(connection: DuckDBConnection, sql: string): Promise<SqlParseTree> {
+  return parseTree(() => connection.runAndReadAll(SERIALIZE_SQL, [sql]));
+}
+
+/**
+ * The parse trees of many queries in one statement (one round trip instead of one per query),
+ * in the order given. A query that does not parse gets DuckDB's error tree (`error: true`), as
+ * {@link parseSqlTree} would; a failure of the statement itself fails every query.
+ *
+ * @example
+ * const [first, second] = await parseSqlTrees(connection, ['select 1 as a', 'select b from raw.t']);
+ */
+export async function parseSqlTrees(connection: DuckDBConnection, sqls: readonly string[]): Promise<SqlParseTree[]> {
+  if (sqls.length === 0) return [];
+  try {
+    const { listValue } = await import('@duckdb/node-api');
+    const reader = await connection.runAndReadAll('SELECT list_transform($1::VARCHAR[], s -> json_serialize_sql(s)::VARCHAR)', [listValue([...sqls])]);
+    const items = (reader.getRows()[0]?.[0] as { items?: unknown[] } | undefined)?.items ?? [];
+    return sqls.map((_, i) => {
+      const json = items[i];
+      return typeof json === 'string' ? { ok: true, tree: JSON.parse(json) } : { ok: false, message: 'DuckDB returned no parse tree' };
+    });
+  } catch (error) {
+    const failure: SqlParseTree = { ok: false, message: messageOf(error) };
+    return sqls.map(() => failure);
+  }
+}
+
+async function parseTree(run: () => Promise<Reader>): Promise<SqlParseTree> {
   try {
     const json = (await run()).getRows()[0]?.[0];
     if (typeof json !== 'string') return { ok: false, message: 'DuckDB returned no parse tree' };
-    tree = JSON.parse(json);
+    return { ok: true, tree: JSON.parse(json) };
   } catch (error) {
     return { ok: false, message: messageOf(error) };
   }
-  return tablesFromParseTree(tree);
+}
+
+/** Runs the serialization and turns DuckDB's JSON (or a thrown error) into a result. */
+async function serialize(run: () => Promise<Reader>): Promise<SqlDependencyResult> {
+  const parsed = await parseTree(run);
+  return parsed.ok ? tablesFromParseTree(parsed.tree) : parsed;
 }
 
 function messageOf(error: unknown): string {
@@ -198,16 +237,10 @@ const tableRefSchema = z.object({
   catalog: z.string().optional(),
 });
 
-const cacheFileSchema = z.object({
-  format: z.literal(CACHE_FORMAT),
-  entries: z.record(z.string(), z.array(tableRefSchema)),
-});
-
 /**
  * Remembers the tables of each query, keyed by the SHA-256 of its text, in one JSON file, so
- * a warm start needs no DuckDB. A missing or corrupt file is an empty cache. {@link save} keeps
- * only the entries read or written since loading, so edited and deleted files drop out. The file
- * is small and read once per load, so I/O is synchronous.
+ * a warm start needs no DuckDB (see {@link SqlHashCache}: a missing or corrupt file is an empty
+ * cache; saving keeps only the entries used since loading).
  *
  * @example
  * const cache = new SqlDependencyCache('.strata/sql-dependencies.json');
@@ -215,70 +248,11 @@ const cacheFileSchema = z.object({
  * cache.set(sql, tables);
  * cache.save();
  */
-export class SqlDependencyCache {
-  readonly #path: string;
-  readonly #entries = new Map<string, readonly SqlTableRef[]>();
-  readonly #used = new Set<string>();
-  #changed = false;
-
-  /** Loads the cache file at `path` (created on the first {@link save}). */
+export class SqlDependencyCache extends SqlHashCache<readonly SqlTableRef[]> {
+  /** Loads the cache file at `path` (created on the first save). */
   constructor(path: string) {
-    this.#path = path;
-    try {
-      const parsed = cacheFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-      if (parsed.success) {
-        for (const [hash, tables] of Object.entries(parsed.data.entries)) this.#entries.set(hash, freezeTables(tables));
-      }
-    } catch {
-      // Missing or not JSON: start empty; the next save rewrites it.
-    }
+    super(path, CACHE_FORMAT, z.array(tableRefSchema), freezeTables);
   }
-
-  /** The cached tables of `sql`, if it was seen before. */
-  get(sql: string): readonly SqlTableRef[] | undefined {
-    const hash = hashSql(sql);
-    const tables = this.#entries.get(hash);
-    if (tables !== undefined) this.#used.add(hash);
-    return tables;
-  }
-
-  /** Records the tables of `sql` (cache successful inferences only). */
-  set(sql: string, tables: readonly SqlTableRef[]): void {
-    const hash = hashSql(sql);
-    this.#entries.set(hash, freezeTables(tables));
-    this.#used.add(hash);
-    this.#changed = true;
-  }
-
-  /** Number of entries currently held. */
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /**
-   * Writes the used entries atomically (temp file + rename), creating the folder if needed.
-   * Does nothing when every loaded entry was used and none was added.
-   */
-  save(): void {
-    if (!this.#changed && this.#used.size === this.#entries.size) return;
-    const entries: Record<string, readonly SqlTableRef[]> = {};
-    for (const hash of [...this.#used].sort()) entries[hash] = this.#entries.get(hash) ?? [];
-    const temp = `${this.#path}.${process.pid}.${randomUUID()}.tmp`;
-    mkdirSync(dirname(this.#path), { recursive: true });
-    try {
-      writeFileSync(temp, `${JSON.stringify({ format: CACHE_FORMAT, entries })}\n`, 'utf8');
-      renameSync(temp, this.#path);
-    } catch (error) {
-      rmSync(temp, { force: true });
-      throw error;
-    }
-    for (const hash of [...this.#entries.keys()]) if (!this.#used.has(hash)) this.#entries.delete(hash);
-    this.#changed = false;
-  }
-}
-
-function hashSql(sql: string): string {
-  return createHash('sha256').update(sql, 'utf8').digest('hex');
 }
 
 function freezeTables(tables: readonly SqlTableRef[]): readonly SqlTableRef[] {

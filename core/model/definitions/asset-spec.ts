@@ -12,6 +12,7 @@ import type { ObserveFn } from './source-asset.ts';
 import type { SnapshotConfig } from './snapshot-config.ts';
 import type { SeedCompute } from './seed-asset.ts';
 import type { IncrementalConfig } from './incremental-config.ts';
+import { columnLineageSchema, declaredColumnLineage, type ColumnLineageOption, type DeclaredColumnLineage } from './declared-column-lineage.ts';
 
 /** How a SQL asset is written to DuckDB. */
 export type SqlMaterialization = 'table' | 'view' | 'snapshot' | 'incremental';
@@ -77,6 +78,8 @@ export type AssetCompute =
       readonly config?: Readonly<Record<string, unknown>>;
       /** `incremental(...)`: `ctx.isIncremental`, `ctx.watermark`; `--full-refresh` drops the table first. */
       readonly incremental?: IncrementalConfig;
+      /** The output columns and where they come from, as declared (`columnLineage`); absent: unknown. */
+      readonly columnLineage?: DeclaredColumnLineage;
     }
   | {
       readonly type: 'sql';
@@ -199,6 +202,7 @@ const assetOptionsSchema = z
       .record(z.string(), z.unknown())
       .refine((v) => isJson(v), 'config must be plain JSON data (strings, numbers, booleans, null, arrays, objects)')
       .optional(),
+    columnLineage: columnLineageSchema.optional(),
   })
   .passthrough();
 
@@ -234,6 +238,12 @@ export interface AssetOptions {
   config?: Readonly<Record<string, unknown>>;
   /** Retries of a failed step, e.g. `{ maxRetries: 3, delay: '2s', backoff: 'exponential', jitter: true }`. */
   retryPolicy?: RetryPolicyOptions;
+  /**
+   * The output columns, in order, and the upstream columns each comes from (Strata cannot read
+   * the function, so otherwise its columns are unknown), e.g.
+   * `{ order_id: ['landing/orders.id'], total: [{ from: 'raw/items.price', kind: 'aggregation' }], loaded_at: [] }`.
+   */
+  columnLineage?: ColumnLineageOption;
   materialize: MaterializeFn;
 }
 
@@ -261,6 +271,7 @@ export function asset(options: AssetOptions): AssetDefinition {
     key: validKey,
     materialize,
     config,
+    columnLineage,
     deps = [],
     incremental,
     ...rest
@@ -279,11 +290,14 @@ export function asset(options: AssetOptions): AssetDefinition {
       assetKey: validKey,
     });
   }
+  const declared = columnLineage === undefined ? undefined : declaredColumnLineage(columnLineage, spec.deps);
+  if (declared?.ok === false) throw new DefinitionError('asset_invalid', declared.problems.join('; '), { assetKey: validKey });
   return makeDefinition(spec, {
     type: 'typescript',
     materialize,
     ...(config === undefined ? {} : { config: deepFreeze(structuredClone(config)) }),
     ...(incremental === undefined ? {} : { incremental }),
+    ...(declared === undefined ? {} : { columnLineage: declared.columns }),
   });
 }
 

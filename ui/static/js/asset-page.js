@@ -1,8 +1,9 @@
-// `#/assets/KEY`: one asset — status, definition, partitions, history, checks, code, and a
+// `#/assets/KEY`: one asset — status, definition, partitions, history, columns, checks, code, and a
 // Materialize form. Refreshes (debounced) when a live `asset` event names it or a run of it ends.
 
 import { getJson, keyPath } from './api.js';
 import { checksSection, codeSection, definitionSection, historySection, partitionSection } from './asset-sections.js';
+import { columnSection } from './column-section.js';
 import { debounce, h, replace } from './dom.js';
 import { ago, count, dateTime, shortId, writeSummaryText } from './format.js';
 import * as live from './live.js';
@@ -45,6 +46,8 @@ export async function renderAssetPage(container, key, scope) {
   const headFacts = h('div.head-facts');
   const sections = h('div.sections');
   const form = materializeForm(data.detail, scope, () => refreshSoon());
+  // Traced once per visit (it does not change with runs of the asset).
+  const columns = columnSection(key, scope.signal);
 
   function statusOf() {
     const { detail } = data;
@@ -92,6 +95,7 @@ export async function renderAssetPage(container, key, scope) {
       sections,
       detail.partitions ? partitionSection(partitions) : null,
       h('div.grid-2', {}, definitionSection(detail), historySection(history.runs)),
+      columns,
       checksSection(detail.checks),
       codeSection(detail),
     );

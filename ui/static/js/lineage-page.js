@@ -12,11 +12,15 @@ import * as live from './live.js';
 import { errorBox } from './router.js';
 import { RunningAssets } from './running-assets.js';
 import { assetStatus, checkStatus, STATUS_HELP, STATUSES } from './status.js';
+import { columnPathGraph } from './column-section.js';
 
 /** Renders the lineage page into `container`. */
 export async function renderLineagePage(container, _params, scope) {
   const hashQuery = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const state = { select: hashQuery.get('select') ?? '', group: hashQuery.get('group') ?? '', assets: [], visible: [], selected: null };
+  // `#/?asset=KEY&column=COL`: that column's path is highlighted (from the asset page's Columns section).
+  const columnTarget = hashQuery.get('asset') && hashQuery.get('column') ? { key: hashQuery.get('asset'), column: hashQuery.get('column') } : null;
+  let columnPath = null;
   let view = null;
   let byKey = new Map();
   let nodeEls = new Map();
@@ -34,6 +38,7 @@ export async function renderLineagePage(container, _params, scope) {
   const selectError = h('div.form-error.select-error', { role: 'alert', 'data-testid': 'select-error' });
   const groupSelect = h('select', { name: 'group', 'aria-label': 'Group' }, h('option', { value: '' }, 'All groups'));
   const summary = h('span.muted.graph-count');
+  const columnNote = h('span.muted', { 'data-testid': 'column-path-note' });
   const canvas = h('div.lineage-canvas', {}, h('div.loading', {}, 'Loading the asset graph…'));
   const panel = h('aside.lineage-panel', { hidden: true, 'aria-label': 'Selected asset' });
   const running = new RunningAssets(scope, (keys, ended) => {
@@ -78,7 +83,7 @@ export async function renderLineagePage(container, _params, scope) {
     h(
       'div.lineage-page',
       {},
-      h('div.toolbar', {}, filterForm, groupSelect, zoomButtons, summary),
+      h('div.toolbar', {}, filterForm, groupSelect, zoomButtons, summary, columnNote),
       selectError,
       legend,
       h('div.lineage-body', {}, canvas, panel),
@@ -156,8 +161,41 @@ export async function renderLineagePage(container, _params, scope) {
     svgEl.addEventListener('click', onClick);
     svgEl.addEventListener('dblclick', onDoubleClick);
     if (state.selected && nodeEls.has(state.selected)) select(state.selected);
+    else if (columnPath) paintColumnPath();
     else clearSelection();
     markReady();
+  }
+
+  /** Fetches the column path of `#/?asset=&column=` and lights it up. */
+  async function loadColumnPath() {
+    try {
+      const view = await getJson(
+        `/api/column-lineage/${columnTarget.key.split('/').map(encodeURIComponent).join('/')}${query({ column: columnTarget.column })}`,
+        {
+          signal: scope.signal,
+        },
+      );
+      if (!scope.alive) return;
+      columnPath = columnPathGraph(columnTarget.key, view.path);
+      columnNote.textContent = `path of ${columnTarget.key}.${view.path.column}: ${columnPath.assets.size} assets`;
+      paintColumnPath();
+    } catch (error) {
+      if (error?.name !== 'AbortError') columnNote.textContent = `column path: ${messageOf(error)}`;
+    }
+  }
+
+  function paintColumnPath() {
+    clearSelection();
+    for (const [k, g] of nodeEls) {
+      g.classList.toggle('highlight', columnPath.assets.has(k));
+      g.classList.toggle('dim', !columnPath.assets.has(k));
+      g.classList.toggle('selected', k === columnTarget.key);
+    }
+    for (const e of edgeEls) {
+      const on = columnPath.edges.has(`${e.dataset.from}\u0000${e.dataset.to}`);
+      e.classList.toggle('highlight', on);
+      e.classList.toggle('dim', !on);
+    }
   }
 
   function markReady() {
@@ -254,4 +292,5 @@ export async function renderLineagePage(container, _params, scope) {
     () => undefined,
   );
   await load();
+  if (columnTarget) await loadColumnPath();
 }
