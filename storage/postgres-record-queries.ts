@@ -10,6 +10,7 @@ import { normalizePage } from './page.ts';
 import { backfillFromRow, backfillToRow, backfillUpdateToRow, runFromRow, runToRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { batches } from './postgres-step-writes.ts';
+import { FIRST_QUEUE_PAGE, pickFromRows } from './queue-claim.ts';
 import { backfillExistsError, runExistsError } from './storage-error.ts';
 import type { BackfillRecord, BackfillUpdate, LineageEdge, Page, RunClaim, RunRecord, RunStatus, RunUpdate } from './storage.ts';
 
@@ -42,29 +43,37 @@ export async function updateRun(db: Kysely<Database>, id: string, update: RunUpd
 }
 
 /**
- * `Storage.claimQueuedRun`: one statement; `FOR UPDATE SKIP LOCKED` lets claimers racing for
- * the oldest queued run each take a different one instead of waiting on each other.
+ * `Storage.claimQueuedRun`: one transaction that holds an advisory lock of this schema's queue
+ * until it ends, so claimers on every host count the running runs' pools and take a run one
+ * after another (the lock is held for two reads and one update).
  */
 export async function claimQueuedRun(db: Kysely<Database>, claim: RunClaim): Promise<RunRecord | undefined> {
-  const row = await db
-    .updateTable('runs')
-    .set({ status: 'running', started_at: claim.now, heartbeat_at: claim.now, pid: claim.pid })
-    .where(
-      'id',
-      '=',
-      db
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended('strata queue claim ' || current_schema(), 0))`.execute(trx);
+    const running = await trx.selectFrom('runs').select('pools').where('status', '=', 'running').where('pools', 'is not', null).execute();
+    const queued = (limit: number | null) =>
+      trx
         .selectFrom('runs')
-        .select('id')
+        .select(['id', 'pools'])
         .where('status', '=', 'queued')
         .where('request', 'is not', null)
         .orderBy('created_at')
         .orderBy('id')
-        .limit(1)
-        .modifyEnd(sql`for update skip locked`),
-    )
-    .returningAll()
-    .executeTakeFirst();
-  return row === undefined ? undefined : runFromRow(row);
+        .limit(limit)
+        .execute();
+    const first = await queued(FIRST_QUEUE_PAGE);
+    const id = pickFromRows(first, running, claim) ?? (first.length < FIRST_QUEUE_PAGE ? undefined : pickFromRows(await queued(null), running, claim));
+    if (id === undefined) return undefined;
+    // Canceled meanwhile by a process that does not take the lock: nothing is claimed this time.
+    const row = await trx
+      .updateTable('runs')
+      .set({ status: 'running', started_at: claim.now, heartbeat_at: claim.now, pid: claim.pid })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : runFromRow(row);
+  });
 }
 
 /** `Storage.getRun`. */
