@@ -14,6 +14,7 @@ import { idParams, parseParams } from './api-params.ts';
 import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
 import type { RunLauncher } from '../core/engine/runs/run-launcher.ts';
+import { enqueueMaterialization } from '../core/engine/runs/queued-runs.ts';
 
 /** What the mutation routes use. */
 export interface MutationContext {
@@ -23,6 +24,8 @@ export interface MutationContext {
   readonly launcher: RunLauncher;
   readonly now: () => Date;
   readonly send: (res: Response, body: unknown, status?: number) => void;
+  /** Queue runs in storage for `assets worker` instead of launching them here. */
+  readonly queue: boolean;
 }
 
 const text = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, 'is too long');
@@ -50,7 +53,8 @@ const noQuery = z.object({}).strict();
  * The routes that launch work, and the one that follows a backfill:
  *
  * - `POST /api/runs` `{ select, partition?, staleOnly?, fullRefresh?, force? }` → 202 `{ runId, steps }`,
- *   or 200 `{ runId: null, steps: 0, message }` when there is nothing to do
+ *   or 200 `{ runId: null, steps: 0, message }` when there is nothing to do; with `queue`, the
+ *   run is recorded as queued for a worker and the answer says `queued: true`
  * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition?, fullRefresh?, force? }` → 202 `{ backfillId }`
  * - `fullRefresh: true` rebuilds incremental assets from scratch; a selection with snapshots is
  *   refused (400 naming them) unless `force` lists each, as `--full-refresh --force` on the CLI
@@ -81,6 +85,19 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
           ? 'the selection has only source assets, which are observed, not materialized'
           : `the ${built} selected asset${built === 1 ? ' is' : 's are'} fresh`;
       ctx.send(res, { runId: null, steps: 0, message: `Nothing to do: ${why} (${body.select})` });
+      return;
+    }
+    if (ctx.queue) {
+      const request = {
+        select: body.select,
+        ...partition,
+        ...(body.staleOnly ? { staleOnly: true } : {}),
+        ...(refresh.fullRefresh ? { fullRefresh: true, force: refresh.forcedSnapshots } : {}),
+        now: now.getTime(),
+      };
+      const tags = { launched_by: 'ui', ...partition };
+      const run = await enqueueMaterialization(await ctx.storage(), request, prepared.plan, { graph: project.graph, tags });
+      ctx.send(res, { runId: run.id, steps: prepared.plan.steps.length, queued: true }, 202);
       return;
     }
     const runId = ctx.launcher.launchRun({

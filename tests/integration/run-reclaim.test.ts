@@ -84,7 +84,7 @@ function days(options: { rolling?: boolean; broken?: Set<string> } = {}): Projec
 async function deadRunThatCommittedA(p: Project, service: RunService, attempt?: number): Promise<string> {
   const now = Date.now();
   const plan = buildPlan(p.graph, ['raw/a', 'raw/b'], { now: new Date(now) });
-  await enqueueMaterialization(ws.storage, { select: 'raw/*', now, ...(attempt ? ({ attempt } as object) : {}) }, plan);
+  await enqueueMaterialization(ws.storage, { select: 'raw/*', now, ...(attempt ? ({ attempt } as object) : {}) }, plan, { graph: p.graph });
   const claimed = await ws.storage.claimQueuedRun({ now: now - 120_000, pid: 1 });
   if (claimed === undefined) throw new Error('nothing claimed');
   const onlyA = buildPlan(p.graph, ['raw/a'], { now: new Date(now) });
@@ -150,7 +150,7 @@ describe('reclaiming a dead queued run', () => {
         }),
       ]);
       const now = Date.now();
-      await enqueueMaterialization(beats.storage, { select: 'raw/slow', now }, buildPlan(p.graph, ['raw/slow'], { now: new Date(now) }));
+      await enqueueMaterialization(beats.storage, { select: 'raw/slow', now }, buildPlan(p.graph, ['raw/slow'], { now: new Date(now) }), { graph: p.graph });
       const service = new RunService({ project: p, storage: beats.storage, warehouse: beats.warehouse });
       const worker = runWorker({ service, concurrency: 1, once: true }, { stop: new AbortController().signal, cancel: new AbortController().signal });
       await running;
