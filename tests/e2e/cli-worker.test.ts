@@ -61,6 +61,48 @@ describe('queued runs on SQLite storage exit 2', () => {
   });
 });
 
+describe('queueing from the daemon, the UI and strata.json on SQLite storage exits 2', () => {
+  it('refuses daemon --queue and ui --queue, naming the reason, and writes nothing', () => {
+    const project = sandbox.writeProject('queue-daemon-sqlite', files());
+    for (const args of [['daemon', '--once', '--queue'], ['daemon', '--queue'], ['ui', '--queue', '--port', '0']]) {
+      const result = runCli([...args, '--project', project]);
+      expect(result.status, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain('--queue needs Postgres storage');
+      expect(result.stderr).toContain('single-host');
+      expect(stackFrames(result.stderr)).toEqual([]);
+    }
+    expect(fs.existsSync(stateFiles(project).storage)).toBe(false);
+    expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+  });
+
+  it('"queue": true in strata.json makes queueing the default (refused on SQLite, naming strata.json); --no-queue runs here', () => {
+    const project = sandbox.writeProject('queue-config-sqlite', { ...files(), 'strata.json': JSON.stringify({ name: 'queue-config', queue: true }) });
+    const daemon = runCli(['daemon', '--once', '--project', project]);
+    expect(daemon.status, daemon.stderr).toBe(2);
+    expect(daemon.stderr).toContain('"queue": true in strata.json needs Postgres storage');
+    expect(daemon.stderr).toContain('--no-queue');
+    const both = runCli(['materialize', '--select', '*', '--queue', '--no-queue', '--project', project]);
+    expect(both.status, both.stderr).toBe(2);
+    expect(both.stderr).toContain('--queue and --no-queue contradict each other');
+    const here = runCli(['materialize', '--select', '*', '--no-queue', '--json', '--project', project]);
+    expect(here.status, here.stderr).toBe(0);
+    expect(parseJson<{ status: string }>(here).status).toBe('success');
+    const badProject = sandbox.writeProject('queue-config-bad', { ...files(), 'strata.json': JSON.stringify({ name: 'queue-config', queue: 'yes' }) });
+    const bad = runCli(['list', '--project', badProject]);
+    expect(bad.status, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('queue');
+  });
+
+  it('refuses assets worker --pools naming a pool the project does not know', () => {
+    const project = sandbox.writeProject('worker-pools-unknown', files());
+    const result = runCli(['worker', '--once', '--pools', 'warehouse,nope', '--project', project]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain('unknown pool "nope"');
+    expect(result.stderr).toContain('known: warehouse');
+    expect(stackFrames(result.stderr)).toEqual([]);
+  });
+});
+
 describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const schema = `cli_worker_${process.pid}`;
   const url = (): string => {
