@@ -64,7 +64,11 @@ describe('queued runs on SQLite storage exit 2', () => {
 describe('queueing from the daemon, the UI and strata.json on SQLite storage exits 2', () => {
   it('refuses daemon --queue and ui --queue, naming the reason, and writes nothing', () => {
     const project = sandbox.writeProject('queue-daemon-sqlite', files());
-    for (const args of [['daemon', '--once', '--queue'], ['daemon', '--queue'], ['ui', '--queue', '--port', '0']]) {
+    for (const args of [
+      ['daemon', '--once', '--queue'],
+      ['daemon', '--queue'],
+      ['ui', '--queue', '--port', '0'],
+    ]) {
       const result = runCli([...args, '--project', project]);
       expect(result.status, `${args.join(' ')}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toContain('--queue needs Postgres storage');
