@@ -5,7 +5,8 @@
  * the queue: every run is claimed by exactly one worker and succeeds, every asset partition is
  * materialized exactly once, and no run is left queued or running and no lease held. The
  * warehouse is the project's DuckDB file, so the workers take turns writing it. SIGTERM stops
- * a worker's claiming and lets its run finish.
+ * a worker's claiming and lets its run finish. With `"queue": true` the daemon and materialize
+ * queue their runs with their pools, and `worker --pools` claims only the runs of its pools.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -190,6 +191,31 @@ describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missi
     } finally {
       await onPostgres(`drop database if exists ${database} with (force)`);
     }
+  });
+
+  it('with "queue": true, daemon --once and materialize queue their runs with their pools (no second daemon run); worker --pools claims only runs of its pools', async () => {
+    const project = sandbox.writeProject('worker-pools', {
+      'strata.json': JSON.stringify({ name: 'worker-pools', storage: 'env:STRATA_E2E_STORAGE', queue: true }),
+      'defs/raw/a.sql': '-- automation: eager\nselect 1 as v',
+      'defs/raw/b.sql': '-- automation: eager\n-- pool: api\nselect 2 as v',
+    });
+    await emptyRuns(schema);
+    const env = { STRATA_E2E_STORAGE: url() };
+    const tick = runCli(['daemon', '--once', '--json', '--project', project], env);
+    expect(tick.status, tick.stderr).toBe(0);
+    const [daemonRun] = parseJson<{ tick: { runIds: string[] }; runs: { status: string }[] }>(tick).tick.runIds;
+    expect(await postgresRows(`select id, status, pools from ${schema}.runs`)).toEqual([{ id: daemonRun, status: 'queued', pools: '["api","warehouse"]' }]);
+    // A second tick sees it queued in storage: no second run.
+    expect(parseJson<{ tick: { runIds: string[] } }>(runCli(['daemon', '--once', '--json', '--project', project], env)).tick.runIds).toEqual([]);
+    const apiRun = parseJson<{ runId: string }>(runCli(['materialize', '--select', 'raw/b', '--json', '--project', project], env)).runId;
+
+    const routed = runCli(['worker', '--once', '--pools', 'api', '--json', '--project', project], env);
+    expect(routed.status, routed.stderr).toBe(0);
+    expect(parseJson<{ runs: unknown[] }>(routed).runs).toEqual([{ runId: apiRun, status: 'success' }]);
+    expect(await postgresRows(`select status from ${schema}.runs where id = $1`, [daemonRun])).toEqual([{ status: 'queued' }]);
+    const any = runCli(['worker', '--once', '--json', '--project', project], env);
+    expect(parseJson<{ runs: unknown[] }>(any).runs).toEqual([{ runId: daemonRun, status: 'success' }]);
+    expect(await queryDuckDb(stateFiles(project).warehouse, 'select v from raw.a')).toEqual([{ v: 1 }]);
   });
 
   it('SIGTERM stops claiming, lets the run going on finish, and leaves the rest queued', async () => {
