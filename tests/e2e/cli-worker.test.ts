@@ -207,7 +207,11 @@ describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missi
     expect(await postgresRows(`select id, status, pools from ${schema}.runs`)).toEqual([{ id: daemonRun, status: 'queued', pools: '["api","warehouse"]' }]);
     // A second tick sees it queued in storage: no second run.
     expect(parseJson<{ tick: { runIds: string[] } }>(runCli(['daemon', '--once', '--json', '--project', project], env)).tick.runIds).toEqual([]);
-    const apiRun = parseJson<{ runId: string }>(runCli(['materialize', '--select', 'raw/b', '--json', '--project', project], env)).runId;
+    const queued = parseJson<{ runId: string; status: string; pools: string[] }>(
+      runCli(['materialize', '--select', 'raw/b', '--json', '--project', project], env),
+    );
+    expect(queued).toMatchObject({ status: 'queued', pools: ['api'] });
+    const apiRun = queued.runId;
 
     const routed = runCli(['worker', '--once', '--pools', 'api', '--json', '--project', project], env);
     expect(routed.status, routed.stderr).toBe(0);

@@ -97,8 +97,12 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           now: now.getTime(),
         };
         const run = await enqueueMaterialization(await workspace.storage(), request, plan, { graph: project.graph });
-        if (values.json) out.json({ runId: run.id, status: run.status, selection: run.selection, assetKeys: run.assetKeys });
-        else out.line(`Queued run ${run.id} (${values.select}${values.partition ? ` @ ${values.partition}` : ''}): an assets worker will run it`);
+        const pools = run.pools ?? [];
+        if (values.json) out.json({ runId: run.id, status: run.status, selection: run.selection, assetKeys: run.assetKeys, pools });
+        else
+          out.line(
+            `Queued run ${run.id} (${values.select}${values.partition ? ` @ ${values.partition}` : ''}; pool${pools.length === 1 ? '' : 's'} ${pools.join(', ')}): an assets worker will run it`,
+          );
         return 0;
       }
       // The run service loads only now (with the executor, ~50 modules): "nothing to do" and a dry run need neither.
