@@ -14,7 +14,8 @@ export const workerCommand: Command = {
   name: 'worker',
   help: `Usage: assets worker [--concurrency N] [--pools NAME[,NAME…]] [--once] [--json]
 
-Claims the runs queued with assets materialize --queue, oldest first, and runs them with
+Claims the runs queued with --queue (assets materialize, daemon, ui, or strata.json
+"queue": true), oldest first, and runs them with
 heartbeats; several workers (on several hosts) share one queue, and each run is claimed by
 exactly one of them. Needs Postgres storage ("storage": "postgres://…" in strata.json, or
 STRATA_STORAGE): SQLite storage is single-host and is refused. While idle it marks runs whose
