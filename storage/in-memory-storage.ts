@@ -132,6 +132,13 @@ export class InMemoryStorage implements Storage {
     return runFromRow(row);
   }
 
+  async cancelQueuedRun(id: string, now: number): Promise<boolean> {
+    const row = this.#runs.get(id);
+    if (row?.status !== 'queued') return false;
+    Object.assign(row, { status: 'canceled', ended_at: now });
+    return true;
+  }
+
   async getRun(id: string): Promise<RunRecord | undefined> {
     const row = this.#runs.get(id);
     return row === undefined ? undefined : runFromRow(row);

@@ -76,6 +76,12 @@ export async function claimQueuedRun(db: Kysely<Database>, claim: RunClaim): Pro
   });
 }
 
+/** `Storage.cancelQueuedRun`: one conditional update (a claim racing it locks the same row first, or finds it canceled). */
+export async function cancelQueuedRun(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('runs').set({ status: 'canceled', ended_at: now }).where('id', '=', id).where('status', '=', 'queued').executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 /** `Storage.getRun`. */
 export async function getRun(db: Kysely<Database>, id: string): Promise<RunRecord | undefined> {
   const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();

@@ -156,6 +156,11 @@ export class SqliteStorage implements Storage {
     return id === undefined ? undefined : this.getRun(id);
   }
 
+  async cancelQueuedRun(id: string, now: number): Promise<boolean> {
+    this.#writes.flush();
+    return this.#sqlite.prepare(`update runs set status = 'canceled', ended_at = ? where id = ? and status = 'queued'`).run(now, id).changes > 0;
+  }
+
   async getRun(id: string): Promise<RunRecord | undefined> {
     this.#writes.flush();
     const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();

@@ -203,6 +203,11 @@ export interface RunStore {
    * limit (on Postgres, a transaction-long advisory lock serializes the claims).
    */
   claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined>;
+  /**
+   * Cancels a queued run no claimer has taken: it becomes `canceled`, ended at `now`. False
+   * (nothing changed) when it is not queued any more, e.g. a worker claimed it first.
+   */
+  cancelQueuedRun(id: string, now: number): Promise<boolean>;
   /** Newest first (by `createdAt`, then id). */
   listRuns(options?: Page & { readonly status?: RunStatus }): Promise<RunRecord[]>;
 }

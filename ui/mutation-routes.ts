@@ -15,6 +15,7 @@ import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
 import type { RunLauncher } from '../core/engine/runs/run-launcher.ts';
 import { enqueueMaterialization } from '../core/engine/runs/queued-runs.ts';
+import { cancelQueued } from '../core/engine/runs/queued-run-cancel.ts';
 
 /** What the mutation routes use. */
 export interface MutationContext {
@@ -59,8 +60,9 @@ const noQuery = z.object({}).strict();
  * - `fullRefresh: true` rebuilds incremental assets from scratch; a selection with snapshots is
  *   refused (400 naming them) unless `force` lists each, as `--full-refresh --force` on the CLI
  * - `GET /api/backfills/ID` (a unique prefix works) → `{ backfill, runs }`
- * - `POST /api/runs/ID/cancel` → 202 for a run of this server (or of a backfill, wherever it
- *   runs); 409 for an ended run or a plain run of another process
+ * - `POST /api/runs/ID/cancel` → 202 for a run of this server, a run queued for workers that
+ *   none has claimed yet, or a backfill's run (wherever it runs); 409 for an ended run or a
+ *   plain run of another process
  * - `POST /api/backfills/ID/cancel` → 202 for a running backfill, 409 for an ended one
  *
  * Every request is checked before anything is written; errors name the body field at fault.
@@ -131,6 +133,11 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     const run = ctx.launcher.pendingRun(id) ?? pickByPrefix(await (await ctx.storage()).findRunsByPrefix(id), id, 'run', 'id');
     if (runEnded(run.status)) throw new HttpError(409, 'run_ended', `run ${run.id.slice(0, 8)} has already ended (${run.status})`);
     if (ctx.launcher.cancel(run.id)) {
+      ctx.send(res, { runId: run.id, canceling: true }, 202);
+      return;
+    }
+    // A run queued for workers that none has claimed yet is canceled where it waits, in storage.
+    if (await cancelQueued(await ctx.storage(), run)) {
       ctx.send(res, { runId: run.id, canceling: true }, 202);
       return;
     }

@@ -3,7 +3,8 @@
  * temp DuckDB file): `AssetDaemon` with `queue` and the UI server with `queue` record the runs
  * they would launch as queued, with their pools, and run nothing; a tick requests no partition
  * already queued (even from a second daemon); a worker (./run-worker.ts's loop) then runs the
- * queued runs, and the UI's event stream shows the queued run go live.
+ * queued runs, and the UI's event stream shows the queued run go live; the UI cancels a queued
+ * run no worker has claimed.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
@@ -140,6 +141,24 @@ describe.skipIf(missing !== undefined)(`queueing from the daemon and the UI on P
       const done = await call(server.url, 'GET', `/api/runs/${runId}`);
       expect(done.body.run.status).toBe('success');
       expect(done.body.events.map((e: { type: string }) => e.type)).toContain('run_success');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the UI cancels a run it queued that no worker has claimed; a worker then runs nothing', async () => {
+    const p = project();
+    ws.warehouse.close();
+    const server = await startApiServer({ project: p, storage: async () => storage }, { port: 0, queue: true, log: () => undefined });
+    try {
+      const { runId } = (await call(server.url, 'POST', '/api/runs', { select: 'raw/thing' })).body;
+      const canceled = await call(server.url, 'POST', `/api/runs/${runId}/cancel`, {});
+      expect(canceled).toMatchObject({ status: 202, body: { runId, canceling: true } });
+      const page = await call(server.url, 'GET', `/api/runs/${runId}`);
+      expect(page.body.run.status).toBe('canceled');
+      expect(page.body.events.map((e: { type: string }) => e.type)).toEqual(['run_canceled']);
+      expect(await runWorker({ service: new RunService({ project: p, storage }), concurrency: 1, once: true }, idle)).toEqual([]);
+      expect((await call(server.url, 'POST', `/api/runs/${runId}/cancel`, {})).status).toBe(409);
     } finally {
       await server.close();
     }

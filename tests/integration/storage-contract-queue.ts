@@ -43,6 +43,21 @@ export function storageQueueContract(storage: () => Storage): void {
       expect(await storage().listRuns({ status: 'queued' })).toEqual([]);
     });
 
+    it('cancels a queued run no claim took, and nothing else', async () => {
+      await storage().createRun(aRun('waiting', { createdAt: 2_000, request }));
+      await storage().createRun(aRun('taken', { createdAt: 1_000, request }));
+      await storage().createRun(aRun('done', { status: 'success', request }));
+      expect((await storage().claimQueuedRun({ now: 3_000, pid: 1 }))?.id).toBe('taken');
+      expect(await storage().cancelQueuedRun('waiting', 4_000)).toBe(true);
+      expect(await storage().getRun('waiting')).toMatchObject({ status: 'canceled', endedAt: 4_000 });
+      expect(await storage().cancelQueuedRun('waiting', 5_000)).toBe(false);
+      expect(await storage().cancelQueuedRun('taken', 5_000)).toBe(false);
+      expect(await storage().cancelQueuedRun('done', 5_000)).toBe(false);
+      expect(await storage().cancelQueuedRun('missing', 5_000)).toBe(false);
+      expect((await storage().getRun('taken'))?.status).toBe('running');
+      expect(await storage().claimQueuedRun({ now: 6_000, pid: 1 })).toBeUndefined();
+    });
+
     describe('pools', () => {
       const limits: Record<string, number> = { warehouse: 1, api: 2 };
       const poolLimit = (pool: string) => limits[pool] ?? Infinity;
