@@ -30,7 +30,7 @@ to run; its page shows it queued, then live while a worker runs it (backfills st
   POST /api/runs       {"select": "marts/*", "partition"?: "2025-01-01", "staleOnly"?: true}
   POST /api/backfills  {"select": "staging/*", "from": "2025-01-01", "to": "2025-01-31",
                         "mode"?: "all"|"missing"|"stale", "perPartition"?: true}
-  POST /api/runs/RUN_ID/cancel                 cancel a run of this UI (or of a backfill)
+  POST /api/runs/RUN_ID/cancel                 cancel a run of this UI, a queued one, or a backfill's
   POST /api/backfills/BACKFILL_ID/cancel       cancel a running backfill, in any process
 
 POST requests need Content-Type: application/json. They are accepted from the UI page itself
