@@ -42,6 +42,9 @@ export async function updateRun(db: Kysely<Database>, id: string, update: RunUpd
   if (!found) throw new NotFoundError(`run ${id} does not exist`);
 }
 
+/** First half of the queue's advisory lock key: "St" + "Qu"; the second is the schema's hash. */
+const QUEUE_LOCK_CLASS = 0x5374_5175;
+
 /**
  * `Storage.claimQueuedRun`: one transaction that holds an advisory lock of this schema's queue
  * until it ends, so claimers on every host count the running runs' pools and take a run one
@@ -49,7 +52,8 @@ export async function updateRun(db: Kysely<Database>, id: string, update: RunUpd
  */
 export async function claimQueuedRun(db: Kysely<Database>, claim: RunClaim): Promise<RunRecord | undefined> {
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtextextended('strata queue claim ' || current_schema(), 0))`.execute(trx);
+    // Its own statement: the reads after it must see the runs claimed by whoever held it before.
+    await sql`select pg_advisory_xact_lock(${sql.lit(QUEUE_LOCK_CLASS)}, hashtext(current_schema()) & 2147483647)`.execute(trx);
     const running = await trx.selectFrom('runs').select('pools').where('status', '=', 'running').where('pools', 'is not', null).execute();
     const queued = (limit: number | null) =>
       trx
