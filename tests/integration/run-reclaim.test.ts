@@ -109,6 +109,8 @@ describe('reclaiming a dead queued run', () => {
       selection: 'raw/*',
       tags: { resumes: dead, attempt: '2' },
       request: { kind: 'materialize', select: 'raw/*', attempt: 2, resumes: [dead] },
+      // It waits for the same pool slots as the run it retries.
+      pools: ['warehouse'],
     });
     const worked = await runWorker({ service, concurrency: 1, once: true }, running);
     expect(worked).toEqual([{ runId: retryId, status: 'success' }]);
@@ -189,6 +191,7 @@ describe('queued backfills', () => {
     const queued = await enqueueBackfill({ project: p, storage: ws.storage, landing: new FileLandingZone(ws.config.landingDir), now: NOW }, request(p), {});
     expect(queued.oneRun).toBe(false);
     expect(queued.runs.map((r) => r.tags.range)).toEqual(['2025-01-01', '2025-01-02', '2025-01-03', '2025-01-04']);
+    expect((await ws.storage.getRun(queued.runs[0]!.id))?.pools).toEqual(['warehouse']);
     expect(queued.backfill).toMatchObject({ status: 'running', total: 12, runIds: queued.runs.map((r) => r.id) });
     const service = new RunService({ project: p, storage: ws.storage, warehouse: ws.warehouse });
     const worked = await runWorker({ service, concurrency: 1, once: true }, running);
