@@ -15,6 +15,7 @@ import { buildProject, type Project } from '../../core/model/project.ts';
 import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
 import { RunService } from '../../core/engine/runs/run-service.ts';
 import { runWorker } from '../../core/engine/runs/run-worker.ts';
+import { enqueueBackfill } from '../../core/engine/runs/queued-backfills.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { PostgresStorage } from '../../storage/postgres-storage.ts';
 import { startApiServer } from '../../ui/server.ts';
@@ -109,6 +110,18 @@ describe.skipIf(missing !== undefined)(`queueing from the daemon and the UI on P
     const after = await daemon(p).runIteration(new Date('2025-03-02T04:31:00Z'));
     expect(after.runIds).toEqual([]);
     expect((await storage.listRuns()).map((r) => r.status)).toEqual(['success', 'success']);
+  });
+
+  it("a tick requests no partition a queued backfill's run will write", async () => {
+    const p = project();
+    await daemon(p).runIteration(new Date('2025-03-01T12:00:00Z'));
+    const landing = new FileLandingZone(ws.config.landingDir);
+    const request = { selection: 'marts/daily', keys: ['marts/daily'], from: '2025-02-28', to: '2025-03-01', mode: 'all', grouping: 'per_partition' } as const;
+    const { runs } = await enqueueBackfill({ project: p, storage, landing, now: new Date('2025-03-02T01:00:00Z') }, request, {});
+    const holder = runs.find((r) => r.tags.range === '2025-03-01')?.id as string;
+    const nightly = await daemon(p).runIteration(new Date('2025-03-02T04:30:05Z'));
+    expect(nightly.runIds).toEqual([]);
+    expect(nightly.decisions.find((d) => d.name === 'nightly')?.reason).toBe(`already queued or running in run ${holder.slice(0, 8)}`);
   });
 
   it('the UI queues a launched run: its page shows it queued, then live as a worker runs it', async () => {

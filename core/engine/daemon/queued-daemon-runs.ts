@@ -11,13 +11,17 @@ import type { AssetPartitions } from './asset-partitions.ts';
 
 /**
  * Adds to `inFlight` (`key@partition` → run id) every asset partition a queued or running run
- * in storage was queued to write: a daemon's run lists its partitions; a run queued by `assets
- * materialize --queue` (or the UI) writes its assets, at its partition when it names one (one
- * that names none is left to the leases, which keep two runs from writing one partition).
+ * in storage was queued to write: a daemon's run and a queued backfill's run list their
+ * partitions; a run queued by `assets materialize --queue` (or the UI) writes its assets, at its
+ * partition when it names one (one that names none is left to the leases, which keep two runs
+ * from writing one partition).
  */
 export async function addStoredInFlight(storage: Storage, graph: AssetGraph, inFlight: Map<string, string>): Promise<void> {
   for (const status of ['queued', 'running'] as const) {
     for (const run of await storage.listRuns({ status })) {
+      // A queued backfill's run lists its asset partitions as ids already.
+      const parts = run.request?.kind === 'backfill' && Array.isArray(run.request.parts) ? run.request.parts : [];
+      for (const id of parts) if (typeof id === 'string' && !inFlight.has(id)) inFlight.set(id, run.id);
       for (const [key, partitions] of queuedPartitions(run, graph)) {
         for (const partition of partitions) {
           const id = partitionId(key, partition);
