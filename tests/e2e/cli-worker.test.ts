@@ -86,6 +86,9 @@ describe('queueing from the daemon, the UI and strata.json on SQLite storage exi
     expect(daemon.status, daemon.stderr).toBe(2);
     expect(daemon.stderr).toContain('"queue": true in strata.json needs Postgres storage');
     expect(daemon.stderr).toContain('--no-queue');
+    const backfill = runCli(['backfill', '--select', '*', '--from', 'eu', '--to', 'us', '--project', project]);
+    expect(backfill.status, backfill.stderr).toBe(2);
+    expect(backfill.stderr).toContain('"queue": true in strata.json needs Postgres storage');
     const both = runCli(['materialize', '--select', '*', '--queue', '--no-queue', '--project', project]);
     expect(both.status, both.stderr).toBe(2);
     expect(both.stderr).toContain('--queue and --no-queue contradict each other');

@@ -14,7 +14,7 @@ export const workerCommand: Command = {
   name: 'worker',
   help: `Usage: assets worker [--concurrency N] [--pools NAME[,NAME…]] [--once] [--json]
 
-Claims the runs queued with --queue (assets materialize, daemon, ui, or strata.json
+Claims the runs queued with --queue (assets materialize, backfill, daemon, ui, or strata.json
 "queue": true), oldest first, and runs them with
 heartbeats; several workers (on several hosts) share one queue, and each run is claimed by
 exactly one of them. Needs Postgres storage ("storage": "postgres://…" in strata.json, or
