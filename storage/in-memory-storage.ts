@@ -13,6 +13,7 @@ import type { DaemonLockAttempt, DaemonLockHolder } from './daemon-lock.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import { parseJsonObject, partitionFromColumn, partitionToColumn } from './column-codecs.ts';
 import { normalizePage, slicePage } from './page.ts';
+import { pickFromRows } from './queue-claim.ts';
 import {
   backfillFromRow,
   backfillToRow,
@@ -118,10 +119,24 @@ export class InMemoryStorage implements Storage {
   }
 
   async claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined> {
-    const row = newestFirst([...this.#runs.values()].filter((r) => r.status === 'queued' && r.request !== null)).at(-1);
+    const rows = [...this.#runs.values()];
+    const queued = newestFirst(rows.filter((r) => r.status === 'queued' && r.request !== null)).reverse();
+    const id = pickFromRows(
+      queued,
+      rows.filter((r) => r.status === 'running'),
+      claim,
+    );
+    const row = id === undefined ? undefined : this.#runs.get(id);
     if (row === undefined) return undefined;
     Object.assign(row, { status: 'running', started_at: claim.now, heartbeat_at: claim.now, pid: claim.pid });
     return runFromRow(row);
+  }
+
+  async cancelQueuedRun(id: string, now: number): Promise<boolean> {
+    const row = this.#runs.get(id);
+    if (row?.status !== 'queued') return false;
+    Object.assign(row, { status: 'canceled', ended_at: now });
+    return true;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -10,6 +10,7 @@ import { normalizePage } from './page.ts';
 import { backfillFromRow, backfillToRow, backfillUpdateToRow, runFromRow, runToRow } from './row-mappers.ts';
 import type { Database } from './schema.ts';
 import { batches } from './postgres-step-writes.ts';
+import { FIRST_QUEUE_PAGE, pickFromRows } from './queue-claim.ts';
 import { backfillExistsError, runExistsError } from './storage-error.ts';
 import type { BackfillRecord, BackfillUpdate, LineageEdge, Page, RunClaim, RunRecord, RunStatus, RunUpdate } from './storage.ts';
 
@@ -41,30 +42,48 @@ export async function updateRun(db: Kysely<Database>, id: string, update: RunUpd
   if (!found) throw new NotFoundError(`run ${id} does not exist`);
 }
 
+/** First half of the queue's advisory lock key: "St" + "Qu"; the second is the schema's hash. */
+const QUEUE_LOCK_CLASS = 0x5374_5175;
+
 /**
- * `Storage.claimQueuedRun`: one statement; `FOR UPDATE SKIP LOCKED` lets claimers racing for
- * the oldest queued run each take a different one instead of waiting on each other.
+ * `Storage.claimQueuedRun`: one transaction that holds an advisory lock of this schema's queue
+ * until it ends, so claimers on every host count the running runs' pools and take a run one
+ * after another (the lock is held for two reads and one update).
  */
 export async function claimQueuedRun(db: Kysely<Database>, claim: RunClaim): Promise<RunRecord | undefined> {
-  const row = await db
-    .updateTable('runs')
-    .set({ status: 'running', started_at: claim.now, heartbeat_at: claim.now, pid: claim.pid })
-    .where(
-      'id',
-      '=',
-      db
+  return db.transaction().execute(async (trx) => {
+    // Its own statement: the reads after it must see the runs claimed by whoever held it before.
+    await sql`select pg_advisory_xact_lock(${sql.lit(QUEUE_LOCK_CLASS)}, hashtext(current_schema()) & 2147483647)`.execute(trx);
+    const running = await trx.selectFrom('runs').select('pools').where('status', '=', 'running').where('pools', 'is not', null).execute();
+    const queued = (limit: number | null) =>
+      trx
         .selectFrom('runs')
-        .select('id')
+        .select(['id', 'pools'])
         .where('status', '=', 'queued')
         .where('request', 'is not', null)
         .orderBy('created_at')
         .orderBy('id')
-        .limit(1)
-        .modifyEnd(sql`for update skip locked`),
-    )
-    .returningAll()
-    .executeTakeFirst();
-  return row === undefined ? undefined : runFromRow(row);
+        .limit(limit)
+        .execute();
+    const first = await queued(FIRST_QUEUE_PAGE);
+    const id = pickFromRows(first, running, claim) ?? (first.length < FIRST_QUEUE_PAGE ? undefined : pickFromRows(await queued(null), running, claim));
+    if (id === undefined) return undefined;
+    // Canceled meanwhile by a process that does not take the lock: nothing is claimed this time.
+    const row = await trx
+      .updateTable('runs')
+      .set({ status: 'running', started_at: claim.now, heartbeat_at: claim.now, pid: claim.pid })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : runFromRow(row);
+  });
+}
+
+/** `Storage.cancelQueuedRun`: one conditional update (a claim racing it locks the same row first, or finds it canceled). */
+export async function cancelQueuedRun(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('runs').set({ status: 'canceled', ended_at: now }).where('id', '=', id).where('status', '=', 'queued').executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** `Storage.getRun`. */

@@ -139,6 +139,10 @@ export class PostgresStorage implements Storage {
     return this.#inOrder(() => records.claimQueuedRun(this.#db, claim));
   }
 
+  cancelQueuedRun(id: string, now: number): Promise<boolean> {
+    return this.#inOrder(() => records.cancelQueuedRun(this.#db, id, now));
+  }
+
   getRun(id: string): Promise<RunRecord | undefined> {
     return this.#afterWrites(() => records.getRun(this.#db, id));
   }

@@ -81,6 +81,7 @@ export function runToRow(run: RunRecord): RunRow {
     heartbeat_at: run.heartbeatAt ?? null,
     pid: run.pid ?? null,
     request: run.request == null ? null : toJsonText(run.request),
+    pools: run.pools == null ? null : toJsonText(run.pools),
   };
 }
 
@@ -100,6 +101,7 @@ export function runFromRow(row: RunRow): RunRecord {
     ...(row.heartbeat_at == null ? {} : { heartbeatAt: row.heartbeat_at }),
     ...(row.pid == null ? {} : { pid: row.pid }),
     ...(row.request == null ? {} : { request: parseJsonObject<Record<string, unknown>>(row.request) }),
+    ...(row.pools == null ? {} : { pools: parseJsonArray<string>(row.pools) }),
   };
 }
 

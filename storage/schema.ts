@@ -26,6 +26,8 @@ export interface RunsTable {
   pid: number | null;
   /** JSON object: what a queued run needs to run, for a worker (migration 0007); null for runs started in-process. */
   request: string | null;
+  /** JSON array: the pools a queued run holds a slot of while it runs (migration 0010); null: none recorded. */
+  pools: string | null;
 }
 
 /** `events`: the append-only event log; `id` is assigned on insert and only grows. */

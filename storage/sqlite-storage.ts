@@ -28,6 +28,7 @@ import { migrateToLatest } from './sqlite-migration-runner.ts';
 import * as history from './history-queries.ts';
 import { SQLITE_QUERIES } from './history-queries.ts';
 import { SqliteDaemonTicks } from './sqlite-daemon-ticks.ts';
+import { FIRST_QUEUE_PAGE, pickFromRows } from './queue-claim.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import type { DaemonLockAttempt, DaemonLockHolder, DaemonLockOptions } from './daemon-lock.ts';
 import { tryAcquireSqliteDaemonLock } from './sqlite-daemon-lock.ts';
@@ -138,18 +139,26 @@ export class SqliteStorage implements Storage {
   async claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined> {
     this.#writes.flush();
     const claimOldest = this.#sqlite.transaction(() => {
-      const oldest = this.#sqlite.prepare(`select id from runs where status = 'queued' and request is not null order by created_at, id limit 1`).get() as
-        | { id: string }
-        | undefined;
-      if (oldest === undefined) return undefined;
+      const running = this.#sqlite.prepare(`select pools from runs where status = 'running' and pools is not null`).all() as { pools: string | null }[];
+      const queued = this.#sqlite.prepare(`select id, pools from runs where status = 'queued' and request is not null order by created_at, id limit ?`);
+      const first = queued.all(FIRST_QUEUE_PAGE) as { id: string; pools: string | null }[];
+      const id =
+        pickFromRows(first, running, claim) ??
+        (first.length < FIRST_QUEUE_PAGE ? undefined : pickFromRows(queued.all(-1) as { id: string; pools: string | null }[], running, claim));
+      if (id === undefined) return undefined;
       this.#sqlite
         .prepare(`update runs set status = 'running', started_at = ?, heartbeat_at = ?, pid = ? where id = ?`)
-        .run(claim.now, claim.now, claim.pid, oldest.id);
-      return oldest.id;
+        .run(claim.now, claim.now, claim.pid, id);
+      return id;
     });
     // Immediate: the write lock is taken before the read, so two processes never pick the same run.
     const id = claimOldest.immediate();
     return id === undefined ? undefined : this.getRun(id);
+  }
+
+  async cancelQueuedRun(id: string, now: number): Promise<boolean> {
+    this.#writes.flush();
+    return this.#sqlite.prepare(`update runs set status = 'canceled', ended_at = ? where id = ? and status = 'queued'`).run(now, id).changes > 0;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -49,6 +49,11 @@ export interface RunRecord {
    * (absent: a run started in the process that recorded it, never claimed).
    */
   readonly request?: RunRequest | null;
+  /**
+   * Concurrency pools a queued run holds a slot of while it runs, sorted (absent: none
+   * recorded, as for runs started in-process): `claimQueuedRun` counts them across claimers.
+   */
+  readonly pools?: readonly string[] | null;
 }
 
 /** A queued run's request: a JSON object the engine writes and reads back; storage keeps it as it is. */
@@ -60,6 +65,14 @@ export interface RunClaim {
   readonly now: number;
   /** The claiming process. */
   readonly pid: number;
+  /**
+   * Slots of each pool across every claimer on every host (absent: no limit). A run is
+   * claimed only while each of its pools has fewer running runs (counted in storage, by their
+   * recorded `pools`) than its limit.
+   */
+  readonly poolLimit?: (pool: string) => number;
+  /** Claim only runs all of whose pools are listed here (absent: any run; a run with no pools: any claimer). */
+  readonly pools?: readonly string[];
 }
 
 /** Fields of a run that change over its life. */
@@ -182,12 +195,19 @@ export interface RunStore {
   /** Runs whose id starts with `prefix` (for short ids typed by users), newest first, at most 10. */
   findRunsByPrefix(prefix: string): Promise<RunRecord[]>;
   /**
-   * Claims the oldest queued run that has a `request` (by `createdAt`, then id) atomically: it
-   * becomes `running`, started and heartbeating at `claim.now`, held by `claim.pid`, and is
-   * returned as it now is; `undefined` when none is queued. Two processes claiming at once
-   * never get the same run (on Postgres, `FOR UPDATE SKIP LOCKED`: they get different runs).
+   * Claims the oldest queued run that has a `request` (by `createdAt`, then id) and that
+   * `claim` may start (see ./queue-claim.ts: its pools have free slots and are among
+   * `claim.pools`) atomically: it becomes `running`, started and heartbeating at `claim.now`,
+   * held by `claim.pid`, and is returned as it now is; `undefined` when none can be claimed.
+   * Two processes claiming at once never get the same run, nor more runs of a pool than its
+   * limit (on Postgres, a transaction-long advisory lock serializes the claims).
    */
   claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined>;
+  /**
+   * Cancels a queued run no claimer has taken: it becomes `canceled`, ended at `now`. False
+   * (nothing changed) when it is not queued any more, e.g. a worker claimed it first.
+   */
+  cancelQueuedRun(id: string, now: number): Promise<boolean>;
   /** Newest first (by `createdAt`, then id). */
   listRuns(options?: Page & { readonly status?: RunStatus }): Promise<RunRecord[]>;
 }

@@ -23,6 +23,13 @@ export function postgresUrl(): string {
   return url;
 }
 
+/** The test cluster's URL with `schema` first on the search path (a test file's own tables). */
+export function postgresSchemaUrl(schema: string): string {
+  const url = new URL(postgresUrl());
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
 /** Runs statements on the test cluster with a client of its own (fixtures: create, fill, update tables). */
 export async function onPostgres(...statements: string[]): Promise<void> {
   await withClient(async (client) => {

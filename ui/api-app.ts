@@ -50,6 +50,11 @@ export interface ApiAppOptions {
   readonly notice?: (message: string) => void;
   /** How often `/api/events` reads storage for runs of other processes (default 500 ms). */
   readonly eventPollMs?: number;
+  /**
+   * `POST /api/runs` queues the run in storage for `assets worker` instead of running it here
+   * (`assets ui --queue`; needs Postgres storage, the caller checks).
+   */
+  readonly queue?: boolean;
 }
 
 /** The app and what stops its background work. */
@@ -93,7 +98,7 @@ const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
  * - `GET /api/runs?limit=&offset=&status=` and `GET /api/runs/ID` (a unique id prefix works) with events
  * - `GET /api/backfills?limit=&offset=` and `GET /api/backfills/ID`
  * - `POST /api/runs` and `POST /api/backfills` launch work in this process (./mutation-routes.ts),
- *   allowed by ./mutation-guard.ts
+ *   allowed by ./mutation-guard.ts; with `queue`, runs are queued for `assets worker` instead
  * - `GET /api/events?run=ID` — Server-Sent Events about runs (./event-stream.ts)
  *
  * Bad parameters are HTTP 400 `{ error: { code, message, parameter } }`, unknown assets and
@@ -199,7 +204,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
     send(res, { backfills: [...waiting, ...stored].slice(0, limit), limit, offset });
   });
 
-  mountMutationRoutes(app, { project, storage, landing, launcher, now, send });
+  mountMutationRoutes(app, { project, storage, landing, launcher, now, send, queue: options.queue === true });
 
   app.get('/api/events', (req, res) => {
     const { run } = parseParams(eventsQuery, req.query, 'query');

@@ -14,6 +14,8 @@ import { idParams, parseParams } from './api-params.ts';
 import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
 import type { RunLauncher } from '../core/engine/runs/run-launcher.ts';
+import { enqueueMaterialization } from '../core/engine/runs/queued-runs.ts';
+import { cancelQueued } from '../core/engine/runs/queued-run-cancel.ts';
 
 /** What the mutation routes use. */
 export interface MutationContext {
@@ -23,6 +25,8 @@ export interface MutationContext {
   readonly launcher: RunLauncher;
   readonly now: () => Date;
   readonly send: (res: Response, body: unknown, status?: number) => void;
+  /** Queue runs in storage for `assets worker` instead of launching them here. */
+  readonly queue: boolean;
 }
 
 const text = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, 'is too long');
@@ -50,13 +54,15 @@ const noQuery = z.object({}).strict();
  * The routes that launch work, and the one that follows a backfill:
  *
  * - `POST /api/runs` `{ select, partition?, staleOnly?, fullRefresh?, force? }` → 202 `{ runId, steps }`,
- *   or 200 `{ runId: null, steps: 0, message }` when there is nothing to do
+ *   or 200 `{ runId: null, steps: 0, message }` when there is nothing to do; with `queue`, the
+ *   run is recorded as queued for a worker and the answer says `queued: true`
  * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition?, fullRefresh?, force? }` → 202 `{ backfillId }`
  * - `fullRefresh: true` rebuilds incremental assets from scratch; a selection with snapshots is
  *   refused (400 naming them) unless `force` lists each, as `--full-refresh --force` on the CLI
  * - `GET /api/backfills/ID` (a unique prefix works) → `{ backfill, runs }`
- * - `POST /api/runs/ID/cancel` → 202 for a run of this server (or of a backfill, wherever it
- *   runs); 409 for an ended run or a plain run of another process
+ * - `POST /api/runs/ID/cancel` → 202 for a run of this server, a run queued for workers that
+ *   none has claimed yet, or a backfill's run (wherever it runs); 409 for an ended run or a
+ *   plain run of another process
  * - `POST /api/backfills/ID/cancel` → 202 for a running backfill, 409 for an ended one
  *
  * Every request is checked before anything is written; errors name the body field at fault.
@@ -81,6 +87,19 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
           ? 'the selection has only source assets, which are observed, not materialized'
           : `the ${built} selected asset${built === 1 ? ' is' : 's are'} fresh`;
       ctx.send(res, { runId: null, steps: 0, message: `Nothing to do: ${why} (${body.select})` });
+      return;
+    }
+    if (ctx.queue) {
+      const request = {
+        select: body.select,
+        ...partition,
+        ...(body.staleOnly ? { staleOnly: true } : {}),
+        ...(refresh.fullRefresh ? { fullRefresh: true, force: refresh.forcedSnapshots } : {}),
+        now: now.getTime(),
+      };
+      const tags = { launched_by: 'ui', ...partition };
+      const run = await enqueueMaterialization(await ctx.storage(), request, prepared.plan, { graph: project.graph, tags });
+      ctx.send(res, { runId: run.id, steps: prepared.plan.steps.length, queued: true }, 202);
       return;
     }
     const runId = ctx.launcher.launchRun({
@@ -114,6 +133,11 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     const run = ctx.launcher.pendingRun(id) ?? pickByPrefix(await (await ctx.storage()).findRunsByPrefix(id), id, 'run', 'id');
     if (runEnded(run.status)) throw new HttpError(409, 'run_ended', `run ${run.id.slice(0, 8)} has already ended (${run.status})`);
     if (ctx.launcher.cancel(run.id)) {
+      ctx.send(res, { runId: run.id, canceling: true }, 202);
+      return;
+    }
+    // A run queued for workers that none has claimed yet is canceled where it waits, in storage.
+    if (await cancelQueued(await ctx.storage(), run)) {
       ctx.send(res, { runId: run.id, canceling: true }, 202);
       return;
     }

@@ -16,6 +16,7 @@ import { checkDependenciesMigration } from './0006-check-dependencies.ts';
 import { runRequestsMigration } from './0007-run-requests.ts';
 import { daemonLockMigration } from './0008-daemon-lock.ts';
 import { columnLineageMigration } from './0009-column-lineage.ts';
+import { runPoolsMigration } from './0010-run-pools.ts';
 import { POSTGRES_SCHEMA, SQLITE_SCHEMA, type SchemaDialect } from './schema-dialect.ts';
 
 const ALL: readonly (readonly [name: string, migration: (d: SchemaDialect) => Migration])[] = [
@@ -28,6 +29,7 @@ const ALL: readonly (readonly [name: string, migration: (d: SchemaDialect) => Mi
   ['0007-run-requests', runRequestsMigration],
   ['0008-daemon-lock', daemonLockMigration],
   ['0009-column-lineage', columnLineageMigration],
+  ['0010-run-pools', runPoolsMigration],
 ];
 
 /** Every migration in dialect `d`, keyed by its stable name. */

@@ -5,7 +5,8 @@
  * the queue: every run is claimed by exactly one worker and succeeds, every asset partition is
  * materialized exactly once, and no run is left queued or running and no lease held. The
  * warehouse is the project's DuckDB file, so the workers take turns writing it. SIGTERM stops
- * a worker's claiming and lets its run finish.
+ * a worker's claiming and lets its run finish. With `"queue": true` the daemon and materialize
+ * queue their runs with their pools, and `worker --pools` claims only the runs of its pools.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +59,55 @@ describe('queued runs on SQLite storage exit 2', () => {
     expect(stackFrames(queued.stderr + worker.stderr)).toEqual([]);
     expect(fs.existsSync(stateFiles(project).storage)).toBe(false);
     expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+  });
+});
+
+describe('queueing from the daemon, the UI and strata.json on SQLite storage exits 2', () => {
+  it('refuses daemon --queue and ui --queue, naming the reason, and writes nothing', () => {
+    const project = sandbox.writeProject('queue-daemon-sqlite', files());
+    for (const args of [
+      ['daemon', '--once', '--queue'],
+      ['daemon', '--queue'],
+      ['ui', '--queue', '--port', '0'],
+    ]) {
+      const result = runCli([...args, '--project', project]);
+      expect(result.status, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain('--queue needs Postgres storage');
+      expect(result.stderr).toContain('single-host');
+      expect(stackFrames(result.stderr)).toEqual([]);
+    }
+    expect(fs.existsSync(stateFiles(project).storage)).toBe(false);
+    expect(fs.existsSync(stateFiles(project).warehouse)).toBe(false);
+  });
+
+  it('"queue": true in strata.json makes queueing the default (refused on SQLite, naming strata.json); --no-queue runs here', () => {
+    const project = sandbox.writeProject('queue-config-sqlite', { ...files(), 'strata.json': JSON.stringify({ name: 'queue-config', queue: true }) });
+    const daemon = runCli(['daemon', '--once', '--project', project]);
+    expect(daemon.status, daemon.stderr).toBe(2);
+    expect(daemon.stderr).toContain('"queue": true in strata.json needs Postgres storage');
+    expect(daemon.stderr).toContain('--no-queue');
+    const backfill = runCli(['backfill', '--select', '*', '--from', 'eu', '--to', 'us', '--project', project]);
+    expect(backfill.status, backfill.stderr).toBe(2);
+    expect(backfill.stderr).toContain('"queue": true in strata.json needs Postgres storage');
+    const both = runCli(['materialize', '--select', '*', '--queue', '--no-queue', '--project', project]);
+    expect(both.status, both.stderr).toBe(2);
+    expect(both.stderr).toContain('--queue and --no-queue contradict each other');
+    const here = runCli(['materialize', '--select', '*', '--no-queue', '--json', '--project', project]);
+    expect(here.status, here.stderr).toBe(0);
+    expect(parseJson<{ status: string }>(here).status).toBe('success');
+    const badProject = sandbox.writeProject('queue-config-bad', { ...files(), 'strata.json': JSON.stringify({ name: 'queue-config', queue: 'yes' }) });
+    const bad = runCli(['list', '--project', badProject]);
+    expect(bad.status, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('queue');
+  });
+
+  it('refuses assets worker --pools naming a pool the project does not know', () => {
+    const project = sandbox.writeProject('worker-pools-unknown', files());
+    const result = runCli(['worker', '--once', '--pools', 'warehouse,nope', '--project', project]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain('unknown pool "nope"');
+    expect(result.stderr).toContain('known: warehouse');
+    expect(stackFrames(result.stderr)).toEqual([]);
   });
 });
 
@@ -144,6 +194,35 @@ describe.skipIf(missing !== undefined)(`assets worker on Postgres storage${missi
     } finally {
       await onPostgres(`drop database if exists ${database} with (force)`);
     }
+  });
+
+  it('with "queue": true, daemon --once and materialize queue their runs with their pools (no second daemon run); worker --pools claims only runs of its pools', async () => {
+    const project = sandbox.writeProject('worker-pools', {
+      'strata.json': JSON.stringify({ name: 'worker-pools', storage: 'env:STRATA_E2E_STORAGE', queue: true }),
+      'defs/raw/a.sql': '-- automation: eager\nselect 1 as v',
+      'defs/raw/b.sql': '-- automation: eager\n-- pool: api\nselect 2 as v',
+    });
+    await emptyRuns(schema);
+    const env = { STRATA_E2E_STORAGE: url() };
+    const tick = runCli(['daemon', '--once', '--json', '--project', project], env);
+    expect(tick.status, tick.stderr).toBe(0);
+    const [daemonRun] = parseJson<{ tick: { runIds: string[] }; runs: { status: string }[] }>(tick).tick.runIds;
+    expect(await postgresRows(`select id, status, pools from ${schema}.runs`)).toEqual([{ id: daemonRun, status: 'queued', pools: '["api","warehouse"]' }]);
+    // A second tick sees it queued in storage: no second run.
+    expect(parseJson<{ tick: { runIds: string[] } }>(runCli(['daemon', '--once', '--json', '--project', project], env)).tick.runIds).toEqual([]);
+    const queued = parseJson<{ runId: string; status: string; pools: string[] }>(
+      runCli(['materialize', '--select', 'raw/b', '--json', '--project', project], env),
+    );
+    expect(queued).toMatchObject({ status: 'queued', pools: ['api'] });
+    const apiRun = queued.runId;
+
+    const routed = runCli(['worker', '--once', '--pools', 'api', '--json', '--project', project], env);
+    expect(routed.status, routed.stderr).toBe(0);
+    expect(parseJson<{ runs: unknown[] }>(routed).runs).toEqual([{ runId: apiRun, status: 'success' }]);
+    expect(await postgresRows(`select status from ${schema}.runs where id = $1`, [daemonRun])).toEqual([{ status: 'queued' }]);
+    const any = runCli(['worker', '--once', '--json', '--project', project], env);
+    expect(parseJson<{ runs: unknown[] }>(any).runs).toEqual([{ runId: daemonRun, status: 'success' }]);
+    expect(await queryDuckDb(stateFiles(project).warehouse, 'select v from raw.a')).toEqual([{ v: 1 }]);
   });
 
   it('SIGTERM stops claiming, lets the run going on finish, and leaves the rest queued', async () => {

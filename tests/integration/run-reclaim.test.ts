@@ -84,7 +84,7 @@ function days(options: { rolling?: boolean; broken?: Set<string> } = {}): Projec
 async function deadRunThatCommittedA(p: Project, service: RunService, attempt?: number): Promise<string> {
   const now = Date.now();
   const plan = buildPlan(p.graph, ['raw/a', 'raw/b'], { now: new Date(now) });
-  await enqueueMaterialization(ws.storage, { select: 'raw/*', now, ...(attempt ? ({ attempt } as object) : {}) }, plan);
+  await enqueueMaterialization(ws.storage, { select: 'raw/*', now, ...(attempt ? ({ attempt } as object) : {}) }, plan, { graph: p.graph });
   const claimed = await ws.storage.claimQueuedRun({ now: now - 120_000, pid: 1 });
   if (claimed === undefined) throw new Error('nothing claimed');
   const onlyA = buildPlan(p.graph, ['raw/a'], { now: new Date(now) });
@@ -109,6 +109,8 @@ describe('reclaiming a dead queued run', () => {
       selection: 'raw/*',
       tags: { resumes: dead, attempt: '2' },
       request: { kind: 'materialize', select: 'raw/*', attempt: 2, resumes: [dead] },
+      // It waits for the same pool slots as the run it retries.
+      pools: ['warehouse'],
     });
     const worked = await runWorker({ service, concurrency: 1, once: true }, running);
     expect(worked).toEqual([{ runId: retryId, status: 'success' }]);
@@ -150,7 +152,7 @@ describe('reclaiming a dead queued run', () => {
         }),
       ]);
       const now = Date.now();
-      await enqueueMaterialization(beats.storage, { select: 'raw/slow', now }, buildPlan(p.graph, ['raw/slow'], { now: new Date(now) }));
+      await enqueueMaterialization(beats.storage, { select: 'raw/slow', now }, buildPlan(p.graph, ['raw/slow'], { now: new Date(now) }), { graph: p.graph });
       const service = new RunService({ project: p, storage: beats.storage, warehouse: beats.warehouse });
       const worker = runWorker({ service, concurrency: 1, once: true }, { stop: new AbortController().signal, cancel: new AbortController().signal });
       await running;
@@ -189,6 +191,7 @@ describe('queued backfills', () => {
     const queued = await enqueueBackfill({ project: p, storage: ws.storage, landing: new FileLandingZone(ws.config.landingDir), now: NOW }, request(p), {});
     expect(queued.oneRun).toBe(false);
     expect(queued.runs.map((r) => r.tags.range)).toEqual(['2025-01-01', '2025-01-02', '2025-01-03', '2025-01-04']);
+    expect((await ws.storage.getRun(queued.runs[0]!.id))?.pools).toEqual(['warehouse']);
     expect(queued.backfill).toMatchObject({ status: 'running', total: 12, runIds: queued.runs.map((r) => r.id) });
     const service = new RunService({ project: p, storage: ws.storage, warehouse: ws.warehouse });
     const worked = await runWorker({ service, concurrency: 1, once: true }, running);

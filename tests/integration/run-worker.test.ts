@@ -42,7 +42,7 @@ async function enqueue(p: Project, select: string, extra: Partial<Omit<QueuedMat
   await new Promise((resolve) => setTimeout(resolve, 3));
   const now = Date.now();
   const plan = buildPlan(p.graph, [select], { now: new Date(now) });
-  return (await enqueueMaterialization(ws.storage, { select, now, ...extra }, plan)).id;
+  return (await enqueueMaterialization(ws.storage, { select, now, ...extra }, plan, { graph: p.graph })).id;
 }
 
 const running = { stop: new AbortController().signal, cancel: new AbortController().signal };
@@ -97,5 +97,24 @@ describe('runWorker', () => {
     open();
     expect(await worker).toEqual([{ runId: slow, status: 'success' }]);
     expect((await ws.storage.getRun(waiting))?.status).toBe('queued');
+  });
+
+  it('claims only runs of its pools, and none of a pool whose slots other workers fill', async () => {
+    const p = buildProject(ws.config, [
+      asset({ key: 'raw/a', materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable('select 1 as v') }) }),
+      asset({ key: 'raw/c', pool: 'api', materialize: async (ctx) => ({ rowCount: await ctx.warehouse.replaceTable('select 3 as v') }) }),
+    ]);
+    const inWarehouse = await enqueue(p, 'raw/a');
+    const inApi = await enqueue(p, 'raw/c');
+    expect((await ws.storage.getRun(inApi))?.pools).toEqual(['api']);
+    const service = new RunService({ project: p, storage: ws.storage, warehouse: ws.warehouse });
+    const limit = () => 1;
+    expect(await runWorker({ service, concurrency: 1, once: true, pools: ['api'], poolLimit: limit }, running)).toEqual([{ runId: inApi, status: 'success' }]);
+    expect((await ws.storage.getRun(inWarehouse))?.status).toBe('queued');
+    // Another worker's run holds the warehouse pool's one slot.
+    await ws.storage.createRun({ ...(await ws.storage.getRun(inApi))!, id: 'elsewhere', status: 'running', pools: ['warehouse'], endedAt: null });
+    expect(await runWorker({ service, concurrency: 1, once: true, poolLimit: limit }, running)).toEqual([]);
+    await ws.storage.updateRun('elsewhere', { status: 'success', endedAt: Date.now() });
+    expect(await runWorker({ service, concurrency: 1, once: true, poolLimit: limit }, running)).toEqual([{ runId: inWarehouse, status: 'success' }]);
   });
 });

@@ -142,6 +142,44 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
     });
   });
 
+  describe('PostgresStorage pool limits across pools', () => {
+    it('never runs more than a pool limit of 2 at once with four claimers on four storages, and every run once', async () => {
+      const first = await fresh();
+      const others = [await sameSchema(), await sameSchema(), await sameSchema()];
+      try {
+        const ids = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+        for (const [i, id] of ids.entries())
+          await first.createRun(aRun(id, { createdAt: 1_000 + i, request: { kind: 'materialize', select: '*' }, pools: ['api'] }));
+        let holding = 0;
+        let peak = 0;
+        const work = async (storage: PostgresStorage, pid: number): Promise<string[]> => {
+          const done: string[] = [];
+          for (;;) {
+            const run = await storage.claimQueuedRun({ now: 2_000, pid, poolLimit: (pool) => (pool === 'api' ? 2 : Infinity) });
+            if (run === undefined) {
+              if ((await storage.listRuns({ status: 'queued' })).length === 0) break;
+              await new Promise((resolve) => setTimeout(resolve, 2));
+              continue;
+            }
+            holding++;
+            peak = Math.max(peak, holding);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            holding--;
+            await storage.updateRun(run.id, { status: 'success', endedAt: 3_000 });
+            done.push(run.id);
+          }
+          return done;
+        };
+        const claimed = (await Promise.all([first, ...others].map((storage, pid) => work(storage, pid)))).flat();
+        expect(claimed.sort()).toEqual(ids);
+        expect(peak).toBe(2);
+      } finally {
+        await first.close();
+        for (const storage of others) await storage.close();
+      }
+    });
+  });
+
   describe('PostgresStorage write order', () => {
     it('applies writes issued without waiting in the order they were issued, and a read sees them', async () => {
       const storage = await fresh();
@@ -259,6 +297,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         'heartbeat_at bigint',
         'pid bigint',
         'request text',
+        'pools text',
       ]);
       const applied = await postgresRows<{ name: string }>(`select name from ${schema}.kysely_migration order by name`);
       expect(applied.map((m) => m.name)).toEqual(Object.keys(migrations));

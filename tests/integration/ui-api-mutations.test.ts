@@ -17,6 +17,7 @@ import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { startApiServer, type ApiServer } from '../../ui/server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 import { holdWarehouse } from '../warehouse-holder.ts';
+import { call, openStream, waitFor } from './api-client.ts';
 
 const FILES = {
   'package.json': '{ "type": "module", "private": true }',
@@ -41,25 +42,6 @@ const TOKEN = 'test-token-0123456789abcdef';
 let workspace: TempWorkspace;
 let project: Project;
 let server: ApiServer;
-
-/** Calls `probe` until it returns something truthy (20 s at most). */
-async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const init: RequestInit = { method, headers: { 'content-type': 'application/json', origin: base, ...headers } };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(`${base}${path}`, init);
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
-}
 
 const post = (path: string, body: unknown, headers?: Record<string, string>) => call(server.url, 'POST', path, body, headers);
 const get = (path: string) => call(server.url, 'GET', path);
@@ -87,49 +69,6 @@ function runEnded(base: string, runId: string) {
     const { body } = await call(base, 'GET', `/api/runs/${runId}`);
     return ['success', 'failed', 'canceled'].includes(body?.run?.status) ? body : undefined;
   }, `run ${runId} to end`);
-}
-
-interface Frame {
-  readonly event: string;
-  readonly data: any;
-}
-
-/** An open /api/events stream, read with fetch and a stream reader. */
-async function openStream(base: string, query = '') {
-  const controller = new AbortController();
-  const response = await fetch(`${base}/api/events${query}`, { signal: controller.signal });
-  const frames: Frame[] = [];
-  const comments: string[] = [];
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const ended = (async () => {
-    let buffer = '';
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.startsWith(':')) comments.push(block);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) frames.push({ event, data: JSON.parse(data) });
-        }
-      }
-    } catch {
-      // aborted by the test
-    }
-  })();
-  return {
-    response,
-    frames,
-    comments,
-    ended,
-    find: (match: (f: Frame) => boolean, what: string) => waitFor(() => frames.find(match), what),
-    close: () => controller.abort(),
-  };
 }
 
 beforeAll(async () => {

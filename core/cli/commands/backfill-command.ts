@@ -10,6 +10,7 @@ import type { EventRecord } from '../../../storage/storage.ts';
 import { Workspace } from '../../engine/workspace.ts';
 import { fullRefreshRequest } from '../../engine/execution/full-refresh-request.ts';
 import { assertQueueable, isQueuedBackfill, queueBackfill, requeue } from './backfill-queue.ts';
+import { QUEUE_OPTIONS, queueMode } from '../queue-mode.ts';
 
 /** `assets backfill`: materialize a selection over a partition range, resumably. */
 export const backfillCommand: Command = {
@@ -38,7 +39,9 @@ Options:
   --queue              record the backfill and queue its runs for assets worker instead of running
                        it (Postgres storage): one run per partition (or partition group) when no
                        step reads another partition's data, else one run; --resume of a queued
-                       backfill queues again what its failed runs did not commit
+                       backfill queues again what its failed runs did not commit. The default
+                       with strata.json "queue": true
+  --no-queue           run it in this process even with strata.json "queue": true
   --resume ID          resume a stored backfill (see assets backfills)
   --skip-committed     with --resume: leave out every partition its runs committed, even a stale one
   --json               print the outcome as JSON
@@ -58,7 +61,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
       'skip-committed': { type: 'boolean' },
       'full-refresh': { type: 'boolean' },
       force: { type: 'string' },
-      queue: { type: 'boolean' },
+      ...QUEUE_OPTIONS,
     });
     if (values['missing-only'] && values['stale-only']) throw new UsageError('--missing-only and --stale-only cannot be combined', '--stale-only');
     if (values['skip-committed'] && values.resume === undefined) {
@@ -75,7 +78,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     try {
       const { project } = workspace;
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
-      if (values.queue) assertQueueable(workspace);
+      const queue = queueMode(values, project.config);
       const now = new Date();
       if (values.resume === undefined) {
         // Bad selections and ranges fail here, before any file is created.
@@ -96,7 +99,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
         return await requeue(workspace, stored, keys, out, values.json === true);
       }
       if (values.queue && stored) throw new UsageError(`backfill ${stored.id.slice(0, 8)} was not queued: resume it without --queue`, '--queue');
-      if (values.queue) {
+      if (queue && !stored) {
         const mode = values['missing-only'] ? 'missing_only' : values['stale-only'] ? 'stale_only' : 'all';
         const grouping = values['per-partition'] ? 'per_partition' : 'policy';
         const request = { selection, keys, from: values.from as string, to: values.to as string, mode, grouping } as const;

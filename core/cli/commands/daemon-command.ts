@@ -10,11 +10,12 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatTime, statusColour, type Output } from '../output.ts';
 import { Workspace } from '../../engine/workspace.ts';
+import { QUEUE_OPTIONS, queueMode } from '../queue-mode.ts';
 
 /** `assets daemon`: run schedules and automation; `assets daemon ticks`: what past ticks decided. */
 export const daemonCommand: Command = {
   name: 'daemon',
-  help: `Usage: assets daemon [--once] [--interval 30s] [--max-runs N] [--json]
+  help: `Usage: assets daemon [--once] [--interval 30s] [--max-runs N] [--queue | --no-queue] [--json]
        assets daemon ticks [--limit N] [--json]
 
 Every tick (default 30 s, strata.json "daemon.tickSeconds") the daemon observes source
@@ -22,9 +23,15 @@ assets, evaluates the schedules and the assets' automation conditions (eager, on
 on_missing), records the tick with every decision (what it requested and why, what it skipped
 and why), and queues runs. At most --max-runs runs go at once (strata.json
 "daemon.maxConcurrentRuns", default 2), and a run holds a slot of each pool of its assets
-("daemon.pools"; the default pool "warehouse" has one slot: one writer to the DuckDB file).
-No asset partition is requested while a run for it is queued or running. After downtime a
-schedule runs only its latest missed tick; the others are recorded as skipped.
+("daemon.pools"; the default pool "warehouse" has one slot on a DuckDB warehouse: one writer
+to the file; on a Postgres warehouse it has no limit unless set there).
+No asset partition is requested while a run for it is queued or running (here, or in storage
+by any process). After downtime a schedule runs only its latest missed tick; the others are
+recorded as skipped.
+
+With --queue (or strata.json "queue": true) the daemon runs nothing itself: it records each
+run it decides on as queued, with the pools of its assets, and assets worker processes run
+them within the pool limits. Needs Postgres storage.
 
 One daemon at a time evaluates, however many are started on one storage: the first holds the
 daemon lock, the others print who holds it and stand by, and one of them takes over within
@@ -40,7 +47,10 @@ ticks   recent ticks, newest first, with their decisions (default 20)
 Options:
   --once           run one tick, wait for its runs, exit (1 if one of them failed)
   --interval DUR   time between ticks: 5s, 1m, 500ms (default: daemon.tickSeconds, 30 s)
-  --max-runs N     runs going at once (default: daemon.maxConcurrentRuns, 2)
+  --max-runs N     runs going at once (default: daemon.maxConcurrentRuns, 2; not with --queue)
+  --queue          queue the runs for assets worker instead of running them (with --once: one
+                   tick, printing the queued runs, without waiting for them)
+  --no-queue       run them in this process even with strata.json "queue": true
   --limit N        ticks to list (default 20)
   --json           print JSON`,
 
@@ -48,7 +58,7 @@ Options:
     const { values, positionals } = parseCommandArgs(
       'daemon',
       argv,
-      { once: { type: 'boolean' }, interval: { type: 'string' }, 'max-runs': { type: 'string' }, limit: { type: 'string' } },
+      { once: { type: 'boolean' }, interval: { type: 'string' }, 'max-runs': { type: 'string' }, limit: { type: 'string' }, ...QUEUE_OPTIONS },
       true,
     );
     const [action, ...extra] = positionals;
@@ -75,6 +85,7 @@ Options:
     const workspace = await Workspace.load(values.project);
     try {
       const { project } = workspace;
+      const queue = queueMode(values, project.config);
       const base = project.config.daemon;
       const settings = {
         tickSeconds: intervalMs === undefined ? (base?.tickSeconds ?? 30) : intervalMs / 1000,
@@ -85,16 +96,16 @@ Options:
       // The warehouse is opened only while runs go, so other commands can write it while the daemon
       // is idle; a run waits (saying so once) while another process holds it.
       const log = values.json ? undefined : (line: string) => out.line(line);
-      const daemon = new AssetDaemon({ project, storage, landing: workspace.landing(), settings, notice: err.notice, ...(log ? { log } : {}) });
-      if (values.once) return await runOnce(daemon, storage, out, err, values.json === true);
-      return await runForever(daemon, storage, settings.tickSeconds * 1000, out, err);
+      const daemon = new AssetDaemon({ project, storage, landing: workspace.landing(), settings, notice: err.notice, queue, ...(log ? { log } : {}) });
+      if (values.once) return await runOnce(daemon, storage, out, err, values.json === true, queue);
+      return await runForever(daemon, storage, settings.tickSeconds * 1000, out, err, queue);
     } finally {
       await workspace.close();
     }
   },
 };
 
-async function runOnce(daemon: AssetDaemon, storage: DaemonLockStore, out: Output, err: Output, json: boolean): Promise<number> {
+async function runOnce(daemon: AssetDaemon, storage: DaemonLockStore, out: Output, err: Output, json: boolean, queue: boolean): Promise<number> {
   const attempt = await storage.tryAcquireDaemonLock(thisDaemon());
   if (!attempt.acquired) {
     err.line(
@@ -104,20 +115,21 @@ async function runOnce(daemon: AssetDaemon, storage: DaemonLockStore, out: Outpu
   }
   try {
     const tick = await daemon.runIteration();
-    const outcomes = await daemon.waitForRuns(tick.runIds);
+    // Queued runs are the workers' to run: nothing to wait for here.
+    const outcomes = queue ? tick.runIds.map((runId) => ({ runId, status: 'queued' })) : await daemon.waitForRuns(tick.runIds);
     if (json)
       out.json({
         tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null },
         runs: outcomes,
       });
     else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);
-    return tick.error !== undefined || outcomes.some((o) => o.status !== 'success') ? 1 : 0;
+    return tick.error !== undefined || outcomes.some((o) => o.status !== (queue ? 'queued' : 'success')) ? 1 : 0;
   } finally {
     await attempt.lock.release();
   }
 }
 
-async function runForever(daemon: AssetDaemon, storage: DaemonLockStore, intervalMs: number, out: Output, err: Output): Promise<number> {
+async function runForever(daemon: AssetDaemon, storage: DaemonLockStore, intervalMs: number, out: Output, err: Output, queue: boolean): Promise<number> {
   const stopTicking = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -139,7 +151,10 @@ async function runForever(daemon: AssetDaemon, storage: DaemonLockStore, interva
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const started = `a tick every ${intervalMs / 1000}s, at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once (Ctrl-C to stop)`;
+    const runs = queue
+      ? 'queueing runs for assets worker'
+      : `at most ${daemon.settings.maxConcurrentRuns} run${daemon.settings.maxConcurrentRuns === 1 ? '' : 's'} at once`;
+    const started = `a tick every ${intervalMs / 1000}s, ${runs} (Ctrl-C to stop)`;
     const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
     const led = await leadWhileHolding(
       {

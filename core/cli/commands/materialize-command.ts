@@ -13,11 +13,12 @@ import { fullRefreshRequest } from '../../engine/execution/full-refresh-request.
 import { buildModes, type BuildMode } from '../build-modes.ts';
 import { stepLabel } from '../step-label.ts';
 import { StepProgressLine } from '../step-progress-line.ts';
+import { QUEUE_OPTIONS, queueMode } from '../queue-mode.ts';
 
 /** `assets materialize`: build the selected assets in dependency order. */
 export const materializeCommand: Command = {
   name: 'materialize',
-  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--full-refresh [--force KEYS]] [--dry-run] [--queue] [--concurrency N] [--json]
+  help: `Usage: assets materialize --select SELECTION [--partition KEY] [--stale-only] [--full-refresh [--force KEYS]] [--dry-run] [--queue | --no-queue] [--concurrency N] [--json]
 
 Builds the selected assets in dependency order. Each asset is written in one DuckDB
 transaction; a failure skips everything downstream of it. Ctrl-C cancels: running steps
@@ -37,7 +38,9 @@ Options:
                        incremental, full or partitions); over 200 steps: one line per asset;
                        with --json: every step
   --queue              record the run as queued and print its id instead of running it: an
-                       assets worker runs it (planned again then, with the same clock)
+                       assets worker runs it (planned again then, with the same clock); the
+                       default with strata.json "queue": true. Needs Postgres storage
+  --no-queue           run it in this process even with strata.json "queue": true
   --concurrency N      steps run at once (default: strata.json "concurrency", 4)
   --json               print the run result as JSON
 
@@ -52,18 +55,13 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       'full-refresh': { type: 'boolean' },
       force: { type: 'string' },
       concurrency: { type: 'string' },
-      queue: { type: 'boolean' },
+      ...QUEUE_OPTIONS,
     });
     if (values.select === undefined) throw new UsageError("assets materialize needs --select, e.g. --select '+marts/*'", '--select');
     const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
       const { project } = workspace;
-      if (values.queue && project.config.storageUrl === undefined) {
-        throw new UsageError(
-          `--queue needs Postgres storage: runs queued in the SQLite storage ${project.config.storageFile} could never run, since assets worker refuses SQLite (it is single-host)`,
-          '--queue',
-        );
-      }
+      const queue = queueMode(values, project.config);
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);
       const now = new Date();
       const { keys, plan, staleSummary } = await prepareMaterialization(
@@ -88,7 +86,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
         else printDryRun(out, project, plan.steps, modes);
         return 0;
       }
-      if (values.queue) {
+      if (queue) {
         const { enqueueMaterialization } = await import('../../engine/runs/queued-runs.ts');
         const request = {
           select: values.select,
@@ -98,9 +96,13 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           ...(values.concurrency === undefined ? {} : { concurrency }),
           now: now.getTime(),
         };
-        const run = await enqueueMaterialization(await workspace.storage(), request, plan);
-        if (values.json) out.json({ runId: run.id, status: run.status, selection: run.selection, assetKeys: run.assetKeys });
-        else out.line(`Queued run ${run.id} (${values.select}${values.partition ? ` @ ${values.partition}` : ''}): an assets worker will run it`);
+        const run = await enqueueMaterialization(await workspace.storage(), request, plan, { graph: project.graph });
+        const pools = run.pools ?? [];
+        if (values.json) out.json({ runId: run.id, status: run.status, selection: run.selection, assetKeys: run.assetKeys, pools });
+        else
+          out.line(
+            `Queued run ${run.id} (${values.select}${values.partition ? ` @ ${values.partition}` : ''}; pool${pools.length === 1 ? '' : 's'} ${pools.join(', ')}): an assets worker will run it`,
+          );
         return 0;
       }
       // The run service loads only now (with the executor, ~50 modules): "nothing to do" and a dry run need neither.

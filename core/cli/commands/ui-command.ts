@@ -2,17 +2,20 @@ import { UsageError } from '../../model/errors.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { Workspace } from '../../engine/workspace.ts';
+import { QUEUE_OPTIONS, queueMode } from '../queue-mode.ts';
 
 /** `assets ui`: serves the web UI and its JSON API until Ctrl-C. */
 export const uiCommand: Command = {
   name: 'ui',
-  help: `Usage: assets ui [--port 3000] [--host 127.0.0.1] [--token TOKEN]
+  help: `Usage: assets ui [--port 3000] [--host 127.0.0.1] [--token TOKEN] [--queue | --no-queue]
 
 Serves the web UI at http://HOST:PORT/ and its JSON API until Ctrl-C: assets, lineage, runs
 and backfills, and buttons that launch materializations and backfills. Launched runs go on
 inside this process with the same engine as assets materialize / assets backfill; the DuckDB
 warehouse is open only while one of them runs, so CLI commands can use it the rest of the time.
-Ctrl-C cancels the runs it launched (running steps roll back) before it stops.
+Ctrl-C cancels the runs it launched (running steps roll back) before it stops. With --queue
+(or strata.json "queue": true) a launched run is recorded as queued instead, for assets worker
+to run; its page shows it queued, then live while a worker runs it (backfills still run here).
 
   GET  /api/assets?select=SELECTION            assets with state and stale count
   GET  /api/assets/KEY                         one asset: spec, SQL, latest materialization, checks summed up
@@ -27,7 +30,7 @@ Ctrl-C cancels the runs it launched (running steps roll back) before it stops.
   POST /api/runs       {"select": "marts/*", "partition"?: "2025-01-01", "staleOnly"?: true}
   POST /api/backfills  {"select": "staging/*", "from": "2025-01-01", "to": "2025-01-31",
                         "mode"?: "all"|"missing"|"stale", "perPartition"?: true}
-  POST /api/runs/RUN_ID/cancel                 cancel a run of this UI (or of a backfill)
+  POST /api/runs/RUN_ID/cancel                 cancel a run of this UI, a queued one, or a backfill's
   POST /api/backfills/BACKFILL_ID/cancel       cancel a running backfill, in any process
 
 POST requests need Content-Type: application/json. They are accepted from the UI page itself
@@ -39,16 +42,20 @@ Options:
   --host HOST    address to bind (default 127.0.0.1: this machine only; reading needs no login)
   --token TOKEN  secret that lets scripts (Authorization: Bearer TOKEN) launch runs; default:
                  the STRATA_UI_TOKEN environment variable. Without one, a server listening
-                 beyond this machine refuses to launch anything.`,
+                 beyond this machine refuses to launch anything.
+  --queue        queue launched runs for assets worker (POST /api/runs answers queued: true);
+                 needs Postgres storage
+  --no-queue     run them in this process even with strata.json "queue": true`,
 
   async run(argv, out, err) {
-    const { values } = parseCommandArgs('ui', argv, { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } });
+    const { values } = parseCommandArgs('ui', argv, { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, ...QUEUE_OPTIONS });
     const port = parsePort(values.port);
     const host = values.host ?? '127.0.0.1';
     if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) throw new UsageError(`--host must be a host name or IP address, got "${host}"`, '--host');
     const token = parseToken(values.token ?? process.env.STRATA_UI_TOKEN, values.token === undefined ? 'STRATA_UI_TOKEN' : '--token');
     const workspace = await Workspace.load(values.project, { withStorage: true });
     try {
+      const queue = queueMode(values, workspace.project.config);
       await workspace.storage();
       // The UI server comes through the engine's public API, so the CLI and the UI never import each other.
       const { startApiServer } = await import('../../engine.ts');
@@ -56,6 +63,7 @@ Options:
         port,
         host,
         ...(token === undefined ? {} : { token }),
+        queue,
         log: (error) => err.line(err.paint('red', `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)),
         notice: (message) => err.line(err.paint('yellow', message)),
       });

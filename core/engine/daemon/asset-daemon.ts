@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import { buildPlan } from '../../model/planning/plan.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
-import { DEFAULT_DAEMON_SETTINGS, DEFAULT_POOL, poolLimit, type DaemonSettings } from '../../model/config/daemon-settings.ts';
+import { DEFAULT_DAEMON_SETTINGS, type DaemonSettings } from '../../model/config/daemon-settings.ts';
+import { poolLimit, runPools, warehouseKind } from '../../model/config/concurrency-pools.ts';
 import type { Project } from '../../model/project.ts';
 import { SeedRefresher } from '../project/seed-refresh.ts';
 import { computeStaleness } from '../../model/staleness/compute-staleness.ts';
@@ -19,6 +20,8 @@ import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
 import type { RunTrigger, Storage } from '../../../storage/storage.ts';
 import { RunLauncher, type LaunchedRun, type LaunchedRunOutcome } from '../runs/run-launcher.ts';
 import { RunService } from '../runs/run-service.ts';
+import { enqueueMaterialization } from '../runs/queued-runs.ts';
+import { addStoredInFlight, daemonRequest } from './queued-daemon-runs.ts';
 import type { WarehouseSource } from '../runs/shared-warehouse.ts';
 import { describeTargets, partitionIds, tickTargets, type AssetPartitions } from './asset-partitions.ts';
 import { evaluateAutomation } from './automation-evaluation.ts';
@@ -54,6 +57,11 @@ export interface AssetDaemonOptions {
   readonly log?: (line: string) => void;
   /** Background news: waiting for the warehouse, a run refused before it started (default: `log`). */
   readonly notice?: (message: string) => void;
+  /**
+   * Queue the decided runs in storage for `assets worker` instead of running them here (needs
+   * Postgres storage; the caller checks). The pools are then the workers' to keep.
+   */
+  readonly queue?: boolean;
 }
 
 /** A run the daemon decided on, before it is launched. */
@@ -113,7 +121,7 @@ export class AssetDaemon {
     this.#launcher = new RunLauncher({
       service: this.#service,
       maxConcurrentRuns: this.#settings.maxConcurrentRuns,
-      poolLimit: (pool) => poolLimit(this.#settings, pool),
+      poolLimit: (pool) => poolLimit(this.#settings, pool, warehouseKind(options.project.config)),
       onStart: (run) => this.#o.log?.(`run ${run.runId.slice(0, 8)} started (${run.trigger}: ${describeTargets(tickTargets(run.partitions ?? new Map()))})`),
       onEnd: (run, outcome) => this.#o.log?.(`run ${run.runId.slice(0, 8)} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`),
     });
@@ -149,7 +157,10 @@ export class AssetDaemon {
         cursors,
       );
       this.#logTick(tickId, now, decisions);
-      for (const run of runs) this.#launcher.launchRun(this.#launch(run));
+      for (const run of runs) {
+        if (this.#o.queue) await this.#enqueue(run);
+        else this.#launcher.launchRun(this.#launch(run));
+      }
       return { tickId, now, decisions, runIds: runs.map((r) => r.runId), ...(error ? { error } : {}) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -223,6 +234,7 @@ export class AssetDaemon {
     }
 
     const inFlight = this.#launcher.inFlight();
+    await addStoredInFlight(storage, project.graph, inFlight);
     const runs: DecidedRun[] = [];
     const schedules = evaluateSchedules({ schedules: project.schedules, graph: project.graph, cursors: await storage.daemonCursors(), now });
     decisions.push(...schedules.decisions);
@@ -321,7 +333,7 @@ export class AssetDaemon {
   }
 
   #queuedRun(trigger: DecidedRun['trigger'], selection: string, partitions: AssetPartitions, now: Date, tags: Record<string, string>): DecidedRun {
-    const pools = [...new Set([...partitions.keys()].map((k) => this.#project.graph.spec(k).pool ?? DEFAULT_POOL))].sort();
+    const pools = runPools(this.#project.graph, partitions.keys());
     return Object.freeze({ runId: randomUUID(), trigger, selection, partitions, pools, tags: Object.freeze(tags), now });
   }
 
@@ -345,6 +357,14 @@ export class AssetDaemon {
       failRefusedSteps: true,
       ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
     };
+  }
+
+  /** Queues a decided run in storage for a worker, as the run it would have launched. */
+  async #enqueue(run: DecidedRun): Promise<void> {
+    const request = daemonRequest(run.selection, run.partitions, run.now, this.#o.concurrency);
+    const { graph } = this.#project;
+    await enqueueMaterialization(this.#o.storage, request, this.#launch(run).plan, { graph, runId: run.runId, trigger: run.trigger, tags: run.tags });
+    this.#o.log?.(`run ${run.runId.slice(0, 8)} queued (${run.trigger}: ${describeTargets(tickTargets(run.partitions))})`);
   }
 
   #logTick(tickId: number, now: Date, decisions: readonly TickDecision[]): void {

@@ -37,7 +37,7 @@ export function resumedRunsOf(request: RunRequest | null | undefined): readonly 
 /**
  * The queued run that retries `dead` (a claimed run about to be failed as dead), or `undefined`
  * when it was not queued (no request) or had its `maxAttempts`. The retry keeps the trigger,
- * selection, tags (plus `resumes`: the dead run's id, shown by `assets runs`) and request (plus
+ * selection, pools, tags (plus `resumes`: the dead run's id, shown by `assets runs`) and request (plus
  * the attempt number and the chain of runs it resumes); it is queued at `now`.
  *
  * @example
@@ -61,5 +61,6 @@ export function retryOfDeadRun(dead: RunRecord, now: number, maxAttempts = DEFAU
     error: null,
     tags: { ...dead.tags, resumes: dead.id, attempt: String(attempt) },
     request: { ...request, ...retryFields },
+    ...(dead.pools == null ? {} : { pools: dead.pools }),
   };
 }

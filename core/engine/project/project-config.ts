@@ -72,6 +72,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     retries: config.retries ?? NO_RETRIES,
     heartbeat: resolveHeartbeat(config.heartbeat, file, process.env),
     daemon: resolveDaemonSettings(config.daemon),
+    ...(config.queue ? { queue: true } : {}),
     ...(config.resources === undefined ? {} : { resources: Object.freeze({ ...config.resources }) }),
   });
 }

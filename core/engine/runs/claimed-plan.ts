@@ -1,6 +1,7 @@
 /**
  * Planning a run a worker claimed, again, from its recorded request and clock: a queued
- * materialization (`assets materialize --queue`) or a part of a queued backfill (`assets
+ * materialization (`assets materialize --queue`, the UI's, or the daemon's with its exact
+ * partitions) or a part of a queued backfill (`assets
  * backfill --queue`). A retry of a reclaimed run (see ../execution/run-retry.ts) first records
  * what its dead attempts published (commit recovery), then leaves out every asset partition
  * they committed, so nothing is written twice.
@@ -9,6 +10,7 @@ import { StrataError, UsageError } from '../../model/errors.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
 import { buildPlan, type Plan } from '../../model/planning/plan.ts';
 import { selectAssets } from '../../model/selection/index.ts';
+import type { AssetGraph } from '../../model/graph/asset-graph.ts';
 import type { RunRecord, RunRequest, Storage } from '../../../storage/storage.ts';
 import { prepareMaterialization } from '../execution/materialize-request.ts';
 import { recoverCommits } from '../execution/commit-recovery.ts';
@@ -32,6 +34,12 @@ export interface QueuedMaterialization extends QueuedOptions {
   readonly select: string;
   readonly partition?: string;
   readonly staleOnly?: boolean;
+  /**
+   * Exactly these asset partitions (key → partitions, `null` for an unpartitioned asset), as
+   * the daemon decided them; `select` is then only the label. A partition another process holds
+   * a lease on is skipped, as in the daemon's own runs.
+   */
+  readonly partitions?: Readonly<Record<string, readonly (string | null)[]>>;
 }
 
 /** One run of a queued backfill: the backfill's selection, range and grouping, and which asset partitions of it this run writes. */
@@ -77,6 +85,10 @@ export async function planClaimed(service: RunService, run: RunRecord, signal: A
   }
   const wasCommitted = (key: string, partition: string | null) => committed.has(partitionId(key, partition));
   const now = new Date(request.now);
+  if (request.kind === 'materialize' && request.partitions !== undefined) {
+    const { plan, keys } = exactPlan(service.project.graph, request.partitions, now, wasCommitted);
+    return { request, plan, keys, resumed: committed.size, resumes: earlier };
+  }
   if (request.kind === 'materialize') {
     const { project } = service;
     const { plan, keys } = await prepareMaterialization(
@@ -95,6 +107,20 @@ export async function planClaimed(service: RunService, run: RunRecord, signal: A
     skip: (key, partition) => !parts.has(partitionId(key, partition)) || wasCommitted(key, partition),
   });
   return { request, plan, keys, resumed: request.parts.filter((part) => committed.has(part)).length, resumes: earlier };
+}
+
+/** The plan of exactly `partitions` (the daemon's runs) at `now`, but those `skip` names; an asset the project no longer has is a UsageError. */
+function exactPlan(
+  graph: AssetGraph,
+  partitions: Readonly<Record<string, readonly (string | null)[]>>,
+  now: Date,
+  skip: (key: string, partition: string | null) => boolean,
+): { plan: Plan; keys: string[] } {
+  const keys = Object.keys(partitions);
+  const gone = keys.filter((key) => !graph.has(key));
+  if (gone.length > 0) throw new UsageError(`the project no longer has asset${gone.length === 1 ? '' : 's'} ${gone.join(', ')}`);
+  const wanted = new Set(keys.flatMap((key) => (partitions[key] ?? []).map((p) => partitionId(key, p))));
+  return { plan: buildPlan(graph, keys, { now, skip: (key, partition) => !wanted.has(partitionId(key, partition)) || skip(key, partition) }), keys };
 }
 
 /** A run of a queued backfill claimed after `assets backfills cancel`: it ends canceled without running. */

@@ -16,6 +16,8 @@ import type { BackfillRecord, RunRecord } from '../../../storage/storage.ts';
 import { countPartitions, newBackfillRecord, planBackfill, type BackfillPlanEnvironment, type BackfillRequest } from '../execution/backfill-runner.ts';
 import { partsOf, queuedBackfillState, refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
 import type { QueuedBackfillPart } from './claimed-plan.ts';
+import type { AssetGraph } from '../../model/graph/asset-graph.ts';
+import { runPools } from '../../model/config/concurrency-pools.ts';
 
 /** Options a queued backfill's runs carry (as `assets backfill` takes them). */
 export interface QueuedBackfillOptions {
@@ -43,7 +45,7 @@ export async function enqueueBackfill(env: BackfillPlanEnvironment, request: Bac
   const plan = await planBackfill(env, request);
   const id = request.id ?? randomUUID();
   const record = newBackfillRecord(id, request, countPartitions(plan));
-  const base = { ...request, now: env.now.getTime(), options };
+  const base = { ...request, now: env.now.getTime(), options, graph: env.project.graph };
   const runs = runsOf(record, plan, base, []);
   const backfill: BackfillRecord = { ...record, runIds: runs.map((r) => r.id), ...(runs.length === 0 ? { status: 'success' as const } : {}) };
   await env.storage.createBackfill(backfill);
@@ -81,7 +83,15 @@ export async function requeueBackfill(
     grouping: stored.grouping,
     skip: (key, partition) => !left.has(partitionId(key, partition)),
   });
-  const base = { selection: stored.selection, from: stored.from, to: stored.to, grouping: stored.grouping, now: first.now, options: optionsOf(first) };
+  const base = {
+    selection: stored.selection,
+    from: stored.from,
+    to: stored.to,
+    grouping: stored.grouping,
+    now: first.now,
+    options: optionsOf(first),
+    graph: env.project.graph,
+  };
   const runs = runsOf(
     stored,
     plan,
@@ -102,6 +112,8 @@ interface RunBase {
   readonly grouping: BackfillRecord['grouping'];
   readonly now: number;
   readonly options: QueuedBackfillOptions;
+  /** The project's graph: each run holds the pools of its assets. */
+  readonly graph: AssetGraph;
 }
 
 /** One queued run per group of steps tied by waits, in plan order; each takes over `resumes`. */
@@ -123,12 +135,13 @@ function runsOf(backfill: BackfillRecord, plan: Plan, base: RunBase, resumes: re
     };
     const partitions = [...new Set(steps.flatMap((s) => s.partitions ?? []))].sort();
     const range = partitions.length === 0 ? '' : partitions.length === 1 ? partitions[0] : `${partitions[0]}..${partitions.at(-1)}`;
+    const assetKeys = [...new Set(steps.map((s) => s.key))];
     return {
       id: randomUUID(),
       status: 'queued',
       trigger: 'backfill',
       selection: base.selection,
-      assetKeys: [...new Set(steps.map((s) => s.key))],
+      assetKeys,
       // In plan order: the queue is claimed oldest first (by time, then id).
       createdAt: createdAt + i,
       startedAt: null,
@@ -136,6 +149,7 @@ function runsOf(backfill: BackfillRecord, plan: Plan, base: RunBase, resumes: re
       error: null,
       tags: { backfill: backfill.id, range: range || `${base.from}..${base.to}` },
       request: request as unknown as Readonly<Record<string, unknown>>,
+      pools: runPools(base.graph, assetKeys),
     };
   });
 }

@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Plan } from '../../model/planning/plan.ts';
+import type { AssetGraph } from '../../model/graph/asset-graph.ts';
+import { runPools } from '../../model/config/concurrency-pools.ts';
 import { fullRefreshRequest } from '../execution/full-refresh-request.ts';
 import { RunEvents } from '../execution/run-events.ts';
 import { RunHeartbeat } from '../execution/run-heartbeat.ts';
@@ -13,30 +15,49 @@ import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { systemTiming } from '../../model/run-timing.ts';
 import { messageOf } from '../execution/step-helpers.ts';
 import type { RunResult } from '../execution/executor.ts';
-import { runEnded, type RunRecord, type Storage } from '../../../storage/storage.ts';
+import { runEnded, type RunRecord, type RunTrigger, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
 import { CanceledBackfillError, planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
 import { refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
 
 export type { QueuedMaterialization } from './claimed-plan.ts';
 
+/** What a queued run is recorded as, besides its request. */
+export interface EnqueueOptions {
+  /** The project's graph: the run's pools are those of its assets. */
+  readonly graph: AssetGraph;
+  /** Default: a new UUID. */
+  readonly runId?: string;
+  /** Default `manual`. */
+  readonly trigger?: RunTrigger;
+  /** Default: the partition, if any. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
 /**
  * Records `request`, planned as `plan` (the caller refused bad input while planning it), as a
- * queued run for a worker to claim; nothing runs. Returns the run.
+ * queued run for a worker to claim, with the pools of its assets; nothing runs. Returns the run.
  */
-export async function enqueueMaterialization(storage: Storage, request: Omit<QueuedMaterialization, 'kind'>, plan: Plan): Promise<RunRecord> {
+export async function enqueueMaterialization(
+  storage: Storage,
+  request: Omit<QueuedMaterialization, 'kind'>,
+  plan: Plan,
+  options: EnqueueOptions,
+): Promise<RunRecord> {
+  const assetKeys = [...new Set(plan.steps.map((s) => s.key))];
   const run: RunRecord = {
-    id: randomUUID(),
+    id: options.runId ?? randomUUID(),
     status: 'queued',
-    trigger: 'manual',
+    trigger: options.trigger ?? 'manual',
     selection: request.select,
-    assetKeys: [...new Set(plan.steps.map((s) => s.key))],
+    assetKeys,
     createdAt: Date.now(),
     startedAt: null,
     endedAt: null,
     error: null,
-    tags: request.partition === undefined ? {} : { partition: request.partition },
+    tags: options.tags ?? (request.partition === undefined ? {} : { partition: request.partition }),
     request: { kind: 'materialize', ...request },
+    pools: runPools(options.graph, assetKeys),
   };
   await storage.createRun(run);
   return run;
@@ -90,6 +111,7 @@ export async function runClaimed(
         fullRefresh,
         forcedSnapshots,
         tags: run.tags,
+        ...(request.kind === 'materialize' && request.partitions !== undefined ? { onLeaseConflict: 'skip' as const } : {}),
         ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
       },
       stop,

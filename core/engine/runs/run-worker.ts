@@ -20,6 +20,10 @@ export interface RunWorkerOptions {
   readonly pollMs?: number;
   /** Told when a run is claimed and when it ends. */
   readonly log?: (line: string) => void;
+  /** Slots of each pool across every worker (default: no limit); see `Storage.claimQueuedRun`. */
+  readonly poolLimit?: (pool: string) => number;
+  /** Claim only runs all of whose pools are listed (default: any run). */
+  readonly pools?: readonly string[];
 }
 
 /** How one claimed run ended. */
@@ -54,7 +58,12 @@ export async function runWorker(options: RunWorkerOptions, signals: WorkerSignal
   while (!signals.stop.aborted) {
     let claimed = 0;
     while (going.size < concurrency && !signals.stop.aborted) {
-      const run = await storage.claimQueuedRun({ now: Date.now(), pid: process.pid });
+      const run = await storage.claimQueuedRun({
+        now: Date.now(),
+        pid: process.pid,
+        ...(options.poolLimit ? { poolLimit: options.poolLimit } : {}),
+        ...(options.pools ? { pools: options.pools } : {}),
+      });
       if (run === undefined) break;
       claimed++;
       log(`run ${run.id.slice(0, 8)} claimed (${run.selection})`);

@@ -2,7 +2,8 @@
  * Daemon settings (`"daemon"` in strata.json): how often the daemon ticks, how many runs it
  * keeps going at once, and the concurrency pools assets run in. A run holds a slot of every
  * pool its assets belong to for as long as it runs; the default pool, `warehouse`, has one
- * slot, so by default one run writes the DuckDB file at a time.
+ * slot on a DuckDB warehouse (one run writes the file at a time) and none on a Postgres one
+ * (see ./concurrency-pools.ts).
  */
 
 import { z } from 'zod';
@@ -16,7 +17,7 @@ export interface DaemonSettings {
   readonly tickSeconds: number;
   /** Runs going at once, across pools (default 2). */
   readonly maxConcurrentRuns: number;
-  /** Slots per pool; a pool not listed has one slot. */
+  /** Slots per pool; a pool not listed has one slot (but see `poolLimit` in ./concurrency-pools.ts). */
   readonly pools: Readonly<Record<string, number>>;
 }
 
@@ -39,9 +40,4 @@ export function resolveDaemonSettings(raw: z.infer<typeof daemonSettingsSchema> 
     maxConcurrentRuns: raw?.maxConcurrentRuns ?? DEFAULT_DAEMON_SETTINGS.maxConcurrentRuns,
     pools: Object.freeze({ ...(raw?.pools ?? {}) }),
   });
-}
-
-/** Slots of `pool` under `settings` (one when not configured). */
-export function poolLimit(settings: DaemonSettings, pool: string): number {
-  return settings.pools[pool] ?? 1;
 }

@@ -23,6 +23,7 @@ export const projectConfigSchema = z
     retries: retryPolicySchema.optional(),
     heartbeat: heartbeatSchema.optional(),
     daemon: daemonSettingsSchema.optional(),
+    queue: z.boolean({ error: 'must be true or false' }).optional(),
     resources: resourcesSchema.optional(),
   })
   .strict();
@@ -62,6 +63,11 @@ export interface ProjectConfig {
   readonly heartbeat: HeartbeatSettings;
   /** Tick interval, run limit and pools of `assets daemon` (`"daemon"`; absent in configs built in code: the defaults). */
   readonly daemon?: DaemonSettings;
+  /**
+   * `"queue": true`: materialize, backfill, daemon and UI queue their runs for `assets worker`
+   * by default (`--no-queue` runs one in the process); needs Postgres storage.
+   */
+  readonly queue?: boolean;
   /** Named connections assets use through `ctx.resources` (`"resources"`; absent: none). */
   readonly resources?: Readonly<Record<string, ResourceConfig>>;
 }
