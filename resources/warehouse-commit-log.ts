@@ -152,12 +152,27 @@ export class CommitLog {
 
   /**
    * Runs `work` once every earlier `exclusive` work on this warehouse has settled, so that two
-   * recoveries (two runs starting at once) never record the same row twice.
+   * recoveries (two runs starting at once) never record the same row twice. On a warehouse other
+   * processes write (Postgres), also across processes: `work` runs holding a transaction-long
+   * advisory lock, so two workers recovering at once take turns and the second sees what the
+   * first recorded.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(work, work);
+    const locked = () => (this.sharedByProcesses ? this.#acrossProcesses(work) : work());
+    const result = this.#queue.then(locked, locked);
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** `work`, holding the commit log's advisory lock in a transaction of its own (released however `work` ends). */
+  async #acrossProcesses<T>(work: () => Promise<T>): Promise<T> {
+    const lock = this.#warehouse.session(TABLE);
+    try {
+      await lock.runPrepared('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`strata ${TABLE}`]);
+      return await work();
+    } finally {
+      await lock.rollback();
+    }
   }
 
   /** Rows no run of this process is recording, oldest first. */

@@ -107,6 +107,40 @@ describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
       }
     });
 
+    it('two processes recovering the same orphaned commit at once record it once', async () => {
+      const storage = new InMemoryStorage();
+      await storage.createRun(aRun('r-dead', { status: 'failed', startedAt: 1_000, endedAt: 6_000 }));
+      const others = await Promise.all([1, 2, 3].map(() => openWarehouse(databaseUrl())));
+      try {
+        for (const other of others) await commitLogOf(other).ensure();
+        const session = warehouse().session('staging/orders');
+        await session.replaceTable('SELECT 1 AS id');
+        await writeStepCommit(warehouse(), session, 'r-dead', { id: 'staging/orders', key: 'staging/orders', partitions: null } as never, {
+          events: [],
+          materializations: [aMaterialization('r-dead', 'staging/orders', null, { timestamp: 5_000 })],
+        });
+        await session.commit();
+        // Each warehouse is another process's pool: only a lock on the server keeps them apart.
+        // A slow answer from storage: every recovery reads before any records.
+        const slow = new Proxy(storage, {
+          get(target, name, receiver) {
+            const value = Reflect.get(target, name, receiver);
+            if (name !== 'latestMaterializations') return typeof value === 'function' ? value.bind(target) : value;
+            return async (keys: readonly string[]) => {
+              const latest = await target.latestMaterializations(keys);
+              await new Promise((resolve) => setTimeout(resolve, 200));
+              return latest;
+            };
+          },
+        });
+        const recovered = await Promise.all([warehouse(), ...others].map((w) => recoverCommits(slow, w)));
+        expect(recovered.flat().map((c) => [c.runId, c.recorded])).toEqual([['r-dead', 1]]);
+        expect(await storage.materializationHistory('staging/orders')).toHaveLength(1);
+      } finally {
+        for (const other of others) other.close();
+      }
+    });
+
     it('replacing a table keeps the views that read it (through another view too); a view its new columns break fails the step, which publishes nothing', async () => {
       const first = warehouse().session('staging/things');
       await first.replaceTable("SELECT 1 AS id, 'a' AS label");

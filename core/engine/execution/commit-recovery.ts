@@ -12,7 +12,7 @@ import type { PlanStep } from '../../model/planning/plan.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
 import type { StepSession, Warehouse } from '../../../resources/warehouse.ts';
 import { commitLogOf, type CommitLog } from '../../../resources/warehouse-commit-log.ts';
-import { runEnded, type EventRecord, type MaterializationRecord, type Storage, type StepCommit } from '../../../storage/storage.ts';
+import { runEnded, type EventRecord, type MaterializationRecord, type RunRecord, type Storage, type StepCommit } from '../../../storage/storage.ts';
 import { StrataError } from '../../model/errors.ts';
 import { faultPoint } from './fault-hook.ts';
 import { RunEvents } from './run-events.ts';
@@ -147,6 +147,11 @@ export async function recoverCommits(storage: Storage, warehouse: Warehouse, now
 async function recoverPending(storage: Storage, log: CommitLog, now: () => number): Promise<RecoveredCommit[]> {
   const rows = await log.pending();
   if (rows.length === 0) return [];
+  // The runs first, then what storage has: a run that ends in between recorded its steps before
+  // it ended, so the materializations read next include them (read the other way round, a run
+  // seen ended with its records read from before would have its steps recorded twice).
+  const runs = new Map<string, RunRecord | undefined>();
+  for (const row of rows) if (!runs.has(row.runId)) runs.set(row.runId, await storage.getRun(row.runId));
   const latest = new Map<string, number>();
   for (const m of await storage.latestMaterializations([...new Set(rows.map((r) => r.assetKey))]))
     latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
@@ -154,7 +159,7 @@ async function recoverPending(storage: Storage, log: CommitLog, now: () => numbe
   const done: string[] = [];
   for (const row of rows) {
     const commit = JSON.parse(row.record) as Required<Omit<StepCommit, 'releaseLeases'>>;
-    const run = await storage.getRun(row.runId);
+    const run = runs.get(row.runId);
     if (run === undefined) {
       done.push(row.commitId);
       continue;
