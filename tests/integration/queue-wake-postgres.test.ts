@@ -52,7 +52,9 @@ describe.skipIf(missing !== undefined)(`idle workers wake on Postgres storage${m
   let other: PostgresStorage;
   let project: Project;
 
-  beforeAll(() => onPostgres(`drop schema if exists ${SCHEMA} cascade`, `create schema ${SCHEMA}`, `drop schema if exists ${OTHER} cascade`, `create schema ${OTHER}`));
+  beforeAll(() =>
+    onPostgres(`drop schema if exists ${SCHEMA} cascade`, `create schema ${SCHEMA}`, `drop schema if exists ${OTHER} cascade`, `create schema ${OTHER}`),
+  );
   afterAll(() => onPostgres(`drop schema if exists ${SCHEMA} cascade`, `drop schema if exists ${OTHER} cascade`));
 
   beforeEach(async () => {
