@@ -9,7 +9,8 @@
  *     next; from the enqueue's commit (its call returned) to the claim (`started_at`) and to
  *     `run_start`. A few warm-up runs first (a worker's first run loads modules) are not timed.
  * (b) throughput: `runs` runs of `steps` no-op steps queued at once (one insert, as many rows as
- *     `enqueueMaterialization` writes), drained by 1, 2 and 4 workers; timed from the first claim
+ *     `enqueueMaterialization` writes), each run its own assets (runs of one asset would wait
+ *     for each other's leases), drained by 1, 2 and 4 workers; timed from the first claim
  *     to the last end, with the CPU time of the workers and of the Postgres server (when it runs
  *     on this machine) and where a run's time goes (from its timestamps and events).
  *
@@ -71,6 +72,8 @@ export interface QueueBenchOptions {
   readonly runs?: number;
   readonly steps?: number;
   readonly workerCounts?: readonly number[];
+  /** Profile the worker of the 1-worker round (\`node --cpu-prof\`, from its start to its stop) into this folder. */
+  readonly profileDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -84,15 +87,24 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
   const storageUrl = withSearchPath(options.url, schema);
   const env = { ...process.env, STRATA_BENCH_QUEUE_STORAGE: storageUrl, STRATA_BENCH_QUEUE_WAREHOUSE: withSearchPath(options.url, `${schema}_wh`) };
   await admin.query(`drop schema if exists ${schema} cascade; create schema ${schema}; drop schema if exists ${schema}_wh cascade; create schema ${schema}_wh`);
-  writeProject(dir, steps);
+  const runs = options.runs ?? 300;
+  writeProject(dir, runs, steps);
   process.env.STRATA_BENCH_QUEUE_STORAGE = env.STRATA_BENCH_QUEUE_STORAGE;
   process.env.STRATA_BENCH_QUEUE_WAREHOUSE = env.STRATA_BENCH_QUEUE_WAREHOUSE;
   const workspace = await Workspace.load(dir, { withStorage: true });
   try {
     const storage = await workspace.storage();
-    const plan = buildPlan(workspace.project.graph, workspace.project.graph.keys);
-    const select = 'bench/*';
-    const keys = plan.steps.map((s) => s.key);
+    // Run n materializes the assets bench/rN_s0, bench/rN_s1, …
+    const select = (n: number) => `bench/r${n % runs}_*`;
+    const enqueue = (n: number) => {
+      const now = Date.now();
+      const plan = buildPlan(
+        workspace.project.graph,
+        Array.from({ length: steps }, (_, s) => `bench/r${n % runs}_s${s}`),
+        { now: new Date(now) },
+      );
+      return enqueueMaterialization(storage, { select: select(n), now }, plan);
+    };
     const server = await serverProcesses(admin);
 
     // (a) latency: idle workers, one run at a time.
@@ -104,11 +116,10 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
     try {
       // Not timed: each worker's first run loads the executor's and the warehouse's modules.
       const warmUp = [];
-      for (let i = 0; i < 2 * latencyWorkers; i++) warmUp.push(await enqueueMaterialization(storage, { select, now: Date.now() }, plan));
+      for (let i = 0; i < 2 * latencyWorkers; i++) warmUp.push(await enqueue(i));
       for (const run of warmUp) await waitForEnd(storage, run.id);
       for (let i = 0; i < latencyRuns; i++) {
-        const now = Date.now();
-        const run = await enqueueMaterialization(storage, { select, now }, plan);
+        const run = await enqueue(i);
         const committedAt = Date.now();
         const ended = await waitForEnd(storage, run.id);
         toClaim.push((ended.startedAt ?? Number.NaN) - committedAt);
@@ -123,16 +134,16 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
     options.log?.(`  (a) done: ${latencyRuns} runs`);
 
     // (b) throughput: a full queue drained by 1, 2, 4 workers.
-    const runs = options.runs ?? 300;
     const throughput: ThroughputFigures[] = [];
     for (const workers of options.workerCounts ?? [1, 2, 4]) {
       await admin.query(`truncate ${schema}.runs cascade`);
-      const started = await startWorkers(workers, dir, env, admin, schema);
+      const profile = options.profileDir !== undefined && workers === 1 ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+      const started = await startWorkers(workers, dir, env, admin, schema, profile);
       try {
         const cpuBefore = cpuMs(started.map((w) => w.pid));
         const serverBefore = server === undefined ? undefined : cpuMs(server());
         await admin.query('begin');
-        await admin.query(queueRunsSql(schema, runs, select, keys));
+        await admin.query(queueRunsSql(schema, runs, steps));
         await admin.query('select pg_notify($1, $2)', [QUEUE_CHANNEL, schema]);
         await admin.query('commit');
         await waitForCount(admin, `select count(*)::int as n from ${schema}.runs where status in ('success', 'failed', 'canceled')`, runs);
@@ -162,12 +173,12 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
 
     // The two queue statements alone, from this process.
     await admin.query(`truncate ${schema}.runs cascade`);
-    await admin.query(queueRunsSql(schema, 200, select, keys));
+    await admin.query(queueRunsSql(schema, 200, steps));
     let t = performance.now();
     for (let i = 0; i < 200; i++) await storage.claimQueuedRun({ now: Date.now(), pid: process.pid });
     const claimMs = (performance.now() - t) / 200;
     t = performance.now();
-    for (let i = 0; i < 200; i++) await enqueueMaterialization(storage, { select, now: Date.now() }, plan);
+    for (let i = 0; i < 200; i++) await enqueue(i);
     const enqueueMs = (performance.now() - t) / 200;
 
     return {
@@ -190,25 +201,28 @@ function withSearchPath(url: string, schema: string): string {
   return u.toString();
 }
 
-/** A project of `steps` independent no-op TypeScript assets, storage and warehouse on Postgres. */
-function writeProject(dir: string, steps: number): void {
+/** A project of `runs` × `steps` no-op TypeScript assets (`bench/rN_sM`), storage and warehouse on Postgres. */
+function writeProject(dir: string, runs: number, steps: number): void {
   const file = (path: string, text: string) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   };
   file('package.json', '{ "type": "module", "private": true }\n');
   file('strata.json', JSON.stringify({ name: 'queue-bench', storage: 'env:STRATA_BENCH_QUEUE_STORAGE', warehouse: 'env:STRATA_BENCH_QUEUE_WAREHOUSE' }));
-  const assets = Array.from({ length: steps }, (_, i) => `export const noop${i} = asset({ key: 'bench/noop_${i}', async materialize() {} });`);
+  const assets = [];
+  for (let n = 0; n < runs; n++)
+    for (let s = 0; s < steps; s++) assets.push(`export const r${n}_s${s} = asset({ key: 'bench/r${n}_s${s}', async materialize() {} });`);
   file('defs/bench/noop.ts', `import { asset } from 'strata';\n${assets.join('\n')}\n`);
 }
 
-/** `count` queued runs of `select`, as `enqueueMaterialization` records them, created 1 ms apart. */
-function queueRunsSql(schema: string, count: number, select: string, keys: readonly string[]): string {
+/** `count` queued runs, run N of `bench/rN_*`, as `enqueueMaterialization` records them, created 1 ms apart. */
+function queueRunsSql(schema: string, count: number, steps: number): string {
   const now = Date.now();
-  const request = JSON.stringify({ kind: 'materialize', select, now }).replaceAll("'", "''");
   return `insert into ${schema}.runs (id, status, trigger, selection, asset_keys, created_at, tags, request)
-    select gen_random_uuid()::text, 'queued', 'manual', '${select}', '${JSON.stringify(keys)}', ${now} + i, '{}', '${request}'
-    from generate_series(1, ${count}) as i`;
+    select gen_random_uuid()::text, 'queued', 'manual', sel, keys, ${now} + n, '{}', json_build_object('kind', 'materialize', 'select', sel, 'now', ${now})::text
+    from generate_series(0, ${count - 1}) as n,
+      lateral (select 'bench/r' || n || '_*' as sel) as s,
+      lateral (select json_agg('bench/r' || n || '_s' || m order by m)::text as keys from generate_series(0, ${steps - 1}) as m) as k`;
 }
 
 interface Worker {
@@ -219,9 +233,20 @@ interface Worker {
 }
 
 /** Starts `count` `assets worker` processes and waits until each listens. */
-async function startWorkers(count: number, dir: string, env: NodeJS.ProcessEnv, admin: pg.Client, schema: string): Promise<Worker[]> {
+async function startWorkers(
+  count: number,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  admin: pg.Client,
+  schema: string,
+  nodeArgs: readonly string[] = [],
+): Promise<Worker[]> {
   const workers = Array.from({ length: count }, () => {
-    const child = spawn(process.execPath, ['bin/assets.js', 'worker', '--project', dir], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, 'bin/assets.js', 'worker', '--project', dir], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const worker: Worker = { child, pid: child.pid ?? 0, exited: new Promise((resolve) => child.on('close', () => resolve())), output: '' };
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (worker.output = (worker.output + chunk).slice(-4_000)));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (worker.output = (worker.output + chunk).slice(-4_000)));

@@ -8,7 +8,9 @@ import { runSqlSteps } from './sql-steps-bench.ts';
 import { runPartitionedChain, type EngineFigures } from './partitioned-chain-bench.ts';
 import { runIncrementalMerge } from './incremental-merge-bench.ts';
 import { execFileSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LargePlanFigures } from './large-plan-bench.ts';
 import type { StalenessFigures } from './staleness-bench.ts';
@@ -285,7 +287,8 @@ if (!only || only === 'queue') {
     const { buildIsCurrent } = (await import('../bin/engine-build.js')) as { buildIsCurrent: () => Promise<boolean> };
     if (!(await buildIsCurrent())) console.log('  the engine build is not current: the workers run from source (npm run build first)');
     const { runQueueBench } = await import('./queue-bench.ts');
-    const f = await runQueueBench({ url, runs, steps, log: (line) => console.log(line) });
+    const profileDir = profile ? mkdtempSync(join(tmpdir(), 'strata-queue-profile-')) : undefined;
+    const f = await runQueueBench({ url, runs, steps, log: (line) => console.log(line), ...(profileDir ? { profileDir } : {}) });
     const ms = (v: number) => `${v.toFixed(0)} ms`;
     const { toClaim, toRunStart } = f.latency;
     console.log(`  (a) ${f.latency.runs} runs queued one at a time to ${f.latency.workers} idle workers (enqueue committed → claimed)`);
@@ -301,6 +304,15 @@ if (!only || only === 'queue') {
       row(`  ${label}: claim→start / start→end / next claim`, `${t.startMs.toFixed(1)} / ${t.executeMs.toFixed(1)} / ${t.gapMs.toFixed(1)}`, '-', true);
     }
     row('  one claim / one enqueue (this process)', `${f.claimMs.toFixed(2)} / ${f.enqueueMs.toFixed(2)} ms`, '-', true);
+    if (profileDir) {
+      const { summarizeProfiles } = await import('./cpu-profile-summary.ts');
+      const p = summarizeProfiles(profileDir);
+      console.log(`  the 1-worker round's worker, CPU profile (start to stop, ${(p.totalMs / 1000).toFixed(2)} s of CPU; files in ${profileDir}):`);
+      for (const [area, ms] of p.areas.slice(0, 12))
+        console.log(`    ${area.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms  ${((100 * ms) / p.totalMs).toFixed(1).padStart(5)} %`);
+      console.log('    top functions (self time):');
+      for (const [name, ms] of p.functions) console.log(`      ${name.slice(0, 90).padEnd(90)} ${ms.toFixed(0).padStart(6)} ms`);
+    }
     console.log(`  load average afterwards ${loadavg()[0]?.toFixed(1)}`);
   }
 }
