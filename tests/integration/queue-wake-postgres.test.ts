@@ -106,7 +106,7 @@ describe.skipIf(missing !== undefined)(`idle workers wake on Postgres storage${m
     }
   });
 
-  it('wakes a waiter when a run of its schema is queued or ends, not for another schema nor a plain run', async () => {
+  it('wakes a waiter when a run of its schema is queued or ends, not for another schema, a plain run or a rolled-back one', async () => {
     const elsewhere = await PostgresStorage.open(schemaUrl(OTHER));
     const stop = new AbortController();
     try {
@@ -123,6 +123,10 @@ describe.skipIf(missing !== undefined)(`idle workers wake on Postgres storage${m
       const ended = storage.waitForQueued(stop.signal, 5_000);
       await other.updateRun('plain', { status: 'success', endedAt: 2 });
       expect(await ended).toBe(true);
+
+      // A queued run whose insert fails (its id is taken) is rolled back with its news.
+      await expect(other.createRun(aRun('queued', { request: { kind: 'materialize' } }))).rejects.toThrow(/queued/);
+      expect(await storage.waitForQueued(stop.signal, 300)).toBe(false);
 
       // News while nobody waits is kept for the next wait.
       await other.updateRun('queued', { status: 'canceled', endedAt: 3 });
