@@ -158,6 +158,22 @@ describe.skipIf(missing !== undefined)(`idle workers wake on Postgres storage${m
     }
   });
 
+  it('reaps a dead run while idle, once a poll interval, however often news wakes it', async () => {
+    const worker = startWorker(300);
+    try {
+      expect(await until(async () => (await listeners()).length === 1, 5_000)).toBe(true);
+      await other.createRun(aRun('dead', { status: 'running', startedAt: 1, heartbeatAt: 1, pid: 999_999 }));
+      const deadline = Date.now() + 3_000;
+      while (Date.now() < deadline && (await storage.getRun('dead'))?.status === 'running') {
+        await onPostgres(`select pg_notify('strata_queue', '${SCHEMA}')`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect((await storage.getRun('dead'))?.status).toBe('failed');
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('claims a run queued without news (a lost notification) at the next poll', async () => {
     const worker = startWorker(200);
     try {
