@@ -1,7 +1,7 @@
 /**
  * Idle workers on Postgres storage wake at once: queueing a run sends `NOTIFY` in the
- * transaction that inserts it (a rolled-back run wakes nobody), so does a run ending (it may
- * free a slot a claim waited for), and a worker waiting for work `LISTEN`s on a connection of
+ * transaction that inserts it (a rolled-back run wakes nobody), so does a run ending while a run
+ * is queued (it may free a slot a claim waited for), and a worker waiting for work `LISTEN`s on a connection of
  * its own. Notifications are per database, so the payload names the storage's schema and a
  * listener heeds only its own. A lost notification or a lost connection never strands a run:
  * the worker's poll goes on, and a listener that lost its connection reconnects and wakes its
@@ -23,6 +23,12 @@ export const LISTENER_APPLICATION = 'strata queue listener';
 /** Tells the listeners of this storage's schema that a run may be claimable (sent when `db`'s transaction commits). */
 export async function notifyQueue(db: Kysely<Database>): Promise<void> {
   await sql`select pg_notify(${QUEUE_CHANNEL}, current_schema())`.execute(db);
+}
+
+/** {@link notifyQueue} after a run ended: only when a run is queued (with none, an ending makes no claim possible). */
+export async function notifyQueueIfQueued(db: Kysely<Database>): Promise<void> {
+  await sql`select pg_notify(${QUEUE_CHANNEL}, current_schema())
+    where exists (select 1 from runs where status = 'queued' and request is not null)`.execute(db);
 }
 
 /** One waiter: resolves its wait. */

@@ -23,7 +23,7 @@ import { postgresMigrationProvider, postgresMigrations } from './migrations/inde
 import * as records from './postgres-record-queries.ts';
 import { checkConnection, describeTarget, openPool, postgresSettings, unreachable, type PostgresSettings } from './postgres-connection.ts';
 import { PostgresDaemonTicks } from './postgres-daemon-ticks.ts';
-import { notifyQueue, PostgresQueueListener } from './postgres-queue-listener.ts';
+import { notifyQueue, notifyQueueIfQueued, PostgresQueueListener } from './postgres-queue-listener.ts';
 import type { QueueWake } from './queue-wake.ts';
 import * as leases from './postgres-lease-store.ts';
 import * as staleness from './postgres-staleness-queries.ts';
@@ -147,7 +147,7 @@ export class PostgresStorage implements Storage, QueueWake {
     return this.#inOrder(async () => {
       await records.updateRun(this.#db, id, update);
       // A run that ended may free a slot a worker's claim waited for.
-      if (update.status !== undefined && runEnded(update.status)) await notifyQueue(this.#db);
+      if (update.status !== undefined && runEnded(update.status)) await notifyQueueIfQueued(this.#db);
     });
   }
 
@@ -361,7 +361,7 @@ export class PostgresStorage implements Storage, QueueWake {
   failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
     return this.#inOrder(async () => {
       const failed = await leases.failDeadRun(this.#db, runId, failure);
-      if (failed !== undefined) await notifyQueue(this.#db);
+      if (failed !== undefined) await notifyQueueIfQueued(this.#db);
       return failed;
     });
   }

@@ -106,32 +106,37 @@ describe.skipIf(missing !== undefined)(`idle workers wake on Postgres storage${m
     }
   });
 
-  it('wakes a waiter when a run of its schema is queued or ends, not for another schema, a plain run or a rolled-back one', async () => {
+  it('wakes a waiter when a run of its schema is queued, or ends while a run is queued; not for another schema, a plain run or a rolled-back one', async () => {
     const elsewhere = await PostgresStorage.open(schemaUrl(OTHER));
     const stop = new AbortController();
     try {
       // The first wait connects, and wakes: news sent before the LISTEN went unheard.
       expect(await storage.waitForQueued(stop.signal, 5_000)).toBe(true);
       await elsewhere.createRun(aRun('elsewhere', { request: { kind: 'materialize' } }));
-      await other.createRun(aRun('plain', { status: 'running', startedAt: 1 }));
+      for (const id of ['plain', 'plain2', 'plain3']) await other.createRun(aRun(id, { status: 'running', startedAt: 1 }));
+      expect(await storage.waitForQueued(stop.signal, 300)).toBe(false);
+
+      // Nothing queued: a run ending can make no claim possible.
+      await other.updateRun('plain3', { status: 'success', endedAt: 2 });
       expect(await storage.waitForQueued(stop.signal, 300)).toBe(false);
 
       const queued = storage.waitForQueued(stop.signal, 5_000);
       await other.createRun(aRun('queued', { request: { kind: 'materialize' } }));
       expect(await queued).toBe(true);
 
+      // A run queued: one ending may free what a claim waited for.
       const ended = storage.waitForQueued(stop.signal, 5_000);
       await other.updateRun('plain', { status: 'success', endedAt: 2 });
       expect(await ended).toBe(true);
 
+      // News while nobody waits is kept for the next wait.
+      await other.updateRun('plain2', { status: 'failed', endedAt: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await storage.waitForQueued(stop.signal, 5)).toBe(true);
+
       // A queued run whose insert fails (its id is taken) is rolled back with its news.
       await expect(other.createRun(aRun('queued', { request: { kind: 'materialize' } }))).rejects.toThrow(/queued/);
       expect(await storage.waitForQueued(stop.signal, 300)).toBe(false);
-
-      // News while nobody waits is kept for the next wait.
-      await other.updateRun('queued', { status: 'canceled', endedAt: 3 });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(await storage.waitForQueued(stop.signal, 5)).toBe(true);
     } finally {
       await elsewhere.close();
     }
