@@ -11,8 +11,10 @@
 import pg from 'pg';
 import type { Kysely } from 'kysely';
 import { sql } from './kysely/kysely-runtime.ts';
+import { createRun, updateRun } from './postgres-record-queries.ts';
 import type { QueueWake } from './queue-wake.ts';
 import type { Database } from './schema.ts';
+import { runEnded, type RunRecord, type RunUpdate } from './storage.ts';
 
 /** The channel of queue news; the payload is the schema whose queue changed. */
 export const QUEUE_CHANNEL = 'strata_queue';
@@ -29,6 +31,21 @@ export async function notifyQueue(db: Kysely<Database>): Promise<void> {
 export async function notifyQueueIfQueued(db: Kysely<Database>): Promise<void> {
   await sql`select pg_notify(${QUEUE_CHANNEL}, current_schema())
     where exists (select 1 from runs where status = 'queued' and request is not null)`.execute(db);
+}
+
+/** `Storage.createRun`: a queued run with a request is news, sent in the transaction that inserts it (only if it commits). */
+export async function createRunWithNews(db: Kysely<Database>, run: RunRecord): Promise<void> {
+  if (run.status !== 'queued' || run.request == null) return createRun(db, run);
+  await db.transaction().execute(async (trx) => {
+    await createRun(trx, run);
+    await notifyQueue(trx);
+  });
+}
+
+/** `Storage.updateRun`: a run that ended may free what a worker's claim waited for. */
+export async function updateRunWithNews(db: Kysely<Database>, id: string, update: RunUpdate): Promise<void> {
+  await updateRun(db, id, update);
+  if (update.status !== undefined && runEnded(update.status)) await notifyQueueIfQueued(db);
 }
 
 /** One waiter: resolves its wait. */

@@ -23,7 +23,7 @@ import { postgresMigrationProvider, postgresMigrations } from './migrations/inde
 import * as records from './postgres-record-queries.ts';
 import { checkConnection, describeTarget, openPool, postgresSettings, unreachable, type PostgresSettings } from './postgres-connection.ts';
 import { PostgresDaemonTicks } from './postgres-daemon-ticks.ts';
-import { notifyQueue, notifyQueueIfQueued, PostgresQueueListener } from './postgres-queue-listener.ts';
+import { createRunWithNews, notifyQueueIfQueued, PostgresQueueListener, updateRunWithNews } from './postgres-queue-listener.ts';
 import type { QueueWake } from './queue-wake.ts';
 import * as leases from './postgres-lease-store.ts';
 import * as staleness from './postgres-staleness-queries.ts';
@@ -32,23 +32,22 @@ import { insertCheckResults, insertEvents, insertMaterializations } from './post
 import type { Database } from './schema.ts';
 import type { AssetDataSummary, ObservationRecord } from './staleness-store.ts';
 import { schemaNewerError, unknownRunError } from './storage-error.ts';
-import {
-  runEnded,
-  type BackfillRecord,
-  type BackfillUpdate,
-  type CheckResultRecord,
-  type EventRecord,
-  type LineageEdge,
-  type MaterializationRecord,
-  type Page,
-  type RunClaim,
-  type RunMaterializations,
-  type RunRecord,
-  type RunStatus,
-  type RunUpdate,
-  type StepCommit,
-  type StepFailureRecord,
-  type Storage,
+import type {
+  BackfillRecord,
+  BackfillUpdate,
+  CheckResultRecord,
+  EventRecord,
+  LineageEdge,
+  MaterializationRecord,
+  Page,
+  RunClaim,
+  RunMaterializations,
+  RunRecord,
+  RunStatus,
+  RunUpdate,
+  StepCommit,
+  StepFailureRecord,
+  Storage,
 } from './storage.ts';
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -133,22 +132,11 @@ export class PostgresStorage implements Storage, QueueWake {
   }
 
   createRun(run: RunRecord): Promise<void> {
-    return this.#inOrder(async () => {
-      if (run.status !== 'queued' || run.request == null) return records.createRun(this.#db, run);
-      // Idle workers hear of it when it commits, and only if it does.
-      await this.#db.transaction().execute(async (trx) => {
-        await records.createRun(trx, run);
-        await notifyQueue(trx);
-      });
-    });
+    return this.#inOrder(() => createRunWithNews(this.#db, run));
   }
 
   updateRun(id: string, update: RunUpdate): Promise<void> {
-    return this.#inOrder(async () => {
-      await records.updateRun(this.#db, id, update);
-      // A run that ended may free a slot a worker's claim waited for.
-      if (update.status !== undefined && runEnded(update.status)) await notifyQueueIfQueued(this.#db);
-    });
+    return this.#inOrder(() => updateRunWithNews(this.#db, id, update));
   }
 
   /** Resolves when a run is queued or ends in this storage's schema, by any process (see ./postgres-queue-listener.ts). */
