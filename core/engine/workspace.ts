@@ -63,7 +63,6 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
-    if (this.#runs) await (await this.#runs).close();
     if (this.#storage) await (await this.#storage.catch(() => undefined))?.close();
   }
 }
