@@ -103,9 +103,12 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
         Array.from({ length: steps }, (_, s) => `bench/r${n % runs}_s${s}`),
         { now: new Date(now) },
       );
-      return enqueueMaterialization(storage, { select: select(n), now }, plan);
+      return enqueueMaterialization(storage, { select: select(n), now }, plan, { graph: workspace.project.graph });
     };
     const server = await serverProcesses(admin);
+    // The pools a queued run of these assets holds, as enqueueMaterialization records them.
+    const { pools } = await enqueue(0);
+    await admin.query(`truncate ${schema}.runs cascade`);
 
     // (a) latency: idle workers, one run at a time.
     const latencyRuns = options.latencyRuns ?? 200;
@@ -142,7 +145,7 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
       try {
         const drain = async (count: number) => {
           await admin.query('begin');
-          await admin.query(queueRunsSql(schema, count, steps));
+          await admin.query(queueRunsSql(schema, count, steps, pools));
           await admin.query('select pg_notify($1, $2)', [QUEUE_CHANNEL, schema]);
           await admin.query('commit');
           await waitForCount(admin, `select count(*)::int as n from ${schema}.runs where status in ('success', 'failed', 'canceled')`, count);
@@ -179,7 +182,7 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
 
     // The two queue statements alone, from this process.
     await admin.query(`truncate ${schema}.runs cascade`);
-    await admin.query(queueRunsSql(schema, 200, steps));
+    await admin.query(queueRunsSql(schema, 200, steps, pools));
     let t = performance.now();
     for (let i = 0; i < 200; i++) await storage.claimQueuedRun({ now: Date.now(), pid: process.pid });
     const claimMs = (performance.now() - t) / 200;
@@ -222,10 +225,10 @@ function writeProject(dir: string, runs: number, steps: number): void {
 }
 
 /** `count` queued runs, run N of `bench/rN_*`, as `enqueueMaterialization` records them, created 1 ms apart. */
-function queueRunsSql(schema: string, count: number, steps: number): string {
+function queueRunsSql(schema: string, count: number, steps: number, pools: readonly string[] | null | undefined): string {
   const now = Date.now();
-  return `insert into ${schema}.runs (id, status, trigger, selection, asset_keys, created_at, tags, request)
-    select gen_random_uuid()::text, 'queued', 'manual', sel, keys, ${now} + n, '{}', json_build_object('kind', 'materialize', 'select', sel, 'now', ${now})::text
+  return `insert into ${schema}.runs (id, status, trigger, selection, asset_keys, created_at, tags, request, pools)
+    select gen_random_uuid()::text, 'queued', 'manual', sel, keys, ${now} + n, '{}', json_build_object('kind', 'materialize', 'select', sel, 'now', ${now})::text, ${pools == null ? 'null' : `'${JSON.stringify(pools)}'`}
     from generate_series(0, ${count - 1}) as n,
       lateral (select 'bench/r' || n || '_*' as sel) as s,
       lateral (select json_agg('bench/r' || n || '_s' || m order by m)::text as keys from generate_series(0, ${steps - 1}) as m) as k`;

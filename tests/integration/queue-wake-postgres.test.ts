@@ -73,7 +73,9 @@ describe.skipIf(missing !== undefined)(`idle workers wake on Postgres storage${m
   /** Queues `raw/a` through `other`; returns the run id and when the enqueue committed. */
   async function enqueue(): Promise<{ id: string; committedAt: number }> {
     const now = Date.now();
-    const run = await enqueueMaterialization(other, { select: 'raw/a', now }, buildPlan(project.graph, ['raw/a'], { now: new Date(now) }));
+    const run = await enqueueMaterialization(other, { select: 'raw/a', now }, buildPlan(project.graph, ['raw/a'], { now: new Date(now) }), {
+      graph: project.graph,
+    });
     return { id: run.id, committedAt: Date.now() };
   }
 
