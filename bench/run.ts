@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | sql-steps | cold-start (both CLI workloads) | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv | column-lineage]
+ * Usage: npm run bench [-- no-op | sql-steps | cold-start (both CLI workloads) | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | queue [--runs N] [--steps N] [--profile] | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv | column-lineage]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
@@ -8,7 +8,9 @@ import { runSqlSteps } from './sql-steps-bench.ts';
 import { runPartitionedChain, type EngineFigures } from './partitioned-chain-bench.ts';
 import { runIncrementalMerge } from './incremental-merge-bench.ts';
 import { execFileSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LargePlanFigures } from './large-plan-bench.ts';
 import type { StalenessFigures } from './staleness-bench.ts';
@@ -269,6 +271,49 @@ if (!only || only === 'pg-extract') {
     row('  (b) Strata run, ctx.resources.db.extract()', perSecond(strata), '-', strata.rows === baseline.rows);
     row('  (b) / (a) throughput', `${(baseline.ms / strata.ms).toFixed(2)}×`, '≥ 0.8×', baseline.ms / strata.ms >= 0.8);
     row('  peak RSS (a) / (b)', `${baseline.peakRssMb.toFixed(0)} / ${strata.peakRssMb.toFixed(0)} MB`, '-', true);
+  }
+}
+
+if (!only || only === 'queue') {
+  const option = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+  const steps = option('--steps', 1);
+  const runs = option('--runs', 300);
+  console.log(
+    `run queue on Postgres storage: real \`assets worker\` processes, a Postgres warehouse, runs of ${steps} no-op TypeScript step${steps === 1 ? '' : 's'}; load average ${loadavg()[0]?.toFixed(1)}`,
+  );
+  const url = benchPostgresUrl();
+  if (!url) console.log('  skipped: no Postgres (set STRATA_BENCH_POSTGRES_URL, or: tests/postgres-cluster.sh run -- npm run bench -- queue)');
+  else {
+    const { buildIsCurrent } = (await import('../bin/engine-build.js')) as { buildIsCurrent: () => Promise<boolean> };
+    if (!(await buildIsCurrent())) console.log('  the engine build is not current: the workers run from source (npm run build first)');
+    const { runQueueBench } = await import('./queue-bench.ts');
+    const profileDir = profile ? mkdtempSync(join(tmpdir(), 'strata-queue-profile-')) : undefined;
+    const f = await runQueueBench({ url, runs, steps, log: (line) => console.log(line), ...(profileDir ? { profileDir } : {}) });
+    const ms = (v: number) => `${v.toFixed(0)} ms`;
+    const { toClaim, toRunStart } = f.latency;
+    console.log(`  (a) ${f.latency.runs} runs queued one at a time to ${f.latency.workers} idle workers (enqueue committed → claimed)`);
+    row('  queued → claimed: p50 / max', `${ms(toClaim.p50)} / ${ms(toClaim.max)}`, '-', true);
+    row('  queued → claimed: p95', ms(toClaim.p95), '≤ 50 ms', toClaim.p95 <= 50);
+    row('  queued → run_start event: p50 / p95 / max', `${ms(toRunStart.p50)} / ${ms(toRunStart.p95)} / ${ms(toRunStart.max)}`, '-', true);
+    console.log(`  (b) ${runs} queued runs drained (first claim → last end); CPU and mean ms per run`);
+    for (const t of f.throughput) {
+      const label = `${t.workers} worker${t.workers === 1 ? '' : 's'}`;
+      row(`  ${label}: runs/s (steps/s)`, `${t.runsPerSecond.toFixed(1)} (${t.stepsPerSecond.toFixed(1)})`, '-', true);
+      const server = t.postgresCpuMsPerRun === undefined ? 'n/a' : t.postgresCpuMsPerRun.toFixed(1);
+      row(`  ${label}: CPU per run workers / Postgres`, `${t.workerCpuMsPerRun.toFixed(1)} / ${server} ms`, '-', true);
+      row(`  ${label}: claim→start / start→end / next claim`, `${t.startMs.toFixed(1)} / ${t.executeMs.toFixed(1)} / ${t.gapMs.toFixed(1)}`, '-', true);
+    }
+    row('  one claim / one enqueue (this process)', `${f.claimMs.toFixed(2)} / ${f.enqueueMs.toFixed(2)} ms`, '-', true);
+    if (profileDir) {
+      const { summarizeProfiles } = await import('./cpu-profile-summary.ts');
+      const p = summarizeProfiles(profileDir);
+      console.log(`  the 1-worker round's worker, CPU profile (start to stop, ${(p.totalMs / 1000).toFixed(2)} s of CPU; files in ${profileDir}):`);
+      for (const [area, ms] of p.areas.slice(0, 12))
+        console.log(`    ${area.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms  ${((100 * ms) / p.totalMs).toFixed(1).padStart(5)} %`);
+      console.log('    top functions (self time):');
+      for (const [name, ms] of p.functions) console.log(`      ${name.slice(0, 90).padEnd(90)} ${ms.toFixed(0).padStart(6)} ms`);
+    }
+    console.log(`  load average afterwards ${loadavg()[0]?.toFixed(1)}`);
   }
 }
 

@@ -40,6 +40,7 @@ export type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, L
 export type { DaemonTickRecord, DaemonTickStatus, DaemonTickStore, DaemonTickUpdate, NewDaemonTick, TickDecision, TickTarget } from './daemon-tick-store.ts';
 export type { DaemonLockAttempt, DaemonLockHolder, DaemonLockOptions, DaemonLockStore, HeldDaemonLock } from './daemon-lock.ts';
 export { DAEMON_LOCK_TTL_MS } from './daemon-lock.ts';
+export { type QueueWake, waitForQueued } from './queue-wake.ts';
 export { InMemoryStorage } from './in-memory-storage.ts';
 export { SqliteStorage } from './sqlite-storage.ts';
 export { StorageError } from './storage-error.ts';

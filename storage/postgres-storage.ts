@@ -23,6 +23,8 @@ import { postgresMigrationProvider, postgresMigrations } from './migrations/inde
 import * as records from './postgres-record-queries.ts';
 import { checkConnection, describeTarget, openPool, postgresSettings, unreachable, type PostgresSettings } from './postgres-connection.ts';
 import { PostgresDaemonTicks } from './postgres-daemon-ticks.ts';
+import { createRunWithNews, notifyQueueIfQueued, PostgresQueueListener, updateRunWithNews } from './postgres-queue-listener.ts';
+import type { QueueWake } from './queue-wake.ts';
 import * as leases from './postgres-lease-store.ts';
 import * as staleness from './postgres-staleness-queries.ts';
 import { eventFromRow, eventToRow } from './row-mappers.ts';
@@ -59,11 +61,12 @@ const UNDEFINED_TABLE = '42P01';
  * await storage.createRun(run);
  * await storage.close();
  */
-export class PostgresStorage implements Storage {
+export class PostgresStorage implements Storage, QueueWake {
   readonly #pool: pg.Pool;
   readonly #db: Kysely<Database>;
   readonly #ticks: PostgresDaemonTicks;
   readonly #settings: PostgresSettings;
+  readonly #listener: PostgresQueueListener;
   /** The last write issued: writes of one storage apply in the order they were issued, like SQLite's. */
   #lastWrite: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -71,6 +74,7 @@ export class PostgresStorage implements Storage {
   private constructor(pool: pg.Pool, settings: PostgresSettings) {
     this.#pool = pool;
     this.#settings = settings;
+    this.#listener = new PostgresQueueListener(settings.pool);
     this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     this.#ticks = new PostgresDaemonTicks(this.#db);
   }
@@ -128,11 +132,16 @@ export class PostgresStorage implements Storage {
   }
 
   createRun(run: RunRecord): Promise<void> {
-    return this.#inOrder(() => records.createRun(this.#db, run));
+    return this.#inOrder(() => createRunWithNews(this.#db, run));
   }
 
   updateRun(id: string, update: RunUpdate): Promise<void> {
-    return this.#inOrder(() => records.updateRun(this.#db, id, update));
+    return this.#inOrder(() => updateRunWithNews(this.#db, id, update));
+  }
+
+  /** Resolves when a run is queued or ends in this storage's schema, by any process (see ./postgres-queue-listener.ts). */
+  waitForQueued(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+    return this.#closed ? Promise.resolve(false) : this.#listener.waitForQueued(signal, timeoutMs);
   }
 
   claimQueuedRun(claim: RunClaim): Promise<RunRecord | undefined> {
@@ -339,7 +348,9 @@ export class PostgresStorage implements Storage {
 
   failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
     return this.#inOrder(async () => {
-      return leases.failDeadRun(this.#db, runId, failure);
+      const failed = await leases.failDeadRun(this.#db, runId, failure);
+      if (failed !== undefined) await notifyQueueIfQueued(this.#db);
+      return failed;
     });
   }
 
@@ -381,6 +392,7 @@ export class PostgresStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#listener.close();
     // Ends the pool too.
     await this.#db.destroy();
   }

@@ -12,6 +12,7 @@ import type { LeaseRelease, LeaseStore } from './lease-store.ts';
 import type { DaemonTickStore } from './daemon-tick-store.ts';
 import type { DaemonLockStore } from './daemon-lock.ts';
 import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
+import type { QueueWake } from './queue-wake.ts';
 
 /** Lifecycle of a run. */
 export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'canceled';
@@ -374,7 +375,9 @@ export interface Storage
     StalenessStore,
     LeaseStore,
     DaemonTickStore,
-    DaemonLockStore {
+    DaemonLockStore,
+    // Optional: Postgres wakes idle workers at once; the others are polled.
+    Partial<QueueWake> {
   /**
    * Appends events and records materializations and check results in one transaction, and
    * makes each materialization / check result the latest of its asset partition / check.

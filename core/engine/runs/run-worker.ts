@@ -2,11 +2,14 @@
  * The worker loop of `assets worker`: claims queued runs from storage (oldest first, each by
  * one worker only, see `Storage.claimQueuedRun`), runs up to `concurrency` of them at once
  * through the run service, and reaps runs whose process died (when idle, and every half heartbeat
- * timeout while busy). Stopping ends
- * the claiming; the runs going on finish (cancel them with the cancel signal).
+ * timeout while busy). An idle worker
+ * on a storage that can tell (Postgres: LISTEN/NOTIFY) claims as soon as a run is queued or one
+ * ends; it polls too, as the fallback. Stopping ends the claiming; the runs going on finish
+ * (cancel them with the cancel signal).
  */
 import type { RunService } from './run-service.ts';
 import { runClaimed } from './queued-runs.ts';
+import { pause, waitForQueued } from '../../../storage/queue-wake.ts';
 import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 
 /** What a {@link runWorker} does. */
@@ -16,7 +19,7 @@ export interface RunWorkerOptions {
   readonly concurrency: number;
   /** Stop when the queue is empty and no run is going on (default: keep polling). */
   readonly once?: boolean;
-  /** Between two looks at an empty queue (default 1 s). */
+  /** Between two looks at an empty queue when no news came (default 1 s). */
   readonly pollMs?: number;
   /** Told when a run is claimed and when it ends. */
   readonly log?: (line: string) => void;
@@ -52,6 +55,7 @@ export async function runWorker(options: RunWorkerOptions, signals: WorkerSignal
   const storage = await service.storage();
   const going = new Map<string, Promise<void>>();
   const worked: WorkedRun[] = [];
+  const pollMs = options.pollMs ?? 1_000;
   await service.reapDeadRuns();
   let reapedAt = Date.now();
   const reapEveryMs = (service.project.config.heartbeat?.timeoutMs ?? DEFAULT_HEARTBEAT.timeoutMs) / 2;
@@ -78,26 +82,20 @@ export async function runWorker(options: RunWorkerOptions, signals: WorkerSignal
     }
     if (claimed > 0 && going.size < concurrency) continue;
     if (options.once && going.size === 0) break;
-    await Promise.race([...going.values(), pause(options.pollMs ?? 1_000, signals.stop)]);
-    // Busy or not, dead runs are reaped (and queued runs retried) within about a heartbeat timeout.
-    if (going.size === 0 || Date.now() - reapedAt >= reapEveryMs) {
+    // Dead runs are reaped (and queued runs retried) within about a heartbeat timeout, busy or not; idle with
+    // nothing to claim, once a poll interval however often news wakes it, never just before a claim.
+    if (Date.now() - reapedAt >= (going.size === 0 ? pollMs : reapEveryMs)) {
       reapedAt = Date.now();
-      await service.reapDeadRuns();
+      // A queued run reaped is retried: claim again at once.
+      if ((await service.reapDeadRuns()).length > 0) continue;
     }
+    const waited = new AbortController();
+    const signal = AbortSignal.any([signals.stop, waited.signal]);
+    // With a slot free, news of a queued run wakes it; else only a run ending does (or the poll).
+    const wait = going.size < concurrency ? waitForQueued(storage, signal, pollMs) : pause(pollMs, signal).then(() => false);
+    await Promise.race([...going.values(), wait]);
+    waited.abort();
   }
   await Promise.all(going.values());
   return worked;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
