@@ -159,6 +159,8 @@ export async function listBackfills(db: Kysely<Database>, options: Page = {}): P
 
 /** `Storage.recordLineage`, in one transaction that locks out other recorders (ordinals are max + 1). */
 export async function recordLineage(db: Kysely<Database>, definitionVersion: string, edges: readonly LineageEdge[]): Promise<void> {
+  // Every run records its version: when it is the latest already (the common case), one read, no table lock for workers to queue on.
+  if ((await latestDefinitionVersion(db)) === definitionVersion) return;
   const recordedAt = Date.now();
   await db.transaction().execute(async (trx) => {
     // Ordinals are max + 1: one recorder at a time.
