@@ -63,6 +63,7 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
+    if (this.#runs) await (await this.#runs).close();
     if (this.#storage) await (await this.#storage.catch(() => undefined))?.close();
   }
 }

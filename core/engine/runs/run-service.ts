@@ -92,9 +92,18 @@ export class RunService {
     this.landing = options.landing ?? new FileLandingZone(options.project.config.landingDir);
     const { storage, warehouse } = options;
     this.#storage = typeof storage === 'function' ? storage : async () => storage;
+    // A Postgres warehouse takes many writers: kept open between runs, it is connected to once, not once a run.
+    const keepOpen = warehouse === undefined && options.project.config.warehouseUrl !== undefined;
     this.warehouse =
-      warehouse instanceof SharedWarehouse ? warehouse : new SharedWarehouse(warehouse ?? ((wait) => openProjectWarehouse(options.project.config, wait)));
+      warehouse instanceof SharedWarehouse
+        ? warehouse
+        : new SharedWarehouse(warehouse ?? ((wait) => openProjectWarehouse(options.project.config, wait)), { keepOpen });
     this.#notice = options.notice ?? (() => undefined);
+  }
+
+  /** Closes the warehouse this service kept open between runs (a Postgres warehouse), once its runs let go. */
+  close(): Promise<void> {
+    return this.warehouse.close();
   }
 
   /** The storage runs are recorded in. */

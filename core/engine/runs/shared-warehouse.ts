@@ -2,7 +2,8 @@
  * One process's hold on the DuckDB warehouse: opened when a run needs it, shared by the runs
  * going on at once, closed when the last of them lets go. DuckDB lets one process write a file
  * at a time, so a daemon or UI server that kept it open while idle would lock out
- * `assets materialize` in another terminal. The CLI, the daemon and the UI all hold the
+ * `assets materialize` in another terminal. A warehouse of many writers (Postgres) may stay open
+ * between runs instead (`keepOpen`): a worker then connects once, not once a run. The CLI, the daemon and the UI all hold the
  * warehouse through this class (by way of the run service).
  */
 import type { Warehouse } from '../../../resources/warehouse.ts';
@@ -30,6 +31,12 @@ export type WarehouseOpener = (wait: WarehouseOpenWait) => Promise<Warehouse>;
  */
 export type WarehouseSource = Warehouse | WarehouseOpener;
 
+/** How a {@link SharedWarehouse} holds its warehouse. */
+export interface SharedWarehouseOptions {
+  /** Keep an opened warehouse open while no run holds it, until {@link SharedWarehouse.close} (default: close it when the last run lets go). */
+  readonly keepOpen?: boolean;
+}
+
 /**
  * A reference-counted warehouse with per-caller abort: runs that come while it opens wait for
  * the same open; each stops waiting when its own signal aborts, and the open itself stops once
@@ -47,10 +54,12 @@ export class SharedWarehouse {
   #warehouse: Promise<Warehouse> | undefined;
   /** Stops the wait of the open in progress (when every run waiting for it gave up). */
   #stopOpening: AbortController | undefined;
+  #keepOpen: boolean;
 
-  constructor(source: WarehouseSource) {
+  constructor(source: WarehouseSource, options: SharedWarehouseOptions = {}) {
     if (typeof source === 'function') this.#open = source;
     else this.#fixed = source;
+    this.#keepOpen = options.keepOpen ?? false;
   }
 
   /** How many runs hold the warehouse now, or wait for it. */
@@ -84,8 +93,19 @@ export class SharedWarehouse {
   /** Lets go of the warehouse; the last user closes it (an open warehouse given to the constructor stays open). */
   async release(): Promise<void> {
     this.#users -= 1;
-    if (this.#users > 0 || this.#warehouse === undefined) return;
+    if (this.#users > 0 || this.#warehouse === undefined || this.#keepOpen) return;
     await this.#forget(this.#warehouse);
+  }
+
+  /** Whether a warehouse is open (or opening), held by a run or kept open. */
+  get isOpen(): boolean {
+    return this.#warehouse !== undefined;
+  }
+
+  /** Closes a warehouse kept open (see `keepOpen`) now, or when the runs holding it let go. */
+  async close(): Promise<void> {
+    this.#keepOpen = false;
+    if (this.#users === 0 && this.#warehouse !== undefined) await this.#forget(this.#warehouse);
   }
 
   /**
