@@ -15,6 +15,7 @@ import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
 import type { RunLauncher } from '../core/engine/runs/run-launcher.ts';
 import { enqueueMaterialization } from '../core/engine/runs/queued-runs.ts';
+import { enqueueBackfill } from '../core/engine/runs/queued-backfills.ts';
 import { cancelQueued } from '../core/engine/runs/queued-run-cancel.ts';
 
 /** What the mutation routes use. */
@@ -56,7 +57,8 @@ const noQuery = z.object({}).strict();
  * - `POST /api/runs` `{ select, partition?, staleOnly?, fullRefresh?, force? }` → 202 `{ runId, steps }`,
  *   or 200 `{ runId: null, steps: 0, message }` when there is nothing to do; with `queue`, the
  *   run is recorded as queued for a worker and the answer says `queued: true`
- * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition?, fullRefresh?, force? }` → 202 `{ backfillId }`
+ * - `POST /api/backfills` `{ select, from, to, mode?: all|missing|stale, perPartition?, fullRefresh?, force? }` → 202 `{ backfillId }`;
+ *   with `queue`, the backfill is recorded and its runs queued for workers: 202 `{ backfillId, runIds, queued: true }`
  * - `fullRefresh: true` rebuilds incremental assets from scratch; a selection with snapshots is
  *   refused (400 naming them) unless `force` lists each, as `--full-refresh --force` on the CLI
  * - `GET /api/backfills/ID` (a unique prefix works) → `{ backfill, runs }`
@@ -119,11 +121,21 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
     const now = ctx.now();
     const keys = checkBackfill(project, body, now);
     const refresh = fullRefreshRequest(project, keys, refreshOptions(body), API_REFRESH_ARGUMENTS);
-    const backfillId = ctx.launcher.launchBackfill(
-      { selection: body.select, keys, from: body.from, to: body.to, mode: BACKFILL_MODES[body.mode], grouping: body.perPartition ? 'per_partition' : 'policy' },
-      now,
-      refresh,
-    );
+    const request = {
+      selection: body.select,
+      keys,
+      from: body.from,
+      to: body.to,
+      mode: BACKFILL_MODES[body.mode],
+      grouping: body.perPartition ? 'per_partition' : 'policy',
+    } as const;
+    if (ctx.queue) {
+      const options = refresh.fullRefresh ? { fullRefresh: true, force: refresh.forcedSnapshots } : {};
+      const { backfill, runs } = await enqueueBackfill({ project, storage: await ctx.storage(), landing: ctx.landing, now }, request, options);
+      ctx.send(res, { backfillId: backfill.id, runIds: runs.map((r) => r.id), queued: true }, 202);
+      return;
+    }
+    const backfillId = ctx.launcher.launchBackfill(request, now, refresh);
     ctx.send(res, { backfillId }, 202);
   });
 

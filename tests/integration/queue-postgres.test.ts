@@ -159,6 +159,33 @@ describe.skipIf(missing !== undefined)(`queueing from the daemon and the UI on P
     }
   });
 
+  it('the UI queues a launched backfill as one run per day; workers complete it', async () => {
+    const p = project();
+    ws.warehouse.close();
+    const server = await startApiServer({ project: p, storage: async () => storage }, { port: 0, queue: true, log: () => undefined });
+    try {
+      const launched = await call(server.url, 'POST', '/api/backfills', { select: 'marts/daily', from: '2025-03-01', to: '2025-03-03' });
+      expect(launched.status).toBe(202);
+      expect(launched.body).toMatchObject({ queued: true });
+      const { backfillId, runIds } = launched.body as { backfillId: string; runIds: string[] };
+      expect(runIds).toHaveLength(3);
+      const queued = await Promise.all(runIds.map((id) => storage.getRun(id)));
+      expect(queued.map((r) => [r?.status, r?.tags.backfill, r?.pools])).toEqual(runIds.map(() => ['queued', backfillId, ['api']]));
+      // Nothing runs it in the server: a worker does.
+      const worked = await runWorker({ service: new RunService({ project: p, storage }), concurrency: 1, once: true }, idle);
+      expect(worked.map((w) => w.status)).toEqual(['success', 'success', 'success']);
+      expect(await storage.getBackfill(backfillId)).toMatchObject({ status: 'success', done: 3, total: 3 });
+      const ours = new Set(runIds);
+      const days = (await storage.latestMaterializations(['marts/daily']))
+        .filter((m) => ours.has(m.runId))
+        .map((m) => m.partition)
+        .sort();
+      expect(days).toEqual(['2025-03-01', '2025-03-02', '2025-03-03']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('the UI cancels a run it queued that no worker has claimed; a worker then runs nothing', async () => {
     const p = project();
     ws.warehouse.close();

@@ -43,8 +43,8 @@ Options:
   --token TOKEN  secret that lets scripts (Authorization: Bearer TOKEN) launch runs; default:
                  the STRATA_UI_TOKEN environment variable. Without one, a server listening
                  beyond this machine refuses to launch anything.
-  --queue        queue launched runs for assets worker (POST /api/runs answers queued: true);
-                 needs Postgres storage
+  --queue        queue launched runs and backfills for assets worker (the answers say
+                 queued: true); needs Postgres storage
   --no-queue     run them in this process even with strata.json "queue": true`,
 
   async run(argv, out, err) {
