@@ -94,6 +94,63 @@ async function deadRunThatCommittedA(p: Project, service: RunService, attempt?: 
   return claimed.id;
 }
 
+/**
+ * A worker's run whose step is under way is reaped by another process (its retry queued); the
+ * step is let go `waitMs` later. The run must end failed as reaped, with nothing published.
+ */
+async function reapWhileStepRuns(heartbeat: { interval: string; timeout: string }, waitMs: number): Promise<void> {
+  const beats = await openTempWorkspace('strata-run-reclaim-beats-', { name: 'beats', heartbeat });
+  try {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const p = buildProject(beats.config, [
+      asset({
+        key: 'raw/slow',
+        materialize: async (ctx) => {
+          const rows = await ctx.warehouse.replaceTable('select 1 as v');
+          started();
+          await gate;
+          wrote('raw/slow', null);
+          return { rowCount: rows };
+        },
+      }),
+    ]);
+    const now = Date.now();
+    await enqueueMaterialization(beats.storage, { select: 'raw/slow', now }, buildPlan(p.graph, ['raw/slow'], { now: new Date(now) }), { graph: p.graph });
+    const service = new RunService({ project: p, storage: beats.storage, warehouse: beats.warehouse });
+    const worker = runWorker({ service, concurrency: 1, once: true }, { stop: new AbortController().signal, cancel: new AbortController().signal });
+    await running;
+    const [run] = await beats.storage.listRuns({ status: 'running' });
+    const id = run?.id as string;
+    // Another process reaps it (as if its heartbeat were late), queueing its retry.
+    const event = {
+      runId: id,
+      timestamp: Date.now(),
+      type: 'run_failure',
+      level: 'error',
+      assetKey: null,
+      partition: null,
+      message: 'dead',
+      data: null,
+    } as const;
+    expect(await beats.storage.failDeadRun(id, { lastSeenBefore: Date.now() + 60_000, endedAt: Date.now(), error: 'process died', event })).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    release();
+    const [worked] = await worker;
+    expect(worked).toMatchObject({ runId: id, status: 'failed', error: 'process died' });
+    expect(await beats.storage.getRun(id)).toMatchObject({ status: 'failed', error: 'process died' });
+    expect(await beats.storage.materializationHistory('raw/slow')).toEqual([]);
+  } finally {
+    await beats.close();
+  }
+}
+
 describe('reclaiming a dead queued run', () => {
   it('queues one retry with the dead run, and the retry leaves out what the dead run committed', async () => {
     const p = flat();
@@ -128,58 +185,12 @@ describe('reclaiming a dead queued run', () => {
     expect(await ws.storage.listRuns({ status: 'queued' })).toEqual([]);
   });
 
-  it('a live run reaped as dead (its host too busy to beat) stops, rolls back its step going on and stays failed', async () => {
-    const beats = await openTempWorkspace('strata-run-reclaim-beats-', { name: 'beats', heartbeat: { interval: '50ms', timeout: '1s' } });
-    try {
-      let release: () => void = () => undefined;
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let started: () => void = () => undefined;
-      const running = new Promise<void>((resolve) => {
-        started = resolve;
-      });
-      const p = buildProject(beats.config, [
-        asset({
-          key: 'raw/slow',
-          materialize: async (ctx) => {
-            const rows = await ctx.warehouse.replaceTable('select 1 as v');
-            started();
-            await gate;
-            wrote('raw/slow', null);
-            return { rowCount: rows };
-          },
-        }),
-      ]);
-      const now = Date.now();
-      await enqueueMaterialization(beats.storage, { select: 'raw/slow', now }, buildPlan(p.graph, ['raw/slow'], { now: new Date(now) }), { graph: p.graph });
-      const service = new RunService({ project: p, storage: beats.storage, warehouse: beats.warehouse });
-      const worker = runWorker({ service, concurrency: 1, once: true }, { stop: new AbortController().signal, cancel: new AbortController().signal });
-      await running;
-      const [run] = await beats.storage.listRuns({ status: 'running' });
-      const id = run?.id as string;
-      // Another process reaps it (as if its heartbeat were late), queueing its retry.
-      const event = {
-        runId: id,
-        timestamp: Date.now(),
-        type: 'run_failure',
-        level: 'error',
-        assetKey: null,
-        partition: null,
-        message: 'dead',
-        data: null,
-      } as const;
-      expect(await beats.storage.failDeadRun(id, { lastSeenBefore: Date.now() + 60_000, endedAt: Date.now(), error: 'process died', event })).toBeDefined();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      release();
-      const [worked] = await worker;
-      expect(worked).toMatchObject({ runId: id, status: 'failed', error: 'process died' });
-      expect(await beats.storage.getRun(id)).toMatchObject({ status: 'failed', error: 'process died' });
-      expect(await beats.storage.materializationHistory('raw/slow')).toEqual([]);
-    } finally {
-      await beats.close();
-    }
-  });
+  it('a live run reaped as dead (its host too busy to beat) stops, rolls back its step going on and stays failed', () =>
+    reapWhileStepRuns({ interval: '50ms', timeout: '1s' }, 300));
+
+  // No heartbeat comes before the step publishes: only the step's own look can stop it.
+  it('a live run reaped between two heartbeats publishes nothing: the step about to publish looks first', () =>
+    reapWhileStepRuns({ interval: '10s', timeout: '30s' }, 0));
 });
 
 describe('queued backfills', () => {

@@ -51,6 +51,11 @@ export interface ExecuteRunOptions {
    * not created again (default: the executor creates it).
    */
   readonly claimed?: boolean;
+  /**
+   * Called just before each step publishes its data (a worker's run checks there that no other
+   * process reaped and retried it meanwhile); a `CanceledError` thrown cancels the step unpublished.
+   */
+  readonly beforePublish?: () => Promise<void>;
   readonly tags?: Readonly<Record<string, string>>;
   /** The clock for partition mappings (default: now). */
   readonly now?: Date;
@@ -386,6 +391,7 @@ class RunExecution {
         });
         const durationMs = performance.now() - started;
         const { commit, rowCount } = stepSuccess({ events: this.#events, step, logs, materializations, checks, result, session, durationMs });
+        await this.#o.beforePublish?.();
         // The warehouse keeps its own record of the commit, in the same transaction: if the
         // storage record below never happens, the next run records the step from it.
         const commitId = await writeStepCommit(this.#o.warehouse, session, this.#runId, step, commit);

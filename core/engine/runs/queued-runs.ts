@@ -13,7 +13,7 @@ import { RunEvents } from '../execution/run-events.ts';
 import { RunHeartbeat } from '../execution/run-heartbeat.ts';
 import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { systemTiming } from '../../model/run-timing.ts';
-import { messageOf } from '../execution/step-helpers.ts';
+import { CanceledError, messageOf } from '../execution/step-helpers.ts';
 import type { RunResult } from '../execution/executor.ts';
 import { runEnded, type RunRecord, type RunTrigger, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
@@ -111,6 +111,11 @@ export async function runClaimed(
         fullRefresh,
         forcedSnapshots,
         tags: run.tags,
+        // The last look before a step publishes: a run reaped since the last heartbeat publishes nothing more.
+        beforePublish: async () => {
+          reapedAs ??= await stopIfReaped(service, run.id, reaped);
+          if (reaped.signal.aborted) throw new CanceledError();
+        },
         ...(request.kind === 'materialize' && request.partitions !== undefined ? { onLeaseConflict: 'skip' as const } : {}),
         ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
       },
