@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, Sandbox } from './cli-harness.ts';
-import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
+import { browserMissing, closeUiPage, openUiPage, type UiProcess } from './ui-harness.ts';
 
 const missing = browserMissing();
 
@@ -44,14 +44,11 @@ describe.skipIf(missing !== undefined)(`write counts and full refresh in the web
     expect(first.status, first.stderr + first.stdout).toBe(0);
     fs.writeFileSync(path.join(project, 'landing/orders.csv'), 'order_id,status,updated_at\n2,paid,2025-01-05 00:00:00\n3,new,2025-01-06 00:00:00\n');
     fs.writeFileSync(path.join(project, 'landing/customers.csv'), 'customer_id,name\n1,Ana Maria\n2,Ben\n');
-    ui = await startUi(project);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ ui, browser, page } = await openUiPage(project));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await ui?.stop();
+    await closeUiPage({ ui, browser });
     sandbox?.cleanup();
   });
 

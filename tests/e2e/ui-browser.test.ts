@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { editFile, parseJson, querySqlite, runCli, Sandbox, stateFiles } from './cli-harness.ts';
-import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
+import { browserMissing, closeUiPage, openUiPage, startUi, type UiProcess } from './ui-harness.ts';
 import { holdWarehouse } from '../warehouse-holder.ts';
 
 const missing = browserMissing();
@@ -34,14 +34,11 @@ describe.skipIf(missing !== undefined)(`the web UI in headless Chromium${missing
       editFile(path.join(dir, 'defs/staging/menu_items.sql'), '-- group: staging\n', '-- group: staging\n-- check: accepted_range(price, max=0)\n'),
     );
     keys = parseJson<{ key: string }[]>(runCli(['list', '--json', '--project', project])).map((a) => a.key);
-    ui = await startUi(project);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ ui, browser, page } = await openUiPage(project));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await ui?.stop();
+    await closeUiPage({ ui, browser });
     sandbox?.cleanup();
   });
 

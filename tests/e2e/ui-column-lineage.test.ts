@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, Sandbox } from './cli-harness.ts';
-import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
+import { browserMissing, closeUiPage, openUiPage, type UiProcess } from './ui-harness.ts';
 
 const missing = browserMissing();
 
@@ -28,14 +28,11 @@ describe.skipIf(missing !== undefined)(`the asset page's columns in headless Chr
     sandbox = Sandbox.create();
     const project = sandbox.writeProject('ui-columns', FILES);
     expect(runCli(['materialize', '--select', '*', '--project', project]).status).toBe(0);
-    ui = await startUi(project);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ ui, browser, page } = await openUiPage(project));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await ui?.stop();
+    await closeUiPage({ ui, browser });
     sandbox?.cleanup();
   });
 

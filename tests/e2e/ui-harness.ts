@@ -3,7 +3,7 @@
  * process on a free port, and Debian's Chromium driven by playwright-core.
  */
 import fs from 'node:fs';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startCli, type CliResult } from './cli-harness.ts';
 
 /** Where Debian installs Chromium (`apt-get install -y chromium`). */
@@ -67,4 +67,30 @@ export async function startUi(projectDir: string, extra: readonly string[] = [],
       return done;
     },
   };
+}
+
+/** A UI process and a Chromium page to drive it, as the browser tests open them. */
+export interface UiPage {
+  readonly ui: UiProcess;
+  readonly browser: Browser;
+  /** 1400 × 900. */
+  readonly page: Page;
+}
+
+/** Starts `assets ui` on `projectDir` and opens a Chromium page (the UI is stopped again if Chromium fails). */
+export async function openUiPage(projectDir: string): Promise<UiPage> {
+  const ui = await startUi(projectDir);
+  try {
+    const browser = await launchChromium();
+    return { ui, browser, page: await browser.newPage({ viewport: { width: 1400, height: 900 } }) };
+  } catch (error) {
+    await ui.stop();
+    throw error;
+  }
+}
+
+/** Closes what {@link openUiPage} opened; either part may be missing (a `beforeAll` that failed). */
+export async function closeUiPage(opened: { readonly ui?: UiProcess; readonly browser?: Browser }): Promise<void> {
+  await opened.browser?.close();
+  await opened.ui?.stop();
 }

@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, runCli, Sandbox } from './cli-harness.ts';
-import { browserMissing, launchChromium, startUi, type UiProcess } from './ui-harness.ts';
+import { browserMissing, closeUiPage, openUiPage, type UiProcess } from './ui-harness.ts';
 
 const missing = browserMissing();
 
@@ -25,14 +25,11 @@ describe.skipIf(missing !== undefined)(`the run page's step progress in headless
       // Runs until canceled; DuckDB reports its progress (one thread: see ui-api-mutations.test.ts).
       'defs/slow/spin.sql': 'select sum(i % 7) as n from range(20000000000) t(i)\n',
     });
-    ui = await startUi(project);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ ui, browser, page } = await openUiPage(project));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await ui?.stop();
+    await closeUiPage({ ui, browser });
     sandbox?.cleanup();
   });
 
