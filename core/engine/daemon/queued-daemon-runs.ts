@@ -8,6 +8,7 @@ import type { AssetGraph } from '../../model/graph/asset-graph.ts';
 import type { RunRecord, Storage } from '../../../storage/storage.ts';
 import type { QueuedMaterialization } from '../runs/queued-runs.ts';
 import type { AssetPartitions } from './asset-partitions.ts';
+import { partsOf } from '../execution/queued-backfill-progress.ts';
 
 /**
  * Adds to `inFlight` (`key@partition` → run id) every asset partition a queued or running run
@@ -20,8 +21,7 @@ export async function addStoredInFlight(storage: Storage, graph: AssetGraph, inF
   for (const status of ['queued', 'running'] as const) {
     for (const run of await storage.listRuns({ status })) {
       // A queued backfill's run lists its asset partitions as ids already.
-      const parts = run.request?.kind === 'backfill' && Array.isArray(run.request.parts) ? run.request.parts : [];
-      for (const id of parts) if (typeof id === 'string' && !inFlight.has(id)) inFlight.set(id, run.id);
+      for (const id of partsOf(run)) if (!inFlight.has(id)) inFlight.set(id, run.id);
       for (const [key, partitions] of queuedPartitions(run, graph)) {
         for (const partition of partitions) {
           const id = partitionId(key, partition);

@@ -12,7 +12,7 @@ import type { Storage } from '../../../storage/storage.ts';
 import { formatDuration } from '../../model/format/duration-text.js';
 import { RunEvents } from './run-events.ts';
 import { DEFAULT_MAX_ATTEMPTS, retryOfDeadRun } from './run-retry.ts';
-import { isQueuedBackfillRun, refreshQueuedBackfill } from './queued-backfill-progress.ts';
+import { queuedBackfillOf, refreshQueuedBackfill } from './queued-backfill-progress.ts';
 
 /** What {@link reapDeadRuns} looks at. */
 export interface ReapOptions {
@@ -66,7 +66,8 @@ export async function reapDeadRuns(storage: Storage, options: ReapOptions): Prom
     const outcome = await storage.failDeadRun(run.id, { lastSeenBefore: cutoff, endedAt: now, error, event, ...(retry ? { retry } : {}) });
     if (outcome === undefined) continue;
     // A queued backfill's progress follows its runs: this one failed, or its retry is queued.
-    if (isQueuedBackfillRun(run)) await refreshQueuedBackfill(storage, run.tags.backfill ?? String(run.request?.backfill));
+    const queuedBackfill = queuedBackfillOf(run);
+    if (queuedBackfill !== undefined) await refreshQueuedBackfill(storage, queuedBackfill);
     const backfillId = retry || run.request ? undefined : await failBackfillOf(storage, run.tags.backfill, run.id, error, now);
     reaped.push({
       runId: run.id,

@@ -24,9 +24,9 @@ export interface QueuedBackfillState {
 /** Runs read per page while looking for a backfill's runs (newest first, back to its creation). */
 const PAGE = 500;
 
-/** True for a run recorded by `assets backfill --queue` (its request names the backfill). */
-export function isQueuedBackfillRun(run: RunRecord): boolean {
-  return run.request?.kind === 'backfill' && typeof run.request.backfill === 'string';
+/** The backfill a run recorded by `assets backfill --queue` belongs to (its request names it); `undefined` for any other run. */
+export function queuedBackfillOf(run: RunRecord): string | undefined {
+  return run.request?.kind === 'backfill' && typeof run.request.backfill === 'string' ? run.request.backfill : undefined;
 }
 
 /** The asset partitions a queued backfill run was queued with. */

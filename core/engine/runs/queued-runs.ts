@@ -18,7 +18,7 @@ import type { RunResult } from '../execution/executor.ts';
 import { runEnded, type RunRecord, type RunTrigger, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
 import { CanceledBackfillError, planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
-import { refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
+import { queuedBackfillOf, refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
 
 export type { QueuedMaterialization } from './claimed-plan.ts';
 
@@ -89,7 +89,7 @@ export async function runClaimed(
     settings.intervalMs,
   );
   const stop = AbortSignal.any([signal, reaped.signal]);
-  const backfillId = run.request?.kind === 'backfill' && typeof run.request.backfill === 'string' ? run.request.backfill : undefined;
+  const backfillId = queuedBackfillOf(run);
   try {
     const { request, plan, keys, resumed, resumes } = await planClaimed(service, run, stop);
     const { project } = service;
