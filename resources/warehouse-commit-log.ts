@@ -152,20 +152,22 @@ export class CommitLog {
 
   /**
    * Runs `work` once every earlier `exclusive` work on this warehouse has settled, so that two
-   * recoveries (two runs starting at once) never record the same row twice. On a warehouse other
-   * processes write (Postgres), also across processes: `work` runs holding a transaction-long
-   * advisory lock, so two workers recovering at once take turns and the second sees what the
-   * first recorded.
+   * recoveries (two runs starting at once) never record the same row twice.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const locked = () => (this.sharedByProcesses ? this.#acrossProcesses(work) : work());
-    const result = this.#queue.then(locked, locked);
+    const result = this.#queue.then(work, work);
     this.#queue = result.catch(() => undefined);
     return result;
   }
 
-  /** `work`, holding the commit log's advisory lock in a transaction of its own (released however `work` ends). */
-  async #acrossProcesses<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` (a recovery) one process at a time: on a warehouse other processes write
+   * (Postgres), holding a transaction-long advisory lock, so two workers recovering at once take
+   * turns and the second sees what the first recorded. A DuckDB file has one writing process:
+   * `work` runs as it is.
+   */
+  async acrossProcesses<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.sharedByProcesses) return work();
     const lock = this.#warehouse.session(TABLE);
     try {
       await lock.runPrepared('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`strata ${TABLE}`]);

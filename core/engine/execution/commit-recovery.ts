@@ -141,7 +141,7 @@ export function hasUnrecordedCommits(warehouse: Warehouse): boolean {
 export async function recoverCommits(storage: Storage, warehouse: Warehouse, now: () => number = Date.now): Promise<RecoveredCommit[]> {
   const log = commitLogOf(warehouse);
   await log.ensure();
-  return log.exclusive(() => recoverPending(storage, log, now));
+  return log.exclusive(() => log.acrossProcesses(() => recoverPending(storage, log, now)));
 }
 
 async function recoverPending(storage: Storage, log: CommitLog, now: () => number): Promise<RecoveredCommit[]> {
