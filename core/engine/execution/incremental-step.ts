@@ -27,7 +27,8 @@ export interface IncrementalSource {
 /**
  * Materializes an incremental SQL asset. `values` are the path and partition variables; the result's metadata
  * says whether the build was incremental or full and counts rows inserted, updated and deleted.
- * With `source`, the query runs there instead of in DuckDB.
+ * With `source`, the query runs there instead of in DuckDB; `incrementalSql`, when given, is the
+ * query of an incremental build (`sql` that of a full one).
  */
 export async function runIncrementalSql(
   session: StepSession,
@@ -37,9 +38,10 @@ export async function runIncrementalSql(
   values: TemplateValues,
   fullRefresh: boolean,
   source?: IncrementalSource,
+  incrementalSql?: string,
 ): Promise<MaterializeResult> {
   try {
-    return await buildIncremental(session, context.key, sql, config, values, fullRefresh, source);
+    return await buildIncremental(session, context.key, sql, config, values, fullRefresh, source, incrementalSql);
   } catch (error) {
     // Found when the query is bound: bad input (exit 2), named by asset and file like a load error.
     if (!(error instanceof DefinitionError)) throw error;
@@ -51,15 +53,18 @@ export async function runIncrementalSql(
 async function buildIncremental(
   session: StepSession,
   key: string,
-  sql: string,
+  fullSql: string,
   config: IncrementalConfig,
   values: TemplateValues,
   fullRefresh: boolean,
   source: IncrementalSource | undefined,
+  incrementalSql: string | undefined,
 ): Promise<MaterializeResult> {
   const { columns, window, hasRows } = await session.incrementalStart();
   const exists = columns.size > 0;
   const isIncremental = hasRows && !fullRefresh;
+  // A dbt model's `{% if is_incremental() %}` was rendered both ways: the incremental build runs its own query.
+  const sql = isIncremental && incrementalSql !== undefined ? incrementalSql : fullSql;
   const bound: TemplateValues = { ...values, this: qualifiedTableName(key), is_incremental: isIncremental };
   let watermark: string | null | undefined;
   let literal: string | undefined;

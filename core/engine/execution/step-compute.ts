@@ -101,6 +101,7 @@ async function runCompute(
       values,
       run.fullRefresh === true,
       source,
+      compute.incrementalSql,
     );
   }
   if (compute.type === 'sql') {

@@ -8,7 +8,7 @@ import { resolveHeartbeat } from '../../model/config/heartbeat-settings.ts';
 import { resolveDaemonSettings } from '../../model/config/daemon-settings.ts';
 import { resolveSeedSettings } from '../../model/config/seed-settings.ts';
 import { DEFAULT_WAREHOUSE_PATH, resolveWarehouse } from '../../model/config/warehouse-settings.ts';
-import { CONFIG_FILE, projectConfigSchema, type ProjectConfig } from '../../model/config/project-config.ts';
+import { CONFIG_FILE, DBT_PROJECT_FILE, projectConfigSchema, type ProjectConfig } from '../../model/config/project-config.ts';
 import { checkStateFile, type StateFileSource } from './state-files.ts';
 import { resolveStorage } from './storage-source.ts';
 import { DEFAULT_STORAGE_PATH } from '../../model/config/storage-settings.ts';
@@ -18,12 +18,12 @@ export const EXAMPLE_PROJECT_DIR = join(PACKAGE_ROOT, 'assets');
 
 /**
  * Finds the project to use: `explicit` (from `--project`), else `STRATA_PROJECT`, else the
- * current folder when it has a strata.json, else the bundled example.
+ * current folder when it has a strata.json or a dbt_project.yml, else the bundled example.
  */
 export function resolveProjectDir(explicit: string | undefined, cwd = process.cwd()): string {
   const chosen = explicit ?? process.env.STRATA_PROJECT;
   if (chosen) return resolve(cwd, chosen);
-  if (existsSync(join(cwd, CONFIG_FILE))) return cwd;
+  if (existsSync(join(cwd, CONFIG_FILE)) || existsSync(join(cwd, DBT_PROJECT_FILE))) return cwd;
   return EXAMPLE_PROJECT_DIR;
 }
 
@@ -35,10 +35,12 @@ export function resolveProjectDir(explicit: string | undefined, cwd = process.cw
  */
 export function loadProjectConfig(dir: string): ProjectConfig {
   const file = join(dir, CONFIG_FILE);
-  if (!existsSync(file)) throw new ConfigError(`no ${CONFIG_FILE} in ${dir} (pass --project DIR or run inside a project)`, file);
+  // A dbt project without strata.json is a Strata project with the defaults, its seeds loaded as dbt's.
+  const dbtOnly = !existsSync(file) && existsSync(join(dir, DBT_PROJECT_FILE));
+  if (!existsSync(file) && !dbtOnly) throw new ConfigError(`no ${CONFIG_FILE} in ${dir} (pass --project DIR or run inside a project)`, file);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = dbtOnly ? { dbt: '.' } : JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, file, { cause: error });
   }
@@ -62,7 +64,8 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     dir,
     assetsDir: resolve(dir, config.assets),
     landingDir: resolve(dir, config.landing),
-    seeds: resolveSeedSettings(config.seeds, dir),
+    // dbt's seeds are loaded as dbt's (with their column_types), not twice as Strata's.
+    ...(dbtOnly ? {} : { seeds: resolveSeedSettings(config.seeds, dir) }),
     storageFile,
     ...(storage.kind === 'postgres' ? { storageUrl: storage.url } : {}),
     warehouseFile,
@@ -74,5 +77,6 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     daemon: resolveDaemonSettings(config.daemon),
     ...(config.queue ? { queue: true } : {}),
     ...(config.resources === undefined ? {} : { resources: Object.freeze({ ...config.resources }) }),
+    ...(config.dbt === undefined ? {} : { dbtDir: resolve(dir, config.dbt) }),
   });
 }

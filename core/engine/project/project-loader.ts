@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
 import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
@@ -27,6 +27,8 @@ interface SqlSource {
   readonly remote: boolean;
   /** Its header names dependencies (`-- deps:`): a query DuckDB's parser cannot read depends on those alone. */
   readonly declaresDeps: boolean;
+  /** The query of an incremental build, when it differs (a dbt model): its tables are dependencies too. */
+  readonly incrementalBody?: string;
   readonly build: (deps: readonly string[]) => AssetDefinition;
 }
 
@@ -38,7 +40,8 @@ interface SqlSource {
 export async function loadProject(dir: string): Promise<Project> {
   const config = loadProjectConfig(dir);
   const errors: DefinitionError[] = [];
-  const files = listSourceFiles(config.assetsDir, errors, config.dir);
+  // A dbt project needs no assets folder of its own.
+  const files = config.dbtDir !== undefined && !existsSync(config.assetsDir) ? [] : listSourceFiles(config.assetsDir, errors, config.dir);
   const found: AssetDefinition[] = loadSeeds(config, errors);
   const schedules: ScheduleDefinition[] = [];
   const sqlSources: SqlSource[] = [];
@@ -78,6 +81,24 @@ export async function loadProject(dir: string): Promise<Project> {
         });
     } else {
       found.push(...(await importDefinitions(file, display, errors, schedules)));
+    }
+  }
+
+  if (config.dbtDir !== undefined) {
+    // Loaded on demand: projects without dbt do not pay for the template engine.
+    const { loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
+    const dbt = loadDbtProject(config.dbtDir, config.dir, { type: config.warehouseUrl === undefined ? 'duckdb' : 'postgres' }, errors);
+    found.push(...dbt.seeds);
+    for (const { parsed, file } of dbt.models) {
+      sqlSources.push({
+        key: parsed.key,
+        file,
+        body: parsed.body,
+        remote: false,
+        declaresDeps: false,
+        ...(parsed.incrementalBody === undefined ? {} : { incrementalBody: parsed.incrementalBody }),
+        build: (deps) => sqlAssetDefinition(parsed, deps, file),
+      });
     }
   }
 
@@ -185,23 +206,29 @@ async function buildSqlDefinitions(
   const parser = new LazyParser();
   const definitions: AssetDefinition[] = [];
   try {
-    for (const source of sources) {
+    // The tables a query reads (cached by its text); `undefined` when it does not parse (reported).
+    const readTables = async (source: SqlSource, body: string) => {
       // A query run on Postgres reads Postgres tables: its deps are the header's only.
-      let tables = source.remote ? [] : cache.get(source.body);
-      if (!tables) {
-        const inferred = await inferSqlDependencies(await parser.connection(), renderForParsing(source.body));
-        if (!inferred.ok && config.warehouseUrl !== undefined && source.declaresDeps) {
-          // Postgres SQL DuckDB's parser cannot read: the header's deps are the asset's deps.
-          tables = [];
-        } else if (!inferred.ok) {
-          errors.push(new DefinitionError('sql_invalid', unparsedMessage(inferred.message, config), { assetKey: source.key, file: source.file }));
-          brokenKeys.add(source.key);
-          continue;
-        } else {
-          tables = inferred.tables;
-          cache.set(source.body, tables);
-        }
+      const cached = source.remote ? [] : cache.get(body);
+      if (cached) return cached;
+      const inferred = await inferSqlDependencies(await parser.connection(), renderForParsing(body));
+      // Postgres SQL DuckDB's parser cannot read: the header's deps are the asset's deps.
+      if (!inferred.ok && config.warehouseUrl !== undefined && source.declaresDeps) return [];
+      if (!inferred.ok) {
+        errors.push(new DefinitionError('sql_invalid', unparsedMessage(inferred.message, config), { assetKey: source.key, file: source.file }));
+        brokenKeys.add(source.key);
+        return undefined;
       }
+      cache.set(body, inferred.tables);
+      return inferred.tables;
+    };
+    for (const source of sources) {
+      let tables = await readTables(source, source.body);
+      if (tables !== undefined && source.incrementalBody !== undefined) {
+        const more = await readTables(source, source.incrementalBody);
+        tables = more === undefined ? undefined : [...tables, ...more];
+      }
+      if (tables === undefined) continue;
       // `{{ this }}`: an incremental asset reading its own table is not a cycle.
       const { deps, unknown } = dependenciesToKeys(
         tables.filter((t) => t.schema !== THIS_PLACEHOLDER_SCHEMA),

@@ -10,6 +10,9 @@ import { storageSchema, type StorageLocation } from './storage-settings.ts';
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
 
+/** Name of a dbt project's configuration file: a folder holding one is a Strata project too. */
+export const DBT_PROJECT_FILE = 'dbt_project.yml';
+
 /** The shape of `strata.json`, before paths are resolved against the project folder. */
 export const projectConfigSchema = z
   .object({
@@ -25,6 +28,8 @@ export const projectConfigSchema = z
     daemon: daemonSettingsSchema.optional(),
     queue: z.boolean({ error: 'must be true or false' }).optional(),
     resources: resourcesSchema.optional(),
+    /** A dbt project folder whose models, seeds and tests become assets of this project. */
+    dbt: z.string().min(1).optional(),
   })
   .strict();
 
@@ -70,6 +75,11 @@ export interface ProjectConfig {
   readonly queue?: boolean;
   /** Named connections assets use through `ctx.resources` (`"resources"`; absent: none). */
   readonly resources?: Readonly<Record<string, ResourceConfig>>;
+  /**
+   * The dbt project folder whose models, seeds and tests are assets too (`"dbt": "path"`, or the
+   * project folder itself when it has a `dbt_project.yml` and no strata.json); absent: none.
+   */
+  readonly dbtDir?: string;
 }
 
 /**

@@ -90,6 +90,8 @@ export type AssetCompute =
       readonly source?: string;
       /** `materialization: incremental`: its unique_key, strategy, watermark (see incremental-config.ts). */
       readonly incremental?: IncrementalConfig;
+      /** The query of an incremental build when it differs from `sql` (a dbt model rendered with `is_incremental()` true). */
+      readonly incrementalSql?: string;
     }
   | SeedCompute
   | {

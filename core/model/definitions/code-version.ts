@@ -16,7 +16,7 @@ function codeSource({ spec, compute }: AssetDefinition): string {
   switch (compute.type) {
     case 'sql':
       // A snapshot's key and strategy, and an incremental asset's settings, live in header comments, which normalizeSql drops.
-      return `${compute.materialization}:${compute.snapshot === undefined ? '' : `${stableJson(compute.snapshot)}:`}${compute.incremental === undefined ? '' : `${stableJson(compute.incremental)}:`}${normalizeSql(compute.sql)}`;
+      return `${compute.materialization}:${compute.snapshot === undefined ? '' : `${stableJson(compute.snapshot)}:`}${compute.incremental === undefined ? '' : `${stableJson(compute.incremental)}:`}${normalizeSql(compute.sql)}${compute.incrementalSql === undefined ? '' : `:${normalizeSql(compute.incrementalSql)}`}`;
     // A TypeScript function's text alone can be shared by assets built from one factory, so the key counts too.
     case 'typescript':
       return `${spec.key}:${compute.materialize.toString()}:${compute.config === undefined ? '' : stableJson(compute.config)}`;

@@ -71,6 +71,8 @@ export interface ParsedSqlAssetFile {
   readonly header: SqlHeader;
   /** The query: header comments kept; trailing `;` and anything after the last token removed. */
   readonly body: string;
+  /** The query of an incremental build, when it differs from `body` (a dbt model's `{% if is_incremental() %}`). */
+  readonly incrementalBody?: string;
 }
 
 /** The result of {@link parseSqlAssetFile}: the parsed file or every problem found in it. */
@@ -166,6 +168,7 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
       ...(header.snapshot ? { snapshot: header.snapshot } : {}),
       ...(header.source ? { source: header.source } : {}),
       ...(header.incremental ? { incremental: header.incremental } : {}),
+      ...(header.incremental && parsed.incrementalBody !== undefined ? { incrementalSql: parsed.incrementalBody } : {}),
     },
     displayFile,
   );

@@ -1,0 +1,94 @@
+/**
+ * The dbt context a model's Jinja is rendered in: `ref()` (one or two arguments), `source()`,
+ * `config()`, `var()`, `env_var()`, `this`, `is_incremental()` and `target` (name, schema, type).
+ * `ref()` and `this` print placeholders, resolved once every model's key is known (see
+ * dbt-project-loader.ts).
+ */
+import { contextFailure, renderDbtTemplate, splitKeywords, type RenderProblem, type TemplatePart } from './dbt-jinja.ts';
+import type { RawConfig } from '../../model/dbt/dbt-config.ts';
+import type { DbtSourceTable } from './dbt-project-files.ts';
+import { DBT_DEFAULT_LAYER } from '../../model/dbt/dbt-model-mapping.ts';
+
+/** A rendered model: its text with placeholders, the configs its `config()` calls set, the models it refs. */
+export interface RenderedModel {
+  readonly text: string;
+  readonly configs: readonly RawConfig[];
+  /** Ref placeholder `__strata_dbt_ref_<i>__` names `refs[i]`. */
+  readonly refs: readonly string[];
+}
+
+/** What a rendering needs besides the template. */
+export interface RenderSettings {
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly target: { readonly type: string };
+  readonly sources: ReadonlyMap<string, DbtSourceTable>;
+  /** What `is_incremental()` returns. */
+  readonly incremental: boolean;
+  /** The dbt project's name (a two-argument `ref` must name it). */
+  readonly project?: string;
+}
+
+/** The name of the target Strata renders for (`target.name`). */
+export const DBT_TARGET_NAME = 'dev';
+
+/** Renders one model in the dbt context. */
+export function renderModel(model: TemplatePart, macros: readonly TemplatePart[], settings: RenderSettings): RenderedModel | RenderProblem {
+  const configs: RawConfig[] = [];
+  const refs: string[] = [];
+  const text = (value: unknown, what: string, needle: string): string => {
+    if (typeof value !== 'string') throw contextFailure(`${what} must be a string`, needle);
+    return value;
+  };
+  const context: Record<string, unknown> = {
+    ref: (...args: unknown[]) => {
+      const { positional } = splitKeywords(args);
+      if (positional.length === 0 || positional.length > 2) throw contextFailure('ref() takes a model name, or a package and a model name', 'ref(');
+      const name = text(positional[positional.length - 1], 'ref()', 'ref(');
+      if (positional.length === 2) {
+        const pkg = text(positional[0], 'ref()', 'ref(');
+        if (settings.project !== undefined && pkg !== settings.project)
+          throw contextFailure(`ref('${pkg}', '${name}') names package ${pkg}: dbt packages are not supported yet`, `'${pkg}'`);
+      }
+      refs.push(name);
+      return `__strata_dbt_ref_${refs.length - 1}__`;
+    },
+    source: (...args: unknown[]) => {
+      const [source, table] = splitKeywords(args).positional;
+      const found = settings.sources.get(`${String(source)}.${String(table)}`);
+      if (found === undefined)
+        throw contextFailure(`source('${String(source)}', '${String(table)}') is not declared in a sources: block of a .yml file`, `${String(table)}`);
+      return `${quote(found.schema)}.${quote(found.identifier)}`;
+    },
+    config: (...args: unknown[]) => {
+      const { positional, keywords } = splitKeywords(args);
+      if (positional.length > 0) throw contextFailure('config() takes keyword arguments only (config(materialized="table"))', 'config(');
+      configs.push(keywords);
+      return '';
+    },
+    var: (...args: unknown[]) => {
+      const { positional } = splitKeywords(args);
+      const name = text(positional[0], 'var()', 'var(');
+      if (Object.hasOwn(settings.vars, name)) return settings.vars[name];
+      if (positional.length > 1) return positional[1];
+      throw contextFailure(`var('${name}') has no value: set it under vars: in dbt_project.yml, or give a default`, name);
+    },
+    env_var: (...args: unknown[]) => {
+      const { positional } = splitKeywords(args);
+      const name = text(positional[0], 'env_var()', 'env_var(');
+      const value = process.env[name];
+      if (value !== undefined) return value;
+      if (positional.length > 1) return positional[1];
+      throw contextFailure(`env_var('${name}'): the environment variable is not set and no default is given`, name);
+    },
+    is_incremental: () => settings.incremental,
+    this: '__strata_dbt_this__',
+    target: Object.freeze({ name: DBT_TARGET_NAME, schema: DBT_DEFAULT_LAYER, type: settings.target.type, threads: 1 }),
+  };
+  const rendered = renderDbtTemplate(model, macros, context);
+  if ('message' in rendered) return rendered;
+  return { text: rendered.text, configs, refs };
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,183 @@
+/**
+ * Reads a dbt project's files: `dbt_project.yml`, the models, `schema.yml` files, macros, docs
+ * blocks and seeds. Problems (YAML that does not parse, features Strata does not run yet) are
+ * pushed on `errors`, naming the file.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { DefinitionError } from '../../model/errors.ts';
+import { compareKeys } from '../../model/collections/key-compare.ts';
+import { isObject } from '../../model/dbt/dbt-config.ts';
+import { DBT_PROJECT_FILE } from '../../model/config/project-config.ts';
+
+/** A file of the dbt project: its absolute path, how messages name it, its path under its root folder. */
+export interface DbtFile {
+  readonly path: string;
+  readonly display: string;
+  /** Under its root (`models/`, `seeds/`…), with `/` separators. */
+  readonly relative: string;
+}
+
+/** A `schema.yml` entry of a model or seed, with the file it is in. */
+export interface DbtYamlEntry {
+  readonly entry: Readonly<Record<string, unknown>>;
+  readonly file: string;
+}
+
+/** A dbt source table: the relation `source()` renders. */
+export interface DbtSourceTable {
+  readonly schema: string;
+  readonly identifier: string;
+}
+
+/** Everything read from a dbt project folder. */
+export interface DbtProjectFiles {
+  readonly name: string;
+  readonly dir: string;
+  /** `dbt_project.yml` as messages name it. */
+  readonly projectFile: string;
+  readonly project: Readonly<Record<string, unknown>>;
+  readonly models: readonly DbtFile[];
+  readonly macros: readonly DbtFile[];
+  readonly seeds: readonly DbtFile[];
+  /** Models and seeds of the `schema.yml` files, by name. */
+  readonly modelEntries: ReadonlyMap<string, DbtYamlEntry>;
+  readonly seedEntries: ReadonlyMap<string, DbtYamlEntry>;
+  /** `source_name.table_name` → its relation. */
+  readonly sources: ReadonlyMap<string, DbtSourceTable>;
+  /** `{% docs name %}` blocks of the model folders' `.md` files. */
+  readonly docs: ReadonlyMap<string, string>;
+  /** Whether a folder (path under the model folders) exists, for folder configs. */
+  readonly modelFolderExists: (folders: readonly string[]) => boolean;
+}
+
+/**
+ * Reads the dbt project in `dir`; `projectDir` is the Strata project's folder (messages name
+ * files relative to it). Returns `undefined` when `dbt_project.yml` cannot be read.
+ */
+export function readDbtProject(dir: string, projectDir: string, errors: DefinitionError[]): DbtProjectFiles | undefined {
+  const display = (path: string) => relative(projectDir, path).split(sep).join('/') || path;
+  const projectPath = join(dir, DBT_PROJECT_FILE);
+  const projectFile = display(projectPath);
+  const project = readYaml(projectPath, projectFile, errors);
+  if (project === undefined) return undefined;
+  if (!isObject(project) || typeof project.name !== 'string') {
+    errors.push(new DefinitionError('dbt_project_invalid', `${DBT_PROJECT_FILE} needs a name`, { file: projectFile }));
+    return undefined;
+  }
+  const folders = (field: string, fallback: string): string[] => {
+    const value = project[field];
+    return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : [fallback];
+  };
+  const modelRoots = folders('model-paths', 'models').map((f) => join(dir, f));
+  const list = (roots: readonly string[], extension: string) =>
+    roots.flatMap((root) => walk(root, extension).map((path) => ({ path, display: display(path), relative: relative(root, path).split(sep).join('/') })));
+  const models = list(modelRoots, '.sql');
+  for (const python of list(modelRoots, '.py'))
+    errors.push(new DefinitionError('dbt_unsupported', 'Python models are not supported yet', { file: python.display }));
+  for (const [field, fallback, what] of [
+    ['snapshot-paths', 'snapshots', 'dbt snapshots are not supported yet'],
+    ['test-paths', 'tests', 'singular tests (tests/*.sql) are not supported yet'],
+  ] as const) {
+    for (const file of list(
+      folders(field, fallback).map((f) => join(dir, f)),
+      '.sql',
+    ))
+      errors.push(new DefinitionError('dbt_unsupported', what, { file: file.display }));
+  }
+  const modelEntries = new Map<string, DbtYamlEntry>();
+  const seedEntries = new Map<string, DbtYamlEntry>();
+  const sources = new Map<string, DbtSourceTable>();
+  for (const yml of [
+    ...list(modelRoots, '.yml'),
+    ...list(modelRoots, '.yaml'),
+    ...list(
+      folders('seed-paths', 'seeds').map((f) => join(dir, f)),
+      '.yml',
+    ),
+  ]) {
+    const content = readYaml(yml.path, yml.display, errors);
+    if (!isObject(content)) continue;
+    for (const [field, into] of [
+      ['models', modelEntries],
+      ['seeds', seedEntries],
+    ] as const) {
+      for (const entry of Array.isArray(content[field]) ? content[field] : []) {
+        if (!isObject(entry) || typeof entry.name !== 'string') continue;
+        if (into.has(entry.name))
+          errors.push(
+            new DefinitionError('dbt_yaml_invalid', `${field.slice(0, -1)} "${entry.name}" is described twice (also in ${into.get(entry.name)?.file})`, {
+              file: yml.display,
+            }),
+          );
+        else into.set(entry.name, { entry, file: yml.display });
+      }
+    }
+    for (const source of Array.isArray(content.sources) ? content.sources : []) {
+      if (!isObject(source) || typeof source.name !== 'string') continue;
+      const schema = typeof source.schema === 'string' ? source.schema : source.name;
+      for (const table of Array.isArray(source.tables) ? source.tables : []) {
+        if (!isObject(table) || typeof table.name !== 'string') continue;
+        sources.set(`${source.name}.${table.name}`, { schema, identifier: typeof table.identifier === 'string' ? table.identifier : table.name });
+      }
+    }
+  }
+  const docs = new Map<string, string>();
+  for (const md of list(modelRoots, '.md')) {
+    for (const match of readFileSync(md.path, 'utf8').matchAll(/\{%-?\s*docs\s+(\w+)\s*-?%\}([\s\S]*?)\{%-?\s*enddocs\s*-?%\}/g))
+      docs.set(match[1] as string, (match[2] as string).trim());
+  }
+  return {
+    name: project.name,
+    dir,
+    projectFile,
+    project,
+    models,
+    macros: list(
+      folders('macro-paths', 'macros').map((f) => join(dir, f)),
+      '.sql',
+    ),
+    seeds: list(
+      folders('seed-paths', 'seeds').map((f) => join(dir, f)),
+      '.csv',
+    ),
+    modelEntries,
+    seedEntries,
+    sources,
+    docs,
+    modelFolderExists: (path) => modelRoots.some((root) => isFolder(join(root, ...path))),
+  };
+}
+
+/** The parsed YAML of a file, or `undefined` (reported) when it cannot be read or parsed. */
+function readYaml(path: string, display: string, errors: DefinitionError[]): unknown {
+  try {
+    return parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'the file does not exist' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`;
+    errors.push(new DefinitionError('dbt_yaml_invalid', message, { file: display }, { cause: error }));
+    return undefined;
+  }
+}
+
+/** The files under `root` ending in `extension`, sorted (names starting with `.` skipped). */
+function walk(root: string, extension: string): string[] {
+  if (!isFolder(root)) return [];
+  const files: string[] = [];
+  const visit = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.toLowerCase().endsWith(extension)) files.push(path);
+    }
+  };
+  visit(root);
+  return files.sort(compareKeys);
+}
+
+function isFolder(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}

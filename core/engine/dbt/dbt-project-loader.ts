@@ -1,0 +1,298 @@
+/**
+ * Turns a dbt project into Strata definitions: every enabled model becomes a parsed SQL asset
+ * file (the same thing a `.sql` asset file parses into, built and run by the same code), every
+ * seed a Strata seed, every generic test of a `schema.yml` a check on its model.
+ *
+ * Each model's Jinja is rendered once with `is_incremental()` false (its query, and its
+ * `config()` calls), and an incremental model once more with it true (the query of an incremental
+ * build). `ref()` prints a placeholder first: a model's key depends on its `schema` config, known
+ * only once every model is rendered; then the placeholders become tables, and refs to ephemeral
+ * models CTEs. Dependencies are then inferred from the final SQL by DuckDB's parser, as for any
+ * SQL asset.
+ */
+import { readFileSync } from 'node:fs';
+import { DefinitionError } from '../../model/errors.ts';
+import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type DbtModelConfig, type RawConfig } from '../../model/dbt/dbt-config.ts';
+import { dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtRelation, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
+import { dbtModelChecks, parseRelationCall, type RelationResolver } from '../../model/dbt/dbt-tests.ts';
+import { ephemeralCteName, injectCtes } from '../../model/dbt/dbt-ephemeral.ts';
+import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
+import { extractQuery } from '../../model/definitions/sql-query-body.ts';
+import type { ParsedSqlAssetFile } from '../../model/definitions/sql-asset-file.ts';
+import { makeDefinition, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
+import { contentHashOf, seedDefinition, seedKey } from '../../model/definitions/seed-asset.ts';
+import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
+import { readDbtProject, type DbtProjectFiles } from './dbt-project-files.ts';
+import { renderModel, type RenderedModel } from './dbt-model-render.ts';
+
+/** A dbt model as a parsed SQL asset file, with the file it came from. */
+export interface DbtSqlAsset {
+  readonly parsed: ParsedSqlAssetFile;
+  readonly file: string;
+}
+
+/** What a dbt project adds to a Strata project. */
+export interface DbtDefinitions {
+  readonly models: readonly DbtSqlAsset[];
+  readonly seeds: readonly AssetDefinition[];
+}
+
+/** The warehouse the models run on, as `target` shows it. */
+export interface DbtTarget {
+  readonly type: 'duckdb' | 'postgres';
+}
+
+interface ModelNode {
+  readonly name: string;
+  readonly file: string;
+  readonly path: string;
+  readonly rendered: RenderedModel;
+  readonly config: DbtModelConfig;
+  readonly key: string;
+}
+
+/**
+ * Loads the dbt project in `dir` (`projectDir`: the Strata project, whose folder messages name
+ * files from). Problems are pushed on `errors`.
+ */
+export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[]): DbtDefinitions {
+  const files = readDbtProject(dir, projectDir, errors);
+  if (files === undefined) return { models: [], seeds: [] };
+  for (const stray of strayFolderKeys(files.project.models, files.name, files.modelFolderExists)) {
+    errors.push(
+      new DefinitionError('dbt_config_invalid', `models.${stray} is neither a config nor a model folder of project ${files.name}`, { file: files.projectFile }),
+    );
+  }
+  const seeds = loadDbtSeeds(files, errors);
+  const macros = files.macros.map((m) => ({ file: m.display, text: readFileSync(m.path, 'utf8') }));
+  const vars = projectVars(files);
+
+  const nodes = new Map<string, ModelNode>();
+  for (const model of files.models) {
+    const name = model.relative.slice(0, -'.sql'.length).split('/').pop() as string;
+    const path = model.relative.slice(0, -'.sql'.length);
+    const fail = (message: string, where = model.display) => errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: name, file: where }));
+    const rendered = renderModel({ file: model.display, text: readFileSync(model.path, 'utf8') }, macros, {
+      vars,
+      target,
+      sources: files.sources,
+      incremental: false,
+      project: files.name,
+    });
+    if ('message' in rendered) {
+      fail(rendered.message, rendered.where);
+      continue;
+    }
+    const yaml = files.modelEntries.get(name);
+    const levels: RawConfig[] = [...folderConfigs(files.project.models, files.name, path.split('/').slice(0, -1))];
+    if (yaml !== undefined && isObject(yaml.entry.config)) levels.push(yaml.entry.config);
+    levels.push(...rendered.configs);
+    const { config, problems } = mergeModelConfig(levels);
+    for (const problem of problems) fail(problem);
+    if (problems.length > 0 || !config.enabled) continue;
+    const previous = nodes.get(name);
+    if (previous !== undefined) {
+      fail(`two models are named "${name}" (also ${previous.file}): dbt refs models by name`);
+      continue;
+    }
+    const key = dbtModelKey(path, config.schema);
+    const keyIssue = config.materialized === 'ephemeral' ? undefined : dbtKeyProblem(key);
+    if (keyIssue !== undefined) {
+      fail(keyIssue);
+      continue;
+    }
+    nodes.set(name, { name, file: model.display, path, rendered, config, key });
+  }
+  for (const name of files.modelEntries.keys()) {
+    const entry = files.modelEntries.get(name);
+    if (!nodes.has(name) && entry !== undefined && !files.models.some((m) => m.relative.endsWith(`${name}.sql`)))
+      errors.push(new DefinitionError('dbt_yaml_invalid', `describes model "${name}", which has no .sql file`, { file: entry.file }));
+  }
+
+  const seedKeys = new Map(seeds.map((s) => [s.name, s.definition.spec.key]));
+  const keyOfRef = (model: string): string | undefined => (nodes.has(model) ? nodes.get(model)?.key : seedKeys.get(model));
+  const resolver: RelationResolver = (call) => {
+    const parsed = parseRelationCall(call);
+    if (parsed === undefined) return { problem: `to: "${call}" is not ref('model') or source('source', 'table')` };
+    if (parsed.fn === 'source') {
+      const table = files.sources.get(parsed.args.join('.'));
+      return table === undefined ? { problem: `${call} names no source table` } : { key: tableToKey(table.schema, table.identifier) };
+    }
+    const key = keyOfRef(parsed.args[parsed.args.length - 1] as string);
+    return key === undefined ? { problem: `${call} names no model or seed` } : { key };
+  };
+
+  const finals = new Map<string, string>();
+  const models: DbtSqlAsset[] = [];
+  for (const node of nodes.values()) {
+    const fail = (message: string) => errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: node.key, file: node.file }));
+    const yaml = files.modelEntries.get(node.name);
+    if (node.config.materialized === 'ephemeral') {
+      if (yaml !== undefined && dbtModelChecks(yaml.entry, resolver).checks.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
+      continue;
+    }
+    const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail);
+    let incrementalBody: string | undefined;
+    let incremental: IncrementalConfig | undefined;
+    if (node.config.materialized === 'incremental') {
+      const mapped = dbtIncrementalConfig(node.config);
+      if (mapped.problem !== undefined) fail(mapped.problem);
+      incremental = mapped.config;
+      const again = renderModel({ file: node.file, text: readFileSync(files.models.find((m) => m.display === node.file)?.path ?? '', 'utf8') }, macros, {
+        vars,
+        target,
+        sources: files.sources,
+        incremental: true,
+        project: files.name,
+      });
+      if ('message' in again) fail(again.message);
+      else {
+        const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail);
+        if (resolved !== undefined && resolved !== body) incrementalBody = resolved;
+      }
+    }
+    if (body === undefined) continue;
+    const { checks, problems } = yaml === undefined ? { checks: [], problems: [] } : dbtModelChecks(yaml.entry, resolver);
+    for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: node.key, file: yaml?.file ?? node.file }));
+    const query = extractQuery(body, (_code, message) => fail(message));
+    const incrementalQuery = incrementalBody === undefined ? undefined : extractQuery(incrementalBody, (_code, message) => fail(message));
+    if (query === undefined) continue;
+    const description = describe(yaml?.entry.description, files, fail);
+    const header = dbtSqlHeader({
+      config: node.config,
+      checks,
+      ...(description === undefined ? {} : { description }),
+      ...(incremental === undefined ? {} : { incremental }),
+    });
+    models.push({
+      file: node.file,
+      parsed: { ok: true, key: node.key, header, body: query, ...(incrementalQuery === undefined ? {} : { incrementalBody: incrementalQuery }) },
+    });
+  }
+  return { models, seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors)) };
+}
+
+const REF = /__strata_dbt_ref_(\d+)__/g;
+const THIS = /__strata_dbt_this__/g;
+
+/**
+ * A model's rendered text with its placeholders resolved: refs become tables (ephemeral models
+ * CTEs in front of the query), `{{ this }}` the model's table (Strata's `{{ this }}` in an
+ * incremental model, bound when it runs). `undefined` when a ref names nothing (reported).
+ */
+function resolveBody(
+  node: ModelNode,
+  text: string,
+  nodes: ReadonlyMap<string, ModelNode>,
+  keyOfRef: (name: string) => string | undefined,
+  finals: Map<string, string>,
+  stack: readonly string[],
+  fail: (message: string) => void,
+): string | undefined {
+  const ctes: [string, string][] = [];
+  let broken = false;
+  const resolved = text
+    .replace(REF, (_whole, index: string) => {
+      const name = node.rendered.refs[Number(index)] as string;
+      const target = nodes.get(name);
+      if (target?.config.materialized === 'ephemeral') {
+        if (stack.includes(name) || name === node.name) {
+          fail(`ephemeral models ref each other in a cycle (${[...stack, node.name, name].join(' → ')})`);
+          broken = true;
+          return name;
+        }
+        let inlined = finals.get(name);
+        if (inlined === undefined) {
+          inlined = resolveBody(target, target.rendered.text, nodes, keyOfRef, finals, [...stack, node.name], fail);
+          if (inlined === undefined) {
+            broken = true;
+            return name;
+          }
+          finals.set(name, inlined);
+        }
+        if (!ctes.some(([cte]) => cte === ephemeralCteName(name))) ctes.push([ephemeralCteName(name), extractQuery(inlined, () => {}) ?? inlined]);
+        return ephemeralCteName(name);
+      }
+      const key = keyOfRef(name);
+      if (key === undefined) {
+        fail(`ref('${name}') names no model or seed of this dbt project`);
+        broken = true;
+        return name;
+      }
+      return dbtRelation(key);
+    })
+    .replace(THIS, () => (node.config.materialized === 'incremental' ? '{{ this }}' : dbtRelation(node.key)));
+  return broken ? undefined : injectCtes(resolved, ctes);
+}
+
+/** `vars:` of `dbt_project.yml`: global ones, and the project's own (`vars: { <project>: { … } }`). */
+function projectVars(files: DbtProjectFiles): Readonly<Record<string, unknown>> {
+  const vars = isObject(files.project.vars) ? files.project.vars : {};
+  const own = vars[files.name];
+  return { ...vars, ...(isObject(own) ? own : {}) };
+}
+
+/** A description, with `{{ doc('name') }}` replaced by its docs block. */
+function describe(value: unknown, files: DbtProjectFiles, fail: (message: string) => void): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.replace(/\{\{\s*doc\(\s*['"](\w+)['"]\s*\)\s*\}\}/g, (_whole, name: string) => {
+    const text = files.docs.get(name);
+    if (text === undefined) fail(`the description uses doc('${name}'), which no {% docs %} block defines`);
+    return text ?? '';
+  });
+}
+
+/** The seeds of the project, with their `column_types` (from `dbt_project.yml` and `schema.yml`). */
+function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name: string; definition: AssetDefinition }[] {
+  const seeds: { name: string; definition: AssetDefinition }[] = [];
+  for (const seed of files.seeds) {
+    const name = seed.relative.slice(0, -'.csv'.length).split('/').pop() as string;
+    const problem = keyProblem(seedKey(name));
+    if (problem !== undefined) {
+      errors.push(new DefinitionError('seed_name_invalid', `${problem} (the key comes from the seed's file name)`, { file: seed.display }));
+      continue;
+    }
+    const levels = folderConfigs(files.project.seeds, files.name, seed.relative.split('/').slice(0, -1).concat(name));
+    const entry = files.seedEntries.get(name);
+    if (entry !== undefined && isObject(entry.entry.config)) levels.push(entry.entry.config);
+    const columnTypes: Record<string, string> = {};
+    for (const level of levels) {
+      for (const [config, value] of Object.entries(level)) {
+        if (config === 'column_types' && isObject(value)) Object.assign(columnTypes, value);
+        else if (config !== 'docs' && config !== 'tags' && config !== 'enabled' && config !== 'meta')
+          errors.push(
+            new DefinitionError('dbt_config_invalid', `seed config "${config}" is not supported yet`, { assetKey: seedKey(name), file: seed.display }),
+          );
+      }
+    }
+    const content = readFileSync(seed.path);
+    seeds.push({
+      name,
+      definition: seedDefinition({
+        name,
+        path: seed.path,
+        displayFile: seed.display,
+        contentHash: contentHashOf(content),
+        columnTypes: columnTypes as Record<string, string>,
+      }),
+    });
+  }
+  return seeds;
+}
+
+/** A seed with the description and tests of its `schema.yml` entry. */
+function withYaml(
+  definition: AssetDefinition,
+  yaml: { entry: Readonly<Record<string, unknown>>; file: string } | undefined,
+  resolver: RelationResolver,
+  files: DbtProjectFiles,
+  errors: DefinitionError[],
+): AssetDefinition {
+  if (yaml === undefined) return definition;
+  const { checks, problems } = dbtModelChecks(yaml.entry, resolver);
+  const context = { assetKey: definition.spec.key, file: yaml.file };
+  for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, context));
+  const description = describe(yaml.entry.description, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
+  const spec = Object.freeze({ ...definition.spec, checks: Object.freeze(checks), ...(description === undefined ? {} : { description }) });
+  return makeDefinition(spec, definition.compute, definition.file);
+}
