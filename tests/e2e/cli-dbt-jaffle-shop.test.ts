@@ -1,0 +1,177 @@
+/**
+ * dbt Labs' jaffle_shop example (examples/jaffle_shop, unmodified) built end to end by the
+ * `assets` CLI on DuckDB, without dbt: every table's rows are compared with what the seed CSVs
+ * imply, computed here in plain TypeScript (not with the project's SQL), and every schema.yml test
+ * passed as a check.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJson, queryDuckDb, REPO_ROOT, runCli, Sandbox, stateFiles } from './cli-harness.ts';
+
+const EXAMPLE = path.join(REPO_ROOT, 'examples', 'jaffle_shop');
+
+let sandbox: Sandbox;
+let project: string;
+
+/** The rows of a seed CSV (jaffle_shop's have no quoted fields). */
+function csv(name: string): Record<string, string>[] {
+  const [header, ...lines] = fs
+    .readFileSync(path.join(EXAMPLE, 'seeds', `${name}.csv`), 'utf8')
+    .trim()
+    .split(/\r?\n/);
+  const columns = (header as string).split(',');
+  return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [columns[i], value])));
+}
+
+const customers = csv('raw_customers');
+const orders = csv('raw_orders');
+const payments = csv('raw_payments');
+const METHODS = ['credit_card', 'coupon', 'bank_transfer', 'gift_card'];
+
+/** Dollars of the payments of an order, per method (amounts are stored in cents). */
+function paid(orderId: string, method?: string): number {
+  return payments
+    .filter((p) => p.order_id === orderId && (method === undefined || p.payment_method === method))
+    .reduce((sum, p) => sum + Number(p.amount) / 100, 0);
+}
+
+const round = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
+
+beforeAll(() => {
+  sandbox = Sandbox.create();
+  project = sandbox.copyProject(EXAMPLE, 'jaffle_shop');
+});
+
+afterAll(() => sandbox?.cleanup());
+
+describe('jaffle_shop, unmodified, on DuckDB', () => {
+  it("materialize --select '*' builds the 3 seeds, 3 staging views and 2 marts", () => {
+    const run = runCli(['materialize', '--select', '*', '--project', project]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/succeeded: 8 materialized/);
+  });
+
+  it('every table and view has the rows the seed CSVs imply', async () => {
+    const { warehouse } = stateFiles(project);
+    const count = async (table: string) => Number((await queryDuckDb(warehouse, `select count(*) as n from ${table}`))[0]?.n);
+    expect(await count('seeds.raw_customers')).toBe(customers.length);
+    expect(await count('seeds.raw_orders')).toBe(orders.length);
+    expect(await count('seeds.raw_payments')).toBe(payments.length);
+    expect(await count('staging.stg_customers')).toBe(customers.length);
+    expect(await count('staging.stg_orders')).toBe(orders.length);
+    expect(await count('staging.stg_payments')).toBe(payments.length);
+    const kinds = await queryDuckDb(
+      warehouse,
+      "select table_schema || '.' || table_name as name, table_type from information_schema.tables where table_schema in ('staging', 'main') order by 1",
+    );
+    expect(kinds).toEqual([
+      { name: 'main.customers', table_type: 'BASE TABLE' },
+      { name: 'main.orders', table_type: 'BASE TABLE' },
+      { name: 'staging.stg_customers', table_type: 'VIEW' },
+      { name: 'staging.stg_orders', table_type: 'VIEW' },
+      { name: 'staging.stg_payments', table_type: 'VIEW' },
+    ]);
+  });
+
+  it('main.customers holds each customer with their first and last order, order count and lifetime value', async () => {
+    const expected = customers.map((c) => {
+      const own = orders.filter((o) => o.user_id === c.id);
+      const dates = own.map((o) => o.order_date as string).sort();
+      const value = own.length === 0 ? null : own.reduce((sum, o) => sum + paid(o.id as string), 0);
+      return {
+        customer_id: Number(c.id),
+        first_name: c.first_name,
+        last_name: c.last_name,
+        first_order: dates[0] ?? null,
+        most_recent_order: dates[dates.length - 1] ?? null,
+        number_of_orders: own.length === 0 ? null : own.length,
+        customer_lifetime_value: round(value),
+      };
+    });
+    const { warehouse } = stateFiles(project);
+    const rows = await queryDuckDb(
+      warehouse,
+      "select customer_id, first_name, last_name, strftime(first_order, '%Y-%m-%d') as first_order, strftime(most_recent_order, '%Y-%m-%d') as most_recent_order, number_of_orders, customer_lifetime_value from main.customers order by customer_id",
+    );
+    expect(
+      rows.map((r) => ({
+        ...r,
+        number_of_orders: r.number_of_orders === null ? null : Number(r.number_of_orders),
+        customer_lifetime_value: round(r.customer_lifetime_value as number | null),
+      })),
+    ).toEqual(expected);
+    // A checksum over the whole table: total lifetime value and orders.
+    const total = expected.reduce((sum, c) => sum + (c.customer_lifetime_value ?? 0), 0);
+    const [sums] = await queryDuckDb(
+      warehouse,
+      'select round(sum(customer_lifetime_value), 2) as value, sum(number_of_orders)::integer as orders from main.customers',
+    );
+    expect(sums).toEqual({ value: round(total), orders: orders.length });
+  });
+
+  it('main.orders holds each order with its amount per payment method (the Jinja loop over methods)', async () => {
+    const expected = orders.map((o) => ({
+      order_id: Number(o.id),
+      customer_id: Number(o.user_id),
+      order_date: o.order_date,
+      status: o.status,
+      ...Object.fromEntries(METHODS.map((m) => [`${m}_amount`, round(paid(o.id as string, m))])),
+      amount: round(paid(o.id as string)),
+    }));
+    const { warehouse } = stateFiles(project);
+    const rows = await queryDuckDb(
+      warehouse,
+      `select order_id, customer_id, strftime(order_date, '%Y-%m-%d') as order_date, status, ${METHODS.map((m) => `${m}_amount`).join(', ')}, amount from main.orders order by order_id`,
+    );
+    const columns = await queryDuckDb(
+      warehouse,
+      "select column_name from information_schema.columns where table_schema = 'main' and table_name = 'orders' order by ordinal_position",
+    );
+    expect(columns.map((c) => c.column_name)).toEqual(['order_id', 'customer_id', 'order_date', 'status', ...METHODS.map((m) => `${m}_amount`), 'amount']);
+    const rounded = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k.endsWith('amount') ? round(v as number) : v])));
+    expect(rounded).toEqual(expected);
+  });
+
+  it('every schema.yml test ran as a check and passed (20 tests, blocking: severity error)', () => {
+    const result = runCli(['checks', '--json', '--project', project]);
+    expect(result.status, result.stderr).toBe(0);
+    const checks = parseJson<{ assetKey: string; checkName: string; passed: boolean; severity: string }[]>(result);
+    expect(checks.map((c) => `${c.assetKey} ${c.checkName}`).sort()).toEqual(
+      [
+        'main/customers not_null(customer_id)',
+        'main/customers unique(customer_id)',
+        "main/orders accepted_values(status, 'placed', 'shipped', 'completed', 'return_pending', 'returned')",
+        'main/orders not_null(amount)',
+        'main/orders not_null(bank_transfer_amount)',
+        'main/orders not_null(coupon_amount)',
+        'main/orders not_null(credit_card_amount)',
+        'main/orders not_null(customer_id)',
+        'main/orders not_null(gift_card_amount)',
+        'main/orders not_null(order_id)',
+        'main/orders relationships(customer_id, main/customers.customer_id)',
+        'main/orders unique(order_id)',
+        'staging/stg_customers not_null(customer_id)',
+        'staging/stg_customers unique(customer_id)',
+        "staging/stg_orders accepted_values(status, 'placed', 'shipped', 'completed', 'return_pending', 'returned')",
+        'staging/stg_orders not_null(order_id)',
+        'staging/stg_orders unique(order_id)',
+        "staging/stg_payments accepted_values(payment_method, 'credit_card', 'coupon', 'bank_transfer', 'gift_card')",
+        'staging/stg_payments not_null(payment_id)',
+        'staging/stg_payments unique(payment_id)',
+      ].sort(),
+    );
+    expect(checks.every((c) => c.passed && c.severity === 'error')).toBe(true);
+  });
+
+  it('lists the models with kind dbt, their descriptions and dependencies from ref()', () => {
+    const list = runCli(['list', '--json', '--project', project]);
+    expect(list.status, list.stderr).toBe(0);
+    const assets = parseJson<{ key: string; kinds: string[]; deps: string[]; description?: string }[]>(list);
+    const customersAsset = assets.find((a) => a.key === 'main/customers');
+    expect(customersAsset?.kinds).toContain('dbt');
+    expect(customersAsset?.deps).toEqual(['staging/stg_customers', 'staging/stg_orders', 'staging/stg_payments']);
+    expect(customersAsset?.description).toMatch(/^This table has basic information about a customer/);
+    expect(assets.find((a) => a.key === 'staging/stg_orders')?.deps).toEqual(['seeds/raw_orders']);
+  });
+});
