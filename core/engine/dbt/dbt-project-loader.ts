@@ -35,6 +35,8 @@ export interface DbtSqlAsset {
 export interface DbtDefinitions {
   readonly models: readonly DbtSqlAsset[];
   readonly seeds: readonly AssetDefinition[];
+  /** Keys of models that failed to load: their readers are not reported again for reading them. */
+  readonly brokenKeys: readonly string[];
 }
 
 /** The warehouse the models run on, as `target` shows it. */
@@ -57,7 +59,7 @@ interface ModelNode {
  */
 export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[]): DbtDefinitions {
   const files = readDbtProject(dir, projectDir, errors);
-  if (files === undefined) return { models: [], seeds: [] };
+  if (files === undefined) return { models: [], seeds: [], brokenKeys: [] };
   for (const stray of strayFolderKeys(files.project.models, files.name, files.modelFolderExists)) {
     errors.push(
       new DefinitionError('dbt_config_invalid', `models.${stray} is neither a config nor a model folder of project ${files.name}`, { file: files.projectFile }),
@@ -68,10 +70,17 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const vars = projectVars(files);
 
   const nodes = new Map<string, ModelNode>();
+  const brokenKeys = new Set<string>();
   for (const model of files.models) {
     const name = model.relative.slice(0, -'.sql'.length).split('/').pop() as string;
     const path = model.relative.slice(0, -'.sql'.length);
-    const fail = (message: string, where = model.display) => errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: name, file: where }));
+    const folderLevels = folderConfigs(files.project.models, files.name, path.split('/').slice(0, -1));
+    // Until its own config() is known, a model's key is the one its folders give it.
+    const fail = (message: string, where = model.display) => {
+      const key = dbtModelKey(path, mergeModelConfig(folderLevels).config.schema);
+      errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: key, file: where }));
+      brokenKeys.add(key);
+    };
     const rendered = renderModel({ file: model.display, text: readFileSync(model.path, 'utf8') }, macros, {
       vars,
       target,
@@ -84,8 +93,8 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       continue;
     }
     const yaml = files.modelEntries.get(name);
-    const levels: RawConfig[] = [...folderConfigs(files.project.models, files.name, path.split('/').slice(0, -1))];
-    if (yaml !== undefined && isObject(yaml.entry.config)) levels.push(yaml.entry.config);
+    const levels: RawConfig[] = [...folderLevels];
+    if (yaml !== undefined) levels.push(...yamlConfigs(yaml.entry));
     levels.push(...rendered.configs);
     const { config, problems } = mergeModelConfig(levels);
     for (const problem of problems) fail(problem);
@@ -125,7 +134,10 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const finals = new Map<string, string>();
   const models: DbtSqlAsset[] = [];
   for (const node of nodes.values()) {
-    const fail = (message: string) => errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: node.key, file: node.file }));
+    const fail = (message: string) => {
+      errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: node.key, file: node.file }));
+      brokenKeys.add(node.key);
+    };
     const yaml = files.modelEntries.get(node.name);
     if (node.config.materialized === 'ephemeral') {
       if (yaml !== undefined && dbtModelChecks(yaml.entry, resolver).checks.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
@@ -169,7 +181,16 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       parsed: { ok: true, key: node.key, header, body: query, ...(incrementalQuery === undefined ? {} : { incrementalBody: incrementalQuery }) },
     });
   }
-  return { models, seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors)) };
+  return { models, seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors)), brokenKeys: [...brokenKeys] };
+}
+
+/** The configs of a `schema.yml` model entry: its `config:`, and `meta:` and `tags:` written beside it. */
+function yamlConfigs(entry: Readonly<Record<string, unknown>>): RawConfig[] {
+  return [
+    ...(entry.meta === undefined ? [] : [{ meta: entry.meta }]),
+    ...(entry.tags === undefined ? [] : [{ tags: entry.tags }]),
+    ...(isObject(entry.config) ? [entry.config] : []),
+  ];
 }
 
 const REF = /__strata_dbt_ref_(\d+)__/g;

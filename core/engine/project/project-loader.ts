@@ -89,6 +89,7 @@ export async function loadProject(dir: string): Promise<Project> {
     const { loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
     const dbt = loadDbtProject(config.dbtDir, config.dir, { type: config.warehouseUrl === undefined ? 'duckdb' : 'postgres' }, errors);
     found.push(...dbt.seeds);
+    for (const key of dbt.brokenKeys) brokenKeys.add(key);
     for (const { parsed, file } of dbt.models) {
       sqlSources.push({
         key: parsed.key,
