@@ -169,13 +169,17 @@ describe('a dbt project inside a Strata project', () => {
   it('builds everything with macros, vars, the ephemeral CTE, the seed types and the Jinja loop', async () => {
     const project = await loadProject(workspace.dir);
     expect((await workspace.run(project)).status).toBe('success');
-    expect(await workspace.warehouse.query('select country, name, population, orders, total::double as total, currency, target_type from analytics.big_by_country order by country')).toEqual([
+    expect(
+      await workspace.warehouse.query(
+        'select country, name, population, orders, total::double as total, currency, target_type from analytics.big_by_country order by country',
+      ),
+    ).toEqual([
       { country: 'de', name: 'Germany', population: 84000000, orders: 1, total: 25, currency: 'EUR', target_type: 'duckdb' },
       { country: 'fr', name: 'France', population: 68000000, orders: 2, total: 215, currency: 'EUR', target_type: 'duckdb' },
     ]);
-    expect(await workspace.warehouse.query("select data_type from information_schema.columns where table_name = 'countries' and column_name = 'population'")).toEqual([
-      { data_type: 'BIGINT' },
-    ]);
+    expect(
+      await workspace.warehouse.query("select data_type from information_schema.columns where table_name = 'countries' and column_name = 'population'"),
+    ).toEqual([{ data_type: 'BIGINT' }]);
     expect(await workspace.warehouse.query('select countries, total::double as total from reports.summary')).toEqual([{ countries: 2, total: 240 }]);
     const checks = await workspace.storage.latestCheckResults(['staging/stg_events']);
     expect(checks.map((c) => `${c.checkName} ${c.passed}`).sort()).toEqual([
@@ -189,7 +193,8 @@ describe('a dbt project inside a Strata project', () => {
   it('builds the incremental model in full first, then only the rows its is_incremental() filter selects', async () => {
     const project = await loadProject(workspace.dir);
     expect((await workspace.run(project)).status).toBe('success');
-    const rows = async () => (await workspace.warehouse.query('select id, amount::double as amount from main.events_incremental order by id')).map((r) => `${r.id}:${r.amount}`);
+    const rows = async () =>
+      (await workspace.warehouse.query('select id, amount::double as amount from main.events_incremental order by id')).map((r) => `${r.id}:${r.amount}`);
     expect(await rows()).toEqual(['1:15', '2:5', '3:25', '4:200']);
     // Event 1 changes but keeps an old timestamp (the filter skips it); event 5 is new.
     writeEvents([...EVENTS.slice(1), '1,fr,9900,2025-01-01 00:00:00', '5,fr,700,2025-01-05 00:00:00']);
@@ -223,10 +228,10 @@ describe('a dbt project inside a Strata project', () => {
     expect((await loadErrors()).sort()).toEqual(
       [
         'dbt/models/events_incremental.sql config "alias" is not supported by Strata yet',
-        'dbt/models/loops.sql:1 unsupported Jinja: something() is not available in Strata\'s dbt context',
-        'dbt/models/marts/big_by_country.sql:3 var(\'nope\') has no value: set it under vars: in dbt_project.yml, or give a default',
-        'dbt/models/reader.sql ref(\'missing_model\') names no model or seed of this dbt project',
-        'dbt/models/staging/stg_events.sql:3 unsupported Jinja: adapter.dispatch() is not available in Strata\'s dbt context',
+        "dbt/models/loops.sql:1 unsupported Jinja: something() is not available in Strata's dbt context",
+        "dbt/models/marts/big_by_country.sql:3 var('nope') has no value: set it under vars: in dbt_project.yml, or give a default",
+        "dbt/models/reader.sql ref('missing_model') names no model or seed of this dbt project",
+        "dbt/models/staging/stg_events.sql:3 unsupported Jinja: adapter.dispatch() is not available in Strata's dbt context",
       ].sort(),
     );
   });

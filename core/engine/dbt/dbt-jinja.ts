@@ -1,14 +1,82 @@
 /**
  * Renders the Jinja of dbt models with nunjucks, the Jinja-compatible template engine of
  * JavaScript. What nunjucks lacks and dbt projects use is filled in: Python's list and dict methods
- * (`.append`, `.items()`, through nunjucks' Jinja compatibility), the `{% do %}` statement, and
- * `dict(...)`. Anything else it does not know — an unknown tag, filter or function
- * (`adapter.dispatch`, `run_query`), an undefined variable printed — is an error with its line,
- * never an empty string: a template Strata cannot render exactly is not rendered at all.
+ * (`.append`, `.items()`, through nunjucks' Jinja compatibility), Python's string methods
+ * (`.upper()`, `.strip()`, `.split()`, `.replace()` of every occurrence, `', '.join(list)`…), the
+ * `{% do %}` statement, `dict(...)`, and booleans printed as Python prints them (`True`).
+ * Where nunjucks would silently print something else than Jinja — a list or a mapping (Jinja
+ * prints Python's repr), `NaN` from Python's `'%s' % x` string formatting (a modulo in
+ * JavaScript) — and anything it does not know — an unknown tag, filter, method or function
+ * (`adapter.dispatch`, `run_query`), an undefined variable printed — rendering fails with the
+ * line, never prints something else: a template Strata cannot render exactly is not rendered at all.
+ *
+ * The string methods and printing rules are installed on nunjucks' runtime (process-wide: dbt
+ * models are nunjucks' only use in Strata).
  */
 import nunjucks from 'nunjucks';
 
 nunjucks.installJinjaCompat();
+
+/** The parts of nunjucks' runtime (untyped by @types/nunjucks) that printing and member lookup go through. */
+interface NunjucksRuntime {
+  memberLookup(this: unknown, obj: unknown, name: unknown, ...rest: unknown[]): unknown;
+  suppressValue(value: unknown, autoescape: boolean): unknown;
+  SafeString: new (text: string) => object;
+}
+
+const runtime = (nunjucks as unknown as { runtime: NunjucksRuntime }).runtime;
+
+/** Python's string methods, as Jinja templates call them. */
+const STRING_METHODS: Readonly<Record<string, (text: string, ...args: unknown[]) => unknown>> = {
+  upper: (text) => text.toUpperCase(),
+  lower: (text) => text.toLowerCase(),
+  strip: (text, chars) => stripChars(stripChars(text, chars, 'start'), chars, 'end'),
+  lstrip: (text, chars) => stripChars(text, chars, 'start'),
+  rstrip: (text, chars) => stripChars(text, chars, 'end'),
+  split: (text, separator) =>
+    separator === undefined || separator === null
+      ? text
+          .trim()
+          .split(/\s+/)
+          .filter((s) => s !== '')
+      : text.split(String(separator)),
+  replace: (text, old, replacement) => text.split(String(old)).join(String(replacement)),
+  startswith: (text, prefix) => text.startsWith(String(prefix)),
+  endswith: (text, suffix) => text.endsWith(String(suffix)),
+  join: (text, items) => (Array.isArray(items) ? items.map(String).join(text) : String(items)),
+  title: (text) => text.replace(/\w\S*/g, (word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()),
+  capitalize: (text) => text.charAt(0).toUpperCase() + text.slice(1).toLowerCase(),
+};
+
+function stripChars(text: string, chars: unknown, side: 'start' | 'end'): string {
+  if (chars === undefined || chars === null) return side === 'start' ? text.trimStart() : text.trimEnd();
+  const set = String(chars);
+  let start = 0;
+  let end = text.length;
+  if (side === 'start') while (start < end && set.includes(text[start] as string)) start++;
+  else while (end > start && set.includes(text[end - 1] as string)) end--;
+  return text.slice(start, end);
+}
+
+const compatLookup = runtime.memberLookup;
+runtime.memberLookup = function memberLookup(this: unknown, obj: unknown, name: unknown, ...rest: unknown[]): unknown {
+  // Four arguments: a slice (`text[1:]`), which Jinja compatibility handles.
+  if (typeof obj === 'string' && rest.length < 2) {
+    const method = STRING_METHODS[String(name)];
+    return method === undefined ? undefined : (...args: unknown[]) => method(obj, ...args);
+  }
+  return compatLookup.call(this, obj, name, ...rest);
+};
+
+const compatSuppress = runtime.suppressValue;
+runtime.suppressValue = (value: unknown, autoescape: boolean): unknown => {
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number' && Number.isNaN(value))
+    throw new Error("prints NaN: Python's '...' % value string formatting is not supported (use ~ to join strings)");
+  if (typeof value === 'object' && value !== null && !(value instanceof runtime.SafeString))
+    throw new Error(`prints a ${Array.isArray(value) ? 'list' : 'mapping'}, which Jinja prints as Python's repr: print its items (| join(', '))`);
+  return compatSuppress(value, autoescape);
+};
 
 /** What the `{% do %}` extension uses of nunjucks' parser (it is not typed by @types/nunjucks). */
 interface NunjucksParser {
@@ -140,6 +208,8 @@ export function clearContextFailure(): void {
 }
 
 function callNeedle(cause: string): string | undefined {
+  const filter = /filter not found: (\w+)/.exec(cause)?.[1];
+  if (filter !== undefined) return filter;
   const call = UNABLE_TO_CALL.exec(cause)?.[1];
   if (call === undefined) return undefined;
   // `adapter["dispatch"]` is written `adapter.dispatch`.
@@ -152,6 +222,7 @@ function describe(cause: string): string {
   if (call !== undefined) return `unsupported Jinja: ${callNeedle(cause)}() is not available in Strata's dbt context`;
   if (/attempted to output null or undefined value/.test(cause)) return 'unsupported Jinja: prints an undefined variable or attribute';
   if (/unknown block tag: (\w+)/.test(cause)) return `unsupported Jinja: {% ${/unknown block tag: (\w+)/.exec(cause)?.[1]} %} is not supported`;
+  if (/^prints /.test(cause)) return `unsupported Jinja: ${cause}`;
   if (/filter not found: (\w+)/.test(cause)) return `unsupported Jinja: filter ${/filter not found: (\w+)/.exec(cause)?.[1]} is not supported`;
   return cause;
 }
