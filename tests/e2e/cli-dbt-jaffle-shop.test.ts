@@ -175,3 +175,17 @@ describe('jaffle_shop, unmodified, on DuckDB', () => {
     expect(assets.find((a) => a.key === 'staging/stg_orders')?.deps).toEqual(['seeds/raw_orders']);
   });
 });
+
+describe('a dbt project Strata cannot run exactly', () => {
+  it('exits 2 naming the model, file and line, and writes nothing', () => {
+    const broken = sandbox.writeProject('broken_dbt', {
+      'dbt_project.yml': 'name: broken\n',
+      'models/ok.sql': 'select 1 as x\n',
+      'models/bad.sql': "select *\nfrom {{ ref('ok') }}\nwhere {{ adapter.dispatch('a')() }}\n",
+    });
+    const run = runCli(['materialize', '--select', '*', '--project', broken]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("main/bad in models/bad.sql:3: unsupported Jinja: adapter.dispatch() is not available in Strata's dbt context");
+    expect(fs.existsSync(path.join(broken, '.strata'))).toBe(false);
+  });
+});
