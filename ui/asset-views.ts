@@ -37,6 +37,8 @@ export interface AssetDetail {
   readonly tags: Readonly<Record<string, string>>;
   readonly owners: readonly string[];
   readonly description: string | null;
+  /** Descriptions of some of its columns, by column name (`{}` when none). */
+  readonly columnDescriptions: Readonly<Record<string, string>>;
   readonly source: boolean;
   readonly compute: 'sql' | 'typescript' | 'seed' | 'source';
   /** Project-relative file it is defined in (never an absolute path). */
@@ -105,6 +107,7 @@ export async function describeAsset(project: Project, storage: Storage, key: str
     tags: spec.tags,
     owners: spec.owners,
     description: spec.description ?? null,
+    columnDescriptions: spec.columnDescriptions ?? {},
     source: spec.source === true,
     compute: compute.type,
     file: definition.file ?? null,

@@ -164,10 +164,14 @@ describe('jaffle_shop, unmodified, on DuckDB', () => {
     expect(checks.every((c) => c.passed && c.severity === 'error')).toBe(true);
   });
 
-  it('lists the models with kind dbt, their descriptions and dependencies from ref()', () => {
+  it('lists the models with kind dbt, their descriptions, column descriptions (doc() blocks too) and dependencies from ref()', () => {
     const list = runCli(['list', '--json', '--project', project]);
     expect(list.status, list.stderr).toBe(0);
-    const assets = parseJson<{ key: string; kinds: string[]; deps: string[]; description?: string }[]>(list);
+    const assets = parseJson<{ key: string; kinds: string[]; deps: string[]; description?: string; columnDescriptions?: Record<string, string> }[]>(list);
+    const ordersColumns = assets.find((a) => a.key === 'main/orders')?.columnDescriptions ?? {};
+    expect(ordersColumns.order_id).toBe('This is a unique identifier for an order');
+    expect(ordersColumns.status).toMatch(/^Orders can be one of the following statuses:\n\n\| status/);
+    expect(Object.keys(ordersColumns)).toHaveLength(9);
     const customersAsset = assets.find((a) => a.key === 'main/customers');
     expect(customersAsset?.kinds).toContain('dbt');
     expect(customersAsset?.deps).toEqual(['staging/stg_customers', 'staging/stg_orders', 'staging/stg_payments']);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DefinitionErrors } from '../../core/model/errors.ts';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { describeAsset } from '../../ui/asset-views.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const FILES: Record<string, string> = {
@@ -91,6 +92,7 @@ models:
       materialized: table
     columns:
       - name: id
+        description: The event's id
         tests: [unique, not_null]
       - name: country
         tests:
@@ -160,6 +162,8 @@ describe('a dbt project inside a Strata project', () => {
     expect(spec('staging/stg_events')?.tags).toEqual({ staging: '' });
     expect(spec('staging/stg_events')?.description).toBe('Events, in dollars');
     expect(spec('staging/stg_events')?.kinds).toEqual(['sql', 'duckdb', 'dbt']);
+    // Column descriptions reach the UI's asset API.
+    expect((await describeAsset(project, workspace.storage, 'staging/stg_events')).columnDescriptions).toEqual({ id: "The event's id" });
     expect(compute('analytics/big_by_country').materialization).toBe('table');
     expect(spec('analytics/big_by_country')?.owners).toEqual(['ana@example.com']);
     expect(compute('main/events_incremental').materialization).toBe('incremental');

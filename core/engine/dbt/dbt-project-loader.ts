@@ -29,6 +29,8 @@ import { renderModel, type RenderedModel } from './dbt-model-render.ts';
 export interface DbtSqlAsset {
   readonly parsed: ParsedSqlAssetFile;
   readonly file: string;
+  /** Descriptions of its columns from schema.yml, by column name. */
+  readonly columnDescriptions: Readonly<Record<string, string>>;
 }
 
 /** What a dbt project adds to a Strata project. */
@@ -178,6 +180,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     });
     models.push({
       file: node.file,
+      columnDescriptions: yaml === undefined ? {} : columnDescriptions(yaml.entry, files, fail),
       parsed: { ok: true, key: node.key, header, body: query, ...(incrementalQuery === undefined ? {} : { incrementalBody: incrementalQuery }) },
     });
   }
@@ -263,6 +266,17 @@ function describe(value: unknown, files: DbtProjectFiles, fail: (message: string
   });
 }
 
+/** The descriptions of a schema.yml entry's columns (with `doc()` blocks), by column name. */
+function columnDescriptions(entry: Readonly<Record<string, unknown>>, files: DbtProjectFiles, fail: (message: string) => void): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const column of Array.isArray(entry.columns) ? entry.columns : []) {
+    if (!isObject(column) || typeof column.name !== 'string') continue;
+    const text = describe(column.description, files, fail);
+    if (text !== undefined && text !== '') out[column.name] = text;
+  }
+  return Object.freeze(out);
+}
+
 /** The seeds of the project, with their `column_types` (from `dbt_project.yml` and `schema.yml`). */
 function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name: string; definition: AssetDefinition }[] {
   const seeds: { name: string; definition: AssetDefinition }[] = [];
@@ -314,6 +328,12 @@ function withYaml(
   const context = { assetKey: definition.spec.key, file: yaml.file };
   for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, context));
   const description = describe(yaml.entry.description, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
-  const spec = Object.freeze({ ...definition.spec, checks: Object.freeze(checks), ...(description === undefined ? {} : { description }) });
+  const columns = columnDescriptions(yaml.entry, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
+  const spec = Object.freeze({
+    ...definition.spec,
+    checks: Object.freeze(checks),
+    ...(description === undefined ? {} : { description }),
+    ...(Object.keys(columns).length === 0 ? {} : { columnDescriptions: columns }),
+  });
   return makeDefinition(spec, definition.compute, definition.file);
 }

@@ -90,7 +90,7 @@ export async function loadProject(dir: string): Promise<Project> {
     const dbt = loadDbtProject(config.dbtDir, config.dir, { type: config.warehouseUrl === undefined ? 'duckdb' : 'postgres' }, errors);
     found.push(...dbt.seeds);
     for (const key of dbt.brokenKeys) brokenKeys.add(key);
-    for (const { parsed, file } of dbt.models) {
+    for (const { parsed, file, columnDescriptions } of dbt.models) {
       sqlSources.push({
         key: parsed.key,
         file,
@@ -98,7 +98,7 @@ export async function loadProject(dir: string): Promise<Project> {
         remote: false,
         declaresDeps: false,
         ...(parsed.incrementalBody === undefined ? {} : { incrementalBody: parsed.incrementalBody }),
-        build: (deps) => sqlAssetDefinition(parsed, deps, file),
+        build: (deps) => withColumnDescriptions(sqlAssetDefinition(parsed, deps, file), columnDescriptions),
       });
     }
   }
@@ -167,6 +167,12 @@ async function importDefinitions(file: string, display: string, errors: Definiti
     }
   }
   return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));
+}
+
+/** A definition with column descriptions in its spec (a dbt model's). */
+function withColumnDescriptions(definition: AssetDefinition, columns: Readonly<Record<string, string>>): AssetDefinition {
+  if (Object.keys(columns).length === 0) return definition;
+  return makeDefinition(Object.freeze({ ...definition.spec, columnDescriptions: columns }), definition.compute, definition.file);
 }
 
 /** Whether an asset's function, as compiled into `.strata/modules/`, reads differently than under tsx. */

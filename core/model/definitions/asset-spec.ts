@@ -36,6 +36,8 @@ export interface AssetSpec {
   readonly tags: Readonly<Record<string, string>>;
   readonly owners: readonly string[];
   readonly description?: string;
+  /** Descriptions of some of its columns, by column name (a dbt model's `columns:` in schema.yml). */
+  readonly columnDescriptions?: Readonly<Record<string, string>>;
   /**
    * What the asset is made with, as in Dagster's `kinds` (a set, shown in the UI, matched by
    * `kind:`): `sql` and `duckdb` for SQL assets, `typescript` for TypeScript ones, `seed` and

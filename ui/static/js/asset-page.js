@@ -47,7 +47,7 @@ export async function renderAssetPage(container, key, scope) {
   const sections = h('div.sections');
   const form = materializeForm(data.detail, scope, () => refreshSoon());
   // Traced once per visit (it does not change with runs of the asset).
-  const columns = columnSection(key, scope.signal);
+  const columns = columnSection(key, scope.signal, data.detail.columnDescriptions ?? {});
 
   function statusOf() {
     const { detail } = data;

@@ -82,8 +82,11 @@ function pathView(key, path) {
   );
 }
 
-/** The Columns section of asset `key`: filled in when its lineage arrives; `signal` aborts the fetches. */
-export function columnSection(key, signal) {
+/**
+ * The Columns section of asset `key`: filled in when its lineage arrives; `signal` aborts the
+ * fetches; `descriptions` (column → text, a dbt model's) fill a Description column when any.
+ */
+export function columnSection(key, signal, descriptions = {}) {
   const body = h('div', {}, h('p.muted', {}, 'Tracing columns…'));
   const path = h('div.column-path-view');
   const section = h('section.card', { 'data-testid': 'asset-columns' }, h('h2', {}, 'Columns'), body, path);
@@ -113,6 +116,9 @@ export function columnSection(key, signal) {
                 },
                 { label: 'Type', cell: (c) => (c.type ? h('code', {}, c.type) : h('span.muted', {}, '—')) },
                 { label: 'Comes from', cell: sourcesCell },
+                ...(Object.keys(descriptions).length
+                  ? [{ label: 'Description', cell: (c) => (descriptions[c.name] ? h('span', {}, descriptions[c.name]) : h('span.muted', {}, '—')) }]
+                  : []),
               ],
               rows,
             )
