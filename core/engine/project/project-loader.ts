@@ -88,6 +88,9 @@ export async function loadProject(dir: string): Promise<Project> {
     // Loaded on demand: projects without dbt do not pay for the template engine.
     const { loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
     const dbt = loadDbtProject(config.dbtDir, config.dir, { type: config.warehouseUrl === undefined ? 'duckdb' : 'postgres' }, errors);
+    // A seed file of the dbt project that Strata's own seeds folder also holds is dbt's (with its column_types).
+    const dbtSeedFiles = new Set(dbt.seeds.map((seed) => (seed.compute.type === 'seed' ? seed.compute.path : '')));
+    found.splice(0, found.length, ...found.filter((d) => d.compute.type !== 'seed' || !dbtSeedFiles.has(d.compute.path)));
     found.push(...dbt.seeds);
     for (const key of dbt.brokenKeys) brokenKeys.add(key);
     for (const { parsed, file, columnDescriptions } of dbt.models) {
