@@ -3,7 +3,7 @@
  * on real DuckDB and SQLite files: `source()` reads a Strata asset and a Strata asset reads a dbt
  * model (dependencies across both), macros, `var()` (global and project-scoped), two-argument
  * `ref()` of a seed with `column_types`, an ephemeral model inlined as a CTE, folder configs
- * (`+materialized`, `+schema`, `+tags`, `+enabled`), `config()` beating them, an incremental model
+ * (`+materialized`, `+schema`, `+tags`, `+enabled`, also on seeds), `config()` beating them, an incremental model
  * whose `{% if is_incremental() %}` filter applies on the second build, schema.yml tests as checks
  * (a failing `error` test blocks the publish, `where` restricts a test) — and errors naming the
  * file and line for what Strata cannot run.
@@ -41,7 +41,10 @@ seeds:
     countries:
       +column_types:
         population: BIGINT
+    retired_codes:
+      +enabled: false
 `,
+  'dbt/seeds/retired_codes.csv': 'code\nxx\n',
   'dbt/macros/money.sql': `{% macro to_dollars(column, scale=100) -%}
 ({{ column }} / {{ scale }})::decimal(10, 2)
 {%- endmacro %}

@@ -291,15 +291,19 @@ function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name
     const entry = files.seedEntries.get(name);
     if (entry !== undefined && isObject(entry.entry.config)) levels.push(entry.entry.config);
     const columnTypes: Record<string, string> = {};
+    let enabled = true;
     for (const level of levels) {
       for (const [config, value] of Object.entries(level)) {
         if (config === 'column_types' && isObject(value)) Object.assign(columnTypes, value);
-        else if (config !== 'docs' && config !== 'tags' && config !== 'enabled' && config !== 'meta')
+        else if (config === 'enabled' && typeof value === 'boolean') enabled = value;
+        // Documentation only: nothing built changes.
+        else if (config !== 'docs' && config !== 'meta')
           errors.push(
             new DefinitionError('dbt_config_invalid', `seed config "${config}" is not supported yet`, { assetKey: seedKey(name), file: seed.display }),
           );
       }
     }
+    if (!enabled) continue;
     const content = readFileSync(seed.path);
     seeds.push({
       name,
