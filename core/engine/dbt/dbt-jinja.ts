@@ -130,29 +130,48 @@ export class DbtContextError extends Error {
   }
 }
 
-const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
-environment.addExtension('do', new DoExtension());
-environment.addGlobal('dict', (...args: unknown[]) => {
-  const keywords = args[args.length - 1];
-  if (typeof keywords !== 'object' || keywords === null) return {};
-  const { __keywords: _, ...rest } = keywords as Record<string, unknown>;
-  return rest;
-});
+/** The name the project's macro files are served under, as one template. */
+const MACROS_TEMPLATE = '__dbt_macros__';
+
+const MACRO_NAME = /\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
+
+/** A nunjucks environment serving one project's macros, and the names they define. */
+interface MacroEnvironment {
+  readonly environment: nunjucks.Environment;
+  readonly names: readonly string[];
+}
+
+/** One environment per list of macro files: the macros are compiled once, not once per model. */
+const environments = new WeakMap<readonly TemplatePart[], MacroEnvironment>();
+
+function environmentFor(macros: readonly TemplatePart[]): MacroEnvironment {
+  const known = environments.get(macros);
+  if (known !== undefined) return known;
+  // Macro files print nothing but their whitespace, which nobody sees: they are only imported.
+  const source = macros.map((part) => part.text).join('\n');
+  const loader = { getSource: (name: string) => (name === MACROS_TEMPLATE ? { src: source, path: MACROS_TEMPLATE, noCache: false } : null) };
+  const environment = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: true });
+  environment.addExtension('do', new DoExtension());
+  environment.addGlobal('dict', (...args: unknown[]) => splitKeywords(args).keywords);
+  const made = { environment, names: [...new Set([...source.matchAll(MACRO_NAME)].map((m) => m[1] as string))] };
+  environments.set(macros, made);
+  return made;
+}
 
 /**
- * Renders `model` with `macros` in front of it (so its macros see the model's context, as in
- * dbt), or returns where and why it failed.
+ * Renders `model` with the project's `macros` imported into it with its context (so they see
+ * the model's `ref`, `this`, `var`…, as in dbt), or returns where and why it failed. Pass the same
+ * `macros` array for every model of a project: its macros are compiled once.
  */
 export function renderDbtTemplate(model: TemplatePart, macros: readonly TemplatePart[], context: Record<string, unknown>): { text: string } | RenderProblem {
-  const parts = [...macros, model];
-  // Macro files print nothing but their whitespace, which SQL ignores.
-  const source = parts.map((part) => part.text).join('\n');
+  const { environment, names } = environmentFor(macros);
+  // On the model's first line, so the model's line numbers stay its own.
+  const imports = names.length === 0 ? '' : `{% from "${MACROS_TEMPLATE}" import ${names.join(', ')} with context %}`;
   clearContextFailure();
   try {
-    const rendered = environment.renderString(source, context);
-    return { text: rendered };
+    return { text: environment.renderString(imports + model.text, context) };
   } catch (error) {
-    return locate(error, parts);
+    return locate(error, model, macros);
   }
 }
 
@@ -169,22 +188,35 @@ export function splitKeywords(args: readonly unknown[]): { positional: unknown[]
 const LINE = /\[Line (\d+), Column \d+\]/;
 const UNABLE_TO_CALL = /Unable to call `([^`]+)`/;
 
-/** The file and line of a nunjucks error in the joined source, and its message without nunjucks' wrapping. */
-function locate(error: unknown, parts: readonly TemplatePart[]): RenderProblem {
+/**
+ * The file and line of a nunjucks error (in the model, or in the macros template, whose lines are
+ * those of the macro files one after the other), and its message without nunjucks' wrapping.
+ */
+function locate(error: unknown, model: TemplatePart, macros: readonly TemplatePart[]): RenderProblem {
   const raw = error instanceof Error ? error.message : String(error);
-  const cause = raw
-    .replace(/^\(unknown path\)\s*(\[Line \d+, Column \d+\])?\s*/, '')
-    .replace(/^Error: /, '')
-    .trim();
-  const lines = parts.flatMap((part) => part.text.split('\n').map((text, index) => ({ part, index, text })));
-  const model = parts[parts.length - 1];
+  // An error in an imported macro is wrapped once more: every wrapping is taken off.
+  let cause = raw.trim();
+  for (let previous = ''; previous !== cause; ) {
+    previous = cause;
+    cause = cause
+      .replace(/^Template render error:\s*/, '')
+      .replace(/^\([^)]*\)\s*(\[Line \d+, Column \d+\])?\s*/, '')
+      .replace(/^Error: /, '')
+      .trim();
+  }
+  const linesOf = (parts: readonly TemplatePart[]) => parts.flatMap((part) => part.text.split('\n').map((text, index) => ({ part, index, text })));
+  const modelLines = linesOf([model]);
+  const macroLines = linesOf(macros);
   const needle = contextNeedle(error) ?? callNeedle(cause);
   // The model's own lines are searched first: its calls are the likelier culprits.
-  let at = needle === undefined ? undefined : (lines.find((l) => l.part === model && l.text.includes(needle)) ?? lines.find((l) => l.text.includes(needle)));
+  let at = needle === undefined ? undefined : (modelLines.find((l) => l.text.includes(needle)) ?? macroLines.find((l) => l.text.includes(needle)));
   const reported = LINE.exec(raw);
-  if (at === undefined && reported) at = lines[Math.max(0, Math.min(Number(reported[1]) - 1, lines.length - 1))];
+  if (at === undefined && reported) {
+    const lines = raw.startsWith(`(${MACROS_TEMPLATE})`) ? macroLines : modelLines;
+    at = lines[Math.max(0, Math.min(Number(reported[1]) - 1, lines.length - 1))];
+  }
   const message = describe(cause);
-  if (at === undefined) return { message, where: model?.file ?? '' };
+  if (at === undefined) return { message, where: model.file };
   return { message, where: `${at.part.file}:${at.index + 1}` };
 }
 
