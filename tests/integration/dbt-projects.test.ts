@@ -211,6 +211,14 @@ describe('a dbt project inside a Strata project', () => {
     expect(latest?.metadata).toMatchObject({ build: 'incremental', rowsInserted: 1, rowsUpdated: 0 });
   });
 
+  it('editing a macro changes the code version of the models that call it, and only theirs', async () => {
+    const before = (await loadProject(workspace.dir)).codeVersions;
+    write('dbt/macros/money.sql', FILES['dbt/macros/money.sql']?.replace('decimal(10, 2)', 'decimal(12, 2)') ?? '');
+    const after = (await loadProject(workspace.dir)).codeVersions;
+    const changed = [...before.keys()].filter((key) => before.get(key) !== after.get(key)).sort();
+    expect(changed).toEqual(['staging/stg_events']);
+  });
+
   it('a failing severity-error test blocks the publish; a where config restricts its test', async () => {
     const project = await loadProject(workspace.dir);
     expect((await workspace.run(project)).status).toBe('success');
