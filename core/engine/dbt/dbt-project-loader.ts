@@ -50,6 +50,8 @@ interface ModelNode {
   readonly name: string;
   readonly file: string;
   readonly path: string;
+  /** The model's template, as read. */
+  readonly template: string;
   readonly rendered: RenderedModel;
   readonly config: DbtModelConfig;
   readonly key: string;
@@ -69,7 +71,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   }
   const seeds = loadDbtSeeds(files, errors);
   const macros = files.macros.map((m) => ({ file: m.display, text: readFileSync(m.path, 'utf8') }));
-  const vars = projectVars(files);
+  const settings = { vars: projectVars(files), target, sources: files.sources, project: files.name };
 
   const nodes = new Map<string, ModelNode>();
   const brokenKeys = new Set<string>();
@@ -83,13 +85,8 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: key, file: where }));
       brokenKeys.add(key);
     };
-    const rendered = renderModel({ file: model.display, text: readFileSync(model.path, 'utf8') }, macros, {
-      vars,
-      target,
-      sources: files.sources,
-      incremental: false,
-      project: files.name,
-    });
+    const template = readFileSync(model.path, 'utf8');
+    const rendered = renderModel({ file: model.display, text: template }, macros, { ...settings, incremental: false });
     if ('message' in rendered) {
       fail(rendered.message, rendered.where);
       continue;
@@ -112,11 +109,11 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       fail(keyIssue);
       continue;
     }
-    nodes.set(name, { name, file: model.display, path, rendered, config, key });
+    nodes.set(name, { name, file: model.display, path, template, rendered, config, key });
   }
   for (const name of files.modelEntries.keys()) {
     const entry = files.modelEntries.get(name);
-    if (!nodes.has(name) && entry !== undefined && !files.models.some((m) => m.relative.endsWith(`${name}.sql`)))
+    if (!nodes.has(name) && entry !== undefined && !files.models.some((m) => m.relative.split('/').pop() === `${name}.sql`))
       errors.push(new DefinitionError('dbt_yaml_invalid', `describes model "${name}", which has no .sql file`, { file: entry.file }));
   }
 
@@ -136,8 +133,8 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const finals = new Map<string, string>();
   const models: DbtSqlAsset[] = [];
   for (const node of nodes.values()) {
-    const fail = (message: string) => {
-      errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: node.key, file: node.file }));
+    const fail = (message: string, where = node.file) => {
+      errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: node.key, file: where }));
       brokenKeys.add(node.key);
     };
     const yaml = files.modelEntries.get(node.name);
@@ -152,14 +149,8 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       const mapped = dbtIncrementalConfig(node.config);
       if (mapped.problem !== undefined) fail(mapped.problem);
       incremental = mapped.config;
-      const again = renderModel({ file: node.file, text: readFileSync(files.models.find((m) => m.display === node.file)?.path ?? '', 'utf8') }, macros, {
-        vars,
-        target,
-        sources: files.sources,
-        incremental: true,
-        project: files.name,
-      });
-      if ('message' in again) fail(again.message);
+      const again = renderModel({ file: node.file, text: node.template }, macros, { ...settings, incremental: true });
+      if ('message' in again) fail(again.message, again.where);
       else {
         const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail);
         if (resolved !== undefined && resolved !== body) incrementalBody = resolved;
