@@ -239,10 +239,12 @@ describe('a dbt project inside a Strata project', () => {
     write('dbt/models/marts/big_by_country.sql', "select 1 as x\n\n-- {{ var('nope') }}\n");
     write('dbt/models/events_incremental.sql', "{{ config(materialized='incremental', alias='other') }}\nselect 1 as id\n");
     write('dbt/models/reader.sql', "select * from {{ ref('missing_model') }}\n");
+    write('dbt/models/late.sql', "{{ config(materialized='incremental') }}\nselect 1 as id\n{% if is_incremental() %}\nwhere {{ nope_fn() }}\n{% endif %}\n");
     write('dbt/models/loops.sql', "{% for x in [1] %}{% do something() %}{% endfor %}\n{% call statement('a') %}select 1{% endcall %}\n");
     expect((await loadErrors()).sort()).toEqual(
       [
         'dbt/models/events_incremental.sql config "alias" is not supported by Strata yet',
+        "dbt/models/late.sql:4 unsupported Jinja: nope_fn() is not available in Strata's dbt context",
         "dbt/models/loops.sql:1 unsupported Jinja: something() is not available in Strata's dbt context",
         "dbt/models/marts/big_by_country.sql:3 var('nope') has no value: set it under vars: in dbt_project.yml, or give a default",
         "dbt/models/reader.sql ref('missing_model') names no model or seed of this dbt project",
