@@ -177,6 +177,7 @@ describe('jaffle_shop, unmodified, on DuckDB', () => {
     expect(customersAsset?.deps).toEqual(['staging/stg_customers', 'staging/stg_orders', 'staging/stg_payments']);
     expect(customersAsset?.description).toMatch(/^This table has basic information about a customer/);
     expect(assets.find((a) => a.key === 'staging/stg_orders')?.deps).toEqual(['seeds/raw_orders']);
+    expect(assets.find((a) => a.key === 'seeds/raw_orders')?.kinds).toEqual(['seed', 'duckdb', 'dbt']);
   });
 });
 

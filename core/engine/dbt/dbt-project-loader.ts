@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { DefinitionError } from '../../model/errors.ts';
 import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type DbtModelConfig, type RawConfig } from '../../model/dbt/dbt-config.ts';
-import { dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtRelation, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
+import { DBT_KIND, dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtRelation, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
 import { dbtModelChecks, parseRelationCall, type RelationResolver } from '../../model/dbt/dbt-tests.ts';
 import { ephemeralCteName, injectCtes } from '../../model/dbt/dbt-ephemeral.ts';
 import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
@@ -310,7 +310,7 @@ function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name
   return seeds;
 }
 
-/** A seed with the description and tests of its `schema.yml` entry. */
+/** A seed with kind `dbt`, and the description and tests of its `schema.yml` entry. */
 function withYaml(
   definition: AssetDefinition,
   yaml: { entry: Readonly<Record<string, unknown>>; file: string } | undefined,
@@ -318,7 +318,8 @@ function withYaml(
   files: DbtProjectFiles,
   errors: DefinitionError[],
 ): AssetDefinition {
-  if (yaml === undefined) return definition;
+  const kinds = Object.freeze([...definition.spec.kinds, DBT_KIND]);
+  if (yaml === undefined) return makeDefinition(Object.freeze({ ...definition.spec, kinds }), definition.compute, definition.file);
   const { checks, problems } = dbtModelChecks(yaml.entry, resolver);
   const context = { assetKey: definition.spec.key, file: yaml.file };
   for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, context));
@@ -326,6 +327,7 @@ function withYaml(
   const columns = columnDescriptions(yaml.entry, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
   const spec = Object.freeze({
     ...definition.spec,
+    kinds,
     checks: Object.freeze(checks),
     ...(description === undefined ? {} : { description }),
     ...(Object.keys(columns).length === 0 ? {} : { columnDescriptions: columns }),
