@@ -254,11 +254,15 @@ describe('a dbt project inside a Strata project', () => {
   });
 
   it('a strata.json beside dbt_project.yml ("dbt": ".") loads the seeds folder once, as dbt seeds', async () => {
-    const mixed = await openTempWorkspace('strata-dbt-here-', { name: 'here', dbt: '.' }, {
-      'dbt_project.yml': 'name: here\nseeds:\n  here:\n    codes:\n      +column_types:\n        code: VARCHAR\n',
-      'seeds/codes.csv': 'code\n007\n',
-      'models/staging/stg_codes.sql': "select * from {{ ref('codes') }}\n",
-    });
+    const mixed = await openTempWorkspace(
+      'strata-dbt-here-',
+      { name: 'here', dbt: '.' },
+      {
+        'dbt_project.yml': 'name: here\nseeds:\n  here:\n    codes:\n      +column_types:\n        code: VARCHAR\n',
+        'seeds/codes.csv': 'code\n007\n',
+        'models/staging/stg_codes.sql': "select * from {{ ref('codes') }}\n",
+      },
+    );
     try {
       const project = await loadProject(mixed.dir);
       expect([...project.graph.keys].sort()).toEqual(['seeds/codes', 'staging/stg_codes']);
