@@ -59,6 +59,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/lineage-command.ts')).lineageCommand,
   },
   {
+    name: 'dbt',
+    summary: "list the dbt project's models and seeds with the asset each became (dbt ls)",
+    load: async () => (await import('./commands/dbt-command.ts')).dbtCommand,
+  },
+  {
     name: 'ui',
     summary: 'serve the web UI and its JSON API: lineage, assets, runs; launch runs and backfills',
     load: async () => (await import('./commands/ui-command.ts')).uiCommand,

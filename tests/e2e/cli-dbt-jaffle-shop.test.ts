@@ -181,6 +181,33 @@ describe('jaffle_shop, unmodified, on DuckDB', () => {
   });
 });
 
+describe('assets dbt ls', () => {
+  it('prints each model and seed with the asset it became', () => {
+    const result = runCli(['dbt', 'ls', '--json', '--project', project]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(parseJson(result)).toEqual([
+      { id: 'model.jaffle_shop.customers', key: 'main/customers', materialized: 'table', file: 'models/customers.sql' },
+      { id: 'model.jaffle_shop.orders', key: 'main/orders', materialized: 'table', file: 'models/orders.sql' },
+      { id: 'model.jaffle_shop.stg_customers', key: 'staging/stg_customers', materialized: 'view', file: 'models/staging/stg_customers.sql' },
+      { id: 'model.jaffle_shop.stg_orders', key: 'staging/stg_orders', materialized: 'view', file: 'models/staging/stg_orders.sql' },
+      { id: 'model.jaffle_shop.stg_payments', key: 'staging/stg_payments', materialized: 'view', file: 'models/staging/stg_payments.sql' },
+      { id: 'seed.jaffle_shop.raw_customers', key: 'seeds/raw_customers', materialized: 'seed', file: 'seeds/raw_customers.csv' },
+      { id: 'seed.jaffle_shop.raw_orders', key: 'seeds/raw_orders', materialized: 'seed', file: 'seeds/raw_orders.csv' },
+      { id: 'seed.jaffle_shop.raw_payments', key: 'seeds/raw_payments', materialized: 'seed', file: 'seeds/raw_payments.csv' },
+    ]);
+    const table = runCli(['dbt', 'ls', '--project', project]);
+    expect(table.stdout).toMatch(/model\.jaffle_shop\.stg_orders\s+staging\/stg_orders\s+view\s+models\/staging\/stg_orders\.sql/);
+  });
+
+  it('exits 2 on a project without dbt, or another action', () => {
+    const plain = sandbox.writeProject('plain', { 'strata.json': '{}', 'defs/raw/x.sql': 'select 1 as x\n' });
+    const none = runCli(['dbt', 'ls', '--project', plain]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('this project has no dbt project');
+    expect(runCli(['dbt', 'run', '--project', project]).status).toBe(2);
+  });
+});
+
 describe('a dbt project Strata cannot run exactly', () => {
   it('exits 2 naming the model, file and line, and writes nothing', () => {
     const broken = sandbox.writeProject('broken_dbt', {

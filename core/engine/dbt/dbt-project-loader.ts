@@ -22,6 +22,7 @@ import type { ParsedSqlAssetFile } from '../../model/definitions/sql-asset-file.
 import { makeDefinition, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { contentHashOf, seedDefinition, seedKey } from '../../model/definitions/seed-asset.ts';
 import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
+import { compareKeys } from '../../model/collections/key-compare.ts';
 import { readDbtProject, type DbtProjectFiles } from './dbt-project-files.ts';
 import { renderModel, type RenderedModel } from './dbt-model-render.ts';
 
@@ -33,8 +34,21 @@ export interface DbtSqlAsset {
   readonly columnDescriptions: Readonly<Record<string, string>>;
 }
 
+/** One dbt node and the asset it became (`assets dbt ls`). */
+export interface DbtNode {
+  /** dbt's id of the node: `model.<project>.<name>`, `seed.<project>.<name>`. */
+  readonly id: string;
+  /** Its asset key; `null` for an ephemeral model (inlined into its readers). */
+  readonly key: string | null;
+  /** `view`, `table`, `incremental`, `ephemeral` or `seed`. */
+  readonly materialized: string;
+  readonly file: string;
+}
+
 /** What a dbt project adds to a Strata project. */
 export interface DbtDefinitions {
+  /** Every enabled model and seed, by dbt id. */
+  readonly nodes: readonly DbtNode[];
   readonly models: readonly DbtSqlAsset[];
   readonly seeds: readonly AssetDefinition[];
   /** Keys of models that failed to load: their readers are not reported again for reading them. */
@@ -63,7 +77,7 @@ interface ModelNode {
  */
 export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[]): DbtDefinitions {
   const files = readDbtProject(dir, projectDir, errors);
-  if (files === undefined) return { models: [], seeds: [], brokenKeys: [] };
+  if (files === undefined) return { nodes: [], models: [], seeds: [], brokenKeys: [] };
   for (const stray of strayFolderKeys(files.project.models, files.name, files.modelFolderExists)) {
     errors.push(
       new DefinitionError('dbt_config_invalid', `models.${stray} is neither a config nor a model folder of project ${files.name}`, { file: files.projectFile }),
@@ -175,7 +189,21 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       parsed: { ok: true, key: node.key, header, body: query, ...(incrementalQuery === undefined ? {} : { incrementalBody: incrementalQuery }) },
     });
   }
-  return { models, seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors)), brokenKeys: [...brokenKeys] };
+  const nodeRows: DbtNode[] = [
+    ...[...nodes.values()].map((node) => ({
+      id: `model.${files.name}.${node.name}`,
+      key: node.config.materialized === 'ephemeral' ? null : node.key,
+      materialized: node.config.materialized,
+      file: node.file,
+    })),
+    ...seeds.map((seed) => ({ id: `seed.${files.name}.${seed.name}`, key: seed.definition.spec.key, materialized: 'seed', file: seed.definition.file ?? '' })),
+  ].sort((a, b) => compareKeys(a.id, b.id));
+  return {
+    nodes: nodeRows,
+    models,
+    seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors)),
+    brokenKeys: [...brokenKeys],
+  };
 }
 
 /** The configs of a `schema.yml` model entry: its `config:`, and `meta:` and `tags:` written beside it. */
