@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DefinitionErrors } from '../../core/model/errors.ts';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { describeAsset } from '../../ui/asset-views.ts';
+import { listDbtNodes } from '../../core/engine/dbt/dbt-nodes.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const FILES: Record<string, string> = {
@@ -171,6 +172,14 @@ describe('a dbt project inside a Strata project', () => {
     expect(spec('analytics/big_by_country')?.owners).toEqual(['ana@example.com']);
     expect(compute('main/events_incremental').materialization).toBe('incremental');
     expect(spec('main/events_incremental')?.tags).toEqual({ hourly: '' });
+    // assets dbt ls: the ephemeral model has no asset, the disabled ones are left out.
+    expect((await listDbtNodes(workspace.config))?.map((n) => `${n.id} ${n.key} ${n.materialized}`)).toEqual([
+      'model.shop.big_by_country analytics/big_by_country table',
+      'model.shop.big_events null ephemeral',
+      'model.shop.events_incremental main/events_incremental incremental',
+      'model.shop.stg_events staging/stg_events table',
+      'seed.shop.countries seeds/countries seed',
+    ]);
   });
 
   it('builds everything with macros, vars, the ephemeral CTE, the seed types and the Jinja loop', async () => {
