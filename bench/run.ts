@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | sql-steps | cold-start (both CLI workloads) | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | queue [--runs N] [--steps N] [--profile] | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv | column-lineage]
+ * Usage: npm run bench [-- no-op | sql-steps | cold-start (both CLI workloads) | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | queue [--runs N] [--steps N] [--profile] | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv | column-lineage | dbt-load]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
@@ -18,6 +18,7 @@ import { benchPostgresUrl, prepareSource, type PgExtractFigures } from './pg-ext
 import type { BigTsvFigures } from './big-tsv-bench.ts';
 import { CHROMIUM, measureLineageApi, measureLineageRender } from './ui-bench.ts';
 import { measureColumnLineage } from './column-lineage-bench.ts';
+import { measureDbtLoad } from './dbt-load-bench.ts';
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
 const profile = process.argv.includes('--profile');
@@ -210,6 +211,13 @@ if (!only || only === 'column-lineage') {
   row('  cold: CPU time (all threads)', `${f.coldCpuMs.toFixed(0)} ms`, '-', true);
   row('  warm: from the cache by SQL hash', `${f.warmMs.toFixed(1)} ms`, '-', true);
   row('  output columns traced to upstream columns', String(f.tracedColumns), '-', true);
+}
+
+if (!only || only === 'dbt-load') {
+  console.log(`loading a generated dbt project (macros, folder configs, 2 tests per model) (load average ${loadavg()[0]?.toFixed(1)})`);
+  const f = await measureDbtLoad(500);
+  row(`  ${f.models} models: cold (no dependency cache)`, `${(f.coldMs / 1000).toFixed(2)} s`, '≤ 1.5 s', f.coldMs <= 1500);
+  row(`  ${f.models} models: warm (cache present, best of 3)`, `${(f.warmMs / 1000).toFixed(2)} s`, '≤ 0.5 s', f.warmMs <= 500);
 }
 
 if (!only || only === 'large-plan') {

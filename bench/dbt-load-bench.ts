@@ -1,0 +1,61 @@
+/**
+ * Loading a generated dbt project: 500 models in three folders (folder configs, a Jinja loop, a
+ * macro call and a ref each), 10 macro files, a seed and two schema.yml tests per model. Cold is
+ * the first load in this process with no SQL dependency cache (nunjucks and DuckDB's parser
+ * loaded, every query parsed); warm is a later load with the cache file present.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadProject } from '../core/engine/project/project-loader.ts';
+
+/** What one measurement found. */
+export interface DbtLoadFigures {
+  readonly models: number;
+  readonly assets: number;
+  readonly coldMs: number;
+  readonly warmMs: number;
+}
+
+/** Writes a dbt project of `models` models into a new temp folder and returns it. */
+export function generateDbtProject(models: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-dbt-bench-'));
+  const write = (file: string, text: string) => {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  };
+  write('dbt_project.yml', 'name: bench\nvars:\n  scale: 100\nmodels:\n  bench:\n    +materialized: table\n    staging:\n      +materialized: view\n');
+  for (let m = 0; m < 10; m++) write(`macros/money_${m}.sql`, `{% macro money_${m}(column) -%}\n({{ column }} / {{ var('scale') }})\n{%- endmacro %}\n`);
+  write('seeds/raw.csv', 'id,amount\n1,100\n2,250\n');
+  const yml = ['version: 2', 'models:'];
+  for (let i = 0; i < models; i++) {
+    const folder = i < models / 5 ? 'staging' : i < (models * 3) / 5 ? 'intermediate' : 'marts';
+    const upstream = i < models / 5 ? "ref('raw')" : `ref('m${(i * 7) % Math.floor(i / 2 + 1)}')`;
+    write(
+      `models/${folder}/m${i}.sql`,
+      `{% set columns = ['id', 'amount'] %}\nselect\n  {% for c in columns -%}\n  {{ c }}{% if not loop.last %},{% endif %}\n  {% endfor -%}\n  , {{ money_${i % 10}('amount') }} as dollars\nfrom {{ ${upstream} }}\n`,
+    );
+    yml.push(`  - name: m${i}`, '    columns:', '      - name: id', '        tests: [unique, not_null]');
+  }
+  write('models/schema.yml', `${yml.join('\n')}\n`);
+  return dir;
+}
+
+/** Loads a generated project of `models` models cold, then warm (best of three). */
+export async function measureDbtLoad(models = 500): Promise<DbtLoadFigures> {
+  const dir = generateDbtProject(models);
+  try {
+    let started = performance.now();
+    const project = await loadProject(dir);
+    const coldMs = performance.now() - started;
+    let warmMs = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 3; round++) {
+      started = performance.now();
+      await loadProject(dir);
+      warmMs = Math.min(warmMs, performance.now() - started);
+    }
+    return { models, assets: project.graph.size, coldMs, warmMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
