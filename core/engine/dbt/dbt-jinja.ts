@@ -135,41 +135,54 @@ const MACROS_TEMPLATE = '__dbt_macros__';
 
 const MACRO_NAME = /\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 
-/** A nunjucks environment serving one project's macros, and the names they define. */
+/** A nunjucks environment serving one project's macros, the names they define, and the model templates compiled in it. */
 interface MacroEnvironment {
   readonly environment: nunjucks.Environment;
   readonly names: readonly string[];
+  /** Compiled model templates by their text: a project loaded again (the daemon, the UI) compiles only what changed. */
+  readonly templates: Map<string, nunjucks.Template>;
 }
 
-/** One environment per list of macro files: the macros are compiled once, not once per model. */
-const environments = new WeakMap<readonly TemplatePart[], MacroEnvironment>();
+/** One environment per set of macros (by their text): the macros are compiled once, not once per model. */
+const environments = new Map<string, MacroEnvironment>();
+
+/** Bounds of the caches, so a long-lived process whose models keep changing does not grow without end. */
+const MAX_ENVIRONMENTS = 8;
+const MAX_TEMPLATES = 20_000;
 
 function environmentFor(macros: readonly TemplatePart[]): MacroEnvironment {
-  const known = environments.get(macros);
-  if (known !== undefined) return known;
   // Macro files print nothing but their whitespace, which nobody sees: they are only imported.
   const source = macros.map((part) => part.text).join('\n');
+  const known = environments.get(source);
+  if (known !== undefined) return known;
+  if (environments.size >= MAX_ENVIRONMENTS) environments.clear();
   const loader = { getSource: (name: string) => (name === MACROS_TEMPLATE ? { src: source, path: MACROS_TEMPLATE, noCache: false } : null) };
   const environment = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: true });
   environment.addExtension('do', new DoExtension());
   environment.addGlobal('dict', (...args: unknown[]) => splitKeywords(args).keywords);
-  const made = { environment, names: [...new Set([...source.matchAll(MACRO_NAME)].map((m) => m[1] as string))] };
-  environments.set(macros, made);
+  const made = { environment, names: [...new Set([...source.matchAll(MACRO_NAME)].map((m) => m[1] as string))], templates: new Map<string, nunjucks.Template>() };
+  environments.set(source, made);
   return made;
 }
 
 /**
  * Renders `model` with the project's `macros` imported into it with its context (so they see
- * the model's `ref`, `this`, `var`…, as in dbt), or returns where and why it failed. Pass the same
- * `macros` array for every model of a project: its macros are compiled once.
+ * the model's `ref`, `this`, `var`…, as in dbt), or returns where and why it failed. The macros,
+ * and each model's template, are compiled once per process.
  */
 export function renderDbtTemplate(model: TemplatePart, macros: readonly TemplatePart[], context: Record<string, unknown>): { text: string } | RenderProblem {
-  const { environment, names } = environmentFor(macros);
+  const { environment, names, templates } = environmentFor(macros);
   // On the model's first line, so the model's line numbers stay its own.
   const imports = names.length === 0 ? '' : `{% from "${MACROS_TEMPLATE}" import ${names.join(', ')} with context %}`;
   clearContextFailure();
   try {
-    return { text: environment.renderString(imports + model.text, context) };
+    let template = templates.get(model.text);
+    if (template === undefined) {
+      template = new nunjucks.Template(imports + model.text, environment, undefined, true);
+      if (templates.size >= MAX_TEMPLATES) templates.clear();
+      templates.set(model.text, template);
+    }
+    return { text: template.render(context) };
   } catch (error) {
     return locate(error, model, macros);
   }
