@@ -101,6 +101,12 @@ export type EventType =
   /** A source could not be observed, its retries spent; the steps reading it are skipped (`data`: error, attempts). */
   | 'observation_failure'
   | 'materialization'
+  /**
+   * A step's table has other columns or types than the asset's previous materialization recorded
+   * (`data`: added `[{name, type}]`, removed `[{name, type}]`, retyped `[{name, from, to}]`);
+   * recorded in the step's commit, at `warn` when columns were removed or retyped.
+   */
+  | 'schema_change'
   | 'check_result'
   | 'log';
 

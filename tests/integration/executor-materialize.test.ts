@@ -12,7 +12,7 @@ import { buildProject, type Project } from '../../core/model/project.ts';
 import type { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { SqliteStorage } from '../../storage/index.ts';
-import { openTempWorkspace, sqlAsset, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, sqlAsset, withoutSchema, type TempWorkspace } from './temp-workspace.ts';
 import type { EventRecord, MaterializationRecord } from '../../storage/index.ts';
 
 let config: ProjectConfig;
@@ -144,7 +144,7 @@ describe('executeRun on a chain of SQL and TypeScript assets', () => {
       expect(await storage.materializationHistory(key)).toHaveLength(1);
     }
     expect(latest.get('raw/labels')?.codeVersion).toBe('labels-v1');
-    expect(latest.get('raw/numbers')?.metadata).toEqual({ source: 'range' });
+    expect(withoutSchema(latest.get('raw/numbers')?.metadata)).toEqual({ source: 'range' });
     expect(Object.fromEntries([...latest].map(([k, m]) => [k, m.rowCount]))).toEqual({
       'raw/labels': 2,
       'raw/numbers': 10,

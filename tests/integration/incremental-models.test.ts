@@ -12,7 +12,7 @@ import { incremental } from '../../core/model/definitions/incremental-config.ts'
 import { DefinitionErrors } from '../../core/model/errors.ts';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { buildProject } from '../../core/model/project.ts';
-import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, withoutSchema, type TempWorkspace } from './temp-workspace.ts';
 
 const READ = "read_csv({{ landing }} || '/orders.csv', columns = {'order_id': 'INTEGER', 'status': 'VARCHAR', 'updated_at': 'TIMESTAMP'})";
 
@@ -50,7 +50,7 @@ describe('incremental SQL assets', () => {
 
   async function lastMetadata(key = 'raw/orders'): Promise<Record<string, unknown>> {
     const [latest] = await workspace.storage.latestMaterializations([key]);
-    return { ...latest?.metadata, rowCount: latest?.rowCount };
+    return { ...withoutSchema(latest?.metadata), rowCount: latest?.rowCount };
   }
 
   it('builds the table first, then merges changed rows by unique_key with the watermark of the table', async () => {

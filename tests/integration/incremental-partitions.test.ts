@@ -17,7 +17,7 @@ import type { PartitionRequest } from '../../core/model/planning/partition-reque
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { buildProject, type Project } from '../../core/model/project.ts';
 import type { RunResult } from '../../core/engine/execution/executor.ts';
-import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, withoutSchema, type TempWorkspace } from './temp-workspace.ts';
 
 const NOW = new Date('2025-06-01T00:00:00Z');
 const READ = "read_csv({{ landing }} || '/events.csv', columns = {'id': 'INTEGER', 'day': 'DATE', 'status': 'VARCHAR', 'updated_at': 'TIMESTAMP'})";
@@ -70,7 +70,7 @@ describe('partitioned incremental SQL assets', () => {
   /** The latest materialization of one partition: its metadata and row count. */
   async function latest(partition: string, key = 'raw/events'): Promise<Record<string, unknown>> {
     const [record] = await workspace.storage.materializationHistory(key, { partition, limit: 1 });
-    return { ...record?.metadata, rowCount: record?.rowCount };
+    return { ...withoutSchema(record?.metadata), rowCount: record?.rowCount };
   }
 
   const ALL = { from: '2025-01-01', to: '2025-01-05' };

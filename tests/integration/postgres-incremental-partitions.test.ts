@@ -11,7 +11,7 @@ import { buildPlan } from '../../core/model/planning/plan.ts';
 import type { PartitionRequest } from '../../core/model/planning/partition-request.ts';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
-import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, withoutSchema, type TempWorkspace } from './temp-workspace.ts';
 
 const missing = postgresMissing();
 const NOW = new Date('2025-06-01T00:00:00Z');
@@ -37,7 +37,7 @@ async function run(partitions: PartitionRequest, fullRefresh = false): Promise<v
 
 async function latest(partition: string): Promise<Record<string, unknown>> {
   const [record] = await workspace.storage.materializationHistory('raw/events', { partition, limit: 1 });
-  return { ...record?.metadata, rowCount: record?.rowCount };
+  return { ...withoutSchema(record?.metadata), rowCount: record?.rowCount };
 }
 
 async function rows(): Promise<string[]> {

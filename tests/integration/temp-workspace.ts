@@ -64,3 +64,12 @@ export async function openTempWorkspace(prefix: string, settings: Record<string,
     },
   };
 }
+
+/**
+ * A materialization's metadata without the schema history every write records (`schema`,
+ * `schemaChange`: see schema-history.test.ts), for tests about what else a write recorded.
+ */
+export function withoutSchema(metadata: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  const { schema: _schema, schemaChange: _change, ...rest } = metadata ?? {};
+  return rest;
+}

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { runChecks, type CheckRun, type CheckTarget } from '../../engine/execution/check-runner.ts';
+import { committedSchemas } from '../../engine/execution/step-schema.ts';
 import { describeFailure, latestRowCounts } from '../../engine/execution/step-checks.ts';
 import { UsageError } from '../../model/errors.ts';
 import { partitionsInRange } from '../../model/planning/partition-request.ts';
@@ -118,7 +119,8 @@ async function checkAsset(
       runId: null,
       now,
     };
-    return await runChecks(spec.checks, target);
+    const schemas = spec.checks.some((c) => c.type === 'schema_change') ? await committedSchemas(storage, session, key) : undefined;
+    return await runChecks(spec.checks, schemas === undefined ? target : { ...target, schemas });
   } finally {
     await session.rollback();
   }

@@ -10,6 +10,7 @@ import type { Command } from '../command.ts';
 import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../../engine/workspace.ts';
 import { writeSummaryText } from '../../model/format/write-summary-text.js';
+import type { SchemaDiff } from '../../model/schema/table-schema.ts';
 
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {
@@ -21,7 +22,8 @@ materialized, by which run, with how many rows, its stale partitions counted by 
 checks. For partitioned assets: how many partitions are materialized, missing and failed, and
 the ranges that are missing. For incremental assets and snapshots: what their latest write did
 (LAST WRITE: rows inserted, updated and deleted, and the watermark read; versions inserted and
-closed). Plain status and --stale read one staleness report (source assets
+closed). Assets whose latest materialization changed the table's columns say which (SCHEMA
+CHANGED: +added, -removed, ~retyped; --json: schemaChange). Plain status and --stale read one staleness report (source assets
 are observed first), so an asset is fresh exactly when --stale lists none of its partitions.
 
 With --stale: the stale asset partitions and why. A partition is stale when it is missing, its
@@ -59,8 +61,23 @@ Options:
       // Incremental assets and snapshots say what their latest write did, in a column of its own.
       const writes = rows.map((r) => writeSummaryText(r.incremental ?? r.snapshot) ?? '');
       const withWrites = writes.some((w) => w !== '');
+      // Assets whose latest materialization changed columns say which, in a column of its own.
+      const schemaChanges = rows.map((r) => (r.schemaChange ? schemaChangeNames(r.schemaChange) : ''));
+      const withSchemaChanges = schemaChanges.some((c) => c !== '');
       out.table(
-        ['ASSET', 'STATE', 'PARTITIONS', 'STALE', 'LAST MATERIALIZED', 'ROWS', 'RUN', 'CHECKS', 'MISSING', ...(withWrites ? ['LAST WRITE'] : [])],
+        [
+          'ASSET',
+          'STATE',
+          'PARTITIONS',
+          'STALE',
+          'LAST MATERIALIZED',
+          'ROWS',
+          'RUN',
+          'CHECKS',
+          'MISSING',
+          ...(withWrites ? ['LAST WRITE'] : []),
+          ...(withSchemaChanges ? ['SCHEMA CHANGED'] : []),
+        ],
         rows.map((r, i) => [
           r.key,
           r.state,
@@ -72,9 +89,18 @@ Options:
           checksText(r.checks),
           r.partitions && r.partitions.missing > 0 ? formatRanges(r.partitions.missingRanges, 2) : '',
           ...(withWrites ? [writes[i] as string] : []),
+          ...(withSchemaChanges ? [schemaChanges[i] as string] : []),
         ]),
         (_row, column, cell) =>
-          column === 1 ? stateColour(cell) : column === 3 && cell !== '-' ? ('yellow' as const) : column === 7 ? checksColour(cell) : undefined,
+          column === 1
+            ? stateColour(cell)
+            : column === 3 && cell !== '-'
+              ? ('yellow' as const)
+              : column === 7
+                ? checksColour(cell)
+                : withSchemaChanges && column === 9 + (withWrites ? 1 : 0) && /(^|, )[-~]/.test(cell)
+                  ? ('yellow' as const)
+                  : undefined,
       );
       const count = (state: string) => rows.filter((r) => r.state === state).length;
       const stalePartitions = rows.reduce((sum, r) => sum + (r.staleness?.partitions ?? 0), 0);
@@ -99,6 +125,11 @@ function staleText(staleness: AssetState['staleness']): string {
   return Object.entries(staleness.byReason)
     .map(([kind, n]) => `${n} ${REASON_LABELS[kind as keyof typeof REASON_LABELS]}`)
     .join(', ');
+}
+
+/** `+discount_pct, -legacy_code, ~amount`: columns added, removed and retyped. */
+function schemaChangeNames(change: SchemaDiff): string {
+  return [...change.added.map((c) => `+${c.name}`), ...change.removed.map((c) => `-${c.name}`), ...change.retyped.map((c) => `~${c.name}`)].join(', ');
 }
 
 function checksText(checks: AssetState['checks']): string {

@@ -5,6 +5,7 @@ import { isRowCheck, type CheckQueries } from '../../../resources/check-queries.
 import type { CheckResultRecord } from '../../../storage/storage.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 import { anomalyVerdict } from '../../model/definitions/row-count-anomaly.ts';
+import { schemaDiff, type TableSchema } from '../../model/schema/table-schema.ts';
 
 /** Violating rows kept per check and partition. */
 export const SAMPLE_ROWS = 20;
@@ -33,6 +34,11 @@ export interface CheckTarget {
   readonly history: CheckHistory;
   readonly runId: string | null;
   readonly now: Date;
+  /**
+   * The table's schema now and the previous materialization's (absent: the first one), for
+   * `schema(previous)` checks; absent when not read (such a check then cannot run).
+   */
+  readonly schemas?: { readonly current: TableSchema; readonly previous?: TableSchema | undefined };
 }
 
 /** Stored row counts a `row_count_anomaly` check compares with. */
@@ -200,6 +206,11 @@ async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome>
       });
       return { sql, perPartition: sameForAll(target, problems) };
     }
+    case 'schema_change': {
+      if (target.schemas === undefined) throw new Error(`${target.key} has no table to compare with its previous materialization`);
+      const { current, previous } = target.schemas;
+      return { sql: SCHEMA_CHANGE_SQL, perPartition: sameForAll(target, previous === undefined ? [] : schemaViolations(previous, current, check.allowAdded)) };
+    }
     case 'custom_sql': {
       const withTable = check.sql.replaceAll(THIS_VARIABLE, target.table);
       const windows = target.scope?.partitions ?? [];
@@ -219,6 +230,19 @@ async function evaluate(check: CheckSpec, target: CheckTarget): Promise<Outcome>
     }
   }
   throw new Error(`unknown check type ${(check as { type: string }).type}`);
+}
+
+/** What a `schema(previous)` result shows as its query: it reads no rows. */
+const SCHEMA_CHANGE_SQL = "-- the table's columns and types compared with the previous materialization's";
+
+/** One sample row per column removed or retyped (and added, unless allowed) since `previous`. */
+function schemaViolations(previous: TableSchema, current: TableSchema, allowAdded: boolean): Record<string, unknown>[] {
+  const diff = schemaDiff(previous, current);
+  return [
+    ...diff.removed.map((c) => ({ column: c.name, change: 'removed', from: c.type, to: null })),
+    ...diff.retyped.map((c) => ({ column: c.name, change: 'retyped', from: c.from, to: c.to })),
+    ...(allowAdded ? [] : diff.added.map((c) => ({ column: c.name, change: 'added', from: null, to: c.type }))),
+  ];
 }
 
 /** Counts the rows a query returns and keeps a sample of them. */

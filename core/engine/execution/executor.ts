@@ -26,6 +26,7 @@ import { RunLeases, type LeaseConflictPolicy } from './run-leases.ts';
 import { withSystemTiming, type RunTiming } from '../../model/run-timing.ts';
 import { ResourceSet } from '../../../resources/resource-set.ts';
 import { forgetStepCommits, hasUnrecordedCommits, publishStep, recoverCommits, UnrecordedStepError, writeStepCommit } from './commit-recovery.ts';
+import { RunSchemas } from './step-schema.ts';
 
 /** Everything one run needs. */
 export interface ExecuteRunOptions {
@@ -143,6 +144,8 @@ class RunExecution {
   readonly #signal: AbortSignal;
   /** strata.json `"resources"`, opened on first use and closed when the run ends. */
   readonly #resources: ResourceSet;
+  /** Each asset's latest schema, to compare a step's with (see step-schema.ts). */
+  readonly #schemas: RunSchemas;
 
   constructor(options: ExecuteRunOptions) {
     this.#o = options;
@@ -151,6 +154,7 @@ class RunExecution {
     this.#events = new RunEvents(this.#runId);
     this.#signal = options.signal ?? new AbortController().signal;
     this.#resources = new ResourceSet(options.project.config.resources);
+    this.#schemas = new RunSchemas(options.storage);
     this.#timing = withSystemTiming(options.timing);
     const heartbeat = { ...options.project.config.heartbeat, ...options.heartbeat };
     this.#leases = new RunLeases({
@@ -376,8 +380,10 @@ class RunExecution {
         };
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
+        // One read of the table's columns after the write: its schema history and schema(previous) checks.
+        const schema = await this.#schemas.afterWrite(key, session);
         // Write, audit, publish: checks read the new rows inside the step's transaction.
-        const checks = await checkWrite({ definition, session, partitions, scope, storage: this.#o.storage, runId: this.#runId, now: this.#now });
+        const checks = await checkWrite({ definition, session, partitions, scope, storage: this.#o.storage, runId: this.#runId, now: this.#now, schema });
         const materializations = materializationRecords({
           project: this.#o.project,
           definition,
@@ -388,15 +394,17 @@ class RunExecution {
           now: this.#now,
           dataVersions: this.#dataVersions,
           readSeq,
+          schema,
         });
         const durationMs = performance.now() - started;
-        const { commit, rowCount } = stepSuccess({ events: this.#events, step, logs, materializations, checks, result, session, durationMs });
+        const { commit, rowCount } = stepSuccess({ events: this.#events, step, logs, materializations, checks, result, session, durationMs, schema });
         await this.#o.beforePublish?.();
         // The warehouse keeps its own record of the commit, in the same transaction: if the
         // storage record below never happens, the next run records the step from it.
         const commitId = await writeStepCommit(this.#o.warehouse, session, this.#runId, step, commit);
         await publishStep(this.#o.warehouse, session, key, commitId, () => this.#commit(commit.events, commit.materializations, commit.checkResults, held));
         if (commitId !== undefined) this.#recordedCommits.push(commitId);
+        this.#schemas.recorded(key, schema);
         this.#record({ id: step.id, key, partitions: step.partitions, status: 'success', rowCount, durationMs });
         return true;
       } catch (error) {

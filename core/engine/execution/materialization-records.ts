@@ -8,6 +8,7 @@ import type { Project } from '../../model/project.ts';
 import type { StepSession } from '../../../resources/warehouse.ts';
 import type { MaterializationRecord } from '../../../storage/storage.ts';
 import type { MaterializeResult } from '../../model/definitions/asset-context.ts';
+import { schemaMetadata, type StepSchema } from './step-schema.ts';
 
 /** What a finished step knows when it records its materializations. */
 export interface MaterializationInputs {
@@ -22,6 +23,8 @@ export interface MaterializationInputs {
   readonly dataVersions: Map<string, string>;
   /** The data sequence number when the step read its inputs. */
   readonly readSeq: number;
+  /** The table's schema after the write (absent: none read), recorded in every record's metadata. */
+  readonly schema?: StepSchema | undefined;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface MaterializationInputs {
  */
 export function materializationRecords(inputs: MaterializationInputs): MaterializationRecord[] {
   const { project, definition, step, result, session, runId, now, dataVersions, readSeq } = inputs;
+  const schema = schemaMetadata(inputs.schema);
   const { spec } = definition;
   const codeVersion = project.codeVersions.get(spec.key) ?? 'unknown';
   const depsVersion = depsVersionOf(project.graph.parents(spec.key));
@@ -62,7 +66,7 @@ export function materializationRecords(inputs: MaterializationInputs): Materiali
       inputDataVersions: read,
       rowCount: rows ?? (single ? (result.rowCount ?? session.rowsWritten ?? null) : null),
       // A partitioned incremental write counts rows per partition: each partition records its own.
-      metadata: { ...result.metadata, ...(partition === null ? {} : session.partitionCounts?.get(partition)) },
+      metadata: { ...result.metadata, ...(partition === null ? {} : session.partitionCounts?.get(partition)), ...schema },
       readSeq,
       depsVersion,
     };

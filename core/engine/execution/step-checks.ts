@@ -29,6 +29,8 @@ export interface StepCheckInput {
   readonly storage: Storage;
   readonly runId: string | null;
   readonly now: Date;
+  /** The table's schema after the write, with the previous one (`schema(previous)` checks). */
+  readonly schema?: CheckTarget['schemas'] | undefined;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function checkWrite(input: StepCheckInput): Promise<CheckRun[]> {
     history: spec.checks.some((c) => c.type === 'row_count_anomaly') ? await historyOf(input) : EMPTY_HISTORY,
     runId: input.runId,
     now: input.now,
+    ...(input.schema === undefined ? {} : { schemas: input.schema }),
   };
   const runs = await runChecks(spec.checks, target);
   const aborted = runs.find((r) => r.abortedTransaction);

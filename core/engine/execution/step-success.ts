@@ -9,6 +9,8 @@ import { rangeData, single, sumRows } from './step-helpers.ts';
 import { incrementalCounts } from '../../model/definitions/incremental-config.ts';
 import { snapshotCounts } from '../../model/definitions/snapshot-config.ts';
 import { writeSummaryText } from '../../model/format/write-summary-text.js';
+import { schemaChangeLevel, schemaChangeText } from '../../model/schema/table-schema.ts';
+import type { StepSchema } from './step-schema.ts';
 
 /** What a step that wrote and passed its checks records. */
 export interface StepSuccess {
@@ -29,6 +31,8 @@ export interface StepSuccessInputs {
   readonly result: MaterializeResult;
   readonly session: StepSession;
   readonly durationMs: number;
+  /** The table's schema after the write: a change is recorded as a `schema_change` event. */
+  readonly schema?: StepSchema | undefined;
 }
 
 /**
@@ -43,6 +47,7 @@ export function stepSuccess(inputs: StepSuccessInputs): StepSuccess {
   const incremental = incrementalCounts(result.metadata);
   const snapshot = snapshotCounts(result.metadata);
   const written = writeSummaryText(result.metadata);
+  const change = inputs.schema?.change;
   const commit = {
     events: [
       ...inputs.logs,
@@ -61,6 +66,14 @@ export function stepSuccess(inputs: StepSuccessInputs): StepSuccess {
           ...rangeData(step),
         },
       ),
+      ...(change === undefined
+        ? []
+        : [
+            events.step('schema_change', key, partition, `schema changed: ${schemaChangeText(change)}`, schemaChangeLevel(change), {
+              ...change,
+              ...rangeData(step),
+            }),
+          ]),
       ...checkEvents(events, step, inputs.checks),
       events.step('step_success', key, partition, `finished ${step.id} in ${durationMs.toFixed(0)} ms`, 'info', { durationMs, rowCount, ...rangeData(step) }),
     ],

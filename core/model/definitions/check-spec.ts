@@ -34,6 +34,11 @@ export type CheckRule =
   | { readonly type: 'freshness'; readonly column: string; readonly maxAgeMs: number }
   | { readonly type: 'not_empty_string'; readonly column: string }
   | { readonly type: 'schema'; readonly columns: Readonly<Record<string, string>> }
+  /**
+   * `schema(previous)`: no column was removed or retyped since the asset's previous
+   * materialization (added ones fail too when `allowAdded` is false).
+   */
+  | { readonly type: 'schema_change'; readonly allowAdded: boolean }
   | { readonly type: 'row_count_anomaly'; readonly lookback: number; readonly maxStdDevs?: number; readonly maxPercent?: number }
   | {
       readonly type: 'custom_sql';
@@ -98,8 +103,31 @@ export const freshness = (column: string, maxAge: string | number, options?: Che
   makeCheck({ type: 'freshness', column, maxAgeMs: durationOrFail(maxAge, column) }, options);
 /** No present value of `column` is empty or only spaces. */
 export const notEmptyString = (column: string, options?: CheckOptions) => makeCheck({ type: 'not_empty_string', column }, options);
-/** The table has these columns with these DuckDB types (e.g. `{ order_id: 'VARCHAR', total: 'DECIMAL(10,2)' }`). */
-export const schema = (columns: Readonly<Record<string, string>>, options?: CheckOptions) => makeCheck({ type: 'schema', columns: { ...columns } }, options);
+/** What `schema({ against: 'previous' })` compares with: the asset's previous materialization. */
+export interface SchemaAgainstPrevious {
+  readonly against: 'previous';
+  /** Default true: added columns pass; false: any change fails. */
+  readonly allowAdded?: boolean;
+}
+
+/**
+ * The table has these columns with these DuckDB types (e.g. `{ order_id: 'VARCHAR', total:
+ * 'DECIMAL(10,2)' }`); or, with `{ against: 'previous' }`, no column was removed or retyped since
+ * the asset's previous materialization (the key `against` is reserved for this).
+ *
+ * @example
+ * schema({ against: 'previous', allowAdded: false }) // any column change fails
+ */
+export function schema(columns: Readonly<Record<string, string>> | SchemaAgainstPrevious, options?: CheckOptions): CheckSpec {
+  if (!('against' in columns)) return makeCheck({ type: 'schema', columns: { ...columns } }, options);
+  const { against, allowAdded = true, ...rest } = columns as SchemaAgainstPrevious & Record<string, unknown>;
+  const fail = (message: string) => new DefinitionError('check_invalid', `check schema(previous): ${message}`);
+  if (against !== 'previous') throw fail(`against must be 'previous', not ${JSON.stringify(against)}`);
+  if (typeof allowAdded !== 'boolean') throw fail('allowAdded must be true or false');
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw fail(`unknown option ${extra.join(', ')} (options: against, allowAdded)`);
+  return makeCheck({ type: 'schema_change', allowAdded }, options);
+}
 /**
  * A partition's row count is within `maxStdDevs` standard deviations, or `maxPercent` percent,
  * of the average of the `lookback` partitions before it (read from stored history).
@@ -158,6 +186,8 @@ export function ruleText(rule: CheckRule): string {
       return `schema(${Object.entries(rule.columns)
         .map(([c, t]) => `${c} ${t}`)
         .join(', ')})`;
+    case 'schema_change':
+      return rule.allowAdded ? 'schema(previous)' : 'schema(previous, allow_added=false)';
     case 'row_count_anomaly':
       return `row_count_anomaly(${[`lookback=${rule.lookback}`, ...(rule.maxStdDevs === undefined ? [] : [`max_std_devs=${rule.maxStdDevs}`]), ...(rule.maxPercent === undefined ? [] : [`max_percent=${rule.maxPercent}`])].join(', ')})`;
     case 'custom_sql':
@@ -174,6 +204,7 @@ export function columnsOf(rule: CheckRule): string[] {
       return Object.keys(rule.columns);
     case 'row_count':
     case 'row_count_anomaly':
+    case 'schema_change':
     case 'custom_sql':
       return [];
     case 'relationships':

@@ -39,7 +39,8 @@ const CUSTOM_LINE = /^custom_sql\s*\(\s*([A-Za-z0-9_]+)\s*(?:,([^)]*))?\)\s*:\s*
  * Reads a check as a SQL header writes it: `name(arguments) [severity=warn] [blocking=false]
  * [name=...]`, e.g. `unique(order_id, line)`, `accepted_range(amount, min=0)`,
  * `relationships(order_id, staging/orders.order_id)`, `freshness(closed_at, 36h)`,
- * `schema(order_id VARCHAR, total DECIMAL(10,2))`, `row_count_anomaly(lookback=14, max_percent=50)`,
+ * `schema(order_id VARCHAR, total DECIMAL(10,2))`, `schema(previous)` (no column removed or retyped since
+ * the previous materialization; `allow_added=false`: none added either), `row_count_anomaly(lookback=14, max_percent=50)`,
  * `custom_sql(no_refunds, severity=warn): select * from {{ this }} where amount < 0`.
  * Throws a DefinitionError naming what is wrong.
  */
@@ -98,6 +99,14 @@ export function parseCheckText(text: string): CheckSpec {
       return freshness(column, age, options);
     }
     case 'schema':
+      if (positional[0] === 'previous') {
+        if (positional.length > 1) throw fail('schema(previous) takes no columns: compare with the previous materialization, or list the columns and types');
+        const allowAdded = named.get('allow_added');
+        if (allowAdded !== undefined && allowAdded !== 'true' && allowAdded !== 'false') throw fail(`allow_added=${allowAdded} must be true or false`);
+        const unknown = [...named.keys()].filter((k) => k !== 'allow_added');
+        if (unknown.length > 0) throw fail(`schema(previous) takes allow_added=true|false, not ${unknown.join(', ')}`);
+        return schema({ against: 'previous', allowAdded: allowAdded !== 'false' }, options);
+      }
       return schema(
         Object.fromEntries(
           positional.map((p) => {

@@ -7,6 +7,7 @@ import type { ObservationRecord } from '../../../storage/staleness-store.ts';
 import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 import { incrementalCounts, type IncrementalCounts } from '../definitions/incremental-config.ts';
 import { snapshotCounts, type SnapshotCounts } from '../definitions/snapshot-config.ts';
+import { recordedSchemaChange, type SchemaDiff } from '../schema/table-schema.ts';
 
 /** Partition counts of a partitioned asset (observed partitions for source assets). */
 export interface PartitionCounts {
@@ -53,6 +54,8 @@ export interface AssetState {
   readonly incremental?: IncrementalCounts;
   /** Snapshots: what the latest write did (versions inserted and closed). */
   readonly snapshot?: SnapshotCounts;
+  /** The columns the latest materialization added, removed or retyped since the one before it (absent: none changed). */
+  readonly schemaChange?: SchemaDiff;
 }
 
 /**
@@ -92,6 +95,7 @@ export async function readAssetStates(project: Project, storage: Storage, keys: 
       codeVersion: project.codeVersions.get(key) ?? null,
       checks: checkOutcome(checksBy.get(key)),
       ...writeCounts(newest?.metadata),
+      ...schemaChangeOf(newest?.metadata),
     };
     const spec = graph.spec(key);
     if (spec.source) return sourceState(spec.partitions?.keys(report.now) ?? null, observedBy.get(key) ?? [], base);
@@ -174,6 +178,12 @@ function sourceState(
       failedPartitions: [],
     },
   };
+}
+
+/** The latest materialization's schema change, as a field to spread. */
+function schemaChangeOf(metadata: Readonly<Record<string, unknown>> | undefined): { schemaChange?: SchemaDiff } {
+  const schemaChange = recordedSchemaChange(metadata);
+  return schemaChange === undefined ? {} : { schemaChange };
 }
 
 /** The `incremental` or `snapshot` counts of a latest materialization's metadata, as fields to spread. */
