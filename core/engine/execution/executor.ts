@@ -381,7 +381,7 @@ class RunExecution {
         const result = (await untilAborted(computeStep(definition, session, partitions, context), this.#o.signal)) ?? {};
         if (this.#o.signal?.aborted) throw new CanceledError();
         // One read of the table's columns after the write: its schema history and schema(previous) checks.
-        const schema = await this.#schemas.afterWrite(key, session);
+        const schema = await this.#schemas.afterWrite(key, session, definition.compute.type !== 'typescript');
         // Write, audit, publish: checks read the new rows inside the step's transaction.
         const checks = await checkWrite({ definition, session, partitions, scope, storage: this.#o.storage, runId: this.#runId, now: this.#now, schema });
         const materializations = materializationRecords({

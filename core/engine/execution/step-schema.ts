@@ -32,11 +32,14 @@ export class RunSchemas {
   /**
    * The schema a step just wrote, read in its session, with the previous one; `undefined` when
    * the step used no warehouse session or left no table or view behind (a TypeScript asset that
-   * writes files).
+   * writes files). `tableWritten`: the step always writes the asset's table or view (not a
+   * TypeScript asset).
    */
-  async afterWrite(key: string, session: StepSession): Promise<StepSchema | undefined> {
+  async afterWrite(key: string, session: StepSession, tableWritten: boolean): Promise<StepSchema | undefined> {
     if (!session.used) return undefined;
-    const columns = await session.tableColumns(key);
+    // DuckDB's DESCRIBE of the one table costs half its catalog scan, but fails on a missing
+    // table: only a step that surely wrote one (SQL, seeds) asks it.
+    const columns = tableWritten && session.dialect === 'duckdb' ? await session.relationColumns(session.tableOf(key)) : await session.tableColumns(key);
     if (columns.size === 0) return undefined;
     const current = schemaOfColumns(columns);
     const previous = await this.#previous(key);
