@@ -12,6 +12,7 @@ import { assetHistory, assetPartitions } from './asset-history-view.ts';
 import { describeAsset, listAssets, unknownAsset } from './asset-views.ts';
 import { lineageOf } from './lineage-view.ts';
 import { columnLineageView } from './column-lineage-view.ts';
+import { assetSchema } from './schema-view.ts';
 import { redactPaths } from './redact-paths.ts';
 import { securityHeaders } from './security-headers.ts';
 import { staticPages } from './static-pages.ts';
@@ -165,6 +166,13 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
     const { limit, offset } = parseParams(historyQuery, req.query, 'query');
     if (!project.graph.has(key)) throw unknownAsset(project, key);
     send(res, await assetHistory(await storage(), key, { limit, offset }));
+  });
+
+  app.get('/api/schema/*key', async (req, res) => {
+    parseParams(noQuery, req.query, 'query');
+    const { key } = parseParams(assetKeyParams, { key: wildcardParam(req, 'key') }, 'path');
+    if (!project.graph.has(key)) throw unknownAsset(project, key);
+    send(res, await assetSchema(await storage(), key));
   });
 
   app.get('/api/partitions/*key', async (req, res) => {

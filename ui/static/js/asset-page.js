@@ -1,9 +1,10 @@
-// `#/assets/KEY`: one asset — status, definition, partitions, history, columns, checks, code, and a
+// `#/assets/KEY`: one asset — status, definition, partitions, history, columns, schema, checks, code, and a
 // Materialize form. Refreshes (debounced) when a live `asset` event names it or a run of it ends.
 
 import { getJson, keyPath } from './api.js';
 import { checksSection, codeSection, definitionSection, historySection, partitionSection } from './asset-sections.js';
 import { columnSection } from './column-section.js';
+import { schemaSection } from './schema-section.js';
 import { debounce, h, replace } from './dom.js';
 import { ago, count, dateTime, shortId, writeSummaryText } from './format.js';
 import * as live from './live.js';
@@ -14,12 +15,13 @@ import { assetStatus, STATUS_HELP } from './status.js';
 
 /** Everything the page shows, fetched in parallel. */
 async function fetchAsset(key, signal) {
-  const [detail, history, partitions] = await Promise.all([
+  const [detail, history, partitions, schema] = await Promise.all([
     getJson(keyPath('/api/assets', key), { signal }),
     getJson(`${keyPath('/api/history', key)}?limit=100`, { signal }),
     getJson(keyPath('/api/partitions', key), { signal }),
+    getJson(keyPath('/api/schema', key), { signal }),
   ]);
-  return { detail, history, partitions };
+  return { detail, history, partitions, schema };
 }
 
 /** Renders the page of asset `key` into `container`. */
@@ -65,7 +67,7 @@ export async function renderAssetPage(container, key, scope) {
   }
 
   function paintBody() {
-    const { detail, history, partitions } = data;
+    const { detail, history, partitions, schema } = data;
     const { state } = detail;
     replace(
       headFacts,
@@ -96,6 +98,7 @@ export async function renderAssetPage(container, key, scope) {
       detail.partitions ? partitionSection(partitions) : null,
       h('div.grid-2', {}, definitionSection(detail), historySection(history.runs)),
       columns,
+      schemaSection(schema),
       checksSection(detail.checks),
       codeSection(detail),
     );

@@ -8,6 +8,7 @@ import { clockTime, dateTime, duration, runDuration, shortId } from './format.js
 import * as live from './live.js';
 import { errorBox } from './router.js';
 import { stepIdOf, stepsOf } from './run-steps.js';
+import { schemaChangeList } from './schema-section.js';
 import { isActive, runStatusClass } from './status.js';
 
 /** Renders run `id` into `container`. */
@@ -142,7 +143,7 @@ export async function renderRunPage(container, id, scope) {
         h('td.type', {}, e.type),
         h('td', {}, e.assetKey ? h('a.mono', { href: assetRoute(e.assetKey) }, e.assetKey) : ''),
         h('td.mono', {}, e.partition ?? (e.data?.partitions ? `${e.data.partitions.from}…${e.data.partitions.to}` : '')),
-        h('td.msg', {}, e.message),
+        h('td.msg', {}, e.message, e.type === 'schema_change' && e.data ? schemaChangeList(e.data) : null),
       );
       rows.push(tr);
     }
