@@ -27,6 +27,7 @@ import { withSystemTiming, type RunTiming } from '../../model/run-timing.ts';
 import { ResourceSet } from '../../../resources/resource-set.ts';
 import { forgetStepCommits, hasUnrecordedCommits, publishStep, recoverCommits, UnrecordedStepError, writeStepCommit } from './commit-recovery.ts';
 import { RunSchemas } from './step-schema.ts';
+import { recordRunColumnLineage } from '../lineage/run-column-lineage.ts';
 
 /** Everything one run needs. */
 export interface ExecuteRunOptions {
@@ -225,6 +226,7 @@ class RunExecution {
       this.#o.signal?.removeEventListener('abort', onAbort);
     }
     if (this.#o.signal?.aborted) return this.#finish('canceled', 'run canceled');
+    await this.#recordColumnLineage();
     const failed = [...this.#outcomes.values()].filter((o) => o.status === 'failed');
     const unobserved = [...this.#unobserved.values()].map((e) => e.message);
     if (failed.length > 0 || unobserved.length > 0) {
@@ -537,6 +539,19 @@ class RunExecution {
     });
     if (held) held.released = true;
     for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
+  }
+
+  /**
+   * Records the column lineage of the definition version, once per version (after the steps,
+   * so the schemas they wrote expand `select *`); a failure is a warning in the run's log.
+   */
+  async #recordColumnLineage(): Promise<void> {
+    const { project, storage } = this.#o;
+    try {
+      await recordRunColumnLineage({ project, storage, knownSchema: (key) => this.#schemas.known(key) });
+    } catch (error) {
+      await this.#append([this.#events.run('log', `column lineage not recorded: ${messageOf(error)}`, 'warn')]);
+    }
   }
 
   /** Records the step commits the warehouse holds and storage lacks, saying so in this run's log. */

@@ -48,6 +48,11 @@ export class RunSchemas {
     return { current, previous, ...(isEmptyDiff(diff) ? {} : { change: diff }) };
   }
 
+  /** The latest schema of `key` this run has read or written, if any (no I/O). */
+  known(key: string): TableSchema | undefined {
+    return this.#latest.get(key);
+  }
+
   /** Remembers the schema of a step whose commit was recorded: the next step of the asset compares with it. */
   recorded(key: string, schema: StepSchema | undefined): void {
     if (schema !== undefined) this.#latest.set(key, schema.current);
