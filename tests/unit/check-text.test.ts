@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedRange, notNull, rowCountAnomaly, unique } from '../../core/model/definitions/check-spec.ts';
+import { acceptedRange, notNull, rowCountAnomaly, schema, unique } from '../../core/model/definitions/check-spec.ts';
 import { parseCheckText } from '../../core/model/definitions/check-text.ts';
 import { anomalyVerdict } from '../../core/model/definitions/row-count-anomaly.ts';
 import { parseSqlAssetFile } from '../../core/model/definitions/sql-asset-file.ts';
@@ -57,6 +57,19 @@ describe('checks as a SQL header writes them', () => {
     expect(Object.isFrozen(check)).toBe(true);
     expect(acceptedRange('x', { min: 0 }, { severity: 'warn', blocking: true })).toMatchObject({ severity: 'warn', blocking: true });
     expect(notNull('x', { name: 'x present' }).name).toBe('x present');
+  });
+
+  it('schema against the previous materialization: the same check from a header and from TypeScript, bad options refused', () => {
+    expect(parseCheckText('schema(previous)')).toEqual(schema({ against: 'previous' }));
+    expect(parseCheckText('schema(previous, allow_added=false) severity=warn')).toEqual(
+      schema({ against: 'previous', allowAdded: false }, { severity: 'warn' }),
+    );
+    expect(schema({ against: 'previous' })).toMatchObject({ type: 'schema_change', allowAdded: true, name: 'schema(previous)', blocking: true });
+    expect(schema({ order_id: 'VARCHAR' })).toMatchObject({ type: 'schema', columns: { order_id: 'VARCHAR' } });
+    expect(() => parseCheckText('schema(previous, order_id VARCHAR)')).toThrow(/schema\(previous\) takes no columns/);
+    expect(() => parseCheckText('schema(previous, strict=true)')).toThrow(/takes allow_added=true\|false, not strict/);
+    expect(() => schema({ against: 'latest' } as never)).toThrow(/against must be 'previous', not "latest"/);
+    expect(() => schema({ against: 'previous', allowAdded: 'no' } as never)).toThrow(/allowAdded must be true or false/);
   });
 });
 
