@@ -3,7 +3,8 @@
  * columns and types; changing the SQL to add, remove and retype columns records a
  * `schema_change` event in the step's commit (warn, or info when only added), `assets status`
  * reads it from the latest materialization, and a `schema(previous)` check fails on removed or
- * retyped columns (a blocking one leaves the previous table in place).
+ * retyped columns (a blocking one leaves the previous table in place). On a Postgres warehouse
+ * the types come from its catalog, named as DuckDB names them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,9 @@ import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { computeStaleness } from '../../core/model/staleness/compute-staleness.ts';
 import { readAssetStates } from '../../core/model/status/asset-states.ts';
 import { DefinitionErrors } from '../../core/model/errors.ts';
+import { openWarehouse } from '../../resources/open-warehouse.ts';
+import type { Warehouse } from '../../resources/warehouse.ts';
+import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const V1 = "select 1 as id, 10.5::decimal(10,2) as amount, 'x' as legacy_code\n";
@@ -39,7 +43,7 @@ describe('schema history', () => {
 
   it('records the columns and types of every materialization, and a schema_change event only when they change', async () => {
     const first = await workspace.run(await loadProject(workspace.dir), ['marts/sales']);
-    expect(first.status, first.error).toBe('success');
+    expect(first.status, first.steps.map((s) => s.error).join()).toBe('success');
     const [built] = await workspace.storage.materializationHistory('marts/sales');
     expect(built?.metadata.schema).toEqual([
       { name: 'id', type: 'INTEGER' },
@@ -55,7 +59,7 @@ describe('schema history', () => {
     write('marts/sales.sql', `-- check: schema(previous) severity=warn\n${V2}`);
     const project = await loadProject(workspace.dir);
     const changed = await workspace.run(project, ['marts/sales']);
-    expect(changed.status, changed.error).toBe('success');
+    expect(changed.status, changed.steps.map((s) => s.error).join()).toBe('success');
     const [event] = await events(changed.runId, 'schema_change');
     expect(event).toMatchObject({
       level: 'warn',
@@ -117,5 +121,46 @@ describe('schema history', () => {
     const error = await loadProject(workspace.dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DefinitionErrors);
     expect(String((error as Error).message)).toMatch(/marts\/sales in defs\/marts\/sales\.sql: .*allow_added=maybe must be true or false/);
+  });
+});
+
+const missing = postgresMissing();
+
+describe.skipIf(missing !== undefined)(`schema history on a Postgres warehouse${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  /** A layer (schema) of this file's own in the shared test cluster. */
+  const layer = `schema_history_${process.pid}`;
+  let workspace: TempWorkspace;
+  let warehouse: Warehouse;
+
+  beforeEach(async () => {
+    workspace = await openTempWorkspace('strata-schema-history-pg-', { name: 'schema-history-pg' }, { [`defs/${layer}/sales.sql`]: V1 });
+    warehouse = await openWarehouse(postgresUrl());
+  });
+
+  afterEach(async () => {
+    warehouse.close();
+    await onPostgres(`drop schema if exists ${layer} cascade`);
+    await workspace.close();
+  });
+
+  it('records the columns with their types from the catalog, and the change', async () => {
+    const first = await workspace.run(await loadProject(workspace.dir), undefined, { warehouse });
+    expect(first.status, first.steps.map((s) => s.error).join()).toBe('success');
+    const [built] = await workspace.storage.materializationHistory(`${layer}/sales`);
+    expect(built?.metadata.schema).toEqual([
+      { name: 'id', type: 'INTEGER' },
+      { name: 'amount', type: 'DECIMAL(10,2)' },
+      { name: 'legacy_code', type: 'VARCHAR' },
+    ]);
+    // V2 in words Postgres reads.
+    fs.writeFileSync(
+      path.join(workspace.dir, 'defs', layer, 'sales.sql'),
+      'select 1 as id, 10.5::double precision as amount, 0.1::double precision as discount_pct\n',
+    );
+    const changed = await workspace.run(await loadProject(workspace.dir), undefined, { warehouse });
+    expect(changed.status, changed.steps.map((s) => s.error).join()).toBe('success');
+    const [event] = (await workspace.storage.listEvents(changed.runId)).filter((e) => e.type === 'schema_change');
+    // As the Postgres warehouse names its types.
+    expect(event?.message).toBe('schema changed: +discount_pct DOUBLE PRECISION, -legacy_code, amount DECIMAL(10,2) → DOUBLE PRECISION');
   });
 });
