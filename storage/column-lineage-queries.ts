@@ -42,6 +42,12 @@ export async function columnLineage(db: Kysely<Database>, definitionVersion: str
   return rows.map((r) => decodeColumnLineage(r.asset_key, r.lineage));
 }
 
+/** Whether `definitionVersion` has any column lineage (reads one row at most, through the primary key). */
+export async function hasColumnLineage(db: Kysely<Database>, definitionVersion: string): Promise<boolean> {
+  const row = await db.selectFrom('column_lineage').select('asset_key').where('definition_version', '=', definitionVersion).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** The stored JSON of one asset's column lineage (its key is the row's). */
 export function encodeColumnLineage({ key: _key, ...rest }: AssetColumnLineage): string {
   return JSON.stringify(rest);

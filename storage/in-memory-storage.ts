@@ -387,6 +387,10 @@ export class InMemoryStorage implements Storage {
     this.#columnLineage.set(definitionVersion, recorded);
   }
 
+  async hasColumnLineage(definitionVersion: string): Promise<boolean> {
+    return (this.#columnLineage.get(definitionVersion)?.size ?? 0) > 0;
+  }
+
   async columnLineage(definitionVersion: string): Promise<AssetColumnLineage[]> {
     const recorded = this.#columnLineage.get(definitionVersion) ?? new Map<string, string>();
     return [...recorded].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, json]) => decodeColumnLineage(key, json));

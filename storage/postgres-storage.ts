@@ -314,6 +314,10 @@ export class PostgresStorage implements Storage, QueueWake {
     return this.#afterWrites(() => columnLineageQueries.columnLineage(this.#db, definitionVersion));
   }
 
+  hasColumnLineage(definitionVersion: string): Promise<boolean> {
+    return this.#afterWrites(() => columnLineageQueries.hasColumnLineage(this.#db, definitionVersion));
+  }
+
   latestDefinitionVersion(): Promise<string | undefined> {
     return this.#afterWrites(() => records.latestDefinitionVersion(this.#db));
   }

@@ -396,6 +396,11 @@ export class SqliteStorage implements Storage {
     return columnLineageQueries.columnLineage(this.#db, definitionVersion);
   }
 
+  async hasColumnLineage(definitionVersion: string): Promise<boolean> {
+    this.#writes.flush();
+    return columnLineageQueries.hasColumnLineage(this.#db, definitionVersion);
+  }
+
   async latestDefinitionVersion(): Promise<string | undefined> {
     this.#writes.flush();
     const row = await this.#db.selectFrom('definition_versions').select('version').orderBy('ordinal', 'desc').limit(1).executeTakeFirst();

@@ -294,6 +294,8 @@ export interface LineageStore {
   recordColumnLineage(definitionVersion: string, lineage: readonly AssetColumnLineage[]): Promise<void>;
   /** The column lineage recorded for a definition version, sorted by asset key. */
   columnLineage(definitionVersion: string): Promise<AssetColumnLineage[]>;
+  /** Whether any column lineage is recorded for a definition version (one cheap read: runs ask it every time). */
+  hasColumnLineage(definitionVersion: string): Promise<boolean>;
 }
 
 /** Lifecycle of a backfill. */

@@ -27,6 +27,15 @@ export function storageColumnLineageContract(storage: () => Storage): void {
       expect(await storage().columnLineage('v2')).toEqual([]);
     });
 
+    it('says whether a version has any column lineage', async () => {
+      expect(await storage().hasColumnLineage('v1')).toBe(false);
+      await storage().recordColumnLineage('v1', []);
+      expect(await storage().hasColumnLineage('v1')).toBe(false);
+      await storage().recordColumnLineage('v1', [orders]);
+      expect(await storage().hasColumnLineage('v1')).toBe(true);
+      expect(await storage().hasColumnLineage('v2')).toBe(false);
+    });
+
     it('replaces an asset recorded again in the same version and keeps the others', async () => {
       await storage().recordColumnLineage('v1', [sales, orders]);
       const traced: AssetColumnLineage = {

@@ -19,15 +19,15 @@ export interface RunColumnLineageInput {
 
 /**
  * Traces and records the project's column lineage for its definition version unless storage
- * has some for that version; resolves whether it recorded. Throws when tracing fails (the
- * caller logs it: a run never fails on it).
+ * has some for that version (assets of which nothing is known left out); resolves whether it
+ * recorded any. Throws when tracing fails (the caller logs it: a run never fails on it).
  *
  * @example
  * await recordRunColumnLineage({ project, storage, knownSchema: () => undefined });
  */
 export async function recordRunColumnLineage(input: RunColumnLineageInput): Promise<boolean> {
   const { project, storage } = input;
-  if ((await storage.columnLineage(project.definitionVersion)).length > 0) return false;
+  if (await storage.hasColumnLineage(project.definitionVersion)) return false;
   // The stored schemas a trace can use: the tables SQL queries read (to expand `select *`) and their own (`{{ this }}`).
   const readBySql = new Set<string>();
   for (const [key, { spec, compute }] of project.definitions) {
@@ -41,8 +41,11 @@ export async function recordRunColumnLineage(input: RunColumnLineageInput): Prom
       return known === undefined ? null : known.map((c) => c.name);
     },
   });
-  await storage.recordColumnLineage(project.definitionVersion, [...lineage.values()]);
-  return true;
+  // An asset whose columns and uses are all unknown says nothing a reader cannot derive: left out
+  // (10,000 no-op TypeScript assets cost no write; such a project traces again next run, ~10 µs an asset).
+  const known = [...lineage.values()].filter((l) => l.columns !== null || l.indirect.length > 0);
+  await storage.recordColumnLineage(project.definitionVersion, known);
+  return known.length > 0;
 }
 
 /** The columns the asset's latest materialization recorded. */
