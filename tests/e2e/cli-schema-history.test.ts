@@ -29,6 +29,8 @@ beforeAll(() => {
   );
   const second = runCli(['materialize', '--select', '*', '--project', project]);
   expect(second.status, second.stderr).toBe(0);
+  // The run's output says so too.
+  expect(second.stdout).toContain('~ marts/sales: schema changed: +discount_pct DOUBLE, -legacy_code, amount DECIMAL(10,2) → DOUBLE');
 });
 
 afterAll(() => sandbox?.cleanup());

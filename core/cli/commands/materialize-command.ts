@@ -223,8 +223,11 @@ function printEvent(out: Output, event: EventRecord, width: number): void {
     out.line(`  ${out.paint('yellow', '-')} ${key} ${out.paint('gray', `skipped: ${String(event.data?.reason ?? event.message)}`)}`);
   } else if (event.type === 'check_result' && event.level !== 'info') {
     out.line(`    ${out.paint(event.level === 'error' ? 'red' : 'yellow', '!')} ${stepLabel(event)}: ${event.message}`);
+  } else if (event.type === 'schema_change') {
+    out.line(`    ${out.paint(event.level === 'warn' ? 'yellow' : 'gray', '~')} ${stepLabel(event)}: ${event.message}`);
   } else if (event.type === 'log') {
-    out.line(`    ${out.paint('gray', `${stepLabel(event)}: ${event.message}`)}`);
+    // A run's own log (column lineage not recorded) names no step.
+    out.line(`    ${out.paint('gray', `${event.assetKey === null ? '' : `${stepLabel(event)}: `}${event.message}`)}`);
   }
 }
 
