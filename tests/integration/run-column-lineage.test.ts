@@ -5,7 +5,10 @@
  * a failure to record is a warning in the run's log, never a failed run.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { columnLineageVersion } from '../../core/model/lineage/column-lineage.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
@@ -33,7 +36,7 @@ describe('column lineage recorded by runs', () => {
     const project = await loadProject(workspace.dir);
     const result = await workspace.run(project);
     expect(result.status, result.error).toBe('success');
-    const recorded = await workspace.storage.columnLineage(project.definitionVersion);
+    const recorded = await workspace.storage.columnLineage(columnLineageVersion(project));
     expect(recorded.map((l) => l.key)).toEqual(['raw/orders', 'staging/orders']);
     expect(recorded[0]?.columns?.map((c) => c.name)).toEqual(['id', 'amount']);
     expect(recorded[1]?.columns).toEqual([
@@ -43,10 +46,24 @@ describe('column lineage recorded by runs', () => {
     ]);
 
     // A version with lineage is not traced again: what is stored stays.
-    await workspace.storage.recordColumnLineage(project.definitionVersion, [{ key: 'staging/orders', columns: null, indirect: [], unknown: 'marker' }]);
+    await workspace.storage.recordColumnLineage(columnLineageVersion(project), [{ key: 'staging/orders', columns: null, indirect: [], unknown: 'marker' }]);
     await workspace.run(project);
-    const again = await workspace.storage.columnLineage(project.definitionVersion);
+    const again = await workspace.storage.columnLineage(columnLineageVersion(project));
     expect(again.find((l) => l.key === 'staging/orders')?.unknown).toBe('marker');
+  });
+
+  it('an edited query (same graph, same definition version) is traced again by the next run', async () => {
+    const before = await loadProject(workspace.dir);
+    expect((await workspace.run(before)).status).toBe('success');
+    writeFileSync(join(workspace.dir, 'defs/staging/orders.sql'), 'select id, amount * 3 as tripled from raw.orders\n');
+    const after = await loadProject(workspace.dir);
+    expect(after.definitionVersion).toBe(before.definitionVersion);
+    expect((await workspace.run(after)).status).toBe('success');
+    const recorded = await workspace.storage.columnLineage(columnLineageVersion(after));
+    expect(recorded.find((l) => l.key === 'staging/orders')?.columns).toEqual([
+      { name: 'id', sources: [{ asset: 'raw/orders', column: 'id', kind: 'identity' }] },
+      { name: 'tripled', sources: [{ asset: 'raw/orders', column: 'amount', kind: 'transformation' }] },
+    ]);
   });
 
   it('a failure to record is a warning in the log, and the run succeeds', async () => {

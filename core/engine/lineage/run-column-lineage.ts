@@ -1,10 +1,12 @@
 /**
- * Column lineage recorded by runs: the first run of a definition version traces the project's
+ * Column lineage recorded by runs: the first run of a column lineage version (the definition
+ * version and every asset's code version, see {@link columnLineageVersion}) traces the project's
  * column lineage (see {@link projectColumnLineage}, cached by SQL hash) and records it for that
- * version, as it records the dependency edges. What cannot be traced takes its columns from the
+ * version, as runs record the dependency edges. What cannot be traced takes its columns from the
  * schema history (the columns the latest materialization recorded), never from the warehouse.
  */
 import type { Project } from '../../model/project.ts';
+import { columnLineageVersion } from '../../model/lineage/column-lineage.ts';
 import { recordedSchema, type TableSchema } from '../../model/schema/table-schema.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import { projectColumnLineage } from './project-column-lineage.ts';
@@ -18,7 +20,7 @@ export interface RunColumnLineageInput {
 }
 
 /**
- * Traces and records the project's column lineage for its definition version unless storage
+ * Traces and records the project's column lineage for its column lineage version unless storage
  * has some for that version (assets of which nothing is known left out); resolves whether it
  * recorded any. Throws when tracing fails (the caller logs it: a run never fails on it).
  *
@@ -27,7 +29,7 @@ export interface RunColumnLineageInput {
  */
 export async function recordRunColumnLineage(input: RunColumnLineageInput): Promise<boolean> {
   const { project, storage } = input;
-  if (await storage.hasColumnLineage(project.definitionVersion)) return false;
+  if (await storage.hasColumnLineage(columnLineageVersion(project))) return false;
   // The stored schemas a trace can use: the tables SQL queries read (to expand `select *`) and their own (`{{ this }}`).
   const readBySql = new Set<string>();
   for (const [key, { spec, compute }] of project.definitions) {
@@ -44,7 +46,7 @@ export async function recordRunColumnLineage(input: RunColumnLineageInput): Prom
   // An asset whose columns and uses are all unknown says nothing a reader cannot derive: left out
   // (10,000 no-op TypeScript assets cost no write; such a project traces again next run, ~10 µs an asset).
   const known = [...lineage.values()].filter((l) => l.columns !== null || l.indirect.length > 0);
-  await storage.recordColumnLineage(project.definitionVersion, known);
+  await storage.recordColumnLineage(columnLineageVersion(project), known);
   return known.length > 0;
 }
 

@@ -2,12 +2,12 @@
  * Column lineage for the CLI (and any other shell): traced for the workspace's project with the
  * warehouse's table columns filling in what cannot be traced (a DuckDB file opened read-only
  * when it exists and is free, or the Postgres warehouse), then recorded in storage for the
- * project's definition version.
+ * project's column lineage version (its definition and code versions, see {@link columnLineageVersion}).
  */
 import { existsSync } from 'node:fs';
-import type { AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
 import { openProjectWarehouse } from '../project-warehouse.ts';
 import type { Project } from '../../model/project.ts';
+import { columnLineageVersion, type AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import { projectColumnLineage } from './project-column-lineage.ts';
 
@@ -56,11 +56,11 @@ export async function workspaceColumnLineage(workspace: { readonly project: Proj
   }
 }
 
-/** Records `lineage` for the project's definition version in the workspace's storage. */
+/** Records `lineage` for the project's column lineage version in the workspace's storage. */
 export async function recordWorkspaceColumnLineage(
   workspace: { readonly project: Project; storage(): Promise<Storage> },
   lineage: ReadonlyMap<string, AssetColumnLineage>,
 ): Promise<void> {
   const storage = await workspace.storage();
-  await storage.recordColumnLineage(workspace.project.definitionVersion, [...lineage.values()]);
+  await storage.recordColumnLineage(columnLineageVersion(workspace.project), [...lineage.values()]);
 }

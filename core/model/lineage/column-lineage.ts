@@ -5,6 +5,8 @@
  * sorting, window partitions). Where a column cannot be traced it is *unknown*,
  * with the reason; nothing is guessed.
  */
+import { createHash } from 'node:crypto';
+import type { Project } from '../project.ts';
 
 /** How an output column's values come from an upstream column: copied, computed from it, or aggregated over it. */
 export type DirectKind = 'identity' | 'transformation' | 'aggregation';
@@ -50,6 +52,20 @@ export interface AssetColumnLineage {
   readonly indirect: readonly IndirectSource[];
   /** Why the column list, or some indirect use, is not known. */
   readonly unknown?: string;
+}
+
+/**
+ * The version column lineage is stored under: the definition version (the graph's shape) and
+ * every asset's code version, so that editing a query, which leaves the graph as it was, is a
+ * new lineage version traced again by the next run.
+ *
+ * @example
+ * await storage.columnLineage(columnLineageVersion(project));
+ */
+export function columnLineageVersion(project: Pick<Project, 'definitionVersion' | 'codeVersions'>): string {
+  const hash = createHash('sha256').update(project.definitionVersion);
+  for (const [key, version] of [...project.codeVersions].sort(([a], [b]) => cmp(a, b))) hash.update(`\n${key}=${version}`);
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** The stronger of two direct kinds (`identity` < `transformation` < `aggregation`). */
