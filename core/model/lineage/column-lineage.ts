@@ -6,7 +6,6 @@
  * with the reason; nothing is guessed.
  */
 import { createHash } from 'node:crypto';
-import type { Project } from '../project.ts';
 
 /** How an output column's values come from an upstream column: copied, computed from it, or aggregated over it. */
 export type DirectKind = 'identity' | 'transformation' | 'aggregation';
@@ -62,7 +61,7 @@ export interface AssetColumnLineage {
  * @example
  * await storage.columnLineage(columnLineageVersion(project));
  */
-export function columnLineageVersion(project: Pick<Project, 'definitionVersion' | 'codeVersions'>): string {
+export function columnLineageVersion(project: { readonly definitionVersion: string; readonly codeVersions: ReadonlyMap<string, string> }): string {
   const hash = createHash('sha256').update(project.definitionVersion);
   for (const [key, version] of [...project.codeVersions].sort(([a], [b]) => cmp(a, b))) hash.update(`\n${key}=${version}`);
   return hash.digest('hex').slice(0, 16);
