@@ -22,6 +22,7 @@ import { mountMutationRoutes } from './mutation-routes.ts';
 import { mutationGuard } from './mutation-guard.ts';
 import { RunLauncher } from '../core/engine/runs/run-launcher.ts';
 import { RunService } from '../core/engine/runs/run-service.ts';
+import { projectRunObservers } from '../core/engine/runs/run-observers.ts';
 
 /**
  * What the API reads: a loaded project and its storage (the CLI's workspace fits). The
@@ -120,7 +121,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
   const storage = () => workspace.storage();
   const events = new EventStream({ storage, redact, onError: log, ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }) });
   // The warehouse is open only while a run launched here needs it.
-  const service = new RunService({ project, storage, notice });
+  const service = new RunService({ project, storage, notice, observers: projectRunObservers(project, { storage, notice }) });
   const { landing } = service;
   const launcher = new RunLauncher({ service, reapFirst: true, listener: events });
   const assetCache = new AssetListCache();
@@ -225,6 +226,7 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
     app,
     async close() {
       await launcher.close();
+      await service.flushObservers();
       await events.close();
     },
   };

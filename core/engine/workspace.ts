@@ -46,15 +46,16 @@ export class Workspace {
    * warehouse another process holds.
    */
   runService(notice: (message: string) => void): Promise<RunService> {
-    this.#runs ??= import('./runs/run-service.ts').then(
-      ({ RunService }) =>
-        new RunService({
-          project: this.project,
-          storage: () => this.storage(),
-          landing: this.landing(),
-          notice,
-        }),
-    );
+    this.#runs ??= Promise.all([import('./runs/run-service.ts'), import('./runs/run-observers.ts')]).then(([{ RunService }, { projectRunObservers }]) => {
+      const storage = () => this.storage();
+      return new RunService({
+        project: this.project,
+        storage,
+        landing: this.landing(),
+        notice,
+        observers: projectRunObservers(this.project, { storage, notice }),
+      });
+    });
     return this.#runs;
   }
 
@@ -62,6 +63,7 @@ export class Workspace {
     return new FileLandingZone(this.project.config.landingDir);
   }
 
+  /** Flushes the run service's observers (at most 2 s), closes it, then the storage. */
   async close(): Promise<void> {
     if (this.#runs) await (await this.#runs).close();
     if (this.#storage) await (await this.#storage.catch(() => undefined))?.close();

@@ -97,8 +97,12 @@ Options:
       // is idle; a run waits (saying so once) while another process holds it.
       const log = values.json ? undefined : (line: string) => out.line(line);
       const daemon = new AssetDaemon({ project, storage, landing: workspace.landing(), settings, notice: err.notice, queue, ...(log ? { log } : {}) });
-      if (values.once) return await runOnce(daemon, storage, out, err, values.json === true, queue);
-      return await runForever(daemon, storage, settings.tickSeconds * 1000, out, err, queue);
+      try {
+        if (values.once) return await runOnce(daemon, storage, out, err, values.json === true, queue);
+        return await runForever(daemon, storage, settings.tickSeconds * 1000, out, err, queue);
+      } finally {
+        await daemon.close();
+      }
     } finally {
       await workspace.close();
     }

@@ -20,6 +20,7 @@ import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
 import type { RunTrigger, Storage } from '../../../storage/storage.ts';
 import { RunLauncher, type LaunchedRun, type LaunchedRunOutcome } from '../runs/run-launcher.ts';
 import { RunService } from '../runs/run-service.ts';
+import { projectRunObservers } from '../runs/run-observers.ts';
 import { enqueueMaterialization } from '../runs/queued-runs.ts';
 import { addStoredInFlight, daemonRequest } from './queued-daemon-runs.ts';
 import type { WarehouseSource } from '../runs/shared-warehouse.ts';
@@ -116,6 +117,7 @@ export class AssetDaemon {
       landing: options.landing,
       ...(options.warehouse === undefined ? {} : { warehouse: options.warehouse }),
       ...(notice ? { notice } : {}),
+      observers: projectRunObservers(options.project, { storage: async () => options.storage, notice: notice ?? (() => undefined) }),
     });
     this.#settings = options.settings ?? options.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
     this.#launcher = new RunLauncher({
@@ -125,6 +127,11 @@ export class AssetDaemon {
       onStart: (run) => this.#o.log?.(`run ${run.runId.slice(0, 8)} started (${run.trigger}: ${describeTargets(tickTargets(run.partitions ?? new Map()))})`),
       onEnd: (run, outcome) => this.#o.log?.(`run ${run.runId.slice(0, 8)} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`),
     });
+  }
+
+  /** Delivers what the run observers queued (OpenLineage events; at most `timeoutMs`, default 2 s) and lets go of the warehouse. */
+  close(timeoutMs?: number): Promise<void> {
+    return this.#service.close(timeoutMs);
   }
 
   /** The settings in force. */

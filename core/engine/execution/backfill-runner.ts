@@ -9,6 +9,7 @@ import type { BackfillRecord, EventRecord, Storage } from '../../../storage/stor
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
 import { reapDeadRuns } from './dead-run-reaper.ts';
+import type { RecordedEventListener } from './run-events.ts';
 import { recoverCommits } from './commit-recovery.ts';
 import { findStale, skipFresh } from '../staleness/find-stale.ts';
 import type { StalenessReport, StaleReason } from '../../model/staleness/stale-partition.ts';
@@ -27,6 +28,8 @@ export interface BackfillEnvironment {
   /** With `fullRefresh`: the snapshots `--force` allows rebuilding from scratch. */
   readonly forcedSnapshots?: readonly string[];
   readonly onEvent?: (event: EventRecord) => void;
+  /** Told of every recorded event of the backfill's run (see run-observers.ts). */
+  readonly observers?: readonly RecordedEventListener[];
   /** Called once the plan is known, with the number of asset partitions it writes. */
   readonly onPlan?: (plan: Plan, partitions: number) => void;
   readonly onStepEnd?: (outcome: StepOutcome) => void;
@@ -201,6 +204,7 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
     ...(env.concurrency === undefined ? {} : { concurrency: env.concurrency }),
     ...(env.fullRefresh ? { fullRefresh: true, forcedSnapshots: env.forcedSnapshots ?? [] } : {}),
     ...(env.onEvent ? { onEvent: env.onEvent } : {}),
+    ...(env.observers ? { observers: env.observers } : {}),
     onStepEnd: (outcome) => {
       const partitions = outcome.partitions?.length ?? 1;
       if (outcome.status === 'success') done += partitions;

@@ -7,7 +7,7 @@ import { definitionOf, type Project } from '../../model/project.ts';
 import type { StepSession, Warehouse } from '../../../resources/warehouse.ts';
 import type { CheckResultRecord, EventRecord, MaterializationRecord, RunStatus, RunTrigger, Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
-import { RunEvents } from './run-events.ts';
+import { RunEvents, tellRecorded, type RecordedEventListener } from './run-events.ts';
 import { materializationRecords } from './materialization-records.ts';
 import { computeStep, stepPartitions } from './step-compute.ts';
 import { stepSuccess } from './step-success.ts';
@@ -45,6 +45,11 @@ export interface ExecuteRunOptions {
   readonly signal?: AbortSignal;
   /** Called for every event as it is recorded (progress output, live UI), and for `step_progress` events, which are not recorded. */
   readonly onEvent?: (event: EventRecord) => void;
+  /**
+   * Told of every recorded event, after it is recorded (OpenLineage, alerts; see
+   * run-observers.ts). Separate from `onEvent`, which also switches on step-progress watching.
+   */
+  readonly observers?: readonly RecordedEventListener[];
   /** Called when a step ends, with its outcome (progress bars). */
   readonly onStepEnd?: (outcome: StepOutcome) => void;
   readonly runId?: string;
@@ -326,7 +331,10 @@ class RunExecution {
       await this.#flushSkips();
       return false;
     }
-    if (started) this.#o.onEvent?.(started);
+    if (started) {
+      this.#o.onEvent?.(started);
+      tellRecorded(this.#o.observers, [started]);
+    }
     const held: HeldLeases = { step, released: false };
     try {
       return await this.#runLeasedStep(step, held);
@@ -521,6 +529,7 @@ class RunExecution {
   async #append(events: EventRecord[]): Promise<void> {
     await this.#o.storage.appendEvents(events);
     for (const event of events) this.#o.onEvent?.(event);
+    tellRecorded(this.#o.observers, events);
   }
 
   /** Records a step's events, materializations and check results; gives back `held` leases in the same transaction. */
@@ -539,6 +548,7 @@ class RunExecution {
     });
     if (held) held.released = true;
     for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
+    tellRecorded(this.#o.observers, events);
   }
 
   /**

@@ -31,3 +31,27 @@ export class RunEvents {
     return { runId: this.#runId, timestamp: this.#now(), type, level, assetKey: key, partition, message, data };
   }
 }
+
+/**
+ * What the executor tells of each recorded event: a RunObserver (core/engine/runs/run-observers.ts)
+ * as the executor sees it.
+ */
+export interface RecordedEventListener {
+  /** Called synchronously, in order, after each event is recorded; must not throw nor block. */
+  onRunEvent(event: EventRecord): void;
+}
+
+/** Tells each listener of recorded `events`, in order (never `step_progress`); one that throws is not the run's problem. */
+export function tellRecorded(listeners: readonly RecordedEventListener[] | undefined, events: readonly EventRecord[]): void {
+  if (listeners === undefined || listeners.length === 0) return;
+  for (const event of events) {
+    if (event.type === 'step_progress') continue;
+    for (const listener of listeners) {
+      try {
+        listener.onRunEvent(event);
+      } catch {
+        // A listener must not throw; if one does, the run goes on.
+      }
+    }
+  }
+}

@@ -7,6 +7,7 @@ import { NO_RETRIES } from '../../model/definitions/retry-policy.ts';
 import { resolveHeartbeat } from '../../model/config/heartbeat-settings.ts';
 import { resolveDaemonSettings } from '../../model/config/daemon-settings.ts';
 import { resolveSeedSettings } from '../../model/config/seed-settings.ts';
+import { resolveOpenLineage } from '../../model/config/openlineage-settings.ts';
 import { DEFAULT_WAREHOUSE_PATH, resolveWarehouse } from '../../model/config/warehouse-settings.ts';
 import { CONFIG_FILE, DBT_PROJECT_FILE, projectConfigSchema, type ProjectConfig } from '../../model/config/project-config.ts';
 import { checkStateFile, type StateFileSource } from './state-files.ts';
@@ -59,6 +60,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   const storageFile = resolve(dir, storage.kind === 'sqlite' ? storage.file : DEFAULT_STORAGE_PATH);
   if (storage.kind === 'sqlite') checkStateFile(storageFile, sourceOf('STRATA_STORAGE', 'storage'), 'strata.db');
   if (warehouse.kind === 'sqlite' && warehouseFile !== ':memory:') checkStateFile(warehouseFile, sourceOf('STRATA_WAREHOUSE', 'warehouse'), 'warehouse.duckdb');
+  const openlineage = resolveOpenLineage(config.openlineage, { dir, projectName: config.name, configFile: file }, process.env);
   return Object.freeze({
     name: config.name,
     dir,
@@ -78,5 +80,6 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     ...(config.queue ? { queue: true } : {}),
     ...(config.resources === undefined ? {} : { resources: Object.freeze({ ...config.resources }) }),
     ...(config.dbt === undefined ? {} : { dbtDir: resolve(dir, config.dbt) }),
+    ...(openlineage === undefined ? {} : { openlineage }),
   });
 }

@@ -29,6 +29,7 @@ import type { BackfillRecord, RunRecord, Storage } from '../../../storage/storag
 import { openProjectWarehouse } from '../project-warehouse.ts';
 import { describeHolder, reapedRunText } from './run-notices.ts';
 import { SharedWarehouse, type WarehouseSource } from './shared-warehouse.ts';
+import { flushObservers, tellObservers, type RunObserver } from './run-observers.ts';
 
 export type { Warehouse };
 
@@ -45,6 +46,11 @@ export interface RunServiceOptions {
   readonly landing?: LandingZone;
   /** Where news for a person goes: dead runs reaped, waiting for the warehouse (default: nowhere). */
   readonly notice?: (message: string) => void;
+  /**
+   * Told of every recorded event of the runs this service starts (build them with
+   * `projectRunObservers`); flushed when the service closes.
+   */
+  readonly observers?: readonly RunObserver[];
 }
 
 /** Which runs {@link RunService.reapDeadRuns} looks at, and whether it tells. */
@@ -86,6 +92,7 @@ export class RunService {
   readonly warehouse: SharedWarehouse;
   readonly #storage: () => Promise<Storage>;
   readonly #notice: (message: string) => void;
+  readonly #observers: readonly RunObserver[];
 
   constructor(options: RunServiceOptions) {
     this.project = options.project;
@@ -99,11 +106,21 @@ export class RunService {
         ? warehouse
         : new SharedWarehouse(warehouse ?? ((wait) => openProjectWarehouse(options.project.config, wait)), { keepOpen });
     this.#notice = options.notice ?? (() => undefined);
+    this.#observers = options.observers ?? [];
   }
 
-  /** Closes the warehouse this service kept open between runs (a Postgres warehouse), once its runs let go. */
-  close(): Promise<void> {
-    return this.warehouse.close();
+  /**
+   * Delivers what the observers queued (waiting at most `timeoutMs`, default 2 s), then closes the
+   * warehouse this service kept open between runs (a Postgres warehouse), once its runs let go.
+   */
+  async close(timeoutMs?: number): Promise<void> {
+    await flushObservers(this.#observers, timeoutMs);
+    await this.warehouse.close();
+  }
+
+  /** Delivers what the observers queued, waiting at most `timeoutMs` (default 2 s). */
+  flushObservers(timeoutMs?: number): Promise<void> {
+    return flushObservers(this.#observers, timeoutMs);
   }
 
   /** The storage runs are recorded in. */
@@ -161,7 +178,10 @@ export class RunService {
     const project = request.project ?? this.project;
     const storage = await this.storage();
     const keys = [...new Set(request.plan.steps.map((s) => s.key))];
-    return this.withWarehouse({ keys, signal, project }, (warehouse) => executeRun({ ...request, project, storage, warehouse, landing: this.landing, signal }));
+    const observers = [...this.#observers, ...(request.observers ?? [])];
+    return this.withWarehouse({ keys, signal, project }, (warehouse) =>
+      executeRun({ ...request, project, storage, warehouse, landing: this.landing, signal, observers }),
+    );
   }
 
   /** Starts or resumes a backfill with the shared warehouse (see {@link withWarehouse}). */
@@ -173,7 +193,8 @@ export class RunService {
     const storage = await this.storage();
     const keys = 'request' in start ? start.request.keys : start.keys;
     return this.withWarehouse({ keys, signal }, (warehouse) => {
-      const full: BackfillEnvironment = { ...env, project: this.project, storage, warehouse, landing: this.landing, signal };
+      const observers = [...this.#observers, ...(env.observers ?? [])];
+      const full: BackfillEnvironment = { ...env, project: this.project, storage, warehouse, landing: this.landing, signal, observers };
       return 'request' in start ? startBackfill(full, start.request) : resumeBackfill(full, start.resume, start.keys, start.options);
     });
   }
@@ -208,6 +229,7 @@ export class RunService {
       ),
     );
     await storage.appendEvents([...failures, event]);
+    tellObservers(this.#observers, [...failures, event]);
     this.#notice(`run ${queued.id.slice(0, 8)} ${canceled ? 'canceled' : 'failed'} before it started: ${message}`);
     return message;
   }

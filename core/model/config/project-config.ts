@@ -6,6 +6,7 @@ import { seedSettingsSchema, type SeedSettings } from './seed-settings.ts';
 import { resourcesSchema, type ResourceConfig } from './resources-config.ts';
 import { warehouseSchema, type WarehouseSettings } from './warehouse-settings.ts';
 import { storageSchema, type StorageLocation } from './storage-settings.ts';
+import { openLineageSchema, type OpenLineageSettings } from './openlineage-settings.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -30,6 +31,7 @@ export const projectConfigSchema = z
     resources: resourcesSchema.optional(),
     /** A dbt project folder whose models, seeds and tests become assets of this project. */
     dbt: z.string().min(1).optional(),
+    openlineage: openLineageSchema.optional(),
   })
   .strict();
 
@@ -80,6 +82,11 @@ export interface ProjectConfig {
    * project folder itself when it has a `dbt_project.yml` and no strata.json); absent: none.
    */
   readonly dbtDir?: string;
+  /**
+   * Where the OpenLineage events of the steps go (`"openlineage"`, `OPENLINEAGE_URL`; absent: none
+   * are sent). May hold an API key: never print it.
+   */
+  readonly openlineage?: OpenLineageSettings;
 }
 
 /**

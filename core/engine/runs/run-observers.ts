@@ -1,0 +1,52 @@
+/**
+ * Observers of runs: what learns of every recorded event of the runs a RunService starts
+ * (OpenLineage emission, alerts), built from the project's configuration in one place,
+ * {@link projectRunObservers}, wherever a RunService is made (the CLI's workspace, the daemon,
+ * the UI). None of them may fail or slow a run: they are told synchronously and queue their I/O.
+ */
+import type { EventRecord, Storage } from '../../../storage/storage.ts';
+import type { Project } from '../../model/project.ts';
+import { openLineageObservers } from '../openlineage/openlineage-observer.ts';
+import { tellRecorded } from '../execution/run-events.ts';
+
+/**
+ * Something told about every recorded event of the runs a RunService starts (OpenLineage
+ * emission, alerts). Never told of `step_progress` (live-only) events.
+ */
+export interface RunObserver {
+  /** Called synchronously, in order, after each event is recorded. Must not throw nor block: queue any I/O. */
+  onRunEvent(event: EventRecord): void;
+  /** Delivers what is queued in the background, waiting at most `timeoutMs`; called before the process exits. */
+  flush(timeoutMs: number): Promise<void>;
+}
+
+/** What observers may use besides the project. */
+export interface RunObserverContext {
+  /** The storage the runs are recorded in (read in the background, never while a run waits). */
+  readonly storage: () => Promise<Storage>;
+  /** Where news for a person goes (an endpoint down), each piece said once. */
+  readonly notice: (message: string) => void;
+}
+
+/** How long a process waits for its observers' deliveries when it closes. */
+export const OBSERVER_FLUSH_MS = 2_000;
+
+/**
+ * Every observer the project's configuration asks for (`"openlineage"`, `OPENLINEAGE_URL`, …).
+ *
+ * @example
+ * const service = new RunService({ project, storage, observers: projectRunObservers(project, { storage: () => storage, notice }) });
+ */
+export function projectRunObservers(project: Project, context: RunObserverContext): RunObserver[] {
+  return [...openLineageObservers(project, context)];
+}
+
+/** Tells each observer of recorded `events`, in order; an observer that throws is not the run's problem. */
+export function tellObservers(observers: readonly RunObserver[] | undefined, events: readonly EventRecord[]): void {
+  tellRecorded(observers, events);
+}
+
+/** Flushes every observer at once, waiting at most `timeoutMs`; never rejects. */
+export async function flushObservers(observers: readonly RunObserver[], timeoutMs = OBSERVER_FLUSH_MS): Promise<void> {
+  await Promise.all(observers.map((o) => o.flush(timeoutMs).catch(() => undefined)));
+}
