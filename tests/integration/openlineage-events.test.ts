@@ -1,0 +1,179 @@
+/**
+ * The OpenLineage events of real runs (DuckDB warehouse, SQLite storage, the project loaded from
+ * files): every event, and every facet of it, is valid against the specification's JSON
+ * Schemas; each step that ran has START then COMPLETE, FAIL or ABORT under one derived run id,
+ * with the Strata run as parent; skipped steps emit nothing; the facets carry what Strata knows
+ * (source versions, the recorded schema, column lineage, every check result, row counts, the SQL,
+ * the error).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { OpenLineageObserver, PARENT_JOB_NAME } from '../../core/engine/openlineage/openlineage-observer.ts';
+import { stepRunUuid } from '../../core/model/openlineage/openlineage-ids.ts';
+import type { JsonObject } from '../../core/model/openlineage/openlineage-run-event.ts';
+import type { OpenLineageTransport } from '../../resources/openlineage/openlineage-transport.ts';
+import { OpenLineageValidator } from '../openlineage-validator.ts';
+import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+
+const validator = new OpenLineageValidator();
+
+const FILES = {
+  'defs/sources.ts':
+    "import { sourceAsset } from 'strata';\nexport const feed = sourceAsset({ key: 'landing/feed', observe: () => [{ dataVersion: 'feed-v1' }] });\n",
+  'defs/raw/orders.ts': [
+    "import { asset } from 'strata';",
+    'export const orders = asset({',
+    "  key: 'raw/orders',",
+    "  deps: ['landing/feed'],",
+    '  materialize: async (ctx) => ({',
+    "    rowCount: await ctx.warehouse.replaceTable(\"select * from (values (1, 'a', 10.0), (2, 'b', 20.0), (3, null, 5.0)) t(order_id, customer, amount)\"),",
+    "    metadata: { schema: [{ name: 'order_id', type: 'INTEGER' }, { name: 'customer', type: 'VARCHAR' }, { name: 'amount', type: 'DECIMAL(3,1)' }] },",
+    '  }),',
+    '});',
+  ].join('\n'),
+  'defs/staging/orders.sql': [
+    '-- check: not_null(order_id)',
+    "-- check: accepted_values(customer, 'A') severity=warn",
+    'select order_id, upper(customer) as customer, amount from raw.orders where amount > 1',
+  ].join('\n'),
+  'defs/marts/by_customer.sql': '-- check: not_null(customer)\nselect customer, sum(amount) as total from staging.orders group by customer\n',
+  'defs/marts/after.sql': 'select * from marts.by_customer\n',
+};
+
+/** A transport that keeps what it is given. */
+function capture(): OpenLineageTransport & { readonly events: JsonObject[] } {
+  const events: JsonObject[] = [];
+  return { events, emit: (event) => void events.push(event), flush: async () => undefined };
+}
+
+type Event = {
+  eventType: string;
+  run: { runId: string; facets: Record<string, Record<string, unknown>> };
+  job: { namespace: string; name: string; facets: Record<string, Record<string, unknown>> };
+  inputs: { namespace: string; name: string; facets?: Record<string, Record<string, unknown>> }[];
+  outputs: { namespace: string; name: string; facets?: Record<string, Record<string, unknown>>; outputFacets?: Record<string, Record<string, unknown>> }[];
+};
+
+describe('OpenLineage events of real runs', () => {
+  let workspace: TempWorkspace;
+
+  beforeEach(async () => {
+    workspace = await openTempWorkspace('strata-openlineage-', { name: 'ol-events' }, FILES);
+  });
+
+  afterEach(() => workspace.close());
+
+  async function observe(extra: Parameters<TempWorkspace['run']>[2] = {}) {
+    const project = await loadProject(workspace.dir);
+    const transport = capture();
+    const notices: string[] = [];
+    const observer = new OpenLineageObserver({
+      project,
+      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
+      transport,
+      storage: async () => workspace.storage,
+      notice: (m) => notices.push(m),
+    });
+    const result = await workspace.run(project, undefined, { ...extra, observers: [observer] });
+    await observer.flush(10_000);
+    expect(notices).toEqual([]);
+    return { result, events: transport.events as unknown as Event[] };
+  }
+
+  it('emits START then COMPLETE or FAIL per step that ran, every event and facet valid against the spec, nothing for a skipped step', async () => {
+    const { result, events } = await observe();
+    expect(result.status).toBe('failed');
+    expect(result.steps.map((s) => [s.key, s.status])).toEqual([
+      ['raw/orders', 'success'],
+      ['staging/orders', 'success'],
+      ['marts/by_customer', 'failed'],
+      ['marts/after', 'skipped'],
+    ]);
+    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual([
+      'START raw/orders',
+      'COMPLETE raw/orders',
+      'START staging/orders',
+      'COMPLETE staging/orders',
+      'START marts/by_customer',
+      'FAIL marts/by_customer',
+    ]);
+    for (const event of events) {
+      expect(validator.problems(event), `${event.eventType} ${event.job.name}`).toEqual([]);
+      expect(validator.facetCount(event)).toBeGreaterThanOrEqual(2);
+      expect(event.run.runId).toBe(stepRunUuid(result.runId, event.job.name));
+      expect(event.run.facets.parent).toMatchObject({ run: { runId: result.runId }, job: { namespace: 'analytics', name: PARENT_JOB_NAME } });
+      expect(event.job.namespace).toBe('analytics');
+      expect(event.job.facets.jobType).toMatchObject({ processingType: 'BATCH', integration: 'STRATA', jobType: 'ASSET' });
+    }
+    expect(new Set(events.map((e) => e.run.runId)).size).toBe(3);
+  });
+
+  it('names the source with its observed version, the recorded schema, column lineage, every check result, row counts, the SQL and the error', async () => {
+    const { events } = await observe();
+    const warehouse = `duckdb://${workspace.config.warehouseFile}`;
+    const [, rawDone, , stagingDone, , failed] = events as [Event, Event, Event, Event, Event, Event];
+
+    expect(rawDone.inputs).toEqual([
+      { namespace: 'analytics', name: 'landing/feed', facets: { version: expect.objectContaining({ datasetVersion: 'feed-v1' }) } },
+    ]);
+    expect(rawDone.outputs[0]).toMatchObject({ namespace: warehouse, name: 'raw.orders', outputFacets: { outputStatistics: { rowCount: 3 } } });
+    expect(rawDone.outputs[0]?.facets?.schema?.fields).toEqual([
+      { name: 'order_id', type: 'INTEGER', ordinal_position: 1 },
+      { name: 'customer', type: 'VARCHAR', ordinal_position: 2 },
+      { name: 'amount', type: 'DECIMAL(3,1)', ordinal_position: 3 },
+    ]);
+    expect(rawDone.job.facets.sourceCode).toBeUndefined();
+
+    expect(stagingDone.job.facets.sourceCode).toMatchObject({ language: 'SQL', sourceCode: expect.stringContaining('upper(customer)') });
+    expect(stagingDone.inputs.map((i) => [i.namespace, i.name])).toEqual([[warehouse, 'raw.orders']]);
+    expect(stagingDone.inputs[0]?.facets?.version?.datasetVersion).toEqual(expect.any(String));
+    const lineage = stagingDone.outputs[0]?.facets?.columnLineage as { fields: Record<string, unknown>; dataset: unknown[] };
+    const from = (field: string, subtype: string, type = 'DIRECT') => ({
+      namespace: warehouse,
+      name: 'raw.orders',
+      field,
+      transformations: [{ type, subtype }],
+    });
+    expect(lineage.fields).toEqual({
+      order_id: { inputFields: [from('order_id', 'IDENTITY')] },
+      customer: { inputFields: [from('customer', 'TRANSFORMATION')] },
+      amount: { inputFields: [from('amount', 'IDENTITY')] },
+    });
+    expect(lineage.dataset).toEqual([from('amount', 'FILTER', 'INDIRECT')]);
+    const assertions = (stagingDone.outputs[0]?.facets?.dataQualityAssertions as { assertions: unknown[] }).assertions;
+    expect(assertions).toEqual([
+      { assertion: 'not_null', name: 'not_null(order_id)', success: true, severity: 'error', column: 'order_id' },
+      { assertion: 'accepted_values', name: "accepted_values(customer, 'A')", success: false, severity: 'warn', column: 'customer' },
+    ]);
+    expect(stagingDone.outputs[0]?.outputFacets?.outputStatistics?.rowCount).toBe(3);
+
+    expect(failed.run.facets.errorMessage).toMatchObject({ programmingLanguage: 'SQL', message: expect.stringContaining('not_null(customer): 1 violation') });
+    expect((failed.outputs[0]?.facets?.dataQualityAssertions as { assertions: unknown[] }).assertions).toEqual([
+      { assertion: 'not_null', name: 'not_null(customer)', success: false, severity: 'error', column: 'customer' },
+    ]);
+    expect(failed.outputs[0]?.outputFacets).toBeUndefined();
+  });
+
+  it('emits ABORT for a step canceled while it runs', async () => {
+    const controller = new AbortController();
+    const project = await loadProject(workspace.dir);
+    const transport = capture();
+    const observer = new OpenLineageObserver({
+      project,
+      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
+      transport,
+      storage: async () => workspace.storage,
+      notice: () => undefined,
+    });
+    const result = await workspace.run(project, ['landing/feed', 'raw/orders'], {
+      observers: [observer, { onRunEvent: (event) => event.type === 'step_start' && setTimeout(() => controller.abort(), 0) }],
+      signal: controller.signal,
+    });
+    await observer.flush(10_000);
+    expect(result.status).toBe('canceled');
+    const events = transport.events as unknown as Event[];
+    for (const event of events) expect(validator.problems(event)).toEqual([]);
+    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual(['START raw/orders', 'ABORT raw/orders']);
+    expect(events[1]?.run.facets.errorMessage?.message).toContain('canceled');
+  });
+});
