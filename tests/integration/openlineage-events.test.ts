@@ -14,31 +14,9 @@ import type { JsonObject } from '../../core/model/openlineage/openlineage-run-ev
 import type { OpenLineageTransport } from '../../resources/openlineage/openlineage-transport.ts';
 import { OpenLineageValidator } from '../openlineage-validator.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { OPENLINEAGE_PROJECT_FILES as FILES } from '../openlineage-fixture.ts';
 
 const validator = new OpenLineageValidator();
-
-const FILES = {
-  'defs/sources.ts':
-    "import { sourceAsset } from 'strata';\nexport const feed = sourceAsset({ key: 'landing/feed', observe: () => [{ dataVersion: 'feed-v1' }] });\n",
-  'defs/raw/orders.ts': [
-    "import { asset } from 'strata';",
-    'export const orders = asset({',
-    "  key: 'raw/orders',",
-    "  deps: ['landing/feed'],",
-    '  materialize: async (ctx) => ({',
-    "    rowCount: await ctx.warehouse.replaceTable(\"select * from (values (1, 'a', 10.0), (2, 'b', 20.0), (3, null, 5.0)) t(order_id, customer, amount)\"),",
-    "    metadata: { schema: [{ name: 'order_id', type: 'INTEGER' }, { name: 'customer', type: 'VARCHAR' }, { name: 'amount', type: 'DECIMAL(3,1)' }] },",
-    '  }),',
-    '});',
-  ].join('\n'),
-  'defs/staging/orders.sql': [
-    '-- check: not_null(order_id)',
-    "-- check: accepted_values(customer, 'A') severity=warn",
-    'select order_id, upper(customer) as customer, amount from raw.orders where amount > 1',
-  ].join('\n'),
-  'defs/marts/by_customer.sql': '-- check: not_null(customer)\nselect customer, sum(amount) as total from staging.orders group by customer\n',
-  'defs/marts/after.sql': 'select * from marts.by_customer\n',
-};
 
 /** A transport that keeps what it is given. */
 function capture(): OpenLineageTransport & { readonly events: JsonObject[] } {
