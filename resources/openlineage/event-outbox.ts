@@ -22,10 +22,16 @@ export class EventOutbox {
     this.dir = dir;
   }
 
-  /** True when events wait in the folder (read once when a transport starts). */
+  /** True when events this process may send wait in the folder (not those another live process is sending). */
   hasEvents(): boolean {
     if (!existsSync(this.dir)) return false;
-    return readdirSync(this.dir).some((name) => (name === OUTBOX || CLAIMED.test(name)) && statSync(join(this.dir, name)).size > 0);
+    return readdirSync(this.dir).some((name) => (name === OUTBOX || this.#mayClaim(name)) && statSync(join(this.dir, name)).size > 0);
+  }
+
+  /** Whether a claimed file is this process's, or a dead process's. */
+  #mayClaim(name: string): boolean {
+    const match = CLAIMED.exec(name);
+    return match !== null && (Number(match[2]) === process.pid || !alive(Number(match[2])));
   }
 
   /** Appends event lines (each ending in a newline) to the outbox. */
@@ -49,11 +55,11 @@ export class EventOutbox {
   claim(): string[] {
     if (!existsSync(this.dir)) return [];
     const names = readdirSync(this.dir);
+    // Names sort by claim time: the time is zero-padded.
     const claimed = names
-      .map((name) => ({ name, match: CLAIMED.exec(name) }))
-      .filter(({ match }) => match !== null && (Number(match[2]) === process.pid || !alive(Number(match[2]))))
-      .sort((a, b) => Number(a.match?.[1]) - Number(b.match?.[1]) || a.name.localeCompare(b.name))
-      .map(({ name }) => join(this.dir, name));
+      .filter((name) => this.#mayClaim(name))
+      .sort()
+      .map((name) => join(this.dir, name));
     if (names.includes(OUTBOX)) {
       const name = join(this.dir, `sending-${String(Date.now()).padStart(15, '0')}${String(this.#claims++).padStart(4, '0')}-${process.pid}.jsonl`);
       try {

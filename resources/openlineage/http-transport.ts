@@ -119,7 +119,8 @@ export class HttpTransport implements OpenLineageTransport {
 
   /** Sends the outbox's events in order; false when the endpoint stopped answering. */
   async #drain(): Promise<boolean> {
-    for (const file of this.#outbox.claim()) {
+    const files = this.#outbox.claim();
+    for (const file of files) {
       const lines = this.#outbox.lines(file);
       let sent = 0;
       for (const line of lines) {
@@ -131,7 +132,8 @@ export class HttpTransport implements OpenLineageTransport {
       }
       this.#outbox.keep(file, []);
     }
-    this.#onDisk = this.#outbox.hasEvents();
+    // Nothing claimed: what is left (if anything) is another live process's to send.
+    this.#onDisk = files.length > 0 && this.#outbox.hasEvents();
     this.#markUp();
     return true;
   }
