@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark workload and prints its figures beside the target.
- * Usage: npm run bench [-- no-op | sql-steps | cold-start (both CLI workloads) | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | queue [--runs N] [--steps N] [--profile] | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv | column-lineage | dbt-load]
+ * Usage: npm run bench [-- no-op | sql-steps | cold-start (both CLI workloads) | stale-only | backfill [--profile] | staleness | large-plan | ui | pg-extract | queue [--runs N] [--steps N] [--profile] | incremental [--rows N] [--rounds N] [--amount-type T] | big-tsv | column-lineage | dbt-load | openlineage]
  */
 import { measureFreshStaleOnly, measureListColdStart } from './cli-cold-start-bench.ts';
 import { runNoOpSteps } from './no-op-steps-bench.ts';
@@ -19,6 +19,7 @@ import type { BigTsvFigures } from './big-tsv-bench.ts';
 import { CHROMIUM, measureLineageApi, measureLineageRender } from './ui-bench.ts';
 import { measureColumnLineage } from './column-lineage-bench.ts';
 import { measureDbtLoad } from './dbt-load-bench.ts';
+import { runOpenLineageOverhead } from './openlineage-bench.ts';
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
 const profile = process.argv.includes('--profile');
@@ -360,4 +361,19 @@ if (!only || only === 'big-tsv') {
     );
   });
   row('  generating the file (not timed above)', process.env.STRATA_BENCH_TSV_FILE ? 'reused' : seconds(f.generateMs), '-', true);
+}
+
+if (!only || only === 'openlineage') {
+  const f = await runOpenLineageOverhead();
+  console.log(
+    `OpenLineage: a chain of ${f.steps} SQL assets, one step at a time, DuckDB file + SQLite storage, in one process; fastest of 3 rounds alternating (load average ${loadavg()[0]?.toFixed(1)})`,
+  );
+  if (f.received !== 2 * f.steps || f.kept !== 2 * f.steps) throw new Error(`expected ${2 * f.steps} events, got ${f.received} sent and ${f.kept} kept`);
+  row('  without OpenLineage: ms per step', `${f.noneMsPerStep.toFixed(2)} ms`, '-', true);
+  const added = (ms: number) => ms - f.noneMsPerStep;
+  row('  live local receiver: added ms per step', `${added(f.liveMsPerStep).toFixed(3)} ms`, '≤ 1 ms', added(f.liveMsPerStep) <= 1);
+  row('  live local receiver / without', `${(f.liveMsPerStep / f.noneMsPerStep).toFixed(3)}×`, '-', true);
+  row('  receiver down (kept on disk): added ms/step', `${added(f.downMsPerStep).toFixed(3)} ms`, '≤ 1 ms', added(f.downMsPerStep) <= 1);
+  row('  receiver down / without', `${(f.downMsPerStep / f.noneMsPerStep).toFixed(3)}×`, '-', true);
+  row('  flush after the run: live, down', `${f.liveFlushMs.toFixed(0)}, ${f.downFlushMs.toFixed(0)} ms`, '-', true);
 }

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { executeRun } from '../core/engine/execution/executor.ts';
+import { OpenLineageObserver } from '../core/engine/openlineage/openlineage-observer.ts';
+import { loadProject } from '../core/engine/project/project-loader.ts';
+import { buildPlan } from '../core/model/planning/plan.ts';
+import { DuckDBWarehouse } from '../resources/duckdb-warehouse.ts';
+import { FileLandingZone } from '../resources/landing-zone.ts';
+import { HttpTransport } from '../resources/openlineage/http-transport.ts';
+import { SqliteStorage } from '../storage/index.ts';
+
+/** Figures of the OpenLineage overhead workload. */
+export interface OpenLineageFigures {
+  readonly steps: number;
+  /** A run without OpenLineage: ms per step. */
+  readonly noneMsPerStep: number;
+  /** With OpenLineage posting to a live local receiver (another process): ms per step. */
+  readonly liveMsPerStep: number;
+  /** With the receiver down (events kept on disk): ms per step. */
+  readonly downMsPerStep: number;
+  /** Delivering what was still queued when the run ended (`flush`), live and down, in ms. */
+  readonly liveFlushMs: number;
+  readonly downFlushMs: number;
+  /** Events the receiver got in the last live round, and lines the outbox held in the last down round. */
+  readonly received: number;
+  readonly kept: number;
+}
+
+/** A local OpenLineage receiver in a process of its own (its CPU is not the run's): answers 201, counts events, `GET` gives the count. */
+async function startReceiver(): Promise<{ child: ChildProcess; url: string; count: () => Promise<number> }> {
+  const code = `
+    let n = 0;
+    const server = require('node:http').createServer((req, res) => {
+      if (req.method === 'GET') return res.end(String(n));
+      req.resume();
+      req.on('end', () => { n++; res.writeHead(201).end(); });
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  const url = `http://127.0.0.1:${port}`;
+  return { child, url, count: async () => Number(await (await fetch(url)).text()) };
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A chain of `count` SQL assets (each `select x + 1 as x, … from` the one before, so column
+ * lineage has something to trace) run one step at a time on a DuckDB file with SQLite storage:
+ * without OpenLineage, with events posted to a live receiver, and with the receiver down;
+ * `rounds` rounds alternating the three, the fastest of each kept.
+ */
+export async function runOpenLineageOverhead(count = 300, rounds = 3): Promise<OpenLineageFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-ol-'));
+  const receiver = await startReceiver();
+  const down = `http://127.0.0.1:${await closedPort()}`;
+  try {
+    mkdirSync(join(dir, 'defs', 'steps'), { recursive: true });
+    writeFileSync(join(dir, 'strata.json'), JSON.stringify({ name: 'ol-bench', assets: 'defs' }));
+    const name = (i: number) => `t_${String(i).padStart(5, '0')}`;
+    for (let i = 0; i < count; i++) {
+      const sql = i === 0 ? 'select 1 as x, 2 as y\n' : `select x + 1 as x, y, x * y as z from steps.${name(i - 1)} where y > 0\n`;
+      writeFileSync(join(dir, 'defs', 'steps', `${name(i)}.sql`), sql);
+    }
+    const project = await loadProject(dir);
+    const plan = buildPlan(project.graph, project.graph.keys);
+    let round = 0;
+    let received = 0;
+    let kept = 0;
+    const run = async (variant: 'none' | 'live' | 'down'): Promise<{ msPerStep: number; flushMs: number }> => {
+      round++;
+      const storage = await SqliteStorage.open(join(dir, `strata-${round}.db`));
+      const warehouse = await DuckDBWarehouse.open(join(dir, `strata-${round}.duckdb`));
+      const outboxDir = join(dir, `outbox-${round}`);
+      const url = variant === 'live' ? receiver.url : down;
+      const before = variant === 'live' ? await receiver.count() : 0;
+      const observer =
+        variant === 'none'
+          ? undefined
+          : new OpenLineageObserver({
+              project,
+              settings: { transport: { kind: 'http', url }, namespace: 'bench' },
+              transport: new HttpTransport({ url, outboxDir, notice: () => undefined }),
+              storage: async () => storage,
+              notice: () => undefined,
+            });
+      try {
+        const started = performance.now();
+        const result = await executeRun({
+          project,
+          plan,
+          storage,
+          warehouse,
+          landing: new FileLandingZone(dir),
+          selection: '*',
+          concurrency: 1,
+          ...(observer ? { observers: [observer] } : {}),
+        });
+        const ran = performance.now() - started;
+        if (result.status !== 'success') throw new Error(`bench run ended ${result.status}: ${result.error}`);
+        const flushStarted = performance.now();
+        await observer?.flush(30_000);
+        const flushMs = performance.now() - flushStarted;
+        if (variant === 'live') received = (await receiver.count()) - before;
+        if (variant === 'down')
+          kept = readdirSync(outboxDir)
+            .flatMap((f) => readFileSync(join(outboxDir, f), 'utf8').split('\n'))
+            .filter((l) => l !== '').length;
+        return { msPerStep: ran / count, flushMs };
+      } finally {
+        warehouse.close();
+        await storage.close();
+      }
+    };
+    const best = { none: Number.POSITIVE_INFINITY, live: Number.POSITIVE_INFINITY, down: Number.POSITIVE_INFINITY };
+    const flush = { live: 0, down: 0 };
+    for (let r = 0; r < rounds; r++) {
+      for (const variant of ['none', 'live', 'down'] as const) {
+        const figures = await run(variant);
+        if (figures.msPerStep < best[variant]) {
+          best[variant] = figures.msPerStep;
+          if (variant !== 'none') flush[variant] = figures.flushMs;
+        }
+      }
+    }
+    return {
+      steps: count,
+      noneMsPerStep: best.none,
+      liveMsPerStep: best.live,
+      downMsPerStep: best.down,
+      liveFlushMs: flush.live,
+      downFlushMs: flush.down,
+      received,
+      kept,
+    };
+  } finally {
+    receiver.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
