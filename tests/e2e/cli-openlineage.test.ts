@@ -173,3 +173,47 @@ describe('a bad OpenLineage setting', () => {
     }
   });
 });
+
+describe('OpenLineage from backfills and the daemon', () => {
+  const PARTITIONED = {
+    'package.json': JSON.stringify({ type: 'module', private: true }),
+    'defs/daily/ok.sql': [
+      '-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)',
+      '-- partition_column: day',
+      '-- backfill_policy: single_run',
+      'select range::date as day, 1 as v from range({{ partition_start }}::timestamp, {{ partition_end }}::timestamp, interval 1 day)',
+    ].join('\n'),
+    'defs/daily/bad.sql': [
+      '-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)',
+      '-- partition_column: day',
+      '-- backfill_policy: single_run',
+      '-- check: not_null(v)',
+      'select day, null::integer as v from daily.ok where day >= {{ partition_start }} and day < {{ partition_end }}',
+    ].join('\n'),
+    'defs/eager/one.sql': '-- automation: on_missing\nselect 1 as x',
+  };
+  const linesOf = (file: string) =>
+    fs
+      .readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Received['event'] & { job: { name: string } });
+
+  it('emits one START and one end per range step of a backfill (a failing range step FAILs once), and the events of daemon runs', async () => {
+    const config = { name: 'ol-runs', openlineage: { file: 'events.jsonl' } };
+    const project = sandbox.writeProject('runs', { ...PARTITIONED, 'strata.json': JSON.stringify(config) });
+    const backfill = runCli(['backfill', '--select', 'daily/*', '--from', '2025-01-01', '--to', '2025-01-03', '--project', project]);
+    expect(backfill.status, backfill.stdout + backfill.stderr).toBe(1);
+    const events = linesOf(path.join(project, 'events.jsonl'));
+    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual(['START daily/ok', 'COMPLETE daily/ok', 'START daily/bad', 'FAIL daily/bad']);
+    for (const event of events) expect(validator.problems(event)).toEqual([]);
+    expect(events[0]?.run.runId).toBe(events[1]?.run.runId);
+    expect(events[2]?.run.runId).toBe(events[3]?.run.runId);
+
+    const daemon = runCli(['daemon', '--once', '--project', project]);
+    expect(daemon.status, daemon.stdout + daemon.stderr).toBeLessThanOrEqual(1);
+    const after = linesOf(path.join(project, 'events.jsonl')).slice(events.length);
+    expect(after.map((e) => `${e.eventType} ${e.job.name}`)).toContain('COMPLETE eager/one');
+    for (const event of after) expect(validator.problems(event)).toEqual([]);
+  });
+});
