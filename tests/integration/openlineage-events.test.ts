@@ -6,6 +6,8 @@
  * (source versions, the recorded schema, column lineage, every check result, row counts, the SQL,
  * the error).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { OpenLineageObserver, PARENT_JOB_NAME } from '../../core/engine/openlineage/openlineage-observer.ts';
@@ -118,7 +120,7 @@ describe('OpenLineage events of real runs', () => {
       amount: { inputFields: [from('amount', 'IDENTITY')] },
     });
     expect(lineage.dataset).toEqual([from('amount', 'FILTER', 'INDIRECT')]);
-    const assertions = (stagingDone.outputs[0]?.facets?.dataQualityAssertions as { assertions: unknown[] }).assertions;
+    const assertions = (stagingDone.outputs[0]?.facets?.dataQualityAssertions as { assertions: unknown[] } | undefined)?.assertions;
     expect(assertions).toEqual([
       { assertion: 'not_null', name: 'not_null(order_id)', success: true, severity: 'error', column: 'order_id' },
       { assertion: 'accepted_values', name: "accepted_values(customer, 'A')", success: false, severity: 'warn', column: 'customer' },
@@ -126,10 +128,39 @@ describe('OpenLineage events of real runs', () => {
     expect(stagingDone.outputs[0]?.outputFacets?.outputStatistics?.rowCount).toBe(3);
 
     expect(failed.run.facets.errorMessage).toMatchObject({ programmingLanguage: 'SQL', message: expect.stringContaining('not_null(customer): 1 violation') });
-    expect((failed.outputs[0]?.facets?.dataQualityAssertions as { assertions: unknown[] }).assertions).toEqual([
+    expect((failed.outputs[0]?.facets?.dataQualityAssertions as { assertions: unknown[] } | undefined)?.assertions).toEqual([
       { assertion: 'not_null', name: 'not_null(customer)', success: false, severity: 'error', column: 'customer' },
     ]);
     expect(failed.outputs[0]?.outputFacets).toBeUndefined();
+  });
+
+  it('traces a `select *` over a TypeScript asset through the schema its materialization recorded', async () => {
+    fs.writeFileSync(path.join(workspace.dir, 'defs', 'staging', 'all_orders.sql'), 'select * from raw.orders\n');
+    const project = await loadProject(workspace.dir);
+    const transport = capture();
+    const observer = new OpenLineageObserver({
+      project,
+      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
+      transport,
+      storage: async () => workspace.storage,
+      notice: () => undefined,
+    });
+    // The first run records raw/orders' schema; the second traces through it.
+    await workspace.run(project, ['landing/feed', 'raw/orders']);
+    const result = await workspace.run(project, ['staging/all_orders'], { observers: [observer] });
+    await observer.flush(10_000);
+    expect(result.status).toBe('success');
+    const done = (transport.events as unknown as Event[]).find((e) => e.eventType === 'COMPLETE');
+    expect(validator.problems(done)).toEqual([]);
+    const warehouse = `duckdb://${workspace.config.warehouseFile}`;
+    const identity = (field: string) => ({
+      inputFields: [{ namespace: warehouse, name: 'raw.orders', field, transformations: [{ type: 'DIRECT', subtype: 'IDENTITY' }] }],
+    });
+    expect((done?.outputs[0]?.facets?.columnLineage as { fields: unknown } | undefined)?.fields).toEqual({
+      order_id: identity('order_id'),
+      customer: identity('customer'),
+      amount: identity('amount'),
+    });
   });
 
   it('emits ABORT for a step canceled while it runs', async () => {

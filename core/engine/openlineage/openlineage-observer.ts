@@ -187,22 +187,18 @@ export class OpenLineageObserver {
     return latest?.runId === event.runId ? latest : undefined;
   }
 
-  /** The project's column lineage, upstream columns known from the schemas materializations recorded. */
+  /** The project's column lineage, the columns of tables not traced known from the schemas their materializations recorded. */
   #lineageOf(runId: string): Promise<Map<string, AssetColumnLineage>> {
     let lineage = this.#lineage.get(runId);
     if (lineage === undefined) {
       lineage = (async () => {
         const storage = await this.#o.storage();
-        const columns = new Map<string, readonly string[]>();
-        for (const m of await storage.latestMaterializations()) {
-          const schema = schemaOf(m);
-          if (schema !== undefined)
-            columns.set(
-              m.assetKey,
-              schema.map((c) => c.name),
-            );
-        }
-        return projectColumnLineage(this.#o.project, { warehouseColumns: async (key) => columns.get(key) ?? null });
+        // Asked only for the tables tracing needs (an asset's own, a `*` over an untraced one): its newest recorded schema.
+        const warehouseColumns = async (key: string) => {
+          const [latest] = await storage.materializationHistory(key, { limit: 1 });
+          return (latest === undefined ? undefined : schemaOf(latest))?.map((c) => c.name) ?? null;
+        };
+        return projectColumnLineage(this.#o.project, { warehouseColumns });
       })();
       this.#lineage.set(runId, lineage);
     }
