@@ -163,6 +163,34 @@ describe('OpenLineage events of real runs', () => {
     });
   });
 
+  it('sends every event at flush even when storage does not answer, without what storage would add', async () => {
+    const project = await loadProject(workspace.dir);
+    const transport = capture();
+    const observer = new OpenLineageObserver({
+      project,
+      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
+      transport,
+      storage: () => new Promise(() => undefined),
+      notice: () => undefined,
+    });
+    await workspace.run(project, undefined, { observers: [observer] });
+    const started = Date.now();
+    await observer.flush(400);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const events = transport.events as unknown as Event[];
+    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual([
+      'START raw/orders',
+      'COMPLETE raw/orders',
+      'START staging/orders',
+      'COMPLETE staging/orders',
+      'START marts/by_customer',
+      'FAIL marts/by_customer',
+    ]);
+    for (const event of events) expect(validator.problems(event)).toEqual([]);
+    expect(events[1]?.outputs[0]?.facets?.schema).toBeUndefined();
+    expect(events[1]?.outputs[0]?.outputFacets?.outputStatistics?.rowCount).toBe(3);
+  });
+
   it('emits ABORT for a step canceled while it runs', async () => {
     const controller = new AbortController();
     const project = await loadProject(workspace.dir);

@@ -14,7 +14,7 @@ import type { OpenLineageSettings } from '../../model/config/openlineage-setting
 import type { AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
 import { columnLineageOf, DatasetNames, warehouseNamespace } from '../../model/openlineage/openlineage-datasets.ts';
 import { stepRunUuid, strataRunUuid } from '../../model/openlineage/openlineage-ids.ts';
-import { stepRunEvent, type AssertionSpec, type InputDatasetSpec, type StepEventType } from '../../model/openlineage/openlineage-run-event.ts';
+import { stepRunEvent, type AssertionSpec, type InputDatasetSpec, type JsonObject, type StepEventType } from '../../model/openlineage/openlineage-run-event.ts';
 import { openLineageTransport, type OpenLineageTransport } from '../../../resources/openlineage/openlineage-transport.ts';
 import { PACKAGE_ROOT } from '../package-location.ts';
 import { projectColumnLineage } from '../lineage/project-column-lineage.ts';
@@ -52,6 +52,20 @@ interface StepNotes {
   checks: Readonly<Record<string, unknown>>[];
 }
 
+/** An OpenLineage event to build and send, once (`sent`). */
+interface Pending {
+  readonly type: StepEventType;
+  readonly event: EventRecord;
+  readonly notes: StepNotes;
+  sent: boolean;
+}
+
+/** What is read from storage for an event: the step's materialization and the asset's column lineage. */
+interface Gathered {
+  readonly record?: MaterializationRecord;
+  readonly lineage?: AssetColumnLineage;
+}
+
 /** Emits the OpenLineage events of the steps of the runs it observes (see the file comment); a RunObserver. */
 export class OpenLineageObserver {
   readonly #o: OpenLineageObserverOptions;
@@ -60,7 +74,11 @@ export class OpenLineageObserver {
   readonly #steps = new Map<string, StepNotes>();
   /** Column lineage, computed once per Strata run (when its first step completes). */
   readonly #lineage = new Map<string, Promise<Map<string, AssetColumnLineage>>>();
-  #chain: Promise<void> = Promise.resolve();
+  /** Events to build and send, in order; the first may be being built. */
+  readonly #pending: Pending[] = [];
+  #pumping: Promise<void> | undefined;
+  /** Runs that ended while events of theirs were still queued. */
+  readonly #ended = new Set<string>();
   readonly #said = new Set<string>();
 
   constructor(options: OpenLineageObserverOptions) {
@@ -77,8 +95,7 @@ export class OpenLineageObserver {
   onRunEvent(event: EventRecord): void {
     const key = event.assetKey;
     if (key === null) {
-      if (event.type === 'run_success' || event.type === 'run_failure' || event.type === 'run_canceled')
-        this.#later(async () => void this.#lineage.delete(event.runId));
+      if (event.type === 'run_success' || event.type === 'run_failure' || event.type === 'run_canceled') this.#forgetWhenSent(event.runId);
       return;
     }
     const id = `${event.runId}\u0000${stepIdOf(event)}`;
@@ -86,7 +103,7 @@ export class OpenLineageObserver {
       case 'step_start': {
         const notes: StepNotes = { checks: [] };
         this.#steps.set(id, notes);
-        this.#later(() => this.#emit('START', event, notes));
+        this.#enqueue('START', event, notes);
         return;
       }
       case 'materialization': {
@@ -105,7 +122,7 @@ export class OpenLineageObserver {
         const notes = this.#notesOf(id);
         this.#steps.delete(id);
         const type = event.type === 'step_success' ? 'COMPLETE' : event.data?.canceled === true ? 'ABORT' : 'FAIL';
-        this.#later(() => this.#emit(type, event, notes));
+        this.#enqueue(type, event, notes);
         return;
       }
       default:
@@ -113,12 +130,17 @@ export class OpenLineageObserver {
     }
   }
 
-  /** Builds and hands over what is queued, then flushes the transport, within `timeoutMs` in all. */
+  /**
+   * Builds and hands over what is queued, then flushes the transport, within `timeoutMs` in all.
+   * Events still waiting on storage after half of it are sent without what storage would add
+   * (schema, column lineage, versions read), rather than not at all.
+   */
   async flush(timeoutMs: number): Promise<void> {
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#chain, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([this.#pumping, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs / 2)))]);
     clearTimeout(timer);
+    for (const item of this.#pending.splice(0)) this.#send(item, {});
     await this.#o.transport.flush(Math.max(0, timeoutMs - (Date.now() - started)));
   }
 
@@ -131,51 +153,95 @@ export class OpenLineageObserver {
     return notes;
   }
 
-  /** Runs `work` after everything queued before it; a failure is said once and never reaches a run. */
-  #later(work: () => Promise<void>): void {
-    this.#chain = this.#chain
-      .then(work)
-      .catch((error: unknown) => this.#say('build', `OpenLineage: an event could not be built: ${error instanceof Error ? error.message : String(error)}`));
+  /** Queues an event to build in the background, after those queued before it. */
+  #enqueue(type: StepEventType, event: EventRecord, notes: StepNotes): void {
+    this.#pending.push({ type, event, notes, sent: false });
+    this.#pumping ??= this.#pump().finally(() => {
+      this.#pumping = undefined;
+    });
   }
 
-  async #emit(type: StepEventType, event: EventRecord, notes: StepNotes): Promise<void> {
+  async #pump(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const item = this.#pending[0] as Pending;
+      let gathered: Gathered = {};
+      try {
+        gathered = await this.#gather(item);
+      } catch (error) {
+        this.#say(
+          'read',
+          `OpenLineage: what storage holds of a step could not be read (sent without it): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      // A flush that could not wait may have sent it meanwhile.
+      if (this.#pending[0] === item) this.#pending.shift();
+      this.#send(item, gathered);
+      if (this.#ended.has(item.event.runId)) this.#forgetWhenSent(item.event.runId);
+    }
+  }
+
+  /** Drops a finished run's column lineage once its last queued event is sent. */
+  #forgetWhenSent(runId: string): void {
+    if (this.#pending.some((p) => p.event.runId === runId)) this.#ended.add(runId);
+    else {
+      this.#ended.delete(runId);
+      this.#lineage.delete(runId);
+    }
+  }
+
+  /** The step's materialization and the asset's column lineage, for a COMPLETE event. */
+  async #gather(item: Pending): Promise<Gathered> {
+    if (item.type !== 'COMPLETE') return {};
+    const record = await this.#materializationOf(item.event);
+    const lineage = (await this.#lineageOf(item.event.runId)).get(item.event.assetKey as string);
+    return { ...(record === undefined ? {} : { record }), ...(lineage === undefined ? {} : { lineage }) };
+  }
+
+  /** Builds the event and hands it to the transport, unless it was sent already; never throws. */
+  #send(item: Pending, { record, lineage }: Gathered): void {
+    if (item.sent) return;
+    item.sent = true;
+    try {
+      this.#o.transport.emit(this.#build(item, record, lineage));
+    } catch (error) {
+      this.#say('build', `OpenLineage: an event could not be built: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  #build({ type, event, notes }: Pending, record: MaterializationRecord | undefined, lineage: AssetColumnLineage | undefined): JsonObject {
     const key = event.assetKey as string;
     const { project, settings } = this.#o;
     const compute = project.definitions.get(key)?.compute;
     const sql = compute?.type === 'sql' ? compute.sql : undefined;
-    const record = type === 'COMPLETE' ? await this.#materializationOf(event) : undefined;
     const parents = project.graph.has(key) ? project.graph.parents(key) : [];
     const inputs: InputDatasetSpec[] = parents.map((parent) => {
       const version = record === undefined ? undefined : versionRead(record, parent);
       return { ...this.#names.of(parent), ...(version === undefined ? {} : { version }) };
     });
     const schema = record === undefined ? undefined : schemaOf(record);
-    const lineage = type === 'COMPLETE' ? (await this.#lineageOf(event.runId)).get(key) : undefined;
     const columnLineage = lineage === undefined ? undefined : columnLineageOf(lineage, this.#names);
     const checks = project.graph.has(key) ? project.graph.spec(key).checks : [];
     const assertions: AssertionSpec[] = notes.checks.map((data) => assertionOf(data, checks));
     const rowCount = notes.rowCount ?? record?.rowCount ?? undefined;
     const message = typeof event.data?.error === 'string' ? event.data.error : event.message;
-    this.#o.transport.emit(
-      stepRunEvent({
-        eventType: type,
-        eventTime: event.timestamp,
-        producer: this.#producer,
-        runId: stepRunUuid(event.runId, stepIdOf(event)),
-        parent: { runId: strataRunUuid(event.runId), namespace: settings.namespace, name: PARENT_JOB_NAME },
-        job: { namespace: settings.namespace, name: key, ...(sql === undefined ? {} : { sql }) },
-        inputs,
-        output: {
-          ...this.#names.of(key),
-          ...(schema === undefined ? {} : { schema }),
-          ...(columnLineage === undefined ? {} : { columnLineage }),
-          ...(assertions.length === 0 ? {} : { assertions }),
-          ...(type === 'COMPLETE' && rowCount !== undefined && rowCount !== null ? { rowCount } : {}),
-          ...(record === undefined ? {} : { version: record.dataVersion }),
-        },
-        ...(type === 'FAIL' || type === 'ABORT' ? { error: { message, language: sql === undefined ? 'TypeScript' : 'SQL' } } : {}),
-      }),
-    );
+    return stepRunEvent({
+      eventType: type,
+      eventTime: event.timestamp,
+      producer: this.#producer,
+      runId: stepRunUuid(event.runId, stepIdOf(event)),
+      parent: { runId: strataRunUuid(event.runId), namespace: settings.namespace, name: PARENT_JOB_NAME },
+      job: { namespace: settings.namespace, name: key, ...(sql === undefined ? {} : { sql }) },
+      inputs,
+      output: {
+        ...this.#names.of(key),
+        ...(schema === undefined ? {} : { schema }),
+        ...(columnLineage === undefined ? {} : { columnLineage }),
+        ...(assertions.length === 0 ? {} : { assertions }),
+        ...(type === 'COMPLETE' && rowCount !== undefined && rowCount !== null ? { rowCount } : {}),
+        ...(record === undefined ? {} : { version: record.dataVersion }),
+      },
+      ...(type === 'FAIL' || type === 'ABORT' ? { error: { message, language: sql === undefined ? 'TypeScript' : 'SQL' } } : {}),
+    });
   }
 
   /** The materialization the step recorded (its last partition's), when storage has it. */
