@@ -33,6 +33,8 @@ export interface HttpTransportOptions {
 type Delivery = 'sent' | 'down' | 'refused';
 
 const FIRST_PAUSE_MS = 1_000;
+/** While the endpoint is down, how often queued events are written to the outbox. */
+const SPILL_EVERY_MS = 200;
 const LONGEST_PAUSE_MS = 60_000;
 
 /** The HTTP transport (see the file comment). */
@@ -49,6 +51,7 @@ export class HttpTransport implements OpenLineageTransport {
   #downUntil = 0;
   #pauseMs = FIRST_PAUSE_MS;
   #retryTimer: NodeJS.Timeout | undefined;
+  #spillTimer: NodeJS.Timeout | undefined;
   #lastProblem = '';
   readonly #said = new Set<string>();
 
@@ -64,7 +67,9 @@ export class HttpTransport implements OpenLineageTransport {
 
   emit(event: JsonObject): void {
     this.#queue.push(`${JSON.stringify(event)}\n`);
-    this.#start();
+    // While the endpoint is down, events go to disk together every so often, not one write each.
+    if (Date.now() < this.#downUntil) this.#spillSoon();
+    else this.#start();
   }
 
   async flush(timeoutMs: number): Promise<void> {
@@ -74,6 +79,8 @@ export class HttpTransport implements OpenLineageTransport {
       clearTimeout(timer);
     }
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#spillTimer);
+    this.#spillTimer = undefined;
     // What could not be sent in time is kept on disk for the next process (at least once).
     const rest = [...(this.#inFlight === undefined ? [] : [this.#inFlight]), ...this.#queue.splice(0)];
     try {
@@ -196,6 +203,14 @@ export class HttpTransport implements OpenLineageTransport {
   #markUp(): void {
     this.#downUntil = 0;
     this.#pauseMs = FIRST_PAUSE_MS;
+  }
+
+  /** Writes the queued events to the outbox in a moment, with those that come meanwhile (unref'd). */
+  #spillSoon(): void {
+    this.#spillTimer ??= setTimeout(() => {
+      this.#spillTimer = undefined;
+      this.#start();
+    }, SPILL_EVERY_MS).unref();
   }
 
   /** Tries the outbox again once the pause is over (unref'd: it never keeps the process alive). */

