@@ -1,6 +1,6 @@
 /**
  * The project the OpenLineage tests run: a source asset (`landing/feed`, version `feed-v1`), a
- * TypeScript asset reading it that records its schema (`raw/orders`), a SQL asset with a passing
+ * TypeScript asset reading it (`raw/orders`, whose schema the run records), a SQL asset with a passing
  * and a failing warn check (`staging/orders`), a SQL asset whose blocking check fails
  * (`marts/by_customer`), and one downstream of it, skipped (`marts/after`).
  */
@@ -15,7 +15,6 @@ export const OPENLINEAGE_PROJECT_FILES: Readonly<Record<string, string>> = {
     "  deps: ['landing/feed'],",
     '  materialize: async (ctx) => ({',
     "    rowCount: await ctx.warehouse.replaceTable(\"select * from (values (1, 'a', 10.0), (2, 'b', 20.0), (3, null, 5.0)) t(order_id, customer, amount)\"),",
-    "    metadata: { schema: [{ name: 'order_id', type: 'INTEGER' }, { name: 'customer', type: 'VARCHAR' }, { name: 'amount', type: 'DECIMAL(3,1)' }] },",
     '  }),',
     '});',
   ].join('\n'),

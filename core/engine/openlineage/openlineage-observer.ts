@@ -17,6 +17,7 @@ import { stepRunUuid, strataRunUuid } from '../../model/openlineage/openlineage-
 import { stepRunEvent, type AssertionSpec, type InputDatasetSpec, type JsonObject, type StepEventType } from '../../model/openlineage/openlineage-run-event.ts';
 import { openLineageTransport, type OpenLineageTransport } from '../../../resources/openlineage/openlineage-transport.ts';
 import { PACKAGE_ROOT } from '../package-location.ts';
+import { recordedSchema } from '../../model/schema/table-schema.ts';
 import { projectColumnLineage } from '../lineage/project-column-lineage.ts';
 import { assertionOf } from './openlineage-assertions.ts';
 
@@ -218,7 +219,7 @@ export class OpenLineageObserver {
       const version = record === undefined ? undefined : versionRead(record, parent);
       return { ...this.#names.of(parent), ...(version === undefined ? {} : { version }) };
     });
-    const schema = record === undefined ? undefined : schemaOf(record);
+    const schema = record === undefined ? undefined : recordedSchema(record.metadata);
     const columnLineage = lineage === undefined ? undefined : columnLineageOf(lineage, this.#names);
     const checks = project.graph.has(key) ? project.graph.spec(key).checks : [];
     const assertions: AssertionSpec[] = notes.checks.map((data) => assertionOf(data, checks));
@@ -276,7 +277,7 @@ export class OpenLineageObserver {
         }
         const warehouseColumns = async (key: string) => {
           const record = newest.get(key);
-          return (record === undefined ? undefined : schemaOf(record))?.map((c) => c.name) ?? null;
+          return (record === undefined ? undefined : recordedSchema(record.metadata))?.map((c) => c.name) ?? null;
         };
         return projectColumnLineage(this.#o.project, { warehouseColumns });
       })();
@@ -298,16 +299,6 @@ export function stepIdOf(event: EventRecord): string {
   const key = event.assetKey as string;
   if (range?.from !== undefined && range.to !== undefined) return `${key}@${range.from}..${range.to}`;
   return event.partition === null ? key : `${key}@${event.partition}`;
-}
-
-/** The table's columns a materialization recorded (`metadata.schema`), when it did. */
-function schemaOf(record: MaterializationRecord): { name: string; type: string }[] | undefined {
-  const schema = record.metadata.schema;
-  if (!Array.isArray(schema)) return undefined;
-  const columns = schema.filter(
-    (c): c is { name: string; type: string } => typeof c === 'object' && c !== null && typeof c.name === 'string' && typeof c.type === 'string',
-  );
-  return columns.length === schema.length ? columns.map((c) => ({ name: c.name, type: c.type })) : undefined;
 }
 
 /** The data version of `parent` the step read, when it read exactly one (one partition, or an unpartitioned asset). */
