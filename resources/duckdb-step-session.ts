@@ -15,7 +15,7 @@ import { tableColumns } from './incremental-writes.ts';
 import { assignBuckets, countRowsSql, rowsOutsideError, scopeFilter, type PartitionScope } from './partition-writes.ts';
 import { relationColumns } from './relation-facts.ts';
 import { refuseSnapshotReplace, SNAPSHOT_MARK, type RelationKind } from './snapshot-writes.ts';
-import { SqlStepSession } from './sql-step-session.ts';
+import { SqlStepSession, type TransactionEnd } from './sql-step-session.ts';
 import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
 
 const CATALOG_SQL = `SELECT schema_name AS s, table_name AS n, 'table' AS kind, table_oid AS oid, hash(sql) AS shape
@@ -31,13 +31,9 @@ const PREPARED = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStateme
  * One step's view of the warehouse. The first statement borrows a connection and opens a
  * transaction; {@link commit} or {@link rollback} ends it and returns the connection.
  */
-export class DuckDBStepSession extends SqlStepSession implements StepSession {
+export class DuckDBStepSession extends SqlStepSession<DuckDBConnection> implements StepSession {
   readonly dialect = 'duckdb' as const;
   readonly #warehouse: DuckDBWarehouse;
-  #connection: DuckDBConnection | undefined;
-  #opening: Promise<DuckDBConnection> | undefined;
-  #ended = false;
-  #interrupted = false;
 
   /** The table's columns as checked by this step; shared with later steps once it commits. */
   #checked: ReadonlyMap<string, string> | undefined;
@@ -48,18 +44,13 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
     this.#warehouse = warehouse;
   }
 
-  /** True once the step has issued a statement. */
-  get used(): boolean {
-    return this.#opening !== undefined;
-  }
-
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
-    const connection = await this.#open();
+    const connection = await this.open();
     await connection.run(sql, toDuckValues(params));
   }
 
   async all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return readRows<T>(await this.#open(), sql, params);
+    return readRows<T>(await this.open(), sql, params);
   }
 
   /**
@@ -67,7 +58,7 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
    * once per pooled connection, then only bound and run.
    */
   async runPrepared(sql: string, params: readonly SqlParam[]): Promise<void> {
-    const connection = await this.#open();
+    const connection = await this.open();
     let statements = PREPARED.get(connection);
     if (statements === undefined) PREPARED.set(connection, (statements = new Map()));
     let statement = statements.get(sql);
@@ -79,7 +70,7 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
 
   /** Runs an INSERT, UPDATE or DELETE and returns the number of rows it changed. */
   async changed(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    const connection = await this.#open();
+    const connection = await this.open();
     return Number((await connection.run(sql, toDuckValues(params))).rowsChanged);
   }
 
@@ -131,7 +122,7 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
   async replaceTable(select: string, params: readonly SqlParam[] = []): Promise<number> {
     const table = qualifiedTableName(this.assetKey);
     await refuseSnapshotReplace(this, this.assetKey);
-    const connection = await this.#open();
+    const connection = await this.open();
     // CREATE TABLE AS answers with its row count: no count(*) of the new table.
     const created = await (await connection.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`, toDuckValues(params))).getRows();
     const count = created[0]?.[0];
@@ -158,7 +149,7 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
     await refuseSnapshotReplace(this, this.assetKey);
     const columnType = await this.#prepareTable(select, params, scope);
     await this.run(`DELETE FROM ${table} WHERE ${scopeFilter(scope, column, columnType)}`);
-    const connection = await this.#open();
+    const connection = await this.open();
     const inserted = (await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM (${select})`, toDuckValues(params))).rowsChanged;
     const counts = assignBuckets(scope, await this.all<{ k: string; n: number }>(countRowsSql(scope, table, column, columnType)));
     const inside = [...counts.values()].reduce((a, b) => a + b, 0);
@@ -233,8 +224,9 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
    * a table or file); `undefined` when no statement runs or DuckDB has no estimate.
    */
   progress(): QueryProgress | undefined {
-    if (this.#connection === undefined || this.#ended) return undefined;
-    const { percentage, rows_processed, total_rows_to_process } = this.#connection.progress;
+    const connection = this.openConnection;
+    if (connection === undefined) return undefined;
+    const { percentage, rows_processed, total_rows_to_process } = connection.progress;
     if (!(percentage >= 0)) return undefined;
     return { percentage: Math.min(100, percentage), rowsProcessed: Number(rows_processed), totalRows: Number(total_rows_to_process) };
   }
@@ -245,8 +237,8 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
   }
 
   /** Commits the transaction, if one was opened. */
-  async commit(): Promise<void> {
-    await this.#end('COMMIT');
+  override async commit(): Promise<void> {
+    await super.commit();
     if (this.#checked) this.#warehouse.checkedTables.set(this.assetKey, this.#checked);
     if (this.#madeSnapshot) await this.#warehouse.addSnapshotTable(this.assetKey);
   }
@@ -261,45 +253,23 @@ export class DuckDBStepSession extends SqlStepSession implements StepSession {
     this.#madeSnapshot = true;
   }
 
-  /** Rolls the transaction back, if one was opened; never throws. */
-  async rollback(): Promise<void> {
-    try {
-      await this.#end('ROLLBACK');
-    } catch {
-      // The connection may already have aborted the transaction; nothing was committed.
-    }
+  protected borrow(): Promise<DuckDBConnection> {
+    return this.#warehouse.acquire();
   }
 
-  /**
-   * Interrupts the statement in flight (Ctrl-C) and refuses every later one; the step then
-   * fails and rolls back.
-   */
-  interrupt(): void {
-    this.#interrupted = true;
-    this.#connection?.interrupt();
+  protected async begin(connection: DuckDBConnection): Promise<void> {
+    await connection.run('BEGIN TRANSACTION');
   }
 
-  async #open(): Promise<DuckDBConnection> {
-    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.assetKey} was canceled`, { assetKey: this.assetKey }, false);
-    if (this.#ended) throw new Error(`the warehouse session of ${this.assetKey} has ended`);
-    this.#opening ??= (async () => {
-      const connection = await this.#warehouse.acquire();
-      this.#connection = connection;
-      await connection.run('BEGIN TRANSACTION');
-      return connection;
-    })();
-    return this.#opening;
-  }
-
-  async #end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (!this.#opening) return;
-    const connection = await this.#opening;
+  protected async finish(connection: DuckDBConnection, statement: TransactionEnd): Promise<void> {
     try {
       await connection.run(statement);
     } finally {
       this.#warehouse.release(connection);
     }
+  }
+
+  protected cancelStatement(connection: DuckDBConnection): void {
+    connection.interrupt();
   }
 }

@@ -18,20 +18,16 @@ import { loadCsv } from './postgres-seed-csv.ts';
 import { toPgValues } from './postgres-warehouse-connection.ts';
 import type { PostgresWarehouse } from './postgres-warehouse.ts';
 import { refuseSnapshotReplace, type RelationKind } from './snapshot-writes.ts';
-import { SqlStepSession } from './sql-step-session.ts';
+import { SqlStepSession, type TransactionEnd } from './sql-step-session.ts';
 import type { CatalogEntry, QueryProgress, StepSession } from './warehouse.ts';
 
 /** A table name (`"schema"."table"`, `pg_temp.name`), rather than a query, given to {@link PostgresStepSession.relationColumns}. */
 const TABLE_NAME = /^\s*("[^"]+"|\w+)(\.("[^"]+"|\w+))*\s*$/;
 
 /** One step's view of a Postgres warehouse. */
-export class PostgresStepSession extends SqlStepSession implements StepSession {
+export class PostgresStepSession extends SqlStepSession<pg.PoolClient> implements StepSession {
   readonly dialect = 'postgres' as const;
   readonly #warehouse: PostgresWarehouse;
-  #opening: Promise<pg.PoolClient> | undefined;
-  #client: pg.PoolClient | undefined;
-  #ended = false;
-  #interrupted = false;
   /** A statement of this step failed (the transaction is aborted: the client goes back closed). */
   #failed = false;
 
@@ -40,10 +36,6 @@ export class PostgresStepSession extends SqlStepSession implements StepSession {
     this.#warehouse = warehouse;
     // Before Postgres 15 there is no MERGE: the incremental writes delete matching keys, then insert.
     this.mergeByKey = warehouse.hasMerge ? this.merged.bind(this) : undefined;
-  }
-
-  get used(): boolean {
-    return this.#opening !== undefined;
   }
 
   get checkQueries(): CheckQueries {
@@ -232,7 +224,7 @@ export class PostgresStepSession extends SqlStepSession implements StepSession {
 
   /** Loads the CSV with COPY into a staging table, then replaces the asset's table with its rows, typed (see postgres-seed-csv.ts). */
   async replaceTableFromCsv(file: string, columnTypes: Readonly<Record<string, string>>): Promise<number> {
-    const select = await loadCsv(this, await this.#open(), file, columnTypes);
+    const select = await loadCsv(this, await this.open(), file, columnTypes);
     return this.replaceTable(select);
   }
 
@@ -251,25 +243,6 @@ export class PostgresStepSession extends SqlStepSession implements StepSession {
     return undefined;
   }
 
-  /** Cancels the statement in flight (pg_cancel_backend, from another connection) and refuses every later one. */
-  interrupt(): void {
-    this.#interrupted = true;
-    const client = this.#client as (pg.PoolClient & { processID?: number }) | undefined;
-    if (client?.processID !== undefined && !this.#ended) void this.#warehouse.cancel(client.processID).catch(() => undefined);
-  }
-
-  async commit(): Promise<void> {
-    await this.#end('COMMIT');
-  }
-
-  async rollback(): Promise<void> {
-    try {
-      await this.#end('ROLLBACK');
-    } catch {
-      // The connection may be gone; nothing was committed.
-    }
-  }
-
   /** The columns of a result, from its field descriptions (the statement is run: give it `LIMIT 0`). */
   async #resultColumns(select: string, params: readonly SqlParam[]): Promise<Map<string, string>> {
     const { fields } = await this.#query(select, params);
@@ -278,35 +251,33 @@ export class PostgresStepSession extends SqlStepSession implements StepSession {
   }
 
   async #query(sql: string | pg.QueryConfig, params: readonly SqlParam[]): Promise<pg.QueryResult> {
-    const client = await this.#open();
+    const client = await this.open();
     try {
       if (typeof sql !== 'string') return await client.query(sql);
       return await (params.length === 0 ? client.query(sql) : client.query(sql, toPgValues(params)));
     } catch (error) {
       this.#failed = true;
-      if (this.#interrupted)
-        throw new StrataError('interrupted', `the step of ${this.assetKey} was canceled`, { assetKey: this.assetKey }, false, { cause: error });
+      if (this.interrupted) throw this.canceled(error);
       throw error;
     }
   }
 
-  async #open(): Promise<pg.PoolClient> {
-    if (this.#interrupted) throw new StrataError('interrupted', `the step of ${this.assetKey} was canceled`, { assetKey: this.assetKey }, false);
-    if (this.#ended) throw new Error(`the warehouse session of ${this.assetKey} has ended`);
-    this.#opening ??= (async () => {
-      const client = await this.#warehouse.lend();
-      this.#client = client;
-      await client.query('BEGIN');
-      return client;
-    })();
-    return this.#opening;
+  protected borrow(): Promise<pg.PoolClient> {
+    return this.#warehouse.lend();
   }
 
-  async #end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (!this.#opening) return;
-    const client = await this.#opening;
+  protected async begin(client: pg.PoolClient): Promise<void> {
+    await client.query('BEGIN');
+  }
+
+  /** Cancels the statement in flight (pg_cancel_backend, from another connection). */
+  protected cancelStatement(client: pg.PoolClient): void {
+    const processID = (client as pg.PoolClient & { processID?: number }).processID;
+    if (processID !== undefined) void this.#warehouse.cancel(processID).catch(() => undefined);
+  }
+
+  /** A client whose COMMIT or ROLLBACK failed, or whose interrupted statement failed, goes back closed. */
+  protected async finish(client: pg.PoolClient, statement: TransactionEnd): Promise<void> {
     let broken = false;
     try {
       const result = await client.query(statement);
@@ -322,7 +293,7 @@ export class PostgresStepSession extends SqlStepSession implements StepSession {
       broken = !(error instanceof StrataError);
       throw error;
     } finally {
-      this.#warehouse.giveBack(client, broken || (this.#failed && statement === 'ROLLBACK' && this.#interrupted));
+      this.#warehouse.giveBack(client, broken || (this.#failed && statement === 'ROLLBACK' && this.interrupted));
     }
   }
 }
