@@ -3,7 +3,8 @@
  * timestamps, overridable field by field.
  */
 
-import type { BackfillRecord, CheckResultRecord, EventRecord, MaterializationRecord, RunRecord } from '../../storage/index.ts';
+import { expect } from 'vitest';
+import type { AssetDataSummary, BackfillRecord, CheckResultRecord, EventRecord, MaterializationRecord, RunRecord, Storage } from '../../storage/index.ts';
 
 /** A queued manual run created at `createdAt`. */
 export function aRun(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
@@ -103,4 +104,29 @@ export function aCheckResult(runId: string | null, assetKey: string, checkName: 
 export function withoutId<T extends { readonly id?: number }>(record: T): Omit<T, 'id'> {
   const { id: _id, ...rest } = record;
   return rest;
+}
+
+/**
+ * Fills `storage` with 2,100 assets of two partitions each (2025-01-02 written first) and one
+ * observed source, enough for a storage to split its staleness pass, and checks that the summaries
+ * of the named keys (the split pass) equal those of one pass over everything. Returns the last
+ * asset's summary, for the checks of one storage.
+ */
+export async function expectSplitSummariesOfManyAssets(storage: Storage): Promise<AssetDataSummary | undefined> {
+  await storage.createRun(aRun('big'));
+  const keys = Array.from({ length: 2_100 }, (_, i) => `layer/asset_${String(i).padStart(4, '0')}`);
+  const materializations = keys.flatMap((key, i) =>
+    ['2025-01-02', '2025-01-01'].map((day) => aMaterialization('big', key, day, { codeVersion: `c${i % 3}`, depsVersion: 'd', readSeq: i })),
+  );
+  await storage.commitStep({ events: [], materializations });
+  await storage.recordObservations([{ assetKey: 'landing/a', partition: null, dataVersion: 'v', timestamp: 1, metadata: {} }]);
+  const split = await storage.dataSummaries([...keys, 'landing/a']);
+  const single = await storage.dataSummaries();
+  expect(split).toHaveLength(2_101);
+  const plain = (summaries: typeof split) => summaries.map((s) => ({ ...s, seqs: [...s.seqs], readSeqs: [...s.readSeqs] }));
+  expect(plain(split)).toEqual(plain(single));
+  const last = split.find((s) => s.key === 'layer/asset_2099');
+  expect(last).toMatchObject({ count: 2, first: '2025-01-01', last: '2025-01-02', minCodeVersion: 'c2', maxDepsVersion: 'd' });
+  expect([...(last?.readSeqs ?? [])]).toEqual([2099, 2099]);
+  return last;
 }

@@ -7,7 +7,7 @@ import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
 import { storageDaemonLockContract } from './storage-contract-daemon-lock.ts';
-import { aMaterialization, anEvent, aRun } from './storage-fixtures.ts';
+import { anEvent, aRun, expectSplitSummariesOfManyAssets } from './storage-fixtures.ts';
 
 const missing = postgresMissing();
 /** This file's schema: created with the first storage, emptied before each next one. */
@@ -228,21 +228,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
     it('splits the pass over two connections from 2,000 assets, with the same result as one', async () => {
       const storage = await fresh();
       try {
-        await storage.createRun(aRun('big'));
-        const keys = Array.from({ length: 2_100 }, (_, i) => `layer/asset_${String(i).padStart(4, '0')}`);
-        const materializations = keys.flatMap((key, i) =>
-          ['2025-01-02', '2025-01-01'].map((day) => aMaterialization('big', key, day, { codeVersion: `c${i % 3}`, depsVersion: 'd', readSeq: i })),
-        );
-        await storage.commitStep({ events: [], materializations });
-        await storage.recordObservations([{ assetKey: 'landing/a', partition: null, dataVersion: 'v', timestamp: 1, metadata: {} }]);
-        const split = await storage.dataSummaries([...keys, 'landing/a']);
-        const single = await storage.dataSummaries();
-        expect(split).toHaveLength(2_101);
-        const plain = (summaries: typeof split) => summaries.map((s) => ({ ...s, seqs: [...s.seqs], readSeqs: [...s.readSeqs] }));
-        expect(plain(split)).toEqual(plain(single));
-        const last = split.find((s) => s.key === 'layer/asset_2099');
-        expect(last).toMatchObject({ count: 2, first: '2025-01-01', last: '2025-01-02', minCodeVersion: 'c2', maxDepsVersion: 'd' });
-        expect([...(last?.readSeqs ?? [])]).toEqual([2099, 2099]);
+        const last = await expectSplitSummariesOfManyAssets(storage);
         // Written 2025-01-02 first: the sequence numbers come in partition key order, not write order.
         expect([...(last?.seqs ?? [])]).toEqual([4200, 4199]);
       } finally {
