@@ -1,7 +1,15 @@
 /**
- * A client of the UI server's JSON API for tests that drive the real HTTP server: calls with
- * the page's own Origin, an open `/api/events` stream, and a poll with a deadline.
+ * A client of the UI server's JSON API for tests that drive the real HTTP server: the server on
+ * a free port, calls with the page's own Origin, an open `/api/events` stream, and a poll with a deadline.
  */
+import type { Project } from '../../core/model/project.ts';
+import type { Storage } from '../../storage/index.ts';
+import { startApiServer, type ApiServer, type ListenOptions } from '../../ui/server.ts';
+
+/** The UI server of `project` over `storage` on a free loopback port, its log and notices silenced; `options` add to or override that. */
+export function startQuietServer(project: Project, storage: Storage, options: Partial<ListenOptions> = {}): Promise<ApiServer> {
+  return startApiServer({ project, storage: async () => storage }, { port: 0, log: () => undefined, notice: () => undefined, ...options });
+}
 
 /** Calls `probe` until it returns something truthy (20 s at most). */
 export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string): Promise<T> {

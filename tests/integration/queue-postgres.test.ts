@@ -18,9 +18,8 @@ import { runWorker } from '../../core/engine/runs/run-worker.ts';
 import { enqueueBackfill } from '../../core/engine/runs/queued-backfills.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { PostgresStorage } from '../../storage/postgres-storage.ts';
-import { startApiServer } from '../../ui/server.ts';
 import { onPostgres, postgresMissing, postgresSchemaUrl } from '../postgres.ts';
-import { call, openStream } from './api-client.ts';
+import { call, openStream, startQuietServer } from './api-client.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const missing = postgresMissing();
@@ -127,7 +126,7 @@ describe.skipIf(missing !== undefined)(`queueing from the daemon and the UI on P
   it('the UI queues a launched run: its page shows it queued, then live as a worker runs it', async () => {
     const p = project();
     ws.warehouse.close();
-    const server = await startApiServer({ project: p, storage: async () => storage }, { port: 0, eventPollMs: 50, queue: true, log: () => undefined });
+    const server = await startQuietServer(p, storage, { eventPollMs: 50, queue: true });
     try {
       const launched = await call(server.url, 'POST', '/api/runs', { select: 'marts/daily', partition: '2025-02-03' });
       expect(launched.status).toBe(202);
@@ -162,7 +161,7 @@ describe.skipIf(missing !== undefined)(`queueing from the daemon and the UI on P
   it('the UI queues a launched backfill as one run per day; workers complete it', async () => {
     const p = project();
     ws.warehouse.close();
-    const server = await startApiServer({ project: p, storage: async () => storage }, { port: 0, queue: true, log: () => undefined });
+    const server = await startQuietServer(p, storage, { queue: true });
     try {
       const launched = await call(server.url, 'POST', '/api/backfills', { select: 'marts/daily', from: '2025-03-01', to: '2025-03-03' });
       expect(launched.status).toBe(202);
@@ -189,7 +188,7 @@ describe.skipIf(missing !== undefined)(`queueing from the daemon and the UI on P
   it('the UI cancels a run it queued that no worker has claimed; a worker then runs nothing', async () => {
     const p = project();
     ws.warehouse.close();
-    const server = await startApiServer({ project: p, storage: async () => storage }, { port: 0, queue: true, log: () => undefined });
+    const server = await startQuietServer(p, storage, { queue: true });
     try {
       const { runId } = (await call(server.url, 'POST', '/api/runs', { select: 'raw/thing' })).body;
       const canceled = await call(server.url, 'POST', `/api/runs/${runId}/cancel`, {});

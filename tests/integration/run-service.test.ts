@@ -11,9 +11,9 @@ import { schedule } from '../../core/model/definitions/schedule-definition.ts';
 import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
 import { buildProject, type Project } from '../../core/model/project.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
-import { startApiServer } from '../../ui/server.ts';
 import { holdWarehouse } from '../warehouse-holder.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { startQuietServer } from './api-client.ts';
 
 let ws: TempWorkspace;
 beforeEach(async () => {
@@ -70,7 +70,7 @@ describe('reaping dead runs through the run service', () => {
     const project = twoScheduledAssets();
     await deadRun('dead-ui-run', 'raw/a');
     const notices: string[] = [];
-    const server = await startApiServer({ project, storage: async () => ws.storage }, { port: 0, log: () => undefined, notice: (m) => notices.push(m) });
+    const server = await startQuietServer(project, ws.storage, { notice: (m) => notices.push(m) });
     try {
       const launch = (select: string) =>
         fetch(`${server.url}/api/runs`, {

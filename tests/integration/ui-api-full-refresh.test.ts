@@ -11,8 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSummaryText } from '../../core/model/format/write-summary-text.js';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
-import { startApiServer, type ApiServer } from '../../ui/server.ts';
+import type { ApiServer } from '../../ui/server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { startQuietServer } from './api-client.ts';
 
 const FILES = {
   'defs/raw/orders.sql': `-- materialization: incremental
@@ -79,16 +80,12 @@ beforeAll(async () => {
   writeLanding('customers.csv', ['customer_id,name', '1,Ana', '2,Ben']);
   workspace.warehouse.close();
   const project = await loadProject(workspace.dir);
-  server = await startApiServer(
-    { project, storage: async () => workspace.storage },
-    { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined },
-  );
+  server = await startQuietServer(project, workspace.storage, { eventPollMs: 100 });
 });
 
 afterAll(async () => {
   await server?.close();
-  await workspace?.storage.close();
-  if (workspace) fs.rmSync(workspace.dir, { recursive: true, force: true });
+  await workspace?.close();
 });
 
 describe('full refresh through the API', () => {

@@ -5,7 +5,6 @@
  * process"), bad requests write nothing, the mutation guard, and closing the server.
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../../core/engine/execution/executor.ts';
@@ -14,10 +13,10 @@ import { loadProject } from '../../core/engine/project/project-loader.ts';
 import type { Project } from '../../core/model/project.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
-import { startApiServer, type ApiServer } from '../../ui/server.ts';
+import type { ApiServer } from '../../ui/server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 import { holdWarehouse } from '../warehouse-holder.ts';
-import { call, openStream, waitFor } from './api-client.ts';
+import { call, openStream, startQuietServer, waitFor } from './api-client.ts';
 
 const FILES = {
   'package.json': '{ "type": "module", "private": true }',
@@ -78,16 +77,12 @@ beforeAll(async () => {
   // The UI server opens the warehouse file itself, as it would in its own process.
   workspace.warehouse.close();
   project = await loadProject(workspace.dir);
-  server = await startApiServer(
-    { project, storage: async () => workspace.storage },
-    { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined },
-  );
+  server = await startQuietServer(project, workspace.storage, { eventPollMs: 100 });
 });
 
 afterAll(async () => {
   await server?.close();
-  await workspace?.storage.close();
-  if (workspace) fs.rmSync(workspace.dir, { recursive: true, force: true });
+  await workspace?.close();
 });
 
 describe('POST /api/runs and GET /api/events', () => {
@@ -259,10 +254,7 @@ describe('the mutation guard', () => {
   });
 
   it('with a token: 401 without or with a wrong one, 202 with Authorization: Bearer TOKEN', async () => {
-    const guarded = await startApiServer(
-      { project, storage: async () => workspace.storage },
-      { port: 0, token: TOKEN, log: () => undefined, notice: () => undefined },
-    );
+    const guarded = await startQuietServer(project, workspace.storage, { token: TOKEN });
     try {
       const missing = await call(guarded.url, 'POST', '/api/runs', { select: 'raw/orders' }, { origin: 'http://evil.example' });
       expect(missing.status).toBe(401);
@@ -284,10 +276,7 @@ describe('the mutation guard', () => {
   });
 
   it('refuses every change on a server bound beyond loopback without a token', async () => {
-    const open = await startApiServer(
-      { project, storage: async () => workspace.storage },
-      { port: 0, loopbackBound: false, log: () => undefined, notice: () => undefined },
-    );
+    const open = await startQuietServer(project, workspace.storage, { loopbackBound: false });
     try {
       const refused = await call(open.url, 'POST', '/api/runs', { select: 'raw/orders' });
       expect(refused.status).toBe(403);
@@ -437,10 +426,7 @@ describe('canceling', () => {
 
 describe('closing the server', () => {
   it('cancels the runs it launched, waits for them, and ends event streams', async () => {
-    const own = await startApiServer(
-      { project, storage: async () => workspace.storage },
-      { port: 0, eventPollMs: 100, log: () => undefined, notice: () => undefined },
-    );
+    const own = await startQuietServer(project, workspace.storage, { eventPollMs: 100 });
     const stream = await openStream(own.url);
     const { status, body } = await call(own.url, 'POST', '/api/runs', { select: 'slow/spin' });
     expect(status).toBe(202);
