@@ -1,6 +1,6 @@
 /**
  * Team mode end to end, as real CLI processes on Postgres storage and a Postgres warehouse: a
- * generated project of 200 SQL assets × 30 daily partitions is backfilled with `assets backfill
+ * generated project of 80 SQL assets × 10 daily partitions is backfilled with `assets backfill
  * --queue` (one run per day) by three `assets worker`s writing at once; one is killed with
  * `kill -9` in the middle of a run, after it committed some steps. After the heartbeat timeout
  * its run is reaped and a retry queued, which another worker runs, leaving out what the dead run
@@ -24,17 +24,17 @@ beforeAll(() => {
 afterAll(() => sandbox?.cleanup());
 
 /** Raw assets (each with one staging asset reading it): 2 × PAIRS assets. */
-const PAIRS = 100;
+const PAIRS = 40;
 const FIRST = '2025-01-01';
-const LAST = '2025-01-30';
-const DAYS = 30;
+const LAST = '2025-01-10';
+const DAYS = 10;
 const PARTITIONED = `-- partitioned_by: daily(start=${FIRST}, end=2025-01-31)\n-- partition_column: day\n`;
 const name = (i: number) => String(i).padStart(3, '0');
 
 /** raw/aNNN: five rows a day; staging/bNNN: the raw rows of its day, transformed. */
 function projectFiles(storage: string, warehouse: string): Record<string, string> {
   const files: Record<string, string> = {
-    'strata.json': JSON.stringify({ name: 'reclaim-e2e', storage, warehouse, concurrency: 4, heartbeat: { interval: '1s', timeout: '10s' } }),
+    'strata.json': JSON.stringify({ name: 'reclaim-e2e', storage, warehouse, concurrency: 4, heartbeat: { interval: '500ms', timeout: '5s' } }),
   };
   for (let i = 0; i < PAIRS; i++) {
     files[`defs/raw/a${name(i)}.sql`] = `${PARTITIONED}${rawSql(i, '{{ partition_start }}::date')}\n`;
