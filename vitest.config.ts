@@ -20,5 +20,17 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Test files run side by side on a machine of more than 2 cores (vitest's default: cores − 1 files at once;
+    // one on CI's 2 cores, where an end-to-end file's CLI processes already keep both cores busy: two files at once
+    // there gain little and risk the time bounds of the tests). Each file runs in a process of its own, so a test file
+    // must share nothing with another one that may run at the same time:
+    // - folders: its own temp folders (Sandbox.create, openTempWorkspace, fs.mkdtempSync), never a fixed path
+    //   or a folder of the repository (the example project is copied, never run in place);
+    // - ports: listen on port 0 (`assets ui --port 0`) and read the port back, never a fixed one;
+    // - Postgres: its own schema or database, named after the file and `process.pid`
+    //   (`cli_worker_${process.pid}`), dropped in afterAll; a table of the shared `public` schema only under
+    //   a name no other file uses;
+    // - timing: a bound on elapsed time holds on a busy machine (seconds, not milliseconds), and a wait
+    //   polls for its condition rather than sleeping a fixed time.
   },
 });

@@ -51,8 +51,10 @@ strata_pg_start() {
   chmod 700 "$dir"
   strata_pg_as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 ||
     { echo "postgres-cluster: initdb failed:" >&2; cat "$dir/initdb.log" >&2; return 1; }
+  # max_connections: test files may run side by side (vitest.config.ts), and one may start several CLI workers,
+  # each with a storage pool, a warehouse pool and a listener.
   strata_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off" start >/dev/null ||
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c max_connections=300" start >/dev/null ||
     { echo "postgres-cluster: the server did not start:" >&2; cat "$dir/server.log" >&2; return 1; }
   strata_pg_as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
     -c "create user strata with password '$password' createdb" -c "create database strata_test owner strata" >/dev/null ||
