@@ -11,11 +11,11 @@
  * line, never prints something else: a template Strata cannot render exactly is not rendered at all.
  *
  * The string methods and printing rules are installed on nunjucks' runtime (process-wide: dbt
- * models are nunjucks' only use in Strata).
+ * models are nunjucks' only use in Strata), when nunjucks is first needed: a model without Jinja,
+ * or a load whose renderings all come from the cache, does not load it.
  */
-import nunjucks from 'nunjucks';
-
-nunjucks.installJinjaCompat();
+import { createRequire } from 'node:module';
+import type nunjucks from 'nunjucks';
 
 /** The parts of nunjucks' runtime (untyped by @types/nunjucks) that printing and member lookup go through. */
 interface NunjucksRuntime {
@@ -23,8 +23,6 @@ interface NunjucksRuntime {
   suppressValue(value: unknown, autoescape: boolean): unknown;
   SafeString: new (text: string) => object;
 }
-
-const runtime = (nunjucks as unknown as { runtime: NunjucksRuntime }).runtime;
 
 /** Python's string methods, as Jinja templates call them. */
 const STRING_METHODS: Readonly<Record<string, (text: string, ...args: unknown[]) => unknown>> = {
@@ -58,25 +56,35 @@ function stripChars(text: string, chars: unknown, side: 'start' | 'end'): string
   return text.slice(start, end);
 }
 
-const compatLookup = runtime.memberLookup;
-runtime.memberLookup = function memberLookup(this: unknown, obj: unknown, name: unknown, ...rest: unknown[]): unknown {
-  // Four arguments: a slice (`text[1:]`), which Jinja compatibility handles.
-  if (typeof obj === 'string' && rest.length < 2) {
-    const method = STRING_METHODS[String(name)];
-    return method === undefined ? undefined : (...args: unknown[]) => method(obj, ...args);
-  }
-  return compatLookup.call(this, obj, name, ...rest);
-};
+let loaded: typeof nunjucks | undefined;
 
-const compatSuppress = runtime.suppressValue;
-runtime.suppressValue = (value: unknown, autoescape: boolean): unknown => {
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  if (typeof value === 'number' && Number.isNaN(value))
-    throw new Error("prints NaN: Python's '...' % value string formatting is not supported (use ~ to join strings)");
-  if (typeof value === 'object' && value !== null && !(value instanceof runtime.SafeString))
-    throw new Error(`prints a ${Array.isArray(value) ? 'list' : 'mapping'}, which Jinja prints as Python's repr: print its items (| join(', '))`);
-  return compatSuppress(value, autoescape);
-};
+/** nunjucks with Jinja compatibility and Strata's fills installed on its runtime (once per process). */
+function loadNunjucks(): typeof nunjucks {
+  if (loaded !== undefined) return loaded;
+  const engine = createRequire(import.meta.url)('nunjucks') as typeof nunjucks;
+  engine.installJinjaCompat();
+  const runtime = (engine as unknown as { runtime: NunjucksRuntime }).runtime;
+  const compatLookup = runtime.memberLookup;
+  runtime.memberLookup = function memberLookup(this: unknown, obj: unknown, name: unknown, ...rest: unknown[]): unknown {
+    // Four arguments: a slice (`text[1:]`), which Jinja compatibility handles.
+    if (typeof obj === 'string' && rest.length < 2) {
+      const method = STRING_METHODS[String(name)];
+      return method === undefined ? undefined : (...args: unknown[]) => method(obj, ...args);
+    }
+    return compatLookup.call(this, obj, name, ...rest);
+  };
+  const compatSuppress = runtime.suppressValue;
+  runtime.suppressValue = (value: unknown, autoescape: boolean): unknown => {
+    if (typeof value === 'boolean') return value ? 'True' : 'False';
+    if (typeof value === 'number' && Number.isNaN(value))
+      throw new Error("prints NaN: Python's '...' % value string formatting is not supported (use ~ to join strings)");
+    if (typeof value === 'object' && value !== null && !(value instanceof runtime.SafeString))
+      throw new Error(`prints a ${Array.isArray(value) ? 'list' : 'mapping'}, which Jinja prints as Python's repr: print its items (| join(', '))`);
+    return compatSuppress(value, autoescape);
+  };
+  loaded = engine;
+  return engine;
+}
 
 /** What the `{% do %}` extension uses of nunjucks' parser (it is not typed by @types/nunjucks). */
 interface NunjucksParser {
@@ -133,6 +141,8 @@ export class DbtContextError extends Error {
 /** The name the project's macro files are served under, as one template. */
 const MACROS_TEMPLATE = '__dbt_macros__';
 
+const JINJA_MARK = /\{[{%#]/;
+
 const MACRO_NAME = /\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 
 /** A nunjucks environment serving one project's macros, the names they define, and the model templates compiled in it. */
@@ -157,10 +167,14 @@ function environmentFor(macros: readonly TemplatePart[]): MacroEnvironment {
   if (known !== undefined) return known;
   if (environments.size >= MAX_ENVIRONMENTS) environments.clear();
   const loader = { getSource: (name: string) => (name === MACROS_TEMPLATE ? { src: source, path: MACROS_TEMPLATE, noCache: false } : null) };
-  const environment = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: true });
+  const environment = new (loadNunjucks().Environment)(loader as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: true });
   environment.addExtension('do', new DoExtension());
   environment.addGlobal('dict', (...args: unknown[]) => splitKeywords(args).keywords);
-  const made = { environment, names: [...new Set([...source.matchAll(MACRO_NAME)].map((m) => m[1] as string))], templates: new Map<string, nunjucks.Template>() };
+  const made = {
+    environment,
+    names: [...new Set([...source.matchAll(MACRO_NAME)].map((m) => m[1] as string))],
+    templates: new Map<string, nunjucks.Template>(),
+  };
   environments.set(source, made);
   return made;
 }
@@ -171,6 +185,8 @@ function environmentFor(macros: readonly TemplatePart[]): MacroEnvironment {
  * and each model's template, are compiled once per process.
  */
 export function renderDbtTemplate(model: TemplatePart, macros: readonly TemplatePart[], context: Record<string, unknown>): { text: string } | RenderProblem {
+  // Text without a Jinja tag, expression or comment renders as itself.
+  if (!JINJA_MARK.test(model.text)) return { text: model.text };
   const { environment, names, templates } = environmentFor(macros);
   // On the model's first line, so the model's line numbers stay its own.
   const imports = names.length === 0 ? '' : `{% from "${MACROS_TEMPLATE}" import ${names.join(', ')} with context %}`;
@@ -178,7 +194,7 @@ export function renderDbtTemplate(model: TemplatePart, macros: readonly Template
   try {
     let template = templates.get(model.text);
     if (template === undefined) {
-      template = new nunjucks.Template(imports + model.text, environment, undefined, true);
+      template = new (loadNunjucks().Template)(imports + model.text, environment, undefined, true);
       if (templates.size >= MAX_TEMPLATES) templates.clear();
       templates.set(model.text, template);
     }

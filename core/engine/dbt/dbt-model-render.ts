@@ -8,6 +8,7 @@ import { contextFailure, renderDbtTemplate, splitKeywords, type RenderProblem, t
 import type { RawConfig } from '../../model/dbt/dbt-config.ts';
 import type { DbtSourceTable } from './dbt-project-files.ts';
 import { DBT_DEFAULT_LAYER } from '../../model/dbt/dbt-model-mapping.ts';
+import type { DbtLoadCache } from './dbt-render-cache.ts';
 
 /** A rendered model: its text with placeholders, the configs its `config()` calls set, the models it refs. */
 export interface RenderedModel {
@@ -31,8 +32,19 @@ export interface RenderSettings {
 /** The name of the target Strata renders for (`target.name`). */
 export const DBT_TARGET_NAME = 'dev';
 
-/** Renders one model in the dbt context. */
-export function renderModel(model: TemplatePart, macros: readonly TemplatePart[], settings: RenderSettings): RenderedModel | RenderProblem {
+/**
+ * Renders one model in the dbt context, or takes its rendering from `cache` (whose render
+ * settings must be those of `macros` and `settings`).
+ */
+export function renderModel(
+  model: TemplatePart,
+  macros: readonly TemplatePart[],
+  settings: RenderSettings,
+  cache?: DbtLoadCache,
+): RenderedModel | RenderProblem {
+  const cached = cache?.render(model.text, settings.incremental);
+  if (cached !== undefined) return cached;
+  const env: Record<string, string | null> = {};
   const configs: RawConfig[] = [];
   const refs: string[] = [];
   const text = (value: unknown, what: string, needle: string): string => {
@@ -76,6 +88,7 @@ export function renderModel(model: TemplatePart, macros: readonly TemplatePart[]
       const { positional } = splitKeywords(args);
       const name = text(positional[0], 'env_var()', 'env_var(');
       const value = process.env[name];
+      env[name] = value ?? null;
       if (value !== undefined) return value;
       if (positional.length > 1) return positional[1];
       throw contextFailure(`env_var('${name}'): the environment variable is not set and no default is given`, name);
@@ -86,7 +99,9 @@ export function renderModel(model: TemplatePart, macros: readonly TemplatePart[]
   };
   const rendered = renderDbtTemplate(model, macros, context);
   if ('message' in rendered) return rendered;
-  return { text: rendered.text, configs, refs };
+  const result = { text: rendered.text, configs, refs };
+  cache?.storeRender(model.text, settings.incremental, result, env);
+  return result;
 }
 
 function quote(name: string): string {

@@ -5,11 +5,20 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { DefinitionError } from '../../model/errors.ts';
 import { compareKeys } from '../../model/collections/key-compare.ts';
 import { isObject } from '../../model/dbt/dbt-config.ts';
 import { DBT_PROJECT_FILE } from '../../model/config/project-config.ts';
+import type { DbtLoadCache } from './dbt-render-cache.ts';
+
+/** The YAML parser, loaded on first use: a warm load reads every file's value from the cache. */
+let yamlParse: typeof Yaml.parse | undefined;
+function parseYaml(text: string): unknown {
+  yamlParse ??= (createRequire(import.meta.url)('yaml') as typeof Yaml).parse;
+  return yamlParse(text);
+}
 
 /** A file of the dbt project: its absolute path, how messages name it, its path under its root folder. */
 export interface DbtFile {
@@ -54,9 +63,11 @@ export interface DbtProjectFiles {
 
 /**
  * Reads the dbt project in `dir`; `projectDir` is the Strata project's folder (messages name
- * files relative to it). Returns `undefined` when `dbt_project.yml` cannot be read.
+ * files relative to it). Returns `undefined` when `dbt_project.yml` cannot be read. YAML files already parsed with
+ * the same text are taken from `cache`.
  */
-export function readDbtProject(dir: string, projectDir: string, errors: DefinitionError[]): DbtProjectFiles | undefined {
+export function readDbtProject(dir: string, projectDir: string, errors: DefinitionError[], cache?: DbtLoadCache): DbtProjectFiles | undefined {
+  const readYaml = (path: string, display: string, into: DefinitionError[]) => readYamlFile(path, display, into, cache);
   const display = (path: string) => relative(projectDir, path).split(sep).join('/') || path;
   const projectPath = join(dir, DBT_PROJECT_FILE);
   const projectFile = display(projectPath);
@@ -151,9 +162,10 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
 }
 
 /** The parsed YAML of a file, or `undefined` (reported) when it cannot be read or parsed. */
-function readYaml(path: string, display: string, errors: DefinitionError[]): unknown {
+function readYamlFile(path: string, display: string, errors: DefinitionError[], cache: DbtLoadCache | undefined): unknown {
   try {
-    return parseYaml(readFileSync(path, 'utf8'));
+    const text = readFileSync(path, 'utf8');
+    return cache === undefined ? parseYaml(text) : cache.yaml(text, parseYaml);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = code === 'ENOENT' ? 'the file does not exist' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`;

@@ -25,6 +25,7 @@ import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
 import { compareKeys } from '../../model/collections/key-compare.ts';
 import { readDbtProject, type DbtProjectFiles } from './dbt-project-files.ts';
 import { renderModel, type RenderedModel } from './dbt-model-render.ts';
+import { DbtLoadCache } from './dbt-render-cache.ts';
 
 /** A dbt model as a parsed SQL asset file, with the file it came from. */
 export interface DbtSqlAsset {
@@ -76,7 +77,8 @@ interface ModelNode {
  * files from). Problems are pushed on `errors`.
  */
 export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[]): DbtDefinitions {
-  const files = readDbtProject(dir, projectDir, errors);
+  const cache = new DbtLoadCache(projectDir);
+  const files = readDbtProject(dir, projectDir, errors, cache);
   if (files === undefined) return { nodes: [], models: [], seeds: [], brokenKeys: [] };
   for (const stray of strayFolderKeys(files.project.models, files.name, files.modelFolderExists)) {
     errors.push(
@@ -86,6 +88,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const seeds = loadDbtSeeds(files, errors);
   const macros = files.macros.map((m) => ({ file: m.display, text: readFileSync(m.path, 'utf8') }));
   const settings = { vars: projectVars(files), target, sources: files.sources, project: files.name };
+  cache.setRenderSettings({ macros: macros.map((m) => m.text), vars: settings.vars, target, sources: [...files.sources], project: files.name });
 
   const nodes = new Map<string, ModelNode>();
   const brokenKeys = new Set<string>();
@@ -100,7 +103,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       brokenKeys.add(key);
     };
     const template = readFileSync(model.path, 'utf8');
-    const rendered = renderModel({ file: model.display, text: template }, macros, { ...settings, incremental: false });
+    const rendered = renderModel({ file: model.display, text: template }, macros, { ...settings, incremental: false }, cache);
     if ('message' in rendered) {
       fail(rendered.message, rendered.where);
       continue;
@@ -163,7 +166,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       const mapped = dbtIncrementalConfig(node.config);
       if (mapped.problem !== undefined) fail(mapped.problem);
       incremental = mapped.config;
-      const again = renderModel({ file: node.file, text: node.template }, macros, { ...settings, incremental: true });
+      const again = renderModel({ file: node.file, text: node.template }, macros, { ...settings, incremental: true }, cache);
       if ('message' in again) fail(again.message, again.where);
       else {
         const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail);
@@ -198,6 +201,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     })),
     ...seeds.map((seed) => ({ id: `seed.${files.name}.${seed.name}`, key: seed.definition.spec.key, materialized: 'seed', file: seed.definition.file ?? '' })),
   ].sort((a, b) => compareKeys(a.id, b.id));
+  cache.save();
   return {
     nodes: nodeRows,
     models,

@@ -1,0 +1,99 @@
+/**
+ * What loading a dbt project computed, kept across processes in the project's `.strata/` folder
+ * so a warm load neither renders Jinja nor parses YAML (nor loads nunjucks or the YAML parser):
+ * each model's rendering keyed on everything it reads — its template, the macros, the vars, the
+ * target, the project's name and sources, whether `is_incremental()` is true — and checked
+ * against the environment variables it read; each YAML file's parsed value keyed on its text.
+ * Only values that survive JSON unchanged are kept, so a cached value is exactly the computed one.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SqlHashCache } from '../project/sql-hash-cache.ts';
+import type { RenderedModel } from './dbt-model-render.ts';
+
+/** A rendering, with the environment variables it read (`null`: unset). */
+export interface CachedRender extends RenderedModel {
+  readonly env: Readonly<Record<string, string | null>>;
+}
+
+/** Bumped when rendering changes, so renderings of an older Strata are not reused. */
+const FORMAT = 1;
+
+const renderSchema = z.object({
+  env: z.record(z.string(), z.string().nullable()),
+  text: z.string(),
+  configs: z.array(z.record(z.string(), z.unknown())),
+  refs: z.array(z.string()),
+});
+
+/** The dbt caches of one project folder: renderings and parsed YAML files. */
+export class DbtLoadCache {
+  readonly #renders: SqlHashCache<CachedRender>;
+  readonly #yaml: SqlHashCache<{ value: unknown }>;
+  /** Everything a rendering reads besides its template and the incremental flag. */
+  #settings = '';
+
+  /** Opens the cache files of the Strata project in `projectDir`. */
+  constructor(projectDir: string) {
+    this.#renders = new SqlHashCache(join(projectDir, '.strata', 'dbt-renders.json'), FORMAT, renderSchema as z.ZodType<CachedRender>, (render) =>
+      Object.freeze(render),
+    );
+    this.#yaml = new SqlHashCache(
+      join(projectDir, '.strata', 'dbt-yaml.json'),
+      FORMAT,
+      z.object({ value: z.unknown() }) as z.ZodType<{ value: unknown }>,
+      (v) => v,
+    );
+  }
+
+  /** Sets what every rendering of this load reads besides its template (macros, vars, target, sources…). */
+  setRenderSettings(settings: unknown): void {
+    this.#settings = JSON.stringify(settings);
+  }
+
+  /** The cached rendering of `template`, if its inputs and the environment variables it read are unchanged. */
+  render(template: string, incremental: boolean): RenderedModel | undefined {
+    const cached = this.#renders.get(this.#renderKey(template, incremental));
+    if (cached === undefined) return undefined;
+    for (const [name, value] of Object.entries(cached.env)) if ((process.env[name] ?? null) !== value) return undefined;
+    return cached;
+  }
+
+  /** Records a rendering and the environment variables it read (not when JSON would change it). */
+  storeRender(template: string, incremental: boolean, rendered: RenderedModel, env: Readonly<Record<string, string | null>>): void {
+    const value: CachedRender = { env, text: rendered.text, configs: rendered.configs, refs: rendered.refs };
+    if (survivesJson(value)) this.#renders.set(this.#renderKey(template, incremental), value);
+  }
+
+  /** The parsed value of a YAML file's `text`, parsing it with `parse` when not cached. */
+  yaml(text: string, parse: (text: string) => unknown): unknown {
+    const cached = this.#yaml.get(text);
+    if (cached !== undefined) return cached.value;
+    const value = parse(text);
+    if (survivesJson({ value })) this.#yaml.set(text, { value });
+    return value;
+  }
+
+  /** Writes both files; a folder that cannot be written only makes the next load slower. */
+  save(): void {
+    try {
+      this.#renders.save();
+      this.#yaml.save();
+    } catch {
+      // Read-only project folder: nothing to keep.
+    }
+  }
+
+  #renderKey(template: string, incremental: boolean): string {
+    return `${this.#settings}\0${incremental}\0${template}`;
+  }
+}
+
+function survivesJson(value: unknown): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(JSON.stringify(value)), value);
+  } catch {
+    return false;
+  }
+}
