@@ -50,6 +50,8 @@ export interface DbtProjectFiles {
   readonly models: readonly DbtFile[];
   readonly macros: readonly DbtFile[];
   readonly seeds: readonly DbtFile[];
+  /** Singular tests: the `.sql` files of the test folders. */
+  readonly tests: readonly DbtFile[];
   /** Models and seeds of the `schema.yml` files, by name. */
   readonly modelEntries: ReadonlyMap<string, DbtYamlEntry>;
   readonly seedEntries: ReadonlyMap<string, DbtYamlEntry>;
@@ -87,16 +89,11 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
   const models = list(modelRoots, '.sql');
   for (const python of list(modelRoots, '.py'))
     errors.push(new DefinitionError('dbt_unsupported', 'Python models are not supported yet', { file: python.display }));
-  for (const [field, fallback, what] of [
-    ['snapshot-paths', 'snapshots', 'dbt snapshots are not supported yet'],
-    ['test-paths', 'tests', 'singular tests (tests/*.sql) are not supported yet'],
-  ] as const) {
-    for (const file of list(
-      folders(field, fallback).map((f) => join(dir, f)),
-      '.sql',
-    ))
-      errors.push(new DefinitionError('dbt_unsupported', what, { file: file.display }));
-  }
+  for (const file of list(
+    folders('snapshot-paths', 'snapshots').map((f) => join(dir, f)),
+    '.sql',
+  ))
+    errors.push(new DefinitionError('dbt_unsupported', 'dbt snapshots are not supported yet', { file: file.display }));
   const modelEntries = new Map<string, DbtYamlEntry>();
   const seedEntries = new Map<string, DbtYamlEntry>();
   const sources = new Map<string, DbtSourceTable>();
@@ -152,6 +149,10 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
     seeds: list(
       folders('seed-paths', 'seeds').map((f) => join(dir, f)),
       '.csv',
+    ),
+    tests: list(
+      folders('test-paths', 'tests').map((f) => join(dir, f)),
+      '.sql',
     ),
     modelEntries,
     seedEntries,

@@ -12,10 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { DefinitionError } from '../../model/errors.ts';
-import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type DbtModelConfig, type RawConfig } from '../../model/dbt/dbt-config.ts';
-import { DBT_KIND, dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtRelation, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
+import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type RawConfig } from '../../model/dbt/dbt-config.ts';
+import { DBT_KIND, dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
 import { dbtModelChecks, parseRelationCall, type RelationResolver } from '../../model/dbt/dbt-tests.ts';
-import { ephemeralCteName, injectCtes } from '../../model/dbt/dbt-ephemeral.ts';
 import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
 import { extractQuery } from '../../model/definitions/sql-query-body.ts';
 import type { ParsedSqlAssetFile } from '../../model/definitions/sql-asset-file.ts';
@@ -24,8 +23,11 @@ import { contentHashOf, seedDefinition, seedKey } from '../../model/definitions/
 import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
 import { compareKeys } from '../../model/collections/key-compare.ts';
 import { readDbtProject, type DbtProjectFiles } from './dbt-project-files.ts';
-import { renderModel, type RenderedModel } from './dbt-model-render.ts';
+import { renderModel } from './dbt-model-render.ts';
 import { DbtLoadCache } from './dbt-render-cache.ts';
+import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
+import { singularTestChecks } from './dbt-singular-tests.ts';
+import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
 /** A dbt model as a parsed SQL asset file, with the file it came from. */
 export interface DbtSqlAsset {
@@ -59,17 +61,6 @@ export interface DbtDefinitions {
 /** The warehouse the models run on, as `target` shows it. */
 export interface DbtTarget {
   readonly type: 'duckdb' | 'postgres';
-}
-
-interface ModelNode {
-  readonly name: string;
-  readonly file: string;
-  readonly path: string;
-  /** The model's template, as read. */
-  readonly template: string;
-  readonly rendered: RenderedModel;
-  readonly config: DbtModelConfig;
-  readonly key: string;
 }
 
 /**
@@ -148,6 +139,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   };
 
   const finals = new Map<string, string>();
+  const singular = singularTestChecks({ files, macros, settings, cache, nodes, keyOfRef, finals }, errors);
   const models: DbtSqlAsset[] = [];
   for (const node of nodes.values()) {
     const fail = (message: string, where = node.file) => {
@@ -174,7 +166,8 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       }
     }
     if (body === undefined) continue;
-    const { checks, problems } = yaml === undefined ? { checks: [], problems: [] } : dbtModelChecks(yaml.entry, resolver);
+    const { checks: yamlChecks, problems } = yaml === undefined ? { checks: [], problems: [] } : dbtModelChecks(yaml.entry, resolver);
+    const checks = [...yamlChecks, ...(singular.get(node.key) ?? [])];
     for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: node.key, file: yaml?.file ?? node.file }));
     const query = extractQuery(body, (_code, message) => fail(message));
     const incrementalQuery = incrementalBody === undefined ? undefined : extractQuery(incrementalBody, (_code, message) => fail(message));
@@ -205,7 +198,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   return {
     nodes: nodeRows,
     models,
-    seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors)),
+    seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors, singular.get(s.definition.spec.key) ?? [])),
     brokenKeys: [...brokenKeys],
   };
 }
@@ -217,59 +210,6 @@ function yamlConfigs(entry: Readonly<Record<string, unknown>>): RawConfig[] {
     ...(entry.tags === undefined ? [] : [{ tags: entry.tags }]),
     ...(isObject(entry.config) ? [entry.config] : []),
   ];
-}
-
-const REF = /__strata_dbt_ref_(\d+)__/g;
-const THIS = /__strata_dbt_this__/g;
-
-/**
- * A model's rendered text with its placeholders resolved: refs become tables (ephemeral models
- * CTEs in front of the query), `{{ this }}` the model's table (Strata's `{{ this }}` in an
- * incremental model, bound when it runs). `undefined` when a ref names nothing (reported).
- */
-function resolveBody(
-  node: ModelNode,
-  text: string,
-  nodes: ReadonlyMap<string, ModelNode>,
-  keyOfRef: (name: string) => string | undefined,
-  finals: Map<string, string>,
-  stack: readonly string[],
-  fail: (message: string) => void,
-): string | undefined {
-  const ctes: [string, string][] = [];
-  let broken = false;
-  const resolved = text
-    .replace(REF, (_whole, index: string) => {
-      const name = node.rendered.refs[Number(index)] as string;
-      const target = nodes.get(name);
-      if (target?.config.materialized === 'ephemeral') {
-        if (stack.includes(name) || name === node.name) {
-          fail(`ephemeral models ref each other in a cycle (${[...stack, node.name, name].join(' → ')})`);
-          broken = true;
-          return name;
-        }
-        let inlined = finals.get(name);
-        if (inlined === undefined) {
-          inlined = resolveBody(target, target.rendered.text, nodes, keyOfRef, finals, [...stack, node.name], fail);
-          if (inlined === undefined) {
-            broken = true;
-            return name;
-          }
-          finals.set(name, inlined);
-        }
-        if (!ctes.some(([cte]) => cte === ephemeralCteName(name))) ctes.push([ephemeralCteName(name), extractQuery(inlined, () => {}) ?? inlined]);
-        return ephemeralCteName(name);
-      }
-      const key = keyOfRef(name);
-      if (key === undefined) {
-        fail(`ref('${name}') names no model or seed of this dbt project`);
-        broken = true;
-        return name;
-      }
-      return dbtRelation(key);
-    })
-    .replace(THIS, () => (node.config.materialized === 'incremental' ? '{{ this }}' : dbtRelation(node.key)));
-  return broken ? undefined : injectCtes(resolved, ctes);
 }
 
 /** `vars:` of `dbt_project.yml`: global ones, and the project's own (`vars: { <project>: { … } }`). */
@@ -349,10 +289,17 @@ function withYaml(
   resolver: RelationResolver,
   files: DbtProjectFiles,
   errors: DefinitionError[],
+  singularChecks: readonly CheckSpec[],
 ): AssetDefinition {
   const kinds = Object.freeze([...definition.spec.kinds, DBT_KIND]);
-  if (yaml === undefined) return makeDefinition(Object.freeze({ ...definition.spec, kinds }), definition.compute, definition.file);
-  const { checks, problems } = dbtModelChecks(yaml.entry, resolver);
+  if (yaml === undefined)
+    return makeDefinition(
+      Object.freeze({ ...definition.spec, kinds, ...(singularChecks.length === 0 ? {} : { checks: Object.freeze([...singularChecks]) }) }),
+      definition.compute,
+      definition.file,
+    );
+  const { checks: yamlChecks, problems } = dbtModelChecks(yaml.entry, resolver);
+  const checks = [...yamlChecks, ...singularChecks];
   const context = { assetKey: definition.spec.key, file: yaml.file };
   for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, context));
   const description = describe(yaml.entry.description, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
