@@ -7,6 +7,7 @@
 import type { AssetSpec } from '../definitions/asset-spec.ts';
 import type { AssetGraph } from '../graph/asset-graph.ts';
 import { globMatcher } from './glob-pattern.ts';
+import { DBT_KIND } from '../dbt/dbt-model-mapping.ts';
 
 /** Where a node was written in the selection text: 0-based offsets, `end` exclusive. */
 export interface Span {
@@ -46,8 +47,10 @@ const PRECEDENCE: Readonly<Record<SelectionNode['type'], number>> = {
 };
 
 /**
- * Assets whose key matches `pattern` (`*` is a wildcard). Prints bare (`marts/*`) when it
- * can, otherwise as `key:"..."`.
+ * Assets whose key matches `pattern` (`*` is a wildcard). A pattern without `/` that matches no
+ * key (every key has a `/`) is a dbt model or seed name, as dbt's selection writes it: the assets
+ * of kind `dbt` whose key ends in `/<pattern>` (`+stg_orders` is `+staging/stg_orders`). Prints
+ * bare (`marts/*`) when it can, otherwise as `key:"..."`.
  */
 export class KeyNode {
   readonly type = 'key';
@@ -61,7 +64,10 @@ export class KeyNode {
   }
 
   resolve(graph: AssetGraph): Set<string> {
-    return new Set(graph.keys.filter(globMatcher(this.pattern)));
+    const keys = new Set(graph.keys.filter(globMatcher(this.pattern)));
+    if (keys.size > 0 || this.pattern.includes('/')) return keys;
+    const name = globMatcher(this.pattern);
+    return new Set(graph.keys.filter((key) => graph.spec(key).kinds.includes(DBT_KIND) && name(key.slice(key.lastIndexOf('/') + 1))));
   }
 
   toString(): string {
