@@ -8,7 +8,7 @@ import { contextFailure, renderDbtTemplate, splitKeywords, type RenderProblem, t
 import type { RawConfig } from '../../model/dbt/dbt-config.ts';
 import type { DbtSourceTable } from './dbt-project-files.ts';
 import { DBT_DEFAULT_LAYER } from '../../model/dbt/dbt-model-mapping.ts';
-import type { DbtLoadCache } from './dbt-render-cache.ts';
+import type { DbtLoadCache } from './dbt-load-cache.ts';
 
 /** A rendered model: its text with placeholders, the configs its `config()` calls set, the models it refs. */
 export interface RenderedModel {

@@ -11,7 +11,7 @@ import { DefinitionError } from '../../model/errors.ts';
 import { compareKeys } from '../../model/collections/key-compare.ts';
 import { isObject } from '../../model/dbt/dbt-config.ts';
 import { DBT_PROJECT_FILE } from '../../model/config/project-config.ts';
-import type { DbtLoadCache } from './dbt-render-cache.ts';
+import type { DbtLoadCache } from './dbt-load-cache.ts';
 
 /** The YAML parser, loaded on first use: a warm load reads every file's value from the cache. */
 let yamlParse: typeof Yaml.parse | undefined;

@@ -24,7 +24,7 @@ import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
 import { compareKeys } from '../../model/collections/key-compare.ts';
 import { readDbtProject, type DbtProjectFiles } from './dbt-project-files.ts';
 import { renderModel } from './dbt-model-render.ts';
-import { DbtLoadCache } from './dbt-render-cache.ts';
+import type { DbtLoadCache } from './dbt-load-cache.ts';
 import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 import { singularTestChecks } from './dbt-singular-tests.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
@@ -65,10 +65,10 @@ export interface DbtTarget {
 
 /**
  * Loads the dbt project in `dir` (`projectDir`: the Strata project, whose folder messages name
- * files from). Problems are pushed on `errors`.
+ * files from), taking renderings and parsed YAML from `cache` when it has them. Problems are
+ * pushed on `errors`.
  */
-export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[]): DbtDefinitions {
-  const cache = new DbtLoadCache(projectDir);
+export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[], cache: DbtLoadCache = NO_CACHE): DbtDefinitions {
   const files = readDbtProject(dir, projectDir, errors, cache);
   if (files === undefined) return { nodes: [], models: [], seeds: [], brokenKeys: [] };
   for (const stray of strayFolderKeys(files.project.models, files.name, files.modelFolderExists)) {
@@ -202,6 +202,15 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     brokenKeys: [...brokenKeys],
   };
 }
+
+/** No cache: everything is rendered and parsed. */
+const NO_CACHE: DbtLoadCache = {
+  setRenderSettings: () => {},
+  render: () => undefined,
+  storeRender: () => {},
+  yaml: (text, parse) => parse(text),
+  save: () => {},
+};
 
 /** The configs of a `schema.yml` model entry: its `config:`, and `meta:` and `tags:` written beside it. */
 function yamlConfigs(entry: Readonly<Record<string, unknown>>): RawConfig[] {

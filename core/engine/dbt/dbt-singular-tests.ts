@@ -14,7 +14,7 @@ import { folderConfigs, type DbtModelConfig, type RawConfig } from '../../model/
 import { dbtRelation } from '../../model/dbt/dbt-model-mapping.ts';
 import type { DbtProjectFiles } from './dbt-project-files.ts';
 import { renderModel, type RenderSettings } from './dbt-model-render.ts';
-import type { DbtLoadCache } from './dbt-render-cache.ts';
+import type { DbtLoadCache } from './dbt-load-cache.ts';
 import type { TemplatePart } from './dbt-jinja.ts';
 import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 

@@ -16,6 +16,7 @@ import type { ProjectConfig } from '../../model/config/project-config.ts';
 import { buildProject, type Project } from '../../model/project.ts';
 import { listSourceFiles } from './source-files.ts';
 import { loadSeeds } from './seed-files.ts';
+import { DbtFileCache } from './dbt-load-cache.ts';
 import { compiledTextDiffers, importAssetModule, loadThroughTsx, prepareAssetModules } from './asset-modules.ts';
 import { unknownResource } from '../../../resources/resource-set.ts';
 
@@ -87,7 +88,8 @@ export async function loadProject(dir: string): Promise<Project> {
   if (config.dbtDir !== undefined) {
     // Loaded on demand: projects without dbt do not pay for the template engine.
     const { loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
-    const dbt = loadDbtProject(config.dbtDir, config.dir, { type: config.warehouseUrl === undefined ? 'duckdb' : 'postgres' }, errors);
+    const target = { type: config.warehouseUrl === undefined ? ('duckdb' as const) : ('postgres' as const) };
+    const dbt = loadDbtProject(config.dbtDir, config.dir, target, errors, new DbtFileCache(config.dir));
     // A seed file of the dbt project that Strata's own seeds folder also holds is dbt's (with its column_types).
     const dbtSeedFiles = new Set(dbt.seeds.map((seed) => (seed.compute.type === 'seed' ? seed.compute.path : '')));
     found.splice(0, found.length, ...found.filter((d) => d.compute.type !== 'seed' || !dbtSeedFiles.has(d.compute.path)));

@@ -9,13 +9,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SqlHashCache } from '../project/sql-hash-cache.ts';
-import type { RenderedModel } from './dbt-model-render.ts';
-
-/** A rendering, with the environment variables it read (`null`: unset). */
-export interface CachedRender extends RenderedModel {
-  readonly env: Readonly<Record<string, string | null>>;
-}
+import { SqlHashCache } from './sql-hash-cache.ts';
+import type { RenderedModel } from '../dbt/dbt-model-render.ts';
+import type { CachedRender, DbtLoadCache } from '../dbt/dbt-load-cache.ts';
 
 /** Bumped when rendering changes, so renderings of an older Strata are not reused. */
 const FORMAT = 1;
@@ -27,8 +23,8 @@ const renderSchema = z.object({
   refs: z.array(z.string()),
 });
 
-/** The dbt caches of one project folder: renderings and parsed YAML files. */
-export class DbtLoadCache {
+/** The dbt caches of one project folder, in its `.strata/`: renderings and parsed YAML files. */
+export class DbtFileCache implements DbtLoadCache {
   readonly #renders: SqlHashCache<CachedRender>;
   readonly #yaml: SqlHashCache<{ value: unknown }>;
   /** Everything a rendering reads besides its template and the incremental flag. */
