@@ -64,6 +64,36 @@ describe('dbt singular tests', () => {
     expect(await workspace.warehouse.query('select count(*)::int as n from staging.stg_orders')).toEqual([{ n: 3 }]);
   });
 
+  it('warn_if and error_if of a generic test grade it by its number of failing rows, as dbt does', async () => {
+    write(
+      'dbt/models/schema.yml',
+      "version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: dollars\n        tests:\n          - not_null:\n              config:\n                warn_if: '>0'\n                error_if: '>1'\n",
+    );
+    write('dbt/seeds/orders.csv', 'id,amount\n1,100\n2,\n');
+    let project = await loadProject(workspace.dir);
+    const checks = (project.definitions.get('staging/stg_orders')?.spec.checks ?? []).map((c) => `${c.name} ${c.severity}`);
+    expect(checks).toContain('not_null(dollars) error_if > 1 error');
+    expect(checks).toContain('not_null(dollars) warn_if > 0 warn');
+    const results = async () =>
+      (await workspace.storage.latestCheckResults(['staging/stg_orders']))
+        .filter((c) => c.checkName.startsWith('not_null'))
+        .map((c) => `${c.checkName} ${c.passed}`)
+        .sort();
+    // One failing row: a warning, published.
+    expect((await workspace.run(project)).status).toBe('success');
+    expect(await results()).toEqual(['not_null(dollars) error_if > 1 true', 'not_null(dollars) warn_if > 0 false']);
+    // Two: an error, which blocks the publish (and is no longer a mere warning).
+    write('dbt/seeds/orders.csv', 'id,amount\n1,100\n2,\n3,\n');
+    project = await loadProject(workspace.dir);
+    expect((await workspace.run(project)).status).toBe('failed');
+    expect(await results()).toEqual(['not_null(dollars) error_if > 1 false', 'not_null(dollars) warn_if > 0 true']);
+    write(
+      'dbt/models/schema.yml',
+      "version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: dollars\n        tests:\n          - unique:\n              warn_if: 'lots'\n",
+    );
+    await expect(loadProject(workspace.dir)).rejects.toThrow(/warn_if must compare the number of failing rows with a number/);
+  });
+
   it('a test that refs nothing built, a config Strata does not run and Jinja it cannot render are errors naming the file', async () => {
     write('dbt/tests/no_ref.sql', 'select 1 as x where false\n');
     write('dbt/tests/limited.sql', "{{ config(limit=10) }}\nselect * from {{ ref('stg_orders') }}\n");

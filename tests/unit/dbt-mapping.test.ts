@@ -104,7 +104,7 @@ describe('schema.yml tests as checks', () => {
       {
         tests: ['dbt_utils.expression_is_true'],
         columns: [
-          { name: 'id', tests: ['dbt_utils.at_least_one', { unique: { config: { warn_if: '>10' } } }, { relationships: { to: "ref('nope')", field: 'id' } }] },
+          { name: 'id', tests: ['dbt_utils.at_least_one', { unique: { config: { limit: 10 } } }, { relationships: { to: "ref('nope')", field: 'id' } }] },
         ],
       },
       resolve,
@@ -112,7 +112,7 @@ describe('schema.yml tests as checks', () => {
     expect(problems).toEqual([
       'test dbt_utils.expression_is_true on the model itself is not supported yet (only column tests)',
       'column id: test "dbt_utils.at_least_one" is not supported yet (generic tests: unique, not_null, accepted_values, relationships)',
-      'column id: test unique: "warn_if" is not supported yet',
+      'column id: test unique: "limit" is not supported yet',
       "column id: test relationships: ref('nope') names no model or seed",
     ]);
   });

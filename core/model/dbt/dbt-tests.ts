@@ -26,7 +26,7 @@ export function dbtModelChecks(entry: Readonly<Record<string, unknown>>, resolve
     for (const test of testsOf(column)) {
       const made = columnCheck(column.name, test, resolve);
       if (typeof made === 'string') problems.push(`column ${column.name}: ${made}`);
-      else checks.push(made);
+      else checks.push(...made);
     }
   }
   return { checks, problems };
@@ -45,20 +45,58 @@ function testName(test: unknown): string {
 /** Test arguments Strata reads; config keys may also sit beside them (dbt accepts both). */
 const CONFIG_KEYS = new Set(['severity', 'where', 'config', 'name', 'description']);
 
-/** One column test as a check, or why it cannot be one. */
-function columnCheck(column: string, test: unknown, resolve: RelationResolver): CheckSpec | string {
+const THRESHOLD = /^\s*(>=|<=|!=|<>|==|=|>|<)\s*(\d+)\s*$/;
+
+/**
+ * One column test as checks, or why it cannot be. With `warn_if`/`error_if` (dbt's conditions on
+ * the number of failing rows, `!= 0` by default) a test is a custom SQL check selecting its count
+ * when `error_if` holds (blocking, for severity `error`), and one selecting it when `warn_if`
+ * holds and `error_if` does not (a warning), as dbt grades it.
+ */
+function columnCheck(column: string, test: unknown, resolve: RelationResolver): CheckSpec[] | string {
   const name = testName(test);
   const raw = isObject(test) ? test[name] : {};
   const args = isObject(raw) ? raw : {};
   const config = { ...args, ...(isObject(args.config) ? args.config : {}) };
   for (const key of Object.keys(config)) {
-    if (key === 'warn_if' || key === 'error_if' || key === 'limit' || key === 'fail_calc' || key === 'store_failures')
-      return `test ${name}: "${key}" is not supported yet`;
+    if (key === 'limit' || key === 'fail_calc' || key === 'store_failures') return `test ${name}: "${key}" is not supported yet`;
   }
+  const thresholds: Record<'warn_if' | 'error_if', string> = { warn_if: '!= 0', error_if: '!= 0' };
+  for (const key of ['warn_if', 'error_if'] as const) {
+    const value = config[key];
+    if (value === undefined) continue;
+    const match = THRESHOLD.exec(String(value));
+    if (match === null) return `test ${name}: ${key} must compare the number of failing rows with a number (">10", "!= 0"), not "${String(value)}"`;
+    thresholds[key] = `${match[1] === '==' ? '=' : match[1]} ${match[2]}`;
+  }
+  const graded = config.warn_if !== undefined || config.error_if !== undefined;
+  const made = singleCheck(name, column, args, config, resolve, graded);
+  if (typeof made === 'string' || !graded) return typeof made === 'string' ? made : [made];
+  if (made.type !== 'custom_sql') return [made];
+  const counted = `select failures from (select count(*) as failures from (${made.sql}) as dbt_test) as counted where`;
+  const label = config.where === undefined ? made.name.replace(/ where true$/, '') : made.name;
+  const checks: CheckSpec[] = [];
+  if (made.severity === 'error')
+    checks.push(customSql(`${label} error_if ${thresholds.error_if}`, `${counted} failures ${thresholds.error_if}`, { severity: 'error' }));
+  const warnWhen = made.severity === 'error' ? `failures ${thresholds.warn_if} and not (failures ${thresholds.error_if})` : `failures ${thresholds.warn_if}`;
+  checks.push(customSql(`${label} warn_if ${thresholds.warn_if}`, `${counted} ${warnWhen}`, { severity: 'warn' }));
+  return checks;
+}
+
+/** One column test as a check (as a custom SQL check of its failing rows when `asSql`), or why it cannot be one. */
+function singleCheck(
+  name: string,
+  column: string,
+  args: Readonly<Record<string, unknown>>,
+  config: Readonly<Record<string, unknown>>,
+  resolve: RelationResolver,
+  asSql: boolean,
+): CheckSpec | string {
   const severity = severityOf(config.severity);
   if (severity === undefined) return `test ${name}: severity must be warn or error, not "${String(config.severity)}"`;
-  const where = config.where;
-  if (where !== undefined && typeof where !== 'string') return `test ${name}: where must be a SQL condition`;
+  const given = config.where;
+  if (given !== undefined && typeof given !== 'string') return `test ${name}: where must be a SQL condition`;
+  const where = given ?? (asSql ? 'true' : undefined);
   const options = { severity };
   const filter = where === undefined ? undefined : `(${where})`;
   const self = '{{ this }}';
