@@ -194,7 +194,6 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     })),
     ...seeds.map((seed) => ({ id: `seed.${files.name}.${seed.name}`, key: seed.definition.spec.key, materialized: 'seed', file: seed.definition.file ?? '' })),
   ].sort((a, b) => compareKeys(a.id, b.id));
-  cache.save();
   return {
     nodes: nodeRows,
     models,

@@ -85,11 +85,13 @@ export async function loadProject(dir: string): Promise<Project> {
     }
   }
 
+  // Saved with the SQL dependency cache, once the project loaded: a project with errors writes nothing.
+  const dbtCache = config.dbtDir === undefined ? undefined : new DbtFileCache(config.dir);
   if (config.dbtDir !== undefined) {
     // Loaded on demand: projects without dbt do not pay for the template engine.
     const { loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
     const target = { type: config.warehouseUrl === undefined ? ('duckdb' as const) : ('postgres' as const) };
-    const dbt = loadDbtProject(config.dbtDir, config.dir, target, errors, new DbtFileCache(config.dir));
+    const dbt = loadDbtProject(config.dbtDir, config.dir, target, errors, dbtCache);
     // A seed file of the dbt project that Strata's own seeds folder also holds is dbt's (with its column_types).
     const dbtSeedFiles = new Set(dbt.seeds.map((seed) => (seed.compute.type === 'seed' ? seed.compute.path : '')));
     found.splice(0, found.length, ...found.filter((d) => d.compute.type !== 'seed' || !dbtSeedFiles.has(d.compute.path)));
@@ -142,6 +144,7 @@ export async function loadProject(dir: string): Promise<Project> {
   errors.push(...graphProblems(specs, fileOf, brokenKeys));
   if (errors.length > 0) throw new DefinitionErrors(sortErrors(errors));
   try {
+    dbtCache?.save();
     sql.cache?.save();
   } catch {
     // A cache that cannot be written (a read-only project folder) only makes the next load slower.
