@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -13,3 +15,18 @@ export const RUNS_COMPILED = import.meta.url.endsWith('.js');
  * compiled live here, such as the bundled example (`assets/`) and the web UI's pages (`ui/static/`).
  */
 export const PACKAGE_ROOT = fileURLToPath(new URL(RUNS_COMPILED ? '../../../' : '../../', import.meta.url));
+
+let version: string | undefined;
+
+/** Strata's version, from its package.json (`unknown` when that cannot be read); read once. */
+export function strataVersion(): string {
+  if (version === undefined) {
+    try {
+      const parsed = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
+      version = typeof parsed.version === 'string' ? parsed.version : 'unknown';
+    } catch {
+      version = 'unknown';
+    }
+  }
+  return version;
+}

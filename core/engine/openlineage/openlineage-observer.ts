@@ -1,12 +1,3 @@
-/**
- * OpenLineage emission: a run observer that turns each step's recorded events into OpenLineage
- * `RunEvent`s (START at `step_start`; COMPLETE at `step_success`; FAIL, or ABORT for a canceled
- * step, at its `step_failure`) and hands them to the configured transport. It only notes events
- * as they are recorded; the events are built in the background, in order, reading the step's
- * materialization (schema, data versions read) from storage and the project's column lineage.
- * A skipped step never started: it emits nothing.
- */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventRecord, MaterializationRecord, Storage } from '../../../storage/storage.ts';
 import type { Project } from '../../model/project.ts';
@@ -16,7 +7,7 @@ import { columnLineageOf, DatasetNames, warehouseNamespace } from '../../model/o
 import { stepRunUuid, strataRunUuid } from '../../model/openlineage/openlineage-ids.ts';
 import { stepRunEvent, type AssertionSpec, type InputDatasetSpec, type JsonObject, type StepEventType } from '../../model/openlineage/openlineage-run-event.ts';
 import { openLineageTransport, type OpenLineageTransport } from '../../../resources/openlineage/openlineage-transport.ts';
-import { PACKAGE_ROOT } from '../package-location.ts';
+import { strataVersion } from '../package-location.ts';
 import { recordedSchema } from '../../model/schema/table-schema.ts';
 import { projectColumnLineage } from '../lineage/project-column-lineage.ts';
 import { assertionOf } from './openlineage-assertions.ts';
@@ -312,10 +303,5 @@ function versionRead(record: MaterializationRecord, parent: string): string | un
 
 /** The producer URI of Strata's events: `urn:strata:<version>`. */
 function producerUri(): string {
-  try {
-    const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
-    return `urn:strata:${version ?? 'unknown'}`;
-  } catch {
-    return 'urn:strata:unknown';
-  }
+  return `urn:strata:${strataVersion()}`;
 }

@@ -10,10 +10,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SqlHashCache } from './sql-hash-cache.ts';
+import { strataVersion } from '../package-location.ts';
 import type { RenderedModel } from '../dbt/dbt-model-render.ts';
 import type { CachedRender, DbtLoadCache } from '../dbt/dbt-load-cache.ts';
 
-/** Bumped when rendering changes, so renderings of an older Strata are not reused. */
+/** Bumped when the cache files' layout changes (renderings are also keyed on Strata's version, see {@link DbtFileCache.setRenderSettings}). */
 const FORMAT = 1;
 
 const renderSchema = z.object({
@@ -45,7 +46,8 @@ export class DbtFileCache implements DbtLoadCache {
 
   /** Sets what every rendering of this load reads besides its template (macros, vars, target, sources…). */
   setRenderSettings(settings: unknown): void {
-    this.#settings = JSON.stringify(settings);
+    // Keyed on Strata's version too: an upgrade that renders differently never reuses an older rendering.
+    this.#settings = JSON.stringify({ strata: strataVersion(), settings });
   }
 
   /** The cached rendering of `template`, if its inputs and the environment variables it read are unchanged. */
