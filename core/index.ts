@@ -28,6 +28,7 @@ export { allPartitions, daily, hourly, identity, monthly, staticMapping, staticP
 export type { PartitionMapping, PartitionsDefinition, PartitionWindow } from './model/partitions/index.ts';
 export { all, any, eager, onCron, onMissing, AutomationCondition } from './model/definitions/automation-condition.ts';
 export { schedule } from './model/definitions/schedule-definition.ts';
+export { alert } from './model/config/alert-rules.ts';
 export {
   acceptedRange,
   acceptedValues,
@@ -43,6 +44,7 @@ export {
 } from './model/definitions/check-spec.ts';
 export type { CheckOptions, CheckSeverity, CheckSpec } from './model/definitions/check-spec.ts';
 export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './model/definitions/schedule-definition.ts';
+export type { AlertKind, AlertRule, AlertRuleOptions, AlertTarget } from './model/config/alert-rules.ts';
 export { keyToTable, qualifiedTableName, tableToKey } from './model/definitions/asset-key.ts';
 export type {
   AssetContext,

@@ -8,6 +8,8 @@ import { decodeColumnLineage, encodeColumnLineage } from './column-lineage-queri
 import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import { NotFoundError } from '../core/model/errors.ts';
 import { InMemoryDaemonTicks } from './in-memory-daemon-ticks.ts';
+import { InMemoryAlertDeliveries } from './in-memory-alert-deliveries.ts';
+import type { AlertClaim, AlertDeliveryOutcome, AlertDeliveryRecord, AlertEventBatch } from './alert-delivery-store.ts';
 import { InMemoryDaemonLockSlot } from './in-memory-daemon-lock.ts';
 import type { DaemonLockAttempt, DaemonLockHolder } from './daemon-lock.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
@@ -91,6 +93,7 @@ export class InMemoryStorage implements Storage {
   readonly #columnLineage = new Map<string, Map<string, string>>();
   readonly #backfills = new Map<string, BackfillRow>();
   readonly #ticks = new InMemoryDaemonTicks();
+  readonly #alerts = new InMemoryAlertDeliveries();
   readonly #daemonLock = new InMemoryDaemonLockSlot();
   readonly #leases = new InMemoryLeaseTable({
     run: (id) => this.#runs.get(id),
@@ -422,6 +425,22 @@ export class InMemoryStorage implements Storage {
 
   failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
     return this.#leases.failDeadRun(runId, failure);
+  }
+
+  recordAlertEvents(batch: AlertEventBatch): Promise<void> {
+    return this.#alerts.record(batch);
+  }
+
+  claimAlertDeliveries(claim: AlertClaim): Promise<AlertDeliveryRecord[]> {
+    return this.#alerts.claim(claim);
+  }
+
+  finishAlertDelivery(id: number, outcome: AlertDeliveryOutcome): Promise<void> {
+    return this.#alerts.finish(id, outcome);
+  }
+
+  listAlertDeliveries(options?: Page): Promise<AlertDeliveryRecord[]> {
+    return this.#alerts.list(options);
   }
 
   createDaemonTick(tick: NewDaemonTick): Promise<number> {

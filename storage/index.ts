@@ -37,6 +37,15 @@ export type {
 } from './storage.ts';
 export type { AssetDataSummary, ObservationRecord, StalenessStore } from './staleness-store.ts';
 export type { DeadRunFailure, LeaseAcquireOptions, LeaseAcquisition, LeaseKey, LeaseRecord, LeaseRelease, LeaseStore } from './lease-store.ts';
+export type {
+  AlertClaim,
+  AlertDeliveryOutcome,
+  AlertDeliveryRecord,
+  AlertDeliveryStatus,
+  AlertEventBatch,
+  AlertGroupKey,
+  AlertDeliveryStore,
+} from './alert-delivery-store.ts';
 export type { DaemonTickRecord, DaemonTickStatus, DaemonTickStore, DaemonTickUpdate, NewDaemonTick, TickDecision, TickTarget } from './daemon-tick-store.ts';
 export type { DaemonLockAttempt, DaemonLockHolder, DaemonLockOptions, DaemonLockStore, HeldDaemonLock } from './daemon-lock.ts';
 export { DAEMON_LOCK_TTL_MS } from './daemon-lock.ts';

@@ -23,6 +23,8 @@ import { postgresMigrationProvider, postgresMigrations } from './migrations/inde
 import * as records from './postgres-record-queries.ts';
 import { checkConnection, describeTarget, openPool, postgresSettings, unreachable, type PostgresSettings } from './postgres-connection.ts';
 import { PostgresDaemonTicks } from './postgres-daemon-ticks.ts';
+import { SqlAlertDeliveries } from './sql-alert-deliveries.ts';
+import type { AlertClaim, AlertDeliveryOutcome, AlertDeliveryRecord, AlertEventBatch } from './alert-delivery-store.ts';
 import { createRunWithNews, notifyQueueIfQueued, PostgresQueueListener, updateRunWithNews } from './postgres-queue-listener.ts';
 import type { QueueWake } from './queue-wake.ts';
 import * as leases from './postgres-lease-store.ts';
@@ -65,6 +67,7 @@ export class PostgresStorage implements Storage, QueueWake {
   readonly #pool: pg.Pool;
   readonly #db: Kysely<Database>;
   readonly #ticks: PostgresDaemonTicks;
+  readonly #alerts: SqlAlertDeliveries;
   readonly #settings: PostgresSettings;
   readonly #listener: PostgresQueueListener;
   /** The last write issued: writes of one storage apply in the order they were issued, like SQLite's. */
@@ -77,6 +80,7 @@ export class PostgresStorage implements Storage, QueueWake {
     this.#listener = new PostgresQueueListener(settings.pool);
     this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     this.#ticks = new PostgresDaemonTicks(this.#db);
+    this.#alerts = new SqlAlertDeliveries(this.#db);
   }
 
   /**
@@ -356,6 +360,22 @@ export class PostgresStorage implements Storage, QueueWake {
       if (failed !== undefined) await notifyQueueIfQueued(this.#db);
       return failed;
     });
+  }
+
+  recordAlertEvents(batch: AlertEventBatch): Promise<void> {
+    return this.#inOrder(() => this.#alerts.record(batch));
+  }
+
+  claimAlertDeliveries(claim: AlertClaim): Promise<AlertDeliveryRecord[]> {
+    return this.#inOrder(() => this.#alerts.claim(claim));
+  }
+
+  finishAlertDelivery(id: number, outcome: AlertDeliveryOutcome): Promise<void> {
+    return this.#inOrder(() => this.#alerts.finish(id, outcome));
+  }
+
+  listAlertDeliveries(options?: Page): Promise<AlertDeliveryRecord[]> {
+    return this.#afterWrites(() => this.#alerts.list(options));
   }
 
   createDaemonTick(tick: NewDaemonTick): Promise<number> {

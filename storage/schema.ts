@@ -230,6 +230,27 @@ export interface DaemonLockTable {
   expires_at: number;
 }
 
+/** `alert_deliveries`: one row per group of alert events and its delivery (migration 0012). */
+export interface AlertDeliveriesTable {
+  id: Generated<number>;
+  rule: string;
+  kind: string;
+  /** `''` for alerts about no asset. */
+  asset_key: string;
+  count: number;
+  first_at: number;
+  last_at: number;
+  first_partition: string | null;
+  last_partition: string | null;
+  due_at: number;
+  /** JSON object: the group's first event. */
+  sample: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  updated_at: number | null;
+}
+
 /** Every table, for `Kysely<Database>`. */
 export interface Database {
   runs: RunsTable;
@@ -249,4 +270,5 @@ export interface Database {
   daemon_lock: DaemonLockTable;
   observations: ObservationsTable;
   latest_observations: LatestObservationsTable;
+  alert_deliveries: AlertDeliveriesTable;
 }

@@ -28,6 +28,8 @@ import { migrateToLatest } from './sqlite-migration-runner.ts';
 import * as history from './history-queries.ts';
 import { SQLITE_QUERIES } from './history-queries.ts';
 import { SqliteDaemonTicks } from './sqlite-daemon-ticks.ts';
+import { SqlAlertDeliveries } from './sql-alert-deliveries.ts';
+import type { AlertClaim, AlertDeliveryOutcome, AlertDeliveryRecord, AlertEventBatch } from './alert-delivery-store.ts';
 import { FIRST_QUEUE_PAGE, pickFromRows } from './queue-claim.ts';
 import type { DaemonTickRecord, DaemonTickUpdate, NewDaemonTick } from './daemon-tick-store.ts';
 import type { DaemonLockAttempt, DaemonLockHolder, DaemonLockOptions } from './daemon-lock.ts';
@@ -70,6 +72,7 @@ export class SqliteStorage implements Storage {
   readonly #staleness: SqliteStalenessStatements;
   readonly #leases: SqliteLeaseStore;
   readonly #ticks: SqliteDaemonTicks;
+  readonly #alerts: SqlAlertDeliveries;
   readonly #writes: SqliteGroupCommit;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   #closed = false;
@@ -86,6 +89,7 @@ export class SqliteStorage implements Storage {
     this.#staleness = new SqliteStalenessStatements(sqlite);
     this.#leases = new SqliteLeaseStore(db, sqlite, this.#hot.insertEvent, this.#writes);
     this.#ticks = new SqliteDaemonTicks(db, sqlite);
+    this.#alerts = new SqlAlertDeliveries(db);
   }
 
   /**
@@ -425,6 +429,26 @@ export class SqliteStorage implements Storage {
 
   failDeadRun(runId: string, failure: DeadRunFailure): Promise<{ readonly releasedLeases: number } | undefined> {
     return this.#leases.failDeadRun(runId, failure);
+  }
+
+  recordAlertEvents(batch: AlertEventBatch): Promise<void> {
+    this.#writes.flush();
+    return this.#alerts.record(batch);
+  }
+
+  claimAlertDeliveries(claim: AlertClaim): Promise<AlertDeliveryRecord[]> {
+    this.#writes.flush();
+    return this.#alerts.claim(claim);
+  }
+
+  finishAlertDelivery(id: number, outcome: AlertDeliveryOutcome): Promise<void> {
+    this.#writes.flush();
+    return this.#alerts.finish(id, outcome);
+  }
+
+  listAlertDeliveries(options?: Page): Promise<AlertDeliveryRecord[]> {
+    this.#writes.flush();
+    return this.#alerts.list(options);
   }
 
   createDaemonTick(tick: NewDaemonTick): Promise<number> {

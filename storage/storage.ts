@@ -11,6 +11,7 @@ import type { StalenessStore } from './staleness-store.ts';
 import type { LeaseRelease, LeaseStore } from './lease-store.ts';
 import type { DaemonTickStore } from './daemon-tick-store.ts';
 import type { DaemonLockStore } from './daemon-lock.ts';
+import type { AlertDeliveryStore } from './alert-delivery-store.ts';
 import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import type { QueueWake } from './queue-wake.ts';
 
@@ -108,7 +109,13 @@ export type EventType =
    */
   | 'schema_change'
   | 'check_result'
-  | 'log';
+  | 'log'
+  /** An asset's newest partition is older than its freshness policy allows (`data`: maxLagMs, lagMs, lastMaterializedAt). */
+  | 'freshness_miss'
+  /** A daemon tick failed (`data`: tickId, error; `runId` is `''`). Told to run observers only, never stored. */
+  | 'daemon_error'
+  /** A backfill ended (`data`: backfillId, status, done, failed, from, to, error). Told to run observers only, never stored. */
+  | 'backfill_done';
 
 /** Severity of an event. */
 export type EventLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -384,6 +391,7 @@ export interface Storage
     LeaseStore,
     DaemonTickStore,
     DaemonLockStore,
+    AlertDeliveryStore,
     // Optional: Postgres wakes idle workers at once; the others are polled.
     Partial<QueueWake> {
   /**

@@ -82,6 +82,7 @@ const runsQuery = z
   .strict();
 const runIdParams = idParams('run');
 const backfillsQuery = z.object(pageParams(50, 500)).strict();
+const alertsQuery = z.object(pageParams(50, 500)).strict();
 const noQuery = z.object({}).strict();
 const historyQuery = z.object(pageParams(100, 1000)).strict();
 const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
@@ -99,6 +100,7 @@ const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
  * - `GET /api/partitions/KEY` — every partition's state (fresh, stale, missing, failed) for the health bar
  * - `GET /api/runs?limit=&offset=&status=` and `GET /api/runs/ID` (a unique id prefix works) with events
  * - `GET /api/backfills?limit=&offset=` and `GET /api/backfills/ID`
+ * - `GET /api/alerts?limit=&offset=` — the alert rules (no URLs) and recent alert deliveries, newest first, failures with their error
  * - `POST /api/runs` and `POST /api/backfills` launch work in this process (./mutation-routes.ts),
  *   allowed by ./mutation-guard.ts; with `queue`, runs are queued for `assets worker` instead
  * - `GET /api/events?run=ID` — Server-Sent Events about runs (./event-stream.ts)
@@ -203,6 +205,12 @@ export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}):
     const store = await storage();
     const run = pickByPrefix(await store.findRunsByPrefix(id), id, 'run', 'id');
     send(res, { run, events: await store.listEvents(run.id) });
+  });
+
+  app.get('/api/alerts', async (req, res) => {
+    const { limit, offset } = parseParams(alertsQuery, req.query, 'query');
+    const rules = project.alerts.map((rule) => ({ name: rule.name, on: rule.on, select: rule.select ?? null, targets: rule.targets.map((t) => t.type) }));
+    send(res, { rules, deliveries: await (await storage()).listAlertDeliveries({ limit, offset }) });
   });
 
   app.get('/api/backfills', async (req, res) => {

@@ -31,6 +31,8 @@ export async function fillEveryTable(file: string): Promise<void> {
     await storage.acquireLeases('run-dead', [{ assetKey: 'raw/b', partition: '2025-01-02' }], { now: 1_000, expiresAt: 2_000 });
     const tick = await storage.createDaemonTick({ timestamp: 6_000, status: 'running', decisions: [], runIds: [], error: null, endedAt: null });
     await storage.updateDaemonTick(tick, { status: 'success', endedAt: 6_500 }, { 'schedule:nightly': '6000' });
+    const alert = { rule: 'alerts[0]', kind: 'run_failure', assetKey: 'raw/b', count: 2, firstAt: 7_000, lastAt: 7_100, dueAt: 67_000 };
+    await storage.recordAlertEvents({ ...alert, firstPartition: '2025-01-01', lastPartition: '2025-01-02', sample: { runId: 'run-ok', message: 'boom' } });
     // Events appended then gone from the counter's view: the counter stays above the highest id.
     await storage.appendEvents([anEvent('run-ok', 'one more')]);
   } finally {

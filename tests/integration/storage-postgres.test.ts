@@ -5,6 +5,7 @@ import type { LeaseKey } from '../../storage/index.ts';
 import { closedPort, onPostgres, postgresMissing, postgresRows, postgresUrl } from '../postgres.ts';
 import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
+import { storageAlertsContract } from './storage-contract-alerts.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
 import { storageDaemonLockContract } from './storage-contract-daemon-lock.ts';
 import { anEvent, aRun, expectSplitSummariesOfManyAssets } from './storage-fixtures.ts';
@@ -62,6 +63,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
   storageContract('PostgresStorage', fresh);
   storageContract('openStorage({ kind: "postgres" })', async () => openStorage({ kind: 'postgres', url: await emptySchema() }));
   storageTicksContract('PostgresStorage', fresh);
+  storageAlertsContract('PostgresStorage', fresh, sameSchema);
   storageLeasesContract('PostgresStorage', fresh, sameSchema);
   storageDaemonLockContract('PostgresStorage', fresh, { second: sameSchema, loseHolder: terminateDaemonLockHolder });
 
@@ -247,6 +249,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         [schema],
       );
       expect(tables.map((t) => t.table_name)).toEqual([
+        'alert_deliveries',
         'asset_lineage',
         'backfills',
         'check_results',

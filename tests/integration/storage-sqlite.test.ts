@@ -12,6 +12,7 @@ import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
 import { storageDaemonLockContract } from './storage-contract-daemon-lock.ts';
+import { storageAlertsContract } from './storage-contract-alerts.ts';
 import { aBackfill, aCheckResult, aMaterialization, anEvent, aRun, expectSplitSummariesOfManyAssets } from './storage-fixtures.ts';
 
 let dir: string;
@@ -37,6 +38,11 @@ async function open(file = 'strata.db'): Promise<SqliteStorage> {
 storageContract('SqliteStorage', () => open());
 storageContract('openStorage({ kind: "sqlite" })', () => openStorage({ kind: 'sqlite', file: path.join(dir, 'spec.db') }));
 storageTicksContract('SqliteStorage', () => open());
+storageAlertsContract(
+  'SqliteStorage',
+  () => open(),
+  () => SqliteStorage.open(path.join(dir, 'strata.db')),
+);
 storageLeasesContract(
   'SqliteStorage',
   () => open(),

@@ -48,6 +48,7 @@ import type {
   ResumeOptions,
   RunResult,
   ScheduleDefinition,
+  AlertRule,
   SelectionNode,
   StepOutcome,
   TickResult,
@@ -56,7 +57,9 @@ import type {
 describe('loading a project', () => {
   test('loadProject reads a folder; buildProject assembles definitions in memory', () => {
     expectTypeOf(loadProject).toEqualTypeOf<(dir: string) => Promise<Project>>();
-    expectTypeOf(buildProject).parameters.toEqualTypeOf<[config: ProjectConfig, list: readonly AssetDefinition[], schedules?: readonly ScheduleDefinition[]]>();
+    expectTypeOf(buildProject).parameters.toEqualTypeOf<
+      [config: ProjectConfig, list: readonly AssetDefinition[], schedules?: readonly ScheduleDefinition[], alerts?: readonly AlertRule[]]
+    >();
     expectTypeOf(buildProject).returns.toEqualTypeOf<Project>();
     expectTypeOf(loadProjectConfig).toEqualTypeOf<(dir: string) => ProjectConfig>();
     expectTypeOf(resolveProjectDir).toEqualTypeOf<(explicit: string | undefined, cwd?: string) => string>();

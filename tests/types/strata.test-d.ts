@@ -265,6 +265,7 @@ describe('errors', () => {
 test('the value exports of strata are exactly these (add to the list when the API grows on purpose)', () => {
   expectTypeOf<keyof typeof strata>().toEqualTypeOf<
     | 'asset'
+    | 'alert'
     | 'isAssetDefinition'
     | 'sourceAsset'
     | 'postgresTable'

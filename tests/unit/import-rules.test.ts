@@ -11,7 +11,13 @@ import { folderCycles, importsOf, type Layer, layerViolations, listSources } fro
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** The storage interface: records and stores, no implementation. */
-const STORAGE_INTERFACE = ['storage/storage.ts', 'storage/staleness-store.ts', 'storage/daemon-tick-store.ts', 'storage/daemon-lock.ts'];
+const STORAGE_INTERFACE = [
+  'storage/storage.ts',
+  'storage/staleness-store.ts',
+  'storage/daemon-tick-store.ts',
+  'storage/daemon-lock.ts',
+  'storage/alert-delivery-store.ts',
+];
 
 /** The warehouse interface: what a shell may know of the warehouse it is handed. */
 const WAREHOUSE_INTERFACE = 'resources/warehouse.ts';

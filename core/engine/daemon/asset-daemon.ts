@@ -17,10 +17,10 @@ import { computeStaleness } from '../../model/staleness/compute-staleness.ts';
 import { observeSources } from '../staleness/observe-sources.ts';
 import type { StalenessReport } from '../../model/staleness/stale-partition.ts';
 import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
-import type { RunTrigger, Storage } from '../../../storage/storage.ts';
+import type { EventRecord, RunTrigger, Storage } from '../../../storage/storage.ts';
 import { RunLauncher, type LaunchedRun, type LaunchedRunOutcome } from '../runs/run-launcher.ts';
 import { RunService } from '../runs/run-service.ts';
-import { projectRunObservers } from '../runs/run-observers.ts';
+import { projectRunObservers, type RunObserver } from '../runs/run-observers.ts';
 import { enqueueMaterialization } from '../runs/queued-runs.ts';
 import { addStoredInFlight, daemonRequest } from './queued-daemon-runs.ts';
 import type { WarehouseSource } from '../runs/shared-warehouse.ts';
@@ -63,6 +63,22 @@ export interface AssetDaemonOptions {
    * Postgres storage; the caller checks). The pools are then the workers' to keep.
    */
   readonly queue?: boolean;
+  /** Told the daemon's runs' events and its failed ticks (default: the project's, see `projectRunObservers`). */
+  readonly observers?: readonly RunObserver[];
+}
+
+/** The `daemon_error` event observers are told when a tick fails (never stored). */
+function daemonErrorEvent(tickId: number, error: string): EventRecord {
+  return {
+    runId: '',
+    timestamp: Date.now(),
+    type: 'daemon_error',
+    level: 'error',
+    assetKey: null,
+    partition: null,
+    message: `daemon tick ${tickId} failed: ${error}`,
+    data: { tickId, error },
+  };
 }
 
 /** A run the daemon decided on, before it is launched. */
@@ -117,7 +133,7 @@ export class AssetDaemon {
       landing: options.landing,
       ...(options.warehouse === undefined ? {} : { warehouse: options.warehouse }),
       ...(notice ? { notice } : {}),
-      observers: projectRunObservers(options.project, { storage: async () => options.storage, notice: notice ?? (() => undefined) }),
+      observers: options.observers ?? projectRunObservers(options.project, { storage: async () => options.storage, notice: notice ?? (() => undefined) }),
     });
     this.#settings = options.settings ?? options.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
     this.#launcher = new RunLauncher({
@@ -164,6 +180,7 @@ export class AssetDaemon {
         cursors,
       );
       this.#logTick(tickId, now, decisions);
+      if (error) this.#service.observe(daemonErrorEvent(tickId, error));
       for (const run of runs) {
         if (this.#o.queue) await this.#enqueue(run);
         else this.#launcher.launchRun(this.#launch(run));
@@ -174,6 +191,7 @@ export class AssetDaemon {
       decisions.push({ source: 'daemon', name: 'tick', action: 'error', reason: message, targets: [] });
       await storage.updateDaemonTick(tickId, { status: 'failed', decisions, error: message, endedAt: Date.now() });
       this.#o.log?.(`tick ${tickId} failed: ${message}`);
+      this.#service.observe(daemonErrorEvent(tickId, message));
       return { tickId, now, decisions, runIds: [], error: message };
     }
   }

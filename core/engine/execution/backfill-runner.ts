@@ -9,7 +9,7 @@ import type { BackfillRecord, EventRecord, Storage } from '../../../storage/stor
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import { executeRun, type RunResult, type StepOutcome } from './executor.ts';
 import { reapDeadRuns } from './dead-run-reaper.ts';
-import type { RecordedEventListener } from './run-events.ts';
+import { tellRecorded, type RecordedEventListener } from './run-events.ts';
 import { recoverCommits } from './commit-recovery.ts';
 import { findStale, skipFresh } from '../staleness/find-stale.ts';
 import type { StalenessReport, StaleReason } from '../../model/staleness/stale-partition.ts';
@@ -175,6 +175,7 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
   if (plan.steps.length === 0) {
     const finished = { ...backfill, status: 'success' as const, updatedAt: Date.now() };
     await env.storage.updateBackfill(backfill.id, { status: 'success', updatedAt: finished.updatedAt });
+    tellRecorded(env.observers, [backfillDoneEvent(finished, backfill.runIds.at(-1) ?? '', planKeys(plan))]);
     return { backfill: finished, run: undefined };
   }
   const runId = randomUUID();
@@ -224,6 +225,7 @@ async function runBackfill(env: BackfillEnvironment, backfill: BackfillRecord, p
   const status = run.status === 'success' ? 'success' : run.status === 'canceled' ? 'canceled' : 'failed';
   const update = { status, done, failed, error: run.error ?? null, updatedAt: Date.now() } as const;
   await env.storage.updateBackfill(backfill.id, update);
+  tellRecorded(env.observers, [backfillDoneEvent({ ...backfill, runIds, ...update }, runId, planKeys(plan))]);
   return { backfill: { ...backfill, runIds, ...update }, run };
 }
 
@@ -245,6 +247,26 @@ export function resolveBackfillKeys(
   }
   buildPlan(project.graph, keys, { now, partitions: range });
   return keys;
+}
+
+/** The `backfill_done` event observers are told when a backfill ends (never stored). */
+export function backfillDoneEvent(backfill: BackfillRecord, runId: string, keys: readonly string[]): EventRecord {
+  const { id, status, done, failed, from, to, error, selection } = backfill;
+  return {
+    runId,
+    timestamp: Date.now(),
+    type: 'backfill_done',
+    level: status === 'success' ? 'info' : 'error',
+    assetKey: null,
+    partition: null,
+    message: `backfill ${id.slice(0, 8)} of ${selection} ${from}..${to} ended: ${status} (${done} done, ${failed} failed)`,
+    data: { backfillId: id, status, done, failed, from, to, keys, ...(error ? { error } : {}) },
+  };
+}
+
+/** The asset keys a plan writes, once each. */
+function planKeys(plan: Plan): string[] {
+  return [...new Set(plan.steps.map((step) => step.key))];
 }
 
 /** Asset partitions a plan writes. */

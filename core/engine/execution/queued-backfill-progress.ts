@@ -61,16 +61,25 @@ export async function queuedBackfillState(storage: Storage, backfill: BackfillRe
  * Writes the backfill's status and counts as storage now says, after one of its runs ended.
  * Two workers ending runs at once may each read before the other's run ended: each writes, then
  * reads again and writes again until what it reads agrees with what it wrote, so the last write
- * always comes from a reading that saw every run that had ended.
+ * always comes from a reading that saw every run that had ended. `onEnded` is called when this
+ * call's write ended the backfill.
  */
-export async function refreshQueuedBackfill(storage: Storage, backfillId: string): Promise<BackfillRecord | undefined> {
+export async function refreshQueuedBackfill(
+  storage: Storage,
+  backfillId: string,
+  onEnded?: (backfill: BackfillRecord) => void,
+): Promise<BackfillRecord | undefined> {
   let backfill = await storage.getBackfill(backfillId);
+  let ended = false;
   for (let round = 0; backfill !== undefined && round < 10; round++) {
     const { update } = await queuedBackfillState(storage, backfill);
-    if (agrees(backfill, update)) return backfill;
+    if (agrees(backfill, update)) break;
+    // This write ends it: the caller tells whoever waits for a backfill's end (alerts).
+    if (backfill.status === 'running' && update.status !== 'running') ended = true;
     await storage.updateBackfill(backfillId, { ...update, updatedAt: Date.now() });
     backfill = await storage.getBackfill(backfillId);
   }
+  if (ended && backfill !== undefined && backfill.status !== 'running') onEnded?.(backfill);
   return backfill;
 }
 
@@ -96,7 +105,7 @@ async function runsOf(storage: Storage, backfill: BackfillRecord): Promise<RunRe
 }
 
 /** The asset key of a `key@partition` (keys never hold `@`). */
-function keyOfPart(part: string): string {
+export function keyOfPart(part: string): string {
   const at = part.indexOf('@');
   return at < 0 ? part : part.slice(0, at);
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../../model/errors.ts';
+import { ConfigError, DefinitionErrors } from '../../model/errors.ts';
+import { parseConfigAlerts } from '../../model/config/alert-rules.ts';
 import { PACKAGE_ROOT } from '../package-location.ts';
 import { formatZodIssues } from '../../model/definitions/asset-spec.ts';
 import { NO_RETRIES } from '../../model/definitions/retry-policy.ts';
@@ -48,6 +49,8 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   const parsed = projectConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${file}: ${formatZodIssues(parsed.error)}`, file);
   const config = parsed.data;
+  const alerts = parseConfigAlerts(config.alerts, CONFIG_FILE);
+  if (alerts.errors.length > 0) throw new DefinitionErrors(alerts.errors);
   const configured = resolveWarehouse(config.warehouse, dir);
   const sourceOf = (variable: string, field: string): StateFileSource =>
     process.env[variable] === undefined ? { label: `"${field}" in ${file}`, configFile: file } : { label: variable };
@@ -81,5 +84,7 @@ export function loadProjectConfig(dir: string): ProjectConfig {
     ...(config.resources === undefined ? {} : { resources: Object.freeze({ ...config.resources }) }),
     ...(config.dbt === undefined ? {} : { dbtDir: resolve(dir, config.dbt) }),
     ...(openlineage === undefined ? {} : { openlineage }),
+    ...(alerts.rules.length === 0 ? {} : { alerts: Object.freeze(alerts.rules) }),
+    ...(config.uiUrl === undefined ? {} : { uiUrl: config.uiUrl.replace(/\/+$/, '') }),
   });
 }

@@ -12,6 +12,7 @@ import { renderForParsing, templateProblems, THIS_PLACEHOLDER_SCHEMA, THIS_VARIA
 import { withReads, type CheckSpec } from '../../model/definitions/check-spec.ts';
 import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../../model/definitions/schedule-definition.ts';
 import { loadProjectConfig } from './project-config.ts';
+import { isAlertRule, makeAlertRule, type AlertRule } from '../../model/config/alert-rules.ts';
 import type { ProjectConfig } from '../../model/config/project-config.ts';
 import { buildProject, type Project } from '../../model/project.ts';
 import { listSourceFiles } from './source-files.ts';
@@ -45,6 +46,7 @@ export async function loadProject(dir: string): Promise<Project> {
   const files = config.dbtDir !== undefined && !existsSync(config.assetsDir) ? [] : listSourceFiles(config.assetsDir, errors, config.dir);
   const found: AssetDefinition[] = loadSeeds(config, errors);
   const schedules: ScheduleDefinition[] = [];
+  const alerts: AlertRule[] = [];
   const sqlSources: SqlSource[] = [];
   // Keys of files that failed to parse still exist: readers of them must not also be reported.
   const brokenKeys = new Set<string>();
@@ -81,7 +83,7 @@ export async function loadProject(dir: string): Promise<Project> {
           build: (deps) => sqlAssetDefinition(parsed, deps, display),
         });
     } else {
-      found.push(...(await importDefinitions(file, display, errors, schedules)));
+      found.push(...(await importDefinitions(file, display, errors, schedules, alerts)));
     }
   }
 
@@ -149,10 +151,16 @@ export async function loadProject(dir: string): Promise<Project> {
   } catch {
     // A cache that cannot be written (a read-only project folder) only makes the next load slower.
   }
-  return buildProject(config, [...definitions.values()], schedules);
+  return buildProject(config, [...definitions.values()], schedules, alerts);
 }
 
-async function importDefinitions(file: string, display: string, errors: DefinitionError[], schedules: ScheduleDefinition[] = []): Promise<AssetDefinition[]> {
+async function importDefinitions(
+  file: string,
+  display: string,
+  errors: DefinitionError[],
+  schedules: ScheduleDefinition[] = [],
+  alerts: AlertRule[] = [],
+): Promise<AssetDefinition[]> {
   let module: Record<string, unknown>;
   try {
     module = await importAssetModule(file);
@@ -172,6 +180,7 @@ async function importDefinitions(file: string, display: string, errors: Definiti
     for (const item of Array.isArray(value) ? value : [value]) {
       if (isAssetDefinition(item)) seen.add(item);
       else if (isScheduleDefinition(item) && !schedules.some((s) => s.name === item.name && s.file === display)) schedules.push(makeSchedule(item, display));
+      else if (isAlertRule(item) && !alerts.some((a) => a.name === item.name && a.file === display)) alerts.push(makeAlertRule(item, display));
     }
   }
   return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));

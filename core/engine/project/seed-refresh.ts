@@ -50,7 +50,9 @@ export class SeedRefresher {
     }
     if (changed.size === 0) return project;
     const definitions = [...project.definitions.values()].map((d) => changed.get(d.spec.key) ?? d);
-    return buildProject(project.config, definitions, project.schedules);
+    // strata.json's alert rules come with the config again; the modules' are passed on.
+    const declared = project.alerts.filter((rule) => !project.config.alerts?.includes(rule));
+    return buildProject(project.config, definitions, project.schedules, declared);
   }
 }
 

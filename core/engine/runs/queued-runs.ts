@@ -15,10 +15,11 @@ import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { systemTiming } from '../../model/run-timing.ts';
 import { CanceledError, messageOf } from '../execution/step-helpers.ts';
 import type { RunResult } from '../execution/executor.ts';
-import { runEnded, type RunRecord, type RunTrigger, type Storage } from '../../../storage/storage.ts';
+import { runEnded, type BackfillRecord, type RunRecord, type RunTrigger, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
 import { CanceledBackfillError, planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
-import { queuedBackfillOf, refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
+import { keyOfPart, partsOf, queuedBackfillOf, refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
+import { backfillDoneEvent } from '../execution/backfill-runner.ts';
 
 export type { QueuedMaterialization } from './claimed-plan.ts';
 
@@ -134,7 +135,8 @@ export async function runClaimed(
     await heartbeat.stop();
     // The backfill's progress is worked out again from storage by the next run that ends: a failure here is only news.
     if (backfillId !== undefined) {
-      await refreshQueuedBackfill(await service.storage(), backfillId).catch((error: unknown) =>
+      const ended = (backfill: BackfillRecord) => service.observe(backfillDoneEvent(backfill, run.id, [...new Set(partsOf(run).map(keyOfPart))]));
+      await refreshQueuedBackfill(await service.storage(), backfillId, ended).catch((error: unknown) =>
         service.notice(`backfill ${backfillId.slice(0, 8)}: its progress could not be updated: ${messageOf(error)}`),
       );
     }

@@ -8,6 +8,8 @@ import type { EventRecord, Storage } from '../../../storage/storage.ts';
 import type { Project } from '../../model/project.ts';
 import { openLineageObservers } from '../openlineage/openlineage-observer.ts';
 import { tellRecorded } from '../execution/run-events.ts';
+import { AlertObserver } from '../alerts/alert-observer.ts';
+import { DEFAULT_UI_URL } from '../../model/config/project-config.ts';
 
 /**
  * Something told about every recorded event of the runs a RunService starts (OpenLineage
@@ -38,7 +40,14 @@ export const OBSERVER_FLUSH_MS = 2_000;
  * const service = new RunService({ project, storage, observers: projectRunObservers(project, { storage: () => storage, notice }) });
  */
 export function projectRunObservers(project: Project, context: RunObserverContext): RunObserver[] {
-  return [...openLineageObservers(project, context)];
+  return [...openLineageObservers(project, context), ...alertObservers(project, context)];
+}
+
+/** The alert observer of the project's alert rules (none without rules). */
+function alertObservers(project: Project, context: RunObserverContext): RunObserver[] {
+  if (project.alerts.length === 0) return [];
+  const uiUrl = project.config.uiUrl ?? DEFAULT_UI_URL;
+  return [new AlertObserver({ rules: project.alerts, graph: project.graph, storage: context.storage, notice: context.notice, uiUrl })];
 }
 
 /** Tells each observer of recorded `events`, in order; an observer that throws is not the run's problem. */

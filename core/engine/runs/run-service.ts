@@ -25,7 +25,7 @@ import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
 import type { Plan } from '../../model/planning/plan.ts';
 import type { Warehouse } from '../../../resources/warehouse.ts';
 import { FileLandingZone } from '../../../resources/landing-zone.ts';
-import type { BackfillRecord, RunRecord, Storage } from '../../../storage/storage.ts';
+import type { BackfillRecord, EventRecord, RunRecord, Storage } from '../../../storage/storage.ts';
 import { openProjectWarehouse } from '../project-warehouse.ts';
 import { describeHolder, reapedRunText } from './run-notices.ts';
 import { SharedWarehouse, type WarehouseSource } from './shared-warehouse.ts';
@@ -121,6 +121,11 @@ export class RunService {
   /** Delivers what the observers queued, waiting at most `timeoutMs` (default 2 s). */
   flushObservers(timeoutMs?: number): Promise<void> {
     return flushObservers(this.#observers, timeoutMs);
+  }
+
+  /** Tells the observers news that is no run's recorded event (a failed daemon tick, a queued backfill's end). */
+  observe(event: EventRecord): void {
+    tellObservers(this.#observers, [event]);
   }
 
   /** The storage runs are recorded in. */

@@ -7,6 +7,7 @@ import { resourcesSchema, type ResourceConfig } from './resources-config.ts';
 import { warehouseSchema, type WarehouseSettings } from './warehouse-settings.ts';
 import { storageSchema, type StorageLocation } from './storage-settings.ts';
 import { openLineageSchema, type OpenLineageSettings } from './openlineage-settings.ts';
+import type { AlertRule } from './alert-rules.ts';
 
 /** Name of the project configuration file. */
 export const CONFIG_FILE = 'strata.json';
@@ -32,6 +33,9 @@ export const projectConfigSchema = z
     /** A dbt project folder whose models, seeds and tests become assets of this project. */
     dbt: z.string().min(1).optional(),
     openlineage: openLineageSchema.optional(),
+    // Each rule is validated on its own (./alert-rules.ts), so an error names the rule.
+    alerts: z.unknown().optional(),
+    uiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   })
   .strict();
 
@@ -87,7 +91,14 @@ export interface ProjectConfig {
    * are sent). May hold an API key: never print it.
    */
   readonly openlineage?: OpenLineageSettings;
+  /** Alert rules of `"alerts"`, named `alerts[0]`, … (absent: none; TypeScript rules are on the project). */
+  readonly alerts?: readonly AlertRule[];
+  /** Where the UI is served, for links in alert messages (`"uiUrl"`; default {@link DEFAULT_UI_URL}). */
+  readonly uiUrl?: string;
 }
+
+/** The UI's address when strata.json names none: `assets ui`'s default. */
+export const DEFAULT_UI_URL = 'http://127.0.0.1:3000';
 
 /**
  * Where the project's storage is, for `openStorage`: its Postgres URL when it has one, else

@@ -1,4 +1,4 @@
-// Hash routing: `#/`, `#/assets/KEY`, `#/runs`, `#/runs/ID`, `#/backfills`. Each page is
+// Hash routing: `#/`, `#/assets/KEY`, `#/runs`, `#/runs/ID`, `#/backfills`, `#/alerts`. Each page is
 // `render(container, params, scope)`; the scope closes (aborting fetches, dropping live
 // subscriptions and timers) when the user navigates away.
 

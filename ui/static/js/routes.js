@@ -1,6 +1,7 @@
 // The pages by hash route: `[pattern, nav name, render(container, params, scope)]` (see
 // router.js); dom.js builds the links to them (assetRoute, runRoute).
 
+import { renderAlertsPage } from './alerts-page.js';
 import { renderAssetPage } from './asset-page.js';
 import { renderBackfillsPage } from './backfills-page.js';
 import { renderLineagePage } from './lineage-page.js';
@@ -13,4 +14,5 @@ export const routes = [
   [/^\/runs\/?$/, 'runs', renderRunsPage],
   [/^\/runs\/([^/]+)$/, 'runs', (el, [id], scope) => renderRunPage(el, id, scope)],
   [/^\/backfills\/?$/, 'backfills', renderBackfillsPage],
+  [/^\/alerts\/?$/, 'alerts', renderAlertsPage],
 ];
