@@ -33,16 +33,12 @@ export interface AlertEventBatch extends AlertGroupKey {
   readonly sample: Readonly<Record<string, unknown>>;
 }
 
-/** One alert group and its delivery. */
-export interface AlertDeliveryRecord extends AlertGroupKey {
+/**
+ * One alert group and its delivery: the batches added to it summed (`count`, the widest times
+ * and partitions; `dueAt` and `sample` from the batch that opened it).
+ */
+export interface AlertDeliveryRecord extends AlertEventBatch {
   readonly id: number;
-  readonly count: number;
-  readonly firstAt: number;
-  readonly lastAt: number;
-  readonly firstPartition: string | null;
-  readonly lastPartition: string | null;
-  readonly dueAt: number;
-  readonly sample: Readonly<Record<string, unknown>>;
   readonly status: AlertDeliveryStatus;
   readonly attempts: number;
   readonly lastError: string | null;

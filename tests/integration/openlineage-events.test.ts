@@ -13,6 +13,8 @@ import { loadProject } from '../../core/engine/project/project-loader.ts';
 import { OpenLineageObserver, PARENT_JOB_NAME } from '../../core/engine/openlineage/openlineage-observer.ts';
 import { stepRunUuid } from '../../core/model/openlineage/openlineage-ids.ts';
 import type { JsonObject } from '../../core/model/openlineage/openlineage-run-event.ts';
+import type { Project } from '../../core/model/project.ts';
+import type { Storage } from '../../storage/storage.ts';
 import type { OpenLineageTransport } from '../../resources/openlineage/openlineage-transport.ts';
 import { OpenLineageValidator } from '../openlineage-validator.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
@@ -43,17 +45,26 @@ describe('OpenLineage events of real runs', () => {
 
   afterEach(() => workspace.close());
 
+  /** An observer of `project` capturing its events in `transport`, reading `storage` (default: the workspace's). */
+  function observerFor(
+    project: Project,
+    transport: ReturnType<typeof capture>,
+    options: { storage?: () => Promise<Storage>; notice?: (m: string) => void } = {},
+  ) {
+    return new OpenLineageObserver({
+      project,
+      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
+      transport,
+      storage: options.storage ?? (async () => workspace.storage),
+      notice: options.notice ?? (() => undefined),
+    });
+  }
+
   async function observe(extra: Parameters<TempWorkspace['run']>[2] = {}) {
     const project = await loadProject(workspace.dir);
     const transport = capture();
     const notices: string[] = [];
-    const observer = new OpenLineageObserver({
-      project,
-      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
-      transport,
-      storage: async () => workspace.storage,
-      notice: (m) => notices.push(m),
-    });
+    const observer = observerFor(project, transport, { notice: (m) => notices.push(m) });
     const result = await workspace.run(project, undefined, { ...extra, observers: [observer] });
     await observer.flush(10_000);
     expect(notices).toEqual([]);
@@ -138,13 +149,7 @@ describe('OpenLineage events of real runs', () => {
     fs.writeFileSync(path.join(workspace.dir, 'defs', 'staging', 'all_orders.sql'), 'select * from raw.orders\n');
     const project = await loadProject(workspace.dir);
     const transport = capture();
-    const observer = new OpenLineageObserver({
-      project,
-      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
-      transport,
-      storage: async () => workspace.storage,
-      notice: () => undefined,
-    });
+    const observer = observerFor(project, transport);
     // The first run records raw/orders' schema; the second traces through it.
     await workspace.run(project, ['landing/feed', 'raw/orders']);
     const result = await workspace.run(project, ['staging/all_orders'], { observers: [observer] });
@@ -166,13 +171,7 @@ describe('OpenLineage events of real runs', () => {
   it('sends every event at flush even when storage does not answer, without what storage would add', async () => {
     const project = await loadProject(workspace.dir);
     const transport = capture();
-    const observer = new OpenLineageObserver({
-      project,
-      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
-      transport,
-      storage: () => new Promise(() => undefined),
-      notice: () => undefined,
-    });
+    const observer = observerFor(project, transport, { storage: () => new Promise(() => undefined) });
     await workspace.run(project, undefined, { observers: [observer] });
     const started = Date.now();
     await observer.flush(400);
@@ -195,13 +194,7 @@ describe('OpenLineage events of real runs', () => {
     const controller = new AbortController();
     const project = await loadProject(workspace.dir);
     const transport = capture();
-    const observer = new OpenLineageObserver({
-      project,
-      settings: { transport: { kind: 'console' }, namespace: 'analytics' },
-      transport,
-      storage: async () => workspace.storage,
-      notice: () => undefined,
-    });
+    const observer = observerFor(project, transport);
     const result = await workspace.run(project, ['landing/feed', 'raw/orders'], {
       observers: [observer, { onRunEvent: (event) => event.type === 'step_start' && setTimeout(() => controller.abort(), 0) }],
       signal: controller.signal,
