@@ -45,6 +45,7 @@ export {
 export type { CheckOptions, CheckSeverity, CheckSpec } from './model/definitions/check-spec.ts';
 export type { ScheduleDefinition, ScheduleOptions, SchedulePartition } from './model/definitions/schedule-definition.ts';
 export type { AlertKind, AlertRule, AlertRuleOptions, AlertTarget } from './model/config/alert-rules.ts';
+export type { FreshnessPolicy, FreshnessPolicyOptions } from './model/definitions/freshness-policy.ts';
 export { keyToTable, qualifiedTableName, tableToKey } from './model/definitions/asset-key.ts';
 export type {
   AssetContext,

@@ -8,6 +8,7 @@ import type { PartitionMapping } from '../partitions/partition-mapping.ts';
 import { defaultMapping } from '../partitions/index.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
+import { freshnessPolicySchema, type FreshnessPolicy, type FreshnessPolicyOptions } from './freshness-policy.ts';
 import type { ObserveFn } from './source-asset.ts';
 import type { SnapshotConfig } from './snapshot-config.ts';
 import type { SeedCompute } from './seed-asset.ts';
@@ -64,6 +65,8 @@ export interface AssetSpec {
   readonly source?: boolean;
   /** How a failed step of this asset is retried; absent: the project's default (`"retries"` in strata.json). */
   readonly retryPolicy?: RetryPolicy;
+  /** How old its newest data may get before the daemon raises `freshness_miss` (absent: no policy). */
+  readonly freshnessPolicy?: FreshnessPolicy;
   /** Data-quality checks run right after every write (see core/model/checks and core/engine/checks). */
   readonly checks: readonly CheckSpec[];
 }
@@ -174,6 +177,7 @@ export const specFieldsSchema = z
       .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'pool names use letters, digits, _ . -')
       .optional(),
     retryPolicy: retryPolicySchema.optional(),
+    freshnessPolicy: freshnessPolicySchema.optional(),
     checks: z.array(checkSchema).default([]),
   })
   .strict();
@@ -242,6 +246,11 @@ export interface AssetOptions {
   config?: Readonly<Record<string, unknown>>;
   /** Retries of a failed step, e.g. `{ maxRetries: 3, delay: '2s', backoff: 'exponential', jitter: true }`. */
   retryPolicy?: RetryPolicyOptions;
+  /**
+   * How old the newest data may get, e.g. `{ maxLag: '26h' }`: past it the asset is overdue in
+   * `assets status` and the daemon raises `freshness_miss` (README, "Freshness policies").
+   */
+  freshnessPolicy?: FreshnessPolicyOptions;
   /**
    * The output columns, in order, and the upstream columns each comes from (Strata cannot read
    * the function, so otherwise its columns are unknown), e.g.
@@ -358,6 +367,7 @@ export function buildSpec(key: string, fields: SpecFields, baseKinds: string | r
     ...(fields.automation === undefined ? {} : { automation: fields.automation }),
     ...(fields.pool === undefined ? {} : { pool: fields.pool }),
     ...(fields.retryPolicy === undefined ? {} : { retryPolicy: Object.freeze({ ...fields.retryPolicy }) }),
+    ...(fields.freshnessPolicy === undefined ? {} : { freshnessPolicy: Object.freeze({ ...fields.freshnessPolicy }) }),
     checks: Object.freeze([...(fields.checks ?? [])]),
   };
   return Object.freeze(spec);

@@ -9,6 +9,7 @@
  * -- owners: ana@example.com, team:data
  * -- kind: dbt, mart                          (added to sql, duckdb)
  * -- materialization: view
+ * -- freshness: 26h                           (overdue when the newest data is older)
  * select * from raw.orders
  * ```
  *
@@ -29,6 +30,7 @@ import type { PartitionsDefinition } from '../partitions/partitions-definition.t
 import type { AssetDefinition, SqlMaterialization } from './asset-spec.ts';
 import { parseAutomation, type AutomationCondition } from './automation-condition.ts';
 import { parseRetriesText, type RetryPolicy } from './retry-policy.ts';
+import type { FreshnessPolicy } from './freshness-policy.ts';
 import { parseSnapshotHeader, SNAPSHOT_HEADER_FIELDS, type SnapshotConfig } from './snapshot-config.ts';
 import { parseSourceHeader, SOURCE_HEADER_FIELDS } from './source-header.ts';
 import { INCREMENTAL_HEADER_FIELDS, parseIncrementalHeader, type IncrementalConfig } from './incremental-config.ts';
@@ -56,6 +58,8 @@ export interface SqlHeader {
   readonly pool?: string;
   /** `-- retries: 3 delay=2s backoff=exponential jitter max_delay=1m`. */
   readonly retryPolicy?: RetryPolicy;
+  /** `-- freshness: 26h`: how old the newest data may get (see freshness-policy.ts). */
+  readonly freshnessPolicy?: FreshnessPolicy;
   /** `materialization: snapshot`: its key, strategy and hard deletes (see snapshot-config.ts). */
   readonly snapshot?: SnapshotConfig;
   /** `source: NAME`: the query runs on that Postgres resource (see source-header.ts). */
@@ -93,6 +97,7 @@ export const SQL_HEADER_FIELDS = [
   'partition_mapping',
   'backfill_policy',
   'retries',
+  'freshness',
   'automation',
   'pool',
   'check',
@@ -156,6 +161,7 @@ export function sqlAssetDefinition(parsed: ParsedSqlAssetFile, deps: readonly st
     ...(header.automation === undefined ? {} : { automation: header.automation }),
     ...(header.pool === undefined ? {} : { pool: header.pool }),
     ...(header.retryPolicy === undefined ? {} : { retryPolicy: header.retryPolicy }),
+    ...(header.freshnessPolicy === undefined ? {} : { freshnessPolicy: header.freshnessPolicy }),
     checks: header.checks,
     partitionMappings: header.partitionMappings,
   };
@@ -239,6 +245,8 @@ function parseHeader(text: string, report: Report): SqlHeader | undefined {
       fail('sql_header_invalid', (error as Error).message, error);
     }
   }
+  const freshness = values.get('freshness')?.[0];
+  if (freshness !== undefined) raw.freshnessPolicy = { maxLag: freshness };
   const checks: CheckSpec[] = [];
   for (const line of values.get('check') ?? []) {
     try {
@@ -369,6 +377,7 @@ const HEADER_NAMES: Readonly<Record<string, HeaderField>> = {
   partitionMappings: 'partition_mapping',
   backfillPolicy: 'backfill_policy',
   retryPolicy: 'retries',
+  freshnessPolicy: 'freshness',
 };
 
 /** One zod issue as a line naming the header field as written in the file. */
