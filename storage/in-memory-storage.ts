@@ -4,6 +4,8 @@
  * the same as SQLite's; the shared contract suite holds both to that.
  */
 
+import { InMemoryFreshnessEpisodes } from './freshness-episode-rows.ts';
+import type { FreshnessEpisode } from './freshness-episode-store.ts';
 import { decodeColumnLineage, encodeColumnLineage } from './column-lineage-queries.ts';
 import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import { NotFoundError } from '../core/model/errors.ts';
@@ -94,6 +96,7 @@ export class InMemoryStorage implements Storage {
   readonly #backfills = new Map<string, BackfillRow>();
   readonly #ticks = new InMemoryDaemonTicks();
   readonly #alerts = new InMemoryAlertDeliveries();
+  readonly #freshness = new InMemoryFreshnessEpisodes();
   readonly #daemonLock = new InMemoryDaemonLockSlot();
   readonly #leases = new InMemoryLeaseTable({
     run: (id) => this.#runs.get(id),
@@ -441,6 +444,22 @@ export class InMemoryStorage implements Storage {
 
   listAlertDeliveries(options?: Page): Promise<AlertDeliveryRecord[]> {
     return this.#alerts.list(options);
+  }
+
+  openFreshnessEpisode(event: EventRecord): Promise<FreshnessEpisode | undefined> {
+    return this.#freshness.openFreshnessEpisode(event);
+  }
+
+  endFreshnessEpisodes(keys: readonly string[], now: number): Promise<string[]> {
+    return this.#freshness.endFreshnessEpisodes(keys, now);
+  }
+
+  openFreshnessEpisodes(keys?: readonly string[]): Promise<FreshnessEpisode[]> {
+    return this.#freshness.openFreshnessEpisodes(keys);
+  }
+
+  freshnessEpisodes(key: string, options?: Page): Promise<FreshnessEpisode[]> {
+    return this.#freshness.freshnessEpisodes(key, options);
   }
 
   createDaemonTick(tick: NewDaemonTick): Promise<number> {

@@ -8,6 +8,8 @@
  * gives that order); the pool's connections serve reads and other processes.
  */
 
+import { SqlFreshnessEpisodes } from './freshness-episode-rows.ts';
+import type { FreshnessEpisode } from './freshness-episode-store.ts';
 import * as columnLineageQueries from './column-lineage-queries.ts';
 import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import { Kysely, Migrator, PostgresDialect, sql } from './kysely/kysely-runtime.ts';
@@ -68,6 +70,7 @@ export class PostgresStorage implements Storage, QueueWake {
   readonly #db: Kysely<Database>;
   readonly #ticks: PostgresDaemonTicks;
   readonly #alerts: SqlAlertDeliveries;
+  readonly #freshness: SqlFreshnessEpisodes;
   readonly #settings: PostgresSettings;
   readonly #listener: PostgresQueueListener;
   /** The last write issued: writes of one storage apply in the order they were issued, like SQLite's. */
@@ -81,6 +84,7 @@ export class PostgresStorage implements Storage, QueueWake {
     this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     this.#ticks = new PostgresDaemonTicks(this.#db);
     this.#alerts = new SqlAlertDeliveries(this.#db);
+    this.#freshness = new SqlFreshnessEpisodes(this.#db);
   }
 
   /**
@@ -406,6 +410,22 @@ export class PostgresStorage implements Storage, QueueWake {
     return this.#afterWrites(async () => {
       return this.#ticks.cursors();
     });
+  }
+
+  openFreshnessEpisode(event: EventRecord): Promise<FreshnessEpisode | undefined> {
+    return this.#inOrder(() => this.#freshness.openFreshnessEpisode(event));
+  }
+
+  endFreshnessEpisodes(keys: readonly string[], now: number): Promise<string[]> {
+    return this.#inOrder(() => this.#freshness.endFreshnessEpisodes(keys, now));
+  }
+
+  openFreshnessEpisodes(keys?: readonly string[]): Promise<FreshnessEpisode[]> {
+    return this.#afterWrites(() => this.#freshness.openFreshnessEpisodes(keys));
+  }
+
+  freshnessEpisodes(key: string, options?: Page): Promise<FreshnessEpisode[]> {
+    return this.#afterWrites(() => this.#freshness.freshnessEpisodes(key, options));
   }
 
   /** On a connection of its own, kept while the lock is held (see ./postgres-daemon-lock.ts). */

@@ -251,6 +251,19 @@ export interface AlertDeliveriesTable {
   updated_at: number | null;
 }
 
+/** `freshness_episodes`: one row per freshness miss episode, with the event that opened it (migration 0011). */
+export interface FreshnessEpisodesTable {
+  id: Generated<number>;
+  asset_key: string;
+  partition_key: string | null;
+  run_id: string;
+  started_at: number;
+  ended_at: number | null;
+  level: string;
+  message: string;
+  data: string | null;
+}
+
 /** Every table, for `Kysely<Database>`. */
 export interface Database {
   runs: RunsTable;
@@ -271,4 +284,5 @@ export interface Database {
   observations: ObservationsTable;
   latest_observations: LatestObservationsTable;
   alert_deliveries: AlertDeliveriesTable;
+  freshness_episodes: FreshnessEpisodesTable;
 }

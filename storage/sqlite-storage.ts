@@ -7,6 +7,8 @@
  * other method first commits the writes queued before it.
  */
 
+import { SqlFreshnessEpisodes } from './freshness-episode-rows.ts';
+import type { FreshnessEpisode } from './freshness-episode-store.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -73,6 +75,7 @@ export class SqliteStorage implements Storage {
   readonly #leases: SqliteLeaseStore;
   readonly #ticks: SqliteDaemonTicks;
   readonly #alerts: SqlAlertDeliveries;
+  readonly #freshness: SqlFreshnessEpisodes;
   readonly #writes: SqliteGroupCommit;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   #closed = false;
@@ -90,6 +93,7 @@ export class SqliteStorage implements Storage {
     this.#leases = new SqliteLeaseStore(db, sqlite, this.#hot.insertEvent, this.#writes);
     this.#ticks = new SqliteDaemonTicks(db, sqlite);
     this.#alerts = new SqlAlertDeliveries(db);
+    this.#freshness = new SqlFreshnessEpisodes(db);
   }
 
   /**
@@ -474,6 +478,26 @@ export class SqliteStorage implements Storage {
   daemonCursors(): Promise<Record<string, string>> {
     this.#writes.flush();
     return this.#ticks.cursors();
+  }
+
+  openFreshnessEpisode(event: EventRecord): Promise<FreshnessEpisode | undefined> {
+    this.#writes.flush();
+    return this.#freshness.openFreshnessEpisode(event);
+  }
+
+  endFreshnessEpisodes(keys: readonly string[], now: number): Promise<string[]> {
+    this.#writes.flush();
+    return this.#freshness.endFreshnessEpisodes(keys, now);
+  }
+
+  openFreshnessEpisodes(keys?: readonly string[]): Promise<FreshnessEpisode[]> {
+    this.#writes.flush();
+    return this.#freshness.openFreshnessEpisodes(keys);
+  }
+
+  freshnessEpisodes(key: string, options?: Page): Promise<FreshnessEpisode[]> {
+    this.#writes.flush();
+    return this.#freshness.freshnessEpisodes(key, options);
   }
 
   async tryAcquireDaemonLock(me: DaemonLockHolder, options?: DaemonLockOptions): Promise<DaemonLockAttempt> {

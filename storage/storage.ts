@@ -12,6 +12,7 @@ import type { LeaseRelease, LeaseStore } from './lease-store.ts';
 import type { DaemonTickStore } from './daemon-tick-store.ts';
 import type { DaemonLockStore } from './daemon-lock.ts';
 import type { AlertDeliveryStore } from './alert-delivery-store.ts';
+import type { FreshnessEpisodeStore } from './freshness-episode-store.ts';
 import type { AssetColumnLineage } from '../core/model/lineage/column-lineage.ts';
 import type { QueueWake } from './queue-wake.ts';
 
@@ -110,7 +111,13 @@ export type EventType =
   | 'schema_change'
   | 'check_result'
   | 'log'
-  /** An asset's newest partition is older than its freshness policy allows (`data`: maxLagMs, lagMs, lastMaterializedAt). */
+  /**
+   * An asset with a freshness policy became overdue (raised by the daemon once per miss episode,
+   * level `warn`; `data`: maxLagMs, lagMs, lastMaterializedAt, the last two `null` when it was
+   * never materialized; `partition`: the newest partition). It belongs to no run: `runId` is the
+   * daemon tick that raised it, `daemon-tick-<id>`, and it is stored with its episode (see
+   * ./freshness-episode-store.ts), not in a run's events.
+   */
   | 'freshness_miss'
   /** A daemon tick failed (`data`: tickId, error; `runId` is `''`). Told to run observers only, never stored. */
   | 'daemon_error'
@@ -392,6 +399,7 @@ export interface Storage
     DaemonTickStore,
     DaemonLockStore,
     AlertDeliveryStore,
+    FreshnessEpisodeStore,
     // Optional: Postgres wakes idle workers at once; the others are polled.
     Partial<QueueWake> {
   /**

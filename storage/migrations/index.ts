@@ -17,6 +17,7 @@ import { runRequestsMigration } from './0007-run-requests.ts';
 import { daemonLockMigration } from './0008-daemon-lock.ts';
 import { columnLineageMigration } from './0009-column-lineage.ts';
 import { runPoolsMigration } from './0010-run-pools.ts';
+import { freshnessEpisodesMigration } from './0011-freshness-episodes.ts';
 import { alertDeliveriesMigration } from './0012-alert-deliveries.ts';
 import { POSTGRES_SCHEMA, SQLITE_SCHEMA, type SchemaDialect } from './schema-dialect.ts';
 
@@ -31,6 +32,7 @@ const ALL: readonly (readonly [name: string, migration: (d: SchemaDialect) => Mi
   ['0008-daemon-lock', daemonLockMigration],
   ['0009-column-lineage', columnLineageMigration],
   ['0010-run-pools', runPoolsMigration],
+  ['0011-freshness-episodes', freshnessEpisodesMigration],
   ['0012-alert-deliveries', alertDeliveriesMigration],
 ];
 

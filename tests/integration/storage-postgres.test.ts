@@ -8,6 +8,7 @@ import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageAlertsContract } from './storage-contract-alerts.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
 import { storageDaemonLockContract } from './storage-contract-daemon-lock.ts';
+import { storageFreshnessContract } from './storage-contract-freshness.ts';
 import { anEvent, aRun, expectSplitSummariesOfManyAssets } from './storage-fixtures.ts';
 
 const missing = postgresMissing();
@@ -65,6 +66,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
   storageTicksContract('PostgresStorage', fresh);
   storageAlertsContract('PostgresStorage', fresh, sameSchema);
   storageLeasesContract('PostgresStorage', fresh, sameSchema);
+  storageFreshnessContract('PostgresStorage', fresh, sameSchema);
   storageDaemonLockContract('PostgresStorage', fresh, { second: sameSchema, loseHolder: terminateDaemonLockHolder });
 
   describe('PostgresStorage across pools', () => {

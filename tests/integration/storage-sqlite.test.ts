@@ -11,6 +11,7 @@ import type { MaterializationRecord, Storage } from '../../storage/index.ts';
 import { storageContract } from './storage-contract.ts';
 import { storageLeasesContract } from './storage-contract-leases.ts';
 import { storageTicksContract } from './storage-contract-ticks.ts';
+import { storageFreshnessContract } from './storage-contract-freshness.ts';
 import { storageDaemonLockContract } from './storage-contract-daemon-lock.ts';
 import { storageAlertsContract } from './storage-contract-alerts.ts';
 import { aBackfill, aCheckResult, aMaterialization, anEvent, aRun, expectSplitSummariesOfManyAssets } from './storage-fixtures.ts';
@@ -44,6 +45,12 @@ storageAlertsContract(
   () => SqliteStorage.open(path.join(dir, 'strata.db')),
 );
 storageLeasesContract(
+  'SqliteStorage',
+  () => open(),
+  () => SqliteStorage.open(path.join(dir, 'strata.db')),
+);
+
+storageFreshnessContract(
   'SqliteStorage',
   () => open(),
   () => SqliteStorage.open(path.join(dir, 'strata.db')),
