@@ -28,6 +28,7 @@ import { describeTargets, partitionIds, tickTargets, type AssetPartitions } from
 import { evaluateAutomation } from './automation-evaluation.ts';
 import { describeDecision } from './decision-text.ts';
 import { evaluateSchedules } from './schedule-evaluation.ts';
+import { watchFreshness } from './freshness-misses.ts';
 
 /** Run tag marking a daemon run that retries failed attempts (its own failures are not retried). */
 export const RETRY_TAG = 'strata/retry';
@@ -63,7 +64,7 @@ export interface AssetDaemonOptions {
    * Postgres storage; the caller checks). The pools are then the workers' to keep.
    */
   readonly queue?: boolean;
-  /** Told the daemon's runs' events and its failed ticks (default: the project's, see `projectRunObservers`). */
+  /** Told the daemon's runs' events, its failed ticks and the `freshness_miss` events its ticks raise (default: the project's, see `projectRunObservers`). */
   readonly observers?: readonly RunObserver[];
 }
 
@@ -120,6 +121,7 @@ export class AssetDaemon {
   readonly #launcher: RunLauncher;
   readonly #service: RunService;
   readonly #seeds = new SeedRefresher();
+  readonly #observers: readonly RunObserver[];
   /** The project as of the last tick: its seeds re-hashed when their files changed. */
   #project: Project;
 
@@ -127,13 +129,15 @@ export class AssetDaemon {
     this.#o = options;
     this.#project = options.project;
     const notice = options.notice ?? options.log;
+    // One set for the daemon's runs and the run-less events its ticks raise (freshness_miss).
+    this.#observers = options.observers ?? projectRunObservers(options.project, { storage: async () => options.storage, notice: notice ?? (() => undefined) });
     this.#service = new RunService({
       project: options.project,
       storage: options.storage,
       landing: options.landing,
       ...(options.warehouse === undefined ? {} : { warehouse: options.warehouse }),
       ...(notice ? { notice } : {}),
-      observers: options.observers ?? projectRunObservers(options.project, { storage: async () => options.storage, notice: notice ?? (() => undefined) }),
+      observers: this.#observers,
     });
     this.#settings = options.settings ?? options.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
     this.#launcher = new RunLauncher({
@@ -171,6 +175,15 @@ export class AssetDaemon {
     const decisions: TickDecision[] = [];
     try {
       const { runs, cursors } = await this.#decide(now, decisions);
+      const freshness = await watchFreshness({
+        project: this.#project,
+        storage,
+        now,
+        tickId,
+        observers: this.#observers,
+        ...(this.#o.log ? { log: this.#o.log } : {}),
+      });
+      decisions.push(...freshness.decisions);
       // Observing sources or evaluating automation failed: the tick did part of its work (schedules still ran).
       const problems = decisions.filter((d) => d.action === 'error' && d.name !== 'reap').map((d) => d.reason);
       const error = problems.length > 0 ? problems.join('; ') : null;

@@ -1,0 +1,98 @@
+/**
+ * The daemon's freshness watch: at every tick, each asset with a freshness policy is found fresh
+ * or overdue from storage (core/model/freshness/asset-freshness.ts). An overdue asset opens a
+ * miss episode in storage with a `freshness_miss` event, which the run observers are told of
+ * (alerts); an asset with an open episode is not raised again, by this daemon or by a restarted
+ * one, until it has been seen fresh (which ends the episode) and is overdue again.
+ */
+import { formatDuration } from '../../model/format/duration-text.js';
+import { assetFreshness, type AssetFreshness } from '../../model/freshness/asset-freshness.ts';
+import type { Project } from '../../model/project.ts';
+import { groupBy } from '../../model/collections/group-by.ts';
+import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
+import type { EventRecord, Storage } from '../../../storage/storage.ts';
+import type { RunObserver } from '../runs/run-observers.ts';
+
+/** What a freshness watch works with. */
+export interface FreshnessWatchInput {
+  readonly project: Project;
+  readonly storage: Storage;
+  /** The tick's clock. */
+  readonly now: Date;
+  /** The tick raising the misses: events are `daemon-tick-<id>`'s. */
+  readonly tickId: number;
+  readonly observers: readonly RunObserver[];
+  readonly log?: (line: string) => void;
+}
+
+/** The run id of the run-less events daemon tick `tickId` raises. */
+export function daemonTickRunId(tickId: number): string {
+  return `daemon-tick-${tickId}`;
+}
+
+/**
+ * Raises `freshness_miss` for every overdue asset without an open episode and ends the episodes
+ * of assets fresh again (or without a policy any more). Returns the raised events; a storage
+ * failure is returned as an `error` decision (the next tick tries again), not thrown.
+ */
+export async function watchFreshness(input: FreshnessWatchInput): Promise<{ raised: EventRecord[]; decisions: TickDecision[] }> {
+  try {
+    return { raised: await raiseMisses(input), decisions: [] };
+  } catch (error) {
+    return {
+      raised: [],
+      decisions: [{ source: 'daemon', name: 'freshness', action: 'error', reason: `checking freshness failed: ${(error as Error).message}`, targets: [] }],
+    };
+  }
+}
+
+async function raiseMisses({ project, storage, now, tickId, observers, log }: FreshnessWatchInput): Promise<EventRecord[]> {
+  const { graph } = project;
+  const watched = graph.keys.filter((k) => graph.spec(k).freshnessPolicy !== undefined && !graph.spec(k).source);
+  const isWatched = new Set(watched);
+  const open = await storage.openFreshnessEpisodes();
+  const unwatched = open.map((e) => e.assetKey).filter((k) => !isWatched.has(k));
+  if (watched.length === 0) {
+    await storage.endFreshnessEpisodes(unwatched, now.getTime());
+    return [];
+  }
+  const latest = groupBy(await storage.latestMaterializations(watched), (m) => m.assetKey);
+  const fresh: string[] = [...unwatched];
+  const raised: EventRecord[] = [];
+  for (const key of watched) {
+    const { freshnessPolicy, partitions } = graph.spec(key);
+    if (freshnessPolicy === undefined) continue;
+    const state = assetFreshness(freshnessPolicy, partitions, latest.get(key) ?? [], now);
+    if (state.status === 'fresh') {
+      fresh.push(key);
+      continue;
+    }
+    const episode = await storage.openFreshnessEpisode(missEvent(key, state, now, tickId));
+    if (episode === undefined) continue;
+    raised.push(episode.event);
+    log?.(`freshness_miss: ${episode.event.message}`);
+    for (const observer of observers) observer.onRunEvent(episode.event);
+  }
+  const ended = await storage.endFreshnessEpisodes(fresh, now.getTime());
+  for (const key of ended) if (isWatched.has(key)) log?.(`freshness: ${key} is fresh again`);
+  return raised;
+}
+
+/** The `freshness_miss` event of an overdue asset. */
+function missEvent(key: string, state: AssetFreshness, now: Date, tickId: number): EventRecord {
+  const limit = formatDuration(state.maxLagMs);
+  const message =
+    state.lagMs === null || state.overdueAt === null
+      ? `${key} is overdue: never materialized (freshness policy: ${limit})`
+      : `${key} is overdue: its newest data${state.partition === null ? '' : ` (partition ${state.partition})`} is ${formatDuration(state.lagMs)} old, more than ${limit}; overdue since ${new Date(state.overdueAt).toISOString()}`;
+  return {
+    runId: daemonTickRunId(tickId),
+    timestamp: now.getTime(),
+    type: 'freshness_miss',
+    level: 'warn',
+    assetKey: key,
+    partition: state.partition,
+    message,
+    data: { maxLagMs: state.maxLagMs, lagMs: state.lagMs, lastMaterializedAt: state.lastMaterializedAt },
+  };
+}
