@@ -11,6 +11,7 @@ import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../../engine/workspace.ts';
 import { writeSummaryText } from '../../model/format/write-summary-text.js';
 import type { SchemaDiff } from '../../model/schema/table-schema.ts';
+import { freshnessText } from '../../model/freshness/asset-freshness.ts';
 
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {
@@ -23,7 +24,9 @@ checks. For partitioned assets: how many partitions are materialized, missing an
 the ranges that are missing. For incremental assets and snapshots: what their latest write did
 (LAST WRITE: rows inserted, updated and deleted, and the watermark read; versions inserted and
 closed). Assets whose latest materialization changed the table's columns say which (SCHEMA
-CHANGED: +added, -removed, ~retyped; --json: schemaChange). Plain status and --stale read one staleness report (source assets
+CHANGED: +added, -removed, ~retyped; --json: schemaChange). For assets with a freshness policy
+(-- freshness: 26h): FRESHNESS, ok or overdue and for how long, from stored materializations
+(the daemon need not run). Plain status and --stale read one staleness report (source assets
 are observed first), so an asset is fresh exactly when --stale lists none of its partitions.
 
 With --stale: the stale asset partitions and why. A partition is stale when it is missing, its
@@ -64,6 +67,11 @@ Options:
       // Assets whose latest materialization changed columns say which, in a column of its own.
       const schemaChanges = rows.map((r) => (r.schemaChange ? schemaChangeNames(r.schemaChange) : ''));
       const withSchemaChanges = schemaChanges.some((c) => c !== '');
+      // Only when a selected asset has a freshness policy: `ok`, `overdue 3h`, `overdue (no data)`.
+      const withFreshness = rows.some((r) => r.freshness !== undefined);
+      // The optional columns follow MISSING (index 8) in this order.
+      const freshnessColumn = withFreshness ? 9 : -1;
+      const schemaColumn = withSchemaChanges ? 9 + (withFreshness ? 1 : 0) + (withWrites ? 1 : 0) : -1;
       out.table(
         [
           'ASSET',
@@ -75,6 +83,7 @@ Options:
           'RUN',
           'CHECKS',
           'MISSING',
+          ...(withFreshness ? ['FRESHNESS'] : []),
           ...(withWrites ? ['LAST WRITE'] : []),
           ...(withSchemaChanges ? ['SCHEMA CHANGED'] : []),
         ],
@@ -88,27 +97,28 @@ Options:
           r.runId?.slice(0, 8) ?? '-',
           checksText(r.checks),
           r.partitions && r.partitions.missing > 0 ? formatRanges(r.partitions.missingRanges, 2) : '',
+          ...(withFreshness ? [r.freshness ? freshnessText(r.freshness) : '-'] : []),
           ...(withWrites ? [writes[i] as string] : []),
           ...(withSchemaChanges ? [schemaChanges[i] as string] : []),
         ]),
-        (_row, column, cell) =>
-          column === 1
-            ? stateColour(cell)
-            : column === 3 && cell !== '-'
-              ? ('yellow' as const)
-              : column === 7
-                ? checksColour(cell)
-                : withSchemaChanges && column === 9 + (withWrites ? 1 : 0) && /(^|, )[-~]/.test(cell)
-                  ? ('yellow' as const)
-                  : undefined,
+        (_row, column, cell) => {
+          if (column === 1) return stateColour(cell);
+          if (column === 3 && cell !== '-') return 'yellow' as const;
+          if (column === 7) return checksColour(cell);
+          if (column === freshnessColumn && cell !== '-') return cell === 'ok' ? ('green' as const) : ('red' as const);
+          if (column === schemaColumn && /(^|, )[-~]/.test(cell)) return 'yellow' as const;
+          return undefined;
+        },
       );
       const count = (state: string) => rows.filter((r) => r.state === state).length;
+      const overdue = rows.filter((r) => r.freshness?.status === 'overdue').length;
       const stalePartitions = rows.reduce((sum, r) => sum + (r.staleness?.partitions ?? 0), 0);
       out.line(
         out.paint(
           'gray',
           `${rows.length} assets: ${count('fresh')} fresh, ${count('stale')} stale, ${count('partial')} partial, ${count('missing')} missing, ${count('failed')} failed` +
             (rows.length > materializable.length ? `, ${rows.length - materializable.length} observed sources` : '') +
+            (withFreshness ? `; ${overdue} overdue` : '') +
             (stalePartitions > 0 ? ` (${formatCount(stalePartitions)} stale partitions: assets status --stale --why)` : ''),
         ),
       );

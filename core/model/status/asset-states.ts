@@ -8,6 +8,7 @@ import { GONE_DATA_VERSION } from '../definitions/source-asset.ts';
 import { incrementalCounts, type IncrementalCounts } from '../definitions/incremental-config.ts';
 import { snapshotCounts, type SnapshotCounts } from '../definitions/snapshot-config.ts';
 import { recordedSchemaChange, type SchemaDiff } from '../schema/table-schema.ts';
+import { assetFreshness, type AssetFreshness } from '../freshness/asset-freshness.ts';
 
 /** Partition counts of a partitioned asset (observed partitions for source assets). */
 export interface PartitionCounts {
@@ -56,6 +57,8 @@ export interface AssetState {
   readonly snapshot?: SnapshotCounts;
   /** The columns the latest materialization added, removed or retyped since the one before it (absent: none changed). */
   readonly schemaChange?: SchemaDiff;
+  /** Assets with a freshness policy: fresh or overdue at the report's clock (see core/model/freshness). */
+  readonly freshness?: AssetFreshness;
 }
 
 /**
@@ -88,6 +91,8 @@ export async function readAssetStates(project: Project, storage: Storage, keys: 
   return keys.map((key) => {
     const mine = byAsset.get(key) ?? [];
     const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
+    const spec = graph.spec(key);
+    const policy = spec.source ? undefined : spec.freshnessPolicy;
     const base = {
       key,
       lastMaterializedAt: newest?.timestamp ?? null,
@@ -96,8 +101,8 @@ export async function readAssetStates(project: Project, storage: Storage, keys: 
       checks: checkOutcome(checksBy.get(key)),
       ...writeCounts(newest?.metadata),
       ...schemaChangeOf(newest?.metadata),
+      ...(policy === undefined ? {} : { freshness: assetFreshness(policy, spec.partitions, mine, report.now) }),
     };
-    const spec = graph.spec(key);
     if (spec.source) return sourceState(spec.partitions?.keys(report.now) ?? null, observedBy.get(key) ?? [], base);
     return materializedState(spec.partitions?.keys(report.now) ?? null, mine, staleBy.get(key) ?? [], base);
   });
