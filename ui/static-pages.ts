@@ -41,7 +41,7 @@ export interface StaticPagesOptions {
 /**
  * The web pages of `assets ui`: `GET /` is index.html and `GET /static/PATH` a file under
  * ui/static (`/static/vendor/dagre.min.js` is dagre's browser build from node_modules,
- * `/static/shared/duration-text.js` and `write-summary-text.js` core's formatters). Unknown
+ * `/static/shared/duration-text.js`, `write-summary-text.js` and `freshness-text.js` core's formatters). Unknown
  * static files are 404; nothing else is answered (the API behind it handles other paths).
  * Only files whose every path segment is a plain name with a known extension are served, after
  * checking that their real path is inside the root: no traversal, no dot files, no listings.
@@ -59,6 +59,8 @@ export function staticPages(options: StaticPagesOptions = {}): Router {
     'shared/duration-text.js': path.join(PACKAGE_ROOT, 'core', 'model', 'format', 'duration-text.js'),
     // Likewise the text of what an incremental or snapshot write did.
     'shared/write-summary-text.js': path.join(PACKAGE_ROOT, 'core', 'model', 'format', 'write-summary-text.js'),
+    // And an asset's freshness (`ok`, `overdue 3h`), which imports the duration formatter beside it.
+    'shared/freshness-text.js': path.join(PACKAGE_ROOT, 'core', 'model', 'format', 'freshness-text.js'),
   };
   const realRoot = realpath(root).catch(() => root);
 

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assetFreshness, freshnessText, type MaterializedPartition } from '../../core/model/freshness/asset-freshness.ts';
+import { assetFreshness, type MaterializedPartition } from '../../core/model/freshness/asset-freshness.ts';
+import { freshnessText } from '../../core/model/format/freshness-text.js';
 import { daily, hourly, monthly, staticPartitions, weekly } from '../../core/model/partitions/index.ts';
 
 const HOUR = 3_600_000;

@@ -11,7 +11,7 @@ import { formatCount, formatTime, statusColour } from '../output.ts';
 import { Workspace } from '../../engine/workspace.ts';
 import { writeSummaryText } from '../../model/format/write-summary-text.js';
 import type { SchemaDiff } from '../../model/schema/table-schema.ts';
-import { freshnessText } from '../../model/freshness/asset-freshness.ts';
+import { freshnessText } from '../../model/format/freshness-text.js';
 
 /** `assets status`: the last materialization of each asset; partition counts for partitioned ones. */
 export const statusCommand: Command = {

@@ -14,7 +14,6 @@
  * and when it was never materialized at all (lag unknown: `null`).
  */
 import type { FreshnessPolicy } from '../definitions/freshness-policy.ts';
-import { formatDuration } from '../format/duration-text.js';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 
 /** A stored materialization as freshness reads it. */
@@ -93,16 +92,4 @@ function dataTimeOf(partitions: PartitionsDefinition | undefined, m: Materialize
   if (m.partition === null || !partitions.has(m.partition, now)) return undefined;
   if (partitions.type === 'static') return m.timestamp;
   return partitions.window(m.partition)?.end.getTime();
-}
-
-/**
- * The freshness as `assets status` shows it: `ok`, `overdue 3h` (for how long it has been
- * overdue: `lag − maxLag`) or `overdue (no data)` when never materialized.
- *
- * @example
- * freshnessText({ status: 'overdue', maxLagMs: 26 * HOUR, lagMs: 29 * HOUR, … }); // 'overdue 3h'
- */
-export function freshnessText(state: AssetFreshness): string {
-  if (state.status === 'fresh') return 'ok';
-  return state.lagMs === null ? 'overdue (no data)' : `overdue ${formatDuration(state.lagMs - state.maxLagMs)}`;
 }

@@ -6,7 +6,7 @@ import { checksSection, codeSection, definitionSection, historySection, partitio
 import { columnSection } from './column-section.js';
 import { schemaSection } from './schema-section.js';
 import { debounce, h, replace } from './dom.js';
-import { ago, count, dateTime, shortId, writeSummaryText } from './format.js';
+import { ago, count, dateTime, duration, freshnessText, shortId, writeSummaryText } from './format.js';
 import * as live from './live.js';
 import { materializeForm } from './materialize-form.js';
 import { errorBox } from './router.js';
@@ -79,6 +79,14 @@ export async function renderAssetPage(container, key, scope) {
       ),
       state.runId ? h('span', {}, 'by run ', h('a.mono', { href: `#/runs/${encodeURIComponent(state.runId)}` }, shortId(state.runId))) : null,
       state.rowCount !== null ? h('span', {}, h('strong', {}, count(state.rowCount)), ' rows') : null,
+      state.freshness
+        ? h(
+            'span',
+            { 'data-testid': 'freshness', title: `Freshness policy: overdue when the newest data is more than ${duration(state.freshness.maxLagMs)} old` },
+            'Freshness ',
+            h(state.freshness.status === 'fresh' ? 'strong' : 'strong.text-failed', {}, freshnessText(state.freshness)),
+          )
+        : null,
       writeSummaryText(state.incremental ?? state.snapshot)
         ? h('span', { 'data-testid': 'last-write' }, writeSummaryText(state.incremental ?? state.snapshot))
         : null,

@@ -4,6 +4,7 @@ import { formatDuration } from '../shared/duration-text.js';
 
 /** `incremental: 1 inserted, 1 updated, 0 deleted, watermark …` or `snapshot: 2 inserted, 1 closed` (or null): the CLI's text, served from core. */
 export { writeSummaryText } from '../shared/write-summary-text.js';
+export { freshnessText } from '../shared/freshness-text.js';
 
 const NUMBER = new Intl.NumberFormat('en-US');
 
