@@ -86,9 +86,18 @@ describe('asset()', () => {
       backfillPolicy: { type: 'single_run', maxPartitionsPerRun: 30 },
       automation: onCron('30 4 * * *', 'Europe/Paris'),
       retryPolicy: { maxRetries: 3, delay: '2s', backoff: 'exponential', jitter: true },
+      freshnessPolicy: { maxLag: '26h' },
       checks: [notNull('day'), unique(['day'])],
       materialize: () => undefined,
     });
+  });
+
+  test('a freshness policy takes maxLag as text or milliseconds, and is read back as maxLagMs', () => {
+    expectTypeOf<strata.FreshnessPolicyOptions['maxLag']>().toEqualTypeOf<number | string>();
+    expectTypeOf<NonNullable<strata.AssetDefinition['spec']['freshnessPolicy']>>().toEqualTypeOf<strata.FreshnessPolicy>();
+    expectTypeOf<strata.FreshnessPolicy>().toEqualTypeOf<{ readonly maxLagMs: number }>();
+    // @ts-expect-error: the lag is maxLag
+    asset({ key: 'raw/orders', freshnessPolicy: { lag: '26h' }, materialize: () => undefined });
   });
 });
 
