@@ -83,3 +83,16 @@ describe('a bad freshness header', () => {
     expect(stackFrames(result.stdout + result.stderr)).toEqual([]);
   });
 });
+
+describe('assets daemon --once with freshness policies', () => {
+  it('raises freshness_miss once per episode, not again from a second daemon process', () => {
+    const first = runCli(['daemon', '--once', '--project', project]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('freshness_miss: later/never is overdue: never materialized (freshness policy: 1d02h)');
+    expect(first.stdout).toMatch(/freshness_miss: marts\/late is overdue: its newest data is \S+ old, more than 1ms; overdue since /);
+    expect(first.stdout).not.toContain('marts/sales is overdue');
+    const second = runCli(['daemon', '--once', '--json', '--project', project]);
+    expect(second.status, second.stderr).toBe(0);
+    expect(parseJson<{ tick: { freshnessMisses: unknown[] } }>(second).tick.freshnessMisses).toEqual([]);
+  });
+});

@@ -123,7 +123,14 @@ async function runOnce(daemon: AssetDaemon, storage: DaemonLockStore, out: Outpu
     const outcomes = queue ? tick.runIds.map((runId) => ({ runId, status: 'queued' })) : await daemon.waitForRuns(tick.runIds);
     if (json)
       out.json({
-        tick: { id: tick.tickId, timestamp: tick.now.getTime(), decisions: tick.decisions, runIds: tick.runIds, error: tick.error ?? null },
+        tick: {
+          id: tick.tickId,
+          timestamp: tick.now.getTime(),
+          decisions: tick.decisions,
+          runIds: tick.runIds,
+          freshnessMisses: tick.freshnessMisses,
+          error: tick.error ?? null,
+        },
         runs: outcomes,
       });
     else if (tick.decisions.length === 0) out.line(`tick ${tick.tickId}: nothing to do`);

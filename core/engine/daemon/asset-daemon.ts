@@ -24,7 +24,7 @@ import { projectRunObservers, type RunObserver } from '../runs/run-observers.ts'
 import { enqueueMaterialization } from '../runs/queued-runs.ts';
 import { addStoredInFlight, daemonRequest } from './queued-daemon-runs.ts';
 import type { WarehouseSource } from '../runs/shared-warehouse.ts';
-import { describeTargets, partitionIds, tickTargets, type AssetPartitions } from './asset-partitions.ts';
+import { describeTargets, partitionIds, splitInFlight, tickTargets, type AssetPartitions } from './asset-partitions.ts';
 import { evaluateAutomation } from './automation-evaluation.ts';
 import { describeDecision } from './decision-text.ts';
 import { evaluateSchedules } from './schedule-evaluation.ts';
@@ -103,6 +103,8 @@ export interface TickResult {
   readonly decisions: readonly TickDecision[];
   /** Runs queued by this tick, in order. */
   readonly runIds: readonly string[];
+  /** The `freshness_miss` events the tick raised, one per asset newly overdue (see ./freshness-misses.ts). */
+  readonly freshnessMisses: readonly EventRecord[];
   readonly error?: string;
 }
 
@@ -198,14 +200,14 @@ export class AssetDaemon {
         if (this.#o.queue) await this.#enqueue(run);
         else this.#launcher.launchRun(this.#launch(run));
       }
-      return { tickId, now, decisions, runIds: runs.map((r) => r.runId), ...(error ? { error } : {}) };
+      return { tickId, now, decisions, runIds: runs.map((r) => r.runId), freshnessMisses: freshness.raised, ...(error ? { error } : {}) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       decisions.push({ source: 'daemon', name: 'tick', action: 'error', reason: message, targets: [] });
       await storage.updateDaemonTick(tickId, { status: 'failed', decisions, error: message, endedAt: Date.now() });
       this.#o.log?.(`tick ${tickId} failed: ${message}`);
       this.#service.observe(daemonErrorEvent(tickId, message));
-      return { tickId, now, decisions, runIds: [], error: message };
+      return { tickId, now, decisions, runIds: [], freshnessMisses: [], error: message };
     }
   }
 
@@ -413,20 +415,4 @@ export class AssetDaemon {
     );
     for (const d of decisions) this.#o.log(`  ${describeDecision(d)}`);
   }
-}
-
-/** Splits a request into the partitions free to request and those already in flight, by run. */
-function splitInFlight(partitions: AssetPartitions, inFlight: ReadonlyMap<string, string>): { free: AssetPartitions; busy: Map<string, AssetPartitions> } {
-  const free = new Map<string, (string | null)[]>();
-  const busy = new Map<string, Map<string, (string | null)[]>>();
-  for (const [key, list] of partitions) {
-    for (const partition of list) {
-      const runId = inFlight.get(partitionId(key, partition));
-      const target = runId === undefined ? free : (busy.get(runId) ?? busy.set(runId, new Map()).get(runId)!);
-      const entries = target.get(key);
-      if (entries) entries.push(partition);
-      else target.set(key, [partition]);
-    }
-  }
-  return { free, busy };
 }

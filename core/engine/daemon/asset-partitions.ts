@@ -38,3 +38,22 @@ export function addPartition(set: Map<string, (string | null)[]>, key: string, p
 export function describeTargets(targets: readonly TickTarget[]): string {
   return targets.map((t) => (t.partitions === null ? t.key : `${t.key}@${t.partitions[0]}${t.count > 1 ? ` +${t.count - 1}` : ''}`)).join(', ');
 }
+
+/** Splits a request into the partitions free to request and those already in flight, by run. */
+export function splitInFlight(
+  partitions: AssetPartitions,
+  inFlight: ReadonlyMap<string, string>,
+): { free: AssetPartitions; busy: Map<string, AssetPartitions> } {
+  const free = new Map<string, (string | null)[]>();
+  const busy = new Map<string, Map<string, (string | null)[]>>();
+  for (const [key, list] of partitions) {
+    for (const partition of list) {
+      const runId = inFlight.get(partitionId(key, partition));
+      const target = runId === undefined ? free : (busy.get(runId) ?? busy.set(runId, new Map()).get(runId)!);
+      const entries = target.get(key);
+      if (entries) entries.push(partition);
+      else target.set(key, [partition]);
+    }
+  }
+  return { free, busy };
+}
