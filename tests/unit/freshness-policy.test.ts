@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { asset } from '../../core/model/definitions/asset-spec.ts';
+import { sourceAsset } from '../../core/model/definitions/source-asset.ts';
 import { parseSqlAssetFile, sqlAssetDefinition } from '../../core/model/definitions/sql-asset-file.ts';
 import { DefinitionError } from '../../core/model/errors.ts';
 
@@ -64,5 +65,13 @@ describe('asset({ freshnessPolicy })', () => {
     expect(error).toBeInstanceOf(DefinitionError);
     expect((error as DefinitionError).message).toMatch(message);
     expect((error as DefinitionError).context).toEqual({ assetKey: 'marts/sales' });
+  });
+});
+
+describe('sourceAsset({ freshnessPolicy })', () => {
+  it('is refused: a source is observed, never materialized', () => {
+    const options = { key: 'landing/orders', freshnessPolicy: { maxLag: '1h' }, observe: () => [] };
+    expect(() => sourceAsset(options as Parameters<typeof sourceAsset>[0])).toThrow(DefinitionError);
+    expect(() => sourceAsset(options as Parameters<typeof sourceAsset>[0])).toThrow(/a source asset takes no freshnessPolicy/);
   });
 });

@@ -112,6 +112,10 @@ export function sourceAsset(options: SourceAssetOptions): AssetDefinition {
   const parsed = sourceOptionsSchema.safeParse(options);
   if (!parsed.success) throw fail(parsed.error);
   const { key: validKey, observe, ...rest } = parsed.data;
+  if (rest.freshnessPolicy !== undefined) {
+    const message = 'a source asset takes no freshnessPolicy: it is observed, never materialized (give the policy to the asset that reads it)';
+    throw new DefinitionError('asset_invalid', message, { assetKey: validKey });
+  }
   const fields = specFieldsSchema.safeParse(rest);
   if (!fields.success) throw fail(fields.error);
   const spec = Object.freeze({ ...buildSpec(validKey, fields.data, ['source']), source: true });
