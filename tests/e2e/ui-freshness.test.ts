@@ -1,7 +1,7 @@
 /**
  * Freshness on the web UI's asset page, in a real headless Chromium against a real `assets ui`
  * process: `ok` for an asset within its policy, `overdue (no data)` for one never materialized,
- * and nothing for an asset without a policy.
+ * and nothing for an asset without a policy; the lineage page's side panel says the same.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,16 @@ describe.skipIf(missing !== undefined)(`freshness on the asset page${missing ? `
     await expect.poll(() => page.locator('[data-testid="asset-key"]').textContent()).toBe('marts/plain');
     await expect.poll(() => page.locator('text=Last built').count()).toBe(1);
     expect(await page.locator('[data-testid="freshness"]').count()).toBe(0);
+  });
+
+  it("says it in the lineage page's panel of a clicked asset", async () => {
+    await page.goto(`${ui.url}/#/`);
+    await page.locator('svg#lineage g.node[data-key="later/never"] rect').first().click();
+    await expect.poll(() => page.locator('[data-testid="panel-freshness"]').textContent()).toBe('overdue (no data)');
+    await page.locator('svg#lineage g.node[data-key="marts/sales"] rect').first().click();
+    await expect.poll(() => page.locator('[data-testid="panel-freshness"]').textContent()).toBe('ok');
+    await page.locator('svg#lineage g.node[data-key="marts/plain"] rect').first().click();
+    await expect.poll(() => page.locator('h2.panel-title').textContent()).toBe('marts/plain');
+    expect(await page.locator('[data-testid="panel-freshness"]').count()).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 // The side panel of the lineage page: a summary of the clicked asset.
 
 import { assetRoute, h } from './dom.js';
-import { ago, count, dateTime } from './format.js';
+import { ago, count, dateTime, freshnessText } from './format.js';
 import { STATUS_HELP } from './status.js';
 
 /** A `<dl>` row. */
@@ -35,6 +35,9 @@ export function lineagePanel(asset, status, related, onClose) {
       row('Last built', asset.lastMaterializedAt ? h('span', { title: dateTime(asset.lastMaterializedAt) }, ago(asset.lastMaterializedAt)) : 'never'),
       asset.rowCount !== null && asset.rowCount !== undefined ? row('Rows', count(asset.rowCount)) : null,
       typeof asset.stale === 'number' ? row('Stale', asset.partitioned ? `${count(asset.stale)} partitions` : asset.stale > 0 ? 'yes' : 'no') : null,
+      asset.freshness
+        ? row('Freshness', h(asset.freshness.status === 'fresh' ? 'span' : 'span.text-failed', { 'data-testid': 'panel-freshness' }, freshnessText(asset.freshness)))
+        : null,
       parts ? row('Partitions', `${count(parts.materialized)} / ${count(parts.total)} built`, parts.failed ? `, ${count(parts.failed)} failed` : '') : null,
       checks
         ? row(
