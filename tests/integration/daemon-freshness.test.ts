@@ -130,4 +130,30 @@ describe('daemon freshness watch', () => {
     });
     expect(observer.events[0]?.message).toContain('overdue since 2025-03-11T02:00:00.000Z');
   });
+
+  it('still tells the other observers, and records the tick as a success, when one observer throws', async () => {
+    const project = buildProject(ws.config, [sales]);
+    const observer = new Recorder();
+    const lines: string[] = [];
+    const throwing: RunObserver = {
+      onRunEvent: () => {
+        throw new Error('observer broke');
+      },
+      flush: async () => undefined,
+    };
+    const daemon = new AssetDaemon({
+      project,
+      storage: ws.storage,
+      warehouse: ws.warehouse,
+      landing: new FileLandingZone(ws.config.landingDir),
+      settings: { tickSeconds: 30, maxConcurrentRuns: 1, pools: {} },
+      observers: [throwing, observer],
+      log: (line) => lines.push(line),
+    });
+    const tick = await daemon.runIteration(new Date());
+    expect(tick.error).toBeUndefined();
+    expect(tick.freshnessMisses.map((e) => e.assetKey)).toEqual(['marts/sales']);
+    expect(observer.events.map((e) => e.assetKey)).toEqual(['marts/sales']);
+    expect(lines).toContain('a run observer failed on freshness_miss of marts/sales: observer broke');
+  });
 });

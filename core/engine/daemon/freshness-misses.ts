@@ -50,8 +50,8 @@ async function raiseMisses({ project, storage, now, tickId, observers, log }: Fr
   const { graph } = project;
   const watched = graph.keys.filter((k) => graph.spec(k).freshnessPolicy !== undefined && !graph.spec(k).source);
   const isWatched = new Set(watched);
-  const open = await storage.openFreshnessEpisodes();
-  const unwatched = open.map((e) => e.assetKey).filter((k) => !isWatched.has(k));
+  const open = new Set((await storage.openFreshnessEpisodes()).map((e) => e.assetKey));
+  const unwatched = [...open].filter((k) => !isWatched.has(k));
   if (watched.length === 0) {
     await storage.endFreshnessEpisodes(unwatched, now.getTime());
     return [];
@@ -67,15 +67,26 @@ async function raiseMisses({ project, storage, now, tickId, observers, log }: Fr
       fresh.push(key);
       continue;
     }
+    // Already raised in this episode; opening is still atomic when another process got there first.
+    if (open.has(key)) continue;
     const episode = await storage.openFreshnessEpisode(missEvent(key, state, now, tickId));
     if (episode === undefined) continue;
     raised.push(episode.event);
     log?.(`freshness_miss: ${episode.event.message}`);
-    for (const observer of observers) observer.onRunEvent(episode.event);
+    for (const observer of observers) tell(observer, episode.event, log);
   }
   const ended = await storage.endFreshnessEpisodes(fresh, now.getTime());
   for (const key of ended) if (isWatched.has(key)) log?.(`freshness: ${key} is fresh again`);
   return raised;
+}
+
+/** Tells one observer; one that throws (it must not) is logged, and the others are still told. */
+function tell(observer: RunObserver, event: EventRecord, log: ((line: string) => void) | undefined): void {
+  try {
+    observer.onRunEvent(event);
+  } catch (error) {
+    log?.(`a run observer failed on freshness_miss of ${event.assetKey}: ${(error as Error).message}`);
+  }
 }
 
 /** The `freshness_miss` event of an overdue asset. */
