@@ -33,6 +33,16 @@ export async function fillEveryTable(file: string): Promise<void> {
     await storage.updateDaemonTick(tick, { status: 'success', endedAt: 6_500 }, { 'schedule:nightly': '6000' });
     const alert = { rule: 'alerts[0]', kind: 'run_failure', assetKey: 'raw/b', count: 2, firstAt: 7_000, lastAt: 7_100, dueAt: 67_000 };
     await storage.recordAlertEvents({ ...alert, firstPartition: '2025-01-01', lastPartition: '2025-01-02', sample: { runId: 'run-ok', message: 'boom' } });
+    // A freshness miss episode that ended and one still open (run-less events: their runId is the tick's).
+    const miss = { type: 'freshness_miss', level: 'warn', timestamp: 6_000 } as const;
+    await storage.openFreshnessEpisode(
+      anEvent(`daemon-tick-${tick}`, 'raw/a is overdue', { ...miss, assetKey: 'raw/a', data: { maxLagMs: 1, lagMs: 2, lastMaterializedAt: 3 } }),
+    );
+    await storage.endFreshnessEpisodes(['raw/a'], 6_500);
+    const never = { maxLagMs: 1, lagMs: null, lastMaterializedAt: null };
+    await storage.openFreshnessEpisode(
+      anEvent(`daemon-tick-${tick}`, 'raw/b is overdue', { ...miss, assetKey: 'raw/b', partition: '2025-01-01', data: never }),
+    );
     // Events appended then gone from the counter's view: the counter stays above the highest id.
     await storage.appendEvents([anEvent('run-ok', 'one more')]);
   } finally {

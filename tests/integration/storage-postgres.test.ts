@@ -261,6 +261,7 @@ describe.skipIf(missing !== undefined)(`Postgres storage${missing ? ` (skipped: 
         'daemon_ticks',
         'definition_versions',
         'events',
+        'freshness_episodes',
         'latest_check_results',
         'latest_materializations',
         'latest_observations',
