@@ -91,7 +91,9 @@ describe('assetFreshness', () => {
           const partitions = definitions[which]!;
           const now = new Date(clock);
           const keys = partitions.keys(now);
-          const stored = picks.map(([i, t]) => ({ partition: keys.length === 0 ? 'none' : (keys[i % keys.length] as string), timestamp: clock - t }));
+          // Stored keys may lie past the clock (they do not exist yet): drawn from 40 days later's keys.
+          const universe = partitions.keys(new Date(clock + 40 * 24 * HOUR));
+          const stored = picks.map(([i, t]) => ({ partition: universe[universe.length - 1 - (i % universe.length)] as string, timestamp: clock - t }));
           const latest = new Map<string, number>();
           for (const m of stored) latest.set(m.partition, Math.max(latest.get(m.partition) ?? 0, m.timestamp));
           const latestRows = [...latest].map(([partition, timestamp]) => ({ partition, timestamp }));

@@ -75,21 +75,31 @@ interface NewestData {
 
 /** The materialization the asset's data time comes from, with that time; `undefined`: none. */
 function newestData(partitions: PartitionsDefinition | undefined, stored: readonly MaterializedPartition[], now: Date): NewestData | undefined {
-  let best: NewestData | undefined;
+  if (partitions?.type === 'time_window') return newestWindow(partitions, stored, now);
+  let best: MaterializedPartition | undefined;
   for (const m of stored) {
-    const dataTime = dataTimeOf(partitions, m, now);
-    if (dataTime === undefined) continue;
-    if (best === undefined || dataTime > best.dataTime || (dataTime === best.dataTime && m.timestamp > best.timestamp)) {
-      best = { partition: m.partition, timestamp: m.timestamp, dataTime };
-    }
+    const counts = partitions === undefined ? m.partition === null : m.partition !== null && partitions.has(m.partition, now);
+    if (counts && (best === undefined || m.timestamp > best.timestamp)) best = m;
   }
-  return best;
+  return best === undefined ? undefined : { partition: best.partition, timestamp: best.timestamp, dataTime: best.timestamp };
 }
 
-/** What one materialization says the data is as of; `undefined` when it does not count. */
-function dataTimeOf(partitions: PartitionsDefinition | undefined, m: MaterializedPartition, now: Date): number | undefined {
-  if (partitions === undefined) return m.partition === null ? m.timestamp : undefined;
-  if (m.partition === null || !partitions.has(m.partition, now)) return undefined;
-  if (partitions.type === 'static') return m.timestamp;
-  return partitions.window(m.partition)?.end.getTime();
+/**
+ * The newest existing time-window partition among `stored`. Time-window keys are zero-padded
+ * local wall-clock times (`2025-03-09`, `2025-03-09-14:00`), so their text order is their window
+ * order: the greatest key that exists is the newest, found without parsing every key (a year of
+ * hourly partitions is 8,760 of them).
+ */
+function newestWindow(partitions: PartitionsDefinition, stored: readonly MaterializedPartition[], now: Date): NewestData | undefined {
+  let candidates = stored.filter((m): m is MaterializedPartition & { partition: string } => m.partition !== null);
+  while (candidates.length > 0) {
+    let best = candidates[0] as MaterializedPartition & { partition: string };
+    for (const m of candidates) if (m.partition > best.partition) best = m;
+    const end = partitions.has(best.partition, now) ? partitions.window(best.partition)?.end.getTime() : undefined;
+    if (end !== undefined) return { partition: best.partition, timestamp: best.timestamp, dataTime: end };
+    // Out of the definition now (its end moved, a future key): the next greatest, then.
+    const gone = best.partition;
+    candidates = candidates.filter((m) => m.partition !== gone);
+  }
+  return undefined;
 }
