@@ -38,7 +38,10 @@ describe('assets status with freshness policies', () => {
     expect(lines[0]).toMatch(/\bFRESHNESS\b/);
     const cell = (key: string) => {
       const line = lines.find((l) => l.startsWith(`${key} `)) ?? '';
-      return line.slice((lines[0] as string).indexOf('FRESHNESS')).trim().split(/\s{2,}/)[0];
+      return line
+        .slice((lines[0] as string).indexOf('FRESHNESS'))
+        .trim()
+        .split(/\s{2,}/)[0];
     };
     expect(cell('marts/sales')).toBe('ok');
     expect(cell('marts/late')).toMatch(/^overdue \d+(\.\d)?(ms|s|m)/);

@@ -36,7 +36,10 @@ export function lineagePanel(asset, status, related, onClose) {
       asset.rowCount !== null && asset.rowCount !== undefined ? row('Rows', count(asset.rowCount)) : null,
       typeof asset.stale === 'number' ? row('Stale', asset.partitioned ? `${count(asset.stale)} partitions` : asset.stale > 0 ? 'yes' : 'no') : null,
       asset.freshness
-        ? row('Freshness', h(asset.freshness.status === 'fresh' ? 'span' : 'span.text-failed', { 'data-testid': 'panel-freshness' }, freshnessText(asset.freshness)))
+        ? row(
+            'Freshness',
+            h(asset.freshness.status === 'fresh' ? 'span' : 'span.text-failed', { 'data-testid': 'panel-freshness' }, freshnessText(asset.freshness)),
+          )
         : null,
       parts ? row('Partitions', `${count(parts.materialized)} / ${count(parts.total)} built`, parts.failed ? `, ${count(parts.failed)} failed` : '') : null,
       checks
