@@ -11,7 +11,7 @@ import type { Project } from '../../model/project.ts';
 import { groupBy } from '../../model/collections/group-by.ts';
 import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
 import type { EventRecord, Storage } from '../../../storage/storage.ts';
-import type { RunObserver } from '../runs/run-observers.ts';
+import { tellObservers, type RunObserver } from '../runs/run-observers.ts';
 
 /** What a freshness watch works with. */
 export interface FreshnessWatchInput {
@@ -73,20 +73,11 @@ async function raiseMisses({ project, storage, now, tickId, observers, log }: Fr
     if (episode === undefined) continue;
     raised.push(episode.event);
     log?.(`freshness_miss: ${episode.event.message}`);
-    for (const observer of observers) tell(observer, episode.event, log);
+    tellObservers(observers, [episode.event]);
   }
   const ended = await storage.endFreshnessEpisodes(fresh, now.getTime());
   for (const key of ended) if (isWatched.has(key)) log?.(`freshness: ${key} is fresh again`);
   return raised;
-}
-
-/** Tells one observer; one that throws (it must not) is logged, and the others are still told. */
-function tell(observer: RunObserver, event: EventRecord, log: ((line: string) => void) | undefined): void {
-  try {
-    observer.onRunEvent(event);
-  } catch (error) {
-    log?.(`a run observer failed on freshness_miss of ${event.assetKey}: ${(error as Error).message}`);
-  }
 }
 
 /** The `freshness_miss` event of an overdue asset. */
