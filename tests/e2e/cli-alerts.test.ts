@@ -1,7 +1,8 @@
 /**
  * Alerts through the built `assets` CLI: a bad alert rule in strata.json exits 2 when the
  * command starts, naming the rule (its index and `on`) and writing nothing; a failing run sends
- * its alert to a local webhook before the process exits (flushed at exit), and exits 1 as before.
+ * its alert to a local webhook before the process exits (flushed at exit), and exits 1 as before;
+ * the daemon's freshness miss reaches the webhook once, not again from the next daemon process.
  */
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +83,23 @@ describe('a failing run', () => {
       url: 'http://127.0.0.1:3000/#/assets/marts/broken',
     });
     expect(String(http.posts[0]?.body.error)).toContain('upstream feed is empty');
+  });
+});
+
+describe("the daemon's freshness miss", () => {
+  it('reaches the webhook as a freshness_miss alert, once: a second daemon --once raises nothing new', async () => {
+    http = await startHttpReceiver();
+    const project = sandbox.writeProject('freshness-alert', {
+      'package.json': '{"type":"module"}',
+      'defs/marts/daily.sql': '-- freshness: 26h\nselect 1 as id\n',
+      'strata.json': JSON.stringify({ name: 'freshness-alert', alerts: [{ on: ['freshness_miss'], webhook: `${http.base}/hook` }] }),
+    });
+    const first = await startCli(['daemon', '--once', '--project', project]).done;
+    expect(first.status, first.stderr).toBe(0);
+    expect(http.posts).toHaveLength(1);
+    expect(http.posts[0]?.body).toMatchObject({ rule: 'alerts[0]', kind: 'freshness_miss', asset: 'marts/daily', count: 1 });
+    const second = await startCli(['daemon', '--once', '--project', project]).done;
+    expect(second.status, second.stderr).toBe(0);
+    expect(http.posts).toHaveLength(1);
   });
 });
