@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import type { Project } from '../../core/model/project.ts';
+import { columnLineageVersion } from '../../core/model/lineage/column-lineage.ts';
 import { createApiApp } from '../../ui/api-app.ts';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
@@ -54,7 +55,7 @@ describe('GET /api/column-lineage/KEY', () => {
         { asset: 'raw/orders', column: 'id', kind: 'filter' },
       ],
     });
-    expect((await workspace.storage.columnLineage(project.definitionVersion)).map((l) => l.key)).toEqual(['marts/totals', 'raw/orders']);
+    expect((await workspace.storage.columnLineage(columnLineageVersion(project))).map((l) => l.key)).toEqual(['marts/totals', 'raw/orders']);
   });
 
   it('gives one column its path across assets', async () => {

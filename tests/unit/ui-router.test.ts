@@ -15,9 +15,9 @@ const route = (hash: string) => matchRoute(routes, hash);
 const pageOf = (hash: string) => route(hash)?.render;
 
 describe('matchRoute on the UI routes', () => {
-  it('recognises every page: lineage, asset, runs, run, backfills, each with its own render', () => {
-    const pages = ['#/', '#/assets/raw/orders', '#/runs', '#/runs/0f3c9a2e', '#/backfills'];
-    expect(pages.map((hash) => route(hash)?.name)).toEqual(['lineage', 'lineage', 'runs', 'runs', 'backfills']);
+  it('recognises every page: lineage, asset, runs, run, backfills, alerts, each with its own render', () => {
+    const pages = ['#/', '#/assets/raw/orders', '#/runs', '#/runs/0f3c9a2e', '#/backfills', '#/alerts'];
+    expect(pages.map((hash) => route(hash)?.name)).toEqual(['lineage', 'lineage', 'runs', 'runs', 'backfills', 'alerts']);
     expect(new Set(pages.map(pageOf)).size).toBe(pages.length);
     expect(routes).toHaveLength(pages.length);
   });
