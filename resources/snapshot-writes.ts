@@ -14,9 +14,13 @@
  * are the step's start time as a UTC TIMESTAMP. A hard delete is closed at the step's start time
  * (cast to the column type). The table carries the comment `strata:snapshot`, which keeps every
  * other write path from replacing it (see {@link refuseSnapshotReplace}).
+ *
+ * With `columns: 'dbt'` (a dbt project's snapshots) the same rules write dbt's columns instead:
+ * `dbt_scd_id`, `dbt_updated_at`, `dbt_valid_from`, `dbt_valid_to` (see {@link columnNames}); the
+ * current version is the one whose `dbt_valid_to` is NULL.
  */
 import { qualifiedTableName, quoteIdentifier } from '../core/model/definitions/asset-key.ts';
-import { SNAPSHOT_COLUMNS, type SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
+import { snapshotColumns, type SnapshotConfig } from '../core/model/definitions/snapshot-config.ts';
 import { DefinitionError, formatLocated, StrataError, type ErrorContext } from '../core/model/errors.ts';
 import type { Row, SqlParam } from '../core/model/definitions/asset-context.ts';
 import { countRows, type WritingSession } from './relation-facts.ts';
@@ -76,6 +80,7 @@ export async function writeSnapshot(
   const nowSql = (type: string) => nowLiteral(now, type);
   const timeType = plan.timestamp === undefined ? 'TIMESTAMP' : (source.get(plan.timestamp) as string);
   const newFrom = plan.timestamp === undefined ? nowSql(timeType) : `s.${quoteIdentifier(plan.timestamp)}`;
+  const names = columnNames(config, plan, newFrom);
   // `--full-refresh --force KEY`: the history is dropped, in this transaction, and built anew.
   if (rebuild && (await session.relationKind(key)) === 'snapshot') await session.run(`DROP TABLE ${table}`);
   const existing = await session.relationKind(key);
@@ -83,7 +88,7 @@ export async function writeSnapshot(
   if (existing !== 'snapshot') {
     if (existing === 'view') await session.run(`DROP VIEW ${table}`);
     // A plain table of the same name (the asset was a table before) can be rebuilt: replace it.
-    await session.createTableAs(table, `SELECT s.*, ${newFrom} AS valid_from, CAST(NULL AS ${timeType}) AS valid_to, true AS is_current FROM ${SOURCE} AS s`, {
+    await session.createTableAs(table, `SELECT s.*, ${names.opened}, CAST(NULL AS ${timeType}) AS ${names.to}${names.currentFlag} FROM ${SOURCE} AS s`, {
       replace: true,
     });
     await session.run(`COMMENT ON TABLE ${table} IS '${SNAPSHOT_MARK}'`);
@@ -91,7 +96,7 @@ export async function writeSnapshot(
     counts = { inserted: await countRows(session, SOURCE), closed: 0 };
   } else {
     const history = await session.relationColumns(`SELECT * FROM ${table}`);
-    for (const column of SNAPSHOT_COLUMNS) {
+    for (const column of snapshotColumns(config)) {
       if (!history.has(column))
         throw new StrataError('snapshot_table_invalid', `the snapshot table ${table} has no ${column} column: it was changed outside Strata`, context);
     }
@@ -104,17 +109,17 @@ export async function writeSnapshot(
         ? `s.${quoteIdentifier(plan.timestamp)} > h.${quoteIdentifier(plan.timestamp)}`
         : plan.checked.map((c) => `h.${quoteIdentifier(c)} IS DISTINCT FROM s.${quoteIdentifier(c)}`).join(' OR ');
     let closed = await session.changed(
-      `UPDATE ${table} AS h SET valid_to = ${newFrom}, is_current = false FROM ${SOURCE} AS s WHERE h.is_current AND ${match} AND (${changed})`,
+      `UPDATE ${table} AS h SET ${names.close(newFrom)} FROM ${SOURCE} AS s WHERE ${names.current} AND ${match} AND (${changed})`,
     );
     if (config.invalidateHardDeletes) {
-      const validTo = nowSql(history.get('valid_to') as string);
+      const validTo = nowSql(history.get(names.to) as string);
       closed += await session.changed(
-        `UPDATE ${table} AS h SET valid_to = ${validTo}, is_current = false WHERE h.is_current AND NOT EXISTS (SELECT 1 FROM ${SOURCE} AS s WHERE ${match})`,
+        `UPDATE ${table} AS h SET ${names.close(validTo)} WHERE ${names.current} AND NOT EXISTS (SELECT 1 FROM ${SOURCE} AS s WHERE ${match})`,
       );
     }
     const inserted = await session.insertByName(
       table,
-      `SELECT s.*, ${newFrom} AS valid_from, true AS is_current FROM ${SOURCE} AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS h WHERE h.is_current AND ${match})`,
+      `SELECT s.*, ${names.opened}${names.currentFlag} FROM ${SOURCE} AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS h WHERE ${names.current} AND ${match})`,
     );
     counts = { inserted, closed };
   }
@@ -136,6 +141,46 @@ export async function refuseSnapshotReplace(session: Pick<SnapshotSession, 'isSn
   );
 }
 
+/** How the history's added columns are named and written, Strata's way or dbt's. */
+interface ColumnNames {
+  /** The column closing a version (NULL while it is current). */
+  readonly to: string;
+  /** The select-list items opening a version (before the close column), from source row `s`. */
+  readonly opened: string;
+  /** `, true AS is_current` (Strata), or nothing (dbt: current means `dbt_valid_to IS NULL`). */
+  readonly currentFlag: string;
+  /** The condition that history row `h` is a current version. */
+  readonly current: string;
+  /** The SET list closing a version at `time`. */
+  close(time: string): string;
+}
+
+/**
+ * Strata's `valid_from`, `valid_to`, `is_current`, or dbt's columns, as dbt's snapshot
+ * materialization writes them: `dbt_scd_id` = md5 of the unique key column(s) and the version's
+ * updated-at time, each cast to VARCHAR, NULL as '', joined by '|'; `dbt_updated_at` and
+ * `dbt_valid_from` = that time (the row's `updated_at` column, or the snapshot time for `check`).
+ */
+function columnNames(config: SnapshotConfig, plan: BoundColumns, time: string): ColumnNames {
+  if (config.columns !== 'dbt') {
+    return {
+      to: 'valid_to',
+      opened: `${time} AS valid_from`,
+      currentFlag: ', true AS is_current',
+      current: 'h.is_current',
+      close: (at) => `valid_to = ${at}, is_current = false`,
+    };
+  }
+  const hashed = [...plan.uniqueKey.map((c) => `s.${quoteIdentifier(c)}`), time].map((e) => `coalesce(CAST(${e} AS VARCHAR), '')`).join(` || '|' || `);
+  return {
+    to: 'dbt_valid_to',
+    opened: `md5(${hashed}) AS dbt_scd_id, ${time} AS dbt_updated_at, ${time} AS dbt_valid_from`,
+    currentFlag: '',
+    current: 'h.dbt_valid_to IS NULL',
+    close: (at) => `dbt_valid_to = ${at}`,
+  };
+}
+
 /** The source's columns resolved against the configuration (names as the query spells them). */
 interface BoundColumns {
   readonly uniqueKey: readonly string[];
@@ -147,7 +192,8 @@ interface BoundColumns {
 /** Resolves configured column names against the query's columns (case-insensitively), or throws a definition error. */
 function bindColumns(config: SnapshotConfig, source: ReadonlyMap<string, string>, context: ErrorContext): BoundColumns {
   const names = [...source.keys()];
-  const reserved = names.filter((n) => (SNAPSHOT_COLUMNS as readonly string[]).includes(n.toLowerCase()));
+  const added = snapshotColumns(config);
+  const reserved = names.filter((n) => added.includes(n.toLowerCase()));
   if (reserved.length > 0) {
     throw located(
       'snapshot_column_reserved',

@@ -26,6 +26,12 @@ export interface SnapshotConfig {
   readonly strategy: SnapshotStrategy;
   /** Close the current version of a row that is gone from the source. */
   readonly invalidateHardDeletes: boolean;
+  /**
+   * The names of the columns the snapshot adds: absent for Strata's (`valid_from`, `valid_to`,
+   * `is_current`), `dbt` for dbt's (`dbt_scd_id`, `dbt_updated_at`, `dbt_valid_from`,
+   * `dbt_valid_to`; a dbt project's snapshots). Only the names and dbt's two extra columns differ.
+   */
+  readonly columns?: 'dbt';
 }
 
 /** The header fields only snapshots read (`unique_key` is shared with other materializations). */
@@ -33,6 +39,14 @@ export const SNAPSHOT_HEADER_FIELDS = ['unique_key', 'snapshot_strategy', 'inval
 
 /** The columns a snapshot adds to its source's: a source query may not return them. */
 export const SNAPSHOT_COLUMNS = ['valid_from', 'valid_to', 'is_current'] as const;
+
+/** The columns a dbt snapshot adds to its source's, in dbt's order (`dbt_valid_to` NULL for the current version). */
+export const DBT_SNAPSHOT_COLUMNS = ['dbt_scd_id', 'dbt_updated_at', 'dbt_valid_from', 'dbt_valid_to'] as const;
+
+/** The columns a snapshot of this configuration adds. */
+export function snapshotColumns(config: Pick<SnapshotConfig, 'columns'>): readonly string[] {
+  return config.columns === 'dbt' ? DBT_SNAPSHOT_COLUMNS : SNAPSHOT_COLUMNS;
+}
 
 type SnapshotField = (typeof SNAPSHOT_HEADER_FIELDS)[number];
 
