@@ -52,6 +52,8 @@ export interface DbtProjectFiles {
   readonly seeds: readonly DbtFile[];
   /** Singular tests: the `.sql` files of the test folders. */
   readonly tests: readonly DbtFile[];
+  /** The `.sql` files of the snapshot folders (`{% snapshot %}` blocks). */
+  readonly snapshots: readonly DbtFile[];
   /** Models and seeds of the `schema.yml` files, by name. */
   readonly modelEntries: ReadonlyMap<string, DbtYamlEntry>;
   readonly seedEntries: ReadonlyMap<string, DbtYamlEntry>;
@@ -89,11 +91,6 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
   const models = list(modelRoots, '.sql');
   for (const python of list(modelRoots, '.py'))
     errors.push(new DefinitionError('dbt_unsupported', 'Python models are not supported yet', { file: python.display }));
-  for (const file of list(
-    folders('snapshot-paths', 'snapshots').map((f) => join(dir, f)),
-    '.sql',
-  ))
-    errors.push(new DefinitionError('dbt_unsupported', 'dbt snapshots are not supported yet', { file: file.display }));
   const modelEntries = new Map<string, DbtYamlEntry>();
   const seedEntries = new Map<string, DbtYamlEntry>();
   const sources = new Map<string, DbtSourceTable>();
@@ -152,6 +149,10 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
     ),
     tests: list(
       folders('test-paths', 'tests').map((f) => join(dir, f)),
+      '.sql',
+    ),
+    snapshots: list(
+      folders('snapshot-paths', 'snapshots').map((f) => join(dir, f)),
       '.sql',
     ),
     modelEntries,

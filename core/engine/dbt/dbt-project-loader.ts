@@ -1,7 +1,8 @@
 /**
  * Turns a dbt project into Strata definitions: every enabled model becomes a parsed SQL asset
  * file (the same thing a `.sql` asset file parses into, built and run by the same code), every
- * seed a Strata seed, every generic test of a `schema.yml` a check on its model.
+ * seed a Strata seed, every generic test of a `schema.yml` a check on its model, every snapshot
+ * block a Strata snapshot with dbt's columns (see dbt-snapshots.ts).
  *
  * Each model's Jinja is rendered once with `is_incremental()` false (its query, and its
  * `config()` calls), and an incremental model once more with it true (the query of an incremental
@@ -27,6 +28,7 @@ import { renderModel } from './dbt-model-render.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
 import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 import { singularTestChecks } from './dbt-singular-tests.ts';
+import { renderDbtSnapshots, snapshotAsset } from './dbt-snapshots.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
 /** A dbt model as a parsed SQL asset file, with the file it came from. */
@@ -39,19 +41,20 @@ export interface DbtSqlAsset {
 
 /** One dbt node and the asset it became (`assets dbt ls`). */
 export interface DbtNode {
-  /** dbt's id of the node: `model.<project>.<name>`, `seed.<project>.<name>`. */
+  /** dbt's id of the node: `model.<project>.<name>`, `seed.<project>.<name>`, `snapshot.<project>.<name>`. */
   readonly id: string;
   /** Its asset key; `null` for an ephemeral model (inlined into its readers). */
   readonly key: string | null;
-  /** `view`, `table`, `incremental`, `ephemeral` or `seed`. */
+  /** `view`, `table`, `incremental`, `ephemeral`, `seed` or `snapshot`. */
   readonly materialized: string;
   readonly file: string;
 }
 
 /** What a dbt project adds to a Strata project. */
 export interface DbtDefinitions {
-  /** Every enabled model and seed, by dbt id. */
+  /** Every enabled model, seed and snapshot, by dbt id. */
   readonly nodes: readonly DbtNode[];
+  /** Models and snapshots, as parsed SQL asset files. */
   readonly models: readonly DbtSqlAsset[];
   readonly seeds: readonly AssetDefinition[];
   /** Keys of models that failed to load: their readers are not reported again for reading them. */
@@ -125,7 +128,21 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       errors.push(new DefinitionError('dbt_yaml_invalid', `describes model "${name}", which has no .sql file`, { file: entry.file }));
   }
 
-  const seedKeys = new Map(seeds.map((s) => [s.name, s.definition.spec.key]));
+  const snapshots = renderDbtSnapshots(files, macros, settings, cache, errors, brokenKeys).filter((snapshot) => {
+    const { name, file } = snapshot.node;
+    const clash = nodes.has(name) ? `model ${nodes.get(name)?.file}` : seeds.some((s) => s.name === name) ? `a seed` : undefined;
+    if (clash !== undefined) {
+      errors.push(
+        new DefinitionError('dbt_snapshot_invalid', `snapshot "${name}" has the name of ${clash}: dbt refs both by name`, {
+          assetKey: snapshot.node.key,
+          file,
+        }),
+      );
+      brokenKeys.add(snapshot.node.key);
+    }
+    return clash === undefined;
+  });
+  const seedKeys = new Map([...seeds.map((s) => [s.name, s.definition.spec.key] as const), ...snapshots.map((s) => [s.node.name, s.node.key] as const)]);
   const keyOfRef = (model: string): string | undefined => (nodes.has(model) ? nodes.get(model)?.key : seedKeys.get(model));
   const resolver: RelationResolver = (call) => {
     const parsed = parseRelationCall(call);
@@ -185,7 +202,16 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       parsed: { ok: true, key: node.key, header, body: query, ...(incrementalQuery === undefined ? {} : { incrementalBody: incrementalQuery }) },
     });
   }
+  for (const snapshot of snapshots) {
+    const fail = (message: string) => {
+      errors.push(new DefinitionError('dbt_snapshot_invalid', message, { assetKey: snapshot.node.key, file: snapshot.node.file }));
+      brokenKeys.add(snapshot.node.key);
+    };
+    const asset = snapshotAsset(snapshot, nodes, keyOfRef, finals, fail);
+    if (asset !== undefined) models.push(asset);
+  }
   const nodeRows: DbtNode[] = [
+    ...snapshots.map(({ node }) => ({ id: `snapshot.${files.name}.${node.name}`, key: node.key, materialized: 'snapshot', file: node.file })),
     ...[...nodes.values()].map((node) => ({
       id: `model.${files.name}.${node.name}`,
       key: node.config.materialized === 'ephemeral' ? null : node.key,
