@@ -100,14 +100,10 @@ export async function writeSnapshot(
       if (!history.has(column))
         throw new StrataError('snapshot_table_invalid', `the snapshot table ${table} has no ${column} column: it was changed outside Strata`, context);
     }
-    for (const [column, type] of source) {
-      if (!history.has(column)) await session.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} ${type}`);
-    }
+    const gained = [...source.keys()].filter((column) => !history.has(column));
+    const changed = changedCondition(config, plan, gained, context);
+    for (const column of gained) await session.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} ${source.get(column) as string}`);
     const match = plan.uniqueKey.map((c) => `h.${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`).join(' AND ');
-    const changed =
-      plan.timestamp !== undefined
-        ? `s.${quoteIdentifier(plan.timestamp)} > h.${quoteIdentifier(plan.timestamp)}`
-        : plan.checked.map((c) => `h.${quoteIdentifier(c)} IS DISTINCT FROM s.${quoteIdentifier(c)}`).join(' OR ');
     let closed = await session.changed(
       `UPDATE ${table} AS h SET ${names.close(newFrom)} FROM ${SOURCE} AS s WHERE ${names.current} AND ${match} AND (${changed})`,
     );
@@ -139,6 +135,26 @@ export async function refuseSnapshotReplace(session: Pick<SnapshotSession, 'isSn
     `${qualifiedTableName(key)} holds the history of a snapshot, which cannot be rebuilt from its source: Strata does not replace it. Keep "materialization: snapshot", or drop the table yourself (DROP TABLE ${qualifiedTableName(key)}) if the history may go`,
     { assetKey: key },
   );
+}
+
+/**
+ * The condition that source row `s` changed from current version `h`. dbt's `check_cols='all'`
+ * takes every row as changed on the run its query gains a column; a gained column in dbt's
+ * `check_cols` list is refused rather than compared some other way than dbt would.
+ */
+function changedCondition(config: SnapshotConfig, plan: BoundColumns, gained: readonly string[], context: ErrorContext): string {
+  if (plan.timestamp !== undefined) return `s.${quoteIdentifier(plan.timestamp)} > h.${quoteIdentifier(plan.timestamp)}`;
+  if (config.columns === 'dbt' && gained.length > 0) {
+    if (config.strategy.type === 'check' && config.strategy.columns === 'all') return 'true';
+    const checkedGained = plan.checked.filter((c) => gained.includes(c));
+    if (checkedGained.length > 0)
+      throw located(
+        'snapshot_column_unknown',
+        `check_cols names ${checkedGained.join(', ')}, which the snapshot's table does not have yet: Strata does not compare a new column the way dbt would; add it to the table first`,
+        context,
+      );
+  }
+  return plan.checked.map((c) => `h.${quoteIdentifier(c)} IS DISTINCT FROM s.${quoteIdentifier(c)}`).join(' OR ');
 }
 
 /** How the history's added columns are named and written, Strata's way or dbt's. */

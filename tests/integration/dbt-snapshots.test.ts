@@ -202,6 +202,38 @@ describe('dbt snapshots', () => {
     ]);
   });
 
+  it("check_cols='all': every current row is a new version on the build its query gains a column, as dbt does", async () => {
+    const allCols = (columns: string) =>
+      `{% snapshot customer_emails %}\n{{ config(target_schema='history', unique_key='id', strategy='check', check_cols='all') }}\nselect ${columns} from {{ ref('raw_customers') }}\n{% endsnapshot %}\n`;
+    // Eve has no name: her new column is NULL, and still she gets a new version.
+    const rowsWithEve = [...BUILD_1, '5,,eve@e.com,2025-01-01 00:00:00'];
+    write('snapshots/emails.sql', allCols('id, email'));
+    await build(rowsWithEve);
+    write('snapshots/emails.sql', allCols('id, email, name'));
+    await build(rowsWithEve);
+    const rows = await history('history.customer_emails', 'id, name, email');
+    const [t1, t2] = [...new Set(rows.map((r) => r.dbt_valid_from as string))].sort() as [string, string];
+    const version = (id: number, name: string | null, email: string, from: string, to: string | null) => ({
+      id,
+      name,
+      email,
+      dbt_scd_id: md5(`${id}|${from}`),
+      dbt_updated_at: from,
+      dbt_valid_from: from,
+      dbt_valid_to: to,
+    });
+    expect(rows).toEqual([
+      version(1, null, 'ann@a.com', t1, t2),
+      version(1, 'Ann', 'ann@a.com', t2, null),
+      version(2, null, 'bob@b.com', t1, t2),
+      version(2, 'Bob', 'bob@b.com', t2, null),
+      version(3, null, 'cid@c.com', t1, t2),
+      version(3, 'Cid', 'cid@c.com', t2, null),
+      version(5, null, 'eve@e.com', t1, t2),
+      version(5, null, 'eve@e.com', t2, null),
+    ]);
+  });
+
   it('configs Strata cannot write as dbt would are errors naming the file and line', async () => {
     write('seeds/raw_customers.csv', `${[HEADER, ...BUILD_1].join('\n')}\n`);
     fs.rmSync(path.join(workspace.dir, 'models/current_customers.sql'));
