@@ -253,6 +253,7 @@ describe('dbt snapshots', () => {
       'snapshots/jinja.sql',
       "{% snapshot jinja %}\n{{ config(unique_key='id', strategy='check', check_cols='all') }}\nselect {{ nope() }} as id\n{% endsnapshot %}\n",
     );
+    write('snapshots/schema.yml', 'version: 2\nsnapshots:\n  - name: jinja\n    description: Nope\n');
     const error = await loadProject(workspace.dir).then(
       () => undefined,
       (e: unknown) => e,
@@ -263,6 +264,7 @@ describe('dbt snapshots', () => {
         "snapshots/customers_snapshot.sql:3 snapshot customers_snapshot: strategy='timestamp' needs updated_at: the name of a column of the query (got null)",
         'snapshots/emails.sql:2 snapshot customer_emails: unique_key must name column(s) of the query, not "id || \'-\' || email": expressions are not supported',
         "snapshots/emails.sql:2 snapshot customer_emails: hard_deletes='new_record' is not supported by Strata yet (use 'invalidate' or 'ignore')",
+        'snapshots/schema.yml snapshots: entries (descriptions, configs, tests of snapshots) are not supported yet: configure snapshots in config()',
         "snapshots/jinja.sql:3 unsupported Jinja: nope() is not available in Strata's dbt context",
         'snapshots/loose.sql:1 text outside {% snapshot %} … {% endsnapshot %} blocks: Strata reads only snapshot blocks in snapshots/loose.sql',
       ].sort(),

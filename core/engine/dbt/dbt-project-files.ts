@@ -101,9 +101,23 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
       folders('seed-paths', 'seeds').map((f) => join(dir, f)),
       '.yml',
     ),
+    ...list(
+      folders('snapshot-paths', 'snapshots').map((f) => join(dir, f)),
+      '.yml',
+    ),
   ]) {
     const content = readYaml(yml.path, yml.display, errors);
     if (!isObject(content)) continue;
+    if (Array.isArray(content.snapshots) && content.snapshots.length > 0)
+      errors.push(
+        new DefinitionError(
+          'dbt_unsupported',
+          'snapshots: entries (descriptions, configs, tests of snapshots) are not supported yet: configure snapshots in config()',
+          {
+            file: yml.display,
+          },
+        ),
+      );
     for (const [field, into] of [
       ['models', modelEntries],
       ['seeds', seedEntries],
