@@ -25,7 +25,7 @@ seeds:
         updated_at: TIMESTAMP
 snapshots:
   crm:
-    +target_schema: snapshots
+    target_schema: snapshots
 `,
   'snapshots/customers_snapshot.sql': `{% snapshot customers_snapshot %}
 {{ config(unique_key='id', strategy='timestamp', updated_at='updated_at', invalidate_hard_deletes=True) }}
@@ -100,7 +100,7 @@ describe('dbt snapshots', () => {
       `select ${columns}, dbt_scd_id, cast(dbt_updated_at as varchar) as dbt_updated_at, cast(dbt_valid_from as varchar) as dbt_valid_from, cast(dbt_valid_to as varchar) as dbt_valid_to from ${table} order by id, dbt_valid_from`,
     );
 
-  it('keys, kinds and dbt ls: <target_schema>/<name>, folder configs under snapshots:', async () => {
+  it('keys, kinds and dbt ls: <target_schema>/<name>, folder configs under snapshots: (with or without +)', async () => {
     write('seeds/raw_customers.csv', `${[HEADER, ...BUILD_1].join('\n')}\n`);
     const project = await loadProject(workspace.dir);
     expect([...project.graph.keys].sort()).toEqual([
@@ -253,6 +253,7 @@ describe('dbt snapshots', () => {
       'snapshots/jinja.sql',
       "{% snapshot jinja %}\n{{ config(unique_key='id', strategy='check', check_cols='all') }}\nselect {{ nope() }} as id\n{% endsnapshot %}\n",
     );
+    write('dbt_project.yml', `${FILES['dbt_project.yml']}    target_schem: typo\n    other_folder:\n      +tags: [x]\n`);
     write('snapshots/schema.yml', 'version: 2\nsnapshots:\n  - name: jinja\n    description: Nope\n');
     const error = await loadProject(workspace.dir).then(
       () => undefined,
@@ -264,6 +265,7 @@ describe('dbt snapshots', () => {
         "snapshots/customers_snapshot.sql:3 snapshot customers_snapshot: strategy='timestamp' needs updated_at: the name of a column of the query (got null)",
         'snapshots/emails.sql:2 snapshot customer_emails: unique_key must name column(s) of the query, not "id || \'-\' || email": expressions are not supported',
         "snapshots/emails.sql:2 snapshot customer_emails: hard_deletes='new_record' is not supported by Strata yet (use 'invalidate' or 'ignore')",
+        'dbt_project.yml snapshots: crm has "target_schem", which is neither a snapshot config nor a folder',
         'snapshots/schema.yml snapshots: entries (descriptions, configs, tests of snapshots) are not supported yet: configure snapshots in config()',
         "snapshots/jinja.sql:3 unsupported Jinja: nope() is not available in Strata's dbt context",
         'snapshots/loose.sql:1 text outside {% snapshot %} … {% endsnapshot %} blocks: Strata reads only snapshot blocks in snapshots/loose.sql',

@@ -9,8 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DefinitionError } from '../../model/errors.ts';
-import { folderConfigs } from '../../model/dbt/dbt-config.ts';
-import { dbtSnapshotConfig, type DbtSnapshotConfig } from '../../model/dbt/dbt-snapshot-config.ts';
+import { dbtSnapshotConfig, snapshotFolderConfigs, type DbtSnapshotConfig } from '../../model/dbt/dbt-snapshot-config.ts';
 import { DBT_KIND, dbtKeyProblem } from '../../model/dbt/dbt-model-mapping.ts';
 import { extractQuery } from '../../model/definitions/sql-query-body.ts';
 import type { SqlHeader } from '../../model/definitions/sql-asset-file.ts';
@@ -43,6 +42,8 @@ export function renderDbtSnapshots(
   brokenKeys: Set<string>,
 ): SnapshotNode[] {
   const snapshots: SnapshotNode[] = [];
+  // Folder config problems, reported once for all the files they apply to.
+  const reported = new Set<string>();
   for (const file of files.snapshots) {
     const text = readFileSync(file.path, 'utf8');
     const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
@@ -75,7 +76,13 @@ export function renderDbtSnapshots(
       const configAt = template.search(/\bconfig\s*\(/);
       const configLine = configAt < 0 ? startLine : template.slice(0, configAt).split('\n').length;
       const folders = file.relative.split('/').slice(0, -1);
-      const { config, problems } = dbtSnapshotConfig([...folderConfigs(files.project.snapshots, files.name, folders), ...rendered.configs]);
+      const folderLevels = snapshotFolderConfigs(files.project.snapshots, files.name, folders);
+      for (const problem of folderLevels.problems) {
+        if (reported.has(problem)) continue;
+        reported.add(problem);
+        errors.push(new DefinitionError('dbt_config_invalid', problem, { file: files.projectFile }));
+      }
+      const { config, problems } = dbtSnapshotConfig([...folderLevels.levels, ...rendered.configs]);
       if (config === undefined) {
         for (const problem of problems) report(`snapshot ${name}: ${problem}`, configLine);
         continue;

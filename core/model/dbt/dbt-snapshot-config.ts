@@ -132,6 +132,41 @@ export function dbtSnapshotConfig(levels: readonly RawConfig[]): { config?: DbtS
   };
 }
 
+/**
+ * The `snapshots:` folder configs of `dbt_project.yml` that apply to a snapshot file in
+ * `folders` (under the snapshot folder), outermost first. Keys starting with `+` and snapshot
+ * config names are configs, other mappings subfolders; any other key is a problem (a misspelt
+ * config is never ignored).
+ */
+export function snapshotFolderConfigs(tree: unknown, projectName: string, folders: readonly string[]): { levels: RawConfig[]; problems: string[] } {
+  const levels: RawConfig[] = [];
+  const problems: string[] = [];
+  const configsOf = (node: Readonly<Record<string, unknown>>, path: string) => {
+    const configs: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(node)) {
+      if (name.startsWith('+')) configs[name.slice(1)] = value;
+      else if (SUPPORTED.has(name) || KNOWN_UNSUPPORTED.has(name)) configs[name] = value;
+      else if (!isObject(value)) problems.push(`snapshots:${path} has "${name}", which is neither a snapshot config nor a folder`);
+      else if (path === '' && name !== projectName)
+        problems.push(`snapshots: configures "${name}", which is not this project (${projectName}): packages are not supported yet`);
+    }
+    return configs;
+  };
+  if (!isObject(tree)) return { levels, problems };
+  levels.push(configsOf(tree, ''));
+  let node: unknown = tree[projectName];
+  let path = ` ${projectName}`;
+  for (const folder of ['', ...folders]) {
+    if (folder !== '') {
+      node = isObject(node) ? node[folder] : undefined;
+      path += ` ${folder}`;
+    }
+    if (!isObject(node)) break;
+    levels.push(configsOf(node, path));
+  }
+  return { levels, problems };
+}
+
 /** A column name or a list of them; expressions (`id || '-' || kind`) are problems: dbt would hash the expression. */
 function columns(value: unknown, name: string, problems: string[]): string[] {
   if (value === undefined) return [];
