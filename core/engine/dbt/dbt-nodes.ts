@@ -9,7 +9,7 @@ import type { DbtNode } from './dbt-project-loader.ts';
  */
 export async function listDbtNodes(config: ProjectConfig): Promise<readonly DbtNode[] | undefined> {
   if (config.dbtDir === undefined) return undefined;
-  const { loadDbtProject } = await import('./dbt-project-loader.ts');
+  const { dbtTarget, loadDbtProject } = await import('./dbt-project-loader.ts');
   const errors: DefinitionError[] = [];
-  return loadDbtProject(config.dbtDir, config.dir, { type: config.warehouseUrl === undefined ? 'duckdb' : 'postgres' }, errors).nodes;
+  return loadDbtProject(config.dbtDir, config.dir, dbtTarget(config), errors).nodes;
 }

@@ -40,6 +40,12 @@ export interface DbtSourceTable {
   readonly identifier: string;
 }
 
+/** A `sources:` entry of a YAML file, with the file it is in. */
+export interface DbtSourceEntry extends DbtYamlEntry {
+  /** The file's absolute path (to name a problem's line). */
+  readonly path: string;
+}
+
 /** Everything read from a dbt project folder. */
 export interface DbtProjectFiles {
   readonly name: string;
@@ -59,6 +65,8 @@ export interface DbtProjectFiles {
   readonly seedEntries: ReadonlyMap<string, DbtYamlEntry>;
   /** `source_name.table_name` → its relation. */
   readonly sources: ReadonlyMap<string, DbtSourceTable>;
+  /** The `sources:` entries of the YAML files, in file order. */
+  readonly sourceEntries: readonly DbtSourceEntry[];
   /** `{% docs name %}` blocks of the model folders' `.md` files. */
   readonly docs: ReadonlyMap<string, string>;
   /** Whether a folder (path under the model folders) exists, for folder configs. */
@@ -94,6 +102,7 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
   const modelEntries = new Map<string, DbtYamlEntry>();
   const seedEntries = new Map<string, DbtYamlEntry>();
   const sources = new Map<string, DbtSourceTable>();
+  const sourceEntries: DbtSourceEntry[] = [];
   for (const yml of [
     ...list(modelRoots, '.yml'),
     ...list(modelRoots, '.yaml'),
@@ -135,6 +144,7 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
     }
     for (const source of Array.isArray(content.sources) ? content.sources : []) {
       if (!isObject(source) || typeof source.name !== 'string') continue;
+      sourceEntries.push({ entry: source, file: yml.display, path: yml.path });
       const schema = typeof source.schema === 'string' ? source.schema : source.name;
       for (const table of Array.isArray(source.tables) ? source.tables : []) {
         if (!isObject(table) || typeof table.name !== 'string') continue;
@@ -172,6 +182,7 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
     modelEntries,
     seedEntries,
     sources,
+    sourceEntries,
     docs,
     modelFolderExists: (path) => modelRoots.some((root) => isFolder(join(root, ...path))),
   };

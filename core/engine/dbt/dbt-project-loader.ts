@@ -12,6 +12,8 @@
  * SQL asset.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { ProjectConfig } from '../../model/config/project-config.ts';
 import { DefinitionError } from '../../model/errors.ts';
 import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type RawConfig } from '../../model/dbt/dbt-config.ts';
 import { DBT_KIND, dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
@@ -29,6 +31,7 @@ import type { DbtLoadCache } from './dbt-load-cache.ts';
 import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 import { singularTestChecks } from './dbt-singular-tests.ts';
 import { renderDbtSnapshots, snapshotAsset } from './dbt-snapshots.ts';
+import { dbtSourceAssets } from './dbt-sources.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
 /** A dbt model as a parsed SQL asset file, with the file it came from. */
@@ -59,11 +62,33 @@ export interface DbtDefinitions {
   readonly seeds: readonly AssetDefinition[];
   /** Keys of models that failed to load: their readers are not reported again for reading them. */
   readonly brokenKeys: readonly string[];
+  /**
+   * A source asset for each table of `sources:`: the project keeps those whose table no asset
+   * of the project builds.
+   */
+  readonly sources: readonly AssetDefinition[];
 }
 
 /** The warehouse the models run on, as `target` shows it. */
 export interface DbtTarget {
   readonly type: 'duckdb' | 'postgres';
+  /** The warehouse's database name (a DuckDB file's name without extension, as dbt-duckdb has it): the one `database:` a source may name. */
+  readonly database: string;
+}
+
+/** The target of a project's warehouse: its dialect and database (a Postgres URL's database, else the DuckDB file's name). */
+export function dbtTarget(config: Pick<ProjectConfig, 'warehouseUrl' | 'warehouseFile'>): DbtTarget {
+  if (config.warehouseUrl !== undefined) {
+    let database = '';
+    try {
+      database = decodeURIComponent(new URL(config.warehouseUrl).pathname.replace(/^\//, ''));
+    } catch {
+      // An env: URL not resolved yet: no database to compare with.
+    }
+    return { type: 'postgres', database };
+  }
+  const name = basename(config.warehouseFile);
+  return { type: 'duckdb', database: name === ':memory:' ? 'memory' : name.replace(/\.[^.]*$/, '') };
 }
 
 /**
@@ -73,7 +98,7 @@ export interface DbtTarget {
  */
 export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[], cache: DbtLoadCache = NO_CACHE): DbtDefinitions {
   const files = readDbtProject(dir, projectDir, errors, cache);
-  if (files === undefined) return { nodes: [], models: [], seeds: [], brokenKeys: [] };
+  if (files === undefined) return { nodes: [], models: [], seeds: [], brokenKeys: [], sources: [] };
   for (const stray of strayFolderKeys(files.project.models, files.name, files.modelFolderExists)) {
     errors.push(
       new DefinitionError('dbt_config_invalid', `models.${stray} is neither a config nor a model folder of project ${files.name}`, { file: files.projectFile }),
@@ -225,6 +250,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     models,
     seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors, singular.get(s.definition.spec.key) ?? [])),
     brokenKeys: [...brokenKeys],
+    sources: dbtSourceAssets(files, target, errors).map((s) => s.definition),
   };
 }
 

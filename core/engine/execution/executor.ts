@@ -508,6 +508,7 @@ class RunExecution {
         sources,
         now: this.#now,
         resources: this.#resources,
+        warehouse: this.#o.warehouse,
         timing: this.#timing,
         events: this.#events,
         append: (events) => this.#append(events),

@@ -12,6 +12,7 @@ import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import type { RunEvents } from './run-events.ts';
 import type { RunTiming } from '../../model/run-timing.ts';
 import type { ResourceSet } from '../../../resources/resource-set.ts';
+import type { WarehouseReader } from '../../model/definitions/source-asset.ts';
 import { messageOf } from './step-helpers.ts';
 
 /** What {@link observeRunSources} needs from the run. */
@@ -25,6 +26,8 @@ export interface RunObservationOptions {
   readonly signal?: AbortSignal;
   /** The run's resources (closed by the run). */
   readonly resources: ResourceSet;
+  /** The run's warehouse, which `ctx.warehouse` reads (a dbt source's table). */
+  readonly warehouse: WarehouseReader;
   readonly timing: RunTiming;
   readonly events: RunEvents;
   /** Records events in the run's log (and shows them). */
@@ -48,6 +51,7 @@ export async function observeRunSources(options: RunObservationOptions): Promise
       keys: options.sources,
       now: options.now,
       resources: options.resources,
+      warehouse: options.warehouse,
       onLog: (key, level, message) => logs.push(events.step('log', key, null, message, level)),
       sleep: (ms, signal) => options.timing.sleep(ms, signal),
       random: () => options.timing.random(),

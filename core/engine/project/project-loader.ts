@@ -89,16 +89,17 @@ export async function loadProject(dir: string): Promise<Project> {
 
   // Saved with the SQL dependency cache, once the project loaded: a project with errors writes nothing.
   const dbtCache = config.dbtDir === undefined ? undefined : new DbtFileCache(config.dir);
+  const dbtSources: AssetDefinition[] = [];
   if (config.dbtDir !== undefined) {
     // Loaded on demand: projects without dbt do not pay for the template engine.
-    const { loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
-    const target = { type: config.warehouseUrl === undefined ? ('duckdb' as const) : ('postgres' as const) };
-    const dbt = loadDbtProject(config.dbtDir, config.dir, target, errors, dbtCache);
+    const { dbtTarget, loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
+    const dbt = loadDbtProject(config.dbtDir, config.dir, dbtTarget(config), errors, dbtCache);
     // A seed file of the dbt project that Strata's own seeds folder also holds is dbt's (with its column_types).
     const dbtSeedFiles = new Set(dbt.seeds.map((seed) => (seed.compute.type === 'seed' ? seed.compute.path : '')));
     found.splice(0, found.length, ...found.filter((d) => d.compute.type !== 'seed' || !dbtSeedFiles.has(d.compute.path)));
     found.push(...dbt.seeds);
     for (const key of dbt.brokenKeys) brokenKeys.add(key);
+    dbtSources.push(...dbt.sources);
     for (const { parsed, file, columnDescriptions } of dbt.models) {
       sqlSources.push({
         key: parsed.key,
@@ -119,6 +120,12 @@ export async function loadProject(dir: string): Promise<Project> {
   }
 
   const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
+  // A dbt source whose table an asset of the project builds is that asset; the others are observed.
+  for (const source of dbtSources) {
+    if (knownKeys.has(source.spec.key)) continue;
+    found.push(source);
+    knownKeys.add(source.spec.key);
+  }
   const sql = await buildSqlDefinitions(sqlSources, knownKeys, brokenKeys, config, errors);
   found.push(...sql.definitions);
   const checked = await resolveCustomChecks(found, knownKeys, sql.cache);

@@ -3,12 +3,20 @@ import { retryDelayMs, type RetryPolicy } from '../../model/definitions/retry-po
 import { abortableSleep } from '../../model/run-timing.ts';
 import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import type { LandingZone, StepLogger } from '../../model/definitions/asset-context.ts';
-import { GONE_DATA_VERSION, type ObserveContext, type PreviousObservation, type SourceObservation } from '../../model/definitions/source-asset.ts';
+import {
+  GONE_DATA_VERSION,
+  type ObserveContext,
+  type PreviousObservation,
+  type SourceObservation,
+  type WarehouseReader,
+} from '../../model/definitions/source-asset.ts';
 import type { Project } from '../../model/project.ts';
 import type { ObservationRecord } from '../../../storage/staleness-store.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import { ResourceSet } from '../../../resources/resource-set.ts';
 import { observeHandles } from '../../../resources/resource-handles.ts';
+import type { Warehouse } from '../../../resources/warehouse.ts';
+import { openProjectWarehouse } from '../project-warehouse.ts';
 
 /** What {@link observeSources} needs. */
 export interface ObserveSourcesOptions {
@@ -35,6 +43,11 @@ export interface ObserveSourcesOptions {
   readonly random?: () => number;
   /** The resources `observe` uses (a run's); default: the project's, opened for this pass and closed after. */
   readonly resources?: ResourceSet;
+  /**
+   * The warehouse `ctx.warehouse` reads (a run's). Default: the project's, opened on a source's
+   * first query (waiting while another process holds it) and closed after the pass.
+   */
+  readonly warehouse?: WarehouseReader;
 }
 
 /** A failed observation attempt that will be retried. */
@@ -76,16 +89,23 @@ export interface ObservationSummary {
  * returns a partition that does not exist.
  */
 export async function observeSources(options: ObserveSourcesOptions): Promise<ObservationSummary> {
-  if (options.resources !== undefined) return observeWith(options, options.resources);
-  const resources = new ResourceSet(options.project.config.resources);
+  let opened: Promise<Warehouse> | undefined;
+  const warehouse: WarehouseReader = options.warehouse ?? {
+    query: async (sql) => {
+      opened ??= openProjectWarehouse(options.project.config, options.signal === undefined ? {} : { signal: options.signal });
+      return (await opened).query(sql);
+    },
+  };
+  const resources = options.resources ?? new ResourceSet(options.project.config.resources);
   try {
-    return await observeWith(options, resources);
+    return await observeWith(options, resources, warehouse);
   } finally {
-    await resources.close();
+    if (options.resources === undefined) await resources.close();
+    if (opened !== undefined) await (await opened.catch(() => undefined))?.close();
   }
 }
 
-async function observeWith(options: ObserveSourcesOptions, resources: ResourceSet): Promise<ObservationSummary> {
+async function observeWith(options: ObserveSourcesOptions, resources: ResourceSet, warehouse: WarehouseReader): Promise<ObservationSummary> {
   const { project, storage, landing } = options;
   const now = options.now ?? new Date();
   const signal = options.signal ?? new AbortController().signal;
@@ -111,7 +131,7 @@ async function observeWith(options: ObserveSourcesOptions, resources: ResourceSe
     const attempt = () => {
       const onLog = options.onLog ?? (() => undefined);
       const log: StepLogger = { info: (message) => onLog(key, 'info', message), warn: (message) => onLog(key, 'warn', message) };
-      return observeOnce(definition, { key, partitions, previous: previousByKey.get(key) ?? new Map(), landing, log, signal, resources: handles });
+      return observeOnce(definition, { key, partitions, previous: previousByKey.get(key) ?? new Map(), landing, log, signal, resources: handles, warehouse });
     };
     const outcome = await withRetries(key, attempt, policy, signal, options);
     if (!outcome.ok) {

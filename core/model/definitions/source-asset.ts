@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { DefinitionError } from '../errors.ts';
-import type { LandingZone, PostgresHandle, StepLogger } from './asset-context.ts';
+import type { LandingZone, PostgresHandle, Row, StepLogger } from './asset-context.ts';
 import type { PartitionsDefinition } from '../partitions/partitions-definition.ts';
 import type { RetryPolicyOptions } from './retry-policy.ts';
 import { buildSpec, formatZodIssues, makeDefinition, specFieldsSchema, type AssetDefinition } from './asset-spec.ts';
@@ -55,6 +55,13 @@ export interface ObserveContext {
   readonly signal: AbortSignal;
   /** The resources of strata.json `"resources"` by name; an unknown name throws, listing the known ones. */
   readonly resources: Readonly<Record<string, PostgresHandle>>;
+  /** The project's warehouse, to observe a table in it (opened on first query when nothing holds it yet). */
+  readonly warehouse: WarehouseReader;
+}
+
+/** Read access to the project's warehouse, as `observe` gets it. */
+export interface WarehouseReader {
+  query<T extends Row = Row>(sql: string): Promise<T[]>;
 }
 
 /**

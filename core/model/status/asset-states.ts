@@ -9,6 +9,7 @@ import { incrementalCounts, type IncrementalCounts } from '../definitions/increm
 import { snapshotCounts, type SnapshotCounts } from '../definitions/snapshot-config.ts';
 import { recordedSchemaChange, type SchemaDiff } from '../schema/table-schema.ts';
 import { assetFreshness, type AssetFreshness } from '../freshness/asset-freshness.ts';
+import { loadedAtTimes } from '../freshness/source-freshness.ts';
 
 /** Partition counts of a partitioned asset (observed partitions for source assets). */
 export interface PartitionCounts {
@@ -92,7 +93,9 @@ export async function readAssetStates(project: Project, storage: Storage, keys: 
     const mine = byAsset.get(key) ?? [];
     const newest = mine.reduce<MaterializationRecord | undefined>((a, m) => (a === undefined || m.timestamp > a.timestamp ? m : a), undefined);
     const spec = graph.spec(key);
-    const policy = spec.source ? undefined : spec.freshnessPolicy;
+    const policy = spec.freshnessPolicy;
+    // A source's data time is the newest loaded-at value its latest observation found (dbt's loaded_at_field).
+    const dataTimes = spec.source ? loadedAtTimes((observedBy.get(key) ?? []).filter((o) => o.dataVersion !== GONE_DATA_VERSION)) : mine;
     const base = {
       key,
       lastMaterializedAt: newest?.timestamp ?? null,
@@ -101,7 +104,7 @@ export async function readAssetStates(project: Project, storage: Storage, keys: 
       checks: checkOutcome(checksBy.get(key)),
       ...writeCounts(newest?.metadata),
       ...schemaChangeOf(newest?.metadata),
-      ...(policy === undefined ? {} : { freshness: assetFreshness(policy, spec.partitions, mine, report.now) }),
+      ...(policy === undefined ? {} : { freshness: assetFreshness(policy, spec.partitions, dataTimes, report.now) }),
     };
     if (spec.source) return sourceState(spec.partitions?.keys(report.now) ?? null, observedBy.get(key) ?? [], base);
     return materializedState(spec.partitions?.keys(report.now) ?? null, mine, staleBy.get(key) ?? [], base);
