@@ -12,6 +12,10 @@ import { daily } from '../../core/model/partitions/index.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { EventRecord } from '../../storage/index.ts';
 import { aMaterialization, aRun } from './storage-fixtures.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dbtTarget, loadDbtProject } from '../../core/engine/dbt/dbt-project-loader.ts';
+import type { DefinitionError } from '../../core/model/errors.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const HOUR = 3_600_000;
@@ -155,5 +159,37 @@ describe('daemon freshness watch', () => {
     expect(tick.freshnessMisses.map((e) => e.assetKey)).toEqual(['marts/sales']);
     expect(observer.events.map((e) => e.assetKey)).toEqual(['marts/sales']);
     expect(lines).toContain('freshness_miss: marts/sales is overdue: never materialized (freshness policy: 1h)');
+  });
+
+  it('watches a dbt source on its newest loaded_at_field value, observed through the warehouse the daemon shares with its runs', async () => {
+    const dbt = path.join(ws.dir, 'dbt');
+    fs.mkdirSync(path.join(dbt, 'models'), { recursive: true });
+    fs.writeFileSync(path.join(dbt, 'dbt_project.yml'), 'name: feed\nconfig-version: 2\n');
+    fs.writeFileSync(
+      path.join(dbt, 'models', 'sources.yml'),
+      'version: 2\nsources:\n  - name: raw\n    loaded_at_field: loaded_at\n    freshness: { error_after: { count: 1, period: day } }\n    tables:\n      - name: feed\n',
+    );
+    const errors: DefinitionError[] = [];
+    const { sources } = loadDbtProject(dbt, ws.dir, dbtTarget(ws.config), errors);
+    expect(errors).toEqual([]);
+    const project = buildProject(ws.config, [...sources]);
+    const now = new Date();
+    const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+    await ws.warehouse.query(
+      `create schema if not exists raw; create table raw.feed (loaded_at timestamp); insert into raw.feed values ('${stamp(now.getTime() - 2 * 24 * HOUR)}')`,
+    );
+    const observer = new Recorder();
+
+    // Loaded two days ago, observed now: overdue by a day (the observation time does not count).
+    await daemonFor(project, observer).runIteration(now);
+    expect(observer.events).toHaveLength(1);
+    expect(observer.events[0]).toMatchObject({ type: 'freshness_miss', assetKey: 'raw/feed', data: { maxLagMs: 24 * HOUR } });
+    expect(observer.events[0]?.message).toMatch(/raw\/feed is overdue: its newest data is 2d/);
+
+    // A new load: the next tick observes it and ends the episode; nothing more is raised.
+    await ws.warehouse.query(`insert into raw.feed values ('${stamp(now.getTime())}')`);
+    await daemonFor(project, observer).runIteration(new Date(now.getTime() + 60_000));
+    expect(observer.events).toHaveLength(1);
+    expect(await ws.storage.openFreshnessEpisodes()).toEqual([]);
   });
 });

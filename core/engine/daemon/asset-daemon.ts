@@ -267,7 +267,9 @@ export class AssetDaemon {
     }
     if (project.graph.keys.some((k) => project.graph.spec(k).source)) {
       try {
-        await observeSources({ project, storage, landing: this.#o.landing, now });
+        // Through the runs' shared warehouse: a dbt source is read while no run of this process holds the file, or in the same hold.
+        const warehouse = this.#service.warehouse.reader(new AbortController().signal);
+        await observeSources({ project, storage, landing: this.#o.landing, now, warehouse });
       } catch (error) {
         decisions.push({ source: 'daemon', name: 'observe', action: 'error', reason: `observing sources failed: ${(error as Error).message}`, targets: [] });
       }

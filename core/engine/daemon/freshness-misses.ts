@@ -6,7 +6,9 @@
  * one, until it has been seen fresh (which ends the episode) and is overdue again.
  */
 import { formatDuration } from '../../model/format/duration-text.js';
-import { assetFreshness, type AssetFreshness } from '../../model/freshness/asset-freshness.ts';
+import { assetFreshness, type AssetFreshness, type MaterializedPartition } from '../../model/freshness/asset-freshness.ts';
+import { loadedAtTimes } from '../../model/freshness/source-freshness.ts';
+import { GONE_DATA_VERSION } from '../../model/definitions/source-asset.ts';
 import type { Project } from '../../model/project.ts';
 import { groupBy } from '../../model/collections/group-by.ts';
 import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
@@ -48,7 +50,8 @@ export async function watchFreshness(input: FreshnessWatchInput): Promise<{ rais
 
 async function raiseMisses({ project, storage, now, tickId, observers, log }: FreshnessWatchInput): Promise<EventRecord[]> {
   const { graph } = project;
-  const watched = graph.keys.filter((k) => graph.spec(k).freshnessPolicy !== undefined && !graph.spec(k).source);
+  // Sources with a policy (dbt's loaded_at_field) are measured on the newest loaded-at value they were observed with.
+  const watched = graph.keys.filter((k) => graph.spec(k).freshnessPolicy !== undefined);
   const isWatched = new Set(watched);
   const open = new Set((await storage.openFreshnessEpisodes()).map((e) => e.assetKey));
   const unwatched = [...open].filter((k) => !isWatched.has(k));
@@ -56,7 +59,12 @@ async function raiseMisses({ project, storage, now, tickId, observers, log }: Fr
     await storage.endFreshnessEpisodes(unwatched, now.getTime());
     return [];
   }
-  const latest = groupBy(await storage.latestMaterializations(watched), (m) => m.assetKey);
+  const sources = watched.filter((k) => graph.spec(k).source);
+  const latest = new Map<string, readonly MaterializedPartition[]>(
+    groupBy(await storage.latestMaterializations(watched.filter((k) => !graph.spec(k).source)), (m) => m.assetKey),
+  );
+  const observed = (await storage.latestObservations(sources)).filter((o) => o.dataVersion !== GONE_DATA_VERSION);
+  for (const [key, list] of groupBy(observed, (o) => o.assetKey)) latest.set(key, loadedAtTimes(list));
   const fresh: string[] = [...unwatched];
   const raised: EventRecord[] = [];
   for (const key of watched) {

@@ -90,6 +90,23 @@ export class SharedWarehouse {
     }
   }
 
+  /**
+   * Read access that holds the warehouse for each query only (a daemon tick observing a dbt
+   * source between runs: the file is not kept from other processes after it).
+   */
+  reader(signal: AbortSignal): { query<T extends Record<string, unknown>>(sql: string): Promise<T[]> } {
+    return {
+      query: async <T extends Record<string, unknown>>(sql: string): Promise<T[]> => {
+        const warehouse = await this.acquire(signal);
+        try {
+          return await warehouse.query<T>(sql);
+        } finally {
+          await this.release();
+        }
+      },
+    };
+  }
+
   /** Lets go of the warehouse; the last user closes it (an open warehouse given to the constructor stays open). */
   async release(): Promise<void> {
     this.#users -= 1;
