@@ -97,6 +97,10 @@ describe('dbt sources no asset builds, through the CLI', () => {
     expect(events).toMatchObject({ kinds: ['source', 'dbt'], description: 'One row per click', columnDescriptions: { id: "The click's id" } });
     expect(assets.map((a) => a.key)).toEqual(expect.arrayContaining(['raw/late', 'raw/unwatched', 'staging/stg_events', 'staging/stg_late']));
     expect(assets.map((a) => a.key)).not.toContain('raw/retired');
+    const ls = runCli(['dbt', 'ls', '--json', '--project', project]);
+    expect(parseJson<{ id: string; key: string; materialized: string }[]>(ls)).toContainEqual(
+      expect.objectContaining({ id: 'source.clicks.raw.events', key: 'raw/events_v1', materialized: 'source' }),
+    );
     const tagged = runCli(['list', '--json', '--select', 'tag:landing', '--project', project]);
     expect(parseJson<{ key: string }[]>(tagged).map((a) => a.key)).toEqual(['raw/unwatched']);
   });

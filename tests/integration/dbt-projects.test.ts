@@ -172,13 +172,15 @@ describe('a dbt project inside a Strata project', () => {
     expect(spec('analytics/big_by_country')?.owners).toEqual(['ana@example.com']);
     expect(compute('main/events_incremental').materialization).toBe('incremental');
     expect(spec('main/events_incremental')?.tags).toEqual({ hourly: '' });
-    // assets dbt ls: the ephemeral model has no asset, the disabled ones are left out.
+    // assets dbt ls: the ephemeral model has no asset, the disabled ones are left out; sources name their table's asset.
     expect((await listDbtNodes(workspace.config))?.map((n) => `${n.id} ${n.key} ${n.materialized}`)).toEqual([
       'model.shop.big_by_country analytics/big_by_country table',
       'model.shop.big_events null ephemeral',
       'model.shop.events_incremental main/events_incremental incremental',
       'model.shop.stg_events staging/stg_events table',
       'seed.shop.countries seeds/countries seed',
+      // A source whose table a Strata asset builds: that asset.
+      'source.shop.raw.events raw/events source',
     ]);
   });
 

@@ -44,11 +44,11 @@ export interface DbtSqlAsset {
 
 /** One dbt node and the asset it became (`assets dbt ls`). */
 export interface DbtNode {
-  /** dbt's id of the node: `model.<project>.<name>`, `seed.<project>.<name>`, `snapshot.<project>.<name>`. */
+  /** dbt's id of the node: `model.<project>.<name>`, `seed.<project>.<name>`, `snapshot.<project>.<name>`, `source.<project>.<source>.<table>`. */
   readonly id: string;
   /** Its asset key; `null` for an ephemeral model (inlined into its readers). */
   readonly key: string | null;
-  /** `view`, `table`, `incremental`, `ephemeral`, `seed` or `snapshot`. */
+  /** `view`, `table`, `incremental`, `ephemeral`, `seed`, `snapshot` or `source`. */
   readonly materialized: string;
   readonly file: string;
 }
@@ -235,6 +235,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     const asset = snapshotAsset(snapshot, nodes, keyOfRef, finals, fail);
     if (asset !== undefined) models.push(asset);
   }
+  const sources = dbtSourceAssets(files, target, errors);
   const nodeRows: DbtNode[] = [
     ...snapshots.map(({ node }) => ({ id: `snapshot.${files.name}.${node.name}`, key: node.key, materialized: 'snapshot', file: node.file })),
     ...[...nodes.values()].map((node) => ({
@@ -244,13 +245,15 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       file: node.file,
     })),
     ...seeds.map((seed) => ({ id: `seed.${files.name}.${seed.name}`, key: seed.definition.spec.key, materialized: 'seed', file: seed.definition.file ?? '' })),
+    // The table's key: the source asset, or the asset of the project that builds the table.
+    ...sources.map((source) => ({ id: source.id, key: source.definition.spec.key, materialized: 'source', file: source.definition.file ?? '' })),
   ].sort((a, b) => compareKeys(a.id, b.id));
   return {
     nodes: nodeRows,
     models,
     seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors, singular.get(s.definition.spec.key) ?? [])),
     brokenKeys: [...brokenKeys],
-    sources: dbtSourceAssets(files, target, errors).map((s) => s.definition),
+    sources: sources.map((s) => s.definition),
   };
 }
 
