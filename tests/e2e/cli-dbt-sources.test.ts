@@ -136,6 +136,13 @@ describe('dbt sources no asset builds, through the CLI', () => {
     expect(stale[0]?.reasons.map((r) => r.kind)).toContain('upstream_changed');
   });
 
+  it('status --select naming only a source observes it: a new load makes it fresh', async () => {
+    await load(project, `insert into raw.late values (3, 'real', '${stamp(Date.now() - HOUR)}')`);
+    const status = runCli(['status', '--json', '--select', 'raw/late', '--project', project]);
+    expect(status.status, status.stderr).toBe(0);
+    expect(parseJson<StatusRow[]>(status)[0]?.freshness).toMatchObject({ status: 'fresh' });
+  });
+
   it('bad source config exits 2 naming the file and line', () => {
     const cases: [string, string, RegExp][] = [
       [

@@ -50,7 +50,8 @@ Options:
       const storage = await workspace.storage();
       // One report for both views: sources are observed first, as for --stale-only.
       const materializable = keys.filter((k) => !graph.spec(k).source);
-      const report = await findStale({ project: workspace.project, storage, landing: workspace.landing(), keys: materializable });
+      const sources = values.select === undefined ? [] : keys.filter((k) => graph.spec(k).source);
+      const report = await findStale({ project: workspace.project, storage, landing: workspace.landing(), keys: materializable, sources });
       if (values.stale) {
         if (values.json) out.json(report.stale);
         else printStaleStatus(out, workspace.project, materializable, report, values.why === true);

@@ -14,6 +14,8 @@ export interface FindStaleOptions {
   readonly keys?: readonly string[];
   readonly now?: Date;
   readonly signal?: AbortSignal;
+  /** Source assets to observe too, whether or not `keys` read them (`assets status --select` naming a source). */
+  readonly sources?: readonly string[];
 }
 
 /**
@@ -25,7 +27,7 @@ export async function findStale(options: FindStaleOptions): Promise<StalenessRep
   const { graph } = project;
   const now = options.now ?? new Date();
   const scope = keys === undefined ? graph.keys : [...keys, ...graph.upstream(keys)];
-  const sources = scope.filter((k) => graph.spec(k).source);
+  const sources = [...new Set([...scope.filter((k) => graph.spec(k).source), ...(options.sources ?? [])])];
   if (sources.length > 0) await observeSources({ project, storage, landing, keys: sources, now, ...(options.signal ? { signal: options.signal } : {}) });
   return computeStaleness({ project, storage, now, ...(keys === undefined ? {} : { keys }) });
 }
