@@ -134,6 +134,11 @@ describe('dbt sources no asset builds, through the CLI', () => {
     const stale = parseJson<{ key: string; reasons: { kind: string }[] }[]>(after);
     expect(stale.map((s) => s.key)).toEqual(['staging/stg_events']);
     expect(stale[0]?.reasons.map((r) => r.kind)).toContain('upstream_changed');
+    // --stale-only observes the source (the warehouse opened, then let go for the run) and rebuilds that model alone.
+    const rebuild = runCli(['materialize', '--select', '*', '--stale-only', '--project', project]);
+    expect(rebuild.status, rebuild.stderr).toBe(0);
+    expect(rebuild.stdout).toMatch(/succeeded: 1 materialized/);
+    expect(parseJson<unknown[]>(runCli(['status', '--stale', '--json', '--project', project]))).toEqual([]);
   });
 
   it('status --select naming only a source observes it: a new load makes it fresh', async () => {
