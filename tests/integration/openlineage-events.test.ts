@@ -14,6 +14,7 @@ import { OpenLineageObserver, PARENT_JOB_NAME } from '../../core/engine/openline
 import { stepRunUuid } from '../../core/model/openlineage/openlineage-ids.ts';
 import type { JsonObject } from '../../core/model/openlineage/openlineage-run-event.ts';
 import type { Project } from '../../core/model/project.ts';
+import { columnLineageVersion } from '../../core/model/lineage/column-lineage.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { OpenLineageTransport } from '../../resources/openlineage/openlineage-transport.ts';
 import { OpenLineageValidator } from '../openlineage-validator.ts';
@@ -165,6 +166,38 @@ describe('OpenLineage events of real runs', () => {
       order_id: identity('order_id'),
       customer: identity('customer'),
       amount: identity('amount'),
+    });
+  });
+
+  it('takes the column lineage runs stored for the column lineage version instead of tracing it again', async () => {
+    fs.writeFileSync(path.join(workspace.dir, 'defs', 'staging', 'all_orders.sql'), 'select * from raw.orders\n');
+    const project = await loadProject(workspace.dir);
+    await workspace.run(project, ['landing/feed', 'raw/orders']);
+    // A stored lineage that tracing would never give (`amount` only, from raw/orders' `customer`): the facet shows it.
+    await workspace.storage.recordColumnLineage(columnLineageVersion(project), [
+      {
+        key: 'staging/all_orders',
+        columns: [{ name: 'amount', sources: [{ asset: 'raw/orders', column: 'customer', kind: 'transformation' }] }],
+        indirect: [],
+      },
+    ]);
+    const transport = capture();
+    const observer = observerFor(project, transport);
+    expect((await workspace.run(project, ['staging/all_orders'], { observers: [observer] })).status).toBe('success');
+    await observer.flush(10_000);
+    const done = (transport.events as unknown as Event[]).find((e) => e.eventType === 'COMPLETE');
+    expect(validator.problems(done)).toEqual([]);
+    expect((done?.outputs[0]?.facets?.columnLineage as { fields: unknown } | undefined)?.fields).toEqual({
+      amount: {
+        inputFields: [
+          {
+            namespace: `duckdb://${workspace.config.warehouseFile}`,
+            name: 'raw.orders',
+            field: 'customer',
+            transformations: [{ type: 'DIRECT', subtype: 'TRANSFORMATION' }],
+          },
+        ],
+      },
     });
   });
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { EventRecord, MaterializationRecord, Storage } from '../../../storage/storage.ts';
 import type { Project } from '../../model/project.ts';
 import type { OpenLineageSettings } from '../../model/config/openlineage-settings.ts';
-import type { AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
+import { columnLineageVersion, type AssetColumnLineage } from '../../model/lineage/column-lineage.ts';
 import { columnLineageOf, DatasetNames, warehouseNamespace } from '../../model/openlineage/openlineage-datasets.ts';
 import { stepRunUuid, strataRunUuid } from '../../model/openlineage/openlineage-ids.ts';
 import { stepRunEvent, type AssertionSpec, type InputDatasetSpec, type JsonObject, type StepEventType } from '../../model/openlineage/openlineage-run-event.ts';
@@ -251,15 +251,21 @@ export class OpenLineageObserver {
     return latest?.runId === event.runId && latest.partition === partition ? latest : undefined;
   }
 
-  /** The project's column lineage, the columns of assets that are not SQL known from the schemas their materializations recorded. */
+  /**
+   * The project's column lineage: as runs recorded it for its column lineage version when they
+   * have (one query); else traced, the columns of assets that are not SQL known from the schemas
+   * their materializations recorded.
+   */
   #lineageOf(runId: string): Promise<Map<string, AssetColumnLineage>> {
     let lineage = this.#lineage.get(runId);
     if (lineage === undefined) {
       lineage = (async () => {
         const storage = await this.#o.storage();
+        const { project } = this.#o;
+        const stored = await storage.columnLineage(columnLineageVersion(project));
+        if (stored.length > 0) return new Map(stored.map((l) => [l.key, l]));
         // A SQL asset's columns are traced; the others' (TypeScript assets, seeds) come from the
         // schema their newest materialization recorded, read in one query.
-        const { project } = this.#o;
         const untraced = project.graph.keys.filter((key) => project.definitions.get(key)?.compute.type !== 'sql');
         const newest = new Map<string, MaterializationRecord>();
         for (const m of untraced.length === 0 ? [] : await storage.latestMaterializations(untraced)) {
