@@ -26,3 +26,16 @@ export const OPENLINEAGE_PROJECT_FILES: Readonly<Record<string, string>> = {
   'defs/marts/by_customer.sql': '-- check: not_null(customer)\nselect customer, sum(amount) as total from staging.orders group by customer\n',
   'defs/marts/after.sql': 'select * from marts.by_customer\n',
 };
+
+/**
+ * The OpenLineage events of a run of the whole project, as `EVENTTYPE job`: a START and an end per
+ * step that ran; the blocking check of `marts/by_customer` fails it, and `marts/after`, skipped, emits nothing.
+ */
+export const RUN_OF_A_FAILING_CHECK: readonly string[] = [
+  'START raw/orders',
+  'COMPLETE raw/orders',
+  'START staging/orders',
+  'COMPLETE staging/orders',
+  'START marts/by_customer',
+  'FAIL marts/by_customer',
+];

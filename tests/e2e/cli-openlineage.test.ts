@@ -10,7 +10,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenLineageValidator } from '../openlineage-validator.ts';
-import { OPENLINEAGE_PROJECT_FILES } from '../openlineage-fixture.ts';
+import { OPENLINEAGE_PROJECT_FILES, RUN_OF_A_FAILING_CHECK } from '../openlineage-fixture.ts';
 import { closedPort } from '../postgres.ts';
 import { runCli, Sandbox, stackFrames, startCli } from './cli-harness.ts';
 
@@ -46,15 +46,6 @@ async function startReceiver(port = 0): Promise<{ server: Server; url: string; r
 }
 
 const stop = (server: Server) => new Promise((resolve) => server.close(resolve));
-
-const RUN_OF_A_FAILING_CHECK = [
-  'START raw/orders',
-  'COMPLETE raw/orders',
-  'START staging/orders',
-  'COMPLETE staging/orders',
-  'START marts/by_customer',
-  'FAIL marts/by_customer',
-];
 
 describe('OpenLineage over HTTP', () => {
   it('posts every step event of a run with a failing blocking check, in order, with the bearer token', async () => {

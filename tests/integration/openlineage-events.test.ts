@@ -19,7 +19,7 @@ import type { Storage } from '../../storage/storage.ts';
 import type { OpenLineageTransport } from '../../resources/openlineage/openlineage-transport.ts';
 import { OpenLineageValidator } from '../openlineage-validator.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
-import { OPENLINEAGE_PROJECT_FILES as FILES } from '../openlineage-fixture.ts';
+import { OPENLINEAGE_PROJECT_FILES as FILES, RUN_OF_A_FAILING_CHECK } from '../openlineage-fixture.ts';
 
 const validator = new OpenLineageValidator();
 
@@ -81,14 +81,7 @@ describe('OpenLineage events of real runs', () => {
       ['marts/by_customer', 'failed'],
       ['marts/after', 'skipped'],
     ]);
-    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual([
-      'START raw/orders',
-      'COMPLETE raw/orders',
-      'START staging/orders',
-      'COMPLETE staging/orders',
-      'START marts/by_customer',
-      'FAIL marts/by_customer',
-    ]);
+    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual(RUN_OF_A_FAILING_CHECK);
     for (const event of events) {
       expect(validator.problems(event), `${event.eventType} ${event.job.name}`).toEqual([]);
       expect(validator.facetCount(event)).toBeGreaterThanOrEqual(2);
@@ -210,14 +203,7 @@ describe('OpenLineage events of real runs', () => {
     await observer.flush(400);
     expect(Date.now() - started).toBeLessThan(1_000);
     const events = transport.events as unknown as Event[];
-    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual([
-      'START raw/orders',
-      'COMPLETE raw/orders',
-      'START staging/orders',
-      'COMPLETE staging/orders',
-      'START marts/by_customer',
-      'FAIL marts/by_customer',
-    ]);
+    expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual(RUN_OF_A_FAILING_CHECK);
     for (const event of events) expect(validator.problems(event)).toEqual([]);
     expect(events[1]?.outputs[0]?.facets?.schema).toBeUndefined();
     expect(events[1]?.outputs[0]?.outputFacets?.outputStatistics?.rowCount).toBe(3);
