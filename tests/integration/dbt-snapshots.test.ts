@@ -64,6 +64,20 @@ const BUILD_3 = ['1,Ann,ann@new.com,2025-01-02 00:00:00', '2,Bobby,bob@b.com,202
 /** dbt's dbt_scd_id: md5 of the key and the updated-at time as text, joined by '|'. */
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
+/**
+ * A row of a check-strategy snapshot: the version opens at its build's snapshot time `from`,
+ * which is also its `dbt_updated_at` and, with the key, its `dbt_scd_id`.
+ */
+const checkVersion = (id: number, name: string | null, email: string, from: string, to: string | null) => ({
+  id,
+  name,
+  email,
+  dbt_scd_id: md5(`${id}|${from}`),
+  dbt_updated_at: from,
+  dbt_valid_from: from,
+  dbt_valid_to: to,
+});
+
 describe('dbt snapshots', () => {
   let workspace: TempWorkspace;
 
@@ -181,24 +195,15 @@ describe('dbt snapshots', () => {
       expect(within(time, builds[i] as { before: Date; after: Date }), time).toBe(true);
     });
     const [t1, t2, t3] = times as [string, string, string];
-    const version = (id: number, name: string, email: string, from: string, to: string | null) => ({
-      id,
-      name,
-      email,
-      dbt_scd_id: md5(`${id}|${from}`),
-      dbt_updated_at: from,
-      dbt_valid_from: from,
-      dbt_valid_to: to,
-    });
     expect(rows).toEqual([
-      version(1, 'Ann', 'ann@a.com', t1, t2),
-      version(1, 'Ann', 'ann@new.com', t2, null),
+      checkVersion(1, 'Ann', 'ann@a.com', t1, t2),
+      checkVersion(1, 'Ann', 'ann@new.com', t2, null),
       // Only email is checked: Bob's new name writes nothing.
-      version(2, 'Bob', 'bob@b.com', t1, null),
+      checkVersion(2, 'Bob', 'bob@b.com', t1, null),
       // Without invalidate_hard_deletes, Cid stays current.
-      version(3, 'Cid', 'cid@c.com', t1, null),
-      version(4, 'Dee', 'dee@d.com', t2, t3),
-      version(4, 'Dee', 'dee@new.com', t3, null),
+      checkVersion(3, 'Cid', 'cid@c.com', t1, null),
+      checkVersion(4, 'Dee', 'dee@d.com', t2, t3),
+      checkVersion(4, 'Dee', 'dee@new.com', t3, null),
     ]);
   });
 
@@ -213,24 +218,15 @@ describe('dbt snapshots', () => {
     await build(rowsWithEve);
     const rows = await history('history.customer_emails', 'id, name, email');
     const [t1, t2] = [...new Set(rows.map((r) => r.dbt_valid_from as string))].sort() as [string, string];
-    const version = (id: number, name: string | null, email: string, from: string, to: string | null) => ({
-      id,
-      name,
-      email,
-      dbt_scd_id: md5(`${id}|${from}`),
-      dbt_updated_at: from,
-      dbt_valid_from: from,
-      dbt_valid_to: to,
-    });
     expect(rows).toEqual([
-      version(1, null, 'ann@a.com', t1, t2),
-      version(1, 'Ann', 'ann@a.com', t2, null),
-      version(2, null, 'bob@b.com', t1, t2),
-      version(2, 'Bob', 'bob@b.com', t2, null),
-      version(3, null, 'cid@c.com', t1, t2),
-      version(3, 'Cid', 'cid@c.com', t2, null),
-      version(5, null, 'eve@e.com', t1, t2),
-      version(5, null, 'eve@e.com', t2, null),
+      checkVersion(1, null, 'ann@a.com', t1, t2),
+      checkVersion(1, 'Ann', 'ann@a.com', t2, null),
+      checkVersion(2, null, 'bob@b.com', t1, t2),
+      checkVersion(2, 'Bob', 'bob@b.com', t2, null),
+      checkVersion(3, null, 'cid@c.com', t1, t2),
+      checkVersion(3, 'Cid', 'cid@c.com', t2, null),
+      checkVersion(5, null, 'eve@e.com', t1, t2),
+      checkVersion(5, null, 'eve@e.com', t2, null),
     ]);
   });
 
