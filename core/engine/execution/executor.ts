@@ -331,10 +331,7 @@ class RunExecution {
       await this.#flushSkips();
       return false;
     }
-    if (started) {
-      this.#o.onEvent?.(started);
-      tellRecorded(this.#o.observers, [started]);
-    }
+    if (started) this.#told([started]);
     const held: HeldLeases = { step, released: false };
     try {
       return await this.#runLeasedStep(step, held);
@@ -529,7 +526,15 @@ class RunExecution {
 
   async #append(events: EventRecord[]): Promise<void> {
     await this.#o.storage.appendEvents(events);
-    for (const event of events) this.#o.onEvent?.(event);
+    this.#told(events);
+  }
+
+  /**
+   * Tells `onEvent` and the observers of `events` once they are recorded; a step's logs, which
+   * `onEvent` already saw live when `logsSeenLive`, go to the observers only.
+   */
+  #told(events: readonly EventRecord[], logsSeenLive = false): void {
+    for (const event of events) if (!(logsSeenLive && event.type === 'log')) this.#o.onEvent?.(event);
     tellRecorded(this.#o.observers, events);
   }
 
@@ -548,8 +553,7 @@ class RunExecution {
       ...release,
     });
     if (held) held.released = true;
-    for (const event of events) if (event.type !== 'log') this.#o.onEvent?.(event);
-    tellRecorded(this.#o.observers, events);
+    this.#told(events, true);
   }
 
   /**
