@@ -384,5 +384,12 @@ if (!only || only === 'openlineage') {
     '-',
     true,
   );
+  const main = f.mainCpuMsPerStep;
+  row(
+    '  main thread CPU ms per step (flush excluded): without, live, down',
+    `${main.none.toFixed(2)}, ${main.live.toFixed(2)}, ${main.down.toFixed(2)}`,
+    '-',
+    true,
+  );
   row('  flush after the run: live, down', `${f.liveFlushMs.toFixed(0)}, ${f.downFlushMs.toFixed(0)} ms`, '-', true);
 }

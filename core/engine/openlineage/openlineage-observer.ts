@@ -40,6 +40,8 @@ export interface OpenLineageObserverOptions extends OpenLineageContext {
 
 /** What a step's events so far have said. */
 interface StepNotes {
+  /** The step's OpenLineage run id, derived once for its START and end events. */
+  runUuid?: string;
   rowCount?: number;
   checks: Readonly<Record<string, unknown>>[];
 }
@@ -220,7 +222,7 @@ export class OpenLineageObserver {
       eventType: type,
       eventTime: event.timestamp,
       producer: this.#producer,
-      runId: stepRunUuid(event.runId, stepIdOf(event)),
+      runId: (notes.runUuid ??= stepRunUuid(event.runId, stepIdOf(event))),
       parent: { runId: strataRunUuid(event.runId), namespace: settings.namespace, name: PARENT_JOB_NAME },
       job: { namespace: settings.namespace, name: key, ...(sql === undefined ? {} : { sql }) },
       inputs,

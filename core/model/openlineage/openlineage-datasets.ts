@@ -27,6 +27,8 @@ export class DatasetNames {
   readonly #warehouse: string;
   readonly #jobNamespace: string;
   readonly #isSource: (key: string) => boolean;
+  /** Names given so far: every event names its asset's inputs and columns' sources again. */
+  readonly #named = new Map<string, DatasetRef>();
 
   constructor(warehouse: string, jobNamespace: string, isSource: (key: string) => boolean) {
     this.#warehouse = warehouse;
@@ -36,10 +38,19 @@ export class DatasetNames {
 
   /** The dataset of an asset. */
   of(key: string): DatasetRef {
-    if (this.#isSource(key)) return { namespace: this.#jobNamespace, name: key };
-    const { schema, table } = keyToTable(key);
-    return { namespace: this.#warehouse, name: `${schema}.${table}` };
+    let named = this.#named.get(key);
+    if (named === undefined) {
+      named = this.#isSource(key) ? { namespace: this.#jobNamespace, name: key } : { namespace: this.#warehouse, name: tableName(key) };
+      this.#named.set(key, named);
+    }
+    return named;
   }
+}
+
+/** `schema.table` of an asset's warehouse table. */
+function tableName(key: string): string {
+  const { schema, table } = keyToTable(key);
+  return `${schema}.${table}`;
 }
 
 const INDIRECT_SUBTYPES: Readonly<Record<string, string>> = { join: 'JOIN', filter: 'FILTER', group_by: 'GROUP_BY', sort: 'SORT', window: 'WINDOW' };

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The UUID namespace of Strata's derived run ids (itself a fixed random UUID). */
-const STRATA_NAMESPACE = 'a3d2f1c8-5b7e-4e0a-9c61-2f4b8d9e7a10';
+const STRATA_NAMESPACE = Buffer.from('a3d2f1c8-5b7e-4e0a-9c61-2f4b8d9e7a10'.replace(/-/g, ''), 'hex');
 
 /**
  * A name-based UUID (RFC 9562 version 5: SHA-1 of a namespace and a name).
@@ -18,10 +18,7 @@ const STRATA_NAMESPACE = 'a3d2f1c8-5b7e-4e0a-9c61-2f4b8d9e7a10';
  * nameUuid('run-1\u0000marts/fct_sales'); // the same UUID every time
  */
 export function nameUuid(name: string): string {
-  const hash = createHash('sha1')
-    .update(Buffer.from(STRATA_NAMESPACE.replace(/-/g, ''), 'hex'))
-    .update(name, 'utf8')
-    .digest();
+  const hash = createHash('sha1').update(STRATA_NAMESPACE).update(name, 'utf8').digest();
   hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
   hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');
