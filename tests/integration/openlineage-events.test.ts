@@ -194,7 +194,7 @@ describe('OpenLineage events of real runs', () => {
     });
   });
 
-  it('sends every event at flush even when storage does not answer, without what storage would add', async () => {
+  it('sends every event at flush even when storage does not answer: with what the run told (schema, version), without column lineage', async () => {
     const project = await loadProject(workspace.dir);
     const transport = capture();
     const observer = observerFor(project, transport, { storage: () => new Promise(() => undefined) });
@@ -205,7 +205,14 @@ describe('OpenLineage events of real runs', () => {
     const events = transport.events as unknown as Event[];
     expect(events.map((e) => `${e.eventType} ${e.job.name}`)).toEqual(RUN_OF_A_FAILING_CHECK);
     for (const event of events) expect(validator.problems(event)).toEqual([]);
-    expect(events[1]?.outputs[0]?.facets?.schema).toBeUndefined();
+    // The schema and data version come with the step's commit; column lineage only from storage.
+    expect(events[1]?.outputs[0]?.facets?.schema?.fields).toEqual([
+      expect.objectContaining({ name: 'order_id' }),
+      expect.objectContaining({ name: 'customer' }),
+      expect.objectContaining({ name: 'amount' }),
+    ]);
+    expect(events[1]?.outputs[0]?.facets?.version?.datasetVersion).toEqual(expect.any(String));
+    expect(events[3]?.outputs[0]?.facets?.columnLineage).toBeUndefined();
     expect(events[1]?.outputs[0]?.outputFacets?.outputStatistics?.rowCount).toBe(3);
   });
 

@@ -533,9 +533,9 @@ class RunExecution {
    * Tells `onEvent` and the observers of `events` once they are recorded; a step's logs, which
    * `onEvent` already saw live when `logsSeenLive`, go to the observers only.
    */
-  #told(events: readonly EventRecord[], logsSeenLive = false): void {
+  #told(events: readonly EventRecord[], logsSeenLive = false, materializations?: readonly MaterializationRecord[]): void {
     for (const event of events) if (!(logsSeenLive && event.type === 'log')) this.#o.onEvent?.(event);
-    tellRecorded(this.#o.observers, events);
+    tellRecorded(this.#o.observers, events, materializations);
   }
 
   /** Records a step's events, materializations and check results; gives back `held` leases in the same transaction. */
@@ -553,7 +553,7 @@ class RunExecution {
       ...release,
     });
     if (held) held.released = true;
-    this.#told(events, true);
+    this.#told(events, true, materializations);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { EventLevel, EventRecord, EventType } from '../../../storage/storage.ts';
+import type { EventLevel, EventRecord, EventType, MaterializationRecord } from '../../../storage/storage.ts';
 
 /** Builds event records for one run, stamping the run id and the time. */
 export class RunEvents {
@@ -39,11 +39,31 @@ export class RunEvents {
 export interface RecordedEventListener {
   /** Called synchronously, in order, after each event is recorded; must not throw nor block. */
   onRunEvent(event: EventRecord): void;
+  /**
+   * Called synchronously with the materializations a step committed, before its events (so a
+   * listener need not read them back from storage); must not throw nor block.
+   */
+  onMaterializations?(records: readonly MaterializationRecord[]): void;
 }
 
-/** Tells each listener of recorded `events`, in order (never `step_progress`); one that throws is not the run's problem. */
-export function tellRecorded(listeners: readonly RecordedEventListener[] | undefined, events: readonly EventRecord[]): void {
+/**
+ * Tells each listener of recorded `events`, in order (never `step_progress`), after the
+ * `materializations` committed with them; one that throws is not the run's problem.
+ */
+export function tellRecorded(
+  listeners: readonly RecordedEventListener[] | undefined,
+  events: readonly EventRecord[],
+  materializations: readonly MaterializationRecord[] = [],
+): void {
   if (listeners === undefined || listeners.length === 0) return;
+  if (materializations.length > 0)
+    for (const listener of listeners) {
+      try {
+        listener.onMaterializations?.(materializations);
+      } catch {
+        // As below.
+      }
+    }
   for (const event of events) {
     if (event.type === 'step_progress') continue;
     for (const listener of listeners) {

@@ -51,6 +51,8 @@ interface Pending {
   readonly type: StepEventType;
   readonly event: EventRecord;
   readonly notes: StepNotes;
+  /** The materializations committed with the event. */
+  readonly committed: readonly MaterializationRecord[];
   sent: boolean;
 }
 
@@ -71,6 +73,8 @@ export class OpenLineageObserver {
   /** Events to build and send, in order; the first may be being built. */
   readonly #pending: Pending[] = [];
   #pumping: Promise<void> | undefined;
+  /** The materializations of the commit whose events are being told (they come just before its events). */
+  #justCommitted: readonly MaterializationRecord[] = [];
   /** Runs that ended while events of theirs were still queued. */
   readonly #ended = new Set<string>();
   readonly #said = new Set<string>();
@@ -117,6 +121,7 @@ export class OpenLineageObserver {
         this.#steps.delete(id);
         const type = event.type === 'step_success' ? 'COMPLETE' : event.data?.canceled === true ? 'ABORT' : 'FAIL';
         this.#enqueue(type, event, notes);
+        this.#justCommitted = [];
         return;
       }
       default:
@@ -124,17 +129,26 @@ export class OpenLineageObserver {
     }
   }
 
+  /** Keeps the materializations a step committed for its COMPLETE event, told next (a run observer's `onMaterializations`). */
+  onMaterializations(records: readonly MaterializationRecord[]): void {
+    this.#justCommitted = records;
+  }
+
   /**
    * Builds and hands over what is queued, then flushes the transport, within `timeoutMs` in all.
-   * Events still waiting on storage after half of it are sent without what storage would add
-   * (schema, column lineage, versions read), rather than not at all.
+   * Events still waiting on storage after half of it are sent without what only storage would add
+   * (column lineage; a step's schema and versions read when its run did not tell them), rather
+   * than not at all.
    */
   async flush(timeoutMs: number): Promise<void> {
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#pumping, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs / 2)))]);
     clearTimeout(timer);
-    for (const item of this.#pending.splice(0)) this.#send(item, {});
+    for (const item of this.#pending.splice(0)) {
+      const record = toldMaterialization(item);
+      this.#send(item, record === undefined ? {} : { record });
+    }
     await this.#o.transport.flush(Math.max(0, timeoutMs - (Date.now() - started)));
   }
 
@@ -149,7 +163,7 @@ export class OpenLineageObserver {
 
   /** Queues an event to build in the background, after those queued before it. */
   #enqueue(type: StepEventType, event: EventRecord, notes: StepNotes): void {
-    this.#pending.push({ type, event, notes, sent: false });
+    this.#pending.push({ type, event, notes, committed: type === 'COMPLETE' ? this.#justCommitted : [], sent: false });
     this.#pumping ??= this.#pump().finally(() => {
       this.#pumping = undefined;
     });
@@ -186,7 +200,7 @@ export class OpenLineageObserver {
   /** The step's materialization and the asset's column lineage, for a COMPLETE event. */
   async #gather(item: Pending): Promise<Gathered> {
     if (item.type !== 'COMPLETE') return {};
-    const record = await this.#materializationOf(item.event);
+    const record = await this.#materializationOf(item);
     const lineage = (await this.#lineageOf(item.event.runId)).get(item.event.assetKey as string);
     return { ...(record === undefined ? {} : { record }), ...(lineage === undefined ? {} : { lineage }) };
   }
@@ -238,12 +252,14 @@ export class OpenLineageObserver {
     });
   }
 
-  /** The materialization the step recorded (its last partition's), when storage has it. */
-  async #materializationOf(event: EventRecord): Promise<MaterializationRecord | undefined> {
-    const range = event.data?.partitions as { to?: string } | undefined;
-    const partition = range?.to ?? event.partition;
-    const storage = await this.#o.storage();
+  /** The materialization the step recorded (its last partition's): as its commit told of it, else when storage has it. */
+  async #materializationOf(item: Pending): Promise<MaterializationRecord | undefined> {
+    const told = toldMaterialization(item);
+    if (told !== undefined) return told;
+    const { event } = item;
+    const partition = lastPartition(event);
     const key = event.assetKey as string;
+    const storage = await this.#o.storage();
     const { graph } = this.#o.project;
     // The latest-materialization index answers an unpartitioned asset ten times faster than the history.
     const [latest] =
@@ -298,6 +314,18 @@ export function stepIdOf(event: EventRecord): string {
   const key = event.assetKey as string;
   if (range?.from !== undefined && range.to !== undefined) return `${key}@${range.from}..${range.to}`;
   return event.partition === null ? key : `${key}@${event.partition}`;
+}
+
+/** The partition of a step's event, or the last one of its range. */
+function lastPartition(event: EventRecord): string | null {
+  const range = event.data?.partitions as { to?: string } | undefined;
+  return range?.to ?? event.partition;
+}
+
+/** The materialization (its last partition's) that was committed with a step's COMPLETE event, if the run told of it. */
+function toldMaterialization({ event, committed }: Pending): MaterializationRecord | undefined {
+  const partition = lastPartition(event);
+  return committed.find((m) => m.runId === event.runId && m.assetKey === event.assetKey && m.partition === partition);
 }
 
 /** The data version of `parent` the step read, when it read exactly one (one partition, or an unpartitioned asset). */

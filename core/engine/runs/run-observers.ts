@@ -4,7 +4,7 @@
  * {@link projectRunObservers}, wherever a RunService is made (the CLI's workspace, the daemon,
  * the UI). None of them may fail or slow a run: they are told synchronously and queue their I/O.
  */
-import type { EventRecord, Storage } from '../../../storage/storage.ts';
+import type { EventRecord, MaterializationRecord, Storage } from '../../../storage/storage.ts';
 import type { Project } from '../../model/project.ts';
 import { openLineageObservers } from '../openlineage/openlineage-observer.ts';
 import { tellRecorded } from '../execution/run-events.ts';
@@ -18,6 +18,8 @@ import { DEFAULT_UI_URL } from '../../model/config/project-config.ts';
 export interface RunObserver {
   /** Called synchronously, in order, after each event is recorded. Must not throw nor block: queue any I/O. */
   onRunEvent(event: EventRecord): void;
+  /** Called synchronously with the materializations a step committed, before its events. Must not throw nor block. */
+  onMaterializations?(records: readonly MaterializationRecord[]): void;
   /** Delivers what is queued in the background, waiting at most `timeoutMs`; called before the process exits. */
   flush(timeoutMs: number): Promise<void>;
 }
