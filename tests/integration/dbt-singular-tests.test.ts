@@ -98,10 +98,7 @@ describe('dbt singular tests', () => {
     write('dbt/tests/no_ref.sql', 'select 1 as x where false\n');
     write('dbt/tests/limited.sql', "{{ config(limit=10) }}\nselect * from {{ ref('stg_orders') }}\n");
     write('dbt/tests/broken.sql', "select *\nfrom {{ ref('stg_orders') }}\nwhere {{ nope() }}\n");
-    write(
-      'dbt/tests/generic/is_even.sql',
-      '{% test is_even(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} % 2 = 1\n{% endtest %}\n',
-    );
+    write('dbt/tests/is_even.sql', '{% test is_even(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} % 2 = 1\n{% endtest %}\n');
     const error = await loadProject(workspace.dir).then(
       () => undefined,
       (e: unknown) => e,
@@ -109,7 +106,7 @@ describe('dbt singular tests', () => {
     expect(error).toBeInstanceOf(DefinitionErrors);
     expect((error as DefinitionErrors).errors.map((e) => `${e.context.file} ${e.message}`).sort()).toEqual([
       "dbt/tests/broken.sql:3 unsupported Jinja: nope() is not available in Strata's dbt context",
-      'dbt/tests/generic/is_even.sql generic test definitions ({% test %} blocks) are not supported yet',
+      'dbt/tests/is_even.sql a {% test %} block defines a generic test: put it in the macro folders or in tests/generic/',
       'dbt/tests/limited.sql test config "limit" is not supported yet',
       'dbt/tests/no_ref.sql a singular test must ref() a model or seed of the project: it becomes a check on what it refs',
     ]);

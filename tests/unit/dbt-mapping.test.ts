@@ -99,6 +99,38 @@ describe('schema.yml tests as checks', () => {
     expect(checks[2]).toMatchObject({ sql: "select * from {{ this }} where (id > 10) and status not in ('a', 'b')" });
   });
 
+  it('tests on the model need column_name (an expression makes a SQL check); config: names, disables and grades them', () => {
+    const { checks, custom, problems } = dbtModelChecks(
+      {
+        data_tests: [
+          { unique: { column_name: "a || '-' || b" } },
+          { not_null: { column_name: 'a', config: { name: 'a_present', severity: 'warn' } } },
+          { unique: { column_name: 'b', config: { enabled: false } } },
+          { test_name: 'accepted_values', name: 'a_small', column_name: 'a', values: [1, 2], quote: false, alias: 'a_is_small' },
+          'unique',
+          { is_even: { column_name: 'b', config: { severity: 'warn' } } },
+        ],
+        columns: [{ name: 'c', data_tests: ['is_even', { is_even: { alias: 'c_even', factor: 3 } }] }],
+      },
+      resolve,
+      (name) => name === 'is_even',
+    );
+    expect(problems).toEqual(['test unique on the model itself needs column_name: the column (or expression) it tests']);
+    expect(checks.map((c) => [c.name, c.type, c.severity])).toEqual([
+      ["unique(a || '-' || b)", 'custom_sql', 'error'],
+      ['a_present', 'not_null', 'warn'],
+      ['a_is_small', 'accepted_values', 'error'],
+    ]);
+    expect(checks[0]).toMatchObject({
+      sql: "select a || '-' || b from {{ this }} where (true) and a || '-' || b is not null group by a || '-' || b having count(*) > 1",
+    });
+    expect(custom.map((u) => [u.checkName, u.column, u.entry.config.severity, u.entry.args])).toEqual([
+      ['is_even(b)', 'b', 'warn', { column_name: 'b' }],
+      ['is_even(c)', 'c', undefined, {}],
+      ['c_even', 'c', undefined, { factor: 3 }],
+    ]);
+  });
+
   it('unsupported tests and settings are problems, never dropped', () => {
     const { problems } = dbtModelChecks(
       {
@@ -110,8 +142,8 @@ describe('schema.yml tests as checks', () => {
       resolve,
     );
     expect(problems).toEqual([
-      'test dbt_utils.expression_is_true on the model itself is not supported yet (only column tests)',
-      'column id: test "dbt_utils.at_least_one" is not supported yet (generic tests: unique, not_null, accepted_values, relationships)',
+      'test "dbt_utils.expression_is_true" comes from package dbt_utils, whose macros are not installed in dbt_packages/dbt_utils/macros (run dbt deps)',
+      'column id: test "dbt_utils.at_least_one" comes from package dbt_utils, whose macros are not installed in dbt_packages/dbt_utils/macros (run dbt deps)',
       'column id: test unique: "limit" is not supported yet',
       "column id: test relationships: ref('nope') names no model or seed",
     ]);

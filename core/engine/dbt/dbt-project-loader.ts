@@ -25,7 +25,8 @@ import { makeDefinition, type AssetDefinition } from '../../model/definitions/as
 import { contentHashOf, seedDefinition, seedKey } from '../../model/definitions/seed-asset.ts';
 import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
 import { compareKeys } from '../../model/collections/key-compare.ts';
-import { readDbtProject, type DbtProjectFiles } from './dbt-project-files.ts';
+import { readDbtProject, type DbtProjectFiles, type DbtYamlEntry } from './dbt-project-files.ts';
+import { genericTestChecks, readGenericTests } from './dbt-generic-tests.ts';
 import { renderModel } from './dbt-model-render.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
 import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
@@ -105,7 +106,8 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     );
   }
   const seeds = loadDbtSeeds(files, errors);
-  const macros = files.macros.map((m) => ({ file: m.display, text: readFileSync(m.path, 'utf8') }));
+  const generic = readGenericTests(files, errors);
+  const macros = generic.macros;
   const settings = { vars: projectVars(files), target, sources: files.sources, project: files.name };
   cache.setRenderSettings({ macros: macros.map((m) => m.text), vars: settings.vars, target, sources: [...files.sources], project: files.name });
 
@@ -181,7 +183,16 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   };
 
   const finals = new Map<string, string>();
-  const singular = singularTestChecks({ files, macros, settings, cache, nodes, keyOfRef, finals }, errors);
+  const testContext = { files, macros, settings, cache, nodes, keyOfRef, finals };
+  const singular = singularTestChecks(testContext, errors);
+  /** The checks of a node's schema.yml entry (its own tests and its columns'), then `more` (its singular tests). */
+  const entryChecks = (yaml: DbtYamlEntry, key: string, more: readonly CheckSpec[]): CheckSpec[] => {
+    const tests = dbtModelChecks(yaml.entry, resolver, (name) => generic.definitions.has(name));
+    for (const problem of tests.problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: key, file: yaml.file }));
+    const checks = [...tests.checks, ...more];
+    const taken = new Set(checks.map((c) => c.name));
+    return [...checks, ...genericTestChecks(testContext, generic.definitions, tests.custom, key, yaml.file, taken, errors)];
+  };
   const models: DbtSqlAsset[] = [];
   for (const node of nodes.values()) {
     const fail = (message: string, where = node.file) => {
@@ -190,7 +201,8 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     };
     const yaml = files.modelEntries.get(node.name);
     if (node.config.materialized === 'ephemeral') {
-      if (yaml !== undefined && dbtModelChecks(yaml.entry, resolver).checks.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
+      const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, (name) => generic.definitions.has(name));
+      if (tests !== undefined && tests.checks.length + tests.custom.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
       continue;
     }
     const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail);
@@ -208,9 +220,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       }
     }
     if (body === undefined) continue;
-    const { checks: yamlChecks, problems } = yaml === undefined ? { checks: [], problems: [] } : dbtModelChecks(yaml.entry, resolver);
-    const checks = [...yamlChecks, ...(singular.get(node.key) ?? [])];
-    for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: node.key, file: yaml?.file ?? node.file }));
+    const checks = yaml === undefined ? [...(singular.get(node.key) ?? [])] : entryChecks(yaml, node.key, singular.get(node.key) ?? []);
     const query = extractQuery(body, (_code, message) => fail(message));
     const incrementalQuery = incrementalBody === undefined ? undefined : extractQuery(incrementalBody, (_code, message) => fail(message));
     if (query === undefined) continue;
@@ -251,7 +261,11 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   return {
     nodes: nodeRows,
     models,
-    seeds: seeds.map((s) => withYaml(s.definition, files.seedEntries.get(s.name), resolver, files, errors, singular.get(s.definition.spec.key) ?? [])),
+    seeds: seeds.map((s) => {
+      const yaml = files.seedEntries.get(s.name);
+      const more = singular.get(s.definition.spec.key) ?? [];
+      return withYaml(s.definition, yaml, files, errors, yaml === undefined ? more : entryChecks(yaml, s.definition.spec.key, more));
+    }),
     brokenKeys: [...brokenKeys],
     sources: sources.map((s) => s.definition),
   };
@@ -345,26 +359,22 @@ function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name
   return seeds;
 }
 
-/** A seed with kind `dbt`, and the description and tests of its `schema.yml` entry. */
+/** A seed with kind `dbt`, its `checks`, and the description of its `schema.yml` entry. */
 function withYaml(
   definition: AssetDefinition,
-  yaml: { entry: Readonly<Record<string, unknown>>; file: string } | undefined,
-  resolver: RelationResolver,
+  yaml: DbtYamlEntry | undefined,
   files: DbtProjectFiles,
   errors: DefinitionError[],
-  singularChecks: readonly CheckSpec[],
+  checks: readonly CheckSpec[],
 ): AssetDefinition {
   const kinds = Object.freeze([...definition.spec.kinds, DBT_KIND]);
   if (yaml === undefined)
     return makeDefinition(
-      Object.freeze({ ...definition.spec, kinds, ...(singularChecks.length === 0 ? {} : { checks: Object.freeze([...singularChecks]) }) }),
+      Object.freeze({ ...definition.spec, kinds, ...(checks.length === 0 ? {} : { checks: Object.freeze([...checks]) }) }),
       definition.compute,
       definition.file,
     );
-  const { checks: yamlChecks, problems } = dbtModelChecks(yaml.entry, resolver);
-  const checks = [...yamlChecks, ...singularChecks];
   const context = { assetKey: definition.spec.key, file: yaml.file };
-  for (const problem of problems) errors.push(new DefinitionError('dbt_test_invalid', problem, context));
   const description = describe(yaml.entry.description, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
   const columns = columnDescriptions(yaml.entry, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
   const spec = Object.freeze({

@@ -13,7 +13,7 @@ import { customSql, type CheckSpec } from '../../model/definitions/check-spec.ts
 import { folderConfigs, type DbtModelConfig, type RawConfig } from '../../model/dbt/dbt-config.ts';
 import { dbtRelation } from '../../model/dbt/dbt-model-mapping.ts';
 import type { DbtProjectFiles } from './dbt-project-files.ts';
-import { renderModel, type RenderSettings } from './dbt-model-render.ts';
+import { renderModel, type RenderedModel, type RenderSettings } from './dbt-model-render.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
 import type { TemplatePart } from './dbt-jinja.ts';
 import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
@@ -36,6 +36,11 @@ const IGNORED_CONFIGS = new Set(['tags', 'meta', 'description', 'docs']);
 
 const GENERIC_TEST_BLOCK = /\{%-?\s*test\s+\w+\s*\(/;
 
+/** Whether a file of the test folders holds generic tests (`tests/generic/…`), not a singular test. */
+export function isGenericTestFile(relative: string): boolean {
+  return relative.startsWith('generic/');
+}
+
 /**
  * The checks of the project's singular tests, by the asset key they check. Problems (a test that
  * does not render, refs nothing Strata builds, or has a config Strata does not run) are pushed on
@@ -47,9 +52,10 @@ export function singularTestChecks(context: SingularTestContext, errors: Definit
   const modelNames = new Set(files.models.map((m) => m.relative.slice(0, -'.sql'.length).split('/').pop()));
   for (const test of files.tests) {
     const fail = (message: string, where = test.display) => errors.push(new DefinitionError('dbt_test_invalid', message, { file: where }));
+    if (isGenericTestFile(test.relative)) continue;
     const template = readFileSync(test.path, 'utf8');
     if (GENERIC_TEST_BLOCK.test(template)) {
-      fail('generic test definitions ({% test %} blocks) are not supported yet');
+      fail('a {% test %} block defines a generic test: put it in the macro folders or in tests/generic/');
       continue;
     }
     const name = test.relative.slice(0, -'.sql'.length).split('/').pop() as string;
@@ -73,24 +79,42 @@ export function singularTestChecks(context: SingularTestContext, errors: Definit
       fail('a singular test must ref() a model or seed of the project: it becomes a check on what it refs');
       continue;
     }
-    const node: ModelNode = {
-      name: `test ${name}`,
-      file: test.display,
-      path: name,
-      template,
-      rendered,
-      config: { materialized: 'table', tags: [], enabled: true, uniqueKey: [] } satisfies DbtModelConfig,
-      key: name,
-    };
-    const resolved = resolveBody(node, rendered.text, nodes, keyOfRef, context.finals, [], fail);
-    if (resolved === undefined) continue;
-    const query = resolved.trim().replace(/;\s*$/, '');
     const key = keyOfRef(tested) as string;
+    const query = testQuery(context, { name, file: test.display, template }, rendered, key, fail);
+    if (query === undefined) continue;
     const list = checks.get(key) ?? [];
-    list.push(customSql(name, query.split(dbtRelation(key)).join('{{ this }}'), { severity: config.severity }));
+    list.push(customSql(name, query, { severity: config.severity }));
     checks.set(key, list);
   }
   return checks;
+}
+
+/**
+ * The query of a rendered test (singular, or a use of a generic test) with its refs resolved,
+ * in which `this` (a generic test's `model`) and refs to `checked`, the asset it checks, are that
+ * asset's `{{ this }}`: the data being published, before it is. `undefined` when a ref names
+ * nothing (reported through `fail`).
+ */
+export function testQuery(
+  context: Pick<SingularTestContext, 'nodes' | 'keyOfRef' | 'finals'>,
+  test: { readonly name: string; readonly file: string; readonly template: string },
+  rendered: RenderedModel,
+  checked: string,
+  fail: (message: string) => void,
+): string | undefined {
+  const node: ModelNode = {
+    name: `test ${test.name}`,
+    file: test.file,
+    path: test.name,
+    template: test.template,
+    rendered,
+    // As for an incremental model, `this` resolves to Strata's `{{ this }}`.
+    config: { materialized: 'incremental', tags: [], enabled: true, uniqueKey: [] } satisfies DbtModelConfig,
+    key: test.name,
+  };
+  const resolved = resolveBody(node, rendered.text, context.nodes, context.keyOfRef, context.finals, [], fail);
+  if (resolved === undefined) return undefined;
+  return resolved.trim().replace(/;\s*$/, '').split(dbtRelation(checked)).join('{{ this }}');
 }
 
 /**

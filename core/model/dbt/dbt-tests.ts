@@ -1,118 +1,124 @@
 /**
- * dbt's generic tests of a `schema.yml` model entry (`unique`, `not_null`, `accepted_values`,
- * `relationships`, under a column's `tests:` or `data_tests:`) as Strata checks on the model.
+ * dbt's generic tests of a `schema.yml` model, seed or source table entry, under a column's or the
+ * entry's own `tests:` (or `data_tests:`), as Strata checks. The builtins (`unique`, `not_null`,
+ * `accepted_values`, `relationships`) become Strata's own checks; a test the project defines
+ * (`{% test %}`, which may override a builtin, as in dbt) is returned for the loader to render.
  * `severity: error` (dbt's default) makes the check blocking, so a failing test stops the publish;
- * `severity: warn` records it without blocking. A `where` config becomes a custom SQL check with
- * the same rule, restricted to the rows it selects.
+ * `severity: warn` records it without blocking. A `where` config, or a `column_name` that is an
+ * expression (a test on the model: `unique: { column_name: "a || '-' || b" }`), makes it a custom
+ * SQL check with the same rule.
  */
-import { acceptedValues, customSql, notNull, relationships, unique, type CheckSeverity, type CheckSpec, type CheckValue } from '../definitions/check-spec.ts';
+import { acceptedValues, customSql, notNull, relationships, unique, type CheckSpec, type CheckValue } from '../definitions/check-spec.ts';
 import { qualifiedTableName } from '../definitions/asset-key.ts';
 import { isObject } from './dbt-config.ts';
+import { gradedChecks, parseTestEntry, type DbtTestConfig, type DbtTestEntry } from './dbt-test-config.ts';
 
 /** Resolves a `ref('x')` or `source('a', 'b')` of a `relationships` test to an asset key. */
 export type RelationResolver = (call: string) => { key: string } | { problem: string };
 
-/** The checks of one model's `schema.yml` entry, and the problems found in its tests. */
-export function dbtModelChecks(entry: Readonly<Record<string, unknown>>, resolve: RelationResolver): { checks: CheckSpec[]; problems: string[] } {
-  const checks: CheckSpec[] = [];
-  const problems: string[] = [];
-  for (const test of testsOf(entry)) problems.push(`test ${testName(test)} on the model itself is not supported yet (only column tests)`);
+/** A use of a generic test the project defines, for the loader to render. */
+export interface DbtCustomTestUse {
+  readonly entry: DbtTestEntry;
+  /** The column it is declared under, else its `column_name` argument (a test on the model). */
+  readonly column?: string;
+  /** The check's name: `name(column)`, `name` on the model, or its `name:`/`alias:` config. */
+  readonly checkName: string;
+}
+
+/** The checks of one entry's tests, the tests the project defines, and the problems found. */
+export interface DbtEntryTests {
+  readonly checks: CheckSpec[];
+  readonly custom: DbtCustomTestUse[];
+  readonly problems: string[];
+}
+
+const BUILTINS = new Set(['unique', 'not_null', 'accepted_values', 'relationships']);
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The checks of one `schema.yml` entry (a model, seed or source table): its own tests and its
+ * columns'. `isCustom(name)` says whether the project defines a generic test of that name.
+ */
+export function dbtModelChecks(
+  entry: Readonly<Record<string, unknown>>,
+  resolve: RelationResolver,
+  isCustom: (name: string) => boolean = () => false,
+): DbtEntryTests {
+  const found: DbtEntryTests = { checks: [], custom: [], problems: [] };
+  for (const test of testsOf(entry)) {
+    const problem = addTest(test, undefined, resolve, isCustom, found);
+    if (problem !== undefined) found.problems.push(problem);
+  }
   const columns = Array.isArray(entry.columns) ? entry.columns : [];
   for (const column of columns) {
     if (!isObject(column) || typeof column.name !== 'string') {
-      problems.push('a column entry needs a name');
+      found.problems.push('a column entry needs a name');
       continue;
     }
     for (const test of testsOf(column)) {
-      const made = columnCheck(column.name, test, resolve);
-      if (typeof made === 'string') problems.push(`column ${column.name}: ${made}`);
-      else checks.push(...made);
+      const problem = addTest(test, column.name, resolve, isCustom, found);
+      if (problem !== undefined) found.problems.push(`column ${column.name}: ${problem}`);
     }
   }
-  return { checks, problems };
+  return found;
 }
 
-/** A column's or model's tests (`tests:`, or `data_tests:` since dbt 1.8). */
-function testsOf(node: Readonly<Record<string, unknown>>): unknown[] {
+/** A column's or entry's tests (`tests:`, or `data_tests:` since dbt 1.8). */
+export function testsOf(node: Readonly<Record<string, unknown>>): unknown[] {
   return [...(Array.isArray(node.tests) ? node.tests : []), ...(Array.isArray(node.data_tests) ? node.data_tests : [])];
 }
 
-function testName(test: unknown): string {
-  if (typeof test === 'string') return test;
-  return isObject(test) ? (Object.keys(test)[0] ?? '?') : '?';
-}
-
-/** Test arguments Strata reads; config keys may also sit beside them (dbt accepts both). */
-const CONFIG_KEYS = new Set(['severity', 'where', 'config', 'name', 'description']);
-
-const THRESHOLD = /^\s*(>=|<=|!=|<>|==|=|>|<)\s*(\d+)\s*$/;
-
-/**
- * One column test as checks, or why it cannot be. With `warn_if`/`error_if` (dbt's conditions on
- * the number of failing rows, `!= 0` by default) a test is a custom SQL check selecting its count
- * when `error_if` holds (blocking, for severity `error`), and one selecting it when `warn_if`
- * holds and `error_if` does not (a warning), as dbt grades it.
- */
-function columnCheck(column: string, test: unknown, resolve: RelationResolver): CheckSpec[] | string {
-  const name = testName(test);
-  const raw = isObject(test) ? test[name] : {};
-  const args = isObject(raw) ? raw : {};
-  const config = { ...args, ...(isObject(args.config) ? args.config : {}) };
-  for (const key of Object.keys(config)) {
-    if (key === 'limit' || key === 'fail_calc' || key === 'store_failures') return `test ${name}: "${key}" is not supported yet`;
-  }
-  const thresholds: Record<'warn_if' | 'error_if', string> = { warn_if: '!= 0', error_if: '!= 0' };
-  for (const key of ['warn_if', 'error_if'] as const) {
-    const value = config[key];
-    if (value === undefined) continue;
-    const match = THRESHOLD.exec(String(value));
-    if (match === null) return `test ${name}: ${key} must compare the number of failing rows with a number (">10", "!= 0"), not "${String(value)}"`;
-    thresholds[key] = `${match[1] === '==' ? '=' : match[1]} ${match[2]}`;
-  }
-  const graded = config.warn_if !== undefined || config.error_if !== undefined;
-  const made = singleCheck(name, column, args, config, resolve, graded);
-  if (typeof made === 'string' || !graded) return typeof made === 'string' ? made : [made];
-  if (made.type !== 'custom_sql') return [made];
-  const counted = `select failures from (select count(*) as failures from (${made.sql}) as dbt_test) as counted where`;
-  const label = config.where === undefined ? made.name.replace(/ where true$/, '') : made.name;
-  const checks: CheckSpec[] = [];
-  if (made.severity === 'error')
-    checks.push(customSql(`${label} error_if ${thresholds.error_if}`, `${counted} failures ${thresholds.error_if}`, { severity: 'error' }));
-  const warnWhen = made.severity === 'error' ? `failures ${thresholds.warn_if} and not (failures ${thresholds.error_if})` : `failures ${thresholds.warn_if}`;
-  checks.push(customSql(`${label} warn_if ${thresholds.warn_if}`, `${counted} ${warnWhen}`, { severity: 'warn' }));
-  return checks;
-}
-
-/** One column test as a check (as a custom SQL check of its failing rows when `asSql`), or why it cannot be one. */
-function singleCheck(
-  name: string,
-  column: string,
-  args: Readonly<Record<string, unknown>>,
-  config: Readonly<Record<string, unknown>>,
+/** Adds one test's checks (or its use of a project test) to `found`; returns why it cannot be run. */
+function addTest(
+  test: unknown,
+  column: string | undefined,
   resolve: RelationResolver,
-  asSql: boolean,
-): CheckSpec | string {
-  const severity = severityOf(config.severity);
-  if (severity === undefined) return `test ${name}: severity must be warn or error, not "${String(config.severity)}"`;
-  const given = config.where;
-  if (given !== undefined && typeof given !== 'string') return `test ${name}: where must be a SQL condition`;
-  const where = given ?? (asSql ? 'true' : undefined);
-  const options = { severity };
-  const filter = where === undefined ? undefined : `(${where})`;
+  isCustom: (name: string) => boolean,
+  found: DbtEntryTests,
+): string | undefined {
+  const entry = parseTestEntry(test);
+  if (typeof entry === 'string') return entry;
+  if (!entry.config.enabled) return undefined;
+  const name = entry.test;
+  const given = column ?? entry.args.column_name;
+  if (given !== undefined && typeof given !== 'string') return `test ${name}: column_name must be a column or an expression`;
+  if (isCustom(name)) {
+    const checkName = entry.config.name ?? (given === undefined ? name : `${name}(${given})`);
+    found.custom.push({ entry, checkName, ...(given === undefined ? {} : { column: given }) });
+    return undefined;
+  }
+  if (!BUILTINS.has(name)) {
+    const dot = name.indexOf('.');
+    if (dot > 0)
+      return `test "${name}" comes from package ${name.slice(0, dot)}, whose macros are not installed in dbt_packages/${name.slice(0, dot)}/macros (run dbt deps)`;
+    return `test "${name}" is not supported (generic tests: unique, not_null, accepted_values, relationships, or a {% test %} of the project)`;
+  }
+  if (given === undefined) return `test ${name} on the model itself needs column_name: the column (or expression) it tests`;
+  const made = builtinCheck(name, given, entry, resolve);
+  if (typeof made === 'string') return made;
+  found.checks.push(...gradedChecks(made, entry.config));
+  return undefined;
+}
+
+/** One builtin test as a check (a custom SQL check of its failing rows when it must be), or why it cannot be one. */
+function builtinCheck(name: string, column: string, entry: DbtTestEntry, resolve: RelationResolver): CheckSpec | string {
+  const { args, config } = entry;
+  const asSql = config.where !== undefined || config.warnIf !== undefined || config.errorIf !== undefined || !IDENTIFIER.test(column);
+  const options = { severity: config.severity ?? 'error', ...(config.name === undefined ? {} : { name: config.name }) };
+  const label = (rule: string) => config.name ?? (config.where === undefined ? rule : `${rule} where ${config.where}`);
+  const filter = `(${config.where ?? 'true'})`;
   const self = '{{ this }}';
   switch (name) {
     case 'not_null':
-      return filter === undefined
-        ? notNull(column, options)
-        : customSql(`not_null(${column}) where ${where}`, `select * from ${self} where ${filter} and ${column} is null`, options);
+      return asSql ? sqlCheck(label(`not_null(${column})`), `select * from ${self} where ${filter} and ${column} is null`, config) : notNull(column, options);
     case 'unique':
-      return filter === undefined
-        ? unique(column, options)
-        : customSql(
-            `unique(${column}) where ${where}`,
+      return asSql
+        ? sqlCheck(
+            label(`unique(${column})`),
             `select ${column} from ${self} where ${filter} and ${column} is not null group by ${column} having count(*) > 1`,
-            options,
-          );
+            config,
+          )
+        : unique(column, options);
     case 'accepted_values': {
       const values = args.values;
       if (!Array.isArray(values) || values.length === 0) return 'test accepted_values needs values: [...]';
@@ -120,34 +126,27 @@ function singleCheck(
         return 'test accepted_values: values must be strings, numbers or booleans';
       const quote = args.quote ?? true;
       const list = (values as CheckValue[]).map((v) => (quote === false ? v : String(v)));
-      if (filter === undefined) return acceptedValues(column, list, options);
+      if (!asSql) return acceptedValues(column, list, options);
       const literals = list.map((v) => (typeof v === 'string' ? `'${v.replaceAll("'", "''")}'` : String(v))).join(', ');
-      return customSql(`accepted_values(${column}) where ${where}`, `select * from ${self} where ${filter} and ${column} not in (${literals})`, options);
+      return sqlCheck(label(`accepted_values(${column})`), `select * from ${self} where ${filter} and ${column} not in (${literals})`, config);
     }
-    case 'relationships': {
+    default: {
       if (typeof args.to !== 'string' || typeof args.field !== 'string') return 'test relationships needs to: ref(...) and field: <column>';
       const target = resolve(args.to);
       if ('problem' in target) return `test relationships: ${target.problem}`;
-      if (filter === undefined) return relationships(column, { to: target.key, field: args.field }, options);
+      if (!asSql) return relationships(column, { to: target.key, field: args.field }, options);
       const parent = qualifiedTableName(target.key);
-      return customSql(
-        `relationships(${column}, ${target.key}.${args.field}) where ${where}`,
+      return sqlCheck(
+        label(`relationships(${column}, ${target.key}.${args.field})`),
         `select * from ${self} where ${filter} and ${column} is not null and ${column} not in (select ${args.field} from ${parent} where ${args.field} is not null)`,
-        options,
+        config,
       );
     }
-    default:
-      return CONFIG_KEYS.has(name)
-        ? `a test needs a name`
-        : `test "${name}" is not supported yet (generic tests: unique, not_null, accepted_values, relationships)`;
   }
 }
 
-function severityOf(value: unknown): CheckSeverity | undefined {
-  if (value === undefined) return 'error';
-  if (typeof value !== 'string') return undefined;
-  const lower = value.toLowerCase();
-  return lower === 'warn' || lower === 'error' ? lower : undefined;
+function sqlCheck(name: string, sql: string, config: DbtTestConfig): CheckSpec {
+  return customSql(name, sql, { severity: config.severity ?? 'error' });
 }
 
 const CALL = /^\s*(ref|source)\s*\(\s*(['"])([^'"]+)\2\s*(?:,\s*(['"])([^'"]+)\4\s*)?\)\s*$/;

@@ -1,0 +1,164 @@
+/**
+ * The project's own generic tests: `{% test %}` blocks (and `test_<name>` macros) of the macro
+ * folders and of `tests/generic/`. Each use of one in a `schema.yml` becomes a custom SQL check
+ * on the model, seed or source table it is declared on: its body is rendered as a singular test is
+ * (see dbt-singular-tests.ts), with `model` the checked asset's `{{ this }}` (a subquery of the rows
+ * `where` selects, with one), `column_name` and the test's keyword arguments set in front of it.
+ * The rows the query returns are the failures. A test named like a builtin (`unique`) replaces
+ * it, as in dbt.
+ */
+import { readFileSync } from 'node:fs';
+import { DefinitionError } from '../../model/errors.ts';
+import { customSql, type CheckSpec } from '../../model/definitions/check-spec.ts';
+import { genericTestBlocks, type GenericTestBlock } from '../../model/dbt/dbt-generic-test-blocks.ts';
+import { gradedChecks, readTestConfig } from '../../model/dbt/dbt-test-config.ts';
+import { parseRelationCall, type DbtCustomTestUse } from '../../model/dbt/dbt-tests.ts';
+import type { DbtProjectFiles } from './dbt-project-files.ts';
+import type { TemplatePart } from './dbt-jinja.ts';
+import { renderModel } from './dbt-model-render.ts';
+import { isGenericTestFile, testQuery, type SingularTestContext } from './dbt-singular-tests.ts';
+
+/** A generic test the project defines, with the file it is in. */
+export interface GenericTestDefinition extends GenericTestBlock {
+  readonly file: string;
+}
+
+/** The project's generic tests by name, and its macro files without their `{% test %}` blocks. */
+export interface ProjectGenericTests {
+  readonly definitions: ReadonlyMap<string, GenericTestDefinition>;
+  /** The macro files as the Jinja environment compiles them. */
+  readonly macros: readonly TemplatePart[];
+}
+
+/** Reads the generic tests of the macro files and of `tests/generic/` (problems pushed on `errors`, naming file and line). */
+export function readGenericTests(files: DbtProjectFiles, errors: DefinitionError[]): ProjectGenericTests {
+  const definitions = new Map<string, GenericTestDefinition>();
+  const macros: TemplatePart[] = [];
+  const read = (file: { path: string; display: string }, isMacroFile: boolean) => {
+    const text = readFileSync(file.path, 'utf8');
+    const found = genericTestBlocks(text);
+    for (const problem of found.problems) errors.push(new DefinitionError('dbt_test_invalid', problem.message, { file: `${file.display}:${problem.line}` }));
+    for (const block of found.blocks) {
+      const previous = definitions.get(block.name);
+      if (previous !== undefined)
+        errors.push(
+          new DefinitionError('dbt_test_invalid', `generic test "${block.name}" is defined twice (also in ${previous.file})`, {
+            file: `${file.display}:${block.bodyLine}`,
+          }),
+        );
+      else definitions.set(block.name, { ...block, file: file.display });
+    }
+    if (isMacroFile) macros.push({ file: file.display, text: found.withoutTests });
+  };
+  for (const file of files.macros) read(file, true);
+  for (const file of files.tests) if (isGenericTestFile(file.relative)) read(file, false);
+  return { definitions, macros };
+}
+
+/**
+ * The checks of `uses` on the asset `tested`. `taken` holds the names of the asset's other checks: a
+ * check named like one is numbered (`is_even(a) #2`), unless its name was given (an error).
+ * Problems are pushed on `errors`, naming the asset and `file` (the YAML the uses are in) or the
+ * definition's line.
+ */
+export function genericTestChecks(
+  context: SingularTestContext,
+  definitions: ReadonlyMap<string, GenericTestDefinition>,
+  uses: readonly DbtCustomTestUse[],
+  tested: string,
+  file: string,
+  taken: Set<string>,
+  errors: DefinitionError[],
+): CheckSpec[] {
+  const checks: CheckSpec[] = [];
+  for (const use of uses) {
+    const definition = definitions.get(use.entry.test) as GenericTestDefinition;
+    const fail = (message: string, where = file) =>
+      errors.push(new DefinitionError('dbt_test_invalid', `test ${use.checkName}: ${message}`, { assetKey: tested, file: where }));
+    const made = useTemplate(definition, use);
+    if ('problem' in made) {
+      fail(made.problem);
+      continue;
+    }
+    const { template } = made;
+    const rendered = renderModel({ file: definition.file, text: template }, context.macros, { ...context.settings, incremental: false }, context.cache);
+    if ('message' in rendered) {
+      fail(rendered.message, rendered.where);
+      continue;
+    }
+    const defaults = readTestConfig(use.entry.test, Object.assign({}, ...rendered.configs));
+    if (typeof defaults === 'string') {
+      fail(defaults, definition.file);
+      continue;
+    }
+    if (defaults.where !== undefined || defaults.name !== undefined) {
+      fail('config(where=…) or config(name=…) in a test definition is not supported yet: set it in the YAML', definition.file);
+      continue;
+    }
+    if (!defaults.enabled) continue;
+    const query = testQuery(context, { name: use.checkName, file: definition.file, template }, rendered, tested, (m) => fail(m, definition.file));
+    if (query === undefined) continue;
+    const config = { ...defaults, ...definedOnly(use.entry.config) };
+    let name = use.checkName;
+    if (taken.has(name)) {
+      if (use.entry.config.name !== undefined) {
+        fail(`another check of ${tested} has the name "${name}"`);
+        continue;
+      }
+      let n = 2;
+      while (taken.has(`${use.checkName} #${n}`)) n++;
+      name = `${use.checkName} #${n}`;
+    }
+    const graded = gradedChecks(customSql(name, query, { severity: config.severity ?? 'error' }), config);
+    for (const check of graded) taken.add(check.name);
+    checks.push(...graded);
+  }
+  return checks;
+}
+
+/** The keys of `config` that are set. */
+function definedOnly<T extends object>(config: T): Partial<T> {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * The template of one use: the definition's body, on its own lines of its file (so a problem
+ * names the definition's line), after `{% set %}`s of `model`, `column_name` and the arguments
+ * (given, else their defaults).
+ */
+function useTemplate(definition: GenericTestDefinition, use: DbtCustomTestUse): { template: string } | { problem: string } {
+  const { args, config } = use.entry;
+  const sets: string[] = [];
+  const model = config.where === undefined ? 'this' : `"(select * from " ~ this ~ " where " ~ ${JSON.stringify(config.where)} ~ ") dbt_subquery"`;
+  const given = new Map<string, string>([['model', model]]);
+  if (use.column !== undefined) given.set('column_name', JSON.stringify(use.column));
+  const names = new Set(definition.params.map((p) => p.name));
+  for (const [key, value] of Object.entries(args)) {
+    if (key === 'column_name' || key === 'model') continue;
+    if (!names.has(key)) return { problem: `generic test ${definition.name} has no argument "${key}" (its arguments: ${[...names].join(', ')})` };
+    given.set(key, argument(value));
+  }
+  for (const param of definition.params) {
+    const value = given.get(param.name) ?? param.default;
+    if (value === undefined)
+      return {
+        problem:
+          param.name === 'column_name'
+            ? `generic test ${definition.name} needs a column: declare it under a column, or give column_name`
+            : `generic test ${definition.name} needs argument "${param.name}"`,
+      };
+    sets.push(`{% set ${param.name} = ${value} %}`);
+  }
+  // `model` is the relation even where the definition does not name it as a parameter (a legacy macro may use **kwargs).
+  if (!names.has('model')) sets.unshift(`{% set model = ${model} %}`);
+  return { template: '\n'.repeat(definition.bodyLine - 1) + sets.join('') + definition.body };
+}
+
+/** A YAML argument as a Jinja expression: `ref('x')`/`source('a', 'b')` as the relation, anything else as its JSON. */
+function argument(value: unknown): string {
+  if (typeof value === 'string') {
+    const call = parseRelationCall(value);
+    if (call !== undefined) return `${call.fn}(${call.args.map((a) => JSON.stringify(a)).join(', ')})`;
+  }
+  return JSON.stringify(value ?? null);
+}
