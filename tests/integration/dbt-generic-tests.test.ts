@@ -157,6 +157,17 @@ describe('dbt generic tests of the project', () => {
     expect(await results()).toEqual(['all_in(id) #2 false', 'all_in(id) true']);
   });
 
+  it("data_tests: of dbt_project.yml configures singular tests; <project>.<test> names the project's own test", async () => {
+    write('dbt/dbt_project.yml', 'name: shop\nmodels:\n  shop:\n    +materialized: table\ndata_tests:\n  shop:\n    +severity: warn\n');
+    write('dbt/tests/no_big_orders.sql', "select * from {{ ref('stg_orders') }} where cents > 1000000\n");
+    write('dbt/models/schema.yml', 'version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: cents\n        data_tests: [shop.is_positive]\n');
+    const project = await loadProject(workspace.dir);
+    expect((project.definitions.get('staging/stg_orders')?.spec.checks ?? []).map((c) => `${c.name} ${c.severity}`)).toEqual([
+      'no_big_orders warn',
+      'shop.is_positive(cents) error',
+    ]);
+  });
+
   it('what cannot be run is an error naming the test, the model and the file', async () => {
     write('dbt/tests/generic/broken.sql', '{% test broken(model) %}\nselect *\nfrom {{ model }}\nwhere {{ nope() }}\n{% endtest %}\n');
     write('dbt/tests/not_generic.sql', '{% test odd(model) %}select 1{% endtest %}\n');

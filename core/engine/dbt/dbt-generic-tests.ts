@@ -46,7 +46,11 @@ export function readGenericTests(files: DbtProjectFiles, errors: DefinitionError
             file: `${file.display}:${block.bodyLine}`,
           }),
         );
-      else definitions.set(block.name, { ...block, file: file.display });
+      else {
+        // `shop.is_even` names the project's own test as well.
+        definitions.set(block.name, { ...block, file: file.display });
+        definitions.set(`${files.name}.${block.name}`, { ...block, file: file.display });
+      }
     }
     if (isMacroFile) macros.push({ file: file.display, text: found.withoutTests });
   };

@@ -64,7 +64,13 @@ export function singularTestChecks(context: SingularTestContext, errors: Definit
       fail(rendered.message, rendered.where);
       continue;
     }
-    const levels: RawConfig[] = [...folderConfigs(files.project.tests, files.name, test.relative.split('/').slice(0, -1)), ...rendered.configs];
+    // Test folder configs sit under `tests:`, or `data_tests:` since dbt 1.8.
+    const folders = test.relative.split('/').slice(0, -1);
+    const levels: RawConfig[] = [
+      ...folderConfigs(files.project.tests, files.name, folders),
+      ...folderConfigs(files.project.data_tests, files.name, folders),
+      ...rendered.configs,
+    ];
     const config = testConfig(levels);
     if (typeof config === 'string') {
       fail(config);
