@@ -16,6 +16,9 @@ const FILES: Record<string, string> = {
   'models/schema.yml':
     'version: 2\nmodels:\n  - name: stg_orders\n    data_tests:\n      - at_least: { column_name: amount, minimum: 1, config: { severity: warn, name: amount_at_least_1 } }\n    columns:\n      - name: amount\n        data_tests: [is_positive]\n',
   'macros/is_positive.sql': '{% test is_positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} <= 0\n{% endtest %}\n',
+  'models/sources.yml':
+    'version: 2\nsources:\n  - name: raw\n    tables:\n      - name: refunds\n        columns:\n          - name: amount\n            data_tests: [is_positive]\n',
+  'models/staging/stg_refunds.sql': "select amount from {{ source('raw', 'refunds') }}\n",
   'tests/generic/at_least.sql':
     '{% test at_least(model, column_name, minimum) %}\nselect * from {{ model }} where {{ column_name }} < {{ minimum }}\n{% endtest %}\n',
 };
@@ -23,9 +26,24 @@ const FILES: Record<string, string> = {
 let sandbox: Sandbox;
 let project: string;
 
-beforeAll(() => {
+/** Runs statements on the project's DuckDB file (as a tool outside Strata would), then lets go of it. */
+async function load(sql: string): Promise<void> {
+  const file = stateFiles(project).warehouse;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  try {
+    await connection.run(sql);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+beforeAll(async () => {
   sandbox = Sandbox.create();
   project = sandbox.writeProject('shop', FILES);
+  await load('create schema raw; create table raw.refunds (amount integer); insert into raw.refunds values (5)');
 });
 
 afterAll(() => sandbox?.cleanup());
@@ -59,13 +77,23 @@ describe('a dbt project generic test through the CLI', () => {
       { id: 2, amount: 250 },
     ]);
     // `assets checks` reads the table as it is: a row written by hand fails the check.
-    const instance = await DuckDBInstance.create(stateFiles(project).warehouse);
-    const connection = await instance.connect();
-    await connection.run('insert into staging.stg_orders values (9, 0)');
-    connection.closeSync();
-    instance.closeSync();
+    await load('insert into staging.stg_orders values (9, 0)');
     const rerun = runCli(['checks', '--select', 'staging/stg_orders', '--project', project]);
     expect(rerun.status, rerun.stderr).toBe(1);
     expect(rerun.stdout).toMatch(/is_positive\(amount\)/);
+  });
+
+  it('a test on a dbt source is a check of the source asset: checks runs it on the table as it is', async () => {
+    const passing = runCli(['checks', '--select', 'raw/refunds', '--json', '--project', project]);
+    expect(passing.status, passing.stderr).toBe(0);
+    expect(parseJson<CheckRow[]>(passing).map((c) => `${c.assetKey} ${c.checkName} ${c.passed}`)).toEqual(['raw/refunds is_positive(amount) true']);
+    await load('insert into raw.refunds values (-1)');
+    const failing = runCli(['checks', '--select', 'raw/refunds', '--project', project]);
+    expect(failing.status, failing.stderr).toBe(1);
+    expect(failing.stdout).toMatch(/raw\/refunds\s+is_positive\(amount\)\s+error\s+failed/);
+    // The model reading the source is not built from the bad rows.
+    const run = runCli(['materialize', '--select', 'staging/stg_refunds', '--project', project]);
+    expect(run.status).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).toMatch(/source raw\/refunds failed blocking check is_positive\(amount\)/);
   });
 });

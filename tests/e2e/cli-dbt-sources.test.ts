@@ -157,8 +157,8 @@ describe('dbt sources no asset builds, through the CLI', () => {
       ],
       [
         'column tests',
-        SOURCES_YML.replace("            description: The click's id\n", "            description: The click's id\n            tests: [unique]\n"),
-        /models\/sources\.yml:16.*tests on source column "id"/,
+        SOURCES_YML.replace("            description: The click's id\n", "            description: The click's id\n            tests: [is_even]\n"),
+        /raw\/events_v1.*models\/sources\.yml.*column id: test "is_even" is not supported/,
       ],
       ['period', SOURCES_YML.replace('count: 1, period: day', 'count: 1, period: fortnight'), /models\/sources\.yml:6.*error_after must be/],
       ['no loaded_at_field', SOURCES_YML.replace('    loaded_at_field: loaded_at\n', ''), /models\/sources\.yml:5.*has a freshness but no loaded_at_field/],

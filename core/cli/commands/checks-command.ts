@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { runChecks, type CheckRun, type CheckTarget } from '../../engine/execution/check-runner.ts';
 import { committedSchemas } from '../../engine/execution/step-schema.ts';
 import { describeFailure, latestRowCounts } from '../../engine/execution/step-checks.ts';
+import { checkSource } from '../../engine/execution/source-checks.ts';
 import { UsageError } from '../../model/errors.ts';
 import { partitionsInRange } from '../../model/planning/partition-request.ts';
 import { selectAssets } from '../../model/selection/index.ts';
@@ -71,7 +72,16 @@ Exit codes: 0 every error-severity check passed, 1 one failed or a check could n
       const runs = await cancelOnSignals(err, (signal) =>
         service.withWarehouse({ keys, signal }, async (warehouse) => {
           const all: { key: string; runs: CheckRun[] }[] = [];
-          for (const k of keys) all.push({ key: k, runs: await checkAsset(workspace, storage, warehouse, k, values.partition, now) });
+          for (const k of keys) {
+            // A source is observed, not materialized: its checks read its table as it is.
+            const source = graph.spec(k).source === true && !graph.spec(k).partitions;
+            all.push({
+              key: k,
+              runs: source
+                ? await checkSource(workspace.project, warehouse, k, null, now)
+                : await checkAsset(workspace, storage, warehouse, k, values.partition, now),
+            });
+          }
           return all;
         }),
       );

@@ -245,7 +245,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     const asset = snapshotAsset(snapshot, nodes, keyOfRef, finals, fail);
     if (asset !== undefined) models.push(asset);
   }
-  const sources = dbtSourceAssets(files, target, errors);
+  const sources = dbtSourceAssets(files, target, errors, (entry, key, file) => entryChecks({ entry, file }, key, []));
   const nodeRows: DbtNode[] = [
     ...snapshots.map(({ node }) => ({ id: `snapshot.${files.name}.${node.name}`, key: node.key, materialized: 'snapshot', file: node.file })),
     ...[...nodes.values()].map((node) => ({

@@ -14,6 +14,7 @@ import { sourceAsset, type ObserveContext, type SourceObservation } from '../../
 import { LOADED_AT_METADATA } from '../../model/freshness/source-freshness.ts';
 import type { DbtProjectFiles } from './dbt-project-files.ts';
 import type { DbtTarget } from './dbt-project-loader.ts';
+import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
 /** A dbt source table as a Strata source asset, with its dbt name. */
 export interface DbtSourceAsset {
@@ -22,8 +23,14 @@ export interface DbtSourceAsset {
   readonly definition: AssetDefinition;
 }
 
-/** The source assets of every `sources:` table of `files` (problems pushed on `errors`, naming file and line). */
-export function dbtSourceAssets(files: DbtProjectFiles, target: DbtTarget, errors: DefinitionError[]): DbtSourceAsset[] {
+/** The checks of a source table's tests, from its YAML entry, for the asset `key` (problems reported by it, naming `file`). */
+export type SourceChecks = (entry: Readonly<Record<string, unknown>>, key: string, file: string) => readonly CheckSpec[];
+
+/**
+ * The source assets of every `sources:` table of `files`, with the checks `checksOf` makes of
+ * their tests (problems pushed on `errors`, naming file and line).
+ */
+export function dbtSourceAssets(files: DbtProjectFiles, target: DbtTarget, errors: DefinitionError[], checksOf: SourceChecks = () => []): DbtSourceAsset[] {
   const assets: DbtSourceAsset[] = [];
   for (const { entry, file, path } of files.sourceEntries) {
     const { tables, problems } = dbtSourceTables(entry, target.database);
@@ -39,13 +46,13 @@ export function dbtSourceAssets(files: DbtProjectFiles, target: DbtTarget, error
         errors.push(new DefinitionError('dbt_source_invalid', `source ${table.name}: ${issue}`, { file }));
         continue;
       }
-      assets.push({ id: `source.${files.name}.${table.name}`, definition: sourceDefinition(key, table, target, file) });
+      assets.push({ id: `source.${files.name}.${table.name}`, definition: sourceDefinition(key, table, target, file, checksOf(table.entry, key, file)) });
     }
   }
   return assets;
 }
 
-function sourceDefinition(key: string, table: DbtSourceSpec, target: DbtTarget, file: string): AssetDefinition {
+function sourceDefinition(key: string, table: DbtSourceSpec, target: DbtTarget, file: string, checks: readonly CheckSpec[]): AssetDefinition {
   const sql = observeSql(key, table.freshness, target);
   const observe = async (ctx: ObserveContext): Promise<SourceObservation[]> => {
     const rows = await ctx.warehouse.query(sql);
@@ -64,10 +71,12 @@ function sourceDefinition(key: string, table: DbtSourceSpec, target: DbtTarget, 
     kinds: [DBT_KIND],
     tags: Object.fromEntries(table.tags.map((tag) => [tag, ''])),
     ...(table.description === undefined ? {} : { description: table.description }),
+    ...(table.owner === undefined ? {} : { owners: [table.owner] }),
     observe,
   });
   const spec = Object.freeze({
     ...definition.spec,
+    ...(checks.length === 0 ? {} : { checks: Object.freeze([...checks]) }),
     ...(Object.keys(table.columnDescriptions).length === 0 ? {} : { columnDescriptions: table.columnDescriptions }),
     ...(table.freshness === undefined ? {} : { freshnessPolicy: Object.freeze({ maxLagMs: table.freshness.maxLagMs }) }),
   });

@@ -11,7 +11,7 @@ import { describeFailure } from './step-checks.ts';
  * that did not pass, or DuckDB's error when the check could not run (`data.status` is
  * `passed`, `failed` or `error`).
  */
-export function checkEvents(events: RunEvents, step: PlanStep, runs: readonly CheckRun[]): EventRecord[] {
+export function checkEvents(events: RunEvents, step: Pick<PlanStep, 'key' | 'partitions'>, runs: readonly CheckRun[]): EventRecord[] {
   const partition = step.partitions?.length === 1 ? (step.partitions[0] as string) : null;
   return runs.map((run) => {
     const failed = run.results.filter((r) => !r.passed);

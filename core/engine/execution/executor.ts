@@ -15,6 +15,7 @@ import { CanceledError, messageOf, rangeData, single, untilAborted } from './ste
 import { ReadyQueue } from './ready-queue.ts';
 import { watchStepProgress } from './step-progress.ts';
 import { observeRunSources, unobservedReasons } from './run-observation.ts';
+import { checkRunSources, sourceCheckReasons } from './source-checks.ts';
 import { checkEvents } from './check-events.ts';
 import { checkWrite, ChecksFailedError } from './step-checks.ts';
 import { retryDelayMs, type RetryPolicy } from '../../model/definitions/retry-policy.ts';
@@ -144,7 +145,7 @@ class RunExecution {
   readonly #timing: RunTiming;
   readonly #leases: RunLeases;
   readonly #heartbeat: RunHeartbeat;
-  /** Sources this run could not observe (retries spent), with the error. */
+  /** Sources this run could not observe (retries spent), or whose blocking checks failed, with the error. */
   readonly #unobserved = new Map<string, StrataError>();
   /** The run's signal, or one that never aborts: the steps' `ctx.signal`. */
   readonly #signal: AbortSignal;
@@ -513,6 +514,20 @@ class RunExecution {
       });
       for (const [key, error] of unobserved) this.#unobserved.set(key, error);
       const reasons = unobservedReasons(project, keys, unobserved);
+      const checked = await checkRunSources(
+        project,
+        this.#o.warehouse,
+        sources.filter((k) => !unobserved.has(k)),
+        this.#events,
+        this.#runId,
+        this.#now,
+      );
+      if (checked.events.length > 0) {
+        await storage.commitStep({ events: checked.events, checkResults: checked.results });
+        this.#told(checked.events);
+      }
+      for (const [key, error] of checked.failed) this.#unobserved.set(key, error);
+      for (const [key, reason] of sourceCheckReasons(project, keys, checked.failed)) if (!reasons.has(key)) reasons.set(key, reason);
       for (const step of this.#o.plan.steps) {
         const reason = reasons.get(step.key);
         if (reason !== undefined) this.#skip(step.id, reason);

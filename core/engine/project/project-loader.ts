@@ -122,7 +122,15 @@ export async function loadProject(dir: string): Promise<Project> {
   const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
   // A dbt source whose table an asset of the project builds is that asset; the others are observed.
   for (const source of dbtSources) {
-    if (knownKeys.has(source.spec.key)) continue;
+    if (knownKeys.has(source.spec.key)) {
+      if (source.spec.checks.length > 0) {
+        const message = `source table ${source.spec.key} is built by an asset of the project, so it is no source asset: put its tests on that asset`;
+        errors.push(
+          new DefinitionError('dbt_source_invalid', message, { assetKey: source.spec.key, ...(source.file === undefined ? {} : { file: source.file }) }),
+        );
+      }
+      continue;
+    }
     found.push(source);
     knownKeys.add(source.spec.key);
   }

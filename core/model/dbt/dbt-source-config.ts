@@ -16,6 +16,10 @@ export interface DbtSourceSpec {
   readonly columnDescriptions: Readonly<Record<string, string>>;
   /** Its source's tags and its own (`tags:` and `config: { tags }`), for `--select 'tag:…'`. */
   readonly tags: readonly string[];
+  /** `meta.owner` of the table (`meta:` or `config: { meta }`), else of its source. */
+  readonly owner?: string;
+  /** The table's YAML entry, whose `tests:`/`data_tests:` (its own and its columns') become the source asset's checks. */
+  readonly entry: Readonly<Record<string, unknown>>;
   /** Its freshness, when it has `loaded_at_field` and a threshold. */
   readonly freshness?: DbtSourceFreshness;
 }
@@ -83,26 +87,16 @@ export function dbtSourceTables(
     const here = (...keys: string[]) => at(table.name as string, ...keys);
     const own = settings(table, `source ${name}`, (message, ...keys) => problems.push({ message, path: here(...keys) }));
     if (!sourceSettings.enabled || !own.enabled) continue;
-    for (const key of Object.keys(table)) {
-      if (key === 'tests' || key === 'data_tests')
-        problems.push({
-          message: `source ${name}: tests on a source table are not supported yet (a Strata source is observed, not built, so it runs no checks)`,
-          path: here(key),
-        });
-      else if (!TABLE_KEYS.has(key)) problems.push({ message: `source ${name}: "${key}" is not supported yet`, path: here(key) });
-    }
+    for (const key of Object.keys(table))
+      if (!TABLE_KEYS.has(key)) problems.push({ message: `source ${name}: "${key}" is not supported yet`, path: here(key) });
     if (table.identifier !== undefined && typeof table.identifier !== 'string')
       problems.push({ message: `source ${name}: identifier must be text`, path: here('identifier') });
     const columnDescriptions: Record<string, string> = {};
     for (const column of Array.isArray(table.columns) ? table.columns : []) {
       if (!isObject(column) || typeof column.name !== 'string') continue;
-      if (column.tests !== undefined || column.data_tests !== undefined)
-        problems.push({
-          message: `source ${name}: tests on source column "${column.name}" are not supported yet (a Strata source is observed, not built, so it runs no checks; test the model that reads it)`,
-          path: here(column.name, column.tests !== undefined ? 'tests' : 'data_tests'),
-        });
       if (typeof column.description === 'string' && column.description !== '') columnDescriptions[column.name] = column.description;
     }
+    const owner = own.owner ?? sourceSettings.owner;
     const freshness = tableFreshness(source, table, name, (message, path) => problems.push({ message, path }), here, at);
     tables.push({
       name,
@@ -111,20 +105,29 @@ export function dbtSourceTables(
       ...(typeof table.description === 'string' && table.description !== '' ? { description: table.description } : {}),
       columnDescriptions: Object.freeze(columnDescriptions),
       tags: Object.freeze([...new Set([...sourceSettings.tags, ...own.tags])]),
+      ...(owner === undefined ? {} : { owner }),
+      entry: table,
       ...(freshness === undefined ? {} : { freshness }),
     });
   }
   return { tables, problems };
 }
 
-/** `tags:` and `config: { enabled, tags, meta }` of a source or table (`meta` is documentation only). */
+/** `tags:`, `meta:` and `config: { enabled, tags, meta }` of a source or table (of `meta`, only `owner` is read). */
 function settings(
   entry: Readonly<Record<string, unknown>>,
   what: string,
   fail: (message: string, ...keys: string[]) => void,
-): { enabled: boolean; tags: string[] } {
+): { enabled: boolean; tags: string[]; owner?: string } {
   const tags: string[] = [];
   let enabled = true;
+  let owner: string | undefined;
+  const readOwner = (meta: unknown, ...keys: string[]) => {
+    if (!isObject(meta) || meta.owner === undefined) return;
+    if (typeof meta.owner === 'string') owner = meta.owner;
+    else fail(`${what}: meta.owner must be a string`, ...keys);
+  };
+  readOwner(entry.meta, 'meta');
   const addTags = (value: unknown, ...keys: string[]) => {
     const list = typeof value === 'string' ? [value] : value;
     if (Array.isArray(list) && list.every((t) => typeof t === 'string')) tags.push(...list);
@@ -137,10 +140,11 @@ function settings(
       for (const [key, value] of Object.entries(entry.config)) {
         if (key === 'tags') addTags(value, 'config', 'tags');
         else if (key === 'enabled' && typeof value === 'boolean') enabled = value;
-        else if (key !== 'meta') fail(`${what}: config "${key}" is not supported yet`, 'config', key);
+        else if (key === 'meta') readOwner(value, 'config', 'meta');
+        else fail(`${what}: config "${key}" is not supported yet`, 'config', key);
       }
   }
-  return { enabled, tags };
+  return { enabled, tags, ...(owner === undefined ? {} : { owner }) };
 }
 
 /** A table's freshness: its own `freshness`/`loaded_at_field` over its source's (`freshness: null` turns it off). */
