@@ -168,6 +168,35 @@ describe('dbt generic tests of the project', () => {
     ]);
   });
 
+  it('a package generic test (dbt_packages/<package>/macros) runs under its namespace, with the package macros', async () => {
+    write(
+      'dbt/dbt_packages/dbt_utils/macros/generic_tests/expression_is_true.sql',
+      '{% test expression_is_true(model, expression, column_name=None) %}\nselect * from {{ model }} where not ({{ dbt_utils_condition(column_name, expression) }})\n{% endtest %}\n',
+    );
+    write(
+      'dbt/dbt_packages/dbt_utils/macros/condition.sql',
+      '{% macro dbt_utils_condition(column_name, expression) %}{% if column_name %}{{ column_name }} {% endif %}{{ expression }}{% endmacro %}\n',
+    );
+    write(
+      'dbt/models/schema.yml',
+      'version: 2\nmodels:\n  - name: stg_orders\n    data_tests:\n      - dbt_utils.expression_is_true: { expression: "cents < 1000000" }\n    columns:\n      - name: cents\n        data_tests:\n          - dbt_utils.expression_is_true: { expression: "> 0" }\n',
+    );
+    let project = await loadProject(workspace.dir);
+    const checks = project.definitions.get('staging/stg_orders')?.spec.checks ?? [];
+    expect(checks.map((c) => (c.type === 'custom_sql' ? `${c.name}: ${c.sql.trim()}` : c.name))).toEqual([
+      'dbt_utils.expression_is_true: select * from {{ this }} where not (cents < 1000000)',
+      'dbt_utils.expression_is_true(cents): select * from {{ this }} where not (cents > 0)',
+    ]);
+    write('dbt/seeds/orders.csv', 'id,amount,status\n1,100,open\n2,0,shipped\n');
+    project = await loadProject(workspace.dir);
+    expect((await workspace.run(project)).status).toBe('failed');
+    expect(await results()).toEqual(['dbt_utils.expression_is_true true', 'dbt_utils.expression_is_true(cents) false']);
+    write('dbt/models/schema.yml', 'version: 2\nmodels:\n  - name: stg_orders\n    data_tests: [dbt_utils.nope]\n');
+    await expect(loadProject(workspace.dir)).rejects.toThrow(
+      /staging\/stg_orders.*dbt\/models\/schema\.yml.*test "dbt_utils\.nope": package dbt_utils defines no generic test nope/,
+    );
+  });
+
   it('what cannot be run is an error naming the test, the model and the file', async () => {
     write('dbt/tests/generic/broken.sql', '{% test broken(model) %}\nselect *\nfrom {{ model }}\nwhere {{ nope() }}\n{% endtest %}\n');
     write('dbt/tests/not_generic.sql', '{% test odd(model) %}select 1{% endtest %}\n');

@@ -18,27 +18,38 @@ import type { TemplatePart } from './dbt-jinja.ts';
 import { renderModel } from './dbt-model-render.ts';
 import { isGenericTestFile, testQuery, type SingularTestContext } from './dbt-singular-tests.ts';
 
-/** A generic test the project defines, with the file it is in. */
+/** A generic test the project or an installed package defines, with the file it is in. */
 export interface GenericTestDefinition extends GenericTestBlock {
   readonly file: string;
+  /** The package defining it (`dbt_utils`); absent for the project's own. */
+  readonly package?: string;
 }
 
-/** The project's generic tests by name, and its macro files without their `{% test %}` blocks. */
+/** The generic tests by name (a package's as `<package>.<name>`), and the macro files without their `{% test %}` blocks. */
 export interface ProjectGenericTests {
   readonly definitions: ReadonlyMap<string, GenericTestDefinition>;
-  /** The macro files as the Jinja environment compiles them. */
+  /** The project's macro files as the Jinja environment compiles them. */
   readonly macros: readonly TemplatePart[];
+  /** Each installed package's macro files, added to the project's when one of its tests renders. */
+  readonly packageMacros: ReadonlyMap<string, readonly TemplatePart[]>;
 }
 
 /** Reads the generic tests of the macro files and of `tests/generic/` (problems pushed on `errors`, naming file and line). */
 export function readGenericTests(files: DbtProjectFiles, errors: DefinitionError[]): ProjectGenericTests {
   const definitions = new Map<string, GenericTestDefinition>();
   const macros: TemplatePart[] = [];
-  const read = (file: { path: string; display: string }, isMacroFile: boolean) => {
+  const packageMacros = new Map<string, TemplatePart[]>();
+  const read = (file: { path: string; display: string }, into: TemplatePart[] | undefined, pkg?: string) => {
     const text = readFileSync(file.path, 'utf8');
     const found = genericTestBlocks(text);
     for (const problem of found.problems) errors.push(new DefinitionError('dbt_test_invalid', problem.message, { file: `${file.display}:${problem.line}` }));
+    into?.push({ file: file.display, text: found.withoutTests });
     for (const block of found.blocks) {
+      if (pkg !== undefined) {
+        // A package's test is named by its namespace only; a package's own duplicates are its business.
+        if (!definitions.has(`${pkg}.${block.name}`)) definitions.set(`${pkg}.${block.name}`, { ...block, file: file.display, package: pkg });
+        continue;
+      }
       const previous = definitions.get(block.name);
       if (previous !== undefined)
         errors.push(
@@ -52,11 +63,15 @@ export function readGenericTests(files: DbtProjectFiles, errors: DefinitionError
         definitions.set(`${files.name}.${block.name}`, { ...block, file: file.display });
       }
     }
-    if (isMacroFile) macros.push({ file: file.display, text: found.withoutTests });
   };
-  for (const file of files.macros) read(file, true);
-  for (const file of files.tests) if (isGenericTestFile(file.relative)) read(file, false);
-  return { definitions, macros };
+  for (const file of files.macros) read(file, macros);
+  for (const file of files.tests) if (isGenericTestFile(file.relative)) read(file, undefined);
+  for (const [pkg, list] of files.packageMacros) {
+    const parts: TemplatePart[] = [];
+    for (const file of list) read(file, parts, pkg);
+    packageMacros.set(pkg, parts);
+  }
+  return { definitions, macros, packageMacros };
 }
 
 /**
@@ -67,7 +82,7 @@ export function readGenericTests(files: DbtProjectFiles, errors: DefinitionError
  */
 export function genericTestChecks(
   context: SingularTestContext,
-  definitions: ReadonlyMap<string, GenericTestDefinition>,
+  tests: ProjectGenericTests,
   uses: readonly DbtCustomTestUse[],
   tested: string,
   file: string,
@@ -76,7 +91,9 @@ export function genericTestChecks(
 ): CheckSpec[] {
   const checks: CheckSpec[] = [];
   for (const use of uses) {
-    const definition = definitions.get(use.entry.test) as GenericTestDefinition;
+    const definition = tests.definitions.get(use.entry.test) as GenericTestDefinition;
+    // A package's test sees the package's macros too.
+    const macros = definition.package === undefined ? context.macros : [...context.macros, ...(tests.packageMacros.get(definition.package) ?? [])];
     const fail = (message: string, where = file) =>
       errors.push(new DefinitionError('dbt_test_invalid', `test ${use.checkName}: ${message}`, { assetKey: tested, file: where }));
     const made = useTemplate(definition, use);
@@ -85,7 +102,7 @@ export function genericTestChecks(
       continue;
     }
     const { template } = made;
-    const rendered = renderModel({ file: definition.file, text: template }, context.macros, { ...context.settings, incremental: false }, context.cache);
+    const rendered = renderModel({ file: definition.file, text: template }, macros, { ...context.settings, incremental: false }, context.cache);
     if ('message' in rendered) {
       fail(rendered.message, rendered.where);
       continue;

@@ -55,6 +55,8 @@ export interface DbtProjectFiles {
   readonly project: Readonly<Record<string, unknown>>;
   readonly models: readonly DbtFile[];
   readonly macros: readonly DbtFile[];
+  /** The macro files of each installed package (`dbt_packages/<package>/macros/`, or `packages-install-path`), by package. */
+  readonly packageMacros: ReadonlyMap<string, readonly DbtFile[]>;
   readonly seeds: readonly DbtFile[];
   /** Singular tests: the `.sql` files of the test folders. */
   readonly tests: readonly DbtFile[];
@@ -152,6 +154,12 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
       }
     }
   }
+  const packageMacros = new Map<string, DbtFile[]>();
+  const installed = join(dir, typeof project['packages-install-path'] === 'string' ? project['packages-install-path'] : 'dbt_packages');
+  if (isFolder(installed))
+    for (const entry of readdirSync(installed, { withFileTypes: true }).sort((a, b) => compareKeys(a.name, b.name)))
+      if (entry.isDirectory() && !entry.name.startsWith('.') && isFolder(join(installed, entry.name, 'macros')))
+        packageMacros.set(entry.name, list([join(installed, entry.name, 'macros')], '.sql'));
   const docs = new Map<string, string>();
   for (const md of list(modelRoots, '.md')) {
     for (const match of readFileSync(md.path, 'utf8').matchAll(/\{%-?\s*docs\s+(\w+)\s*-?%\}([\s\S]*?)\{%-?\s*enddocs\s*-?%\}/g))
@@ -167,6 +175,7 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
       folders('macro-paths', 'macros').map((f) => join(dir, f)),
       '.sql',
     ),
+    packageMacros,
     seeds: list(
       folders('seed-paths', 'seeds').map((f) => join(dir, f)),
       '.csv',

@@ -109,7 +109,14 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const generic = readGenericTests(files, errors);
   const macros = generic.macros;
   const settings = { vars: projectVars(files), target, sources: files.sources, project: files.name };
-  cache.setRenderSettings({ macros: macros.map((m) => m.text), vars: settings.vars, target, sources: [...files.sources], project: files.name });
+  cache.setRenderSettings({
+    macros: macros.map((m) => m.text),
+    packageMacros: [...generic.packageMacros.values()].flat().map((m) => m.text),
+    vars: settings.vars,
+    target,
+    sources: [...files.sources],
+    project: files.name,
+  });
 
   const nodes = new Map<string, ModelNode>();
   const brokenKeys = new Set<string>();
@@ -187,11 +194,11 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const singular = singularTestChecks(testContext, errors);
   /** The checks of a node's schema.yml entry (its own tests and its columns'), then `more` (its singular tests). */
   const entryChecks = (yaml: DbtYamlEntry, key: string, more: readonly CheckSpec[]): CheckSpec[] => {
-    const tests = dbtModelChecks(yaml.entry, resolver, (name) => generic.definitions.has(name));
+    const tests = dbtModelChecks(yaml.entry, resolver, (name) => generic.definitions.has(name), generic.packageMacros);
     for (const problem of tests.problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: key, file: yaml.file }));
     const checks = [...tests.checks, ...more];
     const taken = new Set(checks.map((c) => c.name));
-    return [...checks, ...genericTestChecks(testContext, generic.definitions, tests.custom, key, yaml.file, taken, errors)];
+    return [...checks, ...genericTestChecks(testContext, generic, tests.custom, key, yaml.file, taken, errors)];
   };
   const models: DbtSqlAsset[] = [];
   for (const node of nodes.values()) {

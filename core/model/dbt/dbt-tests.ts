@@ -37,16 +37,18 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * The checks of one `schema.yml` entry (a model, seed or source table): its own tests and its
- * columns'. `isCustom(name)` says whether the project defines a generic test of that name.
+ * columns'. `isCustom(name)` says whether the project or an installed package (one of
+ * `packages`) defines a generic test of that name.
  */
 export function dbtModelChecks(
   entry: Readonly<Record<string, unknown>>,
   resolve: RelationResolver,
   isCustom: (name: string) => boolean = () => false,
+  packages: { has(name: string): boolean } = new Set<string>(),
 ): DbtEntryTests {
   const found: DbtEntryTests = { checks: [], custom: [], problems: [] };
   for (const test of testsOf(entry)) {
-    const problem = addTest(test, undefined, resolve, isCustom, found);
+    const problem = addTest(test, undefined, { resolve, isCustom, packages }, found);
     if (problem !== undefined) found.problems.push(problem);
   }
   const columns = Array.isArray(entry.columns) ? entry.columns : [];
@@ -56,7 +58,7 @@ export function dbtModelChecks(
       continue;
     }
     for (const test of testsOf(column)) {
-      const problem = addTest(test, column.name, resolve, isCustom, found);
+      const problem = addTest(test, column.name, { resolve, isCustom, packages }, found);
       if (problem !== undefined) found.problems.push(`column ${column.name}: ${problem}`);
     }
   }
@@ -72,10 +74,10 @@ export function testsOf(node: Readonly<Record<string, unknown>>): unknown[] {
 function addTest(
   test: unknown,
   column: string | undefined,
-  resolve: RelationResolver,
-  isCustom: (name: string) => boolean,
+  known: { resolve: RelationResolver; isCustom: (name: string) => boolean; packages: { has(name: string): boolean } },
   found: DbtEntryTests,
 ): string | undefined {
+  const { resolve, isCustom } = known;
   const entry = parseTestEntry(test);
   if (typeof entry === 'string') return entry;
   if (!entry.config.enabled) return undefined;
@@ -89,8 +91,9 @@ function addTest(
   }
   if (!BUILTINS.has(name)) {
     const dot = name.indexOf('.');
-    if (dot > 0)
-      return `test "${name}" comes from package ${name.slice(0, dot)}, whose macros are not installed in dbt_packages/${name.slice(0, dot)}/macros (run dbt deps)`;
+    const pkg = name.slice(0, dot);
+    if (dot > 0 && known.packages.has(pkg)) return `test "${name}": package ${pkg} defines no generic test ${name.slice(dot + 1)}`;
+    if (dot > 0) return `test "${name}" comes from package ${pkg}, whose macros are not installed in dbt_packages/${pkg}/macros (run dbt deps)`;
     return `test "${name}" is not supported (generic tests: unique, not_null, accepted_values, relationships, or a {% test %} of the project)`;
   }
   if (given === undefined) return `test ${name} on the model itself needs column_name: the column (or expression) it tests`;
