@@ -98,6 +98,29 @@ describe('dbt source tests', () => {
     expect(await workspace.warehouse.query('select count(*)::int as n from staging.stg_users')).toEqual([{ n: 2 }]);
   });
 
+  it('a source test reading a model or seed is an error: it runs before anything is built', async () => {
+    write(
+      'dbt/tests/generic/known_user.sql',
+      "{% test known_user(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} not in (select id from {{ ref('stg_users') }})\n{% endtest %}\n",
+    );
+    write(
+      'dbt/models/sources.yml',
+      SOURCES.replace(
+        '            data_tests: [unique, not_null]\n',
+        "            data_tests:\n              - relationships: { to: \"source('raw', 'users')\", field: id }\n              - relationships: { to: ref('stg_users'), field: id }\n              - known_user\n",
+      ),
+    );
+    const error = await loadProject(workspace.dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DefinitionErrors);
+    expect((error as DefinitionErrors).errors.map((e) => `${e.context.assetKey} ${e.context.file} ${e.message}`)).toEqual([
+      "raw/events dbt/models/sources.yml column id: test relationships: ref('stg_users'): a source test runs when the source is observed, before the models and seeds are built, so it may read only sources",
+      "raw/events dbt/models/sources.yml test known_user(id): it reads ref('stg_users'): a source test runs when the source is observed, before the models and seeds are built, so it may read only sources",
+    ]);
+  });
+
   it('tests on a source table a model builds are an error: the table is that model', async () => {
     write('dbt/models/raw/events.sql', "select 1 as id, 'click' as kind\n");
     write('dbt/models/staging/stg_events.sql', "select id, kind from {{ ref('events') }}\n");

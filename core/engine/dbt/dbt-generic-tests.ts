@@ -74,21 +74,29 @@ export function readGenericTests(files: DbtProjectFiles, errors: DefinitionError
   return { definitions, macros, packageMacros };
 }
 
+/** The asset a set of test uses is on. */
+export interface TestedAsset {
+  readonly key: string;
+  /** The YAML the uses are in. */
+  readonly file: string;
+  /** The names of the asset's other checks: a check named like one is numbered (`is_even(a) #2`), unless its name was given (an error). */
+  readonly taken: Set<string>;
+  /** Set when the tests may not `ref()` a model or seed: why (a source's tests). */
+  readonly refsForbidden?: string;
+}
+
 /**
- * The checks of `uses` on the asset `tested`. `taken` holds the names of the asset's other checks: a
- * check named like one is numbered (`is_even(a) #2`), unless its name was given (an error).
- * Problems are pushed on `errors`, naming the asset and `file` (the YAML the uses are in) or the
- * definition's line.
+ * The checks of `uses` on the asset `on`. Problems are pushed on `errors`, naming the asset and
+ * the YAML file or the definition's line.
  */
 export function genericTestChecks(
   context: SingularTestContext,
   tests: ProjectGenericTests,
   uses: readonly DbtCustomTestUse[],
-  tested: string,
-  file: string,
-  taken: Set<string>,
+  on: TestedAsset,
   errors: DefinitionError[],
 ): CheckSpec[] {
+  const { key: tested, file, taken } = on;
   const checks: CheckSpec[] = [];
   for (const use of uses) {
     const definition = tests.definitions.get(use.entry.test) as GenericTestDefinition;
@@ -117,6 +125,10 @@ export function genericTestChecks(
       continue;
     }
     if (!defaults.enabled) continue;
+    if (on.refsForbidden !== undefined && rendered.refs.length > 0) {
+      fail(`it reads ref('${rendered.refs[0]}'): ${on.refsForbidden}`);
+      continue;
+    }
     const query = testQuery(context, { name: use.checkName, file: definition.file, template }, rendered, tested, (m) => fail(m, definition.file));
     if (query === undefined) continue;
     const config = { ...defaults, ...definedOnly(use.entry.config) };

@@ -192,13 +192,23 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const finals = new Map<string, string>();
   const testContext = { files, macros, settings, cache, nodes, keyOfRef, finals };
   const singular = singularTestChecks(testContext, errors);
-  /** The checks of a node's schema.yml entry (its own tests and its columns'), then `more` (its singular tests). */
-  const entryChecks = (yaml: DbtYamlEntry, key: string, more: readonly CheckSpec[]): CheckSpec[] => {
-    const tests = dbtModelChecks(yaml.entry, resolver, (name) => generic.definitions.has(name), generic.packageMacros);
+  /**
+   * The checks of a node's schema.yml entry (its own tests and its columns'), then `more` (its
+   * singular tests). A source's tests run when it is observed, before anything is built: they may
+   * read other sources only.
+   */
+  const entryChecks = (yaml: DbtYamlEntry, key: string, more: readonly CheckSpec[], onSource = false): CheckSpec[] => {
+    const resolve: RelationResolver = (call) =>
+      onSource && parseRelationCall(call)?.fn === 'ref' ? { problem: `${call}: ${SOURCE_TEST_READS}` } : resolver(call);
+    const tests = dbtModelChecks(yaml.entry, resolve, (name) => generic.definitions.has(name), generic.packageMacros);
     for (const problem of tests.problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: key, file: yaml.file }));
     const checks = [...tests.checks, ...more];
     const taken = new Set(checks.map((c) => c.name));
-    return [...checks, ...genericTestChecks(testContext, generic, tests.custom, key, yaml.file, taken, errors)];
+    const reading = onSource ? SOURCE_TEST_READS : undefined;
+    return [
+      ...checks,
+      ...genericTestChecks(testContext, generic, tests.custom, { key, file: yaml.file, taken, ...(reading ? { refsForbidden: reading } : {}) }, errors),
+    ];
   };
   const models: DbtSqlAsset[] = [];
   for (const node of nodes.values()) {
@@ -252,7 +262,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     const asset = snapshotAsset(snapshot, nodes, keyOfRef, finals, fail);
     if (asset !== undefined) models.push(asset);
   }
-  const sources = dbtSourceAssets(files, target, errors, (entry, key, file) => entryChecks({ entry, file }, key, []));
+  const sources = dbtSourceAssets(files, target, errors, (entry, key, file) => entryChecks({ entry, file }, key, [], true));
   const nodeRows: DbtNode[] = [
     ...snapshots.map(({ node }) => ({ id: `snapshot.${files.name}.${node.name}`, key: node.key, materialized: 'snapshot', file: node.file })),
     ...[...nodes.values()].map((node) => ({
@@ -277,6 +287,9 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     sources: sources.map((s) => s.definition),
   };
 }
+
+/** Why a source test may not ref() a model or seed. */
+const SOURCE_TEST_READS = 'a source test runs when the source is observed, before the models and seeds are built, so it may read only sources';
 
 /** No cache: everything is rendered and parsed. */
 const NO_CACHE: DbtLoadCache = {
