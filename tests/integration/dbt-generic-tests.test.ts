@@ -157,14 +157,25 @@ describe('dbt generic tests of the project', () => {
     expect(await results()).toEqual(['all_in(id) #2 false', 'all_in(id) true']);
   });
 
-  it("data_tests: of dbt_project.yml configures singular tests; <project>.<test> names the project's own test", async () => {
+  it("data_tests: of dbt_project.yml configures singular and generic tests under their own config; <project>.<test> names the project's own test", async () => {
     write('dbt/dbt_project.yml', 'name: shop\nmodels:\n  shop:\n    +materialized: table\ndata_tests:\n  shop:\n    +severity: warn\n');
     write('dbt/tests/no_big_orders.sql', "select * from {{ ref('stg_orders') }} where cents > 1000000\n");
-    write('dbt/models/schema.yml', 'version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: cents\n        data_tests: [shop.is_positive]\n');
+    // The project's warn is over the definition's config(severity='error'), the YAML's error over the project's warn.
+    write(
+      'dbt/tests/generic/small.sql',
+      "{% test small(model, column_name) %}\n{{ config(severity='error') }}\nselect * from {{ model }} where {{ column_name }} > 10000000\n{% endtest %}\n",
+    );
+    write(
+      'dbt/models/schema.yml',
+      'version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: cents\n        data_tests: [shop.is_positive, not_null, small, { unique: { severity: error } }]\n',
+    );
     const project = await loadProject(workspace.dir);
     expect((project.definitions.get('staging/stg_orders')?.spec.checks ?? []).map((c) => `${c.name} ${c.severity}`)).toEqual([
+      'not_null(cents) warn',
+      'unique(cents) error',
       'no_big_orders warn',
-      'shop.is_positive(cents) error',
+      'shop.is_positive(cents) warn',
+      'small(cents) warn',
     ]);
   });
 

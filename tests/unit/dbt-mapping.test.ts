@@ -113,7 +113,7 @@ describe('schema.yml tests as checks', () => {
         columns: [{ name: 'c', data_tests: ['is_even', { is_even: { alias: 'c_even', factor: 3 } }] }],
       },
       resolve,
-      (name) => name === 'is_even',
+      { isCustom: (name) => name === 'is_even' },
     );
     expect(problems).toEqual(['test unique on the model itself needs column_name: the column (or expression) it tests']);
     expect(checks.map((c) => [c.name, c.type, c.severity])).toEqual([

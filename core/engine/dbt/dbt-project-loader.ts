@@ -192,6 +192,9 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const finals = new Map<string, string>();
   const testContext = { files, macros, settings, cache, nodes, keyOfRef, finals };
   const singular = singularTestChecks(testContext, errors);
+  // The project's test configs (`+severity` under `tests:`/`data_tests:`) at its top apply to generic tests too.
+  const projectConfig = Object.assign({}, ...[files.project.tests, files.project.data_tests].flatMap((tree) => folderConfigs(tree, files.name, [])));
+  const testOptions = { isCustom: (name: string) => generic.definitions.has(name), packages: generic.packageMacros, projectConfig };
   /**
    * The checks of a node's schema.yml entry (its own tests and its columns'), then `more` (its
    * singular tests). A source's tests run when it is observed, before anything is built: they may
@@ -200,7 +203,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const entryChecks = (yaml: DbtYamlEntry, key: string, more: readonly CheckSpec[], onSource = false): CheckSpec[] => {
     const resolve: RelationResolver = (call) =>
       onSource && parseRelationCall(call)?.fn === 'ref' ? { problem: `${call}: ${SOURCE_TEST_READS}` } : resolver(call);
-    const tests = dbtModelChecks(yaml.entry, resolve, (name) => generic.definitions.has(name), generic.packageMacros);
+    const tests = dbtModelChecks(yaml.entry, resolve, testOptions);
     for (const problem of tests.problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: key, file: yaml.file }));
     const checks = [...tests.checks, ...more];
     const taken = new Set(checks.map((c) => c.name));
@@ -218,7 +221,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     };
     const yaml = files.modelEntries.get(node.name);
     if (node.config.materialized === 'ephemeral') {
-      const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, (name) => generic.definitions.has(name));
+      const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, testOptions);
       if (tests !== undefined && tests.checks.length + tests.custom.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
       continue;
     }

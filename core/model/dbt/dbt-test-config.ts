@@ -40,8 +40,11 @@ const UNSUPPORTED = new Set(['limit', 'fail_calc', 'store_failures', 'store_fail
 
 const THRESHOLD = /^\s*(>=|<=|!=|<>|==|=|>|<)\s*(\d+)\s*$/;
 
-/** A `tests:`/`data_tests:` list item as its test, arguments and config, or why it cannot be read. */
-export function parseTestEntry(item: unknown): DbtTestEntry | string {
+/**
+ * A `tests:`/`data_tests:` list item as its test, arguments and config, or why it cannot be read.
+ * `projectConfig` (from `dbt_project.yml`) is under the test's own config.
+ */
+export function parseTestEntry(item: unknown, projectConfig: Readonly<Record<string, unknown>> = {}): DbtTestEntry | string {
   let test: string;
   let raw: Readonly<Record<string, unknown>>;
   if (typeof item === 'string') {
@@ -67,7 +70,7 @@ export function parseTestEntry(item: unknown): DbtTestEntry | string {
     else if (key !== 'config') args[key] = value;
   }
   if (raw.config !== undefined && !isObject(raw.config)) return `test ${test}: config must be a mapping`;
-  const config = readTestConfig(test, { ...beside, ...(isObject(raw.config) ? raw.config : {}) });
+  const config = readTestConfig(test, { ...projectConfig, ...beside, ...(isObject(raw.config) ? raw.config : {}) });
   return typeof config === 'string' ? config : { test, args, config };
 }
 

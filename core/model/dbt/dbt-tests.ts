@@ -35,20 +35,28 @@ export interface DbtEntryTests {
 const BUILTINS = new Set(['unique', 'not_null', 'accepted_values', 'relationships']);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/**
- * The checks of one `schema.yml` entry (a model, seed or source table): its own tests and its
- * columns'. `isCustom(name)` says whether the project or an installed package (one of
- * `packages`) defines a generic test of that name.
- */
-export function dbtModelChecks(
-  entry: Readonly<Record<string, unknown>>,
-  resolve: RelationResolver,
-  isCustom: (name: string) => boolean = () => false,
-  packages: { has(name: string): boolean } = new Set<string>(),
-): DbtEntryTests {
+/** What {@link dbtModelChecks} knows of the project besides the entry. */
+export interface DbtTestOptions {
+  /** Whether the project or an installed package defines a generic test of that name. */
+  readonly isCustom?: (name: string) => boolean;
+  /** The installed packages. */
+  readonly packages?: { has(name: string): boolean };
+  /**
+   * The project's test config of `dbt_project.yml` (`tests:`/`data_tests:`, `+severity`…): under
+   * a test's own, over its definition's `config()`.
+   */
+  readonly projectConfig?: Readonly<Record<string, unknown>>;
+}
+
+/** The checks of one `schema.yml` entry (a model, seed or source table): its own tests and its columns'. */
+export function dbtModelChecks(entry: Readonly<Record<string, unknown>>, resolve: RelationResolver, options: DbtTestOptions = {}): DbtEntryTests {
+  const { isCustom = () => false, packages = new Set<string>() } = options;
+  // A project config names no single test.
+  const { name: _name, alias: _alias, ...projectConfig } = options.projectConfig ?? {};
+  const known = { resolve, isCustom, packages, projectConfig };
   const found: DbtEntryTests = { checks: [], custom: [], problems: [] };
   for (const test of testsOf(entry)) {
-    const problem = addTest(test, undefined, { resolve, isCustom, packages }, found);
+    const problem = addTest(test, undefined, known, found);
     if (problem !== undefined) found.problems.push(problem);
   }
   const columns = Array.isArray(entry.columns) ? entry.columns : [];
@@ -58,7 +66,7 @@ export function dbtModelChecks(
       continue;
     }
     for (const test of testsOf(column)) {
-      const problem = addTest(test, column.name, { resolve, isCustom, packages }, found);
+      const problem = addTest(test, column.name, known, found);
       if (problem !== undefined) found.problems.push(`column ${column.name}: ${problem}`);
     }
   }
@@ -74,11 +82,16 @@ export function testsOf(node: Readonly<Record<string, unknown>>): unknown[] {
 function addTest(
   test: unknown,
   column: string | undefined,
-  known: { resolve: RelationResolver; isCustom: (name: string) => boolean; packages: { has(name: string): boolean } },
+  known: {
+    resolve: RelationResolver;
+    isCustom: (name: string) => boolean;
+    packages: { has(name: string): boolean };
+    projectConfig: Readonly<Record<string, unknown>>;
+  },
   found: DbtEntryTests,
 ): string | undefined {
   const { resolve, isCustom } = known;
-  const entry = parseTestEntry(test);
+  const entry = parseTestEntry(test, known.projectConfig);
   if (typeof entry === 'string') return entry;
   if (!entry.config.enabled) return undefined;
   const name = entry.test;
