@@ -21,7 +21,8 @@ export interface RenderedModel {
 /** What a rendering needs besides the template. */
 export interface RenderSettings {
   readonly vars: Readonly<Record<string, unknown>>;
-  readonly target: { readonly type: string };
+  /** `target.type` and `target.schema` (`main`, DuckDB's, when absent). */
+  readonly target: { readonly type: string; readonly schema?: string };
   readonly sources: ReadonlyMap<string, DbtSourceTable>;
   /** What `is_incremental()` returns. */
   readonly incremental: boolean;
@@ -95,7 +96,7 @@ export function renderModel(
     },
     is_incremental: () => settings.incremental,
     this: '__strata_dbt_this__',
-    target: Object.freeze({ name: DBT_TARGET_NAME, schema: DBT_DEFAULT_LAYER, type: settings.target.type, threads: 1 }),
+    target: Object.freeze({ name: DBT_TARGET_NAME, schema: settings.target.schema ?? DBT_DEFAULT_LAYER, type: settings.target.type, threads: 1 }),
   };
   const rendered = renderDbtTemplate(model, macros, context);
   if ('message' in rendered) return rendered;

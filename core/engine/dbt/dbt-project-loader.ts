@@ -12,8 +12,6 @@
  * SQL asset.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import type { ProjectConfig } from '../../model/config/project-config.ts';
 import { DefinitionError } from '../../model/errors.ts';
 import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type RawConfig } from '../../model/dbt/dbt-config.ts';
 import { DBT_KIND, dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
@@ -33,6 +31,7 @@ import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 import { singularTestChecks } from './dbt-singular-tests.ts';
 import { renderDbtSnapshots, snapshotAsset } from './dbt-snapshots.ts';
 import { dbtSourceAssets } from './dbt-sources.ts';
+import type { DbtTarget } from './dbt-target.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
 /** A dbt model as a parsed SQL asset file, with the file it came from. */
@@ -70,27 +69,7 @@ export interface DbtDefinitions {
   readonly sources: readonly AssetDefinition[];
 }
 
-/** The warehouse the models run on, as `target` shows it. */
-export interface DbtTarget {
-  readonly type: 'duckdb' | 'postgres';
-  /** The warehouse's database name (a DuckDB file's name without extension, as dbt-duckdb has it): the one `database:` a source may name. */
-  readonly database: string;
-}
-
-/** The target of a project's warehouse: its dialect and database (a Postgres URL's database, else the DuckDB file's name). */
-export function dbtTarget(config: Pick<ProjectConfig, 'warehouseUrl' | 'warehouseFile'>): DbtTarget {
-  if (config.warehouseUrl !== undefined) {
-    let database = '';
-    try {
-      database = decodeURIComponent(new URL(config.warehouseUrl).pathname.replace(/^\//, ''));
-    } catch {
-      // An env: URL not resolved yet: no database to compare with.
-    }
-    return { type: 'postgres', database };
-  }
-  const name = basename(config.warehouseFile);
-  return { type: 'duckdb', database: name === ':memory:' ? 'memory' : name.replace(/\.[^.]*$/, '') };
-}
+export { dbtTarget, type DbtTarget } from './dbt-target.ts';
 
 /**
  * Loads the dbt project in `dir` (`projectDir`: the Strata project, whose folder messages name
@@ -126,7 +105,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     const folderLevels = folderConfigs(files.project.models, files.name, path.split('/').slice(0, -1));
     // Until its own config() is known, a model's key is the one its folders give it.
     const fail = (message: string, where = model.display) => {
-      const key = dbtModelKey(path, mergeModelConfig(folderLevels).config.schema);
+      const key = dbtModelKey(path, mergeModelConfig(folderLevels).config.schema, target.schema);
       errors.push(new DefinitionError('dbt_model_invalid', message, { assetKey: key, file: where }));
       brokenKeys.add(key);
     };
@@ -148,7 +127,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       fail(`two models are named "${name}" (also ${previous.file}): dbt refs models by name`);
       continue;
     }
-    const key = dbtModelKey(path, config.schema);
+    const key = dbtModelKey(path, config.schema, target.schema);
     const keyIssue = config.materialized === 'ephemeral' ? undefined : dbtKeyProblem(key);
     if (keyIssue !== undefined) {
       fail(keyIssue);

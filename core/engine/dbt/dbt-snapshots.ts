@@ -82,7 +82,7 @@ export function renderDbtSnapshots(
         reported.add(problem);
         errors.push(new DefinitionError('dbt_config_invalid', problem, { file: files.projectFile }));
       }
-      const { config, problems } = dbtSnapshotConfig([...folderLevels.levels, ...rendered.configs]);
+      const { config, problems } = dbtSnapshotConfig([...folderLevels.levels, ...rendered.configs], settings.target.schema);
       if (config === undefined) {
         for (const problem of problems) report(`snapshot ${name}: ${problem}`, configLine);
         continue;

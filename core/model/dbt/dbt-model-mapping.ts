@@ -22,18 +22,19 @@ export const DBT_DEFAULT_LAYER = 'main';
 export const DBT_KIND = 'dbt';
 
 /**
- * The asset key of a model at `path` (under `models/`, without `.sql`), given its `schema` config.
+ * The asset key of a model at `path` (under `models/`, without `.sql`), given its `schema` config
+ * and the layer of models directly in `models/` (`target.schema`: `main` on DuckDB).
  *
  * @example
  * dbtModelKey('staging/stg_orders') // 'staging/stg_orders'
  * dbtModelKey('customers') // 'main/customers'
  * dbtModelKey('marts/finance/orders', 'finance') // 'finance/orders'
  */
-export function dbtModelKey(path: string, schema?: string): string {
+export function dbtModelKey(path: string, schema?: string, rootLayer = DBT_DEFAULT_LAYER): string {
   const segments = path.split('/');
   const name = segments[segments.length - 1] as string;
   if (schema !== undefined) return `${schema}/${name}`;
-  return segments.length === 1 ? `${DBT_DEFAULT_LAYER}/${name}` : path;
+  return segments.length === 1 ? `${rootLayer}/${name}` : path;
 }
 
 /** Why `key` (of a dbt node) cannot be an asset key, if it cannot. */

@@ -64,7 +64,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * dbtSnapshotConfig([{ target_schema: 'snapshots', unique_key: 'id', strategy: 'timestamp', updated_at: 'updated_at' }])
  * // { config: { targetSchema: 'snapshots', snapshot: { uniqueKey: ['id'], strategy: { type: 'timestamp', column: 'updated_at' }, … } }, problems: [] }
  */
-export function dbtSnapshotConfig(levels: readonly RawConfig[]): { config?: DbtSnapshotConfig; problems: string[] } {
+export function dbtSnapshotConfig(levels: readonly RawConfig[], defaultSchema = DBT_DEFAULT_LAYER): { config?: DbtSnapshotConfig; problems: string[] } {
   const problems: string[] = [];
   const merged: Record<string, unknown> = {};
   const tags: string[] = [];
@@ -76,7 +76,7 @@ export function dbtSnapshotConfig(levels: readonly RawConfig[]): { config?: DbtS
       else merged[name] = value;
     }
   }
-  const targetSchema = merged.target_schema ?? DBT_DEFAULT_LAYER;
+  const targetSchema = merged.target_schema ?? defaultSchema;
   if (typeof targetSchema !== 'string' || !IDENTIFIER.test(targetSchema))
     problems.push(`target_schema must be a schema name, not ${JSON.stringify(targetSchema)}`);
   const uniqueKey = columns(merged.unique_key, 'unique_key', problems);

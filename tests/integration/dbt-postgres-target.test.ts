@@ -1,0 +1,75 @@
+/**
+ * A dbt project loaded for a Postgres warehouse (no server needed to load): `target` is
+ * `postgres` with the schema of the URL's `search_path` (else `public`, where Postgres creates
+ * unqualified tables), models directly in `models/` and snapshots without `target_schema` are
+ * built there, and a model in Postgres SQL DuckDB's parser cannot read depends on what it refs.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import type { Project } from '../../core/model/project.ts';
+
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A URL without a password (strata.json may hold it); nothing listens there: loading never connects. */
+function warehouseUrl(searchPath?: string): string {
+  const url = new URL('postgres://strata@127.0.0.1:1/analytics');
+  if (searchPath !== undefined) url.searchParams.set('options', `-c search_path=${searchPath}`);
+  return url.toString();
+}
+
+const FILES: Record<string, string> = {
+  'dbt_project.yml': 'name: pg_target\nconfig-version: 2\n',
+  'seeds/raw_orders.csv': 'id,status,doc\n1,placed,{"a":{"b":1}}\n',
+  'models/staging/stg_orders.sql': "select id, status, doc from {{ ref('raw_orders') }}\n",
+  'models/targets.sql': "select '{{ target.type }}' as target_type, '{{ target.schema }}' as target_schema, '{{ target.name }}' as target_name\n",
+  'snapshots/orders_snapshot.sql': `{% snapshot orders_snapshot %}
+{{ config(unique_key='id', strategy='check', check_cols='all') }}
+select * from {{ ref('raw_orders') }}
+{% endsnapshot %}
+`,
+};
+
+async function load(warehouse: string | undefined, files: Record<string, string> = FILES): Promise<Project> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-dbt-pg-target-'));
+  dirs.push(dir);
+  fs.writeFileSync(path.join(dir, 'strata.json'), JSON.stringify({ name: 'pg_target', dbt: '.', ...(warehouse === undefined ? {} : { warehouse }) }));
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  return loadProject(dir);
+}
+
+function sqlOf(project: Project, key: string): string {
+  const compute = project.definitions.get(key)?.compute;
+  if (compute?.type !== 'sql') throw new Error(`${key} is not a SQL asset`);
+  return compute.sql;
+}
+
+describe('target on a Postgres warehouse', () => {
+  it("is postgres with the schema of the URL's search_path; root models and snapshots are built in it", async () => {
+    const project = await load(warehouseUrl('reporting,public'));
+    expect([...project.graph.keys].sort()).toEqual(['reporting/orders_snapshot', 'reporting/targets', 'seeds/raw_orders', 'staging/stg_orders']);
+    expect(sqlOf(project, 'reporting/targets')).toContain("'postgres' as target_type, 'reporting' as target_schema, 'dev' as target_name");
+  });
+
+  it('is schema public without a search_path (where Postgres creates unqualified tables)', async () => {
+    const project = await load(warehouseUrl());
+    expect(project.graph.keys).toContain('public/targets');
+    expect(project.graph.keys).toContain('public/orders_snapshot');
+    expect(sqlOf(project, 'public/targets')).toContain("'postgres' as target_type, 'public' as target_schema");
+  });
+
+  it('stays duckdb and main on a DuckDB warehouse', async () => {
+    const project = await load(undefined);
+    expect(project.graph.keys).toContain('main/orders_snapshot');
+    expect(sqlOf(project, 'main/targets')).toContain("'duckdb' as target_type, 'main' as target_schema");
+  });
+});
