@@ -73,3 +73,28 @@ describe('target on a Postgres warehouse', () => {
     expect(sqlOf(project, 'main/targets')).toContain("'duckdb' as target_type, 'main' as target_schema");
   });
 });
+
+describe('a dbt model in Postgres SQL that DuckDB cannot parse', () => {
+  const POSTGRES_ONLY = {
+    ...FILES,
+    'models/sources.yml': 'version: 2\nsources:\n  - name: crm\n    tables:\n      - name: accounts\n',
+    'models/staging/stg_docs.sql': "{{ config(materialized='ephemeral') }}\nselect id, doc::jsonb as doc from {{ ref('stg_orders') }}\n",
+    'models/marts/order_docs.sql':
+      "select d.id, d.doc #>> '{a,b}' as b, a.name\nfrom {{ ref('stg_docs') }} d join {{ source('crm', 'accounts') }} a on a.id = d.id\n",
+    'snapshots/docs_snapshot.sql': `{% snapshot docs_snapshot %}
+{{ config(unique_key='id', strategy='check', check_cols='all', target_schema='history') }}
+select id, doc::jsonb #>> '{a}' as a from {{ ref('raw_orders') }}
+{% endsnapshot %}
+`,
+  };
+
+  it('depends on what it refs and the sources it reads (through ephemeral models too), as in dbt', async () => {
+    const project = await load(warehouseUrl('reporting'), POSTGRES_ONLY);
+    expect(project.definitions.get('marts/order_docs')?.spec.deps).toEqual(['crm/accounts', 'staging/stg_orders']);
+    expect(project.definitions.get('history/docs_snapshot')?.spec.deps).toEqual(['seeds/raw_orders']);
+  });
+
+  it('is still a definition error on a DuckDB warehouse, where the SQL runs', async () => {
+    await expect(load(undefined, POSTGRES_ONLY)).rejects.toThrow(/marts\/order_docs.*SQL does not parse/);
+  });
+});

@@ -70,7 +70,7 @@ export function renderModel(
       const found = settings.sources.get(`${String(source)}.${String(table)}`);
       if (found === undefined)
         throw contextFailure(`source('${String(source)}', '${String(table)}') is not declared in a sources: block of a .yml file`, `${String(table)}`);
-      return `${quote(found.schema)}.${quote(found.identifier)}`;
+      return sourceRelation(found);
     },
     config: (...args: unknown[]) => {
       const { positional, keywords } = splitKeywords(args);
@@ -103,6 +103,11 @@ export function renderModel(
   const result = { text: rendered.text, configs, refs };
   cache?.storeRender(model.text, settings.incremental, result, env);
   return result;
+}
+
+/** The relation `{{ source() }}` prints for a source table: `"schema"."identifier"`. */
+export function sourceRelation(table: DbtSourceTable): string {
+  return `${quote(table.schema)}.${quote(table.identifier)}`;
 }
 
 function quote(name: string): string {

@@ -27,7 +27,7 @@ import { readDbtProject, type DbtProjectFiles, type DbtYamlEntry } from './dbt-p
 import { genericTestChecks, readGenericTests } from './dbt-generic-tests.ts';
 import { renderModel } from './dbt-model-render.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
-import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
+import { refDependencies, resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 import { singularTestChecks } from './dbt-singular-tests.ts';
 import { renderDbtSnapshots, snapshotAsset } from './dbt-snapshots.ts';
 import { dbtSourceAssets } from './dbt-sources.ts';
@@ -40,6 +40,8 @@ export interface DbtSqlAsset {
   readonly file: string;
   /** Descriptions of its columns from schema.yml, by column name. */
   readonly columnDescriptions: Readonly<Record<string, string>>;
+  /** What it reads through `ref()` and `source()`: its dependencies when DuckDB's parser cannot read its (Postgres) SQL. */
+  readonly refDeps: readonly string[];
 }
 
 /** One dbt node and the asset it became (`assets dbt ls`). */
@@ -207,6 +209,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail);
     let incrementalBody: string | undefined;
     let incremental: IncrementalConfig | undefined;
+    const renderings = [node.rendered];
     if (node.config.materialized === 'incremental') {
       const mapped = dbtIncrementalConfig(node.config);
       if (mapped.problem !== undefined) fail(mapped.problem);
@@ -214,6 +217,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       const again = renderModel({ file: node.file, text: node.template }, macros, { ...settings, incremental: true }, cache);
       if ('message' in again) fail(again.message, again.where);
       else {
+        renderings.push(again);
         const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail);
         if (resolved !== undefined && resolved !== body) incrementalBody = resolved;
       }
@@ -233,6 +237,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
     models.push({
       file: node.file,
       columnDescriptions: yaml === undefined ? {} : columnDescriptions(yaml.entry, files, fail),
+      refDeps: refDependencies(renderings, nodes, keyOfRef, files.sources),
       parsed: { ok: true, key: node.key, header, body: query, ...(incrementalQuery === undefined ? {} : { incrementalBody: incrementalQuery }) },
     });
   }
@@ -242,7 +247,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
       brokenKeys.add(snapshot.node.key);
     };
     const asset = snapshotAsset(snapshot, nodes, keyOfRef, finals, fail);
-    if (asset !== undefined) models.push(asset);
+    if (asset !== undefined) models.push({ ...asset, refDeps: refDependencies([snapshot.node.rendered], nodes, keyOfRef, files.sources) });
   }
   const sources = dbtSourceAssets(files, target, errors, (entry, key, file) => entryChecks({ entry, file }, key, [], true));
   const nodeRows: DbtNode[] = [

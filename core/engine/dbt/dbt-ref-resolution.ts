@@ -6,7 +6,9 @@ import { ephemeralCteName, injectCtes } from '../../model/dbt/dbt-ephemeral.ts';
 import type { DbtModelConfig } from '../../model/dbt/dbt-config.ts';
 import { dbtRelation } from '../../model/dbt/dbt-model-mapping.ts';
 import { extractQuery } from '../../model/definitions/sql-query-body.ts';
-import type { RenderedModel } from './dbt-model-render.ts';
+import { tableToKey } from '../../model/definitions/asset-key.ts';
+import { sourceRelation, type RenderedModel } from './dbt-model-render.ts';
+import type { DbtSourceTable } from './dbt-project-files.ts';
 
 /** A rendered, enabled dbt model. */
 export interface ModelNode {
@@ -71,4 +73,34 @@ export function resolveBody(
     })
     .replace(THIS, () => (node.config.materialized === 'incremental' ? '{{ this }}' : dbtRelation(node.key)));
   return broken ? undefined : injectCtes(resolved, ctes);
+}
+
+/**
+ * The keys of what a node's renderings read through `ref()` (through ephemeral models too) and
+ * `source()` (a declared source table whose relation the text holds), as dbt builds its graph:
+ * the node's dependencies when its SQL is Postgres SQL DuckDB's parser cannot read.
+ */
+export function refDependencies(
+  renderings: readonly RenderedModel[],
+  nodes: ReadonlyMap<string, ModelNode>,
+  keyOfRef: (name: string) => string | undefined,
+  sources: ReadonlyMap<string, DbtSourceTable>,
+): string[] {
+  const keys = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (rendered: RenderedModel) => {
+    for (const table of sources.values()) if (rendered.text.includes(sourceRelation(table))) keys.add(tableToKey(table.schema, table.identifier));
+    for (const name of rendered.refs) {
+      const target = nodes.get(name);
+      if (target?.config.materialized !== 'ephemeral') {
+        const key = keyOfRef(name);
+        if (key !== undefined) keys.add(key);
+      } else if (!seen.has(name)) {
+        seen.add(name);
+        visit(target.rendered);
+      }
+    }
+  };
+  for (const rendered of renderings) visit(rendered);
+  return [...keys];
 }

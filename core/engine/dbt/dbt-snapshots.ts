@@ -123,7 +123,7 @@ export function snapshotAsset(
   keyOfRef: (name: string) => string | undefined,
   finals: Map<string, string>,
   fail: (message: string) => void,
-): DbtSqlAsset | undefined {
+): Omit<DbtSqlAsset, 'refDeps'> | undefined {
   const { node, config } = snapshot;
   const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail);
   if (body === undefined) return undefined;

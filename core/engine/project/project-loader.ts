@@ -100,15 +100,16 @@ export async function loadProject(dir: string): Promise<Project> {
     found.push(...dbt.seeds);
     for (const key of dbt.brokenKeys) brokenKeys.add(key);
     dbtSources.push(...dbt.sources);
-    for (const { parsed, file, columnDescriptions } of dbt.models) {
+    for (const { parsed, file, columnDescriptions, refDeps } of dbt.models) {
       sqlSources.push({
         key: parsed.key,
         file,
         body: parsed.body,
         remote: false,
-        declaresDeps: false,
+        // As in dbt, what it refs is a dependency: all of them when its Postgres SQL does not parse with DuckDB.
+        declaresDeps: true,
         ...(parsed.incrementalBody === undefined ? {} : { incrementalBody: parsed.incrementalBody }),
-        build: (deps) => withColumnDescriptions(sqlAssetDefinition(parsed, deps, file), columnDescriptions),
+        build: (deps) => withColumnDescriptions(sqlAssetDefinition(parsed, [...deps, ...refDeps], file), columnDescriptions),
       });
     }
   }
