@@ -7,40 +7,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, queryDuckDb, REPO_ROOT, runCli, Sandbox, stateFiles } from './cli-harness.ts';
-
-const EXAMPLE = path.join(REPO_ROOT, 'examples', 'jaffle_shop');
+import { parseJson, queryDuckDb, runCli, Sandbox, stateFiles } from './cli-harness.ts';
+import {
+  customers,
+  expectedChecks,
+  expectedCustomers,
+  expectedCustomerSums,
+  expectedOrders,
+  JAFFLE_SHOP,
+  METHODS,
+  orders,
+  payments,
+  round,
+} from './jaffle-shop-expected.ts';
 
 let sandbox: Sandbox;
 let project: string;
 
-/** The rows of a seed CSV (jaffle_shop's have no quoted fields). */
-function csv(name: string): Record<string, string>[] {
-  const [header, ...lines] = fs
-    .readFileSync(path.join(EXAMPLE, 'seeds', `${name}.csv`), 'utf8')
-    .trim()
-    .split(/\r?\n/);
-  const columns = (header as string).split(',');
-  return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [columns[i], value])));
-}
-
-const customers = csv('raw_customers');
-const orders = csv('raw_orders');
-const payments = csv('raw_payments');
-const METHODS = ['credit_card', 'coupon', 'bank_transfer', 'gift_card'];
-
-/** Dollars of the payments of an order, per method (amounts are stored in cents). */
-function paid(orderId: string, method?: string): number {
-  return payments
-    .filter((p) => p.order_id === orderId && (method === undefined || p.payment_method === method))
-    .reduce((sum, p) => sum + Number(p.amount) / 100, 0);
-}
-
-const round = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
-
 beforeAll(() => {
   sandbox = Sandbox.create();
-  project = sandbox.copyProject(EXAMPLE, 'jaffle_shop');
+  project = sandbox.copyProject(JAFFLE_SHOP, 'jaffle_shop');
 });
 
 afterAll(() => sandbox?.cleanup());
@@ -75,20 +61,7 @@ describe('jaffle_shop, unmodified, on DuckDB', () => {
   });
 
   it('main.customers holds each customer with their first and last order, order count and lifetime value', async () => {
-    const expected = customers.map((c) => {
-      const own = orders.filter((o) => o.user_id === c.id);
-      const dates = own.map((o) => o.order_date as string).sort();
-      const value = own.length === 0 ? null : own.reduce((sum, o) => sum + paid(o.id as string), 0);
-      return {
-        customer_id: Number(c.id),
-        first_name: c.first_name,
-        last_name: c.last_name,
-        first_order: dates[0] ?? null,
-        most_recent_order: dates[dates.length - 1] ?? null,
-        number_of_orders: own.length === 0 ? null : own.length,
-        customer_lifetime_value: round(value),
-      };
-    });
+    const expected = expectedCustomers();
     const { warehouse } = stateFiles(project);
     const rows = await queryDuckDb(
       warehouse,
@@ -102,23 +75,15 @@ describe('jaffle_shop, unmodified, on DuckDB', () => {
       })),
     ).toEqual(expected);
     // A checksum over the whole table: total lifetime value and orders.
-    const total = expected.reduce((sum, c) => sum + (c.customer_lifetime_value ?? 0), 0);
     const [sums] = await queryDuckDb(
       warehouse,
       'select round(sum(customer_lifetime_value), 2) as value, sum(number_of_orders)::integer as orders from main.customers',
     );
-    expect(sums).toEqual({ value: round(total), orders: orders.length });
+    expect(sums).toEqual(expectedCustomerSums());
   });
 
   it('main.orders holds each order with its amount per payment method (the Jinja loop over methods)', async () => {
-    const expected = orders.map((o) => ({
-      order_id: Number(o.id),
-      customer_id: Number(o.user_id),
-      order_date: o.order_date,
-      status: o.status,
-      ...Object.fromEntries(METHODS.map((m) => [`${m}_amount`, round(paid(o.id as string, m))])),
-      amount: round(paid(o.id as string)),
-    }));
+    const expected = expectedOrders();
     const { warehouse } = stateFiles(project);
     const rows = await queryDuckDb(
       warehouse,
@@ -137,30 +102,7 @@ describe('jaffle_shop, unmodified, on DuckDB', () => {
     const result = runCli(['checks', '--json', '--project', project]);
     expect(result.status, result.stderr).toBe(0);
     const checks = parseJson<{ assetKey: string; checkName: string; passed: boolean; severity: string }[]>(result);
-    expect(checks.map((c) => `${c.assetKey} ${c.checkName}`).sort()).toEqual(
-      [
-        'main/customers not_null(customer_id)',
-        'main/customers unique(customer_id)',
-        "main/orders accepted_values(status, 'placed', 'shipped', 'completed', 'return_pending', 'returned')",
-        'main/orders not_null(amount)',
-        'main/orders not_null(bank_transfer_amount)',
-        'main/orders not_null(coupon_amount)',
-        'main/orders not_null(credit_card_amount)',
-        'main/orders not_null(customer_id)',
-        'main/orders not_null(gift_card_amount)',
-        'main/orders not_null(order_id)',
-        'main/orders relationships(customer_id, main/customers.customer_id)',
-        'main/orders unique(order_id)',
-        'staging/stg_customers not_null(customer_id)',
-        'staging/stg_customers unique(customer_id)',
-        "staging/stg_orders accepted_values(status, 'placed', 'shipped', 'completed', 'return_pending', 'returned')",
-        'staging/stg_orders not_null(order_id)',
-        'staging/stg_orders unique(order_id)',
-        "staging/stg_payments accepted_values(payment_method, 'credit_card', 'coupon', 'bank_transfer', 'gift_card')",
-        'staging/stg_payments not_null(payment_id)',
-        'staging/stg_payments unique(payment_id)',
-      ].sort(),
-    );
+    expect(checks.map((c) => `${c.assetKey} ${c.checkName}`).sort()).toEqual(expectedChecks('main'));
     expect(checks.every((c) => c.passed && c.severity === 'error')).toBe(true);
   });
 
