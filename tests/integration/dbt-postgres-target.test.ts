@@ -81,6 +81,8 @@ describe('a dbt model in Postgres SQL that DuckDB cannot parse', () => {
     'models/staging/stg_docs.sql': "{{ config(materialized='ephemeral') }}\nselect id, doc::jsonb as doc from {{ ref('stg_orders') }}\n",
     'models/marts/order_docs.sql':
       "select d.id, d.doc #>> '{a,b}' as b, a.name\nfrom {{ ref('stg_docs') }} d join {{ source('crm', 'accounts') }} a on a.id = d.id\n",
+    'tests/assert_docs_b.sql':
+      "select d.* from {{ ref('order_docs') }} d join {{ ref('stg_orders') }} o on o.id = d.id where o.doc::jsonb #>> '{a,b}' is distinct from d.b\n",
     'snapshots/docs_snapshot.sql': `{% snapshot docs_snapshot %}
 {{ config(unique_key='id', strategy='check', check_cols='all', target_schema='history') }}
 select id, doc::jsonb #>> '{a}' as a from {{ ref('raw_orders') }}
@@ -91,6 +93,9 @@ select id, doc::jsonb #>> '{a}' as a from {{ ref('raw_orders') }}
   it('depends on what it refs and the sources it reads (through ephemeral models too), as in dbt', async () => {
     const project = await load(warehouseUrl('reporting'), POSTGRES_ONLY);
     expect(project.definitions.get('marts/order_docs')?.spec.deps).toEqual(['crm/accounts', 'staging/stg_orders']);
+    // A singular test in Postgres SQL: a check on the model it refs last, reading the others it refs.
+    const check = project.definitions.get('marts/order_docs')?.spec.checks.find((c) => c.name === 'assert_docs_b');
+    expect(check).toMatchObject({ type: 'custom_sql', reads: ['staging/stg_orders'] });
     expect(project.definitions.get('history/docs_snapshot')?.spec.deps).toEqual(['seeds/raw_orders']);
   });
 

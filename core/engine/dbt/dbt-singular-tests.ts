@@ -9,14 +9,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { DefinitionError } from '../../model/errors.ts';
-import { customSql, type CheckSpec } from '../../model/definitions/check-spec.ts';
+import { customSql, withReads, type CheckSpec } from '../../model/definitions/check-spec.ts';
 import { folderConfigs, type DbtModelConfig, type RawConfig } from '../../model/dbt/dbt-config.ts';
 import { dbtRelation } from '../../model/dbt/dbt-model-mapping.ts';
 import type { DbtProjectFiles } from './dbt-project-files.ts';
 import { renderModel, type RenderedModel, type RenderSettings } from './dbt-model-render.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
 import type { TemplatePart } from './dbt-jinja.ts';
-import { resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
+import { refDependencies, resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 
 /** What turning the singular tests into checks needs of the loaded project. */
 export interface SingularTestContext {
@@ -89,7 +89,9 @@ export function singularTestChecks(context: SingularTestContext, errors: Definit
     const query = testQuery(context, { name, file: test.display, template }, rendered, key, fail);
     if (query === undefined) continue;
     const list = checks.get(key) ?? [];
-    list.push(customSql(name, query, { severity: config.severity }));
+    // What it refs besides the tested model: the check's reads when its Postgres SQL does not parse with DuckDB.
+    const reads = refDependencies([rendered], nodes, keyOfRef, files.sources).filter((read) => read !== key);
+    list.push(withReads(customSql(name, query, { severity: config.severity }), reads));
     checks.set(key, list);
   }
   return checks;
