@@ -111,7 +111,14 @@ export class PostgresStepSession extends SqlStepSession<pg.PoolClient> implement
   /** Nothing to remember: the table's comment marks it, and every process reads the catalog. */
   madeSnapshot(): void {}
 
+  /** Replacing the asset's own table (a rebuild) drops the views reading it and creates them again on the new one. */
   async createTableAs(table: string, select: string, options: { readonly temporary?: boolean; readonly replace?: boolean } = {}): Promise<void> {
+    if (options.replace && !options.temporary && table === qualifiedTableName(this.assetKey)) {
+      const dependents = await this.#dropAsset();
+      await this.run(`CREATE TABLE ${table} AS ${select}`);
+      await this.#restoreViews(dependents);
+      return;
+    }
     if (options.replace) await this.run(`DROP TABLE IF EXISTS ${options.temporary ? `pg_temp.${table}` : table}`);
     await this.run(`CREATE ${options.temporary ? 'TEMP ' : ''}TABLE ${table} AS ${select}`);
   }
