@@ -81,9 +81,9 @@ export async function writeSnapshot(
   const timeType = plan.timestamp === undefined ? 'TIMESTAMP' : (source.get(plan.timestamp) as string);
   const newFrom = plan.timestamp === undefined ? nowSql(timeType) : `s.${quoteIdentifier(plan.timestamp)}`;
   const names = columnNames(config, plan, newFrom);
-  // `--full-refresh --force KEY`: the history is dropped, in this transaction, and built anew.
-  if (rebuild && (await session.relationKind(key)) === 'snapshot') await session.run(`DROP TABLE ${table}`);
-  const existing = await session.relationKind(key);
+  // `--full-refresh --force KEY`: the history is replaced like a plain table (the views reading it kept), in this transaction, and built anew.
+  const found = await session.relationKind(key);
+  const existing = rebuild && found === 'snapshot' ? 'table' : found;
   let counts: Omit<SnapshotCounts, 'rows'>;
   if (existing !== 'snapshot') {
     if (existing === 'view') await session.run(`DROP VIEW ${table}`);

@@ -137,6 +137,22 @@ export function warehouseWritesContract(warehouse: () => Warehouse, _fixture: Wa
       ]);
     });
 
+    it('a rebuild (--full-refresh) of an incremental table keeps the views reading it', async () => {
+      const first = warehouse().session('staging/orders');
+      await first.merge(orders("(1, 'new'), (2, 'new')"), { uniqueKey: 'id' });
+      await first.commit();
+      const view = warehouse().session('marts/order_count');
+      await view.replaceView('SELECT count(*) AS n FROM staging.orders');
+      await view.commit();
+      const rebuild = warehouse().session('staging/orders');
+      expect(await rebuild.writeIncremental(orders("(1, 'new'), (2, 'paid'), (3, 'new')"), { uniqueKey: 'id' }, true)).toMatchObject({
+        mode: 'full',
+        rowCount: 3,
+      });
+      await rebuild.commit();
+      expect(await rows('SELECT CAST(n AS INTEGER) AS n FROM marts.order_count')).toEqual([{ n: 3 }]);
+    });
+
     it('merge refuses a key twice in the new rows and a unique key that is not a column; nothing changes', async () => {
       const first = warehouse().session('staging/orders');
       await first.merge(orders("(1, 'new')"), { uniqueKey: 'id' });
@@ -292,6 +308,26 @@ export function warehouseWritesContract(warehouse: () => Warehouse, _fixture: Wa
       const unchanged = warehouse().session('marts/customers');
       expect(await unchanged.writeSnapshot(changed, config, new Date('2025-01-07T00:00:00Z'), context)).toEqual({ inserted: 0, closed: 0, rows: 5 });
       await unchanged.commit();
+    });
+
+    it('a forced rebuild (--full-refresh --force) of the history keeps the views reading it', async () => {
+      const first = warehouse().session('marts/customers');
+      await first.writeSnapshot(customers([[1, 'ana', '2025-01-01 00:00:00']]), config, new Date('2025-01-01T12:00:00Z'), context);
+      await first.commit();
+      const view = warehouse().session('marts/current_customers');
+      await view.replaceView('SELECT id, name FROM marts.customers WHERE is_current');
+      await view.commit();
+      const rebuild = warehouse().session('marts/customers');
+      const again = customers([
+        [1, 'ana b.', '2025-01-02 00:00:00'],
+        [2, 'bob', '2025-01-02 00:00:00'],
+      ]);
+      expect(await rebuild.writeSnapshot(again, config, new Date('2025-01-03T00:00:00Z'), context, true)).toEqual({ inserted: 2, closed: 0, rows: 2 });
+      await rebuild.commit();
+      expect(await rows('SELECT id, name FROM marts.current_customers ORDER BY id')).toEqual([
+        { id: 1, name: 'ana b.' },
+        { id: 2, name: 'bob' },
+      ]);
     });
 
     it('refuses duplicate keys in the source before writing, and never lets another write replace the history', async () => {
