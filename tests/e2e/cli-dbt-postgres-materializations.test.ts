@@ -4,7 +4,7 @@
  * `append_new_columns`, append, delete+insert with `sync_all_columns`), snapshots (timestamp and
  * check strategies, dbt's columns), `+schema`, a model directly in `models/` (in `target.schema`),
  * Postgres SQL DuckDB's parser cannot read (a model and a singular test), and a failing blocking
- * test that keeps the table's previous content.
+ * test that keeps the table's previous content; then `--full-refresh` of a model a view reads.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -261,5 +261,11 @@ describe.skipIf(missing !== undefined)(`dbt materializations on the Postgres war
       "select (select dbt_valid_to from history.customers_snapshot where tier = 'silver') = (select dbt_valid_from from history.customers_snapshot where tier = 'bronze') as chained",
     );
     expect(closed).toEqual({ chained: true });
+  });
+  it('--full-refresh rebuilds an incremental model a view reads, and the view still works', async () => {
+    const run = runCli(['materialize', '--select', 'orders_merged', '--full-refresh', '--project', project], env);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(await rows('select count(*)::int as n, count(double_amount)::int as doubled from marts.orders_merged')).toEqual([{ n: 4, doubled: 4 }]);
+    expect(await rows('select revenue::text from reporting.revenue')).toEqual([{ revenue: '54.75' }]);
   });
 });
