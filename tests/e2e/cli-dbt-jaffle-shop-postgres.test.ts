@@ -119,6 +119,14 @@ describe.skipIf(missing !== undefined)(`jaffle_shop, unmodified, on the Postgres
     expect(checks.every((c) => c.passed && c.severity === 'error')).toBe(true);
   });
 
+  it('lists the seeds and models with kind postgres (not duckdb)', () => {
+    const list = runCli(['list', '--json', '--project', project], env);
+    expect(list.status, list.stderr).toBe(0);
+    const kinds = Object.fromEntries(parseJson<{ key: string; kinds: string[] }[]>(list).map((a) => [a.key, a.kinds]));
+    expect(kinds['seeds/raw_orders']).toEqual(['seed', 'postgres', 'dbt']);
+    expect(kinds[`${TARGET_SCHEMA}/customers`]).toEqual(['sql', 'postgres', 'dbt']);
+  });
+
   it('lineage --column traces customer_lifetime_value through the staging view to the seed', () => {
     const result = runCli(['lineage', `${TARGET_SCHEMA}/customers`, '--column', 'customer_lifetime_value', '--upstream', '--json', '--project', project], env);
     expect(result.status, result.stderr).toBe(0);

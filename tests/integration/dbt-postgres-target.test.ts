@@ -60,6 +60,13 @@ describe('target on a Postgres warehouse', () => {
     expect(sqlOf(project, 'reporting/targets')).toContain("'postgres' as target_type, 'reporting' as target_schema, 'dev' as target_name");
   });
 
+  it('gives the SQL models, seeds and snapshots kind postgres instead of duckdb', async () => {
+    const project = await load(warehouseUrl());
+    expect(project.definitions.get('seeds/raw_orders')?.spec.kinds).toEqual(['seed', 'postgres', 'dbt']);
+    expect(project.definitions.get('staging/stg_orders')?.spec.kinds).toEqual(['sql', 'postgres', 'dbt']);
+    expect(project.definitions.get('public/orders_snapshot')?.spec.kinds).toEqual(['sql', 'postgres', 'dbt']);
+  });
+
   it('is schema public without a search_path (where Postgres creates unqualified tables)', async () => {
     const project = await load(warehouseUrl());
     expect(project.graph.keys).toContain('public/targets');

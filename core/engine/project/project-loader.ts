@@ -15,6 +15,8 @@ import { loadProjectConfig } from './project-config.ts';
 import { isAlertRule, makeAlertRule, type AlertRule } from '../../model/config/alert-rules.ts';
 import type { ProjectConfig } from '../../model/config/project-config.ts';
 import { buildProject, type Project } from '../../model/project.ts';
+import { onWarehouse } from '../../model/definitions/warehouse-kind.ts';
+import { warehouseKind } from '../../model/config/concurrency-pools.ts';
 import { listSourceFiles } from './source-files.ts';
 import { loadSeeds } from './seed-files.ts';
 import { DbtFileCache } from './dbt-load-cache.ts';
@@ -167,7 +169,13 @@ export async function loadProject(dir: string): Promise<Project> {
   } catch {
     // A cache that cannot be written (a read-only project folder) only makes the next load slower.
   }
-  return buildProject(config, [...definitions.values()], schedules, alerts);
+  const kind = warehouseKind(config);
+  return buildProject(
+    config,
+    [...definitions.values()].map((d) => onWarehouse(d, kind)),
+    schedules,
+    alerts,
+  );
 }
 
 async function importDefinitions(
