@@ -29,7 +29,7 @@ interface SqlSource {
   readonly body: string;
   /** Its query runs on Postgres (`source:`): no DuckDB tables to infer. */
   readonly remote: boolean;
-  /** Its header names dependencies (`-- deps:`): a query DuckDB's parser cannot read depends on those alone. */
+  /** Its dependencies are declared (`-- deps:`; a dbt model's refs): on Postgres, a query DuckDB's parser cannot read depends on those alone. */
   readonly declaresDeps: boolean;
   /** The query of an incremental build, when it differs (a dbt model): its tables are dependencies too. */
   readonly incrementalBody?: string;
