@@ -28,7 +28,8 @@ const FILES: Record<string, string> = {
   'dbt_project.yml': 'name: pg_target\nconfig-version: 2\n',
   'seeds/raw_orders.csv': 'id,status,doc\n1,placed,{"a":{"b":1}}\n',
   'models/staging/stg_orders.sql': "select id, status, doc from {{ ref('raw_orders') }}\n",
-  'models/targets.sql': "select '{{ target.type }}' as target_type, '{{ target.schema }}' as target_schema, '{{ target.name }}' as target_name\n",
+  'models/targets.sql':
+    "select '{{ target.type }}' as target_type, '{{ target.schema }}' as target_schema, '{{ target.name }}' as target_name, '{{ target.database }}' as target_database\n",
   'snapshots/orders_snapshot.sql': `{% snapshot orders_snapshot %}
 {{ config(unique_key='id', strategy='check', check_cols='all') }}
 select * from {{ ref('raw_orders') }}
@@ -57,7 +58,9 @@ describe('target on a Postgres warehouse', () => {
   it("is postgres with the schema of the URL's search_path; root models and snapshots are built in it", async () => {
     const project = await load(warehouseUrl('reporting,public'));
     expect([...project.graph.keys].sort()).toEqual(['reporting/orders_snapshot', 'reporting/targets', 'seeds/raw_orders', 'staging/stg_orders']);
-    expect(sqlOf(project, 'reporting/targets')).toContain("'postgres' as target_type, 'reporting' as target_schema, 'dev' as target_name");
+    expect(sqlOf(project, 'reporting/targets')).toContain(
+      "'postgres' as target_type, 'reporting' as target_schema, 'dev' as target_name, 'analytics' as target_database",
+    );
   });
 
   it('gives the SQL models, seeds and snapshots kind postgres instead of duckdb', async () => {
@@ -77,7 +80,7 @@ describe('target on a Postgres warehouse', () => {
   it('stays duckdb and main on a DuckDB warehouse', async () => {
     const project = await load(undefined);
     expect(project.graph.keys).toContain('main/orders_snapshot');
-    expect(sqlOf(project, 'main/targets')).toContain("'duckdb' as target_type, 'main' as target_schema");
+    expect(sqlOf(project, 'main/targets')).toContain("'duckdb' as target_type, 'main' as target_schema, 'dev' as target_name, 'warehouse' as target_database");
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The dbt context a model's Jinja is rendered in: `ref()` (one or two arguments), `source()`,
- * `config()`, `var()`, `env_var()`, `this`, `is_incremental()` and `target` (name, schema, type).
+ * `config()`, `var()`, `env_var()`, `this`, `is_incremental()` and `target` (name, schema, type, database).
  * `ref()` and `this` print placeholders, resolved once every model's key is known (see
  * dbt-project-loader.ts).
  */
@@ -21,8 +21,8 @@ export interface RenderedModel {
 /** What a rendering needs besides the template. */
 export interface RenderSettings {
   readonly vars: Readonly<Record<string, unknown>>;
-  /** `target.type` and `target.schema` (`main`, DuckDB's, when absent). */
-  readonly target: { readonly type: string; readonly schema?: string };
+  /** `target.type`, `target.schema` (`main`, DuckDB's, when absent) and `target.database`. */
+  readonly target: { readonly type: string; readonly schema?: string; readonly database?: string };
   readonly sources: ReadonlyMap<string, DbtSourceTable>;
   /** What `is_incremental()` returns. */
   readonly incremental: boolean;
@@ -96,7 +96,13 @@ export function renderModel(
     },
     is_incremental: () => settings.incremental,
     this: '__strata_dbt_this__',
-    target: Object.freeze({ name: DBT_TARGET_NAME, schema: settings.target.schema ?? DBT_DEFAULT_LAYER, type: settings.target.type, threads: 1 }),
+    target: Object.freeze({
+      name: DBT_TARGET_NAME,
+      schema: settings.target.schema ?? DBT_DEFAULT_LAYER,
+      type: settings.target.type,
+      threads: 1,
+      ...(settings.target.database === undefined ? {} : { database: settings.target.database }),
+    }),
   };
   const rendered = renderDbtTemplate(model, macros, context);
   if ('message' in rendered) return rendered;
