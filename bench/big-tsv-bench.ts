@@ -154,7 +154,7 @@ async function loadWithStrata(folder: string, file: string, settings: { memoryLi
   writeFileSync(join(folder, 'defs', 'raw', 'orders.sql'), `${readCsvSql(file)}\n`);
   const loadAverage = loadavg()[0] ?? 0;
   const started = performance.now();
-  const workspace = await Workspace.load(folder);
+  const workspace = await Workspace.load({ project: folder });
   let progressEvents = 0;
   let maxPercentage = 0;
   let firstProgressMs: number | null = null;

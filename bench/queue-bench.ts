@@ -91,7 +91,7 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<QueueFi
   writeProject(dir, runs, steps);
   process.env.STRATA_BENCH_QUEUE_STORAGE = env.STRATA_BENCH_QUEUE_STORAGE;
   process.env.STRATA_BENCH_QUEUE_WAREHOUSE = env.STRATA_BENCH_QUEUE_WAREHOUSE;
-  const workspace = await Workspace.load(dir, { withStorage: true });
+  const workspace = await Workspace.load({ project: dir }, { withStorage: true });
   try {
     const storage = await workspace.storage();
     // Run n materializes the assets bench/rN_s0, bench/rN_s1, …

@@ -18,6 +18,7 @@ export type { PartitionRequest } from './model/planning/partition-request.ts';
 export { executeRun } from './engine/execution/executor.ts';
 export type { ExecuteRunOptions, RunResult, StepOutcome, StepStatus } from './engine/execution/executor.ts';
 export { loadProject } from './engine/project/project-loader.ts';
+export type { LoadProjectOptions } from './engine/project/project-loader.ts';
 export { buildProject } from './model/project.ts';
 export type { Project } from './model/project.ts';
 export { loadProjectConfig, resolveProjectDir } from './engine/project/project-config.ts';

@@ -109,7 +109,7 @@ const eventsQuery = z.object({ run: runIdParams.shape.id.optional() }).strict();
  * runs 404; no response carries a stack trace or the project's absolute folder.
  *
  * @example
- * const { app, close } = createApi(await Workspace.load(undefined));
+ * const { app, close } = createApi(await Workspace.load({}));
  * const server = app.listen(3000, '127.0.0.1'); // later: await close(); server.close();
  */
 export function createApi(workspace: ApiWorkspace, options: ApiAppOptions = {}): Api {

@@ -4,6 +4,8 @@ import { UsageError } from '../model/errors.ts';
 /** Options every command accepts. */
 export const COMMON_OPTIONS = {
   project: { type: 'string' },
+  /** dbt vars overriding those of dbt_project.yml, as a YAML mapping (commands that load the project render with them). */
+  vars: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -73,4 +75,12 @@ export function splitCommandLine(argv: readonly string[]): CommandLine {
   const end = after.indexOf('--');
   const rest = end < 0 ? [...after, ...leading] : [...after.slice(0, end), ...leading, ...after.slice(end)];
   return { name, rest, help };
+}
+
+/**
+ * Refuses `--vars` (accepted by every command, see {@link COMMON_OPTIONS}) on a command that
+ * renders no dbt model with it; `why` says so.
+ */
+export function refuseVars(command: string, values: { readonly vars?: string | undefined }, why: string): void {
+  if (values.vars !== undefined) throw new UsageError(`assets ${command} takes no --vars: ${why}`, '--vars');
 }

@@ -13,7 +13,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`).join('\n')}
 
 Every command takes --project DIR (default: the current folder if it has strata.json,
-else the bundled example) and --help, before or after its name.
+else the bundled example) and --help, before or after its name; the commands that load
+a dbt project take --vars '{name: value}' (YAML), overriding dbt_project.yml's vars.
 Exit codes: 0 ok, 1 run failed, 2 bad input.`;
 
 /**

@@ -5,6 +5,15 @@ import { storageLocation } from '../model/config/project-config.ts';
 import type { RunService } from './runs/run-service.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { Storage } from '../../storage/storage.ts';
+import { parseDbtVars } from './dbt/dbt-cli-vars.ts';
+
+/** Which project to load, as the command line chose it. */
+export interface ProjectChoice {
+  /** `--project DIR` (default: `STRATA_PROJECT`, the current folder, or the bundled example). */
+  readonly project?: string | undefined;
+  /** `--vars YAML`: dbt vars overriding those of `dbt_project.yml`. */
+  readonly vars?: string | undefined;
+}
 
 /**
  * A loaded project plus the storage it uses and the run service that holds its warehouse,
@@ -22,14 +31,16 @@ export class Workspace {
 
   /**
    * Loads the project chosen by `--project`, `STRATA_PROJECT`, the current folder or the bundled
-   * example. `withStorage` loads the storage code first (not opening the file: bad input must
+   * example, its dbt models rendered with `--vars` (a UsageError when they are not a YAML mapping,
+   * or the project has no dbt project). `withStorage` loads the storage code first (not opening the file: bad input must
    * write nothing), for commands that will almost surely need it: once the compiled engine has
    * imported a project's TypeScript modules, every module loaded after them goes through Node's
    * module-hooks thread, a round trip each (kysely alone has ~260).
    */
-  static async load(projectOption: string | undefined, options: { readonly withStorage?: boolean } = {}): Promise<Workspace> {
+  static async load(choice: ProjectChoice, options: { readonly withStorage?: boolean } = {}): Promise<Workspace> {
+    const dbtVars = choice.vars === undefined ? undefined : parseDbtVars(choice.vars);
     const storageCode = options.withStorage ? Promise.resolve(await import('../../storage/index.ts')) : undefined;
-    const workspace = new Workspace(await loadProject(resolveProjectDir(projectOption)));
+    const workspace = new Workspace(await loadProject(resolveProjectDir(choice.project), dbtVars === undefined ? {} : { dbtVars }));
     workspace.#storageCode = storageCode;
     return workspace;
   }

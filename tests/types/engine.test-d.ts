@@ -39,6 +39,7 @@ import type {
   BackfillRequest,
   ExecuteRunOptions,
   LandingZone,
+  LoadProjectOptions,
   PartitionRequest,
   Plan,
   PlanOptions,
@@ -56,7 +57,8 @@ import type {
 
 describe('loading a project', () => {
   test('loadProject reads a folder; buildProject assembles definitions in memory', () => {
-    expectTypeOf(loadProject).toEqualTypeOf<(dir: string) => Promise<Project>>();
+    expectTypeOf(loadProject).toEqualTypeOf<(dir: string, options?: LoadProjectOptions) => Promise<Project>>();
+    expectTypeOf<LoadProjectOptions>().toEqualTypeOf<{ readonly dbtVars?: Readonly<Record<string, unknown>> }>();
     expectTypeOf(buildProject).parameters.toEqualTypeOf<
       [config: ProjectConfig, list: readonly AssetDefinition[], schedules?: readonly ScheduleDefinition[], alerts?: readonly AlertRule[]]
     >();

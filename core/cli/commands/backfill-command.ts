@@ -74,7 +74,7 @@ Exit codes: 0 success, 1 some partitions failed or the backfill was canceled, 2 
     } else if (values.select !== undefined || values.from !== undefined || values.to !== undefined) {
       throw new UsageError('--resume takes the stored selection and range: leave out --select, --from and --to', '--resume');
     }
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values);
     try {
       const { project } = workspace;
       const concurrency = positiveInt(values.concurrency, '--concurrency', project.config.concurrency);

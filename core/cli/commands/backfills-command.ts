@@ -24,7 +24,7 @@ cancel   mark a backfill canceled; a process running it stops within seconds`,
     if (!['list', 'show', 'cancel'].includes(action)) throw new UsageError(`unknown backfills action "${action}" (use list, show or cancel)`, action);
     if (action !== 'list' && !id) throw new UsageError(`assets backfills ${action} needs a backfill id`, 'ID');
     const limit = positiveInt(values.limit, '--limit', 20);
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values);
     try {
       const storage = await workspace.storage();
       if (action === 'list') {

@@ -44,7 +44,7 @@ Exit codes: 0 every error-severity check passed, 1 one failed or a check could n
     const [action, key, ...extra] = positionals;
     if (extra.length > 0 || (action !== undefined && action !== 'history'))
       throw new UsageError(`unexpected argument "${extra[0] ?? action}" (assets checks [history KEY])`, extra[0] ?? action);
-    const workspace = await Workspace.load(values.project, { withStorage: true });
+    const workspace = await Workspace.load(values, { withStorage: true });
     try {
       const { graph } = workspace.project;
       if (action === 'history') {

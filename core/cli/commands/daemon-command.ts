@@ -67,7 +67,7 @@ Options:
       throw new UsageError(`unknown daemon action "${action}" (use ticks, or no action to run the daemon)`, action);
     if (action === 'ticks') {
       const limit = positiveInt(values.limit, '--limit', 20);
-      const workspace = await Workspace.load(values.project);
+      const workspace = await Workspace.load(values);
       try {
         const ticks = await (await workspace.storage()).listDaemonTicks({ limit });
         if (values.json) out.json(ticks);
@@ -82,7 +82,7 @@ Options:
     if (values.interval !== undefined && (intervalMs === undefined || intervalMs <= 0)) {
       throw new UsageError(`--interval must be a positive duration such as 5s, 1m or 500ms, got "${values.interval}"`, '--interval');
     }
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values);
     try {
       const { project } = workspace;
       const queue = queueMode(values, project.config);

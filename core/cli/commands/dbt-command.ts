@@ -25,7 +25,7 @@ Options:
       throw new UsageError(action === undefined ? 'assets dbt needs an action: assets dbt ls' : `unknown dbt action "${action}" (use ls)`, action);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, extra[0]);
     // Loading the project first reports any definition error (exit 2) before listing.
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values);
     const nodes = await listDbtNodes(workspace.project.config);
     if (nodes === undefined) throw new UsageError(`this project has no dbt project (no dbt_project.yml in its folder, no "dbt" in strata.json)`, '--project');
     if (values.json) {

@@ -44,7 +44,7 @@ Options:
     if (positionals.length !== 1) throw new UsageError('assets lineage needs exactly one asset key, e.g. assets lineage marts/fct_sales', 'KEY');
     const key = positionals[0] as string;
     const depth = positiveInt(values.depth, '--depth', Infinity);
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values);
     const { graph } = workspace.project;
     if (!graph.has(key)) {
       const hint = closestKeys(key, graph.keys);

@@ -17,7 +17,7 @@ Options:
 
   async run(argv, out) {
     const { values } = parseCommandArgs('list', argv, { select: { type: 'string' } });
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values);
     const { graph, definitions, codeVersions } = workspace.project;
     const keys = values.select === undefined ? [...graph.keys] : selectAssets(graph, values.select).keys;
     if (values.json) {

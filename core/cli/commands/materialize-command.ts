@@ -58,7 +58,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       ...QUEUE_OPTIONS,
     });
     if (values.select === undefined) throw new UsageError("assets materialize needs --select, e.g. --select '+marts/*'", '--select');
-    const workspace = await Workspace.load(values.project, { withStorage: true });
+    const workspace = await Workspace.load(values, { withStorage: true });
     try {
       const { project } = workspace;
       const queue = queueMode(values, project.config);

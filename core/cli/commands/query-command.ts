@@ -4,7 +4,7 @@ import { UsageError } from '../../model/errors.ts';
 import { formatDuration } from '../../model/format/duration-text.js';
 import { loadProjectConfig, resolveProjectDir } from '../../engine/project/project-config.ts';
 import { queryWarehouse } from '../../engine/ad-hoc-query.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import { parseCommandArgs, positiveInt, refuseVars } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, type Output } from '../output.ts';
 
@@ -47,6 +47,7 @@ Exit codes: 0 ok; 1 the warehouse stayed busy; 2 bad SQL, a write, or no warehou
     const waitMs = values.wait === undefined ? DEFAULT_WAIT_MS : parseDuration(/^\d+$/.test(values.wait) ? Number(values.wait) : values.wait);
     if (waitMs === undefined) throw new UsageError(`--wait must be a duration such as 30s, 2m or 0, got "${values.wait}"`, '--wait');
 
+    refuseVars('query', values, 'it runs SQL on the warehouse as it is, rendering no dbt model');
     const config = loadProjectConfig(resolveProjectDir(values.project));
     const result = await queryWarehouse(config, sql, { limit, waitMs, onWait: (message) => err.line(err.paint('yellow', message)) });
     if (values.json) out.json(result.objects());

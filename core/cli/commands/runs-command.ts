@@ -31,7 +31,7 @@ Options:
       throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, got "${values.status}"`, '--status');
     }
     const limit = positiveInt(values.limit, '--limit', 20);
-    const workspace = await Workspace.load(values.project);
+    const workspace = await Workspace.load(values);
     try {
       const storage = await workspace.storage();
       if (action === 'show') {

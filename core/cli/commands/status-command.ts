@@ -43,7 +43,7 @@ Options:
   async run(argv, out) {
     const { values } = parseCommandArgs('status', argv, { select: { type: 'string' }, stale: { type: 'boolean' }, why: { type: 'boolean' } });
     if (values.why && !values.stale) throw new UsageError('--why goes with --stale: assets status --stale --why', '--why');
-    const workspace = await Workspace.load(values.project, { withStorage: true });
+    const workspace = await Workspace.load(values, { withStorage: true });
     try {
       const { graph } = workspace.project;
       const keys = values.select === undefined ? [...graph.keys] : selectAssets(graph, values.select).keys;

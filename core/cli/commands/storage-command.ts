@@ -1,5 +1,5 @@
 import { UsageError } from '../../model/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, refuseVars } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatCount, type Output } from '../output.ts';
 import { migrateStorage, type StorageMigrationReport } from '../../engine/storage-migration/storage-migration.ts';
@@ -40,6 +40,7 @@ Exit codes: 0 copied and verified, 1 the copy did not verify (rolled back), 2 re
       );
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, extra[0]);
     if (values.to === undefined) throw new UsageError('assets storage migrate needs --to postgres://… (or --to env:NAME)', '--to');
+    refuseVars('storage', values, 'it copies the storage, rendering no dbt model');
     const dryRun = values['dry-run'] === true;
     const report = await migrateStorage({
       ...(values.project === undefined ? {} : { project: values.project }),

@@ -53,7 +53,7 @@ Options:
     const host = values.host ?? '127.0.0.1';
     if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) throw new UsageError(`--host must be a host name or IP address, got "${host}"`, '--host');
     const token = parseToken(values.token ?? process.env.STRATA_UI_TOKEN, values.token === undefined ? 'STRATA_UI_TOKEN' : '--token');
-    const workspace = await Workspace.load(values.project, { withStorage: true });
+    const workspace = await Workspace.load(values, { withStorage: true });
     try {
       const queue = queueMode(values, workspace.project.config);
       await workspace.storage();

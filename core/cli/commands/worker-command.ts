@@ -1,5 +1,5 @@
 import { UsageError } from '../../model/errors.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import { parseCommandArgs, positiveInt, refuseVars } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { Output } from '../output.ts';
 import { Workspace } from '../../engine/workspace.ts';
@@ -44,8 +44,9 @@ Exit codes: 0 success, 1 a run failed (--once), 2 bad input (an unknown pool) or
 
   async run(argv, out, err) {
     const { values } = parseCommandArgs('worker', argv, { concurrency: { type: 'string' }, pools: { type: 'string' }, once: { type: 'boolean' } });
+    refuseVars('worker', values, 'a queued run renders the dbt models with the vars of the command that queued it (assets materialize --queue --vars …)');
     const requested = positiveInt(values.concurrency, '--concurrency', 1);
-    const workspace = await Workspace.load(values.project, { withStorage: true });
+    const workspace = await Workspace.load(values, { withStorage: true });
     try {
       const settings = workspace.project.config.daemon ?? DEFAULT_DAEMON_SETTINGS;
       const pools = values.pools === undefined ? undefined : poolFilter(values.pools, knownPools(workspace.project.graph, settings));

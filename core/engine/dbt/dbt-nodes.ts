@@ -11,5 +11,5 @@ export async function listDbtNodes(config: ProjectConfig): Promise<readonly DbtN
   if (config.dbtDir === undefined) return undefined;
   const { dbtTarget, loadDbtProject } = await import('./dbt-project-loader.ts');
   const errors: DefinitionError[] = [];
-  return loadDbtProject(config.dbtDir, config.dir, dbtTarget(config), errors).nodes;
+  return loadDbtProject(config.dbtDir, config.dir, dbtTarget(config), errors, undefined, config.dbtVars).nodes;
 }

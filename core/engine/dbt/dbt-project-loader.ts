@@ -75,10 +75,17 @@ export { dbtTarget, type DbtTarget } from './dbt-target.ts';
 
 /**
  * Loads the dbt project in `dir` (`projectDir`: the Strata project, whose folder messages name
- * files from), taking renderings and parsed YAML from `cache` when it has them. Problems are
- * pushed on `errors`.
+ * files from), taking renderings and parsed YAML from `cache` when it has them. `cliVars`
+ * (`--vars`) override the vars of `dbt_project.yml`. Problems are pushed on `errors`.
  */
-export function loadDbtProject(dir: string, projectDir: string, target: DbtTarget, errors: DefinitionError[], cache: DbtLoadCache = NO_CACHE): DbtDefinitions {
+export function loadDbtProject(
+  dir: string,
+  projectDir: string,
+  target: DbtTarget,
+  errors: DefinitionError[],
+  cache: DbtLoadCache = NO_CACHE,
+  cliVars: Readonly<Record<string, unknown>> = {},
+): DbtDefinitions {
   const files = readDbtProject(dir, projectDir, errors, cache);
   if (files === undefined) return { nodes: [], models: [], seeds: [], brokenKeys: [], sources: [] };
   for (const stray of strayFolderKeys(files.project.models, files.name, files.modelFolderExists)) {
@@ -89,7 +96,7 @@ export function loadDbtProject(dir: string, projectDir: string, target: DbtTarge
   const seeds = loadDbtSeeds(files, errors);
   const generic = readGenericTests(files, errors);
   const macros = generic.macros;
-  const settings = { vars: projectVars(files), target, sources: files.sources, project: files.name };
+  const settings = { vars: { ...projectVars(files), ...cliVars }, target, sources: files.sources, project: files.name };
   cache.setRenderSettings({
     macros: macros.map((m) => m.text),
     packageMacros: [...generic.packageMacros.values()].flat().map((m) => m.text),
@@ -296,7 +303,7 @@ function yamlConfigs(entry: Readonly<Record<string, unknown>>): RawConfig[] {
   ];
 }
 
-/** `vars:` of `dbt_project.yml`: global ones, and the project's own (`vars: { <project>: { … } }`). */
+/** `vars:` of `dbt_project.yml`: global ones, and the project's own (`vars: { <project>: { … } }`); `--vars` override both. */
 function projectVars(files: DbtProjectFiles): Readonly<Record<string, unknown>> {
   const vars = isObject(files.project.vars) ? files.project.vars : {};
   const own = vars[files.name];

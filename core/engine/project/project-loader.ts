@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { DefinitionError, DefinitionErrors } from '../../model/errors.ts';
+import { DefinitionError, DefinitionErrors, UsageError } from '../../model/errors.ts';
 import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../model/definitions/sql-asset-file.ts';
 import { keyProblem, keyToTable, tableToKey } from '../../model/definitions/asset-key.ts';
@@ -36,13 +36,19 @@ interface SqlSource {
   readonly build: (deps: readonly string[]) => AssetDefinition;
 }
 
+/** What a project is loaded with besides its folder. */
+export interface LoadProjectOptions {
+  /** dbt vars overriding those of `dbt_project.yml` (`--vars`); the project must include a dbt project. */
+  readonly dbtVars?: Readonly<Record<string, unknown>>;
+}
+
 /**
  * Loads every asset of the project in `dir`: TypeScript modules and `.sql` files under the
  * assets folder, and the seed CSV files under the seeds folder. All definition problems are collected and thrown together as
  * {@link DefinitionErrors}, each naming its asset and file.
  */
-export async function loadProject(dir: string): Promise<Project> {
-  const config = loadProjectConfig(dir);
+export async function loadProject(dir: string, options: LoadProjectOptions = {}): Promise<Project> {
+  const config = withDbtVars(loadProjectConfig(dir), options.dbtVars);
   const errors: DefinitionError[] = [];
   // A dbt project needs no assets folder of its own.
   const files = config.dbtDir !== undefined && !existsSync(config.assetsDir) ? [] : listSourceFiles(config.assetsDir, errors, config.dir);
@@ -95,7 +101,7 @@ export async function loadProject(dir: string): Promise<Project> {
   if (config.dbtDir !== undefined) {
     // Loaded on demand: projects without dbt do not pay for the template engine.
     const { dbtTarget, loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
-    const dbt = loadDbtProject(config.dbtDir, config.dir, dbtTarget(config), errors, dbtCache);
+    const dbt = loadDbtProject(config.dbtDir, config.dir, dbtTarget(config), errors, dbtCache, config.dbtVars);
     // A seed file of the dbt project that Strata's own seeds folder also holds is dbt's (with its column_types).
     const dbtSeedFiles = new Set(dbt.seeds.map((seed) => (seed.compute.type === 'seed' ? seed.compute.path : '')));
     found.splice(0, found.length, ...found.filter((d) => d.compute.type !== 'seed' || !dbtSeedFiles.has(d.compute.path)));
@@ -119,7 +125,7 @@ export async function loadProject(dir: string): Promise<Project> {
   if (found.some(readsDifferentlyCompiled)) {
     // Its code version would differ from tsx's: load once more, through tsx (the modules run twice, once).
     loadThroughTsx(config.dir);
-    return loadProject(dir);
+    return loadProject(dir, options);
   }
 
   const knownKeys = new Set([...found.map((d) => d.spec.key), ...sqlSources.map((s) => s.key), ...brokenKeys]);
@@ -208,6 +214,17 @@ async function importDefinitions(
     }
   }
   return [...seen].map((item) => makeDefinition(item.spec, item.compute, display));
+}
+
+/** `config` with the `--vars` it was loaded with; a {@link UsageError} when it includes no dbt project to give them to. */
+function withDbtVars(config: ProjectConfig, dbtVars: Readonly<Record<string, unknown>> | undefined): ProjectConfig {
+  if (dbtVars === undefined) return config;
+  if (config.dbtDir === undefined)
+    throw new UsageError(
+      `--vars sets the vars of a dbt project, but project ${config.dir} includes none (no "dbt" in strata.json, no dbt_project.yml)`,
+      '--vars',
+    );
+  return Object.freeze({ ...config, dbtVars });
 }
 
 /** A definition with column descriptions in its spec (a dbt model's). */

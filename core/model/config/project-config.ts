@@ -87,6 +87,11 @@ export interface ProjectConfig {
    */
   readonly dbtDir?: string;
   /**
+   * dbt vars given on the command line (`--vars`), overriding the `vars:` of `dbt_project.yml`;
+   * absent: none given. A queued run records them, so its worker renders the models the same way.
+   */
+  readonly dbtVars?: Readonly<Record<string, unknown>>;
+  /**
    * Where the OpenLineage events of the steps go (`"openlineage"`, `OPENLINEAGE_URL`; absent: none
    * are sent). May hold an API key: never print it.
    */

@@ -1,0 +1,110 @@
+/**
+ * dbt vars given on the command line (`--vars`, loadProject's `dbtVars`): they override the
+ * `vars:` of dbt_project.yml, global and project-scoped, as in dbt; they change the code version
+ * of exactly the models whose rendering reads them; and the dbt load cache never hands a model
+ * rendered with other vars to a load with these.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadProject, type LoadProjectOptions } from '../../core/engine/project/project-loader.ts';
+import { parseDbtVars } from '../../core/engine/dbt/dbt-cli-vars.ts';
+import { UsageError } from '../../core/model/errors.ts';
+
+const FILES: Record<string, string> = {
+  'dbt_project.yml': [
+    'name: shop',
+    'vars:',
+    '  scale: 100',
+    '  region: eu',
+    '  shop:',
+    "    start_date: '2024-01-01'",
+    'models:',
+    '  shop:',
+    '    +materialized: table',
+  ].join('\n'),
+  'seeds/raw.csv': 'id,amount,day\n1,100,2024-03-01\n',
+  'models/dollars.sql': "select id, amount / {{ var('scale') }} as dollars from {{ ref('raw') }}\n",
+  'models/recent.sql': "select id from {{ ref('raw') }} where day >= '{{ var('start_date') }}' and '{{ var('region') }}' = 'eu'\n",
+  'models/plain.sql': "select id from {{ ref('raw') }}\n",
+};
+
+const RENDERS = path.join('.strata', 'dbt-renders.json');
+
+describe('--vars on a dbt project', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-dbt-vars-'));
+    for (const [file, text] of Object.entries(FILES)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), text);
+    }
+  });
+
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function load(vars?: string) {
+    const options: LoadProjectOptions = vars === undefined ? {} : { dbtVars: parseDbtVars(vars) };
+    return loadProject(dir, options);
+  }
+
+  async function sqlOf(key: string, vars?: string): Promise<string> {
+    const compute = (await load(vars)).definitions.get(key)?.compute as { sql?: string } | undefined;
+    return compute?.sql ?? '';
+  }
+
+  it('override the global and the project-scoped vars of dbt_project.yml; the others keep theirs', async () => {
+    expect(await sqlOf('main/dollars')).toContain('amount / 100 as dollars');
+    expect(await sqlOf('main/recent')).toContain("day >= '2024-01-01' and 'eu' = 'eu'");
+    expect(await sqlOf('main/dollars', '{scale: 1000}')).toContain('amount / 1000 as dollars');
+    expect(await sqlOf('main/recent', '{start_date: 2025-06-01}')).toContain("day >= '2025-06-01' and 'eu' = 'eu'");
+    expect(await sqlOf('main/recent', 'region: us')).toContain("'us' = 'eu'");
+    expect(await sqlOf('main/recent', '{"start_date": "2023-01-01", "region": "us"}')).toContain("day >= '2023-01-01' and 'us' = 'eu'");
+    expect((await load('{scale: 7}')).config.dbtVars).toEqual({ scale: 7 });
+  });
+
+  it('change the code version of the models that read them, and of no other', async () => {
+    const before = (await load()).codeVersions;
+    const scaled = (await load('{scale: 1000}')).codeVersions;
+    expect(scaled.get('main/dollars')).not.toBe(before.get('main/dollars'));
+    expect(scaled.get('main/recent')).toBe(before.get('main/recent'));
+    expect(scaled.get('main/plain')).toBe(before.get('main/plain'));
+    expect(scaled.get('seeds/raw')).toBe(before.get('seeds/raw'));
+    // A var no model reads, or the value dbt_project.yml already gives, changes nothing.
+    expect([...(await load('{unused: 1, scale: 100}')).codeVersions]).toEqual([...before]);
+    const started = (await load('{start_date: 2025-06-01}')).codeVersions;
+    expect(started.get('main/recent')).not.toBe(before.get('main/recent'));
+    expect(started.get('main/dollars')).toBe(before.get('main/dollars'));
+  });
+
+  it('key the load cache: a rendering made with other vars is never reused, one with the same vars is', async () => {
+    expect(await sqlOf('main/dollars', '{scale: 10}')).toContain('amount / 10 as dollars');
+    const file = path.join(dir, RENDERS);
+    // Every cached rendering of `dollars` now says `cached`: a load printing it took it from the cache.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('as dollars', 'as cached'));
+    expect(await sqlOf('main/dollars', '{scale: 10}')).toContain('amount / 10 as cached');
+    expect(await sqlOf('main/dollars', '{scale: 1000}')).toContain('amount / 1000 as dollars');
+    expect(await sqlOf('main/dollars')).toContain('amount / 100 as dollars');
+  });
+
+  it('are refused, naming --vars, when not a YAML mapping or on a project without dbt', async () => {
+    for (const [text, message] of [
+      ['{scale: [1', /--vars is not valid YAML/],
+      ['[1, 2]', /--vars must be a YAML mapping .* \(got a list\)/],
+      ['just text', /--vars must be a YAML mapping .* \(got string "just text"\)/],
+      ['', /--vars must be a YAML mapping .* \(got nothing\)/],
+    ] as const) {
+      expect(() => parseDbtVars(text), text).toThrow(UsageError);
+      expect(() => parseDbtVars(text), text).toThrow(message);
+    }
+    const plain = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-no-dbt-'));
+    try {
+      fs.writeFileSync(path.join(plain, 'strata.json'), '{"name": "plain"}');
+      await expect(loadProject(plain, { dbtVars: { scale: 1 } })).rejects.toThrow(/--vars sets the vars of a dbt project, but project .* includes none/);
+    } finally {
+      fs.rmSync(plain, { recursive: true, force: true });
+    }
+  });
+});
