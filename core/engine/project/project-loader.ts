@@ -102,12 +102,14 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
     // Loaded on demand: projects without dbt do not pay for the template engine.
     const { dbtTarget, loadDbtProject } = await import('../dbt/dbt-project-loader.ts');
     const dbt = loadDbtProject(config.dbtDir, config.dir, dbtTarget(config), errors, dbtCache, config.dbtVars);
+    const { dbtNodePaths, withDbtPath } = await import('../dbt/dbt-node-paths.ts');
+    const paths = dbtNodePaths(dbt.nodes, config.dbtDir, config.dir);
     // A seed file of the dbt project that Strata's own seeds folder also holds is dbt's (with its column_types).
     const dbtSeedFiles = new Set(dbt.seeds.map((seed) => (seed.compute.type === 'seed' ? seed.compute.path : '')));
     found.splice(0, found.length, ...found.filter((d) => d.compute.type !== 'seed' || !dbtSeedFiles.has(d.compute.path)));
-    found.push(...dbt.seeds);
+    found.push(...dbt.seeds.map((seed) => withDbtPath(seed, paths.built.get(seed.spec.key))));
     for (const key of dbt.brokenKeys) brokenKeys.add(key);
-    dbtSources.push(...dbt.sources);
+    dbtSources.push(...dbt.sources.map((source) => withDbtPath(source, paths.sources.get(source.spec.key))));
     for (const { parsed, file, columnDescriptions, refDeps } of dbt.models) {
       sqlSources.push({
         key: parsed.key,
@@ -117,7 +119,8 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
         // As in dbt, what it refs is a dependency: all of them when its Postgres SQL does not parse with DuckDB.
         declaresDeps: true,
         ...(parsed.incrementalBody === undefined ? {} : { incrementalBody: parsed.incrementalBody }),
-        build: (deps) => withColumnDescriptions(sqlAssetDefinition(parsed, [...deps, ...refDeps], file), columnDescriptions),
+        build: (deps) =>
+          withDbtPath(withColumnDescriptions(sqlAssetDefinition(parsed, [...deps, ...refDeps], file), columnDescriptions), paths.built.get(parsed.key)),
       });
     }
   }

@@ -69,6 +69,12 @@ export interface AssetSpec {
   readonly freshnessPolicy?: FreshnessPolicy;
   /** Data-quality checks run right after every write (see core/model/checks and core/engine/checks). */
   readonly checks: readonly CheckSpec[];
+  /**
+   * The file of the dbt node it was made from, relative to the dbt project's root
+   * (`models/staging/stg_orders.sql`, `seeds/raw_orders.csv`): what dbt's `path:` selects on.
+   * Absent: not a dbt node.
+   */
+  readonly dbtPath?: string;
 }
 
 /** The function a TypeScript asset runs to write itself. */

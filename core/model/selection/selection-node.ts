@@ -8,6 +8,7 @@ import type { AssetSpec } from '../definitions/asset-spec.ts';
 import type { AssetGraph } from '../graph/asset-graph.ts';
 import { globMatcher } from './glob-pattern.ts';
 import { DBT_KIND } from '../dbt/dbt-model-mapping.ts';
+import { dbtPathValues } from './dbt-path.ts';
 
 /** Where a node was written in the selection text: 0-based offsets, `end` exclusive. */
 export interface Span {
@@ -25,7 +26,7 @@ export type SelectionNode = KeyNode | AttributeNode | TagNode | NotNode | AndNod
 export type LeafNode = KeyNode | AttributeNode | TagNode;
 
 /** Attributes matched by {@link AttributeNode}. */
-export type AttributeName = 'group' | 'owner' | 'kind';
+export type AttributeName = 'group' | 'owner' | 'kind' | 'path';
 
 /** Functions applied to a sub-selection by {@link FunctionNode}. */
 export type FunctionName = 'roots' | 'sinks';
@@ -76,7 +77,11 @@ export class KeyNode {
   }
 }
 
-/** Assets whose group, one of whose kinds or one of whose owners matches `value` (`group:marts`, `kind:duckdb`, `owner:"team:data"`). */
+/**
+ * Assets whose group, one of whose kinds or one of whose owners matches `value` (`group:marts`,
+ * `kind:duckdb`, `owner:"team:data"`), or whose dbt node's file is `value` or under it
+ * (`path:models/staging`, see ./dbt-path.ts).
+ */
 export class AttributeNode {
   readonly type = 'attribute';
   readonly operands = NO_OPERANDS;
@@ -89,9 +94,10 @@ export class AttributeNode {
     Object.freeze(this);
   }
 
-  /** The values `spec` has for this node's attribute (several owners, several kinds, one group). */
+  /** The values `spec` has for this node's attribute (several owners, several kinds, one group, its dbt file and folders). */
   valuesOf(spec: AssetSpec): readonly string[] {
     if (this.attribute === 'owner') return spec.owners;
+    if (this.attribute === 'path') return dbtPathValues(spec.dbtPath);
     return this.attribute === 'kind' ? spec.kinds : [spec.group];
   }
 

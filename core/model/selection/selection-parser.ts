@@ -8,6 +8,7 @@
  * not        := 'not' not | traversal
  * traversal  := (DIGITS? '+')? primary ('+' DIGITS?)?
  * primary    := '(' or ')' | ('roots' | 'sinks') '(' or ')' | NAME ':' value ('=' value)? | value
+ *               (NAME: key, group, tag, owner, kind, path)
  * value      := WORD | "quoted string"
  * ```
  *
@@ -18,9 +19,10 @@ import { SelectionError } from '../errors.ts';
 import { AndNode, AttributeNode, FunctionNode, KeyNode, NotNode, OrNode, TagNode, TraversalNode } from './selection-node.ts';
 import type { AttributeName, FunctionName, SelectionNode, Span } from './selection-node.ts';
 import { selectionError } from './selection-error.ts';
+import { normalizeDbtPath } from './dbt-path.ts';
 
 /** Attribute names accepted before `:`. */
-export const SELECTION_ATTRIBUTES: readonly string[] = Object.freeze(['key', 'group', 'tag', 'owner', 'kind']);
+export const SELECTION_ATTRIBUTES: readonly string[] = Object.freeze(['key', 'group', 'tag', 'owner', 'kind', 'path']);
 
 /** Function names accepted before `(`. */
 export const SELECTION_FUNCTIONS: readonly FunctionName[] = Object.freeze(['roots', 'sinks']);
@@ -139,6 +141,7 @@ class SelectionParser {
     const span = { start: token.start, end: this.#previous().end };
     if (attribute === 'key') return new KeyNode(value, span);
     if (attribute === 'tag') return new TagNode(value, tagValue, span);
+    if (attribute === 'path') return new AttributeNode('path', normalizeDbtPath(value), span);
     return new AttributeNode(attribute as AttributeName, value, span);
   }
 
