@@ -15,6 +15,7 @@ import { HttpError } from './api-error-handler.ts';
 import { readJsonBody } from './request-body.ts';
 import type { RunLauncher } from '../core/engine/runs/run-launcher.ts';
 import { enqueueMaterialization } from '../core/engine/runs/queued-runs.ts';
+import { queuedDbtVars } from '../core/engine/runs/claimed-plan.ts';
 import { enqueueBackfill } from '../core/engine/runs/queued-backfills.ts';
 import { cancelQueued } from '../core/engine/runs/queued-run-cancel.ts';
 
@@ -98,6 +99,7 @@ export function mountMutationRoutes(app: Express, ctx: MutationContext): void {
         ...(body.staleOnly ? { staleOnly: true } : {}),
         ...(refresh.fullRefresh ? { fullRefresh: true, force: refresh.forcedSnapshots } : {}),
         now: now.getTime(),
+        ...queuedDbtVars(project.config),
       };
       const tags = { launched_by: 'ui', ...partition };
       const run = await enqueueMaterialization(await ctx.storage(), request, prepared.plan, { graph: project.graph, tags });

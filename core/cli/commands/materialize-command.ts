@@ -88,6 +88,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
       }
       if (queue) {
         const { enqueueMaterialization } = await import('../../engine/runs/queued-runs.ts');
+        const { queuedDbtVars } = await import('../../engine/runs/claimed-plan.ts');
         const request = {
           select: values.select,
           ...(values.partition === undefined ? {} : { partition: values.partition }),
@@ -95,6 +96,7 @@ Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
           ...(fullRefresh ? { fullRefresh: true, force: forcedSnapshots } : {}),
           ...(values.concurrency === undefined ? {} : { concurrency }),
           now: now.getTime(),
+          ...queuedDbtVars(project.config),
         };
         const run = await enqueueMaterialization(await workspace.storage(), request, plan, { graph: project.graph });
         const pools = run.pools ?? [];

@@ -22,6 +22,7 @@ import { RunLauncher, type LaunchedRun, type LaunchedRunOutcome } from '../runs/
 import { RunService } from '../runs/run-service.ts';
 import { projectRunObservers, type RunObserver } from '../runs/run-observers.ts';
 import { enqueueMaterialization } from '../runs/queued-runs.ts';
+import { queuedDbtVars } from '../runs/claimed-plan.ts';
 import { addStoredInFlight, daemonRequest } from './queued-daemon-runs.ts';
 import type { WarehouseSource } from '../runs/shared-warehouse.ts';
 import { describeTargets, partitionIds, splitInFlight, tickTargets, type AssetPartitions } from './asset-partitions.ts';
@@ -403,7 +404,7 @@ export class AssetDaemon {
 
   /** Queues a decided run in storage for a worker, as the run it would have launched. */
   async #enqueue(run: DecidedRun): Promise<void> {
-    const request = daemonRequest(run.selection, run.partitions, run.now, this.#o.concurrency);
+    const request = { ...daemonRequest(run.selection, run.partitions, run.now, this.#o.concurrency), ...queuedDbtVars(this.#project.config) };
     const { graph } = this.#project;
     await enqueueMaterialization(this.#o.storage, request, this.#launch(run).plan, { graph, runId: run.runId, trigger: run.trigger, tags: run.tags });
     this.#o.log?.(`run ${run.runId.slice(0, 8)} queued (${run.trigger}: ${describeTargets(tickTargets(run.partitions))})`);

@@ -16,6 +16,10 @@ import { prepareMaterialization } from '../execution/materialize-request.ts';
 import { recoverCommits } from '../execution/commit-recovery.ts';
 import { resumedRunsOf, type RetryFields } from '../execution/run-retry.ts';
 import type { RunService } from './run-service.ts';
+import type { Project } from '../../model/project.ts';
+import type { ProjectConfig } from '../../model/config/project-config.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { isObject } from '../../model/dbt/dbt-config.ts';
 
 /** What every queued request carries besides what to plan. */
 interface QueuedOptions extends RetryFields {
@@ -26,6 +30,18 @@ interface QueuedOptions extends RetryFields {
   readonly concurrency?: number;
   /** The plan's clock (epoch ms): which partitions exist. */
   readonly now: number;
+  /** The `--vars` the project was loaded with when the run was queued: the worker renders the dbt models with them. */
+  readonly dbtVars?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What a queued request records of the project it was planned on: its `--vars`, if any.
+ *
+ * @example
+ * const request = { select, now: now.getTime(), ...queuedDbtVars(project.config) };
+ */
+export function queuedDbtVars(config: Pick<ProjectConfig, 'dbtVars'>): { readonly dbtVars?: Readonly<Record<string, unknown>> } {
+  return config.dbtVars === undefined ? {} : { dbtVars: config.dbtVars };
 }
 
 /** What a queued materialization needs to run: the CLI's arguments, and the clock it was planned with. */
@@ -61,6 +77,8 @@ export type QueuedRequest = QueuedMaterialization | QueuedBackfillPart;
 /** A claimed run planned again: its plan, selected keys, and options. */
 export interface ClaimedPlan {
   readonly request: QueuedRequest;
+  /** The project it runs on: the service's, or the project loaded again with the request's `--vars`. */
+  readonly project: Project;
   readonly plan: Plan;
   readonly keys: readonly string[];
   /** Asset partitions of the request its earlier attempts committed, left out of the plan. */
@@ -71,11 +89,13 @@ export interface ClaimedPlan {
 
 /**
  * Plans `run` again from its request (a UsageError for one this Strata cannot read; a
- * definition or selection error for one that no longer plans). A retry records the commits its
+ * definition or selection error for one that no longer plans), on the project loaded with the
+ * request's `--vars`. A retry records the commits its
  * dead attempts published first, with the warehouse held, then leaves out what they committed.
  */
 export async function planClaimed(service: RunService, run: RunRecord, signal: AbortSignal): Promise<ClaimedPlan> {
   const request = queuedRequest(run);
+  const project = await projectWithVars(service.project, request.dbtVars);
   const storage = await service.storage();
   const earlier = resumedRunsOf(request as unknown as RunRequest);
   let committed = new Set<string>();
@@ -86,27 +106,33 @@ export async function planClaimed(service: RunService, run: RunRecord, signal: A
   const wasCommitted = (key: string, partition: string | null) => committed.has(partitionId(key, partition));
   const now = new Date(request.now);
   if (request.kind === 'materialize' && request.partitions !== undefined) {
-    const { plan, keys } = exactPlan(service.project.graph, request.partitions, now, wasCommitted);
-    return { request, plan, keys, resumed: committed.size, resumes: earlier };
+    const { plan, keys } = exactPlan(project.graph, request.partitions, now, wasCommitted);
+    return { request, project, plan, keys, resumed: committed.size, resumes: earlier };
   }
   if (request.kind === 'materialize') {
-    const { project } = service;
     const { plan, keys } = await prepareMaterialization(
       { project, storage: () => service.storage(), landing: service.landing, now },
       { ...request, ...(committed.size > 0 ? { skip: wasCommitted } : {}) },
     );
-    return { request, plan, keys, resumed: committed.size, resumes: earlier };
+    return { request, project, plan, keys, resumed: committed.size, resumes: earlier };
   }
   if ((await storage.getBackfill(request.backfill))?.status === 'canceled') throw new CanceledBackfillError(request.backfill);
-  const { keys } = selectAssets(service.project.graph, request.select);
+  const { keys } = selectAssets(project.graph, request.select);
   const parts = new Set(request.parts);
-  const plan = buildPlan(service.project.graph, keys, {
+  const plan = buildPlan(project.graph, keys, {
     now,
     partitions: { from: request.from, to: request.to },
     grouping: request.grouping,
     skip: (key, partition) => !parts.has(partitionId(key, partition)) || wasCommitted(key, partition),
   });
-  return { request, plan, keys, resumed: request.parts.filter((part) => committed.has(part)).length, resumes: earlier };
+  return { request, project, plan, keys, resumed: request.parts.filter((part) => committed.has(part)).length, resumes: earlier };
+}
+
+/** `project`, or the same folder loaded again when it was loaded with other `--vars` than `dbtVars` (the run's). */
+async function projectWithVars(project: Project, dbtVars: Readonly<Record<string, unknown>> | undefined): Promise<Project> {
+  if (isDeepStrictEqual(project.config.dbtVars, dbtVars)) return project;
+  const { loadProject } = await import('../project/project-loader.ts');
+  return loadProject(project.config.dir, dbtVars === undefined ? {} : { dbtVars });
 }
 
 /** The plan of exactly `partitions` (the daemon's runs) at `now`, but those `skip` names; an asset the project no longer has is a UsageError. */
@@ -143,6 +169,7 @@ export function queuedRequest(run: RunRecord): QueuedRequest {
   const readable =
     typeof request?.select === 'string' &&
     typeof request.now === 'number' &&
+    (request.dbtVars === undefined || isObject(request.dbtVars)) &&
     (request.kind === 'materialize' ||
       (request.kind === 'backfill' && typeof request.backfill === 'string' && typeof request.from === 'string' && Array.isArray(request.parts)));
   if (!readable) throw new UsageError(`run ${run.id} was queued with a request this Strata cannot read: ${JSON.stringify(request ?? null)}`);

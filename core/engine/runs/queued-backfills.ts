@@ -15,7 +15,7 @@ import { buildPlan, type Plan, type PlanStep } from '../../model/planning/plan.t
 import type { BackfillRecord, RunRecord } from '../../../storage/storage.ts';
 import { countPartitions, newBackfillRecord, planBackfill, type BackfillPlanEnvironment, type BackfillRequest } from '../execution/backfill-runner.ts';
 import { partsOf, queuedBackfillState, refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
-import type { QueuedBackfillPart } from './claimed-plan.ts';
+import { queuedDbtVars, type QueuedBackfillPart } from './claimed-plan.ts';
 import type { AssetGraph } from '../../model/graph/asset-graph.ts';
 import { runPools } from '../../model/config/concurrency-pools.ts';
 
@@ -24,6 +24,8 @@ export interface QueuedBackfillOptions {
   readonly fullRefresh?: boolean;
   readonly force?: readonly string[];
   readonly concurrency?: number;
+  /** The `--vars` of the project it was planned on (see `queuedDbtVars`). */
+  readonly dbtVars?: Readonly<Record<string, unknown>>;
 }
 
 /** A queued backfill: its record and the runs queued for it. */
@@ -45,7 +47,7 @@ export async function enqueueBackfill(env: BackfillPlanEnvironment, request: Bac
   const plan = await planBackfill(env, request);
   const id = request.id ?? randomUUID();
   const record = newBackfillRecord(id, request, countPartitions(plan));
-  const base = { ...request, now: env.now.getTime(), options, graph: env.project.graph };
+  const base = { ...request, now: env.now.getTime(), options: { ...options, ...queuedDbtVars(env.project.config) }, graph: env.project.graph };
   const runs = runsOf(record, plan, base, []);
   const backfill: BackfillRecord = { ...record, runIds: runs.map((r) => r.id), ...(runs.length === 0 ? { status: 'success' as const } : {}) };
   await env.storage.createBackfill(backfill);
@@ -132,6 +134,7 @@ function runsOf(backfill: BackfillRecord, plan: Plan, base: RunBase, resumes: re
       ...(resumes.length > 0 ? { resumes } : {}),
       ...(base.options.fullRefresh ? { fullRefresh: true, force: base.options.force ?? [] } : {}),
       ...(base.options.concurrency === undefined ? {} : { concurrency: base.options.concurrency }),
+      ...(base.options.dbtVars === undefined ? {} : { dbtVars: base.options.dbtVars }),
     };
     const partitions = [...new Set(steps.flatMap((s) => s.partitions ?? []))].sort();
     const range = partitions.length === 0 ? '' : partitions.length === 1 ? partitions[0] : `${partitions[0]}..${partitions.at(-1)}`;
@@ -203,5 +206,6 @@ function optionsOf(request: QueuedBackfillPart): QueuedBackfillOptions {
     ...(request.fullRefresh ? { fullRefresh: true } : {}),
     ...(request.force ? { force: request.force } : {}),
     ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
+    ...(request.dbtVars === undefined ? {} : { dbtVars: request.dbtVars }),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Queued runs: `assets materialize --queue` plans a materialization (so bad input is refused
  * at once) and records it as a `queued` run with its request (selection, partition, options,
- * the plan's clock), without a warehouse; a worker claims it (see ./run-worker.ts) and runs it here, planning it
+ * the plan's clock, the dbt `--vars`), without a warehouse; a worker claims it (see ./run-worker.ts) and runs it here, planning it
  * again from the request with the same clock, through the run service.
  */
 import { randomUUID } from 'node:crypto';
@@ -92,8 +92,7 @@ export async function runClaimed(
   const stop = AbortSignal.any([signal, reaped.signal]);
   const backfillId = queuedBackfillOf(run);
   try {
-    const { request, plan, keys, resumed, resumes } = await planClaimed(service, run, stop);
-    const { project } = service;
+    const { request, project, plan, keys, resumed, resumes } = await planClaimed(service, run, stop);
     const { fullRefresh, forcedSnapshots } = fullRefreshRequest(project, keys, {
       ...(request.fullRefresh ? { fullRefresh: true } : {}),
       ...(request.force ? { force: request.force } : {}),
@@ -105,6 +104,7 @@ export async function runClaimed(
     const result = await service.materialize(
       {
         plan,
+        project,
         runId: run.id,
         claimed: true,
         selection: run.selection,
