@@ -11,6 +11,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProject, type LoadProjectOptions } from '../../core/engine/project/project-loader.ts';
 import { parseDbtVars } from '../../core/engine/dbt/dbt-cli-vars.ts';
 import { UsageError } from '../../core/model/errors.ts';
+import { enqueueBackfill, requeueBackfill } from '../../core/engine/runs/queued-backfills.ts';
+import { planClaimed } from '../../core/engine/runs/claimed-plan.ts';
+import { RunService } from '../../core/engine/runs/run-service.ts';
+import { FileLandingZone } from '../../resources/landing-zone.ts';
+import { openStorage } from '../../storage/index.ts';
 
 const FILES: Record<string, string> = {
   'dbt_project.yml': [
@@ -105,6 +110,36 @@ describe('--vars on a dbt project', () => {
       await expect(loadProject(plain, { dbtVars: { scale: 1 } })).rejects.toThrow(/--vars sets the vars of a dbt project, but project .* includes none/);
     } finally {
       fs.rmSync(plain, { recursive: true, force: true });
+    }
+  });
+
+  it('travel with the runs of a queued backfill, resumed ones too, and the worker plans them on the project loaded with them', async () => {
+    fs.writeFileSync(path.join(dir, 'strata.json'), JSON.stringify({ name: 'shop', dbt: '.' }));
+    fs.mkdirSync(path.join(dir, 'defs', 'raw'), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'defs', 'raw', 'days.sql'),
+      ['-- partitioned_by: daily(start=2025-01-01, end=2025-01-04)', '-- partition_column: day', 'select {{ partition_start }}::date as day'].join('\n'),
+    );
+    const project = await load('{scale: 10}');
+    const storage = await openStorage({ kind: 'sqlite', file: path.join(dir, '.strata', 'strata.db') });
+    try {
+      const request = { selection: 'raw/days', keys: ['raw/days'], from: '2025-01-01', to: '2025-01-02', mode: 'all', grouping: 'per_partition' } as const;
+      const env = { project, storage, landing: new FileLandingZone(project.config.landingDir), now: new Date('2025-02-01T00:00:00Z') };
+      const { backfill, runs } = await enqueueBackfill(env, request, {});
+      expect(runs.map((run) => run.request?.dbtVars)).toEqual([{ scale: 10 }, { scale: 10 }]);
+
+      // A worker whose project was loaded without vars plans the run on the project loaded with the run's.
+      const service = new RunService({ project: await load(), storage });
+      const claimed = await planClaimed(service, runs[0] as (typeof runs)[number], new AbortController().signal);
+      expect(claimed.project.config.dbtVars).toEqual({ scale: 10 });
+      expect((claimed.project.definitions.get('main/dollars')?.compute as { sql?: string } | undefined)?.sql).toContain('amount / 10 as dollars');
+      await service.close();
+
+      for (const run of runs) await storage.updateRun(run.id, { status: 'failed', endedAt: Date.now(), error: 'test' });
+      const resumed = await requeueBackfill({ project: await load(), storage }, backfill, ['raw/days']);
+      expect(resumed.runs.map((run) => run.request?.dbtVars)).toEqual([{ scale: 10 }, { scale: 10 }]);
+    } finally {
+      await storage.close();
     }
   });
 });
