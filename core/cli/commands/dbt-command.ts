@@ -7,7 +7,7 @@ import { listDbtNodes } from '../../engine/dbt/dbt-nodes.ts';
 /** `assets dbt ls`: each node of the project's dbt project and the asset it became. */
 export const dbtCommand: Command = {
   name: 'dbt',
-  help: `Usage: assets dbt ls [--json] [--project DIR]
+  help: `Usage: assets dbt ls [--vars YAML] [--json] [--project DIR]
 
 Lists the models and seeds of the project's dbt project (a folder with dbt_project.yml, or
 "dbt" in strata.json) with the asset each became: its key (the model's path under models/,
@@ -15,6 +15,7 @@ main/<name> for a model directly in it, <schema>/<name> with a schema config), h
 materialized, and its file. An ephemeral model has no asset: its readers inline it as a CTE.
 
 Options:
+  --vars YAML    dbt vars overriding those of dbt_project.yml ('{name: value}'), as in dbt
   --json         print JSON
   --project DIR  project folder (default: current folder if it has strata.json or dbt_project.yml, else the bundled example)`,
 

@@ -42,6 +42,8 @@ Options:
                        default with strata.json "queue": true. Needs Postgres storage
   --no-queue           run it in this process even with strata.json "queue": true
   --concurrency N      steps run at once (default: strata.json "concurrency", 4)
+  --vars YAML          dbt vars overriding those of dbt_project.yml ('{start_date: 2024-01-01}');
+                       a queued run keeps them for the worker
   --json               print the run result as JSON
 
 Exit codes: 0 success, 1 the run failed or was canceled, 2 bad input.`,
