@@ -94,6 +94,23 @@ describe('--vars on a dbt project', () => {
     expect(await sqlOf('main/dollars')).toContain('amount / 100 as dollars');
   });
 
+  it('re-render only the models whose rendering reads a var they change: the others come from the cache', async () => {
+    await load('{scale: 10}');
+    const file = path.join(dir, RENDERS);
+    // Every cached rendering now selects `1 as cached`: a load whose SQL has it took the rendering from the cache.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll(' from __strata_dbt_ref_0__', ', 1 as cached from __strata_dbt_ref_0__'));
+    const cached = async (vars: string) => {
+      const project = await load(vars);
+      return ['main/dollars', 'main/recent', 'main/plain'].filter((key) =>
+        ((project.definitions.get(key)?.compute as { sql?: string } | undefined)?.sql ?? '').includes('1 as cached'),
+      );
+    };
+    expect(await cached('{scale: 10}')).toEqual(['main/dollars', 'main/recent', 'main/plain']);
+    expect(await cached('{scale: 10, unused: 1}')).toEqual(['main/dollars', 'main/recent', 'main/plain']);
+    expect(await cached('{scale: 10, region: us}')).toEqual(['main/dollars', 'main/plain']);
+    expect(await cached('{scale: 1000, region: us}')).toEqual(['main/plain']);
+  });
+
   it('are refused, naming --vars, when not a YAML mapping or on a project without dbt', async () => {
     for (const [text, message] of [
       ['{scale: [1', /--vars is not valid YAML/],

@@ -46,6 +46,7 @@ export function renderModel(
   const cached = cache?.render(model.text, settings.incremental);
   if (cached !== undefined) return cached;
   const env: Record<string, string | null> = {};
+  const varsRead: Record<string, unknown[]> = {};
   const configs: RawConfig[] = [];
   const refs: string[] = [];
   const text = (value: unknown, what: string, needle: string): string => {
@@ -81,7 +82,10 @@ export function renderModel(
     var: (...args: unknown[]) => {
       const { positional } = splitKeywords(args);
       const name = text(positional[0], 'var()', 'var(');
-      if (Object.hasOwn(settings.vars, name)) return settings.vars[name];
+      const set = Object.hasOwn(settings.vars, name);
+      // A copy: a template that changes a list var must not change what the cache compares with.
+      varsRead[name] = set ? [structuredClone(settings.vars[name])] : [];
+      if (set) return settings.vars[name];
       if (positional.length > 1) return positional[1];
       throw contextFailure(`var('${name}') has no value: set it under vars: in dbt_project.yml, or give a default`, name);
     },
@@ -107,7 +111,7 @@ export function renderModel(
   const rendered = renderDbtTemplate(model, macros, context);
   if ('message' in rendered) return rendered;
   const result = { text: rendered.text, configs, refs };
-  cache?.storeRender(model.text, settings.incremental, result, env);
+  cache?.storeRender(model.text, settings.incremental, result, env, varsRead);
   return result;
 }
 

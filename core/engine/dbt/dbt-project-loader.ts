@@ -97,14 +97,16 @@ export function loadDbtProject(
   const generic = readGenericTests(files, errors);
   const macros = generic.macros;
   const settings = { vars: { ...projectVars(files), ...cliVars }, target, sources: files.sources, project: files.name };
-  cache.setRenderSettings({
-    macros: macros.map((m) => m.text),
-    packageMacros: [...generic.packageMacros.values()].flat().map((m) => m.text),
-    vars: settings.vars,
-    target,
-    sources: [...files.sources],
-    project: files.name,
-  });
+  cache.setRenderSettings(
+    {
+      macros: macros.map((m) => m.text),
+      packageMacros: [...generic.packageMacros.values()].flat().map((m) => m.text),
+      target,
+      sources: [...files.sources],
+      project: files.name,
+    },
+    settings.vars,
+  );
 
   const nodes = new Map<string, ModelNode>();
   const brokenKeys = new Set<string>();
