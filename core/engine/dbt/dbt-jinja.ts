@@ -22,6 +22,47 @@ interface NunjucksRuntime {
   memberLookup(this: unknown, obj: unknown, name: unknown, ...rest: unknown[]): unknown;
   suppressValue(value: unknown, autoescape: boolean): unknown;
   SafeString: new (text: string) => object;
+  /** Strata's: what a macro whose body threw `error` returns (see {@link installMacroReturn}). */
+  macroReturned?: (error: unknown) => unknown;
+}
+
+/** What `return(value)` throws: the macro running it catches it and returns `value` (as dbt's macros do). */
+class MacroReturn extends Error {
+  constructor(readonly value: unknown) {
+    super(RETURN_OUTSIDE_MACRO);
+  }
+}
+
+/** The message of a `return()` no macro caught. */
+const RETURN_OUTSIDE_MACRO = 'return() is only valid inside a macro';
+
+/** dbt's `return(value)`: ends the macro it runs in, which returns `value` instead of its text. */
+function macroReturn(value: unknown): never {
+  throw new MacroReturn(value);
+}
+
+/** The line nunjucks' compiler emits at the start and at the end of a compiled macro's function. */
+const MACRO_START = 'var callerFrame = frame;';
+const MACRO_END = 'return new runtime.SafeString(';
+
+/**
+ * Makes every compiled macro catch what `return()` throws: the macro's body is wrapped in a
+ * `try` whose `catch` restores the caller's frame (as the macro's normal end does) and returns
+ * the value; any other error goes on.
+ */
+function installMacroReturn(engine: typeof nunjucks, runtime: NunjucksRuntime): void {
+  const prototype = (engine as unknown as { compiler: { Compiler: { prototype: { _emitLine(code: string): void } } } }).compiler.Compiler.prototype;
+  const emitLine = prototype._emitLine;
+  prototype._emitLine = function emitMacroLine(this: unknown, code: string): void {
+    let line = code;
+    if (code === MACRO_START) line = `${code} try {`;
+    else if (code.startsWith(MACRO_END)) line = `${code} } catch (e) { frame = callerFrame; return runtime.macroReturned(e); }`;
+    emitLine.call(this, line);
+  };
+  runtime.macroReturned = (error: unknown): unknown => {
+    if (error instanceof MacroReturn) return error.value;
+    throw error;
+  };
 }
 
 /** Python's string methods, as Jinja templates call them. */
@@ -82,8 +123,18 @@ function loadNunjucks(): typeof nunjucks {
       throw new Error(`prints a ${Array.isArray(value) ? 'list' : 'mapping'}, which Jinja prints as Python's repr: print its items (| join(', '))`);
     return compatSuppress(value, autoescape);
   };
+  installMacroReturn(engine, runtime);
   loaded = engine;
   return engine;
+}
+
+/**
+ * `text` as a value templates print as it is (nunjucks' safe string), with `fields` as its
+ * attributes: a relation prints its name and has `.schema`, `.identifier`….
+ */
+export function safeText(text: string, fields: Readonly<Record<string, unknown>>): object {
+  const runtime = (loadNunjucks() as unknown as { runtime: NunjucksRuntime }).runtime;
+  return Object.assign(new runtime.SafeString(text), fields);
 }
 
 /** What the `{% do %}` extension uses of nunjucks' parser (it is not typed by @types/nunjucks). */
@@ -170,6 +221,7 @@ function environmentFor(macros: readonly TemplatePart[]): MacroEnvironment {
   const environment = new (loadNunjucks().Environment)(loader as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: true });
   environment.addExtension('do', new DoExtension());
   environment.addGlobal('dict', (...args: unknown[]) => splitKeywords(args).keywords);
+  environment.addGlobal('return', macroReturn);
   const made = {
     environment,
     names: [...new Set([...source.matchAll(MACRO_NAME)].map((m) => m[1] as string))],
@@ -179,12 +231,21 @@ function environmentFor(macros: readonly TemplatePart[]): MacroEnvironment {
   return made;
 }
 
+/** The project's macros as one rendering sees them (with its context), for `adapter.dispatch`. */
+export interface ProjectMacros {
+  /** The project's macro `name`, callable from JavaScript (nunjucks' keyword object last), or `undefined`. */
+  get(name: string): ((...args: unknown[]) => unknown) | undefined;
+}
+
+/** A rendering's context, or a function making it from the project's macros (which see that context). */
+export type RenderContext = Record<string, unknown> | ((macros: ProjectMacros) => Record<string, unknown>);
+
 /**
  * Renders `model` with the project's `macros` imported into it with its context (so they see
  * the model's `ref`, `this`, `var`…, as in dbt), or returns where and why it failed. The macros,
  * and each model's template, are compiled once per process.
  */
-export function renderDbtTemplate(model: TemplatePart, macros: readonly TemplatePart[], context: Record<string, unknown>): { text: string } | RenderProblem {
+export function renderDbtTemplate(model: TemplatePart, macros: readonly TemplatePart[], context: RenderContext): { text: string } | RenderProblem {
   // Text without a Jinja tag, expression or comment renders as itself.
   if (!JINJA_MARK.test(model.text)) return { text: model.text };
   const { environment, names, templates } = environmentFor(macros);
@@ -198,10 +259,43 @@ export function renderDbtTemplate(model: TemplatePart, macros: readonly Template
       if (templates.size >= MAX_TEMPLATES) templates.clear();
       templates.set(model.text, template);
     }
-    return { text: template.render(context) };
+    return { text: template.render(typeof context === 'function' ? withProjectMacros(context, environment, names) : context) };
   } catch (error) {
     return locate(error, model, macros);
   }
+}
+
+/** What nunjucks' templates offer (untyped by @types/nunjucks) to read a template's macros. */
+interface ExportingTemplate {
+  getExported(context: Record<string, unknown>, callback: (error: unknown, exported: Record<string, unknown>) => void): void;
+}
+
+/**
+ * The context `make` builds, its project macros read (once, on first use) from the macros
+ * template run with that same context, as the model's own import of them is.
+ */
+function withProjectMacros(
+  make: (macros: ProjectMacros) => Record<string, unknown>,
+  environment: nunjucks.Environment,
+  names: readonly string[],
+): Record<string, unknown> {
+  const known = new Set(names);
+  let exported: Record<string, unknown> | undefined;
+  const context = make({
+    get(name) {
+      if (!known.has(name)) return undefined;
+      if (exported === undefined) {
+        const template = environment.getTemplate(MACROS_TEMPLATE) as unknown as ExportingTemplate;
+        template.getExported(context, (error, value) => {
+          if (error) throw error;
+          exported = value;
+        });
+      }
+      const macro = exported?.[name];
+      return typeof macro === 'function' ? (macro as (...args: unknown[]) => unknown) : undefined;
+    },
+  });
+  return context;
 }
 
 /** The arguments of a nunjucks call without its trailing keywords object, and the keywords. */
@@ -269,6 +363,7 @@ export function clearContextFailure(): void {
 }
 
 function callNeedle(cause: string): string | undefined {
+  if (cause === RETURN_OUTSIDE_MACRO) return 'return(';
   const filter = /filter not found: (\w+)/.exec(cause)?.[1];
   if (filter !== undefined) return filter;
   const call = UNABLE_TO_CALL.exec(cause)?.[1];

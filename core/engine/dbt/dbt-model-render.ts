@@ -1,10 +1,13 @@
 /**
  * The dbt context a model's Jinja is rendered in: `ref()` (one or two arguments), `source()`,
- * `config()`, `var()`, `env_var()`, `this`, `is_incremental()` and `target` (name, schema, type, database).
- * `ref()` and `this` print placeholders, resolved once every model's key is known (see
- * dbt-project-loader.ts).
+ * `config()`, `var()`, `env_var()`, `this`, `is_incremental()`, `target` (name, schema, type,
+ * database, threads, profile_name), and the adapter functions and dbt's macros of
+ * dbt-adapter-context.ts (`adapter.dispatch`, `dbt.dateadd`…). `ref()` and `this` print
+ * placeholders, resolved once every model's key is known (see dbt-project-loader.ts).
  */
-import { contextFailure, renderDbtTemplate, splitKeywords, type RenderProblem, type TemplatePart } from './dbt-jinja.ts';
+import { contextFailure, renderDbtTemplate, splitKeywords, type ProjectMacros, type RenderProblem, type TemplatePart } from './dbt-jinja.ts';
+import { adapterContext, DEFAULT_ADAPTER_CONFIG } from './dbt-adapter-context.ts';
+import type { DbtAdapterConfig } from '../../model/dbt/dbt-adapter-config.ts';
 import type { RawConfig } from '../../model/dbt/dbt-config.ts';
 import type { DbtSourceTable } from './dbt-project-files.ts';
 import { DBT_DEFAULT_LAYER } from '../../model/dbt/dbt-model-mapping.ts';
@@ -28,6 +31,8 @@ export interface RenderSettings {
   readonly incremental: boolean;
   /** The dbt project's name (a two-argument `ref` must name it). */
   readonly project?: string;
+  /** `dispatch:`, `quoting:` and `profile:` of `dbt_project.yml` (dbt's defaults when absent). */
+  readonly adapter?: DbtAdapterConfig;
 }
 
 /** The name of the target Strata renders for (`target.name`). */
@@ -53,7 +58,9 @@ export function renderModel(
     if (typeof value !== 'string') throw contextFailure(`${what} must be a string`, needle);
     return value;
   };
-  const context: Record<string, unknown> = {
+  const adapter = settings.adapter ?? DEFAULT_ADAPTER_CONFIG;
+  const context = (macros: ProjectMacros): Record<string, unknown> => ({
+    ...adapterContext({ type: settings.target.type, project: settings.project, config: adapter }, macros),
     ref: (...args: unknown[]) => {
       const { positional } = splitKeywords(args);
       if (positional.length === 0 || positional.length > 2) throw contextFailure('ref() takes a model name, or a package and a model name', 'ref(');
@@ -106,8 +113,9 @@ export function renderModel(
       type: settings.target.type,
       threads: 1,
       ...(settings.target.database === undefined ? {} : { database: settings.target.database }),
+      ...(adapter.profile === undefined ? {} : { profile_name: adapter.profile }),
     }),
-  };
+  });
   const rendered = renderDbtTemplate(model, macros, context);
   if ('message' in rendered) return rendered;
   const result = { text: rendered.text, configs, refs };

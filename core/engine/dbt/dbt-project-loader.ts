@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { DefinitionError } from '../../model/errors.ts';
 import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type RawConfig } from '../../model/dbt/dbt-config.ts';
+import { dbtAdapterConfig } from '../../model/dbt/dbt-adapter-config.ts';
 import { DBT_KIND, dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
 import { dbtModelChecks, parseRelationCall, type RelationResolver } from '../../model/dbt/dbt-tests.ts';
 import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
@@ -96,7 +97,9 @@ export function loadDbtProject(
   const seeds = loadDbtSeeds(files, errors);
   const generic = readGenericTests(files, errors);
   const macros = generic.macros;
-  const settings = { vars: { ...projectVars(files), ...cliVars }, target, sources: files.sources, project: files.name };
+  const adapter = dbtAdapterConfig(files.project);
+  for (const problem of adapter.problems) errors.push(new DefinitionError('dbt_config_invalid', problem, { file: files.projectFile }));
+  const settings = { vars: { ...projectVars(files), ...cliVars }, target, sources: files.sources, project: files.name, adapter: adapter.config };
   cache.setRenderSettings(
     {
       macros: macros.map((m) => m.text),
@@ -104,6 +107,7 @@ export function loadDbtProject(
       target,
       sources: [...files.sources],
       project: files.name,
+      adapter: adapter.config,
     },
     settings.vars,
   );
