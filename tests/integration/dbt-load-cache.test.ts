@@ -1,8 +1,8 @@
 /**
  * The dbt load cache in `.strata/`: a later load takes each model's rendering from it (shown by
  * editing a cached rendering, which the next load then uses), and a change of anything the
- * rendering read — the model's file, a macro, a var, an environment variable it read — renders
- * again. YAML files are cached by their text the same way.
+ * rendering read — the model's file, a macro, a var, `dispatch:`, an environment variable it
+ * read — renders again. YAML files are cached by their text the same way.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -83,6 +83,19 @@ describe('the dbt load cache', () => {
     expect(await sqlOf('main/dollars')).toContain("'cached-us' as region");
     delete process.env.STRATA_TEST_REGION;
     expect(await sqlOf('main/dollars')).toContain("'eu' as region");
+  });
+
+  it("a dispatched macro's implementation, and the dispatch: search order of dbt_project.yml, render again when edited", async () => {
+    write('macros/pick.sql', '{% macro duckdb__any_value(e) %}first({{ e }}){% endmacro %}\n');
+    write('models/picked.sql', "select {{ dbt.any_value('amount') }} as picked from {{ ref('raw') }}\n");
+    expect(await sqlOf('main/picked')).toContain('first(amount) as picked');
+    editCachedRenders('as picked', 'as cached_picked');
+    write('macros/pick.sql', '{% macro duckdb__any_value(e) %}max({{ e }}){% endmacro %}\n');
+    expect(await sqlOf('main/picked')).toContain('max(amount) as picked');
+
+    editCachedRenders('as picked', 'as cached_picked');
+    write('dbt_project.yml', `${FILES['dbt_project.yml']}dispatch:\n  - macro_namespace: dbt\n    search_order: ['dbt', 'cached']\n`);
+    expect(await sqlOf('main/picked')).toContain('arbitrary(amount) as picked');
   });
 
   it('a changed schema.yml is parsed again', async () => {
