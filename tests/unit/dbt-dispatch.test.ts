@@ -67,7 +67,7 @@ describe('adapter.dispatch', () => {
   });
 
   it('no implementation is an error naming the macro, what was searched, the file and line', () => {
-    expect(render("select 1\n\n{{ adapter.dispatch('nothing')() }}")).toBe(
+    expect(render("select 'nothing'\n\n{{ adapter.dispatch('nothing')() }}")).toBe(
       "models/m.sql:3: adapter.dispatch('nothing') finds no macro for target type duckdb: searched duckdb__nothing, default__nothing",
     );
     expect(render("select 1\n{{ adapter.dispatch('surrogate', 'dbt_utils')() }}")).toBe(
@@ -125,7 +125,9 @@ describe("dbt's cross-database macros, as dbt-duckdb and dbt-postgres print them
   });
 
   it('bad arguments are errors naming the macro', () => {
-    expect(render("select 1\n{{ dbt.concat('a') }}")).toBe('models/m.sql:2: dbt.concat() takes a list of fields');
+    expect(render("select concat(a, b)\n{{ dbt.concat('a') }}")).toBe('models/m.sql:2: dbt.concat() takes a list of fields');
+    // A project macro's result (a safe string) is SQL text like any string.
+    expect(render("{{ dbt.length(money('x')) }}")).toBe('length((x / 100))');
     expect(render("{{ dbt.hash('a', 'b') }}")).toBe('models/m.sql:1: dbt.hash() takes 1 arguments, not 2');
     expect(render("{{ dbt.datediff('a', 'b', 'fortnight') }}", POSTGRES)).toBe(
       "models/m.sql:1: Unsupported datepart for macro datediff in postgres: 'fortnight'",

@@ -15,7 +15,7 @@
  * `dbt_project.yml` for the namespace, its `search_order`.
  */
 import type { DbtAdapterConfig, DbtQuotingPart } from '../../model/dbt/dbt-adapter-config.ts';
-import { CROSS_DB_MACROS, sqlText, type CrossDbMacro, type DbtCall } from './dbt-cross-db-macros.ts';
+import { CROSS_DB_MACROS, macroNeedle, sqlText, type CrossDbMacro, type DbtCall } from './dbt-cross-db-macros.ts';
 import { contextFailure, safeText, splitKeywords, type ProjectMacros } from './dbt-jinja.ts';
 
 /** What the adapter context reads of the target and the project. */
@@ -57,17 +57,24 @@ function needsDatabase(call: string, needle: string): never {
   );
 }
 
+/** Where a dispatch of `name` is written: `adapter.dispatch('name'`, else a call of the dbt macro. */
+function dispatchNeedle(name: string): readonly string[] {
+  return [`dispatch('${name}'`, `dispatch("${name}"`, ...macroNeedle(name)];
+}
+
 /** The arguments of a call of `macro`, by parameter name (positional, then keywords, then defaults). */
 function bind(name: string, macro: CrossDbMacro, args: readonly unknown[]): Record<string, unknown> {
   const { positional, keywords } = splitKeywords(args);
-  if (positional.length > macro.params.length) throw contextFailure(`dbt.${name}() takes ${macro.params.length} arguments, not ${positional.length}`, name);
-  for (const keyword of Object.keys(keywords)) if (!macro.params.includes(keyword)) throw contextFailure(`dbt.${name}() has no argument ${keyword}`, name);
+  if (positional.length > macro.params.length)
+    throw contextFailure(`dbt.${name}() takes ${macro.params.length} arguments, not ${positional.length}`, macroNeedle(name));
+  for (const keyword of Object.keys(keywords))
+    if (!macro.params.includes(keyword)) throw contextFailure(`dbt.${name}() has no argument ${keyword}`, macroNeedle(name));
   const bound: Record<string, unknown> = {};
   macro.params.forEach((param, index) => {
     if (index < positional.length) bound[param] = positional[index];
     else if (Object.hasOwn(keywords, param)) bound[param] = keywords[param];
     else if (Object.hasOwn(macro.defaults, param)) bound[param] = macro.defaults[param];
-    else throw contextFailure(`dbt.${name}() needs its argument ${param}`, name);
+    else throw contextFailure(`dbt.${name}() needs its argument ${param}`, macroNeedle(name));
   });
   return bound;
 }
@@ -98,7 +105,7 @@ export function adapterContext(settings: AdapterSettings, macros: ProjectMacros)
       if (other !== undefined)
         throw contextFailure(
           `adapter.dispatch('${name}', '${namespace}'): the search_order of dbt_project.yml's dispatch: names package ${other}: dbt packages are not supported yet`,
-          name,
+          dispatchNeedle(name),
         );
       return [...configured];
     }
@@ -116,15 +123,19 @@ export function adapterContext(settings: AdapterSettings, macros: ProjectMacros)
     const namespace = positional[1] ?? keywords.macro_namespace ?? null;
     if (typeof name !== 'string') throw contextFailure('adapter.dispatch() takes the name of a macro', 'dispatch(');
     if (keywords.packages !== undefined)
-      throw contextFailure(`adapter.dispatch('${name}'): packages= is no longer supported by dbt: use macro_namespace= and a dispatch: config`, name);
+      throw contextFailure(
+        `adapter.dispatch('${name}'): packages= is no longer supported by dbt: use macro_namespace= and a dispatch: config`,
+        dispatchNeedle(name),
+      );
     if (name.includes('.')) {
       const [before, after] = [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)];
       throw contextFailure(
         `adapter.dispatch('${name}'): "." is not valid in a macro name; did you mean adapter.dispatch('${after}', macro_namespace='${before}')?`,
-        name,
+        dispatchNeedle(name),
       );
     }
-    if (namespace !== null && typeof namespace !== 'string') throw contextFailure(`adapter.dispatch('${name}'): macro_namespace must be a string`, name);
+    if (namespace !== null && typeof namespace !== 'string')
+      throw contextFailure(`adapter.dispatch('${name}'): macro_namespace must be a string`, dispatchNeedle(name));
     const attempts: string[] = [];
     for (const pkg of searchOrder(namespace, name)) {
       for (const prefix of [type, 'default']) {
@@ -139,7 +150,7 @@ export function adapterContext(settings: AdapterSettings, macros: ProjectMacros)
       `adapter.dispatch('${name}'${namespace === null ? '' : `, '${namespace}'`}) finds no macro for target type ${type}: searched ${attempts.join(', ')}${
         unknownPackage ? ` (${namespace} would be a package: dbt packages are not supported yet)` : ''
       }`,
-      name,
+      dispatchNeedle(name),
     );
   };
 

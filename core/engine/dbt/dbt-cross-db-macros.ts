@@ -35,7 +35,12 @@ export function sqlText(value: unknown, macro: string, param: string): string {
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (value === null) return 'None';
   const what = value === undefined ? 'an undefined value' : Array.isArray(value) ? 'a list' : 'a mapping';
-  throw contextFailure(`dbt.${macro}(): ${param} is ${what}, which Strata cannot print as dbt would`, macro);
+  throw contextFailure(`dbt.${macro}(): ${param} is ${what}, which Strata cannot print as dbt would`, macroNeedle(macro));
+}
+
+/** Where a call of dbt's macro `name` is written (`dbt.name(`, else `name(`). */
+export function macroNeedle(name: string): readonly string[] {
+  return [`dbt.${name}(`, `${name}(`, name];
 }
 
 /** Jinja's truth of a value (none, false, 0, '' and empty lists are false). */
@@ -89,7 +94,7 @@ function postgresDatediff(args: Readonly<Record<string, unknown>>, dbt: DbtCall)
     case 'microsecond':
       return `(${dbt('datediff', first, second, 'minute')} * 60000000 + ${floorParts('microsecond')})`;
     default:
-      throw contextFailure(`Unsupported datepart for macro datediff in postgres: '${part}'`, 'datediff');
+      throw contextFailure(`Unsupported datepart for macro datediff in postgres: '${part}'`, macroNeedle('datediff'));
   }
 }
 
@@ -129,7 +134,7 @@ export const CROSS_DB_MACROS: ReadonlyMap<string, CrossDbMacro> = new Map<string
       defaults: {},
       implementations: {
         default: (_args, _dbt, adapter) => {
-          throw contextFailure(`current_timestamp macro not implemented for adapter ${adapter}`, 'current_timestamp');
+          throw contextFailure(`current_timestamp macro not implemented for adapter ${adapter}`, macroNeedle('current_timestamp'));
         },
         duckdb: () => 'now()',
         postgres: () => 'now()',
@@ -174,7 +179,7 @@ export const CROSS_DB_MACROS: ReadonlyMap<string, CrossDbMacro> = new Map<string
       defaults: {},
       implementations: {
         default: (args) => {
-          if (!Array.isArray(args.fields)) throw contextFailure('dbt.concat() takes a list of fields', 'concat');
+          if (!Array.isArray(args.fields)) throw contextFailure('dbt.concat() takes a list of fields', macroNeedle('concat'));
           return args.fields.map((field) => sqlText(field, 'concat', 'fields')).join(' || ');
         },
       },
@@ -193,7 +198,8 @@ export const CROSS_DB_MACROS: ReadonlyMap<string, CrossDbMacro> = new Map<string
           `string_split(${sqlText(args.string_text, 'split_part', 'string_text')}, ${sqlText(args.delimiter_text, 'split_part', 'delimiter_text')})[ ${sqlText(args.part_number, 'split_part', 'part_number')} ]`,
         postgres: (args, dbt) => {
           const part = args.part_number;
-          if (typeof part !== 'number') throw contextFailure('dbt.split_part() on postgres compares part_number with 0: it must be a number', 'split_part');
+          if (typeof part !== 'number')
+            throw contextFailure('dbt.split_part() on postgres compares part_number with 0: it must be a number', macroNeedle('split_part'));
           if (part >= 0) return dbt('default__split_part', args.string_text, args.delimiter_text, part);
           const text = sqlText(args.string_text, 'split_part', 'string_text');
           const delimiter = sqlText(args.delimiter_text, 'split_part', 'delimiter_text');

@@ -179,11 +179,14 @@ export interface RenderProblem {
   readonly where: string;
 }
 
-/** A failure of a dbt context function (`ref`, `var`, …): `needle` is text of the call, to find its line. */
+/**
+ * A failure of a dbt context function (`ref`, `var`, …): `needle` is text of the call, to find
+ * its line (alternatives, most precise first: the first line holding one of them is named).
+ */
 export class DbtContextError extends Error {
   constructor(
     message: string,
-    readonly needle: string,
+    readonly needle: string | readonly string[],
   ) {
     super(message);
   }
@@ -332,7 +335,11 @@ function locate(error: unknown, model: TemplatePart, macros: readonly TemplatePa
   const macroLines = linesOf(macros);
   const needle = contextNeedle(error) ?? callNeedle(cause);
   // The model's own lines are searched first: its calls are the likelier culprits.
-  let at = needle === undefined ? undefined : (modelLines.find((l) => l.text.includes(needle)) ?? macroLines.find((l) => l.text.includes(needle)));
+  let at: (typeof modelLines)[number] | undefined;
+  for (const text of needle === undefined ? [] : typeof needle === 'string' ? [needle] : needle) {
+    at = modelLines.find((l) => l.text.includes(text)) ?? macroLines.find((l) => l.text.includes(text));
+    if (at !== undefined) break;
+  }
   const reported = LINE.exec(raw);
   if (at === undefined && reported) {
     const lines = raw.startsWith(`(${MACROS_TEMPLATE})`) ? macroLines : modelLines;
@@ -343,7 +350,7 @@ function locate(error: unknown, model: TemplatePart, macros: readonly TemplatePa
   return { message, where: `${at.part.file}:${at.index + 1}` };
 }
 
-function contextNeedle(error: unknown): string | undefined {
+function contextNeedle(error: unknown): string | readonly string[] | undefined {
   // nunjucks wraps what a context function throws; the original is not kept, so its text is matched.
   return error instanceof DbtContextError ? error.needle : lastContextError?.needle;
 }
@@ -352,7 +359,7 @@ function contextNeedle(error: unknown): string | undefined {
 let lastContextError: DbtContextError | undefined;
 
 /** Records a context function's failure before it is thrown through nunjucks, so its line can be found. */
-export function contextFailure(message: string, needle: string): DbtContextError {
+export function contextFailure(message: string, needle: string | readonly string[]): DbtContextError {
   lastContextError = new DbtContextError(message, needle);
   return lastContextError;
 }
