@@ -155,11 +155,11 @@ describe('a dbt project Strata cannot run exactly', () => {
     const broken = sandbox.writeProject('broken_dbt', {
       'dbt_project.yml': 'name: broken\n',
       'models/ok.sql': 'select 1 as x\n',
-      'models/bad.sql': "select *\nfrom {{ ref('ok') }}\nwhere {{ adapter.dispatch('a')() }}\n",
+      'models/bad.sql': "select *\nfrom {{ ref('ok') }}\nwhere x in ({{ run_query('select 1') }})\n",
     });
     const run = runCli(['materialize', '--select', '*', '--project', broken]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("main/bad in models/bad.sql:3: unsupported Jinja: adapter.dispatch() is not available in Strata's dbt context");
+    expect(run.stderr).toContain('main/bad in models/bad.sql:3: run_query() reads the database while the model is rendered, which Strata does not support');
     expect(fs.existsSync(path.join(broken, '.strata'))).toBe(false);
   });
 });
