@@ -79,12 +79,33 @@ function bind(name: string, macro: CrossDbMacro, args: readonly unknown[]): Reco
   return bound;
 }
 
+/** Built contexts by their settings: built once per load and target, not once per rendering. */
+const built = new WeakMap<DbtAdapterConfig, Map<string, { context: Readonly<Record<string, unknown>>; use(macros: ProjectMacros): void }>>();
+
 /**
  * The adapter functions and dbt's macros of one rendering, dispatching to the project's
- * `macros` first where dbt does.
+ * `macros` first where dbt does. The functions are made once per settings; each rendering sets
+ * the macros they dispatch to (renderings run one at a time, synchronously).
  */
-export function adapterContext(settings: AdapterSettings, macros: ProjectMacros): Record<string, unknown> {
+export function adapterContext(settings: AdapterSettings, macros: ProjectMacros): Readonly<Record<string, unknown>> {
+  let byTarget = built.get(settings.config);
+  if (byTarget === undefined) {
+    byTarget = new Map();
+    built.set(settings.config, byTarget);
+  }
+  const key = `${settings.type}\0${settings.project ?? ''}`;
+  let entry = byTarget.get(key);
+  if (entry === undefined) {
+    entry = buildAdapterContext(settings);
+    byTarget.set(key, entry);
+  }
+  entry.use(macros);
+  return entry.context;
+}
+
+function buildAdapterContext(settings: AdapterSettings): { context: Readonly<Record<string, unknown>>; use(macros: ProjectMacros): void } {
   const { type, config } = settings;
+  let macros: ProjectMacros = { get: () => undefined };
   const project = settings.project ?? '';
   const dbtCall: DbtCall = (name, ...args) => sqlText((namespace[name] as Callable)(...args), name, 'its result');
 
@@ -205,5 +226,12 @@ export function adapterContext(settings: AdapterSettings, macros: ProjectMacros)
     execute: true,
   };
   for (const name of NEEDS_DATABASE) context[name] = () => needsDatabase(name, name);
-  return context;
+  Object.freeze(namespace);
+  Object.freeze(adapter);
+  return {
+    context: Object.freeze(context),
+    use: (current) => {
+      macros = current;
+    },
+  };
 }
