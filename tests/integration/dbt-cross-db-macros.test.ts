@@ -175,4 +175,19 @@ group by customer
       ],
     ]);
   });
+
+  it('a dispatch: or quoting: that is not valid is a definition error naming dbt_project.yml', async () => {
+    (await import('node:fs')).writeFileSync(
+      `${workspace.dir}/dbt/dbt_project.yml`,
+      'name: shop\nprofile: shop_profile\ndispatch:\n  - macro_namespace: dbt\nquoting:\n  identifier: maybe\n',
+    );
+    const error = await loadProject(workspace.dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as DefinitionErrors).errors.map((e) => [e.context.file, e.message])).toEqual([
+      ['dbt/dbt_project.yml', 'dispatch: each entry needs macro_namespace (a string) and search_order (a list of package names)'],
+      ['dbt/dbt_project.yml', 'quoting: identifier must be true or false'],
+    ]);
+  });
 });

@@ -41,6 +41,7 @@ describe('adapter.dispatch', () => {
     expect(render("select {{ money('amount') }}", POSTGRES)).toBe('select (amount::numeric / 100)');
     expect(render("{% set cols = columns() %}{{ cols | join(', ') }} {{ cols | length }}")).toBe('a, b 2');
     expect(render("select {{ adapter.dispatch('money', 'shop')('x') }}")).toBe('select (x / 100)');
+    expect(render("select {{ adapter.dispatch('money', macro_namespace='shop')(col='y') }}")).toBe('select (y / 100)');
   });
 
   it("a project implementation overrides dbt's, through dbt.name() too (dbt searches the root project first)", () => {
@@ -62,7 +63,7 @@ describe('adapter.dispatch', () => {
     );
     expect(dbtAdapterConfig({ dispatch: [{ macro_namespace: 'dbt' }], quoting: { identifier: 'no' } }).problems).toEqual([
       'dispatch: each entry needs macro_namespace (a string) and search_order (a list of package names)',
-      'quoting: identifier is not database, schema or identifier set to true or false',
+      'quoting: identifier must be true or false',
     ]);
   });
 

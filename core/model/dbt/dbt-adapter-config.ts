@@ -44,12 +44,14 @@ export function dbtAdapterConfig(project: Readonly<Record<string, unknown>>): { 
     }
   const quoting: Record<DbtQuotingPart, boolean> = { database: true, schema: true, identifier: true };
   const configured = project.quoting ?? {};
+  // Other keys (snowflake_ignore_case…) change nothing Strata renders.
   if (!isObject(configured)) problems.push('quoting: must map database, schema and identifier to true or false');
   else
-    for (const [part, value] of Object.entries(configured)) {
-      if (!(PARTS as readonly string[]).includes(part) || typeof value !== 'boolean')
-        problems.push(`quoting: ${part} is not database, schema or identifier set to true or false`);
-      else quoting[part as DbtQuotingPart] = value;
+    for (const part of PARTS) {
+      const value = configured[part];
+      if (value === undefined) continue;
+      if (typeof value !== 'boolean') problems.push(`quoting: ${part} must be true or false`);
+      else quoting[part] = value;
     }
   const profile = typeof project.profile === 'string' ? project.profile : undefined;
   return {
