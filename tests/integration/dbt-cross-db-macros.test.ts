@@ -37,6 +37,8 @@ describe("dbt's cross-database macros on DuckDB", () => {
 
   const D = "date '2024-01-31'";
   const TS = "timestamp '2024-03-10 12:30:00'";
+  /** An integer list as DuckDB prints it. */
+  const TEXT_ARRAY = '[1, 2, 3, 4]';
 
   it('dates: dateadd (day, month, quarter, week, hour), datediff, date_trunc, last_day, current_timestamp', async () => {
     const iso = (expression: string) => value(`strftime(${expression}, '%Y-%m-%d %H:%M')`);
@@ -77,6 +79,13 @@ describe("dbt's cross-database macros on DuckDB", () => {
       )}) as n, typeof(${sql("{{ dbt.cast('true', dbt.type_boolean()) }}")}) as b, typeof(${sql('{{ dbt.cast("\'2024-01-01\'", dbt.type_timestamp()) }}')}) as t`,
     );
     expect(types).toEqual([{ s: 'VARCHAR', f: 'FLOAT', n: 'DECIMAL(28,6)', b: 'BOOLEAN', t: 'TIMESTAMP' }]);
+  });
+
+  it('date, cast_bool_to_text and arrays (construct, append, concat)', async () => {
+    expect(await value(`{{ dbt.date(2024, 2, 29) }} = date '2024-02-29'`)).toBe(true);
+    expect(await value(`{{ dbt.cast_bool_to_text('1 < 2') }}`)).toBe('true');
+    expect(await value(`{{ dbt.array_concat(dbt.array_append(dbt.array_construct(['1', '2']), 3), dbt.array_construct(['4'])) }}::text`)).toBe(TEXT_ARRAY);
+    expect(await value(`({{ dbt.array_construct() }})::text`)).toBe('[]');
   });
 
   it('aggregates and set operators: any_value, bool_or, listagg (with order and limit), except, intersect', async () => {

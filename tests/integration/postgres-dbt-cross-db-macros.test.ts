@@ -28,6 +28,8 @@ async function value(expression: string, from = ''): Promise<unknown> {
 
 const D = "date '2024-01-31'";
 const TS = "timestamp '2024-03-10 12:30:00'";
+/** An integer array as text. */
+const TEXT_ARRAY = '{1,2,3,4}';
 
 describe.skipIf(missing !== undefined)(`dbt's cross-database macros on Postgres${missing ? ` (skipped: ${missing})` : ''}`, () => {
   it('dates: dateadd, datediff (day, week, month, quarter, year, hour), date_trunc, last_day, current_timestamp', async () => {
@@ -63,6 +65,13 @@ describe.skipIf(missing !== undefined)(`dbt's cross-database macros on Postgres$
       )})::text as n, pg_typeof(${sql("{{ dbt.cast('true', dbt.type_boolean()) }}")})::text as t, pg_typeof(${sql('{{ dbt.cast("\'2024-01-01\'", dbt.type_timestamp()) }}')})::text as ts`,
     );
     expect(types).toEqual([{ s: 'text', i: 'integer', b: 'bigint', f: 'double precision', n: 'numeric', t: 'boolean', ts: 'timestamp without time zone' }]);
+  });
+
+  it('date, cast_bool_to_text and arrays (construct, append, concat)', async () => {
+    expect(await value(`{{ dbt.date(2024, 2, 29) }} = date '2024-02-29'`)).toBe(true);
+    expect(await value(`{{ dbt.cast_bool_to_text('1 < 2') }}`)).toBe('true');
+    expect(await value(`{{ dbt.array_concat(dbt.array_append(dbt.array_construct(['1', '2']), 3), dbt.array_construct(['4'])) }}::text`)).toBe(TEXT_ARRAY);
+    expect(await value(`({{ dbt.array_construct() }})::text`)).toBe('{}');
   });
 
   it('aggregates and set operators: any_value (min), bool_or, listagg (with order and limit), except, intersect', async () => {

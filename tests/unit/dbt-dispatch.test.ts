@@ -125,6 +125,24 @@ describe("dbt's cross-database macros, as dbt-duckdb and dbt-postgres print them
     expect(render("{{ dbt.listagg(measure='n', delimiter_text=\"'|'\") }}")).toBe("string_agg(n, '|')");
   });
 
+  it('date, cast_bool_to_text, arrays and api.Column', () => {
+    expect(render('{{ dbt.date(2024, 2, 29) }}')).toBe('make_date(2024, 2, 29)');
+    expect(render('{{ dbt.date(2024, 2, 9) }}', POSTGRES)).toBe("to_date('2024-02-09', 'YYYY-MM-DD')");
+    expect(render('select 1\n{{ dbt.date(2023, 2, 29) }}', POSTGRES)).toBe(
+      'models/m.sql:2: dbt.date(2023, 2, 29) is not a date (year, month and day as integers)',
+    );
+    expect(render("{{ dbt.cast_bool_to_text('b') }}")).toBe('cast(b as TEXT)');
+    expect(render("{{ dbt.array_construct(['1', '2']) }} {{ dbt.array_construct() }} {{ dbt.array_construct([], 'text') }}")).toBe(
+      'array[ 1 , 2 ] array[]::integer[] array[]::text[]',
+    );
+    expect(render("{{ dbt.array_append('a', 3) }} {{ dbt.array_concat('a', 'b') }}")).toBe('array_append(a, 3) array_cat(a, b)');
+    expect(
+      render(
+        "{{ api.Column.translate_type('string') }} {{ api.Column.translate_type('integer') }} {{ api.Column.numeric_type('numeric', 10, 2) }} {{ api.Column.string_type(5) }}",
+      ),
+    ).toBe('TEXT integer numeric(10,2) character varying(5)');
+  });
+
   it('bad arguments are errors naming the macro', () => {
     expect(render("select concat(a, b)\n{{ dbt.concat('a') }}")).toBe('models/m.sql:2: dbt.concat() takes a list of fields');
     // A project macro's result (a safe string) is SQL text like any string.

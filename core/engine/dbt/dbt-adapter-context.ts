@@ -57,6 +57,19 @@ function needsDatabase(call: string, needle: string): never {
   );
 }
 
+/** dbt's `api.Column` type helpers, as dbt-duckdb and dbt-postgres have them (only `string` is translated). */
+const COLUMN = Object.freeze({
+  translate_type: (type: unknown) => {
+    const text = sqlText(type, 'translate_type', 'dtype');
+    return text.toUpperCase() === 'STRING' ? 'TEXT' : text;
+  },
+  numeric_type: (type: unknown, precision: unknown, scale: unknown) =>
+    precision === null || precision === undefined || scale === null || scale === undefined
+      ? sqlText(type, 'numeric_type', 'dtype')
+      : `${sqlText(type, 'numeric_type', 'dtype')}(${sqlText(precision, 'numeric_type', 'precision')},${sqlText(scale, 'numeric_type', 'scale')})`,
+  string_type: (size: unknown) => `character varying(${sqlText(size, 'string_type', 'size')})`,
+});
+
 /** Where a dispatch of `name` is written: `adapter.dispatch('name'`, else a call of the dbt macro. */
 function dispatchNeedle(name: string): readonly string[] {
   return [`dispatch('${name}'`, `dispatch("${name}"`, ...macroNeedle(name)];
@@ -215,7 +228,7 @@ function buildAdapterContext(settings: AdapterSettings): { context: Readonly<Rec
     ...namespace,
     dbt: namespace,
     adapter,
-    api: { Relation: { create: relation } },
+    api: { Relation: { create: relation }, Column: COLUMN },
     exceptions: {
       raise_compiler_error: (message: unknown) => {
         throw contextFailure(String(message), 'raise_compiler_error');

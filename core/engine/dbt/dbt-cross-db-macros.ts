@@ -43,6 +43,15 @@ export function macroNeedle(name: string): readonly string[] {
   return [`dbt.${name}(`, `${name}(`, name];
 }
 
+/** `YYYY-MM-DD` of a date given as integers, as dbt's `default__date` formats it with Python's `datetime.date`. */
+function isoDate(year: unknown, month: unknown, day: unknown): string {
+  const parts = [year, month, day];
+  const date = parts.every((part) => Number.isInteger(part)) ? new Date(Date.UTC(year as number, (month as number) - 1, day as number)) : undefined;
+  if (date === undefined || (year as number) < 1 || date.getUTCFullYear() !== year || date.getUTCMonth() !== (month as number) - 1 || date.getUTCDate() !== day)
+    throw contextFailure(`dbt.date(${parts.map(String).join(', ')}) is not a date (year, month and day as integers)`, macroNeedle('date'));
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
 /** Jinja's truth of a value (none, false, 0, '' and empty lists are false). */
 function truthy(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
@@ -254,6 +263,34 @@ export const CROSS_DB_MACROS: ReadonlyMap<string, CrossDbMacro> = new Map<string
   textMacro('length', ['expression'], { default: (e) => `length(${e})` }),
   textMacro('position', ['substring_text', 'string_text'], { default: (needle, text) => `position(${needle} in ${text})` }),
   textMacro('right', ['string_text', 'length_expression'], { default: (text, length) => `right(${text}, ${length})` }),
+  [
+    'date',
+    {
+      params: ['year', 'month', 'day'],
+      defaults: {},
+      implementations: {
+        default: (args) => `to_date('${isoDate(args.year, args.month, args.day)}', 'YYYY-MM-DD')`,
+        duckdb: (args) => `make_date(${sqlText(args.year, 'date', 'year')}, ${sqlText(args.month, 'date', 'month')}, ${sqlText(args.day, 'date', 'day')})`,
+      },
+    },
+  ],
+  textMacro('cast_bool_to_text', ['field'], { default: (field) => `cast(${field} as TEXT)` }),
+  [
+    'array_construct',
+    {
+      params: ['inputs', 'data_type'],
+      defaults: { inputs: [], data_type: 'integer' },
+      implementations: {
+        default: (args) => {
+          if (!Array.isArray(args.inputs)) throw contextFailure('dbt.array_construct() takes a list of inputs', macroNeedle('array_construct'));
+          if (args.inputs.length === 0) return `array[]::${sqlText(args.data_type, 'array_construct', 'data_type')}[]`;
+          return `array[ ${args.inputs.map((input) => sqlText(input, 'array_construct', 'inputs')).join(' , ')} ]`;
+        },
+      },
+    },
+  ],
+  textMacro('array_append', ['array', 'new_element'], { default: (array, element) => `array_append(${array}, ${element})` }),
+  textMacro('array_concat', ['array_1', 'array_2'], { default: (first, second) => `array_cat(${first}, ${second})` }),
   wordMacro('except', 'except'),
   wordMacro('intersect', 'intersect'),
 ]);
