@@ -42,6 +42,7 @@ describe('adapter.dispatch', () => {
     expect(render("{% set cols = columns() %}{{ cols | join(', ') }} {{ cols | length }}")).toBe('a, b 2');
     expect(render("select {{ adapter.dispatch('money', 'shop')('x') }}")).toBe('select (x / 100)');
     expect(render("select {{ adapter.dispatch('money', macro_namespace='shop')(col='y') }}")).toBe('select (y / 100)');
+    expect(render("select {{ shop.money('z') }}")).toBe('select (z / 100)');
   });
 
   it("a project implementation overrides dbt's, through dbt.name() too (dbt searches the root project first)", () => {

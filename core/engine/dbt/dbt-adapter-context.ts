@@ -1,8 +1,8 @@
 /**
  * The adapter side of dbt's Jinja context: `adapter.dispatch` resolved as dbt resolves it, dbt's
  * cross-database macros (`dbt.dateadd(...)`, and unqualified as dbt's global macros are),
- * `adapter.quote`, `adapter.quote_as_configured`, `api.Relation.create`, `exceptions.raise_compiler_error`,
- * `log` and `execute`.
+ * `adapter.quote`, `adapter.quote_as_configured`, `api.Relation.create`, `api.Column`,
+ * `exceptions.raise_compiler_error`, `log`, `execute`, and the project's macros by its name (`shop.money()`).
  *
  * What needs the database while a model is rendered (`run_query`, `statement` blocks,
  * `adapter.get_relation`, `adapter.get_columns_in_relation`…) is an error saying why: Strata renders
@@ -239,6 +239,9 @@ function buildAdapterContext(settings: AdapterSettings): { context: Readonly<Rec
     execute: true,
   };
   for (const name of NEEDS_DATABASE) context[name] = () => needsDatabase(name, name);
+  // `<project>.macro()`: the project's own macros by its name, as dbt has them.
+  if (project !== '' && !Object.hasOwn(context, project))
+    context[project] = new Proxy(Object.freeze({}), { get: (_target, name) => (typeof name === 'string' ? macros.get(name) : undefined) });
   Object.freeze(namespace);
   Object.freeze(adapter);
   return {
