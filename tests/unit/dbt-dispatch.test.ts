@@ -182,7 +182,10 @@ describe('adapter helpers, target, and what needs the database', () => {
     expect(render("{{ log('hello', info=True) }}select 1")).toBe('select 1');
   });
 
-  it('return() outside a macro is an error', () => {
+  it('return() outside a macro, and a macro printed without calling it, are errors', () => {
     expect(render('select 1\n{{ return(1) }}')).toBe('models/m.sql:2: return() is only valid inside a macro');
+    expect(render('select {{ length }}, {{ money }}')).toBe(
+      'models/m.sql: unsupported Jinja: prints a macro or function without calling it, which Jinja prints as its repr: call it',
+    );
   });
 });

@@ -4,10 +4,11 @@
  * (`.append`, `.items()`, through nunjucks' Jinja compatibility), Python's string methods
  * (`.upper()`, `.strip()`, `.split()`, `.replace()` of every occurrence, `', '.join(list)`…), the
  * `{% do %}` statement, `dict(...)`, and booleans printed as Python prints them (`True`).
- * Where nunjucks would silently print something else than Jinja — a list or a mapping (Jinja
- * prints Python's repr), `NaN` from Python's `'%s' % x` string formatting (a modulo in
- * JavaScript) — and anything it does not know — an unknown tag, filter, method or function
- * (`adapter.dispatch`, `run_query`), an undefined variable printed — rendering fails with the
+ * `return()` in macros is filled in too (see {@link installMacroReturn}).
+ * Where nunjucks would silently print something else than Jinja — a list, a mapping or a macro
+ * not called (Jinja prints Python's repr), `NaN` from Python's `'%s' % x` string formatting (a
+ * modulo in JavaScript) — and anything it does not know — an unknown tag, filter, method or
+ * function, an undefined variable printed — rendering fails with the
  * line, never prints something else: a template Strata cannot render exactly is not rendered at all.
  *
  * The string methods and printing rules are installed on nunjucks' runtime (process-wide: dbt
@@ -117,6 +118,7 @@ function loadNunjucks(): typeof nunjucks {
   const compatSuppress = runtime.suppressValue;
   runtime.suppressValue = (value: unknown, autoescape: boolean): unknown => {
     if (typeof value === 'boolean') return value ? 'True' : 'False';
+    if (typeof value === 'function') throw new Error('prints a macro or function without calling it, which Jinja prints as its repr: call it');
     if (typeof value === 'number' && Number.isNaN(value))
       throw new Error("prints NaN: Python's '...' % value string formatting is not supported (use ~ to join strings)");
     if (typeof value === 'object' && value !== null && !(value instanceof runtime.SafeString))
