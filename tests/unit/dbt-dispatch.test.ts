@@ -182,6 +182,12 @@ describe('adapter helpers, target, and what needs the database', () => {
     expect(render("{{ log('hello', info=True) }}select 1")).toBe('select 1');
   });
 
+  it('an undefined value printed after a macro call names its own line', () => {
+    expect(render("select\n  {{ money('a') }} as amount,\n  {{ dbt.hash('x') }} as h,\n  '{{ target.nothing }}' as profile\n")).toBe(
+      'models/m.sql:4: unsupported Jinja: prints an undefined variable or attribute',
+    );
+  });
+
   it('return() outside a macro, and a macro printed without calling it, are errors', () => {
     expect(render('select 1\n{{ return(1) }}')).toBe('models/m.sql:2: return() is only valid inside a macro');
     expect(render('select {{ length }}, {{ money }}')).toBe(

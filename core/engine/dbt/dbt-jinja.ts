@@ -313,7 +313,8 @@ export function splitKeywords(args: readonly unknown[]): { positional: unknown[]
   return { positional: [...args], keywords: {} };
 }
 
-const LINE = /\[Line (\d+), Column \d+\]/;
+/** A template and line nunjucks names in an error: `(path) [Line n, Column m]`. */
+const LINE = /\(([^)]*)\) \[Line (\d+), Column \d+\]/g;
 const UNABLE_TO_CALL = /Unable to call `([^`]+)`/;
 
 /**
@@ -342,10 +343,12 @@ function locate(error: unknown, model: TemplatePart, macros: readonly TemplatePa
     at = modelLines.find((l) => l.text.includes(text)) ?? macroLines.find((l) => l.text.includes(text));
     if (at !== undefined) break;
   }
-  const reported = LINE.exec(raw);
+  // An error wrapped again on its way out (after a macro import, the model runs inside the macros'
+  // callback) names the line it was thrown at innermost, the caller's line outside.
+  const reported = [...raw.matchAll(LINE)].pop();
   if (at === undefined && reported) {
-    const lines = raw.startsWith(`(${MACROS_TEMPLATE})`) ? macroLines : modelLines;
-    at = lines[Math.max(0, Math.min(Number(reported[1]) - 1, lines.length - 1))];
+    const lines = reported[1] === MACROS_TEMPLATE ? macroLines : modelLines;
+    at = lines[Math.max(0, Math.min(Number(reported[2]) - 1, lines.length - 1))];
   }
   const message = describe(cause);
   if (at === undefined) return { message, where: model.file };
