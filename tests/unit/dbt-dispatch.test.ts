@@ -182,9 +182,12 @@ describe('adapter helpers, target, and what needs the database', () => {
     expect(render("{{ log('hello', info=True) }}select 1")).toBe('select 1');
   });
 
-  it('an undefined value printed after a macro call names its own line', () => {
+  it('an undefined value printed after a macro call names its own line; printed in a macro, the macro file and line', () => {
     expect(render("select\n  {{ money('a') }} as amount,\n  {{ dbt.hash('x') }} as h,\n  '{{ target.nothing }}' as profile\n")).toBe(
       'models/m.sql:4: unsupported Jinja: prints an undefined variable or attribute',
+    );
+    expect(render('select\n\n  {{ bad() }} as x\n', {}, '{% macro ok() %}1{% endmacro %}\n\n{% macro bad() %}\n  {{ nope }}\n{% endmacro %}\n')).toBe(
+      'macros/m.sql:4: unsupported Jinja: prints an undefined variable or attribute',
     );
   });
 

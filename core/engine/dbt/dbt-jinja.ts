@@ -4,7 +4,7 @@
  * (`.append`, `.items()`, through nunjucks' Jinja compatibility), Python's string methods
  * (`.upper()`, `.strip()`, `.split()`, `.replace()` of every occurrence, `', '.join(list)`…), the
  * `{% do %}` statement, `dict(...)`, and booleans printed as Python prints them (`True`).
- * `return()` in macros is filled in too (see {@link installMacroReturn}).
+ * `return()` in macros is filled in too (see dbt-macro-return.ts).
  * Where nunjucks would silently print something else than Jinja — a list, a mapping or a macro
  * not called (Jinja prints Python's repr), `NaN` from Python's `'%s' % x` string formatting (a
  * modulo in JavaScript) — and anything it does not know — an unknown tag, filter, method or
@@ -17,53 +17,13 @@
  */
 import { createRequire } from 'node:module';
 import type nunjucks from 'nunjucks';
+import { clearMacroFailure, installMacroReturn, lastMacroFailureLine, macroReturn, RETURN_OUTSIDE_MACRO } from './dbt-macro-return.ts';
 
 /** The parts of nunjucks' runtime (untyped by @types/nunjucks) that printing and member lookup go through. */
 interface NunjucksRuntime {
   memberLookup(this: unknown, obj: unknown, name: unknown, ...rest: unknown[]): unknown;
   suppressValue(value: unknown, autoescape: boolean): unknown;
   SafeString: new (text: string) => object;
-  /** Strata's: what a macro whose body threw `error` returns (see {@link installMacroReturn}). */
-  macroReturned?: (error: unknown) => unknown;
-}
-
-/** What `return(value)` throws: the macro running it catches it and returns `value` (as dbt's macros do). */
-class MacroReturn extends Error {
-  constructor(readonly value: unknown) {
-    super(RETURN_OUTSIDE_MACRO);
-  }
-}
-
-/** The message of a `return()` no macro caught. */
-const RETURN_OUTSIDE_MACRO = 'return() is only valid inside a macro';
-
-/** dbt's `return(value)`: ends the macro it runs in, which returns `value` instead of its text. */
-function macroReturn(value: unknown): never {
-  throw new MacroReturn(value);
-}
-
-/** The line nunjucks' compiler emits at the start and at the end of a compiled macro's function. */
-const MACRO_START = 'var callerFrame = frame;';
-const MACRO_END = 'return new runtime.SafeString(';
-
-/**
- * Makes every compiled macro catch what `return()` throws: the macro's body is wrapped in a
- * `try` whose `catch` restores the caller's frame (as the macro's normal end does) and returns
- * the value; any other error goes on.
- */
-function installMacroReturn(engine: typeof nunjucks, runtime: NunjucksRuntime): void {
-  const prototype = (engine as unknown as { compiler: { Compiler: { prototype: { _emitLine(code: string): void } } } }).compiler.Compiler.prototype;
-  const emitLine = prototype._emitLine;
-  prototype._emitLine = function emitMacroLine(this: unknown, code: string): void {
-    let line = code;
-    if (code === MACRO_START) line = `${code} try {`;
-    else if (code.startsWith(MACRO_END)) line = `${code} } catch (e) { frame = callerFrame; return runtime.macroReturned(e); }`;
-    emitLine.call(this, line);
-  };
-  runtime.macroReturned = (error: unknown): unknown => {
-    if (error instanceof MacroReturn) return error.value;
-    throw error;
-  };
 }
 
 /** Python's string methods, as Jinja templates call them. */
@@ -125,7 +85,7 @@ function loadNunjucks(): typeof nunjucks {
       throw new Error(`prints a ${Array.isArray(value) ? 'list' : 'mapping'}, which Jinja prints as Python's repr: print its items (| join(', '))`);
     return compatSuppress(value, autoescape);
   };
-  installMacroReturn(engine, runtime);
+  installMacroReturn(engine, runtime, MACROS_TEMPLATE);
   loaded = engine;
   return engine;
 }
@@ -345,6 +305,8 @@ function locate(error: unknown, model: TemplatePart, macros: readonly TemplatePa
   }
   // An error wrapped again on its way out (after a macro import, the model runs inside the macros'
   // callback) names the line it was thrown at innermost, the caller's line outside.
+  const macroLine = lastMacroFailureLine();
+  if (at === undefined && macroLine !== undefined) at = macroLines[Math.max(0, Math.min(macroLine - 1, macroLines.length - 1))];
   const reported = [...raw.matchAll(LINE)].pop();
   if (at === undefined && reported) {
     const lines = reported[1] === MACROS_TEMPLATE ? macroLines : modelLines;
@@ -372,6 +334,7 @@ export function contextFailure(message: string, needle: string | readonly string
 /** Resets the recorded failure before a rendering. */
 export function clearContextFailure(): void {
   lastContextError = undefined;
+  clearMacroFailure();
 }
 
 function callNeedle(cause: string): string | undefined {
