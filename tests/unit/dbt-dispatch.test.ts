@@ -43,6 +43,8 @@ describe('adapter.dispatch', () => {
     expect(render("select {{ adapter.dispatch('money', 'shop')('x') }}")).toBe('select (x / 100)');
     expect(render("select {{ adapter.dispatch('money', macro_namespace='shop')(col='y') }}")).toBe('select (y / 100)');
     expect(render("select {{ shop.money('z') }}")).toBe('select (z / 100)');
+    // A package's namespace (its macros rendered with the project's, as for its generic tests): the project's macros are searched.
+    expect(render("select {{ adapter.dispatch('money', 'dbt_utils')('w') }}")).toBe('select (w / 100)');
   });
 
   it("a project implementation overrides dbt's, through dbt.name() too (dbt searches the root project first)", () => {
@@ -73,7 +75,7 @@ describe('adapter.dispatch', () => {
       "models/m.sql:3: adapter.dispatch('nothing') finds no macro for target type duckdb: searched duckdb__nothing, default__nothing",
     );
     expect(render("select 1\n{{ adapter.dispatch('surrogate', 'dbt_utils')() }}")).toBe(
-      "models/m.sql:2: adapter.dispatch('surrogate', 'dbt_utils') finds no macro for target type duckdb: searched shop.duckdb__surrogate, shop.default__surrogate (dbt_utils would be a package: dbt packages are not supported yet)",
+      "models/m.sql:2: adapter.dispatch('surrogate', 'dbt_utils') finds no macro for target type duckdb: searched shop.duckdb__surrogate, shop.default__surrogate (dbt_utils would be a package: Strata reads a package's macros only for its generic tests)",
     );
     expect(render("{{ adapter.dispatch('dbt_utils.x')() }}")).toMatch(/did you mean adapter\.dispatch\('x', macro_namespace='dbt_utils'\)/);
     // The error of a macro file's dispatch names the macro file's line.

@@ -182,7 +182,7 @@ function buildAdapterContext(settings: AdapterSettings): { context: Readonly<Rec
     const unknownPackage = namespace !== null && namespace !== project && namespace !== DBT && config.dispatch[namespace] === undefined;
     throw contextFailure(
       `adapter.dispatch('${name}'${namespace === null ? '' : `, '${namespace}'`}) finds no macro for target type ${type}: searched ${attempts.join(', ')}${
-        unknownPackage ? ` (${namespace} would be a package: dbt packages are not supported yet)` : ''
+        unknownPackage ? ` (${namespace} would be a package: Strata reads a package's macros only for its generic tests)` : ''
       }`,
       dispatchNeedle(name),
     );
