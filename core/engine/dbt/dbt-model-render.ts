@@ -5,7 +5,7 @@
  * dbt-adapter-context.ts (`adapter.dispatch`, `dbt.dateadd`…). `ref()` and `this` print
  * placeholders, resolved once every model's key is known (see dbt-project-loader.ts).
  */
-import { contextFailure, renderDbtTemplate, splitKeywords, type ProjectMacros, type RenderProblem, type TemplatePart } from './dbt-jinja.ts';
+import { contextFailure, renderDbtTemplate, safeText, splitKeywords, type ProjectMacros, type RenderProblem, type TemplatePart } from './dbt-jinja.ts';
 import { adapterContext, DEFAULT_ADAPTER_CONFIG } from './dbt-adapter-context.ts';
 import type { DbtAdapterConfig } from '../../model/dbt/dbt-adapter-config.ts';
 import type { RawConfig } from '../../model/dbt/dbt-config.ts';
@@ -17,7 +17,10 @@ import type { DbtLoadCache } from './dbt-load-cache.ts';
 export interface RenderedModel {
   readonly text: string;
   readonly configs: readonly RawConfig[];
-  /** Ref placeholder `__strata_dbt_ref_<i>__` names `refs[i]`. */
+  /**
+   * Ref placeholder `__strata_dbt_ref_<i>__` names `refs[i]`; `__strata_dbt_ref_<i>_whole__`
+   * too, printed by `ref(…).render()`: never filtered to a microbatch model's batch.
+   */
   readonly refs: readonly string[];
 }
 
@@ -71,7 +74,8 @@ export function renderModel(
           throw contextFailure(`ref('${pkg}', '${name}') names package ${pkg}: dbt packages are not supported yet`, `'${pkg}'`);
       }
       refs.push(name);
-      return `__strata_dbt_ref_${refs.length - 1}__`;
+      const index = refs.length - 1;
+      return safeText(`__strata_dbt_ref_${index}__`, { render: () => `__strata_dbt_ref_${index}_whole__` });
     },
     source: (...args: unknown[]) => {
       const [source, table] = splitKeywords(args).positional;

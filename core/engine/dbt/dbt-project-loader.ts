@@ -30,6 +30,7 @@ import { renderModel } from './dbt-model-render.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
 import { refDependencies, resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
 import { singularTestChecks } from './dbt-singular-tests.ts';
+import { microbatchIncremental, microbatchOf, withBatches } from './dbt-microbatch-models.ts';
 import { renderDbtSnapshots, snapshotAsset } from './dbt-snapshots.ts';
 import { dbtSourceAssets } from './dbt-sources.ts';
 import type { DbtTarget } from './dbt-target.ts';
@@ -183,6 +184,12 @@ export function loadDbtProject(
     return key === undefined ? { problem: `${call} names no model or seed` } : { key };
   };
 
+  const eventTimes = new Map<string, string>([
+    ...seeds.flatMap((seed) => (seed.eventTime === undefined ? [] : [[seed.name, seed.eventTime] as const])),
+    ...[...nodes.values()].flatMap((node) =>
+      typeof node.config.microbatch?.event_time === 'string' ? [[node.name, node.config.microbatch.event_time] as const] : [],
+    ),
+  ]);
   const finals = new Map<string, string>();
   const testContext = { files, macros, settings, cache, nodes, keyOfRef, finals };
   const singular = singularTestChecks(testContext, errors);
@@ -214,24 +221,29 @@ export function loadDbtProject(
       brokenKeys.add(node.key);
     };
     const yaml = files.modelEntries.get(node.name);
+    const problemsBefore = errors.length;
+    const microbatch = microbatchOf(node, yaml?.file, fail);
+    if (errors.length > problemsBefore) continue;
+    // A microbatch model reads the batch's rows of the nodes with an event_time it refs.
+    const eventTimeOf = microbatch === undefined ? undefined : (name: string) => eventTimes.get(name);
     if (node.config.materialized === 'ephemeral') {
       const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, testOptions);
       if (tests !== undefined && tests.checks.length + tests.custom.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
       continue;
     }
-    const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail);
+    const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail, eventTimeOf);
     let incrementalBody: string | undefined;
     let incremental: IncrementalConfig | undefined;
     const renderings = [node.rendered];
     if (node.config.materialized === 'incremental') {
-      const mapped = dbtIncrementalConfig(node.config);
+      const mapped = microbatch === undefined ? dbtIncrementalConfig(node.config) : { config: microbatchIncremental(microbatch) };
       if (mapped.problem !== undefined) fail(mapped.problem);
       incremental = mapped.config;
       const again = renderModel({ file: node.file, text: node.template }, macros, { ...settings, incremental: true }, cache);
       if ('message' in again) fail(again.message, again.where);
       else {
         renderings.push(again);
-        const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail);
+        const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail, eventTimeOf);
         if (resolved !== undefined && resolved !== body) incrementalBody = resolved;
       }
     }
@@ -241,12 +253,13 @@ export function loadDbtProject(
     const incrementalQuery = incrementalBody === undefined ? undefined : extractQuery(incrementalBody, (_code, message) => fail(message));
     if (query === undefined) continue;
     const description = describe(yaml?.entry.description, files, fail);
-    const header = dbtSqlHeader({
+    const modelHeader = dbtSqlHeader({
       config: node.config,
       checks,
       ...(description === undefined ? {} : { description }),
       ...(incremental === undefined ? {} : { incremental }),
     });
+    const header = microbatch === undefined ? modelHeader : withBatches(modelHeader, microbatch);
     models.push({
       file: node.file,
       columnDescriptions: yaml === undefined ? {} : columnDescriptions(yaml.entry, files, fail),
@@ -268,7 +281,7 @@ export function loadDbtProject(
     ...[...nodes.values()].map((node) => ({
       id: `model.${files.name}.${node.name}`,
       key: node.config.materialized === 'ephemeral' ? null : node.key,
-      materialized: node.config.materialized,
+      materialized: node.config.incrementalStrategy === 'microbatch' ? 'incremental (microbatch)' : node.config.materialized,
       file: node.file,
     })),
     ...seeds.map((seed) => ({ id: `seed.${files.name}.${seed.name}`, key: seed.definition.spec.key, materialized: 'seed', file: seed.definition.file ?? '' })),
@@ -338,8 +351,8 @@ function columnDescriptions(entry: Readonly<Record<string, unknown>>, files: Dbt
 }
 
 /** The seeds of the project, with their `column_types` (from `dbt_project.yml` and `schema.yml`). */
-function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name: string; definition: AssetDefinition }[] {
-  const seeds: { name: string; definition: AssetDefinition }[] = [];
+function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name: string; definition: AssetDefinition; eventTime?: string }[] {
+  const seeds: { name: string; definition: AssetDefinition; eventTime?: string }[] = [];
   for (const seed of files.seeds) {
     const name = seed.relative.slice(0, -'.csv'.length).split('/').pop() as string;
     const problem = keyProblem(seedKey(name));
@@ -352,9 +365,12 @@ function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name
     if (entry !== undefined && isObject(entry.entry.config)) levels.push(entry.entry.config);
     const columnTypes: Record<string, string> = {};
     let enabled = true;
+    let eventTime: string | undefined;
     for (const level of levels) {
       for (const [config, value] of Object.entries(level)) {
         if (config === 'column_types' && isObject(value)) Object.assign(columnTypes, value);
+        // The column a microbatch model filters the seed's rows on, for its batch.
+        else if (config === 'event_time' && typeof value === 'string') eventTime = value;
         else if (config === 'enabled' && typeof value === 'boolean') enabled = value;
         // Documentation only: nothing built changes.
         else if (config !== 'docs' && config !== 'meta')
@@ -374,6 +390,7 @@ function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name
         contentHash: contentHashOf(content),
         columnTypes: columnTypes as Record<string, string>,
       }),
+      ...(eventTime === undefined ? {} : { eventTime }),
     });
   }
   return seeds;

@@ -5,6 +5,7 @@
 import { ephemeralCteName, injectCtes } from '../../model/dbt/dbt-ephemeral.ts';
 import type { DbtModelConfig } from '../../model/dbt/dbt-config.ts';
 import { dbtRelation } from '../../model/dbt/dbt-model-mapping.ts';
+import { batchFilteredRelation } from '../../model/dbt/dbt-microbatch.ts';
 import { extractQuery } from '../../model/definitions/sql-query-body.ts';
 import { tableToKey } from '../../model/definitions/asset-key.ts';
 import { sourceRelation, type RenderedModel } from './dbt-model-render.ts';
@@ -22,13 +23,15 @@ export interface ModelNode {
   readonly key: string;
 }
 
-const REF = /__strata_dbt_ref_(\d+)__/g;
+const REF = /__strata_dbt_ref_(\d+)(_whole)?__/g;
 const THIS = /__strata_dbt_this__/g;
 
 /**
  * A model's rendered text with its placeholders resolved: refs become tables (ephemeral models
  * CTEs in front of the query), `{{ this }}` the model's table (Strata's `{{ this }}` in an
  * incremental model, bound when it runs). `undefined` when a ref names nothing (reported).
+ * `eventTimeOf`, for a microbatch model: the `event_time` of a node it refs, whose rows it then
+ * reads for its batch only (not through `ref(…).render()`).
  */
 export function resolveBody(
   node: ModelNode,
@@ -38,11 +41,12 @@ export function resolveBody(
   finals: Map<string, string>,
   stack: readonly string[],
   fail: (message: string) => void,
+  eventTimeOf?: (name: string) => string | undefined,
 ): string | undefined {
   const ctes: [string, string][] = [];
   let broken = false;
   const resolved = text
-    .replace(REF, (_whole, index: string) => {
+    .replace(REF, (_match, index: string, unfiltered: string | undefined) => {
       const name = node.rendered.refs[Number(index)] as string;
       const target = nodes.get(name);
       if (target?.config.materialized === 'ephemeral') {
@@ -69,7 +73,8 @@ export function resolveBody(
         broken = true;
         return name;
       }
-      return dbtRelation(key);
+      const eventTime = unfiltered === undefined ? eventTimeOf?.(name) : undefined;
+      return eventTime === undefined ? dbtRelation(key) : batchFilteredRelation(dbtRelation(key), eventTime);
     })
     .replace(THIS, () => (node.config.materialized === 'incremental' ? '{{ this }}' : dbtRelation(node.key)));
   return broken ? undefined : injectCtes(resolved, ctes);

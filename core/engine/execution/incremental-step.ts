@@ -1,6 +1,7 @@
 /**
  * One step of an incremental SQL asset: decides whether the build is incremental (the table
- * exists and this is no `--full-refresh`; a partitioned step: and its window has rows), binds
+ * exists and this is no `--full-refresh`; a partitioned step: and its window has rows, unless it
+ * is a dbt microbatch model's batch, which replaces its window like a partitioned table), binds
  * `{{ this }}`, `{{ is_incremental }}` and `{{ watermark }}`, and writes through
  * `resources/incremental-writes.ts`, all in the step's transaction (so a failed blocking check
  * leaves table and watermark as they were). The query of a `source:` asset runs on Postgres: its
@@ -62,7 +63,8 @@ async function buildIncremental(
 ): Promise<MaterializeResult> {
   const { columns, window, hasRows } = await session.incrementalStart();
   const exists = columns.size > 0;
-  const isIncremental = hasRows && !fullRefresh;
+  // A microbatch model's batch is incremental once its table exists (dbt: after the first batch).
+  const isIncremental = (config.microbatch !== undefined ? exists : hasRows) && !fullRefresh;
   // A dbt model's `{% if is_incremental() %}` was rendered both ways: the incremental build runs its own query.
   const sql = isIncremental && incrementalSql !== undefined ? incrementalSql : fullSql;
   const bound: TemplateValues = { ...values, this: qualifiedTableName(key), is_incremental: isIncremental };
@@ -81,6 +83,7 @@ async function buildIncremental(
     ({ literal, value: watermark } = await session.watermarkLiteral(config.watermark, fromTable ? columns : undefined, type, dialect, window));
   }
   const rendered = renderSqlTemplate(sql, literal === undefined ? bound : { ...bound, watermark: literal });
+  if (config.microbatch !== undefined && source === undefined) return { rowCount: await session.replacePartitions(rendered) };
   const rebuild = !exists || fullRefresh;
   const result = source ? await writeFromSource(session, source, rendered, config, rebuild) : await session.writeIncremental(rendered, config, rebuild);
   return {

@@ -14,6 +14,12 @@ import { countByReason } from '../../model/staleness/reason-text.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 
+/** A dbt microbatch model's `lookback` (batches a stale-only run builds again before the newest); 0 for other assets. */
+function lookbackOf(project: Project, key: string): number {
+  const compute = project.definitions.get(key)?.compute;
+  return compute?.type === 'sql' ? (compute.incremental?.microbatch?.lookback ?? 0) : 0;
+}
+
 /** A materialize request as the user wrote it. */
 export interface MaterializeRequest {
   readonly select: string;
@@ -69,7 +75,7 @@ export async function prepareMaterialization(env: MaterializeEnvironment, reques
     const plan = buildPlan(project.graph, keys, {
       now,
       ...(request.partition === undefined ? {} : { partitions: { key: request.partition } }),
-      ...(stale ? { stale } : {}),
+      ...(stale ? { stale, lookback: (key: string) => lookbackOf(project, key) } : {}),
       ...(request.skip ? { skip: request.skip } : {}),
     });
     return { keys, plan, staleSummary };

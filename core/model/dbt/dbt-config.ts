@@ -22,7 +22,16 @@ export interface DbtModelConfig {
   readonly onSchemaChange?: string;
   /** `meta.owner`, when given. */
   readonly owner?: string;
+  /**
+   * The microbatch configs (`event_time`, `begin`, `batch_size`, `lookback`,
+   * `concurrent_batches`) as written: checked by dbt-microbatch.ts. `event_time` alone also marks
+   * a model that microbatch models reading it filter to their batch.
+   */
+  readonly microbatch?: Readonly<Record<string, unknown>>;
 }
+
+/** The configs of dbt's microbatch incremental strategy (dbt ≥ 1.9). */
+export const MICROBATCH_CONFIGS: readonly string[] = ['event_time', 'begin', 'batch_size', 'lookback', 'concurrent_batches'];
 
 /** Config names Strata honours (the others are reported). */
 const SUPPORTED: ReadonlySet<string> = new Set([
@@ -34,6 +43,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   'incremental_strategy',
   'on_schema_change',
   'meta',
+  ...MICROBATCH_CONFIGS,
   // Documentation only: they change nothing that is built.
   'docs',
   'persist_docs',
@@ -55,10 +65,6 @@ const KNOWN_UNSUPPORTED: ReadonlySet<string> = new Set([
   'incremental_predicates',
   'merge_update_columns',
   'merge_exclude_columns',
-  'batch_size',
-  'event_time',
-  'lookback',
-  'begin',
   'partition_by',
   'cluster_by',
   'packages',
@@ -161,6 +167,9 @@ export function mergeModelConfig(levels: readonly RawConfig[]): { config: DbtMod
     ...(typeof merged.incremental_strategy === 'string' ? { incrementalStrategy: merged.incremental_strategy } : {}),
     ...(typeof merged.on_schema_change === 'string' ? { onSchemaChange: merged.on_schema_change } : {}),
     ...(typeof owner === 'string' ? { owner } : {}),
+    ...(MICROBATCH_CONFIGS.some((name) => merged[name] !== undefined)
+      ? { microbatch: Object.freeze(Object.fromEntries(MICROBATCH_CONFIGS.filter((name) => merged[name] !== undefined).map((name) => [name, merged[name]]))) }
+      : {}),
   });
   return { config, problems };
 }

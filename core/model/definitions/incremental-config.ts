@@ -48,6 +48,13 @@ export interface IncrementalConfig {
   /** The column behind `{{ watermark }}` (`ctx.watermark`). */
   readonly watermark?: string;
   readonly onSchemaChange: OnSchemaChange;
+  /**
+   * dbt's microbatch (a partitioned asset only): each step's window is replaced wholly by the
+   * query's rows, as a partitioned table's is, and `{{ is_incremental }}` says whether the table
+   * exists (not whether the window has rows). The strategy and unique key are then unused.
+   * `lookback`: how many batches before the newest one `materialize --stale-only` builds again.
+   */
+  readonly microbatch?: { readonly lookback: number };
 }
 
 /** What {@link incremental} accepts. */

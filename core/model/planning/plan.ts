@@ -37,6 +37,11 @@ export interface PlanOptions {
    * (`upstream_stale`), none of which this plan rebuilds (outside the selection or the range).
    */
   readonly stale?: Pick<StalenessReport, 'reasonsOf'>;
+  /**
+   * With `stale`: how many partitions before the newest one an asset's stale-only plan writes
+   * also build again (a dbt microbatch model's `lookback`, for late-arriving rows); 0 by default.
+   */
+  readonly lookback?: (key: string) => number;
   /** `policy` (default) follows each asset's backfill policy; `per_partition` forces one step per partition. */
   readonly grouping?: 'policy' | 'per_partition';
 }
@@ -107,8 +112,12 @@ export function buildPlan(graph: AssetGraph, selected: Iterable<string>, options
     // One scratch array, not a Set per step: those cost seconds in a plan of a million steps.
     const waits: number[] = [];
     let selected = selectPartitions(spec, options, now);
-    if (options.stale)
+    if (options.stale) {
+      const candidates = selected;
       selected = worthRebuilding(graph, spec, selected, options.stale, (parent, partition) => writerOf.get(parent)?.get(partition) !== undefined, now);
+      const lookback = options.lookback?.(key) ?? 0;
+      if (lookback > 0 && candidates !== null && selected !== null) selected = withLookback(candidates, selected, lookback);
+    }
     for (const partitions of groupPartitions(spec, selected, options.grouping ?? 'policy')) {
       waits.length = 0;
       for (const index of inheritedIndexes) waits.push(index);
@@ -235,6 +244,15 @@ function worthRebuilding(
   };
   if (partitions === null) return worth(null) ? null : [];
   return partitions.filter(worth);
+}
+
+/** `chosen` (a subset of `all`, both in order) and the `lookback` partitions of `all` before the newest chosen one. */
+function withLookback(all: readonly string[], chosen: readonly string[], lookback: number): readonly string[] {
+  const newest = chosen.at(-1);
+  if (newest === undefined) return chosen;
+  const at = all.indexOf(newest);
+  const wanted = new Set([...chosen, ...all.slice(Math.max(0, at - lookback), at)]);
+  return all.filter((partition) => wanted.has(partition));
 }
 
 /** Splits an asset's partitions into steps: one per partition, or runs of consecutive partitions. */

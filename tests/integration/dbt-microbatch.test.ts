@@ -1,0 +1,240 @@
+/**
+ * dbt's microbatch incremental strategy on real DuckDB and SQLite files: a microbatch model is a
+ * daily-partitioned asset from `begin` (UTC) up to today's batch; each batch reads only its rows
+ * of a ref with `event_time` (not through `ref(…).render()`, nor a ref without `event_time`);
+ * `is_incremental()` is true once the table exists; a range backfill after upstream changes
+ * replaces exactly those days; `materialize --stale-only` builds `lookback` batches again before
+ * the newest; bad configs are definition errors naming the file and the config's line.
+ *
+ * The events are dated relative to today, since the batches run up to the one in progress.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DefinitionErrors } from '../../core/model/errors.ts';
+import { loadProject } from '../../core/engine/project/project-loader.ts';
+import { listDbtNodes } from '../../core/engine/dbt/dbt-nodes.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
+import { prepareMaterialization } from '../../core/engine/execution/materialize-request.ts';
+import { FileLandingZone } from '../../resources/landing-zone.ts';
+import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+
+const DAY_MS = 86_400_000;
+const TODAY = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+/** The UTC date `offset` days from today, `YYYY-MM-DD`. */
+const day = (offset: number) => new Date(TODAY + offset * DAY_MS).toISOString().slice(0, 10);
+
+/** One upstream event: its id, user, amount, and the day (offset from today) and hour it happened. */
+interface SeedEvent {
+  readonly id: number;
+  readonly user: number;
+  readonly amount: number;
+  readonly day: number;
+  readonly hour: number;
+}
+
+const USERS: Readonly<Record<number, string>> = { 1: 'ana', 2: 'bo' };
+
+const EVENTS: readonly SeedEvent[] = [
+  // Before begin: in stg_events, in no batch.
+  { id: 1, user: 1, amount: 10, day: -5, hour: 23 },
+  { id: 2, user: 1, amount: 20, day: -4, hour: 0 },
+  { id: 3, user: 2, amount: 30, day: -4, hour: 23 },
+  { id: 4, user: 2, amount: 40, day: -3, hour: 12 },
+  { id: 5, user: 1, amount: 50, day: -2, hour: 1 },
+  { id: 6, user: 2, amount: 60, day: -2, hour: 2 },
+  { id: 7, user: 1, amount: 70, day: -1, hour: 5 },
+];
+
+const MODEL = `{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='occurred_at',
+    begin='${day(-4)}',
+    batch_size='day',
+    lookback=2
+) }}
+select
+    e.id,
+    u.name,
+    e.amount,
+    e.occurred_at,
+    (select count(*) from {{ ref('stg_events') }}) as batch_events,
+    (select count(*) from {{ ref('stg_events').render() }}) as all_events,
+    {% if is_incremental() %}(select count(*) >= 0 from {{ this }}){% else %}false{% endif %} as incremental_build
+from {{ ref('stg_events') }} e
+join {{ ref('users') }} u on u.user_id = e.user_id
+`;
+
+const FILES: Record<string, string> = {
+  'dbt/dbt_project.yml': 'name: shop\nconfig-version: 2\nmodels:\n  shop:\n    +materialized: table\n',
+  'dbt/seeds/users.csv': `user_id,name\n${Object.entries(USERS)
+    .map(([id, name]) => `${id},${name}`)
+    .join('\n')}\n`,
+  'dbt/models/staging/stg_events.sql': "{{ config(event_time='occurred_at') }}\nselect id, user_id, amount, occurred_at from {{ ref('raw_events') }}\n",
+  'dbt/models/marts/events_mb.sql': MODEL,
+};
+
+/** A row of marts.events_mb as the test reads it. */
+interface BatchRow {
+  readonly id: number;
+  readonly name: string;
+  readonly amount: number;
+  readonly occurred_at: string;
+  readonly batch_events: number;
+  readonly all_events: number;
+}
+
+/** The rows the batches of `days` (offsets) write from `events`: each day's events, with the day's and all events counted. */
+function expectedRows(events: readonly SeedEvent[], days: readonly number[]): BatchRow[] {
+  return events
+    .filter((e) => days.includes(e.day))
+    .map((e) => ({
+      id: e.id,
+      name: USERS[e.user] as string,
+      amount: e.amount,
+      occurred_at: `${day(e.day)} ${String(e.hour).padStart(2, '0')}:00:00`,
+      batch_events: events.filter((other) => other.day === e.day).length,
+      all_events: events.length,
+    }));
+}
+
+describe('dbt microbatch models', () => {
+  let workspace: TempWorkspace;
+
+  beforeEach(async () => {
+    workspace = await openTempWorkspace('strata-dbt-microbatch-', { name: 'batches', dbt: 'dbt' }, FILES);
+    writeEvents(EVENTS);
+  });
+
+  afterEach(() => workspace.close());
+
+  function write(file: string, text: string): void {
+    fs.mkdirSync(path.dirname(path.join(workspace.dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(workspace.dir, file), text);
+  }
+
+  function writeEvents(events: readonly SeedEvent[]): void {
+    const lines = events.map((e) => `${e.id},${e.user},${e.amount},${day(e.day)} ${String(e.hour).padStart(2, '0')}:00:00`);
+    write('dbt/seeds/raw_events.csv', `id,user_id,amount,occurred_at\n${lines.join('\n')}\n`);
+  }
+
+  async function rows(): Promise<BatchRow[]> {
+    return (await workspace.warehouse.query(
+      "select id, name, amount::integer as amount, strftime(occurred_at, '%Y-%m-%d %H:%M:%S') as occurred_at, batch_events::integer as batch_events, all_events::integer as all_events from marts.events_mb order by id",
+    )) as unknown as BatchRow[];
+  }
+
+  it('is a daily-partitioned asset from begin to the batch in progress, partitioned on event_time, listed as incremental (microbatch)', async () => {
+    const project = await loadProject(workspace.dir);
+    const spec = project.graph.spec('marts/events_mb');
+    expect(spec.partitionColumn).toBe('occurred_at');
+    expect(spec.partitions?.keys(new Date())).toEqual([day(-4), day(-3), day(-2), day(-1), day(0)]);
+    // Upstream models with event_time stay unpartitioned: each batch reads its rows of them.
+    expect(project.graph.spec('staging/stg_events').partitions).toBeUndefined();
+    expect(spec.deps).toEqual(['seeds/users', 'staging/stg_events']);
+    const nodes = await listDbtNodes(workspace.config);
+    expect(nodes?.find((n) => n.id === 'model.shop.events_mb')?.materialized).toBe('incremental (microbatch)');
+    expect(nodes?.find((n) => n.id === 'model.shop.stg_events')?.materialized).toBe('table');
+  });
+
+  it('materialize builds every batch from begin, each reading only its rows of the event_time ref', async () => {
+    const project = await loadProject(workspace.dir);
+    expect((await workspace.run(project)).status).toBe('success');
+    // Event 1 is before begin: read by no batch; all_events (through .render()) counts it.
+    expect(await rows()).toEqual(expectedRows(EVENTS, [-4, -3, -2, -1, 0]));
+    const written = await workspace.storage.latestMaterializations(['marts/events_mb']);
+    expect(written.map((m) => `${m.partition}:${m.rowCount}`).sort()).toEqual([`${day(-4)}:2`, `${day(-3)}:1`, `${day(-2)}:2`, `${day(-1)}:1`, `${day(0)}:0`]);
+    // is_incremental(): false for the first batch (no table yet), true once the table exists.
+    expect(
+      await workspace.warehouse.query(
+        "select strftime(occurred_at, '%Y-%m-%d') as day, bool_and(incremental_build) as incremental from marts.events_mb group by all order by day",
+      ),
+    ).toEqual([
+      { day: day(-4), incremental: false },
+      { day: day(-3), incremental: true },
+      { day: day(-2), incremental: true },
+      { day: day(-1), incremental: true },
+    ]);
+  });
+
+  it('a backfill of two days after upstream changes replaces exactly those days; the other days keep their rows', async () => {
+    expect((await workspace.run(await loadProject(workspace.dir))).status).toBe('success');
+    const before = await rows();
+    // Day -3's event changes, day -2 loses event 6 and gains 8 and 9, day -1's event changes too (not backfilled).
+    const changed: SeedEvent[] = [
+      ...EVENTS.filter((e) => e.id !== 6 && e.id !== 4 && e.id !== 7),
+      { id: 4, user: 2, amount: 44, day: -3, hour: 12 },
+      { id: 7, user: 1, amount: 77, day: -1, hour: 5 },
+      { id: 8, user: 2, amount: 80, day: -2, hour: 22 },
+      { id: 9, user: 1, amount: 90, day: -2, hour: 23 },
+    ];
+    writeEvents(changed);
+    const project = await loadProject(workspace.dir);
+    expect((await workspace.run(project, ['seeds/raw_events', 'staging/stg_events'])).status).toBe('success');
+    const plan = buildPlan(project.graph, ['marts/events_mb'], { partitions: { from: day(-3), to: day(-2) } });
+    expect(plan.steps.map((s) => s.id)).toEqual([`marts/events_mb@${day(-3)}`, `marts/events_mb@${day(-2)}`]);
+    expect((await workspace.run(project, ['marts/events_mb'], { plan })).status).toBe('success');
+    const kept = before.filter((r) => r.occurred_at.startsWith(day(-4)) || r.occurred_at.startsWith(day(-1)));
+    const expected = [...kept, ...expectedRows(changed, [-3, -2])].sort((a, b) => a.id - b.id);
+    expect(await rows()).toEqual(expected);
+    // Day -1 still has the old amount of event 7, and the old count of all events.
+    expect((await rows()).find((r) => r.id === 7)).toMatchObject({ amount: 70, all_events: 7 });
+  });
+
+  it('materialize --stale-only builds the missing batches and the lookback batches before the newest', async () => {
+    const first = await loadProject(workspace.dir);
+    const upToTwoDaysAgo = buildPlan(first.graph, first.graph.keys, { partitions: { from: day(-4), to: day(-2) } });
+    expect((await workspace.run(first, first.graph.keys, { plan: upToTwoDaysAgo })).status).toBe('success');
+    const env = { project: first, storage: async () => workspace.storage, landing: new FileLandingZone(workspace.config.landingDir), now: new Date() };
+    const { plan } = await prepareMaterialization(env, { select: 'marts/events_mb', staleOnly: true });
+    // Missing: day -1 and today; lookback=2 also builds day -2 again (day -1 is already planned). Days -4 and -3 stay.
+    expect(plan.steps.map((s) => s.partitions?.join())).toEqual([day(-2), day(-1), day(0)]);
+    // Without --stale-only nothing changes: every batch; with a partition range (a backfill) no lookback either.
+    const ranged = buildPlan(first.graph, ['marts/events_mb'], { partitions: { from: day(-1), to: day(-1) } });
+    expect(ranged.steps.map((s) => s.partitions?.join())).toEqual([day(-1)]);
+  });
+
+  it('lookback=0 builds only the stale batches', async () => {
+    write('dbt/models/marts/events_mb.sql', MODEL.replace('lookback=2', 'lookback=0'));
+    const project = await loadProject(workspace.dir);
+    const upToTwoDaysAgo = buildPlan(project.graph, project.graph.keys, { partitions: { from: day(-4), to: day(-2) } });
+    expect((await workspace.run(project, project.graph.keys, { plan: upToTwoDaysAgo })).status).toBe('success');
+    const env = { project, storage: async () => workspace.storage, landing: new FileLandingZone(workspace.config.landingDir), now: new Date() };
+    const { plan } = await prepareMaterialization(env, { select: 'marts/events_mb', staleOnly: true });
+    expect(plan.steps.map((s) => s.partitions?.join())).toEqual([day(-1), day(0)]);
+  });
+
+  it('reports bad microbatch configs as definition errors naming the model file and the config line', async () => {
+    const model = (config: string) => `{{ config(\n    materialized='incremental',\n    ${config}\n) }}\nselect * from {{ ref('stg_events') }}\n`;
+    write('dbt/models/marts/no_event_time.sql', model("incremental_strategy='microbatch', begin='2025-01-01', batch_size='day'"));
+    write('dbt/models/marts/no_begin.sql', model("incremental_strategy='microbatch', event_time='occurred_at', batch_size='day'"));
+    write('dbt/models/marts/yearly.sql', model("incremental_strategy='microbatch', event_time='occurred_at', begin='2025-01-01',\n    batch_size='year'"));
+    write('dbt/models/marts/weekly.sql', model("incremental_strategy='microbatch', event_time='occurred_at', begin='2025-01-01',\n    batch_size='week'"));
+    write('dbt/models/marts/bad_begin.sql', model("incremental_strategy='microbatch', event_time='occurred_at', batch_size='day',\n    begin='2025-02-30'"));
+    write(
+      'dbt/models/marts/bad_lookback.sql',
+      model("incremental_strategy='microbatch', event_time='occurred_at', begin='2025-01-01', batch_size='day',\n    lookback=-1"),
+    );
+    write(
+      'dbt/models/marts/as_view.sql',
+      "{{ config(materialized='view', incremental_strategy='microbatch', event_time='occurred_at', begin='2025-01-01', batch_size='day') }}\nselect 1 as x\n",
+    );
+    write('dbt/models/marts/stray_lookback.sql', "{{ config(materialized='table',\n    lookback=3) }}\nselect 1 as x\n");
+    const error = await loadProject(workspace.dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DefinitionErrors);
+    expect((error as DefinitionErrors).errors.map((e) => `${e.context.assetKey} ${e.context.file} ${e.message}`).sort()).toEqual([
+      "marts/as_view dbt/models/marts/as_view.sql:1 incremental_strategy='microbatch' needs materialized='incremental' (this model is materialized 'view')",
+      "marts/bad_begin dbt/models/marts/bad_begin.sql:4 begin '2025-02-30' is not a date or timestamp (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, UTC)",
+      'marts/bad_lookback dbt/models/marts/bad_lookback.sql:4 config "lookback" must be an integer ≥ 0',
+      "marts/no_begin dbt/models/marts/no_begin.sql:1 a microbatch model needs begin: the date (or timestamp) of its first batch, e.g. begin='2025-01-01'",
+      'marts/no_event_time dbt/models/marts/no_event_time.sql:1 a microbatch model needs event_time: the column whose value places a row in its batch',
+      "marts/stray_lookback dbt/models/marts/stray_lookback.sql:2 config lookback only applies to incremental_strategy='microbatch'",
+      "marts/weekly dbt/models/marts/weekly.sql:4 batch_size 'week' is not one of 'hour', 'day', 'month'",
+      "marts/yearly dbt/models/marts/yearly.sql:4 batch_size 'year' is not supported: Strata has no yearly partitions (use 'hour', 'day' or 'month')",
+    ]);
+  });
+});
