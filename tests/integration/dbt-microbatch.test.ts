@@ -205,6 +205,37 @@ describe('dbt microbatch models', () => {
     expect(plan.steps.map((s) => s.partitions?.join())).toEqual([day(-1), day(0)]);
   });
 
+  it('a source table with event_time is read for the batch only; ref(…).render() and other models read it whole', async () => {
+    const clicks = [
+      [1, -4, 10],
+      [2, -4, 11],
+      [3, -2, 0],
+      [4, -9, 0],
+    ] as const;
+    const values = clicks.map(([id, offset, hour]) => `(${id}, TIMESTAMP '${day(offset)} ${String(hour).padStart(2, '0')}:00:00')`).join(', ');
+    write('defs/raw/clicks.sql', `select * from (values ${values}) as t(id, clicked_at)\n`);
+    write('dbt/models/sources.yml', 'version: 2\nsources:\n  - name: raw\n    tables:\n      - name: clicks\n        config: { event_time: clicked_at }\n');
+    write(
+      'dbt/models/marts/clicks_mb.sql',
+      `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='clicked_at', begin='${day(-4)}', batch_size='day') }}
+select id, clicked_at, (select count(*) from {{ source('raw', 'clicks') }}) as day_clicks, (select count(*) from {{ source('raw', 'clicks').render() }}) as all_clicks
+from {{ source('raw', 'clicks') }}
+`,
+    );
+    write('dbt/models/staging/all_clicks.sql', "select count(*) as n from {{ source('raw', 'clicks') }}\n");
+    const project = await loadProject(workspace.dir);
+    expect(project.graph.spec('marts/clicks_mb').deps).toEqual(['raw/clicks']);
+    expect((await workspace.run(project)).status).toBe('success');
+    expect(
+      await workspace.warehouse.query('select id, day_clicks::integer as day_clicks, all_clicks::integer as all_clicks from marts.clicks_mb order by id'),
+    ).toEqual([
+      { id: 1, day_clicks: 2, all_clicks: 4 },
+      { id: 2, day_clicks: 2, all_clicks: 4 },
+      { id: 3, day_clicks: 1, all_clicks: 4 },
+    ]);
+    expect(await workspace.warehouse.query('select n::integer as n from staging.all_clicks')).toEqual([{ n: 4 }]);
+  });
+
   it('reports bad microbatch configs as definition errors naming the model file and the config line', async () => {
     const model = (config: string) => `{{ config(\n    materialized='incremental',\n    ${config}\n) }}\nselect * from {{ ref('stg_events') }}\n`;
     write('dbt/models/marts/no_event_time.sql', model("incremental_strategy='microbatch', begin='2025-01-01', batch_size='day'"));

@@ -12,6 +12,7 @@ import type { RawConfig } from '../../model/dbt/dbt-config.ts';
 import type { DbtSourceTable } from './dbt-project-files.ts';
 import { DBT_DEFAULT_LAYER } from '../../model/dbt/dbt-model-mapping.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
+import { sourcePlaceholder } from './dbt-source-placeholder.ts';
 
 /** A rendered model: its text with placeholders, the configs its `config()` calls set, the models it refs. */
 export interface RenderedModel {
@@ -82,7 +83,10 @@ export function renderModel(
       const found = settings.sources.get(`${String(source)}.${String(table)}`);
       if (found === undefined)
         throw contextFailure(`source('${String(source)}', '${String(table)}') is not declared in a sources: block of a .yml file`, `${String(table)}`);
-      return sourceRelation(found);
+      const relation = sourceRelation(found);
+      if (found.eventTime === undefined) return relation;
+      // A table with event_time: resolved once the model is known to be microbatch (dbt-ref-resolution.ts).
+      return printable(sourcePlaceholder({ relation, eventTime: found.eventTime, table: String(table) }), { render: () => relation });
     },
     config: (...args: unknown[]) => {
       const { positional, keywords } = splitKeywords(args);

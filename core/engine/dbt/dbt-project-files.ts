@@ -38,6 +38,8 @@ export interface DbtYamlEntry {
 export interface DbtSourceTable {
   readonly schema: string;
   readonly identifier: string;
+  /** `config: { event_time }` of the table (else of its source): microbatch models read its batch's rows only. */
+  readonly eventTime?: string;
 }
 
 /** A `sources:` entry of a YAML file, with the file it is in. */
@@ -150,7 +152,12 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
       const schema = typeof source.schema === 'string' ? source.schema : source.name;
       for (const table of Array.isArray(source.tables) ? source.tables : []) {
         if (!isObject(table) || typeof table.name !== 'string') continue;
-        sources.set(`${source.name}.${table.name}`, { schema, identifier: typeof table.identifier === 'string' ? table.identifier : table.name });
+        const eventTime = [table.config, source.config].map((c) => (isObject(c) ? c.event_time : undefined)).find((e) => typeof e === 'string');
+        sources.set(`${source.name}.${table.name}`, {
+          schema,
+          identifier: typeof table.identifier === 'string' ? table.identifier : table.name,
+          ...(typeof eventTime === 'string' ? { eventTime } : {}),
+        });
       }
     }
   }

@@ -10,6 +10,7 @@ import { extractQuery } from '../../model/definitions/sql-query-body.ts';
 import { tableToKey } from '../../model/definitions/asset-key.ts';
 import { sourceRelation, type RenderedModel } from './dbt-model-render.ts';
 import type { DbtSourceTable } from './dbt-project-files.ts';
+import { placedSource, SOURCE_PLACEHOLDER } from './dbt-source-placeholder.ts';
 
 /** A rendered, enabled dbt model. */
 export interface ModelNode {
@@ -31,7 +32,8 @@ const THIS = /__strata_dbt_this__/g;
  * CTEs in front of the query), `{{ this }}` the model's table (Strata's `{{ this }}` in an
  * incremental model, bound when it runs). `undefined` when a ref names nothing (reported).
  * `eventTimeOf`, for a microbatch model: the `event_time` of a node it refs, whose rows it then
- * reads for its batch only (not through `ref(…).render()`).
+ * reads for its batch only (not through `ref(…).render()`), as it reads a source table's with
+ * `event_time`.
  */
 export function resolveBody(
   node: ModelNode,
@@ -76,6 +78,10 @@ export function resolveBody(
       const eventTime = unfiltered === undefined ? eventTimeOf?.(name) : undefined;
       return eventTime === undefined ? dbtRelation(key) : batchFilteredRelation(dbtRelation(key), eventTime);
     })
+    .replace(SOURCE_PLACEHOLDER, (_match, hex: string) => {
+      const { relation, eventTime } = placedSource(hex);
+      return eventTimeOf === undefined ? relation : batchFilteredRelation(relation, eventTime);
+    })
     .replace(THIS, () => (node.config.materialized === 'incremental' ? '{{ this }}' : dbtRelation(node.key)));
   return broken ? undefined : injectCtes(resolved, ctes);
 }
@@ -94,7 +100,12 @@ export function refDependencies(
   const keys = new Set<string>();
   const seen = new Set<string>();
   const visit = (rendered: RenderedModel) => {
-    for (const table of sources.values()) if (rendered.text.includes(sourceRelation(table))) keys.add(tableToKey(table.schema, table.identifier));
+    // A source with event_time is printed as a placeholder carrying its relation.
+    const placed = new Set([...rendered.text.matchAll(SOURCE_PLACEHOLDER)].map((m) => placedSource(m[1] as string).relation));
+    for (const table of sources.values()) {
+      const relation = sourceRelation(table);
+      if (rendered.text.includes(relation) || placed.has(relation)) keys.add(tableToKey(table.schema, table.identifier));
+    }
     for (const name of rendered.refs) {
       const target = nodes.get(name);
       if (target?.config.materialized !== 'ephemeral') {

@@ -141,6 +141,8 @@ function settings(
         if (key === 'tags') addTags(value, 'config', 'tags');
         else if (key === 'enabled' && typeof value === 'boolean') enabled = value;
         else if (key === 'meta') readOwner(value, 'config', 'meta');
+        // What a microbatch model filters the table's rows on (dbt-project-files.ts reads it).
+        else if (key === 'event_time' && typeof value === 'string') continue;
         else fail(`${what}: config "${key}" is not supported yet`, 'config', key);
       }
   }
