@@ -28,7 +28,7 @@ import { readDbtProject, type DbtProjectFiles, type DbtYamlEntry } from './dbt-p
 import { genericTestChecks, readGenericTests } from './dbt-generic-tests.ts';
 import { renderModel } from './dbt-model-render.ts';
 import type { DbtLoadCache } from './dbt-load-cache.ts';
-import { refDependencies, resolveBody, type ModelNode } from './dbt-ref-resolution.ts';
+import { refDependencies, resolveBody, type BatchReads, type ModelNode } from './dbt-ref-resolution.ts';
 import { singularTestChecks } from './dbt-singular-tests.ts';
 import { microbatchIncremental, microbatchOf, withBatches } from './dbt-microbatch-models.ts';
 import { renderDbtSnapshots, snapshotAsset } from './dbt-snapshots.ts';
@@ -225,13 +225,14 @@ export function loadDbtProject(
     const microbatch = microbatchOf(node, yaml?.file, fail);
     if (errors.length > problemsBefore) continue;
     // A microbatch model reads the batch's rows of the nodes with an event_time it refs.
-    const eventTimeOf = microbatch === undefined ? undefined : (name: string) => eventTimes.get(name);
+    const batch: BatchReads | undefined =
+      microbatch === undefined ? undefined : { eventTimeOf: (name) => eventTimes.get(name), aliased: target.type === 'postgres' };
     if (node.config.materialized === 'ephemeral') {
       const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, testOptions);
       if (tests !== undefined && tests.checks.length + tests.custom.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
       continue;
     }
-    const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail, eventTimeOf);
+    const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail, batch);
     let incrementalBody: string | undefined;
     let incremental: IncrementalConfig | undefined;
     const renderings = [node.rendered];
@@ -243,7 +244,7 @@ export function loadDbtProject(
       if ('message' in again) fail(again.message, again.where);
       else {
         renderings.push(again);
-        const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail, eventTimeOf);
+        const resolved = resolveBody(node, again.text, nodes, keyOfRef, finals, [], fail, batch);
         if (resolved !== undefined && resolved !== body) incrementalBody = resolved;
       }
     }

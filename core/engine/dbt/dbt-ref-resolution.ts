@@ -25,15 +25,22 @@ export interface ModelNode {
 }
 
 const REF = /__strata_dbt_ref_(\d+)(_whole)?__/g;
+
+/** How a microbatch model reads the nodes with `event_time` it refs (see core/model/dbt/dbt-microbatch.ts). */
+export interface BatchReads {
+  /** The `event_time` of a model or seed it refs, if it has one. */
+  eventTimeOf(name: string): string | undefined;
+  /** Name each filtering subquery, as dbt-postgres does (a Postgres warehouse). */
+  readonly aliased: boolean;
+}
 const THIS = /__strata_dbt_this__/g;
 
 /**
  * A model's rendered text with its placeholders resolved: refs become tables (ephemeral models
  * CTEs in front of the query), `{{ this }}` the model's table (Strata's `{{ this }}` in an
  * incremental model, bound when it runs). `undefined` when a ref names nothing (reported).
- * `eventTimeOf`, for a microbatch model: the `event_time` of a node it refs, whose rows it then
- * reads for its batch only (not through `ref(…).render()`), as it reads a source table's with
- * `event_time`.
+ * `batch`, for a microbatch model: a node it refs with an `event_time` is read for the batch
+ * only (not through `ref(…).render()`), as is a source table with `event_time`.
  */
 export function resolveBody(
   node: ModelNode,
@@ -43,7 +50,7 @@ export function resolveBody(
   finals: Map<string, string>,
   stack: readonly string[],
   fail: (message: string) => void,
-  eventTimeOf?: (name: string) => string | undefined,
+  batch?: BatchReads,
 ): string | undefined {
   const ctes: [string, string][] = [];
   let broken = false;
@@ -75,12 +82,13 @@ export function resolveBody(
         broken = true;
         return name;
       }
-      const eventTime = unfiltered === undefined ? eventTimeOf?.(name) : undefined;
-      return eventTime === undefined ? dbtRelation(key) : batchFilteredRelation(dbtRelation(key), eventTime);
+      const eventTime = unfiltered === undefined ? batch?.eventTimeOf(name) : undefined;
+      if (eventTime === undefined) return dbtRelation(key);
+      return batchFilteredRelation(dbtRelation(key), eventTime, batch?.aliased ? name : undefined);
     })
     .replace(SOURCE_PLACEHOLDER, (_match, hex: string) => {
-      const { relation, eventTime } = placedSource(hex);
-      return eventTimeOf === undefined ? relation : batchFilteredRelation(relation, eventTime);
+      const { relation, eventTime, table } = placedSource(hex);
+      return batch === undefined ? relation : batchFilteredRelation(relation, eventTime, batch.aliased ? table : undefined);
     })
     .replace(THIS, () => (node.config.materialized === 'incremental' ? '{{ this }}' : dbtRelation(node.key)));
   return broken ? undefined : injectCtes(resolved, ctes);

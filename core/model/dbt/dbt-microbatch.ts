@@ -101,9 +101,12 @@ function beginOf(value: unknown): number[] | undefined {
 
 /**
  * What `ref()` of a node with `event_time` reads in a microbatch model: the relation's rows of
- * the batch (dbt's filter: `event_time >= batch start and event_time < batch end`).
+ * the batch (dbt's filter: `event_time >= batch start and event_time < batch end`). With `alias`
+ * (the node's name) the subquery is named `_dbt_et_filter_subq_<name>`, as dbt-postgres names it
+ * and Postgres before 16 needs; without, the model may alias it itself (`from {{ ref('x') }} e`).
  */
-export function batchFilteredRelation(relation: string, eventTime: string): string {
+export function batchFilteredRelation(relation: string, eventTime: string, alias?: string): string {
   const column = quoteIdentifier(eventTime);
-  return `(select * from ${relation} where ${column} >= {{ partition_start }} and ${column} < {{ partition_end }})`;
+  const filtered = `(select * from ${relation} where ${column} >= {{ partition_start }} and ${column} < {{ partition_end }})`;
+  return alias === undefined ? filtered : `${filtered} ${quoteIdentifier(`_dbt_et_filter_subq_${alias}`)}`;
 }
