@@ -9,11 +9,18 @@ import type { SqlHeader } from '../../model/definitions/sql-asset-file.ts';
 import { incremental, type IncrementalConfig } from '../../model/definitions/incremental-config.ts';
 import type { ModelNode } from './dbt-ref-resolution.ts';
 
-/** A model's microbatch batches, or `undefined`; problems are reported through `fail` at the config's line. */
-export function microbatchOf(node: ModelNode, yamlFile: string | undefined, fail: (message: string, where?: string) => void): DbtMicrobatch | undefined {
+/**
+ * A model's microbatch batches (`undefined` for another model), and whether its microbatch
+ * configs are valid; problems are reported through `fail` at the config's line.
+ */
+export function microbatchOf(
+  node: ModelNode,
+  yamlFile: string | undefined,
+  fail: (message: string, where?: string) => void,
+): { readonly microbatch?: DbtMicrobatch; readonly valid: boolean } {
   const { microbatch, problems } = dbtMicrobatch(node.config);
   for (const problem of problems) fail(problem, configLine(node, problem) ?? yamlFile ?? node.file);
-  return microbatch;
+  return { ...(microbatch === undefined ? {} : { microbatch }), valid: problems.length === 0 };
 }
 
 /** `file:line` of the model's `config(` line naming the config a problem is about (or any `config(` line). */

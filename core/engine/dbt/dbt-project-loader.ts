@@ -221,9 +221,8 @@ export function loadDbtProject(
       brokenKeys.add(node.key);
     };
     const yaml = files.modelEntries.get(node.name);
-    const problemsBefore = errors.length;
-    const microbatch = microbatchOf(node, yaml?.file, fail);
-    if (errors.length > problemsBefore) continue;
+    const { microbatch, valid } = microbatchOf(node, yaml?.file, fail);
+    if (!valid) continue;
     // A microbatch model reads the batch's rows of the nodes with an event_time it refs.
     const batch: BatchReads | undefined =
       microbatch === undefined ? undefined : { eventTimeOf: (name) => eventTimes.get(name), aliased: target.type === 'postgres' };
