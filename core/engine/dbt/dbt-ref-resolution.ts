@@ -33,6 +33,7 @@ export interface BatchReads {
   /** Name each filtering subquery, as dbt-postgres does (a Postgres warehouse). */
   readonly aliased: boolean;
 }
+
 const THIS = /__strata_dbt_this__/g;
 
 /**
