@@ -86,7 +86,7 @@ export function renderModel(
       const relation = sourceRelation(found);
       if (found.eventTime === undefined) return relation;
       // A table with event_time: resolved once the model is known to be microbatch (dbt-ref-resolution.ts).
-      return printable(sourcePlaceholder({ relation, eventTime: found.eventTime, table: String(table) }), { render: () => relation });
+      return safeText(sourcePlaceholder({ relation, eventTime: found.eventTime, table: String(table) }), { render: () => relation });
     },
     config: (...args: unknown[]) => {
       const { positional, keywords } = splitKeywords(args);
