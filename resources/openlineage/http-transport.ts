@@ -1,17 +1,17 @@
 /**
- * Posts OpenLineage events to `<url>/api/v1/lineage`, one by one in order, in the background (the
- * socket work on a thread of its own, see {@link PostingThread}):
+ * Posts OpenLineage events to `<url>/api/v1/lineage`, one by one in order, in the background:
  * each with a timeout and a few retries with backoff. While the endpoint does not answer
  * (a refused connection, a timeout, HTTP 408, 429 or 5xx) events go to a disk outbox
  * (see {@link EventOutbox}), and are sent again, oldest first, when it answers: on the next send
  * after a growing pause (1 s doubling to 1 min), or when the next process starts. An event the
  * endpoint refuses (another 4xx) is dropped and said once. Nothing here ever throws to a caller.
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { OPENLINEAGE_LINEAGE_PATH } from '../../core/model/config/openlineage-settings.ts';
 import type { JsonObject } from '../../core/model/openlineage/openlineage-run-event.ts';
 import { EventOutbox } from './event-outbox.ts';
 import type { OpenLineageTransport } from './openlineage-transport.ts';
-import { PostingThread } from './posting-thread.ts';
 
 /** How {@link HttpTransport} sends. */
 export interface HttpTransportOptions {
@@ -41,7 +41,7 @@ const LONGEST_PAUSE_MS = 60_000;
 export class HttpTransport implements OpenLineageTransport {
   readonly #o: HttpTransportOptions;
   readonly #endpoint: URL;
-  readonly #thread: PostingThread;
+  readonly #agent: HttpAgent;
   readonly #outbox: EventOutbox;
   #queue: string[] = [];
   #inFlight: string | undefined;
@@ -58,11 +58,7 @@ export class HttpTransport implements OpenLineageTransport {
   constructor(options: HttpTransportOptions) {
     this.#o = options;
     this.#endpoint = new URL(`${options.url.replace(/\/+$/, '')}${OPENLINEAGE_LINEAGE_PATH}`);
-    this.#thread = new PostingThread({
-      endpoint: this.#endpoint,
-      ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
-      timeoutMs: options.timeoutMs ?? 5_000,
-    });
+    this.#agent = this.#endpoint.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
     this.#outbox = new EventOutbox(options.outboxDir);
     // Events an earlier process kept are sent as this one starts.
     this.#onDisk = this.#outbox.hasEvents();
@@ -159,20 +155,40 @@ export class HttpTransport implements OpenLineageTransport {
     }
   }
 
-  async #post(body: string): Promise<Delivery> {
-    const answer = await this.#thread.post(body);
-    if ('problem' in answer) {
-      this.#lastProblem = answer.problem;
-      return 'down';
-    }
-    const { status } = answer;
-    if (status >= 200 && status < 300) return 'sent';
-    if (status === 408 || status === 429 || status >= 500) {
-      this.#lastProblem = `HTTP ${status}`;
-      return 'down';
-    }
-    this.#say(`refused ${status}`, `OpenLineage: ${this.#endpoint.origin} refused an event with HTTP ${status}; such events are dropped`);
-    return 'refused';
+  #post(body: string): Promise<Delivery> {
+    const send = this.#endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve) => {
+      const request = send(
+        this.#endpoint,
+        {
+          method: 'POST',
+          agent: this.#agent,
+          timeout: this.#o.timeoutMs ?? 5_000,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...(this.#o.apiKey === undefined ? {} : { authorization: `Bearer ${this.#o.apiKey}` }),
+          },
+        },
+        (response: IncomingMessage) => {
+          response.resume();
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve('sent');
+          if (status === 408 || status === 429 || status >= 500) {
+            this.#lastProblem = `HTTP ${status}`;
+            return resolve('down');
+          }
+          this.#say(`refused ${status}`, `OpenLineage: ${this.#endpoint.origin} refused an event with HTTP ${status}; such events are dropped`);
+          resolve('refused');
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.#o.timeoutMs ?? 5_000} ms`)));
+      request.on('error', (error) => {
+        this.#lastProblem = messageOf(error) || (error as NodeJS.ErrnoException).code || 'connection failed';
+        resolve('down');
+      });
+      request.end(body);
+    });
   }
 
   #markDown(): void {
