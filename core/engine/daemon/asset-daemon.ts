@@ -3,21 +3,19 @@
  * source assets, evaluates the schedules and the assets' automation conditions, records the
  * tick with every decision, and queues the runs it decided on; a {@link RunLauncher} starts them within the run and pool
  * limits. {@link AssetDaemon.runIteration} is one tick with the clock passed in, so tests drive
- * ticks without waiting; the loop around it is ./daemon-loop.ts.
+ * ticks without waiting; the loop around it is ./daemon-loop.ts, the runs a tick decides on
+ * come from ./decided-runs.ts.
  */
-import { randomUUID } from 'node:crypto';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 import { buildPlan } from '../../model/planning/plan.ts';
 import { partitionId } from '../../model/definitions/asset-key.ts';
 import { DEFAULT_DAEMON_SETTINGS, type DaemonSettings } from '../../model/config/daemon-settings.ts';
-import { poolLimit, runPools, warehouseKind } from '../../model/config/concurrency-pools.ts';
+import { poolLimit, warehouseKind } from '../../model/config/concurrency-pools.ts';
 import type { Project } from '../../model/project.ts';
 import { SeedRefresher } from '../project/seed-refresh.ts';
-import { computeStaleness } from '../../model/staleness/compute-staleness.ts';
 import { observeSources } from '../staleness/observe-sources.ts';
-import type { StalenessReport } from '../../model/staleness/stale-partition.ts';
 import type { TickDecision } from '../../../storage/daemon-tick-store.ts';
-import type { EventRecord, RunTrigger, Storage } from '../../../storage/storage.ts';
+import type { EventRecord, Storage } from '../../../storage/storage.ts';
 import { RunLauncher, type LaunchedRun, type LaunchedRunOutcome } from '../runs/run-launcher.ts';
 import { RunService } from '../runs/run-service.ts';
 import { projectRunObservers, type RunObserver } from '../runs/run-observers.ts';
@@ -25,14 +23,12 @@ import { enqueueMaterialization } from '../runs/queued-runs.ts';
 import { queuedDbtVars } from '../runs/claimed-plan.ts';
 import { addStoredInFlight, daemonRequest } from './queued-daemon-runs.ts';
 import type { WarehouseSource } from '../runs/shared-warehouse.ts';
-import { describeTargets, partitionIds, splitInFlight, tickTargets, type AssetPartitions } from './asset-partitions.ts';
-import { evaluateAutomation } from './automation-evaluation.ts';
+import { describeTargets, partitionIds, tickTargets } from './asset-partitions.ts';
 import { describeDecision } from './decision-text.ts';
-import { evaluateSchedules } from './schedule-evaluation.ts';
 import { watchFreshness } from './freshness-misses.ts';
+import { decideAutomationRun, decideScheduleRuns, type DecidedRun } from './decided-runs.ts';
 
-/** Run tag marking a daemon run that retries failed attempts (its own failures are not retried). */
-export const RETRY_TAG = 'strata/retry';
+export { RETRY_TAG } from './decided-runs.ts';
 
 /** Everything the daemon works with. */
 export interface AssetDaemonOptions {
@@ -81,20 +77,6 @@ function daemonErrorEvent(tickId: number, error: string): EventRecord {
     message: `daemon tick ${tickId} failed: ${error}`,
     data: { tickId, error },
   };
-}
-
-/** A run the daemon decided on, before it is launched. */
-interface DecidedRun {
-  readonly runId: string;
-  readonly trigger: Extract<RunTrigger, 'schedule' | 'automation'>;
-  /** The selection recorded on the run. */
-  readonly selection: string;
-  readonly partitions: AssetPartitions;
-  /** Pools the run holds a slot of while it runs. */
-  readonly pools: readonly string[];
-  readonly tags: Readonly<Record<string, string>>;
-  /** The tick's clock: which partitions exist for the plan. */
-  readonly now: Date;
 }
 
 /** What one tick decided. */
@@ -278,43 +260,10 @@ export class AssetDaemon {
 
     const inFlight = this.#launcher.inFlight();
     await addStoredInFlight(storage, project.graph, inFlight);
-    const runs: DecidedRun[] = [];
-    const schedules = evaluateSchedules({ schedules: project.schedules, graph: project.graph, cursors: await storage.daemonCursors(), now });
-    decisions.push(...schedules.decisions);
-    for (const request of schedules.requests) {
-      const { schedule } = request;
-      const { free, busy } = splitInFlight(request.partitions, inFlight);
-      for (const [runId, partitions] of busy) {
-        decisions.push({
-          source: 'schedule',
-          name: schedule.name,
-          action: 'skipped',
-          reason: `already queued or running in run ${runId.slice(0, 8)}`,
-          targets: tickTargets(partitions),
-          tickTime: request.tickTime.getTime(),
-        });
-      }
-      if (free.size === 0) continue;
-      const run = this.#queuedRun('schedule', schedule.selection, free, now, {
-        'strata/schedule': schedule.name,
-        'strata/tick': request.tickTime.toISOString(),
-        ...schedule.tags,
-      });
-      for (const id of partitionIds(free)) inFlight.set(id, run.runId);
-      runs.push(run);
-      decisions.push({
-        source: 'schedule',
-        name: schedule.name,
-        action: 'requested',
-        reason: `cron tick ${request.tickTime.toISOString()} (${schedule.cron} ${schedule.timezone})`,
-        targets: tickTargets(free),
-        runId: run.runId,
-        tickTime: request.tickTime.getTime(),
-      });
-    }
-
+    const decision = { project, storage, now, inFlight, decisions };
+    const { runs, cursors } = await decideScheduleRuns(decision);
     try {
-      const run = await this.#decideAutomation(now, inFlight, decisions);
+      const run = await decideAutomationRun(decision);
       if (run) runs.push(run);
     } catch (error) {
       // Schedules still run when automation cannot be evaluated; the next tick tries again.
@@ -326,35 +275,7 @@ export class AssetDaemon {
         targets: [],
       });
     }
-    return { runs, cursors: { ...schedules.cursors } };
-  }
-
-  /** Evaluates the automation conditions and returns the run for what they request, if anything. */
-  async #decideAutomation(now: Date, inFlight: ReadonlyMap<string, string>, decisions: TickDecision[]): Promise<DecidedRun | undefined> {
-    const project = this.#project;
-    const { storage } = this.#o;
-    const automated = project.graph.keys.filter((k) => project.graph.spec(k).automation && !project.graph.spec(k).source);
-    if (automated.length === 0) return undefined;
-    const parents = new Set(automated.flatMap((k) => project.graph.parents(k)));
-    // Seeds declare no condition; those that automated assets read are evaluated with them.
-    const seeds = new Set([...parents].filter((k) => project.definitions.get(k)?.compute.type === 'seed'));
-    const report = await computeStaleness({ project, storage, keys: [...seeds, ...automated], now });
-    const latest = new Map<string, number>();
-    for (const m of await storage.latestMaterializations([...new Set([...automated, ...parents])]))
-      latest.set(partitionId(m.assetKey, m.partition), m.timestamp);
-    const retryRuns = await this.#retryRuns(report);
-    const evaluation = evaluateAutomation({ graph: project.graph, report, latest, inFlight, now, seeds, retryable: (runId) => !retryRuns.has(runId) });
-    if (evaluation.requested.size === 0) {
-      decisions.push(...evaluation.decisions);
-      return undefined;
-    }
-    const keys = [...evaluation.requested.keys()];
-    const run = this.#queuedRun('automation', keys.join(', '), evaluation.requested, now, {
-      'strata/automation': 'true',
-      ...(evaluation.retry ? { [RETRY_TAG]: 'true' } : {}),
-    });
-    decisions.push(...evaluation.decisions.map((d) => (d.action === 'requested' ? { ...d, runId: run.runId } : d)));
-    return run;
+    return { runs, cursors };
   }
 
   /** The default reaper: dead runs other than this daemon's own. */
@@ -362,22 +283,6 @@ export class AssetDaemon {
     // Recorded as the tick's decisions: the service says nothing itself.
     const reaped = await this.#service.reapDeadRuns({ except: this.#launcher.inFlight().values(), quiet: true });
     return reaped.map((r) => r.runId);
-  }
-
-  /** Ids of the failed runs in `report` that were themselves retries. */
-  async #retryRuns(report: StalenessReport): Promise<Set<string>> {
-    const failedRuns = new Set(report.stale.flatMap((s) => s.reasons.flatMap((r) => (r.kind === 'failed' ? [r.runId] : []))));
-    const retries = new Set<string>();
-    for (const runId of failedRuns) {
-      const run = await this.#o.storage.getRun(runId);
-      if (run?.tags[RETRY_TAG] === 'true') retries.add(runId);
-    }
-    return retries;
-  }
-
-  #queuedRun(trigger: DecidedRun['trigger'], selection: string, partitions: AssetPartitions, now: Date, tags: Record<string, string>): DecidedRun {
-    const pools = runPools(this.#project.graph, partitions.keys());
-    return Object.freeze({ runId: randomUUID(), trigger, selection, partitions, pools, tags: Object.freeze(tags), now });
   }
 
   /**
