@@ -1,15 +1,16 @@
+/**
+ * `loadProject`: every asset, schedule and alert rule of a project folder: TypeScript modules,
+ * `.sql` files (built by ./sql-definitions.ts), seeds and an included dbt project, with the
+ * custom checks' reads resolved (./custom-check-reads.ts) and every definition problem collected.
+ */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { DefinitionError, DefinitionErrors, UsageError } from '../../model/errors.ts';
-import { isAssetDefinition, makeDefinition, strayMappings, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
+import { isAssetDefinition, makeDefinition, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
 import { parseSqlAssetFile, sqlAssetDefinition, sqlPathToKey } from '../../model/definitions/sql-asset-file.ts';
-import { keyProblem, keyToTable, tableToKey } from '../../model/definitions/asset-key.ts';
-import { dependenciesToKeys, inferSqlDependencies, SqlDependencyCache } from './sql-dependencies.ts';
-import { LazyParser } from './lazy-parser.ts';
+import { keyProblem } from '../../model/definitions/asset-key.ts';
 import { graphProblems } from '../../model/graph/graph-problems.ts';
-import { closestKeys, compareKeys } from '../../model/collections/key-compare.ts';
-import { renderForParsing, templateProblems, THIS_PLACEHOLDER_SCHEMA, THIS_VARIABLE } from '../../model/definitions/sql-template.ts';
-import { withReads, type CheckSpec } from '../../model/definitions/check-spec.ts';
+import { compareKeys } from '../../model/collections/key-compare.ts';
 import { isScheduleDefinition, makeSchedule, type ScheduleDefinition } from '../../model/definitions/schedule-definition.ts';
 import { loadProjectConfig } from './project-config.ts';
 import { isAlertRule, makeAlertRule, type AlertRule } from '../../model/config/alert-rules.ts';
@@ -22,19 +23,10 @@ import { loadSeeds } from './seed-files.ts';
 import { DbtFileCache } from './dbt-load-cache.ts';
 import { compiledTextDiffers, importAssetModule, loadThroughTsx, prepareAssetModules } from './asset-modules.ts';
 import { unknownResource } from '../../../resources/resource-set.ts';
+import { buildSqlDefinitions, type SqlSource } from './sql-definitions.ts';
+import { resolveCustomChecks } from './custom-check-reads.ts';
 
-interface SqlSource {
-  readonly key: string;
-  readonly file: string;
-  readonly body: string;
-  /** Its query runs on Postgres (`source:`): no DuckDB tables to infer. */
-  readonly remote: boolean;
-  /** Its dependencies are declared (`-- deps:`; a dbt model's refs): on Postgres, a query DuckDB's parser cannot read depends on those alone. */
-  readonly declaresDeps: boolean;
-  /** The query of an incremental build, when it differs (a dbt model): its tables are dependencies too. */
-  readonly incrementalBody?: string;
-  readonly build: (deps: readonly string[]) => AssetDefinition;
-}
+export { sqlDependencyCacheFile } from './sql-definitions.ts';
 
 /** What a project is loaded with besides its folder. */
 export interface LoadProjectOptions {
@@ -241,179 +233,6 @@ function readsDifferentlyCompiled({ compute }: AssetDefinition): boolean {
   if (compute.type === 'typescript') return compiledTextDiffers(compute.materialize.toString());
   if (compute.type === 'source') return compiledTextDiffers(compute.observe.toString());
   return false;
-}
-
-/**
- * The SQL dependency cache of a project: in its `.strata/` folder, whatever storage file it
- * uses, so a new storage file (`STRATA_STORAGE` pointing somewhere else) still starts warm.
- */
-export function sqlDependencyCacheFile(config: Pick<ProjectConfig, 'dir'>): string {
-  return join(config.dir, '.strata', 'sql-dependencies.json');
-}
-
-/**
- * Why a SQL asset's query could not be read. On a Postgres warehouse the query may be good
- * Postgres SQL that DuckDB's parser (which infers dependencies) cannot read: the message says so
- * and how to name the dependencies instead.
- */
-function unparsedMessage(message: string, config: ProjectConfig): string {
-  if (config.warehouseUrl === undefined) return `SQL does not parse: ${message}`;
-  return `SQL does not parse with DuckDB's parser, which infers dependencies (${message}); if it is Postgres SQL your warehouse runs, name its dependencies in the header (-- deps: raw/orders, staging/customers) and Strata uses those instead of parsing it`;
-}
-
-/** Infers each SQL asset's dependencies (DuckDB's parser, cached by SQL hash) and builds its definition. */
-async function buildSqlDefinitions(
-  sources: readonly SqlSource[],
-  knownKeys: ReadonlySet<string>,
-  brokenKeys: Set<string>,
-  config: ProjectConfig,
-  errors: DefinitionError[],
-): Promise<{ definitions: AssetDefinition[]; cache?: SqlDependencyCache }> {
-  if (sources.length === 0) return { definitions: [] };
-  const cache = new SqlDependencyCache(sqlDependencyCacheFile(config));
-  const parser = new LazyParser();
-  const definitions: AssetDefinition[] = [];
-  try {
-    // The tables a query reads (cached by its text); `undefined` when it does not parse (reported).
-    const readTables = async (source: SqlSource, body: string) => {
-      // A query run on Postgres reads Postgres tables: its deps are the header's only.
-      const cached = source.remote ? [] : cache.get(body);
-      if (cached) return cached;
-      const inferred = await inferSqlDependencies(await parser.connection(), renderForParsing(body));
-      // Postgres SQL DuckDB's parser cannot read: the header's deps are the asset's deps.
-      if (!inferred.ok && config.warehouseUrl !== undefined && source.declaresDeps) return [];
-      if (!inferred.ok) {
-        errors.push(new DefinitionError('sql_invalid', unparsedMessage(inferred.message, config), { assetKey: source.key, file: source.file }));
-        brokenKeys.add(source.key);
-        return undefined;
-      }
-      cache.set(body, inferred.tables);
-      return inferred.tables;
-    };
-    for (const source of sources) {
-      let tables = await readTables(source, source.body);
-      if (tables !== undefined && source.incrementalBody !== undefined) {
-        const more = await readTables(source, source.incrementalBody);
-        tables = more === undefined ? undefined : [...tables, ...more];
-      }
-      if (tables === undefined) continue;
-      // `{{ this }}`: an incremental asset reading its own table is not a cycle.
-      const { deps, unknown } = dependenciesToKeys(
-        tables.filter((t) => t.schema !== THIS_PLACEHOLDER_SCHEMA),
-        knownKeys,
-      );
-      for (const name of unknown) errors.push(unknownTableError(name, source, knownKeys));
-      const definition = source.build(deps);
-      for (const message of [...strayMappings(definition.spec), ...sqlPartitionProblems(definition)]) {
-        errors.push(new DefinitionError('sql_invalid', message, { assetKey: source.key, file: source.file }));
-      }
-      definitions.push(definition);
-    }
-  } finally {
-    parser.close();
-  }
-  return { definitions, cache };
-}
-
-/**
- * Reads every custom SQL check with DuckDB's parser (cached like SQL assets): the assets its
- * query reads become the check's `reads` (check dependencies), and a query that does not parse,
- * reads a table that is not an asset or uses a variable that cannot be bound is an error naming
- * the asset, the check and the file — except, on a Postgres warehouse (`postgres`), for a check
- * that knows what it reads already (a dbt singular test's refs). Returns the definitions with
- * their checks' reads filled in.
- */
-async function resolveCustomChecks(
-  definitions: readonly AssetDefinition[],
-  knownKeys: ReadonlySet<string>,
-  cache: SqlDependencyCache | undefined,
-  postgres: boolean,
-): Promise<{ definitions: AssetDefinition[]; problems: DefinitionError[] }> {
-  const problems: DefinitionError[] = [];
-  const parser = new LazyParser();
-  try {
-    const resolved: AssetDefinition[] = [];
-    for (const definition of definitions) {
-      const { spec, file } = definition;
-      if (!spec.checks.some((c) => c.type === 'custom_sql')) {
-        resolved.push(definition);
-        continue;
-      }
-      const context = { assetKey: spec.key, ...(file === undefined ? {} : { file }) };
-      const checks: CheckSpec[] = [];
-      for (const check of spec.checks) {
-        if (check.type !== 'custom_sql') {
-          checks.push(check);
-          continue;
-        }
-        const { schema, table } = keyToTable(spec.key);
-        const withTable = check.sql.replaceAll(THIS_VARIABLE, `${schema}.${table}`);
-        const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
-        for (const message of templateProblems(withTable, kind))
-          problems.push(new DefinitionError('check_invalid', `check ${check.name}: ${message}`, context));
-        const body = renderForParsing(withTable);
-        let tables = cache?.get(body);
-        if (!tables) {
-          const inferred = await inferSqlDependencies(await parser.connection(), body);
-          // Postgres SQL DuckDB's parser cannot read, of a check that knows what it reads (a dbt singular test's refs).
-          if (!inferred.ok && postgres && check.reads !== undefined) {
-            checks.push(check);
-            continue;
-          }
-          if (!inferred.ok) {
-            problems.push(new DefinitionError('check_invalid', `check ${check.name}: SQL does not parse: ${inferred.message}`, context));
-            checks.push(check);
-            continue;
-          }
-          tables = inferred.tables;
-          cache?.set(body, tables);
-        }
-        const { deps, unknown } = dependenciesToKeys(tables, knownKeys);
-        for (const name of unknown) {
-          problems.push(new DefinitionError('check_invalid', `check ${check.name}: reads table "${name}", which is not an asset of this project`, context));
-        }
-        checks.push(
-          withReads(
-            check,
-            [...deps, ...(check.reads ?? [])].filter((key) => key !== spec.key),
-          ),
-        );
-      }
-      resolved.push(makeDefinition(Object.freeze({ ...spec, checks: Object.freeze(checks) }), definition.compute, file));
-    }
-    return { definitions: resolved, problems };
-  } finally {
-    parser.close();
-  }
-}
-
-/** Template variables that cannot be bound, and partitioned views. */
-function sqlPartitionProblems(definition: AssetDefinition): string[] {
-  const { compute, spec } = definition;
-  if (compute.type !== 'sql') return [];
-  const kind = spec.partitions === undefined ? 'none' : spec.partitions.type === 'static' ? 'static' : 'time';
-  const watermark = compute.incremental?.watermark;
-  const problems = templateProblems(compute.sql, kind, {
-    incremental: compute.materialization === 'incremental',
-    ...(watermark === undefined ? {} : { watermark }),
-    ...(compute.source === undefined ? {} : { source: compute.source }),
-  });
-  if (kind !== 'none' && compute.materialization === 'view') problems.push('a partitioned SQL asset is written partition by partition, so it cannot be a view');
-  return problems;
-}
-
-function unknownTableError(name: string, source: SqlSource, knownKeys: ReadonlySet<string>): DefinitionError {
-  const [schema, table] = name.includes('.') ? name.split('.').slice(-2) : ['', name];
-  const others = [...knownKeys].filter((k) => k !== source.key);
-  const hint = closestKeys(schema ? tableToKey(schema, table as string) : (table as string), others).map((k) => {
-    const target = keyToTable(k);
-    return `"${target.schema}.${target.table}"`;
-  });
-  return new DefinitionError(
-    'unknown_table',
-    `reads table "${name}", which is not an asset of this project${hint.length ? ` (did you mean ${hint.join(', ')}?)` : ''}`,
-    { assetKey: source.key, file: source.file },
-  );
 }
 
 /** Source assets that observe through a resource strata.json does not configure. */
