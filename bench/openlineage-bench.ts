@@ -25,6 +25,12 @@ export interface OpenLineageFigures {
   readonly liveMsPerStep: number;
   /** With the receiver down (events kept on disk): ms per step. */
   readonly downMsPerStep: number;
+  /**
+   * What OpenLineage adds to a step, live and down: the median over the rounds of each round's
+   * difference with the run without it (a busy moment then spoils one round's pair, not the figure).
+   */
+  readonly liveAddedMs: number;
+  readonly downAddedMs: number;
   /** Delivering what was still queued when the run ended (`flush`), live and down, in ms. */
   readonly liveFlushMs: number;
   readonly downFlushMs: number;
@@ -47,6 +53,12 @@ async function startReceiver(): Promise<{ child: ChildProcess; url: string; coun
   const port = await new Promise<string>((resolve) => child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
   const url = `http://127.0.0.1:${port}`;
   return { child, url, count: async () => Number(await (await fetch(url)).text()) };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** CPU ms the main thread has used (Linux: /proc/self/task/<pid>/stat, in clock ticks of 10 ms); NaN elsewhere. */
@@ -73,9 +85,9 @@ async function closedPort(): Promise<number> {
  * A chain of `count` SQL assets (each `select x + 1 as x, … from` the one before, so column
  * lineage has something to trace) run one step at a time on a DuckDB file (one thread) with SQLite storage:
  * without OpenLineage, with events posted to a live receiver, and with the receiver down;
- * `rounds` rounds alternating the three, the fastest of each kept.
+ * `rounds` rounds of the three, the fastest of each kept, and the median of each round's added cost.
  */
-export async function runOpenLineageOverhead(count = 300, rounds = 5): Promise<OpenLineageFigures> {
+export async function runOpenLineageOverhead(count = 300, rounds = 9): Promise<OpenLineageFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-ol-'));
   const receiver = await startReceiver();
   const down = `http://127.0.0.1:${await closedPort()}`;
@@ -148,9 +160,14 @@ export async function runOpenLineageOverhead(count = 300, rounds = 5): Promise<O
     const flush = { live: 0, down: 0 };
     const cpu = { none: Number.POSITIVE_INFINITY, live: Number.POSITIVE_INFINITY, down: Number.POSITIVE_INFINITY };
     const mainCpu = { ...cpu };
+    const added = { live: [] as number[], down: [] as number[] };
     for (let r = 0; r < rounds; r++) {
-      for (const variant of ['none', 'live', 'down'] as const) {
+      const ms = { none: 0, live: 0, down: 0 };
+      // The order turns round by round, so no variant always runs first (or last) in a round.
+      const order = (['none', 'live', 'down'] as const).map((_, i, all) => all[(i + r) % all.length] as 'none' | 'live' | 'down');
+      for (const variant of order) {
         const figures = await run(variant);
+        ms[variant] = figures.msPerStep;
         cpu[variant] = Math.min(cpu[variant], figures.cpuMsPerStep);
         mainCpu[variant] = Math.min(mainCpu[variant], figures.mainCpuMsPerStep);
         if (figures.msPerStep < best[variant]) {
@@ -158,6 +175,8 @@ export async function runOpenLineageOverhead(count = 300, rounds = 5): Promise<O
           if (variant !== 'none') flush[variant] = figures.flushMs;
         }
       }
+      added.live.push(ms.live - ms.none);
+      added.down.push(ms.down - ms.none);
     }
     return {
       steps: count,
@@ -166,6 +185,8 @@ export async function runOpenLineageOverhead(count = 300, rounds = 5): Promise<O
       mainCpuMsPerStep: mainCpu,
       liveMsPerStep: best.live,
       downMsPerStep: best.down,
+      liveAddedMs: median(added.live),
+      downAddedMs: median(added.down),
       liveFlushMs: flush.live,
       downFlushMs: flush.down,
       received,
