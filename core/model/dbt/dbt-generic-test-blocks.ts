@@ -71,23 +71,36 @@ export function genericTestBlocks(text: string): GenericTestFile {
   return { blocks, withoutTests, problems };
 }
 
-/** The index of the `)` closing the parenthesis opened before `from`, skipping strings and nested brackets. */
-function closingParen(text: string, from: number): number | undefined {
-  let depth = 1;
+/**
+ * Walks `text` from `from` outside quoted strings, calling `visit` with each character, its index
+ * and the bracket depth after it (`( [ {` open, `) ] }` close; `depth` before the first); stops
+ * when `visit` returns true.
+ */
+function walkBrackets(text: string, from: number, depth: number, visit: (char: string, index: number, depth: number) => boolean): void {
   let quote: string | undefined;
   for (let i = from; i < text.length; i++) {
     const char = text[i] as string;
     if (quote !== undefined) {
       if (char === '\\') i++;
       else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") quote = char;
-    else if (char === '(' || char === '[' || char === '{') depth++;
-    else if (char === ')' || char === ']' || char === '}') {
-      depth--;
-      if (depth === 0) return char === ')' ? i : undefined;
+      continue;
     }
+    if (char === '"' || char === "'") quote = char;
+    else if (char === '(' || char === '[' || char === '{') depth++;
+    else if (char === ')' || char === ']' || char === '}') depth--;
+    if (visit(char, i, depth)) return;
   }
-  return undefined;
+}
+
+/** The index of the `)` closing the parenthesis opened before `from`, skipping strings and nested brackets. */
+function closingParen(text: string, from: number): number | undefined {
+  let closing: number | undefined;
+  walkBrackets(text, from, 1, (char, index, depth) => {
+    if (depth > 0) return false;
+    if (char === ')') closing = index;
+    return true;
+  });
+  return closing;
 }
 
 /** `model, column_name, values, quote=true` as parameters, or why not. */
@@ -107,22 +120,14 @@ function parseParams(signature: string): GenericTestParam[] | string {
 /** Splits on commas outside strings and brackets. */
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
-  let quote: string | undefined;
   let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i] as string;
-    if (quote !== undefined) {
-      if (char === '\\') i++;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") quote = char;
-    else if (char === '(' || char === '[' || char === '{') depth++;
-    else if (char === ')' || char === ']' || char === '}') depth--;
-    else if (char === ',' && depth === 0) {
-      parts.push(text.slice(from, i));
-      from = i + 1;
+  walkBrackets(text, 0, 0, (char, index, depth) => {
+    if (char === ',' && depth === 0) {
+      parts.push(text.slice(from, index));
+      from = index + 1;
     }
-  }
+    return false;
+  });
   parts.push(text.slice(from));
   return parts;
 }
