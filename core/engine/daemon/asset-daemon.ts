@@ -1,6 +1,6 @@
 /**
  * The asset daemon: at every tick it re-hashes edited seed files, reaps dead runs, observes
- * source assets, evaluates the schedules and the assets' automation conditions, records the
+ * source assets (and runs the checks of those with new data, ./daemon-source-checks.ts), evaluates the schedules and the assets' automation conditions, records the
  * tick with every decision, and queues the runs it decided on; a {@link RunLauncher} starts them within the run and pool
  * limits. {@link AssetDaemon.runIteration} is one tick with the clock passed in, so tests drive
  * ticks without waiting; the loop around it is ./daemon-loop.ts, the runs a tick decides on
@@ -26,6 +26,7 @@ import type { WarehouseSource } from '../runs/shared-warehouse.ts';
 import { describeTargets, partitionIds, tickTargets } from './asset-partitions.ts';
 import { describeDecision } from './decision-text.ts';
 import { watchFreshness } from './freshness-misses.ts';
+import { checkChangedSources } from './daemon-source-checks.ts';
 import { decideAutomationRun, decideScheduleRuns, type DecidedRun } from './decided-runs.ts';
 
 export { RETRY_TAG } from './decided-runs.ts';
@@ -159,7 +160,7 @@ export class AssetDaemon {
     const tickId = await storage.createDaemonTick({ timestamp: now.getTime(), status: 'running', decisions: [], runIds: [], error: null, endedAt: null });
     const decisions: TickDecision[] = [];
     try {
-      const { runs, cursors } = await this.#decide(now, decisions);
+      const { runs, cursors } = await this.#decide(now, tickId, decisions);
       const freshness = await watchFreshness({
         project: this.#project,
         storage,
@@ -233,7 +234,7 @@ export class AssetDaemon {
     this.#launcher.cancelRunning();
   }
 
-  async #decide(now: Date, decisions: TickDecision[]): Promise<{ runs: DecidedRun[]; cursors: Record<string, string> }> {
+  async #decide(now: Date, tickId: number, decisions: TickDecision[]): Promise<{ runs: DecidedRun[]; cursors: Record<string, string> }> {
     // An edited seed file is seen without a restart: its code version, and so staleness, change.
     this.#project = this.#seeds.refresh(this.#project);
     const project = this.#project;
@@ -252,7 +253,10 @@ export class AssetDaemon {
       try {
         // Through the runs' shared warehouse: a dbt source is read while no run of this process holds the file, or in the same hold.
         const warehouse = this.#service.warehouse.reader(new AbortController().signal);
-        await observeSources({ project, storage, landing: this.#o.landing, now, warehouse });
+        const { changed } = await observeSources({ project, storage, landing: this.#o.landing, now, warehouse });
+        // A new data version is checked when it arrives, not when a run first reads it.
+        const checks = { project, storage, warehouse: this.#service.warehouse, changed, tickId, now, observers: this.#observers };
+        decisions.push(...(await checkChangedSources({ ...checks, ...(this.#o.log ? { log: this.#o.log } : {}) })));
       } catch (error) {
         decisions.push({ source: 'daemon', name: 'observe', action: 'error', reason: `observing sources failed: ${(error as Error).message}`, targets: [] });
       }

@@ -43,14 +43,15 @@ export async function checkSource(project: Project, warehouse: Warehouse, key: s
 
 /**
  * Runs the checks of `sources` (observed by this run; partitioned sources have none), one
- * `check_result` event per check, and says which sources failed a blocking check.
+ * `check_result` event per check, and says which sources failed a blocking check. `runId` is
+ * the results' run (`null`: no run, a daemon tick's).
  */
 export async function checkRunSources(
   project: Project,
   warehouse: Warehouse,
   sources: readonly string[],
   events: RunEvents,
-  runId: string,
+  runId: string | null,
   now: Date,
 ): Promise<SourceCheckOutcome> {
   const recorded: EventRecord[] = [];
