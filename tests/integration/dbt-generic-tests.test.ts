@@ -160,7 +160,7 @@ describe('dbt generic tests of the project', () => {
   it("data_tests: of dbt_project.yml configures singular and generic tests under their own config; <project>.<test> names the project's own test", async () => {
     write('dbt/dbt_project.yml', 'name: shop\nmodels:\n  shop:\n    +materialized: table\ndata_tests:\n  shop:\n    +severity: warn\n');
     write('dbt/tests/no_big_orders.sql', "select * from {{ ref('stg_orders') }} where cents > 1000000\n");
-    // The project's warn is over the definition's config(severity='error'), the YAML's error over the project's warn.
+    // The definition's config(severity='error') is over the project's warn, the YAML's error over the project's warn.
     write(
       'dbt/tests/generic/small.sql',
       "{% test small(model, column_name) %}\n{{ config(severity='error') }}\nselect * from {{ model }} where {{ column_name }} > 10000000\n{% endtest %}\n",
@@ -175,8 +175,82 @@ describe('dbt generic tests of the project', () => {
       'unique(cents) error',
       'no_big_orders warn',
       'shop.is_positive(cents) warn',
-      'small(cents) warn',
+      'small(cents) error',
     ]);
+  });
+
+  it("folder configs of data_tests: reach the generic tests of the YAML files in that folder, builtins and the project's own", async () => {
+    write('dbt/dbt_project.yml', 'name: shop\nmodels:\n  shop:\n    +materialized: table\ndata_tests:\n  shop:\n    staging:\n      +severity: warn\n');
+    fs.rmSync(path.join(workspace.dir, 'dbt/models/schema.yml'));
+    const tests = 'columns:\n      - name: cents\n        data_tests: [is_positive, { accepted_values: { values: [10000, 25000], quote: false } }]\n';
+    write('dbt/models/staging/schema.yml', `version: 2\nmodels:\n  - name: stg_orders\n    ${tests}`);
+    write('dbt/models/marts/big_orders.sql', "select * from {{ ref('stg_orders') }}\n");
+    write('dbt/models/marts/schema.yml', `version: 2\nmodels:\n  - name: big_orders\n    ${tests}`);
+    write('dbt/seeds/orders.csv', 'id,amount,status\n1,100,open\n2,-250,shipped\n');
+    const project = await loadProject(workspace.dir);
+    const severities = (key: string) => (project.definitions.get(key)?.spec.checks ?? []).map((c) => `${c.name} ${c.severity}`).sort();
+    expect(severities('staging/stg_orders')).toEqual(['accepted_values(cents, 10000, 25000) warn', 'is_positive(cents) warn']);
+    expect(severities('marts/big_orders')).toEqual(['accepted_values(cents, 10000, 25000) error', 'is_positive(cents) error']);
+    // The staging tests only warn, so stg_orders publishes; the same tests in marts/ block big_orders.
+    expect((await workspace.run(project)).status).toBe('failed');
+    expect(await results()).toEqual(['accepted_values(cents, 10000, 25000) false', 'is_positive(cents) false']);
+    expect(await rows()).toHaveLength(2);
+    await expect(workspace.warehouse.query('select * from marts.big_orders')).rejects.toThrow();
+  });
+
+  it("a {% test %} block's config() is every use's default: over dbt_project.yml, under the use's own YAML config", async () => {
+    write('dbt/dbt_project.yml', 'name: shop\nmodels:\n  shop:\n    +materialized: table\ndata_tests:\n  +severity: error\n  +enabled: false\n');
+    write(
+      'dbt/tests/generic/positive_open.sql',
+      "{% test positive_open(model, column_name) %}\n{{ config(severity='warn', where=\"status = 'open'\", enabled=true, tags=['finance']) }}\nselect * from {{ model }} where {{ column_name }} <= 0\n{% endtest %}\n",
+    );
+    write(
+      'dbt/tests/generic/few_negatives.sql',
+      "{% test few_negatives(model, column_name) %}\n{{ config(warn_if='>0', error_if='>1') }}\nselect * from {{ model }} where {{ column_name }} < 0\n{% endtest %}\n",
+    );
+    write(
+      'dbt/models/schema.yml',
+      'version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: cents\n        data_tests:\n' +
+        '          - positive_open\n' +
+        '          - positive_open: { config: { where: "status = \'shipped\'", name: shipped_positive } }\n' +
+        '          - positive_open: { config: { where: "status = \'refund\'", severity: error, name: refund_positive } }\n' +
+        '          - few_negatives: { config: { enabled: true } }\n' +
+        '          - not_null\n',
+    );
+    write('dbt/seeds/orders.csv', 'id,amount,status\n1,100,open\n2,-250,shipped\n3,-4,refund\n');
+    let project = await loadProject(workspace.dir);
+    const checks = project.definitions.get('staging/stg_orders')?.spec.checks ?? [];
+    // not_null is off (the project's enabled: false); few_negatives is on by its YAML, positive_open by its block.
+    expect(checks.map((c) => `${c.name} ${c.severity}`).sort()).toEqual([
+      'few_negatives(cents) error_if > 1 error',
+      'few_negatives(cents) warn_if > 0 warn',
+      'positive_open(cents) warn',
+      'refund_positive error',
+      'shipped_positive warn',
+    ]);
+    const sql = checks.find((c) => c.name === 'positive_open(cents)');
+    expect(sql?.type === 'custom_sql' ? sql.sql : '').toContain(`where status = 'open'`);
+    // The refunds' negative amount blocks; the shipped one and two negatives only warn.
+    expect((await workspace.run(project)).status).toBe('failed');
+    expect(await results()).toEqual([
+      'few_negatives(cents) error_if > 1 false',
+      'few_negatives(cents) warn_if > 0 true',
+      'positive_open(cents) true',
+      'refund_positive false',
+      'shipped_positive false',
+    ]);
+    await expect(rows()).rejects.toThrow();
+    write('dbt/seeds/orders.csv', 'id,amount,status\n1,100,open\n2,-250,shipped\n');
+    project = await loadProject(workspace.dir);
+    expect((await workspace.run(project)).status).toBe('success');
+    expect(await results()).toEqual([
+      'few_negatives(cents) error_if > 1 true',
+      'few_negatives(cents) warn_if > 0 false',
+      'positive_open(cents) true',
+      'refund_positive true',
+      'shipped_positive false',
+    ]);
+    expect(await rows()).toHaveLength(2);
   });
 
   it('a package generic test (dbt_packages/<package>/macros) runs under its namespace, with the package macros', async () => {
@@ -211,9 +285,10 @@ describe('dbt generic tests of the project', () => {
   it('what cannot be run is an error naming the test, the model and the file', async () => {
     write('dbt/tests/generic/broken.sql', '{% test broken(model) %}\nselect *\nfrom {{ model }}\nwhere {{ nope() }}\n{% endtest %}\n');
     write('dbt/tests/not_generic.sql', '{% test odd(model) %}select 1{% endtest %}\n');
+    write('dbt/tests/generic/named.sql', "{% test named(model) %}\n{{ config(name='fixed') }}\nselect 1 where false\n{% endtest %}\n");
     write(
       'dbt/models/schema.yml',
-      'version: 2\nmodels:\n  - name: stg_orders\n    tests:\n      - broken\n      - dbt_utils.expression_is_true: { expression: "cents > 0" }\n      - at_most\n    columns:\n      - name: cents\n        tests:\n          - at_most: { limit: 3 }\n          - at_most: { maximum: 3 }\n',
+      'version: 2\nmodels:\n  - name: stg_orders\n    tests:\n      - broken\n      - named\n      - dbt_utils.expression_is_true: { expression: "cents > 0" }\n      - at_most\n    columns:\n      - name: cents\n        tests:\n          - at_most: { limit: 3 }\n          - at_most: { maximum: 3 }\n',
     );
     const error = await loadProject(workspace.dir).then(
       () => undefined,
@@ -227,6 +302,7 @@ describe('dbt generic tests of the project', () => {
       'staging/stg_orders dbt/models/schema.yml test at_most(cents): generic test at_most has no argument "maximum" (its arguments: model, column_name, limit_value)',
       'staging/stg_orders dbt/models/schema.yml test at_most: generic test at_most needs a column: declare it under a column, or give column_name',
       "staging/stg_orders dbt/tests/generic/broken.sql:4 test broken: unsupported Jinja: nope() is not available in Strata's dbt context",
+      'staging/stg_orders dbt/tests/generic/named.sql test named: config(name=…) in a test definition is not supported: name each use in the YAML',
     ]);
   });
 });

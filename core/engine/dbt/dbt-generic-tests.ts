@@ -104,34 +104,47 @@ export function genericTestChecks(
     const macros = definition.package === undefined ? context.macros : [...context.macros, ...(tests.packageMacros.get(definition.package) ?? [])];
     const fail = (message: string, where = file) =>
       errors.push(new DefinitionError('dbt_test_invalid', `test ${use.checkName}: ${message}`, { assetKey: tested, file: where }));
-    const made = useTemplate(definition, use);
-    if ('problem' in made) {
-      fail(made.problem);
+    const render = (where: string | undefined) => {
+      const made = useTemplate(definition, use, where);
+      if ('problem' in made) return { problem: made.problem, where: file };
+      const rendered = renderModel({ file: definition.file, text: made.template }, macros, { ...context.settings, incremental: false }, context.cache);
+      return 'message' in rendered ? { problem: rendered.message, where: rendered.where } : { template: made.template, rendered };
+    };
+    let made = render(use.entry.config.where);
+    if (made.problem !== undefined) {
+      fail(made.problem, made.where);
       continue;
     }
-    const { template } = made;
-    const rendered = renderModel({ file: definition.file, text: template }, macros, { ...context.settings, incremental: false }, context.cache);
-    if ('message' in rendered) {
-      fail(rendered.message, rendered.where);
+    // The definition's config() is every use's default: over dbt_project.yml's, under the use's own.
+    const defaults: Record<string, unknown> = Object.assign({}, ...made.rendered.configs);
+    const problem =
+      defaults.name !== undefined || defaults.alias !== undefined
+        ? 'config(name=…) in a test definition is not supported: name each use in the YAML'
+        : undefined;
+    const checked = problem ?? readTestConfig(use.entry.test, defaults);
+    if (typeof checked === 'string') {
+      fail(checked, definition.file);
       continue;
     }
-    const defaults = readTestConfig(use.entry.test, Object.assign({}, ...rendered.configs));
-    if (typeof defaults === 'string') {
-      fail(defaults, definition.file);
+    const config = readTestConfig(use.entry.test, { ...use.projectConfig, ...defaults, ...use.entry.own });
+    if (typeof config === 'string') {
+      fail(config);
       continue;
     }
-    if (defaults.where !== undefined || defaults.name !== undefined) {
-      fail('config(where=…) or config(name=…) in a test definition is not supported yet: set it in the YAML', definition.file);
+    if (!config.enabled) continue;
+    // A where of the definition's (or the project's, under it) is the model the test reads.
+    if (config.where !== use.entry.config.where) made = render(config.where);
+    if (made.problem !== undefined) {
+      fail(made.problem, made.where);
       continue;
     }
-    if (!defaults.enabled) continue;
+    const { template, rendered } = made;
     if (on.refsForbidden !== undefined && rendered.refs.length > 0) {
       fail(`it reads ref('${rendered.refs[0]}'): ${on.refsForbidden}`);
       continue;
     }
     const query = testQuery(context, { name: use.checkName, file: definition.file, template }, rendered, tested, (m) => fail(m, definition.file));
     if (query === undefined) continue;
-    const config = { ...defaults, ...definedOnly(use.entry.config) };
     let name = use.checkName;
     if (taken.has(name)) {
       if (use.entry.config.name !== undefined) {
@@ -149,20 +162,15 @@ export function genericTestChecks(
   return checks;
 }
 
-/** The keys of `config` that are set. */
-function definedOnly<T extends object>(config: T): Partial<T> {
-  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
 /**
  * The template of one use: the definition's body, on its own lines of its file (so a problem
  * names the definition's line), after `{% set %}`s of `model`, `column_name` and the arguments
  * (given, else their defaults).
  */
-function useTemplate(definition: GenericTestDefinition, use: DbtCustomTestUse): { template: string } | { problem: string } {
-  const { args, config } = use.entry;
+function useTemplate(definition: GenericTestDefinition, use: DbtCustomTestUse, where: string | undefined): { template: string } | { problem: string } {
+  const { args } = use.entry;
   const sets: string[] = [];
-  const model = config.where === undefined ? 'this' : `"(select * from " ~ this ~ " where " ~ ${JSON.stringify(config.where)} ~ ") dbt_subquery"`;
+  const model = where === undefined ? 'this' : `"(select * from " ~ this ~ " where " ~ ${JSON.stringify(where)} ~ ") dbt_subquery"`;
   const given = new Map<string, string>([['model', model]]);
   if (use.column !== undefined) given.set('column_name', JSON.stringify(use.column));
   const names = new Set(definition.params.map((p) => p.name));

@@ -32,6 +32,8 @@ export interface DbtFile {
 export interface DbtYamlEntry {
   readonly entry: Readonly<Record<string, unknown>>;
   readonly file: string;
+  /** The file's folders under its model, seed or snapshot folder: its tests' folder configs are theirs. */
+  readonly folders: readonly string[];
 }
 
 /** A dbt source table: the relation `source()` renders. */
@@ -143,12 +145,12 @@ export function readDbtProject(dir: string, projectDir: string, errors: Definiti
               file: yml.display,
             }),
           );
-        else into.set(entry.name, { entry, file: yml.display });
+        else into.set(entry.name, { entry, file: yml.display, folders: yml.relative.split('/').slice(0, -1) });
       }
     }
     for (const source of Array.isArray(content.sources) ? content.sources : []) {
       if (!isObject(source) || typeof source.name !== 'string') continue;
-      sourceEntries.push({ entry: source, file: yml.display, path: yml.path });
+      sourceEntries.push({ entry: source, file: yml.display, path: yml.path, folders: yml.relative.split('/').slice(0, -1) });
       const schema = typeof source.schema === 'string' ? source.schema : source.name;
       for (const table of Array.isArray(source.tables) ? source.tables : []) {
         if (!isObject(table) || typeof table.name !== 'string') continue;

@@ -193,9 +193,12 @@ export function loadDbtProject(
   const finals = new Map<string, string>();
   const testContext = { files, macros, settings, cache, nodes, keyOfRef, finals };
   const singular = singularTestChecks(testContext, errors);
-  // The project's test configs (`+severity` under `tests:`/`data_tests:`) at its top apply to generic tests too.
-  const projectConfig = Object.assign({}, ...[files.project.tests, files.project.data_tests].flatMap((tree) => folderConfigs(tree, files.name, [])));
-  const testOptions = { isCustom: (name: string) => generic.definitions.has(name), packages: generic.packageMacros, projectConfig };
+  /** The options of the tests of a YAML entry: the test configs (`+severity` under `tests:`/`data_tests:`) of its file's folder apply to them, as in dbt. */
+  const testOptions = (yaml: DbtYamlEntry) => ({
+    isCustom: (name: string) => generic.definitions.has(name),
+    packages: generic.packageMacros,
+    projectConfig: Object.assign({}, ...[files.project.tests, files.project.data_tests].flatMap((tree) => folderConfigs(tree, files.name, yaml.folders))),
+  });
   /**
    * The checks of a node's schema.yml entry (its own tests and its columns'), then `more` (its
    * singular tests). A source's tests run when it is observed, before anything is built: they may
@@ -204,7 +207,7 @@ export function loadDbtProject(
   const entryChecks = (yaml: DbtYamlEntry, key: string, more: readonly CheckSpec[], onSource = false): CheckSpec[] => {
     const resolve: RelationResolver = (call) =>
       onSource && parseRelationCall(call)?.fn === 'ref' ? { problem: `${call}: ${SOURCE_TEST_READS}` } : resolver(call);
-    const tests = dbtModelChecks(yaml.entry, resolve, testOptions);
+    const tests = dbtModelChecks(yaml.entry, resolve, testOptions(yaml));
     for (const problem of tests.problems) errors.push(new DefinitionError('dbt_test_invalid', problem, { assetKey: key, file: yaml.file }));
     const checks = [...tests.checks, ...more];
     const taken = new Set(checks.map((c) => c.name));
@@ -227,7 +230,7 @@ export function loadDbtProject(
     const batch: BatchReads | undefined =
       microbatch === undefined ? undefined : { eventTimeOf: (name) => eventTimes.get(name), aliased: target.type === 'postgres' };
     if (node.config.materialized === 'ephemeral') {
-      const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, testOptions);
+      const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, testOptions(yaml));
       if (tests !== undefined && tests.checks.length + tests.custom.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
       continue;
     }
@@ -275,7 +278,7 @@ export function loadDbtProject(
     const asset = snapshotAsset(snapshot, nodes, keyOfRef, finals, fail);
     if (asset !== undefined) models.push({ ...asset, refDeps: refDependencies([snapshot.node.rendered], nodes, keyOfRef, files.sources) });
   }
-  const sources = dbtSourceAssets(files, target, errors, (entry, key, file) => entryChecks({ entry, file }, key, [], true));
+  const sources = dbtSourceAssets(files, target, errors, (yaml, key) => entryChecks(yaml, key, [], true));
   const nodeRows: DbtNode[] = [
     ...snapshots.map(({ node }) => ({ id: `snapshot.${files.name}.${node.name}`, key: node.key, materialized: 'snapshot', file: node.file })),
     ...[...nodes.values()].map((node) => ({

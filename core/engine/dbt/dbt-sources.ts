@@ -12,7 +12,7 @@ import { makeDefinition, type AssetDefinition } from '../../model/definitions/as
 import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
 import { sourceAsset, type ObserveContext, type SourceObservation } from '../../model/definitions/source-asset.ts';
 import { LOADED_AT_METADATA } from '../../model/freshness/source-freshness.ts';
-import type { DbtProjectFiles } from './dbt-project-files.ts';
+import type { DbtProjectFiles, DbtYamlEntry } from './dbt-project-files.ts';
 import type { DbtTarget } from './dbt-project-loader.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
@@ -23,8 +23,8 @@ export interface DbtSourceAsset {
   readonly definition: AssetDefinition;
 }
 
-/** The checks of a source table's tests, from its YAML entry, for the asset `key` (problems reported by it, naming `file`). */
-export type SourceChecks = (entry: Readonly<Record<string, unknown>>, key: string, file: string) => readonly CheckSpec[];
+/** The checks of a source table's tests, from its YAML entry, for the asset `key` (problems reported by it, naming the entry's file). */
+export type SourceChecks = (yaml: DbtYamlEntry, key: string) => readonly CheckSpec[];
 
 /**
  * The source assets of every `sources:` table of `files`, with the checks `checksOf` makes of
@@ -32,7 +32,7 @@ export type SourceChecks = (entry: Readonly<Record<string, unknown>>, key: strin
  */
 export function dbtSourceAssets(files: DbtProjectFiles, target: DbtTarget, errors: DefinitionError[], checksOf: SourceChecks = () => []): DbtSourceAsset[] {
   const assets: DbtSourceAsset[] = [];
-  for (const { entry, file, path } of files.sourceEntries) {
+  for (const { entry, file, path, folders } of files.sourceEntries) {
     const { tables, problems } = dbtSourceTables(entry, target.database);
     for (const problem of problems) {
       const line = yamlLine(path, problem.path);
@@ -46,7 +46,10 @@ export function dbtSourceAssets(files: DbtProjectFiles, target: DbtTarget, error
         errors.push(new DefinitionError('dbt_source_invalid', `source ${table.name}: ${issue}`, { file }));
         continue;
       }
-      assets.push({ id: `source.${files.name}.${table.name}`, definition: sourceDefinition(key, table, target, file, checksOf(table.entry, key, file)) });
+      assets.push({
+        id: `source.${files.name}.${table.name}`,
+        definition: sourceDefinition(key, table, target, file, checksOf({ entry: table.entry, file, folders }, key)),
+      });
     }
   }
   return assets;

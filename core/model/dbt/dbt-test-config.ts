@@ -28,7 +28,10 @@ export interface DbtTestEntry {
   readonly test: string;
   /** Its keyword arguments, config keys taken out. */
   readonly args: Readonly<Record<string, unknown>>;
+  /** Its config, over the project's. */
   readonly config: DbtTestConfig;
+  /** Its own config as written (beside the arguments and under `config:`), without the project's. */
+  readonly own: Readonly<Record<string, unknown>>;
 }
 
 /** Keys that are the test's config when written beside its arguments. */
@@ -70,8 +73,9 @@ export function parseTestEntry(item: unknown, projectConfig: Readonly<Record<str
     else if (key !== 'config') args[key] = value;
   }
   if (raw.config !== undefined && !isObject(raw.config)) return `test ${test}: config must be a mapping`;
-  const config = readTestConfig(test, { ...projectConfig, ...beside, ...(isObject(raw.config) ? raw.config : {}) });
-  return typeof config === 'string' ? config : { test, args, config };
+  const own = { ...beside, ...(isObject(raw.config) ? raw.config : {}) };
+  const config = readTestConfig(test, { ...projectConfig, ...own });
+  return typeof config === 'string' ? config : { test, args, config, own };
 }
 
 /** The config of test `test` from its keys (`severity`, `where`, `warn_if`…), or why it cannot be run. */

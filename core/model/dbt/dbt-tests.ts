@@ -23,6 +23,8 @@ export interface DbtCustomTestUse {
   readonly column?: string;
   /** The check's name: `name(column)`, `name` on the model, or its `name:`/`alias:` config. */
   readonly checkName: string;
+  /** The config of `dbt_project.yml` that applies to it: under its definition's `config()`, as `entry.own` is over it. */
+  readonly projectConfig: Readonly<Record<string, unknown>>;
 }
 
 /** The checks of one entry's tests, the tests the project defines, and the problems found. */
@@ -42,8 +44,8 @@ export interface DbtTestOptions {
   /** The installed packages. */
   readonly packages?: { has(name: string): boolean };
   /**
-   * The project's test config of `dbt_project.yml` (`tests:`/`data_tests:`, `+severity`…): under
-   * a test's own, over its definition's `config()`.
+   * The project's test config of `dbt_project.yml` (`tests:`/`data_tests:`, `+severity`…) for the
+   * entry's folder: under a test's definition's `config()` and its own config.
    */
   readonly projectConfig?: Readonly<Record<string, unknown>>;
 }
@@ -93,15 +95,17 @@ function addTest(
   const { resolve, isCustom } = known;
   const entry = parseTestEntry(test, known.projectConfig);
   if (typeof entry === 'string') return entry;
-  if (!entry.config.enabled) return undefined;
   const name = entry.test;
   const given = column ?? entry.args.column_name;
   if (given !== undefined && typeof given !== 'string') return `test ${name}: column_name must be a column or an expression`;
+  // Its own enabled is final; the project's may be overridden by a project test's definition's config().
+  if (!entry.config.enabled && entry.own.enabled !== undefined) return undefined;
   if (isCustom(name)) {
     const checkName = entry.config.name ?? (given === undefined ? name : `${name}(${given})`);
-    found.custom.push({ entry, checkName, ...(given === undefined ? {} : { column: given }) });
+    found.custom.push({ entry, checkName, projectConfig: known.projectConfig, ...(given === undefined ? {} : { column: given }) });
     return undefined;
   }
+  if (!entry.config.enabled) return undefined;
   if (!BUILTINS.has(name)) {
     const dot = name.indexOf('.');
     const pkg = name.slice(0, dot);
