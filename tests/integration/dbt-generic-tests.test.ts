@@ -253,6 +253,21 @@ describe('dbt generic tests of the project', () => {
     expect(await rows()).toHaveLength(2);
   });
 
+  it('a test the project file disables leaves an ephemeral model loadable; one its YAML enables is an error', async () => {
+    write('dbt/dbt_project.yml', 'name: shop\nmodels:\n  shop:\n    +materialized: table\ndata_tests:\n  +enabled: false\n');
+    write('dbt/models/staging/stg_orders.sql', "{{ config(materialized='ephemeral') }}\nselect * from {{ ref('orders') }}\n");
+    write(
+      'dbt/models/schema.yml',
+      'version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: amount\n        data_tests: [is_positive, not_null]\n',
+    );
+    expect((await loadProject(workspace.dir)).definitions.has('staging/stg_orders')).toBe(false);
+    write(
+      'dbt/models/schema.yml',
+      'version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: amount\n        data_tests: [{ is_positive: { enabled: true } }]\n',
+    );
+    await expect(loadProject(workspace.dir)).rejects.toThrow(/an ephemeral model is not built, so it cannot be tested/);
+  });
+
   it('a package generic test (dbt_packages/<package>/macros) runs under its namespace, with the package macros', async () => {
     write(
       'dbt/dbt_packages/dbt_utils/macros/generic_tests/expression_is_true.sql',

@@ -231,7 +231,8 @@ export function loadDbtProject(
       microbatch === undefined ? undefined : { eventTimeOf: (name) => eventTimes.get(name), aliased: target.type === 'postgres' };
     if (node.config.materialized === 'ephemeral') {
       const tests = yaml === undefined ? undefined : dbtModelChecks(yaml.entry, resolver, testOptions(yaml));
-      if (tests !== undefined && tests.checks.length + tests.custom.length > 0) fail('an ephemeral model is not built, so it cannot be tested');
+      if (tests !== undefined && (tests.checks.length > 0 || tests.custom.some((use) => use.entry.config.enabled)))
+        fail('an ephemeral model is not built, so it cannot be tested');
       continue;
     }
     const body = resolveBody(node, node.rendered.text, nodes, keyOfRef, finals, [], fail, batch);
