@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dbtTarget, loadDbtProject } from '../../core/engine/dbt/dbt-project-loader.ts';
 import type { DefinitionError } from '../../core/model/errors.ts';
-import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, workspaceDaemon, type TempWorkspace } from './temp-workspace.ts';
 
 const HOUR = 3_600_000;
 
@@ -40,16 +40,7 @@ class Recorder implements RunObserver {
   }
 }
 
-function daemonFor(project: Project, observer: RunObserver): AssetDaemon {
-  return new AssetDaemon({
-    project,
-    storage: ws.storage,
-    warehouse: ws.warehouse,
-    landing: new FileLandingZone(ws.config.landingDir),
-    settings: { tickSeconds: 30, maxConcurrentRuns: 1, pools: {} },
-    observers: [observer],
-  });
-}
+const daemonFor = (project: Project, observer: RunObserver): AssetDaemon => workspaceDaemon(ws, project, [observer]);
 
 const sales = asset({ key: 'marts/sales', freshnessPolicy: { maxLag: '1h' }, materialize: () => ({ rowCount: 1 }) });
 const unwatched = asset({ key: 'marts/other', materialize: () => ({ rowCount: 1 }) });

@@ -5,14 +5,13 @@
  * no check, and a failing blocking check is a decision of the tick, not a failed tick.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
+import type { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
 import { loadProject } from '../../core/engine/project/project-loader.ts';
 import type { RunObserver } from '../../core/engine/runs/run-observers.ts';
 import type { Project } from '../../core/model/project.ts';
 import { alertOf } from '../../core/model/alerts/alert-event.ts';
-import { FileLandingZone } from '../../resources/landing-zone.ts';
 import type { EventRecord } from '../../storage/index.ts';
-import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
+import { openTempWorkspace, workspaceDaemon, type TempWorkspace } from './temp-workspace.ts';
 
 const FILES: Record<string, string> = {
   'dbt/dbt_project.yml': 'name: clicks\nmodels:\n  clicks:\n    +materialized: table\n',
@@ -49,16 +48,7 @@ class Recorder implements RunObserver {
   async flush(): Promise<void> {}
 }
 
-function daemonFor(project: Project, observer: RunObserver): AssetDaemon {
-  return new AssetDaemon({
-    project,
-    storage: ws.storage,
-    warehouse: ws.warehouse,
-    landing: new FileLandingZone(ws.config.landingDir),
-    settings: { tickSeconds: 30, maxConcurrentRuns: 1, pools: {} },
-    observers: [observer],
-  });
-}
+const daemonFor = (project: Project, observer: RunObserver): AssetDaemon => workspaceDaemon(ws, project, [observer]);
 
 const history = async () => (await ws.storage.checkHistory('raw/events')).map((c) => `${c.checkName} ${c.passed} ${c.runId}`).sort();
 

@@ -10,6 +10,8 @@ import type { Project } from '../../core/model/project.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
 import { DuckDBWarehouse } from '../../resources/duckdb-warehouse.ts';
 import { SqliteStorage } from '../../storage/index.ts';
+import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
+import type { RunObserver } from '../../core/engine/runs/run-observers.ts';
 
 /** A temp project folder with its SQLite storage and DuckDB warehouse files open. */
 export interface TempWorkspace {
@@ -72,4 +74,16 @@ export async function openTempWorkspace(prefix: string, settings: Record<string,
 export function withoutSchema(metadata: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
   const { schema: _schema, schemaChange: _change, ...rest } = metadata ?? {};
   return rest;
+}
+
+/** An asset daemon of `project` on the workspace's storage, warehouse and landing zone (30 s ticks, one run at a time), telling `observers`. */
+export function workspaceDaemon(workspace: TempWorkspace, project: Project, observers: readonly RunObserver[]): AssetDaemon {
+  return new AssetDaemon({
+    project,
+    storage: workspace.storage,
+    warehouse: workspace.warehouse,
+    landing: new FileLandingZone(workspace.config.landingDir),
+    settings: { tickSeconds: 30, maxConcurrentRuns: 1, pools: {} },
+    observers,
+  });
 }
