@@ -15,14 +15,13 @@ import { readFileSync } from 'node:fs';
 import { DefinitionError } from '../../model/errors.ts';
 import { folderConfigs, mergeModelConfig, strayFolderKeys, isObject, type RawConfig } from '../../model/dbt/dbt-config.ts';
 import { dbtAdapterConfig } from '../../model/dbt/dbt-adapter-config.ts';
-import { DBT_KIND, dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
+import { dbtIncrementalConfig, dbtKeyProblem, dbtModelKey, dbtSqlHeader } from '../../model/dbt/dbt-model-mapping.ts';
 import { dbtModelChecks, parseRelationCall, type RelationResolver } from '../../model/dbt/dbt-tests.ts';
 import type { IncrementalConfig } from '../../model/definitions/incremental-config.ts';
 import { extractQuery } from '../../model/definitions/sql-query-body.ts';
 import type { ParsedSqlAssetFile } from '../../model/definitions/sql-asset-file.ts';
-import { makeDefinition, type AssetDefinition } from '../../model/definitions/asset-spec.ts';
-import { contentHashOf, seedDefinition, seedKey } from '../../model/definitions/seed-asset.ts';
-import { keyProblem, tableToKey } from '../../model/definitions/asset-key.ts';
+import type { AssetDefinition } from '../../model/definitions/asset-spec.ts';
+import { tableToKey } from '../../model/definitions/asset-key.ts';
 import { compareKeys } from '../../model/collections/key-compare.ts';
 import { readDbtProject, type DbtProjectFiles, type DbtYamlEntry } from './dbt-project-files.ts';
 import { genericTestChecks, readGenericTests } from './dbt-generic-tests.ts';
@@ -33,6 +32,8 @@ import { singularTestChecks } from './dbt-singular-tests.ts';
 import { microbatchIncremental, microbatchOf, withBatches } from './dbt-microbatch-models.ts';
 import { renderDbtSnapshots, snapshotAsset } from './dbt-snapshots.ts';
 import { dbtSourceAssets } from './dbt-sources.ts';
+import { columnDescriptions, describe } from './dbt-descriptions.ts';
+import { loadDbtSeeds, seedWithYaml } from './dbt-seeds.ts';
 import type { DbtTarget } from './dbt-target.ts';
 import type { CheckSpec } from '../../model/definitions/check-spec.ts';
 
@@ -298,7 +299,7 @@ export function loadDbtProject(
     seeds: seeds.map((s) => {
       const yaml = files.seedEntries.get(s.name);
       const more = singular.get(s.definition.spec.key) ?? [];
-      return withYaml(s.definition, yaml, files, errors, yaml === undefined ? more : entryChecks(yaml, s.definition.spec.key, more));
+      return seedWithYaml(s.definition, yaml, files, errors, yaml === undefined ? more : entryChecks(yaml, s.definition.spec.key, more));
     }),
     brokenKeys: [...brokenKeys],
     sources: sources.map((s) => s.definition),
@@ -331,99 +332,4 @@ function projectVars(files: DbtProjectFiles): Readonly<Record<string, unknown>> 
   const vars = isObject(files.project.vars) ? files.project.vars : {};
   const own = vars[files.name];
   return { ...vars, ...(isObject(own) ? own : {}) };
-}
-
-/** A description, with `{{ doc('name') }}` replaced by its docs block. */
-function describe(value: unknown, files: DbtProjectFiles, fail: (message: string) => void): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  return value.replace(/\{\{\s*doc\(\s*['"](\w+)['"]\s*\)\s*\}\}/g, (_whole, name: string) => {
-    const text = files.docs.get(name);
-    if (text === undefined) fail(`the description uses doc('${name}'), which no {% docs %} block defines`);
-    return text ?? '';
-  });
-}
-
-/** The descriptions of a schema.yml entry's columns (with `doc()` blocks), by column name. */
-function columnDescriptions(entry: Readonly<Record<string, unknown>>, files: DbtProjectFiles, fail: (message: string) => void): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const column of Array.isArray(entry.columns) ? entry.columns : []) {
-    if (!isObject(column) || typeof column.name !== 'string') continue;
-    const text = describe(column.description, files, fail);
-    if (text !== undefined && text !== '') out[column.name] = text;
-  }
-  return Object.freeze(out);
-}
-
-/** The seeds of the project, with their `column_types` (from `dbt_project.yml` and `schema.yml`). */
-function loadDbtSeeds(files: DbtProjectFiles, errors: DefinitionError[]): { name: string; definition: AssetDefinition; eventTime?: string }[] {
-  const seeds: { name: string; definition: AssetDefinition; eventTime?: string }[] = [];
-  for (const seed of files.seeds) {
-    const name = seed.relative.slice(0, -'.csv'.length).split('/').pop() as string;
-    const problem = keyProblem(seedKey(name));
-    if (problem !== undefined) {
-      errors.push(new DefinitionError('seed_name_invalid', `${problem} (the key comes from the seed's file name)`, { file: seed.display }));
-      continue;
-    }
-    const levels = folderConfigs(files.project.seeds, files.name, seed.relative.split('/').slice(0, -1).concat(name));
-    const entry = files.seedEntries.get(name);
-    if (entry !== undefined && isObject(entry.entry.config)) levels.push(entry.entry.config);
-    const columnTypes: Record<string, string> = {};
-    let enabled = true;
-    let eventTime: string | undefined;
-    for (const level of levels) {
-      for (const [config, value] of Object.entries(level)) {
-        if (config === 'column_types' && isObject(value)) Object.assign(columnTypes, value);
-        // The column a microbatch model filters the seed's rows on, for its batch.
-        else if (config === 'event_time' && typeof value === 'string') eventTime = value;
-        else if (config === 'enabled' && typeof value === 'boolean') enabled = value;
-        // Documentation only: nothing built changes.
-        else if (config !== 'docs' && config !== 'meta')
-          errors.push(
-            new DefinitionError('dbt_config_invalid', `seed config "${config}" is not supported yet`, { assetKey: seedKey(name), file: seed.display }),
-          );
-      }
-    }
-    if (!enabled) continue;
-    const content = readFileSync(seed.path);
-    seeds.push({
-      name,
-      definition: seedDefinition({
-        name,
-        path: seed.path,
-        displayFile: seed.display,
-        contentHash: contentHashOf(content),
-        columnTypes: columnTypes as Record<string, string>,
-      }),
-      ...(eventTime === undefined ? {} : { eventTime }),
-    });
-  }
-  return seeds;
-}
-
-/** A seed with kind `dbt`, its `checks`, and the description of its `schema.yml` entry. */
-function withYaml(
-  definition: AssetDefinition,
-  yaml: DbtYamlEntry | undefined,
-  files: DbtProjectFiles,
-  errors: DefinitionError[],
-  checks: readonly CheckSpec[],
-): AssetDefinition {
-  const kinds = Object.freeze([...definition.spec.kinds, DBT_KIND]);
-  if (yaml === undefined)
-    return makeDefinition(
-      Object.freeze({ ...definition.spec, kinds, ...(checks.length === 0 ? {} : { checks: Object.freeze([...checks]) }) }),
-      definition.compute,
-      definition.file,
-    );
-  const context = { assetKey: definition.spec.key, file: yaml.file };
-  const description = describe(yaml.entry.description, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
-  const columns = columnDescriptions(yaml.entry, files, (message) => errors.push(new DefinitionError('dbt_yaml_invalid', message, context)));
-  const spec = Object.freeze({
-    ...definition.spec,
-    kinds,
-    checks: Object.freeze(checks),
-    ...(description === undefined ? {} : { description }),
-    ...(Object.keys(columns).length === 0 ? {} : { columnDescriptions: columns }),
-  });
-  return makeDefinition(spec, definition.compute, definition.file);
 }
