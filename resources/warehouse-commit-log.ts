@@ -16,6 +16,8 @@ import { STRATA_SCHEMA } from '../core/model/definitions/asset-key.ts';
 import type { StepSession, Warehouse } from './warehouse.ts';
 
 const TABLE = `${STRATA_SCHEMA}.commits`;
+/** Postgres's errors for a CREATE that another connection's committed CREATE overtook: unique_violation, duplicate_table, duplicate_object. */
+const CREATED_MEANWHILE = new Set(['23505', '42P07', '42710']);
 
 /** One step commit as the warehouse keeps it. */
 export interface CommitLogRow {
@@ -88,7 +90,8 @@ export class CommitLog {
   /**
    * Two processes starting on a new Postgres warehouse create the schema and table at once: the
    * schema through {@link Warehouse.ensureSchemas}, which allows for that; the table's second
-   * CREATE fails on the catalog's unique index once the first commits, when it exists: once more then.
+   * CREATE fails once the first commits, on the catalog's unique index (23505), or finding the
+   * table (42P07) or its row type (42710) there: it exists then, and once more finds it.
    */
   async #create(): Promise<void> {
     await this.#warehouse.ensureSchemas([STRATA_SCHEMA]);
@@ -96,7 +99,7 @@ export class CommitLog {
          commit_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
          partitions VARCHAR, committed_at BIGINT NOT NULL, record VARCHAR NOT NULL)`;
     await this.#warehouse.run(create).catch(async (error: { code?: string }) => {
-      if (error.code !== '23505' && error.code !== '42P07') throw error;
+      if (!CREATED_MEANWHILE.has(error.code ?? '')) throw error;
       await this.#warehouse.run(create);
     });
   }

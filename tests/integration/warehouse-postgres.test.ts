@@ -3,7 +3,7 @@ import { recoverCommits, writeStepCommit } from '../../core/engine/execution/com
 import { openWarehouse } from '../../resources/open-warehouse.ts';
 import type { PostgresStepSession } from '../../resources/postgres-step-session.ts';
 import type { PostgresWarehouse } from '../../resources/postgres-warehouse.ts';
-import { commitLogOf } from '../../resources/warehouse-commit-log.ts';
+import { CommitLog, commitLogOf } from '../../resources/warehouse-commit-log.ts';
 import { InMemoryStorage } from '../../storage/index.ts';
 import { aMaterialization, aRun } from './storage-fixtures.ts';
 import { closedPort, onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
@@ -182,6 +182,20 @@ describe.skipIf(missing !== undefined)('Postgres warehouse', () => {
         other.close();
       }
       expect(await warehouse().query('SELECT id FROM staging.new_sales ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    });
+
+    it('processes starting on a new warehouse at once all create its commit log (whichever catalog error the later CREATEs meet)', async () => {
+      const others = await Promise.all([1, 2].map(() => openWarehouse(databaseUrl())));
+      try {
+        for (let round = 0; round < 15; round++) {
+          await warehouse().run('DROP SCHEMA IF EXISTS _strata CASCADE');
+          // A new CommitLog per round (commitLogOf keeps one per warehouse, which creates once).
+          const settled = await Promise.allSettled([warehouse(), ...others].map((w) => new CommitLog(w).ensure()));
+          expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+        }
+      } finally {
+        for (const other of others) other.close();
+      }
     });
 
     it('binds a string array as a text array', async () => {
