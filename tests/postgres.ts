@@ -42,8 +42,13 @@ export async function postgresRows<T extends Record<string, unknown>>(sql: strin
   return withClient(async (client) => (await client.query<T>(sql, params as unknown[])).rows);
 }
 
-async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: postgresUrl() });
+/** The rows of `sql` on the database at `url` (a test's own database on the cluster). */
+export async function postgresRowsAt(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  return withClient(async (client) => (await client.query(sql)).rows, url);
+}
+
+async function withClient<T>(work: (client: pg.Client) => Promise<T>, url = postgresUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await work(client);

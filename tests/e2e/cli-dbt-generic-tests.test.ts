@@ -5,9 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, queryDuckDb, runCli, Sandbox, stateFiles } from './cli-harness.ts';
+import { parseJson, queryDuckDb, runCli, Sandbox, stateFiles, writeDuckDb } from './cli-harness.ts';
 
 const FILES: Record<string, string> = {
   'dbt_project.yml': 'name: shop\nconfig-version: 2\nmodels:\n  shop:\n    +materialized: table\n',
@@ -26,19 +25,7 @@ const FILES: Record<string, string> = {
 let sandbox: Sandbox;
 let project: string;
 
-/** Runs statements on the project's DuckDB file (as a tool outside Strata would), then lets go of it. */
-async function load(sql: string): Promise<void> {
-  const file = stateFiles(project).warehouse;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const instance = await DuckDBInstance.create(file);
-  const connection = await instance.connect();
-  try {
-    await connection.run(sql);
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
+const load = (sql: string) => writeDuckDb(project, sql);
 
 beforeAll(async () => {
   sandbox = Sandbox.create();

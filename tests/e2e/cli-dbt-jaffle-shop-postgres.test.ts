@@ -7,9 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
+import { onPostgres, postgresMissing, postgresRowsAt, postgresUrl } from '../postgres.ts';
 import { editFile, parseJson, runCli, Sandbox } from './cli-harness.ts';
 import {
   customers,
@@ -35,15 +34,7 @@ let project: string;
 let url: string;
 let env: Record<string, string>;
 
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const rows = (sql: string) => postgresRowsAt(url, sql);
 
 describe.skipIf(missing !== undefined)(`jaffle_shop, unmodified, on the Postgres warehouse${missing ? ` (skipped: ${missing})` : ''}`, () => {
   beforeAll(async () => {

@@ -5,11 +5,8 @@
  * `loaded_at_field` + `freshness` as a freshness policy whose data time is the newest
  * `loaded_at_field` value; bad source config exits 2 naming the file and line.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, runCli, Sandbox, stateFiles } from './cli-harness.ts';
+import { parseJson, runCli, Sandbox, writeDuckDb } from './cli-harness.ts';
 
 const SOURCES_YML = `version: 2
 sources:
@@ -48,19 +45,7 @@ const HOUR = 3_600_000;
 let sandbox: Sandbox;
 let project: string;
 
-/** Runs statements on the project's DuckDB file (as a loader outside Strata would), then lets go of it. */
-async function load(dir: string, sql: string): Promise<void> {
-  const file = stateFiles(dir).warehouse;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const instance = await DuckDBInstance.create(file);
-  const connection = await instance.connect();
-  try {
-    await connection.run(sql);
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
+const load = writeDuckDb;
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 

@@ -167,6 +167,20 @@ export function stateFiles(projectDir: string): { readonly warehouse: string; re
   return { warehouse: path.join(projectDir, '.strata', 'warehouse.duckdb'), storage: path.join(projectDir, '.strata', 'strata.db') };
 }
 
+/** Runs statements on a project's DuckDB file as a tool outside Strata would (creating it when missing), then lets go of it. */
+export async function writeDuckDb(projectDir: string, sql: string): Promise<void> {
+  const file = stateFiles(projectDir).warehouse;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  try {
+    await connection.run(sql);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
 /** Runs one query against a DuckDB file opened read-only, closing it afterwards; BIGINTs become numbers. */
 export async function queryDuckDb(file: string, sql: string): Promise<Record<string, unknown>[]> {
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });

@@ -7,9 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, onPostgres, postgresMissing, postgresUrl } from '../postgres.ts';
+import { closedPort, onPostgres, postgresMissing, postgresRowsAt, postgresUrl } from '../postgres.ts';
 import { editFile, runCli, Sandbox, stackFrames, stateFiles } from './cli-harness.ts';
 
 let sandbox: Sandbox;
@@ -93,15 +92,7 @@ describe.skipIf(missing !== undefined)(`the CLI on a Postgres warehouse${missing
   });
   afterAll(() => onPostgres(`drop database if exists ${DATABASE} with (force)`));
 
-  async function rows(sql: string): Promise<Record<string, unknown>[]> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query(sql)).rows;
-    } finally {
-      await client.end();
-    }
-  }
+  const rows = (sql: string) => postgresRowsAt(url, sql);
 
   it('materializes partitioned, incremental and checked SQL assets into Postgres; a failing blocking check publishes nothing', async () => {
     const project = sandbox.writeProject('pg-warehouse', FILES);
