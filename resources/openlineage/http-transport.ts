@@ -6,11 +6,10 @@
  * after a growing pause (1 s doubling to 1 min), or when the next process starts. An event the
  * endpoint refuses (another 4xx) is dropped and said once. Nothing here ever throws to a caller.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { OPENLINEAGE_LINEAGE_PATH } from '../../core/model/config/openlineage-settings.ts';
 import type { JsonObject } from '../../core/model/openlineage/openlineage-run-event.ts';
 import { EventOutbox } from './event-outbox.ts';
+import { HttpPostConnection } from './http-post-connection.ts';
 import type { OpenLineageTransport } from './openlineage-transport.ts';
 
 /** How {@link HttpTransport} sends. */
@@ -41,7 +40,7 @@ const LONGEST_PAUSE_MS = 60_000;
 export class HttpTransport implements OpenLineageTransport {
   readonly #o: HttpTransportOptions;
   readonly #endpoint: URL;
-  readonly #agent: HttpAgent;
+  readonly #connection: HttpPostConnection;
   readonly #outbox: EventOutbox;
   #queue: string[] = [];
   #inFlight: string | undefined;
@@ -58,7 +57,12 @@ export class HttpTransport implements OpenLineageTransport {
   constructor(options: HttpTransportOptions) {
     this.#o = options;
     this.#endpoint = new URL(`${options.url.replace(/\/+$/, '')}${OPENLINEAGE_LINEAGE_PATH}`);
-    this.#agent = this.#endpoint.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.#connection = new HttpPostConnection(this.#endpoint, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options.apiKey === undefined ? {} : { Authorization: `Bearer ${options.apiKey}` }),
+      },
+    });
     this.#outbox = new EventOutbox(options.outboxDir);
     // Events an earlier process kept are sent as this one starts.
     this.#onDisk = this.#outbox.hasEvents();
@@ -155,40 +159,21 @@ export class HttpTransport implements OpenLineageTransport {
     }
   }
 
-  #post(body: string): Promise<Delivery> {
-    const send = this.#endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve) => {
-      const request = send(
-        this.#endpoint,
-        {
-          method: 'POST',
-          agent: this.#agent,
-          timeout: this.#o.timeoutMs ?? 5_000,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            ...(this.#o.apiKey === undefined ? {} : { authorization: `Bearer ${this.#o.apiKey}` }),
-          },
-        },
-        (response: IncomingMessage) => {
-          response.resume();
-          const status = response.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve('sent');
-          if (status === 408 || status === 429 || status >= 500) {
-            this.#lastProblem = `HTTP ${status}`;
-            return resolve('down');
-          }
-          this.#say(`refused ${status}`, `OpenLineage: ${this.#endpoint.origin} refused an event with HTTP ${status}; such events are dropped`);
-          resolve('refused');
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.#o.timeoutMs ?? 5_000} ms`)));
-      request.on('error', (error) => {
-        this.#lastProblem = messageOf(error) || (error as NodeJS.ErrnoException).code || 'connection failed';
-        resolve('down');
-      });
-      request.end(body);
-    });
+  async #post(body: string): Promise<Delivery> {
+    let status: number;
+    try {
+      status = await this.#connection.post(body, this.#o.timeoutMs ?? 5_000);
+    } catch (error) {
+      this.#lastProblem = messageOf(error) || (error as NodeJS.ErrnoException).code || 'connection failed';
+      return 'down';
+    }
+    if (status >= 200 && status < 300) return 'sent';
+    if (status === 408 || status === 429 || status >= 500) {
+      this.#lastProblem = `HTTP ${status}`;
+      return 'down';
+    }
+    this.#say(`refused ${status}`, `OpenLineage: ${this.#endpoint.origin} refused an event with HTTP ${status}; such events are dropped`);
+    return 'refused';
   }
 
   #markDown(): void {
