@@ -63,6 +63,13 @@ describe('projectColumnLineage', () => {
     // Other columns known to the warehouse for the tables it reads are another cache key: traced again.
     const other = await projectColumnLineage(project, { warehouseColumns: async (key) => (key === 'marts/orders' ? ['id', 'amount'] : null) });
     expect(other.get('marts/orders')?.columns?.[0]?.name).toBe('id');
+    // Traces with other inputs take turns (a run's OpenLineage events, then the run's own trace): neither evicts the other's entries.
+    for (let turn = 0; turn < 3; turn++) {
+      expect((await projectColumnLineage(project)).get('marts/orders')?.columns?.[0]?.name).toBe('from_cache');
+      const tampered = JSON.parse(readFileSync(file, 'utf8')) as typeof cached;
+      // The three traces of the first inputs, and marts/orders' of the second.
+      expect(Object.keys(tampered.entries)).toHaveLength(4);
+    }
   });
 
   it('fills in an asset it cannot trace with its warehouse columns, their sources unknown', async () => {

@@ -13,6 +13,8 @@ import {
   SqlDependencyCache,
 } from '../../core/engine/project/sql-dependencies.ts';
 import type { SqlTableRef } from '../../core/engine/project/sql-dependencies.ts';
+import { SqlHashCache } from '../../core/engine/project/sql-hash-cache.ts';
+import { z } from 'zod';
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
@@ -199,6 +201,30 @@ describe('SqlDependencyCache', () => {
     const third = new SqlDependencyCache(path);
     expect(third.size).toBe(1);
     expect(third.get('select * from w.raw.b, c')).toBeUndefined();
+  });
+
+  it('keeps an unused entry for as many saves as asked, counting from its last use', () => {
+    const path = join(dir, 'aging.json');
+    const open = () => new SqlHashCache(path, 1, z.string(), (value) => value, 2);
+    const first = open();
+    first.set('a', 'A');
+    first.set('b', 'B');
+    first.save();
+    // Two callers take turns, each using one entry: both stay.
+    for (let turn = 0; turn < 4; turn++) {
+      const cache = open();
+      expect(cache.get(turn % 2 === 0 ? 'a' : 'b')).toBe(turn % 2 === 0 ? 'A' : 'B');
+      cache.save();
+      expect(open().size).toBe(2);
+    }
+    // 'b' was used last at turn 3; two saves without it keep it, the third drops it.
+    for (const size of [2, 2, 1]) {
+      const cache = open();
+      expect(cache.get('a')).toBe('A');
+      cache.save();
+      expect(open().size).toBe(size);
+    }
+    expect(open().get('b')).toBeUndefined();
   });
 
   it('does not rewrite the file on a fully warm start', () => {

@@ -133,9 +133,16 @@ const lineageSchema = z.object({
   unknown: z.string().optional(),
 });
 
+/**
+ * Saves an unused entry survives: a run's OpenLineage events trace the project when its first
+ * step ends, with fewer tables' columns known than the run's own trace after its last step, so
+ * the two take turns with different keys and would otherwise evict each other's entries.
+ */
+const KEEP_UNUSED_SAVES = 4;
+
 /** Traced column lineage keyed by the hash of the asset, the upstream columns it was traced against and its query. */
 class ColumnLineageCache extends SqlHashCache<AssetColumnLineage> {
   constructor(path: string) {
-    super(path, CACHE_FORMAT, lineageSchema as z.ZodType<AssetColumnLineage>, (value) => value);
+    super(path, CACHE_FORMAT, lineageSchema as z.ZodType<AssetColumnLineage>, (value) => value, KEEP_UNUSED_SAVES);
   }
 }

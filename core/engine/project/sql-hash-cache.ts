@@ -10,9 +10,11 @@ import { z } from 'zod';
 
 /**
  * Values keyed by the hash of a text, in one JSON file. A missing or corrupt file (or one of
- * another format) is an empty cache. {@link save} keeps only the entries read or written since
- * loading, so edited and deleted queries drop out. The file is small and read once per load, so
- * I/O is synchronous.
+ * another format) is an empty cache. {@link save} keeps the entries read or written since
+ * loading, so edited and deleted queries drop out, and, when `keepUnused` is more than 0, an
+ * unused entry for up to that many saves (for a cache that callers with different inputs take
+ * turns to use, so that each does not evict what the other needs). The file is small and read once
+ * per load, so I/O is synchronous.
  *
  * @example
  * const cache = new SqlHashCache('.strata/x.json', 1, z.string(), (s) => s);
@@ -26,17 +28,27 @@ export class SqlHashCache<T> {
   readonly #freeze: (value: T) => T;
   readonly #entries = new Map<string, T>();
   readonly #used = new Set<string>();
+  readonly #keepUnused: number;
+  /** How many saves in a row each loaded entry has gone unused (absent: 0). */
+  readonly #unused = new Map<string, number>();
   #changed = false;
 
-  /** Loads the cache file at `path` (created on the first {@link save}); entries that fail `entry` make the whole file ignored. */
-  constructor(path: string, format: number, entry: z.ZodType<T>, freeze: (value: T) => T) {
+  /**
+   * Loads the cache file at `path` (created on the first {@link save}); entries that fail `entry`
+   * make the whole file ignored. `keepUnused`: saves an unused entry survives (default 0).
+   */
+  constructor(path: string, format: number, entry: z.ZodType<T>, freeze: (value: T) => T, keepUnused = 0) {
     this.#path = path;
     this.#format = format;
     this.#freeze = freeze;
+    this.#keepUnused = keepUnused;
     try {
-      const file = z.object({ format: z.literal(format), entries: z.record(z.string(), entry) });
+      const file = z.object({ format: z.literal(format), entries: z.record(z.string(), entry), unused: z.record(z.string(), z.number()).optional() });
       const parsed = file.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-      if (parsed.success) for (const [hash, value] of Object.entries(parsed.data.entries)) this.#entries.set(hash, freeze(value as T));
+      if (parsed.success) {
+        for (const [hash, value] of Object.entries(parsed.data.entries)) this.#entries.set(hash, freeze(value as T));
+        for (const [hash, saves] of Object.entries(parsed.data.unused ?? {})) if (this.#entries.has(hash)) this.#unused.set(hash, saves);
+      }
     } catch {
       // Missing or not JSON: start empty; the next save rewrites it.
     }
@@ -64,23 +76,36 @@ export class SqlHashCache<T> {
   }
 
   /**
-   * Writes the used entries atomically (temp file + rename), creating the folder if needed.
-   * Does nothing when every loaded entry was used and none was added.
+   * Writes the kept entries (see the class comment) atomically (temp file + rename), creating the
+   * folder if needed. Does nothing when every loaded entry was used, none was added and none had
+   * gone unused before.
    */
   save(): void {
-    if (!this.#changed && this.#used.size === this.#entries.size) return;
+    if (!this.#changed && this.#used.size === this.#entries.size && this.#unused.size === 0) return;
+    const kept = new Map<string, number>();
+    for (const hash of this.#entries.keys()) {
+      const saves = this.#used.has(hash) ? 0 : (this.#unused.get(hash) ?? 0) + 1;
+      if (saves <= this.#keepUnused) kept.set(hash, saves);
+    }
     const entries: Record<string, T | undefined> = {};
-    for (const hash of [...this.#used].sort()) entries[hash] = this.#entries.get(hash);
+    const unused: Record<string, number> = {};
+    for (const hash of [...kept.keys()].sort()) {
+      entries[hash] = this.#entries.get(hash);
+      if ((kept.get(hash) as number) > 0) unused[hash] = kept.get(hash) as number;
+    }
     const temp = `${this.#path}.${process.pid}.${randomUUID()}.tmp`;
     mkdirSync(dirname(this.#path), { recursive: true });
     try {
-      writeFileSync(temp, `${JSON.stringify({ format: this.#format, entries })}\n`, 'utf8');
+      const text = Object.keys(unused).length === 0 ? { format: this.#format, entries } : { format: this.#format, entries, unused };
+      writeFileSync(temp, `${JSON.stringify(text)}\n`, 'utf8');
       renameSync(temp, this.#path);
     } catch (error) {
       rmSync(temp, { force: true });
       throw error;
     }
-    for (const hash of [...this.#entries.keys()]) if (!this.#used.has(hash)) this.#entries.delete(hash);
+    for (const hash of [...this.#entries.keys()]) if (!kept.has(hash)) this.#entries.delete(hash);
+    this.#unused.clear();
+    for (const [hash, saves] of kept) if (saves > 0) this.#unused.set(hash, saves);
     this.#changed = false;
   }
 }
