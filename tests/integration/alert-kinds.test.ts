@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertObserver, type AlertObserverOptions } from '../../core/engine/alerts/alert-observer.ts';
 import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
 import { enqueueBackfill } from '../../core/engine/runs/queued-backfills.ts';
+import { enqueueMaterialization } from '../../core/engine/runs/queued-runs.ts';
+import { buildPlan } from '../../core/model/planning/plan.ts';
 import { RunService } from '../../core/engine/runs/run-service.ts';
 import { runWorker } from '../../core/engine/runs/run-worker.ts';
 import { daily } from '../../core/model/partitions/index.ts';
@@ -121,6 +123,62 @@ describe('alert kinds beyond steps', () => {
         summary: 'marts/daily missed its freshness policy (partition 2025-01-02)',
       },
     ]);
+  });
+});
+
+describe('runs of dead processes', () => {
+  it('sends run_failure for a run reaped as dead, selected by its assets, and none for one queued again', async () => {
+    // A short window: the queued retry keeps groups not yet due from being sent at exit.
+    const selected = projectWith({ on: ['run_failure'], select: 'marts/*', window: '1ms' });
+    const other = projectWith({ on: ['run_failure'], select: 'landing/*', window: '1ms' });
+    const started = Date.now() - 10 * 60_000;
+    const run = (id: string, request?: object) => ({
+      id,
+      status: 'running' as const,
+      trigger: 'manual' as const,
+      selection: 'marts/daily',
+      assetKeys: ['marts/daily'],
+      createdAt: started,
+      startedAt: started,
+      endedAt: null,
+      error: null,
+      tags: {},
+      ...(request === undefined ? {} : { request: request as never }),
+    });
+    await tw.storage.createRun(run('dead-cli-run'));
+    // A run a worker claimed from the queue, with attempts left: reaped, it is queued again.
+    await tw.storage.createRun(run('dead-worker-run', { kind: 'materialize', selection: 'marts/daily', keys: ['marts/daily'], now: started }));
+    const observers = [observerOf(selected, tw.storage), observerOf(other, tw.storage)];
+    const service = new RunService({ project: selected, storage: tw.storage, warehouse: tw.warehouse, observers });
+    const reaped = await service.reapDeadRuns({ quiet: true });
+    expect(reaped.map((r) => [r.runId, r.retryRunId === undefined])).toEqual(
+      expect.arrayContaining([
+        ['dead-cli-run', true],
+        ['dead-worker-run', false],
+      ]),
+    );
+    await service.flushObservers(5_000);
+    expect(http.posts.map((p) => p.body)).toMatchObject([{ kind: 'run_failure', count: 1, runId: 'dead-cli-run' }]);
+    expect(JSON.stringify(http.posts[0]?.body)).toContain('process died: no heartbeat');
+  });
+});
+
+describe('queued runs that cannot start', () => {
+  it('sends run_failure for a queued run whose selection no longer plans, selected by its assets', async () => {
+    const project = projectWith({ on: ['run_failure'], select: 'marts/*' });
+    const now = Date.now();
+    await enqueueMaterialization(tw.storage, { select: 'marts/daily', now }, buildPlan(project.graph, ['marts/daily'], { now: new Date(now) }), {
+      graph: project.graph,
+    });
+    // The project changed since the run was queued: marts/daily is gone.
+    const changed = { ...buildProject(tw.config, [asset({ key: 'marts/weekly', materialize: () => undefined })]), alerts: project.alerts };
+    const service = new RunService({ project: changed, storage: tw.storage, warehouse: tw.warehouse, observers: [observerOf(project, tw.storage)] });
+    const signals = { stop: new AbortController().signal, cancel: new AbortController().signal };
+    const ran = await runWorker({ service, concurrency: 1, once: true }, signals);
+    expect(ran.map((r) => r.status)).toEqual(['failed']);
+    await service.flushObservers(5_000);
+    expect(http.posts.map((p) => p.body)).toMatchObject([{ kind: 'run_failure', count: 1 }]);
+    expect(JSON.stringify(http.posts[0]?.body)).toContain('run could not start');
   });
 });
 

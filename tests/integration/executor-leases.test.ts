@@ -199,7 +199,14 @@ describe('reapDeadRuns', () => {
     await storage.acquireLeases('dead', [{ assetKey: 'raw/words', partition: null }], { now: 50_000, expiresAt: 200_000 });
 
     const reaped = (await reapDeadRuns(storage, { now: 100_000, timeoutMs: 30_000 })).sort((a, b) => a.runId.localeCompare(b.runId));
-    expect(reaped).toEqual([
+    // Each reaped run's run_failure, as recorded, names the run's assets (for alert rules' selections).
+    const recorded = await storage.listEvents('dead');
+    expect(reaped[0]?.event).toEqual({ ...recorded[0], id: undefined });
+    expect(reaped.map((r) => r.event.data)).toEqual([
+      { reaped: true, heartbeatAt: 50_000, keys: ['staging/orders', 'marts/sales'] },
+      { reaped: true, heartbeatAt: null, keys: ['staging/orders', 'marts/sales'] },
+    ]);
+    expect(reaped.map(({ event: _, ...rest }) => rest)).toEqual([
       {
         runId: 'dead',
         heartbeatAt: 50_000,

@@ -18,6 +18,8 @@ import { columnLineageVersion } from '../../core/model/lineage/column-lineage.ts
 import type { Storage } from '../../storage/storage.ts';
 import type { OpenLineageTransport } from '../../resources/openlineage/openlineage-transport.ts';
 import { OpenLineageValidator } from '../openlineage-validator.ts';
+import { RunEvents } from '../../core/engine/execution/run-events.ts';
+import { RunService } from '../../core/engine/runs/run-service.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 import { OPENLINEAGE_PROJECT_FILES as FILES, RUN_OF_A_FAILING_CHECK } from '../openlineage-fixture.ts';
 
@@ -214,6 +216,47 @@ describe('OpenLineage events of real runs', () => {
     expect(events[1]?.outputs[0]?.facets?.version?.datasetVersion).toEqual(expect.any(String));
     expect(events[3]?.outputs[0]?.facets?.columnLineage).toBeUndefined();
     expect(events[1]?.outputs[0]?.outputFacets?.outputStatistics?.rowCount).toBe(3);
+  });
+
+  it('fails the steps a dead process started and never ended, when its run is reaped, under the same step run ids', async () => {
+    const project = await loadProject(workspace.dir);
+    const started = Date.now() - 10 * 60_000;
+    const runId = 'dead-process-run';
+    await workspace.storage.createRun({
+      id: runId,
+      status: 'running',
+      trigger: 'manual',
+      selection: '*',
+      assetKeys: ['raw/orders', 'staging/orders', 'marts/by_customer'],
+      createdAt: started,
+      startedAt: started,
+      endedAt: null,
+      error: null,
+      tags: {},
+    });
+    // It finished raw/orders and was inside staging/orders and marts/by_customer (two at once) when it died.
+    const events = new RunEvents(runId, () => started);
+    await workspace.storage.appendEvents([
+      events.run('run_start', 'run started'),
+      events.step('step_start', 'raw/orders', null, 'raw/orders started'),
+      events.step('step_success', 'raw/orders', null, 'raw/orders done'),
+      events.step('step_start', 'staging/orders', null, 'staging/orders started'),
+      events.step('step_start', 'marts/by_customer', null, 'marts/by_customer started'),
+    ]);
+    const transport = capture();
+    const observer = observerFor(project, transport);
+    const service = new RunService({ project, storage: workspace.storage, warehouse: workspace.warehouse, observers: [observer] });
+    const reaped = await service.reapDeadRuns({ quiet: true });
+    expect(reaped.map((r) => r.runId)).toEqual([runId]);
+    await observer.flush(10_000);
+    const sent = transport.events as unknown as (Event & { eventTime: string })[];
+    for (const event of sent) expect(validator.problems(event)).toEqual([]);
+    expect(sent.map((e) => `${e.eventType} ${e.job.name}`).sort()).toEqual(['FAIL marts/by_customer', 'FAIL staging/orders']);
+    for (const event of sent) {
+      expect(event.run.runId).toBe(stepRunUuid(runId, event.job.name));
+      expect(event.run.facets.errorMessage?.message).toContain('process died: no heartbeat');
+      expect(Date.parse(event.eventTime)).toBeGreaterThan(started);
+    }
   });
 
   it('emits ABORT for a step canceled while it runs', async () => {

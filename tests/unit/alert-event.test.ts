@@ -32,6 +32,9 @@ describe('alertOf', () => {
     const run = anEvent('run_failure', null, { assetKey: null, message: 'run could not start: warehouse locked' });
     expect(alertOf(run, new Set())).toMatchObject({ kind: 'run_failure', assetKey: null, error: 'run could not start: warehouse locked' });
     expect(alertOf(run, new Set(['r1']))).toBeUndefined();
+    // A dead process's run queued again has not failed for good.
+    expect(alertOf({ ...run, data: { reaped: true, retriedBy: 'r2' } }, new Set())).toBeUndefined();
+    expect(alertOf({ ...run, data: { reaped: true } }, new Set())).toMatchObject({ kind: 'run_failure' });
   });
 
   it('sorts check results by status and severity', () => {

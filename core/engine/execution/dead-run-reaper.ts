@@ -8,7 +8,7 @@
  * The CLI calls this before materialize and backfill; the daemon on every tick.
  */
 
-import type { Storage } from '../../../storage/storage.ts';
+import type { EventRecord, Storage } from '../../../storage/storage.ts';
 import { formatDuration } from '../../model/format/duration-text.js';
 import { RunEvents } from './run-events.ts';
 import { DEFAULT_MAX_ATTEMPTS, retryOfDeadRun } from './run-retry.ts';
@@ -36,6 +36,8 @@ export interface ReapedRun {
   /** The error recorded on it. */
   readonly error: string;
   readonly releasedLeases: number;
+  /** Its `run_failure` event, as recorded (`data`: `reaped`, `heartbeatAt`, the run's asset `keys`, and `retriedBy` when retried). */
+  readonly event: EventRecord;
   /** The queued run that retries it (a claimed run with attempts left). */
   readonly retryRunId?: string;
   /** The backfill it belonged to, when that was marked failed with it. */
@@ -61,8 +63,13 @@ export async function reapDeadRuns(storage: Storage, options: ReapOptions): Prom
     if (lastSeen > cutoff) continue;
     const since = run.heartbeatAt == null ? `it started at ${new Date(lastSeen).toISOString()}` : new Date(lastSeen).toISOString();
     const error = options.reason ?? `process died: no heartbeat since ${since} (timeout ${formatDuration(options.timeoutMs)})`;
-    const event = new RunEvents(run.id, () => now).run('run_failure', error, 'error', { reaped: true, heartbeatAt: run.heartbeatAt ?? null });
     const retry = retryOfDeadRun(run, now, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+    const event = new RunEvents(run.id, () => now).run('run_failure', error, 'error', {
+      reaped: true,
+      heartbeatAt: run.heartbeatAt ?? null,
+      keys: [...run.assetKeys],
+      ...(retry ? { retriedBy: retry.id } : {}),
+    });
     const outcome = await storage.failDeadRun(run.id, { lastSeenBefore: cutoff, endedAt: now, error, event, ...(retry ? { retry } : {}) });
     if (outcome === undefined) continue;
     // A queued backfill's progress follows its runs: this one failed, or its retry is queued.
@@ -71,6 +78,7 @@ export async function reapDeadRuns(storage: Storage, options: ReapOptions): Prom
     const backfillId = retry || run.request ? undefined : await failBackfillOf(storage, run.tags.backfill, run.id, error, now);
     reaped.push({
       runId: run.id,
+      event,
       heartbeatAt: run.heartbeatAt ?? null,
       error,
       releasedLeases: outcome.releasedLeases,

@@ -77,6 +77,8 @@ export class OpenLineageObserver {
   #justCommitted: readonly MaterializationRecord[] = [];
   /** Runs that ended while events of theirs were still queued. */
   readonly #ended = new Set<string>();
+  /** Reads of dead runs' steps under way (see #failDeadSteps). */
+  readonly #reading = new Set<Promise<void>>();
   readonly #said = new Set<string>();
 
   constructor(options: OpenLineageObserverOptions) {
@@ -93,6 +95,7 @@ export class OpenLineageObserver {
   onRunEvent(event: EventRecord): void {
     const key = event.assetKey;
     if (key === null) {
+      if (event.type === 'run_failure' && event.data?.reaped === true) this.#failDeadSteps(event);
       if (event.type === 'run_success' || event.type === 'run_failure' || event.type === 'run_canceled') this.#forgetWhenSent(event.runId);
       return;
     }
@@ -129,6 +132,42 @@ export class OpenLineageObserver {
     }
   }
 
+  /**
+   * A run whose process died (reaped here): each step it started and never ended gets its FAIL,
+   * with the reaper's error, so the step's OpenLineage run (started by the dead process, same run
+   * id) does not stay running. Which steps is read from the run's recorded events.
+   */
+  #failDeadSteps(reaped: EventRecord): void {
+    const read = (async () => {
+      const events = await (await this.#o.storage()).listEvents(reaped.runId);
+      const open = new Map<string, EventRecord>();
+      for (const event of events) {
+        if (event.assetKey === null) continue;
+        if (event.type === 'step_start') open.set(stepIdOf(event), event);
+        else if (event.type === 'step_success' || event.type === 'step_failure') open.delete(stepIdOf(event));
+      }
+      for (const [id, start] of open) {
+        const failure: EventRecord = {
+          ...start,
+          type: 'step_failure',
+          level: 'error',
+          timestamp: reaped.timestamp,
+          message: `${id} failed: ${reaped.message}`,
+          data: { ...start.data, error: reaped.message, canceled: false },
+        };
+        this.#enqueue('FAIL', failure, { checks: [] });
+      }
+    })()
+      .catch((error: unknown) =>
+        this.#say(
+          'dead',
+          `OpenLineage: the steps of a dead run could not be read (they get no FAIL): ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      )
+      .finally(() => this.#reading.delete(read));
+    this.#reading.add(read);
+  }
+
   /** Keeps the materializations a step committed for its COMPLETE event, told next (a run observer's `onMaterializations`). */
   onMaterializations(records: readonly MaterializationRecord[]): void {
     this.#justCommitted = records;
@@ -143,7 +182,11 @@ export class OpenLineageObserver {
   async flush(timeoutMs: number): Promise<void> {
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#pumping, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs / 2)))]);
+    const queued = (async () => {
+      await Promise.all(this.#reading);
+      await this.#pumping;
+    })();
+    await Promise.race([queued, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs / 2)))]);
     clearTimeout(timer);
     for (const item of this.#pending.splice(0)) {
       const record = toldMaterialization(item);

@@ -15,7 +15,7 @@ import { DEFAULT_HEARTBEAT } from '../../model/config/heartbeat-settings.ts';
 import { systemTiming } from '../../model/run-timing.ts';
 import { CanceledError, messageOf } from '../execution/step-helpers.ts';
 import type { RunResult } from '../execution/executor.ts';
-import { runEnded, type BackfillRecord, type RunRecord, type RunTrigger, type Storage } from '../../../storage/storage.ts';
+import { runEnded, type BackfillRecord, type EventRecord, type RunRecord, type RunTrigger, type Storage } from '../../../storage/storage.ts';
 import type { RunService } from './run-service.ts';
 import { CanceledBackfillError, planClaimed, type QueuedMaterialization } from './claimed-plan.ts';
 import { keyOfPart, partsOf, queuedBackfillOf, refreshQueuedBackfill } from '../execution/queued-backfill-progress.ts';
@@ -128,7 +128,8 @@ export async function runClaimed(
   } catch (error) {
     const message = messageOf(error);
     const status = error instanceof CanceledBackfillError ? 'canceled' : 'failed';
-    await endUnstarted(await service.storage(), run.id, message, status);
+    const ended = await endUnstarted(await service.storage(), run.id, message, status);
+    if (ended !== undefined) service.observe(ended);
     return { runId: run.id, status, error: message };
   } finally {
     clearInterval(watch);
@@ -157,15 +158,21 @@ async function stopIfReaped(service: RunService, runId: string, controller: Abor
   }
 }
 
-/** Marks a claimed run that did not end failed (or canceled), with its `run_failure` (`run_canceled`) event. */
-async function endUnstarted(storage: Storage, runId: string, message: string, status: 'failed' | 'canceled'): Promise<void> {
+/**
+ * Marks a claimed run that did not end failed (or canceled), with its `run_failure`
+ * (`run_canceled`) event naming the run's asset `keys`; resolves that event, or `undefined` when
+ * the run had ended.
+ */
+async function endUnstarted(storage: Storage, runId: string, message: string, status: 'failed' | 'canceled'): Promise<EventRecord | undefined> {
   const now = await storage.getRun(runId);
-  if (now === undefined || runEnded(now.status)) return;
+  if (now === undefined || runEnded(now.status)) return undefined;
   await storage.updateRun(runId, { status, endedAt: Date.now(), error: message });
+  const data = { keys: [...now.assetKeys] };
   const event =
     status === 'failed'
-      ? new RunEvents(runId).run('run_failure', `run could not start: ${message}`, 'error')
-      : new RunEvents(runId).run('run_canceled', `run canceled: ${message}`, 'warn');
+      ? new RunEvents(runId).run('run_failure', `run could not start: ${message}`, 'error', data)
+      : new RunEvents(runId).run('run_canceled', `run canceled: ${message}`, 'warn', data);
   await storage.appendEvents([event]);
   await storage.releaseLeases(runId);
+  return event;
 }

@@ -141,7 +141,7 @@ export class RunService {
   /**
    * Marks the runs whose process died as failed, releasing their leases (see
    * {@link reapDeadRuns}), with the project's heartbeat timeout; says so about each one unless
-   * `quiet`.
+   * `quiet`, and tells the observers of their `run_failure` events.
    */
   async reapDeadRuns(request: ReapRequest = {}): Promise<ReapedRun[]> {
     const storage = await this.storage();
@@ -155,6 +155,11 @@ export class RunService {
       ...(runIds === undefined ? {} : { runIds }),
     });
     if (!request.quiet) for (const run of reaped) this.#notice(reapedRunText(run));
+    // Alerts and OpenLineage learn of a dead process's run here: it never told them of its end.
+    tellObservers(
+      this.#observers,
+      reaped.map((run) => run.event),
+    );
     return reaped;
   }
 
@@ -220,6 +225,7 @@ export class RunService {
       canceled ? 'run_canceled' : 'run_failure',
       canceled ? 'run canceled before it started' : `run could not start: ${message}`,
       canceled ? 'warn' : 'error',
+      { keys: [...queued.assetKeys] },
     );
     const named = canceled || plan === undefined ? [] : plan.steps.filter((step) => assetsNamedBy(error).has(step.key));
     const failures = named.flatMap((step) =>

@@ -38,7 +38,8 @@ function errorOf(event: EventRecord): string {
 
 /**
  * The alert an event is, or `undefined`. `failedSteps` are the runs that already had a
- * `step_failure`: their `run_failure` says nothing more and is not an alert.
+ * `step_failure`: their `run_failure` says nothing more and is not an alert; nor is the
+ * `run_failure` of a dead run that was queued again (`retriedBy`).
  *
  * @example
  * alertOf(stepFailure, new Set()); // { kind: 'run_failure', assetKey: 'marts/daily', partition: '2025-01-01', … }
@@ -57,7 +58,9 @@ export function alertOf(event: EventRecord, failedSteps: ReadonlySet<string>): A
       if (event.data?.canceled === true) return undefined;
       return { ...base, kind: 'run_failure', error: errorOf(event) };
     case 'run_failure':
-      return failedSteps.has(event.runId) ? undefined : { ...base, kind: 'run_failure', error: errorOf(event) };
+      // A dead worker's run that is retried has not failed for good: its retry alerts if it fails.
+      if (failedSteps.has(event.runId) || typeof event.data?.retriedBy === 'string') return undefined;
+      return { ...base, kind: 'run_failure', error: errorOf(event) };
     case 'check_result': {
       const status = event.data?.status;
       if (status !== 'failed' && status !== 'error') return undefined;
