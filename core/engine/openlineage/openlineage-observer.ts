@@ -1,3 +1,12 @@
+/**
+ * OpenLineage emission: a run observer that turns each step's recorded events into OpenLineage
+ * `RunEvent`s (START at `step_start`; COMPLETE at `step_success`; FAIL, or ABORT for a canceled
+ * step, at its `step_failure`) and hands them to the configured transport. It only notes events
+ * as they are recorded; the events are built in the background, in order, with what the step's
+ * commit told (schema, data versions read) and the project's column lineage. A skipped step
+ * never started: it emits nothing. A run reaped as dead gets a FAIL for each step its process
+ * started and never ended.
+ */
 import { join } from 'node:path';
 import type { EventRecord, MaterializationRecord, Storage } from '../../../storage/storage.ts';
 import type { Project } from '../../model/project.ts';
