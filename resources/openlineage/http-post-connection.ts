@@ -1,14 +1,16 @@
 /**
- * One kept-alive HTTP/1.1 connection that POSTs bodies to one URL, a request at a time, and
- * resolves each response's status. It does what `node:http` with a keep-alive agent does for
- * this one job with far less work per request: the request goes out in one write, and the
- * response's head is read for its status, length and `Connection` header alone (its body,
- * sized by `Content-Length`, chunks or the end of the connection, is skipped). OpenLineage sends
- * two small events per step, so this is on every step's path.
+ * One kept-alive HTTP/1.1 connection that POSTs bodies to one URL and resolves each response's
+ * status. Several bodies go out pipelined (RFC 9112 §9.3.2): every request in one write, the
+ * answers read back in order, so a batch of events costs one wake-up of each side instead of one
+ * per event. It does what `node:http` with a keep-alive agent does for this one job with far less
+ * work per request: the response's head is read for its status, length and `Connection` header
+ * alone, and its body (sized by `Content-Length`, chunks or the end of the connection) skipped.
  *
- * A connection that was used before and fails before any byte of the answer (the server closed
- * it while idle) is opened again and the request sent once more. An idle connection does not
- * keep the process alive.
+ * Requests left unanswered when a connection ends are sent again on a new one: always after an
+ * answer that said `Connection: close` (the server then reads no further request), and once each
+ * when a connection that had answered before drops (the server closed it while idle, or stopped
+ * part way). A new connection that drops before any answer fails its requests. An idle
+ * connection does not keep the process alive.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -21,22 +23,29 @@ export interface HttpPostConnectionOptions {
   readonly tls?: ConnectionOptions;
 }
 
-/** Where a response being read is. */
+/** Where the answer being read is. */
 type ReadState =
   | { readonly part: 'head' }
   | { readonly part: 'length'; left: number }
   | { readonly part: 'chunks'; left: number; trailers: boolean }
   | { readonly part: 'until-close' };
 
-/** The request in flight. */
-interface InFlight {
-  readonly resolve: (status: number) => void;
-  readonly reject: (error: Error) => void;
+/** One request of the batch in flight. */
+interface Request {
   readonly body: string;
-  /** The socket had answered a request before this one. */
-  readonly reused: boolean;
-  /** Bytes of this request's answer have come. */
-  answered: boolean;
+  /** Its place in the batch's results. */
+  readonly index: number;
+  /** It was sent again after a connection dropped: it is not sent a third time. */
+  resent: boolean;
+}
+
+/** The batch in flight: its requests not answered yet, oldest first, and how the first one's answer reads. */
+interface Batch {
+  readonly waiting: Request[];
+  readonly results: (number | Error)[];
+  readonly done: () => void;
+  /** Bytes of the first waiting request's answer have come. */
+  answering: boolean;
   status: number;
   close: boolean;
   state: ReadState;
@@ -47,16 +56,19 @@ const LINE_END = Buffer.from('\r\n');
 /** A response head longer than this is not an HTTP server's answer to a POST. */
 const LONGEST_HEAD = 64 * 1024;
 
-/** The kept-alive POST connection (see the file comment). */
+/** The kept-alive, pipelining POST connection (see the file comment). */
 export class HttpPostConnection {
   readonly #url: URL;
   readonly #options: HttpPostConnectionOptions;
   /** The request head up to the body's length. */
   readonly #head: string;
   #socket: Socket | undefined;
+  /** Answers the current socket has given. */
   #served = 0;
   #buffer: Buffer = Buffer.alloc(0);
-  #inFlight: InFlight | undefined;
+  #batch: Batch | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #timeoutMs = 0;
 
   constructor(url: URL, options: HttpPostConnectionOptions = {}) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`not an http(s) URL: ${url.href}`);
@@ -68,43 +80,58 @@ export class HttpPostConnection {
     this.#head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n${headers}Content-Length: `;
   }
 
+  /** Sends `body` and resolves the response's status; rejects as {@link postAll} fails a request. */
+  async post(body: string, timeoutMs: number): Promise<number> {
+    const [result] = await this.postAll([body], timeoutMs);
+    if (result instanceof Error) throw result;
+    return result as number;
+  }
+
   /**
-   * Sends `body` and resolves the response's status; rejects when the connection fails or no
-   * whole answer comes within `timeoutMs`. One request at a time: a call while one is in flight
-   * rejects.
+   * Sends every body, pipelined, and resolves, in their order, each response's status or why it
+   * has none: the connection failed, or no answer came within `timeoutMs` of the last one (or of
+   * the write). Never rejects. One batch at a time: a call while one is in flight gets errors.
    */
-  post(body: string, timeoutMs: number): Promise<number> {
-    if (this.#inFlight !== undefined) return Promise.reject(new Error('a request is already in flight on this connection'));
-    return new Promise<number>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done =
-        <T>(settle: (value: T) => void) =>
-        (value: T) => {
-          clearTimeout(timer);
-          settle(value);
-        };
-      this.#send(body, done(resolve), done(reject));
-      timer = setTimeout(() => this.#fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  postAll(bodies: readonly string[], timeoutMs: number): Promise<(number | Error)[]> {
+    if (this.#batch !== undefined) return Promise.resolve(bodies.map(() => new Error('a batch is already in flight on this connection')));
+    if (bodies.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const results: (number | Error)[] = new Array(bodies.length);
+      const batch: Batch = {
+        waiting: bodies.map((body, index) => ({ body, index, resent: false })),
+        results,
+        done: () => resolve(results),
+        answering: false,
+        status: 0,
+        close: false,
+        state: { part: 'head' },
+      };
+      this.#batch = batch;
+      this.#timeoutMs = timeoutMs;
+      this.#write(batch.waiting);
     });
   }
 
-  /** Closes the connection; a request in flight fails. */
+  /** Closes the connection; the requests in flight fail. */
   close(): void {
-    this.#fail(new Error('the connection was closed'));
+    this.#failAll(new Error('the connection was closed'));
   }
 
-  #send(body: string, resolve: (status: number) => void, reject: (error: Error) => void): void {
+  #write(requests: readonly Request[]): void {
     const socket = this.#socket ?? this.#open();
-    this.#inFlight = { resolve, reject, body, reused: this.#served > 0, answered: false, status: 0, close: false, state: { part: 'head' } };
     socket.ref();
-    socket.write(`${this.#head}${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    this.#restartTimer();
+    let text = '';
+    for (const { body } of requests) text += `${this.#head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    socket.write(text);
   }
 
   #open(): Socket {
     const port = Number(this.#url.port) || (this.#url.protocol === 'https:' ? 443 : 80);
     // Brackets of an IPv6 literal are not part of the address to connect to.
     const host = this.#url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const socket = this.#url.protocol === 'https:' ? tlsConnect({ ...this.#options.tls, host, port, servername: host }) : netConnect({ host, port });
+    const socket =
+      this.#url.protocol === 'https:' ? tlsConnect({ ...this.#options.tls, host, port, servername: host }) : netConnect({ host, port });
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#served = 0;
@@ -121,25 +148,61 @@ export class HttpPostConnection {
     return socket;
   }
 
-  /** The socket ended or failed: the request in flight is sent again on a new one when that is safe, else fails. */
-  #lost(error: Error): void {
-    const request = this.#inFlight;
-    if (request?.state.part === 'until-close') {
-      this.#finish();
-      return;
-    }
-    this.#drop();
-    if (request === undefined) return;
-    this.#inFlight = undefined;
-    if (request.reused && !request.answered) this.#send(request.body, request.resolve, request.reject);
-    else request.reject(error);
+  #restartTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#failAll(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
   }
 
-  #fail(error: Error): void {
-    const request = this.#inFlight;
-    this.#inFlight = undefined;
+  /**
+   * The socket ended or failed. An answer that runs to the end of the connection is whole; the
+   * first waiting request fails if its answer had begun; the others are sent again on a new
+   * connection when that is safe (see the file comment), else fail.
+   */
+  #lost(error: Error): void {
+    const batch = this.#batch;
+    if (batch?.state.part === 'until-close') {
+      this.#answered(batch);
+      return;
+    }
+    const answeredBefore = this.#served > 0;
     this.#drop();
-    request?.reject(error);
+    if (batch === undefined) return;
+    if (batch.answering) this.#settle(batch, batch.waiting.shift() as Request, error);
+    const again = batch.waiting.filter((r) => answeredBefore && !r.resent);
+    for (const request of batch.waiting) if (!again.includes(request)) this.#settle(batch, request, error);
+    batch.waiting.splice(0, batch.waiting.length, ...again);
+    this.#resend(batch, true);
+  }
+
+  /** Sends the batch's waiting requests on a new connection (`counted`: each only once more), or ends the batch. */
+  #resend(batch: Batch, counted: boolean): void {
+    batch.answering = false;
+    batch.state = { part: 'head' };
+    if (batch.waiting.length === 0) {
+      this.#end(batch);
+      return;
+    }
+    if (counted) for (const request of batch.waiting) request.resent = true;
+    this.#write(batch.waiting);
+  }
+
+  #settle(batch: Batch, request: Request, result: number | Error): void {
+    batch.results[request.index] = result;
+  }
+
+  #end(batch: Batch): void {
+    clearTimeout(this.#timer);
+    this.#batch = undefined;
+    this.#socket?.unref();
+    batch.done();
+  }
+
+  #failAll(error: Error): void {
+    const batch = this.#batch;
+    this.#drop();
+    if (batch === undefined) return;
+    for (const request of batch.waiting.splice(0)) this.#settle(batch, request, error);
+    this.#end(batch);
   }
 
   #drop(): void {
@@ -149,26 +212,27 @@ export class HttpPostConnection {
   }
 
   #read(chunk: Buffer): void {
-    const request = this.#inFlight;
-    if (request === undefined) {
+    const batch = this.#batch;
+    if (batch === undefined) {
       // Bytes nobody asked for: the connection cannot be trusted for the next request.
       this.#drop();
       return;
     }
-    request.answered = true;
+    batch.answering = true;
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     try {
-      while (this.#inFlight === request && this.#step(request));
+      while (this.#batch === batch && this.#step(batch));
     } catch (error) {
-      this.#fail(error instanceof Error ? error : new Error(String(error)));
+      this.#failAll(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
   /** Reads what it can of the buffered answer; false when it needs more bytes. */
-  #step(request: InFlight): boolean {
-    const { state } = request;
+  #step(batch: Batch): boolean {
+    const { state } = batch;
     switch (state.part) {
       case 'head': {
+        if (this.#buffer.length === 0) return false;
         const end = this.#buffer.indexOf(HEAD_END);
         if (end < 0) {
           if (this.#buffer.length > LONGEST_HEAD) throw new Error(`the answer's head is longer than ${LONGEST_HEAD} bytes`);
@@ -176,7 +240,7 @@ export class HttpPostConnection {
         }
         const head = this.#buffer.toString('latin1', 0, end);
         this.#buffer = this.#buffer.subarray(end + HEAD_END.length);
-        this.#readHead(request, head);
+        this.#readHead(batch, head);
         return true;
       }
       case 'length': {
@@ -184,18 +248,18 @@ export class HttpPostConnection {
         state.left -= taken;
         this.#buffer = this.#buffer.subarray(taken);
         if (state.left > 0) return false;
-        this.#finish();
+        this.#answered(batch);
         return true;
       }
       case 'chunks':
-        return this.#readChunks(state);
+        return this.#readChunks(batch, state);
       case 'until-close':
         this.#buffer = Buffer.alloc(0);
         return false;
     }
   }
 
-  #readHead(request: InFlight, head: string): void {
+  #readHead(batch: Batch, head: string): void {
     const lines = head.split('\r\n');
     const status = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
     if (status === null) throw new Error(`not an HTTP answer: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
@@ -204,33 +268,30 @@ export class HttpPostConnection {
     if (code < 200) return;
     let length: number | undefined;
     let chunked = false;
-    request.close = (lines[0] as string).startsWith('HTTP/1.0');
+    batch.close = (lines[0] as string).startsWith('HTTP/1.0');
     for (const line of lines.slice(1)) {
       const colon = line.indexOf(':');
       const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line
-        .slice(colon + 1)
-        .trim()
-        .toLowerCase();
+      const value = line.slice(colon + 1).trim().toLowerCase();
       if (name === 'content-length') length = Number(value);
       else if (name === 'transfer-encoding') chunked = value.split(',').some((v) => v.trim() === 'chunked');
-      else if (name === 'connection') request.close = value.split(',').some((v) => v.trim() === 'close');
+      else if (name === 'connection') batch.close = value.split(',').some((v) => v.trim() === 'close');
     }
-    request.status = code;
-    if (code === 204 || code === 304) request.state = { part: 'length', left: 0 };
-    else if (chunked) request.state = { part: 'chunks', left: 0, trailers: false };
+    batch.status = code;
+    if (code === 204 || code === 304) batch.state = { part: 'length', left: 0 };
+    else if (chunked) batch.state = { part: 'chunks', left: 0, trailers: false };
     else if (length !== undefined) {
       if (!Number.isSafeInteger(length) || length < 0) throw new Error('the answer has a Content-Length that is not a number');
-      request.state = { part: 'length', left: length };
+      batch.state = { part: 'length', left: length };
     } else {
       // No length: the body runs to the end of the connection.
-      request.close = true;
-      request.state = { part: 'until-close' };
+      batch.close = true;
+      batch.state = { part: 'until-close' };
     }
   }
 
   /** Skips chunked body bytes: chunk data, then the next size line, up to the last chunk's trailers. */
-  #readChunks(state: { left: number; trailers: boolean }): boolean {
+  #readChunks(batch: Batch, state: { left: number; trailers: boolean }): boolean {
     if (state.left > 0) {
       const taken = Math.min(state.left, this.#buffer.length);
       state.left -= taken;
@@ -246,7 +307,7 @@ export class HttpPostConnection {
     this.#buffer = this.#buffer.subarray(end + LINE_END.length);
     if (state.trailers) {
       // An empty line ends the trailers, and the answer.
-      if (line === '') this.#finish();
+      if (line === '') this.#answered(batch);
       return true;
     }
     const size = Number.parseInt(line.split(';')[0] as string, 16);
@@ -257,13 +318,28 @@ export class HttpPostConnection {
     return true;
   }
 
-  /** The answer is whole: resolves its status, and keeps the connection for the next request unless it is closing. */
-  #finish(): void {
-    const request = this.#inFlight as InFlight;
-    this.#inFlight = undefined;
+  /**
+   * The first waiting request's answer is whole: its status is its result. The next answer is
+   * read from what is buffered; when the server is closing, the requests still waiting go on a
+   * new connection.
+   */
+  #answered(batch: Batch): void {
+    this.#settle(batch, batch.waiting.shift() as Request, batch.status);
     this.#served++;
-    if (request.close || this.#buffer.length > 0) this.#drop();
-    else this.#socket?.unref();
-    request.resolve(request.status);
+    batch.answering = this.#buffer.length > 0;
+    batch.state = { part: 'head' };
+    if (batch.close) {
+      batch.close = false;
+      this.#drop();
+      this.#resend(batch, false);
+      return;
+    }
+    if (batch.waiting.length === 0) {
+      // Bytes after the last answer were not asked for.
+      if (this.#buffer.length > 0) this.#drop();
+      this.#end(batch);
+      return;
+    }
+    this.#restartTimer();
   }
 }

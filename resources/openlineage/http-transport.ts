@@ -1,10 +1,13 @@
 /**
- * Posts OpenLineage events to `<url>/api/v1/lineage`, one by one in order, in the background:
- * each with a timeout and a few retries with backoff. While the endpoint does not answer
- * (a refused connection, a timeout, HTTP 408, 429 or 5xx) events go to a disk outbox
- * (see {@link EventOutbox}), and are sent again, oldest first, when it answers: on the next send
- * after a growing pause (1 s doubling to 1 min), or when the next process starts. An event the
- * endpoint refuses (another 4xx) is dropped and said once. Nothing here ever throws to a caller.
+ * Posts OpenLineage events to `<url>/api/v1/lineage` in the background, in order, one event per
+ * request as the API takes them, pipelined on one kept-alive connection: what is queued goes out
+ * together, at most one batch every {@link LINGER_MS} while events keep coming, so a run's events
+ * cost a wake-up per batch rather than per event. Each request has a timeout and a few retries
+ * with backoff. While the endpoint does not answer (a refused connection, a timeout, HTTP 408, 429
+ * or 5xx) events go to a disk outbox (see {@link EventOutbox}), and are sent again, oldest first,
+ * when it answers: on the next send after a growing pause (1 s doubling to 1 min), or when the
+ * next process starts. An event the endpoint refuses (another 4xx) is dropped and said once.
+ * Nothing here ever throws to a caller.
  */
 import { OPENLINEAGE_LINEAGE_PATH } from '../../core/model/config/openlineage-settings.ts';
 import type { JsonObject } from '../../core/model/openlineage/openlineage-run-event.ts';
@@ -32,6 +35,10 @@ export interface HttpTransportOptions {
 type Delivery = 'sent' | 'down' | 'refused';
 
 const FIRST_PAUSE_MS = 1_000;
+/** While events keep coming, a batch goes out at most this often (a flush sends at once). */
+export const LINGER_MS = 50;
+/** Events in one pipelined batch at most. */
+const BATCH_SIZE = 100;
 /** While the endpoint is down, how often queued events are written to the outbox. */
 const SPILL_EVERY_MS = 200;
 const LONGEST_PAUSE_MS = 60_000;
@@ -43,7 +50,12 @@ export class HttpTransport implements OpenLineageTransport {
   readonly #connection: HttpPostConnection;
   readonly #outbox: EventOutbox;
   #queue: string[] = [];
-  #inFlight: string | undefined;
+  /** The batch being sent. */
+  #inFlight: string[] = [];
+  #lastBatchAt = 0;
+  /** Ends the wait before the next batch (a flush). */
+  #stopLinger: (() => void) | undefined;
+  #flushing = false;
   #pump: Promise<void> | undefined;
   /** Events wait in the outbox: new ones go after them. */
   #onDisk: boolean;
@@ -77,6 +89,8 @@ export class HttpTransport implements OpenLineageTransport {
   }
 
   async flush(timeoutMs: number): Promise<void> {
+    this.#flushing = true;
+    this.#stopLinger?.();
     if (this.#pump) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.#pump, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -86,7 +100,8 @@ export class HttpTransport implements OpenLineageTransport {
     clearTimeout(this.#spillTimer);
     this.#spillTimer = undefined;
     // What could not be sent in time is kept on disk for the next process (at least once).
-    const rest = [...(this.#inFlight === undefined ? [] : [this.#inFlight]), ...this.#queue.splice(0)];
+    const rest = [...this.#inFlight, ...this.#queue.splice(0)];
+    this.#flushing = false;
     try {
       this.#outbox.appendNow(rest);
     } catch (error) {
@@ -106,7 +121,8 @@ export class HttpTransport implements OpenLineageTransport {
   async #run(): Promise<void> {
     for (;;) {
       const down = Date.now() < this.#downUntil;
-      if (this.#queue.length === 0 && !(this.#onDisk && !down)) return;
+      if (this.#queue.length === 0 && !this.#onDisk) return;
+      // Events on disk wait for the pause to end even when the retry timer fired a moment early.
       if (this.#onDisk || down) {
         const lines = this.#queue.splice(0);
         if (lines.length > 0) {
@@ -117,15 +133,32 @@ export class HttpTransport implements OpenLineageTransport {
         if (!(await this.#drain())) this.#markDown();
         continue;
       }
-      const line = this.#queue.shift() as string;
-      this.#inFlight = line;
-      const delivery = await this.#deliver(line);
-      this.#inFlight = undefined;
-      if (delivery === 'down') {
-        this.#queue.unshift(line);
+      await this.#linger();
+      const lines = this.#queue.splice(0, BATCH_SIZE);
+      this.#inFlight = lines;
+      this.#lastBatchAt = Date.now();
+      const deliveries = await this.#deliver(lines);
+      this.#inFlight = [];
+      const unsent = lines.filter((_, i) => deliveries[i] === 'down');
+      if (unsent.length > 0) {
+        this.#queue.unshift(...unsent);
         this.#markDown();
       } else this.#markUp();
     }
+  }
+
+  /** Waits until {@link LINGER_MS} after the last batch, for more events to join the next one (not while flushing, nor with a full batch queued). */
+  async #linger(): Promise<void> {
+    const wait = this.#lastBatchAt + LINGER_MS - Date.now();
+    if (wait <= 0 || this.#flushing || this.#queue.length >= BATCH_SIZE) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      this.#stopLinger = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#stopLinger = undefined;
   }
 
   /** Sends the outbox's events in order; false when the endpoint stopped answering. */
@@ -133,13 +166,13 @@ export class HttpTransport implements OpenLineageTransport {
     const files = this.#outbox.claim();
     for (const file of files) {
       const lines = this.#outbox.lines(file);
-      let sent = 0;
-      for (const line of lines) {
-        if ((await this.#deliver(line)) === 'down') {
-          this.#outbox.keep(file, lines.slice(sent));
+      for (let sent = 0; sent < lines.length; sent += BATCH_SIZE) {
+        const batch = lines.slice(sent, sent + BATCH_SIZE);
+        const deliveries = await this.#deliver(batch);
+        if (deliveries.includes('down')) {
+          this.#outbox.keep(file, [...batch.filter((_, i) => deliveries[i] === 'down'), ...lines.slice(sent + BATCH_SIZE)]);
           return false;
         }
-        sent++;
       }
       this.#outbox.keep(file, []);
     }
@@ -149,30 +182,37 @@ export class HttpTransport implements OpenLineageTransport {
     return true;
   }
 
-  /** One event, retried with backoff while the endpoint does not answer. */
-  async #deliver(line: string): Promise<Delivery> {
+  /** Events sent together; those the endpoint did not take for want of an answer are retried with backoff. */
+  async #deliver(lines: readonly string[]): Promise<Delivery[]> {
     const retries = this.#o.retries ?? 2;
+    const deliveries: Delivery[] = new Array(lines.length).fill('down');
+    let pending = lines.map((_, i) => i);
     for (let attempt = 0; ; attempt++) {
-      const delivery = await this.#post(line);
-      if (delivery !== 'down' || attempt >= retries) return delivery;
+      const results = await this.#connection.postAll(
+        pending.map((i) => lines[i] as string),
+        this.#o.timeoutMs ?? 5_000,
+      );
+      pending.forEach((i, j) => {
+        deliveries[i] = this.#deliveryOf(results[j] as number | Error);
+      });
+      pending = pending.filter((i) => deliveries[i] === 'down');
+      if (pending.length === 0 || attempt >= retries) return deliveries;
       await new Promise((resolve) => setTimeout(resolve, (this.#o.retryDelayMs ?? 100) * 3 ** attempt));
     }
   }
 
-  async #post(body: string): Promise<Delivery> {
-    let status: number;
-    try {
-      status = await this.#connection.post(body, this.#o.timeoutMs ?? 5_000);
-    } catch (error) {
-      this.#lastProblem = messageOf(error) || (error as NodeJS.ErrnoException).code || 'connection failed';
+  /** What one answer (or the error in its place) means for its event. */
+  #deliveryOf(result: number | Error): Delivery {
+    if (result instanceof Error) {
+      this.#lastProblem = messageOf(result) || (result as NodeJS.ErrnoException).code || 'connection failed';
       return 'down';
     }
-    if (status >= 200 && status < 300) return 'sent';
-    if (status === 408 || status === 429 || status >= 500) {
-      this.#lastProblem = `HTTP ${status}`;
+    if (result >= 200 && result < 300) return 'sent';
+    if (result === 408 || result === 429 || result >= 500) {
+      this.#lastProblem = `HTTP ${result}`;
       return 'down';
     }
-    this.#say(`refused ${status}`, `OpenLineage: ${this.#endpoint.origin} refused an event with HTTP ${status}; such events are dropped`);
+    this.#say(`refused ${result}`, `OpenLineage: ${this.#endpoint.origin} refused an event with HTTP ${result}; such events are dropped`);
     return 'refused';
   }
 

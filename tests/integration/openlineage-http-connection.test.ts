@@ -37,10 +37,13 @@ function connection(url: string, options?: ConstructorParameters<typeof HttpPost
 
 /**
  * A TCP server that reads each request (head and Content-Length body) and answers what
- * `answer(index, body)` returns, index counting requests on that connection from 0; `null`
- * destroys the connection unanswered, `undefined` never answers.
+ * `answer(index, body)` returns, index counting requests on that connection from 0: a text, or a
+ * text then the end of the connection (`{ end }`, requests after it unread); `null` destroys the
+ * connection unanswered, `undefined` never answers.
  */
-async function rawServer(answer: (index: number, body: string) => string | null | undefined): Promise<{ port: number; connections: () => number }> {
+async function rawServer(
+  answer: (index: number, body: string) => string | { end: string } | null | undefined,
+): Promise<{ port: number; connections: () => number }> {
   let opened = 0;
   const server = createNetServer((socket: Socket) => {
     opened++;
@@ -58,6 +61,7 @@ async function rawServer(answer: (index: number, body: string) => string | null 
         buffer = buffer.slice(end + 4 + length);
         const reply = answer(index++, body);
         if (reply === null) return void socket.destroy();
+        if (typeof reply === 'object') return void socket.end(reply.end);
         if (reply !== undefined) socket.write(reply);
       }
     });
@@ -93,6 +97,64 @@ describe('HttpPostConnection', () => {
     expect(seen.map((s) => s.body)).toEqual(['{"n":1}', '{"n":"é ü"}', '{"refuse":true}', '{"n":4}']);
     expect(seen.every((s) => s.url === '/api/v1/lineage?x=1' && s.auth === 'Bearer k' && s.type === 'application/json')).toBe(true);
     expect(opened).toBe(1);
+  });
+
+  it('pipelines a batch: every request in one connection, the statuses in order', async () => {
+    const seen: string[] = [];
+    let opened = 0;
+    const server = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        seen.push(body);
+        res.writeHead(Number(JSON.parse(body).status)).end('x'.repeat(Number(JSON.parse(body).n) * 1000));
+      });
+    });
+    server.on('connection', () => opened++);
+    const port = await listen(server);
+    const post = connection(`http://127.0.0.1:${port}`);
+    const bodies = [201, 200, 400, 503, 201, 202].map((status, n) => JSON.stringify({ n, status }));
+    expect(await post.postAll(bodies, 5_000)).toEqual([201, 200, 400, 503, 201, 202]);
+    expect(seen).toEqual(bodies);
+    expect(await post.postAll(bodies.slice(0, 2), 5_000)).toEqual([201, 200]);
+    expect(opened).toBe(1);
+  });
+
+  it('sends what a server closing with Connection: close left unread on new connections, however often it closes', async () => {
+    const seen: number[] = [];
+    // Each connection answers two requests, the second with Connection: close, and reads no more.
+    const server = await rawServer((index, body) => {
+      seen.push(JSON.parse(body).n);
+      const reply = `HTTP/1.1 201 Created\r\nContent-Length: 0\r\n${index === 1 ? 'Connection: close\r\n' : ''}\r\n`;
+      return index === 1 ? { end: reply } : reply;
+    });
+    const bodies = [0, 1, 2, 3, 4, 5, 6].map((n) => JSON.stringify({ n }));
+    expect(await connection(`http://127.0.0.1:${server.port}`).postAll(bodies, 5_000)).toEqual([201, 201, 201, 201, 201, 201, 201]);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(server.connections()).toBe(4);
+  });
+
+  it('sends the requests a dropped connection left unanswered once more on a new one, then fails them', async () => {
+    // Each connection answers one request, then drops without a word.
+    const seen: number[] = [];
+    const server = await rawServer((index, body) => {
+      if (index > 0) return null;
+      seen.push(JSON.parse(body).n);
+      return 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n';
+    });
+    const results = await connection(`http://127.0.0.1:${server.port}`).postAll(['{"n":0}', '{"n":1}', '{"n":2}'], 5_000);
+    // n=1 and n=2 went again after the first drop; n=1 was answered, n=2 dropped a second time.
+    expect(results.slice(0, 2)).toEqual([201, 201]);
+    expect(results[2]).toBeInstanceOf(Error);
+    expect(seen).toEqual([0, 1]);
+    expect(server.connections()).toBe(2);
+  });
+
+  it('fails what has no answer within the timeout after the last answer, keeping the statuses that came', async () => {
+    const server = await rawServer((index) => (index < 2 ? 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n' : undefined));
+    const results = await connection(`http://127.0.0.1:${server.port}`).postAll(['{}', '{}', '{}', '{}'], 300);
+    expect(results.slice(0, 2)).toEqual([201, 201]);
+    expect(results.slice(2).map((r) => (r as Error).message)).toEqual(['no answer within 300 ms', 'no answer within 300 ms']);
   });
 
   it('skips chunked bodies with trailers and 100 Continue, and keeps the connection', async () => {

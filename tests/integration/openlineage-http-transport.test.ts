@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HttpTransport } from '../../resources/openlineage/http-transport.ts';
 import { closedPort } from '../postgres.ts';
 
@@ -74,13 +74,32 @@ describe('the OpenLineage HTTP transport', () => {
     const { server, got } = await receiver(port);
     try {
       transport.emit({ n: 3 });
-      await until(() => got.length === 3);
+      // The receiver has an event before the transport reads its answer and empties the outbox.
+      await until(() => got.length === 3 && outboxLines().length === 0);
       expect(got).toEqual([1, 2, 3]);
-      expect(outboxLines()).toEqual([]);
       transport.emit({ n: 4 });
       await transport.flush(5_000);
       expect(got).toEqual([1, 2, 3, 4]);
     } finally {
+      await close(server);
+    }
+  });
+
+  it('sends what is on disk when the retry timer fires a moment before the pause ends by the wall clock', async () => {
+    const port = await closedPort();
+    const transport = new HttpTransport({ url: `http://127.0.0.1:${port}`, outboxDir: dir, notice: () => undefined, retries: 0 });
+    transport.emit({ n: 1 });
+    await until(() => outboxLines().length === 1);
+    const { server, got } = await receiver(port);
+    // Timers and Date.now() run on different clocks: the wall clock now reads 5 ms behind the timer's.
+    const realNow = Date.now.bind(Date);
+    const behind = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 5);
+    try {
+      await until(() => got.length === 1 && outboxLines().length === 0, 5_000);
+      expect(got).toEqual([1]);
+    } finally {
+      behind.mockRestore();
+      await transport.flush(1_000);
       await close(server);
     }
   });
