@@ -130,8 +130,7 @@ export class HttpPostConnection {
     const port = Number(this.#url.port) || (this.#url.protocol === 'https:' ? 443 : 80);
     // Brackets of an IPv6 literal are not part of the address to connect to.
     const host = this.#url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const socket =
-      this.#url.protocol === 'https:' ? tlsConnect({ ...this.#options.tls, host, port, servername: host }) : netConnect({ host, port });
+    const socket = this.#url.protocol === 'https:' ? tlsConnect({ ...this.#options.tls, host, port, servername: host }) : netConnect({ host, port });
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#served = 0;
@@ -272,7 +271,10 @@ export class HttpPostConnection {
     for (const line of lines.slice(1)) {
       const colon = line.indexOf(':');
       const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim().toLowerCase();
+      const value = line
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
       if (name === 'content-length') length = Number(value);
       else if (name === 'transfer-encoding') chunked = value.split(',').some((v) => v.trim() === 'chunked');
       else if (name === 'connection') batch.close = value.split(',').some((v) => v.trim() === 'close');
