@@ -182,6 +182,42 @@ describe('dbt microbatch models', () => {
     expect((await rows()).find((r) => r.id === 7)).toMatchObject({ amount: 70, all_events: 7 });
   });
 
+  it('a batch reads only its rows of a snapshot with event_time; a bad event_time is an error naming the snapshot', async () => {
+    write(
+      'dbt/snapshots/events_snapshot.sql',
+      "{% snapshot events_snapshot %}\n{{ config(target_schema='snapshots', unique_key='id', strategy='timestamp', updated_at='occurred_at', event_time='occurred_at') }}\nselect id, user_id, amount, occurred_at from {{ ref('raw_events') }}\n{% endsnapshot %}\n",
+    );
+    write(
+      'dbt/models/marts/snapshot_mb.sql',
+      `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='occurred_at', begin='${day(-4)}', batch_size='day') }}
+select id, occurred_at, (select count(*) from {{ ref('events_snapshot') }}) as batch_rows, (select count(*) from {{ ref('events_snapshot').render() }}) as all_rows
+from {{ ref('events_snapshot') }}
+`,
+    );
+    const project = await loadProject(workspace.dir);
+    expect(project.graph.spec('marts/snapshot_mb').deps).toEqual(['snapshots/events_snapshot']);
+    expect((await workspace.run(project)).status).toBe('success');
+    const written = await workspace.warehouse.query(
+      "select id::integer as id, strftime(occurred_at, '%Y-%m-%d') as day, batch_rows::integer as batch_rows, all_rows::integer as all_rows from marts.snapshot_mb order by id",
+    );
+    // Event 1 (before begin) is in the snapshot but in no batch; each batch counts its day's rows of the snapshot.
+    expect(written).toEqual(
+      EVENTS.filter((e) => e.day >= -4).map((e) => ({
+        id: e.id,
+        day: day(e.day),
+        batch_rows: EVENTS.filter((other) => other.day === e.day).length,
+        all_rows: EVENTS.length,
+      })),
+    );
+    write(
+      'dbt/snapshots/events_snapshot.sql',
+      fs.readFileSync(path.join(workspace.dir, 'dbt/snapshots/events_snapshot.sql'), 'utf8').replace("event_time='occurred_at'", 'event_time=3'),
+    );
+    const error = await loadProject(workspace.dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DefinitionErrors);
+    expect(String((error as Error).message)).toContain('snapshot events_snapshot: event_time must be the name of a column of the snapshot, not 3');
+  });
+
   it('materialize --stale-only builds the missing batches and the lookback batches before the newest', async () => {
     const first = await loadProject(workspace.dir);
     const upToTwoDaysAgo = buildPlan(first.graph, first.graph.keys, { partitions: { from: day(-4), to: day(-2) } });

@@ -187,6 +187,7 @@ export function loadDbtProject(
 
   const eventTimes = new Map<string, string>([
     ...seeds.flatMap((seed) => (seed.eventTime === undefined ? [] : [[seed.name, seed.eventTime] as const])),
+    ...snapshots.flatMap(({ node, config }) => (config.eventTime === undefined ? [] : [[node.name, config.eventTime] as const])),
     ...[...nodes.values()].flatMap((node) =>
       typeof node.config.microbatch?.event_time === 'string' ? [[node.name, node.config.microbatch.event_time] as const] : [],
     ),

@@ -28,7 +28,7 @@ const REF = /__strata_dbt_ref_(\d+)(_whole)?__/g;
 
 /** How a microbatch model reads the nodes with `event_time` it refs (see core/model/dbt/dbt-microbatch.ts). */
 export interface BatchReads {
-  /** The `event_time` of a model or seed it refs, if it has one. */
+  /** The `event_time` of a model, seed or snapshot it refs, if it has one. */
   eventTimeOf(name: string): string | undefined;
   /** Name each filtering subquery, as dbt-postgres does (a Postgres warehouse). */
   readonly aliased: boolean;

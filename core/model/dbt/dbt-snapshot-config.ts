@@ -19,6 +19,8 @@ export interface DbtSnapshotConfig {
   readonly enabled: boolean;
   /** `meta.owner`, when given. */
   readonly owner?: string;
+  /** `event_time`: the column a microbatch model that refs the snapshot filters to its batch's window. */
+  readonly eventTime?: string;
 }
 
 const SUPPORTED: ReadonlySet<string> = new Set([
@@ -32,6 +34,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   'tags',
   'enabled',
   'meta',
+  'event_time',
   // Documentation only.
   'docs',
   'persist_docs',
@@ -114,6 +117,9 @@ export function dbtSnapshotConfig(levels: readonly RawConfig[], defaultSchema = 
   if (typeof enabled !== 'boolean') problems.push('config "enabled" must be true or false');
   const owner = isObject(merged.meta) ? merged.meta.owner : undefined;
   if (owner !== undefined && typeof owner !== 'string') problems.push('meta.owner must be a string');
+  const eventTime = merged.event_time;
+  if (eventTime !== undefined && (typeof eventTime !== 'string' || !IDENTIFIER.test(eventTime)))
+    problems.push(`event_time must be the name of a column of the snapshot, not ${JSON.stringify(eventTime)}`);
   if (problems.length > 0 || mapped === undefined) return { problems };
   return {
     problems,
@@ -128,6 +134,7 @@ export function dbtSnapshotConfig(levels: readonly RawConfig[], defaultSchema = 
       tags: Object.freeze([...new Set(tags)]),
       enabled: enabled === true,
       ...(typeof owner === 'string' ? { owner } : {}),
+      ...(typeof eventTime === 'string' ? { eventTime } : {}),
     }),
   };
 }
