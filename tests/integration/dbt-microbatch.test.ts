@@ -17,6 +17,9 @@ import { listDbtNodes } from '../../core/engine/dbt/dbt-nodes.ts';
 import { buildPlan } from '../../core/model/planning/plan.ts';
 import { prepareMaterialization } from '../../core/engine/execution/materialize-request.ts';
 import { FileLandingZone } from '../../resources/landing-zone.ts';
+import { AssetDaemon } from '../../core/engine/daemon/asset-daemon.ts';
+import { schedule } from '../../core/model/definitions/schedule-definition.ts';
+import { buildProject } from '../../core/model/project.ts';
 import { openTempWorkspace, type TempWorkspace } from './temp-workspace.ts';
 
 const DAY_MS = 86_400_000;
@@ -229,6 +232,35 @@ from {{ ref('events_snapshot') }}
     // Without --stale-only nothing changes: every batch; with a partition range (a backfill) no lookback either.
     const ranged = buildPlan(first.graph, ['marts/events_mb'], { partitions: { from: day(-1), to: day(-1) } });
     expect(ranged.steps.map((s) => s.partitions?.join())).toEqual([day(-1)]);
+  });
+
+  it('a daemon schedule run of the latest batch also builds the lookback batches before it, as dbt run does', async () => {
+    const loaded = await loadProject(workspace.dir);
+    expect((await workspace.run(loaded, ['seeds/raw_events', 'seeds/users', 'staging/stg_events'])).status).toBe('success');
+    const latest = schedule({ name: 'latest_batch', cron: '0 * * * *', timezone: 'UTC', selection: 'marts/events_mb', partition: 'latest' });
+    const project = buildProject(loaded.config, [...loaded.definitions.values()], [latest]);
+    const daemon = new AssetDaemon({
+      project,
+      storage: workspace.storage,
+      warehouse: workspace.warehouse,
+      landing: new FileLandingZone(workspace.config.landingDir),
+    });
+    try {
+      // The first tick starts the schedule; the next, past the hour, runs it.
+      const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+      await daemon.runIteration(new Date(hour - 60_000));
+      const tick = await daemon.runIteration(new Date(hour + 5_000));
+      expect(tick.runIds).toHaveLength(1);
+      expect(tick.decisions.find((d) => d.action === 'requested')?.targets).toEqual([
+        { key: 'marts/events_mb', partitions: [day(-2), day(-1), day(0)], count: 3 },
+      ]);
+      expect(await daemon.waitForRuns(tick.runIds)).toEqual([{ runId: tick.runIds[0], status: 'success' }]);
+    } finally {
+      await daemon.close();
+    }
+    const written = await workspace.storage.latestMaterializations(['marts/events_mb']);
+    expect(written.map((m) => m.partition).sort()).toEqual([day(-2), day(-1), day(0)]);
+    expect(await rows()).toEqual(expectedRows(EVENTS, [-2, -1, 0]));
   });
 
   it('lookback=0 builds only the stale batches', async () => {

@@ -1,6 +1,7 @@
 /**
  * The runs a daemon tick decides on: one per schedule tick whose partitions are not already in
- * flight, and one for everything the assets' automation conditions request. Each decision (run
+ * flight (with a dbt microbatch model's lookback batches), and one for everything the assets'
+ * automation conditions request. Each decision (run
  * requested, or skipped and why) is pushed onto the tick's list.
  */
 import { randomUUID } from 'node:crypto';
@@ -14,6 +15,7 @@ import type { RunTrigger, Storage } from '../../../storage/storage.ts';
 import { partitionIds, splitInFlight, tickTargets, type AssetPartitions } from './asset-partitions.ts';
 import { evaluateAutomation } from './automation-evaluation.ts';
 import { evaluateSchedules } from './schedule-evaluation.ts';
+import { withMicrobatchLookback } from './microbatch-lookback.ts';
 
 /** Run tag marking a daemon run that retries failed attempts (its own failures are not retried). */
 export const RETRY_TAG = 'strata/retry';
@@ -57,7 +59,7 @@ export async function decideScheduleRuns(
   decisions.push(...schedules.decisions);
   for (const request of schedules.requests) {
     const { schedule } = request;
-    const { free, busy } = splitInFlight(request.partitions, inFlight);
+    const { free, busy } = splitInFlight(withMicrobatchLookback(project, request.partitions, now), inFlight);
     for (const [runId, partitions] of busy) {
       decisions.push({
         source: 'schedule',

@@ -14,8 +14,8 @@ import { countByReason } from '../../model/staleness/reason-text.ts';
 import type { Storage } from '../../../storage/storage.ts';
 import type { LandingZone } from '../../model/definitions/asset-context.ts';
 
-/** A dbt microbatch model's `lookback` (batches a stale-only run builds again before the newest); 0 for other assets. */
-function lookbackOf(project: Project, key: string): number {
+/** A dbt microbatch model's `lookback` (batches a run builds again before the newest it builds); 0 for other assets. */
+export function microbatchLookback(project: Project, key: string): number {
   const compute = project.definitions.get(key)?.compute;
   return compute?.type === 'sql' ? (compute.incremental?.microbatch?.lookback ?? 0) : 0;
 }
@@ -75,7 +75,7 @@ export async function prepareMaterialization(env: MaterializeEnvironment, reques
     const plan = buildPlan(project.graph, keys, {
       now,
       ...(request.partition === undefined ? {} : { partitions: { key: request.partition } }),
-      ...(stale ? { stale, lookback: (key: string) => lookbackOf(project, key) } : {}),
+      ...(stale ? { stale, lookback: (key: string) => microbatchLookback(project, key) } : {}),
       ...(request.skip ? { skip: request.skip } : {}),
     });
     return { keys, plan, staleSummary };

@@ -246,8 +246,14 @@ function worthRebuilding(
   return partitions.filter(worth);
 }
 
-/** `chosen` (a subset of `all`, both in order) and the `lookback` partitions of `all` before the newest chosen one. */
-function withLookback(all: readonly string[], chosen: readonly string[], lookback: number): readonly string[] {
+/**
+ * `chosen` (a subset of `all`, both in order) and the `lookback` partitions of `all` before the
+ * newest chosen one (a dbt microbatch model's batches built again for late-arriving rows).
+ *
+ * @example
+ * withLookback(['d1', 'd2', 'd3', 'd4'], ['d4'], 2); // ['d2', 'd3', 'd4']
+ */
+export function withLookback(all: readonly string[], chosen: readonly string[], lookback: number): readonly string[] {
   const newest = chosen.at(-1);
   if (newest === undefined) return chosen;
   const at = all.indexOf(newest);
