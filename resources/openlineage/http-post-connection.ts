@@ -6,10 +6,13 @@
  * work per request: the response's head is read for its status, length and `Connection` header
  * alone, and its body (sized by `Content-Length`, chunks or the end of the connection) skipped.
  *
- * Requests left unanswered when a connection ends are sent again on a new one: always after an
- * answer that said `Connection: close` (the server then reads no further request), and once each
- * when a connection that had answered before drops (the server closed it while idle, or stopped
- * part way). A new connection that drops before any answer fails its requests. An idle
+ * Requests left unanswered when a connection ends are sent again on a new one: after an answer
+ * that said `Connection: close` (the server then reads no further request), and when a connection
+ * that had answered before drops (the server closed it while idle, or stopped part way). Each new
+ * connection must answer at least one request for the rest to go on: one that drops before any
+ * answer fails its requests. A connection dropped part way through a batch, without
+ * `Connection: close`, is the mark of a server or proxy that does not take pipelined requests:
+ * from then on requests go one at a time, each after the answer to the one before. An idle
  * connection does not keep the process alive.
  */
 import { connect as netConnect, type Socket } from 'node:net';
@@ -35,8 +38,6 @@ interface Request {
   readonly body: string;
   /** Its place in the batch's results. */
   readonly index: number;
-  /** It was sent again after a connection dropped: it is not sent a third time. */
-  resent: boolean;
 }
 
 /** The batch in flight: its requests not answered yet, oldest first, and how the first one's answer reads. */
@@ -46,6 +47,8 @@ interface Batch {
   readonly done: () => void;
   /** Bytes of the first waiting request's answer have come. */
   answering: boolean;
+  /** Answers of this batch read on the current connection. */
+  answers: number;
   status: number;
   close: boolean;
   state: ReadState;
@@ -69,6 +72,8 @@ export class HttpPostConnection {
   #batch: Batch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timeoutMs = 0;
+  /** Whether requests go out pipelined; false once a connection dropped part way through a batch. */
+  #pipelining = true;
 
   constructor(url: URL, options: HttpPostConnectionOptions = {}) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`not an http(s) URL: ${url.href}`);
@@ -98,10 +103,11 @@ export class HttpPostConnection {
     return new Promise((resolve) => {
       const results: (number | Error)[] = new Array(bodies.length);
       const batch: Batch = {
-        waiting: bodies.map((body, index) => ({ body, index, resent: false })),
+        waiting: bodies.map((body, index) => ({ body, index })),
         results,
         done: () => resolve(results),
         answering: false,
+        answers: 0,
         status: 0,
         close: false,
         state: { part: 'head' },
@@ -117,12 +123,13 @@ export class HttpPostConnection {
     this.#failAll(new Error('the connection was closed'));
   }
 
+  /** Writes the requests on the connection (opening one if needed): all of them pipelined, else the first. */
   #write(requests: readonly Request[]): void {
     const socket = this.#socket ?? this.#open();
     socket.ref();
     this.#restartTimer();
     let text = '';
-    for (const { body } of requests) text += `${this.#head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    for (const { body } of this.#pipelining ? requests : requests.slice(0, 1)) text += `${this.#head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
     socket.write(text);
   }
 
@@ -155,7 +162,7 @@ export class HttpPostConnection {
   /**
    * The socket ended or failed. An answer that runs to the end of the connection is whole; the
    * first waiting request fails if its answer had begun; the others are sent again on a new
-   * connection when that is safe (see the file comment), else fail.
+   * connection when this one had answered (see the file comment), else fail.
    */
   #lost(error: Error): void {
     const batch = this.#batch;
@@ -163,25 +170,28 @@ export class HttpPostConnection {
       this.#answered(batch);
       return;
     }
-    const answeredBefore = this.#served > 0;
+    const answered = this.#served > 0;
     this.#drop();
     if (batch === undefined) return;
     if (batch.answering) this.#settle(batch, batch.waiting.shift() as Request, error);
-    const again = batch.waiting.filter((r) => answeredBefore && !r.resent);
-    for (const request of batch.waiting) if (!again.includes(request)) this.#settle(batch, request, error);
-    batch.waiting.splice(0, batch.waiting.length, ...again);
-    this.#resend(batch, true);
+    if (!answered) {
+      for (const request of batch.waiting.splice(0)) this.#settle(batch, request, error);
+      this.#end(batch);
+      return;
+    }
+    if (batch.answers > 0 && batch.waiting.length > 0) this.#pipelining = false;
+    this.#resend(batch);
   }
 
-  /** Sends the batch's waiting requests on a new connection (`counted`: each only once more), or ends the batch. */
-  #resend(batch: Batch, counted: boolean): void {
+  /** Sends the batch's waiting requests on a new connection, or ends the batch. */
+  #resend(batch: Batch): void {
     batch.answering = false;
+    batch.answers = 0;
     batch.state = { part: 'head' };
     if (batch.waiting.length === 0) {
       this.#end(batch);
       return;
     }
-    if (counted) for (const request of batch.waiting) request.resent = true;
     this.#write(batch.waiting);
   }
 
@@ -328,12 +338,13 @@ export class HttpPostConnection {
   #answered(batch: Batch): void {
     this.#settle(batch, batch.waiting.shift() as Request, batch.status);
     this.#served++;
+    batch.answers++;
     batch.answering = this.#buffer.length > 0;
     batch.state = { part: 'head' };
     if (batch.close) {
       batch.close = false;
       this.#drop();
-      this.#resend(batch, false);
+      this.#resend(batch);
       return;
     }
     if (batch.waiting.length === 0) {
@@ -342,6 +353,8 @@ export class HttpPostConnection {
       this.#end(batch);
       return;
     }
-    this.#restartTimer();
+    // One at a time: the next request goes now; pipelined, it is on its way already.
+    if (this.#pipelining) this.#restartTimer();
+    else this.#write(batch.waiting);
   }
 }
