@@ -252,20 +252,24 @@ export class HttpPostConnection {
         this.#readHead(batch, head);
         return true;
       }
-      case 'length': {
-        const taken = Math.min(state.left, this.#buffer.length);
-        state.left -= taken;
-        this.#buffer = this.#buffer.subarray(taken);
-        if (state.left > 0) return false;
+      case 'length':
+        if (!this.#skip(state)) return false;
         this.#answered(batch);
         return true;
-      }
       case 'chunks':
         return this.#readChunks(batch, state);
       case 'until-close':
         this.#buffer = Buffer.alloc(0);
         return false;
     }
+  }
+
+  /** Drops up to `state.left` buffered body bytes, counting them off; true once none are left to skip. */
+  #skip(state: { left: number }): boolean {
+    const taken = Math.min(state.left, this.#buffer.length);
+    state.left -= taken;
+    this.#buffer = this.#buffer.subarray(taken);
+    return state.left === 0;
   }
 
   #readHead(batch: Batch, head: string): void {
@@ -304,12 +308,7 @@ export class HttpPostConnection {
 
   /** Skips chunked body bytes: chunk data, then the next size line, up to the last chunk's trailers. */
   #readChunks(batch: Batch, state: { left: number; trailers: boolean }): boolean {
-    if (state.left > 0) {
-      const taken = Math.min(state.left, this.#buffer.length);
-      state.left -= taken;
-      this.#buffer = this.#buffer.subarray(taken);
-      return state.left === 0;
-    }
+    if (state.left > 0) return this.#skip(state);
     const end = this.#buffer.indexOf(LINE_END);
     if (end < 0) {
       if (this.#buffer.length > LONGEST_HEAD) throw new Error('a chunk size line is too long');

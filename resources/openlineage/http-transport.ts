@@ -36,7 +36,7 @@ type Delivery = 'sent' | 'down' | 'refused';
 
 const FIRST_PAUSE_MS = 1_000;
 /** While events keep coming, a batch goes out at most this often (a flush sends at once). */
-export const LINGER_MS = 50;
+const LINGER_MS = 50;
 /** Events in one pipelined batch at most. */
 const BATCH_SIZE = 100;
 /** While the endpoint is down, how often queued events are written to the outbox. */

@@ -1,8 +1,8 @@
 /**
  * The runs a daemon tick decides on: one per schedule tick whose partitions are not already in
  * flight (with a dbt microbatch model's lookback batches), and one for everything the assets'
- * automation conditions request. Each decision (run
- * requested, or skipped and why) is pushed onto the tick's list.
+ * automation conditions request. Each decision (run requested, or skipped and why) is pushed
+ * onto the tick's list.
  */
 import { randomUUID } from 'node:crypto';
 import { partitionId } from '../../model/definitions/asset-key.ts';
